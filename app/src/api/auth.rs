@@ -1,0 +1,87 @@
+//! Sign-up, log-in, log-out and "who am I".
+use leptos::prelude::*;
+
+use crate::{error::AppError, model::SessionUser};
+
+#[cfg(feature = "ssr")]
+use crate::server::{accounts, state};
+
+/// Signs the member in on this browser: a fresh session id (no fixation), then their id.
+#[cfg(feature = "ssr")]
+async fn start_session(user_id: i64) -> Result<(), AppError> {
+    let session = state::session().await?;
+    let fail = |e: tower_sessions::session::Error| {
+        tracing::error!(error = %e, "session write failed");
+        AppError::Internal
+    };
+    session.cycle_id().await.map_err(fail)?;
+    session.insert(state::USER_ID_KEY, user_id).await.map_err(fail)?;
+    Ok(())
+}
+
+#[server(endpoint = "sign_up")]
+pub async fn sign_up(
+    username: String,
+    email: String,
+    password: String,
+    form_token: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    let input = accounts::NewAccount { username, email, password, form_token: Some(form_token) };
+    let result = async {
+        let user = accounts::sign_up(&state::db()?, input).await?;
+        start_session(user.id).await
+    }
+    .await;
+    match result {
+        Ok(()) => {
+            leptos_axum::redirect(&super::safe_next(next.as_deref()));
+            Ok(())
+        }
+        Err(e) => {
+            state::set_error_status(&e);
+            Err(e)
+        }
+    }
+}
+
+#[server(endpoint = "log_in")]
+pub async fn log_in(login: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    let result = async {
+        let user = accounts::log_in(&state::db()?, &login, &password).await?;
+        start_session(user.id).await
+    }
+    .await;
+    match result {
+        Ok(()) => {
+            leptos_axum::redirect(&super::safe_next(next.as_deref()));
+            Ok(())
+        }
+        Err(e) => {
+            state::set_error_status(&e);
+            Err(e)
+        }
+    }
+}
+
+#[server(endpoint = "log_out")]
+pub async fn log_out() -> Result<(), AppError> {
+    let session = state::session().await?;
+    session.flush().await.map_err(|e| {
+        tracing::error!(error = %e, "session delete failed");
+        AppError::Internal
+    })?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+#[server(endpoint = "me")]
+pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
+    Ok(state::current_user().await?.map(|u| u.to_session_user()))
+}
+
+/// A fresh one-shot token for a form that writes (see `server::forms`).
+#[server(endpoint = "form_token")]
+pub async fn new_form_token() -> Result<String, AppError> {
+    Ok(crate::server::auth::random_token())
+}

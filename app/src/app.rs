@@ -1,0 +1,64 @@
+//! The HTML shell and the route table: the route table is the site map.
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+use crate::{
+    api::auth::current_user,
+    components::header::SiteHeader,
+    error::AppError,
+    model::SessionUser,
+    pages::{home::HomePage, log_in::LogInPage, not_found::NotFoundPage, sign_up::SignUpPage},
+};
+
+/// The signed-in member for this request, loaded once and shared by the header and pages.
+#[derive(Clone, Copy)]
+pub struct CurrentUser(pub OnceResource<Result<Option<SessionUser>, AppError>>);
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <HydrationScripts options islands=true />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_context(CurrentUser(OnceResource::new(current_user())));
+    // Pages render whole on the server (SsrMode::Async): no JavaScript is needed to read them,
+    // and crawlers get the full text.
+    view! {
+        <Stylesheet id="backyard" href="/pkg/backyard.css" />
+        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
+        <Title formatter=|page: String| format!("{page} · Backyard") />
+        <Meta name="theme-color" content="#3b6ea5" />
+        <Router>
+            <SiteHeader />
+            <main id="main" class="wrap">
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
+                    <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=LogInPage ssr=SsrMode::Async />
+                </Routes>
+            </main>
+            <footer class="site-footer">
+                <div class="wrap">"Powered by Backyard — a place to talk with the team."</div>
+            </footer>
+        </Router>
+    }
+}

@@ -1,0 +1,75 @@
+//! Form pieces shared by every form: labelled fields with their error next to them, the
+//! form-level error, and how an error reaches a form when JavaScript is off.
+use leptos::{
+    prelude::*,
+    server::ServerActionError,
+    server_fn::{error::ServerFnUrlError, ServerFn},
+};
+
+use crate::error::AppError;
+
+/// A labelled input with an optional hint and the error for this field right under it.
+#[component]
+pub fn Field(
+    label: &'static str,
+    name: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(default = "off")] autocomplete: &'static str,
+    #[prop(optional)] hint: &'static str,
+    #[prop(optional)] maxlength: Option<u32>,
+    #[prop(into)] error: Signal<Option<String>>,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let described_by = if hint.is_empty() { error_id.clone() } else { format!("{hint_id} {error_id}") };
+    view! {
+        <div class="field" class:has-error=move || error.read().is_some()>
+            <label for=id.clone()>{label}</label>
+            {(!hint.is_empty()).then(|| view! { <p class="hint" id=hint_id>{hint}</p> })}
+            <input
+                id=id
+                type=kind
+                name=name
+                autocomplete=autocomplete
+                maxlength=maxlength
+                required
+                aria-describedby=described_by
+                aria-invalid=move || if error.read().is_some() { "true" } else { "false" }
+            />
+            <p class="field-error" id=error_id aria-live="polite">{move || error.get()}</p>
+        </div>
+    }
+}
+
+/// The error about the form as a whole (or one no field shows), above the fields.
+#[component]
+pub fn FormError(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <div class="form-error" role="alert" aria-live="assertive" class:empty=move || message.read().is_none()>
+            {move || message.get()}
+        </div>
+    }
+}
+
+/// The error a server function left in the URL after a plain (no-JavaScript) form post, when
+/// it is this form's. Pages pass it into their form island, so the server render and the
+/// browser's hydration start from the same state.
+pub fn error_from_url<S: ServerFn<Error = AppError>>() -> Option<AppError> {
+    use_context::<ServerActionError>()
+        .filter(|e| e.path() == S::PATH)
+        .map(|e| ServerFnUrlError::<AppError>::decode_err(e.err()))
+}
+
+/// A fresh one-shot token for a form that writes. Only server components call this (islands
+/// get it as a prop), so the browser build never needs a random source.
+pub fn fresh_form_token() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        crate::server::auth::random_token()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        String::new()
+    }
+}

@@ -1,0 +1,52 @@
+//! The site header: name, and the account links or the signed-in member with "Log out".
+use leptos::{prelude::*, server_fn::ServerFn};
+use leptos_router::hooks::use_location;
+
+use super::encode_query_value;
+use crate::{api::auth::LogOut, app::CurrentUser};
+
+#[component]
+pub fn SiteHeader() -> impl IntoView {
+    let me = expect_context::<CurrentUser>().0;
+    let here = use_location().pathname.get_untracked();
+    // Coming back to this page after logging in; not to the auth pages themselves.
+    let next = if here == "/login" || here == "/signup" { "/".to_string() } else { here };
+    let next_q = format!("?next={}", encode_query_value(&next));
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <header class="site-header">
+            <div class="wrap header-row">
+                <a class="brand" href="/">"Backyard"</a>
+                <nav class="account-nav" aria-label="Account">
+                    <Suspense fallback=|| ()>
+                        {move || {
+                            let next_q = next_q.clone();
+                            Suspend::new(async move {
+                                match me.await {
+                                    Ok(Some(user)) => {
+                                        view! {
+                                            <span class="signed-in-as">
+                                                "Signed in as " <strong>{user.username.clone()}</strong>
+                                            </span>
+                                            <form method="post" action=LogOut::url() class="inline-form">
+                                                <button type="submit" class="button subtle">"Log out"</button>
+                                            </form>
+                                        }
+                                            .into_any()
+                                    }
+                                    _ => {
+                                        view! {
+                                            <a href=format!("/login{next_q}")>"Log in"</a>
+                                            <a class="button" href=format!("/signup{next_q}")>"Sign up"</a>
+                                        }
+                                            .into_any()
+                                    }
+                                }
+                            })
+                        }}
+                    </Suspense>
+                </nav>
+            </div>
+        </header>
+    }
+}

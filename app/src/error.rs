@@ -1,0 +1,80 @@
+//! The errors a user may see. Each carries a message written for people; the private cause
+//! (a database error, say) is logged on the server and never crosses the wire.
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// Bad input, tied to the form field it is about ("form" for the form as a whole).
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    /// The visitor must sign in first.
+    #[error("{0}")]
+    SignInRequired(String),
+    /// Signed in, but not allowed to do this.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// Something broke on our side; details are in the server log.
+    #[error("Something went wrong on our side. Please try again in a moment.")]
+    Internal,
+    /// The request never reached the rule (network, encoding).
+    #[error("The request could not be completed: {0}")]
+    Request(String),
+}
+
+impl AppError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        AppError::Invalid {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// The message to show next to `field`, if this error is about it.
+    pub fn for_field(&self, field: &str) -> Option<String> {
+        match self {
+            AppError::Invalid { field: f, message } if f == field => Some(message.clone()),
+            _ => None,
+        }
+    }
+
+    /// The message to show at the top of a form: anything not tied to one of `fields`.
+    pub fn for_form(&self, fields: &[&str]) -> Option<String> {
+        match self {
+            AppError::Invalid { field, .. } if fields.contains(&field.as_str()) => None,
+            other => Some(other.to_string()),
+        }
+    }
+
+    /// The HTTP status a script client gets with this error.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Invalid { .. } | AppError::Request(_) => 400,
+            AppError::SignInRequired(_) => 401,
+            AppError::Forbidden(_) => 403,
+            AppError::NotFound(_) => 404,
+            AppError::Internal => 500,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Request(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        tracing::error!(error = %err, "database error");
+        AppError::Internal
+    }
+}

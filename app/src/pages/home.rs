@@ -1,0 +1,54 @@
+use leptos::prelude::*;
+use leptos_meta::{Meta, Title};
+
+use crate::{api::forum::list_categories, components::time::RelativeTime, model::CategorySummary};
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let categories = OnceResource::new(list_categories());
+    view! {
+        <Title text="Community" />
+        <Meta name="description" content="Ask questions, share feedback and get answers from our team." />
+        <section class="intro">
+            <h1>"Community"</h1>
+            <p class="lede">"Ask questions, share feedback and ideas, report problems. Our team reads everything and answers here."</p>
+        </section>
+        <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading categories…"</p> }>
+            {move || Suspend::new(async move {
+                match categories.await {
+                    Ok(list) if list.is_empty() => {
+                        view! { <p class="empty">"No categories yet. An admin can add the first one."</p> }.into_any()
+                    }
+                    Ok(list) => view! {
+                        <ul class="category-list" aria-label="Categories">
+                            {list.into_iter().map(|c| view! { <CategoryRow category=c /> }).collect_view()}
+                        </ul>
+                    }
+                    .into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn CategoryRow(category: CategorySummary) -> impl IntoView {
+    let topics = match category.topic_count {
+        1 => "1 topic".to_string(),
+        n => format!("{n} topics"),
+    };
+    view! {
+        <li class="category" style:--category-colour=category.colour.clone()>
+            <div class="category-main">
+                <h2 class="category-name">{category.name.clone()}</h2>
+                <p class="category-description">{category.description.clone()}</p>
+                {category.latest_topic_title.clone().map(|t| view! { <p class="category-latest">"Latest: " {t}</p> })}
+            </div>
+            <div class="category-stats">
+                <span class="count">{topics}</span>
+                {category.last_posted_at.map(|at| view! { <span class="activity">"Active " <RelativeTime at /></span> })}
+            </div>
+        </li>
+    }
+}

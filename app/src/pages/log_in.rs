@@ -1,0 +1,52 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    api::{auth::LogIn, safe_next},
+    components::{
+        encode_query_value,
+        form::{error_from_url, Field, FormError},
+    },
+    error::AppError,
+};
+
+const FIELDS: [&str; 2] = ["login", "password"];
+
+#[component]
+pub fn LogInPage() -> impl IntoView {
+    let next = safe_next(use_query_map().read_untracked().get("next").as_deref());
+    let initial_error = error_from_url::<LogIn>();
+    let signup_href = format!("/signup?next={}", encode_query_value(&next));
+    view! {
+        <Title text="Log in" />
+        <section class="auth-card">
+            <h1>"Log in"</h1>
+            <p class="muted">"New here? " <a href=signup_href>"Create an account"</a></p>
+            <LogInForm next initial_error />
+        </section>
+    }
+}
+
+#[island]
+fn LogInForm(next: String, initial_error: Option<AppError>) -> impl IntoView {
+    let action = ServerAction::<LogIn>::new();
+    let pending = action.pending();
+    let error = Signal::derive(move || match action.value().get() {
+        Some(Err(e)) => Some(e),
+        Some(Ok(())) => None,
+        None => initial_error.clone(),
+    });
+    let field = move |name: &'static str| Signal::derive(move || error.get().and_then(|e| e.for_field(name)));
+    view! {
+        <ActionForm action attr:class="stack" attr:novalidate=true>
+            <FormError message=Signal::derive(move || error.get().and_then(|e| e.for_form(&FIELDS))) />
+            <input type="hidden" name="next" value=next />
+            <Field label="Username or e-mail" name="login" autocomplete="username" error=field("login") />
+            <Field label="Password" name="password" kind="password" autocomplete="current-password" error=field("password") />
+            <button type="submit" class="button primary" disabled=pending aria-busy=move || pending.get().to_string()>
+                {move || if pending.get() { "Logging in…" } else { "Log in" }}
+            </button>
+        </ActionForm>
+    }
+}

@@ -1,0 +1,318 @@
+//! Account rules: sign-up, log-in, and creating staff accounts from the command line.
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+
+use super::{
+    auth::{hash_password, verify_password},
+    db::{begin_write, is_unique_violation},
+    entity::user,
+    forms,
+};
+use crate::{error::AppError, model::Role};
+
+pub const USERNAME_MAX_CHARS: usize = 32;
+pub const USERNAME_MIN_CHARS: usize = 2;
+pub const PASSWORD_MIN_CHARS: usize = 10;
+pub const PASSWORD_MAX_BYTES: usize = 1000;
+pub const EMAIL_MAX_CHARS: usize = 254;
+
+pub const USERNAME_TAKEN: &str = "That username is taken. Try another one.";
+pub const EMAIL_TAKEN: &str =
+    "An account with that e-mail address already exists. Log in instead, or use another address.";
+pub const WRONG_LOGIN: &str = "That username or e-mail and password don't match. Check both and try again.";
+pub const SIGNUP_SENT_TWICE: &str =
+    "This form was already sent once, and your account was created then. Log in to continue.";
+
+/// What the sign-up form sends.
+#[derive(Clone, Debug, Default)]
+pub struct NewAccount {
+    pub username: String,
+    pub email: String,
+    pub password: String,
+    /// The form's one-shot token; None for accounts made outside a form (command line, seed).
+    pub form_token: Option<String>,
+}
+
+pub fn validate_username(username: &str) -> Result<(), AppError> {
+    let err = |m: &str| Err(AppError::invalid("username", m));
+    if username.is_empty() {
+        return err("Choose a username.");
+    }
+    if username.chars().any(char::is_control) {
+        return err("Usernames can't contain control characters.");
+    }
+    if username.chars().any(char::is_whitespace) {
+        return err("Usernames can't contain spaces.");
+    }
+    let count = username.chars().count();
+    if count > USERNAME_MAX_CHARS {
+        return err("Usernames can be at most 32 characters.");
+    }
+    if count < USERNAME_MIN_CHARS {
+        return err("Usernames need at least 2 characters.");
+    }
+    if !username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')) {
+        return err("Use only letters, numbers, dots, dashes and underscores.");
+    }
+    if !username.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return err("Start your username with a letter or a number.");
+    }
+    Ok(())
+}
+
+/// Deliberately loose (the only real test of an address is mail reaching it) but it catches
+/// typos: one @, something before it, a dotted domain after it, no spaces.
+pub fn validate_email(email: &str) -> Result<(), AppError> {
+    let err = |m: &str| Err(AppError::invalid("email", m));
+    if email.is_empty() {
+        return err("Enter your e-mail address.");
+    }
+    if email.chars().count() > EMAIL_MAX_CHARS {
+        return err("E-mail addresses can be at most 254 characters.");
+    }
+    let looks_right = match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains("..")
+                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        }
+        None => false,
+    };
+    if !looks_right {
+        return err("That doesn't look like an e-mail address (like name@example.com).");
+    }
+    Ok(())
+}
+
+pub fn validate_password(password: &str) -> Result<(), AppError> {
+    let err = |m: &str| Err(AppError::invalid("password", m));
+    if password.len() > PASSWORD_MAX_BYTES {
+        return err("Passwords can be at most 1,000 bytes long.");
+    }
+    if password.chars().count() < PASSWORD_MIN_CHARS {
+        return err("Use at least 10 characters for your password.");
+    }
+    Ok(())
+}
+
+/// A customer signs up through the form.
+pub async fn sign_up(db: &DatabaseConnection, input: NewAccount) -> Result<user::Model, AppError> {
+    create_account(db, input, Role::Customer, None).await
+}
+
+/// Creates an account with `role`. Every check runs before anything is written, and the write
+/// is one transaction: a refused sign-up leaves no row behind.
+pub async fn create_account(
+    db: &DatabaseConnection,
+    input: NewAccount,
+    role: Role,
+    staff_title: Option<String>,
+) -> Result<user::Model, AppError> {
+    let username = input.username.clone();
+    let email = input.email.trim().to_string();
+    validate_username(&username)?;
+    validate_email(&email)?;
+    validate_password(&input.password)?;
+    let (username_key, email_key) = (username.to_lowercase(), email.to_lowercase());
+
+    // Cheap refusals first, so a taken name costs no hashing; re-checked under the write lock.
+    check_free(db, &username_key, &email_key).await?;
+    let password_hash = hash_password(input.password).await?;
+
+    let txn = begin_write(db).await?;
+    if let Some(token) = &input.form_token {
+        forms::consume(&txn, token, SIGNUP_SENT_TWICE).await?;
+    }
+    check_free(&txn, &username_key, &email_key).await?;
+    let row = user::ActiveModel {
+        username: Set(username.clone()),
+        username_key: Set(username_key),
+        email: Set(email),
+        email_key: Set(email_key),
+        display_name: Set(username),
+        password_hash: Set(password_hash),
+        role: Set(role.as_str().to_string()),
+        staff_title: Set(staff_title.filter(|_| role.is_staff())),
+        trust_level: Set(0),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    let created = match row.insert(&txn).await {
+        Ok(created) => created,
+        // Lost a race with a concurrent sign-up for the same name or address.
+        Err(e) if is_unique_violation(&e) => return Err(AppError::invalid("username", USERNAME_TAKEN)),
+        Err(e) => return Err(e.into()),
+    };
+    txn.commit().await?;
+    Ok(created)
+}
+
+async fn check_free(conn: &impl sea_orm::ConnectionTrait, username_key: &str, email_key: &str) -> Result<(), AppError> {
+    if user::Entity::find()
+        .filter(user::Column::UsernameKey.eq(username_key))
+        .one(conn)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::invalid("username", USERNAME_TAKEN));
+    }
+    if user::Entity::find()
+        .filter(user::Column::EmailKey.eq(email_key))
+        .one(conn)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::invalid("email", EMAIL_TAKEN));
+    }
+    Ok(())
+}
+
+/// Checks a username-or-e-mail and password. The same message, and the same argon2 work, whether
+/// or not the account exists.
+pub async fn log_in(db: &DatabaseConnection, login: &str, password: &str) -> Result<user::Model, AppError> {
+    let login = login.trim();
+    if login.is_empty() {
+        return Err(AppError::invalid("login", "Enter your username or e-mail address."));
+    }
+    if password.is_empty() {
+        return Err(AppError::invalid("password", "Enter your password."));
+    }
+    if password.len() > PASSWORD_MAX_BYTES {
+        return Err(AppError::invalid("form", WRONG_LOGIN));
+    }
+    let key = login.to_lowercase();
+    let column = if key.contains('@') { user::Column::EmailKey } else { user::Column::UsernameKey };
+    let found = user::Entity::find().filter(column.eq(key)).one(db).await?;
+    let ok = verify_password(password.to_string(), found.as_ref().map(|u| u.password_hash.clone())).await?;
+    match found {
+        Some(user) if ok => Ok(user),
+        _ => Err(AppError::invalid("form", WRONG_LOGIN)),
+    }
+}
+
+/// Promotes or creates the first admin from the command line (`backyard create-admin`).
+pub async fn create_admin(
+    db: &DatabaseConnection,
+    username: &str,
+    email: &str,
+    password: &str,
+    title: Option<String>,
+) -> Result<user::Model, AppError> {
+    let input = NewAccount {
+        username: username.to_string(),
+        email: email.to_string(),
+        password: password.to_string(),
+        form_token: None,
+    };
+    create_account(db, input, Role::Admin, title.or(Some("Administrator".into()))).await
+}
+
+pub async fn count_users(db: &DatabaseConnection) -> Result<u64, AppError> {
+    use sea_orm::PaginatorTrait;
+    Ok(user::Entity::find().count(db).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::{auth::random_token, testing::test_db};
+
+    fn account(username: &str, email: &str) -> NewAccount {
+        NewAccount {
+            username: username.into(),
+            email: email.into(),
+            password: "a long enough password".into(),
+            form_token: Some(random_token()),
+        }
+    }
+
+    async fn field_error(db: &DatabaseConnection, input: NewAccount) -> (String, String) {
+        match sign_up(db, input).await {
+            Err(AppError::Invalid { field, message }) => (field, message),
+            other => panic!("expected a field error, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn signs_up_a_customer_and_logs_in_by_name_or_email() {
+        let db = test_db().await;
+        let user = sign_up(&db, account("Ada", " Ada@Example.com ")).await.unwrap();
+        assert_eq!(user.role(), Role::Customer);
+        assert_eq!(user.email, "Ada@Example.com");
+        assert!(user.password_hash.starts_with("$argon2id$"));
+        assert_eq!(log_in(&db, "ada", "a long enough password").await.unwrap().id, user.id);
+        assert_eq!(log_in(&db, "ADA@example.com", "a long enough password").await.unwrap().id, user.id);
+    }
+
+    #[tokio::test]
+    async fn each_bad_input_gets_its_message_and_writes_nothing() {
+        let db = test_db().await;
+        sign_up(&db, account("taken", "taken@example.com")).await.unwrap();
+        let cases: Vec<(NewAccount, &str, &str)> = vec![
+            (account("TAKEN", "new@example.com"), "username", USERNAME_TAKEN),
+            (account("has space", "a@example.com"), "username", "Usernames can't contain spaces."),
+            (account("bell\u{7}", "a@example.com"), "username", "Usernames can't contain control characters."),
+            (account(&"x".repeat(33), "a@example.com"), "username", "Usernames can be at most 32 characters."),
+            (account("", "a@example.com"), "username", "Choose a username."),
+            (account("fine", "not-an-email"), "email", "That doesn't look like an e-mail address (like name@example.com)."),
+            (account("fine", "a@b"), "email", "That doesn't look like an e-mail address (like name@example.com)."),
+            (account("fine", "Taken@Example.com"), "email", EMAIL_TAKEN),
+            (
+                NewAccount { password: "short".into(), ..account("fine", "f@example.com") },
+                "password",
+                "Use at least 10 characters for your password.",
+            ),
+            (
+                NewAccount { password: "é".repeat(501), ..account("fine", "f@example.com") },
+                "password",
+                "Passwords can be at most 1,000 bytes long.",
+            ),
+        ];
+        for (input, field, message) in cases {
+            let label = format!("{:?}/{:?}", input.username, input.email);
+            assert_eq!(field_error(&db, input).await, (field.to_string(), message.to_string()), "{label}");
+        }
+        assert_eq!(count_users(&db).await.unwrap(), 1, "no refused sign-up may write a row");
+    }
+
+    #[tokio::test]
+    async fn thirty_two_characters_is_allowed() {
+        let db = test_db().await;
+        sign_up(&db, account(&"x".repeat(32), "x@example.com")).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_form_sent_twice_creates_one_account() {
+        let db = test_db().await;
+        let first = account("twice", "twice@example.com");
+        let again = first.clone();
+        sign_up(&db, first).await.unwrap();
+        let (field, message) = field_error(&db, again).await;
+        assert_eq!((field.as_str(), message.as_str()), ("form", SIGNUP_SENT_TWICE));
+        assert_eq!(count_users(&db).await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn wrong_logins_get_one_message_whether_or_not_the_account_exists() {
+        let db = test_db().await;
+        sign_up(&db, account("real", "real@example.com")).await.unwrap();
+        let wrong_password = log_in(&db, "real", "not the password").await.unwrap_err();
+        let no_such_user = log_in(&db, "ghost", "not the password").await.unwrap_err();
+        assert_eq!(wrong_password, AppError::invalid("form", WRONG_LOGIN));
+        assert_eq!(wrong_password, no_such_user);
+    }
+
+    #[tokio::test]
+    async fn create_admin_gives_a_title() {
+        let db = test_db().await;
+        let admin = create_admin(&db, "root", "root@example.com", "a long enough password", None)
+            .await
+            .unwrap();
+        assert_eq!(admin.role(), Role::Admin);
+        assert_eq!(admin.staff_title.as_deref(), Some("Administrator"));
+    }
+}

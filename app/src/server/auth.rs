@@ -1,0 +1,114 @@
+//! Password hashing, random tokens and permission checks.
+use std::sync::OnceLock;
+
+use argon2::{
+    password_hash::{rand_core::OsRng, rand_core::RngCore, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
+    Algorithm, Argon2, Params, Version,
+};
+
+use crate::{error::AppError, model::Role};
+
+/// OWASP's argon2id minimum: 19 MiB of memory, 2 passes, 1 lane.
+pub const ARGON2_MEMORY_KIB: u32 = 19 * 1024;
+pub const ARGON2_ITERATIONS: u32 = 2;
+pub const ARGON2_LANES: u32 = 1;
+
+fn hasher() -> Argon2<'static> {
+    let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_ITERATIONS, ARGON2_LANES, None)
+        .expect("argon2 parameters are valid constants");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes on the blocking pool: argon2 takes tens of milliseconds of CPU by design, and the async
+/// workers must keep serving other requests meanwhile.
+pub async fn hash_password(password: String) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || hash_password_blocking(&password))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "hashing task failed");
+            AppError::Internal
+        })
+}
+
+fn hash_password_blocking(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    hasher()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("hashing with valid parameters cannot fail")
+        .to_string()
+}
+
+/// A real hash of a password nobody has, verified when the account does not exist, so that an
+/// unknown username costs the same time as a wrong password.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| hash_password_blocking("backyard-dummy-password-for-timing"))
+}
+
+/// Checks `password` against `stored`, or against the dummy hash when there is no account.
+/// Returns true only for a real account with the right password.
+pub async fn verify_password(password: String, stored: Option<String>) -> Result<bool, AppError> {
+    tokio::task::spawn_blocking(move || {
+        let exists = stored.is_some();
+        let hash = stored.unwrap_or_else(|| dummy_hash().to_string());
+        let ok = match PasswordHash::new(&hash) {
+            Ok(parsed) => hasher().verify_password(password.as_bytes(), &parsed).is_ok(),
+            Err(_) => false,
+        };
+        exists && ok
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "verification task failed");
+        AppError::Internal
+    })
+}
+
+/// 32 random bytes as 64 hex characters: form tokens and the like.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The one permission check: is `role` at least `needed`?
+pub fn require_role(role: Option<Role>, needed: Role) -> Result<(), AppError> {
+    match role {
+        None => Err(AppError::SignInRequired("Please log in first.".into())),
+        Some(r) if r >= needed => Ok(()),
+        Some(_) => Err(AppError::Forbidden(format!(
+            "Only {} and above can do that.",
+            needed.label().to_lowercase()
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hashes_are_argon2id_with_owasp_parameters_and_verify() {
+        let hash = hash_password("correct horse battery".into()).await.unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(verify_password("correct horse battery".into(), Some(hash.clone())).await.unwrap());
+        assert!(!verify_password("wrong horse battery".into(), Some(hash)).await.unwrap());
+        // No account: never true, even with the dummy's own password.
+        assert!(!verify_password("backyard-dummy-password-for-timing".into(), None).await.unwrap());
+    }
+
+    #[test]
+    fn roles_are_ordered() {
+        assert!(require_role(Some(Role::Admin), Role::Moderator).is_ok());
+        assert!(matches!(require_role(Some(Role::Customer), Role::Staff), Err(AppError::Forbidden(_))));
+        assert!(matches!(require_role(None, Role::Customer), Err(AppError::SignInRequired(_))));
+    }
+
+    #[test]
+    fn tokens_are_unique_hex() {
+        let (a, b) = (random_token(), random_token());
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, b);
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+    }
+}

@@ -1,0 +1,51 @@
+//! Connecting, migrating, and the one way to start a write transaction.
+use std::time::Duration;
+
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::{
+    sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
+
+/// Opens the database. SQLite gets WAL (readers never block the writer), synchronous=FULL (an
+/// answered write is on disk), foreign keys, and a busy timeout so writers queue, not fail.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut opts = ConnectOptions::new(url.to_string());
+    opts.sqlx_logging(false).connect_timeout(Duration::from_secs(10));
+    if url.starts_with("sqlite:") {
+        // Every connection to an in-memory database is a different database: keep one.
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        opts.max_connections(if in_memory { 1 } else { 8 }).min_connections(1);
+        opts.map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+                .create_if_missing(true)
+        });
+    } else {
+        opts.max_connections(16).min_connections(1);
+    }
+    Database::connect(opts).await
+}
+
+/// Applies every migration not yet applied. Runs on every start.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// Begins a write transaction. On SQLite it takes the write lock up front (BEGIN IMMEDIATE), so
+/// two writers queue on the busy timeout instead of one failing when it upgrades a read lock.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
+/// True when `err` is a unique-constraint violation (a race lost to another writer).
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+}

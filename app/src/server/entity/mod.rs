@@ -1,0 +1,7 @@
+//! sea-orm entities, one file per table.
+pub mod category;
+pub mod form_submission;
+pub mod post;
+pub mod session;
+pub mod topic;
+pub mod user;

@@ -1,0 +1,25 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "posts")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub topic_id: i64,
+    pub author_id: i64,
+    pub post_number: i32,
+    /// What the author typed (Markdown).
+    pub source: String,
+    /// `source` through the content pipeline: the only HTML pages render.
+    pub html: String,
+    pub state: String,
+    pub is_staff_reply: bool,
+    pub staff_title: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub edited_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

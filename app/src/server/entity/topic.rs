@@ -1,0 +1,25 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "topics")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub category_id: i64,
+    pub author_id: i64,
+    pub title: String,
+    pub slug: String,
+    pub status: String,
+    pub pinned: bool,
+    pub locked: bool,
+    pub post_count: i32,
+    pub created_at: DateTimeUtc,
+    pub last_posted_at: DateTimeUtc,
+    pub first_staff_reply_at: Option<DateTimeUtc>,
+    pub official_answer_post_id: Option<i64>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

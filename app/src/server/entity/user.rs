@@ -1,0 +1,46 @@
+use sea_orm::entity::prelude::*;
+
+use crate::model::{Role, SessionUser};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub username: String,
+    /// `username` lower-cased: the unique key, so names collide case-insensitively.
+    pub username_key: String,
+    pub email: String,
+    pub email_key: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub role: String,
+    pub staff_title: Option<String>,
+    pub trust_level: i16,
+    pub suspended_until: Option<DateTimeUtc>,
+    pub suspension_reason: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub last_seen_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    pub fn role(&self) -> Role {
+        // An unknown value can only come from a hand-edited row: treat it as the least power.
+        Role::parse(&self.role).unwrap_or(Role::Customer)
+    }
+
+    pub fn to_session_user(&self) -> SessionUser {
+        SessionUser {
+            id: self.id,
+            username: self.username.clone(),
+            display_name: self.display_name.clone(),
+            role: self.role(),
+            staff_title: self.staff_title.clone(),
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! What every request can reach: options, the database, settings; and who is asking.
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::prelude::*;
+use sea_orm::{DatabaseConnection, EntityTrait};
+use tower_sessions::Session;
+
+use super::{config::Config, entity::user};
+use crate::error::AppError;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// The session key holding the signed-in member's id.
+pub const USER_ID_KEY: &str = "user_id";
+
+pub fn app_state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the Leptos context");
+        AppError::Internal
+    })
+}
+
+pub fn db() -> Result<DatabaseConnection, AppError> {
+    Ok(app_state()?.db)
+}
+
+pub async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>().await.map_err(|e| {
+        tracing::error!(error = %e, "no session layer on this request");
+        AppError::Internal
+    })
+}
+
+/// The signed-in member, if any. A session pointing at a deleted account counts as signed out.
+pub async fn current_user() -> Result<Option<user::Model>, AppError> {
+    let session = session().await?;
+    let id: Option<i64> = session.get(USER_ID_KEY).await.map_err(|e| {
+        tracing::error!(error = %e, "session load failed");
+        AppError::Internal
+    })?;
+    match id {
+        None => Ok(None),
+        Some(id) => Ok(user::Entity::find_by_id(id).one(&db()?).await?),
+    }
+}
+
+/// Gives an error its HTTP status for script clients. A plain HTML form post is left alone:
+/// it must stay a redirect back to the form, which carries the error in its URL.
+pub fn set_error_status(err: &AppError) {
+    use axum::http::{header::ACCEPT, StatusCode};
+    let is_form_post = use_context::<axum::http::request::Parts>()
+        .and_then(|p| p.headers.get(ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html")))
+        .unwrap_or(false);
+    if !is_form_post {
+        if let (Some(res), Ok(status)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            StatusCode::from_u16(err.status()),
+        ) {
+            res.set_status(status);
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! The schema, one migration per file. A landed migration is never edited: add a new one.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_accounts;
+mod m20261123_000002_forum;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_accounts::Migration),
+            Box::new(m20261123_000002_forum::Migration),
+        ]
+    }
+}

@@ -1,0 +1,63 @@
+# Shared steps for scripts/start.sh and scripts/test.sh. Everything comes from the package
+# registries (crates.io, npm, Debian); nothing else is downloaded.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SITE_ROOT="$ROOT/target/site"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# The browser build needs the wasm32 target and the wasm-bindgen CLI at exactly the version in
+# Cargo.lock (the CLI and the library must agree).
+ensure_wasm_toolchain() {
+  if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    say "Adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  local want have
+  want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' "$ROOT/Cargo.lock")
+  have=$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }' || true)
+  if [ "$have" != "$want" ]; then
+    say "Installing wasm-bindgen-cli $want from crates.io (about 2 minutes, once)"
+    # Not --locked: the CLI's own lockfile pins a crate the registry no longer has.
+    cargo install wasm-bindgen-cli --version "$want"
+  fi
+}
+
+# Builds the islands bundle and lays out target/site: pkg/backyard.{js,wasm,css} + public/.
+build_site() {
+  ensure_wasm_toolchain
+  say "Building the browser bundle (wasm, profile wasm-release)"
+  cargo build --manifest-path "$ROOT/Cargo.toml" -p app --lib --target wasm32-unknown-unknown \
+    --profile wasm-release --no-default-features --features hydrate
+  mkdir -p "$SITE_ROOT/pkg"
+  wasm-bindgen --target web --no-typescript --out-dir "$SITE_ROOT/pkg" --out-name backyard \
+    "$ROOT/target/wasm32-unknown-unknown/wasm-release/app.wasm"
+  optimise_wasm "$SITE_ROOT/pkg/backyard_bg.wasm"
+  cp "$ROOT/style/main.css" "$SITE_ROOT/pkg/backyard.css"
+  cp -R "$ROOT/public/." "$SITE_ROOT/"
+  # Pre-compressed copies: the server sends them to browsers that accept gzip.
+  for f in "$SITE_ROOT/pkg/backyard_bg.wasm" "$SITE_ROOT/pkg/backyard.js" "$SITE_ROOT/pkg/backyard.css"; do
+    gzip -9 -k -f "$f"
+  done
+  say "Bundle: $(stat -c %s "$SITE_ROOT/pkg/backyard_bg.wasm") bytes wasm, $(stat -c %s "$SITE_ROOT/pkg/backyard_bg.wasm.gz") gzipped"
+}
+
+# wasm-opt from npm's binaryen package (Debian's is too old for current wasm features). Skipped
+# with a note when npm is missing: the bundle works, it is just larger.
+optimise_wasm() {
+  local wasm="$1" tools="$ROOT/target/tools"
+  if ! command -v npm >/dev/null 2>&1; then
+    say "npm not found: skipping wasm-opt"
+    return 0
+  fi
+  if [ ! -x "$tools/node_modules/.bin/wasm-opt" ]; then
+    say "Installing binaryen (wasm-opt) from npm"
+    mkdir -p "$tools"
+    npm install --prefix "$tools" --no-audit --no-fund --silent binaryen@132.0.0 >/dev/null
+  fi
+  "$tools/node_modules/.bin/wasm-opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+    --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    "$wasm" -o "$wasm.opt"
+  mv "$wasm.opt" "$wasm"
+}

@@ -1,0 +1,150 @@
+//! `backyard`: serve the site, or an operator command.
+use std::{io::Write, time::Duration};
+
+use app::server::{accounts, config::Config, db, demo, forms, session_store::DbSessionStore, state::AppState};
+use tower_sessions::session_store::ExpiredDeletion;
+use tracing_subscriber::EnvFilter;
+
+const USAGE: &str = "\
+usage: backyard [COMMAND]
+
+commands:
+  serve [--demo]   run the site (the default); --demo seeds demo content into a new database
+  create-admin     make an admin account: --username NAME --email ADDRESS [--title TITLE];
+                   the password is read from BACKYARD_ADMIN_PASSWORD or asked for on stdin
+  seed-demo        add the demo content to a database that has no accounts yet
+  migrate          apply database migrations and exit
+
+Settings come from the environment; see the README.";
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => fail(&e),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_target(false)
+        .init();
+
+    let command = args.first().map(String::as_str).unwrap_or("serve");
+    if matches!(command, "-h" | "--help" | "help") {
+        println!("{USAGE}");
+        return;
+    }
+    let conn = match db::connect(&config.database_url).await {
+        Ok(c) => c,
+        Err(e) => fail(&format!("cannot open the database at DATABASE_URL: {e}")),
+    };
+    if let Err(e) = db::migrate(&conn).await {
+        fail(&format!("database migration failed: {e}"));
+    }
+
+    match command {
+        "serve" => serve(config, conn, args.iter().any(|a| a == "--demo")).await,
+        "migrate" => println!("Migrations applied."),
+        "seed-demo" => seed(&conn).await,
+        "create-admin" => create_admin(&conn, &args[1..]).await,
+        other => fail(&format!("unknown command {other:?}\n\n{USAGE}")),
+    }
+}
+
+async fn serve(config: Config, conn: sea_orm::DatabaseConnection, demo: bool) {
+    if demo {
+        seed(&conn).await;
+    }
+    let addr = config.addr;
+    let public_url = config.public_url.clone();
+    let state: AppState = server::app_state(config, conn.clone());
+    spawn_cleanup(conn);
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => fail(&format!("cannot listen on {addr} (BACKYARD_ADDR): {e}")),
+    };
+    println!("Backyard is running at {public_url}");
+    axum::serve(listener, server::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .unwrap_or_else(|e| fail(&format!("server error: {e}")));
+}
+
+/// Deletes expired sessions and spent form tokens every 10 minutes.
+fn spawn_cleanup(conn: sea_orm::DatabaseConnection) {
+    tokio::spawn(async move {
+        let store = DbSessionStore::new(conn.clone());
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = store.delete_expired().await {
+                tracing::warn!(error = %e, "expired-session cleanup failed");
+            }
+            if let Err(e) = forms::purge_old(&conn).await {
+                tracing::warn!(error = %e, "form-token cleanup failed");
+            }
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+async fn seed(conn: &sea_orm::DatabaseConnection) {
+    match demo::seed_if_empty(conn).await {
+        Ok(true) => {
+            println!("Seeded demo content. Demo logins (username / password):");
+            for (user, password, role) in demo::DEMO_LOGINS {
+                println!("  {user:<8} {password:<20} {role}");
+            }
+        }
+        Ok(false) => println!("The database already has accounts; demo content not added."),
+        Err(e) => fail(&format!("seeding failed: {e}")),
+    }
+}
+
+async fn create_admin(conn: &sea_orm::DatabaseConnection, args: &[String]) {
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let (Some(username), Some(email)) = (flag("--username"), flag("--email")) else {
+        fail(&format!("create-admin needs --username and --email\n\n{USAGE}"));
+    };
+    let password = match std::env::var("BACKYARD_ADMIN_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            print!("Password for {username}: ");
+            let _ = std::io::stdout().flush();
+            let mut line = String::new();
+            if std::io::stdin().read_line(&mut line).is_err() {
+                fail("could not read a password from stdin");
+            }
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    match accounts::create_admin(conn, &username, &email, &password, flag("--title")).await {
+        Ok(user) => println!("Created admin {} (id {}).", user.username, user.id),
+        Err(e) => fail(&e.to_string()),
+    }
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("backyard: {message}");
+    std::process::exit(1);
+}
