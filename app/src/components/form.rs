@@ -73,3 +73,12 @@ pub fn fresh_form_token() -> String {
         String::new()
     }
 }
+
+/// False in the server render, true once the island has hydrated in the browser. Forms expose it
+/// as `data-ready`, which tells a person's tools (and the browser tests) that the enhanced form
+/// is live.
+pub fn hydrated() -> Signal<bool> {
+    let (ready, set_ready) = signal(false);
+    Effect::new(move |_| set_ready.set(true));
+    ready.into()
+}

@@ -6,7 +6,7 @@ use crate::{
     api::{auth::LogIn, safe_next},
     components::{
         encode_query_value,
-        form::{error_from_url, Field, FormError},
+        form::{error_from_url, hydrated, Field, FormError},
     },
     error::AppError,
 };
@@ -32,6 +32,7 @@ pub fn LogInPage() -> impl IntoView {
 fn LogInForm(next: String, initial_error: Option<AppError>) -> impl IntoView {
     let action = ServerAction::<LogIn>::new();
     let pending = action.pending();
+    let ready = hydrated();
     let error = Signal::derive(move || match action.value().get() {
         Some(Err(e)) => Some(e),
         Some(Ok(())) => None,
@@ -39,7 +40,7 @@ fn LogInForm(next: String, initial_error: Option<AppError>) -> impl IntoView {
     });
     let field = move |name: &'static str| Signal::derive(move || error.get().and_then(|e| e.for_field(name)));
     view! {
-        <ActionForm action attr:class="stack" attr:novalidate=true>
+        <ActionForm action attr:class="stack" attr:novalidate=true attr:data-ready=move || ready.get().to_string()>
             <FormError message=Signal::derive(move || error.get().and_then(|e| e.for_form(&FIELDS))) />
             <input type="hidden" name="next" value=next />
             <Field label="Username or e-mail" name="login" autocomplete="username" error=field("login") />

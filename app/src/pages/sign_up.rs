@@ -6,7 +6,7 @@ use crate::{
     api::{auth::SignUp, safe_next},
     components::{
         encode_query_value,
-        form::{error_from_url, fresh_form_token, Field, FormError},
+        form::{error_from_url, hydrated, fresh_form_token, Field, FormError},
     },
     error::AppError,
 };
@@ -33,6 +33,7 @@ pub fn SignUpPage() -> impl IntoView {
 fn SignUpForm(form_token: String, next: String, initial_error: Option<AppError>) -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
     let pending = action.pending();
+    let ready = hydrated();
     let error = Signal::derive(move || match action.value().get() {
         Some(Err(e)) => Some(e),
         Some(Ok(())) => None,
@@ -40,7 +41,7 @@ fn SignUpForm(form_token: String, next: String, initial_error: Option<AppError>)
     });
     let field = move |name: &'static str| Signal::derive(move || error.get().and_then(|e| e.for_field(name)));
     view! {
-        <ActionForm action attr:class="stack" attr:novalidate=true>
+        <ActionForm action attr:class="stack" attr:novalidate=true attr:data-ready=move || ready.get().to_string()>
             <FormError message=Signal::derive(move || error.get().and_then(|e| e.for_form(&FIELDS))) />
             <input type="hidden" name="form_token" value=form_token />
             <input type="hidden" name="next" value=next />

@@ -1,0 +1,51 @@
+import { defineConfig } from "@playwright/test";
+import * as os from "node:os";
+import * as path from "node:path";
+
+// The server under test: the debug build that `cargo test` already produced, on a fresh SQLite
+// file with demo content, serving the bundle from target/site.
+const port = Number(process.env.BACKYARD_E2E_PORT ?? 3100);
+const baseURL = `http://127.0.0.1:${port}`;
+const dbFile = path.join(os.tmpdir(), `backyard-e2e-${process.pid}.db`);
+const binary = process.env.BACKYARD_BIN ?? path.resolve(__dirname, "../target/debug/backyard");
+
+const chromium = {
+  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+  ],
+};
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [["list"]],
+  use: { baseURL, launchOptions: chromium, trace: "off" },
+  projects: [
+    { name: "js", use: { javaScriptEnabled: true } },
+    { name: "no-js", use: { javaScriptEnabled: false } },
+  ],
+  webServer: {
+    command: `rm -f ${dbFile}* && ${binary} serve --demo`,
+    url: `${baseURL}/healthz`,
+    cwd: path.resolve(__dirname, ".."),
+    timeout: 60_000,
+    reuseExistingServer: false,
+    stdout: "ignore",
+    stderr: "pipe",
+    env: {
+      BACKYARD_ADDR: `127.0.0.1:${port}`,
+      DATABASE_URL: `sqlite://${dbFile}?mode=rwc`,
+      BACKYARD_SITE_ROOT: path.resolve(__dirname, "../target/site"),
+      BACKYARD_LOG: "warn",
+    },
+  },
+});
