@@ -120,6 +120,9 @@ pub async fn create_account(
     let (username_key, email_key) = (username.to_lowercase(), email.to_lowercase());
 
     // Cheap refusals first, so a taken name costs no hashing; re-checked under the write lock.
+    if let Some(token) = &input.form_token {
+        forms::check_unused(db, token, SIGNUP_SENT_TWICE).await?;
+    }
     check_free(db, &username_key, &email_key).await?;
     let password_hash = hash_password(input.password).await?;
 

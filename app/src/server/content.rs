@@ -15,7 +15,18 @@ fn cleaner() -> &'static Builder<'static> {
             .url_relative(UrlRelative::PassThrough)
             .link_rel(Some("nofollow ugc noopener"))
             .add_generic_attributes(["title"])
-            .rm_tag_attributes("img", ["srcset"]);
+            .rm_tag_attributes("img", ["srcset"])
+            // Fenced code keeps its language (class="language-rust") for highlighting; no
+            // other class survives, so user text cannot borrow the site's own styles.
+            .add_tag_attributes("code", ["class"])
+            .attribute_filter(|element, attribute, value| {
+                if element == "code" && attribute == "class" {
+                    let lang = value.strip_prefix("language-")?;
+                    let plain = lang.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | '#'));
+                    return plain.then(|| value.into());
+                }
+                Some(value.into())
+            });
         b
     })
 }

@@ -1,0 +1,161 @@
+//! Drives the real router in-process: real migrations, real database, real session layer.
+#![allow(dead_code)]
+use app::server::{config::Config, db};
+use axum::{
+    body::Body,
+    http::{header, Request, Response, StatusCode},
+    Router,
+};
+use http_body_util::BodyExt;
+use sea_orm::DatabaseConnection;
+use tower::ServiceExt;
+
+pub const ORIGIN: &str = "http://127.0.0.1:3000";
+
+pub fn config(public_url: &str, database_url: &str) -> Config {
+    let (public_url, database_url) = (public_url.to_string(), database_url.to_string());
+    Config::from_lookup(move |key| match key {
+        "BACKYARD_PUBLIC_URL" => Some(public_url.clone()),
+        "DATABASE_URL" => Some(database_url.clone()),
+        _ => None,
+    })
+    .unwrap()
+}
+
+pub async fn sqlite_memory() -> DatabaseConnection {
+    app::server::testing::test_db().await
+}
+
+pub fn router_for(db: DatabaseConnection) -> Router {
+    router_with(db, ORIGIN)
+}
+
+pub fn router_with(db: DatabaseConnection, public_url: &str) -> Router {
+    let cfg = config(public_url, "sqlite::memory:");
+    server::router(server::app_state(cfg, db))
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub set_cookie: Vec<String>,
+    pub body: String,
+}
+
+impl Reply {
+    /// `name=value` of the session cookie this response set, if any.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.set_cookie
+            .iter()
+            .find(|c| c.starts_with(server::SESSION_COOKIE))
+            .map(|c| c.split(';').next().unwrap().to_string())
+    }
+}
+
+async fn send(app: &Router, req: Request<Body>) -> Reply {
+    let res: Response<Body> = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let location = res.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_string());
+    let set_cookie = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    let body = String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).to_string();
+    Reply { status, location, set_cookie, body }
+}
+
+pub async fn get(app: &Router, path: &str, cookie: Option<&str>) -> Reply {
+    let mut req = Request::get(path).header(header::ACCEPT, "text/html");
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    send(app, req.body(Body::empty()).unwrap()).await
+}
+
+/// A form post as a browser without JavaScript sends it: urlencoded, Accept: text/html, and a
+/// Referer to come back to.
+pub async fn post_form(app: &Router, path: &str, fields: &[(&str, &str)], cookie: Option<&str>, from: &str) -> Reply {
+    let mut req = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "text/html")
+        .header(header::REFERER, format!("{ORIGIN}{from}"))
+        .header(header::ORIGIN, ORIGIN)
+        .header("sec-fetch-site", "same-origin");
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    send(app, req.body(Body::from(encode(fields))).unwrap()).await
+}
+
+/// The same post as the hydrated form's fetch sends it: it wants the result, not a redirect.
+pub async fn post_fetch(app: &Router, path: &str, fields: &[(&str, &str)], cookie: Option<&str>) -> Reply {
+    let mut req = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .header("sec-fetch-site", "same-origin");
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    send(app, req.body(Body::from(encode(fields))).unwrap()).await
+}
+
+pub async fn post_raw(app: &Router, req: Request<Body>) -> Reply {
+    send(app, req).await
+}
+
+pub fn encode(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", k, app::components::encode_query_value(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The one-shot token the sign-up page embedded in its form.
+pub async fn signup_token(app: &Router) -> String {
+    let page = get(app, "/signup", None).await;
+    let marker = r#"name="form_token" value=""#;
+    let start = page.body.find(marker).expect("sign-up form has a token") + marker.len();
+    page.body[start..start + 64].to_string()
+}
+
+/// Signs up through the no-JavaScript path; returns the session cookie.
+pub async fn sign_up(app: &Router, username: &str, email: &str, password: &str) -> String {
+    let token = signup_token(app).await;
+    let res = post_form(
+        app,
+        "/api/sign_up",
+        &[("username", username), ("email", email), ("password", password), ("form_token", &token), ("next", "/")],
+        None,
+        "/signup",
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::FOUND, "{}", res.body);
+    assert_eq!(res.location.as_deref(), Some("/"));
+    res.session_cookie().expect("signing up starts a session")
+}
+
+pub async fn log_in(app: &Router, login: &str, password: &str, cookie: Option<&str>) -> Reply {
+    post_form(app, "/api/log_in", &[("login", login), ("password", password), ("next", "/")], cookie, "/login").await
+}
+
+pub async fn signed_in_as(app: &Router, cookie: &str) -> Option<String> {
+    let page = get(app, "/", Some(cookie)).await;
+    let marker = "Signed in as <strong>";
+    page.body.find(marker).map(|i| {
+        let rest = &page.body[i + marker.len()..];
+        rest[..rest.find('<').unwrap()].to_string()
+    })
+}
+
+pub async fn user_count(db: &DatabaseConnection) -> u64 {
+    app::server::accounts::count_users(db).await.unwrap()
+}
+
+pub async fn file_db(path: &std::path::Path) -> DatabaseConnection {
+    let conn = db::connect(&format!("sqlite://{}?mode=rwc", path.display())).await.unwrap();
+    db::migrate(&conn).await.unwrap();
+    conn
+}
