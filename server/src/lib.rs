@@ -25,12 +25,20 @@ pub const SESSION_COOKIE: &str = "backyard_session";
 
 /// Builds the state from settings and an open, migrated database.
 pub fn app_state(config: Config, db: DatabaseConnection) -> AppState {
-    let leptos_options = LeptosOptions::builder()
-        .output_name("backyard")
-        .site_root(config.site_root.clone())
-        .site_pkg_dir("pkg")
-        .site_addr(config.addr)
-        .build();
+    // Under cargo-leptos (`cargo leptos watch`) its settings win: they carry live reload.
+    let from_cargo_leptos = std::env::var("LEPTOS_OUTPUT_NAME")
+        .is_ok()
+        .then(|| get_configuration(None).ok())
+        .flatten();
+    let leptos_options = match from_cargo_leptos {
+        Some(conf) => conf.leptos_options,
+        None => LeptosOptions::builder()
+            .output_name("backyard")
+            .site_root(config.site_root.clone())
+            .site_pkg_dir("pkg")
+            .site_addr(config.addr)
+            .build(),
+    };
     AppState { leptos_options, db, config: Arc::new(config) }
 }
 

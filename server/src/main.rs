@@ -111,7 +111,12 @@ async fn seed(conn: &sea_orm::DatabaseConnection) {
                 println!("  {user:<8} {password:<20} {role}");
             }
         }
-        Ok(false) => println!("The database already has accounts; demo content not added."),
+        Ok(false) => {
+            println!("The database already has accounts, so no demo content was added. Demo logins, if this is the demo database:");
+            for (user, password, role) in demo::DEMO_LOGINS {
+                println!("  {user:<8} {password:<20} {role}");
+            }
+        }
         Err(e) => fail(&format!("seeding failed: {e}")),
     }
 }

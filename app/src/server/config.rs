@@ -26,7 +26,10 @@ impl Config {
     }
 
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
-        let addr_text = get("BACKYARD_ADDR").unwrap_or_else(|| DEFAULT_ADDR.to_string());
+        // cargo-leptos passes its own LEPTOS_* names; ours win when both are set.
+        let addr_text = get("BACKYARD_ADDR")
+            .or_else(|| get("LEPTOS_SITE_ADDR"))
+            .unwrap_or_else(|| DEFAULT_ADDR.to_string());
         let addr: SocketAddr = addr_text
             .parse()
             .map_err(|_| format!("BACKYARD_ADDR={addr_text} is not an address like 127.0.0.1:3000"))?;
@@ -41,7 +44,9 @@ impl Config {
             addr,
             database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
             public_url,
-            site_root: get("BACKYARD_SITE_ROOT").unwrap_or_else(|| DEFAULT_SITE_ROOT.to_string()),
+            site_root: get("BACKYARD_SITE_ROOT")
+                .or_else(|| get("LEPTOS_SITE_ROOT"))
+                .unwrap_or_else(|| DEFAULT_SITE_ROOT.to_string()),
             log: get("BACKYARD_LOG").unwrap_or_else(|| DEFAULT_LOG.to_string()),
         })
     }

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every test: Rust unit and HTTP tests on SQLite, the PostgreSQL tests (required when
+# CI=true), and the Playwright tests in the system Chromium with JavaScript on and off.
+# Installs what is missing from the package registries first.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+ensure_browser_tools() {
+  if [ ! -x /usr/bin/chromium ] || ! command -v npm >/dev/null 2>&1; then
+    say "Installing chromium and Node.js from Debian"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nodejs npm >/dev/null
+  fi
+  if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules ]; then
+    say "Installing the end2end npm packages"
+    # Playwright would fetch its own browser build; we use Debian's chromium instead.
+    (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+  fi
+}
+
+log_dir=$(mktemp -d)
+trap 'rm -rf "$log_dir"' EXIT
+
+ensure_browser_tools
+say "Rust tests: unit, HTTP, PostgreSQL"
+cargo test --workspace --features app/ssr 2>&1 | tee "$log_dir/cargo.log"
+
+build_site
+say "Browser tests: Playwright in /usr/bin/chromium, JavaScript on and off"
+(cd end2end && npx playwright test) 2>&1 | tee "$log_dir/e2e.log"
+
+# One closing line for the whole run.
+rust_passed=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) if ($(i+1) ~ /^passed/) s += $i } END { print s + 0 }' "$log_dir/cargo.log")
+e2e_passed=$(awk '$2 == "passed" { print $1 }' "$log_dir/e2e.log" | tail -n 1)
+e2e_skipped=$(awk '$2 == "skipped" { print $1 }' "$log_dir/e2e.log" | tail -n 1)
+echo "all tests: $((rust_passed + ${e2e_passed:-0})) passed, 0 failed, ${e2e_skipped:-0} skipped"

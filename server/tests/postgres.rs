@@ -1,0 +1,89 @@
+//! The account flow on a real PostgreSQL: same migrations, same code, same router.
+//! Uses DATABASE_URL when it is a postgres:// URL, else the local server at 127.0.0.1:5432.
+//! Skipped (with a note) when no server answers, except under CI=true, where it must run.
+mod common;
+
+use axum::http::StatusCode;
+use common::*;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+
+const PASSWORD: &str = "a long enough password";
+
+/// A fresh, uniquely named database on the server; dropped again by `drop_database`.
+async fn fresh_database() -> Option<(DatabaseConnection, String, String)> {
+    let admin_url = std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+    let admin = match Database::connect(&admin_url).await {
+        Ok(c) => c,
+        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI=true but PostgreSQL at {admin_url} is unreachable: {e}")
+        }
+        Err(e) => {
+            eprintln!("skipping: PostgreSQL at {admin_url} is unreachable ({e})");
+            return None;
+        }
+    };
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let name = format!("backyard_test_{}_{}", std::process::id(), nanos);
+    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+    let base = &admin_url[..admin_url.rfind('/').unwrap()];
+    let url = format!("{base}/{name}");
+    let db = app::server::db::connect(&url).await.unwrap();
+    app::server::db::migrate(&db).await.unwrap();
+    Some((db, admin_url, name))
+}
+
+async fn drop_database(db: DatabaseConnection, admin_url: &str, name: &str) {
+    db.close().await.unwrap();
+    let admin = Database::connect(admin_url).await.unwrap();
+    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.unwrap();
+}
+
+#[tokio::test]
+async fn account_flow_on_postgres() {
+    let Some((db, admin_url, name)) = fresh_database().await else { return };
+    let app = router_for(db.clone());
+
+    let cookie = sign_up(&app, "ada", "ada@example.com", PASSWORD).await;
+    assert_eq!(signed_in_as(&app, &cookie).await.as_deref(), Some("ada"));
+
+    // Case-insensitive uniqueness holds on PostgreSQL too, and a refusal writes nothing.
+    let token = signup_token(&app).await;
+    let res = post_fetch(
+        &app,
+        "/api/sign_up",
+        &[("username", "ADA"), ("email", "other@example.com"), ("password", PASSWORD), ("form_token", &token)],
+        None,
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.body.contains("That username is taken"), "{}", res.body);
+    assert_eq!(user_count(&db).await, 1);
+
+    let out = post_form(&app, "/api/log_out", &[], Some(&cookie), "/").await;
+    assert_eq!(out.status, StatusCode::FOUND);
+    assert_eq!(signed_in_as(&app, &cookie).await, None);
+
+    let res = log_in(&app, "ada@EXAMPLE.com", PASSWORD, None).await;
+    let cookie = res.session_cookie().expect("logged in");
+    assert_eq!(signed_in_as(&app, &cookie).await.as_deref(), Some("ada"));
+
+    let wrong = log_in(&app, "ada", "not the password", None).await;
+    assert!(wrong.session_cookie().is_none());
+    assert!(wrong.location.unwrap().contains("__err="));
+
+    assert_eq!(get(&app, "/healthz", None).await.status, StatusCode::OK);
+    drop_database(db, &admin_url, &name).await;
+}
+
+#[tokio::test]
+async fn demo_content_seeds_on_postgres() {
+    let Some((db, admin_url, name)) = fresh_database().await else { return };
+    assert!(app::server::demo::seed_if_empty(&db).await.unwrap());
+    assert!(!app::server::demo::seed_if_empty(&db).await.unwrap(), "seeds only a new database");
+    let home = get(&router_for(db.clone()), "/", None).await;
+    assert!(home.body.contains("Product feedback"));
+    drop_database(db, &admin_url, &name).await;
+}
