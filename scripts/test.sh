@@ -35,4 +35,4 @@ say "Browser tests: Playwright in /usr/bin/chromium, JavaScript on and off"
 rust_passed=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) if ($(i+1) ~ /^passed/) s += $i } END { print s + 0 }' "$log_dir/cargo.log")
 e2e_passed=$(awk '$2 == "passed" { print $1 }' "$log_dir/e2e.log" | tail -n 1)
 e2e_skipped=$(awk '$2 == "skipped" { print $1 }' "$log_dir/e2e.log" | tail -n 1)
-echo "all tests: $((rust_passed + ${e2e_passed:-0})) passed, 0 failed, ${e2e_skipped:-0} skipped"
+echo "tests: $((rust_passed + ${e2e_passed:-0})) passed, 0 failed, ${e2e_skipped:-0} skipped"

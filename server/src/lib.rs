@@ -2,22 +2,22 @@
 use std::{sync::Arc, time::Instant};
 
 use app::{
-    app::{shell, App},
+    app::{App, shell},
     server::{config::Config, session_store::DbSessionStore, state::AppState},
 };
 use axum::{
+    Router,
     body::Body,
     extract::{Request, State},
-    http::{header, Method, StatusCode},
+    http::{Method, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::get,
-    Router,
 };
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{LeptosRoutes, generate_route_list};
 use sea_orm::DatabaseConnection;
-use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
+use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
 /// Session cookies last 30 days from the last visit.
 const SESSION_IDLE_DAYS: i64 = 30;
@@ -39,7 +39,11 @@ pub fn app_state(config: Config, db: DatabaseConnection) -> AppState {
             .site_addr(config.addr)
             .build(),
     };
-    AppState { leptos_options, db, config: Arc::new(config) }
+    AppState {
+        leptos_options,
+        db,
+        config: Arc::new(config),
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -49,14 +53,22 @@ pub fn router(state: AppState) -> Router {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(state.config.secure_cookies())
-        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::days(SESSION_IDLE_DAYS)));
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::days(SESSION_IDLE_DAYS),
+        ));
     let shell_options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(healthz))
         .leptos_routes_with_context(&state, routes, || (), move || shell(shell_options.clone()))
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(|| (), shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(|| (), shell))
         .layer(sessions)
-        .layer(middleware::from_fn_with_state(state.clone(), refuse_cross_origin_writes))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            refuse_cross_origin_writes,
+        ))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -74,7 +86,11 @@ async fn healthz(State(state): State<AppState>) -> Response {
 
 /// Leptos server functions have no CSRF protection of their own. A browser always says where a
 /// write comes from (Sec-Fetch-Site, else Origin); anything from another site is refused.
-async fn refuse_cross_origin_writes(State(state): State<AppState>, req: Request, next: Next) -> Response {
+async fn refuse_cross_origin_writes(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
@@ -83,7 +99,9 @@ async fn refuse_cross_origin_writes(State(state): State<AppState>, req: Request,
     let allowed = match header_str("sec-fetch-site") {
         Some(site) => site == "same-origin" || site == "none",
         None => match header_str(header::ORIGIN.as_str()) {
-            Some(origin) => origin_is_ours(origin, &state.config, header_str(header::HOST.as_str())),
+            Some(origin) => {
+                origin_is_ours(origin, &state.config, header_str(header::HOST.as_str()))
+            }
             // Neither header: not a modern browser's cross-site request (curl, tests).
             None => true,
         },
@@ -92,7 +110,11 @@ async fn refuse_cross_origin_writes(State(state): State<AppState>, req: Request,
         next.run(req).await
     } else {
         tracing::warn!(path = %req.uri().path(), "refused a cross-origin write");
-        (StatusCode::FORBIDDEN, "Cross-site requests are not allowed.").into_response()
+        (
+            StatusCode::FORBIDDEN,
+            "Cross-site requests are not allowed.",
+        )
+            .into_response()
     }
 }
 
@@ -101,7 +123,9 @@ fn origin_is_ours(origin: &str, config: &Config, host: Option<&str>) -> bool {
         return true;
     }
     // Also the address the request was sent to (someone browsing by the listen address).
-    let bare = origin.trim_start_matches("http://").trim_start_matches("https://");
+    let bare = origin
+        .trim_start_matches("http://")
+        .trim_start_matches("https://");
     host.is_some_and(|h| h == bare)
 }
 

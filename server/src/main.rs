@@ -1,7 +1,9 @@
 //! `backyard`: serve the site, or an operator command.
 use std::{io::Write, time::Duration};
 
-use app::server::{accounts, config::Config, db, demo, forms, session_store::DbSessionStore, state::AppState};
+use app::server::{
+    accounts, config::Config, db, demo, forms, session_store::DbSessionStore, state::AppState,
+};
 use tower_sessions::session_store::ExpiredDeletion;
 use tracing_subscriber::EnvFilter;
 
@@ -112,7 +114,9 @@ async fn seed(conn: &sea_orm::DatabaseConnection) {
             }
         }
         Ok(false) => {
-            println!("The database already has accounts, so no demo content was added. Demo logins, if this is the demo database:");
+            println!(
+                "The database already has accounts, so no demo content was added. Demo logins, if this is the demo database:"
+            );
             for (user, password, role) in demo::DEMO_LOGINS {
                 println!("  {user:<8} {password:<20} {role}");
             }
@@ -129,7 +133,9 @@ async fn create_admin(conn: &sea_orm::DatabaseConnection, args: &[String]) {
             .cloned()
     };
     let (Some(username), Some(email)) = (flag("--username"), flag("--email")) else {
-        fail(&format!("create-admin needs --username and --email\n\n{USAGE}"));
+        fail(&format!(
+            "create-admin needs --username and --email\n\n{USAGE}"
+        ));
     };
     let password = match std::env::var("BACKYARD_ADMIN_PASSWORD") {
         Ok(p) => p,

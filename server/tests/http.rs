@@ -5,7 +5,7 @@ mod common;
 use app::server::accounts::{EMAIL_TAKEN, SIGNUP_SENT_TWICE, USERNAME_TAKEN, WRONG_LOGIN};
 use axum::{
     body::Body,
-    http::{header, Request, StatusCode},
+    http::{Request, StatusCode, header},
 };
 use common::*;
 
@@ -20,7 +20,10 @@ async fn pages_health_and_404() {
     assert!(home.body.contains("<title>Community · Backyard</title>"));
 
     let health = get(&app, "/healthz", None).await;
-    assert_eq!((health.status, health.body.as_str()), (StatusCode::OK, "ok"));
+    assert_eq!(
+        (health.status, health.body.as_str()),
+        (StatusCode::OK, "ok")
+    );
 
     let missing = get(&app, "/no/such/page", None).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
@@ -32,7 +35,10 @@ async fn health_fails_when_the_database_is_gone() {
     let db = sqlite_memory().await;
     let app = router_for(db.clone());
     db.close().await.unwrap();
-    assert_eq!(get(&app, "/healthz", None).await.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        get(&app, "/healthz", None).await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
 }
 
 #[tokio::test]
@@ -43,11 +49,21 @@ async fn sign_up_log_out_log_in_without_javascript() {
     assert_eq!(signed_in_as(&app, &cookie).await.as_deref(), Some("ada"));
 
     let out = post_form(&app, "/api/log_out", &[], Some(&cookie), "/").await;
-    assert_eq!((out.status, out.location.as_deref()), (StatusCode::FOUND, Some("/")));
-    assert_eq!(signed_in_as(&app, &cookie).await, None, "the old session no longer works");
+    assert_eq!(
+        (out.status, out.location.as_deref()),
+        (StatusCode::FOUND, Some("/"))
+    );
+    assert_eq!(
+        signed_in_as(&app, &cookie).await,
+        None,
+        "the old session no longer works"
+    );
 
     let res = log_in(&app, "ADA", PASSWORD, None).await;
-    assert_eq!((res.status, res.location.as_deref()), (StatusCode::FOUND, Some("/")));
+    assert_eq!(
+        (res.status, res.location.as_deref()),
+        (StatusCode::FOUND, Some("/"))
+    );
     let cookie = res.session_cookie().unwrap();
     assert_eq!(signed_in_as(&app, &cookie).await.as_deref(), Some("ada"));
     assert_eq!(user_count(&db).await, 1);
@@ -59,14 +75,22 @@ async fn the_session_cookie_is_httponly_lax_and_secure_only_over_https() {
     let app = router_for(db.clone());
     sign_up(&app, "ada", "ada@example.com", PASSWORD).await;
     let res = log_in(&app, "ada", PASSWORD, None).await;
-    let cookie = res.set_cookie.iter().find(|c| c.starts_with("backyard_session=")).unwrap();
+    let cookie = res
+        .set_cookie
+        .iter()
+        .find(|c| c.starts_with("backyard_session="))
+        .unwrap();
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
     assert!(!cookie.contains("Secure"), "{cookie}");
 
     let https = router_with(db, "https://feedback.example.com");
     let res = log_in(&https, "ada", PASSWORD, None).await;
-    let cookie = res.set_cookie.iter().find(|c| c.starts_with("backyard_session=")).unwrap();
+    let cookie = res
+        .set_cookie
+        .iter()
+        .find(|c| c.starts_with("backyard_session="))
+        .unwrap();
     assert!(cookie.contains("Secure"), "{cookie}");
 }
 
@@ -77,7 +101,11 @@ async fn logging_in_cycles_the_session_id() {
     let res = log_in(&app, "ada", PASSWORD, Some(&first)).await;
     let second = res.session_cookie().expect("a new id is issued");
     assert_ne!(first, second);
-    assert_eq!(signed_in_as(&app, &first).await, None, "the pre-login id is dead");
+    assert_eq!(
+        signed_in_as(&app, &first).await,
+        None,
+        "the pre-login id is dead"
+    );
     assert_eq!(signed_in_as(&app, &second).await.as_deref(), Some("ada"));
 }
 
@@ -110,27 +138,83 @@ async fn each_bad_sign_up_gets_its_message_and_writes_nothing() {
     let long = "x".repeat(33);
     let huge_password = "p".repeat(1001);
     let cases: Vec<(&str, &str, &str, &str, &str)> = vec![
-        ("TaKeN", "new@example.com", PASSWORD, "username", USERNAME_TAKEN),
-        ("has space", "a@example.com", PASSWORD, "username", "Usernames can't contain spaces."),
-        ("tab\tname", "a@example.com", PASSWORD, "username", "Usernames can't contain control characters."),
-        (&long, "a@example.com", PASSWORD, "username", "Usernames can be at most 32 characters."),
-        ("fine", "nope", PASSWORD, "email", "That doesn't look like an e-mail address (like name@example.com)."),
+        (
+            "TaKeN",
+            "new@example.com",
+            PASSWORD,
+            "username",
+            USERNAME_TAKEN,
+        ),
+        (
+            "has space",
+            "a@example.com",
+            PASSWORD,
+            "username",
+            "Usernames can't contain spaces.",
+        ),
+        (
+            "tab\tname",
+            "a@example.com",
+            PASSWORD,
+            "username",
+            "Usernames can't contain control characters.",
+        ),
+        (
+            &long,
+            "a@example.com",
+            PASSWORD,
+            "username",
+            "Usernames can be at most 32 characters.",
+        ),
+        (
+            "fine",
+            "nope",
+            PASSWORD,
+            "email",
+            "That doesn't look like an e-mail address (like name@example.com).",
+        ),
         ("fine", "TAKEN@example.com", PASSWORD, "email", EMAIL_TAKEN),
-        ("fine", "f@example.com", "short", "password", "Use at least 10 characters for your password."),
-        ("fine", "f@example.com", &huge_password, "password", "Passwords can be at most 1,000 bytes long."),
+        (
+            "fine",
+            "f@example.com",
+            "short",
+            "password",
+            "Use at least 10 characters for your password.",
+        ),
+        (
+            "fine",
+            "f@example.com",
+            &huge_password,
+            "password",
+            "Passwords can be at most 1,000 bytes long.",
+        ),
     ];
     for (username, email, password, field, message) in cases {
         let token = signup_token(&app).await;
-        let fields = [("username", username), ("email", email), ("password", password), ("form_token", &token)];
+        let fields = [
+            ("username", username),
+            ("email", email),
+            ("password", password),
+            ("form_token", &token),
+        ];
 
         let res = post_form(&app, "/api/sign_up", &fields, None, "/signup").await;
         assert_eq!(res.status, StatusCode::FOUND, "{username}");
         let back = res.location.clone().expect("sent back to the form");
-        assert!(back.starts_with(&format!("{ORIGIN}/signup?")) && back.contains("__err="), "{back}");
+        assert!(
+            back.starts_with(&format!("{ORIGIN}/signup?")) && back.contains("__err="),
+            "{back}"
+        );
         assert!(res.session_cookie().is_none());
         let page = get(&app, &back[ORIGIN.len()..], None).await;
-        let shown = format!(r#"<p id="field-{field}-error" aria-live="polite" class="field-error">{}</p>"#, html_escape(message));
-        assert!(page.body.contains(&shown), "{field}: {message} not shown next to the field");
+        let shown = format!(
+            r#"<p id="field-{field}-error" aria-live="polite" class="field-error">{}</p>"#,
+            html_escape(message)
+        );
+        assert!(
+            page.body.contains(&shown),
+            "{field}: {message} not shown next to the field"
+        );
 
         let res = post_fetch(&app, "/api/sign_up", &fields, None).await;
         assert_eq!(res.status, StatusCode::BAD_REQUEST, "{username}");
@@ -146,7 +230,12 @@ async fn a_sign_up_form_sent_twice_creates_one_account() {
     let db = sqlite_memory().await;
     let app = router_for(db.clone());
     let token = signup_token(&app).await;
-    let fields = [("username", "ada"), ("email", "ada@example.com"), ("password", PASSWORD), ("form_token", token.as_str())];
+    let fields = [
+        ("username", "ada"),
+        ("email", "ada@example.com"),
+        ("password", PASSWORD),
+        ("form_token", token.as_str()),
+    ];
     let first = post_fetch(&app, "/api/sign_up", &fields, None).await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.body);
     let again = post_fetch(&app, "/api/sign_up", &fields, None).await;
@@ -175,8 +264,19 @@ async fn wrong_logins_look_the_same_whether_or_not_the_account_exists() {
 async fn logging_in_returns_to_a_local_page_only() {
     let app = router_for(sqlite_memory().await);
     sign_up(&app, "ada", "ada@example.com", PASSWORD).await;
-    for (next, expected) in [("/t/1/x?page=2", "/t/1/x?page=2"), ("https://evil.example/", "/"), ("//evil.example", "/")] {
-        let res = post_form(&app, "/api/log_in", &[("login", "ada"), ("password", PASSWORD), ("next", next)], None, "/login").await;
+    for (next, expected) in [
+        ("/t/1/x?page=2", "/t/1/x?page=2"),
+        ("https://evil.example/", "/"),
+        ("//evil.example", "/"),
+    ] {
+        let res = post_form(
+            &app,
+            "/api/log_in",
+            &[("login", "ada"), ("password", PASSWORD), ("next", next)],
+            None,
+            "/login",
+        )
+        .await;
         assert_eq!(res.location.as_deref(), Some(expected), "{next}");
     }
 }
@@ -186,7 +286,12 @@ async fn cross_site_writes_are_refused() {
     let db = sqlite_memory().await;
     let app = router_for(db.clone());
     let token = signup_token(&app).await;
-    let body = encode(&[("username", "mallory"), ("email", "m@example.com"), ("password", PASSWORD), ("form_token", &token)]);
+    let body = encode(&[
+        ("username", "mallory"),
+        ("email", "m@example.com"),
+        ("password", PASSWORD),
+        ("form_token", &token),
+    ]);
     let from_site = |site: &str| {
         Request::post("/api/sign_up")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -194,17 +299,28 @@ async fn cross_site_writes_are_refused() {
             .body(Body::from(body.clone()))
             .unwrap()
     };
-    assert_eq!(post_raw(&app, from_site("cross-site")).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(post_raw(&app, from_site("same-site")).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        post_raw(&app, from_site("cross-site")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post_raw(&app, from_site("same-site")).await.status,
+        StatusCode::FORBIDDEN
+    );
     let with_origin = Request::post("/api/sign_up")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::ORIGIN, "http://evil.example")
         .body(Body::from(body.clone()))
         .unwrap();
-    assert_eq!(post_raw(&app, with_origin).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        post_raw(&app, with_origin).await.status,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(user_count(&db).await, 0);
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

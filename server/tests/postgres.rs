@@ -25,9 +25,15 @@ async fn fresh_database() -> Option<(DatabaseConnection, String, String)> {
             return None;
         }
     };
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
     let name = format!("backyard_test_{}_{}", std::process::id(), nanos);
-    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
     let base = &admin_url[..admin_url.rfind('/').unwrap()];
     let url = format!("{base}/{name}");
     let db = app::server::db::connect(&url).await.unwrap();
@@ -38,12 +44,17 @@ async fn fresh_database() -> Option<(DatabaseConnection, String, String)> {
 async fn drop_database(db: DatabaseConnection, admin_url: &str, name: &str) {
     db.close().await.unwrap();
     let admin = Database::connect(admin_url).await.unwrap();
-    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.unwrap();
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
 async fn account_flow_on_postgres() {
-    let Some((db, admin_url, name)) = fresh_database().await else { return };
+    let Some((db, admin_url, name)) = fresh_database().await else {
+        return;
+    };
     let app = router_for(db.clone());
 
     let cookie = sign_up(&app, "ada", "ada@example.com", PASSWORD).await;
@@ -54,7 +65,12 @@ async fn account_flow_on_postgres() {
     let res = post_fetch(
         &app,
         "/api/sign_up",
-        &[("username", "ADA"), ("email", "other@example.com"), ("password", PASSWORD), ("form_token", &token)],
+        &[
+            ("username", "ADA"),
+            ("email", "other@example.com"),
+            ("password", PASSWORD),
+            ("form_token", &token),
+        ],
         None,
     )
     .await;
@@ -80,9 +96,14 @@ async fn account_flow_on_postgres() {
 
 #[tokio::test]
 async fn demo_content_seeds_on_postgres() {
-    let Some((db, admin_url, name)) = fresh_database().await else { return };
+    let Some((db, admin_url, name)) = fresh_database().await else {
+        return;
+    };
     assert!(app::server::demo::seed_if_empty(&db).await.unwrap());
-    assert!(!app::server::demo::seed_if_empty(&db).await.unwrap(), "seeds only a new database");
+    assert!(
+        !app::server::demo::seed_if_empty(&db).await.unwrap(),
+        "seeds only a new database"
+    );
     let home = get(&router_for(db.clone()), "/", None).await;
     assert!(home.body.contains("Product feedback"));
     drop_database(db, &admin_url, &name).await;

@@ -15,7 +15,10 @@ async fn start_session(user_id: i64) -> Result<(), AppError> {
         AppError::Internal
     };
     session.cycle_id().await.map_err(fail)?;
-    session.insert(state::USER_ID_KEY, user_id).await.map_err(fail)?;
+    session
+        .insert(state::USER_ID_KEY, user_id)
+        .await
+        .map_err(fail)?;
     Ok(())
 }
 
@@ -27,7 +30,12 @@ pub async fn sign_up(
     form_token: String,
     next: Option<String>,
 ) -> Result<(), AppError> {
-    let input = accounts::NewAccount { username, email, password, form_token: Some(form_token) };
+    let input = accounts::NewAccount {
+        username,
+        email,
+        password,
+        form_token: Some(form_token),
+    };
     let result = async {
         let user = accounts::sign_up(&state::db()?, input).await?;
         start_session(user.id).await

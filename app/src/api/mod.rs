@@ -7,7 +7,9 @@ pub mod forum;
 /// `//evil.example`, a scheme) falls back to the home page, so `next` can't be an open redirect.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") => p.to_string(),
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") => {
+            p.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -19,7 +21,13 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed() {
         assert_eq!(safe_next(Some("/t/1/hello?page=2")), "/t/1/hello?page=2");
-        for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:x", ""] {
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "javascript:x",
+            "",
+        ] {
             assert_eq!(safe_next(Some(bad)), "/", "{bad}");
         }
         assert_eq!(safe_next(None), "/");

@@ -3,7 +3,7 @@
 use leptos::{
     prelude::*,
     server::ServerActionError,
-    server_fn::{error::ServerFnUrlError, ServerFn},
+    server_fn::{ServerFn, error::ServerFnUrlError},
 };
 
 use crate::error::AppError;
@@ -22,7 +22,11 @@ pub fn Field(
     let id = format!("field-{name}");
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
-    let described_by = if hint.is_empty() { error_id.clone() } else { format!("{hint_id} {error_id}") };
+    let described_by = if hint.is_empty() {
+        error_id.clone()
+    } else {
+        format!("{hint_id} {error_id}")
+    };
     view! {
         <div class="field" class:has-error=move || error.read().is_some()>
             <label for=id.clone()>{label}</label>

@@ -10,7 +10,11 @@ pub fn SiteHeader() -> impl IntoView {
     let me = expect_context::<CurrentUser>().0;
     let here = use_location().pathname.get_untracked();
     // Coming back to this page after logging in; not to the auth pages themselves.
-    let next = if here == "/login" || here == "/signup" { "/".to_string() } else { here };
+    let next = if here == "/login" || here == "/signup" {
+        "/".to_string()
+    } else {
+        here
+    };
     let next_q = format!("?next={}", encode_query_value(&next));
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>

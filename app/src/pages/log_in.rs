@@ -6,7 +6,7 @@ use crate::{
     api::{auth::LogIn, safe_next},
     components::{
         encode_query_value,
-        form::{error_from_url, hydrated, Field, FormError},
+        form::{Field, FormError, error_from_url, hydrated},
     },
     error::AppError,
 };
@@ -38,7 +38,9 @@ fn LogInForm(next: String, initial_error: Option<AppError>) -> impl IntoView {
         Some(Ok(())) => None,
         None => initial_error.clone(),
     });
-    let field = move |name: &'static str| Signal::derive(move || error.get().and_then(|e| e.for_field(name)));
+    let field = move |name: &'static str| {
+        Signal::derive(move || error.get().and_then(|e| e.for_field(name)))
+    };
     view! {
         <ActionForm action attr:class="stack" attr:novalidate=true attr:data-ready=move || ready.get().to_string()>
             <FormError message=Signal::derive(move || error.get().and_then(|e| e.for_form(&FIELDS))) />

@@ -6,7 +6,7 @@ use crate::{
     api::{auth::SignUp, safe_next},
     components::{
         encode_query_value,
-        form::{error_from_url, hydrated, fresh_form_token, Field, FormError},
+        form::{Field, FormError, error_from_url, fresh_form_token, hydrated},
     },
     error::AppError,
 };
@@ -39,7 +39,9 @@ fn SignUpForm(form_token: String, next: String, initial_error: Option<AppError>)
         Some(Ok(())) => None,
         None => initial_error.clone(),
     });
-    let field = move |name: &'static str| Signal::derive(move || error.get().and_then(|e| e.for_field(name)));
+    let field = move |name: &'static str| {
+        Signal::derive(move || error.get().and_then(|e| e.for_field(name)))
+    };
     view! {
         <ActionForm action attr:class="stack" attr:novalidate=true attr:data-ready=move || ready.get().to_string()>
             <FormError message=Signal::derive(move || error.get().and_then(|e| e.for_form(&FIELDS))) />

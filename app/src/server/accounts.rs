@@ -19,7 +19,8 @@ pub const EMAIL_MAX_CHARS: usize = 254;
 pub const USERNAME_TAKEN: &str = "That username is taken. Try another one.";
 pub const EMAIL_TAKEN: &str =
     "An account with that e-mail address already exists. Log in instead, or use another address.";
-pub const WRONG_LOGIN: &str = "That username or e-mail and password don't match. Check both and try again.";
+pub const WRONG_LOGIN: &str =
+    "That username or e-mail and password don't match. Check both and try again.";
 pub const SIGNUP_SENT_TWICE: &str =
     "This form was already sent once, and your account was created then. Log in to continue.";
 
@@ -51,7 +52,10 @@ pub fn validate_username(username: &str) -> Result<(), AppError> {
     if count < USERNAME_MIN_CHARS {
         return err("Usernames need at least 2 characters.");
     }
-    if !username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')) {
+    if !username
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+    {
         return err("Use only letters, numbers, dots, dashes and underscores.");
     }
     if !username.starts_with(|c: char| c.is_ascii_alphanumeric()) {
@@ -147,14 +151,20 @@ pub async fn create_account(
     let created = match row.insert(&txn).await {
         Ok(created) => created,
         // Lost a race with a concurrent sign-up for the same name or address.
-        Err(e) if is_unique_violation(&e) => return Err(AppError::invalid("username", USERNAME_TAKEN)),
+        Err(e) if is_unique_violation(&e) => {
+            return Err(AppError::invalid("username", USERNAME_TAKEN));
+        }
         Err(e) => return Err(e.into()),
     };
     txn.commit().await?;
     Ok(created)
 }
 
-async fn check_free(conn: &impl sea_orm::ConnectionTrait, username_key: &str, email_key: &str) -> Result<(), AppError> {
+async fn check_free(
+    conn: &impl sea_orm::ConnectionTrait,
+    username_key: &str,
+    email_key: &str,
+) -> Result<(), AppError> {
     if user::Entity::find()
         .filter(user::Column::UsernameKey.eq(username_key))
         .one(conn)
@@ -176,10 +186,17 @@ async fn check_free(conn: &impl sea_orm::ConnectionTrait, username_key: &str, em
 
 /// Checks a username-or-e-mail and password. The same message, and the same argon2 work, whether
 /// or not the account exists.
-pub async fn log_in(db: &DatabaseConnection, login: &str, password: &str) -> Result<user::Model, AppError> {
+pub async fn log_in(
+    db: &DatabaseConnection,
+    login: &str,
+    password: &str,
+) -> Result<user::Model, AppError> {
     let login = login.trim();
     if login.is_empty() {
-        return Err(AppError::invalid("login", "Enter your username or e-mail address."));
+        return Err(AppError::invalid(
+            "login",
+            "Enter your username or e-mail address.",
+        ));
     }
     if password.is_empty() {
         return Err(AppError::invalid("password", "Enter your password."));
@@ -188,9 +205,17 @@ pub async fn log_in(db: &DatabaseConnection, login: &str, password: &str) -> Res
         return Err(AppError::invalid("form", WRONG_LOGIN));
     }
     let key = login.to_lowercase();
-    let column = if key.contains('@') { user::Column::EmailKey } else { user::Column::UsernameKey };
+    let column = if key.contains('@') {
+        user::Column::EmailKey
+    } else {
+        user::Column::UsernameKey
+    };
     let found = user::Entity::find().filter(column.eq(key)).one(db).await?;
-    let ok = verify_password(password.to_string(), found.as_ref().map(|u| u.password_hash.clone())).await?;
+    let ok = verify_password(
+        password.to_string(),
+        found.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await?;
     match found {
         Some(user) if ok => Ok(user),
         _ => Err(AppError::invalid("form", WRONG_LOGIN)),
@@ -211,7 +236,13 @@ pub async fn create_admin(
         password: password.to_string(),
         form_token: None,
     };
-    create_account(db, input, Role::Admin, title.or(Some("Administrator".into()))).await
+    create_account(
+        db,
+        input,
+        Role::Admin,
+        title.or(Some("Administrator".into())),
+    )
+    .await
 }
 
 pub async fn count_users(db: &DatabaseConnection) -> Result<u64, AppError> {
@@ -243,49 +274,109 @@ mod tests {
     #[tokio::test]
     async fn signs_up_a_customer_and_logs_in_by_name_or_email() {
         let db = test_db().await;
-        let user = sign_up(&db, account("Ada", " Ada@Example.com ")).await.unwrap();
+        let user = sign_up(&db, account("Ada", " Ada@Example.com "))
+            .await
+            .unwrap();
         assert_eq!(user.role(), Role::Customer);
         assert_eq!(user.email, "Ada@Example.com");
         assert!(user.password_hash.starts_with("$argon2id$"));
-        assert_eq!(log_in(&db, "ada", "a long enough password").await.unwrap().id, user.id);
-        assert_eq!(log_in(&db, "ADA@example.com", "a long enough password").await.unwrap().id, user.id);
+        assert_eq!(
+            log_in(&db, "ada", "a long enough password")
+                .await
+                .unwrap()
+                .id,
+            user.id
+        );
+        assert_eq!(
+            log_in(&db, "ADA@example.com", "a long enough password")
+                .await
+                .unwrap()
+                .id,
+            user.id
+        );
     }
 
     #[tokio::test]
     async fn each_bad_input_gets_its_message_and_writes_nothing() {
         let db = test_db().await;
-        sign_up(&db, account("taken", "taken@example.com")).await.unwrap();
+        sign_up(&db, account("taken", "taken@example.com"))
+            .await
+            .unwrap();
         let cases: Vec<(NewAccount, &str, &str)> = vec![
-            (account("TAKEN", "new@example.com"), "username", USERNAME_TAKEN),
-            (account("has space", "a@example.com"), "username", "Usernames can't contain spaces."),
-            (account("bell\u{7}", "a@example.com"), "username", "Usernames can't contain control characters."),
-            (account(&"x".repeat(33), "a@example.com"), "username", "Usernames can be at most 32 characters."),
-            (account("", "a@example.com"), "username", "Choose a username."),
-            (account("fine", "not-an-email"), "email", "That doesn't look like an e-mail address (like name@example.com)."),
-            (account("fine", "a@b"), "email", "That doesn't look like an e-mail address (like name@example.com)."),
+            (
+                account("TAKEN", "new@example.com"),
+                "username",
+                USERNAME_TAKEN,
+            ),
+            (
+                account("has space", "a@example.com"),
+                "username",
+                "Usernames can't contain spaces.",
+            ),
+            (
+                account("bell\u{7}", "a@example.com"),
+                "username",
+                "Usernames can't contain control characters.",
+            ),
+            (
+                account(&"x".repeat(33), "a@example.com"),
+                "username",
+                "Usernames can be at most 32 characters.",
+            ),
+            (
+                account("", "a@example.com"),
+                "username",
+                "Choose a username.",
+            ),
+            (
+                account("fine", "not-an-email"),
+                "email",
+                "That doesn't look like an e-mail address (like name@example.com).",
+            ),
+            (
+                account("fine", "a@b"),
+                "email",
+                "That doesn't look like an e-mail address (like name@example.com).",
+            ),
             (account("fine", "Taken@Example.com"), "email", EMAIL_TAKEN),
             (
-                NewAccount { password: "short".into(), ..account("fine", "f@example.com") },
+                NewAccount {
+                    password: "short".into(),
+                    ..account("fine", "f@example.com")
+                },
                 "password",
                 "Use at least 10 characters for your password.",
             ),
             (
-                NewAccount { password: "é".repeat(501), ..account("fine", "f@example.com") },
+                NewAccount {
+                    password: "é".repeat(501),
+                    ..account("fine", "f@example.com")
+                },
                 "password",
                 "Passwords can be at most 1,000 bytes long.",
             ),
         ];
         for (input, field, message) in cases {
             let label = format!("{:?}/{:?}", input.username, input.email);
-            assert_eq!(field_error(&db, input).await, (field.to_string(), message.to_string()), "{label}");
+            assert_eq!(
+                field_error(&db, input).await,
+                (field.to_string(), message.to_string()),
+                "{label}"
+            );
         }
-        assert_eq!(count_users(&db).await.unwrap(), 1, "no refused sign-up may write a row");
+        assert_eq!(
+            count_users(&db).await.unwrap(),
+            1,
+            "no refused sign-up may write a row"
+        );
     }
 
     #[tokio::test]
     async fn thirty_two_characters_is_allowed() {
         let db = test_db().await;
-        sign_up(&db, account(&"x".repeat(32), "x@example.com")).await.unwrap();
+        sign_up(&db, account(&"x".repeat(32), "x@example.com"))
+            .await
+            .unwrap();
     }
 
     #[tokio::test]
@@ -295,14 +386,19 @@ mod tests {
         let again = first.clone();
         sign_up(&db, first).await.unwrap();
         let (field, message) = field_error(&db, again).await;
-        assert_eq!((field.as_str(), message.as_str()), ("form", SIGNUP_SENT_TWICE));
+        assert_eq!(
+            (field.as_str(), message.as_str()),
+            ("form", SIGNUP_SENT_TWICE)
+        );
         assert_eq!(count_users(&db).await.unwrap(), 1);
     }
 
     #[tokio::test]
     async fn wrong_logins_get_one_message_whether_or_not_the_account_exists() {
         let db = test_db().await;
-        sign_up(&db, account("real", "real@example.com")).await.unwrap();
+        sign_up(&db, account("real", "real@example.com"))
+            .await
+            .unwrap();
         let wrong_password = log_in(&db, "real", "not the password").await.unwrap_err();
         let no_such_user = log_in(&db, "ghost", "not the password").await.unwrap_err();
         assert_eq!(wrong_password, AppError::invalid("form", WRONG_LOGIN));
@@ -312,9 +408,15 @@ mod tests {
     #[tokio::test]
     async fn create_admin_gives_a_title() {
         let db = test_db().await;
-        let admin = create_admin(&db, "root", "root@example.com", "a long enough password", None)
-            .await
-            .unwrap();
+        let admin = create_admin(
+            &db,
+            "root",
+            "root@example.com",
+            "a long enough password",
+            None,
+        )
+        .await
+        .unwrap();
         assert_eq!(admin.role(), Role::Admin);
         assert_eq!(admin.staff_title.as_deref(), Some("Administrator"));
     }

@@ -2,8 +2,11 @@
 use std::sync::OnceLock;
 
 use argon2::{
-    password_hash::{rand_core::OsRng, rand_core::RngCore, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
     Algorithm, Argon2, Params, Version,
+    password_hash::{
+        PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+        rand_core::RngCore,
+    },
 };
 
 use crate::{error::AppError, model::Role};
@@ -52,7 +55,9 @@ pub async fn verify_password(password: String, stored: Option<String>) -> Result
         let exists = stored.is_some();
         let hash = stored.unwrap_or_else(|| dummy_hash().to_string());
         let ok = match PasswordHash::new(&hash) {
-            Ok(parsed) => hasher().verify_password(password.as_bytes(), &parsed).is_ok(),
+            Ok(parsed) => hasher()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok(),
             Err(_) => false,
         };
         exists && ok
@@ -90,18 +95,39 @@ mod tests {
     #[tokio::test]
     async fn hashes_are_argon2id_with_owasp_parameters_and_verify() {
         let hash = hash_password("correct horse battery".into()).await.unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-        assert!(verify_password("correct horse battery".into(), Some(hash.clone())).await.unwrap());
-        assert!(!verify_password("wrong horse battery".into(), Some(hash)).await.unwrap());
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(
+            verify_password("correct horse battery".into(), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !verify_password("wrong horse battery".into(), Some(hash))
+                .await
+                .unwrap()
+        );
         // No account: never true, even with the dummy's own password.
-        assert!(!verify_password("backyard-dummy-password-for-timing".into(), None).await.unwrap());
+        assert!(
+            !verify_password("backyard-dummy-password-for-timing".into(), None)
+                .await
+                .unwrap()
+        );
     }
 
     #[test]
     fn roles_are_ordered() {
         assert!(require_role(Some(Role::Admin), Role::Moderator).is_ok());
-        assert!(matches!(require_role(Some(Role::Customer), Role::Staff), Err(AppError::Forbidden(_))));
-        assert!(matches!(require_role(None, Role::Customer), Err(AppError::SignInRequired(_))));
+        assert!(matches!(
+            require_role(Some(Role::Customer), Role::Staff),
+            Err(AppError::Forbidden(_))
+        ));
+        assert!(matches!(
+            require_role(None, Role::Customer),
+            Err(AppError::SignInRequired(_))
+        ));
     }
 
     #[test]

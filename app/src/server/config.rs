@@ -30,15 +30,17 @@ impl Config {
         let addr_text = get("BACKYARD_ADDR")
             .or_else(|| get("LEPTOS_SITE_ADDR"))
             .unwrap_or_else(|| DEFAULT_ADDR.to_string());
-        let addr: SocketAddr = addr_text
-            .parse()
-            .map_err(|_| format!("BACKYARD_ADDR={addr_text} is not an address like 127.0.0.1:3000"))?;
+        let addr: SocketAddr = addr_text.parse().map_err(|_| {
+            format!("BACKYARD_ADDR={addr_text} is not an address like 127.0.0.1:3000")
+        })?;
         let public_url = get("BACKYARD_PUBLIC_URL")
             .unwrap_or_else(|| format!("http://{addr}"))
             .trim_end_matches('/')
             .to_string();
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
-            return Err(format!("BACKYARD_PUBLIC_URL={public_url} must start with http:// or https://"));
+            return Err(format!(
+                "BACKYARD_PUBLIC_URL={public_url} must start with http:// or https://"
+            ));
         }
         Ok(Config {
             addr,
@@ -87,9 +89,12 @@ mod tests {
 
     #[test]
     fn bad_values_are_refused_with_the_variable_named() {
-        let err = Config::from_lookup(|k| (k == "BACKYARD_ADDR").then(|| "nope".to_string())).unwrap_err();
+        let err = Config::from_lookup(|k| (k == "BACKYARD_ADDR").then(|| "nope".to_string()))
+            .unwrap_err();
         assert!(err.contains("BACKYARD_ADDR"));
-        let err = Config::from_lookup(|k| (k == "BACKYARD_PUBLIC_URL").then(|| "ftp://x".to_string())).unwrap_err();
+        let err =
+            Config::from_lookup(|k| (k == "BACKYARD_PUBLIC_URL").then(|| "ftp://x".to_string()))
+                .unwrap_err();
         assert!(err.contains("BACKYARD_PUBLIC_URL"));
     }
 }

@@ -3,7 +3,7 @@
 use std::{collections::HashSet, sync::OnceLock};
 
 use ammonia::{Builder, UrlRelative};
-use pulldown_cmark::{html, Options, Parser};
+use pulldown_cmark::{Options, Parser, html};
 
 fn cleaner() -> &'static Builder<'static> {
     static CLEANER: OnceLock<Builder<'static>> = OnceLock::new();
@@ -22,7 +22,9 @@ fn cleaner() -> &'static Builder<'static> {
             .attribute_filter(|element, attribute, value| {
                 if element == "code" && attribute == "class" {
                     let lang = value.strip_prefix("language-")?;
-                    let plain = lang.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | '#'));
+                    let plain = lang
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | '#'));
                     return plain.then(|| value.into());
                 }
                 Some(value.into())
@@ -47,14 +49,19 @@ mod tests {
 
     #[test]
     fn markdown_renders() {
-        assert_eq!(render("**hi** ~~no~~"), "<p><strong>hi</strong> <del>no</del></p>\n");
+        assert_eq!(
+            render("**hi** ~~no~~"),
+            "<p><strong>hi</strong> <del>no</del></p>\n"
+        );
         assert!(render("| a |\n|---|\n| b |").contains("<table>"));
         assert!(render("```rust\nfn x() {}\n```").contains("<pre><code class=\"language-rust\">"));
     }
 
     #[test]
     fn dangerous_html_is_removed() {
-        let out = render("<script>alert(1)</script><img src=x onerror=alert(1)><iframe src=//e></iframe><form><input></form><b style=\"color:red\">x</b>");
+        let out = render(
+            "<script>alert(1)</script><img src=x onerror=alert(1)><iframe src=//e></iframe><form><input></form><b style=\"color:red\">x</b>",
+        );
         for bad in ["<script", "onerror", "<iframe", "<form", "<input", "style="] {
             assert!(!out.contains(bad), "{bad} survived in {out}");
         }
@@ -63,7 +70,13 @@ mod tests {
     #[test]
     fn links_are_marked_and_bad_schemes_dropped() {
         let out = render("[a](https://example.com) [b](javascript:alert(1)) [c](data:text/html,x)");
-        assert!(out.contains(r#"<a href="https://example.com" rel="nofollow ugc noopener">a</a>"#), "{out}");
-        assert!(!out.contains("javascript:") && !out.contains("data:"), "{out}");
+        assert!(
+            out.contains(r#"<a href="https://example.com" rel="nofollow ugc noopener">a</a>"#),
+            "{out}"
+        );
+        assert!(
+            !out.contains("javascript:") && !out.contains("data:"),
+            "{out}"
+        );
     }
 }

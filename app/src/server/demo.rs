@@ -2,8 +2,8 @@
 use sea_orm::DatabaseConnection;
 
 use super::{
-    accounts::{count_users, create_account, NewAccount},
-    forum::{create_category, reply, start_topic, NewCategory},
+    accounts::{NewAccount, count_users, create_account},
+    forum::{NewCategory, create_category, reply, start_topic},
 };
 use crate::{error::AppError, model::Role};
 
@@ -25,21 +25,80 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> Result<bool, AppError> {
         password: password.into(),
         form_token: None,
     };
-    let admin = create_account(db, account("admin", DEMO_LOGINS[0].1), Role::Admin, Some("Community Manager".into())).await?;
-    let staff = create_account(db, account("sam", DEMO_LOGINS[1].1), Role::Staff, Some("Support Lead".into())).await?;
-    let customer = create_account(db, account("casey", DEMO_LOGINS[2].1), Role::Customer, None).await?;
+    let admin = create_account(
+        db,
+        account("admin", DEMO_LOGINS[0].1),
+        Role::Admin,
+        Some("Community Manager".into()),
+    )
+    .await?;
+    let staff = create_account(
+        db,
+        account("sam", DEMO_LOGINS[1].1),
+        Role::Staff,
+        Some("Support Lead".into()),
+    )
+    .await?;
+    let customer =
+        create_account(db, account("casey", DEMO_LOGINS[2].1), Role::Customer, None).await?;
 
-    let feedback = create_category(db, NewCategory { slug: "product-feedback", name: "Product feedback", description: "Tell us what works, what doesn't, and what you wish it did.", colour: "#3b6ea5" }).await?;
-    let questions = create_category(db, NewCategory { slug: "questions", name: "Questions", description: "Ask how to do something; staff and other customers answer.", colour: "#2f855a" }).await?;
+    let feedback = create_category(
+        db,
+        NewCategory {
+            slug: "product-feedback",
+            name: "Product feedback",
+            description: "Tell us what works, what doesn't, and what you wish it did.",
+            colour: "#3b6ea5",
+        },
+    )
+    .await?;
+    let questions = create_category(
+        db,
+        NewCategory {
+            slug: "questions",
+            name: "Questions",
+            description: "Ask how to do something; staff and other customers answer.",
+            colour: "#2f855a",
+        },
+    )
+    .await?;
     let bugs = create_category(db, NewCategory { slug: "bug-reports", name: "Bug reports", description: "Something broken? Tell us what you did, what you expected and what happened.", colour: "#c05621" }).await?;
-    let praise = create_category(db, NewCategory { slug: "praise", name: "Praise", description: "Made your day? Say so — the team reads every one.", colour: "#805ad5" }).await?;
+    let praise = create_category(
+        db,
+        NewCategory {
+            slug: "praise",
+            name: "Praise",
+            description: "Made your day? Say so — the team reads every one.",
+            colour: "#805ad5",
+        },
+    )
+    .await?;
 
     let t = start_topic(db, &customer, feedback.id, "Export to CSV would save me an hour a week", "Every Friday I copy the weekly report into a spreadsheet by hand. A **CSV export** button on the report page would make that a one-click job.").await?;
     reply(db, &staff, t.id, "Thanks Casey — that's a clear case. I've passed it to the reports team and will post here when it's scheduled.").await?;
-    reply(db, &customer, t.id, "Great, thank you! Happy to test an early version.").await?;
+    reply(
+        db,
+        &customer,
+        t.id,
+        "Great, thank you! Happy to test an early version.",
+    )
+    .await?;
 
-    let t = start_topic(db, &customer, questions.id, "How do I change the e-mail on my account?", "I moved jobs and need invoices to go to my new address. Where is that setting?").await?;
-    reply(db, &staff, t.id, "Go to **Settings → Billing → Invoice e-mail**. Changes apply from the next invoice.").await?;
+    let t = start_topic(
+        db,
+        &customer,
+        questions.id,
+        "How do I change the e-mail on my account?",
+        "I moved jobs and need invoices to go to my new address. Where is that setting?",
+    )
+    .await?;
+    reply(
+        db,
+        &staff,
+        t.id,
+        "Go to **Settings → Billing → Invoice e-mail**. Changes apply from the next invoice.",
+    )
+    .await?;
 
     start_topic(db, &customer, bugs.id, "Dashboard chart is blank on Safari", "Since yesterday the usage chart on the dashboard shows nothing in Safari 18. Chrome works fine.").await?;
 

@@ -10,27 +10,42 @@ use crate::error::AppError;
 /// Fails with `already_sent` if `token` was used before, or with a reload hint if it is not a
 /// token at all. Read-only: rules call it before their other checks, so a form sent twice is
 /// told so rather than, say, that its username is now taken (by itself).
-pub async fn check_unused(conn: &impl ConnectionTrait, token: &str, already_sent: &str) -> Result<(), AppError> {
+pub async fn check_unused(
+    conn: &impl ConnectionTrait,
+    token: &str,
+    already_sent: &str,
+) -> Result<(), AppError> {
     if token.len() != 64 || !token.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(AppError::invalid(
             "form",
             "This form is out of date. Reload the page and try again.",
         ));
     }
-    if form_submission::Entity::find_by_id(token.to_string()).one(conn).await?.is_some() {
+    if form_submission::Entity::find_by_id(token.to_string())
+        .one(conn)
+        .await?
+        .is_some()
+    {
         return Err(AppError::invalid("form", already_sent));
     }
     Ok(())
 }
 
 /// Records `token` as used, inside the write's transaction. Fails like `check_unused`.
-pub async fn consume(conn: &impl ConnectionTrait, token: &str, already_sent: &str) -> Result<(), AppError> {
+pub async fn consume(
+    conn: &impl ConnectionTrait,
+    token: &str,
+    already_sent: &str,
+) -> Result<(), AppError> {
     check_unused(conn, token, already_sent).await?;
     let row = form_submission::ActiveModel {
         token: Set(token.to_string()),
         created_at: Set(Utc::now()),
     };
-    match form_submission::Entity::insert(row).exec_without_returning(conn).await {
+    match form_submission::Entity::insert(row)
+        .exec_without_returning(conn)
+        .await
+    {
         Ok(_) => Ok(()),
         Err(e) if is_unique_violation(&e) => Err(AppError::invalid("form", already_sent)),
         Err(e) => Err(e.into()),

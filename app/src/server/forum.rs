@@ -2,7 +2,8 @@
 //! the core the demo content and the home page stand on.)
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -21,7 +22,10 @@ pub struct NewCategory<'a> {
     pub colour: &'a str,
 }
 
-pub async fn create_category(db: &DatabaseConnection, input: NewCategory<'_>) -> Result<category::Model, AppError> {
+pub async fn create_category(
+    db: &DatabaseConnection,
+    input: NewCategory<'_>,
+) -> Result<category::Model, AppError> {
     let position = category::Entity::find().all(db).await?.len() as i32;
     Ok(category::ActiveModel {
         slug: Set(input.slug.into()),
@@ -43,7 +47,10 @@ pub async fn create_category(db: &DatabaseConnection, input: NewCategory<'_>) ->
 /// Lower-case ASCII words joined by dashes, for readable URLs; "topic" if nothing is left.
 pub fn slugify(title: &str) -> String {
     let mut slug = String::new();
-    for word in title.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
+    for word in title
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
         if slug.len() + word.len() + 1 > 80 {
             break;
         }
@@ -52,7 +59,11 @@ pub fn slugify(title: &str) -> String {
         }
         slug.push_str(&word.to_ascii_lowercase());
     }
-    if slug.is_empty() { "topic".into() } else { slug }
+    if slug.is_empty() {
+        "topic".into()
+    } else {
+        slug
+    }
 }
 
 /// Starts a topic with its first post, in one transaction.
@@ -81,7 +92,10 @@ pub async fn start_topic(
     .insert(&txn)
     .await?;
     category::Entity::update_many()
-        .col_expr(category::Column::TopicCount, Expr::col(category::Column::TopicCount).add(1))
+        .col_expr(
+            category::Column::TopicCount,
+            Expr::col(category::Column::TopicCount).add(1),
+        )
         .filter(category::Column::Id.eq(category_id))
         .exec(&txn)
         .await?;
@@ -91,7 +105,12 @@ pub async fn start_topic(
 }
 
 /// Adds a reply to a topic.
-pub async fn reply(db: &DatabaseConnection, author: &user::Model, topic_id: i64, body: &str) -> Result<post::Model, AppError> {
+pub async fn reply(
+    db: &DatabaseConnection,
+    author: &user::Model,
+    topic_id: i64,
+    body: &str,
+) -> Result<post::Model, AppError> {
     let txn = begin_write(db).await?;
     let topic = topic::Entity::find_by_id(topic_id)
         .one(&txn)
@@ -124,7 +143,11 @@ async fn add_post(
     }
     .insert(conn)
     .await?;
-    let mut t: topic::ActiveModel = topic::Entity::find_by_id(topic.id).one(conn).await?.expect("topic exists").into();
+    let mut t: topic::ActiveModel = topic::Entity::find_by_id(topic.id)
+        .one(conn)
+        .await?
+        .expect("topic exists")
+        .into();
     t.post_count = Set(created.post_number);
     t.last_posted_at = Set(now);
     if role.is_staff() && created.post_number > 1 && topic.first_staff_reply_at.is_none() {
@@ -132,7 +155,10 @@ async fn add_post(
     }
     t.update(conn).await?;
     category::Entity::update_many()
-        .col_expr(category::Column::PostCount, Expr::col(category::Column::PostCount).add(1))
+        .col_expr(
+            category::Column::PostCount,
+            Expr::col(category::Column::PostCount).add(1),
+        )
         .col_expr(category::Column::LastPostedAt, Expr::value(now))
         .filter(category::Column::Id.eq(topic.category_id))
         .exec(conn)
@@ -141,7 +167,11 @@ async fn add_post(
 }
 
 async fn topic_post_count(conn: &impl ConnectionTrait, topic_id: i64) -> Result<i32, AppError> {
-    Ok(topic::Entity::find_by_id(topic_id).one(conn).await?.map(|t| t.post_count).unwrap_or(0))
+    Ok(topic::Entity::find_by_id(topic_id)
+        .one(conn)
+        .await?
+        .map(|t| t.post_count)
+        .unwrap_or(0))
 }
 
 /// The home page's category list, in the admins' order, with each one's latest topic.

@@ -2,12 +2,14 @@
 //! survive restarts and there is one database stack (tower-sessions-sqlx-store targets an older
 //! tower-sessions and would bring a second sqlx).
 use async_trait::async_trait;
-use sea_orm::{sea_query::OnConflict, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set, sea_query::OnConflict,
+};
 use time::OffsetDateTime;
 use tower_sessions::{
+    SessionStore,
     session::{Id, Record},
     session_store::{Error, ExpiredDeletion, Result},
-    SessionStore,
 };
 
 use super::{entity::session, state::USER_ID_KEY};
@@ -50,7 +52,9 @@ impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
         // Ids are 128 random bits; a collision is astronomically unlikely, but never overwrite.
         loop {
-            let insert = session::Entity::insert(row(record)?).exec_without_returning(&self.db).await;
+            let insert = session::Entity::insert(row(record)?)
+                .exec_without_returning(&self.db)
+                .await;
             match insert {
                 Ok(_) => return Ok(()),
                 Err(e) if super::db::is_unique_violation(&e) => record.id = Id::default(),
@@ -63,7 +67,11 @@ impl SessionStore for DbSessionStore {
         session::Entity::insert(row(record)?)
             .on_conflict(
                 OnConflict::column(session::Column::Id)
-                    .update_columns([session::Column::UserId, session::Column::Data, session::Column::ExpiresAt])
+                    .update_columns([
+                        session::Column::UserId,
+                        session::Column::Data,
+                        session::Column::ExpiresAt,
+                    ])
                     .to_owned(),
             )
             .exec_without_returning(&self.db)
@@ -81,12 +89,20 @@ impl SessionStore for DbSessionStore {
             .map_err(backend)?;
         let Some(found) = found else { return Ok(None) };
         let data = serde_json::from_str(&found.data).map_err(|e| Error::Decode(e.to_string()))?;
-        let expiry_date = OffsetDateTime::from_unix_timestamp(found.expires_at).map_err(|e| Error::Decode(e.to_string()))?;
-        Ok(Some(Record { id: *id, data, expiry_date }))
+        let expiry_date = OffsetDateTime::from_unix_timestamp(found.expires_at)
+            .map_err(|e| Error::Decode(e.to_string()))?;
+        Ok(Some(Record {
+            id: *id,
+            data,
+            expiry_date,
+        }))
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
-        session::Entity::delete_by_id(id.to_string()).exec(&self.db).await.map_err(backend)?;
+        session::Entity::delete_by_id(id.to_string())
+            .exec(&self.db)
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 }
@@ -113,7 +129,11 @@ mod tests {
     fn record(expiry: OffsetDateTime) -> Record {
         let mut data = std::collections::HashMap::new();
         data.insert(USER_ID_KEY.to_string(), serde_json::json!(7));
-        Record { id: Id::default(), data, expiry_date: expiry }
+        Record {
+            id: Id::default(),
+            data,
+            expiry_date: expiry,
+        }
     }
 
     #[tokio::test]

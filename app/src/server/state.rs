@@ -59,9 +59,14 @@ pub async fn current_user() -> Result<Option<user::Model>, AppError> {
 /// Gives an error its HTTP status for script clients. A plain HTML form post is left alone:
 /// it must stay a redirect back to the form, which carries the error in its URL.
 pub fn set_error_status(err: &AppError) {
-    use axum::http::{header::ACCEPT, StatusCode};
+    use axum::http::{StatusCode, header::ACCEPT};
     let is_form_post = use_context::<axum::http::request::Parts>()
-        .and_then(|p| p.headers.get(ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html")))
+        .and_then(|p| {
+            p.headers
+                .get(ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.contains("text/html"))
+        })
         .unwrap_or(false);
     if !is_form_post {
         if let (Some(res), Ok(status)) = (

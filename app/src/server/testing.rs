@@ -5,7 +5,9 @@ use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 use super::{db, entity::user};
 
 pub async fn test_db() -> DatabaseConnection {
-    let conn = db::connect("sqlite::memory:").await.expect("in-memory SQLite opens");
+    let conn = db::connect("sqlite::memory:")
+        .await
+        .expect("in-memory SQLite opens");
     db::migrate(&conn).await.expect("migrations apply");
     conn
 }

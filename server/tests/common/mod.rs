@@ -2,9 +2,9 @@
 #![allow(dead_code)]
 use app::server::{config::Config, db};
 use axum::{
-    body::Body,
-    http::{header, Request, Response, StatusCode},
     Router,
+    body::Body,
+    http::{Request, Response, StatusCode, header},
 };
 use http_body_util::BodyExt;
 use sea_orm::DatabaseConnection;
@@ -55,15 +55,24 @@ impl Reply {
 async fn send(app: &Router, req: Request<Body>) -> Reply {
     let res: Response<Body> = app.clone().oneshot(req).await.unwrap();
     let status = res.status();
-    let location = res.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_string());
+    let location = res
+        .headers()
+        .get(header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_string());
     let set_cookie = res
         .headers()
         .get_all(header::SET_COOKIE)
         .iter()
         .map(|v| v.to_str().unwrap().to_string())
         .collect();
-    let body = String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).to_string();
-    Reply { status, location, set_cookie, body }
+    let body =
+        String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).to_string();
+    Reply {
+        status,
+        location,
+        set_cookie,
+        body,
+    }
 }
 
 pub async fn get(app: &Router, path: &str, cookie: Option<&str>) -> Reply {
@@ -76,7 +85,13 @@ pub async fn get(app: &Router, path: &str, cookie: Option<&str>) -> Reply {
 
 /// A form post as a browser without JavaScript sends it: urlencoded, Accept: text/html, and a
 /// Referer to come back to.
-pub async fn post_form(app: &Router, path: &str, fields: &[(&str, &str)], cookie: Option<&str>, from: &str) -> Reply {
+pub async fn post_form(
+    app: &Router,
+    path: &str,
+    fields: &[(&str, &str)],
+    cookie: Option<&str>,
+    from: &str,
+) -> Reply {
     let mut req = Request::post(path)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::ACCEPT, "text/html")
@@ -90,7 +105,12 @@ pub async fn post_form(app: &Router, path: &str, fields: &[(&str, &str)], cookie
 }
 
 /// The same post as the hydrated form's fetch sends it: it wants the result, not a redirect.
-pub async fn post_fetch(app: &Router, path: &str, fields: &[(&str, &str)], cookie: Option<&str>) -> Reply {
+pub async fn post_fetch(
+    app: &Router,
+    path: &str,
+    fields: &[(&str, &str)],
+    cookie: Option<&str>,
+) -> Reply {
     let mut req = Request::post(path)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::ACCEPT, "application/json")
@@ -127,7 +147,13 @@ pub async fn sign_up(app: &Router, username: &str, email: &str, password: &str) 
     let res = post_form(
         app,
         "/api/sign_up",
-        &[("username", username), ("email", email), ("password", password), ("form_token", &token), ("next", "/")],
+        &[
+            ("username", username),
+            ("email", email),
+            ("password", password),
+            ("form_token", &token),
+            ("next", "/"),
+        ],
         None,
         "/signup",
     )
@@ -138,7 +164,14 @@ pub async fn sign_up(app: &Router, username: &str, email: &str, password: &str) 
 }
 
 pub async fn log_in(app: &Router, login: &str, password: &str, cookie: Option<&str>) -> Reply {
-    post_form(app, "/api/log_in", &[("login", login), ("password", password), ("next", "/")], cookie, "/login").await
+    post_form(
+        app,
+        "/api/log_in",
+        &[("login", login), ("password", password), ("next", "/")],
+        cookie,
+        "/login",
+    )
+    .await
 }
 
 pub async fn signed_in_as(app: &Router, cookie: &str) -> Option<String> {
@@ -155,7 +188,9 @@ pub async fn user_count(db: &DatabaseConnection) -> u64 {
 }
 
 pub async fn file_db(path: &std::path::Path) -> DatabaseConnection {
-    let conn = db::connect(&format!("sqlite://{}?mode=rwc", path.display())).await.unwrap();
+    let conn = db::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+        .await
+        .unwrap();
     db::migrate(&conn).await.unwrap();
     conn
 }
