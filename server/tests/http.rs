@@ -324,3 +324,23 @@ fn html_escape(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
 }
+
+#[tokio::test]
+async fn an_active_session_is_extended_at_most_once_a_day() {
+    use sea_orm::EntityTrait;
+    let db = sqlite_memory().await;
+    let app = router_for(db.clone());
+    let cookie = sign_up(&app, "ada", "ada@example.com", PASSWORD).await;
+    // The first signed-in page view of the day pushes the expiry back (a write, a fresh cookie);
+    // the next ones write nothing.
+    let first = get(&app, "/", Some(&cookie)).await;
+    assert!(first.session_cookie().is_some());
+    let second = get(&app, "/", Some(&cookie)).await;
+    assert!(second.session_cookie().is_none(), "no write per request");
+
+    let rows = app::server::entity::session::Entity::find().all(&db).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    let days_left = (rows[0].expires_at - chrono::Utc::now().timestamp()) / 86_400;
+    assert!((29..=30).contains(&days_left), "{days_left}");
+    assert!(rows[0].user_id.is_some());
+}

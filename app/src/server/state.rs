@@ -43,17 +43,25 @@ pub async fn session() -> Result<Session, AppError> {
     })
 }
 
+/// The session key holding the day (days since 1970) the session's expiry was last pushed back.
+const REFRESHED_DAY_KEY: &str = "refreshed_day";
+
 /// The signed-in member, if any. A session pointing at a deleted account counts as signed out.
 pub async fn current_user() -> Result<Option<user::Model>, AppError> {
     let session = session().await?;
-    let id: Option<i64> = session.get(USER_ID_KEY).await.map_err(|e| {
-        tracing::error!(error = %e, "session load failed");
+    let fail = |e: tower_sessions::session::Error| {
+        tracing::error!(error = %e, "session read/write failed");
         AppError::Internal
-    })?;
-    match id {
-        None => Ok(None),
-        Some(id) => Ok(user::Entity::find_by_id(id).one(&db()?).await?),
+    };
+    let id: Option<i64> = session.get(USER_ID_KEY).await.map_err(fail)?;
+    let Some(id) = id else { return Ok(None) };
+    // tower-sessions stores a new expiry only when the session changes. Touching it once a day
+    // makes the 30-day limit count from the last visit, at one write per member per day.
+    let today = chrono::Utc::now().timestamp() / 86_400;
+    if session.get::<i64>(REFRESHED_DAY_KEY).await.map_err(fail)? != Some(today) {
+        session.insert(REFRESHED_DAY_KEY, today).await.map_err(fail)?;
     }
+    Ok(user::Entity::find_by_id(id).one(&db()?).await?)
 }
 
 /// Gives an error its HTTP status for script clients. A plain HTML form post is left alone:
