@@ -338,7 +338,10 @@ async fn an_active_session_is_extended_at_most_once_a_day() {
     let second = get(&app, "/", Some(&cookie)).await;
     assert!(second.session_cookie().is_none(), "no write per request");
 
-    let rows = app::server::entity::session::Entity::find().all(&db).await.unwrap();
+    let rows = app::server::entity::session::Entity::find()
+        .all(&db)
+        .await
+        .unwrap();
     assert_eq!(rows.len(), 1);
     let days_left = (rows[0].expires_at - chrono::Utc::now().timestamp()) / 86_400;
     assert!((29..=30).contains(&days_left), "{days_left}");

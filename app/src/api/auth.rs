@@ -22,6 +22,21 @@ async fn start_session(user_id: i64) -> Result<(), AppError> {
     Ok(())
 }
 
+/// After a sign-in: on to `next` (local paths only), or the error with its status.
+#[cfg(feature = "ssr")]
+fn signed_in_or_error(result: Result<(), AppError>, next: Option<String>) -> Result<(), AppError> {
+    match result {
+        Ok(()) => {
+            leptos_axum::redirect(&super::safe_next(next.as_deref()));
+            Ok(())
+        }
+        Err(e) => {
+            state::set_error_status(&e);
+            Err(e)
+        }
+    }
+}
+
 #[server(endpoint = "sign_up")]
 pub async fn sign_up(
     username: String,
@@ -41,16 +56,7 @@ pub async fn sign_up(
         start_session(user.id).await
     }
     .await;
-    match result {
-        Ok(()) => {
-            leptos_axum::redirect(&super::safe_next(next.as_deref()));
-            Ok(())
-        }
-        Err(e) => {
-            state::set_error_status(&e);
-            Err(e)
-        }
-    }
+    signed_in_or_error(result, next)
 }
 
 #[server(endpoint = "log_in")]
@@ -60,16 +66,7 @@ pub async fn log_in(login: String, password: String, next: Option<String>) -> Re
         start_session(user.id).await
     }
     .await;
-    match result {
-        Ok(()) => {
-            leptos_axum::redirect(&super::safe_next(next.as_deref()));
-            Ok(())
-        }
-        Err(e) => {
-            state::set_error_status(&e);
-            Err(e)
-        }
-    }
+    signed_in_or_error(result, next)
 }
 
 #[server(endpoint = "log_out")]

@@ -59,7 +59,10 @@ pub async fn current_user() -> Result<Option<user::Model>, AppError> {
     // makes the 30-day limit count from the last visit, at one write per member per day.
     let today = chrono::Utc::now().timestamp() / 86_400;
     if session.get::<i64>(REFRESHED_DAY_KEY).await.map_err(fail)? != Some(today) {
-        session.insert(REFRESHED_DAY_KEY, today).await.map_err(fail)?;
+        session
+            .insert(REFRESHED_DAY_KEY, today)
+            .await
+            .map_err(fail)?;
     }
     Ok(user::Entity::find_by_id(id).one(&db()?).await?)
 }
@@ -76,12 +79,11 @@ pub fn set_error_status(err: &AppError) {
                 .map(|v| v.contains("text/html"))
         })
         .unwrap_or(false);
-    if !is_form_post {
-        if let (Some(res), Ok(status)) = (
-            use_context::<leptos_axum::ResponseOptions>(),
-            StatusCode::from_u16(err.status()),
-        ) {
-            res.set_status(status);
-        }
+    if let (false, Some(res), Ok(status)) = (
+        is_form_post,
+        use_context::<leptos_axum::ResponseOptions>(),
+        StatusCode::from_u16(err.status()),
+    ) {
+        res.set_status(status);
     }
 }
