@@ -84,9 +84,3 @@ pub async fn log_out() -> Result<(), AppError> {
 pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
     Ok(state::current_user().await?.map(|u| u.to_session_user()))
 }
-
-/// A fresh one-shot token for a form that writes (see `server::forms`).
-#[server(endpoint = "form_token")]
-pub async fn new_form_token() -> Result<String, AppError> {
-    Ok(crate::server::auth::random_token())
-}
