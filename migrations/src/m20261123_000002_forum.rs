@@ -123,6 +123,50 @@ impl MigrationTrait for Migration {
                     .col(Posts::CreatedAt)
                     .to_owned(),
             )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_topics_author")
+                    .table(Topics::Table)
+                    .col(Topics::AuthorId)
+                    .col(Topics::CreatedAt)
+                    .to_owned(),
+            )
+            .await?;
+
+        // Every edit keeps what the post said before it, and who changed it.
+        manager
+            .create_table(
+                Table::create()
+                    .table(PostRevisions::Table)
+                    .col(big_pk_auto(PostRevisions::Id))
+                    .col(big_integer(PostRevisions::PostId))
+                    .col(big_integer(PostRevisions::EditorId))
+                    .col(text(PostRevisions::OldSource))
+                    .col(timestamp_with_time_zone(PostRevisions::CreatedAt))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(PostRevisions::Table, PostRevisions::PostId)
+                            .to(Posts::Table, Posts::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(PostRevisions::Table, PostRevisions::EditorId)
+                            .to(Users::Table, Users::Id),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_post_revisions_post")
+                    .table(PostRevisions::Table)
+                    .col(PostRevisions::PostId)
+                    .to_owned(),
+            )
             .await
     }
 
@@ -189,4 +233,14 @@ enum Posts {
     StaffTitle,
     CreatedAt,
     EditedAt,
+}
+
+#[derive(DeriveIden)]
+enum PostRevisions {
+    Table,
+    Id,
+    PostId,
+    EditorId,
+    OldSource,
+    CreatedAt,
 }

@@ -2,6 +2,7 @@
 pub mod category;
 pub mod form_submission;
 pub mod post;
+pub mod post_revision;
 pub mod session;
 pub mod topic;
 pub mod user;
