@@ -67,3 +67,148 @@ pub struct CategorySummary {
     pub last_posted_at: Option<DateTime<Utc>>,
     pub latest_topic_title: Option<String>,
 }
+
+/// Topics, posts and listings are shown 30 to a page.
+pub const PAGE_SIZE: u64 = 30;
+
+/// Where a link to a category points and how it is labelled.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryRef {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub colour: String,
+}
+
+/// A topic as a row in a list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopicListItem {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub author: String,
+    pub reply_count: i32,
+    pub status: String,
+    pub pinned: bool,
+    pub locked: bool,
+    pub created_at: DateTime<Utc>,
+    pub last_posted_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryPage {
+    pub category: CategoryRef,
+    pub description: String,
+    pub topics: Vec<TopicListItem>,
+    pub page: u64,
+    pub page_count: u64,
+}
+
+/// One post as the topic page shows it. `html` is the stored, already-clean HTML.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostView {
+    pub id: i64,
+    pub number: i32,
+    pub author_username: String,
+    pub author_display_name: String,
+    pub html: String,
+    pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+    pub is_staff_reply: bool,
+    pub staff_title: Option<String>,
+    /// The viewer wrote it, so the page offers "Edit".
+    pub editable: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopicPage {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub category: CategoryRef,
+    pub author_username: String,
+    pub status: String,
+    pub locked: bool,
+    pub created_at: DateTime<Utc>,
+    pub post_count: i32,
+    pub posts: Vec<PostView>,
+    pub page: u64,
+    pub page_count: u64,
+    /// Plain text from the first post, for the meta description.
+    pub summary: String,
+}
+
+impl TopicPage {
+    pub fn url(&self) -> String {
+        topic_url(self.id, &self.slug, self.page)
+    }
+}
+
+/// `/t/{id}/{slug}`, with `?page=N` past the first page.
+pub fn topic_url(id: i64, slug: &str, page: u64) -> String {
+    if page > 1 {
+        format!("/t/{id}/{slug}?page={page}")
+    } else {
+        format!("/t/{id}/{slug}")
+    }
+}
+
+/// A post in a member's recent activity.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityPost {
+    pub topic_id: i64,
+    pub topic_slug: String,
+    pub topic_title: String,
+    pub number: i32,
+    pub excerpt: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserProfile {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub staff_title: Option<String>,
+    pub joined_at: DateTime<Utc>,
+    pub topic_count: u64,
+    pub post_count: u64,
+    pub topics: Vec<TopicListItem>,
+    pub posts: Vec<ActivityPost>,
+}
+
+/// Text a member was writing and has not posted yet, kept in their session across a log-in, a
+/// no-JavaScript preview or a refused post.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Draft {
+    pub title: String,
+    pub body: String,
+    pub category: String,
+    /// Set when the draft came back from the "Preview" button.
+    pub preview_html: Option<String>,
+}
+
+/// What the composer needs to start: the draft to restore and a fresh one-shot token.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComposerStart {
+    pub draft: Draft,
+    pub form_token: String,
+}
+
+/// A post's source for the edit form.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditablePost {
+    pub id: i64,
+    pub topic_id: i64,
+    pub topic_slug: String,
+    pub topic_title: String,
+    pub number: i32,
+    pub source: String,
+}
+
+/// Site-wide facts pages need: the public address (canonical URLs) and the site's name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteInfo {
+    pub name: String,
+    pub public_url: String,
+}

@@ -4,7 +4,7 @@
 use std::{borrow::Cow, collections::HashSet, sync::OnceLock};
 
 use ammonia::{Builder, UrlRelative};
-use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag, TagEnd, TextMergeStream};
+use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, TextMergeStream, html};
 
 /// Longest accepted body, in characters.
 pub const MAX_BODY_CHARS: usize = 50_000;
@@ -26,7 +26,9 @@ fn cleaner() -> &'static Builder<'static> {
                 // Fenced code keeps its language (class="language-rust") for highlighting.
                 ("code", "class") => {
                     let lang = value.strip_prefix("language-")?;
-                    let plain = lang.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | '#'));
+                    let plain = lang
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | '#'));
                     plain.then(|| value.into())
                 }
                 // The only class a link may carry is the one the pipeline gives mentions, so
@@ -35,7 +37,8 @@ fn cleaner() -> &'static Builder<'static> {
                 // Images only from the web: no relative or data: sources.
                 ("img", "src") => {
                     let lower = value.to_ascii_lowercase();
-                    (lower.starts_with("https://") || lower.starts_with("http://")).then(|| value.into())
+                    (lower.starts_with("https://") || lower.starts_with("http://"))
+                        .then(|| value.into())
                 }
                 _ => Some(value.into()),
             });
@@ -63,7 +66,9 @@ pub fn render_with_mentions(source: &str, is_member: &dyn Fn(&str) -> bool) -> S
     let mut events = Vec::new();
     for event in TextMergeStream::new(Parser::new_ext(&source, markdown_options())) {
         match &event {
-            Event::Start(Tag::CodeBlock(_) | Tag::Link { .. } | Tag::Image { .. }) => plain_text_depth += 1,
+            Event::Start(Tag::CodeBlock(_) | Tag::Link { .. } | Tag::Image { .. }) => {
+                plain_text_depth += 1
+            }
             Event::End(TagEnd::CodeBlock | TagEnd::Link | TagEnd::Image) => {
                 plain_text_depth = plain_text_depth.saturating_sub(1)
             }
@@ -74,7 +79,9 @@ pub fn render_with_mentions(source: &str, is_member: &dyn Fn(&str) -> bool) -> S
                 link_mentions(&text, is_member, &mut events)
             }
             // Bare URLs become links (autolinks); pulldown-cmark only links <https://…>.
-            Event::Text(text) if plain_text_depth == 0 && text.contains("://") => link_urls(text, &mut events),
+            Event::Text(text) if plain_text_depth == 0 && text.contains("://") => {
+                link_urls(text, &mut events)
+            }
             other => events.push(other),
         }
     }
@@ -103,7 +110,10 @@ pub fn mention_candidates(source: &str) -> Vec<String> {
     let mut rest = source;
     let mut prev: Option<char> = None;
     while let Some(at) = rest.find('@') {
-        let before = rest[..at].chars().last().or(if at == 0 { prev } else { None });
+        let before = rest[..at]
+            .chars()
+            .last()
+            .or(if at == 0 { prev } else { None });
         let after = &rest[at + 1..];
         let name: String = after.chars().take_while(|c| is_name_char(*c)).collect();
         let name = name.trim_end_matches(['.', '-']).to_string();
@@ -125,7 +135,10 @@ fn link_mentions<'a>(text: &str, is_member: &dyn Fn(&str) -> bool, out: &mut Vec
     let mut prev: Option<char> = None;
     while let Some((i, c)) = chars.next() {
         if c == '@' && prev.is_none_or(|p| !is_name_char(p)) {
-            let name: String = text[i + 1..].chars().take_while(|c| is_name_char(*c)).collect();
+            let name: String = text[i + 1..]
+                .chars()
+                .take_while(|c| is_name_char(*c))
+                .collect();
             let name = name.trim_end_matches(['.', '-']);
             if (2..=32).contains(&name.len()) && is_member(&name.to_lowercase()) {
                 if !plain.is_empty() {
@@ -153,7 +166,11 @@ fn link_mentions<'a>(text: &str, is_member: &dyn Fn(&str) -> bool, out: &mut Vec
 fn link_urls<'a>(text: CowStr<'a>, out: &mut Vec<Event<'a>>) {
     let mut rest: &str = &text;
     let mut plain = String::new();
-    while let Some(start) = ["https://", "http://"].iter().filter_map(|p| rest.find(p)).min() {
+    while let Some(start) = ["https://", "http://"]
+        .iter()
+        .filter_map(|p| rest.find(p))
+        .min()
+    {
         let end = rest[start..]
             .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"'))
             .map_or(rest.len(), |e| start + e);
@@ -165,7 +182,9 @@ fn link_urls<'a>(text: CowStr<'a>, out: &mut Vec<Event<'a>>) {
                 out.push(Event::Text(CowStr::from(std::mem::take(&mut plain))));
             }
             let escaped = escape_attr(url);
-            out.push(Event::InlineHtml(CowStr::from(format!(r#"<a href="{escaped}">{escaped}</a>"#))));
+            out.push(Event::InlineHtml(CowStr::from(format!(
+                r#"<a href="{escaped}">{escaped}</a>"#
+            ))));
         } else {
             plain.push_str(url);
         }
@@ -178,7 +197,10 @@ fn link_urls<'a>(text: CowStr<'a>, out: &mut Vec<Event<'a>>) {
 }
 
 fn escape_attr(s: &str) -> String {
-    s.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// The first `max` characters of the text of `html`, for excerpts and meta descriptions.
@@ -222,7 +244,11 @@ pub fn excerpt(html: &str, max: usize) -> String {
 }
 
 fn decode_entities(s: &str) -> String {
-    s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
 }
 
 #[cfg(test)]
@@ -231,12 +257,21 @@ mod tests {
 
     #[test]
     fn markdown_renders() {
-        assert_eq!(render("**hi** ~~no~~"), "<p><strong>hi</strong> <del>no</del></p>\n");
+        assert_eq!(
+            render("**hi** ~~no~~"),
+            "<p><strong>hi</strong> <del>no</del></p>\n"
+        );
         assert!(render("| a |\n|---|\n| b |").contains("<table>"));
         assert!(render("```rust\nfn x() {}\n```").contains("<pre><code class=\"language-rust\">"));
         let auto = render("see https://example.com/a?b=1. and <https://example.org>");
-        assert!(auto.contains(r#"<a href="https://example.com/a?b=1" rel="nofollow ugc noopener">"#), "{auto}");
-        assert!(auto.contains(r#"<a href="https://example.org" rel="nofollow ugc noopener">"#), "{auto}");
+        assert!(
+            auto.contains(r#"<a href="https://example.com/a?b=1" rel="nofollow ugc noopener">"#),
+            "{auto}"
+        );
+        assert!(
+            auto.contains(r#"<a href="https://example.org" rel="nofollow ugc noopener">"#),
+            "{auto}"
+        );
     }
 
     #[test]
@@ -246,7 +281,19 @@ mod tests {
              <form><input></form><b style=\"color:red\" onclick=\"x()\">x</b><object data=x></object>\
              <svg onload=alert(1)></svg><a href=\"javascript:alert(1)\">j</a>",
         );
-        for bad in ["<script", "onerror", "<iframe", "<form", "<input", "style=", "onclick", "<object", "onload", "<svg", "javascript:"] {
+        for bad in [
+            "<script",
+            "onerror",
+            "<iframe",
+            "<form",
+            "<input",
+            "style=",
+            "onclick",
+            "<object",
+            "onload",
+            "<svg",
+            "javascript:",
+        ] {
             assert!(!out.contains(bad), "{bad} survived in {out}");
         }
     }
@@ -264,21 +311,41 @@ mod tests {
             "![i](data:image/png;base64,AAAA)",
         ] {
             let out = render(src).to_lowercase();
-            assert!(!out.contains("javascript:") && !out.contains("data:") && !out.contains("vbscript:"), "{src} -> {out}");
+            assert!(
+                !out.contains("javascript:")
+                    && !out.contains("data:")
+                    && !out.contains("vbscript:"),
+                "{src} -> {out}"
+            );
         }
-        assert!(render("![i](/relative.png)").contains("<img alt=\"i\">"), "relative image loses its src");
-        assert!(render("![i](https://example.com/i.png)").contains(r#"src="https://example.com/i.png""#));
+        assert!(
+            render("![i](/relative.png)").contains("<img alt=\"i\">"),
+            "relative image loses its src"
+        );
+        assert!(
+            render("![i](https://example.com/i.png)")
+                .contains(r#"src="https://example.com/i.png""#)
+        );
         let link = render("[a](https://example.com)");
-        assert!(link.contains(r#"<a href="https://example.com" rel="nofollow ugc noopener">a</a>"#), "{link}");
+        assert!(
+            link.contains(r#"<a href="https://example.com" rel="nofollow ugc noopener">a</a>"#),
+            "{link}"
+        );
     }
 
     #[test]
     fn unclosed_and_deeply_nested_input_stays_well_formed() {
         let out = render("<div><b><i>unclosed <a href=\"https://x.com\">link");
-        assert_eq!(out.matches("<b>").count(), out.matches("</b>").count(), "{out}");
+        assert_eq!(
+            out.matches("<b>").count(),
+            out.matches("</b>").count(),
+            "{out}"
+        );
         let quotes = format!("{}deep", "> ".repeat(5_000));
         assert!(render(&quotes).contains("deep"));
-        let lists: String = (0..2_000).map(|i| format!("{}- item\n", "  ".repeat(i))).collect();
+        let lists: String = (0..2_000)
+            .map(|i| format!("{}- item\n", "  ".repeat(i)))
+            .collect();
         assert!(render(&lists).contains("item"));
     }
 
@@ -292,30 +359,56 @@ mod tests {
     #[test]
     fn nul_zero_width_and_direction_overrides() {
         let out = render("a\0b");
-        assert!(!out.contains('\0') && out.contains('a') && out.contains('b'), "NUL is dropped: {out:?}");
+        assert!(
+            !out.contains('\0') && out.contains('a') && out.contains('b'),
+            "NUL is dropped: {out:?}"
+        );
         let out = render("[x](java\u{200B}script:alert(1)) he\u{200B}llo");
         assert!(!out.to_lowercase().contains("javascript:"), "{out}");
-        assert!(out.contains("he\u{200B}llo"), "zero-width space in text is kept");
+        assert!(
+            out.contains("he\u{200B}llo"),
+            "zero-width space in text is kept"
+        );
         let out = render("file\u{202E}gnp.exe and \u{2066}x\u{2069}");
-        assert!(!out.contains('\u{202E}') && !out.contains('\u{2066}') && !out.contains('\u{2069}'), "{out:?}");
+        assert!(
+            !out.contains('\u{202E}') && !out.contains('\u{2066}') && !out.contains('\u{2069}'),
+            "{out:?}"
+        );
         assert!(out.contains("filegnp.exe"));
     }
 
     #[test]
     fn mentions_link_known_members_only_and_not_in_code_or_links() {
         let known = |name: &str| name == "ada" || name == "bob.smith";
-        let out = render_with_mentions("hi @Ada and @nobody, mail x@ada.com, `@ada` [@ada](https://x.com) @bob.smith.", &known);
-        assert!(out.contains(r#"<a class="mention" href="/u/Ada" rel="nofollow ugc noopener">@Ada</a>"#), "{out}");
+        let out = render_with_mentions(
+            "hi @Ada and @nobody, mail x@ada.com, `@ada` [@ada](https://x.com) @bob.smith.",
+            &known,
+        );
+        assert!(
+            out.contains(
+                r#"<a class="mention" href="/u/Ada" rel="nofollow ugc noopener">@Ada</a>"#
+            ),
+            "{out}"
+        );
         assert!(out.contains(r#"<a class="mention" href="/u/bob.smith" rel="nofollow ugc noopener">@bob.smith</a>."#), "{out}");
         assert!(out.contains("@nobody"));
         assert_eq!(out.matches("class=\"mention\"").count(), 2, "{out}");
-        assert!(!render("<a class=\"mention button\" href=\"/x\">x</a>").contains("class="), "no borrowed classes");
-        assert_eq!(mention_candidates("@Ada, @ada x@y.com @b @bob.smith."), vec!["ada", "bob.smith"]);
+        assert!(
+            !render("<a class=\"mention button\" href=\"/x\">x</a>").contains("class="),
+            "no borrowed classes"
+        );
+        assert_eq!(
+            mention_candidates("@Ada, @ada x@y.com @b @bob.smith."),
+            vec!["ada", "bob.smith"]
+        );
     }
 
     #[test]
     fn excerpts_are_plain_text() {
-        assert_eq!(excerpt("<p>Hello <b>world</b> &amp; more</p>", 100), "Hello world & more");
+        assert_eq!(
+            excerpt("<p>Hello <b>world</b> &amp; more</p>", 100),
+            "Hello world & more"
+        );
         assert_eq!(excerpt("<p>abcdefghij</p>", 5), "abcde…");
     }
 }

@@ -74,22 +74,32 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> Result<bool, AppError> {
     )
     .await?;
 
-    let t = start_topic(db, &customer, feedback.id, "Export to CSV would save me an hour a week", "Every Friday I copy the weekly report into a spreadsheet by hand. A **CSV export** button on the report page would make that a one-click job.").await?;
-    reply(db, &staff, t.id, "Thanks Casey — that's a clear case. I've passed it to the reports team and will post here when it's scheduled.").await?;
+    let (t, _) = start_topic(
+        db,
+        &customer,
+        &feedback.slug,
+        "Export to CSV would save me an hour a week",
+        "Every Friday I copy the weekly report into a spreadsheet by hand. A **CSV export** button on the report page would make that a one-click job.",
+        None,
+    )
+    .await?;
+    reply(db, &staff, t.id, "Thanks @casey, that's a clear case. I've passed it to the reports team and will post here when it's scheduled.", None).await?;
     reply(
         db,
         &customer,
         t.id,
         "Great, thank you! Happy to test an early version.",
+        None,
     )
     .await?;
 
-    let t = start_topic(
+    let (t, _) = start_topic(
         db,
         &customer,
-        questions.id,
+        &questions.slug,
         "How do I change the e-mail on my account?",
         "I moved jobs and need invoices to go to my new address. Where is that setting?",
+        None,
     )
     .await?;
     reply(
@@ -97,12 +107,29 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> Result<bool, AppError> {
         &staff,
         t.id,
         "Go to **Settings → Billing → Invoice e-mail**. Changes apply from the next invoice.",
+        None,
     )
     .await?;
 
-    start_topic(db, &customer, bugs.id, "Dashboard chart is blank on Safari", "Since yesterday the usage chart on the dashboard shows nothing in Safari 18. Chrome works fine.").await?;
+    start_topic(
+        db,
+        &customer,
+        &bugs.slug,
+        "Dashboard chart is blank on Safari",
+        "Since yesterday the usage chart on the dashboard shows nothing in Safari 18. Chrome works fine.",
+        None,
+    )
+    .await?;
 
-    let t = start_topic(db, &admin, praise.id, "Welcome to our community", "This is where you can talk to us — and where we answer. Staff replies carry a badge, and we measure how fast we get back to you.").await?;
-    reply(db, &customer, t.id, "Glad to have a place for this!").await?;
+    let (t, _) = start_topic(
+        db,
+        &admin,
+        &praise.slug,
+        "Welcome to our community",
+        "This is where you can talk to us, and where we answer. Staff replies carry a badge, and we measure how fast we get back to you.",
+        None,
+    )
+    .await?;
+    reply(db, &customer, t.id, "Glad to have a place for this!", None).await?;
     Ok(true)
 }

@@ -1,19 +1,87 @@
-//! Forum rules: categories, topics, replies. (The full forum arrives with its own issue; this is
-//! the core the demo content and the home page stand on.)
-use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set,
-};
+//! Forum rules: categories, topics, replies, edits with revisions, and the read models of the
+//! category, topic and member pages.
+use std::collections::{HashMap, HashSet};
 
-use sea_orm::sea_query::{Expr, ExprTrait};
+use chrono::{Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::{Expr, ExprTrait},
+};
 
 use super::{
-    content,
+    content::{self, MAX_BODY_CHARS},
     db::begin_write,
-    entity::{category, post, topic, user},
+    entity::{category, post, post_revision, topic, user},
+    forms,
 };
-use crate::{error::AppError, model::CategorySummary};
+use crate::{
+    error::AppError,
+    model::{
+        ActivityPost, CategoryPage, CategoryRef, CategorySummary, EditablePost, PAGE_SIZE,
+        PostView, TopicListItem, TopicPage, UserProfile, topic_url,
+    },
+};
+
+pub const MAX_TITLE_CHARS: usize = 200;
+/// The same member posting the same text in the same topic within this window is a double
+/// submit, whatever the form token says (two tabs, a retried request).
+pub const DUPLICATE_WINDOW_SECS: i64 = 30;
+
+pub const TITLE_EMPTY: &str = "Give your topic a title.";
+pub const BODY_EMPTY: &str = "Write something before posting.";
+pub const CATEGORY_MISSING: &str = "Choose a category from the list.";
+pub const TOPIC_MISSING: &str = "That topic doesn't exist. It may have been removed.";
+pub const TOPIC_LOCKED: &str = "This topic is locked, so it takes no new replies.";
+pub const POST_MISSING: &str = "That post doesn't exist. It may have been removed.";
+pub const NOT_YOUR_POST: &str = "You can only edit your own posts.";
+pub const REPLY_SENT_TWICE: &str = "This reply was already posted.";
+pub const TOPIC_SENT_TWICE: &str = "This topic was already posted.";
+pub const SAME_REPLY_AGAIN: &str = "You just posted that same reply; it is above.";
+
+pub fn validate_title(title: &str) -> Result<String, AppError> {
+    let title = title.trim();
+    if title.is_empty() {
+        return Err(AppError::invalid("title", TITLE_EMPTY));
+    }
+    let n = title.chars().count();
+    if n > MAX_TITLE_CHARS {
+        return Err(AppError::invalid(
+            "title",
+            format!("Titles can be at most {MAX_TITLE_CHARS} characters; this one has {n}."),
+        ));
+    }
+    Ok(title.to_string())
+}
+
+pub fn validate_body(body: &str) -> Result<(), AppError> {
+    if body.trim().is_empty() {
+        return Err(AppError::invalid("body", BODY_EMPTY));
+    }
+    let n = body.chars().count();
+    if n > MAX_BODY_CHARS {
+        return Err(AppError::invalid(
+            "body",
+            format!(
+                "Posts can be at most 50,000 characters; this one has {}.",
+                group_thousands(n)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn group_thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
 
 pub struct NewCategory<'a> {
     pub slug: &'a str,
@@ -26,7 +94,7 @@ pub async fn create_category(
     db: &DatabaseConnection,
     input: NewCategory<'_>,
 ) -> Result<category::Model, AppError> {
-    let position = category::Entity::find().all(db).await?.len() as i32;
+    let position = category::Entity::find().count(db).await? as i32;
     Ok(category::ActiveModel {
         slug: Set(input.slug.into()),
         name: Set(input.name.into()),
@@ -66,21 +134,57 @@ pub fn slugify(title: &str) -> String {
     }
 }
 
+/// Runs the content pipeline with @mentions of existing members linked (one look-up).
+pub async fn render_post(conn: &impl ConnectionTrait, source: &str) -> Result<String, AppError> {
+    let candidates = content::mention_candidates(source);
+    let known: HashSet<String> = if candidates.is_empty() {
+        HashSet::new()
+    } else {
+        user::Entity::find()
+            .filter(user::Column::UsernameKey.is_in(candidates))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|u| u.username_key)
+            .collect()
+    };
+    Ok(content::render_with_mentions(source, &|name| {
+        known.contains(name)
+    }))
+}
+
 /// Starts a topic with its first post, in one transaction.
 pub async fn start_topic(
     db: &DatabaseConnection,
     author: &user::Model,
-    category_id: i64,
+    category_slug: &str,
     title: &str,
     body: &str,
-) -> Result<topic::Model, AppError> {
+    form_token: Option<&str>,
+) -> Result<(topic::Model, post::Model), AppError> {
+    let category = category::Entity::find()
+        .filter(category::Column::Slug.eq(category_slug))
+        .filter(category::Column::Kind.ne("blog_comments"))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::invalid("category", CATEGORY_MISSING))?;
+    let title = validate_title(title)?;
+    validate_body(body)?;
+    if let Some(token) = form_token {
+        forms::check_unused(db, token, TOPIC_SENT_TWICE).await?;
+    }
+    let html = render_post(db, body).await?;
+
     let now = Utc::now();
     let txn = begin_write(db).await?;
+    if let Some(token) = form_token {
+        forms::consume(&txn, token, TOPIC_SENT_TWICE).await?;
+    }
     let created = topic::ActiveModel {
-        category_id: Set(category_id),
+        category_id: Set(category.id),
         author_id: Set(author.id),
-        title: Set(title.trim().into()),
-        slug: Set(slugify(title)),
+        slug: Set(slugify(&title)),
+        title: Set(title),
         status: Set("open".into()),
         pinned: Set(false),
         locked: Set(false),
@@ -96,64 +200,112 @@ pub async fn start_topic(
             category::Column::TopicCount,
             Expr::col(category::Column::TopicCount).add(1),
         )
-        .filter(category::Column::Id.eq(category_id))
+        .filter(category::Column::Id.eq(category.id))
         .exec(&txn)
         .await?;
-    add_post(&txn, author, &created, body).await?;
+    let first = add_post(&txn, author, &created, body, html).await?;
     txn.commit().await?;
-    Ok(created)
+    Ok((created, first))
 }
 
-/// Adds a reply to a topic.
+/// Adds a reply to an open topic.
 pub async fn reply(
     db: &DatabaseConnection,
     author: &user::Model,
     topic_id: i64,
     body: &str,
+    form_token: Option<&str>,
 ) -> Result<post::Model, AppError> {
+    let topic = topic::Entity::find_by_id(topic_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
+    if topic.locked {
+        return Err(AppError::invalid("form", TOPIC_LOCKED));
+    }
+    validate_body(body)?;
+    if let Some(token) = form_token {
+        forms::check_unused(db, token, REPLY_SENT_TWICE).await?;
+    }
+    let html = render_post(db, body).await?;
+
     let txn = begin_write(db).await?;
+    if let Some(token) = form_token {
+        forms::consume(&txn, token, REPLY_SENT_TWICE).await?;
+    }
+    let recent_same = post::Entity::find()
+        .filter(post::Column::TopicId.eq(topic_id))
+        .filter(post::Column::AuthorId.eq(author.id))
+        .filter(post::Column::Source.eq(body))
+        .filter(post::Column::CreatedAt.gt(Utc::now() - Duration::seconds(DUPLICATE_WINDOW_SECS)))
+        .one(&txn)
+        .await?;
+    if recent_same.is_some() {
+        return Err(AppError::invalid("form", SAME_REPLY_AGAIN));
+    }
+    // Re-read under the write lock: it may have been locked since.
     let topic = topic::Entity::find_by_id(topic_id)
         .one(&txn)
         .await?
-        .ok_or_else(|| AppError::NotFound("That topic does not exist.".into()))?;
-    let created = add_post(&txn, author, &topic, body).await?;
+        .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
+    if topic.locked {
+        return Err(AppError::invalid("form", TOPIC_LOCKED));
+    }
+    let created = add_post(&txn, author, &topic, body, html).await?;
     txn.commit().await?;
     Ok(created)
 }
 
+/// Writes a post and moves the counters. Must run inside the caller's write transaction.
 async fn add_post(
-    conn: &impl ConnectionTrait,
+    txn: &impl ConnectionTrait,
     author: &user::Model,
     topic: &topic::Model,
     body: &str,
+    html: String,
 ) -> Result<post::Model, AppError> {
     let now = Utc::now();
     let role = author.role();
+    // Incrementing first takes the topic's row lock on PostgreSQL, so concurrent replies get
+    // consecutive numbers; SQLite already holds the database write lock.
+    topic::Entity::update_many()
+        .col_expr(
+            topic::Column::PostCount,
+            Expr::col(topic::Column::PostCount).add(1),
+        )
+        .col_expr(topic::Column::LastPostedAt, Expr::value(now))
+        .filter(topic::Column::Id.eq(topic.id))
+        .exec(txn)
+        .await?;
+    let number = topic::Entity::find_by_id(topic.id)
+        .select_only()
+        .column(topic::Column::PostCount)
+        .into_tuple::<i32>()
+        .one(txn)
+        .await?
+        .unwrap_or(1);
     let created = post::ActiveModel {
         topic_id: Set(topic.id),
         author_id: Set(author.id),
-        post_number: Set(topic_post_count(conn, topic.id).await? + 1),
+        post_number: Set(number),
         source: Set(body.into()),
-        html: Set(content::render(body)),
+        html: Set(html),
         state: Set("visible".into()),
         is_staff_reply: Set(role.is_staff()),
         staff_title: Set(author.staff_title.clone().filter(|_| role.is_staff())),
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(conn)
+    .insert(txn)
     .await?;
-    let mut t: topic::ActiveModel = topic::Entity::find_by_id(topic.id)
-        .one(conn)
-        .await?
-        .expect("topic exists")
-        .into();
-    t.post_count = Set(created.post_number);
-    t.last_posted_at = Set(now);
-    if role.is_staff() && created.post_number > 1 && topic.first_staff_reply_at.is_none() {
-        t.first_staff_reply_at = Set(Some(now));
+    if role.is_staff() && number > 1 && topic.first_staff_reply_at.is_none() {
+        topic::Entity::update_many()
+            .col_expr(topic::Column::FirstStaffReplyAt, Expr::value(now))
+            .filter(topic::Column::Id.eq(topic.id))
+            .filter(topic::Column::FirstStaffReplyAt.is_null())
+            .exec(txn)
+            .await?;
     }
-    t.update(conn).await?;
     category::Entity::update_many()
         .col_expr(
             category::Column::PostCount,
@@ -161,17 +313,163 @@ async fn add_post(
         )
         .col_expr(category::Column::LastPostedAt, Expr::value(now))
         .filter(category::Column::Id.eq(topic.category_id))
-        .exec(conn)
+        .exec(txn)
         .await?;
     Ok(created)
 }
 
-async fn topic_post_count(conn: &impl ConnectionTrait, topic_id: i64) -> Result<i32, AppError> {
-    Ok(topic::Entity::find_by_id(topic_id)
-        .one(conn)
+/// The author edits their post: the old text is kept as a revision, the post shows "edited".
+/// An edit that changes nothing writes nothing.
+pub async fn edit_post(
+    db: &DatabaseConnection,
+    editor: &user::Model,
+    post_id: i64,
+    body: &str,
+) -> Result<post::Model, AppError> {
+    let existing = own_post(db, editor, post_id).await?;
+    validate_body(body)?;
+    if existing.source == body {
+        return Ok(existing);
+    }
+    let html = render_post(db, body).await?;
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    post_revision::ActiveModel {
+        post_id: Set(existing.id),
+        editor_id: Set(editor.id),
+        old_source: Set(existing.source.clone()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let mut row: post::ActiveModel = existing.into();
+    row.source = Set(body.into());
+    row.html = Set(html);
+    row.edited_at = Set(Some(now));
+    let updated = row.update(&txn).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+async fn own_post(
+    db: &DatabaseConnection,
+    editor: &user::Model,
+    post_id: i64,
+) -> Result<post::Model, AppError> {
+    let found = post::Entity::find_by_id(post_id)
+        .one(db)
         .await?
-        .map(|t| t.post_count)
-        .unwrap_or(0))
+        .filter(|p| p.state != "deleted")
+        .ok_or_else(|| AppError::NotFound(POST_MISSING.into()))?;
+    if found.author_id != editor.id {
+        return Err(AppError::Forbidden(NOT_YOUR_POST.into()));
+    }
+    Ok(found)
+}
+
+/// A post's source, for its author's edit form.
+pub async fn editable_post(
+    db: &DatabaseConnection,
+    editor: &user::Model,
+    post_id: i64,
+) -> Result<EditablePost, AppError> {
+    let p = own_post(db, editor, post_id).await?;
+    let t = topic::Entity::find_by_id(p.topic_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
+    Ok(EditablePost {
+        id: p.id,
+        topic_id: t.id,
+        topic_slug: t.slug,
+        topic_title: t.title,
+        number: p.post_number,
+        source: p.source,
+    })
+}
+
+/// A post quoted as Markdown, to start a reply with.
+pub async fn quote(db: &DatabaseConnection, post_id: i64) -> Result<String, AppError> {
+    let p = post::Entity::find_by_id(post_id)
+        .one(db)
+        .await?
+        .filter(|p| p.state == "visible")
+        .ok_or_else(|| AppError::NotFound(POST_MISSING.into()))?;
+    let author = user::Entity::find_by_id(p.author_id).one(db).await?;
+    let name = author
+        .map(|a| a.username)
+        .unwrap_or_else(|| "someone".into());
+    let quoted: String = p.source.lines().map(|l| format!("> {l}\n")).collect();
+    Ok(format!("@{name} wrote:\n{quoted}\n"))
+}
+
+/// Where a post is: its topic's URL at the right page, anchored at the post.
+pub async fn post_url(db: &DatabaseConnection, p: &post::Model) -> Result<String, AppError> {
+    let t = topic::Entity::find_by_id(p.topic_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
+    let page = (p.post_number as u64 - 1) / PAGE_SIZE + 1;
+    Ok(format!(
+        "{}#post-{}",
+        topic_url(t.id, &t.slug, page),
+        p.post_number
+    ))
+}
+
+fn page_count(items: u64) -> u64 {
+    std::cmp::max(items.div_ceil(PAGE_SIZE), 1)
+}
+
+fn category_ref(c: &category::Model) -> CategoryRef {
+    CategoryRef {
+        id: c.id,
+        slug: c.slug.clone(),
+        name: c.name.clone(),
+        colour: c.colour.clone(),
+    }
+}
+
+async fn usernames(
+    conn: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, user::Model>, AppError> {
+    let ids: HashSet<i64> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect())
+}
+
+fn list_items(
+    topics: Vec<topic::Model>,
+    authors: &HashMap<i64, user::Model>,
+) -> Vec<TopicListItem> {
+    topics
+        .into_iter()
+        .map(|t| TopicListItem {
+            author: authors
+                .get(&t.author_id)
+                .map(|u| u.username.clone())
+                .unwrap_or_default(),
+            reply_count: std::cmp::max(t.post_count - 1, 0),
+            id: t.id,
+            slug: t.slug,
+            title: t.title,
+            status: t.status,
+            pinned: t.pinned,
+            locked: t.locked,
+            created_at: t.created_at,
+            last_posted_at: t.last_posted_at,
+        })
+        .collect()
 }
 
 /// The home page's category list, in the admins' order, with each one's latest topic.
@@ -201,4 +499,564 @@ pub async fn list_categories(db: &DatabaseConnection) -> Result<Vec<CategorySumm
         });
     }
     Ok(out)
+}
+
+/// The forum categories a member may start a topic in, for the new-topic form.
+pub async fn postable_categories(db: &DatabaseConnection) -> Result<Vec<CategoryRef>, AppError> {
+    Ok(category::Entity::find()
+        .filter(category::Column::Kind.ne("blog_comments"))
+        .order_by_asc(category::Column::Position)
+        .all(db)
+        .await?
+        .iter()
+        .map(category_ref)
+        .collect())
+}
+
+/// A category's topics, most recent activity first (pinned ones on top), 30 a page.
+pub async fn category_page(
+    db: &DatabaseConnection,
+    slug: &str,
+    page: u64,
+) -> Result<CategoryPage, AppError> {
+    let c = category::Entity::find()
+        .filter(category::Column::Slug.eq(slug))
+        .filter(category::Column::Kind.ne("blog_comments"))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("There is no such category.".into()))?;
+    let pages = page_count(c.topic_count.clamp(0, i32::MAX) as u64);
+    let page = std::cmp::max(page, 1);
+    if page > pages {
+        return Err(AppError::NotFound(format!(
+            "{} has {pages} page(s) of topics.",
+            c.name
+        )));
+    }
+    let topics = topic::Entity::find()
+        .filter(topic::Column::CategoryId.eq(c.id))
+        .order_by_desc(topic::Column::Pinned)
+        .order_by_desc(topic::Column::LastPostedAt)
+        .order_by_desc(topic::Column::Id)
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+        .all(db)
+        .await?;
+    let authors = usernames(db, topics.iter().map(|t| t.author_id)).await?;
+    Ok(CategoryPage {
+        category: category_ref(&c),
+        description: c.description,
+        topics: list_items(topics, &authors),
+        page,
+        page_count: pages,
+    })
+}
+
+/// One page of a topic: 30 posts in order, by post number.
+pub async fn topic_page(
+    db: &DatabaseConnection,
+    topic_id: i64,
+    page: u64,
+    viewer: Option<i64>,
+) -> Result<TopicPage, AppError> {
+    let t = topic::Entity::find_by_id(topic_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
+    let pages = page_count(t.post_count.clamp(0, i32::MAX) as u64);
+    let page = std::cmp::max(page, 1);
+    if page > pages {
+        return Err(AppError::NotFound(format!(
+            "This topic has {pages} page(s)."
+        )));
+    }
+    let first_number = ((page - 1) * PAGE_SIZE + 1) as i32;
+    let last_number = (page * PAGE_SIZE) as i32;
+    let posts = post::Entity::find()
+        .filter(post::Column::TopicId.eq(t.id))
+        .filter(post::Column::PostNumber.between(first_number, last_number))
+        .filter(post::Column::State.eq("visible"))
+        .order_by_asc(post::Column::PostNumber)
+        .all(db)
+        .await?;
+    let c = category::Entity::find_by_id(t.category_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
+    let authors = usernames(db, posts.iter().map(|p| p.author_id).chain([t.author_id])).await?;
+    let summary = match posts.first().filter(|p| p.post_number == 1) {
+        Some(p) => content::excerpt(&p.html, 200),
+        None => String::new(),
+    };
+    let posts = posts
+        .into_iter()
+        .map(|p| {
+            let author = authors.get(&p.author_id);
+            PostView {
+                id: p.id,
+                number: p.post_number,
+                author_username: author.map(|a| a.username.clone()).unwrap_or_default(),
+                author_display_name: author.map(|a| a.display_name.clone()).unwrap_or_default(),
+                html: p.html,
+                created_at: p.created_at,
+                edited_at: p.edited_at,
+                is_staff_reply: p.is_staff_reply,
+                staff_title: p.staff_title,
+                editable: viewer == Some(p.author_id),
+            }
+        })
+        .collect();
+    Ok(TopicPage {
+        id: t.id,
+        slug: t.slug,
+        title: t.title,
+        category: category_ref(&c),
+        author_username: authors
+            .get(&t.author_id)
+            .map(|a| a.username.clone())
+            .unwrap_or_default(),
+        status: t.status,
+        locked: t.locked,
+        created_at: t.created_at,
+        post_count: t.post_count,
+        posts,
+        page,
+        page_count: pages,
+        summary,
+    })
+}
+
+/// A member's public page: who they are and what they wrote lately.
+pub async fn user_profile(
+    db: &DatabaseConnection,
+    username: &str,
+) -> Result<UserProfile, AppError> {
+    let u = user::Entity::find()
+        .filter(user::Column::UsernameKey.eq(username.to_lowercase()))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("There is no member by that name.".into()))?;
+    let topics = topic::Entity::find()
+        .filter(topic::Column::AuthorId.eq(u.id))
+        .order_by_desc(topic::Column::CreatedAt)
+        .limit(10)
+        .all(db)
+        .await?;
+    let topic_count = topic::Entity::find()
+        .filter(topic::Column::AuthorId.eq(u.id))
+        .count(db)
+        .await?;
+    let posts = post::Entity::find()
+        .filter(post::Column::AuthorId.eq(u.id))
+        .filter(post::Column::State.eq("visible"))
+        .order_by_desc(post::Column::CreatedAt)
+        .limit(10)
+        .all(db)
+        .await?;
+    let post_count = post::Entity::find()
+        .filter(post::Column::AuthorId.eq(u.id))
+        .filter(post::Column::State.eq("visible"))
+        .count(db)
+        .await?;
+    let topic_ids: HashSet<i64> = posts.iter().map(|p| p.topic_id).collect();
+    let titles: HashMap<i64, topic::Model> = topic::Entity::find()
+        .filter(topic::Column::Id.is_in(topic_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let authors = HashMap::from([(u.id, u.clone())]);
+    Ok(UserProfile {
+        username: u.username.clone(),
+        display_name: u.display_name.clone(),
+        role: u.role(),
+        staff_title: u.staff_title.clone(),
+        joined_at: u.created_at,
+        topic_count,
+        post_count,
+        topics: list_items(topics, &authors),
+        posts: posts
+            .into_iter()
+            .filter_map(|p| {
+                let t = titles.get(&p.topic_id)?;
+                Some(ActivityPost {
+                    topic_id: t.id,
+                    topic_slug: t.slug.clone(),
+                    topic_title: t.title.clone(),
+                    number: p.post_number,
+                    excerpt: content::excerpt(&p.html, 160),
+                    created_at: p.created_at,
+                })
+            })
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::{auth::random_token, testing::test_db};
+
+    struct World {
+        db: DatabaseConnection,
+        ada: user::Model,
+        bob: user::Model,
+    }
+
+    async fn world() -> World {
+        let db = test_db().await;
+        let ada = crate::server::testing::insert_user(&db, 1).await;
+        let bob = crate::server::testing::insert_user(&db, 2).await;
+        create_category(
+            &db,
+            NewCategory {
+                slug: "questions",
+                name: "Questions",
+                description: "",
+                colour: "#2f855a",
+            },
+        )
+        .await
+        .unwrap();
+        World { db, ada, bob }
+    }
+
+    async fn counts(db: &DatabaseConnection) -> (u64, u64, u64) {
+        (
+            topic::Entity::find().count(db).await.unwrap(),
+            post::Entity::find().count(db).await.unwrap(),
+            post_revision::Entity::find().count(db).await.unwrap(),
+        )
+    }
+
+    fn invalid(field: &str, message: &str) -> AppError {
+        AppError::invalid(field, message)
+    }
+
+    #[tokio::test]
+    async fn a_topic_and_its_replies_are_numbered_and_counted() {
+        let w = world().await;
+        let (t, first) = start_topic(
+            &w.db,
+            &w.ada,
+            "questions",
+            "  How do I export?  ",
+            "Where is **export**?",
+            Some(&random_token()),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (t.title.as_str(), t.slug.as_str(), first.post_number),
+            ("How do I export?", "how-do-i-export", 1)
+        );
+        assert_eq!(first.html, "<p>Where is <strong>export</strong>?</p>\n");
+        let second = reply(&w.db, &w.bob, t.id, "Settings, then Export.", None)
+            .await
+            .unwrap();
+        assert_eq!(second.post_number, 2);
+        let t = topic::Entity::find_by_id(t.id)
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(t.post_count, 2);
+        let c = category::Entity::find_by_id(t.category_id)
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((c.topic_count, c.post_count), (1, 2));
+        assert!(c.last_posted_at.is_some());
+    }
+
+    #[tokio::test]
+    async fn each_bad_topic_gets_its_message_and_writes_nothing() {
+        let w = world().await;
+        let long_title = "t".repeat(201);
+        let long_body = "b".repeat(50_001);
+        let cases = [
+            ("questions", "", "body", invalid("title", TITLE_EMPTY)),
+            ("questions", "   \t ", "body", invalid("title", TITLE_EMPTY)),
+            (
+                "questions",
+                long_title.as_str(),
+                "body",
+                invalid(
+                    "title",
+                    "Titles can be at most 200 characters; this one has 201.",
+                ),
+            ),
+            ("questions", "Title", "", invalid("body", BODY_EMPTY)),
+            ("questions", "Title", " \n\t ", invalid("body", BODY_EMPTY)),
+            (
+                "questions",
+                "Title",
+                long_body.as_str(),
+                invalid(
+                    "body",
+                    "Posts can be at most 50,000 characters; this one has 50,001.",
+                ),
+            ),
+            (
+                "no-such-category",
+                "Title",
+                "body",
+                invalid("category", CATEGORY_MISSING),
+            ),
+        ];
+        for (category, title, body, expected) in cases {
+            let got = start_topic(&w.db, &w.ada, category, title, body, Some(&random_token()))
+                .await
+                .unwrap_err();
+            assert_eq!(got, expected, "{category} {title:.20} {body:.20}");
+        }
+        assert_eq!(counts(&w.db).await, (0, 0, 0));
+        // Exactly at the limits is fine.
+        start_topic(
+            &w.db,
+            &w.ada,
+            "questions",
+            &"t".repeat(200),
+            &"b".repeat(50_000),
+            None,
+        )
+        .await
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_topic_form_sent_twice_posts_once() {
+        let w = world().await;
+        let token = random_token();
+        start_topic(
+            &w.db,
+            &w.ada,
+            "questions",
+            "Once",
+            "only once",
+            Some(&token),
+        )
+        .await
+        .unwrap();
+        let again = start_topic(
+            &w.db,
+            &w.ada,
+            "questions",
+            "Once",
+            "only once",
+            Some(&token),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(again, invalid("form", TOPIC_SENT_TWICE));
+        assert_eq!(counts(&w.db).await, (1, 1, 0));
+    }
+
+    #[tokio::test]
+    async fn bad_replies_are_refused_and_write_nothing() {
+        let w = world().await;
+        let (t, _) = start_topic(&w.db, &w.ada, "questions", "Topic", "first", None)
+            .await
+            .unwrap();
+        assert_eq!(
+            reply(&w.db, &w.bob, t.id, "  ", None).await.unwrap_err(),
+            invalid("body", BODY_EMPTY)
+        );
+        assert_eq!(
+            reply(&w.db, &w.bob, 999, "hello", None).await.unwrap_err(),
+            AppError::NotFound(TOPIC_MISSING.into())
+        );
+
+        // The same form twice, and the same text twice from another form: stored once.
+        let token = random_token();
+        reply(&w.db, &w.bob, t.id, "me too", Some(&token))
+            .await
+            .unwrap();
+        assert_eq!(
+            reply(&w.db, &w.bob, t.id, "me too", Some(&token))
+                .await
+                .unwrap_err(),
+            invalid("form", REPLY_SENT_TWICE)
+        );
+        assert_eq!(
+            reply(&w.db, &w.bob, t.id, "me too", Some(&random_token()))
+                .await
+                .unwrap_err(),
+            invalid("form", SAME_REPLY_AGAIN)
+        );
+        // Someone else saying the same is not a duplicate.
+        reply(&w.db, &w.ada, t.id, "me too", None).await.unwrap();
+
+        let mut locked: topic::ActiveModel = topic::Entity::find_by_id(t.id)
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .into();
+        locked.locked = Set(true);
+        locked.update(&w.db).await.unwrap();
+        assert_eq!(
+            reply(&w.db, &w.bob, t.id, "let me in", None)
+                .await
+                .unwrap_err(),
+            invalid("form", TOPIC_LOCKED)
+        );
+        assert_eq!(counts(&w.db).await, (1, 3, 0));
+    }
+
+    #[tokio::test]
+    async fn edits_keep_revisions_and_only_the_author_may_edit() {
+        let w = world().await;
+        let (_, first) = start_topic(&w.db, &w.ada, "questions", "Topic", "first version", None)
+            .await
+            .unwrap();
+        assert_eq!(
+            edit_post(&w.db, &w.bob, first.id, "vandalised")
+                .await
+                .unwrap_err(),
+            AppError::Forbidden(NOT_YOUR_POST.into())
+        );
+        assert_eq!(
+            edit_post(&w.db, &w.ada, first.id, " ").await.unwrap_err(),
+            invalid("body", BODY_EMPTY)
+        );
+        assert_eq!(counts(&w.db).await, (1, 1, 0));
+
+        let unchanged = edit_post(&w.db, &w.ada, first.id, "first version")
+            .await
+            .unwrap();
+        assert!(unchanged.edited_at.is_none(), "a no-op edit writes nothing");
+        let edited = edit_post(&w.db, &w.ada, first.id, "second *version*")
+            .await
+            .unwrap();
+        assert!(edited.edited_at.is_some());
+        assert_eq!(edited.html, "<p>second <em>version</em></p>\n");
+        let revisions = post_revision::Entity::find().all(&w.db).await.unwrap();
+        assert_eq!(revisions.len(), 1);
+        assert_eq!(
+            (revisions[0].old_source.as_str(), revisions[0].editor_id),
+            ("first version", w.ada.id)
+        );
+    }
+
+    #[tokio::test]
+    async fn topic_pages_hold_thirty_posts_each() {
+        let w = world().await;
+        let (t, _) = start_topic(&w.db, &w.ada, "questions", "Long one", "post 1", None)
+            .await
+            .unwrap();
+        for i in 2..=65 {
+            reply(
+                &w.db,
+                if i % 2 == 0 { &w.bob } else { &w.ada },
+                t.id,
+                &format!("post {i}"),
+                None,
+            )
+            .await
+            .unwrap();
+        }
+        let p1 = topic_page(&w.db, t.id, 1, Some(w.ada.id)).await.unwrap();
+        assert_eq!(
+            (p1.page_count, p1.posts.len(), p1.posts[0].number),
+            (3, 30, 1)
+        );
+        assert_eq!(p1.summary, "post 1");
+        assert!(p1.posts[0].editable && !p1.posts[1].editable);
+        let p2 = topic_page(&w.db, t.id, 2, None).await.unwrap();
+        assert_eq!(
+            (
+                p2.posts.first().unwrap().number,
+                p2.posts.last().unwrap().number
+            ),
+            (31, 60)
+        );
+        assert_eq!(
+            topic_page(&w.db, t.id, 3, None).await.unwrap().posts.len(),
+            5
+        );
+        assert!(matches!(
+            topic_page(&w.db, t.id, 4, None).await,
+            Err(AppError::NotFound(_))
+        ));
+
+        let last = post::Entity::find()
+            .filter(post::Column::PostNumber.eq(65))
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            post_url(&w.db, &last).await.unwrap(),
+            format!("/t/{}/long-one?page=3#post-65", t.id)
+        );
+    }
+
+    #[tokio::test]
+    async fn category_pages_list_by_latest_activity() {
+        let w = world().await;
+        let (older, _) = start_topic(&w.db, &w.ada, "questions", "Older", "a", None)
+            .await
+            .unwrap();
+        start_topic(&w.db, &w.ada, "questions", "Newer", "b", None)
+            .await
+            .unwrap();
+        reply(&w.db, &w.bob, older.id, "bump", None).await.unwrap();
+        let page = category_page(&w.db, "questions", 1).await.unwrap();
+        let titles: Vec<_> = page
+            .topics
+            .iter()
+            .map(|t| (t.title.as_str(), t.reply_count))
+            .collect();
+        assert_eq!(titles, vec![("Older", 1), ("Newer", 0)]);
+        assert!(matches!(
+            category_page(&w.db, "nope", 1).await,
+            Err(AppError::NotFound(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn mentions_link_members_and_quotes_name_the_author() {
+        let w = world().await;
+        let (_, first) = start_topic(
+            &w.db,
+            &w.ada,
+            "questions",
+            "Hi",
+            "thanks @User2 and @ghost",
+            None,
+        )
+        .await
+        .unwrap();
+        assert!(
+            first.html.contains(r#"<a class="mention" href="/u/User2""#),
+            "{}",
+            first.html
+        );
+        assert!(first.html.contains("@ghost") && !first.html.contains("/u/ghost"));
+        assert_eq!(
+            quote(&w.db, first.id).await.unwrap(),
+            "@user1 wrote:\n> thanks @User2 and @ghost\n\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn member_pages_show_recent_activity() {
+        let w = world().await;
+        let (t, _) = start_topic(&w.db, &w.ada, "questions", "Mine", "my topic", None)
+            .await
+            .unwrap();
+        reply(&w.db, &w.bob, t.id, "a reply by bob", None)
+            .await
+            .unwrap();
+        let bob = user_profile(&w.db, "USER2").await.unwrap();
+        assert_eq!((bob.topic_count, bob.post_count), (0, 1));
+        assert_eq!(bob.posts[0].excerpt, "a reply by bob");
+        assert!(matches!(
+            user_profile(&w.db, "nobody").await,
+            Err(AppError::NotFound(_))
+        ));
+    }
 }
