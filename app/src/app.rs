@@ -8,16 +8,23 @@ use leptos_router::{
 };
 
 use crate::{
-    api::auth::current_user,
+    api::{auth::current_user, forum::get_site_info},
     components::header::SiteHeader,
     error::AppError,
-    model::SessionUser,
-    pages::{home::HomePage, log_in::LogInPage, not_found::NotFoundPage, sign_up::SignUpPage},
+    model::{SessionUser, SiteInfo},
+    pages::{
+        category::CategoryPage, edit_post::EditPostPage, home::HomePage, log_in::LogInPage, new_topic::NewTopicPage,
+        not_found::NotFoundPage, sign_up::SignUpPage, topic::TopicPage, user::UserPage,
+    },
 };
 
 /// The signed-in member for this request, loaded once and shared by the header and pages.
 #[derive(Clone, Copy)]
 pub struct CurrentUser(pub OnceResource<Result<Option<SessionUser>, AppError>>);
+
+/// The site's name and public address, for canonical URLs and OpenGraph tags.
+#[derive(Clone, Copy)]
+pub struct Site(pub OnceResource<Result<SiteInfo, AppError>>);
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -42,6 +49,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(CurrentUser(OnceResource::new(current_user())));
+    provide_context(Site(OnceResource::new(get_site_info())));
     // Pages render whole on the server (SsrMode::Async): no JavaScript is needed to read them,
     // and crawlers get the full text.
     view! {
@@ -56,6 +64,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                     <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=LogInPage ssr=SsrMode::Async />
+                    <Route path=path!("/c/:slug") view=CategoryPage ssr=SsrMode::Async />
+                    <Route path=path!("/t/:id/:slug") view=TopicPage ssr=SsrMode::Async />
+                    <Route path=path!("/t/:id") view=TopicPage ssr=SsrMode::Async />
+                    <Route path=path!("/new-topic") view=NewTopicPage ssr=SsrMode::Async />
+                    <Route path=path!("/p/:id/edit") view=EditPostPage ssr=SsrMode::Async />
+                    <Route path=path!("/u/:username") view=UserPage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <footer class="site-footer">

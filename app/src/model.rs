@@ -153,6 +153,12 @@ pub fn topic_url(id: i64, slug: &str, page: u64) -> String {
     }
 }
 
+/// Where post number `number` of a topic is: the right page, anchored at the post.
+pub fn post_url(topic_id: i64, slug: &str, number: i32) -> String {
+    let page = (number.max(1) as u64 - 1) / PAGE_SIZE + 1;
+    format!("{}#post-{number}", topic_url(topic_id, slug, page))
+}
+
 /// A post in a member's recent activity.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActivityPost {
@@ -207,7 +213,7 @@ pub struct EditablePost {
 }
 
 /// Site-wide facts pages need: the public address (canonical URLs) and the site's name.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SiteInfo {
     pub name: String,
     pub public_url: String,

@@ -1,8 +1,170 @@
+//! Forum pages' data and the writes behind the composer.
 use leptos::prelude::*;
 
-use crate::{error::AppError, model::CategorySummary};
+use crate::{
+    error::AppError,
+    model::{CategoryPage, CategoryRef, CategorySummary, ComposerStart, EditablePost, SiteInfo, TopicPage, UserProfile},
+};
+
+#[cfg(feature = "ssr")]
+use crate::{
+    components::encode_query_value,
+    model::Draft,
+    server::{drafts, forum, state},
+};
+
+#[server(endpoint = "site")]
+pub async fn get_site_info() -> Result<SiteInfo, AppError> {
+    let state = state::app_state()?;
+    Ok(SiteInfo { name: "Backyard".into(), public_url: state.config.public_url.clone() })
+}
 
 #[server(endpoint = "categories")]
 pub async fn list_categories() -> Result<Vec<CategorySummary>, AppError> {
-    crate::server::forum::list_categories(&crate::server::state::db()?).await
+    forum::list_categories(&state::db()?).await
+}
+
+#[server(endpoint = "postable_categories")]
+pub async fn postable_categories() -> Result<Vec<CategoryRef>, AppError> {
+    forum::postable_categories(&state::db()?).await
+}
+
+#[server(endpoint = "category_page")]
+pub async fn get_category_page(slug: String, page: u64) -> Result<CategoryPage, AppError> {
+    forum::category_page(&state::db()?, &slug, page).await
+}
+
+#[server(endpoint = "topic_page")]
+pub async fn get_topic_page(id: i64, page: u64) -> Result<TopicPage, AppError> {
+    let viewer = state::current_user().await?.map(|u| u.id);
+    forum::topic_page(&state::db()?, id, page, viewer).await
+}
+
+#[server(endpoint = "user_profile")]
+pub async fn get_user_profile(username: String) -> Result<UserProfile, AppError> {
+    forum::user_profile(&state::db()?, &username).await
+}
+
+#[server(endpoint = "editable_post")]
+pub async fn get_editable_post(post_id: i64) -> Result<EditablePost, AppError> {
+    let user = state::current_user()
+        .await?
+        .ok_or_else(|| AppError::SignInRequired("Log in to edit your posts.".into()))?;
+    forum::editable_post(&state::db()?, &user, post_id).await
+}
+
+/// Renders Markdown through the real pipeline, for the live preview. Nothing is stored.
+#[server(endpoint = "preview")]
+pub async fn render_preview(body: String) -> Result<String, AppError> {
+    forum::validate_body(&body)?;
+    forum::render_post(&state::db()?, &body).await
+}
+
+/// Which composer a draft belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ComposerKind {
+    Reply(i64),
+    NewTopic,
+    Edit(i64),
+}
+
+/// What a composer starts with: the member's kept draft (or a quote to reply to) and a fresh
+/// one-shot token.
+#[server(endpoint = "composer_start")]
+pub async fn get_composer_start(kind: ComposerKind, quote_post: Option<i64>) -> Result<ComposerStart, AppError> {
+    let session = state::session().await?;
+    let mut draft = drafts::load(&session, &draft_key(kind)).await?.unwrap_or_default();
+    if let Some(post_id) = quote_post {
+        if let Ok(quoted) = forum::quote(&state::db()?, post_id).await {
+            if !draft.body.is_empty() && !draft.body.ends_with("\n\n") {
+                draft.body.push_str("\n\n");
+            }
+            draft.body.push_str(&quoted);
+        }
+    }
+    Ok(ComposerStart { draft, form_token: crate::server::auth::random_token() })
+}
+
+#[cfg(feature = "ssr")]
+fn draft_key(kind: ComposerKind) -> String {
+    match kind {
+        ComposerKind::Reply(topic_id) => drafts::reply_key(topic_id),
+        ComposerKind::NewTopic => drafts::NEW_TOPIC_KEY.to_string(),
+        ComposerKind::Edit(post_id) => drafts::edit_key(post_id),
+    }
+}
+
+/// The shared path of every composer post: keep the text, then preview it, or send a
+/// signed-out writer to log in and back, or run `write` and go to the new post.
+#[cfg(feature = "ssr")]
+async fn submit<F, Fut>(kind: ComposerKind, draft: Draft, preview: bool, write: F) -> Result<(), AppError>
+where
+    F: FnOnce(crate::server::entity::user::Model) -> Fut,
+    Fut: std::future::Future<Output = Result<String, AppError>>,
+{
+    let session = state::session().await?;
+    let key = draft_key(kind);
+    let back = format!("{}#composer", state::referring_path("/"));
+    if preview {
+        let html = forum::render_post(&state::db()?, &draft.body).await?;
+        drafts::save(&session, &key, &Draft { preview_html: Some(html), ..draft }).await?;
+        leptos_axum::redirect(&back);
+        return Ok(());
+    }
+    let Some(user) = state::current_user().await? else {
+        drafts::save(&session, &key, &draft).await?;
+        leptos_axum::redirect(&format!("/login?next={}", encode_query_value(&back)));
+        return Ok(());
+    };
+    match write(user).await {
+        Ok(destination) => {
+            drafts::clear(&session, &key).await?;
+            leptos_axum::redirect(&destination);
+            Ok(())
+        }
+        Err(e) => {
+            drafts::save(&session, &key, &draft).await?;
+            state::set_error_status(&e);
+            Err(e)
+        }
+    }
+}
+
+#[server(endpoint = "reply")]
+pub async fn create_reply(topic_id: i64, body: String, form_token: String, preview: Option<String>) -> Result<(), AppError> {
+    let draft = Draft { body: body.clone(), ..Default::default() };
+    submit(ComposerKind::Reply(topic_id), draft, preview.is_some(), |user| async move {
+        let db = state::db()?;
+        let post = forum::reply(&db, &user, topic_id, &body, Some(&form_token)).await?;
+        forum::post_url(&db, &post).await
+    })
+    .await
+}
+
+#[server(endpoint = "start_topic")]
+pub async fn start_topic(
+    category: String,
+    title: String,
+    body: String,
+    form_token: String,
+    preview: Option<String>,
+) -> Result<(), AppError> {
+    let draft = Draft { title: title.clone(), body: body.clone(), category: category.clone(), preview_html: None };
+    submit(ComposerKind::NewTopic, draft, preview.is_some(), |user| async move {
+        let db = state::db()?;
+        let (_, first) = forum::start_topic(&db, &user, &category, &title, &body, Some(&form_token)).await?;
+        forum::post_url(&db, &first).await
+    })
+    .await
+}
+
+#[server(endpoint = "edit_post")]
+pub async fn edit_post(post_id: i64, body: String, preview: Option<String>) -> Result<(), AppError> {
+    let draft = Draft { body: body.clone(), ..Default::default() };
+    submit(ComposerKind::Edit(post_id), draft, preview.is_some(), |user| async move {
+        let db = state::db()?;
+        let post = forum::edit_post(&db, &user, post_id, &body).await?;
+        forum::post_url(&db, &post).await
+    })
+    .await
 }

@@ -10,8 +10,11 @@ pub fn HomePage() -> impl IntoView {
         <Title text="Community" />
         <Meta name="description" content="Ask questions, share feedback and get answers from our team." />
         <section class="intro">
-            <h1>"Community"</h1>
-            <p class="lede">"Ask questions, share feedback and ideas, report problems. Our team reads everything and answers here."</p>
+            <div>
+                <h1>"Community"</h1>
+                <p class="lede">"Ask questions, share feedback and ideas, report problems. Our team reads everything and answers here."</p>
+            </div>
+            <a class="button primary" href="/new-topic">"New topic"</a>
         </section>
         <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading categories…"</p> }>
             {move || Suspend::new(async move {
@@ -41,7 +44,7 @@ fn CategoryRow(category: CategorySummary) -> impl IntoView {
     view! {
         <li class="category" style:--category-colour=category.colour.clone()>
             <div class="category-main">
-                <h2 class="category-name">{category.name.clone()}</h2>
+                <h2 class="category-name"><a href=format!("/c/{}", category.slug)>{category.name.clone()}</a></h2>
                 <p class="category-description">{category.description.clone()}</p>
                 {category.latest_topic_title.clone().map(|t| view! { <p class="category-latest">"Latest: " {t}</p> })}
             </div>

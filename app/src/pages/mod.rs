@@ -1,5 +1,10 @@
 //! One module per page.
+pub mod category;
+pub mod edit_post;
 pub mod home;
 pub mod log_in;
+pub mod new_topic;
 pub mod not_found;
 pub mod sign_up;
+pub mod topic;
+pub mod user;

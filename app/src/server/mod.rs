@@ -5,6 +5,7 @@ pub mod config;
 pub mod content;
 pub mod db;
 pub mod demo;
+pub mod drafts;
 pub mod entity;
 pub mod forms;
 pub mod forum;

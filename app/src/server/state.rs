@@ -87,3 +87,27 @@ pub fn set_error_status(err: &AppError) {
         res.set_status(status);
     }
 }
+
+/// The local path (with query) of the page a form was posted from, without any error the URL
+/// carried back from an earlier attempt; `fallback` when there is no usable Referer.
+pub fn referring_path(fallback: &str) -> String {
+    let referer = use_context::<axum::http::request::Parts>().and_then(|p| {
+        p.headers
+            .get(axum::http::header::REFERER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    });
+    let Some(referer) = referer else { return fallback.to_string() };
+    let after_scheme = referer.find("://").map(|i| i + 3).unwrap_or(0);
+    let path = match referer[after_scheme..].find('/') {
+        Some(slash) => &referer[after_scheme + slash..],
+        None => "/",
+    };
+    let path = path.split('#').next().unwrap_or("/");
+    let (base, query) = path.split_once('?').unwrap_or((path, ""));
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|kv| !kv.is_empty() && !kv.starts_with("__err=") && !kv.starts_with("__path="))
+        .collect();
+    if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) }
+}

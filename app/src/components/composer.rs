@@ -1,0 +1,226 @@
+//! Writing posts: the Markdown editor with its preview, and the three forms that use it (reply,
+//! new topic, edit). Each form is an island: without JavaScript it posts natively and "Preview"
+//! round-trips through the server; with it, errors update in place and the preview is live.
+use std::time::Duration;
+
+use leptos::prelude::*;
+
+use super::form::{hydrated, FormError};
+use crate::{
+    api::forum::{render_preview, CreateReply, EditPost, StartTopic},
+    error::AppError,
+    model::{CategoryRef, ComposerStart},
+};
+
+/// The error to show: the latest submission's, else the one the page came back with.
+fn latest_error(
+    value: impl Get<Value = Option<Result<(), AppError>>> + Send + Sync + 'static,
+    initial: Option<AppError>,
+) -> Signal<Option<AppError>> {
+    Signal::derive(move || match value.get() {
+        Some(Err(e)) => Some(e),
+        Some(Ok(_)) => None,
+        None => initial.clone(),
+    })
+}
+
+/// The body textarea, its error, and the preview. `preview_html` is what a no-JavaScript
+/// "Preview" brought back (already through the content pipeline).
+#[component]
+pub fn BodyEditor(
+    label: &'static str,
+    initial: String,
+    preview_html: Option<String>,
+    #[prop(into)] error: Signal<Option<String>>,
+) -> impl IntoView {
+    let body = RwSignal::new(initial.clone());
+    let preview = RwSignal::new(preview_html);
+    let preview_error = RwSignal::new(None::<String>);
+    let edits = StoredValue::new(0u64);
+
+    let refresh = move || {
+        leptos::task::spawn_local(async move {
+            match render_preview(body.get_untracked()).await {
+                Ok(html) => {
+                    preview_error.set(None);
+                    preview.set(Some(html));
+                }
+                Err(e) => preview_error.set(Some(e.to_string())),
+            }
+        })
+    };
+    // Live preview: re-render 300 ms after the last keystroke, once a preview is showing.
+    let on_input = move |ev: leptos::ev::Event| {
+        body.set(event_target_value(&ev));
+        edits.update_value(|n| *n += 1);
+        let this_edit = edits.get_value();
+        if preview.get_untracked().is_some() {
+            set_timeout(
+                move || {
+                    if edits.get_value() == this_edit {
+                        refresh();
+                    }
+                },
+                Duration::from_millis(300),
+            );
+        }
+    };
+    // With JavaScript the button previews in place instead of posting the form.
+    let on_preview = move |ev: leptos::ev::MouseEvent| {
+        ev.prevent_default();
+        refresh();
+    };
+    let described_by = "field-body-hint field-body-error";
+    view! {
+        <div class="field body-editor" class:has-error=move || error.read().is_some()>
+            <label for="field-body">{label}</label>
+            <textarea
+                id="field-body"
+                name="body"
+                rows="8"
+                maxlength="50000"
+                aria-describedby=described_by
+                aria-invalid=move || if error.read().is_some() { "true" } else { "false" }
+                on:input=on_input
+            >
+                {initial}
+            </textarea>
+            <p class="hint" id="field-body-hint">
+                "Markdown works: **bold**, _italic_, [link](https://…), > quote, `code`, @name to mention."
+            </p>
+            <p class="field-error" id="field-body-error" aria-live="polite">{move || error.get()}</p>
+            <div class="editor-tools">
+                <button type="submit" name="preview" value="1" class="button subtle" on:click=on_preview>
+                    "Preview"
+                </button>
+                <span class="field-error" aria-live="polite">{move || preview_error.get()}</span>
+            </div>
+            <Show when=move || preview.read().is_some()>
+                <section class="preview" aria-label="Preview">
+                    <h3 class="preview-label">"Preview"</h3>
+                    <div class="post-body" inner_html=move || preview.get().unwrap_or_default()></div>
+                </section>
+            </Show>
+        </div>
+    }
+}
+
+fn submit_label(pending: Memo<bool>, idle: &'static str, busy: &'static str) -> impl Fn() -> &'static str {
+    move || if pending.get() { busy } else { idle }
+}
+
+#[island]
+pub fn ReplyComposer(topic_id: i64, start: ComposerStart, initial_error: Option<AppError>, signed_in: bool) -> impl IntoView {
+    let action = ServerAction::<CreateReply>::new();
+    let pending = action.pending();
+    let ready = hydrated();
+    let error = latest_error(action.value(), initial_error);
+    view! {
+        <ActionForm action attr:class="composer stack" attr:id="composer" attr:novalidate=true attr:data-ready=move || ready.get().to_string()>
+            <h2>"Reply"</h2>
+            <FormError message=Signal::derive(move || error.get().and_then(|e| e.for_form(&["body"]))) />
+            <input type="hidden" name="topic_id" value=topic_id />
+            <input type="hidden" name="form_token" value=start.form_token />
+            <BodyEditor
+                label="Your reply"
+                initial=start.draft.body
+                preview_html=start.draft.preview_html
+                error=Signal::derive(move || error.get().and_then(|e| e.for_field("body")))
+            />
+            {(!signed_in).then(|| view! { <p class="hint">"You'll be asked to log in when you post. Your text is kept."</p> })}
+            <button type="submit" class="button primary" disabled=pending aria-busy=move || pending.get().to_string()>
+                {submit_label(pending, "Post reply", "Posting…")}
+            </button>
+        </ActionForm>
+    }
+}
+
+#[island]
+pub fn NewTopicForm(
+    categories: Vec<CategoryRef>,
+    chosen: String,
+    start: ComposerStart,
+    initial_error: Option<AppError>,
+    signed_in: bool,
+) -> impl IntoView {
+    let action = ServerAction::<StartTopic>::new();
+    let pending = action.pending();
+    let ready = hydrated();
+    let error = latest_error(action.value(), initial_error);
+    let field = move |name: &'static str| Signal::derive(move || error.get().and_then(|e| e.for_field(name)));
+    let category_error = field("category");
+    let chosen = if start.draft.category.is_empty() { chosen } else { start.draft.category.clone() };
+    view! {
+        <ActionForm action attr:class="composer stack" attr:id="composer" attr:novalidate=true attr:data-ready=move || ready.get().to_string()>
+            <FormError message=Signal::derive(move || error.get().and_then(|e| e.for_form(&["title", "body", "category"]))) />
+            <input type="hidden" name="form_token" value=start.form_token />
+            <div class="field" class:has-error=move || category_error.read().is_some()>
+                <label for="field-category">"Category"</label>
+                <select id="field-category" name="category" aria-describedby="field-category-error">
+                    <option value="" selected=chosen.is_empty()>"Choose a category…"</option>
+                    {categories
+                        .into_iter()
+                        .map(|c| {
+                            let selected = c.slug == chosen;
+                            view! { <option value=c.slug selected=selected>{c.name}</option> }
+                        })
+                        .collect_view()}
+                </select>
+                <p class="field-error" id="field-category-error" aria-live="polite">{move || category_error.get()}</p>
+            </div>
+            <TitleField initial=start.draft.title error=field("title") />
+            <BodyEditor label="Details" initial=start.draft.body preview_html=start.draft.preview_html error=field("body") />
+            {(!signed_in).then(|| view! { <p class="hint">"You'll be asked to log in when you post. Your text is kept."</p> })}
+            <button type="submit" class="button primary" disabled=pending aria-busy=move || pending.get().to_string()>
+                {submit_label(pending, "Post topic", "Posting…")}
+            </button>
+        </ActionForm>
+    }
+}
+
+/// The title input, keeping what was typed (Field is for empty inputs).
+#[component]
+fn TitleField(initial: String, #[prop(into)] error: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <div class="field" class:has-error=move || error.read().is_some()>
+            <label for="field-title">"Title"</label>
+            <input
+                id="field-title"
+                name="title"
+                type="text"
+                value=initial
+                maxlength="300"
+                aria-describedby="field-title-error"
+                aria-invalid=move || if error.read().is_some() { "true" } else { "false" }
+            />
+            <p class="field-error" id="field-title-error" aria-live="polite">{move || error.get()}</p>
+        </div>
+    }
+}
+
+#[island]
+pub fn EditPostForm(post_id: i64, source: String, preview_html: Option<String>, cancel_href: String, initial_error: Option<AppError>) -> impl IntoView {
+    let action = ServerAction::<EditPost>::new();
+    let pending = action.pending();
+    let ready = hydrated();
+    let error = latest_error(action.value(), initial_error);
+    view! {
+        <ActionForm action attr:class="composer stack" attr:id="composer" attr:novalidate=true attr:data-ready=move || ready.get().to_string()>
+            <FormError message=Signal::derive(move || error.get().and_then(|e| e.for_form(&["body"]))) />
+            <input type="hidden" name="post_id" value=post_id />
+            <BodyEditor
+                label="Post"
+                initial=source
+                preview_html
+                error=Signal::derive(move || error.get().and_then(|e| e.for_field("body")))
+            />
+            <div class="form-actions">
+                <button type="submit" class="button primary" disabled=pending aria-busy=move || pending.get().to_string()>
+                    {submit_label(pending, "Save edit", "Saving…")}
+                </button>
+                <a class="button subtle" href=cancel_href>"Cancel"</a>
+            </div>
+        </ActionForm>
+    }
+}
+

@@ -1,0 +1,38 @@
+//! One post on a topic page.
+use leptos::prelude::*;
+
+use super::time::RelativeTime;
+use crate::model::PostView;
+
+/// `quote_href` is where "Quote" goes: this page with the post quoted into the reply box.
+#[component]
+pub fn PostCard(post: PostView, quote_href: String) -> impl IntoView {
+    let anchor = format!("post-{}", post.number);
+    let heading_id = format!("post-{}-author", post.number);
+    let labelled_by = heading_id.clone();
+    let profile = format!("/u/{}", post.author_username);
+    let edited = post.edited_at.map(|at| {
+        let exact = format!("Edited {}", at.format("%Y-%m-%d %H:%M UTC"));
+        view! { <span class="edited" title=exact>"edited"</span> }
+    });
+    let badge = post.is_staff_reply.then(|| {
+        let title = post.staff_title.clone().unwrap_or_else(|| "Staff".into());
+        view! { <span class="staff-badge"><span class="visually-hidden">"Staff reply: "</span>{title}</span> }
+    });
+    view! {
+        <article class="post" class:staff-post=post.is_staff_reply id=anchor.clone() aria-labelledby=labelled_by>
+            <header class="post-meta">
+                <a class="post-author" id=heading_id href=profile>{post.author_display_name.clone()}</a>
+                {badge}
+                <a class="post-time" href=format!("#{anchor}")><RelativeTime at=post.created_at /></a>
+                {edited}
+                <span class="post-number" aria-hidden="true">"#"{post.number}</span>
+            </header>
+            <div class="post-body" inner_html=post.html.clone()></div>
+            <footer class="post-actions">
+                <a href=quote_href>"Quote"</a>
+                {post.editable.then(|| view! { <a href=format!("/p/{}/edit", post.id)>"Edit"</a> })}
+            </footer>
+        </article>
+    }
+}

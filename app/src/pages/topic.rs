@@ -1,0 +1,95 @@
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::{
+    api::forum::{get_composer_start, get_topic_page, ComposerKind, CreateReply},
+    app::{CurrentUser, Site},
+    components::{
+        composer::ReplyComposer,
+        form::error_from_url,
+        page::{query_number, redirect_permanently, ErrorView, PageMeta},
+        pager::Pager,
+        post::PostCard,
+        time::RelativeTime,
+    },
+    error::AppError,
+    model::topic_url,
+};
+
+/// /t/{id}/{slug}?page=N: the posts in order, 30 a page, and the reply box.
+#[component]
+pub fn TopicPage() -> impl IntoView {
+    let params = use_params_map().get_untracked();
+    let query = use_query_map().get_untracked();
+    let id: Option<i64> = params.get("id").and_then(|v| v.parse().ok());
+    let slug = params.get("slug").unwrap_or_default();
+    let page: u64 = query_number(&query, "page").unwrap_or(1);
+    let quote: Option<i64> = query_number(&query, "quote");
+    let initial_error = error_from_url::<CreateReply>();
+    let (site, me) = (expect_context::<Site>().0, expect_context::<CurrentUser>().0);
+    let topic = OnceResource::new(async move {
+        match id {
+            Some(id) => get_topic_page(id, page).await,
+            None => Err(AppError::NotFound("There is no such topic.".into())),
+        }
+    });
+    let composer = OnceResource::new(get_composer_start(ComposerKind::Reply(id.unwrap_or(0)), quote));
+
+    view! {
+        <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading the topic…"</p> }>
+            {move || {
+                let (slug, initial_error) = (slug.clone(), initial_error.clone());
+                Suspend::new(async move {
+                    let t = match topic.await {
+                        Ok(t) => t,
+                        Err(e) => return view! { <ErrorView error=e /> }.into_any(),
+                    };
+                    if t.slug != slug {
+                        redirect_permanently(&t.url());
+                        return ().into_any();
+                    }
+                    let site = site.await.unwrap_or_default();
+                    let signed_in = matches!(me.await, Ok(Some(_)));
+                    let base = topic_url(t.id, &t.slug, 1);
+                    let here = t.url();
+                    let quote_base = if t.page > 1 { format!("{here}&") } else { format!("{here}?") };
+                    let replies = t.post_count - 1;
+                    let composer = match (t.locked, composer.await) {
+                        (true, _) => view! { <p class="notice" id="composer">"This topic is locked: it takes no new replies."</p> }.into_any(),
+                        (false, Ok(start)) => view! { <ReplyComposer topic_id=t.id start initial_error signed_in /> }.into_any(),
+                        (false, Err(e)) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    };
+                    view! {
+                        <PageMeta site title=t.title.clone() description=t.summary.clone() path=here.clone() og_type="article" />
+                        <article class="topic">
+                            <header class="topic-header">
+                                <a class="category-chip" href=format!("/c/{}", t.category.slug) style:--category-colour=t.category.colour.clone()>
+                                    {t.category.name.clone()}
+                                </a>
+                                <h1>{t.title.clone()}</h1>
+                                <p class="muted topic-facts">
+                                    "Started by " <a href=format!("/u/{}", t.author_username)>{t.author_username.clone()}</a> " "
+                                    <RelativeTime at=t.created_at /> " · "
+                                    {if replies == 1 { "1 reply".to_string() } else { format!("{replies} replies") }}
+                                    {(t.page_count > 1).then(|| format!(" · page {} of {}", t.page, t.page_count))}
+                                </p>
+                            </header>
+                            <div class="posts">
+                                {t.posts
+                                    .into_iter()
+                                    .map(|post| {
+                                        let quote_href = format!("{quote_base}quote={}#composer", post.id);
+                                        view! { <PostCard post quote_href /> }
+                                    })
+                                    .collect_view()}
+                            </div>
+                            <Pager base page=t.page page_count=t.page_count />
+                        </article>
+                        {composer}
+                    }
+                    .into_any()
+                })
+            }}
+        </Suspense>
+    }
+}

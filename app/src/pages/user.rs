@@ -1,0 +1,83 @@
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::{
+    api::forum::get_user_profile,
+    app::Site,
+    components::{
+        page::{ErrorView, PageMeta},
+        time::RelativeTime,
+    },
+    model::post_url,
+    pages::category::TopicRow,
+};
+
+/// /u/{username}: who a member is and what they wrote lately.
+#[component]
+pub fn UserPage() -> impl IntoView {
+    let username = use_params_map().get_untracked().get("username").unwrap_or_default();
+    let site = expect_context::<Site>().0;
+    let data = OnceResource::new(get_user_profile(username));
+    view! {
+        <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let u = match data.await {
+                    Ok(u) => u,
+                    Err(e) => return view! { <ErrorView error=e /> }.into_any(),
+                };
+                let site = site.await.unwrap_or_default();
+                let role = match (&u.staff_title, u.role.is_staff()) {
+                    (Some(title), true) => format!("{} · {}", u.role.label(), title),
+                    _ => u.role.label().to_string(),
+                };
+                let description = format!("{} ({role}) on {}: {} topics, {} posts.", u.display_name, site.name, u.topic_count, u.post_count);
+                view! {
+                    <PageMeta site title=u.display_name.clone() description path=format!("/u/{}", u.username) og_type="profile" />
+                    <header class="profile-header">
+                        <h1>{u.display_name.clone()}</h1>
+                        <p class="muted">
+                            "@"{u.username.clone()} " · "
+                            <span class:staff-badge=u.role.is_staff()>{role}</span>
+                            " · joined " <RelativeTime at=u.joined_at />
+                        </p>
+                        <p class="muted">{format!("{} topics · {} posts", u.topic_count, u.post_count)}</p>
+                    </header>
+                    <section aria-labelledby="recent-topics">
+                        <h2 id="recent-topics">"Topics"</h2>
+                        {if u.topics.is_empty() {
+                            view! { <p class="empty">"No topics yet."</p> }.into_any()
+                        } else {
+                            view! { <ul class="topic-list">{u.topics.into_iter().map(|t| view! { <TopicRow topic=t /> }).collect_view()}</ul> }.into_any()
+                        }}
+                    </section>
+                    <section aria-labelledby="recent-posts">
+                        <h2 id="recent-posts">"Recent posts"</h2>
+                        {if u.posts.is_empty() {
+                            view! { <p class="empty">"No posts yet."</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="activity-list">
+                                    {u.posts
+                                        .into_iter()
+                                        .map(|p| {
+                                            let href = post_url(p.topic_id, &p.topic_slug, p.number);
+                                            view! {
+                                                <li>
+                                                    <a href=href>{p.topic_title}</a>
+                                                    " " <RelativeTime at=p.created_at />
+                                                    <p class="muted">{p.excerpt}</p>
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ul>
+                            }
+                            .into_any()
+                        }}
+                    </section>
+                }
+                .into_any()
+            })}
+        </Suspense>
+    }
+}
