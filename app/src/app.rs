@@ -13,8 +13,9 @@ use crate::{
     error::AppError,
     model::{SessionUser, SiteInfo},
     pages::{
-        category::CategoryPage, edit_post::EditPostPage, home::HomePage, log_in::LogInPage, new_topic::NewTopicPage,
-        not_found::NotFoundPage, sign_up::SignUpPage, topic::TopicPage, user::UserPage,
+        category::CategoryPage, edit_post::EditPostPage, home::HomePage, log_in::LogInPage,
+        new_topic::NewTopicPage, not_found::NotFoundPage, sign_up::SignUpPage, topic::TopicPage,
+        user::UserPage,
     },
 };
 

@@ -18,7 +18,11 @@ pub fn hydrate() {
     // page already open, changing only the #fragment would not reload it, so reload explicitly.
     let _ = leptos::server_fn::redirect::set_redirect_hook(|target: &str| {
         let location = leptos::prelude::window().location();
-        let here = format!("{}{}", location.pathname().unwrap_or_default(), location.search().unwrap_or_default());
+        let here = format!(
+            "{}{}",
+            location.pathname().unwrap_or_default(),
+            location.search().unwrap_or_default()
+        );
         let same_page = target.split('#').next() == Some(here.as_str());
         let _ = location.set_href(target);
         if same_page {

@@ -3,7 +3,10 @@ use leptos::prelude::*;
 
 use crate::{
     error::AppError,
-    model::{CategoryPage, CategoryRef, CategorySummary, ComposerStart, EditablePost, SiteInfo, TopicPage, UserProfile},
+    model::{
+        CategoryPage, CategoryRef, CategorySummary, ComposerStart, EditablePost, SiteInfo,
+        TopicPage, UserProfile,
+    },
 };
 
 #[cfg(feature = "ssr")]
@@ -16,7 +19,10 @@ use crate::{
 #[server(endpoint = "site")]
 pub async fn get_site_info() -> Result<SiteInfo, AppError> {
     let state = state::app_state()?;
-    Ok(SiteInfo { name: "Backyard".into(), public_url: state.config.public_url.clone() })
+    Ok(SiteInfo {
+        name: "Backyard".into(),
+        public_url: state.config.public_url.clone(),
+    })
 }
 
 #[server(endpoint = "categories")]
@@ -71,9 +77,14 @@ pub enum ComposerKind {
 /// What a composer starts with: the member's kept draft (or a quote to reply to) and a fresh
 /// one-shot token.
 #[server(endpoint = "composer_start")]
-pub async fn get_composer_start(kind: ComposerKind, quote_post: Option<i64>) -> Result<ComposerStart, AppError> {
+pub async fn get_composer_start(
+    kind: ComposerKind,
+    quote_post: Option<i64>,
+) -> Result<ComposerStart, AppError> {
     let session = state::session().await?;
-    let mut draft = drafts::load(&session, &draft_key(kind)).await?.unwrap_or_default();
+    let mut draft = drafts::load(&session, &draft_key(kind))
+        .await?
+        .unwrap_or_default();
     if let Some(post_id) = quote_post {
         if let Ok(quoted) = forum::quote(&state::db()?, post_id).await {
             if !draft.body.is_empty() && !draft.body.ends_with("\n\n") {
@@ -82,7 +93,10 @@ pub async fn get_composer_start(kind: ComposerKind, quote_post: Option<i64>) -> 
             draft.body.push_str(&quoted);
         }
     }
-    Ok(ComposerStart { draft, form_token: crate::server::auth::random_token() })
+    Ok(ComposerStart {
+        draft,
+        form_token: crate::server::auth::random_token(),
+    })
 }
 
 #[cfg(feature = "ssr")]
@@ -97,7 +111,12 @@ fn draft_key(kind: ComposerKind) -> String {
 /// The shared path of every composer post: keep the text, then preview it, or send a
 /// signed-out writer to log in and back, or run `write` and go to the new post.
 #[cfg(feature = "ssr")]
-async fn submit<F, Fut>(kind: ComposerKind, draft: Draft, preview: bool, write: F) -> Result<(), AppError>
+async fn submit<F, Fut>(
+    kind: ComposerKind,
+    draft: Draft,
+    preview: bool,
+    write: F,
+) -> Result<(), AppError>
 where
     F: FnOnce(crate::server::entity::user::Model) -> Fut,
     Fut: std::future::Future<Output = Result<String, AppError>>,
@@ -107,7 +126,15 @@ where
     let back = format!("{}#composer", state::referring_path("/"));
     if preview {
         let html = forum::render_post(&state::db()?, &draft.body).await?;
-        drafts::save(&session, &key, &Draft { preview_html: Some(html), ..draft }).await?;
+        drafts::save(
+            &session,
+            &key,
+            &Draft {
+                preview_html: Some(html),
+                ..draft
+            },
+        )
+        .await?;
         leptos_axum::redirect(&back);
         return Ok(());
     }
@@ -131,13 +158,26 @@ where
 }
 
 #[server(endpoint = "reply")]
-pub async fn create_reply(topic_id: i64, body: String, form_token: String, preview: Option<String>) -> Result<(), AppError> {
-    let draft = Draft { body: body.clone(), ..Default::default() };
-    submit(ComposerKind::Reply(topic_id), draft, preview.is_some(), |user| async move {
-        let db = state::db()?;
-        let post = forum::reply(&db, &user, topic_id, &body, Some(&form_token)).await?;
-        forum::post_url(&db, &post).await
-    })
+pub async fn create_reply(
+    topic_id: i64,
+    body: String,
+    form_token: String,
+    preview: Option<String>,
+) -> Result<(), AppError> {
+    let draft = Draft {
+        body: body.clone(),
+        ..Default::default()
+    };
+    submit(
+        ComposerKind::Reply(topic_id),
+        draft,
+        preview.is_some(),
+        |user| async move {
+            let db = state::db()?;
+            let post = forum::reply(&db, &user, topic_id, &body, Some(&form_token)).await?;
+            forum::post_url(&db, &post).await
+        },
+    )
     .await
 }
 
@@ -149,22 +189,45 @@ pub async fn start_topic(
     form_token: String,
     preview: Option<String>,
 ) -> Result<(), AppError> {
-    let draft = Draft { title: title.clone(), body: body.clone(), category: category.clone(), preview_html: None };
-    submit(ComposerKind::NewTopic, draft, preview.is_some(), |user| async move {
-        let db = state::db()?;
-        let (_, first) = forum::start_topic(&db, &user, &category, &title, &body, Some(&form_token)).await?;
-        forum::post_url(&db, &first).await
-    })
+    let draft = Draft {
+        title: title.clone(),
+        body: body.clone(),
+        category: category.clone(),
+        preview_html: None,
+    };
+    submit(
+        ComposerKind::NewTopic,
+        draft,
+        preview.is_some(),
+        |user| async move {
+            let db = state::db()?;
+            let (_, first) =
+                forum::start_topic(&db, &user, &category, &title, &body, Some(&form_token)).await?;
+            forum::post_url(&db, &first).await
+        },
+    )
     .await
 }
 
 #[server(endpoint = "edit_post")]
-pub async fn edit_post(post_id: i64, body: String, preview: Option<String>) -> Result<(), AppError> {
-    let draft = Draft { body: body.clone(), ..Default::default() };
-    submit(ComposerKind::Edit(post_id), draft, preview.is_some(), |user| async move {
-        let db = state::db()?;
-        let post = forum::edit_post(&db, &user, post_id, &body).await?;
-        forum::post_url(&db, &post).await
-    })
+pub async fn edit_post(
+    post_id: i64,
+    body: String,
+    preview: Option<String>,
+) -> Result<(), AppError> {
+    let draft = Draft {
+        body: body.clone(),
+        ..Default::default()
+    };
+    submit(
+        ComposerKind::Edit(post_id),
+        draft,
+        preview.is_some(),
+        |user| async move {
+            let db = state::db()?;
+            let post = forum::edit_post(&db, &user, post_id, &body).await?;
+            forum::post_url(&db, &post).await
+        },
+    )
     .await
 }

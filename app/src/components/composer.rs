@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-use super::form::{hydrated, FormError};
+use super::form::{FormError, hydrated};
 use crate::{
-    api::forum::{render_preview, CreateReply, EditPost, StartTopic},
+    api::forum::{CreateReply, EditPost, StartTopic, render_preview},
     error::AppError,
     model::{CategoryRef, ComposerStart},
 };
@@ -49,21 +49,19 @@ pub fn BodyEditor(
             }
         })
     };
-    // Live preview: re-render 300 ms after the last keystroke, once a preview is showing.
+    // Live preview: re-render 300 ms after the last keystroke (one request per pause in typing).
     let on_input = move |ev: leptos::ev::Event| {
         body.set(event_target_value(&ev));
         edits.update_value(|n| *n += 1);
         let this_edit = edits.get_value();
-        if preview.get_untracked().is_some() {
-            set_timeout(
-                move || {
-                    if edits.get_value() == this_edit {
-                        refresh();
-                    }
-                },
-                Duration::from_millis(300),
-            );
-        }
+        set_timeout(
+            move || {
+                if edits.get_value() == this_edit && !body.get_untracked().trim().is_empty() {
+                    refresh();
+                }
+            },
+            Duration::from_millis(300),
+        );
     };
     // With JavaScript the button previews in place instead of posting the form.
     let on_preview = move |ev: leptos::ev::MouseEvent| {
@@ -105,12 +103,21 @@ pub fn BodyEditor(
     }
 }
 
-fn submit_label(pending: Memo<bool>, idle: &'static str, busy: &'static str) -> impl Fn() -> &'static str {
+fn submit_label(
+    pending: Memo<bool>,
+    idle: &'static str,
+    busy: &'static str,
+) -> impl Fn() -> &'static str {
     move || if pending.get() { busy } else { idle }
 }
 
 #[island]
-pub fn ReplyComposer(topic_id: i64, start: ComposerStart, initial_error: Option<AppError>, signed_in: bool) -> impl IntoView {
+pub fn ReplyComposer(
+    topic_id: i64,
+    start: ComposerStart,
+    initial_error: Option<AppError>,
+    signed_in: bool,
+) -> impl IntoView {
     let action = ServerAction::<CreateReply>::new();
     let pending = action.pending();
     let ready = hydrated();
@@ -147,9 +154,15 @@ pub fn NewTopicForm(
     let pending = action.pending();
     let ready = hydrated();
     let error = latest_error(action.value(), initial_error);
-    let field = move |name: &'static str| Signal::derive(move || error.get().and_then(|e| e.for_field(name)));
+    let field = move |name: &'static str| {
+        Signal::derive(move || error.get().and_then(|e| e.for_field(name)))
+    };
     let category_error = field("category");
-    let chosen = if start.draft.category.is_empty() { chosen } else { start.draft.category.clone() };
+    let chosen = if start.draft.category.is_empty() {
+        chosen
+    } else {
+        start.draft.category.clone()
+    };
     view! {
         <ActionForm action attr:class="composer stack" attr:id="composer" attr:novalidate=true attr:data-ready=move || ready.get().to_string()>
             <FormError message=Signal::derive(move || error.get().and_then(|e| e.for_form(&["title", "body", "category"]))) />
@@ -199,7 +212,13 @@ fn TitleField(initial: String, #[prop(into)] error: Signal<Option<String>>) -> i
 }
 
 #[island]
-pub fn EditPostForm(post_id: i64, source: String, preview_html: Option<String>, cancel_href: String, initial_error: Option<AppError>) -> impl IntoView {
+pub fn EditPostForm(
+    post_id: i64,
+    source: String,
+    preview_html: Option<String>,
+    cancel_href: String,
+    initial_error: Option<AppError>,
+) -> impl IntoView {
     let action = ServerAction::<EditPost>::new();
     let pending = action.pending();
     let ready = hydrated();
@@ -223,4 +242,3 @@ pub fn EditPostForm(post_id: i64, source: String, preview_html: Option<String>, 
         </ActionForm>
     }
 }
-

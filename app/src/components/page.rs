@@ -8,9 +8,10 @@ use crate::{error::AppError, model::SiteInfo};
 /// Sets the response status of the page being rendered (server only; a no-op in the browser).
 pub fn set_status(code: u16) {
     #[cfg(feature = "ssr")]
-    if let (Some(res), Ok(status)) =
-        (use_context::<leptos_axum::ResponseOptions>(), axum::http::StatusCode::from_u16(code))
-    {
+    if let (Some(res), Ok(status)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        axum::http::StatusCode::from_u16(code),
+    ) {
         res.set_status(status);
     }
     #[cfg(not(feature = "ssr"))]
@@ -20,9 +21,10 @@ pub fn set_status(code: u16) {
 /// Answers the page request with a 301 to `url` (old or mistyped slugs).
 pub fn redirect_permanently(url: &str) {
     #[cfg(feature = "ssr")]
-    if let (Some(res), Ok(location)) =
-        (use_context::<leptos_axum::ResponseOptions>(), axum::http::HeaderValue::from_str(url))
-    {
+    if let (Some(res), Ok(location)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        axum::http::HeaderValue::from_str(url),
+    ) {
         res.set_status(axum::http::StatusCode::MOVED_PERMANENTLY);
         res.insert_header(axum::http::header::LOCATION, location);
     }
@@ -74,6 +76,9 @@ pub fn PageMeta(
 }
 
 /// Reads `?name=` as a number, defaulting when it is missing or not a number.
-pub fn query_number<T: std::str::FromStr>(query: &leptos_router::params::ParamsMap, name: &str) -> Option<T> {
+pub fn query_number<T: std::str::FromStr>(
+    query: &leptos_router::params::ParamsMap,
+    name: &str,
+) -> Option<T> {
     query.get(name).and_then(|v| v.parse().ok())
 }

@@ -2,7 +2,11 @@
 use leptos::prelude::*;
 
 fn page_href(base: &str, page: u64) -> String {
-    if page <= 1 { base.to_string() } else { format!("{base}?page={page}") }
+    if page <= 1 {
+        base.to_string()
+    } else {
+        format!("{base}?page={page}")
+    }
 }
 
 /// The page numbers to show: first, last, and two either side of the current one.
@@ -55,6 +59,19 @@ mod tests {
     #[test]
     fn windows_keep_the_ends_and_the_neighbourhood() {
         assert_eq!(page_window(1, 3), vec![Some(1), Some(2), Some(3)]);
-        assert_eq!(page_window(6, 20), vec![Some(1), None, Some(4), Some(5), Some(6), Some(7), Some(8), None, Some(20)]);
+        assert_eq!(
+            page_window(6, 20),
+            vec![
+                Some(1),
+                None,
+                Some(4),
+                Some(5),
+                Some(6),
+                Some(7),
+                Some(8),
+                None,
+                Some(20)
+            ]
+        );
     }
 }

@@ -5,17 +5,20 @@ use crate::{
     api::forum::get_category_page,
     app::Site,
     components::{
-        page::{query_number, ErrorView, PageMeta},
+        page::{ErrorView, PageMeta, query_number},
         pager::Pager,
         time::RelativeTime,
     },
-    model::{topic_url, TopicListItem},
+    model::{TopicListItem, topic_url},
 };
 
 /// /c/{slug}?page=N: the category's topics, latest activity first, 30 a page.
 #[component]
 pub fn CategoryPage() -> impl IntoView {
-    let slug = use_params_map().get_untracked().get("slug").unwrap_or_default();
+    let slug = use_params_map()
+        .get_untracked()
+        .get("slug")
+        .unwrap_or_default();
     let page: u64 = query_number(&use_query_map().get_untracked(), "page").unwrap_or(1);
     let site = expect_context::<Site>().0;
     let data = OnceResource::new(get_category_page(slug, page));

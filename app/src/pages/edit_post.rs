@@ -3,7 +3,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::{
-    api::forum::{get_composer_start, get_editable_post, ComposerKind, EditPost},
+    api::forum::{ComposerKind, EditPost, get_composer_start, get_editable_post},
     components::{composer::EditPostForm, form::error_from_url, page::ErrorView},
     error::AppError,
     model::post_url,
@@ -12,7 +12,10 @@ use crate::{
 /// /p/{id}/edit: the author edits their post.
 #[component]
 pub fn EditPostPage() -> impl IntoView {
-    let id: Option<i64> = use_params_map().get_untracked().get("id").and_then(|v| v.parse().ok());
+    let id: Option<i64> = use_params_map()
+        .get_untracked()
+        .get("id")
+        .and_then(|v| v.parse().ok());
     let initial_error = error_from_url::<EditPost>();
     let post = OnceResource::new(async move {
         match id {
@@ -20,7 +23,10 @@ pub fn EditPostPage() -> impl IntoView {
             None => Err(AppError::NotFound("There is no such post.".into())),
         }
     });
-    let draft = OnceResource::new(get_composer_start(ComposerKind::Edit(id.unwrap_or(0)), None));
+    let draft = OnceResource::new(get_composer_start(
+        ComposerKind::Edit(id.unwrap_or(0)),
+        None,
+    ));
     view! {
         <Title text="Edit post" />
         <section class="narrow">

@@ -3,7 +3,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    api::forum::{get_composer_start, postable_categories, ComposerKind, StartTopic},
+    api::forum::{ComposerKind, StartTopic, get_composer_start, postable_categories},
     app::CurrentUser,
     components::{composer::NewTopicForm, form::error_from_url, page::ErrorView},
 };
@@ -11,7 +11,10 @@ use crate::{
 /// /new-topic?category=slug: start a topic.
 #[component]
 pub fn NewTopicPage() -> impl IntoView {
-    let chosen = use_query_map().get_untracked().get("category").unwrap_or_default();
+    let chosen = use_query_map()
+        .get_untracked()
+        .get("category")
+        .unwrap_or_default();
     let initial_error = error_from_url::<StartTopic>();
     let me = expect_context::<CurrentUser>().0;
     let categories = OnceResource::new(postable_categories());

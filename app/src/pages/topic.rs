@@ -2,12 +2,12 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
-    api::forum::{get_composer_start, get_topic_page, ComposerKind, CreateReply},
+    api::forum::{ComposerKind, CreateReply, get_composer_start, get_topic_page},
     app::{CurrentUser, Site},
     components::{
         composer::ReplyComposer,
         form::error_from_url,
-        page::{query_number, redirect_permanently, ErrorView, PageMeta},
+        page::{ErrorView, PageMeta, query_number, redirect_permanently},
         pager::Pager,
         post::PostCard,
         time::RelativeTime,
@@ -26,14 +26,20 @@ pub fn TopicPage() -> impl IntoView {
     let page: u64 = query_number(&query, "page").unwrap_or(1);
     let quote: Option<i64> = query_number(&query, "quote");
     let initial_error = error_from_url::<CreateReply>();
-    let (site, me) = (expect_context::<Site>().0, expect_context::<CurrentUser>().0);
+    let (site, me) = (
+        expect_context::<Site>().0,
+        expect_context::<CurrentUser>().0,
+    );
     let topic = OnceResource::new(async move {
         match id {
             Some(id) => get_topic_page(id, page).await,
             None => Err(AppError::NotFound("There is no such topic.".into())),
         }
     });
-    let composer = OnceResource::new(get_composer_start(ComposerKind::Reply(id.unwrap_or(0)), quote));
+    let composer = OnceResource::new(get_composer_start(
+        ComposerKind::Reply(id.unwrap_or(0)),
+        quote,
+    ));
 
     view! {
         <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading the topic…"</p> }>

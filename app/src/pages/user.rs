@@ -15,7 +15,10 @@ use crate::{
 /// /u/{username}: who a member is and what they wrote lately.
 #[component]
 pub fn UserPage() -> impl IntoView {
-    let username = use_params_map().get_untracked().get("username").unwrap_or_default();
+    let username = use_params_map()
+        .get_untracked()
+        .get("username")
+        .unwrap_or_default();
     let site = expect_context::<Site>().0;
     let data = OnceResource::new(get_user_profile(username));
     view! {

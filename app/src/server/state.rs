@@ -97,7 +97,9 @@ pub fn referring_path(fallback: &str) -> String {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     });
-    let Some(referer) = referer else { return fallback.to_string() };
+    let Some(referer) = referer else {
+        return fallback.to_string();
+    };
     let after_scheme = referer.find("://").map(|i| i + 3).unwrap_or(0);
     let path = match referer[after_scheme..].find('/') {
         Some(slash) => &referer[after_scheme + slash..],
@@ -109,5 +111,9 @@ pub fn referring_path(fallback: &str) -> String {
         .split('&')
         .filter(|kv| !kv.is_empty() && !kv.starts_with("__err=") && !kv.starts_with("__path="))
         .collect();
-    if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) }
+    if kept.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    }
 }

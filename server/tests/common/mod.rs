@@ -135,10 +135,26 @@ pub fn encode(fields: &[(&str, &str)]) -> String {
 
 /// The one-shot token the sign-up page embedded in its form.
 pub async fn signup_token(app: &Router) -> String {
-    let page = get(app, "/signup", None).await;
+    form_token_on(app, "/signup", None).await
+}
+
+/// The one-shot token in the form on the page at `path`.
+pub async fn form_token_on(app: &Router, path: &str, cookie: Option<&str>) -> String {
+    let page = get(app, path, cookie).await;
     let marker = r#"name="form_token" value=""#;
-    let start = page.body.find(marker).expect("sign-up form has a token") + marker.len();
+    let start = page
+        .body
+        .find(marker)
+        .unwrap_or_else(|| panic!("no form token on {path}"))
+        + marker.len();
     page.body[start..start + 64].to_string()
+}
+
+/// Follows a redirect that a no-JavaScript post got back to a local page.
+pub async fn follow(app: &Router, res: &Reply, cookie: Option<&str>) -> Reply {
+    let location = res.location.as_deref().expect("a redirect");
+    let path = location.strip_prefix(ORIGIN).unwrap_or(location);
+    get(app, path.split('#').next().unwrap(), cookie).await
 }
 
 /// Signs up through the no-JavaScript path; returns the session cookie.

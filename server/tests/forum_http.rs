@@ -1,0 +1,492 @@
+//! The forum through the real router: pages, slugs and statuses, head tags, and every bad input
+//! of the composer, as a browser without JavaScript sends it.
+mod common;
+
+use app::server::{
+    entity::{post, topic},
+    forum::{self, BODY_EMPTY, CATEGORY_MISSING, REPLY_SENT_TWICE, TITLE_EMPTY, TOPIC_LOCKED},
+};
+use axum::{Router, http::StatusCode};
+use common::*;
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set};
+
+struct Demo {
+    db: DatabaseConnection,
+    app: Router,
+    casey: String,
+    sam: String,
+    topic_path: String,
+    topic_id: i64,
+}
+
+const TOPIC_SLUG: &str = "export-to-csv-would-save-me-an-hour-a-week";
+
+async fn demo() -> Demo {
+    let db = sqlite_memory().await;
+    app::server::demo::seed_if_empty(&db).await.unwrap();
+    let app = router_for(db.clone());
+    let casey = log_in(&app, "casey", "demo-customer-pass", None)
+        .await
+        .session_cookie()
+        .unwrap();
+    let sam = log_in(&app, "sam", "demo-staff-pass", None)
+        .await
+        .session_cookie()
+        .unwrap();
+    let t = topic::Entity::find().one(&db).await.unwrap().unwrap();
+    assert_eq!(t.slug, TOPIC_SLUG);
+    Demo {
+        topic_path: format!("/t/{}/{}", t.id, t.slug),
+        topic_id: t.id,
+        db,
+        app,
+        casey,
+        sam,
+    }
+}
+
+async fn post_count(db: &DatabaseConnection) -> u64 {
+    post::Entity::find().count(db).await.unwrap()
+}
+
+async fn topic_count(db: &DatabaseConnection) -> u64 {
+    topic::Entity::find().count(db).await.unwrap()
+}
+
+fn escaped(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+async fn reply_form(d: &Demo, cookie: Option<&str>, body: &str, extra: &[(&str, &str)]) -> Reply {
+    let token = form_token_on(&d.app, &d.topic_path, cookie).await;
+    let id = d.topic_id.to_string();
+    let mut fields = vec![
+        ("topic_id", id.as_str()),
+        ("body", body),
+        ("form_token", token.as_str()),
+    ];
+    fields.extend_from_slice(extra);
+    post_form(&d.app, "/api/reply", &fields, cookie, &d.topic_path).await
+}
+
+#[tokio::test]
+async fn pages_render_with_head_tags_and_right_statuses() {
+    let d = demo().await;
+    let home = get(&d.app, "/", None).await;
+    assert!(home.body.contains(r#"href="/c/product-feedback""#));
+
+    let category = get(&d.app, "/c/product-feedback", None).await;
+    assert_eq!(category.status, StatusCode::OK);
+    assert!(
+        category
+            .body
+            .contains("Export to CSV would save me an hour a week")
+    );
+    assert!(category.body.contains("2 replies"));
+    assert!(
+        category
+            .body
+            .contains(r#"<link href="http://127.0.0.1:3000/c/product-feedback" rel="canonical">"#)
+    );
+
+    let topic = get(&d.app, &d.topic_path, None).await;
+    assert_eq!(topic.status, StatusCode::OK);
+    for expected in [
+        "<title>Export to CSV would save me an hour a week · Backyard</title>",
+        r#"<meta property="og:title" content="Export to CSV would save me an hour a week">"#,
+        r#"<meta property="og:type" content="article">"#,
+        r#"<meta name="description" content="Every Friday I copy the weekly report into a spreadsheet by hand. A CSV export button"#,
+        &format!(
+            r#"<link href="http://127.0.0.1:3000{}" rel="canonical">"#,
+            d.topic_path
+        ),
+        // The posts are in the HTML itself: readable without JavaScript, by people and crawlers.
+        "<strong>CSV export</strong>",
+        r#"<a class="mention" href="/u/casey" rel="nofollow ugc noopener">@casey</a>"#,
+        r#"id="post-3""#,
+    ] {
+        assert!(topic.body.contains(expected), "topic page lacks {expected}");
+    }
+
+    let user = get(&d.app, "/u/sam", None).await;
+    assert_eq!(user.status, StatusCode::OK);
+    assert!(user.body.contains("Staff · Support Lead"));
+    assert!(
+        user.body
+            .contains(r#"<meta property="og:type" content="profile">"#)
+    );
+
+    for missing in [
+        "/c/no-such-category",
+        "/t/9999/nothing",
+        "/t/abc/x",
+        "/u/nobody-here",
+        "/p/9999/edit",
+    ] {
+        assert_eq!(
+            get(&d.app, missing, Some(&d.casey)).await.status,
+            StatusCode::NOT_FOUND,
+            "{missing}"
+        );
+    }
+    assert_eq!(
+        get(&d.app, &format!("{}?page=2", d.topic_path), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn wrong_or_missing_slugs_redirect_permanently() {
+    let d = demo().await;
+    for wrong in [
+        format!("/t/{}/old-title", d.topic_id),
+        format!("/t/{}", d.topic_id),
+    ] {
+        let res = get(&d.app, &wrong, None).await;
+        assert_eq!(res.status, StatusCode::MOVED_PERMANENTLY, "{wrong}");
+        assert_eq!(res.location.as_deref(), Some(d.topic_path.as_str()));
+    }
+}
+
+#[tokio::test]
+async fn pages_of_thirty_with_real_links() {
+    let d = demo().await;
+    let sam = app::server::accounts::log_in(&d.db, "sam", "demo-staff-pass")
+        .await
+        .unwrap();
+    for i in 4..=65 {
+        forum::reply(&d.db, &sam, d.topic_id, &format!("reply number {i}"), None)
+            .await
+            .unwrap();
+    }
+    let first = get(&d.app, &d.topic_path, None).await;
+    assert!(
+        first
+            .body
+            .contains(&format!(r#"href="{}?page=2""#, d.topic_path))
+    );
+    assert!(first.body.contains(r#"id="post-30""#) && !first.body.contains(r#"id="post-31""#));
+    let second = get(&d.app, &format!("{}?page=2", d.topic_path), None).await;
+    assert!(second.body.contains(r#"id="post-31""#) && second.body.contains(r#"id="post-60""#));
+    assert!(
+        second
+            .body
+            .contains(r#"<span aria-current="page">2</span>"#)
+    );
+    assert!(second.body.contains(&format!(
+        r#"<link href="http://127.0.0.1:3000{}?page=2" rel="canonical">"#,
+        d.topic_path
+    )));
+    let third = get(&d.app, &format!("{}?page=3", d.topic_path), None).await;
+    assert!(third.body.contains(r#"id="post-65""#));
+}
+
+#[tokio::test]
+async fn replying_without_javascript_lands_on_the_new_post() {
+    let d = demo().await;
+    let before = post_count(&d.db).await;
+    let res = reply_form(&d, Some(&d.casey), "Any news on this?", &[]).await;
+    assert_eq!(res.status, StatusCode::FOUND);
+    assert_eq!(
+        res.location.as_deref(),
+        Some(format!("{}#post-4", d.topic_path).as_str())
+    );
+    assert_eq!(post_count(&d.db).await, before + 1);
+    assert!(
+        get(&d.app, &d.topic_path, None)
+            .await
+            .body
+            .contains("Any news on this?")
+    );
+}
+
+#[tokio::test]
+async fn each_bad_reply_gets_its_message_and_writes_nothing() {
+    let d = demo().await;
+    let before = post_count(&d.db).await;
+    let long = "x".repeat(50_001);
+    for (body, message) in [
+        ("", BODY_EMPTY.to_string()),
+        ("   \n\t", BODY_EMPTY.to_string()),
+        (
+            long.as_str(),
+            "Posts can be at most 50,000 characters; this one has 50,001.".to_string(),
+        ),
+    ] {
+        let res = reply_form(&d, Some(&d.casey), body, &[]).await;
+        assert!(
+            res.location.as_deref().unwrap().contains("__err="),
+            "{message}"
+        );
+        let page = follow(&d.app, &res, Some(&d.casey)).await;
+        assert!(
+            page.body.contains(&escaped(&message)),
+            "{message} not shown"
+        );
+        if !body.trim().is_empty() {
+            assert!(page.body.contains(&body[..100]), "the text is kept");
+        }
+    }
+    assert_eq!(post_count(&d.db).await, before);
+
+    // A missing topic: the JSON client gets a 404 with the message.
+    let token = form_token_on(&d.app, &d.topic_path, Some(&d.casey)).await;
+    let res = post_fetch(
+        &d.app,
+        "/api/reply",
+        &[
+            ("topic_id", "9999"),
+            ("body", "hello"),
+            ("form_token", &token),
+        ],
+        Some(&d.casey),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert!(res.body.contains(forum::TOPIC_MISSING));
+
+    // A locked topic.
+    let mut t: topic::ActiveModel = topic::Entity::find_by_id(d.topic_id)
+        .one(&d.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .into();
+    t.locked = Set(true);
+    t.update(&d.db).await.unwrap();
+    let page = get(&d.app, &d.topic_path, Some(&d.casey)).await;
+    assert!(
+        page.body.contains("This topic is locked"),
+        "no reply box on a locked topic"
+    );
+    let res = post_fetch(
+        &d.app,
+        "/api/reply",
+        &[
+            ("topic_id", &d.topic_id.to_string()),
+            ("body", "let me in"),
+            ("form_token", &token),
+        ],
+        Some(&d.casey),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.body.contains(TOPIC_LOCKED));
+    assert_eq!(post_count(&d.db).await, before);
+}
+
+#[tokio::test]
+async fn the_same_reply_sent_twice_is_stored_once() {
+    let d = demo().await;
+    let before = post_count(&d.db).await;
+    let token = form_token_on(&d.app, &d.topic_path, Some(&d.casey)).await;
+    let id = d.topic_id.to_string();
+    let fields = [
+        ("topic_id", id.as_str()),
+        ("body", "double click"),
+        ("form_token", token.as_str()),
+    ];
+    let first = post_form(&d.app, "/api/reply", &fields, Some(&d.casey), &d.topic_path).await;
+    let second = post_form(&d.app, "/api/reply", &fields, Some(&d.casey), &d.topic_path).await;
+    assert!(!first.location.unwrap().contains("__err"));
+    let page = follow(&d.app, &second, Some(&d.casey)).await;
+    assert!(page.body.contains(REPLY_SENT_TWICE));
+    assert_eq!(post_count(&d.db).await, before + 1);
+}
+
+#[tokio::test]
+async fn posting_signed_out_goes_to_log_in_and_back_with_the_text_kept() {
+    let d = demo().await;
+    let before = post_count(&d.db).await;
+    let res = reply_form(&d, None, "Written before logging in", &[]).await;
+    let next = format!("{}#composer", d.topic_path);
+    assert_eq!(
+        res.location.as_deref(),
+        Some(format!("/login?next={}", next.replace('#', "%23")).as_str())
+    );
+    let visitor = res
+        .session_cookie()
+        .expect("the draft lives in a visitor session");
+    assert_eq!(post_count(&d.db).await, before);
+
+    // Logging in keeps the session's data (only its id changes) and returns to the topic.
+    let res = post_form(
+        &d.app,
+        "/api/log_in",
+        &[
+            ("login", "casey"),
+            ("password", "demo-customer-pass"),
+            ("next", &next),
+        ],
+        Some(&visitor),
+        "/login",
+    )
+    .await;
+    assert_eq!(res.location.as_deref(), Some(next.as_str()));
+    let cookie = res.session_cookie().unwrap();
+    let page = get(&d.app, &d.topic_path, Some(&cookie)).await;
+    assert!(
+        page.body.contains("Written before logging in</textarea>"),
+        "the text is back in the reply box"
+    );
+}
+
+#[tokio::test]
+async fn preview_without_javascript_shows_the_rendered_text_and_writes_nothing() {
+    let d = demo().await;
+    let before = post_count(&d.db).await;
+    let res = reply_form(
+        &d,
+        Some(&d.casey),
+        "Is **this** right?",
+        &[("preview", "1")],
+    )
+    .await;
+    assert_eq!(
+        res.location.as_deref(),
+        Some(format!("{}#composer", d.topic_path).as_str())
+    );
+    let page = follow(&d.app, &res, Some(&d.casey)).await;
+    assert!(
+        page.body.contains("<p>Is <strong>this</strong> right?</p>"),
+        "rendered preview"
+    );
+    assert!(
+        page.body.contains("Is **this** right?</textarea>"),
+        "source kept"
+    );
+    assert_eq!(post_count(&d.db).await, before);
+}
+
+#[tokio::test]
+async fn starting_topics_and_their_bad_input() {
+    let d = demo().await;
+    let topics = topic_count(&d.db).await;
+    let long_title = "t".repeat(201);
+    for (category, title, body, message) in [
+        ("questions", "   ", "body", TITLE_EMPTY.to_string()),
+        (
+            "questions",
+            long_title.as_str(),
+            "body",
+            "Titles can be at most 200 characters; this one has 201.".to_string(),
+        ),
+        ("questions", "A title", "", BODY_EMPTY.to_string()),
+        (
+            "no-such-category",
+            "A title",
+            "body",
+            CATEGORY_MISSING.to_string(),
+        ),
+    ] {
+        let token = form_token_on(&d.app, "/new-topic", Some(&d.casey)).await;
+        let fields = [
+            ("category", category),
+            ("title", title),
+            ("body", body),
+            ("form_token", token.as_str()),
+        ];
+        let res = post_form(
+            &d.app,
+            "/api/start_topic",
+            &fields,
+            Some(&d.casey),
+            "/new-topic",
+        )
+        .await;
+        let page = follow(&d.app, &res, Some(&d.casey)).await;
+        assert!(
+            page.body.contains(&escaped(&message)),
+            "{message} not shown"
+        );
+    }
+    assert_eq!(topic_count(&d.db).await, topics);
+
+    let token = form_token_on(&d.app, "/new-topic?category=questions", Some(&d.casey)).await;
+    let fields = [
+        ("category", "questions"),
+        ("title", "Dark mode?"),
+        ("body", "Please add one."),
+        ("form_token", token.as_str()),
+    ];
+    let res = post_form(
+        &d.app,
+        "/api/start_topic",
+        &fields,
+        Some(&d.casey),
+        "/new-topic",
+    )
+    .await;
+    let location = res.location.unwrap();
+    assert!(location.ends_with("/dark-mode#post-1"), "{location}");
+    assert_eq!(topic_count(&d.db).await, topics + 1);
+}
+
+#[tokio::test]
+async fn quoting_fills_the_reply_box() {
+    let d = demo().await;
+    let first = post::Entity::find().one(&d.db).await.unwrap().unwrap();
+    let page = get(
+        &d.app,
+        &format!("{}?quote={}", d.topic_path, first.id),
+        Some(&d.sam),
+    )
+    .await;
+    assert!(
+        page.body
+            .contains(">@casey wrote:\n> Every Friday I copy the weekly report"),
+        "quote in the textarea"
+    );
+}
+
+#[tokio::test]
+async fn authors_edit_their_posts_and_nobody_else_can() {
+    let d = demo().await;
+    let first = post::Entity::find().one(&d.db).await.unwrap().unwrap();
+    let edit_path = format!("/p/{}/edit", first.id);
+
+    let forbidden = get(&d.app, &edit_path, Some(&d.sam)).await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+    let res = post_fetch(
+        &d.app,
+        "/api/edit_post",
+        &[("post_id", &first.id.to_string()), ("body", "hijacked")],
+        Some(&d.sam),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert!(res.body.contains(forum::NOT_YOUR_POST));
+    assert_eq!(
+        post::Entity::find_by_id(first.id)
+            .one(&d.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .source,
+        first.source
+    );
+
+    let form = get(&d.app, &edit_path, Some(&d.casey)).await;
+    assert!(form.body.contains("Every Friday I copy the weekly report"));
+    let res = post_form(
+        &d.app,
+        "/api/edit_post",
+        &[
+            ("post_id", &first.id.to_string()),
+            ("body", "Every Friday, **by hand**."),
+        ],
+        Some(&d.casey),
+        &edit_path,
+    )
+    .await;
+    assert_eq!(
+        res.location.as_deref(),
+        Some(format!("{}#post-1", d.topic_path).as_str())
+    );
+    let page = get(&d.app, &d.topic_path, None).await;
+    assert!(page.body.contains("<strong>by hand</strong>") && page.body.contains(">edited</span>"));
+}
