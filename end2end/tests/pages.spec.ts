@@ -22,10 +22,11 @@ test("pages load and hydrate without console errors", async ({ page }, info) => 
     if (m.type() === "error" || m.type() === "warning") problems.push(`${m.type()}: ${m.text()}`);
   });
   page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
-  for (const path of ["/", "/signup", "/login"]) {
+  const withForms = ["/signup", "/login", "/new-topic", "/t/1/export-to-csv-would-save-me-an-hour-a-week"];
+  for (const path of ["/", "/c/questions", "/u/casey", ...withForms]) {
     await page.goto(path);
     await page.waitForLoadState("networkidle");
-    if (path !== "/") await formReady(page, info);
+    if (withForms.includes(path)) await formReady(page, info);
   }
   expect(problems).toEqual([]);
 });
