@@ -1,4 +1,5 @@
 //! The HTTP application: `router(state)` is what `main` serves and what the tests drive.
+pub mod bench_seed;
 use std::{sync::Arc, time::Instant};
 
 use app::{

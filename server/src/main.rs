@@ -16,6 +16,8 @@ commands:
                    the password is read from BACKYARD_ADMIN_PASSWORD or asked for on stdin
   seed-demo        add the demo content to a database that has no accounts yet
   migrate          apply database migrations and exit
+  seed-bench       fill an empty database for the benchmarks: [--users N] [--topics N] [--posts N]
+                   (defaults 5000, 10000, 500000)
 
 Settings come from the environment; see the README.";
 
@@ -49,6 +51,19 @@ async fn main() {
         "migrate" => println!("Migrations applied."),
         "seed-demo" => seed(&conn).await,
         "create-admin" => create_admin(&conn, &args[1..]).await,
+        "seed-bench" => {
+            let number = |name: &str, default: u64| {
+                flag_value(&args, name).map_or(default, |v| v.parse().unwrap_or_else(|_| fail(&format!("{name} takes a number"))))
+            };
+            let sizes = server::bench_seed::Sizes {
+                users: number("--users", 5000),
+                topics: number("--topics", 10_000),
+                posts: number("--posts", 500_000),
+            };
+            if let Err(e) = server::bench_seed::run(&conn, sizes).await {
+                fail(&e);
+            }
+        }
         other => fail(&format!("unknown command {other:?}\n\n{USAGE}")),
     }
 }
@@ -126,12 +141,7 @@ async fn seed(conn: &sea_orm::DatabaseConnection) {
 }
 
 async fn create_admin(conn: &sea_orm::DatabaseConnection, args: &[String]) {
-    let flag = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
+    let flag = |name: &str| flag_value(args, name);
     let (Some(username), Some(email)) = (flag("--username"), flag("--email")) else {
         fail(&format!(
             "create-admin needs --username and --email\n\n{USAGE}"
@@ -153,6 +163,11 @@ async fn create_admin(conn: &sea_orm::DatabaseConnection, args: &[String]) {
         Ok(user) => println!("Created admin {} (id {}).", user.username, user.id),
         Err(e) => fail(&e.to_string()),
     }
+}
+
+/// The value after `--name` in the arguments, if given.
+fn flag_value(args: &[String], name: &str) -> Option<String> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
 }
 
 fn fail(message: &str) -> ! {

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Page speed: seeds 10,000 topics / 500,000 posts / 5,000 users (once, kept in target/bench),
+# starts the release build on it, and drives the first page of a 60-post topic and a category
+# page with wrk (32 connections, 20 s each). For a ceiling it serves the same topic page's bytes
+# from memory through a bare axum handler, in the same run. Prints req/s, p50, p99, the ratio to
+# the ceiling, and the server's peak resident memory.
+# usage: bench/pages.sh [--reseed] [--seconds N]
+source "$(dirname "$0")/../scripts/lib.sh"
+cd "$ROOT"
+
+seconds=20
+reseed=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --reseed) reseed=1 ;;
+    --seconds) seconds="$2"; shift ;;
+  esac
+  shift
+done
+
+command -v wrk >/dev/null || { say "Installing wrk from Debian"; apt-get install -y -qq wrk >/dev/null; }
+[ -f "$SITE_ROOT/pkg/backyard_bg.wasm" ] || build_site
+cargo build --release -p server --bins
+
+bench_dir="$ROOT/target/bench"
+db="$bench_dir/pages.db"
+mkdir -p "$bench_dir"
+if [ "$reseed" = 1 ] || [ ! -f "$db" ]; then
+  rm -f "$db" "$db-wal" "$db-shm"
+  say "Seeding $db"
+  DATABASE_URL="sqlite://$db?mode=rwc" BACKYARD_LOG=warn "$ROOT/target/release/backyard" seed-bench
+fi
+
+BACKYARD_ADDR=127.0.0.1:3200 DATABASE_URL="sqlite://$db?mode=rwc" BACKYARD_LOG=warn \
+  BACKYARD_SITE_ROOT="$SITE_ROOT" "$ROOT/target/release/backyard" serve >/dev/null &
+server=$!
+ceiling=""
+trap 'kill $server $ceiling 2>/dev/null' EXIT
+for _ in $(seq 100); do curl -fs http://127.0.0.1:3200/healthz >/dev/null && break; sleep 0.1; done
+
+topic=http://127.0.0.1:3200/t/1/bench-topic-with-sixty-posts
+category=http://127.0.0.1:3200/c/questions
+curl -fs "$topic" -o "$bench_dir/topic.html"
+"$ROOT/target/release/ceiling" "$bench_dir/topic.html" 127.0.0.1:3201 &
+ceiling=$!
+sleep 0.5
+
+# wrk prints latencies as 1.23ms / 456.00us / 1.02s; normalise to ms.
+to_ms() { awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } printf "%.2f", v }'; }
+run() { # name url -> prints a row, sets $rps
+  local out
+  wrk -t2 -c32 -d2s "$2" >/dev/null # warm-up
+  out=$(wrk -t2 -c32 -d"${seconds}s" --latency "$2")
+  rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+  local p50 p99 errors
+  p50=$(awk '$1 == "50%" { print $2 }' <<<"$out" | to_ms)
+  p99=$(awk '$1 == "99%" { print $2 }' <<<"$out" | to_ms)
+  errors=$(awk '/Non-2xx|Socket errors/ { print }' <<<"$out")
+  printf '%-24s %10s req/s   p50 %7s ms   p99 %7s ms  %s\n' "$1" "$rps" "$p50" "$p99" "$errors"
+}
+
+say "wrk: 32 connections, ${seconds} s each, 2 threads (same 2-core machine as the server)"
+run "topic page (60 posts)" "$topic"; topic_rps=$rps
+run "category page" "$category"
+run "ceiling (bytes in RAM)" http://127.0.0.1:3201/; ceiling_rps=$rps
+awk -v a="$topic_rps" -v b="$ceiling_rps" 'BEGIN { printf "topic page / ceiling: %.0f%%\n", 100 * a / b }'
+awk '/^VmHWM/ { printf "server peak resident memory: %.1f MB\n", $2 / 1024 }' "/proc/$server/status"
+printf 'topic page size: %d bytes\n' "$(stat -c %s "$bench_dir/topic.html")"
