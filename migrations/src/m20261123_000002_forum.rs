@@ -67,6 +67,7 @@ impl MigrationTrait for Migration {
                     .name("idx_topics_category_activity")
                     .table(Topics::Table)
                     .col(Topics::CategoryId)
+                    .col(Topics::Pinned)
                     .col(Topics::LastPostedAt)
                     .to_owned(),
             )

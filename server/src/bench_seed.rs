@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use app::server::{
-    accounts::{create_account, NewAccount},
+    accounts::{NewAccount, create_account},
     content,
     db::begin_write,
     entity::{category, post, topic, user},
@@ -69,13 +69,21 @@ pub async fn run(db: &DatabaseConnection, sizes: Sizes) -> Result<(), String> {
         })
         .collect();
     for chunk in users.chunks(1000) {
-        user::Entity::insert_many(chunk.to_vec()).exec_without_returning(&txn).await.map_err(err)?;
+        user::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await
+            .map_err(err)?;
     }
     let category_ids: Vec<i64> = {
         let mut ids = Vec::new();
-        for (i, (slug, name)) in [("product-feedback", "Product feedback"), ("questions", "Questions"), ("bug-reports", "Bug reports"), ("praise", "Praise")]
-            .into_iter()
-            .enumerate()
+        for (i, (slug, name)) in [
+            ("product-feedback", "Product feedback"),
+            ("questions", "Questions"),
+            ("bug-reports", "Bug reports"),
+            ("praise", "Praise"),
+        ]
+        .into_iter()
+        .enumerate()
         {
             let per_category = sizes.topics / 4 + u64::from((i as u64) < sizes.topics % 4);
             let row = category::ActiveModel {
@@ -92,7 +100,13 @@ pub async fn run(db: &DatabaseConnection, sizes: Sizes) -> Result<(), String> {
                 created_at: Set(start_time),
                 ..Default::default()
             };
-            ids.push(category::Entity::insert(row).exec(&txn).await.map_err(err)?.last_insert_id);
+            ids.push(
+                category::Entity::insert(row)
+                    .exec(&txn)
+                    .await
+                    .map_err(err)?
+                    .last_insert_id,
+            );
         }
         ids
     };
@@ -101,7 +115,13 @@ pub async fn run(db: &DatabaseConnection, sizes: Sizes) -> Result<(), String> {
     // Posts per topic: the first has exactly 60; the rest share what is left evenly.
     let rest = sizes.posts.saturating_sub(BENCH_TOPIC_POSTS);
     let others = sizes.topics.saturating_sub(1).max(1);
-    let posts_in = |t: u64| if t == 1 { BENCH_TOPIC_POSTS } else { rest / others + u64::from(t - 2 < rest % others) };
+    let posts_in = |t: u64| {
+        if t == 1 {
+            BENCH_TOPIC_POSTS
+        } else {
+            rest / others + u64::from(t - 2 < rest % others)
+        }
+    };
     let rendered: Vec<String> = BODIES.iter().map(|b| content::render(b)).collect();
 
     let mut topics = Vec::with_capacity(100);
@@ -117,8 +137,16 @@ pub async fn run(db: &DatabaseConnection, sizes: Sizes) -> Result<(), String> {
             id: Set(t as i64),
             category_id: Set(category_ids[(t % 4) as usize]),
             author_id: Set(author as i64),
-            title: Set(if t == 1 { "Bench topic with sixty posts".into() } else { format!("Feedback topic number {t} about exports and reports") }),
-            slug: Set(if t == 1 { BENCH_TOPIC_SLUG.into() } else { format!("feedback-topic-number-{t}-about-exports-and-reports") }),
+            title: Set(if t == 1 {
+                "Bench topic with sixty posts".into()
+            } else {
+                format!("Feedback topic number {t} about exports and reports")
+            }),
+            slug: Set(if t == 1 {
+                BENCH_TOPIC_SLUG.into()
+            } else {
+                format!("feedback-topic-number-{t}-about-exports-and-reports")
+            }),
             status: Set("open".into()),
             pinned: Set(false),
             locked: Set(false),
@@ -128,7 +156,11 @@ pub async fn run(db: &DatabaseConnection, sizes: Sizes) -> Result<(), String> {
             ..Default::default()
         });
         for n in 1..=count {
-            let author = if n == 1 { author } else { (t * 31 + n * 17) % sizes.users + 1 };
+            let author = if n == 1 {
+                author
+            } else {
+                (t * 31 + n * 17) % sizes.users + 1
+            };
             let variant = ((t + n) % 4) as usize;
             posts.push(post::ActiveModel {
                 topic_id: Set(t as i64),
@@ -145,9 +177,15 @@ pub async fn run(db: &DatabaseConnection, sizes: Sizes) -> Result<(), String> {
         }
         // Topics before their posts (foreign keys), flushed together.
         if posts.len() >= 2000 || t == sizes.topics {
-            topic::Entity::insert_many(std::mem::take(&mut topics)).exec_without_returning(&txn).await.map_err(err)?;
+            topic::Entity::insert_many(std::mem::take(&mut topics))
+                .exec_without_returning(&txn)
+                .await
+                .map_err(err)?;
             for chunk in posts.chunks(1000) {
-                post::Entity::insert_many(chunk.to_vec()).exec_without_returning(&txn).await.map_err(err)?;
+                post::Entity::insert_many(chunk.to_vec())
+                    .exec_without_returning(&txn)
+                    .await
+                    .map_err(err)?;
             }
             posts_written += posts.len() as u64;
             posts.clear();

@@ -1,5 +1,6 @@
 //! The HTTP application: `router(state)` is what `main` serves and what the tests drive.
 pub mod bench_seed;
+pub mod page_cache;
 use std::{sync::Arc, time::Instant};
 
 use app::{
@@ -69,6 +70,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             refuse_cross_origin_writes,
+        ))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(page_cache::PageCache::default()),
+            page_cache::layer,
         ))
         .layer(middleware::from_fn(log_request))
         .with_state(state)

@@ -53,7 +53,10 @@ async fn main() {
         "create-admin" => create_admin(&conn, &args[1..]).await,
         "seed-bench" => {
             let number = |name: &str, default: u64| {
-                flag_value(&args, name).map_or(default, |v| v.parse().unwrap_or_else(|_| fail(&format!("{name} takes a number"))))
+                flag_value(&args, name).map_or(default, |v| {
+                    v.parse()
+                        .unwrap_or_else(|_| fail(&format!("{name} takes a number")))
+                })
             };
             let sizes = server::bench_seed::Sizes {
                 users: number("--users", 5000),
@@ -167,7 +170,10 @@ async fn create_admin(conn: &sea_orm::DatabaseConnection, args: &[String]) {
 
 /// The value after `--name` in the arguments, if given.
 fn flag_value(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
 }
 
 fn fail(message: &str) -> ! {

@@ -490,3 +490,37 @@ async fn authors_edit_their_posts_and_nobody_else_can() {
     let page = get(&d.app, &d.topic_path, None).await;
     assert!(page.body.contains("<strong>by hand</strong>") && page.body.contains(">edited</span>"));
 }
+
+#[tokio::test]
+async fn visitors_share_cached_pages_and_a_write_refreshes_them() {
+    let d = demo().await;
+    let first = get(&d.app, &d.topic_path, None).await;
+    let second = get(&d.app, &d.topic_path, None).await;
+    assert_eq!(
+        first.body, second.body,
+        "a visitor's page is served from the cache"
+    );
+    assert!(
+        !first.body.contains(r#"name="form_token" value="0"#)
+            && first.body.contains(r#"name="form_token" value="""#),
+        "no token in a shared page"
+    );
+
+    // A member's page is never cached (it says who they are, and carries their own token).
+    let mine = get(&d.app, &d.topic_path, Some(&d.casey)).await;
+    assert!(mine.body.contains("Signed in as <strong>casey</strong>"));
+    assert_ne!(
+        form_token_on(&d.app, "/signup", None).await,
+        form_token_on(&d.app, "/signup", None).await,
+        "forms with tokens are not cached"
+    );
+
+    // A new reply shows to visitors at once.
+    reply_form(&d, Some(&d.casey), "Fresh reply after caching", &[]).await;
+    assert!(
+        get(&d.app, &d.topic_path, None)
+            .await
+            .body
+            .contains("Fresh reply after caching")
+    );
+}

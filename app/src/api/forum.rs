@@ -93,10 +93,15 @@ pub async fn get_composer_start(
             draft.body.push_str(&quoted);
         }
     }
-    Ok(ComposerStart {
-        draft,
-        form_token: crate::server::auth::random_token(),
-    })
+    // A visitor who is not signed in is sent to log in before anything is written, so their
+    // form needs no token (and their page is the same for everyone, so it can be cached).
+    let signed_in = state::current_user().await?.is_some();
+    let form_token = if signed_in {
+        crate::server::auth::random_token()
+    } else {
+        String::new()
+    };
+    Ok(ComposerStart { draft, form_token })
 }
 
 #[cfg(feature = "ssr")]

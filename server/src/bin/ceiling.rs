@@ -1,7 +1,7 @@
 //! The benchmark's ceiling: a bare axum handler that answers every GET with one file's bytes
 //! from memory. What a page costs beyond writing bytes to a socket is the distance to this.
 //! usage: ceiling FILE ADDR
-use axum::{http::header, response::IntoResponse, routing::get, Router};
+use axum::{Router, http::header, response::IntoResponse, routing::get};
 
 #[tokio::main]
 async fn main() {
@@ -10,9 +10,17 @@ async fn main() {
         eprintln!("usage: ceiling FILE ADDR");
         std::process::exit(2);
     };
-    let body: &'static [u8] = Box::leak(std::fs::read(file).expect("readable file").into_boxed_slice());
-    let page = move || async move { ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response() };
+    let body: &'static [u8] = Box::leak(
+        std::fs::read(file)
+            .expect("readable file")
+            .into_boxed_slice(),
+    );
+    let page = move || async move {
+        ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+    };
     let app = Router::new().fallback(get(page));
-    let listener = tokio::net::TcpListener::bind(addr.as_str()).await.expect("address free");
+    let listener = tokio::net::TcpListener::bind(addr.as_str())
+        .await
+        .expect("address free");
     axum::serve(listener, app).await.expect("serves");
 }
