@@ -3,7 +3,8 @@
 # starts the release build on it, and drives the first page of a 60-post topic and a category
 # page with wrk (32 connections, 20 s each). For a ceiling it serves the same topic page's bytes
 # from memory through a bare axum handler, in the same run. Prints req/s, p50, p99, the ratio to
-# the ceiling, and the server's peak resident memory.
+# the ceiling, and the server's peak resident memory. Visitors who are not signed in get the
+# page cache; the "member" rows send a signed-in cookie, so every request renders.
 # usage: bench/pages.sh [--reseed] [--seconds N]
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$ROOT"
@@ -47,10 +48,10 @@ sleep 0.5
 
 # wrk prints latencies as 1.23ms / 456.00us / 1.02s; normalise to ms.
 to_ms() { awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } printf "%.2f", v }'; }
-run() { # name url -> prints a row, sets $rps
+run() { # name url [extra wrk args] -> prints a row, sets $rps
   local out
-  wrk -t2 -c32 -d2s "$2" >/dev/null # warm-up
-  out=$(wrk -t2 -c32 -d"${seconds}s" --latency "$2")
+  wrk -t2 -c32 -d2s "${@:3}" "$2" >/dev/null # warm-up
+  out=$(wrk -t2 -c32 -d"${seconds}s" --latency "${@:3}" "$2")
   rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
   local p50 p99 errors
   p50=$(awk '$1 == "50%" { print $2 }' <<<"$out" | to_ms)
@@ -60,8 +61,15 @@ run() { # name url -> prints a row, sets $rps
 }
 
 say "wrk: 32 connections, ${seconds} s each, 2 threads (same 2-core machine as the server)"
+# A signed-in member's cookie: their pages are rendered every time (never cached).
+member_cookie=$(curl -s -o /dev/null -D - -X POST -H 'Accept: application/json' \
+  --data 'login=member1&password=bench-password-1' http://127.0.0.1:3200/api/log_in |
+  awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }')
+
 run "topic page (60 posts)" "$topic"; topic_rps=$rps
 run "category page" "$category"
+run "topic page, member" "$topic" -H "Cookie: $member_cookie"
+run "category page, member" "$category" -H "Cookie: $member_cookie"
 run "ceiling (bytes in RAM)" http://127.0.0.1:3201/; ceiling_rps=$rps
 awk -v a="$topic_rps" -v b="$ceiling_rps" 'BEGIN { printf "topic page / ceiling: %.0f%%\n", 100 * a / b }'
 awk '/^VmHWM/ { printf "server peak resident memory: %.1f MB\n", $2 / 1024 }' "/proc/$server/status"

@@ -5,7 +5,11 @@ use std::{sync::Arc, time::Instant};
 
 use app::{
     app::{App, shell},
-    server::{config::Config, session_store::DbSessionStore, state::AppState},
+    server::{
+        config::Config,
+        session_store::DbSessionStore,
+        state::{provide_request_context, AppState},
+    },
 };
 use axum::{
     Router,
@@ -61,11 +65,13 @@ pub fn router(state: AppState) -> Router {
     let shell_options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(healthz))
-        .leptos_routes_with_context(&state, routes, || (), move || shell(shell_options.clone()))
+        .leptos_routes_with_context(&state, routes, provide_request_context, move || {
+            shell(shell_options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
-        >(|| (), shell))
+        >(provide_request_context, shell))
         .layer(sessions)
         .layer(middleware::from_fn_with_state(
             state.clone(),

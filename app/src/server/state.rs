@@ -46,8 +46,25 @@ pub async fn session() -> Result<Session, AppError> {
 /// The session key holding the day (days since 1970) the session's expiry was last pushed back.
 const REFRESHED_DAY_KEY: &str = "refreshed_day";
 
+/// The signed-in member, remembered for the rest of one request: the header, the page's data
+/// and its forms all ask, and the answer cannot change within a request.
+#[derive(Clone, Default)]
+pub struct RequestUser(Arc<tokio::sync::OnceCell<Option<user::Model>>>);
+
+/// Called once per request (page render or server-function call) by the router.
+pub fn provide_request_context() {
+    provide_context(RequestUser::default());
+}
+
 /// The signed-in member, if any. A session pointing at a deleted account counts as signed out.
 pub async fn current_user() -> Result<Option<user::Model>, AppError> {
+    match use_context::<RequestUser>() {
+        Some(memo) => memo.0.get_or_try_init(load_current_user).await.cloned(),
+        None => load_current_user().await,
+    }
+}
+
+async fn load_current_user() -> Result<Option<user::Model>, AppError> {
     let session = session().await?;
     let fail = |e: tower_sessions::session::Error| {
         tracing::error!(error = %e, "session read/write failed");
