@@ -8,7 +8,7 @@ use app::{
     server::{
         config::Config,
         session_store::DbSessionStore,
-        state::{provide_request_context, AppState},
+        state::{AppState, provide_request_context},
     },
 };
 use axum::{

@@ -2,8 +2,8 @@
 //! of a public forum. Their pages do not depend on who they are, so a topic read by a thousand
 //! visitors is rendered once, not a thousand times.
 //!
-//! Correctness rules: only GETs of public content pages (/, /c/, /t/, /u/) without a session
-//! cookie are cached, only 200 HTML answers that set no cookie are stored, entries live
+//! Correctness rules: only GETs of public content pages (/, /c/, /t/, /u/, optionally with
+//! ?page=N) without a session cookie are cached, at most 32 MB of them, only 200 HTML answers that set no cookie are stored, entries live
 //! `TTL`, and any write (any other method) empties the cache, so a new reply shows at once.
 //! A render that overlapped a write is not stored (generation check).
 use std::{
@@ -26,8 +26,9 @@ use axum::{
 /// Long enough to absorb a burst of readers; short enough that relative times ("2 minutes
 /// ago") stay right.
 pub const TTL: Duration = Duration::from_secs(10);
-const MAX_ENTRIES: usize = 5_000;
-const MAX_PAGE_BYTES: usize = 2 * 1024 * 1024;
+/// Bounds on what the cache may hold, whatever URLs it is asked for.
+const MAX_BYTES: usize = 32 * 1024 * 1024;
+const MAX_PAGE_BYTES: usize = 1024 * 1024;
 
 struct Entry {
     stored: Instant,
@@ -37,14 +38,20 @@ struct Entry {
 
 #[derive(Default)]
 pub struct PageCache {
-    entries: Mutex<HashMap<String, Entry>>,
+    entries: Mutex<Entries>,
     generation: AtomicU64,
+}
+
+#[derive(Default)]
+struct Entries {
+    pages: HashMap<String, Entry>,
+    bytes: usize,
 }
 
 impl PageCache {
     fn get(&self, key: &str) -> Option<(HeaderValue, Bytes)> {
         let entries = self.entries.lock().unwrap();
-        let e = entries.get(key)?;
+        let e = entries.pages.get(key)?;
         (e.stored.elapsed() < TTL).then(|| (e.content_type.clone(), e.body.clone()))
     }
 
@@ -53,31 +60,46 @@ impl PageCache {
         if self.generation.load(Ordering::SeqCst) != generation {
             return; // a write happened while this page rendered: it may already be stale
         }
-        if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, e| e.stored.elapsed() < TTL);
-            if entries.len() >= MAX_ENTRIES {
+        if entries.bytes + body.len() > MAX_BYTES {
+            entries.pages.retain(|_, e| e.stored.elapsed() < TTL);
+            entries.bytes = entries.pages.values().map(|e| e.body.len()).sum();
+            if entries.bytes + body.len() > MAX_BYTES {
                 return;
             }
         }
-        entries.insert(
-            key,
-            Entry {
-                stored: Instant::now(),
-                content_type,
-                body,
-            },
-        );
+        entries.bytes += body.len();
+        let fresh = Entry {
+            stored: Instant::now(),
+            content_type,
+            body,
+        };
+        if let Some(old) = entries.pages.insert(key, fresh) {
+            entries.bytes -= old.body.len();
+        }
     }
 
     pub fn clear(&self) {
         let mut entries = self.entries.lock().unwrap();
         self.generation.fetch_add(1, Ordering::SeqCst);
-        entries.clear();
+        entries.pages.clear();
+        entries.bytes = 0;
     }
 }
 
-fn cacheable_path(path: &str) -> bool {
-    path == "/" || path.starts_with("/c/") || path.starts_with("/t/") || path.starts_with("/u/")
+/// Public content pages, with no query or just `?page=N`: anything else (random query strings
+/// sent to fill the cache, `?quote=`, error echoes) renders normally.
+fn cacheable(path: &str, query: Option<&str>) -> bool {
+    let page_query = match query {
+        None => true,
+        Some(q) => q.strip_prefix("page=").is_some_and(|n| {
+            !n.is_empty() && n.len() <= 6 && n.bytes().all(|b| b.is_ascii_digit())
+        }),
+    };
+    page_query
+        && (path == "/"
+            || path.starts_with("/c/")
+            || path.starts_with("/t/")
+            || path.starts_with("/u/"))
 }
 
 fn has_session_cookie(req: &Request) -> bool {
@@ -100,8 +122,7 @@ pub async fn layer(
     }
     let uri = req.uri();
     let eligible = req.method() == Method::GET
-        && cacheable_path(uri.path())
-        && !uri.query().is_some_and(|q| q.contains("__err"))
+        && cacheable(uri.path(), uri.query())
         && !has_session_cookie(&req);
     if !eligible {
         return next.run(req).await;
@@ -130,5 +151,33 @@ pub async fn layer(
             Response::from_parts(parts, Body::from(bytes))
         }
         Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "page too large").into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cacheable;
+
+    #[test]
+    fn only_plain_content_urls_are_cached() {
+        for yes in [
+            ("/", None),
+            ("/t/1/x", None),
+            ("/t/1/x", Some("page=2")),
+            ("/c/q", Some("page=10")),
+            ("/u/ada", None),
+        ] {
+            assert!(cacheable(yes.0, yes.1), "{yes:?}");
+        }
+        for no in [
+            ("/signup", None),
+            ("/t/1/x", Some("quote=3")),
+            ("/t/1/x", Some("page=2&x=1")),
+            ("/t/1/x", Some("page=")),
+            ("/c/q", Some("__err=x")),
+            ("/api/x", None),
+        ] {
+            assert!(!cacheable(no.0, no.1), "{no:?}");
+        }
     }
 }
