@@ -12,7 +12,7 @@ pub fn PostCard(post: PostView, quote_href: String) -> impl IntoView {
     let labelled_by = heading_id.clone();
     let profile = format!("/u/{}", post.author_username);
     let edited = post.edited_at.map(|at| {
-        let exact = format!("Edited {}", at.format("%Y-%m-%d %H:%M UTC"));
+        let exact = format!("Edited {}", super::time::exact_utc(at));
         view! { <span class="edited" title=exact>"edited"</span> }
     });
     let badge = post.is_staff_reply.then(|| {

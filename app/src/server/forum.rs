@@ -3,6 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{Duration, Utc};
+use sea_orm::prelude::DateTimeUtc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -431,27 +432,48 @@ fn category_ref(c: &category::Model) -> CategoryRef {
     }
 }
 
-async fn usernames(
+/// The two names pages show for an author.
+struct Names {
+    username: String,
+    display_name: String,
+}
+
+/// Authors' names by id, in one query that reads only those two columns (a page of 30 posts
+/// must not drag 30 password hashes and e-mail addresses out of the database).
+async fn author_names(
     conn: &impl ConnectionTrait,
     ids: impl IntoIterator<Item = i64>,
-) -> Result<HashMap<i64, user::Model>, AppError> {
+) -> Result<HashMap<i64, Names>, AppError> {
     let ids: HashSet<i64> = ids.into_iter().collect();
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    Ok(user::Entity::find()
+    let rows: Vec<(i64, String, String)> = user::Entity::find()
+        .select_only()
+        .columns([
+            user::Column::Id,
+            user::Column::Username,
+            user::Column::DisplayName,
+        ])
         .filter(user::Column::Id.is_in(ids))
+        .into_tuple()
         .all(conn)
-        .await?
+        .await?;
+    Ok(rows
         .into_iter()
-        .map(|u| (u.id, u))
+        .map(|(id, username, display_name)| {
+            (
+                id,
+                Names {
+                    username,
+                    display_name,
+                },
+            )
+        })
         .collect())
 }
 
-fn list_items(
-    topics: Vec<topic::Model>,
-    authors: &HashMap<i64, user::Model>,
-) -> Vec<TopicListItem> {
+fn list_items(topics: Vec<topic::Model>, authors: &HashMap<i64, Names>) -> Vec<TopicListItem> {
     topics
         .into_iter()
         .map(|t| TopicListItem {
@@ -542,7 +564,7 @@ pub async fn category_page(
         .limit(PAGE_SIZE)
         .all(db)
         .await?;
-    let authors = usernames(db, topics.iter().map(|t| t.author_id)).await?;
+    let authors = author_names(db, topics.iter().map(|t| t.author_id)).await?;
     Ok(CategoryPage {
         category: category_ref(&c),
         description: c.description,
@@ -572,39 +594,64 @@ pub async fn topic_page(
     }
     let first_number = ((page - 1) * PAGE_SIZE + 1) as i32;
     let last_number = (page * PAGE_SIZE) as i32;
-    let posts = post::Entity::find()
+    // Only what the page shows: not the Markdown source, which can double the bytes read.
+    type Row = (
+        i64,
+        i32,
+        i64,
+        String,
+        DateTimeUtc,
+        Option<DateTimeUtc>,
+        bool,
+        Option<String>,
+    );
+    let rows: Vec<Row> = post::Entity::find()
+        .select_only()
+        .columns([
+            post::Column::Id,
+            post::Column::PostNumber,
+            post::Column::AuthorId,
+            post::Column::Html,
+            post::Column::CreatedAt,
+            post::Column::EditedAt,
+            post::Column::IsStaffReply,
+            post::Column::StaffTitle,
+        ])
         .filter(post::Column::TopicId.eq(t.id))
         .filter(post::Column::PostNumber.between(first_number, last_number))
         .filter(post::Column::State.eq("visible"))
         .order_by_asc(post::Column::PostNumber)
+        .into_tuple()
         .all(db)
         .await?;
     let c = category::Entity::find_by_id(t.category_id)
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
-    let authors = usernames(db, posts.iter().map(|p| p.author_id).chain([t.author_id])).await?;
-    let summary = match posts.first().filter(|p| p.post_number == 1) {
-        Some(p) => content::excerpt(&p.html, 200),
+    let authors = author_names(db, rows.iter().map(|r| r.2).chain([t.author_id])).await?;
+    let summary = match rows.first().filter(|r| r.1 == 1) {
+        Some(r) => content::excerpt(&r.3, 200),
         None => String::new(),
     };
-    let posts = posts
+    let posts = rows
         .into_iter()
-        .map(|p| {
-            let author = authors.get(&p.author_id);
-            PostView {
-                id: p.id,
-                number: p.post_number,
-                author_username: author.map(|a| a.username.clone()).unwrap_or_default(),
-                author_display_name: author.map(|a| a.display_name.clone()).unwrap_or_default(),
-                html: p.html,
-                created_at: p.created_at,
-                edited_at: p.edited_at,
-                is_staff_reply: p.is_staff_reply,
-                staff_title: p.staff_title,
-                editable: viewer == Some(p.author_id),
-            }
-        })
+        .map(
+            |(id, number, author_id, html, created_at, edited_at, is_staff_reply, staff_title)| {
+                let author = authors.get(&author_id);
+                PostView {
+                    id,
+                    number,
+                    author_username: author.map(|a| a.username.clone()).unwrap_or_default(),
+                    author_display_name: author.map(|a| a.display_name.clone()).unwrap_or_default(),
+                    html,
+                    created_at,
+                    edited_at,
+                    is_staff_reply,
+                    staff_title,
+                    editable: viewer == Some(author_id),
+                }
+            },
+        )
         .collect();
     Ok(TopicPage {
         id: t.id,
@@ -666,7 +713,13 @@ pub async fn user_profile(
         .into_iter()
         .map(|t| (t.id, t))
         .collect();
-    let authors = HashMap::from([(u.id, u.clone())]);
+    let authors = HashMap::from([(
+        u.id,
+        Names {
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+        },
+    )]);
     Ok(UserProfile {
         username: u.username.clone(),
         display_name: u.display_name.clone(),
