@@ -135,3 +135,16 @@ test("writing while signed out keeps the text through logging in", async ({ page
   await expect(page).toHaveURL(/\/t\/\d+\/welcome-to-our-community#composer$/);
   await expect(page.getByLabel("Your reply")).toHaveValue("Typed before logging in.");
 });
+
+test("with JavaScript, Quote adds to what is being typed", async ({ browser }, info) => {
+  test.skip(info.project.name !== "js", "without JavaScript, Quote opens the page with the quote");
+  const sam = await signedInPage(browser, info, "sam", "demo-staff-pass");
+  await sam.goto("/c/praise");
+  await sam.getByRole("link", { name: "Welcome to our community" }).click();
+  await formReady(sam, info);
+  const url = sam.url();
+  await sam.getByLabel("Your reply").fill("Typed first.");
+  await sam.locator("#post-2").getByRole("link", { name: "Quote" }).click();
+  await expect(sam.getByLabel("Your reply")).toHaveValue("Typed first.\n\n@casey wrote:\n> Glad to have a place for this!\n\n");
+  expect(sam.url()).toBe(url);
+});

@@ -66,6 +66,12 @@ pub async fn render_preview(body: String) -> Result<String, AppError> {
     forum::render_post(&state::db()?, &body).await
 }
 
+/// A post quoted as Markdown, for "Quote" to add to the reply being written.
+#[server(endpoint = "quote")]
+pub async fn get_quote(post_id: i64) -> Result<String, AppError> {
+    forum::quote(&state::db()?, post_id).await
+}
+
 /// Which composer a draft belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ComposerKind {

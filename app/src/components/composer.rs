@@ -32,8 +32,11 @@ pub fn BodyEditor(
     initial: String,
     preview_html: Option<String>,
     #[prop(into)] error: Signal<Option<String>>,
+    /// The text, when the form changes it too (quoting); else the editor keeps its own.
+    #[prop(optional)]
+    body: Option<RwSignal<String>>,
 ) -> impl IntoView {
-    let body = RwSignal::new(initial.clone());
+    let body = body.unwrap_or_else(|| RwSignal::new(initial.clone()));
     let preview = RwSignal::new(preview_html);
     let preview_error = RwSignal::new(None::<String>);
     let edits = StoredValue::new(0u64);
@@ -79,6 +82,7 @@ pub fn BodyEditor(
                 maxlength="50000"
                 aria-describedby=described_by
                 aria-invalid=move || if error.read().is_some() { "true" } else { "false" }
+                prop:value=move || body.get()
                 on:input=on_input
             >
                 {initial}
@@ -122,6 +126,9 @@ pub fn ReplyComposer(
     let pending = action.pending();
     let ready = hydrated();
     let error = latest_error(action.value(), initial_error);
+    let body = RwSignal::new(start.draft.body.clone());
+    #[cfg(feature = "hydrate")]
+    quote_into(body);
     view! {
         <ActionForm action attr:class="composer stack" attr:id="composer" attr:novalidate=true attr:data-ready=move || ready.get().to_string()>
             <h2>"Reply"</h2>
@@ -133,6 +140,7 @@ pub fn ReplyComposer(
                 initial=start.draft.body
                 preview_html=start.draft.preview_html
                 error=Signal::derive(move || error.get().and_then(|e| e.for_field("body")))
+                body
             />
             {(!signed_in).then(|| view! { <p class="hint">"You'll be asked to log in when you post. Your text is kept."</p> })}
             <button type="submit" class="button primary" disabled=pending aria-busy=move || pending.get().to_string()>
@@ -140,6 +148,43 @@ pub fn ReplyComposer(
             </button>
         </ActionForm>
     }
+}
+
+/// With JavaScript, a post's "Quote" link adds the quote to the reply being written instead of
+/// loading the page again with it (which would lose what was typed).
+#[cfg(feature = "hydrate")]
+fn quote_into(body: RwSignal<String>) {
+    use leptos::{wasm_bindgen::JsCast, web_sys};
+    let handle = window_event_listener(leptos::ev::click, move |ev| {
+        let link = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|el| el.closest("a[data-quote]").ok().flatten());
+        let Some(post_id) = link
+            .and_then(|a| a.get_attribute("data-quote"))
+            .and_then(|v| v.parse::<i64>().ok())
+        else {
+            return;
+        };
+        ev.prevent_default();
+        leptos::task::spawn_local(async move {
+            if let Ok(quoted) = crate::api::forum::get_quote(post_id).await {
+                body.update(|text| {
+                    if !text.is_empty() && !text.ends_with("\n\n") {
+                        text.push_str(if text.ends_with('\n') { "\n" } else { "\n\n" });
+                    }
+                    text.push_str(&quoted);
+                });
+                if let Some(area) = document().get_element_by_id("field-body") {
+                    area.scroll_into_view();
+                    if let Ok(area) = area.dyn_into::<web_sys::HtmlElement>() {
+                        let _ = area.focus();
+                    }
+                }
+            }
+        });
+    });
+    on_cleanup(move || handle.remove());
 }
 
 #[island]

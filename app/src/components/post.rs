@@ -30,7 +30,7 @@ pub fn PostCard(post: PostView, quote_href: String) -> impl IntoView {
             </header>
             <div class="post-body" inner_html=post.html.clone()></div>
             <footer class="post-actions">
-                <a href=quote_href>"Quote"</a>
+                <a href=quote_href data-quote=post.id>"Quote"</a>
                 {post.editable.then(|| view! { <a href=format!("/p/{}/edit", post.id)>"Edit"</a> })}
             </footer>
         </article>
