@@ -12,8 +12,10 @@ use sea_orm::{
 /// answered write is on disk), foreign keys, and a busy timeout so writers queue, not fail.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_string());
+    // A request that cannot get a connection within 10 s fails instead of hanging.
     opts.sqlx_logging(false)
-        .connect_timeout(Duration::from_secs(10));
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10));
     if url.starts_with("sqlite:") {
         // Every connection to an in-memory database is a different database: keep one.
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");

@@ -1,15 +1,49 @@
-//! Helpers for tests: a fresh in-memory SQLite with the real migrations.
+//! Helpers for tests: a fresh SQLite database with the real migrations.
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 
 use super::{db, entity::user};
 
+/// A fresh SQLite file with the real migrations and the production settings (WAL, a pool of
+/// connections). A file rather than `:memory:`, whose single shared connection would make tests
+/// behave unlike the real server when several requests overlap.
 pub async fn test_db() -> DatabaseConnection {
-    let conn = db::connect("sqlite::memory:")
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join("backyard-test-dbs");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    forget_old_databases(&dir);
+    let path = dir.join(format!(
+        "{}-{}.db",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    ));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let conn = db::connect(&format!("sqlite://{}?mode=rwc", path.display()))
         .await
-        .expect("in-memory SQLite opens");
+        .expect("test database opens");
     db::migrate(&conn).await.expect("migrations apply");
     conn
+}
+
+/// Deletes test databases left by runs more than an hour ago.
+fn forget_old_databases(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age.as_secs() > 3600);
+        if old {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// A bare customer row with a given id, for tests that need an author but not the sign-up rules.
