@@ -136,6 +136,12 @@ where
     let key = draft_key(kind);
     let back = format!("{}#composer", state::referring_path("/"));
     if preview {
+        // The same limits as posting: nobody renders a 10 MB "preview".
+        if let Err(e) = forum::validate_body(&draft.body) {
+            drafts::save(&session, &key, &draft).await?;
+            state::set_error_status(&e);
+            return Err(e);
+        }
         let html = forum::render_post(&state::db()?, &draft.body).await?;
         drafts::save(
             &session,
