@@ -18,10 +18,14 @@ pub fn LogInPage() -> impl IntoView {
     let next = safe_next(use_query_map().read_untracked().get("next").as_deref());
     let initial_error = error_from_url::<LogIn>();
     let signup_href = format!("/signup?next={}", encode_query_value(&next));
+    // Sent here by posting while signed out: say why, and that nothing was lost.
+    let from_composer = next.ends_with("#composer");
     view! {
         <Title text="Log in" />
         <section class="auth-card">
             <h1>"Log in"</h1>
+            {from_composer
+                .then(|| view! { <p class="notice">"Log in to post. What you wrote is kept, and you'll go straight back to it."</p> })}
             <p class="muted">"New here? " <a href=signup_href>"Create an account"</a></p>
             <LogInForm next initial_error />
         </section>
