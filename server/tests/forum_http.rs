@@ -312,6 +312,12 @@ async fn posting_signed_out_goes_to_log_in_and_back_with_the_text_kept() {
         .session_cookie()
         .expect("the draft lives in a visitor session");
     assert_eq!(post_count(&d.db).await, before);
+    let login_page = get(&d.app, res.location.as_deref().unwrap(), Some(&visitor)).await;
+    assert!(
+        login_page
+            .body
+            .contains("Log in to post. What you wrote is kept")
+    );
 
     // Logging in keeps the session's data (only its id changes) and returns to the topic.
     let res = post_form(
