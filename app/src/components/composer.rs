@@ -5,24 +5,12 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-use super::form::{FormError, hydrated};
+use super::form::{FormError, hydrated, latest_error};
 use crate::{
     api::forum::{CreateReply, EditPost, StartTopic, render_preview},
     error::AppError,
     model::{CategoryRef, ComposerStart},
 };
-
-/// The error to show: the latest submission's, else the one the page came back with.
-fn latest_error(
-    value: impl Get<Value = Option<Result<(), AppError>>> + Send + Sync + 'static,
-    initial: Option<AppError>,
-) -> Signal<Option<AppError>> {
-    Signal::derive(move || match value.get() {
-        Some(Err(e)) => Some(e),
-        Some(Ok(_)) => None,
-        None => initial.clone(),
-    })
-}
 
 /// The body textarea, its error, and the preview. `preview_html` is what a no-JavaScript
 /// "Preview" brought back (already through the content pipeline).

@@ -86,3 +86,15 @@ pub fn hydrated() -> Signal<bool> {
     Effect::new(move |_| set_ready.set(true));
     ready.into()
 }
+
+/// The error to show: the latest submission's, else the one the page came back with.
+pub fn latest_error(
+    value: impl Get<Value = Option<Result<(), AppError>>> + Send + Sync + 'static,
+    initial: Option<AppError>,
+) -> Signal<Option<AppError>> {
+    Signal::derive(move || match value.get() {
+        Some(Err(e)) => Some(e),
+        Some(Ok(_)) => None,
+        None => initial.clone(),
+    })
+}

@@ -6,7 +6,7 @@ use crate::{
     api::{auth::LogIn, safe_next},
     components::{
         encode_query_value,
-        form::{Field, FormError, error_from_url, hydrated},
+        form::{Field, FormError, error_from_url, hydrated, latest_error},
     },
     error::AppError,
 };
@@ -37,11 +37,7 @@ fn LogInForm(next: String, initial_error: Option<AppError>) -> impl IntoView {
     let action = ServerAction::<LogIn>::new();
     let pending = action.pending();
     let ready = hydrated();
-    let error = Signal::derive(move || match action.value().get() {
-        Some(Err(e)) => Some(e),
-        Some(Ok(())) => None,
-        None => initial_error.clone(),
-    });
+    let error = latest_error(action.value(), initial_error);
     let field = move |name: &'static str| {
         Signal::derive(move || error.get().and_then(|e| e.for_field(name)))
     };
