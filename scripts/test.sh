@@ -8,10 +8,15 @@ cd "$ROOT"
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 ensure_browser_tools() {
-  if [ ! -x /usr/bin/chromium ] || ! command -v npm >/dev/null 2>&1; then
-    say "Installing chromium and Node.js from Debian"
+  # Only what is missing: a machine may have Node.js from elsewhere, and Debian's nodejs/npm
+  # packages would conflict with it.
+  local missing=()
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "Installing ${missing[*]} from Debian"
     as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nodejs npm >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
   if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules ]; then
     say "Installing the end2end npm packages"
