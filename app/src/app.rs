@@ -13,6 +13,7 @@ use crate::{
     error::AppError,
     model::{SessionUser, SiteInfo},
     pages::{
+        article::ArticlePage, article_editor::ArticleEditorPage, blog::BlogIndexPage,
         category::CategoryPage, edit_post::EditPostPage, home::HomePage, log_in::LogInPage,
         new_topic::NewTopicPage, not_found::NotFoundPage, sign_up::SignUpPage, topic::TopicPage,
         user::UserPage,
@@ -56,6 +57,7 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="backyard" href="/pkg/backyard.css" />
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
+        <Link rel="alternate" type_="application/atom+xml" title="Blog" href="/blog/feed.xml" />
         <Title formatter=|page: String| format!("{page} · Backyard") />
         <Meta name="theme-color" content="#3b6ea5" />
         <Router>
@@ -71,6 +73,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/new-topic") view=NewTopicPage ssr=SsrMode::Async />
                     <Route path=path!("/p/:id/edit") view=EditPostPage ssr=SsrMode::Async />
                     <Route path=path!("/u/:username") view=UserPage ssr=SsrMode::Async />
+                    <Route path=path!("/blog") view=BlogIndexPage ssr=SsrMode::Async />
+                    <Route path=path!("/blog/new") view=ArticleEditorPage ssr=SsrMode::Async />
+                    <Route path=path!("/blog/tag/:tag") view=BlogIndexPage ssr=SsrMode::Async />
+                    <Route path=path!("/blog/:slug/edit") view=ArticleEditorPage ssr=SsrMode::Async />
+                    <Route path=path!("/blog/:slug") view=ArticlePage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <footer class="site-footer">

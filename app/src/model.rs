@@ -136,6 +136,8 @@ pub struct TopicPage {
     pub page_count: u64,
     /// Plain text from the first post, for the meta description.
     pub summary: String,
+    /// Set when this is an article's comment topic: the article's address, where it is shown.
+    pub article_path: Option<String>,
 }
 
 impl TopicPage {
@@ -217,4 +219,129 @@ pub struct EditablePost {
 pub struct SiteInfo {
     pub name: String,
     pub public_url: String,
+}
+
+/// Where an article stands. Scheduled articles go public at their time without anyone acting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ArticleState {
+    Draft,
+    Scheduled,
+    Published,
+}
+
+impl ArticleState {
+    pub fn label(self) -> &'static str {
+        match self {
+            ArticleState::Draft => "Draft",
+            ArticleState::Scheduled => "Scheduled",
+            ArticleState::Published => "Published",
+        }
+    }
+}
+
+/// Articles are listed 10 to a page.
+pub const ARTICLES_PER_PAGE: u64 = 10;
+
+/// `/blog/{slug}`, with `?page=N` (of comments) past the first page.
+pub fn article_url(slug: &str, page: u64) -> String {
+    if page > 1 {
+        format!("/blog/{slug}?page={page}")
+    } else {
+        format!("/blog/{slug}")
+    }
+}
+
+/// An article as a list shows it (and the head of its own page).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArticleSummary {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    /// The author's summary, or the start of the text when they gave none.
+    pub summary: String,
+    pub cover_image_url: Option<String>,
+    pub tags: Vec<String>,
+    pub author_username: String,
+    pub author_display_name: String,
+    pub author_staff_title: Option<String>,
+    pub state: ArticleState,
+    /// When it went public, or will (scheduled); None for drafts.
+    pub published_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+    pub comment_count: i32,
+}
+
+/// /blog: published articles, newest first; plus, for staff, the drafts and scheduled articles
+/// they may see.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlogIndex {
+    pub articles: Vec<ArticleSummary>,
+    pub page: u64,
+    pub page_count: u64,
+    pub tag: Option<String>,
+    pub unpublished: Vec<ArticleSummary>,
+    pub can_write: bool,
+}
+
+/// /blog/{slug}: the article, a page of its comments, and the comment box.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArticlePage {
+    pub article: ArticleSummary,
+    /// The stored, already-clean HTML of the text.
+    pub html: String,
+    pub topic_id: i64,
+    pub comments_open: bool,
+    pub can_edit: bool,
+    pub comments: Vec<PostView>,
+    pub page: u64,
+    pub page_count: u64,
+    /// The comment box's start; None while the article is not public.
+    pub composer: Option<ComposerStart>,
+}
+
+/// The article editor's fields, as stored or as last typed (kept in the session across a
+/// no-JavaScript preview or a refused save).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArticleDraft {
+    pub title: String,
+    pub slug: String,
+    pub summary: String,
+    pub body: String,
+    pub cover_image_url: String,
+    /// Comma-separated.
+    pub tags: String,
+    pub comments_open: bool,
+    /// draft | now | schedule
+    pub publish: String,
+    /// `YYYY-MM-DDTHH:MM`, as a datetime-local field holds it, in UTC.
+    pub publish_at: String,
+    pub preview_html: Option<String>,
+}
+
+/// What the editor starts with: 0 for a new article, the fields, and a one-shot token.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArticleEditorStart {
+    pub article_id: i64,
+    /// The address the article has now (empty for a new one).
+    pub current_slug: String,
+    pub state: Option<ArticleState>,
+    pub draft: ArticleDraft,
+    pub form_token: String,
+}
+
+/// What the article page says after a save (`?saved=CODE`). Only known codes have a message:
+/// the URL is not a place for free text.
+pub fn saved_message(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "draft" => {
+            "Draft saved. This is its real address; only you and admins can see it until it is published."
+        }
+        "published" => "Published. The article is on the blog and in the feed.",
+        "scheduled" => {
+            "Scheduled. Only you and admins can see it until its time; then it publishes by itself."
+        }
+        "published-now" => "The time you chose has passed, so the article was published now.",
+        "updated" => "Saved.",
+        _ => return None,
+    })
 }

@@ -3,6 +3,9 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_accounts;
 mod m20261123_000002_forum;
+mod m20261124_000001_blog;
+
+pub use m20261124_000001_blog::BLOG_COMMENTS_SLUG;
 
 pub struct Migrator;
 
@@ -12,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_accounts::Migration),
             Box::new(m20261123_000002_forum::Migration),
+            Box::new(m20261124_000001_blog::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ use app::{
     app::{App, shell},
     server::{
         config::Config,
+        feeds,
         session_store::DbSessionStore,
         state::{AppState, provide_request_context},
     },
@@ -65,6 +66,8 @@ pub fn router(state: AppState) -> Router {
     let shell_options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/blog/feed.xml", get(blog_feed))
+        .route("/sitemap.xml", get(sitemap))
         .leptos_routes_with_context(&state, routes, provide_request_context, move || {
             shell(shell_options.clone())
         })
@@ -93,6 +96,33 @@ async fn healthz(State(state): State<AppState>) -> Response {
             tracing::error!(error = %e, "health check: database unreachable");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
         }
+    }
+}
+
+/// The blog's Atom feed.
+async fn blog_feed(State(state): State<AppState>) -> Response {
+    let site = &state.config.public_url;
+    xml_response(
+        feeds::atom_feed(&state.db, site, "Backyard").await,
+        "application/atom+xml; charset=utf-8",
+    )
+}
+
+async fn sitemap(State(state): State<AppState>) -> Response {
+    xml_response(
+        feeds::sitemap(&state.db, &state.config.public_url).await,
+        "application/xml; charset=utf-8",
+    )
+}
+
+fn xml_response(doc: Result<String, app::error::AppError>, content_type: &'static str) -> Response {
+    match doc {
+        Ok(xml) => ([(header::CONTENT_TYPE, content_type)], xml).into_response(),
+        Err(e) => (
+            StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            e.to_string(),
+        )
+            .into_response(),
     }
 }
 

@@ -2,7 +2,7 @@
 //! of a public forum. Their pages do not depend on who they are, so a topic read by a thousand
 //! visitors is rendered once, not a thousand times.
 //!
-//! Correctness rules: only GETs of public content pages (/, /c/, /t/, /u/, optionally with
+//! Correctness rules: only GETs of public content pages (/, /c/, /t/, /u/, /blog, optionally with
 //! ?page=N) without a session cookie are cached, at most 32 MB of them, only 200 HTML answers that set no cookie are stored, entries live
 //! `TTL`, and any write (any other method) empties the cache, so a new reply shows at once.
 //! A render that overlapped a write is not stored (generation check).
@@ -99,7 +99,9 @@ fn cacheable(path: &str, query: Option<&str>) -> bool {
         && (path == "/"
             || path.starts_with("/c/")
             || path.starts_with("/t/")
-            || path.starts_with("/u/"))
+            || path.starts_with("/u/")
+            || path == "/blog"
+            || (path.starts_with("/blog/") && path != "/blog/new" && !path.ends_with("/edit")))
 }
 
 fn has_session_cookie(req: &Request) -> bool {
@@ -166,6 +168,8 @@ mod tests {
             ("/t/1/x", Some("page=2")),
             ("/c/q", Some("page=10")),
             ("/u/ada", None),
+            ("/blog", Some("page=2")),
+            ("/blog/spring-update", None),
         ] {
             assert!(cacheable(yes.0, yes.1), "{yes:?}");
         }
@@ -176,6 +180,9 @@ mod tests {
             ("/t/1/x", Some("page=")),
             ("/c/q", Some("__err=x")),
             ("/api/x", None),
+            ("/blog/new", None),
+            ("/blog/spring-update/edit", None),
+            ("/blog/spring-update", Some("saved=draft")),
         ] {
             assert!(!cacheable(no.0, no.1), "{no:?}");
         }

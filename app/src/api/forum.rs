@@ -42,8 +42,8 @@ pub async fn get_category_page(slug: String, page: u64) -> Result<CategoryPage, 
 
 #[server(endpoint = "topic_page")]
 pub async fn get_topic_page(id: i64, page: u64) -> Result<TopicPage, AppError> {
-    let viewer = state::current_user().await?.map(|u| u.id);
-    forum::topic_page(&state::db()?, id, page, viewer).await
+    let viewer = state::current_user().await?;
+    forum::topic_page(&state::db()?, id, page, viewer.as_ref()).await
 }
 
 #[server(endpoint = "user_profile")]
@@ -87,8 +87,16 @@ pub async fn get_composer_start(
     kind: ComposerKind,
     quote_post: Option<i64>,
 ) -> Result<ComposerStart, AppError> {
+    composer_start(kind, quote_post).await
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) async fn composer_start(
+    kind: ComposerKind,
+    quote_post: Option<i64>,
+) -> Result<ComposerStart, AppError> {
     let session = state::session().await?;
-    let mut draft = drafts::load(&session, &draft_key(kind))
+    let mut draft: Draft = drafts::load(&session, &draft_key(kind))
         .await?
         .unwrap_or_default();
     if let Some(post_id) = quote_post {

@@ -1,6 +1,7 @@
 //! Server functions, grouped by area: thin adapters that find who is asking, call a rule in
 //! `server::*`, and map its result for the wire.
 pub mod auth;
+pub mod blog;
 pub mod forum;
 
 /// A local path to send someone back to after logging in. Anything else (another site,

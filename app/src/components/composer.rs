@@ -109,8 +109,15 @@ pub fn ReplyComposer(
     start: ComposerStart,
     initial_error: Option<AppError>,
     signed_in: bool,
+    /// Under a blog article: the same form, worded as a comment.
+    comment: bool,
 ) -> impl IntoView {
     let action = ServerAction::<CreateReply>::new();
+    let (heading, label, idle) = if comment {
+        ("Leave a comment", "Your comment", "Post comment")
+    } else {
+        ("Reply", "Your reply", "Post reply")
+    };
     let pending = action.pending();
     let ready = hydrated();
     let error = latest_error(action.value(), initial_error);
@@ -119,12 +126,12 @@ pub fn ReplyComposer(
     quote_into(body);
     view! {
         <ActionForm action attr:class="composer stack" attr:id="composer" attr:novalidate=true attr:data-ready=move || ready.get().to_string()>
-            <h2>"Reply"</h2>
+            <h2>{heading}</h2>
             <FormError message=Signal::derive(move || error.get().and_then(|e| e.for_form(&["body"]))) />
             <input type="hidden" name="topic_id" value=topic_id />
             <input type="hidden" name="form_token" value=start.form_token />
             <BodyEditor
-                label="Your reply"
+                label
                 initial=start.draft.body
                 preview_html=start.draft.preview_html
                 error=Signal::derive(move || error.get().and_then(|e| e.for_field("body")))
@@ -132,7 +139,7 @@ pub fn ReplyComposer(
             />
             {(!signed_in).then(|| view! { <p class="hint">"You'll be asked to log in when you post. Your text is kept."</p> })}
             <button type="submit" class="button primary" disabled=pending aria-busy=move || pending.get().to_string()>
-                {submit_label(pending, "Post reply", "Posting…")}
+                {submit_label(pending, idle, "Posting…")}
             </button>
         </ActionForm>
     }
@@ -226,7 +233,7 @@ pub fn NewTopicForm(
 
 /// The title input, keeping what was typed (Field is for empty inputs).
 #[component]
-fn TitleField(initial: String, #[prop(into)] error: Signal<Option<String>>) -> impl IntoView {
+pub fn TitleField(initial: String, #[prop(into)] error: Signal<Option<String>>) -> impl IntoView {
     view! {
         <div class="field" class:has-error=move || error.read().is_some()>
             <label for="field-title">"Title"</label>

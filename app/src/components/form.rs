@@ -17,6 +17,12 @@ pub fn Field(
     #[prop(default = "off")] autocomplete: &'static str,
     #[prop(optional)] hint: &'static str,
     #[prop(optional)] maxlength: Option<u32>,
+    /// What the field holds when the page opens (a stored value, or what was typed before).
+    #[prop(optional, into)]
+    value: Option<String>,
+    /// Not required: the form works with it left empty.
+    #[prop(optional)]
+    optional: bool,
     #[prop(into)] error: Signal<Option<String>>,
 ) -> impl IntoView {
     let id = format!("field-{name}");
@@ -37,7 +43,8 @@ pub fn Field(
                 name=name
                 autocomplete=autocomplete
                 maxlength=maxlength
-                required
+                value=value
+                required=!optional
                 aria-describedby=described_by
                 aria-invalid=move || if error.read().is_some() { "true" } else { "false" }
             />

@@ -13,14 +13,20 @@ pub fn SiteHeader() -> impl IntoView {
     let next = if here == "/login" || here == "/signup" {
         "/".to_string()
     } else {
-        here
+        here.clone()
     };
     let next_q = format!("?next={}", encode_query_value(&next));
+    let in_blog = here.starts_with("/blog");
+    let current = |on: bool| if on { Some("page") } else { None };
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="site-header">
             <div class="wrap header-row">
                 <a class="brand" href="/">"Backyard"</a>
+                <nav class="site-nav" aria-label="Site">
+                    <a href="/" aria-current=current(!in_blog && here == "/" || here.starts_with("/c/") || here.starts_with("/t/"))>"Forum"</a>
+                    <a href="/blog" aria-current=current(in_blog)>"Blog"</a>
+                </nav>
                 <nav class="account-nav" aria-label="Account">
                     <Suspense fallback=|| ()>
                         {move || {

@@ -1,4 +1,6 @@
 //! Reusable view pieces.
+pub mod article;
+pub mod article_form;
 pub mod composer;
 pub mod form;
 pub mod header;

@@ -1,4 +1,7 @@
 //! One module per page.
+pub mod article;
+pub mod article_editor;
+pub mod blog;
 pub mod category;
 pub mod edit_post;
 pub mod home;

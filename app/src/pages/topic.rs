@@ -50,6 +50,11 @@ pub fn TopicPage() -> impl IntoView {
                         Ok(t) => t,
                         Err(e) => return view! { <ErrorView error=e /> }.into_any(),
                     };
+                    // An article's comments live on the article's page.
+                    if let Some(path) = &t.article_path {
+                        redirect_permanently(&if t.page > 1 { format!("{path}?page={}", t.page) } else { path.clone() });
+                        return ().into_any();
+                    }
                     if t.slug != slug {
                         redirect_permanently(&t.url());
                         return ().into_any();
@@ -62,7 +67,7 @@ pub fn TopicPage() -> impl IntoView {
                     let replies = t.post_count - 1;
                     let composer = match (t.locked, composer.await) {
                         (true, _) => view! { <p class="notice" id="composer">"This topic is locked: it takes no new replies."</p> }.into_any(),
-                        (false, Ok(start)) => view! { <ReplyComposer topic_id=t.id start initial_error signed_in /> }.into_any(),
+                        (false, Ok(start)) => view! { <ReplyComposer topic_id=t.id start initial_error signed_in comment=false /> }.into_any(),
                         (false, Err(e)) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                     };
                     view! {

@@ -3,6 +3,7 @@ use sea_orm::DatabaseConnection;
 
 use super::{
     accounts::{NewAccount, count_users, create_account},
+    blog::{ArticleInput, Publish, create_article},
     forum::{NewCategory, create_category, reply, start_topic},
 };
 use crate::{error::AppError, model::Role};
@@ -131,5 +132,29 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> Result<bool, AppError> {
     )
     .await?;
     reply(db, &customer, t.id, "Glad to have a place for this!", None).await?;
+
+    let (article, _) = create_article(
+        db,
+        &staff,
+        &ArticleInput {
+            title: "What we shipped in November".into(),
+            slug: String::new(),
+            summary: "Faster reports, a calmer dashboard, and the fixes you asked for in the forum.".into(),
+            body: "Thank you to everyone who told us what slowed them down this month. Three changes landed:\n\n\
+                   - **Reports load in under a second**, even for a year of data.\n\
+                   - The dashboard has a quieter layout, with the numbers you check most at the top.\n\
+                   - Safari users: the blank usage chart is fixed.\n\n\
+                   Next up is the CSV export that @casey asked for. Tell us below what you would like after that."
+                .into(),
+            cover_image_url: String::new(),
+            tags: "release notes, product".into(),
+            comments_open: true,
+            publish: Publish::Now,
+        },
+        None,
+    )
+    .await?;
+    reply(db, &customer, article.topic_id, "The faster reports are great. Could the dashboard remember my date range?", None).await?;
+    reply(db, &admin, article.topic_id, "Good idea, @casey. It's on the list for December; we'll post here when it ships.", None).await?;
     Ok(true)
 }

@@ -11,6 +11,7 @@ use sea_orm::{
 };
 
 use super::{
+    blog,
     content::{self, MAX_BODY_CHARS},
     db::begin_write,
     entity::{category, post, post_revision, topic, user},
@@ -20,7 +21,7 @@ use crate::{
     error::AppError,
     model::{
         ActivityPost, CategoryPage, CategoryRef, CategorySummary, EditablePost, PAGE_SIZE,
-        PostView, TopicListItem, TopicPage, UserProfile, topic_url,
+        PostView, TopicListItem, TopicPage, UserProfile, article_url, topic_url,
     },
 };
 
@@ -221,9 +222,7 @@ pub async fn reply(
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
-    if topic.locked {
-        return Err(AppError::invalid("form", TOPIC_LOCKED));
-    }
+    check_takes_posts(db, &topic).await?;
     validate_body(body)?;
     if let Some(token) = form_token {
         forms::check_unused(db, token, REPLY_SENT_TWICE).await?;
@@ -244,17 +243,25 @@ pub async fn reply(
     if recent_same.is_some() {
         return Err(AppError::invalid("form", SAME_REPLY_AGAIN));
     }
-    // Re-read under the write lock: it may have been locked since.
+    // Re-read under the write lock: it may have been locked (or unpublished) since.
     let topic = topic::Entity::find_by_id(topic_id)
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
-    if topic.locked {
-        return Err(AppError::invalid("form", TOPIC_LOCKED));
-    }
+    check_takes_posts(&txn, &topic).await?;
     let created = add_post(&txn, author, &topic, body, html).await?;
     txn.commit().await?;
     Ok(created)
+}
+
+/// Whether `topic` takes a new post: a forum topic unless locked; an article's comments only
+/// while the article is public and its comments are on.
+async fn check_takes_posts(conn: &impl ConnectionTrait, t: &topic::Model) -> Result<(), AppError> {
+    match blog::article_for_topic(conn, t.id).await? {
+        Some(a) => blog::check_open_for_comments(&a, t, Utc::now()),
+        None if t.locked => Err(AppError::invalid("form", TOPIC_LOCKED)),
+        None => Ok(()),
+    }
 }
 
 /// Writes a post and moves the counters. Must run inside the caller's write transaction.
@@ -412,11 +419,11 @@ pub async fn post_url(db: &DatabaseConnection, p: &post::Model) -> Result<String
         .await?
         .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
     let page = (p.post_number as u64 - 1) / PAGE_SIZE + 1;
-    Ok(format!(
-        "{}#post-{}",
-        topic_url(t.id, &t.slug, page),
-        p.post_number
-    ))
+    let page_url = match blog::article_for_topic(db, t.id).await? {
+        Some(a) => article_url(&a.slug, page),
+        None => topic_url(t.id, &t.slug, page),
+    };
+    Ok(format!("{page_url}#post-{}", p.post_number))
 }
 
 fn page_count(items: u64) -> u64 {
@@ -574,22 +581,28 @@ pub async fn category_page(
     })
 }
 
-/// One page of a topic: 30 posts in order, by post number.
-pub async fn topic_page(
+/// One page of a topic's visible posts, 30 to a page, in order.
+pub struct PostsPage {
+    pub posts: Vec<PostView>,
+    pub page: u64,
+    pub page_count: u64,
+    /// The topic author's username (read with the posts' authors, in the same query).
+    pub topic_author: String,
+}
+
+/// Page `page` of `t`'s posts; not found past the last page. The topic page and an article's
+/// comments both read posts through this.
+pub async fn posts_page(
     db: &DatabaseConnection,
-    topic_id: i64,
+    t: &topic::Model,
     page: u64,
     viewer: Option<i64>,
-) -> Result<TopicPage, AppError> {
-    let t = topic::Entity::find_by_id(topic_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
+) -> Result<PostsPage, AppError> {
     let pages = page_count(t.post_count.clamp(0, i32::MAX) as u64);
     let page = std::cmp::max(page, 1);
     if page > pages {
         return Err(AppError::NotFound(format!(
-            "This topic has {pages} page(s)."
+            "This conversation has {pages} page(s)."
         )));
     }
     let first_number = ((page - 1) * PAGE_SIZE + 1) as i32;
@@ -624,15 +637,7 @@ pub async fn topic_page(
         .into_tuple()
         .all(db)
         .await?;
-    let c = category::Entity::find_by_id(t.category_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
     let authors = author_names(db, rows.iter().map(|r| r.2).chain([t.author_id])).await?;
-    let summary = match rows.first().filter(|r| r.1 == 1) {
-        Some(r) => content::excerpt(&r.3, 200),
-        None => String::new(),
-    };
     let posts = rows
         .into_iter()
         .map(
@@ -653,23 +658,62 @@ pub async fn topic_page(
             },
         )
         .collect();
+    Ok(PostsPage {
+        posts,
+        page,
+        page_count: pages,
+        topic_author: authors
+            .get(&t.author_id)
+            .map(|a| a.username.clone())
+            .unwrap_or_default(),
+    })
+}
+
+/// One page of a topic: 30 posts in order, by post number. An article's comment topic is shown
+/// on the article's page: this says where (`article_path`), or "not found" when the viewer may
+/// not see the article.
+pub async fn topic_page(
+    db: &DatabaseConnection,
+    topic_id: i64,
+    page: u64,
+    viewer: Option<&user::Model>,
+) -> Result<TopicPage, AppError> {
+    let t = topic::Entity::find_by_id(topic_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
+    let c = category::Entity::find_by_id(t.category_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
+    let article_path = if c.kind == "blog_comments" {
+        match blog::article_for_topic(db, t.id).await? {
+            Some(a) if blog::can_view(&a, viewer, Utc::now()) => Some(blog::url_of(&a)),
+            _ => return Err(AppError::NotFound(TOPIC_MISSING.into())),
+        }
+    } else {
+        None
+    };
+    let p = posts_page(db, &t, page, viewer.map(|u| u.id)).await?;
+    let summary = match p.posts.first().filter(|post| post.number == 1) {
+        Some(first) => content::excerpt(&first.html, 200),
+        None => String::new(),
+    };
     Ok(TopicPage {
         id: t.id,
         slug: t.slug,
         title: t.title,
         category: category_ref(&c),
-        author_username: authors
-            .get(&t.author_id)
-            .map(|a| a.username.clone())
-            .unwrap_or_default(),
+        author_username: p.topic_author,
         status: t.status,
         locked: t.locked,
         created_at: t.created_at,
         post_count: t.post_count,
-        posts,
-        page,
-        page_count: pages,
+        posts: p.posts,
+        page: p.page,
+        page_count: p.page_count,
         summary,
+        article_path,
     })
 }
 
@@ -683,16 +727,26 @@ pub async fn user_profile(
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound("There is no member by that name.".into()))?;
-    let topics = topic::Entity::find()
-        .filter(topic::Column::AuthorId.eq(u.id))
+    // Forum topics only: an article's comment topic is the article, not a topic they started.
+    let forum_topics = || {
+        topic::Entity::find()
+            .filter(topic::Column::AuthorId.eq(u.id))
+            .filter(
+                topic::Column::CategoryId.not_in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(category::Column::Id)
+                        .from(category::Entity)
+                        .and_where(category::Column::Kind.eq("blog_comments"))
+                        .to_owned(),
+                ),
+            )
+    };
+    let topics = forum_topics()
         .order_by_desc(topic::Column::CreatedAt)
         .limit(10)
         .all(db)
         .await?;
-    let topic_count = topic::Entity::find()
-        .filter(topic::Column::AuthorId.eq(u.id))
-        .count(db)
-        .await?;
+    let topic_count = forum_topics().count(db).await?;
     let posts = post::Entity::find()
         .filter(post::Column::AuthorId.eq(u.id))
         .filter(post::Column::State.eq("visible"))
@@ -1011,7 +1065,7 @@ mod tests {
             .await
             .unwrap();
         }
-        let p1 = topic_page(&w.db, t.id, 1, Some(w.ada.id)).await.unwrap();
+        let p1 = topic_page(&w.db, t.id, 1, Some(&w.ada)).await.unwrap();
         assert_eq!(
             (p1.page_count, p1.posts.len(), p1.posts[0].number),
             (3, 30, 1)

@@ -1,4 +1,6 @@
 //! sea-orm entities, one file per table.
+pub mod article;
+pub mod article_tag;
 pub mod category;
 pub mod form_submission;
 pub mod post;

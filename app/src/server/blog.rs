@@ -1,0 +1,1129 @@
+//! Blog rules: articles written by staff (draft, scheduled, published), who may see and edit
+//! them, and the read models of the blog's pages. Comments are not built here: every article
+//! owns a forum topic in the hidden blog-comments category, and its comments are that topic's
+//! posts, with the forum's pipeline, edits, revisions and staff badges.
+use std::collections::{HashMap, HashSet};
+
+use chrono::{NaiveDateTime, Utc};
+use migrations::BLOG_COMMENTS_SLUG;
+use sea_orm::prelude::DateTimeUtc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::{Expr, ExprTrait, Query},
+};
+
+use super::{
+    content::{self, MAX_BODY_CHARS},
+    db::begin_write,
+    entity::{article, article_tag, category, topic, user},
+    forms, forum,
+};
+use crate::{
+    error::AppError,
+    model::{
+        ARTICLES_PER_PAGE, ArticleDraft, ArticleState, ArticleSummary, BlogIndex, Role,
+        article_url,
+    },
+};
+
+pub const MAX_SUMMARY_CHARS: usize = 300;
+pub const MAX_SLUG_CHARS: usize = 80;
+pub const MAX_TAGS: usize = 5;
+pub const MAX_TAG_CHARS: usize = 30;
+pub const MAX_COVER_URL_CHARS: usize = 500;
+/// Addresses under /blog/ that are pages of their own.
+const RESERVED_SLUGS: [&str; 3] = ["new", "feed", "tag"];
+
+pub const STAFF_ONLY: &str = "Only staff can write articles.";
+pub const NOT_YOUR_ARTICLE: &str = "Only the article's author or an admin can edit it.";
+pub const ARTICLE_MISSING: &str = "There is no article at this address.";
+pub const TITLE_EMPTY: &str = "Give the article a title.";
+pub const BODY_EMPTY: &str = "Write the article before saving it.";
+pub const SLUG_FORMAT: &str =
+    "Use lower-case letters, digits and dashes for the address, like spring-update.";
+pub const SLUG_RESERVED: &str = "That address belongs to the blog itself; choose another.";
+pub const SLUG_LOCKED: &str =
+    "A published article keeps its address: links to it would break. Unpublish it first.";
+pub const COVER_INVALID: &str =
+    "The cover image must be a web address starting with https:// or http://.";
+pub const SCHEDULE_MISSING: &str = "Choose the date and time to publish at.";
+pub const SCHEDULE_INVALID: &str =
+    "Give the publishing time as a date and time, like 2026-12-01 09:00.";
+pub const PUBLISH_CHOICE_INVALID: &str = "Choose draft, publish now or schedule.";
+pub const ARTICLE_SENT_TWICE: &str = "This article was already saved.";
+pub const COMMENTS_CLOSED: &str = "Comments are closed on this article.";
+pub const NOT_PUBLISHED: &str = "This article isn't published yet, so it takes no comments.";
+
+/// When to publish, as the editor asks it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Publish {
+    Draft,
+    Now,
+    At(DateTimeUtc),
+}
+
+/// What a save did, for the message the author sees next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Saved {
+    Draft,
+    Published,
+    Scheduled,
+    /// Scheduled for a time that had passed: published now instead.
+    PublishedNow,
+    Updated,
+}
+
+impl Saved {
+    /// The code the article page's `?saved=` carries.
+    pub fn code(self) -> &'static str {
+        match self {
+            Saved::Draft => "draft",
+            Saved::Published => "published",
+            Saved::Scheduled => "scheduled",
+            Saved::PublishedNow => "published-now",
+            Saved::Updated => "updated",
+        }
+    }
+}
+
+/// The editor's fields, as a rule takes them.
+#[derive(Clone, Debug)]
+pub struct ArticleInput {
+    pub title: String,
+    /// Empty: made from the title (new articles) or kept (existing ones).
+    pub slug: String,
+    pub summary: String,
+    pub body: String,
+    pub cover_image_url: String,
+    pub tags: String,
+    pub comments_open: bool,
+    pub publish: Publish,
+}
+
+impl ArticleInput {
+    /// From the editor's fields; `publish_at` is a datetime-local value in UTC (the form says so).
+    pub fn from_draft(draft: &ArticleDraft) -> Result<Self, AppError> {
+        Ok(ArticleInput {
+            title: draft.title.clone(),
+            slug: draft.slug.clone(),
+            summary: draft.summary.clone(),
+            body: draft.body.clone(),
+            cover_image_url: draft.cover_image_url.clone(),
+            tags: draft.tags.clone(),
+            comments_open: draft.comments_open,
+            publish: parse_publish(&draft.publish, &draft.publish_at)?,
+        })
+    }
+}
+
+pub fn parse_publish(choice: &str, at: &str) -> Result<Publish, AppError> {
+    match choice {
+        "draft" => Ok(Publish::Draft),
+        "now" => Ok(Publish::Now),
+        "schedule" => {
+            let at = at.trim();
+            if at.is_empty() {
+                return Err(AppError::invalid("publish_at", SCHEDULE_MISSING));
+            }
+            ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+                .iter()
+                .find_map(|f| NaiveDateTime::parse_from_str(at, f).ok())
+                .map(|utc| Publish::At(utc.and_utc()))
+                .ok_or_else(|| AppError::invalid("publish_at", SCHEDULE_INVALID))
+        }
+        _ => Err(AppError::invalid("publish", PUBLISH_CHOICE_INVALID)),
+    }
+}
+
+pub fn state_of(a: &article::Model, now: DateTimeUtc) -> ArticleState {
+    match (a.status.as_str(), a.published_at) {
+        ("published", Some(at)) if at <= now => ArticleState::Published,
+        ("published", Some(_)) => ArticleState::Scheduled,
+        _ => ArticleState::Draft,
+    }
+}
+
+/// Published articles are for everyone; drafts and scheduled ones for their author and admins.
+pub fn can_view(a: &article::Model, viewer: Option<&user::Model>, now: DateTimeUtc) -> bool {
+    state_of(a, now) == ArticleState::Published
+        || viewer.is_some_and(|u| u.id == a.author_id || u.role() == Role::Admin)
+}
+
+/// Staff, moderators and admins write articles.
+pub fn may_write(u: &user::Model) -> Result<(), AppError> {
+    if u.role().is_staff() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(STAFF_ONLY.into()))
+    }
+}
+
+/// An article is edited by its author (while staff) or by an admin.
+pub fn may_edit(u: &user::Model, a: &article::Model) -> Result<(), AppError> {
+    may_write(u)?;
+    if u.id == a.author_id || u.role() == Role::Admin {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(NOT_YOUR_ARTICLE.into()))
+    }
+}
+
+/// The public ones: published, at a time that has come.
+fn public(now: DateTimeUtc) -> Condition {
+    Condition::all()
+        .add(article::Column::Status.eq("published"))
+        .add(article::Column::PublishedAt.lte(now))
+}
+
+/// The input, checked and tidied; the slug is checked for shape here and for clashes later.
+struct Checked {
+    title: String,
+    slug: Option<String>,
+    summary: String,
+    cover_image_url: Option<String>,
+    tags: Vec<String>,
+}
+
+fn check(input: &ArticleInput) -> Result<Checked, AppError> {
+    let title = input.title.trim();
+    if title.is_empty() {
+        return Err(AppError::invalid("title", TITLE_EMPTY));
+    }
+    let n = title.chars().count();
+    if n > forum::MAX_TITLE_CHARS {
+        return Err(AppError::invalid(
+            "title",
+            format!(
+                "Titles can be at most {} characters; this one has {n}.",
+                forum::MAX_TITLE_CHARS
+            ),
+        ));
+    }
+    if input.body.trim().is_empty() {
+        return Err(AppError::invalid("body", BODY_EMPTY));
+    }
+    let n = input.body.chars().count();
+    if n > MAX_BODY_CHARS {
+        return Err(AppError::invalid(
+            "body",
+            format!("Articles can be at most 50,000 characters; this one has {n}."),
+        ));
+    }
+    let slug = input.slug.trim().to_ascii_lowercase();
+    let slug = if slug.is_empty() {
+        None
+    } else {
+        let shaped = slug.len() <= MAX_SLUG_CHARS
+            && slug
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !slug.starts_with('-')
+            && !slug.ends_with('-')
+            && !slug.contains("--");
+        if !shaped {
+            return Err(AppError::invalid("slug", SLUG_FORMAT));
+        }
+        if RESERVED_SLUGS.contains(&slug.as_str()) {
+            return Err(AppError::invalid("slug", SLUG_RESERVED));
+        }
+        Some(slug)
+    };
+    let summary = input.summary.trim();
+    let n = summary.chars().count();
+    if n > MAX_SUMMARY_CHARS {
+        return Err(AppError::invalid(
+            "summary",
+            format!("Summaries can be at most {MAX_SUMMARY_CHARS} characters; this one has {n}."),
+        ));
+    }
+    let cover = input.cover_image_url.trim();
+    let cover_image_url = if cover.is_empty() {
+        None
+    } else {
+        let lower = cover.to_ascii_lowercase();
+        let web = (lower.starts_with("https://") || lower.starts_with("http://"))
+            && cover.len() <= MAX_COVER_URL_CHARS
+            && !cover
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '<' | '>'));
+        if !web {
+            return Err(AppError::invalid("cover_image_url", COVER_INVALID));
+        }
+        Some(cover.to_string())
+    };
+    Ok(Checked {
+        title: title.to_string(),
+        slug,
+        summary: summary.to_string(),
+        cover_image_url,
+        tags: parse_tags(&input.tags)?,
+    })
+}
+
+/// "Product, Release notes" → ["product", "release-notes"]: lower-case, dashes for spaces,
+/// deduplicated, at most five.
+pub fn parse_tags(text: &str) -> Result<Vec<String>, AppError> {
+    let mut tags: Vec<String> = Vec::new();
+    for raw in text.split(',') {
+        let tag = raw
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join("-")
+            .to_lowercase();
+        if tag.is_empty() {
+            continue;
+        }
+        let ok = tag.chars().count() <= MAX_TAG_CHARS
+            && tag.chars().all(|c| c.is_alphanumeric() || c == '-');
+        if !ok {
+            return Err(AppError::invalid(
+                "tags",
+                format!(
+                    "Tags are words of letters, digits and dashes, up to {MAX_TAG_CHARS} characters; \"{}\" is not.",
+                    raw.trim()
+                ),
+            ));
+        }
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    if tags.len() > MAX_TAGS {
+        return Err(AppError::invalid(
+            "tags",
+            format!(
+                "An article can have at most {MAX_TAGS} tags; this one has {}.",
+                tags.len()
+            ),
+        ));
+    }
+    Ok(tags)
+}
+
+/// The first of `wanted`, `wanted-2`, `wanted-3`… that no other article has.
+async fn free_slug(
+    conn: &impl ConnectionTrait,
+    wanted: &str,
+    except: Option<i64>,
+) -> Result<String, AppError> {
+    let mut query = article::Entity::find()
+        .select_only()
+        .column(article::Column::Slug)
+        .filter(
+            Condition::any()
+                .add(article::Column::Slug.eq(wanted))
+                .add(article::Column::Slug.starts_with(format!("{wanted}-"))),
+        );
+    if let Some(id) = except {
+        query = query.filter(article::Column::Id.ne(id));
+    }
+    let taken: HashSet<String> = query.into_tuple().all(conn).await?.into_iter().collect();
+    if !taken.contains(wanted) {
+        return Ok(wanted.to_string());
+    }
+    let n = (2..).find(|n| !taken.contains(&format!("{wanted}-{n}")));
+    Ok(format!("{wanted}-{}", n.unwrap_or(2)))
+}
+
+/// The slug to store: the one asked for (refused with a free suggestion when taken), or one
+/// made from the title.
+async fn choose_slug(
+    conn: &impl ConnectionTrait,
+    asked: Option<&str>,
+    title: &str,
+    except: Option<i64>,
+) -> Result<String, AppError> {
+    match asked {
+        Some(slug) => {
+            let free = free_slug(conn, slug, except).await?;
+            if free == slug {
+                Ok(free)
+            } else {
+                Err(AppError::invalid(
+                    "slug",
+                    format!("/blog/{slug} is taken by another article. Try {free}."),
+                ))
+            }
+        }
+        None => {
+            let base = match forum::slugify(title) {
+                s if s == "topic" => "article".to_string(),
+                s => s,
+            };
+            let base = if RESERVED_SLUGS.contains(&base.as_str()) {
+                format!("{base}-article")
+            } else {
+                base
+            };
+            free_slug(conn, &base, except).await
+        }
+    }
+}
+
+/// Status and publishing time after a save, and what to tell the author.
+fn publication(
+    publish: Publish,
+    existing: Option<&article::Model>,
+    now: DateTimeUtc,
+) -> (&'static str, Option<DateTimeUtc>, Saved) {
+    let was_public = existing.is_some_and(|a| state_of(a, now) == ArticleState::Published);
+    let kept = existing.and_then(|a| a.published_at).filter(|_| was_public);
+    match publish {
+        Publish::Draft => ("draft", None, Saved::Draft),
+        Publish::Now if was_public => ("published", kept, Saved::Updated),
+        Publish::Now => ("published", Some(now), Saved::Published),
+        Publish::At(at) if at > now => ("published", Some(at), Saved::Scheduled),
+        Publish::At(_) if was_public => ("published", kept, Saved::Updated),
+        Publish::At(_) => ("published", Some(now), Saved::PublishedNow),
+    }
+}
+
+async fn blog_category(conn: &impl ConnectionTrait) -> Result<category::Model, AppError> {
+    category::Entity::find()
+        .filter(category::Column::Slug.eq(BLOG_COMMENTS_SLUG))
+        .one(conn)
+        .await?
+        .ok_or_else(|| {
+            tracing::error!("the blog-comments category is missing");
+            AppError::Internal
+        })
+}
+
+async fn replace_tags(
+    conn: &impl ConnectionTrait,
+    article_id: i64,
+    tags: &[String],
+) -> Result<(), AppError> {
+    article_tag::Entity::delete_many()
+        .filter(article_tag::Column::ArticleId.eq(article_id))
+        .exec(conn)
+        .await?;
+    if !tags.is_empty() {
+        article_tag::Entity::insert_many(tags.iter().map(|t| article_tag::ActiveModel {
+            article_id: Set(article_id),
+            tag: Set(t.clone()),
+        }))
+        .exec_without_returning(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Writes a new article and its comment topic, in one transaction.
+pub async fn create_article(
+    db: &DatabaseConnection,
+    author: &user::Model,
+    input: &ArticleInput,
+    form_token: Option<&str>,
+) -> Result<(article::Model, Saved), AppError> {
+    may_write(author)?;
+    let checked = check(input)?;
+    if let Some(token) = form_token {
+        forms::check_unused(db, token, ARTICLE_SENT_TWICE).await?;
+    }
+    let html = forum::render_post(db, &input.body).await?;
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    if let Some(token) = form_token {
+        forms::consume(&txn, token, ARTICLE_SENT_TWICE).await?;
+    }
+    let slug = choose_slug(&txn, checked.slug.as_deref(), &checked.title, None).await?;
+    let (status, published_at, saved) = publication(input.publish, None, now);
+    let category = blog_category(&txn).await?;
+    let comments = topic::ActiveModel {
+        category_id: Set(category.id),
+        author_id: Set(author.id),
+        title: Set(checked.title.clone()),
+        slug: Set(slug.clone()),
+        status: Set("open".into()),
+        pinned: Set(false),
+        // Comments off is the forum's lock: one mechanism for "takes no new posts".
+        locked: Set(!input.comments_open),
+        post_count: Set(0),
+        created_at: Set(now),
+        last_posted_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    category::Entity::update_many()
+        .col_expr(
+            category::Column::TopicCount,
+            Expr::col(category::Column::TopicCount).add(1),
+        )
+        .filter(category::Column::Id.eq(category.id))
+        .exec(&txn)
+        .await?;
+    let created = article::ActiveModel {
+        author_id: Set(author.id),
+        topic_id: Set(comments.id),
+        slug: Set(slug),
+        title: Set(checked.title),
+        summary: Set(checked.summary),
+        source: Set(input.body.clone()),
+        html: Set(html),
+        cover_image_url: Set(checked.cover_image_url),
+        status: Set(status.into()),
+        published_at: Set(published_at),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    replace_tags(&txn, created.id, &checked.tags).await?;
+    txn.commit().await?;
+    Ok((created, saved))
+}
+
+/// Saves an edit of an article: its text, its address (until published), tags, comments on or
+/// off, and when it is public.
+pub async fn update_article(
+    db: &DatabaseConnection,
+    editor: &user::Model,
+    article_id: i64,
+    input: &ArticleInput,
+) -> Result<(article::Model, Saved), AppError> {
+    may_write(editor)?;
+    let existing = article::Entity::find_by_id(article_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(ARTICLE_MISSING.into()))?;
+    may_edit(editor, &existing)?;
+    let checked = check(input)?;
+    let now = Utc::now();
+    let slug = match checked.slug.as_deref() {
+        Some(asked) if asked != existing.slug => {
+            if state_of(&existing, now) == ArticleState::Published {
+                return Err(AppError::invalid("slug", SLUG_LOCKED));
+            }
+            Some(asked)
+        }
+        _ => None,
+    };
+    let html = if input.body == existing.source {
+        existing.html.clone()
+    } else {
+        forum::render_post(db, &input.body).await?
+    };
+    let txn = begin_write(db).await?;
+    let slug = match slug {
+        Some(asked) => choose_slug(&txn, Some(asked), &checked.title, Some(existing.id)).await?,
+        None => existing.slug.clone(),
+    };
+    let (status, published_at, saved) = publication(input.publish, Some(&existing), now);
+    topic::Entity::update_many()
+        .col_expr(topic::Column::Title, Expr::value(checked.title.clone()))
+        .col_expr(topic::Column::Slug, Expr::value(slug.clone()))
+        .col_expr(topic::Column::Locked, Expr::value(!input.comments_open))
+        .filter(topic::Column::Id.eq(existing.topic_id))
+        .exec(&txn)
+        .await?;
+    let mut row: article::ActiveModel = existing.into();
+    row.slug = Set(slug);
+    row.title = Set(checked.title);
+    row.summary = Set(checked.summary);
+    row.source = Set(input.body.clone());
+    row.html = Set(html);
+    row.cover_image_url = Set(checked.cover_image_url);
+    row.status = Set(status.into());
+    row.published_at = Set(published_at);
+    row.updated_at = Set(now);
+    let updated = row.update(&txn).await?;
+    replace_tags(&txn, updated.id, &checked.tags).await?;
+    txn.commit().await?;
+    Ok((updated, saved))
+}
+
+/// The article whose comments topic `topic_id` is, if it is one.
+pub async fn article_for_topic(
+    conn: &impl ConnectionTrait,
+    topic_id: i64,
+) -> Result<Option<article::Model>, AppError> {
+    Ok(article::Entity::find()
+        .filter(article::Column::TopicId.eq(topic_id))
+        .one(conn)
+        .await?)
+}
+
+/// Whether an article's comment topic takes a new comment now.
+pub fn check_open_for_comments(
+    a: &article::Model,
+    comments: &topic::Model,
+    now: DateTimeUtc,
+) -> Result<(), AppError> {
+    if state_of(a, now) != ArticleState::Published {
+        return Err(AppError::invalid("form", NOT_PUBLISHED));
+    }
+    if comments.locked {
+        return Err(AppError::invalid("form", COMMENTS_CLOSED));
+    }
+    Ok(())
+}
+
+/// An article by its address, if `viewer` may see it; "not found" otherwise, so a draft's
+/// address tells nobody else that it exists.
+pub async fn viewable_by_slug(
+    db: &DatabaseConnection,
+    slug: &str,
+    viewer: Option<&user::Model>,
+) -> Result<article::Model, AppError> {
+    article::Entity::find()
+        .filter(article::Column::Slug.eq(slug))
+        .one(db)
+        .await?
+        .filter(|a| can_view(a, viewer, Utc::now()))
+        .ok_or_else(|| AppError::NotFound(ARTICLE_MISSING.into()))
+}
+
+/// The article at `slug` for its editor: the author or an admin.
+pub async fn editable_by_slug(
+    db: &DatabaseConnection,
+    editor: &user::Model,
+    slug: &str,
+) -> Result<article::Model, AppError> {
+    may_write(editor)?;
+    let a = viewable_by_slug(db, slug, Some(editor)).await?;
+    may_edit(editor, &a)?;
+    Ok(a)
+}
+
+/// The editor's fields for a stored article.
+pub async fn draft_of(
+    db: &DatabaseConnection,
+    a: &article::Model,
+) -> Result<ArticleDraft, AppError> {
+    let tags = tags_by_article(db, [a.id]).await?.remove(&a.id).unwrap_or_default();
+    let locked = topic::Entity::find_by_id(a.topic_id)
+        .one(db)
+        .await?
+        .is_some_and(|t| t.locked);
+    let state = state_of(a, Utc::now());
+    Ok(ArticleDraft {
+        title: a.title.clone(),
+        slug: a.slug.clone(),
+        summary: a.summary.clone(),
+        body: a.source.clone(),
+        cover_image_url: a.cover_image_url.clone().unwrap_or_default(),
+        tags: tags.join(", "),
+        comments_open: !locked,
+        publish: match state {
+            ArticleState::Draft => "draft",
+            ArticleState::Scheduled => "schedule",
+            ArticleState::Published => "now",
+        }
+        .into(),
+        publish_at: match state {
+            ArticleState::Scheduled => a
+                .published_at
+                .map(|at| at.format("%Y-%m-%dT%H:%M").to_string())
+                .unwrap_or_default(),
+            _ => String::new(),
+        },
+        preview_html: None,
+    })
+}
+
+async fn tags_by_article(
+    conn: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, Vec<String>>, AppError> {
+    let ids: Vec<i64> = ids.into_iter().collect();
+    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    for t in article_tag::Entity::find()
+        .filter(article_tag::Column::ArticleId.is_in(ids))
+        .order_by_asc(article_tag::Column::Tag)
+        .all(conn)
+        .await?
+    {
+        out.entry(t.article_id).or_default().push(t.tag);
+    }
+    Ok(out)
+}
+
+/// Articles as lists show them: authors, tags and comment counts in one query each.
+pub async fn summaries(
+    conn: &impl ConnectionTrait,
+    articles: Vec<article::Model>,
+) -> Result<Vec<ArticleSummary>, AppError> {
+    if articles.is_empty() {
+        return Ok(Vec::new());
+    }
+    let author_ids: HashSet<i64> = articles.iter().map(|a| a.author_id).collect();
+    type AuthorRow = (i64, String, String, Option<String>);
+    let authors: HashMap<i64, AuthorRow> = user::Entity::find()
+        .select_only()
+        .columns([
+            user::Column::Id,
+            user::Column::Username,
+            user::Column::DisplayName,
+            user::Column::StaffTitle,
+        ])
+        .filter(user::Column::Id.is_in(author_ids))
+        .into_tuple::<AuthorRow>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|row| (row.0, row))
+        .collect();
+    let mut tags = tags_by_article(conn, articles.iter().map(|a| a.id)).await?;
+    let counts: HashMap<i64, i32> = topic::Entity::find()
+        .select_only()
+        .columns([topic::Column::Id, topic::Column::PostCount])
+        .filter(topic::Column::Id.is_in(articles.iter().map(|a| a.topic_id)))
+        .into_tuple::<(i64, i32)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
+    let now = Utc::now();
+    Ok(articles
+        .into_iter()
+        .map(|a| {
+            let author = authors.get(&a.author_id);
+            ArticleSummary {
+                state: state_of(&a, now),
+                summary: if a.summary.is_empty() {
+                    content::excerpt(&a.html, 240)
+                } else {
+                    a.summary.clone()
+                },
+                tags: tags.remove(&a.id).unwrap_or_default(),
+                author_username: author.map(|r| r.1.clone()).unwrap_or_default(),
+                author_display_name: author.map(|r| r.2.clone()).unwrap_or_default(),
+                author_staff_title: author.and_then(|r| r.3.clone()),
+                comment_count: counts.get(&a.topic_id).copied().unwrap_or(0),
+                id: a.id,
+                slug: a.slug,
+                title: a.title,
+                cover_image_url: a.cover_image_url,
+                published_at: a.published_at,
+                updated_at: a.updated_at,
+            }
+        })
+        .collect())
+}
+
+/// /blog: published articles newest first, 10 a page, optionally one tag's; on the first page
+/// of the whole blog, staff also get the drafts and scheduled articles they may see.
+pub async fn blog_index(
+    db: &DatabaseConnection,
+    page: u64,
+    tag: Option<&str>,
+    viewer: Option<&user::Model>,
+) -> Result<BlogIndex, AppError> {
+    let now = Utc::now();
+    let tag = tag.map(str::trim).filter(|t| !t.is_empty()).map(str::to_lowercase);
+    let mut listed = article::Entity::find().filter(public(now));
+    if let Some(tag) = &tag {
+        listed = listed.filter(
+            article::Column::Id.in_subquery(
+                Query::select()
+                    .column(article_tag::Column::ArticleId)
+                    .from(article_tag::Entity)
+                    .and_where(article_tag::Column::Tag.eq(tag.as_str()))
+                    .to_owned(),
+            ),
+        );
+    }
+    let total = listed.clone().count(db).await?;
+    let page_count = std::cmp::max(total.div_ceil(ARTICLES_PER_PAGE), 1);
+    let page = std::cmp::max(page, 1);
+    if page > page_count {
+        return Err(AppError::NotFound(format!(
+            "The blog has {page_count} page(s) of articles."
+        )));
+    }
+    let articles = listed
+        .order_by_desc(article::Column::PublishedAt)
+        .order_by_desc(article::Column::Id)
+        .offset((page - 1) * ARTICLES_PER_PAGE)
+        .limit(ARTICLES_PER_PAGE)
+        .all(db)
+        .await?;
+    let can_write = viewer.is_some_and(|u| u.role().is_staff());
+    let unpublished = match viewer {
+        Some(u) if can_write && page == 1 && tag.is_none() => {
+            let mut q = article::Entity::find().filter(public(now).not());
+            if u.role() != Role::Admin {
+                q = q.filter(article::Column::AuthorId.eq(u.id));
+            }
+            q.order_by_desc(article::Column::UpdatedAt)
+                .limit(50)
+                .all(db)
+                .await?
+        }
+        _ => Vec::new(),
+    };
+    Ok(BlogIndex {
+        articles: summaries(db, articles).await?,
+        page,
+        page_count,
+        tag,
+        unpublished: summaries(db, unpublished).await?,
+        can_write,
+    })
+}
+
+/// The newest public articles, for the feed.
+pub async fn latest_public(
+    db: &DatabaseConnection,
+    limit: u64,
+) -> Result<Vec<article::Model>, AppError> {
+    Ok(article::Entity::find()
+        .filter(public(Utc::now()))
+        .order_by_desc(article::Column::PublishedAt)
+        .order_by_desc(article::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// Every public article's address and last change, for the sitemap.
+pub async fn public_addresses(
+    db: &DatabaseConnection,
+) -> Result<Vec<(String, DateTimeUtc)>, AppError> {
+    Ok(article::Entity::find()
+        .select_only()
+        .columns([article::Column::Slug, article::Column::UpdatedAt])
+        .filter(public(Utc::now()))
+        .order_by_desc(article::Column::PublishedAt)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// Where an article is, for links.
+pub fn url_of(a: &article::Model) -> String {
+    article_url(&a.slug, 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+    use crate::server::{
+        auth::random_token,
+        entity::post,
+        testing::{insert_user, test_db},
+    };
+
+    struct World {
+        db: DatabaseConnection,
+        writer: user::Model,
+        other_staff: user::Model,
+        admin: user::Model,
+        customer: user::Model,
+    }
+
+    async fn with_role(db: &DatabaseConnection, id: i64, role: Role) -> user::Model {
+        let u = insert_user(db, id).await;
+        let mut row: user::ActiveModel = u.into();
+        row.role = Set(role.as_str().into());
+        row.staff_title = Set(role.is_staff().then(|| "Support Lead".to_string()));
+        row.update(db).await.unwrap()
+    }
+
+    async fn world() -> World {
+        let db = test_db().await;
+        World {
+            writer: with_role(&db, 1, Role::Staff).await,
+            other_staff: with_role(&db, 2, Role::Moderator).await,
+            admin: with_role(&db, 3, Role::Admin).await,
+            customer: insert_user(&db, 4).await,
+            db,
+        }
+    }
+
+    fn input(title: &str, publish: Publish) -> ArticleInput {
+        ArticleInput {
+            title: title.into(),
+            slug: String::new(),
+            summary: String::new(),
+            body: "Hello **customers**.".into(),
+            cover_image_url: String::new(),
+            tags: "News, release notes".into(),
+            comments_open: true,
+            publish,
+        }
+    }
+
+    async fn counts(db: &DatabaseConnection) -> (u64, u64, u64) {
+        (
+            article::Entity::find().count(db).await.unwrap(),
+            topic::Entity::find().count(db).await.unwrap(),
+            article_tag::Entity::find().count(db).await.unwrap(),
+        )
+    }
+
+    fn invalid(field: &str, message: &str) -> AppError {
+        AppError::invalid(field, message)
+    }
+
+    #[tokio::test]
+    async fn states_follow_the_publishing_choice_and_time() {
+        let w = world().await;
+        let now = Utc::now();
+        let (draft, saved) = create_article(&w.db, &w.writer, &input("A draft", Publish::Draft), None)
+            .await
+            .unwrap();
+        assert_eq!((state_of(&draft, now), saved), (ArticleState::Draft, Saved::Draft));
+        assert_eq!(draft.slug, "a-draft");
+        assert_eq!(draft.html, "<p>Hello <strong>customers</strong>.</p>\n");
+
+        let later = now + Duration::hours(2);
+        let (scheduled, saved) =
+            create_article(&w.db, &w.writer, &input("Soon", Publish::At(later)), None)
+                .await
+                .unwrap();
+        assert_eq!(saved, Saved::Scheduled);
+        assert_eq!(state_of(&scheduled, now), ArticleState::Scheduled);
+        // Nobody has to act: once the time has come, it is published.
+        assert_eq!(
+            state_of(&scheduled, later + Duration::seconds(1)),
+            ArticleState::Published
+        );
+
+        let past = now - Duration::hours(1);
+        let (late, saved) =
+            create_article(&w.db, &w.writer, &input("Late", Publish::At(past)), None)
+                .await
+                .unwrap();
+        assert_eq!(saved, Saved::PublishedNow);
+        assert!(late.published_at.unwrap() >= now, "published now, not back-dated");
+
+        let (live, saved) = create_article(&w.db, &w.writer, &input("Live", Publish::Now), None)
+            .await
+            .unwrap();
+        assert_eq!((state_of(&live, Utc::now()), saved), (ArticleState::Published, Saved::Published));
+        let tags = tags_by_article(&w.db, [live.id]).await.unwrap();
+        assert_eq!(tags[&live.id], vec!["news", "release-notes"]);
+
+        // Editing a published article keeps its date; unpublishing makes it a draft again.
+        let (edited, saved) = update_article(&w.db, &w.writer, live.id, &input("Live!", Publish::Now))
+            .await
+            .unwrap();
+        assert_eq!((saved, edited.published_at), (Saved::Updated, live.published_at));
+        let (back, saved) = update_article(&w.db, &w.writer, live.id, &input("Live!", Publish::Draft))
+            .await
+            .unwrap();
+        assert_eq!((state_of(&back, Utc::now()), saved), (ArticleState::Draft, Saved::Draft));
+        // The comment topic follows the title.
+        let t = topic::Entity::find_by_id(back.topic_id).one(&w.db).await.unwrap().unwrap();
+        assert_eq!(t.title, "Live!");
+    }
+
+    #[tokio::test]
+    async fn only_staff_write_and_only_the_author_or_an_admin_edits() {
+        let w = world().await;
+        assert_eq!(
+            create_article(&w.db, &w.customer, &input("Mine", Publish::Now), None)
+                .await
+                .unwrap_err(),
+            AppError::Forbidden(STAFF_ONLY.into())
+        );
+        assert_eq!(counts(&w.db).await, (0, 0, 0));
+
+        let (a, _) = create_article(&w.db, &w.writer, &input("Ours", Publish::Now), None)
+            .await
+            .unwrap();
+        for (who, expected) in [
+            (&w.customer, AppError::Forbidden(STAFF_ONLY.into())),
+            (&w.other_staff, AppError::Forbidden(NOT_YOUR_ARTICLE.into())),
+        ] {
+            assert_eq!(
+                update_article(&w.db, who, a.id, &input("Defaced", Publish::Now))
+                    .await
+                    .unwrap_err(),
+                expected
+            );
+        }
+        let unchanged = article::Entity::find_by_id(a.id).one(&w.db).await.unwrap().unwrap();
+        assert_eq!(unchanged.title, "Ours");
+        update_article(&w.db, &w.admin, a.id, &input("Fixed by an admin", Publish::Now))
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn drafts_and_scheduled_articles_are_seen_by_their_author_and_admins_only() {
+        let w = world().await;
+        create_article(&w.db, &w.writer, &input("Public one", Publish::Now), None)
+            .await
+            .unwrap();
+        let (draft, _) = create_article(&w.db, &w.writer, &input("Secret draft", Publish::Draft), None)
+            .await
+            .unwrap();
+        let (scheduled, _) = create_article(
+            &w.db,
+            &w.writer,
+            &input("Secret plan", Publish::At(Utc::now() + Duration::days(1))),
+            None,
+        )
+        .await
+        .unwrap();
+
+        for viewer in [None, Some(&w.customer), Some(&w.other_staff)] {
+            let index = blog_index(&w.db, 1, None, viewer).await.unwrap();
+            let titles: Vec<_> = index
+                .articles
+                .iter()
+                .chain(&index.unpublished)
+                .map(|a| a.title.as_str())
+                .collect();
+            assert_eq!(titles, vec!["Public one"], "{:?}", viewer.map(|u| &u.username));
+            for hidden in [&draft, &scheduled] {
+                assert_eq!(
+                    viewable_by_slug(&w.db, &hidden.slug, viewer).await.unwrap_err(),
+                    AppError::NotFound(ARTICLE_MISSING.into())
+                );
+            }
+        }
+        for insider in [&w.writer, &w.admin] {
+            let index = blog_index(&w.db, 1, None, Some(insider)).await.unwrap();
+            assert_eq!(index.articles.len(), 1, "drafts never mix into the public list");
+            assert_eq!(index.unpublished.len(), 2);
+            viewable_by_slug(&w.db, &draft.slug, Some(insider)).await.unwrap();
+        }
+        let feed: Vec<_> = latest_public(&w.db, 20).await.unwrap().into_iter().map(|a| a.title).collect();
+        assert_eq!(feed, vec!["Public one"]);
+        let addresses = public_addresses(&w.db).await.unwrap();
+        assert_eq!(addresses.len(), 1);
+        assert_eq!(addresses[0].0, "public-one");
+    }
+
+    #[tokio::test]
+    async fn bad_articles_get_their_message_and_write_nothing() {
+        let w = world().await;
+        create_article(&w.db, &w.writer, &input("Taken", Publish::Now), None)
+            .await
+            .unwrap();
+        let before = counts(&w.db).await;
+        let with = |f: &dyn Fn(&mut ArticleInput)| {
+            let mut i = input("Fine title", Publish::Now);
+            f(&mut i);
+            i
+        };
+        let cases = [
+            (with(&|i| i.title = "  ".into()), invalid("title", TITLE_EMPTY)),
+            (with(&|i| i.body = " \n ".into()), invalid("body", BODY_EMPTY)),
+            (
+                with(&|i| i.slug = "taken".into()),
+                invalid("slug", "/blog/taken is taken by another article. Try taken-2."),
+            ),
+            (with(&|i| i.slug = "../etc".into()), invalid("slug", SLUG_FORMAT)),
+            (with(&|i| i.slug = "new".into()), invalid("slug", SLUG_RESERVED)),
+            (
+                with(&|i| i.cover_image_url = "javascript:alert(1)".into()),
+                invalid("cover_image_url", COVER_INVALID),
+            ),
+            (
+                with(&|i| i.tags = "a, b, c, d, e, f".into()),
+                invalid("tags", "An article can have at most 5 tags; this one has 6."),
+            ),
+            (
+                with(&|i| i.summary = "s".repeat(301)),
+                invalid("summary", "Summaries can be at most 300 characters; this one has 301."),
+            ),
+        ];
+        for (bad, expected) in cases {
+            assert_eq!(
+                create_article(&w.db, &w.writer, &bad, Some(&random_token()))
+                    .await
+                    .unwrap_err(),
+                expected
+            );
+        }
+        assert_eq!(counts(&w.db).await, before);
+        // A title that makes a taken slug gets the next free one instead of an error.
+        let (a, _) = create_article(&w.db, &w.writer, &input("Taken", Publish::Now), None)
+            .await
+            .unwrap();
+        assert_eq!(a.slug, "taken-2");
+        // A published article keeps its address.
+        let mut moved = input("Taken", Publish::Now);
+        moved.slug = "elsewhere".into();
+        assert_eq!(
+            update_article(&w.db, &w.writer, a.id, &moved).await.unwrap_err(),
+            invalid("slug", SLUG_LOCKED)
+        );
+    }
+
+    #[test]
+    fn publishing_times_parse_as_utc() {
+        assert_eq!(parse_publish("draft", "").unwrap(), Publish::Draft);
+        assert_eq!(
+            parse_publish("schedule", "").unwrap_err(),
+            invalid("publish_at", SCHEDULE_MISSING)
+        );
+        assert_eq!(
+            parse_publish("schedule", "tomorrow").unwrap_err(),
+            invalid("publish_at", SCHEDULE_INVALID)
+        );
+        assert_eq!(
+            parse_publish("sometime", "").unwrap_err(),
+            invalid("publish", PUBLISH_CHOICE_INVALID)
+        );
+        let Publish::At(at) = parse_publish("schedule", "2026-12-01T09:00").unwrap() else {
+            panic!("a time")
+        };
+        assert_eq!(at.to_rfc3339(), "2026-12-01T09:00:00+00:00");
+    }
+
+    #[tokio::test]
+    async fn comments_need_a_published_article_with_comments_on() {
+        let w = world().await;
+        let (draft, _) = create_article(&w.db, &w.writer, &input("Draft", Publish::Draft), None)
+            .await
+            .unwrap();
+        let mut closed = input("Closed", Publish::Now);
+        closed.comments_open = false;
+        let (closed, _) = create_article(&w.db, &w.writer, &closed, None).await.unwrap();
+        let (open, _) = create_article(&w.db, &w.writer, &input("Open", Publish::Now), None)
+            .await
+            .unwrap();
+        for (a, expected) in [
+            (&draft, invalid("form", NOT_PUBLISHED)),
+            (&closed, invalid("form", COMMENTS_CLOSED)),
+        ] {
+            assert_eq!(
+                forum::reply(&w.db, &w.customer, a.topic_id, "Nice!", None)
+                    .await
+                    .unwrap_err(),
+                expected
+            );
+        }
+        assert_eq!(post::Entity::find().count(&w.db).await.unwrap(), 0);
+
+        let comment = forum::reply(&w.db, &w.customer, open.topic_id, "Nice!", None)
+            .await
+            .unwrap();
+        let staff = forum::reply(&w.db, &w.writer, open.topic_id, "Thanks!", None)
+            .await
+            .unwrap();
+        assert_eq!((comment.post_number, comment.is_staff_reply), (1, false));
+        assert!(staff.is_staff_reply);
+        assert_eq!(
+            forum::post_url(&w.db, &staff).await.unwrap(),
+            "/blog/open#post-2"
+        );
+        // Turning comments off keeps the existing ones readable.
+        let mut off = input("Open", Publish::Now);
+        off.comments_open = false;
+        update_article(&w.db, &w.writer, open.id, &off).await.unwrap();
+        let t = topic::Entity::find_by_id(open.topic_id).one(&w.db).await.unwrap().unwrap();
+        let page = forum::topic_page(&w.db, t.id, 1, None).await.unwrap();
+        assert_eq!(page.posts.len(), 2);
+        assert_eq!(page.article_path.as_deref(), Some("/blog/open"));
+        // The forum never lists the blog's comment topics, and a draft's topic is not found.
+        assert!(forum::list_categories(&w.db).await.unwrap().is_empty());
+        assert!(matches!(
+            forum::topic_page(&w.db, draft.topic_id, 1, None).await,
+            Err(AppError::NotFound(_))
+        ));
+    }
+}
