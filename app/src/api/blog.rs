@@ -85,7 +85,8 @@ pub async fn get_article_editor(slug: Option<String>) -> Result<ArticleEditorSta
         }
     };
     let session = state::session().await?;
-    let kept: Option<ArticleDraft> = drafts::load(&session, &drafts::article_key(article_id)).await?;
+    let kept: Option<ArticleDraft> =
+        drafts::load(&session, &drafts::article_key(article_id)).await?;
     Ok(ArticleEditorStart {
         article_id,
         current_slug,

@@ -8,10 +8,25 @@ use crate::model::{ArticleState, ArticleSummary, article_url};
 /// "24 November 2026": an article's date reads as a date, with the exact time on hover.
 pub fn long_date(at: DateTime<Utc>) -> String {
     const MONTHS: [&str; 12] = [
-        "January", "February", "March", "April", "May", "June", "July", "August", "September",
-        "October", "November", "December",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
     ];
-    format!("{} {} {}", at.day(), MONTHS[at.month0() as usize], at.year())
+    format!(
+        "{} {} {}",
+        at.day(),
+        MONTHS[at.month0() as usize],
+        at.year()
+    )
 }
 
 #[component]
@@ -22,7 +37,10 @@ pub fn ArticleDate(at: DateTime<Utc>) -> impl IntoView {
 /// Who wrote it: their name, linked, and their staff title as a badge.
 #[component]
 pub fn Byline(article: ArticleSummary) -> impl IntoView {
-    let title = article.author_staff_title.clone().unwrap_or_else(|| "Staff".into());
+    let title = article
+        .author_staff_title
+        .clone()
+        .unwrap_or_else(|| "Staff".into());
     view! {
         <span class="byline">
             <a class="post-author" href=format!("/u/{}", article.author_username)>{article.author_display_name.clone()}</a>
@@ -51,9 +69,12 @@ pub fn TagLinks(tags: Vec<String>) -> impl IntoView {
 pub fn StateTag(article: ArticleSummary) -> impl IntoView {
     match (article.state, article.published_at) {
         (ArticleState::Published, _) => None,
-        (ArticleState::Scheduled, Some(at)) => Some(view! {
-            <span class="tag state-tag">"Scheduled for " {exact_utc(at)}</span>
-        }.into_any()),
+        (ArticleState::Scheduled, Some(at)) => Some(
+            view! {
+                <span class="tag state-tag">"Scheduled for " {exact_utc(at)}</span>
+            }
+            .into_any(),
+        ),
         (state, _) => Some(view! { <span class="tag state-tag">{state.label()}</span> }.into_any()),
     }
 }

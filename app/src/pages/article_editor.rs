@@ -18,7 +18,11 @@ use crate::{
 pub fn ArticleEditorPage() -> impl IntoView {
     let slug = use_params_map().get_untracked().get("slug");
     let initial_error = error_from_url::<SaveArticle>();
-    let heading = if slug.is_some() { "Edit article" } else { "Write an article" };
+    let heading = if slug.is_some() {
+        "Edit article"
+    } else {
+        "Write an article"
+    };
     let here = match &slug {
         Some(s) => format!("/blog/{s}/edit"),
         None => "/blog/new".to_string(),

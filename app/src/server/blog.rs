@@ -22,8 +22,7 @@ use super::{
 use crate::{
     error::AppError,
     model::{
-        ARTICLES_PER_PAGE, ArticleDraft, ArticleState, ArticleSummary, BlogIndex, Role,
-        article_url,
+        ARTICLES_PER_PAGE, ArticleDraft, ArticleState, ArticleSummary, BlogIndex, Role, article_url,
     },
 };
 
@@ -594,7 +593,10 @@ pub async fn draft_of(
     db: &DatabaseConnection,
     a: &article::Model,
 ) -> Result<ArticleDraft, AppError> {
-    let tags = tags_by_article(db, [a.id]).await?.remove(&a.id).unwrap_or_default();
+    let tags = tags_by_article(db, [a.id])
+        .await?
+        .remove(&a.id)
+        .unwrap_or_default();
     let locked = topic::Entity::find_by_id(a.topic_id)
         .one(db)
         .await?
@@ -717,7 +719,10 @@ pub async fn blog_index(
     viewer: Option<&user::Model>,
 ) -> Result<BlogIndex, AppError> {
     let now = Utc::now();
-    let tag = tag.map(str::trim).filter(|t| !t.is_empty()).map(str::to_lowercase);
+    let tag = tag
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_lowercase);
     let mut listed = article::Entity::find().filter(public(now));
     if let Some(tag) = &tag {
         listed = listed.filter(
@@ -805,12 +810,12 @@ pub fn url_of(a: &article::Model) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Duration;
     use crate::server::{
         auth::random_token,
         entity::post,
         testing::{insert_user, test_db},
     };
+    use chrono::Duration;
 
     struct World {
         db: DatabaseConnection,
@@ -868,10 +873,14 @@ mod tests {
     async fn states_follow_the_publishing_choice_and_time() {
         let w = world().await;
         let now = Utc::now();
-        let (draft, saved) = create_article(&w.db, &w.writer, &input("A draft", Publish::Draft), None)
-            .await
-            .unwrap();
-        assert_eq!((state_of(&draft, now), saved), (ArticleState::Draft, Saved::Draft));
+        let (draft, saved) =
+            create_article(&w.db, &w.writer, &input("A draft", Publish::Draft), None)
+                .await
+                .unwrap();
+        assert_eq!(
+            (state_of(&draft, now), saved),
+            (ArticleState::Draft, Saved::Draft)
+        );
         assert_eq!(draft.slug, "a-draft");
         assert_eq!(draft.html, "<p>Hello <strong>customers</strong>.</p>\n");
 
@@ -894,26 +903,44 @@ mod tests {
                 .await
                 .unwrap();
         assert_eq!(saved, Saved::PublishedNow);
-        assert!(late.published_at.unwrap() >= now, "published now, not back-dated");
+        assert!(
+            late.published_at.unwrap() >= now,
+            "published now, not back-dated"
+        );
 
         let (live, saved) = create_article(&w.db, &w.writer, &input("Live", Publish::Now), None)
             .await
             .unwrap();
-        assert_eq!((state_of(&live, Utc::now()), saved), (ArticleState::Published, Saved::Published));
+        assert_eq!(
+            (state_of(&live, Utc::now()), saved),
+            (ArticleState::Published, Saved::Published)
+        );
         let tags = tags_by_article(&w.db, [live.id]).await.unwrap();
         assert_eq!(tags[&live.id], vec!["news", "release-notes"]);
 
         // Editing a published article keeps its date; unpublishing makes it a draft again.
-        let (edited, saved) = update_article(&w.db, &w.writer, live.id, &input("Live!", Publish::Now))
-            .await
-            .unwrap();
-        assert_eq!((saved, edited.published_at), (Saved::Updated, live.published_at));
-        let (back, saved) = update_article(&w.db, &w.writer, live.id, &input("Live!", Publish::Draft))
-            .await
-            .unwrap();
-        assert_eq!((state_of(&back, Utc::now()), saved), (ArticleState::Draft, Saved::Draft));
+        let (edited, saved) =
+            update_article(&w.db, &w.writer, live.id, &input("Live!", Publish::Now))
+                .await
+                .unwrap();
+        assert_eq!(
+            (saved, edited.published_at),
+            (Saved::Updated, live.published_at)
+        );
+        let (back, saved) =
+            update_article(&w.db, &w.writer, live.id, &input("Live!", Publish::Draft))
+                .await
+                .unwrap();
+        assert_eq!(
+            (state_of(&back, Utc::now()), saved),
+            (ArticleState::Draft, Saved::Draft)
+        );
         // The comment topic follows the title.
-        let t = topic::Entity::find_by_id(back.topic_id).one(&w.db).await.unwrap().unwrap();
+        let t = topic::Entity::find_by_id(back.topic_id)
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(t.title, "Live!");
     }
 
@@ -942,11 +969,20 @@ mod tests {
                 expected
             );
         }
-        let unchanged = article::Entity::find_by_id(a.id).one(&w.db).await.unwrap().unwrap();
-        assert_eq!(unchanged.title, "Ours");
-        update_article(&w.db, &w.admin, a.id, &input("Fixed by an admin", Publish::Now))
+        let unchanged = article::Entity::find_by_id(a.id)
+            .one(&w.db)
             .await
+            .unwrap()
             .unwrap();
+        assert_eq!(unchanged.title, "Ours");
+        update_article(
+            &w.db,
+            &w.admin,
+            a.id,
+            &input("Fixed by an admin", Publish::Now),
+        )
+        .await
+        .unwrap();
     }
 
     #[tokio::test]
@@ -955,9 +991,14 @@ mod tests {
         create_article(&w.db, &w.writer, &input("Public one", Publish::Now), None)
             .await
             .unwrap();
-        let (draft, _) = create_article(&w.db, &w.writer, &input("Secret draft", Publish::Draft), None)
-            .await
-            .unwrap();
+        let (draft, _) = create_article(
+            &w.db,
+            &w.writer,
+            &input("Secret draft", Publish::Draft),
+            None,
+        )
+        .await
+        .unwrap();
         let (scheduled, _) = create_article(
             &w.db,
             &w.writer,
@@ -975,21 +1016,39 @@ mod tests {
                 .chain(&index.unpublished)
                 .map(|a| a.title.as_str())
                 .collect();
-            assert_eq!(titles, vec!["Public one"], "{:?}", viewer.map(|u| &u.username));
+            assert_eq!(
+                titles,
+                vec!["Public one"],
+                "{:?}",
+                viewer.map(|u| &u.username)
+            );
             for hidden in [&draft, &scheduled] {
                 assert_eq!(
-                    viewable_by_slug(&w.db, &hidden.slug, viewer).await.unwrap_err(),
+                    viewable_by_slug(&w.db, &hidden.slug, viewer)
+                        .await
+                        .unwrap_err(),
                     AppError::NotFound(ARTICLE_MISSING.into())
                 );
             }
         }
         for insider in [&w.writer, &w.admin] {
             let index = blog_index(&w.db, 1, None, Some(insider)).await.unwrap();
-            assert_eq!(index.articles.len(), 1, "drafts never mix into the public list");
+            assert_eq!(
+                index.articles.len(),
+                1,
+                "drafts never mix into the public list"
+            );
             assert_eq!(index.unpublished.len(), 2);
-            viewable_by_slug(&w.db, &draft.slug, Some(insider)).await.unwrap();
+            viewable_by_slug(&w.db, &draft.slug, Some(insider))
+                .await
+                .unwrap();
         }
-        let feed: Vec<_> = latest_public(&w.db, 20).await.unwrap().into_iter().map(|a| a.title).collect();
+        let feed: Vec<_> = latest_public(&w.db, 20)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.title)
+            .collect();
         assert_eq!(feed, vec!["Public one"]);
         let addresses = public_addresses(&w.db).await.unwrap();
         assert_eq!(addresses.len(), 1);
@@ -1009,25 +1068,46 @@ mod tests {
             i
         };
         let cases = [
-            (with(&|i| i.title = "  ".into()), invalid("title", TITLE_EMPTY)),
-            (with(&|i| i.body = " \n ".into()), invalid("body", BODY_EMPTY)),
+            (
+                with(&|i| i.title = "  ".into()),
+                invalid("title", TITLE_EMPTY),
+            ),
+            (
+                with(&|i| i.body = " \n ".into()),
+                invalid("body", BODY_EMPTY),
+            ),
             (
                 with(&|i| i.slug = "taken".into()),
-                invalid("slug", "/blog/taken is taken by another article. Try taken-2."),
+                invalid(
+                    "slug",
+                    "/blog/taken is taken by another article. Try taken-2.",
+                ),
             ),
-            (with(&|i| i.slug = "../etc".into()), invalid("slug", SLUG_FORMAT)),
-            (with(&|i| i.slug = "new".into()), invalid("slug", SLUG_RESERVED)),
+            (
+                with(&|i| i.slug = "../etc".into()),
+                invalid("slug", SLUG_FORMAT),
+            ),
+            (
+                with(&|i| i.slug = "new".into()),
+                invalid("slug", SLUG_RESERVED),
+            ),
             (
                 with(&|i| i.cover_image_url = "javascript:alert(1)".into()),
                 invalid("cover_image_url", COVER_INVALID),
             ),
             (
                 with(&|i| i.tags = "a, b, c, d, e, f".into()),
-                invalid("tags", "An article can have at most 5 tags; this one has 6."),
+                invalid(
+                    "tags",
+                    "An article can have at most 5 tags; this one has 6.",
+                ),
             ),
             (
                 with(&|i| i.summary = "s".repeat(301)),
-                invalid("summary", "Summaries can be at most 300 characters; this one has 301."),
+                invalid(
+                    "summary",
+                    "Summaries can be at most 300 characters; this one has 301.",
+                ),
             ),
         ];
         for (bad, expected) in cases {
@@ -1048,7 +1128,9 @@ mod tests {
         let mut moved = input("Taken", Publish::Now);
         moved.slug = "elsewhere".into();
         assert_eq!(
-            update_article(&w.db, &w.writer, a.id, &moved).await.unwrap_err(),
+            update_article(&w.db, &w.writer, a.id, &moved)
+                .await
+                .unwrap_err(),
             invalid("slug", SLUG_LOCKED)
         );
     }
@@ -1082,7 +1164,9 @@ mod tests {
             .unwrap();
         let mut closed = input("Closed", Publish::Now);
         closed.comments_open = false;
-        let (closed, _) = create_article(&w.db, &w.writer, &closed, None).await.unwrap();
+        let (closed, _) = create_article(&w.db, &w.writer, &closed, None)
+            .await
+            .unwrap();
         let (open, _) = create_article(&w.db, &w.writer, &input("Open", Publish::Now), None)
             .await
             .unwrap();
@@ -1114,8 +1198,14 @@ mod tests {
         // Turning comments off keeps the existing ones readable.
         let mut off = input("Open", Publish::Now);
         off.comments_open = false;
-        update_article(&w.db, &w.writer, open.id, &off).await.unwrap();
-        let t = topic::Entity::find_by_id(open.topic_id).one(&w.db).await.unwrap().unwrap();
+        update_article(&w.db, &w.writer, open.id, &off)
+            .await
+            .unwrap();
+        let t = topic::Entity::find_by_id(open.topic_id)
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap();
         let page = forum::topic_page(&w.db, t.id, 1, None).await.unwrap();
         assert_eq!(page.posts.len(), 2);
         assert_eq!(page.article_path.as_deref(), Some("/blog/open"));

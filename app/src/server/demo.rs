@@ -154,7 +154,21 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> Result<bool, AppError> {
         None,
     )
     .await?;
-    reply(db, &customer, article.topic_id, "The faster reports are great. Could the dashboard remember my date range?", None).await?;
-    reply(db, &admin, article.topic_id, "Good idea, @casey. It's on the list for December; we'll post here when it ships.", None).await?;
+    reply(
+        db,
+        &customer,
+        article.topic_id,
+        "The faster reports are great. Could the dashboard remember my date range?",
+        None,
+    )
+    .await?;
+    reply(
+        db,
+        &admin,
+        article.topic_id,
+        "Good idea, @casey. It's on the list for December; we'll post here when it ships.",
+        None,
+    )
+    .await?;
     Ok(true)
 }

@@ -54,7 +54,8 @@ pub async fn atom_feed(
         .unwrap_or_else(Utc::now);
     let summaries = blog::summaries(db, articles.clone()).await?;
     let blog_url = format!("{site_url}/blog");
-    let mut xml = String::with_capacity(4096 + articles.iter().map(|a| a.html.len() * 2).sum::<usize>());
+    let mut xml =
+        String::with_capacity(4096 + articles.iter().map(|a| a.html.len() * 2).sum::<usize>());
     xml.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
     xml.push_str("<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
     xml.push_str(&format!(
