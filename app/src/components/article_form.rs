@@ -59,7 +59,10 @@ pub fn ArticleForm(
             </label>
         }
     };
+    // Before hydration (and without JavaScript) the choice can change without the page
+    // knowing, so the button says only "Save"; once live it says what it will do.
     let save_label = move || match (pending.get(), publish.get().as_str()) {
+        _ if !ready.get() => "Save",
         (true, _) => "Saving…",
         (false, "now") if !is_public => "Publish",
         (false, "schedule") => "Schedule",
