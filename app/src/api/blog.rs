@@ -10,7 +10,7 @@ use crate::{
 use crate::{
     api::forum::{ComposerKind, composer_start},
     components::encode_query_value,
-    model::ArticleDraft,
+    model::{ArticleDraft, ArticleState},
     server::{blog, drafts, forum, state},
 };
 
@@ -27,36 +27,12 @@ pub async fn get_article_page(
     page: u64,
     quote: Option<i64>,
 ) -> Result<ArticlePage, AppError> {
-    let db = state::db()?;
     let viewer = state::current_user().await?;
-    let a = blog::viewable_by_slug(&db, &slug, viewer.as_ref()).await?;
-    let can_edit = viewer
-        .as_ref()
-        .is_some_and(|u| blog::may_edit(u, &a).is_ok());
-    let mut summary = blog::summaries(&db, vec![a.clone()])
-        .await?
-        .pop()
-        .ok_or(AppError::Internal)?;
-    let comments = forum::topic_page(&db, a.topic_id, page, viewer.as_ref()).await?;
-    // The article's own comment count, not the topic's raw post number (hidden posts).
-    summary.comment_count = comments.post_count;
-    let public = summary.state == crate::model::ArticleState::Published;
-    let composer = if public && !comments.locked {
-        Some(composer_start(ComposerKind::Reply(a.topic_id), quote).await?)
-    } else {
-        None
-    };
-    Ok(ArticlePage {
-        article: summary,
-        html: a.html,
-        topic_id: a.topic_id,
-        comments_open: !comments.locked,
-        can_edit,
-        comments: comments.posts,
-        page: comments.page,
-        page_count: comments.page_count,
-        composer,
-    })
+    let mut p = blog::article_page(&state::db()?, &slug, page, viewer.as_ref()).await?;
+    if p.article.state == ArticleState::Published && p.comments_open {
+        p.composer = Some(composer_start(ComposerKind::Reply(p.topic_id), quote).await?);
+    }
+    Ok(p)
 }
 
 /// The editor's start: a new article (`slug` None) or the one at `slug`, with any kept draft

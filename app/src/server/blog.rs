@@ -22,7 +22,8 @@ use super::{
 use crate::{
     error::AppError,
     model::{
-        ARTICLES_PER_PAGE, ArticleDraft, ArticleState, ArticleSummary, BlogIndex, Role, article_url,
+        ARTICLES_PER_PAGE, ArticleDraft, ArticlePage, ArticleState, ArticleSummary, BlogIndex,
+        Role, article_url,
     },
 };
 
@@ -273,13 +274,14 @@ pub fn parse_tags(text: &str) -> Result<Vec<String>, AppError> {
         if tag.is_empty() {
             continue;
         }
-        let ok = tag.chars().count() <= MAX_TAG_CHARS
-            && tag.chars().all(|c| c.is_alphanumeric() || c == '-');
+        // ASCII only: a tag is a path segment (/blog/tag/…) and should read the same in any URL.
+        let ok = tag.len() <= MAX_TAG_CHARS
+            && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
         if !ok {
             return Err(AppError::invalid(
                 "tags",
                 format!(
-                    "Tags are words of letters, digits and dashes, up to {MAX_TAG_CHARS} characters; \"{}\" is not.",
+                    "Tags use the letters a to z, digits and dashes, up to {MAX_TAG_CHARS} characters; \"{}\" does not.",
                     raw.trim()
                 ),
             ));
@@ -574,6 +576,38 @@ pub async fn viewable_by_slug(
         .await?
         .filter(|a| can_view(a, viewer, Utc::now()))
         .ok_or_else(|| AppError::NotFound(ARTICLE_MISSING.into()))
+}
+
+/// /blog/{slug}: the article and a page of its comments, for a viewer who may see it. The
+/// comment box is the caller's to add (it lives in the member's session).
+pub async fn article_page(
+    db: &DatabaseConnection,
+    slug: &str,
+    page: u64,
+    viewer: Option<&user::Model>,
+) -> Result<ArticlePage, AppError> {
+    let a = viewable_by_slug(db, slug, viewer).await?;
+    let comments_topic = topic::Entity::find_by_id(a.topic_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::Internal)?;
+    let comments = forum::posts_page(db, &comments_topic, page, viewer.map(|u| u.id)).await?;
+    let can_edit = viewer.is_some_and(|u| may_edit(u, &a).is_ok());
+    let article = summaries(db, vec![a.clone()])
+        .await?
+        .pop()
+        .ok_or(AppError::Internal)?;
+    Ok(ArticlePage {
+        article,
+        html: a.html,
+        topic_id: a.topic_id,
+        comments_open: !comments_topic.locked,
+        can_edit,
+        comments: comments.posts,
+        page: comments.page,
+        page_count: comments.page_count,
+        composer: None,
+    })
 }
 
 /// The article at `slug` for its editor: the author or an admin.
