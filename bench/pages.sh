@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Page speed: seeds 10,000 topics / 500,000 posts / 5,000 users (once, kept in target/bench),
-# starts the release build on it, and drives the first page of a 60-post topic and a category
-# page with wrk (32 connections, 20 s each). For a ceiling it serves the same topic page's bytes
+# Page speed: seeds 10,000 topics / 500,000 posts / 5,000 users / 200 articles (once, kept in
+# target/bench), starts the release build on it, and drives the first page of a 60-post topic, a
+# category page, the blog, an article with 40 comments and the Atom feed with wrk (32
+# connections, 20 s each). For a ceiling it serves the same topic page's bytes
 # from memory through a bare axum handler, in the same run. Prints req/s, p50, p99, the ratio to
 # the ceiling, and the server's peak resident memory. Visitors who are not signed in get the
 # page cache; the "member" rows send a signed-in cookie, so every request renders.
@@ -41,6 +42,10 @@ for _ in $(seq 100); do curl -fs http://127.0.0.1:3200/healthz >/dev/null && bre
 
 topic=http://127.0.0.1:3200/t/1/bench-topic-with-sixty-posts
 category=http://127.0.0.1:3200/c/questions
+blog=http://127.0.0.1:3200/blog
+article=http://127.0.0.1:3200/blog/release-notes-week-200
+feed=http://127.0.0.1:3200/blog/feed.xml
+curl -fs "$article" -o /dev/null || { say "$article is missing: run with --reseed"; exit 1; }
 curl -fs "$topic" -o "$bench_dir/topic.html"
 "$ROOT/target/release/ceiling" "$bench_dir/topic.html" 127.0.0.1:3201 &
 ceiling=$!
@@ -70,6 +75,11 @@ run "topic page (60 posts)" "$topic"; topic_rps=$rps
 run "category page" "$category"
 run "topic page, member" "$topic" -H "Cookie: $member_cookie"
 run "category page, member" "$category" -H "Cookie: $member_cookie"
+run "blog index" "$blog"
+run "article (40 comments)" "$article"
+run "blog feed (20 articles)" "$feed"
+run "blog index, member" "$blog" -H "Cookie: $member_cookie"
+run "article, member" "$article" -H "Cookie: $member_cookie"
 run "ceiling (bytes in RAM)" http://127.0.0.1:3201/; ceiling_rps=$rps
 awk -v a="$topic_rps" -v b="$ceiling_rps" 'BEGIN { printf "topic page / ceiling: %.0f%%\n", 100 * a / b }'
 awk '/^VmHWM/ { printf "server peak resident memory: %.1f MB\n", $2 / 1024 }' "/proc/$server/status"

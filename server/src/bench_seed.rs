@@ -5,9 +5,10 @@ use std::time::Instant;
 
 use app::server::{
     accounts::{NewAccount, create_account},
-    content,
+    blog, content,
     db::begin_write,
     entity::{category, post, topic, user},
+    forum,
 };
 use chrono::{Duration, Utc};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait};
@@ -198,12 +199,56 @@ pub async fn run(db: &DatabaseConnection, sizes: Sizes) -> Result<(), String> {
     .await
     .map_err(err)?;
     txn.commit().await.map_err(err)?;
+    seed_blog(db, sizes.users).await?;
     println!(
-        "Seeded {} users, {} topics, {} posts in {:.1} s. The 60-post topic is /t/1/{BENCH_TOPIC_SLUG}.",
+        "Seeded {} users, {} topics, {} posts, {BENCH_ARTICLES} articles in {:.1} s. The 60-post topic is /t/1/{BENCH_TOPIC_SLUG}; the article with {BENCH_ARTICLE_COMMENTS} comments is /blog/{BENCH_ARTICLE_SLUG}.",
         sizes.users,
         sizes.topics,
         posts_written,
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+pub const BENCH_ARTICLES: u64 = 200;
+pub const BENCH_ARTICLE_COMMENTS: u64 = 40;
+pub const BENCH_ARTICLE_SLUG: &str = "release-notes-week-200";
+
+/// The blog, through the real rules: articles by a staff member (member50), and comments on
+/// the newest one from customers and staff.
+async fn seed_blog(db: &DatabaseConnection, users: u64) -> Result<(), String> {
+    let load = |id: u64| async move {
+        user::Entity::find_by_id(id as i64)
+            .one(db)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("bench user {id} is missing"))
+    };
+    let writer = load(50.min(users)).await?;
+    let body = BODIES.join("\n\n");
+    let mut newest = None;
+    for week in 1..=BENCH_ARTICLES {
+        let input = blog::ArticleInput {
+            title: format!("Release notes, week {week}"),
+            slug: String::new(),
+            summary: String::new(),
+            body: body.clone(),
+            cover_image_url: String::new(),
+            tags: "release-notes, product".into(),
+            comments_open: true,
+            publish: blog::Publish::Now,
+        };
+        let (a, _) = blog::create_article(db, &writer, &input, None)
+            .await
+            .map_err(|e| e.to_string())?;
+        newest = Some(a);
+    }
+    let Some(newest) = newest else { return Ok(()) };
+    for n in 1..=BENCH_ARTICLE_COMMENTS {
+        let author = load((n * 97) % users + 1).await?;
+        forum::reply(db, &author, newest.topic_id, BODIES[(n % 4) as usize], None)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
     Ok(())
 }
