@@ -104,7 +104,36 @@ async fn demo_content_seeds_on_postgres() {
         !app::server::demo::seed_if_empty(&db).await.unwrap(),
         "seeds only a new database"
     );
-    let home = get(&router_for(db.clone()), "/", None).await;
+    let app = router_for(db.clone());
+    let home = get(&app, "/", None).await;
     assert!(home.body.contains("Product feedback"));
+    // The blog on PostgreSQL: the demo article, its comments, the feed and the sitemap.
+    let blog = get(&app, "/blog", None).await;
+    assert!(blog.body.contains("What we shipped in November"));
+    assert!(blog.body.contains("2 comments"));
+    let article = get(&app, "/blog/what-we-shipped-in-november", None).await;
+    assert_eq!(article.status, StatusCode::OK);
+    assert!(
+        article
+            .body
+            .contains("Could the dashboard remember my date range?")
+    );
+    assert!(
+        get(&app, "/blog/tag/product", None)
+            .await
+            .body
+            .contains("What we shipped")
+    );
+    let feed = get(&app, "/blog/feed.xml", None).await;
+    assert!(
+        feed.body
+            .contains("<title>What we shipped in November</title>")
+    );
+    let sitemap = get(&app, "/sitemap.xml", None).await;
+    assert!(
+        sitemap
+            .body
+            .contains("/blog/what-we-shipped-in-november</loc>")
+    );
     drop_database(db, &admin_url, &name).await;
 }

@@ -36,3 +36,25 @@ pub fn PostCard(post: PostView, quote_href: String) -> impl IntoView {
         </article>
     }
 }
+
+/// A page of posts, each with "Quote" pointing back at `here` (this page's URL) with the post
+/// quoted into the reply box. Topics and articles' comments both show posts through this.
+#[component]
+pub fn PostList(posts: Vec<PostView>, here: String) -> impl IntoView {
+    let quote_base = if here.contains('?') {
+        format!("{here}&")
+    } else {
+        format!("{here}?")
+    };
+    view! {
+        <div class="posts">
+            {posts
+                .into_iter()
+                .map(|post| {
+                    let quote_href = format!("{quote_base}quote={}#composer", post.id);
+                    view! { <PostCard post quote_href /> }
+                })
+                .collect_view()}
+        </div>
+    }
+}

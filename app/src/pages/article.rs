@@ -10,7 +10,7 @@ use crate::{
         form::error_from_url,
         page::{ErrorView, PageMeta, query_number},
         pager::Pager,
-        post::PostCard,
+        post::PostList,
     },
     model::{ArticleState, article_url, saved_message},
 };
@@ -46,7 +46,6 @@ pub fn ArticlePage() -> impl IntoView {
                     let signed_in = matches!(me.await, Ok(Some(_)));
                     let a = p.article.clone();
                     let here = article_url(&a.slug, p.page);
-                    let quote_base = if p.page > 1 { format!("{here}&") } else { format!("{here}?") };
                     let banner = match (a.state, a.published_at) {
                         (ArticleState::Draft, _) => Some("Draft: only you and admins can see this page. Publish it to put it on the blog.".to_string()),
                         (ArticleState::Scheduled, Some(at)) => Some(format!("Scheduled: only you and admins can see this page until {}, when it publishes by itself.", crate::components::time::exact_utc(at))),
@@ -85,15 +84,7 @@ pub fn ArticlePage() -> impl IntoView {
                         <section class="comments" id="comments" aria-labelledby="comments-heading">
                             <h2 id="comments-heading">{comments_heading}</h2>
                             {empty}
-                            <div class="posts">
-                                {p.comments
-                                    .into_iter()
-                                    .map(|post| {
-                                        let quote_href = format!("{quote_base}quote={}#composer", post.id);
-                                        view! { <PostCard post quote_href /> }
-                                    })
-                                    .collect_view()}
-                            </div>
+                            <PostList posts=p.comments here=here.clone() />
                             <Pager base=article_url(&a.slug, 1) page=p.page page_count=p.page_count />
                             {comment_box}
                         </section>

@@ -9,7 +9,7 @@ use crate::{
         form::error_from_url,
         page::{ErrorView, PageMeta, query_number, redirect_permanently},
         pager::Pager,
-        post::PostCard,
+        post::PostList,
         time::RelativeTime,
     },
     error::AppError,
@@ -63,7 +63,6 @@ pub fn TopicPage() -> impl IntoView {
                     let signed_in = matches!(me.await, Ok(Some(_)));
                     let base = topic_url(t.id, &t.slug, 1);
                     let here = t.url();
-                    let quote_base = if t.page > 1 { format!("{here}&") } else { format!("{here}?") };
                     let replies = t.post_count - 1;
                     let composer = match (t.locked, composer.await) {
                         (true, _) => view! { <p class="notice" id="composer">"This topic is locked: it takes no new replies."</p> }.into_any(),
@@ -85,15 +84,7 @@ pub fn TopicPage() -> impl IntoView {
                                     {(t.page_count > 1).then(|| format!(" · page {} of {}", t.page, t.page_count))}
                                 </p>
                             </header>
-                            <div class="posts">
-                                {t.posts
-                                    .into_iter()
-                                    .map(|post| {
-                                        let quote_href = format!("{quote_base}quote={}#composer", post.id);
-                                        view! { <PostCard post quote_href /> }
-                                    })
-                                    .collect_view()}
-                            </div>
+                            <PostList posts=t.posts here=here.clone() />
                             <Pager base page=t.page page_count=t.page_count />
                         </article>
                         {composer}

@@ -10,7 +10,7 @@ use sea_orm::prelude::DateTimeUtc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    sea_query::{Expr, ExprTrait, Query},
+    sea_query::{Expr, Query},
 };
 
 use super::{
@@ -432,30 +432,17 @@ pub async fn create_article(
     let slug = choose_slug(&txn, checked.slug.as_deref(), &checked.title, None).await?;
     let (status, published_at, saved) = publication(input.publish, None, now);
     let category = blog_category(&txn).await?;
-    let comments = topic::ActiveModel {
-        category_id: Set(category.id),
-        author_id: Set(author.id),
-        title: Set(checked.title.clone()),
-        slug: Set(slug.clone()),
-        status: Set("open".into()),
-        pinned: Set(false),
-        // Comments off is the forum's lock: one mechanism for "takes no new posts".
-        locked: Set(!input.comments_open),
-        post_count: Set(0),
-        created_at: Set(now),
-        last_posted_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
+    // Comments off is the forum's lock: one mechanism for "takes no new posts".
+    let comments = forum::insert_topic(
+        &txn,
+        category.id,
+        author.id,
+        checked.title.clone(),
+        slug.clone(),
+        !input.comments_open,
+        now,
+    )
     .await?;
-    category::Entity::update_many()
-        .col_expr(
-            category::Column::TopicCount,
-            Expr::col(category::Column::TopicCount).add(1),
-        )
-        .filter(category::Column::Id.eq(category.id))
-        .exec(&txn)
-        .await?;
     let created = article::ActiveModel {
         author_id: Set(author.id),
         topic_id: Set(comments.id),

@@ -182,32 +182,48 @@ pub async fn start_topic(
     if let Some(token) = form_token {
         forms::consume(&txn, token, TOPIC_SENT_TWICE).await?;
     }
+    let slug = slugify(&title);
+    let created = insert_topic(&txn, category.id, author.id, title, slug, false, now).await?;
+    let first = add_post(&txn, author, &created, body, html).await?;
+    txn.commit().await?;
+    Ok((created, first))
+}
+
+/// Opens an empty topic and counts it in its category. Must run inside the caller's write
+/// transaction. Forum topics and articles' comment topics both start here.
+pub async fn insert_topic(
+    txn: &impl ConnectionTrait,
+    category_id: i64,
+    author_id: i64,
+    title: String,
+    slug: String,
+    locked: bool,
+    now: DateTimeUtc,
+) -> Result<topic::Model, AppError> {
     let created = topic::ActiveModel {
-        category_id: Set(category.id),
-        author_id: Set(author.id),
-        slug: Set(slugify(&title)),
+        category_id: Set(category_id),
+        author_id: Set(author_id),
         title: Set(title),
+        slug: Set(slug),
         status: Set("open".into()),
         pinned: Set(false),
-        locked: Set(false),
+        locked: Set(locked),
         post_count: Set(0),
         created_at: Set(now),
         last_posted_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     category::Entity::update_many()
         .col_expr(
             category::Column::TopicCount,
             Expr::col(category::Column::TopicCount).add(1),
         )
-        .filter(category::Column::Id.eq(category.id))
-        .exec(&txn)
+        .filter(category::Column::Id.eq(category_id))
+        .exec(txn)
         .await?;
-    let first = add_post(&txn, author, &created, body, html).await?;
-    txn.commit().await?;
-    Ok((created, first))
+    Ok(created)
 }
 
 /// Adds a reply to an open topic.
