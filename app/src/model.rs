@@ -93,6 +93,13 @@ pub struct TopicListItem {
     pub locked: bool,
     pub created_at: DateTime<Utc>,
     pub last_posted_at: DateTime<Utc>,
+    /// Minutes from the topic's start to the first staff reply.
+    pub staff_reply_minutes: Option<i64>,
+    /// Set while it waits for staff.
+    pub awaiting_staff_since: Option<DateTime<Utc>>,
+    /// Staff marked an official answer.
+    pub answered: bool,
+    pub resolution_confirmed: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,6 +109,8 @@ pub struct CategoryPage {
     pub topics: Vec<TopicListItem>,
     pub page: u64,
     pub page_count: u64,
+    /// The status filter, when one is chosen.
+    pub status: Option<String>,
 }
 
 /// One post as the topic page shows it. `html` is the stored, already-clean HTML.
@@ -138,6 +147,16 @@ pub struct TopicPage {
     pub summary: String,
     /// Set when this is an article's comment topic: the article's address, where it is shown.
     pub article_path: Option<String>,
+    /// The post staff marked as the official answer, shown under the first post.
+    pub official_answer: Option<PostView>,
+    pub staff_reply_minutes: Option<i64>,
+    pub awaiting_staff_since: Option<DateTime<Utc>>,
+    pub resolution_confirmed_at: Option<DateTime<Utc>>,
+    /// Staff actions and confirmations, oldest first (staff-only ones for staff viewers only).
+    pub events: Vec<TopicEventView>,
+    pub viewer_is_staff: bool,
+    /// The viewer started this topic, staff marked it resolved, and it waits for their answer.
+    pub asks_viewer_to_confirm: bool,
 }
 
 impl TopicPage {
@@ -344,4 +363,194 @@ pub fn saved_message(code: &str) -> Option<&'static str> {
         "updated" => "Saved.",
         _ => return None,
     })
+}
+
+/// Where a topic stands, as staff set it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TopicStatus {
+    Open,
+    Acknowledged,
+    Planned,
+    InProgress,
+    Resolved,
+    Declined,
+    Closed,
+}
+
+impl TopicStatus {
+    pub const ALL: [TopicStatus; 7] = [
+        TopicStatus::Open,
+        TopicStatus::Acknowledged,
+        TopicStatus::Planned,
+        TopicStatus::InProgress,
+        TopicStatus::Resolved,
+        TopicStatus::Declined,
+        TopicStatus::Closed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TopicStatus::Open => "open",
+            TopicStatus::Acknowledged => "acknowledged",
+            TopicStatus::Planned => "planned",
+            TopicStatus::InProgress => "in_progress",
+            TopicStatus::Resolved => "resolved",
+            TopicStatus::Declined => "declined",
+            TopicStatus::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TopicStatus> {
+        TopicStatus::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TopicStatus::Open => "Open",
+            TopicStatus::Acknowledged => "Acknowledged",
+            TopicStatus::Planned => "Planned",
+            TopicStatus::InProgress => "In progress",
+            TopicStatus::Resolved => "Resolved",
+            TopicStatus::Declined => "Declined",
+            TopicStatus::Closed => "Closed",
+        }
+    }
+
+    /// The label for a stored value (an unknown one shows as itself).
+    pub fn label_of(stored: &str) -> String {
+        TopicStatus::parse(stored)
+            .map(|s| s.label().to_string())
+            .unwrap_or_else(|| stored.to_string())
+    }
+}
+
+/// "45 m", "3 h 12 m", "2 d 4 h": how long staff took, or how long a topic has waited.
+pub fn short_duration(minutes: i64) -> String {
+    let m = minutes.max(0);
+    match m {
+        0 => "under a minute".to_string(),
+        1..=59 => format!("{m} m"),
+        60..=1439 => match m % 60 {
+            0 => format!("{} h", m / 60),
+            r => format!("{} h {r} m", m / 60),
+        },
+        _ => match (m / 60) % 24 {
+            0 => format!("{} d", m / 1440),
+            h => format!("{} d {h} h", m / 1440),
+        },
+    }
+}
+
+/// One entry of a topic's history: a staff action or the customer's confirmation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopicEventView {
+    pub actor: String,
+    /// status | answer | unanswer | no_reply_needed | confirmed | reopened
+    pub kind: String,
+    pub detail: String,
+    pub note: String,
+    pub staff_only: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TopicEventView {
+    /// "sam set the status to Planned", in words.
+    pub fn sentence(&self) -> String {
+        let who = if self.actor.is_empty() {
+            "Someone"
+        } else {
+            &self.actor
+        };
+        match self.kind.as_str() {
+            "status" => format!(
+                "{who} set the status to {}",
+                TopicStatus::label_of(&self.detail)
+            ),
+            "answer" => format!("{who} marked post #{} as the official answer", self.detail),
+            "unanswer" => format!("{who} removed the official answer"),
+            "no_reply_needed" => format!("{who} marked this as needing no staff reply"),
+            "confirmed" => format!("{who} confirmed this is resolved"),
+            "reopened" => format!("{who} reopened this for staff"),
+            other => format!("{who}: {other}"),
+        }
+    }
+}
+
+/// A topic waiting for staff, as the queue lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueItem {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub category: CategoryRef,
+    pub author: String,
+    pub created_at: DateTime<Utc>,
+    pub awaiting_since: DateTime<Utc>,
+    /// It had been answered or resolved, and came back.
+    pub reopened: bool,
+    pub target_minutes: i32,
+    pub past_target: bool,
+    /// The first lines of the opening post.
+    pub excerpt: String,
+}
+
+/// A "no reply needed" decision, with the reason other staff see.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoReplyDecision {
+    pub topic_id: i64,
+    pub topic_slug: String,
+    pub topic_title: String,
+    pub actor: String,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// /staff/queue: topics waiting for staff, oldest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffQueue {
+    pub items: Vec<QueueItem>,
+    pub total: u64,
+    pub page: u64,
+    pub page_count: u64,
+    pub categories: Vec<CategoryRef>,
+    /// The category filter, when one is chosen.
+    pub category: Option<String>,
+    pub recent_no_reply: Vec<NoReplyDecision>,
+}
+
+/// Response figures for one category (or all of them) over a window.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetricsRow {
+    /// None for the "All categories" row.
+    pub category: Option<CategoryRef>,
+    pub target_minutes: Option<i32>,
+    /// Topics started by customers in the window.
+    pub topics: u32,
+    /// Of those, answered by staff.
+    pub answered: u32,
+    pub median_minutes: Option<i64>,
+    pub p90_minutes: Option<i64>,
+    /// Answered within target, as a share of those answered or already past their target.
+    pub within_target_percent: Option<u32>,
+    /// Waiting for staff now, and since when the oldest has waited.
+    pub waiting: u32,
+    pub oldest_waiting_since: Option<DateTime<Utc>>,
+    /// Resolved in the window, and the share of those confirmed by the customer.
+    pub resolved: u32,
+    pub confirmed_percent: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetricsWindow {
+    pub days: u32,
+    pub overall: MetricsRow,
+    pub categories: Vec<MetricsRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffMetrics {
+    pub windows: Vec<MetricsWindow>,
+    /// Whether the public /accountability page is on.
+    pub accountability_public: bool,
+    pub viewer_is_admin: bool,
 }

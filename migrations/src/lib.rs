@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_accounts;
 mod m20261123_000002_forum;
 mod m20261124_000001_blog;
+mod m20261124_000002_staff_response;
 
 pub use m20261124_000001_blog::BLOG_COMMENTS_SLUG;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_accounts::Migration),
             Box::new(m20261123_000002_forum::Migration),
             Box::new(m20261124_000001_blog::Migration),
+            Box::new(m20261124_000002_staff_response::Migration),
         ]
     }
 }

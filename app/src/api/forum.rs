@@ -36,8 +36,12 @@ pub async fn postable_categories() -> Result<Vec<CategoryRef>, AppError> {
 }
 
 #[server(endpoint = "category_page")]
-pub async fn get_category_page(slug: String, page: u64) -> Result<CategoryPage, AppError> {
-    forum::category_page(&state::db()?, &slug, page).await
+pub async fn get_category_page(
+    slug: String,
+    page: u64,
+    status: Option<String>,
+) -> Result<CategoryPage, AppError> {
+    forum::category_page(&state::db()?, &slug, page, status.as_deref()).await
 }
 
 #[server(endpoint = "topic_page")]

@@ -21,7 +21,8 @@ pub fn CategoryPage() -> impl IntoView {
         .unwrap_or_default();
     let page: u64 = query_number(&use_query_map().get_untracked(), "page").unwrap_or(1);
     let site = expect_context::<Site>().0;
-    let data = OnceResource::new(get_category_page(slug, page));
+    let status = use_query_map().get_untracked().get("status");
+    let data = OnceResource::new(get_category_page(slug, page, status));
     view! {
         <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading topics…"</p> }>
             {move || Suspend::new(async move {

@@ -436,7 +436,7 @@ pub async fn create_article(
     let comments = forum::insert_topic(
         &txn,
         category.id,
-        author.id,
+        author,
         checked.title.clone(),
         slug.clone(),
         !input.comments_open,

@@ -15,7 +15,7 @@ use super::{
     content::{self, MAX_BODY_CHARS},
     db::begin_write,
     entity::{category, post, post_revision, topic, user},
-    forms,
+    forms, staff,
 };
 use crate::{
     error::AppError,
@@ -183,26 +183,30 @@ pub async fn start_topic(
         forms::consume(&txn, token, TOPIC_SENT_TWICE).await?;
     }
     let slug = slugify(&title);
-    let created = insert_topic(&txn, category.id, author.id, title, slug, false, now).await?;
+    let created = insert_topic(&txn, category.id, author, title, slug, false, now).await?;
     let first = add_post(&txn, author, &created, body, html).await?;
     txn.commit().await?;
     Ok((created, first))
 }
 
 /// Opens an empty topic and counts it in its category. Must run inside the caller's write
-/// transaction. Forum topics and articles' comment topics both start here.
+/// transaction. Forum topics and articles' comment topics both start here. A customer's topic
+/// waits for staff from this moment; a staff member's waits for nobody.
 pub async fn insert_topic(
     txn: &impl ConnectionTrait,
     category_id: i64,
-    author_id: i64,
+    author: &user::Model,
     title: String,
     slug: String,
     locked: bool,
     now: DateTimeUtc,
 ) -> Result<topic::Model, AppError> {
+    let by_staff = author.role().is_staff();
     let created = topic::ActiveModel {
         category_id: Set(category_id),
-        author_id: Set(author_id),
+        author_id: Set(author.id),
+        started_by_staff: Set(by_staff),
+        awaiting_staff_since: Set((!by_staff).then_some(now)),
         title: Set(title),
         slug: Set(slug),
         status: Set("open".into()),
@@ -280,8 +284,9 @@ async fn check_takes_posts(conn: &impl ConnectionTrait, t: &topic::Model) -> Res
     }
 }
 
-/// Writes a post and moves the counters. Must run inside the caller's write transaction.
-async fn add_post(
+/// Writes a post and moves the counters, the response clock and the queue. Must run inside the
+/// caller's write transaction.
+pub async fn add_post(
     txn: &impl ConnectionTrait,
     author: &user::Model,
     topic: &topic::Model,
@@ -322,14 +327,7 @@ async fn add_post(
     }
     .insert(txn)
     .await?;
-    if role.is_staff() && number > 1 && topic.first_staff_reply_at.is_none() {
-        topic::Entity::update_many()
-            .col_expr(topic::Column::FirstStaffReplyAt, Expr::value(now))
-            .filter(topic::Column::Id.eq(topic.id))
-            .filter(topic::Column::FirstStaffReplyAt.is_null())
-            .exec(txn)
-            .await?;
-    }
+    staff::after_post(txn, author, topic, number, now).await?;
     category::Entity::update_many()
         .col_expr(
             category::Column::PostCount,
@@ -511,6 +509,12 @@ fn list_items(topics: Vec<topic::Model>, authors: &HashMap<i64, Names>) -> Vec<T
             status: t.status,
             pinned: t.pinned,
             locked: t.locked,
+            staff_reply_minutes: t
+                .first_staff_reply_at
+                .map(|at| (at - t.created_at).num_minutes()),
+            awaiting_staff_since: t.awaiting_staff_since,
+            answered: t.official_answer_post_id.is_some(),
+            resolution_confirmed: t.resolution_confirmed_at.is_some(),
             created_at: t.created_at,
             last_posted_at: t.last_posted_at,
         })
@@ -563,6 +567,7 @@ pub async fn category_page(
     db: &DatabaseConnection,
     slug: &str,
     page: u64,
+    status: Option<&str>,
 ) -> Result<CategoryPage, AppError> {
     let c = category::Entity::find()
         .filter(category::Column::Slug.eq(slug))
@@ -570,7 +575,23 @@ pub async fn category_page(
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound("There is no such category.".into()))?;
-    let pages = page_count(c.topic_count.clamp(0, i32::MAX) as u64);
+    let status = match status.filter(|s| !s.is_empty()) {
+        Some(s) => Some(
+            crate::model::TopicStatus::parse(s)
+                .ok_or_else(|| AppError::invalid("status", staff::STATUS_UNKNOWN))?,
+        ),
+        None => None,
+    };
+    let mut listed = topic::Entity::find().filter(topic::Column::CategoryId.eq(c.id));
+    let total = match status {
+        Some(s) => {
+            listed = listed.filter(topic::Column::Status.eq(s.as_str()));
+            listed.clone().count(db).await?
+        }
+        // The stored counter saves a count on every unfiltered page.
+        None => c.topic_count.clamp(0, i32::MAX) as u64,
+    };
+    let pages = page_count(total);
     let page = std::cmp::max(page, 1);
     if page > pages {
         return Err(AppError::NotFound(format!(
@@ -578,8 +599,7 @@ pub async fn category_page(
             c.name
         )));
     }
-    let topics = topic::Entity::find()
-        .filter(topic::Column::CategoryId.eq(c.id))
+    let topics = listed
         .order_by_desc(topic::Column::Pinned)
         .order_by_desc(topic::Column::LastPostedAt)
         .order_by_desc(topic::Column::Id)
@@ -594,6 +614,7 @@ pub async fn category_page(
         topics: list_items(topics, &authors),
         page,
         page_count: pages,
+        status: status.map(|s| s.as_str().to_string()),
     })
 }
 
@@ -715,6 +736,17 @@ pub async fn topic_page(
         Some(first) => content::excerpt(&first.html, 200),
         None => String::new(),
     };
+    let viewer_is_staff = viewer.is_some_and(|u| u.role().is_staff());
+    let official_answer = match t.official_answer_post_id {
+        Some(id) => match p.posts.iter().find(|post| post.id == id) {
+            Some(on_this_page) => Some(on_this_page.clone()),
+            None => one_post_view(db, id, viewer.map(|u| u.id)).await?,
+        },
+        None => None,
+    };
+    let events = staff::events(db, t.id, viewer_is_staff).await?;
+    let asks_viewer_to_confirm =
+        viewer.is_some_and(|u| u.id == t.author_id) && staff::waits_for_confirmation(&t);
     Ok(TopicPage {
         id: t.id,
         slug: t.slug,
@@ -730,7 +762,45 @@ pub async fn topic_page(
         page_count: p.page_count,
         summary,
         article_path,
+        official_answer,
+        staff_reply_minutes: t
+            .first_staff_reply_at
+            .map(|at| (at - t.created_at).num_minutes()),
+        awaiting_staff_since: t.awaiting_staff_since,
+        resolution_confirmed_at: t.resolution_confirmed_at,
+        events,
+        viewer_is_staff,
+        asks_viewer_to_confirm,
     })
+}
+
+/// One visible post as a page shows it (the official answer, when it is on another page).
+async fn one_post_view(
+    db: &DatabaseConnection,
+    post_id: i64,
+    viewer: Option<i64>,
+) -> Result<Option<PostView>, AppError> {
+    let Some(p) = post::Entity::find_by_id(post_id)
+        .one(db)
+        .await?
+        .filter(|p| p.state == "visible")
+    else {
+        return Ok(None);
+    };
+    let names = author_names(db, [p.author_id]).await?;
+    let author = names.get(&p.author_id);
+    Ok(Some(PostView {
+        id: p.id,
+        number: p.post_number,
+        author_username: author.map(|a| a.username.clone()).unwrap_or_default(),
+        author_display_name: author.map(|a| a.display_name.clone()).unwrap_or_default(),
+        html: p.html,
+        created_at: p.created_at,
+        edited_at: p.edited_at,
+        is_staff_reply: p.is_staff_reply,
+        staff_title: p.staff_title,
+        editable: viewer == Some(p.author_id),
+    }))
 }
 
 /// A member's public page: who they are and what they wrote lately.
@@ -1127,7 +1197,7 @@ mod tests {
             .await
             .unwrap();
         reply(&w.db, &w.bob, older.id, "bump", None).await.unwrap();
-        let page = category_page(&w.db, "questions", 1).await.unwrap();
+        let page = category_page(&w.db, "questions", 1, None).await.unwrap();
         let titles: Vec<_> = page
             .topics
             .iter()
@@ -1135,7 +1205,7 @@ mod tests {
             .collect();
         assert_eq!(titles, vec![("Older", 1), ("Newer", 0)]);
         assert!(matches!(
-            category_page(&w.db, "nope", 1).await,
+            category_page(&w.db, "nope", 1, None).await,
             Err(AppError::NotFound(_))
         ));
     }

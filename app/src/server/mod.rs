@@ -12,6 +12,8 @@ pub mod feeds;
 pub mod forms;
 pub mod forum;
 pub mod session_store;
+pub mod settings;
+pub mod staff;
 pub mod state;
 #[doc(hidden)]
 pub mod testing;

@@ -6,5 +6,7 @@ pub mod form_submission;
 pub mod post;
 pub mod post_revision;
 pub mod session;
+pub mod setting;
 pub mod topic;
+pub mod topic_event;
 pub mod user;

@@ -17,6 +17,11 @@ pub struct Model {
     pub last_posted_at: DateTimeUtc,
     pub first_staff_reply_at: Option<DateTimeUtc>,
     pub official_answer_post_id: Option<i64>,
+    /// Set while the topic waits for a staff answer: new and unanswered, or reopened.
+    pub awaiting_staff_since: Option<DateTimeUtc>,
+    pub started_by_staff: bool,
+    pub resolved_at: Option<DateTimeUtc>,
+    pub resolution_confirmed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

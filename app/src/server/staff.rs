@@ -1,0 +1,1363 @@
+//! Staff response: the clock from a topic's start to the first staff reply, the awaiting-staff
+//! queue, statuses with notes, official answers, resolutions the customer confirms, and the
+//! response figures. Every action here is checked for the staff role and written to the topic's
+//! history (`topic_events`).
+use std::collections::{HashMap, HashSet};
+
+use chrono::{Duration, Utc};
+use sea_orm::prelude::DateTimeUtc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::{Expr, ExprTrait},
+};
+
+use super::{
+    auth::require_role,
+    content,
+    db::begin_write,
+    entity::{category, post, topic, topic_event, user},
+    forum, settings,
+};
+use crate::{
+    error::AppError,
+    model::{
+        CategoryRef, MetricsRow, MetricsWindow, NoReplyDecision, QueueItem, Role, StaffMetrics,
+        StaffQueue, TopicStatus,
+    },
+};
+
+/// A reply from the topic's author this soon after "resolved" reopens it.
+pub const REOPEN_WINDOW_DAYS: i64 = 14;
+pub const QUEUE_PAGE_SIZE: u64 = 50;
+pub const MAX_REASON_CHARS: usize = 1000;
+/// Response targets: more than nothing, at most 30 days.
+pub const MAX_TARGET_MINUTES: i64 = 30 * 24 * 60;
+
+pub const STATUS_UNKNOWN: &str = "That status doesn't exist. Choose open, acknowledged, planned, in progress, resolved, declined or closed.";
+pub const ANSWER_ELSEWHERE: &str = "That post is not a reply in this topic.";
+pub const REASON_MISSING: &str = "Say why no staff reply is needed; other staff will see it.";
+pub const NOT_WAITING: &str = "This topic is not waiting for staff.";
+pub const ONLY_THE_AUTHOR: &str = "Only the person who started this topic can confirm it.";
+pub const NOTHING_TO_CONFIRM: &str = "This topic is not waiting for your confirmation.";
+pub const REOPENED_BY_NO: &str = "The customer said this did not solve it.";
+pub const REOPENED_BY_REPLY: &str = "The customer replied after it was marked resolved.";
+pub const TARGET_INVALID: &str = "Give a target between 1 minute and 30 days.";
+
+async fn topic_by_id(conn: &impl ConnectionTrait, id: i64) -> Result<topic::Model, AppError> {
+    topic::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::NotFound(forum::TOPIC_MISSING.into()))
+}
+
+async fn record(
+    conn: &impl ConnectionTrait,
+    topic_id: i64,
+    actor_id: Option<i64>,
+    kind: &str,
+    detail: &str,
+    note: &str,
+    staff_only: bool,
+) -> Result<(), AppError> {
+    topic_event::ActiveModel {
+        topic_id: Set(topic_id),
+        actor_id: Set(actor_id),
+        kind: Set(kind.into()),
+        detail: Set(detail.into()),
+        note: Set(note.into()),
+        staff_only: Set(staff_only),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// Staff set a topic's status, optionally with a note that is posted in the thread as a staff
+/// post (and so answers the topic, for the clock and the queue).
+pub async fn set_status(
+    db: &DatabaseConnection,
+    actor: &user::Model,
+    topic_id: i64,
+    status: &str,
+    note: &str,
+) -> Result<topic::Model, AppError> {
+    require_role(Some(actor.role()), Role::Staff)?;
+    let status =
+        TopicStatus::parse(status).ok_or_else(|| AppError::invalid("status", STATUS_UNKNOWN))?;
+    let t = topic_by_id(db, topic_id).await?;
+    let note = note.trim();
+    let note_html = if note.is_empty() {
+        None
+    } else {
+        forum::validate_body(note).map_err(|e| match e {
+            AppError::Invalid { message, .. } => AppError::invalid("note", message),
+            other => other,
+        })?;
+        Some(forum::render_post(db, note).await?)
+    };
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    if let Some(html) = note_html {
+        forum::add_post(&txn, actor, &t, note, html).await?;
+    }
+    let resolved = status == TopicStatus::Resolved;
+    topic::Entity::update_many()
+        .col_expr(topic::Column::Status, Expr::value(status.as_str()))
+        .col_expr(
+            topic::Column::ResolvedAt,
+            Expr::value(resolved.then_some(now)),
+        )
+        .col_expr(
+            topic::Column::ResolutionConfirmedAt,
+            Expr::value(None::<DateTimeUtc>),
+        )
+        // Staff have looked at it: whatever they decided, it no longer waits in the queue.
+        .col_expr(
+            topic::Column::AwaitingStaffSince,
+            Expr::value(None::<DateTimeUtc>),
+        )
+        .filter(topic::Column::Id.eq(t.id))
+        .exec(&txn)
+        .await?;
+    record(
+        &txn,
+        t.id,
+        Some(actor.id),
+        "status",
+        status.as_str(),
+        note,
+        false,
+    )
+    .await?;
+    let updated = topic_by_id(&txn, t.id).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Staff mark one reply in the topic as the official answer (replacing any earlier one).
+pub async fn mark_answer(
+    db: &DatabaseConnection,
+    actor: &user::Model,
+    topic_id: i64,
+    post_id: i64,
+) -> Result<topic::Model, AppError> {
+    require_role(Some(actor.role()), Role::Staff)?;
+    let t = topic_by_id(db, topic_id).await?;
+    let p = post::Entity::find_by_id(post_id)
+        .one(db)
+        .await?
+        .filter(|p| p.topic_id == t.id && p.post_number > 1 && p.state == "visible")
+        .ok_or_else(|| AppError::invalid("post", ANSWER_ELSEWHERE))?;
+    let txn = begin_write(db).await?;
+    topic::Entity::update_many()
+        .col_expr(topic::Column::OfficialAnswerPostId, Expr::value(p.id))
+        .filter(topic::Column::Id.eq(t.id))
+        .exec(&txn)
+        .await?;
+    record(
+        &txn,
+        t.id,
+        Some(actor.id),
+        "answer",
+        &p.post_number.to_string(),
+        "",
+        false,
+    )
+    .await?;
+    let updated = topic_by_id(&txn, t.id).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+pub async fn unmark_answer(
+    db: &DatabaseConnection,
+    actor: &user::Model,
+    topic_id: i64,
+) -> Result<topic::Model, AppError> {
+    require_role(Some(actor.role()), Role::Staff)?;
+    let t = topic_by_id(db, topic_id).await?;
+    if t.official_answer_post_id.is_none() {
+        return Ok(t);
+    }
+    let txn = begin_write(db).await?;
+    topic::Entity::update_many()
+        .col_expr(
+            topic::Column::OfficialAnswerPostId,
+            Expr::value(None::<i64>),
+        )
+        .filter(topic::Column::Id.eq(t.id))
+        .exec(&txn)
+        .await?;
+    record(&txn, t.id, Some(actor.id), "unanswer", "", "", false).await?;
+    let updated = topic_by_id(&txn, t.id).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Staff take a topic out of the queue without replying, saying why (other staff see it).
+pub async fn no_reply_needed(
+    db: &DatabaseConnection,
+    actor: &user::Model,
+    topic_id: i64,
+    reason: &str,
+) -> Result<topic::Model, AppError> {
+    require_role(Some(actor.role()), Role::Staff)?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::invalid("reason", REASON_MISSING));
+    }
+    let n = reason.chars().count();
+    if n > MAX_REASON_CHARS {
+        return Err(AppError::invalid(
+            "reason",
+            format!("Reasons can be at most 1,000 characters; this one has {n}."),
+        ));
+    }
+    let t = topic_by_id(db, topic_id).await?;
+    if t.awaiting_staff_since.is_none() {
+        return Err(AppError::invalid("reason", NOT_WAITING));
+    }
+    let txn = begin_write(db).await?;
+    topic::Entity::update_many()
+        .col_expr(
+            topic::Column::AwaitingStaffSince,
+            Expr::value(None::<DateTimeUtc>),
+        )
+        .filter(topic::Column::Id.eq(t.id))
+        .exec(&txn)
+        .await?;
+    record(
+        &txn,
+        t.id,
+        Some(actor.id),
+        "no_reply_needed",
+        "",
+        reason,
+        true,
+    )
+    .await?;
+    let updated = topic_by_id(&txn, t.id).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// The topic's author answers "Did this solve it?": yes confirms the resolution; no reopens it
+/// into the awaiting-staff queue.
+pub async fn confirm_resolution(
+    db: &DatabaseConnection,
+    author: &user::Model,
+    topic_id: i64,
+    solved: bool,
+) -> Result<topic::Model, AppError> {
+    let t = topic_by_id(db, topic_id).await?;
+    if t.author_id != author.id {
+        return Err(AppError::Forbidden(ONLY_THE_AUTHOR.into()));
+    }
+    if !waits_for_confirmation(&t) {
+        return Err(AppError::invalid("form", NOTHING_TO_CONFIRM));
+    }
+    let txn = begin_write(db).await?;
+    if solved {
+        topic::Entity::update_many()
+            .col_expr(
+                topic::Column::ResolutionConfirmedAt,
+                Expr::value(Utc::now()),
+            )
+            .filter(topic::Column::Id.eq(t.id))
+            .exec(&txn)
+            .await?;
+        record(&txn, t.id, Some(author.id), "confirmed", "", "", false).await?;
+    } else {
+        reopen(&txn, &t, author.id, REOPENED_BY_NO).await?;
+    }
+    let updated = topic_by_id(&txn, t.id).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Resolved by staff, not yet answered by its author.
+pub fn waits_for_confirmation(t: &topic::Model) -> bool {
+    t.status == TopicStatus::Resolved.as_str() && t.resolution_confirmed_at.is_none()
+}
+
+/// Back to open and into the queue, with the reason in the topic's history.
+async fn reopen(
+    conn: &impl ConnectionTrait,
+    t: &topic::Model,
+    actor_id: i64,
+    note: &str,
+) -> Result<(), AppError> {
+    topic::Entity::update_many()
+        .col_expr(
+            topic::Column::Status,
+            Expr::value(TopicStatus::Open.as_str()),
+        )
+        .col_expr(topic::Column::ResolvedAt, Expr::value(None::<DateTimeUtc>))
+        .col_expr(
+            topic::Column::ResolutionConfirmedAt,
+            Expr::value(None::<DateTimeUtc>),
+        )
+        .col_expr(topic::Column::AwaitingStaffSince, Expr::value(Utc::now()))
+        .filter(topic::Column::Id.eq(t.id))
+        .exec(conn)
+        .await?;
+    record(conn, t.id, Some(actor_id), "reopened", "", note, false).await
+}
+
+/// What a new post does to the clock and the queue. Runs in the post's write transaction.
+/// A staff reply answers the topic (the first one starts nothing over); a reply from the
+/// topic's author within 14 days of "resolved" reopens it.
+pub async fn after_post(
+    conn: &impl ConnectionTrait,
+    author: &user::Model,
+    t: &topic::Model,
+    number: i32,
+    at: DateTimeUtc,
+) -> Result<(), AppError> {
+    if number <= 1 {
+        return Ok(());
+    }
+    if author.role().is_staff() {
+        topic::Entity::update_many()
+            .col_expr(
+                topic::Column::AwaitingStaffSince,
+                Expr::value(None::<DateTimeUtc>),
+            )
+            .filter(topic::Column::Id.eq(t.id))
+            .exec(conn)
+            .await?;
+        if t.first_staff_reply_at.is_none() {
+            topic::Entity::update_many()
+                .col_expr(topic::Column::FirstStaffReplyAt, Expr::value(at))
+                .filter(topic::Column::Id.eq(t.id))
+                .filter(topic::Column::FirstStaffReplyAt.is_null())
+                .exec(conn)
+                .await?;
+        }
+    } else if author.id == t.author_id
+        && t.status == TopicStatus::Resolved.as_str()
+        && t.resolved_at
+            .is_some_and(|r| at - r <= Duration::days(REOPEN_WINDOW_DAYS))
+    {
+        reopen(conn, t, author.id, REOPENED_BY_REPLY).await?;
+    }
+    Ok(())
+}
+
+/// After a post leaves a topic (deleted or hidden): the recorded time of the first staff reply
+/// stands while any staff reply remains; with none left, the clock and the queue start over.
+pub async fn after_post_removed(
+    conn: &impl ConnectionTrait,
+    topic_id: i64,
+) -> Result<(), AppError> {
+    let t = topic_by_id(conn, topic_id).await?;
+    if t.first_staff_reply_at.is_none() {
+        return Ok(());
+    }
+    let staff_replies = post::Entity::find()
+        .filter(post::Column::TopicId.eq(t.id))
+        .filter(post::Column::PostNumber.gt(1))
+        .filter(post::Column::IsStaffReply.eq(true))
+        .filter(post::Column::State.eq("visible"))
+        .count(conn)
+        .await?;
+    if staff_replies == 0 {
+        let waiting =
+            (!t.started_by_staff && t.status == TopicStatus::Open.as_str()).then_some(t.created_at);
+        topic::Entity::update_many()
+            .col_expr(
+                topic::Column::FirstStaffReplyAt,
+                Expr::value(None::<DateTimeUtc>),
+            )
+            .col_expr(topic::Column::AwaitingStaffSince, Expr::value(waiting))
+            .filter(topic::Column::Id.eq(t.id))
+            .exec(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A topic's history, oldest first; staff-only entries (reasons for "no reply needed") only for
+/// staff.
+pub async fn events(
+    db: &DatabaseConnection,
+    topic_id: i64,
+    for_staff: bool,
+) -> Result<Vec<crate::model::TopicEventView>, AppError> {
+    let mut q = topic_event::Entity::find().filter(topic_event::Column::TopicId.eq(topic_id));
+    if !for_staff {
+        q = q.filter(topic_event::Column::StaffOnly.eq(false));
+    }
+    let rows = q
+        .order_by_asc(topic_event::Column::CreatedAt)
+        .order_by_asc(topic_event::Column::Id)
+        .all(db)
+        .await?;
+    let names = usernames(db, rows.iter().filter_map(|e| e.actor_id)).await?;
+    Ok(rows
+        .into_iter()
+        .map(|e| crate::model::TopicEventView {
+            actor: e
+                .actor_id
+                .and_then(|id| names.get(&id).cloned())
+                .unwrap_or_default(),
+            kind: e.kind,
+            detail: e.detail,
+            note: e.note,
+            staff_only: e.staff_only,
+            created_at: e.created_at,
+        })
+        .collect())
+}
+
+/// The forum's categories (not the blog's hidden one), in the admins' order.
+async fn forum_categories(db: &DatabaseConnection) -> Result<Vec<category::Model>, AppError> {
+    Ok(category::Entity::find()
+        .filter(category::Column::Kind.ne("blog_comments"))
+        .order_by_asc(category::Column::Position)
+        .all(db)
+        .await?)
+}
+
+fn category_ref(c: &category::Model) -> CategoryRef {
+    CategoryRef {
+        id: c.id,
+        slug: c.slug.clone(),
+        name: c.name.clone(),
+        colour: c.colour.clone(),
+    }
+}
+
+/// /staff/queue: topics waiting for staff, oldest first, 50 a page, optionally one category's.
+pub async fn queue(
+    db: &DatabaseConnection,
+    viewer: &user::Model,
+    category_slug: Option<&str>,
+    page: u64,
+) -> Result<StaffQueue, AppError> {
+    require_role(Some(viewer.role()), Role::Staff)?;
+    let now = Utc::now();
+    let categories = forum_categories(db).await?;
+    let chosen = match category_slug.filter(|s| !s.is_empty()) {
+        Some(slug) => Some(
+            categories
+                .iter()
+                .find(|c| c.slug == slug)
+                .ok_or_else(|| AppError::NotFound("There is no such category.".into()))?,
+        ),
+        None => None,
+    };
+    let ids: Vec<i64> = match chosen {
+        Some(c) => vec![c.id],
+        None => categories.iter().map(|c| c.id).collect(),
+    };
+    let waiting = topic::Entity::find()
+        .filter(topic::Column::AwaitingStaffSince.is_not_null())
+        .filter(topic::Column::CategoryId.is_in(ids));
+    let total = waiting.clone().count(db).await?;
+    let page_count = std::cmp::max(total.div_ceil(QUEUE_PAGE_SIZE), 1);
+    let page = std::cmp::max(page, 1);
+    if page > page_count {
+        return Err(AppError::NotFound(format!(
+            "The queue has {page_count} page(s)."
+        )));
+    }
+    let topics = waiting
+        .order_by_asc(topic::Column::AwaitingStaffSince)
+        .order_by_asc(topic::Column::Id)
+        .offset((page - 1) * QUEUE_PAGE_SIZE)
+        .limit(QUEUE_PAGE_SIZE)
+        .all(db)
+        .await?;
+    let firsts: HashMap<i64, String> = post::Entity::find()
+        .select_only()
+        .columns([post::Column::TopicId, post::Column::Html])
+        .filter(post::Column::TopicId.is_in(topics.iter().map(|t| t.id)))
+        .filter(post::Column::PostNumber.eq(1))
+        .into_tuple::<(i64, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let names = usernames(db, topics.iter().map(|t| t.author_id)).await?;
+    let by_id: HashMap<i64, &category::Model> = categories.iter().map(|c| (c.id, c)).collect();
+    let items = topics
+        .into_iter()
+        .filter_map(|t| {
+            let c = by_id.get(&t.category_id)?;
+            let since = t.awaiting_staff_since?;
+            let target = Duration::minutes(c.response_target_minutes as i64);
+            Some(QueueItem {
+                category: category_ref(c),
+                author: names.get(&t.author_id).cloned().unwrap_or_default(),
+                created_at: t.created_at,
+                awaiting_since: since,
+                reopened: since > t.created_at,
+                target_minutes: c.response_target_minutes,
+                past_target: now - since > target,
+                excerpt: firsts
+                    .get(&t.id)
+                    .map(|html| content::excerpt(html, 200))
+                    .unwrap_or_default(),
+                id: t.id,
+                slug: t.slug,
+                title: t.title,
+            })
+        })
+        .collect();
+    Ok(StaffQueue {
+        items,
+        total,
+        page,
+        page_count,
+        categories: categories.iter().map(category_ref).collect(),
+        category: chosen.map(|c| c.slug.clone()),
+        recent_no_reply: recent_no_reply(db).await?,
+    })
+}
+
+async fn usernames(
+    conn: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, String>, AppError> {
+    let ids: HashSet<i64> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(user::Entity::find()
+        .select_only()
+        .columns([user::Column::Id, user::Column::Username])
+        .filter(user::Column::Id.is_in(ids))
+        .into_tuple::<(i64, String)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// The latest "no reply needed" decisions, so other staff see what was set aside and why.
+async fn recent_no_reply(db: &DatabaseConnection) -> Result<Vec<NoReplyDecision>, AppError> {
+    let events = topic_event::Entity::find()
+        .filter(topic_event::Column::Kind.eq("no_reply_needed"))
+        .order_by_desc(topic_event::Column::CreatedAt)
+        .limit(10)
+        .all(db)
+        .await?;
+    let topics: HashMap<i64, (String, String)> = topic::Entity::find()
+        .select_only()
+        .columns([topic::Column::Id, topic::Column::Slug, topic::Column::Title])
+        .filter(topic::Column::Id.is_in(events.iter().map(|e| e.topic_id)))
+        .into_tuple::<(i64, String, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(id, slug, title)| (id, (slug, title)))
+        .collect();
+    let names = usernames(db, events.iter().filter_map(|e| e.actor_id)).await?;
+    Ok(events
+        .into_iter()
+        .filter_map(|e| {
+            let (slug, title) = topics.get(&e.topic_id)?.clone();
+            Some(NoReplyDecision {
+                topic_id: e.topic_id,
+                topic_slug: slug,
+                topic_title: title,
+                actor: e
+                    .actor_id
+                    .and_then(|id| names.get(&id).cloned())
+                    .unwrap_or_default(),
+                reason: e.note,
+                created_at: e.created_at,
+            })
+        })
+        .collect())
+}
+
+/// The value at `fraction` (0.5, 0.9) of sorted `values`, by the nearest-rank method: the
+/// smallest value with at least that share of the values at or below it.
+pub fn percentile(sorted: &[i64], fraction: f64) -> Option<i64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (fraction * sorted.len() as f64).ceil() as usize;
+    Some(sorted[rank.clamp(1, sorted.len()) - 1])
+}
+
+fn percent(part: u32, whole: u32) -> Option<u32> {
+    (whole > 0).then(|| ((part as f64 / whole as f64) * 100.0).round() as u32)
+}
+
+/// Counts for one category (or all) over one window, before they become a row.
+#[derive(Default, Clone)]
+struct Tally {
+    durations: Vec<i64>,
+    topics: u32,
+    within: u32,
+    due: u32,
+    resolved: u32,
+    confirmed: u32,
+    waiting: u32,
+    oldest: Option<DateTimeUtc>,
+}
+
+impl Tally {
+    fn add(&mut self, other: &Tally) {
+        self.durations.extend_from_slice(&other.durations);
+        self.topics += other.topics;
+        self.within += other.within;
+        self.due += other.due;
+        self.resolved += other.resolved;
+        self.confirmed += other.confirmed;
+        self.waiting += other.waiting;
+        self.oldest = match (self.oldest, other.oldest) {
+            (Some(a), Some(b)) => Some(std::cmp::min(a, b)),
+            (a, b) => a.or(b),
+        };
+    }
+
+    fn row(mut self, category: Option<&category::Model>) -> MetricsRow {
+        self.durations.sort_unstable();
+        MetricsRow {
+            category: category.map(category_ref),
+            target_minutes: category.map(|c| c.response_target_minutes),
+            topics: self.topics,
+            answered: self.durations.len() as u32,
+            median_minutes: percentile(&self.durations, 0.5),
+            p90_minutes: percentile(&self.durations, 0.9),
+            within_target_percent: percent(self.within, self.due),
+            waiting: self.waiting,
+            oldest_waiting_since: self.oldest,
+            resolved: self.resolved,
+            confirmed_percent: percent(self.confirmed, self.resolved),
+        }
+    }
+}
+
+/// Response figures for the last `windows` days (e.g. [7, 30]), per category and overall, as of
+/// `now`. Topics started by staff and the blog's comment topics are not counted.
+pub async fn figures(
+    db: &DatabaseConnection,
+    windows: &[u32],
+    now: DateTimeUtc,
+) -> Result<Vec<MetricsWindow>, AppError> {
+    let categories = forum_categories(db).await?;
+    let ids: Vec<i64> = categories.iter().map(|c| c.id).collect();
+    let longest = windows.iter().copied().max().unwrap_or(30);
+    let since = now - Duration::days(longest as i64);
+    // Only the columns the figures need, for the topics of the longest window (index on
+    // created_at); the shorter windows are subsets of it.
+    let started: Vec<(i64, DateTimeUtc, Option<DateTimeUtc>)> = topic::Entity::find()
+        .select_only()
+        .columns([
+            topic::Column::CategoryId,
+            topic::Column::CreatedAt,
+            topic::Column::FirstStaffReplyAt,
+        ])
+        .filter(topic::Column::CreatedAt.gte(since))
+        .filter(topic::Column::StartedByStaff.eq(false))
+        .filter(topic::Column::CategoryId.is_in(ids.clone()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let resolved: Vec<(i64, DateTimeUtc, bool)> = topic::Entity::find()
+        .select_only()
+        .column(topic::Column::CategoryId)
+        .column(topic::Column::ResolvedAt)
+        .column_as(
+            Expr::col(topic::Column::ResolutionConfirmedAt).is_not_null(),
+            "confirmed",
+        )
+        .filter(topic::Column::ResolvedAt.gte(since))
+        .filter(topic::Column::Status.eq(TopicStatus::Resolved.as_str()))
+        .filter(topic::Column::CategoryId.is_in(ids.clone()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let waiting: Vec<(i64, i64, Option<DateTimeUtc>)> = topic::Entity::find()
+        .select_only()
+        .column(topic::Column::CategoryId)
+        .column_as(Expr::col(topic::Column::Id).count(), "waiting")
+        .column_as(Expr::col(topic::Column::AwaitingStaffSince).min(), "oldest")
+        .filter(topic::Column::AwaitingStaffSince.is_not_null())
+        .filter(topic::Column::CategoryId.is_in(ids))
+        .group_by(topic::Column::CategoryId)
+        .into_tuple()
+        .all(db)
+        .await?;
+
+    let mut out = Vec::with_capacity(windows.len());
+    for &days in windows {
+        let from = now - Duration::days(days as i64);
+        let mut tallies: HashMap<i64, Tally> = HashMap::new();
+        let targets: HashMap<i64, Duration> = categories
+            .iter()
+            .map(|c| (c.id, Duration::minutes(c.response_target_minutes as i64)))
+            .collect();
+        for &(category_id, created, first_reply) in started.iter().filter(|r| r.1 >= from) {
+            let tally = tallies.entry(category_id).or_default();
+            let target = targets[&category_id];
+            tally.topics += 1;
+            match first_reply {
+                Some(at) => {
+                    let took = at - created;
+                    tally.durations.push(took.num_minutes());
+                    tally.due += 1;
+                    if took <= target {
+                        tally.within += 1;
+                    }
+                }
+                // Still unanswered: it counts against the target once the target has passed.
+                None if now - created > target => tally.due += 1,
+                None => {}
+            }
+        }
+        for &(category_id, _, confirmed) in resolved.iter().filter(|r| r.1 >= from) {
+            let tally = tallies.entry(category_id).or_default();
+            tally.resolved += 1;
+            tally.confirmed += u32::from(confirmed);
+        }
+        for &(category_id, count, oldest) in &waiting {
+            let tally = tallies.entry(category_id).or_default();
+            tally.waiting = count as u32;
+            tally.oldest = oldest;
+        }
+        let mut overall = Tally::default();
+        let rows = categories
+            .iter()
+            .map(|c| {
+                let tally = tallies.remove(&c.id).unwrap_or_default();
+                overall.add(&tally);
+                tally.row(Some(c))
+            })
+            .collect();
+        out.push(MetricsWindow {
+            days,
+            overall: overall.row(None),
+            categories: rows,
+        });
+    }
+    Ok(out)
+}
+
+/// /staff/metrics: the last 7 and 30 days.
+pub async fn metrics(
+    db: &DatabaseConnection,
+    viewer: &user::Model,
+) -> Result<StaffMetrics, AppError> {
+    require_role(Some(viewer.role()), Role::Staff)?;
+    Ok(StaffMetrics {
+        windows: figures(db, &[7, 30], Utc::now()).await?,
+        accountability_public: settings::accountability_public(db).await?,
+        viewer_is_admin: viewer.role() == Role::Admin,
+    })
+}
+
+/// The public /accountability page's figures: the last 30 days, when an admin has not
+/// switched it off.
+pub async fn accountability(db: &DatabaseConnection) -> Result<MetricsWindow, AppError> {
+    if !settings::accountability_public(db).await? {
+        return Err(AppError::NotFound("This page is switched off.".into()));
+    }
+    figures(db, &[30], Utc::now())
+        .await?
+        .pop()
+        .ok_or(AppError::Internal)
+}
+
+/// Admins set a category's target time to first staff reply.
+pub async fn set_response_target(
+    db: &DatabaseConnection,
+    actor: &user::Model,
+    category_slug: &str,
+    minutes: i64,
+) -> Result<(), AppError> {
+    require_role(Some(actor.role()), Role::Admin)?;
+    if !(1..=MAX_TARGET_MINUTES).contains(&minutes) {
+        return Err(AppError::invalid("target", TARGET_INVALID));
+    }
+    let res = category::Entity::update_many()
+        .col_expr(
+            category::Column::ResponseTargetMinutes,
+            Expr::value(minutes as i32),
+        )
+        .filter(category::Column::Slug.eq(category_slug))
+        .filter(category::Column::Kind.ne("blog_comments"))
+        .exec(db)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(AppError::NotFound("There is no such category.".into()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::{
+        entity::post,
+        forum::{NewCategory, create_category, reply, start_topic, topic_page},
+        testing::{insert_user, test_db},
+    };
+
+    struct World {
+        db: DatabaseConnection,
+        customer: user::Model,
+        other: user::Model,
+        staff: user::Model,
+        admin: user::Model,
+    }
+
+    async fn with_role(db: &DatabaseConnection, id: i64, role: Role) -> user::Model {
+        let mut row: user::ActiveModel = insert_user(db, id).await.into();
+        row.role = Set(role.as_str().into());
+        row.staff_title = Set(role.is_staff().then(|| "Support".to_string()));
+        row.update(db).await.unwrap()
+    }
+
+    async fn world() -> World {
+        let db = test_db().await;
+        for (slug, name) in [("questions", "Questions"), ("ideas", "Ideas")] {
+            create_category(
+                &db,
+                NewCategory {
+                    slug,
+                    name,
+                    description: "",
+                    colour: "#2f855a",
+                },
+            )
+            .await
+            .unwrap();
+        }
+        World {
+            customer: insert_user(&db, 1).await,
+            other: insert_user(&db, 2).await,
+            staff: with_role(&db, 3, Role::Staff).await,
+            admin: with_role(&db, 4, Role::Admin).await,
+            db,
+        }
+    }
+
+    async fn topic_now(db: &DatabaseConnection, id: i64) -> topic::Model {
+        topic::Entity::find_by_id(id)
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    async fn new_topic(w: &World, author: &user::Model, title: &str) -> topic::Model {
+        start_topic(&w.db, author, "questions", title, "Help, please.", None)
+            .await
+            .unwrap()
+            .0
+    }
+
+    async fn queue_titles(w: &World) -> Vec<String> {
+        queue(&w.db, &w.staff, None, 1)
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|i| i.title)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn the_clock_counts_the_first_staff_reply_only() {
+        let w = world().await;
+        let t = new_topic(&w, &w.customer, "Export fails").await;
+        assert_eq!(t.awaiting_staff_since, Some(t.created_at));
+        reply(&w.db, &w.other, t.id, "Same here.", None)
+            .await
+            .unwrap();
+        reply(&w.db, &w.customer, t.id, "Any news?", None)
+            .await
+            .unwrap();
+        let after_customers = topic_now(&w.db, t.id).await;
+        assert_eq!(
+            after_customers.first_staff_reply_at, None,
+            "customers do not stop the clock"
+        );
+        assert!(after_customers.awaiting_staff_since.is_some());
+
+        let first = reply(&w.db, &w.staff, t.id, "Looking into it.", None)
+            .await
+            .unwrap();
+        let answered = topic_now(&w.db, t.id).await;
+        assert_eq!(answered.first_staff_reply_at, Some(first.created_at));
+        assert_eq!(answered.awaiting_staff_since, None);
+        reply(&w.db, &w.admin, t.id, "Fixed now.", None)
+            .await
+            .unwrap();
+        assert_eq!(
+            topic_now(&w.db, t.id).await.first_staff_reply_at,
+            Some(first.created_at),
+            "a later staff reply does not move it"
+        );
+        assert!(first.is_staff_reply && first.staff_title.as_deref() == Some("Support"));
+
+        // Role changes do not rewrite history: the demoted member's reply still counts, and a
+        // promoted customer's earlier replies still do not.
+        let mut demoted: user::ActiveModel = w.staff.clone().into();
+        demoted.role = Set("customer".into());
+        demoted.update(&w.db).await.unwrap();
+        let mut promoted: user::ActiveModel = w.other.clone().into();
+        promoted.role = Set("staff".into());
+        promoted.update(&w.db).await.unwrap();
+        let page = topic_page(&w.db, t.id, 1, None).await.unwrap();
+        let badges: Vec<_> = page.posts.iter().map(|p| p.is_staff_reply).collect();
+        assert_eq!(badges, vec![false, false, false, true, true]);
+        assert_eq!(
+            topic_now(&w.db, t.id).await.first_staff_reply_at,
+            Some(first.created_at)
+        );
+
+        // A staff member's own topic waits for nobody.
+        let own = new_topic(&w, &w.admin, "Welcome").await;
+        assert!(own.started_by_staff && own.awaiting_staff_since.is_none());
+    }
+
+    #[tokio::test]
+    async fn removing_staff_replies_resets_the_clock_only_when_none_is_left() {
+        let w = world().await;
+        let t = new_topic(&w, &w.customer, "Billing question").await;
+        let a = reply(&w.db, &w.staff, t.id, "First answer.", None)
+            .await
+            .unwrap();
+        let b = reply(&w.db, &w.admin, t.id, "Second answer.", None)
+            .await
+            .unwrap();
+        let remove = |p: post::Model| {
+            let db = w.db.clone();
+            async move {
+                let mut row: post::ActiveModel = p.into();
+                row.state = Set("deleted".into());
+                let p = row.update(&db).await.unwrap();
+                after_post_removed(&db, p.topic_id).await.unwrap();
+            }
+        };
+        remove(a.clone()).await;
+        assert_eq!(
+            topic_now(&w.db, t.id).await.first_staff_reply_at,
+            Some(a.created_at),
+            "another staff reply remains: the recorded time stands"
+        );
+        assert!(queue_titles(&w).await.is_empty());
+        remove(b).await;
+        let reset = topic_now(&w.db, t.id).await;
+        assert_eq!(reset.first_staff_reply_at, None);
+        assert_eq!(reset.awaiting_staff_since, Some(t.created_at));
+        assert_eq!(queue_titles(&w).await, vec!["Billing question"]);
+    }
+
+    #[tokio::test]
+    async fn the_queue_holds_unanswered_and_reopened_topics_oldest_first() {
+        let w = world().await;
+        let old = new_topic(&w, &w.customer, "Oldest").await;
+        let answered = new_topic(&w, &w.customer, "Answered").await;
+        let set_aside = new_topic(&w, &w.other, "Thanks all").await;
+        new_topic(&w, &w.staff, "Staff announcement").await;
+        reply(&w.db, &w.staff, answered.id, "Here you go.", None)
+            .await
+            .unwrap();
+        assert_eq!(
+            no_reply_needed(&w.db, &w.staff, set_aside.id, "  ")
+                .await
+                .unwrap_err(),
+            AppError::invalid("reason", REASON_MISSING)
+        );
+        no_reply_needed(&w.db, &w.staff, set_aside.id, "Just a thank-you note.")
+            .await
+            .unwrap();
+        assert_eq!(
+            no_reply_needed(&w.db, &w.staff, set_aside.id, "again")
+                .await
+                .unwrap_err(),
+            AppError::invalid("reason", NOT_WAITING)
+        );
+        assert_eq!(queue_titles(&w).await, vec!["Oldest"]);
+        let q = queue(&w.db, &w.staff, None, 1).await.unwrap();
+        assert_eq!(q.recent_no_reply[0].reason, "Just a thank-you note.");
+        // The reason is for staff: customers do not see it in the topic's history.
+        let for_customer = topic_page(&w.db, set_aside.id, 1, Some(&w.customer))
+            .await
+            .unwrap();
+        assert!(for_customer.events.is_empty());
+        let for_staff = topic_page(&w.db, set_aside.id, 1, Some(&w.staff))
+            .await
+            .unwrap();
+        assert_eq!(for_staff.events[0].note, "Just a thank-you note.");
+
+        // Resolved, then "No": back in the queue, marked reopened, behind the older one.
+        set_status(&w.db, &w.staff, answered.id, "resolved", "")
+            .await
+            .unwrap();
+        assert!(!queue_titles(&w).await.contains(&"Answered".to_string()));
+        assert_eq!(
+            confirm_resolution(&w.db, &w.other, answered.id, false)
+                .await
+                .unwrap_err(),
+            AppError::Forbidden(ONLY_THE_AUTHOR.into())
+        );
+        let reopened = confirm_resolution(&w.db, &w.customer, answered.id, false)
+            .await
+            .unwrap();
+        assert_eq!(reopened.status, "open");
+        let q = queue(&w.db, &w.staff, None, 1).await.unwrap();
+        let titles: Vec<_> = q
+            .items
+            .iter()
+            .map(|i| (i.title.as_str(), i.reopened))
+            .collect();
+        assert_eq!(titles, vec![("Oldest", false), ("Answered", true)]);
+        assert_eq!(
+            queue(&w.db, &w.staff, Some("ideas"), 1)
+                .await
+                .unwrap()
+                .items
+                .len(),
+            0,
+            "the category filter"
+        );
+        assert_eq!(old.awaiting_staff_since, q.items[0].awaiting_since.into());
+
+        // Customers may not look at the queue.
+        assert!(matches!(
+            queue(&w.db, &w.customer, None, 1).await,
+            Err(AppError::Forbidden(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn resolutions_are_confirmed_or_reopened_by_the_author() {
+        let w = world().await;
+        let t = new_topic(&w, &w.customer, "Can't log in").await;
+        assert_eq!(
+            confirm_resolution(&w.db, &w.customer, t.id, true)
+                .await
+                .unwrap_err(),
+            AppError::invalid("form", NOTHING_TO_CONFIRM)
+        );
+        set_status(
+            &w.db,
+            &w.staff,
+            t.id,
+            "resolved",
+            "Reset your password from the log-in page.",
+        )
+        .await
+        .unwrap();
+        let page = topic_page(&w.db, t.id, 1, Some(&w.customer)).await.unwrap();
+        assert!(page.asks_viewer_to_confirm);
+        assert!(
+            !topic_page(&w.db, t.id, 1, Some(&w.other))
+                .await
+                .unwrap()
+                .asks_viewer_to_confirm
+        );
+        // The note is a staff post and answers the topic.
+        assert_eq!(
+            page.posts[1].html,
+            "<p>Reset your password from the log-in page.</p>\n"
+        );
+        assert!(page.posts[1].is_staff_reply && page.staff_reply_minutes.is_some());
+        let confirmed = confirm_resolution(&w.db, &w.customer, t.id, true)
+            .await
+            .unwrap();
+        assert!(confirmed.resolution_confirmed_at.is_some());
+        assert_eq!(
+            confirm_resolution(&w.db, &w.customer, t.id, false)
+                .await
+                .unwrap_err(),
+            AppError::invalid("form", NOTHING_TO_CONFIRM)
+        );
+
+        // A new reply from the author within 14 days reopens it; after that it does not.
+        let u = new_topic(&w, &w.customer, "Slow reports").await;
+        set_status(&w.db, &w.staff, u.id, "resolved", "")
+            .await
+            .unwrap();
+        reply(&w.db, &w.customer, u.id, "Still slow for me.", None)
+            .await
+            .unwrap();
+        let back = topic_now(&w.db, u.id).await;
+        assert_eq!(back.status, "open");
+        assert!(back.awaiting_staff_since.is_some());
+        let v = new_topic(&w, &w.customer, "Old resolution").await;
+        set_status(&w.db, &w.staff, v.id, "resolved", "")
+            .await
+            .unwrap();
+        topic::Entity::update_many()
+            .col_expr(
+                topic::Column::ResolvedAt,
+                Expr::value(Utc::now() - Duration::days(15)),
+            )
+            .filter(topic::Column::Id.eq(v.id))
+            .exec(&w.db)
+            .await
+            .unwrap();
+        reply(&w.db, &w.customer, v.id, "Thanks again!", None)
+            .await
+            .unwrap();
+        assert_eq!(topic_now(&w.db, v.id).await.status, "resolved");
+        // Every change is in the history.
+        let kinds: Vec<_> = topic_page(&w.db, u.id, 1, None)
+            .await
+            .unwrap()
+            .events
+            .into_iter()
+            .map(|e| (e.kind, e.detail, e.note))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                ("status".into(), "resolved".into(), String::new()),
+                ("reopened".into(), String::new(), REOPENED_BY_REPLY.into()),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn statuses_and_answers_refuse_bad_input_and_customers() {
+        let w = world().await;
+        let t = new_topic(&w, &w.customer, "Dark mode?").await;
+        let other = new_topic(&w, &w.other, "Elsewhere").await;
+        let theirs = reply(&w.db, &w.staff, other.id, "In another topic.", None)
+            .await
+            .unwrap();
+        let answer = reply(&w.db, &w.staff, t.id, "It's planned.", None)
+            .await
+            .unwrap();
+        let before = topic_now(&w.db, t.id).await;
+
+        assert_eq!(
+            set_status(&w.db, &w.staff, t.id, "someday", "")
+                .await
+                .unwrap_err(),
+            AppError::invalid("status", STATUS_UNKNOWN)
+        );
+        assert_eq!(
+            mark_answer(&w.db, &w.staff, t.id, theirs.id)
+                .await
+                .unwrap_err(),
+            AppError::invalid("post", ANSWER_ELSEWHERE)
+        );
+        let first = post::Entity::find()
+            .filter(post::Column::TopicId.eq(t.id))
+            .filter(post::Column::PostNumber.eq(1))
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            mark_answer(&w.db, &w.staff, t.id, first.id)
+                .await
+                .unwrap_err(),
+            AppError::invalid("post", ANSWER_ELSEWHERE),
+            "the question is not its own answer"
+        );
+        for (who, expected) in [
+            (&w.customer, "Only staff and above can do that."),
+            (&w.other, "Only staff and above can do that."),
+        ] {
+            let forbidden = AppError::Forbidden(expected.into());
+            assert_eq!(
+                set_status(&w.db, who, t.id, "planned", "")
+                    .await
+                    .unwrap_err(),
+                forbidden
+            );
+            assert_eq!(
+                mark_answer(&w.db, who, t.id, answer.id).await.unwrap_err(),
+                forbidden
+            );
+            assert_eq!(
+                unmark_answer(&w.db, who, t.id).await.unwrap_err(),
+                forbidden
+            );
+            assert_eq!(
+                no_reply_needed(&w.db, who, t.id, "because")
+                    .await
+                    .unwrap_err(),
+                forbidden
+            );
+        }
+        assert_eq!(topic_now(&w.db, t.id).await, before, "nothing changed");
+        assert_eq!(topic_event::Entity::find().count(&w.db).await.unwrap(), 0);
+
+        set_status(&w.db, &w.staff, t.id, "planned", "")
+            .await
+            .unwrap();
+        mark_answer(&w.db, &w.staff, t.id, answer.id).await.unwrap();
+        let page = topic_page(&w.db, t.id, 1, None).await.unwrap();
+        assert_eq!(page.status, "planned");
+        assert_eq!(page.official_answer.map(|p| p.id), Some(answer.id));
+        let list = crate::server::forum::category_page(&w.db, "questions", 1, Some("planned"))
+            .await
+            .unwrap();
+        let listed: Vec<_> = list
+            .topics
+            .iter()
+            .map(|t| (t.title.as_str(), t.answered))
+            .collect();
+        assert_eq!(listed, vec![("Dark mode?", true)]);
+        unmark_answer(&w.db, &w.staff, t.id).await.unwrap();
+        assert!(
+            topic_now(&w.db, t.id)
+                .await
+                .official_answer_post_id
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn percentiles_use_the_nearest_rank() {
+        assert_eq!(percentile(&[], 0.5), None);
+        assert_eq!(percentile(&[7], 0.9), Some(7));
+        assert_eq!(percentile(&[10, 30, 50, 90, 200], 0.5), Some(50));
+        assert_eq!(percentile(&[10, 30, 50, 90, 200], 0.9), Some(200));
+        assert_eq!(percentile(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9), Some(9));
+    }
+
+    /// Moves a topic into the past: started `age` ago, first answered by staff `took` later.
+    async fn history(w: &World, category: &str, age: Duration, took: Option<i64>) -> topic::Model {
+        let t = start_topic(&w.db, &w.customer, category, "History", "x", None)
+            .await
+            .unwrap()
+            .0;
+        let created = Utc::now() - age;
+        let first = took.map(|m| created + Duration::minutes(m));
+        topic::Entity::update_many()
+            .col_expr(topic::Column::CreatedAt, Expr::value(created))
+            .col_expr(topic::Column::FirstStaffReplyAt, Expr::value(first))
+            .col_expr(
+                topic::Column::AwaitingStaffSince,
+                Expr::value(if took.is_some() { None } else { Some(created) }),
+            )
+            .filter(topic::Column::Id.eq(t.id))
+            .exec(&w.db)
+            .await
+            .unwrap();
+        topic_now(&w.db, t.id).await
+    }
+
+    #[tokio::test]
+    async fn figures_match_a_history_worked_out_by_hand() {
+        let w = world().await;
+        set_response_target(&w.db, &w.admin, "questions", 60)
+            .await
+            .unwrap();
+        // Questions (target 60 m), this week: answered after 10, 30, 50, 90 and 200 minutes;
+        // one waiting for 2 hours (past target) and one for 10 minutes (not yet due).
+        for took in [10, 30, 50, 90, 200] {
+            history(&w, "questions", Duration::days(2), Some(took)).await;
+        }
+        let late = history(&w, "questions", Duration::hours(2), None).await;
+        history(&w, "questions", Duration::minutes(10), None).await;
+        // Three weeks ago: answered after 1,000 minutes (only in the 30-day window).
+        history(&w, "questions", Duration::days(20), Some(1000)).await;
+        // Two months ago: in neither window.
+        history(&w, "questions", Duration::days(60), Some(5)).await;
+        // Ideas (target 24 h): answered after 300 minutes, three days ago.
+        let idea = history(&w, "ideas", Duration::days(3), Some(300)).await;
+        // Staff's own topics do not count.
+        start_topic(&w.db, &w.staff, "questions", "Announcement", "x", None)
+            .await
+            .unwrap();
+        // Two resolved this week, one of them confirmed by its author.
+        set_status(&w.db, &w.staff, idea.id, "resolved", "")
+            .await
+            .unwrap();
+        confirm_resolution(&w.db, &w.customer, idea.id, true)
+            .await
+            .unwrap();
+        let unconfirmed = history(&w, "ideas", Duration::days(1), Some(60)).await;
+        set_status(&w.db, &w.staff, unconfirmed.id, "resolved", "")
+            .await
+            .unwrap();
+
+        let windows = figures(&w.db, &[7, 30], Utc::now()).await.unwrap();
+        let (week, month) = (&windows[0], &windows[1]);
+        let questions = &week.categories[0];
+        assert_eq!(questions.category.as_ref().unwrap().slug, "questions");
+        assert_eq!((questions.topics, questions.answered), (7, 5));
+        // Sorted 10 30 50 90 200: nearest rank ceil(0.5*5)=3 -> 50; ceil(0.9*5)=5 -> 200.
+        assert_eq!(
+            (questions.median_minutes, questions.p90_minutes),
+            (Some(50), Some(200))
+        );
+        // Within 60 m: 10, 30, 50 = 3 of the 6 due (5 answered + the one waiting 2 h) = 50%.
+        assert_eq!(questions.within_target_percent, Some(50));
+        assert_eq!(questions.waiting, 2);
+        assert_eq!(questions.oldest_waiting_since, late.awaiting_staff_since);
+
+        let ideas = &week.categories[1];
+        // 300 and 60 minutes, both within 24 h; two resolved, one confirmed.
+        assert_eq!(
+            (ideas.median_minutes, ideas.within_target_percent),
+            (Some(60), Some(100))
+        );
+        assert_eq!((ideas.resolved, ideas.confirmed_percent), (2, Some(50)));
+
+        // All categories this week: 10 30 50 60 90 200 300 -> median rank 4 = 60, p90 rank 7 =
+        // 300; within target 3 + 2 = 5 of 8 due = 63%.
+        let all = &week.overall;
+        assert_eq!((all.topics, all.answered), (9, 7));
+        assert_eq!((all.median_minutes, all.p90_minutes), (Some(60), Some(300)));
+        assert_eq!(all.within_target_percent, Some(63));
+        assert_eq!(
+            (all.waiting, all.resolved, all.confirmed_percent),
+            (2, 2, Some(50))
+        );
+
+        // The last 30 days add the 1,000-minute answer: 10 30 50 90 200 1000 in Questions.
+        let questions30 = &month.categories[0];
+        assert_eq!((questions30.topics, questions30.answered), (8, 6));
+        assert_eq!(
+            (questions30.median_minutes, questions30.p90_minutes),
+            (Some(50), Some(1000))
+        );
+        // 3 within of 7 due = 43%.
+        assert_eq!(questions30.within_target_percent, Some(43));
+    }
+
+    #[tokio::test]
+    async fn targets_and_the_public_page_are_for_admins() {
+        let w = world().await;
+        for minutes in [0, MAX_TARGET_MINUTES + 1, -5] {
+            assert_eq!(
+                set_response_target(&w.db, &w.admin, "questions", minutes)
+                    .await
+                    .unwrap_err(),
+                AppError::invalid("target", TARGET_INVALID)
+            );
+        }
+        assert!(matches!(
+            set_response_target(&w.db, &w.staff, "questions", 30).await,
+            Err(AppError::Forbidden(_))
+        ));
+        assert!(matches!(
+            settings::set_accountability_public(&w.db, &w.staff, false).await,
+            Err(AppError::Forbidden(_))
+        ));
+        let q = category::Entity::find()
+            .filter(category::Column::Slug.eq("questions"))
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(q.response_target_minutes, 24 * 60, "nothing written");
+        accountability(&w.db).await.unwrap();
+        settings::set_accountability_public(&w.db, &w.admin, false)
+            .await
+            .unwrap();
+        assert!(matches!(
+            accountability(&w.db).await,
+            Err(AppError::NotFound(_))
+        ));
+    }
+}
