@@ -2,7 +2,8 @@
 # Page speed: seeds 10,000 topics / 500,000 posts / 5,000 users / 200 articles (once, kept in
 # target/bench), starts the release build on it, and drives the first page of a 60-post topic, a
 # category page, the blog, an article with 40 comments and the Atom feed with wrk (32
-# connections, 20 s each). For a ceiling it serves the same topic page's bytes
+# connections, 20 s each); then the staff queue, the staff figures and the accountability page,
+# 20 requests each, one at a time, as a staff member (median and slowest). For a ceiling it serves the same topic page's bytes
 # from memory through a bare axum handler, in the same run. Prints req/s, p50, p99, the ratio to
 # the ceiling, and the server's peak resident memory. Visitors who are not signed in get the
 # page cache; the "member" rows send a signed-in cookie, so every request renders.
@@ -80,6 +81,21 @@ run "article (40 comments)" "$article"
 run "blog feed (20 articles)" "$feed"
 run "blog index, member" "$blog" -H "Cookie: $member_cookie"
 run "article, member" "$article" -H "Cookie: $member_cookie"
+# Staff pages: one request at a time (latency, not throughput), as a staff member.
+staff_cookie=$(curl -s -o /dev/null -D - -X POST -H 'Accept: application/json' \
+  --data 'login=member50&password=bench-password-1' http://127.0.0.1:3200/api/log_in |
+  awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }')
+latency() { # name url -> median and slowest of 20 sequential requests
+  curl -fs -o /dev/null -H "Cookie: $staff_cookie" "$2" # warm-up
+  for _ in $(seq 20); do
+    curl -fs -o /dev/null -w '%{time_total}\n' -H "Cookie: $staff_cookie" "$2"
+  done | sort -n | awk -v name="$1" '{ t[NR] = $1 * 1000 } END {
+    printf "%-24s median %7.2f ms   slowest %7.2f ms   (20 requests, one at a time)\n", name, (t[10] + t[11]) / 2, t[NR] }'
+}
+latency "staff queue" http://127.0.0.1:3200/staff/queue
+latency "staff queue, a category" "http://127.0.0.1:3200/staff/queue?category=questions"
+latency "staff metrics (7 + 30 d)" http://127.0.0.1:3200/staff/metrics
+latency "accountability (30 d)" http://127.0.0.1:3200/accountability
 run "ceiling (bytes in RAM)" http://127.0.0.1:3201/; ceiling_rps=$rps
 awk -v a="$topic_rps" -v b="$ceiling_rps" 'BEGIN { printf "topic page / ceiling: %.0f%%\n", 100 * a / b }'
 awk '/^VmHWM/ { printf "server peak resident memory: %.1f MB\n", $2 / 1024 }' "/proc/$server/status"

@@ -13,10 +13,11 @@ use crate::{
     error::AppError,
     model::{SessionUser, SiteInfo},
     pages::{
-        article::ArticlePage, article_editor::ArticleEditorPage, blog::BlogIndexPage,
-        category::CategoryPage, edit_post::EditPostPage, home::HomePage, log_in::LogInPage,
-        new_topic::NewTopicPage, not_found::NotFoundPage, sign_up::SignUpPage, topic::TopicPage,
-        user::UserPage,
+        accountability::AccountabilityPage, article::ArticlePage,
+        article_editor::ArticleEditorPage, blog::BlogIndexPage, category::CategoryPage,
+        edit_post::EditPostPage, home::HomePage, log_in::LogInPage, new_topic::NewTopicPage,
+        not_found::NotFoundPage, sign_up::SignUpPage, staff_metrics::StaffMetricsPage,
+        staff_queue::StaffQueuePage, topic::TopicPage, user::UserPage,
     },
 };
 
@@ -73,6 +74,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/new-topic") view=NewTopicPage ssr=SsrMode::Async />
                     <Route path=path!("/p/:id/edit") view=EditPostPage ssr=SsrMode::Async />
                     <Route path=path!("/u/:username") view=UserPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/queue") view=StaffQueuePage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/metrics") view=StaffMetricsPage ssr=SsrMode::Async />
+                    <Route path=path!("/accountability") view=AccountabilityPage ssr=SsrMode::Async />
                     <Route path=path!("/blog") view=BlogIndexPage ssr=SsrMode::Async />
                     <Route path=path!("/blog/new") view=ArticleEditorPage ssr=SsrMode::Async />
                     <Route path=path!("/blog/tag/:tag") view=BlogIndexPage ssr=SsrMode::Async />
@@ -81,7 +85,10 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </main>
             <footer class="site-footer">
-                <div class="wrap">"Powered by Backyard — a place to talk with the team."</div>
+                <div class="wrap footer-row">
+                    <span>"Powered by Backyard — a place to talk with the team."</span>
+                    <a href="/accountability">"How fast we answer"</a>
+                </div>
             </footer>
         </Router>
     }

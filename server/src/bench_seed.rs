@@ -125,13 +125,15 @@ pub async fn run(db: &DatabaseConnection, sizes: Sizes) -> Result<(), String> {
     };
     let rendered: Vec<String> = BODIES.iter().map(|b| content::render(b)).collect();
 
+    // Topics spread evenly over the last year, so every figures window has some.
+    let minutes_per_topic = (365 * 24 * 60 / sizes.topics.max(1)).max(1) as i64;
     let mut topics = Vec::with_capacity(100);
     let mut posts = Vec::with_capacity(5000);
     let txn = begin_write(db).await.map_err(err)?;
     let mut posts_written = 0u64;
     for t in 1..=sizes.topics {
         let count = posts_in(t);
-        let created = start_time + Duration::minutes(t as i64 * 50);
+        let created = start_time + Duration::minutes(t as i64 * minutes_per_topic);
         let last = created + Duration::minutes(count as i64 * 7);
         let author = (t * 7919) % sizes.users + 1;
         topics.push(topic::ActiveModel {
@@ -198,6 +200,22 @@ pub async fn run(db: &DatabaseConnection, sizes: Sizes) -> Result<(), String> {
     )
     .await
     .map_err(err)?;
+    // The staff-response columns, as the real rules would have left them: who started each
+    // topic, when staff first replied, which still wait; every 7th answered topic resolved and
+    // every 14th confirmed.
+    for sql in [
+        "UPDATE topics SET started_by_staff = EXISTS (SELECT 1 FROM posts \
+         WHERE posts.topic_id = topics.id AND posts.post_number = 1 AND posts.is_staff_reply)",
+        "UPDATE topics SET first_staff_reply_at = (SELECT MIN(created_at) FROM posts \
+         WHERE posts.topic_id = topics.id AND posts.post_number > 1 AND posts.is_staff_reply)",
+        "UPDATE topics SET awaiting_staff_since = created_at \
+         WHERE first_staff_reply_at IS NULL AND started_by_staff = FALSE",
+        "UPDATE topics SET status = 'resolved', resolved_at = last_posted_at, \
+         resolution_confirmed_at = CASE WHEN id % 14 = 0 THEN last_posted_at END \
+         WHERE id % 7 = 0 AND first_staff_reply_at IS NOT NULL",
+    ] {
+        txn.execute_unprepared(sql).await.map_err(err)?;
+    }
     txn.commit().await.map_err(err)?;
     seed_blog(db, sizes.users).await?;
     println!(

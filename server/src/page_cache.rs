@@ -101,6 +101,7 @@ fn cacheable(path: &str, query: Option<&str>) -> bool {
             || path.starts_with("/t/")
             || path.starts_with("/u/")
             || path == "/blog"
+            || path == "/accountability"
             || (path.starts_with("/blog/") && path != "/blog/new" && !path.ends_with("/edit")))
 }
 

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod blog;
 pub mod forum;
+pub mod staff;
 
 /// A local path to send someone back to after logging in. Anything else (another site,
 /// `//evil.example`, a scheme) falls back to the home page, so `next` can't be an open redirect.

@@ -67,8 +67,13 @@ pub fn FormError(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView
 /// it is this form's. Pages pass it into their form island, so the server render and the
 /// browser's hydration start from the same state.
 pub fn error_from_url<S: ServerFn<Error = AppError>>() -> Option<AppError> {
+    error_from_url_of(&[S::PATH])
+}
+
+/// The same, for a page whose several forms post to the server functions at `paths`.
+pub fn error_from_url_of(paths: &[&str]) -> Option<AppError> {
     use_context::<ServerActionError>()
-        .filter(|e| e.path() == S::PATH)
+        .filter(|e| paths.contains(&e.path()))
         .map(|e| ServerFnUrlError::<AppError>::decode_err(e.err()))
 }
 

@@ -34,7 +34,9 @@ pub fn SiteHeader() -> impl IntoView {
                             Suspend::new(async move {
                                 match me.await {
                                     Ok(Some(user)) => {
+                                        let staff = user.role.is_staff().then(|| view! { <a href="/staff/queue">"Staff queue"</a> });
                                         view! {
+                                            {staff}
                                             <span class="signed-in-as">
                                                 "Signed in as " <strong>{user.username.clone()}</strong>
                                             </span>

@@ -7,6 +7,7 @@ pub mod header;
 pub mod page;
 pub mod pager;
 pub mod post;
+pub mod staff;
 pub mod time;
 
 /// Percent-encodes a query-string value (RFC 3986 unreserved characters and / pass through).

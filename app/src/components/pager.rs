@@ -1,9 +1,12 @@
 //! Real page links (they work without JavaScript): previous, a window of numbers, next.
 use leptos::prelude::*;
 
+/// `base` may carry a query of its own (a filter): the page number joins it.
 fn page_href(base: &str, page: u64) -> String {
     if page <= 1 {
         base.to_string()
+    } else if base.contains('?') {
+        format!("{base}&page={page}")
     } else {
         format!("{base}?page={page}")
     }

@@ -1,12 +1,18 @@
 //! One post on a topic page.
 use leptos::prelude::*;
 
-use super::time::RelativeTime;
+use super::{staff::AnswerButton, time::RelativeTime};
 use crate::model::PostView;
 
 /// `quote_href` is where "Quote" goes: this page with the post quoted into the reply box.
 #[component]
-pub fn PostCard(post: PostView, quote_href: String) -> impl IntoView {
+pub fn PostCard(
+    post: PostView,
+    quote_href: String,
+    /// For staff: the topic, and whether this post is its official answer.
+    #[prop(default = None)]
+    answer_tools: Option<(i64, bool)>,
+) -> impl IntoView {
     let anchor = format!("post-{}", post.number);
     let heading_id = format!("post-{}-author", post.number);
     let labelled_by = heading_id.clone();
@@ -32,6 +38,7 @@ pub fn PostCard(post: PostView, quote_href: String) -> impl IntoView {
             <footer class="post-actions">
                 <a href=quote_href data-quote=post.id>"Quote"</a>
                 {post.editable.then(|| view! { <a href=format!("/p/{}/edit", post.id)>"Edit"</a> })}
+                {answer_tools.map(|(topic_id, is_answer)| view! { <AnswerButton topic_id post_id=post.id is_answer /> })}
             </footer>
         </article>
     }
@@ -40,7 +47,13 @@ pub fn PostCard(post: PostView, quote_href: String) -> impl IntoView {
 /// A page of posts, each with "Quote" pointing back at `here` (this page's URL) with the post
 /// quoted into the reply box. Topics and articles' comments both show posts through this.
 #[component]
-pub fn PostList(posts: Vec<PostView>, here: String) -> impl IntoView {
+pub fn PostList(
+    posts: Vec<PostView>,
+    here: String,
+    /// For staff: the topic and its official answer, so replies offer "Mark as official answer".
+    #[prop(default = None)]
+    answer_tools: Option<(i64, Option<i64>)>,
+) -> impl IntoView {
     let quote_base = if here.contains('?') {
         format!("{here}&")
     } else {
@@ -52,7 +65,10 @@ pub fn PostList(posts: Vec<PostView>, here: String) -> impl IntoView {
                 .into_iter()
                 .map(|post| {
                     let quote_href = format!("{quote_base}quote={}#composer", post.id);
-                    view! { <PostCard post quote_href /> }
+                    let answer_tools = answer_tools
+                        .filter(|_| post.number > 1)
+                        .map(|(topic_id, answer)| (topic_id, answer == Some(post.id)));
+                    view! { <PostCard post quote_href answer_tools /> }
                 })
                 .collect_view()}
         </div>

@@ -7,9 +7,10 @@ use crate::{
     components::{
         page::{ErrorView, PageMeta, query_number},
         pager::Pager,
+        staff::{ResponseBadge, StatusTag},
         time::RelativeTime,
     },
-    model::{TopicListItem, topic_url},
+    model::{TopicListItem, TopicStatus, topic_url},
 };
 
 /// /c/{slug}?page=N: the category's topics, latest activity first, 30 a page.
@@ -31,8 +32,13 @@ pub fn CategoryPage() -> impl IntoView {
                     Err(e) => return view! { <ErrorView error=e /> }.into_any(),
                 };
                 let site = site.await.unwrap_or_default();
-                let base = format!("/c/{}", c.category.slug);
-                let path = if c.page > 1 { format!("{base}?page={}", c.page) } else { base.clone() };
+                let plain = format!("/c/{}", c.category.slug);
+                let base = match &c.status {
+                    Some(status) => format!("{plain}?status={status}"),
+                    None => plain.clone(),
+                };
+                let path = if c.page > 1 { format!("{plain}?page={}", c.page) } else { plain.clone() };
+                let filters = status_filters(&plain, c.status.as_deref());
                 let new_topic = format!("/new-topic?category={}", c.category.slug);
                 let description = if c.description.is_empty() { format!("Topics in {}", c.category.name) } else { c.description.clone() };
                 view! {
@@ -44,10 +50,11 @@ pub fn CategoryPage() -> impl IntoView {
                         </div>
                         <a class="button primary" href=new_topic.clone()>"New topic"</a>
                     </header>
+                    {filters}
                     {if c.topics.is_empty() {
                         view! {
                             <div class="empty">
-                                <p>"No topics here yet."</p>
+                                <p>{if c.status.is_some() { "No topics have this status." } else { "No topics here yet." }}</p>
                                 <p><a class="button" href=new_topic>"Start the first one"</a></p>
                             </div>
                         }
@@ -80,12 +87,37 @@ pub fn TopicRow(topic: TopicListItem) -> impl IntoView {
                 <a class="topic-title" href=topic_url(topic.id, &topic.slug, 1)>{topic.title.clone()}</a>
                 {topic.pinned.then(|| view! { <span class="tag">"Pinned"</span> })}
                 {topic.locked.then(|| view! { <span class="tag">"Locked"</span> })}
-                <p class="muted topic-by">"by " <a href=format!("/u/{}", topic.author)>{topic.author.clone()}</a></p>
+                <StatusTag status=topic.status.clone() confirmed=topic.resolution_confirmed />
+                {topic.answered.then(|| view! { <span class="tag answered-tag">"Answered"</span> })}
+                <p class="muted topic-by">
+                    "by " <a href=format!("/u/{}", topic.author)>{topic.author.clone()}</a> " "
+                    <ResponseBadge staff_reply_minutes=topic.staff_reply_minutes awaiting_since=topic.awaiting_staff_since />
+                </p>
             </div>
             <div class="topic-stats">
                 <span class="count">{replies}</span>
                 <span class="activity"><RelativeTime at=topic.last_posted_at /></span>
             </div>
         </li>
+    }
+}
+
+/// "All · Open · Acknowledged · …": plain links that filter the list by status.
+fn status_filters(base: &str, current: Option<&str>) -> impl IntoView {
+    let link = |href: String, label: &'static str, on: bool| {
+        view! { <li><a href=href aria-current=on.then_some("page")>{label}</a></li> }
+    };
+    let mut links = vec![link(base.to_string(), "All", current.is_none())];
+    for s in TopicStatus::ALL {
+        links.push(link(
+            format!("{base}?status={}", s.as_str()),
+            s.label(),
+            current == Some(s.as_str()),
+        ));
+    }
+    view! {
+        <nav class="status-filters" aria-label="Filter by status">
+            <ul>{links}</ul>
+        </nav>
     }
 }

@@ -1,4 +1,5 @@
 //! One module per page.
+pub mod accountability;
 pub mod article;
 pub mod article_editor;
 pub mod blog;
@@ -9,5 +10,7 @@ pub mod log_in;
 pub mod new_topic;
 pub mod not_found;
 pub mod sign_up;
+pub mod staff_metrics;
+pub mod staff_queue;
 pub mod topic;
 pub mod user;

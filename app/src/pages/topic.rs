@@ -10,10 +10,11 @@ use crate::{
         page::{ErrorView, PageMeta, query_number, redirect_permanently},
         pager::Pager,
         post::PostList,
+        staff::{ConfirmBox, ResponseBadge, StaffError, StaffTools, StatusTag},
         time::RelativeTime,
     },
     error::AppError,
-    model::topic_url,
+    model::{PostView, TopicEventView, post_url, topic_url},
 };
 
 /// /t/{id}/{slug}?page=N: the posts in order, 30 a page, and the reply box.
@@ -69,6 +70,15 @@ pub fn TopicPage() -> impl IntoView {
                         (false, Ok(start)) => view! { <ReplyComposer topic_id=t.id start initial_error signed_in comment=false /> }.into_any(),
                         (false, Err(e)) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                     };
+                    let answer_tools = t.viewer_is_staff.then_some((t.id, t.official_answer.as_ref().map(|a| a.id)));
+                    // Page 1 shows the official answer right under the first post.
+                    let mut rest = t.posts;
+                    let first = if t.page == 1 && !rest.is_empty() && rest[0].number == 1 { vec![rest.remove(0)] } else { Vec::new() };
+                    let answer_box = t.official_answer.clone().filter(|_| t.page == 1).map(|a| view! { <OfficialAnswer answer=a topic_id=t.id slug=t.slug.clone() /> });
+                    let confirm = t.asks_viewer_to_confirm.then(|| view! { <ConfirmBox topic_id=t.id /> });
+                    let history = (!t.events.is_empty()).then(|| view! { <TopicHistory events=t.events.clone() /> });
+                    let tools = t.viewer_is_staff.then(|| view! { <StaffTools topic_id=t.id status=t.status.clone() awaiting=t.awaiting_staff_since.is_some() /> });
+                    let confirmed = t.resolution_confirmed_at.is_some();
                     view! {
                         <PageMeta site title=t.title.clone() description=t.summary.clone() path=here.clone() og_type="article" />
                         <article class="topic">
@@ -77,6 +87,10 @@ pub fn TopicPage() -> impl IntoView {
                                     {t.category.name.clone()}
                                 </a>
                                 <h1>{t.title.clone()}</h1>
+                                <p class="topic-badges">
+                                    <StatusTag status=t.status.clone() confirmed />
+                                    <ResponseBadge staff_reply_minutes=t.staff_reply_minutes awaiting_since=t.awaiting_staff_since />
+                                </p>
                                 <p class="muted topic-facts">
                                     "Started by " <a href=format!("/u/{}", t.author_username)>{t.author_username.clone()}</a> " "
                                     <RelativeTime at=t.created_at /> " · "
@@ -84,14 +98,64 @@ pub fn TopicPage() -> impl IntoView {
                                     {(t.page_count > 1).then(|| format!(" · page {} of {}", t.page, t.page_count))}
                                 </p>
                             </header>
-                            <PostList posts=t.posts here=here.clone() />
+                            {confirm}
+                            <PostList posts=first here=here.clone() answer_tools=answer_tools />
+                            {answer_box}
+                            <PostList posts=rest here=here.clone() answer_tools=answer_tools />
                             <Pager base page=t.page page_count=t.page_count />
                         </article>
+                        {history}
+                        {tools}
                         {composer}
                     }
                     .into_any()
                 })
             }}
         </Suspense>
+    }
+}
+
+/// The official answer, right under the first post, with a link to it in place.
+#[component]
+fn OfficialAnswer(answer: PostView, topic_id: i64, slug: String) -> impl IntoView {
+    let in_place = post_url(topic_id, &slug, answer.number);
+    let title = answer.staff_title.clone().unwrap_or_else(|| "Staff".into());
+    view! {
+        <section class="official-answer" id="official-answer" aria-labelledby="official-answer-heading">
+            <h2 id="official-answer-heading">"Official answer"</h2>
+            <p class="post-meta">
+                <a class="post-author" href=format!("/u/{}", answer.author_username)>{answer.author_display_name.clone()}</a>
+                {answer.is_staff_reply.then(|| view! { <span class="staff-badge"><span class="visually-hidden">"Staff reply: "</span>{title}</span> })}
+                <a href=in_place>{format!("See it in the thread (#{})", answer.number)}</a>
+            </p>
+            <div class="post-body" inner_html=answer.html></div>
+        </section>
+    }
+}
+
+/// Staff actions and confirmations, oldest first.
+#[component]
+fn TopicHistory(events: Vec<TopicEventView>) -> impl IntoView {
+    view! {
+        <section class="topic-history" aria-labelledby="history-heading">
+            <h2 id="history-heading">"History"</h2>
+            <StaffError />
+            <ol>
+                {events
+                    .into_iter()
+                    .map(|e| {
+                        // A status note is a post in the thread already; other notes show here.
+                        let note = (e.kind != "status" && !e.note.is_empty()).then(|| e.note.clone());
+                        view! {
+                            <li class:staff-only=e.staff_only>
+                                {e.sentence()} " · " <RelativeTime at=e.created_at />
+                                {e.staff_only.then(|| view! { <span class="tag">"Staff only"</span> })}
+                                {note.map(|n| view! { <p class="muted">{n}</p> })}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ol>
+        </section>
     }
 }

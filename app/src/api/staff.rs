@@ -1,0 +1,141 @@
+//! Staff response: the queue and figures pages' data, and the staff actions on a topic. Every
+//! action is a POST from a plain form (it works the same with and without JavaScript) that
+//! comes back to the page it was sent from.
+use leptos::prelude::*;
+
+use crate::{
+    error::AppError,
+    model::{MetricsWindow, StaffMetrics, StaffQueue},
+};
+
+#[cfg(feature = "ssr")]
+use crate::server::{entity::user, settings, staff, state};
+
+/// The signed-in member, or the reason to log in.
+#[cfg(feature = "ssr")]
+async fn signed_in() -> Result<user::Model, AppError> {
+    state::current_user()
+        .await?
+        .ok_or_else(|| AppError::SignInRequired("Log in first.".into()))
+}
+
+/// Runs a staff action for the signed-in member, then goes back to the page the form was on
+/// (at `anchor`), or returns the error with its status.
+#[cfg(feature = "ssr")]
+async fn act<F, Fut>(anchor: &str, action: F) -> Result<(), AppError>
+where
+    F: FnOnce(sea_orm::DatabaseConnection, user::Model) -> Fut,
+    Fut: std::future::Future<Output = Result<(), AppError>>,
+{
+    let result = async {
+        let user = signed_in().await?;
+        action(state::db()?, user).await
+    }
+    .await;
+    match result {
+        Ok(()) => {
+            leptos_axum::redirect(&format!("{}{anchor}", state::referring_path("/")));
+            Ok(())
+        }
+        Err(e) => {
+            state::set_error_status(&e);
+            Err(e)
+        }
+    }
+}
+
+#[server(endpoint = "staff_queue")]
+pub async fn get_staff_queue(category: Option<String>, page: u64) -> Result<StaffQueue, AppError> {
+    let user = signed_in().await?;
+    staff::queue(&state::db()?, &user, category.as_deref(), page).await
+}
+
+#[server(endpoint = "staff_metrics")]
+pub async fn get_staff_metrics() -> Result<StaffMetrics, AppError> {
+    let user = signed_in().await?;
+    staff::metrics(&state::db()?, &user).await
+}
+
+#[server(endpoint = "accountability")]
+pub async fn get_accountability() -> Result<MetricsWindow, AppError> {
+    staff::accountability(&state::db()?).await
+}
+
+#[server(endpoint = "set_topic_status")]
+pub async fn set_topic_status(topic_id: i64, status: String, note: String) -> Result<(), AppError> {
+    act("#staff-tools", |db, user| async move {
+        staff::set_status(&db, &user, topic_id, &status, &note)
+            .await
+            .map(|_| ())
+    })
+    .await
+}
+
+#[server(endpoint = "mark_answer")]
+pub async fn mark_answer(topic_id: i64, post_id: i64) -> Result<(), AppError> {
+    act("#official-answer", |db, user| async move {
+        staff::mark_answer(&db, &user, topic_id, post_id)
+            .await
+            .map(|_| ())
+    })
+    .await
+}
+
+#[server(endpoint = "unmark_answer")]
+pub async fn unmark_answer(topic_id: i64) -> Result<(), AppError> {
+    act("", |db, user| async move {
+        staff::unmark_answer(&db, &user, topic_id).await.map(|_| ())
+    })
+    .await
+}
+
+#[server(endpoint = "no_reply_needed")]
+pub async fn no_reply_needed(topic_id: i64, reason: String) -> Result<(), AppError> {
+    act("#staff-tools", |db, user| async move {
+        staff::no_reply_needed(&db, &user, topic_id, &reason)
+            .await
+            .map(|_| ())
+    })
+    .await
+}
+
+/// "Did this solve it?": `solved` is "yes" or "no".
+#[server(endpoint = "confirm_resolution")]
+pub async fn confirm_resolution(topic_id: i64, solved: String) -> Result<(), AppError> {
+    act("", |db, user| async move {
+        let solved = match solved.as_str() {
+            "yes" => true,
+            "no" => false,
+            _ => return Err(AppError::invalid("form", "Answer yes or no.")),
+        };
+        staff::confirm_resolution(&db, &user, topic_id, solved)
+            .await
+            .map(|_| ())
+    })
+    .await
+}
+
+/// Admins set a category's response target, in hours (fractions allowed: 0.5 is 30 minutes).
+#[server(endpoint = "set_response_target")]
+pub async fn set_response_target(category: String, hours: String) -> Result<(), AppError> {
+    act("#targets", |db, user| async move {
+        let minutes = hours
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|h| h.is_finite())
+            .map(|h| (h * 60.0).round() as i64)
+            .unwrap_or(0);
+        staff::set_response_target(&db, &user, &category, minutes).await
+    })
+    .await
+}
+
+/// Admins switch the public accountability page on or off.
+#[server(endpoint = "set_accountability")]
+pub async fn set_accountability(public: String) -> Result<(), AppError> {
+    act("#accountability", |db, user| async move {
+        settings::set_accountability_public(&db, &user, public == "on").await
+    })
+    .await
+}

@@ -1,0 +1,243 @@
+//! Staff response pieces: the response badge and status tag of a topic, the staff tools and the
+//! "Did this solve it?" box on a topic page, and the figures table. All forms here are plain
+//! HTML forms posting to server functions: they work the same with JavaScript on or off.
+use chrono::{DateTime, Utc};
+use leptos::{prelude::*, server_fn::ServerFn};
+
+use super::time::RelativeTime;
+use crate::{
+    api::staff::{
+        ConfirmResolution, MarkAnswer, NoReplyNeeded, SetAccountability, SetResponseTarget,
+        SetTopicStatus, UnmarkAnswer,
+    },
+    components::form::error_from_url_of,
+    error::AppError,
+    model::{MetricsRow, MetricsWindow, TopicStatus, short_duration},
+};
+
+/// The error a staff form on this page came back with, if any.
+pub fn staff_error() -> Option<AppError> {
+    error_from_url_of(&[
+        SetTopicStatus::PATH,
+        MarkAnswer::PATH,
+        UnmarkAnswer::PATH,
+        NoReplyNeeded::PATH,
+        ConfirmResolution::PATH,
+        SetResponseTarget::PATH,
+        SetAccountability::PATH,
+    ])
+}
+
+#[component]
+pub fn StaffError() -> impl IntoView {
+    staff_error().map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })
+}
+
+fn minutes_since(at: DateTime<Utc>) -> i64 {
+    (Utc::now() - at).num_minutes()
+}
+
+/// "Staff replied in 3 h 12 m", or "Awaiting staff · 2 d", or nothing (a staff member's own
+/// topic, or one set aside).
+#[component]
+pub fn ResponseBadge(
+    staff_reply_minutes: Option<i64>,
+    awaiting_since: Option<DateTime<Utc>>,
+) -> impl IntoView {
+    match (staff_reply_minutes, awaiting_since) {
+        (_, Some(since)) => Some(
+            view! {
+                <span class="response-badge awaiting" title="No staff reply yet">
+                    "Awaiting staff · " {short_duration(minutes_since(since))}
+                </span>
+            }
+            .into_any(),
+        ),
+        (Some(m), None) => Some(
+            view! { <span class="response-badge replied">"Staff replied in " {short_duration(m)}</span> }
+                .into_any(),
+        ),
+        (None, None) => None,
+    }
+}
+
+/// The status, unless it is plain "open".
+#[component]
+pub fn StatusTag(status: String, #[prop(optional)] confirmed: bool) -> impl IntoView {
+    (status != TopicStatus::Open.as_str()).then(|| {
+        let label = if confirmed && status == TopicStatus::Resolved.as_str() {
+            "Resolved, confirmed by the customer".to_string()
+        } else {
+            TopicStatus::label_of(&status)
+        };
+        view! { <span class=format!("tag status-tag status-{status}")>{label}</span> }
+    })
+}
+
+/// "Mark as official answer" (or "Remove official answer") on a reply, for staff.
+#[component]
+pub fn AnswerButton(topic_id: i64, post_id: i64, is_answer: bool) -> impl IntoView {
+    if is_answer {
+        view! {
+            <form method="post" action=UnmarkAnswer::url() class="inline-form">
+                <input type="hidden" name="topic_id" value=topic_id />
+                <button type="submit" class="link-button">"Remove official answer"</button>
+            </form>
+        }
+        .into_any()
+    } else {
+        view! {
+            <form method="post" action=MarkAnswer::url() class="inline-form">
+                <input type="hidden" name="topic_id" value=topic_id />
+                <input type="hidden" name="post_id" value=post_id />
+                <button type="submit" class="link-button">"Mark as official answer"</button>
+            </form>
+        }
+        .into_any()
+    }
+}
+
+/// The topic's author is asked whether staff's resolution solved it.
+#[component]
+pub fn ConfirmBox(topic_id: i64) -> impl IntoView {
+    view! {
+        <section class="confirm-box" aria-labelledby="confirm-heading">
+            <h2 id="confirm-heading">"Did this solve it?"</h2>
+            <p>"Staff marked this topic resolved. Tell them whether it worked for you."</p>
+            <form method="post" action=ConfirmResolution::url() class="form-actions">
+                <input type="hidden" name="topic_id" value=topic_id />
+                <button type="submit" name="solved" value="yes" class="button primary">"Yes, it's solved"</button>
+                <button type="submit" name="solved" value="no" class="button">"No, I still need help"</button>
+            </form>
+        </section>
+    }
+}
+
+/// Status (with an optional note posted as a staff reply) and "no reply needed", for staff.
+#[component]
+pub fn StaffTools(topic_id: i64, status: String, awaiting: bool) -> impl IntoView {
+    let options = TopicStatus::ALL
+        .into_iter()
+        .map(|s| {
+            let value = s.as_str();
+            view! { <option value=value selected=status == value>{s.label()}</option> }
+        })
+        .collect_view();
+    view! {
+        <section class="staff-tools" id="staff-tools" aria-labelledby="staff-tools-heading">
+            <h2 id="staff-tools-heading">"Staff tools"</h2>
+            <StaffError />
+            <form method="post" action=SetTopicStatus::url() class="stack">
+                <input type="hidden" name="topic_id" value=topic_id />
+                <div class="field">
+                    <label for="field-status">"Status"</label>
+                    <select id="field-status" name="status">{options}</select>
+                </div>
+                <div class="field">
+                    <label for="field-note">"Note (optional)"</label>
+                    <p class="hint" id="field-note-hint">"Posted in the topic as your staff reply, so it also answers the customer."</p>
+                    <textarea id="field-note" name="note" rows="3" maxlength="50000" aria-describedby="field-note-hint"></textarea>
+                </div>
+                <button type="submit" class="button primary">"Update status"</button>
+            </form>
+            {awaiting.then(|| view! {
+                <form method="post" action=NoReplyNeeded::url() class="stack no-reply">
+                    <input type="hidden" name="topic_id" value=topic_id />
+                    <div class="field">
+                        <label for="field-reason">"No reply needed? Say why"</label>
+                        <p class="hint" id="field-reason-hint">"Takes it out of the queue without a reply. Other staff see the reason; customers don't."</p>
+                        <input id="field-reason" name="reason" maxlength="1000" aria-describedby="field-reason-hint" />
+                    </div>
+                    <button type="submit" class="button">"Remove from the queue"</button>
+                </form>
+            })}
+        </section>
+    }
+}
+
+fn duration_cell(minutes: Option<i64>) -> String {
+    minutes.map(short_duration).unwrap_or_else(|| "—".into())
+}
+
+fn percent_cell(p: Option<u32>) -> String {
+    p.map(|p| format!("{p}%")).unwrap_or_else(|| "—".into())
+}
+
+#[component]
+fn MetricsTr(row: MetricsRow, #[prop(optional)] total: bool) -> impl IntoView {
+    let name = row
+        .category
+        .as_ref()
+        .map(|c| c.name.clone())
+        .unwrap_or_else(|| "All categories".into());
+    let target = row
+        .target_minutes
+        .map(|m| short_duration(m as i64))
+        .unwrap_or_else(|| "—".into());
+    let waiting = match (row.waiting, row.oldest_waiting_since) {
+        (0, _) | (_, None) => view! { "0" }.into_any(),
+        (n, Some(since)) => view! { {n} <span class="muted">" (oldest " {short_duration(minutes_since(since))} ")"</span> }.into_any(),
+    };
+    view! {
+        <tr class:total=total>
+            <th scope="row">{name}</th>
+            <td>{target}</td>
+            <td>{row.topics}</td>
+            <td>{row.answered}</td>
+            <td>{duration_cell(row.median_minutes)}</td>
+            <td>{duration_cell(row.p90_minutes)}</td>
+            <td>{percent_cell(row.within_target_percent)}</td>
+            <td>{waiting}</td>
+            <td>{percent_cell(row.confirmed_percent)} <span class="muted">{format!(" of {}", row.resolved)}</span></td>
+        </tr>
+    }
+}
+
+/// One window's figures as a table: a row per category and one for all of them.
+#[component]
+pub fn MetricsTable(window: MetricsWindow) -> impl IntoView {
+    let caption = format!("Last {} days", window.days);
+    let region_label = caption.clone();
+    view! {
+        <div class="table-scroll" role="region" aria-label=region_label tabindex="0">
+            <table class="metrics">
+                <caption>{caption}</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Category"</th>
+                        <th scope="col">"Target"</th>
+                        <th scope="col">"Topics"</th>
+                        <th scope="col">"Answered"</th>
+                        <th scope="col">"Median to first staff reply"</th>
+                        <th scope="col">"90th percentile"</th>
+                        <th scope="col">"Answered within target"</th>
+                        <th scope="col">"Waiting now"</th>
+                        <th scope="col">"Resolved, confirmed by the customer"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {window.categories.into_iter().map(|row| view! { <MetricsTr row /> }).collect_view()}
+                    <MetricsTr row=window.overall total=true />
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// How the figures are counted, in words, under every figures table.
+#[component]
+pub fn MetricsHelp() -> impl IntoView {
+    view! {
+        <p class="hint metrics-help">
+            "Counted over topics customers started in the period. Time to first staff reply runs from the topic's start to the first reply by staff. "
+            "“Answered within target” is the share of topics answered within their category's target, out of those answered or already past it. "
+            "The 90th percentile is the time within which nine in ten answers came."
+        </p>
+    }
+}
+
+/// When a topic has waited, relative, for the queue.
+#[component]
+pub fn WaitedSince(at: DateTime<Utc>) -> impl IntoView {
+    view! { <span>"waiting " {short_duration(minutes_since(at))} " · since " <RelativeTime at /></span> }
+}
