@@ -11,13 +11,16 @@ use crate::{
 #[cfg(feature = "ssr")]
 use crate::server::{entity::user, settings, staff, state};
 
-/// The signed-in member, or the reason to log in.
+/// The signed-in member. Signed out, these actions and pages are refused (403) like any other
+/// member without the right: nothing here is for visitors.
 #[cfg(feature = "ssr")]
 async fn signed_in() -> Result<user::Model, AppError> {
     state::current_user()
         .await?
-        .ok_or_else(|| AppError::SignInRequired("Log in first.".into()))
+        .ok_or_else(|| AppError::Forbidden(SIGNED_OUT.into()))
 }
+
+pub const SIGNED_OUT: &str = "Log in first: this is for signed-in members with the right role.";
 
 /// Runs a staff action for the signed-in member, then goes back to the page the form was on
 /// (at `anchor`), or returns the error with its status.
