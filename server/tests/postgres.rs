@@ -135,5 +135,36 @@ async fn demo_content_seeds_on_postgres() {
             .body
             .contains("/blog/what-we-shipped-in-november</loc>")
     );
+
+    // Staff response on PostgreSQL: the queue, a status with a note, the figures.
+    let sam = log_in(&app, "sam", "demo-staff-pass", None)
+        .await
+        .session_cookie()
+        .unwrap();
+    let queue = get(&app, "/staff/queue", Some(&sam)).await;
+    assert!(queue.body.contains("Dashboard chart is blank on Safari"));
+    let link = &queue.body[queue.body.find("href=\"/t/").unwrap() + 6..];
+    let id = link.split('/').nth(2).unwrap();
+    let res = post_fetch(
+        &app,
+        "/api/set_topic_status",
+        &[("topic_id", id), ("status", "resolved"), ("note", "Fixed.")],
+        Some(&sam),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert!(
+        !get(&app, "/staff/queue", Some(&sam))
+            .await
+            .body
+            .contains("Dashboard chart")
+    );
+    let metrics = get(&app, "/staff/metrics", Some(&sam)).await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    assert!(metrics.body.contains("Bug reports"));
+    assert_eq!(
+        get(&app, "/accountability", None).await.status,
+        StatusCode::OK
+    );
     drop_database(db, &admin_url, &name).await;
 }
