@@ -70,13 +70,16 @@ async fn snapshot(db: &DatabaseConnection) -> (Vec<topic::Model>, u64, Vec<categ
     )
 }
 
+/// A server function's path, its form fields, and the refusal a customer gets.
+type Action<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+
 #[tokio::test]
 async fn every_staff_action_and_page_is_refused_to_customers_and_visitors() {
     let d = demo().await;
     let (bug, reply_id) = fixtures(&d.db).await;
     let (t, p) = (bug.id.to_string(), reply_id.to_string());
     let before = snapshot(&d.db).await;
-    let actions: [(&str, Vec<(&str, &str)>, &str); 6] = [
+    let actions: [Action; 6] = [
         (
             "/api/set_topic_status",
             vec![("topic_id", &t), ("status", "planned"), ("note", "")],

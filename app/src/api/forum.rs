@@ -103,13 +103,13 @@ pub(crate) async fn composer_start(
     let mut draft: Draft = drafts::load(&session, &draft_key(kind))
         .await?
         .unwrap_or_default();
-    if let Some(post_id) = quote_post {
-        if let Ok(quoted) = forum::quote(&state::db()?, post_id).await {
-            if !draft.body.is_empty() && !draft.body.ends_with("\n\n") {
-                draft.body.push_str("\n\n");
-            }
-            draft.body.push_str(&quoted);
+    if let Some(post_id) = quote_post
+        && let Ok(quoted) = forum::quote(&state::db()?, post_id).await
+    {
+        if !draft.body.is_empty() && !draft.body.ends_with("\n\n") {
+            draft.body.push_str("\n\n");
         }
+        draft.body.push_str(&quoted);
     }
     // A visitor who is not signed in is sent to log in before anything is written, so their
     // form needs no token (and their page is the same for everyone, so it can be cached).
