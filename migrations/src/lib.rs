@@ -5,6 +5,7 @@ mod m20261123_000001_accounts;
 mod m20261123_000002_forum;
 mod m20261124_000001_blog;
 mod m20261124_000002_staff_response;
+mod m20261124_000003_moderation;
 
 pub use m20261124_000001_blog::BLOG_COMMENTS_SLUG;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_forum::Migration),
             Box::new(m20261124_000001_blog::Migration),
             Box::new(m20261124_000002_staff_response::Migration),
+            Box::new(m20261124_000003_moderation::Migration),
         ]
     }
 }

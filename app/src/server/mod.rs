@@ -17,3 +17,4 @@ pub mod staff;
 pub mod state;
 #[doc(hidden)]
 pub mod testing;
+pub mod watched_words;

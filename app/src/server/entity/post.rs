@@ -17,6 +17,8 @@ pub struct Model {
     pub staff_title: Option<String>,
     pub created_at: DateTimeUtc,
     pub edited_at: Option<DateTimeUtc>,
+    /// Why a moderator hid or removed it, or why it is held: shown to its author.
+    pub moderation_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

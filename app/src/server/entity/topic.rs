@@ -22,6 +22,8 @@ pub struct Model {
     pub started_by_staff: bool,
     pub resolved_at: Option<DateTimeUtc>,
     pub resolution_confirmed_at: Option<DateTimeUtc>,
+    /// False while its opening post waits for approval, or after a moderator removed it.
+    pub visible: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,209 @@
+//! Watched words: matching a post against the words admins watch for. Case-insensitive, on
+//! word boundaries, Unicode-aware (compatibility forms such as full-width letters fold to their
+//! plain letters), and blind to the invisible characters people slip inside a word to dodge a
+//! filter (zero-width spaces and joiners, soft hyphens, word joiners).
+use unicode_normalization::UnicodeNormalization;
+
+/// What a watched word does to a post that has it, strongest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum WordAction {
+    /// The post is refused, with the word named.
+    Block,
+    /// The post waits for a moderator.
+    Hold,
+    /// The post goes up and into the review queue.
+    Flag,
+    /// The post goes up with the word masked.
+    Censor,
+}
+
+impl WordAction {
+    pub const ALL: [WordAction; 4] = [
+        WordAction::Block,
+        WordAction::Hold,
+        WordAction::Flag,
+        WordAction::Censor,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WordAction::Block => "block",
+            WordAction::Hold => "hold",
+            WordAction::Flag => "flag",
+            WordAction::Censor => "censor",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<WordAction> {
+        WordAction::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+/// A watched word or phrase; `*` at either end matches any further letters ("spam*" matches
+/// "spammer").
+#[derive(Clone, Debug)]
+pub struct Watched {
+    pub word: String,
+    pub action: WordAction,
+}
+
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+    )
+}
+
+/// The text as matching sees it, one entry per folded character with the byte range of the
+/// original text it came from (so a censor can mask the original).
+fn fold(text: &str) -> Vec<(char, std::ops::Range<usize>)> {
+    let mut out = Vec::with_capacity(text.len());
+    for (start, c) in text.char_indices() {
+        if is_invisible(c) {
+            continue;
+        }
+        let range = start..start + c.len_utf8();
+        for folded in c.nfkc().flat_map(char::to_lowercase) {
+            if !is_invisible(folded) {
+                out.push((folded, range.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// A pattern, folded the same way, and whether it may run on into more letters either side.
+fn pattern(word: &str) -> (Vec<char>, bool, bool) {
+    let trimmed = word.trim();
+    let open_start = trimmed.starts_with('*');
+    let open_end = trimmed.ends_with('*') && trimmed.len() > 1;
+    let core = trimmed.trim_matches('*');
+    (fold(core).into_iter().map(|(c, _)| c).collect(), open_start, open_end)
+}
+
+/// The byte ranges of `text` where `word` stands as a word (or word start/end, with `*`).
+pub fn find(text: &str, word: &str) -> Vec<std::ops::Range<usize>> {
+    let (needle, open_start, open_end) = pattern(word);
+    if needle.is_empty() {
+        return Vec::new();
+    }
+    let hay = fold(text);
+    let is_word = |i: usize| hay.get(i).is_some_and(|(c, _)| c.is_alphanumeric());
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i + needle.len() <= hay.len() {
+        let here = hay[i..i + needle.len()]
+            .iter()
+            .zip(&needle)
+            .all(|((h, _), n)| h == n);
+        if !here {
+            i += 1;
+            continue;
+        }
+        let mut start = i;
+        let mut end = i + needle.len();
+        if open_start {
+            while start > 0 && is_word(start - 1) {
+                start -= 1;
+            }
+        }
+        if open_end {
+            while is_word(end) {
+                end += 1;
+            }
+        }
+        let bounded = (start == 0 || !is_word(start - 1)) && !is_word(end);
+        if bounded {
+            found.push(hay[start].1.start..hay[end - 1].1.end);
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    found
+}
+
+/// What the watched words say about `text`: the strongest action that applies (and the word
+/// behind it), and the text with every censored word masked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    pub action: Option<(WordAction, String)>,
+    pub censored: String,
+}
+
+pub fn judge(text: &str, watched: &[Watched]) -> Verdict {
+    let mut action: Option<(WordAction, String)> = None;
+    let mut masks: Vec<std::ops::Range<usize>> = Vec::new();
+    for w in watched {
+        let hits = find(text, &w.word);
+        if hits.is_empty() {
+            continue;
+        }
+        if w.action == WordAction::Censor {
+            masks.extend(hits);
+        } else if action.as_ref().is_none_or(|(a, _)| w.action < *a) {
+            action = Some((w.action, w.word.trim_matches('*').to_string()));
+        }
+    }
+    masks.sort_by_key(|r| r.start);
+    let mut censored = String::with_capacity(text.len());
+    let mut at = 0;
+    for r in masks {
+        if r.start < at {
+            continue;
+        }
+        censored.push_str(&text[at..r.start]);
+        censored.extend(text[r.clone()].chars().filter(|c| !is_invisible(*c)).map(|_| '■'));
+        at = r.end;
+    }
+    censored.push_str(&text[at..]);
+    Verdict { action, censored }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hits(text: &str, word: &str) -> Vec<String> {
+        find(text, word).into_iter().map(|r| text[r].to_string()).collect()
+    }
+
+    #[test]
+    fn whole_words_only_and_any_case() {
+        assert_eq!(hits("Buy CHEAP pills", "cheap"), vec!["CHEAP"]);
+        assert!(hits("cheapest", "cheap").is_empty(), "not inside a longer word");
+        assert!(hits("skyscraper", "scrap").is_empty());
+        assert_eq!(hits("cheap, cheap!", "cheap").len(), 2);
+        assert_eq!(hits("spammer spams", "spam*"), vec!["spammer", "spams"]);
+        assert_eq!(hits("buy now", "buy now"), vec!["buy now"]);
+    }
+
+    #[test]
+    fn unicode_tricks_do_not_hide_a_word() {
+        // Zero-width space, zero-width joiner, soft hyphen and word joiner inside the word.
+        for sneaky in ["c\u{200B}heap", "ch\u{200D}eap", "che\u{00AD}ap", "chea\u{2060}p", "\u{FEFF}cheap"] {
+            assert_eq!(find(sneaky, "cheap").len(), 1, "{sneaky:?}");
+        }
+        // Full-width letters and other compatibility forms fold to the plain word.
+        assert_eq!(find("ｃｈｅａｐ", "cheap").len(), 1);
+        assert_eq!(find("ＣＨＥＡＰ pills", "cheap").len(), 1);
+        // Unicode case folding, and letters of other scripts are letters: no match inside them.
+        assert_eq!(find("GRÜN", "grün").len(), 1);
+        assert!(find("grünen", "grün").is_empty());
+        assert!(find("дешевоcheap", "cheap").is_empty(), "Cyrillic letters are word letters");
+        assert_eq!(find("дешево cheap", "cheap").len(), 1);
+    }
+
+    #[test]
+    fn the_strongest_action_wins_and_censored_words_are_masked() {
+        let watched = vec![
+            Watched { word: "darn".into(), action: WordAction::Censor },
+            Watched { word: "casino".into(), action: WordAction::Flag },
+            Watched { word: "scam*".into(), action: WordAction::Hold },
+        ];
+        let v = judge("Darn, this casino is a scammer's d\u{200B}arn trick", &watched);
+        assert_eq!(v.action, Some((WordAction::Hold, "scam".into())));
+        assert_eq!(v.censored, "■■■■, this casino is a scammer's ■■■■ trick");
+        assert_eq!(judge("all fine", &watched), Verdict { action: None, censored: "all fine".into() });
+    }
+}
