@@ -554,3 +554,129 @@ pub struct StaffMetrics {
     pub accountability_public: bool,
     pub viewer_is_admin: bool,
 }
+
+/// A notification as the member's list shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationView {
+    pub kind: String,
+    pub message: String,
+    pub link: String,
+    pub created_at: DateTime<Utc>,
+    pub unread: bool,
+}
+
+/// Why a member flags a post.
+pub const FLAG_REASONS: [(&str, &str); 5] = [
+    ("spam", "Spam"),
+    ("rude", "Rude or abusive"),
+    ("off_topic", "Off-topic"),
+    ("illegal", "Illegal"),
+    ("other", "Something else"),
+];
+
+pub fn flag_reason_label(reason: &str) -> &str {
+    FLAG_REASONS
+        .iter()
+        .find(|(key, _)| *key == reason)
+        .map(|(_, label)| *label)
+        .unwrap_or(reason)
+}
+
+/// One flag, as a moderator sees it in the review queue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlagView {
+    pub flagger: String,
+    pub reason: String,
+    pub note: String,
+    pub state: String,
+    pub weight: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A post waiting for a moderator, with everything needed to decide.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewItemView {
+    pub id: i64,
+    /// flagged | held_new | held_words | edited
+    pub kind: String,
+    pub state: String,
+    pub created_at: DateTime<Utc>,
+    pub post_id: i64,
+    pub post_number: i32,
+    pub post_state: String,
+    pub topic_id: i64,
+    pub topic_slug: String,
+    pub topic_title: String,
+    pub category: CategoryRef,
+    /// The post when it entered the queue, and now.
+    pub snapshot_html: String,
+    pub current_html: String,
+    pub flags: Vec<FlagView>,
+    pub author_id: i64,
+    pub author: String,
+    pub author_role: Role,
+    pub author_joined_at: DateTime<Utc>,
+    pub author_post_count: u64,
+    /// Earlier moderator actions on the author or their posts.
+    pub author_moderation_count: u64,
+}
+
+/// /admin/review: the one review queue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewQueue {
+    pub items: Vec<ReviewItemView>,
+    pub total: u64,
+    pub page: u64,
+    pub page_count: u64,
+    pub categories: Vec<CategoryRef>,
+    pub kind: Option<String>,
+    pub reason: Option<String>,
+    pub category: Option<String>,
+    pub state: String,
+}
+
+/// One line of the moderation log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntryView {
+    /// Empty on the public page.
+    pub actor: String,
+    pub action: String,
+    pub reason: String,
+    pub topic_id: Option<i64>,
+    pub topic_slug: String,
+    pub topic_title: String,
+    pub post_number: Option<i32>,
+    /// Empty on the public page.
+    pub member: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The moderation log, or its public part.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModerationLogPage {
+    pub entries: Vec<LogEntryView>,
+    pub page: u64,
+    pub page_count: u64,
+}
+
+/// A moderator action, in words ("hid a post").
+pub fn action_label(action: &str) -> &str {
+    match action {
+        "approve" => "approved a post",
+        "dismiss" => "dismissed the flags on a post",
+        "hide" => "hid a post",
+        "delete" => "deleted a post",
+        "restore" => "restored a post",
+        "edit" => "edited a post",
+        "lock" => "locked a topic",
+        "unlock" => "unlocked a topic",
+        "pin" => "pinned a topic",
+        "unpin" => "unpinned a topic",
+        "move" => "moved a topic",
+        "suspend" => "suspended a member",
+        "unsuspend" => "lifted a suspension",
+        "remove_spammer" => "removed a spammer",
+        "auto_hide" => "hid a post after members' flags",
+        other => other,
+    }
+}

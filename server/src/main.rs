@@ -16,6 +16,7 @@ commands:
                    the password is read from BACKYARD_ADMIN_PASSWORD or asked for on stdin
   seed-demo        add the demo content to a database that has no accounts yet
   migrate          apply database migrations and exit
+  set KEY VALUE    change a site setting (e.g. `set rate_posts_per_10_min 20`; 0 turns a limit off)
   seed-bench       fill an empty database for the benchmarks: [--users N] [--topics N] [--posts N]
                    (defaults 5000, 10000, 500000)
 
@@ -49,6 +50,13 @@ async fn main() {
     match command {
         "serve" => serve(config, conn, args.iter().any(|a| a == "--demo")).await,
         "migrate" => println!("Migrations applied."),
+        "set" => match (args.get(1), args.get(2)) {
+            (Some(key), Some(value)) => match app::server::settings::put(&conn, key, value).await {
+                Ok(()) => println!("{key} = {value}"),
+                Err(e) => fail(&e.to_string()),
+            },
+            _ => fail(&format!("set needs a KEY and a VALUE\n\n{USAGE}")),
+        },
         "seed-demo" => seed(&conn).await,
         "create-admin" => create_admin(&conn, &args[1..]).await,
         "seed-bench" => {

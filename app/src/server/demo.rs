@@ -42,6 +42,13 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> Result<bool, AppError> {
     .await?;
     let customer =
         create_account(db, account("casey", DEMO_LOGINS[2].1), Role::Customer, None).await?;
+    // Casey is a regular, not a new member whose first posts wait for approval.
+    let customer = {
+        use sea_orm::{ActiveModelTrait, Set};
+        let mut row: super::entity::user::ActiveModel = customer.into();
+        row.trust_level = Set(1);
+        row.update(db).await?
+    };
 
     let feedback = create_category(
         db,

@@ -15,7 +15,9 @@ use super::{
     content::{self, MAX_BODY_CHARS},
     db::begin_write,
     entity::{category, post, post_revision, topic, user},
-    forms, staff,
+    forms,
+    moderation::{self, RateOf},
+    settings, staff,
 };
 use crate::{
     error::AppError,
@@ -175,7 +177,17 @@ pub async fn start_topic(
     if let Some(token) = form_token {
         forms::check_unused(db, token, TOPIC_SENT_TWICE).await?;
     }
-    let html = render_post(db, body).await?;
+    moderation::check_not_suspended(author)?;
+    moderation::check_rate(
+        db,
+        author,
+        settings::TOPICS_PER_HOUR,
+        Duration::hours(1),
+        RateOf::Topics,
+    )
+    .await?;
+    check_post_rate(db, author).await?;
+    let admission = moderation::admit(db, author, body).await?;
 
     let now = Utc::now();
     let txn = begin_write(db).await?;
@@ -184,7 +196,16 @@ pub async fn start_topic(
     }
     let slug = slugify(&title);
     let created = insert_topic(&txn, category.id, author, title, slug, false, now).await?;
-    let first = add_post(&txn, author, &created, body, html).await?;
+    let first = add_post(&txn, author, &created, body, &admission).await?;
+    if first.state != "visible" {
+        // A topic whose opening post waits for approval is not public either.
+        topic::Entity::update_many()
+            .col_expr(topic::Column::Visible, Expr::value(false))
+            .filter(topic::Column::Id.eq(created.id))
+            .exec(&txn)
+            .await?;
+    }
+    moderation::after_admission(&txn, &first, &admission).await?;
     txn.commit().await?;
     Ok((created, first))
 }
@@ -247,7 +268,9 @@ pub async fn reply(
     if let Some(token) = form_token {
         forms::check_unused(db, token, REPLY_SENT_TWICE).await?;
     }
-    let html = render_post(db, body).await?;
+    moderation::check_not_suspended(author)?;
+    check_post_rate(db, author).await?;
+    let admission = moderation::admit(db, author, body).await?;
 
     let txn = begin_write(db).await?;
     if let Some(token) = form_token {
@@ -269,7 +292,8 @@ pub async fn reply(
         .await?
         .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
     check_takes_posts(&txn, &topic).await?;
-    let created = add_post(&txn, author, &topic, body, html).await?;
+    let created = add_post(&txn, author, &topic, body, &admission).await?;
+    moderation::after_admission(&txn, &created, &admission).await?;
     txn.commit().await?;
     Ok(created)
 }
@@ -284,14 +308,26 @@ async fn check_takes_posts(conn: &impl ConnectionTrait, t: &topic::Model) -> Res
     }
 }
 
-/// Writes a post and moves the counters, the response clock and the queue. Must run inside the
-/// caller's write transaction.
+/// Posts within 10 minutes, against the member's limit.
+async fn check_post_rate(db: &DatabaseConnection, author: &user::Model) -> Result<(), AppError> {
+    moderation::check_rate(
+        db,
+        author,
+        settings::POSTS_PER_10_MIN,
+        Duration::minutes(10),
+        RateOf::Posts,
+    )
+    .await
+}
+
+/// Writes a post as `admission` says (visible, or held with its reason) and moves the counters,
+/// the response clock and the queue. Must run inside the caller's write transaction.
 pub async fn add_post(
     txn: &impl ConnectionTrait,
     author: &user::Model,
     topic: &topic::Model,
     body: &str,
-    html: String,
+    admission: &moderation::Admission,
 ) -> Result<post::Model, AppError> {
     let now = Utc::now();
     let role = author.role();
@@ -318,8 +354,9 @@ pub async fn add_post(
         author_id: Set(author.id),
         post_number: Set(number),
         source: Set(body.into()),
-        html: Set(html),
-        state: Set("visible".into()),
+        html: Set(admission.html.clone()),
+        state: Set(admission.state.into()),
+        moderation_reason: Set(admission.reason.map(str::to_string)),
         is_staff_reply: Set(role.is_staff()),
         staff_title: Set(author.staff_title.clone().filter(|_| role.is_staff())),
         created_at: Set(now),
@@ -327,7 +364,9 @@ pub async fn add_post(
     }
     .insert(txn)
     .await?;
-    staff::after_post(txn, author, topic, number, now).await?;
+    if created.state == "visible" {
+        staff::after_post(txn, author, topic, number, now).await?;
+    }
     category::Entity::update_many()
         .col_expr(
             category::Column::PostCount,
@@ -348,12 +387,30 @@ pub async fn edit_post(
     post_id: i64,
     body: &str,
 ) -> Result<post::Model, AppError> {
-    let existing = own_post(db, editor, post_id).await?;
+    own_post(db, editor, post_id).await?;
+    let edited = write_edit(db, editor, post_id, body).await?;
+    moderation::after_author_edit(db, &edited).await?;
+    Ok(edited)
+}
+
+/// Saves new text for a post, keeping the old as a revision (the author's edit, or a
+/// moderator's). Blocked words are refused and censored ones masked, as when posting.
+pub async fn write_edit(
+    db: &DatabaseConnection,
+    editor: &user::Model,
+    post_id: i64,
+    body: &str,
+) -> Result<post::Model, AppError> {
+    let existing = post::Entity::find_by_id(post_id)
+        .one(db)
+        .await?
+        .filter(|p| p.state != "deleted")
+        .ok_or_else(|| AppError::NotFound(POST_MISSING.into()))?;
     validate_body(body)?;
     if existing.source == body {
         return Ok(existing);
     }
-    let html = render_post(db, body).await?;
+    let html = moderation::admit(db, editor, body).await?.html;
     let now = Utc::now();
     let txn = begin_write(db).await?;
     post_revision::ActiveModel {
@@ -1137,6 +1194,10 @@ mod tests {
     #[tokio::test]
     async fn topic_pages_hold_thirty_posts_each() {
         let w = world().await;
+        // 65 posts in a moment: beyond the posting rate limit, which is not what this tests.
+        crate::server::settings::put(&w.db, crate::server::settings::POSTS_PER_10_MIN.0, "0")
+            .await
+            .unwrap();
         let (t, _) = start_topic(&w.db, &w.ada, "questions", "Long one", "post 1", None)
             .await
             .unwrap();

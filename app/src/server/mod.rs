@@ -11,6 +11,8 @@ pub mod entity;
 pub mod feeds;
 pub mod forms;
 pub mod forum;
+pub mod moderation;
+pub mod notify;
 pub mod session_store;
 pub mod settings;
 pub mod staff;

@@ -9,6 +9,46 @@ use crate::{error::AppError, model::Role};
 
 /// Whether the public /accountability page is shown (default: on).
 pub const ACCOUNTABILITY_PUBLIC: &str = "accountability_public";
+/// Whether the public /moderation page is shown (default: on).
+pub const MODERATION_LOG_PUBLIC: &str = "moderation_log_public";
+
+/// Numbers admins set, with their defaults.
+pub const FLAG_THRESHOLD: (&str, i64) = ("flag_threshold", 3);
+/// How many of a new member's first posts wait for approval (0: none).
+pub const NEW_MEMBER_HOLD: (&str, i64) = ("new_member_hold_posts", 1);
+pub const POSTS_PER_10_MIN: (&str, i64) = ("rate_posts_per_10_min", 10);
+pub const TOPICS_PER_HOUR: (&str, i64) = ("rate_topics_per_hour", 5);
+pub const FLAGS_PER_HOUR: (&str, i64) = ("rate_flags_per_hour", 20);
+
+/// A number setting, or its default when unset or unreadable.
+pub async fn number(
+    conn: &impl ConnectionTrait,
+    (key, default): (&str, i64),
+) -> Result<i64, AppError> {
+    Ok(get(conn, key)
+        .await?
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default))
+}
+
+pub async fn flag(conn: &impl ConnectionTrait, key: &str, default: bool) -> Result<bool, AppError> {
+    Ok(match get(conn, key).await?.as_deref() {
+        Some("true") => true,
+        Some("false") => false,
+        _ => default,
+    })
+}
+
+/// Admins change a setting.
+pub async fn set(
+    db: &DatabaseConnection,
+    actor: &user::Model,
+    key: &str,
+    value: &str,
+) -> Result<(), AppError> {
+    require_role(Some(actor.role()), Role::Admin)?;
+    put(db, key, value).await
+}
 
 pub async fn get(conn: &impl ConnectionTrait, key: &str) -> Result<Option<String>, AppError> {
     Ok(setting::Entity::find_by_id(key.to_string())
@@ -17,7 +57,8 @@ pub async fn get(conn: &impl ConnectionTrait, key: &str) -> Result<Option<String
         .map(|s| s.value))
 }
 
-async fn put(conn: &impl ConnectionTrait, key: &str, value: &str) -> Result<(), AppError> {
+/// Stores a setting (the permission check is the caller's: `set` for admins, tests directly).
+pub async fn put(conn: &impl ConnectionTrait, key: &str, value: &str) -> Result<(), AppError> {
     setting::Entity::insert(setting::ActiveModel {
         key: Set(key.into()),
         value: Set(value.into()),
@@ -33,7 +74,7 @@ async fn put(conn: &impl ConnectionTrait, key: &str, value: &str) -> Result<(), 
 }
 
 pub async fn accountability_public(db: &DatabaseConnection) -> Result<bool, AppError> {
-    Ok(get(db, ACCOUNTABILITY_PUBLIC).await?.as_deref() != Some("false"))
+    flag(db, ACCOUNTABILITY_PUBLIC, true).await
 }
 
 /// Admins switch the public accountability page on or off.

@@ -47,6 +47,7 @@ fn forget_old_databases(dir: &std::path::Path) {
 }
 
 /// A bare customer row with a given id, for tests that need an author but not the sign-up rules.
+/// An established member (trust level 1), so their posts are not held as a new member's.
 pub async fn insert_user(conn: &DatabaseConnection, id: i64) -> user::Model {
     user::ActiveModel {
         id: Set(id),
@@ -57,7 +58,7 @@ pub async fn insert_user(conn: &DatabaseConnection, id: i64) -> user::Model {
         display_name: Set(format!("User {id}")),
         password_hash: Set("!".into()),
         role: Set("customer".into()),
-        trust_level: Set(0),
+        trust_level: Set(1),
         created_at: Set(Utc::now()),
         ..Default::default()
     }

@@ -78,7 +78,11 @@ fn pattern(word: &str) -> (Vec<char>, bool, bool) {
     let open_start = trimmed.starts_with('*');
     let open_end = trimmed.ends_with('*') && trimmed.len() > 1;
     let core = trimmed.trim_matches('*');
-    (fold(core).into_iter().map(|(c, _)| c).collect(), open_start, open_end)
+    (
+        fold(core).into_iter().map(|(c, _)| c).collect(),
+        open_start,
+        open_end,
+    )
 }
 
 /// The byte ranges of `text` where `word` stands as a word (or word start/end, with `*`).
@@ -153,7 +157,12 @@ pub fn judge(text: &str, watched: &[Watched]) -> Verdict {
             continue;
         }
         censored.push_str(&text[at..r.start]);
-        censored.extend(text[r.clone()].chars().filter(|c| !is_invisible(*c)).map(|_| '■'));
+        censored.extend(
+            text[r.clone()]
+                .chars()
+                .filter(|c| !is_invisible(*c))
+                .map(|_| '■'),
+        );
         at = r.end;
     }
     censored.push_str(&text[at..]);
@@ -165,13 +174,19 @@ mod tests {
     use super::*;
 
     fn hits(text: &str, word: &str) -> Vec<String> {
-        find(text, word).into_iter().map(|r| text[r].to_string()).collect()
+        find(text, word)
+            .into_iter()
+            .map(|r| text[r].to_string())
+            .collect()
     }
 
     #[test]
     fn whole_words_only_and_any_case() {
         assert_eq!(hits("Buy CHEAP pills", "cheap"), vec!["CHEAP"]);
-        assert!(hits("cheapest", "cheap").is_empty(), "not inside a longer word");
+        assert!(
+            hits("cheapest", "cheap").is_empty(),
+            "not inside a longer word"
+        );
         assert!(hits("skyscraper", "scrap").is_empty());
         assert_eq!(hits("cheap, cheap!", "cheap").len(), 2);
         assert_eq!(hits("spammer spams", "spam*"), vec!["spammer", "spams"]);
@@ -181,7 +196,13 @@ mod tests {
     #[test]
     fn unicode_tricks_do_not_hide_a_word() {
         // Zero-width space, zero-width joiner, soft hyphen and word joiner inside the word.
-        for sneaky in ["c\u{200B}heap", "ch\u{200D}eap", "che\u{00AD}ap", "chea\u{2060}p", "\u{FEFF}cheap"] {
+        for sneaky in [
+            "c\u{200B}heap",
+            "ch\u{200D}eap",
+            "che\u{00AD}ap",
+            "chea\u{2060}p",
+            "\u{FEFF}cheap",
+        ] {
             assert_eq!(find(sneaky, "cheap").len(), 1, "{sneaky:?}");
         }
         // Full-width letters and other compatibility forms fold to the plain word.
@@ -190,20 +211,41 @@ mod tests {
         // Unicode case folding, and letters of other scripts are letters: no match inside them.
         assert_eq!(find("GRÜN", "grün").len(), 1);
         assert!(find("grünen", "grün").is_empty());
-        assert!(find("дешевоcheap", "cheap").is_empty(), "Cyrillic letters are word letters");
+        assert!(
+            find("дешевоcheap", "cheap").is_empty(),
+            "Cyrillic letters are word letters"
+        );
         assert_eq!(find("дешево cheap", "cheap").len(), 1);
     }
 
     #[test]
     fn the_strongest_action_wins_and_censored_words_are_masked() {
         let watched = vec![
-            Watched { word: "darn".into(), action: WordAction::Censor },
-            Watched { word: "casino".into(), action: WordAction::Flag },
-            Watched { word: "scam*".into(), action: WordAction::Hold },
+            Watched {
+                word: "darn".into(),
+                action: WordAction::Censor,
+            },
+            Watched {
+                word: "casino".into(),
+                action: WordAction::Flag,
+            },
+            Watched {
+                word: "scam*".into(),
+                action: WordAction::Hold,
+            },
         ];
-        let v = judge("Darn, this casino is a scammer's d\u{200B}arn trick", &watched);
+        let v = judge(
+            "Darn, this casino is a scammer's d\u{200B}arn trick",
+            &watched,
+        );
         assert_eq!(v.action, Some((WordAction::Hold, "scam".into())));
         assert_eq!(v.censored, "■■■■, this casino is a scammer's ■■■■ trick");
-        assert_eq!(judge("all fine", &watched), Verdict { action: None, censored: "all fine".into() });
+        assert_eq!(
+            judge("all fine", &watched),
+            Verdict {
+                action: None,
+                censored: "all fine".into()
+            }
+        );
     }
 }

@@ -1,0 +1,1344 @@
+//! Moderation: members' flags and their weight, the one review queue, moderators' actions with
+//! the reason the author is told, suspensions, and the moderation log. Every action is checked
+//! for the moderator role, runs in one transaction, is logged and notifies the author.
+use std::collections::{HashMap, HashSet};
+
+use chrono::{Duration, Utc};
+use sea_orm::prelude::DateTimeUtc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::{Expr, ExprTrait, Query},
+};
+
+use super::{
+    auth::require_role,
+    db::begin_write,
+    entity::{
+        category, flag, moderation_log, post, review_item, session, topic, user, watched_word,
+    },
+    forum, notify, settings, staff,
+    watched_words::{self, Verdict, WordAction},
+};
+use crate::{
+    error::AppError,
+    model::{
+        CategoryRef, FLAG_REASONS, FlagView, LogEntryView, ModerationLogPage, ReviewItemView,
+        ReviewQueue, Role, post_url,
+    },
+};
+
+pub const MAX_REASON_CHARS: usize = 1000;
+pub const REVIEW_PAGE_SIZE: u64 = 30;
+pub const LOG_PAGE_SIZE: u64 = 50;
+
+pub const FLAG_REASON_UNKNOWN: &str = "Choose why you are flagging this post.";
+pub const FLAG_NOTE_NEEDED: &str = "Say what is wrong with this post.";
+pub const FLAG_OWN_POST: &str = "You can't flag your own post.";
+pub const FLAG_REMOVED_POST: &str = "That post was removed, so it can't be flagged.";
+pub const FLAG_TWICE: &str = "You have already flagged this post; a moderator will look at it.";
+pub const REASON_NEEDED: &str = "Give a reason: the author will see it.";
+pub const NOTHING_SELECTED: &str = "Select at least one item.";
+pub const NOT_ADMINS: &str = "Moderators can't suspend admins.";
+pub const NOT_YOURSELF: &str = "You can't suspend yourself.";
+pub const ACTION_UNKNOWN: &str = "Choose an action.";
+pub const AUTO_HIDDEN: &str =
+    "Hidden automatically after members flagged it; a moderator will review it.";
+pub const HELD_NEW: &str =
+    "New members' first posts wait for a moderator's approval; yours will appear once approved.";
+pub const HELD_WORDS: &str = "Your post waits for a moderator: it contains a watched word.";
+
+fn reason_length(reason: &str) -> Result<(), AppError> {
+    let n = reason.chars().count();
+    if n > MAX_REASON_CHARS {
+        return Err(AppError::invalid(
+            "reason",
+            format!("Reasons can be at most 1,000 characters; this one has {n}."),
+        ));
+    }
+    Ok(())
+}
+
+/// A flag's weight, in hundredths: a member whose flags moderators usually upheld counts
+/// double; an account less than a day old counts half.
+pub async fn flag_weight(
+    conn: &impl ConnectionTrait,
+    flagger: &user::Model,
+) -> Result<i32, AppError> {
+    if Utc::now() - flagger.created_at < Duration::days(1) {
+        return Ok(50);
+    }
+    let count = |state: &'static str| {
+        flag::Entity::find()
+            .filter(flag::Column::FlaggerId.eq(flagger.id))
+            .filter(flag::Column::State.eq(state))
+            .count(conn)
+    };
+    let (upheld, dismissed) = (count("upheld").await?, count("dismissed").await?);
+    Ok(if upheld >= 3 && upheld >= 2 * dismissed {
+        200
+    } else {
+        100
+    })
+}
+
+/// A signed-in member flags a post. Enough weight of open flags hides it until a moderator
+/// decides.
+pub async fn flag_post(
+    db: &DatabaseConnection,
+    flagger: &user::Model,
+    post_id: i64,
+    reason: &str,
+    note: &str,
+) -> Result<flag::Model, AppError> {
+    if !FLAG_REASONS.iter().any(|(key, _)| *key == reason) {
+        return Err(AppError::invalid("reason", FLAG_REASON_UNKNOWN));
+    }
+    let note = note.trim();
+    if reason == "other" && note.is_empty() {
+        return Err(AppError::invalid("note", FLAG_NOTE_NEEDED));
+    }
+    reason_length(note).map_err(|_| {
+        AppError::invalid(
+            "note",
+            format!(
+                "Reasons can be at most 1,000 characters; this one has {}.",
+                note.chars().count()
+            ),
+        )
+    })?;
+    let p = post::Entity::find_by_id(post_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(forum::POST_MISSING.into()))?;
+    if p.state == "deleted" {
+        return Err(AppError::invalid("form", FLAG_REMOVED_POST));
+    }
+    if p.author_id == flagger.id {
+        return Err(AppError::invalid("form", FLAG_OWN_POST));
+    }
+    check_rate(
+        db,
+        flagger,
+        settings::FLAGS_PER_HOUR,
+        Duration::hours(1),
+        RateOf::Flags,
+    )
+    .await?;
+    let weight = flag_weight(db, flagger).await?;
+    let threshold = std::cmp::max(settings::number(db, settings::FLAG_THRESHOLD).await?, 1) * 100;
+
+    let txn = begin_write(db).await?;
+    let already = flag::Entity::find()
+        .filter(flag::Column::PostId.eq(p.id))
+        .filter(flag::Column::FlaggerId.eq(flagger.id))
+        .filter(flag::Column::State.eq("open"))
+        .count(&txn)
+        .await?;
+    if already > 0 {
+        return Err(AppError::invalid("form", FLAG_TWICE));
+    }
+    let created = flag::ActiveModel {
+        post_id: Set(p.id),
+        flagger_id: Set(flagger.id),
+        reason: Set(reason.into()),
+        note: Set(note.into()),
+        weight: Set(weight),
+        state: Set("open".into()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    queue_post(&txn, &p, "flagged").await?;
+    let total: Option<i64> = flag::Entity::find()
+        .select_only()
+        .column_as(Expr::col(flag::Column::Weight).sum(), "total")
+        .filter(flag::Column::PostId.eq(p.id))
+        .filter(flag::Column::State.eq("open"))
+        .into_tuple()
+        .one(&txn)
+        .await?
+        .flatten();
+    if p.state == "visible" && total.unwrap_or(0) >= threshold {
+        set_post_state(&txn, &p, "hidden", Some(AUTO_HIDDEN)).await?;
+        notify::notify(
+            &txn,
+            p.author_id,
+            "hidden",
+            &format!("Your post was hidden: {AUTO_HIDDEN}"),
+            &link_to(&txn, &p).await?,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Puts a post in the review queue (one open item per post), with a snapshot of it now.
+pub async fn queue_post(
+    conn: &impl ConnectionTrait,
+    p: &post::Model,
+    kind: &str,
+) -> Result<(), AppError> {
+    let open = review_item::Entity::find()
+        .filter(review_item::Column::PostId.eq(p.id))
+        .filter(review_item::Column::State.eq("open"))
+        .count(conn)
+        .await?;
+    if open > 0 {
+        return Ok(());
+    }
+    let category_id = topic::Entity::find_by_id(p.topic_id)
+        .select_only()
+        .column(topic::Column::CategoryId)
+        .into_tuple::<i64>()
+        .one(conn)
+        .await?
+        .unwrap_or_default();
+    review_item::ActiveModel {
+        post_id: Set(p.id),
+        kind: Set(kind.into()),
+        state: Set("open".into()),
+        snapshot_html: Set(p.html.clone()),
+        category_id: Set(category_id),
+        created_at: Set(Utc::now()),
+        resolution: Set(String::new()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+async fn set_post_state(
+    conn: &impl ConnectionTrait,
+    p: &post::Model,
+    state: &str,
+    reason: Option<&str>,
+) -> Result<(), AppError> {
+    post::Entity::update_many()
+        .col_expr(post::Column::State, Expr::value(state))
+        .col_expr(
+            post::Column::ModerationReason,
+            Expr::value(reason.map(str::to_string)),
+        )
+        .filter(post::Column::Id.eq(p.id))
+        .exec(conn)
+        .await?;
+    // A topic is as public as its opening post.
+    if p.post_number == 1 {
+        topic::Entity::update_many()
+            .col_expr(topic::Column::Visible, Expr::value(state == "visible"))
+            .filter(topic::Column::Id.eq(p.topic_id))
+            .exec(conn)
+            .await?;
+    }
+    if state != "visible" {
+        staff::after_post_removed(conn, p.topic_id).await?;
+    }
+    Ok(())
+}
+
+async fn link_to(conn: &impl ConnectionTrait, p: &post::Model) -> Result<String, AppError> {
+    let slug = topic::Entity::find_by_id(p.topic_id)
+        .select_only()
+        .column(topic::Column::Slug)
+        .into_tuple::<String>()
+        .one(conn)
+        .await?
+        .unwrap_or_default();
+    Ok(post_url(p.topic_id, &slug, p.post_number))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn log(
+    conn: &impl ConnectionTrait,
+    actor: &user::Model,
+    action: &str,
+    post_id: Option<i64>,
+    topic_id: Option<i64>,
+    user_id: Option<i64>,
+    reason: &str,
+    public: bool,
+) -> Result<(), AppError> {
+    moderation_log::ActiveModel {
+        actor_id: Set(actor.id),
+        action: Set(action.into()),
+        post_id: Set(post_id),
+        topic_id: Set(topic_id),
+        user_id: Set(user_id),
+        reason: Set(reason.into()),
+        public: Set(public),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// What a moderator does to a post.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PostAction {
+    Approve,
+    Dismiss,
+    Hide,
+    Delete,
+    Restore,
+}
+
+impl PostAction {
+    pub fn parse(s: &str) -> Option<PostAction> {
+        Some(match s {
+            "approve" => PostAction::Approve,
+            "dismiss" => PostAction::Dismiss,
+            "hide" => PostAction::Hide,
+            "delete" => PostAction::Delete,
+            "restore" => PostAction::Restore,
+            _ => return None,
+        })
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            PostAction::Approve => "approve",
+            PostAction::Dismiss => "dismiss",
+            PostAction::Hide => "hide",
+            PostAction::Delete => "delete",
+            PostAction::Restore => "restore",
+        }
+    }
+}
+
+/// A moderator acts on one post; the author is told, with the reason.
+pub async fn act_on_post(
+    db: &DatabaseConnection,
+    moderator: &user::Model,
+    post_id: i64,
+    action: PostAction,
+    reason: &str,
+) -> Result<(), AppError> {
+    require_role(Some(moderator.role()), Role::Moderator)?;
+    let reason = check_reason(action, reason)?;
+    let txn = begin_write(db).await?;
+    act_in(&txn, moderator, post_id, action, &reason).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+fn check_reason(action: PostAction, reason: &str) -> Result<String, AppError> {
+    let reason = reason.trim();
+    if matches!(action, PostAction::Hide | PostAction::Delete) && reason.is_empty() {
+        return Err(AppError::invalid("reason", REASON_NEEDED));
+    }
+    reason_length(reason)?;
+    Ok(reason.to_string())
+}
+
+async fn act_in(
+    conn: &impl ConnectionTrait,
+    moderator: &user::Model,
+    post_id: i64,
+    action: PostAction,
+    reason: &str,
+) -> Result<(), AppError> {
+    let p = post::Entity::find_by_id(post_id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::NotFound(forum::POST_MISSING.into()))?;
+    let (state, flags_to, item_to, told) = match action {
+        PostAction::Approve => (
+            "visible",
+            "dismissed",
+            "resolved",
+            "Your post was approved and is now public.",
+        ),
+        PostAction::Dismiss => ("visible", "dismissed", "rejected", ""),
+        PostAction::Hide => (
+            "hidden",
+            "upheld",
+            "resolved",
+            "Your post was hidden by a moderator.",
+        ),
+        PostAction::Delete => (
+            "deleted",
+            "upheld",
+            "resolved",
+            "Your post was deleted by a moderator.",
+        ),
+        PostAction::Restore => (
+            "visible",
+            "dismissed",
+            "resolved",
+            "Your post was restored.",
+        ),
+    };
+    let stored_reason = (state != "visible").then_some(reason);
+    set_post_state(conn, &p, state, stored_reason).await?;
+    let now = Utc::now();
+    flag::Entity::update_many()
+        .col_expr(flag::Column::State, Expr::value(flags_to))
+        .col_expr(flag::Column::ResolvedAt, Expr::value(now))
+        .filter(flag::Column::PostId.eq(p.id))
+        .filter(flag::Column::State.eq("open"))
+        .exec(conn)
+        .await?;
+    review_item::Entity::update_many()
+        .col_expr(review_item::Column::State, Expr::value(item_to))
+        .col_expr(review_item::Column::ResolvedAt, Expr::value(now))
+        .col_expr(review_item::Column::ResolvedBy, Expr::value(moderator.id))
+        .col_expr(
+            review_item::Column::Resolution,
+            Expr::value(action.as_str()),
+        )
+        .filter(review_item::Column::PostId.eq(p.id))
+        .filter(review_item::Column::State.eq("open"))
+        .exec(conn)
+        .await?;
+    let public = matches!(
+        action,
+        PostAction::Hide | PostAction::Delete | PostAction::Restore
+    );
+    log(
+        conn,
+        moderator,
+        action.as_str(),
+        Some(p.id),
+        Some(p.topic_id),
+        Some(p.author_id),
+        reason,
+        public,
+    )
+    .await?;
+    if !told.is_empty() {
+        let message = if reason.is_empty() {
+            told.to_string()
+        } else {
+            format!("{told} Reason: {reason}")
+        };
+        notify::notify(
+            conn,
+            p.author_id,
+            action.as_str(),
+            &message,
+            &link_to(conn, &p).await?,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// One action on several review items at once.
+pub async fn bulk(
+    db: &DatabaseConnection,
+    moderator: &user::Model,
+    item_ids: &[i64],
+    action: PostAction,
+    reason: &str,
+) -> Result<usize, AppError> {
+    require_role(Some(moderator.role()), Role::Moderator)?;
+    if item_ids.is_empty() {
+        return Err(AppError::invalid("items", NOTHING_SELECTED));
+    }
+    let reason = check_reason(action, reason)?;
+    let txn = begin_write(db).await?;
+    let posts: Vec<i64> = review_item::Entity::find()
+        .select_only()
+        .column(review_item::Column::PostId)
+        .filter(review_item::Column::Id.is_in(item_ids.iter().copied()))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    if posts.is_empty() {
+        return Err(AppError::invalid("items", NOTHING_SELECTED));
+    }
+    let unique: HashSet<i64> = posts.into_iter().collect();
+    for post_id in &unique {
+        act_in(&txn, moderator, *post_id, action, &reason).await?;
+    }
+    txn.commit().await?;
+    Ok(unique.len())
+}
+
+/// Suspends a member for `days` (None: for good), ending their sessions.
+pub async fn suspend(
+    db: &DatabaseConnection,
+    moderator: &user::Model,
+    user_id: i64,
+    days: Option<i64>,
+    reason: &str,
+) -> Result<user::Model, AppError> {
+    require_role(Some(moderator.role()), Role::Moderator)?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::invalid("reason", REASON_NEEDED));
+    }
+    reason_length(reason)?;
+    if let Some(d) = days
+        && ![1, 3, 7, 30].contains(&d)
+    {
+        return Err(AppError::invalid(
+            "days",
+            "Suspend for 1, 3, 7 or 30 days, or for good.",
+        ));
+    }
+    let target = user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("There is no such member.".into()))?;
+    check_can_suspend(moderator, &target)?;
+    let txn = begin_write(db).await?;
+    let updated = suspend_in(&txn, moderator, &target, days, reason, "suspend").await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+fn check_can_suspend(moderator: &user::Model, target: &user::Model) -> Result<(), AppError> {
+    if target.id == moderator.id {
+        return Err(AppError::Forbidden(NOT_YOURSELF.into()));
+    }
+    if target.role() == Role::Admin && moderator.role() != Role::Admin {
+        return Err(AppError::Forbidden(NOT_ADMINS.into()));
+    }
+    Ok(())
+}
+
+async fn suspend_in(
+    conn: &impl ConnectionTrait,
+    moderator: &user::Model,
+    target: &user::Model,
+    days: Option<i64>,
+    reason: &str,
+    action: &str,
+) -> Result<user::Model, AppError> {
+    // "For good" is a date no one will see pass.
+    let until = Utc::now() + days.map_or(Duration::days(365 * 100), Duration::days);
+    let mut row: user::ActiveModel = target.clone().into();
+    row.suspended_until = Set(Some(until));
+    row.suspension_reason = Set(Some(reason.to_string()));
+    let updated = row.update(conn).await?;
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(target.id))
+        .exec(conn)
+        .await?;
+    log(
+        conn,
+        moderator,
+        action,
+        None,
+        None,
+        Some(target.id),
+        reason,
+        false,
+    )
+    .await?;
+    let how_long = match days {
+        Some(1) => "for a day".to_string(),
+        Some(d) => format!("for {d} days"),
+        None => "for good".to_string(),
+    };
+    notify::notify(
+        conn,
+        target.id,
+        "suspended",
+        &format!("Your account was suspended {how_long}. Reason: {reason}"),
+        "",
+    )
+    .await?;
+    Ok(updated)
+}
+
+pub async fn unsuspend(
+    db: &DatabaseConnection,
+    moderator: &user::Model,
+    user_id: i64,
+) -> Result<(), AppError> {
+    require_role(Some(moderator.role()), Role::Moderator)?;
+    let target = user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("There is no such member.".into()))?;
+    let txn = begin_write(db).await?;
+    let mut row: user::ActiveModel = target.clone().into();
+    row.suspended_until = Set(None);
+    row.suspension_reason = Set(None);
+    row.update(&txn).await?;
+    log(
+        &txn,
+        moderator,
+        "unsuspend",
+        None,
+        None,
+        Some(target.id),
+        "",
+        false,
+    )
+    .await?;
+    notify::notify(
+        &txn,
+        target.id,
+        "unsuspended",
+        "Your suspension was lifted.",
+        "",
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// "Remove spammer": every post of the account deleted and the account suspended for good, in
+/// one step.
+pub async fn remove_spammer(
+    db: &DatabaseConnection,
+    moderator: &user::Model,
+    user_id: i64,
+    reason: &str,
+) -> Result<u64, AppError> {
+    require_role(Some(moderator.role()), Role::Moderator)?;
+    let reason = if reason.trim().is_empty() {
+        "Spam"
+    } else {
+        reason.trim()
+    };
+    reason_length(reason)?;
+    let target = user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("There is no such member.".into()))?;
+    check_can_suspend(moderator, &target)?;
+    if target.role().is_staff() {
+        return Err(AppError::Forbidden(
+            "Staff accounts can't be removed as spammers.".into(),
+        ));
+    }
+    let txn = begin_write(db).await?;
+    let posts = post::Entity::find()
+        .filter(post::Column::AuthorId.eq(target.id))
+        .filter(post::Column::State.ne("deleted"))
+        .all(&txn)
+        .await?;
+    let now = Utc::now();
+    for p in &posts {
+        set_post_state(&txn, p, "deleted", Some(reason)).await?;
+    }
+    let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
+    flag::Entity::update_many()
+        .col_expr(flag::Column::State, Expr::value("upheld"))
+        .col_expr(flag::Column::ResolvedAt, Expr::value(now))
+        .filter(flag::Column::PostId.is_in(ids.clone()))
+        .filter(flag::Column::State.eq("open"))
+        .exec(&txn)
+        .await?;
+    review_item::Entity::update_many()
+        .col_expr(review_item::Column::State, Expr::value("resolved"))
+        .col_expr(review_item::Column::ResolvedAt, Expr::value(now))
+        .col_expr(review_item::Column::ResolvedBy, Expr::value(moderator.id))
+        .col_expr(
+            review_item::Column::Resolution,
+            Expr::value("remove_spammer"),
+        )
+        .filter(review_item::Column::PostId.is_in(ids))
+        .filter(review_item::Column::State.eq("open"))
+        .exec(&txn)
+        .await?;
+    suspend_in(&txn, moderator, &target, None, reason, "remove_spammer").await?;
+    txn.commit().await?;
+    Ok(posts.len() as u64)
+}
+
+/// Topic-level actions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TopicAction {
+    Lock,
+    Unlock,
+    Pin,
+    Unpin,
+}
+
+impl TopicAction {
+    pub fn parse(s: &str) -> Option<TopicAction> {
+        Some(match s {
+            "lock" => TopicAction::Lock,
+            "unlock" => TopicAction::Unlock,
+            "pin" => TopicAction::Pin,
+            "unpin" => TopicAction::Unpin,
+            _ => return None,
+        })
+    }
+}
+
+pub async fn act_on_topic(
+    db: &DatabaseConnection,
+    moderator: &user::Model,
+    topic_id: i64,
+    action: TopicAction,
+    reason: &str,
+) -> Result<(), AppError> {
+    require_role(Some(moderator.role()), Role::Moderator)?;
+    reason_length(reason)?;
+    let t = topic::Entity::find_by_id(topic_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(forum::TOPIC_MISSING.into()))?;
+    let (column, value, name) = match action {
+        TopicAction::Lock => (topic::Column::Locked, true, "lock"),
+        TopicAction::Unlock => (topic::Column::Locked, false, "unlock"),
+        TopicAction::Pin => (topic::Column::Pinned, true, "pin"),
+        TopicAction::Unpin => (topic::Column::Pinned, false, "unpin"),
+    };
+    let txn = begin_write(db).await?;
+    topic::Entity::update_many()
+        .col_expr(column, Expr::value(value))
+        .filter(topic::Column::Id.eq(t.id))
+        .exec(&txn)
+        .await?;
+    log(
+        &txn,
+        moderator,
+        name,
+        None,
+        Some(t.id),
+        Some(t.author_id),
+        reason.trim(),
+        true,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Moves a topic to another forum category, with its counts.
+pub async fn move_topic(
+    db: &DatabaseConnection,
+    moderator: &user::Model,
+    topic_id: i64,
+    category_slug: &str,
+    reason: &str,
+) -> Result<(), AppError> {
+    require_role(Some(moderator.role()), Role::Moderator)?;
+    reason_length(reason)?;
+    let t = topic::Entity::find_by_id(topic_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(forum::TOPIC_MISSING.into()))?;
+    let to = category::Entity::find()
+        .filter(category::Column::Slug.eq(category_slug))
+        .filter(category::Column::Kind.ne("blog_comments"))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::invalid("category", forum::CATEGORY_MISSING))?;
+    if to.id == t.category_id {
+        return Ok(());
+    }
+    let txn = begin_write(db).await?;
+    for (id, sign) in [(t.category_id, -1), (to.id, 1)] {
+        category::Entity::update_many()
+            .col_expr(
+                category::Column::TopicCount,
+                Expr::col(category::Column::TopicCount).add(sign),
+            )
+            .col_expr(
+                category::Column::PostCount,
+                Expr::col(category::Column::PostCount).add(sign * t.post_count),
+            )
+            .filter(category::Column::Id.eq(id))
+            .exec(&txn)
+            .await?;
+    }
+    topic::Entity::update_many()
+        .col_expr(topic::Column::CategoryId, Expr::value(to.id))
+        .filter(topic::Column::Id.eq(t.id))
+        .exec(&txn)
+        .await?;
+    review_item::Entity::update_many()
+        .col_expr(review_item::Column::CategoryId, Expr::value(to.id))
+        .filter(
+            review_item::Column::PostId.in_subquery(
+                Query::select()
+                    .column(post::Column::Id)
+                    .from(post::Entity)
+                    .and_where(post::Column::TopicId.eq(t.id))
+                    .to_owned(),
+            ),
+        )
+        .exec(&txn)
+        .await?;
+    let note = if reason.trim().is_empty() {
+        format!("Moved to {}", to.name)
+    } else {
+        format!("Moved to {}: {}", to.name, reason.trim())
+    };
+    log(
+        &txn,
+        moderator,
+        "move",
+        None,
+        Some(t.id),
+        Some(t.author_id),
+        &note,
+        true,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// A moderator edits someone's post: the old text is kept as a revision, the author is told.
+pub async fn edit_post(
+    db: &DatabaseConnection,
+    moderator: &user::Model,
+    post_id: i64,
+    body: &str,
+    reason: &str,
+) -> Result<post::Model, AppError> {
+    require_role(Some(moderator.role()), Role::Moderator)?;
+    reason_length(reason)?;
+    let edited = forum::write_edit(db, moderator, post_id, body).await?;
+    let txn = begin_write(db).await?;
+    log(
+        &txn,
+        moderator,
+        "edit",
+        Some(edited.id),
+        Some(edited.topic_id),
+        Some(edited.author_id),
+        reason.trim(),
+        true,
+    )
+    .await?;
+    if edited.author_id != moderator.id {
+        let message = match reason.trim() {
+            "" => "A moderator edited your post.".to_string(),
+            r => format!("A moderator edited your post. Reason: {r}"),
+        };
+        notify::notify(
+            &txn,
+            edited.author_id,
+            "edited",
+            &message,
+            &link_to(&txn, &edited).await?,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(edited)
+}
+
+/// What kind of write a rate limit counts.
+#[derive(Clone, Copy)]
+pub enum RateOf {
+    Posts,
+    Topics,
+    Flags,
+}
+
+/// Refuses a write past the member's limit, saying when they may write again. Staff are not
+/// limited.
+pub async fn check_rate(
+    conn: &impl ConnectionTrait,
+    member: &user::Model,
+    limit: (&str, i64),
+    window: Duration,
+    of: RateOf,
+) -> Result<(), AppError> {
+    if member.role().is_staff() {
+        return Ok(());
+    }
+    let allowed = settings::number(conn, limit).await?;
+    if allowed <= 0 {
+        return Ok(());
+    }
+    let since = Utc::now() - window;
+    let times: Vec<DateTimeUtc> = match of {
+        RateOf::Posts => {
+            post::Entity::find()
+                .select_only()
+                .column(post::Column::CreatedAt)
+                .filter(post::Column::AuthorId.eq(member.id))
+                .filter(post::Column::CreatedAt.gt(since))
+                .order_by_asc(post::Column::CreatedAt)
+                .into_tuple()
+                .all(conn)
+                .await?
+        }
+        RateOf::Topics => {
+            topic::Entity::find()
+                .select_only()
+                .column(topic::Column::CreatedAt)
+                .filter(topic::Column::AuthorId.eq(member.id))
+                .filter(topic::Column::CreatedAt.gt(since))
+                .order_by_asc(topic::Column::CreatedAt)
+                .into_tuple()
+                .all(conn)
+                .await?
+        }
+        RateOf::Flags => {
+            flag::Entity::find()
+                .select_only()
+                .column(flag::Column::CreatedAt)
+                .filter(flag::Column::FlaggerId.eq(member.id))
+                .filter(flag::Column::CreatedAt.gt(since))
+                .order_by_asc(flag::Column::CreatedAt)
+                .into_tuple()
+                .all(conn)
+                .await?
+        }
+    };
+    if (times.len() as i64) < allowed {
+        return Ok(());
+    }
+    // The oldest write in the window leaves it first.
+    let free_at = times[times.len() - allowed as usize] + window;
+    let wait = std::cmp::max((free_at - Utc::now()).num_seconds(), 1);
+    let when = if wait < 90 {
+        format!("{wait} seconds")
+    } else {
+        format!("{} minutes", (wait + 59) / 60)
+    };
+    let what = match of {
+        RateOf::Posts => "posts",
+        RateOf::Topics => "new topics",
+        RateOf::Flags => "flags",
+    };
+    Err(AppError::invalid(
+        "form",
+        format!("You've reached the limit of {allowed} {what} for now. Try again in {when}."),
+    ))
+}
+
+/// Refuses a suspended member, with the reason and the end of the suspension.
+pub fn check_not_suspended(member: &user::Model) -> Result<(), AppError> {
+    match member.suspended_until {
+        Some(until) if until > Utc::now() => {
+            let when = if until - Utc::now() > Duration::days(365 * 50) {
+                "You can't post: your account is suspended".to_string()
+            } else {
+                format!(
+                    "You can't post until {}: your account is suspended",
+                    crate::components::time::exact_utc(until)
+                )
+            };
+            let reason = member.suspension_reason.clone().unwrap_or_default();
+            Err(AppError::Forbidden(if reason.is_empty() {
+                format!("{when}.")
+            } else {
+                format!("{when}. Reason: {reason}")
+            }))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// How a new post goes in: its state, the HTML to store (censored words masked), and the
+/// queue it enters, if any.
+pub struct Admission {
+    pub state: &'static str,
+    pub reason: Option<&'static str>,
+    pub html: String,
+    pub queue: Option<&'static str>,
+}
+
+/// Decides how a new post from `author` goes in: refused (a blocked word), held (a watched word,
+/// or a new member's first posts), flagged into the queue, or simply visible.
+pub async fn admit(
+    conn: &impl ConnectionTrait,
+    author: &user::Model,
+    body: &str,
+) -> Result<Admission, AppError> {
+    let watched: Vec<watched_words::Watched> = watched_word::Entity::find()
+        .all(conn)
+        .await?
+        .into_iter()
+        .filter_map(|w| {
+            Some(watched_words::Watched {
+                action: WordAction::parse(&w.action)?,
+                word: w.word,
+            })
+        })
+        .collect();
+    let Verdict { action, censored } = watched_words::judge(body, &watched);
+    if let Some((WordAction::Block, word)) = &action {
+        return Err(AppError::invalid(
+            "body",
+            format!("Your post contains “{word}”, which isn't allowed here. Please reword it."),
+        ));
+    }
+    let html = forum::render_post(conn, &censored).await?;
+    if let Some((WordAction::Hold, _)) = &action {
+        return Ok(Admission {
+            state: "pending",
+            reason: Some(HELD_WORDS),
+            html,
+            queue: Some("held_words"),
+        });
+    }
+    // New members (trust level 0) have their first posts approved; once enough are, they are
+    // no longer held.
+    if !author.role().is_staff() && author.trust_level == 0 {
+        let hold = settings::number(conn, settings::NEW_MEMBER_HOLD).await?;
+        if hold > 0 {
+            let approved = post::Entity::find()
+                .filter(post::Column::AuthorId.eq(author.id))
+                .filter(post::Column::State.eq("visible"))
+                .count(conn)
+                .await?;
+            if (approved as i64) < hold {
+                return Ok(Admission {
+                    state: "pending",
+                    reason: Some(HELD_NEW),
+                    html,
+                    queue: Some("held_new"),
+                });
+            }
+        }
+    }
+    let queue = matches!(action, Some((WordAction::Flag, _))).then_some("flagged");
+    Ok(Admission {
+        state: "visible",
+        reason: None,
+        html,
+        queue,
+    })
+}
+
+/// After a post is written: into the queue if its admission says so, and the author told when
+/// it is held.
+pub async fn after_admission(
+    conn: &impl ConnectionTrait,
+    p: &post::Model,
+    admission: &Admission,
+) -> Result<(), AppError> {
+    if let Some(kind) = admission.queue {
+        queue_post(conn, p, kind).await?;
+    }
+    if let Some(reason) = admission.reason {
+        notify::notify(conn, p.author_id, "held", reason, &link_to(conn, p).await?).await?;
+    }
+    Ok(())
+}
+
+/// The author edited a post a moderator had hidden: it goes back to the queue as it is now.
+pub async fn after_author_edit(
+    conn: &impl ConnectionTrait,
+    p: &post::Model,
+) -> Result<(), AppError> {
+    if p.state == "hidden" {
+        queue_post(conn, p, "edited").await?;
+    }
+    Ok(())
+}
+
+/// Filters of the review queue.
+#[derive(Clone, Debug, Default)]
+pub struct ReviewFilter {
+    pub kind: Option<String>,
+    pub reason: Option<String>,
+    pub category: Option<String>,
+    /// open (default) | resolved | rejected
+    pub state: Option<String>,
+}
+
+pub async fn open_review_count(db: &DatabaseConnection) -> Result<u64, AppError> {
+    Ok(review_item::Entity::find()
+        .filter(review_item::Column::State.eq("open"))
+        .count(db)
+        .await?)
+}
+
+/// /admin/review: posts waiting for a moderator, oldest first, 30 a page.
+pub async fn review_queue(
+    db: &DatabaseConnection,
+    viewer: &user::Model,
+    filter: ReviewFilter,
+    page: u64,
+) -> Result<ReviewQueue, AppError> {
+    require_role(Some(viewer.role()), Role::Moderator)?;
+    let state = filter
+        .state
+        .clone()
+        .filter(|s| ["open", "resolved", "rejected"].contains(&s.as_str()))
+        .unwrap_or_else(|| "open".into());
+    let categories = category::Entity::find()
+        .filter(category::Column::Kind.ne("blog_comments"))
+        .order_by_asc(category::Column::Position)
+        .all(db)
+        .await?;
+    let mut q = review_item::Entity::find().filter(review_item::Column::State.eq(state.as_str()));
+    if let Some(kind) = filter.kind.as_deref().filter(|k| !k.is_empty()) {
+        q = q.filter(review_item::Column::Kind.eq(kind));
+    }
+    if let Some(slug) = filter.category.as_deref().filter(|c| !c.is_empty()) {
+        let id = category::Entity::find()
+            .filter(category::Column::Slug.eq(slug))
+            .one(db)
+            .await?
+            .map(|c| c.id)
+            .unwrap_or(-1);
+        q = q.filter(review_item::Column::CategoryId.eq(id));
+    }
+    if let Some(reason) = filter.reason.as_deref().filter(|r| !r.is_empty()) {
+        q = q.filter(
+            review_item::Column::PostId.in_subquery(
+                Query::select()
+                    .column(flag::Column::PostId)
+                    .from(flag::Entity)
+                    .and_where(flag::Column::Reason.eq(reason))
+                    .to_owned(),
+            ),
+        );
+    }
+    let total = q.clone().count(db).await?;
+    let page_count = std::cmp::max(total.div_ceil(REVIEW_PAGE_SIZE), 1);
+    let page = page.clamp(1, page_count);
+    let items = q
+        .order_by_asc(review_item::Column::CreatedAt)
+        .order_by_asc(review_item::Column::Id)
+        .offset((page - 1) * REVIEW_PAGE_SIZE)
+        .limit(REVIEW_PAGE_SIZE)
+        .all(db)
+        .await?;
+    let post_ids: Vec<i64> = items.iter().map(|i| i.post_id).collect();
+    let posts: HashMap<i64, post::Model> = post::Entity::find()
+        .filter(post::Column::Id.is_in(post_ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let topics: HashMap<i64, topic::Model> = topic::Entity::find()
+        .filter(topic::Column::Id.is_in(posts.values().map(|p| p.topic_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let flags = flag::Entity::find()
+        .filter(flag::Column::PostId.is_in(post_ids))
+        .order_by_asc(flag::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let author_ids: HashSet<i64> = posts.values().map(|p| p.author_id).collect();
+    let people: HashSet<i64> = author_ids
+        .iter()
+        .copied()
+        .chain(flags.iter().map(|f| f.flagger_id))
+        .collect();
+    let users: HashMap<i64, user::Model> = user::Entity::find()
+        .filter(user::Column::Id.is_in(people))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let post_counts: HashMap<i64, i64> = post::Entity::find()
+        .select_only()
+        .column(post::Column::AuthorId)
+        .column_as(Expr::col(post::Column::Id).count(), "n")
+        .filter(post::Column::AuthorId.is_in(author_ids.iter().copied()))
+        .filter(post::Column::State.eq("visible"))
+        .group_by(post::Column::AuthorId)
+        .into_tuple::<(i64, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let moderation_counts: HashMap<i64, i64> = moderation_log::Entity::find()
+        .select_only()
+        .column(moderation_log::Column::UserId)
+        .column_as(Expr::col(moderation_log::Column::Id).count(), "n")
+        .filter(moderation_log::Column::UserId.is_in(author_ids.iter().copied()))
+        .group_by(moderation_log::Column::UserId)
+        .into_tuple::<(Option<i64>, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|(id, n)| Some((id?, n)))
+        .collect();
+    let by_category: HashMap<i64, &category::Model> =
+        categories.iter().map(|c| (c.id, c)).collect();
+    let views = items
+        .into_iter()
+        .filter_map(|item| {
+            let p = posts.get(&item.post_id)?;
+            let t = topics.get(&p.topic_id)?;
+            let author = users.get(&p.author_id)?;
+            let c = by_category.get(&t.category_id);
+            Some(ReviewItemView {
+                id: item.id,
+                kind: item.kind,
+                state: item.state,
+                created_at: item.created_at,
+                post_id: p.id,
+                post_number: p.post_number,
+                post_state: p.state.clone(),
+                topic_id: t.id,
+                topic_slug: t.slug.clone(),
+                topic_title: t.title.clone(),
+                category: c
+                    .map(|c| CategoryRef {
+                        id: c.id,
+                        slug: c.slug.clone(),
+                        name: c.name.clone(),
+                        colour: c.colour.clone(),
+                    })
+                    .unwrap_or(CategoryRef {
+                        id: t.category_id,
+                        slug: String::new(),
+                        name: "Blog comments".into(),
+                        colour: "#3b6ea5".into(),
+                    }),
+                snapshot_html: item.snapshot_html,
+                current_html: p.html.clone(),
+                flags: flags
+                    .iter()
+                    .filter(|f| f.post_id == p.id)
+                    .map(|f| FlagView {
+                        flagger: users
+                            .get(&f.flagger_id)
+                            .map(|u| u.username.clone())
+                            .unwrap_or_default(),
+                        reason: f.reason.clone(),
+                        note: f.note.clone(),
+                        state: f.state.clone(),
+                        weight: f.weight,
+                        created_at: f.created_at,
+                    })
+                    .collect(),
+                author_id: author.id,
+                author: author.username.clone(),
+                author_role: author.role(),
+                author_joined_at: author.created_at,
+                author_post_count: post_counts.get(&author.id).copied().unwrap_or(0) as u64,
+                author_moderation_count: moderation_counts.get(&author.id).copied().unwrap_or(0)
+                    as u64,
+            })
+        })
+        .collect();
+    Ok(ReviewQueue {
+        items: views,
+        total,
+        page,
+        page_count,
+        categories: categories
+            .iter()
+            .map(|c| CategoryRef {
+                id: c.id,
+                slug: c.slug.clone(),
+                name: c.name.clone(),
+                colour: c.colour.clone(),
+            })
+            .collect(),
+        kind: filter.kind,
+        reason: filter.reason,
+        category: filter.category,
+        state,
+    })
+}
+
+/// The moderation log: everything for moderators; for the public page only actions on public
+/// content, with no names.
+pub async fn log_page(
+    db: &DatabaseConnection,
+    viewer: Option<&user::Model>,
+    public_only: bool,
+    page: u64,
+) -> Result<ModerationLogPage, AppError> {
+    if public_only {
+        if !settings::flag(db, settings::MODERATION_LOG_PUBLIC, true).await? {
+            return Err(AppError::NotFound("This page is switched off.".into()));
+        }
+    } else {
+        require_role(viewer.map(|u| u.role()), Role::Moderator)?;
+    }
+    let mut q = moderation_log::Entity::find();
+    if public_only {
+        q = q.filter(moderation_log::Column::Public.eq(true)).filter(
+            // Only what happened in public topics.
+            Condition::any().add(
+                moderation_log::Column::TopicId.in_subquery(
+                    Query::select()
+                        .column(topic::Column::Id)
+                        .from(topic::Entity)
+                        .and_where(topic::Column::Visible.eq(true))
+                        .to_owned(),
+                ),
+            ),
+        );
+    }
+    let total = q.clone().count(db).await?;
+    let page_count = std::cmp::max(total.div_ceil(LOG_PAGE_SIZE), 1);
+    let page = page.clamp(1, page_count);
+    let rows = q
+        .order_by_desc(moderation_log::Column::CreatedAt)
+        .order_by_desc(moderation_log::Column::Id)
+        .offset((page - 1) * LOG_PAGE_SIZE)
+        .limit(LOG_PAGE_SIZE)
+        .all(db)
+        .await?;
+    let topics: HashMap<i64, (String, String)> = topic::Entity::find()
+        .select_only()
+        .columns([topic::Column::Id, topic::Column::Slug, topic::Column::Title])
+        .filter(topic::Column::Id.is_in(rows.iter().filter_map(|r| r.topic_id)))
+        .into_tuple::<(i64, String, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(id, slug, title)| (id, (slug, title)))
+        .collect();
+    let numbers: HashMap<i64, i32> = post::Entity::find()
+        .select_only()
+        .columns([post::Column::Id, post::Column::PostNumber])
+        .filter(post::Column::Id.is_in(rows.iter().filter_map(|r| r.post_id)))
+        .into_tuple::<(i64, i32)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let names: HashMap<i64, String> = if public_only {
+        HashMap::new()
+    } else {
+        user::Entity::find()
+            .select_only()
+            .columns([user::Column::Id, user::Column::Username])
+            .filter(
+                user::Column::Id.is_in(
+                    rows.iter()
+                        .flat_map(|r| [Some(r.actor_id), r.user_id])
+                        .flatten(),
+                ),
+            )
+            .into_tuple::<(i64, String)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    Ok(ModerationLogPage {
+        entries: rows
+            .into_iter()
+            .map(|r| {
+                let (slug, title) = r
+                    .topic_id
+                    .and_then(|id| topics.get(&id).cloned())
+                    .unwrap_or_default();
+                LogEntryView {
+                    actor: names.get(&r.actor_id).cloned().unwrap_or_default(),
+                    action: r.action,
+                    reason: r.reason,
+                    topic_id: r.topic_id,
+                    topic_slug: slug,
+                    topic_title: title,
+                    post_number: r.post_id.and_then(|id| numbers.get(&id).copied()),
+                    member: r
+                        .user_id
+                        .and_then(|id| names.get(&id).cloned())
+                        .unwrap_or_default(),
+                    created_at: r.created_at,
+                }
+            })
+            .collect(),
+        page,
+        page_count,
+    })
+}
