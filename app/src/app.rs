@@ -13,10 +13,11 @@ use crate::{
     error::AppError,
     model::{SessionUser, SiteInfo},
     pages::{
-        accountability::AccountabilityPage, article::ArticlePage,
+        accountability::AccountabilityPage, admin_review::ReviewPage, article::ArticlePage,
         article_editor::ArticleEditorPage, blog::BlogIndexPage, category::CategoryPage,
-        edit_post::EditPostPage, home::HomePage, log_in::LogInPage, new_topic::NewTopicPage,
-        not_found::NotFoundPage, sign_up::SignUpPage, staff_metrics::StaffMetricsPage,
+        edit_post::EditPostPage, home::HomePage, log_in::LogInPage,
+        moderation_log::ModerationLogPage, new_topic::NewTopicPage, not_found::NotFoundPage,
+        notifications::NotificationsPage, sign_up::SignUpPage, staff_metrics::StaffMetricsPage,
         staff_queue::StaffQueuePage, topic::TopicPage, user::UserPage,
     },
 };
@@ -77,6 +78,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/staff/queue") view=StaffQueuePage ssr=SsrMode::Async />
                     <Route path=path!("/staff/metrics") view=StaffMetricsPage ssr=SsrMode::Async />
                     <Route path=path!("/accountability") view=AccountabilityPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/review") view=ReviewPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/log") view=|| view! { <ModerationLogPage public=false /> } ssr=SsrMode::Async />
+                    <Route path=path!("/moderation") view=|| view! { <ModerationLogPage public=true /> } ssr=SsrMode::Async />
+                    <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::Async />
                     <Route path=path!("/blog") view=BlogIndexPage ssr=SsrMode::Async />
                     <Route path=path!("/blog/new") view=ArticleEditorPage ssr=SsrMode::Async />
                     <Route path=path!("/blog/tag/:tag") view=BlogIndexPage ssr=SsrMode::Async />
@@ -87,7 +92,10 @@ pub fn App() -> impl IntoView {
             <footer class="site-footer">
                 <div class="wrap footer-row">
                     <span>"Powered by Backyard — a place to talk with the team."</span>
-                    <a href="/accountability">"How fast we answer"</a>
+                    <span class="footer-links">
+                        <a href="/accountability">"How fast we answer"</a>
+                        <a href="/moderation">"Moderation"</a>
+                    </span>
                 </div>
             </footer>
         </Router>

@@ -52,6 +52,9 @@ pub struct SessionUser {
     pub display_name: String,
     pub role: Role,
     pub staff_title: Option<String>,
+    /// For the header: unread notifications, and for moderators the open review items.
+    pub unread_notifications: u64,
+    pub open_review_items: u64,
 }
 
 /// A forum category as listed on the home page.
@@ -127,6 +130,12 @@ pub struct PostView {
     pub staff_title: Option<String>,
     /// The viewer wrote it, so the page offers "Edit".
     pub editable: bool,
+    /// visible | pending | hidden | deleted
+    pub state: String,
+    /// Why it is hidden or held; only for its author and moderators.
+    pub moderation_reason: Option<String>,
+    /// The viewer has an open flag on it.
+    pub flagged_by_viewer: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,6 +149,7 @@ pub struct TopicPage {
     pub locked: bool,
     pub created_at: DateTime<Utc>,
     pub post_count: i32,
+    pub pinned: bool,
     pub posts: Vec<PostView>,
     pub page: u64,
     pub page_count: u64,
@@ -155,6 +165,9 @@ pub struct TopicPage {
     /// Staff actions and confirmations, oldest first (staff-only ones for staff viewers only).
     pub events: Vec<TopicEventView>,
     pub viewer_is_staff: bool,
+    pub viewer_is_moderator: bool,
+    /// Forum categories a moderator may move the topic to.
+    pub move_targets: Vec<CategoryRef>,
     /// The viewer started this topic, staff marked it resolved, and it waits for their answer.
     pub asks_viewer_to_confirm: bool,
 }

@@ -82,5 +82,14 @@ pub async fn log_out() -> Result<(), AppError> {
 
 #[server(endpoint = "me")]
 pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
-    Ok(state::current_user().await?.map(|u| u.to_session_user()))
+    let Some(user) = state::current_user().await? else {
+        return Ok(None);
+    };
+    let db = state::db()?;
+    let mut me = user.to_session_user();
+    me.unread_notifications = crate::server::notify::unread_count(&db, user.id).await?;
+    if user.role() >= crate::model::Role::Moderator {
+        me.open_review_items = crate::server::moderation::open_review_count(&db).await?;
+    }
+    Ok(Some(me))
 }

@@ -3,7 +3,48 @@
 pub mod auth;
 pub mod blog;
 pub mod forum;
+pub mod moderation;
 pub mod staff;
+
+/// The signed-in member. Signed out, these actions and pages are refused (403) like any other
+/// member without the right: nothing here is for visitors.
+#[cfg(feature = "ssr")]
+pub(crate) async fn signed_in() -> Result<crate::server::entity::user::Model, crate::error::AppError>
+{
+    crate::server::state::current_user()
+        .await?
+        .ok_or_else(|| crate::error::AppError::Forbidden(SIGNED_OUT.into()))
+}
+
+pub const SIGNED_OUT: &str = "Log in first: this is for signed-in members with the right role.";
+
+/// Runs a staff action for the signed-in member, then goes back to the page the form was on
+/// (at `anchor`), or returns the error with its status.
+#[cfg(feature = "ssr")]
+pub(crate) async fn act<F, Fut>(anchor: &str, action: F) -> Result<(), crate::error::AppError>
+where
+    F: FnOnce(sea_orm::DatabaseConnection, crate::server::entity::user::Model) -> Fut,
+    Fut: std::future::Future<Output = Result<(), crate::error::AppError>>,
+{
+    let result = async {
+        let user = signed_in().await?;
+        action(crate::server::state::db()?, user).await
+    }
+    .await;
+    match result {
+        Ok(()) => {
+            leptos_axum::redirect(&format!(
+                "{}{anchor}",
+                crate::server::state::referring_path("/")
+            ));
+            Ok(())
+        }
+        Err(e) => {
+            crate::server::state::set_error_status(&e);
+            Err(e)
+        }
+    }
+}
 
 /// A local path to send someone back to after logging in. Anything else (another site,
 /// `//evil.example`, a scheme) falls back to the home page, so `next` can't be an open redirect.

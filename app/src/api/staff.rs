@@ -8,44 +8,11 @@ use crate::{
     model::{MetricsWindow, StaffMetrics, StaffQueue},
 };
 
+pub use super::SIGNED_OUT;
 #[cfg(feature = "ssr")]
-use crate::server::{entity::user, settings, staff, state};
-
-/// The signed-in member. Signed out, these actions and pages are refused (403) like any other
-/// member without the right: nothing here is for visitors.
+use super::{act, signed_in};
 #[cfg(feature = "ssr")]
-async fn signed_in() -> Result<user::Model, AppError> {
-    state::current_user()
-        .await?
-        .ok_or_else(|| AppError::Forbidden(SIGNED_OUT.into()))
-}
-
-pub const SIGNED_OUT: &str = "Log in first: this is for signed-in members with the right role.";
-
-/// Runs a staff action for the signed-in member, then goes back to the page the form was on
-/// (at `anchor`), or returns the error with its status.
-#[cfg(feature = "ssr")]
-async fn act<F, Fut>(anchor: &str, action: F) -> Result<(), AppError>
-where
-    F: FnOnce(sea_orm::DatabaseConnection, user::Model) -> Fut,
-    Fut: std::future::Future<Output = Result<(), AppError>>,
-{
-    let result = async {
-        let user = signed_in().await?;
-        action(state::db()?, user).await
-    }
-    .await;
-    match result {
-        Ok(()) => {
-            leptos_axum::redirect(&format!("{}{anchor}", state::referring_path("/")));
-            Ok(())
-        }
-        Err(e) => {
-            state::set_error_status(&e);
-            Err(e)
-        }
-    }
-}
+use crate::server::{settings, staff, state};
 
 #[server(endpoint = "staff_queue")]
 pub async fn get_staff_queue(category: Option<String>, page: u64) -> Result<StaffQueue, AppError> {

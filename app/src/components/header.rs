@@ -35,8 +35,21 @@ pub fn SiteHeader() -> impl IntoView {
                                 match me.await {
                                     Ok(Some(user)) => {
                                         let staff = user.role.is_staff().then(|| view! { <a href="/staff/queue">"Staff queue"</a> });
+                                        let review = (user.role >= crate::model::Role::Moderator).then(|| {
+                                            let label = format!("Review ({})", user.open_review_items);
+                                            view! { <a href="/admin/review">{label}</a> }
+                                        });
+                                        let unread = user.unread_notifications;
+                                        let unread_class = if unread > 0 { "unread" } else { "" };
+                                        let notifications = if unread > 0 {
+                                            format!("Notifications ({unread} unread)")
+                                        } else {
+                                            "Notifications".to_string()
+                                        };
                                         view! {
                                             {staff}
+                                            {review}
+                                            <a href="/notifications" class=unread_class>{notifications}</a>
                                             <span class="signed-in-as">
                                                 "Signed in as " <strong>{user.username.clone()}</strong>
                                             </span>

@@ -1,8 +1,13 @@
 //! One post on a topic page.
 use leptos::prelude::*;
 
+use leptos::server_fn::ServerFn;
+
 use super::{staff::AnswerButton, time::RelativeTime};
-use crate::model::PostView;
+use crate::{
+    api::moderation::{FlagPost, ModeratePost},
+    model::{FLAG_REASONS, PostView},
+};
 
 /// `quote_href` is where "Quote" goes: this page with the post quoted into the reply box.
 #[component]
@@ -12,7 +17,24 @@ pub fn PostCard(
     /// For staff: the topic, and whether this post is its official answer.
     #[prop(default = None)]
     answer_tools: Option<(i64, bool)>,
+    /// The viewer is signed in (and may flag others' posts).
+    #[prop(optional)]
+    signed_in: bool,
+    /// The viewer moderates: hide, delete, restore, approve.
+    #[prop(optional)]
+    moderator: bool,
 ) -> impl IntoView {
+    let notice = state_notice(&post);
+    let placeholder = post.state == "hidden" && post.html.is_empty();
+    let flag = (signed_in && !post.editable && post.state != "deleted").then(|| {
+        if post.flagged_by_viewer {
+            view! { <span class="muted flagged">"You flagged this"</span> }.into_any()
+        } else {
+            view! { <FlagForm post_id=post.id /> }.into_any()
+        }
+    });
+    let moderate =
+        moderator.then(|| view! { <ModerateForm post_id=post.id state=post.state.clone() /> });
     let anchor = format!("post-{}", post.number);
     let heading_id = format!("post-{}-author", post.number);
     let labelled_by = heading_id.clone();
@@ -26,7 +48,7 @@ pub fn PostCard(
         view! { <span class="staff-badge"><span class="visually-hidden">"Staff reply: "</span>{title}</span> }
     });
     view! {
-        <article class="post" class:staff-post=post.is_staff_reply id=anchor.clone() aria-labelledby=labelled_by>
+        <article class="post" class:staff-post=post.is_staff_reply class:moderated=post.state != "visible" id=anchor.clone() aria-labelledby=labelled_by>
             <header class="post-meta">
                 <a class="post-author" id=heading_id href=profile>{post.author_display_name.clone()}</a>
                 {badge}
@@ -34,13 +56,120 @@ pub fn PostCard(
                 {edited}
                 <span class="post-number" aria-hidden="true">"#"{post.number}</span>
             </header>
-            <div class="post-body" inner_html=post.html.clone()></div>
+            {notice}
+            {if placeholder {
+                view! { <p class="post-body muted hidden-post">"This post was hidden by a moderator."</p> }.into_any()
+            } else {
+                view! { <div class="post-body" inner_html=post.html.clone()></div> }.into_any()
+            }}
             <footer class="post-actions">
-                <a href=quote_href data-quote=post.id>"Quote"</a>
+                {(post.state == "visible").then(|| view! { <a href=quote_href data-quote=post.id>"Quote"</a> })}
                 {post.editable.then(|| view! { <a href=format!("/p/{}/edit", post.id)>"Edit"</a> })}
                 {answer_tools.map(|(topic_id, is_answer)| view! { <AnswerButton topic_id post_id=post.id is_answer /> })}
+                {flag}
+                {moderate}
             </footer>
         </article>
+    }
+}
+
+/// What the author (or a moderator) is told on a post that is not plainly visible.
+fn state_notice(post: &PostView) -> Option<impl IntoView + use<>> {
+    let reason = post.moderation_reason.clone().unwrap_or_default();
+    let text = match (post.state.as_str(), post.html.is_empty()) {
+        ("hidden", false) => format!(
+            "Hidden by a moderator{}. Others see only that it was hidden; edit it and it goes back to the moderators.",
+            if reason.is_empty() {
+                String::new()
+            } else {
+                format!(": {reason}")
+            }
+        ),
+        ("pending", _) => {
+            if reason.is_empty() {
+                "Waiting for a moderator's approval.".to_string()
+            } else {
+                reason
+            }
+        }
+        ("deleted", _) => format!(
+            "Deleted by a moderator{}.",
+            if reason.is_empty() {
+                String::new()
+            } else {
+                format!(": {reason}")
+            }
+        ),
+        _ => return None,
+    };
+    Some(view! { <p class="moderation-notice" role="note">{text}</p> })
+}
+
+/// "Flag": a reason and an optional note, in a disclosure that needs no JavaScript.
+#[component]
+fn FlagForm(post_id: i64) -> impl IntoView {
+    let id = format!("flag-{post_id}");
+    let reason_id = format!("{id}-reason");
+    let note_id = format!("{id}-note");
+    view! {
+        <details class="post-tool">
+            <summary>"Flag"</summary>
+            <form method="post" action=FlagPost::url() class="stack compact">
+                <input type="hidden" name="post_id" value=post_id />
+                <div class="field">
+                    <label for=reason_id.clone()>"What's wrong with this post?"</label>
+                    <select id=reason_id name="reason">
+                        {FLAG_REASONS.iter().map(|(key, label)| view! { <option value=*key>{*label}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for=note_id.clone()>"Details (required for “Something else”)"</label>
+                    <input id=note_id name="note" maxlength="1000" />
+                </div>
+                <button type="submit" class="button">"Flag for moderators"</button>
+            </form>
+        </details>
+    }
+}
+
+/// A moderator's actions on one post, with the reason its author will see.
+#[component]
+fn ModerateForm(post_id: i64, state: String) -> impl IntoView {
+    let id = format!("moderate-{post_id}");
+    let action_id = format!("{id}-action");
+    let reason_id = format!("{id}-reason");
+    let actions: Vec<(&str, &str)> = match state.as_str() {
+        "pending" => vec![("approve", "Approve"), ("delete", "Delete")],
+        "hidden" => vec![
+            ("approve", "Approve (make visible)"),
+            ("delete", "Delete"),
+            ("restore", "Restore"),
+        ],
+        "deleted" => vec![("restore", "Restore")],
+        _ => vec![
+            ("hide", "Hide"),
+            ("delete", "Delete"),
+            ("dismiss", "Dismiss flags"),
+        ],
+    };
+    view! {
+        <details class="post-tool">
+            <summary>"Moderate"</summary>
+            <form method="post" action=ModeratePost::url() class="stack compact">
+                <input type="hidden" name="post_id" value=post_id />
+                <div class="field">
+                    <label for=action_id.clone()>"Action"</label>
+                    <select id=action_id name="action">
+                        {actions.into_iter().map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for=reason_id.clone()>"Reason (the author sees it)"</label>
+                    <input id=reason_id name="reason" maxlength="1000" />
+                </div>
+                <button type="submit" class="button">"Apply"</button>
+            </form>
+        </details>
     }
 }
 
@@ -53,6 +182,8 @@ pub fn PostList(
     /// For staff: the topic and its official answer, so replies offer "Mark as official answer".
     #[prop(default = None)]
     answer_tools: Option<(i64, Option<i64>)>,
+    #[prop(optional)] signed_in: bool,
+    #[prop(optional)] moderator: bool,
 ) -> impl IntoView {
     let quote_base = if here.contains('?') {
         format!("{here}&")
@@ -68,7 +199,7 @@ pub fn PostList(
                     let answer_tools = answer_tools
                         .filter(|_| post.number > 1)
                         .map(|(topic_id, answer)| (topic_id, answer == Some(post.id)));
-                    view! { <PostCard post quote_href answer_tools /> }
+                    view! { <PostCard post quote_href answer_tools signed_in moderator /> }
                 })
                 .collect_view()}
         </div>

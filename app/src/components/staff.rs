@@ -6,6 +6,10 @@ use leptos::{prelude::*, server_fn::ServerFn};
 
 use super::time::RelativeTime;
 use crate::{
+    api::moderation::{
+        FlagPost, ModerateBulk, ModeratePost, ModerateTopic, MoveTopic, RemoveSpammer,
+        SuspendMember, UnsuspendMember,
+    },
     api::staff::{
         ConfirmResolution, MarkAnswer, NoReplyNeeded, SetAccountability, SetResponseTarget,
         SetTopicStatus, UnmarkAnswer,
@@ -25,6 +29,14 @@ pub fn staff_error() -> Option<AppError> {
         ConfirmResolution::PATH,
         SetResponseTarget::PATH,
         SetAccountability::PATH,
+        FlagPost::PATH,
+        ModeratePost::PATH,
+        ModerateBulk::PATH,
+        ModerateTopic::PATH,
+        MoveTopic::PATH,
+        SuspendMember::PATH,
+        UnsuspendMember::PATH,
+        RemoveSpammer::PATH,
     ])
 }
 
@@ -240,4 +252,93 @@ pub fn MetricsHelp() -> impl IntoView {
 #[component]
 pub fn WaitedSince(at: DateTime<Utc>) -> impl IntoView {
     view! { <span>"waiting " {short_duration(minutes_since(at))} " · since " <RelativeTime at /></span> }
+}
+
+/// Lock, pin and move a topic, for moderators, each with a reason for the log.
+#[component]
+pub fn ModeratorTools(
+    topic_id: i64,
+    locked: bool,
+    pinned: bool,
+    categories: Vec<crate::model::CategoryRef>,
+    current: String,
+) -> impl IntoView {
+    let topic_form = move |action: &'static str, label: &'static str| {
+        view! {
+            <form method="post" action=ModerateTopic::url() class="filter-row">
+                <input type="hidden" name="topic_id" value=topic_id />
+                <input type="hidden" name="action" value=action />
+                <label class="visually-hidden" for=format!("reason-{action}")>{format!("Reason to {action}")}</label>
+                <input id=format!("reason-{action}") name="reason" maxlength="1000" placeholder="Reason (optional)" />
+                <button type="submit" class="button">{label}</button>
+            </form>
+        }
+    };
+    let options = categories
+        .into_iter()
+        .map(|c| view! { <option value=c.slug.clone() selected=c.slug == current>{c.name.clone()}</option> })
+        .collect_view();
+    view! {
+        <section class="staff-tools" id="moderator-tools" aria-labelledby="moderator-tools-heading">
+            <h2 id="moderator-tools-heading">"Moderator tools"</h2>
+            {if locked { topic_form("unlock", "Unlock topic") } else { topic_form("lock", "Lock topic") }}
+            {if pinned { topic_form("unpin", "Unpin topic") } else { topic_form("pin", "Pin topic") }}
+            <form method="post" action=MoveTopic::url() class="filter-row">
+                <input type="hidden" name="topic_id" value=topic_id />
+                <label for="move-category">"Move to"</label>
+                <select id="move-category" name="category">{options}</select>
+                <input name="reason" maxlength="1000" placeholder="Reason (optional)" aria-label="Reason for moving" />
+                <button type="submit" class="button">"Move"</button>
+            </form>
+        </section>
+    }
+}
+
+/// Suspend, lift a suspension, or remove a spammer: on a member's page and in the review queue.
+#[component]
+pub fn MemberTools(user_id: i64, suspended: bool) -> impl IntoView {
+    let suspend_id = format!("suspend-{user_id}");
+    let days_id = format!("{suspend_id}-days");
+    let reason_id = format!("{suspend_id}-reason");
+    view! {
+        <details class="post-tool member-tools">
+            <summary>"Moderate this member"</summary>
+            {if suspended {
+                view! {
+                    <form method="post" action=UnsuspendMember::url()>
+                        <input type="hidden" name="user_id" value=user_id />
+                        <button type="submit" class="button">"Lift the suspension"</button>
+                    </form>
+                }
+                .into_any()
+            } else {
+                view! {
+                    <form method="post" action=SuspendMember::url() class="stack compact">
+                        <input type="hidden" name="user_id" value=user_id />
+                        <div class="field">
+                            <label for=days_id.clone()>"Suspend for"</label>
+                            <select id=days_id name="days">
+                                <option value="1">"1 day"</option>
+                                <option value="3">"3 days"</option>
+                                <option value="7">"7 days"</option>
+                                <option value="30">"30 days"</option>
+                                <option value="forever">"Permanently"</option>
+                            </select>
+                        </div>
+                        <div class="field">
+                            <label for=reason_id.clone()>"Reason (shown to them)"</label>
+                            <input id=reason_id name="reason" maxlength="1000" />
+                        </div>
+                        <button type="submit" class="button">"Suspend"</button>
+                    </form>
+                }
+                .into_any()
+            }}
+            <form method="post" action=RemoveSpammer::url() class="filter-row">
+                <input type="hidden" name="user_id" value=user_id />
+                <input type="hidden" name="reason" value="Spam" />
+                <button type="submit" class="button danger">"Remove spammer: delete all their posts and suspend"</button>
+            </form>
+        </details>
+    }
 }

@@ -84,7 +84,7 @@ pub fn ArticlePage() -> impl IntoView {
                         <section class="comments" id="comments" aria-labelledby="comments-heading">
                             <h2 id="comments-heading">{comments_heading}</h2>
                             {empty}
-                            <PostList posts=p.comments here=here.clone() />
+                            <PostList posts=p.comments here=here.clone() signed_in />
                             <Pager base=article_url(&a.slug, 1) page=p.page page_count=p.page_count />
                             {comment_box}
                         </section>

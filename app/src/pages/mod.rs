@@ -1,5 +1,6 @@
 //! One module per page.
 pub mod accountability;
+pub mod admin_review;
 pub mod article;
 pub mod article_editor;
 pub mod blog;
@@ -7,8 +8,10 @@ pub mod category;
 pub mod edit_post;
 pub mod home;
 pub mod log_in;
+pub mod moderation_log;
 pub mod new_topic;
 pub mod not_found;
+pub mod notifications;
 pub mod sign_up;
 pub mod staff_metrics;
 pub mod staff_queue;

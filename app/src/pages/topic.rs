@@ -10,7 +10,7 @@ use crate::{
         page::{ErrorView, PageMeta, query_number, redirect_permanently},
         pager::Pager,
         post::PostList,
-        staff::{ConfirmBox, ResponseBadge, StaffError, StaffTools, StatusTag},
+        staff::{ConfirmBox, ModeratorTools, ResponseBadge, StaffError, StaffTools, StatusTag},
         time::RelativeTime,
     },
     error::AppError,
@@ -78,6 +78,9 @@ pub fn TopicPage() -> impl IntoView {
                     let confirm = t.asks_viewer_to_confirm.then(|| view! { <ConfirmBox topic_id=t.id /> });
                     let history = (!t.events.is_empty()).then(|| view! { <TopicHistory events=t.events.clone() /> });
                     let tools = t.viewer_is_staff.then(|| view! { <StaffTools topic_id=t.id status=t.status.clone() awaiting=t.awaiting_staff_since.is_some() /> });
+                    let moderator_tools = t.viewer_is_moderator.then(|| view! {
+                        <ModeratorTools topic_id=t.id locked=t.locked pinned=t.pinned categories=t.move_targets.clone() current=t.category.slug.clone() />
+                    });
                     let confirmed = t.resolution_confirmed_at.is_some();
                     view! {
                         <PageMeta site title=t.title.clone() description=t.summary.clone() path=here.clone() og_type="article" />
@@ -99,13 +102,14 @@ pub fn TopicPage() -> impl IntoView {
                                 </p>
                             </header>
                             {confirm}
-                            <PostList posts=first here=here.clone() answer_tools=answer_tools />
+                            <PostList posts=first here=here.clone() answer_tools=answer_tools signed_in moderator=t.viewer_is_moderator />
                             {answer_box}
-                            <PostList posts=rest here=here.clone() answer_tools=answer_tools />
+                            <PostList posts=rest here=here.clone() answer_tools=answer_tools signed_in moderator=t.viewer_is_moderator />
                             <Pager base page=t.page page_count=t.page_count />
                         </article>
                         {history}
                         {tools}
+                        {moderator_tools}
                         {composer}
                     }
                     .into_any()

@@ -578,7 +578,7 @@ pub async fn article_page(
         .one(db)
         .await?
         .ok_or(AppError::Internal)?;
-    let comments = forum::posts_page(db, &comments_topic, page, viewer.map(|u| u.id)).await?;
+    let comments = forum::posts_page(db, &comments_topic, page, viewer).await?;
     let can_edit = viewer.is_some_and(|u| may_edit(u, &a).is_ok());
     let article = summaries(db, vec![a.clone()])
         .await?

@@ -639,7 +639,9 @@ pub async fn category_page(
         ),
         None => None,
     };
-    let mut listed = topic::Entity::find().filter(topic::Column::CategoryId.eq(c.id));
+    let mut listed = topic::Entity::find()
+        .filter(topic::Column::CategoryId.eq(c.id))
+        .filter(topic::Column::Visible.eq(true));
     let total = match status {
         Some(s) => {
             listed = listed.filter(topic::Column::Status.eq(s.as_str()));
@@ -685,13 +687,17 @@ pub struct PostsPage {
 }
 
 /// Page `page` of `t`'s posts; not found past the last page. The topic page and an article's
-/// comments both read posts through this.
+/// comments both read posts through this. Everyone sees a hidden post's place ("hidden by a
+/// moderator"); its author and moderators see its text and the reason; a post waiting for
+/// approval shows to its author and moderators only; deleted ones to moderators only.
 pub async fn posts_page(
     db: &DatabaseConnection,
     t: &topic::Model,
     page: u64,
-    viewer: Option<i64>,
+    viewer: Option<&user::Model>,
 ) -> Result<PostsPage, AppError> {
+    let moderator = viewer.is_some_and(|u| u.role() >= crate::model::Role::Moderator);
+    let viewer_id = viewer.map(|u| u.id);
     let pages = page_count(t.post_count.clamp(0, i32::MAX) as u64);
     let page = std::cmp::max(page, 1);
     if page > pages {
@@ -711,7 +717,23 @@ pub async fn posts_page(
         Option<DateTimeUtc>,
         bool,
         Option<String>,
+        String,
+        Option<String>,
     );
+    let shown = if moderator {
+        sea_orm::Condition::all()
+    } else {
+        let mut any =
+            sea_orm::Condition::any().add(post::Column::State.is_in(["visible", "hidden"]));
+        if let Some(id) = viewer_id {
+            any = any.add(
+                sea_orm::Condition::all()
+                    .add(post::Column::State.eq("pending"))
+                    .add(post::Column::AuthorId.eq(id)),
+            );
+        }
+        any
+    };
     let rows: Vec<Row> = post::Entity::find()
         .select_only()
         .columns([
@@ -723,31 +745,67 @@ pub async fn posts_page(
             post::Column::EditedAt,
             post::Column::IsStaffReply,
             post::Column::StaffTitle,
+            post::Column::State,
+            post::Column::ModerationReason,
         ])
         .filter(post::Column::TopicId.eq(t.id))
         .filter(post::Column::PostNumber.between(first_number, last_number))
-        .filter(post::Column::State.eq("visible"))
+        .filter(shown)
         .order_by_asc(post::Column::PostNumber)
         .into_tuple()
         .all(db)
         .await?;
     let authors = author_names(db, rows.iter().map(|r| r.2).chain([t.author_id])).await?;
+    let flagged: HashSet<i64> = match viewer_id {
+        Some(id) if !rows.is_empty() => super::entity::flag::Entity::find()
+            .select_only()
+            .column(super::entity::flag::Column::PostId)
+            .filter(super::entity::flag::Column::FlaggerId.eq(id))
+            .filter(super::entity::flag::Column::State.eq("open"))
+            .filter(super::entity::flag::Column::PostId.is_in(rows.iter().map(|r| r.0)))
+            .into_tuple::<i64>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect(),
+        _ => HashSet::new(),
+    };
     let posts = rows
         .into_iter()
         .map(
-            |(id, number, author_id, html, created_at, edited_at, is_staff_reply, staff_title)| {
+            |(
+                id,
+                number,
+                author_id,
+                html,
+                created_at,
+                edited_at,
+                is_staff_reply,
+                staff_title,
+                state,
+                reason,
+            )| {
                 let author = authors.get(&author_id);
+                let insider = moderator || viewer_id == Some(author_id);
                 PostView {
                     id,
                     number,
                     author_username: author.map(|a| a.username.clone()).unwrap_or_default(),
                     author_display_name: author.map(|a| a.display_name.clone()).unwrap_or_default(),
-                    html,
+                    // Others see only that a post was hidden, not what it said.
+                    html: if state == "visible" || insider {
+                        html
+                    } else {
+                        String::new()
+                    },
                     created_at,
                     edited_at,
                     is_staff_reply,
                     staff_title,
-                    editable: viewer == Some(author_id),
+                    editable: viewer_id == Some(author_id),
+                    moderation_reason: reason.filter(|_| insider),
+                    flagged_by_viewer: flagged.contains(&id),
+                    state,
                 }
             },
         )
@@ -788,7 +846,14 @@ pub async fn topic_page(
     } else {
         None
     };
-    let p = posts_page(db, &t, page, viewer.map(|u| u.id)).await?;
+    // A topic whose opening post waits for approval, or was removed, is for its author and
+    // moderators only.
+    let insider =
+        viewer.is_some_and(|u| u.id == t.author_id || u.role() >= crate::model::Role::Moderator);
+    if !t.visible && !insider {
+        return Err(AppError::NotFound(TOPIC_MISSING.into()));
+    }
+    let p = posts_page(db, &t, page, viewer).await?;
     let summary = match p.posts.first().filter(|post| post.number == 1) {
         Some(first) => content::excerpt(&first.html, 200),
         None => String::new(),
@@ -814,6 +879,7 @@ pub async fn topic_page(
         locked: t.locked,
         created_at: t.created_at,
         post_count: t.post_count,
+        pinned: t.pinned,
         posts: p.posts,
         page: p.page,
         page_count: p.page_count,
@@ -827,6 +893,12 @@ pub async fn topic_page(
         resolution_confirmed_at: t.resolution_confirmed_at,
         events,
         viewer_is_staff,
+        viewer_is_moderator: viewer.is_some_and(|u| u.role() >= crate::model::Role::Moderator),
+        move_targets: if viewer.is_some_and(|u| u.role() >= crate::model::Role::Moderator) {
+            postable_categories(db).await?
+        } else {
+            Vec::new()
+        },
         asks_viewer_to_confirm,
     })
 }
@@ -857,6 +929,9 @@ async fn one_post_view(
         is_staff_reply: p.is_staff_reply,
         staff_title: p.staff_title,
         editable: viewer == Some(p.author_id),
+        state: p.state,
+        moderation_reason: None,
+        flagged_by_viewer: false,
     }))
 }
 

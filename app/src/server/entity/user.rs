@@ -41,6 +41,8 @@ impl Model {
             display_name: self.display_name.clone(),
             role: self.role(),
             staff_title: self.staff_title.clone(),
+            unread_notifications: 0,
+            open_review_items: 0,
         }
     }
 }

@@ -1,0 +1,155 @@
+//! Moderation: flags from members, the review queue, moderators' actions, the logs and
+//! notifications. Every write is a POST from a plain form that comes back to its page.
+use leptos::prelude::*;
+
+use crate::{
+    error::AppError,
+    model::{ModerationLogPage, NotificationView, ReviewQueue},
+};
+
+#[cfg(feature = "ssr")]
+use super::{act, signed_in};
+#[cfg(feature = "ssr")]
+use crate::server::{
+    moderation::{self, PostAction, ReviewFilter, TopicAction},
+    notify, state,
+};
+
+#[cfg(feature = "ssr")]
+fn action_of(action: &str) -> Result<PostAction, AppError> {
+    PostAction::parse(action).ok_or_else(|| AppError::invalid("action", moderation::ACTION_UNKNOWN))
+}
+
+/// A member flags a post.
+#[server(endpoint = "flag_post")]
+pub async fn flag_post(post_id: i64, reason: String, note: String) -> Result<(), AppError> {
+    act("", |db, user| async move {
+        moderation::flag_post(&db, &user, post_id, &reason, &note)
+            .await
+            .map(|_| ())
+    })
+    .await
+}
+
+/// A moderator acts on a post: approve, dismiss, hide, delete or restore, with a reason.
+#[server(endpoint = "moderate_post")]
+pub async fn moderate_post(post_id: i64, action: String, reason: String) -> Result<(), AppError> {
+    act("", |db, user| async move {
+        moderation::act_on_post(&db, &user, post_id, action_of(&action)?, &reason).await
+    })
+    .await
+}
+
+/// One action on the selected review items.
+#[server(endpoint = "moderate_bulk")]
+pub async fn moderate_bulk(
+    action: String,
+    reason: String,
+    items: Option<Vec<i64>>,
+) -> Result<(), AppError> {
+    act("", |db, user| async move {
+        let items = items.unwrap_or_default();
+        moderation::bulk(&db, &user, &items, action_of(&action)?, &reason)
+            .await
+            .map(|_| ())
+    })
+    .await
+}
+
+/// Lock, unlock, pin or unpin a topic.
+#[server(endpoint = "moderate_topic")]
+pub async fn moderate_topic(topic_id: i64, action: String, reason: String) -> Result<(), AppError> {
+    act("#moderator-tools", |db, user| async move {
+        let action = TopicAction::parse(&action)
+            .ok_or_else(|| AppError::invalid("action", moderation::ACTION_UNKNOWN))?;
+        moderation::act_on_topic(&db, &user, topic_id, action, &reason).await
+    })
+    .await
+}
+
+#[server(endpoint = "move_topic")]
+pub async fn move_topic(topic_id: i64, category: String, reason: String) -> Result<(), AppError> {
+    act("#moderator-tools", |db, user| async move {
+        moderation::move_topic(&db, &user, topic_id, &category, &reason).await
+    })
+    .await
+}
+
+/// Suspend a member: `days` is 1, 3, 7, 30 or "forever".
+#[server(endpoint = "suspend_member")]
+pub async fn suspend_member(user_id: i64, days: String, reason: String) -> Result<(), AppError> {
+    act("", |db, user| async move {
+        let days = match days.as_str() {
+            "forever" => None,
+            d => Some(d.parse::<i64>().map_err(|_| {
+                AppError::invalid("days", "Suspend for 1, 3, 7 or 30 days, or for good.")
+            })?),
+        };
+        moderation::suspend(&db, &user, user_id, days, &reason)
+            .await
+            .map(|_| ())
+    })
+    .await
+}
+
+#[server(endpoint = "unsuspend_member")]
+pub async fn unsuspend_member(user_id: i64) -> Result<(), AppError> {
+    act("", |db, user| async move {
+        moderation::unsuspend(&db, &user, user_id).await
+    })
+    .await
+}
+
+/// Deletes every post of the account and suspends it for good, in one step.
+#[server(endpoint = "remove_spammer")]
+pub async fn remove_spammer(user_id: i64, reason: String) -> Result<(), AppError> {
+    act("", |db, user| async move {
+        moderation::remove_spammer(&db, &user, user_id, &reason)
+            .await
+            .map(|_| ())
+    })
+    .await
+}
+
+#[server(endpoint = "review_queue")]
+pub async fn get_review_queue(
+    kind: Option<String>,
+    reason: Option<String>,
+    category: Option<String>,
+    state: Option<String>,
+    page: u64,
+) -> Result<ReviewQueue, AppError> {
+    let user = signed_in().await?;
+    let filter = ReviewFilter {
+        kind,
+        reason,
+        category,
+        state,
+    };
+    moderation::review_queue(&state::db()?, &user, filter, page).await
+}
+
+#[server(endpoint = "moderation_log")]
+pub async fn get_moderation_log(public: bool, page: u64) -> Result<ModerationLogPage, AppError> {
+    let user = state::current_user().await?;
+    if !public && user.is_none() {
+        return Err(AppError::Forbidden(super::SIGNED_OUT.into()));
+    }
+    moderation::log_page(&state::db()?, user.as_ref(), public, page).await
+}
+
+#[server(endpoint = "notifications")]
+pub async fn get_notifications() -> Result<Vec<NotificationView>, AppError> {
+    let user = state::current_user()
+        .await?
+        .ok_or_else(|| AppError::SignInRequired("Log in to see your notifications.".into()))?;
+    notify::list(&state::db()?, user.id).await
+}
+
+#[server(endpoint = "mark_notifications_read")]
+pub async fn mark_notifications_read() -> Result<(), AppError> {
+    act("", |db, user| async move {
+        notify::mark_all_read(&db, user.id).await
+    })
+    .await
+}

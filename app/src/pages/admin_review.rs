@@ -1,0 +1,203 @@
+use leptos::{prelude::*, server_fn::ServerFn};
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    api::moderation::{ModerateBulk, ModeratePost, get_review_queue},
+    components::{
+        page::{ErrorView, query_number},
+        pager::Pager,
+        staff::{MemberTools, StaffError},
+        time::RelativeTime,
+    },
+    model::{FLAG_REASONS, ReviewItemView, flag_reason_label, post_url},
+};
+
+const KINDS: [(&str, &str); 4] = [
+    ("flagged", "Flagged"),
+    ("held_new", "New member's post"),
+    ("held_words", "Watched word"),
+    ("edited", "Edited after hiding"),
+];
+
+fn kind_label(kind: &str) -> &str {
+    KINDS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, l)| *l)
+        .unwrap_or(kind)
+}
+
+/// /admin/review: flagged and held posts, oldest first, for moderators and admins.
+#[component]
+pub fn ReviewPage() -> impl IntoView {
+    let query = use_query_map().get_untracked();
+    let get = |name: &str| query.get(name).filter(|v| !v.is_empty());
+    let (kind, reason, category, state) =
+        (get("kind"), get("reason"), get("category"), get("state"));
+    let page: u64 = query_number(&query, "page").unwrap_or(1);
+    let data = OnceResource::new(get_review_queue(kind, reason, category, state, page));
+    view! {
+        <Title text="Review queue" />
+        <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading the review queue…"</p> }>
+            {move || Suspend::new(async move {
+                let q = match data.await {
+                    Ok(q) => q,
+                    Err(e) => return view! { <ErrorView error=e /> }.into_any(),
+                };
+                let mut params = Vec::new();
+                for (name, value) in [("kind", &q.kind), ("reason", &q.reason), ("category", &q.category)] {
+                    if let Some(v) = value.as_ref().filter(|v| !v.is_empty()) {
+                        params.push(format!("{name}={v}"));
+                    }
+                }
+                if q.state != "open" {
+                    params.push(format!("state={}", q.state));
+                }
+                let base = if params.is_empty() { "/admin/review".to_string() } else { format!("/admin/review?{}", params.join("&")) };
+                let select = |name: &'static str, label: &'static str, options: Vec<(String, String)>, chosen: Option<String>| {
+                    let id = format!("filter-{name}");
+                    let chosen = chosen.unwrap_or_default();
+                    view! {
+                        <label for=id.clone()>{label}</label>
+                        <select id=id name=name>
+                            <option value="">"Any"</option>
+                            {options.into_iter().map(|(value, text)| {
+                                let selected = value == chosen;
+                                view! { <option value=value selected=selected>{text}</option> }
+                            }).collect_view()}
+                        </select>
+                    }
+                };
+                let kinds = KINDS.iter().map(|(k, l)| (k.to_string(), l.to_string())).collect();
+                let reasons = FLAG_REASONS.iter().map(|(k, l)| (k.to_string(), l.to_string())).collect();
+                let categories = q.categories.iter().map(|c| (c.slug.clone(), c.name.clone())).collect();
+                let states = vec![("resolved".to_string(), "Resolved".to_string()), ("rejected".to_string(), "Rejected".to_string())];
+                let open = q.state == "open";
+                let count = match q.total {
+                    0 if open => "Nothing to review.".to_string(),
+                    1 => "1 item.".to_string(),
+                    n => format!("{n} items."),
+                };
+                view! {
+                    <header class="intro">
+                        <div>
+                            <h1>"Review queue"</h1>
+                            <p class="lede">{count} " Oldest first. Every action tells the author why."</p>
+                        </div>
+                        <a class="button" href="/admin/log">"Moderation log"</a>
+                    </header>
+                    <StaffError />
+                    <form method="get" action="/admin/review" class="filter-row">
+                        {select("kind", "Kind", kinds, q.kind.clone())}
+                        {select("reason", "Flag reason", reasons, q.reason.clone())}
+                        {select("category", "Category", categories, q.category.clone())}
+                        {select("state", "Done", states, (!open).then(|| q.state.clone()))}
+                        <button type="submit" class="button">"Filter"</button>
+                    </form>
+                    {if q.items.is_empty() {
+                        view! { <div class="empty"><p>"No items here. The community is behaving."</p></div> }.into_any()
+                    } else {
+                        view! {
+                            <form method="post" action=ModerateBulk::url() id="bulk" class="bulk-bar filter-row">
+                                <label for="bulk-action">"With the selected items"</label>
+                                <select id="bulk-action" name="action">
+                                    <option value="approve">"Approve"</option>
+                                    <option value="dismiss">"Dismiss flags"</option>
+                                    <option value="hide">"Hide"</option>
+                                    <option value="delete">"Delete"</option>
+                                </select>
+                                <input name="reason" maxlength="1000" placeholder="Reason (the authors see it)" aria-label="Reason for the selected items" />
+                                <button type="submit" class="button">"Apply to selected"</button>
+                            </form>
+                            <ol class="review-list" aria-label="Items to review">
+                                {q.items.into_iter().map(|item| view! { <ReviewRow item open /> }).collect_view()}
+                            </ol>
+                        }
+                        .into_any()
+                    }}
+                    <Pager base page=q.page page_count=q.page_count />
+                }
+                .into_any()
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ReviewRow(item: ReviewItemView, open: bool) -> impl IntoView {
+    let href = post_url(item.topic_id, &item.topic_slug, item.post_number);
+    let changed = item.snapshot_html != item.current_html;
+    let check_id = format!("item-{}", item.id);
+    let actions: Vec<(&str, &str)> = match item.post_state.as_str() {
+        "pending" => vec![("approve", "Approve"), ("delete", "Delete")],
+        "hidden" => vec![
+            ("approve", "Approve"),
+            ("dismiss", "Dismiss flags"),
+            ("delete", "Delete"),
+        ],
+        _ => vec![
+            ("dismiss", "Dismiss flags"),
+            ("hide", "Hide"),
+            ("delete", "Delete"),
+        ],
+    };
+    let reason_id = format!("reason-{}", item.id);
+    view! {
+        <li class="review-item">
+            <div class="review-head">
+                {open.then(|| view! {
+                    <input type="checkbox" id=check_id.clone() name="items[]" value=item.id form="bulk" />
+                    <label class="visually-hidden" for=check_id.clone()>{format!("Select item {}", item.id)}</label>
+                })}
+                <span class="tag">{kind_label(&item.kind).to_string()}</span>
+                <a href=href class="topic-title">{format!("{} #{}", item.topic_title, item.post_number)}</a>
+                <span class="muted">" in " {item.category.name.clone()} " · " <RelativeTime at=item.created_at /></span>
+                {(item.post_state != "visible").then(|| view! { <span class="tag state-tag">{item.post_state.clone()}</span> })}
+            </div>
+            <div class="review-body">
+                <section>
+                    <h3 class="preview-label">{if changed { "When it came in" } else { "The post" }}</h3>
+                    <div class="post-body" inner_html=item.snapshot_html.clone()></div>
+                </section>
+                {changed.then(|| view! {
+                    <section>
+                        <h3 class="preview-label">"Now"</h3>
+                        <div class="post-body" inner_html=item.current_html.clone()></div>
+                    </section>
+                })}
+            </div>
+            {(!item.flags.is_empty()).then(|| view! {
+                <ul class="flag-list" aria-label="Flags">
+                    {item.flags.iter().map(|f| view! {
+                        <li>
+                            <strong>{flag_reason_label(&f.reason).to_string()}</strong>
+                            " by " {f.flagger.clone()}
+                            {(f.weight != 100).then(|| format!(" (counts ×{})", f.weight as f64 / 100.0))}
+                            {(f.state != "open").then(|| format!(" · {}", f.state))}
+                            {(!f.note.is_empty()).then(|| format!(": {}", f.note))}
+                        </li>
+                    }).collect_view()}
+                </ul>
+            })}
+            <p class="muted author-history">
+                "Author: " <a href=format!("/u/{}", item.author)>{item.author.clone()}</a>
+                " · joined " <RelativeTime at=item.author_joined_at />
+                {format!(" · {} visible posts · {} earlier moderator actions", item.author_post_count, item.author_moderation_count)}
+            </p>
+            {open.then(|| view! {
+                <form method="post" action=ModeratePost::url() class="filter-row">
+                    <input type="hidden" name="post_id" value=item.post_id />
+                    <label class="visually-hidden" for=format!("action-{}", item.id)>"Action"</label>
+                    <select id=format!("action-{}", item.id) name="action">
+                        {actions.into_iter().map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
+                    </select>
+                    <label class="visually-hidden" for=reason_id.clone()>"Reason"</label>
+                    <input id=reason_id name="reason" maxlength="1000" placeholder="Reason (the author sees it)" />
+                    <button type="submit" class="button">"Apply"</button>
+                </form>
+                {(!item.author_role.is_staff()).then(|| view! { <MemberTools user_id=item.author_id suspended=false /> })}
+            })}
+        </li>
+    }
+}
