@@ -206,6 +206,7 @@ pub struct ActivityPost {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserProfile {
+    pub id: i64,
     pub username: String,
     pub display_name: String,
     pub role: Role,
@@ -215,6 +216,9 @@ pub struct UserProfile {
     pub post_count: u64,
     pub topics: Vec<TopicListItem>,
     pub posts: Vec<ActivityPost>,
+    /// For moderators: whether the member is suspended now, and that the viewer moderates.
+    pub suspended: bool,
+    pub viewer_is_moderator: bool,
 }
 
 /// Text a member was writing and has not posted yet, kept in their session across a log-in, a

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! The HTTP application: `router(state)` is what `main` serves and what the tests drive.
 pub mod bench_seed;
 pub mod page_cache;

@@ -52,7 +52,13 @@ pub async fn get_topic_page(id: i64, page: u64) -> Result<TopicPage, AppError> {
 
 #[server(endpoint = "user_profile")]
 pub async fn get_user_profile(username: String) -> Result<UserProfile, AppError> {
-    forum::user_profile(&state::db()?, &username).await
+    let mut profile = forum::user_profile(&state::db()?, &username).await?;
+    let viewer = state::current_user().await?;
+    profile.viewer_is_moderator =
+        viewer.is_some_and(|v| v.role() >= crate::model::Role::Moderator && v.id != profile.id);
+    // Only moderators learn whether a member is suspended.
+    profile.suspended &= profile.viewer_is_moderator;
+    Ok(profile)
 }
 
 #[server(endpoint = "editable_post")]

@@ -6,6 +6,7 @@ use crate::{
     app::Site,
     components::{
         page::{ErrorView, PageMeta},
+        staff::{MemberTools, StaffError},
         time::RelativeTime,
     },
     model::post_url,
@@ -44,6 +45,8 @@ pub fn UserPage() -> impl IntoView {
                             " · joined " <RelativeTime at=u.joined_at />
                         </p>
                         <p class="muted">{format!("{} topics · {} posts", u.topic_count, u.post_count)}</p>
+                        {(u.viewer_is_moderator && u.suspended).then(|| view! { <p class="tag state-tag">"Suspended"</p> })}
+                        {u.viewer_is_moderator.then(|| view! { <StaffError /> <MemberTools user_id=u.id suspended=u.suspended /> })}
                     </header>
                     <section aria-labelledby="recent-topics">
                         <h2 id="recent-topics">"Topics"</h2>

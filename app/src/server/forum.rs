@@ -993,6 +993,9 @@ pub async fn user_profile(
         },
     )]);
     Ok(UserProfile {
+        id: u.id,
+        suspended: u.suspended_until.is_some_and(|until| until > Utc::now()),
+        viewer_is_moderator: false,
         username: u.username.clone(),
         display_name: u.display_name.clone(),
         role: u.role(),
