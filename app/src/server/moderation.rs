@@ -226,10 +226,14 @@ async fn set_post_state(
         .filter(post::Column::Id.eq(p.id))
         .exec(conn)
         .await?;
-    // A topic is as public as its opening post.
+    // A topic is as public as its opening post: one that waits for approval or was deleted
+    // takes the topic with it; a hidden one leaves its place ("hidden by a moderator").
     if p.post_number == 1 {
         topic::Entity::update_many()
-            .col_expr(topic::Column::Visible, Expr::value(state == "visible"))
+            .col_expr(
+                topic::Column::Visible,
+                Expr::value(matches!(state, "visible" | "hidden")),
+            )
             .filter(topic::Column::Id.eq(p.topic_id))
             .exec(conn)
             .await?;

@@ -1,0 +1,473 @@
+//! Moderation through the real router: who may do what (every moderation route and server
+//! function refuses customers, staff without the moderator role, and visitors), bad input that
+//! writes nothing, and the flag → hide → edit → approve round trip without JavaScript.
+mod common;
+
+use app::{
+    api::SIGNED_OUT,
+    model::Role,
+    server::{
+        entity::{flag, moderation_log, notification, post, review_item, topic, user},
+        moderation::{FLAG_REMOVED_POST, FLAG_TWICE, NOT_ADMINS, NOTHING_SELECTED},
+    },
+};
+use axum::{Router, http::StatusCode};
+use common::*;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    Set,
+};
+
+struct Demo {
+    db: DatabaseConnection,
+    app: Router,
+    casey: String,
+    sam: String,
+    moderator: String,
+    post: post::Model,
+    path: String,
+}
+
+async fn demo() -> Demo {
+    let db = sqlite_memory().await;
+    app::server::demo::seed_if_empty(&db).await.unwrap();
+    // Sam is staff; make a moderator out of a new account.
+    let app = router_for(db.clone());
+    let mod_cookie = sign_up(
+        &app,
+        "morgan",
+        "morgan@example.com",
+        "a long enough password",
+    )
+    .await;
+    let mut morgan: user::ActiveModel = user::Entity::find()
+        .filter(user::Column::Username.eq("morgan"))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap()
+        .into();
+    morgan.role = Set(Role::Moderator.as_str().into());
+    morgan.update(&db).await.unwrap();
+    let login = |u: &'static str, p: &'static str| {
+        let app = app.clone();
+        async move { log_in(&app, u, p, None).await.session_cookie().unwrap() }
+    };
+    // The demo's Safari bug report by casey.
+    let t = topic::Entity::find()
+        .filter(topic::Column::Slug.eq("dashboard-chart-is-blank-on-safari"))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    let post = post::Entity::find()
+        .filter(post::Column::TopicId.eq(t.id))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    Demo {
+        casey: login("casey", "demo-customer-pass").await,
+        sam: login("sam", "demo-staff-pass").await,
+        moderator: mod_cookie,
+        path: format!("/t/{}/{}", t.id, t.slug),
+        post,
+        db,
+        app,
+    }
+}
+
+async fn writes(db: &DatabaseConnection) -> (u64, u64, u64, u64, Vec<post::Model>) {
+    (
+        flag::Entity::find().count(db).await.unwrap(),
+        review_item::Entity::find().count(db).await.unwrap(),
+        moderation_log::Entity::find().count(db).await.unwrap(),
+        notification::Entity::find().count(db).await.unwrap(),
+        post::Entity::find().all(db).await.unwrap(),
+    )
+}
+
+/// A server function's path, its form fields.
+type Action<'a> = (&'a str, Vec<(&'a str, &'a str)>);
+
+#[tokio::test]
+async fn every_moderation_route_refuses_customers_staff_and_visitors() {
+    let d = demo().await;
+    let (p, t, u) = (
+        d.post.id.to_string(),
+        d.post.topic_id.to_string(),
+        d.post.author_id.to_string(),
+    );
+    let actions: Vec<Action> = vec![
+        (
+            "/api/moderate_post",
+            vec![("post_id", &p), ("action", "hide"), ("reason", "x")],
+        ),
+        (
+            "/api/moderate_bulk",
+            vec![("action", "hide"), ("reason", "x"), ("items[]", "1")],
+        ),
+        (
+            "/api/moderate_topic",
+            vec![("topic_id", &t), ("action", "lock"), ("reason", "x")],
+        ),
+        (
+            "/api/move_topic",
+            vec![("topic_id", &t), ("category", "praise"), ("reason", "x")],
+        ),
+        (
+            "/api/suspend_member",
+            vec![("user_id", &u), ("days", "7"), ("reason", "x")],
+        ),
+        ("/api/unsuspend_member", vec![("user_id", &u)]),
+        (
+            "/api/remove_spammer",
+            vec![("user_id", &u), ("reason", "x")],
+        ),
+    ];
+    let before = writes(&d.db).await;
+    for (path, fields) in &actions {
+        for (who, cookie, expected) in [
+            (
+                "customer",
+                Some(d.casey.as_str()),
+                "Only moderator and above can do that.",
+            ),
+            (
+                "staff",
+                Some(d.sam.as_str()),
+                "Only moderator and above can do that.",
+            ),
+            ("visitor", None, SIGNED_OUT),
+        ] {
+            let res = post_fetch(&d.app, path, fields, cookie).await;
+            assert_eq!(
+                res.status,
+                StatusCode::FORBIDDEN,
+                "{path} as {who}: {}",
+                res.body
+            );
+            assert!(res.body.contains(expected), "{path} as {who}: {}", res.body);
+        }
+    }
+    for page in ["/admin/review", "/admin/log"] {
+        for cookie in [Some(d.casey.as_str()), Some(d.sam.as_str()), None] {
+            assert_eq!(
+                get(&d.app, page, cookie).await.status,
+                StatusCode::FORBIDDEN,
+                "{page}"
+            );
+        }
+        assert_eq!(
+            get(&d.app, page, Some(&d.moderator)).await.status,
+            StatusCode::OK,
+            "{page}"
+        );
+    }
+    // Flagging needs an account.
+    let res = post_fetch(
+        &d.app,
+        "/api/flag_post",
+        &[("post_id", &p), ("reason", "spam"), ("note", "")],
+        None,
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert_eq!(writes(&d.db).await, before, "nothing was written");
+    // Moderators cannot suspend admins.
+    let admin = user::Entity::find()
+        .filter(user::Column::Username.eq("admin"))
+        .one(&d.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let res = post_fetch(
+        &d.app,
+        "/api/suspend_member",
+        &[
+            ("user_id", &admin.id.to_string()),
+            ("days", "7"),
+            ("reason", "x"),
+        ],
+        Some(&d.moderator),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert!(res.body.contains(NOT_ADMINS));
+    assert_eq!(writes(&d.db).await, before);
+}
+
+#[tokio::test]
+async fn bad_moderation_input_gets_its_message_and_writes_nothing() {
+    let d = demo().await;
+    let p = d.post.id.to_string();
+    let long = "x".repeat(1001);
+    // A second open flag, an over-long reason, an empty bulk selection, a deleted post's flag.
+    let sam_flag = [
+        ("post_id", p.as_str()),
+        ("reason", "off_topic"),
+        ("note", ""),
+    ];
+    assert_eq!(
+        post_fetch(&d.app, "/api/flag_post", &sam_flag, Some(&d.sam))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let before = writes(&d.db).await;
+    for (path, fields, cookie, message) in [
+        (
+            "/api/flag_post",
+            sam_flag.to_vec(),
+            &d.sam,
+            FLAG_TWICE.to_string(),
+        ),
+        (
+            "/api/flag_post",
+            vec![
+                ("post_id", p.as_str()),
+                ("reason", "other"),
+                ("note", long.as_str()),
+            ],
+            &d.moderator,
+            "Reasons can be at most 1,000 characters; this one has 1001.".to_string(),
+        ),
+        (
+            "/api/moderate_bulk",
+            vec![("action", "hide"), ("reason", "x")],
+            &d.moderator,
+            NOTHING_SELECTED.to_string(),
+        ),
+        (
+            "/api/moderate_post",
+            vec![
+                ("post_id", p.as_str()),
+                ("action", "hide"),
+                ("reason", long.as_str()),
+            ],
+            &d.moderator,
+            "Reasons can be at most 1,000 characters; this one has 1001.".to_string(),
+        ),
+    ] {
+        let res = post_form(&d.app, path, &fields, Some(cookie), &d.path).await;
+        assert!(
+            res.location
+                .as_deref()
+                .unwrap_or_default()
+                .contains("__err="),
+            "{path}: {message}"
+        );
+        let page = follow(&d.app, &res, Some(cookie)).await;
+        assert!(
+            page.body.contains(&message),
+            "{message} not shown on the page"
+        );
+    }
+    assert_eq!(writes(&d.db).await, before);
+    post_fetch(
+        &d.app,
+        "/api/moderate_post",
+        &[("post_id", &p), ("action", "delete"), ("reason", "Gone")],
+        Some(&d.moderator),
+    )
+    .await;
+    let after_delete = writes(&d.db).await;
+    let res = post_fetch(
+        &d.app,
+        "/api/flag_post",
+        &[("post_id", &p), ("reason", "spam"), ("note", "")],
+        Some(&d.casey),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(
+        res.body.contains(FLAG_REMOVED_POST) || res.body.contains("can't flag your own"),
+        "{}",
+        res.body
+    );
+    assert_eq!(writes(&d.db).await, after_delete);
+}
+
+#[tokio::test]
+async fn flag_hide_edit_approve_round_trip_without_javascript() {
+    let d = demo().await;
+    let p = d.post.id.to_string();
+    // Sam flags casey's post; it shows "You flagged this" to sam, and the queue has it.
+    let res = post_form(
+        &d.app,
+        "/api/flag_post",
+        &[("post_id", &p), ("reason", "rude"), ("note", "")],
+        Some(&d.sam),
+        &d.path,
+    )
+    .await;
+    assert_eq!(res.location.as_deref(), Some(d.path.as_str()));
+    assert!(
+        get(&d.app, &d.path, Some(&d.sam))
+            .await
+            .body
+            .contains("You flagged this")
+    );
+    let queue = get(&d.app, "/admin/review", Some(&d.moderator)).await;
+    assert!(queue.body.contains("Rude or abusive"));
+    assert!(queue.body.contains("Review (1)"), "the count in the header");
+
+    // The moderator hides it with a reason.
+    post_form(
+        &d.app,
+        "/api/moderate_post",
+        &[
+            ("post_id", &p),
+            ("action", "hide"),
+            ("reason", "Please describe the bug, not the team."),
+        ],
+        Some(&d.moderator),
+        "/admin/review",
+    )
+    .await;
+    let visitor_view = get(&d.app, &d.path, None).await;
+    assert!(
+        visitor_view
+            .body
+            .contains("This post was hidden by a moderator.")
+    );
+    assert!(!visitor_view.body.contains("Chrome works fine"));
+    let author_view = get(&d.app, &d.path, Some(&d.casey)).await;
+    assert!(
+        author_view
+            .body
+            .contains("Please describe the bug, not the team.")
+    );
+    assert!(
+        author_view.body.contains("Chrome works fine"),
+        "the author still sees the text"
+    );
+    assert!(author_view.body.contains("Notifications (1 unread)"));
+    let notes = get(&d.app, "/notifications", Some(&d.casey)).await;
+    assert!(notes.body.contains(
+        "Your post was hidden by a moderator. Reason: Please describe the bug, not the team."
+    ));
+
+    // The author edits: back to the queue; the moderator approves; it is public again.
+    let res = post_form(
+        &d.app,
+        "/api/edit_post",
+        &[
+            ("post_id", &p),
+            ("body", "Since yesterday the chart is blank in Safari 18."),
+        ],
+        Some(&d.casey),
+        &format!("/p/{p}/edit"),
+    )
+    .await;
+    assert!(!res.location.unwrap().contains("__err"));
+    let queue = get(&d.app, "/admin/review", Some(&d.moderator)).await;
+    assert!(queue.body.contains("Edited after hiding"));
+    post_form(
+        &d.app,
+        "/api/moderate_post",
+        &[("post_id", &p), ("action", "approve"), ("reason", "")],
+        Some(&d.moderator),
+        "/admin/review",
+    )
+    .await;
+    let public = get(&d.app, &d.path, None).await;
+    assert!(
+        public
+            .body
+            .contains("Since yesterday the chart is blank in Safari 18.")
+    );
+    // Logged for moderators with names; in public without.
+    let log = get(&d.app, "/admin/log", Some(&d.moderator)).await;
+    assert!(log.body.contains("morgan") && log.body.contains("hid a post"));
+    let public_log = get(&d.app, "/moderation", None).await;
+    assert!(public_log.body.contains("hid a post") && !public_log.body.contains("morgan"));
+}
+
+#[tokio::test]
+async fn a_spammer_is_removed_in_one_step() {
+    let d = demo().await;
+    let spammer_cookie = sign_up(
+        &d.app,
+        "spamalot",
+        "spam@example.com",
+        "a long enough password",
+    )
+    .await;
+    let spammer = user::Entity::find()
+        .filter(user::Column::Username.eq("spamalot"))
+        .one(&d.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let token = form_token_on(&d.app, &d.path, Some(&spammer_cookie)).await;
+    let t = d.post.topic_id.to_string();
+    post_form(
+        &d.app,
+        "/api/reply",
+        &[
+            ("topic_id", &t),
+            ("body", "Cheap watches at example.com"),
+            ("form_token", &token),
+        ],
+        Some(&spammer_cookie),
+        &d.path,
+    )
+    .await;
+    // A new member's first post waits for approval: the author is told, others don't see it.
+    assert!(
+        get(&d.app, &d.path, Some(&spammer_cookie))
+            .await
+            .body
+            .contains("first posts wait for a moderator")
+    );
+    assert!(
+        !get(&d.app, &d.path, None)
+            .await
+            .body
+            .contains("Cheap watches")
+    );
+    let res = post_form(
+        &d.app,
+        "/api/remove_spammer",
+        &[("user_id", &spammer.id.to_string()), ("reason", "Spam")],
+        Some(&d.moderator),
+        "/admin/review",
+    )
+    .await;
+    assert!(!res.location.unwrap().contains("__err"));
+    let left = post::Entity::find()
+        .filter(post::Column::AuthorId.eq(spammer.id))
+        .filter(post::Column::State.ne("deleted"))
+        .count(&d.db)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+    assert_eq!(
+        signed_in_as(&d.app, &spammer_cookie).await,
+        None,
+        "logged out everywhere"
+    );
+    let again = log_in(&d.app, "spamalot", "a long enough password", None)
+        .await
+        .session_cookie()
+        .unwrap();
+    let token = form_token_on(&d.app, &d.path, Some(&again)).await;
+    let res = post_fetch(
+        &d.app,
+        "/api/reply",
+        &[
+            ("topic_id", &t),
+            ("body", "more spam"),
+            ("form_token", &token),
+        ],
+        Some(&again),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert!(
+        res.body.contains("your account is suspended") && res.body.contains("Reason: Spam"),
+        "{}",
+        res.body
+    );
+}
