@@ -1,0 +1,92 @@
+import { Browser, expect, Page, test, TestInfo } from "@playwright/test";
+import { formReady, jsOn, logIn, signUp, uniqueName } from "./helpers";
+
+async function signedInPage(browser: Browser, info: TestInfo, user: string, password: string): Promise<Page> {
+  const context = await browser.newContext({ javaScriptEnabled: jsOn(info) });
+  const page = await context.newPage();
+  await logIn(page, info, user, password);
+  await expect(page.getByText(`Signed in as ${user}`)).toBeVisible();
+  return page;
+}
+
+test("a flagged post is hidden with a reason, edited by its author and approved", async ({ browser }, info) => {
+  const casey = await signedInPage(browser, info, "casey", "demo-customer-pass");
+  const sam = await signedInPage(browser, info, "sam", "demo-staff-pass");
+  const admin = await signedInPage(browser, info, "admin", "demo-admin-pass");
+  const title = `Fed up ${uniqueName("m")}`;
+
+  await casey.goto("/new-topic?category=questions");
+  await formReady(casey, info);
+  await casey.getByLabel("Title").fill(title);
+  await casey.getByLabel("Details").fill("You people are useless and so is this product.");
+  await casey.getByRole("button", { name: "Post topic" }).click();
+  await expect(casey.getByRole("heading", { level: 1, name: title })).toBeVisible();
+  const topicUrl = casey.url().split("#")[0];
+
+  // A member flags it as rude.
+  await sam.goto(topicUrl);
+  const post = sam.locator("#post-1");
+  await post.locator("summary", { hasText: "Flag" }).click();
+  await post.getByLabel("What's wrong with this post?").selectOption("rude");
+  await post.getByRole("button", { name: "Flag for moderators" }).click();
+  await expect(sam.locator("#post-1").getByText("You flagged this")).toBeVisible();
+
+  // A moderator hides it from the review queue, with a reason.
+  await admin.goto("/admin/review");
+  const item = admin.locator(".review-item", { hasText: title });
+  await expect(item.getByText("Rude or abusive")).toBeVisible();
+  await item.getByLabel("Action", { exact: true }).selectOption("hide");
+  await item.getByLabel("Reason", { exact: true }).fill("Please describe the problem without insults.");
+  await item.getByRole("button", { name: "Apply" }).click();
+  await expect(admin.locator(".review-item", { hasText: title })).toHaveCount(0);
+
+  // Others see only that it was hidden; the author sees why, is notified, and edits it.
+  await sam.goto(topicUrl);
+  await expect(sam.locator("#post-1")).toContainText("This post was hidden by a moderator.");
+  await expect(sam.locator("#post-1")).not.toContainText("useless");
+  await casey.goto(topicUrl);
+  await expect(casey.locator("#post-1 .moderation-notice")).toContainText("Please describe the problem without insults.");
+  await expect(casey.getByRole("link", { name: /Notifications \(\d+ unread\)/ })).toBeVisible();
+  await casey.locator("#post-1").getByRole("link", { name: "Edit" }).click();
+  await formReady(casey, info);
+  await casey.getByLabel("Post").fill("The export keeps failing and I am frustrated. Can someone help?");
+  await casey.getByRole("button", { name: "Save edit" }).click();
+  await expect(casey.locator("#post-1 .post-body")).toContainText("I am frustrated");
+
+  // Back in the queue as an edit; approved; public again.
+  await admin.goto("/admin/review");
+  const edited = admin.locator(".review-item", { hasText: title });
+  await expect(edited.getByText("Edited after hiding")).toBeVisible();
+  await edited.getByLabel("Action", { exact: true }).selectOption("approve");
+  await edited.getByRole("button", { name: "Apply" }).click();
+  await expect(admin.locator(".review-item", { hasText: title })).toHaveCount(0);
+  await sam.goto(topicUrl);
+  await expect(sam.locator("#post-1 .post-body")).toContainText("I am frustrated");
+  await expect(sam.locator("#post-1 .moderation-notice")).toHaveCount(0);
+});
+
+test("a spammer is removed in one step", async ({ browser }, info) => {
+  const spammer = await (await browser.newContext({ javaScriptEnabled: jsOn(info) })).newPage();
+  const name = uniqueName("spam");
+  await signUp(spammer, info, name, "a long enough password");
+  await expect(spammer.getByText(`Signed in as ${name}`)).toBeVisible();
+  await spammer.goto("/c/praise");
+  await spammer.getByRole("link", { name: "Welcome to our community" }).click();
+  await formReady(spammer, info);
+  await spammer.getByLabel("Your reply").fill(`Cheap watches from ${name}, best prices!`);
+  await spammer.getByRole("button", { name: "Post reply" }).click();
+  // A new member's first post waits for approval, and they are told.
+  await expect(spammer.locator(".moderation-notice").last()).toContainText("first posts wait for a moderator");
+
+  const admin = await signedInPage(browser, info, "admin", "demo-admin-pass");
+  await admin.goto("/admin/review");
+  const item = admin.locator(".review-item", { hasText: name });
+  await expect(item.getByText("New member's post")).toBeVisible();
+  await item.locator("summary", { hasText: "Moderate this member" }).click();
+  await item.getByRole("button", { name: /Remove spammer/ }).click();
+  await expect(admin.locator(".review-item", { hasText: name })).toHaveCount(0);
+
+  // Their session is gone, and they cannot post again.
+  await spammer.reload();
+  await expect(spammer.getByText(`Signed in as ${name}`)).toHaveCount(0);
+});
