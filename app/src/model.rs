@@ -697,3 +697,23 @@ pub fn action_label(action: &str) -> &str {
         other => other,
     }
 }
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WatchedWordView {
+    pub id: i64,
+    pub word: String,
+    /// block | hold | flag | censor
+    pub action: String,
+}
+
+/// /admin/moderation: what admins set for moderation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModerationSettings {
+    pub flag_threshold: i64,
+    pub new_member_hold: i64,
+    pub posts_per_10_min: i64,
+    pub topics_per_hour: i64,
+    pub flags_per_hour: i64,
+    pub log_public: bool,
+    pub watched: Vec<WatchedWordView>,
+}

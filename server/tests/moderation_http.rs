@@ -471,3 +471,148 @@ async fn a_spammer_is_removed_in_one_step() {
         res.body
     );
 }
+
+#[tokio::test]
+async fn admins_set_thresholds_limits_and_watched_words() {
+    let d = demo().await;
+    let admin = log_in(&d.app, "admin", "demo-admin-pass", None)
+        .await
+        .session_cookie()
+        .unwrap();
+    let settings = [
+        ("flag_threshold", "2"),
+        ("new_member_hold", "0"),
+        ("posts_per_10_min", "20"),
+        ("topics_per_hour", "5"),
+        ("flags_per_hour", "20"),
+    ];
+    // Only admins: moderators, staff, customers and visitors are refused, and nothing changes.
+    let stored = || async {
+        (
+            app::server::entity::setting::Entity::find()
+                .all(&d.db)
+                .await
+                .unwrap(),
+            app::server::entity::watched_word::Entity::find()
+                .count(&d.db)
+                .await
+                .unwrap(),
+        )
+    };
+    let before = stored().await;
+    for cookie in [
+        Some(d.moderator.as_str()),
+        Some(d.sam.as_str()),
+        Some(d.casey.as_str()),
+        None,
+    ] {
+        for (path, fields) in [
+            ("/api/save_moderation_settings", settings.to_vec()),
+            (
+                "/api/add_watched_word",
+                vec![("word", "casino"), ("action", "block")],
+            ),
+            ("/api/remove_watched_word", vec![("id", "1")]),
+        ] {
+            assert_eq!(
+                post_fetch(&d.app, path, &fields, cookie).await.status,
+                StatusCode::FORBIDDEN,
+                "{path}"
+            );
+        }
+        assert_eq!(
+            get(&d.app, "/admin/moderation", cookie).await.status,
+            StatusCode::FORBIDDEN
+        );
+    }
+    assert_eq!(stored().await, before);
+
+    // Bad numbers: a clear message, nothing saved.
+    for (field, value, message) in [
+        (
+            "flag_threshold",
+            "0",
+            "Give a whole number from 1 to 10,000.",
+        ),
+        (
+            "posts_per_10_min",
+            "lots",
+            "Give a whole number, 0 to turn it off.",
+        ),
+    ] {
+        let mut fields = settings.to_vec();
+        fields.retain(|(k, _)| *k != field);
+        fields.push((field, value));
+        let res = post_fetch(
+            &d.app,
+            "/api/save_moderation_settings",
+            &fields,
+            Some(&admin),
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST);
+        assert!(res.body.contains(message), "{}", res.body);
+    }
+    assert_eq!(stored().await, before);
+
+    let mut saved = settings.to_vec();
+    saved.push(("log_public", "on"));
+    assert_eq!(
+        post_fetch(
+            &d.app,
+            "/api/save_moderation_settings",
+            &saved,
+            Some(&admin)
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    assert!(
+        get(&d.app, "/admin/moderation", Some(&admin))
+            .await
+            .body
+            .contains(
+                r#"name="flag_threshold" type="number" min="0" max="10000" step="1" value="2""#
+            )
+    );
+
+    // A watched word blocks a post, with the word named.
+    let res = post_fetch(
+        &d.app,
+        "/api/add_watched_word",
+        &[("word", "Casino"), ("action", "block")],
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK);
+    let res = post_fetch(
+        &d.app,
+        "/api/add_watched_word",
+        &[("word", "casino"), ("action", "hold")],
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST, "already watched");
+    let token = form_token_on(&d.app, &d.path, Some(&d.casey)).await;
+    let t = d.post.topic_id.to_string();
+    let before = post::Entity::find().count(&d.db).await.unwrap();
+    let res = post_fetch(
+        &d.app,
+        "/api/reply",
+        &[
+            ("topic_id", &t),
+            ("body", "Visit my c\u{200B}asino"),
+            ("form_token", &token),
+        ],
+        Some(&d.casey),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(
+        res.body.contains("Your post contains “casino”"),
+        "{}",
+        res.body
+    );
+    assert_eq!(post::Entity::find().count(&d.db).await.unwrap(), before);
+}

@@ -260,7 +260,8 @@ pub async fn edit_post(
         preview.is_some(),
         |user| async move {
             let db = state::db()?;
-            let post = forum::edit_post(&db, &user, post_id, &body).await?;
+            let post =
+                crate::server::moderation::edit_from_page(&db, &user, post_id, &body).await?;
             forum::post_url(&db, &post).await
         },
     )

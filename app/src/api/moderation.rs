@@ -153,3 +153,48 @@ pub async fn mark_notifications_read() -> Result<(), AppError> {
     })
     .await
 }
+
+#[server(endpoint = "moderation_settings")]
+pub async fn get_moderation_settings() -> Result<crate::model::ModerationSettings, AppError> {
+    let user = signed_in().await?;
+    moderation::settings_page(&state::db()?, &user).await
+}
+
+#[server(endpoint = "save_moderation_settings")]
+pub async fn save_moderation_settings(
+    flag_threshold: String,
+    new_member_hold: String,
+    posts_per_10_min: String,
+    topics_per_hour: String,
+    flags_per_hour: String,
+    log_public: Option<String>,
+) -> Result<(), AppError> {
+    use crate::server::settings;
+    act("#settings", |db, user| async move {
+        let values = [
+            (settings::FLAG_THRESHOLD.0, flag_threshold.as_str()),
+            (settings::NEW_MEMBER_HOLD.0, new_member_hold.as_str()),
+            (settings::POSTS_PER_10_MIN.0, posts_per_10_min.as_str()),
+            (settings::TOPICS_PER_HOUR.0, topics_per_hour.as_str()),
+            (settings::FLAGS_PER_HOUR.0, flags_per_hour.as_str()),
+        ];
+        moderation::save_settings(&db, &user, &values, log_public.is_some()).await
+    })
+    .await
+}
+
+#[server(endpoint = "add_watched_word")]
+pub async fn add_watched_word(word: String, action: String) -> Result<(), AppError> {
+    act("#watched-words", |db, user| async move {
+        moderation::add_watched_word(&db, &user, &word, &action).await
+    })
+    .await
+}
+
+#[server(endpoint = "remove_watched_word")]
+pub async fn remove_watched_word(id: i64) -> Result<(), AppError> {
+    act("#watched-words", |db, user| async move {
+        moderation::remove_watched_word(&db, &user, id).await
+    })
+    .await
+}

@@ -64,7 +64,7 @@ pub fn PostCard(
             }}
             <footer class="post-actions">
                 {(post.state == "visible").then(|| view! { <a href=quote_href data-quote=post.id>"Quote"</a> })}
-                {post.editable.then(|| view! { <a href=format!("/p/{}/edit", post.id)>"Edit"</a> })}
+                {(post.editable || moderator).then(|| view! { <a href=format!("/p/{}/edit", post.id)>"Edit"</a> })}
                 {answer_tools.map(|(topic_id, is_answer)| view! { <AnswerButton topic_id post_id=post.id is_answer /> })}
                 {flag}
                 {moderate}

@@ -85,7 +85,10 @@ pub fn ReviewPage() -> impl IntoView {
                             <h1>"Review queue"</h1>
                             <p class="lede">{count} " Oldest first. Every action tells the author why."</p>
                         </div>
-                        <a class="button" href="/admin/log">"Moderation log"</a>
+                        <span class="form-actions">
+                            <a class="button" href="/admin/log">"Moderation log"</a>
+                            <a class="button" href="/admin/moderation">"Settings and watched words"</a>
+                        </span>
                     </header>
                     <StaffError />
                     <form method="get" action="/admin/review" class="filter-row">

@@ -23,8 +23,8 @@ use super::{
 use crate::{
     error::AppError,
     model::{
-        CategoryRef, FLAG_REASONS, FlagView, LogEntryView, ModerationLogPage, ReviewItemView,
-        ReviewQueue, Role, post_url,
+        CategoryRef, FLAG_REASONS, FlagView, LogEntryView, ModerationLogPage, ModerationSettings,
+        ReviewItemView, ReviewQueue, Role, WatchedWordView, post_url,
     },
 };
 
@@ -829,6 +829,25 @@ pub async fn edit_post(
     Ok(edited)
 }
 
+/// An edit from the edit page: the author's own, or a moderator's of someone else's post
+/// (logged, and the author told).
+pub async fn edit_from_page(
+    db: &DatabaseConnection,
+    editor: &user::Model,
+    post_id: i64,
+    body: &str,
+) -> Result<post::Model, AppError> {
+    let someone_elses = post::Entity::find_by_id(post_id)
+        .one(db)
+        .await?
+        .is_some_and(|p| p.author_id != editor.id);
+    if someone_elses && editor.role() >= Role::Moderator {
+        edit_post(db, editor, post_id, body, "").await
+    } else {
+        forum::edit_post(db, editor, post_id, body).await
+    }
+}
+
 /// What kind of write a rate limit counts.
 #[derive(Clone, Copy)]
 pub enum RateOf {
@@ -1345,6 +1364,129 @@ pub async fn log_page(
         page,
         page_count,
     })
+}
+
+/// The moderation settings page: the numbers, the public log switch and the watched words.
+pub async fn settings_page(
+    db: &DatabaseConnection,
+    viewer: &user::Model,
+) -> Result<ModerationSettings, AppError> {
+    require_role(Some(viewer.role()), Role::Admin)?;
+    let number = |(key, default): (&'static str, i64)| async move {
+        settings::number(db, (key, default)).await
+    };
+    Ok(ModerationSettings {
+        flag_threshold: number(settings::FLAG_THRESHOLD).await?,
+        new_member_hold: number(settings::NEW_MEMBER_HOLD).await?,
+        posts_per_10_min: number(settings::POSTS_PER_10_MIN).await?,
+        topics_per_hour: number(settings::TOPICS_PER_HOUR).await?,
+        flags_per_hour: number(settings::FLAGS_PER_HOUR).await?,
+        log_public: settings::flag(db, settings::MODERATION_LOG_PUBLIC, true).await?,
+        watched: watched_word::Entity::find()
+            .order_by_asc(watched_word::Column::Word)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|w| WatchedWordView {
+                id: w.id,
+                word: w.word,
+                action: w.action,
+            })
+            .collect(),
+    })
+}
+
+/// Admins save the moderation numbers: each a whole number from 0 (off) to 10,000; the flag
+/// threshold at least 1.
+pub async fn save_settings(
+    db: &DatabaseConnection,
+    actor: &user::Model,
+    values: &[(&str, &str)],
+    log_public: bool,
+) -> Result<(), AppError> {
+    require_role(Some(actor.role()), Role::Admin)?;
+    let mut parsed = Vec::with_capacity(values.len());
+    for (key, value) in values {
+        let n: i64 = value
+            .trim()
+            .parse()
+            .map_err(|_| AppError::invalid(key, "Give a whole number, 0 to turn it off."))?;
+        let min = if *key == settings::FLAG_THRESHOLD.0 {
+            1
+        } else {
+            0
+        };
+        if !(min..=10_000).contains(&n) {
+            return Err(AppError::invalid(
+                key,
+                format!("Give a whole number from {min} to 10,000."),
+            ));
+        }
+        parsed.push((*key, n));
+    }
+    let txn = begin_write(db).await?;
+    for (key, n) in parsed {
+        settings::put(&txn, key, &n.to_string()).await?;
+    }
+    settings::put(
+        &txn,
+        settings::MODERATION_LOG_PUBLIC,
+        if log_public { "true" } else { "false" },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub const WORD_EMPTY: &str = "Give a word or phrase to watch for.";
+pub const WORD_TAKEN: &str = "That word is already watched; remove it first to change its action.";
+
+/// Admins add a watched word (`*` at either end for "and more letters").
+pub async fn add_watched_word(
+    db: &DatabaseConnection,
+    actor: &user::Model,
+    word: &str,
+    action: &str,
+) -> Result<(), AppError> {
+    require_role(Some(actor.role()), Role::Admin)?;
+    let word = word.trim().to_lowercase();
+    if word.trim_matches('*').is_empty() {
+        return Err(AppError::invalid("word", WORD_EMPTY));
+    }
+    if word.chars().count() > 100 {
+        return Err(AppError::invalid(
+            "word",
+            "Watched words can be at most 100 characters.",
+        ));
+    }
+    let action = WordAction::parse(action)
+        .ok_or_else(|| AppError::invalid("action", "Choose block, hold, flag or censor."))?;
+    let exists = watched_word::Entity::find()
+        .filter(watched_word::Column::Word.eq(word.as_str()))
+        .count(db)
+        .await?;
+    if exists > 0 {
+        return Err(AppError::invalid("word", WORD_TAKEN));
+    }
+    watched_word::ActiveModel {
+        word: Set(word),
+        action: Set(action.as_str().into()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn remove_watched_word(
+    db: &DatabaseConnection,
+    actor: &user::Model,
+    id: i64,
+) -> Result<(), AppError> {
+    require_role(Some(actor.role()), Role::Admin)?;
+    watched_word::Entity::delete_by_id(id).exec(db).await?;
+    Ok(())
 }
 
 #[cfg(test)]
