@@ -3,7 +3,8 @@
 # target/bench), starts the release build on it, and drives the first page of a 60-post topic, a
 # category page, the blog, an article with 40 comments and the Atom feed with wrk (32
 # connections, 20 s each); then the staff queue, the staff figures and the accountability page,
-# 20 requests each, one at a time, as a staff member (median and slowest). For a ceiling it serves the same topic page's bytes
+# 20 requests each, one at a time, as a staff member (median and slowest); and the moderators'
+# review queue with 10,000 open items. For a ceiling it serves the same topic page's bytes
 # from memory through a bare axum handler, in the same run. Prints req/s, p50, p99, the ratio to
 # the ceiling, and the server's peak resident memory. Visitors who are not signed in get the
 # page cache; the "member" rows send a signed-in cookie, so every request renders.
@@ -96,6 +97,13 @@ latency "staff queue" http://127.0.0.1:3200/staff/queue
 latency "staff queue, a category" "http://127.0.0.1:3200/staff/queue?category=questions"
 latency "staff metrics (7 + 30 d)" http://127.0.0.1:3200/staff/metrics
 latency "accountability (30 d)" http://127.0.0.1:3200/accountability
+staff_cookie=$(curl -s -o /dev/null -D - -X POST -H 'Accept: application/json' \
+  --data 'login=member100&password=bench-password-1' http://127.0.0.1:3200/api/log_in |
+  awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }')
+open_items=$(sqlite3 "$db" "SELECT COUNT(*) FROM review_items WHERE state = 'open'" 2>/dev/null || echo "?")
+latency "review queue ($open_items open)" http://127.0.0.1:3200/admin/review
+latency "review queue, spam only" "http://127.0.0.1:3200/admin/review?reason=spam"
+latency "review queue, page 100" "http://127.0.0.1:3200/admin/review?page=100"
 run "ceiling (bytes in RAM)" http://127.0.0.1:3201/; ceiling_rps=$rps
 awk -v a="$topic_rps" -v b="$ceiling_rps" 'BEGIN { printf "topic page / ceiling: %.0f%%\n", 100 * a / b }'
 awk '/^VmHWM/ { printf "server peak resident memory: %.1f MB\n", $2 / 1024 }' "/proc/$server/status"

@@ -213,6 +213,16 @@ pub async fn run(db: &DatabaseConnection, sizes: Sizes) -> Result<(), String> {
         "UPDATE topics SET status = 'resolved', resolved_at = last_posted_at, \
          resolution_confirmed_at = CASE WHEN id % 14 = 0 THEN last_posted_at END \
          WHERE id % 7 = 0 AND first_staff_reply_at IS NOT NULL",
+        // A moderator (member100), and a review queue of open items: every 50th post flagged
+        // (10,000 with the default sizes), by a member who is not its author.
+        "UPDATE users SET role = 'moderator' WHERE id = 100",
+        "INSERT INTO flags (post_id, flagger_id, reason, note, weight, state, created_at) \
+         SELECT id, CASE WHEN author_id = 7 THEN 8 ELSE 7 END, \
+         CASE id % 4 WHEN 0 THEN 'spam' WHEN 1 THEN 'rude' WHEN 2 THEN 'off_topic' ELSE 'illegal' END, \
+         '', 100, 'open', created_at FROM posts WHERE id % 50 = 0",
+        "INSERT INTO review_items (post_id, kind, state, snapshot_html, category_id, created_at, resolution) \
+         SELECT posts.id, 'flagged', 'open', posts.html, topics.category_id, posts.created_at, '' \
+         FROM posts JOIN topics ON topics.id = posts.topic_id WHERE posts.id % 50 = 0",
     ] {
         txn.execute_unprepared(sql).await.map_err(err)?;
     }
