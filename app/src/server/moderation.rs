@@ -873,39 +873,36 @@ pub async fn check_rate(
         return Ok(());
     }
     let since = Utc::now() - window;
-    let times: Vec<DateTimeUtc> = match of {
+    let times = match of {
         RateOf::Posts => {
-            post::Entity::find()
-                .select_only()
-                .column(post::Column::CreatedAt)
-                .filter(post::Column::AuthorId.eq(member.id))
-                .filter(post::Column::CreatedAt.gt(since))
-                .order_by_asc(post::Column::CreatedAt)
-                .into_tuple()
-                .all(conn)
-                .await?
+            times_since::<post::Entity>(
+                conn,
+                post::Column::AuthorId,
+                post::Column::CreatedAt,
+                member.id,
+                since,
+            )
+            .await?
         }
         RateOf::Topics => {
-            topic::Entity::find()
-                .select_only()
-                .column(topic::Column::CreatedAt)
-                .filter(topic::Column::AuthorId.eq(member.id))
-                .filter(topic::Column::CreatedAt.gt(since))
-                .order_by_asc(topic::Column::CreatedAt)
-                .into_tuple()
-                .all(conn)
-                .await?
+            times_since::<topic::Entity>(
+                conn,
+                topic::Column::AuthorId,
+                topic::Column::CreatedAt,
+                member.id,
+                since,
+            )
+            .await?
         }
         RateOf::Flags => {
-            flag::Entity::find()
-                .select_only()
-                .column(flag::Column::CreatedAt)
-                .filter(flag::Column::FlaggerId.eq(member.id))
-                .filter(flag::Column::CreatedAt.gt(since))
-                .order_by_asc(flag::Column::CreatedAt)
-                .into_tuple()
-                .all(conn)
-                .await?
+            times_since::<flag::Entity>(
+                conn,
+                flag::Column::FlaggerId,
+                flag::Column::CreatedAt,
+                member.id,
+                since,
+            )
+            .await?
         }
     };
     if (times.len() as i64) < allowed {
@@ -930,7 +927,26 @@ pub async fn check_rate(
     ))
 }
 
-/// Refuses a suspended member, with the reason and the end of the suspension.
+/// When `member` wrote rows of `E` since `since`, oldest first.
+async fn times_since<E: EntityTrait>(
+    conn: &impl ConnectionTrait,
+    who: E::Column,
+    at: E::Column,
+    member: i64,
+    since: DateTimeUtc,
+) -> Result<Vec<DateTimeUtc>, AppError> {
+    Ok(E::find()
+        .select_only()
+        .column(at)
+        .filter(who.eq(member))
+        .filter(at.gt(since))
+        .order_by_asc(at)
+        .into_tuple()
+        .all(conn)
+        .await?)
+}
+
+/// Refuses a suspended member/// Refuses a suspended member, with the reason and the end of the suspension.
 pub fn check_not_suspended(member: &user::Model) -> Result<(), AppError> {
     match member.suspended_until {
         Some(until) if until > Utc::now() => {
