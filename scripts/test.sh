@@ -25,10 +25,32 @@ ensure_browser_tools() {
   fi
 }
 
+# The XSS corpus for the browser test, from the registries' copies of two well-known projects'
+# test suites (the third, Yahoo's xss-filters fuzz seed, comes with the npm packages): wfuzz's
+# XSS injection list (Debian) and bleach's sanitiser test vectors (PyPI). Nothing is committed.
+ensure_xss_corpus() {
+  local dir="$ROOT/target/xss-corpus" tmp
+  if [ -f "$dir/wfuzz-XSS.txt" ] && [ -d "$dir/bleach" ]; then return 0; fi
+  say "Fetching the XSS corpus (wfuzz from Debian, bleach from PyPI)"
+  tmp=$(mktemp -d)
+  mkdir -p "$dir/bleach"
+  if ! (cd "$tmp" && apt-get download wfuzz >/dev/null 2>&1); then
+    as_root apt-get update -qq
+    (cd "$tmp" && apt-get download wfuzz >/dev/null 2>&1)
+  fi
+  dpkg -x "$tmp"/wfuzz_*.deb "$tmp/wfuzz"
+  cp "$tmp/wfuzz/usr/share/wfuzz/wordlist/Injections/XSS.txt" "$dir/wfuzz-XSS.txt"
+  python3 -m pip download --quiet --no-deps --no-binary :all: bleach==6.2.0 -d "$tmp"
+  tar -xzf "$tmp"/bleach-6.2.0.tar.gz -C "$tmp"
+  cp "$tmp"/bleach-6.2.0/tests/data/*.test "$dir/bleach/"
+  rm -rf "$tmp"
+}
+
 log_dir=$(mktemp -d)
 trap 'rm -rf "$log_dir"' EXIT
 
 ensure_browser_tools
+ensure_xss_corpus
 say "Rust tests: unit, HTTP, PostgreSQL"
 # One test at a time: when several tests' Tokio runtimes drive the Leptos router in one process
 # at once, an occasional request never completes (seen in about 1 run in 4 of tests/http.rs;

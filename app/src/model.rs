@@ -243,6 +243,8 @@ pub struct ComposerStart {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EditablePost {
     pub id: i64,
+    /// A moderator is editing someone else's post (the form asks for a reason).
+    pub moderating: bool,
     pub topic_id: i64,
     pub topic_slug: String,
     pub topic_title: String,

@@ -616,3 +616,50 @@ async fn admins_set_thresholds_limits_and_watched_words() {
     );
     assert_eq!(post::Entity::find().count(&d.db).await.unwrap(), before);
 }
+
+#[tokio::test]
+async fn a_moderator_edits_a_post_with_a_reason_the_author_sees() {
+    let d = demo().await;
+    let p = d.post.id.to_string();
+    let form = get(&d.app, &format!("/p/{p}/edit"), Some(&d.moderator)).await;
+    assert!(form.body.contains("Reason (the author sees it)"));
+    assert!(
+        !get(&d.app, &format!("/p/{p}/edit"), Some(&d.casey))
+            .await
+            .body
+            .contains("Reason (the author sees it)")
+    );
+    let res = post_form(
+        &d.app,
+        "/api/edit_post",
+        &[
+            ("post_id", &p),
+            ("body", "Chart blank in Safari 18 (details removed)."),
+            ("reason", "Removed a customer's phone number"),
+        ],
+        Some(&d.moderator),
+        &format!("/p/{p}/edit"),
+    )
+    .await;
+    assert!(!res.location.unwrap().contains("__err"));
+    let told = notification::Entity::find()
+        .one(&d.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        told.message,
+        "A moderator edited your post. Reason: Removed a customer's phone number"
+    );
+    let revisions = app::server::entity::post_revision::Entity::find()
+        .count(&d.db)
+        .await
+        .unwrap();
+    assert_eq!(revisions, 1, "the old text is kept");
+    let entry = moderation_log::Entity::find()
+        .one(&d.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(entry.action, "edit");
+}

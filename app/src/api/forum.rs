@@ -249,6 +249,8 @@ pub async fn edit_post(
     post_id: i64,
     body: String,
     preview: Option<String>,
+    /// A moderator editing someone else's post says why; the author is told.
+    reason: Option<String>,
 ) -> Result<(), AppError> {
     let draft = Draft {
         body: body.clone(),
@@ -260,8 +262,10 @@ pub async fn edit_post(
         preview.is_some(),
         |user| async move {
             let db = state::db()?;
+            let reason = reason.unwrap_or_default();
             let post =
-                crate::server::moderation::edit_from_page(&db, &user, post_id, &body).await?;
+                crate::server::moderation::edit_from_page(&db, &user, post_id, &body, &reason)
+                    .await?;
             forum::post_url(&db, &post).await
         },
     )

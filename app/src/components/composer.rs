@@ -258,6 +258,8 @@ pub fn EditPostForm(
     preview_html: Option<String>,
     cancel_href: String,
     initial_error: Option<AppError>,
+    /// A moderator editing someone else's post: ask for the reason the author will see.
+    moderating: bool,
 ) -> impl IntoView {
     let action = ServerAction::<EditPost>::new();
     let pending = action.pending();
@@ -273,6 +275,12 @@ pub fn EditPostForm(
                 preview_html
                 error=Signal::derive(move || error.get().and_then(|e| e.for_field("body")))
             />
+            {moderating.then(|| view! {
+                <div class="field">
+                    <label for="field-reason">"Reason (the author sees it)"</label>
+                    <input id="field-reason" name="reason" maxlength="1000" />
+                </div>
+            })}
             <div class="form-actions">
                 <button type="submit" class="button primary" disabled=pending aria-busy=move || pending.get().to_string()>
                     {submit_label(pending, "Save edit", "Saving…")}

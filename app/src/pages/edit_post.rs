@@ -55,7 +55,7 @@ pub fn EditPostPage() -> impl IntoView {
                         view! {
                             <h1>"Edit your post"</h1>
                             <p class="muted">"In " <a href=back.clone()>{p.topic_title.clone()}</a> ". The earlier version is kept."</p>
-                            <EditPostForm post_id=p.id source preview_html cancel_href=back initial_error />
+                            <EditPostForm post_id=p.id source preview_html cancel_href=back initial_error moderating=p.moderating />
                         }
                         .into_any()
                     })

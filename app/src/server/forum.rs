@@ -468,6 +468,7 @@ pub async fn editable_post(
         .await?
         .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
     Ok(EditablePost {
+        moderating: p.author_id != editor.id,
         id: p.id,
         topic_id: t.id,
         topic_slug: t.slug,

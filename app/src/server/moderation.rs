@@ -836,13 +836,14 @@ pub async fn edit_from_page(
     editor: &user::Model,
     post_id: i64,
     body: &str,
+    reason: &str,
 ) -> Result<post::Model, AppError> {
     let someone_elses = post::Entity::find_by_id(post_id)
         .one(db)
         .await?
         .is_some_and(|p| p.author_id != editor.id);
     if someone_elses && editor.role() >= Role::Moderator {
-        edit_post(db, editor, post_id, body, "").await
+        edit_post(db, editor, post_id, body, reason).await
     } else {
         forum::edit_post(db, editor, post_id, body).await
     }
