@@ -2134,6 +2134,24 @@ mod tests {
             .unwrap();
         assert!(gone.suspended_until.unwrap() > Utc::now() + Duration::days(365 * 50));
         assert_eq!(open_review_count(&w.db).await.unwrap(), 0);
+        // Each action is in the log, with whom it was about.
+        let logged: Vec<_> = moderation_log::Entity::find()
+            .all(&w.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.action, e.user_id))
+            .collect();
+        assert_eq!(
+            logged,
+            vec![
+                ("suspend".to_string(), Some(w.author.id)),
+                ("unsuspend".to_string(), Some(w.author.id)),
+                ("hide".to_string(), Some(spammer.id)),
+                ("hide".to_string(), Some(spammer.id)),
+                ("remove_spammer".to_string(), Some(spammer.id)),
+            ]
+        );
     }
 
     #[tokio::test]
