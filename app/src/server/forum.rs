@@ -599,6 +599,7 @@ pub async fn list_categories(db: &DatabaseConnection) -> Result<Vec<CategorySumm
     for c in categories {
         let latest = topic::Entity::find()
             .filter(topic::Column::CategoryId.eq(c.id))
+            .filter(topic::Column::Visible.eq(true))
             .order_by_desc(topic::Column::LastPostedAt)
             .one(db)
             .await?;
@@ -959,6 +960,7 @@ pub async fn user_profile(
     let forum_topics = || {
         topic::Entity::find()
             .filter(topic::Column::AuthorId.eq(u.id))
+            .filter(topic::Column::Visible.eq(true))
             .filter(
                 topic::Column::CategoryId.not_in_subquery(
                     sea_orm::sea_query::Query::select()

@@ -1756,6 +1756,26 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(!t.visible, "the topic waits with its opening post");
+        // Not listed anywhere meanwhile: not in its category, not as the latest on the home
+        // page, not on the member's page, not in the staff queue.
+        let listed = forum::category_page(&w.db, "questions", 1, None)
+            .await
+            .unwrap();
+        assert!(listed.topics.iter().all(|x| x.id != t.id));
+        let home = forum::list_categories(&w.db).await.unwrap();
+        assert!(
+            home.iter()
+                .all(|c| c.latest_topic_title.as_deref() != Some("Hello"))
+        );
+        assert_eq!(
+            forum::user_profile(&w.db, "user30")
+                .await
+                .unwrap()
+                .topic_count,
+            0
+        );
+        let staff_queue = staff::queue(&w.db, &w.staff, None, 1).await.unwrap();
+        assert!(staff_queue.items.iter().all(|i| i.id != t.id));
         let q = review_queue(&w.db, &w.moderator, ReviewFilter::default(), 1)
             .await
             .unwrap();

@@ -460,8 +460,10 @@ pub async fn queue(
         Some(c) => vec![c.id],
         None => categories.iter().map(|c| c.id).collect(),
     };
+    // Topics held for approval wait for a moderator first: staff see them once public.
     let waiting = topic::Entity::find()
         .filter(topic::Column::AwaitingStaffSince.is_not_null())
+        .filter(topic::Column::Visible.eq(true))
         .filter(topic::Column::CategoryId.is_in(ids));
     let total = waiting.clone().count(db).await?;
     let page_count = std::cmp::max(total.div_ceil(QUEUE_PAGE_SIZE), 1);
