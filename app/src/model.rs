@@ -114,6 +114,8 @@ pub struct CategoryPage {
     pub page_count: u64,
     /// The status filter, when one is chosen.
     pub status: Option<String>,
+    /// The category was renamed: its address now (the page answers with a redirect).
+    pub moved_to: Option<String>,
 }
 
 /// One post as the topic page shows it. `html` is the stored, already-clean HTML.
@@ -718,4 +720,18 @@ pub struct ModerationSettings {
     pub flags_per_hour: i64,
     pub log_public: bool,
     pub watched: Vec<WatchedWordView>,
+}
+
+/// A category as the admin panel edits it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminCategory {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub colour: String,
+    pub target_hours: String,
+    pub customers_may_start: bool,
+    pub archived: bool,
+    pub topic_count: i32,
 }

@@ -32,7 +32,10 @@ pub async fn list_categories() -> Result<Vec<CategorySummary>, AppError> {
 
 #[server(endpoint = "postable_categories")]
 pub async fn postable_categories() -> Result<Vec<CategoryRef>, AppError> {
-    forum::postable_categories(&state::db()?).await
+    let staff = state::current_user()
+        .await?
+        .is_some_and(|u| u.role().is_staff());
+    forum::postable_categories(&state::db()?, staff).await
 }
 
 #[server(endpoint = "category_page")]

@@ -5,7 +5,7 @@ use crate::{
     api::forum::get_category_page,
     app::Site,
     components::{
-        page::{ErrorView, PageMeta, query_number},
+        page::{ErrorView, PageMeta, query_number, redirect_permanently},
         pager::Pager,
         staff::{ResponseBadge, StatusTag},
         time::RelativeTime,
@@ -31,6 +31,10 @@ pub fn CategoryPage() -> impl IntoView {
                     Ok(c) => c,
                     Err(e) => return view! { <ErrorView error=e /> }.into_any(),
                 };
+                if let Some(now) = &c.moved_to {
+                    redirect_permanently(now);
+                    return ().into_any();
+                }
                 let site = site.await.unwrap_or_default();
                 let plain = format!("/c/{}", c.category.slug);
                 let base = match &c.status {

@@ -1,5 +1,6 @@
 //! One module per page.
 pub mod accountability;
+pub mod admin_categories;
 pub mod admin_moderation;
 pub mod admin_review;
 pub mod article;

@@ -35,6 +35,7 @@ pub const DUPLICATE_WINDOW_SECS: i64 = 30;
 pub const TITLE_EMPTY: &str = "Give your topic a title.";
 pub const BODY_EMPTY: &str = "Write something before posting.";
 pub const CATEGORY_MISSING: &str = "Choose a category from the list.";
+pub const CATEGORY_ARCHIVED: &str = "That category is archived: it is read-only now.";
 pub const TOPIC_MISSING: &str = "That topic doesn't exist. It may have been removed.";
 pub const TOPIC_LOCKED: &str = "This topic is locked, so it takes no new replies.";
 pub const POST_MISSING: &str = "That post doesn't exist. It may have been removed.";
@@ -172,6 +173,15 @@ pub async fn start_topic(
         .one(db)
         .await?
         .ok_or_else(|| AppError::invalid("category", CATEGORY_MISSING))?;
+    if category.archived {
+        return Err(AppError::invalid("category", CATEGORY_ARCHIVED));
+    }
+    if !category.customers_may_start && !author.role().is_staff() {
+        return Err(AppError::invalid(
+            "category",
+            format!("Only staff start topics in {}.", category.name),
+        ));
+    }
     let title = validate_title(title)?;
     validate_body(body)?;
     if let Some(token) = form_token {
@@ -304,7 +314,17 @@ async fn check_takes_posts(conn: &impl ConnectionTrait, t: &topic::Model) -> Res
     match blog::article_for_topic(conn, t.id).await? {
         Some(a) => blog::check_open_for_comments(&a, t, Utc::now()),
         None if t.locked => Err(AppError::invalid("form", TOPIC_LOCKED)),
-        None => Ok(()),
+        None => {
+            let archived = category::Entity::find_by_id(t.category_id)
+                .one(conn)
+                .await?
+                .is_some_and(|c| c.archived);
+            if archived {
+                Err(AppError::invalid("form", CATEGORY_ARCHIVED))
+            } else {
+                Ok(())
+            }
+        }
     }
 }
 
@@ -618,11 +638,19 @@ pub async fn list_categories(db: &DatabaseConnection) -> Result<Vec<CategorySumm
     Ok(out)
 }
 
-/// The forum categories a member may start a topic in, for the new-topic form.
-pub async fn postable_categories(db: &DatabaseConnection) -> Result<Vec<CategoryRef>, AppError> {
-    Ok(category::Entity::find()
+/// The forum categories a member may start a topic in, for the new-topic form: not archived
+/// ones, and for customers not the staff-only ones.
+pub async fn postable_categories(
+    db: &DatabaseConnection,
+    staff: bool,
+) -> Result<Vec<CategoryRef>, AppError> {
+    let mut q = category::Entity::find()
         .filter(category::Column::Kind.ne("blog_comments"))
-        .order_by_asc(category::Column::Position)
+        .filter(category::Column::Archived.eq(false));
+    if !staff {
+        q = q.filter(category::Column::CustomersMayStart.eq(true));
+    }
+    Ok(q.order_by_asc(category::Column::Position)
         .all(db)
         .await?
         .iter()
@@ -637,12 +665,31 @@ pub async fn category_page(
     page: u64,
     status: Option<&str>,
 ) -> Result<CategoryPage, AppError> {
-    let c = category::Entity::find()
+    let Some(c) = category::Entity::find()
         .filter(category::Column::Slug.eq(slug))
         .filter(category::Column::Kind.ne("blog_comments"))
         .one(db)
         .await?
-        .ok_or_else(|| AppError::NotFound("There is no such category.".into()))?;
+    else {
+        // A renamed category's old address leads to the new one.
+        return match super::admin::renamed_to(db, slug).await? {
+            Some(now) => Ok(CategoryPage {
+                category: CategoryRef {
+                    id: 0,
+                    slug: now.clone(),
+                    name: String::new(),
+                    colour: String::new(),
+                },
+                description: String::new(),
+                topics: Vec::new(),
+                page: 1,
+                page_count: 1,
+                status: None,
+                moved_to: Some(format!("/c/{now}")),
+            }),
+            None => Err(AppError::NotFound("There is no such category.".into())),
+        };
+    };
     let status = match status.filter(|s| !s.is_empty()) {
         Some(s) => Some(
             crate::model::TopicStatus::parse(s)
@@ -685,6 +732,7 @@ pub async fn category_page(
         page,
         page_count: pages,
         status: status.map(|s| s.as_str().to_string()),
+        moved_to: None,
     })
 }
 
@@ -906,7 +954,7 @@ pub async fn topic_page(
         viewer_is_staff,
         viewer_is_moderator: viewer.is_some_and(|u| u.role() >= crate::model::Role::Moderator),
         move_targets: if viewer.is_some_and(|u| u.role() >= crate::model::Role::Moderator) {
-            postable_categories(db).await?
+            postable_categories(db, true).await?
         } else {
             Vec::new()
         },

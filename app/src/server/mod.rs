@@ -1,5 +1,6 @@
 //! Server-only code: rules over the database. The wasm build never sees this module.
 pub mod accounts;
+pub mod admin;
 pub mod auth;
 pub mod blog;
 pub mod config;

@@ -17,6 +17,10 @@ pub struct Model {
     pub post_count: i32,
     pub last_posted_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// False: only staff start topics here (announcements, say).
+    pub customers_may_start: bool,
+    /// Read-only and hidden from the start-topic form.
+    pub archived: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

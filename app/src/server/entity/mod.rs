@@ -2,6 +2,7 @@
 pub mod article;
 pub mod article_tag;
 pub mod category;
+pub mod category_slug;
 pub mod flag;
 pub mod form_submission;
 pub mod moderation_log;

@@ -1,0 +1,163 @@
+//! The admin panel through the real router: categories, for admins only.
+mod common;
+
+use app::{
+    api::SIGNED_OUT,
+    server::{admin::COLOUR_INVALID, entity::category, forum::CATEGORY_ARCHIVED},
+};
+use axum::http::StatusCode;
+use common::*;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+#[tokio::test]
+async fn only_admins_manage_categories_and_renamed_ones_redirect() {
+    let db = sqlite_memory().await;
+    app::server::demo::seed_if_empty(&db).await.unwrap();
+    let app = router_for(db.clone());
+    let login = |u: &'static str, p: &'static str| {
+        let app = app.clone();
+        async move { log_in(&app, u, p, None).await.session_cookie().unwrap() }
+    };
+    let (admin, sam, casey) = (
+        login("admin", "demo-admin-pass").await,
+        login("sam", "demo-staff-pass").await,
+        login("casey", "demo-customer-pass").await,
+    );
+    let fields = [
+        ("category_id", "0"),
+        ("name", "Announcements"),
+        ("slug", ""),
+        ("description", "News from the team."),
+        ("colour", "#805ad5"),
+        ("target_hours", "4"),
+    ];
+    let before = category::Entity::find().all(&db).await.unwrap();
+    for (cookie, message) in [
+        (Some(sam.as_str()), "Only admin and above can do that."),
+        (Some(casey.as_str()), "Only admin and above can do that."),
+        (None, SIGNED_OUT),
+    ] {
+        let res = post_fetch(&app, "/api/save_category", &fields, cookie).await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
+        assert!(res.body.contains(message), "{}", res.body);
+        assert_eq!(
+            get(&app, "/admin/categories", cookie).await.status,
+            StatusCode::FORBIDDEN
+        );
+    }
+    let mut bad = fields.to_vec();
+    bad[4] = ("colour", "purple");
+    let res = post_form(
+        &app,
+        "/api/save_category",
+        &bad,
+        Some(&admin),
+        "/admin/categories",
+    )
+    .await;
+    assert!(
+        follow(&app, &res, Some(&admin))
+            .await
+            .body
+            .contains(COLOUR_INVALID)
+    );
+    assert_eq!(
+        category::Entity::find().all(&db).await.unwrap(),
+        before,
+        "nothing written"
+    );
+
+    // Staff-only categories: customers may not start topics there (and are not offered it).
+    let res = post_form(
+        &app,
+        "/api/save_category",
+        &fields,
+        Some(&admin),
+        "/admin/categories",
+    )
+    .await;
+    assert!(!res.location.unwrap().contains("__err"));
+    let news = category::Entity::find()
+        .filter(category::Column::Slug.eq("announcements"))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(news.response_target_minutes, 240);
+    assert!(!news.customers_may_start, "the checkbox was not sent");
+    assert!(
+        !get(&app, "/new-topic", Some(&casey))
+            .await
+            .body
+            .contains(r#"value="announcements""#)
+    );
+    assert!(
+        get(&app, "/new-topic", Some(&sam))
+            .await
+            .body
+            .contains(r#"value="announcements""#)
+    );
+
+    // Renaming keeps the old address as a permanent redirect.
+    let id = news.id.to_string();
+    let mut rename = fields.to_vec();
+    rename[0] = ("category_id", &id);
+    rename[2] = ("slug", "news");
+    post_form(
+        &app,
+        "/api/save_category",
+        &rename,
+        Some(&admin),
+        "/admin/categories",
+    )
+    .await;
+    let old = get(&app, "/c/announcements", None).await;
+    assert_eq!(old.status, StatusCode::MOVED_PERMANENTLY);
+    assert_eq!(old.location.as_deref(), Some("/c/news"));
+    assert_eq!(get(&app, "/c/news", None).await.status, StatusCode::OK);
+
+    // Archived: read-only, for replies too.
+    let questions = category::Entity::find()
+        .filter(category::Column::Slug.eq("questions"))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    post_form(
+        &app,
+        "/api/archive_category",
+        &[
+            ("category_id", &questions.id.to_string()),
+            ("archived", "yes"),
+        ],
+        Some(&admin),
+        "/admin/categories",
+    )
+    .await;
+    let topic = app::server::entity::topic::Entity::find()
+        .filter(app::server::entity::topic::Column::CategoryId.eq(questions.id))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    let path = format!("/t/{}/{}", topic.id, topic.slug);
+    let token = form_token_on(&app, "/new-topic", Some(&casey)).await;
+    let res = post_fetch(
+        &app,
+        "/api/reply",
+        &[
+            ("topic_id", &topic.id.to_string()),
+            ("body", "still here?"),
+            ("form_token", &token),
+        ],
+        Some(&casey),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.body.contains(CATEGORY_ARCHIVED));
+    assert_eq!(
+        get(&app, &path, None).await.status,
+        StatusCode::OK,
+        "still readable"
+    );
+}
