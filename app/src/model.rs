@@ -735,3 +735,30 @@ pub struct AdminCategory {
     pub archived: bool,
     pub topic_count: i32,
 }
+
+/// A member as the admin panel lists them. The e-mail is for admins only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminUserRow {
+    pub id: i64,
+    pub username: String,
+    pub email: Option<String>,
+    pub role: Role,
+    pub staff_title: Option<String>,
+    pub joined_at: DateTime<Utc>,
+    pub suspended: bool,
+}
+
+/// /admin/users/{id}.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminUserDetail {
+    pub row: AdminUserRow,
+    pub suspension_reason: Option<String>,
+    pub posts: u64,
+    pub flags_raised: u64,
+    pub flags_received: u64,
+    /// Open sessions (signed-in browsers).
+    pub sessions: u64,
+    /// Moderator actions about them: action, reason, when.
+    pub history: Vec<(String, String, DateTime<Utc>)>,
+    pub viewer_is_admin: bool,
+}

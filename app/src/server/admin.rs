@@ -3,7 +3,7 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::{
@@ -14,7 +14,7 @@ use super::{
 };
 use crate::{
     error::AppError,
-    model::{AdminCategory, Role},
+    model::{AdminCategory, AdminUserDetail, AdminUserRow, Role},
 };
 
 pub const NAME_EMPTY: &str = "Give the category a name.";
@@ -349,6 +349,294 @@ pub async fn renamed_to(
         .map(|c| c.slug))
 }
 
+pub const LAST_ADMIN: &str = "Backyard needs at least one admin: make someone else an admin first.";
+pub const NOT_YOURSELF: &str = "You can't do that to your own account here.";
+pub const ROLE_UNKNOWN: &str = "Choose customer, staff, moderator or admin.";
+pub const MEMBER_MISSING: &str = "There is no such member.";
+
+async fn member(conn: &impl ConnectionTrait, id: i64) -> Result<user::Model, AppError> {
+    user::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::NotFound(MEMBER_MISSING.into()))
+}
+
+/// Refuses a change that would leave no admin.
+async fn check_not_last_admin(
+    conn: &impl ConnectionTrait,
+    target: &user::Model,
+) -> Result<(), AppError> {
+    if target.role() != Role::Admin {
+        return Ok(());
+    }
+    let admins = user::Entity::find()
+        .filter(user::Column::Role.eq(Role::Admin.as_str()))
+        .count(conn)
+        .await?;
+    if admins <= 1 {
+        return Err(AppError::invalid("role", LAST_ADMIN));
+    }
+    Ok(())
+}
+
+async fn log_about(
+    conn: &impl ConnectionTrait,
+    actor: &user::Model,
+    action: &str,
+    user_id: i64,
+    reason: &str,
+) -> Result<(), AppError> {
+    moderation_log::ActiveModel {
+        actor_id: Set(actor.id),
+        action: Set(action.into()),
+        user_id: Set(Some(user_id)),
+        reason: Set(reason.into()),
+        public: Set(false),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// Admins change a member's role and staff title (the title only shows for staff and above).
+pub async fn set_role(
+    db: &DatabaseConnection,
+    actor: &user::Model,
+    user_id: i64,
+    role: &str,
+    title: &str,
+) -> Result<user::Model, AppError> {
+    require_role(Some(actor.role()), Role::Admin)?;
+    let role = Role::parse(role).ok_or_else(|| AppError::invalid("role", ROLE_UNKNOWN))?;
+    let title = title.trim();
+    if title.chars().count() > 64 {
+        return Err(AppError::invalid(
+            "title",
+            "Titles can be at most 64 characters.",
+        ));
+    }
+    let txn = begin_write(db).await?;
+    let target = member(&txn, user_id).await?;
+    if role != Role::Admin {
+        check_not_last_admin(&txn, &target).await?;
+    }
+    let before = format!(
+        "{} ({})",
+        target.role().label(),
+        target.staff_title.clone().unwrap_or_default()
+    );
+    let mut row: user::ActiveModel = target.into();
+    row.role = Set(role.as_str().into());
+    row.staff_title = Set((role.is_staff() && !title.is_empty()).then(|| title.to_string()));
+    let updated = row.update(&txn).await?;
+    log_about(
+        &txn,
+        actor,
+        "role",
+        user_id,
+        &format!("{before} → {} ({title})", role.label()),
+    )
+    .await?;
+    super::notify::notify(
+        &txn,
+        user_id,
+        "role",
+        &format!(
+            "Your role is now {}{}.",
+            role.label(),
+            if title.is_empty() || !role.is_staff() {
+                String::new()
+            } else {
+                format!(", {title}")
+            }
+        ),
+        "",
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Ends every session of a member (moderators and admins).
+pub async fn log_out_everywhere(
+    db: &DatabaseConnection,
+    actor: &user::Model,
+    user_id: i64,
+) -> Result<u64, AppError> {
+    require_role(Some(actor.role()), Role::Moderator)?;
+    let txn = begin_write(db).await?;
+    let target = member(&txn, user_id).await?;
+    let ended = super::entity::session::Entity::delete_many()
+        .filter(super::entity::session::Column::UserId.eq(target.id))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    log_about(&txn, actor, "log_out_everywhere", target.id, "").await?;
+    txn.commit().await?;
+    Ok(ended)
+}
+
+/// Admins delete an account: its posts stay, signed "deleted user", or are removed too. The
+/// account row stays (posts point at it) with nothing personal left in it.
+pub async fn delete_account(
+    db: &DatabaseConnection,
+    actor: &user::Model,
+    user_id: i64,
+    remove_posts: bool,
+) -> Result<(), AppError> {
+    require_role(Some(actor.role()), Role::Admin)?;
+    if actor.id == user_id {
+        return Err(AppError::invalid("form", NOT_YOURSELF));
+    }
+    let txn = begin_write(db).await?;
+    let target = member(&txn, user_id).await?;
+    check_not_last_admin(&txn, &target).await?;
+    if remove_posts {
+        super::entity::post::Entity::update_many()
+            .col_expr(
+                super::entity::post::Column::State,
+                sea_orm::sea_query::Expr::value("deleted"),
+            )
+            .col_expr(
+                super::entity::post::Column::ModerationReason,
+                sea_orm::sea_query::Expr::value(Some("The account was deleted.".to_string())),
+            )
+            .filter(super::entity::post::Column::AuthorId.eq(target.id))
+            .exec(&txn)
+            .await?;
+    }
+    super::entity::session::Entity::delete_many()
+        .filter(super::entity::session::Column::UserId.eq(target.id))
+        .exec(&txn)
+        .await?;
+    let gone = format!("deleted-{}", target.id);
+    let mut row: user::ActiveModel = target.into();
+    row.username = Set(gone.clone());
+    row.username_key = Set(gone.clone());
+    row.email = Set(format!("{gone}@deleted.invalid"));
+    row.email_key = Set(format!("{gone}@deleted.invalid"));
+    row.display_name = Set("deleted user".into());
+    row.password_hash = Set("!".into());
+    row.role = Set(Role::Customer.as_str().into());
+    row.staff_title = Set(None);
+    row.update(&txn).await?;
+    log_about(
+        &txn,
+        actor,
+        "delete_account",
+        user_id,
+        if remove_posts {
+            "posts removed"
+        } else {
+            "posts kept as deleted user"
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// /admin/users?q=: members whose name (or, for admins, e-mail) contains `q`; 50 at most.
+pub async fn search_users(
+    db: &DatabaseConnection,
+    viewer: &user::Model,
+    q: &str,
+) -> Result<Vec<AdminUserRow>, AppError> {
+    require_role(Some(viewer.role()), Role::Moderator)?;
+    let admin = viewer.role() == Role::Admin;
+    let needle = q.trim().to_lowercase();
+    let mut query = user::Entity::find();
+    if !needle.is_empty() {
+        let mut any =
+            sea_orm::Condition::any().add(user::Column::UsernameKey.contains(needle.as_str()));
+        if admin {
+            any = any.add(user::Column::EmailKey.contains(needle.as_str()));
+        }
+        query = query.filter(any);
+    }
+    Ok(query
+        .order_by_asc(user::Column::UsernameKey)
+        .limit(50)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| AdminUserRow {
+            id: u.id,
+            username: u.username.clone(),
+            email: admin.then(|| u.email.clone()),
+            role: u.role(),
+            staff_title: u.staff_title.clone(),
+            joined_at: u.created_at,
+            suspended: u.suspended_until.is_some_and(|t| t > Utc::now()),
+        })
+        .collect())
+}
+
+/// /admin/users/{id}: a member as moderators see them.
+pub async fn user_detail(
+    db: &DatabaseConnection,
+    viewer: &user::Model,
+    user_id: i64,
+) -> Result<AdminUserDetail, AppError> {
+    use super::entity::{flag, post, session};
+    require_role(Some(viewer.role()), Role::Moderator)?;
+    let u = member(db, user_id).await?;
+    let admin = viewer.role() == Role::Admin;
+    let posts = post::Entity::find()
+        .filter(post::Column::AuthorId.eq(u.id))
+        .count(db)
+        .await?;
+    let flags_raised = flag::Entity::find()
+        .filter(flag::Column::FlaggerId.eq(u.id))
+        .count(db)
+        .await?;
+    let flags_received = flag::Entity::find()
+        .filter(
+            flag::Column::PostId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(post::Column::Id)
+                    .from(post::Entity)
+                    .and_where(post::Column::AuthorId.eq(u.id))
+                    .to_owned(),
+            ),
+        )
+        .count(db)
+        .await?;
+    let sessions = session::Entity::find()
+        .filter(session::Column::UserId.eq(u.id))
+        .count(db)
+        .await?;
+    let history = moderation_log::Entity::find()
+        .filter(moderation_log::Column::UserId.eq(u.id))
+        .order_by_desc(moderation_log::Column::CreatedAt)
+        .limit(50)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| (e.action, e.reason, e.created_at))
+        .collect();
+    Ok(AdminUserDetail {
+        row: AdminUserRow {
+            id: u.id,
+            username: u.username.clone(),
+            email: admin.then(|| u.email.clone()),
+            role: u.role(),
+            staff_title: u.staff_title.clone(),
+            joined_at: u.created_at,
+            suspended: u.suspended_until.is_some_and(|t| t > Utc::now()),
+        },
+        suspension_reason: u.suspension_reason.clone(),
+        posts,
+        flags_raised,
+        flags_received,
+        sessions,
+        history,
+        viewer_is_admin: admin,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -503,5 +791,112 @@ mod tests {
         }
         assert_eq!(category::Entity::find().count(&db).await.unwrap(), before);
         assert_eq!(log_actions(&db).await, vec!["category_create"]);
+    }
+
+    #[tokio::test]
+    async fn roles_sessions_and_deletion_with_the_last_admin_kept() {
+        let db = test_db().await;
+        let (admin, moderator) = admin_and_moderator(&db).await;
+        let customer = insert_user(&db, 3).await;
+        // Promoting: admins only, logged, the member told.
+        assert!(matches!(
+            set_role(&db, &moderator, customer.id, "staff", "Support").await,
+            Err(AppError::Forbidden(_))
+        ));
+        let staff = set_role(&db, &admin, customer.id, "staff", "Support Lead")
+            .await
+            .unwrap();
+        assert_eq!(
+            (staff.role.as_str(), staff.staff_title.as_deref()),
+            ("staff", Some("Support Lead"))
+        );
+        assert_eq!(
+            set_role(&db, &admin, customer.id, "owner", "")
+                .await
+                .unwrap_err(),
+            AppError::invalid("role", ROLE_UNKNOWN)
+        );
+        // The last admin stays one.
+        assert_eq!(
+            set_role(&db, &admin, admin.id, "customer", "")
+                .await
+                .unwrap_err(),
+            AppError::invalid("role", LAST_ADMIN)
+        );
+        // A new post by the promoted member carries the badge with the title.
+        forum::create_category(
+            &db,
+            forum::NewCategory {
+                slug: "q",
+                name: "Q",
+                description: "",
+                colour: "#2f855a",
+            },
+        )
+        .await
+        .unwrap();
+        let (_, first) = forum::start_topic(&db, &staff, "q", "Hello", "Hi all", None)
+            .await
+            .unwrap();
+        assert_eq!(
+            (first.is_staff_reply, first.staff_title.as_deref()),
+            (true, Some("Support Lead"))
+        );
+
+        // Search: by name for moderators; by e-mail, and e-mails shown, for admins only.
+        assert_eq!(
+            search_users(&db, &moderator, "user3").await.unwrap()[0].email,
+            None
+        );
+        assert!(
+            search_users(&db, &moderator, "example.com")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            search_users(&db, &admin, "user3@example")
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+
+        assert_eq!(
+            log_out_everywhere(&db, &moderator, customer.id)
+                .await
+                .unwrap(),
+            0
+        );
+        // Deleting keeps the posts, signed "deleted user", and nothing personal.
+        assert!(matches!(
+            delete_account(&db, &moderator, customer.id, false).await,
+            Err(AppError::Forbidden(_))
+        ));
+        delete_account(&db, &admin, customer.id, false)
+            .await
+            .unwrap();
+        let gone = user::Entity::find_by_id(customer.id)
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (
+                gone.display_name.as_str(),
+                gone.email.contains("example.com")
+            ),
+            ("deleted user", false)
+        );
+        let kept = super::super::entity::post::Entity::find_by_id(first.id)
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(kept.state, "visible");
+        assert_eq!(
+            log_actions(&db).await,
+            vec!["role", "log_out_everywhere", "delete_account"]
+        );
     }
 }
