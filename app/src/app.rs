@@ -13,13 +13,27 @@ use crate::{
     error::AppError,
     model::{SessionUser, SiteInfo},
     pages::{
-        accountability::AccountabilityPage, admin_categories::AdminCategoriesPage,
-        admin_moderation::ModerationSettingsPage, admin_review::ReviewPage, article::ArticlePage,
-        article_editor::ArticleEditorPage, blog::BlogIndexPage, category::CategoryPage,
-        edit_post::EditPostPage, home::HomePage, log_in::LogInPage,
-        moderation_log::ModerationLogPage, new_topic::NewTopicPage, not_found::NotFoundPage,
-        notifications::NotificationsPage, sign_up::SignUpPage, staff_metrics::StaffMetricsPage,
-        staff_queue::StaffQueuePage, topic::TopicPage, user::UserPage,
+        accountability::AccountabilityPage,
+        admin_categories::AdminCategoriesPage,
+        admin_moderation::ModerationSettingsPage,
+        admin_review::ReviewPage,
+        admin_users::{AdminUserPage, AdminUsersPage},
+        article::ArticlePage,
+        article_editor::ArticleEditorPage,
+        blog::BlogIndexPage,
+        category::CategoryPage,
+        edit_post::EditPostPage,
+        home::HomePage,
+        log_in::LogInPage,
+        moderation_log::ModerationLogPage,
+        new_topic::NewTopicPage,
+        not_found::NotFoundPage,
+        notifications::NotificationsPage,
+        sign_up::SignUpPage,
+        staff_metrics::StaffMetricsPage,
+        staff_queue::StaffQueuePage,
+        topic::TopicPage,
+        user::UserPage,
     },
 };
 
@@ -82,6 +96,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/review") view=ReviewPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/moderation") view=ModerationSettingsPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/categories") view=AdminCategoriesPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/users/:id") view=AdminUserPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/log") view=|| view! { <ModerationLogPage public=false /> } ssr=SsrMode::Async />
                     <Route path=path!("/moderation") view=|| view! { <ModerationLogPage public=true /> } ssr=SsrMode::Async />
                     <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::Async />

@@ -698,6 +698,14 @@ pub fn action_label(action: &str) -> &str {
         "unsuspend" => "lifted a suspension",
         "remove_spammer" => "removed a spammer",
         "auto_hide" => "hid a post after members' flags",
+        "role" => "changed a member's role",
+        "log_out_everywhere" => "logged a member out everywhere",
+        "delete_account" => "deleted an account",
+        "category_create" => "created a category",
+        "category_edit" => "edited a category",
+        "category_reorder" => "reordered the categories",
+        "category_archive" => "archived a category",
+        "category_unarchive" => "brought back a category",
         other => other,
     }
 }

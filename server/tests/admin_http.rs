@@ -161,3 +161,126 @@ async fn only_admins_manage_categories_and_renamed_ones_redirect() {
         "still readable"
     );
 }
+
+#[tokio::test]
+async fn member_administration_permissions_and_the_last_admin() {
+    use app::server::{admin::LAST_ADMIN, entity::user};
+    let db = sqlite_memory().await;
+    app::server::demo::seed_if_empty(&db).await.unwrap();
+    let app = router_for(db.clone());
+    let login = |u: &'static str, p: &'static str| {
+        let app = app.clone();
+        async move { log_in(&app, u, p, None).await.session_cookie().unwrap() }
+    };
+    let (admin, sam, casey) = (
+        login("admin", "demo-admin-pass").await,
+        login("sam", "demo-staff-pass").await,
+        login("casey", "demo-customer-pass").await,
+    );
+    let find = |name: &'static str| {
+        let db = db.clone();
+        async move {
+            user::Entity::find()
+                .filter(user::Column::Username.eq(name))
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let (casey_row, admin_row) = (find("casey").await, find("admin").await);
+    let c = casey_row.id.to_string();
+    let before = user::Entity::find().all(&db).await.unwrap();
+    for (path, fields) in [
+        (
+            "/api/set_role",
+            vec![("user_id", c.as_str()), ("role", "staff"), ("title", "x")],
+        ),
+        (
+            "/api/delete_account",
+            vec![("user_id", c.as_str()), ("posts", "keep")],
+        ),
+        ("/api/log_out_everywhere", vec![("user_id", c.as_str())]),
+    ] {
+        for cookie in [Some(sam.as_str()), Some(casey.as_str()), None] {
+            assert_eq!(
+                post_fetch(&app, path, &fields, cookie).await.status,
+                StatusCode::FORBIDDEN,
+                "{path}"
+            );
+        }
+    }
+    for page in ["/admin/users", &format!("/admin/users/{c}")] {
+        for cookie in [Some(sam.as_str()), Some(casey.as_str()), None] {
+            assert_eq!(
+                get(&app, page, cookie).await.status,
+                StatusCode::FORBIDDEN,
+                "{page}"
+            );
+        }
+    }
+    assert_eq!(
+        user::Entity::find().all(&db).await.unwrap(),
+        before,
+        "nothing written"
+    );
+
+    // The only admin can't demote themselves.
+    let res = post_fetch(
+        &app,
+        "/api/set_role",
+        &[
+            ("user_id", &admin_row.id.to_string()),
+            ("role", "moderator"),
+            ("title", ""),
+        ],
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.body.contains(LAST_ADMIN));
+    // Promote casey to staff with a title: her next reply carries the badge with it.
+    let res = post_form(
+        &app,
+        "/api/set_role",
+        &[
+            ("user_id", &c),
+            ("role", "staff"),
+            ("title", "Community Helper"),
+        ],
+        Some(&admin),
+        &format!("/admin/users/{c}"),
+    )
+    .await;
+    assert!(!res.location.unwrap().contains("__err"));
+    let page = get(&app, &format!("/admin/users/{c}"), Some(&admin)).await;
+    assert!(
+        page.body.contains("casey@demo.backyard.invalid"),
+        "admins see the e-mail"
+    );
+    assert!(page.body.contains("changed a member"));
+    let topic = app::server::entity::topic::Entity::find()
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    let path = format!("/t/{}/{}", topic.id, topic.slug);
+    let token = form_token_on(&app, &path, Some(&casey)).await;
+    post_form(
+        &app,
+        "/api/reply",
+        &[
+            ("topic_id", &topic.id.to_string()),
+            ("body", "Happy to help!"),
+            ("form_token", &token),
+        ],
+        Some(&casey),
+        &path,
+    )
+    .await;
+    let page = get(&app, &path, None).await;
+    let reply = &page.body[page.body.rfind("Happy to help!").unwrap() - 900..];
+    assert!(
+        reply.contains(r#"<span class="visually-hidden">Staff reply: </span>Community Helper"#)
+    );
+}

@@ -65,3 +65,44 @@ pub async fn archive_category(category_id: i64, archived: String) -> Result<(), 
     })
     .await
 }
+
+#[server(endpoint = "admin_users")]
+pub async fn get_admin_users(q: String) -> Result<Vec<crate::model::AdminUserRow>, AppError> {
+    let user = signed_in().await?;
+    admin::search_users(&state::db()?, &user, &q).await
+}
+
+#[server(endpoint = "admin_user")]
+pub async fn get_admin_user(user_id: i64) -> Result<crate::model::AdminUserDetail, AppError> {
+    let user = signed_in().await?;
+    admin::user_detail(&state::db()?, &user, user_id).await
+}
+
+#[server(endpoint = "set_role")]
+pub async fn set_role(user_id: i64, role: String, title: String) -> Result<(), AppError> {
+    act("", |db, user| async move {
+        admin::set_role(&db, &user, user_id, &role, &title)
+            .await
+            .map(|_| ())
+    })
+    .await
+}
+
+#[server(endpoint = "log_out_everywhere")]
+pub async fn log_out_everywhere(user_id: i64) -> Result<(), AppError> {
+    act("", |db, user| async move {
+        admin::log_out_everywhere(&db, &user, user_id)
+            .await
+            .map(|_| ())
+    })
+    .await
+}
+
+/// `posts` is "keep" or "remove".
+#[server(endpoint = "delete_account")]
+pub async fn delete_account(user_id: i64, posts: String) -> Result<(), AppError> {
+    act("", |db, user| async move {
+        admin::delete_account(&db, &user, user_id, posts == "remove").await
+    })
+    .await
+}

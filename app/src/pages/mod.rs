@@ -3,6 +3,7 @@ pub mod accountability;
 pub mod admin_categories;
 pub mod admin_moderation;
 pub mod admin_review;
+pub mod admin_users;
 pub mod article;
 pub mod article_editor;
 pub mod blog;
