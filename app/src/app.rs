@@ -15,6 +15,7 @@ use crate::{
     pages::{
         accountability::AccountabilityPage,
         admin_categories::AdminCategoriesPage,
+        admin_dashboard::AdminDashboardPage,
         admin_moderation::ModerationSettingsPage,
         admin_review::ReviewPage,
         admin_users::{AdminUserPage, AdminUsersPage},
@@ -93,6 +94,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/staff/queue") view=StaffQueuePage ssr=SsrMode::Async />
                     <Route path=path!("/staff/metrics") view=StaffMetricsPage ssr=SsrMode::Async />
                     <Route path=path!("/accountability") view=AccountabilityPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view=AdminDashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/review") view=ReviewPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/moderation") view=ModerationSettingsPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/categories") view=AdminCategoriesPage ssr=SsrMode::Async />

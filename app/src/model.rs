@@ -770,3 +770,17 @@ pub struct AdminUserDetail {
     pub history: Vec<(String, String, DateTime<Utc>)>,
     pub viewer_is_admin: bool,
 }
+
+/// /admin: what needs attention now, and the last 30 days' activity, day by day.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dashboard {
+    pub open_review_items: u64,
+    pub awaiting_staff: u64,
+    pub past_target: u64,
+    pub median_minutes_7d: Option<i64>,
+    /// The first of the 30 days (UTC) the two series count.
+    pub first_day: chrono::NaiveDate,
+    pub new_members: Vec<u32>,
+    pub new_posts: Vec<u32>,
+    pub viewer_is_admin: bool,
+}

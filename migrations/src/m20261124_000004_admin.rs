@@ -25,6 +25,25 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // The dashboard counts posts and sign-ups per day.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_posts_created")
+                    .table(Posts::Table)
+                    .col(Posts::CreatedAt)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_users_created")
+                    .table(Users::Table)
+                    .col(Users::CreatedAt)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_table(
                 Table::create()
@@ -73,4 +92,16 @@ enum CategorySlugs {
     Table,
     OldSlug,
     CategoryId,
+}
+
+#[derive(DeriveIden)]
+enum Posts {
+    Table,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Users {
+    Table,
+    CreatedAt,
 }

@@ -284,3 +284,37 @@ async fn member_administration_permissions_and_the_last_admin() {
         reply.contains(r#"<span class="visually-hidden">Staff reply: </span>Community Helper"#)
     );
 }
+
+#[tokio::test]
+async fn the_dashboard_is_for_moderators_and_admins_and_draws_its_chart_on_the_server() {
+    let db = sqlite_memory().await;
+    app::server::demo::seed_if_empty(&db).await.unwrap();
+    let app = router_for(db.clone());
+    let login = |u: &'static str, p: &'static str| {
+        let app = app.clone();
+        async move { log_in(&app, u, p, None).await.session_cookie().unwrap() }
+    };
+    for cookie in [
+        Some(login("sam", "demo-staff-pass").await),
+        Some(login("casey", "demo-customer-pass").await),
+        None,
+    ] {
+        assert_eq!(
+            get(&app, "/admin", cookie.as_deref()).await.status,
+            StatusCode::FORBIDDEN
+        );
+    }
+    let page = get(
+        &app,
+        "/admin",
+        Some(&login("admin", "demo-admin-pass").await),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<svg") && page.body.contains("Posts per day"));
+    assert!(
+        page.body.contains(r#"id="stat-awaiting">1<"#)
+            || page.body.contains(r#"id="stat-awaiting" class="stat">1<"#),
+        "the demo's unanswered bug report"
+    );
+}

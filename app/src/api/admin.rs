@@ -106,3 +106,9 @@ pub async fn delete_account(user_id: i64, posts: String) -> Result<(), AppError>
     })
     .await
 }
+
+#[server(endpoint = "dashboard")]
+pub async fn get_dashboard() -> Result<crate::model::Dashboard, AppError> {
+    let user = signed_in().await?;
+    admin::dashboard(&state::db()?, &user).await
+}

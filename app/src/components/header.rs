@@ -37,7 +37,7 @@ pub fn SiteHeader() -> impl IntoView {
                                         let staff = user.role.is_staff().then(|| view! { <a href="/staff/queue">"Staff queue"</a> });
                                         let review = (user.role >= crate::model::Role::Moderator).then(|| {
                                             let label = format!("Review ({})", user.open_review_items);
-                                            view! { <a href="/admin/review">{label}</a> }
+                                            view! { <a href="/admin">"Admin"</a> <a href="/admin/review">{label}</a> }
                                         });
                                         let unread = user.unread_notifications;
                                         let unread_class = if unread > 0 { "unread" } else { "" };

@@ -1,6 +1,7 @@
 //! One module per page.
 pub mod accountability;
 pub mod admin_categories;
+pub mod admin_dashboard;
 pub mod admin_moderation;
 pub mod admin_review;
 pub mod admin_users;

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::{
     error::AppError,
-    model::{AdminCategory, AdminUserDetail, AdminUserRow, Role},
+    model::{AdminCategory, AdminUserDetail, AdminUserRow, Dashboard, Role},
 };
 
 pub const NAME_EMPTY: &str = "Give the category a name.";
@@ -637,6 +637,82 @@ pub async fn user_detail(
     })
 }
 
+/// /admin: what needs attention, and the last 30 days' activity.
+pub async fn dashboard(
+    db: &DatabaseConnection,
+    viewer: &user::Model,
+) -> Result<Dashboard, AppError> {
+    use super::entity::{post, topic};
+    require_role(Some(viewer.role()), Role::Moderator)?;
+    let now = Utc::now();
+    let since = (now - chrono::Duration::days(29)).date_naive();
+    let start = since
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or(now);
+    let day_of = |at: sea_orm::prelude::DateTimeUtc| (at.date_naive() - since).num_days();
+    let mut members = vec![0u32; 30];
+    let mut posts = vec![0u32; 30];
+    let joined: Vec<sea_orm::prelude::DateTimeUtc> = user::Entity::find()
+        .select_only()
+        .column(user::Column::CreatedAt)
+        .filter(user::Column::CreatedAt.gte(start))
+        .into_tuple()
+        .all(db)
+        .await?;
+    for at in joined {
+        if let Some(n) = members.get_mut(day_of(at) as usize) {
+            *n += 1;
+        }
+    }
+    let written: Vec<sea_orm::prelude::DateTimeUtc> = post::Entity::find()
+        .select_only()
+        .column(post::Column::CreatedAt)
+        .filter(post::Column::CreatedAt.gte(start))
+        .into_tuple()
+        .all(db)
+        .await?;
+    for at in written {
+        if let Some(n) = posts.get_mut(day_of(at) as usize) {
+            *n += 1;
+        }
+    }
+    let week = staff::figures(db, &[7], now)
+        .await?
+        .pop()
+        .ok_or(AppError::Internal)?;
+    let targets: std::collections::HashMap<i64, i32> = category::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.response_target_minutes))
+        .collect();
+    let awaiting: Vec<(i64, sea_orm::prelude::DateTimeUtc)> = topic::Entity::find()
+        .select_only()
+        .columns([topic::Column::CategoryId, topic::Column::AwaitingStaffSince])
+        .filter(topic::Column::AwaitingStaffSince.is_not_null())
+        .filter(topic::Column::Visible.eq(true))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let past_target = awaiting
+        .iter()
+        .filter(|(c, since)| {
+            now - *since > chrono::Duration::minutes(*targets.get(c).unwrap_or(&1440) as i64)
+        })
+        .count() as u64;
+    Ok(Dashboard {
+        open_review_items: super::moderation::open_review_count(db).await?,
+        awaiting_staff: awaiting.len() as u64,
+        past_target,
+        median_minutes_7d: week.overall.median_minutes,
+        first_day: since,
+        new_members: members,
+        new_posts: posts,
+        viewer_is_admin: viewer.role() == Role::Admin,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -898,5 +974,43 @@ mod tests {
             log_actions(&db).await,
             vec!["role", "log_out_everywhere", "delete_account"]
         );
+    }
+
+    #[tokio::test]
+    async fn the_dashboard_counts_the_last_thirty_days_by_day() {
+        let db = test_db().await;
+        let (admin, moderator) = admin_and_moderator(&db).await;
+        forum::create_category(
+            &db,
+            forum::NewCategory {
+                slug: "q",
+                name: "Q",
+                description: "",
+                colour: "#2f855a",
+            },
+        )
+        .await
+        .unwrap();
+        let customer = insert_user(&db, 3).await;
+        forum::start_topic(&db, &customer, "q", "Waiting", "Help?", None)
+            .await
+            .unwrap();
+        forum::start_topic(&db, &customer, "q", "Waiting too", "Help!", None)
+            .await
+            .unwrap();
+        let d = dashboard(&db, &moderator).await.unwrap();
+        assert_eq!((d.new_members.len(), d.new_posts.len()), (30, 30));
+        assert_eq!(
+            (d.new_members[29], d.new_posts[29]),
+            (3, 2),
+            "today is the last day"
+        );
+        assert_eq!(
+            (d.awaiting_staff, d.past_target, d.open_review_items),
+            (2, 0, 0)
+        );
+        assert!(!d.viewer_is_admin && dashboard(&db, &admin).await.unwrap().viewer_is_admin);
+        let customer_view = dashboard(&db, &customer).await;
+        assert!(matches!(customer_view, Err(AppError::Forbidden(_))));
     }
 }
