@@ -18,6 +18,7 @@ use crate::{
         admin_dashboard::AdminDashboardPage,
         admin_moderation::ModerationSettingsPage,
         admin_review::ReviewPage,
+        admin_settings::AdminSettingsPage,
         admin_users::{AdminUserPage, AdminUsersPage},
         article::ArticlePage,
         article_editor::ArticleEditorPage,
@@ -98,6 +99,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/review") view=ReviewPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/moderation") view=ModerationSettingsPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/categories") view=AdminCategoriesPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/settings") view=AdminSettingsPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users/:id") view=AdminUserPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/log") view=|| view! { <ModerationLogPage public=false /> } ssr=SsrMode::Async />

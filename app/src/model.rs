@@ -258,6 +258,7 @@ pub struct EditablePost {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SiteInfo {
     pub name: String,
+    pub tagline: String,
     pub public_url: String,
 }
 
@@ -699,6 +700,8 @@ pub fn action_label(action: &str) -> &str {
         "remove_spammer" => "removed a spammer",
         "auto_hide" => "hid a post after members' flags",
         "role" => "changed a member's role",
+        "settings" => "changed the site settings",
+        "approve_signup" => "approved a sign-up",
         "log_out_everywhere" => "logged a member out everywhere",
         "delete_account" => "deleted an account",
         "category_create" => "created a category",
@@ -783,4 +786,17 @@ pub struct Dashboard {
     pub new_members: Vec<u32>,
     pub new_posts: Vec<u32>,
     pub viewer_is_admin: bool,
+}
+
+/// /admin/settings: the site's texts and switches, and the sign-ups waiting for approval.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteSettings {
+    pub site_name: String,
+    pub tagline: String,
+    pub welcome_message: String,
+    /// open | closed | approval
+    pub signup_mode: String,
+    pub accountability_public: bool,
+    pub moderation_log_public: bool,
+    pub awaiting_approval: Vec<AdminUserRow>,
 }

@@ -25,6 +25,15 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Sign-ups by admin approval: the account exists but cannot log in until approved.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Users::Table)
+                    .add_column(boolean(Users::AwaitingApproval).default(false))
+                    .to_owned(),
+            )
+            .await?;
         // The dashboard counts posts and sign-ups per day.
         manager
             .create_index(
@@ -104,4 +113,5 @@ enum Posts {
 enum Users {
     Table,
     CreatedAt,
+    AwaitingApproval,
 }

@@ -318,3 +318,155 @@ async fn the_dashboard_is_for_moderators_and_admins_and_draws_its_chart_on_the_s
         "the demo's unanswered bug report"
     );
 }
+
+#[tokio::test]
+async fn site_settings_apply_at_once_and_sign_ups_follow_the_mode() {
+    use app::server::accounts::{AWAITING_APPROVAL, SIGNUPS_CLOSED};
+    let db = sqlite_memory().await;
+    app::server::demo::seed_if_empty(&db).await.unwrap();
+    let app = router_for(db.clone());
+    let admin = log_in(&app, "admin", "demo-admin-pass", None)
+        .await
+        .session_cookie()
+        .unwrap();
+    let settings = |mode: &'static str| {
+        vec![
+            ("site_name", "Acme Community"),
+            ("tagline", "Talk to the Acme team."),
+            ("welcome_message", "Welcome to Acme!"),
+            ("signup_mode", mode),
+            ("accountability_public", "on"),
+            ("moderation_log_public", "on"),
+        ]
+    };
+    let sam = log_in(&app, "sam", "demo-staff-pass", None)
+        .await
+        .session_cookie()
+        .unwrap();
+    assert_eq!(
+        post_fetch(
+            &app,
+            "/api/save_site_settings",
+            &settings("open"),
+            Some(&sam)
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        get(&app, "/admin/settings", Some(&sam)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let mut bad = settings("sometimes");
+    bad[0] = ("site_name", " ");
+    assert_eq!(
+        post_fetch(&app, "/api/save_site_settings", &bad, Some(&admin))
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert!(
+        !get(&app, "/", None).await.body.contains("Acme"),
+        "nothing saved"
+    );
+
+    // Applied without a restart.
+    assert_eq!(
+        post_fetch(
+            &app,
+            "/api/save_site_settings",
+            &settings("closed"),
+            Some(&admin)
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    let home = get(&app, "/", Some(&admin)).await;
+    assert!(home.body.contains("Acme Community") && home.body.contains("Talk to the Acme team."));
+
+    // Closed: refused, nothing written.
+    let users = user_count(&db).await;
+    let token = signup_token(&app).await;
+    let res = post_fetch(
+        &app,
+        "/api/sign_up",
+        &[
+            ("username", "newbie"),
+            ("email", "n@example.com"),
+            ("password", "a long enough password"),
+            ("form_token", &token),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.body.contains(SIGNUPS_CLOSED));
+    assert_eq!(user_count(&db).await, users);
+
+    // By approval: the account waits; logging in says so; an admin approves; welcomed.
+    post_fetch(
+        &app,
+        "/api/save_site_settings",
+        &settings("approval"),
+        Some(&admin),
+    )
+    .await;
+    let token = signup_token(&app).await;
+    let res = post_form(
+        &app,
+        "/api/sign_up",
+        &[
+            ("username", "newbie"),
+            ("email", "n@example.com"),
+            ("password", "a long enough password"),
+            ("form_token", &token),
+            ("next", "/"),
+        ],
+        None,
+        "/signup",
+    )
+    .await;
+    assert_eq!(res.location.as_deref(), Some("/signup?pending=1"));
+    assert!(
+        get(&app, "/signup?pending=1", None)
+            .await
+            .body
+            .contains("An admin approves new accounts here")
+    );
+    let res = log_in(&app, "newbie", "a long enough password", None).await;
+    assert!(
+        follow(&app, &res, None)
+            .await
+            .body
+            .contains(AWAITING_APPROVAL)
+    );
+    let page = get(&app, "/admin/settings", Some(&admin)).await;
+    assert!(page.body.contains("Approve newbie"));
+    let id = app::server::entity::user::Entity::find()
+        .filter(app::server::entity::user::Column::Username.eq("newbie"))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    post_form(
+        &app,
+        "/api/decide_signup",
+        &[("user_id", &id.to_string()), ("decision", "approve")],
+        Some(&admin),
+        "/admin/settings",
+    )
+    .await;
+    let cookie = log_in(&app, "newbie", "a long enough password", None)
+        .await
+        .session_cookie()
+        .unwrap();
+    assert!(
+        get(&app, "/notifications", Some(&cookie))
+            .await
+            .body
+            .contains("Welcome to Acme!")
+    );
+}

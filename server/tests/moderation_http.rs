@@ -643,6 +643,7 @@ async fn a_moderator_edits_a_post_with_a_reason_the_author_sees() {
     .await;
     assert!(!res.location.unwrap().contains("__err"));
     let told = notification::Entity::find()
+        .filter(notification::Column::Kind.eq("edited"))
         .one(&d.db)
         .await
         .unwrap()

@@ -112,3 +112,42 @@ pub async fn get_dashboard() -> Result<crate::model::Dashboard, AppError> {
     let user = signed_in().await?;
     admin::dashboard(&state::db()?, &user).await
 }
+
+#[server(endpoint = "site_settings")]
+pub async fn get_site_settings() -> Result<crate::model::SiteSettings, AppError> {
+    let user = signed_in().await?;
+    admin::site_settings(&state::db()?, &user).await
+}
+
+#[server(endpoint = "save_site_settings")]
+pub async fn save_site_settings(
+    site_name: String,
+    tagline: String,
+    welcome_message: String,
+    signup_mode: String,
+    accountability_public: Option<String>,
+    moderation_log_public: Option<String>,
+) -> Result<(), AppError> {
+    act("", |db, user| async move {
+        let s = crate::model::SiteSettings {
+            site_name,
+            tagline,
+            welcome_message,
+            signup_mode,
+            accountability_public: accountability_public.is_some(),
+            moderation_log_public: moderation_log_public.is_some(),
+            awaiting_approval: Vec::new(),
+        };
+        admin::save_site_settings(&db, &user, &s).await
+    })
+    .await
+}
+
+/// `decision` is "approve" or "reject".
+#[server(endpoint = "decide_signup")]
+pub async fn decide_signup(user_id: i64, decision: String) -> Result<(), AppError> {
+    act("#approvals", |db, user| async move {
+        admin::decide_signup(&db, &user, user_id, decision == "approve").await
+    })
+    .await
+}

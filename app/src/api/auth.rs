@@ -53,10 +53,20 @@ pub async fn sign_up(
     };
     let result = async {
         let user = accounts::sign_up(&state::db()?, input).await?;
-        start_session(user.id).await
+        if user.awaiting_approval {
+            return Ok(false);
+        }
+        start_session(user.id).await.map(|_| true)
     }
     .await;
-    signed_in_or_error(result, next)
+    match result {
+        // Signed up, but an admin approves the account first: say so on the sign-up page.
+        Ok(false) => {
+            leptos_axum::redirect("/signup?pending=1");
+            Ok(())
+        }
+        other => signed_in_or_error(other.map(|_| ()), next),
+    }
 }
 
 #[server(endpoint = "log_in")]

@@ -18,9 +18,11 @@ use crate::{
 
 #[server(endpoint = "site")]
 pub async fn get_site_info() -> Result<SiteInfo, AppError> {
+    use crate::server::settings;
     let state = state::app_state()?;
     Ok(SiteInfo {
-        name: "Backyard".into(),
+        name: settings::text(&state.db, settings::SITE_NAME).await?,
+        tagline: settings::text(&state.db, settings::SITE_TAGLINE).await?,
         public_url: state.config.public_url.clone(),
     })
 }

@@ -8,6 +8,7 @@ use crate::{api::auth::LogOut, app::CurrentUser};
 #[component]
 pub fn SiteHeader() -> impl IntoView {
     let me = expect_context::<CurrentUser>().0;
+    let site = expect_context::<crate::app::Site>().0;
     let here = use_location().pathname.get_untracked();
     // Coming back to this page after logging in; not to the auth pages themselves.
     let next = if here == "/login" || here == "/signup" {
@@ -22,7 +23,11 @@ pub fn SiteHeader() -> impl IntoView {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="site-header">
             <div class="wrap header-row">
-                <a class="brand" href="/">"Backyard"</a>
+                <a class="brand" href="/">
+                    <Suspense fallback=|| "Backyard">
+                        {move || Suspend::new(async move { site.await.map(|s| s.name).unwrap_or_else(|_| "Backyard".into()) })}
+                    </Suspense>
+                </a>
                 <nav class="site-nav" aria-label="Site">
                     <a href="/" aria-current=current(!in_blog && here == "/" || here.starts_with("/c/") || here.starts_with("/t/"))>"Forum"</a>
                     <a href="/blog" aria-current=current(in_blog)>"Blog"</a>

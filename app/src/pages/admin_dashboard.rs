@@ -37,6 +37,7 @@ pub fn AdminDashboardPage() -> impl IntoView {
                         <a class="button" href="/admin/users">"Members"</a>
                         <a class="button" href="/admin/log">"Moderation log"</a>
                         {d.viewer_is_admin.then(|| view! {
+                            <a class="button" href="/admin/settings">"Site settings"</a>
                             <a class="button" href="/admin/categories">"Categories"</a>
                             <a class="button" href="/admin/moderation">"Moderation settings"</a>
                         })}

@@ -6,13 +6,19 @@ use crate::{api::forum::list_categories, components::time::RelativeTime, model::
 #[component]
 pub fn HomePage() -> impl IntoView {
     let categories = OnceResource::new(list_categories());
+    let site = expect_context::<crate::app::Site>().0;
     view! {
         <Title text="Community" />
         <Meta name="description" content="Ask questions, share feedback and get answers from our team." />
         <section class="intro">
             <div>
                 <h1>"Community"</h1>
-                <p class="lede">"Ask questions, share feedback and ideas, report problems. Our team reads everything and answers here."</p>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let site = site.await.unwrap_or_default();
+                        view! { <p class="lede">{site.tagline}</p> }
+                    })}
+                </Suspense>
             </div>
             <a class="button primary" href="/new-topic">"New topic"</a>
         </section>

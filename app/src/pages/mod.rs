@@ -4,6 +4,7 @@ pub mod admin_categories;
 pub mod admin_dashboard;
 pub mod admin_moderation;
 pub mod admin_review;
+pub mod admin_settings;
 pub mod admin_users;
 pub mod article;
 pub mod article_editor;

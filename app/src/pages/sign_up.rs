@@ -16,6 +16,7 @@ const FIELDS: [&str; 3] = ["username", "email", "password"];
 #[component]
 pub fn SignUpPage() -> impl IntoView {
     let next = safe_next(use_query_map().read_untracked().get("next").as_deref());
+    let pending = use_query_map().read_untracked().get("pending").is_some();
     let initial_error = error_from_url::<SignUp>();
     let form_token = fresh_form_token();
     let login_href = format!("/login?next={}", encode_query_value(&next));
@@ -23,6 +24,9 @@ pub fn SignUpPage() -> impl IntoView {
         <Title text="Sign up" />
         <section class="auth-card">
             <h1>"Create your account"</h1>
+            {pending.then(|| view! {
+                <p class="notice" role="status">"Thanks for signing up! An admin approves new accounts here; you can log in once yours is approved."</p>
+            })}
             <p class="muted">"Already have one? " <a href=login_href>"Log in"</a></p>
             <SignUpForm form_token next initial_error />
         </section>

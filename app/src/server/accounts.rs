@@ -104,8 +104,31 @@ pub fn validate_password(password: &str) -> Result<(), AppError> {
 }
 
 /// A customer signs up through the form.
+pub const SIGNUPS_CLOSED: &str = "Sign-ups are closed at the moment.";
+pub const AWAITING_APPROVAL: &str =
+    "Your account is waiting for an admin's approval; you can log in once it is approved.";
+
+/// A visitor signs up, as the site's sign-up setting allows: open (welcomed at once), closed
+/// (refused), or by approval (the account waits for an admin). Returns the account.
 pub async fn sign_up(db: &DatabaseConnection, input: NewAccount) -> Result<user::Model, AppError> {
-    create_account(db, input, Role::Customer, None).await
+    let mode = super::settings::text(db, super::settings::SIGNUP_MODE).await?;
+    if mode == "closed" {
+        return Err(AppError::invalid("form", SIGNUPS_CLOSED));
+    }
+    let created = create_account(db, input, Role::Customer, None).await?;
+    if mode == "approval" {
+        let mut row: user::ActiveModel = created.into();
+        row.awaiting_approval = Set(true);
+        return Ok(row.update(db).await?);
+    }
+    welcome(db, created.id).await?;
+    Ok(created)
+}
+
+/// The admins' welcome message, as the new member's first notification.
+pub async fn welcome(db: &DatabaseConnection, user_id: i64) -> Result<(), AppError> {
+    let message = super::settings::text(db, super::settings::WELCOME_MESSAGE).await?;
+    super::notify::notify(db, user_id, "welcome", &message, "/").await
 }
 
 /// Creates an account with `role`. Every check runs before anything is written, and the write
@@ -217,6 +240,10 @@ pub async fn log_in(
     )
     .await?;
     match found {
+        // Only with the right password does anyone learn the account waits for approval.
+        Some(user) if ok && user.awaiting_approval => {
+            Err(AppError::invalid("form", AWAITING_APPROVAL))
+        }
         Some(user) if ok => Ok(user),
         _ => Err(AppError::invalid("form", WRONG_LOGIN)),
     }

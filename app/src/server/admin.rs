@@ -14,7 +14,7 @@ use super::{
 };
 use crate::{
     error::AppError,
-    model::{AdminCategory, AdminUserDetail, AdminUserRow, Dashboard, Role},
+    model::{AdminCategory, AdminUserDetail, AdminUserRow, Dashboard, Role, SiteSettings},
 };
 
 pub const NAME_EMPTY: &str = "Give the category a name.";
@@ -711,6 +711,117 @@ pub async fn dashboard(
         new_posts: posts,
         viewer_is_admin: viewer.role() == Role::Admin,
     })
+}
+
+/// /admin/settings: the site's texts and switches, as stored.
+pub async fn site_settings(
+    db: &DatabaseConnection,
+    viewer: &user::Model,
+) -> Result<SiteSettings, AppError> {
+    use super::settings;
+    require_role(Some(viewer.role()), Role::Admin)?;
+    Ok(SiteSettings {
+        site_name: settings::text(db, settings::SITE_NAME).await?,
+        tagline: settings::text(db, settings::SITE_TAGLINE).await?,
+        welcome_message: settings::text(db, settings::WELCOME_MESSAGE).await?,
+        signup_mode: settings::text(db, settings::SIGNUP_MODE).await?,
+        accountability_public: settings::accountability_public(db).await?,
+        moderation_log_public: settings::flag(db, settings::MODERATION_LOG_PUBLIC, true).await?,
+        awaiting_approval: user::Entity::find()
+            .filter(user::Column::AwaitingApproval.eq(true))
+            .order_by_asc(user::Column::CreatedAt)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|u| AdminUserRow {
+                id: u.id,
+                username: u.username.clone(),
+                email: Some(u.email.clone()),
+                role: u.role(),
+                staff_title: None,
+                joined_at: u.created_at,
+                suspended: false,
+            })
+            .collect(),
+    })
+}
+
+/// Admins save the site's texts and switches; applied from the next page on.
+pub async fn save_site_settings(
+    db: &DatabaseConnection,
+    actor: &user::Model,
+    s: &SiteSettings,
+) -> Result<(), AppError> {
+    use super::settings;
+    require_role(Some(actor.role()), Role::Admin)?;
+    let name = s.site_name.trim();
+    if name.is_empty() || name.chars().count() > 64 {
+        return Err(AppError::invalid(
+            "site_name",
+            "Give the site a name of up to 64 characters.",
+        ));
+    }
+    if s.tagline.trim().chars().count() > 200 {
+        return Err(AppError::invalid(
+            "tagline",
+            "Taglines can be at most 200 characters.",
+        ));
+    }
+    if s.welcome_message.trim().chars().count() > 2000 {
+        return Err(AppError::invalid(
+            "welcome_message",
+            "The welcome message can be at most 2,000 characters.",
+        ));
+    }
+    if !["open", "closed", "approval"].contains(&s.signup_mode.as_str()) {
+        return Err(AppError::invalid(
+            "signup_mode",
+            "Choose open, closed or by approval.",
+        ));
+    }
+    let on = |b: bool| if b { "true" } else { "false" };
+    let txn = begin_write(db).await?;
+    for (key, value) in [
+        (settings::SITE_NAME.0, name),
+        (settings::SITE_TAGLINE.0, s.tagline.trim()),
+        (settings::WELCOME_MESSAGE.0, s.welcome_message.trim()),
+        (settings::SIGNUP_MODE.0, s.signup_mode.as_str()),
+        (settings::ACCOUNTABILITY_PUBLIC, on(s.accountability_public)),
+        (settings::MODERATION_LOG_PUBLIC, on(s.moderation_log_public)),
+    ] {
+        settings::put(&txn, key, value).await?;
+    }
+    log(&txn, actor, "settings", "").await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Admins approve (welcomed, may log in) or turn away (the account is deleted) a sign-up.
+pub async fn decide_signup(
+    db: &DatabaseConnection,
+    actor: &user::Model,
+    user_id: i64,
+    approve: bool,
+) -> Result<(), AppError> {
+    require_role(Some(actor.role()), Role::Admin)?;
+    let target = member(db, user_id).await?;
+    if !target.awaiting_approval {
+        return Err(AppError::invalid(
+            "form",
+            "That account is not waiting for approval.",
+        ));
+    }
+    if approve {
+        let txn = begin_write(db).await?;
+        let mut row: user::ActiveModel = target.into();
+        row.awaiting_approval = Set(false);
+        row.update(&txn).await?;
+        log_about(&txn, actor, "approve_signup", user_id, "").await?;
+        txn.commit().await?;
+        super::accounts::welcome(db, user_id).await
+    } else {
+        delete_account(db, actor, user_id, true).await
+    }
 }
 
 #[cfg(test)]

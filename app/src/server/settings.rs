@@ -12,6 +12,26 @@ pub const ACCOUNTABILITY_PUBLIC: &str = "accountability_public";
 /// Whether the public /moderation page is shown (default: on).
 pub const MODERATION_LOG_PUBLIC: &str = "moderation_log_public";
 
+/// Texts admins set, with their defaults.
+pub const SITE_NAME: (&str, &str) = ("site_name", "Backyard");
+pub const SITE_TAGLINE: (&str, &str) = (
+    "site_tagline",
+    "Ask questions, share feedback and ideas, report problems. Our team reads everything and answers here.",
+);
+pub const WELCOME_MESSAGE: (&str, &str) = (
+    "welcome_message",
+    "Welcome! Say hello, ask your first question or tell us what you think: the team reads everything.",
+);
+/// open | closed | approval
+pub const SIGNUP_MODE: (&str, &str) = ("signup_mode", "open");
+
+pub async fn text(
+    conn: &impl ConnectionTrait,
+    (key, default): (&str, &str),
+) -> Result<String, AppError> {
+    Ok(get(conn, key).await?.unwrap_or_else(|| default.to_string()))
+}
+
 /// Numbers admins set, with their defaults.
 pub const FLAG_THRESHOLD: (&str, i64) = ("flag_threshold", 3);
 /// How many of a new member's first posts wait for approval (0: none).

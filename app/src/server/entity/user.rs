@@ -21,6 +21,8 @@ pub struct Model {
     pub suspension_reason: Option<String>,
     pub created_at: DateTimeUtc,
     pub last_seen_at: Option<DateTimeUtc>,
+    /// Signed up while sign-ups need an admin's approval, and not approved yet.
+    pub awaiting_approval: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

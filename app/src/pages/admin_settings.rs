@@ -1,0 +1,103 @@
+use leptos::{prelude::*, server_fn::ServerFn};
+use leptos_meta::Title;
+
+use crate::{
+    api::admin::{DecideSignup, SaveSiteSettings, get_site_settings},
+    components::{form::error_from_url_of, page::ErrorView, time::RelativeTime},
+};
+
+/// /admin/settings (admins): the site's name, tagline and welcome message, how people sign up
+/// (with the approval queue), and the public pages' switches. Applied from the next page on.
+#[component]
+pub fn AdminSettingsPage() -> impl IntoView {
+    let data = OnceResource::new(get_site_settings());
+    let error = error_from_url_of(&[SaveSiteSettings::PATH, DecideSignup::PATH]);
+    view! {
+        <Title text="Site settings" />
+        <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+            {move || {
+                let error = error.clone();
+                Suspend::new(async move {
+                    let s = match data.await {
+                        Ok(s) => s,
+                        Err(e) => return view! { <ErrorView error=e /> }.into_any(),
+                    };
+                    let mode = |value: &'static str, label: &'static str| {
+                        let id = format!("signup-{value}");
+                        let label_for = id.clone();
+                        view! {
+                            <label class="choice" for=label_for>
+                                <input type="radio" id=id name="signup_mode" value=value checked=s.signup_mode == value />
+                                {label}
+                            </label>
+                        }
+                    };
+                    view! {
+                        <section class="narrow">
+                            <h1>"Site settings"</h1>
+                            {error.map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })}
+                            <form method="post" action=SaveSiteSettings::url() class="stack">
+                                <div class="field">
+                                    <label for="site-name">"Site name"</label>
+                                    <input id="site-name" name="site_name" maxlength="64" value=s.site_name.clone() />
+                                </div>
+                                <div class="field">
+                                    <label for="site-tagline">"Tagline (on the home page)"</label>
+                                    <input id="site-tagline" name="tagline" maxlength="200" value=s.tagline.clone() />
+                                </div>
+                                <div class="field">
+                                    <label for="site-welcome">"Welcome message for new members"</label>
+                                    <textarea id="site-welcome" name="welcome_message" rows="3" maxlength="2000">{s.welcome_message.clone()}</textarea>
+                                </div>
+                                <fieldset class="field publishing">
+                                    <legend>"Sign-ups"</legend>
+                                    {mode("open", "Open: anyone can sign up")}
+                                    {mode("approval", "By approval: an admin approves each new account")}
+                                    {mode("closed", "Closed: nobody can sign up")}
+                                </fieldset>
+                                <label class="choice" for="site-accountability">
+                                    <input type="checkbox" id="site-accountability" name="accountability_public" value="on" checked=s.accountability_public />
+                                    "Public “How fast we answer” page"
+                                </label>
+                                <label class="choice" for="site-modlog">
+                                    <input type="checkbox" id="site-modlog" name="moderation_log_public" value="on" checked=s.moderation_log_public />
+                                    "Public moderation page"
+                                </label>
+                                <button type="submit" class="button primary">"Save settings"</button>
+                            </form>
+                            <p class="muted">
+                                "Flag threshold, posts held for new members, rate limits and watched words: "
+                                <a href="/admin/moderation">"moderation settings"</a>
+                                ". Response targets: " <a href="/admin/categories">"categories"</a> "."
+                            </p>
+                            <section id="approvals" aria-labelledby="approvals-heading">
+                                <h2 id="approvals-heading">{format!("Sign-ups waiting for approval ({})", s.awaiting_approval.len())}</h2>
+                                {if s.awaiting_approval.is_empty() {
+                                    view! { <p class="empty">"Nobody is waiting."</p> }.into_any()
+                                } else {
+                                    view! {
+                                        <ul class="activity-list">
+                                            {s.awaiting_approval.into_iter().map(|u| view! {
+                                                <li class="filter-row">
+                                                    <strong>{u.username.clone()}</strong>
+                                                    <span class="muted">{u.email.clone().unwrap_or_default()} " · " <RelativeTime at=u.joined_at /></span>
+                                                    <form method="post" action=DecideSignup::url() class="inline-form">
+                                                        <input type="hidden" name="user_id" value=u.id />
+                                                        <button type="submit" name="decision" value="approve" class="button">{format!("Approve {}", u.username)}</button>
+                                                        <button type="submit" name="decision" value="reject" class="button subtle">"Turn away"</button>
+                                                    </form>
+                                                </li>
+                                            }).collect_view()}
+                                        </ul>
+                                    }
+                                    .into_any()
+                                }}
+                            </section>
+                        </section>
+                    }
+                    .into_any()
+                })
+            }}
+        </Suspense>
+    }
+}
