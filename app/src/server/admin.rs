@@ -1124,4 +1124,47 @@ mod tests {
         let customer_view = dashboard(&db, &customer).await;
         assert!(matches!(customer_view, Err(AppError::Forbidden(_))));
     }
+
+    #[tokio::test]
+    async fn site_settings_and_sign_up_decisions_are_logged() {
+        let db = test_db().await;
+        let (admin, moderator) = admin_and_moderator(&db).await;
+        let mut s = site_settings(&db, &admin).await.unwrap();
+        assert_eq!(
+            (s.site_name.as_str(), s.signup_mode.as_str()),
+            ("Backyard", "open")
+        );
+        s.site_name = "Acme".into();
+        s.signup_mode = "approval".into();
+        assert!(matches!(
+            save_site_settings(&db, &moderator, &s).await,
+            Err(AppError::Forbidden(_))
+        ));
+        let mut bad = s.clone();
+        bad.signup_mode = "sometimes".into();
+        assert!(matches!(
+            save_site_settings(&db, &admin, &bad).await,
+            Err(AppError::Invalid { .. })
+        ));
+        save_site_settings(&db, &admin, &s).await.unwrap();
+        assert_eq!(site_settings(&db, &admin).await.unwrap().site_name, "Acme");
+        let waiting = insert_user(&db, 5).await;
+        let mut row: user::ActiveModel = waiting.clone().into();
+        row.awaiting_approval = Set(true);
+        row.update(&db).await.unwrap();
+        assert_eq!(
+            site_settings(&db, &admin)
+                .await
+                .unwrap()
+                .awaiting_approval
+                .len(),
+            1
+        );
+        decide_signup(&db, &admin, waiting.id, true).await.unwrap();
+        assert!(
+            decide_signup(&db, &admin, waiting.id, true).await.is_err(),
+            "decided already"
+        );
+        assert_eq!(log_actions(&db).await, vec!["settings", "approve_signup"]);
+    }
 }
