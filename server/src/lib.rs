@@ -102,9 +102,13 @@ async fn healthz(State(state): State<AppState>) -> Response {
 
 /// The blog's Atom feed.
 async fn blog_feed(State(state): State<AppState>) -> Response {
-    let site = &state.config.public_url;
+    use app::server::settings;
+    let name = match settings::text(&state.db, settings::SITE_NAME).await {
+        Ok(name) => name,
+        Err(e) => return xml_response(Err(e), ""),
+    };
     xml_response(
-        feeds::atom_feed(&state.db, site, "Backyard").await,
+        feeds::atom_feed(&state.db, &state.config.public_url, &name).await,
         "application/atom+xml; charset=utf-8",
     )
 }
