@@ -122,23 +122,14 @@ async fn check_slug_free(
     Ok(())
 }
 
+/// An admin action in the moderation log (about no post or topic).
 async fn log(
     conn: &impl ConnectionTrait,
     actor: &user::Model,
     action: &str,
     reason: &str,
 ) -> Result<(), AppError> {
-    moderation_log::ActiveModel {
-        actor_id: Set(actor.id),
-        action: Set(action.into()),
-        reason: Set(reason.into()),
-        public: Set(false),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(conn)
-    .await?;
-    Ok(())
+    super::moderation::log(conn, actor, action, None, None, None, reason, false).await
 }
 
 pub async fn create_category(
@@ -379,6 +370,7 @@ async fn check_not_last_admin(
     Ok(())
 }
 
+/// An admin action about a member, in the moderation log.
 async fn log_about(
     conn: &impl ConnectionTrait,
     actor: &user::Model,
@@ -386,18 +378,17 @@ async fn log_about(
     user_id: i64,
     reason: &str,
 ) -> Result<(), AppError> {
-    moderation_log::ActiveModel {
-        actor_id: Set(actor.id),
-        action: Set(action.into()),
-        user_id: Set(Some(user_id)),
-        reason: Set(reason.into()),
-        public: Set(false),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(conn)
-    .await?;
-    Ok(())
+    super::moderation::log(
+        conn,
+        actor,
+        action,
+        None,
+        None,
+        Some(user_id),
+        reason,
+        false,
+    )
+    .await
 }
 
 /// Admins change a member's role and staff title (the title only shows for staff and above).

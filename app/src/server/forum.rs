@@ -531,7 +531,24 @@ fn page_count(items: u64) -> u64 {
     std::cmp::max(items.div_ceil(PAGE_SIZE), 1)
 }
 
-fn category_ref(c: &category::Model) -> CategoryRef {
+/// Topics' slugs and titles by id, for lists that link to them (one query).
+pub(crate) async fn topic_titles(
+    conn: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, (String, String)>, AppError> {
+    Ok(topic::Entity::find()
+        .select_only()
+        .columns([topic::Column::Id, topic::Column::Slug, topic::Column::Title])
+        .filter(topic::Column::Id.is_in(ids))
+        .into_tuple::<(i64, String, String)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|(id, slug, title)| (id, (slug, title)))
+        .collect())
+}
+
+pub(crate) fn category_ref(c: &category::Model) -> CategoryRef {
     CategoryRef {
         id: c.id,
         slug: c.slug.clone(),

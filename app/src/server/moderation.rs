@@ -255,8 +255,9 @@ async fn link_to(conn: &impl ConnectionTrait, p: &post::Model) -> Result<String,
     Ok(post_url(p.topic_id, &slug, p.post_number))
 }
 
+/// One line of the moderation log: every moderator and admin action goes through here.
 #[allow(clippy::too_many_arguments)]
-async fn log(
+pub(crate) async fn log(
     conn: &impl ConnectionTrait,
     actor: &user::Model,
     action: &str,
@@ -1215,19 +1216,12 @@ pub async fn review_queue(
                 topic_id: t.id,
                 topic_slug: t.slug.clone(),
                 topic_title: t.title.clone(),
-                category: c
-                    .map(|c| CategoryRef {
-                        id: c.id,
-                        slug: c.slug.clone(),
-                        name: c.name.clone(),
-                        colour: c.colour.clone(),
-                    })
-                    .unwrap_or(CategoryRef {
-                        id: t.category_id,
-                        slug: String::new(),
-                        name: "Blog comments".into(),
-                        colour: "#3b6ea5".into(),
-                    }),
+                category: c.map(|c| forum::category_ref(c)).unwrap_or(CategoryRef {
+                    id: t.category_id,
+                    slug: String::new(),
+                    name: "Blog comments".into(),
+                    colour: "#3b6ea5".into(),
+                }),
                 snapshot_html: item.snapshot_html,
                 current_html: p.html.clone(),
                 flags: flags
@@ -1260,15 +1254,7 @@ pub async fn review_queue(
         total,
         page,
         page_count,
-        categories: categories
-            .iter()
-            .map(|c| CategoryRef {
-                id: c.id,
-                slug: c.slug.clone(),
-                name: c.name.clone(),
-                colour: c.colour.clone(),
-            })
-            .collect(),
+        categories: categories.iter().map(forum::category_ref).collect(),
         kind: filter.kind,
         reason: filter.reason,
         category: filter.category,
@@ -1316,16 +1302,7 @@ pub async fn log_page(
         .limit(LOG_PAGE_SIZE)
         .all(db)
         .await?;
-    let topics: HashMap<i64, (String, String)> = topic::Entity::find()
-        .select_only()
-        .columns([topic::Column::Id, topic::Column::Slug, topic::Column::Title])
-        .filter(topic::Column::Id.is_in(rows.iter().filter_map(|r| r.topic_id)))
-        .into_tuple::<(i64, String, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(id, slug, title)| (id, (slug, title)))
-        .collect();
+    let topics = forum::topic_titles(db, rows.iter().filter_map(|r| r.topic_id)).await?;
     let numbers: HashMap<i64, i32> = post::Entity::find()
         .select_only()
         .columns([post::Column::Id, post::Column::PostNumber])

@@ -22,8 +22,8 @@ use super::{
 use crate::{
     error::AppError,
     model::{
-        CategoryRef, MetricsRow, MetricsWindow, NoReplyDecision, QueueItem, Role, StaffMetrics,
-        StaffQueue, TopicStatus,
+        MetricsRow, MetricsWindow, NoReplyDecision, QueueItem, Role, StaffMetrics, StaffQueue,
+        TopicStatus,
     },
 };
 
@@ -428,15 +428,6 @@ async fn forum_categories(db: &DatabaseConnection) -> Result<Vec<category::Model
         .await?)
 }
 
-fn category_ref(c: &category::Model) -> CategoryRef {
-    CategoryRef {
-        id: c.id,
-        slug: c.slug.clone(),
-        name: c.name.clone(),
-        colour: c.colour.clone(),
-    }
-}
-
 /// /staff/queue: topics waiting for staff, oldest first, 50 a page, optionally one category's.
 pub async fn queue(
     db: &DatabaseConnection,
@@ -499,7 +490,7 @@ pub async fn queue(
             let since = t.awaiting_staff_since?;
             let target = Duration::minutes(c.response_target_minutes as i64);
             Some(QueueItem {
-                category: category_ref(c),
+                category: forum::category_ref(c),
                 author: names.get(&t.author_id).cloned().unwrap_or_default(),
                 created_at: t.created_at,
                 awaiting_since: since,
@@ -521,7 +512,7 @@ pub async fn queue(
         total,
         page,
         page_count,
-        categories: categories.iter().map(category_ref).collect(),
+        categories: categories.iter().map(forum::category_ref).collect(),
         category: chosen.map(|c| c.slug.clone()),
         recent_no_reply: recent_no_reply(db).await?,
     })
@@ -554,16 +545,7 @@ async fn recent_no_reply(db: &DatabaseConnection) -> Result<Vec<NoReplyDecision>
         .limit(10)
         .all(db)
         .await?;
-    let topics: HashMap<i64, (String, String)> = topic::Entity::find()
-        .select_only()
-        .columns([topic::Column::Id, topic::Column::Slug, topic::Column::Title])
-        .filter(topic::Column::Id.is_in(events.iter().map(|e| e.topic_id)))
-        .into_tuple::<(i64, String, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(id, slug, title)| (id, (slug, title)))
-        .collect();
+    let topics = forum::topic_titles(db, events.iter().map(|e| e.topic_id)).await?;
     let names = usernames(db, events.iter().filter_map(|e| e.actor_id)).await?;
     Ok(events
         .into_iter()
@@ -629,7 +611,7 @@ impl Tally {
     fn row(mut self, category: Option<&category::Model>) -> MetricsRow {
         self.durations.sort_unstable();
         MetricsRow {
-            category: category.map(category_ref),
+            category: category.map(forum::category_ref),
             target_minutes: category.map(|c| c.response_target_minutes),
             topics: self.topics,
             answered: self.durations.len() as u32,
