@@ -7,7 +7,8 @@
 # review queue with 10,000 open items. For a ceiling it serves the same topic page's bytes
 # from memory through a bare axum handler, in the same run. Prints req/s, p50, p99, the ratio to
 # the ceiling, and the server's peak resident memory. Visitors who are not signed in get the
-# page cache; the "member" rows send a signed-in cookie, so every request renders.
+# page cache (the "gzip" row takes its compressed copy, as browsers do); the "member" rows send a
+# signed-in cookie, so every request renders.
 # usage: bench/pages.sh [--reseed] [--seconds N]
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$ROOT"
@@ -57,8 +58,10 @@ sleep 0.5
 to_ms() { awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } printf "%.2f", v }'; }
 run() { # name url [extra wrk args] -> prints a row, sets $rps
   local out
-  wrk -t2 -c32 -d2s "${@:3}" "$2" >/dev/null # warm-up
-  out=$(wrk -t2 -c32 -d"${seconds}s" --latency "${@:3}" "$2")
+  # As a browser asks: browsers send Sec-Fetch-Site (clients that don't get every form rewritten
+  # with a cross-site token, bench/abuse.sh and docs/SECURITY.md).
+  wrk -t2 -c32 -d2s -H "Sec-Fetch-Site: same-origin" "${@:3}" "$2" >/dev/null # warm-up
+  out=$(wrk -t2 -c32 -d"${seconds}s" --latency -H "Sec-Fetch-Site: same-origin" "${@:3}" "$2")
   rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
   local p50 p99 errors
   p50=$(awk '$1 == "50%" { print $2 }' <<<"$out" | to_ms)
@@ -69,11 +72,12 @@ run() { # name url [extra wrk args] -> prints a row, sets $rps
 
 say "wrk: 32 connections, ${seconds} s each, 2 threads (same 2-core machine as the server)"
 # A signed-in member's cookie: their pages are rendered every time (never cached).
-member_cookie=$(curl -s -o /dev/null -D - -X POST -H 'Accept: application/json' \
+member_cookie=$(curl -s -o /dev/null -D - -X POST -H 'Accept: application/json' -H 'Sec-Fetch-Site: same-origin' \
   --data 'login=member1&password=bench-password-1' http://127.0.0.1:3200/api/log_in |
   awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }')
 
 run "topic page (60 posts)" "$topic"; topic_rps=$rps
+run "topic page, gzip" "$topic" -H "Accept-Encoding: gzip"
 run "category page" "$category"
 run "topic page, member" "$topic" -H "Cookie: $member_cookie"
 run "category page, member" "$category" -H "Cookie: $member_cookie"
@@ -83,7 +87,7 @@ run "blog feed (20 articles)" "$feed"
 run "blog index, member" "$blog" -H "Cookie: $member_cookie"
 run "article, member" "$article" -H "Cookie: $member_cookie"
 # Staff pages: one request at a time (latency, not throughput), as a staff member.
-staff_cookie=$(curl -s -o /dev/null -D - -X POST -H 'Accept: application/json' \
+staff_cookie=$(curl -s -o /dev/null -D - -X POST -H 'Accept: application/json' -H 'Sec-Fetch-Site: same-origin' \
   --data 'login=member50&password=bench-password-1' http://127.0.0.1:3200/api/log_in |
   awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }')
 latency() { # name url -> median and slowest of 20 sequential requests
@@ -97,7 +101,7 @@ latency "staff queue" http://127.0.0.1:3200/staff/queue
 latency "staff queue, a category" "http://127.0.0.1:3200/staff/queue?category=questions"
 latency "staff metrics (7 + 30 d)" http://127.0.0.1:3200/staff/metrics
 latency "accountability (30 d)" http://127.0.0.1:3200/accountability
-staff_cookie=$(curl -s -o /dev/null -D - -X POST -H 'Accept: application/json' \
+staff_cookie=$(curl -s -o /dev/null -D - -X POST -H 'Accept: application/json' -H 'Sec-Fetch-Site: same-origin' \
   --data 'login=member100&password=bench-password-1' http://127.0.0.1:3200/api/log_in |
   awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }')
 open_items=$(sqlite3 "$db" "SELECT COUNT(*) FROM review_items WHERE state = 'open'" 2>/dev/null || echo "?")
@@ -107,4 +111,5 @@ latency "review queue, page 100" "http://127.0.0.1:3200/admin/review?page=100"
 run "ceiling (bytes in RAM)" http://127.0.0.1:3201/; ceiling_rps=$rps
 awk -v a="$topic_rps" -v b="$ceiling_rps" 'BEGIN { printf "topic page / ceiling: %.0f%%\n", 100 * a / b }'
 awk '/^VmHWM/ { printf "server peak resident memory: %.1f MB\n", $2 / 1024 }' "/proc/$server/status"
-printf 'topic page size: %d bytes\n' "$(stat -c %s "$bench_dir/topic.html")"
+printf 'topic page size: %d bytes, %d gzipped as sent\n' "$(stat -c %s "$bench_dir/topic.html")" \
+  "$(curl -s -H 'Sec-Fetch-Site: none' -H 'Accept-Encoding: gzip' "$topic" | wc -c)"

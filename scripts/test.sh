@@ -46,6 +46,17 @@ ensure_xss_corpus() {
   rm -rf "$tmp"
 }
 
+# cargo-deny from crates.io, once: licences and banned or duplicated crates (deny.toml).
+ensure_cargo_deny() {
+  if ! command -v cargo-deny >/dev/null 2>&1; then
+    say "Installing cargo-deny from crates.io (a few minutes, once)"
+    cargo install --locked cargo-deny
+  fi
+}
+
+# PostgreSQL for the crash test: required when CI=true, else skipped with a note when absent.
+postgres_reachable() { psql -h 127.0.0.1 -U postgres -qtAc 'SELECT 1' >/dev/null 2>&1; }
+
 log_dir=$(mktemp -d)
 trap 'rm -rf "$log_dir"' EXIT
 
@@ -57,12 +68,28 @@ say "Rust tests: unit, HTTP, PostgreSQL"
 # never with one runtime, as in the server). The whole suite takes seconds either way.
 cargo test --workspace --features app/ssr -- --test-threads=1 2>&1 | tee "$log_dir/cargo.log"
 
+ensure_cargo_deny
+say "Dependencies: cargo deny check licenses bans"
+cargo deny --log-level error check licenses bans 2>&1 | tee "$log_dir/deny.log"
+echo "dependency check: passed" >> "$log_dir/scripts.log"
+
 build_site
 say "Browser tests: Playwright in /usr/bin/chromium, JavaScript on and off"
 (cd end2end && npx playwright test) 2>&1 | tee "$log_dir/e2e.log"
+
+say "Crash safety (release build, SIGKILL mid-stream) and graceful shutdown"
+cargo build --release -p server
+python3 scripts/crash_test.py target/release/backyard sqlite | tee -a "$log_dir/scripts.log"
+if postgres_reachable || [ "${CI:-}" = "true" ]; then
+  python3 scripts/crash_test.py target/release/backyard postgres | tee -a "$log_dir/scripts.log"
+else
+  say "PostgreSQL not reachable at 127.0.0.1:5432: its crash test is skipped (required when CI=true)"
+fi
+python3 scripts/shutdown_test.py target/release/backyard | tee -a "$log_dir/scripts.log"
 
 # One closing line for the whole run.
 rust_passed=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) if ($(i+1) ~ /^passed/) s += $i } END { print s + 0 }' "$log_dir/cargo.log")
 e2e_passed=$(awk '$2 == "passed" { print $1 }' "$log_dir/e2e.log" | tail -n 1)
 e2e_skipped=$(awk '$2 == "skipped" { print $1 }' "$log_dir/e2e.log" | tail -n 1)
-echo "tests: $((rust_passed + ${e2e_passed:-0})) passed, 0 failed, ${e2e_skipped:-0} skipped"
+script_passed=$(wc -l < "$log_dir/scripts.log")
+echo "tests: $((rust_passed + ${e2e_passed:-0} + script_passed)) passed, 0 failed, ${e2e_skipped:-0} skipped"

@@ -13,6 +13,7 @@ use crate::{
     error::AppError,
     model::{SessionUser, SiteInfo},
     pages::{
+        account::AccountPage,
         accountability::AccountabilityPage,
         admin_categories::AdminCategoriesPage,
         admin_dashboard::AdminDashboardPage,
@@ -31,6 +32,7 @@ use crate::{
         new_topic::NewTopicPage,
         not_found::NotFoundPage,
         notifications::NotificationsPage,
+        reset::{ResetPasswordPage, ResetRequestPage},
         sign_up::SignUpPage,
         staff_metrics::StaffMetricsPage,
         staff_queue::StaffQueuePage,
@@ -48,6 +50,8 @@ pub struct CurrentUser(pub OnceResource<Result<Option<SessionUser>, AppError>>);
 pub struct Site(pub OnceResource<Result<SiteInfo, AppError>>);
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::csp::set_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -75,6 +79,7 @@ pub fn App() -> impl IntoView {
     // and crawlers get the full text.
     view! {
         <Stylesheet id="backyard" href="/pkg/backyard.css" />
+        <Stylesheet id="category-colours" href="/category-colours.css" />
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
         <Link rel="alternate" type_="application/atom+xml" title="Blog" href="/blog/feed.xml" />
         <Title formatter=|page: String| format!("{page} · Backyard") />
@@ -86,6 +91,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                     <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=LogInPage ssr=SsrMode::Async />
+                    <Route path=path!("/reset") view=ResetRequestPage ssr=SsrMode::Async />
+                    <Route path=path!("/reset/:token") view=ResetPasswordPage ssr=SsrMode::Async />
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/c/:slug") view=CategoryPage ssr=SsrMode::Async />
                     <Route path=path!("/t/:id/:slug") view=TopicPage ssr=SsrMode::Async />
                     <Route path=path!("/t/:id") view=TopicPage ssr=SsrMode::Async />

@@ -19,6 +19,9 @@ pub enum AppError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
+    /// Too many attempts for now; the message says when to try again.
+    #[error("{0}")]
+    TooMany(String),
     /// Something broke on our side; details are in the server log.
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
@@ -58,6 +61,7 @@ impl AppError {
             AppError::SignInRequired(_) => 401,
             AppError::Forbidden(_) => 403,
             AppError::NotFound(_) => 404,
+            AppError::TooMany(_) => 429,
             AppError::Internal => 500,
         }
     }

@@ -7,6 +7,7 @@ mod m20261124_000001_blog;
 mod m20261124_000002_staff_response;
 mod m20261124_000003_moderation;
 mod m20261124_000004_admin;
+mod m20261124_000005_hardening;
 
 pub use m20261124_000001_blog::BLOG_COMMENTS_SLUG;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_staff_response::Migration),
             Box::new(m20261124_000003_moderation::Migration),
             Box::new(m20261124_000004_admin::Migration),
+            Box::new(m20261124_000005_hardening::Migration),
         ]
     }
 }

@@ -1,7 +1,10 @@
 #![recursion_limit = "256"]
 //! The HTTP application: `router(state)` is what `main` serves and what the tests drive.
+pub mod backup;
 pub mod bench_seed;
 pub mod page_cache;
+pub mod security;
+pub mod serve;
 use std::{sync::Arc, time::Instant};
 
 use app::{
@@ -17,7 +20,7 @@ use axum::{
     Router,
     body::Body,
     extract::{Request, State},
-    http::{Method, StatusCode, header},
+    http::{HeaderValue, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::get,
@@ -25,11 +28,22 @@ use axum::{
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use sea_orm::DatabaseConnection;
+use tower_http::{services::ServeDir, set_header::SetResponseHeaderLayer};
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
 /// Session cookies last 30 days from the last visit.
 const SESSION_IDLE_DAYS: i64 = 30;
 pub const SESSION_COOKIE: &str = "backyard_session";
+
+/// `__Host-backyard_session` over https: the browser then accepts the cookie only from this
+/// host, over https, for the whole site, so a sibling subdomain can't plant or widen it.
+pub fn session_cookie_name(config: &Config) -> &'static str {
+    if config.secure_cookies() {
+        "__Host-backyard_session"
+    } else {
+        SESSION_COOKIE
+    }
+}
 
 /// Builds the state from settings and an open, migrated database.
 pub fn app_state(config: Config, db: DatabaseConnection) -> AppState {
@@ -57,7 +71,7 @@ pub fn app_state(config: Config, db: DatabaseConnection) -> AppState {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
-        .with_name(SESSION_COOKIE)
+        .with_name(session_cookie_name(&state.config))
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(state.config.secure_cookies())
@@ -65,10 +79,13 @@ pub fn router(state: AppState) -> Router {
             tower_sessions::cookie::time::Duration::days(SESSION_IDLE_DAYS),
         ));
     let shell_options = state.leptos_options.clone();
-    Router::new()
+    let config = state.config.clone();
+    let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/blog/feed.xml", get(blog_feed))
         .route("/sitemap.xml", get(sitemap))
+        .route("/category-colours.css", get(category_colours))
+        .nest_service("/pkg", pkg_files(&state.leptos_options.site_root))
         .leptos_routes_with_context(&state, routes, provide_request_context, move || {
             shell(shell_options.clone())
         })
@@ -77,16 +94,61 @@ pub fn router(state: AppState) -> Router {
             _,
         >(provide_request_context, shell))
         .layer(sessions)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            refuse_cross_origin_writes,
-        ))
+        .with_state(state);
+    // The layers wrap the whole router as one service, not each route (as `Router::layer` on the
+    // routes would): axum clones a route's whole layered service per request, and the Leptos
+    // routes hold the app state, so a cache hit paid for cloning and dropping LeptosOptions
+    // (12% of its time in a profile). Here a hit never reaches the routes.
+    // The last layer added runs first. A request meets: the log line, the client's address,
+    // per-address limits, the request-shape checks, the security headers (on every answer,
+    // refusals included), the cross-site check, the page cache, the session, the route.
+    Router::new()
+        .fallback_service(routes)
         .layer(middleware::from_fn_with_state(
             Arc::new(page_cache::PageCache::default()),
             page_cache::layer,
         ))
+        // Outside the cache, so cached pages never hold anyone's token.
+        .layer(middleware::from_fn_with_state(
+            config.clone(),
+            security::csrf,
+        ))
+        .layer(middleware::from_fn_with_state(
+            config.clone(),
+            security::security_headers,
+        ))
+        .layer(middleware::from_fn(security::request_shape))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(security::IpLimits::new(
+                config.ip_concurrency,
+                config.ip_writes_per_minute,
+            )),
+            security::per_ip_limits,
+        ))
+        .layer(middleware::from_fn_with_state(config, security::client_ip))
         .layer(middleware::from_fn(log_request))
-        .with_state(state)
+}
+
+/// The browser bundle and stylesheet (/pkg), served here rather than by Leptos' fallback, which
+/// passes on only Accept-Encoding to its file service: so a returning browser's
+/// If-Modified-Since gets a 304 instead of the 247 KB bundle again. The file names carry no
+/// content hash, so browsers must revalidate (`no-cache`) rather than keep them for a time: a
+/// stale bundle would hydrate against a newer server. Gzip and Brotli copies are sent when
+/// the build made them and the browser takes them.
+fn pkg_files(site_root: &str) -> Router {
+    let files = ServeDir::new(std::path::Path::new(site_root).join("pkg"))
+        .precompressed_gzip()
+        .precompressed_br();
+    Router::new()
+        .fallback_service(files)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::VARY,
+            HeaderValue::from_static("accept-encoding"),
+        ))
 }
 
 /// 200 when the database answers, 503 when it does not.
@@ -113,6 +175,29 @@ async fn blog_feed(State(state): State<AppState>) -> Response {
     )
 }
 
+/// The category colours as a stylesheet (see components::category_colours).
+async fn category_colours(State(state): State<AppState>) -> Response {
+    use app::server::entity::category;
+    use sea_orm::EntityTrait;
+    match category::Entity::find().all(&state.db).await {
+        Ok(rows) => {
+            let pairs: Vec<_> = rows.into_iter().map(|c| (c.slug, c.colour)).collect();
+            (
+                [
+                    (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+                    (header::CACHE_CONTROL, "no-cache"),
+                ],
+                app::components::category_colours::stylesheet(&pairs),
+            )
+                .into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "category colours");
+            (StatusCode::INTERNAL_SERVER_ERROR, "").into_response()
+        }
+    }
+}
+
 async fn sitemap(State(state): State<AppState>) -> Response {
     xml_response(
         feeds::sitemap(&state.db, &state.config.public_url).await,
@@ -129,51 +214,6 @@ fn xml_response(doc: Result<String, app::error::AppError>, content_type: &'stati
         )
             .into_response(),
     }
-}
-
-/// Leptos server functions have no CSRF protection of their own. A browser always says where a
-/// write comes from (Sec-Fetch-Site, else Origin); anything from another site is refused.
-async fn refuse_cross_origin_writes(
-    State(state): State<AppState>,
-    req: Request,
-    next: Next,
-) -> Response {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        return next.run(req).await;
-    }
-    let headers = req.headers();
-    let header_str = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let allowed = match header_str("sec-fetch-site") {
-        Some(site) => site == "same-origin" || site == "none",
-        None => match header_str(header::ORIGIN.as_str()) {
-            Some(origin) => {
-                origin_is_ours(origin, &state.config, header_str(header::HOST.as_str()))
-            }
-            // Neither header: not a modern browser's cross-site request (curl, tests).
-            None => true,
-        },
-    };
-    if allowed {
-        next.run(req).await
-    } else {
-        tracing::warn!(path = %req.uri().path(), "refused a cross-origin write");
-        (
-            StatusCode::FORBIDDEN,
-            "Cross-site requests are not allowed.",
-        )
-            .into_response()
-    }
-}
-
-fn origin_is_ours(origin: &str, config: &Config, host: Option<&str>) -> bool {
-    if origin == config.public_origin() {
-        return true;
-    }
-    // Also the address the request was sent to (someone browsing by the listen address).
-    let bare = origin
-        .trim_start_matches("http://")
-        .trim_start_matches("https://");
-    host.is_some_and(|h| h == bare)
 }
 
 /// One log line per request: method, path, status, time to the response head.

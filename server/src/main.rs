@@ -2,7 +2,8 @@
 use std::{io::Write, time::Duration};
 
 use app::server::{
-    accounts, config::Config, db, demo, forms, session_store::DbSessionStore, state::AppState,
+    accounts, config::Config, db, demo, forms, mail, session_store::DbSessionStore, sign_in,
+    state::AppState,
 };
 use tower_sessions::session_store::ExpiredDeletion;
 use tracing_subscriber::EnvFilter;
@@ -16,7 +17,13 @@ commands:
                    the password is read from BACKYARD_ADMIN_PASSWORD or asked for on stdin
   seed-demo        add the demo content to a database that has no accounts yet
   migrate          apply database migrations and exit
+  server-functions list every server function's method and path (what the cross-site tests post to)
   set KEY VALUE    change a site setting (e.g. `set rate_posts_per_10_min 20`; 0 turns a limit off)
+  backup PATH      write a consistent copy of the live SQLite database to PATH (a new file);
+                   the site keeps serving meanwhile
+  restore PATH     replace the SQLite database with the backup at PATH; stop the server first
+  rerender         run every stored post and article through the current content pipeline
+                   (after an upgrade that changes it); restart the server afterwards
   seed-bench       fill an empty database for the benchmarks: [--users N] [--topics N] [--posts N]
                    (defaults 5000, 10000, 500000)
 
@@ -39,6 +46,30 @@ async fn main() {
         println!("{USAGE}");
         return;
     }
+    if command == "server-functions" {
+        let mut paths: Vec<_> = leptos::server_fn::axum::server_fn_paths().collect();
+        paths.sort();
+        for (path, method) in paths {
+            println!("{method} {path}");
+        }
+        return;
+    }
+    if command == "restore" {
+        let Some(from) = args.get(1) else {
+            fail(&format!("restore needs the PATH of a backup\n\n{USAGE}"));
+        };
+        let result = match server::backup::sqlite_file(&config.database_url) {
+            Ok(database) => server::backup::restore(std::path::Path::new(from), &database)
+                .await
+                .map(|()| database),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(database) => println!("Restored {from} to {}.", database.display()),
+            Err(e) => fail(&e),
+        }
+        return;
+    }
     let conn = match db::connect(&config.database_url).await {
         Ok(c) => c,
         Err(e) => fail(&format!("cannot open the database at DATABASE_URL: {e}")),
@@ -58,7 +89,26 @@ async fn main() {
             _ => fail(&format!("set needs a KEY and a VALUE\n\n{USAGE}")),
         },
         "seed-demo" => seed(&conn).await,
+        "backup" => {
+            let Some(to) = args.get(1) else {
+                fail(&format!("backup needs a PATH to write to\n\n{USAGE}"));
+            };
+            if let Err(e) = server::backup::sqlite_file(&config.database_url) {
+                fail(&e);
+            }
+            match server::backup::backup(&conn, std::path::Path::new(to)).await {
+                Ok(bytes) => println!("Backed up to {to} ({bytes} bytes)."),
+                Err(e) => fail(&e),
+            }
+        }
         "create-admin" => create_admin(&conn, &args[1..]).await,
+        "rerender" => match app::server::rerender::rerender_all(&conn).await {
+            Ok(r) => println!(
+                "Rendered {} posts ({} changed) and {} articles ({} changed).",
+                r.posts, r.posts_changed, r.articles, r.articles_changed
+            ),
+            Err(e) => fail(&e.to_string()),
+        },
         "seed-bench" => {
             let number = |name: &str, default: u64| {
                 flag_value(&args, name).map_or(default, |v| {
@@ -86,16 +136,18 @@ async fn serve(config: Config, conn: sea_orm::DatabaseConnection, demo: bool) {
     let addr = config.addr;
     let public_url = config.public_url.clone();
     let state: AppState = server::app_state(config, conn.clone());
-    spawn_cleanup(conn);
+    spawn_cleanup(conn.clone());
+    spawn_mail(conn.clone(), state.config.clone());
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(l) => l,
         Err(e) => fail(&format!("cannot listen on {addr} (BACKYARD_ADDR): {e}")),
     };
     println!("Backyard is running at {public_url}");
-    axum::serve(listener, server::router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .unwrap_or_else(|e| fail(&format!("server error: {e}")));
+    server::serve::serve(listener, server::router(state), shutdown_signal()).await;
+    // Closing the pool checkpoints SQLite's write-ahead log into the database file.
+    if let Err(e) = conn.close().await {
+        tracing::warn!(error = %e, "closing the database");
+    }
 }
 
 /// Deletes expired sessions and spent form tokens every 10 minutes.
@@ -110,6 +162,24 @@ fn spawn_cleanup(conn: sea_orm::DatabaseConnection) {
             }
             if let Err(e) = forms::purge_old(&conn).await {
                 tracing::warn!(error = %e, "form-token cleanup failed");
+            }
+            if let Err(e) = sign_in::purge_old(&conn).await {
+                tracing::warn!(error = %e, "log-in failure cleanup failed");
+            }
+        }
+    });
+}
+
+/// Delivers queued e-mail (password-reset links) every few seconds.
+fn spawn_mail(conn: sea_orm::DatabaseConnection, config: std::sync::Arc<Config>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            if let Err(e) =
+                mail::deliver_pending(&conn, config.sendmail.as_deref(), &config.mail_from).await
+            {
+                tracing::warn!(error = %e, "e-mail delivery failed");
             }
         }
     });
@@ -128,7 +198,6 @@ async fn shutdown_signal() {
         }
     };
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tracing::info!("shutting down: finishing requests in flight");
 }
 
 async fn seed(conn: &sea_orm::DatabaseConnection) {

@@ -3,13 +3,15 @@
 //! visitors is rendered once, not a thousand times.
 //!
 //! Correctness rules: only GETs of public content pages (/, /c/, /t/, /u/, /blog, optionally with
-//! ?page=N) without a session cookie are cached, at most 32 MB of them, only 200 HTML answers that set no cookie are stored, entries live
-//! `TTL`, and any write (any other method) empties the cache, so a new reply shows at once.
-//! A render that overlapped a write is not stored (generation check).
+//! ?page=N) without a session cookie are cached, at most 32 MB of them, only 200 HTML answers
+//! that set no cookie are stored, entries live `TTL`, and any write (any other method) empties
+//! the cache, so a new reply shows at once. A render that overlapped a write is not stored
+//! (generation check). Shared pages allow their inline scripts by hash, not by nonce, so a hit
+//! is the stored bytes as they are.
 use std::{
     collections::HashMap,
     sync::{
-        Mutex,
+        Arc, Mutex,
         atomic::{AtomicU64, Ordering},
     },
     time::{Duration, Instant},
@@ -18,7 +20,7 @@ use std::{
 use axum::{
     body::{Body, Bytes},
     extract::{Request, State},
-    http::{HeaderValue, Method, StatusCode, header},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -32,8 +34,75 @@ const MAX_PAGE_BYTES: usize = 1024 * 1024;
 
 struct Entry {
     stored: Instant,
+    page: Shared,
+}
+
+/// A page as every visitor gets it: the same bytes, with a policy that allows its inline
+/// scripts by hash rather than by a per-reader nonce (see csp::with_script_hashes), and a gzip
+/// copy made once when it is stored (a 29 KB topic page goes out as 4.5 KB).
+#[derive(Clone)]
+struct Shared {
     content_type: HeaderValue,
+    policy: HeaderValue,
     body: Bytes,
+    gzip: Bytes,
+}
+
+impl Shared {
+    /// What it takes of the cache's budget: both copies.
+    fn size(&self) -> usize {
+        self.body.len() + self.gzip.len()
+    }
+
+    fn into_response(self, gzip: bool) -> Response {
+        let (body, encoding) = if gzip {
+            (self.gzip, Some(HeaderValue::from_static("gzip")))
+        } else {
+            (self.body, None)
+        };
+        let mut res = (
+            [
+                (header::CONTENT_TYPE, self.content_type),
+                (header::CONTENT_SECURITY_POLICY, self.policy),
+                (header::VARY, HeaderValue::from_static("accept-encoding")),
+            ],
+            body,
+        )
+            .into_response();
+        if let Some(encoding) = encoding {
+            res.headers_mut().insert(header::CONTENT_ENCODING, encoding);
+        }
+        res
+    }
+}
+
+/// Whether to send the gzip copy: the client takes gzip, and it sends Sec-Fetch-Site (every
+/// current browser), because for clients that do not, the cross-site layer outside this one
+/// writes a token into the page's forms and must see plain HTML.
+fn wants_gzip(headers: &HeaderMap) -> bool {
+    headers.contains_key("sec-fetch-site")
+        && headers
+            .get_all(header::ACCEPT_ENCODING)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|coding| {
+                let mut parts = coding.split(';').map(str::trim);
+                parts
+                    .next()
+                    .is_some_and(|name| name.eq_ignore_ascii_case("gzip"))
+                    && parts.all(|p| !matches!(p, "q=0" | "q=0.0" | "q=0.00" | "q=0.000"))
+            })
+}
+
+fn gzip(body: &[u8]) -> Option<Bytes> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 4),
+        flate2::Compression::default(),
+    );
+    encoder.write_all(body).ok()?;
+    encoder.finish().ok().map(Bytes::from)
 }
 
 #[derive(Default)]
@@ -49,32 +118,33 @@ struct Entries {
 }
 
 impl PageCache {
-    fn get(&self, key: &str) -> Option<(HeaderValue, Bytes)> {
+    fn get(&self, key: &str) -> Option<Shared> {
         let entries = self.entries.lock().unwrap();
         let e = entries.pages.get(key)?;
-        (e.stored.elapsed() < TTL).then(|| (e.content_type.clone(), e.body.clone()))
+        // Reference counts only: the lock is held for a few increments.
+        (e.stored.elapsed() < TTL).then(|| e.page.clone())
     }
 
-    fn put(&self, key: String, generation: u64, content_type: HeaderValue, body: Bytes) {
+    fn put(&self, key: String, generation: u64, page: Shared) {
         let mut entries = self.entries.lock().unwrap();
         if self.generation.load(Ordering::SeqCst) != generation {
             return; // a write happened while this page rendered: it may already be stale
         }
-        if entries.bytes + body.len() > MAX_BYTES {
+        let size = page.size();
+        if entries.bytes + size > MAX_BYTES {
             entries.pages.retain(|_, e| e.stored.elapsed() < TTL);
-            entries.bytes = entries.pages.values().map(|e| e.body.len()).sum();
-            if entries.bytes + body.len() > MAX_BYTES {
+            entries.bytes = entries.pages.values().map(|e| e.page.size()).sum();
+            if entries.bytes + size > MAX_BYTES {
                 return;
             }
         }
-        entries.bytes += body.len();
+        entries.bytes += size;
         let fresh = Entry {
             stored: Instant::now(),
-            content_type,
-            body,
+            page,
         };
         if let Some(old) = entries.pages.insert(key, fresh) {
-            entries.bytes -= old.body.len();
+            entries.bytes -= old.page.size();
         }
     }
 
@@ -113,11 +183,7 @@ fn has_session_cookie(req: &Request) -> bool {
         .any(|v| v.contains(crate::SESSION_COOKIE))
 }
 
-pub async fn layer(
-    State(cache): State<std::sync::Arc<PageCache>>,
-    req: Request,
-    next: Next,
-) -> Response {
+pub async fn layer(State(cache): State<Arc<PageCache>>, req: Request, next: Next) -> Response {
     if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         let res = next.run(req).await;
         cache.clear();
@@ -131,8 +197,9 @@ pub async fn layer(
         return next.run(req).await;
     }
     let key = uri.to_string();
-    if let Some((content_type, body)) = cache.get(&key) {
-        return ([(header::CONTENT_TYPE, content_type)], body).into_response();
+    let gzip_ok = wants_gzip(req.headers());
+    if let Some(hit) = cache.get(&key) {
+        return hit.into_response(gzip_ok);
     }
     let generation = cache.generation.load(Ordering::SeqCst);
     let res = next.run(req).await;
@@ -146,15 +213,37 @@ pub async fn layer(
         return res;
     }
     let (parts, body) = res.into_parts();
-    match axum::body::to_bytes(body, MAX_PAGE_BYTES).await {
-        Ok(bytes) => {
-            if let Some(content_type) = parts.headers.get(header::CONTENT_TYPE) {
-                cache.put(key, generation, content_type.clone(), bytes.clone());
-            }
-            Response::from_parts(parts, Body::from(bytes))
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_PAGE_BYTES).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "page too large").into_response();
+    };
+    match shareable(&parts.headers, &bytes) {
+        // The visitor who caused the render gets the shared form too: one page, one policy.
+        Some(page) => {
+            cache.put(key, generation, page.clone());
+            page.into_response(gzip_ok)
         }
-        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "page too large").into_response(),
+        None => Response::from_parts(parts, Body::from(bytes)),
     }
+}
+
+/// The rendered page in the form every visitor can be sent, if it has one: its nonce swapped
+/// for script hashes. Pages without a nonce policy, or whose nonce shows up outside the script
+/// tags, are not shared.
+fn shareable(headers: &HeaderMap, body: &Bytes) -> Option<Shared> {
+    let content_type = headers.get(header::CONTENT_TYPE)?.clone();
+    let policy = headers
+        .get(header::CONTENT_SECURITY_POLICY)?
+        .to_str()
+        .ok()?;
+    let nonce = app::server::csp::nonce_of(policy)?;
+    let html = std::str::from_utf8(body).ok()?;
+    let (html, policy) = app::server::csp::with_script_hashes(html, nonce)?;
+    Some(Shared {
+        content_type,
+        policy: HeaderValue::from_str(&policy).ok()?,
+        gzip: gzip(html.as_bytes())?,
+        body: Bytes::from(html),
+    })
 }
 
 #[cfg(test)]

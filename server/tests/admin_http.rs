@@ -11,17 +11,11 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 #[tokio::test]
 async fn only_admins_manage_categories_and_renamed_ones_redirect() {
-    let db = sqlite_memory().await;
-    app::server::demo::seed_if_empty(&db).await.unwrap();
-    let app = router_for(db.clone());
-    let login = |u: &'static str, p: &'static str| {
-        let app = app.clone();
-        async move { log_in(&app, u, p, None).await.session_cookie().unwrap() }
-    };
+    let (db, app) = demo_site().await;
     let (admin, sam, casey) = (
-        login("admin", "demo-admin-pass").await,
-        login("sam", "demo-staff-pass").await,
-        login("casey", "demo-customer-pass").await,
+        session_of(&app, "admin", "demo-admin-pass").await,
+        session_of(&app, "sam", "demo-staff-pass").await,
+        session_of(&app, "casey", "demo-customer-pass").await,
     );
     let fields = [
         ("category_id", "0"),
@@ -165,17 +159,11 @@ async fn only_admins_manage_categories_and_renamed_ones_redirect() {
 #[tokio::test]
 async fn member_administration_permissions_and_the_last_admin() {
     use app::server::{admin::LAST_ADMIN, entity::user};
-    let db = sqlite_memory().await;
-    app::server::demo::seed_if_empty(&db).await.unwrap();
-    let app = router_for(db.clone());
-    let login = |u: &'static str, p: &'static str| {
-        let app = app.clone();
-        async move { log_in(&app, u, p, None).await.session_cookie().unwrap() }
-    };
+    let (db, app) = demo_site().await;
     let (admin, sam, casey) = (
-        login("admin", "demo-admin-pass").await,
-        login("sam", "demo-staff-pass").await,
-        login("casey", "demo-customer-pass").await,
+        session_of(&app, "admin", "demo-admin-pass").await,
+        session_of(&app, "sam", "demo-staff-pass").await,
+        session_of(&app, "casey", "demo-customer-pass").await,
     );
     let find = |name: &'static str| {
         let db = db.clone();
@@ -287,16 +275,10 @@ async fn member_administration_permissions_and_the_last_admin() {
 
 #[tokio::test]
 async fn the_dashboard_is_for_moderators_and_admins_and_draws_its_chart_on_the_server() {
-    let db = sqlite_memory().await;
-    app::server::demo::seed_if_empty(&db).await.unwrap();
-    let app = router_for(db.clone());
-    let login = |u: &'static str, p: &'static str| {
-        let app = app.clone();
-        async move { log_in(&app, u, p, None).await.session_cookie().unwrap() }
-    };
+    let (_, app) = demo_site().await;
     for cookie in [
-        Some(login("sam", "demo-staff-pass").await),
-        Some(login("casey", "demo-customer-pass").await),
+        Some(session_of(&app, "sam", "demo-staff-pass").await),
+        Some(session_of(&app, "casey", "demo-customer-pass").await),
         None,
     ] {
         assert_eq!(
@@ -307,7 +289,7 @@ async fn the_dashboard_is_for_moderators_and_admins_and_draws_its_chart_on_the_s
     let page = get(
         &app,
         "/admin",
-        Some(&login("admin", "demo-admin-pass").await),
+        Some(&session_of(&app, "admin", "demo-admin-pass").await),
     )
     .await;
     assert_eq!(page.status, StatusCode::OK);
@@ -322,13 +304,8 @@ async fn the_dashboard_is_for_moderators_and_admins_and_draws_its_chart_on_the_s
 #[tokio::test]
 async fn site_settings_apply_at_once_and_sign_ups_follow_the_mode() {
     use app::server::accounts::{AWAITING_APPROVAL, SIGNUPS_CLOSED};
-    let db = sqlite_memory().await;
-    app::server::demo::seed_if_empty(&db).await.unwrap();
-    let app = router_for(db.clone());
-    let admin = log_in(&app, "admin", "demo-admin-pass", None)
-        .await
-        .session_cookie()
-        .unwrap();
+    let (db, app) = demo_site().await;
+    let admin = session_of(&app, "admin", "demo-admin-pass").await;
     let settings = |mode: &'static str| {
         vec![
             ("site_name", "Acme Community"),
@@ -339,10 +316,7 @@ async fn site_settings_apply_at_once_and_sign_ups_follow_the_mode() {
             ("moderation_log_public", "on"),
         ]
     };
-    let sam = log_in(&app, "sam", "demo-staff-pass", None)
-        .await
-        .session_cookie()
-        .unwrap();
+    let sam = session_of(&app, "sam", "demo-staff-pass").await;
     assert_eq!(
         post_fetch(
             &app,
@@ -459,10 +433,7 @@ async fn site_settings_apply_at_once_and_sign_ups_follow_the_mode() {
         "/admin/settings",
     )
     .await;
-    let cookie = log_in(&app, "newbie", "a long enough password", None)
-        .await
-        .session_cookie()
-        .unwrap();
+    let cookie = session_of(&app, "newbie", "a long enough password").await;
     assert!(
         get(&app, "/notifications", Some(&cookie))
             .await

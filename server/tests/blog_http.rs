@@ -24,22 +24,11 @@ struct Demo {
 }
 
 async fn demo() -> Demo {
-    let db = sqlite_memory().await;
-    app::server::demo::seed_if_empty(&db).await.unwrap();
-    let app = router_for(db.clone());
-    let login = |user: &'static str, password: &'static str| {
-        let app = app.clone();
-        async move {
-            log_in(&app, user, password, None)
-                .await
-                .session_cookie()
-                .unwrap()
-        }
-    };
+    let (db, app) = demo_site().await;
     Demo {
-        casey: login("casey", "demo-customer-pass").await,
-        sam: login("sam", "demo-staff-pass").await,
-        admin: login("admin", "demo-admin-pass").await,
+        casey: session_of(&app, "casey", "demo-customer-pass").await,
+        sam: session_of(&app, "sam", "demo-staff-pass").await,
+        admin: session_of(&app, "admin", "demo-admin-pass").await,
         db,
         app,
     }

@@ -62,11 +62,121 @@ async fn create_admin_makes_an_admin_who_can_log_in() {
 
     let db = file_db(&path).await;
     assert_eq!(user_count(&db).await, 1);
-    let user = app::server::accounts::log_in(&db, "boss", "a long enough password")
+    let user = app::server::accounts::log_in(&db, "boss", "a long enough password", None)
         .await
         .unwrap();
     assert_eq!(user.role(), app::model::Role::Admin);
     assert_eq!(user.staff_title.as_deref(), Some("Head of Support"));
+    db.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `backup` copies a live database while the site serves and takes writes; `restore` puts a
+/// copy back (checked first), and refuses what is not a sound Backyard database.
+#[tokio::test]
+async fn backup_while_serving_then_restore() {
+    use std::io::{Read, Write};
+    let dir = std::env::temp_dir().join(format!("backyard-backup-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let live = dir.join("live.db");
+    let port = 3600 + std::process::id() % 300;
+    let mut server = Command::new(env!("CARGO_BIN_EXE_backyard"))
+        .args(["serve", "--demo"])
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}?mode=rwc", live.display()),
+        )
+        .env("BACKYARD_ADDR", format!("127.0.0.1:{port}"))
+        .env("BACKYARD_LOG", "error")
+        .env("BACKYARD_IP_WRITES_PER_MINUTE", "0")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let request = |raw: String| -> String {
+        let send = || -> std::io::Result<String> {
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", port as u16))?;
+            s.write_all(raw.as_bytes())?;
+            let mut out = String::new();
+            s.read_to_string(&mut out)?;
+            Ok(out)
+        };
+        send().unwrap_or_default()
+    };
+    for _ in 0..100 {
+        if request("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".into())
+            .contains("200 OK")
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // Writes go on in the background while the backup runs.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                n += 1;
+                let body = format!("login=ghost{n}&password=wrong+password+{n}");
+                let raw = format!(
+                    "POST /api/log_in HTTP/1.1\r\nHost: x\r\nSec-Fetch-Site: same-origin\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = std::net::TcpStream::connect(("127.0.0.1", port as u16))
+                    .and_then(|mut s| s.write_all(raw.as_bytes()).map(|_| s))
+                    .map(|mut s| s.read_to_end(&mut Vec::new()));
+            }
+            n
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let copy = dir.join("copy.db");
+    let out = backyard(&live, &["backup", copy.to_str().unwrap()], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Backed up to"));
+    let page = request("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".into());
+    assert!(page.contains("200 OK"), "the site kept serving");
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(writer.join().unwrap() > 0);
+    let again = backyard(&live, &["backup", copy.to_str().unwrap()], "");
+    assert!(
+        !again.status.success(),
+        "an existing file is never overwritten"
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    // The copy is whole, and restores into a new place.
+    let restored = dir.join("restored.db");
+    let out = backyard(&restored, &["restore", copy.to_str().unwrap()], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let db = file_db(&restored).await;
+    assert_eq!(user_count(&db).await, 3, "the demo accounts came back");
+    db.close().await.unwrap();
+
+    // Not a database, or not ours: refused, and the target is untouched.
+    let junk = dir.join("junk.db");
+    std::fs::write(&junk, b"not a database at all").unwrap();
+    let out = backyard(&restored, &["restore", junk.to_str().unwrap()], "");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("does not open as a SQLite database")
+            || String::from_utf8_lossy(&out.stderr).contains("damaged"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let db = file_db(&restored).await;
+    assert_eq!(user_count(&db).await, 3);
     db.close().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }

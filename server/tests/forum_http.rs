@@ -6,7 +6,11 @@ use app::server::{
     entity::{post, topic},
     forum::{self, BODY_EMPTY, CATEGORY_MISSING, REPLY_SENT_TWICE, TITLE_EMPTY, TOPIC_LOCKED},
 };
-use axum::{Router, http::StatusCode};
+use axum::{
+    Router,
+    body::Body,
+    http::{Request, StatusCode, header},
+};
 use common::*;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set};
 
@@ -19,20 +23,24 @@ struct Demo {
     topic_id: i64,
 }
 
+/// Changes the demo topic in the database, not through the site (so no cache is emptied).
+async fn change_topic_directly(d: &Demo, change: impl FnOnce(&mut topic::ActiveModel)) {
+    let mut t: topic::ActiveModel = topic::Entity::find_by_id(d.topic_id)
+        .one(&d.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .into();
+    change(&mut t);
+    t.update(&d.db).await.unwrap();
+}
+
 const TOPIC_SLUG: &str = "export-to-csv-would-save-me-an-hour-a-week";
 
 async fn demo() -> Demo {
-    let db = sqlite_memory().await;
-    app::server::demo::seed_if_empty(&db).await.unwrap();
-    let app = router_for(db.clone());
-    let casey = log_in(&app, "casey", "demo-customer-pass", None)
-        .await
-        .session_cookie()
-        .unwrap();
-    let sam = log_in(&app, "sam", "demo-staff-pass", None)
-        .await
-        .session_cookie()
-        .unwrap();
+    let (db, app) = demo_site().await;
+    let casey = session_of(&app, "casey", "demo-customer-pass").await;
+    let sam = session_of(&app, "sam", "demo-staff-pass").await;
     let t = topic::Entity::find().one(&db).await.unwrap().unwrap();
     assert_eq!(t.slug, TOPIC_SLUG);
     Demo {
@@ -155,7 +163,7 @@ async fn wrong_or_missing_slugs_redirect_permanently() {
 #[tokio::test]
 async fn pages_of_thirty_with_real_links() {
     let d = demo().await;
-    let sam = app::server::accounts::log_in(&d.db, "sam", "demo-staff-pass")
+    let sam = app::server::accounts::log_in(&d.db, "sam", "demo-staff-pass", None)
         .await
         .unwrap();
     for i in 4..=65 {
@@ -250,14 +258,7 @@ async fn each_bad_reply_gets_its_message_and_writes_nothing() {
     assert!(res.body.contains(forum::TOPIC_MISSING));
 
     // A locked topic.
-    let mut t: topic::ActiveModel = topic::Entity::find_by_id(d.topic_id)
-        .one(&d.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .into();
-    t.locked = Set(true);
-    t.update(&d.db).await.unwrap();
+    change_topic_directly(&d, |t| t.locked = Set(true)).await;
     let page = get(&d.app, &d.topic_path, Some(&d.casey)).await;
     assert!(
         page.body.contains("This topic is locked"),
@@ -497,14 +498,79 @@ async fn authors_edit_their_posts_and_nobody_else_can() {
     assert!(page.body.contains("<strong>by hand</strong>") && page.body.contains(">edited</span>"));
 }
 
+/// Browsers get a shared page gzipped (made once, when it was stored); clients that do not
+/// ask for gzip, or send no Sec-Fetch-Site (their forms get a token written in), get it plain.
+#[tokio::test]
+async fn browsers_get_shared_pages_gzipped() {
+    let d = demo().await;
+    let ask = |encoding: &'static str, browser: bool| {
+        let mut req = Request::get(d.topic_path.as_str()).header(header::ACCEPT_ENCODING, encoding);
+        if browser {
+            req = req.header("sec-fetch-site", "none");
+        }
+        send(&d.app, req.body(Body::empty()).unwrap())
+    };
+    let plain = ask("identity", true).await;
+    for (encoding, browser, gzipped) in [
+        ("gzip, deflate, br, zstd", true, true),
+        ("br;q=1.0, GZIP;q=0.5", true, true),
+        ("identity", true, false),
+        ("gzip;q=0", true, false),
+        ("gzip", false, false),
+    ] {
+        let page = ask(encoding, browser).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert_eq!(page.header("vary"), Some("accept-encoding"));
+        assert_eq!(
+            page.header("content-encoding"),
+            gzipped.then_some("gzip"),
+            "{encoding}, browser: {browser}"
+        );
+        if browser {
+            assert_eq!(page.body, plain.body, "{encoding}");
+        } else {
+            assert!(
+                page.body.contains(r#"name="_csrf""#),
+                "its forms got a token"
+            );
+        }
+        if gzipped {
+            assert!(
+                page.wire_bytes * 2 < plain.wire_bytes,
+                "{} of {}",
+                page.wire_bytes,
+                plain.wire_bytes
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn visitors_share_cached_pages_and_a_write_refreshes_them() {
     let d = demo().await;
     let first = get(&d.app, &d.topic_path, None).await;
+    // Changed behind the site's back (so the cache is not emptied): a cached page still shows
+    // the old title, which proves the second answer came from the cache.
+    change_topic_directly(&d, |t| {
+        t.title = Set("Renamed behind the cache's back".into())
+    })
+    .await;
     let second = get(&d.app, &d.topic_path, None).await;
     assert_eq!(
-        first.body, second.body,
-        "a visitor's page is served from the cache"
+        (first.stable_body(), first.header("content-security-policy")),
+        (
+            second.stable_body(),
+            second.header("content-security-policy")
+        ),
+        "a visitor's page is served from the cache (only the cross-site token is their own)"
+    );
+    assert!(
+        first.nonce().is_none()
+            && first
+                .header("content-security-policy")
+                .unwrap()
+                .contains("'sha256-"),
+        "a shared page allows its scripts by hash, not by a nonce everyone would know"
     );
     assert!(
         !first.body.contains(r#"name="form_token" value="0"#)
@@ -523,10 +589,6 @@ async fn visitors_share_cached_pages_and_a_write_refreshes_them() {
 
     // A new reply shows to visitors at once.
     reply_form(&d, Some(&d.casey), "Fresh reply after caching", &[]).await;
-    assert!(
-        get(&d.app, &d.topic_path, None)
-            .await
-            .body
-            .contains("Fresh reply after caching")
-    );
+    let fresh = get(&d.app, &d.topic_path, None).await.body;
+    assert!(fresh.contains("Fresh reply after caching") && fresh.contains("Renamed behind"));
 }

@@ -29,10 +29,8 @@ struct Demo {
 }
 
 async fn demo() -> Demo {
-    let db = sqlite_memory().await;
-    app::server::demo::seed_if_empty(&db).await.unwrap();
+    let (db, app) = demo_site().await;
     // Sam is staff; make a moderator out of a new account.
-    let app = router_for(db.clone());
     let mod_cookie = sign_up(
         &app,
         "morgan",
@@ -51,7 +49,7 @@ async fn demo() -> Demo {
     morgan.update(&db).await.unwrap();
     let login = |u: &'static str, p: &'static str| {
         let app = app.clone();
-        async move { log_in(&app, u, p, None).await.session_cookie().unwrap() }
+        async move { session_of(&app, u, p).await }
     };
     // The demo's Safari bug report by casey.
     let t = topic::Entity::find()

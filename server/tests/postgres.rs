@@ -90,6 +90,26 @@ async fn account_flow_on_postgres() {
     assert!(wrong.session_cookie().is_none());
     assert!(wrong.location.unwrap().contains("__err="));
 
+    // A second account with the same address (sign-up never says an address is taken), and a
+    // look-alike address: the address logs in to each of its own accounts, and only those.
+    sign_up(&app, "ada2", "Ada@example.com", "a second long password").await;
+    sign_up(
+        &app,
+        "ada3",
+        "ada@example.com.evil",
+        "a third long password",
+    )
+    .await;
+    let second = log_in(&app, "ada@example.com", "a second long password", None).await;
+    let cookie = second.session_cookie().expect("the second account");
+    assert_eq!(signed_in_as(&app, &cookie).await.as_deref(), Some("ada2"));
+    let evil = log_in(&app, "ada@example.com", "a third long password", None).await;
+    assert!(evil.session_cookie().is_none());
+    let candidates = app::server::accounts::login_candidates(&db, "ada@example.com")
+        .await
+        .unwrap();
+    assert_eq!(candidates.len(), 2);
+
     assert_eq!(get(&app, "/healthz", None).await.status, StatusCode::OK);
     drop_database(db, &admin_url, &name).await;
 }
@@ -137,10 +157,7 @@ async fn demo_content_seeds_on_postgres() {
     );
 
     // Staff response on PostgreSQL: the queue, a status with a note, the figures.
-    let sam = log_in(&app, "sam", "demo-staff-pass", None)
-        .await
-        .session_cookie()
-        .unwrap();
+    let sam = session_of(&app, "sam", "demo-staff-pass").await;
     let queue = get(&app, "/staff/queue", Some(&sam)).await;
     assert!(queue.body.contains("Dashboard chart is blank on Safari"));
     let link = &queue.body[queue.body.find("href=\"/t/").unwrap() + 6..];

@@ -23,17 +23,10 @@ struct Demo {
 }
 
 async fn demo() -> Demo {
-    let db = sqlite_memory().await;
-    app::server::demo::seed_if_empty(&db).await.unwrap();
-    let app = router_for(db.clone());
+    let (db, app) = demo_site().await;
     let cookie = |user: &'static str, password: &'static str| {
         let app = app.clone();
-        async move {
-            log_in(&app, user, password, None)
-                .await
-                .session_cookie()
-                .unwrap()
-        }
+        async move { session_of(&app, user, password).await }
     };
     Demo {
         casey: cookie("casey", "demo-customer-pass").await,

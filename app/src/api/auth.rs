@@ -6,6 +6,10 @@ use crate::{error::AppError, model::SessionUser};
 #[cfg(feature = "ssr")]
 use crate::server::{accounts, state};
 
+pub const RESET_SENT: &str = "If an account uses that name or address, we've sent it a link to choose a new password. The link works for an hour.";
+pub const RESET_LINK_BAD: &str =
+    "This password-reset link has expired or was already used. Ask for a new one below.";
+
 /// Signs the member in on this browser: a fresh session id (no fixation), then their id.
 #[cfg(feature = "ssr")]
 async fn start_session(user_id: i64) -> Result<(), AppError> {
@@ -19,7 +23,7 @@ async fn start_session(user_id: i64) -> Result<(), AppError> {
         .insert(state::USER_ID_KEY, user_id)
         .await
         .map_err(fail)?;
-    Ok(())
+    state::start_timeouts(&session).await
 }
 
 /// After a sign-in: on to `next` (local paths only), or the error with its status.
@@ -72,7 +76,7 @@ pub async fn sign_up(
 #[server(endpoint = "log_in")]
 pub async fn log_in(login: String, password: String, next: Option<String>) -> Result<(), AppError> {
     let result = async {
-        let user = accounts::log_in(&state::db()?, &login, &password).await?;
+        let user = accounts::log_in(&state::db()?, &login, &password, state::client_ip()).await?;
         start_session(user.id).await
     }
     .await;
@@ -102,4 +106,69 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
         me.open_review_items = crate::server::moderation::open_review_count(&db).await?;
     }
     Ok(Some(me))
+}
+
+/// A signed-in member changes their password. Every session of theirs ends, this browser's
+/// too, and this browser is signed in again with a fresh session.
+#[server(endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    use crate::server::sign_in;
+    let result = async {
+        let user = super::signed_in().await?;
+        sign_in::change_password(&state::db()?, user.id, &current_password, &new_password).await?;
+        start_session(user.id).await
+    }
+    .await;
+    match result {
+        Ok(()) => {
+            leptos_axum::redirect("/account?changed=1");
+            Ok(())
+        }
+        Err(e) => {
+            state::set_error_status(&e);
+            Err(e)
+        }
+    }
+}
+
+/// Asks for a password-reset link. The answer is the same, and as quick, whether or not the
+/// name or address belongs to an account: the work happens after answering.
+#[server(endpoint = "request_reset")]
+pub async fn request_reset(login: String) -> Result<(), AppError> {
+    let app = state::app_state()?;
+    let (db, public_url) = (app.db.clone(), app.config.public_url.clone());
+    tokio::spawn(async move {
+        if let Err(e) = crate::server::sign_in::request_reset(&db, &public_url, &login).await {
+            tracing::error!(error = %e, "password reset request failed");
+        }
+    });
+    leptos_axum::redirect("/reset?sent=1");
+    Ok(())
+}
+
+/// Sets a new password through a reset link, then sends the member to log in with it.
+#[server(endpoint = "reset_password")]
+pub async fn reset_password(token: String, new_password: String) -> Result<(), AppError> {
+    let result = crate::server::sign_in::complete_reset(&state::db()?, &token, &new_password).await;
+    match result {
+        Ok(_) => {
+            leptos_axum::redirect("/login?reset=1");
+            Ok(())
+        }
+        Err(e) => {
+            state::set_error_status(&e);
+            Err(e)
+        }
+    }
+}
+
+/// Whether a reset link can still be used (the page shows the form or says it expired).
+#[server(endpoint = "reset_link_valid")]
+pub async fn reset_link_valid(token: String) -> Result<bool, AppError> {
+    Ok(crate::server::sign_in::reset_account(&state::db()?, &token)
+        .await?
+        .is_some())
 }

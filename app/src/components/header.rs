@@ -58,6 +58,7 @@ pub fn SiteHeader() -> impl IntoView {
                                             <span class="signed-in-as">
                                                 "Signed in as " <strong>{user.username.clone()}</strong>
                                             </span>
+                                            <a href="/account">"Account"</a>
                                             <form method="post" action=LogOut::url() class="inline-form">
                                                 <button type="submit" class="button subtle">"Log out"</button>
                                             </form>

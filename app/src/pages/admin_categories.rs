@@ -1,3 +1,4 @@
+use crate::components::category_colours::colour_class;
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 
@@ -68,10 +69,10 @@ fn CategoryEditor(category: AdminCategory, first: bool, last: bool) -> impl Into
         category.name,
         if archived { " (archived)" } else { "" }
     );
-    let colour = category.colour.clone();
     let facts = format!(" · /c/{} · {} topics", category.slug, category.topic_count);
+    let classes = format!("admin-category {}", colour_class(&category.slug));
     view! {
-        <li class="admin-category" style:--category-colour=colour>
+        <li class=classes>
             <h2>{heading} <span class="muted">{facts}</span></h2>
             <div class="form-actions">
                 {(!first).then(|| view! { <MoveButton id direction="up" label="Move up" /> })}

@@ -1,3 +1,4 @@
+use crate::components::category_colours::colour_class;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -47,7 +48,7 @@ pub fn CategoryPage() -> impl IntoView {
                 let description = if c.description.is_empty() { format!("Topics in {}", c.category.name) } else { c.description.clone() };
                 view! {
                     <PageMeta site title=c.category.name.clone() description path />
-                    <header class="page-header" style:--category-colour=c.category.colour.clone()>
+                    <header class=format!("page-header {}", colour_class(&c.category.slug))>
                         <div>
                             <h1 class="category-title">{c.category.name.clone()}</h1>
                             <p class="lede">{c.description.clone()}</p>

@@ -1,3 +1,4 @@
+use crate::components::category_colours::colour_class;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 
@@ -48,7 +49,7 @@ fn CategoryRow(category: CategorySummary) -> impl IntoView {
         n => format!("{n} topics"),
     };
     view! {
-        <li class="category" style:--category-colour=category.colour.clone()>
+        <li class=format!("category {}", colour_class(&category.slug))>
             <div class="category-main">
                 <h2 class="category-name"><a href=format!("/c/{}", category.slug)>{category.name.clone()}</a></h2>
                 <p class="category-description">{category.description.clone()}</p>

@@ -20,14 +20,18 @@ pub fn LogInPage() -> impl IntoView {
     let signup_href = format!("/signup?next={}", encode_query_value(&next));
     // Sent here by posting while signed out: say why, and that nothing was lost.
     let from_composer = next.ends_with("#composer");
+    let after_reset = use_query_map().read_untracked().get("reset").is_some();
     view! {
         <Title text="Log in" />
         <section class="auth-card">
             <h1>"Log in"</h1>
             {from_composer
                 .then(|| view! { <p class="notice">"Log in to post. What you wrote is kept, and you'll go straight back to it."</p> })}
+            {after_reset
+                .then(|| view! { <p class="notice" role="status">"Your password was changed and you were logged out everywhere. Log in with the new one."</p> })}
             <p class="muted">"New here? " <a href=signup_href>"Create an account"</a></p>
             <LogInForm next initial_error />
+            <p class="muted"><a href="/reset">"Forgot your password?"</a></p>
         </section>
     }
 }

@@ -1,4 +1,5 @@
 //! One module per page.
+pub mod account;
 pub mod accountability;
 pub mod admin_categories;
 pub mod admin_dashboard;
@@ -17,6 +18,7 @@ pub mod moderation_log;
 pub mod new_topic;
 pub mod not_found;
 pub mod notifications;
+pub mod reset;
 pub mod sign_up;
 pub mod staff_metrics;
 pub mod staff_queue;

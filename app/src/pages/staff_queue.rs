@@ -1,3 +1,4 @@
+use crate::components::category_colours::colour_class;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -100,7 +101,7 @@ fn QueueRow(item: QueueItem) -> impl IntoView {
                 {item.reopened.then(|| view! { <span class="tag">"Reopened"</span> })}
                 {item.past_target.then(|| view! { <span class="tag past-target-tag">{format!("Past the {target} target")}</span> })}
                 <p class="muted topic-by">
-                    <a class="category-chip" href=format!("/c/{}", item.category.slug) style:--category-colour=item.category.colour.clone()>{item.category.name.clone()}</a>
+                    <a class=format!("category-chip {}", colour_class(&item.category.slug)) href=format!("/c/{}", item.category.slug)>{item.category.name.clone()}</a>
                     " by " <a href=format!("/u/{}", item.author)>{item.author.clone()}</a> " · " <WaitedSince at=item.awaiting_since />
                 </p>
                 <p class="queue-excerpt">{item.excerpt.clone()}</p>

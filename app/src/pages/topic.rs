@@ -1,3 +1,4 @@
+use crate::components::category_colours::colour_class;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -86,7 +87,7 @@ pub fn TopicPage() -> impl IntoView {
                         <PageMeta site title=t.title.clone() description=t.summary.clone() path=here.clone() og_type="article" />
                         <article class="topic">
                             <header class="topic-header">
-                                <a class="category-chip" href=format!("/c/{}", t.category.slug) style:--category-colour=t.category.colour.clone()>
+                                <a class=format!("category-chip {}", colour_class(&t.category.slug)) href=format!("/c/{}", t.category.slug)>
                                     {t.category.name.clone()}
                                 </a>
                                 <h1>{t.title.clone()}</h1>

@@ -3,6 +3,7 @@ use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use super::{
+    auth::random_token,
     auth::{hash_password, verify_password},
     db::{begin_write, is_unique_violation},
     entity::user,
@@ -143,27 +144,36 @@ pub async fn create_account(
     let email = input.email.trim().to_string();
     validate_username(&username)?;
     validate_email(&email)?;
-    validate_password(&input.password)?;
+    super::sign_in::validate_new_password(&input.password)?;
     let (username_key, email_key) = (username.to_lowercase(), email.to_lowercase());
 
     // Cheap refusals first, so a taken name costs no hashing; re-checked under the write lock.
     if let Some(token) = &input.form_token {
         forms::check_unused(db, token, SIGNUP_SENT_TWICE).await?;
     }
-    check_free(db, &username_key, &email_key).await?;
+    let from_form = input.form_token.is_some();
+    check_free(db, &username_key, &email_key, from_form).await?;
     let password_hash = hash_password(input.password).await?;
 
     let txn = begin_write(db).await?;
     if let Some(token) = &input.form_token {
         forms::consume(&txn, token, SIGNUP_SENT_TWICE).await?;
     }
-    check_free(&txn, &username_key, &email_key).await?;
+    let address_in_use = check_free(&txn, &username_key, &email_key, from_form).await?;
+    // An address that already has an account is not refused (that would tell anyone which
+    // addresses have accounts): the new account gets it as its contact address, under a key
+    // of its own, and its owner is told by e-mail. See `login_candidates`.
+    let stored_email_key = if address_in_use {
+        format!("{email_key}{SHARED_ADDRESS_MARK}{}", &random_token()[..16])
+    } else {
+        email_key.clone()
+    };
     let row = user::ActiveModel {
         username: Set(username.clone()),
         username_key: Set(username_key),
-        email: Set(email),
-        email_key: Set(email_key),
-        display_name: Set(username),
+        email: Set(email.clone()),
+        email_key: Set(stored_email_key),
+        display_name: Set(username.clone()),
         password_hash: Set(password_hash),
         role: Set(role.as_str().to_string()),
         staff_title: Set(staff_title.filter(|_| role.is_staff())),
@@ -173,21 +183,70 @@ pub async fn create_account(
     };
     let created = match row.insert(&txn).await {
         Ok(created) => created,
-        // Lost a race with a concurrent sign-up for the same name or address.
+        // Lost a race with a concurrent sign-up for the same name.
         Err(e) if is_unique_violation(&e) => {
             return Err(AppError::invalid("username", USERNAME_TAKEN));
         }
         Err(e) => return Err(e.into()),
     };
+    if address_in_use {
+        let body = format!(
+            "Hello,\n\nSomeone just created the account \"{username}\" and gave this address. If \
+             that was you, welcome: log in with that username. If it wasn't, you can ignore this \
+             e-mail; your own account is unchanged, and the new one cannot log in with this \
+             address.\n"
+        );
+        super::mail::enqueue(&txn, &email, "A new account gave your address", &body).await?;
+    }
     txn.commit().await?;
     Ok(created)
 }
 
+/// Between an address's key and the random part that makes a second account's key unique.
+const SHARED_ADDRESS_MARK: &str = " #";
+
+/// The accounts an address logs in (or resets a password) for: its own, then any that were
+/// created later with the same address (at most a handful, oldest first).
+pub async fn login_candidates(
+    conn: &impl sea_orm::ConnectionTrait,
+    email_key: &str,
+) -> Result<Vec<user::Model>, AppError> {
+    use sea_orm::{
+        Condition, QueryOrder, QuerySelect,
+        sea_query::{Expr, ExprTrait, LikeExpr},
+    };
+    // Keys of later accounts are "key #random". LIKE (with the address's own % and _ escaped)
+    // rather than a range: PostgreSQL's collations do not order punctuation byte by byte.
+    let escaped: String = email_key
+        .chars()
+        .flat_map(|c| match c {
+            '\\' | '%' | '_' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    let pattern = format!("{escaped}{SHARED_ADDRESS_MARK}%");
+    let shared = Expr::col(user::Column::EmailKey).like(LikeExpr::new(pattern).escape('\\'));
+    Ok(user::Entity::find()
+        .filter(
+            Condition::any()
+                .add(user::Column::EmailKey.eq(email_key))
+                .add(shared),
+        )
+        .order_by_asc(user::Column::Id)
+        .limit(5)
+        .all(conn)
+        .await?)
+}
+
+/// Refuses a taken username (usernames are public: every profile is at /u/NAME). Returns
+/// whether the address already has an account; a form sign-up goes on regardless (see
+/// create_account), while an operator's command is told plainly.
 async fn check_free(
     conn: &impl sea_orm::ConnectionTrait,
     username_key: &str,
     email_key: &str,
-) -> Result<(), AppError> {
+    from_form: bool,
+) -> Result<bool, AppError> {
     if user::Entity::find()
         .filter(user::Column::UsernameKey.eq(username_key))
         .one(conn)
@@ -202,17 +261,23 @@ async fn check_free(
         .await?
         .is_some()
     {
-        return Err(AppError::invalid("email", EMAIL_TAKEN));
+        if !from_form {
+            return Err(AppError::invalid("email", EMAIL_TAKEN));
+        }
+        return Ok(true);
     }
-    Ok(())
+    Ok(false)
 }
 
 /// Checks a username-or-e-mail and password. The same message, and the same argon2 work, whether
-/// or not the account exists.
+/// or not the account exists. Too many failures for the name, or from `ip`, are refused before
+/// any password work with when to try again (sign_in::check_throttle); a right password with an
+/// old hash gets a new one.
 pub async fn log_in(
     db: &DatabaseConnection,
     login: &str,
     password: &str,
+    ip: Option<std::net::IpAddr>,
 ) -> Result<user::Model, AppError> {
     let login = login.trim();
     if login.is_empty() {
@@ -224,28 +289,47 @@ pub async fn log_in(
     if password.is_empty() {
         return Err(AppError::invalid("password", "Enter your password."));
     }
+    let key = login.to_lowercase();
+    super::sign_in::check_throttle(db, &key, ip).await?;
     if password.len() > PASSWORD_MAX_BYTES {
+        super::sign_in::record_failure(db, &key, ip).await?;
         return Err(AppError::invalid("form", WRONG_LOGIN));
     }
-    let key = login.to_lowercase();
-    let column = if key.contains('@') {
-        user::Column::EmailKey
+    let candidates = if key.contains('@') {
+        login_candidates(db, &key).await?
     } else {
-        user::Column::UsernameKey
+        user::Entity::find()
+            .filter(user::Column::UsernameKey.eq(key.clone()))
+            .all(db)
+            .await?
     };
-    let found = user::Entity::find().filter(column.eq(key)).one(db).await?;
-    let ok = verify_password(
-        password.to_string(),
-        found.as_ref().map(|u| u.password_hash.clone()),
-    )
-    .await?;
+    // The password is checked against each account the name or address is for; with none, once
+    // against a dummy hash, so an unknown name costs the same time.
+    let mut found = None;
+    for candidate in &candidates {
+        if verify_password(password.to_string(), Some(candidate.password_hash.clone())).await? {
+            found = Some(candidate.clone());
+            break;
+        }
+    }
+    if candidates.is_empty() {
+        verify_password(password.to_string(), None).await?;
+    }
+    let ok = found.is_some();
     match found {
         // Only with the right password does anyone learn the account waits for approval.
         Some(user) if ok && user.awaiting_approval => {
             Err(AppError::invalid("form", AWAITING_APPROVAL))
         }
-        Some(user) if ok => Ok(user),
-        _ => Err(AppError::invalid("form", WRONG_LOGIN)),
+        Some(user) if ok => {
+            super::sign_in::clear_failures(db, &key).await?;
+            super::sign_in::rehash_if_old(db, &user, password).await?;
+            Ok(user)
+        }
+        _ => {
+            super::sign_in::record_failure(db, &key, ip).await?;
+            Err(AppError::invalid("form", WRONG_LOGIN))
+        }
     }
 }
 
@@ -308,14 +392,14 @@ mod tests {
         assert_eq!(user.email, "Ada@Example.com");
         assert!(user.password_hash.starts_with("$argon2id$"));
         assert_eq!(
-            log_in(&db, "ada", "a long enough password")
+            log_in(&db, "ada", "a long enough password", None)
                 .await
                 .unwrap()
                 .id,
             user.id
         );
         assert_eq!(
-            log_in(&db, "ADA@example.com", "a long enough password")
+            log_in(&db, "ADA@example.com", "a long enough password", None)
                 .await
                 .unwrap()
                 .id,
@@ -365,7 +449,6 @@ mod tests {
                 "email",
                 "That doesn't look like an e-mail address (like name@example.com).",
             ),
-            (account("fine", "Taken@Example.com"), "email", EMAIL_TAKEN),
             (
                 NewAccount {
                     password: "short".into(),
@@ -399,6 +482,71 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_address_in_use_is_not_refused_and_logs_in_to_each_of_its_accounts() {
+        let db = test_db().await;
+        let first = sign_up(&db, account("first", "Same@Example.com"))
+            .await
+            .unwrap();
+        let mut input = account("second", "same@example.com");
+        input.password = "another long password".into();
+        let second = sign_up(&db, input).await.unwrap();
+        assert_ne!(first.email_key, second.email_key);
+        assert_eq!(second.email, "same@example.com");
+        // The owner of the address is told.
+        let mails = crate::server::entity::email::Entity::find()
+            .all(&db)
+            .await
+            .unwrap();
+        assert_eq!(mails.len(), 1);
+        assert!(mails[0].body.contains("\"second\""));
+        // The address logs in to whichever account the password is for.
+        let by_email = |p: &'static str| log_in(&db, "same@example.com", p, None);
+        assert_eq!(
+            by_email("a long enough password").await.unwrap().id,
+            first.id
+        );
+        assert_eq!(
+            by_email("another long password").await.unwrap().id,
+            second.id
+        );
+        assert_eq!(
+            by_email("neither of them!").await.unwrap_err(),
+            AppError::invalid("form", WRONG_LOGIN)
+        );
+        assert_eq!(
+            login_candidates(&db, "same@example.com")
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        assert!(
+            login_candidates(&db, "same@example.co")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            login_candidates(&db, "same@example.co_")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(login_candidates(&db, "%").await.unwrap().is_empty());
+        // An operator creating an admin is told plainly.
+        let err = create_admin(
+            &db,
+            "boss",
+            "same@example.com",
+            "a long enough password",
+            None,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err, AppError::invalid("email", EMAIL_TAKEN));
+    }
+
+    #[tokio::test]
     async fn thirty_two_characters_is_allowed() {
         let db = test_db().await;
         sign_up(&db, account(&"x".repeat(32), "x@example.com"))
@@ -426,8 +574,12 @@ mod tests {
         sign_up(&db, account("real", "real@example.com"))
             .await
             .unwrap();
-        let wrong_password = log_in(&db, "real", "not the password").await.unwrap_err();
-        let no_such_user = log_in(&db, "ghost", "not the password").await.unwrap_err();
+        let wrong_password = log_in(&db, "real", "not the password", None)
+            .await
+            .unwrap_err();
+        let no_such_user = log_in(&db, "ghost", "not the password", None)
+            .await
+            .unwrap_err();
         assert_eq!(wrong_password, AppError::invalid("form", WRONG_LOGIN));
         assert_eq!(wrong_password, no_such_user);
     }

@@ -459,11 +459,7 @@ pub async fn log_out_everywhere(
     require_role(Some(actor.role()), Role::Moderator)?;
     let txn = begin_write(db).await?;
     let target = member(&txn, user_id).await?;
-    let ended = super::entity::session::Entity::delete_many()
-        .filter(super::entity::session::Column::UserId.eq(target.id))
-        .exec(&txn)
-        .await?
-        .rows_affected;
+    let ended = super::sign_in::end_sessions(&txn, target.id).await?;
     log_about(&txn, actor, "log_out_everywhere", target.id, "").await?;
     txn.commit().await?;
     Ok(ended)
@@ -498,10 +494,7 @@ pub async fn delete_account(
             .exec(&txn)
             .await?;
     }
-    super::entity::session::Entity::delete_many()
-        .filter(super::entity::session::Column::UserId.eq(target.id))
-        .exec(&txn)
-        .await?;
+    super::sign_in::end_sessions(&txn, target.id).await?;
     let gone = format!("deleted-{}", target.id);
     let mut row: user::ActiveModel = target.into();
     row.username = Set(gone.clone());

@@ -22,15 +22,58 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// Hashes on the blocking pool: argon2 takes tens of milliseconds of CPU by design, and the async
-/// workers must keep serving other requests meanwhile.
-pub async fn hash_password(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || hash_password_blocking(&password))
+/// At most this many password hashes are computed at once: argon2 takes tens of milliseconds of
+/// CPU and 19 MiB each by design, so a burst of log-ins (an attack, or a crowd) would otherwise
+/// take every core and starve all other requests. Half the cores, at least one: the rest keep
+/// serving pages while log-ins queue.
+fn hashing_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        tokio::sync::Semaphore::new((cores / 2).max(1))
+    })
+}
+
+/// Runs argon2 work on the blocking pool, one of `hashing_permits` at a time.
+async fn bounded<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    let _permit = hashing_permits()
+        .acquire()
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "hashing task failed");
-            AppError::Internal
-        })
+        .map_err(|_| AppError::Internal)?;
+    tokio::task::spawn_blocking(work).await.map_err(|e| {
+        tracing::error!(error = %e, "password hashing task failed");
+        AppError::Internal
+    })
+}
+
+pub async fn hash_password(password: String) -> Result<String, AppError> {
+    bounded(move || hash_password_blocking(&password)).await
+}
+
+/// True when `stored` was made with another algorithm or cheaper parameters than today's.
+pub fn needs_rehash(stored: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return true;
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return true;
+    };
+    parsed.algorithm != Algorithm::Argon2id.ident()
+        || params.m_cost() < ARGON2_MEMORY_KIB
+        || params.t_cost() < ARGON2_ITERATIONS
+        || params.p_cost() < ARGON2_LANES
+}
+
+/// A hash with other (older, cheaper) parameters, as an earlier release made them: for the tests
+/// of re-hashing at login.
+pub fn hash_with_params(password: &str, memory_kib: u32, iterations: u32) -> String {
+    let params = Params::new(memory_kib, iterations, 1, None).expect("valid parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .hash_password(password.as_bytes(), &SaltString::generate(&mut OsRng))
+        .expect("hashing with valid parameters cannot fail")
+        .to_string()
 }
 
 fn hash_password_blocking(password: &str) -> String {
@@ -51,7 +94,7 @@ fn dummy_hash() -> &'static str {
 /// Checks `password` against `stored`, or against the dummy hash when there is no account.
 /// Returns true only for a real account with the right password.
 pub async fn verify_password(password: String, stored: Option<String>) -> Result<bool, AppError> {
-    tokio::task::spawn_blocking(move || {
+    bounded(move || {
         let exists = stored.is_some();
         let hash = stored.unwrap_or_else(|| dummy_hash().to_string());
         let ok = match PasswordHash::new(&hash) {
@@ -63,17 +106,19 @@ pub async fn verify_password(password: String, stored: Option<String>) -> Result
         exists && ok
     })
     .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "verification task failed");
-        AppError::Internal
-    })
 }
 
 /// 32 random bytes as 64 hex characters: form tokens and the like.
 pub fn random_token() -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    let mut out = String::with_capacity(64);
+    for b in bytes {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
+    }
+    out
 }
 
 /// The one permission check: is `role` at least `needed`?
@@ -115,6 +160,13 @@ mod tests {
                 .await
                 .unwrap()
         );
+    }
+
+    #[test]
+    fn old_or_cheaper_hashes_need_rehashing() {
+        assert!(needs_rehash(&hash_with_params("pw", 4096, 1)));
+        assert!(!needs_rehash(&hash_password_blocking("pw")));
+        assert!(needs_rehash("not a hash"));
     }
 
     #[test]

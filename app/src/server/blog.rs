@@ -185,6 +185,29 @@ struct Checked {
     tags: Vec<String>,
 }
 
+/// An article address as typed: None when left empty (made from the title), else the
+/// lower-cased address if it is letters, digits and single inner dashes and not reserved.
+pub fn check_slug(typed: &str) -> Result<Option<String>, AppError> {
+    let slug = typed.trim().to_ascii_lowercase();
+    if slug.is_empty() {
+        return Ok(None);
+    }
+    let shaped = slug.len() <= MAX_SLUG_CHARS
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-')
+        && !slug.contains("--");
+    if !shaped {
+        return Err(AppError::invalid("slug", SLUG_FORMAT));
+    }
+    if RESERVED_SLUGS.contains(&slug.as_str()) {
+        return Err(AppError::invalid("slug", SLUG_RESERVED));
+    }
+    Ok(Some(slug))
+}
+
 fn check(input: &ArticleInput) -> Result<Checked, AppError> {
     let title = input.title.trim();
     if title.is_empty() {
@@ -210,25 +233,7 @@ fn check(input: &ArticleInput) -> Result<Checked, AppError> {
             format!("Articles can be at most 50,000 characters; this one has {n}."),
         ));
     }
-    let slug = input.slug.trim().to_ascii_lowercase();
-    let slug = if slug.is_empty() {
-        None
-    } else {
-        let shaped = slug.len() <= MAX_SLUG_CHARS
-            && slug
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !slug.starts_with('-')
-            && !slug.ends_with('-')
-            && !slug.contains("--");
-        if !shaped {
-            return Err(AppError::invalid("slug", SLUG_FORMAT));
-        }
-        if RESERVED_SLUGS.contains(&slug.as_str()) {
-            return Err(AppError::invalid("slug", SLUG_RESERVED));
-        }
-        Some(slug)
-    };
+    let slug = check_slug(&input.slug)?;
     let summary = input.summary.trim();
     let n = summary.chars().count();
     if n > MAX_SUMMARY_CHARS {

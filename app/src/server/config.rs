@@ -13,12 +13,26 @@ pub struct Config {
     pub site_root: String,
     /// BACKYARD_LOG: a tracing filter, e.g. `info` or `backyard=debug,info`.
     pub log: String,
+    /// BACKYARD_CLIENT_IP_HEADER: behind a reverse proxy, the header it puts the client's
+    /// address in (e.g. `X-Forwarded-For`); unset, the TCP peer is the client.
+    pub client_ip_header: Option<String>,
+    /// BACKYARD_IP_CONCURRENCY: requests in progress at once from one address (0: no limit).
+    pub ip_concurrency: u32,
+    /// BACKYARD_IP_WRITES_PER_MINUTE: writes per minute from one address (0: no limit).
+    pub ip_writes_per_minute: u32,
+    /// BACKYARD_SENDMAIL: a sendmail-compatible program that delivers e-mail; unset, e-mails
+    /// are written to the log (development).
+    pub sendmail: Option<String>,
+    /// BACKYARD_MAIL_FROM: the From of e-mails the site sends.
+    pub mail_from: String,
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://backyard.db?mode=rwc";
 pub const DEFAULT_SITE_ROOT: &str = "target/site";
 pub const DEFAULT_LOG: &str = "info";
+pub const DEFAULT_IP_CONCURRENCY: u32 = 32;
+pub const DEFAULT_IP_WRITES_PER_MINUTE: u32 = 60;
 
 impl Config {
     pub fn from_env() -> Result<Config, String> {
@@ -42,6 +56,19 @@ impl Config {
                 "BACKYARD_PUBLIC_URL={public_url} must start with http:// or https://"
             ));
         }
+        let number = |key: &str, default: u32| -> Result<u32, String> {
+            match get(key) {
+                None => Ok(default),
+                Some(v) => v
+                    .parse()
+                    .map_err(|_| format!("{key}={v} is not a whole number (0 turns it off)")),
+            }
+        };
+        let mail_from = get("BACKYARD_MAIL_FROM").unwrap_or_else(|| {
+            let host = public_url.split("://").nth(1).unwrap_or("localhost");
+            let host = host.split(['/', ':']).next().unwrap_or("localhost");
+            format!("Backyard <noreply@{host}>")
+        });
         Ok(Config {
             addr,
             database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
@@ -50,6 +77,14 @@ impl Config {
                 .or_else(|| get("LEPTOS_SITE_ROOT"))
                 .unwrap_or_else(|| DEFAULT_SITE_ROOT.to_string()),
             log: get("BACKYARD_LOG").unwrap_or_else(|| DEFAULT_LOG.to_string()),
+            client_ip_header: get("BACKYARD_CLIENT_IP_HEADER").filter(|h| !h.is_empty()),
+            sendmail: get("BACKYARD_SENDMAIL").filter(|p| !p.is_empty()),
+            mail_from,
+            ip_concurrency: number("BACKYARD_IP_CONCURRENCY", DEFAULT_IP_CONCURRENCY)?,
+            ip_writes_per_minute: number(
+                "BACKYARD_IP_WRITES_PER_MINUTE",
+                DEFAULT_IP_WRITES_PER_MINUTE,
+            )?,
         })
     }
 

@@ -56,3 +56,41 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait, Statement};
+
+    /// What makes an answered write durable and concurrent writers safe: WAL, synchronous=FULL
+    /// (2), foreign keys, a busy timeout. A SIGKILL test cannot tell FULL from NORMAL (the OS
+    /// keeps what a killed process wrote), so the settings themselves are checked here.
+    #[tokio::test]
+    async fn sqlite_runs_in_wal_mode_with_full_sync() {
+        let dir = std::env::temp_dir().join(format!("backyard-pragma-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}/p.db?mode=rwc", dir.display());
+        let db = super::connect(&url).await.unwrap();
+        let pragma = |name: &'static str| {
+            let db = db.clone();
+            async move {
+                let row = db
+                    .query_one_raw(Statement::from_string(
+                        db.get_database_backend(),
+                        format!("PRAGMA {name}"),
+                    ))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                row.try_get_by_index::<String>(0)
+                    .or_else(|_| row.try_get_by_index::<i64>(0).map(|n| n.to_string()))
+                    .unwrap()
+            }
+        };
+        assert_eq!(pragma("journal_mode").await, "wal");
+        assert_eq!(pragma("synchronous").await, "2");
+        assert_eq!(pragma("foreign_keys").await, "1");
+        assert_eq!(pragma("busy_timeout").await, "10000");
+        db.close().await.unwrap();
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod blog;
 pub mod config;
 pub mod content;
+pub mod csp;
 pub mod db;
 pub mod demo;
 pub mod drafts;
@@ -12,10 +13,15 @@ pub mod entity;
 pub mod feeds;
 pub mod forms;
 pub mod forum;
+pub mod mail;
 pub mod moderation;
 pub mod notify;
+#[cfg(test)]
+mod properties;
+pub mod rerender;
 pub mod session_store;
 pub mod settings;
+pub mod sign_in;
 pub mod staff;
 pub mod state;
 #[doc(hidden)]

@@ -14,9 +14,7 @@ use sea_orm::{
 use super::{
     auth::require_role,
     db::begin_write,
-    entity::{
-        category, flag, moderation_log, post, review_item, session, topic, user, watched_word,
-    },
+    entity::{category, flag, moderation_log, post, review_item, topic, user, watched_word},
     forum, notify, settings, staff,
     watched_words::{self, Verdict, WordAction},
 };
@@ -523,10 +521,7 @@ async fn suspend_in(
     row.suspended_until = Set(Some(until));
     row.suspension_reason = Set(Some(reason.to_string()));
     let updated = row.update(conn).await?;
-    session::Entity::delete_many()
-        .filter(session::Column::UserId.eq(target.id))
-        .exec(conn)
-        .await?;
+    super::sign_in::end_sessions(conn, target.id).await?;
     log(
         conn,
         moderator,
@@ -980,14 +975,11 @@ pub struct Admission {
     pub queue: Option<&'static str>,
 }
 
-/// Decides how a new post from `author` goes in: refused (a blocked word), held (a watched word,
-/// or a new member's first posts), flagged into the queue, or simply visible.
-pub async fn admit(
+/// The watched words as the judge takes them (rows with an unknown action are skipped).
+pub async fn watched_list(
     conn: &impl ConnectionTrait,
-    author: &user::Model,
-    body: &str,
-) -> Result<Admission, AppError> {
-    let watched: Vec<watched_words::Watched> = watched_word::Entity::find()
+) -> Result<Vec<watched_words::Watched>, AppError> {
+    Ok(watched_word::Entity::find()
         .all(conn)
         .await?
         .into_iter()
@@ -997,7 +989,17 @@ pub async fn admit(
                 word: w.word,
             })
         })
-        .collect();
+        .collect())
+}
+
+/// Decides how a new post from `author` goes in: refused (a blocked word), held (a watched word,
+/// or a new member's first posts), flagged into the queue, or simply visible.
+pub async fn admit(
+    conn: &impl ConnectionTrait,
+    author: &user::Model,
+    body: &str,
+) -> Result<Admission, AppError> {
+    let watched = watched_list(conn).await?;
     let Verdict { action, censored } = watched_words::judge(body, &watched);
     if let Some((WordAction::Block, word)) = &action {
         return Err(AppError::invalid(

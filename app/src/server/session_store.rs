@@ -23,15 +23,6 @@ impl DbSessionStore {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
     }
-
-    /// Ends every session of one member ("log out everywhere", password change, suspension).
-    pub async fn delete_for_user(&self, user_id: i64) -> std::result::Result<u64, DbErr> {
-        let res = session::Entity::delete_many()
-            .filter(session::Column::UserId.eq(user_id))
-            .exec(&self.db)
-            .await?;
-        Ok(res.rows_affected)
-    }
 }
 
 fn backend(e: DbErr) -> Error {
@@ -150,7 +141,7 @@ mod tests {
         store.save(&rec).await.unwrap();
         assert_eq!(store.load(&rec.id).await.unwrap().unwrap().data["k"], "v");
 
-        assert_eq!(store.delete_for_user(7).await.unwrap(), 1);
+        store.delete(&rec.id).await.unwrap();
         assert!(store.load(&rec.id).await.unwrap().is_none());
     }
 

@@ -39,6 +39,10 @@ pub const NEW_MEMBER_HOLD: (&str, i64) = ("new_member_hold_posts", 1);
 pub const POSTS_PER_10_MIN: (&str, i64) = ("rate_posts_per_10_min", 10);
 pub const TOPICS_PER_HOUR: (&str, i64) = ("rate_topics_per_hour", 5);
 pub const FLAGS_PER_HOUR: (&str, i64) = ("rate_flags_per_hour", 20);
+/// A session ends after this many hours without a visit (default 30 days)...
+pub const SESSION_IDLE_HOURS: (&str, i64) = ("session_idle_hours", 720);
+/// ...and, however active, this many hours after signing in (default 90 days).
+pub const SESSION_MAX_HOURS: (&str, i64) = ("session_max_hours", 2160);
 
 /// A number setting, or its default when unset or unreadable.
 pub async fn number(

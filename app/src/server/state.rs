@@ -22,6 +22,17 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
+/// The address a request came from (the TCP peer, or the proxy's header when configured), put
+/// on the request by the router; absent in in-process tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientIp(pub std::net::IpAddr);
+
+/// The client's address for the request being handled, if known.
+pub fn client_ip() -> Option<std::net::IpAddr> {
+    use_context::<axum::http::request::Parts>()
+        .and_then(|p| p.extensions.get::<ClientIp>().map(|c| c.0))
+}
+
 /// The session key holding the signed-in member's id.
 pub const USER_ID_KEY: &str = "user_id";
 
@@ -43,8 +54,57 @@ pub async fn session() -> Result<Session, AppError> {
     })
 }
 
-/// The session key holding the day (days since 1970) the session's expiry was last pushed back.
-const REFRESHED_DAY_KEY: &str = "refreshed_day";
+/// Session keys: when the member signed in on this browser, and when they were last seen (both
+/// unix seconds), for the absolute and idle timeouts.
+const SIGNED_IN_AT_KEY: &str = "signed_in_at";
+const SEEN_AT_KEY: &str = "seen_at";
+/// How often "last seen" moves forward: one session write per member per hour of activity.
+const SEEN_REFRESH_SECS: i64 = 3600;
+
+/// Stamps a session for a member who has just signed in (api::auth).
+pub async fn start_timeouts(session: &Session) -> Result<(), AppError> {
+    let now = chrono::Utc::now().timestamp();
+    refresh_timeouts(session, now, now, timeouts().await?).await
+}
+
+/// Records "seen now" and sets the session to expire at whichever timeout comes first: idle
+/// (the admin's session_idle_hours after now) or absolute (session_max_hours after signing in).
+/// The store then refuses the session by itself once that time passes.
+async fn refresh_timeouts(
+    session: &Session,
+    signed_in_at: i64,
+    now: i64,
+    (idle, max): (i64, i64),
+) -> Result<(), AppError> {
+    session
+        .insert(SIGNED_IN_AT_KEY, signed_in_at)
+        .await
+        .map_err(session_fail)?;
+    session
+        .insert(SEEN_AT_KEY, now)
+        .await
+        .map_err(session_fail)?;
+    let expires = (now + idle).min(signed_in_at + max);
+    let at = time::OffsetDateTime::from_unix_timestamp(expires).map_err(|_| AppError::Internal)?;
+    session.set_expiry(Some(tower_sessions::Expiry::AtDateTime(at)));
+    Ok(())
+}
+
+/// The idle and absolute timeouts in seconds, from the site settings.
+async fn timeouts() -> Result<(i64, i64), AppError> {
+    use super::settings::{SESSION_IDLE_HOURS, SESSION_MAX_HOURS, number};
+    let db = db()?;
+    let hours = |h: i64| h.clamp(1, 24 * 400) * 3600;
+    Ok((
+        hours(number(&db, SESSION_IDLE_HOURS).await?),
+        hours(number(&db, SESSION_MAX_HOURS).await?),
+    ))
+}
+
+fn session_fail(e: tower_sessions::session::Error) -> AppError {
+    tracing::error!(error = %e, "session read/write failed");
+    AppError::Internal
+}
 
 /// The signed-in member, remembered for the rest of one request: the header, the page's data
 /// and its forms all ask, and the answer cannot change within a request.
@@ -66,20 +126,20 @@ pub async fn current_user() -> Result<Option<user::Model>, AppError> {
 
 async fn load_current_user() -> Result<Option<user::Model>, AppError> {
     let session = session().await?;
-    let fail = |e: tower_sessions::session::Error| {
-        tracing::error!(error = %e, "session read/write failed");
-        AppError::Internal
-    };
-    let id: Option<i64> = session.get(USER_ID_KEY).await.map_err(fail)?;
+    let id: Option<i64> = session.get(USER_ID_KEY).await.map_err(session_fail)?;
     let Some(id) = id else { return Ok(None) };
-    // tower-sessions stores a new expiry only when the session changes. Touching it once a day
-    // makes the 30-day limit count from the last visit, at one write per member per day.
-    let today = chrono::Utc::now().timestamp() / 86_400;
-    if session.get::<i64>(REFRESHED_DAY_KEY).await.map_err(fail)? != Some(today) {
-        session
-            .insert(REFRESHED_DAY_KEY, today)
-            .await
-            .map_err(fail)?;
+    let now = chrono::Utc::now().timestamp();
+    let signed_in_at: Option<i64> = session.get(SIGNED_IN_AT_KEY).await.map_err(session_fail)?;
+    let seen_at: Option<i64> = session.get(SEEN_AT_KEY).await.map_err(session_fail)?;
+    if seen_at.is_none_or(|seen| now - seen >= SEEN_REFRESH_SECS) {
+        // Sessions from before the timeouts existed count from now.
+        let signed_in_at = signed_in_at.unwrap_or(now);
+        let (idle, max) = timeouts().await?;
+        if seen_at.is_some_and(|seen| now - seen > idle) || now - signed_in_at > max {
+            session.flush().await.map_err(session_fail)?;
+            return Ok(None);
+        }
+        refresh_timeouts(&session, signed_in_at, now, (idle, max)).await?;
     }
     Ok(user::Entity::find_by_id(id).one(&db()?).await?)
 }

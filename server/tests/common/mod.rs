@@ -13,11 +13,23 @@ use tower::ServiceExt;
 pub const ORIGIN: &str = "http://127.0.0.1:3000";
 
 pub fn config(public_url: &str, database_url: &str) -> Config {
-    let (public_url, database_url) = (public_url.to_string(), database_url.to_string());
-    Config::from_lookup(move |key| match key {
-        "BACKYARD_PUBLIC_URL" => Some(public_url.clone()),
-        "DATABASE_URL" => Some(database_url.clone()),
-        _ => None,
+    config_with(&[
+        ("BACKYARD_PUBLIC_URL", public_url),
+        ("DATABASE_URL", database_url),
+    ])
+}
+
+/// A configuration from these settings alone, as if they were the whole environment.
+pub fn config_with(settings: &[(&str, &str)]) -> Config {
+    let settings: Vec<(String, String)> = settings
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Config::from_lookup(move |key| {
+        settings
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
     })
     .unwrap()
 }
@@ -37,12 +49,45 @@ pub fn router_with(db: DatabaseConnection, public_url: &str) -> Router {
 
 pub struct Reply {
     pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
     pub location: Option<String>,
     pub set_cookie: Vec<String>,
     pub body: String,
+    /// The body's length as sent (compressed, if it was).
+    pub wire_bytes: usize,
 }
 
 impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The page's script nonce, from its Content-Security-Policy.
+    pub fn nonce(&self) -> Option<String> {
+        self.header("content-security-policy")
+            .and_then(app::server::csp::nonce_of)
+            .map(str::to_string)
+    }
+
+    /// The body without what differs on every response even when the page is the same: the
+    /// script nonce and the browser's cross-site token.
+    pub fn stable_body(&self) -> String {
+        let mut body = self.body.clone();
+        if let Some(nonce) = self.nonce() {
+            body = body.replace(&nonce, "NONCE");
+        }
+        let marker = r#"name="_csrf" value=""#;
+        let mut out = String::new();
+        let mut rest = body.as_str();
+        while let Some(i) = rest.find(marker) {
+            out.push_str(&rest[..i + marker.len()]);
+            out.push_str("TOKEN");
+            rest = &rest[i + marker.len() + 64..];
+        }
+        out.push_str(rest);
+        out
+    }
+
     /// `name=value` of the session cookie this response set, if any.
     pub fn session_cookie(&self) -> Option<String> {
         self.set_cookie
@@ -52,9 +97,11 @@ impl Reply {
     }
 }
 
-async fn send(app: &Router, req: Request<Body>) -> Reply {
+/// Any request, as built by the test.
+pub async fn send(app: &Router, req: Request<Body>) -> Reply {
     let res: Response<Body> = app.clone().oneshot(req).await.unwrap();
     let status = res.status();
+    let headers = res.headers().clone();
     let location = res
         .headers()
         .get(header::LOCATION)
@@ -65,13 +112,26 @@ async fn send(app: &Router, req: Request<Body>) -> Reply {
         .iter()
         .map(|v| v.to_str().unwrap().to_string())
         .collect();
-    let body =
-        String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).to_string();
+    let wire = res.into_body().collect().await.unwrap().to_bytes();
+    // Decoded as a browser would; `wire_bytes` keeps what was sent.
+    let decoded = if headers
+        .get(header::CONTENT_ENCODING)
+        .is_some_and(|v| v == "gzip")
+    {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&wire[..]), &mut out)
+            .expect("valid gzip");
+        out
+    } else {
+        wire.to_vec()
+    };
     Reply {
         status,
+        headers,
         location,
         set_cookie,
-        body,
+        body: String::from_utf8_lossy(&decoded).to_string(),
+        wire_bytes: wire.len(),
     }
 }
 
@@ -119,10 +179,6 @@ pub async fn post_fetch(
         req = req.header(header::COOKIE, c);
     }
     send(app, req.body(Body::from(encode(fields))).unwrap()).await
-}
-
-pub async fn post_raw(app: &Router, req: Request<Body>) -> Reply {
-    send(app, req).await
 }
 
 pub fn encode(fields: &[(&str, &str)]) -> String {
@@ -188,6 +244,22 @@ pub async fn log_in(app: &Router, login: &str, password: &str, cookie: Option<&s
         "/login",
     )
     .await
+}
+
+/// An in-memory site with the demo content and its router: most HTTP tests start here.
+pub async fn demo_site() -> (DatabaseConnection, Router) {
+    let db = sqlite_memory().await;
+    app::server::demo::seed_if_empty(&db).await.unwrap();
+    let app = router_for(db.clone());
+    (db, app)
+}
+
+/// Logs in and returns the session cookie; panics if the log-in fails.
+pub async fn session_of(app: &Router, login: &str, password: &str) -> String {
+    log_in(app, login, password, None)
+        .await
+        .session_cookie()
+        .unwrap_or_else(|| panic!("{login} could not log in"))
 }
 
 pub async fn signed_in_as(app: &Router, cookie: &str) -> Option<String> {
