@@ -57,6 +57,9 @@ ensure_cargo_deny() {
 # PostgreSQL for the crash test: required when CI=true, else skipped with a note when absent.
 postgres_reachable() { psql -h 127.0.0.1 -U postgres -qtAc 'SELECT 1' >/dev/null 2>&1; }
 
+# A CI run builds everything once: incremental caches would only double the disk it needs.
+if [ "${CI:-}" = "true" ]; then export CARGO_INCREMENTAL=0; fi
+
 log_dir=$(mktemp -d)
 trap 'rm -rf "$log_dir"' EXIT
 
@@ -64,7 +67,7 @@ ensure_browser_tools
 ensure_xss_corpus
 say "Rust tests: unit, HTTP, PostgreSQL"
 # One test at a time: when several tests' Tokio runtimes drive the Leptos router in one process
-# at once, an occasional request never completes (seen in about 1 run in 4 of tests/http.rs;
+# at once, an occasional request never completes (seen in about 1 run in 4 of tests/it/http.rs;
 # never with one runtime, as in the server). The whole suite takes seconds either way.
 cargo test --workspace --features app/ssr -- --test-threads=1 2>&1 | tee "$log_dir/cargo.log"
 

@@ -1,8 +1,8 @@
 //! Moderation through the real router: who may do what (every moderation route and server
 //! function refuses customers, staff without the moderator role, and visitors), bad input that
 //! writes nothing, and the flag → hide → edit → approve round trip without JavaScript.
-mod common;
 
+use crate::common::*;
 use app::{
     api::SIGNED_OUT,
     model::Role,
@@ -12,7 +12,6 @@ use app::{
     },
 };
 use axum::{Router, http::StatusCode};
-use common::*;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     Set,

@@ -1,8 +1,8 @@
 //! Staff response through the real router: the permission matrix of every staff action and
 //! page, bad input that must change nothing, and the whole flow as a browser without
 //! JavaScript sends it.
-mod common;
 
+use crate::common::*;
 use app::{
     api::staff::SIGNED_OUT,
     server::{
@@ -11,7 +11,6 @@ use app::{
     },
 };
 use axum::{Router, http::StatusCode};
-use common::*;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 
 struct Demo {

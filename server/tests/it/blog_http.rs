@@ -1,7 +1,7 @@
 //! The blog through the real router: pages and their privacy, the editor's permissions and bad
 //! input, comments (which are forum posts), and the Atom feed read by a real XML parser.
-mod common;
 
+use crate::common::*;
 use app::server::{
     blog::{
         self, ARTICLE_MISSING, BODY_EMPTY, COMMENTS_CLOSED, NOT_PUBLISHED, SCHEDULE_INVALID,
@@ -10,7 +10,6 @@ use app::server::{
     entity::{article, post},
 };
 use axum::{Router, http::StatusCode};
-use common::*;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 
 const DEMO_ARTICLE: &str = "/blog/what-we-shipped-in-november";

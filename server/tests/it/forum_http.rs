@@ -1,7 +1,7 @@
 //! The forum through the real router: pages, slugs and statuses, head tags, and every bad input
 //! of the composer, as a browser without JavaScript sends it.
-mod common;
 
+use crate::common::*;
 use app::server::{
     entity::{post, topic},
     forum::{self, BODY_EMPTY, CATEGORY_MISSING, REPLY_SENT_TWICE, TITLE_EMPTY, TOPIC_LOCKED},
@@ -11,7 +11,6 @@ use axum::{
     body::Body,
     http::{Request, StatusCode, header},
 };
-use common::*;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set};
 
 struct Demo {

@@ -1,10 +1,9 @@
 //! The account flow on a real PostgreSQL: same migrations, same code, same router.
 //! Uses DATABASE_URL when it is a postgres:// URL, else the local server at 127.0.0.1:5432.
 //! Skipped (with a note) when no server answers, except under CI=true, where it must run.
-mod common;
 
+use crate::common::*;
 use axum::http::StatusCode;
-use common::*;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
 const PASSWORD: &str = "a long enough password";

@@ -1,9 +1,9 @@
 //! The hardening defences through the real router: cross-site writes, headers, sign-in abuse,
 //! sessions, request limits and malformed input. Each test fails if its defence is removed.
-mod common;
 
 use std::net::SocketAddr;
 
+use crate::common::*;
 use app::server::entity::user;
 use axum::{
     Router,
@@ -11,7 +11,6 @@ use axum::{
     extract::ConnectInfo,
     http::{Request, StatusCode, header},
 };
-use common::*;
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Statement};
 use server::security;
 

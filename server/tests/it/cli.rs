@@ -1,9 +1,8 @@
 //! The operator commands, run as the real binary.
-mod common;
 
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 fn backyard(db_path: &std::path::Path, args: &[&str], password: &str) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_backyard"))

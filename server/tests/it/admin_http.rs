@@ -1,12 +1,11 @@
 //! The admin panel through the real router: categories, for admins only.
-mod common;
 
+use crate::common::*;
 use app::{
     api::SIGNED_OUT,
     server::{admin::COLOUR_INVALID, entity::category, forum::CATEGORY_ARCHIVED},
 };
 use axum::http::StatusCode;
-use common::*;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 #[tokio::test]

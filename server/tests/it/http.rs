@@ -1,13 +1,12 @@
 //! HTTP-level tests through the real router: pages, health, and the account flow in both of its
 //! forms (a plain form post without JavaScript, and the hydrated form's fetch).
-mod common;
 
+use crate::common::*;
 use app::server::accounts::{SIGNUP_SENT_TWICE, USERNAME_TAKEN, WRONG_LOGIN};
 use axum::{
     body::Body,
     http::{Request, StatusCode, header},
 };
-use common::*;
 
 const PASSWORD: &str = "a long enough password";
 
