@@ -6,7 +6,7 @@
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$ROOT"
 
-[ -f "$SITE_ROOT/pkg/backyard_bg.wasm" ] || build_site
+[ -f "$SITE_ROOT/bundle-name" ] || build_site
 cargo build --release -p server
 db=$(mktemp -u /tmp/backyard-abuse-XXXXXX.db)
 if [ "${1:-}" = "--no-limits" ]; then

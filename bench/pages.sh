@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
 done
 
 command -v wrk >/dev/null || { say "Installing wrk from Debian"; apt-get install -y -qq wrk >/dev/null; }
-[ -f "$SITE_ROOT/pkg/backyard_bg.wasm" ] || build_site
+[ -f "$SITE_ROOT/bundle-name" ] || build_site
 cargo build --release -p server --bins
 
 bench_dir="$ROOT/target/bench"

@@ -4,7 +4,7 @@
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$ROOT"
 
-[ -f "$SITE_ROOT/pkg/backyard_bg.wasm" ] || build_site
+[ -f "$SITE_ROOT/bundle-name" ] || build_site
 cargo build --release -p server
 db=$(mktemp -u /tmp/backyard-bench-XXXXXX.db)
 BACKYARD_ADDR=127.0.0.1:3200 DATABASE_URL="sqlite://$db?mode=rwc" BACKYARD_LOG=warn \
@@ -17,6 +17,6 @@ say "Login timing: existing vs unknown account"
 python3 "$ROOT/bench/login_timing.py" http://127.0.0.1:3200 40
 
 say "Browser bundle"
-for f in backyard_bg.wasm backyard.js backyard.css; do
-  printf '%-18s %8d bytes raw %8d bytes gzipped\n' "$f" "$(stat -c %s "$SITE_ROOT/pkg/$f")" "$(gzip -9 -c "$SITE_ROOT/pkg/$f" | wc -c)"
+for f in "$(bundle_name)_bg.wasm" "$(bundle_name).js" "$(bundle_name).css"; do
+  printf '%-34s %8d bytes raw %8d bytes gzipped\n' "$f" "$(stat -c %s "$SITE_ROOT/pkg/$f")" "$(gzip -9 -c "$SITE_ROOT/pkg/$f" | wc -c)"
 done

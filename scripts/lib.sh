@@ -24,24 +24,42 @@ ensure_wasm_toolchain() {
   fi
 }
 
-# Builds the islands bundle and lays out target/site: pkg/backyard.{js,wasm,css} + public/.
+# Builds the islands bundle and lays out target/site: public/, pkg/NAME.js, pkg/NAME_bg.wasm and
+# pkg/NAME.css with gzip copies, where NAME is "backyard." + a hash of the three files, written
+# to bundle-name for the server. Content-named files can be cached by browsers for a year (a
+# new build has new names), so a returning reader loads a page without asking for them again.
 build_site() {
   ensure_wasm_toolchain
   say "Building the browser bundle (wasm, profile wasm-release)"
   cargo build --manifest-path "$ROOT/Cargo.toml" -p app --lib --target wasm32-unknown-unknown \
     --profile wasm-release --no-default-features --features hydrate
-  mkdir -p "$SITE_ROOT/pkg"
-  wasm-bindgen --target web --no-typescript --out-dir "$SITE_ROOT/pkg" --out-name backyard \
+  local pkg="$SITE_ROOT/pkg" name f
+  rm -rf "$pkg"
+  mkdir -p "$pkg"
+  wasm-bindgen --target web --no-typescript --out-dir "$pkg" --out-name backyard \
     "$ROOT/target/wasm32-unknown-unknown/wasm-release/app.wasm"
-  optimise_wasm "$SITE_ROOT/pkg/backyard_bg.wasm"
-  cp "$ROOT/style/main.css" "$SITE_ROOT/pkg/backyard.css"
+  if [ -e "$pkg/snippets" ]; then
+    # Files the bundle imports by a fixed name would be cached as if they never changed.
+    echo "wasm-bindgen wrote JavaScript snippets; build_site does not content-name them" >&2
+    return 1
+  fi
+  optimise_wasm "$pkg/backyard_bg.wasm"
+  cp "$ROOT/style/main.css" "$pkg/backyard.css"
+  name="backyard.$(cat "$pkg/backyard.js" "$pkg/backyard_bg.wasm" "$pkg/backyard.css" | sha256sum | cut -c1-16)"
+  mv "$pkg/backyard.js" "$pkg/$name.js"
+  mv "$pkg/backyard_bg.wasm" "$pkg/${name}_bg.wasm"
+  mv "$pkg/backyard.css" "$pkg/$name.css"
   cp -R "$ROOT/public/." "$SITE_ROOT/"
   # Pre-compressed copies: the server sends them to browsers that accept gzip.
-  for f in "$SITE_ROOT/pkg/backyard_bg.wasm" "$SITE_ROOT/pkg/backyard.js" "$SITE_ROOT/pkg/backyard.css"; do
+  for f in "$pkg/$name.js" "$pkg/${name}_bg.wasm" "$pkg/$name.css"; do
     gzip -9 -k -f "$f"
   done
-  say "Bundle: $(stat -c %s "$SITE_ROOT/pkg/backyard_bg.wasm") bytes wasm, $(stat -c %s "$SITE_ROOT/pkg/backyard_bg.wasm.gz") gzipped"
+  echo "$name" > "$SITE_ROOT/bundle-name"
+  say "Bundle $name: $(stat -c %s "$pkg/${name}_bg.wasm") bytes wasm, $(stat -c %s "$pkg/${name}_bg.wasm.gz") gzipped"
 }
+
+# The built bundle's name (see build_site), e.g. backyard.0123456789abcdef.
+bundle_name() { cat "$SITE_ROOT/bundle-name"; }
 
 # wasm-opt from npm's binaryen package (Debian's is too old for current wasm features). Skipped
 # with a note when npm is missing: the bundle works, it is just larger.

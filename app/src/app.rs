@@ -1,6 +1,6 @@
 //! The HTML shell and the route table: the route table is the site map.
 use leptos::prelude::*;
-use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{Link, Meta, MetaTags, Title, provide_meta_context};
 use leptos_router::{
     SsrMode,
     components::{Route, Router, Routes},
@@ -9,7 +9,7 @@ use leptos_router::{
 
 use crate::{
     api::{auth::current_user, forum::get_site_info},
-    components::header::SiteHeader,
+    components::{category_colours::CategoryColours, header::SiteHeader},
     error::AppError,
     model::{SessionUser, SiteInfo},
     pages::{
@@ -52,6 +52,8 @@ pub struct Site(pub OnceResource<Result<SiteInfo, AppError>>);
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     crate::server::csp::set_page_policy();
+    // The stylesheet shares the bundle's content-hashed name (scripts/lib.sh, build_site).
+    let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -59,6 +61,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
+                <link rel="stylesheet" href=stylesheet />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options islands=true />
                 <MetaTags />
@@ -78,8 +81,7 @@ pub fn App() -> impl IntoView {
     // Pages render whole on the server (SsrMode::Async): no JavaScript is needed to read them,
     // and crawlers get the full text.
     view! {
-        <Stylesheet id="backyard" href="/pkg/backyard.css" />
-        <Stylesheet id="category-colours" href="/category-colours.css" />
+        <CategoryColours />
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
         <Link rel="alternate" type_="application/atom+xml" title="Blog" href="/blog/feed.xml" />
         <Title formatter=|page: String| format!("{page} · Backyard") />

@@ -254,12 +254,14 @@ pub struct EditablePost {
     pub source: String,
 }
 
-/// Site-wide facts pages need: the public address (canonical URLs) and the site's name.
+/// Site-wide facts pages need: the public address (canonical URLs), the site's name, and the
+/// version of the category colours' stylesheet.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SiteInfo {
     pub name: String,
     pub tagline: String,
     pub public_url: String,
+    pub colours_version: String,
 }
 
 /// Where an article stands. Scheduled articles go public at their time without anyone acting.

@@ -30,3 +30,32 @@ test("pages load and hydrate without console errors", async ({ page }, info) => 
   }
   expect(problems).toEqual([]);
 });
+
+test("a returning reader's browser keeps the bundle and stylesheets: the next page asks for none of them", async ({ page }, info) => {
+  // The network as Chromium sees it: a file taken from its memory or disk cache is marked so;
+  // any other answer (a 200 or a revalidation's 304) went to the server.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.enable");
+  let fetched: string[] = [];
+  const cached = new Set<string>();
+  cdp.on("Network.requestServedFromCache", (e) => cached.add(e.requestId));
+  cdp.on("Network.responseReceived", (e) => {
+    const url = new URL(e.response.url);
+    const asset = url.pathname.startsWith("/pkg/") || url.pathname === "/category-colours.css";
+    if (asset && !e.response.fromDiskCache && !cached.has(e.requestId)) fetched.push(`${url.pathname} ${e.response.status}`);
+  });
+
+  await page.goto("/");
+  await page.waitForLoadState("networkidle");
+  const first = fetched;
+  expect(first.some((f) => /^\/pkg\/backyard\.[0-9a-f]{16}\.css 200$/.test(f)), first.join(", ")).toBe(true);
+  expect(first, "the category colours").toContain("/category-colours.css 200");
+  if (info.project.name === "js") {
+    expect(first.some((f) => /^\/pkg\/backyard\.[0-9a-f]{16}_bg\.wasm 200$/.test(f)), first.join(", ")).toBe(true);
+  }
+
+  fetched = [];
+  await page.goto("/c/questions");
+  await page.waitForLoadState("networkidle");
+  expect(fetched).toEqual([]);
+});

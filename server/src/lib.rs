@@ -19,7 +19,7 @@ use app::{
 use axum::{
     Router,
     body::Body,
-    extract::{Request, State},
+    extract::{Query, Request, State},
     http::{HeaderValue, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
@@ -55,7 +55,7 @@ pub fn app_state(config: Config, db: DatabaseConnection) -> AppState {
     let leptos_options = match from_cargo_leptos {
         Some(conf) => conf.leptos_options,
         None => LeptosOptions::builder()
-            .output_name("backyard")
+            .output_name(bundle_name(&config.site_root))
             .site_root(config.site_root.clone())
             .site_pkg_dir("pkg")
             .site_addr(config.addr)
@@ -129,26 +129,56 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(log_request))
 }
 
+/// The name the site build gave the browser bundle (`backyard.<content hash>`, in the site
+/// root's `bundle-name`): pages link `/pkg/<name>.js`, `<name>_bg.wasm` and `<name>.css`.
+/// Without a build (tests of the server alone) the pages name `backyard`, which is not there.
+pub fn bundle_name(site_root: &str) -> String {
+    let path = std::path::Path::new(site_root).join("bundle-name");
+    match std::fs::read_to_string(&path) {
+        Ok(name) if is_bundle_name(name.trim()) => name.trim().to_string(),
+        _ => {
+            tracing::warn!(path = %path.display(), "no browser bundle built: pages will not hydrate");
+            "backyard".to_string()
+        }
+    }
+}
+
+fn is_bundle_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_')
+}
+
 /// The browser bundle and stylesheet (/pkg), served here rather than by Leptos' fallback, which
-/// passes on only Accept-Encoding to its file service: so a returning browser's
-/// If-Modified-Since gets a 304 instead of the 247 KB bundle again. The file names carry no
-/// content hash, so browsers must revalidate (`no-cache`) rather than keep them for a time: a
-/// stale bundle would hydrate against a newer server. Gzip and Brotli copies are sent when
-/// the build made them and the browser takes them.
+/// passes on only Accept-Encoding to its file service. Their names carry a hash of their
+/// content, so a browser may keep them for a year without asking again (`immutable`); a new
+/// build has new names. Answers other than the files (404s) are not to be kept. Gzip and Brotli
+/// copies are sent when the build made them and the browser takes them.
 fn pkg_files(site_root: &str) -> Router {
     let files = ServeDir::new(std::path::Path::new(site_root).join("pkg"))
         .precompressed_gzip()
         .precompressed_br();
     Router::new()
         .fallback_service(files)
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-cache"),
-        ))
+        .layer(middleware::map_response(cache_for_a_year))
         .layer(SetResponseHeaderLayer::overriding(
             header::VARY,
             HeaderValue::from_static("accept-encoding"),
         ))
+}
+
+async fn cache_for_a_year(mut response: Response) -> Response {
+    let keep = response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED;
+    let value = if keep {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-store"
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    response
 }
 
 /// 200 when the database answers, 503 when it does not.
@@ -175,19 +205,26 @@ async fn blog_feed(State(state): State<AppState>) -> Response {
     )
 }
 
-/// The category colours as a stylesheet (see components::category_colours).
-async fn category_colours(State(state): State<AppState>) -> Response {
-    use app::server::entity::category;
-    use sea_orm::EntityTrait;
-    match category::Entity::find().all(&state.db).await {
-        Ok(rows) => {
-            let pairs: Vec<_> = rows.into_iter().map(|c| (c.slug, c.colour)).collect();
+/// The category colours as a stylesheet (see components::category_colours). Asked for with the
+/// current version (`?v=`, as pages link it) it may be kept for a year: a change makes a new
+/// version, and pages link that. Any other request must revalidate.
+async fn category_colours(
+    State(state): State<AppState>,
+    Query(query): Query<ColoursQuery>,
+) -> Response {
+    match app::components::category_colours::current(&state.db).await {
+        Ok((css, version)) => {
+            let cache = if query.v.as_deref() == Some(version.as_str()) {
+                "public, max-age=31536000, immutable"
+            } else {
+                "no-cache"
+            };
             (
                 [
                     (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-                    (header::CACHE_CONTROL, "no-cache"),
+                    (header::CACHE_CONTROL, cache),
                 ],
-                app::components::category_colours::stylesheet(&pairs),
+                css,
             )
                 .into_response()
         }
@@ -196,6 +233,11 @@ async fn category_colours(State(state): State<AppState>) -> Response {
             (StatusCode::INTERNAL_SERVER_ERROR, "").into_response()
         }
     }
+}
+
+#[derive(serde::Deserialize)]
+struct ColoursQuery {
+    v: Option<String>,
 }
 
 async fn sitemap(State(state): State<AppState>) -> Response {

@@ -1,5 +1,47 @@
 //! Category colours come from a stylesheet (/category-colours.css, served by the router) rather
-//! than style attributes, so the Content-Security-Policy can refuse every inline style.
+//! than style attributes, so the Content-Security-Policy can refuse every inline style. Pages
+//! link it with a hash of its text (`?v=`), so browsers keep it until a colour or category
+//! changes instead of asking for it before every page can be shown.
+use leptos::prelude::*;
+use leptos_meta::Stylesheet;
+
+/// The `<link>` to the current stylesheet, from the site facts every page loads.
+#[component]
+pub fn CategoryColours() -> impl IntoView {
+    let site = expect_context::<crate::app::Site>().0;
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                site.await.ok().map(|s| {
+                    let href = format!("/category-colours.css?v={}", s.colours_version);
+                    view! { <Stylesheet id="category-colours" href /> }
+                })
+            })}
+        </Suspense>
+    }
+}
+
+/// The stylesheet for the categories as they are now, and its version (a hash of its text).
+#[cfg(feature = "ssr")]
+pub async fn current(
+    db: &sea_orm::DatabaseConnection,
+) -> Result<(String, String), crate::error::AppError> {
+    use crate::server::entity::category;
+    use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
+    use sha2::{Digest, Sha256};
+    let pairs: Vec<(String, String)> = category::Entity::find()
+        .select_only()
+        .column(category::Column::Slug)
+        .column(category::Column::Colour)
+        .order_by_asc(category::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let css = stylesheet(&pairs);
+    let digest = Sha256::digest(css.as_bytes());
+    let version = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    Ok((css, version))
+}
 
 /// The class that gives an element its category's colour (as --category-colour).
 pub fn colour_class(slug: &str) -> String {

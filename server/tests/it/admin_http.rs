@@ -440,3 +440,65 @@ async fn site_settings_apply_at_once_and_sign_ups_follow_the_mode() {
             .contains("Welcome to Acme!")
     );
 }
+
+/// The category colours' stylesheet is linked by version: browsers may keep that version for a
+/// year, and a colour change makes every page (cached ones included) link a new one.
+#[tokio::test]
+async fn category_colours_are_linked_by_version() {
+    let (_db, app) = demo_site().await;
+    let admin = session_of(&app, "admin", "demo-admin-pass").await;
+    let linked = |body: &str| {
+        let start = body
+            .find("/category-colours.css?v=")
+            .expect("the page links the colours");
+        let end = start + body[start..].find('"').unwrap();
+        body[start..end].to_string()
+    };
+    let first = linked(&get(&app, "/", None).await.body);
+    let css = get(&app, &first, None).await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert_eq!(
+        css.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert!(css.body.contains("--category-colour: #"), "{}", css.body);
+    assert_eq!(
+        get(&app, "/category-colours.css", None)
+            .await
+            .header("cache-control"),
+        Some("no-cache"),
+        "asked for without the version: revalidate"
+    );
+
+    let res = post_form(
+        &app,
+        "/api/save_category",
+        &[
+            ("category_id", "0"),
+            ("name", "Announcements"),
+            ("slug", ""),
+            ("description", "News from the team."),
+            ("colour", "#805ad5"),
+            ("target_hours", "4"),
+        ],
+        Some(&admin),
+        "/admin/categories",
+    )
+    .await;
+    assert!(!res.location.unwrap().contains("__err"));
+    let second = linked(&get(&app, "/", None).await.body);
+    assert_ne!(
+        first, second,
+        "the home page (cached for visitors) links the new version"
+    );
+    let css = get(&app, &second, None).await;
+    assert!(
+        css.body
+            .contains(".category-colour-announcements { --category-colour: #805ad5; }")
+    );
+    assert_eq!(
+        get(&app, &first, None).await.header("cache-control"),
+        Some("no-cache"),
+        "an old version is no longer kept"
+    );
+}

@@ -401,18 +401,25 @@ async fn sessions_end_after_the_idle_and_absolute_timeouts() {
     assert_eq!(signed_in_as(&app, &cookie).await, None);
 }
 
-/// The bundle under /pkg: compressed when the browser takes it, revalidated rather than kept
-/// (`no-cache`), and a returning browser's If-Modified-Since gets a 304 with no body.
+/// The bundle under /pkg: pages name the build's content-hashed files, which are compressed
+/// when the browser takes them and kept for a year (`immutable`); a browser that asks again
+/// anyway gets a 304 with no body, and a missing file is not kept.
 #[tokio::test]
-async fn bundle_files_are_compressed_and_revalidated() {
+async fn bundle_files_are_named_by_content_and_kept_a_year() {
     let root = std::env::temp_dir().join(format!("backyard-site-{}", std::process::id()));
     std::fs::create_dir_all(root.join("pkg")).unwrap();
     let css = "body { color: black; }\n".repeat(50);
-    std::fs::write(root.join("pkg/app.css"), &css).unwrap();
+    let name = "backyard.0123456789abcdef";
+    std::fs::write(root.join("bundle-name"), format!("{name}\n")).unwrap();
+    std::fs::write(root.join(format!("pkg/{name}.css")), &css).unwrap();
     // The build's gzip copy; its text differs so the test can tell which copy was sent.
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     std::io::Write::write_all(&mut gz, b"/* the gzip copy */").unwrap();
-    std::fs::write(root.join("pkg/app.css.gz"), gz.finish().unwrap()).unwrap();
+    std::fs::write(
+        root.join(format!("pkg/{name}.css.gz")),
+        gz.finish().unwrap(),
+    )
+    .unwrap();
     let cfg = config_with(&[
         ("BACKYARD_PUBLIC_URL", ORIGIN),
         ("DATABASE_URL", "sqlite::memory:"),
@@ -420,17 +427,27 @@ async fn bundle_files_are_compressed_and_revalidated() {
     ]);
     let app = server::router(server::app_state(cfg, sqlite_memory().await));
     let ask = |headers: &[(header::HeaderName, String)]| {
-        let mut req = Request::get("/pkg/app.css");
+        let mut req = Request::get(format!("/pkg/{name}.css"));
         for (name, value) in headers {
             req = req.header(name, value);
         }
         send(&app, req.body(Body::empty()).unwrap())
     };
 
+    let page = get(&app, "/", None).await;
+    for file in [
+        format!("/pkg/{name}.css"),
+        format!("/pkg/{name}.js"),
+        format!("/pkg/{name}_bg.wasm"),
+    ] {
+        assert!(page.body.contains(&file), "the page names {file}");
+    }
+
     let plain = ask(&[]).await;
     assert_eq!(plain.status, StatusCode::OK);
     assert_eq!(plain.body, css);
-    assert_eq!(plain.header("cache-control"), Some("no-cache"));
+    let a_year = Some("public, max-age=31536000, immutable");
+    assert_eq!(plain.header("cache-control"), a_year);
     assert_eq!(plain.header("vary"), Some("accept-encoding"));
     assert_eq!(plain.header("x-content-type-options"), Some("nosniff"));
     let gzip = ask(&[(header::ACCEPT_ENCODING, "gzip, br".into())]).await;
@@ -444,9 +461,9 @@ async fn bundle_files_are_compressed_and_revalidated() {
     let again = ask(&[(header::IF_MODIFIED_SINCE, modified)]).await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
     assert!(again.body.is_empty());
-    assert_eq!(
-        get(&app, "/pkg/nothing-here.js", None).await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(again.header("cache-control"), a_year);
+    let missing = get(&app, "/pkg/backyard.js", None).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.header("cache-control"), Some("no-store"));
     std::fs::remove_dir_all(&root).unwrap();
 }
