@@ -8,7 +8,7 @@
 # from memory through a bare axum handler, in the same run. Prints req/s, p50, p99, the ratio to
 # the ceiling, and the server's peak resident memory. Visitors who are not signed in get the
 # page cache (the "gzip" row takes its compressed copy, as browsers do); the "member" rows send a
-# signed-in cookie, so every request renders.
+# signed-in cookie, so every request renders (and the "member, gzip" row is compressed as sent).
 # usage: bench/pages.sh [--reseed] [--seconds N]
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$ROOT"
@@ -80,6 +80,7 @@ run "topic page (60 posts)" "$topic"; topic_rps=$rps
 run "topic page, gzip" "$topic" -H "Accept-Encoding: gzip"
 run "category page" "$category"
 run "topic page, member" "$topic" -H "Cookie: $member_cookie"
+run "topic page, member, gzip" "$topic" -H "Cookie: $member_cookie" -H "Accept-Encoding: gzip"
 run "category page, member" "$category" -H "Cookie: $member_cookie"
 run "blog index" "$blog"
 run "article (40 comments)" "$article"
@@ -113,3 +114,6 @@ awk -v a="$topic_rps" -v b="$ceiling_rps" 'BEGIN { printf "topic page / ceiling:
 awk '/^VmHWM/ { printf "server peak resident memory: %.1f MB\n", $2 / 1024 }' "/proc/$server/status"
 printf 'topic page size: %d bytes, %d gzipped as sent\n' "$(stat -c %s "$bench_dir/topic.html")" \
   "$(curl -s -H 'Sec-Fetch-Site: none' -H 'Accept-Encoding: gzip' "$topic" | wc -c)"
+printf "topic page as a member: %d bytes, %d gzipped as sent\n" \
+  "$(curl -s -H 'Sec-Fetch-Site: none' -H "Cookie: $member_cookie" "$topic" | wc -c)" \
+  "$(curl -s -H 'Sec-Fetch-Site: none' -H "Cookie: $member_cookie" -H 'Accept-Encoding: gzip' "$topic" | wc -c)"

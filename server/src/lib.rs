@@ -2,6 +2,7 @@
 //! The HTTP application: `router(state)` is what `main` serves and what the tests drive.
 pub mod backup;
 pub mod bench_seed;
+pub mod compress;
 pub mod page_cache;
 pub mod security;
 pub mod serve;
@@ -101,13 +102,16 @@ pub fn router(state: AppState) -> Router {
     // (12% of its time in a profile). Here a hit never reaches the routes.
     // The last layer added runs first. A request meets: the log line, the client's address,
     // per-address limits, the request-shape checks, the security headers (on every answer,
-    // refusals included), the cross-site check, the page cache, the session, the route.
+    // refusals included), the cross-site check, compression, the page cache, the session, the
+    // route.
     Router::new()
         .fallback_service(routes)
         .layer(middleware::from_fn_with_state(
             Arc::new(page_cache::PageCache::default()),
             page_cache::layer,
         ))
+        // Pages rendered for one reader leave compressed; cached ones carry their own copy.
+        .layer(middleware::from_fn(compress::pages))
         // Outside the cache, so cached pages never hold anyone's token.
         .layer(middleware::from_fn_with_state(
             config.clone(),

@@ -76,35 +76,6 @@ impl Shared {
     }
 }
 
-/// Whether to send the gzip copy: the client takes gzip, and it sends Sec-Fetch-Site (every
-/// current browser), because for clients that do not, the cross-site layer outside this one
-/// writes a token into the page's forms and must see plain HTML.
-fn wants_gzip(headers: &HeaderMap) -> bool {
-    headers.contains_key("sec-fetch-site")
-        && headers
-            .get_all(header::ACCEPT_ENCODING)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .any(|coding| {
-                let mut parts = coding.split(';').map(str::trim);
-                parts
-                    .next()
-                    .is_some_and(|name| name.eq_ignore_ascii_case("gzip"))
-                    && parts.all(|p| !matches!(p, "q=0" | "q=0.0" | "q=0.00" | "q=0.000"))
-            })
-}
-
-fn gzip(body: &[u8]) -> Option<Bytes> {
-    use std::io::Write;
-    let mut encoder = flate2::write::GzEncoder::new(
-        Vec::with_capacity(body.len() / 4),
-        flate2::Compression::default(),
-    );
-    encoder.write_all(body).ok()?;
-    encoder.finish().ok().map(Bytes::from)
-}
-
 #[derive(Default)]
 pub struct PageCache {
     entries: Mutex<Entries>,
@@ -197,7 +168,7 @@ pub async fn layer(State(cache): State<Arc<PageCache>>, req: Request, next: Next
         return next.run(req).await;
     }
     let key = uri.to_string();
-    let gzip_ok = wants_gzip(req.headers());
+    let gzip_ok = crate::compress::browser_takes_gzip(req.headers());
     if let Some(hit) = cache.get(&key) {
         return hit.into_response(gzip_ok);
     }
@@ -241,7 +212,7 @@ fn shareable(headers: &HeaderMap, body: &Bytes) -> Option<Shared> {
     Some(Shared {
         content_type,
         policy: HeaderValue::from_str(&policy).ok()?,
-        gzip: gzip(html.as_bytes())?,
+        gzip: crate::compress::gzip(html.as_bytes(), flate2::Compression::default())?,
         body: Bytes::from(html),
     })
 }

@@ -544,6 +544,59 @@ async fn browsers_get_shared_pages_gzipped() {
     }
 }
 
+/// A member's pages (rendered for them, never cached) leave gzipped when the browser asked from
+/// this site; a request another site caused gets them plain (nothing on them can be guessed from
+/// a compressed length), and so do clients without Sec-Fetch-Site (their forms get a token).
+#[tokio::test]
+async fn members_pages_are_gzipped_only_for_requests_from_this_site() {
+    let d = demo().await;
+    let ask = |encoding: &'static str, site: Option<&'static str>| {
+        let mut req = Request::get(d.topic_path.as_str())
+            .header(header::ACCEPT_ENCODING, encoding)
+            .header(header::COOKIE, d.casey.as_str());
+        if let Some(site) = site {
+            req = req.header("sec-fetch-site", site);
+        }
+        send(&d.app, req.body(Body::empty()).unwrap())
+    };
+    let plain = ask("identity", Some("same-origin")).await;
+    assert!(plain.body.contains("Signed in as"), "a member's page");
+    for (encoding, site, gzipped) in [
+        ("gzip, deflate, br, zstd", Some("same-origin"), true),
+        ("gzip", Some("none"), true),
+        ("gzip", Some("cross-site"), false),
+        ("gzip", Some("same-site"), false),
+        ("gzip;q=0", Some("same-origin"), false),
+        ("gzip", None, false),
+    ] {
+        let page = ask(encoding, site).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert_eq!(
+            page.header("content-encoding"),
+            gzipped.then_some("gzip"),
+            "{encoding}, {site:?}"
+        );
+        assert!(page.body.contains("Signed in as"), "{encoding}, {site:?}");
+        if gzipped {
+            assert_eq!(page.header("vary"), Some("accept-encoding"));
+            // Only the nonce and the form's one-shot token differ between two renders.
+            assert_eq!(page.body.len(), plain.body.len());
+            assert!(
+                page.wire_bytes * 2 < plain.wire_bytes,
+                "{} of {}",
+                page.wire_bytes,
+                plain.wire_bytes
+            );
+        }
+        if site.is_none() {
+            assert!(
+                page.body.contains(r#"name="_csrf""#),
+                "its forms got a token"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn visitors_share_cached_pages_and_a_write_refreshes_them() {
     let d = demo().await;
