@@ -1,20 +1,14 @@
 #!/usr/bin/env bash
 # Benchmarks against a release build on a fresh demo database. Prints their figures.
-# usage: bench/run.sh        (builds what is missing; port 3200; the database is deleted after)
-source "$(dirname "$0")/../scripts/lib.sh"
+# usage: bench/run.sh        (builds what is missing; the database is deleted after)
+source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-[ -f "$SITE_ROOT/bundle-name" ] || build_site
-cargo build --release -p server
-db=$(mktemp -u /tmp/backyard-bench-XXXXXX.db)
-BACKYARD_ADDR=127.0.0.1:3200 DATABASE_URL="sqlite://$db?mode=rwc" BACKYARD_LOG=warn \
-  BACKYARD_SITE_ROOT="$SITE_ROOT" "$ROOT/target/release/backyard" serve --demo >/dev/null &
-server=$!
-trap 'kill $server 2>/dev/null; rm -f "$db"*' EXIT
-for _ in $(seq 50); do curl -fs http://127.0.0.1:3200/healthz >/dev/null && break; sleep 0.2; done
+# login_timing.py gives each login its own address (see there).
+BACKYARD_CLIENT_IP_HEADER=X-Bench-Client start_demo_server
 
 say "Login timing: existing vs unknown account"
-python3 "$ROOT/bench/login_timing.py" http://127.0.0.1:3200 40
+python3 "$ROOT/bench/login_timing.py" "$BASE" 27
 
 say "Browser bundle"
 for f in "$(bundle_name)_bg.wasm" "$(bundle_name).js" "$(bundle_name).css"; do

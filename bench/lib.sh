@@ -1,0 +1,27 @@
+# Shared by the benchmarks that run against a fresh demo database.
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+
+# Starts the release build (built if missing; BACKYARD_BIN and BACKYARD_SITE_ROOT pick another)
+# with demo content on a new database, on a port the OS picks, and waits until it answers. Sets
+# BASE (its address) and SERVER (its pid); on exit it is stopped and its database deleted.
+start_demo_server() {
+  [ -f "$SITE_ROOT/bundle-name" ] || build_site
+  [ -n "${BACKYARD_BIN:-}" ] || cargo build --release -p server --bins
+  local port db
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  db=$(mktemp -u /tmp/backyard-bench-XXXXXX.db)
+  BACKYARD_ADDR="127.0.0.1:$port" DATABASE_URL="sqlite://$db?mode=rwc" BACKYARD_LOG="${BACKYARD_LOG:-warn}" \
+    BACKYARD_SITE_ROOT="${BACKYARD_SITE_ROOT:-$SITE_ROOT}" \
+    "${BACKYARD_BIN:-$ROOT/target/release/backyard}" serve --demo >/dev/null &
+  SERVER=$!
+  # shellcheck disable=SC2064 # expand now: the trap must name this server and database
+  trap "kill $SERVER 2>/dev/null; rm -f '$db'*" EXIT
+  BASE="http://127.0.0.1:$port"
+  for _ in $(seq 100); do
+    curl -fs "$BASE/healthz" >/dev/null && return 0
+    kill -0 "$SERVER" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "the server did not start" >&2
+  return 1
+}
