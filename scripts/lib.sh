@@ -33,9 +33,17 @@ build_site() {
   say "Building the browser bundle (wasm, profile wasm-release)"
   cargo build --manifest-path "$ROOT/Cargo.toml" -p app --lib --target wasm32-unknown-unknown \
     --profile wasm-release --no-default-features --features hydrate
-  local pkg="$SITE_ROOT/pkg" name f
-  rm -rf "$pkg"
+  local pkg="$SITE_ROOT/pkg" name f previous=""
+  # The previous build's files stay (and only they): a page a reader loaded before this deploy
+  # still names them, and its forms should still hydrate.
+  [ -f "$SITE_ROOT/bundle-name" ] && previous=$(cat "$SITE_ROOT/bundle-name")
   mkdir -p "$pkg"
+  for f in "$pkg"/*; do
+    case "$(basename "$f")" in
+      "$previous".* | "$previous"_bg.*) [ -n "$previous" ] && continue ;;
+    esac
+    rm -rf "$f"
+  done
   wasm-bindgen --target web --no-typescript --out-dir "$pkg" --out-name backyard \
     "$ROOT/target/wasm32-unknown-unknown/wasm-release/app.wasm"
   if [ -e "$pkg/snippets" ]; then
