@@ -1,6 +1,11 @@
 # Shared by the benchmarks that run against a fresh demo database.
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
+# A TCP port on 127.0.0.1 that nothing listens on now, picked by the OS.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # Starts the release build (built if missing; BACKYARD_BIN and BACKYARD_SITE_ROOT pick another)
 # with demo content on a new database, on a port the OS picks, and waits until it answers. Sets
 # BASE (its address) and SERVER (its pid); on exit it is stopped and its database deleted.
@@ -8,7 +13,7 @@ start_demo_server() {
   [ -f "$SITE_ROOT/bundle-name" ] || build_site
   [ -n "${BACKYARD_BIN:-}" ] || cargo build --release -p server --bins
   local port db
-  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  port=$(free_port)
   db=$(mktemp -u /tmp/backyard-bench-XXXXXX.db)
   BACKYARD_ADDR="127.0.0.1:$port" DATABASE_URL="sqlite://$db?mode=rwc" BACKYARD_LOG="${BACKYARD_LOG:-warn}" \
     BACKYARD_SITE_ROOT="${BACKYARD_SITE_ROOT:-$SITE_ROOT}" \

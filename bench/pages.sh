@@ -10,7 +10,7 @@
 # page cache (the "gzip" row takes its compressed copy, as browsers do); the "member" rows send a
 # signed-in cookie, so every request renders (and the "member, gzip" row is compressed as sent).
 # usage: bench/pages.sh [--reseed] [--seconds N]
-source "$(dirname "$0")/../scripts/lib.sh"
+source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 seconds=20
@@ -36,21 +36,24 @@ if [ "$reseed" = 1 ] || [ ! -f "$db" ]; then
   DATABASE_URL="sqlite://$db?mode=rwc" BACKYARD_LOG=warn "$ROOT/target/release/backyard" seed-bench
 fi
 
-BACKYARD_ADDR=127.0.0.1:3200 DATABASE_URL="sqlite://$db?mode=rwc" BACKYARD_LOG=warn \
+port=$(free_port)
+ceiling_port=$(free_port)
+base="http://127.0.0.1:$port"
+BACKYARD_ADDR="127.0.0.1:$port" DATABASE_URL="sqlite://$db?mode=rwc" BACKYARD_LOG=warn \
   BACKYARD_SITE_ROOT="$SITE_ROOT" "$ROOT/target/release/backyard" serve >/dev/null &
 server=$!
 ceiling=""
 trap 'kill $server $ceiling 2>/dev/null' EXIT
-for _ in $(seq 100); do curl -fs http://127.0.0.1:3200/healthz >/dev/null && break; sleep 0.1; done
+for _ in $(seq 100); do curl -fs $base/healthz >/dev/null && break; sleep 0.1; done
 
-topic=http://127.0.0.1:3200/t/1/bench-topic-with-sixty-posts
-category=http://127.0.0.1:3200/c/questions
-blog=http://127.0.0.1:3200/blog
-article=http://127.0.0.1:3200/blog/release-notes-week-200
-feed=http://127.0.0.1:3200/blog/feed.xml
+topic=$base/t/1/bench-topic-with-sixty-posts
+category=$base/c/questions
+blog=$base/blog
+article=$base/blog/release-notes-week-200
+feed=$base/blog/feed.xml
 curl -fs "$article" -o /dev/null || { say "$article is missing: run with --reseed"; exit 1; }
 curl -fs "$topic" -o "$bench_dir/topic.html"
-"$ROOT/target/release/ceiling" "$bench_dir/topic.html" 127.0.0.1:3201 &
+"$ROOT/target/release/ceiling" "$bench_dir/topic.html" "127.0.0.1:$ceiling_port" &
 ceiling=$!
 sleep 0.5
 
@@ -73,7 +76,7 @@ run() { # name url [extra wrk args] -> prints a row, sets $rps
 say "wrk: 32 connections, ${seconds} s each, 2 threads (same 2-core machine as the server)"
 # A signed-in member's cookie: their pages are rendered every time (never cached).
 member_cookie=$(curl -s -o /dev/null -D - -X POST -H 'Accept: application/json' -H 'Sec-Fetch-Site: same-origin' \
-  --data 'login=member1&password=bench-password-1' http://127.0.0.1:3200/api/log_in |
+  --data 'login=member1&password=bench-password-1' $base/api/log_in |
   awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }')
 
 run "topic page (60 posts)" "$topic"; topic_rps=$rps
@@ -89,7 +92,7 @@ run "blog index, member" "$blog" -H "Cookie: $member_cookie"
 run "article, member" "$article" -H "Cookie: $member_cookie"
 # Staff pages: one request at a time (latency, not throughput), as a staff member.
 staff_cookie=$(curl -s -o /dev/null -D - -X POST -H 'Accept: application/json' -H 'Sec-Fetch-Site: same-origin' \
-  --data 'login=member50&password=bench-password-1' http://127.0.0.1:3200/api/log_in |
+  --data 'login=member50&password=bench-password-1' $base/api/log_in |
   awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }')
 latency() { # name url -> median and slowest of 20 sequential requests
   curl -fs -o /dev/null -H "Cookie: $staff_cookie" "$2" # warm-up
@@ -98,18 +101,18 @@ latency() { # name url -> median and slowest of 20 sequential requests
   done | sort -n | awk -v name="$1" '{ t[NR] = $1 * 1000 } END {
     printf "%-24s median %7.2f ms   slowest %7.2f ms   (20 requests, one at a time)\n", name, (t[10] + t[11]) / 2, t[NR] }'
 }
-latency "staff queue" http://127.0.0.1:3200/staff/queue
-latency "staff queue, a category" "http://127.0.0.1:3200/staff/queue?category=questions"
-latency "staff metrics (7 + 30 d)" http://127.0.0.1:3200/staff/metrics
-latency "accountability (30 d)" http://127.0.0.1:3200/accountability
+latency "staff queue" $base/staff/queue
+latency "staff queue, a category" "$base/staff/queue?category=questions"
+latency "staff metrics (7 + 30 d)" $base/staff/metrics
+latency "accountability (30 d)" $base/accountability
 staff_cookie=$(curl -s -o /dev/null -D - -X POST -H 'Accept: application/json' -H 'Sec-Fetch-Site: same-origin' \
-  --data 'login=member100&password=bench-password-1' http://127.0.0.1:3200/api/log_in |
+  --data 'login=member100&password=bench-password-1' $base/api/log_in |
   awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }')
 open_items=$(sqlite3 "$db" "SELECT COUNT(*) FROM review_items WHERE state = 'open'" 2>/dev/null || echo "?")
-latency "review queue ($open_items open)" http://127.0.0.1:3200/admin/review
-latency "review queue, spam only" "http://127.0.0.1:3200/admin/review?reason=spam"
-latency "review queue, page 100" "http://127.0.0.1:3200/admin/review?page=100"
-run "ceiling (bytes in RAM)" http://127.0.0.1:3201/; ceiling_rps=$rps
+latency "review queue ($open_items open)" $base/admin/review
+latency "review queue, spam only" "$base/admin/review?reason=spam"
+latency "review queue, page 100" "$base/admin/review?page=100"
+run "ceiling (bytes in RAM)" "http://127.0.0.1:$ceiling_port/"; ceiling_rps=$rps
 awk -v a="$topic_rps" -v b="$ceiling_rps" 'BEGIN { printf "topic page / ceiling: %.0f%%\n", 100 * a / b }'
 awk '/^VmHWM/ { printf "server peak resident memory: %.1f MB\n", $2 / 1024 }' "/proc/$server/status"
 printf 'topic page size: %d bytes, %d gzipped as sent\n' "$(stat -c %s "$bench_dir/topic.html")" \
