@@ -8,6 +8,16 @@ use app::{
 use axum::http::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
+/// The admin panel's form for a new staff-only category.
+const ANNOUNCEMENTS: [(&str, &str); 6] = [
+    ("category_id", "0"),
+    ("name", "Announcements"),
+    ("slug", ""),
+    ("description", "News from the team."),
+    ("colour", "#805ad5"),
+    ("target_hours", "4"),
+];
+
 #[tokio::test]
 async fn only_admins_manage_categories_and_renamed_ones_redirect() {
     let (db, app) = demo_site().await;
@@ -16,14 +26,7 @@ async fn only_admins_manage_categories_and_renamed_ones_redirect() {
         session_of(&app, "sam", "demo-staff-pass").await,
         session_of(&app, "casey", "demo-customer-pass").await,
     );
-    let fields = [
-        ("category_id", "0"),
-        ("name", "Announcements"),
-        ("slug", ""),
-        ("description", "News from the team."),
-        ("colour", "#805ad5"),
-        ("target_hours", "4"),
-    ];
+    let fields = ANNOUNCEMENTS;
     let before = category::Entity::find().all(&db).await.unwrap();
     for (cookie, message) in [
         (Some(sam.as_str()), "Only admin and above can do that."),
@@ -473,14 +476,7 @@ async fn category_colours_are_linked_by_version() {
     let res = post_form(
         &app,
         "/api/save_category",
-        &[
-            ("category_id", "0"),
-            ("name", "Announcements"),
-            ("slug", ""),
-            ("description", "News from the team."),
-            ("colour", "#805ad5"),
-            ("target_hours", "4"),
-        ],
+        &ANNOUNCEMENTS,
         Some(&admin),
         "/admin/categories",
     )
