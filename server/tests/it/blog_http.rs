@@ -9,29 +9,10 @@ use app::server::{
     },
     entity::{article, post},
 };
-use axum::{Router, http::StatusCode};
+use axum::http::StatusCode;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 
 const DEMO_ARTICLE: &str = "/blog/what-we-shipped-in-november";
-
-struct Demo {
-    db: DatabaseConnection,
-    app: Router,
-    casey: String,
-    sam: String,
-    admin: String,
-}
-
-async fn demo() -> Demo {
-    let (db, app) = demo_site().await;
-    Demo {
-        casey: session_of(&app, "casey", "demo-customer-pass").await,
-        sam: session_of(&app, "sam", "demo-staff-pass").await,
-        admin: session_of(&app, "admin", "demo-admin-pass").await,
-        db,
-        app,
-    }
-}
 
 async fn article_count(db: &DatabaseConnection) -> u64 {
     article::Entity::find().count(db).await.unwrap()
@@ -67,7 +48,7 @@ fn article_fields<'a>(token: &'a str, changes: &[(&'a str, &'a str)]) -> Vec<(&'
 }
 
 /// Posts the editor as a browser without JavaScript does.
-async fn save(d: &Demo, cookie: &str, from: &str, changes: &[(&str, &str)]) -> Reply {
+async fn save(d: &DemoMembers, cookie: &str, from: &str, changes: &[(&str, &str)]) -> Reply {
     let token = form_token_on(&d.app, "/blog/new", Some(&d.sam)).await;
     let fields = article_fields(&token, changes);
     post_form(&d.app, "/api/save_article", &fields, Some(cookie), from).await
@@ -82,7 +63,7 @@ fn escaped(s: &str) -> String {
 
 #[tokio::test]
 async fn the_blog_and_an_article_render_with_feed_link_byline_and_comments() {
-    let d = demo().await;
+    let d = demo_members().await;
     let index = get(&d.app, "/blog", None).await;
     assert_eq!(index.status, StatusCode::OK);
     assert!(index.body.contains("What we shipped in November"));
@@ -142,7 +123,7 @@ async fn the_blog_and_an_article_render_with_feed_link_byline_and_comments() {
 
 #[tokio::test]
 async fn staff_write_a_draft_preview_it_privately_then_publish() {
-    let d = demo().await;
+    let d = demo_members().await;
     let res = save(&d, &d.sam, "/blog/new", &[]).await;
     assert_eq!(res.status, StatusCode::FOUND, "{}", res.body);
     assert_eq!(
@@ -246,7 +227,7 @@ async fn staff_write_a_draft_preview_it_privately_then_publish() {
 
 #[tokio::test]
 async fn customers_and_visitors_cannot_write_or_edit_articles() {
-    let d = demo().await;
+    let d = demo_members().await;
     let before = (article_count(&d.db).await, post_count(&d.db).await);
     // The form is not shown to a customer: a 403 page instead.
     let page = get(&d.app, "/blog/new", Some(&d.casey)).await;
@@ -301,7 +282,7 @@ async fn customers_and_visitors_cannot_write_or_edit_articles() {
 
 #[tokio::test]
 async fn each_bad_article_gets_its_message_keeps_the_text_and_writes_nothing() {
-    let d = demo().await;
+    let d = demo_members().await;
     let before = article_count(&d.db).await;
     for (changes, message) in [
         (vec![("title", "  ")], TITLE_EMPTY.to_string()),
@@ -355,7 +336,7 @@ async fn each_bad_article_gets_its_message_keeps_the_text_and_writes_nothing() {
 
 #[tokio::test]
 async fn comments_are_posts_with_their_own_rules() {
-    let d = demo().await;
+    let d = demo_members().await;
     let a = article::Entity::find().one(&d.db).await.unwrap().unwrap();
     let topic_id = a.topic_id.to_string();
     let comment = |cookie: Option<String>, body: &'static str| {
@@ -494,7 +475,7 @@ fn text(node: roxmltree::Node<'_, '_>, name: &str) -> String {
 
 #[tokio::test]
 async fn the_feed_is_atom_with_full_clean_content() {
-    let d = demo().await;
+    let d = demo_members().await;
     // A title that needs escaping, and a body whose HTML must survive as text.
     let res = save(
         &d,

@@ -137,14 +137,7 @@ async fn every_moderation_route_refuses_customers_staff_and_visitors() {
             ),
             ("visitor", None, SIGNED_OUT),
         ] {
-            let res = post_fetch(&d.app, path, fields, cookie).await;
-            assert_eq!(
-                res.status,
-                StatusCode::FORBIDDEN,
-                "{path} as {who}: {}",
-                res.body
-            );
-            assert!(res.body.contains(expected), "{path} as {who}: {}", res.body);
+            assert_refused(&d.app, path, fields, who, cookie, expected).await;
         }
     }
     for page in ["/admin/review", "/admin/log"] {

@@ -10,31 +10,8 @@ use app::{
         staff::{ANSWER_ELSEWHERE, STATUS_UNKNOWN},
     },
 };
-use axum::{Router, http::StatusCode};
+use axum::http::StatusCode;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
-
-struct Demo {
-    db: DatabaseConnection,
-    app: Router,
-    casey: String,
-    sam: String,
-    admin: String,
-}
-
-async fn demo() -> Demo {
-    let (db, app) = demo_site().await;
-    let cookie = |user: &'static str, password: &'static str| {
-        let app = app.clone();
-        async move { session_of(&app, user, password).await }
-    };
-    Demo {
-        casey: cookie("casey", "demo-customer-pass").await,
-        sam: cookie("sam", "demo-staff-pass").await,
-        admin: cookie("admin", "demo-admin-pass").await,
-        db,
-        app,
-    }
-}
 
 /// The demo's unanswered bug report, and a staff reply in the CSV-export topic.
 async fn fixtures(db: &DatabaseConnection) -> (topic::Model, i64) {
@@ -67,7 +44,7 @@ type Action<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
 
 #[tokio::test]
 async fn every_staff_action_and_page_is_refused_to_customers_and_visitors() {
-    let d = demo().await;
+    let d = demo_members().await;
     let (bug, reply_id) = fixtures(&d.db).await;
     let (t, p) = (bug.id.to_string(), reply_id.to_string());
     let before = snapshot(&d.db).await;
@@ -108,14 +85,7 @@ async fn every_staff_action_and_page_is_refused_to_customers_and_visitors() {
             ("customer", Some(d.casey.as_str()), *message),
             ("visitor", None, SIGNED_OUT),
         ] {
-            let res = post_fetch(&d.app, path, fields, cookie).await;
-            assert_eq!(
-                res.status,
-                StatusCode::FORBIDDEN,
-                "{path} as {who}: {}",
-                res.body
-            );
-            assert!(res.body.contains(expected), "{path} as {who}: {}", res.body);
+            assert_refused(&d.app, path, fields, who, cookie, expected).await;
         }
     }
     // Staff without the admin role: refused the admin's two.
@@ -161,7 +131,7 @@ async fn every_staff_action_and_page_is_refused_to_customers_and_visitors() {
 
 #[tokio::test]
 async fn a_foreign_answer_or_an_unknown_status_changes_nothing() {
-    let d = demo().await;
+    let d = demo_members().await;
     let (bug, other_topics_reply) = fixtures(&d.db).await;
     let path = format!("/t/{}/{}", bug.id, bug.slug);
     let before = snapshot(&d.db).await;
@@ -198,7 +168,7 @@ async fn a_foreign_answer_or_an_unknown_status_changes_nothing() {
 
 #[tokio::test]
 async fn queue_answer_resolve_confirm_and_figures_without_javascript() {
-    let d = demo().await;
+    let d = demo_members().await;
     let (bug, _) = fixtures(&d.db).await;
     let path = format!("/t/{}/{}", bug.id, bug.slug);
     let id = bug.id.to_string();
@@ -358,7 +328,7 @@ async fn queue_answer_resolve_confirm_and_figures_without_javascript() {
 
 #[tokio::test]
 async fn no_is_a_reopen_into_the_queue() {
-    let d = demo().await;
+    let d = demo_members().await;
     let (bug, _) = fixtures(&d.db).await;
     let path = format!("/t/{}/{}", bug.id, bug.slug);
     let id = bug.id.to_string();
@@ -401,7 +371,7 @@ async fn no_is_a_reopen_into_the_queue() {
 
 #[tokio::test]
 async fn a_customer_cannot_make_a_staff_badge_appear() {
-    let d = demo().await;
+    let d = demo_members().await;
     let (bug, _) = fixtures(&d.db).await;
     let path = format!("/t/{}/{}", bug.id, bug.slug);
     let token = form_token_on(&d.app, &path, Some(&d.casey)).await;

@@ -165,6 +165,26 @@ pub async fn post_form(
 }
 
 /// The same post as the hydrated form's fetch sends it: it wants the result, not a redirect.
+/// Posts `fields` to the server function at `path` as `who` (their cookie, or none) and checks
+/// the answer is 403 with `expected` in it.
+pub async fn assert_refused(
+    app: &Router,
+    path: &str,
+    fields: &[(&str, &str)],
+    who: &str,
+    cookie: Option<&str>,
+    expected: &str,
+) {
+    let res = post_fetch(app, path, fields, cookie).await;
+    assert_eq!(
+        res.status,
+        StatusCode::FORBIDDEN,
+        "{path} as {who}: {}",
+        res.body
+    );
+    assert!(res.body.contains(expected), "{path} as {who}: {}", res.body);
+}
+
 pub async fn post_fetch(
     app: &Router,
     path: &str,
@@ -252,6 +272,26 @@ pub async fn demo_site() -> (DatabaseConnection, Router) {
     app::server::demo::seed_if_empty(&db).await.unwrap();
     let app = router_for(db.clone());
     (db, app)
+}
+
+/// The demo site with its customer, staff member and admin signed in (their session cookies).
+pub struct DemoMembers {
+    pub db: DatabaseConnection,
+    pub app: Router,
+    pub casey: String,
+    pub sam: String,
+    pub admin: String,
+}
+
+pub async fn demo_members() -> DemoMembers {
+    let (db, app) = demo_site().await;
+    DemoMembers {
+        casey: session_of(&app, "casey", "demo-customer-pass").await,
+        sam: session_of(&app, "sam", "demo-staff-pass").await,
+        admin: session_of(&app, "admin", "demo-admin-pass").await,
+        db,
+        app,
+    }
 }
 
 /// Logs in and returns the session cookie; panics if the log-in fails.
