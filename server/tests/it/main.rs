@@ -8,6 +8,7 @@ mod admin_http;
 mod blog_http;
 mod cli;
 mod forum_http;
+mod hostile_strings;
 mod http;
 mod moderation_http;
 mod postgres;

@@ -1,0 +1,754 @@
+//! Every string a visitor, member, staff member or admin can type is inert on every page
+//! (issue 13, point 1).
+//!
+//! One fixture writes a hostile string into every user-controlled field at once, through the
+//! same forms a browser posts (so validation applies as for a real user); a twin site gets a
+//! harmless marker in the same fields. Every page is then fetched as every role from both sites
+//! and parsed as a browser parses it (html5ever; XML with roxmltree). The two parses must have
+//! the same elements with the same attribute names in the same order: whatever the hostile
+//! string holds, it stayed text or a quoted attribute value. Where the twin shows a marker, the
+//! hostile page must show the hostile string whole, so nothing was silently cut or mangled.
+//!
+//! A new page is one line in `PAGES`; a new field is one line in `FIELDS` and one write in
+//! `site()`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::common::*;
+use app::server::entity::{post, topic, user};
+use axum::{Router, http::StatusCode};
+use scraper::{CaseSensitivity, Html, Node};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+
+/// Leaves every context a string can land in (the head's `<title>`, a `<textarea>`, a
+/// `<style>` or `<script>` block, a quoted attribute of either kind), then tries what an attacker
+/// would put after it: a meta refresh to another site, an event handler, a `javascript:` link, a
+/// template, and a form that posts to set_role behind a button. Fits a 200-character title with
+/// a field id in front.
+const PAYLOAD: &str = r#"</title></textarea></style></script><meta http-equiv=refresh content="0;url=//evil.example"><img src=x onerror=alert(1)>'"<a href=javascript:alert(2)><template><form action=/api/set_role><button>Go"#;
+
+/// The same for fields of at most 64 characters: out of `<title>`, a meta refresh, both quotes.
+const SHORT: &str = r#"</title><meta http-equiv=refresh content=0;url=//e.ex>'""#;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    /// The whole payload.
+    Full,
+    /// The short payload.
+    Short,
+    /// The short payload, lower-cased (the field is stored lower-cased).
+    ShortLower,
+    /// Markdown: the payload as raw HTML (what the sanitiser keeps of it is the sanitiser's
+    /// business), then again in a code block, where it must come out as text.
+    Markdown,
+    /// A web address: no `<`, `>`, `"` or spaces are accepted, so quotes, a `javascript:` and
+    /// an encoded `</title>` ride in the query.
+    Url,
+    /// An e-mail address: no spaces, so the tags are written without them.
+    Email,
+    /// Not stored: typed into a page's address (`{hxNN}` in `PAGES`).
+    Address,
+}
+
+struct Field {
+    id: &'static str,
+    what: &'static str,
+    shape: Shape,
+}
+
+use Shape::*;
+
+/// Every user-controlled field. Ids are distinct, and none is a prefix of another.
+const FIELDS: &[Field] = &[
+    Field { id: "hx01", what: "topic title", shape: Full },
+    Field { id: "hx02", what: "topic's first post", shape: Markdown },
+    Field { id: "hx03", what: "reply", shape: Markdown },
+    Field { id: "hx04", what: "article title", shape: Full },
+    Field { id: "hx05", what: "article summary", shape: Full },
+    Field { id: "hx06", what: "article body", shape: Markdown },
+    Field { id: "hx07", what: "article cover URL", shape: Url },
+    Field { id: "hx08", what: "article comment", shape: Markdown },
+    Field { id: "hx09", what: "category name", shape: Short },
+    Field { id: "hx10", what: "category description", shape: Full },
+    Field { id: "hx11", what: "staff title (staff)", shape: Short },
+    Field { id: "hx12", what: "staff title (moderator)", shape: Short },
+    Field { id: "hx13", what: "site name", shape: Short },
+    Field { id: "hx14", what: "site tagline", shape: Full },
+    Field { id: "hx15", what: "welcome message", shape: Full },
+    Field { id: "hx16", what: "flag note", shape: Full },
+    Field { id: "hx17", what: "moderation reason (hide)", shape: Full },
+    Field { id: "hx18", what: "moderator's edit reason", shape: Full },
+    Field { id: "hx19", what: "moderated post's new text", shape: Markdown },
+    Field { id: "hx20", what: "suspension reason", shape: Full },
+    Field { id: "hx21", what: "no-reply-needed reason", shape: Full },
+    Field { id: "hx22", what: "watched word", shape: ShortLower },
+    Field { id: "hx23", what: "status note", shape: Markdown },
+    Field { id: "hx24", what: "lock reason", shape: Full },
+    Field { id: "hx25", what: "move reason", shape: Full },
+    Field { id: "hx26", what: "e-mail address", shape: Email },
+    Field { id: "hx27", what: "held topic title (new member)", shape: Full },
+    Field { id: "hx28", what: "held topic body (new member)", shape: Markdown },
+    Field { id: "hx29", what: "kept draft title (composer preview)", shape: Full },
+    Field { id: "hx30", what: "kept draft body (composer preview)", shape: Markdown },
+    Field { id: "hx31", what: "admin member search (?q=)", shape: Address },
+    Field { id: "hx32", what: "blog tag in the address", shape: Address },
+    Field { id: "hx33", what: "log-in next (?next=)", shape: Address },
+    Field { id: "hx34", what: "staff queue category (?category=)", shape: Address },
+    Field { id: "hx35", what: "review queue filters", shape: Address },
+    Field { id: "hx36", what: "unknown category, member, article, topic slug", shape: Address },
+    Field { id: "hx37", what: "new topic category (?category=)", shape: Address },
+];
+
+fn field(id: &str) -> &'static Field {
+    FIELDS
+        .iter()
+        .find(|f| f.id == id)
+        .unwrap_or_else(|| panic!("no field {id}"))
+}
+
+/// What the fixture writes into field `id`.
+fn value(id: &str, hostile: bool) -> String {
+    let shape = field(id).shape;
+    if !hostile {
+        return match shape {
+            Markdown => format!("{id}benign\n\n```\n{id}benign\n```\n"),
+            Url => format!("https://img.example/{id}benign.png"),
+            Email => format!("{id}benign@mail.example"),
+            _ => format!("{id}benign"),
+        };
+    }
+    match shape {
+        Full | Address => format!("{id}{PAYLOAD}"),
+        Short => format!("{id}{SHORT}"),
+        ShortLower => format!("{id}{SHORT}").to_lowercase(),
+        Markdown => format!("{id}{PAYLOAD}\n\n```\n{id}{PAYLOAD}\n```\n"),
+        Url => format!(
+            "https://img.example/{id}.png?a='-alert(1)-'&b=javascript:alert(2)&c=%3C/title%3E"
+        ),
+        Email => format!("{id}'\"</title><img/src=x/onerror=alert(1)>@evil.example"),
+    }
+}
+
+/// What a page shows of the field where it shows it whole: Markdown's code block holds the
+/// payload as text.
+fn shown(id: &str, hostile: bool) -> String {
+    match field(id).shape {
+        Markdown if hostile => format!("{id}{PAYLOAD}"),
+        Markdown => format!("{id}benign"),
+        _ => value(id, hostile),
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Who {
+    Visitor,
+    Customer,
+    Staff,
+    Moderator,
+    Admin,
+}
+
+use Who::*;
+
+const EVERYONE: &[Who] = &[Visitor, Customer, Staff, Moderator, Admin];
+
+/// Every page type (app/src/app.rs's route table, the fallback, the feed and the sitemap), as
+/// whom. `{name}` is a path from the fixture; `{hxNN}` is field hxNN's value, percent-encoded.
+const PAGES: &[(&str, &[Who])] = &[
+    ("/", EVERYONE),
+    ("/signup", EVERYONE),
+    ("/login", EVERYONE),
+    ("/login?next={hx33}", EVERYONE),
+    ("/signup?next={hx33}", EVERYONE),
+    ("/reset", EVERYONE),
+    ("/reset/{hx36}", EVERYONE),
+    ("/account", EVERYONE),
+    ("/c/{category}", EVERYONE),
+    ("/c/questions", EVERYONE),
+    ("/c/{hx36}", EVERYONE),
+    ("{topic_answered}", EVERYONE),
+    ("{topic_declined}", EVERYONE),
+    ("{topic_moved}", EVERYONE),
+    ("{topic_held}", EVERYONE),
+    ("{topic_answered_slugless}/{hx36}", EVERYONE),
+    ("/new-topic", EVERYONE),
+    ("/new-topic?category={hx37}", EVERYONE),
+    ("/p/{first_post}/edit", EVERYONE),
+    ("/p/{reply}/edit", EVERYONE),
+    ("/u/casey", EVERYONE),
+    ("/u/sam", EVERYONE),
+    ("/u/morgan", EVERYONE),
+    ("/u/mallory", EVERYONE),
+    ("/u/{hx36}", EVERYONE),
+    ("/staff/queue", EVERYONE),
+    ("/staff/queue?category={hx34}", EVERYONE),
+    ("/staff/metrics", EVERYONE),
+    ("/accountability", EVERYONE),
+    ("/admin", EVERYONE),
+    ("/admin/review", EVERYONE),
+    ("/admin/review?state=all", EVERYONE),
+    (
+        "/admin/review?kind={hx35}&reason={hx35}&category={hx35}&state={hx35}",
+        EVERYONE,
+    ),
+    ("/admin/moderation", EVERYONE),
+    ("/admin/categories", EVERYONE),
+    ("/admin/settings", EVERYONE),
+    ("/admin/users", EVERYONE),
+    ("/admin/users?q={hx31}", EVERYONE),
+    ("/admin/users?q=mallory", EVERYONE),
+    ("/admin/users/{mallory}", EVERYONE),
+    ("/admin/users/{sam}", EVERYONE),
+    ("/admin/log", EVERYONE),
+    ("/moderation", EVERYONE),
+    ("/notifications", EVERYONE),
+    ("/blog", EVERYONE),
+    ("/blog/new", EVERYONE),
+    ("/blog/tag/release-notes", EVERYONE),
+    ("/blog/tag/{hx32}", EVERYONE),
+    ("/blog/{article}", EVERYONE),
+    ("/blog/{article}/edit", EVERYONE),
+    ("/blog/{hx36}", EVERYONE),
+    ("/no/such/page/{hx36}", EVERYONE),
+    ("/blog/feed.xml", EVERYONE),
+    ("/sitemap.xml", EVERYONE),
+];
+
+/// The fixture: the demo site, two more members, and every field above written as `hostile`
+/// says.
+struct Site {
+    app: Router,
+    cookies: BTreeMap<&'static str, String>,
+    paths: BTreeMap<&'static str, String>,
+    hostile: bool,
+}
+
+impl Site {
+    fn cookie(&self, who: Who) -> Option<&str> {
+        let name = match who {
+            Visitor => return None,
+            Customer => "casey",
+            Staff => "sam",
+            Moderator => "morgan",
+            Admin => "admin",
+        };
+        Some(self.cookies[name].as_str())
+    }
+
+    /// A `PAGES` path with its placeholders filled in.
+    fn expand(&self, template: &str) -> String {
+        let mut out = String::new();
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let close = open + rest[open..].find('}').unwrap();
+            let name = &rest[open + 1..close];
+            if name.starts_with("hx") {
+                out.push_str(&percent_encode(&value(name, self.hostile)));
+            } else {
+                out.push_str(
+                    self.paths
+                        .get(name)
+                        .unwrap_or_else(|| panic!("no path {name}")),
+                );
+            }
+            rest = &rest[close + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+/// Every byte but the unreserved ones percent-encoded: safe in a path segment or a query value.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Posts a form as a browser without JavaScript does, and checks it was accepted.
+async fn submit(app: &Router, cookie: &str, from: &str, action: &str, fields: &[(&str, &str)]) {
+    let res = post_form(app, action, fields, Some(cookie), from).await;
+    let location = res.location.clone().unwrap_or_default();
+    assert!(
+        res.status == StatusCode::FOUND && !location.contains("__err="),
+        "{action} was refused ({}, {location}): {}",
+        res.status,
+        res.body
+    );
+}
+
+async fn member(db: &DatabaseConnection, username: &str) -> user::Model {
+    user::Entity::find()
+        .filter(user::Column::Username.eq(username))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn topic_titled(db: &DatabaseConnection, nth_newest: u64) -> topic::Model {
+    let mut topics = topic::Entity::find()
+        .order_by_desc(topic::Column::Id)
+        .all(db)
+        .await
+        .unwrap();
+    topics.remove(nth_newest as usize)
+}
+
+async fn first_posts(db: &DatabaseConnection, t: &topic::Model) -> Vec<post::Model> {
+    post::Entity::find()
+        .filter(post::Column::TopicId.eq(t.id))
+        .order_by_asc(post::Column::PostNumber)
+        .all(db)
+        .await
+        .unwrap()
+}
+
+async fn site(hostile: bool) -> Site {
+    let v = |id: &str| value(id, hostile);
+    let (db, app) = demo_site().await;
+    sign_up(&app, "morgan", "morgan@mail.example", "morgan's long password").await;
+    sign_up(&app, "mallory", "mallory@mail.example", "mallory's long password").await;
+    let admin = session_of(&app, "admin", "demo-admin-pass").await;
+    let (sam_id, morgan_id, mallory_id) = (
+        member(&db, "sam").await.id.to_string(),
+        member(&db, "morgan").await.id.to_string(),
+        member(&db, "mallory").await.id.to_string(),
+    );
+
+    // Admin: roles and staff titles, the site's texts, looser rate limits (the demo's own
+    // topics count), a category, a watched word.
+    submit(&app, &admin, &format!("/admin/users/{sam_id}"), "/api/set_role",
+        &[("user_id", &sam_id), ("role", "staff"), ("title", &v("hx11"))]).await;
+    submit(&app, &admin, &format!("/admin/users/{morgan_id}"), "/api/set_role",
+        &[("user_id", &morgan_id), ("role", "moderator"), ("title", &v("hx12"))]).await;
+    submit(&app, &admin, "/admin/settings", "/api/save_site_settings", &[
+        ("site_name", &v("hx13")),
+        ("tagline", &v("hx14")),
+        ("welcome_message", &v("hx15")),
+        ("signup_mode", "open"),
+        ("accountability_public", "on"),
+        ("moderation_log_public", "on"),
+    ]).await;
+    submit(&app, &admin, "/admin/moderation", "/api/save_moderation_settings", &[
+        ("flag_threshold", "3"),
+        ("new_member_hold", "1"),
+        ("posts_per_10_min", "100"),
+        ("topics_per_hour", "100"),
+        ("flags_per_hour", "100"),
+        ("log_public", "on"),
+    ]).await;
+    submit(&app, &admin, "/admin/categories", "/api/save_category", &[
+        ("category_id", "0"),
+        ("name", &v("hx09")),
+        ("slug", "hostile"),
+        ("description", &v("hx10")),
+        ("colour", "#884422"),
+        ("target_hours", "24"),
+        ("customers_may_start", "on"),
+    ]).await;
+    submit(&app, &admin, "/admin/moderation", "/api/add_watched_word",
+        &[("word", &v("hx22")), ("action", "flag")]).await;
+    // Addresses already stored may predate today's check, so this one is written directly.
+    let mut mallory: user::ActiveModel = member(&db, "mallory").await.into();
+    mallory.email = Set(v("hx26"));
+    mallory.update(&db).await.unwrap();
+
+    let casey = session_of(&app, "casey", "demo-customer-pass").await;
+    let sam = session_of(&app, "sam", "demo-staff-pass").await;
+    let morgan = session_of(&app, "morgan", "morgan's long password").await;
+    let mallory = session_of(&app, "mallory", "mallory's long password").await;
+
+    // Casey starts three topics: one staff answer with a status note, one staff close without
+    // a reply, one a moderator moves. Mallory is new: her first topic waits for approval.
+    for n in 0..3 {
+        submit(&app, &casey, "/new-topic", "/api/start_topic", &[
+            ("category", "hostile"),
+            ("title", &v("hx01")),
+            ("body", &v("hx02")),
+            ("form_token", &format!("casey-topic-{n}")),
+        ]).await;
+    }
+    submit(&app, &mallory, "/new-topic", "/api/start_topic", &[
+        ("category", "hostile"),
+        ("title", &v("hx27")),
+        ("body", &v("hx28")),
+        ("form_token", "mallory-topic"),
+    ]).await;
+    let held = topic_titled(&db, 0).await;
+    let moved = topic_titled(&db, 1).await;
+    let declined = topic_titled(&db, 2).await;
+    let answered = topic_titled(&db, 3).await;
+    let path = |t: &topic::Model| format!("/t/{}/{}", t.id, t.slug);
+    let answered_id = answered.id.to_string();
+    submit(&app, &casey, &path(&answered), "/api/reply", &[
+        ("topic_id", &answered_id),
+        ("body", &v("hx03")),
+        ("form_token", "casey-reply"),
+    ]).await;
+    let posts = first_posts(&db, &answered).await;
+    let (first_post, reply) = (posts[0].id.to_string(), posts[1].id.to_string());
+
+    // Staff and moderators act on them, each with their reason.
+    submit(&app, &sam, &path(&answered), "/api/flag_post",
+        &[("post_id", &reply), ("reason", "other"), ("note", &v("hx16"))]).await;
+    submit(&app, &morgan, &path(&answered), "/api/moderate_post",
+        &[("post_id", &reply), ("action", "hide"), ("reason", &v("hx17"))]).await;
+    submit(&app, &morgan, &format!("/p/{first_post}/edit"), "/api/edit_post",
+        &[("post_id", &first_post), ("body", &v("hx19")), ("reason", &v("hx18"))]).await;
+    submit(&app, &sam, &path(&answered), "/api/set_topic_status",
+        &[("topic_id", &answered_id), ("status", "planned"), ("note", &v("hx23"))]).await;
+    let declined_id = declined.id.to_string();
+    submit(&app, &sam, &path(&declined), "/api/no_reply_needed",
+        &[("topic_id", &declined_id), ("reason", &v("hx21"))]).await;
+    submit(&app, &morgan, &path(&declined), "/api/moderate_topic",
+        &[("topic_id", &declined_id), ("action", "lock"), ("reason", &v("hx24"))]).await;
+    let moved_id = moved.id.to_string();
+    submit(&app, &morgan, &path(&moved), "/api/move_topic",
+        &[("topic_id", &moved_id), ("category", "questions"), ("reason", &v("hx25"))]).await;
+    submit(&app, &morgan, &format!("/admin/users/{mallory_id}"), "/api/suspend_member",
+        &[("user_id", &mallory_id), ("days", "7"), ("reason", &v("hx20"))]).await;
+
+    // Sam publishes an article; Casey comments on it.
+    submit(&app, &sam, "/blog/new", "/api/save_article", &[
+        ("article_id", "0"),
+        ("title", &v("hx04")),
+        ("slug", "hostile-article"),
+        ("summary", &v("hx05")),
+        ("body", &v("hx06")),
+        ("cover_image_url", &v("hx07")),
+        ("tags", "release notes"),
+        ("comments_open", "on"),
+        ("publish", "now"),
+        ("publish_at", ""),
+        ("form_token", "sam-article"),
+    ]).await;
+    let article_topic = topic_titled(&db, 0).await.id.to_string();
+    submit(&app, &casey, "/blog/hostile-article", "/api/reply", &[
+        ("topic_id", &article_topic),
+        ("body", &v("hx08")),
+        ("form_token", "casey-comment"),
+    ]).await;
+
+    // Casey previews a new topic without JavaScript: the draft is kept for /new-topic.
+    submit(&app, &casey, "/new-topic", "/api/start_topic", &[
+        ("category", "hostile"),
+        ("title", &v("hx29")),
+        ("body", &v("hx30")),
+        ("form_token", "casey-draft"),
+        ("preview", "1"),
+    ]).await;
+
+    let moved = topic::Entity::find_by_id(moved.id).one(&db).await.unwrap().unwrap();
+    let paths = BTreeMap::from([
+        ("category", "hostile".to_string()),
+        ("topic_answered", path(&answered)),
+        ("topic_answered_slugless", format!("/t/{}", answered.id)),
+        ("topic_declined", path(&declined)),
+        ("topic_moved", path(&moved)),
+        ("topic_held", path(&held)),
+        ("first_post", first_post),
+        ("reply", reply),
+        ("mallory", mallory_id),
+        ("sam", sam_id),
+        ("article", "hostile-article".to_string()),
+    ]);
+    let cookies = BTreeMap::from([
+        ("casey", casey),
+        ("sam", sam),
+        ("morgan", morgan),
+        ("admin", admin),
+    ]);
+    Site {
+        app,
+        cookies,
+        paths,
+        hostile,
+    }
+}
+
+/// One element's name and its attributes' names, or a text node's place.
+type Skeleton = Vec<String>;
+
+/// A parsed answer: its skeleton, and the text and attribute values in the same order, each
+/// with the skeleton index it belongs to (so the two sites' values pair up).
+struct Parsed {
+    skeleton: Skeleton,
+    /// (owner, attribute name or "#text", value); owner indexes `skeleton`.
+    values: Vec<(usize, String, String)>,
+    /// Markup in stored, sanitised HTML (post bodies) that the allow-list must have removed.
+    problems: Vec<String>,
+}
+
+/// Elements nothing a user writes may produce, in any page or feed.
+const NEVER_FROM_USERS: &[&str] = &[
+    "script", "style", "meta", "title", "base", "link", "form", "button", "input", "textarea",
+    "select", "template", "iframe", "frame", "frameset", "object", "embed", "svg", "math",
+    "noscript",
+];
+
+fn dangerous_attribute(name: &str, value: &str) -> Option<String> {
+    let v: String = value
+        .chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if name.starts_with("on") {
+        Some(format!("event handler {name}={value:?}"))
+    } else if matches!(name, "href" | "src" | "action" | "formaction" | "xlink:href")
+        && (v.starts_with("javascript:") || v.starts_with("data:") || v.starts_with("vbscript:"))
+    {
+        Some(format!("script URL {name}={value:?}"))
+    } else if name == "http-equiv" {
+        Some(format!("http-equiv={value:?}"))
+    } else {
+        None
+    }
+}
+
+fn parse_html(body: &str) -> Parsed {
+    let doc = Html::parse_document(body);
+    let is_post_body = |n: &scraper::node::Element| {
+        n.has_class("post-body", CaseSensitivity::CaseSensitive)
+    };
+    let mut parsed = Parsed {
+        skeleton: Vec::new(),
+        values: Vec::new(),
+        problems: Vec::new(),
+    };
+    for node in doc.tree.root().descendants() {
+        // Inside a post body is stored HTML that passed the sanitiser: its shape is the
+        // sanitiser's business, so it is checked against the allow-list, not the twin.
+        let in_post_body = node
+            .ancestors()
+            .any(|a| a.value().as_element().is_some_and(is_post_body));
+        if in_post_body {
+            if let Some(e) = node.value().as_element() {
+                if NEVER_FROM_USERS.contains(&e.name()) {
+                    parsed.problems.push(format!("<{}> in a post body", e.name()));
+                }
+                for (name, value) in e.attrs() {
+                    if let Some(p) = dangerous_attribute(name, value) {
+                        parsed.problems.push(format!("{p} in a post body"));
+                    }
+                }
+            }
+            continue;
+        }
+        match node.value() {
+            Node::Element(e) => {
+                let names: Vec<&str> = e.attrs().map(|(n, _)| n).collect();
+                parsed
+                    .skeleton
+                    .push(format!("<{} {}>", e.name(), names.join(" ")));
+                let owner = parsed.skeleton.len() - 1;
+                for (name, value) in e.attrs() {
+                    parsed.values.push((owner, name.to_string(), value.to_string()));
+                }
+            }
+            Node::Text(t) => {
+                let parent = node
+                    .parent()
+                    .and_then(|p| p.value().as_element().map(|e| e.name().to_string()))
+                    .unwrap_or_default();
+                parsed.skeleton.push("#text".into());
+                let owner = parsed.skeleton.len() - 1;
+                parsed
+                    .values
+                    .push((owner, format!("#text in <{parent}>"), t.to_string()));
+            }
+            _ => {}
+        }
+    }
+    parsed
+}
+
+fn parse_xml(body: &str) -> Result<Parsed, String> {
+    let doc = roxmltree::Document::parse(body).map_err(|e| format!("not XML: {e}"))?;
+    let mut parsed = Parsed {
+        skeleton: Vec::new(),
+        values: Vec::new(),
+        problems: Vec::new(),
+    };
+    for node in doc.root().descendants() {
+        if node.is_element() {
+            let names: Vec<&str> = node.attributes().map(|a| a.name()).collect();
+            parsed
+                .skeleton
+                .push(format!("<{} {}>", node.tag_name().name(), names.join(" ")));
+            let owner = parsed.skeleton.len() - 1;
+            for a in node.attributes() {
+                parsed
+                    .values
+                    .push((owner, a.name().to_string(), a.value().to_string()));
+            }
+            // An Atom entry's HTML is parsed again by the feed reader.
+            if node.tag_name().name() == "content" {
+                let html = node.text().unwrap_or_default();
+                let inner = parse_html(&format!("<div class=\"post-body\">{html}</div>"));
+                parsed.problems.extend(inner.problems);
+            }
+        } else if let Some(text) = node.text().filter(|_| node.is_text()) {
+            let parent = node.parent().map(|p| p.tag_name().name()).unwrap_or_default();
+            parsed.skeleton.push("#text".into());
+            let owner = parsed.skeleton.len() - 1;
+            parsed
+                .values
+                .push((owner, format!("#text in <{parent}>"), text.to_string()));
+        }
+    }
+    Ok(parsed)
+}
+
+/// Values not expected to hold a field whole even when the twin's marker is there: addresses
+/// (a slug or a percent-encoded query made from the text), JSON for islands, and scripts.
+fn may_be_transformed(name: &str, benign: &str) -> bool {
+    matches!(name, "href" | "src" | "action" | "data-props")
+        || name.starts_with("#text in <script")
+        || benign.starts_with('/')
+        || benign.starts_with("http")
+}
+
+/// Checks one page as one role; returns what is wrong, and notes the fields shown whole.
+fn compare(
+    label: &str,
+    benign: &Reply,
+    hostile: &Reply,
+    shown_whole: &mut BTreeSet<&'static str>,
+) -> Vec<String> {
+    let mut wrong = Vec::new();
+    if benign.status != hostile.status {
+        wrong.push(format!(
+            "{label}: status {} with the marker, {} with the hostile text",
+            benign.status, hostile.status
+        ));
+        return wrong;
+    }
+    if benign.status.is_redirection() {
+        return wrong;
+    }
+    let xml = hostile
+        .header("content-type")
+        .is_some_and(|t| t.contains("xml"));
+    let (b, h) = if xml {
+        match (parse_xml(&benign.body), parse_xml(&hostile.body)) {
+            (Ok(b), Ok(h)) => (b, h),
+            (_, Err(e)) | (Err(e), _) => {
+                wrong.push(format!("{label}: {e}"));
+                return wrong;
+            }
+        }
+    } else {
+        (parse_html(&benign.body), parse_html(&hostile.body))
+    };
+    for p in &h.problems {
+        wrong.push(format!("{label}: {p}"));
+    }
+    if !xml {
+        let doc = Html::parse_document(&hostile.body);
+        let titles = doc
+            .select(&scraper::Selector::parse("head title").unwrap())
+            .count();
+        if titles != 1 {
+            wrong.push(format!("{label}: {titles} <title> elements in the head"));
+        }
+        for e in doc.select(&scraper::Selector::parse("*").unwrap()) {
+            for (name, value) in e.value().attrs() {
+                if let Some(p) = dangerous_attribute(name, value) {
+                    wrong.push(format!("{label}: {p} on <{}>", e.value().name()));
+                }
+            }
+        }
+    }
+    if b.skeleton != h.skeleton {
+        let at = b
+            .skeleton
+            .iter()
+            .zip(&h.skeleton)
+            .position(|(x, y)| x != y)
+            .unwrap_or(b.skeleton.len().min(h.skeleton.len()));
+        let around = |s: &Skeleton| s[at.saturating_sub(3)..(at + 4).min(s.len())].join(" ");
+        wrong.push(format!(
+            "{label}: the page's structure differs at node {at}:\n    marker:  {}\n    hostile: {}",
+            around(&b.skeleton),
+            around(&h.skeleton)
+        ));
+        return wrong;
+    }
+    // The same structure: the values pair up. Wherever the twin shows a field's marker, the
+    // hostile page must show the field whole.
+    for ((owner, name, bv), (_, _, hv)) in b.values.iter().zip(&h.values) {
+        for f in FIELDS {
+            let marker = format!("{}benign", f.id);
+            if !bv.contains(&marker) {
+                continue;
+            }
+            let whole = shown(f.id, true);
+            if hv.contains(&whole) {
+                shown_whole.insert(f.id);
+            } else if f.shape != Markdown && !may_be_transformed(name, bv) && !hv.contains(f.id)
+            {
+                wrong.push(format!(
+                    "{label}: the {} ({}) is missing from {name} of {}: {hv:?}",
+                    f.what, f.id, b.skeleton[*owner]
+                ));
+            } else if f.shape != Markdown && !may_be_transformed(name, bv) {
+                wrong.push(format!(
+                    "{label}: the {} ({}) is not shown whole in {name} of {}: {hv:?}",
+                    f.what, f.id, b.skeleton[*owner]
+                ));
+            }
+        }
+    }
+    wrong
+}
+
+#[tokio::test]
+async fn user_text_is_inert_on_every_page_for_every_role() {
+    for f in FIELDS {
+        let limit = match f.shape {
+            Short | ShortLower => 64,
+            Full | Markdown | Address => 200,
+            Url | Email => 254,
+        };
+        assert!(
+            value(f.id, true).lines().all(|l| l.chars().count() <= limit),
+            "{} does not fit its field",
+            f.id
+        );
+    }
+    let benign = site(false).await;
+    let hostile = site(true).await;
+    let mut wrong = Vec::new();
+    let mut shown_whole = BTreeSet::new();
+    for (template, roles) in PAGES {
+        for who in *roles {
+            let b = get(&benign.app, &benign.expand(template), benign.cookie(*who)).await;
+            let h = get(&hostile.app, &hostile.expand(template), hostile.cookie(*who)).await;
+            let label = format!("{template} as {who:?}");
+            wrong.extend(compare(&label, &b, &h, &mut shown_whole));
+        }
+    }
+    for f in FIELDS {
+        if !shown_whole.contains(f.id) {
+            wrong.push(format!(
+                "the {} ({}) is never shown whole on any page: is the fixture still writing it?",
+                f.what, f.id
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} problems:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
