@@ -315,21 +315,8 @@ async fn first_posts(db: &DatabaseConnection, t: &topic::Model) -> Vec<post::Mod
 async fn site(hostile: bool) -> Site {
     let v = |id: &str| value(id, hostile);
     let (db, app) = demo_site().await;
-    sign_up(&app, "morgan", "morgan@mail.example", "morgan's long password").await;
-    sign_up(&app, "mallory", "mallory@mail.example", "mallory's long password").await;
     let admin = session_of(&app, "admin", "demo-admin-pass").await;
-    let (sam_id, morgan_id, mallory_id) = (
-        member(&db, "sam").await.id.to_string(),
-        member(&db, "morgan").await.id.to_string(),
-        member(&db, "mallory").await.id.to_string(),
-    );
-
-    // Admin: roles and staff titles, the site's texts, looser rate limits (the demo's own
-    // topics count), a category, a watched word.
-    submit(&app, &admin, &format!("/admin/users/{sam_id}"), "/api/set_role",
-        &[("user_id", &sam_id), ("role", "staff"), ("title", &v("hx11"))]).await;
-    submit(&app, &admin, &format!("/admin/users/{morgan_id}"), "/api/set_role",
-        &[("user_id", &morgan_id), ("role", "moderator"), ("title", &v("hx12"))]).await;
+    // The site's texts first: the welcome message is a new member's first notification.
     submit(&app, &admin, "/admin/settings", "/api/save_site_settings", &[
         ("site_name", &v("hx13")),
         ("tagline", &v("hx14")),
@@ -338,6 +325,20 @@ async fn site(hostile: bool) -> Site {
         ("accountability_public", "on"),
         ("moderation_log_public", "on"),
     ]).await;
+    sign_up(&app, "morgan", "morgan@mail.example", "morgan's long password").await;
+    sign_up(&app, "mallory", "mallory@mail.example", "mallory's long password").await;
+    let (sam_id, morgan_id, mallory_id) = (
+        member(&db, "sam").await.id.to_string(),
+        member(&db, "morgan").await.id.to_string(),
+        member(&db, "mallory").await.id.to_string(),
+    );
+
+    // Admin: roles and staff titles, looser rate limits (the demo's own topics count), a
+    // category, a watched word.
+    submit(&app, &admin, &format!("/admin/users/{sam_id}"), "/api/set_role",
+        &[("user_id", &sam_id), ("role", "staff"), ("title", &v("hx11"))]).await;
+    submit(&app, &admin, &format!("/admin/users/{morgan_id}"), "/api/set_role",
+        &[("user_id", &morgan_id), ("role", "moderator"), ("title", &v("hx12"))]).await;
     submit(&app, &admin, "/admin/moderation", "/api/save_moderation_settings", &[
         ("flag_threshold", "3"),
         ("new_member_hold", "1"),
