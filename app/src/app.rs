@@ -9,7 +9,7 @@ use leptos_router::{
 
 use crate::{
     api::{auth::current_user, forum::get_site_info},
-    components::{category_colours::CategoryColours, header::SiteHeader},
+    components::{category_colours::CategoryColours, escape_rcdata, header::SiteHeader},
     error::AppError,
     model::{SessionUser, SiteInfo},
     pages::{
@@ -73,6 +73,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Every page's `<title>` text. leptos_meta writes the formatted title into the head as it is,
+/// without escaping (leptos_meta 0.8, `inject_meta_context`), so a topic titled
+/// `</title><meta http-equiv=refresh ...>` became markup. Every title passes through here, so
+/// it is escaped here, once, for whatever page sets it.
+pub fn page_title(page: String) -> String {
+    escape_rcdata(format!("{page} · Backyard"))
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -84,7 +92,7 @@ pub fn App() -> impl IntoView {
         <CategoryColours />
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
         <Link rel="alternate" type_="application/atom+xml" title="Blog" href="/blog/feed.xml" />
-        <Title formatter=|page: String| format!("{page} · Backyard") />
+        <Title formatter=page_title />
         <Meta name="theme-color" content="#3b6ea5" />
         <Router>
             <SiteHeader />
@@ -132,5 +140,16 @@ pub fn App() -> impl IntoView {
                 </div>
             </footer>
         </Router>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    #[test]
+    fn page_titles_are_text_in_the_head() {
+        assert_eq!(
+            super::page_title(r#"</title><meta http-equiv="refresh"> & 'x'"#.into()),
+            "&lt;/title&gt;&lt;meta http-equiv=&quot;refresh&quot;&gt; &amp; &apos;x&apos; · Backyard"
+        );
     }
 }

@@ -73,7 +73,7 @@ pub fn BodyEditor(
                 prop:value=move || body.get()
                 on:input=on_input
             >
-                {initial}
+                {super::escape_rcdata(initial)}
             </textarea>
             <p class="hint" id="field-body-hint">
                 "Markdown works: **bold**, _italic_, [link](https://…), > quote, `code`, @name to mention."

@@ -12,6 +12,18 @@ pub mod post;
 pub mod staff;
 pub mod time;
 
+/// Text for the two places Leptos 0.8 writes a string into the page as it is: the head's
+/// `<title>` (leptos_meta) and a `<textarea>`'s content (tachys declares textarea's children
+/// raw, like a script's). There `</title>` or `</textarea>` in a member's text ended the element
+/// and the rest became markup. Browsers read both as RCDATA, so entities come back as the text.
+/// Escaped on the server only: in the browser the same string becomes DOM text (the document's
+/// title, a text node being hydrated), where escaping would show the entities.
+pub fn escape_rcdata(text: String) -> String {
+    #[cfg(feature = "ssr")]
+    let text = crate::server::feeds::xml_escape(&text);
+    text
+}
+
 /// Percent-encodes a query-string value (RFC 3986 unreserved characters and / pass through).
 pub fn encode_query_value(value: &str) -> String {
     let mut out = String::with_capacity(value.len());

@@ -3,7 +3,7 @@ use leptos_meta::Title;
 
 use crate::{
     api::admin::{DecideSignup, SaveSiteSettings, get_site_settings},
-    components::{form::error_from_url_of, page::ErrorView, time::RelativeTime},
+    components::{escape_rcdata, form::error_from_url_of, page::ErrorView, time::RelativeTime},
 };
 
 /// /admin/settings (admins): the site's name, tagline and welcome message, how people sign up
@@ -47,7 +47,7 @@ pub fn AdminSettingsPage() -> impl IntoView {
                                 </div>
                                 <div class="field">
                                     <label for="site-welcome">"Welcome message for new members"</label>
-                                    <textarea id="site-welcome" name="welcome_message" rows="3" maxlength="2000">{s.welcome_message.clone()}</textarea>
+                                    <textarea id="site-welcome" name="welcome_message" rows="3" maxlength="2000">{escape_rcdata(s.welcome_message.clone())}</textarea>
                                 </div>
                                 <fieldset class="field publishing">
                                     <legend>"Sign-ups"</legend>

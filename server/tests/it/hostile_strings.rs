@@ -26,8 +26,8 @@ use sea_orm::{
 /// `<style>` or `<script>` block, a quoted attribute of either kind), then tries what an attacker
 /// would put after it: a meta refresh to another site, an event handler, a `javascript:` link, a
 /// template, and a form that posts to set_role behind a button. Fits a 200-character title with
-/// a field id in front.
-const PAYLOAD: &str = r#"</title></textarea></style></script><meta http-equiv=refresh content="0;url=//evil.example"><img src=x onerror=alert(1)>'"<a href=javascript:alert(2)><template><form action=/api/set_role><button>Go"#;
+/// a field id in front; lower case, as tags and watched words are stored.
+const PAYLOAD: &str = r#"</title></textarea></style></script><meta http-equiv=refresh content=0;url=//evil.example><img src=x onerror=alert(1)>'"<a href=javascript:alert(2)><template><form action=/api/set_role><button>go"#;
 
 /// The same for fields of at most 64 characters: out of `<title>`, a meta refresh, both quotes.
 const SHORT: &str = r#"</title><meta http-equiv=refresh content=0;url=//e.ex>'""#;
@@ -38,10 +38,9 @@ enum Shape {
     Full,
     /// The short payload.
     Short,
-    /// The short payload, lower-cased (the field is stored lower-cased).
-    ShortLower,
-    /// Markdown: the payload as raw HTML (what the sanitiser keeps of it is the sanitiser's
-    /// business), then again in a code block, where it must come out as text.
+    /// Markdown: the payload in a code block, where it must come out as text, then as raw HTML
+    /// (what the sanitiser keeps of it is the sanitiser's business; an unclosed `<template>`
+    /// swallows whatever follows it, hence this order).
     Markdown,
     /// A web address: no `<`, `>`, `"` or spaces are accepted, so quotes, a `javascript:` and
     /// an encoded `</title>` ride in the query.
@@ -83,7 +82,7 @@ const FIELDS: &[Field] = &[
     Field { id: "hx19", what: "moderated post's new text", shape: Markdown },
     Field { id: "hx20", what: "suspension reason", shape: Full },
     Field { id: "hx21", what: "no-reply-needed reason", shape: Full },
-    Field { id: "hx22", what: "watched word", shape: ShortLower },
+    Field { id: "hx22", what: "watched word", shape: Short },
     Field { id: "hx23", what: "status note", shape: Markdown },
     Field { id: "hx24", what: "lock reason", shape: Full },
     Field { id: "hx25", what: "move reason", shape: Full },
@@ -113,7 +112,7 @@ fn value(id: &str, hostile: bool) -> String {
     let shape = field(id).shape;
     if !hostile {
         return match shape {
-            Markdown => format!("{id}benign\n\n```\n{id}benign\n```\n"),
+            Markdown => format!("```\n{id}benign\n```\n\n{id}benign\n"),
             Url => format!("https://img.example/{id}benign.png"),
             Email => format!("{id}benign@mail.example"),
             _ => format!("{id}benign"),
@@ -122,8 +121,7 @@ fn value(id: &str, hostile: bool) -> String {
     match shape {
         Full | Address => format!("{id}{PAYLOAD}"),
         Short => format!("{id}{SHORT}"),
-        ShortLower => format!("{id}{SHORT}").to_lowercase(),
-        Markdown => format!("{id}{PAYLOAD}\n\n```\n{id}{PAYLOAD}\n```\n"),
+        Markdown => format!("```\n{id}{PAYLOAD}\n```\n\n{id}{PAYLOAD}\n"),
         Url => format!(
             "https://img.example/{id}.png?a='-alert(1)-'&b=javascript:alert(2)&c=%3C/title%3E"
         ),
@@ -188,7 +186,7 @@ const PAGES: &[(&str, &[Who])] = &[
     ("/accountability", EVERYONE),
     ("/admin", EVERYONE),
     ("/admin/review", EVERYONE),
-    ("/admin/review?state=all", EVERYONE),
+    ("/admin/review?state=resolved", EVERYONE),
     (
         "/admin/review?kind={hx35}&reason={hx35}&category={hx35}&state={hx35}",
         EVERYONE,
@@ -370,19 +368,19 @@ async fn site(hostile: bool) -> Site {
 
     // Casey starts three topics: one staff answer with a status note, one staff close without
     // a reply, one a moderator moves. Mallory is new: her first topic waits for approval.
-    for n in 0..3 {
+    for _ in 0..3 {
         submit(&app, &casey, "/new-topic", "/api/start_topic", &[
             ("category", "hostile"),
             ("title", &v("hx01")),
             ("body", &v("hx02")),
-            ("form_token", &format!("casey-topic-{n}")),
+            ("form_token", &form_token_on(&app, "/new-topic", Some(&casey)).await),
         ]).await;
     }
     submit(&app, &mallory, "/new-topic", "/api/start_topic", &[
         ("category", "hostile"),
         ("title", &v("hx27")),
         ("body", &v("hx28")),
-        ("form_token", "mallory-topic"),
+        ("form_token", &form_token_on(&app, "/new-topic", Some(&mallory)).await),
     ]).await;
     let held = topic_titled(&db, 0).await;
     let moved = topic_titled(&db, 1).await;
@@ -393,7 +391,7 @@ async fn site(hostile: bool) -> Site {
     submit(&app, &casey, &path(&answered), "/api/reply", &[
         ("topic_id", &answered_id),
         ("body", &v("hx03")),
-        ("form_token", "casey-reply"),
+        ("form_token", &form_token_on(&app, &path(&answered), Some(&casey)).await),
     ]).await;
     let posts = first_posts(&db, &answered).await;
     let (first_post, reply) = (posts[0].id.to_string(), posts[1].id.to_string());
@@ -430,13 +428,13 @@ async fn site(hostile: bool) -> Site {
         ("comments_open", "on"),
         ("publish", "now"),
         ("publish_at", ""),
-        ("form_token", "sam-article"),
+        ("form_token", &form_token_on(&app, "/blog/new", Some(&sam)).await),
     ]).await;
     let article_topic = topic_titled(&db, 0).await.id.to_string();
     submit(&app, &casey, "/blog/hostile-article", "/api/reply", &[
         ("topic_id", &article_topic),
         ("body", &v("hx08")),
-        ("form_token", "casey-comment"),
+        ("form_token", &form_token_on(&app, "/blog/hostile-article", Some(&casey)).await),
     ]).await;
 
     // Casey previews a new topic without JavaScript: the draft is kept for /new-topic.
@@ -444,7 +442,7 @@ async fn site(hostile: bool) -> Site {
         ("category", "hostile"),
         ("title", &v("hx29")),
         ("body", &v("hx30")),
-        ("form_token", "casey-draft"),
+        ("form_token", &form_token_on(&app, "/new-topic", Some(&casey)).await),
         ("preview", "1"),
     ]).await;
 
@@ -485,6 +483,8 @@ struct Parsed {
     skeleton: Skeleton,
     /// (owner, attribute name or "#text", value); owner indexes `skeleton`.
     values: Vec<(usize, String, String)>,
+    /// Text in stored, sanitised HTML (post bodies), whose shape is not compared.
+    post_body_text: Vec<String>,
     /// Markup in stored, sanitised HTML (post bodies) that the allow-list must have removed.
     problems: Vec<String>,
 }
@@ -523,6 +523,7 @@ fn parse_html(body: &str) -> Parsed {
     let mut parsed = Parsed {
         skeleton: Vec::new(),
         values: Vec::new(),
+        post_body_text: Vec::new(),
         problems: Vec::new(),
     };
     for node in doc.tree.root().descendants() {
@@ -541,6 +542,8 @@ fn parse_html(body: &str) -> Parsed {
                         parsed.problems.push(format!("{p} in a post body"));
                     }
                 }
+            } else if let Node::Text(t) = node.value() {
+                parsed.post_body_text.push(t.to_string());
             }
             continue;
         }
@@ -577,6 +580,7 @@ fn parse_xml(body: &str) -> Result<Parsed, String> {
     let mut parsed = Parsed {
         skeleton: Vec::new(),
         values: Vec::new(),
+        post_body_text: Vec::new(),
         problems: Vec::new(),
     };
     for node in doc.root().descendants() {
@@ -684,6 +688,11 @@ fn compare(
         ));
         return wrong;
     }
+    for text in &h.post_body_text {
+        for f in FIELDS.iter().filter(|f| text.contains(&shown(f.id, true))) {
+            shown_whole.insert(f.id);
+        }
+    }
     // The same structure: the values pair up. Wherever the twin shows a field's marker, the
     // hostile page must show the field whole.
     for ((owner, name, bv), (_, _, hv)) in b.values.iter().zip(&h.values) {
@@ -716,7 +725,7 @@ fn compare(
 async fn user_text_is_inert_on_every_page_for_every_role() {
     for f in FIELDS {
         let limit = match f.shape {
-            Short | ShortLower => 64,
+            Short => 64,
             Full | Markdown | Address => 200,
             Url | Email => 254,
         };
@@ -738,7 +747,9 @@ async fn user_text_is_inert_on_every_page_for_every_role() {
             wrong.extend(compare(&label, &b, &h, &mut shown_whole));
         }
     }
-    for f in FIELDS {
+    // A stored field must reach some page whole; one typed into an address need only be inert
+    // (most pages ignore a value they do not know).
+    for f in FIELDS.iter().filter(|f| f.shape != Address) {
         if !shown_whole.contains(f.id) {
             wrong.push(format!(
                 "the {} ({}) is never shown whole on any page: is the fixture still writing it?",
