@@ -61,46 +61,50 @@ use Shape::*;
 
 /// Every user-controlled field. Ids are distinct, and none is a prefix of another.
 const FIELDS: &[Field] = &[
-    Field { id: "hx01", what: "topic title", shape: Full },
-    Field { id: "hx02", what: "topic's first post", shape: Markdown },
-    Field { id: "hx03", what: "reply", shape: Markdown },
-    Field { id: "hx04", what: "article title", shape: Full },
-    Field { id: "hx05", what: "article summary", shape: Full },
-    Field { id: "hx06", what: "article body", shape: Markdown },
-    Field { id: "hx07", what: "article cover URL", shape: Url },
-    Field { id: "hx08", what: "article comment", shape: Markdown },
-    Field { id: "hx09", what: "category name", shape: Short },
-    Field { id: "hx10", what: "category description", shape: Full },
-    Field { id: "hx11", what: "staff title (staff)", shape: Short },
-    Field { id: "hx12", what: "staff title (moderator)", shape: Short },
-    Field { id: "hx13", what: "site name", shape: Short },
-    Field { id: "hx14", what: "site tagline", shape: Full },
-    Field { id: "hx15", what: "welcome message", shape: Full },
-    Field { id: "hx16", what: "flag note", shape: Full },
-    Field { id: "hx17", what: "moderation reason (hide)", shape: Full },
-    Field { id: "hx18", what: "moderator's edit reason", shape: Full },
-    Field { id: "hx19", what: "moderated post's new text", shape: Markdown },
-    Field { id: "hx20", what: "suspension reason", shape: Full },
-    Field { id: "hx21", what: "no-reply-needed reason", shape: Full },
-    Field { id: "hx22", what: "watched word", shape: Short },
-    Field { id: "hx23", what: "status note", shape: Markdown },
-    Field { id: "hx24", what: "lock reason", shape: Full },
-    Field { id: "hx25", what: "move reason", shape: Full },
-    Field { id: "hx26", what: "e-mail address", shape: Email },
-    Field { id: "hx27", what: "held topic title (new member)", shape: Full },
-    Field { id: "hx28", what: "held topic body (new member)", shape: Markdown },
-    Field { id: "hx29", what: "kept draft title (composer preview)", shape: Full },
-    Field { id: "hx30", what: "kept draft body (composer preview)", shape: Markdown },
-    Field { id: "hx31", what: "admin member search (?q=)", shape: Address },
-    Field { id: "hx32", what: "blog tag in the address", shape: Address },
-    Field { id: "hx33", what: "log-in next (?next=)", shape: Address },
-    Field { id: "hx34", what: "staff queue category (?category=)", shape: Address },
-    Field { id: "hx35", what: "review queue filters", shape: Address },
-    Field { id: "hx36", what: "unknown category, member, article, topic slug", shape: Address },
-    Field { id: "hx37", what: "new topic category (?category=)", shape: Address },
+    field("hx01", "topic title", Full),
+    field("hx02", "topic's first post", Markdown),
+    field("hx03", "reply", Markdown),
+    field("hx04", "article title", Full),
+    field("hx05", "article summary", Full),
+    field("hx06", "article body", Markdown),
+    field("hx07", "article cover URL", Url),
+    field("hx08", "article comment", Markdown),
+    field("hx09", "category name", Short),
+    field("hx10", "category description", Full),
+    field("hx11", "staff title (staff)", Short),
+    field("hx12", "staff title (moderator)", Short),
+    field("hx13", "site name", Short),
+    field("hx14", "site tagline", Full),
+    field("hx15", "welcome message", Full),
+    field("hx16", "flag note", Full),
+    field("hx17", "moderation reason (hide)", Full),
+    field("hx18", "moderator's edit reason", Full),
+    field("hx19", "moderated post's new text", Markdown),
+    field("hx20", "suspension reason", Full),
+    field("hx21", "no-reply-needed reason", Full),
+    field("hx22", "watched word", Short),
+    field("hx23", "status note", Markdown),
+    field("hx24", "lock reason", Full),
+    field("hx25", "move reason", Full),
+    field("hx26", "e-mail address", Email),
+    field("hx27", "held topic title (new member)", Full),
+    field("hx28", "held topic body (new member)", Markdown),
+    field("hx29", "kept draft title (composer preview)", Full),
+    field("hx30", "kept draft body (composer preview)", Markdown),
+    field("hx31", "admin member search (?q=)", Address),
+    field("hx32", "blog tag in the address", Address),
+    field("hx33", "log-in next (?next=)", Address),
+    field("hx34", "staff queue category (?category=)", Address),
+    field("hx35", "review queue filters", Address),
+    field("hx36", "unknown slug or token in a path", Address),
+    field("hx37", "new topic category (?category=)", Address),
 ];
 
-fn field(id: &str) -> &'static Field {
+const fn field(id: &'static str, what: &'static str, shape: Shape) -> Field {
+    Field { id, what, shape }
+}
+
+fn field_of(id: &str) -> &'static Field {
     FIELDS
         .iter()
         .find(|f| f.id == id)
@@ -109,7 +113,7 @@ fn field(id: &str) -> &'static Field {
 
 /// What the fixture writes into field `id`.
 fn value(id: &str, hostile: bool) -> String {
-    let shape = field(id).shape;
+    let shape = field_of(id).shape;
     if !hostile {
         return match shape {
             Markdown => format!("```\n{id}benign\n```\n\n{id}benign\n"),
@@ -132,7 +136,7 @@ fn value(id: &str, hostile: bool) -> String {
 /// What a page shows of the field where it shows it whole: Markdown's code block holds the
 /// payload as text.
 fn shown(id: &str, hostile: bool) -> String {
-    match field(id).shape {
+    match field_of(id).shape {
         Markdown if hostile => format!("{id}{PAYLOAD}"),
         Markdown => format!("{id}benign"),
         _ => value(id, hostile),
@@ -292,13 +296,13 @@ async fn member(db: &DatabaseConnection, username: &str) -> user::Model {
         .unwrap()
 }
 
-async fn topic_titled(db: &DatabaseConnection, nth_newest: u64) -> topic::Model {
+async fn nth_newest_topic(db: &DatabaseConnection, n: usize) -> topic::Model {
     let mut topics = topic::Entity::find()
         .order_by_desc(topic::Column::Id)
         .all(db)
         .await
         .unwrap();
-    topics.remove(nth_newest as usize)
+    topics.remove(n)
 }
 
 async fn first_posts(db: &DatabaseConnection, t: &topic::Model) -> Vec<post::Model> {
@@ -315,16 +319,35 @@ async fn site(hostile: bool) -> Site {
     let (db, app) = demo_site().await;
     let admin = session_of(&app, "admin", "demo-admin-pass").await;
     // The site's texts first: the welcome message is a new member's first notification.
-    submit(&app, &admin, "/admin/settings", "/api/save_site_settings", &[
-        ("site_name", &v("hx13")),
-        ("tagline", &v("hx14")),
-        ("welcome_message", &v("hx15")),
-        ("signup_mode", "open"),
-        ("accountability_public", "on"),
-        ("moderation_log_public", "on"),
-    ]).await;
-    sign_up(&app, "morgan", "morgan@mail.example", "morgan's long password").await;
-    sign_up(&app, "mallory", "mallory@mail.example", "mallory's long password").await;
+    submit(
+        &app,
+        &admin,
+        "/admin/settings",
+        "/api/save_site_settings",
+        &[
+            ("site_name", &v("hx13")),
+            ("tagline", &v("hx14")),
+            ("welcome_message", &v("hx15")),
+            ("signup_mode", "open"),
+            ("accountability_public", "on"),
+            ("moderation_log_public", "on"),
+        ],
+    )
+    .await;
+    sign_up(
+        &app,
+        "morgan",
+        "morgan@mail.example",
+        "morgan's long password",
+    )
+    .await;
+    sign_up(
+        &app,
+        "mallory",
+        "mallory@mail.example",
+        "mallory's long password",
+    )
+    .await;
     let (sam_id, morgan_id, mallory_id) = (
         member(&db, "sam").await.id.to_string(),
         member(&db, "morgan").await.id.to_string(),
@@ -333,29 +356,69 @@ async fn site(hostile: bool) -> Site {
 
     // Admin: roles and staff titles, looser rate limits (the demo's own topics count), a
     // category, a watched word.
-    submit(&app, &admin, &format!("/admin/users/{sam_id}"), "/api/set_role",
-        &[("user_id", &sam_id), ("role", "staff"), ("title", &v("hx11"))]).await;
-    submit(&app, &admin, &format!("/admin/users/{morgan_id}"), "/api/set_role",
-        &[("user_id", &morgan_id), ("role", "moderator"), ("title", &v("hx12"))]).await;
-    submit(&app, &admin, "/admin/moderation", "/api/save_moderation_settings", &[
-        ("flag_threshold", "3"),
-        ("new_member_hold", "1"),
-        ("posts_per_10_min", "100"),
-        ("topics_per_hour", "100"),
-        ("flags_per_hour", "100"),
-        ("log_public", "on"),
-    ]).await;
-    submit(&app, &admin, "/admin/categories", "/api/save_category", &[
-        ("category_id", "0"),
-        ("name", &v("hx09")),
-        ("slug", "hostile"),
-        ("description", &v("hx10")),
-        ("colour", "#884422"),
-        ("target_hours", "24"),
-        ("customers_may_start", "on"),
-    ]).await;
-    submit(&app, &admin, "/admin/moderation", "/api/add_watched_word",
-        &[("word", &v("hx22")), ("action", "flag")]).await;
+    submit(
+        &app,
+        &admin,
+        &format!("/admin/users/{sam_id}"),
+        "/api/set_role",
+        &[
+            ("user_id", &sam_id),
+            ("role", "staff"),
+            ("title", &v("hx11")),
+        ],
+    )
+    .await;
+    submit(
+        &app,
+        &admin,
+        &format!("/admin/users/{morgan_id}"),
+        "/api/set_role",
+        &[
+            ("user_id", &morgan_id),
+            ("role", "moderator"),
+            ("title", &v("hx12")),
+        ],
+    )
+    .await;
+    submit(
+        &app,
+        &admin,
+        "/admin/moderation",
+        "/api/save_moderation_settings",
+        &[
+            ("flag_threshold", "3"),
+            ("new_member_hold", "1"),
+            ("posts_per_10_min", "100"),
+            ("topics_per_hour", "100"),
+            ("flags_per_hour", "100"),
+            ("log_public", "on"),
+        ],
+    )
+    .await;
+    submit(
+        &app,
+        &admin,
+        "/admin/categories",
+        "/api/save_category",
+        &[
+            ("category_id", "0"),
+            ("name", &v("hx09")),
+            ("slug", "hostile"),
+            ("description", &v("hx10")),
+            ("colour", "#884422"),
+            ("target_hours", "24"),
+            ("customers_may_start", "on"),
+        ],
+    )
+    .await;
+    submit(
+        &app,
+        &admin,
+        "/admin/moderation",
+        "/api/add_watched_word",
+        &[("word", &v("hx22")), ("action", "flag")],
+    )
+    .await;
     // Addresses already stored may predate today's check, so this one is written directly.
     let mut mallory: user::ActiveModel = member(&db, "mallory").await.into();
     mallory.email = Set(v("hx26"));
@@ -369,84 +432,224 @@ async fn site(hostile: bool) -> Site {
     // Casey starts three topics: one staff answer with a status note, one staff close without
     // a reply, one a moderator moves. Mallory is new: her first topic waits for approval.
     for _ in 0..3 {
-        submit(&app, &casey, "/new-topic", "/api/start_topic", &[
-            ("category", "hostile"),
-            ("title", &v("hx01")),
-            ("body", &v("hx02")),
-            ("form_token", &form_token_on(&app, "/new-topic", Some(&casey)).await),
-        ]).await;
+        submit(
+            &app,
+            &casey,
+            "/new-topic",
+            "/api/start_topic",
+            &[
+                ("category", "hostile"),
+                ("title", &v("hx01")),
+                ("body", &v("hx02")),
+                (
+                    "form_token",
+                    &form_token_on(&app, "/new-topic", Some(&casey)).await,
+                ),
+            ],
+        )
+        .await;
     }
-    submit(&app, &mallory, "/new-topic", "/api/start_topic", &[
-        ("category", "hostile"),
-        ("title", &v("hx27")),
-        ("body", &v("hx28")),
-        ("form_token", &form_token_on(&app, "/new-topic", Some(&mallory)).await),
-    ]).await;
-    let held = topic_titled(&db, 0).await;
-    let moved = topic_titled(&db, 1).await;
-    let declined = topic_titled(&db, 2).await;
-    let answered = topic_titled(&db, 3).await;
+    submit(
+        &app,
+        &mallory,
+        "/new-topic",
+        "/api/start_topic",
+        &[
+            ("category", "hostile"),
+            ("title", &v("hx27")),
+            ("body", &v("hx28")),
+            (
+                "form_token",
+                &form_token_on(&app, "/new-topic", Some(&mallory)).await,
+            ),
+        ],
+    )
+    .await;
+    let held = nth_newest_topic(&db, 0).await;
+    let moved = nth_newest_topic(&db, 1).await;
+    let declined = nth_newest_topic(&db, 2).await;
+    let answered = nth_newest_topic(&db, 3).await;
     let path = |t: &topic::Model| format!("/t/{}/{}", t.id, t.slug);
     let answered_id = answered.id.to_string();
-    submit(&app, &casey, &path(&answered), "/api/reply", &[
-        ("topic_id", &answered_id),
-        ("body", &v("hx03")),
-        ("form_token", &form_token_on(&app, &path(&answered), Some(&casey)).await),
-    ]).await;
+    submit(
+        &app,
+        &casey,
+        &path(&answered),
+        "/api/reply",
+        &[
+            ("topic_id", &answered_id),
+            ("body", &v("hx03")),
+            (
+                "form_token",
+                &form_token_on(&app, &path(&answered), Some(&casey)).await,
+            ),
+        ],
+    )
+    .await;
     let posts = first_posts(&db, &answered).await;
     let (first_post, reply) = (posts[0].id.to_string(), posts[1].id.to_string());
 
     // Staff and moderators act on them, each with their reason.
-    submit(&app, &sam, &path(&answered), "/api/flag_post",
-        &[("post_id", &reply), ("reason", "other"), ("note", &v("hx16"))]).await;
-    submit(&app, &morgan, &path(&answered), "/api/moderate_post",
-        &[("post_id", &reply), ("action", "hide"), ("reason", &v("hx17"))]).await;
-    submit(&app, &morgan, &format!("/p/{first_post}/edit"), "/api/edit_post",
-        &[("post_id", &first_post), ("body", &v("hx19")), ("reason", &v("hx18"))]).await;
-    submit(&app, &sam, &path(&answered), "/api/set_topic_status",
-        &[("topic_id", &answered_id), ("status", "planned"), ("note", &v("hx23"))]).await;
+    submit(
+        &app,
+        &sam,
+        &path(&answered),
+        "/api/flag_post",
+        &[
+            ("post_id", &reply),
+            ("reason", "other"),
+            ("note", &v("hx16")),
+        ],
+    )
+    .await;
+    submit(
+        &app,
+        &morgan,
+        &path(&answered),
+        "/api/moderate_post",
+        &[
+            ("post_id", &reply),
+            ("action", "hide"),
+            ("reason", &v("hx17")),
+        ],
+    )
+    .await;
+    submit(
+        &app,
+        &morgan,
+        &format!("/p/{first_post}/edit"),
+        "/api/edit_post",
+        &[
+            ("post_id", &first_post),
+            ("body", &v("hx19")),
+            ("reason", &v("hx18")),
+        ],
+    )
+    .await;
+    submit(
+        &app,
+        &sam,
+        &path(&answered),
+        "/api/set_topic_status",
+        &[
+            ("topic_id", &answered_id),
+            ("status", "planned"),
+            ("note", &v("hx23")),
+        ],
+    )
+    .await;
     let declined_id = declined.id.to_string();
-    submit(&app, &sam, &path(&declined), "/api/no_reply_needed",
-        &[("topic_id", &declined_id), ("reason", &v("hx21"))]).await;
-    submit(&app, &morgan, &path(&declined), "/api/moderate_topic",
-        &[("topic_id", &declined_id), ("action", "lock"), ("reason", &v("hx24"))]).await;
+    submit(
+        &app,
+        &sam,
+        &path(&declined),
+        "/api/no_reply_needed",
+        &[("topic_id", &declined_id), ("reason", &v("hx21"))],
+    )
+    .await;
+    submit(
+        &app,
+        &morgan,
+        &path(&declined),
+        "/api/moderate_topic",
+        &[
+            ("topic_id", &declined_id),
+            ("action", "lock"),
+            ("reason", &v("hx24")),
+        ],
+    )
+    .await;
     let moved_id = moved.id.to_string();
-    submit(&app, &morgan, &path(&moved), "/api/move_topic",
-        &[("topic_id", &moved_id), ("category", "questions"), ("reason", &v("hx25"))]).await;
-    submit(&app, &morgan, &format!("/admin/users/{mallory_id}"), "/api/suspend_member",
-        &[("user_id", &mallory_id), ("days", "7"), ("reason", &v("hx20"))]).await;
+    submit(
+        &app,
+        &morgan,
+        &path(&moved),
+        "/api/move_topic",
+        &[
+            ("topic_id", &moved_id),
+            ("category", "questions"),
+            ("reason", &v("hx25")),
+        ],
+    )
+    .await;
+    submit(
+        &app,
+        &morgan,
+        &format!("/admin/users/{mallory_id}"),
+        "/api/suspend_member",
+        &[
+            ("user_id", &mallory_id),
+            ("days", "7"),
+            ("reason", &v("hx20")),
+        ],
+    )
+    .await;
 
     // Sam publishes an article; Casey comments on it.
-    submit(&app, &sam, "/blog/new", "/api/save_article", &[
-        ("article_id", "0"),
-        ("title", &v("hx04")),
-        ("slug", "hostile-article"),
-        ("summary", &v("hx05")),
-        ("body", &v("hx06")),
-        ("cover_image_url", &v("hx07")),
-        ("tags", "release notes"),
-        ("comments_open", "on"),
-        ("publish", "now"),
-        ("publish_at", ""),
-        ("form_token", &form_token_on(&app, "/blog/new", Some(&sam)).await),
-    ]).await;
-    let article_topic = topic_titled(&db, 0).await.id.to_string();
-    submit(&app, &casey, "/blog/hostile-article", "/api/reply", &[
-        ("topic_id", &article_topic),
-        ("body", &v("hx08")),
-        ("form_token", &form_token_on(&app, "/blog/hostile-article", Some(&casey)).await),
-    ]).await;
+    submit(
+        &app,
+        &sam,
+        "/blog/new",
+        "/api/save_article",
+        &[
+            ("article_id", "0"),
+            ("title", &v("hx04")),
+            ("slug", "hostile-article"),
+            ("summary", &v("hx05")),
+            ("body", &v("hx06")),
+            ("cover_image_url", &v("hx07")),
+            ("tags", "release notes"),
+            ("comments_open", "on"),
+            ("publish", "now"),
+            ("publish_at", ""),
+            (
+                "form_token",
+                &form_token_on(&app, "/blog/new", Some(&sam)).await,
+            ),
+        ],
+    )
+    .await;
+    let article_topic = nth_newest_topic(&db, 0).await.id.to_string();
+    submit(
+        &app,
+        &casey,
+        "/blog/hostile-article",
+        "/api/reply",
+        &[
+            ("topic_id", &article_topic),
+            ("body", &v("hx08")),
+            (
+                "form_token",
+                &form_token_on(&app, "/blog/hostile-article", Some(&casey)).await,
+            ),
+        ],
+    )
+    .await;
 
     // Casey previews a new topic without JavaScript: the draft is kept for /new-topic.
-    submit(&app, &casey, "/new-topic", "/api/start_topic", &[
-        ("category", "hostile"),
-        ("title", &v("hx29")),
-        ("body", &v("hx30")),
-        ("form_token", &form_token_on(&app, "/new-topic", Some(&casey)).await),
-        ("preview", "1"),
-    ]).await;
+    submit(
+        &app,
+        &casey,
+        "/new-topic",
+        "/api/start_topic",
+        &[
+            ("category", "hostile"),
+            ("title", &v("hx29")),
+            ("body", &v("hx30")),
+            (
+                "form_token",
+                &form_token_on(&app, "/new-topic", Some(&casey)).await,
+            ),
+            ("preview", "1"),
+        ],
+    )
+    .await;
 
-    let moved = topic::Entity::find_by_id(moved.id).one(&db).await.unwrap().unwrap();
+    let moved = topic::Entity::find_by_id(moved.id)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
     let paths = BTreeMap::from([
         ("category", "hostile".to_string()),
         ("topic_answered", path(&answered)),
@@ -504,8 +707,12 @@ fn dangerous_attribute(name: &str, value: &str) -> Option<String> {
         .to_ascii_lowercase();
     if name.starts_with("on") {
         Some(format!("event handler {name}={value:?}"))
-    } else if matches!(name, "href" | "src" | "action" | "formaction" | "xlink:href")
-        && (v.starts_with("javascript:") || v.starts_with("data:") || v.starts_with("vbscript:"))
+    } else if matches!(
+        name,
+        "href" | "src" | "action" | "formaction" | "xlink:href"
+    ) && (v.starts_with("javascript:")
+        || v.starts_with("data:")
+        || v.starts_with("vbscript:"))
     {
         Some(format!("script URL {name}={value:?}"))
     } else if name == "http-equiv" {
@@ -517,9 +724,8 @@ fn dangerous_attribute(name: &str, value: &str) -> Option<String> {
 
 fn parse_html(body: &str) -> Parsed {
     let doc = Html::parse_document(body);
-    let is_post_body = |n: &scraper::node::Element| {
-        n.has_class("post-body", CaseSensitivity::CaseSensitive)
-    };
+    let is_post_body =
+        |n: &scraper::node::Element| n.has_class("post-body", CaseSensitivity::CaseSensitive);
     let mut parsed = Parsed {
         skeleton: Vec::new(),
         values: Vec::new(),
@@ -535,7 +741,9 @@ fn parse_html(body: &str) -> Parsed {
         if in_post_body {
             if let Some(e) = node.value().as_element() {
                 if NEVER_FROM_USERS.contains(&e.name()) {
-                    parsed.problems.push(format!("<{}> in a post body", e.name()));
+                    parsed
+                        .problems
+                        .push(format!("<{}> in a post body", e.name()));
                 }
                 for (name, value) in e.attrs() {
                     if let Some(p) = dangerous_attribute(name, value) {
@@ -555,7 +763,9 @@ fn parse_html(body: &str) -> Parsed {
                     .push(format!("<{} {}>", e.name(), names.join(" ")));
                 let owner = parsed.skeleton.len() - 1;
                 for (name, value) in e.attrs() {
-                    parsed.values.push((owner, name.to_string(), value.to_string()));
+                    parsed
+                        .values
+                        .push((owner, name.to_string(), value.to_string()));
                 }
             }
             Node::Text(t) => {
@@ -602,7 +812,10 @@ fn parse_xml(body: &str) -> Result<Parsed, String> {
                 parsed.problems.extend(inner.problems);
             }
         } else if let Some(text) = node.text().filter(|_| node.is_text()) {
-            let parent = node.parent().map(|p| p.tag_name().name()).unwrap_or_default();
+            let parent = node
+                .parent()
+                .map(|p| p.tag_name().name())
+                .unwrap_or_default();
             parsed.skeleton.push("#text".into());
             let owner = parsed.skeleton.len() - 1;
             parsed
@@ -704,8 +917,7 @@ fn compare(
             let whole = shown(f.id, true);
             if hv.contains(&whole) {
                 shown_whole.insert(f.id);
-            } else if f.shape != Markdown && !may_be_transformed(name, bv) && !hv.contains(f.id)
-            {
+            } else if f.shape != Markdown && !may_be_transformed(name, bv) && !hv.contains(f.id) {
                 wrong.push(format!(
                     "{label}: the {} ({}) is missing from {name} of {}: {hv:?}",
                     f.what, f.id, b.skeleton[*owner]
@@ -730,7 +942,9 @@ async fn user_text_is_inert_on_every_page_for_every_role() {
             Url | Email => 254,
         };
         assert!(
-            value(f.id, true).lines().all(|l| l.chars().count() <= limit),
+            value(f.id, true)
+                .lines()
+                .all(|l| l.chars().count() <= limit),
             "{} does not fit its field",
             f.id
         );
@@ -742,7 +956,12 @@ async fn user_text_is_inert_on_every_page_for_every_role() {
     for (template, roles) in PAGES {
         for who in *roles {
             let b = get(&benign.app, &benign.expand(template), benign.cookie(*who)).await;
-            let h = get(&hostile.app, &hostile.expand(template), hostile.cookie(*who)).await;
+            let h = get(
+                &hostile.app,
+                &hostile.expand(template),
+                hostile.cookie(*who),
+            )
+            .await;
             let label = format!("{template} as {who:?}");
             wrong.extend(compare(&label, &b, &h, &mut shown_whole));
         }
