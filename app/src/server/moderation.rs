@@ -40,6 +40,8 @@ pub const NOTHING_SELECTED: &str = "Select at least one item.";
 pub const NOT_ADMINS: &str = "Moderators can't suspend admins.";
 pub const NOT_YOURSELF: &str = "You can't suspend yourself.";
 pub const ACTION_UNKNOWN: &str = "Choose an action.";
+pub const ARTICLE_COMMENTS_STAY: &str =
+    "An article's comments stay with the article: they can't be moved into the forum.";
 pub const AUTO_HIDDEN: &str =
     "Hidden automatically after members flagged it; a moderator will review it.";
 pub const HELD_NEW: &str =

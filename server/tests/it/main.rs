@@ -13,3 +13,4 @@ mod moderation_http;
 mod postgres;
 mod security_http;
 mod staff_http;
+mod visibility;
