@@ -11,6 +11,7 @@ mod forum_http;
 mod http;
 mod moderation_http;
 mod postgres;
+mod read_errors;
 mod security_http;
 mod staff_http;
 mod visibility;
