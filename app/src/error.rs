@@ -73,6 +73,16 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         AppError::Request(value.to_string())
     }
+
+    /// Every server function's error passes through here on its way out, reads and writes
+    /// alike: the one place that gives the answer its status (a 404 or 403, not the 500 the
+    /// server-function layer would send for any error).
+    fn ser(&self) -> leptos::server_fn::Bytes {
+        #[cfg(feature = "ssr")]
+        crate::server::state::set_error_status(self);
+        <JsonEncoding as leptos::server_fn::Encodes<Self>>::encode(self)
+            .unwrap_or_else(|_| leptos::server_fn::Bytes::from_static(b"\"Internal\""))
+    }
 }
 
 #[cfg(feature = "ssr")]

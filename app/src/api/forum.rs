@@ -87,7 +87,8 @@ pub async fn render_preview(body: String) -> Result<String, AppError> {
 /// A post quoted as Markdown, for "Quote" to add to the reply being written.
 #[server(endpoint = "quote")]
 pub async fn get_quote(post_id: i64) -> Result<String, AppError> {
-    forum::quote(&state::db()?, post_id).await
+    let viewer = state::current_user().await?;
+    forum::quote(&state::db()?, post_id, viewer.as_ref()).await
 }
 
 /// Which composer a draft belongs to.
@@ -117,8 +118,9 @@ pub(crate) async fn composer_start(
     let mut draft: Draft = drafts::load(&session, &draft_key(kind))
         .await?
         .unwrap_or_default();
+    let viewer = state::current_user().await?;
     if let Some(post_id) = quote_post
-        && let Ok(quoted) = forum::quote(&state::db()?, post_id).await
+        && let Ok(quoted) = forum::quote(&state::db()?, post_id, viewer.as_ref()).await
     {
         if !draft.body.is_empty() && !draft.body.ends_with("\n\n") {
             draft.body.push_str("\n\n");
@@ -127,7 +129,7 @@ pub(crate) async fn composer_start(
     }
     // A visitor who is not signed in is sent to log in before anything is written, so their
     // form needs no token (and their page is the same for everyone, so it can be cached).
-    let signed_in = state::current_user().await?.is_some();
+    let signed_in = viewer.is_some();
     let form_token = if signed_in {
         crate::server::auth::random_token()
     } else {

@@ -17,7 +17,7 @@ use super::{
     content::{self, MAX_BODY_CHARS},
     db::begin_write,
     entity::{article, article_tag, category, topic, user},
-    forms, forum,
+    forms, forum, visibility,
 };
 use crate::{
     error::AppError,
@@ -37,7 +37,7 @@ const RESERVED_SLUGS: [&str; 3] = ["new", "feed", "tag"];
 
 pub const STAFF_ONLY: &str = "Only staff can write articles.";
 pub const NOT_YOUR_ARTICLE: &str = "Only the article's author or an admin can edit it.";
-pub const ARTICLE_MISSING: &str = "There is no article at this address.";
+pub use super::visibility::ARTICLE_MISSING;
 pub const TITLE_EMPTY: &str = "Give the article a title.";
 pub const BODY_EMPTY: &str = "Write the article before saving it.";
 pub const SLUG_FORMAT: &str =
@@ -144,12 +144,6 @@ pub fn state_of(a: &article::Model, now: DateTimeUtc) -> ArticleState {
     }
 }
 
-/// Published articles are for everyone; drafts and scheduled ones for their author and admins.
-pub fn can_view(a: &article::Model, viewer: Option<&user::Model>, now: DateTimeUtc) -> bool {
-    state_of(a, now) == ArticleState::Published
-        || viewer.is_some_and(|u| u.id == a.author_id || u.role() == Role::Admin)
-}
-
 /// Staff, moderators and admins write articles.
 pub fn may_write(u: &user::Model) -> Result<(), AppError> {
     if u.role().is_staff() {
@@ -167,13 +161,6 @@ pub fn may_edit(u: &user::Model, a: &article::Model) -> Result<(), AppError> {
     } else {
         Err(AppError::Forbidden(NOT_YOUR_ARTICLE.into()))
     }
-}
-
-/// The public ones: published, at a time that has come.
-fn public(now: DateTimeUtc) -> Condition {
-    Condition::all()
-        .add(article::Column::Status.eq("published"))
-        .add(article::Column::PublishedAt.lte(now))
 }
 
 /// The input, checked and tidied; the slug is checked for shape here and for clashes later.
@@ -479,10 +466,7 @@ pub async fn update_article(
     input: &ArticleInput,
 ) -> Result<(article::Model, Saved), AppError> {
     may_write(editor)?;
-    let existing = article::Entity::find_by_id(article_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::NotFound(ARTICLE_MISSING.into()))?;
+    let existing = visibility::article(db, article_id, Some(editor)).await?;
     may_edit(editor, &existing)?;
     let checked = check(input)?;
     let now = Utc::now();
@@ -566,7 +550,7 @@ pub async fn viewable_by_slug(
         .filter(article::Column::Slug.eq(slug))
         .one(db)
         .await?
-        .filter(|a| can_view(a, viewer, Utc::now()))
+        .filter(|a| visibility::can_see_article(a, viewer, Utc::now()))
         .ok_or_else(|| AppError::NotFound(ARTICLE_MISSING.into()))
 }
 
@@ -749,7 +733,7 @@ pub async fn blog_index(
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .map(str::to_lowercase);
-    let mut listed = article::Entity::find().filter(public(now));
+    let mut listed = article::Entity::find().filter(visibility::public_articles(now));
     if let Some(tag) = &tag {
         listed = listed.filter(
             article::Column::Id.in_subquery(
@@ -779,7 +763,7 @@ pub async fn blog_index(
     let can_write = viewer.is_some_and(|u| u.role().is_staff());
     let unpublished = match viewer {
         Some(u) if can_write && page == 1 && tag.is_none() => {
-            let mut q = article::Entity::find().filter(public(now).not());
+            let mut q = article::Entity::find().filter(visibility::public_articles(now).not());
             if u.role() != Role::Admin {
                 q = q.filter(article::Column::AuthorId.eq(u.id));
             }
@@ -806,7 +790,7 @@ pub async fn latest_public(
     limit: u64,
 ) -> Result<Vec<article::Model>, AppError> {
     Ok(article::Entity::find()
-        .filter(public(Utc::now()))
+        .filter(visibility::public_articles(Utc::now()))
         .order_by_desc(article::Column::PublishedAt)
         .order_by_desc(article::Column::Id)
         .limit(limit)
@@ -821,7 +805,7 @@ pub async fn public_addresses(
     Ok(article::Entity::find()
         .select_only()
         .columns([article::Column::Slug, article::Column::UpdatedAt])
-        .filter(public(Utc::now()))
+        .filter(visibility::public_articles(Utc::now()))
         .order_by_desc(article::Column::PublishedAt)
         .into_tuple()
         .all(db)

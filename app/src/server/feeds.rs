@@ -166,7 +166,7 @@ pub async fn sitemap(db: &DatabaseConnection, site_url: &str) -> Result<String, 
             topic::Column::LastPostedAt,
         ])
         .filter(topic::Column::CategoryId.is_in(categories.iter().map(|c| c.0)))
-        .filter(topic::Column::Visible.eq(true))
+        .filter(topic::Column::Id.in_subquery(super::visibility::public_topic_ids(Utc::now())))
         .order_by_desc(topic::Column::LastPostedAt)
         .limit(SITEMAP_TOPICS)
         .into_tuple()

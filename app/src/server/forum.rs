@@ -17,7 +17,7 @@ use super::{
     entity::{category, post, post_revision, topic, user},
     forms,
     moderation::{self, RateOf},
-    settings, staff,
+    settings, staff, visibility,
 };
 use crate::{
     error::AppError,
@@ -36,9 +36,8 @@ pub const TITLE_EMPTY: &str = "Give your topic a title.";
 pub const BODY_EMPTY: &str = "Write something before posting.";
 pub const CATEGORY_MISSING: &str = "Choose a category from the list.";
 pub const CATEGORY_ARCHIVED: &str = "That category is archived: it is read-only now.";
-pub const TOPIC_MISSING: &str = "That topic doesn't exist. It may have been removed.";
+pub use super::visibility::{POST_MISSING, TOPIC_MISSING};
 pub const TOPIC_LOCKED: &str = "This topic is locked, so it takes no new replies.";
-pub const POST_MISSING: &str = "That post doesn't exist. It may have been removed.";
 pub const NOT_YOUR_POST: &str = "You can only edit your own posts.";
 pub const REPLY_SENT_TWICE: &str = "This reply was already posted.";
 pub const TOPIC_SENT_TWICE: &str = "This topic was already posted.";
@@ -269,10 +268,7 @@ pub async fn reply(
     body: &str,
     form_token: Option<&str>,
 ) -> Result<post::Model, AppError> {
-    let topic = topic::Entity::find_by_id(topic_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
+    let topic = visibility::topic(db, topic_id, Some(author)).await?;
     check_takes_posts(db, &topic).await?;
     validate_body(body)?;
     if let Some(token) = form_token {
@@ -297,10 +293,7 @@ pub async fn reply(
         return Err(AppError::invalid("form", SAME_REPLY_AGAIN));
     }
     // Re-read under the write lock: it may have been locked (or unpublished) since.
-    let topic = topic::Entity::find_by_id(topic_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
+    let topic = visibility::topic(&txn, topic_id, Some(author)).await?;
     check_takes_posts(&txn, &topic).await?;
     let created = add_post(&txn, author, &topic, body, &admission).await?;
     moderation::after_admission(&txn, &created, &admission).await?;
@@ -451,16 +444,26 @@ pub async fn write_edit(
     Ok(updated)
 }
 
+/// A post the editor may read and change: not deleted; "not found" for one they may not read,
+/// so that the answer for someone else's hidden post is the answer for no post.
+async fn editable(
+    db: &DatabaseConnection,
+    editor: &user::Model,
+    post_id: i64,
+) -> Result<(post::Model, topic::Model), AppError> {
+    let (p, t) = visibility::post(db, post_id, Some(editor)).await?;
+    if p.state == "deleted" {
+        return Err(AppError::NotFound(POST_MISSING.into()));
+    }
+    Ok((p, t))
+}
+
 async fn own_post(
     db: &DatabaseConnection,
     editor: &user::Model,
     post_id: i64,
 ) -> Result<post::Model, AppError> {
-    let found = post::Entity::find_by_id(post_id)
-        .one(db)
-        .await?
-        .filter(|p| p.state != "deleted")
-        .ok_or_else(|| AppError::NotFound(POST_MISSING.into()))?;
+    let (found, _) = editable(db, editor, post_id).await?;
     if found.author_id != editor.id {
         return Err(AppError::Forbidden(NOT_YOUR_POST.into()));
     }
@@ -474,19 +477,10 @@ pub async fn editable_post(
     post_id: i64,
 ) -> Result<EditablePost, AppError> {
     // Authors edit their own posts; moderators anyone's (their edit is logged and the author told).
-    let p = if editor.role() >= crate::model::Role::Moderator {
-        post::Entity::find_by_id(post_id)
-            .one(db)
-            .await?
-            .filter(|p| p.state != "deleted")
-            .ok_or_else(|| AppError::NotFound(POST_MISSING.into()))?
-    } else {
-        own_post(db, editor, post_id).await?
-    };
-    let t = topic::Entity::find_by_id(p.topic_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
+    let (p, t) = editable(db, editor, post_id).await?;
+    if p.author_id != editor.id && editor.role() < crate::model::Role::Moderator {
+        return Err(AppError::Forbidden(NOT_YOUR_POST.into()));
+    }
     Ok(EditablePost {
         moderating: p.author_id != editor.id,
         id: p.id,
@@ -498,13 +492,17 @@ pub async fn editable_post(
     })
 }
 
-/// A post quoted as Markdown, to start a reply with.
-pub async fn quote(db: &DatabaseConnection, post_id: i64) -> Result<String, AppError> {
-    let p = post::Entity::find_by_id(post_id)
-        .one(db)
-        .await?
-        .filter(|p| p.state == "visible")
-        .ok_or_else(|| AppError::NotFound(POST_MISSING.into()))?;
+/// A post quoted as Markdown, to start a reply with: only a public post, in a topic the viewer
+/// may see.
+pub async fn quote(
+    db: &DatabaseConnection,
+    post_id: i64,
+    viewer: Option<&user::Model>,
+) -> Result<String, AppError> {
+    let (p, _) = visibility::post(db, post_id, viewer).await?;
+    if p.state != "visible" {
+        return Err(AppError::NotFound(POST_MISSING.into()));
+    }
     let author = user::Entity::find_by_id(p.author_id).one(db).await?;
     let name = author
         .map(|a| a.username)
@@ -906,29 +904,14 @@ pub async fn topic_page(
     page: u64,
     viewer: Option<&user::Model>,
 ) -> Result<TopicPage, AppError> {
-    let t = topic::Entity::find_by_id(topic_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
+    let t = visibility::topic(db, topic_id, viewer).await?;
     let c = category::Entity::find_by_id(t.category_id)
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
-    let article_path = if c.kind == "blog_comments" {
-        match blog::article_for_topic(db, t.id).await? {
-            Some(a) if blog::can_view(&a, viewer, Utc::now()) => Some(blog::url_of(&a)),
-            _ => return Err(AppError::NotFound(TOPIC_MISSING.into())),
-        }
-    } else {
-        None
-    };
-    // A topic whose opening post waits for approval, or was removed, is for its author and
-    // moderators only.
-    let insider =
-        viewer.is_some_and(|u| u.id == t.author_id || u.role() >= crate::model::Role::Moderator);
-    if !t.visible && !insider {
-        return Err(AppError::NotFound(TOPIC_MISSING.into()));
-    }
+    let article_path = blog::article_for_topic(db, t.id)
+        .await?
+        .map(|a| blog::url_of(&a));
     let p = posts_page(db, &t, page, viewer).await?;
     let summary = match p.posts.first().filter(|post| post.number == 1) {
         Some(first) => content::excerpt(&first.html, 200),
@@ -1021,11 +1004,13 @@ pub async fn user_profile(
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound("There is no member by that name.".into()))?;
-    // Forum topics only: an article's comment topic is the article, not a topic they started.
+    // What a visitor may see, whoever asks: the page is the same for everyone. Forum topics
+    // only: an article's comment topic is the article, not a topic they started.
+    let now = Utc::now();
     let forum_topics = || {
         topic::Entity::find()
             .filter(topic::Column::AuthorId.eq(u.id))
-            .filter(topic::Column::Visible.eq(true))
+            .filter(topic::Column::Id.in_subquery(visibility::public_topic_ids(now)))
             .filter(
                 topic::Column::CategoryId.not_in_subquery(
                     sea_orm::sea_query::Query::select()
@@ -1044,14 +1029,14 @@ pub async fn user_profile(
     let topic_count = forum_topics().count(db).await?;
     let posts = post::Entity::find()
         .filter(post::Column::AuthorId.eq(u.id))
-        .filter(post::Column::State.eq("visible"))
+        .filter(visibility::public_posts(now))
         .order_by_desc(post::Column::CreatedAt)
         .limit(10)
         .all(db)
         .await?;
     let post_count = post::Entity::find()
         .filter(post::Column::AuthorId.eq(u.id))
-        .filter(post::Column::State.eq("visible"))
+        .filter(visibility::public_posts(now))
         .count(db)
         .await?;
     let topic_ids: HashSet<i64> = posts.iter().map(|p| p.topic_id).collect();
@@ -1446,7 +1431,7 @@ mod tests {
         );
         assert!(first.html.contains("@ghost") && !first.html.contains("/u/ghost"));
         assert_eq!(
-            quote(&w.db, first.id).await.unwrap(),
+            quote(&w.db, first.id, None).await.unwrap(),
             "@user1 wrote:\n> thanks @User2 and @ghost\n\n"
         );
     }

@@ -26,4 +26,5 @@ pub mod staff;
 pub mod state;
 #[doc(hidden)]
 pub mod testing;
+pub mod visibility;
 pub mod watched_words;

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{Duration, Utc};
 use sea_orm::prelude::DateTimeUtc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     sea_query::{Expr, ExprTrait, Query},
 };
@@ -15,7 +15,7 @@ use super::{
     auth::require_role,
     db::begin_write,
     entity::{category, flag, moderation_log, post, review_item, topic, user, watched_word},
-    forum, notify, settings, staff,
+    forum, notify, settings, staff, visibility,
     watched_words::{self, Verdict, WordAction},
 };
 use crate::{
@@ -40,6 +40,8 @@ pub const NOTHING_SELECTED: &str = "Select at least one item.";
 pub const NOT_ADMINS: &str = "Moderators can't suspend admins.";
 pub const NOT_YOURSELF: &str = "You can't suspend yourself.";
 pub const ACTION_UNKNOWN: &str = "Choose an action.";
+pub const ARTICLE_COMMENTS_STAY: &str =
+    "An article's comments stay with the article: they can't be moved into the forum.";
 pub const AUTO_HIDDEN: &str =
     "Hidden automatically after members flagged it; a moderator will review it.";
 pub const HELD_NEW: &str =
@@ -105,10 +107,8 @@ pub async fn flag_post(
             ),
         )
     })?;
-    let p = post::Entity::find_by_id(post_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::NotFound(forum::POST_MISSING.into()))?;
+    // A post the flagger may not read is not there for them: the answer is the one for no post.
+    let (p, _) = visibility::post(db, post_id, Some(flagger)).await?;
     if p.state == "deleted" {
         return Err(AppError::invalid("form", FLAG_REMOVED_POST));
     }
@@ -677,10 +677,7 @@ pub async fn act_on_topic(
 ) -> Result<(), AppError> {
     require_role(Some(moderator.role()), Role::Moderator)?;
     reason_length(reason)?;
-    let t = topic::Entity::find_by_id(topic_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::NotFound(forum::TOPIC_MISSING.into()))?;
+    let t = visibility::topic(db, topic_id, Some(moderator)).await?;
     let (column, value, name) = match action {
         TopicAction::Lock => (topic::Column::Locked, true, "lock"),
         TopicAction::Unlock => (topic::Column::Locked, false, "unlock"),
@@ -718,10 +715,12 @@ pub async fn move_topic(
 ) -> Result<(), AppError> {
     require_role(Some(moderator.role()), Role::Moderator)?;
     reason_length(reason)?;
-    let t = topic::Entity::find_by_id(topic_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::NotFound(forum::TOPIC_MISSING.into()))?;
+    let t = visibility::topic(db, topic_id, Some(moderator)).await?;
+    // In a forum category an article's comments would show the article's title whatever its
+    // state, and the article would lose them.
+    if super::blog::article_for_topic(db, t.id).await?.is_some() {
+        return Err(AppError::invalid("category", ARTICLE_COMMENTS_STAY));
+    }
     let to = category::Entity::find()
         .filter(category::Column::Slug.eq(category_slug))
         .filter(category::Column::Kind.ne("blog_comments"))
@@ -794,6 +793,7 @@ pub async fn edit_post(
 ) -> Result<post::Model, AppError> {
     require_role(Some(moderator.role()), Role::Moderator)?;
     reason_length(reason)?;
+    visibility::post(db, post_id, Some(moderator)).await?;
     let edited = forum::write_edit(db, moderator, post_id, body).await?;
     let txn = begin_write(db).await?;
     log(
@@ -1281,17 +1281,9 @@ pub async fn log_page(
     }
     let mut q = moderation_log::Entity::find();
     if public_only {
+        // Only what happened where a visitor may look.
         q = q.filter(moderation_log::Column::Public.eq(true)).filter(
-            // Only what happened in public topics.
-            Condition::any().add(
-                moderation_log::Column::TopicId.in_subquery(
-                    Query::select()
-                        .column(topic::Column::Id)
-                        .from(topic::Entity)
-                        .and_where(topic::Column::Visible.eq(true))
-                        .to_owned(),
-                ),
-            ),
+            moderation_log::Column::TopicId.in_subquery(visibility::public_topic_ids(Utc::now())),
         );
     }
     let total = q.clone().count(db).await?;
@@ -1705,7 +1697,7 @@ mod tests {
             flag_post(&w.db, &w.members[1], w.post.id, "spam", "")
                 .await
                 .unwrap_err(),
-            AppError::invalid("form", FLAG_REMOVED_POST)
+            AppError::NotFound(forum::POST_MISSING.into())
         );
         assert_eq!(counts(&w.db).await, after_delete);
         assert_eq!(after_one.0, 1);

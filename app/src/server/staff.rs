@@ -17,7 +17,7 @@ use super::{
     content,
     db::begin_write,
     entity::{category, post, topic, topic_event, user},
-    forum, settings,
+    forum, settings, visibility,
 };
 use crate::{
     error::AppError,
@@ -87,7 +87,7 @@ pub async fn set_status(
     require_role(Some(actor.role()), Role::Staff)?;
     let status =
         TopicStatus::parse(status).ok_or_else(|| AppError::invalid("status", STATUS_UNKNOWN))?;
-    let t = topic_by_id(db, topic_id).await?;
+    let t = visibility::topic(db, topic_id, Some(actor)).await?;
     let note = note.trim();
     let note_html = if note.is_empty() {
         None
@@ -151,7 +151,7 @@ pub async fn mark_answer(
     post_id: i64,
 ) -> Result<topic::Model, AppError> {
     require_role(Some(actor.role()), Role::Staff)?;
-    let t = topic_by_id(db, topic_id).await?;
+    let t = visibility::topic(db, topic_id, Some(actor)).await?;
     let p = post::Entity::find_by_id(post_id)
         .one(db)
         .await?
@@ -184,7 +184,7 @@ pub async fn unmark_answer(
     topic_id: i64,
 ) -> Result<topic::Model, AppError> {
     require_role(Some(actor.role()), Role::Staff)?;
-    let t = topic_by_id(db, topic_id).await?;
+    let t = visibility::topic(db, topic_id, Some(actor)).await?;
     if t.official_answer_post_id.is_none() {
         return Ok(t);
     }
@@ -222,7 +222,7 @@ pub async fn no_reply_needed(
             format!("Reasons can be at most 1,000 characters; this one has {n}."),
         ));
     }
-    let t = topic_by_id(db, topic_id).await?;
+    let t = visibility::topic(db, topic_id, Some(actor)).await?;
     if t.awaiting_staff_since.is_none() {
         return Err(AppError::invalid("reason", NOT_WAITING));
     }
@@ -258,7 +258,7 @@ pub async fn confirm_resolution(
     topic_id: i64,
     solved: bool,
 ) -> Result<topic::Model, AppError> {
-    let t = topic_by_id(db, topic_id).await?;
+    let t = visibility::topic(db, topic_id, Some(author)).await?;
     if t.author_id != author.id {
         return Err(AppError::Forbidden(ONLY_THE_AUTHOR.into()));
     }

@@ -12,5 +12,7 @@ mod hostile_strings;
 mod http;
 mod moderation_http;
 mod postgres;
+mod read_errors;
 mod security_http;
 mod staff_http;
+mod visibility;

@@ -1,0 +1,278 @@
+//! Who may see what: one rule for each kind of thing (article, topic, post), which every path
+//! that reads or writes one by its id goes through, and the same rules as query conditions for
+//! the lists everyone sees (member pages, the public moderation log, the sitemap).
+//!
+//! What the asker may not see is "not found", with the same message as an id that does not
+//! exist, so that no path (reading, replying, quoting, flagging, editing, staff and moderator
+//! tools) tells anyone that a held topic, a hidden post or a draft article is there.
+use chrono::Utc;
+use sea_orm::prelude::DateTimeUtc;
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    sea_query::{Query, SelectStatement},
+};
+
+use super::entity::{article, post, topic, user};
+use crate::{error::AppError, model::Role};
+
+pub const TOPIC_MISSING: &str = "That topic doesn't exist. It may have been removed.";
+pub const POST_MISSING: &str = "That post doesn't exist. It may have been removed.";
+pub const ARTICLE_MISSING: &str = "There is no article at this address.";
+
+fn moderator(viewer: Option<&user::Model>) -> bool {
+    viewer.is_some_and(|u| u.role() >= Role::Moderator)
+}
+
+fn is(viewer: Option<&user::Model>, id: i64) -> bool {
+    viewer.is_some_and(|u| u.id == id)
+}
+
+/// Articles published at a time that has come: for everyone.
+pub fn is_public_article(a: &article::Model, now: DateTimeUtc) -> bool {
+    a.status == "published" && a.published_at.is_some_and(|at| at <= now)
+}
+
+/// Published articles are for everyone; drafts and scheduled ones for their author and admins.
+pub fn can_see_article(a: &article::Model, viewer: Option<&user::Model>, now: DateTimeUtc) -> bool {
+    is_public_article(a, now)
+        || is(viewer, a.author_id)
+        || viewer.is_some_and(|u| u.role() == Role::Admin)
+}
+
+/// A forum topic is for everyone once its opening post is public; one whose opening post waits
+/// for approval or was removed is for its author and moderators. An article's comment topic is
+/// as visible as its article, whatever happened to its first comment.
+pub async fn can_see_topic(
+    conn: &impl ConnectionTrait,
+    t: &topic::Model,
+    viewer: Option<&user::Model>,
+) -> Result<bool, AppError> {
+    if let Some(a) = article_of(conn, t.id).await? {
+        return Ok(can_see_article(&a, viewer, Utc::now()));
+    }
+    Ok(t.visible || is(viewer, t.author_id) || moderator(viewer))
+}
+
+/// A post's text, in a topic the viewer may see: a visible post's for everyone, a held or
+/// hidden one's for its author and moderators, a deleted one's for moderators.
+pub fn can_read_post(p: &post::Model, viewer: Option<&user::Model>) -> bool {
+    match p.state.as_str() {
+        "visible" => true,
+        "pending" | "hidden" => is(viewer, p.author_id) || moderator(viewer),
+        _ => moderator(viewer),
+    }
+}
+
+async fn article_of(
+    conn: &impl ConnectionTrait,
+    topic_id: i64,
+) -> Result<Option<article::Model>, AppError> {
+    Ok(article::Entity::find()
+        .filter(article::Column::TopicId.eq(topic_id))
+        .one(conn)
+        .await?)
+}
+
+/// The topic `id`, if `viewer` may see it; "not found" otherwise, as for no topic at all.
+pub async fn topic(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    viewer: Option<&user::Model>,
+) -> Result<topic::Model, AppError> {
+    let missing = || AppError::NotFound(TOPIC_MISSING.into());
+    let t = topic::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(missing)?;
+    if can_see_topic(conn, &t, viewer).await? {
+        Ok(t)
+    } else {
+        Err(missing())
+    }
+}
+
+/// The post `id` and its topic, if `viewer` may read it; "not found" otherwise.
+pub async fn post(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    viewer: Option<&user::Model>,
+) -> Result<(post::Model, topic::Model), AppError> {
+    let missing = || AppError::NotFound(POST_MISSING.into());
+    let p = post::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .filter(|p| can_read_post(p, viewer))
+        .ok_or_else(missing)?;
+    let t = topic::Entity::find_by_id(p.topic_id)
+        .one(conn)
+        .await?
+        .ok_or_else(missing)?;
+    if can_see_topic(conn, &t, viewer).await? {
+        Ok((p, t))
+    } else {
+        Err(missing())
+    }
+}
+
+/// The article `id`, if `viewer` may see it; "not found" otherwise.
+pub async fn article(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    viewer: Option<&user::Model>,
+) -> Result<article::Model, AppError> {
+    article::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .filter(|a| can_see_article(a, viewer, Utc::now()))
+        .ok_or_else(|| AppError::NotFound(ARTICLE_MISSING.into()))
+}
+
+/// `is_public_article` as a query condition on articles.
+pub fn public_articles(now: DateTimeUtc) -> Condition {
+    Condition::all()
+        .add(article::Column::Status.eq("published"))
+        .add(article::Column::PublishedAt.lte(now))
+}
+
+/// The ids of the topics a visitor may see (`can_see_topic` with no viewer), for lists shown to
+/// everyone: `topic::Column::Id.in_subquery(public_topic_ids(now))`, or any other topic id.
+pub fn public_topic_ids(now: DateTimeUtc) -> SelectStatement {
+    let article_topics = |only_public: bool| {
+        let mut q = Query::select();
+        q.column(article::Column::TopicId).from(article::Entity);
+        if only_public {
+            q.cond_where(public_articles(now));
+        }
+        q.to_owned()
+    };
+    Query::select()
+        .column(topic::Column::Id)
+        .from(topic::Entity)
+        .cond_where(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(topic::Column::Visible.eq(true))
+                        .add(topic::Column::Id.not_in_subquery(article_topics(false))),
+                )
+                .add(topic::Column::Id.in_subquery(article_topics(true))),
+        )
+        .to_owned()
+}
+
+/// Posts a visitor may read: visible ones in topics a visitor may see.
+pub fn public_posts(now: DateTimeUtc) -> Condition {
+    Condition::all()
+        .add(post::Column::State.eq("visible"))
+        .add(post::Column::TopicId.in_subquery(public_topic_ids(now)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::{
+        blog::{self, ArticleInput, Publish},
+        forum::{self, NewCategory},
+        moderation::{self, PostAction},
+        testing::{insert_user, test_db},
+    };
+    use sea_orm::{ActiveModelTrait, DatabaseConnection, QuerySelect, Set};
+
+    async fn with_role(db: &DatabaseConnection, id: i64, role: &str) -> user::Model {
+        let mut row: user::ActiveModel = insert_user(db, id).await.into();
+        row.role = Set(role.into());
+        row.update(db).await.unwrap()
+    }
+
+    async fn public_ids(db: &DatabaseConnection) -> Vec<i64> {
+        topic::Entity::find()
+            .select_only()
+            .column(topic::Column::Id)
+            .filter(topic::Column::Id.in_subquery(public_topic_ids(Utc::now())))
+            .into_tuple()
+            .all(db)
+            .await
+            .unwrap()
+    }
+
+    /// The query condition and the rule agree on every kind of topic.
+    #[tokio::test]
+    async fn the_list_condition_is_the_rule_for_a_visitor() {
+        let db = test_db().await;
+        let author = insert_user(&db, 1).await;
+        let staff = with_role(&db, 2, "staff").await;
+        let moderator = with_role(&db, 3, "moderator").await;
+        forum::create_category(
+            &db,
+            NewCategory {
+                slug: "questions",
+                name: "Questions",
+                description: "",
+                colour: "#2f855a",
+            },
+        )
+        .await
+        .unwrap();
+        let topic_of = |title: &'static str| {
+            let (db, author) = (db.clone(), author.clone());
+            async move {
+                forum::start_topic(&db, &author, "questions", title, "Text", None)
+                    .await
+                    .unwrap()
+            }
+        };
+        let (open, _) = topic_of("Open").await;
+        let (removed, first) = topic_of("Removed").await;
+        moderation::act_on_post(&db, &moderator, first.id, PostAction::Delete, "spam")
+            .await
+            .unwrap();
+        let (hidden_first, first) = topic_of("Hidden opening post").await;
+        moderation::act_on_post(&db, &moderator, first.id, PostAction::Hide, "rude")
+            .await
+            .unwrap();
+        let input = |publish| ArticleInput {
+            title: "An article".into(),
+            slug: String::new(),
+            summary: String::new(),
+            body: "Text".into(),
+            cover_image_url: String::new(),
+            tags: String::new(),
+            comments_open: true,
+            publish,
+        };
+        let (published, _) = blog::create_article(&db, &staff, &input(Publish::Now), None)
+            .await
+            .unwrap();
+        let (draft, _) = blog::create_article(&db, &staff, &input(Publish::Draft), None)
+            .await
+            .unwrap();
+        let later = Utc::now() + chrono::Duration::days(1);
+        let (scheduled, _) = blog::create_article(&db, &staff, &input(Publish::At(later)), None)
+            .await
+            .unwrap();
+        let mut listed = public_ids(&db).await;
+        listed.sort();
+        let mut by_rule = Vec::new();
+        for t in topic::Entity::find().all(&db).await.unwrap() {
+            if can_see_topic(&db, &t, None).await.unwrap() {
+                by_rule.push(t.id);
+            }
+        }
+        by_rule.sort();
+        assert_eq!(listed, by_rule);
+        let mut expected = vec![open.id, hidden_first.id, published.topic_id];
+        expected.sort();
+        assert_eq!(listed, expected);
+        // Who else sees what.
+        let sees = |t: i64, who: Option<user::Model>| {
+            let db = db.clone();
+            async move { topic(&db, t, who.as_ref()).await.is_ok() }
+        };
+        assert!(sees(removed.id, Some(author.clone())).await);
+        assert!(sees(removed.id, Some(moderator.clone())).await);
+        assert!(!sees(removed.id, Some(staff.clone())).await);
+        assert!(sees(draft.topic_id, Some(staff.clone())).await);
+        assert!(!sees(draft.topic_id, Some(moderator.clone())).await);
+        assert!(!sees(scheduled.topic_id, Some(author.clone())).await);
+    }
+}
