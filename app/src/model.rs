@@ -128,6 +128,9 @@ pub struct PostView {
     pub html: String,
     pub created_at: DateTime<Utc>,
     pub edited_at: Option<DateTime<Utc>>,
+    /// A moderator (or admin) edited it, though it was not theirs: the post says so, so their
+    /// words never stand as the author's alone.
+    pub edited_by_moderator: bool,
     pub is_staff_reply: bool,
     pub staff_title: Option<String>,
     /// The viewer wrote it, so the page offers "Edit".

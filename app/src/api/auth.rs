@@ -56,6 +56,7 @@ pub async fn sign_up(
         form_token: Some(form_token),
     };
     let result = async {
+        super::visitor_or_writer().await?;
         let user = accounts::sign_up(&state::db()?, input).await?;
         if user.awaiting_approval {
             return Ok(false);
@@ -117,7 +118,7 @@ pub async fn change_password(
 ) -> Result<(), AppError> {
     use crate::server::sign_in;
     let result = async {
-        let user = super::signed_in().await?;
+        let user = super::writer().await?;
         sign_in::change_password(&state::db()?, user.id, &current_password, &new_password).await?;
         start_session(user.id).await
     }
@@ -138,6 +139,10 @@ pub async fn change_password(
 /// name or address belongs to an account: the work happens after answering.
 #[server(endpoint = "request_reset")]
 pub async fn request_reset(login: String) -> Result<(), AppError> {
+    if let Err(e) = super::visitor_or_writer().await {
+        state::set_error_status(&e);
+        return Err(e);
+    }
     let app = state::app_state()?;
     let (db, public_url) = (app.db.clone(), app.config.public_url.clone());
     tokio::spawn(async move {
@@ -152,7 +157,11 @@ pub async fn request_reset(login: String) -> Result<(), AppError> {
 /// Sets a new password through a reset link, then sends the member to log in with it.
 #[server(endpoint = "reset_password")]
 pub async fn reset_password(token: String, new_password: String) -> Result<(), AppError> {
-    let result = crate::server::sign_in::complete_reset(&state::db()?, &token, &new_password).await;
+    let result = async {
+        super::visitor_or_writer().await?;
+        crate::server::sign_in::complete_reset(&state::db()?, &token, &new_password).await
+    }
+    .await;
     match result {
         Ok(_) => {
             leptos_axum::redirect("/login?reset=1");

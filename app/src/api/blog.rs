@@ -107,7 +107,7 @@ pub async fn save_article(
     let back = state::referring_path("/blog");
     let result = async {
         let db = state::db()?;
-        let Some(user) = state::current_user().await? else {
+        let Some(user) = super::visitor_or_writer().await? else {
             // Signed out meanwhile (an expired session): log in and come back to the text.
             drafts::save(&session, &key, &draft).await?;
             return Ok(format!("/login?next={}", encode_query_value(&back)));

@@ -160,6 +160,13 @@ where
     F: FnOnce(crate::server::entity::user::Model) -> Fut,
     Fut: std::future::Future<Output = Result<String, AppError>>,
 {
+    let user = match super::visitor_or_writer().await {
+        Ok(user) => user,
+        Err(e) => {
+            state::set_error_status(&e);
+            return Err(e);
+        }
+    };
     let session = state::session().await?;
     let key = draft_key(kind);
     let back = format!("{}#composer", state::referring_path("/"));
@@ -183,7 +190,7 @@ where
         leptos_axum::redirect(&back);
         return Ok(());
     }
-    let Some(user) = state::current_user().await? else {
+    let Some(user) = user else {
         drafts::save(&session, &key, &draft).await?;
         leptos_axum::redirect(&format!("/login?next={}", encode_query_value(&back)));
         return Ok(());

@@ -7,8 +7,8 @@ pub mod forum;
 pub mod moderation;
 pub mod staff;
 
-/// The signed-in member. Signed out, these actions and pages are refused (403) like any other
-/// member without the right: nothing here is for visitors.
+/// The signed-in member, for pages and reads (writes use `writer`). Signed out, these pages are
+/// refused (403) like any other member without the right: nothing here is for visitors.
 #[cfg(feature = "ssr")]
 pub(crate) async fn signed_in() -> Result<crate::server::entity::user::Model, crate::error::AppError>
 {
@@ -17,9 +17,33 @@ pub(crate) async fn signed_in() -> Result<crate::server::entity::user::Model, cr
         .ok_or_else(|| crate::error::AppError::Forbidden(SIGNED_OUT.into()))
 }
 
+/// Who is asking, for a server function that writes and that visitors may use too (posting a
+/// draft before logging in, signing up, resetting a password). A suspended member is refused
+/// here whatever the function: this and `writer` are the one place suspensions are enforced,
+/// and every server function that writes starts with one of them (the suspension tests post
+/// every server function the router serves).
+#[cfg(feature = "ssr")]
+pub(crate) async fn visitor_or_writer()
+-> Result<Option<crate::server::entity::user::Model>, crate::error::AppError> {
+    let user = crate::server::state::current_user().await?;
+    if let Some(member) = &user {
+        crate::server::moderation::check_not_suspended(member)?;
+    }
+    Ok(user)
+}
+
+/// The signed-in member about to write: refused when signed out, or suspended.
+#[cfg(feature = "ssr")]
+pub(crate) async fn writer() -> Result<crate::server::entity::user::Model, crate::error::AppError>
+{
+    visitor_or_writer()
+        .await?
+        .ok_or_else(|| crate::error::AppError::Forbidden(SIGNED_OUT.into()))
+}
+
 pub const SIGNED_OUT: &str = "Log in first: this is for signed-in members with the right role.";
 
-/// Runs a staff action for the signed-in member, then goes back to the page the form was on
+/// Runs an action for the signed-in member (refused while suspended), then goes back to the page the form was on
 /// (at `anchor`), or returns the error with its status.
 #[cfg(feature = "ssr")]
 pub(crate) async fn act<F, Fut>(anchor: &str, action: F) -> Result<(), crate::error::AppError>
@@ -28,7 +52,7 @@ where
     Fut: std::future::Future<Output = Result<(), crate::error::AppError>>,
 {
     let result = async {
-        let user = signed_in().await?;
+        let user = writer().await?;
         action(crate::server::state::db()?, user).await
     }
     .await;

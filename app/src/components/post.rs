@@ -39,9 +39,15 @@ pub fn PostCard(
     let heading_id = format!("post-{}-author", post.number);
     let labelled_by = heading_id.clone();
     let profile = format!("/u/{}", post.author_username);
+    let by_moderator = post.edited_by_moderator;
     let edited = post.edited_at.map(|at| {
         let exact = format!("Edited {}", super::time::exact_utc(at));
-        view! { <span class="edited" title=exact>"edited"</span> }
+        let label = if by_moderator {
+            "edited by a moderator"
+        } else {
+            "edited"
+        };
+        view! { <span class="edited" class:moderator-edited=by_moderator title=exact>{label}</span> }
     });
     let badge = post.is_staff_reply.then(|| {
         let title = post.staff_title.clone().unwrap_or_else(|| "Staff".into());

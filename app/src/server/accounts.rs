@@ -8,6 +8,7 @@ use super::{
     db::{begin_write, is_unique_violation},
     entity::user,
     forms,
+    moderation::Refused,
 };
 use crate::{error::AppError, model::Role};
 
@@ -322,6 +323,13 @@ pub async fn log_in(
             Err(AppError::invalid("form", AWAITING_APPROVAL))
         }
         Some(user) if ok => {
+            // Only with the right password does anyone learn of the suspension; the attempt
+            // counts as a failed log-in, and nothing else is written (no rehash).
+            let suspension = super::moderation::check_suspension(&user, Refused::LogIn);
+            if suspension.is_err() {
+                super::sign_in::record_failure(db, &key, ip).await?;
+            }
+            suspension?;
             super::sign_in::clear_failures(db, &key).await?;
             super::sign_in::rehash_if_old(db, &user, password).await?;
             Ok(user)

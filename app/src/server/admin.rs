@@ -459,6 +459,7 @@ pub async fn log_out_everywhere(
     require_role(Some(actor.role()), Role::Moderator)?;
     let txn = begin_write(db).await?;
     let target = member(&txn, user_id).await?;
+    super::auth::check_may_act_on(actor, &target)?;
     let ended = super::sign_in::end_sessions(&txn, target.id).await?;
     log_about(&txn, actor, "log_out_everywhere", target.id, "").await?;
     txn.commit().await?;

@@ -133,6 +133,34 @@ pub fn require_role(role: Option<Role>, needed: Role) -> Result<(), AppError> {
     }
 }
 
+pub const PROTECTED_MEMBER: &str =
+    "Moderators can't act on admins, other moderators or their posts: ask an admin.";
+
+/// Whether a member of role `actor` may use moderation powers on a member of role `target` or
+/// their posts (end their sessions, suspend or remove them, edit, hide or delete their posts).
+/// Admins may act on anyone; moderators on customers and staff, not on admins or each other
+/// (as in Discourse), so a moderator cannot put words under an admin's name or lock them out.
+pub fn may_act_on(actor: Role, target: Role) -> bool {
+    match actor {
+        Role::Admin => true,
+        Role::Moderator => target < Role::Moderator,
+        Role::Staff | Role::Customer => false,
+    }
+}
+
+/// The check every moderation action on a member or their content makes: `may_act_on`, and
+/// anyone may act on their own account and posts as far as their role allows.
+pub fn check_may_act_on(
+    actor: &super::entity::user::Model,
+    target: &super::entity::user::Model,
+) -> Result<(), AppError> {
+    if actor.id == target.id || may_act_on(actor.role(), target.role()) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(PROTECTED_MEMBER.into()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,6 +208,25 @@ mod tests {
             require_role(None, Role::Customer),
             Err(AppError::SignInRequired(_))
         ));
+    }
+
+    #[test]
+    fn admins_act_on_anyone_moderators_only_below_themselves() {
+        use Role::*;
+        for (actor, target, allowed) in [
+            (Admin, Admin, true),
+            (Admin, Moderator, true),
+            (Admin, Staff, true),
+            (Admin, Customer, true),
+            (Moderator, Admin, false),
+            (Moderator, Moderator, false),
+            (Moderator, Staff, true),
+            (Moderator, Customer, true),
+            (Staff, Customer, false),
+            (Customer, Customer, false),
+        ] {
+            assert_eq!(may_act_on(actor, target), allowed, "{actor:?} on {target:?}");
+        }
     }
 
     #[test]

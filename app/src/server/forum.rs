@@ -435,10 +435,14 @@ pub async fn write_edit(
     }
     .insert(&txn)
     .await?;
+    let author_id = existing.author_id;
     let mut row: post::ActiveModel = existing.into();
     row.source = Set(body.into());
     row.html = Set(html);
     row.edited_at = Set(Some(now));
+    if editor.id != author_id {
+        row.moderator_edit_by = Set(Some(editor.id));
+    }
     let updated = row.update(&txn).await?;
     txn.commit().await?;
     Ok(updated)
@@ -478,8 +482,11 @@ pub async fn editable_post(
 ) -> Result<EditablePost, AppError> {
     // Authors edit their own posts; moderators anyone's (their edit is logged and the author told).
     let (p, t) = editable(db, editor, post_id).await?;
-    if p.author_id != editor.id && editor.role() < crate::model::Role::Moderator {
-        return Err(AppError::Forbidden(NOT_YOUR_POST.into()));
+    if p.author_id != editor.id {
+        if editor.role() < crate::model::Role::Moderator {
+            return Err(AppError::Forbidden(NOT_YOUR_POST.into()));
+        }
+        moderation::check_may_act_on_author(db, editor, p.author_id).await?;
     }
     Ok(EditablePost {
         moderating: p.author_id != editor.id,
@@ -793,6 +800,7 @@ pub async fn posts_page(
         Option<String>,
         String,
         Option<String>,
+        Option<i64>,
     );
     let shown = if moderator {
         sea_orm::Condition::all()
@@ -821,6 +829,7 @@ pub async fn posts_page(
             post::Column::StaffTitle,
             post::Column::State,
             post::Column::ModerationReason,
+            post::Column::ModeratorEditBy,
         ])
         .filter(post::Column::TopicId.eq(t.id))
         .filter(post::Column::PostNumber.between(first_number, last_number))
@@ -858,6 +867,7 @@ pub async fn posts_page(
                 staff_title,
                 state,
                 reason,
+                moderator_edit_by,
             )| {
                 let author = authors.get(&author_id);
                 let insider = moderator || viewer_id == Some(author_id);
@@ -874,6 +884,7 @@ pub async fn posts_page(
                     },
                     created_at,
                     edited_at,
+                    edited_by_moderator: moderator_edit_by.is_some(),
                     is_staff_reply,
                     staff_title,
                     editable: viewer_id == Some(author_id),
@@ -985,6 +996,7 @@ async fn one_post_view(
         html: p.html,
         created_at: p.created_at,
         edited_at: p.edited_at,
+        edited_by_moderator: p.moderator_edit_by.is_some(),
         is_staff_reply: p.is_staff_reply,
         staff_title: p.staff_title,
         editable: viewer == Some(p.author_id),

@@ -12,7 +12,7 @@ use sea_orm::{
 };
 
 use super::{
-    auth::require_role,
+    auth::{check_may_act_on, require_role},
     db::begin_write,
     entity::{category, flag, moderation_log, post, review_item, topic, user, watched_word},
     forum, notify, settings, staff, visibility,
@@ -37,7 +37,6 @@ pub const FLAG_REMOVED_POST: &str = "That post was removed, so it can't be flagg
 pub const FLAG_TWICE: &str = "You have already flagged this post; a moderator will look at it.";
 pub const REASON_NEEDED: &str = "Give a reason: the author will see it.";
 pub const NOTHING_SELECTED: &str = "Select at least one item.";
-pub const NOT_ADMINS: &str = "Moderators can't suspend admins.";
 pub const NOT_YOURSELF: &str = "You can't suspend yourself.";
 pub const ACTION_UNKNOWN: &str = "Choose an action.";
 pub const ARTICLE_COMMENTS_STAY: &str =
@@ -350,6 +349,7 @@ async fn act_in(
         .one(conn)
         .await?
         .ok_or_else(|| AppError::NotFound(forum::POST_MISSING.into()))?;
+    check_may_act_on_author(conn, moderator, p.author_id).await?;
     let (state, flags_to, item_to, told) = match action {
         PostAction::Approve => (
             "visible",
@@ -464,6 +464,19 @@ pub async fn bulk(
     Ok(unique.len())
 }
 
+/// `auth::check_may_act_on` for the author of a post the moderator acts on.
+pub async fn check_may_act_on_author(
+    conn: &impl ConnectionTrait,
+    moderator: &user::Model,
+    author_id: i64,
+) -> Result<(), AppError> {
+    let author = user::Entity::find_by_id(author_id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::NotFound(forum::POST_MISSING.into()))?;
+    check_may_act_on(moderator, &author)
+}
+
 /// Suspends a member for `days` (None: for good), ending their sessions.
 pub async fn suspend(
     db: &DatabaseConnection,
@@ -501,10 +514,7 @@ fn check_can_suspend(moderator: &user::Model, target: &user::Model) -> Result<()
     if target.id == moderator.id {
         return Err(AppError::Forbidden(NOT_YOURSELF.into()));
     }
-    if target.role() == Role::Admin && moderator.role() != Role::Admin {
-        return Err(AppError::Forbidden(NOT_ADMINS.into()));
-    }
-    Ok(())
+    check_may_act_on(moderator, target)
 }
 
 async fn suspend_in(
@@ -559,6 +569,7 @@ pub async fn unsuspend(
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound("There is no such member.".into()))?;
+    check_may_act_on(moderator, &target)?;
     let txn = begin_write(db).await?;
     let mut row: user::ActiveModel = target.clone().into();
     row.suspended_until = Set(None);
@@ -793,7 +804,8 @@ pub async fn edit_post(
 ) -> Result<post::Model, AppError> {
     require_role(Some(moderator.role()), Role::Moderator)?;
     reason_length(reason)?;
-    visibility::post(db, post_id, Some(moderator)).await?;
+    let (p, _) = visibility::post(db, post_id, Some(moderator)).await?;
+    check_may_act_on_author(db, moderator, p.author_id).await?;
     let edited = forum::write_edit(db, moderator, post_id, body).await?;
     let txn = begin_write(db).await?;
     log(
@@ -943,27 +955,43 @@ async fn times_since<E: EntityTrait>(
         .await?)
 }
 
-/// Refuses a suspended member/// Refuses a suspended member, with the reason and the end of the suspension.
+/// What a suspended member is refused: writing anything, or logging in.
+#[derive(Clone, Copy)]
+pub enum Refused {
+    Writing,
+    LogIn,
+}
+
+/// Refuses a suspended member, saying until when and why.
+pub fn check_suspension(member: &user::Model, refused: Refused) -> Result<(), AppError> {
+    let Some(until) = member.suspended_until.filter(|until| *until > Utc::now()) else {
+        return Ok(());
+    };
+    // "For good" is stored as a date a century away: no date is shown for it.
+    let suspended = if until - Utc::now() > Duration::days(365 * 50) {
+        "Your account is suspended".to_string()
+    } else {
+        format!(
+            "Your account is suspended until {}",
+            crate::components::time::exact_utc(until)
+        )
+    };
+    let consequence = match refused {
+        Refused::Writing => ": you can read, but not post or change anything.",
+        Refused::LogIn => ", so you can't log in.",
+    };
+    let reason = match member.suspension_reason.as_deref().map(str::trim) {
+        Some(r) if !r.is_empty() => format!(" Reason: {r}"),
+        _ => String::new(),
+    };
+    Err(AppError::Forbidden(format!(
+        "{suspended}{consequence}{reason}"
+    )))
+}
+
+/// Refuses any write by a suspended member (see `api::writer`).
 pub fn check_not_suspended(member: &user::Model) -> Result<(), AppError> {
-    match member.suspended_until {
-        Some(until) if until > Utc::now() => {
-            let when = if until - Utc::now() > Duration::days(365 * 50) {
-                "You can't post: your account is suspended".to_string()
-            } else {
-                format!(
-                    "You can't post until {}: your account is suspended",
-                    crate::components::time::exact_utc(until)
-                )
-            };
-            let reason = member.suspension_reason.clone().unwrap_or_default();
-            Err(AppError::Forbidden(if reason.is_empty() {
-                format!("{when}.")
-            } else {
-                format!("{when}. Reason: {reason}")
-            }))
-        }
-        _ => Ok(()),
-    }
+    check_suspension(member, Refused::Writing)
 }
 
 /// How a new post goes in: its state, the HTML to store (censored words masked), and the
@@ -2040,7 +2068,7 @@ mod tests {
             suspend(&w.db, &w.moderator, w.admin.id, Some(7), "No")
                 .await
                 .unwrap_err(),
-            AppError::Forbidden(NOT_ADMINS.into())
+            AppError::Forbidden(crate::server::auth::PROTECTED_MEMBER.into())
         );
         assert_eq!(
             suspend(&w.db, &w.moderator, w.author.id, Some(5), "Rude")
@@ -2064,7 +2092,7 @@ mod tests {
             panic!()
         };
         assert!(
-            message.starts_with("You can't post until ")
+            message.starts_with("Your account is suspended until ")
                 && message.ends_with("Reason: Repeated insults"),
             "{message}"
         );

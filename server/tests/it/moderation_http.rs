@@ -8,7 +8,8 @@ use app::{
     model::Role,
     server::{
         entity::{flag, moderation_log, notification, post, review_item, topic, user},
-        moderation::{FLAG_TWICE, NOT_ADMINS, NOTHING_SELECTED},
+        auth::PROTECTED_MEMBER,
+        moderation::{FLAG_REMOVED_POST, FLAG_TWICE, NOT_ADMINS, NOTHING_SELECTED},
     },
 };
 use axum::{Router, http::StatusCode};
@@ -183,7 +184,7 @@ async fn every_moderation_route_refuses_customers_staff_and_visitors() {
     )
     .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
-    assert!(res.body.contains(NOT_ADMINS));
+    assert!(res.body.contains(PROTECTED_MEMBER));
     assert_eq!(writes(&d.db).await, before);
 }
 

@@ -19,6 +19,9 @@ pub struct Model {
     pub edited_at: Option<DateTimeUtc>,
     /// Why a moderator hid or removed it, or why it is held: shown to its author.
     pub moderation_reason: Option<String>,
+    /// The moderator or admin who last edited it when it was not theirs: the post then says
+    /// "edited by a moderator". Kept when the author edits again, as their words may remain.
+    pub moderator_edit_by: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
