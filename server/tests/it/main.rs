@@ -11,5 +11,6 @@ mod forum_http;
 mod http;
 mod moderation_http;
 mod postgres;
+mod resources_http;
 mod security_http;
 mod staff_http;
