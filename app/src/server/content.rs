@@ -634,11 +634,7 @@ fn link_mentions<'a>(text: &str, is_member: &dyn Fn(&str) -> bool, out: &mut Vec
 fn link_urls<'a>(text: CowStr<'a>, out: &mut Vec<Event<'a>>) {
     let mut rest: &str = &text;
     let mut plain = String::new();
-    while let Some(start) = ["https://", "http://"]
-        .iter()
-        .filter_map(|p| rest.find(p))
-        .min()
-    {
+    while let Some(start) = url_start(rest) {
         let end = rest[start..]
             .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"'))
             .map_or(rest.len(), |e| start + e);
@@ -662,6 +658,21 @@ fn link_urls<'a>(text: CowStr<'a>, out: &mut Vec<Event<'a>>) {
     if !plain.is_empty() {
         out.push(Event::Text(CowStr::from(plain)));
     }
+}
+
+/// Where the first `http://` or `https://` in `s` starts. One scan for "http": looking for each
+/// prefix through the whole rest at every URL would make a text of many links quadratic.
+fn url_start(s: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(found) = s[from..].find("http") {
+        let at = from + found;
+        let after = &s[at + 4..];
+        if after.starts_with("://") || after.starts_with("s://") {
+            return Some(at);
+        }
+        from = at + 4;
+    }
+    None
 }
 
 fn escape_attr(s: &str) -> String {

@@ -151,5 +151,6 @@ pub fn worst_markdown_bodies() -> Vec<(&'static str, String)> {
         ("raw HTML <table><td>", fill("<table><tr><td>", "deep")),
         ("raw HTML </p>", fill("<p></p><b>", "")),
         ("mentions and URLs", fill("@ab https://x.example/ ", "")),
+        ("bare URLs", fill("https://x.y ", "")),
     ]
 }
