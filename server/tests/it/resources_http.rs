@@ -56,3 +56,57 @@ async fn failed_log_ins(db: &sea_orm::DatabaseConnection) -> u64 {
         .await
         .unwrap()
 }
+
+/// The live preview (the composer's fetch) renders only for signed-in members: a visitor is
+/// answered 401 with the message, before anything is rendered.
+#[tokio::test]
+async fn the_preview_is_for_signed_in_members() {
+    use app::api::forum::PREVIEW_SIGNED_OUT;
+    let d = demo_members().await;
+    let body = [("body", "Is **this** right?")];
+    let visitor = post_fetch(&d.app, "/api/preview", &body, None).await;
+    assert_eq!(visitor.status, StatusCode::UNAUTHORIZED, "{}", visitor.body);
+    assert!(visitor.body.contains(PREVIEW_SIGNED_OUT), "{}", visitor.body);
+    assert!(!visitor.body.contains("<strong>"), "nothing rendered");
+    let member = post_fetch(&d.app, "/api/preview", &body, Some(&d.casey)).await;
+    assert_eq!(member.status, StatusCode::OK, "{}", member.body);
+    assert!(member.body.contains("<strong>this</strong>"), "{}", member.body);
+}
+
+/// Without JavaScript, "Preview" from a visitor goes to log in (keeping the text, as posting
+/// does) instead of rendering; nothing is written.
+#[tokio::test]
+async fn a_visitor_previewing_without_javascript_is_sent_to_log_in() {
+    let d = demo_members().await;
+    let posts_before = post_count(&d.db).await;
+    let res = post_form(
+        &d.app,
+        "/api/reply",
+        &[
+            ("topic_id", "1"),
+            ("body", "Is **this** right?"),
+            ("form_token", ""),
+            ("preview", "1"),
+        ],
+        None,
+        "/t/1",
+    )
+    .await;
+    let location = res.location.clone().unwrap_or_default();
+    assert!(location.starts_with("/login?next="), "{location}");
+    let cookie = res.session_cookie().expect("the text is kept in a session");
+    let page = get(&d.app, "/t/1", Some(&cookie)).await;
+    assert!(
+        !page.body.contains("<strong>this</strong>"),
+        "no rendered preview for a visitor"
+    );
+    assert_eq!(post_count(&d.db).await, posts_before);
+}
+
+async fn post_count(db: &sea_orm::DatabaseConnection) -> u64 {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    app::server::entity::post::Entity::find()
+        .count(db)
+        .await
+        .unwrap()
+}
