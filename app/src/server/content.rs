@@ -81,7 +81,11 @@ pub async fn render_off_runtime(
         tracing::error!(error = %e, "rendering failed");
         crate::error::AppError::Internal
     };
-    let slot = slots().clone().acquire_owned().await.map_err(|e| fail(&e))?;
+    let slot = slots()
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| fail(&e))?;
     tokio::task::spawn_blocking(move || {
         let _slot = slot;
         render_with_mentions(&source, &|name| members.contains(name))
@@ -298,7 +302,8 @@ fn deep_marker(line: &str) -> Option<usize> {
     let t = line.trim();
     if t.len() >= 3
         && matches!(t.as_bytes()[0], b'-' | b'*' | b'_')
-        && t.bytes().all(|c| c == t.as_bytes()[0] || c == b' ' || c == b'\t')
+        && t.bytes()
+            .all(|c| c == t.as_bytes()[0] || c == b' ' || c == b'\t')
     {
         return None;
     }
@@ -337,12 +342,16 @@ fn delimiter_row_columns(line: &str) -> Option<usize> {
     let row = container_content(line).trim_end();
     let is_delimiter = row.contains('|')
         && row.contains('-')
-        && row.bytes().all(|c| matches!(c, b'|' | b'-' | b':' | b' ' | b'\t'));
+        && row
+            .bytes()
+            .all(|c| matches!(c, b'|' | b'-' | b':' | b' ' | b'\t'));
     is_delimiter.then(|| row.split('|').filter(|cell| cell.contains('-')).count())
 }
 
 fn is_one_of(name: &[u8], names: &[&str]) -> bool {
-    names.iter().any(|n| n.as_bytes().eq_ignore_ascii_case(name))
+    names
+        .iter()
+        .any(|n| n.as_bytes().eq_ignore_ascii_case(name))
 }
 
 fn is_void_element(name: &[u8]) -> bool {
@@ -359,7 +368,9 @@ fn is_void_element(name: &[u8]) -> bool {
 fn is_scope_boundary(name: &[u8]) -> bool {
     is_one_of(
         name,
-        &["applet", "caption", "html", "table", "td", "th", "marquee", "object", "template"],
+        &[
+            "applet", "caption", "html", "table", "td", "th", "marquee", "object", "template",
+        ],
     )
 }
 
@@ -370,10 +381,43 @@ fn stops_end_tags(name: &[u8]) -> bool {
         || is_one_of(
             name,
             &[
-                "address", "article", "aside", "blockquote", "button", "center", "dd",
-                "details", "dir", "div", "dl", "dt", "fieldset", "figure", "footer", "form",
-                "h1", "h2", "h3", "h4", "h5", "h6", "header", "li", "main", "menu", "nav", "ol",
-                "p", "pre", "section", "select", "summary", "tbody", "tfoot", "thead", "tr",
+                "address",
+                "article",
+                "aside",
+                "blockquote",
+                "button",
+                "center",
+                "dd",
+                "details",
+                "dir",
+                "div",
+                "dl",
+                "dt",
+                "fieldset",
+                "figure",
+                "footer",
+                "form",
+                "h1",
+                "h2",
+                "h3",
+                "h4",
+                "h5",
+                "h6",
+                "header",
+                "li",
+                "main",
+                "menu",
+                "nav",
+                "ol",
+                "p",
+                "pre",
+                "section",
+                "select",
+                "summary",
+                "tbody",
+                "tfoot",
+                "thead",
+                "tr",
                 "ul",
             ],
         )
@@ -384,8 +428,8 @@ fn is_formatting_element(name: &[u8]) -> bool {
     is_one_of(
         name,
         &[
-            "a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike",
-            "strong", "tt", "u",
+            "a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong",
+            "tt", "u",
         ],
     )
 }
@@ -411,7 +455,12 @@ fn scan_tag(b: &[u8], mut i: usize) -> (&[u8], usize, usize) {
         }
         attributes += 1;
         i += 1; // a name's first character may be anything, `=` included
-        while i < b.len() && !matches!(b[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0c | b'/' | b'>' | b'=') {
+        while i < b.len()
+            && !matches!(
+                b[i],
+                b' ' | b'\t' | b'\n' | b'\r' | 0x0c | b'/' | b'>' | b'='
+            )
+        {
             i += 1;
         }
         while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0c) {
@@ -852,7 +901,14 @@ mod tests {
                 "{name} grew to {} bytes",
                 html.len()
             );
-            let tail: String = body.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+            let tail: String = body
+                .chars()
+                .rev()
+                .take(4)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
             if tail.chars().all(|c| c.is_ascii_alphabetic()) {
                 assert!(html.contains(&tail), "{name} lost its text");
             }
@@ -863,17 +919,27 @@ mod tests {
     fn nesting_beyond_the_limit_is_text() {
         let deep = format!("{}deep", ">".repeat(MAX_BODY_CHARS - 4));
         let html = render(&deep);
-        assert_eq!(html.matches("<blockquote>").count(), MAX_NESTING, "{}", &html[..400]);
+        assert_eq!(
+            html.matches("<blockquote>").count(),
+            MAX_NESTING,
+            "{}",
+            &html[..400]
+        );
         assert!(html.contains("&gt;&gt;&gt;deep"), "the rest is text");
         // Exactly at the limit nothing changes; one more and the innermost is text.
         let at_limit = format!("{}x", "> ".repeat(MAX_NESTING));
-        assert_eq!(render(&at_limit).matches("<blockquote>").count(), MAX_NESTING);
+        assert_eq!(
+            render(&at_limit).matches("<blockquote>").count(),
+            MAX_NESTING
+        );
         let beyond = format!("{}x", "> ".repeat(MAX_NESTING + 1));
         let html = render(&beyond);
         assert_eq!(html.matches("<blockquote>").count(), MAX_NESTING);
         assert!(html.contains("<p>&gt; x</p>"), "{html}");
         // Lists nested by indentation, past what one line can open: deeper items are text.
-        let lists: String = (0..40).map(|i| format!("{}- item{i}\n", "  ".repeat(i))).collect();
+        let lists: String = (0..40)
+            .map(|i| format!("{}- item{i}\n", "  ".repeat(i)))
+            .collect();
         let html = render(&lists);
         assert_eq!(html.matches("<li>").count(), MAX_NESTING / 2, "{html}");
         assert!(html.contains("item39"), "{html}");
@@ -886,15 +952,31 @@ mod tests {
     fn tables_are_bounded_and_ordinary_ones_still_render() {
         let ordinary = "| a | b | c |\n|---|:-:|--:|\n| 1 | 2 | 3 |\n| 4 | 5 |\n";
         let html = render(ordinary);
-        assert_eq!(html.matches("<td").count(), 6, "short rows are filled: {html}");
-        let wide = format!("{}\n{}\nb\n", "a|".repeat(MAX_TABLE_COLUMNS + 1), "-|".repeat(MAX_TABLE_COLUMNS + 1));
+        assert_eq!(
+            html.matches("<td").count(),
+            6,
+            "short rows are filled: {html}"
+        );
+        let wide = format!(
+            "{}\n{}\nb\n",
+            "a|".repeat(MAX_TABLE_COLUMNS + 1),
+            "-|".repeat(MAX_TABLE_COLUMNS + 1)
+        );
         let html = render(&wide);
         assert!(!html.contains("<table>"), "too wide: text");
         assert!(html.contains("-|-|"), "shown as written: {html}");
-        let long: String = format!("{}\n{}\n{}", "a|".repeat(50), "-|".repeat(50), "b\n".repeat(400));
+        let long: String = format!(
+            "{}\n{}\n{}",
+            "a|".repeat(50),
+            "-|".repeat(50),
+            "b\n".repeat(400)
+        );
         assert!(!render(&long).contains("<table>"), "too many cells: text");
         let fenced = format!("```\n{}\n```\n", "-|".repeat(100));
-        assert!(render(&fenced).contains(&"-|".repeat(100)), "code is left alone");
+        assert!(
+            render(&fenced).contains(&"-|".repeat(100)),
+            "code is left alone"
+        );
     }
 
     #[test]
@@ -907,7 +989,10 @@ mod tests {
         let many = format!("<b{attributes}>x</b>");
         assert_eq!(render(&many), plain_text_html(&many));
         let quoted = "<b title=\"<b a b c d e f g h i j k l m n o p q r s t u v w x y z A B C D E F G\">x</b>";
-        assert!(render(quoted).contains("<b title="), "a quoted value is one attribute");
+        assert!(
+            render(quoted).contains("<b title="),
+            "a quoted value is one attribute"
+        );
         // Formatting elements the parser would reopen in every later paragraph.
         let reopened: String = (0..200).map(|i| format!("<b title={i}>x\n\n")).collect();
         assert!(html_depth(&render(&reopened)) <= MAX_HTML_DEPTH);

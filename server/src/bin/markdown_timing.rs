@@ -12,7 +12,10 @@ fn main() {
         let dir = std::path::Path::new(args.get(1).expect("a directory"));
         std::fs::create_dir_all(dir).expect("directory can be made");
         for (i, (name, body)) in worst_markdown_bodies().into_iter().enumerate() {
-            let file = format!("{i:02}-{}.md", name.replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
+            let file = format!(
+                "{i:02}-{}.md",
+                name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+            );
             std::fs::write(dir.join(file), body).expect("body written");
         }
         return;

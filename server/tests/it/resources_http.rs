@@ -46,7 +46,12 @@ async fn a_log_in_beyond_the_hashing_queue_is_answered_503_with_retry_after() {
     assert_eq!(res.session_cookie(), None, "not signed in");
     assert_eq!(failed_log_ins(&db).await, failures_before);
     // Once the queue has room, the same log-in works.
-    assert!(log_in(&app, "casey", "demo-customer-pass", None).await.session_cookie().is_some());
+    assert!(
+        log_in(&app, "casey", "demo-customer-pass", None)
+            .await
+            .session_cookie()
+            .is_some()
+    );
 }
 
 async fn failed_log_ins(db: &sea_orm::DatabaseConnection) -> u64 {
@@ -66,11 +71,19 @@ async fn the_preview_is_for_signed_in_members() {
     let body = [("body", "Is **this** right?")];
     let visitor = post_fetch(&d.app, "/api/preview", &body, None).await;
     assert_eq!(visitor.status, StatusCode::UNAUTHORIZED, "{}", visitor.body);
-    assert!(visitor.body.contains(PREVIEW_SIGNED_OUT), "{}", visitor.body);
+    assert!(
+        visitor.body.contains(PREVIEW_SIGNED_OUT),
+        "{}",
+        visitor.body
+    );
     assert!(!visitor.body.contains("<strong>"), "nothing rendered");
     let member = post_fetch(&d.app, "/api/preview", &body, Some(&d.casey)).await;
     assert_eq!(member.status, StatusCode::OK, "{}", member.body);
-    assert!(member.body.contains("<strong>this</strong>"), "{}", member.body);
+    assert!(
+        member.body.contains("<strong>this</strong>"),
+        "{}",
+        member.body
+    );
 }
 
 /// Without JavaScript, "Preview" from a visitor goes to log in (keeping the text, as posting
