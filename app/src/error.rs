@@ -6,6 +6,9 @@ use leptos::server_fn::{
 };
 use serde::{Deserialize, Serialize};
 
+/// What a client refused with `AppError::Busy` is told to wait (its Retry-After), in seconds.
+pub const BUSY_RETRY_AFTER_SECS: u32 = 2;
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
     /// Bad input, tied to the form field it is about ("form" for the form as a whole).
@@ -22,6 +25,9 @@ pub enum AppError {
     /// Too many attempts for now; the message says when to try again.
     #[error("{0}")]
     TooMany(String),
+    /// The server is too busy for this now (503, with Retry-After); the message says so.
+    #[error("{0}")]
+    Busy(String),
     /// Something broke on our side; details are in the server log.
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
@@ -63,6 +69,7 @@ impl AppError {
             AppError::NotFound(_) => 404,
             AppError::TooMany(_) => 429,
             AppError::Internal => 500,
+            AppError::Busy(_) => 503,
         }
     }
 }

@@ -77,11 +77,24 @@ pub async fn get_editable_post(post_id: i64) -> Result<EditablePost, AppError> {
     forum::editable_post(&state::db()?, &user, post_id).await
 }
 
-/// Renders Markdown through the real pipeline, for the live preview. Nothing is stored.
+pub const PREVIEW_SIGNED_OUT: &str = "Log in to see a preview. What you have written is kept.";
+
+/// Renders Markdown through the real pipeline, for the live preview. Nothing is stored. For
+/// signed-in members only, like posting: rendering is the costliest thing a request can ask for.
 #[server(endpoint = "preview")]
 pub async fn render_preview(body: String) -> Result<String, AppError> {
-    forum::validate_body(&body)?;
-    forum::render_post(&state::db()?, &body).await
+    let result = async {
+        if state::current_user().await?.is_none() {
+            return Err(AppError::SignInRequired(PREVIEW_SIGNED_OUT.into()));
+        }
+        forum::validate_body(&body)?;
+        forum::render_post(&state::db()?, &body).await
+    }
+    .await;
+    if let Err(e) = &result {
+        state::set_error_status(e);
+    }
+    result
 }
 
 /// A post quoted as Markdown, for "Quote" to add to the reply being written.
@@ -147,8 +160,8 @@ fn draft_key(kind: ComposerKind) -> String {
     }
 }
 
-/// The shared path of every composer post: keep the text, then preview it, or send a
-/// signed-out writer to log in and back, or run `write` and go to the new post.
+/// The shared path of every composer post: keep the text, then send a signed-out writer to log
+/// in and back, or preview it, or run `write` and go to the new post.
 #[cfg(feature = "ssr")]
 async fn submit<F, Fut>(
     kind: ComposerKind,
@@ -170,6 +183,12 @@ where
     let session = state::session().await?;
     let key = draft_key(kind);
     let back = format!("{}#composer", state::referring_path("/"));
+    // Previewing, like posting, is for members: a visitor logs in first and comes back to the text.
+    let Some(user) = user else {
+        drafts::save(&session, &key, &draft).await?;
+        leptos_axum::redirect(&format!("/login?next={}", encode_query_value(&back)));
+        return Ok(());
+    };
     if preview {
         // The same limits as posting: nobody renders a 10 MB "preview".
         if let Err(e) = forum::validate_body(&draft.body) {
@@ -190,11 +209,6 @@ where
         leptos_axum::redirect(&back);
         return Ok(());
     }
-    let Some(user) = user else {
-        drafts::save(&session, &key, &draft).await?;
-        leptos_axum::redirect(&format!("/login?next={}", encode_query_value(&back)));
-        return Ok(());
-    };
     match write(user).await {
         Ok(destination) => {
             drafts::clear(&session, &key).await?;

@@ -22,30 +22,132 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// At most this many password hashes are computed at once: argon2 takes tens of milliseconds of
-/// CPU and 19 MiB each by design, so a burst of log-ins (an attack, or a crowd) would otherwise
-/// take every core and starve all other requests. Half the cores, at least one: the rest keep
-/// serving pages while log-ins queue.
-fn hashing_permits() -> &'static tokio::sync::Semaphore {
-    static PERMITS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
-    PERMITS.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        tokio::sync::Semaphore::new((cores / 2).max(1))
+/// Password hashes computed at once: about one per core, so a log-in flood takes the CPU it
+/// can use and no more. Each hash holds 19 MiB while it runs (ARGON2_MEMORY_KIB), so the count
+/// also bounds memory: at most 8 (152 MiB) however many cores the host has.
+fn hashing_slots() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8)
+}
+
+/// Log-ins that may wait for a slot. A short queue absorbs a crowd (a hash takes tens of
+/// milliseconds, so the last in line waits a fraction of a second); beyond it the answer is 503
+/// at once, which costs nothing, instead of a queue that grows with the attack.
+const HASHING_QUEUE_PER_SLOT: usize = 4;
+
+pub const HASHING_BUSY: &str =
+    "Too many log-ins are being checked right now. Please try again in a few seconds.";
+
+/// Runs password hashes on the blocking pool, `slots` at a time, with at most `queue` more
+/// waiting; anyone beyond that is refused with `AppError::Busy`.
+#[derive(Clone)]
+pub struct HashingQueue(std::sync::Arc<HashingQueueInner>);
+
+pub struct HashingQueueInner {
+    slots: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Hashes running or waiting for a slot.
+    admitted: std::sync::atomic::AtomicUsize,
+    limit: usize,
+}
+
+/// One admitted hash, counted until it is dropped: when the hash has finished, or when the
+/// request is dropped while still waiting.
+struct Admitted(HashingQueue);
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        self.0
+            .0
+            .admitted
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl HashingQueue {
+    pub fn new(slots: usize, queue: usize) -> Self {
+        HashingQueue(std::sync::Arc::new(HashingQueueInner {
+            slots: std::sync::Arc::new(tokio::sync::Semaphore::new(slots)),
+            admitted: std::sync::atomic::AtomicUsize::new(0),
+            limit: slots + queue,
+        }))
+    }
+
+    /// Hashes running or waiting now.
+    pub fn admitted(&self) -> usize {
+        self.0.admitted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// How many may run or wait at once; the next is refused.
+    pub fn capacity(&self) -> usize {
+        self.0.limit
+    }
+
+    /// Runs `work` on the blocking pool when a slot is free. The slot and the count travel with
+    /// the blocking task, not the request: a client that hangs up mid-hash cannot free a slot
+    /// while its 19 MiB are still in use.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        // Count, then check: parallel callers can never all see room for one.
+        let before = self
+            .0
+            .admitted
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let admitted = Admitted(self.clone());
+        if before >= self.0.limit {
+            return Err(AppError::Busy(HASHING_BUSY.into()));
+        }
+        let slot = self
+            .0
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| AppError::Internal)?;
+        tokio::task::spawn_blocking(move || {
+            let _held = (slot, admitted);
+            work()
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "password hashing task failed");
+            AppError::Internal
+        })
+    }
+}
+
+/// The process's one queue for password hashing.
+pub fn hashing_queue() -> &'static HashingQueue {
+    static QUEUE: OnceLock<HashingQueue> = OnceLock::new();
+    QUEUE.get_or_init(|| {
+        return_large_blocks_to_the_system();
+        let slots = hashing_slots();
+        HashingQueue::new(slots, slots * HASHING_QUEUE_PER_SLOT)
     })
 }
 
-/// Runs argon2 work on the blocking pool, one of `hashing_permits` at a time.
+/// glibc serves blocks above M_MMAP_THRESHOLD with their own mmap and gives them back on free,
+/// but by default the threshold moves: after the first 19 MiB argon2 block is freed it rises
+/// above 19 MiB, so every later block comes from a malloc arena (one per blocking thread) and
+/// stays resident after the hash (a log-in flood took the server from 69 to 287 MB for good).
+/// Setting the threshold fixes it (mallopt turns the moving threshold off): each hash's memory
+/// goes back to the system when the hash ends. 1 MiB keeps page-sized buffers in the arenas.
+/// Simpler than a pool of preallocated blocks, which would stay resident between floods.
+fn return_large_blocks_to_the_system() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a parameter of the allocator; it takes the allocator's lock.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
+/// Runs argon2 work through the process's hashing queue.
 async fn bounded<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, AppError> {
-    let _permit = hashing_permits()
-        .acquire()
-        .await
-        .map_err(|_| AppError::Internal)?;
-    tokio::task::spawn_blocking(work).await.map_err(|e| {
-        tracing::error!(error = %e, "password hashing task failed");
-        AppError::Internal
-    })
+    hashing_queue().run(work).await
 }
 
 pub async fn hash_password(password: String) -> Result<String, AppError> {
@@ -188,6 +290,67 @@ mod tests {
                 .await
                 .unwrap()
         );
+    }
+
+    /// One slot and one place in the queue: the third caller is refused at once with 503 and
+    /// the message, and the queue works again once the first two are done.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn beyond_the_queue_hashing_is_refused_with_busy() {
+        let queue = HashingQueue::new(1, 1);
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let running = tokio::spawn({
+            let queue = queue.clone();
+            async move { queue.run(move || released.recv().is_ok()).await }
+        });
+        while queue.admitted() < 1 {
+            tokio::task::yield_now().await;
+        }
+        let waiting = tokio::spawn({
+            let queue = queue.clone();
+            async move { queue.run(|| "waited").await }
+        });
+        while queue.admitted() < 2 {
+            tokio::task::yield_now().await;
+        }
+        let refused = queue.run(|| "ran").await;
+        assert_eq!(refused, Err(AppError::Busy(HASHING_BUSY.into())));
+        assert_eq!(refused.unwrap_err().status(), 503);
+        assert_eq!(queue.admitted(), 2, "a refusal takes no place");
+        release.send(()).unwrap();
+        assert_eq!(running.await.unwrap(), Ok(true));
+        assert_eq!(waiting.await.unwrap(), Ok("waited"));
+        assert_eq!(queue.admitted(), 0);
+        assert_eq!(queue.run(|| "ran").await, Ok("ran"));
+    }
+
+    /// However many are admitted, no more than the slots run at once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn no_more_hashes_run_at_once_than_there_are_slots() {
+        use std::sync::{
+            Arc,
+            atomic::{AtomicUsize, Ordering},
+        };
+        let queue = HashingQueue::new(2, 30);
+        let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let jobs: Vec<_> = (0..32)
+            .map(|_| {
+                let (queue, now, most) = (queue.clone(), now.clone(), most.clone());
+                tokio::spawn(async move {
+                    queue
+                        .run(move || {
+                            let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                            most.fetch_max(n, Ordering::SeqCst);
+                            std::thread::sleep(std::time::Duration::from_millis(2));
+                            now.fetch_sub(1, Ordering::SeqCst);
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for job in jobs {
+            assert_eq!(job.await.unwrap(), Ok(()));
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 2);
     }
 
     #[test]

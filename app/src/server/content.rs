@@ -63,13 +63,51 @@ pub fn render(source: &str) -> String {
     render_with_mentions(source, &|_| false)
 }
 
+/// `render_with_mentions` with `members` linked, on the blocking pool, a few at a time. Even
+/// bounded, a long body costs milliseconds of CPU: off the async workers, the requests around it
+/// (and /healthz) keep being answered while bodies render.
+pub async fn render_off_runtime(
+    source: String,
+    members: HashSet<String>,
+) -> Result<String, crate::error::AppError> {
+    fn slots() -> &'static std::sync::Arc<tokio::sync::Semaphore> {
+        static SLOTS: OnceLock<std::sync::Arc<tokio::sync::Semaphore>> = OnceLock::new();
+        SLOTS.get_or_init(|| {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            std::sync::Arc::new(tokio::sync::Semaphore::new((cores / 2).max(1)))
+        })
+    }
+    let fail = |e: &dyn std::fmt::Display| {
+        tracing::error!(error = %e, "rendering failed");
+        crate::error::AppError::Internal
+    };
+    let slot = slots()
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| fail(&e))?;
+    tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        render_with_mentions(&source, &|name| members.contains(name))
+    })
+    .await
+    .map_err(|e| fail(&e))
+}
+
 /// Markdown to clean HTML; `@name` becomes a link to /u/name when `is_member(name)`.
+///
+/// Costs time linear in the length of `source`: nesting deeper than `MAX_NESTING` is shown as
+/// text, tables are bounded (`defuse_source`), and markup the HTML parser would do more than
+/// linear work on (`html_is_bounded`) makes the whole body plain text. bench/markdown.sh times
+/// the worst bodies we know (testing::worst_markdown_bodies).
 pub fn render_with_mentions(source: &str, is_member: &dyn Fn(&str) -> bool) -> String {
     let source = strip_direction_overrides(source);
+    let defused = defuse_source(&source);
     let mut raw = String::with_capacity(source.len() * 3 / 2);
     let mut plain_text_depth = 0usize; // >0 inside code blocks and links: no mentions there
     let mut events = Vec::new();
-    for event in TextMergeStream::new(Parser::new_ext(&source, markdown_options())) {
+    let parsed = Parser::new_ext(&defused, markdown_options());
+    for event in TextMergeStream::new(CapNesting::new(parsed)) {
         match &event {
             Event::Start(Tag::CodeBlock(_) | Tag::Link { .. } | Tag::Image { .. }) => {
                 plain_text_depth += 1
@@ -91,7 +129,434 @@ pub fn render_with_mentions(source: &str, is_member: &dyn Fn(&str) -> bool) -> S
         }
     }
     html::push_html(&mut raw, events.into_iter());
+    if !html_is_bounded(&raw) {
+        return plain_text_html(&source);
+    }
     clean_to_fixed_point(&raw, &source)
+}
+
+/// Blocks and inline spans (quotes, lists and their items, emphasis, links) nested deeper than
+/// this are shown as their Markdown text in the innermost one kept. The HTML parser checks the
+/// open elements for each tag it reads, so depth multiplies its work; no real post nests a
+/// quote in 32 others.
+pub const MAX_NESTING: usize = 32;
+
+/// Elements nested in the HTML, Markdown's and raw HTML's together: beyond it the body is shown
+/// as plain text (raw HTML deeper than this is an attack on the parser, not a post).
+pub const MAX_HTML_DEPTH: usize = 2 * MAX_NESTING;
+
+/// Attributes on one raw HTML tag: the parser checks each new one against all before it, so a
+/// tag with thousands costs quadratic time. Beyond this the body is shown as plain text.
+pub const MAX_ATTRIBUTES: usize = 32;
+
+/// Columns of one table, and cells in all of them together. The Markdown parser fills every
+/// short row up to the header's width, so a wide header over many one-character rows would
+/// turn a 50,000-character body into millions of cells. A table beyond either limit is shown
+/// as the text it was written as.
+pub const MAX_TABLE_COLUMNS: usize = 64;
+pub const MAX_TABLE_CELLS: usize = 10_000;
+
+/// Passes Markdown events through with at most `MAX_NESTING` nesting tags open: a deeper one is
+/// replaced by its Markdown marker as text (its content is kept; an item ends with a line break).
+struct CapNesting<I> {
+    events: I,
+    depth: usize,
+}
+
+impl<I> CapNesting<I> {
+    fn new(events: I) -> Self {
+        CapNesting { events, depth: 0 }
+    }
+}
+
+/// The tags that can hold themselves, and the text they were written with.
+fn nesting_marker(tag: &TagEnd) -> Option<(&'static str, &'static str)> {
+    Some(match tag {
+        TagEnd::BlockQuote(_) => ("> ", ""),
+        TagEnd::List(_) => ("", ""),
+        TagEnd::Item => ("- ", "\n"),
+        TagEnd::Emphasis => ("*", "*"),
+        TagEnd::Strong => ("**", "**"),
+        TagEnd::Strikethrough => ("~~", "~~"),
+        TagEnd::Link | TagEnd::Image => ("", ""),
+        _ => return None,
+    })
+}
+
+impl<'a, I: Iterator<Item = Event<'a>>> Iterator for CapNesting<I> {
+    type Item = Event<'a>;
+
+    fn next(&mut self) -> Option<Event<'a>> {
+        loop {
+            let event = self.events.next()?;
+            let (opens, tag_end) = match &event {
+                Event::Start(tag) => (true, tag.to_end()),
+                Event::End(tag) => (false, *tag),
+                _ => return Some(event),
+            };
+            let Some((start_text, end_text)) = nesting_marker(&tag_end) else {
+                return Some(event);
+            };
+            let kept = if opens {
+                self.depth += 1;
+                self.depth <= MAX_NESTING
+            } else {
+                self.depth -= 1;
+                self.depth < MAX_NESTING
+            };
+            if kept {
+                return Some(event);
+            }
+            let text = if opens { start_text } else { end_text };
+            if !text.is_empty() {
+                return Some(Event::Text(CowStr::Borrowed(text)));
+            }
+        }
+    }
+}
+
+/// Makes the Markdown that would cost the parser more than linear time read as text: a line
+/// that opens more than `MAX_NESTING` quotes or list items gets a backslash before the next
+/// marker, and a table beyond `MAX_TABLE_COLUMNS` or `MAX_TABLE_CELLS` one in its delimiter row
+/// (so it is not a table). Lines in code fences at the start of a line are left alone; inside a
+/// quoted or listed fence such a line would show its backslash, which no real post writes.
+fn defuse_source(source: &str) -> Cow<'_, str> {
+    let lines: Vec<&str> = source.split_inclusive('\n').collect();
+    // For each line, the index of the next blank line (or the end): the rows a table can have.
+    let mut next_blank = vec![lines.len(); lines.len() + 1];
+    for i in (0..lines.len()).rev() {
+        next_blank[i] = if container_content(lines[i]).trim().is_empty() {
+            i
+        } else {
+            next_blank[i + 1]
+        };
+    }
+    let mut out: Option<String> = None;
+    let mut fence: Option<(u8, usize)> = None;
+    let mut cells = 0usize;
+    let mut done = 0usize; // bytes of `source` already handled
+    for (i, line) in lines.iter().enumerate() {
+        let start = done;
+        done += line.len();
+        if let Some(run) = fence_run(line) {
+            match fence {
+                None => fence = Some(run),
+                Some((c, n)) if run.0 == c && run.1 >= n => fence = None,
+                Some(_) => {}
+            }
+            continue;
+        }
+        if fence.is_some() {
+            continue;
+        }
+        let escape_at = deep_marker(line).or_else(|| {
+            let columns = delimiter_row_columns(line)?;
+            let rows = next_blank[i + 1] - i;
+            let table = columns * (rows + 1);
+            if columns > MAX_TABLE_COLUMNS || cells + table > MAX_TABLE_CELLS {
+                line.find('-')
+            } else {
+                cells += table;
+                None
+            }
+        });
+        if let Some(at) = escape_at {
+            let out = out.get_or_insert_with(|| String::with_capacity(source.len() + 64));
+            if out.is_empty() {
+                out.push_str(&source[..start]);
+            }
+            out.push_str(&line[..at]);
+            out.push('\\');
+            out.push_str(&line[at..]);
+        } else if let Some(out) = out.as_mut() {
+            out.push_str(line);
+        }
+    }
+    match out {
+        Some(out) => Cow::Owned(out),
+        None => Cow::Borrowed(source),
+    }
+}
+
+/// A line without the quote markers and indentation in front of it.
+fn container_content(line: &str) -> &str {
+    line.trim_start_matches(|c: char| c == '>' || c == ' ' || c == '\t')
+}
+
+/// The character and length of a code fence (```` ``` ```` or `~~~`) the line starts with.
+fn fence_run(line: &str) -> Option<(u8, usize)> {
+    let trimmed = line.trim_start_matches(' ');
+    if line.len() - trimmed.len() > 3 {
+        return None;
+    }
+    let c = *trimmed.as_bytes().first()?;
+    let n = trimmed.bytes().take_while(|&b| b == c).count();
+    (matches!(c, b'`' | b'~') && n >= 3).then_some((c, n))
+}
+
+/// Where the marker that would open nesting level `MAX_NESTING + 1` is on this line, if any:
+/// quotes (`>`) and list items (`-`, `*`, `+`, `1.`, `1)`) opened one after another.
+fn deep_marker(line: &str) -> Option<usize> {
+    let b = line.as_bytes();
+    // `- - - -` is a thematic break, not lists.
+    let t = line.trim();
+    if t.len() >= 3
+        && matches!(t.as_bytes()[0], b'-' | b'*' | b'_')
+        && t.bytes()
+            .all(|c| c == t.as_bytes()[0] || c == b' ' || c == b'\t')
+    {
+        return None;
+    }
+    let is_space = |i: usize| matches!(b.get(i), Some(b' ' | b'\t'));
+    let mut i = 0;
+    let mut opened = 0;
+    loop {
+        while is_space(i) {
+            i += 1;
+        }
+        let marker = match b.get(i)? {
+            b'>' => i,
+            b'-' | b'*' | b'+' if is_space(i + 1) => i,
+            _ => {
+                let digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+                let punct = i + digits;
+                if !(1..=9).contains(&digits)
+                    || !matches!(b.get(punct), Some(b'.' | b')'))
+                    || !is_space(punct + 1)
+                {
+                    return None;
+                }
+                punct
+            }
+        };
+        opened += 1;
+        if opened > MAX_NESTING {
+            return Some(marker);
+        }
+        i = marker + 1;
+    }
+}
+
+/// The number of columns, if the line (after any quote markers) is a table's delimiter row.
+fn delimiter_row_columns(line: &str) -> Option<usize> {
+    let row = container_content(line).trim_end();
+    let is_delimiter = row.contains('|')
+        && row.contains('-')
+        && row
+            .bytes()
+            .all(|c| matches!(c, b'|' | b'-' | b':' | b' ' | b'\t'));
+    is_delimiter.then(|| row.split('|').filter(|cell| cell.contains('-')).count())
+}
+
+fn is_one_of(name: &[u8], names: &[&str]) -> bool {
+    names
+        .iter()
+        .any(|n| n.as_bytes().eq_ignore_ascii_case(name))
+}
+
+fn is_void_element(name: &[u8]) -> bool {
+    is_one_of(
+        name,
+        &[
+            "area", "base", "basefont", "bgsound", "br", "col", "embed", "frame", "hr", "img",
+            "input", "keygen", "link", "meta", "param", "source", "track", "wbr",
+        ],
+    )
+}
+
+/// Elements no end tag closes past (the HTML parser's scope boundaries).
+fn is_scope_boundary(name: &[u8]) -> bool {
+    is_one_of(
+        name,
+        &[
+            "applet", "caption", "html", "table", "td", "th", "marquee", "object", "template",
+        ],
+    )
+}
+
+/// Elements an end tag of another name does not close past (the HTML parser's "special" and
+/// scope-boundary elements, the ones that matter here).
+fn stops_end_tags(name: &[u8]) -> bool {
+    is_scope_boundary(name)
+        || is_one_of(
+            name,
+            &[
+                "address",
+                "article",
+                "aside",
+                "blockquote",
+                "button",
+                "center",
+                "dd",
+                "details",
+                "dir",
+                "div",
+                "dl",
+                "dt",
+                "fieldset",
+                "figure",
+                "footer",
+                "form",
+                "h1",
+                "h2",
+                "h3",
+                "h4",
+                "h5",
+                "h6",
+                "header",
+                "li",
+                "main",
+                "menu",
+                "nav",
+                "ol",
+                "p",
+                "pre",
+                "section",
+                "select",
+                "summary",
+                "tbody",
+                "tfoot",
+                "thead",
+                "tr",
+                "ul",
+            ],
+        )
+}
+
+/// Elements the HTML parser reopens after they were closed by another element's end.
+fn is_formatting_element(name: &[u8]) -> bool {
+    is_one_of(
+        name,
+        &[
+            "a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong",
+            "tt", "u",
+        ],
+    )
+}
+
+/// A tag starting at `b[i]` (its name's first byte): its name, how many attributes it has, and
+/// where it ends, read the way the HTML tokenizer reads it (quoted values may hold `>`; a value
+/// or a `/` can run straight into the next attribute).
+fn scan_tag(b: &[u8], mut i: usize) -> (&[u8], usize, usize) {
+    let name_start = i;
+    while i < b.len() && !matches!(b[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0c | b'/' | b'>') {
+        i += 1;
+    }
+    let name = &b[name_start..i];
+    let mut attributes = 0;
+    loop {
+        while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0c | b'/') {
+            i += 1;
+        }
+        match b.get(i) {
+            None => return (name, attributes, i),
+            Some(b'>') => return (name, attributes, i + 1),
+            Some(_) => {}
+        }
+        attributes += 1;
+        i += 1; // a name's first character may be anything, `=` included
+        while i < b.len()
+            && !matches!(
+                b[i],
+                b' ' | b'\t' | b'\n' | b'\r' | 0x0c | b'/' | b'>' | b'='
+            )
+        {
+            i += 1;
+        }
+        while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0c) {
+            i += 1;
+        }
+        if b.get(i) != Some(&b'=') {
+            continue;
+        }
+        i += 1;
+        while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0c) {
+            i += 1;
+        }
+        match b.get(i) {
+            Some(&q @ (b'"' | b'\'')) => {
+                i = b[i + 1..]
+                    .iter()
+                    .position(|&c| c == q)
+                    .map_or(b.len(), |p| i + 1 + p + 1);
+            }
+            _ => {
+                while i < b.len() && !matches!(b[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0c | b'>') {
+                    i += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Whether the HTML parser reads `html` in about linear time: no tag with more than
+/// `MAX_ATTRIBUTES` attributes, and no more than `MAX_HTML_DEPTH` elements open at once. A model
+/// of the parser that errs towards more depth: an end tag closes back to its element unless an
+/// element that stops it is in between (as in the parser); elements the parser closes by
+/// itself stay open here; a formatting element closed by another's end tag still counts, as the
+/// parser reopens it in what follows. Comments and script text are read as markup too: more
+/// tags, never fewer.
+fn html_is_bounded(html: &str) -> bool {
+    let b = html.as_bytes();
+    let mut open: Vec<&[u8]> = Vec::new();
+    let mut reopened = 0usize; // formatting elements closed by another end tag
+    let mut i = 0;
+    while let Some(lt) = b[i..].iter().position(|&c| c == b'<') {
+        i += lt + 1;
+        let closing = b.get(i) == Some(&b'/');
+        let name_at = if closing { i + 1 } else { i };
+        if !b.get(name_at).is_some_and(u8::is_ascii_alphabetic) {
+            continue;
+        }
+        let (name, attributes, end) = scan_tag(b, name_at);
+        i = end;
+        if attributes > MAX_ATTRIBUTES {
+            return false;
+        }
+        if !closing {
+            if !is_void_element(name) {
+                open.push(name);
+            }
+        } else if let Some(at) = open.iter().rposition(|n| n.eq_ignore_ascii_case(name)) {
+            let between = &open[at + 1..];
+            let stopped = between.iter().any(|n| is_scope_boundary(n))
+                || (!stops_end_tags(name) && between.iter().any(|n| stops_end_tags(n)));
+            if !stopped {
+                reopened += open[at + 1..]
+                    .iter()
+                    .filter(|n| is_formatting_element(n))
+                    .count();
+                open.truncate(at);
+            }
+        } else if is_formatting_element(name) {
+            reopened = reopened.saturating_sub(1);
+        }
+        if open.len() + reopened > MAX_HTML_DEPTH {
+            return false;
+        }
+    }
+    true
+}
+
+/// The deepest nesting of elements in HTML as ammonia writes it (well-formed, double-quoted
+/// attribute values).
+fn html_depth(html: &str) -> usize {
+    let b = html.as_bytes();
+    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    while let Some(lt) = b[i..].iter().position(|&c| c == b'<') {
+        i += lt + 1;
+        if b.get(i) == Some(&b'/') {
+            depth = depth.saturating_sub(1);
+            continue;
+        }
+        let (name, _, end) = scan_tag(b, i);
+        i = end;
+        if !is_void_element(name) {
+            depth += 1;
+            deepest = deepest.max(depth);
+        }
+    }
+    deepest
 }
 
 /// Cleaning passes tried before the markup is given up on; everyday posts need two.
@@ -105,6 +570,11 @@ const MAX_CLEAN_PASSES: usize = 4;
 /// that does not settle within a few passes, store the source as escaped plain text.
 fn clean_to_fixed_point(raw: &str, source: &str) -> String {
     let mut html = cleaner().clean(raw).to_string();
+    // The tree builder can nest deeper than the markup reads (formatting elements it reopens):
+    // nothing that deep is parsed again, or stored.
+    if html_depth(&html) > MAX_HTML_DEPTH {
+        return plain_text_html(source);
+    }
     for _ in 1..MAX_CLEAN_PASSES {
         let again = cleaner().clean(&html).to_string();
         if again == html {
@@ -213,11 +683,7 @@ fn link_mentions<'a>(text: &str, is_member: &dyn Fn(&str) -> bool, out: &mut Vec
 fn link_urls<'a>(text: CowStr<'a>, out: &mut Vec<Event<'a>>) {
     let mut rest: &str = &text;
     let mut plain = String::new();
-    while let Some(start) = ["https://", "http://"]
-        .iter()
-        .filter_map(|p| rest.find(p))
-        .min()
-    {
+    while let Some(start) = url_start(rest) {
         let end = rest[start..]
             .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"'))
             .map_or(rest.len(), |e| start + e);
@@ -241,6 +707,21 @@ fn link_urls<'a>(text: CowStr<'a>, out: &mut Vec<Event<'a>>) {
     if !plain.is_empty() {
         out.push(Event::Text(CowStr::from(plain)));
     }
+}
+
+/// Where the first `http://` or `https://` in `s` starts. One scan for "http": looking for each
+/// prefix through the whole rest at every URL would make a text of many links quadratic.
+fn url_start(s: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(found) = s[from..].find("http") {
+        let at = from + found;
+        let after = &s[at + 4..];
+        if after.starts_with("://") || after.starts_with("s://") {
+            return Some(at);
+        }
+        from = at + 4;
+    }
+    None
 }
 
 fn escape_attr(s: &str) -> String {
@@ -403,6 +884,118 @@ mod tests {
             .map(|i| format!("{}- item\n", "  ".repeat(i)))
             .collect();
         assert!(render(&lists).contains("item"));
+    }
+
+    /// The bodies that cost today's pipeline minutes render to bounded, settled HTML that keeps
+    /// their text (bench/markdown.sh times them in release).
+    #[test]
+    fn the_worst_bodies_render_bounded_and_settled() {
+        for (name, body) in crate::server::testing::worst_markdown_bodies() {
+            assert!(body.chars().count() <= MAX_BODY_CHARS, "{name} is too long");
+            let html = render(&body);
+            assert_eq!(clean_html(&html), html, "{name} is not a fixed point");
+            let depth = html_depth(&html);
+            assert!(depth <= MAX_HTML_DEPTH, "{name} nests {depth} deep");
+            assert!(
+                html.len() <= 12 * MAX_BODY_CHARS,
+                "{name} grew to {} bytes",
+                html.len()
+            );
+            let tail: String = body
+                .chars()
+                .rev()
+                .take(4)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            if tail.chars().all(|c| c.is_ascii_alphabetic()) {
+                assert!(html.contains(&tail), "{name} lost its text");
+            }
+        }
+    }
+
+    #[test]
+    fn nesting_beyond_the_limit_is_text() {
+        let deep = format!("{}deep", ">".repeat(MAX_BODY_CHARS - 4));
+        let html = render(&deep);
+        assert_eq!(
+            html.matches("<blockquote>").count(),
+            MAX_NESTING,
+            "{}",
+            &html[..400]
+        );
+        assert!(html.contains("&gt;&gt;&gt;deep"), "the rest is text");
+        // Exactly at the limit nothing changes; one more and the innermost is text.
+        let at_limit = format!("{}x", "> ".repeat(MAX_NESTING));
+        assert_eq!(
+            render(&at_limit).matches("<blockquote>").count(),
+            MAX_NESTING
+        );
+        let beyond = format!("{}x", "> ".repeat(MAX_NESTING + 1));
+        let html = render(&beyond);
+        assert_eq!(html.matches("<blockquote>").count(), MAX_NESTING);
+        assert!(html.contains("<p>&gt; x</p>"), "{html}");
+        // Lists nested by indentation, past what one line can open: deeper items are text.
+        let lists: String = (0..40)
+            .map(|i| format!("{}- item{i}\n", "  ".repeat(i)))
+            .collect();
+        let html = render(&lists);
+        assert_eq!(html.matches("<li>").count(), MAX_NESTING / 2, "{html}");
+        assert!(html.contains("item39"), "{html}");
+        // Emphasis nested inside emphasis.
+        let emphasis = format!("{}x{}", "*a _b ".repeat(40), " b_ a*".repeat(40));
+        assert!(render(&emphasis).matches("<em>").count() <= MAX_NESTING);
+    }
+
+    #[test]
+    fn tables_are_bounded_and_ordinary_ones_still_render() {
+        let ordinary = "| a | b | c |\n|---|:-:|--:|\n| 1 | 2 | 3 |\n| 4 | 5 |\n";
+        let html = render(ordinary);
+        assert_eq!(
+            html.matches("<td").count(),
+            6,
+            "short rows are filled: {html}"
+        );
+        let wide = format!(
+            "{}\n{}\nb\n",
+            "a|".repeat(MAX_TABLE_COLUMNS + 1),
+            "-|".repeat(MAX_TABLE_COLUMNS + 1)
+        );
+        let html = render(&wide);
+        assert!(!html.contains("<table>"), "too wide: text");
+        assert!(html.contains("-|-|"), "shown as written: {html}");
+        let long: String = format!(
+            "{}\n{}\n{}",
+            "a|".repeat(50),
+            "-|".repeat(50),
+            "b\n".repeat(400)
+        );
+        assert!(!render(&long).contains("<table>"), "too many cells: text");
+        let fenced = format!("```\n{}\n```\n", "-|".repeat(100));
+        assert!(
+            render(&fenced).contains(&"-|".repeat(100)),
+            "code is left alone"
+        );
+    }
+
+    #[test]
+    fn raw_html_too_deep_or_with_too_many_attributes_is_plain_text() {
+        let nested = format!("{}x", "<div>".repeat(MAX_HTML_DEPTH + 1));
+        assert_eq!(render(&nested), plain_text_html(&nested));
+        let shallow = format!("{}x{}", "<div>".repeat(10), "</div>".repeat(10));
+        assert_eq!(render(&shallow).matches("<div>").count(), 10);
+        let attributes: String = (0..=MAX_ATTRIBUTES).map(|i| format!(" a{i}")).collect();
+        let many = format!("<b{attributes}>x</b>");
+        assert_eq!(render(&many), plain_text_html(&many));
+        let quoted = "<b title=\"<b a b c d e f g h i j k l m n o p q r s t u v w x y z A B C D E F G\">x</b>";
+        assert!(
+            render(quoted).contains("<b title="),
+            "a quoted value is one attribute"
+        );
+        // Formatting elements the parser would reopen in every later paragraph.
+        let reopened: String = (0..200).map(|i| format!("<b title={i}>x\n\n")).collect();
+        assert!(html_depth(&render(&reopened)) <= MAX_HTML_DEPTH);
     }
 
     #[test]

@@ -152,9 +152,7 @@ pub async fn render_post(conn: &impl ConnectionTrait, source: &str) -> Result<St
             .map(|u| u.username_key)
             .collect()
     };
-    Ok(content::render_with_mentions(source, &|name| {
-        known.contains(name)
-    }))
+    content::render_off_runtime(source.to_string(), known).await
 }
 
 /// Starts a topic with its first post, in one transaction.

@@ -162,6 +162,12 @@ pub fn set_error_status(err: &AppError) {
         StatusCode::from_u16(err.status()),
     ) {
         res.set_status(status);
+        if let AppError::Busy(_) = err {
+            res.insert_header(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(crate::error::BUSY_RETRY_AFTER_SECS),
+            );
+        }
     }
 }
 

@@ -66,3 +66,91 @@ pub async fn insert_user(conn: &DatabaseConnection, id: i64) -> user::Model {
     .await
     .expect("user row inserts")
 }
+
+/// The most expensive bodies we know how to write, each as long as a post may be: nesting,
+/// emphasis, links, reference definitions, wide tables and raw HTML that make Markdown parsers
+/// and HTML tree builders do more than linear work. The unit tests check what they render to,
+/// `markdown_timing` (bench/markdown.sh) times them, and the fuzz target starts from them.
+pub fn worst_markdown_bodies() -> Vec<(&'static str, String)> {
+    use super::content::MAX_BODY_CHARS as N;
+    // `unit` repeated to fill the limit, then `tail` (cut to fit).
+    let fill = |unit: &str, tail: &str| {
+        let units = (N - tail.chars().count()) / unit.chars().count();
+        let mut s = unit.repeat(units);
+        s.push_str(tail);
+        s
+    };
+    // A table `columns` wide (header and delimiter rows), then rows of one cell each, which the
+    // parser pads to the full width.
+    let wide_table = |columns: usize| {
+        let mut s = "a|".repeat(columns);
+        s.push('\n');
+        s.push_str(&"-|".repeat(columns));
+        s.push('\n');
+        while s.len() + 2 <= N {
+            s.push_str("b\n");
+        }
+        s
+    };
+    let distinct_formatting: String = {
+        let mut s = String::new();
+        let mut i = 0;
+        while s.len() < N - 40 {
+            s.push_str(&format!("<b title={i}>x\n\n"));
+            i += 1;
+        }
+        s
+    };
+    let lazy_quote_lines: String = {
+        let mut s = String::new();
+        let mut depth = 1;
+        while s.len() + depth + 2 < N {
+            s.push_str(&">".repeat(depth));
+            s.push_str("a\n");
+            depth += 1;
+        }
+        s
+    };
+    let indented_list: String = {
+        let mut s = String::new();
+        let mut depth = 0;
+        while s.len() + 2 * depth + 7 < N {
+            s.push_str(&"  ".repeat(depth));
+            s.push_str("- item\n");
+            depth += 1;
+        }
+        s
+    };
+    vec![
+        ("quotes >>>", fill(">", "deep")),
+        ("quotes > > >", fill("> ", "deep")),
+        ("quotes, one more per line", lazy_quote_lines),
+        ("lists - - -", fill("- ", "deep")),
+        ("lists * 1. +", fill("* 1. + ", "deep")),
+        ("lists, indented", indented_list),
+        ("lists then quotes", fill("- > ", "deep")),
+        ("emphasis *a", fill("*a", "")),
+        ("emphasis *_", fill("*_", "x")),
+        ("emphasis **a __b", fill("**a __b ", "")),
+        ("strikethrough ~~", fill("~~a", "")),
+        ("links [[[", fill("[", "](https://x.example)")),
+        ("links [a](", fill("[a](", "")),
+        ("links ![[", fill("![[]()", "")),
+        ("links <", fill("<a", "")),
+        ("code spans `", fill("`a``", "")),
+        (
+            "reference definitions",
+            fill("[a]: https://x.example\n[a][a] ", ""),
+        ),
+        ("reference labels [a][", fill("[a][", "")),
+        ("table, 24,000 columns", wide_table(12_000)),
+        ("table, 1,000 columns", wide_table(1_000)),
+        ("raw HTML <div>", fill("<div>", "deep")),
+        ("raw HTML <b><i>", fill("<b><i>", "deep\n\nx")),
+        ("raw HTML, distinct formatting", distinct_formatting),
+        ("raw HTML <table><td>", fill("<table><tr><td>", "deep")),
+        ("raw HTML </p>", fill("<p></p><b>", "")),
+        ("mentions and URLs", fill("@ab https://x.example/ ", "")),
+        ("bare URLs", fill("https://x.y ", "")),
+    ]
+}

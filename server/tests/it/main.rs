@@ -14,6 +14,7 @@ mod moderator_limits;
 mod moderation_http;
 mod postgres;
 mod read_errors;
+mod resources_http;
 mod security_http;
 mod staff_http;
 mod suspension;

@@ -9,7 +9,7 @@ use app::{
     server::{
         entity::{flag, moderation_log, notification, post, review_item, topic, user},
         auth::PROTECTED_MEMBER,
-        moderation::{FLAG_REMOVED_POST, FLAG_TWICE, NOT_ADMINS, NOTHING_SELECTED},
+        moderation::{FLAG_TWICE, NOTHING_SELECTED},
     },
 };
 use axum::{Router, http::StatusCode};
