@@ -6,10 +6,12 @@ mod common;
 
 mod admin_http;
 mod blog_http;
+mod csrf_http;
 mod cli;
 mod forum_http;
 mod http;
 mod moderation_http;
 mod postgres;
 mod security_http;
+mod sessions_http;
 mod staff_http;
