@@ -164,7 +164,7 @@ pub async fn server_secret(
     let select = Query::select()
         .column(Alias::new("value"))
         .from(table)
-        .and_where(Expr::col(Alias::new("name")).eq(name))
+        .and_where(sea_orm::ExprTrait::eq(Expr::col(Alias::new("name")), name))
         .to_owned();
     let row = db.query_one(&select).await?.ok_or(AppError::Internal)?;
     let hex: String = row.try_get("", "value")?;

@@ -255,3 +255,70 @@ async fn a_stolen_session_under_a_stream_of_requests_ends_every_way_a_session_en
         assert_eq!(left, expected, "{ending:?}: only a fresh sign-in is left");
     }
 }
+
+/// Drafts kept in a session are bounded: a visitor previewing long replies into topic after
+/// topic (real or not) ends with a session row under 256 KB, is told when a draft does not
+/// fit, and a signed-in member stays signed in throughout.
+#[tokio::test]
+async fn a_flood_of_drafts_keeps_the_session_under_its_cap_and_the_member_signed_in() {
+    use app::server::drafts::DRAFTS_FULL;
+    let d = demo_members().await;
+    let body = "x".repeat(40_000);
+    let mut anonymous: Option<String> = None;
+    let mut refused = Vec::new();
+    for (who, topics) in [("visitor", 1..=40), ("casey", 100..=140)] {
+        for topic in topics {
+            let cookie = if who == "casey" {
+                Some(d.casey.clone())
+            } else {
+                anonymous.clone()
+            };
+            let res = post_form(
+                &d.app,
+                "/api/reply",
+                &[
+                    ("topic_id", &topic.to_string()),
+                    ("body", &body),
+                    ("form_token", ""),
+                    ("preview", "1"),
+                ],
+                cookie.as_deref(),
+                "/t/1/x",
+            )
+            .await;
+            if who == "visitor" && anonymous.is_none() {
+                anonymous = res.session_cookie();
+            }
+            if res.location.as_deref().unwrap_or_default().contains("__err") {
+                refused.push((who, res, cookie));
+            }
+        }
+    }
+    let largest = session::Entity::find()
+        .all(&d.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.data.len())
+        .max()
+        .unwrap();
+    assert!(largest <= 256 * 1024, "{largest} bytes");
+    assert!(refused.iter().any(|(who, ..)| *who == "visitor"));
+    assert!(refused.iter().any(|(who, ..)| *who == "casey"));
+    // The refusal says why (here as a script client gets it; a plain form gets it back on the
+    // page it came from).
+    let res = post_fetch(
+        &d.app,
+        "/api/reply",
+        &[
+            ("topic_id", "999"),
+            ("body", &body),
+            ("form_token", ""),
+            ("preview", "1"),
+        ],
+        Some(&d.casey),
+    )
+    .await;
+    assert!(res.body.contains(DRAFTS_FULL), "{}", res.body);
+    assert_eq!(signed_in_as(&d.app, &d.casey).await.as_deref(), Some("casey"));
+}
