@@ -3,7 +3,8 @@
 //! Composers keep a `Draft`; the article editor keeps an `ArticleDraft`.
 //!
 //! Sessions are stored rows, and anyone can start one, so what drafts may hold is bounded: a
-//! draft's body at most the posting limit, at most `MAX_DRAFTS` drafts (the oldest goes when
+//! draft's body is kept up to the posting limit (a longer one is refused for posting anyway,
+//! with its length, and the writer gets back what can be posted), at most `MAX_DRAFTS` drafts (the oldest goes when
 //! another starts), and all of them together at most `MAX_DRAFT_BYTES`. A draft that does not
 //! fit is refused with a message saying so; the rest of the session (who is signed in) is
 //! never touched to make room.
@@ -22,8 +23,6 @@ pub const MAX_DRAFTS: usize = 20;
 /// under 256 KB with room for the sign-in itself.
 pub const MAX_DRAFT_BYTES: usize = 250 * 1024;
 
-pub const DRAFT_TOO_LONG: &str =
-    "This text is longer than 50,000 characters, so it can't be kept or posted. Shorten it and try again.";
 pub const DRAFTS_FULL: &str = "Your unsent drafts fill all the room this browser has for them, so this one can't be kept. Post or discard another draft (or shorten this one) and try again.";
 
 /// The session key listing the kept drafts, least recently kept first, with their sizes.
@@ -33,19 +32,19 @@ const INDEX_KEY: &str = "drafts";
 struct Index(Vec<(String, usize)>);
 
 /// What a draft's length limit applies to: the text the writer typed.
-pub trait DraftText {
-    fn body(&self) -> &str;
+pub trait DraftText: Clone {
+    fn body_mut(&mut self) -> &mut String;
 }
 
 impl DraftText for Draft {
-    fn body(&self) -> &str {
-        &self.body
+    fn body_mut(&mut self) -> &mut String {
+        &mut self.body
     }
 }
 
 impl DraftText for ArticleDraft {
-    fn body(&self) -> &str {
-        &self.body
+    fn body_mut(&mut self) -> &mut String {
+        &mut self.body
     }
 }
 
@@ -66,17 +65,18 @@ pub fn article_key(article_id: i64) -> String {
     format!("draft:article:{article_id}")
 }
 
-/// Keeps `draft` under `key`, or refuses it (an `Invalid` error about the body) when it is
-/// longer than posting allows or the session's drafts have no room left for it.
+/// Keeps `draft` under `key` (its body cut at the posting limit), or refuses it (an `Invalid`
+/// error about the body) when the session's drafts have no room left for it.
 pub async fn save<T: Serialize + DraftText>(
     session: &Session,
     key: &str,
     draft: &T,
 ) -> Result<(), AppError> {
-    if draft.body().chars().count() > MAX_BODY_CHARS {
-        return Err(AppError::invalid("body", DRAFT_TOO_LONG));
+    let mut draft = draft.clone();
+    if let Some((cut, _)) = draft.body_mut().char_indices().nth(MAX_BODY_CHARS) {
+        draft.body_mut().truncate(cut);
     }
-    let value = serde_json::to_value(draft).map_err(|e| {
+    let value = serde_json::to_value(&draft).map_err(|e| {
         tracing::error!(error = %e, "draft encoding failed");
         AppError::Internal
     })?;
@@ -153,17 +153,18 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_draft_longer_than_a_post_may_be_is_refused_and_nothing_is_kept() {
+    async fn a_draft_is_kept_up_to_the_posting_limit_and_no_further() {
         let s = session().await;
         save(&s, NEW_TOPIC_KEY, &draft("a".repeat(MAX_BODY_CHARS)))
             .await
             .unwrap();
-        let err = save(&s, &reply_key(1), &draft("é".repeat(MAX_BODY_CHARS + 1)))
+        save(&s, &reply_key(1), &draft("é".repeat(MAX_BODY_CHARS * 3)))
             .await
-            .unwrap_err();
-        assert_eq!(err, AppError::invalid("body", DRAFT_TOO_LONG));
-        assert_eq!(load::<Draft>(&s, &reply_key(1)).await.unwrap(), None);
-        assert!(load::<Draft>(&s, NEW_TOPIC_KEY).await.unwrap().is_some());
+            .unwrap();
+        let kept: Draft = load(&s, &reply_key(1)).await.unwrap().unwrap();
+        assert_eq!(kept.body, "é".repeat(MAX_BODY_CHARS));
+        let whole: Draft = load(&s, NEW_TOPIC_KEY).await.unwrap().unwrap();
+        assert_eq!(whole.body.len(), MAX_BODY_CHARS);
     }
 
     #[tokio::test]
