@@ -8,6 +8,7 @@ mod m20261124_000002_staff_response;
 mod m20261124_000003_moderation;
 mod m20261124_000004_admin;
 mod m20261124_000005_hardening;
+mod m20261130_000001_sessions;
 mod m20261130_000002_moderator_edits;
 
 pub use m20261124_000001_blog::BLOG_COMMENTS_SLUG;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_moderation::Migration),
             Box::new(m20261124_000004_admin::Migration),
             Box::new(m20261124_000005_hardening::Migration),
+            Box::new(m20261130_000001_sessions::Migration),
             Box::new(m20261130_000002_moderator_edits::Migration),
         ]
     }

@@ -81,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         ));
     let shell_options = state.leptos_options.clone();
     let config = state.config.clone();
+    let db = state.db.clone();
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/blog/feed.xml", get(blog_feed))
@@ -114,7 +115,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(compress::pages))
         // Outside the cache, so cached pages never hold anyone's token.
         .layer(middleware::from_fn_with_state(
-            config.clone(),
+            Arc::new(security::CsrfGuard::new(config.clone(), db)),
             security::csrf,
         ))
         .layer(middleware::from_fn_with_state(

@@ -314,15 +314,54 @@ pub fn csrf_cookie_name(config: &Config) -> &'static str {
     }
 }
 
-/// A write must come from this site. A browser says where a request comes from in
-/// Sec-Fetch-Site (all current browsers) or else Origin (older ones); a client that sends
-/// neither must echo the token this site gave it: the `_csrf` field that every post form
-/// carries, or the X-CSRF-Token header, equal to its token cookie (double submit).
-/// Reads pass, and also get the token: see `with_csrf_token`.
-pub async fn csrf(State(config): State<Arc<Config>>, req: Request, next: Next) -> Response {
-    let cookie_name = csrf_cookie_name(&config);
-    let cookie_token = cookie_value(req.headers(), cookie_name)
+/// What the cross-site check needs: the configured origin, and the key that signs tokens
+/// (the database's `csrf` server secret, read on first use).
+pub struct CsrfGuard {
+    config: Arc<Config>,
+    db: sea_orm::DatabaseConnection,
+    key: tokio::sync::OnceCell<[u8; 32]>,
+}
+
+impl CsrfGuard {
+    pub fn new(config: Arc<Config>, db: sea_orm::DatabaseConnection) -> Self {
+        CsrfGuard {
+            config,
+            db,
+            key: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    async fn key(&self) -> Option<&[u8; 32]> {
+        self.key
+            .get_or_try_init(|| app::server::auth::server_secret(&self.db, "csrf"))
+            .await
+            .ok()
+    }
+
+    /// The token for a browser: its token cookie's random value and its session cookie (none
+    /// before it has a session), signed with the server's key. A client cannot make one for a
+    /// cookie it chose, and one browser's token does not work with another's session.
+    fn token(key: &[u8; 32], nonce: &str, session: Option<&str>) -> String {
+        let message = format!("{nonce}|{}", session.unwrap_or(""));
+        app::server::auth::to_hex(&app::server::auth::hmac_sha256(key, message.as_bytes()))
+    }
+}
+
+/// A write must come from this site, which is the configured public origin
+/// (BACKYARD_PUBLIC_URL) and nothing else: a browser that sends Origin must send that one
+/// (whatever Host says: under DNS rebinding an attacker's name reaches this server, and the
+/// browser calls that same-origin), and one that sends Sec-Fetch-Site must say same-origin or
+/// none. A client that sends neither must echo the token this site gave it: the `_csrf` field
+/// that every post form carries, or the X-CSRF-Token header, signed for its token cookie and
+/// its session (see `CsrfGuard::token`). Reads pass, and also get the token: see
+/// `with_csrf_token`.
+pub async fn csrf(State(guard): State<Arc<CsrfGuard>>, req: Request, next: Next) -> Response {
+    let config = &guard.config;
+    let cookie_name = csrf_cookie_name(config);
+    let nonce = cookie_value(req.headers(), cookie_name)
         .filter(|t| is_token(t))
+        .map(str::to_string);
+    let session = cookie_value(req.headers(), crate::session_cookie_name(config))
         .map(str::to_string);
     if !is_write(req.method()) {
         // A browser that sends Sec-Fetch-Site (every current one) sends it with its writes too,
@@ -331,22 +370,15 @@ pub async fn csrf(State(config): State<Arc<Config>>, req: Request, next: Next) -
             return next.run(req).await;
         }
         let res = next.run(req).await;
-        return with_csrf_token(
-            res,
-            cookie_token.as_deref(),
-            cookie_name,
-            config.secure_cookies(),
-        )
-        .await;
+        return with_csrf_token(res, &guard, nonce.as_deref(), session.as_deref()).await;
     }
     let headers = req.headers();
     let header_str = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let verdict = match (
-        header_str("sec-fetch-site"),
-        header_str(header::ORIGIN.as_str()),
-    ) {
-        (Some(site), _) => Some(site == "same-origin" || site == "none"),
-        (None, Some(origin)) => Some(origin_is_ours(origin, &config, header_str("host"))),
+    let site_ok = header_str("sec-fetch-site").map(|site| site == "same-origin" || site == "none");
+    let origin_ok = header_str(header::ORIGIN.as_str()).map(|o| o == config.public_origin());
+    let verdict = match (site_ok, origin_ok) {
+        (Some(false), _) | (_, Some(false)) => Some(false),
+        (Some(true), _) | (None, Some(true)) => Some(true),
         (None, None) => None,
     };
     match verdict {
@@ -356,9 +388,13 @@ pub async fn csrf(State(config): State<Arc<Config>>, req: Request, next: Next) -
             refuse(StatusCode::FORBIDDEN, CROSS_SITE)
         }
         None => {
-            let Some(expected) = cookie_token else {
+            let Some(nonce) = nonce else {
                 return refuse(StatusCode::FORBIDDEN, NO_TOKEN);
             };
+            let Some(key) = guard.key().await else {
+                return refuse(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE);
+            };
+            let expected = CsrfGuard::token(key, &nonce, session.as_deref());
             let (req, sent) = sent_token(req).await;
             match sent {
                 Some(sent) if constant_time_eq(sent.as_bytes(), expected.as_bytes()) => {
@@ -370,16 +406,7 @@ pub async fn csrf(State(config): State<Arc<Config>>, req: Request, next: Next) -
     }
 }
 
-fn origin_is_ours(origin: &str, config: &Config, host: Option<&str>) -> bool {
-    if origin == config.public_origin() {
-        return true;
-    }
-    // Also the address the request was sent to (someone browsing by the listen address).
-    let bare = origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"));
-    matches!((bare, host), (Some(b), Some(h)) if b == h)
-}
+const UNAVAILABLE: &str = "The site can't take changes right now. Try again in a moment.";
 
 /// The token the request carries: the header, or the `_csrf` field of a urlencoded body (the
 /// body is read, within the size limit already applied, and put back).
@@ -434,12 +461,13 @@ fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// Puts the browser's token into every post form of an HTML page, as the `_csrf` field, and
 /// gives a browser without a token cookie a new one. Done here, after the page cache, so
 /// cached pages (shared by every visitor) never hold anyone's token, and no form can be
-/// written without it.
+/// written without it. The token is signed for the session the page leaves the browser with:
+/// the one this response starts (or ends), else the one the request came with.
 async fn with_csrf_token(
     res: Response,
-    token: Option<&str>,
-    cookie_name: &str,
-    secure: bool,
+    guard: &CsrfGuard,
+    nonce: Option<&str>,
+    session: Option<&str>,
 ) -> Response {
     let is_html = res
         .headers()
@@ -461,11 +489,34 @@ async fn with_csrf_token(
     if !html.contains("<form") {
         return Response::from_parts(parts, Body::from(bytes));
     }
-    let token = match token {
-        Some(t) => t.to_string(),
+    let Some(key) = guard.key().await else {
+        return refuse(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE);
+    };
+    let session_name = crate::session_cookie_name(&guard.config);
+    let set_session = parts
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| {
+            let value = c.strip_prefix(session_name)?.strip_prefix('=')?;
+            Some(value.split(';').next().unwrap_or("").to_string())
+        });
+    let session = match &set_session {
+        Some(value) if value.is_empty() => None,
+        Some(value) => Some(value.as_str()),
+        None => session,
+    };
+    let nonce = match nonce {
+        Some(n) => n.to_string(),
         None => {
             let fresh = random_token();
-            let secure = if secure { "; Secure" } else { "" };
+            let cookie_name = csrf_cookie_name(&guard.config);
+            let secure = if guard.config.secure_cookies() {
+                "; Secure"
+            } else {
+                ""
+            };
             let cookie =
                 format!("{cookie_name}={fresh}; Path=/; HttpOnly; SameSite=Strict{secure}");
             if let Ok(v) = HeaderValue::from_str(&cookie) {
@@ -474,7 +525,7 @@ async fn with_csrf_token(
             fresh
         }
     };
-    let html = insert_token_fields(html, &token);
+    let html = insert_token_fields(html, &CsrfGuard::token(key, &nonce, session));
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(Bytes::from(html)))
 }

@@ -10,7 +10,8 @@ pub const RESET_SENT: &str = "If an account uses that name or address, we've sen
 pub const RESET_LINK_BAD: &str =
     "This password-reset link has expired or was already used. Ask for a new one below.";
 
-/// Signs the member in on this browser: a fresh session id (no fixation), then their id.
+/// Signs the member in on this browser: a fresh session id (no fixation), then their id and
+/// session generation.
 #[cfg(feature = "ssr")]
 async fn start_session(user_id: i64) -> Result<(), AppError> {
     let session = state::session().await?;
@@ -21,6 +22,13 @@ async fn start_session(user_id: i64) -> Result<(), AppError> {
     session.cycle_id().await.map_err(fail)?;
     session
         .insert(state::USER_ID_KEY, user_id)
+        .await
+        .map_err(fail)?;
+    // Stamped with the account's generation as of now: if their sessions are ended before or
+    // while this request finishes, this one is ended with them.
+    let generation = crate::server::sign_in::session_generation(&state::db()?, user_id).await?;
+    session
+        .insert(state::GENERATION_KEY, generation)
         .await
         .map_err(fail)?;
     state::start_timeouts(&session).await

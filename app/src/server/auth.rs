@@ -223,6 +223,66 @@ pub fn random_token() -> String {
     out
 }
 
+/// HMAC-SHA-256 (RFC 2104): a tag over `message` that only a holder of `key` can make.
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    const BLOCK: usize = 64;
+    let mut block = [0u8; BLOCK];
+    if key.len() > BLOCK {
+        block[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    let pad = |byte: u8| block.map(|b| b ^ byte);
+    let inner = Sha256::new()
+        .chain_update(pad(0x36))
+        .chain_update(message)
+        .finalize();
+    Sha256::new()
+        .chain_update(pad(0x5c))
+        .chain_update(inner)
+        .finalize()
+        .into()
+}
+
+/// The server's secret called `name` (32 random bytes), made on first use and stored in the
+/// database, so every server process on it shares it and it outlives restarts.
+pub async fn server_secret(
+    db: &sea_orm::DatabaseConnection,
+    name: &str,
+) -> Result<[u8; 32], AppError> {
+    use sea_orm::{
+        ConnectionTrait,
+        sea_query::{Alias, Expr, OnConflict, Query},
+    };
+    let table = Alias::new("server_secrets");
+    let insert = Query::insert()
+        .into_table(table.clone())
+        .columns([Alias::new("name"), Alias::new("value")])
+        .values_panic([name.into(), random_token().into()])
+        .on_conflict(OnConflict::column(Alias::new("name")).do_nothing().to_owned())
+        .to_owned();
+    db.execute(&insert).await?;
+    let select = Query::select()
+        .column(Alias::new("value"))
+        .from(table)
+        .and_where(sea_orm::ExprTrait::eq(Expr::col(Alias::new("name")), name))
+        .to_owned();
+    let row = db.query_one(&select).await?.ok_or(AppError::Internal)?;
+    let hex: String = row.try_get("", "value")?;
+    let mut key = [0u8; 32];
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2).ok_or(AppError::Internal)?, 16)
+            .map_err(|_| AppError::Internal)?;
+    }
+    Ok(key)
+}
+
+/// Bytes as lower-case hex.
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The one permission check: is `role` at least `needed`?
 pub fn require_role(role: Option<Role>, needed: Role) -> Result<(), AppError> {
     match role {
@@ -390,6 +450,22 @@ mod tests {
         ] {
             assert_eq!(may_act_on(actor, target), allowed, "{actor:?} on {target:?}");
         }
+    }
+
+    #[test]
+    fn hmac_matches_rfc_4231() {
+        // Test cases 1 and 6 (a key longer than the block).
+        assert_eq!(
+            to_hex(&hmac_sha256(&[0x0b; 20], b"Hi There")),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+        );
+        assert_eq!(
+            to_hex(&hmac_sha256(
+                &[0xaa; 131],
+                b"Test Using Larger Than Block-Size Key - Hash Key First"
+            )),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        );
     }
 
     #[test]

@@ -2,9 +2,7 @@
 //! survive restarts and there is one database stack (tower-sessions-sqlx-store targets an older
 //! tower-sessions and would bring a second sqlx).
 use async_trait::async_trait;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set, sea_query::OnConflict,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
 use time::OffsetDateTime;
 use tower_sessions::{
     SessionStore,
@@ -12,7 +10,10 @@ use tower_sessions::{
     session_store::{Error, ExpiredDeletion, Result},
 };
 
-use super::{entity::session, state::USER_ID_KEY};
+use super::{
+    entity::{session, user},
+    state::{GENERATION_KEY, USER_ID_KEY},
+};
 
 #[derive(Clone, Debug)]
 pub struct DbSessionStore {
@@ -54,32 +55,52 @@ impl SessionStore for DbSessionStore {
         }
     }
 
+    /// Updates the row if it is still there, and never inserts: a row that is gone was ended
+    /// (log out, password change, "log out everywhere", suspension, deletion) while a request
+    /// holding a copy ran, and that request must not bring it back when it finishes. The
+    /// browser then holds an id that loads nothing, so it is signed out. Only `create` inserts.
     async fn save(&self, record: &Record) -> Result<()> {
-        session::Entity::insert(row(record)?)
-            .on_conflict(
-                OnConflict::column(session::Column::Id)
-                    .update_columns([
-                        session::Column::UserId,
-                        session::Column::Data,
-                        session::Column::ExpiresAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(&self.db)
+        let updated = session::Entity::update_many()
+            .set(row(record)?)
+            .filter(session::Column::Id.eq(record.id.to_string()))
+            .exec(&self.db)
             .await
             .map_err(backend)?;
+        if updated.rows_affected == 0 {
+            tracing::info!("a session ended while one of its requests ran; not saved again");
+        }
         Ok(())
     }
 
+    /// Loads a live session. A member's session also has to carry the account's current
+    /// session generation: one stamped before their sessions were last ended is deleted and
+    /// treated as absent, whatever put its row back.
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
         let now = OffsetDateTime::now_utc().unix_timestamp();
         let found = session::Entity::find_by_id(id.to_string())
             .filter(session::Column::ExpiresAt.gt(now))
+            .find_also_related(user::Entity)
             .one(&self.db)
             .await
             .map_err(backend)?;
-        let Some(found) = found else { return Ok(None) };
-        let data = serde_json::from_str(&found.data).map_err(|e| Error::Decode(e.to_string()))?;
+        let Some((found, account)) = found else {
+            return Ok(None);
+        };
+        let data: std::collections::HashMap<String, serde_json::Value> =
+            serde_json::from_str(&found.data).map_err(|e| Error::Decode(e.to_string()))?;
+        if let Some(user_id) = data.get(USER_ID_KEY).and_then(|v| v.as_i64()) {
+            // Sessions from before generations existed carry none: generation 0, as accounts
+            // start.
+            let stamped = data.get(GENERATION_KEY).and_then(|v| v.as_i64()).unwrap_or(0);
+            let current = account
+                .filter(|a| a.id == user_id)
+                .map(|a| a.session_generation);
+            if current != Some(stamped) {
+                tracing::warn!("refused a session that was ended earlier");
+                self.delete(id).await?;
+                return Ok(None);
+            }
+        }
         let expiry_date = OffsetDateTime::from_unix_timestamp(found.expires_at)
             .map_err(|e| Error::Decode(e.to_string()))?;
         Ok(Some(Record {
@@ -143,6 +164,134 @@ mod tests {
 
         store.delete(&rec.id).await.unwrap();
         assert!(store.load(&rec.id).await.unwrap().is_none());
+    }
+
+    fn member_record(user_id: i64, generation: i64) -> Record {
+        let mut rec = record(OffsetDateTime::now_utc() + Duration::hours(1));
+        rec.data
+            .insert(USER_ID_KEY.to_string(), serde_json::json!(user_id));
+        rec.data
+            .insert(GENERATION_KEY.to_string(), serde_json::json!(generation));
+        rec
+    }
+
+    async fn rows(db: &DatabaseConnection) -> u64 {
+        use sea_orm::PaginatorTrait;
+        session::Entity::find().count(db).await.unwrap()
+    }
+
+    /// A request loaded the session, then the member's sessions ended (password change), then
+    /// the request finished and saved its copy: the session stays ended.
+    #[tokio::test]
+    async fn a_save_after_the_sessions_ended_does_not_bring_the_row_back() {
+        let db = test_db().await;
+        crate::server::testing::insert_user(&db, 7).await;
+        let store = DbSessionStore::new(db.clone());
+        let mut rec = member_record(7, 0);
+        store.create(&mut rec).await.unwrap();
+        let mut in_flight = store.load(&rec.id).await.unwrap().expect("loaded");
+        crate::server::sign_in::end_sessions(&db, 7).await.unwrap();
+        in_flight
+            .data
+            .insert("draft:topic".into(), serde_json::json!("typed"));
+        store.save(&in_flight).await.unwrap();
+        assert!(store.load(&rec.id).await.unwrap().is_none());
+        assert_eq!(rows(&db).await, 0, "no row was re-inserted");
+    }
+
+    /// The other order: the save lands first, then the sessions end.
+    #[tokio::test]
+    async fn a_save_before_the_sessions_end_is_ended_with_them() {
+        let db = test_db().await;
+        crate::server::testing::insert_user(&db, 7).await;
+        let store = DbSessionStore::new(db.clone());
+        let mut rec = member_record(7, 0);
+        store.create(&mut rec).await.unwrap();
+        rec.data.insert("k".into(), serde_json::json!("v"));
+        store.save(&rec).await.unwrap();
+        crate::server::sign_in::end_sessions(&db, 7).await.unwrap();
+        assert!(store.load(&rec.id).await.unwrap().is_none());
+        assert_eq!(rows(&db).await, 0);
+    }
+
+    /// A copy of the old row put back (a backup restored, a replica, a stale write from a path
+    /// that does insert) does not sign anyone in: the account's generation moved on.
+    #[tokio::test]
+    async fn a_copy_of_an_ended_session_row_never_loads_again() {
+        let db = test_db().await;
+        crate::server::testing::insert_user(&db, 7).await;
+        let store = DbSessionStore::new(db.clone());
+        let mut rec = member_record(7, 0);
+        store.create(&mut rec).await.unwrap();
+        let copy = session::Entity::find_by_id(rec.id.to_string())
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        crate::server::sign_in::end_sessions(&db, 7).await.unwrap();
+        session::Entity::insert(session::ActiveModel::from(copy))
+            .exec_without_returning(&db)
+            .await
+            .unwrap();
+        assert!(store.load(&rec.id).await.unwrap().is_none());
+        assert_eq!(rows(&db).await, 0, "the stale copy is removed when met");
+    }
+
+    /// A request that loaded the old session and then made a new id for it (`cycle_id`: delete,
+    /// then `create`) carries the old generation into the new row, which is refused.
+    #[tokio::test]
+    async fn a_session_created_from_data_of_before_the_end_is_refused() {
+        let db = test_db().await;
+        crate::server::testing::insert_user(&db, 7).await;
+        let store = DbSessionStore::new(db.clone());
+        let mut rec = member_record(7, 0);
+        store.create(&mut rec).await.unwrap();
+        crate::server::sign_in::end_sessions(&db, 7).await.unwrap();
+        let mut cycled = rec.clone();
+        cycled.id = Id::default();
+        store.create(&mut cycled).await.unwrap();
+        assert!(store.load(&cycled.id).await.unwrap().is_none());
+    }
+
+    /// Signing in again after the end stamps the new generation and works; ending again ends
+    /// it; another member's sessions are untouched throughout.
+    #[tokio::test]
+    async fn a_fresh_sign_in_after_the_end_works_until_the_next_end() {
+        let db = test_db().await;
+        crate::server::testing::insert_user(&db, 7).await;
+        crate::server::testing::insert_user(&db, 8).await;
+        let store = DbSessionStore::new(db.clone());
+        let mut other = member_record(8, 0);
+        store.create(&mut other).await.unwrap();
+        crate::server::sign_in::end_sessions(&db, 7).await.unwrap();
+        let generation = crate::server::sign_in::session_generation(&db, 7)
+            .await
+            .unwrap();
+        assert_eq!(generation, 1);
+        let mut fresh = member_record(7, generation);
+        store.create(&mut fresh).await.unwrap();
+        assert!(store.load(&fresh.id).await.unwrap().is_some());
+        crate::server::sign_in::end_sessions(&db, 7).await.unwrap();
+        assert!(store.load(&fresh.id).await.unwrap().is_none());
+        assert!(store.load(&other.id).await.unwrap().is_some());
+    }
+
+    /// A visitor's session that was removed (expired and purged, or logged out) is not
+    /// re-inserted by a request that had it loaded either.
+    #[tokio::test]
+    async fn an_anonymous_session_deleted_in_flight_stays_deleted() {
+        let db = test_db().await;
+        let store = DbSessionStore::new(db.clone());
+        let mut rec = Record {
+            id: Id::default(),
+            data: Default::default(),
+            expiry_date: OffsetDateTime::now_utc() + Duration::hours(1),
+        };
+        rec.data.insert("k".into(), serde_json::json!(1));
+        store.create(&mut rec).await.unwrap();
+        store.delete(&rec.id).await.unwrap();
+        store.save(&rec).await.unwrap();
+        assert_eq!(rows(&db).await, 0);
     }
 
     #[tokio::test]

@@ -152,13 +152,36 @@ pub fn validate_new_password(password: &str) -> Result<(), AppError> {
 // Sessions
 
 /// Ends every session of a member (password change or reset, suspension, "log out
-/// everywhere"). The caller starts a fresh one for the browser that asked, where it should.
+/// everywhere", deletion). The caller starts a fresh one for the browser that asked, where it
+/// should. Deleting the rows is not enough on its own: a request of one of those sessions may
+/// still be running and hold a copy, so the account's session generation moves on too, and the
+/// store refuses any session stamped with an older one.
 pub async fn end_sessions(conn: &impl ConnectionTrait, user_id: i64) -> Result<u64, AppError> {
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::SessionGeneration,
+            sea_orm::ExprTrait::add(
+                sea_orm::sea_query::Expr::col(user::Column::SessionGeneration),
+                1,
+            ),
+        )
+        .filter(user::Column::Id.eq(user_id))
+        .exec(conn)
+        .await?;
     let res = session::Entity::delete_many()
         .filter(session::Column::UserId.eq(user_id))
         .exec(conn)
         .await?;
     Ok(res.rows_affected)
+}
+
+/// The member's current session generation: what a session signing in now is stamped with.
+pub async fn session_generation(conn: &impl ConnectionTrait, user_id: i64) -> Result<i64, AppError> {
+    user::Entity::find_by_id(user_id)
+        .one(conn)
+        .await?
+        .map(|u| u.session_generation)
+        .ok_or_else(|| AppError::NotFound("No such account.".into()))
 }
 
 // ---------------------------------------------------------------------------------------------

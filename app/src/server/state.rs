@@ -35,6 +35,9 @@ pub fn client_ip() -> Option<std::net::IpAddr> {
 
 /// The session key holding the signed-in member's id.
 pub const USER_ID_KEY: &str = "user_id";
+/// The session key holding the account's session generation when this session signed in: a
+/// session from an older generation was ended and never loads (session_store).
+pub const GENERATION_KEY: &str = "session_generation";
 
 pub fn app_state() -> Result<AppState, AppError> {
     use_context::<AppState>().ok_or_else(|| {

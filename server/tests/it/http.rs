@@ -85,7 +85,19 @@ async fn the_session_cookie_is_httponly_lax_and_secure_only_over_https() {
 
     // Over https the name carries the __Host- prefix: Secure, Path=/, no Domain.
     let https = router_with(db, "https://feedback.example.com");
-    let res = log_in(&https, "ada", PASSWORD, None).await;
+    // Posted from that site: a write is accepted only from the configured public origin.
+    let req = axum::http::Request::post("/api/log_in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "text/html")
+        .header(header::ORIGIN, "https://feedback.example.com")
+        .header("sec-fetch-site", "same-origin")
+        .body(axum::body::Body::from(encode(&[
+            ("login", "ada"),
+            ("password", PASSWORD),
+            ("next", "/"),
+        ])))
+        .unwrap();
+    let res = send(&https, req).await;
     let cookie = res
         .set_cookie
         .iter()

@@ -6,6 +6,7 @@ mod common;
 
 mod admin_http;
 mod blog_http;
+mod csrf_http;
 mod cli;
 mod forum_http;
 mod hostile_strings;
@@ -16,6 +17,7 @@ mod postgres;
 mod read_errors;
 mod resources_http;
 mod security_http;
+mod sessions_http;
 mod staff_http;
 mod suspension;
 mod visibility;

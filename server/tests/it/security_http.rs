@@ -120,14 +120,12 @@ async fn a_client_without_browser_headers_writes_with_the_token_it_was_given() {
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
         "{cookie}"
     );
-    let token = cookie["backyard_csrf=".len().."backyard_csrf=".len() + 64].to_string();
-    assert!(
-        page.body.contains(&format!(
-            r#"<input type="hidden" name="_csrf" value="{token}">"#
-        )),
-        "the form carries the token"
-    );
-    let jar = format!("backyard_csrf={token}");
+    let nonce = cookie["backyard_csrf=".len().."backyard_csrf=".len() + 64].to_string();
+    let marker = r#"<input type="hidden" name="_csrf" value=""#;
+    let at = page.body.find(marker).expect("the form carries the token") + marker.len();
+    let token = page.body[at..at + 64].to_string();
+    assert_ne!(token, nonce, "the token is signed, not the cookie's value");
+    let jar = format!("backyard_csrf={nonce}");
     let login = |fields: String, extra: Option<(&'static str, String)>| {
         let mut req = Request::post("/api/log_in")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")

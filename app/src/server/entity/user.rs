@@ -23,12 +23,29 @@ pub struct Model {
     pub last_seen_at: Option<DateTimeUtc>,
     /// Signed up while sign-ups need an admin's approval, and not approved yet.
     pub awaiting_approval: bool,
+    /// Raised whenever all of the member's sessions end; a session stamped with an older
+    /// value is refused on load (session_store).
+    pub session_generation: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
-impl ActiveModelBehavior for ActiveModel {}
+#[async_trait::async_trait]
+impl ActiveModelBehavior for ActiveModel {
+    /// New accounts start at session generation 0. Set here rather than left to the column's
+    /// default: on SQLite an insert's RETURNING answers NULL for that column (it was added by a
+    /// later migration), and the insert would fail to read back its own row.
+    async fn before_save<C>(mut self, _db: &C, insert: bool) -> Result<Self, DbErr>
+    where
+        C: ConnectionTrait,
+    {
+        if insert && self.session_generation.is_not_set() {
+            self.session_generation = sea_orm::Set(0);
+        }
+        Ok(self)
+    }
+}
 
 impl Model {
     pub fn role(&self) -> Role {
