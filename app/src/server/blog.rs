@@ -1180,12 +1180,18 @@ mod tests {
         let (open, _) = create_article(&w.db, &w.writer, &input("Open", Publish::Now), None)
             .await
             .unwrap();
-        for (a, expected) in [
-            (&draft, invalid("form", NOT_PUBLISHED)),
-            (&closed, invalid("form", COMMENTS_CLOSED)),
+        // A draft is not there for a customer; its author is told why it takes no comments.
+        for (who, a, expected) in [
+            (
+                &w.customer,
+                &draft,
+                AppError::NotFound(forum::TOPIC_MISSING.into()),
+            ),
+            (&w.writer, &draft, invalid("form", NOT_PUBLISHED)),
+            (&w.customer, &closed, invalid("form", COMMENTS_CLOSED)),
         ] {
             assert_eq!(
-                forum::reply(&w.db, &w.customer, a.topic_id, "Nice!", None)
+                forum::reply(&w.db, who, a.topic_id, "Nice!", None)
                     .await
                     .unwrap_err(),
                 expected

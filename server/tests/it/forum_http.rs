@@ -444,7 +444,8 @@ async fn quoting_fills_the_reply_box() {
     .await;
     assert!(
         page.body
-            .contains(">@casey wrote:\n> Every Friday I copy the weekly report"),
+            // The textarea's text is escaped like any other (a browser shows `>`).
+            .contains(">@casey wrote:\n&gt; Every Friday I copy the weekly report"),
         "quote in the textarea"
     );
 }
