@@ -178,18 +178,18 @@ where
             },
         )
         .await?;
-        leptos_axum::redirect(&back);
+        super::redirect(&back);
         return Ok(());
     }
     let Some(user) = state::current_user().await? else {
         drafts::save(&session, &key, &draft).await?;
-        leptos_axum::redirect(&format!("/login?next={}", encode_query_value(&back)));
+        super::redirect(&format!("/login?next={}", encode_query_value(&back)));
         return Ok(());
     };
     match write(user).await {
         Ok(destination) => {
             drafts::clear(&session, &key).await?;
-            leptos_axum::redirect(&destination);
+            super::redirect(&destination);
             Ok(())
         }
         Err(e) => {

@@ -13,3 +13,6 @@ mod moderation_http;
 mod postgres;
 mod security_http;
 mod staff_http;
+mod parallel_limits;
+mod safe_redirects;
+mod signup_abuse;

@@ -1,0 +1,140 @@
+//! Redirects after logging in and signing up go only to this site, and no `next` can break the
+//! response: whatever it holds, the answer is a redirect to a local path.
+use crate::common::*;
+use axum::http::StatusCode;
+
+/// Each of these is refused: the browser goes to the home page instead.
+const OFF_SITE_OR_BROKEN: &[&str] = &[
+    "https://evil.example/",
+    "//evil.example",
+    "/\\evil.example",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "\t//evil.example",
+    " /x",
+    "/%09/evil.example",
+    "/%2F/evil.example",
+    "/%2f/evil.example",
+    "/%5Cevil.example",
+    "%2F%2Fevil.example",
+    "/ok\r\nSet-Cookie: stolen=1",
+    "/ok\rx",
+    "/ok\nx",
+    "/ok\u{7f}",
+    "/ok%0D%0ASet-Cookie:%20stolen=1",
+    "/ok%7F",
+    "/with space",
+    "/with%20space",
+    "/nbsp\u{a0}",
+    "/%E2%80%A8line-separator",
+    "/%",
+    "/%zz",
+    "/%FF",
+    "javascript:alert(1)",
+    "",
+];
+
+/// Local paths that are followed as they are.
+const LOCAL: &[&str] = &["/t/1/hello?page=2#post-3", "/c/questions", "/"];
+
+async fn logged_in_to(next: &str) -> (StatusCode, Option<String>) {
+    let (_, app) = demo_site().await;
+    let res = post_form(
+        &app,
+        "/api/log_in",
+        &[
+            ("login", "casey"),
+            ("password", "demo-customer-pass"),
+            ("next", next),
+        ],
+        None,
+        "/login",
+    )
+    .await;
+    (res.status, res.location)
+}
+
+#[tokio::test]
+async fn log_in_follows_only_local_paths_and_never_breaks() {
+    for next in OFF_SITE_OR_BROKEN {
+        assert_eq!(
+            logged_in_to(next).await,
+            (StatusCode::FOUND, Some("/".to_string())),
+            "next={next:?}"
+        );
+    }
+    for next in LOCAL {
+        assert_eq!(
+            logged_in_to(next).await,
+            (StatusCode::FOUND, Some(next.to_string())),
+            "next={next:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sign_up_follows_only_local_paths_and_never_breaks() {
+    let (_, app) = demo_site().await;
+    for (i, next) in OFF_SITE_OR_BROKEN.iter().chain(LOCAL).enumerate() {
+        let token = signup_token(&app).await;
+        let name = format!("member{i}");
+        let res = post_form(
+            &app,
+            "/api/sign_up",
+            &[
+                ("username", &name),
+                ("email", &format!("{name}@example.com")),
+                ("password", "fresh violet teapot lantern"),
+                ("form_token", &token),
+                ("next", next),
+            ],
+            None,
+            "/signup",
+        )
+        .await;
+        let expected = if LOCAL.contains(next) { next } else { "/" };
+        assert_eq!(
+            (res.status, res.location.as_deref()),
+            (StatusCode::FOUND, Some(expected)),
+            "next={next:?}: {}",
+            res.body
+        );
+    }
+}
+
+/// A form posted from a page whose Referer path is not a plain local path (a browser sends
+/// what the address bar held) comes back to the home page, not elsewhere.
+#[tokio::test]
+async fn going_back_after_a_form_never_leaves_the_site() {
+    use axum::{
+        body::Body,
+        http::{Request, header},
+    };
+    let d = demo_members().await;
+    for referer in [
+        format!("{ORIGIN}//evil.example/x"),
+        format!("{ORIGIN}/\\evil.example"),
+        format!("{ORIGIN}/%2F/evil.example"),
+    ] {
+        let req = Request::post("/api/mark_notifications_read")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "text/html")
+            .header(header::REFERER, &referer)
+            .header(header::ORIGIN, ORIGIN)
+            .header("sec-fetch-site", "same-origin")
+            .header(header::COOKIE, &d.casey)
+            .body(Body::empty())
+            .unwrap();
+        let res = send(&d.app, req).await;
+        let location = res.location.as_deref().unwrap_or_else(|| panic!("{}", res.body));
+        {
+            assert!(
+                location.starts_with('/')
+                    && !location.starts_with("//")
+                    && !location.starts_with("/\\")
+                    && !location.to_ascii_lowercase().starts_with("/%2f"),
+                "Referer {referer} sent the browser to {location}"
+            );
+        }
+    }
+}
