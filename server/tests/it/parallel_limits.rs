@@ -273,3 +273,18 @@ async fn parallel_reset_requests_make_at_most_the_limit_of_links() {
         .unwrap();
     assert_eq!(mails, limit);
 }
+
+/// The same two limits on PostgreSQL, where writers do not share one database lock: the
+/// per-key advisory lock (db::lock_key) is what makes each count-then-write atomic there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_limits_hold_on_postgres() {
+    let Some((db, admin_url, name)) = crate::postgres::fresh_database().await else {
+        return;
+    };
+    app::server::demo::seed_if_empty(&db).await.unwrap();
+    let app = router_for(db.clone());
+    check_wrong_passwords_in_parallel(&app).await;
+    check_parallel_replies(&db, &app).await;
+    drop(app);
+    crate::postgres::drop_database(db, &admin_url, &name).await;
+}
