@@ -71,8 +71,12 @@ pub fn safe_next(next: Option<&str>) -> String {
 /// percent-encoded, so it is always a valid header value.
 pub fn local_path(target: &str) -> Option<String> {
     let decoded = percent_decode(target)?;
-    let mut chars = decoded.chars();
-    if chars.next() != Some('/') || matches!(chars.next(), Some('/' | '\\')) {
+    // As sent and as decoded: `%2F` is not a path to a browser, and `/%2F/x` decodes to `//x`.
+    let one_leading_slash = |path: &str| {
+        let mut chars = path.chars();
+        chars.next() == Some('/') && !matches!(chars.next(), Some('/' | '\\'))
+    };
+    if !one_leading_slash(target) || !one_leading_slash(&decoded) {
         return None;
     }
     if decoded.chars().any(|c| c.is_control() || c.is_whitespace()) {
@@ -138,6 +142,8 @@ mod tests {
             "/%g0",
             "/%+1",
             "/%ff",
+            "%2F",
+            "%2Fx",
             "javascript:x",
             "",
         ] {
