@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use app::server::{
-    accounts::{NewAccount, create_account},
+    accounts::{NewAccount, create_seed_account},
     blog, content,
     db::begin_write,
     entity::{category, post, topic, user},
@@ -37,7 +37,7 @@ pub async fn run(db: &DatabaseConnection, sizes: Sizes) -> Result<(), String> {
         return Err("seed-bench needs an empty database (point DATABASE_URL at a new file)".into());
     }
     // One real account (to learn the hash format and be able to log in), then copies.
-    let first = create_account(
+    let first = create_seed_account(
         db,
         NewAccount {
             username: "member1".into(),

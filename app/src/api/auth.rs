@@ -39,7 +39,7 @@ async fn start_session(user_id: i64) -> Result<(), AppError> {
 fn signed_in_or_error(result: Result<(), AppError>, next: Option<String>) -> Result<(), AppError> {
     match result {
         Ok(()) => {
-            leptos_axum::redirect(&super::safe_next(next.as_deref()));
+            super::redirect(next.as_deref().unwrap_or("/"));
             Ok(())
         }
         Err(e) => {
@@ -75,7 +75,7 @@ pub async fn sign_up(
     match result {
         // Signed up, but an admin approves the account first: say so on the sign-up page.
         Ok(false) => {
-            leptos_axum::redirect("/signup?pending=1");
+            super::redirect("/signup?pending=1");
             Ok(())
         }
         other => signed_in_or_error(other.map(|_| ()), next),
@@ -99,7 +99,7 @@ pub async fn log_out() -> Result<(), AppError> {
         tracing::error!(error = %e, "session delete failed");
         AppError::Internal
     })?;
-    leptos_axum::redirect("/");
+    super::redirect("/");
     Ok(())
 }
 
@@ -133,7 +133,7 @@ pub async fn change_password(
     .await;
     match result {
         Ok(()) => {
-            leptos_axum::redirect("/account?changed=1");
+            super::redirect("/account?changed=1");
             Ok(())
         }
         Err(e) => {
@@ -158,7 +158,7 @@ pub async fn request_reset(login: String) -> Result<(), AppError> {
             tracing::error!(error = %e, "password reset request failed");
         }
     });
-    leptos_axum::redirect("/reset?sent=1");
+    super::redirect("/reset?sent=1");
     Ok(())
 }
 
@@ -172,7 +172,7 @@ pub async fn reset_password(token: String, new_password: String) -> Result<(), A
     .await;
     match result {
         Ok(_) => {
-            leptos_axum::redirect("/login?reset=1");
+            super::redirect("/login?reset=1");
             Ok(())
         }
         Err(e) => {

@@ -135,7 +135,7 @@ pub async fn save_article(
     .await;
     match result {
         Ok(destination) => {
-            leptos_axum::redirect(&destination);
+            super::redirect(&destination);
             Ok(())
         }
         Err(e) => {

@@ -186,7 +186,7 @@ where
     // Previewing, like posting, is for members: a visitor logs in first and comes back to the text.
     let Some(user) = user else {
         drafts::save(&session, &key, &draft).await?;
-        leptos_axum::redirect(&format!("/login?next={}", encode_query_value(&back)));
+        super::redirect(&format!("/login?next={}", encode_query_value(&back)));
         return Ok(());
     };
     if preview {
@@ -206,13 +206,13 @@ where
             },
         )
         .await?;
-        leptos_axum::redirect(&back);
+        super::redirect(&back);
         return Ok(());
     }
     match write(user).await {
         Ok(destination) => {
             drafts::clear(&session, &key).await?;
-            leptos_axum::redirect(&destination);
+            super::redirect(&destination);
             Ok(())
         }
         Err(e) => {

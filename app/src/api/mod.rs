@@ -58,7 +58,7 @@ where
     .await;
     match result {
         Ok(()) => {
-            leptos_axum::redirect(&format!(
+            redirect(&format!(
                 "{}{anchor}",
                 crate::server::state::referring_path("/")
             ));
@@ -71,15 +71,74 @@ where
     }
 }
 
-/// A local path to send someone back to after logging in. Anything else (another site,
-/// `//evil.example`, a scheme) falls back to the home page, so `next` can't be an open redirect.
+/// Sends the browser to `target` after a form (a 302 for a plain form, the redirect header
+/// for the hydrated one's fetch). Every redirect of a server function goes through here: a
+/// target that is not a local path (`local_path`) becomes the home page, so no input reaches
+/// the Location header unchecked and none can make the response fail.
+#[cfg(feature = "ssr")]
+pub(crate) fn redirect(target: &str) {
+    leptos_axum::redirect(&safe_next(Some(target)));
+}
+
+/// Where to go after logging in or signing up: `next` when it is a local path, else the home
+/// page, so `next` can't be an open redirect.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") => {
-            p.to_string()
-        }
-        _ => "/".to_string(),
+    next.and_then(local_path).unwrap_or_else(|| "/".to_string())
+}
+
+/// `target` as a Location on this site, or None. Used only when, after percent-decoding, it is
+/// a path starting with exactly one `/` followed by neither `/` nor `\` (either makes it
+/// another host: `//evil.example`, and browsers read `\` as `/`), with no control character or
+/// whitespace anywhere (browsers drop tabs and line breaks inside URLs, so `/<TAB>/evil.example`
+/// is `//evil.example` to them, and CR or LF would end the header). Malformed escapes and
+/// escapes that are not UTF-8 are refused too. The result has any non-ASCII character
+/// percent-encoded, so it is always a valid header value.
+pub fn local_path(target: &str) -> Option<String> {
+    let decoded = percent_decode(target)?;
+    // As sent and as decoded: `%2F` is not a path to a browser, and `/%2F/x` decodes to `//x`.
+    let one_leading_slash = |path: &str| {
+        let mut chars = path.chars();
+        chars.next() == Some('/') && !matches!(chars.next(), Some('/' | '\\'))
+    };
+    if !one_leading_slash(target) || !one_leading_slash(&decoded) {
+        return None;
     }
+    if decoded.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return None;
+    }
+    let mut out = String::with_capacity(target.len());
+    for c in target.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut buf = [0; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    Some(out)
+}
+
+/// `%XX` escapes decoded once; None when one is malformed or the result is not UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return None;
+            }
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]
@@ -89,14 +148,30 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed() {
         assert_eq!(safe_next(Some("/t/1/hello?page=2")), "/t/1/hello?page=2");
+        assert_eq!(safe_next(Some("/u/caf\u{e9}")), "/u/caf%C3%A9");
+        assert_eq!(safe_next(Some("/a%2Fb")), "/a%2Fb");
         for bad in [
             "https://evil.example",
             "//evil.example",
             "/\\evil.example",
+            "/\t/evil.example",
+            "/%09/evil.example",
+            "/%2F/evil.example",
+            "/%5Cevil.example",
+            "/x\r\nSet-Cookie: a=b",
+            "/x\u{7f}",
+            "/x%0a",
+            "/a b",
+            "/%",
+            "/%g0",
+            "/%+1",
+            "/%ff",
+            "%2F",
+            "%2Fx",
             "javascript:x",
             "",
         ] {
-            assert_eq!(safe_next(Some(bad)), "/", "{bad}");
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
         }
         assert_eq!(safe_next(None), "/");
     }

@@ -1,11 +1,13 @@
 //! Account rules: sign-up, log-in, and creating staff accounts from the command line.
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
+};
 
 use super::{
     auth::random_token,
     auth::{hash_password, verify_password},
-    db::{begin_write, is_unique_violation},
+    db::{begin_write, is_unique_violation, lock_key},
     entity::user,
     forms,
     moderation::Refused,
@@ -23,6 +25,8 @@ pub const EMAIL_TAKEN: &str =
     "An account with that e-mail address already exists. Log in instead, or use another address.";
 pub const WRONG_LOGIN: &str =
     "That username or e-mail and password don't match. Check both and try again.";
+pub const EMAIL_ONE_ADDRESS: &str = "Enter one e-mail address, like name@example.com: no spaces, commas, semicolons, quotes, brackets or line breaks.";
+pub const USERNAME_LOOKALIKE: &str = "That username looks too much like another member's, the site's or one kept for the team. Choose another one.";
 pub const SIGNUP_SENT_TWICE: &str =
     "This form was already sent once, and your account was created then. Log in to continue.";
 
@@ -66,8 +70,9 @@ pub fn validate_username(username: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Deliberately loose (the only real test of an address is mail reaching it) but it catches
-/// typos: one @, something before it, a dotted domain after it, no spaces.
+/// One plain address (`local@domain`, see mail::address_problem): mail goes to exactly the
+/// address given, so nothing that could name a second recipient is accepted. Beyond its shape
+/// the only real test of an address is mail reaching it.
 pub fn validate_email(email: &str) -> Result<(), AppError> {
     let err = |m: &str| Err(AppError::invalid("email", m));
     if email.is_empty() {
@@ -76,22 +81,13 @@ pub fn validate_email(email: &str) -> Result<(), AppError> {
     if email.chars().count() > EMAIL_MAX_CHARS {
         return err("E-mail addresses can be at most 254 characters.");
     }
-    let looks_right = match email.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && !domain.contains('@')
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains("..")
-                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+    match super::mail::address_problem(email) {
+        None => Ok(()),
+        Some(true) => err(EMAIL_ONE_ADDRESS),
+        Some(false) => {
+            err("That doesn't look like an e-mail address (like name@example.com).")
         }
-        None => false,
-    };
-    if !looks_right {
-        return err("That doesn't look like an e-mail address (like name@example.com).");
     }
-    Ok(())
 }
 
 pub fn validate_password(password: &str) -> Result<(), AppError> {
@@ -141,18 +137,52 @@ pub async fn create_account(
     role: Role,
     staff_title: Option<String>,
 ) -> Result<user::Model, AppError> {
+    insert_account(db, input, role, staff_title, true).await
+}
+
+/// Creates a demo or benchmark account. Their passwords are not chosen by anyone: they are
+/// published on purpose (README, bench/), so the strength check, which refuses exactly those,
+/// is skipped; every other check applies.
+pub async fn create_seed_account(
+    db: &DatabaseConnection,
+    input: NewAccount,
+    role: Role,
+    staff_title: Option<String>,
+) -> Result<user::Model, AppError> {
+    insert_account(db, input, role, staff_title, false).await
+}
+
+/// What the "a new account gave your address" e-mail is called; at most one a day per address.
+const ADDRESS_GIVEN_SUBJECT: &str = "A new account gave your address";
+
+async fn insert_account(
+    db: &DatabaseConnection,
+    input: NewAccount,
+    role: Role,
+    staff_title: Option<String>,
+    check_password: bool,
+) -> Result<user::Model, AppError> {
     let username = input.username.clone();
     let email = input.email.trim().to_string();
     validate_username(&username)?;
     validate_email(&email)?;
-    super::sign_in::validate_new_password(&input.password)?;
+    if check_password {
+        super::sign_in::validate_new_password(db, &input.password, &username, &email).await?;
+    }
+    let from_form = input.form_token.is_some();
+    // Visitors cannot take the team's or the site's names; an operator creating staff may.
+    let site_name = super::settings::text(db, super::settings::SITE_NAME).await?;
+    if (from_form && super::names::is_reserved(&username, &site_name))
+        || super::names::looks_deleted(&username)
+    {
+        return Err(AppError::invalid("username", USERNAME_LOOKALIKE));
+    }
     let (username_key, email_key) = (username.to_lowercase(), email.to_lowercase());
 
     // Cheap refusals first, so a taken name costs no hashing; re-checked under the write lock.
     if let Some(token) = &input.form_token {
         forms::check_unused(db, token, SIGNUP_SENT_TWICE).await?;
     }
-    let from_form = input.form_token.is_some();
     check_free(db, &username_key, &email_key, from_form).await?;
     let password_hash = hash_password(input.password).await?;
 
@@ -190,14 +220,21 @@ pub async fn create_account(
         }
         Err(e) => return Err(e.into()),
     };
+    // The owner is told once a day at most, however many sign-ups give their address: anyone
+    // can type it, so each telling would otherwise be a mail anyone can send them.
     if address_in_use {
-        let body = format!(
-            "Hello,\n\nSomeone just created the account \"{username}\" and gave this address. If \
-             that was you, welcome: log in with that username. If it wasn't, you can ignore this \
-             e-mail; your own account is unchanged, and the new one cannot log in with this \
-             address.\n"
-        );
-        super::mail::enqueue(&txn, &email, "A new account gave your address", &body).await?;
+        let key = super::mail::address_key(&email);
+        lock_key(&txn, &format!("mail:{key}")).await?;
+        let day_ago = Utc::now() - chrono::Duration::days(1);
+        if super::mail::sent_since(&txn, &key, ADDRESS_GIVEN_SUBJECT, day_ago).await? == 0 {
+            let body = format!(
+                "Hello,\n\nSomeone just created the account \"{username}\" and gave this address. \
+                 If that was you, welcome: log in with that username. If it wasn't, you can ignore \
+                 this e-mail; your own account is unchanged, and the new one cannot log in with \
+                 this address. Further accounts giving this address today are not announced.\n"
+            );
+            super::mail::enqueue(&txn, &email, ADDRESS_GIVEN_SUBJECT, &body).await?;
+        }
     }
     txn.commit().await?;
     Ok(created)
@@ -239,7 +276,8 @@ pub async fn login_candidates(
         .await?)
 }
 
-/// Refuses a taken username (usernames are public: every profile is at /u/NAME). Returns
+/// Refuses a taken username, or one that looks like a member's (usernames are public: every
+/// profile is at /u/NAME). Returns
 /// whether the address already has an account; a form sign-up goes on regardless (see
 /// create_account), while an operator's command is told plainly.
 async fn check_free(
@@ -255,6 +293,20 @@ async fn check_free(
         .is_some()
     {
         return Err(AppError::invalid("username", USERNAME_TAKEN));
+    }
+    // Names that read like a member's are as good as taken: a reader cannot tell them apart.
+    let wanted = super::names::lookalike_key(username_key);
+    let names: Vec<String> = user::Entity::find()
+        .select_only()
+        .column(user::Column::UsernameKey)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    if names
+        .iter()
+        .any(|name| super::names::lookalike_key(name) == wanted)
+    {
+        return Err(AppError::invalid("username", USERNAME_LOOKALIKE));
     }
     if user::Entity::find()
         .filter(user::Column::EmailKey.eq(email_key))
@@ -272,7 +324,7 @@ async fn check_free(
 
 /// Checks a username-or-e-mail and password. The same message, and the same argon2 work, whether
 /// or not the account exists. Too many failures for the name, or from `ip`, are refused before
-/// any password work with when to try again (sign_in::check_throttle); a right password with an
+/// any password work with when to try again (sign_in::admit_attempt); a right password with an
 /// old hash gets a new one.
 pub async fn log_in(
     db: &DatabaseConnection,
@@ -291,11 +343,6 @@ pub async fn log_in(
         return Err(AppError::invalid("password", "Enter your password."));
     }
     let key = login.to_lowercase();
-    super::sign_in::check_throttle(db, &key, ip).await?;
-    if password.len() > PASSWORD_MAX_BYTES {
-        super::sign_in::record_failure(db, &key, ip).await?;
-        return Err(AppError::invalid("form", WRONG_LOGIN));
-    }
     let candidates = if key.contains('@') {
         login_candidates(db, &key).await?
     } else {
@@ -304,6 +351,11 @@ pub async fn log_in(
             .all(db)
             .await?
     };
+    let attempt = super::sign_in::attempt_keys(&key, &candidates);
+    super::sign_in::admit_attempt(db, &attempt, ip).await?;
+    if password.len() > PASSWORD_MAX_BYTES {
+        return Err(AppError::invalid("form", WRONG_LOGIN));
+    }
     // The password is checked against each account the name or address is for; with none, once
     // against a dummy hash, so an unknown name costs the same time.
     let mut found = None;
@@ -316,29 +368,20 @@ pub async fn log_in(
     if candidates.is_empty() {
         verify_password(password.to_string(), None).await?;
     }
-    let ok = found.is_some();
-    match found {
-        // Only with the right password does anyone learn the account waits for approval.
-        Some(user) if ok && user.awaiting_approval => {
-            Err(AppError::invalid("form", AWAITING_APPROVAL))
-        }
-        Some(user) if ok => {
-            // Only with the right password does anyone learn of the suspension; the attempt
-            // counts as a failed log-in, and nothing else is written (no rehash).
-            let suspension = super::moderation::check_suspension(&user, Refused::LogIn);
-            if suspension.is_err() {
-                super::sign_in::record_failure(db, &key, ip).await?;
-            }
-            suspension?;
-            super::sign_in::clear_failures(db, &key).await?;
-            super::sign_in::rehash_if_old(db, &user, password).await?;
-            Ok(user)
-        }
-        _ => {
-            super::sign_in::record_failure(db, &key, ip).await?;
-            Err(AppError::invalid("form", WRONG_LOGIN))
-        }
+    // A wrong password stays counted (admit_attempt recorded it); a right one is taken back.
+    let Some(user) = found else {
+        return Err(AppError::invalid("form", WRONG_LOGIN));
+    };
+    // Only with the right password does anyone learn of the suspension; the attempt stays
+    // counted as a failed log-in, and nothing else is written (no rehash).
+    super::moderation::check_suspension(&user, Refused::LogIn)?;
+    super::sign_in::clear_failures(db, &attempt).await?;
+    // Only with the right password does anyone learn the account waits for approval.
+    if user.awaiting_approval {
+        return Err(AppError::invalid("form", AWAITING_APPROVAL));
     }
+    super::sign_in::rehash_if_old(db, &user, password).await?;
+    Ok(user)
 }
 
 /// Promotes or creates the first admin from the command line (`backyard create-admin`).

@@ -496,7 +496,22 @@ pub async fn delete_account(
             .await?;
     }
     super::sign_in::end_sessions(&txn, target.id).await?;
-    let gone = format!("deleted-{}", target.id);
+    // Sign-up refuses names of this shape (names::looks_deleted), but one taken before that, or
+    // an address of the same shape, must not make the deletion fail: then a longer name is used.
+    let mut gone = format!("deleted-{}", target.id);
+    let taken = user::Entity::find()
+        .filter(user::Column::Id.ne(target.id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(user::Column::UsernameKey.eq(gone.clone()))
+                .add(user::Column::EmailKey.eq(format!("{gone}@deleted.invalid"))),
+        )
+        .one(&txn)
+        .await?
+        .is_some();
+    if taken {
+        gone = format!("{gone}-{}", &super::auth::random_token()[..12]);
+    }
     let mut row: user::ActiveModel = target.into();
     row.username = Set(gone.clone());
     row.username_key = Set(gone.clone());

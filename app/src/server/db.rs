@@ -3,7 +3,8 @@ use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, Statement,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
@@ -47,6 +48,24 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
         ..Default::default()
     })
     .await
+}
+
+/// Makes a count-then-write under `key` (an account's failed log-ins, a member's posts, an
+/// address's mail) atomic: concurrent transactions locking the same key run one after another,
+/// so each one's count includes what the others wrote. SQLite needs nothing more, since
+/// `begin_write` already holds the database's one write lock; PostgreSQL takes a transaction
+/// advisory lock on the key's hash (a collision only serialises two unrelated keys). Several
+/// keys must be locked in a fixed order (sorted) so two transactions never wait on each other.
+pub async fn lock_key(txn: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtext($1))",
+            [key.into()],
+        ))
+        .await?;
+    }
+    Ok(())
 }
 
 /// True when `err` is a unique-constraint violation (a race lost to another writer).

@@ -2,7 +2,7 @@
 use sea_orm::DatabaseConnection;
 
 use super::{
-    accounts::{NewAccount, count_users, create_account},
+    accounts::{NewAccount, count_users, create_seed_account},
     blog::{ArticleInput, Publish, create_article},
     forum::{NewCategory, create_category, reply, start_topic},
 };
@@ -15,7 +15,9 @@ pub const DEMO_LOGINS: [(&str, &str, &str); 3] = [
     ("casey", "demo-customer-pass", "customer"),
 ];
 
-/// Seeds when the database has no accounts yet; returns whether it did.
+/// Seeds when the database has no accounts yet; returns whether it did. The accounts skip the
+/// password-strength check (create_seed_account): their passwords above are published, which
+/// is why no one else may choose them.
 pub async fn seed_if_empty(db: &DatabaseConnection) -> Result<bool, AppError> {
     if count_users(db).await? > 0 {
         return Ok(false);
@@ -26,14 +28,14 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> Result<bool, AppError> {
         password: password.into(),
         form_token: None,
     };
-    let admin = create_account(
+    let admin = create_seed_account(
         db,
         account("admin", DEMO_LOGINS[0].1),
         Role::Admin,
         Some("Community Manager".into()),
     )
     .await?;
-    let staff = create_account(
+    let staff = create_seed_account(
         db,
         account("sam", DEMO_LOGINS[1].1),
         Role::Staff,
@@ -41,7 +43,7 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> Result<bool, AppError> {
     )
     .await?;
     let customer =
-        create_account(db, account("casey", DEMO_LOGINS[2].1), Role::Customer, None).await?;
+        create_seed_account(db, account("casey", DEMO_LOGINS[2].1), Role::Customer, None).await?;
     // Casey is a regular, not a new member whose first posts wait for approval.
     let customer = {
         use sea_orm::{ActiveModelTrait, Set};

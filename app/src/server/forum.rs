@@ -185,14 +185,7 @@ pub async fn start_topic(
         forms::check_unused(db, token, TOPIC_SENT_TWICE).await?;
     }
     moderation::check_not_suspended(author)?;
-    moderation::check_rate(
-        db,
-        author,
-        settings::TOPICS_PER_HOUR,
-        Duration::hours(1),
-        RateOf::Topics,
-    )
-    .await?;
+    check_topic_rate(db, author).await?;
     check_post_rate(db, author).await?;
     let admission = moderation::admit(db, author, body).await?;
 
@@ -201,6 +194,9 @@ pub async fn start_topic(
     if let Some(token) = form_token {
         forms::consume(&txn, token, TOPIC_SENT_TWICE).await?;
     }
+    // Counted again under the lock: the checks above only spare a refused write the work.
+    check_topic_rate(&txn, author).await?;
+    check_post_rate(&txn, author).await?;
     let slug = slugify(&title);
     let created = insert_topic(&txn, category.id, author, title, slug, false, now).await?;
     let first = add_post(&txn, author, &created, body, &admission).await?;
@@ -280,6 +276,8 @@ pub async fn reply(
     if let Some(token) = form_token {
         forms::consume(&txn, token, REPLY_SENT_TWICE).await?;
     }
+    // Counted again under the lock: the check above only spares a refused reply the work.
+    check_post_rate(&txn, author).await?;
     let recent_same = post::Entity::find()
         .filter(post::Column::TopicId.eq(topic_id))
         .filter(post::Column::AuthorId.eq(author.id))
@@ -319,10 +317,22 @@ async fn check_takes_posts(conn: &impl ConnectionTrait, t: &topic::Model) -> Res
     }
 }
 
-/// Posts within 10 minutes, against the member's limit.
-async fn check_post_rate(db: &DatabaseConnection, author: &user::Model) -> Result<(), AppError> {
+/// New topics within the hour, against the member's limit.
+async fn check_topic_rate(conn: &impl ConnectionTrait, author: &user::Model) -> Result<(), AppError> {
     moderation::check_rate(
-        db,
+        conn,
+        author,
+        settings::TOPICS_PER_HOUR,
+        Duration::hours(1),
+        RateOf::Topics,
+    )
+    .await
+}
+
+/// Posts within 10 minutes, against the member's limit.
+async fn check_post_rate(conn: &impl ConnectionTrait, author: &user::Model) -> Result<(), AppError> {
+    moderation::check_rate(
+        conn,
         author,
         settings::POSTS_PER_10_MIN,
         Duration::minutes(10),

@@ -15,6 +15,7 @@ pub mod forms;
 pub mod forum;
 pub mod mail;
 pub mod moderation;
+pub mod names;
 pub mod notify;
 #[cfg(test)]
 mod properties;

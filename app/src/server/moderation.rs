@@ -126,6 +126,15 @@ pub async fn flag_post(
     let threshold = std::cmp::max(settings::number(db, settings::FLAG_THRESHOLD).await?, 1) * 100;
 
     let txn = begin_write(db).await?;
+    // Counted again under the lock: the check above only spares a refused flag the work.
+    check_rate(
+        &txn,
+        flagger,
+        settings::FLAGS_PER_HOUR,
+        Duration::hours(1),
+        RateOf::Flags,
+    )
+    .await?;
     let already = flag::Entity::find()
         .filter(flag::Column::PostId.eq(p.id))
         .filter(flag::Column::FlaggerId.eq(flagger.id))
@@ -866,7 +875,9 @@ pub enum RateOf {
 }
 
 /// Refuses a write past the member's limit, saying when they may write again. Staff are not
-/// limited.
+/// limited. Inside the write's transaction it first locks the member's writes (db::lock_key),
+/// so parallel requests count one after another and exactly the limit get through; called on a
+/// plain connection, as a cheap early refusal, the lock lasts only its own statement.
 pub async fn check_rate(
     conn: &impl ConnectionTrait,
     member: &user::Model,
@@ -881,6 +892,7 @@ pub async fn check_rate(
     if allowed <= 0 {
         return Ok(());
     }
+    super::db::lock_key(conn, &format!("writes:{}", member.id)).await?;
     let since = Utc::now() - window;
     let times = match of {
         RateOf::Posts => {

@@ -105,9 +105,26 @@ proptest! {
 
     #[test]
     fn redirect_targets_never_leave_the_site(next in ".{0,100}") {
-        let target = safe_next(Some(&next));
-        prop_assert!(target.starts_with('/'));
-        prop_assert!(!target.starts_with("//") && !target.starts_with("/\\"));
+        assert_stays_on_site(&next)?;
+    }
+
+    /// Any bytes at all, and strings built from the pieces that make redirects go wrong.
+    #[test]
+    fn redirect_targets_from_random_bytes_stay_on_site_and_fit_a_header(
+        bytes in proptest::collection::vec(any::<u8>(), 0..80),
+        pieces in proptest::collection::vec(
+            prop_oneof![
+                Just("/"), Just("\\"), Just("%"), Just("%2F"), Just("%2f"), Just("%5C"),
+                Just("%09"), Just("%0D%0A"), Just("%7F"), Just("%E2%80%A8"), Just("%C0%AF"),
+                Just("\t"), Just("\r"), Just("\n"), Just("\u{7f}"), Just(" "), Just("\u{a0}"),
+                Just("\u{2028}"), Just("evil.example"), Just("https:"), Just("?"), Just("#"),
+                Just("@"), Just("."), Just("é"),
+            ],
+            0..12,
+        ),
+    ) {
+        assert_stays_on_site(&String::from_utf8_lossy(&bytes))?;
+        assert_stays_on_site(&pieces.concat())?;
     }
 
     #[test]
@@ -117,6 +134,20 @@ proptest! {
         let n: Option<u64> = query_number(&map, "page");
         prop_assert_eq!(n, raw.parse::<u64>().ok());
     }
+}
+
+/// What every redirect target must be, whatever it was made from: a local path that stays one
+/// when decoded, that no browser reads as another host, and that is a valid header value (so
+/// redirecting to it cannot panic).
+fn assert_stays_on_site(next: &str) -> Result<(), TestCaseError> {
+    let target = safe_next(Some(next));
+    prop_assert!(axum::http::HeaderValue::from_str(&target).is_ok(), "{target:?}");
+    prop_assert!(target.bytes().all(|b| b.is_ascii_graphic()), "{target:?}");
+    prop_assert!(target.starts_with('/'), "{target:?}");
+    prop_assert!(!target.starts_with("//") && !target.starts_with("/\\"), "{target:?}");
+    // Decoded, it is the same kind of path (a browser may decode it).
+    prop_assert_eq!(crate::api::local_path(&target), Some(target.clone()));
+    Ok(())
 }
 
 /// Found by the content_pipeline fuzz target (2026-11-24): kept as a regression case.

@@ -1,6 +1,6 @@
 //! Sign-in abuse: throttling failed log-ins, refusing common passwords, password changes and
 //! resets (which end the member's other sessions), and re-hashing old password hashes.
-use std::{collections::HashSet, net::IpAddr, sync::OnceLock};
+use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use super::{
     accounts,
     auth::{hash_password, needs_rehash, random_token, verify_password},
-    db::begin_write,
+    db::{begin_write, lock_key},
     entity::{login_failure, password_reset, session, user},
     mail,
 };
@@ -29,43 +29,85 @@ pub const FAILURES_PER_ACCOUNT: u64 = 10;
 /// Failures from one address, whatever names it tries.
 pub const FAILURES_PER_IP: u64 = 30;
 
-/// Refuses a log-in attempt, before any password work, when the name or the address has failed
-/// too often in the window; the message says when to try again.
-pub async fn check_throttle(
+/// What a log-in attempt counts against: each account the typed name or address reaches (so a
+/// username and every spelling of its address share one budget), or, when it reaches none, the
+/// typed text itself (so an unknown name is limited the same way and the limit reveals nothing).
+pub fn attempt_keys(typed_key: &str, accounts: &[user::Model]) -> Vec<String> {
+    let mut keys: Vec<String> = if accounts.is_empty() {
+        vec![format!("name:{}", typed_key.chars().take(240).collect::<String>())]
+    } else {
+        accounts.iter().map(|a| format!("account:{}", a.id)).collect()
+    };
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// Counts a log-in attempt before any password work, atomically: in one write transaction, with
+/// its keys locked, it refuses the attempt when a key or the address has failed too often in the
+/// window (the message says when to try again), and otherwise records it as a failure, which
+/// `clear_failures` takes back if the password turns out right. So however many attempts arrive
+/// at once, at most the limit of them reach the password check.
+pub async fn admit_attempt(
     db: &DatabaseConnection,
-    login_key: &str,
+    keys: &[String],
     ip: Option<IpAddr>,
 ) -> Result<(), AppError> {
     let since = Utc::now() - Duration::minutes(THROTTLE_WINDOW_MINUTES);
-    let by_key = login_failure::Entity::find()
-        .filter(login_failure::Column::LoginKey.eq(login_key))
-        .filter(login_failure::Column::FailedAt.gt(since));
-    if by_key.clone().count(db).await? >= FAILURES_PER_ACCOUNT {
-        let oldest = oldest_counted(db, by_key, FAILURES_PER_ACCOUNT).await?;
-        return Err(throttled("for this account", oldest));
+    let txn = begin_write(db).await?;
+    let ip_key = ip.map(|ip| ip.to_string());
+    let mut locks: Vec<String> = keys.iter().map(|k| format!("login:{k}")).collect();
+    if let Some(ip) = &ip_key {
+        locks.push(format!("login-ip:{ip}"));
     }
-    if let Some(ip) = ip {
-        let by_ip = login_failure::Entity::find()
-            .filter(login_failure::Column::Ip.eq(ip.to_string()))
+    locks.sort();
+    for lock in &locks {
+        lock_key(&txn, lock).await?;
+    }
+    for key in keys {
+        let by_key = login_failure::Entity::find()
+            .filter(login_failure::Column::LoginKey.eq(key.as_str()))
             .filter(login_failure::Column::FailedAt.gt(since));
-        if by_ip.clone().count(db).await? >= FAILURES_PER_IP {
-            let oldest = oldest_counted(db, by_ip, FAILURES_PER_IP).await?;
+        if by_key.clone().count(&txn).await? >= FAILURES_PER_ACCOUNT {
+            let oldest = oldest_counted(&txn, by_key, FAILURES_PER_ACCOUNT).await?;
+            return Err(throttled("for this account", oldest));
+        }
+    }
+    if let Some(ip) = &ip_key {
+        let by_ip = login_failure::Entity::find()
+            .filter(login_failure::Column::Ip.eq(ip.as_str()))
+            .filter(login_failure::Column::FailedAt.gt(since));
+        if by_ip.clone().count(&txn).await? >= FAILURES_PER_IP {
+            let oldest = oldest_counted(&txn, by_ip, FAILURES_PER_IP).await?;
             return Err(throttled("from your network", oldest));
         }
     }
+    // One row per key; only the first carries the address, so the address counts the attempt
+    // once however many accounts it reached.
+    for (i, key) in keys.iter().enumerate() {
+        login_failure::ActiveModel {
+            login_key: Set(key.clone()),
+            ip: Set(ip_key.clone().filter(|_| i == 0)),
+            failed_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
     Ok(())
 }
 
 /// The failure whose leaving the window lifts the limit: the `limit`-th newest.
 async fn oldest_counted(
-    db: &DatabaseConnection,
+    conn: &impl ConnectionTrait,
     query: sea_orm::Select<login_failure::Entity>,
     limit: u64,
 ) -> Result<DateTime<Utc>, AppError> {
     let row = query
         .order_by_desc(login_failure::Column::FailedAt)
         .offset(limit - 1)
-        .one(db)
+        .one(conn)
         .await?;
     Ok(row.map_or_else(Utc::now, |r| r.failed_at))
 }
@@ -81,26 +123,11 @@ fn throttled(scope: &str, oldest: DateTime<Utc>) -> AppError {
     ))
 }
 
-pub async fn record_failure(
-    db: &DatabaseConnection,
-    login_key: &str,
-    ip: Option<IpAddr>,
-) -> Result<(), AppError> {
-    login_failure::ActiveModel {
-        login_key: Set(login_key.chars().take(254).collect()),
-        ip: Set(ip.map(|i| i.to_string())),
-        failed_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(())
-}
-
-/// After a successful log-in the name's failures are forgotten (the address's are not).
-pub async fn clear_failures(db: &DatabaseConnection, login_key: &str) -> Result<(), AppError> {
+/// After a successful log-in the keys' failures are forgotten, the attempt's own included (the
+/// address's failures under other keys are not).
+pub async fn clear_failures(db: &DatabaseConnection, keys: &[String]) -> Result<(), AppError> {
     login_failure::Entity::delete_many()
-        .filter(login_failure::Column::LoginKey.eq(login_key))
+        .filter(login_failure::Column::LoginKey.is_in(keys.iter().map(String::as_str)))
         .exec(db)
         .await?;
     Ok(())
@@ -109,40 +136,51 @@ pub async fn clear_failures(db: &DatabaseConnection, login_key: &str) -> Result<
 // ---------------------------------------------------------------------------------------------
 // Common passwords
 
-fn common_passwords() -> &'static HashSet<String> {
-    static LIST: OnceLock<HashSet<String>> = OnceLock::new();
-    LIST.get_or_init(|| {
-        include_str!("common_passwords.txt")
-            .lines()
-            .filter(|l| !l.starts_with('#') && !l.is_empty())
-            .map(str::to_lowercase)
-            .collect()
-    })
-}
-
 pub const COMMON_PASSWORD: &str = "That password is one of the most common ones, which attackers try first. Choose another: a few unrelated words make a strong one.";
+pub const CONTEXT_PASSWORD: &str = "Your password can't contain your username, your e-mail address, the site's name or a published demo password: attackers try those first.";
 
-/// True for a password on the list, or a listed one with digits or punctuation tacked on
-/// ("password2024!"), or one character repeated.
-pub fn is_common(password: &str) -> bool {
-    let lower = password.to_lowercase();
-    let list = common_passwords();
-    if list.contains(&lower) {
-        return true;
-    }
-    let stem = lower.trim_end_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation());
-    if stem.chars().count() >= 4 && list.contains(stem) {
-        return true;
-    }
-    let mut chars = lower.chars();
-    let first = chars.next();
-    first.is_some() && chars.all(|c| Some(c) == first)
-}
+/// Fewer guesses than this (zxcvbn's estimate) and a password falls to an online attack that
+/// gets past the log-in throttle: zxcvbn's "safely unguessable" score 3.
+const MIN_GUESS_SCORE: u8 = 3;
+/// zxcvbn's work grows fast with length; past this many characters a password is judged by its
+/// start (a long password whose start is strong is strong).
+const JUDGED_CHARS: usize = 100;
+/// Context words shorter than this are left to zxcvbn's estimate (which knows them as user
+/// inputs) rather than refused wherever they occur: "sam" is inside too many words.
+const CONTEXT_WORD_MIN_CHARS: usize = 4;
 
-/// The checks every new password gets: length, then the common list.
-pub fn validate_new_password(password: &str) -> Result<(), AppError> {
+/// The checks every new password gets: its length; then the words an attacker who knows whose
+/// account it is tries first (the username, the e-mail address and its parts, the site's name,
+/// "backyard", the demo passwords the README publishes); then zxcvbn's estimate, whose lists
+/// hold the 30,000 most common passwords with their l33t spellings, names and words.
+pub async fn validate_new_password(
+    conn: &impl ConnectionTrait,
+    password: &str,
+    username: &str,
+    email: &str,
+) -> Result<(), AppError> {
     accounts::validate_password(password)?;
-    if is_common(password) {
+    let site_name = super::settings::text(conn, super::settings::SITE_NAME).await?;
+    let squash = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let local_part = email.split('@').next().unwrap_or_default();
+    let mut context: Vec<&str> = vec![username, local_part, &site_name, "backyard"];
+    context.extend(local_part.split(|c: char| !c.is_alphanumeric()));
+    context.extend(super::demo::DEMO_LOGINS.iter().map(|(_, password, _)| *password));
+    let squashed = squash(password);
+    if context
+        .iter()
+        .map(|word| squash(word))
+        .any(|word| word.chars().count() >= CONTEXT_WORD_MIN_CHARS && squashed.contains(&word))
+    {
+        return Err(AppError::invalid("password", CONTEXT_PASSWORD));
+    }
+    let judged: String = password.chars().take(JUDGED_CHARS).collect();
+    if u8::from(zxcvbn::zxcvbn(&judged, &context).score()) < MIN_GUESS_SCORE {
         return Err(AppError::invalid("password", COMMON_PASSWORD));
     }
     Ok(())
@@ -209,7 +247,7 @@ pub async fn change_password(
             WRONG_CURRENT_PASSWORD,
         ));
     }
-    validate_new_password(new)?;
+    validate_new_password(db, new, &found.username, &found.email).await?;
     set_password(db, user_id, new).await
 }
 
@@ -274,23 +312,35 @@ pub async fn request_reset(
     Ok(())
 }
 
+/// The subject of reset e-mails, which the per-address limit counts.
+const RESET_SUBJECT: &str = "Reset your password";
+
 async fn send_reset_link(
     db: &DatabaseConnection,
     public_url: &str,
     account: &user::Model,
 ) -> Result<(), AppError> {
-    // No one can flood a member's inbox: three links an hour at most.
-    let recent = password_reset::Entity::find()
-        .filter(password_reset::Column::UserId.eq(account.id))
-        .filter(password_reset::Column::CreatedAt.gt(Utc::now() - Duration::hours(1)))
-        .count(db)
-        .await?;
-    if recent >= RESETS_PER_HOUR {
-        return Ok(());
-    }
     let token = random_token();
     let now = Utc::now();
+    let hour_ago = now - Duration::hours(1);
     let txn = begin_write(db).await?;
+    // No one can flood a member's inbox: three links an hour at most, per account and per
+    // address (an address may belong to several accounts), counted under the lock so parallel
+    // requests cannot all pass the count.
+    let address = mail::address_key(&account.email);
+    for key in [format!("mail:{address}"), format!("resets:{}", account.id)] {
+        lock_key(&txn, &key).await?;
+    }
+    let recent = password_reset::Entity::find()
+        .filter(password_reset::Column::UserId.eq(account.id))
+        .filter(password_reset::Column::CreatedAt.gt(hour_ago))
+        .count(&txn)
+        .await?;
+    if recent >= RESETS_PER_HOUR
+        || mail::sent_since(&txn, &address, RESET_SUBJECT, hour_ago).await? >= RESETS_PER_HOUR
+    {
+        return Ok(());
+    }
     password_reset::ActiveModel {
         token_hash: Set(token_hash(&token)),
         user_id: Set(account.id),
@@ -307,7 +357,7 @@ async fn send_reset_link(
         name = account.display_name,
         username = account.username,
     );
-    mail::enqueue(&txn, &account.email, "Reset your password", &body).await?;
+    mail::enqueue(&txn, &account.email, RESET_SUBJECT, &body).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -337,7 +387,11 @@ pub async fn complete_reset(
     let Some(reset) = reset_account(db, token).await? else {
         return Err(AppError::invalid("form", RESET_LINK_BAD));
     };
-    validate_new_password(new)?;
+    let account = user::Entity::find_by_id(reset.user_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::invalid("form", RESET_LINK_BAD))?;
+    validate_new_password(db, new, &account.username, &account.email).await?;
     // Spend the link first, under the write lock: two uses at once cannot both pass.
     let txn = begin_write(db).await?;
     let spent = password_reset::Entity::update_many()

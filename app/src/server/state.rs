@@ -197,9 +197,11 @@ pub fn referring_path(fallback: &str) -> String {
         .split('&')
         .filter(|kv| !kv.is_empty() && !kv.starts_with("__err=") && !kv.starts_with("__path="))
         .collect();
-    if kept.is_empty() {
+    let path = if kept.is_empty() {
         base.to_string()
     } else {
         format!("{base}?{}", kept.join("&"))
-    }
+    };
+    // A Referer is whatever the address bar held: `//evil.example` is a path there.
+    crate::api::local_path(&path).unwrap_or_else(|| fallback.to_string())
 }

@@ -19,5 +19,8 @@ mod resources_http;
 mod security_http;
 mod sessions_http;
 mod staff_http;
+mod parallel_limits;
+mod safe_redirects;
+mod signup_abuse;
 mod suspension;
 mod visibility;

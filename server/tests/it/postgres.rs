@@ -9,7 +9,7 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 const PASSWORD: &str = "a long enough password";
 
 /// A fresh, uniquely named database on the server; dropped again by `drop_database`.
-async fn fresh_database() -> Option<(DatabaseConnection, String, String)> {
+pub async fn fresh_database() -> Option<(DatabaseConnection, String, String)> {
     let admin_url = std::env::var("DATABASE_URL")
         .ok()
         .filter(|u| u.starts_with("postgres"))
@@ -40,7 +40,7 @@ async fn fresh_database() -> Option<(DatabaseConnection, String, String)> {
     Some((db, admin_url, name))
 }
 
-async fn drop_database(db: DatabaseConnection, admin_url: &str, name: &str) {
+pub async fn drop_database(db: DatabaseConnection, admin_url: &str, name: &str) {
     db.close().await.unwrap();
     let admin = Database::connect(admin_url).await.unwrap();
     admin
