@@ -352,22 +352,21 @@ pub async fn log_in(
             .await?
     };
     let attempt = super::sign_in::attempt_keys(&key, &candidates);
-    super::sign_in::admit_attempt(db, &attempt, ip).await?;
+    let recorded = super::sign_in::admit_attempt(db, &attempt, ip).await?;
     if password.len() > PASSWORD_MAX_BYTES {
         return Err(AppError::invalid("form", WRONG_LOGIN));
     }
     // The password is checked against each account the name or address is for; with none, once
     // against a dummy hash, so an unknown name costs the same time.
-    let mut found = None;
-    for candidate in &candidates {
-        if verify_password(password.to_string(), Some(candidate.password_hash.clone())).await? {
-            found = Some(candidate.clone());
-            break;
+    let found = match find_by_password(&candidates, password).await {
+        Ok(found) => found,
+        Err(e) => {
+            // The password was never checked (the hashing queue is full): the attempt is not a
+            // guess, so it is taken back and the member may simply try again.
+            super::sign_in::take_back_attempt(db, &recorded).await?;
+            return Err(e);
         }
-    }
-    if candidates.is_empty() {
-        verify_password(password.to_string(), None).await?;
-    }
+    };
     // A wrong password stays counted (admit_attempt recorded it); a right one is taken back.
     let Some(user) = found else {
         return Err(AppError::invalid("form", WRONG_LOGIN));
@@ -382,6 +381,23 @@ pub async fn log_in(
     }
     super::sign_in::rehash_if_old(db, &user, password).await?;
     Ok(user)
+}
+
+/// The account among `candidates` whose password this is. With none, the password is checked
+/// once against a dummy hash, so an unknown name costs the same time.
+async fn find_by_password(
+    candidates: &[user::Model],
+    password: &str,
+) -> Result<Option<user::Model>, AppError> {
+    for candidate in candidates {
+        if verify_password(password.to_string(), Some(candidate.password_hash.clone())).await? {
+            return Ok(Some(candidate.clone()));
+        }
+    }
+    if candidates.is_empty() {
+        verify_password(password.to_string(), None).await?;
+    }
+    Ok(None)
 }
 
 /// Promotes or creates the first admin from the command line (`backyard create-admin`).

@@ -52,7 +52,7 @@ pub async fn admit_attempt(
     db: &DatabaseConnection,
     keys: &[String],
     ip: Option<IpAddr>,
-) -> Result<(), AppError> {
+) -> Result<Vec<i64>, AppError> {
     let since = Utc::now() - Duration::minutes(THROTTLE_WINDOW_MINUTES);
     let txn = begin_write(db).await?;
     let ip_key = ip.map(|ip| ip.to_string());
@@ -84,8 +84,9 @@ pub async fn admit_attempt(
     }
     // One row per key; only the first carries the address, so the address counts the attempt
     // once however many accounts it reached.
+    let mut recorded = Vec::with_capacity(keys.len());
     for (i, key) in keys.iter().enumerate() {
-        login_failure::ActiveModel {
+        let row = login_failure::ActiveModel {
             login_key: Set(key.clone()),
             ip: Set(ip_key.clone().filter(|_| i == 0)),
             failed_at: Set(Utc::now()),
@@ -93,8 +94,20 @@ pub async fn admit_attempt(
         }
         .insert(&txn)
         .await?;
+        recorded.push(row.id);
     }
     txn.commit().await?;
+    Ok(recorded)
+}
+
+/// Takes back exactly the rows `admit_attempt` recorded for an attempt whose password was never
+/// checked (the hashing queue was full). Only these rows: forgetting the account's other
+/// failures would let a flood that fills the queue reset the limit.
+pub async fn take_back_attempt(db: &DatabaseConnection, recorded: &[i64]) -> Result<(), AppError> {
+    login_failure::Entity::delete_many()
+        .filter(login_failure::Column::Id.is_in(recorded.iter().copied()))
+        .exec(db)
+        .await?;
     Ok(())
 }
 

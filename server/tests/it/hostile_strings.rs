@@ -338,14 +338,14 @@ async fn site(hostile: bool) -> Site {
         &app,
         "morgan",
         "morgan@mail.example",
-        "morgan's long password",
+        "plum orchard ladder 4417",
     )
     .await;
     sign_up(
         &app,
         "mallory",
         "mallory@mail.example",
-        "mallory's long password",
+        "velvet comet harbour 9182",
     )
     .await;
     let (sam_id, morgan_id, mallory_id) = (
@@ -426,8 +426,8 @@ async fn site(hostile: bool) -> Site {
 
     let casey = session_of(&app, "casey", "demo-customer-pass").await;
     let sam = session_of(&app, "sam", "demo-staff-pass").await;
-    let morgan = session_of(&app, "morgan", "morgan's long password").await;
-    let mallory = session_of(&app, "mallory", "mallory's long password").await;
+    let morgan = session_of(&app, "morgan", "plum orchard ladder 4417").await;
+    let mallory = session_of(&app, "mallory", "velvet comet harbour 9182").await;
 
     // Casey starts three topics: one staff answer with a status note, one staff close without
     // a reply, one a moderator moves. Mallory is new: her first topic waits for approval.
