@@ -33,7 +33,7 @@ test("an admin adds a category, promotes a member to staff, and the dashboard mo
   // A new member, promoted to staff with a title.
   const member = await (await browser.newContext({ javaScriptEnabled: jsOn(info) })).newPage();
   const username = uniqueName("helper");
-  await signUp(member, info, username, "a long enough password");
+  await signUp(member, info, username, "quiet harbour lantern 7741");
   await expect(member.getByText(`Signed in as ${username}`)).toBeVisible();
   await admin.goto(`/admin/users?q=${username}`);
   await admin.getByRole("link", { name: username }).click();

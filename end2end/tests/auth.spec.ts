@@ -3,7 +3,7 @@ import { formReady, jsOn, logIn, signUp, uniqueName } from "./helpers";
 
 test("sign up, log out, log in", async ({ page }, info) => {
   const name = uniqueName("e2e");
-  const password = "a long enough password";
+  const password = "quiet harbour lantern 7741";
 
   await signUp(page, info, name, password);
   await expect(page).toHaveURL(/\/$/);

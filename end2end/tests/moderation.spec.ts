@@ -68,7 +68,7 @@ test("a flagged post is hidden with a reason, edited by its author and approved"
 test("a spammer is removed in one step", async ({ browser }, info) => {
   const spammer = await (await browser.newContext({ javaScriptEnabled: jsOn(info) })).newPage();
   const name = uniqueName("spam");
-  await signUp(spammer, info, name, "a long enough password");
+  await signUp(spammer, info, name, "quiet harbour lantern 7741");
   await expect(spammer.getByText(`Signed in as ${name}`)).toBeVisible();
   await spammer.goto("/c/praise");
   await spammer.getByRole("link", { name: "Welcome to our community" }).click();
