@@ -361,8 +361,8 @@ pub async fn csrf(State(guard): State<Arc<CsrfGuard>>, req: Request, next: Next)
     let nonce = cookie_value(req.headers(), cookie_name)
         .filter(|t| is_token(t))
         .map(str::to_string);
-    let session = cookie_value(req.headers(), crate::session_cookie_name(config))
-        .map(str::to_string);
+    let session =
+        cookie_value(req.headers(), crate::session_cookie_name(config)).map(str::to_string);
     if !is_write(req.method()) {
         // A browser that sends Sec-Fetch-Site (every current one) sends it with its writes too,
         // and those are judged by it: only clients without it need the token in their forms.

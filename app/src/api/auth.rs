@@ -11,9 +11,11 @@ pub const RESET_LINK_BAD: &str =
     "This password-reset link has expired or was already used. Ask for a new one below.";
 
 /// Signs the member in on this browser: a fresh session id (no fixation), then their id and
-/// session generation.
+/// session generation. `verified_generation` is the generation of the account row whose
+/// password was just checked: stamping that one, not a fresh read, means a log-in that checked
+/// the old password while the password was changed (or the sessions ended) is ended with them.
 #[cfg(feature = "ssr")]
-async fn start_session(user_id: i64) -> Result<(), AppError> {
+async fn start_session(user_id: i64, verified_generation: Option<i64>) -> Result<(), AppError> {
     let session = state::session().await?;
     let fail = |e: tower_sessions::session::Error| {
         tracing::error!(error = %e, "session write failed");
@@ -24,9 +26,12 @@ async fn start_session(user_id: i64) -> Result<(), AppError> {
         .insert(state::USER_ID_KEY, user_id)
         .await
         .map_err(fail)?;
-    // Stamped with the account's generation as of now: if their sessions are ended before or
-    // while this request finishes, this one is ended with them.
-    let generation = crate::server::sign_in::session_generation(&state::db()?, user_id).await?;
+    // Without a verified row (just after this member changed their own password), the
+    // generation as of now: if their sessions end while this request finishes, this one ends too.
+    let generation = match verified_generation {
+        Some(generation) => generation,
+        None => crate::server::sign_in::session_generation(&state::db()?, user_id).await?,
+    };
     session
         .insert(state::GENERATION_KEY, generation)
         .await
@@ -69,7 +74,9 @@ pub async fn sign_up(
         if user.awaiting_approval {
             return Ok(false);
         }
-        start_session(user.id).await.map(|_| true)
+        start_session(user.id, Some(user.session_generation))
+            .await
+            .map(|_| true)
     }
     .await;
     match result {
@@ -86,7 +93,7 @@ pub async fn sign_up(
 pub async fn log_in(login: String, password: String, next: Option<String>) -> Result<(), AppError> {
     let result = async {
         let user = accounts::log_in(&state::db()?, &login, &password, state::client_ip()).await?;
-        start_session(user.id).await
+        start_session(user.id, Some(user.session_generation)).await
     }
     .await;
     signed_in_or_error(result, next)
@@ -128,7 +135,7 @@ pub async fn change_password(
     let result = async {
         let user = super::writer().await?;
         sign_in::change_password(&state::db()?, user.id, &current_password, &new_password).await?;
-        start_session(user.id).await
+        start_session(user.id, None).await
     }
     .await;
     match result {

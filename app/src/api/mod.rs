@@ -34,8 +34,7 @@ pub(crate) async fn visitor_or_writer()
 
 /// The signed-in member about to write: refused when signed out, or suspended.
 #[cfg(feature = "ssr")]
-pub(crate) async fn writer() -> Result<crate::server::entity::user::Model, crate::error::AppError>
-{
+pub(crate) async fn writer() -> Result<crate::server::entity::user::Model, crate::error::AppError> {
     visitor_or_writer()
         .await?
         .ok_or_else(|| crate::error::AppError::Forbidden(SIGNED_OUT.into()))

@@ -84,9 +84,7 @@ pub fn validate_email(email: &str) -> Result<(), AppError> {
     match super::mail::address_problem(email) {
         None => Ok(()),
         Some(true) => err(EMAIL_ONE_ADDRESS),
-        Some(false) => {
-            err("That doesn't look like an e-mail address (like name@example.com).")
-        }
+        Some(false) => err("That doesn't look like an e-mail address (like name@example.com)."),
     }
 }
 
@@ -360,10 +358,13 @@ pub async fn log_in(
     // against a dummy hash, so an unknown name costs the same time.
     let found = match find_by_password(&candidates, password).await {
         Ok(found) => found,
-        Err(e) => {
-            // The password was never checked (the hashing queue is full): the attempt is not a
-            // guess, so it is taken back and the member may simply try again.
-            super::sign_in::take_back_attempt(db, &recorded).await?;
+        Err((e, checked_any)) => {
+            // The password was never checked (the hashing queue was full for the first
+            // account): the attempt is not a guess, so it is taken back and the member may
+            // simply try again. Once one account's hash was checked it was a guess, and stays.
+            if !checked_any {
+                super::sign_in::take_back_attempt(db, &recorded).await?;
+            }
             return Err(e);
         }
     };
@@ -374,28 +375,40 @@ pub async fn log_in(
     // Only with the right password does anyone learn of the suspension; the attempt stays
     // counted as a failed log-in, and nothing else is written (no rehash).
     super::moderation::check_suspension(&user, Refused::LogIn)?;
-    super::sign_in::clear_failures(db, &attempt).await?;
-    // Only with the right password does anyone learn the account waits for approval.
+    // Only with the right password does anyone learn the account waits for approval; such an
+    // account's right password forgets nothing either.
     if user.awaiting_approval {
         return Err(AppError::invalid("form", AWAITING_APPROVAL));
     }
+    // Only the failures of the account whose password this was: an address shared with an
+    // account of the attacker's own must not let its password wipe the other accounts' count.
+    super::sign_in::clear_failures(
+        db,
+        &super::sign_in::attempt_keys(&key, std::slice::from_ref(&user)),
+    )
+    .await?;
     super::sign_in::rehash_if_old(db, &user, password).await?;
     Ok(user)
 }
 
 /// The account among `candidates` whose password this is. With none, the password is checked
 /// once against a dummy hash, so an unknown name costs the same time.
+/// An error says whether any account's hash had been checked before it.
 async fn find_by_password(
     candidates: &[user::Model],
     password: &str,
-) -> Result<Option<user::Model>, AppError> {
-    for candidate in candidates {
-        if verify_password(password.to_string(), Some(candidate.password_hash.clone())).await? {
-            return Ok(Some(candidate.clone()));
+) -> Result<Option<user::Model>, (AppError, bool)> {
+    for (i, candidate) in candidates.iter().enumerate() {
+        match verify_password(password.to_string(), Some(candidate.password_hash.clone())).await {
+            Ok(true) => return Ok(Some(candidate.clone())),
+            Ok(false) => {}
+            Err(e) => return Err((e, i > 0)),
         }
     }
     if candidates.is_empty() {
-        verify_password(password.to_string(), None).await?;
+        verify_password(password.to_string(), None)
+            .await
+            .map_err(|e| (e, false))?;
     }
     Ok(None)
 }

@@ -260,7 +260,11 @@ pub async fn server_secret(
         .into_table(table.clone())
         .columns([Alias::new("name"), Alias::new("value")])
         .values_panic([name.into(), random_token().into()])
-        .on_conflict(OnConflict::column(Alias::new("name")).do_nothing().to_owned())
+        .on_conflict(
+            OnConflict::column(Alias::new("name"))
+                .do_nothing()
+                .to_owned(),
+        )
         .to_owned();
     db.execute(&insert).await?;
     let select = Query::select()
@@ -448,7 +452,11 @@ mod tests {
             (Staff, Customer, false),
             (Customer, Customer, false),
         ] {
-            assert_eq!(may_act_on(actor, target), allowed, "{actor:?} on {target:?}");
+            assert_eq!(
+                may_act_on(actor, target),
+                allowed,
+                "{actor:?} on {target:?}"
+            );
         }
     }
 

@@ -149,7 +149,9 @@ mod tests {
         session.save().await.unwrap();
         let id = session.id().unwrap();
         let rec = tower_sessions::SessionStore::load(store, &id).await;
-        serde_json::to_string(&rec.unwrap().unwrap().data).unwrap().len()
+        serde_json::to_string(&rec.unwrap().unwrap().data)
+            .unwrap()
+            .len()
     }
 
     #[tokio::test]
@@ -185,7 +187,10 @@ mod tests {
         assert_eq!(load::<Draft>(&s, &reply_key(2)).await.unwrap(), None);
         for topic in [1, 3, 20, 99] {
             assert!(
-                load::<Draft>(&s, &reply_key(topic)).await.unwrap().is_some(),
+                load::<Draft>(&s, &reply_key(topic))
+                    .await
+                    .unwrap()
+                    .is_some(),
                 "{topic}"
             );
         }

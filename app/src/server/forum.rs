@@ -318,7 +318,10 @@ async fn check_takes_posts(conn: &impl ConnectionTrait, t: &topic::Model) -> Res
 }
 
 /// New topics within the hour, against the member's limit.
-async fn check_topic_rate(conn: &impl ConnectionTrait, author: &user::Model) -> Result<(), AppError> {
+async fn check_topic_rate(
+    conn: &impl ConnectionTrait,
+    author: &user::Model,
+) -> Result<(), AppError> {
     moderation::check_rate(
         conn,
         author,
@@ -330,7 +333,10 @@ async fn check_topic_rate(conn: &impl ConnectionTrait, author: &user::Model) -> 
 }
 
 /// Posts within 10 minutes, against the member's limit.
-async fn check_post_rate(conn: &impl ConnectionTrait, author: &user::Model) -> Result<(), AppError> {
+async fn check_post_rate(
+    conn: &impl ConnectionTrait,
+    author: &user::Model,
+) -> Result<(), AppError> {
     moderation::check_rate(
         conn,
         author,

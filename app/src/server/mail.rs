@@ -78,7 +78,10 @@ pub async fn enqueue(
     body: &str,
 ) -> Result<(), AppError> {
     if address_problem(to).is_some() {
-        tracing::error!(to, "refused to queue mail to something that is not one address");
+        tracing::error!(
+            to,
+            "refused to queue mail to something that is not one address"
+        );
         return Err(AppError::Internal);
     }
     email::ActiveModel {
@@ -257,9 +260,14 @@ mod tests {
             .await
             .unwrap();
         let argv = std::fs::read_to_string(dir.join("argv")).unwrap();
-        assert_eq!(argv, "-i\n--\nada@example.com\n---\n", "one call, one recipient");
+        assert_eq!(
+            argv, "-i\n--\nada@example.com\n---\n",
+            "one call, one recipient"
+        );
         let stdin = std::fs::read_to_string(dir.join("stdin")).unwrap();
-        assert!(stdin.starts_with("From: Backyard <noreply@example.com>\r\nTo: ada@example.com\r\n"));
+        assert!(
+            stdin.starts_with("From: Backyard <noreply@example.com>\r\nTo: ada@example.com\r\n")
+        );
         assert!(!stdin.contains("attacker"));
         assert!(
             email::Entity::find()
@@ -271,7 +279,11 @@ mod tests {
             "the bad row is not retried forever"
         );
         // Nothing but one plain address is queued at all.
-        for bad in ["a@example.com,root", "A <a@example.com>", "a@example.com\nBcc: b@example.com"] {
+        for bad in [
+            "a@example.com,root",
+            "A <a@example.com>",
+            "a@example.com\nBcc: b@example.com",
+        ] {
             assert_eq!(
                 enqueue(&db, bad, "Hello", "body").await,
                 Err(AppError::Internal),

@@ -107,7 +107,15 @@ mod tests {
 
     #[test]
     fn reserved_names_and_the_deleted_shape_are_kept() {
-        for name in ["support", "Moderator", "m0derator", "deleted-14", "De1eted-2", "deletedscenes", "acme_help"] {
+        for name in [
+            "support",
+            "Moderator",
+            "m0derator",
+            "deleted-14",
+            "De1eted-2",
+            "deletedscenes",
+            "acme_help",
+        ] {
             assert!(is_reserved(name, "Acme Help"), "{name}");
         }
         for name in ["ada", "sam", "supporter", "helpful"] {

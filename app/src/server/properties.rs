@@ -141,10 +141,16 @@ proptest! {
 /// redirecting to it cannot panic).
 fn assert_stays_on_site(next: &str) -> Result<(), TestCaseError> {
     let target = safe_next(Some(next));
-    prop_assert!(axum::http::HeaderValue::from_str(&target).is_ok(), "{target:?}");
+    prop_assert!(
+        axum::http::HeaderValue::from_str(&target).is_ok(),
+        "{target:?}"
+    );
     prop_assert!(target.bytes().all(|b| b.is_ascii_graphic()), "{target:?}");
     prop_assert!(target.starts_with('/'), "{target:?}");
-    prop_assert!(!target.starts_with("//") && !target.starts_with("/\\"), "{target:?}");
+    prop_assert!(
+        !target.starts_with("//") && !target.starts_with("/\\"),
+        "{target:?}"
+    );
     // Decoded, it is the same kind of path (a browser may decode it).
     prop_assert_eq!(crate::api::local_path(&target), Some(target.clone()));
     Ok(())

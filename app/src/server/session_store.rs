@@ -91,7 +91,10 @@ impl SessionStore for DbSessionStore {
         if let Some(user_id) = data.get(USER_ID_KEY).and_then(|v| v.as_i64()) {
             // Sessions from before generations existed carry none: generation 0, as accounts
             // start.
-            let stamped = data.get(GENERATION_KEY).and_then(|v| v.as_i64()).unwrap_or(0);
+            let stamped = data
+                .get(GENERATION_KEY)
+                .and_then(|v| v.as_i64())
+                .unwrap_or(0);
             let current = account
                 .filter(|a| a.id == user_id)
                 .map(|a| a.session_generation);

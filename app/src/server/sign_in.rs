@@ -34,9 +34,15 @@ pub const FAILURES_PER_IP: u64 = 30;
 /// typed text itself (so an unknown name is limited the same way and the limit reveals nothing).
 pub fn attempt_keys(typed_key: &str, accounts: &[user::Model]) -> Vec<String> {
     let mut keys: Vec<String> = if accounts.is_empty() {
-        vec![format!("name:{}", typed_key.chars().take(240).collect::<String>())]
+        vec![format!(
+            "name:{}",
+            typed_key.chars().take(240).collect::<String>()
+        )]
     } else {
-        accounts.iter().map(|a| format!("account:{}", a.id)).collect()
+        accounts
+            .iter()
+            .map(|a| format!("account:{}", a.id))
+            .collect()
     };
     keys.sort();
     keys.dedup();
@@ -183,7 +189,11 @@ pub async fn validate_new_password(
     let local_part = email.split('@').next().unwrap_or_default();
     let mut context: Vec<&str> = vec![username, local_part, &site_name, "backyard"];
     context.extend(local_part.split(|c: char| !c.is_alphanumeric()));
-    context.extend(super::demo::DEMO_LOGINS.iter().map(|(_, password, _)| *password));
+    context.extend(
+        super::demo::DEMO_LOGINS
+            .iter()
+            .map(|(_, password, _)| *password),
+    );
     let squashed = squash(password);
     if context
         .iter()
@@ -227,7 +237,10 @@ pub async fn end_sessions(conn: &impl ConnectionTrait, user_id: i64) -> Result<u
 }
 
 /// The member's current session generation: what a session signing in now is stamped with.
-pub async fn session_generation(conn: &impl ConnectionTrait, user_id: i64) -> Result<i64, AppError> {
+pub async fn session_generation(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+) -> Result<i64, AppError> {
     user::Entity::find_by_id(user_id)
         .one(conn)
         .await?
@@ -438,13 +451,17 @@ pub async fn rehash_if_old(
         return Ok(());
     }
     let hash = hash_password(password.to_string()).await?;
-    user::ActiveModel {
-        id: Set(account.id),
-        password_hash: Set(hash),
-        ..Default::default()
-    }
-    .update(db)
-    .await?;
+    // Only over the hash that was checked: if the password changed while this log-in was
+    // hashing, writing the old password's new hash would undo the change.
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::PasswordHash,
+            sea_orm::sea_query::Expr::value(hash),
+        )
+        .filter(user::Column::Id.eq(account.id))
+        .filter(user::Column::PasswordHash.eq(account.password_hash.as_str()))
+        .exec(db)
+        .await?;
     Ok(())
 }
 

@@ -43,7 +43,11 @@ async fn a_write_whose_origin_matches_a_forged_host_is_refused() {
     let res = post_form(
         &app,
         "/api/log_in",
-        &[("login", "casey"), ("password", "demo-customer-pass"), ("next", "/")],
+        &[
+            ("login", "casey"),
+            ("password", "demo-customer-pass"),
+            ("next", "/"),
+        ],
         None,
         "/login",
     )
@@ -104,7 +108,10 @@ async fn a_token_works_only_with_the_session_it_was_given_to() {
     // With the session it was made for, it is accepted (the log-in then proceeds).
     let ok = send(
         &app,
-        token_post(&format!("{cookie}; {sam}"), format!("{CREDS}&_csrf={token}")),
+        token_post(
+            &format!("{cookie}; {sam}"),
+            format!("{CREDS}&_csrf={token}"),
+        ),
     )
     .await;
     assert_eq!(ok.status, StatusCode::FOUND, "{}", ok.body);

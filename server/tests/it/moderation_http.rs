@@ -7,8 +7,8 @@ use app::{
     api::SIGNED_OUT,
     model::Role,
     server::{
-        entity::{flag, moderation_log, notification, post, review_item, topic, user},
         auth::PROTECTED_MEMBER,
+        entity::{flag, moderation_log, notification, post, review_item, topic, user},
         moderation::{FLAG_TWICE, NOTHING_SELECTED},
     },
 };
@@ -444,13 +444,17 @@ async fn a_spammer_is_removed_in_one_step() {
     let res = post_fetch(
         &d.app,
         "/api/log_in",
-        &[("login", "spamalot"), ("password", "a long enough password")],
+        &[
+            ("login", "spamalot"),
+            ("password", "a long enough password"),
+        ],
         None,
     )
     .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     assert!(
-        res.body.contains("Your account is suspended, so you can't log in. Reason: Spam"),
+        res.body
+            .contains("Your account is suspended, so you can't log in. Reason: Spam"),
         "{}",
         res.body
     );

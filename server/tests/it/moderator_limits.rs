@@ -101,7 +101,13 @@ async fn site() -> Site {
         admin: admin_cookie,
         ..
     } = demo_members().await;
-    let moderator = sign_up(&app, "morgan", "morgan@example.com", "a long enough password").await;
+    let moderator = sign_up(
+        &app,
+        "morgan",
+        "morgan@example.com",
+        "a long enough password",
+    )
+    .await;
     sign_up(&app, "mona", "mona@example.com", "a long enough password").await;
     promote(&db, "morgan", Role::Moderator).await;
     let other_moderator = promote(&db, "mona", Role::Moderator).await;
@@ -132,10 +138,15 @@ async fn site() -> Site {
         .await
         .unwrap()
         .unwrap();
-    let other_moderator_post =
-        forum::reply(&db, &other_moderator, admin_topic.id, "Moderating here.", None)
-            .await
-            .unwrap();
+    let other_moderator_post = forum::reply(
+        &db,
+        &other_moderator,
+        admin_topic.id,
+        "Moderating here.",
+        None,
+    )
+    .await
+    .unwrap();
     moderation::flag_post(&db, &casey_row, admin_post.id, "spam", "")
         .await
         .unwrap();
@@ -217,27 +228,48 @@ async fn a_moderator_cannot_act_against_an_admin_or_another_moderator() {
         for action in ["hide", "delete", "restore", "approve", "dismiss"] {
             actions.push((
                 "/api/moderate_post",
-                vec![("post_id", post_id), ("action", action), ("reason", "Because")],
+                vec![
+                    ("post_id", post_id),
+                    ("action", action),
+                    ("reason", "Because"),
+                ],
                 PROTECTED_MEMBER,
             ));
         }
     }
     actions.push((
         "/api/moderate_bulk",
-        vec![("action", "delete"), ("reason", "Because"), ("items[]", &item)],
+        vec![
+            ("action", "delete"),
+            ("reason", "Because"),
+            ("items[]", &item),
+        ],
         PROTECTED_MEMBER,
     ));
     let before = dump(&s.db).await;
     for (path, fields, message) in &actions {
-        assert_refused(&s.app, path, fields, "a moderator", Some(&s.moderator), message).await;
+        assert_refused(
+            &s.app,
+            path,
+            fields,
+            "a moderator",
+            Some(&s.moderator),
+            message,
+        )
+        .await;
         // Without JavaScript too.
         post_form(&s.app, path, fields, Some(&s.moderator), "/").await;
-        assert_eq!(dump(&s.db).await, before, "{path} {fields:?} wrote something");
+        assert_eq!(
+            dump(&s.db).await,
+            before,
+            "{path} {fields:?} wrote something"
+        );
     }
     // The edit page does not open either.
     let page = get(&s.app, &format!("/p/{admin_post}/edit"), Some(&s.moderator)).await;
     assert!(
-        !page.body.contains("Words the admin never wrote") && !page.body.contains("name=\"reason\""),
+        !page.body.contains("Words the admin never wrote")
+            && !page.body.contains("name=\"reason\""),
         "the edit form is not offered"
     );
     let res = post_fetch(
@@ -368,7 +400,10 @@ async fn a_moderators_edit_is_marked_on_the_post_with_and_without_javascript() {
         let mod_edited = post_html(&page.body, casey_reply.post_number);
         assert!(mod_edited.contains("edited by a moderator"), "{mod_edited}");
         let admin_edited = post_html(&page.body, s.other_moderator_post.post_number);
-        assert!(admin_edited.contains("edited by a moderator"), "{admin_edited}");
+        assert!(
+            admin_edited.contains("edited by a moderator"),
+            "{admin_edited}"
+        );
         let own = post_html(&page.body, 1);
         assert!(own.contains(">edited<"), "{own}");
         assert!(!own.contains("edited by a moderator"), "{own}");

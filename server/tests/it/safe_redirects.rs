@@ -135,7 +135,10 @@ async fn going_back_after_a_form_never_leaves_the_site() {
             .body(Body::empty())
             .unwrap();
         let res = send(&d.app, req).await;
-        let location = res.location.as_deref().unwrap_or_else(|| panic!("{}", res.body));
+        let location = res
+            .location
+            .as_deref()
+            .unwrap_or_else(|| panic!("{}", res.body));
         {
             assert!(
                 location.starts_with('/')

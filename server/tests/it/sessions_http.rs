@@ -156,7 +156,10 @@ async fn end(ending: Ending, d: &DemoMembers, owner: &str) {
             post_form(
                 &d.app,
                 "/api/reset_password",
-                &[("token", &token), ("new_password", "a reset passphrase here")],
+                &[
+                    ("token", &token),
+                    ("new_password", "a reset passphrase here"),
+                ],
                 None,
                 &format!("/reset/{token}"),
             )
@@ -175,7 +178,11 @@ async fn end(ending: Ending, d: &DemoMembers, owner: &str) {
             post_fetch(
                 &d.app,
                 "/api/suspend_member",
-                &[("user_id", &casey), ("days", "7"), ("reason", "stolen account")],
+                &[
+                    ("user_id", &casey),
+                    ("days", "7"),
+                    ("reason", "stolen account"),
+                ],
                 Some(&d.admin),
             )
             .await
@@ -197,7 +204,10 @@ async fn end(ending: Ending, d: &DemoMembers, owner: &str) {
         res.body
     );
     assert!(
-        !res.location.as_deref().unwrap_or_default().contains("__err"),
+        !res.location
+            .as_deref()
+            .unwrap_or_default()
+            .contains("__err"),
         "{ending:?}: {:?}",
         res.location
     );
@@ -206,7 +216,14 @@ async fn end(ending: Ending, d: &DemoMembers, owner: &str) {
 /// A reset link for casey, as the e-mail carries it.
 async fn reset_token(d: &DemoMembers) -> String {
     use app::server::entity::email;
-    post_form(&d.app, "/api/request_reset", &[("login", "casey")], None, "/reset").await;
+    post_form(
+        &d.app,
+        "/api/request_reset",
+        &[("login", "casey")],
+        None,
+        "/reset",
+    )
+    .await;
     for _ in 0..200 {
         let mail = email::Entity::find()
             .filter(email::Column::ToAddress.contains("casey"))
@@ -289,7 +306,12 @@ async fn a_flood_of_drafts_keeps_the_session_under_its_cap_and_the_member_signed
             if who == "visitor" && anonymous.is_none() {
                 anonymous = res.session_cookie();
             }
-            if res.location.as_deref().unwrap_or_default().contains("__err") {
+            if res
+                .location
+                .as_deref()
+                .unwrap_or_default()
+                .contains("__err")
+            {
                 refused.push((who, res, cookie));
             }
         }
@@ -320,5 +342,8 @@ async fn a_flood_of_drafts_keeps_the_session_under_its_cap_and_the_member_signed
     )
     .await;
     assert!(res.body.contains(DRAFTS_FULL), "{}", res.body);
-    assert_eq!(signed_in_as(&d.app, &d.casey).await.as_deref(), Some("casey"));
+    assert_eq!(
+        signed_in_as(&d.app, &d.casey).await.as_deref(),
+        Some("casey")
+    );
 }

@@ -57,7 +57,11 @@ async fn assert_each_refused(
             res.body
         );
     }
-    assert_eq!(counts(db).await, before, "a refused sign-up wrote something");
+    assert_eq!(
+        counts(db).await,
+        before,
+        "a refused sign-up wrote something"
+    );
 }
 
 #[tokio::test]
@@ -97,9 +101,16 @@ async fn an_address_is_one_plain_address() {
     ]
     .iter()
     .enumerate()
-    .map(|(i, a)| (crate::safe_redirects::DISTINCT_NAMES[i].to_string(), *a, STRONG))
+    .map(|(i, a)| {
+        (
+            crate::safe_redirects::DISTINCT_NAMES[i].to_string(),
+            *a,
+            STRONG,
+        )
+    })
     .collect();
-    let cases: Vec<(&str, &str, &str)> = cases.iter().map(|(u, a, p)| (u.as_str(), *a, *p)).collect();
+    let cases: Vec<(&str, &str, &str)> =
+        cases.iter().map(|(u, a, p)| (u.as_str(), *a, *p)).collect();
     assert_each_refused(&db, &app, &cases, accounts::EMAIL_ONE_ADDRESS).await;
 }
 
@@ -137,7 +148,10 @@ async fn names_that_pass_for_someone_else_or_the_site_are_refused() {
     assert_each_refused(
         &db,
         &app,
-        &[("acme-help", "a@example.com", STRONG), ("AcmeHelp", "a@example.com", STRONG)],
+        &[
+            ("acme-help", "a@example.com", STRONG),
+            ("AcmeHelp", "a@example.com", STRONG),
+        ],
         accounts::USERNAME_LOOKALIKE,
     )
     .await;
@@ -171,7 +185,11 @@ async fn the_shape_of_a_deleted_account_is_reserved_and_deleting_still_works() {
     // An account made next gets id `next_id`; deleting it works and takes the reserved name.
     let cookie = sign_up(&d.app, "leaving", "leaving@example.com", STRONG).await;
     drop(cookie);
-    let leaving = user::Entity::find_by_id(next_id).one(&d.db).await.unwrap().unwrap();
+    let leaving = user::Entity::find_by_id(next_id)
+        .one(&d.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(leaving.username, "leaving");
     let res = post_fetch(
         &d.app,
@@ -181,7 +199,11 @@ async fn the_shape_of_a_deleted_account_is_reserved_and_deleting_still_works() {
     )
     .await;
     assert!(res.status.is_success(), "{}", res.body);
-    let gone = user::Entity::find_by_id(next_id).one(&d.db).await.unwrap().unwrap();
+    let gone = user::Entity::find_by_id(next_id)
+        .one(&d.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(gone.username, format!("deleted-{next_id}"));
 }
 
@@ -207,7 +229,11 @@ async fn passwords_an_attacker_tries_first_are_refused() {
             ("quentin", "quentin@example.com", "demo-staff-pass"),
             ("quentin", "quentin@example.com", "demo-customer-pass"),
             ("quentin", "quentin@example.com", "quentin lights the lamps"),
-            ("quentin", "q.tarantella@example.com", "tarantella dances away"),
+            (
+                "quentin",
+                "q.tarantella@example.com",
+                "tarantella dances away",
+            ),
             ("quentin", "quentin@example.com", "my backyard shed is blue"),
             ("quentin", "quentin@example.com", "backyard123"),
             ("quentin", "quentin@example.com", "Backyard2024!"),
@@ -221,7 +247,11 @@ async fn passwords_an_attacker_tries_first_are_refused() {
     assert_each_refused(
         &db,
         &app,
-        &[("quentin", "quentin@example.com", "acme help forever and ever")],
+        &[(
+            "quentin",
+            "quentin@example.com",
+            "acme help forever and ever",
+        )],
         sign_in::CONTEXT_PASSWORD,
     )
     .await;

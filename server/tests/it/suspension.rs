@@ -180,7 +180,13 @@ async fn suspend_keeping_sessions(
 async fn site() -> Site {
     use app::server::{forum, moderation, staff};
     let (db, app) = demo_site().await;
-    sign_up(&app, "morgan", "morgan@example.com", "a long enough password").await;
+    sign_up(
+        &app,
+        "morgan",
+        "morgan@example.com",
+        "a long enough password",
+    )
+    .await;
     sign_up(&app, "tess", "tess@example.com", "a long enough password").await;
     sign_up(&app, "sue", "sue@example.com", "a long enough password").await;
     let morgan = set_role(&db, "morgan", Role::Moderator).await;
@@ -418,7 +424,10 @@ fn write_fields(path: &str, s: &Site, m: &Member) -> Option<Vec<(&'static str, S
             ("colour", "#3b6ea5"),
             ("target_hours", "24"),
         ]),
-        "/api/move_category" => f(&[("category_id", &s.category.to_string()), ("direction", "up")]),
+        "/api/move_category" => f(&[
+            ("category_id", &s.category.to_string()),
+            ("direction", "up"),
+        ]),
         "/api/archive_category" => f(&[
             ("category_id", &s.category.to_string()),
             ("archived", "yes"),
@@ -474,9 +483,7 @@ async fn every_server_function_is_in_the_table() {
     let m = &s.members[0];
     let missing: Vec<&str> = leptos::server_fn::axum::server_fn_paths()
         .map(|(p, _)| p)
-        .filter(|p| {
-            !READS.contains(p) && !SESSION.contains(p) && write_fields(p, &s, m).is_none()
-        })
+        .filter(|p| !READS.contains(p) && !SESSION.contains(p) && write_fields(p, &s, m).is_none())
         .collect();
     assert!(
         missing.is_empty(),
@@ -588,8 +595,7 @@ async fn logging_in_is_refused_with_the_reason_and_the_end_date() {
         assert!(back.contains("/login?"), "{back}");
         let page = follow(&s.app, &res, res.session_cookie().as_deref()).await;
         assert!(
-            page.body.contains(&expected.replace('\'', "&#x27;"))
-                || page.body.contains(&expected),
+            page.body.contains(&expected.replace('\'', "&#x27;")) || page.body.contains(&expected),
             "{}",
             page.body
         );
@@ -623,9 +629,16 @@ async fn an_ended_suspension_lets_the_member_back_in() {
     let res = post_fetch(
         &s.app,
         "/api/edit_post",
-        &[("post_id", &m.own_post.to_string()), ("body", "Back again.")],
+        &[
+            ("post_id", &m.own_post.to_string()),
+            ("body", "Back again."),
+        ],
         Some(&m.cookie),
     )
     .await;
-    assert!(res.status.is_success() || res.status.is_redirection(), "{}", res.body);
+    assert!(
+        res.status.is_success() || res.status.is_redirection(),
+        "{}",
+        res.body
+    );
 }
