@@ -8,6 +8,7 @@ mod admin_http;
 mod blog_http;
 mod csrf_http;
 mod cli;
+mod form_errors;
 mod forum_http;
 mod hostile_strings;
 mod http;
