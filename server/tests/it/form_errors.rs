@@ -85,7 +85,7 @@ async fn a_real_failed_log_in_shows_its_error_to_its_browser_only() {
         // The same URL in another browser, and in none, shows nothing.
         let other = browser(&app).await;
         for who in [Some(other.as_str()), None] {
-            let page = follow(&app, &res, who).await;
+            let page = get(&app, &location[ORIGIN.len()..], who).await;
             assert_eq!(page.status, 200);
             assert_eq!(form_error(&page).trim(), "", "{who:?}");
             assert!(!body_text(&page).contains(WRONG_LOGIN), "{who:?}");
