@@ -3,6 +3,7 @@
 pub mod backup;
 pub mod bench_seed;
 pub mod compress;
+pub mod form_errors;
 pub mod page_cache;
 pub mod security;
 pub mod serve;
@@ -103,8 +104,8 @@ pub fn router(state: AppState) -> Router {
     // (12% of its time in a profile). Here a hit never reaches the routes.
     // The last layer added runs first. A request meets: the log line, the client's address,
     // per-address limits, the request-shape checks, the security headers (on every answer,
-    // refusals included), the cross-site check, compression, the page cache, the session, the
-    // route.
+    // refusals included), the cross-site check, the form-error signature, compression, the page
+    // cache, the session, the route.
     Router::new()
         .fallback_service(routes)
         .layer(middleware::from_fn_with_state(
@@ -113,6 +114,11 @@ pub fn router(state: AppState) -> Router {
         ))
         // Pages rendered for one reader leave compressed; cached ones carry their own copy.
         .layer(middleware::from_fn(compress::pages))
+        // Outside the cache, so a page is cached (or not) after an unsigned error is removed.
+        .layer(middleware::from_fn_with_state(
+            Arc::new(form_errors::FormErrors::new(config.clone(), db.clone())),
+            form_errors::layer,
+        ))
         // Outside the cache, so cached pages never hold anyone's token.
         .layer(middleware::from_fn_with_state(
             Arc::new(security::CsrfGuard::new(config.clone(), db)),

@@ -314,6 +314,20 @@ pub fn csrf_cookie_name(config: &Config) -> &'static str {
     }
 }
 
+/// The Set-Cookie value that gives a browser the token cookie `value` (a fresh random token).
+pub(crate) fn csrf_cookie(config: &Config, value: &str) -> HeaderValue {
+    let secure = if config.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{}={value}; Path=/; HttpOnly; SameSite=Strict{secure}",
+        csrf_cookie_name(config)
+    );
+    HeaderValue::from_str(&cookie).expect("a hex token makes a valid header")
+}
+
 /// What the cross-site check needs: the configured origin, and the key that signs tokens
 /// (the database's `csrf` server secret, read on first use).
 pub struct CsrfGuard {
@@ -441,15 +455,15 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
     })
 }
 
-fn is_token(s: &str) -> bool {
+pub(crate) fn is_token(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -511,17 +525,9 @@ async fn with_csrf_token(
         Some(n) => n.to_string(),
         None => {
             let fresh = random_token();
-            let cookie_name = csrf_cookie_name(&guard.config);
-            let secure = if guard.config.secure_cookies() {
-                "; Secure"
-            } else {
-                ""
-            };
-            let cookie =
-                format!("{cookie_name}={fresh}; Path=/; HttpOnly; SameSite=Strict{secure}");
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
-                parts.headers.append(header::SET_COOKIE, v);
-            }
+            parts
+                .headers
+                .append(header::SET_COOKIE, csrf_cookie(&guard.config, &fresh));
             fresh
         }
     };

@@ -195,7 +195,12 @@ pub fn referring_path(fallback: &str) -> String {
     let (base, query) = path.split_once('?').unwrap_or((path, ""));
     let kept: Vec<&str> = query
         .split('&')
-        .filter(|kv| !kv.is_empty() && !kv.starts_with("__err=") && !kv.starts_with("__path="))
+        .filter(|kv| {
+            !kv.is_empty()
+                && !kv.starts_with("__err=")
+                && !kv.starts_with("__path=")
+                && !kv.starts_with("__sig=")
+        })
         .collect();
     let path = if kept.is_empty() {
         base.to_string()

@@ -67,7 +67,8 @@ async fn dump(db: &DatabaseConnection) -> BTreeMap<String, Vec<String>> {
         .query_all_raw(Statement::from_string(
             backend,
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-             AND name NOT IN ('sessions', 'login_failures', 'seaql_migrations') ORDER BY name",
+             AND name NOT IN ('sessions', 'login_failures', 'seaql_migrations', 'server_secrets') \
+             ORDER BY name",
         ))
         .await
         .unwrap();

@@ -226,11 +226,27 @@ pub async fn form_token_on(app: &Router, path: &str, cookie: Option<&str>) -> St
     page.body[start..start + 64].to_string()
 }
 
-/// Follows a redirect that a no-JavaScript post got back to a local page.
+/// Follows a redirect that a no-JavaScript post got back to a local page, as the browser that
+/// sent `cookie` does: with the cookies the redirect gave it too (a form error in the URL is
+/// shown only to the browser it was signed for).
 pub async fn follow(app: &Router, res: &Reply, cookie: Option<&str>) -> Reply {
     let location = res.location.as_deref().expect("a redirect");
     let path = location.strip_prefix(ORIGIN).unwrap_or(location);
-    get(app, path.split('#').next().unwrap(), cookie).await
+    let cookies = with_cookies_set(res, cookie);
+    get(app, path.split('#').next().unwrap(), cookies.as_deref()).await
+}
+
+/// `cookie` plus the token cookie `res` set, as a browser sends them next.
+pub fn with_cookies_set(res: &Reply, cookie: Option<&str>) -> Option<String> {
+    let set = res
+        .set_cookie
+        .iter()
+        .find(|c| c.starts_with("backyard_csrf="))
+        .map(|c| c.split(';').next().unwrap().to_string());
+    match (cookie, set) {
+        (Some(c), Some(s)) => Some(format!("{c}; {s}")),
+        (c, s) => s.or(c.map(str::to_string)),
+    }
 }
 
 /// Signs up through the no-JavaScript path; returns the session cookie.

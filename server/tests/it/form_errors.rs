@@ -1,0 +1,120 @@
+//! Form errors reach a page through its URL (`?__err=`) only when this site put them there for
+//! this browser: a crafted URL, or a real one opened in another browser, shows no error.
+use app::{error::AppError, server::accounts::WRONG_LOGIN};
+use leptos::server_fn::error::ServerFnUrlError;
+
+use crate::common::*;
+
+const PHISHING: &str = "Your account is locked. Call +1 555 0100 with your password to unlock it.";
+
+/// The text of the log-in form's error region.
+fn form_error(page: &Reply) -> String {
+    let html = scraper::Html::parse_document(&page.body);
+    let region = scraper::Selector::parse("div.form-error").unwrap();
+    html.select(&region)
+        .map(|e| e.text().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+fn body_text(page: &Reply) -> String {
+    let html = scraper::Html::parse_document(&page.body);
+    html.root_element().text().collect()
+}
+
+/// `name=value` of the cross-site token cookie a reply set.
+fn token_cookie(reply: &Reply) -> Option<String> {
+    reply
+        .set_cookie
+        .iter()
+        .find(|c| c.starts_with("backyard_csrf="))
+        .map(|c| c.split(';').next().unwrap().to_string())
+}
+
+/// A browser that has opened the log-in page: its cookies.
+async fn browser(app: &axum::Router) -> String {
+    let page = get(app, "/login", None).await;
+    token_cookie(&page).expect("the log-in page gives a token cookie")
+}
+
+fn crafted(sig: Option<&str>) -> String {
+    let url = ServerFnUrlError::<AppError>::new("/api/log_in", AppError::invalid("form", PHISHING))
+        .to_url(&format!("{ORIGIN}/login"))
+        .unwrap();
+    let mut path = url.to_string()[ORIGIN.len()..].to_string();
+    if let Some(sig) = sig {
+        path.push_str(&format!("&__sig={sig}"));
+    }
+    path
+}
+
+#[tokio::test]
+async fn a_crafted_error_url_shows_no_error() {
+    let (_db, app) = demo_site().await;
+    let cookie = browser(&app).await;
+    for path in [crafted(None), crafted(Some(&"0".repeat(64)))] {
+        for who in [None, Some(cookie.as_str())] {
+            let page = get(&app, &path, who).await;
+            assert_eq!(page.status, 200, "{path}");
+            assert_eq!(form_error(&page).trim(), "", "{path}");
+            assert!(!body_text(&page).contains("locked"), "{path}");
+            assert!(!page.body.contains("locked"), "{path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_real_failed_log_in_shows_its_error_to_its_browser_only() {
+    let (_db, app) = demo_site().await;
+    // A browser with a token cookie, and one with no cookie at all (it is given one).
+    let with_cookie = browser(&app).await;
+    for cookie in [Some(with_cookie), None] {
+        let res = log_in(&app, "casey", "not-the-password", cookie.as_deref()).await;
+        assert_eq!(res.status, 302, "{}", res.body);
+        let location = res.location.clone().unwrap();
+        assert!(
+            location.contains("__err=") && location.contains("__sig="),
+            "{location}"
+        );
+        let cookie = cookie
+            .or_else(|| token_cookie(&res))
+            .expect("a browser is identified");
+        let back = follow(&app, &res, Some(&cookie)).await;
+        assert_eq!(form_error(&back).trim(), WRONG_LOGIN, "{location}");
+
+        // The same URL in another browser, and in none, shows nothing.
+        let other = browser(&app).await;
+        for who in [Some(other.as_str()), None] {
+            let page = get(&app, &location[ORIGIN.len()..], who).await;
+            assert_eq!(page.status, 200);
+            assert_eq!(form_error(&page).trim(), "", "{who:?}");
+            assert!(!body_text(&page).contains(WRONG_LOGIN), "{who:?}");
+        }
+        // Nor for this browser on another page, or with the error changed.
+        let tampered = location.replace("__err=", "__err=A");
+        let page = get(&app, &tampered[ORIGIN.len()..], Some(&cookie)).await;
+        assert_eq!(form_error(&page).trim(), "");
+    }
+}
+
+#[tokio::test]
+async fn a_second_failure_from_an_error_page_carries_only_the_new_error() {
+    let (_db, app) = demo_site().await;
+    let cookie = browser(&app).await;
+    let first = log_in(&app, "casey", "wrong", Some(&cookie)).await;
+    let from = first.location.clone().unwrap()[ORIGIN.len()..].to_string();
+    let second = post_form(
+        &app,
+        "/api/log_in",
+        &[("login", "casey"), ("password", ""), ("next", "/")],
+        Some(&cookie),
+        &from,
+    )
+    .await;
+    let location = second.location.clone().unwrap();
+    assert_eq!(location.matches("__err=").count(), 1, "{location}");
+    assert_eq!(location.matches("__sig=").count(), 1, "{location}");
+    let back = follow(&app, &second, Some(&cookie)).await;
+    assert!(back.body.contains("Enter your password."), "{location}");
+    assert_eq!(form_error(&back).trim(), "");
+}
