@@ -392,6 +392,63 @@ pub fn saved_message(code: &str) -> Option<&'static str> {
     })
 }
 
+/// Where a post stands. The only place its states are named, with the moves between them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PostState {
+    /// Public.
+    Visible,
+    /// Held for a moderator's approval (a watched word, or a new member's first posts).
+    Pending,
+    /// Taken out of view by a moderator or by members' flags; its place shows "hidden".
+    Hidden,
+    /// Removed; only moderators see it, and may restore it.
+    Deleted,
+}
+
+impl PostState {
+    pub const ALL: [PostState; 4] = [
+        PostState::Visible,
+        PostState::Pending,
+        PostState::Hidden,
+        PostState::Deleted,
+    ];
+
+    /// Every change of state a post may make (staying as it is is always allowed). A held post
+    /// is approved or rejected; a public one is hidden or deleted and may come back; a deleted
+    /// one comes back public (restore), never straight into hiding.
+    pub const MOVES: [(PostState, PostState); 7] = [
+        (PostState::Pending, PostState::Visible),
+        (PostState::Pending, PostState::Deleted),
+        (PostState::Visible, PostState::Hidden),
+        (PostState::Visible, PostState::Deleted),
+        (PostState::Hidden, PostState::Visible),
+        (PostState::Hidden, PostState::Deleted),
+        (PostState::Deleted, PostState::Visible),
+    ];
+
+    pub fn may_become(self, to: PostState) -> bool {
+        self == to || Self::MOVES.contains(&(self, to))
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PostState::Visible => "visible",
+            PostState::Pending => "pending",
+            PostState::Hidden => "hidden",
+            PostState::Deleted => "deleted",
+        }
+    }
+
+    /// A stored state; anything unknown is treated as removed, so it is never shown.
+    pub fn parse(s: &str) -> PostState {
+        PostState::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .unwrap_or(PostState::Deleted)
+    }
+}
+
 /// Where a topic stands, as staff set it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TopicStatus {

@@ -10,6 +10,7 @@ mod m20261124_000004_admin;
 mod m20261124_000005_hardening;
 mod m20261130_000001_sessions;
 mod m20261130_000002_moderator_edits;
+mod m20261201_000001_post_lifecycle;
 
 pub use m20261124_000001_blog::BLOG_COMMENTS_SLUG;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_hardening::Migration),
             Box::new(m20261130_000001_sessions::Migration),
             Box::new(m20261130_000002_moderator_edits::Migration),
+            Box::new(m20261201_000001_post_lifecycle::Migration),
         ]
     }
 }

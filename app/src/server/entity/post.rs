@@ -22,6 +22,16 @@ pub struct Model {
     /// The moderator or admin who last edited it when it was not theirs: the post then says
     /// "edited by a moderator". Kept when the author edits again, as their words may remain.
     pub moderator_edit_by: Option<i64>,
+    /// When it first became public: its creation, or its approval if it was held. Kept when it
+    /// is hidden or deleted and comes back, so a restored staff reply keeps its place on the
+    /// response clock.
+    pub published_at: Option<DateTimeUtc>,
+}
+
+impl Model {
+    pub fn state(&self) -> crate::model::PostState {
+        crate::model::PostState::parse(&self.state)
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

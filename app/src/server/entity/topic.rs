@@ -12,17 +12,21 @@ pub struct Model {
     pub status: String,
     pub pinned: bool,
     pub locked: bool,
+    /// Visible posts (the opening post and public replies); derived by `posting::settle`.
     pub post_count: i32,
+    /// The number the latest post took, held or not: new posts number on from it.
+    pub last_post_number: i32,
     pub created_at: DateTimeUtc,
     pub last_posted_at: DateTimeUtc,
     pub first_staff_reply_at: Option<DateTimeUtc>,
     pub official_answer_post_id: Option<i64>,
-    /// Set while the topic waits for a staff answer: new and unanswered, or reopened.
+    /// Set while the topic waits for a staff answer: new and unanswered, or reopened; derived
+    /// by `posting::settle`, like `first_staff_reply_at`.
     pub awaiting_staff_since: Option<DateTimeUtc>,
     pub started_by_staff: bool,
     pub resolved_at: Option<DateTimeUtc>,
     pub resolution_confirmed_at: Option<DateTimeUtc>,
-    /// False while its opening post waits for approval, or after a moderator removed it.
+    /// Listed: false while its opening post waits for approval, or after it was deleted.
     pub visible: bool,
 }
 
