@@ -135,8 +135,7 @@ pub struct PostView {
     pub staff_title: Option<String>,
     /// The viewer wrote it, so the page offers "Edit".
     pub editable: bool,
-    /// visible | pending | hidden | deleted
-    pub state: String,
+    pub state: PostState,
     /// Why it is hidden or held; only for its author and moderators.
     pub moderation_reason: Option<String>,
     /// The viewer has an open flag on it.
@@ -440,6 +439,16 @@ impl PostState {
         }
     }
 
+    /// How a page names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            PostState::Visible => "public",
+            PostState::Pending => "waiting for approval",
+            PostState::Hidden => "hidden",
+            PostState::Deleted => "deleted",
+        }
+    }
+
     /// A stored state; anything unknown is treated as removed, so it is never shown.
     pub fn parse(s: &str) -> PostState {
         PostState::ALL
@@ -687,7 +696,7 @@ pub struct ReviewItemView {
     pub created_at: DateTime<Utc>,
     pub post_id: i64,
     pub post_number: i32,
-    pub post_state: String,
+    pub post_state: PostState,
     pub topic_id: i64,
     pub topic_slug: String,
     pub topic_title: String,

@@ -35,11 +35,15 @@ impl MigrationTrait for Migration {
                  (SELECT MAX(p.post_number) FROM posts p WHERE p.topic_id = topics.id), 0)",
             "UPDATE topics SET post_count = (SELECT COUNT(*) FROM posts p
                  WHERE p.topic_id = topics.id AND p.state = 'visible')",
+            "UPDATE topics SET last_posted_at = COALESCE((SELECT MAX(p.published_at) FROM posts p
+                 WHERE p.topic_id = topics.id AND p.state = 'visible'), created_at)",
             "UPDATE categories SET
                  topic_count = (SELECT COUNT(*) FROM topics t
                      WHERE t.category_id = categories.id AND t.visible),
                  post_count = COALESCE((SELECT SUM(t.post_count) FROM topics t
-                     WHERE t.category_id = categories.id AND t.visible), 0)",
+                     WHERE t.category_id = categories.id AND t.visible), 0),
+                 last_posted_at = (SELECT MAX(t.last_posted_at) FROM topics t
+                     WHERE t.category_id = categories.id AND t.visible)",
         ] {
             db.execute_unprepared(sql).await?;
         }

@@ -11,7 +11,7 @@ use crate::{
     api::forum::{ComposerKind, composer_start},
     components::encode_query_value,
     model::{ArticleDraft, ArticleState},
-    server::{blog, drafts, forum, state},
+    server::{blog, drafts, posting, state},
 };
 
 #[server(endpoint = "blog_index")]
@@ -114,8 +114,8 @@ pub async fn save_article(
         };
         blog::may_write(&user)?;
         if preview.is_some() {
-            forum::validate_body(&draft.body)?;
-            let html = forum::render_post(&db, &draft.body).await?;
+            posting::validate_body(&draft.body)?;
+            let html = posting::render(&db, &draft.body).await?;
             let previewed = ArticleDraft {
                 preview_html: Some(html),
                 ..draft.clone()

@@ -13,7 +13,7 @@ use crate::{
 use crate::{
     components::encode_query_value,
     model::Draft,
-    server::{drafts, forum, state},
+    server::{drafts, forum, posting, state},
 };
 
 #[server(endpoint = "site")]
@@ -87,8 +87,8 @@ pub async fn render_preview(body: String) -> Result<String, AppError> {
         if state::current_user().await?.is_none() {
             return Err(AppError::SignInRequired(PREVIEW_SIGNED_OUT.into()));
         }
-        forum::validate_body(&body)?;
-        forum::render_post(&state::db()?, &body).await
+        posting::validate_body(&body)?;
+        posting::render(&state::db()?, &body).await
     }
     .await;
     if let Err(e) = &result {
@@ -191,12 +191,12 @@ where
     };
     if preview {
         // The same limits as posting: nobody renders a 10 MB "preview".
-        if let Err(e) = forum::validate_body(&draft.body) {
+        if let Err(e) = posting::validate_body(&draft.body) {
             drafts::save(&session, &key, &draft).await?;
             state::set_error_status(&e);
             return Err(e);
         }
-        let html = forum::render_post(&state::db()?, &draft.body).await?;
+        let html = posting::render(&state::db()?, &draft.body).await?;
         drafts::save(
             &session,
             &key,

@@ -27,7 +27,7 @@ pub(crate) async fn visitor_or_writer()
 -> Result<Option<crate::server::entity::user::Model>, crate::error::AppError> {
     let user = crate::server::state::current_user().await?;
     if let Some(member) = &user {
-        crate::server::moderation::check_not_suspended(member)?;
+        crate::server::auth::check_not_suspended(member)?;
     }
     Ok(user)
 }

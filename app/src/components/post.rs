@@ -6,7 +6,7 @@ use leptos::server_fn::ServerFn;
 use super::{staff::AnswerButton, time::RelativeTime};
 use crate::{
     api::moderation::{FlagPost, ModeratePost},
-    model::{FLAG_REASONS, PostView},
+    model::{FLAG_REASONS, PostState, PostView},
 };
 
 /// `quote_href` is where "Quote" goes: this page with the post quoted into the reply box.
@@ -25,16 +25,15 @@ pub fn PostCard(
     moderator: bool,
 ) -> impl IntoView {
     let notice = state_notice(&post);
-    let placeholder = post.state == "hidden" && post.html.is_empty();
-    let flag = (signed_in && !post.editable && post.state != "deleted").then(|| {
+    let placeholder = post.state == PostState::Hidden && post.html.is_empty();
+    let flag = (signed_in && !post.editable && post.state == PostState::Visible).then(|| {
         if post.flagged_by_viewer {
             view! { <span class="muted flagged">"You flagged this"</span> }.into_any()
         } else {
             view! { <FlagForm post_id=post.id /> }.into_any()
         }
     });
-    let moderate =
-        moderator.then(|| view! { <ModerateForm post_id=post.id state=post.state.clone() /> });
+    let moderate = moderator.then(|| view! { <ModerateForm post_id=post.id state=post.state /> });
     let anchor = format!("post-{}", post.number);
     let heading_id = format!("post-{}-author", post.number);
     let labelled_by = heading_id.clone();
@@ -54,7 +53,7 @@ pub fn PostCard(
         view! { <span class="staff-badge"><span class="visually-hidden">"Staff reply: "</span>{title}</span> }
     });
     view! {
-        <article class="post" class:staff-post=post.is_staff_reply class:moderated=post.state != "visible" id=anchor.clone() aria-labelledby=labelled_by>
+        <article class="post" class:staff-post=post.is_staff_reply class:moderated=post.state != PostState::Visible id=anchor.clone() aria-labelledby=labelled_by>
             <header class="post-meta">
                 <a class="post-author" id=heading_id href=profile>{post.author_display_name.clone()}</a>
                 {badge}
@@ -69,7 +68,7 @@ pub fn PostCard(
                 view! { <div class="post-body" inner_html=post.html.clone()></div> }.into_any()
             }}
             <footer class="post-actions">
-                {(post.state == "visible").then(|| view! { <a href=quote_href data-quote=post.id>"Quote"</a> })}
+                {(post.state == PostState::Visible).then(|| view! { <a href=quote_href data-quote=post.id>"Quote"</a> })}
                 {(post.editable || moderator).then(|| view! { <a href=format!("/p/{}/edit", post.id)>"Edit"</a> })}
                 {answer_tools.map(|(topic_id, is_answer)| view! { <AnswerButton topic_id post_id=post.id is_answer /> })}
                 {flag}
@@ -82,8 +81,8 @@ pub fn PostCard(
 /// What the author (or a moderator) is told on a post that is not plainly visible.
 fn state_notice(post: &PostView) -> Option<impl IntoView + use<>> {
     let reason = post.moderation_reason.clone().unwrap_or_default();
-    let text = match (post.state.as_str(), post.html.is_empty()) {
-        ("hidden", false) => format!(
+    let text = match (post.state, post.html.is_empty()) {
+        (PostState::Hidden, false) => format!(
             "Hidden by a moderator{}. Others see only that it was hidden; edit it and it goes back to the moderators.",
             if reason.is_empty() {
                 String::new()
@@ -91,14 +90,14 @@ fn state_notice(post: &PostView) -> Option<impl IntoView + use<>> {
                 format!(": {reason}")
             }
         ),
-        ("pending", _) => {
+        (PostState::Pending, _) => {
             if reason.is_empty() {
                 "Waiting for a moderator's approval.".to_string()
             } else {
                 reason
             }
         }
-        ("deleted", _) => format!(
+        (PostState::Deleted, _) => format!(
             "Deleted by a moderator{}.",
             if reason.is_empty() {
                 String::new()
@@ -140,19 +139,19 @@ fn FlagForm(post_id: i64) -> impl IntoView {
 
 /// A moderator's actions on one post, with the reason its author will see.
 #[component]
-fn ModerateForm(post_id: i64, state: String) -> impl IntoView {
+fn ModerateForm(post_id: i64, state: PostState) -> impl IntoView {
     let id = format!("moderate-{post_id}");
     let action_id = format!("{id}-action");
     let reason_id = format!("{id}-reason");
-    let actions: Vec<(&str, &str)> = match state.as_str() {
-        "pending" => vec![("approve", "Approve"), ("delete", "Delete")],
-        "hidden" => vec![
+    let actions: Vec<(&str, &str)> = match state {
+        PostState::Pending => vec![("approve", "Approve"), ("delete", "Delete")],
+        PostState::Hidden => vec![
             ("approve", "Approve (make visible)"),
             ("delete", "Delete"),
             ("restore", "Restore"),
         ],
-        "deleted" => vec![("restore", "Restore")],
-        _ => vec![
+        PostState::Deleted => vec![("restore", "Restore")],
+        PostState::Visible => vec![
             ("hide", "Hide"),
             ("delete", "Delete"),
             ("dismiss", "Dismiss flags"),

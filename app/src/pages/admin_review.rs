@@ -10,7 +10,7 @@ use crate::{
         staff::{MemberTools, StaffError},
         time::RelativeTime,
     },
-    model::{FLAG_REASONS, ReviewItemView, flag_reason_label, post_url},
+    model::{FLAG_REASONS, PostState, ReviewItemView, flag_reason_label, post_url},
 };
 
 const KINDS: [(&str, &str); 4] = [
@@ -132,14 +132,15 @@ fn ReviewRow(item: ReviewItemView, open: bool) -> impl IntoView {
     let href = post_url(item.topic_id, &item.topic_slug, item.post_number);
     let changed = item.snapshot_html != item.current_html;
     let check_id = format!("item-{}", item.id);
-    let actions: Vec<(&str, &str)> = match item.post_state.as_str() {
-        "pending" => vec![("approve", "Approve"), ("delete", "Delete")],
-        "hidden" => vec![
+    let actions: Vec<(&str, &str)> = match item.post_state {
+        PostState::Pending => vec![("approve", "Approve"), ("delete", "Delete")],
+        PostState::Hidden => vec![
             ("approve", "Approve"),
             ("dismiss", "Dismiss flags"),
             ("delete", "Delete"),
         ],
-        _ => vec![
+        PostState::Deleted => vec![("restore", "Restore")],
+        PostState::Visible => vec![
             ("dismiss", "Dismiss flags"),
             ("hide", "Hide"),
             ("delete", "Delete"),
@@ -156,7 +157,7 @@ fn ReviewRow(item: ReviewItemView, open: bool) -> impl IntoView {
                 <span class="tag">{kind_label(&item.kind).to_string()}</span>
                 <a href=href class="topic-title">{format!("{} #{}", item.topic_title, item.post_number)}</a>
                 <span class="muted">" in " {item.category.name.clone()} " · " <RelativeTime at=item.created_at /></span>
-                {(item.post_state != "visible").then(|| view! { <span class="tag state-tag">{item.post_state.clone()}</span> })}
+                {(item.post_state != PostState::Visible).then(|| view! { <span class="tag state-tag">{item.post_state.label()}</span> })}
             </div>
             <div class="review-body">
                 <section>

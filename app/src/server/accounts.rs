@@ -5,12 +5,12 @@ use sea_orm::{
 };
 
 use super::{
+    auth::Refused,
     auth::random_token,
     auth::{hash_password, verify_password},
     db::{begin_write, is_unique_violation, lock_key},
     entity::user,
     forms,
-    moderation::Refused,
 };
 use crate::{error::AppError, model::Role};
 
@@ -374,7 +374,7 @@ pub async fn log_in(
     };
     // Only with the right password does anyone learn of the suspension; the attempt stays
     // counted as a failed log-in, and nothing else is written (no rehash).
-    super::moderation::check_suspension(&user, Refused::LogIn)?;
+    super::auth::check_suspension(&user, Refused::LogIn)?;
     // Only with the right password does anyone learn the account waits for approval; such an
     // account's right password forgets nothing either.
     if user.awaiting_approval {

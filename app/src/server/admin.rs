@@ -482,18 +482,7 @@ pub async fn delete_account(
     let target = member(&txn, user_id).await?;
     check_not_last_admin(&txn, &target).await?;
     if remove_posts {
-        super::entity::post::Entity::update_many()
-            .col_expr(
-                super::entity::post::Column::State,
-                sea_orm::sea_query::Expr::value("deleted"),
-            )
-            .col_expr(
-                super::entity::post::Column::ModerationReason,
-                sea_orm::sea_query::Expr::value(Some("The account was deleted.".to_string())),
-            )
-            .filter(super::entity::post::Column::AuthorId.eq(target.id))
-            .exec(&txn)
-            .await?;
+        super::posting::remove_all_by(&txn, target.id, "The account was deleted.").await?;
     }
     super::sign_in::end_sessions(&txn, target.id).await?;
     // Sign-up refuses names of this shape (names::looks_deleted), but one taken before that, or

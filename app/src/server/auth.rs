@@ -9,6 +9,7 @@ use argon2::{
     },
 };
 
+use super::entity::user;
 use crate::{error::AppError, model::Role};
 
 /// OWASP's argon2id minimum: 19 MiB of memory, 2 passes, 1 lane.
@@ -325,6 +326,48 @@ pub fn check_may_act_on(
     } else {
         Err(AppError::Forbidden(PROTECTED_MEMBER.into()))
     }
+}
+
+/// What a suspended member is refused: writing anything, or logging in.
+#[derive(Clone, Copy)]
+pub enum Refused {
+    Writing,
+    LogIn,
+}
+
+/// Refuses a suspended member, saying until when and why.
+pub fn check_suspension(member: &user::Model, refused: Refused) -> Result<(), AppError> {
+    let Some(until) = member
+        .suspended_until
+        .filter(|until| *until > chrono::Utc::now())
+    else {
+        return Ok(());
+    };
+    // "For good" is stored as a date a century away: no date is shown for it.
+    let suspended = if until - chrono::Utc::now() > chrono::Duration::days(365 * 50) {
+        "Your account is suspended".to_string()
+    } else {
+        format!(
+            "Your account is suspended until {}",
+            crate::components::time::exact_utc(until)
+        )
+    };
+    let consequence = match refused {
+        Refused::Writing => ": you can read, but not post or change anything.",
+        Refused::LogIn => ", so you can't log in.",
+    };
+    let reason = match member.suspension_reason.as_deref().map(str::trim) {
+        Some(r) if !r.is_empty() => format!(" Reason: {r}"),
+        _ => String::new(),
+    };
+    Err(AppError::Forbidden(format!(
+        "{suspended}{consequence}{reason}"
+    )))
+}
+
+/// Refuses any write by a suspended member (see `api::writer`).
+pub fn check_not_suspended(member: &user::Model) -> Result<(), AppError> {
+    check_suspension(member, Refused::Writing)
 }
 
 #[cfg(test)]

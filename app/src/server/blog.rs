@@ -17,7 +17,7 @@ use super::{
     content::{self, MAX_BODY_CHARS},
     db::begin_write,
     entity::{article, article_tag, category, topic, user},
-    forms, forum, visibility,
+    forms, forum, posting, visibility,
 };
 use crate::{
     error::AppError,
@@ -415,7 +415,7 @@ pub async fn create_article(
     if let Some(token) = form_token {
         forms::check_unused(db, token, ARTICLE_SENT_TWICE).await?;
     }
-    let html = forum::render_post(db, &input.body).await?;
+    let html = posting::render(db, &input.body).await?;
     let now = Utc::now();
     let txn = begin_write(db).await?;
     if let Some(token) = form_token {
@@ -425,14 +425,13 @@ pub async fn create_article(
     let (status, published_at, saved) = publication(input.publish, None, now);
     let category = blog_category(&txn).await?;
     // Comments off is the forum's lock: one mechanism for "takes no new posts".
-    let comments = forum::insert_topic(
+    let comments = posting::open_topic(
         &txn,
         category.id,
         author,
         checked.title.clone(),
         slug.clone(),
         !input.comments_open,
-        now,
     )
     .await?;
     let created = article::ActiveModel {
@@ -453,6 +452,8 @@ pub async fn create_article(
     .insert(&txn)
     .await?;
     replace_tags(&txn, created.id, &checked.tags).await?;
+    // Now an article's: listed with it.
+    posting::settle(&txn, comments.id).await?;
     txn.commit().await?;
     Ok((created, saved))
 }
@@ -482,7 +483,7 @@ pub async fn update_article(
     let html = if input.body == existing.source {
         existing.html.clone()
     } else {
-        forum::render_post(db, &input.body).await?
+        posting::render(db, &input.body).await?
     };
     let txn = begin_write(db).await?;
     let slug = match slug {

@@ -7,23 +7,19 @@ use sea_orm::prelude::DateTimeUtc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    sea_query::{Expr, ExprTrait},
 };
 
 use super::{
-    blog,
-    content::{self, MAX_BODY_CHARS},
+    blog, content,
     db::begin_write,
-    entity::{category, post, post_revision, topic, user},
-    forms,
-    moderation::{self, RateOf},
-    settings, staff, visibility,
+    entity::{category, post, topic, user},
+    forms, moderation, posting, records, staff, visibility,
 };
 use crate::{
     error::AppError,
     model::{
         ActivityPost, CategoryPage, CategoryRef, CategorySummary, EditablePost, PAGE_SIZE,
-        PostView, TopicListItem, TopicPage, UserProfile, article_url, topic_url,
+        PostState, PostView, TopicListItem, TopicPage, UserProfile,
     },
 };
 
@@ -33,7 +29,6 @@ pub const MAX_TITLE_CHARS: usize = 200;
 pub const DUPLICATE_WINDOW_SECS: i64 = 30;
 
 pub const TITLE_EMPTY: &str = "Give your topic a title.";
-pub const BODY_EMPTY: &str = "Write something before posting.";
 pub const CATEGORY_MISSING: &str = "Choose a category from the list.";
 pub const CATEGORY_ARCHIVED: &str = "That category is archived: it is read-only now.";
 pub use super::visibility::{POST_MISSING, TOPIC_MISSING};
@@ -56,35 +51,6 @@ pub fn validate_title(title: &str) -> Result<String, AppError> {
         ));
     }
     Ok(title.to_string())
-}
-
-pub fn validate_body(body: &str) -> Result<(), AppError> {
-    if body.trim().is_empty() {
-        return Err(AppError::invalid("body", BODY_EMPTY));
-    }
-    let n = body.chars().count();
-    if n > MAX_BODY_CHARS {
-        return Err(AppError::invalid(
-            "body",
-            format!(
-                "Posts can be at most 50,000 characters; this one has {}.",
-                group_thousands(n)
-            ),
-        ));
-    }
-    Ok(())
-}
-
-fn group_thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 pub struct NewCategory<'a> {
@@ -138,23 +104,6 @@ pub fn slugify(title: &str) -> String {
     }
 }
 
-/// Runs the content pipeline with @mentions of existing members linked (one look-up).
-pub async fn render_post(conn: &impl ConnectionTrait, source: &str) -> Result<String, AppError> {
-    let candidates = content::mention_candidates(source);
-    let known: HashSet<String> = if candidates.is_empty() {
-        HashSet::new()
-    } else {
-        user::Entity::find()
-            .filter(user::Column::UsernameKey.is_in(candidates))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|u| u.username_key)
-            .collect()
-    };
-    content::render_off_runtime(source.to_string(), known).await
-}
-
 /// Starts a topic with its first post, in one transaction.
 pub async fn start_topic(
     db: &DatabaseConnection,
@@ -180,78 +129,26 @@ pub async fn start_topic(
         ));
     }
     let title = validate_title(title)?;
-    validate_body(body)?;
+    posting::validate_body(body)?;
     if let Some(token) = form_token {
         forms::check_unused(db, token, TOPIC_SENT_TWICE).await?;
     }
-    moderation::check_not_suspended(author)?;
-    check_topic_rate(db, author).await?;
-    check_post_rate(db, author).await?;
-    let admission = moderation::admit(db, author, body).await?;
+    posting::check_may_post(db, author, true).await?;
+    let prepared = posting::prepare(db, body).await?;
 
-    let now = Utc::now();
     let txn = begin_write(db).await?;
     if let Some(token) = form_token {
         forms::consume(&txn, token, TOPIC_SENT_TWICE).await?;
     }
-    // Counted again under the lock: the checks above only spare a refused write the work.
-    check_topic_rate(&txn, author).await?;
-    check_post_rate(&txn, author).await?;
     let slug = slugify(&title);
-    let created = insert_topic(&txn, category.id, author, title, slug, false, now).await?;
-    let first = add_post(&txn, author, &created, body, &admission).await?;
-    if first.state != "visible" {
-        // A topic whose opening post waits for approval is not public either.
-        topic::Entity::update_many()
-            .col_expr(topic::Column::Visible, Expr::value(false))
-            .filter(topic::Column::Id.eq(created.id))
-            .exec(&txn)
-            .await?;
-    }
-    moderation::after_admission(&txn, &first, &admission).await?;
+    let new = posting::NewTopic {
+        category_id: category.id,
+        title,
+        slug,
+    };
+    let started = posting::start_topic(&txn, author, new, &prepared).await?;
     txn.commit().await?;
-    Ok((created, first))
-}
-
-/// Opens an empty topic and counts it in its category. Must run inside the caller's write
-/// transaction. Forum topics and articles' comment topics both start here. A customer's topic
-/// waits for staff from this moment; a staff member's waits for nobody.
-pub async fn insert_topic(
-    txn: &impl ConnectionTrait,
-    category_id: i64,
-    author: &user::Model,
-    title: String,
-    slug: String,
-    locked: bool,
-    now: DateTimeUtc,
-) -> Result<topic::Model, AppError> {
-    let by_staff = author.role().is_staff();
-    let created = topic::ActiveModel {
-        category_id: Set(category_id),
-        author_id: Set(author.id),
-        started_by_staff: Set(by_staff),
-        awaiting_staff_since: Set((!by_staff).then_some(now)),
-        title: Set(title),
-        slug: Set(slug),
-        status: Set("open".into()),
-        pinned: Set(false),
-        locked: Set(locked),
-        post_count: Set(0),
-        created_at: Set(now),
-        last_posted_at: Set(now),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
-    category::Entity::update_many()
-        .col_expr(
-            category::Column::TopicCount,
-            Expr::col(category::Column::TopicCount).add(1),
-        )
-        .filter(category::Column::Id.eq(category_id))
-        .exec(txn)
-        .await?;
-    Ok(created)
+    Ok(started)
 }
 
 /// Adds a reply to an open topic.
@@ -264,20 +161,17 @@ pub async fn reply(
 ) -> Result<post::Model, AppError> {
     let topic = visibility::topic(db, topic_id, Some(author)).await?;
     check_takes_posts(db, &topic).await?;
-    validate_body(body)?;
+    posting::validate_body(body)?;
     if let Some(token) = form_token {
         forms::check_unused(db, token, REPLY_SENT_TWICE).await?;
     }
-    moderation::check_not_suspended(author)?;
-    check_post_rate(db, author).await?;
-    let admission = moderation::admit(db, author, body).await?;
+    posting::check_may_post(db, author, false).await?;
+    let prepared = posting::prepare(db, body).await?;
 
     let txn = begin_write(db).await?;
     if let Some(token) = form_token {
         forms::consume(&txn, token, REPLY_SENT_TWICE).await?;
     }
-    // Counted again under the lock: the check above only spares a refused reply the work.
-    check_post_rate(&txn, author).await?;
     let recent_same = post::Entity::find()
         .filter(post::Column::TopicId.eq(topic_id))
         .filter(post::Column::AuthorId.eq(author.id))
@@ -291,8 +185,7 @@ pub async fn reply(
     // Re-read under the write lock: it may have been locked (or unpublished) since.
     let topic = visibility::topic(&txn, topic_id, Some(author)).await?;
     check_takes_posts(&txn, &topic).await?;
-    let created = add_post(&txn, author, &topic, body, &admission).await?;
-    moderation::after_admission(&txn, &created, &admission).await?;
+    let created = posting::reply(&txn, author, &topic, &prepared).await?;
     txn.commit().await?;
     Ok(created)
 }
@@ -317,97 +210,7 @@ async fn check_takes_posts(conn: &impl ConnectionTrait, t: &topic::Model) -> Res
     }
 }
 
-/// New topics within the hour, against the member's limit.
-async fn check_topic_rate(
-    conn: &impl ConnectionTrait,
-    author: &user::Model,
-) -> Result<(), AppError> {
-    moderation::check_rate(
-        conn,
-        author,
-        settings::TOPICS_PER_HOUR,
-        Duration::hours(1),
-        RateOf::Topics,
-    )
-    .await
-}
-
-/// Posts within 10 minutes, against the member's limit.
-async fn check_post_rate(
-    conn: &impl ConnectionTrait,
-    author: &user::Model,
-) -> Result<(), AppError> {
-    moderation::check_rate(
-        conn,
-        author,
-        settings::POSTS_PER_10_MIN,
-        Duration::minutes(10),
-        RateOf::Posts,
-    )
-    .await
-}
-
-/// Writes a post as `admission` says (visible, or held with its reason) and moves the counters,
-/// the response clock and the queue. Must run inside the caller's write transaction.
-pub async fn add_post(
-    txn: &impl ConnectionTrait,
-    author: &user::Model,
-    topic: &topic::Model,
-    body: &str,
-    admission: &moderation::Admission,
-) -> Result<post::Model, AppError> {
-    let now = Utc::now();
-    let role = author.role();
-    // Incrementing first takes the topic's row lock on PostgreSQL, so concurrent replies get
-    // consecutive numbers; SQLite already holds the database write lock.
-    topic::Entity::update_many()
-        .col_expr(
-            topic::Column::PostCount,
-            Expr::col(topic::Column::PostCount).add(1),
-        )
-        .col_expr(topic::Column::LastPostedAt, Expr::value(now))
-        .filter(topic::Column::Id.eq(topic.id))
-        .exec(txn)
-        .await?;
-    let number = topic::Entity::find_by_id(topic.id)
-        .select_only()
-        .column(topic::Column::PostCount)
-        .into_tuple::<i32>()
-        .one(txn)
-        .await?
-        .unwrap_or(1);
-    let created = post::ActiveModel {
-        topic_id: Set(topic.id),
-        author_id: Set(author.id),
-        post_number: Set(number),
-        source: Set(body.into()),
-        html: Set(admission.html.clone()),
-        state: Set(admission.state.into()),
-        moderation_reason: Set(admission.reason.map(str::to_string)),
-        is_staff_reply: Set(role.is_staff()),
-        staff_title: Set(author.staff_title.clone().filter(|_| role.is_staff())),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
-    if created.state == "visible" {
-        staff::after_post(txn, author, topic, number, now).await?;
-    }
-    category::Entity::update_many()
-        .col_expr(
-            category::Column::PostCount,
-            Expr::col(category::Column::PostCount).add(1),
-        )
-        .col_expr(category::Column::LastPostedAt, Expr::value(now))
-        .filter(category::Column::Id.eq(topic.category_id))
-        .exec(txn)
-        .await?;
-    Ok(created)
-}
-
 /// The author edits their post: the old text is kept as a revision, the post shows "edited".
-/// An edit that changes nothing writes nothing.
 pub async fn edit_post(
     db: &DatabaseConnection,
     editor: &user::Model,
@@ -415,49 +218,26 @@ pub async fn edit_post(
     body: &str,
 ) -> Result<post::Model, AppError> {
     own_post(db, editor, post_id).await?;
-    let edited = write_edit(db, editor, post_id, body).await?;
-    moderation::after_author_edit(db, &edited).await?;
-    Ok(edited)
+    write_edit(db, editor, post_id, body).await
 }
 
-/// Saves new text for a post, keeping the old as a revision (the author's edit, or a
-/// moderator's). Blocked words are refused and censored ones masked, as when posting.
+/// Saves new text for a post through the lifecycle (the author's edit, or a moderator's, who
+/// logs it in the same transaction through `then`).
 pub async fn write_edit(
     db: &DatabaseConnection,
     editor: &user::Model,
     post_id: i64,
     body: &str,
 ) -> Result<post::Model, AppError> {
-    let existing = post::Entity::find_by_id(post_id)
-        .one(db)
-        .await?
-        .filter(|p| p.state != "deleted")
-        .ok_or_else(|| AppError::NotFound(POST_MISSING.into()))?;
-    validate_body(body)?;
-    if existing.source == body {
-        return Ok(existing);
-    }
-    let html = moderation::admit(db, editor, body).await?.html;
-    let now = Utc::now();
+    posting::validate_body(body)?;
+    let prepared = posting::prepare(db, body).await?;
     let txn = begin_write(db).await?;
-    post_revision::ActiveModel {
-        post_id: Set(existing.id),
-        editor_id: Set(editor.id),
-        old_source: Set(existing.source.clone()),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let author_id = existing.author_id;
-    let mut row: post::ActiveModel = existing.into();
-    row.source = Set(body.into());
-    row.html = Set(html);
-    row.edited_at = Set(Some(now));
-    if editor.id != author_id {
-        row.moderator_edit_by = Set(Some(editor.id));
-    }
-    let updated = row.update(&txn).await?;
+    let existing = post::Entity::find_by_id(post_id)
+        .one(&txn)
+        .await?
+        .filter(|p| p.state() != PostState::Deleted)
+        .ok_or_else(|| AppError::NotFound(POST_MISSING.into()))?;
+    let updated = posting::edit(&txn, editor, &existing, &prepared).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -470,7 +250,7 @@ async fn editable(
     post_id: i64,
 ) -> Result<(post::Model, topic::Model), AppError> {
     let (p, t) = visibility::post(db, post_id, Some(editor)).await?;
-    if p.state == "deleted" {
+    if p.state() == PostState::Deleted {
         return Err(AppError::NotFound(POST_MISSING.into()));
     }
     Ok((p, t))
@@ -521,7 +301,7 @@ pub async fn quote(
     viewer: Option<&user::Model>,
 ) -> Result<String, AppError> {
     let (p, _) = visibility::post(db, post_id, viewer).await?;
-    if p.state != "visible" {
+    if p.state() != PostState::Visible {
         return Err(AppError::NotFound(POST_MISSING.into()));
     }
     let author = user::Entity::find_by_id(p.author_id).one(db).await?;
@@ -534,16 +314,7 @@ pub async fn quote(
 
 /// Where a post is: its topic's URL at the right page, anchored at the post.
 pub async fn post_url(db: &DatabaseConnection, p: &post::Model) -> Result<String, AppError> {
-    let t = topic::Entity::find_by_id(p.topic_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
-    let page = (p.post_number as u64 - 1) / PAGE_SIZE + 1;
-    let page_url = match blog::article_for_topic(db, t.id).await? {
-        Some(a) => article_url(&a.slug, page),
-        None => topic_url(t.id, &t.slug, page),
-    };
-    Ok(format!("{page_url}#post-{}", p.post_number))
+    records::posts::url(db, p).await
 }
 
 fn page_count(items: u64) -> u64 {
@@ -819,12 +590,13 @@ pub async fn posts_page(
     let shown = if moderator {
         sea_orm::Condition::all()
     } else {
-        let mut any =
-            sea_orm::Condition::any().add(post::Column::State.is_in(["visible", "hidden"]));
+        let mut any = sea_orm::Condition::any().add(
+            post::Column::State.is_in([PostState::Visible.as_str(), PostState::Hidden.as_str()]),
+        );
         if let Some(id) = viewer_id {
             any = any.add(
                 sea_orm::Condition::all()
-                    .add(post::Column::State.eq("pending"))
+                    .add(post::Column::State.eq(PostState::Pending.as_str()))
                     .add(post::Column::AuthorId.eq(id)),
             );
         }
@@ -885,13 +657,14 @@ pub async fn posts_page(
             )| {
                 let author = authors.get(&author_id);
                 let insider = moderator || viewer_id == Some(author_id);
+                let state = PostState::parse(&state);
                 PostView {
                     id,
                     number,
                     author_username: author.map(|a| a.username.clone()).unwrap_or_default(),
                     author_display_name: author.map(|a| a.display_name.clone()).unwrap_or_default(),
                     // Others see only that a post was hidden, not what it said.
-                    html: if state == "visible" || insider {
+                    html: if state == PostState::Visible || insider {
                         html
                     } else {
                         String::new()
@@ -996,7 +769,7 @@ async fn one_post_view(
     let Some(p) = post::Entity::find_by_id(post_id)
         .one(db)
         .await?
-        .filter(|p| p.state == "visible")
+        .filter(|p| p.state() == PostState::Visible)
     else {
         return Ok(None);
     };
@@ -1014,7 +787,7 @@ async fn one_post_view(
         is_staff_reply: p.is_staff_reply,
         staff_title: p.staff_title,
         editable: viewer == Some(p.author_id),
-        state: p.state,
+        state: PostState::parse(&p.state),
         moderation_reason: None,
         flagged_by_viewer: false,
     }))
@@ -1112,6 +885,8 @@ pub async fn user_profile(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::entity::post_revision;
+    use crate::server::posting::BODY_EMPTY;
     use crate::server::{auth::random_token, testing::test_db};
 
     struct World {

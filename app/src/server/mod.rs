@@ -17,8 +17,10 @@ pub mod mail;
 pub mod moderation;
 pub mod names;
 pub mod notify;
+pub mod posting;
 #[cfg(test)]
 mod properties;
+pub mod records;
 pub mod rerender;
 pub mod session_store;
 pub mod settings;

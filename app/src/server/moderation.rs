@@ -4,7 +4,6 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{Duration, Utc};
-use sea_orm::prelude::DateTimeUtc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -12,17 +11,17 @@ use sea_orm::{
 };
 
 use super::{
-    auth::{check_may_act_on, require_role},
+    auth::{self, check_may_act_on, require_role},
     db::begin_write,
     entity::{category, flag, moderation_log, post, review_item, topic, user, watched_word},
-    forum, notify, settings, staff, visibility,
-    watched_words::{self, Verdict, WordAction},
+    forum, notify, posting, records, settings, visibility,
+    watched_words::WordAction,
 };
 use crate::{
     error::AppError,
     model::{
         CategoryRef, FLAG_REASONS, FlagView, LogEntryView, ModerationLogPage, ModerationSettings,
-        ReviewItemView, ReviewQueue, Role, WatchedWordView, post_url,
+        PostState, ReviewItemView, ReviewQueue, Role, WatchedWordView,
     },
 };
 
@@ -34,6 +33,8 @@ pub const FLAG_REASON_UNKNOWN: &str = "Choose why you are flagging this post.";
 pub const FLAG_NOTE_NEEDED: &str = "Say what is wrong with this post.";
 pub const FLAG_OWN_POST: &str = "You can't flag your own post.";
 pub const FLAG_REMOVED_POST: &str = "That post was removed, so it can't be flagged.";
+pub const FLAG_NOT_PUBLIC: &str =
+    "That post is not public, so there is nothing to flag: a moderator already has it.";
 pub const FLAG_TWICE: &str = "You have already flagged this post; a moderator will look at it.";
 pub const REASON_NEEDED: &str = "Give a reason: the author will see it.";
 pub const NOTHING_SELECTED: &str = "Select at least one item.";
@@ -43,9 +44,6 @@ pub const ARTICLE_COMMENTS_STAY: &str =
     "An article's comments stay with the article: they can't be moved into the forum.";
 pub const AUTO_HIDDEN: &str =
     "Hidden automatically after members flagged it; a moderator will review it.";
-pub const HELD_NEW: &str =
-    "New members' first posts wait for a moderator's approval; yours will appear once approved.";
-pub const HELD_WORDS: &str = "Your post waits for a moderator: it contains a watched word.";
 
 fn reason_length(reason: &str) -> Result<(), AppError> {
     let n = reason.chars().count();
@@ -108,18 +106,23 @@ pub async fn flag_post(
     })?;
     // A post the flagger may not read is not there for them: the answer is the one for no post.
     let (p, _) = visibility::post(db, post_id, Some(flagger)).await?;
-    if p.state == "deleted" {
-        return Err(AppError::invalid("form", FLAG_REMOVED_POST));
+    match p.state() {
+        PostState::Visible => {}
+        PostState::Deleted => return Err(AppError::invalid("form", FLAG_REMOVED_POST)),
+        PostState::Pending | PostState::Hidden => {
+            return Err(AppError::invalid("form", FLAG_NOT_PUBLIC));
+        }
     }
     if p.author_id == flagger.id {
         return Err(AppError::invalid("form", FLAG_OWN_POST));
     }
-    check_rate(
+    auth::check_not_suspended(flagger)?;
+    posting::check_rate(
         db,
         flagger,
         settings::FLAGS_PER_HOUR,
         Duration::hours(1),
-        RateOf::Flags,
+        posting::RateOf::Flags,
     )
     .await?;
     let weight = flag_weight(db, flagger).await?;
@@ -127,12 +130,12 @@ pub async fn flag_post(
 
     let txn = begin_write(db).await?;
     // Counted again under the lock: the check above only spares a refused flag the work.
-    check_rate(
+    posting::check_rate(
         &txn,
         flagger,
         settings::FLAGS_PER_HOUR,
         Duration::hours(1),
-        RateOf::Flags,
+        posting::RateOf::Flags,
     )
     .await?;
     let already = flag::Entity::find()
@@ -156,7 +159,7 @@ pub async fn flag_post(
     }
     .insert(&txn)
     .await?;
-    queue_post(&txn, &p, "flagged").await?;
+    records::review_items::open(&txn, &p, records::review_items::FLAGGED).await?;
     let total: Option<i64> = flag::Entity::find()
         .select_only()
         .column_as(Expr::col(flag::Column::Weight).sum(), "total")
@@ -166,8 +169,8 @@ pub async fn flag_post(
         .one(&txn)
         .await?
         .flatten();
-    if p.state == "visible" && total.unwrap_or(0) >= threshold {
-        set_post_state(&txn, &p, "hidden", Some(AUTO_HIDDEN)).await?;
+    if total.unwrap_or(0) >= threshold {
+        posting::change_state(&txn, &p, PostState::Hidden, Some(AUTO_HIDDEN)).await?;
         notify::notify(
             &txn,
             p.author_id,
@@ -181,84 +184,8 @@ pub async fn flag_post(
     Ok(created)
 }
 
-/// Puts a post in the review queue (one open item per post), with a snapshot of it now.
-pub async fn queue_post(
-    conn: &impl ConnectionTrait,
-    p: &post::Model,
-    kind: &str,
-) -> Result<(), AppError> {
-    let open = review_item::Entity::find()
-        .filter(review_item::Column::PostId.eq(p.id))
-        .filter(review_item::Column::State.eq("open"))
-        .count(conn)
-        .await?;
-    if open > 0 {
-        return Ok(());
-    }
-    let category_id = topic::Entity::find_by_id(p.topic_id)
-        .select_only()
-        .column(topic::Column::CategoryId)
-        .into_tuple::<i64>()
-        .one(conn)
-        .await?
-        .unwrap_or_default();
-    review_item::ActiveModel {
-        post_id: Set(p.id),
-        kind: Set(kind.into()),
-        state: Set("open".into()),
-        snapshot_html: Set(p.html.clone()),
-        category_id: Set(category_id),
-        created_at: Set(Utc::now()),
-        resolution: Set(String::new()),
-        ..Default::default()
-    }
-    .insert(conn)
-    .await?;
-    Ok(())
-}
-
-async fn set_post_state(
-    conn: &impl ConnectionTrait,
-    p: &post::Model,
-    state: &str,
-    reason: Option<&str>,
-) -> Result<(), AppError> {
-    post::Entity::update_many()
-        .col_expr(post::Column::State, Expr::value(state))
-        .col_expr(
-            post::Column::ModerationReason,
-            Expr::value(reason.map(str::to_string)),
-        )
-        .filter(post::Column::Id.eq(p.id))
-        .exec(conn)
-        .await?;
-    // A topic is as public as its opening post: one that waits for approval or was deleted
-    // takes the topic with it; a hidden one leaves its place ("hidden by a moderator").
-    if p.post_number == 1 {
-        topic::Entity::update_many()
-            .col_expr(
-                topic::Column::Visible,
-                Expr::value(matches!(state, "visible" | "hidden")),
-            )
-            .filter(topic::Column::Id.eq(p.topic_id))
-            .exec(conn)
-            .await?;
-    }
-    if state != "visible" {
-        staff::after_post_removed(conn, p.topic_id).await?;
-    }
-    Ok(())
-}
-
 async fn link_to(conn: &impl ConnectionTrait, p: &post::Model) -> Result<String, AppError> {
-    let slug = topic::Entity::find_by_id(p.topic_id)
-        .select_only()
-        .column(topic::Column::Slug)
-        .into_tuple::<String>()
-        .one(conn)
-        .await?
-        .unwrap_or_default();
-    Ok(post_url(p.topic_id, &slug, p.post_number))
+    records::posts::url(conn, p).await
 }
 
 /// One line of the moderation log: every moderator and admin action goes through here.
@@ -357,37 +284,36 @@ async fn act_in(
     let p = post::Entity::find_by_id(post_id)
         .one(conn)
         .await?
-        .ok_or_else(|| AppError::NotFound(forum::POST_MISSING.into()))?;
+        .ok_or_else(|| AppError::NotFound(visibility::POST_MISSING.into()))?;
     check_may_act_on_author(conn, moderator, p.author_id).await?;
     let (state, flags_to, item_to, told) = match action {
         PostAction::Approve => (
-            "visible",
+            PostState::Visible,
             "dismissed",
             "resolved",
             "Your post was approved and is now public.",
         ),
-        PostAction::Dismiss => ("visible", "dismissed", "rejected", ""),
+        PostAction::Dismiss => (PostState::Visible, "dismissed", "rejected", ""),
         PostAction::Hide => (
-            "hidden",
+            PostState::Hidden,
             "upheld",
             "resolved",
             "Your post was hidden by a moderator.",
         ),
         PostAction::Delete => (
-            "deleted",
+            PostState::Deleted,
             "upheld",
             "resolved",
             "Your post was deleted by a moderator.",
         ),
         PostAction::Restore => (
-            "visible",
+            PostState::Visible,
             "dismissed",
             "resolved",
             "Your post was restored.",
         ),
     };
-    let stored_reason = (state != "visible").then_some(reason);
-    set_post_state(conn, &p, state, stored_reason).await?;
+    posting::change_state(conn, &p, state, Some(reason)).await?;
     let now = Utc::now();
     flag::Entity::update_many()
         .col_expr(flag::Column::State, Expr::value(flags_to))
@@ -482,7 +408,7 @@ pub async fn check_may_act_on_author(
     let author = user::Entity::find_by_id(author_id)
         .one(conn)
         .await?
-        .ok_or_else(|| AppError::NotFound(forum::POST_MISSING.into()))?;
+        .ok_or_else(|| AppError::NotFound(visibility::POST_MISSING.into()))?;
     check_may_act_on(moderator, &author)
 }
 
@@ -633,15 +559,8 @@ pub async fn remove_spammer(
         ));
     }
     let txn = begin_write(db).await?;
-    let posts = post::Entity::find()
-        .filter(post::Column::AuthorId.eq(target.id))
-        .filter(post::Column::State.ne("deleted"))
-        .all(&txn)
-        .await?;
+    let posts = posting::remove_all_by(&txn, target.id, reason).await?;
     let now = Utc::now();
-    for p in &posts {
-        set_post_state(&txn, p, "deleted", Some(reason)).await?;
-    }
     let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
     flag::Entity::update_many()
         .col_expr(flag::Column::State, Expr::value("upheld"))
@@ -751,25 +670,8 @@ pub async fn move_topic(
         return Ok(());
     }
     let txn = begin_write(db).await?;
-    for (id, sign) in [(t.category_id, -1), (to.id, 1)] {
-        category::Entity::update_many()
-            .col_expr(
-                category::Column::TopicCount,
-                Expr::col(category::Column::TopicCount).add(sign),
-            )
-            .col_expr(
-                category::Column::PostCount,
-                Expr::col(category::Column::PostCount).add(sign * t.post_count),
-            )
-            .filter(category::Column::Id.eq(id))
-            .exec(&txn)
-            .await?;
-    }
-    topic::Entity::update_many()
-        .col_expr(topic::Column::CategoryId, Expr::value(to.id))
-        .filter(topic::Column::Id.eq(t.id))
-        .exec(&txn)
-        .await?;
+    let t = visibility::topic(&txn, t.id, Some(moderator)).await?;
+    posting::move_topic(&txn, &t, to.id).await?;
     review_item::Entity::update_many()
         .col_expr(review_item::Column::CategoryId, Expr::value(to.id))
         .filter(
@@ -803,7 +705,8 @@ pub async fn move_topic(
     Ok(())
 }
 
-/// A moderator edits someone's post: the old text is kept as a revision, the author is told.
+/// A moderator edits someone's post: the old text is kept as a revision, the edit is logged and
+/// the author told, all in one transaction.
 pub async fn edit_post(
     db: &DatabaseConnection,
     moderator: &user::Model,
@@ -815,8 +718,17 @@ pub async fn edit_post(
     reason_length(reason)?;
     let (p, _) = visibility::post(db, post_id, Some(moderator)).await?;
     check_may_act_on_author(db, moderator, p.author_id).await?;
-    let edited = forum::write_edit(db, moderator, post_id, body).await?;
+    posting::validate_body(body)?;
+    let prepared = posting::prepare(db, body).await?;
     let txn = begin_write(db).await?;
+    let (existing, _) = visibility::post(&txn, post_id, Some(moderator)).await?;
+    if existing.state() == PostState::Deleted {
+        return Err(AppError::NotFound(visibility::POST_MISSING.into()));
+    }
+    let edited = posting::edit(&txn, moderator, &existing, &prepared).await?;
+    if edited == existing {
+        return Ok(edited);
+    }
     log(
         &txn,
         moderator,
@@ -864,252 +776,6 @@ pub async fn edit_from_page(
     } else {
         forum::edit_post(db, editor, post_id, body).await
     }
-}
-
-/// What kind of write a rate limit counts.
-#[derive(Clone, Copy)]
-pub enum RateOf {
-    Posts,
-    Topics,
-    Flags,
-}
-
-/// Refuses a write past the member's limit, saying when they may write again. Staff are not
-/// limited. Inside the write's transaction it first locks the member's writes (db::lock_key),
-/// so parallel requests count one after another and exactly the limit get through; called on a
-/// plain connection, as a cheap early refusal, the lock lasts only its own statement.
-pub async fn check_rate(
-    conn: &impl ConnectionTrait,
-    member: &user::Model,
-    limit: (&str, i64),
-    window: Duration,
-    of: RateOf,
-) -> Result<(), AppError> {
-    if member.role().is_staff() {
-        return Ok(());
-    }
-    let allowed = settings::number(conn, limit).await?;
-    if allowed <= 0 {
-        return Ok(());
-    }
-    super::db::lock_key(conn, &format!("writes:{}", member.id)).await?;
-    let since = Utc::now() - window;
-    let times = match of {
-        RateOf::Posts => {
-            times_since::<post::Entity>(
-                conn,
-                post::Column::AuthorId,
-                post::Column::CreatedAt,
-                member.id,
-                since,
-            )
-            .await?
-        }
-        RateOf::Topics => {
-            times_since::<topic::Entity>(
-                conn,
-                topic::Column::AuthorId,
-                topic::Column::CreatedAt,
-                member.id,
-                since,
-            )
-            .await?
-        }
-        RateOf::Flags => {
-            times_since::<flag::Entity>(
-                conn,
-                flag::Column::FlaggerId,
-                flag::Column::CreatedAt,
-                member.id,
-                since,
-            )
-            .await?
-        }
-    };
-    if (times.len() as i64) < allowed {
-        return Ok(());
-    }
-    // The oldest write in the window leaves it first.
-    let free_at = times[times.len() - allowed as usize] + window;
-    let wait = std::cmp::max((free_at - Utc::now()).num_seconds(), 1);
-    let when = if wait < 90 {
-        format!("{wait} seconds")
-    } else {
-        format!("{} minutes", (wait + 59) / 60)
-    };
-    let what = match of {
-        RateOf::Posts => "posts",
-        RateOf::Topics => "new topics",
-        RateOf::Flags => "flags",
-    };
-    Err(AppError::invalid(
-        "form",
-        format!("You've reached the limit of {allowed} {what} for now. Try again in {when}."),
-    ))
-}
-
-/// When `member` wrote rows of `E` since `since`, oldest first.
-async fn times_since<E: EntityTrait>(
-    conn: &impl ConnectionTrait,
-    who: E::Column,
-    at: E::Column,
-    member: i64,
-    since: DateTimeUtc,
-) -> Result<Vec<DateTimeUtc>, AppError> {
-    Ok(E::find()
-        .select_only()
-        .column(at)
-        .filter(who.eq(member))
-        .filter(at.gt(since))
-        .order_by_asc(at)
-        .into_tuple()
-        .all(conn)
-        .await?)
-}
-
-/// What a suspended member is refused: writing anything, or logging in.
-#[derive(Clone, Copy)]
-pub enum Refused {
-    Writing,
-    LogIn,
-}
-
-/// Refuses a suspended member, saying until when and why.
-pub fn check_suspension(member: &user::Model, refused: Refused) -> Result<(), AppError> {
-    let Some(until) = member.suspended_until.filter(|until| *until > Utc::now()) else {
-        return Ok(());
-    };
-    // "For good" is stored as a date a century away: no date is shown for it.
-    let suspended = if until - Utc::now() > Duration::days(365 * 50) {
-        "Your account is suspended".to_string()
-    } else {
-        format!(
-            "Your account is suspended until {}",
-            crate::components::time::exact_utc(until)
-        )
-    };
-    let consequence = match refused {
-        Refused::Writing => ": you can read, but not post or change anything.",
-        Refused::LogIn => ", so you can't log in.",
-    };
-    let reason = match member.suspension_reason.as_deref().map(str::trim) {
-        Some(r) if !r.is_empty() => format!(" Reason: {r}"),
-        _ => String::new(),
-    };
-    Err(AppError::Forbidden(format!(
-        "{suspended}{consequence}{reason}"
-    )))
-}
-
-/// Refuses any write by a suspended member (see `api::writer`).
-pub fn check_not_suspended(member: &user::Model) -> Result<(), AppError> {
-    check_suspension(member, Refused::Writing)
-}
-
-/// How a new post goes in: its state, the HTML to store (censored words masked), and the
-/// queue it enters, if any.
-pub struct Admission {
-    pub state: &'static str,
-    pub reason: Option<&'static str>,
-    pub html: String,
-    pub queue: Option<&'static str>,
-}
-
-/// The watched words as the judge takes them (rows with an unknown action are skipped).
-pub async fn watched_list(
-    conn: &impl ConnectionTrait,
-) -> Result<Vec<watched_words::Watched>, AppError> {
-    Ok(watched_word::Entity::find()
-        .all(conn)
-        .await?
-        .into_iter()
-        .filter_map(|w| {
-            Some(watched_words::Watched {
-                action: WordAction::parse(&w.action)?,
-                word: w.word,
-            })
-        })
-        .collect())
-}
-
-/// Decides how a new post from `author` goes in: refused (a blocked word), held (a watched word,
-/// or a new member's first posts), flagged into the queue, or simply visible.
-pub async fn admit(
-    conn: &impl ConnectionTrait,
-    author: &user::Model,
-    body: &str,
-) -> Result<Admission, AppError> {
-    let watched = watched_list(conn).await?;
-    let Verdict { action, censored } = watched_words::judge(body, &watched);
-    if let Some((WordAction::Block, word)) = &action {
-        return Err(AppError::invalid(
-            "body",
-            format!("Your post contains “{word}”, which isn't allowed here. Please reword it."),
-        ));
-    }
-    let html = forum::render_post(conn, &censored).await?;
-    if let Some((WordAction::Hold, _)) = &action {
-        return Ok(Admission {
-            state: "pending",
-            reason: Some(HELD_WORDS),
-            html,
-            queue: Some("held_words"),
-        });
-    }
-    // New members (trust level 0) have their first posts approved; once enough are, they are
-    // no longer held.
-    if !author.role().is_staff() && author.trust_level == 0 {
-        let hold = settings::number(conn, settings::NEW_MEMBER_HOLD).await?;
-        if hold > 0 {
-            let approved = post::Entity::find()
-                .filter(post::Column::AuthorId.eq(author.id))
-                .filter(post::Column::State.eq("visible"))
-                .count(conn)
-                .await?;
-            if (approved as i64) < hold {
-                return Ok(Admission {
-                    state: "pending",
-                    reason: Some(HELD_NEW),
-                    html,
-                    queue: Some("held_new"),
-                });
-            }
-        }
-    }
-    let queue = matches!(action, Some((WordAction::Flag, _))).then_some("flagged");
-    Ok(Admission {
-        state: "visible",
-        reason: None,
-        html,
-        queue,
-    })
-}
-
-/// After a post is written: into the queue if its admission says so, and the author told when
-/// it is held.
-pub async fn after_admission(
-    conn: &impl ConnectionTrait,
-    p: &post::Model,
-    admission: &Admission,
-) -> Result<(), AppError> {
-    if let Some(kind) = admission.queue {
-        queue_post(conn, p, kind).await?;
-    }
-    if let Some(reason) = admission.reason {
-        notify::notify(conn, p.author_id, "held", reason, &link_to(conn, p).await?).await?;
-    }
-    Ok(())
-}
-
-/// The author edited a post a moderator had hidden: it goes back to the queue as it is now.
-pub async fn after_author_edit(
-    conn: &impl ConnectionTrait,
-    p: &post::Model,
-) -> Result<(), AppError> {
-    if p.state == "hidden" {
-        queue_post(conn, p, "edited").await?;
-    }
-    Ok(())
 }
 
 /// Filters of the review queue.
@@ -1219,7 +885,7 @@ pub async fn review_queue(
         .column(post::Column::AuthorId)
         .column_as(Expr::col(post::Column::Id).count(), "n")
         .filter(post::Column::AuthorId.is_in(author_ids.iter().copied()))
-        .filter(post::Column::State.eq("visible"))
+        .filter(post::Column::State.eq(PostState::Visible.as_str()))
         .group_by(post::Column::AuthorId)
         .into_tuple::<(i64, i64)>()
         .all(db)
@@ -1254,7 +920,7 @@ pub async fn review_queue(
                 created_at: item.created_at,
                 post_id: p.id,
                 post_number: p.post_number,
-                post_state: p.state.clone(),
+                post_state: p.state(),
                 topic_id: t.id,
                 topic_slug: t.slug.clone(),
                 topic_title: t.title.clone(),
@@ -1520,6 +1186,8 @@ pub async fn remove_watched_word(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::posting::{HELD_NEW, HELD_WORDS};
+    use crate::server::staff;
     use crate::server::{
         entity::notification,
         forum::{NewCategory, create_category, reply, start_topic},
@@ -1702,7 +1370,7 @@ mod tests {
                 9999,
                 "spam",
                 "",
-                AppError::NotFound(forum::POST_MISSING.into()),
+                AppError::NotFound(visibility::POST_MISSING.into()),
             ),
         ] {
             assert_eq!(
@@ -1737,7 +1405,7 @@ mod tests {
             flag_post(&w.db, &w.members[1], w.post.id, "spam", "")
                 .await
                 .unwrap_err(),
-            AppError::NotFound(forum::POST_MISSING.into())
+            AppError::NotFound(visibility::POST_MISSING.into())
         );
         assert_eq!(counts(&w.db).await, after_delete);
         assert_eq!(after_one.0, 1);

@@ -10,7 +10,7 @@ use sea_orm::{
 
 use super::{
     entity::{article, post},
-    forum, moderation, watched_words,
+    posting, watched_words,
 };
 use crate::error::AppError;
 
@@ -27,7 +27,7 @@ pub struct Rerendered {
 }
 
 pub async fn rerender_all(db: &DatabaseConnection) -> Result<Rerendered, AppError> {
-    let watched = moderation::watched_list(db).await?;
+    let watched = posting::watched_list(db).await?;
     let mut done = Rerendered::default();
     let mut after = 0i64;
     loop {
@@ -43,7 +43,7 @@ pub async fn rerender_all(db: &DatabaseConnection) -> Result<Rerendered, AppErro
         for row in rows {
             done.posts += 1;
             let censored = watched_words::judge(&row.source, &watched).censored;
-            let html = forum::render_post(&txn, &censored).await?;
+            let html = posting::render(&txn, &censored).await?;
             if html != row.html {
                 done.posts_changed += 1;
                 let mut row: post::ActiveModel = row.into();
@@ -57,7 +57,7 @@ pub async fn rerender_all(db: &DatabaseConnection) -> Result<Rerendered, AppErro
     let txn = db.begin().await?;
     for row in article::Entity::find().all(&txn).await? {
         done.articles += 1;
-        let html = forum::render_post(&txn, &row.source).await?;
+        let html = posting::render(&txn, &row.source).await?;
         if html != row.html {
             done.articles_changed += 1;
             let mut row: article::ActiveModel = row.into();

@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{Duration, Utc};
 use sea_orm::prelude::DateTimeUtc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 
@@ -17,18 +17,18 @@ use super::{
     content,
     db::begin_write,
     entity::{category, post, topic, topic_event, user},
-    forum, settings, visibility,
+    forum, posting,
+    records::topic_events,
+    settings, visibility,
 };
 use crate::{
     error::AppError,
     model::{
-        MetricsRow, MetricsWindow, NoReplyDecision, QueueItem, Role, StaffMetrics, StaffQueue,
-        TopicStatus,
+        MetricsRow, MetricsWindow, NoReplyDecision, PostState, QueueItem, Role, StaffMetrics,
+        StaffQueue, TopicStatus,
     },
 };
 
-/// A reply from the topic's author this soon after "resolved" reopens it.
-pub const REOPEN_WINDOW_DAYS: i64 = 14;
 pub const QUEUE_PAGE_SIZE: u64 = 50;
 pub const MAX_REASON_CHARS: usize = 1000;
 /// Response targets: more than nothing, at most 30 days.
@@ -41,7 +41,6 @@ pub const NOT_WAITING: &str = "This topic is not waiting for staff.";
 pub const ONLY_THE_AUTHOR: &str = "Only the person who started this topic can confirm it.";
 pub const NOTHING_TO_CONFIRM: &str = "This topic is not waiting for your confirmation.";
 pub const REOPENED_BY_NO: &str = "The customer said this did not solve it.";
-pub const REOPENED_BY_REPLY: &str = "The customer replied after it was marked resolved.";
 pub const TARGET_INVALID: &str = "Give a target between 1 minute and 30 days.";
 
 async fn topic_by_id(conn: &impl ConnectionTrait, id: i64) -> Result<topic::Model, AppError> {
@@ -49,30 +48,6 @@ async fn topic_by_id(conn: &impl ConnectionTrait, id: i64) -> Result<topic::Mode
         .one(conn)
         .await?
         .ok_or_else(|| AppError::NotFound(forum::TOPIC_MISSING.into()))
-}
-
-async fn record(
-    conn: &impl ConnectionTrait,
-    topic_id: i64,
-    actor_id: Option<i64>,
-    kind: &str,
-    detail: &str,
-    note: &str,
-    staff_only: bool,
-) -> Result<(), AppError> {
-    topic_event::ActiveModel {
-        topic_id: Set(topic_id),
-        actor_id: Set(actor_id),
-        kind: Set(kind.into()),
-        detail: Set(detail.into()),
-        note: Set(note.into()),
-        staff_only: Set(staff_only),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(conn)
-    .await?;
-    Ok(())
 }
 
 /// Staff set a topic's status, optionally with a note that is posted in the thread as a staff
@@ -89,25 +64,21 @@ pub async fn set_status(
         TopicStatus::parse(status).ok_or_else(|| AppError::invalid("status", STATUS_UNKNOWN))?;
     let t = visibility::topic(db, topic_id, Some(actor)).await?;
     let note = note.trim();
-    let note_html = if note.is_empty() {
+    let prepared = if note.is_empty() {
         None
     } else {
-        forum::validate_body(note).map_err(|e| match e {
+        let checked = posting::validate_body(note).map_err(|e| match e {
             AppError::Invalid { message, .. } => AppError::invalid("note", message),
             other => other,
-        })?;
-        Some(forum::render_post(db, note).await?)
+        });
+        checked?;
+        Some(posting::prepare(db, note).await?)
     };
     let now = Utc::now();
     let txn = begin_write(db).await?;
-    if let Some(html) = note_html {
-        let admission = super::moderation::Admission {
-            state: "visible",
-            reason: None,
-            html,
-            queue: None,
-        };
-        forum::add_post(&txn, actor, &t, note, &admission).await?;
+    if let Some(prepared) = &prepared {
+        // The note is a staff post in the thread, so it answers the topic.
+        posting::reply(&txn, actor, &t, prepared).await?;
     }
     let resolved = status == TopicStatus::Resolved;
     topic::Entity::update_many()
@@ -120,25 +91,21 @@ pub async fn set_status(
             topic::Column::ResolutionConfirmedAt,
             Expr::value(None::<DateTimeUtc>),
         )
-        // Staff have looked at it: whatever they decided, it no longer waits in the queue.
-        .col_expr(
-            topic::Column::AwaitingStaffSince,
-            Expr::value(None::<DateTimeUtc>),
-        )
         .filter(topic::Column::Id.eq(t.id))
         .exec(&txn)
         .await?;
-    record(
+    topic_events::record(
         &txn,
         t.id,
         Some(actor.id),
-        "status",
+        topic_events::STATUS,
         status.as_str(),
         note,
         false,
     )
     .await?;
-    let updated = topic_by_id(&txn, t.id).await?;
+    // Staff have looked at it: whatever they decided, it no longer waits in the queue.
+    let updated = posting::settle(&txn, t.id).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -155,7 +122,7 @@ pub async fn mark_answer(
     let p = post::Entity::find_by_id(post_id)
         .one(db)
         .await?
-        .filter(|p| p.topic_id == t.id && p.post_number > 1 && p.state == "visible")
+        .filter(|p| p.topic_id == t.id && p.post_number > 1 && p.state() == PostState::Visible)
         .ok_or_else(|| AppError::invalid("post", ANSWER_ELSEWHERE))?;
     let txn = begin_write(db).await?;
     topic::Entity::update_many()
@@ -163,11 +130,11 @@ pub async fn mark_answer(
         .filter(topic::Column::Id.eq(t.id))
         .exec(&txn)
         .await?;
-    record(
+    topic_events::record(
         &txn,
         t.id,
         Some(actor.id),
-        "answer",
+        topic_events::ANSWER,
         &p.post_number.to_string(),
         "",
         false,
@@ -197,7 +164,16 @@ pub async fn unmark_answer(
         .filter(topic::Column::Id.eq(t.id))
         .exec(&txn)
         .await?;
-    record(&txn, t.id, Some(actor.id), "unanswer", "", "", false).await?;
+    topic_events::record(
+        &txn,
+        t.id,
+        Some(actor.id),
+        topic_events::UNANSWER,
+        "",
+        "",
+        false,
+    )
+    .await?;
     let updated = topic_by_id(&txn, t.id).await?;
     txn.commit().await?;
     Ok(updated)
@@ -227,25 +203,17 @@ pub async fn no_reply_needed(
         return Err(AppError::invalid("reason", NOT_WAITING));
     }
     let txn = begin_write(db).await?;
-    topic::Entity::update_many()
-        .col_expr(
-            topic::Column::AwaitingStaffSince,
-            Expr::value(None::<DateTimeUtc>),
-        )
-        .filter(topic::Column::Id.eq(t.id))
-        .exec(&txn)
-        .await?;
-    record(
+    topic_events::record(
         &txn,
         t.id,
         Some(actor.id),
-        "no_reply_needed",
+        topic_events::NO_REPLY_NEEDED,
         "",
         reason,
         true,
     )
     .await?;
-    let updated = topic_by_id(&txn, t.id).await?;
+    let updated = posting::settle(&txn, t.id).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -275,9 +243,18 @@ pub async fn confirm_resolution(
             .filter(topic::Column::Id.eq(t.id))
             .exec(&txn)
             .await?;
-        record(&txn, t.id, Some(author.id), "confirmed", "", "", false).await?;
+        topic_events::record(
+            &txn,
+            t.id,
+            Some(author.id),
+            topic_events::CONFIRMED,
+            "",
+            "",
+            false,
+        )
+        .await?;
     } else {
-        reopen(&txn, &t, author.id, REOPENED_BY_NO).await?;
+        posting::reopen(&txn, &t, author.id, REOPENED_BY_NO).await?;
     }
     let updated = topic_by_id(&txn, t.id).await?;
     txn.commit().await?;
@@ -287,103 +264,6 @@ pub async fn confirm_resolution(
 /// Resolved by staff, not yet answered by its author.
 pub fn waits_for_confirmation(t: &topic::Model) -> bool {
     t.status == TopicStatus::Resolved.as_str() && t.resolution_confirmed_at.is_none()
-}
-
-/// Back to open and into the queue, with the reason in the topic's history.
-async fn reopen(
-    conn: &impl ConnectionTrait,
-    t: &topic::Model,
-    actor_id: i64,
-    note: &str,
-) -> Result<(), AppError> {
-    topic::Entity::update_many()
-        .col_expr(
-            topic::Column::Status,
-            Expr::value(TopicStatus::Open.as_str()),
-        )
-        .col_expr(topic::Column::ResolvedAt, Expr::value(None::<DateTimeUtc>))
-        .col_expr(
-            topic::Column::ResolutionConfirmedAt,
-            Expr::value(None::<DateTimeUtc>),
-        )
-        .col_expr(topic::Column::AwaitingStaffSince, Expr::value(Utc::now()))
-        .filter(topic::Column::Id.eq(t.id))
-        .exec(conn)
-        .await?;
-    record(conn, t.id, Some(actor_id), "reopened", "", note, false).await
-}
-
-/// What a new post does to the clock and the queue. Runs in the post's write transaction.
-/// A staff reply answers the topic (the first one starts nothing over); a reply from the
-/// topic's author within 14 days of "resolved" reopens it.
-pub async fn after_post(
-    conn: &impl ConnectionTrait,
-    author: &user::Model,
-    t: &topic::Model,
-    number: i32,
-    at: DateTimeUtc,
-) -> Result<(), AppError> {
-    if number <= 1 {
-        return Ok(());
-    }
-    if author.role().is_staff() {
-        topic::Entity::update_many()
-            .col_expr(
-                topic::Column::AwaitingStaffSince,
-                Expr::value(None::<DateTimeUtc>),
-            )
-            .filter(topic::Column::Id.eq(t.id))
-            .exec(conn)
-            .await?;
-        if t.first_staff_reply_at.is_none() {
-            topic::Entity::update_many()
-                .col_expr(topic::Column::FirstStaffReplyAt, Expr::value(at))
-                .filter(topic::Column::Id.eq(t.id))
-                .filter(topic::Column::FirstStaffReplyAt.is_null())
-                .exec(conn)
-                .await?;
-        }
-    } else if author.id == t.author_id
-        && t.status == TopicStatus::Resolved.as_str()
-        && t.resolved_at
-            .is_some_and(|r| at - r <= Duration::days(REOPEN_WINDOW_DAYS))
-    {
-        reopen(conn, t, author.id, REOPENED_BY_REPLY).await?;
-    }
-    Ok(())
-}
-
-/// After a post leaves a topic (deleted or hidden): the recorded time of the first staff reply
-/// stands while any staff reply remains; with none left, the clock and the queue start over.
-pub async fn after_post_removed(
-    conn: &impl ConnectionTrait,
-    topic_id: i64,
-) -> Result<(), AppError> {
-    let t = topic_by_id(conn, topic_id).await?;
-    if t.first_staff_reply_at.is_none() {
-        return Ok(());
-    }
-    let staff_replies = post::Entity::find()
-        .filter(post::Column::TopicId.eq(t.id))
-        .filter(post::Column::PostNumber.gt(1))
-        .filter(post::Column::IsStaffReply.eq(true))
-        .filter(post::Column::State.eq("visible"))
-        .count(conn)
-        .await?;
-    if staff_replies == 0 {
-        let waiting =
-            (!t.started_by_staff && t.status == TopicStatus::Open.as_str()).then_some(t.created_at);
-        topic::Entity::update_many()
-            .col_expr(
-                topic::Column::FirstStaffReplyAt,
-                Expr::value(None::<DateTimeUtc>),
-            )
-            .col_expr(topic::Column::AwaitingStaffSince, Expr::value(waiting))
-            .filter(topic::Column::Id.eq(t.id))
-            .exec(conn)
-            .await?;
-    }
-    Ok(())
 }
 
 /// A topic's history, oldest first; staff-only entries (reasons for "no reply needed") only for
@@ -786,11 +666,13 @@ pub async fn set_response_target(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::posting::REOPENED_BY_REPLY;
     use crate::server::{
         entity::post,
         forum::{NewCategory, create_category, reply, start_topic, topic_page},
         testing::{insert_user, test_db},
     };
+    use sea_orm::{ActiveModelTrait, Set};
 
     struct World {
         db: DatabaseConnection,
@@ -928,17 +810,18 @@ mod tests {
         let remove = |p: post::Model| {
             let db = w.db.clone();
             async move {
-                let mut row: post::ActiveModel = p.into();
-                row.state = Set("deleted".into());
-                let p = row.update(&db).await.unwrap();
-                after_post_removed(&db, p.topic_id).await.unwrap();
+                let txn = begin_write(&db).await.unwrap();
+                posting::change_state(&txn, &p, PostState::Deleted, Some("Wrong topic"))
+                    .await
+                    .unwrap();
+                txn.commit().await.unwrap();
             }
         };
         remove(a.clone()).await;
         assert_eq!(
             topic_now(&w.db, t.id).await.first_staff_reply_at,
-            Some(a.created_at),
-            "another staff reply remains: the recorded time stands"
+            b.published_at,
+            "another staff reply remains: the clock stops at the earliest one still public"
         );
         assert!(queue_titles(&w).await.is_empty());
         remove(b).await;
@@ -1218,25 +1101,41 @@ mod tests {
     }
 
     /// Moves a topic into the past: started `age` ago, first answered by staff `took` later.
+    /// The rows are written as they would have been then, and the figures settled from them.
     async fn history(w: &World, category: &str, age: Duration, took: Option<i64>) -> topic::Model {
         let t = start_topic(&w.db, &w.customer, category, "History", "x", None)
             .await
             .unwrap()
             .0;
         let created = Utc::now() - age;
-        let first = took.map(|m| created + Duration::minutes(m));
+        let answer = match took {
+            Some(_) => Some(reply(&w.db, &w.staff, t.id, "Answer", None).await.unwrap()),
+            None => None,
+        };
         topic::Entity::update_many()
             .col_expr(topic::Column::CreatedAt, Expr::value(created))
-            .col_expr(topic::Column::FirstStaffReplyAt, Expr::value(first))
-            .col_expr(
-                topic::Column::AwaitingStaffSince,
-                Expr::value(if took.is_some() { None } else { Some(created) }),
-            )
             .filter(topic::Column::Id.eq(t.id))
             .exec(&w.db)
             .await
             .unwrap();
-        topic_now(&w.db, t.id).await
+        let mut when = vec![(1, created)];
+        if let (Some(a), Some(m)) = (&answer, took) {
+            when.push((a.post_number, created + Duration::minutes(m)));
+        }
+        for (number, at) in when {
+            post::Entity::update_many()
+                .col_expr(post::Column::CreatedAt, Expr::value(at))
+                .col_expr(post::Column::PublishedAt, Expr::value(at))
+                .filter(post::Column::TopicId.eq(t.id))
+                .filter(post::Column::PostNumber.eq(number))
+                .exec(&w.db)
+                .await
+                .unwrap();
+        }
+        let txn = begin_write(&w.db).await.unwrap();
+        let settled = posting::settle(&txn, t.id).await.unwrap();
+        txn.commit().await.unwrap();
+        settled
     }
 
     #[tokio::test]

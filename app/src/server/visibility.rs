@@ -13,7 +13,10 @@ use sea_orm::{
 };
 
 use super::entity::{article, post, topic, user};
-use crate::{error::AppError, model::Role};
+use crate::{
+    error::AppError,
+    model::{PostState, Role},
+};
 
 pub const TOPIC_MISSING: &str = "That topic doesn't exist. It may have been removed.";
 pub const POST_MISSING: &str = "That post doesn't exist. It may have been removed.";
@@ -56,10 +59,10 @@ pub async fn can_see_topic(
 /// A post's text, in a topic the viewer may see: a visible post's for everyone, a held or
 /// hidden one's for its author and moderators, a deleted one's for moderators.
 pub fn can_read_post(p: &post::Model, viewer: Option<&user::Model>) -> bool {
-    match p.state.as_str() {
-        "visible" => true,
-        "pending" | "hidden" => is(viewer, p.author_id) || moderator(viewer),
-        _ => moderator(viewer),
+    match p.state() {
+        PostState::Visible => true,
+        PostState::Pending | PostState::Hidden => is(viewer, p.author_id) || moderator(viewer),
+        PostState::Deleted => moderator(viewer),
     }
 }
 
@@ -163,7 +166,7 @@ pub fn public_topic_ids(now: DateTimeUtc) -> SelectStatement {
 /// Posts a visitor may read: visible ones in topics a visitor may see.
 pub fn public_posts(now: DateTimeUtc) -> Condition {
     Condition::all()
-        .add(post::Column::State.eq("visible"))
+        .add(post::Column::State.eq(PostState::Visible.as_str()))
         .add(post::Column::TopicId.in_subquery(public_topic_ids(now)))
 }
 

@@ -4,7 +4,8 @@
 use crate::common::*;
 use app::server::{
     entity::{post, topic},
-    forum::{self, BODY_EMPTY, CATEGORY_MISSING, REPLY_SENT_TWICE, TITLE_EMPTY, TOPIC_LOCKED},
+    forum::{self, CATEGORY_MISSING, REPLY_SENT_TWICE, TITLE_EMPTY, TOPIC_LOCKED},
+    posting::BODY_EMPTY,
 };
 use axum::{
     Router,

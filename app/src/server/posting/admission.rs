@@ -1,0 +1,343 @@
+//! Admission: whether a post from this author goes in now, and how: public, held for a
+//! moderator (a watched word, or a new member's first posts), or public and queued for a look
+//! (a "flag" word). Also the rate limits every member write counts against.
+use std::collections::HashSet;
+
+use chrono::{Duration, Utc};
+use sea_orm::prelude::DateTimeUtc;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use crate::{
+    error::AppError,
+    model::PostState,
+    server::{
+        auth, content,
+        content::MAX_BODY_CHARS,
+        db,
+        entity::{flag, post, topic, user, watched_word},
+        records::review_items,
+        settings,
+        watched_words::{self, Verdict, WordAction},
+    },
+};
+
+pub const BODY_EMPTY: &str = "Write something before posting.";
+pub const HELD_NEW: &str =
+    "New members' first posts wait for a moderator's approval; yours will appear once approved.";
+pub const HELD_WORDS: &str = "Your post waits for a moderator: it contains a watched word.";
+
+pub fn validate_body(body: &str) -> Result<(), AppError> {
+    if body.trim().is_empty() {
+        return Err(AppError::invalid("body", BODY_EMPTY));
+    }
+    let n = body.chars().count();
+    if n > MAX_BODY_CHARS {
+        return Err(AppError::invalid(
+            "body",
+            format!(
+                "Posts can be at most {} characters; this one has {}.",
+                group_thousands(MAX_BODY_CHARS),
+                group_thousands(n)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn group_thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A body checked and rendered before its write transaction starts, so the (bounded, but not
+/// free) Markdown work never holds the write lock. `admit` checks the words again inside the
+/// transaction and renders again only if the watched words changed in between.
+pub struct Prepared {
+    pub source: String,
+    censored: String,
+    pub html: String,
+}
+
+/// Checks a body (length, blocked words) and renders it with watched words censored and
+/// @mentions of existing members linked.
+pub async fn prepare(conn: &impl ConnectionTrait, body: &str) -> Result<Prepared, AppError> {
+    validate_body(body)?;
+    let verdict = judge(conn, body).await?;
+    let html = render(conn, &verdict.censored).await?;
+    Ok(Prepared {
+        source: body.to_string(),
+        censored: verdict.censored,
+        html,
+    })
+}
+
+/// The content pipeline with @mentions of existing members linked (one look-up).
+pub async fn render(conn: &impl ConnectionTrait, source: &str) -> Result<String, AppError> {
+    let candidates = content::mention_candidates(source);
+    let known: HashSet<String> = if candidates.is_empty() {
+        HashSet::new()
+    } else {
+        user::Entity::find()
+            .filter(user::Column::UsernameKey.is_in(candidates))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|u| u.username_key)
+            .collect()
+    };
+    content::render_off_runtime(source.to_string(), known).await
+}
+
+/// The watched words' verdict on a body; a blocked word refuses it.
+async fn judge(conn: &impl ConnectionTrait, body: &str) -> Result<Verdict, AppError> {
+    let verdict = watched_words::judge(body, &watched_list(conn).await?);
+    if let Some((WordAction::Block, word)) = &verdict.action {
+        return Err(AppError::invalid(
+            "body",
+            format!("Your post contains “{word}”, which isn't allowed here. Please reword it."),
+        ));
+    }
+    Ok(verdict)
+}
+
+/// The watched words as the judge takes them (rows with an unknown action are skipped).
+pub async fn watched_list(
+    conn: &impl ConnectionTrait,
+) -> Result<Vec<watched_words::Watched>, AppError> {
+    Ok(watched_word::Entity::find()
+        .all(conn)
+        .await?
+        .into_iter()
+        .filter_map(|w| {
+            Some(watched_words::Watched {
+                action: WordAction::parse(&w.action)?,
+                word: w.word,
+            })
+        })
+        .collect())
+}
+
+/// How a post goes in: its state, the HTML to store, why it is held (told to its author) and
+/// the review queue it enters, if any.
+pub struct Admission {
+    pub state: PostState,
+    pub held_because: Option<&'static str>,
+    pub html: String,
+    pub queue: Option<&'static str>,
+}
+
+/// Decides, inside the write transaction, how a new post from `author` goes in. Counted under
+/// the member's write lock (see `check_rate`), so parallel posts cannot slip past a limit.
+pub async fn admit(
+    txn: &impl ConnectionTrait,
+    author: &user::Model,
+    prepared: &Prepared,
+    opens_topic: bool,
+) -> Result<Admission, AppError> {
+    check_may_post(txn, author, opens_topic).await?;
+    let verdict = judge(txn, &prepared.source).await?;
+    let html = if verdict.censored == prepared.censored {
+        prepared.html.clone()
+    } else {
+        render(txn, &verdict.censored).await?
+    };
+    if let Some((WordAction::Hold, _)) = &verdict.action {
+        return Ok(Admission {
+            state: PostState::Pending,
+            held_because: Some(HELD_WORDS),
+            html,
+            queue: Some(review_items::HELD_WORDS),
+        });
+    }
+    if holds_as_new_member(txn, author).await? {
+        return Ok(Admission {
+            state: PostState::Pending,
+            held_because: Some(HELD_NEW),
+            html,
+            queue: Some(review_items::HELD_NEW),
+        });
+    }
+    let flagged = matches!(verdict.action, Some((WordAction::Flag, _)));
+    Ok(Admission {
+        state: PostState::Visible,
+        held_because: None,
+        html,
+        queue: flagged.then_some(review_items::FLAGGED),
+    })
+}
+
+/// Whether `author` may post now: not suspended, within their limits. Called again inside the
+/// write (by `admit`); called before it on a plain connection, it spares a refused post the
+/// rendering.
+pub async fn check_may_post(
+    conn: &impl ConnectionTrait,
+    author: &user::Model,
+    opens_topic: bool,
+) -> Result<(), AppError> {
+    auth::check_not_suspended(author)?;
+    if opens_topic {
+        check_rate(
+            conn,
+            author,
+            settings::TOPICS_PER_HOUR,
+            Duration::hours(1),
+            RateOf::Topics,
+        )
+        .await?;
+    }
+    check_rate(
+        conn,
+        author,
+        settings::POSTS_PER_10_MIN,
+        Duration::minutes(10),
+        RateOf::Posts,
+    )
+    .await
+}
+
+/// The text of an edit: checked and censored as a new post is, but never held (an edit keeps
+/// its post's state).
+pub async fn admit_edit(
+    txn: &impl ConnectionTrait,
+    editor: &user::Model,
+    prepared: &Prepared,
+) -> Result<String, AppError> {
+    auth::check_not_suspended(editor)?;
+    let verdict = judge(txn, &prepared.source).await?;
+    if verdict.censored == prepared.censored {
+        Ok(prepared.html.clone())
+    } else {
+        render(txn, &verdict.censored).await
+    }
+}
+
+/// New members (trust level 0) have their first posts approved when admins turn this on; once
+/// enough are public, they are no longer held.
+async fn holds_as_new_member(
+    conn: &impl ConnectionTrait,
+    author: &user::Model,
+) -> Result<bool, AppError> {
+    if author.role().is_staff() || author.trust_level != 0 {
+        return Ok(false);
+    }
+    let hold = settings::number(conn, settings::NEW_MEMBER_HOLD).await?;
+    if hold <= 0 {
+        return Ok(false);
+    }
+    let approved = post::Entity::find()
+        .filter(post::Column::AuthorId.eq(author.id))
+        .filter(post::Column::State.eq(PostState::Visible.as_str()))
+        .count(conn)
+        .await?;
+    Ok((approved as i64) < hold)
+}
+
+/// What kind of write a rate limit counts.
+#[derive(Clone, Copy)]
+pub enum RateOf {
+    Posts,
+    Topics,
+    Flags,
+}
+
+/// Refuses a write past the member's limit, saying when they may write again. Staff are not
+/// limited. Inside the write's transaction it first locks the member's writes (db::lock_key),
+/// so parallel requests count one after another and exactly the limit get through; called on a
+/// plain connection, as a cheap early refusal, the lock lasts only its own statement.
+pub async fn check_rate(
+    conn: &impl ConnectionTrait,
+    member: &user::Model,
+    limit: (&str, i64),
+    window: Duration,
+    of: RateOf,
+) -> Result<(), AppError> {
+    if member.role().is_staff() {
+        return Ok(());
+    }
+    let allowed = settings::number(conn, limit).await?;
+    if allowed <= 0 {
+        return Ok(());
+    }
+    db::lock_key(conn, &format!("writes:{}", member.id)).await?;
+    let since = Utc::now() - window;
+    let times = match of {
+        RateOf::Posts => {
+            times_since::<post::Entity>(
+                conn,
+                post::Column::AuthorId,
+                post::Column::CreatedAt,
+                member.id,
+                since,
+            )
+            .await?
+        }
+        RateOf::Topics => {
+            times_since::<topic::Entity>(
+                conn,
+                topic::Column::AuthorId,
+                topic::Column::CreatedAt,
+                member.id,
+                since,
+            )
+            .await?
+        }
+        RateOf::Flags => {
+            times_since::<flag::Entity>(
+                conn,
+                flag::Column::FlaggerId,
+                flag::Column::CreatedAt,
+                member.id,
+                since,
+            )
+            .await?
+        }
+    };
+    if (times.len() as i64) < allowed {
+        return Ok(());
+    }
+    // The oldest write in the window leaves it first.
+    let free_at = times[times.len() - allowed as usize] + window;
+    let wait = std::cmp::max((free_at - Utc::now()).num_seconds(), 1);
+    let when = if wait < 90 {
+        format!("{wait} seconds")
+    } else {
+        format!("{} minutes", (wait + 59) / 60)
+    };
+    let what = match of {
+        RateOf::Posts => "posts",
+        RateOf::Topics => "new topics",
+        RateOf::Flags => "flags",
+    };
+    Err(AppError::invalid(
+        "form",
+        format!("You've reached the limit of {allowed} {what} for now. Try again in {when}."),
+    ))
+}
+
+/// When `member` wrote rows of `E` since `since`, oldest first.
+async fn times_since<E: EntityTrait>(
+    conn: &impl ConnectionTrait,
+    who: E::Column,
+    at: E::Column,
+    member: i64,
+    since: DateTimeUtc,
+) -> Result<Vec<DateTimeUtc>, AppError> {
+    Ok(E::find()
+        .select_only()
+        .column(at)
+        .filter(who.eq(member))
+        .filter(at.gt(since))
+        .order_by_asc(at)
+        .into_tuple()
+        .all(conn)
+        .await?)
+}

@@ -1,0 +1,331 @@
+//! The post lifecycle: the only code that creates a post or changes its state or text. Every
+//! function takes the caller's write transaction, so what must happen when a post appears,
+//! changes or disappears commits together or not at all. Read top to bottom:
+//!
+//! 1. `prepare` (before the transaction): the body is checked and rendered.
+//! 2. `start_topic` / `reply`: admission (suspension, rate limits, watched words, the new-member
+//!    hold) decides the post's state; the post is numbered and written; if it is public, its
+//!    author's reply may reopen a resolved topic; the topic's figures are settled (counts, last
+//!    activity, listing, the response clock, the queue); a held or flagged post enters the
+//!    review queue and a held post's author is told why.
+//! 3. `edit`: a revision keeps the old text, the new text is admitted (blocked words refused,
+//!    censored ones masked), a moderator's edit is marked; a hidden post edited by its author
+//!    goes back to the review queue.
+//! 4. `change_state`: a move from the table in `PostState::MOVES`; a post public for the first
+//!    time (an approval) stamps its publication time and may reopen the topic; the topic's
+//!    figures are settled.
+//! 5. `settle` (in settle.rs): the one rule for derived figures, also run after a topic's status
+//!    changes.
+mod admission;
+mod settle;
+
+use chrono::{Duration, Utc};
+use sea_orm::prelude::DateTimeUtc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+    sea_query::{Expr, ExprTrait},
+};
+
+pub use admission::{
+    BODY_EMPTY, HELD_NEW, HELD_WORDS, Prepared, RateOf, check_may_post, check_rate, prepare,
+    render, validate_body, watched_list,
+};
+pub use settle::{move_topic, settle};
+
+use crate::{
+    error::AppError,
+    model::{PostState, TopicStatus},
+    server::{
+        entity::{post, post_revision, topic, user},
+        notify,
+        records::{posts, review_items, topic_events},
+    },
+};
+
+/// A reply from the topic's author this soon after "resolved" reopens it.
+pub const REOPEN_WINDOW_DAYS: i64 = 14;
+pub const REOPENED_BY_REPLY: &str = "The customer replied after it was marked resolved.";
+
+/// A new topic with its opening post.
+pub struct NewTopic {
+    pub category_id: i64,
+    pub title: String,
+    pub slug: String,
+}
+
+/// Opens a topic with its first post.
+pub async fn start_topic(
+    txn: &impl ConnectionTrait,
+    author: &user::Model,
+    new: NewTopic,
+    body: &Prepared,
+) -> Result<(topic::Model, post::Model), AppError> {
+    let admission = admission::admit(txn, author, body, true).await?;
+    let t = open_topic(txn, new.category_id, author, new.title, new.slug, false).await?;
+    let first = write(txn, author, &t, body, admission).await?;
+    Ok((settle(txn, t.id).await?, first))
+}
+
+/// Opens an empty topic: a forum topic's first step, or an article's comments. A topic started
+/// by staff waits for nobody.
+pub async fn open_topic(
+    txn: &impl ConnectionTrait,
+    category_id: i64,
+    author: &user::Model,
+    title: String,
+    slug: String,
+    locked: bool,
+) -> Result<topic::Model, AppError> {
+    let now = Utc::now();
+    let created = topic::ActiveModel {
+        category_id: Set(category_id),
+        author_id: Set(author.id),
+        started_by_staff: Set(author.role().is_staff()),
+        awaiting_staff_since: Set(None),
+        title: Set(title),
+        slug: Set(slug),
+        status: Set(TopicStatus::Open.as_str().into()),
+        pinned: Set(false),
+        locked: Set(locked),
+        post_count: Set(0),
+        last_post_number: Set(0),
+        created_at: Set(now),
+        last_posted_at: Set(now),
+        // Listed once `settle` has seen its opening post (or its article).
+        visible: Set(false),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    settle(txn, created.id).await
+}
+
+/// Adds a post to an existing topic (the caller checked that the topic takes posts).
+pub async fn reply(
+    txn: &impl ConnectionTrait,
+    author: &user::Model,
+    t: &topic::Model,
+    body: &Prepared,
+) -> Result<post::Model, AppError> {
+    let admission = admission::admit(txn, author, body, false).await?;
+    let created = write(txn, author, t, body, admission).await?;
+    settle(txn, t.id).await?;
+    Ok(created)
+}
+
+/// Numbers and writes an admitted post, then what follows from it except the settling.
+async fn write(
+    txn: &impl ConnectionTrait,
+    author: &user::Model,
+    t: &topic::Model,
+    body: &Prepared,
+    admission: admission::Admission,
+) -> Result<post::Model, AppError> {
+    let now = Utc::now();
+    let role = author.role();
+    // Incrementing first takes the topic's row lock on PostgreSQL, so concurrent replies get
+    // consecutive numbers; SQLite already holds the database write lock.
+    topic::Entity::update_many()
+        .col_expr(
+            topic::Column::LastPostNumber,
+            Expr::col(topic::Column::LastPostNumber).add(1),
+        )
+        .filter(topic::Column::Id.eq(t.id))
+        .exec(txn)
+        .await?;
+    let number = topic::Entity::find_by_id(t.id)
+        .select_only()
+        .column(topic::Column::LastPostNumber)
+        .into_tuple::<i32>()
+        .one(txn)
+        .await?
+        .unwrap_or(1);
+    let public = admission.state == PostState::Visible;
+    let created = post::ActiveModel {
+        topic_id: Set(t.id),
+        author_id: Set(author.id),
+        post_number: Set(number),
+        source: Set(body.source.clone()),
+        html: Set(admission.html),
+        state: Set(admission.state.as_str().into()),
+        moderation_reason: Set(admission.held_because.map(str::to_string)),
+        is_staff_reply: Set(role.is_staff()),
+        staff_title: Set(author.staff_title.clone().filter(|_| role.is_staff())),
+        created_at: Set(now),
+        published_at: Set(public.then_some(now)),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    if public {
+        reopen_if_the_author_replied(txn, &created, now).await?;
+    }
+    if let Some(kind) = admission.queue {
+        review_items::open(txn, &created, kind).await?;
+    }
+    if let Some(reason) = admission.held_because {
+        let link = posts::url(txn, &created).await?;
+        notify::notify(txn, created.author_id, "held", reason, &link).await?;
+    }
+    Ok(created)
+}
+
+/// New text for a post (its author's, or a moderator's), keeping the old as a revision. An edit
+/// that changes nothing writes nothing. The post keeps its state.
+pub async fn edit(
+    txn: &impl ConnectionTrait,
+    editor: &user::Model,
+    existing: &post::Model,
+    body: &Prepared,
+) -> Result<post::Model, AppError> {
+    if existing.source == body.source {
+        return Ok(existing.clone());
+    }
+    let html = admission::admit_edit(txn, editor, body).await?;
+    let now = Utc::now();
+    post_revision::ActiveModel {
+        post_id: Set(existing.id),
+        editor_id: Set(editor.id),
+        old_source: Set(existing.source.clone()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    let mut row: post::ActiveModel = existing.clone().into();
+    row.source = Set(body.source.clone());
+    row.html = Set(html);
+    row.edited_at = Set(Some(now));
+    if editor.id != existing.author_id {
+        row.moderator_edit_by = Set(Some(editor.id));
+    }
+    let updated = row.update(txn).await?;
+    // A moderator hid it; its author's new version is for a moderator to look at again.
+    if editor.id == updated.author_id && updated.state() == PostState::Hidden {
+        review_items::open(txn, &updated, review_items::EDITED).await?;
+    }
+    Ok(updated)
+}
+
+/// Moves a post to another state (see `PostState::MOVES`); `reason` is kept for its author to
+/// read while it is not public. Staying in the same state changes nothing.
+pub async fn change_state(
+    txn: &impl ConnectionTrait,
+    p: &post::Model,
+    to: PostState,
+    reason: Option<&str>,
+) -> Result<post::Model, AppError> {
+    let from = p.state();
+    if !from.may_become(to) {
+        return Err(AppError::invalid("action", refused_move(from, to)));
+    }
+    if from == to {
+        return Ok(p.clone());
+    }
+    let now = Utc::now();
+    let first_public = to == PostState::Visible && p.published_at.is_none();
+    let mut row: post::ActiveModel = p.clone().into();
+    row.state = Set(to.as_str().into());
+    row.moderation_reason = Set(reason
+        .filter(|_| to != PostState::Visible)
+        .map(str::to_string));
+    if first_public {
+        row.published_at = Set(Some(now));
+    }
+    let updated = row.update(txn).await?;
+    if first_public {
+        reopen_if_the_author_replied(txn, &updated, now).await?;
+    }
+    settle(txn, updated.topic_id).await?;
+    Ok(updated)
+}
+
+/// Deletes every post of an account that is not deleted yet (a spammer removed, an account
+/// deleted with its posts): topics they started leave every list with their opening post.
+pub async fn remove_all_by(
+    txn: &impl ConnectionTrait,
+    author_id: i64,
+    reason: &str,
+) -> Result<Vec<post::Model>, AppError> {
+    let posts = post::Entity::find()
+        .filter(post::Column::AuthorId.eq(author_id))
+        .filter(post::Column::State.ne(PostState::Deleted.as_str()))
+        .all(txn)
+        .await?;
+    for p in &posts {
+        change_state(txn, p, PostState::Deleted, Some(reason)).await?;
+    }
+    Ok(posts)
+}
+
+fn refused_move(from: PostState, to: PostState) -> String {
+    let now = match from {
+        PostState::Visible => "public",
+        PostState::Pending => "waiting for approval",
+        PostState::Hidden => "hidden",
+        PostState::Deleted => "deleted",
+    };
+    let what = match to {
+        PostState::Visible => "made public",
+        PostState::Pending => "put back in the approval queue",
+        PostState::Hidden => "hidden",
+        PostState::Deleted => "deleted",
+    };
+    format!("That post is {now}, so it can't be {what}.")
+}
+
+/// A post from the topic's author (not staff) made public within 14 days of "resolved" means
+/// the answer did not settle it: the topic goes back to open and into the queue.
+async fn reopen_if_the_author_replied(
+    txn: &impl ConnectionTrait,
+    p: &post::Model,
+    at: DateTimeUtc,
+) -> Result<(), AppError> {
+    if p.post_number <= 1 || p.is_staff_reply {
+        return Ok(());
+    }
+    let Some(t) = topic::Entity::find_by_id(p.topic_id).one(txn).await? else {
+        return Ok(());
+    };
+    let recently_resolved = t.status == TopicStatus::Resolved.as_str()
+        && t.resolved_at
+            .is_some_and(|r| at - r <= Duration::days(REOPEN_WINDOW_DAYS));
+    if t.author_id == p.author_id && recently_resolved {
+        reopen(txn, &t, p.author_id, REOPENED_BY_REPLY).await?;
+    }
+    Ok(())
+}
+
+/// Back to open, with the reason in the topic's history; `settle` then puts it in the queue.
+pub async fn reopen(
+    txn: &impl ConnectionTrait,
+    t: &topic::Model,
+    actor_id: i64,
+    note: &str,
+) -> Result<(), AppError> {
+    topic::Entity::update_many()
+        .col_expr(
+            topic::Column::Status,
+            Expr::value(TopicStatus::Open.as_str()),
+        )
+        .col_expr(topic::Column::ResolvedAt, Expr::value(None::<DateTimeUtc>))
+        .col_expr(
+            topic::Column::ResolutionConfirmedAt,
+            Expr::value(None::<DateTimeUtc>),
+        )
+        .filter(topic::Column::Id.eq(t.id))
+        .exec(txn)
+        .await?;
+    topic_events::record(
+        txn,
+        t.id,
+        Some(actor_id),
+        topic_events::REOPENED,
+        "",
+        note,
+        false,
+    )
+    .await?;
+    settle(txn, t.id).await?;
+    Ok(())
+}

@@ -1,0 +1,44 @@
+//! A topic's history (`topic_events`): statuses with their notes, official answers, "no reply
+//! needed", confirmations and reopenings. The response clock reads the latest status, "no reply
+//! needed" and reopening from here (see `posting::settle`).
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+
+use crate::{error::AppError, server::entity::topic_event};
+
+/// Staff set a status (`detail` is the status).
+pub const STATUS: &str = "status";
+/// Staff took the topic out of the queue without replying (the note says why; staff only).
+pub const NO_REPLY_NEEDED: &str = "no_reply_needed";
+/// Back to open and into the queue.
+pub const REOPENED: &str = "reopened";
+pub const ANSWER: &str = "answer";
+pub const UNANSWER: &str = "unanswer";
+pub const CONFIRMED: &str = "confirmed";
+/// A moderator archived the topic's category: it leaves the queue.
+pub const CATEGORY_ARCHIVED: &str = "category_archived";
+
+#[allow(clippy::too_many_arguments)]
+pub async fn record(
+    conn: &impl ConnectionTrait,
+    topic_id: i64,
+    actor_id: Option<i64>,
+    kind: &str,
+    detail: &str,
+    note: &str,
+    staff_only: bool,
+) -> Result<(), AppError> {
+    topic_event::ActiveModel {
+        topic_id: Set(topic_id),
+        actor_id: Set(actor_id),
+        kind: Set(kind.into()),
+        detail: Set(detail.into()),
+        note: Set(note.into()),
+        staff_only: Set(staff_only),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
