@@ -82,8 +82,15 @@ async fn main() {
         "serve" => serve(config, conn, args.iter().any(|a| a == "--demo")).await,
         "migrate" => println!("Migrations applied."),
         "set" => match (args.get(1), args.get(2)) {
-            (Some(key), Some(value)) => match app::server::settings::put(&conn, key, value).await {
-                Ok(()) => println!("{key} = {value}"),
+            (Some(key), Some(value)) => match app::server::settings::change(
+                &conn,
+                app::server::settings::ChangedBy::Operator,
+                key,
+                value,
+            )
+            .await
+            {
+                Ok(_) => println!("{key} = {}", value.trim()),
                 Err(e) => fail(&e.to_string()),
             },
             _ => fail(&format!("set needs a KEY and a VALUE\n\n{USAGE}")),

@@ -31,8 +31,6 @@ use crate::{
 pub const REOPEN_WINDOW_DAYS: i64 = 14;
 pub const QUEUE_PAGE_SIZE: u64 = 50;
 pub const MAX_REASON_CHARS: usize = 1000;
-/// Response targets: more than nothing, at most 30 days.
-pub const MAX_TARGET_MINUTES: i64 = 30 * 24 * 60;
 
 pub const STATUS_UNKNOWN: &str = "That status doesn't exist. Choose open, acknowledged, planned, in progress, resolved, declined or closed.";
 pub const ANSWER_ELSEWHERE: &str = "That post is not a reply in this topic.";
@@ -42,7 +40,6 @@ pub const ONLY_THE_AUTHOR: &str = "Only the person who started this topic can co
 pub const NOTHING_TO_CONFIRM: &str = "This topic is not waiting for your confirmation.";
 pub const REOPENED_BY_NO: &str = "The customer said this did not solve it.";
 pub const REOPENED_BY_REPLY: &str = "The customer replied after it was marked resolved.";
-pub const TARGET_INVALID: &str = "Give a target between 1 minute and 30 days.";
 
 async fn topic_by_id(conn: &impl ConnectionTrait, id: i64) -> Result<topic::Model, AppError> {
     topic::Entity::find_by_id(id)
@@ -765,14 +762,9 @@ pub async fn set_response_target(
     minutes: i64,
 ) -> Result<(), AppError> {
     require_role(Some(actor.role()), Role::Admin)?;
-    if !(1..=MAX_TARGET_MINUTES).contains(&minutes) {
-        return Err(AppError::invalid("target", TARGET_INVALID));
-    }
+    let minutes = settings::check_target(minutes, "target")?;
     let res = category::Entity::update_many()
-        .col_expr(
-            category::Column::ResponseTargetMinutes,
-            Expr::value(minutes as i32),
-        )
+        .col_expr(category::Column::ResponseTargetMinutes, Expr::value(minutes))
         .filter(category::Column::Slug.eq(category_slug))
         .filter(category::Column::Kind.ne("blog_comments"))
         .exec(db)
@@ -1322,12 +1314,12 @@ mod tests {
     #[tokio::test]
     async fn targets_and_the_public_page_are_for_admins() {
         let w = world().await;
-        for minutes in [0, MAX_TARGET_MINUTES + 1, -5] {
+        for minutes in [0, settings::MAX_TARGET_MINUTES + 1, -5] {
             assert_eq!(
                 set_response_target(&w.db, &w.admin, "questions", minutes)
                     .await
                     .unwrap_err(),
-                AppError::invalid("target", TARGET_INVALID)
+                AppError::invalid("target", settings::TARGET_INVALID)
             );
         }
         assert!(matches!(
