@@ -3,6 +3,7 @@ pub mod accounts;
 pub mod admin;
 pub mod auth;
 pub mod blog;
+pub mod category_colours;
 pub mod config;
 pub mod content;
 pub mod csp;
