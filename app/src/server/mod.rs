@@ -18,6 +18,7 @@ pub mod mail;
 pub mod moderation;
 pub mod names;
 pub mod notify;
+pub mod paging;
 #[cfg(test)]
 mod properties;
 pub mod rerender;

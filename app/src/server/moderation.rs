@@ -1172,12 +1172,12 @@ pub async fn review_queue(
         );
     }
     let total = q.clone().count(db).await?;
-    let page_count = std::cmp::max(total.div_ceil(REVIEW_PAGE_SIZE), 1);
-    let page = page.clamp(1, page_count);
+    let paged = super::paging::page(page, total, REVIEW_PAGE_SIZE)?;
+    let (page, page_count) = (paged.number, paged.count);
     let items = q
         .order_by_asc(review_item::Column::CreatedAt)
         .order_by_asc(review_item::Column::Id)
-        .offset((page - 1) * REVIEW_PAGE_SIZE)
+        .offset(paged.offset())
         .limit(REVIEW_PAGE_SIZE)
         .all(db)
         .await?;
@@ -1327,12 +1327,12 @@ pub async fn log_page(
         );
     }
     let total = q.clone().count(db).await?;
-    let page_count = std::cmp::max(total.div_ceil(LOG_PAGE_SIZE), 1);
-    let page = page.clamp(1, page_count);
+    let paged = super::paging::page(page, total, LOG_PAGE_SIZE)?;
+    let (page, page_count) = (paged.number, paged.count);
     let rows = q
         .order_by_desc(moderation_log::Column::CreatedAt)
         .order_by_desc(moderation_log::Column::Id)
-        .offset((page - 1) * LOG_PAGE_SIZE)
+        .offset(paged.offset())
         .limit(LOG_PAGE_SIZE)
         .all(db)
         .await?;

@@ -454,17 +454,12 @@ pub async fn queue(
         .filter(topic::Column::Visible.eq(true))
         .filter(topic::Column::CategoryId.is_in(ids));
     let total = waiting.clone().count(db).await?;
-    let page_count = std::cmp::max(total.div_ceil(QUEUE_PAGE_SIZE), 1);
-    let page = std::cmp::max(page, 1);
-    if page > page_count {
-        return Err(AppError::NotFound(format!(
-            "The queue has {page_count} page(s)."
-        )));
-    }
+    let paged = super::paging::page(page, total, QUEUE_PAGE_SIZE)?;
+    let (page, page_count) = (paged.number, paged.count);
     let topics = waiting
         .order_by_asc(topic::Column::AwaitingStaffSince)
         .order_by_asc(topic::Column::Id)
-        .offset((page - 1) * QUEUE_PAGE_SIZE)
+        .offset(paged.offset())
         .limit(QUEUE_PAGE_SIZE)
         .all(db)
         .await?;
