@@ -84,7 +84,10 @@ async fn main() {
         "migrate" => println!("Migrations applied."),
         "set" => match (args.get(1), args.get(2)) {
             (Some(key), Some(value)) => set(&conn, key, value).await,
-            _ => fail(&format!("set needs a KEY and a VALUE\n\n{}", settings_list())),
+            _ => fail(&format!(
+                "set needs a KEY and a VALUE\n\n{}",
+                settings_list()
+            )),
         },
         "seed-demo" => seed(&conn).await,
         "backup" => {
@@ -257,7 +260,11 @@ async fn set(conn: &sea_orm::DatabaseConnection, key: &str, value: &str) {
     match settings::change(conn, settings::ChangedBy::Operator, key, value).await {
         Ok(_) => {
             // The stored form: what the site will read.
-            let stored = settings::get(conn, key).await.ok().flatten().unwrap_or_default();
+            let stored = settings::get(conn, key)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
             println!("{key} = {stored}");
         }
         Err(app::error::AppError::Invalid { message, .. }) if settings::find(key).is_none() => {
@@ -265,7 +272,9 @@ async fn set(conn: &sea_orm::DatabaseConnection, key: &str, value: &str) {
         }
         Err(app::error::AppError::Invalid { message, .. }) => fail(&format!(
             "{key}: {message} It takes {}.",
-            settings::find(key).map(|s| s.describe()).unwrap_or_default()
+            settings::find(key)
+                .map(|s| s.describe())
+                .unwrap_or_default()
         )),
         Err(e) => fail(&e.to_string()),
     }

@@ -22,4 +22,3 @@ pub fn CategoryColours() -> impl IntoView {
         </Suspense>
     }
 }
-

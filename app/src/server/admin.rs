@@ -83,8 +83,10 @@ fn check(input: &CategoryInput) -> Result<Checked, AppError> {
     if !is_colour {
         return Err(AppError::invalid("colour", COLOUR_INVALID));
     }
-    let target_minutes =
-        settings::check_target(settings::hours_to_minutes(&input.target_hours), "target_hours")?;
+    let target_minutes = settings::check_target(
+        settings::hours_to_minutes(&input.target_hours),
+        "target_hours",
+    )?;
     Ok(Checked {
         name: name.to_string(),
         slug,

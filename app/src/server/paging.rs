@@ -56,7 +56,11 @@ mod tests {
         let p = page(0, 31, 30).unwrap();
         assert_eq!((p.number, p.count, p.offset()), (1, 2, 0));
         assert_eq!(page(2, 31, 30).unwrap().offset(), 30);
-        assert_eq!(page(1, 0, 30).unwrap().count, 1, "an empty list has its first page");
+        assert_eq!(
+            page(1, 0, 30).unwrap().count,
+            1,
+            "an empty list has its first page"
+        );
         match page(3, 31, 30) {
             Err(AppError::NotFound(m)) => assert_eq!(m, "There is no page 3; this has 2 pages."),
             other => panic!("{other:?}"),

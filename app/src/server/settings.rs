@@ -214,7 +214,7 @@ fn grouped(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -491,7 +491,9 @@ mod tests {
     fn every_setting_is_listed_once_and_its_default_passes_its_own_check() {
         for (i, s) in ALL.iter().enumerate() {
             assert!(
-                ALL[i + 1..].iter().all(|o| o.key != s.key && o.field != s.field),
+                ALL[i + 1..]
+                    .iter()
+                    .all(|o| o.key != s.key && o.field != s.field),
                 "{} twice",
                 s.key
             );
@@ -545,7 +547,13 @@ mod tests {
         let entries = || async { moderation_log::Entity::find().count(&db).await.unwrap() };
 
         assert!(matches!(
-            change(&db, ChangedBy::Admin(&member), ACCOUNTABILITY_PUBLIC, "false").await,
+            change(
+                &db,
+                ChangedBy::Admin(&member),
+                ACCOUNTABILITY_PUBLIC,
+                "false"
+            )
+            .await,
             Err(AppError::Forbidden(_))
         ));
         assert!(
@@ -557,12 +565,20 @@ mod tests {
             .await
             .is_err()
         );
-        assert_eq!(get(&db, FLAG_THRESHOLD.0).await.unwrap(), None, "nothing written");
+        assert_eq!(
+            get(&db, FLAG_THRESHOLD.0).await.unwrap(),
+            None,
+            "nothing written"
+        );
         assert_eq!(entries().await, 0);
 
         set_accountability_public(&db, &admin, false).await.unwrap();
         assert!(!accountability_public(&db).await.unwrap());
-        let entry = moderation_log::Entity::find().one(&db).await.unwrap().unwrap();
+        let entry = moderation_log::Entity::find()
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(
             (entry.action.as_str(), entry.reason.as_str(), entry.actor_id),
             ("settings", "public accountability page", admin.id)

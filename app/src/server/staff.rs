@@ -759,7 +759,10 @@ pub async fn set_response_target(
     require_role(Some(actor.role()), Role::Admin)?;
     let minutes = settings::check_target(minutes, "target")?;
     let res = category::Entity::update_many()
-        .col_expr(category::Column::ResponseTargetMinutes, Expr::value(minutes))
+        .col_expr(
+            category::Column::ResponseTargetMinutes,
+            Expr::value(minutes),
+        )
         .filter(category::Column::Slug.eq(category_slug))
         .filter(category::Column::Kind.ne("blog_comments"))
         .exec(db)

@@ -220,7 +220,10 @@ async fn set_refuses_unknown_keys_and_out_of_range_values() {
     // An unknown key (a typo of a real one): refused, naming every valid key.
     let (ok, _, stderr) = run(&["set", "rate_post_per_10_min", "20"]);
     assert!(!ok);
-    assert!(stderr.contains("There is no setting \"rate_post_per_10_min\""), "{stderr}");
+    assert!(
+        stderr.contains("There is no setting \"rate_post_per_10_min\""),
+        "{stderr}"
+    );
     for s in settings::ALL {
         assert!(stderr.contains(s.key), "{} missing from: {stderr}", s.key);
     }
@@ -242,7 +245,10 @@ async fn set_refuses_unknown_keys_and_out_of_range_values() {
         );
     }
     let (ok, _, stderr) = run(&["set", "flag_threshold"]);
-    assert!(!ok && stderr.contains("needs a KEY and a VALUE"), "{stderr}");
+    assert!(
+        !ok && stderr.contains("needs a KEY and a VALUE"),
+        "{stderr}"
+    );
 
     assert_eq!(stored().await, before, "nothing written");
     let _ = std::fs::remove_dir_all(&dir);
