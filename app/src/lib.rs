@@ -4,6 +4,8 @@ pub mod api;
 pub mod app;
 pub mod components;
 pub mod error;
+pub mod format;
+pub mod messages;
 pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]

@@ -1,13 +1,5 @@
-import { Browser, expect, Page, test, TestInfo } from "@playwright/test";
-import { formReady, jsOn, logIn, signUp, uniqueName } from "./helpers";
-
-async function signedInPage(browser: Browser, info: TestInfo, user: string, password: string): Promise<Page> {
-  const context = await browser.newContext({ javaScriptEnabled: jsOn(info) });
-  const page = await context.newPage();
-  await logIn(page, info, user, password);
-  await expect(page.getByText(`Signed in as ${user}`)).toBeVisible();
-  return page;
-}
+import { expect, Page, test } from "@playwright/test";
+import { formReady, jsOn, signedInPage, signUp, uniqueName } from "./helpers";
 
 async function postsInThirtyDays(page: Page): Promise<number> {
   await page.goto("/admin");
@@ -16,7 +8,7 @@ async function postsInThirtyDays(page: Page): Promise<number> {
 }
 
 test("an admin adds a category, promotes a member to staff, and the dashboard moves", async ({ browser }, info) => {
-  const admin = await signedInPage(browser, info, "admin", "demo-admin-pass");
+  const admin = await signedInPage(browser, "admin");
   const before = await postsInThirtyDays(admin);
 
   // A category with a 4-hour response target.

@@ -1,17 +1,9 @@
-import { Browser, expect, Page, test, TestInfo } from "@playwright/test";
-import { formReady, jsOn, logIn, uniqueName } from "./helpers";
-
-async function signedInPage(browser: Browser, info: TestInfo, user: string, password: string): Promise<Page> {
-  const context = await browser.newContext({ javaScriptEnabled: jsOn(info) });
-  const page = await context.newPage();
-  await logIn(page, info, user, password);
-  await expect(page.getByText(`Signed in as ${user}`)).toBeVisible();
-  return page;
-}
+import { expect, test } from "@playwright/test";
+import { formReady, jsOn, signedInPage, uniqueName } from "./helpers";
 
 test("staff write, preview and publish an article; a customer comments; staff answer with the badge", async ({ browser }, info) => {
-  const sam = await signedInPage(browser, info, "sam", "demo-staff-pass");
-  const casey = await signedInPage(browser, info, "casey", "demo-customer-pass");
+  const sam = await signedInPage(browser, "sam");
+  const casey = await signedInPage(browser, "casey");
   const title = `Roadmap ${uniqueName("a")}`;
 
   // Write a draft, with a live preview when JavaScript is on.
@@ -72,7 +64,7 @@ test("staff write, preview and publish an article; a customer comments; staff an
 });
 
 test("customers get no article editor", async ({ browser }, info) => {
-  const casey = await signedInPage(browser, info, "casey", "demo-customer-pass");
+  const casey = await signedInPage(browser, "casey");
   await casey.goto("/blog");
   await expect(casey.getByRole("link", { name: "Write an article" })).toHaveCount(0);
   const res = await casey.goto("/blog/new");

@@ -1,13 +1,5 @@
-import { Browser, expect, Page, test, TestInfo } from "@playwright/test";
-import { formReady, logIn, uniqueName } from "./helpers";
-
-async function signedInPage(browser: Browser, info: TestInfo, user: string, password: string): Promise<Page> {
-  const context = await browser.newContext({ javaScriptEnabled: info.project.name === "js" });
-  const page = await context.newPage();
-  await logIn(page, info, user, password);
-  await expect(page.getByText(`Signed in as ${user}`)).toBeVisible();
-  return page;
-}
+import { expect, Page, test, TestInfo } from "@playwright/test";
+import { formReady, logIn, signedInPage, uniqueName } from "./helpers";
 
 async function startTopic(page: Page, info: TestInfo, title: string, body: string) {
   await page.goto("/new-topic");
@@ -20,13 +12,13 @@ async function startTopic(page: Page, info: TestInfo, title: string, body: strin
 }
 
 test("start a topic, reply quoting it, edit the first post", async ({ browser }, info) => {
-  const casey = await signedInPage(browser, info, "casey", "demo-customer-pass");
+  const casey = await signedInPage(browser, "casey");
   const title = `Where are invoices? ${uniqueName("t")}`;
   await startTopic(casey, info, title, "I can't find **my invoices** anywhere.");
   await expect(casey.locator("#post-1 .post-body")).toContainText("I can't find my invoices anywhere.");
   const topicUrl = casey.url().split("#")[0];
 
-  const sam = await signedInPage(browser, info, "sam", "demo-staff-pass");
+  const sam = await signedInPage(browser, "sam");
   await sam.goto(topicUrl);
   await sam.locator("#post-1").getByRole("link", { name: "Quote" }).click();
   await formReady(sam, info);
@@ -55,7 +47,7 @@ test("start a topic, reply quoting it, edit the first post", async ({ browser },
 });
 
 test("a bad reply is refused with its message and the text kept", async ({ browser }, info) => {
-  const casey = await signedInPage(browser, info, "casey", "demo-customer-pass");
+  const casey = await signedInPage(browser, "casey");
   await casey.goto("/c/praise");
   await casey.getByRole("link", { name: "Welcome to our community" }).click();
   await formReady(casey, info);
@@ -76,7 +68,7 @@ test("a bad reply is refused with its message and the text kept", async ({ brows
 });
 
 test("preview shows the rendered post before posting", async ({ browser }, info) => {
-  const casey = await signedInPage(browser, info, "casey", "demo-customer-pass");
+  const casey = await signedInPage(browser, "casey");
   await casey.goto("/new-topic?category=questions");
   await formReady(casey, info);
   await casey.getByLabel("Title").fill("Preview check");
@@ -88,7 +80,7 @@ test("preview shows the rendered post before posting", async ({ browser }, info)
 });
 
 test("pages of 30 posts with working page links", async ({ browser }, info) => {
-  const casey = await signedInPage(browser, info, "casey", "demo-customer-pass");
+  const casey = await signedInPage(browser, "casey");
   const title = `Long thread ${uniqueName("p")}`;
   await startTopic(casey, info, title, "Post one.");
   const topicUrl = casey.url().split("#")[0];
@@ -129,17 +121,14 @@ test("writing while signed out keeps the text through logging in", async ({ page
   await page.getByLabel("Your reply").fill("Typed before logging in.");
   await page.getByRole("button", { name: "Post reply" }).click();
   await expect(page).toHaveURL(/\/login\?next=/);
-  await formReady(page, info);
-  await page.getByLabel("Username or e-mail").fill("casey");
-  await page.getByLabel("Password").fill("demo-customer-pass");
-  await page.getByRole("button", { name: "Log in" }).click();
+  await logIn(page, "casey", "demo-customer-pass", { here: true });
   await expect(page).toHaveURL(/\/t\/\d+\/welcome-to-our-community#composer$/);
   await expect(page.getByLabel("Your reply")).toHaveValue("Typed before logging in.");
 });
 
 test("with JavaScript, Quote adds to what is being typed", async ({ browser }, info) => {
   test.skip(info.project.name !== "js", "without JavaScript, Quote opens the page with the quote");
-  const sam = await signedInPage(browser, info, "sam", "demo-staff-pass");
+  const sam = await signedInPage(browser, "sam");
   await sam.goto("/c/praise");
   await sam.getByRole("link", { name: "Welcome to our community" }).click();
   await formReady(sam, info);

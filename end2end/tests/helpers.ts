@@ -1,4 +1,4 @@
-import { expect, Page, TestInfo } from "@playwright/test";
+import { Browser, expect, Page, test, TestInfo } from "@playwright/test";
 
 export const jsOn = (info: TestInfo) => info.project.name === "js";
 
@@ -24,10 +24,43 @@ export async function signUp(page: Page, info: TestInfo, username: string, passw
   await page.getByRole("button", { name: "Create account" }).click();
 }
 
-export async function logIn(page: Page, info: TestInfo, login: string, password: string) {
-  await page.goto("/login");
-  await formReady(page, info);
+/** The demo accounts' passwords (server `--demo` seed), so tests need only name the account. */
+const DEMO_PASSWORDS: Record<string, string> = {
+  casey: "demo-customer-pass",
+  sam: "demo-staff-pass",
+  admin: "demo-admin-pass",
+};
+
+function demoPassword(username: string): string {
+  const password = DEMO_PASSWORDS[username];
+  if (!password) throw new Error(`${username} is not a demo account: give its password`);
+  return password;
+}
+
+/** Where the log-in form is. `here`: already open on this page (the site sent the browser to
+ * /login?next=…, and logging in should return there); otherwise /login is opened first. */
+export type LogInFrom = { here?: boolean };
+
+/** Fills and sends the log-in form without waiting for the outcome: for refused log-ins. */
+export async function submitLogIn(page: Page, login: string, password: string, from: LogInFrom = {}) {
+  if (!from.here) await page.goto("/login");
+  await formReady(page, test.info());
   await page.getByLabel("Username or e-mail").fill(login);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Log in" }).click();
+}
+
+/** Logs in (with the demo account's password unless one is given) and waits until the page
+ * says "Signed in as …": acting before the log-in lands would abort it. */
+export async function logIn(page: Page, username: string, password?: string, from: LogInFrom = {}) {
+  await submitLogIn(page, username, password ?? demoPassword(username), from);
+  await expect(page.getByText(`Signed in as ${username}`)).toBeVisible();
+}
+
+/** A browser of its own (JavaScript on or off as the project says), logged in as `username`. */
+export async function signedInPage(browser: Browser, username: string, password?: string): Promise<Page> {
+  const context = await browser.newContext({ javaScriptEnabled: jsOn(test.info()) });
+  const page = await context.newPage();
+  await logIn(page, username, password);
+  return page;
 }

@@ -1,18 +1,10 @@
-import { Browser, expect, Page, test, TestInfo } from "@playwright/test";
-import { formReady, jsOn, logIn, signUp, uniqueName } from "./helpers";
-
-async function signedInPage(browser: Browser, info: TestInfo, user: string, password: string): Promise<Page> {
-  const context = await browser.newContext({ javaScriptEnabled: jsOn(info) });
-  const page = await context.newPage();
-  await logIn(page, info, user, password);
-  await expect(page.getByText(`Signed in as ${user}`)).toBeVisible();
-  return page;
-}
+import { expect, test } from "@playwright/test";
+import { formReady, jsOn, signedInPage, signUp, uniqueName } from "./helpers";
 
 test("a flagged post is hidden with a reason, edited by its author and approved", async ({ browser }, info) => {
-  const casey = await signedInPage(browser, info, "casey", "demo-customer-pass");
-  const sam = await signedInPage(browser, info, "sam", "demo-staff-pass");
-  const admin = await signedInPage(browser, info, "admin", "demo-admin-pass");
+  const casey = await signedInPage(browser, "casey");
+  const sam = await signedInPage(browser, "sam");
+  const admin = await signedInPage(browser, "admin");
   const title = `Fed up ${uniqueName("m")}`;
 
   await casey.goto("/new-topic?category=questions");
@@ -78,7 +70,7 @@ test("a spammer is removed in one step", async ({ browser }, info) => {
   // A new member's first post waits for approval, and they are told.
   await expect(spammer.locator(".moderation-notice").last()).toContainText("first posts wait for a moderator");
 
-  const admin = await signedInPage(browser, info, "admin", "demo-admin-pass");
+  const admin = await signedInPage(browser, "admin");
   await admin.goto("/admin/review");
   const item = admin.locator(".review-item", { hasText: name });
   await expect(item.getByText("New member's post")).toBeVisible();

@@ -1,13 +1,5 @@
-import { Browser, expect, Page, test, TestInfo } from "@playwright/test";
-import { formReady, jsOn, logIn, uniqueName } from "./helpers";
-
-async function signedInPage(browser: Browser, info: TestInfo, user: string, password: string): Promise<Page> {
-  const context = await browser.newContext({ javaScriptEnabled: jsOn(info) });
-  const page = await context.newPage();
-  await logIn(page, info, user, password);
-  await expect(page.getByText(`Signed in as ${user}`)).toBeVisible();
-  return page;
-}
+import { expect, Page, test, TestInfo } from "@playwright/test";
+import { formReady, signedInPage, uniqueName } from "./helpers";
 
 async function startTopic(page: Page, info: TestInfo, title: string): Promise<string> {
   await page.goto("/new-topic?category=questions");
@@ -31,8 +23,8 @@ async function questionsFigures(page: Page): Promise<{ answered: number; resolve
 }
 
 test("a customer's topic is queued, answered with the badge, resolved and confirmed; the figures move", async ({ browser }, info) => {
-  const casey = await signedInPage(browser, info, "casey", "demo-customer-pass");
-  const sam = await signedInPage(browser, info, "sam", "demo-staff-pass");
+  const casey = await signedInPage(browser, "casey");
+  const sam = await signedInPage(browser, "sam");
   const before = await questionsFigures(sam);
 
   const title = `Export broken ${uniqueName("q")}`;
@@ -79,8 +71,8 @@ test("a customer's topic is queued, answered with the badge, resolved and confir
 });
 
 test("a customer who says No puts the topic back in the queue", async ({ browser }, info) => {
-  const casey = await signedInPage(browser, info, "casey", "demo-customer-pass");
-  const sam = await signedInPage(browser, info, "sam", "demo-staff-pass");
+  const casey = await signedInPage(browser, "casey");
+  const sam = await signedInPage(browser, "sam");
   const title = `Still failing ${uniqueName("r")}`;
   const topicUrl = await startTopic(casey, info, title);
 
@@ -102,7 +94,7 @@ test("a customer who says No puts the topic back in the queue", async ({ browser
 });
 
 test("customers get no staff queue or tools", async ({ browser }, info) => {
-  const casey = await signedInPage(browser, info, "casey", "demo-customer-pass");
+  const casey = await signedInPage(browser, "casey");
   const res = await casey.goto("/staff/queue");
   expect(res?.status()).toBe(403);
   await casey.goto("/c/questions");

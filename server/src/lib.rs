@@ -216,14 +216,14 @@ async fn blog_feed(State(state): State<AppState>) -> Response {
     )
 }
 
-/// The category colours as a stylesheet (see components::category_colours). Asked for with the
+/// The category colours as a stylesheet (see app::server::category_colours). Asked for with the
 /// current version (`?v=`, as pages link it) it may be kept for a year: a change makes a new
 /// version, and pages link that. Any other request must revalidate.
 async fn category_colours(
     State(state): State<AppState>,
     Query(query): Query<ColoursQuery>,
 ) -> Response {
-    match app::components::category_colours::current(&state.db).await {
+    match app::server::category_colours::current(&state.db).await {
         Ok((css, version)) => {
             let cache = if query.v.as_deref() == Some(version.as_str()) {
                 "public, max-age=31536000, immutable"

@@ -18,7 +18,8 @@ commands:
   seed-demo        add the demo content to a database that has no accounts yet
   migrate          apply database migrations and exit
   server-functions list every server function's method and path (what the cross-site tests post to)
-  set KEY VALUE    change a site setting (e.g. `set rate_posts_per_10_min 20`; 0 turns a limit off)
+  set KEY VALUE    change a site setting (e.g. `set rate_posts_per_10_min 20`; 0 turns a limit off);
+                   `set` alone lists the settings and the values each takes
   backup PATH      write a consistent copy of the live SQLite database to PATH (a new file);
                    the site keeps serving meanwhile
   restore PATH     replace the SQLite database with the backup at PATH; stop the server first
@@ -82,11 +83,11 @@ async fn main() {
         "serve" => serve(config, conn, args.iter().any(|a| a == "--demo")).await,
         "migrate" => println!("Migrations applied."),
         "set" => match (args.get(1), args.get(2)) {
-            (Some(key), Some(value)) => match app::server::settings::put(&conn, key, value).await {
-                Ok(()) => println!("{key} = {value}"),
-                Err(e) => fail(&e.to_string()),
-            },
-            _ => fail(&format!("set needs a KEY and a VALUE\n\n{USAGE}")),
+            (Some(key), Some(value)) => set(&conn, key, value).await,
+            _ => fail(&format!(
+                "set needs a KEY and a VALUE\n\n{}",
+                settings_list()
+            )),
         },
         "seed-demo" => seed(&conn).await,
         "backup" => {
@@ -251,6 +252,41 @@ fn flag_value(args: &[String], name: &str) -> Option<String> {
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1))
         .cloned()
+}
+
+/// `backyard set KEY VALUE`: checked like the admin panel's forms; a refusal writes nothing.
+async fn set(conn: &sea_orm::DatabaseConnection, key: &str, value: &str) {
+    use app::server::settings;
+    match settings::change(conn, settings::ChangedBy::Operator, key, value).await {
+        Ok(_) => {
+            // The stored form: what the site will read.
+            let stored = settings::get(conn, key)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            println!("{key} = {stored}");
+        }
+        Err(app::error::AppError::Invalid { message, .. }) if settings::find(key).is_none() => {
+            fail(&format!("{message}\n\n{}", settings_list()))
+        }
+        Err(app::error::AppError::Invalid { message, .. }) => fail(&format!(
+            "{key}: {message} It takes {}.",
+            settings::find(key)
+                .map(|s| s.describe())
+                .unwrap_or_default()
+        )),
+        Err(e) => fail(&e.to_string()),
+    }
+}
+
+/// Every setting `set` accepts, with what it takes.
+fn settings_list() -> String {
+    let mut out = String::from("settings:\n");
+    for s in app::server::settings::ALL {
+        out.push_str(&format!("  {:<24} {}: {}\n", s.key, s.label, s.describe()));
+    }
+    out
 }
 
 fn fail(message: &str) -> ! {

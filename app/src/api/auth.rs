@@ -6,9 +6,7 @@ use crate::{error::AppError, model::SessionUser};
 #[cfg(feature = "ssr")]
 use crate::server::{accounts, state};
 
-pub const RESET_SENT: &str = "If an account uses that name or address, we've sent it a link to choose a new password. The link works for an hour.";
-pub const RESET_LINK_BAD: &str =
-    "This password-reset link has expired or was already used. Ask for a new one below.";
+pub use crate::messages::{RESET_LINK_BAD, RESET_SENT};
 
 /// Signs the member in on this browser: a fresh session id (no fixation), then their id and
 /// session generation. `verified_generation` is the generation of the account row whose

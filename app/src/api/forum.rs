@@ -24,9 +24,7 @@ pub async fn get_site_info() -> Result<SiteInfo, AppError> {
         name: settings::text(&state.db, settings::SITE_NAME).await?,
         tagline: settings::text(&state.db, settings::SITE_TAGLINE).await?,
         public_url: state.config.public_url.clone(),
-        colours_version: crate::components::category_colours::current(&state.db)
-            .await?
-            .1,
+        colours_version: crate::server::category_colours::current(&state.db).await?.1,
     })
 }
 

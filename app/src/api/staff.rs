@@ -89,13 +89,7 @@ pub async fn confirm_resolution(topic_id: i64, solved: String) -> Result<(), App
 #[server(endpoint = "set_response_target")]
 pub async fn set_response_target(category: String, hours: String) -> Result<(), AppError> {
     act("#targets", |db, user| async move {
-        let minutes = hours
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|h| h.is_finite())
-            .map(|h| (h * 60.0).round() as i64)
-            .unwrap_or(0);
+        let minutes = settings::hours_to_minutes(&hours);
         staff::set_response_target(&db, &user, &category, minutes).await
     })
     .await

@@ -18,19 +18,7 @@ pub fn relative(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
 }
 
-/// "2026-11-23 14:05 UTC", for tooltips. (Written out rather than through a strftime pattern,
-/// which is parsed again on every call and showed up in page-render profiles.)
-pub fn exact_utc(at: DateTime<Utc>) -> String {
-    use chrono::{Datelike, Timelike};
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-        at.year(),
-        at.month(),
-        at.day(),
-        at.hour(),
-        at.minute()
-    )
-}
+pub use crate::format::exact_utc;
 
 /// A `<time>` showing a relative time, with the exact UTC time as its tooltip.
 #[component]

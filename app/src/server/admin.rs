@@ -10,7 +10,7 @@ use super::{
     auth::require_role,
     db::begin_write,
     entity::{category, category_slug, moderation_log, user},
-    staff,
+    settings, staff,
 };
 use crate::{
     error::AppError,
@@ -83,23 +83,16 @@ fn check(input: &CategoryInput) -> Result<Checked, AppError> {
     if !is_colour {
         return Err(AppError::invalid("colour", COLOUR_INVALID));
     }
-    let minutes = input
-        .target_hours
-        .trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|h| h.is_finite())
-        .map(|h| (h * 60.0).round() as i64)
-        .unwrap_or(0);
-    if !(1..=staff::MAX_TARGET_MINUTES).contains(&minutes) {
-        return Err(AppError::invalid("target_hours", staff::TARGET_INVALID));
-    }
+    let target_minutes = settings::check_target(
+        settings::hours_to_minutes(&input.target_hours),
+        "target_hours",
+    )?;
     Ok(Checked {
         name: name.to_string(),
         slug,
         description: description.to_string(),
         colour,
-        target_minutes: minutes as i32,
+        target_minutes,
     })
 }
 
@@ -707,7 +700,6 @@ pub async fn site_settings(
     db: &DatabaseConnection,
     viewer: &user::Model,
 ) -> Result<SiteSettings, AppError> {
-    use super::settings;
     require_role(Some(viewer.role()), Role::Admin)?;
     Ok(SiteSettings {
         site_name: settings::text(db, settings::SITE_NAME).await?,
@@ -715,7 +707,7 @@ pub async fn site_settings(
         welcome_message: settings::text(db, settings::WELCOME_MESSAGE).await?,
         signup_mode: settings::text(db, settings::SIGNUP_MODE).await?,
         accountability_public: settings::accountability_public(db).await?,
-        moderation_log_public: settings::flag(db, settings::MODERATION_LOG_PUBLIC, true).await?,
+        moderation_log_public: settings::flag(db, settings::MODERATION_LOG_PUBLIC).await?,
         awaiting_approval: user::Entity::find()
             .filter(user::Column::AwaitingApproval.eq(true))
             .order_by_asc(user::Column::CreatedAt)
@@ -741,46 +733,21 @@ pub async fn save_site_settings(
     actor: &user::Model,
     s: &SiteSettings,
 ) -> Result<(), AppError> {
-    use super::settings;
-    require_role(Some(actor.role()), Role::Admin)?;
-    let name = s.site_name.trim();
-    if name.is_empty() || name.chars().count() > 64 {
-        return Err(AppError::invalid(
-            "site_name",
-            "Give the site a name of up to 64 characters.",
-        ));
-    }
-    if s.tagline.trim().chars().count() > 200 {
-        return Err(AppError::invalid(
-            "tagline",
-            "Taglines can be at most 200 characters.",
-        ));
-    }
-    if s.welcome_message.trim().chars().count() > 2000 {
-        return Err(AppError::invalid(
-            "welcome_message",
-            "The welcome message can be at most 2,000 characters.",
-        ));
-    }
-    if !["open", "closed", "approval"].contains(&s.signup_mode.as_str()) {
-        return Err(AppError::invalid(
-            "signup_mode",
-            "Choose open, closed or by approval.",
-        ));
-    }
     let on = |b: bool| if b { "true" } else { "false" };
     let txn = begin_write(db).await?;
-    for (key, value) in [
-        (settings::SITE_NAME.0, name),
-        (settings::SITE_TAGLINE.0, s.tagline.trim()),
-        (settings::WELCOME_MESSAGE.0, s.welcome_message.trim()),
-        (settings::SIGNUP_MODE.0, s.signup_mode.as_str()),
-        (settings::ACCOUNTABILITY_PUBLIC, on(s.accountability_public)),
-        (settings::MODERATION_LOG_PUBLIC, on(s.moderation_log_public)),
-    ] {
-        settings::put(&txn, key, value).await?;
-    }
-    log(&txn, actor, "settings", "").await?;
+    settings::change_all(
+        &txn,
+        settings::ChangedBy::Admin(actor),
+        &[
+            (settings::SITE_NAME.0, &s.site_name),
+            (settings::SITE_TAGLINE.0, &s.tagline),
+            (settings::WELCOME_MESSAGE.0, &s.welcome_message),
+            (settings::SIGNUP_MODE.0, &s.signup_mode),
+            (settings::ACCOUNTABILITY_PUBLIC, on(s.accountability_public)),
+            (settings::MODERATION_LOG_PUBLIC, on(s.moderation_log_public)),
+        ],
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -949,11 +916,11 @@ mod tests {
             ),
             (
                 with(&|i| i.target_hours = "0".into()),
-                AppError::invalid("target_hours", staff::TARGET_INVALID),
+                AppError::invalid("target_hours", settings::TARGET_INVALID),
             ),
             (
                 with(&|i| i.target_hours = "721".into()),
-                AppError::invalid("target_hours", staff::TARGET_INVALID),
+                AppError::invalid("target_hours", settings::TARGET_INVALID),
             ),
             (
                 with(&|i| i.slug = "../x".into()),

@@ -349,7 +349,7 @@ pub fn check_suspension(member: &user::Model, refused: Refused) -> Result<(), Ap
     } else {
         format!(
             "Your account is suspended until {}",
-            crate::components::time::exact_utc(until)
+            crate::format::exact_utc(until)
         )
     };
     let consequence = match refused {

@@ -747,17 +747,12 @@ pub async fn blog_index(
         );
     }
     let total = listed.clone().count(db).await?;
-    let page_count = std::cmp::max(total.div_ceil(ARTICLES_PER_PAGE), 1);
-    let page = std::cmp::max(page, 1);
-    if page > page_count {
-        return Err(AppError::NotFound(format!(
-            "The blog has {page_count} page(s) of articles."
-        )));
-    }
+    let paged = super::paging::page(page, total, ARTICLES_PER_PAGE)?;
+    let (page, page_count) = (paged.number, paged.count);
     let articles = listed
         .order_by_desc(article::Column::PublishedAt)
         .order_by_desc(article::Column::Id)
-        .offset((page - 1) * ARTICLES_PER_PAGE)
+        .offset(paged.offset())
         .limit(ARTICLES_PER_PAGE)
         .all(db)
         .await?;

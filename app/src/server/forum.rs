@@ -317,10 +317,6 @@ pub async fn post_url(db: &DatabaseConnection, p: &post::Model) -> Result<String
     records::posts::url(db, p).await
 }
 
-fn page_count(items: u64) -> u64 {
-    std::cmp::max(items.div_ceil(PAGE_SIZE), 1)
-}
-
 /// Topics' slugs and titles by id, for lists that link to them (one query).
 pub(crate) async fn topic_titles(
     conn: &impl ConnectionTrait,
@@ -515,19 +511,13 @@ pub async fn category_page(
         // The stored counter saves a count on every unfiltered page.
         None => c.topic_count.clamp(0, i32::MAX) as u64,
     };
-    let pages = page_count(total);
-    let page = std::cmp::max(page, 1);
-    if page > pages {
-        return Err(AppError::NotFound(format!(
-            "{} has {pages} page(s) of topics.",
-            c.name
-        )));
-    }
+    let paged = super::paging::page(page, total, PAGE_SIZE)?;
+    let (page, pages) = (paged.number, paged.count);
     let topics = listed
         .order_by_desc(topic::Column::Pinned)
         .order_by_desc(topic::Column::LastPostedAt)
         .order_by_desc(topic::Column::Id)
-        .offset((page - 1) * PAGE_SIZE)
+        .offset(paged.offset())
         .limit(PAGE_SIZE)
         .all(db)
         .await?;
@@ -564,13 +554,8 @@ pub async fn posts_page(
 ) -> Result<PostsPage, AppError> {
     let moderator = viewer.is_some_and(|u| u.role() >= crate::model::Role::Moderator);
     let viewer_id = viewer.map(|u| u.id);
-    let pages = page_count(t.post_count.clamp(0, i32::MAX) as u64);
-    let page = std::cmp::max(page, 1);
-    if page > pages {
-        return Err(AppError::NotFound(format!(
-            "This conversation has {pages} page(s)."
-        )));
-    }
+    let paged = super::paging::page(page, t.post_count.clamp(0, i32::MAX) as u64, PAGE_SIZE)?;
+    let (page, pages) = (paged.number, paged.count);
     let first_number = ((page - 1) * PAGE_SIZE + 1) as i32;
     let last_number = (page * PAGE_SIZE) as i32;
     // Only what the page shows: not the Markdown source, which can double the bytes read.

@@ -3,6 +3,7 @@ pub mod accounts;
 pub mod admin;
 pub mod auth;
 pub mod blog;
+pub mod category_colours;
 pub mod config;
 pub mod content;
 pub mod csp;
@@ -17,6 +18,7 @@ pub mod mail;
 pub mod moderation;
 pub mod names;
 pub mod notify;
+pub mod paging;
 pub mod posting;
 #[cfg(test)]
 mod properties;

@@ -838,12 +838,12 @@ pub async fn review_queue(
         );
     }
     let total = q.clone().count(db).await?;
-    let page_count = std::cmp::max(total.div_ceil(REVIEW_PAGE_SIZE), 1);
-    let page = page.clamp(1, page_count);
+    let paged = super::paging::page(page, total, REVIEW_PAGE_SIZE)?;
+    let (page, page_count) = (paged.number, paged.count);
     let items = q
         .order_by_asc(review_item::Column::CreatedAt)
         .order_by_asc(review_item::Column::Id)
-        .offset((page - 1) * REVIEW_PAGE_SIZE)
+        .offset(paged.offset())
         .limit(REVIEW_PAGE_SIZE)
         .all(db)
         .await?;
@@ -979,7 +979,7 @@ pub async fn log_page(
     page: u64,
 ) -> Result<ModerationLogPage, AppError> {
     if public_only {
-        if !settings::flag(db, settings::MODERATION_LOG_PUBLIC, true).await? {
+        if !settings::flag(db, settings::MODERATION_LOG_PUBLIC).await? {
             return Err(AppError::NotFound("This page is switched off.".into()));
         }
     } else {
@@ -993,12 +993,12 @@ pub async fn log_page(
         );
     }
     let total = q.clone().count(db).await?;
-    let page_count = std::cmp::max(total.div_ceil(LOG_PAGE_SIZE), 1);
-    let page = page.clamp(1, page_count);
+    let paged = super::paging::page(page, total, LOG_PAGE_SIZE)?;
+    let (page, page_count) = (paged.number, paged.count);
     let rows = q
         .order_by_desc(moderation_log::Column::CreatedAt)
         .order_by_desc(moderation_log::Column::Id)
-        .offset((page - 1) * LOG_PAGE_SIZE)
+        .offset(paged.offset())
         .limit(LOG_PAGE_SIZE)
         .all(db)
         .await?;
@@ -1075,7 +1075,7 @@ pub async fn settings_page(
         posts_per_10_min: number(settings::POSTS_PER_10_MIN).await?,
         topics_per_hour: number(settings::TOPICS_PER_HOUR).await?,
         flags_per_hour: number(settings::FLAGS_PER_HOUR).await?,
-        log_public: settings::flag(db, settings::MODERATION_LOG_PUBLIC, true).await?,
+        log_public: settings::flag(db, settings::MODERATION_LOG_PUBLIC).await?,
         watched: watched_word::Entity::find()
             .order_by_asc(watched_word::Column::Word)
             .all(db)
@@ -1090,44 +1090,20 @@ pub async fn settings_page(
     })
 }
 
-/// Admins save the moderation numbers: each a whole number from 0 (off) to 10,000; the flag
-/// threshold at least 1.
+/// Admins save the moderation numbers (bounds in `settings::ALL`) and the public log switch.
 pub async fn save_settings(
     db: &DatabaseConnection,
     actor: &user::Model,
     values: &[(&str, &str)],
     log_public: bool,
 ) -> Result<(), AppError> {
-    require_role(Some(actor.role()), Role::Admin)?;
-    let mut parsed = Vec::with_capacity(values.len());
-    for (key, value) in values {
-        let n: i64 = value
-            .trim()
-            .parse()
-            .map_err(|_| AppError::invalid(key, "Give a whole number, 0 to turn it off."))?;
-        let min = if *key == settings::FLAG_THRESHOLD.0 {
-            1
-        } else {
-            0
-        };
-        if !(min..=10_000).contains(&n) {
-            return Err(AppError::invalid(
-                key,
-                format!("Give a whole number from {min} to 10,000."),
-            ));
-        }
-        parsed.push((*key, n));
-    }
-    let txn = begin_write(db).await?;
-    for (key, n) in parsed {
-        settings::put(&txn, key, &n.to_string()).await?;
-    }
-    settings::put(
-        &txn,
+    let mut values = values.to_vec();
+    values.push((
         settings::MODERATION_LOG_PUBLIC,
         if log_public { "true" } else { "false" },
-    )
-    .await?;
+    ));
+    let txn = begin_write(db).await?;
+    settings::change_all(&txn, settings::ChangedBy::Admin(actor), &values).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -1,9 +1,18 @@
 //! Site settings stored in the database, read on each use so an admin's change applies at once.
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Set, sea_query::OnConflict};
+//!
+//! This module owns every setting: [`ALL`] lists each one with its kind, default, bounds and a
+//! label for messages; [`validate`] is the one check; [`change`] and [`change_all`] are the one
+//! way to set them (checked, written and logged together). Reading uses the typed keys below.
+//! Per-category response targets live on the categories, but their bound is checked here too
+//! ([`check_target`]).
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Set, sea_query::OnConflict,
+};
 
 use super::{
     auth::require_role,
-    entity::{setting, user},
+    db::begin_write,
+    entity::{moderation_log, setting, user},
 };
 use crate::{error::AppError, model::Role};
 
@@ -25,13 +34,6 @@ pub const WELCOME_MESSAGE: (&str, &str) = (
 /// open | closed | approval
 pub const SIGNUP_MODE: (&str, &str) = ("signup_mode", "open");
 
-pub async fn text(
-    conn: &impl ConnectionTrait,
-    (key, default): (&str, &str),
-) -> Result<String, AppError> {
-    Ok(get(conn, key).await?.unwrap_or_else(|| default.to_string()))
-}
-
 /// Numbers admins set, with their defaults.
 pub const FLAG_THRESHOLD: (&str, i64) = ("flag_threshold", 3);
 /// How many of a new member's first posts wait for approval (0: none).
@@ -44,6 +46,372 @@ pub const SESSION_IDLE_HOURS: (&str, i64) = ("session_idle_hours", 720);
 /// ...and, however active, this many hours after signing in (default 90 days).
 pub const SESSION_MAX_HOURS: (&str, i64) = ("session_max_hours", 2160);
 
+/// The moderation numbers: 0 turns a limit off; more than this is surely a typo.
+const MODERATION_MAX: i64 = 10_000;
+/// Session timeouts: at least an hour, at most 400 days (what the session code honours).
+const SESSION_HOURS_MAX: i64 = 24 * 400;
+
+/// What values a setting takes, and its default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Trimmed text of at most `max_chars` characters; `required`: not empty.
+    Text {
+        default: &'static str,
+        max_chars: usize,
+        required: bool,
+    },
+    /// A whole number from `min` to `max`.
+    Number { default: i64, min: i64, max: i64 },
+    /// On or off, stored as "true" or "false".
+    Flag { default: bool },
+    /// One of `allowed`: (stored value, how a message names it).
+    Choice {
+        default: &'static str,
+        allowed: &'static [(&'static str, &'static str)],
+    },
+}
+
+/// One site setting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Setting {
+    /// Its name in the database and on the command line.
+    pub key: &'static str,
+    /// The admin form's field for it, so a refusal shows beside the right input.
+    pub field: &'static str,
+    /// What messages and the log call it.
+    pub label: &'static str,
+    pub kind: Kind,
+}
+
+const fn number_setting(
+    (key, default): (&'static str, i64),
+    field: &'static str,
+    label: &'static str,
+    min: i64,
+    max: i64,
+) -> Setting {
+    Setting {
+        key,
+        field,
+        label,
+        kind: Kind::Number { default, min, max },
+    }
+}
+
+const fn text_setting(
+    (key, default): (&'static str, &'static str),
+    field: &'static str,
+    label: &'static str,
+    max_chars: usize,
+    required: bool,
+) -> Setting {
+    Setting {
+        key,
+        field,
+        label,
+        kind: Kind::Text {
+            default,
+            max_chars,
+            required,
+        },
+    }
+}
+
+/// Every site setting. A key not listed here cannot be set.
+pub const ALL: &[Setting] = &[
+    text_setting(SITE_NAME, "site_name", "site name", 64, true),
+    text_setting(SITE_TAGLINE, "tagline", "tagline", 200, false),
+    text_setting(
+        WELCOME_MESSAGE,
+        "welcome_message",
+        "welcome message",
+        2000,
+        false,
+    ),
+    Setting {
+        key: SIGNUP_MODE.0,
+        field: "signup_mode",
+        label: "sign-up mode",
+        kind: Kind::Choice {
+            default: SIGNUP_MODE.1,
+            allowed: &[
+                ("open", "open"),
+                ("closed", "closed"),
+                ("approval", "by approval"),
+            ],
+        },
+    },
+    Setting {
+        key: ACCOUNTABILITY_PUBLIC,
+        field: "accountability_public",
+        label: "public accountability page",
+        kind: Kind::Flag { default: true },
+    },
+    Setting {
+        key: MODERATION_LOG_PUBLIC,
+        field: "log_public",
+        label: "public moderation log",
+        kind: Kind::Flag { default: true },
+    },
+    number_setting(
+        FLAG_THRESHOLD,
+        "flag_threshold",
+        "flags that hide a post",
+        1,
+        MODERATION_MAX,
+    ),
+    number_setting(
+        NEW_MEMBER_HOLD,
+        "new_member_hold",
+        "new members' posts held for approval",
+        0,
+        MODERATION_MAX,
+    ),
+    number_setting(
+        POSTS_PER_10_MIN,
+        "posts_per_10_min",
+        "posts per 10 minutes",
+        0,
+        MODERATION_MAX,
+    ),
+    number_setting(
+        TOPICS_PER_HOUR,
+        "topics_per_hour",
+        "topics per hour",
+        0,
+        MODERATION_MAX,
+    ),
+    number_setting(
+        FLAGS_PER_HOUR,
+        "flags_per_hour",
+        "flags per hour",
+        0,
+        MODERATION_MAX,
+    ),
+    number_setting(
+        SESSION_IDLE_HOURS,
+        "session_idle_hours",
+        "hours a session lasts without a visit",
+        1,
+        SESSION_HOURS_MAX,
+    ),
+    number_setting(
+        SESSION_MAX_HOURS,
+        "session_max_hours",
+        "hours a session lasts at most",
+        1,
+        SESSION_HOURS_MAX,
+    ),
+];
+
+/// The setting called `key`, if there is one.
+pub fn find(key: &str) -> Option<&'static Setting> {
+    ALL.iter().find(|s| s.key == key)
+}
+
+/// 10000 as "10,000": how people write numbers in messages.
+fn grouped(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// "a, b or c".
+fn either(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+impl Setting {
+    /// What values it takes and its default, for the command line's list of settings.
+    pub fn describe(&self) -> String {
+        match self.kind {
+            Kind::Text {
+                default,
+                max_chars,
+                required,
+            } => format!(
+                "text of {} to {} characters (default {default:?})",
+                u8::from(required),
+                grouped(max_chars as i64)
+            ),
+            Kind::Number { default, min, max } => format!(
+                "a whole number from {min} to {} (default {default})",
+                grouped(max)
+            ),
+            Kind::Flag { default } => format!("true or false (default {default})"),
+            Kind::Choice { default, allowed } => format!(
+                "{} (default {default})",
+                either(&allowed.iter().map(|(v, _)| *v).collect::<Vec<_>>())
+            ),
+        }
+    }
+
+    /// The value in the form it is stored in, or why it is refused.
+    pub fn validate(&self, value: &str) -> Result<String, AppError> {
+        let refuse = |message: String| Err(AppError::invalid(self.field, message));
+        let value = value.trim();
+        match self.kind {
+            Kind::Text {
+                max_chars,
+                required,
+                ..
+            } => {
+                if required && value.is_empty() {
+                    return refuse(format!("The {} can't be empty.", self.label));
+                }
+                if value.chars().count() > max_chars {
+                    return refuse(format!(
+                        "The {} can be at most {} characters.",
+                        self.label,
+                        grouped(max_chars as i64)
+                    ));
+                }
+                Ok(value.to_string())
+            }
+            Kind::Number { min, max, .. } => {
+                let range = format!("Give a whole number from {min} to {}.", grouped(max));
+                match value.parse::<i64>() {
+                    Ok(n) if (min..=max).contains(&n) => Ok(n.to_string()),
+                    Ok(_) => refuse(range),
+                    // Where 0 is allowed it means "off": say so to someone who typed a word.
+                    Err(_) if min == 0 => refuse("Give a whole number, 0 to turn it off.".into()),
+                    Err(_) => refuse(range),
+                }
+            }
+            Kind::Flag { .. } => match value.to_ascii_lowercase().as_str() {
+                "true" | "on" => Ok("true".into()),
+                "false" | "off" => Ok("false".into()),
+                _ => refuse(format!("Give true or false for the {}.", self.label)),
+            },
+            Kind::Choice { allowed, .. } => match allowed.iter().find(|(v, _)| *v == value) {
+                Some((v, _)) => Ok(v.to_string()),
+                None => refuse(format!(
+                    "Choose {}.",
+                    either(&allowed.iter().map(|(_, label)| *label).collect::<Vec<_>>())
+                )),
+            },
+        }
+    }
+}
+
+/// The one check for a setting's value: the value as it will be stored, or a refusal that
+/// names what is allowed (an unknown key: the keys there are).
+pub fn validate(key: &str, value: &str) -> Result<String, AppError> {
+    match find(key) {
+        Some(s) => s.validate(value),
+        None => Err(AppError::invalid(
+            "key",
+            format!(
+                "There is no setting {key:?}. The settings are {}.",
+                either(&ALL.iter().map(|s| s.key).collect::<Vec<_>>())
+            ),
+        )),
+    }
+}
+
+/// Who changes a setting.
+#[derive(Clone, Copy, Debug)]
+pub enum ChangedBy<'a> {
+    /// An admin, from the site: checked for the role, and logged in the moderation log.
+    Admin(&'a user::Model),
+    /// The operator at the server's shell (`backyard set`): the moderation log names a member,
+    /// and the shell is no member, so the command prints the change instead.
+    Operator,
+}
+
+/// Changes one setting: checked, written and logged together. Returns whether it changed.
+pub async fn change(
+    conn: &impl ConnectionTrait,
+    by: ChangedBy<'_>,
+    key: &str,
+    value: &str,
+) -> Result<bool, AppError> {
+    Ok(!change_all(conn, by, &[(key, value)]).await?.is_empty())
+}
+
+/// Changes several settings from one form: every value is checked before any is written, and
+/// the changed ones go in one moderation-log entry. Returns the keys that changed. Run it in
+/// the caller's transaction so the writes and the entry commit together.
+pub async fn change_all(
+    conn: &impl ConnectionTrait,
+    by: ChangedBy<'_>,
+    values: &[(&str, &str)],
+) -> Result<Vec<&'static str>, AppError> {
+    if let ChangedBy::Admin(actor) = by {
+        require_role(Some(actor.role()), Role::Admin)?;
+    }
+    let mut checked = Vec::with_capacity(values.len());
+    for (key, value) in values {
+        let value = validate(key, value)?;
+        checked.push((find(key).ok_or(AppError::Internal)?, value));
+    }
+    let mut changed = Vec::new();
+    for (setting, value) in checked {
+        if get(conn, setting.key).await?.as_deref() == Some(value.as_str()) {
+            continue;
+        }
+        put(conn, setting.key, &value).await?;
+        changed.push(setting);
+    }
+    if let (ChangedBy::Admin(actor), false) = (by, changed.is_empty()) {
+        let labels: Vec<&str> = changed.iter().map(|s| s.label).collect();
+        // Written here rather than through the moderation feature's helper: settings sit below
+        // the features, which read them.
+        moderation_log::ActiveModel {
+            actor_id: Set(actor.id),
+            action: Set("settings".into()),
+            reason: Set(labels.join(", ")),
+            public: Set(false),
+            created_at: Set(chrono::Utc::now()),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+    }
+    Ok(changed.into_iter().map(|s| s.key).collect())
+}
+
+/// Response targets (stored on each category): more than nothing, at most 30 days.
+pub const MAX_TARGET_MINUTES: i64 = 30 * 24 * 60;
+pub const TARGET_INVALID: &str = "Give a target between 1 minute and 30 days.";
+
+/// Hours as typed ("4", "0.5") to whole minutes; 0 for what is not a number, which
+/// [`check_target`] then refuses.
+pub fn hours_to_minutes(hours: &str) -> i64 {
+    hours
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|h| h.is_finite())
+        .map(|h| (h * 60.0).round() as i64)
+        .unwrap_or(0)
+}
+
+/// The one bound on a response target, in minutes.
+pub fn check_target(minutes: i64, field: &str) -> Result<i32, AppError> {
+    if !(1..=MAX_TARGET_MINUTES).contains(&minutes) {
+        return Err(AppError::invalid(field, TARGET_INVALID));
+    }
+    Ok(minutes as i32)
+}
+
+pub async fn text(
+    conn: &impl ConnectionTrait,
+    (key, default): (&str, &str),
+) -> Result<String, AppError> {
+    Ok(get(conn, key).await?.unwrap_or_else(|| default.to_string()))
+}
+
 /// A number setting, or its default when unset or unreadable.
 pub async fn number(
     conn: &impl ConnectionTrait,
@@ -55,23 +423,17 @@ pub async fn number(
         .unwrap_or(default))
 }
 
-pub async fn flag(conn: &impl ConnectionTrait, key: &str, default: bool) -> Result<bool, AppError> {
+/// A switch, or its default (from [`ALL`]) when unset or unreadable.
+pub async fn flag(conn: &impl ConnectionTrait, key: &str) -> Result<bool, AppError> {
+    let default = match find(key).map(|s| s.kind) {
+        Some(Kind::Flag { default }) => default,
+        _ => return Err(AppError::Internal),
+    };
     Ok(match get(conn, key).await?.as_deref() {
         Some("true") => true,
         Some("false") => false,
         _ => default,
     })
-}
-
-/// Admins change a setting.
-pub async fn set(
-    db: &DatabaseConnection,
-    actor: &user::Model,
-    key: &str,
-    value: &str,
-) -> Result<(), AppError> {
-    require_role(Some(actor.role()), Role::Admin)?;
-    put(db, key, value).await
 }
 
 pub async fn get(conn: &impl ConnectionTrait, key: &str) -> Result<Option<String>, AppError> {
@@ -81,7 +443,7 @@ pub async fn get(conn: &impl ConnectionTrait, key: &str) -> Result<Option<String
         .map(|s| s.value))
 }
 
-/// Stores a setting (the permission check is the caller's: `set` for admins, tests directly).
+/// Stores a value unchecked: for [`change_all`], and for tests setting up a site.
 pub async fn put(conn: &impl ConnectionTrait, key: &str, value: &str) -> Result<(), AppError> {
     setting::Entity::insert(setting::ActiveModel {
         key: Set(key.into()),
@@ -98,7 +460,7 @@ pub async fn put(conn: &impl ConnectionTrait, key: &str, value: &str) -> Result<
 }
 
 pub async fn accountability_public(db: &DatabaseConnection) -> Result<bool, AppError> {
-    flag(db, ACCOUNTABILITY_PUBLIC, true).await
+    flag(db, ACCOUNTABILITY_PUBLIC).await
 }
 
 /// Admins switch the public accountability page on or off.
@@ -107,6 +469,141 @@ pub async fn set_accountability_public(
     actor: &user::Model,
     on: bool,
 ) -> Result<(), AppError> {
-    require_role(Some(actor.role()), Role::Admin)?;
-    put(db, ACCOUNTABILITY_PUBLIC, if on { "true" } else { "false" }).await
+    let txn = begin_write(db).await?;
+    change(
+        &txn,
+        ChangedBy::Admin(actor),
+        ACCOUNTABILITY_PUBLIC,
+        if on { "true" } else { "false" },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::testing::{insert_user, test_db};
+    use sea_orm::PaginatorTrait;
+
+    #[test]
+    fn every_setting_is_listed_once_and_its_default_passes_its_own_check() {
+        for (i, s) in ALL.iter().enumerate() {
+            assert!(
+                ALL[i + 1..]
+                    .iter()
+                    .all(|o| o.key != s.key && o.field != s.field),
+                "{} twice",
+                s.key
+            );
+            let default = match s.kind {
+                Kind::Text { default, .. } | Kind::Choice { default, .. } => default.to_string(),
+                Kind::Number { default, .. } => default.to_string(),
+                Kind::Flag { default } => default.to_string(),
+            };
+            assert_eq!(validate(s.key, &default).unwrap(), default, "{}", s.key);
+        }
+    }
+
+    #[test]
+    fn values_are_normalised_or_refused_with_what_is_allowed() {
+        let message = |key: &str, value: &str| match validate(key, value) {
+            Err(AppError::Invalid { message, .. }) => message,
+            other => panic!("{key}={value}: {other:?}"),
+        };
+        assert_eq!(validate("site_name", "  Acme  ").unwrap(), "Acme");
+        assert_eq!(validate("flag_threshold", " 7 ").unwrap(), "7");
+        assert_eq!(validate("accountability_public", "off").unwrap(), "false");
+        assert_eq!(
+            message("flag_threshold", "0"),
+            "Give a whole number from 1 to 10,000."
+        );
+        assert_eq!(
+            message("rate_posts_per_10_min", "lots"),
+            "Give a whole number, 0 to turn it off."
+        );
+        assert_eq!(
+            message("session_idle_hours", "0"),
+            "Give a whole number from 1 to 9,600."
+        );
+        assert_eq!(
+            message("signup_mode", "sometimes"),
+            "Choose open, closed or by approval."
+        );
+        assert_eq!(message("site_name", " "), "The site name can't be empty.");
+        assert!(message("colour", "red").contains("site_name, site_tagline"));
+        assert_eq!(grouped(1_234_567), "1,234,567");
+        assert_eq!(grouped(999), "999");
+    }
+
+    #[tokio::test]
+    async fn a_change_is_checked_written_and_logged_together() {
+        let db = test_db().await;
+        let member = insert_user(&db, 1).await;
+        let mut admin: user::ActiveModel = insert_user(&db, 2).await.into();
+        admin.role = Set(Role::Admin.as_str().into());
+        let admin = admin.update(&db).await.unwrap();
+        let entries = || async { moderation_log::Entity::find().count(&db).await.unwrap() };
+
+        assert!(matches!(
+            change(
+                &db,
+                ChangedBy::Admin(&member),
+                ACCOUNTABILITY_PUBLIC,
+                "false"
+            )
+            .await,
+            Err(AppError::Forbidden(_))
+        ));
+        assert!(
+            change_all(
+                &db,
+                ChangedBy::Admin(&admin),
+                &[(FLAG_THRESHOLD.0, "5"), (POSTS_PER_10_MIN.0, "-1")]
+            )
+            .await
+            .is_err()
+        );
+        assert_eq!(
+            get(&db, FLAG_THRESHOLD.0).await.unwrap(),
+            None,
+            "nothing written"
+        );
+        assert_eq!(entries().await, 0);
+
+        set_accountability_public(&db, &admin, false).await.unwrap();
+        assert!(!accountability_public(&db).await.unwrap());
+        let entry = moderation_log::Entity::find()
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (entry.action.as_str(), entry.reason.as_str(), entry.actor_id),
+            ("settings", "public accountability page", admin.id)
+        );
+        // The same value again changes nothing and logs nothing.
+        set_accountability_public(&db, &admin, false).await.unwrap();
+        assert_eq!(entries().await, 1);
+
+        // The shell's operator is no member: written, not logged.
+        assert!(
+            change(&db, ChangedBy::Operator, FLAG_THRESHOLD.0, "9")
+                .await
+                .unwrap()
+        );
+        assert_eq!(number(&db, FLAG_THRESHOLD).await.unwrap(), 9);
+        assert_eq!(entries().await, 1);
+    }
+
+    #[test]
+    fn response_targets_have_one_bound() {
+        assert_eq!(hours_to_minutes("0.5"), 30);
+        assert_eq!(hours_to_minutes("soon"), 0);
+        assert_eq!(check_target(30, "target").unwrap(), 30);
+        for minutes in [0, -5, MAX_TARGET_MINUTES + 1] {
+            assert!(check_target(minutes, "target").is_err());
+        }
+    }
 }

@@ -300,7 +300,7 @@ async fn set_password(db: &DatabaseConnection, user_id: i64, new: &str) -> Resul
 pub const RESETS_PER_HOUR: u64 = 3;
 /// How long a reset link works.
 pub const RESET_VALID_MINUTES: i64 = 60;
-pub use crate::api::auth::{RESET_LINK_BAD, RESET_SENT};
+pub use crate::messages::{RESET_LINK_BAD, RESET_SENT};
 
 fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes())

@@ -31,8 +31,6 @@ use crate::{
 
 pub const QUEUE_PAGE_SIZE: u64 = 50;
 pub const MAX_REASON_CHARS: usize = 1000;
-/// Response targets: more than nothing, at most 30 days.
-pub const MAX_TARGET_MINUTES: i64 = 30 * 24 * 60;
 
 pub const STATUS_UNKNOWN: &str = "That status doesn't exist. Choose open, acknowledged, planned, in progress, resolved, declined or closed.";
 pub const ANSWER_ELSEWHERE: &str = "That post is not a reply in this topic.";
@@ -41,7 +39,6 @@ pub const NOT_WAITING: &str = "This topic is not waiting for staff.";
 pub const ONLY_THE_AUTHOR: &str = "Only the person who started this topic can confirm it.";
 pub const NOTHING_TO_CONFIRM: &str = "This topic is not waiting for your confirmation.";
 pub const REOPENED_BY_NO: &str = "The customer said this did not solve it.";
-pub const TARGET_INVALID: &str = "Give a target between 1 minute and 30 days.";
 
 async fn topic_by_id(conn: &impl ConnectionTrait, id: i64) -> Result<topic::Model, AppError> {
     topic::Entity::find_by_id(id)
@@ -337,17 +334,12 @@ pub async fn queue(
         .filter(topic::Column::Visible.eq(true))
         .filter(topic::Column::CategoryId.is_in(ids));
     let total = waiting.clone().count(db).await?;
-    let page_count = std::cmp::max(total.div_ceil(QUEUE_PAGE_SIZE), 1);
-    let page = std::cmp::max(page, 1);
-    if page > page_count {
-        return Err(AppError::NotFound(format!(
-            "The queue has {page_count} page(s)."
-        )));
-    }
+    let paged = super::paging::page(page, total, QUEUE_PAGE_SIZE)?;
+    let (page, page_count) = (paged.number, paged.count);
     let topics = waiting
         .order_by_asc(topic::Column::AwaitingStaffSince)
         .order_by_asc(topic::Column::Id)
-        .offset((page - 1) * QUEUE_PAGE_SIZE)
+        .offset(paged.offset())
         .limit(QUEUE_PAGE_SIZE)
         .all(db)
         .await?;
@@ -645,13 +637,11 @@ pub async fn set_response_target(
     minutes: i64,
 ) -> Result<(), AppError> {
     require_role(Some(actor.role()), Role::Admin)?;
-    if !(1..=MAX_TARGET_MINUTES).contains(&minutes) {
-        return Err(AppError::invalid("target", TARGET_INVALID));
-    }
+    let minutes = settings::check_target(minutes, "target")?;
     let res = category::Entity::update_many()
         .col_expr(
             category::Column::ResponseTargetMinutes,
-            Expr::value(minutes as i32),
+            Expr::value(minutes),
         )
         .filter(category::Column::Slug.eq(category_slug))
         .filter(category::Column::Kind.ne("blog_comments"))
@@ -1221,12 +1211,12 @@ mod tests {
     #[tokio::test]
     async fn targets_and_the_public_page_are_for_admins() {
         let w = world().await;
-        for minutes in [0, MAX_TARGET_MINUTES + 1, -5] {
+        for minutes in [0, settings::MAX_TARGET_MINUTES + 1, -5] {
             assert_eq!(
                 set_response_target(&w.db, &w.admin, "questions", minutes)
                     .await
                     .unwrap_err(),
-                AppError::invalid("target", TARGET_INVALID)
+                AppError::invalid("target", settings::TARGET_INVALID)
             );
         }
         assert!(matches!(

@@ -179,3 +179,77 @@ async fn backup_while_serving_then_restore() {
     db.close().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `set` checks a value as the admin panel does: an unknown key or a value out of range is
+/// refused with what is allowed, a failing exit code, and nothing written.
+#[tokio::test]
+async fn set_refuses_unknown_keys_and_out_of_range_values() {
+    use app::server::{entity::setting, settings};
+    use sea_orm::EntityTrait;
+    let dir = std::env::temp_dir().join(format!("backyard-set-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("set.db");
+    let run = |args: &[&str]| {
+        let out = backyard(&path, args, "");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    // Accepted, and stored in the form the site reads.
+    let (ok, stdout, stderr) = run(&["set", "rate_posts_per_10_min", " 20 "]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("rate_posts_per_10_min = 20"), "{stdout}");
+    let (ok, _, stderr) = run(&["set", "accountability_public", "off"]);
+    assert!(ok, "{stderr}");
+    let stored = || async {
+        let db = file_db(&path).await;
+        let rows = setting::Entity::find().all(&db).await.unwrap();
+        db.close().await.unwrap();
+        rows.into_iter()
+            .map(|s| (s.key, s.value))
+            .collect::<Vec<_>>()
+    };
+    let before = stored().await;
+    assert!(before.contains(&("rate_posts_per_10_min".into(), "20".into())));
+    assert!(before.contains(&("accountability_public".into(), "false".into())));
+
+    // An unknown key (a typo of a real one): refused, naming every valid key.
+    let (ok, _, stderr) = run(&["set", "rate_post_per_10_min", "20"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("There is no setting \"rate_post_per_10_min\""),
+        "{stderr}"
+    );
+    for s in settings::ALL {
+        assert!(stderr.contains(s.key), "{} missing from: {stderr}", s.key);
+    }
+
+    // Out of range, not a number, not a choice: refused, naming what is allowed.
+    for (key, value, allowed) in [
+        ("flag_threshold", "0", "from 1 to 10,000"),
+        ("rate_topics_per_hour", "-1", "from 0 to 10,000"),
+        ("rate_topics_per_hour", "lots", "0 to turn it off"),
+        ("session_idle_hours", "100000", "from 1 to 9,600"),
+        ("signup_mode", "sometimes", "open, closed or approval"),
+        ("accountability_public", "maybe", "true or false"),
+    ] {
+        let (ok, _, stderr) = run(&["set", key, value]);
+        assert!(!ok, "{key} {value}");
+        assert!(
+            stderr.contains(key) && stderr.contains(allowed),
+            "{key} {value}: {stderr}"
+        );
+    }
+    let (ok, _, stderr) = run(&["set", "flag_threshold"]);
+    assert!(
+        !ok && stderr.contains("needs a KEY and a VALUE"),
+        "{stderr}"
+    );
+
+    assert_eq!(stored().await, before, "nothing written");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,59 @@
+//! The category colours stylesheet (/category-colours.css) and its version, from the stored
+//! categories. components::category_colours links it; this is the half that reads the database.
+use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder, QuerySelect};
+use sha2::{Digest, Sha256};
+
+use super::entity::category;
+use crate::{error::AppError, format::colour_class};
+
+/// The stylesheet for the categories as they are now, and its version (a hash of its text).
+pub async fn current(db: &DatabaseConnection) -> Result<(String, String), AppError> {
+    let pairs: Vec<(String, String)> = category::Entity::find()
+        .select_only()
+        .column(category::Column::Slug)
+        .column(category::Column::Colour)
+        .order_by_asc(category::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let css = stylesheet(&pairs);
+    let digest = Sha256::digest(css.as_bytes());
+    let version = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    Ok((css, version))
+}
+
+/// The stylesheet for `(slug, colour)` pairs. Anything that is not a slug and a #hex colour is
+/// left out, so no stored value can write CSS of its own.
+pub fn stylesheet(categories: &[(String, String)]) -> String {
+    let mut css = String::from("/* Category colours, from the admin panel. */\n");
+    for (slug, colour) in categories {
+        let slug_ok = !slug.is_empty()
+            && slug
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let colour_ok = colour.len() == 7
+            && colour.starts_with('#')
+            && colour[1..].bytes().all(|b| b.is_ascii_hexdigit());
+        if slug_ok && colour_ok {
+            css.push_str(&format!(
+                ".{} {{ --category-colour: {colour}; }}\n",
+                colour_class(slug)
+            ));
+        }
+    }
+    css
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_slugs_and_hex_colours_reach_the_stylesheet() {
+        let css = super::stylesheet(&[
+            ("questions".into(), "#3b6ea5".into()),
+            ("evil}body{display:none".into(), "#000000".into()),
+            ("ok".into(), "red;} body {x".into()),
+        ]);
+        assert!(css.contains(".category-colour-questions { --category-colour: #3b6ea5; }"));
+        assert!(!css.contains("evil") && !css.contains("red"));
+    }
+}
