@@ -165,6 +165,8 @@ pub struct TopicPage {
     pub official_answer: Option<PostView>,
     pub staff_reply_minutes: Option<i64>,
     pub awaiting_staff_since: Option<DateTime<Utc>>,
+    /// Its opening post waits for a moderator's approval: not public yet.
+    pub held: bool,
     pub resolution_confirmed_at: Option<DateTime<Utc>>,
     /// Staff actions and confirmations, oldest first (staff-only ones for staff viewers only).
     pub events: Vec<TopicEventView>,
@@ -538,7 +540,7 @@ pub fn short_duration(minutes: i64) -> String {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TopicEventView {
     pub actor: String,
-    /// status | answer | unanswer | no_reply_needed | confirmed | reopened
+    /// status | answer | unanswer | no_reply_needed | confirmed | reopened | category_archived
     pub kind: String,
     pub detail: String,
     pub note: String,
@@ -564,6 +566,10 @@ impl TopicEventView {
             "no_reply_needed" => format!("{who} marked this as needing no staff reply"),
             "confirmed" => format!("{who} confirmed this is resolved"),
             "reopened" => format!("{who} reopened this for staff"),
+            "category_archived" => format!(
+                "{who} archived the category {}, so this no longer waits for staff",
+                self.detail
+            ),
             other => format!("{who}: {other}"),
         }
     }
@@ -581,6 +587,9 @@ pub struct QueueItem {
     pub awaiting_since: DateTime<Utc>,
     /// It had been answered or resolved, and came back.
     pub reopened: bool,
+    /// Its opening post waits for a moderator's approval: a moderator approves and answers it
+    /// in one step from the topic page.
+    pub held: bool,
     pub target_minutes: i32,
     pub past_target: bool,
     /// The first lines of the opening post.

@@ -13,7 +13,7 @@ use crate::{
 use crate::{
     components::encode_query_value,
     model::Draft,
-    server::{drafts, forum, posting, state},
+    server::{drafts, forum, moderation, posting, state},
 };
 
 #[server(endpoint = "site")]
@@ -238,7 +238,12 @@ pub async fn create_reply(
         preview.is_some(),
         |user| async move {
             let db = state::db()?;
-            let post = forum::reply(&db, &user, topic_id, &body, Some(&form_token)).await?;
+            let post = if moderation::replying_approves(&db, &user, topic_id).await? {
+                moderation::approve_and_reply(&db, &user, topic_id, &body, Some(&form_token))
+                    .await?
+            } else {
+                forum::reply(&db, &user, topic_id, &body, Some(&form_token)).await?
+            };
             forum::post_url(&db, &post).await
         },
     )

@@ -70,7 +70,7 @@ pub fn PostCard(
             <footer class="post-actions">
                 {(post.state == PostState::Visible).then(|| view! { <a href=quote_href data-quote=post.id>"Quote"</a> })}
                 {(post.editable || moderator).then(|| view! { <a href=format!("/p/{}/edit", post.id)>"Edit"</a> })}
-                {answer_tools.map(|(topic_id, is_answer)| view! { <AnswerButton topic_id post_id=post.id is_answer /> })}
+                {answer_tools.filter(|_| post.state == PostState::Visible && post.number > 1).map(|(topic_id, is_answer)| view! { <AnswerButton topic_id post_id=post.id is_answer /> })}
                 {flag}
                 {moderate}
             </footer>

@@ -55,7 +55,16 @@ fn minutes_since(at: DateTime<Utc>) -> i64 {
 pub fn ResponseBadge(
     staff_reply_minutes: Option<i64>,
     awaiting_since: Option<DateTime<Utc>>,
+    /// The opening post waits for a moderator: staff cannot answer it publicly yet.
+    #[prop(optional)]
+    held: bool,
 ) -> impl IntoView {
+    if held {
+        return Some(
+            view! { <span class="response-badge held" title="A moderator checks new members' first posts">"Waiting for approval"</span> }
+                .into_any(),
+        );
+    }
     match (staff_reply_minutes, awaiting_since) {
         (_, Some(since)) => Some(
             view! {

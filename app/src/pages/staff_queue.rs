@@ -98,6 +98,7 @@ fn QueueRow(item: QueueItem) -> impl IntoView {
         <li class="queue-item" class:past-target=item.past_target>
             <div class="topic-main">
                 <a class="topic-title" href=topic_url(item.id, &item.slug, 1)>{item.title.clone()}</a>
+                {item.held.then(|| view! { <span class="tag held-tag">"Waiting for approval"</span> })}
                 {item.reopened.then(|| view! { <span class="tag">"Reopened"</span> })}
                 {item.past_target.then(|| view! { <span class="tag past-target-tag">{format!("Past the {target} target")}</span> })}
                 <p class="muted topic-by">

@@ -83,6 +83,9 @@ pub fn TopicPage() -> impl IntoView {
                         <ModeratorTools topic_id=t.id locked=t.locked pinned=t.pinned categories=t.move_targets.clone() current=t.category.slug.clone() />
                     });
                     let confirmed = t.resolution_confirmed_at.is_some();
+                    let approves = (t.held && t.viewer_is_moderator).then(|| view! {
+                        <p class="notice" id="approves-on-reply">"This topic waits for approval: your reply approves it and makes it public. To refuse it instead, delete its first post."</p>
+                    });
                     view! {
                         <PageMeta site title=t.title.clone() description=t.summary.clone() path=here.clone() og_type="article" />
                         <article class="topic">
@@ -93,7 +96,7 @@ pub fn TopicPage() -> impl IntoView {
                                 <h1>{t.title.clone()}</h1>
                                 <p class="topic-badges">
                                     <StatusTag status=t.status.clone() confirmed />
-                                    <ResponseBadge staff_reply_minutes=t.staff_reply_minutes awaiting_since=t.awaiting_staff_since />
+                                    <ResponseBadge staff_reply_minutes=t.staff_reply_minutes awaiting_since=t.awaiting_staff_since held=t.held />
                                 </p>
                                 <p class="muted topic-facts">
                                     "Started by " <a href=format!("/u/{}", t.author_username)>{t.author_username.clone()}</a> " "
@@ -111,6 +114,7 @@ pub fn TopicPage() -> impl IntoView {
                         {history}
                         {tools}
                         {moderator_tools}
+                        {approves}
                         {composer}
                     }
                     .into_any()

@@ -9,7 +9,9 @@ use sea_orm::{
 use super::{
     auth::require_role,
     db::begin_write,
-    entity::{category, category_slug, moderation_log, user},
+    entity::{category, category_slug, moderation_log, topic, user},
+    posting,
+    records::topic_events,
     settings, staff,
 };
 use crate::{
@@ -268,9 +270,32 @@ pub async fn set_archived(
     let txn = begin_write(db).await?;
     let c = forum_category(&txn, id).await?;
     let name = c.name.clone();
+    let category_id = c.id;
     let mut row: category::ActiveModel = c.into();
     row.archived = Set(archived);
     row.update(&txn).await?;
+    if archived {
+        // It takes no new posts, so nobody will answer there: its waiting topics leave the
+        // queue, each with a note in its history.
+        let waiting = topic::Entity::find()
+            .filter(topic::Column::CategoryId.eq(category_id))
+            .filter(topic::Column::AwaitingStaffSince.is_not_null())
+            .all(&txn)
+            .await?;
+        for t in waiting {
+            topic_events::record(
+                &txn,
+                t.id,
+                Some(actor.id),
+                topic_events::CATEGORY_ARCHIVED,
+                &name,
+                "",
+                false,
+            )
+            .await?;
+            posting::settle(&txn, t.id).await?;
+        }
+    }
     log(
         &txn,
         actor,

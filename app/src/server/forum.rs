@@ -545,7 +545,7 @@ pub struct PostsPage {
 /// Page `page` of `t`'s posts; not found past the last page. The topic page and an article's
 /// comments both read posts through this. Everyone sees a hidden post's place ("hidden by a
 /// moderator"); its author and moderators see its text and the reason; a post waiting for
-/// approval shows to its author and moderators only; deleted ones to moderators only.
+/// approval shows to its author and staff only; deleted ones to moderators only.
 pub async fn posts_page(
     db: &DatabaseConnection,
     t: &topic::Model,
@@ -553,6 +553,7 @@ pub async fn posts_page(
     viewer: Option<&user::Model>,
 ) -> Result<PostsPage, AppError> {
     let moderator = viewer.is_some_and(|u| u.role() >= crate::model::Role::Moderator);
+    let viewer_is_staff = viewer.is_some_and(|u| u.role().is_staff());
     let viewer_id = viewer.map(|u| u.id);
     let paged = super::paging::page(page, t.post_count.clamp(0, i32::MAX) as u64, PAGE_SIZE)?;
     let (page, pages) = (paged.number, paged.count);
@@ -578,7 +579,9 @@ pub async fn posts_page(
         let mut any = sea_orm::Condition::any().add(
             post::Column::State.is_in([PostState::Visible.as_str(), PostState::Hidden.as_str()]),
         );
-        if let Some(id) = viewer_id {
+        if viewer_is_staff {
+            any = any.add(post::Column::State.eq(PostState::Pending.as_str()));
+        } else if let Some(id) = viewer_id {
             any = any.add(
                 sea_orm::Condition::all()
                     .add(post::Column::State.eq(PostState::Pending.as_str()))
@@ -641,8 +644,12 @@ pub async fn posts_page(
                 moderator_edit_by,
             )| {
                 let author = authors.get(&author_id);
-                let insider = moderator || viewer_id == Some(author_id);
                 let state = PostState::parse(&state);
+                // Staff read a held post to answer it once approved; a hidden one's text is
+                // for its author and moderators.
+                let insider = moderator
+                    || viewer_id == Some(author_id)
+                    || (state == PostState::Pending && viewer_is_staff);
                 PostView {
                     id,
                     number,
@@ -696,6 +703,13 @@ pub async fn topic_page(
         .await?
         .map(|a| blog::url_of(&a));
     let p = posts_page(db, &t, page, viewer).await?;
+    let held = post::Entity::find()
+        .filter(post::Column::TopicId.eq(t.id))
+        .filter(post::Column::PostNumber.eq(1))
+        .filter(post::Column::State.eq(PostState::Pending.as_str()))
+        .count(db)
+        .await?
+        > 0;
     let summary = match p.posts.first().filter(|post| post.number == 1) {
         Some(first) => content::excerpt(&first.html, 200),
         None => String::new(),
@@ -732,6 +746,7 @@ pub async fn topic_page(
             .first_staff_reply_at
             .map(|at| (at - t.created_at).num_minutes()),
         awaiting_staff_since: t.awaiting_staff_since,
+        held,
         resolution_confirmed_at: t.resolution_confirmed_at,
         events,
         viewer_is_staff,

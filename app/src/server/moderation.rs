@@ -14,7 +14,7 @@ use super::{
     auth::{self, check_may_act_on, require_role},
     db::begin_write,
     entity::{category, flag, moderation_log, post, review_item, topic, user, watched_word},
-    forum, notify, posting, records, settings, visibility,
+    forms, forum, notify, posting, records, settings, visibility,
     watched_words::WordAction,
 };
 use crate::{
@@ -365,6 +365,58 @@ async fn act_in(
         .await?;
     }
     Ok(())
+}
+
+/// Whether a moderator replying to this topic approves it too: its opening post waits for
+/// approval.
+pub async fn replying_approves(
+    db: &DatabaseConnection,
+    moderator: &user::Model,
+    topic_id: i64,
+) -> Result<bool, AppError> {
+    if moderator.role() < Role::Moderator {
+        return Ok(false);
+    }
+    Ok(post::Entity::find()
+        .filter(post::Column::TopicId.eq(topic_id))
+        .filter(post::Column::PostNumber.eq(1))
+        .filter(post::Column::State.eq(PostState::Pending.as_str()))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// A moderator answers a topic held for approval in one step: its opening post is approved (its
+/// author told, the queue item resolved, the log written) and the reply posted, together.
+pub async fn approve_and_reply(
+    db: &DatabaseConnection,
+    moderator: &user::Model,
+    topic_id: i64,
+    body: &str,
+    form_token: Option<&str>,
+) -> Result<post::Model, AppError> {
+    require_role(Some(moderator.role()), Role::Moderator)?;
+    let t = visibility::topic(db, topic_id, Some(moderator)).await?;
+    posting::validate_body(body)?;
+    if let Some(token) = form_token {
+        forms::check_unused(db, token, forum::REPLY_SENT_TWICE).await?;
+    }
+    let prepared = posting::prepare(db, body).await?;
+    let txn = begin_write(db).await?;
+    if let Some(token) = form_token {
+        forms::consume(&txn, token, forum::REPLY_SENT_TWICE).await?;
+    }
+    let opening = post::Entity::find()
+        .filter(post::Column::TopicId.eq(t.id))
+        .filter(post::Column::PostNumber.eq(1))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound(visibility::POST_MISSING.into()))?;
+    act_in(&txn, moderator, opening.id, PostAction::Approve, "").await?;
+    let t = visibility::topic(&txn, t.id, Some(moderator)).await?;
+    let created = posting::reply(&txn, moderator, &t, &prepared).await?;
+    txn.commit().await?;
+    Ok(created)
 }
 
 /// One action on several review items at once.

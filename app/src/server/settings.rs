@@ -36,8 +36,9 @@ pub const SIGNUP_MODE: (&str, &str) = ("signup_mode", "open");
 
 /// Numbers admins set, with their defaults.
 pub const FLAG_THRESHOLD: (&str, i64) = ("flag_threshold", 3);
-/// How many of a new member's first posts wait for approval (0: none).
-pub const NEW_MEMBER_HOLD: (&str, i64) = ("new_member_hold_posts", 1);
+/// How many of a new member's first posts wait for approval (0: none, the default: a first
+/// complaint should be answered, not parked; admins turn holding on against a wave of spam).
+pub const NEW_MEMBER_HOLD: (&str, i64) = ("new_member_hold_posts", 0);
 pub const POSTS_PER_10_MIN: (&str, i64) = ("rate_posts_per_10_min", 10);
 pub const TOPICS_PER_HOUR: (&str, i64) = ("rate_topics_per_hour", 5);
 pub const FLAGS_PER_HOUR: (&str, i64) = ("rate_flags_per_hour", 20);

@@ -328,10 +328,10 @@ pub async fn queue(
         Some(c) => vec![c.id],
         None => categories.iter().map(|c| c.id).collect(),
     };
-    // Topics held for approval wait for a moderator first: staff see them once public.
+    // Topics held for approval are here too, marked: the customer is waiting all the same, and
+    // a moderator approves and answers from the topic page in one step.
     let waiting = topic::Entity::find()
         .filter(topic::Column::AwaitingStaffSince.is_not_null())
-        .filter(topic::Column::Visible.eq(true))
         .filter(topic::Column::CategoryId.is_in(ids));
     let total = waiting.clone().count(db).await?;
     let paged = super::paging::page(page, total, QUEUE_PAGE_SIZE)?;
@@ -343,15 +343,20 @@ pub async fn queue(
         .limit(QUEUE_PAGE_SIZE)
         .all(db)
         .await?;
-    let firsts: HashMap<i64, String> = post::Entity::find()
+    let firsts: HashMap<i64, (String, String)> = post::Entity::find()
         .select_only()
-        .columns([post::Column::TopicId, post::Column::Html])
+        .columns([
+            post::Column::TopicId,
+            post::Column::Html,
+            post::Column::State,
+        ])
         .filter(post::Column::TopicId.is_in(topics.iter().map(|t| t.id)))
         .filter(post::Column::PostNumber.eq(1))
-        .into_tuple::<(i64, String)>()
+        .into_tuple::<(i64, String, String)>()
         .all(db)
         .await?
         .into_iter()
+        .map(|(id, html, state)| (id, (html, state)))
         .collect();
     let names = usernames(db, topics.iter().map(|t| t.author_id)).await?;
     let by_id: HashMap<i64, &category::Model> = categories.iter().map(|c| (c.id, c)).collect();
@@ -367,11 +372,14 @@ pub async fn queue(
                 created_at: t.created_at,
                 awaiting_since: since,
                 reopened: since > t.created_at,
+                held: firsts
+                    .get(&t.id)
+                    .is_some_and(|(_, state)| PostState::parse(state) == PostState::Pending),
                 target_minutes: c.response_target_minutes,
                 past_target: now - since > target,
                 excerpt: firsts
                     .get(&t.id)
-                    .map(|html| content::excerpt(html, 200))
+                    .map(|(html, _)| content::excerpt(html, 200))
                     .unwrap_or_default(),
                 id: t.id,
                 slug: t.slug,

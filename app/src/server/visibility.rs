@@ -26,6 +26,10 @@ fn moderator(viewer: Option<&user::Model>) -> bool {
     viewer.is_some_and(|u| u.role() >= Role::Moderator)
 }
 
+fn staff(viewer: Option<&user::Model>) -> bool {
+    viewer.is_some_and(|u| u.role().is_staff())
+}
+
 fn is(viewer: Option<&user::Model>, id: i64) -> bool {
     viewer.is_some_and(|u| u.id == id)
 }
@@ -43,7 +47,8 @@ pub fn can_see_article(a: &article::Model, viewer: Option<&user::Model>, now: Da
 }
 
 /// A forum topic is for everyone once its opening post is public; one whose opening post waits
-/// for approval or was removed is for its author and moderators. An article's comment topic is
+/// for approval is for its author and staff (it waits in their queue); a removed one for its
+/// author and moderators. An article's comment topic is
 /// as visible as its article, whatever happened to its first comment.
 pub async fn can_see_topic(
     conn: &impl ConnectionTrait,
@@ -53,15 +58,28 @@ pub async fn can_see_topic(
     if let Some(a) = article_of(conn, t.id).await? {
         return Ok(can_see_article(&a, viewer, Utc::now()));
     }
-    Ok(t.visible || is(viewer, t.author_id) || moderator(viewer))
+    if t.visible || is(viewer, t.author_id) || moderator(viewer) {
+        return Ok(true);
+    }
+    if !staff(viewer) {
+        return Ok(false);
+    }
+    let opening = post::Entity::find()
+        .filter(post::Column::TopicId.eq(t.id))
+        .filter(post::Column::PostNumber.eq(1))
+        .one(conn)
+        .await?;
+    Ok(opening.is_some_and(|p| p.state() == PostState::Pending))
 }
 
-/// A post's text, in a topic the viewer may see: a visible post's for everyone, a held or
-/// hidden one's for its author and moderators, a deleted one's for moderators.
+/// A post's text, in a topic the viewer may see: a visible post's for everyone, a held one's for
+/// its author and staff, a hidden one's for its author and moderators, a deleted one's for
+/// moderators.
 pub fn can_read_post(p: &post::Model, viewer: Option<&user::Model>) -> bool {
     match p.state() {
         PostState::Visible => true,
-        PostState::Pending | PostState::Hidden => is(viewer, p.author_id) || moderator(viewer),
+        PostState::Pending => is(viewer, p.author_id) || staff(viewer),
+        PostState::Hidden => is(viewer, p.author_id) || moderator(viewer),
         PostState::Deleted => moderator(viewer),
     }
 }
