@@ -1,8 +1,15 @@
-//! Helpers for tests: a fresh SQLite database with the real migrations.
+//! Helpers for tests: a fresh SQLite database with the real migrations, and `World`, the one
+//! fixture the rule tests start from (categories, members of every role, settings).
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 
-use super::{db, entity::user};
+use super::{
+    db,
+    entity::{category, user},
+    forum::{self, NewCategory},
+    settings,
+};
+use crate::model::Role;
 
 /// A fresh SQLite file with the real migrations and the production settings (WAL, a pool of
 /// connections). A file rather than `:memory:`, whose single shared connection would make tests
@@ -65,6 +72,102 @@ pub async fn insert_user(conn: &DatabaseConnection, id: i64) -> user::Model {
     .insert(conn)
     .await
     .expect("user row inserts")
+}
+
+/// A member with `role` (from `insert_user`): staff, moderators and admins carry a staff title,
+/// as the staff badge needs one.
+pub async fn with_role(conn: &DatabaseConnection, id: i64, role: Role) -> user::Model {
+    let mut row: user::ActiveModel = insert_user(conn, id).await.into();
+    row.role = Set(role.as_str().into());
+    row.staff_title = Set(role.is_staff().then(|| "Support".to_string()));
+    row.update(conn).await.expect("role is set")
+}
+
+/// What rule tests start from: a fresh database, two forum categories, and one member of each
+/// kind. Build it with `World::new()`, or `World::builder()` for a variation.
+pub struct World {
+    pub db: DatabaseConnection,
+    /// "questions", the first category.
+    pub questions: category::Model,
+    /// "ideas", the second.
+    pub ideas: category::Model,
+    /// Customers (trust level 1, so nothing of theirs is held as a new member's): user1, user2.
+    pub customer: user::Model,
+    pub other: user::Model,
+    /// user3, role staff, titled "Support".
+    pub staff: user::Model,
+    /// user4, role moderator.
+    pub moderator: user::Model,
+    /// user5, role admin.
+    pub admin: user::Model,
+}
+
+/// Ids of the members `World` makes; tests add their own members above these.
+pub const WORLD_MEMBERS: [i64; 5] = [1, 2, 3, 4, 5];
+
+impl World {
+    /// The usual world: rate limits off, as tests write many posts in a moment.
+    pub async fn new() -> World {
+        World::builder().build().await
+    }
+
+    pub fn builder() -> WorldBuilder {
+        WorldBuilder { rate_limits: false }
+    }
+}
+
+/// Options of `World`.
+pub struct WorldBuilder {
+    rate_limits: bool,
+}
+
+impl WorldBuilder {
+    /// Keeps the default rate limits (for tests of the limits themselves).
+    pub fn with_rate_limits(mut self) -> WorldBuilder {
+        self.rate_limits = true;
+        self
+    }
+
+    pub async fn build(self) -> World {
+        let db = test_db().await;
+        let mut categories = Vec::new();
+        for (slug, name) in [("questions", "Questions"), ("ideas", "Ideas")] {
+            let created = forum::create_category(
+                &db,
+                NewCategory {
+                    slug,
+                    name,
+                    description: "",
+                    colour: "#2f855a",
+                },
+            )
+            .await
+            .expect("category is created");
+            categories.push(created);
+        }
+        if !self.rate_limits {
+            for (key, _) in [
+                settings::POSTS_PER_10_MIN,
+                settings::TOPICS_PER_HOUR,
+                settings::FLAGS_PER_HOUR,
+            ] {
+                settings::put(&db, key, "0").await.expect("setting is saved");
+            }
+        }
+        let [customer, other, staff, moderator, admin] = WORLD_MEMBERS;
+        let ideas = categories.pop().expect("two categories");
+        let questions = categories.pop().expect("two categories");
+        World {
+            customer: insert_user(&db, customer).await,
+            other: insert_user(&db, other).await,
+            staff: with_role(&db, staff, Role::Staff).await,
+            moderator: with_role(&db, moderator, Role::Moderator).await,
+            admin: with_role(&db, admin, Role::Admin).await,
+            questions,
+            ideas,
+            db,
+        }
+    }
 }
 
 /// The most expensive bodies we know how to write, each as long as a post may be: nesting,
