@@ -326,7 +326,11 @@ struct Model {
 }
 
 fn other_category(slug: &str) -> &'static str {
-    if slug == "questions" { "ideas" } else { "questions" }
+    if slug == "questions" {
+        "ideas"
+    } else {
+        "questions"
+    }
 }
 
 impl Model {
@@ -335,7 +339,10 @@ impl Model {
     }
 
     fn topic_by_id(&mut self, id: i64) -> &mut ModelTopic {
-        self.topics.iter_mut().find(|t| t.id == id).expect("known topic")
+        self.topics
+            .iter_mut()
+            .find(|t| t.id == id)
+            .expect("known topic")
     }
 
     /// The `index`th post among those `fits` takes, or among all posts when none fits (an
@@ -363,11 +370,7 @@ impl Model {
             })
         };
         Some(match *action {
-            Action::StartTopic {
-                by,
-                held,
-                in_ideas,
-            } => {
+            Action::StartTopic { by, held, in_ideas } => {
                 if self.topics.len() >= MAX_TOPICS {
                     return None;
                 }
@@ -454,7 +457,9 @@ impl Model {
     fn refused(&self, call: &Call, error: &AppError) -> Vec<String> {
         let mut wrong = Vec::new();
         if *error == AppError::Internal {
-            wrong.push(format!("[no internal errors] {call:?} failed inside: {error:?}"));
+            wrong.push(format!(
+                "[no internal errors] {call:?} failed inside: {error:?}"
+            ));
         }
         if let Call::Moderate { post_id, action } = call {
             let p = self.posts.iter().find(|p| p.id == *post_id).expect("known");
@@ -514,7 +519,13 @@ impl Model {
             ));
             return wrong;
         }
-        if let (Call::StartTopic { author, category, .. }, Some(t)) = (call, new_topics.first()) {
+        if let (
+            Call::StartTopic {
+                author, category, ..
+            },
+            Some(t),
+        ) = (call, new_topics.first())
+        {
             self.topics.push(ModelTopic {
                 id: t.id,
                 author: *author,
@@ -559,7 +570,11 @@ impl Model {
         }
         match call {
             Call::Moderate { post_id, action } => {
-                let p = self.posts.iter_mut().find(|p| p.id == *post_id).expect("known");
+                let p = self
+                    .posts
+                    .iter_mut()
+                    .find(|p| p.id == *post_id)
+                    .expect("known");
                 if let Some(to) = p.state.after(*action) {
                     p.state = to;
                     if to == State::Visible && !p.ever_public {
@@ -593,7 +608,11 @@ impl Model {
     /// A post becomes public for the first time (created visible, or approved between two
     /// moments): a reply from the topic's author (a customer) reopens a resolved topic.
     fn first_public(&mut self, post_id: i64, between: Option<(DateTimeUtc, DateTimeUtc)>) {
-        let p = self.posts.iter_mut().find(|p| p.id == post_id).expect("known");
+        let p = self
+            .posts
+            .iter_mut()
+            .find(|p| p.id == post_id)
+            .expect("known");
         p.ever_public = true;
         p.published_between = between;
         let (topic_id, author, number) = (p.topic_id, p.author, p.number);
@@ -686,7 +705,9 @@ fn check(model: &Model, rows: &Rows) -> Vec<String> {
     let mut wrong = Vec::new();
     let mut expect = |rule: &str, what: String, stored: String, recomputed: String| {
         if stored != recomputed {
-            wrong.push(format!("[{rule}] {what}: stored {stored}, expected {recomputed}"));
+            wrong.push(format!(
+                "[{rule}] {what}: stored {stored}, expected {recomputed}"
+            ));
         }
     };
 
@@ -711,14 +732,29 @@ fn check(model: &Model, rows: &Rows) -> Vec<String> {
         );
         let published = format!("{:?}", p.published_at);
         if p.state == "visible" && p.published_at.is_none() {
-            expect("published_at", format!("visible {what}"), published.clone(), "Some".into());
+            expect(
+                "published_at",
+                format!("visible {what}"),
+                published.clone(),
+                "Some".into(),
+            );
         }
         if !m.ever_public {
-            expect("published_at", format!("never public {what}"), published.clone(), "None".into());
+            expect(
+                "published_at",
+                format!("never public {what}"),
+                published.clone(),
+                "None".into(),
+            );
         }
         if m.created_visible {
             let created = format!("{:?}", Some(p.created_at));
-            expect("published_at", format!("created visible {what}"), published.clone(), created);
+            expect(
+                "published_at",
+                format!("created visible {what}"),
+                published.clone(),
+                created,
+            );
         }
         if let Some((t0, t1)) = m.published_between {
             // A millisecond either side for the precision timestamps are stored with.
@@ -736,7 +772,12 @@ fn check(model: &Model, rows: &Rows) -> Vec<String> {
             }
         }
         if let Some(seen) = m.published_seen {
-            expect("published_at never changes", what, published, format!("{:?}", Some(seen)));
+            expect(
+                "published_at never changes",
+                what,
+                published,
+                format!("{:?}", Some(seen)),
+            );
         }
     }
 
@@ -954,5 +995,141 @@ fn the_lifecycle_keeps_every_derived_figure_equal_to_its_recomputation() {
             panic!("shortest failing sequence:\n{actions:#?}\n{why}")
         }
         Err(e) => panic!("{e}"),
+    }
+}
+
+/// Sequences the issue names, replayed through the same model and checks: each must keep every
+/// rule, and a failure says which.
+mod reproductions {
+    use super::{Action::*, Replier, *};
+
+    fn replay(actions: Vec<Action>) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        if let Err(why) = runtime.block_on(run(&actions)) {
+            panic!("{why}");
+        }
+    }
+
+    fn start(by: Person, held: bool) -> Action {
+        StartTopic {
+            by,
+            held,
+            in_ideas: false,
+        }
+    }
+
+    fn reply(by: Replier, held: bool) -> Action {
+        Reply { topic: 0, by, held }
+    }
+
+    #[test]
+    fn a_held_staff_reply_answers_when_approved() {
+        replay(vec![
+            start(Person::Customer, false),
+            reply(Replier::Staff, true),
+            Approve { post: 0 },
+        ]);
+    }
+
+    #[test]
+    fn a_deleted_staff_reply_restored_puts_the_clock_back() {
+        replay(vec![
+            start(Person::Customer, false),
+            reply(Replier::Staff, false),
+            Delete { post: 1 },
+            Restore { post: 0 },
+        ]);
+    }
+
+    #[test]
+    fn a_hidden_staff_reply_made_visible_puts_the_clock_back() {
+        replay(vec![
+            start(Person::Customer, false),
+            reply(Replier::Staff, false),
+            Hide { post: 1 },
+            Restore { post: 0 },
+        ]);
+    }
+
+    #[test]
+    fn the_authors_held_reply_approved_reopens_a_resolved_topic() {
+        replay(vec![
+            start(Person::Customer, false),
+            SetStatus {
+                topic: 0,
+                status: TopicStatus::Resolved,
+                note: false,
+            },
+            reply(Replier::Author, true),
+            Approve { post: 0 },
+        ]);
+    }
+
+    #[test]
+    fn a_reopened_topic_waits_from_the_moment_it_was_reopened() {
+        replay(vec![
+            start(Person::Customer, false),
+            SetStatus {
+                topic: 0,
+                status: TopicStatus::Resolved,
+                note: true,
+            },
+            reply(Replier::Author, false),
+        ]);
+    }
+
+    #[test]
+    fn removing_the_staff_reply_leaves_no_reply_needed_standing() {
+        replay(vec![
+            start(Person::Customer, false),
+            NoReplyNeeded { topic: 0 },
+            reply(Replier::Staff, false),
+            Delete { post: 1 },
+        ]);
+    }
+
+    #[test]
+    fn a_staff_started_topic_has_no_clock() {
+        replay(vec![
+            start(Person::Staff, false),
+            reply(Replier::Staff, false),
+        ]);
+    }
+
+    #[test]
+    fn counts_leave_out_held_hidden_and_deleted_posts_and_topics() {
+        replay(vec![
+            start(Person::Customer, true),
+            start(Person::Customer, false),
+            Reply {
+                topic: 1,
+                by: Replier::OtherCustomer,
+                held: true,
+            },
+            Reply {
+                topic: 1,
+                by: Replier::OtherCustomer,
+                held: false,
+            },
+            Hide { post: 1 },
+            Move { topic: 1 },
+        ]);
+    }
+
+    #[test]
+    fn a_held_post_is_approved_or_rejected_not_hidden() {
+        replay(vec![start(Person::Customer, true), Hide { post: 0 }]);
+    }
+
+    #[test]
+    fn approving_a_deleted_post_does_not_bring_it_back() {
+        replay(vec![
+            start(Person::Customer, false),
+            Delete { post: 0 },
+            Approve { post: 0 },
+        ]);
     }
 }
