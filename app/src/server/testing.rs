@@ -5,7 +5,7 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, Set};
 
 use super::{
     db,
-    entity::{category, user},
+    entity::user,
     forum::{self, NewCategory},
     settings,
 };
@@ -120,14 +120,11 @@ pub async fn with_role(conn: &DatabaseConnection, id: i64, role: Role) -> user::
     row.update(conn).await.expect("role is set")
 }
 
-/// What rule tests start from: a fresh database, two forum categories, and one member of each
-/// kind. Build it with `World::new()`, or `World::builder()` for a variation.
+/// What rule tests start from: a fresh database, two forum categories ("questions", then
+/// "ideas"), and one member of each kind. Build it with `World::new()`, or `World::builder()`
+/// for a variation.
 pub struct World {
     pub db: DatabaseConnection,
-    /// "questions", the first category.
-    pub questions: category::Model,
-    /// "ideas", the second.
-    pub ideas: category::Model,
     /// Customers (trust level 1, so nothing of theirs is held as a new member's): user1, user2.
     pub customer: user::Model,
     pub other: user::Model,
@@ -149,16 +146,34 @@ impl World {
     }
 
     pub fn builder() -> WorldBuilder {
-        WorldBuilder { rate_limits: false }
+        WorldBuilder {
+            rate_limits: false,
+            categories: true,
+            members_since: None,
+        }
     }
 }
 
 /// Options of `World`.
 pub struct WorldBuilder {
     rate_limits: bool,
+    categories: bool,
+    members_since: Option<chrono::DateTime<Utc>>,
 }
 
 impl WorldBuilder {
+    /// Members who joined `age` ago (a brand-new account's flags count for less).
+    pub fn members_aged(mut self, age: chrono::Duration) -> WorldBuilder {
+        self.members_since = Some(Utc::now() - age);
+        self
+    }
+
+    /// No forum categories (for tests of what a site without any shows).
+    pub fn without_categories(mut self) -> WorldBuilder {
+        self.categories = false;
+        self
+    }
+
     /// Keeps the default rate limits (for tests of the limits themselves).
     pub fn with_rate_limits(mut self) -> WorldBuilder {
         self.rate_limits = true;
@@ -167,9 +182,13 @@ impl WorldBuilder {
 
     pub async fn build(self) -> World {
         let db = test_db().await;
-        let mut categories = Vec::new();
-        for (slug, name) in [("questions", "Questions"), ("ideas", "Ideas")] {
-            let created = forum::create_category(
+        let categories: &[_] = if self.categories {
+            &[("questions", "Questions"), ("ideas", "Ideas")]
+        } else {
+            &[]
+        };
+        for &(slug, name) in categories {
+            forum::create_category(
                 &db,
                 NewCategory {
                     slug,
@@ -180,7 +199,6 @@ impl WorldBuilder {
             )
             .await
             .expect("category is created");
-            categories.push(created);
         }
         if !self.rate_limits {
             for (key, _) in [
@@ -193,17 +211,21 @@ impl WorldBuilder {
                     .expect("setting is saved");
             }
         }
+        let joined = |member: user::Model| async {
+            let Some(since) = self.members_since else {
+                return member;
+            };
+            let mut row: user::ActiveModel = member.into();
+            row.created_at = Set(since);
+            row.update(&db).await.expect("joining date is set")
+        };
         let [customer, other, staff, moderator, admin] = WORLD_MEMBERS;
-        let ideas = categories.pop().expect("two categories");
-        let questions = categories.pop().expect("two categories");
         World {
-            customer: insert_user(&db, customer).await,
-            other: insert_user(&db, other).await,
-            staff: with_role(&db, staff, Role::Staff).await,
-            moderator: with_role(&db, moderator, Role::Moderator).await,
-            admin: with_role(&db, admin, Role::Admin).await,
-            questions,
-            ideas,
+            customer: joined(insert_user(&db, customer).await).await,
+            other: joined(insert_user(&db, other).await).await,
+            staff: joined(with_role(&db, staff, Role::Staff).await).await,
+            moderator: joined(with_role(&db, moderator, Role::Moderator).await).await,
+            admin: joined(with_role(&db, admin, Role::Admin).await).await,
             db,
         }
     }
