@@ -128,7 +128,7 @@ fn action() -> impl Strategy<Value = Action> {
     prop_oneof![
         4 => (
             prop_oneof![Just(Person::Customer), Just(Person::Other), Just(Person::Staff)],
-            held.clone(),
+            held,
             any::<bool>(),
         )
             .prop_map(|(by, held, in_ideas)| Action::StartTopic { by, held, in_ideas }),
@@ -529,7 +529,7 @@ impl Model {
             self.topics.push(ModelTopic {
                 id: t.id,
                 author: *author,
-                category: *category,
+                category,
                 status: TopicStatus::Open,
                 decided: false,
             });
