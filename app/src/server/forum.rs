@@ -887,31 +887,7 @@ mod tests {
     use super::*;
     use crate::server::entity::post_revision;
     use crate::server::posting::BODY_EMPTY;
-    use crate::server::{auth::random_token, testing::test_db};
-
-    struct World {
-        db: DatabaseConnection,
-        ada: user::Model,
-        bob: user::Model,
-    }
-
-    async fn world() -> World {
-        let db = test_db().await;
-        let ada = crate::server::testing::insert_user(&db, 1).await;
-        let bob = crate::server::testing::insert_user(&db, 2).await;
-        create_category(
-            &db,
-            NewCategory {
-                slug: "questions",
-                name: "Questions",
-                description: "",
-                colour: "#2f855a",
-            },
-        )
-        .await
-        .unwrap();
-        World { db, ada, bob }
-    }
+    use crate::server::{auth::random_token, testing::World};
 
     async fn counts(db: &DatabaseConnection) -> (u64, u64, u64) {
         (
@@ -927,10 +903,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_topic_and_its_replies_are_numbered_and_counted() {
-        let w = world().await;
+        let w = World::new().await;
         let (t, first) = start_topic(
             &w.db,
-            &w.ada,
+            &w.customer,
             "questions",
             "  How do I export?  ",
             "Where is **export**?",
@@ -943,7 +919,7 @@ mod tests {
             ("How do I export?", "how-do-i-export", 1)
         );
         assert_eq!(first.html, "<p>Where is <strong>export</strong>?</p>\n");
-        let second = reply(&w.db, &w.bob, t.id, "Settings, then Export.", None)
+        let second = reply(&w.db, &w.other, t.id, "Settings, then Export.", None)
             .await
             .unwrap();
         assert_eq!(second.post_number, 2);
@@ -964,7 +940,7 @@ mod tests {
 
     #[tokio::test]
     async fn each_bad_topic_gets_its_message_and_writes_nothing() {
-        let w = world().await;
+        let w = World::new().await;
         let long_title = "t".repeat(201);
         let long_body = "b".repeat(50_001);
         let cases = [
@@ -998,16 +974,23 @@ mod tests {
             ),
         ];
         for (category, title, body, expected) in cases {
-            let got = start_topic(&w.db, &w.ada, category, title, body, Some(&random_token()))
-                .await
-                .unwrap_err();
+            let got = start_topic(
+                &w.db,
+                &w.customer,
+                category,
+                title,
+                body,
+                Some(&random_token()),
+            )
+            .await
+            .unwrap_err();
             assert_eq!(got, expected, "{category} {title:.20} {body:.20}");
         }
         assert_eq!(counts(&w.db).await, (0, 0, 0));
         // Exactly at the limits is fine.
         start_topic(
             &w.db,
-            &w.ada,
+            &w.customer,
             "questions",
             &"t".repeat(200),
             &"b".repeat(50_000),
@@ -1019,11 +1002,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_topic_form_sent_twice_posts_once() {
-        let w = world().await;
+        let w = World::new().await;
         let token = random_token();
         start_topic(
             &w.db,
-            &w.ada,
+            &w.customer,
             "questions",
             "Once",
             "only once",
@@ -1033,7 +1016,7 @@ mod tests {
         .unwrap();
         let again = start_topic(
             &w.db,
-            &w.ada,
+            &w.customer,
             "questions",
             "Once",
             "only once",
@@ -1047,38 +1030,42 @@ mod tests {
 
     #[tokio::test]
     async fn bad_replies_are_refused_and_write_nothing() {
-        let w = world().await;
-        let (t, _) = start_topic(&w.db, &w.ada, "questions", "Topic", "first", None)
+        let w = World::new().await;
+        let (t, _) = start_topic(&w.db, &w.customer, "questions", "Topic", "first", None)
             .await
             .unwrap();
         assert_eq!(
-            reply(&w.db, &w.bob, t.id, "  ", None).await.unwrap_err(),
+            reply(&w.db, &w.other, t.id, "  ", None).await.unwrap_err(),
             invalid("body", BODY_EMPTY)
         );
         assert_eq!(
-            reply(&w.db, &w.bob, 999, "hello", None).await.unwrap_err(),
+            reply(&w.db, &w.other, 999, "hello", None)
+                .await
+                .unwrap_err(),
             AppError::NotFound(TOPIC_MISSING.into())
         );
 
         // The same form twice, and the same text twice from another form: stored once.
         let token = random_token();
-        reply(&w.db, &w.bob, t.id, "me too", Some(&token))
+        reply(&w.db, &w.other, t.id, "me too", Some(&token))
             .await
             .unwrap();
         assert_eq!(
-            reply(&w.db, &w.bob, t.id, "me too", Some(&token))
+            reply(&w.db, &w.other, t.id, "me too", Some(&token))
                 .await
                 .unwrap_err(),
             invalid("form", REPLY_SENT_TWICE)
         );
         assert_eq!(
-            reply(&w.db, &w.bob, t.id, "me too", Some(&random_token()))
+            reply(&w.db, &w.other, t.id, "me too", Some(&random_token()))
                 .await
                 .unwrap_err(),
             invalid("form", SAME_REPLY_AGAIN)
         );
         // Someone else saying the same is not a duplicate.
-        reply(&w.db, &w.ada, t.id, "me too", None).await.unwrap();
+        reply(&w.db, &w.customer, t.id, "me too", None)
+            .await
+            .unwrap();
 
         let mut locked: topic::ActiveModel = topic::Entity::find_by_id(t.id)
             .one(&w.db)
@@ -1089,7 +1076,7 @@ mod tests {
         locked.locked = Set(true);
         locked.update(&w.db).await.unwrap();
         assert_eq!(
-            reply(&w.db, &w.bob, t.id, "let me in", None)
+            reply(&w.db, &w.other, t.id, "let me in", None)
                 .await
                 .unwrap_err(),
             invalid("form", TOPIC_LOCKED)
@@ -1099,27 +1086,36 @@ mod tests {
 
     #[tokio::test]
     async fn edits_keep_revisions_and_only_the_author_may_edit() {
-        let w = world().await;
-        let (_, first) = start_topic(&w.db, &w.ada, "questions", "Topic", "first version", None)
-            .await
-            .unwrap();
+        let w = World::new().await;
+        let (_, first) = start_topic(
+            &w.db,
+            &w.customer,
+            "questions",
+            "Topic",
+            "first version",
+            None,
+        )
+        .await
+        .unwrap();
         assert_eq!(
-            edit_post(&w.db, &w.bob, first.id, "vandalised")
+            edit_post(&w.db, &w.other, first.id, "vandalised")
                 .await
                 .unwrap_err(),
             AppError::Forbidden(NOT_YOUR_POST.into())
         );
         assert_eq!(
-            edit_post(&w.db, &w.ada, first.id, " ").await.unwrap_err(),
+            edit_post(&w.db, &w.customer, first.id, " ")
+                .await
+                .unwrap_err(),
             invalid("body", BODY_EMPTY)
         );
         assert_eq!(counts(&w.db).await, (1, 1, 0));
 
-        let unchanged = edit_post(&w.db, &w.ada, first.id, "first version")
+        let unchanged = edit_post(&w.db, &w.customer, first.id, "first version")
             .await
             .unwrap();
         assert!(unchanged.edited_at.is_none(), "a no-op edit writes nothing");
-        let edited = edit_post(&w.db, &w.ada, first.id, "second *version*")
+        let edited = edit_post(&w.db, &w.customer, first.id, "second *version*")
             .await
             .unwrap();
         assert!(edited.edited_at.is_some());
@@ -1128,24 +1124,24 @@ mod tests {
         assert_eq!(revisions.len(), 1);
         assert_eq!(
             (revisions[0].old_source.as_str(), revisions[0].editor_id),
-            ("first version", w.ada.id)
+            ("first version", w.customer.id)
         );
     }
 
     #[tokio::test]
     async fn topic_pages_hold_thirty_posts_each() {
-        let w = world().await;
+        let w = World::new().await;
         // 65 posts in a moment: beyond the posting rate limit, which is not what this tests.
         crate::server::settings::put(&w.db, crate::server::settings::POSTS_PER_10_MIN.0, "0")
             .await
             .unwrap();
-        let (t, _) = start_topic(&w.db, &w.ada, "questions", "Long one", "post 1", None)
+        let (t, _) = start_topic(&w.db, &w.customer, "questions", "Long one", "post 1", None)
             .await
             .unwrap();
         for i in 2..=65 {
             reply(
                 &w.db,
-                if i % 2 == 0 { &w.bob } else { &w.ada },
+                if i % 2 == 0 { &w.other } else { &w.customer },
                 t.id,
                 &format!("post {i}"),
                 None,
@@ -1153,7 +1149,7 @@ mod tests {
             .await
             .unwrap();
         }
-        let p1 = topic_page(&w.db, t.id, 1, Some(&w.ada)).await.unwrap();
+        let p1 = topic_page(&w.db, t.id, 1, Some(&w.customer)).await.unwrap();
         assert_eq!(
             (p1.page_count, p1.posts.len(), p1.posts[0].number),
             (3, 30, 1)
@@ -1191,14 +1187,16 @@ mod tests {
 
     #[tokio::test]
     async fn category_pages_list_by_latest_activity() {
-        let w = world().await;
-        let (older, _) = start_topic(&w.db, &w.ada, "questions", "Older", "a", None)
+        let w = World::new().await;
+        let (older, _) = start_topic(&w.db, &w.customer, "questions", "Older", "a", None)
             .await
             .unwrap();
-        start_topic(&w.db, &w.ada, "questions", "Newer", "b", None)
+        start_topic(&w.db, &w.customer, "questions", "Newer", "b", None)
             .await
             .unwrap();
-        reply(&w.db, &w.bob, older.id, "bump", None).await.unwrap();
+        reply(&w.db, &w.other, older.id, "bump", None)
+            .await
+            .unwrap();
         let page = category_page(&w.db, "questions", 1, None).await.unwrap();
         let titles: Vec<_> = page
             .topics
@@ -1214,10 +1212,10 @@ mod tests {
 
     #[tokio::test]
     async fn mentions_link_members_and_quotes_name_the_author() {
-        let w = world().await;
+        let w = World::new().await;
         let (_, first) = start_topic(
             &w.db,
-            &w.ada,
+            &w.customer,
             "questions",
             "Hi",
             "thanks @User2 and @ghost",
@@ -1239,11 +1237,11 @@ mod tests {
 
     #[tokio::test]
     async fn member_pages_show_recent_activity() {
-        let w = world().await;
-        let (t, _) = start_topic(&w.db, &w.ada, "questions", "Mine", "my topic", None)
+        let w = World::new().await;
+        let (t, _) = start_topic(&w.db, &w.customer, "questions", "Mine", "my topic", None)
             .await
             .unwrap();
-        reply(&w.db, &w.bob, t.id, "a reply by bob", None)
+        reply(&w.db, &w.other, t.id, "a reply by bob", None)
             .await
             .unwrap();
         let bob = user_profile(&w.db, "USER2").await.unwrap();

@@ -14,6 +14,8 @@ pub mod entity;
 pub mod feeds;
 pub mod forms;
 pub mod forum;
+#[cfg(test)]
+mod lifecycle_properties;
 pub mod mail;
 pub mod moderation;
 pub mod names;

@@ -1218,8 +1218,8 @@ mod tests {
     use crate::server::staff;
     use crate::server::{
         entity::notification,
-        forum::{NewCategory, create_category, reply, start_topic},
-        testing::{insert_user, test_db},
+        forum::{reply, start_topic},
+        testing::{self, insert_user},
     };
 
     struct World {
@@ -1242,38 +1242,22 @@ mod tests {
         row.update(db).await.unwrap()
     }
 
+    /// The shared world with the default rate limits, members who joined two days ago (so their
+    /// flags count fully), four more customers to flag with, and a rude topic to moderate.
     async fn world() -> World {
-        let db = test_db().await;
-        create_category(
-            &db,
-            NewCategory {
-                slug: "questions",
-                name: "Questions",
-                description: "",
-                colour: "#2f855a",
-            },
-        )
-        .await
-        .unwrap();
-        create_category(
-            &db,
-            NewCategory {
-                slug: "ideas",
-                name: "Ideas",
-                description: "",
-                colour: "#2f855a",
-            },
-        )
-        .await
-        .unwrap();
-        let author = with(&db, 1, Role::Customer, 1).await;
-        let mut members = Vec::new();
-        for id in 2..=7 {
+        let shared = testing::World::builder()
+            .with_rate_limits()
+            .members_aged(Duration::days(2))
+            .build()
+            .await;
+        let db = shared.db;
+        let mut members = vec![shared.other];
+        for id in 6..=10 {
             members.push(with(&db, id, Role::Customer, 1).await);
         }
         let (topic, post) = start_topic(
             &db,
-            &author,
+            &shared.customer,
             "questions",
             "Rude topic",
             "You are all idiots.",
@@ -1282,12 +1266,12 @@ mod tests {
         .await
         .unwrap();
         World {
-            staff: with(&db, 20, Role::Staff, 1).await,
-            moderator: with(&db, 21, Role::Moderator, 1).await,
-            admin: with(&db, 22, Role::Admin, 1).await,
             db,
-            author,
+            author: shared.customer,
             members,
+            staff: shared.staff,
+            moderator: shared.moderator,
+            admin: shared.admin,
             topic,
             post,
         }

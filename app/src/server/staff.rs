@@ -667,53 +667,10 @@ mod tests {
     use crate::server::posting::REOPENED_BY_REPLY;
     use crate::server::{
         entity::post,
-        forum::{NewCategory, create_category, reply, start_topic, topic_page},
-        testing::{insert_user, test_db},
+        forum::{reply, start_topic, topic_page},
+        testing::World,
     };
     use sea_orm::{ActiveModelTrait, Set};
-
-    struct World {
-        db: DatabaseConnection,
-        customer: user::Model,
-        other: user::Model,
-        staff: user::Model,
-        admin: user::Model,
-    }
-
-    async fn with_role(db: &DatabaseConnection, id: i64, role: Role) -> user::Model {
-        let mut row: user::ActiveModel = insert_user(db, id).await.into();
-        row.role = Set(role.as_str().into());
-        row.staff_title = Set(role.is_staff().then(|| "Support".to_string()));
-        row.update(db).await.unwrap()
-    }
-
-    async fn world() -> World {
-        let db = test_db().await;
-        for (slug, name) in [("questions", "Questions"), ("ideas", "Ideas")] {
-            create_category(
-                &db,
-                NewCategory {
-                    slug,
-                    name,
-                    description: "",
-                    colour: "#2f855a",
-                },
-            )
-            .await
-            .unwrap();
-        }
-        // These tests write a year of history in a moment: no rate limits.
-        for (key, _) in [settings::POSTS_PER_10_MIN, settings::TOPICS_PER_HOUR] {
-            settings::put(&db, key, "0").await.unwrap();
-        }
-        World {
-            customer: insert_user(&db, 1).await,
-            other: insert_user(&db, 2).await,
-            staff: with_role(&db, 3, Role::Staff).await,
-            admin: with_role(&db, 4, Role::Admin).await,
-            db,
-        }
-    }
 
     async fn topic_now(db: &DatabaseConnection, id: i64) -> topic::Model {
         topic::Entity::find_by_id(id)
@@ -742,7 +699,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_clock_counts_the_first_staff_reply_only() {
-        let w = world().await;
+        let w = World::new().await;
         let t = new_topic(&w, &w.customer, "Export fails").await;
         assert_eq!(t.awaiting_staff_since, Some(t.created_at));
         reply(&w.db, &w.other, t.id, "Same here.", None)
@@ -797,7 +754,7 @@ mod tests {
 
     #[tokio::test]
     async fn removing_staff_replies_resets_the_clock_only_when_none_is_left() {
-        let w = world().await;
+        let w = World::new().await;
         let t = new_topic(&w, &w.customer, "Billing question").await;
         let a = reply(&w.db, &w.staff, t.id, "First answer.", None)
             .await
@@ -831,7 +788,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_queue_holds_unanswered_and_reopened_topics_oldest_first() {
-        let w = world().await;
+        let w = World::new().await;
         let old = new_topic(&w, &w.customer, "Oldest").await;
         let answered = new_topic(&w, &w.customer, "Answered").await;
         let set_aside = new_topic(&w, &w.other, "Thanks all").await;
@@ -909,7 +866,7 @@ mod tests {
 
     #[tokio::test]
     async fn resolutions_are_confirmed_or_reopened_by_the_author() {
-        let w = world().await;
+        let w = World::new().await;
         let t = new_topic(&w, &w.customer, "Can't log in").await;
         assert_eq!(
             confirm_resolution(&w.db, &w.customer, t.id, true)
@@ -998,7 +955,7 @@ mod tests {
 
     #[tokio::test]
     async fn statuses_and_answers_refuse_bad_input_and_customers() {
-        let w = world().await;
+        let w = World::new().await;
         let t = new_topic(&w, &w.customer, "Dark mode?").await;
         let other = new_topic(&w, &w.other, "Elsewhere").await;
         let theirs = reply(&w.db, &w.staff, other.id, "In another topic.", None)
@@ -1138,7 +1095,7 @@ mod tests {
 
     #[tokio::test]
     async fn figures_match_a_history_worked_out_by_hand() {
-        let w = world().await;
+        let w = World::new().await;
         set_response_target(&w.db, &w.admin, "questions", 60)
             .await
             .unwrap();
@@ -1218,7 +1175,7 @@ mod tests {
 
     #[tokio::test]
     async fn targets_and_the_public_page_are_for_admins() {
-        let w = world().await;
+        let w = World::new().await;
         for minutes in [0, settings::MAX_TARGET_MINUTES + 1, -5] {
             assert_eq!(
                 set_response_target(&w.db, &w.admin, "questions", minutes)

@@ -1,8 +1,15 @@
-//! Helpers for tests: a fresh SQLite database with the real migrations.
+//! Helpers for tests: a fresh SQLite database with the real migrations, and `World`, the one
+//! fixture the rule tests start from (categories, members of every role, settings).
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, Set};
 
-use super::{db, entity::user};
+use super::{
+    db,
+    entity::user,
+    forum::{self, NewCategory},
+    settings,
+};
+use crate::model::Role;
 
 /// A fresh SQLite file with the real migrations and the production settings (WAL, a pool of
 /// connections). A file rather than `:memory:`, whose single shared connection would make tests
@@ -21,11 +28,48 @@ pub async fn test_db() -> DatabaseConnection {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
+    // A copy of a database migrated once per test process: migrating takes most of a test's
+    // set-up time (each migration is a synced write). Should the copy fail, `migrate` below
+    // applies every migration to the empty file instead; on a copy it only checks.
+    let _ = std::fs::copy(migrated_template(&dir), &path);
     let conn = db::connect(&format!("sqlite://{}?mode=rwc", path.display()))
         .await
         .expect("test database opens");
     db::migrate(&conn).await.expect("migrations apply");
     conn
+}
+
+/// A database file with every migration applied, made once per process and then only copied.
+fn migrated_template(dir: &std::path::Path) -> std::path::PathBuf {
+    static TEMPLATE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    TEMPLATE
+        .get_or_init(|| {
+            let path = dir.join(format!("{}-template.db", std::process::id()));
+            let url = format!("sqlite://{}?mode=rwc", path.display());
+            // On its own thread and runtime: the caller may be inside any test's runtime.
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                runtime.block_on(async {
+                    for suffix in ["", "-wal", "-shm"] {
+                        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                    }
+                    let conn = db::connect(&url).await.expect("template database opens");
+                    db::migrate(&conn).await.expect("migrations apply");
+                    // Everything into the main file, so that copying it alone copies it all.
+                    conn.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+                        .await
+                        .expect("checkpoint");
+                    conn.close().await.expect("template database closes");
+                });
+                path
+            })
+            .join()
+            .expect("template database is made")
+        })
+        .clone()
 }
 
 /// Deletes test databases left by runs more than an hour ago.
@@ -65,6 +109,126 @@ pub async fn insert_user(conn: &DatabaseConnection, id: i64) -> user::Model {
     .insert(conn)
     .await
     .expect("user row inserts")
+}
+
+/// A member with `role` (from `insert_user`): staff, moderators and admins carry a staff title,
+/// as the staff badge needs one.
+pub async fn with_role(conn: &DatabaseConnection, id: i64, role: Role) -> user::Model {
+    let mut row: user::ActiveModel = insert_user(conn, id).await.into();
+    row.role = Set(role.as_str().into());
+    row.staff_title = Set(role.is_staff().then(|| "Support".to_string()));
+    row.update(conn).await.expect("role is set")
+}
+
+/// What rule tests start from: a fresh database, two forum categories ("questions", then
+/// "ideas"), and one member of each kind. Build it with `World::new()`, or `World::builder()`
+/// for a variation.
+pub struct World {
+    pub db: DatabaseConnection,
+    /// Customers (trust level 1, so nothing of theirs is held as a new member's): user1, user2.
+    pub customer: user::Model,
+    pub other: user::Model,
+    /// user3, role staff, titled "Support".
+    pub staff: user::Model,
+    /// user4, role moderator.
+    pub moderator: user::Model,
+    /// user5, role admin.
+    pub admin: user::Model,
+}
+
+/// Ids of the members `World` makes; tests add their own members above these.
+pub const WORLD_MEMBERS: [i64; 5] = [1, 2, 3, 4, 5];
+
+impl World {
+    /// The usual world: rate limits off, as tests write many posts in a moment.
+    pub async fn new() -> World {
+        World::builder().build().await
+    }
+
+    pub fn builder() -> WorldBuilder {
+        WorldBuilder {
+            rate_limits: false,
+            categories: true,
+            members_since: None,
+        }
+    }
+}
+
+/// Options of `World`.
+pub struct WorldBuilder {
+    rate_limits: bool,
+    categories: bool,
+    members_since: Option<chrono::DateTime<Utc>>,
+}
+
+impl WorldBuilder {
+    /// Members who joined `age` ago (a brand-new account's flags count for less).
+    pub fn members_aged(mut self, age: chrono::Duration) -> WorldBuilder {
+        self.members_since = Some(Utc::now() - age);
+        self
+    }
+
+    /// No forum categories (for tests of what a site without any shows).
+    pub fn without_categories(mut self) -> WorldBuilder {
+        self.categories = false;
+        self
+    }
+
+    /// Keeps the default rate limits (for tests of the limits themselves).
+    pub fn with_rate_limits(mut self) -> WorldBuilder {
+        self.rate_limits = true;
+        self
+    }
+
+    pub async fn build(self) -> World {
+        let db = test_db().await;
+        let categories: &[_] = if self.categories {
+            &[("questions", "Questions"), ("ideas", "Ideas")]
+        } else {
+            &[]
+        };
+        for &(slug, name) in categories {
+            forum::create_category(
+                &db,
+                NewCategory {
+                    slug,
+                    name,
+                    description: "",
+                    colour: "#2f855a",
+                },
+            )
+            .await
+            .expect("category is created");
+        }
+        if !self.rate_limits {
+            for (key, _) in [
+                settings::POSTS_PER_10_MIN,
+                settings::TOPICS_PER_HOUR,
+                settings::FLAGS_PER_HOUR,
+            ] {
+                settings::put(&db, key, "0")
+                    .await
+                    .expect("setting is saved");
+            }
+        }
+        let joined = |member: user::Model| async {
+            let Some(since) = self.members_since else {
+                return member;
+            };
+            let mut row: user::ActiveModel = member.into();
+            row.created_at = Set(since);
+            row.update(&db).await.expect("joining date is set")
+        };
+        let [customer, other, staff, moderator, admin] = WORLD_MEMBERS;
+        World {
+            customer: joined(insert_user(&db, customer).await).await,
+            other: joined(insert_user(&db, other).await).await,
+            staff: joined(with_role(&db, staff, Role::Staff).await).await,
+            moderator: joined(with_role(&db, moderator, Role::Moderator).await).await,
+            admin: joined(with_role(&db, admin, Role::Admin).await).await,
+            db,
+        }
+    }
 }
 
 /// The most expensive bodies we know how to write, each as long as a post may be: nesting,
