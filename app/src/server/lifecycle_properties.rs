@@ -283,7 +283,7 @@ impl State {
     /// refused, or leave the post as it is).
     fn after(self, action: PostAction) -> Option<State> {
         match (action, self) {
-            (PostAction::Approve, State::Pending) => Some(State::Visible),
+            (PostAction::Approve, State::Pending | State::Hidden) => Some(State::Visible),
             (PostAction::Hide, State::Visible) => Some(State::Hidden),
             (PostAction::Restore, State::Hidden | State::Deleted) => Some(State::Visible),
             (PostAction::Delete, State::Pending | State::Visible | State::Hidden) => {
@@ -398,7 +398,9 @@ impl Model {
                 }
             }
             Action::Approve { post } => {
-                return moderate(post, PostAction::Approve, |s| s == State::Pending);
+                return moderate(post, PostAction::Approve, |s| {
+                    matches!(s, State::Pending | State::Hidden)
+                });
             }
             Action::Hide { post } => {
                 return moderate(post, PostAction::Hide, |s| s == State::Visible);

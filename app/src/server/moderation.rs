@@ -238,6 +238,31 @@ impl PostAction {
         })
     }
 
+    /// The states a post may be in for this action. Approving is for a held post, or a hidden
+    /// one a moderator finds fine after all; restoring brings back a hidden or deleted one;
+    /// dismissing flags keeps a post (or brings back one they hid).
+    fn applies_to(self) -> &'static [PostState] {
+        use PostState::*;
+        match self {
+            PostAction::Approve => &[Pending, Hidden],
+            PostAction::Dismiss => &[Visible, Hidden],
+            PostAction::Hide => &[Visible],
+            PostAction::Delete => &[Pending, Visible, Hidden],
+            PostAction::Restore => &[Hidden, Deleted],
+        }
+    }
+
+    /// "approved", for messages.
+    fn done(self) -> &'static str {
+        match self {
+            PostAction::Approve => "approved",
+            PostAction::Dismiss => "cleared of its flags",
+            PostAction::Hide => "hidden",
+            PostAction::Delete => "deleted",
+            PostAction::Restore => "restored",
+        }
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             PostAction::Approve => "approve",
@@ -286,6 +311,16 @@ async fn act_in(
         .await?
         .ok_or_else(|| AppError::NotFound(visibility::POST_MISSING.into()))?;
     check_may_act_on_author(conn, moderator, p.author_id).await?;
+    if !action.applies_to().contains(&p.state()) {
+        return Err(AppError::invalid(
+            "action",
+            format!(
+                "That post is {}, so it can't be {}.",
+                p.state().label(),
+                action.done()
+            ),
+        ));
+    }
     let (state, flags_to, item_to, told) = match action {
         PostAction::Approve => (
             PostState::Visible,
@@ -1424,9 +1459,19 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn new_members_first_posts_wait_for_approval() {
+    async fn new_members_first_posts_wait_for_approval_when_admins_turn_holding_on() {
         let w = world().await;
         let newcomer = with(&w.db, 30, Role::Customer, 0).await;
+        // Off by default: a first complaint is answered, not parked.
+        assert_eq!(
+            settings::number(&w.db, settings::NEW_MEMBER_HOLD)
+                .await
+                .unwrap(),
+            0
+        );
+        settings::put(&w.db, settings::NEW_MEMBER_HOLD.0, "1")
+            .await
+            .unwrap();
         let (t, first) = start_topic(
             &w.db,
             &newcomer,
@@ -1465,8 +1510,10 @@ mod tests {
                 .topic_count,
             0
         );
+        // Staff see it waiting, marked: the customer is waiting all the same.
         let staff_queue = staff::queue(&w.db, &w.staff, None, 1).await.unwrap();
-        assert!(staff_queue.items.iter().all(|i| i.id != t.id));
+        let queued = staff_queue.items.iter().find(|i| i.id == t.id).unwrap();
+        assert!(queued.held);
         let q = review_queue(&w.db, &w.moderator, ReviewFilter::default(), 1)
             .await
             .unwrap();
@@ -1483,7 +1530,7 @@ mod tests {
                 .unwrap()
                 .visible
         );
-        // One approved post is enough by default: the next goes straight up.
+        // One approved post is enough at 1: the next goes straight up.
         let second = reply(&w.db, &newcomer, t.id, "Thanks!", None)
             .await
             .unwrap();
