@@ -56,7 +56,7 @@ pub async fn get_article_editor(slug: Option<String>) -> Result<ArticleEditorSta
         Some(slug) => {
             let a = blog::editable_by_slug(&db, &user, &slug).await?;
             let stored = blog::draft_of(&db, &a).await?;
-            let state = blog::state_of(&a, chrono::Utc::now());
+            let state = crate::server::records::articles::state_of(&a, chrono::Utc::now());
             (a.id, a.slug, Some(state), stored)
         }
     };
@@ -130,7 +130,7 @@ pub async fn save_article(
             blog::update_article(&db, &user, article_id, &input).await?
         };
         drafts::clear(&session, &key).await?;
-        Ok(format!("{}?saved={}", blog::url_of(&article), saved.code()))
+        Ok(format!("{}?saved={}", crate::server::records::articles::url_of(&article), saved.code()))
     }
     .await;
     match result {

@@ -1,5 +1,6 @@
 //! The admin panel's rules: categories (create, edit, reorder, archive; renamed ones keep their
 //! old addresses). Admins only; every change is written to the moderation log.
+use super::records::moderation_log::log as log_action;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -124,7 +125,7 @@ async fn log(
     action: &str,
     reason: &str,
 ) -> Result<(), AppError> {
-    super::moderation::log(conn, actor, action, None, None, None, reason, false).await
+    crate::server::records::moderation_log::log(conn, actor, action, None, None, None, reason, false).await
 }
 
 pub async fn create_category(
@@ -396,7 +397,7 @@ async fn log_about(
     user_id: i64,
     reason: &str,
 ) -> Result<(), AppError> {
-    super::moderation::log(
+    crate::server::records::moderation_log::log(
         conn,
         actor,
         action,

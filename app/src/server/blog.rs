@@ -2,6 +2,7 @@
 //! them, and the read models of the blog's pages. Comments are not built here: every article
 //! owns a forum topic in the hidden blog-comments category, and its comments are that topic's
 //! posts, with the forum's pipeline, edits, revisions and staff badges.
+use super::records::articles::{article_for_topic, state_of, url_of};
 use std::collections::{HashMap, HashSet};
 
 use chrono::{NaiveDateTime, Utc};
@@ -52,8 +53,6 @@ pub const SCHEDULE_INVALID: &str =
     "Give the publishing time as a date and time, like 2026-12-01 09:00.";
 pub const PUBLISH_CHOICE_INVALID: &str = "Choose draft, publish now or schedule.";
 pub const ARTICLE_SENT_TWICE: &str = "This article was already saved.";
-pub const COMMENTS_CLOSED: &str = "Comments are closed on this article.";
-pub const NOT_PUBLISHED: &str = "This article isn't published yet, so it takes no comments.";
 
 /// When to publish, as the editor asks it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,14 +132,6 @@ pub fn parse_publish(choice: &str, at: &str) -> Result<Publish, AppError> {
                 .ok_or_else(|| AppError::invalid("publish_at", SCHEDULE_INVALID))
         }
         _ => Err(AppError::invalid("publish", PUBLISH_CHOICE_INVALID)),
-    }
-}
-
-pub fn state_of(a: &article::Model, now: DateTimeUtc) -> ArticleState {
-    match (a.status.as_str(), a.published_at) {
-        ("published", Some(at)) if at <= now => ArticleState::Published,
-        ("published", Some(_)) => ArticleState::Scheduled,
-        _ => ArticleState::Draft,
     }
 }
 
@@ -514,32 +505,6 @@ pub async fn update_article(
     Ok((updated, saved))
 }
 
-/// The article whose comments topic `topic_id` is, if it is one.
-pub async fn article_for_topic(
-    conn: &impl ConnectionTrait,
-    topic_id: i64,
-) -> Result<Option<article::Model>, AppError> {
-    Ok(article::Entity::find()
-        .filter(article::Column::TopicId.eq(topic_id))
-        .one(conn)
-        .await?)
-}
-
-/// Whether an article's comment topic takes a new comment now.
-pub fn check_open_for_comments(
-    a: &article::Model,
-    comments: &topic::Model,
-    now: DateTimeUtc,
-) -> Result<(), AppError> {
-    if state_of(a, now) != ArticleState::Published {
-        return Err(AppError::invalid("form", NOT_PUBLISHED));
-    }
-    if comments.locked {
-        return Err(AppError::invalid("form", COMMENTS_CLOSED));
-    }
-    Ok(())
-}
-
 /// An article by its address, if `viewer` may see it; "not found" otherwise, so a draft's
 /// address tells nobody else that it exists.
 pub async fn viewable_by_slug(
@@ -808,14 +773,10 @@ pub async fn public_addresses(
         .await?)
 }
 
-/// Where an article is, for links.
-pub fn url_of(a: &article::Model) -> String {
-    article_url(&a.slug, 1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::posting::{COMMENTS_CLOSED, NOT_PUBLISHED};
     use crate::server::{auth::random_token, entity::post, testing::World};
     use chrono::Duration;
 

@@ -74,7 +74,7 @@ pub async fn atom_feed(
         xml_escape(site_name)
     ));
     for (a, s) in articles.iter().zip(&summaries) {
-        let url = format!("{site_url}{}", blog::url_of(a));
+        let url = format!("{site_url}{}", crate::server::records::articles::url_of(a));
         let author = if s.author_display_name.is_empty() {
             site_name
         } else {

@@ -1,5 +1,11 @@
 //! Forum rules: categories, topics, replies, edits with revisions, and the read models of the
 //! category, topic and member pages.
+use super::posting::{CATEGORY_ARCHIVED, check_takes_posts};
+use super::records::{
+    articles::article_for_topic,
+    categories::{CATEGORY_MISSING, category_ref},
+    topics::topic_titles,
+};
 use std::collections::{HashMap, HashSet};
 
 use chrono::{Duration, Utc};
@@ -29,10 +35,7 @@ pub const MAX_TITLE_CHARS: usize = 200;
 pub const DUPLICATE_WINDOW_SECS: i64 = 30;
 
 pub const TITLE_EMPTY: &str = "Give your topic a title.";
-pub const CATEGORY_MISSING: &str = "Choose a category from the list.";
-pub const CATEGORY_ARCHIVED: &str = "That category is archived: it is read-only now.";
 pub use super::visibility::{POST_MISSING, TOPIC_MISSING};
-pub const TOPIC_LOCKED: &str = "This topic is locked, so it takes no new replies.";
 pub const NOT_YOUR_POST: &str = "You can only edit your own posts.";
 pub const REPLY_SENT_TWICE: &str = "This reply was already posted.";
 pub const TOPIC_SENT_TWICE: &str = "This topic was already posted.";
@@ -190,26 +193,6 @@ pub async fn reply(
     Ok(created)
 }
 
-/// Whether `topic` takes a new post: a forum topic unless locked; an article's comments only
-/// while the article is public and its comments are on.
-async fn check_takes_posts(conn: &impl ConnectionTrait, t: &topic::Model) -> Result<(), AppError> {
-    match blog::article_for_topic(conn, t.id).await? {
-        Some(a) => blog::check_open_for_comments(&a, t, Utc::now()),
-        None if t.locked => Err(AppError::invalid("form", TOPIC_LOCKED)),
-        None => {
-            let archived = category::Entity::find_by_id(t.category_id)
-                .one(conn)
-                .await?
-                .is_some_and(|c| c.archived);
-            if archived {
-                Err(AppError::invalid("form", CATEGORY_ARCHIVED))
-            } else {
-                Ok(())
-            }
-        }
-    }
-}
-
 /// The author edits their post: the old text is kept as a revision, the post shows "edited".
 pub async fn edit_post(
     db: &DatabaseConnection,
@@ -280,7 +263,7 @@ pub async fn editable_post(
         if editor.role() < crate::model::Role::Moderator {
             return Err(AppError::Forbidden(NOT_YOUR_POST.into()));
         }
-        moderation::check_may_act_on_author(db, editor, p.author_id).await?;
+        crate::server::auth::check_may_act_on_author(db, editor, p.author_id).await?;
     }
     Ok(EditablePost {
         moderating: p.author_id != editor.id,
@@ -315,32 +298,6 @@ pub async fn quote(
 /// Where a post is: its topic's URL at the right page, anchored at the post.
 pub async fn post_url(db: &DatabaseConnection, p: &post::Model) -> Result<String, AppError> {
     records::posts::url(db, p).await
-}
-
-/// Topics' slugs and titles by id, for lists that link to them (one query).
-pub(crate) async fn topic_titles(
-    conn: &impl ConnectionTrait,
-    ids: impl IntoIterator<Item = i64>,
-) -> Result<HashMap<i64, (String, String)>, AppError> {
-    Ok(topic::Entity::find()
-        .select_only()
-        .columns([topic::Column::Id, topic::Column::Slug, topic::Column::Title])
-        .filter(topic::Column::Id.is_in(ids))
-        .into_tuple::<(i64, String, String)>()
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|(id, slug, title)| (id, (slug, title)))
-        .collect())
-}
-
-pub(crate) fn category_ref(c: &category::Model) -> CategoryRef {
-    CategoryRef {
-        id: c.id,
-        slug: c.slug.clone(),
-        name: c.name.clone(),
-        colour: c.colour.clone(),
-    }
 }
 
 /// The two names pages show for an author.
@@ -699,9 +656,9 @@ pub async fn topic_page(
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
-    let article_path = blog::article_for_topic(db, t.id)
+    let article_path = crate::server::records::articles::article_for_topic(db, t.id)
         .await?
-        .map(|a| blog::url_of(&a));
+        .map(|a| crate::server::records::articles::url_of(&a));
     let p = posts_page(db, &t, page, viewer).await?;
     let held = post::Entity::find()
         .filter(post::Column::TopicId.eq(t.id))
@@ -885,6 +842,7 @@ pub async fn user_profile(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::posting::TOPIC_LOCKED;
     use crate::server::entity::post_revision;
     use crate::server::posting::BODY_EMPTY;
     use crate::server::{auth::random_token, testing::World};

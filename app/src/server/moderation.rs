@@ -1,6 +1,8 @@
 //! Moderation: members' flags and their weight, the one review queue, moderators' actions with
 //! the reason the author is told, suspensions, and the moderation log. Every action is checked
 //! for the moderator role, runs in one transaction, is logged and notifies the author.
+use super::auth::check_may_act_on_author;
+use super::records::{categories::category_ref, moderation_log::log, topics::topic_titles};
 use std::collections::{HashMap, HashSet};
 
 use chrono::{Duration, Utc};
@@ -186,34 +188,6 @@ pub async fn flag_post(
 
 async fn link_to(conn: &impl ConnectionTrait, p: &post::Model) -> Result<String, AppError> {
     records::posts::url(conn, p).await
-}
-
-/// One line of the moderation log: every moderator and admin action goes through here.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn log(
-    conn: &impl ConnectionTrait,
-    actor: &user::Model,
-    action: &str,
-    post_id: Option<i64>,
-    topic_id: Option<i64>,
-    user_id: Option<i64>,
-    reason: &str,
-    public: bool,
-) -> Result<(), AppError> {
-    moderation_log::ActiveModel {
-        actor_id: Set(actor.id),
-        action: Set(action.into()),
-        post_id: Set(post_id),
-        topic_id: Set(topic_id),
-        user_id: Set(user_id),
-        reason: Set(reason.into()),
-        public: Set(public),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(conn)
-    .await?;
-    Ok(())
 }
 
 /// What a moderator does to a post.
@@ -486,19 +460,6 @@ pub async fn bulk(
     Ok(unique.len())
 }
 
-/// `auth::check_may_act_on` for the author of a post the moderator acts on.
-pub async fn check_may_act_on_author(
-    conn: &impl ConnectionTrait,
-    moderator: &user::Model,
-    author_id: i64,
-) -> Result<(), AppError> {
-    let author = user::Entity::find_by_id(author_id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| AppError::NotFound(visibility::POST_MISSING.into()))?;
-    check_may_act_on(moderator, &author)
-}
-
 /// Suspends a member for `days` (None: for good), ending their sessions.
 pub async fn suspend(
     db: &DatabaseConnection,
@@ -744,7 +705,7 @@ pub async fn move_topic(
     let t = visibility::topic(db, topic_id, Some(moderator)).await?;
     // In a forum category an article's comments would show the article's title whatever its
     // state, and the article would lose them.
-    if super::blog::article_for_topic(db, t.id).await?.is_some() {
+    if crate::server::records::articles::article_for_topic(db, t.id).await?.is_some() {
         return Err(AppError::invalid("category", ARTICLE_COMMENTS_STAY));
     }
     let to = category::Entity::find()
@@ -752,7 +713,7 @@ pub async fn move_topic(
         .filter(category::Column::Kind.ne("blog_comments"))
         .one(db)
         .await?
-        .ok_or_else(|| AppError::invalid("category", forum::CATEGORY_MISSING))?;
+        .ok_or_else(|| AppError::invalid("category", crate::server::records::categories::CATEGORY_MISSING))?;
     if to.id == t.category_id {
         return Ok(());
     }
@@ -1011,7 +972,7 @@ pub async fn review_queue(
                 topic_id: t.id,
                 topic_slug: t.slug.clone(),
                 topic_title: t.title.clone(),
-                category: c.map(|c| forum::category_ref(c)).unwrap_or(CategoryRef {
+                category: c.map(|c| crate::server::records::categories::category_ref(c)).unwrap_or(CategoryRef {
                     id: t.category_id,
                     slug: String::new(),
                     name: "Blog comments".into(),
@@ -1049,7 +1010,7 @@ pub async fn review_queue(
         total,
         page,
         page_count,
-        categories: categories.iter().map(forum::category_ref).collect(),
+        categories: categories.iter().map(crate::server::records::categories::category_ref).collect(),
         kind: filter.kind,
         reason: filter.reason,
         category: filter.category,
@@ -1089,7 +1050,7 @@ pub async fn log_page(
         .limit(LOG_PAGE_SIZE)
         .all(db)
         .await?;
-    let topics = forum::topic_titles(db, rows.iter().filter_map(|r| r.topic_id)).await?;
+    let topics = crate::server::records::topics::topic_titles(db, rows.iter().filter_map(|r| r.topic_id)).await?;
     let numbers: HashMap<i64, i32> = post::Entity::find()
         .select_only()
         .columns([post::Column::Id, post::Column::PostNumber])

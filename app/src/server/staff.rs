@@ -2,6 +2,7 @@
 //! queue, statuses with notes, official answers, resolutions the customer confirms, and the
 //! response figures. Every action here is checked for the staff role and written to the topic's
 //! history (`topic_events`).
+use super::records::{categories::category_ref, topics::topic_titles};
 use std::collections::{HashMap, HashSet};
 
 use chrono::{Duration, Utc};
@@ -367,7 +368,7 @@ pub async fn queue(
             let since = t.awaiting_staff_since?;
             let target = Duration::minutes(c.response_target_minutes as i64);
             Some(QueueItem {
-                category: forum::category_ref(c),
+                category: crate::server::records::categories::category_ref(c),
                 author: names.get(&t.author_id).cloned().unwrap_or_default(),
                 created_at: t.created_at,
                 awaiting_since: since,
@@ -392,7 +393,7 @@ pub async fn queue(
         total,
         page,
         page_count,
-        categories: categories.iter().map(forum::category_ref).collect(),
+        categories: categories.iter().map(crate::server::records::categories::category_ref).collect(),
         category: chosen.map(|c| c.slug.clone()),
         recent_no_reply: recent_no_reply(db).await?,
     })
@@ -425,7 +426,7 @@ async fn recent_no_reply(db: &DatabaseConnection) -> Result<Vec<NoReplyDecision>
         .limit(10)
         .all(db)
         .await?;
-    let topics = forum::topic_titles(db, events.iter().map(|e| e.topic_id)).await?;
+    let topics = crate::server::records::topics::topic_titles(db, events.iter().map(|e| e.topic_id)).await?;
     let names = usernames(db, events.iter().filter_map(|e| e.actor_id)).await?;
     Ok(events
         .into_iter()
@@ -491,7 +492,7 @@ impl Tally {
     fn row(mut self, category: Option<&category::Model>) -> MetricsRow {
         self.durations.sort_unstable();
         MetricsRow {
-            category: category.map(forum::category_ref),
+            category: category.map(crate::server::records::categories::category_ref),
             target_minutes: category.map(|c| c.response_target_minutes),
             topics: self.topics,
             answered: self.durations.len() as u32,

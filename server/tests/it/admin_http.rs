@@ -3,7 +3,7 @@
 use crate::common::*;
 use app::{
     api::SIGNED_OUT,
-    server::{admin::COLOUR_INVALID, entity::category, forum::CATEGORY_ARCHIVED},
+    server::{admin::COLOUR_INVALID, entity::category, posting::CATEGORY_ARCHIVED},
 };
 use axum::http::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};

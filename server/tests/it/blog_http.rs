@@ -2,9 +2,10 @@
 //! input, comments (which are forum posts), and the Atom feed read by a real XML parser.
 
 use crate::common::*;
+use app::server::posting::{COMMENTS_CLOSED, NOT_PUBLISHED};
 use app::server::{
     blog::{
-        self, ARTICLE_MISSING, BODY_EMPTY, COMMENTS_CLOSED, NOT_PUBLISHED, SCHEDULE_INVALID,
+        self, ARTICLE_MISSING, BODY_EMPTY, SCHEDULE_INVALID,
         STAFF_ONLY, TITLE_EMPTY,
     },
     entity::{article, post},

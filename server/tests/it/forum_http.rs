@@ -4,7 +4,9 @@
 use crate::common::*;
 use app::server::{
     entity::{post, topic},
-    forum::{self, CATEGORY_MISSING, REPLY_SENT_TWICE, TITLE_EMPTY, TOPIC_LOCKED},
+    forum::{self, REPLY_SENT_TWICE, TITLE_EMPTY},
+    posting::TOPIC_LOCKED,
+    records::categories::CATEGORY_MISSING,
     posting::BODY_EMPTY,
 };
 use axum::{

@@ -379,6 +379,10 @@ async fn flag_hide_edit_approve_round_trip_without_javascript() {
 #[tokio::test]
 async fn a_spammer_is_removed_in_one_step() {
     let d = demo().await;
+    // Holding new members' first posts is off by default; this spammer meets it turned on.
+    app::server::settings::put(&d.db, "new_member_hold_posts", "1")
+        .await
+        .unwrap();
     let spammer_cookie = sign_up(
         &d.app,
         "spamalot",

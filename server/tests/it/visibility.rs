@@ -142,6 +142,10 @@ async fn world() -> World {
     let _pat = member(&db, "pat", Role::Staff, true).await;
     let newbie = member(&db, "newbie", Role::Customer, false).await;
     let dana = member(&db, "dana", Role::Customer, true).await;
+    // Holding new members' first posts is off by default; the held topic needs it on.
+    app::server::settings::put(&db, "new_member_hold_posts", "1")
+        .await
+        .unwrap();
 
     let (public, _) = forum::start_topic(
         &db,

@@ -1,6 +1,11 @@
 //! Admission: whether a post from this author goes in now, and how: public, held for a
 //! moderator (a watched word, or a new member's first posts), or public and queued for a look
 //! (a "flag" word). Also the rate limits every member write counts against.
+use crate::model::ArticleState;
+use crate::server::{
+    entity::{article, category},
+    records::articles::{article_for_topic, state_of},
+};
 use std::collections::HashSet;
 
 use chrono::{Duration, Utc};
@@ -341,3 +346,46 @@ async fn times_since<E: EntityTrait>(
         .all(conn)
         .await?)
 }
+
+/// Whether `topic` takes a new post: a forum topic unless locked; an article's comments only
+/// while the article is public and its comments are on.
+pub async fn check_takes_posts(conn: &impl ConnectionTrait, t: &topic::Model) -> Result<(), AppError> {
+    match crate::server::records::articles::article_for_topic(conn, t.id).await? {
+        Some(a) => check_open_for_comments(&a, t, Utc::now()),
+        None if t.locked => Err(AppError::invalid("form", TOPIC_LOCKED)),
+        None => {
+            let archived = category::Entity::find_by_id(t.category_id)
+                .one(conn)
+                .await?
+                .is_some_and(|c| c.archived);
+            if archived {
+                Err(AppError::invalid("form", CATEGORY_ARCHIVED))
+            } else {
+                Ok(())
+            }
+        }
+    }
+}
+
+pub const CATEGORY_ARCHIVED: &str = "That category is archived: it is read-only now.";
+
+pub const TOPIC_LOCKED: &str = "This topic is locked, so it takes no new replies.";
+
+/// Whether an article's comment topic takes a new comment now.
+pub fn check_open_for_comments(
+    a: &article::Model,
+    comments: &topic::Model,
+    now: DateTimeUtc,
+) -> Result<(), AppError> {
+    if state_of(a, now) != ArticleState::Published {
+        return Err(AppError::invalid("form", NOT_PUBLISHED));
+    }
+    if comments.locked {
+        return Err(AppError::invalid("form", COMMENTS_CLOSED));
+    }
+    Ok(())
+}
+
+pub const COMMENTS_CLOSED: &str = "Comments are closed on this article.";
+
+pub const NOT_PUBLISHED: &str = "This article isn't published yet, so it takes no comments.";

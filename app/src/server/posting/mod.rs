@@ -27,6 +27,7 @@ use sea_orm::{
 };
 
 pub use admission::{
+    CATEGORY_ARCHIVED, COMMENTS_CLOSED, NOT_PUBLISHED, TOPIC_LOCKED, check_takes_posts,
     BODY_EMPTY, HELD_NEW, HELD_WORDS, Prepared, RateOf, check_may_post, check_rate, prepare,
     render, validate_body, watched_list,
 };

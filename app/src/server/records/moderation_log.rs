@@ -1,0 +1,53 @@
+//! The moderation log's rows: every moderator and admin action, with who, what and why.
+use std::collections::{HashMap, HashSet};
+
+use chrono::{Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::{Expr, ExprTrait, Query},
+};
+
+use crate::server::{
+    auth::{self, check_may_act_on, require_role},
+    db::begin_write,
+    entity::{category, flag, moderation_log, post, review_item, topic, user, watched_word},
+    forms, forum, notify, posting, records, settings, visibility,
+    watched_words::WordAction,
+};
+use crate::{
+    error::AppError,
+    model::{
+        CategoryRef, FLAG_REASONS, FlagView, LogEntryView, ModerationLogPage, ModerationSettings,
+        PostState, ReviewItemView, ReviewQueue, Role, WatchedWordView,
+    },
+};
+
+
+/// One line of the moderation log: every moderator and admin action goes through here.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn log(
+    conn: &impl ConnectionTrait,
+    actor: &user::Model,
+    action: &str,
+    post_id: Option<i64>,
+    topic_id: Option<i64>,
+    user_id: Option<i64>,
+    reason: &str,
+    public: bool,
+) -> Result<(), AppError> {
+    moderation_log::ActiveModel {
+        actor_id: Set(actor.id),
+        action: Set(action.into()),
+        post_id: Set(post_id),
+        topic_id: Set(topic_id),
+        user_id: Set(user_id),
+        reason: Set(reason.into()),
+        public: Set(public),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
