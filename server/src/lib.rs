@@ -13,7 +13,6 @@ use app::{
     app::{App, shell},
     server::{
         config::Config,
-        feeds,
         session_store::DbSessionStore,
         state::{AppState, provide_request_context},
     },
@@ -211,7 +210,7 @@ async fn blog_feed(State(state): State<AppState>) -> Response {
         Err(e) => return xml_response(Err(e), ""),
     };
     xml_response(
-        feeds::atom_feed(&state.db, &state.config.public_url, &name).await,
+        app::server::views::feeds::atom_feed(&state.db, &state.config.public_url, &name).await,
         "application/atom+xml; charset=utf-8",
     )
 }
@@ -253,7 +252,7 @@ struct ColoursQuery {
 
 async fn sitemap(State(state): State<AppState>) -> Response {
     xml_response(
-        feeds::sitemap(&state.db, &state.config.public_url).await,
+        app::server::views::feeds::sitemap(&state.db, &state.config.public_url).await,
         "application/xml; charset=utf-8",
     )
 }

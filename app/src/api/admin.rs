@@ -14,7 +14,7 @@ use crate::server::{
 #[server(endpoint = "admin_categories")]
 pub async fn get_admin_categories() -> Result<Vec<AdminCategory>, AppError> {
     let user = signed_in().await?;
-    admin::categories(&state::db()?, &user).await
+    crate::server::views::admin::categories(&state::db()?, &user).await
 }
 
 /// Creates a category (`category_id` 0) or saves an edit.
@@ -69,13 +69,13 @@ pub async fn archive_category(category_id: i64, archived: String) -> Result<(), 
 #[server(endpoint = "admin_users")]
 pub async fn get_admin_users(q: String) -> Result<Vec<crate::model::AdminUserRow>, AppError> {
     let user = signed_in().await?;
-    admin::search_users(&state::db()?, &user, &q).await
+    crate::server::views::admin::search_users(&state::db()?, &user, &q).await
 }
 
 #[server(endpoint = "admin_user")]
 pub async fn get_admin_user(user_id: i64) -> Result<crate::model::AdminUserDetail, AppError> {
     let user = signed_in().await?;
-    admin::user_detail(&state::db()?, &user, user_id).await
+    crate::server::views::admin::user_detail(&state::db()?, &user, user_id).await
 }
 
 #[server(endpoint = "set_role")]
@@ -110,13 +110,13 @@ pub async fn delete_account(user_id: i64, posts: String) -> Result<(), AppError>
 #[server(endpoint = "dashboard")]
 pub async fn get_dashboard() -> Result<crate::model::Dashboard, AppError> {
     let user = signed_in().await?;
-    admin::dashboard(&state::db()?, &user).await
+    crate::server::views::admin::dashboard(&state::db()?, &user).await
 }
 
 #[server(endpoint = "site_settings")]
 pub async fn get_site_settings() -> Result<crate::model::SiteSettings, AppError> {
     let user = signed_in().await?;
-    admin::site_settings(&state::db()?, &user).await
+    crate::server::views::admin::site_settings(&state::db()?, &user).await
 }
 
 #[server(endpoint = "save_site_settings")]

@@ -117,7 +117,7 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
     let mut me = user.to_session_user();
     me.unread_notifications = crate::server::notify::unread_count(&db, user.id).await?;
     if user.role() >= crate::model::Role::Moderator {
-        me.open_review_items = crate::server::moderation::open_review_count(&db).await?;
+        me.open_review_items = crate::server::views::moderation::open_review_count(&db).await?;
     }
     Ok(Some(me))
 }

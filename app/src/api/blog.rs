@@ -17,7 +17,8 @@ use crate::{
 #[server(endpoint = "blog_index")]
 pub async fn get_blog_index(page: u64, tag: Option<String>) -> Result<BlogIndex, AppError> {
     let viewer = state::current_user().await?;
-    blog::blog_index(&state::db()?, page, tag.as_deref(), viewer.as_ref()).await
+    crate::server::views::blog::blog_index(&state::db()?, page, tag.as_deref(), viewer.as_ref())
+        .await
 }
 
 /// An article, a page of its comments, and the comment box (with `quote` quoted into it).
@@ -28,7 +29,9 @@ pub async fn get_article_page(
     quote: Option<i64>,
 ) -> Result<ArticlePage, AppError> {
     let viewer = state::current_user().await?;
-    let mut p = blog::article_page(&state::db()?, &slug, page, viewer.as_ref()).await?;
+    let mut p =
+        crate::server::views::blog::article_page(&state::db()?, &slug, page, viewer.as_ref())
+            .await?;
     if p.article.state == ArticleState::Published && p.comments_open {
         p.composer = Some(composer_start(ComposerKind::Reply(p.topic_id), quote).await?);
     }
@@ -45,7 +48,7 @@ pub async fn get_article_editor(slug: Option<String>) -> Result<ArticleEditorSta
         .ok_or_else(|| AppError::SignInRequired("Log in to write articles.".into()))?;
     let (article_id, current_slug, state, stored) = match slug {
         None => {
-            blog::may_write(&user)?;
+            crate::server::records::articles::may_write(&user)?;
             let fresh = ArticleDraft {
                 comments_open: true,
                 publish: "draft".into(),
@@ -54,8 +57,8 @@ pub async fn get_article_editor(slug: Option<String>) -> Result<ArticleEditorSta
             (0, String::new(), None, fresh)
         }
         Some(slug) => {
-            let a = blog::editable_by_slug(&db, &user, &slug).await?;
-            let stored = blog::draft_of(&db, &a).await?;
+            let a = crate::server::views::blog::editable_by_slug(&db, &user, &slug).await?;
+            let stored = crate::server::views::blog::draft_of(&db, &a).await?;
             let state = crate::server::records::articles::state_of(&a, chrono::Utc::now());
             (a.id, a.slug, Some(state), stored)
         }
@@ -112,7 +115,7 @@ pub async fn save_article(
             drafts::save(&session, &key, &draft).await?;
             return Ok(format!("/login?next={}", encode_query_value(&back)));
         };
-        blog::may_write(&user)?;
+        crate::server::records::articles::may_write(&user)?;
         if preview.is_some() {
             posting::validate_body(&draft.body)?;
             let html = posting::render(&db, &draft.body).await?;
@@ -130,7 +133,11 @@ pub async fn save_article(
             blog::update_article(&db, &user, article_id, &input).await?
         };
         drafts::clear(&session, &key).await?;
-        Ok(format!("{}?saved={}", crate::server::records::articles::url_of(&article), saved.code()))
+        Ok(format!(
+            "{}?saved={}",
+            crate::server::records::articles::url_of(&article),
+            saved.code()
+        ))
     }
     .await;
     match result {

@@ -30,7 +30,7 @@ pub async fn get_site_info() -> Result<SiteInfo, AppError> {
 
 #[server(endpoint = "categories")]
 pub async fn list_categories() -> Result<Vec<CategorySummary>, AppError> {
-    forum::list_categories(&state::db()?).await
+    crate::server::views::forum::list_categories(&state::db()?).await
 }
 
 #[server(endpoint = "postable_categories")]
@@ -38,7 +38,7 @@ pub async fn postable_categories() -> Result<Vec<CategoryRef>, AppError> {
     let staff = state::current_user()
         .await?
         .is_some_and(|u| u.role().is_staff());
-    forum::postable_categories(&state::db()?, staff).await
+    crate::server::views::forum::postable_categories(&state::db()?, staff).await
 }
 
 #[server(endpoint = "category_page")]
@@ -47,18 +47,18 @@ pub async fn get_category_page(
     page: u64,
     status: Option<String>,
 ) -> Result<CategoryPage, AppError> {
-    forum::category_page(&state::db()?, &slug, page, status.as_deref()).await
+    crate::server::views::forum::category_page(&state::db()?, &slug, page, status.as_deref()).await
 }
 
 #[server(endpoint = "topic_page")]
 pub async fn get_topic_page(id: i64, page: u64) -> Result<TopicPage, AppError> {
     let viewer = state::current_user().await?;
-    forum::topic_page(&state::db()?, id, page, viewer.as_ref()).await
+    crate::server::views::forum::topic_page(&state::db()?, id, page, viewer.as_ref()).await
 }
 
 #[server(endpoint = "user_profile")]
 pub async fn get_user_profile(username: String) -> Result<UserProfile, AppError> {
-    let mut profile = forum::user_profile(&state::db()?, &username).await?;
+    let mut profile = crate::server::views::forum::user_profile(&state::db()?, &username).await?;
     let viewer = state::current_user().await?;
     profile.viewer_is_moderator =
         viewer.is_some_and(|v| v.role() >= crate::model::Role::Moderator && v.id != profile.id);
@@ -72,7 +72,7 @@ pub async fn get_editable_post(post_id: i64) -> Result<EditablePost, AppError> {
     let user = state::current_user()
         .await?
         .ok_or_else(|| AppError::SignInRequired("Log in to edit your posts.".into()))?;
-    forum::editable_post(&state::db()?, &user, post_id).await
+    crate::server::views::forum::editable_post(&state::db()?, &user, post_id).await
 }
 
 pub const PREVIEW_SIGNED_OUT: &str = "Log in to see a preview. What you have written is kept.";
@@ -99,7 +99,7 @@ pub async fn render_preview(body: String) -> Result<String, AppError> {
 #[server(endpoint = "quote")]
 pub async fn get_quote(post_id: i64) -> Result<String, AppError> {
     let viewer = state::current_user().await?;
-    forum::quote(&state::db()?, post_id, viewer.as_ref()).await
+    crate::server::views::forum::quote(&state::db()?, post_id, viewer.as_ref()).await
 }
 
 /// Which composer a draft belongs to.
@@ -131,7 +131,8 @@ pub(crate) async fn composer_start(
         .unwrap_or_default();
     let viewer = state::current_user().await?;
     if let Some(post_id) = quote_post
-        && let Ok(quoted) = forum::quote(&state::db()?, post_id, viewer.as_ref()).await
+        && let Ok(quoted) =
+            crate::server::views::forum::quote(&state::db()?, post_id, viewer.as_ref()).await
     {
         if !draft.body.is_empty() && !draft.body.ends_with("\n\n") {
             draft.body.push_str("\n\n");

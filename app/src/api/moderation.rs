@@ -11,8 +11,9 @@ use crate::{
 use super::{act, signed_in};
 #[cfg(feature = "ssr")]
 use crate::server::{
-    moderation::{self, PostAction, ReviewFilter, TopicAction},
+    moderation::{self, PostAction, TopicAction},
     notify, state,
+    views::moderation::ReviewFilter,
 };
 
 #[cfg(feature = "ssr")]
@@ -126,7 +127,7 @@ pub async fn get_review_queue(
         category,
         state,
     };
-    moderation::review_queue(&state::db()?, &user, filter, page).await
+    crate::server::views::moderation::review_queue(&state::db()?, &user, filter, page).await
 }
 
 #[server(endpoint = "moderation_log")]
@@ -135,7 +136,7 @@ pub async fn get_moderation_log(public: bool, page: u64) -> Result<ModerationLog
     if !public && user.is_none() {
         return Err(AppError::Forbidden(super::SIGNED_OUT.into()));
     }
-    moderation::log_page(&state::db()?, user.as_ref(), public, page).await
+    crate::server::views::moderation::log_page(&state::db()?, user.as_ref(), public, page).await
 }
 
 #[server(endpoint = "notifications")]
@@ -157,7 +158,7 @@ pub async fn mark_notifications_read() -> Result<(), AppError> {
 #[server(endpoint = "moderation_settings")]
 pub async fn get_moderation_settings() -> Result<crate::model::ModerationSettings, AppError> {
     let user = signed_in().await?;
-    moderation::settings_page(&state::db()?, &user).await
+    crate::server::views::moderation::settings_page(&state::db()?, &user).await
 }
 
 #[server(endpoint = "save_moderation_settings")]

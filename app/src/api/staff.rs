@@ -17,18 +17,18 @@ use crate::server::{settings, staff, state};
 #[server(endpoint = "staff_queue")]
 pub async fn get_staff_queue(category: Option<String>, page: u64) -> Result<StaffQueue, AppError> {
     let user = signed_in().await?;
-    staff::queue(&state::db()?, &user, category.as_deref(), page).await
+    crate::server::views::staff::queue(&state::db()?, &user, category.as_deref(), page).await
 }
 
 #[server(endpoint = "staff_metrics")]
 pub async fn get_staff_metrics() -> Result<StaffMetrics, AppError> {
     let user = signed_in().await?;
-    staff::metrics(&state::db()?, &user).await
+    crate::server::views::staff::metrics(&state::db()?, &user).await
 }
 
 #[server(endpoint = "accountability")]
 pub async fn get_accountability() -> Result<MetricsWindow, AppError> {
-    staff::accountability(&state::db()?).await
+    crate::server::views::staff::accountability(&state::db()?).await
 }
 
 #[server(endpoint = "set_topic_status")]

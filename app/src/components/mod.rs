@@ -20,7 +20,7 @@ pub mod time;
 /// title, a text node being hydrated), where escaping would show the entities.
 pub fn escape_rcdata(text: String) -> String {
     #[cfg(feature = "ssr")]
-    let text = crate::server::feeds::xml_escape(&text);
+    let text = crate::server::views::feeds::xml_escape(&text);
     text
 }
 

@@ -1,6 +1,6 @@
 //! Password hashing, random tokens and permission checks.
-use sea_orm::{ConnectionTrait, EntityTrait};
 use super::visibility;
+use sea_orm::{ConnectionTrait, EntityTrait};
 use std::sync::OnceLock;
 
 use argon2::{

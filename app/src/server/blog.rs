@@ -2,30 +2,28 @@
 //! them, and the read models of the blog's pages. Comments are not built here: every article
 //! owns a forum topic in the hidden blog-comments category, and its comments are that topic's
 //! posts, with the forum's pipeline, edits, revisions and staff badges.
-use super::records::articles::{article_for_topic, state_of, url_of};
-use std::collections::{HashMap, HashSet};
+use super::records::articles::state_of;
+use crate::server::records::articles::may_edit;
+use crate::server::records::articles::may_write;
+use std::collections::HashSet;
 
 use chrono::{NaiveDateTime, Utc};
 use migrations::BLOG_COMMENTS_SLUG;
 use sea_orm::prelude::DateTimeUtc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    sea_query::{Expr, Query},
+    QueryFilter, QuerySelect, Set, sea_query::Expr,
 };
 
 use super::{
-    content::{self, MAX_BODY_CHARS},
+    content::MAX_BODY_CHARS,
     db::begin_write,
     entity::{article, article_tag, category, topic, user},
     forms, forum, posting, visibility,
 };
 use crate::{
     error::AppError,
-    model::{
-        ARTICLES_PER_PAGE, ArticleDraft, ArticlePage, ArticleState, ArticleSummary, BlogIndex,
-        Role, article_url,
-    },
+    model::{ArticleDraft, ArticleState},
 };
 
 pub const MAX_SUMMARY_CHARS: usize = 300;
@@ -36,8 +34,6 @@ pub const MAX_COVER_URL_CHARS: usize = 500;
 /// Addresses under /blog/ that are pages of their own.
 const RESERVED_SLUGS: [&str; 3] = ["new", "feed", "tag"];
 
-pub const STAFF_ONLY: &str = "Only staff can write articles.";
-pub const NOT_YOUR_ARTICLE: &str = "Only the article's author or an admin can edit it.";
 pub use super::visibility::ARTICLE_MISSING;
 pub const TITLE_EMPTY: &str = "Give the article a title.";
 pub const BODY_EMPTY: &str = "Write the article before saving it.";
@@ -132,25 +128,6 @@ pub fn parse_publish(choice: &str, at: &str) -> Result<Publish, AppError> {
                 .ok_or_else(|| AppError::invalid("publish_at", SCHEDULE_INVALID))
         }
         _ => Err(AppError::invalid("publish", PUBLISH_CHOICE_INVALID)),
-    }
-}
-
-/// Staff, moderators and admins write articles.
-pub fn may_write(u: &user::Model) -> Result<(), AppError> {
-    if u.role().is_staff() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(STAFF_ONLY.into()))
-    }
-}
-
-/// An article is edited by its author (while staff) or by an admin.
-pub fn may_edit(u: &user::Model, a: &article::Model) -> Result<(), AppError> {
-    may_write(u)?;
-    if u.id == a.author_id || u.role() == Role::Admin {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(NOT_YOUR_ARTICLE.into()))
     }
 }
 
@@ -505,280 +482,20 @@ pub async fn update_article(
     Ok((updated, saved))
 }
 
-/// An article by its address, if `viewer` may see it; "not found" otherwise, so a draft's
-/// address tells nobody else that it exists.
-pub async fn viewable_by_slug(
-    db: &DatabaseConnection,
-    slug: &str,
-    viewer: Option<&user::Model>,
-) -> Result<article::Model, AppError> {
-    article::Entity::find()
-        .filter(article::Column::Slug.eq(slug))
-        .one(db)
-        .await?
-        .filter(|a| visibility::can_see_article(a, viewer, Utc::now()))
-        .ok_or_else(|| AppError::NotFound(ARTICLE_MISSING.into()))
-}
-
-/// /blog/{slug}: the article and a page of its comments, for a viewer who may see it. The
-/// comment box is the caller's to add (it lives in the member's session).
-pub async fn article_page(
-    db: &DatabaseConnection,
-    slug: &str,
-    page: u64,
-    viewer: Option<&user::Model>,
-) -> Result<ArticlePage, AppError> {
-    let a = viewable_by_slug(db, slug, viewer).await?;
-    let comments_topic = topic::Entity::find_by_id(a.topic_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::Internal)?;
-    let comments = forum::posts_page(db, &comments_topic, page, viewer).await?;
-    let can_edit = viewer.is_some_and(|u| may_edit(u, &a).is_ok());
-    let article = summaries(db, vec![a.clone()])
-        .await?
-        .pop()
-        .ok_or(AppError::Internal)?;
-    Ok(ArticlePage {
-        article,
-        html: a.html,
-        topic_id: a.topic_id,
-        comments_open: !comments_topic.locked,
-        can_edit,
-        comments: comments.posts,
-        page: comments.page,
-        page_count: comments.page_count,
-        composer: None,
-    })
-}
-
-/// The article at `slug` for its editor: the author or an admin.
-pub async fn editable_by_slug(
-    db: &DatabaseConnection,
-    editor: &user::Model,
-    slug: &str,
-) -> Result<article::Model, AppError> {
-    may_write(editor)?;
-    let a = viewable_by_slug(db, slug, Some(editor)).await?;
-    may_edit(editor, &a)?;
-    Ok(a)
-}
-
-/// The editor's fields for a stored article.
-pub async fn draft_of(
-    db: &DatabaseConnection,
-    a: &article::Model,
-) -> Result<ArticleDraft, AppError> {
-    let tags = tags_by_article(db, [a.id])
-        .await?
-        .remove(&a.id)
-        .unwrap_or_default();
-    let locked = topic::Entity::find_by_id(a.topic_id)
-        .one(db)
-        .await?
-        .is_some_and(|t| t.locked);
-    let state = state_of(a, Utc::now());
-    Ok(ArticleDraft {
-        title: a.title.clone(),
-        slug: a.slug.clone(),
-        summary: a.summary.clone(),
-        body: a.source.clone(),
-        cover_image_url: a.cover_image_url.clone().unwrap_or_default(),
-        tags: tags.join(", "),
-        comments_open: !locked,
-        publish: match state {
-            ArticleState::Draft => "draft",
-            ArticleState::Scheduled => "schedule",
-            ArticleState::Published => "now",
-        }
-        .into(),
-        publish_at: match state {
-            ArticleState::Scheduled => a
-                .published_at
-                .map(|at| at.format("%Y-%m-%dT%H:%M").to_string())
-                .unwrap_or_default(),
-            _ => String::new(),
-        },
-        preview_html: None,
-    })
-}
-
-async fn tags_by_article(
-    conn: &impl ConnectionTrait,
-    ids: impl IntoIterator<Item = i64>,
-) -> Result<HashMap<i64, Vec<String>>, AppError> {
-    let ids: Vec<i64> = ids.into_iter().collect();
-    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
-    if ids.is_empty() {
-        return Ok(out);
-    }
-    for t in article_tag::Entity::find()
-        .filter(article_tag::Column::ArticleId.is_in(ids))
-        .order_by_asc(article_tag::Column::Tag)
-        .all(conn)
-        .await?
-    {
-        out.entry(t.article_id).or_default().push(t.tag);
-    }
-    Ok(out)
-}
-
-/// Articles as lists show them: authors, tags and comment counts in one query each.
-pub async fn summaries(
-    conn: &impl ConnectionTrait,
-    articles: Vec<article::Model>,
-) -> Result<Vec<ArticleSummary>, AppError> {
-    if articles.is_empty() {
-        return Ok(Vec::new());
-    }
-    let author_ids: HashSet<i64> = articles.iter().map(|a| a.author_id).collect();
-    type AuthorRow = (i64, String, String, Option<String>);
-    let authors: HashMap<i64, AuthorRow> = user::Entity::find()
-        .select_only()
-        .columns([
-            user::Column::Id,
-            user::Column::Username,
-            user::Column::DisplayName,
-            user::Column::StaffTitle,
-        ])
-        .filter(user::Column::Id.is_in(author_ids))
-        .into_tuple::<AuthorRow>()
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|row| (row.0, row))
-        .collect();
-    let mut tags = tags_by_article(conn, articles.iter().map(|a| a.id)).await?;
-    let counts: HashMap<i64, i32> = topic::Entity::find()
-        .select_only()
-        .columns([topic::Column::Id, topic::Column::PostCount])
-        .filter(topic::Column::Id.is_in(articles.iter().map(|a| a.topic_id)))
-        .into_tuple::<(i64, i32)>()
-        .all(conn)
-        .await?
-        .into_iter()
-        .collect();
-    let now = Utc::now();
-    Ok(articles
-        .into_iter()
-        .map(|a| {
-            let author = authors.get(&a.author_id);
-            ArticleSummary {
-                state: state_of(&a, now),
-                summary: if a.summary.is_empty() {
-                    content::excerpt(&a.html, 240)
-                } else {
-                    a.summary.clone()
-                },
-                tags: tags.remove(&a.id).unwrap_or_default(),
-                author_username: author.map(|r| r.1.clone()).unwrap_or_default(),
-                author_display_name: author.map(|r| r.2.clone()).unwrap_or_default(),
-                author_staff_title: author.and_then(|r| r.3.clone()),
-                comment_count: counts.get(&a.topic_id).copied().unwrap_or(0),
-                id: a.id,
-                slug: a.slug,
-                title: a.title,
-                cover_image_url: a.cover_image_url,
-                published_at: a.published_at,
-                updated_at: a.updated_at,
-            }
-        })
-        .collect())
-}
-
-/// /blog: published articles newest first, 10 a page, optionally one tag's; on the first page
-/// of the whole blog, staff also get the drafts and scheduled articles they may see.
-pub async fn blog_index(
-    db: &DatabaseConnection,
-    page: u64,
-    tag: Option<&str>,
-    viewer: Option<&user::Model>,
-) -> Result<BlogIndex, AppError> {
-    let now = Utc::now();
-    let tag = tag
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(str::to_lowercase);
-    let mut listed = article::Entity::find().filter(visibility::public_articles(now));
-    if let Some(tag) = &tag {
-        listed = listed.filter(
-            article::Column::Id.in_subquery(
-                Query::select()
-                    .column(article_tag::Column::ArticleId)
-                    .from(article_tag::Entity)
-                    .and_where(article_tag::Column::Tag.eq(tag.as_str()))
-                    .to_owned(),
-            ),
-        );
-    }
-    let total = listed.clone().count(db).await?;
-    let paged = super::paging::page(page, total, ARTICLES_PER_PAGE)?;
-    let (page, page_count) = (paged.number, paged.count);
-    let articles = listed
-        .order_by_desc(article::Column::PublishedAt)
-        .order_by_desc(article::Column::Id)
-        .offset(paged.offset())
-        .limit(ARTICLES_PER_PAGE)
-        .all(db)
-        .await?;
-    let can_write = viewer.is_some_and(|u| u.role().is_staff());
-    let unpublished = match viewer {
-        Some(u) if can_write && page == 1 && tag.is_none() => {
-            let mut q = article::Entity::find().filter(visibility::public_articles(now).not());
-            if u.role() != Role::Admin {
-                q = q.filter(article::Column::AuthorId.eq(u.id));
-            }
-            q.order_by_desc(article::Column::UpdatedAt)
-                .limit(50)
-                .all(db)
-                .await?
-        }
-        _ => Vec::new(),
-    };
-    Ok(BlogIndex {
-        articles: summaries(db, articles).await?,
-        page,
-        page_count,
-        tag,
-        unpublished: summaries(db, unpublished).await?,
-        can_write,
-    })
-}
-
-/// The newest public articles, for the feed.
-pub async fn latest_public(
-    db: &DatabaseConnection,
-    limit: u64,
-) -> Result<Vec<article::Model>, AppError> {
-    Ok(article::Entity::find()
-        .filter(visibility::public_articles(Utc::now()))
-        .order_by_desc(article::Column::PublishedAt)
-        .order_by_desc(article::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?)
-}
-
-/// Every public article's address and last change, for the sitemap.
-pub async fn public_addresses(
-    db: &DatabaseConnection,
-) -> Result<Vec<(String, DateTimeUtc)>, AppError> {
-    Ok(article::Entity::find()
-        .select_only()
-        .columns([article::Column::Slug, article::Column::UpdatedAt])
-        .filter(visibility::public_articles(Utc::now()))
-        .order_by_desc(article::Column::PublishedAt)
-        .into_tuple()
-        .all(db)
-        .await?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::server::posting::{COMMENTS_CLOSED, NOT_PUBLISHED};
+    use crate::server::records::articles::NOT_YOUR_ARTICLE;
+    use crate::server::records::articles::STAFF_ONLY;
+    use crate::server::views::blog::blog_index;
+    use crate::server::views::blog::latest_public;
+    use crate::server::views::blog::public_addresses;
+    use crate::server::views::blog::tags_by_article;
+    use crate::server::views::blog::viewable_by_slug;
     use crate::server::{auth::random_token, entity::post, testing::World};
     use chrono::Duration;
+    use sea_orm::PaginatorTrait;
 
     fn input(title: &str, publish: Publish) -> ArticleInput {
         ArticleInput {
@@ -1149,13 +866,20 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        let page = forum::topic_page(&w.db, t.id, 1, None).await.unwrap();
+        let page = crate::server::views::forum::topic_page(&w.db, t.id, 1, None)
+            .await
+            .unwrap();
         assert_eq!(page.posts.len(), 2);
         assert_eq!(page.article_path.as_deref(), Some("/blog/open"));
         // The forum never lists the blog's comment topics, and a draft's topic is not found.
-        assert!(forum::list_categories(&w.db).await.unwrap().is_empty());
+        assert!(
+            crate::server::views::forum::list_categories(&w.db)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         assert!(matches!(
-            forum::topic_page(&w.db, draft.topic_id, 1, None).await,
+            crate::server::views::forum::topic_page(&w.db, draft.topic_id, 1, None).await,
             Err(AppError::NotFound(_))
         ));
     }

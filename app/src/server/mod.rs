@@ -11,7 +11,6 @@ pub mod db;
 pub mod demo;
 pub mod drafts;
 pub mod entity;
-pub mod feeds;
 pub mod forms;
 pub mod forum;
 #[cfg(test)]
@@ -33,5 +32,6 @@ pub mod staff;
 pub mod state;
 #[doc(hidden)]
 pub mod testing;
+pub mod views;
 pub mod visibility;
 pub mod watched_words;

@@ -188,6 +188,22 @@ pub fn public_posts(now: DateTimeUtc) -> Condition {
         .add(post::Column::TopicId.in_subquery(public_topic_ids(now)))
 }
 
+/// A post the editor may read and change: not deleted; "not found" for one they may not read,
+/// so that the answer for someone else's hidden post is the answer for no post.
+pub async fn editable(
+    conn: &impl ConnectionTrait,
+    editor: &user::Model,
+    post_id: i64,
+) -> Result<(post::Model, topic::Model), AppError> {
+    let (p, t) = post(conn, post_id, Some(editor)).await?;
+    if p.state() == PostState::Deleted {
+        return Err(AppError::NotFound(POST_MISSING.into()));
+    }
+    Ok((p, t))
+}
+
+pub const NOT_YOUR_POST: &str = "You can only edit your own posts.";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,11 +4,9 @@
 use crate::common::*;
 use app::server::posting::{COMMENTS_CLOSED, NOT_PUBLISHED};
 use app::server::{
-    blog::{
-        self, ARTICLE_MISSING, BODY_EMPTY, SCHEDULE_INVALID,
-        STAFF_ONLY, TITLE_EMPTY,
-    },
+    blog::{self, ARTICLE_MISSING, BODY_EMPTY, SCHEDULE_INVALID, TITLE_EMPTY},
     entity::{article, post},
+    records::articles::STAFF_ONLY,
 };
 use axum::http::StatusCode;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};

@@ -5,9 +5,9 @@ use crate::common::*;
 use app::server::{
     entity::{post, topic},
     forum::{self, REPLY_SENT_TWICE, TITLE_EMPTY},
+    posting::BODY_EMPTY,
     posting::TOPIC_LOCKED,
     records::categories::CATEGORY_MISSING,
-    posting::BODY_EMPTY,
 };
 use axum::{
     Router,
@@ -469,7 +469,7 @@ async fn authors_edit_their_posts_and_nobody_else_can() {
     )
     .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
-    assert!(res.body.contains(forum::NOT_YOUR_POST));
+    assert!(res.body.contains(app::server::visibility::NOT_YOUR_POST));
     assert_eq!(
         post::Entity::find_by_id(first.id)
             .one(&d.db)

@@ -231,7 +231,10 @@ async fn world() -> World {
     )
     .await
     .unwrap();
-    let published = blog::latest_public(&db, 1).await.unwrap().remove(0);
+    let published = app::server::views::blog::latest_public(&db, 1)
+        .await
+        .unwrap()
+        .remove(0);
 
     let session = |name: &'static str, password: &'static str| session_of(&app, name, password);
     World {

@@ -4,7 +4,7 @@
 use crate::model::ArticleState;
 use crate::server::{
     entity::{article, category},
-    records::articles::{article_for_topic, state_of},
+    records::articles::state_of,
 };
 use std::collections::HashSet;
 
@@ -349,7 +349,10 @@ async fn times_since<E: EntityTrait>(
 
 /// Whether `topic` takes a new post: a forum topic unless locked; an article's comments only
 /// while the article is public and its comments are on.
-pub async fn check_takes_posts(conn: &impl ConnectionTrait, t: &topic::Model) -> Result<(), AppError> {
+pub async fn check_takes_posts(
+    conn: &impl ConnectionTrait,
+    t: &topic::Model,
+) -> Result<(), AppError> {
     match crate::server::records::articles::article_for_topic(conn, t.id).await? {
         Some(a) => check_open_for_comments(&a, t, Utc::now()),
         None if t.locked => Err(AppError::invalid("form", TOPIC_LOCKED)),

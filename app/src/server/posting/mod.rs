@@ -27,9 +27,9 @@ use sea_orm::{
 };
 
 pub use admission::{
-    CATEGORY_ARCHIVED, COMMENTS_CLOSED, NOT_PUBLISHED, TOPIC_LOCKED, check_takes_posts,
-    BODY_EMPTY, HELD_NEW, HELD_WORDS, Prepared, RateOf, check_may_post, check_rate, prepare,
-    render, validate_body, watched_list,
+    BODY_EMPTY, CATEGORY_ARCHIVED, COMMENTS_CLOSED, HELD_NEW, HELD_WORDS, NOT_PUBLISHED, Prepared,
+    RateOf, TOPIC_LOCKED, check_may_post, check_rate, check_takes_posts, prepare, render,
+    validate_body, watched_list,
 };
 pub use settle::{move_topic, settle};
 

@@ -1,29 +1,15 @@
 //! What an article row is: its state at a time, its address, the article whose comments a topic holds.
-use std::collections::{HashMap, HashSet};
 
-use chrono::{NaiveDateTime, Utc};
-use migrations::BLOG_COMMENTS_SLUG;
+use crate::model::Role;
+use crate::server::entity::user;
 use sea_orm::prelude::DateTimeUtc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    sea_query::{Expr, Query},
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use crate::server::{
-    content::{self, MAX_BODY_CHARS},
-    db::begin_write,
-    entity::{article, article_tag, category, topic, user},
-    forms, forum, posting, visibility,
-};
+use crate::server::entity::article;
 use crate::{
     error::AppError,
-    model::{
-        ARTICLES_PER_PAGE, ArticleDraft, ArticlePage, ArticleState, ArticleSummary, BlogIndex,
-        Role, article_url,
-    },
+    model::{ArticleState, article_url},
 };
-
 
 pub fn state_of(a: &article::Model, now: DateTimeUtc) -> ArticleState {
     match (a.status.as_str(), a.published_at) {
@@ -48,3 +34,26 @@ pub async fn article_for_topic(
 pub fn url_of(a: &article::Model) -> String {
     article_url(&a.slug, 1)
 }
+
+/// Staff, moderators and admins write articles.
+pub fn may_write(u: &user::Model) -> Result<(), AppError> {
+    if u.role().is_staff() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(STAFF_ONLY.into()))
+    }
+}
+
+/// An article is edited by its author (while staff) or by an admin.
+pub fn may_edit(u: &user::Model, a: &article::Model) -> Result<(), AppError> {
+    may_write(u)?;
+    if u.id == a.author_id || u.role() == Role::Admin {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(NOT_YOUR_ARTICLE.into()))
+    }
+}
+
+pub const STAFF_ONLY: &str = "Only staff can write articles.";
+
+pub const NOT_YOUR_ARTICLE: &str = "Only the article's author or an admin can edit it.";

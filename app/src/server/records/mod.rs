@@ -7,3 +7,4 @@ pub mod posts;
 pub mod review_items;
 pub mod topic_events;
 pub mod topics;
+pub mod users;

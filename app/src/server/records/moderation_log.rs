@@ -1,28 +1,10 @@
 //! The moderation log's rows: every moderator and admin action, with who, what and why.
-use std::collections::{HashMap, HashSet};
 
-use chrono::{Duration, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    sea_query::{Expr, ExprTrait, Query},
-};
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 
-use crate::server::{
-    auth::{self, check_may_act_on, require_role},
-    db::begin_write,
-    entity::{category, flag, moderation_log, post, review_item, topic, user, watched_word},
-    forms, forum, notify, posting, records, settings, visibility,
-    watched_words::WordAction,
-};
-use crate::{
-    error::AppError,
-    model::{
-        CategoryRef, FLAG_REASONS, FlagView, LogEntryView, ModerationLogPage, ModerationSettings,
-        PostState, ReviewItemView, ReviewQueue, Role, WatchedWordView,
-    },
-};
-
+use crate::error::AppError;
+use crate::server::entity::{moderation_log, user};
 
 /// One line of the moderation log: every moderator and admin action goes through here.
 #[allow(clippy::too_many_arguments)]

@@ -1,27 +1,11 @@
 //! Topics by id, as lists name them.
-use std::collections::{HashMap, HashSet};
+use crate::model::TopicStatus;
+use std::collections::HashMap;
 
-use chrono::{Duration, Utc};
-use sea_orm::prelude::DateTimeUtc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
-use crate::server::{
-    blog, content,
-    db::begin_write,
-    entity::{category, post, topic, user},
-    forms, moderation, posting, records, staff, visibility,
-};
-use crate::{
-    error::AppError,
-    model::{
-        ActivityPost, CategoryPage, CategoryRef, CategorySummary, EditablePost, PAGE_SIZE,
-        PostState, PostView, TopicListItem, TopicPage, UserProfile,
-    },
-};
-
+use crate::error::AppError;
+use crate::server::entity::topic;
 
 /// Topics' slugs and titles by id, for lists that link to them (one query).
 pub(crate) async fn topic_titles(
@@ -38,4 +22,9 @@ pub(crate) async fn topic_titles(
         .into_iter()
         .map(|(id, slug, title)| (id, (slug, title)))
         .collect())
+}
+
+/// Resolved by staff, not yet answered by its author.
+pub fn waits_for_confirmation(t: &topic::Model) -> bool {
+    t.status == TopicStatus::Resolved.as_str() && t.resolution_confirmed_at.is_none()
 }

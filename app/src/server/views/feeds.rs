@@ -7,10 +7,7 @@ use sea_orm::{
     prelude::DateTimeUtc,
 };
 
-use super::{
-    blog,
-    entity::{category, topic},
-};
+use crate::server::entity::{category, topic};
 use crate::{error::AppError, model::topic_url};
 
 /// How many articles the feed carries.
@@ -46,13 +43,13 @@ pub async fn atom_feed(
     site_url: &str,
     site_name: &str,
 ) -> Result<String, AppError> {
-    let articles = blog::latest_public(db, FEED_ENTRIES).await?;
+    let articles = crate::server::views::blog::latest_public(db, FEED_ENTRIES).await?;
     let updated = articles
         .iter()
         .map(|a| a.updated_at.max(a.published_at.unwrap_or(a.updated_at)))
         .max()
         .unwrap_or_else(Utc::now);
-    let summaries = blog::summaries(db, articles.clone()).await?;
+    let summaries = crate::server::views::blog::summaries(db, articles.clone()).await?;
     let blog_url = format!("{site_url}/blog");
     let mut xml =
         String::with_capacity(4096 + articles.iter().map(|a| a.html.len() * 2).sum::<usize>());
@@ -140,7 +137,7 @@ pub async fn sitemap(db: &DatabaseConnection, site_url: &str) -> Result<String, 
     };
     url("/", None);
     url("/blog", None);
-    for (slug, updated) in blog::public_addresses(db).await? {
+    for (slug, updated) in crate::server::views::blog::public_addresses(db).await? {
         url(&format!("/blog/{slug}"), Some(updated));
     }
     let categories: Vec<(i64, String, Option<DateTimeUtc>)> = category::Entity::find()
@@ -166,7 +163,9 @@ pub async fn sitemap(db: &DatabaseConnection, site_url: &str) -> Result<String, 
             topic::Column::LastPostedAt,
         ])
         .filter(topic::Column::CategoryId.is_in(categories.iter().map(|c| c.0)))
-        .filter(topic::Column::Id.in_subquery(super::visibility::public_topic_ids(Utc::now())))
+        .filter(
+            topic::Column::Id.in_subquery(crate::server::visibility::public_topic_ids(Utc::now())),
+        )
         .order_by_desc(topic::Column::LastPostedAt)
         .limit(SITEMAP_TOPICS)
         .into_tuple()

@@ -1,0 +1,254 @@
+//! Admins' pages: categories, members, the dashboard, site settings. Reads only.
+use crate::server::records::users::member;
+use chrono::Utc;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+use crate::server::{
+    auth::require_role,
+    entity::{category, moderation_log, user},
+    settings,
+};
+use crate::{
+    error::AppError,
+    model::{AdminCategory, AdminUserDetail, AdminUserRow, Dashboard, Role, SiteSettings},
+};
+
+/// /admin/categories: every forum category with its settings, in order.
+pub async fn categories(
+    db: &DatabaseConnection,
+    viewer: &user::Model,
+) -> Result<Vec<AdminCategory>, AppError> {
+    require_role(Some(viewer.role()), Role::Admin)?;
+    Ok(category::Entity::find()
+        .filter(category::Column::Kind.ne("blog_comments"))
+        .order_by_asc(category::Column::Position)
+        .order_by_asc(category::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| AdminCategory {
+            id: c.id,
+            slug: c.slug,
+            name: c.name,
+            description: c.description,
+            colour: c.colour,
+            target_hours: format!(
+                "{}",
+                (c.response_target_minutes as f64 / 60.0 * 100.0).round() / 100.0
+            ),
+            customers_may_start: c.customers_may_start,
+            archived: c.archived,
+            topic_count: c.topic_count,
+        })
+        .collect())
+}
+
+/// /admin/users?q=: members whose name (or, for admins, e-mail) contains `q`; 50 at most.
+pub async fn search_users(
+    db: &DatabaseConnection,
+    viewer: &user::Model,
+    q: &str,
+) -> Result<Vec<AdminUserRow>, AppError> {
+    require_role(Some(viewer.role()), Role::Moderator)?;
+    let admin = viewer.role() == Role::Admin;
+    let needle = q.trim().to_lowercase();
+    let mut query = user::Entity::find();
+    if !needle.is_empty() {
+        let mut any =
+            sea_orm::Condition::any().add(user::Column::UsernameKey.contains(needle.as_str()));
+        if admin {
+            any = any.add(user::Column::EmailKey.contains(needle.as_str()));
+        }
+        query = query.filter(any);
+    }
+    Ok(query
+        .order_by_asc(user::Column::UsernameKey)
+        .limit(50)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| AdminUserRow {
+            id: u.id,
+            username: u.username.clone(),
+            email: admin.then(|| u.email.clone()),
+            role: u.role(),
+            staff_title: u.staff_title.clone(),
+            joined_at: u.created_at,
+            suspended: u.suspended_until.is_some_and(|t| t > Utc::now()),
+        })
+        .collect())
+}
+
+/// /admin/users/{id}: a member as moderators see them.
+pub async fn user_detail(
+    db: &DatabaseConnection,
+    viewer: &user::Model,
+    user_id: i64,
+) -> Result<AdminUserDetail, AppError> {
+    use crate::server::entity::{flag, post, session};
+    require_role(Some(viewer.role()), Role::Moderator)?;
+    let u = member(db, user_id).await?;
+    let admin = viewer.role() == Role::Admin;
+    let posts = post::Entity::find()
+        .filter(post::Column::AuthorId.eq(u.id))
+        .count(db)
+        .await?;
+    let flags_raised = flag::Entity::find()
+        .filter(flag::Column::FlaggerId.eq(u.id))
+        .count(db)
+        .await?;
+    let flags_received = flag::Entity::find()
+        .filter(
+            flag::Column::PostId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(post::Column::Id)
+                    .from(post::Entity)
+                    .and_where(post::Column::AuthorId.eq(u.id))
+                    .to_owned(),
+            ),
+        )
+        .count(db)
+        .await?;
+    let sessions = session::Entity::find()
+        .filter(session::Column::UserId.eq(u.id))
+        .count(db)
+        .await?;
+    let history = moderation_log::Entity::find()
+        .filter(moderation_log::Column::UserId.eq(u.id))
+        .order_by_desc(moderation_log::Column::CreatedAt)
+        .limit(50)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| (e.action, e.reason, e.created_at))
+        .collect();
+    Ok(AdminUserDetail {
+        row: AdminUserRow {
+            id: u.id,
+            username: u.username.clone(),
+            email: admin.then(|| u.email.clone()),
+            role: u.role(),
+            staff_title: u.staff_title.clone(),
+            joined_at: u.created_at,
+            suspended: u.suspended_until.is_some_and(|t| t > Utc::now()),
+        },
+        suspension_reason: u.suspension_reason.clone(),
+        posts,
+        flags_raised,
+        flags_received,
+        sessions,
+        history,
+        viewer_is_admin: admin,
+    })
+}
+
+/// /admin: what needs attention, and the last 30 days' activity.
+pub async fn dashboard(
+    db: &DatabaseConnection,
+    viewer: &user::Model,
+) -> Result<Dashboard, AppError> {
+    use crate::server::entity::{post, topic};
+    require_role(Some(viewer.role()), Role::Moderator)?;
+    let now = Utc::now();
+    let since = (now - chrono::Duration::days(29)).date_naive();
+    let start = since
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or(now);
+    let day_of = |at: sea_orm::prelude::DateTimeUtc| (at.date_naive() - since).num_days();
+    let mut members = vec![0u32; 30];
+    let mut posts = vec![0u32; 30];
+    let joined: Vec<sea_orm::prelude::DateTimeUtc> = user::Entity::find()
+        .select_only()
+        .column(user::Column::CreatedAt)
+        .filter(user::Column::CreatedAt.gte(start))
+        .into_tuple()
+        .all(db)
+        .await?;
+    for at in joined {
+        if let Some(n) = members.get_mut(day_of(at) as usize) {
+            *n += 1;
+        }
+    }
+    let written: Vec<sea_orm::prelude::DateTimeUtc> = post::Entity::find()
+        .select_only()
+        .column(post::Column::CreatedAt)
+        .filter(post::Column::CreatedAt.gte(start))
+        .into_tuple()
+        .all(db)
+        .await?;
+    for at in written {
+        if let Some(n) = posts.get_mut(day_of(at) as usize) {
+            *n += 1;
+        }
+    }
+    let week = crate::server::views::staff::figures(db, &[7], now)
+        .await?
+        .pop()
+        .ok_or(AppError::Internal)?;
+    let targets: std::collections::HashMap<i64, i32> = category::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.response_target_minutes))
+        .collect();
+    let awaiting: Vec<(i64, sea_orm::prelude::DateTimeUtc)> = topic::Entity::find()
+        .select_only()
+        .columns([topic::Column::CategoryId, topic::Column::AwaitingStaffSince])
+        .filter(topic::Column::AwaitingStaffSince.is_not_null())
+        .filter(topic::Column::Visible.eq(true))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let past_target = awaiting
+        .iter()
+        .filter(|(c, since)| {
+            now - *since > chrono::Duration::minutes(*targets.get(c).unwrap_or(&1440) as i64)
+        })
+        .count() as u64;
+    Ok(Dashboard {
+        open_review_items: crate::server::views::moderation::open_review_count(db).await?,
+        awaiting_staff: awaiting.len() as u64,
+        past_target,
+        median_minutes_7d: week.overall.median_minutes,
+        first_day: since,
+        new_members: members,
+        new_posts: posts,
+        viewer_is_admin: viewer.role() == Role::Admin,
+    })
+}
+
+/// /admin/settings: the site's texts and switches, as stored.
+pub async fn site_settings(
+    db: &DatabaseConnection,
+    viewer: &user::Model,
+) -> Result<SiteSettings, AppError> {
+    require_role(Some(viewer.role()), Role::Admin)?;
+    Ok(SiteSettings {
+        site_name: settings::text(db, settings::SITE_NAME).await?,
+        tagline: settings::text(db, settings::SITE_TAGLINE).await?,
+        welcome_message: settings::text(db, settings::WELCOME_MESSAGE).await?,
+        signup_mode: settings::text(db, settings::SIGNUP_MODE).await?,
+        accountability_public: settings::accountability_public(db).await?,
+        moderation_log_public: settings::flag(db, settings::MODERATION_LOG_PUBLIC).await?,
+        awaiting_approval: user::Entity::find()
+            .filter(user::Column::AwaitingApproval.eq(true))
+            .order_by_asc(user::Column::CreatedAt)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|u| AdminUserRow {
+                id: u.id,
+                username: u.username.clone(),
+                email: Some(u.email.clone()),
+                role: u.role(),
+                staff_title: None,
+                joined_at: u.created_at,
+                suspended: false,
+            })
+            .collect(),
+    })
+}

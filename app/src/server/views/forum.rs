@@ -1,0 +1,611 @@
+//! The forum's pages as they read: categories, a category's topics, a topic's posts, a member's page, a post to edit or quote. Reads only.
+use crate::server::records::categories::category_ref;
+use crate::server::visibility::NOT_YOUR_POST;
+use crate::server::visibility::POST_MISSING;
+use crate::server::visibility::TOPIC_MISSING;
+use crate::server::visibility::editable;
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use sea_orm::prelude::DateTimeUtc;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+
+use crate::server::{
+    content,
+    entity::{category, post, topic, user},
+    staff, visibility,
+};
+use crate::{
+    error::AppError,
+    model::{
+        ActivityPost, CategoryPage, CategoryRef, CategorySummary, EditablePost, PAGE_SIZE,
+        PostState, PostView, TopicListItem, TopicPage, UserProfile,
+    },
+};
+
+/// A post's source, for its author's edit form.
+pub async fn editable_post(
+    db: &DatabaseConnection,
+    editor: &user::Model,
+    post_id: i64,
+) -> Result<EditablePost, AppError> {
+    // Authors edit their own posts; moderators anyone's (their edit is logged and the author told).
+    let (p, t) = editable(db, editor, post_id).await?;
+    if p.author_id != editor.id {
+        if editor.role() < crate::model::Role::Moderator {
+            return Err(AppError::Forbidden(NOT_YOUR_POST.into()));
+        }
+        crate::server::auth::check_may_act_on_author(db, editor, p.author_id).await?;
+    }
+    Ok(EditablePost {
+        moderating: p.author_id != editor.id,
+        id: p.id,
+        topic_id: t.id,
+        topic_slug: t.slug,
+        topic_title: t.title,
+        number: p.post_number,
+        source: p.source,
+    })
+}
+
+/// A post quoted as Markdown, to start a reply with: only a public post, in a topic the viewer
+/// may see.
+pub async fn quote(
+    db: &DatabaseConnection,
+    post_id: i64,
+    viewer: Option<&user::Model>,
+) -> Result<String, AppError> {
+    let (p, _) = visibility::post(db, post_id, viewer).await?;
+    if p.state() != PostState::Visible {
+        return Err(AppError::NotFound(POST_MISSING.into()));
+    }
+    let author = user::Entity::find_by_id(p.author_id).one(db).await?;
+    let name = author
+        .map(|a| a.username)
+        .unwrap_or_else(|| "someone".into());
+    let quoted: String = p.source.lines().map(|l| format!("> {l}\n")).collect();
+    Ok(format!("@{name} wrote:\n{quoted}\n"))
+}
+
+/// The two names pages show for an author.
+struct Names {
+    username: String,
+    display_name: String,
+}
+
+/// Authors' names by id, in one query that reads only those two columns (a page of 30 posts
+/// must not drag 30 password hashes and e-mail addresses out of the database).
+async fn author_names(
+    conn: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, Names>, AppError> {
+    let ids: HashSet<i64> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, String, String)> = user::Entity::find()
+        .select_only()
+        .columns([
+            user::Column::Id,
+            user::Column::Username,
+            user::Column::DisplayName,
+        ])
+        .filter(user::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, username, display_name)| {
+            (
+                id,
+                Names {
+                    username,
+                    display_name,
+                },
+            )
+        })
+        .collect())
+}
+
+fn list_items(topics: Vec<topic::Model>, authors: &HashMap<i64, Names>) -> Vec<TopicListItem> {
+    topics
+        .into_iter()
+        .map(|t| TopicListItem {
+            author: authors
+                .get(&t.author_id)
+                .map(|u| u.username.clone())
+                .unwrap_or_default(),
+            reply_count: std::cmp::max(t.post_count - 1, 0),
+            id: t.id,
+            slug: t.slug,
+            title: t.title,
+            status: t.status,
+            pinned: t.pinned,
+            locked: t.locked,
+            staff_reply_minutes: t
+                .first_staff_reply_at
+                .map(|at| (at - t.created_at).num_minutes()),
+            awaiting_staff_since: t.awaiting_staff_since,
+            answered: t.official_answer_post_id.is_some(),
+            resolution_confirmed: t.resolution_confirmed_at.is_some(),
+            created_at: t.created_at,
+            last_posted_at: t.last_posted_at,
+        })
+        .collect()
+}
+
+/// The home page's category list, in the admins' order, with each one's latest topic.
+pub async fn list_categories(db: &DatabaseConnection) -> Result<Vec<CategorySummary>, AppError> {
+    let categories = category::Entity::find()
+        .filter(category::Column::Kind.ne("blog_comments"))
+        .order_by_asc(category::Column::Position)
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(categories.len());
+    for c in categories {
+        let latest = topic::Entity::find()
+            .filter(topic::Column::CategoryId.eq(c.id))
+            .filter(topic::Column::Visible.eq(true))
+            .order_by_desc(topic::Column::LastPostedAt)
+            .one(db)
+            .await?;
+        out.push(CategorySummary {
+            id: c.id,
+            slug: c.slug,
+            name: c.name,
+            description: c.description,
+            colour: c.colour,
+            topic_count: c.topic_count,
+            post_count: c.post_count,
+            last_posted_at: c.last_posted_at,
+            latest_topic_title: latest.map(|t| t.title),
+        });
+    }
+    Ok(out)
+}
+
+/// The forum categories a member may start a topic in, for the new-topic form: not archived
+/// ones, and for customers not the staff-only ones.
+pub async fn postable_categories(
+    db: &DatabaseConnection,
+    staff: bool,
+) -> Result<Vec<CategoryRef>, AppError> {
+    let mut q = category::Entity::find()
+        .filter(category::Column::Kind.ne("blog_comments"))
+        .filter(category::Column::Archived.eq(false));
+    if !staff {
+        q = q.filter(category::Column::CustomersMayStart.eq(true));
+    }
+    Ok(q.order_by_asc(category::Column::Position)
+        .all(db)
+        .await?
+        .iter()
+        .map(category_ref)
+        .collect())
+}
+
+/// A category's topics, most recent activity first (pinned ones on top), 30 a page.
+pub async fn category_page(
+    db: &DatabaseConnection,
+    slug: &str,
+    page: u64,
+    status: Option<&str>,
+) -> Result<CategoryPage, AppError> {
+    let Some(c) = category::Entity::find()
+        .filter(category::Column::Slug.eq(slug))
+        .filter(category::Column::Kind.ne("blog_comments"))
+        .one(db)
+        .await?
+    else {
+        // A renamed category's old address leads to the new one.
+        return match crate::server::admin::renamed_to(db, slug).await? {
+            Some(now) => Ok(CategoryPage {
+                category: CategoryRef {
+                    id: 0,
+                    slug: now.clone(),
+                    name: String::new(),
+                    colour: String::new(),
+                },
+                description: String::new(),
+                topics: Vec::new(),
+                page: 1,
+                page_count: 1,
+                status: None,
+                moved_to: Some(format!("/c/{now}")),
+            }),
+            None => Err(AppError::NotFound("There is no such category.".into())),
+        };
+    };
+    let status = match status.filter(|s| !s.is_empty()) {
+        Some(s) => Some(
+            crate::model::TopicStatus::parse(s)
+                .ok_or_else(|| AppError::invalid("status", staff::STATUS_UNKNOWN))?,
+        ),
+        None => None,
+    };
+    let mut listed = topic::Entity::find()
+        .filter(topic::Column::CategoryId.eq(c.id))
+        .filter(topic::Column::Visible.eq(true));
+    let total = match status {
+        Some(s) => {
+            listed = listed.filter(topic::Column::Status.eq(s.as_str()));
+            listed.clone().count(db).await?
+        }
+        // The stored counter saves a count on every unfiltered page.
+        None => c.topic_count.clamp(0, i32::MAX) as u64,
+    };
+    let paged = crate::server::paging::page(page, total, PAGE_SIZE)?;
+    let (page, pages) = (paged.number, paged.count);
+    let topics = listed
+        .order_by_desc(topic::Column::Pinned)
+        .order_by_desc(topic::Column::LastPostedAt)
+        .order_by_desc(topic::Column::Id)
+        .offset(paged.offset())
+        .limit(PAGE_SIZE)
+        .all(db)
+        .await?;
+    let authors = author_names(db, topics.iter().map(|t| t.author_id)).await?;
+    Ok(CategoryPage {
+        category: category_ref(&c),
+        description: c.description,
+        topics: list_items(topics, &authors),
+        page,
+        page_count: pages,
+        status: status.map(|s| s.as_str().to_string()),
+        moved_to: None,
+    })
+}
+
+/// One page of a topic's visible posts, 30 to a page, in order.
+pub struct PostsPage {
+    pub posts: Vec<PostView>,
+    pub page: u64,
+    pub page_count: u64,
+    /// The topic author's username (read with the posts' authors, in the same query).
+    pub topic_author: String,
+}
+
+/// Page `page` of `t`'s posts; not found past the last page. The topic page and an article's
+/// comments both read posts through this. Everyone sees a hidden post's place ("hidden by a
+/// moderator"); its author and moderators see its text and the reason; a post waiting for
+/// approval shows to its author and staff only; deleted ones to moderators only.
+pub async fn posts_page(
+    db: &DatabaseConnection,
+    t: &topic::Model,
+    page: u64,
+    viewer: Option<&user::Model>,
+) -> Result<PostsPage, AppError> {
+    let moderator = viewer.is_some_and(|u| u.role() >= crate::model::Role::Moderator);
+    let viewer_is_staff = viewer.is_some_and(|u| u.role().is_staff());
+    let viewer_id = viewer.map(|u| u.id);
+    let paged =
+        crate::server::paging::page(page, t.post_count.clamp(0, i32::MAX) as u64, PAGE_SIZE)?;
+    let (page, pages) = (paged.number, paged.count);
+    let first_number = ((page - 1) * PAGE_SIZE + 1) as i32;
+    let last_number = (page * PAGE_SIZE) as i32;
+    // Only what the page shows: not the Markdown source, which can double the bytes read.
+    type Row = (
+        i64,
+        i32,
+        i64,
+        String,
+        DateTimeUtc,
+        Option<DateTimeUtc>,
+        bool,
+        Option<String>,
+        String,
+        Option<String>,
+        Option<i64>,
+    );
+    let shown = if moderator {
+        sea_orm::Condition::all()
+    } else {
+        let mut any = sea_orm::Condition::any().add(
+            post::Column::State.is_in([PostState::Visible.as_str(), PostState::Hidden.as_str()]),
+        );
+        if viewer_is_staff {
+            any = any.add(post::Column::State.eq(PostState::Pending.as_str()));
+        } else if let Some(id) = viewer_id {
+            any = any.add(
+                sea_orm::Condition::all()
+                    .add(post::Column::State.eq(PostState::Pending.as_str()))
+                    .add(post::Column::AuthorId.eq(id)),
+            );
+        }
+        any
+    };
+    let rows: Vec<Row> = post::Entity::find()
+        .select_only()
+        .columns([
+            post::Column::Id,
+            post::Column::PostNumber,
+            post::Column::AuthorId,
+            post::Column::Html,
+            post::Column::CreatedAt,
+            post::Column::EditedAt,
+            post::Column::IsStaffReply,
+            post::Column::StaffTitle,
+            post::Column::State,
+            post::Column::ModerationReason,
+            post::Column::ModeratorEditBy,
+        ])
+        .filter(post::Column::TopicId.eq(t.id))
+        .filter(post::Column::PostNumber.between(first_number, last_number))
+        .filter(shown)
+        .order_by_asc(post::Column::PostNumber)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let authors = author_names(db, rows.iter().map(|r| r.2).chain([t.author_id])).await?;
+    let flagged: HashSet<i64> = match viewer_id {
+        Some(id) if !rows.is_empty() => crate::server::entity::flag::Entity::find()
+            .select_only()
+            .column(crate::server::entity::flag::Column::PostId)
+            .filter(crate::server::entity::flag::Column::FlaggerId.eq(id))
+            .filter(crate::server::entity::flag::Column::State.eq("open"))
+            .filter(crate::server::entity::flag::Column::PostId.is_in(rows.iter().map(|r| r.0)))
+            .into_tuple::<i64>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect(),
+        _ => HashSet::new(),
+    };
+    let posts = rows
+        .into_iter()
+        .map(
+            |(
+                id,
+                number,
+                author_id,
+                html,
+                created_at,
+                edited_at,
+                is_staff_reply,
+                staff_title,
+                state,
+                reason,
+                moderator_edit_by,
+            )| {
+                let author = authors.get(&author_id);
+                let state = PostState::parse(&state);
+                // Staff read a held post to answer it once approved; a hidden one's text is
+                // for its author and moderators.
+                let insider = moderator
+                    || viewer_id == Some(author_id)
+                    || (state == PostState::Pending && viewer_is_staff);
+                PostView {
+                    id,
+                    number,
+                    author_username: author.map(|a| a.username.clone()).unwrap_or_default(),
+                    author_display_name: author.map(|a| a.display_name.clone()).unwrap_or_default(),
+                    // Others see only that a post was hidden, not what it said.
+                    html: if state == PostState::Visible || insider {
+                        html
+                    } else {
+                        String::new()
+                    },
+                    created_at,
+                    edited_at,
+                    edited_by_moderator: moderator_edit_by.is_some(),
+                    is_staff_reply,
+                    staff_title,
+                    editable: viewer_id == Some(author_id),
+                    moderation_reason: reason.filter(|_| insider),
+                    flagged_by_viewer: flagged.contains(&id),
+                    state,
+                }
+            },
+        )
+        .collect();
+    Ok(PostsPage {
+        posts,
+        page,
+        page_count: pages,
+        topic_author: authors
+            .get(&t.author_id)
+            .map(|a| a.username.clone())
+            .unwrap_or_default(),
+    })
+}
+
+/// One page of a topic: 30 posts in order, by post number. An article's comment topic is shown
+/// on the article's page: this says where (`article_path`), or "not found" when the viewer may
+/// not see the article.
+pub async fn topic_page(
+    db: &DatabaseConnection,
+    topic_id: i64,
+    page: u64,
+    viewer: Option<&user::Model>,
+) -> Result<TopicPage, AppError> {
+    let t = visibility::topic(db, topic_id, viewer).await?;
+    let c = category::Entity::find_by_id(t.category_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
+    let article_path = crate::server::records::articles::article_for_topic(db, t.id)
+        .await?
+        .map(|a| crate::server::records::articles::url_of(&a));
+    let p = posts_page(db, &t, page, viewer).await?;
+    let held = post::Entity::find()
+        .filter(post::Column::TopicId.eq(t.id))
+        .filter(post::Column::PostNumber.eq(1))
+        .filter(post::Column::State.eq(PostState::Pending.as_str()))
+        .count(db)
+        .await?
+        > 0;
+    let summary = match p.posts.first().filter(|post| post.number == 1) {
+        Some(first) => content::excerpt(&first.html, 200),
+        None => String::new(),
+    };
+    let viewer_is_staff = viewer.is_some_and(|u| u.role().is_staff());
+    let official_answer = match t.official_answer_post_id {
+        Some(id) => match p.posts.iter().find(|post| post.id == id) {
+            Some(on_this_page) => Some(on_this_page.clone()),
+            None => one_post_view(db, id, viewer.map(|u| u.id)).await?,
+        },
+        None => None,
+    };
+    let events = crate::server::views::staff::events(db, t.id, viewer_is_staff).await?;
+    let asks_viewer_to_confirm = viewer.is_some_and(|u| u.id == t.author_id)
+        && crate::server::records::topics::waits_for_confirmation(&t);
+    Ok(TopicPage {
+        id: t.id,
+        slug: t.slug,
+        title: t.title,
+        category: category_ref(&c),
+        author_username: p.topic_author,
+        status: t.status,
+        locked: t.locked,
+        created_at: t.created_at,
+        post_count: t.post_count,
+        pinned: t.pinned,
+        posts: p.posts,
+        page: p.page,
+        page_count: p.page_count,
+        summary,
+        article_path,
+        official_answer,
+        staff_reply_minutes: t
+            .first_staff_reply_at
+            .map(|at| (at - t.created_at).num_minutes()),
+        awaiting_staff_since: t.awaiting_staff_since,
+        held,
+        resolution_confirmed_at: t.resolution_confirmed_at,
+        events,
+        viewer_is_staff,
+        viewer_is_moderator: viewer.is_some_and(|u| u.role() >= crate::model::Role::Moderator),
+        move_targets: if viewer.is_some_and(|u| u.role() >= crate::model::Role::Moderator) {
+            postable_categories(db, true).await?
+        } else {
+            Vec::new()
+        },
+        asks_viewer_to_confirm,
+    })
+}
+
+/// One visible post as a page shows it (the official answer, when it is on another page).
+async fn one_post_view(
+    db: &DatabaseConnection,
+    post_id: i64,
+    viewer: Option<i64>,
+) -> Result<Option<PostView>, AppError> {
+    let Some(p) = post::Entity::find_by_id(post_id)
+        .one(db)
+        .await?
+        .filter(|p| p.state() == PostState::Visible)
+    else {
+        return Ok(None);
+    };
+    let names = author_names(db, [p.author_id]).await?;
+    let author = names.get(&p.author_id);
+    Ok(Some(PostView {
+        id: p.id,
+        number: p.post_number,
+        author_username: author.map(|a| a.username.clone()).unwrap_or_default(),
+        author_display_name: author.map(|a| a.display_name.clone()).unwrap_or_default(),
+        html: p.html,
+        created_at: p.created_at,
+        edited_at: p.edited_at,
+        edited_by_moderator: p.moderator_edit_by.is_some(),
+        is_staff_reply: p.is_staff_reply,
+        staff_title: p.staff_title,
+        editable: viewer == Some(p.author_id),
+        state: PostState::parse(&p.state),
+        moderation_reason: None,
+        flagged_by_viewer: false,
+    }))
+}
+
+/// A member's public page: who they are and what they wrote lately.
+pub async fn user_profile(
+    db: &DatabaseConnection,
+    username: &str,
+) -> Result<UserProfile, AppError> {
+    let u = user::Entity::find()
+        .filter(user::Column::UsernameKey.eq(username.to_lowercase()))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("There is no member by that name.".into()))?;
+    // What a visitor may see, whoever asks: the page is the same for everyone. Forum topics
+    // only: an article's comment topic is the article, not a topic they started.
+    let now = Utc::now();
+    let forum_topics = || {
+        topic::Entity::find()
+            .filter(topic::Column::AuthorId.eq(u.id))
+            .filter(topic::Column::Id.in_subquery(visibility::public_topic_ids(now)))
+            .filter(
+                topic::Column::CategoryId.not_in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(category::Column::Id)
+                        .from(category::Entity)
+                        .and_where(category::Column::Kind.eq("blog_comments"))
+                        .to_owned(),
+                ),
+            )
+    };
+    let topics = forum_topics()
+        .order_by_desc(topic::Column::CreatedAt)
+        .limit(10)
+        .all(db)
+        .await?;
+    let topic_count = forum_topics().count(db).await?;
+    let posts = post::Entity::find()
+        .filter(post::Column::AuthorId.eq(u.id))
+        .filter(visibility::public_posts(now))
+        .order_by_desc(post::Column::CreatedAt)
+        .limit(10)
+        .all(db)
+        .await?;
+    let post_count = post::Entity::find()
+        .filter(post::Column::AuthorId.eq(u.id))
+        .filter(visibility::public_posts(now))
+        .count(db)
+        .await?;
+    let topic_ids: HashSet<i64> = posts.iter().map(|p| p.topic_id).collect();
+    let titles: HashMap<i64, topic::Model> = topic::Entity::find()
+        .filter(topic::Column::Id.is_in(topic_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let authors = HashMap::from([(
+        u.id,
+        Names {
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+        },
+    )]);
+    Ok(UserProfile {
+        id: u.id,
+        suspended: u.suspended_until.is_some_and(|until| until > Utc::now()),
+        viewer_is_moderator: false,
+        username: u.username.clone(),
+        display_name: u.display_name.clone(),
+        role: u.role(),
+        staff_title: u.staff_title.clone(),
+        joined_at: u.created_at,
+        topic_count,
+        post_count,
+        topics: list_items(topics, &authors),
+        posts: posts
+            .into_iter()
+            .filter_map(|p| {
+                let t = titles.get(&p.topic_id)?;
+                Some(ActivityPost {
+                    topic_id: t.id,
+                    topic_slug: t.slug.clone(),
+                    topic_title: t.title.clone(),
+                    number: p.post_number,
+                    excerpt: content::excerpt(&p.html, 160),
+                    created_at: p.created_at,
+                })
+            })
+            .collect(),
+    })
+}
