@@ -8,6 +8,7 @@ pub mod format;
 pub mod messages;
 pub mod model;
 pub mod pages;
+pub mod paths;
 #[cfg(feature = "ssr")]
 pub mod server;
 

@@ -19,12 +19,12 @@ pub fn set_status(code: u16) {
 }
 
 /// Answers the page request with a 301 to `url` (old or mistyped slugs). Only a local path
-/// (crate::api::local_path) is ever sent; anything else leaves the page as it is.
+/// (crate::paths::local_path) is ever sent; anything else leaves the page as it is.
 pub fn redirect_permanently(url: &str) {
     #[cfg(feature = "ssr")]
     if let (Some(res), Some(Ok(location))) = (
         use_context::<leptos_axum::ResponseOptions>(),
-        crate::api::local_path(url).map(|path| axum::http::HeaderValue::from_str(&path)),
+        crate::paths::local_path(url).map(|path| axum::http::HeaderValue::from_str(&path)),
     ) {
         res.set_status(axum::http::StatusCode::MOVED_PERMANENTLY);
         res.insert_header(axum::http::header::LOCATION, location);

@@ -1,4 +1,5 @@
 //! Account rules: sign-up, log-in, and creating staff accounts from the command line.
+use crate::server::notify::welcome;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
@@ -119,12 +120,6 @@ pub async fn sign_up(db: &DatabaseConnection, input: NewAccount) -> Result<user:
     }
     welcome(db, created.id).await?;
     Ok(created)
-}
-
-/// The admins' welcome message, as the new member's first notification.
-pub async fn welcome(db: &DatabaseConnection, user_id: i64) -> Result<(), AppError> {
-    let message = super::settings::text(db, super::settings::WELCOME_MESSAGE).await?;
-    super::notify::notify(db, user_id, "welcome", &message, "/").await
 }
 
 /// Creates an account with `role`. Every check runs before anything is written, and the write

@@ -59,7 +59,7 @@ fn check(input: &CategoryInput) -> Result<Checked, AppError> {
         ));
     }
     let slug = match input.slug.trim().to_ascii_lowercase() {
-        s if s.is_empty() => super::forum::slugify(name),
+        s if s.is_empty() => crate::server::records::topics::slugify(name),
         s => s,
     };
     let shaped = slug.len() <= 64
@@ -315,23 +315,6 @@ pub async fn set_archived(
     Ok(())
 }
 
-/// Where an old address of a renamed category points now.
-pub async fn renamed_to(
-    db: &DatabaseConnection,
-    old_slug: &str,
-) -> Result<Option<String>, AppError> {
-    let Some(moved) = category_slug::Entity::find_by_id(old_slug.to_string())
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    Ok(category::Entity::find_by_id(moved.category_id)
-        .one(db)
-        .await?
-        .map(|c| c.slug))
-}
-
 pub const LAST_ADMIN: &str = "Backyard needs at least one admin: make someone else an admin first.";
 pub const NOT_YOURSELF: &str = "You can't do that to your own account here.";
 pub const ROLE_UNKNOWN: &str = "Choose customer, staff, moderator or admin.";
@@ -558,7 +541,7 @@ pub async fn decide_signup(
         row.update(&txn).await?;
         log_about(&txn, actor, "approve_signup", user_id, "").await?;
         txn.commit().await?;
-        super::accounts::welcome(db, user_id).await
+        crate::server::notify::welcome(db, user_id).await
     } else {
         delete_account(db, actor, user_id, true).await
     }
@@ -568,6 +551,7 @@ pub async fn decide_signup(
 mod tests {
     use super::*;
     use crate::server::entity::moderation_log;
+    use crate::server::records::categories::renamed_to;
     use crate::server::views::admin::categories;
     use crate::server::views::admin::dashboard;
     use crate::server::views::admin::search_users;

@@ -19,7 +19,7 @@ use super::{
     content::MAX_BODY_CHARS,
     db::begin_write,
     entity::{article, article_tag, category, topic, user},
-    forms, forum, posting, visibility,
+    forms, posting, visibility,
 };
 use crate::{
     error::AppError,
@@ -169,12 +169,12 @@ fn check(input: &ArticleInput) -> Result<Checked, AppError> {
         return Err(AppError::invalid("title", TITLE_EMPTY));
     }
     let n = title.chars().count();
-    if n > forum::MAX_TITLE_CHARS {
+    if n > crate::server::records::topics::MAX_TITLE_CHARS {
         return Err(AppError::invalid(
             "title",
             format!(
                 "Titles can be at most {} characters; this one has {n}.",
-                forum::MAX_TITLE_CHARS
+                crate::server::records::topics::MAX_TITLE_CHARS
             ),
         ));
     }
@@ -308,7 +308,7 @@ async fn choose_slug(
             }
         }
         None => {
-            let base = match forum::slugify(title) {
+            let base = match crate::server::records::topics::slugify(title) {
                 s if s == "topic" => "article".to_string(),
                 s => s,
             };
@@ -485,6 +485,7 @@ pub async fn update_article(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::forum;
     use crate::server::posting::{COMMENTS_CLOSED, NOT_PUBLISHED};
     use crate::server::records::articles::NOT_YOUR_ARTICLE;
     use crate::server::records::articles::STAFF_ONLY;
@@ -829,7 +830,7 @@ mod tests {
             (
                 &w.customer,
                 &draft,
-                AppError::NotFound(forum::TOPIC_MISSING.into()),
+                AppError::NotFound(crate::server::visibility::TOPIC_MISSING.into()),
             ),
             (&w.staff, &draft, invalid("form", NOT_PUBLISHED)),
             (&w.customer, &closed, invalid("form", COMMENTS_CLOSED)),

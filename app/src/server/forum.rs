@@ -2,6 +2,8 @@
 //! category, topic and member pages.
 use super::posting::{CATEGORY_ARCHIVED, check_takes_posts};
 use super::records::categories::CATEGORY_MISSING;
+use crate::server::records::topics::MAX_TITLE_CHARS;
+use crate::server::records::topics::slugify;
 use crate::server::visibility::editable;
 
 use chrono::{Duration, Utc};
@@ -10,6 +12,7 @@ use sea_orm::{
     Set,
 };
 
+use super::posting::REPLY_SENT_TWICE;
 use super::visibility::NOT_YOUR_POST;
 use super::{
     db::begin_write,
@@ -18,14 +21,12 @@ use super::{
 };
 use crate::{error::AppError, model::PostState};
 
-pub const MAX_TITLE_CHARS: usize = 200;
 /// The same member posting the same text in the same topic within this window is a double
 /// submit, whatever the form token says (two tabs, a retried request).
 pub const DUPLICATE_WINDOW_SECS: i64 = 30;
 
 pub const TITLE_EMPTY: &str = "Give your topic a title.";
 pub use super::visibility::{POST_MISSING, TOPIC_MISSING};
-pub const REPLY_SENT_TWICE: &str = "This reply was already posted.";
 pub const TOPIC_SENT_TWICE: &str = "This topic was already posted.";
 pub const SAME_REPLY_AGAIN: &str = "You just posted that same reply; it is above.";
 
@@ -71,28 +72,6 @@ pub async fn create_category(
     }
     .insert(db)
     .await?)
-}
-
-/// Lower-case ASCII words joined by dashes, for readable URLs; "topic" if nothing is left.
-pub fn slugify(title: &str) -> String {
-    let mut slug = String::new();
-    for word in title
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
-        if slug.len() + word.len() + 1 > 80 {
-            break;
-        }
-        if !slug.is_empty() {
-            slug.push('-');
-        }
-        slug.push_str(&word.to_ascii_lowercase());
-    }
-    if slug.is_empty() {
-        "topic".into()
-    } else {
-        slug
-    }
 }
 
 /// Starts a topic with its first post, in one transaction.

@@ -403,12 +403,12 @@ pub async fn approve_and_reply(
     let t = visibility::topic(db, topic_id, Some(moderator)).await?;
     posting::validate_body(body)?;
     if let Some(token) = form_token {
-        forms::check_unused(db, token, forum::REPLY_SENT_TWICE).await?;
+        forms::check_unused(db, token, posting::REPLY_SENT_TWICE).await?;
     }
     let prepared = posting::prepare(db, body).await?;
     let txn = begin_write(db).await?;
     if let Some(token) = form_token {
-        forms::consume(&txn, token, forum::REPLY_SENT_TWICE).await?;
+        forms::consume(&txn, token, posting::REPLY_SENT_TWICE).await?;
     }
     let opening = post::Entity::find()
         .filter(post::Column::TopicId.eq(t.id))

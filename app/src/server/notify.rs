@@ -69,3 +69,9 @@ pub async fn mark_all_read(db: &DatabaseConnection, user_id: i64) -> Result<(), 
         .await?;
     Ok(())
 }
+
+/// The admins' welcome message, as the new member's first notification.
+pub async fn welcome(db: &DatabaseConnection, user_id: i64) -> Result<(), AppError> {
+    let message = super::settings::text(db, super::settings::WELCOME_MESSAGE).await?;
+    super::notify::notify(db, user_id, "welcome", &message, "/").await
+}

@@ -3,7 +3,7 @@
 //! cargo-fuzz targets in fuzz/ (docs/SECURITY.md).
 use proptest::prelude::*;
 
-use super::{blog::check_slug, content, forum::slugify};
+use super::{blog::check_slug, content, records::topics::slugify};
 use crate::{api::safe_next, components::page::query_number};
 
 /// Markdown-ish text: the characters that make structure, HTML and URLs, plus anything.
@@ -152,7 +152,7 @@ fn assert_stays_on_site(next: &str) -> Result<(), TestCaseError> {
         "{target:?}"
     );
     // Decoded, it is the same kind of path (a browser may decode it).
-    prop_assert_eq!(crate::api::local_path(&target), Some(target.clone()));
+    prop_assert_eq!(crate::paths::local_path(&target), Some(target.clone()));
     Ok(())
 }
 

@@ -14,7 +14,7 @@ use super::{
     auth::require_role,
     db::begin_write,
     entity::{category, post, topic, user},
-    forum, posting,
+    posting,
     records::topic_events,
     settings, visibility,
 };
@@ -25,7 +25,6 @@ use crate::{
 
 pub const MAX_REASON_CHARS: usize = 1000;
 
-pub const STATUS_UNKNOWN: &str = "That status doesn't exist. Choose open, acknowledged, planned, in progress, resolved, declined or closed.";
 pub const ANSWER_ELSEWHERE: &str = "That post is not a reply in this topic.";
 pub const REASON_MISSING: &str = "Say why no staff reply is needed; other staff will see it.";
 pub const NOT_WAITING: &str = "This topic is not waiting for staff.";
@@ -37,7 +36,7 @@ async fn topic_by_id(conn: &impl ConnectionTrait, id: i64) -> Result<topic::Mode
     topic::Entity::find_by_id(id)
         .one(conn)
         .await?
-        .ok_or_else(|| AppError::NotFound(forum::TOPIC_MISSING.into()))
+        .ok_or_else(|| AppError::NotFound(crate::server::visibility::TOPIC_MISSING.into()))
 }
 
 /// Staff set a topic's status, optionally with a note that is posted in the thread as a staff
@@ -50,8 +49,8 @@ pub async fn set_status(
     note: &str,
 ) -> Result<topic::Model, AppError> {
     require_role(Some(actor.role()), Role::Staff)?;
-    let status =
-        TopicStatus::parse(status).ok_or_else(|| AppError::invalid("status", STATUS_UNKNOWN))?;
+    let status = TopicStatus::parse(status)
+        .ok_or_else(|| AppError::invalid("status", super::records::topics::STATUS_UNKNOWN))?;
     let t = visibility::topic(db, topic_id, Some(actor)).await?;
     let note = note.trim();
     let prepared = if note.is_empty() {
@@ -592,7 +591,7 @@ mod tests {
             set_status(&w.db, &w.staff, t.id, "someday", "")
                 .await
                 .unwrap_err(),
-            AppError::invalid("status", STATUS_UNKNOWN)
+            AppError::invalid("status", crate::server::records::topics::STATUS_UNKNOWN)
         );
         assert_eq!(
             mark_answer(&w.db, &w.staff, t.id, theirs.id)

@@ -208,5 +208,5 @@ pub fn referring_path(fallback: &str) -> String {
         format!("{base}?{}", kept.join("&"))
     };
     // A Referer is whatever the address bar held: `//evil.example` is a path there.
-    crate::api::local_path(&path).unwrap_or_else(|| fallback.to_string())
+    crate::paths::local_path(&path).unwrap_or_else(|| fallback.to_string())
 }

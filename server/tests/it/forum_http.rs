@@ -4,8 +4,9 @@
 use crate::common::*;
 use app::server::{
     entity::{post, topic},
-    forum::{self, REPLY_SENT_TWICE, TITLE_EMPTY},
+    forum::{self, TITLE_EMPTY},
     posting::BODY_EMPTY,
+    posting::REPLY_SENT_TWICE,
     posting::TOPIC_LOCKED,
     records::categories::CATEGORY_MISSING,
 };

@@ -7,7 +7,8 @@ use app::{
     api::staff::SIGNED_OUT,
     server::{
         entity::{category, topic, topic_event},
-        staff::{ANSWER_ELSEWHERE, STATUS_UNKNOWN},
+        records::topics::STATUS_UNKNOWN,
+        staff::ANSWER_ELSEWHERE,
     },
 };
 use axum::http::StatusCode;

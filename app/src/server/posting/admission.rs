@@ -392,3 +392,5 @@ pub fn check_open_for_comments(
 pub const COMMENTS_CLOSED: &str = "Comments are closed on this article.";
 
 pub const NOT_PUBLISHED: &str = "This article isn't published yet, so it takes no comments.";
+
+pub const REPLY_SENT_TWICE: &str = "This reply was already posted.";

@@ -28,8 +28,8 @@ use sea_orm::{
 
 pub use admission::{
     BODY_EMPTY, CATEGORY_ARCHIVED, COMMENTS_CLOSED, HELD_NEW, HELD_WORDS, NOT_PUBLISHED, Prepared,
-    RateOf, TOPIC_LOCKED, check_may_post, check_rate, check_takes_posts, prepare, render,
-    validate_body, watched_list,
+    REPLY_SENT_TWICE, RateOf, TOPIC_LOCKED, check_may_post, check_rate, check_takes_posts, prepare,
+    render, validate_body, watched_list,
 };
 pub use settle::{move_topic, settle};
 

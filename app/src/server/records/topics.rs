@@ -28,3 +28,29 @@ pub(crate) async fn topic_titles(
 pub fn waits_for_confirmation(t: &topic::Model) -> bool {
     t.status == TopicStatus::Resolved.as_str() && t.resolution_confirmed_at.is_none()
 }
+
+/// Lower-case ASCII words joined by dashes, for readable URLs; "topic" if nothing is left.
+pub fn slugify(title: &str) -> String {
+    let mut slug = String::new();
+    for word in title
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if slug.len() + word.len() + 1 > 80 {
+            break;
+        }
+        if !slug.is_empty() {
+            slug.push('-');
+        }
+        slug.push_str(&word.to_ascii_lowercase());
+    }
+    if slug.is_empty() {
+        "topic".into()
+    } else {
+        slug
+    }
+}
+
+pub const MAX_TITLE_CHARS: usize = 200;
+
+pub const STATUS_UNKNOWN: &str = "That status doesn't exist. Choose open, acknowledged, planned, in progress, resolved, declined or closed.";

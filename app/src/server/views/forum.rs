@@ -16,7 +16,7 @@ use sea_orm::{
 use crate::server::{
     content,
     entity::{category, post, topic, user},
-    staff, visibility,
+    visibility,
 };
 use crate::{
     error::AppError,
@@ -202,7 +202,7 @@ pub async fn category_page(
         .await?
     else {
         // A renamed category's old address leads to the new one.
-        return match crate::server::admin::renamed_to(db, slug).await? {
+        return match crate::server::records::categories::renamed_to(db, slug).await? {
             Some(now) => Ok(CategoryPage {
                 category: CategoryRef {
                     id: 0,
@@ -221,10 +221,9 @@ pub async fn category_page(
         };
     };
     let status = match status.filter(|s| !s.is_empty()) {
-        Some(s) => Some(
-            crate::model::TopicStatus::parse(s)
-                .ok_or_else(|| AppError::invalid("status", staff::STATUS_UNKNOWN))?,
-        ),
+        Some(s) => Some(crate::model::TopicStatus::parse(s).ok_or_else(|| {
+            AppError::invalid("status", crate::server::records::topics::STATUS_UNKNOWN)
+        })?),
         None => None,
     };
     let mut listed = topic::Entity::find()
