@@ -15,6 +15,8 @@ use crate::{
     model::Draft,
     server::{drafts, forum, moderation, posting, state},
 };
+#[cfg(feature = "ssr")]
+use sea_orm::EntityTrait;
 
 #[server(endpoint = "site")]
 pub async fn get_site_info() -> Result<SiteInfo, AppError> {
@@ -298,9 +300,17 @@ pub async fn edit_post(
         |user| async move {
             let db = state::db()?;
             let reason = reason.unwrap_or_default();
-            let post =
-                crate::server::moderation::edit_from_page(&db, &user, post_id, &body, &reason)
-                    .await?;
+            // The author's own edit, or a moderator's of someone else's post (logged, and
+            // the author told).
+            let someone_elses = crate::server::entity::post::Entity::find_by_id(post_id)
+                .one(&db)
+                .await?
+                .is_some_and(|p| p.author_id != user.id);
+            let post = if someone_elses && user.role() >= crate::model::Role::Moderator {
+                moderation::edit_post(&db, &user, post_id, &body, &reason).await?
+            } else {
+                forum::edit_post(&db, &user, post_id, &body).await?
+            };
             forum::post_url(&db, &post).await
         },
     )

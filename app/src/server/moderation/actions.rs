@@ -1,0 +1,484 @@
+//! Moderators' actions on posts and topics: approve, dismiss, hide, delete, restore (one or many),
+//! approve and answer a held topic, lock, pin, move, and edit someone's post. Each is logged and
+//! the author told, in the action's transaction.
+use super::{link_to, reason_length};
+use crate::server::auth::check_may_act_on_author;
+use crate::server::records::moderation_log::log;
+use std::collections::HashSet;
+
+use chrono::Utc;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect,
+    sea_query::{Expr, Query},
+};
+
+use crate::server::{
+    auth::require_role,
+    db::begin_write,
+    entity::{category, flag, post, review_item, topic, user},
+    forms, notify, posting, visibility,
+};
+use crate::{
+    error::AppError,
+    model::{PostState, Role},
+};
+
+pub const REASON_NEEDED: &str = "Give a reason: the author will see it.";
+
+pub const NOTHING_SELECTED: &str = "Select at least one item.";
+
+pub const ACTION_UNKNOWN: &str = "Choose an action.";
+
+pub const ARTICLE_COMMENTS_STAY: &str =
+    "An article's comments stay with the article: they can't be moved into the forum.";
+
+/// What a moderator does to a post.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PostAction {
+    Approve,
+    Dismiss,
+    Hide,
+    Delete,
+    Restore,
+}
+
+impl PostAction {
+    pub fn parse(s: &str) -> Option<PostAction> {
+        Some(match s {
+            "approve" => PostAction::Approve,
+            "dismiss" => PostAction::Dismiss,
+            "hide" => PostAction::Hide,
+            "delete" => PostAction::Delete,
+            "restore" => PostAction::Restore,
+            _ => return None,
+        })
+    }
+
+    /// The states a post may be in for this action. Approving is for a held post, or a hidden
+    /// one a moderator finds fine after all; restoring brings back a hidden or deleted one;
+    /// dismissing flags keeps a post (or brings back one they hid).
+    fn applies_to(self) -> &'static [PostState] {
+        use PostState::*;
+        match self {
+            PostAction::Approve => &[Pending, Hidden],
+            PostAction::Dismiss => &[Visible, Hidden],
+            PostAction::Hide => &[Visible],
+            PostAction::Delete => &[Pending, Visible, Hidden],
+            PostAction::Restore => &[Hidden, Deleted],
+        }
+    }
+
+    /// "approved", for messages.
+    fn done(self) -> &'static str {
+        match self {
+            PostAction::Approve => "approved",
+            PostAction::Dismiss => "cleared of its flags",
+            PostAction::Hide => "hidden",
+            PostAction::Delete => "deleted",
+            PostAction::Restore => "restored",
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            PostAction::Approve => "approve",
+            PostAction::Dismiss => "dismiss",
+            PostAction::Hide => "hide",
+            PostAction::Delete => "delete",
+            PostAction::Restore => "restore",
+        }
+    }
+}
+
+/// A moderator acts on one post; the author is told, with the reason.
+pub async fn act_on_post(
+    db: &DatabaseConnection,
+    moderator: &user::Model,
+    post_id: i64,
+    action: PostAction,
+    reason: &str,
+) -> Result<(), AppError> {
+    require_role(Some(moderator.role()), Role::Moderator)?;
+    let reason = check_reason(action, reason)?;
+    let txn = begin_write(db).await?;
+    act_in(&txn, moderator, post_id, action, &reason).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+fn check_reason(action: PostAction, reason: &str) -> Result<String, AppError> {
+    let reason = reason.trim();
+    if matches!(action, PostAction::Hide | PostAction::Delete) && reason.is_empty() {
+        return Err(AppError::invalid("reason", REASON_NEEDED));
+    }
+    reason_length(reason)?;
+    Ok(reason.to_string())
+}
+
+async fn act_in(
+    conn: &impl ConnectionTrait,
+    moderator: &user::Model,
+    post_id: i64,
+    action: PostAction,
+    reason: &str,
+) -> Result<(), AppError> {
+    let p = post::Entity::find_by_id(post_id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::NotFound(visibility::POST_MISSING.into()))?;
+    check_may_act_on_author(conn, moderator, p.author_id).await?;
+    if !action.applies_to().contains(&p.state()) {
+        return Err(AppError::invalid(
+            "action",
+            format!(
+                "That post is {}, so it can't be {}.",
+                p.state().label(),
+                action.done()
+            ),
+        ));
+    }
+    let (state, flags_to, item_to, told) = match action {
+        PostAction::Approve => (
+            PostState::Visible,
+            "dismissed",
+            "resolved",
+            "Your post was approved and is now public.",
+        ),
+        PostAction::Dismiss => (PostState::Visible, "dismissed", "rejected", ""),
+        PostAction::Hide => (
+            PostState::Hidden,
+            "upheld",
+            "resolved",
+            "Your post was hidden by a moderator.",
+        ),
+        PostAction::Delete => (
+            PostState::Deleted,
+            "upheld",
+            "resolved",
+            "Your post was deleted by a moderator.",
+        ),
+        PostAction::Restore => (
+            PostState::Visible,
+            "dismissed",
+            "resolved",
+            "Your post was restored.",
+        ),
+    };
+    posting::change_state(conn, &p, state, Some(reason)).await?;
+    let now = Utc::now();
+    flag::Entity::update_many()
+        .col_expr(flag::Column::State, Expr::value(flags_to))
+        .col_expr(flag::Column::ResolvedAt, Expr::value(now))
+        .filter(flag::Column::PostId.eq(p.id))
+        .filter(flag::Column::State.eq("open"))
+        .exec(conn)
+        .await?;
+    review_item::Entity::update_many()
+        .col_expr(review_item::Column::State, Expr::value(item_to))
+        .col_expr(review_item::Column::ResolvedAt, Expr::value(now))
+        .col_expr(review_item::Column::ResolvedBy, Expr::value(moderator.id))
+        .col_expr(
+            review_item::Column::Resolution,
+            Expr::value(action.as_str()),
+        )
+        .filter(review_item::Column::PostId.eq(p.id))
+        .filter(review_item::Column::State.eq("open"))
+        .exec(conn)
+        .await?;
+    let public = matches!(
+        action,
+        PostAction::Hide | PostAction::Delete | PostAction::Restore
+    );
+    log(
+        conn,
+        moderator,
+        action.as_str(),
+        Some(p.id),
+        Some(p.topic_id),
+        Some(p.author_id),
+        reason,
+        public,
+    )
+    .await?;
+    if !told.is_empty() {
+        let message = if reason.is_empty() {
+            told.to_string()
+        } else {
+            format!("{told} Reason: {reason}")
+        };
+        notify::notify(
+            conn,
+            p.author_id,
+            action.as_str(),
+            &message,
+            &link_to(conn, &p).await?,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Whether a moderator replying to this topic approves it too: its opening post waits for
+/// approval.
+pub async fn replying_approves(
+    db: &DatabaseConnection,
+    moderator: &user::Model,
+    topic_id: i64,
+) -> Result<bool, AppError> {
+    if moderator.role() < Role::Moderator {
+        return Ok(false);
+    }
+    Ok(post::Entity::find()
+        .filter(post::Column::TopicId.eq(topic_id))
+        .filter(post::Column::PostNumber.eq(1))
+        .filter(post::Column::State.eq(PostState::Pending.as_str()))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// A moderator answers a topic held for approval in one step: its opening post is approved (its
+/// author told, the queue item resolved, the log written) and the reply posted, together.
+pub async fn approve_and_reply(
+    db: &DatabaseConnection,
+    moderator: &user::Model,
+    topic_id: i64,
+    body: &str,
+    form_token: Option<&str>,
+) -> Result<post::Model, AppError> {
+    require_role(Some(moderator.role()), Role::Moderator)?;
+    let t = visibility::topic(db, topic_id, Some(moderator)).await?;
+    posting::validate_body(body)?;
+    if let Some(token) = form_token {
+        forms::check_unused(db, token, posting::REPLY_SENT_TWICE).await?;
+    }
+    let prepared = posting::prepare(db, body).await?;
+    let txn = begin_write(db).await?;
+    if let Some(token) = form_token {
+        forms::consume(&txn, token, posting::REPLY_SENT_TWICE).await?;
+    }
+    let opening = post::Entity::find()
+        .filter(post::Column::TopicId.eq(t.id))
+        .filter(post::Column::PostNumber.eq(1))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound(visibility::POST_MISSING.into()))?;
+    act_in(&txn, moderator, opening.id, PostAction::Approve, "").await?;
+    let t = visibility::topic(&txn, t.id, Some(moderator)).await?;
+    let created = posting::reply(&txn, moderator, &t, &prepared).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// One action on several review items at once.
+pub async fn bulk(
+    db: &DatabaseConnection,
+    moderator: &user::Model,
+    item_ids: &[i64],
+    action: PostAction,
+    reason: &str,
+) -> Result<usize, AppError> {
+    require_role(Some(moderator.role()), Role::Moderator)?;
+    if item_ids.is_empty() {
+        return Err(AppError::invalid("items", NOTHING_SELECTED));
+    }
+    let reason = check_reason(action, reason)?;
+    let txn = begin_write(db).await?;
+    let posts: Vec<i64> = review_item::Entity::find()
+        .select_only()
+        .column(review_item::Column::PostId)
+        .filter(review_item::Column::Id.is_in(item_ids.iter().copied()))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    if posts.is_empty() {
+        return Err(AppError::invalid("items", NOTHING_SELECTED));
+    }
+    let unique: HashSet<i64> = posts.into_iter().collect();
+    for post_id in &unique {
+        act_in(&txn, moderator, *post_id, action, &reason).await?;
+    }
+    txn.commit().await?;
+    Ok(unique.len())
+}
+
+/// Topic-level actions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TopicAction {
+    Lock,
+    Unlock,
+    Pin,
+    Unpin,
+}
+
+impl TopicAction {
+    pub fn parse(s: &str) -> Option<TopicAction> {
+        Some(match s {
+            "lock" => TopicAction::Lock,
+            "unlock" => TopicAction::Unlock,
+            "pin" => TopicAction::Pin,
+            "unpin" => TopicAction::Unpin,
+            _ => return None,
+        })
+    }
+}
+
+pub async fn act_on_topic(
+    db: &DatabaseConnection,
+    moderator: &user::Model,
+    topic_id: i64,
+    action: TopicAction,
+    reason: &str,
+) -> Result<(), AppError> {
+    require_role(Some(moderator.role()), Role::Moderator)?;
+    reason_length(reason)?;
+    let t = visibility::topic(db, topic_id, Some(moderator)).await?;
+    let (column, value, name) = match action {
+        TopicAction::Lock => (topic::Column::Locked, true, "lock"),
+        TopicAction::Unlock => (topic::Column::Locked, false, "unlock"),
+        TopicAction::Pin => (topic::Column::Pinned, true, "pin"),
+        TopicAction::Unpin => (topic::Column::Pinned, false, "unpin"),
+    };
+    let txn = begin_write(db).await?;
+    topic::Entity::update_many()
+        .col_expr(column, Expr::value(value))
+        .filter(topic::Column::Id.eq(t.id))
+        .exec(&txn)
+        .await?;
+    log(
+        &txn,
+        moderator,
+        name,
+        None,
+        Some(t.id),
+        Some(t.author_id),
+        reason.trim(),
+        true,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Moves a topic to another forum category, with its counts.
+pub async fn move_topic(
+    db: &DatabaseConnection,
+    moderator: &user::Model,
+    topic_id: i64,
+    category_slug: &str,
+    reason: &str,
+) -> Result<(), AppError> {
+    require_role(Some(moderator.role()), Role::Moderator)?;
+    reason_length(reason)?;
+    let t = visibility::topic(db, topic_id, Some(moderator)).await?;
+    // In a forum category an article's comments would show the article's title whatever its
+    // state, and the article would lose them.
+    if crate::server::records::articles::article_for_topic(db, t.id)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::invalid("category", ARTICLE_COMMENTS_STAY));
+    }
+    let to = category::Entity::find()
+        .filter(category::Column::Slug.eq(category_slug))
+        .filter(category::Column::Kind.ne("blog_comments"))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            AppError::invalid(
+                "category",
+                crate::server::records::categories::CATEGORY_MISSING,
+            )
+        })?;
+    if to.id == t.category_id {
+        return Ok(());
+    }
+    let txn = begin_write(db).await?;
+    let t = visibility::topic(&txn, t.id, Some(moderator)).await?;
+    posting::move_topic(&txn, &t, to.id).await?;
+    review_item::Entity::update_many()
+        .col_expr(review_item::Column::CategoryId, Expr::value(to.id))
+        .filter(
+            review_item::Column::PostId.in_subquery(
+                Query::select()
+                    .column(post::Column::Id)
+                    .from(post::Entity)
+                    .and_where(post::Column::TopicId.eq(t.id))
+                    .to_owned(),
+            ),
+        )
+        .exec(&txn)
+        .await?;
+    let note = if reason.trim().is_empty() {
+        format!("Moved to {}", to.name)
+    } else {
+        format!("Moved to {}: {}", to.name, reason.trim())
+    };
+    log(
+        &txn,
+        moderator,
+        "move",
+        None,
+        Some(t.id),
+        Some(t.author_id),
+        &note,
+        true,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// A moderator edits someone's post: the old text is kept as a revision, the edit is logged and
+/// the author told, all in one transaction.
+pub async fn edit_post(
+    db: &DatabaseConnection,
+    moderator: &user::Model,
+    post_id: i64,
+    body: &str,
+    reason: &str,
+) -> Result<post::Model, AppError> {
+    require_role(Some(moderator.role()), Role::Moderator)?;
+    reason_length(reason)?;
+    let (p, _) = visibility::post(db, post_id, Some(moderator)).await?;
+    check_may_act_on_author(db, moderator, p.author_id).await?;
+    posting::validate_body(body)?;
+    let prepared = posting::prepare(db, body).await?;
+    let txn = begin_write(db).await?;
+    let (existing, _) = visibility::post(&txn, post_id, Some(moderator)).await?;
+    if existing.state() == PostState::Deleted {
+        return Err(AppError::NotFound(visibility::POST_MISSING.into()));
+    }
+    let edited = posting::edit(&txn, moderator, &existing, &prepared).await?;
+    if edited == existing {
+        return Ok(edited);
+    }
+    log(
+        &txn,
+        moderator,
+        "edit",
+        Some(edited.id),
+        Some(edited.topic_id),
+        Some(edited.author_id),
+        reason.trim(),
+        true,
+    )
+    .await?;
+    if edited.author_id != moderator.id {
+        let message = match reason.trim() {
+            "" => "A moderator edited your post.".to_string(),
+            r => format!("A moderator edited your post. Reason: {r}"),
+        };
+        notify::notify(
+            &txn,
+            edited.author_id,
+            "edited",
+            &message,
+            &link_to(&txn, &edited).await?,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(edited)
+}

@@ -1,0 +1,164 @@
+//! Members' flags: their weight, and the threshold that hides a post until a moderator decides.
+use super::{link_to, reason_length};
+
+use chrono::{Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QuerySelect, Set,
+    sea_query::{Expr, ExprTrait},
+};
+
+use crate::server::{
+    auth::{self},
+    db::begin_write,
+    entity::{flag, user},
+    notify, posting, records, settings, visibility,
+};
+use crate::{
+    error::AppError,
+    model::{FLAG_REASONS, PostState},
+};
+
+pub const FLAG_REASON_UNKNOWN: &str = "Choose why you are flagging this post.";
+
+pub const FLAG_NOTE_NEEDED: &str = "Say what is wrong with this post.";
+
+pub const FLAG_OWN_POST: &str = "You can't flag your own post.";
+
+pub const FLAG_REMOVED_POST: &str = "That post was removed, so it can't be flagged.";
+
+pub const FLAG_NOT_PUBLIC: &str =
+    "That post is not public, so there is nothing to flag: a moderator already has it.";
+
+pub const FLAG_TWICE: &str = "You have already flagged this post; a moderator will look at it.";
+
+pub const AUTO_HIDDEN: &str =
+    "Hidden automatically after members flagged it; a moderator will review it.";
+
+/// A flag's weight, in hundredths: a member whose flags moderators usually upheld counts
+/// double; an account less than a day old counts half.
+pub async fn flag_weight(
+    conn: &impl ConnectionTrait,
+    flagger: &user::Model,
+) -> Result<i32, AppError> {
+    if Utc::now() - flagger.created_at < Duration::days(1) {
+        return Ok(50);
+    }
+    let count = |state: &'static str| {
+        flag::Entity::find()
+            .filter(flag::Column::FlaggerId.eq(flagger.id))
+            .filter(flag::Column::State.eq(state))
+            .count(conn)
+    };
+    let (upheld, dismissed) = (count("upheld").await?, count("dismissed").await?);
+    Ok(if upheld >= 3 && upheld >= 2 * dismissed {
+        200
+    } else {
+        100
+    })
+}
+
+/// A signed-in member flags a post. Enough weight of open flags hides it until a moderator
+/// decides.
+pub async fn flag_post(
+    db: &DatabaseConnection,
+    flagger: &user::Model,
+    post_id: i64,
+    reason: &str,
+    note: &str,
+) -> Result<flag::Model, AppError> {
+    if !FLAG_REASONS.iter().any(|(key, _)| *key == reason) {
+        return Err(AppError::invalid("reason", FLAG_REASON_UNKNOWN));
+    }
+    let note = note.trim();
+    if reason == "other" && note.is_empty() {
+        return Err(AppError::invalid("note", FLAG_NOTE_NEEDED));
+    }
+    reason_length(note).map_err(|_| {
+        AppError::invalid(
+            "note",
+            format!(
+                "Reasons can be at most 1,000 characters; this one has {}.",
+                note.chars().count()
+            ),
+        )
+    })?;
+    // A post the flagger may not read is not there for them: the answer is the one for no post.
+    let (p, _) = visibility::post(db, post_id, Some(flagger)).await?;
+    match p.state() {
+        PostState::Visible => {}
+        PostState::Deleted => return Err(AppError::invalid("form", FLAG_REMOVED_POST)),
+        PostState::Pending | PostState::Hidden => {
+            return Err(AppError::invalid("form", FLAG_NOT_PUBLIC));
+        }
+    }
+    if p.author_id == flagger.id {
+        return Err(AppError::invalid("form", FLAG_OWN_POST));
+    }
+    auth::check_not_suspended(flagger)?;
+    posting::check_rate(
+        db,
+        flagger,
+        settings::FLAGS_PER_HOUR,
+        Duration::hours(1),
+        posting::RateOf::Flags,
+    )
+    .await?;
+    let weight = flag_weight(db, flagger).await?;
+    let threshold = std::cmp::max(settings::number(db, settings::FLAG_THRESHOLD).await?, 1) * 100;
+
+    let txn = begin_write(db).await?;
+    // Counted again under the lock: the check above only spares a refused flag the work.
+    posting::check_rate(
+        &txn,
+        flagger,
+        settings::FLAGS_PER_HOUR,
+        Duration::hours(1),
+        posting::RateOf::Flags,
+    )
+    .await?;
+    let already = flag::Entity::find()
+        .filter(flag::Column::PostId.eq(p.id))
+        .filter(flag::Column::FlaggerId.eq(flagger.id))
+        .filter(flag::Column::State.eq("open"))
+        .count(&txn)
+        .await?;
+    if already > 0 {
+        return Err(AppError::invalid("form", FLAG_TWICE));
+    }
+    let created = flag::ActiveModel {
+        post_id: Set(p.id),
+        flagger_id: Set(flagger.id),
+        reason: Set(reason.into()),
+        note: Set(note.into()),
+        weight: Set(weight),
+        state: Set("open".into()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    records::review_items::open(&txn, &p, records::review_items::FLAGGED).await?;
+    let total: Option<i64> = flag::Entity::find()
+        .select_only()
+        .column_as(Expr::col(flag::Column::Weight).sum(), "total")
+        .filter(flag::Column::PostId.eq(p.id))
+        .filter(flag::Column::State.eq("open"))
+        .into_tuple()
+        .one(&txn)
+        .await?
+        .flatten();
+    if total.unwrap_or(0) >= threshold {
+        posting::change_state(&txn, &p, PostState::Hidden, Some(AUTO_HIDDEN)).await?;
+        notify::notify(
+            &txn,
+            p.author_id,
+            "hidden",
+            &format!("Your post was hidden: {AUTO_HIDDEN}"),
+            &link_to(&txn, &p).await?,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(created)
+}

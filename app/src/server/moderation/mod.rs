@@ -1,0 +1,765 @@
+//! Moderation: members' flags (flags.rs), moderators' actions with the reason the author is told
+//! (actions.rs), suspensions (suspensions.rs), watched words and moderation settings (words.rs).
+//! Every action is checked for the moderator role, runs in one transaction, is logged and
+//! notifies the author. The review queue and the log are read in `views::moderation`.
+mod actions;
+mod flags;
+mod suspensions;
+mod words;
+
+pub use actions::*;
+pub use flags::*;
+pub use suspensions::*;
+pub use words::*;
+
+use sea_orm::ConnectionTrait;
+
+use super::{entity::post, records};
+use crate::error::AppError;
+
+pub const MAX_REASON_CHARS: usize = 1000;
+
+pub(super) fn reason_length(reason: &str) -> Result<(), AppError> {
+    let n = reason.chars().count();
+    if n > MAX_REASON_CHARS {
+        return Err(AppError::invalid(
+            "reason",
+            format!("Reasons can be at most 1,000 characters; this one has {n}."),
+        ));
+    }
+    Ok(())
+}
+
+pub(super) async fn link_to(
+    conn: &impl ConnectionTrait,
+    p: &post::Model,
+) -> Result<String, AppError> {
+    records::posts::url(conn, p).await
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, Utc};
+    use sea_orm::{
+        ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+        QueryFilter, Set,
+    };
+
+    use super::*;
+    use crate::model::Role;
+    use crate::server::entity::moderation_log;
+    use crate::server::entity::{category, flag, post, review_item, topic, user, watched_word};
+    use crate::server::forum;
+    use crate::server::posting::{HELD_NEW, HELD_WORDS};
+    use crate::server::{settings, visibility};
+
+    use crate::server::views::moderation::ReviewFilter;
+    use crate::server::views::moderation::log_page;
+    use crate::server::views::moderation::open_review_count;
+    use crate::server::views::moderation::review_queue;
+    use crate::server::{
+        entity::notification,
+        forum::{reply, start_topic},
+        testing::{self, insert_user},
+    };
+
+    struct World {
+        db: DatabaseConnection,
+        author: user::Model,
+        members: Vec<user::Model>,
+        staff: user::Model,
+        moderator: user::Model,
+        admin: user::Model,
+        topic: topic::Model,
+        post: post::Model,
+    }
+
+    async fn with(db: &DatabaseConnection, id: i64, role: Role, trust: i16) -> user::Model {
+        let mut row: user::ActiveModel = insert_user(db, id).await.into();
+        row.role = Set(role.as_str().into());
+        row.trust_level = Set(trust);
+        // A day old, so their flags count fully.
+        row.created_at = Set(Utc::now() - Duration::days(2));
+        row.update(db).await.unwrap()
+    }
+
+    /// The shared world with the default rate limits, members who joined two days ago (so their
+    /// flags count fully), four more customers to flag with, and a rude topic to moderate.
+    async fn world() -> World {
+        let shared = testing::World::builder()
+            .with_rate_limits()
+            .members_aged(Duration::days(2))
+            .build()
+            .await;
+        let db = shared.db;
+        let mut members = vec![shared.other];
+        for id in 6..=10 {
+            members.push(with(&db, id, Role::Customer, 1).await);
+        }
+        let (topic, post) = start_topic(
+            &db,
+            &shared.customer,
+            "questions",
+            "Rude topic",
+            "You are all idiots.",
+            None,
+        )
+        .await
+        .unwrap();
+        World {
+            db,
+            author: shared.customer,
+            members,
+            staff: shared.staff,
+            moderator: shared.moderator,
+            admin: shared.admin,
+            topic,
+            post,
+        }
+    }
+
+    async fn post_now(db: &DatabaseConnection, id: i64) -> post::Model {
+        post::Entity::find_by_id(id).one(db).await.unwrap().unwrap()
+    }
+
+    async fn counts(db: &DatabaseConnection) -> (u64, u64, u64, u64) {
+        (
+            flag::Entity::find().count(db).await.unwrap(),
+            review_item::Entity::find().count(db).await.unwrap(),
+            moderation_log::Entity::find().count(db).await.unwrap(),
+            notification::Entity::find().count(db).await.unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn flags_weigh_by_history_and_hide_at_the_threshold() {
+        let w = world().await;
+        // A brand-new account's flag counts half; a member whose flags were upheld counts double.
+        let mut fresh: user::ActiveModel = w.members[0].clone().into();
+        fresh.created_at = Set(Utc::now());
+        let fresh = fresh.update(&w.db).await.unwrap();
+        assert_eq!(flag_weight(&w.db, &fresh).await.unwrap(), 50);
+        assert_eq!(flag_weight(&w.db, &w.members[1]).await.unwrap(), 100);
+        for _ in 0..3 {
+            flag::ActiveModel {
+                post_id: Set(w.post.id),
+                flagger_id: Set(w.members[2].id),
+                reason: Set("spam".into()),
+                note: Set(String::new()),
+                weight: Set(100),
+                state: Set("upheld".into()),
+                created_at: Set(Utc::now()),
+                ..Default::default()
+            }
+            .insert(&w.db)
+            .await
+            .unwrap();
+        }
+        assert_eq!(flag_weight(&w.db, &w.members[2]).await.unwrap(), 200);
+
+        // Threshold 3: half + one = 1.5, still visible; + double = 3.5, hidden.
+        flag_post(&w.db, &fresh, w.post.id, "rude", "")
+            .await
+            .unwrap();
+        flag_post(&w.db, &w.members[1], w.post.id, "rude", "")
+            .await
+            .unwrap();
+        assert_eq!(post_now(&w.db, w.post.id).await.state, "visible");
+        flag_post(&w.db, &w.members[2], w.post.id, "rude", "")
+            .await
+            .unwrap();
+        let hidden = post_now(&w.db, w.post.id).await;
+        assert_eq!(
+            (hidden.state.as_str(), hidden.moderation_reason.as_deref()),
+            ("hidden", Some(AUTO_HIDDEN))
+        );
+        let items = review_item::Entity::find().all(&w.db).await.unwrap();
+        assert_eq!(items.len(), 1, "one open item per post, however many flags");
+        assert_eq!(items[0].snapshot_html, "<p>You are all idiots.</p>\n");
+        let told = notification::Entity::find().all(&w.db).await.unwrap();
+        assert_eq!(told.len(), 1);
+        assert!(told[0].message.contains(AUTO_HIDDEN));
+    }
+
+    #[tokio::test]
+    async fn bad_flags_are_refused_and_write_nothing() {
+        let w = world().await;
+        let long = "x".repeat(1001);
+        let before = counts(&w.db).await;
+        for (who, post_id, reason, note, expected) in [
+            (
+                &w.author,
+                w.post.id,
+                "rude",
+                "",
+                AppError::invalid("form", FLAG_OWN_POST),
+            ),
+            (
+                &w.members[0],
+                w.post.id,
+                "boring",
+                "",
+                AppError::invalid("reason", FLAG_REASON_UNKNOWN),
+            ),
+            (
+                &w.members[0],
+                w.post.id,
+                "other",
+                "  ",
+                AppError::invalid("note", FLAG_NOTE_NEEDED),
+            ),
+            (
+                &w.members[0],
+                w.post.id,
+                "other",
+                long.as_str(),
+                AppError::invalid(
+                    "note",
+                    "Reasons can be at most 1,000 characters; this one has 1001.",
+                ),
+            ),
+            (
+                &w.members[0],
+                9999,
+                "spam",
+                "",
+                AppError::NotFound(visibility::POST_MISSING.into()),
+            ),
+        ] {
+            assert_eq!(
+                flag_post(&w.db, who, post_id, reason, note)
+                    .await
+                    .unwrap_err(),
+                expected
+            );
+        }
+        assert_eq!(counts(&w.db).await, before);
+        flag_post(&w.db, &w.members[0], w.post.id, "spam", "")
+            .await
+            .unwrap();
+        let after_one = counts(&w.db).await;
+        assert_eq!(
+            flag_post(&w.db, &w.members[0], w.post.id, "rude", "")
+                .await
+                .unwrap_err(),
+            AppError::invalid("form", FLAG_TWICE)
+        );
+        act_on_post(
+            &w.db,
+            &w.moderator,
+            w.post.id,
+            PostAction::Delete,
+            "Abusive.",
+        )
+        .await
+        .unwrap();
+        let after_delete = counts(&w.db).await;
+        assert_eq!(
+            flag_post(&w.db, &w.members[1], w.post.id, "spam", "")
+                .await
+                .unwrap_err(),
+            AppError::NotFound(visibility::POST_MISSING.into())
+        );
+        assert_eq!(counts(&w.db).await, after_delete);
+        assert_eq!(after_one.0, 1);
+    }
+
+    #[tokio::test]
+    async fn new_members_first_posts_wait_for_approval_when_admins_turn_holding_on() {
+        let w = world().await;
+        let newcomer = with(&w.db, 30, Role::Customer, 0).await;
+        // Off by default: a first complaint is answered, not parked.
+        assert_eq!(
+            settings::number(&w.db, settings::NEW_MEMBER_HOLD)
+                .await
+                .unwrap(),
+            0
+        );
+        settings::put(&w.db, settings::NEW_MEMBER_HOLD.0, "1")
+            .await
+            .unwrap();
+        let (t, first) = start_topic(
+            &w.db,
+            &newcomer,
+            "questions",
+            "Hello",
+            "My first post",
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (first.state.as_str(), first.moderation_reason.as_deref()),
+            ("pending", Some(HELD_NEW))
+        );
+        let t = topic::Entity::find_by_id(t.id)
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!t.visible, "the topic waits with its opening post");
+        // Not listed anywhere meanwhile: not in its category, not as the latest on the home
+        // page, not on the member's page, not in the staff queue.
+        let listed = crate::server::views::forum::category_page(&w.db, "questions", 1, None)
+            .await
+            .unwrap();
+        assert!(listed.topics.iter().all(|x| x.id != t.id));
+        let home = crate::server::views::forum::list_categories(&w.db)
+            .await
+            .unwrap();
+        assert!(
+            home.iter()
+                .all(|c| c.latest_topic_title.as_deref() != Some("Hello"))
+        );
+        assert_eq!(
+            crate::server::views::forum::user_profile(&w.db, "user30")
+                .await
+                .unwrap()
+                .topic_count,
+            0
+        );
+        // Staff see it waiting, marked: the customer is waiting all the same.
+        let staff_queue = crate::server::views::staff::queue(&w.db, &w.staff, None, 1)
+            .await
+            .unwrap();
+        let queued = staff_queue.items.iter().find(|i| i.id == t.id).unwrap();
+        assert!(queued.held);
+        let q = review_queue(&w.db, &w.moderator, ReviewFilter::default(), 1)
+            .await
+            .unwrap();
+        assert_eq!((q.total, q.items[0].kind.as_str()), (1, "held_new"));
+        act_on_post(&w.db, &w.moderator, first.id, PostAction::Approve, "")
+            .await
+            .unwrap();
+        assert_eq!(post_now(&w.db, first.id).await.state, "visible");
+        assert!(
+            topic::Entity::find_by_id(t.id)
+                .one(&w.db)
+                .await
+                .unwrap()
+                .unwrap()
+                .visible
+        );
+        // One approved post is enough at 1: the next goes straight up.
+        let second = reply(&w.db, &newcomer, t.id, "Thanks!", None)
+            .await
+            .unwrap();
+        assert_eq!(second.state, "visible");
+        // 0 turns holding off.
+        settings::put(&w.db, settings::NEW_MEMBER_HOLD.0, "0")
+            .await
+            .unwrap();
+        let other = with(&w.db, 31, Role::Customer, 0).await;
+        assert_eq!(
+            reply(&w.db, &other, t.id, "Hi", None).await.unwrap().state,
+            "visible"
+        );
+        let kinds: Vec<_> = notification::Entity::find()
+            .all(&w.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|n| n.kind)
+            .collect();
+        assert_eq!(kinds, vec!["held", "approve"]);
+    }
+
+    #[tokio::test]
+    async fn rate_limits_say_how_long_to_wait() {
+        let w = world().await;
+        settings::put(&w.db, settings::POSTS_PER_10_MIN.0, "2")
+            .await
+            .unwrap();
+        reply(&w.db, &w.members[0], w.topic.id, "one", None)
+            .await
+            .unwrap();
+        reply(&w.db, &w.members[0], w.topic.id, "two", None)
+            .await
+            .unwrap();
+        let err = reply(&w.db, &w.members[0], w.topic.id, "three", None)
+            .await
+            .unwrap_err();
+        let AppError::Invalid { field, message } = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(field, "form");
+        assert!(
+            message.starts_with(
+                "You've reached the limit of 2 posts for now. Try again in 10 minutes"
+            ) || message
+                .starts_with("You've reached the limit of 2 posts for now. Try again in 9 minutes"),
+            "{message}"
+        );
+        // Staff are not limited.
+        for n in 0..3 {
+            reply(&w.db, &w.staff, w.topic.id, &format!("staff {n}"), None)
+                .await
+                .unwrap();
+        }
+        settings::put(&w.db, settings::TOPICS_PER_HOUR.0, "1")
+            .await
+            .unwrap();
+        let err = start_topic(&w.db, &w.author, "questions", "Another", "again", None)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("limit of 1 new topics"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn watched_words_block_hold_flag_or_censor() {
+        let w = world().await;
+        for (word, action) in [
+            ("casino", "block"),
+            ("crypto", "hold"),
+            ("refund*", "flag"),
+            ("darn", "censor"),
+        ] {
+            watched_word::ActiveModel {
+                word: Set(word.into()),
+                action: Set(action.into()),
+                created_at: Set(Utc::now()),
+                ..Default::default()
+            }
+            .insert(&w.db)
+            .await
+            .unwrap();
+        }
+        let m = &w.members[0];
+        let before = post::Entity::find().count(&w.db).await.unwrap();
+        assert_eq!(
+            reply(&w.db, m, w.topic.id, "Best CA\u{200B}SINO in town", None)
+                .await
+                .unwrap_err(),
+            AppError::invalid(
+                "body",
+                "Your post contains “casino”, which isn't allowed here. Please reword it."
+            )
+        );
+        assert_eq!(post::Entity::find().count(&w.db).await.unwrap(), before);
+        let held = reply(&w.db, m, w.topic.id, "Invest in ｃｒｙｐｔｏ", None)
+            .await
+            .unwrap();
+        assert_eq!(
+            (held.state.as_str(), held.moderation_reason.as_deref()),
+            ("pending", Some(HELD_WORDS))
+        );
+        let flagged = reply(&w.db, m, w.topic.id, "I want refunds now", None)
+            .await
+            .unwrap();
+        assert_eq!(flagged.state, "visible");
+        let censored = reply(&w.db, m, w.topic.id, "Darn it", None).await.unwrap();
+        assert_eq!(censored.html, "<p>■■■■ it</p>\n");
+        assert_eq!(censored.source, "Darn it", "the author's own text is kept");
+        let kinds: Vec<_> = review_item::Entity::find()
+            .all(&w.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| i.kind)
+            .collect();
+        assert_eq!(kinds, vec!["held_words", "flagged"]);
+    }
+
+    #[tokio::test]
+    async fn actions_log_notify_and_the_author_can_edit_back_into_the_queue() {
+        let w = world().await;
+        flag_post(&w.db, &w.members[0], w.post.id, "rude", "")
+            .await
+            .unwrap();
+        assert_eq!(
+            act_on_post(&w.db, &w.moderator, w.post.id, PostAction::Hide, " ")
+                .await
+                .unwrap_err(),
+            AppError::invalid("reason", REASON_NEEDED)
+        );
+        act_on_post(
+            &w.db,
+            &w.moderator,
+            w.post.id,
+            PostAction::Hide,
+            "Please keep it civil.",
+        )
+        .await
+        .unwrap();
+        let hidden = post_now(&w.db, w.post.id).await;
+        assert_eq!(
+            hidden.moderation_reason.as_deref(),
+            Some("Please keep it civil.")
+        );
+        assert_eq!(
+            flag::Entity::find()
+                .one(&w.db)
+                .await
+                .unwrap()
+                .unwrap()
+                .state,
+            "upheld"
+        );
+        assert_eq!(open_review_count(&w.db).await.unwrap(), 0);
+        let entry = moderation_log::Entity::find()
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (
+                entry.actor_id,
+                entry.action.as_str(),
+                entry.post_id,
+                entry.user_id,
+                entry.reason.as_str()
+            ),
+            (
+                w.moderator.id,
+                "hide",
+                Some(w.post.id),
+                Some(w.author.id),
+                "Please keep it civil."
+            )
+        );
+        let told = notification::Entity::find()
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            told.message,
+            "Your post was hidden by a moderator. Reason: Please keep it civil."
+        );
+
+        // The author edits it: back in the queue as "edited", still hidden until approved.
+        forum::edit_post(&w.db, &w.author, w.post.id, "Sorry, I was frustrated.")
+            .await
+            .unwrap();
+        let q = review_queue(&w.db, &w.moderator, ReviewFilter::default(), 1)
+            .await
+            .unwrap();
+        assert_eq!(q.items[0].kind, "edited");
+        assert_eq!(q.items[0].current_html, "<p>Sorry, I was frustrated.</p>\n");
+        assert_eq!(q.items[0].author_moderation_count, 1);
+        act_on_post(&w.db, &w.moderator, w.post.id, PostAction::Approve, "")
+            .await
+            .unwrap();
+        assert_eq!(post_now(&w.db, w.post.id).await.state, "visible");
+
+        // Topic actions, each logged.
+        act_on_topic(
+            &w.db,
+            &w.moderator,
+            w.topic.id,
+            TopicAction::Lock,
+            "Cooling off",
+        )
+        .await
+        .unwrap();
+        act_on_topic(&w.db, &w.moderator, w.topic.id, TopicAction::Pin, "")
+            .await
+            .unwrap();
+        move_topic(&w.db, &w.moderator, w.topic.id, "ideas", "Better fit")
+            .await
+            .unwrap();
+        let t = topic::Entity::find_by_id(w.topic.id)
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(t.locked && t.pinned);
+        let ideas = category::Entity::find()
+            .filter(category::Column::Slug.eq("ideas"))
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (t.category_id, ideas.topic_count, ideas.post_count),
+            (ideas.id, 1, 1)
+        );
+        let edit = edit_post(
+            &w.db,
+            &w.moderator,
+            w.post.id,
+            "Edited by a moderator.",
+            "Tone",
+        )
+        .await
+        .unwrap();
+        assert_eq!(edit.source, "Edited by a moderator.");
+        let actions: Vec<_> = moderation_log::Entity::find()
+            .all(&w.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        assert_eq!(
+            actions,
+            vec!["hide", "approve", "lock", "pin", "move", "edit"]
+        );
+        let public = log_page(&w.db, None, true, 1).await.unwrap();
+        assert!(
+            public
+                .entries
+                .iter()
+                .all(|e| e.actor.is_empty() && e.member.is_empty()),
+            "no names in public"
+        );
+        assert_eq!(
+            public.entries.len(),
+            5,
+            "the approval is not a public action"
+        );
+    }
+
+    #[tokio::test]
+    async fn suspensions_bulk_actions_and_removing_a_spammer() {
+        let w = world().await;
+        assert_eq!(
+            suspend(&w.db, &w.moderator, w.admin.id, Some(7), "No")
+                .await
+                .unwrap_err(),
+            AppError::Forbidden(crate::server::auth::PROTECTED_MEMBER.into())
+        );
+        assert_eq!(
+            suspend(&w.db, &w.moderator, w.author.id, Some(5), "Rude")
+                .await
+                .unwrap_err(),
+            AppError::invalid("days", "Suspend for 1, 3, 7 or 30 days, or for good.")
+        );
+        let suspended = suspend(
+            &w.db,
+            &w.moderator,
+            w.author.id,
+            Some(3),
+            "Repeated insults",
+        )
+        .await
+        .unwrap();
+        let err = reply(&w.db, &suspended, w.topic.id, "let me back", None)
+            .await
+            .unwrap_err();
+        let AppError::Forbidden(message) = err else {
+            panic!()
+        };
+        assert!(
+            message.starts_with("Your account is suspended until ")
+                && message.ends_with("Reason: Repeated insults"),
+            "{message}"
+        );
+        unsuspend(&w.db, &w.moderator, w.author.id).await.unwrap();
+
+        assert_eq!(
+            bulk(&w.db, &w.moderator, &[], PostAction::Hide, "x")
+                .await
+                .unwrap_err(),
+            AppError::invalid("items", NOTHING_SELECTED)
+        );
+        let spammer = &w.members[3];
+        for n in 0..3 {
+            let p = reply(
+                &w.db,
+                spammer,
+                w.topic.id,
+                &format!("cheap pills {n}"),
+                None,
+            )
+            .await
+            .unwrap();
+            flag_post(&w.db, &w.members[0], p.id, "spam", "")
+                .await
+                .unwrap();
+        }
+        let ids: Vec<i64> = review_item::Entity::find()
+            .all(&w.db)
+            .await
+            .unwrap()
+            .iter()
+            .map(|i| i.id)
+            .collect();
+        assert_eq!(
+            bulk(&w.db, &w.moderator, &ids[..2], PostAction::Hide, "Spam")
+                .await
+                .unwrap(),
+            2
+        );
+        assert_eq!(open_review_count(&w.db).await.unwrap(), 1);
+        assert_eq!(
+            remove_spammer(&w.db, &w.moderator, spammer.id, "")
+                .await
+                .unwrap(),
+            3
+        );
+        let left = post::Entity::find()
+            .filter(post::Column::AuthorId.eq(spammer.id))
+            .filter(post::Column::State.ne("deleted"))
+            .count(&w.db)
+            .await
+            .unwrap();
+        assert_eq!(left, 0);
+        let gone = user::Entity::find_by_id(spammer.id)
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(gone.suspended_until.unwrap() > Utc::now() + Duration::days(365 * 50));
+        assert_eq!(open_review_count(&w.db).await.unwrap(), 0);
+        // Each action is in the log, with whom it was about.
+        let logged: Vec<_> = moderation_log::Entity::find()
+            .all(&w.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.action, e.user_id))
+            .collect();
+        assert_eq!(
+            logged,
+            vec![
+                ("suspend".to_string(), Some(w.author.id)),
+                ("unsuspend".to_string(), Some(w.author.id)),
+                ("hide".to_string(), Some(spammer.id)),
+                ("hide".to_string(), Some(spammer.id)),
+                ("remove_spammer".to_string(), Some(spammer.id)),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn only_moderators_and_admins_moderate() {
+        let w = world().await;
+        let before = counts(&w.db).await;
+        for who in [&w.members[0], &w.staff] {
+            let refused =
+                |r: Result<(), AppError>| assert!(matches!(r, Err(AppError::Forbidden(_))));
+            refused(act_on_post(&w.db, who, w.post.id, PostAction::Hide, "x").await);
+            refused(act_on_topic(&w.db, who, w.topic.id, TopicAction::Lock, "x").await);
+            refused(move_topic(&w.db, who, w.topic.id, "ideas", "x").await);
+            refused(
+                bulk(&w.db, who, &[1], PostAction::Hide, "x")
+                    .await
+                    .map(|_| ()),
+            );
+            refused(
+                suspend(&w.db, who, w.author.id, Some(1), "x")
+                    .await
+                    .map(|_| ()),
+            );
+            refused(unsuspend(&w.db, who, w.author.id).await);
+            refused(
+                remove_spammer(&w.db, who, w.author.id, "x")
+                    .await
+                    .map(|_| ()),
+            );
+            refused(edit_post(&w.db, who, w.post.id, "x", "x").await.map(|_| ()));
+            refused(
+                review_queue(&w.db, who, ReviewFilter::default(), 1)
+                    .await
+                    .map(|_| ()),
+            );
+            refused(log_page(&w.db, Some(who), false, 1).await.map(|_| ()));
+        }
+        assert_eq!(counts(&w.db).await, before);
+        assert_eq!(
+            post_now(&w.db, w.post.id).await.source,
+            "You are all idiots."
+        );
+    }
+}

@@ -1,0 +1,194 @@
+//! Suspensions: for a time or for good, lifted, and "remove spammer" (every post deleted and the
+//! account suspended in one step).
+use super::{REASON_NEEDED, reason_length};
+use crate::server::records::moderation_log::log;
+
+use chrono::{Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set, sea_query::Expr,
+};
+
+use crate::server::{
+    auth::{check_may_act_on, require_role},
+    db::begin_write,
+    entity::{flag, review_item, user},
+    notify, posting,
+};
+use crate::{error::AppError, model::Role};
+
+pub const NOT_YOURSELF: &str = "You can't suspend yourself.";
+
+/// Suspends a member for `days` (None: for good), ending their sessions.
+pub async fn suspend(
+    db: &DatabaseConnection,
+    moderator: &user::Model,
+    user_id: i64,
+    days: Option<i64>,
+    reason: &str,
+) -> Result<user::Model, AppError> {
+    require_role(Some(moderator.role()), Role::Moderator)?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::invalid("reason", REASON_NEEDED));
+    }
+    reason_length(reason)?;
+    if let Some(d) = days
+        && ![1, 3, 7, 30].contains(&d)
+    {
+        return Err(AppError::invalid(
+            "days",
+            "Suspend for 1, 3, 7 or 30 days, or for good.",
+        ));
+    }
+    let target = user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("There is no such member.".into()))?;
+    check_can_suspend(moderator, &target)?;
+    let txn = begin_write(db).await?;
+    let updated = suspend_in(&txn, moderator, &target, days, reason, "suspend").await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+fn check_can_suspend(moderator: &user::Model, target: &user::Model) -> Result<(), AppError> {
+    if target.id == moderator.id {
+        return Err(AppError::Forbidden(NOT_YOURSELF.into()));
+    }
+    check_may_act_on(moderator, target)
+}
+
+async fn suspend_in(
+    conn: &impl ConnectionTrait,
+    moderator: &user::Model,
+    target: &user::Model,
+    days: Option<i64>,
+    reason: &str,
+    action: &str,
+) -> Result<user::Model, AppError> {
+    // "For good" is a date no one will see pass.
+    let until = Utc::now() + days.map_or(Duration::days(365 * 100), Duration::days);
+    let mut row: user::ActiveModel = target.clone().into();
+    row.suspended_until = Set(Some(until));
+    row.suspension_reason = Set(Some(reason.to_string()));
+    let updated = row.update(conn).await?;
+    crate::server::sign_in::end_sessions(conn, target.id).await?;
+    log(
+        conn,
+        moderator,
+        action,
+        None,
+        None,
+        Some(target.id),
+        reason,
+        false,
+    )
+    .await?;
+    let how_long = match days {
+        Some(1) => "for a day".to_string(),
+        Some(d) => format!("for {d} days"),
+        None => "for good".to_string(),
+    };
+    notify::notify(
+        conn,
+        target.id,
+        "suspended",
+        &format!("Your account was suspended {how_long}. Reason: {reason}"),
+        "",
+    )
+    .await?;
+    Ok(updated)
+}
+
+pub async fn unsuspend(
+    db: &DatabaseConnection,
+    moderator: &user::Model,
+    user_id: i64,
+) -> Result<(), AppError> {
+    require_role(Some(moderator.role()), Role::Moderator)?;
+    let target = user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("There is no such member.".into()))?;
+    check_may_act_on(moderator, &target)?;
+    let txn = begin_write(db).await?;
+    let mut row: user::ActiveModel = target.clone().into();
+    row.suspended_until = Set(None);
+    row.suspension_reason = Set(None);
+    row.update(&txn).await?;
+    log(
+        &txn,
+        moderator,
+        "unsuspend",
+        None,
+        None,
+        Some(target.id),
+        "",
+        false,
+    )
+    .await?;
+    notify::notify(
+        &txn,
+        target.id,
+        "unsuspended",
+        "Your suspension was lifted.",
+        "",
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// "Remove spammer": every post of the account deleted and the account suspended for good, in
+/// one step.
+pub async fn remove_spammer(
+    db: &DatabaseConnection,
+    moderator: &user::Model,
+    user_id: i64,
+    reason: &str,
+) -> Result<u64, AppError> {
+    require_role(Some(moderator.role()), Role::Moderator)?;
+    let reason = if reason.trim().is_empty() {
+        "Spam"
+    } else {
+        reason.trim()
+    };
+    reason_length(reason)?;
+    let target = user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("There is no such member.".into()))?;
+    check_can_suspend(moderator, &target)?;
+    if target.role().is_staff() {
+        return Err(AppError::Forbidden(
+            "Staff accounts can't be removed as spammers.".into(),
+        ));
+    }
+    let txn = begin_write(db).await?;
+    let posts = posting::remove_all_by(&txn, target.id, reason).await?;
+    let now = Utc::now();
+    let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
+    flag::Entity::update_many()
+        .col_expr(flag::Column::State, Expr::value("upheld"))
+        .col_expr(flag::Column::ResolvedAt, Expr::value(now))
+        .filter(flag::Column::PostId.is_in(ids.clone()))
+        .filter(flag::Column::State.eq("open"))
+        .exec(&txn)
+        .await?;
+    review_item::Entity::update_many()
+        .col_expr(review_item::Column::State, Expr::value("resolved"))
+        .col_expr(review_item::Column::ResolvedAt, Expr::value(now))
+        .col_expr(review_item::Column::ResolvedBy, Expr::value(moderator.id))
+        .col_expr(
+            review_item::Column::Resolution,
+            Expr::value("remove_spammer"),
+        )
+        .filter(review_item::Column::PostId.is_in(ids))
+        .filter(review_item::Column::State.eq("open"))
+        .exec(&txn)
+        .await?;
+    suspend_in(&txn, moderator, &target, None, reason, "remove_spammer").await?;
+    txn.commit().await?;
+    Ok(posts.len() as u64)
+}
