@@ -1,9 +1,9 @@
 //! `backyard`: serve the site, or an operator command.
 use std::{io::Write, time::Duration};
 
+use app::server::accounts::sign_in;
 use app::server::{
-    accounts, config::Config, db, demo, forms, mail, session_store::DbSessionStore, sign_in,
-    state::AppState,
+    accounts, config::Config, db, demo, forms, mail, session_store::DbSessionStore, state::AppState,
 };
 use tower_sessions::session_store::ExpiredDeletion;
 use tracing_subscriber::EnvFilter;
@@ -205,7 +205,7 @@ async fn seed(conn: &sea_orm::DatabaseConnection) {
     match demo::seed_if_empty(conn).await {
         Ok(true) => {
             println!("Seeded demo content. Demo logins (username / password):");
-            for (user, password, role) in demo::DEMO_LOGINS {
+            for (user, password, role) in app::server::accounts::DEMO_LOGINS {
                 println!("  {user:<8} {password:<20} {role}");
             }
         }
@@ -213,7 +213,7 @@ async fn seed(conn: &sea_orm::DatabaseConnection) {
             println!(
                 "The database already has accounts, so no demo content was added. Demo logins, if this is the demo database:"
             );
-            for (user, password, role) in demo::DEMO_LOGINS {
+            for (user, password, role) in app::server::accounts::DEMO_LOGINS {
                 println!("  {user:<8} {password:<20} {role}");
             }
         }

@@ -28,7 +28,7 @@ async fn start_session(user_id: i64, verified_generation: Option<i64>) -> Result
     // generation as of now: if their sessions end while this request finishes, this one ends too.
     let generation = match verified_generation {
         Some(generation) => generation,
-        None => crate::server::sign_in::session_generation(&state::db()?, user_id).await?,
+        None => crate::server::session_store::session_generation(&state::db()?, user_id).await?,
     };
     session
         .insert(state::GENERATION_KEY, generation)
@@ -129,7 +129,7 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<(), AppError> {
-    use crate::server::sign_in;
+    use crate::server::accounts::sign_in;
     let result = async {
         let user = super::writer().await?;
         sign_in::change_password(&state::db()?, user.id, &current_password, &new_password).await?;
@@ -159,7 +159,9 @@ pub async fn request_reset(login: String) -> Result<(), AppError> {
     let app = state::app_state()?;
     let (db, public_url) = (app.db.clone(), app.config.public_url.clone());
     tokio::spawn(async move {
-        if let Err(e) = crate::server::sign_in::request_reset(&db, &public_url, &login).await {
+        if let Err(e) =
+            crate::server::accounts::sign_in::request_reset(&db, &public_url, &login).await
+        {
             tracing::error!(error = %e, "password reset request failed");
         }
     });
@@ -172,7 +174,7 @@ pub async fn request_reset(login: String) -> Result<(), AppError> {
 pub async fn reset_password(token: String, new_password: String) -> Result<(), AppError> {
     let result = async {
         super::visitor_or_writer().await?;
-        crate::server::sign_in::complete_reset(&state::db()?, &token, &new_password).await
+        crate::server::accounts::sign_in::complete_reset(&state::db()?, &token, &new_password).await
     }
     .await;
     match result {
@@ -190,7 +192,9 @@ pub async fn reset_password(token: String, new_password: String) -> Result<(), A
 /// Whether a reset link can still be used (the page shows the form or says it expired).
 #[server(endpoint = "reset_link_valid")]
 pub async fn reset_link_valid(token: String) -> Result<bool, AppError> {
-    Ok(crate::server::sign_in::reset_account(&state::db()?, &token)
-        .await?
-        .is_some())
+    Ok(
+        crate::server::accounts::sign_in::reset_account(&state::db()?, &token)
+            .await?
+            .is_some(),
+    )
 }

@@ -427,7 +427,7 @@ pub async fn log_out_everywhere(
     let txn = begin_write(db).await?;
     let target = member(&txn, user_id).await?;
     super::auth::check_may_act_on(actor, &target)?;
-    let ended = super::sign_in::end_sessions(&txn, target.id).await?;
+    let ended = crate::server::session_store::end_sessions(&txn, target.id).await?;
     log_about(&txn, actor, "log_out_everywhere", target.id, "").await?;
     txn.commit().await?;
     Ok(ended)
@@ -451,7 +451,7 @@ pub async fn delete_account(
     if remove_posts {
         super::posting::remove_all_by(&txn, target.id, "The account was deleted.").await?;
     }
-    super::sign_in::end_sessions(&txn, target.id).await?;
+    crate::server::session_store::end_sessions(&txn, target.id).await?;
     // Sign-up refuses names of this shape (names::looks_deleted), but one taken before that, or
     // an address of the same shape, must not make the deletion fail: then a longer name is used.
     let mut gone = format!("deleted-{}", target.id);

@@ -8,13 +8,6 @@ use super::{
 };
 use crate::{error::AppError, model::Role};
 
-/// The demo logins, printed at start so whoever runs the demo can sign in.
-pub const DEMO_LOGINS: [(&str, &str, &str); 3] = [
-    ("admin", "demo-admin-pass", "admin"),
-    ("sam", "demo-staff-pass", "staff (Support Lead)"),
-    ("casey", "demo-customer-pass", "customer"),
-];
-
 /// Seeds when the database has no accounts yet; returns whether it did. The accounts skip the
 /// password-strength check (create_seed_account): their passwords above are published, which
 /// is why no one else may choose them.
@@ -30,20 +23,25 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> Result<bool, AppError> {
     };
     let admin = create_seed_account(
         db,
-        account("admin", DEMO_LOGINS[0].1),
+        account("admin", crate::server::accounts::DEMO_LOGINS[0].1),
         Role::Admin,
         Some("Community Manager".into()),
     )
     .await?;
     let staff = create_seed_account(
         db,
-        account("sam", DEMO_LOGINS[1].1),
+        account("sam", crate::server::accounts::DEMO_LOGINS[1].1),
         Role::Staff,
         Some("Support Lead".into()),
     )
     .await?;
-    let customer =
-        create_seed_account(db, account("casey", DEMO_LOGINS[2].1), Role::Customer, None).await?;
+    let customer = create_seed_account(
+        db,
+        account("casey", crate::server::accounts::DEMO_LOGINS[2].1),
+        Role::Customer,
+        None,
+    )
+    .await?;
     // Casey is a regular, not a new member whose first posts wait for approval.
     let customer = {
         use sea_orm::{ActiveModelTrait, Set};

@@ -27,7 +27,6 @@ pub mod records;
 pub mod rerender;
 pub mod session_store;
 pub mod settings;
-pub mod sign_in;
 pub mod staff;
 pub mod state;
 #[doc(hidden)]

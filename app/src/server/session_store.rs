@@ -2,7 +2,11 @@
 //! survive restarts and there is one database stack (tower-sessions-sqlx-store targets an older
 //! tower-sessions and would bring a second sqlx).
 use async_trait::async_trait;
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+};
+
+use crate::error::AppError;
 use time::OffsetDateTime;
 use tower_sessions::{
     SessionStore,
@@ -135,6 +139,45 @@ impl ExpiredDeletion for DbSessionStore {
     }
 }
 
+/// Ends every session of a member (password change or reset, suspension, "log out
+/// everywhere", deletion). The caller starts a fresh one for the browser that asked, where it
+/// should. Deleting the rows is not enough on its own: a request of one of those sessions may
+/// still be running and hold a copy, so the account's session generation moves on too, and the
+/// store refuses any session stamped with an older one.
+pub async fn end_sessions(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+) -> std::result::Result<u64, AppError> {
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::SessionGeneration,
+            sea_orm::ExprTrait::add(
+                sea_orm::sea_query::Expr::col(user::Column::SessionGeneration),
+                1,
+            ),
+        )
+        .filter(user::Column::Id.eq(user_id))
+        .exec(conn)
+        .await?;
+    let res = session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// The member's current session generation: what a session signing in now is stamped with.
+pub async fn session_generation(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+) -> std::result::Result<i64, AppError> {
+    user::Entity::find_by_id(user_id)
+        .one(conn)
+        .await?
+        .map(|u| u.session_generation)
+        .ok_or_else(|| AppError::NotFound("No such account.".into()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,7 +236,9 @@ mod tests {
         let mut rec = member_record(7, 0);
         store.create(&mut rec).await.unwrap();
         let mut in_flight = store.load(&rec.id).await.unwrap().expect("loaded");
-        crate::server::sign_in::end_sessions(&db, 7).await.unwrap();
+        crate::server::session_store::end_sessions(&db, 7)
+            .await
+            .unwrap();
         in_flight
             .data
             .insert("draft:topic".into(), serde_json::json!("typed"));
@@ -212,7 +257,9 @@ mod tests {
         store.create(&mut rec).await.unwrap();
         rec.data.insert("k".into(), serde_json::json!("v"));
         store.save(&rec).await.unwrap();
-        crate::server::sign_in::end_sessions(&db, 7).await.unwrap();
+        crate::server::session_store::end_sessions(&db, 7)
+            .await
+            .unwrap();
         assert!(store.load(&rec.id).await.unwrap().is_none());
         assert_eq!(rows(&db).await, 0);
     }
@@ -231,7 +278,9 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        crate::server::sign_in::end_sessions(&db, 7).await.unwrap();
+        crate::server::session_store::end_sessions(&db, 7)
+            .await
+            .unwrap();
         session::Entity::insert(session::ActiveModel::from(copy))
             .exec_without_returning(&db)
             .await
@@ -249,7 +298,9 @@ mod tests {
         let store = DbSessionStore::new(db.clone());
         let mut rec = member_record(7, 0);
         store.create(&mut rec).await.unwrap();
-        crate::server::sign_in::end_sessions(&db, 7).await.unwrap();
+        crate::server::session_store::end_sessions(&db, 7)
+            .await
+            .unwrap();
         let mut cycled = rec.clone();
         cycled.id = Id::default();
         store.create(&mut cycled).await.unwrap();
@@ -266,15 +317,19 @@ mod tests {
         let store = DbSessionStore::new(db.clone());
         let mut other = member_record(8, 0);
         store.create(&mut other).await.unwrap();
-        crate::server::sign_in::end_sessions(&db, 7).await.unwrap();
-        let generation = crate::server::sign_in::session_generation(&db, 7)
+        crate::server::session_store::end_sessions(&db, 7)
+            .await
+            .unwrap();
+        let generation = crate::server::session_store::session_generation(&db, 7)
             .await
             .unwrap();
         assert_eq!(generation, 1);
         let mut fresh = member_record(7, generation);
         store.create(&mut fresh).await.unwrap();
         assert!(store.load(&fresh.id).await.unwrap().is_some());
-        crate::server::sign_in::end_sessions(&db, 7).await.unwrap();
+        crate::server::session_store::end_sessions(&db, 7)
+            .await
+            .unwrap();
         assert!(store.load(&fresh.id).await.unwrap().is_none());
         assert!(store.load(&other.id).await.unwrap().is_some());
     }

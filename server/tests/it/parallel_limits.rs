@@ -96,7 +96,7 @@ pub async fn check_wrong_passwords_in_parallel(app: &Router) {
         owned(&[("login", login), ("password", &format!("wrong guess {i}"))])
     })
     .await;
-    let limit = app::server::sign_in::FAILURES_PER_ACCOUNT as usize;
+    let limit = app::server::accounts::sign_in::FAILURES_PER_ACCOUNT as usize;
     assert_eq!(
         count_containing(&bodies, app::server::accounts::WRONG_LOGIN),
         limit,
@@ -264,7 +264,7 @@ async fn parallel_reset_requests_make_at_most_the_limit_of_links() {
         .await
         .unwrap()
         .unwrap();
-    let limit = app::server::sign_in::RESETS_PER_HOUR;
+    let limit = app::server::accounts::sign_in::RESETS_PER_HOUR;
     assert_eq!(settled_count(&site.db, casey.id).await, limit);
     let mails = email::Entity::find()
         .filter(email::Column::ToAddress.eq(casey.email.clone()))

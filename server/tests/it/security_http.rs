@@ -274,7 +274,7 @@ async fn fetch_login(app: &Router, login: &str, password: &str, ip: &str) -> Rep
 async fn failed_logins_are_throttled_per_name_and_per_address_alike_for_real_and_unknown_names() {
     let (db, app, _) = demo().await;
     for name in ["casey", "ghost"] {
-        for _ in 0..app::server::sign_in::FAILURES_PER_ACCOUNT {
+        for _ in 0..app::server::accounts::sign_in::FAILURES_PER_ACCOUNT {
             let res = fetch_login(&app, name, "wrong password!", "10.0.0.1").await;
             assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.body);
         }
@@ -291,8 +291,8 @@ async fn failed_logins_are_throttled_per_name_and_per_address_alike_for_real_and
     }
     // From one address, across many names.
     let app = router_for(db.clone());
-    let per_ip = app::server::sign_in::FAILURES_PER_IP;
-    for i in 0..per_ip - 2 * app::server::sign_in::FAILURES_PER_ACCOUNT {
+    let per_ip = app::server::accounts::sign_in::FAILURES_PER_IP;
+    for i in 0..per_ip - 2 * app::server::accounts::sign_in::FAILURES_PER_ACCOUNT {
         fetch_login(&app, &format!("name{i}"), "wrong password!", "10.0.0.1").await;
     }
     let res = fetch_login(&app, "sam", "demo-staff-pass", "10.0.0.1").await;
@@ -364,7 +364,7 @@ async fn changing_the_password_ends_the_other_sessions() {
     assert!(
         wrong
             .body
-            .contains(app::server::sign_in::WRONG_CURRENT_PASSWORD)
+            .contains(app::server::accounts::sign_in::WRONG_CURRENT_PASSWORD)
     );
     let common = post_fetch(
         &app,

@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use app::server::{db::begin_write, entity::session, sign_in};
+use app::server::{db::begin_write, entity::session};
 use axum::Router;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -61,7 +61,9 @@ async fn requests_in_flight_when_the_sessions_end_do_not_bring_the_session_back(
     // Time for them to load the session and reach their write: not an assertion, and if some
     // are slower they load the ended session, which must sign them out all the same.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    sign_in::end_sessions(&held, CASEY).await.unwrap();
+    app::server::session_store::end_sessions(&held, CASEY)
+        .await
+        .unwrap();
     held.commit().await.unwrap();
     for request in in_flight {
         let res = request.await.unwrap();

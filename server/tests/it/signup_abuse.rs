@@ -4,8 +4,8 @@
 use crate::common::*;
 use app::server::{
     accounts,
+    accounts::sign_in,
     entity::{email, user},
-    sign_in,
 };
 use axum::{Router, http::StatusCode};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};

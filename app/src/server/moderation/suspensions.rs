@@ -73,7 +73,7 @@ async fn suspend_in(
     row.suspended_until = Set(Some(until));
     row.suspension_reason = Set(Some(reason.to_string()));
     let updated = row.update(conn).await?;
-    crate::server::sign_in::end_sessions(conn, target.id).await?;
+    crate::server::session_store::end_sessions(conn, target.id).await?;
     log(
         conn,
         moderator,

@@ -1,11 +1,13 @@
 //! Account rules: sign-up, log-in, and creating staff accounts from the command line.
+pub mod sign_in;
+
 use crate::server::notify::welcome;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 
-use super::{
+use crate::server::{
     auth::Refused,
     auth::random_token,
     auth::{hash_password, verify_password},
@@ -82,7 +84,7 @@ pub fn validate_email(email: &str) -> Result<(), AppError> {
     if email.chars().count() > EMAIL_MAX_CHARS {
         return err("E-mail addresses can be at most 254 characters.");
     }
-    match super::mail::address_problem(email) {
+    match crate::server::mail::address_problem(email) {
         None => Ok(()),
         Some(true) => err(EMAIL_ONE_ADDRESS),
         Some(false) => err("That doesn't look like an e-mail address (like name@example.com)."),
@@ -108,7 +110,7 @@ pub const AWAITING_APPROVAL: &str =
 /// A visitor signs up, as the site's sign-up setting allows: open (welcomed at once), closed
 /// (refused), or by approval (the account waits for an admin). Returns the account.
 pub async fn sign_up(db: &DatabaseConnection, input: NewAccount) -> Result<user::Model, AppError> {
-    let mode = super::settings::text(db, super::settings::SIGNUP_MODE).await?;
+    let mode = crate::server::settings::text(db, crate::server::settings::SIGNUP_MODE).await?;
     if mode == "closed" {
         return Err(AppError::invalid("form", SIGNUPS_CLOSED));
     }
@@ -160,13 +162,19 @@ async fn insert_account(
     validate_username(&username)?;
     validate_email(&email)?;
     if check_password {
-        super::sign_in::validate_new_password(db, &input.password, &username, &email).await?;
+        crate::server::accounts::sign_in::validate_new_password(
+            db,
+            &input.password,
+            &username,
+            &email,
+        )
+        .await?;
     }
     let from_form = input.form_token.is_some();
     // Visitors cannot take the team's or the site's names; an operator creating staff may.
-    let site_name = super::settings::text(db, super::settings::SITE_NAME).await?;
-    if (from_form && super::names::is_reserved(&username, &site_name))
-        || super::names::looks_deleted(&username)
+    let site_name = crate::server::settings::text(db, crate::server::settings::SITE_NAME).await?;
+    if (from_form && crate::server::names::is_reserved(&username, &site_name))
+        || crate::server::names::looks_deleted(&username)
     {
         return Err(AppError::invalid("username", USERNAME_LOOKALIKE));
     }
@@ -216,17 +224,17 @@ async fn insert_account(
     // The owner is told once a day at most, however many sign-ups give their address: anyone
     // can type it, so each telling would otherwise be a mail anyone can send them.
     if address_in_use {
-        let key = super::mail::address_key(&email);
+        let key = crate::server::mail::address_key(&email);
         lock_key(&txn, &format!("mail:{key}")).await?;
         let day_ago = Utc::now() - chrono::Duration::days(1);
-        if super::mail::sent_since(&txn, &key, ADDRESS_GIVEN_SUBJECT, day_ago).await? == 0 {
+        if crate::server::mail::sent_since(&txn, &key, ADDRESS_GIVEN_SUBJECT, day_ago).await? == 0 {
             let body = format!(
                 "Hello,\n\nSomeone just created the account \"{username}\" and gave this address. \
                  If that was you, welcome: log in with that username. If it wasn't, you can ignore \
                  this e-mail; your own account is unchanged, and the new one cannot log in with \
                  this address. Further accounts giving this address today are not announced.\n"
             );
-            super::mail::enqueue(&txn, &email, ADDRESS_GIVEN_SUBJECT, &body).await?;
+            crate::server::mail::enqueue(&txn, &email, ADDRESS_GIVEN_SUBJECT, &body).await?;
         }
     }
     txn.commit().await?;
@@ -288,7 +296,7 @@ async fn check_free(
         return Err(AppError::invalid("username", USERNAME_TAKEN));
     }
     // Names that read like a member's are as good as taken: a reader cannot tell them apart.
-    let wanted = super::names::lookalike_key(username_key);
+    let wanted = crate::server::names::lookalike_key(username_key);
     let names: Vec<String> = user::Entity::find()
         .select_only()
         .column(user::Column::UsernameKey)
@@ -297,7 +305,7 @@ async fn check_free(
         .await?;
     if names
         .iter()
-        .any(|name| super::names::lookalike_key(name) == wanted)
+        .any(|name| crate::server::names::lookalike_key(name) == wanted)
     {
         return Err(AppError::invalid("username", USERNAME_LOOKALIKE));
     }
@@ -344,8 +352,8 @@ pub async fn log_in(
             .all(db)
             .await?
     };
-    let attempt = super::sign_in::attempt_keys(&key, &candidates);
-    let recorded = super::sign_in::admit_attempt(db, &attempt, ip).await?;
+    let attempt = crate::server::accounts::sign_in::attempt_keys(&key, &candidates);
+    let recorded = crate::server::accounts::sign_in::admit_attempt(db, &attempt, ip).await?;
     if password.len() > PASSWORD_MAX_BYTES {
         return Err(AppError::invalid("form", WRONG_LOGIN));
     }
@@ -358,7 +366,7 @@ pub async fn log_in(
             // account): the attempt is not a guess, so it is taken back and the member may
             // simply try again. Once one account's hash was checked it was a guess, and stays.
             if !checked_any {
-                super::sign_in::take_back_attempt(db, &recorded).await?;
+                crate::server::accounts::sign_in::take_back_attempt(db, &recorded).await?;
             }
             return Err(e);
         }
@@ -369,7 +377,7 @@ pub async fn log_in(
     };
     // Only with the right password does anyone learn of the suspension; the attempt stays
     // counted as a failed log-in, and nothing else is written (no rehash).
-    super::auth::check_suspension(&user, Refused::LogIn)?;
+    crate::server::auth::check_suspension(&user, Refused::LogIn)?;
     // Only with the right password does anyone learn the account waits for approval; such an
     // account's right password forgets nothing either.
     if user.awaiting_approval {
@@ -377,12 +385,12 @@ pub async fn log_in(
     }
     // Only the failures of the account whose password this was: an address shared with an
     // account of the attacker's own must not let its password wipe the other accounts' count.
-    super::sign_in::clear_failures(
+    crate::server::accounts::sign_in::clear_failures(
         db,
-        &super::sign_in::attempt_keys(&key, std::slice::from_ref(&user)),
+        &crate::server::accounts::sign_in::attempt_keys(&key, std::slice::from_ref(&user)),
     )
     .await?;
-    super::sign_in::rehash_if_old(db, &user, password).await?;
+    crate::server::accounts::sign_in::rehash_if_old(db, &user, password).await?;
     Ok(user)
 }
 
@@ -435,6 +443,13 @@ pub async fn count_users(db: &DatabaseConnection) -> Result<u64, AppError> {
     use sea_orm::PaginatorTrait;
     Ok(user::Entity::find().count(db).await?)
 }
+
+/// The demo logins, printed at start so whoever runs the demo can sign in.
+pub const DEMO_LOGINS: [(&str, &str, &str); 3] = [
+    ("admin", "demo-admin-pass", "admin"),
+    ("sam", "demo-staff-pass", "staff (Support Lead)"),
+    ("casey", "demo-customer-pass", "customer"),
+];
 
 #[cfg(test)]
 mod tests {

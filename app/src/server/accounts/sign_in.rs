@@ -9,14 +9,14 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 
-use super::{
+use crate::error::AppError;
+use crate::server::{
     accounts,
     auth::{hash_password, needs_rehash, random_token, verify_password},
     db::{begin_write, lock_key},
-    entity::{login_failure, password_reset, session, user},
+    entity::{login_failure, password_reset, user},
     mail,
 };
-use crate::error::AppError;
 
 // ---------------------------------------------------------------------------------------------
 // Throttling
@@ -179,7 +179,7 @@ pub async fn validate_new_password(
     email: &str,
 ) -> Result<(), AppError> {
     accounts::validate_password(password)?;
-    let site_name = super::settings::text(conn, super::settings::SITE_NAME).await?;
+    let site_name = crate::server::settings::text(conn, crate::server::settings::SITE_NAME).await?;
     let squash = |s: &str| -> String {
         s.chars()
             .filter(|c| c.is_alphanumeric())
@@ -189,11 +189,7 @@ pub async fn validate_new_password(
     let local_part = email.split('@').next().unwrap_or_default();
     let mut context: Vec<&str> = vec![username, local_part, &site_name, "backyard"];
     context.extend(local_part.split(|c: char| !c.is_alphanumeric()));
-    context.extend(
-        super::demo::DEMO_LOGINS
-            .iter()
-            .map(|(_, password, _)| *password),
-    );
+    context.extend(super::DEMO_LOGINS.iter().map(|(_, password, _)| *password));
     let squashed = squash(password);
     if context
         .iter()
@@ -211,42 +207,6 @@ pub async fn validate_new_password(
 
 // ---------------------------------------------------------------------------------------------
 // Sessions
-
-/// Ends every session of a member (password change or reset, suspension, "log out
-/// everywhere", deletion). The caller starts a fresh one for the browser that asked, where it
-/// should. Deleting the rows is not enough on its own: a request of one of those sessions may
-/// still be running and hold a copy, so the account's session generation moves on too, and the
-/// store refuses any session stamped with an older one.
-pub async fn end_sessions(conn: &impl ConnectionTrait, user_id: i64) -> Result<u64, AppError> {
-    user::Entity::update_many()
-        .col_expr(
-            user::Column::SessionGeneration,
-            sea_orm::ExprTrait::add(
-                sea_orm::sea_query::Expr::col(user::Column::SessionGeneration),
-                1,
-            ),
-        )
-        .filter(user::Column::Id.eq(user_id))
-        .exec(conn)
-        .await?;
-    let res = session::Entity::delete_many()
-        .filter(session::Column::UserId.eq(user_id))
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected)
-}
-
-/// The member's current session generation: what a session signing in now is stamped with.
-pub async fn session_generation(
-    conn: &impl ConnectionTrait,
-    user_id: i64,
-) -> Result<i64, AppError> {
-    user::Entity::find_by_id(user_id)
-        .one(conn)
-        .await?
-        .map(|u| u.session_generation)
-        .ok_or_else(|| AppError::NotFound("No such account.".into()))
-}
 
 // ---------------------------------------------------------------------------------------------
 // Changing and resetting passwords
@@ -287,7 +247,7 @@ async fn set_password(db: &DatabaseConnection, user_id: i64, new: &str) -> Resul
     }
     .update(&txn)
     .await?;
-    end_sessions(&txn, user_id).await?;
+    crate::server::session_store::end_sessions(&txn, user_id).await?;
     // Any reset link still out there is void once the password changed.
     password_reset::Entity::delete_many()
         .filter(password_reset::Column::UserId.eq(user_id))
