@@ -1,0 +1,302 @@
+//! Admins' categories: create, edit, reorder, archive; a renamed one keeps its old address.
+use super::log;
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+
+use crate::server::{
+    auth::require_role,
+    db::begin_write,
+    entity::{category, category_slug, topic, user},
+    posting,
+    records::topic_events,
+    settings,
+};
+use crate::{error::AppError, model::Role};
+
+pub const NAME_EMPTY: &str = "Give the category a name.";
+
+pub const COLOUR_INVALID: &str = "Give the colour as # and six hex digits, like #3b6ea5.";
+
+pub const SLUG_SHAPE: &str =
+    "Use lower-case letters, digits and dashes for the address, like product-feedback.";
+
+pub const CATEGORY_MISSING: &str = "There is no such category.";
+
+/// The category form's fields.
+#[derive(Clone, Debug, Default)]
+pub struct CategoryInput {
+    pub name: String,
+    /// Empty: made from the name.
+    pub slug: String,
+    pub description: String,
+    pub colour: String,
+    /// Hours to the first staff reply; fractions allowed.
+    pub target_hours: String,
+    pub customers_may_start: bool,
+}
+
+struct Checked {
+    name: String,
+    slug: String,
+    description: String,
+    colour: String,
+    target_minutes: i32,
+}
+
+fn check(input: &CategoryInput) -> Result<Checked, AppError> {
+    let name = input.name.trim();
+    if name.is_empty() {
+        return Err(AppError::invalid("name", NAME_EMPTY));
+    }
+    if name.chars().count() > 64 {
+        return Err(AppError::invalid(
+            "name",
+            "Names can be at most 64 characters.",
+        ));
+    }
+    let slug = match input.slug.trim().to_ascii_lowercase() {
+        s if s.is_empty() => crate::server::records::topics::slugify(name),
+        s => s,
+    };
+    let shaped = slug.len() <= 64
+        && !slug.is_empty()
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-');
+    if !shaped {
+        return Err(AppError::invalid("slug", SLUG_SHAPE));
+    }
+    let description = input.description.trim();
+    if description.chars().count() > 500 {
+        return Err(AppError::invalid(
+            "description",
+            "Descriptions can be at most 500 characters.",
+        ));
+    }
+    let colour = input.colour.trim().to_ascii_lowercase();
+    let is_colour = colour.len() == 7
+        && colour.starts_with('#')
+        && colour[1..].bytes().all(|b| b.is_ascii_hexdigit());
+    if !is_colour {
+        return Err(AppError::invalid("colour", COLOUR_INVALID));
+    }
+    let target_minutes = settings::check_target(
+        settings::hours_to_minutes(&input.target_hours),
+        "target_hours",
+    )?;
+    Ok(Checked {
+        name: name.to_string(),
+        slug,
+        description: description.to_string(),
+        colour,
+        target_minutes,
+    })
+}
+
+/// Refuses a slug another category uses now.
+async fn check_slug_free(
+    conn: &impl ConnectionTrait,
+    slug: &str,
+    except: Option<i64>,
+) -> Result<(), AppError> {
+    let mut q = category::Entity::find().filter(category::Column::Slug.eq(slug));
+    if let Some(id) = except {
+        q = q.filter(category::Column::Id.ne(id));
+    }
+    if q.count(conn).await? > 0 {
+        return Err(AppError::invalid(
+            "slug",
+            format!("Another category already uses /c/{slug}. Choose another address."),
+        ));
+    }
+    Ok(())
+}
+
+pub async fn create_category(
+    db: &DatabaseConnection,
+    actor: &user::Model,
+    input: &CategoryInput,
+) -> Result<category::Model, AppError> {
+    require_role(Some(actor.role()), Role::Admin)?;
+    let c = check(input)?;
+    let txn = begin_write(db).await?;
+    check_slug_free(&txn, &c.slug, None).await?;
+    // A new category may take an address that only redirected: it is its own now.
+    category_slug::Entity::delete_by_id(c.slug.clone())
+        .exec(&txn)
+        .await?;
+    let position = category::Entity::find().count(&txn).await? as i32;
+    let created = category::ActiveModel {
+        slug: Set(c.slug.clone()),
+        name: Set(c.name.clone()),
+        description: Set(c.description),
+        colour: Set(c.colour),
+        position: Set(position),
+        kind: Set("forum".into()),
+        response_target_minutes: Set(c.target_minutes),
+        topic_count: Set(0),
+        post_count: Set(0),
+        created_at: Set(Utc::now()),
+        customers_may_start: Set(input.customers_may_start),
+        archived: Set(false),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    log(
+        &txn,
+        actor,
+        "category_create",
+        &format!("{} (/c/{})", c.name, c.slug),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+async fn forum_category(conn: &impl ConnectionTrait, id: i64) -> Result<category::Model, AppError> {
+    category::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .filter(|c| c.kind != "blog_comments")
+        .ok_or_else(|| AppError::NotFound(CATEGORY_MISSING.into()))
+}
+
+/// Saves an edit; a new address keeps the old one working as a redirect.
+pub async fn update_category(
+    db: &DatabaseConnection,
+    actor: &user::Model,
+    id: i64,
+    input: &CategoryInput,
+) -> Result<category::Model, AppError> {
+    require_role(Some(actor.role()), Role::Admin)?;
+    let c = check(input)?;
+    let txn = begin_write(db).await?;
+    let existing = forum_category(&txn, id).await?;
+    if c.slug != existing.slug {
+        check_slug_free(&txn, &c.slug, Some(id)).await?;
+        category_slug::Entity::delete_by_id(c.slug.clone())
+            .exec(&txn)
+            .await?;
+        category_slug::ActiveModel {
+            old_slug: Set(existing.slug.clone()),
+            category_id: Set(id),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    let mut row: category::ActiveModel = existing.into();
+    row.name = Set(c.name.clone());
+    row.slug = Set(c.slug.clone());
+    row.description = Set(c.description);
+    row.colour = Set(c.colour);
+    row.response_target_minutes = Set(c.target_minutes);
+    row.customers_may_start = Set(input.customers_may_start);
+    let updated = row.update(&txn).await?;
+    log(
+        &txn,
+        actor,
+        "category_edit",
+        &format!("{} (/c/{})", c.name, c.slug),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Moves a category one place up or down the list.
+pub async fn move_category(
+    db: &DatabaseConnection,
+    actor: &user::Model,
+    id: i64,
+    up: bool,
+) -> Result<(), AppError> {
+    require_role(Some(actor.role()), Role::Admin)?;
+    let txn = begin_write(db).await?;
+    let mut all = category::Entity::find()
+        .filter(category::Column::Kind.ne("blog_comments"))
+        .order_by_asc(category::Column::Position)
+        .order_by_asc(category::Column::Id)
+        .all(&txn)
+        .await?;
+    let at = all
+        .iter()
+        .position(|c| c.id == id)
+        .ok_or_else(|| AppError::NotFound(CATEGORY_MISSING.into()))?;
+    let other = if up {
+        at.checked_sub(1)
+    } else {
+        Some(at + 1).filter(|i| *i < all.len())
+    };
+    if let Some(other) = other {
+        all.swap(at, other);
+        // Positions renumbered 0.. in the new order: no ties left behind.
+        for (position, c) in all.into_iter().enumerate() {
+            if c.position != position as i32 {
+                let mut row: category::ActiveModel = c.into();
+                row.position = Set(position as i32);
+                row.update(&txn).await?;
+            }
+        }
+        log(&txn, actor, "category_reorder", "").await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Archives (read-only, hidden from the start-topic form) or brings a category back.
+pub async fn set_archived(
+    db: &DatabaseConnection,
+    actor: &user::Model,
+    id: i64,
+    archived: bool,
+) -> Result<(), AppError> {
+    require_role(Some(actor.role()), Role::Admin)?;
+    let txn = begin_write(db).await?;
+    let c = forum_category(&txn, id).await?;
+    let name = c.name.clone();
+    let category_id = c.id;
+    let mut row: category::ActiveModel = c.into();
+    row.archived = Set(archived);
+    row.update(&txn).await?;
+    if archived {
+        // It takes no new posts, so nobody will answer there: its waiting topics leave the
+        // queue, each with a note in its history.
+        let waiting = topic::Entity::find()
+            .filter(topic::Column::CategoryId.eq(category_id))
+            .filter(topic::Column::AwaitingStaffSince.is_not_null())
+            .all(&txn)
+            .await?;
+        for t in waiting {
+            topic_events::record(
+                &txn,
+                t.id,
+                Some(actor.id),
+                topic_events::CATEGORY_ARCHIVED,
+                &name,
+                "",
+                false,
+            )
+            .await?;
+            posting::settle(&txn, t.id).await?;
+        }
+    }
+    log(
+        &txn,
+        actor,
+        if archived {
+            "category_archive"
+        } else {
+            "category_unarchive"
+        },
+        &name,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

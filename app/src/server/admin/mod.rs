@@ -1,0 +1,384 @@
+//! The admin panel's rules: categories (categories.rs), members (members.rs) and site settings
+//! (site_settings.rs). Admins only; every change is written to the moderation log. The pages
+//! read through `views::admin`.
+mod categories;
+mod members;
+mod site_settings;
+
+pub use categories::*;
+pub use members::*;
+pub use site_settings::*;
+
+use sea_orm::ConnectionTrait;
+
+use super::entity::user;
+use crate::error::AppError;
+
+/// An admin action in the moderation log (about no post or topic).
+pub(super) async fn log(
+    conn: &impl ConnectionTrait,
+    actor: &user::Model,
+    action: &str,
+    reason: &str,
+) -> Result<(), AppError> {
+    crate::server::records::moderation_log::log(
+        conn, actor, action, None, None, None, reason, false,
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set};
+
+    use crate::server::entity::moderation_log;
+    use crate::server::records::categories::renamed_to;
+    use crate::server::views::admin::categories;
+    use crate::server::views::admin::dashboard;
+    use crate::server::views::admin::search_users;
+    use crate::server::views::admin::site_settings;
+    use crate::server::{entity::category, settings};
+    use crate::server::{
+        forum,
+        testing::{insert_user, test_db},
+    };
+
+    async fn admin_and_moderator(db: &DatabaseConnection) -> (user::Model, user::Model) {
+        let mut a: user::ActiveModel = insert_user(db, 1).await.into();
+        a.role = Set("admin".into());
+        let mut m: user::ActiveModel = insert_user(db, 2).await.into();
+        m.role = Set("moderator".into());
+        (a.update(db).await.unwrap(), m.update(db).await.unwrap())
+    }
+
+    fn input(name: &str, slug: &str) -> CategoryInput {
+        CategoryInput {
+            name: name.into(),
+            slug: slug.into(),
+            description: "Where we talk about it.".into(),
+            colour: "#3B6EA5".into(),
+            target_hours: "4".into(),
+            customers_may_start: true,
+        }
+    }
+
+    async fn log_actions(db: &DatabaseConnection) -> Vec<String> {
+        moderation_log::Entity::find()
+            .all(db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn categories_are_created_edited_reordered_and_archived_by_admins() {
+        let db = test_db().await;
+        let (admin, moderator) = admin_and_moderator(&db).await;
+        let a = create_category(&db, &admin, &input("Billing", ""))
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                a.slug.as_str(),
+                a.colour.as_str(),
+                a.response_target_minutes
+            ),
+            ("billing", "#3b6ea5", 240)
+        );
+        let b = create_category(&db, &admin, &input("Ideas", "ideas"))
+            .await
+            .unwrap();
+        assert!(matches!(
+            create_category(&db, &moderator, &input("Nope", "")).await,
+            Err(AppError::Forbidden(_))
+        ));
+
+        // A new address keeps the old one as a redirect.
+        update_category(
+            &db,
+            &admin,
+            a.id,
+            &input("Billing and invoices", "invoices"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            renamed_to(&db, "billing").await.unwrap().as_deref(),
+            Some("invoices")
+        );
+
+        move_category(&db, &admin, b.id, true).await.unwrap();
+        let order: Vec<_> = categories(&db, &admin)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.slug)
+            .collect();
+        assert_eq!(order, vec!["ideas", "invoices"]);
+
+        set_archived(&db, &admin, b.id, true).await.unwrap();
+        let postable = crate::server::views::forum::postable_categories(&db, true)
+            .await
+            .unwrap();
+        assert!(
+            postable.iter().all(|c| c.slug != "ideas"),
+            "archived: not offered for new topics"
+        );
+        assert_eq!(
+            log_actions(&db).await,
+            vec![
+                "category_create",
+                "category_create",
+                "category_edit",
+                "category_reorder",
+                "category_archive"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn bad_categories_get_their_message_and_write_nothing() {
+        let db = test_db().await;
+        let (admin, _) = admin_and_moderator(&db).await;
+        create_category(&db, &admin, &input("Billing", "billing"))
+            .await
+            .unwrap();
+        let before = category::Entity::find().count(&db).await.unwrap();
+        let with = |f: &dyn Fn(&mut CategoryInput)| {
+            let mut i = input("Fine", "fine");
+            f(&mut i);
+            i
+        };
+        for (bad, expected) in [
+            (
+                with(&|i| i.slug = "billing".into()),
+                AppError::invalid(
+                    "slug",
+                    "Another category already uses /c/billing. Choose another address.",
+                ),
+            ),
+            (
+                with(&|i| i.name = "  ".into()),
+                AppError::invalid("name", NAME_EMPTY),
+            ),
+            (
+                with(&|i| i.colour = "blue".into()),
+                AppError::invalid("colour", COLOUR_INVALID),
+            ),
+            (
+                with(&|i| i.colour = "#12345g".into()),
+                AppError::invalid("colour", COLOUR_INVALID),
+            ),
+            (
+                with(&|i| i.target_hours = "0".into()),
+                AppError::invalid("target_hours", settings::TARGET_INVALID),
+            ),
+            (
+                with(&|i| i.target_hours = "721".into()),
+                AppError::invalid("target_hours", settings::TARGET_INVALID),
+            ),
+            (
+                with(&|i| i.slug = "../x".into()),
+                AppError::invalid("slug", SLUG_SHAPE),
+            ),
+        ] {
+            assert_eq!(
+                create_category(&db, &admin, &bad).await.unwrap_err(),
+                expected
+            );
+        }
+        assert_eq!(category::Entity::find().count(&db).await.unwrap(), before);
+        assert_eq!(log_actions(&db).await, vec!["category_create"]);
+    }
+
+    #[tokio::test]
+    async fn roles_sessions_and_deletion_with_the_last_admin_kept() {
+        let db = test_db().await;
+        let (admin, moderator) = admin_and_moderator(&db).await;
+        let customer = insert_user(&db, 3).await;
+        // Promoting: admins only, logged, the member told.
+        assert!(matches!(
+            set_role(&db, &moderator, customer.id, "staff", "Support").await,
+            Err(AppError::Forbidden(_))
+        ));
+        let staff = set_role(&db, &admin, customer.id, "staff", "Support Lead")
+            .await
+            .unwrap();
+        assert_eq!(
+            (staff.role.as_str(), staff.staff_title.as_deref()),
+            ("staff", Some("Support Lead"))
+        );
+        assert_eq!(
+            set_role(&db, &admin, customer.id, "owner", "")
+                .await
+                .unwrap_err(),
+            AppError::invalid("role", ROLE_UNKNOWN)
+        );
+        // The last admin stays one.
+        assert_eq!(
+            set_role(&db, &admin, admin.id, "customer", "")
+                .await
+                .unwrap_err(),
+            AppError::invalid("role", LAST_ADMIN)
+        );
+        // A new post by the promoted member carries the badge with the title.
+        forum::create_category(
+            &db,
+            forum::NewCategory {
+                slug: "q",
+                name: "Q",
+                description: "",
+                colour: "#2f855a",
+            },
+        )
+        .await
+        .unwrap();
+        let (_, first) = forum::start_topic(&db, &staff, "q", "Hello", "Hi all", None)
+            .await
+            .unwrap();
+        assert_eq!(
+            (first.is_staff_reply, first.staff_title.as_deref()),
+            (true, Some("Support Lead"))
+        );
+
+        // Search: by name for moderators; by e-mail, and e-mails shown, for admins only.
+        assert_eq!(
+            search_users(&db, &moderator, "user3").await.unwrap()[0].email,
+            None
+        );
+        assert!(
+            search_users(&db, &moderator, "example.com")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            search_users(&db, &admin, "user3@example")
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+
+        assert_eq!(
+            log_out_everywhere(&db, &moderator, customer.id)
+                .await
+                .unwrap(),
+            0
+        );
+        // Deleting keeps the posts, signed "deleted user", and nothing personal.
+        assert!(matches!(
+            delete_account(&db, &moderator, customer.id, false).await,
+            Err(AppError::Forbidden(_))
+        ));
+        delete_account(&db, &admin, customer.id, false)
+            .await
+            .unwrap();
+        let gone = user::Entity::find_by_id(customer.id)
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (
+                gone.display_name.as_str(),
+                gone.email.contains("example.com")
+            ),
+            ("deleted user", false)
+        );
+        let kept = super::super::entity::post::Entity::find_by_id(first.id)
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(kept.state, "visible");
+        assert_eq!(
+            log_actions(&db).await,
+            vec!["role", "log_out_everywhere", "delete_account"]
+        );
+    }
+
+    #[tokio::test]
+    async fn the_dashboard_counts_the_last_thirty_days_by_day() {
+        let db = test_db().await;
+        let (admin, moderator) = admin_and_moderator(&db).await;
+        forum::create_category(
+            &db,
+            forum::NewCategory {
+                slug: "q",
+                name: "Q",
+                description: "",
+                colour: "#2f855a",
+            },
+        )
+        .await
+        .unwrap();
+        let customer = insert_user(&db, 3).await;
+        forum::start_topic(&db, &customer, "q", "Waiting", "Help?", None)
+            .await
+            .unwrap();
+        forum::start_topic(&db, &customer, "q", "Waiting too", "Help!", None)
+            .await
+            .unwrap();
+        let d = dashboard(&db, &moderator).await.unwrap();
+        assert_eq!((d.new_members.len(), d.new_posts.len()), (30, 30));
+        assert_eq!(
+            (d.new_members[29], d.new_posts[29]),
+            (3, 2),
+            "today is the last day"
+        );
+        assert_eq!(
+            (d.awaiting_staff, d.past_target, d.open_review_items),
+            (2, 0, 0)
+        );
+        assert!(!d.viewer_is_admin && dashboard(&db, &admin).await.unwrap().viewer_is_admin);
+        let customer_view = dashboard(&db, &customer).await;
+        assert!(matches!(customer_view, Err(AppError::Forbidden(_))));
+    }
+
+    #[tokio::test]
+    async fn site_settings_and_sign_up_decisions_are_logged() {
+        let db = test_db().await;
+        let (admin, moderator) = admin_and_moderator(&db).await;
+        let mut s = site_settings(&db, &admin).await.unwrap();
+        assert_eq!(
+            (s.site_name.as_str(), s.signup_mode.as_str()),
+            ("Backyard", "open")
+        );
+        s.site_name = "Acme".into();
+        s.signup_mode = "approval".into();
+        assert!(matches!(
+            save_site_settings(&db, &moderator, &s).await,
+            Err(AppError::Forbidden(_))
+        ));
+        let mut bad = s.clone();
+        bad.signup_mode = "sometimes".into();
+        assert!(matches!(
+            save_site_settings(&db, &admin, &bad).await,
+            Err(AppError::Invalid { .. })
+        ));
+        save_site_settings(&db, &admin, &s).await.unwrap();
+        assert_eq!(site_settings(&db, &admin).await.unwrap().site_name, "Acme");
+        let waiting = insert_user(&db, 5).await;
+        let mut row: user::ActiveModel = waiting.clone().into();
+        row.awaiting_approval = Set(true);
+        row.update(&db).await.unwrap();
+        assert_eq!(
+            site_settings(&db, &admin)
+                .await
+                .unwrap()
+                .awaiting_approval
+                .len(),
+            1
+        );
+        decide_signup(&db, &admin, waiting.id, true).await.unwrap();
+        assert!(
+            decide_signup(&db, &admin, waiting.id, true).await.is_err(),
+            "decided already"
+        );
+        assert_eq!(log_actions(&db).await, vec!["settings", "approve_signup"]);
+    }
+}
