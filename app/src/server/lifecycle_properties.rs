@@ -926,7 +926,10 @@ fn check(model: &Model, rows: &Rows) -> Vec<String> {
 /// Runs one sequence on a fresh world; Err: the rules broken at the first step that broke any,
 /// with the calls made up to it.
 async fn run(actions: &[Action]) -> Result<(), String> {
-    let w = World::new().await;
+    run_in(World::new().await, actions).await
+}
+
+async fn run_in(w: World, actions: &[Action]) -> Result<(), String> {
     watched_word::ActiveModel {
         word: Set(HOLD_WORD.into()),
         action: Set("hold".into()),
@@ -1005,14 +1008,27 @@ fn the_lifecycle_keeps_every_derived_figure_equal_to_its_recomputation() {
 mod reproductions {
     use super::{Action::*, Replier, *};
 
+    /// On SQLite, then on a fresh PostgreSQL database (skipped when none answers, except under
+    /// CI=true).
     fn replay(actions: Vec<Action>) {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
         if let Err(why) = runtime.block_on(run(&actions)) {
-            panic!("{why}");
+            panic!("on SQLite: {why}");
         }
+        runtime.block_on(async {
+            let Some(pg) = crate::server::testing::PostgresTestDb::create().await else {
+                return;
+            };
+            let world = World::builder().build_on(pg.db.clone()).await;
+            let result = run_in(world, &actions).await;
+            pg.drop().await;
+            if let Err(why) = result {
+                panic!("on PostgreSQL: {why}");
+            }
+        });
     }
 
     fn start(by: Person, held: bool) -> Action {

@@ -181,7 +181,11 @@ impl WorldBuilder {
     }
 
     pub async fn build(self) -> World {
-        let db = test_db().await;
+        self.build_on(test_db().await).await
+    }
+
+    /// The same world on a database of the caller's (a fresh PostgreSQL one, say).
+    pub async fn build_on(self, db: DatabaseConnection) -> World {
         let categories: &[_] = if self.categories {
             &[("questions", "Questions"), ("ideas", "Ideas")]
         } else {
@@ -227,6 +231,67 @@ impl WorldBuilder {
             moderator: joined(with_role(&db, moderator, Role::Moderator).await).await,
             admin: joined(with_role(&db, admin, Role::Admin).await).await,
             db,
+        }
+    }
+}
+
+/// A fresh, uniquely named PostgreSQL database with the real migrations, on the server named by
+/// DATABASE_URL when it is a postgres:// URL, else 127.0.0.1:5432. None (with a note) when no
+/// server answers, except under CI=true, where it must. Drop it with `PostgresTestDb::drop`.
+pub struct PostgresTestDb {
+    pub db: DatabaseConnection,
+    admin_url: String,
+    name: String,
+}
+
+impl PostgresTestDb {
+    pub async fn create() -> Option<PostgresTestDb> {
+        let admin_url = std::env::var("DATABASE_URL")
+            .ok()
+            .filter(|u| u.starts_with("postgres"))
+            .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+        let admin = match sea_orm::Database::connect(&admin_url).await {
+            Ok(c) => c,
+            Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
+                panic!("CI=true but PostgreSQL at {admin_url} is unreachable: {e}")
+            }
+            Err(e) => {
+                eprintln!("skipping the PostgreSQL run: {admin_url} is unreachable ({e})");
+                return None;
+            }
+        };
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let name = format!(
+            "backyard_rules_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        );
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("test database is created");
+        let base = &admin_url[..admin_url.rfind('/').expect("a database in the URL")];
+        let db = db::connect(&format!("{base}/{name}"))
+            .await
+            .expect("test database opens");
+        db::migrate(&db).await.expect("migrations apply");
+        Some(PostgresTestDb {
+            db,
+            admin_url,
+            name,
+        })
+    }
+
+    pub async fn drop(self) {
+        let _ = self.db.close().await;
+        if let Ok(admin) = sea_orm::Database::connect(&self.admin_url).await {
+            let _ = admin
+                .execute_unprepared(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.name
+                ))
+                .await;
         }
     }
 }

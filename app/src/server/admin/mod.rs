@@ -194,6 +194,72 @@ mod tests {
         assert_eq!(log_actions(&db).await, vec!["category_create"]);
     }
 
+    /// "Delete account, remove their posts" takes their topics out of every list, page, sitemap
+    /// and queue, as "remove spammer" does, and the figures with them. On SQLite and, when a
+    /// server answers (always under CI=true), on PostgreSQL.
+    #[tokio::test]
+    async fn deleting_an_account_with_its_posts_leaves_no_empty_topics() {
+        use crate::server::{
+            forum::{reply, start_topic},
+            testing::{PostgresTestDb, World},
+            views::{feeds, forum as pages, staff as queue},
+        };
+        async fn check(w: World) {
+            let (t, _) = start_topic(
+                &w.db,
+                &w.customer,
+                "questions",
+                "Leaving soon",
+                "Help.",
+                None,
+            )
+            .await
+            .unwrap();
+            reply(&w.db, &w.other, t.id, "Me too.", None).await.unwrap();
+            let (kept, _) = start_topic(&w.db, &w.other, "questions", "Staying", "Hi.", None)
+                .await
+                .unwrap();
+            reply(&w.db, &w.customer, kept.id, "Their reply.", None)
+                .await
+                .unwrap();
+            delete_account(&w.db, &w.admin, w.customer.id, true)
+                .await
+                .unwrap();
+
+            let listed = pages::category_page(&w.db, "questions", 1, None)
+                .await
+                .unwrap();
+            let ids: Vec<i64> = listed.topics.iter().map(|x| x.id).collect();
+            assert_eq!(
+                ids,
+                vec![kept.id],
+                "only the other member's topic is listed"
+            );
+            assert_eq!(
+                listed.topics[0].reply_count, 0,
+                "their reply is gone from the count"
+            );
+            let home = pages::list_categories(&w.db).await.unwrap();
+            let questions = home.iter().find(|c| c.slug == "questions").unwrap();
+            assert_eq!((questions.topic_count, questions.post_count), (1, 1));
+            assert_eq!(
+                pages::topic_page(&w.db, t.id, 1, None).await.unwrap_err(),
+                AppError::NotFound(crate::server::visibility::TOPIC_MISSING.into())
+            );
+            let sitemap = feeds::sitemap(&w.db, "https://example.com").await.unwrap();
+            assert!(!sitemap.contains(&format!("/t/{}/", t.id)), "{sitemap}");
+            assert!(sitemap.contains(&format!("/t/{}/", kept.id)), "{sitemap}");
+            let waiting = queue::queue(&w.db, &w.staff, None, 1).await.unwrap();
+            assert!(waiting.items.iter().all(|i| i.id != t.id));
+            assert!(waiting.items.iter().any(|i| i.id == kept.id));
+        }
+        check(World::new().await).await;
+        if let Some(pg) = PostgresTestDb::create().await {
+            check(World::builder().build_on(pg.db.clone()).await).await;
+            pg.drop().await;
+        }
+    }
+
     #[tokio::test]
     async fn roles_sessions_and_deletion_with_the_last_admin_kept() {
         let db = test_db().await;
