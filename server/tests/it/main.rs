@@ -12,6 +12,7 @@ mod form_errors;
 mod forum_http;
 mod hostile_strings;
 mod http;
+mod lifecycle_pages;
 mod moderation_http;
 mod moderator_limits;
 mod parallel_limits;
