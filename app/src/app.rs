@@ -10,8 +10,7 @@ use leptos_router::{
 use crate::{
     api::{auth::current_user, forum::get_site_info},
     components::{category_colours::CategoryColours, escape_rcdata, header::SiteHeader},
-    error::AppError,
-    model::{SessionUser, SiteInfo},
+    context::{CurrentUser, Site},
     pages::{
         account::AccountPage,
         accountability::AccountabilityPage,
@@ -40,14 +39,6 @@ use crate::{
         user::UserPage,
     },
 };
-
-/// The signed-in member for this request, loaded once and shared by the header and pages.
-#[derive(Clone, Copy)]
-pub struct CurrentUser(pub OnceResource<Result<Option<SessionUser>, AppError>>);
-
-/// The site's name and public address, for canonical URLs and OpenGraph tags.
-#[derive(Clone, Copy)]
-pub struct Site(pub OnceResource<Result<SiteInfo, AppError>>);
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]

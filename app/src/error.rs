@@ -86,9 +86,38 @@ impl FromServerFnError for AppError {
     /// server-function layer would send for any error).
     fn ser(&self) -> leptos::server_fn::Bytes {
         #[cfg(feature = "ssr")]
-        crate::server::state::set_error_status(self);
+        set_error_status(self);
         <JsonEncoding as leptos::server_fn::Encodes<Self>>::encode(self)
             .unwrap_or_else(|_| leptos::server_fn::Bytes::from_static(b"\"Internal\""))
+    }
+}
+
+/// Gives an error its HTTP status for script clients. A plain HTML form post is left alone:
+/// it must stay a redirect back to the form, which carries the error in its URL.
+#[cfg(feature = "ssr")]
+pub fn set_error_status(err: &AppError) {
+    use axum::http::{StatusCode, header::ACCEPT};
+    use leptos::prelude::use_context;
+    let is_form_post = use_context::<axum::http::request::Parts>()
+        .and_then(|p| {
+            p.headers
+                .get(ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.contains("text/html"))
+        })
+        .unwrap_or(false);
+    if let (false, Some(res), Ok(status)) = (
+        is_form_post,
+        use_context::<leptos_axum::ResponseOptions>(),
+        StatusCode::from_u16(err.status()),
+    ) {
+        res.set_status(status);
+        if let AppError::Busy(_) = err {
+            res.insert_header(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(BUSY_RETRY_AFTER_SECS),
+            );
+        }
     }
 }
 

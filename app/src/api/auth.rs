@@ -46,7 +46,7 @@ fn signed_in_or_error(result: Result<(), AppError>, next: Option<String>) -> Res
             Ok(())
         }
         Err(e) => {
-            state::set_error_status(&e);
+            crate::error::set_error_status(&e);
             Err(e)
         }
     }
@@ -142,7 +142,7 @@ pub async fn change_password(
             Ok(())
         }
         Err(e) => {
-            state::set_error_status(&e);
+            crate::error::set_error_status(&e);
             Err(e)
         }
     }
@@ -153,7 +153,7 @@ pub async fn change_password(
 #[server(endpoint = "request_reset")]
 pub async fn request_reset(login: String) -> Result<(), AppError> {
     if let Err(e) = super::visitor_or_writer().await {
-        state::set_error_status(&e);
+        crate::error::set_error_status(&e);
         return Err(e);
     }
     let app = state::app_state()?;
@@ -183,7 +183,7 @@ pub async fn reset_password(token: String, new_password: String) -> Result<(), A
             Ok(())
         }
         Err(e) => {
-            state::set_error_status(&e);
+            crate::error::set_error_status(&e);
             Err(e)
         }
     }

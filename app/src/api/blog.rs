@@ -150,7 +150,7 @@ pub async fn save_article(
             if matches!(e, AppError::Invalid { .. }) {
                 drafts::save(&session, &key, &draft).await?;
             }
-            state::set_error_status(&e);
+            crate::error::set_error_status(&e);
             Err(e)
         }
     }

@@ -92,7 +92,7 @@ pub async fn render_preview(body: String) -> Result<String, AppError> {
     }
     .await;
     if let Err(e) = &result {
-        state::set_error_status(e);
+        crate::error::set_error_status(e);
     }
     result
 }
@@ -177,7 +177,7 @@ where
     let user = match super::visitor_or_writer().await {
         Ok(user) => user,
         Err(e) => {
-            state::set_error_status(&e);
+            crate::error::set_error_status(&e);
             return Err(e);
         }
     };
@@ -194,7 +194,7 @@ where
         // The same limits as posting: nobody renders a 10 MB "preview".
         if let Err(e) = posting::validate_body(&draft.body) {
             drafts::save(&session, &key, &draft).await?;
-            state::set_error_status(&e);
+            crate::error::set_error_status(&e);
             return Err(e);
         }
         let html = posting::render(&state::db()?, &draft.body).await?;
@@ -218,7 +218,7 @@ where
         }
         Err(e) => {
             drafts::save(&session, &key, &draft).await?;
-            state::set_error_status(&e);
+            crate::error::set_error_status(&e);
             Err(e)
         }
     }

@@ -66,7 +66,7 @@ where
             Ok(())
         }
         Err(e) => {
-            crate::server::state::set_error_status(&e);
+            crate::error::set_error_status(&e);
             Err(e)
         }
     }

@@ -10,7 +10,7 @@ pub use crate::format::colour_class;
 /// The `<link>` to the current stylesheet, from the site facts every page loads.
 #[component]
 pub fn CategoryColours() -> impl IntoView {
-    let site = expect_context::<crate::app::Site>().0;
+    let site = expect_context::<crate::context::Site>().0;
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

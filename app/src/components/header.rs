@@ -3,12 +3,12 @@ use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_router::hooks::use_location;
 
 use super::encode_query_value;
-use crate::{api::auth::LogOut, app::CurrentUser};
+use crate::{api::auth::LogOut, context::CurrentUser};
 
 #[component]
 pub fn SiteHeader() -> impl IntoView {
     let me = expect_context::<CurrentUser>().0;
-    let site = expect_context::<crate::app::Site>().0;
+    let site = expect_context::<crate::context::Site>().0;
     let here = use_location().pathname.get_untracked();
     // Coming back to this page after logging in; not to the auth pages themselves.
     let next = if here == "/login" || here == "/signup" {

@@ -4,8 +4,8 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::auth::ChangePassword,
-    app::CurrentUser,
     components::form::{Field, FormError, error_from_url},
+    context::CurrentUser,
 };
 
 const FIELDS: [&str; 2] = ["current_password", "new_password"];

@@ -2,11 +2,11 @@ use leptos::prelude::*;
 
 use crate::{
     api::staff::get_accountability,
-    app::Site,
     components::{
         page::{ErrorView, PageMeta},
         staff::{MetricsHelp, MetricsTable},
     },
+    context::Site,
     model::short_duration,
 };
 

@@ -3,7 +3,6 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
     api::{blog::get_article_page, forum::CreateReply},
-    app::{CurrentUser, Site},
     components::{
         article::{ArticleDate, Byline, StateTag, TagLinks},
         composer::ReplyComposer,
@@ -12,6 +11,7 @@ use crate::{
         pager::Pager,
         post::PostList,
     },
+    context::{CurrentUser, Site},
     model::{ArticleState, article_url, saved_message},
 };
 

@@ -3,12 +3,12 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
     api::blog::get_blog_index,
-    app::Site,
     components::{
         article::ArticleCard,
         page::{ErrorView, PageMeta, query_number},
         pager::Pager,
     },
+    context::Site,
 };
 
 /// /blog and /blog/tag/{tag}: published articles, newest first, 10 a page. Staff also see

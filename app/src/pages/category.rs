@@ -4,13 +4,13 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
     api::forum::get_category_page,
-    app::Site,
     components::{
         page::{ErrorView, PageMeta, query_number, redirect_permanently},
         pager::Pager,
         staff::{ResponseBadge, StatusTag},
         time::RelativeTime,
     },
+    context::Site,
     model::{TopicListItem, TopicStatus, topic_url},
 };
 

@@ -7,7 +7,7 @@ use crate::{api::forum::list_categories, components::time::RelativeTime, model::
 #[component]
 pub fn HomePage() -> impl IntoView {
     let categories = OnceResource::new(list_categories());
-    let site = expect_context::<crate::app::Site>().0;
+    let site = expect_context::<crate::context::Site>().0;
     view! {
         <Title text="Community" />
         <Meta name="description" content="Ask questions, share feedback and get answers from our team." />

@@ -4,8 +4,8 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::forum::{ComposerKind, StartTopic, get_composer_start, postable_categories},
-    app::CurrentUser,
     components::{composer::NewTopicForm, form::error_from_url, page::ErrorView},
+    context::CurrentUser,
 };
 
 /// /new-topic?category=slug: start a topic.

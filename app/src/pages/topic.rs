@@ -4,7 +4,6 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
     api::forum::{ComposerKind, CreateReply, get_composer_start, get_topic_page},
-    app::{CurrentUser, Site},
     components::{
         composer::ReplyComposer,
         form::error_from_url,
@@ -14,6 +13,7 @@ use crate::{
         staff::{ConfirmBox, ModeratorTools, ResponseBadge, StaffError, StaffTools, StatusTag},
         time::RelativeTime,
     },
+    context::{CurrentUser, Site},
     error::AppError,
     model::{PostView, TopicEventView, post_url, topic_url},
 };

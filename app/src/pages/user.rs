@@ -3,12 +3,12 @@ use leptos_router::hooks::use_params_map;
 
 use crate::{
     api::forum::get_user_profile,
-    app::Site,
     components::{
         page::{ErrorView, PageMeta},
         staff::{MemberTools, StaffError},
         time::RelativeTime,
     },
+    context::Site,
     model::post_url,
     pages::category::TopicRow,
 };

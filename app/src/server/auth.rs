@@ -1,6 +1,5 @@
 //! Password hashing, random tokens and permission checks.
-use super::visibility;
-use sea_orm::{ConnectionTrait, EntityTrait};
+
 use std::sync::OnceLock;
 
 use argon2::{
@@ -370,19 +369,6 @@ pub fn check_suspension(member: &user::Model, refused: Refused) -> Result<(), Ap
 /// Refuses any write by a suspended member (see `api::writer`).
 pub fn check_not_suspended(member: &user::Model) -> Result<(), AppError> {
     check_suspension(member, Refused::Writing)
-}
-
-/// `auth::check_may_act_on` for the author of a post the moderator acts on.
-pub async fn check_may_act_on_author(
-    conn: &impl ConnectionTrait,
-    moderator: &user::Model,
-    author_id: i64,
-) -> Result<(), AppError> {
-    let author = user::Entity::find_by_id(author_id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| AppError::NotFound(visibility::POST_MISSING.into()))?;
-    check_may_act_on(moderator, &author)
 }
 
 #[cfg(test)]

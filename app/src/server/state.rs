@@ -147,33 +147,6 @@ async fn load_current_user() -> Result<Option<user::Model>, AppError> {
     Ok(user::Entity::find_by_id(id).one(&db()?).await?)
 }
 
-/// Gives an error its HTTP status for script clients. A plain HTML form post is left alone:
-/// it must stay a redirect back to the form, which carries the error in its URL.
-pub fn set_error_status(err: &AppError) {
-    use axum::http::{StatusCode, header::ACCEPT};
-    let is_form_post = use_context::<axum::http::request::Parts>()
-        .and_then(|p| {
-            p.headers
-                .get(ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.contains("text/html"))
-        })
-        .unwrap_or(false);
-    if let (false, Some(res), Ok(status)) = (
-        is_form_post,
-        use_context::<leptos_axum::ResponseOptions>(),
-        StatusCode::from_u16(err.status()),
-    ) {
-        res.set_status(status);
-        if let AppError::Busy(_) = err {
-            res.insert_header(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from(crate::error::BUSY_RETRY_AFTER_SECS),
-            );
-        }
-    }
-}
-
 /// The local path (with query) of the page a form was posted from, without any error the URL
 /// carried back from an earlier attempt; `fallback` when there is no usable Referer.
 pub fn referring_path(fallback: &str) -> String {

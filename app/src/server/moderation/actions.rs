@@ -2,8 +2,8 @@
 //! approve and answer a held topic, lock, pin, move, and edit someone's post. Each is logged and
 //! the author told, in the action's transaction.
 use super::{link_to, reason_length};
-use crate::server::auth::check_may_act_on_author;
 use crate::server::records::moderation_log::log;
+use crate::server::records::users::check_may_act_on_author;
 use std::collections::HashSet;
 
 use chrono::Utc;

@@ -38,7 +38,7 @@ pub async fn editable_post(
         if editor.role() < crate::model::Role::Moderator {
             return Err(AppError::Forbidden(NOT_YOUR_POST.into()));
         }
-        crate::server::auth::check_may_act_on_author(db, editor, p.author_id).await?;
+        crate::server::records::users::check_may_act_on_author(db, editor, p.author_id).await?;
     }
     Ok(EditablePost {
         moderating: p.author_id != editor.id,
