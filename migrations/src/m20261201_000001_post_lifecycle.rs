@@ -35,6 +35,11 @@ impl MigrationTrait for Migration {
                  (SELECT MAX(p.post_number) FROM posts p WHERE p.topic_id = topics.id), 0)",
             "UPDATE topics SET post_count = (SELECT COUNT(*) FROM posts p
                  WHERE p.topic_id = topics.id AND p.state = 'visible')",
+            // The clock by the one rule (see `posting::settle`): the earliest public staff reply
+            // that is still public; none for a topic staff started.
+            "UPDATE topics SET first_staff_reply_at = CASE WHEN started_by_staff THEN NULL ELSE
+                 (SELECT MIN(p.published_at) FROM posts p WHERE p.topic_id = topics.id
+                  AND p.post_number > 1 AND p.is_staff_reply AND p.state = 'visible') END",
             "UPDATE topics SET last_posted_at = COALESCE((SELECT MAX(p.published_at) FROM posts p
                  WHERE p.topic_id = topics.id AND p.state = 'visible'), created_at)",
             "UPDATE categories SET
