@@ -252,6 +252,14 @@ mod tests {
             let waiting = queue::queue(&w.db, &w.staff, None, 1).await.unwrap();
             assert!(waiting.items.iter().all(|i| i.id != t.id));
             assert!(waiting.items.iter().any(|i| i.id == kept.id));
+            let figures = queue::figures(&w.db, &[7], chrono::Utc::now())
+                .await
+                .unwrap();
+            assert_eq!(
+                (figures[0].overall.topics, figures[0].overall.waiting),
+                (1, 1),
+                "the removed topic is nobody's unanswered question"
+            );
         }
         check(World::new().await).await;
         if let Some(pg) = PostgresTestDb::create().await {

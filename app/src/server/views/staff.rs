@@ -293,6 +293,13 @@ pub async fn figures(
         .filter(topic::Column::CreatedAt.gte(since))
         .filter(topic::Column::StartedByStaff.eq(false))
         .filter(topic::Column::CategoryId.is_in(ids.clone()))
+        // Listed topics, and held ones (their customer waits all the same); not topics whose
+        // opening post a moderator removed (spam is nobody's unanswered question).
+        .filter(
+            sea_orm::Condition::any()
+                .add(topic::Column::Visible.eq(true))
+                .add(topic::Column::AwaitingStaffSince.is_not_null()),
+        )
         .into_tuple()
         .all(db)
         .await?;
