@@ -268,6 +268,56 @@ mod tests {
         }
     }
 
+    /// Archiving a category takes its waiting topics out of the staff queue, each with a note in
+    /// its history, and the figures stop counting them as waiting.
+    #[tokio::test]
+    async fn archiving_a_category_takes_its_topics_out_of_the_queue_with_a_note() {
+        use crate::server::{
+            forum::start_topic,
+            testing::World,
+            views::staff::{events, queue},
+        };
+        let w = World::new().await;
+        let (t, _) = start_topic(&w.db, &w.customer, "ideas", "Dark mode", "Please.", None)
+            .await
+            .unwrap();
+        let (other, _) = start_topic(&w.db, &w.customer, "questions", "Hi", "Hello.", None)
+            .await
+            .unwrap();
+        let ideas = category::Entity::find()
+            .all(&w.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.slug == "ideas")
+            .unwrap();
+        set_archived(&w.db, &w.admin, ideas.id, true).await.unwrap();
+        let waiting: Vec<i64> = queue(&w.db, &w.staff, None, 1)
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|i| i.id)
+            .collect();
+        assert_eq!(waiting, vec![other.id]);
+        let history = events(&w.db, t.id, false).await.unwrap();
+        assert_eq!(history.len(), 1);
+        assert_eq!(history[0].kind, "category_archived");
+        assert!(
+            history[0]
+                .sentence()
+                .contains("archived the category Ideas")
+        );
+        // Unarchiving does not put it back: staff decided by archiving.
+        set_archived(&w.db, &w.admin, ideas.id, false)
+            .await
+            .unwrap();
+        assert_eq!(
+            queue(&w.db, &w.staff, None, 1).await.unwrap().items.len(),
+            1
+        );
+    }
+
     #[tokio::test]
     async fn roles_sessions_and_deletion_with_the_last_admin_kept() {
         let db = test_db().await;
