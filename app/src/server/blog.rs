@@ -1,10 +1,7 @@
-//! Blog rules: articles written by staff (draft, scheduled, published), who may see and edit
-//! them, and the read models of the blog's pages. Comments are not built here: every article
+//! Blog rules: articles written by staff (draft, scheduled, published); the pages read through
+//! `views::blog`. Comments are not built here: every article
 //! owns a forum topic in the hidden blog-comments category, and its comments are that topic's
 //! posts, with the forum's pipeline, edits, revisions and staff badges.
-use super::records::articles::state_of;
-use crate::server::records::articles::may_edit;
-use crate::server::records::articles::may_write;
 use std::collections::HashSet;
 
 use chrono::{NaiveDateTime, Utc};
@@ -15,12 +12,15 @@ use sea_orm::{
     QueryFilter, QuerySelect, Set, sea_query::Expr,
 };
 
+use super::records::articles::state_of;
 use super::{
     content::MAX_BODY_CHARS,
     db::begin_write,
     entity::{article, article_tag, category, topic, user},
     forms, posting, visibility,
 };
+use crate::server::records::articles::may_edit;
+use crate::server::records::articles::may_write;
 use crate::{
     error::AppError,
     model::{ArticleDraft, ArticleState},

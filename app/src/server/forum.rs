@@ -1,10 +1,6 @@
-//! Forum rules: categories, topics, replies, edits with revisions, and the read models of the
-//! category, topic and member pages.
-use super::posting::{CATEGORY_ARCHIVED, check_takes_posts};
-use super::records::categories::CATEGORY_MISSING;
-use crate::server::records::topics::MAX_TITLE_CHARS;
-use crate::server::records::topics::slugify;
-use crate::server::visibility::editable;
+//! Forum rules: categories, starting topics, replies and members' edits: the checks a form
+//! needs (titles, form tokens, double posts, whether the topic takes posts) before the write goes
+//! through `posting`. The pages read through `views::forum`.
 
 use chrono::{Duration, Utc};
 use sea_orm::{
@@ -13,12 +9,17 @@ use sea_orm::{
 };
 
 use super::posting::REPLY_SENT_TWICE;
+use super::posting::{CATEGORY_ARCHIVED, check_takes_posts};
+use super::records::categories::CATEGORY_MISSING;
 use super::visibility::NOT_YOUR_POST;
 use super::{
     db::begin_write,
     entity::{category, post, topic, user},
     forms, posting, records, visibility,
 };
+use crate::server::records::topics::MAX_TITLE_CHARS;
+use crate::server::records::topics::slugify;
+use crate::server::visibility::editable;
 use crate::{error::AppError, model::PostState};
 
 /// The same member posting the same text in the same topic within this window is a double

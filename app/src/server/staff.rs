@@ -1,8 +1,8 @@
-//! Staff response: the clock from a topic's start to the first staff reply, the awaiting-staff
-//! queue, statuses with notes, official answers, resolutions the customer confirms, and the
-//! response figures. Every action here is checked for the staff role and written to the topic's
-//! history (`topic_events`).
-use crate::server::records::topics::waits_for_confirmation;
+//! Staff response: statuses with notes, official answers, "no reply needed", resolutions the
+//! customer confirms, and response targets. Every action here is checked for the staff role and
+//! written to the topic's history (`topic_events`); the clock and the queue follow from that
+//! history and the posts (`posting::settle`). The queue and the figures are read in
+//! `views::staff`.
 
 use chrono::Utc;
 use sea_orm::prelude::DateTimeUtc;
@@ -18,6 +18,7 @@ use super::{
     records::topic_events,
     settings, visibility,
 };
+use crate::server::records::topics::waits_for_confirmation;
 use crate::{
     error::AppError,
     model::{PostState, Role, TopicStatus},

@@ -1,11 +1,11 @@
 //! Admins' categories: create, edit, reorder, archive; a renamed one keeps its old address.
-use super::log;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 
+use super::log;
 use crate::server::{
     auth::require_role,
     db::begin_write,

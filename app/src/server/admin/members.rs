@@ -1,10 +1,10 @@
 //! Admins' members: roles, logging out everywhere, deleting an account, deciding sign-ups; never\nleaving the site without an admin.
-use crate::server::records::users::member;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, Set,
 };
 
+use crate::server::records::users::member;
 use crate::server::{auth::require_role, db::begin_write, entity::user};
 use crate::{error::AppError, model::Role};
 

@@ -1,9 +1,6 @@
 //! Moderators' actions on posts and topics: approve, dismiss, hide, delete, restore (one or many),
 //! approve and answer a held topic, lock, pin, move, and edit someone's post. Each is logged and
 //! the author told, in the action's transaction.
-use super::{link_to, reason_length};
-use crate::server::records::moderation_log::log;
-use crate::server::records::users::check_may_act_on_author;
 use std::collections::HashSet;
 
 use chrono::Utc;
@@ -13,6 +10,9 @@ use sea_orm::{
     sea_query::{Expr, Query},
 };
 
+use super::{link_to, reason_length};
+use crate::server::records::moderation_log::log;
+use crate::server::records::users::check_may_act_on_author;
 use crate::server::{
     auth::require_role,
     db::begin_write,

@@ -1,5 +1,4 @@
 //! Members' flags: their weight, and the threshold that hides a post until a moderator decides.
-use super::{link_to, reason_length};
 
 use chrono::{Duration, Utc};
 use sea_orm::{
@@ -8,6 +7,7 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait},
 };
 
+use super::{link_to, reason_length};
 use crate::server::{
     auth::{self},
     db::begin_write,

@@ -1,7 +1,5 @@
 //! Suspensions: for a time or for good, lifted, and "remove spammer" (every post deleted and the
 //! account suspended in one step).
-use super::{REASON_NEEDED, reason_length};
-use crate::server::records::moderation_log::log;
 
 use chrono::{Duration, Utc};
 use sea_orm::{
@@ -9,6 +7,8 @@ use sea_orm::{
     Set, sea_query::Expr,
 };
 
+use super::{REASON_NEEDED, reason_length};
+use crate::server::records::moderation_log::log;
 use crate::server::{
     auth::{check_may_act_on, require_role},
     db::begin_write,

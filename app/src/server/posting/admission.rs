@@ -1,11 +1,7 @@
 //! Admission: whether a post from this author goes in now, and how: public, held for a
 //! moderator (a watched word, or a new member's first posts), or public and queued for a look
-//! (a "flag" word). Also the rate limits every member write counts against.
-use crate::model::ArticleState;
-use crate::server::{
-    entity::{article, category},
-    records::articles::state_of,
-};
+//! (a "flag" word). Also the rate limits every member write counts against, and whether a
+//! topic takes posts at all.
 use std::collections::HashSet;
 
 use chrono::{Duration, Utc};
@@ -16,13 +12,16 @@ use sea_orm::{
 
 use crate::{
     error::AppError,
-    model::PostState,
+    model::{ArticleState, PostState},
     server::{
         auth, content,
         content::MAX_BODY_CHARS,
         db,
-        entity::{flag, post, topic, user, watched_word},
-        records::review_items,
+        entity::{article, category, flag, post, topic, user, watched_word},
+        records::{
+            articles::{article_for_topic, state_of},
+            review_items,
+        },
         settings,
         watched_words::{self, Verdict, WordAction},
     },
@@ -32,6 +31,11 @@ pub const BODY_EMPTY: &str = "Write something before posting.";
 pub const HELD_NEW: &str =
     "New members' first posts wait for a moderator's approval; yours will appear once approved.";
 pub const HELD_WORDS: &str = "Your post waits for a moderator: it contains a watched word.";
+pub const CATEGORY_ARCHIVED: &str = "That category is archived: it is read-only now.";
+pub const TOPIC_LOCKED: &str = "This topic is locked, so it takes no new replies.";
+pub const COMMENTS_CLOSED: &str = "Comments are closed on this article.";
+pub const NOT_PUBLISHED: &str = "This article isn't published yet, so it takes no comments.";
+pub const REPLY_SENT_TWICE: &str = "This reply was already posted.";
 
 pub fn validate_body(body: &str) -> Result<(), AppError> {
     if body.trim().is_empty() {
@@ -353,7 +357,7 @@ pub async fn check_takes_posts(
     conn: &impl ConnectionTrait,
     t: &topic::Model,
 ) -> Result<(), AppError> {
-    match crate::server::records::articles::article_for_topic(conn, t.id).await? {
+    match article_for_topic(conn, t.id).await? {
         Some(a) => check_open_for_comments(&a, t, Utc::now()),
         None if t.locked => Err(AppError::invalid("form", TOPIC_LOCKED)),
         None => {
@@ -370,10 +374,6 @@ pub async fn check_takes_posts(
     }
 }
 
-pub const CATEGORY_ARCHIVED: &str = "That category is archived: it is read-only now.";
-
-pub const TOPIC_LOCKED: &str = "This topic is locked, so it takes no new replies.";
-
 /// Whether an article's comment topic takes a new comment now.
 pub fn check_open_for_comments(
     a: &article::Model,
@@ -388,9 +388,3 @@ pub fn check_open_for_comments(
     }
     Ok(())
 }
-
-pub const COMMENTS_CLOSED: &str = "Comments are closed on this article.";
-
-pub const NOT_PUBLISHED: &str = "This article isn't published yet, so it takes no comments.";
-
-pub const REPLY_SENT_TWICE: &str = "This reply was already posted.";

@@ -1,10 +1,11 @@
-//! Topics by id, as lists name them.
-use crate::model::TopicStatus;
+//! What a topic row is: its title's bounds and slug, its status words, whether it waits for its
+//! author's confirmation, and titles by id for lists.
 use std::collections::HashMap;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::error::AppError;
+use crate::model::TopicStatus;
 use crate::server::entity::topic;
 
 /// Topics' slugs and titles by id, for lists that link to them (one query).

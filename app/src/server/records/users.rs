@@ -1,4 +1,4 @@
-//! Members by id.
+//! Members by id, and whether a moderator may act on one.
 use sea_orm::{ConnectionTrait, EntityTrait};
 
 use crate::error::AppError;

@@ -1,11 +1,11 @@
 //! Admins' pages: categories, members, the dashboard, site settings. Reads only.
-use crate::server::records::users::member;
 use chrono::Utc;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
 
+use crate::server::records::users::member;
 use crate::server::{
     auth::require_role,
     entity::{category, moderation_log, user},

@@ -1,8 +1,4 @@
 //! The blog as it reads: the index, an article with its comments, a draft for its editor, the feed's and sitemap's articles. Reads only.
-use crate::server::records::articles::may_edit;
-use crate::server::records::articles::may_write;
-use crate::server::records::articles::state_of;
-use crate::server::visibility::ARTICLE_MISSING;
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
@@ -12,6 +8,10 @@ use sea_orm::{
     QueryOrder, QuerySelect, sea_query::Query,
 };
 
+use crate::server::records::articles::may_edit;
+use crate::server::records::articles::may_write;
+use crate::server::records::articles::state_of;
+use crate::server::visibility::ARTICLE_MISSING;
 use crate::server::{
     content::{self},
     entity::{article, article_tag, topic, user},

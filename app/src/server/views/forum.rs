@@ -1,9 +1,4 @@
 //! The forum's pages as they read: categories, a category's topics, a topic's posts, a member's page, a post to edit or quote. Reads only.
-use crate::server::records::categories::category_ref;
-use crate::server::visibility::NOT_YOUR_POST;
-use crate::server::visibility::POST_MISSING;
-use crate::server::visibility::TOPIC_MISSING;
-use crate::server::visibility::editable;
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
@@ -13,6 +8,11 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 
+use crate::server::records::categories::category_ref;
+use crate::server::visibility::NOT_YOUR_POST;
+use crate::server::visibility::POST_MISSING;
+use crate::server::visibility::TOPIC_MISSING;
+use crate::server::visibility::editable;
 use crate::server::{
     content,
     entity::{category, post, topic, user},
