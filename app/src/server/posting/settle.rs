@@ -17,7 +17,8 @@
 use sea_orm::prelude::DateTimeUtc;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, sea_query::Expr,
+    QuerySelect,
+    sea_query::{Expr, ExprTrait},
 };
 
 use crate::{
@@ -49,6 +50,17 @@ impl Share {
 /// Recomputes the topic's figures (and its category's) from its posts and history. Runs in the
 /// caller's write transaction, after the change.
 pub async fn settle(txn: &impl ConnectionTrait, topic_id: i64) -> Result<topic::Model, AppError> {
+    // Takes the topic's row lock first (PostgreSQL; SQLite's writers already take turns), so two
+    // moderators acting on two posts of one topic at once settle one after the other, each
+    // counting the other's change.
+    topic::Entity::update_many()
+        .col_expr(
+            topic::Column::LastPostNumber,
+            Expr::col(topic::Column::LastPostNumber),
+        )
+        .filter(topic::Column::Id.eq(topic_id))
+        .exec(txn)
+        .await?;
     let before = topic::Entity::find_by_id(topic_id)
         .one(txn)
         .await?
@@ -202,11 +214,25 @@ async fn recount_category(
         before.map(Share::of).unwrap_or(none),
         after.map(Share::of).unwrap_or(none),
     );
+    // Added, not written, so concurrent writers in one category (on PostgreSQL) add up; the
+    // update also takes the category's row lock, so the latest activity below is read and
+    // written by one writer at a time.
+    category::Entity::update_many()
+        .col_expr(
+            category::Column::TopicCount,
+            Expr::col(category::Column::TopicCount)
+                .add(i32::from(new.listed) - i32::from(old.listed)),
+        )
+        .col_expr(
+            category::Column::PostCount,
+            Expr::col(category::Column::PostCount).add(new.posts - old.posts),
+        )
+        .filter(category::Column::Id.eq(category_id))
+        .exec(txn)
+        .await?;
     let Some(c) = category::Entity::find_by_id(category_id).one(txn).await? else {
         return Ok(());
     };
-    let topics = c.topic_count + i32::from(new.listed) - i32::from(old.listed);
-    let posts = c.post_count + new.posts - old.posts;
     let old_last = before.filter(|t| t.visible).map(|t| t.last_posted_at);
     let new_last = after.filter(|t| t.visible).map(|t| t.last_posted_at);
     let last = if old_last.is_some() && old_last == c.last_posted_at && new_last < old_last {
@@ -222,10 +248,8 @@ async fn recount_category(
     } else {
         std::cmp::max(c.last_posted_at, new_last)
     };
-    if (topics, posts, last) != (c.topic_count, c.post_count, c.last_posted_at) {
+    if last != c.last_posted_at {
         category::Entity::update_many()
-            .col_expr(category::Column::TopicCount, Expr::value(topics))
-            .col_expr(category::Column::PostCount, Expr::value(posts))
             .col_expr(category::Column::LastPostedAt, Expr::value(last))
             .filter(category::Column::Id.eq(category_id))
             .exec(txn)
