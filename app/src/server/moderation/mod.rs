@@ -722,6 +722,64 @@ mod tests {
         );
     }
 
+    /// Moderators acting on several posts of one topic at once, while members reply: every
+    /// figure still counts every change (on PostgreSQL the writers really overlap).
+    #[tokio::test]
+    async fn parallel_actions_in_one_topic_keep_its_figures() {
+        use crate::server::testing::{PostgresTestDb, World};
+        async fn check(w: World) {
+            let (t, _) = start_topic(&w.db, &w.customer, "questions", "Busy", "Go.", None)
+                .await
+                .unwrap();
+            let mut replies = Vec::new();
+            for n in 0..4 {
+                replies.push(
+                    reply(&w.db, &w.other, t.id, &format!("Reply {n}"), None)
+                        .await
+                        .unwrap(),
+                );
+            }
+            let (a, b, c, d, e) = tokio::join!(
+                act_on_post(&w.db, &w.moderator, replies[0].id, PostAction::Hide, "Rude"),
+                act_on_post(&w.db, &w.admin, replies[1].id, PostAction::Delete, "Spam"),
+                act_on_post(
+                    &w.db,
+                    &w.moderator,
+                    replies[2].id,
+                    PostAction::Delete,
+                    "Spam"
+                ),
+                reply(&w.db, &w.customer, t.id, "Still here.", None),
+                reply(&w.db, &w.staff, t.id, "We are on it.", None),
+            );
+            a.unwrap();
+            b.unwrap();
+            c.unwrap();
+            d.unwrap();
+            e.unwrap();
+            let now = topic::Entity::find_by_id(t.id)
+                .one(&w.db)
+                .await
+                .unwrap()
+                .unwrap();
+            // The opening post, reply 3, the customer's and the staff reply.
+            assert_eq!(now.post_count, 4);
+            assert_eq!(now.last_post_number, 7);
+            assert!(now.first_staff_reply_at.is_some() && now.awaiting_staff_since.is_none());
+            let questions = category::Entity::find_by_id(t.category_id)
+                .one(&w.db)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!((questions.topic_count, questions.post_count), (1, 4));
+        }
+        check(World::new().await).await;
+        if let Some(pg) = PostgresTestDb::create().await {
+            check(World::builder().build_on(pg.db.clone()).await).await;
+            pg.drop().await;
+        }
+    }
+
     #[tokio::test]
     async fn only_moderators_and_admins_moderate() {
         let w = world().await;
