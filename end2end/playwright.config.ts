@@ -35,8 +35,9 @@ export default defineConfig({
   ],
   webServer: {
     // Many tests post as the same demo members within minutes: the posting rate limits (tested
-    // in the Rust rule tests) are turned off here.
-    command: `rm -f ${dbFile}* && ${binary} set rate_posts_per_10_min 0 && ${binary} set rate_topics_per_hour 0 && ${binary} serve --demo`,
+    // in the Rust rule tests) are turned off here. New members' first posts are held (off by
+    // default), as on a site that turned holding on: the spammer flow starts from a held post.
+    command: `rm -f ${dbFile}* && ${binary} set rate_posts_per_10_min 0 && ${binary} set rate_topics_per_hour 0 && ${binary} set new_member_hold_posts 1 && ${binary} serve --demo`,
     url: `${baseURL}/healthz`,
     cwd: path.resolve(__dirname, ".."),
     timeout: 60_000,
