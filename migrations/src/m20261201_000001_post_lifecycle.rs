@@ -31,6 +31,14 @@ impl MigrationTrait for Migration {
             // A post that is not waiting for approval was public from its creation (the time of
             // an approval was not kept before this).
             "UPDATE posts SET published_at = created_at WHERE state <> 'pending'",
+            // A forum topic is listed by its opening post (accounts deleted with their posts
+            // had left empty topics listed), and one whose opening post is gone waits for nobody.
+            "UPDATE topics SET visible = EXISTS (SELECT 1 FROM posts p WHERE p.topic_id = topics.id
+                 AND p.post_number = 1 AND p.state IN ('visible', 'hidden'))
+             WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.topic_id = topics.id)",
+            "UPDATE topics SET awaiting_staff_since = NULL WHERE started_by_staff OR NOT EXISTS
+                 (SELECT 1 FROM posts p WHERE p.topic_id = topics.id AND p.post_number = 1
+                  AND p.state IN ('visible', 'pending'))",
             "UPDATE topics SET last_post_number = COALESCE(
                  (SELECT MAX(p.post_number) FROM posts p WHERE p.topic_id = topics.id), 0)",
             "UPDATE topics SET post_count = (SELECT COUNT(*) FROM posts p

@@ -61,7 +61,12 @@ pub async fn move_category(category_id: i64, direction: String) -> Result<(), Ap
 #[server(endpoint = "archive_category")]
 pub async fn archive_category(category_id: i64, archived: String) -> Result<(), AppError> {
     act("", |db, user| async move {
-        admin::set_archived(&db, &user, category_id, archived == "yes").await
+        let archived = match archived.as_str() {
+            "yes" => true,
+            "no" => false,
+            _ => return Err(AppError::invalid("archived", "Choose archive or restore.")),
+        };
+        admin::set_archived(&db, &user, category_id, archived).await
     })
     .await
 }
@@ -102,7 +107,17 @@ pub async fn log_out_everywhere(user_id: i64) -> Result<(), AppError> {
 #[server(endpoint = "delete_account")]
 pub async fn delete_account(user_id: i64, posts: String) -> Result<(), AppError> {
     act("", |db, user| async move {
-        admin::delete_account(&db, &user, user_id, posts == "remove").await
+        let remove = match posts.as_str() {
+            "remove" => true,
+            "keep" => false,
+            _ => {
+                return Err(AppError::invalid(
+                    "posts",
+                    "Choose whether to keep their posts or remove them.",
+                ));
+            }
+        };
+        admin::delete_account(&db, &user, user_id, remove).await
     })
     .await
 }

@@ -13,7 +13,7 @@ use sea_orm::{
 use super::{
     auth::require_role,
     db::begin_write,
-    entity::{category, post, topic, user},
+    entity::{category, topic, user},
     posting,
     records::topic_events,
     settings, visibility,
@@ -32,6 +32,12 @@ pub const NOT_WAITING: &str = "This topic is not waiting for staff.";
 pub const ONLY_THE_AUTHOR: &str = "Only the person who started this topic can confirm it.";
 pub const NOTHING_TO_CONFIRM: &str = "This topic is not waiting for your confirmation.";
 pub const REOPENED_BY_NO: &str = "The customer said this did not solve it.";
+
+async fn locked_topic(conn: &impl ConnectionTrait, id: i64) -> Result<topic::Model, AppError> {
+    crate::server::records::topics::locked(conn, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(crate::server::visibility::TOPIC_MISSING.into()))
+}
 
 async fn topic_by_id(conn: &impl ConnectionTrait, id: i64) -> Result<topic::Model, AppError> {
     topic::Entity::find_by_id(id)
@@ -109,12 +115,12 @@ pub async fn mark_answer(
 ) -> Result<topic::Model, AppError> {
     require_role(Some(actor.role()), Role::Staff)?;
     let t = visibility::topic(db, topic_id, Some(actor)).await?;
-    let p = post::Entity::find_by_id(post_id)
-        .one(db)
+    let txn = begin_write(db).await?;
+    // Locked, so a moderator hiding it at the same moment comes before or after, not between.
+    let p = crate::server::records::posts::locked(&txn, post_id)
         .await?
         .filter(|p| p.topic_id == t.id && p.post_number > 1 && p.state() == PostState::Visible)
         .ok_or_else(|| AppError::invalid("post", ANSWER_ELSEWHERE))?;
-    let txn = begin_write(db).await?;
     topic::Entity::update_many()
         .col_expr(topic::Column::OfficialAnswerPostId, Expr::value(p.id))
         .filter(topic::Column::Id.eq(t.id))
@@ -193,6 +199,11 @@ pub async fn no_reply_needed(
         return Err(AppError::invalid("reason", NOT_WAITING));
     }
     let txn = begin_write(db).await?;
+    // Checked again on the locked row: the same decision sent twice at once is taken once.
+    let t = locked_topic(&txn, t.id).await?;
+    if t.awaiting_staff_since.is_none() {
+        return Err(AppError::invalid("reason", NOT_WAITING));
+    }
     topic_events::record(
         &txn,
         t.id,
@@ -224,6 +235,10 @@ pub async fn confirm_resolution(
         return Err(AppError::invalid("form", NOTHING_TO_CONFIRM));
     }
     let txn = begin_write(db).await?;
+    let t = locked_topic(&txn, t.id).await?;
+    if !waits_for_confirmation(&t) {
+        return Err(AppError::invalid("form", NOTHING_TO_CONFIRM));
+    }
     if solved {
         topic::Entity::update_many()
             .col_expr(

@@ -199,3 +199,94 @@ async fn a_held_topic_waits_marked_and_a_moderators_reply_approves_it() {
         "answered: out of the queue"
     );
 }
+
+/// Posts sit on pages by their number: removing one never strands the last page.
+#[tokio::test]
+async fn every_page_of_a_long_topic_stays_reachable_when_posts_are_removed() {
+    let d = demo_members().await;
+    settings::put(&d.db, settings::POSTS_PER_10_MIN.0, "0")
+        .await
+        .unwrap();
+    let (casey, admin) = (member(&d.db, "casey").await, member(&d.db, "admin").await);
+    let (t, _) = forum::start_topic(&d.db, &casey, "questions", "Long one", "Start.", None)
+        .await
+        .unwrap();
+    let mut replies = Vec::new();
+    for n in 2..=31 {
+        replies.push(
+            forum::reply(&d.db, &casey, t.id, &format!("Reply number {n}."), None)
+                .await
+                .unwrap(),
+        );
+    }
+    for p in &replies[..3] {
+        moderation::act_on_post(&d.db, &admin, p.id, PostAction::Delete, "Noise")
+            .await
+            .unwrap();
+    }
+    let last = get(&d.app, &format!("/t/{}/{}?page=2", t.id, t.slug), None).await;
+    assert_eq!(last.status, StatusCode::OK);
+    assert!(last.body.contains("Reply number 31."));
+    // A new reply lands where its address says.
+    let token = form_token_on(&d.app, &format!("/t/{}/{}", t.id, t.slug), Some(&d.casey)).await;
+    let res = post_form(
+        &d.app,
+        "/api/reply",
+        &[
+            ("topic_id", &t.id.to_string()),
+            ("body", "One more."),
+            ("form_token", &token),
+        ],
+        Some(&d.casey),
+        &format!("/t/{}/{}", t.id, t.slug),
+    )
+    .await;
+    let landed = follow(&d.app, &res, Some(&d.casey)).await;
+    assert_eq!(landed.status, StatusCode::OK);
+    assert!(landed.body.contains("One more."));
+}
+
+/// While a topic waits for approval only its author adds to it; a moderator's reply approves
+/// it, but not past a lock.
+#[tokio::test]
+async fn a_held_topic_takes_no_replies_from_others_and_a_lock_holds_for_moderators() {
+    let d = demo_members().await;
+    settings::put(&d.db, settings::NEW_MEMBER_HOLD.0, "1")
+        .await
+        .unwrap();
+    sign_up(
+        &d.app,
+        "newcomer",
+        "new@example.com",
+        "quiet harbour lantern 7741",
+    )
+    .await;
+    let (newcomer, sam, admin) = (
+        member(&d.db, "newcomer").await,
+        member(&d.db, "sam").await,
+        member(&d.db, "admin").await,
+    );
+    let (t, first) = forum::start_topic(&d.db, &newcomer, "questions", "Held", "Hi.", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        forum::reply(&d.db, &sam, t.id, "Staff here.", None)
+            .await
+            .unwrap_err(),
+        app::error::AppError::invalid("form", forum::HELD_TOPIC)
+    );
+    moderation::act_on_topic(&d.db, &admin, t.id, moderation::TopicAction::Lock, "")
+        .await
+        .unwrap();
+    assert!(
+        moderation::approve_and_reply(&d.db, &admin, t.id, "Answer.", None)
+            .await
+            .is_err()
+    );
+    let opening = post::Entity::find_by_id(first.id)
+        .one(&d.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(opening.state, "pending", "a refused reply approved nothing");
+}

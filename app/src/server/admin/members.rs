@@ -144,7 +144,17 @@ pub async fn delete_account(
     let target = member(&txn, user_id).await?;
     check_not_last_admin(&txn, &target).await?;
     if remove_posts {
-        crate::server::posting::remove_all_by(&txn, target.id, "The account was deleted.").await?;
+        let removed =
+            crate::server::posting::remove_all_by(&txn, target.id, "The account was deleted.")
+                .await?;
+        let ids: Vec<i64> = removed.iter().map(|p| p.id).collect();
+        crate::server::records::review_items::close_for_removed(
+            &txn,
+            &ids,
+            actor.id,
+            "delete_account",
+        )
+        .await?;
     }
     crate::server::session_store::end_sessions(&txn, target.id).await?;
     // Sign-up refuses names of this shape (names::looks_deleted), but one taken before that, or

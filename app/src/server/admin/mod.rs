@@ -204,6 +204,7 @@ mod tests {
             testing::{PostgresTestDb, World},
             views::{feeds, forum as pages, staff as queue},
         };
+        use sea_orm::{ColumnTrait, QueryFilter};
         async fn check(w: World) {
             let (t, _) = start_topic(
                 &w.db,
@@ -219,12 +220,25 @@ mod tests {
             let (kept, _) = start_topic(&w.db, &w.other, "questions", "Staying", "Hi.", None)
                 .await
                 .unwrap();
-            reply(&w.db, &w.customer, kept.id, "Their reply.", None)
+            let kept_reply = reply(&w.db, &w.customer, kept.id, "Their reply.", None)
+                .await
+                .unwrap();
+            // A member flagged one of their posts: the queue item must not outlive them.
+            crate::server::moderation::flag_post(&w.db, &w.staff, kept_reply.id, "spam", "")
                 .await
                 .unwrap();
             delete_account(&w.db, &w.admin, w.customer.id, true)
                 .await
                 .unwrap();
+            let open_items = crate::server::entity::review_item::Entity::find()
+                .filter(crate::server::entity::review_item::Column::State.eq("open"))
+                .count(&w.db)
+                .await
+                .unwrap();
+            assert_eq!(
+                open_items, 0,
+                "nothing left to decide about a deleted account's posts"
+            );
 
             let listed = pages::category_page(&w.db, "questions", 1, None)
                 .await

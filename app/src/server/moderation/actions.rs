@@ -123,8 +123,8 @@ async fn act_in(
     action: PostAction,
     reason: &str,
 ) -> Result<(), AppError> {
-    let p = post::Entity::find_by_id(post_id)
-        .one(conn)
+    // Locked: the same action sent twice at once runs once, the second refused as done.
+    let p = crate::server::records::posts::locked(conn, post_id)
         .await?
         .ok_or_else(|| AppError::NotFound(visibility::POST_MISSING.into()))?;
     check_may_act_on_author(conn, moderator, p.author_id).await?;
@@ -226,7 +226,12 @@ pub async fn replying_approves(
     moderator: &user::Model,
     topic_id: i64,
 ) -> Result<bool, AppError> {
-    if moderator.role() < Role::Moderator {
+    if moderator.role() < Role::Moderator
+        || crate::server::records::articles::article_for_topic(db, topic_id)
+            .await?
+            .is_some()
+    {
+        // An article's first comment is no topic's opening post: approving it is for the queue.
         return Ok(false);
     }
     Ok(post::Entity::find()
@@ -264,8 +269,9 @@ pub async fn approve_and_reply(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::NotFound(visibility::POST_MISSING.into()))?;
-    act_in(&txn, moderator, opening.id, PostAction::Approve, "").await?;
     let t = visibility::topic(&txn, t.id, Some(moderator)).await?;
+    posting::check_takes_posts(&txn, &t).await?;
+    act_in(&txn, moderator, opening.id, PostAction::Approve, "").await?;
     let created = posting::reply(&txn, moderator, &t, &prepared).await?;
     txn.commit().await?;
     Ok(created)

@@ -117,6 +117,17 @@ pub async fn flag_post(
         posting::RateOf::Flags,
     )
     .await?;
+    // Read again, locked: a moderator may have removed it since.
+    let p = crate::server::records::posts::locked(&txn, p.id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(crate::server::visibility::POST_MISSING.into()))?;
+    match p.state() {
+        PostState::Visible => {}
+        PostState::Deleted => return Err(AppError::invalid("form", FLAG_REMOVED_POST)),
+        PostState::Pending | PostState::Hidden => {
+            return Err(AppError::invalid("form", FLAG_NOT_PUBLIC));
+        }
+    }
     let already = flag::Entity::find()
         .filter(flag::Column::PostId.eq(p.id))
         .filter(flag::Column::FlaggerId.eq(flagger.id))

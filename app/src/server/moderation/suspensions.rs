@@ -2,17 +2,14 @@
 //! account suspended in one step).
 
 use chrono::{Duration, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, sea_query::Expr,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Set};
 
 use super::{REASON_NEEDED, reason_length};
 use crate::server::records::moderation_log::log;
 use crate::server::{
     auth::{check_may_act_on, require_role},
     db::begin_write,
-    entity::{flag, review_item, user},
+    entity::user,
     notify, posting,
 };
 use crate::{error::AppError, model::Role};
@@ -167,27 +164,14 @@ pub async fn remove_spammer(
     }
     let txn = begin_write(db).await?;
     let posts = posting::remove_all_by(&txn, target.id, reason).await?;
-    let now = Utc::now();
     let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
-    flag::Entity::update_many()
-        .col_expr(flag::Column::State, Expr::value("upheld"))
-        .col_expr(flag::Column::ResolvedAt, Expr::value(now))
-        .filter(flag::Column::PostId.is_in(ids.clone()))
-        .filter(flag::Column::State.eq("open"))
-        .exec(&txn)
-        .await?;
-    review_item::Entity::update_many()
-        .col_expr(review_item::Column::State, Expr::value("resolved"))
-        .col_expr(review_item::Column::ResolvedAt, Expr::value(now))
-        .col_expr(review_item::Column::ResolvedBy, Expr::value(moderator.id))
-        .col_expr(
-            review_item::Column::Resolution,
-            Expr::value("remove_spammer"),
-        )
-        .filter(review_item::Column::PostId.is_in(ids))
-        .filter(review_item::Column::State.eq("open"))
-        .exec(&txn)
-        .await?;
+    crate::server::records::review_items::close_for_removed(
+        &txn,
+        &ids,
+        moderator.id,
+        "remove_spammer",
+    )
+    .await?;
     suspend_in(&txn, moderator, &target, None, reason, "remove_spammer").await?;
     txn.commit().await?;
     Ok(posts.len() as u64)

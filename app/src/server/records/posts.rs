@@ -1,5 +1,5 @@
-//! Where a post is.
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+//! Where a post is, and a post read for a change.
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr};
 
 use crate::{
     error::AppError,
@@ -26,4 +26,16 @@ pub async fn url(conn: &impl ConnectionTrait, p: &post::Model) -> Result<String,
         None => topic_url(t.id, &t.slug, page),
     };
     Ok(format!("{page_url}#post-{}", p.post_number))
+}
+
+/// The post `id` read for a change, its row locked until the transaction ends (PostgreSQL;
+/// SQLite's writers already take turns): two requests acting on one post at once act one after
+/// the other, the second on what the first left.
+pub async fn locked(txn: &impl ConnectionTrait, id: i64) -> Result<Option<post::Model>, AppError> {
+    post::Entity::update_many()
+        .col_expr(post::Column::State, Expr::col(post::Column::State).into())
+        .filter(post::Column::Id.eq(id))
+        .exec(txn)
+        .await?;
+    Ok(post::Entity::find_by_id(id).one(txn).await?)
 }

@@ -52,3 +52,33 @@ pub async fn open(
     .await?;
     Ok(())
 }
+
+/// Posts removed wholesale (a spammer's, a deleted account's): their open flags are upheld and
+/// their queue items resolved as `resolution`, by `by`, so nothing is left to decide about them.
+pub async fn close_for_removed(
+    conn: &impl ConnectionTrait,
+    post_ids: &[i64],
+    by: i64,
+    resolution: &str,
+) -> Result<(), AppError> {
+    use crate::server::entity::flag;
+    use sea_orm::sea_query::Expr;
+    let now = Utc::now();
+    flag::Entity::update_many()
+        .col_expr(flag::Column::State, Expr::value("upheld"))
+        .col_expr(flag::Column::ResolvedAt, Expr::value(now))
+        .filter(flag::Column::PostId.is_in(post_ids.iter().copied()))
+        .filter(flag::Column::State.eq("open"))
+        .exec(conn)
+        .await?;
+    review_item::Entity::update_many()
+        .col_expr(review_item::Column::State, Expr::value("resolved"))
+        .col_expr(review_item::Column::ResolvedAt, Expr::value(now))
+        .col_expr(review_item::Column::ResolvedBy, Expr::value(by))
+        .col_expr(review_item::Column::Resolution, Expr::value(resolution))
+        .filter(review_item::Column::PostId.is_in(post_ids.iter().copied()))
+        .filter(review_item::Column::State.eq("open"))
+        .exec(conn)
+        .await?;
+    Ok(())
+}

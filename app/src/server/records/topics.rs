@@ -55,3 +55,22 @@ pub fn slugify(title: &str) -> String {
 pub const MAX_TITLE_CHARS: usize = 200;
 
 pub const STATUS_UNKNOWN: &str = "That status doesn't exist. Choose open, acknowledged, planned, in progress, resolved, declined or closed.";
+
+/// The topic `id` read for a change, its row locked until the transaction ends (see
+/// `posts::locked`).
+pub async fn locked(
+    txn: &impl sea_orm::ConnectionTrait,
+    id: i64,
+) -> Result<Option<crate::server::entity::topic::Model>, crate::error::AppError> {
+    use crate::server::entity::topic;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    topic::Entity::update_many()
+        .col_expr(
+            topic::Column::LastPostNumber,
+            Expr::col(topic::Column::LastPostNumber).into(),
+        )
+        .filter(topic::Column::Id.eq(id))
+        .exec(txn)
+        .await?;
+    Ok(topic::Entity::find_by_id(id).one(txn).await?)
+}

@@ -281,8 +281,13 @@ pub async fn posts_page(
     let moderator = viewer.is_some_and(|u| u.role() >= crate::model::Role::Moderator);
     let viewer_is_staff = viewer.is_some_and(|u| u.role().is_staff());
     let viewer_id = viewer.map(|u| u.id);
-    let paged =
-        crate::server::paging::page(page, t.post_count.clamp(0, i32::MAX) as u64, PAGE_SIZE)?;
+    // Posts sit on pages by their number (so a post's address never moves), and numbers count
+    // held, hidden and deleted posts too: the pages run to the last number, not the visible count.
+    let paged = crate::server::paging::page(
+        page,
+        t.last_post_number.clamp(0, i32::MAX) as u64,
+        PAGE_SIZE,
+    )?;
     let (page, pages) = (paged.number, paged.count);
     let first_number = ((page - 1) * PAGE_SIZE + 1) as i32;
     let last_number = (page * PAGE_SIZE) as i32;
@@ -444,7 +449,10 @@ pub async fn topic_page(
     let viewer_is_staff = viewer.is_some_and(|u| u.role().is_staff());
     let official_answer = match t.official_answer_post_id {
         Some(id) => match p.posts.iter().find(|post| post.id == id) {
-            Some(on_this_page) => Some(on_this_page.clone()),
+            // Only while it is public: a hidden answer answers nobody.
+            Some(on_this_page) => {
+                Some(on_this_page.clone()).filter(|a| a.state == PostState::Visible)
+            }
             None => one_post_view(db, id, viewer.map(|u| u.id)).await?,
         },
         None => None,
