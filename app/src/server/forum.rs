@@ -2,7 +2,7 @@
 //! needs (titles, form tokens, double posts, whether the topic takes posts) before the write goes
 //! through `posting`. The pages read through `views::forum`.
 
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, Set,
@@ -22,16 +22,11 @@ use crate::server::records::topics::slugify;
 use crate::server::visibility::editable;
 use crate::{error::AppError, model::PostState};
 
-/// The same member posting the same text in the same topic within this window is a double
-/// submit, whatever the form token says (two tabs, a retried request).
-pub const DUPLICATE_WINDOW_SECS: i64 = 30;
-
 pub const TITLE_EMPTY: &str = "Give your topic a title.";
 pub use super::visibility::{POST_MISSING, TOPIC_MISSING};
 pub const HELD_TOPIC: &str =
     "This topic waits for a moderator's approval: it takes replies once it is public.";
 pub const TOPIC_SENT_TWICE: &str = "This topic was already posted.";
-pub const SAME_REPLY_AGAIN: &str = "You just posted that same reply; it is above.";
 
 pub fn validate_title(title: &str) -> Result<String, AppError> {
     let title = title.trim();
@@ -144,16 +139,6 @@ pub async fn reply(
     let txn = begin_write(db).await?;
     if let Some(token) = form_token {
         forms::consume(&txn, token, REPLY_SENT_TWICE).await?;
-    }
-    let recent_same = post::Entity::find()
-        .filter(post::Column::TopicId.eq(topic_id))
-        .filter(post::Column::AuthorId.eq(author.id))
-        .filter(post::Column::Source.eq(body))
-        .filter(post::Column::CreatedAt.gt(Utc::now() - Duration::seconds(DUPLICATE_WINDOW_SECS)))
-        .one(&txn)
-        .await?;
-    if recent_same.is_some() {
-        return Err(AppError::invalid("form", SAME_REPLY_AGAIN));
     }
     // Re-read under the write lock: it may have been locked (or unpublished) since.
     let topic = visibility::topic(&txn, topic_id, Some(author)).await?;
@@ -420,7 +405,7 @@ mod tests {
             reply(&w.db, &w.other, t.id, "me too", Some(&random_token()))
                 .await
                 .unwrap_err(),
-            invalid("form", SAME_REPLY_AGAIN)
+            invalid("form", posting::SAME_REPLY_AGAIN)
         );
         // Someone else saying the same is not a duplicate.
         reply(&w.db, &w.customer, t.id, "me too", None)

@@ -590,6 +590,24 @@ mod tests {
         );
     }
 
+    /// A status with its note sent twice (a double click, a retried request) posts the note
+    /// once.
+    #[tokio::test]
+    async fn a_status_note_sent_twice_is_posted_once() {
+        let w = World::new().await;
+        let t = new_topic(&w, &w.customer, "Slow export").await;
+        set_status(&w.db, &w.staff, t.id, "planned", "On our list for May.")
+            .await
+            .unwrap();
+        assert_eq!(
+            set_status(&w.db, &w.staff, t.id, "planned", "On our list for May.")
+                .await
+                .unwrap_err(),
+            AppError::invalid("form", posting::SAME_REPLY_AGAIN)
+        );
+        assert_eq!(topic_now(&w.db, t.id).await.post_count, 2);
+    }
+
     #[tokio::test]
     async fn statuses_and_answers_refuse_bad_input_and_customers() {
         let w = World::new().await;

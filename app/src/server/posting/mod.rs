@@ -22,7 +22,8 @@ mod settle;
 use chrono::{Duration, Utc};
 use sea_orm::prelude::DateTimeUtc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, Set,
     sea_query::{Expr, ExprTrait},
 };
 
@@ -39,7 +40,7 @@ use crate::{
     server::{
         entity::{post, post_revision, topic, user},
         notify,
-        records::{posts, review_items, topic_events},
+        records::{self, posts, review_items, topic_events},
     },
 };
 
@@ -101,6 +102,11 @@ pub async fn open_topic(
     settle(txn, created.id).await
 }
 
+/// The same member posting the same text in the same topic within this window is a double
+/// submit, whatever the form token says (two tabs, a retried request, a status sent twice).
+pub const DUPLICATE_WINDOW_SECS: i64 = 30;
+pub const SAME_REPLY_AGAIN: &str = "You just posted that same reply; it is above.";
+
 /// Adds a post to an existing topic (the caller checked that the topic takes posts).
 pub async fn reply(
     txn: &impl ConnectionTrait,
@@ -108,6 +114,18 @@ pub async fn reply(
     t: &topic::Model,
     body: &Prepared,
 ) -> Result<post::Model, AppError> {
+    // The topic's row lock first, so two identical replies sent at once see each other.
+    records::topics::locked(txn, t.id).await?;
+    let recent_same = post::Entity::find()
+        .filter(post::Column::TopicId.eq(t.id))
+        .filter(post::Column::AuthorId.eq(author.id))
+        .filter(post::Column::Source.eq(body.source.as_str()))
+        .filter(post::Column::CreatedAt.gt(Utc::now() - Duration::seconds(DUPLICATE_WINDOW_SECS)))
+        .count(txn)
+        .await?;
+    if recent_same > 0 {
+        return Err(AppError::invalid("form", SAME_REPLY_AGAIN));
+    }
     let admission = admission::admit(txn, author, body, false).await?;
     let created = write(txn, author, t, body, admission).await?;
     settle(txn, t.id).await?;
