@@ -50,19 +50,9 @@ impl Share {
 /// Recomputes the topic's figures (and its category's) from its posts and history. Runs in the
 /// caller's write transaction, after the change.
 pub async fn settle(txn: &impl ConnectionTrait, topic_id: i64) -> Result<topic::Model, AppError> {
-    // Takes the topic's row lock first (PostgreSQL; SQLite's writers already take turns), so two
-    // moderators acting on two posts of one topic at once settle one after the other, each
-    // counting the other's change.
-    topic::Entity::update_many()
-        .col_expr(
-            topic::Column::LastPostNumber,
-            Expr::col(topic::Column::LastPostNumber),
-        )
-        .filter(topic::Column::Id.eq(topic_id))
-        .exec(txn)
-        .await?;
-    let before = topic::Entity::find_by_id(topic_id)
-        .one(txn)
+    // Locked first, so two moderators acting on two posts of one topic at once settle one after
+    // the other, each counting the other's change.
+    let before = crate::server::records::topics::locked(txn, topic_id)
         .await?
         .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
     let visible = || {
