@@ -11,56 +11,12 @@ use app::{
     },
 };
 use axum::{Router, http::StatusCode};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, Statement,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
-/// Every table's rows as text (sessions included: ending an admin's sessions is one of the
-/// refused actions); equal before and after means nothing was written.
-async fn dump(db: &DatabaseConnection) -> Vec<(String, Vec<String>)> {
-    let backend = db.get_database_backend();
-    let tables = db
-        .query_all_raw(Statement::from_string(
-            backend,
-            // Server keys are made on first use (the form-error key by the first refusal).
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-             AND name != 'server_secrets' ORDER BY name",
-        ))
-        .await
-        .unwrap();
-    let mut out = Vec::new();
-    for row in tables {
-        let name: String = row.try_get_by_index(0).unwrap();
-        // A session's data changes when a page refreshes its "last seen"; its existence is
-        // what matters here.
-        let select = if name == "sessions" {
-            "quote(id)".to_string()
-        } else {
-            db.query_all_raw(Statement::from_string(
-                backend,
-                format!("SELECT name FROM pragma_table_info('{name}')"),
-            ))
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|r| format!("quote(\"{}\")", r.try_get_by_index::<String>(0).unwrap()))
-            .collect::<Vec<_>>()
-            .join(" || '|' || ")
-        };
-        let rows = db
-            .query_all_raw(Statement::from_string(
-                backend,
-                format!("SELECT {select} FROM \"{name}\" ORDER BY rowid"),
-            ))
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|r| r.try_get_by_index::<String>(0).unwrap())
-            .collect();
-        out.push((name, rows));
-    }
-    out
+/// Every table's rows (sessions by id: ending an admin's sessions is one of the refused
+/// actions); equal before and after means nothing was written.
+async fn dump(db: &DatabaseConnection) -> std::collections::BTreeMap<String, Vec<String>> {
+    table_rows(db, &[], &["sessions"]).await
 }
 
 struct Site {

@@ -62,47 +62,7 @@ const SESSION: &[&str] = &["/api/log_in", "/api/log_out"];
 /// left out (reading a page may refresh a session's "last seen"); log-in failures too (the
 /// log-in test counts them itself).
 async fn dump(db: &DatabaseConnection) -> BTreeMap<String, Vec<String>> {
-    let backend = db.get_database_backend();
-    let tables = db
-        .query_all_raw(Statement::from_string(
-            backend,
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-             AND name NOT IN ('sessions', 'login_failures', 'seaql_migrations', 'server_secrets') \
-             ORDER BY name",
-        ))
-        .await
-        .unwrap();
-    let mut out = BTreeMap::new();
-    for row in tables {
-        let name: String = row.try_get_by_index(0).unwrap();
-        let columns: Vec<String> = db
-            .query_all_raw(Statement::from_string(
-                backend,
-                format!("SELECT name FROM pragma_table_info('{name}')"),
-            ))
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|r| r.try_get_by_index::<String>(0).unwrap())
-            .collect();
-        let row_text = columns
-            .iter()
-            .map(|c| format!("quote(\"{c}\")"))
-            .collect::<Vec<_>>()
-            .join(" || '|' || ");
-        let rows = db
-            .query_all_raw(Statement::from_string(
-                backend,
-                format!("SELECT {row_text} FROM \"{name}\" ORDER BY rowid"),
-            ))
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|r| r.try_get_by_index::<String>(0).unwrap())
-            .collect();
-        out.insert(name, rows);
-    }
-    out
+    table_rows(db, &["sessions", "login_failures", "seaql_migrations"], &[]).await
 }
 
 async fn failures(db: &DatabaseConnection) -> i64 {

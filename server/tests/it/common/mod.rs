@@ -338,3 +338,57 @@ pub async fn file_db(path: &std::path::Path) -> DatabaseConnection {
     db::migrate(&conn).await.unwrap();
     conn
 }
+
+/// Every table's rows as text, by table name, to compare before and after a refused request:
+/// equal means nothing was written. `left_out` tables are skipped; `ids_only` tables count by
+/// their rows' ids (a session's data changes when a page refreshes its "last seen"; its
+/// existence is what matters). Server keys are made on first use, so they are always left out.
+pub async fn table_rows(
+    db: &DatabaseConnection,
+    left_out: &[&str],
+    ids_only: &[&str],
+) -> std::collections::BTreeMap<String, Vec<String>> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let backend = db.get_database_backend();
+    let tables = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             AND name != 'server_secrets' ORDER BY name",
+        ))
+        .await
+        .unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    for row in tables {
+        let name: String = row.try_get_by_index(0).unwrap();
+        if left_out.contains(&name.as_str()) {
+            continue;
+        }
+        let select = if ids_only.contains(&name.as_str()) {
+            "quote(id)".to_string()
+        } else {
+            db.query_all_raw(Statement::from_string(
+                backend,
+                format!("SELECT name FROM pragma_table_info('{name}')"),
+            ))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| format!("quote(\"{}\")", r.try_get_by_index::<String>(0).unwrap()))
+            .collect::<Vec<_>>()
+            .join(" || '|' || ")
+        };
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                backend,
+                format!("SELECT {select} FROM \"{name}\" ORDER BY rowid"),
+            ))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.try_get_by_index::<String>(0).unwrap())
+            .collect();
+        out.insert(name, rows);
+    }
+    out
+}
