@@ -69,7 +69,8 @@ pub async fn start_topic(
 }
 
 /// Opens an empty topic: a forum topic's first step, or an article's comments. A topic started
-/// by staff waits for nobody.
+/// by staff waits for nobody. Unlisted and uncounted until the caller settles it, once its
+/// opening post (or its article) is written.
 pub async fn open_topic(
     txn: &impl ConnectionTrait,
     category_id: i64,
@@ -99,7 +100,7 @@ pub async fn open_topic(
     }
     .insert(txn)
     .await?;
-    settle(txn, created.id).await
+    Ok(created)
 }
 
 /// The same member posting the same text in the same topic within this window is a double
