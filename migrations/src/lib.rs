@@ -11,6 +11,7 @@ mod m20261124_000005_hardening;
 mod m20261130_000001_sessions;
 mod m20261130_000002_moderator_edits;
 mod m20261201_000001_post_lifecycle;
+mod m20261202_000001_notifications;
 
 pub use m20261124_000001_blog::BLOG_COMMENTS_SLUG;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_sessions::Migration),
             Box::new(m20261130_000002_moderator_edits::Migration),
             Box::new(m20261201_000001_post_lifecycle::Migration),
+            Box::new(m20261202_000001_notifications::Migration),
         ]
     }
 }

@@ -250,13 +250,10 @@ pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
 /// The server's secret called `name` (32 random bytes), made on first use and stored in the
 /// database, so every server process on it shares it and it outlives restarts.
 pub async fn server_secret(
-    db: &sea_orm::DatabaseConnection,
+    db: &impl sea_orm::ConnectionTrait,
     name: &str,
 ) -> Result<[u8; 32], AppError> {
-    use sea_orm::{
-        ConnectionTrait,
-        sea_query::{Alias, Expr, OnConflict, Query},
-    };
+    use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
     let table = Alias::new("server_secrets");
     let insert = Query::insert()
         .into_table(table.clone())

@@ -69,27 +69,72 @@ pub async fn sent_since(
         .await?)
 }
 
-/// Queues a message to one plain address; anything else is refused (an internal error: every
-/// address was validated when it was stored).
+/// One message for the outbox. `text` is the plain part; `html`, when given, the HTML part of a
+/// multipart/alternative message built from the same content.
+#[derive(Clone, Debug, Default)]
+pub struct Outgoing {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: Option<String>,
+    /// The member it is for (None: an address not tied to an account yet).
+    pub user_id: Option<i64>,
+    /// reset | confirm | notice | notification | digest
+    pub kind: &'static str,
+    /// Where a reply goes (reply by e-mail), one plain address.
+    pub reply_to: Option<String>,
+    /// The https one-click unsubscribe address (RFC 8058).
+    pub list_unsubscribe: Option<String>,
+}
+
+/// Queues a plain-text message to one plain address; anything else is refused (an internal
+/// error: every address was validated when it was stored).
 pub async fn enqueue(
     conn: &impl ConnectionTrait,
     to: &str,
     subject: &str,
     body: &str,
 ) -> Result<(), AppError> {
-    if address_problem(to).is_some() {
+    queue(
+        conn,
+        Outgoing {
+            to: to.into(),
+            subject: subject.into(),
+            text: body.into(),
+            kind: "notice",
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// Queues one message in the caller's transaction; the worker sends it after the commit.
+pub async fn queue(conn: &impl ConnectionTrait, message: Outgoing) -> Result<(), AppError> {
+    let one_address = |a: &str| address_problem(a).is_none();
+    if !one_address(&message.to) || message.reply_to.as_deref().is_some_and(|r| !one_address(r)) {
         tracing::error!(
-            to,
+            to = message.to,
             "refused to queue mail to something that is not one address"
         );
         return Err(AppError::Internal);
     }
+    let now = Utc::now();
     email::ActiveModel {
-        to_address: Set(to.to_string()),
-        subject: Set(subject.to_string()),
-        body: Set(body.to_string()),
-        created_at: Set(Utc::now()),
+        to_address: Set(message.to),
+        subject: Set(message.subject),
+        body: Set(message.text),
+        created_at: Set(now),
         sent_at: Set(None),
+        user_id: Set(message.user_id),
+        kind: Set(message.kind.into()),
+        html_body: Set(message.html),
+        reply_to: Set(message.reply_to),
+        list_unsubscribe: Set(message.list_unsubscribe),
+        status: Set("queued".into()),
+        attempts: Set(0),
+        next_attempt_at: Set(Some(now)),
+        claimed_until: Set(None),
+        last_error: Set(None),
         ..Default::default()
     }
     .insert(conn)

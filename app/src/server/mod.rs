@@ -27,6 +27,7 @@ pub mod records;
 pub mod rerender;
 pub mod session_store;
 pub mod settings;
+pub mod signing;
 pub mod staff;
 pub mod state;
 #[doc(hidden)]

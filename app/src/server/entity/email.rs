@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-/// An e-mail waiting to be delivered (or delivered, with `sent_at`).
+/// An e-mail in the outbox: queued, sent (with `sent_at`) or failed (with `last_error`).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "email_outbox")]
 pub struct Model {
@@ -11,6 +11,20 @@ pub struct Model {
     pub body: String,
     pub created_at: DateTimeUtc,
     pub sent_at: Option<DateTimeUtc>,
+    pub user_id: Option<i64>,
+    /// reset | confirm | notice | notification | digest
+    pub kind: String,
+    pub html_body: Option<String>,
+    pub reply_to: Option<String>,
+    /// The https one-click unsubscribe address (RFC 8058), for notification mail.
+    pub list_unsubscribe: Option<String>,
+    /// queued | sent | failed
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: Option<DateTimeUtc>,
+    /// A worker's claim: others leave the message alone until then.
+    pub claimed_until: Option<DateTimeUtc>,
+    pub last_error: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -26,6 +26,15 @@ pub struct Model {
     /// Raised whenever all of the member's sessions end; a session stamped with an older
     /// value is refused on load (session_store).
     pub session_generation: i64,
+    /// When the member proved the address is theirs; no notification e-mail goes out before.
+    pub email_confirmed_at: Option<DateTimeUtc>,
+    /// The address bounced; no e-mail goes out until the member confirms it again.
+    pub email_bouncing_since: Option<DateTimeUtc>,
+    /// An IANA zone name (the daily digest goes out at 07:00 there); None: the site's.
+    pub time_zone: Option<String>,
+    pub follow_on_start: bool,
+    pub follow_on_reply: bool,
+    pub last_digest_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -33,7 +42,7 @@ pub enum Relation {}
 
 #[async_trait::async_trait]
 impl ActiveModelBehavior for ActiveModel {
-    /// New accounts start at session generation 0. Set here rather than left to the column's
+    /// New accounts start at session generation 0 and follow what they start or reply to. Set here rather than left to the column's
     /// default: on SQLite an insert's RETURNING answers NULL for that column (it was added by a
     /// later migration), and the insert would fail to read back its own row.
     async fn before_save<C>(mut self, _db: &C, insert: bool) -> Result<Self, DbErr>
@@ -42,6 +51,12 @@ impl ActiveModelBehavior for ActiveModel {
     {
         if insert && self.session_generation.is_not_set() {
             self.session_generation = sea_orm::Set(0);
+        }
+        if insert && self.follow_on_start.is_not_set() {
+            self.follow_on_start = sea_orm::Set(true);
+        }
+        if insert && self.follow_on_reply.is_not_set() {
+            self.follow_on_reply = sea_orm::Set(true);
         }
         Ok(self)
     }
