@@ -660,11 +660,16 @@ pub struct StaffMetrics {
 /// A notification as the member's list shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotificationView {
+    pub id: i64,
     pub kind: String,
     pub message: String,
     pub link: String,
     pub created_at: DateTime<Utc>,
     pub unread: bool,
+    /// About a staff member's answer: shown with the staff badge.
+    pub staff: bool,
+    /// How many events it stands for ("5 new replies in ...").
+    pub count: i32,
 }
 
 /// Why a member flags a post.

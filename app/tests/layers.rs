@@ -2,7 +2,10 @@
 //!
 //! Layers of `app/src/server`, from top to bottom:
 //!
-//!   top (demo) > features and views > posting > records > platform
+//!   top (demo) > features and views > posting > notices > records > platform
+//!
+//! Notices (who is told what when a post or topic changes) sit below posting, which calls them
+//! in its transaction, and above the records they read.
 //!
 //! 1. An import points to the same layer or down. Features and views do not import each other,
 //!    and a feature does not import a sibling feature; the files inside one feature directory
@@ -37,6 +40,7 @@ const LAYOUT: &[(&str, Class)] = &[
     ("rerender", Class::Feature),
     ("views", Class::Views),
     ("posting", Class::Posting),
+    ("notify", Class::Notices),
     ("records", Class::Records),
     ("testing", Class::TestSupport),
     ("lifecycle_properties", Class::TestSupport),
@@ -56,6 +60,7 @@ const ABOVE_SERVER: &[&str] = &["api", "components", "pages", "app"];
 enum Class {
     Platform,
     Records,
+    Notices,
     Posting,
     Feature,
     Views,
@@ -75,11 +80,12 @@ impl Class {
         match self {
             Class::Platform => 0,
             Class::Records => 1,
-            Class::Posting => 2,
-            Class::Feature | Class::Views => 3,
-            Class::Top => 4,
+            Class::Notices => 2,
+            Class::Posting => 3,
+            Class::Feature | Class::Views => 4,
+            Class::Top => 5,
             // Never a source that is checked; as a target it is refused separately.
-            Class::TestSupport => 5,
+            Class::TestSupport => 6,
         }
     }
 
@@ -87,6 +93,7 @@ impl Class {
         match self {
             Class::Platform => "platform",
             Class::Records => "records",
+            Class::Notices => "notices",
             Class::Posting => "posting",
             Class::Feature => "feature",
             Class::Views => "views",

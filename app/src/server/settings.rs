@@ -33,6 +33,9 @@ pub const WELCOME_MESSAGE: (&str, &str) = (
 );
 /// open | closed | approval
 pub const SIGNUP_MODE: (&str, &str) = ("signup_mode", "open");
+/// An IANA zone name ("Europe/Paris"): the daily digest goes out at 07:00 there for members who
+/// did not choose their own.
+pub const SITE_TIME_ZONE: (&str, &str) = ("time_zone", "UTC");
 
 /// Numbers admins set, with their defaults.
 pub const FLAG_THRESHOLD: (&str, i64) = ("flag_threshold", 3);
@@ -118,6 +121,9 @@ const fn text_setting(
     }
 }
 
+pub const ZONE_UNKNOWN: &str =
+    "Give a time zone by its name, such as Europe/Paris, America/New_York or UTC.";
+
 /// Every site setting. A key not listed here cannot be set.
 pub const ALL: &[Setting] = &[
     text_setting(SITE_NAME, "site_name", "site name", 64, true),
@@ -142,6 +148,7 @@ pub const ALL: &[Setting] = &[
             ],
         },
     },
+    text_setting(SITE_TIME_ZONE, "time_zone", "site time zone", 64, true),
     Setting {
         key: ACCOUNTABILITY_PUBLIC,
         field: "accountability_public",
@@ -276,6 +283,10 @@ impl Setting {
                         self.label,
                         grouped(max_chars as i64)
                     ));
+                }
+                // The one text setting with a shape: a zone the digest can be timed in.
+                if self.key == SITE_TIME_ZONE.0 && value.parse::<chrono_tz::Tz>().is_err() {
+                    return refuse(ZONE_UNKNOWN.into());
                 }
                 Ok(value.to_string())
             }

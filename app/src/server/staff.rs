@@ -14,7 +14,7 @@ use super::{
     auth::require_role,
     db::begin_write,
     entity::{category, topic, user},
-    posting,
+    notify, posting,
     records::topic_events,
     settings, visibility,
 };
@@ -102,6 +102,11 @@ pub async fn set_status(
     .await?;
     // Staff have looked at it: whatever they decided, it no longer waits in the queue.
     let updated = posting::settle(&txn, t.id).await?;
+    let change = notify::Change::Status {
+        label: status.label().to_lowercase(),
+        asks_to_confirm: resolved,
+    };
+    notify::topic_changed(&txn, &updated, actor, change).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -137,6 +142,8 @@ pub async fn mark_answer(
     )
     .await?;
     let updated = topic_by_id(&txn, t.id).await?;
+    let link = crate::server::records::posts::url(&txn, &p).await?;
+    notify::topic_changed(&txn, &updated, actor, notify::Change::Answer { link }).await?;
     txn.commit().await?;
     Ok(updated)
 }

@@ -7,13 +7,15 @@
 //!    hold) decides the post's state; the post is numbered and written; if it is public, its
 //!    author's reply may reopen a resolved topic; the topic's figures are settled (counts, last
 //!    activity, listing, the response clock, the queue); a held or flagged post enters the
-//!    review queue and a held post's author is told why.
+//!    review queue and a held post's author is told why; the author follows the topic; a
+//!    public post tells the topic's author and whom it mentions or quotes, and leaves the
+//!    followers to the notification worker (notify::post_published).
 //! 3. `edit`: a revision keeps the old text, the new text is admitted (blocked words refused,
 //!    censored ones masked), a moderator's edit is marked; a hidden post edited by its author
 //!    goes back to the review queue.
 //! 4. `change_state`: a move from the table in `PostState::MOVES`; a post public for the first
-//!    time (an approval) stamps its publication time and may reopen the topic; the topic's
-//!    figures are settled.
+//!    time (an approval) stamps its publication time, may reopen the topic and is announced like
+//!    a new post; the topic's figures are settled.
 //! 5. `settle` (in settle.rs): the one rule for derived figures, also run after a topic's status
 //!    changes.
 mod admission;
@@ -177,8 +179,10 @@ async fn write(
     }
     .insert(txn)
     .await?;
+    notify::following::follow_on_post(txn, author, t.id, number == 1).await?;
     if public {
         reopen_if_the_author_replied(txn, &created, now).await?;
+        notify::post_published(txn, &created).await?;
     }
     if let Some(kind) = admission.queue {
         review_items::open(txn, &created, kind).await?;
@@ -255,6 +259,7 @@ pub async fn change_state(
     let updated = row.update(txn).await?;
     if first_public {
         reopen_if_the_author_replied(txn, &updated, now).await?;
+        notify::post_published(txn, &updated).await?;
     }
     settle(txn, updated.topic_id).await?;
     Ok(updated)

@@ -1,0 +1,316 @@
+//! Who hears of a post or a topic change, decided in the transaction that makes it: the people
+//! it addresses directly now, followers and watchers through a fan-out row for the worker.
+use std::collections::BTreeSet;
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+
+use super::{
+    ANSWER, CONFIRM, MENTION, NEW_TOPIC, Notice, QUOTE, REPLY, STAFF_ANSWER, STATUS,
+    compose::{self, Letter},
+    following::{self, Level},
+    preferences::MailKind,
+    tell,
+};
+use crate::{
+    error::AppError,
+    server::{
+        entity::{fan_out, post, topic, user},
+        records::{articles, posts, users},
+        visibility,
+    },
+};
+
+/// At most this many members are told of one post by name: a post naming fifty people is a
+/// broadcast, not a conversation.
+const MAX_ADDRESSED: usize = 10;
+
+/// A post became public for the first time (published at once, or approved): the topic's
+/// author hears of a reply (as a staff answer when staff wrote it), the members it mentions or
+/// quotes are told, and followers (or, for a new topic, the category's watchers) are left to
+/// the worker.
+pub async fn post_published(conn: &impl ConnectionTrait, p: &post::Model) -> Result<(), AppError> {
+    let Some(t) = topic::Entity::find_by_id(p.topic_id).one(conn).await? else {
+        return Ok(());
+    };
+    let author = users::member(conn, p.author_id).await?;
+    let link = posts::url(conn, p).await?;
+    let told = addressed(conn, p, &t, &author, &link).await?;
+    // An article's first comment is a reply to the article, not a new topic.
+    let opening = p.post_number == 1 && articles::article_for_topic(conn, t.id).await?.is_none();
+    if opening {
+        return leave_for_worker(conn, NEW_TOPIC, &t, Some(p.id), author.id, "").await;
+    }
+    if t.author_id != author.id && !told.contains(&t.author_id) {
+        let owner = users::member(conn, t.author_id).await?;
+        if following::level(conn, owner.id, t.id).await? != Level::Muted {
+            let name = &author.display_name;
+            let (kind, mail_kind, message) = if p.is_staff_reply {
+                let badge = compose::staff_badge(p.staff_title.as_deref());
+                (
+                    STAFF_ANSWER,
+                    MailKind::Answers,
+                    format!("{name}{badge} answered your topic “{}”", t.title),
+                )
+            } else {
+                (
+                    REPLY,
+                    MailKind::Replies,
+                    format!("{name} replied to your topic “{}”", t.title),
+                )
+            };
+            let letter = Letter {
+                subject: t.title.clone(),
+                headline: message.clone(),
+                post_html: Some(p.html.clone()),
+                link: link.clone(),
+                why: "You started this topic.".into(),
+                kind: mail_kind,
+                topic_id: Some(t.id),
+            };
+            let notice = Notice {
+                kind,
+                topic_id: t.id,
+                post_id: Some(p.id),
+                message,
+                link,
+                staff: p.is_staff_reply,
+                mail_kind,
+            };
+            tell(conn, &owner, &notice, &letter).await?;
+        }
+    }
+    leave_for_worker(conn, REPLY, &t, Some(p.id), author.id, "").await
+}
+
+/// What a topic change is, for `topic_changed`.
+pub enum Change {
+    /// A new status ("resolved" asks the author "did this solve it?").
+    Status {
+        label: String,
+        asks_to_confirm: bool,
+    },
+    /// A reply marked as the official answer, at this link.
+    Answer { link: String },
+}
+
+/// Staff changed the topic: its author is told (as an answer on their topic), followers through
+/// the worker.
+pub async fn topic_changed(
+    conn: &impl ConnectionTrait,
+    t: &topic::Model,
+    actor: &user::Model,
+    change: Change,
+) -> Result<(), AppError> {
+    let name = format!(
+        "{}{}",
+        actor.display_name,
+        if actor.role().is_staff() {
+            compose::staff_badge(actor.staff_title.as_deref())
+        } else {
+            String::new()
+        }
+    );
+    let title = &t.title;
+    let (kind, message, link) = match change {
+        Change::Status {
+            label,
+            asks_to_confirm: true,
+        } => (
+            CONFIRM,
+            format!("{name} marked “{title}” {label}: did this solve it?"),
+            crate::model::topic_url(t.id, &t.slug, 1),
+        ),
+        Change::Status { label, .. } => (
+            STATUS,
+            format!("{name} set “{title}” to {label}"),
+            crate::model::topic_url(t.id, &t.slug, 1),
+        ),
+        Change::Answer { link } => (
+            ANSWER,
+            format!("{name} marked the official answer in “{title}”"),
+            link,
+        ),
+    };
+    if t.author_id != actor.id && following::level(conn, t.author_id, t.id).await? != Level::Muted {
+        let owner = users::member(conn, t.author_id).await?;
+        let letter = Letter {
+            subject: t.title.clone(),
+            headline: message.clone(),
+            post_html: None,
+            link: link.clone(),
+            why: "You started this topic.".into(),
+            kind: MailKind::Answers,
+            topic_id: Some(t.id),
+        };
+        let notice = Notice {
+            kind,
+            topic_id: t.id,
+            post_id: None,
+            message: message.clone(),
+            link,
+            staff: actor.role().is_staff(),
+            mail_kind: MailKind::Answers,
+        };
+        tell(conn, &owner, &notice, &letter).await?;
+    }
+    leave_for_worker(conn, kind, t, None, actor.id, &message).await
+}
+
+async fn leave_for_worker(
+    conn: &impl ConnectionTrait,
+    kind: &str,
+    t: &topic::Model,
+    post_id: Option<i64>,
+    actor_id: i64,
+    message: &str,
+) -> Result<(), AppError> {
+    fan_out::ActiveModel {
+        kind: Set(kind.into()),
+        topic_id: Set(t.id),
+        post_id: Set(post_id),
+        actor_id: Set(actor_id),
+        message: Set(message.into()),
+        created_at: Set(Utc::now()),
+        done_at: Set(None),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// Tells the members the post mentions (`@name`) or quotes (`@name wrote:` above a `>` block)
+/// and who may see the topic and did not mute it; gives who was told.
+async fn addressed(
+    conn: &impl ConnectionTrait,
+    p: &post::Model,
+    t: &topic::Model,
+    author: &user::Model,
+    link: &str,
+) -> Result<BTreeSet<i64>, AppError> {
+    let mut told = BTreeSet::new();
+    let (mentioned, quoted) = names_in(&p.source);
+    for (names, kind) in [(quoted, QUOTE), (mentioned, MENTION)] {
+        for name in names {
+            if told.len() >= MAX_ADDRESSED {
+                return Ok(told);
+            }
+            let Some(member) = user::Entity::find()
+                .filter(user::Column::UsernameKey.eq(name.to_lowercase()))
+                .one(conn)
+                .await?
+            else {
+                continue;
+            };
+            if member.id == author.id
+                || told.contains(&member.id)
+                || !visibility::can_see_topic(conn, t, Some(&member)).await?
+                || following::level(conn, member.id, t.id).await? == Level::Muted
+            {
+                continue;
+            }
+            let message = if kind == QUOTE {
+                format!("{} quoted you in “{}”", author.display_name, t.title)
+            } else {
+                format!("{} mentioned you in “{}”", author.display_name, t.title)
+            };
+            let letter = Letter {
+                subject: t.title.clone(),
+                headline: message.clone(),
+                post_html: Some(p.html.clone()),
+                link: link.to_string(),
+                why: if kind == QUOTE {
+                    "Someone quoted your post.".into()
+                } else {
+                    "Someone mentioned you.".into()
+                },
+                kind: MailKind::Mentions,
+                topic_id: Some(t.id),
+            };
+            let notice = Notice {
+                kind,
+                topic_id: t.id,
+                post_id: Some(p.id),
+                message,
+                link: link.to_string(),
+                staff: p.is_staff_reply,
+                mail_kind: MailKind::Mentions,
+            };
+            tell(conn, &member, &notice, &letter).await?;
+            told.insert(member.id);
+        }
+    }
+    Ok(told)
+}
+
+/// The names a post's Markdown mentions and quotes, in order, each once. Code (fenced blocks
+/// and `inline` spans) and quoted text mention nobody; a quote's `@name wrote:` line names the
+/// member quoted.
+pub fn names_in(source: &str) -> (Vec<String>, Vec<String>) {
+    let mut mentioned: Vec<String> = Vec::new();
+    let mut quoted: Vec<String> = Vec::new();
+    let lines: Vec<&str> = source.lines().collect();
+    let mut in_fence = false;
+    for (i, line) in lines.iter().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            in_fence = !in_fence;
+            continue;
+        }
+        if in_fence || trimmed.starts_with('>') || line.starts_with("    ") {
+            continue;
+        }
+        if let Some(name) = trimmed
+            .strip_prefix('@')
+            .and_then(|rest| rest.trim_end().strip_suffix(" wrote:"))
+            && lines.get(i + 1).is_some_and(|next| next.starts_with('>'))
+        {
+            push_once(&mut quoted, name);
+            continue;
+        }
+        // Outside `inline code` only: every other backtick toggles.
+        for (n, part) in line.split('`').enumerate() {
+            if n % 2 == 1 {
+                continue;
+            }
+            let chars: Vec<char> = part.chars().collect();
+            for (at, c) in chars.iter().enumerate() {
+                let starts = *c == '@'
+                    && (at == 0 || !(chars[at - 1].is_alphanumeric() || chars[at - 1] == '_'));
+                if !starts {
+                    continue;
+                }
+                let name: String = chars[at + 1..]
+                    .iter()
+                    .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                    .collect();
+                let name = name.trim_end_matches(['.', '-']);
+                if !name.is_empty() {
+                    push_once(&mut mentioned, name);
+                }
+            }
+        }
+    }
+    (mentioned, quoted)
+}
+
+fn push_once(names: &mut Vec<String>, name: &str) {
+    if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+        names.push(name.to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mentions_and_quotes_are_found_outside_code_and_quoted_text() {
+        let source = "Thanks @Ada, and @bob. cc @ada\n\n@carol wrote:\n> as @dave said\n\n\
+                      `@eve` is code\n```\n@frank\n```\nmail me at x@example.com @grace-h.";
+        let (mentioned, quoted) = names_in(source);
+        assert_eq!(mentioned, ["Ada", "bob", "grace-h"]);
+        assert_eq!(quoted, ["carol"]);
+    }
+}

@@ -1,0 +1,212 @@
+//! The worker's half of a notification: followers of a topic (or watchers of a category, for a
+//! new topic) are told in two set-based statements, whatever their number, then those who chose
+//! e-mail at once get one. Each fan-out runs in its own short transaction, so requests waiting
+//! for the write lock wait for one statement pair, not for the whole crowd.
+use chrono::Utc;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement, Value,
+};
+
+use super::{
+    NEW_TOPIC, REPLY,
+    compose::{self, Letter},
+    preferences::{MailKind, Mode},
+};
+use crate::{
+    error::AppError,
+    model::PostState,
+    server::{
+        db::begin_write,
+        entity::{fan_out, post, topic, user},
+        records::{posts, users},
+    },
+};
+
+/// Spreads what is waiting, oldest first, at most `limit` fan-outs; gives how many it did.
+pub async fn run_due(db: &DatabaseConnection, limit: u64) -> Result<usize, AppError> {
+    let waiting = fan_out::Entity::find()
+        .order_by_asc(fan_out::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let mut done = 0;
+    for job in waiting {
+        let txn = begin_write(db).await?;
+        // Taking the row is the claim: a second worker deletes nothing and moves on.
+        let claimed = fan_out::Entity::delete_many()
+            .filter(fan_out::Column::Id.eq(job.id))
+            .exec(&txn)
+            .await?
+            .rows_affected
+            == 1;
+        if claimed {
+            spread(&txn, &job).await?;
+            done += 1;
+        }
+        txn.commit().await?;
+    }
+    Ok(done)
+}
+
+/// Who the fan-out reaches, as SQL over `$1` topic, `$2` actor, `$3` post (or 0): followers of
+/// the topic, or for a new topic the category's watchers who did not mute it; never the actor,
+/// never the topic's author (told directly), never someone this post already told by name.
+fn audience(kind: &str) -> &'static str {
+    if kind == NEW_TOPIC {
+        "SELECT w.user_id FROM category_watches w JOIN topics t ON t.id = $1
+          WHERE w.category_id = t.category_id AND w.user_id <> $2
+            AND NOT EXISTS (SELECT 1 FROM topic_follows m WHERE m.user_id = w.user_id
+                            AND m.topic_id = $1 AND m.level = 'muted')
+            AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = w.user_id
+                            AND n.post_id = $3)"
+    } else {
+        "SELECT f.user_id FROM topic_follows f JOIN topics t ON t.id = $1
+          WHERE f.topic_id = $1 AND f.level = 'following' AND f.user_id <> $2
+            AND f.user_id <> t.author_id
+            AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = f.user_id
+                            AND n.post_id = $3)"
+    }
+}
+
+/// `$N` placeholders as the backend wants them (SQLite's `?N` numbers them the same way).
+fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
+    let sql = if backend == DbBackend::Sqlite {
+        sql.replace('$', "?")
+    } else {
+        sql.to_string()
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+async fn spread(txn: &impl ConnectionTrait, job: &fan_out::Model) -> Result<(), AppError> {
+    let Some(t) = topic::Entity::find_by_id(job.topic_id).one(txn).await? else {
+        return Ok(());
+    };
+    let p = match job.post_id {
+        Some(id) => post::Entity::find_by_id(id).one(txn).await?,
+        None => None,
+    };
+    // Removed or held again before the worker came to it: nobody hears of it.
+    if job.post_id.is_some() && p.as_ref().is_none_or(|p| p.state() != PostState::Visible) {
+        return Ok(());
+    }
+    if !t.visible && job.kind == NEW_TOPIC {
+        return Ok(());
+    }
+    let actor = users::member(txn, job.actor_id).await?;
+    let link = match &p {
+        Some(p) => posts::url(txn, p).await?,
+        None => crate::model::topic_url(t.id, &t.slug, 1),
+    };
+    let staff = p.as_ref().is_some_and(|p| p.is_staff_reply) || actor.role().is_staff();
+    let name = &actor.display_name;
+    let (message, mail_kind, why) = match job.kind.as_str() {
+        NEW_TOPIC => (
+            format!("{name} started “{}”", t.title),
+            MailKind::NewTopics,
+            "You watch this category.",
+        ),
+        REPLY => (
+            format!("{name} replied in “{}”", t.title),
+            MailKind::Replies,
+            "You follow this topic.",
+        ),
+        _ => (
+            job.message.clone(),
+            MailKind::Replies,
+            "You follow this topic.",
+        ),
+    };
+    let kind = job.kind.as_str();
+    let backend = txn.get_database_backend();
+    let now = Utc::now();
+    let post_id = job.post_id.unwrap_or(0);
+    let audience = audience(kind);
+    let base = || -> Vec<Value> { vec![t.id.into(), actor.id.into(), post_id.into()] };
+    // Who gets an e-mail at once, chosen before the notifications below change the audience:
+    // those who chose it for this kind (by default nobody: replies and new topics go to the
+    // digest), and whose address may get mail.
+    let wanted = if mail_kind.default_mode() == Mode::Immediately {
+        "NOT EXISTS (SELECT 1 FROM mail_preferences mp WHERE mp.user_id = a.user_id
+                     AND mp.kind = $4 AND mp.mode <> 'immediately')"
+    } else {
+        "EXISTS (SELECT 1 FROM mail_preferences mp WHERE mp.user_id = a.user_id
+                 AND mp.kind = $4 AND mp.mode = 'immediately')"
+    };
+    let mut values = base();
+    values.push(mail_kind.as_str().into());
+    let ids: Vec<i64> = txn
+        .query_all_raw(statement(
+            backend,
+            &format!(
+                "SELECT a.user_id FROM ({audience}) a JOIN users u ON u.id = a.user_id
+                  WHERE u.email_confirmed_at IS NOT NULL AND u.email_bouncing_since IS NULL
+                    AND {wanted}"
+            ),
+            values,
+        ))
+        .await?
+        .iter()
+        .map(|row| row.try_get_by_index::<i64>(0))
+        .collect::<Result<_, _>>()?;
+    // Into the unread notification of the same kind in this topic, where one exists...
+    let mut values = base();
+    values.extend([now.into(), kind.into()]);
+    txn.execute_raw(statement(
+        backend,
+        &format!(
+            "UPDATE notifications SET count = count + 1, updated_at = $4
+              WHERE topic_id = $1 AND kind = $5 AND read_at IS NULL
+                AND user_id IN ({audience})"
+        ),
+        values,
+    ))
+    .await?;
+    // ...else a new one.
+    let mut values = base();
+    values.extend([
+        now.into(),
+        kind.into(),
+        message.clone().into(),
+        link.clone().into(),
+        staff.into(),
+        mail_kind.as_str().into(),
+        job.post_id.into(),
+    ]);
+    txn.execute_raw(statement(
+        backend,
+        &format!(
+            "INSERT INTO notifications (user_id, kind, message, link, created_at, read_at,
+                                        topic_id, post_id, count, staff, mail_kind, updated_at)
+             SELECT a.user_id, $5, $6, $7, $4, NULL, $1, $11, 1, $8, $9, $4
+               FROM ({audience}) a
+              WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = a.user_id
+                                AND n.topic_id = $1 AND n.kind = $5 AND n.read_at IS NULL)"
+        ),
+        values,
+    ))
+    .await?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let letter = Letter {
+        subject: t.title.clone(),
+        headline: message,
+        post_html: p.as_ref().map(|p| p.html.clone()),
+        link,
+        why: why.into(),
+        kind: mail_kind,
+        topic_id: Some(t.id),
+    };
+    for chunk in ids.chunks(500) {
+        let members = user::Entity::find()
+            .filter(user::Column::Id.is_in(chunk.iter().copied()))
+            .all(txn)
+            .await?;
+        for member in members {
+            compose::send(txn, &member, &letter).await?;
+        }
+    }
+    Ok(())
+}

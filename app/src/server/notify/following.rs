@@ -1,0 +1,157 @@
+//! Who follows or mutes a topic, and who watches a category.
+use chrono::Utc;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::OnConflict,
+};
+
+use crate::{
+    error::AppError,
+    server::entity::{category_watch, topic_follow, user},
+};
+
+pub const FOLLOWING: &str = "following";
+pub const MUTED: &str = "muted";
+
+/// A member's relation to a topic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// Every reply and change (the default for topics one started or replied to).
+    Following,
+    /// Only what is addressed to them: answers on their own topic, mentions, quotes.
+    Normal,
+    /// Nothing at all from this topic.
+    Muted,
+}
+
+impl Level {
+    pub fn parse(s: &str) -> Option<Level> {
+        match s {
+            FOLLOWING => Some(Level::Following),
+            "normal" => Some(Level::Normal),
+            MUTED => Some(Level::Muted),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Following => FOLLOWING,
+            Level::Normal => "normal",
+            Level::Muted => MUTED,
+        }
+    }
+}
+
+pub const LEVEL_UNKNOWN: &str = "Choose following, normal or muted.";
+
+pub async fn level(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    topic_id: i64,
+) -> Result<Level, AppError> {
+    let row = topic_follow::Entity::find_by_id((user_id, topic_id))
+        .one(conn)
+        .await?;
+    Ok(match row.as_ref().map(|r| r.level.as_str()) {
+        Some(FOLLOWING) => Level::Following,
+        Some(MUTED) => Level::Muted,
+        _ => Level::Normal,
+    })
+}
+
+/// Sets the member's level for a topic (normal removes the row).
+pub async fn set_level(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    topic_id: i64,
+    level: Level,
+) -> Result<(), AppError> {
+    if level == Level::Normal {
+        topic_follow::Entity::delete_many()
+            .filter(topic_follow::Column::UserId.eq(user_id))
+            .filter(topic_follow::Column::TopicId.eq(topic_id))
+            .exec(conn)
+            .await?;
+        return Ok(());
+    }
+    topic_follow::Entity::insert(row(user_id, topic_id, level))
+        .on_conflict(
+            OnConflict::columns([topic_follow::Column::UserId, topic_follow::Column::TopicId])
+                .update_column(topic_follow::Column::Level)
+                .to_owned(),
+        )
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+fn row(user_id: i64, topic_id: i64, level: Level) -> topic_follow::ActiveModel {
+    topic_follow::ActiveModel {
+        user_id: Set(user_id),
+        topic_id: Set(topic_id),
+        level: Set(level.as_str().into()),
+        created_at: Set(Utc::now()),
+    }
+}
+
+/// Starting or replying follows the topic, as the member's preferences say; a topic they
+/// muted or chose to leave stays as they set it.
+pub async fn follow_on_post(
+    conn: &impl ConnectionTrait,
+    author: &user::Model,
+    topic_id: i64,
+    opening: bool,
+) -> Result<(), AppError> {
+    let wanted = if opening {
+        author.follow_on_start
+    } else {
+        author.follow_on_reply
+    };
+    if !wanted {
+        return Ok(());
+    }
+    topic_follow::Entity::insert(row(author.id, topic_id, Level::Following))
+        .on_conflict_do_nothing_on([topic_follow::Column::UserId, topic_follow::Column::TopicId])
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn watches(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    category_id: i64,
+) -> Result<bool, AppError> {
+    Ok(category_watch::Entity::find_by_id((user_id, category_id))
+        .one(conn)
+        .await?
+        .is_some())
+}
+
+pub async fn set_watch(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    category_id: i64,
+    watch: bool,
+) -> Result<(), AppError> {
+    if !watch {
+        category_watch::Entity::delete_many()
+            .filter(category_watch::Column::UserId.eq(user_id))
+            .filter(category_watch::Column::CategoryId.eq(category_id))
+            .exec(conn)
+            .await?;
+        return Ok(());
+    }
+    category_watch::Entity::insert(category_watch::ActiveModel {
+        user_id: Set(user_id),
+        category_id: Set(category_id),
+        created_at: Set(Utc::now()),
+    })
+    .on_conflict_do_nothing_on([
+        category_watch::Column::UserId,
+        category_watch::Column::CategoryId,
+    ])
+    .exec(conn)
+    .await?;
+    Ok(())
+}
