@@ -361,7 +361,8 @@ mod tests {
             .into_iter()
             .map(|n| n.kind)
             .collect();
-        assert_eq!(kinds, vec!["held", "approve"]);
+        // The newcomer's post held, then approved; the topic's author told of the replies.
+        assert_eq!(kinds, vec!["held", "approve", "reply"]);
     }
 
     #[tokio::test]

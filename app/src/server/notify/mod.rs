@@ -263,3 +263,6 @@ pub async fn welcome(db: &DatabaseConnection, user_id: i64) -> Result<(), AppErr
     let message = super::settings::text(db, super::settings::WELCOME_MESSAGE).await?;
     notify(db, user_id, "welcome", &message, "/").await
 }
+
+#[cfg(test)]
+mod tests;

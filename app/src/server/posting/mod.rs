@@ -67,7 +67,9 @@ pub async fn start_topic(
     let admission = admission::admit(txn, author, body, true).await?;
     let t = open_topic(txn, new.category_id, author, new.title, new.slug, false).await?;
     let first = write(txn, author, &t, body, admission).await?;
-    Ok((settle(txn, t.id).await?, first))
+    let settled = settle(txn, t.id).await?;
+    announce(txn, &first).await?;
+    Ok((settled, first))
 }
 
 /// Opens an empty topic: a forum topic's first step, or an article's comments. A topic started
@@ -132,6 +134,7 @@ pub async fn reply(
     let admission = admission::admit(txn, author, body, false).await?;
     let created = write(txn, author, t, body, admission).await?;
     settle(txn, t.id).await?;
+    announce(txn, &created).await?;
     Ok(created)
 }
 
@@ -182,7 +185,6 @@ async fn write(
     notify::following::follow_on_post(txn, author, t.id, number == 1).await?;
     if public {
         reopen_if_the_author_replied(txn, &created, now).await?;
-        notify::post_published(txn, &created).await?;
     }
     if let Some(kind) = admission.queue {
         review_items::open(txn, &created, kind).await?;
@@ -192,6 +194,15 @@ async fn write(
         notify::notify(txn, created.author_id, "held", reason, &link).await?;
     }
     Ok(created)
+}
+
+/// A new post that is public tells whom it concerns, once its topic is settled (listed, so
+/// the people it mentions may see it).
+async fn announce(txn: &impl ConnectionTrait, p: &post::Model) -> Result<(), AppError> {
+    if p.state() == PostState::Visible {
+        notify::post_published(txn, p).await?;
+    }
+    Ok(())
 }
 
 /// New text for a post (its author's, or a moderator's), keeping the old as a revision. An edit
@@ -259,9 +270,11 @@ pub async fn change_state(
     let updated = row.update(txn).await?;
     if first_public {
         reopen_if_the_author_replied(txn, &updated, now).await?;
-        notify::post_published(txn, &updated).await?;
     }
     settle(txn, updated.topic_id).await?;
+    if first_public {
+        notify::post_published(txn, &updated).await?;
+    }
     Ok(updated)
 }
 
