@@ -8,13 +8,15 @@ free_port() {
 
 # Starts the release build (built if missing; BACKYARD_BIN and BACKYARD_SITE_ROOT pick another)
 # with demo content on a new database, on a port the OS picks, and waits until it answers. Sets
-# BASE (its address) and SERVER (its pid); on exit it is stopped and its database deleted.
+# BASE (its address), SERVER (its pid) and BENCH_DB (its SQLite file); on exit it is stopped and
+# its database deleted.
 start_demo_server() {
   [ -f "$SITE_ROOT/bundle-name" ] || build_site
   [ -n "${BACKYARD_BIN:-}" ] || cargo build --release -p server --bins
   local port db
   port=$(free_port)
   db=$(mktemp -u /tmp/backyard-bench-XXXXXX.db)
+  BENCH_DB=$db
   BACKYARD_ADDR="127.0.0.1:$port" DATABASE_URL="sqlite://$db?mode=rwc" BACKYARD_LOG="${BACKYARD_LOG:-warn}" \
     BACKYARD_SITE_ROOT="${BACKYARD_SITE_ROOT:-$SITE_ROOT}" \
     "${BACKYARD_BIN:-$ROOT/target/release/backyard}" serve --demo >/dev/null &

@@ -96,7 +96,21 @@ async fn a_staff_answer_reaches_the_author_on_the_site_and_by_one_email() {
 
 #[tokio::test]
 async fn replies_collapse_into_one_unread_notification_and_followers_hear_through_the_worker() {
-    let w = World::new().await;
+    collapsing_and_fan_out(World::new().await).await;
+}
+
+/// The fan-out's SQL is written by hand: the same story on PostgreSQL.
+#[tokio::test]
+async fn collapsing_and_fan_out_work_on_postgresql() {
+    let Some(pg) = crate::server::testing::PostgresTestDb::create().await else {
+        return;
+    };
+    let w = World::builder().build_on(pg.db.clone()).await;
+    collapsing_and_fan_out(w).await;
+    pg.drop().await;
+}
+
+async fn collapsing_and_fan_out(w: World) {
     let t = topic_by(&w, &w.customer).await;
     following::set_level(&w.db, w.moderator.id, t.id, Level::Following)
         .await
@@ -153,7 +167,19 @@ async fn replies_collapse_into_one_unread_notification_and_followers_hear_throug
 
 #[tokio::test]
 async fn watchers_hear_of_new_topics_and_mentions_and_quotes_are_told_once() {
-    let w = World::new().await;
+    watchers_and_mentions(World::new().await).await;
+}
+
+#[tokio::test]
+async fn watchers_and_mentions_work_on_postgresql() {
+    let Some(pg) = crate::server::testing::PostgresTestDb::create().await else {
+        return;
+    };
+    watchers_and_mentions(World::builder().build_on(pg.db.clone()).await).await;
+    pg.drop().await;
+}
+
+async fn watchers_and_mentions(w: World) {
     let questions = crate::server::entity::category::Entity::find()
         .filter(crate::server::entity::category::Column::Slug.eq("questions"))
         .one(&w.db)
