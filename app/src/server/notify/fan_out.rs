@@ -179,7 +179,7 @@ async fn spread(txn: &impl ConnectionTrait, job: &fan_out::Model) -> Result<(), 
         &format!(
             "INSERT INTO notifications (user_id, kind, message, link, created_at, read_at,
                                         topic_id, post_id, count, staff, mail_kind, updated_at)
-             SELECT a.user_id, $5, $6, $7, $4, NULL, $1, $11, 1, $8, $9, $4
+             SELECT a.user_id, $5, $6, $7, $4, NULL, $1, $10, 1, $8, $9, $4
                FROM ({audience}) a
               WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = a.user_id
                                 AND n.topic_id = $1 AND n.kind = $5 AND n.read_at IS NULL)"

@@ -265,4 +265,389 @@ pub async fn welcome(db: &DatabaseConnection, user_id: i64) -> Result<(), AppErr
 }
 
 #[cfg(test)]
-mod tests;
+mod tests {
+    // Who hears of what: the topic's author, followers, watchers, the mentioned and quoted, each
+    // once, on the site and by e-mail as their preferences say.
+    use chrono::{Duration, TimeZone, Utc};
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+
+    use super::{
+        digest,
+        following::{self, Level},
+        preferences::{self, MailKind, Mode},
+        *,
+    };
+    use crate::server::{
+        entity::{email, notification, user},
+        forum, staff,
+        testing::{World, insert_user},
+    };
+
+    async fn notes(w: &World, user_id: i64) -> Vec<notification::Model> {
+        notification::Entity::find()
+            .filter(notification::Column::UserId.eq(user_id))
+            .all(&w.db)
+            .await
+            .unwrap()
+    }
+
+    async fn mails_to(w: &World, address: &str) -> Vec<email::Model> {
+        email::Entity::find()
+            .filter(email::Column::ToAddress.eq(address))
+            .all(&w.db)
+            .await
+            .unwrap()
+    }
+
+    async fn topic_by(w: &World, author: &user::Model) -> crate::server::entity::topic::Model {
+        forum::start_topic(
+            &w.db,
+            author,
+            "questions",
+            "The export fails",
+            "It stops at 90 %.",
+            None,
+        )
+        .await
+        .unwrap()
+        .0
+    }
+
+    #[tokio::test]
+    async fn a_staff_answer_reaches_the_author_on_the_site_and_by_one_email() {
+        let w = World::new().await;
+        let t = topic_by(&w, &w.customer).await;
+        forum::reply(
+            &w.db,
+            &w.staff,
+            t.id,
+            "Fixed in **2.3**: update and retry.",
+            None,
+        )
+        .await
+        .unwrap();
+        let mine = notes(&w, w.customer.id).await;
+        assert_eq!(mine.len(), 1, "{mine:?}");
+        let n = &mine[0];
+        assert_eq!(n.kind, STAFF_ANSWER);
+        assert!(n.staff);
+        assert_eq!(
+            n.message,
+            "User 3 (Support, staff) answered your topic “The export fails”"
+        );
+        assert!(n.link.ends_with("#post-2"), "{}", n.link);
+        let mails = mails_to(&w, &w.customer.email).await;
+        assert_eq!(mails.len(), 1);
+        let m = &mails[0];
+        assert_eq!(m.subject, "[Backyard] The export fails");
+        assert!(
+            m.body.contains("Fixed in 2.3: update and retry."),
+            "{}",
+            m.body
+        );
+        assert!(m.body.contains("You started this topic."));
+        assert!(
+            m.html_body
+                .as_deref()
+                .unwrap()
+                .contains("<strong>2.3</strong>")
+        );
+        assert!(
+            m.list_unsubscribe
+                .as_deref()
+                .unwrap()
+                .contains("/unsubscribe/")
+        );
+        // Staff hear nothing of their own answer.
+        assert!(notes(&w, w.staff.id).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn replies_collapse_into_one_unread_notification_and_followers_hear_through_the_worker() {
+        collapsing_and_fan_out(World::new().await).await;
+    }
+
+    /// The fan-out's SQL is written by hand: the same story on PostgreSQL.
+    #[tokio::test]
+    async fn collapsing_and_fan_out_work_on_postgresql() {
+        let Some(pg) = crate::server::testing::PostgresTestDb::create().await else {
+            return;
+        };
+        let w = World::builder().build_on(pg.db.clone()).await;
+        collapsing_and_fan_out(w).await;
+        pg.drop().await;
+    }
+
+    async fn collapsing_and_fan_out(w: World) {
+        let t = topic_by(&w, &w.customer).await;
+        following::set_level(&w.db, w.moderator.id, t.id, Level::Following)
+            .await
+            .unwrap();
+        following::set_level(&w.db, w.admin.id, t.id, Level::Muted)
+            .await
+            .unwrap();
+        for n in 0..3 {
+            forum::reply(&w.db, &w.other, t.id, &format!("Same here, try {n}."), None)
+                .await
+                .unwrap();
+        }
+        let mine = notes(&w, w.customer.id).await;
+        assert_eq!(mine.len(), 1);
+        assert_eq!(mine[0].count, 3);
+        assert_eq!(
+            list(&w.db, w.customer.id).await.unwrap()[0].message,
+            "3 new replies in “The export fails”"
+        );
+        // Replies default to the digest: no e-mail now.
+        assert!(mails_to(&w, &w.customer.email).await.is_empty());
+        // The replier follows the topic now, so they hear of the next reply, by the worker.
+        assert!(
+            notes(&w, w.moderator.id).await.is_empty(),
+            "not in the request"
+        );
+        // The opening post's (for watchers) and the three replies'.
+        assert_eq!(fan_out_due(&w.db, 100).await.unwrap(), 4);
+        let followed = notes(&w, w.moderator.id).await;
+        assert_eq!(followed.len(), 1);
+        assert_eq!(followed[0].count, 3);
+        // It points at the first of them (where the follower starts reading).
+        assert!(followed[0].post_id.is_some() && followed[0].link.ends_with("#post-2"));
+        assert!(notes(&w, w.admin.id).await.is_empty(), "muted");
+        assert!(notes(&w, w.other.id).await.is_empty(), "their own replies");
+        // Reading the topic reads them.
+        mark_topic_read(&w.db, w.customer.id, t.id).await.unwrap();
+        assert_eq!(unread_count(&w.db, w.customer.id).await.unwrap(), 0);
+        // A new reply starts a new unread notification.
+        forum::reply(&w.db, &w.staff, t.id, "We shipped 2.3.", None)
+            .await
+            .unwrap();
+        forum::reply(&w.db, &w.other, t.id, "Works now.", None)
+            .await
+            .unwrap();
+        assert_eq!(unread_count(&w.db, w.customer.id).await.unwrap(), 2);
+        fan_out_due(&w.db, 100).await.unwrap();
+        let other = notes(&w, w.other.id).await;
+        assert_eq!(
+            other.len(),
+            1,
+            "the staff reply reached the follower: {other:?}"
+        );
+        assert!(other[0].staff);
+    }
+
+    #[tokio::test]
+    async fn watchers_hear_of_new_topics_and_mentions_and_quotes_are_told_once() {
+        watchers_and_mentions(World::new().await).await;
+    }
+
+    #[tokio::test]
+    async fn watchers_and_mentions_work_on_postgresql() {
+        let Some(pg) = crate::server::testing::PostgresTestDb::create().await else {
+            return;
+        };
+        watchers_and_mentions(World::builder().build_on(pg.db.clone()).await).await;
+        pg.drop().await;
+    }
+
+    async fn watchers_and_mentions(w: World) {
+        let questions = crate::server::entity::category::Entity::find()
+            .filter(crate::server::entity::category::Column::Slug.eq("questions"))
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap();
+        following::set_watch(&w.db, w.staff.id, questions.id, true)
+            .await
+            .unwrap();
+        preferences::set_mode(&w.db, w.staff.id, MailKind::NewTopics, Mode::Immediately)
+            .await
+            .unwrap();
+        let (t, _) = forum::start_topic(
+            &w.db,
+            &w.customer,
+            "questions",
+            "Login loops",
+            "@user2 do you see this too? @user2 @nobody",
+            None,
+        )
+        .await
+        .unwrap();
+        let told = notes(&w, w.other.id).await;
+        assert_eq!(told.len(), 1);
+        assert_eq!(told[0].kind, MENTION);
+        let all = email::Entity::find().all(&w.db).await.unwrap();
+        assert_eq!(
+            mails_to(&w, &w.other.email).await.len(),
+            1,
+            "mentions mail at once: {all:?}"
+        );
+        fan_out_due(&w.db, 10).await.unwrap();
+        let watcher = notes(&w, w.staff.id).await;
+        assert_eq!(watcher.len(), 1);
+        assert_eq!(watcher[0].kind, NEW_TOPIC);
+        assert_eq!(mails_to(&w, &w.staff.email).await.len(), 1);
+        // A quote tells the quoted member, as a quote, not as a mention as well.
+        let quoted = forum::reply(
+            &w.db,
+            &w.moderator,
+            t.id,
+            "@user2 wrote:\n> do you see this too?\n\nYes, @user2.",
+            None,
+        )
+        .await
+        .unwrap();
+        let told = notes(&w, w.other.id).await;
+        assert_eq!(told.len(), 2, "{told:?}");
+        assert!(
+            told.iter()
+                .any(|n| n.kind == QUOTE && n.post_id == Some(quoted.id))
+        );
+        fan_out_due(&w.db, 10).await.unwrap();
+        assert_eq!(
+            notes(&w, w.other.id).await.len(),
+            2,
+            "not told again as a follower"
+        );
+    }
+
+    #[tokio::test]
+    async fn status_changes_and_official_answers_reach_the_author_and_followers() {
+        let w = World::new().await;
+        let t = topic_by(&w, &w.customer).await;
+        following::set_level(&w.db, w.other.id, t.id, Level::Following)
+            .await
+            .unwrap();
+        let answer = forum::reply(&w.db, &w.staff, t.id, "Update to 2.3.", None)
+            .await
+            .unwrap();
+        staff::mark_answer(&w.db, &w.staff, t.id, answer.id)
+            .await
+            .unwrap();
+        staff::set_status(&w.db, &w.staff, t.id, "resolved", "")
+            .await
+            .unwrap();
+        let kinds: Vec<String> = notes(&w, w.customer.id)
+            .await
+            .into_iter()
+            .map(|n| n.kind)
+            .collect();
+        assert_eq!(kinds, [STAFF_ANSWER, ANSWER, CONFIRM]);
+        let confirm = notes(&w, w.customer.id).await.pop().unwrap();
+        assert_eq!(
+            confirm.message,
+            "User 3 (Support, staff) marked “The export fails” resolved: did this solve it?"
+        );
+        // Answers and status changes mail at once: three e-mails.
+        assert_eq!(mails_to(&w, &w.customer.email).await.len(), 3);
+        fan_out_due(&w.db, 10).await.unwrap();
+        let follower: Vec<String> = notes(&w, w.other.id)
+            .await
+            .into_iter()
+            .map(|n| n.kind)
+            .collect();
+        assert_eq!(
+            follower,
+            [
+                STAFF_ANSWER.replace("staff_answer", "reply"),
+                ANSWER.into(),
+                CONFIRM.into()
+            ]
+        );
+        // Followed topics' changes are for the digest by default.
+        assert!(mails_to(&w, &w.other.email).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_unconfirmed_or_bouncing_address_gets_no_mail_but_the_site_still_tells() {
+        let w = World::new().await;
+        let mut row: user::ActiveModel = w.customer.clone().into();
+        row.email_confirmed_at = Set(None);
+        row.update(&w.db).await.unwrap();
+        let t = topic_by(&w, &w.customer).await;
+        forum::reply(&w.db, &w.staff, t.id, "Answered.", None)
+            .await
+            .unwrap();
+        assert_eq!(notes(&w, w.customer.id).await.len(), 1);
+        assert!(mails_to(&w, &w.customer.email).await.is_empty());
+        let mut row: user::ActiveModel = w.other.clone().into();
+        row.email_bouncing_since = Set(Some(Utc::now()));
+        row.update(&w.db).await.unwrap();
+        let t = topic_by(&w, &w.other).await;
+        forum::reply(&w.db, &w.staff, t.id, "Answered too.", None)
+            .await
+            .unwrap();
+        assert!(mails_to(&w, &w.other.email).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn never_means_never_and_a_muted_own_topic_is_silent() {
+        let w = World::new().await;
+        preferences::set_mode(&w.db, w.customer.id, MailKind::Answers, Mode::Never)
+            .await
+            .unwrap();
+        let t = topic_by(&w, &w.customer).await;
+        forum::reply(&w.db, &w.staff, t.id, "Answered.", None)
+            .await
+            .unwrap();
+        assert_eq!(notes(&w, w.customer.id).await.len(), 1);
+        assert!(mails_to(&w, &w.customer.email).await.is_empty());
+        following::set_level(&w.db, w.customer.id, t.id, Level::Muted)
+            .await
+            .unwrap();
+        forum::reply(&w.db, &w.staff, t.id, "Answered again.", None)
+            .await
+            .unwrap();
+        assert_eq!(notes(&w, w.customer.id).await.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_daily_digest_gathers_the_day_into_one_message_at_seven_local_time() {
+        let w = World::new().await;
+        let mut row: user::ActiveModel = w.customer.clone().into();
+        row.time_zone = Set(Some("America/New_York".into()));
+        row.update(&w.db).await.unwrap();
+        let t = topic_by(&w, &w.customer).await;
+        forum::reply(&w.db, &w.other, t.id, "First reply.", None)
+            .await
+            .unwrap();
+        let t2 = forum::start_topic(&w.db, &w.customer, "ideas", "Dark mode", "Please.", None)
+            .await
+            .unwrap()
+            .0;
+        forum::reply(&w.db, &w.other, t2.id, "Yes please.", None)
+            .await
+            .unwrap();
+        forum::reply(&w.db, &w.other, t2.id, "And a high-contrast theme.", None)
+            .await
+            .unwrap();
+        let now = Utc::now();
+        // 06:59 in New York tomorrow: not yet; 07:00: one digest; later that day: nothing more.
+        let tomorrow = (now + Duration::days(1)).date_naive();
+        let ny: chrono_tz::Tz = "America/New_York".parse().unwrap();
+        let at = |h, m| {
+            ny.from_local_datetime(&tomorrow.and_hms_opt(h, m, 0).unwrap())
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        // The first run sees no digest yet (none was sent): it sends today's, if 07:00 has passed
+        // there; the test then asks about tomorrow.
+        digest::send_due(&w.db, now).await.unwrap();
+        let before = mails_to(&w, &w.customer.email).await.len();
+        forum::reply(&w.db, &w.other, t.id, "Second reply.", None)
+            .await
+            .unwrap();
+        assert_eq!(digest::send_due(&w.db, at(6, 59)).await.unwrap(), 0);
+        assert_eq!(digest::send_due(&w.db, at(7, 0)).await.unwrap(), 1);
+        assert_eq!(digest::send_due(&w.db, at(20, 0)).await.unwrap(), 0);
+        let mails = mails_to(&w, &w.customer.email).await;
+        assert_eq!(mails.len(), before + 1);
+        let d = mails.last().unwrap();
+        assert_eq!(d.kind, "digest");
+        assert!(d.body.contains("The export fails"), "{}", d.body);
+        assert!(d.list_unsubscribe.is_some());
+        let _ = insert_user;
+        let _ = PaginatorTrait::count(email::Entity::find(), &w.db)
+            .await
+            .unwrap();
+    }
+}
