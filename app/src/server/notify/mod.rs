@@ -363,6 +363,45 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn hostile_titles_and_names_stay_text_in_the_email() {
+        let w = World::new().await;
+        let hostile = "<img src=x onerror=alert(1)>\r\nBcc: evil@example.com \"'&";
+        let mut row: user::ActiveModel = w.staff.clone().into();
+        row.display_name = Set(hostile.into());
+        row.staff_title = Set(Some("<script>alert(2)</script>".into()));
+        let staff = row.update(&w.db).await.unwrap();
+        let (t, _) = forum::start_topic(&w.db, &w.customer, "questions", hostile, "Body.", None)
+            .await
+            .unwrap();
+        forum::reply(&w.db, &staff, t.id, "An <b onclick=x>answer</b>.", None)
+            .await
+            .unwrap();
+        let m = mails_to(&w, &w.customer.email).await.pop().unwrap();
+        let html = m.html_body.unwrap();
+        // Every tag in the message is one the template or the sanitiser wrote, and no attribute
+        // is a handler: the hostile text is text.
+        for tag in html.split('<').skip(1) {
+            let name: String = tag
+                .trim_start_matches('/')
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '!')
+                .collect();
+            assert!(
+                [
+                    "!doctype", "html", "body", "p", "strong", "div", "b", "a", "hr", "br"
+                ]
+                .contains(&name.to_ascii_lowercase().as_str()),
+                "<{name} in {html}"
+            );
+            let inside = tag.split('>').next().unwrap();
+            assert!(!inside.contains(" on"), "a handler in <{inside}>");
+        }
+        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+        // The subject keeps the title as text; the transport encodes it into one header.
+        assert!(m.subject.starts_with("[Backyard] <img"));
+    }
+
+    #[tokio::test]
     async fn replies_collapse_into_one_unread_notification_and_followers_hear_through_the_worker() {
         collapsing_and_fan_out(World::new().await).await;
     }
