@@ -87,3 +87,13 @@ optimise_wasm() {
     "$wasm" -o "$wasm.opt"
   mv "$wasm.opt" "$wasm"
 }
+
+# The test SMTP server (scripts/smtp_test_server.py) runs on aiosmtpd from PyPI, in a venv of its
+# own under target/ (the system Python stays untouched). The mail tests and bench/mail.sh use it.
+MAIL_VENV="$ROOT/target/mail-venv"
+ensure_mail_venv() {
+  if "$MAIL_VENV/bin/python" -c 'import aiosmtpd' >/dev/null 2>&1; then return 0; fi
+  say "Installing aiosmtpd from PyPI into target/mail-venv"
+  python3 -m venv "$MAIL_VENV"
+  "$MAIL_VENV/bin/pip" install --quiet --disable-pip-version-check aiosmtpd==1.4.6
+}

@@ -65,6 +65,7 @@ trap 'rm -rf "$log_dir"' EXIT
 
 ensure_browser_tools
 ensure_xss_corpus
+ensure_mail_venv
 say "Rust tests: unit, HTTP, PostgreSQL"
 # One test at a time: when several tests' Tokio runtimes drive the Leptos router in one process
 # at once, an occasional request never completes (seen in about 1 run in 4 of tests/it/http.rs;

@@ -134,11 +134,16 @@ async fn serve(config: Config, conn: sea_orm::DatabaseConnection, demo: bool) {
     if demo {
         seed(&conn).await;
     }
+    // A mail setting that cannot work stops the start, before anything is queued for it.
+    let transport = match mail::Transport::from_config(&config) {
+        Ok(t) => t,
+        Err(e) => fail(&e),
+    };
     let addr = config.addr;
     let public_url = config.public_url.clone();
     let state: AppState = server::app_state(config, conn.clone());
     spawn_cleanup(conn.clone());
-    spawn_mail(conn.clone(), state.config.clone());
+    spawn_mail(conn.clone(), transport);
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(l) => l,
         Err(e) => fail(&format!("cannot listen on {addr} (BACKYARD_ADDR): {e}")),
@@ -171,17 +176,22 @@ fn spawn_cleanup(conn: sea_orm::DatabaseConnection) {
     });
 }
 
-/// Delivers queued e-mail (password-reset links) every few seconds.
-fn spawn_mail(conn: sea_orm::DatabaseConnection, config: std::sync::Arc<Config>) {
+/// Delivers the outbox: every second, or sooner when `mail::wake_worker` is called. Runs on
+/// its own task, so a slow or dead mail server never holds up a request.
+fn spawn_mail(conn: sea_orm::DatabaseConnection, transport: Option<mail::Transport>) {
+    let Some(transport) = transport else {
+        tracing::warn!(
+            "no mail server configured (BACKYARD_SMTP_URL or BACKYARD_SENDMAIL): e-mail stays \
+             queued; admins can read it at /admin/mail"
+        );
+        return;
+    };
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(5));
         loop {
-            tick.tick().await;
-            if let Err(e) =
-                mail::deliver_pending(&conn, config.sendmail.as_deref(), &config.mail_from).await
-            {
-                tracing::warn!(error = %e, "e-mail delivery failed");
+            if let Err(e) = mail::deliver_due(&conn, &transport, chrono::Utc::now()).await {
+                tracing::warn!(error = %e, "e-mail delivery round failed");
             }
+            mail::wait_for_work(Duration::from_secs(1)).await;
         }
     });
 }

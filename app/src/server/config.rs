@@ -20,11 +20,125 @@ pub struct Config {
     pub ip_concurrency: u32,
     /// BACKYARD_IP_WRITES_PER_MINUTE: writes per minute from one address (0: no limit).
     pub ip_writes_per_minute: u32,
-    /// BACKYARD_SENDMAIL: a sendmail-compatible program that delivers e-mail; unset, e-mails
-    /// are written to the log (development).
+    /// BACKYARD_SMTP_URL: the SMTP server that delivers e-mail (`smtp://` with STARTTLS
+    /// required, `smtps://` with implicit TLS; plain only on localhost, when
+    /// BACKYARD_SMTP_ALLOW_PLAIN_LOCALHOST=1).
+    pub smtp: Option<SmtpServer>,
+    /// BACKYARD_SMTP_CA_FILE: a PEM file of roots to trust besides the public ones (a private CA).
+    pub smtp_ca_file: Option<String>,
+    /// BACKYARD_SENDMAIL: a sendmail-compatible program that delivers e-mail instead of SMTP.
+    /// With neither set, e-mail stays queued in the outbox, where admins can read it.
     pub sendmail: Option<String>,
     /// BACKYARD_MAIL_FROM: the From of e-mails the site sends.
     pub mail_from: String,
+    /// BACKYARD_REPLY_ADDRESS: where replies by e-mail arrive, e.g. `reply@support.example.com`
+    /// (each message's Reply-To is `reply+TOKEN@support.example.com`); unset, no replies.
+    pub reply_address: Option<String>,
+}
+
+/// How the connection to the SMTP server is protected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// `smtp://`: STARTTLS, required (a server that does not offer it gets nothing).
+    StartTls,
+    /// `smtps://`: TLS from the first byte.
+    ImplicitTls,
+    /// `smtp://` to localhost with BACKYARD_SMTP_ALLOW_PLAIN_LOCALHOST=1: a local relay.
+    Plain,
+}
+
+/// BACKYARD_SMTP_URL, parsed and checked.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpServer {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    /// User and password for AUTH (PLAIN or LOGIN), percent-decoded.
+    pub credentials: Option<(String, String)>,
+}
+
+// Config is logged at start in places; the password must not be.
+impl std::fmt::Debug for SmtpServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpServer")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("user", &self.credentials.as_ref().map(|(user, _)| user))
+            .finish()
+    }
+}
+
+impl SmtpServer {
+    /// Parses BACKYARD_SMTP_URL. The message never repeats the URL: it may hold a password.
+    pub fn parse(text: &str, allow_plain_localhost: bool) -> Result<SmtpServer, String> {
+        const KEY: &str = "BACKYARD_SMTP_URL";
+        let url = url::Url::parse(text).map_err(|e| {
+            format!("{KEY} is not a URL like smtp://user:password@mail.example.com:587 ({e})")
+        })?;
+        let (security, default_port) = match url.scheme() {
+            "smtp" if allow_plain_localhost => (SmtpSecurity::Plain, 25),
+            "smtp" => (SmtpSecurity::StartTls, 587),
+            "smtps" => (SmtpSecurity::ImplicitTls, 465),
+            other => {
+                return Err(format!(
+                    "{KEY} must start with smtp:// (STARTTLS) or smtps:// (TLS), not {other}://"
+                ));
+            }
+        };
+        let host = match url.host() {
+            Some(url::Host::Domain(d)) if !d.is_empty() => d.to_string(),
+            Some(url::Host::Ipv4(ip)) => ip.to_string(),
+            Some(url::Host::Ipv6(ip)) => ip.to_string(),
+            _ => return Err(format!("{KEY} names no host")),
+        };
+        if !url.path().trim_matches('/').is_empty()
+            || url.query().is_some()
+            || url.fragment().is_some()
+        {
+            return Err(format!(
+                "{KEY} takes only a scheme, user, password, host and port (no path or ?options)"
+            ));
+        }
+        if allow_plain_localhost {
+            let loopback = host == "localhost"
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            if !loopback {
+                return Err(format!(
+                    "BACKYARD_SMTP_ALLOW_PLAIN_LOCALHOST=1 allows unencrypted SMTP only to \
+                     localhost, not to {host}; remove it to use STARTTLS or smtps://"
+                ));
+            }
+            if url.scheme() == "smtps" {
+                return Err(format!(
+                    "BACKYARD_SMTP_ALLOW_PLAIN_LOCALHOST=1 is for smtp://{host}, not smtps://"
+                ));
+            }
+        }
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8()
+                .map(|s| s.into_owned())
+                .map_err(|_| format!("{KEY}: the user or password is not UTF-8 once decoded"))
+        };
+        let credentials = match (url.username(), url.password()) {
+            ("", None) => None,
+            (user, Some(password)) if !user.is_empty() => Some((decode(user)?, decode(password)?)),
+            _ => {
+                return Err(format!(
+                    "{KEY}: give both a user and a password (smtp://user:password@host), or neither"
+                ));
+            }
+        };
+        Ok(SmtpServer {
+            host,
+            port: url.port().unwrap_or(default_port),
+            security,
+            credentials,
+        })
+    }
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -69,6 +183,48 @@ impl Config {
             let host = host.split(['/', ':']).next().unwrap_or("localhost");
             format!("Backyard <noreply@{host}>")
         });
+        if let Err(e) = mail_from.parse::<lettre::message::Mailbox>() {
+            return Err(format!(
+                "BACKYARD_MAIL_FROM={mail_from} is not an address like \
+                 `Backyard <noreply@example.com>` or `noreply@example.com` ({e})"
+            ));
+        }
+        let set = |key: &str| get(key).filter(|v| !v.is_empty());
+        let allow_plain = match set("BACKYARD_SMTP_ALLOW_PLAIN_LOCALHOST").as_deref() {
+            None | Some("0") => false,
+            Some("1") => true,
+            Some(other) => {
+                return Err(format!(
+                    "BACKYARD_SMTP_ALLOW_PLAIN_LOCALHOST={other}: use 1 to allow it, or leave it unset"
+                ));
+            }
+        };
+        let smtp = set("BACKYARD_SMTP_URL")
+            .map(|u| SmtpServer::parse(&u, allow_plain))
+            .transpose()?;
+        let sendmail = set("BACKYARD_SENDMAIL");
+        if smtp.is_some() && sendmail.is_some() {
+            return Err(
+                "set BACKYARD_SMTP_URL or BACKYARD_SENDMAIL, not both: each one delivers all mail"
+                    .into(),
+            );
+        }
+        if allow_plain && smtp.is_none() {
+            return Err("BACKYARD_SMTP_ALLOW_PLAIN_LOCALHOST=1 needs BACKYARD_SMTP_URL".into());
+        }
+        let smtp_ca_file = set("BACKYARD_SMTP_CA_FILE");
+        if smtp_ca_file.is_some() && smtp.is_none() {
+            return Err("BACKYARD_SMTP_CA_FILE needs BACKYARD_SMTP_URL".into());
+        }
+        let reply_address = set("BACKYARD_REPLY_ADDRESS");
+        if let Some(r) = &reply_address
+            && (super::mail::address_problem(r).is_some() || r.contains('+'))
+        {
+            return Err(format!(
+                "BACKYARD_REPLY_ADDRESS={r} must be one plain address without a +, like \
+                 reply@support.example.com (each message adds +TOKEN to it)"
+            ));
+        }
         Ok(Config {
             addr,
             database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
@@ -78,8 +234,11 @@ impl Config {
                 .unwrap_or_else(|| DEFAULT_SITE_ROOT.to_string()),
             log: get("BACKYARD_LOG").unwrap_or_else(|| DEFAULT_LOG.to_string()),
             client_ip_header: get("BACKYARD_CLIENT_IP_HEADER").filter(|h| !h.is_empty()),
-            sendmail: get("BACKYARD_SENDMAIL").filter(|p| !p.is_empty()),
+            smtp,
+            smtp_ca_file,
+            sendmail,
             mail_from,
+            reply_address,
             ip_concurrency: number("BACKYARD_IP_CONCURRENCY", DEFAULT_IP_CONCURRENCY)?,
             ip_writes_per_minute: number(
                 "BACKYARD_IP_WRITES_PER_MINUTE",
@@ -131,5 +290,120 @@ mod tests {
             Config::from_lookup(|k| (k == "BACKYARD_PUBLIC_URL").then(|| "ftp://x".to_string()))
                 .unwrap_err();
         assert!(err.contains("BACKYARD_PUBLIC_URL"));
+    }
+
+    fn with(pairs: &[(&str, &str)]) -> Result<Config, String> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| {
+            pairs
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn smtp_urls_ask_for_tls_unless_plain_is_allowed_on_localhost() {
+        let c = with(&[(
+            "BACKYARD_SMTP_URL",
+            "smtp://ada%40x:p%3Ass@mail.example.com",
+        )])
+        .unwrap();
+        let smtp = c.smtp.unwrap();
+        assert_eq!(
+            (smtp.host.as_str(), smtp.port, smtp.security),
+            ("mail.example.com", 587, SmtpSecurity::StartTls)
+        );
+        assert_eq!(
+            smtp.credentials,
+            Some(("ada@x".to_string(), "p:ss".to_string()))
+        );
+        assert!(!format!("{smtp:?}").contains("p:ss"), "no password in logs");
+        let c = with(&[("BACKYARD_SMTP_URL", "smtps://mail.example.com")]).unwrap();
+        assert_eq!(
+            c.smtp.map(|s| (s.port, s.security)),
+            Some((465, SmtpSecurity::ImplicitTls))
+        );
+        let c = with(&[
+            ("BACKYARD_SMTP_URL", "smtp://127.0.0.1:2525"),
+            ("BACKYARD_SMTP_ALLOW_PLAIN_LOCALHOST", "1"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.smtp.map(|s| (s.port, s.security)),
+            Some((2525, SmtpSecurity::Plain))
+        );
+        assert_eq!(c.sendmail, None);
+    }
+
+    #[test]
+    fn bad_mail_settings_are_refused_at_start_with_the_variable_named() {
+        for (pairs, expected) in [
+            (
+                vec![("BACKYARD_SMTP_URL", "http://mail.example.com")],
+                "must start with smtp://",
+            ),
+            (
+                vec![("BACKYARD_SMTP_URL", "mail.example.com")],
+                "is not a URL",
+            ),
+            (
+                vec![("BACKYARD_SMTP_URL", "smtp://mail.example.com?tls=none")],
+                "no path or ?options",
+            ),
+            (
+                vec![("BACKYARD_SMTP_URL", "smtp://ada@mail.example.com")],
+                "both a user and a password",
+            ),
+            (
+                vec![
+                    ("BACKYARD_SMTP_URL", "smtp://mail.example.com"),
+                    ("BACKYARD_SMTP_ALLOW_PLAIN_LOCALHOST", "1"),
+                ],
+                "only to localhost, not to mail.example.com",
+            ),
+            (
+                vec![
+                    ("BACKYARD_SMTP_URL", "smtp://localhost"),
+                    ("BACKYARD_SMTP_ALLOW_PLAIN_LOCALHOST", "yes"),
+                ],
+                "BACKYARD_SMTP_ALLOW_PLAIN_LOCALHOST=yes",
+            ),
+            (
+                vec![
+                    ("BACKYARD_SMTP_URL", "smtp://mail.example.com"),
+                    ("BACKYARD_SENDMAIL", "/usr/sbin/sendmail"),
+                ],
+                "not both",
+            ),
+            (
+                vec![("BACKYARD_SMTP_CA_FILE", "/etc/ca.pem")],
+                "BACKYARD_SMTP_CA_FILE needs BACKYARD_SMTP_URL",
+            ),
+            (
+                vec![("BACKYARD_MAIL_FROM", "Backyard <nope>")],
+                "BACKYARD_MAIL_FROM=",
+            ),
+            (
+                vec![("BACKYARD_REPLY_ADDRESS", "reply+x@example.com")],
+                "BACKYARD_REPLY_ADDRESS=",
+            ),
+            (
+                vec![("BACKYARD_REPLY_ADDRESS", "a@example.com, b@example.com")],
+                "BACKYARD_REPLY_ADDRESS=",
+            ),
+        ] {
+            let err = with(&pairs).unwrap_err();
+            assert!(err.contains(expected), "{pairs:?}: {err}");
+            assert!(!err.contains("p:ss"));
+        }
+        let c = with(&[("BACKYARD_REPLY_ADDRESS", "reply@support.example.com")]).unwrap();
+        assert_eq!(
+            c.reply_address.as_deref(),
+            Some("reply@support.example.com")
+        );
     }
 }

@@ -1,13 +1,15 @@
-//! Outgoing e-mail (password-reset links): written to an outbox table in the same transaction as
-//! what it announces, then delivered by `deliver_pending`, which the server runs every few
-//! seconds. Delivery pipes each message to a sendmail-compatible program (BACKYARD_SENDMAIL,
-//! e.g. `/usr/sbin/sendmail`, which every mail server and relay such as msmtp provides); with
-//! none set, a development machine, the message is written to the log instead. The recipient
-//! is always the one address given on sendmail's command line, never read from the headers.
+//! Outgoing e-mail: written to an outbox table in the same transaction as what it announces
+//! (`queue`), then delivered by the worker the server runs (`deliver_due`, in delivery.rs) over
+//! SMTP (BACKYARD_SMTP_URL) or through a sendmail-compatible program (BACKYARD_SENDMAIL). With
+//! neither set, mail stays queued and admins read it at /admin/mail. The envelope recipient is
+//! always the row's one address, never read from the headers.
+mod delivery;
+
+pub use delivery::*;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
     sea_query::{Expr, ExprTrait, Func},
 };
 
@@ -111,10 +113,16 @@ pub async fn enqueue(
 /// Queues one message in the caller's transaction; the worker sends it after the commit.
 pub async fn queue(conn: &impl ConnectionTrait, message: Outgoing) -> Result<(), AppError> {
     let one_address = |a: &str| address_problem(a).is_none();
-    if !one_address(&message.to) || message.reply_to.as_deref().is_some_and(|r| !one_address(r)) {
+    if !one_address(&message.to)
+        || message.reply_to.as_deref().is_some_and(|r| !one_address(r))
+        || message
+            .list_unsubscribe
+            .as_deref()
+            .is_some_and(|u| !one_click_url(u))
+    {
         tracing::error!(
             to = message.to,
-            "refused to queue mail to something that is not one address"
+            "refused to queue mail to something that is not one address, or with a bad unsubscribe link"
         );
         return Err(AppError::Internal);
     }
@@ -142,131 +150,16 @@ pub async fn queue(conn: &impl ConnectionTrait, message: Outgoing) -> Result<(),
     Ok(())
 }
 
-/// Sends what is waiting, oldest first. A message that fails stays for the next round.
-pub async fn deliver_pending(
-    db: &DatabaseConnection,
-    sendmail: Option<&str>,
-    from: &str,
-) -> Result<(), AppError> {
-    let waiting = email::Entity::find()
-        .filter(email::Column::SentAt.is_null())
-        .order_by_asc(email::Column::Id)
-        .limit(50)
-        .all(db)
-        .await?;
-    for message in waiting {
-        // Rows queued before addresses were checked this strictly are dropped, not retried.
-        let delivered = match sendmail {
-            _ if address_problem(&message.to_address).is_some() => {
-                tracing::error!(to = %message.to_address, "dropped mail to something that is not one address");
-                true
-            }
-            Some(program) => send_with(program, from, &message).await,
-            None => {
-                tracing::info!(
-                    to = %message.to_address,
-                    subject = %message.subject,
-                    "e-mail (no BACKYARD_SENDMAIL set, so logged instead of sent):\n{}",
-                    message.body
-                );
-                true
-            }
-        };
-        if delivered {
-            let mut row: email::ActiveModel = message.into();
-            row.sent_at = Set(Some(Utc::now()));
-            row.update(db).await?;
-        }
-    }
-    Ok(())
-}
-
-async fn send_with(program: &str, from: &str, message: &email::Model) -> bool {
-    use tokio::io::AsyncWriteExt;
-    // Header values come from our own templates and validated addresses; strip line breaks anyway
-    // so nothing can add a header.
-    let clean = |s: &str| s.replace(['\r', '\n'], " ");
-    let text = format!(
-        "From: {}\r\nTo: {}\r\nSubject: {}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{}",
-        clean(from),
-        clean(&message.to_address),
-        clean(&message.subject),
-        message.body
-    );
-    // The envelope recipient is the one argument after `--` (so it cannot be read as an option);
-    // without -t, sendmail takes no recipients from the To, Cc or Bcc headers.
-    let child = tokio::process::Command::new(program)
-        .args(["-i", "--", message.to_address.as_str()])
-        .stdin(std::process::Stdio::piped())
-        .spawn();
-    let mut child = match child {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, program, "cannot run the sendmail program");
-            return false;
-        }
-    };
-    if let Some(mut stdin) = child.stdin.take()
-        && stdin.write_all(text.as_bytes()).await.is_err()
-    {
-        return false;
-    }
-    match child.wait().await {
-        Ok(status) if status.success() => true,
-        other => {
-            tracing::error!(?other, "sendmail refused a message; will retry");
-            false
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::testing::test_db;
-
-    #[tokio::test]
-    async fn mail_is_piped_to_sendmail_once_and_header_injection_is_flattened() {
-        let db = test_db().await;
-        let dir = std::env::temp_dir().join(format!("backyard-mail-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let out = dir.join("sent.txt");
-        let program = dir.join("sendmail");
-        std::fs::write(&program, format!("#!/bin/sh\ncat >> {}\n", out.display())).unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
-
-        enqueue(
-            &db,
-            "ada@example.com",
-            "Reset\r\nBcc: evil@example.com",
-            "the link",
-        )
-        .await
-        .unwrap();
-        let program = program.to_str().unwrap().to_string();
-        deliver_pending(&db, Some(&program), "Backyard <noreply@example.com>")
-            .await
-            .unwrap();
-        deliver_pending(&db, Some(&program), "Backyard <noreply@example.com>")
-            .await
-            .unwrap();
-        let sent = std::fs::read_to_string(&out).unwrap();
-        assert_eq!(sent.matches("To: ada@example.com").count(), 1, "sent once");
-        assert!(
-            sent.contains("Subject: Reset  Bcc: evil@example.com\r\n"),
-            "{sent}"
-        );
-        assert!(!sent.contains("\r\nBcc:"));
-        let row = email::Entity::find().one(&db).await.unwrap().unwrap();
-        assert!(row.sent_at.is_some());
-        std::fs::remove_dir_all(dir).unwrap();
-    }
+    use crate::server::{config::Config, testing::test_db};
 
     /// A fake sendmail that records its arguments and what it read, in a directory of its own.
-    fn recording_sendmail(name: &str) -> (std::path::PathBuf, String) {
+    fn recording_sendmail(name: &str) -> (std::path::PathBuf, Transport) {
         use std::os::unix::fs::PermissionsExt;
         let dir = std::env::temp_dir().join(format!("backyard-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let program = dir.join("sendmail");
         std::fs::write(
@@ -279,50 +172,82 @@ mod tests {
         )
         .unwrap();
         std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
-        (dir, program.to_str().unwrap().to_string())
+        let program = program.to_str().unwrap().to_string();
+        let config = Config::from_lookup(|k| match k {
+            "BACKYARD_SENDMAIL" => Some(program.clone()),
+            "BACKYARD_MAIL_FROM" => Some("Backyard <noreply@example.com>".into()),
+            _ => None,
+        })
+        .unwrap();
+        (dir, Transport::from_config(&config).unwrap().unwrap())
+    }
+
+    #[tokio::test]
+    async fn sendmail_gets_one_message_once_with_the_subject_encoded_not_split() {
+        let db = test_db().await;
+        let (dir, transport) = recording_sendmail("sendmail-once");
+        enqueue(
+            &db,
+            "ada@example.com",
+            "Reset\r\nBcc: evil@example.com",
+            "the link",
+        )
+        .await
+        .unwrap();
+        assert_eq!(deliver_due(&db, &transport, Utc::now()).await, Ok(1));
+        assert_eq!(deliver_due(&db, &transport, Utc::now()).await, Ok(0));
+        let sent = std::fs::read_to_string(dir.join("stdin")).unwrap();
+        assert_eq!(sent.matches("To: ada@example.com").count(), 1, "sent once");
+        assert!(!sent.contains("\r\nBcc:"), "{sent}");
+        assert!(
+            sent.contains("\r\nSubject: =?utf-8?b?UmVzZXQNCkJjYzo=?= evil@example.com\r\n"),
+            "the line break stays inside an encoded word: {sent}"
+        );
+        let row = email::Entity::find().one(&db).await.unwrap().unwrap();
+        assert_eq!((row.status.as_str(), row.attempts), ("sent", 1));
+        assert!(row.sent_at.is_some());
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[tokio::test]
     async fn the_envelope_names_the_one_recipient_and_never_reads_the_headers() {
         let db = test_db().await;
-        let (dir, program) = recording_sendmail("envelope");
+        let (dir, transport) = recording_sendmail("envelope");
         enqueue(&db, "ada@example.com", "Hello", "the body")
             .await
             .unwrap();
-        // A row from before addresses were checked strictly: dropped, never sent to both.
+        // A row from before addresses were checked strictly: failed with the reason, never sent.
         email::ActiveModel {
             to_address: Set("attacker@evil.example,root".into()),
             subject: Set("Reset your password".into()),
             body: Set("the link".into()),
             created_at: Set(Utc::now()),
             sent_at: Set(None),
+            status: Set("queued".into()),
+            next_attempt_at: Set(Some(Utc::now())),
             ..Default::default()
         }
         .insert(&db)
         .await
         .unwrap();
-        deliver_pending(&db, Some(&program), "Backyard <noreply@example.com>")
-            .await
-            .unwrap();
+        deliver_due(&db, &transport, Utc::now()).await.unwrap();
         let argv = std::fs::read_to_string(dir.join("argv")).unwrap();
         assert_eq!(
             argv, "-i\n--\nada@example.com\n---\n",
             "one call, one recipient"
         );
         let stdin = std::fs::read_to_string(dir.join("stdin")).unwrap();
-        assert!(
-            stdin.starts_with("From: Backyard <noreply@example.com>\r\nTo: ada@example.com\r\n")
-        );
+        assert!(stdin.contains("From: Backyard <noreply@example.com>\r\n"));
+        assert!(stdin.contains("\r\nTo: ada@example.com\r\n"));
         assert!(!stdin.contains("attacker"));
-        assert!(
-            email::Entity::find()
-                .filter(email::Column::SentAt.is_null())
-                .all(&db)
-                .await
-                .unwrap()
-                .is_empty(),
-            "the bad row is not retried forever"
-        );
+        let bad = email::Entity::find()
+            .filter(email::Column::ToAddress.contains("attacker"))
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(bad.status, "failed", "the bad row is not retried forever");
+        assert!(bad.last_error.unwrap().contains("recipient"));
         // Nothing but one plain address is queued at all.
         for bad in [
             "a@example.com,root",
@@ -335,7 +260,36 @@ mod tests {
                 "{bad}"
             );
         }
+        for link in [
+            "http://x.example/u",
+            "https://x.example/u>\r\nBcc: a@b.example",
+        ] {
+            let refused = queue(
+                &db,
+                Outgoing {
+                    to: "ada@example.com".into(),
+                    list_unsubscribe: Some(link.into()),
+                    kind: "notification",
+                    ..Default::default()
+                },
+            )
+            .await;
+            assert_eq!(refused, Err(AppError::Internal), "{link}");
+        }
         assert_eq!(email::Entity::find().all(&db).await.unwrap().len(), 2);
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn retries_back_off_from_30_seconds_to_4_hours_and_stop_after_3_days() {
+        let secs = |n| retry_delay(n).map(|d| d.as_secs());
+        assert_eq!((secs(1), secs(2), secs(3)), (Some(30), Some(60), Some(120)));
+        assert_eq!(secs(12), Some(4 * 3600));
+        let attempts = (1..100).take_while(|n| retry_delay(*n).is_some()).count() as i32;
+        let waited: u64 = (1..=attempts).map(|n| secs(n).unwrap()).sum();
+        assert!(
+            (3 * 24 * 3600..3 * 24 * 3600 + 4 * 3600).contains(&waited),
+            "{attempts} attempts over {waited} s"
+        );
     }
 }

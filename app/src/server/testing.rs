@@ -385,3 +385,263 @@ pub fn worst_markdown_bodies() -> Vec<(&'static str, String)> {
         ("bare URLs", fill("https://x.y ", "")),
     ]
 }
+
+/// What the test SMTP server is told to do (scripts/smtp_test_server.py).
+#[derive(Clone, Debug, Default)]
+pub struct SmtpTestOptions {
+    /// Listen here (a port a test chose while nothing listened on it); None: any free port.
+    pub port: Option<u16>,
+    /// Offer STARTTLS, with a certificate from the test CA, and refuse mail without it.
+    pub tls: bool,
+    /// Require AUTH as `SmtpTestServer::USER` / `SmtpTestServer::PASSWORD`.
+    pub auth: bool,
+    /// Answer 421 to this many messages first.
+    pub fail_first: u32,
+    /// Answer 550 to every message.
+    pub reject: bool,
+}
+
+/// A real SMTP server on 127.0.0.1 (aiosmtpd, in target/mail-venv: scripts/test.sh installs it)
+/// that stores what it accepts as JSON files. Stopped and cleaned up when dropped.
+pub struct SmtpTestServer {
+    child: std::process::Child,
+    pub port: u16,
+    pub dir: std::path::PathBuf,
+    tls: bool,
+}
+
+impl SmtpTestServer {
+    pub const USER: &'static str = "backyard";
+    pub const PASSWORD: &'static str = "test-password";
+
+    /// The venv's Python, or None with a note when it is missing (a panic under CI=true).
+    pub fn python() -> Option<std::path::PathBuf> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let python = std::env::var_os("BACKYARD_MAIL_VENV")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| root.join("target/mail-venv"))
+            .join("bin/python");
+        let works = std::process::Command::new(&python)
+            .args(["-c", "import aiosmtpd"])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        match works {
+            true => Some(python),
+            false if std::env::var("CI").as_deref() == Ok("true") => {
+                panic!("CI=true but {} has no aiosmtpd", python.display())
+            }
+            false => {
+                eprintln!(
+                    "skipping an SMTP test: no aiosmtpd at {} (scripts/test.sh installs it)",
+                    python.display()
+                );
+                None
+            }
+        }
+    }
+
+    pub fn start(options: SmtpTestOptions) -> Option<SmtpTestServer> {
+        use std::io::BufRead;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let python = Self::python()?;
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/smtp_test_server.py");
+        let dir = std::env::temp_dir().join(format!(
+            "backyard-smtp-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut command = std::process::Command::new(python);
+        command.arg(script).arg("--dir").arg(&dir);
+        if let Some(port) = options.port {
+            command.args(["--port", &port.to_string()]);
+        }
+        if options.tls {
+            let (_, cert, key) = test_certificates();
+            command.arg("--tls").arg(cert).arg(key);
+        }
+        if options.auth {
+            command.args(["--auth", &format!("{}:{}", Self::USER, Self::PASSWORD)]);
+        }
+        if options.fail_first > 0 {
+            command.args(["--fail-first", &options.fail_first.to_string()]);
+        }
+        if options.reject {
+            command.arg("--reject");
+        }
+        let mut child = command
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("the test SMTP server starts");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("the test SMTP server says its port");
+        let port = line
+            .strip_prefix("PORT ")
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| panic!("the test SMTP server said {line:?}, not PORT n"));
+        Some(SmtpTestServer {
+            child,
+            port,
+            dir,
+            tls: options.tls,
+        })
+    }
+
+    /// The settings that send to this server: STARTTLS and AUTH when it asks for them, the
+    /// test CA through BACKYARD_SMTP_CA_FILE, plain (allowed on localhost) otherwise.
+    pub fn settings(&self) -> Vec<(&'static str, String)> {
+        smtp_settings(self.port, self.tls)
+    }
+
+    /// The messages it accepted, oldest first, as {"mail_from", "rcpt_tos", "data"}.
+    pub fn messages(&self) -> Vec<serde_json::Value> {
+        let mut files: Vec<_> = std::fs::read_dir(&self.dir)
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.retain(|p| p.extension().is_some_and(|e| e == "json"));
+        files.sort();
+        files
+            .iter()
+            .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for SmtpTestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Settings for an SMTP server on 127.0.0.1:`port` (which need not be listening yet): with
+/// `tls`, STARTTLS, the test CA and AUTH as the test user; without, plain on localhost.
+pub fn smtp_settings(port: u16, tls: bool) -> Vec<(&'static str, String)> {
+    let mut settings = vec![(
+        "BACKYARD_MAIL_FROM",
+        "Backyard <noreply@example.com>".into(),
+    )];
+    if tls {
+        let (ca, _, _) = test_certificates();
+        settings.push((
+            "BACKYARD_SMTP_URL",
+            format!(
+                "smtp://{}:{}@127.0.0.1:{port}",
+                SmtpTestServer::USER,
+                SmtpTestServer::PASSWORD
+            ),
+        ));
+        settings.push(("BACKYARD_SMTP_CA_FILE", ca.display().to_string()));
+    } else {
+        settings.push(("BACKYARD_SMTP_URL", format!("smtp://127.0.0.1:{port}")));
+        settings.push(("BACKYARD_SMTP_ALLOW_PLAIN_LOCALHOST", "1".into()));
+    }
+    settings
+}
+
+/// A mail transport built from `settings` as the server builds it from the environment.
+pub fn smtp_transport(settings: &[(&str, String)]) -> super::mail::Transport {
+    let config = super::config::Config::from_lookup(|k| {
+        settings
+            .iter()
+            .find(|(key, _)| *key == k)
+            .map(|(_, v)| v.clone())
+    })
+    .expect("mail settings are valid");
+    super::mail::Transport::from_config(&config)
+        .expect("the transport builds")
+        .expect("a transport is configured")
+}
+
+/// A CA and a certificate it signed for localhost and 127.0.0.1, made once per test process
+/// with Debian's openssl: (CA certificate, server certificate, server key).
+pub fn test_certificates() -> &'static (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf)
+{
+    static FILES: std::sync::OnceLock<(
+        std::path::PathBuf,
+        std::path::PathBuf,
+        std::path::PathBuf,
+    )> = std::sync::OnceLock::new();
+    FILES.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("backyard-test-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let openssl = |args: &[&str]| {
+            let out = std::process::Command::new("openssl")
+                .args(args)
+                .current_dir(&dir)
+                .output()
+                .expect("openssl runs");
+            assert!(out.status.success(), "openssl {args:?}: {out:?}");
+        };
+        std::fs::write(
+            dir.join("leaf.ext"),
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+             extendedKeyUsage=serverAuth\n",
+        )
+        .expect("extensions file");
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=Backyard test CA",
+        ]);
+        openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "leaf.key",
+            "-out",
+            "leaf.csr",
+            "-subj",
+            "/CN=localhost",
+        ]);
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "leaf.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "leaf.ext",
+        ]);
+        (
+            dir.join("ca.pem"),
+            dir.join("leaf.pem"),
+            dir.join("leaf.key"),
+        )
+    })
+}
+
+/// A port on 127.0.0.1 that nothing listens on (for a moment: tests start a server on it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
