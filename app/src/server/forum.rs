@@ -4,12 +4,12 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    Set,
 };
 
 use super::posting::REPLY_SENT_TWICE;
-use super::posting::{CATEGORY_ARCHIVED, check_takes_posts};
+use super::posting::{CATEGORY_ARCHIVED, check_not_held_for_others, check_takes_posts};
 use super::records::categories::CATEGORY_MISSING;
 use super::visibility::NOT_YOUR_POST;
 use super::{
@@ -24,8 +24,6 @@ use crate::{error::AppError, model::PostState};
 
 pub const TITLE_EMPTY: &str = "Give your topic a title.";
 pub use super::visibility::{POST_MISSING, TOPIC_MISSING};
-pub const HELD_TOPIC: &str =
-    "This topic waits for a moderator's approval: it takes replies once it is public.";
 pub const TOPIC_SENT_TWICE: &str = "This topic was already posted.";
 
 pub fn validate_title(title: &str) -> Result<String, AppError> {
@@ -147,29 +145,6 @@ pub async fn reply(
     let created = posting::reply(&txn, author, &topic, &prepared).await?;
     txn.commit().await?;
     Ok(created)
-}
-
-/// While a topic's opening post waits for approval, only its author adds to it: staff who can
-/// read it answer once it is public, or a moderator approves and answers in one step.
-async fn check_not_held_for_others(
-    conn: &impl ConnectionTrait,
-    t: &topic::Model,
-    author: &user::Model,
-) -> Result<(), AppError> {
-    if t.visible || t.author_id == author.id {
-        return Ok(());
-    }
-    let held = post::Entity::find()
-        .filter(post::Column::TopicId.eq(t.id))
-        .filter(post::Column::PostNumber.eq(1))
-        .filter(post::Column::State.eq(PostState::Pending.as_str()))
-        .count(conn)
-        .await?
-        > 0;
-    if held {
-        return Err(AppError::invalid("form", HELD_TOPIC));
-    }
-    Ok(())
 }
 
 /// The author edits their post: the old text is kept as a revision, the post shows "edited".

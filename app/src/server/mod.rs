@@ -13,6 +13,7 @@ pub mod drafts;
 pub mod entity;
 pub mod forms;
 pub mod forum;
+pub mod inbound_mail;
 #[cfg(test)]
 mod lifecycle_properties;
 pub mod mail;

@@ -7,7 +7,7 @@ use app::server::{
     entity::{notification, post, topic, user},
     forum,
     moderation::{self, PostAction},
-    settings,
+    posting, settings,
 };
 use axum::http::StatusCode;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
@@ -273,7 +273,7 @@ async fn a_held_topic_takes_no_replies_from_others_and_a_lock_holds_for_moderato
         forum::reply(&d.db, &sam, t.id, "Staff here.", None)
             .await
             .unwrap_err(),
-        app::error::AppError::invalid("form", forum::HELD_TOPIC)
+        app::error::AppError::invalid("form", posting::HELD_TOPIC)
     );
     moderation::act_on_topic(&d.db, &admin, t.id, moderation::TopicAction::Lock, "")
         .await

@@ -36,6 +36,8 @@ pub const TOPIC_LOCKED: &str = "This topic is locked, so it takes no new replies
 pub const COMMENTS_CLOSED: &str = "Comments are closed on this article.";
 pub const NOT_PUBLISHED: &str = "This article isn't published yet, so it takes no comments.";
 pub const REPLY_SENT_TWICE: &str = "This reply was already posted.";
+pub const HELD_TOPIC: &str =
+    "This topic waits for a moderator's approval: it takes replies once it is public.";
 
 pub fn validate_body(body: &str) -> Result<(), AppError> {
     if body.trim().is_empty() {
@@ -385,6 +387,29 @@ pub fn check_open_for_comments(
     }
     if comments.locked {
         return Err(AppError::invalid("form", COMMENTS_CLOSED));
+    }
+    Ok(())
+}
+
+/// While a topic's opening post waits for approval, only its author adds to it: staff who can
+/// read it answer once it is public, or a moderator approves and answers in one step.
+pub async fn check_not_held_for_others(
+    conn: &impl ConnectionTrait,
+    t: &topic::Model,
+    author: &user::Model,
+) -> Result<(), AppError> {
+    if t.visible || t.author_id == author.id {
+        return Ok(());
+    }
+    let held = post::Entity::find()
+        .filter(post::Column::TopicId.eq(t.id))
+        .filter(post::Column::PostNumber.eq(1))
+        .filter(post::Column::State.eq(PostState::Pending.as_str()))
+        .count(conn)
+        .await?
+        > 0;
+    if held {
+        return Err(AppError::invalid("form", HELD_TOPIC));
     }
     Ok(())
 }

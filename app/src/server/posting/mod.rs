@@ -30,9 +30,10 @@ use sea_orm::{
 };
 
 pub use admission::{
-    BODY_EMPTY, CATEGORY_ARCHIVED, COMMENTS_CLOSED, HELD_NEW, HELD_WORDS, NOT_PUBLISHED, Prepared,
-    REPLY_SENT_TWICE, RateOf, TOPIC_LOCKED, check_may_post, check_rate, check_takes_posts, prepare,
-    render, validate_body, watched_list,
+    BODY_EMPTY, CATEGORY_ARCHIVED, COMMENTS_CLOSED, HELD_NEW, HELD_TOPIC, HELD_WORDS,
+    NOT_PUBLISHED, Prepared, REPLY_SENT_TWICE, RateOf, TOPIC_LOCKED, check_may_post,
+    check_not_held_for_others, check_rate, check_takes_posts, prepare, render, validate_body,
+    watched_list,
 };
 pub use settle::{move_topic, settle};
 
