@@ -662,7 +662,7 @@ async fn site(hostile: bool) -> Site {
         ("topic_held", path(&held)),
         ("first_post", first_post),
         ("reply", reply),
-        ("mallory", mallory_id),
+        ("mallory", mallory_id.clone()),
         ("sam", sam_id),
         ("article", "hostile-article".to_string()),
         (
