@@ -24,6 +24,7 @@ use crate::{
         article_editor::ArticleEditorPage,
         blog::BlogIndexPage,
         category::CategoryPage,
+        confirm_email::ConfirmEmailPage,
         edit_post::EditPostPage,
         home::HomePage,
         log_in::LogInPage,
@@ -36,6 +37,7 @@ use crate::{
         staff_metrics::StaffMetricsPage,
         staff_queue::StaffQueuePage,
         topic::TopicPage,
+        unsubscribe::UnsubscribePage,
         user::UserPage,
     },
 };
@@ -95,6 +97,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/reset") view=ResetRequestPage ssr=SsrMode::Async />
                     <Route path=path!("/reset/:token") view=ResetPasswordPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                    <Route path=path!("/unsubscribe/:token") view=UnsubscribePage ssr=SsrMode::Async />
+                    <Route path=path!("/confirm-email/:token") view=ConfirmEmailPage ssr=SsrMode::Async />
                     <Route path=path!("/c/:slug") view=CategoryPage ssr=SsrMode::Async />
                     <Route path=path!("/t/:id/:slug") view=TopicPage ssr=SsrMode::Async />
                     <Route path=path!("/t/:id") view=TopicPage ssr=SsrMode::Async />

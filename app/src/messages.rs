@@ -6,3 +6,5 @@ pub const RESET_SENT: &str = "If an account uses that name or address, we've sen
 /// A reset link that is unknown, used or out of date.
 pub const RESET_LINK_BAD: &str =
     "This password-reset link has expired or was already used. Ask for a new one below.";
+/// A confirmation link that is unknown, used, out of date or cut short.
+pub const CONFIRM_LINK_BAD: &str = "This confirmation link doesn't work: it was already used, it expired (links work for 48 hours), or it was cut short. Ask for a new one on your account page.";

@@ -885,3 +885,45 @@ pub struct SiteSettings {
     pub moderation_log_public: bool,
     pub awaiting_approval: Vec<AdminUserRow>,
 }
+
+/// One kind of notification e-mail on /account, and how the member gets it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailChoice {
+    /// answers | replies | new_topics | mentions
+    pub kind: String,
+    pub label: String,
+    /// immediately | digest | never
+    pub mode: String,
+}
+
+/// /account's Notifications section.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailSettings {
+    pub choices: Vec<MailChoice>,
+    pub follow_on_start: bool,
+    pub follow_on_reply: bool,
+    /// The member's own zone; None: the site's.
+    pub time_zone: Option<String>,
+    pub site_time_zone: String,
+    /// Every zone name the member may choose.
+    pub zones: Vec<String>,
+}
+
+/// /unsubscribe/{token}: whose e-mails of which kind the link stops.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnsubscribeView {
+    pub display_name: String,
+    pub kind_label: String,
+    /// That kind is already set to never.
+    pub stopped: bool,
+}
+
+/// /account's E-mail address section: the member's own address, shown to them alone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountEmail {
+    pub email: String,
+    /// Confirmed and not bouncing: notification e-mails go there.
+    pub confirmed: bool,
+    /// A change asked for and not confirmed yet.
+    pub pending: Option<String>,
+}

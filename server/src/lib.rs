@@ -20,11 +20,11 @@ use app::{
 use axum::{
     Router,
     body::Body,
-    extract::{Query, Request, State},
-    http::{HeaderValue, StatusCode, header},
+    extract::{Path, Query, Request, State},
+    http::{HeaderValue, Method, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, post},
 };
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -87,6 +87,8 @@ pub fn router(state: AppState) -> Router {
         .route("/blog/feed.xml", get(blog_feed))
         .route("/sitemap.xml", get(sitemap))
         .route("/category-colours.css", get(category_colours))
+        // The page itself (GET) is the Leptos route of the same path.
+        .route("/unsubscribe/{token}", post(one_click_unsubscribe))
         .nest_service("/pkg", pkg_files(&state.leptos_options.site_root))
         .leptos_routes_with_context(&state, routes, provide_request_context, move || {
             shell(shell_options.clone())
@@ -200,6 +202,32 @@ async fn healthz(State(state): State<AppState>) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
         }
     }
+}
+
+/// The one-click unsubscribe (RFC 8058): the post a mail client sends, from its own server, with
+/// no cookie or Origin (security::csrf lets exactly this path through: the signed token is the
+/// whole authority), and the unsubscribe page's button. The kind stops, and the answer is the
+/// unsubscribe page, which now says so and how to undo it. A bad token changes nothing.
+async fn one_click_unsubscribe(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    req: Request,
+) -> Response {
+    if let Err(e) = app::server::accounts::preferences::unsubscribe(&state.db, &token).await {
+        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        return security::refuse(status, &e.to_string());
+    }
+    let (mut parts, _) = req.into_parts();
+    parts.method = Method::GET;
+    let options = state.leptos_options.clone();
+    let render = leptos_axum::render_app_async_with_context(
+        move || {
+            provide_context(state.clone());
+            provide_request_context();
+        },
+        move || shell(options.clone()),
+    );
+    render(Request::from_parts(parts, Body::empty())).await
 }
 
 /// The blog's Atom feed.

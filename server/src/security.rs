@@ -386,6 +386,9 @@ pub async fn csrf(State(guard): State<Arc<CsrfGuard>>, req: Request, next: Next)
         let res = next.run(req).await;
         return with_csrf_token(res, &guard, nonce.as_deref(), session.as_deref()).await;
     }
+    if is_one_click_unsubscribe(req.method(), req.uri().path()) {
+        return next.run(req).await;
+    }
     let headers = req.headers();
     let header_str = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let site_ok = header_str("sec-fetch-site").map(|site| site == "same-origin" || site == "none");
@@ -418,6 +421,18 @@ pub async fn csrf(State(guard): State<Arc<CsrfGuard>>, req: Request, next: Next)
             }
         }
     }
+}
+
+/// The one write that comes from elsewhere by design: a mail client's one-click unsubscribe
+/// (RFC 8058) posts from its own server, with no cookie, Origin or token. The signed token in
+/// its path is its whole authority, and it borrows nothing from the browser (it reads no
+/// session), so a forged request gains nothing a link's holder lacks. Exactly
+/// `POST /unsubscribe/<one segment>`: nothing under or beside it.
+pub fn is_one_click_unsubscribe(method: &Method, path: &str) -> bool {
+    method == Method::POST
+        && path
+            .strip_prefix("/unsubscribe/")
+            .is_some_and(|token| !token.is_empty() && !token.contains('/'))
 }
 
 const UNAVAILABLE: &str = "The site can't take changes right now. Try again in a moment.";

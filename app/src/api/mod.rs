@@ -1,5 +1,6 @@
 //! Server functions, grouped by area: thin adapters that find who is asking, call a rule in
 //! `server::*`, and map its result for the wire.
+pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod blog;

@@ -3,17 +3,39 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    api::auth::ChangePassword,
+    api::{
+        account::{
+            ChangeEmail, ConfirmEmail, ResendConfirmation, SaveMailSettings, get_account_email,
+            get_mail_settings,
+        },
+        auth::ChangePassword,
+    },
     components::form::{Field, FormError, error_from_url},
     context::CurrentUser,
+    model::{AccountEmail, MailSettings},
 };
 
 const FIELDS: [&str; 2] = ["current_password", "new_password"];
 
-/// /account: the member's own settings. Changing the password ends every other session.
+/// The modes a member can choose for each kind, as the form sends them.
+const MODES: [(&str, &str); 3] = [
+    ("immediately", "Immediately"),
+    ("digest", "In the daily digest"),
+    ("never", "Never"),
+];
+
+/// /account: the member's own settings: e-mail address, notifications, password. Every form
+/// here is a plain form that works without JavaScript.
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    let changed = use_query_map().read_untracked().get("changed").is_some();
+    let query = use_query_map().read_untracked().clone();
+    let flag = |name: &str| query.get(name).is_some();
+    let (changed, saved, email_sent, confirmed) = (
+        flag("changed"),
+        flag("saved"),
+        flag("email_sent"),
+        flag("confirmed"),
+    );
     let error = error_from_url::<ChangePassword>();
     let field = |name: &str| error.as_ref().and_then(|e| e.for_field(name));
     let (current_error, new_error) = (field("current_password"), field("new_password"));
@@ -23,11 +45,16 @@ pub fn AccountPage() -> impl IntoView {
         <Title text="Your account" />
         <section class="auth-card">
             <h1>"Your account"</h1>
+            {confirmed.then(|| view! {
+                <p class="notice" role="status">"Your e-mail address is confirmed."</p>
+            })}
             <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match me.await {
                         Ok(Some(user)) => view! {
                             <p class="muted">"Signed in as " <strong>{user.username}</strong></p>
+                            <EmailSection sent=email_sent />
+                            <NotificationsSection saved />
                         }.into_any(),
                         _ => view! {
                             <p class="notice">"Log in first to change your account."</p>
@@ -47,5 +74,120 @@ pub fn AccountPage() -> impl IntoView {
                 <button type="submit" class="button primary">"Change password"</button>
             </form>
         </section>
+    }
+}
+
+/// The member's address, whether it is confirmed, a change waiting for confirmation, and the
+/// forms to change it or send the link again.
+#[component]
+fn EmailSection(sent: bool) -> impl IntoView {
+    let data = OnceResource::new(get_account_email());
+    let change_error = error_from_url::<ChangeEmail>();
+    let email_error = change_error.as_ref().and_then(|e| e.for_field("email"));
+    let change_form_error = change_error.as_ref().and_then(|e| e.for_form(&["email"]));
+    let resend_error = error_from_url::<ResendConfirmation>()
+        .or_else(error_from_url::<ConfirmEmail>)
+        .map(|e| e.to_string());
+    view! {
+        <h2 id="email">"E-mail address"</h2>
+        {sent.then(|| view! {
+            <p class="notice" role="status">"We sent a confirmation link. Open it within 48 hours."</p>
+        })}
+        <Suspense fallback=|| ()>
+            {move || {
+                let (email_error, change_form_error, resend_error) =
+                    (email_error.clone(), change_form_error.clone(), resend_error.clone());
+                Suspend::new(async move {
+                    let AccountEmail { email, confirmed, pending } = match data.await {
+                        Ok(data) => data,
+                        Err(e) => return view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    };
+                    view! {
+                        <p>
+                            {email}
+                            {if confirmed { " (confirmed)" } else { " (not confirmed: no notification e-mails go there yet)" }}
+                        </p>
+                        {pending.map(|address| view! {
+                            <p class="muted">{format!("Waiting for {address} to confirm; your address changes when it does.")}</p>
+                        })}
+                        {(!confirmed).then(|| view! {
+                            <form method="post" action=ResendConfirmation::url() class="stack">
+                                <FormError message=Signal::stored(resend_error) />
+                                <button type="submit" class="button">"Send the confirmation link again"</button>
+                            </form>
+                        })}
+                        <form method="post" action=ChangeEmail::url() class="stack">
+                            <FormError message=Signal::stored(change_form_error) />
+                            <Field label="New e-mail address" name="email" kind="email" autocomplete="email" hint="We send a link to the new address and tell the old one; the change is made when the link is opened." error=Signal::stored(email_error) />
+                            <button type="submit" class="button">"Change address"</button>
+                        </form>
+                    }.into_any()
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// One choice per kind of e-mail, the follow switches and the digest's time zone, saved in one
+/// post.
+#[component]
+fn NotificationsSection(saved: bool) -> impl IntoView {
+    let data = OnceResource::new(get_mail_settings());
+    let error = error_from_url::<SaveMailSettings>().map(|e| e.to_string());
+    view! {
+        <h2 id="notifications">"Notifications"</h2>
+        {saved.then(|| view! {
+            <p class="notice" role="status">"Your notification settings were saved."</p>
+        })}
+        <Suspense fallback=|| ()>
+            {move || {
+                let error = error.clone();
+                Suspend::new(async move {
+                    let s: MailSettings = match data.await {
+                        Ok(s) => s,
+                        Err(e) => return view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    };
+                    let own_zone = s.time_zone.clone().unwrap_or_default();
+                    view! {
+                        <form method="post" action=SaveMailSettings::url() class="stack">
+                            <FormError message=Signal::stored(error) />
+                            <p class="muted">"Notifications always appear on the site; choose which also come by e-mail."</p>
+                            {s.choices.into_iter().map(|c| {
+                                let id = format!("mail-{}", c.kind);
+                                view! {
+                                    <div class="field">
+                                        <label for=id.clone()>{format!("E-mail me about {}", c.label)}</label>
+                                        <select id=id name=format!("modes[{}]", c.kind)>
+                                            {MODES.iter().map(|(value, label)| view! {
+                                                <option value=*value selected=c.mode == *value>{*label}</option>
+                                            }).collect_view()}
+                                        </select>
+                                    </div>
+                                }
+                            }).collect_view()}
+                            <label class="check">
+                                <input type="checkbox" name="follow_on_start" value="on" checked=s.follow_on_start />
+                                " Follow topics I start"
+                            </label>
+                            <label class="check">
+                                <input type="checkbox" name="follow_on_reply" value="on" checked=s.follow_on_reply />
+                                " Follow topics I reply to"
+                            </label>
+                            <div class="field">
+                                <label for="mail-time-zone">"Time zone of the daily digest (sent at 07:00)"</label>
+                                <select id="mail-time-zone" name="time_zone">
+                                    <option value="" selected=own_zone.is_empty()>{format!("The site's ({})", s.site_time_zone)}</option>
+                                    {s.zones.into_iter().map(|zone| {
+                                        let (selected, label) = (zone == own_zone, zone.clone());
+                                        view! { <option value=zone selected=selected>{label}</option> }
+                                    }).collect_view()}
+                                </select>
+                            </div>
+                            <button type="submit" class="button primary">"Save notification settings"</button>
+                        </form>
+                    }.into_any()
+                })
+            }}
+        </Suspense>
     }
 }

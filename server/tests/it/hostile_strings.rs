@@ -167,6 +167,9 @@ const PAGES: &[(&str, &[Who])] = &[
     ("/reset", EVERYONE),
     ("/reset/{hx36}", EVERYONE),
     ("/account", EVERYONE),
+    ("/unsubscribe/{unsubscribe_mallory}", EVERYONE),
+    ("/unsubscribe/{hx36}", EVERYONE),
+    ("/confirm-email/{hx36}", EVERYONE),
     ("/c/{category}", EVERYONE),
     ("/c/questions", EVERYONE),
     ("/c/{hx36}", EVERYONE),
@@ -659,9 +662,19 @@ async fn site(hostile: bool) -> Site {
         ("topic_held", path(&held)),
         ("first_post", first_post),
         ("reply", reply),
-        ("mallory", mallory_id),
+        ("mallory", mallory_id.clone()),
         ("sam", sam_id),
         ("article", "hostile-article".to_string()),
+        (
+            "unsubscribe_mallory",
+            app::server::signing::unsubscribe_token(
+                &db,
+                mallory_id.parse().unwrap(),
+                "replies",
+            )
+            .await
+            .unwrap(),
+        ),
     ]);
     let cookies = BTreeMap::from([
         ("casey", casey),

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod account_mail;
 mod admin_http;
 mod blog_http;
 mod cli;

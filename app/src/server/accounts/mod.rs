@@ -1,4 +1,6 @@
 //! Account rules: sign-up, log-in, and creating staff accounts from the command line.
+pub mod addresses;
+pub mod preferences;
 pub mod sign_in;
 
 use crate::server::notify::welcome;
@@ -211,6 +213,9 @@ async fn insert_account(
         staff_title: Set(staff_title.filter(|_| role.is_staff())),
         trust_level: Set(0),
         created_at: Set(Utc::now()),
+        // An operator's accounts (create-admin, the demo, benchmarks) are vouched for; a
+        // visitor's address is confirmed by the link sent below.
+        email_confirmed_at: Set((!from_form).then(Utc::now)),
         ..Default::default()
     };
     let created = match row.insert(&txn).await {
@@ -227,15 +232,21 @@ async fn insert_account(
         let key = crate::server::mail::address_key(&email);
         lock_key(&txn, &format!("mail:{key}")).await?;
         let day_ago = Utc::now() - chrono::Duration::days(1);
+        // The owner's one telling carries the new account's confirmation link: an address
+        // in use gets no other mail from a sign-up.
         if crate::server::mail::sent_since(&txn, &key, ADDRESS_GIVEN_SUBJECT, day_ago).await? == 0 {
+            let link = addresses::new_link(&txn, created.id, &email).await?;
             let body = format!(
                 "Hello,\n\nSomeone just created the account \"{username}\" and gave this address. \
-                 If that was you, welcome: log in with that username. If it wasn't, you can ignore \
-                 this e-mail; your own account is unchanged, and the new one cannot log in with \
-                 this address. Further accounts giving this address today are not announced.\n"
+                 If that was you, welcome: log in with that username, and confirm this address \
+                 for it within 48 hours to get its e-mails:\n\n{link}\n\nIf it wasn't, you can \
+                 ignore this e-mail; your own account is unchanged, and the new one cannot log in \
+                 with this address. Further accounts giving this address today are not announced.\n"
             );
             crate::server::mail::enqueue(&txn, &email, ADDRESS_GIVEN_SUBJECT, &body).await?;
         }
+    } else if from_form {
+        addresses::queue_confirmation(&txn, &created, &email).await?;
     }
     txn.commit().await?;
     Ok(created)
@@ -582,13 +593,16 @@ mod tests {
         let second = sign_up(&db, input).await.unwrap();
         assert_ne!(first.email_key, second.email_key);
         assert_eq!(second.email, "same@example.com");
-        // The owner of the address is told.
+        // The first account's confirmation, then the owner of the address is told (and only
+        // that: an address in use gets no other mail from a sign-up).
         let mails = crate::server::entity::email::Entity::find()
             .all(&db)
             .await
             .unwrap();
-        assert_eq!(mails.len(), 1);
-        assert!(mails[0].body.contains("\"second\""));
+        assert_eq!(mails.len(), 2);
+        assert_eq!(mails[0].subject, addresses::CONFIRM_SUBJECT);
+        assert_eq!(mails[1].subject, ADDRESS_GIVEN_SUBJECT);
+        assert!(mails[1].body.contains("\"second\""));
         // The address logs in to whichever account the password is for.
         let by_email = |p: &'static str| log_in(&db, "same@example.com", p, None);
         assert_eq!(

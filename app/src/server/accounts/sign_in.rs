@@ -262,7 +262,8 @@ pub const RESETS_PER_HOUR: u64 = 3;
 pub const RESET_VALID_MINUTES: i64 = 60;
 pub use crate::messages::{RESET_LINK_BAD, RESET_SENT};
 
-fn token_hash(token: &str) -> String {
+/// What is stored of a link's token (reset and confirmation links): its SHA-256, hex.
+pub(super) fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -348,12 +349,18 @@ async fn send_reset_link(
     Ok(())
 }
 
+/// Whether `token` has the shape of a link token (`auth::random_token`): 64 hex characters.
+/// Anything else is refused before it is hashed or looked up.
+pub(super) fn is_link_token(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// The account a reset token is for, if it is unused and unexpired.
 pub async fn reset_account(
     db: &impl ConnectionTrait,
     token: &str,
 ) -> Result<Option<password_reset::Model>, AppError> {
-    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !is_link_token(token) {
         return Ok(None);
     }
     Ok(password_reset::Entity::find_by_id(token_hash(token))
@@ -436,5 +443,5 @@ pub async fn purge_old(db: &DatabaseConnection) -> Result<(), AppError> {
         .filter(password_reset::Column::ExpiresAt.lt(day_ago))
         .exec(db)
         .await?;
-    Ok(())
+    super::addresses::purge_old(db).await
 }
