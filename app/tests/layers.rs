@@ -45,6 +45,7 @@ const LAYOUT: &[(&str, Class)] = &[
     ("records", Class::Records),
     ("testing", Class::TestSupport),
     ("lifecycle_properties", Class::TestSupport),
+    ("loop_tests", Class::TestSupport),
     ("properties", Class::TestSupport),
 ];
 

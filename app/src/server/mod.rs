@@ -16,6 +16,8 @@ pub mod forum;
 pub mod inbound_mail;
 #[cfg(test)]
 mod lifecycle_properties;
+#[cfg(test)]
+mod loop_tests;
 pub mod mail;
 pub mod moderation;
 pub mod names;

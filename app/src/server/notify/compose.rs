@@ -150,10 +150,16 @@ pub async fn send(
             user_id: Some(to.id),
             kind: "notification",
             reply_to,
-            list_unsubscribe: Some(unsubscribe),
+            list_unsubscribe: one_click(unsubscribe),
         },
     )
     .await
+}
+
+/// The unsubscribe link as a `List-Unsubscribe` header: RFC 8058's one click is for https links
+/// only (a site on plain http keeps the link in the text).
+pub fn one_click(url: String) -> Option<String> {
+    mail::one_click_url(&url).then_some(url)
 }
 
 /// The staff badge as the e-mail shows it beside a name.

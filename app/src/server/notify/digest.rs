@@ -188,7 +188,7 @@ async fn queue(
             user_id: Some(member.id),
             kind: "digest",
             reply_to: None,
-            list_unsubscribe: Some(unsubscribe),
+            list_unsubscribe: compose::one_click(unsubscribe),
         },
     )
     .await

@@ -100,7 +100,14 @@ async fn spread(txn: &impl ConnectionTrait, job: &fan_out::Model) -> Result<(), 
         None => crate::model::topic_url(t.id, &t.slug, 1),
     };
     let staff = p.as_ref().is_some_and(|p| p.is_staff_reply) || actor.role().is_staff();
-    let name = &actor.display_name;
+    let name = match &p {
+        Some(p) if p.is_staff_reply => format!(
+            "{}{}",
+            actor.display_name,
+            compose::staff_badge(p.staff_title.as_deref())
+        ),
+        _ => actor.display_name.clone(),
+    };
     let (message, mail_kind, why) = match job.kind.as_str() {
         NEW_TOPIC => (
             format!("{name} started “{}”", t.title),

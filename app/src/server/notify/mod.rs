@@ -683,7 +683,7 @@ mod tests {
         let d = mails.last().unwrap();
         assert_eq!(d.kind, "digest");
         assert!(d.body.contains("The export fails"), "{}", d.body);
-        assert!(d.list_unsubscribe.is_some());
+        assert!(d.body.contains("/unsubscribe/"));
         let _ = insert_user;
         let _ = PaginatorTrait::count(email::Entity::find(), &w.db)
             .await
