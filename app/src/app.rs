@@ -16,6 +16,7 @@ use crate::{
         accountability::AccountabilityPage,
         admin_categories::AdminCategoriesPage,
         admin_dashboard::AdminDashboardPage,
+        admin_mail::AdminMailPage,
         admin_moderation::ModerationSettingsPage,
         admin_review::ReviewPage,
         admin_settings::AdminSettingsPage,
@@ -113,6 +114,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/moderation") view=ModerationSettingsPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/categories") view=AdminCategoriesPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/settings") view=AdminSettingsPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/mail") view=AdminMailPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users/:id") view=AdminUserPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/log") view=|| view! { <ModerationLogPage public=false /> } ssr=SsrMode::Async />

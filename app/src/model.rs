@@ -794,6 +794,7 @@ pub fn action_label(action: &str) -> &str {
         "category_reorder" => "reordered the categories",
         "category_archive" => "archived a category",
         "category_unarchive" => "brought back a category",
+        "mail_retry" => "sent a failed e-mail again",
         other => other,
     }
 }
@@ -926,4 +927,39 @@ pub struct AccountEmail {
     pub confirmed: bool,
     /// A change asked for and not confirmed yet.
     pub pending: Option<String>,
+}
+
+/// /admin/mail: the outbox, newest first, one page of one status (or all).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailOutbox {
+    /// How mail leaves ("SMTP mail.example.com:587, STARTTLS"), or None: nothing sends it.
+    pub delivery: Option<String>,
+    /// queued | sent | failed, or "" for all.
+    pub status: String,
+    pub queued: u64,
+    pub sent: u64,
+    pub failed: u64,
+    pub messages: Vec<OutboxMessage>,
+    pub page: u64,
+    pub page_count: u64,
+}
+
+/// One message in the outbox, as admins see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub to: String,
+    pub subject: String,
+    /// reset | confirm | notice | notification | digest
+    pub kind: String,
+    /// queued | sent | failed
+    pub status: String,
+    pub attempts: i32,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub sent_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub next_attempt_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_error: Option<String>,
+    /// The plain-text part, shown only while no mail server is configured (so an operator can
+    /// see what would have gone out).
+    pub text: Option<String>,
 }

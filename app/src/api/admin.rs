@@ -166,3 +166,22 @@ pub async fn decide_signup(user_id: i64, decision: String) -> Result<(), AppErro
     })
     .await
 }
+
+/// `status`: queued, sent, failed, or empty for all.
+#[server(endpoint = "mail_outbox")]
+pub async fn get_mail_outbox(
+    status: String,
+    page: u64,
+) -> Result<crate::model::MailOutbox, AppError> {
+    let user = signed_in().await?;
+    let delivery = crate::server::mail::delivery_description(&state::app_state()?.config);
+    crate::server::views::admin::mail_outbox(&state::db()?, &user, &status, page, delivery).await
+}
+
+#[server(endpoint = "retry_mail")]
+pub async fn retry_mail(id: i64) -> Result<(), AppError> {
+    act("", |db, user| async move {
+        admin::retry_mail(&db, &user, id).await
+    })
+    .await
+}

@@ -40,6 +40,7 @@ pub fn AdminDashboardPage() -> impl IntoView {
                             <a class="button" href="/admin/settings">"Site settings"</a>
                             <a class="button" href="/admin/categories">"Categories"</a>
                             <a class="button" href="/admin/moderation">"Moderation settings"</a>
+                            <a class="button" href="/admin/mail">"Outgoing mail"</a>
                         })}
                     </nav>
                 }

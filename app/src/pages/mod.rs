@@ -3,6 +3,7 @@ pub mod account;
 pub mod accountability;
 pub mod admin_categories;
 pub mod admin_dashboard;
+pub mod admin_mail;
 pub mod admin_moderation;
 pub mod admin_review;
 pub mod admin_settings;

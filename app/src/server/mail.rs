@@ -89,6 +89,23 @@ pub struct Outgoing {
     pub list_unsubscribe: Option<String>,
 }
 
+/// How mail leaves, in words for the admins' outbox page; None when nothing sends it.
+pub fn delivery_description(config: &crate::server::config::Config) -> Option<String> {
+    use crate::server::config::SmtpSecurity;
+    if let Some(smtp) = &config.smtp {
+        let security = match smtp.security {
+            SmtpSecurity::StartTls => "STARTTLS",
+            SmtpSecurity::ImplicitTls => "TLS",
+            SmtpSecurity::Plain => "unencrypted, localhost",
+        };
+        return Some(format!("SMTP {}:{}, {security}", smtp.host, smtp.port));
+    }
+    config
+        .sendmail
+        .as_ref()
+        .map(|program| format!("the sendmail program {program}"))
+}
+
 /// Queues a plain-text message to one plain address; anything else is refused (an internal
 /// error: every address was validated when it was stored).
 pub async fn enqueue(

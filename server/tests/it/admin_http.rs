@@ -498,3 +498,126 @@ async fn category_colours_are_linked_by_version() {
         "an old version is no longer kept"
     );
 }
+
+/// /admin/mail without a mail server: admins only, the text of what would go out (inert), a
+/// plain form that sends a failed message again, logged; refused for everyone else.
+#[tokio::test]
+async fn the_outbox_page_shows_admins_what_would_go_out_and_retries_failed_mail() {
+    use app::server::{
+        entity::{email, moderation_log},
+        mail,
+    };
+    use sea_orm::{ActiveModelTrait, PaginatorTrait, Set};
+    let (db, app) = demo_site().await;
+    let (admin, sam) = (
+        session_of(&app, "admin", "demo-admin-pass").await,
+        session_of(&app, "sam", "demo-staff-pass").await,
+    );
+    mail::enqueue(
+        &db,
+        "ada@example.com",
+        "<script>alert(1)</script> hello",
+        "Your link: <img src=x onerror=alert(2)>",
+    )
+    .await
+    .unwrap();
+    mail::enqueue(&db, "bob@example.com", "Refused one", "Body")
+        .await
+        .unwrap();
+    let failed = email::Entity::find()
+        .filter(email::Column::Subject.eq("Refused one"))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut row: email::ActiveModel = failed.clone().into();
+    row.status = Set("failed".into());
+    row.attempts = Set(1);
+    row.last_error = Set(Some("permanent error (550): 5.7.1 <b>no</b>".into()));
+    let failed = row.update(&db).await.unwrap();
+
+    let page = get(&app, "/admin/mail", Some(&admin)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("No mail server is configured"));
+    assert!(
+        page.body
+            .contains("&lt;script&gt;alert(1)&lt;/script&gt; hello")
+    );
+    assert!(
+        page.body
+            .contains("Your link: &lt;img src=x onerror=alert(2)&gt;")
+    );
+    assert!(!page.body.contains("<script>alert(1)") && !page.body.contains("<img src=x"));
+    assert!(
+        page.body.contains("&lt;b&gt;no&lt;/b&gt;"),
+        "the last error, inert"
+    );
+    let only_failed = get(&app, "/admin/mail?status=failed", Some(&admin)).await;
+    assert!(only_failed.body.contains("Refused one"));
+    assert!(!only_failed.body.contains("alert(1)"));
+    assert_eq!(
+        get(&app, "/admin/mail?status=lost", Some(&admin))
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+
+    let fields = [("id", failed.id.to_string())];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    for (cookie, message) in [
+        (Some(sam.as_str()), "Only admin and above can do that."),
+        (None, SIGNED_OUT),
+    ] {
+        assert_eq!(
+            get(&app, "/admin/mail", cookie).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let res = post_fetch(&app, "/api/retry_mail", &fields, cookie).await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
+        assert!(res.body.contains(message), "{}", res.body);
+    }
+    assert_eq!(
+        email::Entity::find_by_id(failed.id).one(&db).await.unwrap(),
+        Some(failed.clone()),
+        "nothing written"
+    );
+    let res = post_form(
+        &app,
+        "/api/retry_mail",
+        &fields,
+        Some(&admin),
+        "/admin/mail?status=failed",
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::FOUND);
+    assert_eq!(res.location.as_deref(), Some("/admin/mail?status=failed"));
+    let retried = email::Entity::find_by_id(failed.id)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((retried.status.as_str(), retried.attempts), ("queued", 0));
+    assert_eq!(
+        moderation_log::Entity::find()
+            .filter(moderation_log::Column::Action.eq("mail_retry"))
+            .count(&db)
+            .await
+            .unwrap(),
+        1
+    );
+    // Again: it is not failed any more; the message comes back on the page.
+    let res = post_form(
+        &app,
+        "/api/retry_mail",
+        &fields,
+        Some(&admin),
+        "/admin/mail",
+    )
+    .await;
+    assert!(
+        follow(&app, &res, Some(&admin))
+            .await
+            .body
+            .contains("Only a failed e-mail can be sent again")
+    );
+}

@@ -201,6 +201,8 @@ const PAGES: &[(&str, &[Who])] = &[
     ("/admin/moderation", EVERYONE),
     ("/admin/categories", EVERYONE),
     ("/admin/settings", EVERYONE),
+    ("/admin/mail", EVERYONE),
+    ("/admin/mail?status=failed", EVERYONE),
     ("/admin/users", EVERYONE),
     ("/admin/users?q={hx31}", EVERYONE),
     ("/admin/users?q=mallory", EVERYONE),

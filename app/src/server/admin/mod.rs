@@ -1,11 +1,13 @@
-//! The admin panel's rules: categories (categories.rs), members (members.rs) and site settings
-//! (site_settings.rs). Admins only; every change is written to the moderation log. The pages
+//! The admin panel's rules: categories (categories.rs), members (members.rs), site settings
+//! (site_settings.rs) and the mail outbox (mail.rs). Admins only; every change is written to the moderation log. The pages
 //! read through `views::admin`.
 mod categories;
+mod mail;
 mod members;
 mod site_settings;
 
 pub use categories::*;
+pub use mail::*;
 pub use members::*;
 pub use site_settings::*;
 

@@ -1,4 +1,4 @@
-//! Admins' pages: categories, members, the dashboard, site settings. Reads only.
+//! Admins' pages: categories, members, the dashboard, site settings, the mail outbox. Reads only.
 use chrono::Utc;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -8,12 +8,15 @@ use sea_orm::{
 use crate::server::records::users::member;
 use crate::server::{
     auth::require_role,
-    entity::{category, moderation_log, user},
+    entity::{category, email, moderation_log, user},
     settings,
 };
 use crate::{
     error::AppError,
-    model::{AdminCategory, AdminUserDetail, AdminUserRow, Dashboard, Role, SiteSettings},
+    model::{
+        AdminCategory, AdminUserDetail, AdminUserRow, Dashboard, MailOutbox, OutboxMessage, Role,
+        SiteSettings,
+    },
 };
 
 /// /admin/categories: every forum category with its settings, in order.
@@ -250,5 +253,72 @@ pub async fn site_settings(
                 suspended: false,
             })
             .collect(),
+    })
+}
+
+/// Messages on one page of /admin/mail.
+pub const OUTBOX_PAGE_SIZE: u64 = 50;
+pub const OUTBOX_STATUS_UNKNOWN: &str = "Show queued, sent or failed messages, or all of them.";
+
+/// /admin/mail?status=&page=: the outbox, newest first. `delivery` says how mail leaves (from
+/// the configuration); without one, each message's text is shown, as nothing will send it.
+pub async fn mail_outbox(
+    db: &DatabaseConnection,
+    viewer: &user::Model,
+    status: &str,
+    page: u64,
+    delivery: Option<String>,
+) -> Result<MailOutbox, AppError> {
+    require_role(Some(viewer.role()), Role::Admin)?;
+    if !["", "queued", "sent", "failed"].contains(&status) {
+        return Err(AppError::invalid("status", OUTBOX_STATUS_UNKNOWN));
+    }
+    let count = |s: &'static str| {
+        email::Entity::find()
+            .filter(email::Column::Status.eq(s))
+            .count(db)
+    };
+    let (queued, sent, failed) = (
+        count("queued").await?,
+        count("sent").await?,
+        count("failed").await?,
+    );
+    let mut query = email::Entity::find();
+    if !status.is_empty() {
+        query = query.filter(email::Column::Status.eq(status));
+    }
+    let total = query.clone().count(db).await?;
+    let page = crate::server::paging::page(page, total, OUTBOX_PAGE_SIZE)?;
+    let show_text = delivery.is_none();
+    let messages = query
+        .order_by_desc(email::Column::Id)
+        .offset(page.offset())
+        .limit(page.size)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| OutboxMessage {
+            id: m.id,
+            to: m.to_address,
+            subject: m.subject,
+            kind: m.kind,
+            status: m.status,
+            attempts: m.attempts,
+            created_at: m.created_at,
+            sent_at: m.sent_at,
+            next_attempt_at: m.next_attempt_at,
+            last_error: m.last_error,
+            text: show_text.then_some(m.body),
+        })
+        .collect();
+    Ok(MailOutbox {
+        delivery,
+        status: status.to_string(),
+        queued,
+        sent,
+        failed,
+        messages,
+        page: page.number,
+        page_count: page.count,
     })
 }
