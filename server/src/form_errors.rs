@@ -168,7 +168,7 @@ async fn sign_redirect(guard: &FormErrors, res: &mut Response, request_browser: 
         query
             .split('&')
             .filter_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
-            .last()
+            .next_back()
             .map(str::to_string)
     };
     if let (Some(fn_path), Some(err)) = (last(PATH), last(ERR)) {

@@ -27,12 +27,19 @@ commands:
                    (after an upgrade that changes it); restart the server afterwards
   seed-bench       fill an empty database for the benchmarks: [--users N] [--topics N] [--posts N]
                    (defaults 5000, 10000, 500000)
+  receive-mail     read one e-mail on stdin (from an MTA's pipe): a reply to a notification is
+                   posted, a bounce marks its address; anything else is refused and logged.
+                   Exits 0 once the message is dealt with, 75 (try again later) when the
+                   database cannot be reached
 
 Settings come from the environment; see the README.";
 
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("receive-mail") {
+        receive_mail().await;
+    }
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => fail(&e),
@@ -297,6 +304,66 @@ fn settings_list() -> String {
         out.push_str(&format!("  {:<24} {}: {}\n", s.key, s.label, s.describe()));
     }
     out
+}
+
+/// The most `receive-mail` reads; a larger message is refused (Postfix's own default limit is
+/// 10 MB too).
+const MAX_MAIL_BYTES: u64 = 10 * 1024 * 1024;
+/// sysexits.h: a temporary failure; the MTA keeps the message and tries again later.
+const EX_TEMPFAIL: i32 = 75;
+
+/// `backyard receive-mail`: one message on stdin. Every outcome is logged to stderr (the log
+/// filter is BACKYARD_LOG). It exits 0 for mail it took or refused, so nobody is sent a bounce
+/// for a refusal, and 75 when the database is out of reach, so the MTA keeps the message. It
+/// does not migrate: the server does that when it starts.
+async fn receive_mail() -> ! {
+    use std::io::Read;
+    let config = Config::from_env();
+    let log = config
+        .as_ref()
+        .map_or(app::server::config::DEFAULT_LOG, |c| c.log.as_str());
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_new(log).unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_target(false)
+        // Into the MTA's hands or a log file: no terminal colours.
+        .with_ansi(false)
+        .with_writer(std::io::stderr)
+        .init();
+    let config = match config {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "receive-mail: bad configuration; the MTA will try again");
+            std::process::exit(EX_TEMPFAIL);
+        }
+    };
+    let mut raw = Vec::new();
+    if let Err(e) = std::io::stdin()
+        .take(MAX_MAIL_BYTES + 1)
+        .read_to_end(&mut raw)
+    {
+        tracing::error!(error = %e, "receive-mail: could not read the message on stdin");
+        std::process::exit(EX_TEMPFAIL);
+    }
+    if raw.len() as u64 > MAX_MAIL_BYTES {
+        tracing::warn!(reason = "larger than 10 MB", "receive-mail: refused");
+        std::process::exit(0);
+    }
+    let conn = match db::connect(&config.database_url).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "receive-mail: cannot open the database at DATABASE_URL; the MTA will try again");
+            std::process::exit(EX_TEMPFAIL);
+        }
+    };
+    let result = app::server::inbound_mail::receive(&conn, &raw).await;
+    let _ = conn.close().await;
+    match result {
+        Ok(_) => std::process::exit(0),
+        Err(e) => {
+            tracing::error!(error = %e, "receive-mail: the database failed; the MTA will try again");
+            std::process::exit(EX_TEMPFAIL);
+        }
+    }
 }
 
 fn fail(message: &str) -> ! {

@@ -280,7 +280,7 @@ fn defuse_source(source: &str) -> Cow<'_, str> {
 
 /// A line without the quote markers and indentation in front of it.
 fn container_content(line: &str) -> &str {
-    line.trim_start_matches(|c: char| c == '>' || c == ' ' || c == '\t')
+    line.trim_start_matches(['>', ' ', '\t'])
 }
 
 /// The character and length of a code fence (```` ``` ```` or `~~~`) the line starts with.

@@ -19,6 +19,7 @@ mod moderator_limits;
 mod parallel_limits;
 mod postgres;
 mod read_errors;
+mod receive_mail;
 mod resources_http;
 mod safe_redirects;
 mod security_http;

@@ -139,7 +139,9 @@ async fn a_moderator_cannot_act_against_an_admin_or_another_moderator() {
     let other_post = s.other_moderator_post.id.to_string();
     let item = s.admin_review_item.to_string();
     let only_admins = "Only admin and above can do that.";
-    let mut actions: Vec<(&str, Vec<(&str, &str)>, &str)> = Vec::new();
+    // (server function, its form fields, the refusal expected)
+    type Action<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+    let mut actions: Vec<Action> = Vec::new();
     for (user_id, post_id) in [(&admin, &admin_post), (&other, &other_post)] {
         actions.extend([
             (

@@ -17,7 +17,14 @@ async fn every_read_refusal_has_its_status() {
         StatusCode::UNAUTHORIZED,
         StatusCode::BAD_REQUEST,
     );
-    let cases: Vec<(&str, Vec<(&str, &str)>, Option<&str>, StatusCode)> = vec![
+    // (path, form fields, cookie, status expected)
+    type Case<'a> = (
+        &'a str,
+        Vec<(&'a str, &'a str)>,
+        Option<&'a str>,
+        StatusCode,
+    );
+    let cases: Vec<Case> = vec![
         (
             "/api/category_page",
             vec![("slug", "no-such"), ("page", "1")],

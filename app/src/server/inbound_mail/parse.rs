@@ -594,7 +594,7 @@ pub fn strip_quoted(text: &str) -> String {
             continue;
         }
         let next = lines[i + 1..].iter().find(|l| !l.trim().is_empty());
-        if !next.is_none_or(|l| is_quoted(l)) {
+        if !next.is_some_and(|l| is_quoted(l)) {
             continue;
         }
         keep[i] = false;
@@ -899,6 +899,11 @@ mod tests {
         assert_eq!(
             strip_quoted("From: the export page\nit fails"),
             "From: the export page\nit fails"
+        );
+        // A line that ends like an attribution but introduces no quote stays.
+        assert_eq!(
+            strip_quoted("Logs are attached. Write to ops@example.org:\n\nThe export wrote:"),
+            "Logs are attached. Write to ops@example.org:\n\nThe export wrote:"
         );
         // A sentence starting like a device signature stays.
         let sentence = "Sent from my laptop the export fails every single time, sadly";

@@ -33,7 +33,7 @@ pub async fn url(conn: &impl ConnectionTrait, p: &post::Model) -> Result<String,
 /// the other, the second on what the first left.
 pub async fn locked(txn: &impl ConnectionTrait, id: i64) -> Result<Option<post::Model>, AppError> {
     post::Entity::update_many()
-        .col_expr(post::Column::State, Expr::col(post::Column::State).into())
+        .col_expr(post::Column::State, Expr::col(post::Column::State))
         .filter(post::Column::Id.eq(id))
         .exec(txn)
         .await?;

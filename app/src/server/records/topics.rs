@@ -67,7 +67,7 @@ pub async fn locked(
     topic::Entity::update_many()
         .col_expr(
             topic::Column::LastPostNumber,
-            Expr::col(topic::Column::LastPostNumber).into(),
+            Expr::col(topic::Column::LastPostNumber),
         )
         .filter(topic::Column::Id.eq(id))
         .exec(txn)
