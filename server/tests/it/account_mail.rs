@@ -44,16 +44,23 @@ async fn one_click_unsubscribe_stops_that_kind_without_cookies_and_a_get_changes
     let page = get(&app, &path, None).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(
-        page.body.contains("Stop e-mails about replies in topics I follow for"),
+        page.body
+            .contains("Stop e-mails about replies in topics I follow for"),
         "{}",
         page.body
     );
-    assert!(page.body.contains(&format!(r#"action="/unsubscribe/{token}""#)));
+    assert!(
+        page.body
+            .contains(&format!(r#"action="/unsubscribe/{token}""#))
+    );
     assert_eq!(table_rows(&db, &["sessions"], &[]).await, before);
 
     let done = one_click(&app, &path).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
-    assert!(done.body.contains("no longer gets e-mails about replies in topics I follow"));
+    assert!(
+        done.body
+            .contains("no longer gets e-mails about replies in topics I follow")
+    );
     assert!(done.body.contains("/account#notifications"));
     assert_eq!(
         preferences::mode(&db, casey.id, MailKind::Replies)
@@ -96,7 +103,11 @@ async fn a_bad_unsubscribe_token_is_refused_and_changes_nothing() {
         );
         let page = get(&app, &path, None).await;
         assert_eq!(page.status, StatusCode::NOT_FOUND, "{bad}");
-        assert!(page.body.contains("This unsubscribe link doesn&#x27;t work") || page.body.contains("This unsubscribe link doesn't work"));
+        assert!(
+            page.body
+                .contains("This unsubscribe link doesn&#x27;t work")
+                || page.body.contains("This unsubscribe link doesn't work")
+        );
     }
     assert_eq!(table_rows(&db, &["sessions"], &[]).await, before);
 }
@@ -146,7 +157,13 @@ async fn mails_to(db: &DatabaseConnection, to: &str) -> Vec<app::server::entity:
 #[tokio::test]
 async fn sign_up_queues_one_confirmation_whose_link_confirms() {
     let (db, app) = demo_site().await;
-    let cookie = sign_up(&app, "newbie", "newbie@example.com", "fresh violet teapot lantern").await;
+    let cookie = sign_up(
+        &app,
+        "newbie",
+        "newbie@example.com",
+        "fresh violet teapot lantern",
+    )
+    .await;
     let mails = mails_to(&db, "newbie@example.com").await;
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].kind, "confirm");
@@ -175,7 +192,11 @@ async fn sign_up_queues_one_confirmation_whose_link_confirms() {
     // A second use is refused with its message.
     let again = post_fetch(&app, "/api/confirm_email", &[("token", &token)], None).await;
     assert_eq!(again.status, StatusCode::BAD_REQUEST);
-    assert!(again.body.contains("This confirmation link doesn"), "{}", again.body);
+    assert!(
+        again.body.contains("This confirmation link doesn"),
+        "{}",
+        again.body
+    );
 }
 
 #[tokio::test]
@@ -203,17 +224,35 @@ async fn a_change_of_address_mails_both_and_takes_effect_on_confirmation() {
     assert!(notices[0].body.contains("casey.new@example.com"));
     assert_eq!(member(&db, "casey").await.email, old);
     let account = get(&app, "/account", Some(&casey)).await;
-    assert!(account.body.contains("Waiting for casey.new@example.com to confirm"));
+    assert!(
+        account
+            .body
+            .contains("Waiting for casey.new@example.com to confirm")
+    );
 
     // The same address again, or another member's, is refused and writes nothing.
     let before = table_rows(&db, &["sessions"], &[]).await;
     let sam = member(&db, "sam").await.email;
     for (address, message) in [
         (old.as_str(), "That is already your address."),
-        (sam.as_str(), "Another account already uses that e-mail address."),
+        (
+            sam.as_str(),
+            "Another account already uses that e-mail address.",
+        ),
     ] {
-        let res = post_fetch(&app, "/api/change_email", &[("email", address)], Some(&casey)).await;
-        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{address}: {}", res.body);
+        let res = post_fetch(
+            &app,
+            "/api/change_email",
+            &[("email", address)],
+            Some(&casey),
+        )
+        .await;
+        assert_eq!(
+            res.status,
+            StatusCode::BAD_REQUEST,
+            "{address}: {}",
+            res.body
+        );
         assert!(res.body.contains(message), "{address}: {}", res.body);
     }
     assert_eq!(table_rows(&db, &["sessions"], &[]).await, before);
@@ -232,7 +271,11 @@ async fn the_notifications_form_saves_and_refuses_bad_values_without_writing() {
     let casey_cookie = session_of(&app, "casey", "demo-customer-pass").await;
     let casey = member(&db, "casey").await;
     let page = get(&app, "/account", Some(&casey_cookie)).await;
-    assert!(page.body.contains(r#"name="modes[replies]""#), "{}", page.body);
+    assert!(
+        page.body.contains(r#"name="modes[replies]""#),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("Europe/Paris"));
     let good = [
         ("modes[answers]", "immediately"),
@@ -254,19 +297,34 @@ async fn the_notifications_form_saves_and_refuses_bad_values_without_writing() {
         (unknown_mode, "Choose immediately, daily digest or never."),
         (bad_zone, "Give a time zone by its name"),
     ] {
-        let res = post_fetch(&app, "/api/save_mail_settings", &fields, Some(&casey_cookie)).await;
+        let res = post_fetch(
+            &app,
+            "/api/save_mail_settings",
+            &fields,
+            Some(&casey_cookie),
+        )
+        .await;
         assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.body);
         assert!(res.body.contains(message), "{}", res.body);
     }
     assert_eq!(table_rows(&db, &["sessions"], &[]).await, before);
 
-    let res = post_form(&app, "/api/save_mail_settings", &good, Some(&casey_cookie), "/account").await;
+    let res = post_form(
+        &app,
+        "/api/save_mail_settings",
+        &good,
+        Some(&casey_cookie),
+        "/account",
+    )
+    .await;
     assert_eq!(res.status, StatusCode::FOUND, "{}", res.body);
     let saved = member(&db, "casey").await;
     assert_eq!(saved.time_zone.as_deref(), Some("Europe/Paris"));
     assert!(!saved.follow_on_start && saved.follow_on_reply);
     assert_eq!(
-        preferences::mode(&db, casey.id, MailKind::Replies).await.unwrap(),
+        preferences::mode(&db, casey.id, MailKind::Replies)
+            .await
+            .unwrap(),
         Mode::Never
     );
     // Signed out, nothing is saved.

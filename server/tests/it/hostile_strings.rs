@@ -667,13 +667,9 @@ async fn site(hostile: bool) -> Site {
         ("article", "hostile-article".to_string()),
         (
             "unsubscribe_mallory",
-            app::server::signing::unsubscribe_token(
-                &db,
-                mallory_id.parse().unwrap(),
-                "replies",
-            )
-            .await
-            .unwrap(),
+            app::server::signing::unsubscribe_token(&db, mallory_id.parse().unwrap(), "replies")
+                .await
+                .unwrap(),
         ),
     ]);
     let cookies = BTreeMap::from([

@@ -35,8 +35,7 @@ pub const ALREADY_CONFIRMED: &str = "Your address is already confirmed.";
 pub const SAME_ADDRESS: &str = "That is already your address. Enter the new one.";
 pub const ADDRESS_IN_USE: &str =
     "Another account already uses that e-mail address. Use another address.";
-pub const TOO_MANY_CONFIRMATIONS: &str =
-    "Three confirmation e-mails were sent in the last hour. Check your inbox (and spam folder), or try again in an hour.";
+pub const TOO_MANY_CONFIRMATIONS: &str = "Three confirmation e-mails were sent in the last hour. Check your inbox (and spam folder), or try again in an hour.";
 
 /// Makes a link for `address` and stores its hash; returns the link. In the caller's
 /// transaction, which must hold `lock_confirmations` when the limit matters.
@@ -406,7 +405,9 @@ mod tests {
     async fn a_change_mails_both_addresses_and_takes_effect_only_when_confirmed() {
         let w = World::new().await;
         let me = w.customer.clone();
-        request_change(&w.db, me.id, " New@Example.com ").await.unwrap();
+        request_change(&w.db, me.id, " New@Example.com ")
+            .await
+            .unwrap();
         let sent = mails(&w.db).await;
         assert_eq!(sent.len(), 2);
         assert!(
@@ -438,8 +439,14 @@ mod tests {
         let me = w.customer.clone();
         let before = snapshot(&w.db).await;
         let cases = [
-            (me.email.to_uppercase(), AppError::invalid("email", SAME_ADDRESS)),
-            (w.other.email.clone(), AppError::invalid("email", ADDRESS_IN_USE)),
+            (
+                me.email.to_uppercase(),
+                AppError::invalid("email", SAME_ADDRESS),
+            ),
+            (
+                w.other.email.clone(),
+                AppError::invalid("email", ADDRESS_IN_USE),
+            ),
             (
                 "not-an-address".into(),
                 AppError::invalid(
@@ -470,7 +477,9 @@ mod tests {
     async fn an_expired_link_or_one_to_an_address_taken_since_changes_nothing() {
         let w = World::new().await;
         let me = w.customer.clone();
-        request_change(&w.db, me.id, "late@example.com").await.unwrap();
+        request_change(&w.db, me.id, "late@example.com")
+            .await
+            .unwrap();
         let late = link_token(&w.db, "late@example.com").await;
         email_token::Entity::update_many()
             .col_expr(

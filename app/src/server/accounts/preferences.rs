@@ -69,8 +69,7 @@ pub async fn save_mail_settings(
 ) -> Result<(), AppError> {
     let mut chosen = Vec::with_capacity(MailKind::ALL.len());
     for (kind, mode) in &form.modes {
-        let kind =
-            MailKind::parse(kind).ok_or_else(|| AppError::invalid("modes", KIND_UNKNOWN))?;
+        let kind = MailKind::parse(kind).ok_or_else(|| AppError::invalid("modes", KIND_UNKNOWN))?;
         let mode = Mode::parse(mode).ok_or_else(|| AppError::invalid("modes", MODE_UNKNOWN))?;
         chosen.push((kind, mode));
     }
@@ -169,7 +168,11 @@ mod tests {
     async fn snapshot(w: &World, id: i64) -> (Vec<mail_preference::Model>, user::Model) {
         (
             mail_preference::Entity::find().all(&w.db).await.unwrap(),
-            user::Entity::find_by_id(id).one(&w.db).await.unwrap().unwrap(),
+            user::Entity::find_by_id(id)
+                .one(&w.db)
+                .await
+                .unwrap()
+                .unwrap(),
         )
     }
 
@@ -221,7 +224,11 @@ mod tests {
             (form(&unknown_kind, ""), "modes", KIND_UNKNOWN),
             (form(&unknown_mode, ""), "modes", MODE_UNKNOWN),
             (form(&ALL_NEVER[..3], ""), "modes", KIND_MISSING),
-            (form(&ALL_NEVER, "Mars/Olympus_Mons"), "time_zone", ZONE_UNKNOWN),
+            (
+                form(&ALL_NEVER, "Mars/Olympus_Mons"),
+                "time_zone",
+                ZONE_UNKNOWN,
+            ),
             (form(&ALL_NEVER, "UTC; DROP"), "time_zone", ZONE_UNKNOWN),
         ];
         for (input, field, message) in cases {
@@ -239,14 +246,18 @@ mod tests {
     async fn an_unsubscribe_token_stops_its_kind_for_its_member_only() {
         let w = World::new().await;
         let (me, other) = (w.customer.id, w.other.id);
-        let token = signing::unsubscribe_token(&w.db, me, "replies").await.unwrap();
+        let token = signing::unsubscribe_token(&w.db, me, "replies")
+            .await
+            .unwrap();
         let view = unsubscribe_view(&w.db, &token).await.unwrap();
         assert_eq!(view.display_name, w.customer.display_name);
         assert_eq!(view.kind_label, MailKind::Replies.label());
         assert!(!view.stopped);
         unsubscribe(&w.db, &token).await.unwrap();
         assert_eq!(
-            preferences::mode(&w.db, me, MailKind::Replies).await.unwrap(),
+            preferences::mode(&w.db, me, MailKind::Replies)
+                .await
+                .unwrap(),
             Mode::Never
         );
         assert!(unsubscribe_view(&w.db, &token).await.unwrap().stopped);
@@ -257,7 +268,9 @@ mod tests {
             Mode::Digest
         );
         assert_eq!(
-            preferences::mode(&w.db, me, MailKind::Answers).await.unwrap(),
+            preferences::mode(&w.db, me, MailKind::Answers)
+                .await
+                .unwrap(),
             Mode::Immediately
         );
     }
@@ -266,7 +279,9 @@ mod tests {
     async fn forged_altered_and_malformed_tokens_change_nothing() {
         let w = World::new().await;
         let me = w.customer.id;
-        let mine = signing::unsubscribe_token(&w.db, me, "replies").await.unwrap();
+        let mine = signing::unsubscribe_token(&w.db, me, "replies")
+            .await
+            .unwrap();
         let (payload, signature) = mine.rsplit_once('-').unwrap();
         let other_member = format!("{}.replies-{signature}", w.other.id);
         let other_kind = format!("{me}.answers-{signature}");
@@ -293,7 +308,11 @@ mod tests {
             &"a".repeat(500),
         ] {
             let expected = AppError::NotFound(UNSUBSCRIBE_LINK_BAD.into());
-            assert_eq!(unsubscribe(&w.db, bad).await.unwrap_err(), expected, "{bad}");
+            assert_eq!(
+                unsubscribe(&w.db, bad).await.unwrap_err(),
+                expected,
+                "{bad}"
+            );
             assert_eq!(
                 unsubscribe_view(&w.db, bad).await.unwrap_err(),
                 expected,
