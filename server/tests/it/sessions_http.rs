@@ -229,6 +229,7 @@ async fn reset_token(d: &DemoMembers) -> String {
     for _ in 0..200 {
         let mail = email::Entity::find()
             .filter(email::Column::ToAddress.contains("casey"))
+            .filter(email::Column::Subject.eq("Reset your password"))
             .one(&d.db)
             .await
             .unwrap();

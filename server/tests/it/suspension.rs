@@ -24,6 +24,7 @@ const REASON: &str = "Repeated insults";
 /// Server functions that only read: a suspended member may still use them (pages stay
 /// readable). Each is posted anyway, and must write nothing.
 const READS: &[&str] = &[
+    "/api/account_email",
     "/api/accountability",
     "/api/admin_categories",
     "/api/admin_user",
@@ -34,8 +35,10 @@ const READS: &[&str] = &[
     "/api/categories",
     "/api/category_page",
     "/api/composer_start",
+    "/api/confirm_link_valid",
     "/api/dashboard",
     "/api/editable_post",
+    "/api/mail_settings",
     "/api/me",
     "/api/moderation_log",
     "/api/moderation_settings",
@@ -50,6 +53,7 @@ const READS: &[&str] = &[
     "/api/staff_metrics",
     "/api/staff_queue",
     "/api/topic_page",
+    "/api/unsubscribe_view",
     "/api/user_profile",
 ];
 
@@ -324,6 +328,16 @@ fn write_fields(path: &str, s: &Site, m: &Member) -> Option<Vec<(&'static str, S
             ("form_token", TOKEN),
         ]),
         "/api/request_reset" => f(&[("login", m.username)]),
+        "/api/save_mail_settings" => f(&[
+            ("modes[answers]", "never"),
+            ("modes[replies]", "never"),
+            ("modes[new_topics]", "never"),
+            ("modes[mentions]", "never"),
+            ("time_zone", "Europe/Paris"),
+        ]),
+        "/api/change_email" => f(&[("email", "elsewhere@example.com")]),
+        "/api/resend_confirmation" => f(&[]),
+        "/api/confirm_email" => f(&[("token", TOKEN)]),
         "/api/reset_password" => f(&[("token", TOKEN), ("new_password", "a new long password")]),
         // Moderation
         "/api/flag_post" => f(&[
