@@ -38,6 +38,7 @@ const LAYOUT: &[(&str, Class)] = &[
     ("admin", Class::Feature),
     ("accounts", Class::Feature),
     ("rerender", Class::Feature),
+    ("subscriptions", Class::Feature),
     ("views", Class::Views),
     ("posting", Class::Posting),
     ("notify", Class::Notices),

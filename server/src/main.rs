@@ -139,6 +139,7 @@ async fn serve(config: Config, conn: sea_orm::DatabaseConnection, demo: bool) {
     let state: AppState = server::app_state(config, conn.clone());
     spawn_cleanup(conn.clone());
     spawn_mail(conn.clone(), state.config.clone());
+    spawn_notifications(conn.clone());
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(l) => l,
         Err(e) => fail(&format!("cannot listen on {addr} (BACKYARD_ADDR): {e}")),
@@ -181,6 +182,32 @@ fn spawn_mail(conn: sea_orm::DatabaseConnection, config: std::sync::Arc<Config>)
                 mail::deliver_pending(&conn, config.sendmail.as_deref(), &config.mail_from).await
             {
                 tracing::warn!(error = %e, "e-mail delivery failed");
+            }
+        }
+    });
+}
+
+/// Tells followers and watchers every second (what posting left in the fan-out queue), and sends
+/// the daily digests that are due every minute. Its own task, apart from mail delivery: a slow
+/// mail server never holds up notifications on the site.
+fn spawn_notifications(conn: sea_orm::DatabaseConnection) {
+    use app::server::notify;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut digest_due = tokio::time::Instant::now();
+        loop {
+            tick.tick().await;
+            // A burst bigger than this is spread over the next seconds, so no one pass holds
+            // the write lock for long.
+            if let Err(e) = notify::fan_out_due(&conn, 200).await {
+                tracing::warn!(error = %e, "notification fan-out failed");
+            }
+            if tokio::time::Instant::now() >= digest_due {
+                digest_due = tokio::time::Instant::now() + Duration::from_secs(60);
+                if let Err(e) = notify::digest::send_due(&conn, chrono::Utc::now()).await {
+                    tracing::warn!(error = %e, "digest e-mail failed");
+                }
             }
         }
     });
