@@ -116,6 +116,8 @@ pub struct CategoryPage {
     pub status: Option<String>,
     /// The category was renamed: its address now (the page answers with a redirect).
     pub moved_to: Option<String>,
+    /// Whether the signed-in viewer watches it for new topics; None for visitors.
+    pub watching: Option<bool>,
 }
 
 /// One post as the topic page shows it. `html` is the stored, already-clean HTML.
@@ -176,6 +178,9 @@ pub struct TopicPage {
     pub move_targets: Vec<CategoryRef>,
     /// The viewer started this topic, staff marked it resolved, and it waits for their answer.
     pub asks_viewer_to_confirm: bool,
+    /// The signed-in viewer's level for this topic ("following", "normal" or "muted"); None
+    /// for visitors.
+    pub follow_level: Option<String>,
 }
 
 impl TopicPage {

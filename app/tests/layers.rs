@@ -39,6 +39,7 @@ const LAYOUT: &[(&str, Class)] = &[
     ("accounts", Class::Feature),
     ("rerender", Class::Feature),
     ("inbound_mail", Class::Feature),
+    ("subscriptions", Class::Feature),
     ("views", Class::Views),
     ("posting", Class::Posting),
     ("notify", Class::Notices),

@@ -89,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .route("/category-colours.css", get(category_colours))
         // The page itself (GET) is the Leptos route of the same path.
         .route("/unsubscribe/{token}", post(one_click_unsubscribe))
+        .route("/notifications/{id}", get(open_notification))
         .nest_service("/pkg", pkg_files(&state.leptos_options.site_root))
         .leptos_routes_with_context(&state, routes, provide_request_context, move || {
             shell(shell_options.clone())
@@ -191,6 +192,49 @@ async fn cache_for_a_year(mut response: Response) -> Response {
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
     response
+}
+
+/// Opening one of the member's notifications marks it read and lands on what it points to
+/// (303). Someone else's, or one that does not exist, is "not found" and nothing changes; a
+/// visitor is asked to log in first and comes back here.
+async fn open_notification(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    let see_other = |to: &str| {
+        (
+            StatusCode::SEE_OTHER,
+            [
+                (header::LOCATION, app::api::safe_next(Some(to))),
+                (header::CACHE_CONTROL, "no-store".into()),
+            ],
+        )
+            .into_response()
+    };
+    let not_found = || (StatusCode::NOT_FOUND, "There is no such notification.").into_response();
+    let Ok(id) = id.parse::<i64>() else {
+        return not_found();
+    };
+    let opened = async {
+        let Some(member) = app::server::state::member_of(&session, &state.db).await? else {
+            return Ok(Err(()));
+        };
+        app::server::notify::open(&state.db, member.id, id)
+            .await
+            .map(Ok)
+    }
+    .await;
+    match opened {
+        Ok(Ok(Some(link))) if link.is_empty() => see_other("/notifications"),
+        Ok(Ok(Some(link))) => see_other(&link),
+        Ok(Ok(None)) => not_found(),
+        Ok(Err(())) => see_other(&format!("/login?next=/notifications/{id}")),
+        Err(e) => {
+            tracing::error!(error = %e, "opening a notification");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.").into_response()
+        }
+    }
 }
 
 /// 200 when the database answers, 503 when it does not.

@@ -146,11 +146,21 @@ async fn serve(config: Config, conn: sea_orm::DatabaseConnection, demo: bool) {
         Ok(t) => t,
         Err(e) => fail(&e),
     };
+    // Notification e-mails link back to the site and take replies at the configured address.
+    app::server::notify::compose::configure(app::server::notify::compose::Outside {
+        public_url: config.public_url.clone(),
+        reply_address: config.reply_address.clone(),
+    });
+    // The key that signs unsubscribe and reply links, made before the first e-mail needs it.
+    if let Err(e) = app::server::signing::ensure_key(&conn).await {
+        fail(&format!("cannot prepare the token-signing key: {e:?}"));
+    }
     let addr = config.addr;
     let public_url = config.public_url.clone();
     let state: AppState = server::app_state(config, conn.clone());
     spawn_cleanup(conn.clone());
     spawn_mail(conn.clone(), transport);
+    spawn_notifications(conn.clone());
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(l) => l,
         Err(e) => fail(&format!("cannot listen on {addr} (BACKYARD_ADDR): {e}")),
@@ -199,6 +209,35 @@ fn spawn_mail(conn: sea_orm::DatabaseConnection, transport: Option<mail::Transpo
                 tracing::warn!(error = %e, "e-mail delivery round failed");
             }
             mail::wait_for_work(Duration::from_secs(1)).await;
+        }
+    });
+}
+
+/// Tells followers and watchers every second (what posting left in the fan-out queue), and sends
+/// the daily digests that are due every minute. Its own task, apart from mail delivery: a slow
+/// mail server never holds up notifications on the site.
+fn spawn_notifications(conn: sea_orm::DatabaseConnection) {
+    use app::server::notify;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut digest_due = tokio::time::Instant::now();
+        loop {
+            tick.tick().await;
+            // A burst bigger than this is spread over the next seconds, so no one pass holds
+            // the write lock for long.
+            match notify::fan_out_due(&conn, 200).await {
+                // Followers who want e-mail at once have some in the outbox now.
+                Ok(n) if n > 0 => app::server::mail::wake_worker(),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "notification fan-out failed"),
+            }
+            if tokio::time::Instant::now() >= digest_due {
+                digest_due = tokio::time::Instant::now() + Duration::from_secs(60);
+                if let Err(e) = notify::digest::send_due(&conn, chrono::Utc::now()).await {
+                    tracing::warn!(error = %e, "digest e-mail failed");
+                }
+            }
         }
     });
 }

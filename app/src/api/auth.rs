@@ -115,6 +115,10 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
     };
     let db = state::db()?;
     let mut me = user.to_session_user();
+    // On a page that reads notifications (a topic's), count after it has.
+    if state::request_path().is_some_and(|p| super::forum::topic_page_path(&p).is_some()) {
+        state::after_page_reads().await;
+    }
     me.unread_notifications = crate::server::notify::unread_count(&db, user.id).await?;
     if user.role() >= crate::model::Role::Moderator {
         me.open_review_items = crate::server::views::moderation::open_review_count(&db).await?;

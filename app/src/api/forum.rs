@@ -49,13 +49,43 @@ pub async fn get_category_page(
     page: u64,
     status: Option<String>,
 ) -> Result<CategoryPage, AppError> {
-    crate::server::views::forum::category_page(&state::db()?, &slug, page, status.as_deref()).await
+    let db = state::db()?;
+    let mut page =
+        crate::server::views::forum::category_page(&db, &slug, page, status.as_deref()).await?;
+    if let Some(member) = state::current_user().await?
+        && page.moved_to.is_none()
+    {
+        page.watching =
+            Some(crate::server::subscriptions::watches(&db, &member, page.category.id).await?);
+    }
+    Ok(page)
 }
 
 #[server(endpoint = "topic_page")]
 pub async fn get_topic_page(id: i64, page: u64) -> Result<TopicPage, AppError> {
+    // The header counts unread notifications once this is done, read or failed.
+    let _reads = state::page_reads();
     let viewer = state::current_user().await?;
-    crate::server::views::forum::topic_page(&state::db()?, id, page, viewer.as_ref()).await
+    let db = state::db()?;
+    let topic = crate::server::views::forum::topic_page(&db, id, page, viewer.as_ref()).await?;
+    // Reading a topic reads what the member was told about it, on whichever page they land.
+    if let Some(member) = &viewer {
+        crate::server::notify::mark_topic_read(&db, member.id, topic.id).await?;
+    }
+    Ok(topic)
+}
+
+/// The topic a page request is for, when it is a topic page (`/t/{id}` or `/t/{id}/{slug}`),
+/// whose data call reads the member's notifications about it (`get_topic_page`).
+#[cfg(feature = "ssr")]
+pub(crate) fn topic_page_path(path: &str) -> Option<i64> {
+    let rest = path.strip_prefix("/t/")?;
+    let mut parts = rest.split('/');
+    let id = parts.next()?.parse().ok()?;
+    match (parts.next(), parts.next()) {
+        (None, _) | (Some(_), None) => Some(id),
+        _ => None,
+    }
 }
 
 #[server(endpoint = "user_profile")]

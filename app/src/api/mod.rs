@@ -7,6 +7,7 @@ pub mod blog;
 pub mod forum;
 pub mod moderation;
 pub mod staff;
+pub mod subscriptions;
 
 use crate::paths::local_path;
 
@@ -71,6 +72,34 @@ where
             Err(e)
         }
     }
+}
+
+/// Runs a member's action from a form that an island updates in place: with JavaScript the
+/// answer is the action's result and the page stays; a plain form (no JavaScript) is sent back
+/// to its page at `anchor`, where the page shows the new state.
+#[cfg(feature = "ssr")]
+pub(crate) async fn act_in_place<T, F, Fut>(
+    anchor: &str,
+    action: F,
+) -> Result<T, crate::error::AppError>
+where
+    F: FnOnce(sea_orm::DatabaseConnection, crate::server::entity::user::Model) -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::error::AppError>>,
+{
+    let result = async {
+        let user = writer().await?;
+        action(crate::server::state::db()?, user).await
+    }
+    .await;
+    match &result {
+        Ok(_) if crate::server::state::plain_form() => redirect(&format!(
+            "{}{anchor}",
+            crate::server::state::referring_path("/")
+        )),
+        Ok(_) => {}
+        Err(e) => crate::error::set_error_status(e),
+    }
+    result
 }
 
 /// Sends the browser to `target` after a form (a 302 for a plain form, the redirect header

@@ -37,15 +37,11 @@ pub fn ArticleDate(at: DateTime<Utc>) -> impl IntoView {
 /// Who wrote it: their name, linked, and their staff title as a badge.
 #[component]
 pub fn Byline(article: ArticleSummary) -> impl IntoView {
-    let title = article
-        .author_staff_title
-        .clone()
-        .unwrap_or_else(|| "Staff".into());
     view! {
         <span class="byline">
             <a class="post-author" href=format!("/u/{}", article.author_username)>{article.author_display_name.clone()}</a>
             " "
-            <span class="staff-badge"><span class="visually-hidden">"Staff: "</span>{title}</span>
+            <super::staff::StaffBadge title=article.author_staff_title.clone() spoken="Staff: " />
         </span>
     }
 }

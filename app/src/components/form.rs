@@ -100,8 +100,8 @@ pub fn hydrated() -> Signal<bool> {
 }
 
 /// The error to show: the latest submission's, else the one the page came back with.
-pub fn latest_error(
-    value: impl Get<Value = Option<Result<(), AppError>>> + Send + Sync + 'static,
+pub fn latest_error<T: 'static>(
+    value: impl Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
     initial: Option<AppError>,
 ) -> Signal<Option<AppError>> {
     Signal::derive(move || match value.get() {

@@ -4,6 +4,7 @@ pub mod article_form;
 pub mod category_colours;
 pub mod chart;
 pub mod composer;
+pub mod follow;
 pub mod form;
 pub mod header;
 pub mod page;

@@ -48,10 +48,9 @@ pub fn PostCard(
         };
         view! { <span class="edited" class:moderator-edited=by_moderator title=exact>{label}</span> }
     });
-    let badge = post.is_staff_reply.then(|| {
-        let title = post.staff_title.clone().unwrap_or_else(|| "Staff".into());
-        view! { <span class="staff-badge"><span class="visually-hidden">"Staff reply: "</span>{title}</span> }
-    });
+    let badge = post
+        .is_staff_reply
+        .then(|| view! { <super::staff::StaffBadge title=post.staff_title.clone() /> });
     view! {
         <article class="post" class:staff-post=post.is_staff_reply class:moderated=post.state != PostState::Visible id=anchor.clone() aria-labelledby=labelled_by>
             <header class="post-meta">

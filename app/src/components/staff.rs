@@ -19,6 +19,20 @@ use crate::{
     model::{MetricsRow, MetricsWindow, TopicStatus, short_duration},
 };
 
+/// The staff badge beside a name: the member's staff title (or "Staff"), and for screen
+/// readers what it marks (`spoken`, "Staff reply: " by default). One badge everywhere: posts,
+/// the official answer, articles, notifications.
+#[component]
+pub fn StaffBadge(
+    title: Option<String>,
+    #[prop(default = "Staff reply: ")] spoken: &'static str,
+) -> impl IntoView {
+    let title = title
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| "Staff".into());
+    view! { <span class="staff-badge"><span class="visually-hidden">{spoken}</span>{title}</span> }
+}
+
 /// The error a staff form on this page came back with, if any.
 pub fn staff_error() -> Option<AppError> {
     error_from_url_of(&[

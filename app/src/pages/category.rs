@@ -3,8 +3,10 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
-    api::forum::get_category_page,
+    api::{forum::get_category_page, subscriptions::WatchCategory},
     components::{
+        follow::{SignInToFollow, WatchControl},
+        form::error_from_url,
         page::{ErrorView, PageMeta, query_number, redirect_permanently},
         pager::Pager,
         staff::{ResponseBadge, StatusTag},
@@ -25,9 +27,10 @@ pub fn CategoryPage() -> impl IntoView {
     let site = expect_context::<Site>().0;
     let status = use_query_map().get_untracked().get("status");
     let data = OnceResource::new(get_category_page(slug, page, status));
+    let watch_error = error_from_url::<WatchCategory>();
     view! {
         <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading topics…"</p> }>
-            {move || Suspend::new(async move {
+            {move || { let watch_error = watch_error.clone(); Suspend::new(async move {
                 let c = match data.await {
                     Ok(c) => c,
                     Err(e) => return view! { <ErrorView error=e /> }.into_any(),
@@ -45,6 +48,10 @@ pub fn CategoryPage() -> impl IntoView {
                 let path = if c.page > 1 { format!("{plain}?page={}", c.page) } else { plain.clone() };
                 let filters = status_filters(&plain, c.status.as_deref());
                 let new_topic = format!("/new-topic?category={}", c.category.slug);
+                let watch = match c.watching {
+                    Some(watching) => view! { <WatchControl category_id=c.category.id watching initial_error=watch_error /> }.into_any(),
+                    None => view! { <SignInToFollow here=path.clone() what="watch this category for new topics" /> }.into_any(),
+                };
                 let description = if c.description.is_empty() { format!("Topics in {}", c.category.name) } else { c.description.clone() };
                 view! {
                     <PageMeta site title=c.category.name.clone() description path />
@@ -55,6 +62,7 @@ pub fn CategoryPage() -> impl IntoView {
                         </div>
                         <a class="button primary" href=new_topic.clone()>"New topic"</a>
                     </header>
+                    {watch}
                     {filters}
                     {if c.topics.is_empty() {
                         view! {
@@ -75,7 +83,7 @@ pub fn CategoryPage() -> impl IntoView {
                     <Pager base page=c.page page_count=c.page_count />
                 }
                 .into_any()
-            })}
+            })}}
         </Suspense>
     }
 }

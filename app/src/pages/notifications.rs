@@ -3,10 +3,11 @@ use leptos_meta::Title;
 
 use crate::{
     api::moderation::{MarkNotificationsRead, get_notifications},
-    components::{page::ErrorView, time::RelativeTime},
+    components::{page::ErrorView, staff::StaffBadge, time::RelativeTime},
 };
 
-/// /notifications: what the site told the member, newest first, unread ones marked.
+/// /notifications: what the site told the member, newest first, unread ones marked. Each links
+/// through `/notifications/{id}`, which marks it read and lands on the post it is about.
 #[component]
 pub fn NotificationsPage() -> impl IntoView {
     let data = OnceResource::new(get_notifications());
@@ -33,8 +34,9 @@ pub fn NotificationsPage() -> impl IntoView {
                                             {if n.link.is_empty() {
                                                 view! { <span>{n.message.clone()}</span> }.into_any()
                                             } else {
-                                                view! { <a href=n.link.clone()>{n.message.clone()}</a> }.into_any()
+                                                view! { <a href=format!("/notifications/{}", n.id)>{n.message.clone()}</a> }.into_any()
                                             }}
+                                            {n.staff.then(|| view! { " " <StaffBadge title=None spoken="From staff: " /> })}
                                             <p class="muted"><RelativeTime at=n.created_at /></p>
                                         </li>
                                     }).collect_view()}

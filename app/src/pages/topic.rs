@@ -3,14 +3,21 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
-    api::forum::{ComposerKind, CreateReply, get_composer_start, get_topic_page},
+    api::{
+        forum::{ComposerKind, CreateReply, get_composer_start, get_topic_page},
+        subscriptions::SetTopicLevel,
+    },
     components::{
         composer::ReplyComposer,
+        follow::{FollowControl, SignInToFollow},
         form::error_from_url,
         page::{ErrorView, PageMeta, query_number, redirect_permanently},
         pager::Pager,
         post::PostList,
-        staff::{ConfirmBox, ModeratorTools, ResponseBadge, StaffError, StaffTools, StatusTag},
+        staff::{
+            ConfirmBox, ModeratorTools, ResponseBadge, StaffBadge, StaffError, StaffTools,
+            StatusTag,
+        },
         time::RelativeTime,
     },
     context::{CurrentUser, Site},
@@ -28,6 +35,7 @@ pub fn TopicPage() -> impl IntoView {
     let page: u64 = query_number(&query, "page").unwrap_or(1);
     let quote: Option<i64> = query_number(&query, "quote");
     let initial_error = error_from_url::<CreateReply>();
+    let follow_error = error_from_url::<SetTopicLevel>();
     let (site, me) = (
         expect_context::<Site>().0,
         expect_context::<CurrentUser>().0,
@@ -46,7 +54,7 @@ pub fn TopicPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading the topic…"</p> }>
             {move || {
-                let (slug, initial_error) = (slug.clone(), initial_error.clone());
+                let (slug, initial_error, follow_error) = (slug.clone(), initial_error.clone(), follow_error.clone());
                 Suspend::new(async move {
                     let t = match topic.await {
                         Ok(t) => t,
@@ -77,6 +85,10 @@ pub fn TopicPage() -> impl IntoView {
                     let first = if t.page == 1 && !rest.is_empty() && rest[0].number == 1 { vec![rest.remove(0)] } else { Vec::new() };
                     let answer_box = t.official_answer.clone().filter(|_| t.page == 1).map(|a| view! { <OfficialAnswer answer=a topic_id=t.id slug=t.slug.clone() /> });
                     let confirm = t.asks_viewer_to_confirm.then(|| view! { <ConfirmBox topic_id=t.id /> });
+                    let follow = match t.follow_level.clone() {
+                        Some(level) => view! { <FollowControl topic_id=t.id level initial_error=follow_error /> }.into_any(),
+                        None => view! { <SignInToFollow here=here.clone() what="follow this topic" /> }.into_any(),
+                    };
                     let history = (!t.events.is_empty()).then(|| view! { <TopicHistory events=t.events.clone() /> });
                     let tools = t.viewer_is_staff.then(|| view! { <StaffTools topic_id=t.id status=t.status.clone() awaiting=t.awaiting_staff_since.is_some() /> });
                     let moderator_tools = t.viewer_is_moderator.then(|| view! {
@@ -111,6 +123,7 @@ pub fn TopicPage() -> impl IntoView {
                             <PostList posts=rest here=here.clone() answer_tools=answer_tools signed_in moderator=t.viewer_is_moderator />
                             <Pager base page=t.page page_count=t.page_count />
                         </article>
+                        {follow}
                         {history}
                         {tools}
                         {moderator_tools}
@@ -128,13 +141,12 @@ pub fn TopicPage() -> impl IntoView {
 #[component]
 fn OfficialAnswer(answer: PostView, topic_id: i64, slug: String) -> impl IntoView {
     let in_place = post_url(topic_id, &slug, answer.number);
-    let title = answer.staff_title.clone().unwrap_or_else(|| "Staff".into());
     view! {
         <section class="official-answer" id="official-answer" aria-labelledby="official-answer-heading">
             <h2 id="official-answer-heading">"Official answer"</h2>
             <p class="post-meta">
                 <a class="post-author" href=format!("/u/{}", answer.author_username)>{answer.author_display_name.clone()}</a>
-                {answer.is_staff_reply.then(|| view! { <span class="staff-badge"><span class="visually-hidden">"Staff reply: "</span>{title}</span> })}
+                {answer.is_staff_reply.then(|| view! { <StaffBadge title=answer.staff_title.clone() /> })}
                 <a href=in_place>{format!("See it in the thread (#{})", answer.number)}</a>
             </p>
             <div class="post-body" inner_html=answer.html></div>

@@ -33,6 +33,7 @@ pub mod settings;
 pub mod signing;
 pub mod staff;
 pub mod state;
+pub mod subscriptions;
 #[doc(hidden)]
 pub mod testing;
 pub mod views;

@@ -67,7 +67,7 @@ const SEEN_REFRESH_SECS: i64 = 3600;
 /// Stamps a session for a member who has just signed in (api::auth).
 pub async fn start_timeouts(session: &Session) -> Result<(), AppError> {
     let now = chrono::Utc::now().timestamp();
-    refresh_timeouts(session, now, now, timeouts().await?).await
+    refresh_timeouts(session, now, now, timeouts(&db()?).await?).await
 }
 
 /// Records "seen now" and sets the session to expire at whichever timeout comes first: idle
@@ -94,13 +94,12 @@ async fn refresh_timeouts(
 }
 
 /// The idle and absolute timeouts in seconds, from the site settings.
-async fn timeouts() -> Result<(i64, i64), AppError> {
+async fn timeouts(db: &DatabaseConnection) -> Result<(i64, i64), AppError> {
     use super::settings::{SESSION_IDLE_HOURS, SESSION_MAX_HOURS, number};
-    let db = db()?;
     let hours = |h: i64| h.clamp(1, 24 * 400) * 3600;
     Ok((
-        hours(number(&db, SESSION_IDLE_HOURS).await?),
-        hours(number(&db, SESSION_MAX_HOURS).await?),
+        hours(number(db, SESSION_IDLE_HOURS).await?),
+        hours(number(db, SESSION_MAX_HOURS).await?),
     ))
 }
 
@@ -117,6 +116,69 @@ pub struct RequestUser(Arc<tokio::sync::OnceCell<Option<user::Model>>>);
 /// Called once per request (page render or server-function call) by the router.
 pub fn provide_request_context() {
     provide_context(RequestUser::default());
+    provide_context(PageReads::default());
+}
+
+/// Opening a page can read the member's notifications (a topic page reads its topic's), and the
+/// header, which is loaded at the same time as the page, must count unread ones after that:
+/// the page's data call marks this done (`PageReadsDone`, also when it fails), and the header's
+/// count waits for it on pages that read.
+#[derive(Clone)]
+pub struct PageReads(Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Default for PageReads {
+    fn default() -> Self {
+        PageReads(Arc::new(tokio::sync::watch::channel(false).0))
+    }
+}
+
+/// Held by the page's data call while it reads; dropping it lets the header count.
+pub struct PageReadsDone(Option<PageReads>);
+
+impl Drop for PageReadsDone {
+    fn drop(&mut self) {
+        if let Some(reads) = &self.0 {
+            reads.0.send_replace(true);
+        }
+    }
+}
+
+/// For the page's data call: the header waits until the returned guard is dropped.
+pub fn page_reads() -> PageReadsDone {
+    PageReadsDone(use_context::<PageReads>())
+}
+
+/// Waits until this request's page has done its reads. A page that never reports (it failed
+/// before asking for its data) costs the header a short wait, never a hung request.
+pub async fn after_page_reads() {
+    let Some(reads) = use_context::<PageReads>() else {
+        return;
+    };
+    let mut done = reads.0.subscribe();
+    let waited = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        done.wait_for(|done| *done),
+    )
+    .await;
+    if waited.is_err() {
+        tracing::warn!("the page did not report its reads: the unread count may be stale");
+    }
+}
+
+/// The request is a plain form's post (the browser asks for a page back), not the hydrated
+/// form's fetch, which takes the server function's answer.
+pub fn plain_form() -> bool {
+    use_context::<axum::http::request::Parts>().is_some_and(|p| {
+        p.headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    })
+}
+
+/// The path of the page being rendered (without its query), if this is a request for one.
+pub fn request_path() -> Option<String> {
+    use_context::<axum::http::request::Parts>().map(|p| p.uri.path().to_string())
 }
 
 /// The signed-in member, if any. A session pointing at a deleted account counts as signed out.
@@ -128,7 +190,15 @@ pub async fn current_user() -> Result<Option<user::Model>, AppError> {
 }
 
 async fn load_current_user() -> Result<Option<user::Model>, AppError> {
-    let session = session().await?;
+    member_of(&session().await?, &db()?).await
+}
+
+/// The member a session is signed in as, if any, with the session's timeouts enforced: for
+/// plain axum handlers, which have no Leptos context.
+pub async fn member_of(
+    session: &Session,
+    db: &DatabaseConnection,
+) -> Result<Option<user::Model>, AppError> {
     let id: Option<i64> = session.get(USER_ID_KEY).await.map_err(session_fail)?;
     let Some(id) = id else { return Ok(None) };
     let now = chrono::Utc::now().timestamp();
@@ -137,14 +207,14 @@ async fn load_current_user() -> Result<Option<user::Model>, AppError> {
     if seen_at.is_none_or(|seen| now - seen >= SEEN_REFRESH_SECS) {
         // Sessions from before the timeouts existed count from now.
         let signed_in_at = signed_in_at.unwrap_or(now);
-        let (idle, max) = timeouts().await?;
+        let (idle, max) = timeouts(db).await?;
         if seen_at.is_some_and(|seen| now - seen > idle) || now - signed_in_at > max {
             session.flush().await.map_err(session_fail)?;
             return Ok(None);
         }
-        refresh_timeouts(&session, signed_in_at, now, (idle, max)).await?;
+        refresh_timeouts(session, signed_in_at, now, (idle, max)).await?;
     }
-    Ok(user::Entity::find_by_id(id).one(&db()?).await?)
+    Ok(user::Entity::find_by_id(id).one(db).await?)
 }
 
 /// The local path (with query) of the page a form was posted from, without any error the URL

@@ -9,6 +9,7 @@ mod admin_http;
 mod blog_http;
 mod cli;
 mod csrf_http;
+mod follow_http;
 mod form_errors;
 mod forum_http;
 mod hostile_strings;

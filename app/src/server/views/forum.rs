@@ -216,6 +216,7 @@ pub async fn category_page(
                 page_count: 1,
                 status: None,
                 moved_to: Some(format!("/c/{now}")),
+                watching: None,
             }),
             None => Err(AppError::NotFound("There is no such category.".into())),
         };
@@ -256,6 +257,7 @@ pub async fn category_page(
         page_count: pages,
         status: status.map(|s| s.as_str().to_string()),
         moved_to: None,
+        watching: None,
     })
 }
 
@@ -460,6 +462,15 @@ pub async fn topic_page(
     let events = crate::server::views::staff::events(db, t.id, viewer_is_staff).await?;
     let asks_viewer_to_confirm = viewer.is_some_and(|u| u.id == t.author_id)
         && crate::server::records::topics::waits_for_confirmation(&t);
+    let follow_level = match viewer {
+        Some(u) => Some(
+            crate::server::notify::following::level(db, u.id, t.id)
+                .await?
+                .as_str()
+                .to_string(),
+        ),
+        None => None,
+    };
     Ok(TopicPage {
         id: t.id,
         slug: t.slug,
@@ -492,6 +503,7 @@ pub async fn topic_page(
             Vec::new()
         },
         asks_viewer_to_confirm,
+        follow_level,
     })
 }
 
