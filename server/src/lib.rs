@@ -220,7 +220,7 @@ async fn open_notification(
         let Some(member) = app::server::state::member_of(&session, &state.db).await? else {
             return Ok(Err(()));
         };
-        app::server::notify::open(&state.db, member.id, id)
+        app::server::notify::open(&state.db, &member, id)
             .await
             .map(Ok)
     }

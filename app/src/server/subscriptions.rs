@@ -157,13 +157,11 @@ mod tests {
 
         // Someone else's notification: nothing to open, nothing changes.
         assert_eq!(
-            notify::open(&w.db, w.customer.id, told[0].id)
-                .await
-                .unwrap(),
+            notify::open(&w.db, &w.customer, told[0].id).await.unwrap(),
             None
         );
         assert_eq!(notify::unread_count(&w.db, w.other.id).await.unwrap(), 1);
-        let link = notify::open(&w.db, w.other.id, told[0].id)
+        let link = notify::open(&w.db, &w.other, told[0].id)
             .await
             .unwrap()
             .unwrap();

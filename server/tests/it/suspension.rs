@@ -38,6 +38,7 @@ const READS: &[&str] = &[
     "/api/confirm_link_valid",
     "/api/dashboard",
     "/api/editable_post",
+    "/api/mail_outbox",
     "/api/mail_settings",
     "/api/me",
     "/api/moderation_log",
@@ -365,6 +366,9 @@ fn write_fields(path: &str, s: &Site, m: &Member) -> Option<Vec<(&'static str, S
         "/api/unsuspend_member" => f(&[("user_id", &s.suspended_target.to_string())]),
         "/api/remove_spammer" => f(&[("user_id", &target), ("reason", "")]),
         "/api/mark_notifications_read" => f(&[]),
+        "/api/set_topic_level" => f(&[("topic_id", &topic), ("level", "muted")]),
+        "/api/watch_category" => f(&[("category_id", &s.category.to_string()), ("watch", "true")]),
+        "/api/retry_mail" => f(&[("id", "1")]),
         "/api/save_moderation_settings" => f(&[
             ("flag_threshold", "5"),
             ("new_member_hold", "0"),

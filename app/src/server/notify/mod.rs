@@ -201,20 +201,20 @@ pub async fn list(
 }
 
 /// Marks one of the member's notifications read and gives where it points; None when it is
-/// not theirs.
+/// not theirs. A suspended member's reads write nothing: they get the link only.
 pub async fn open(
     db: &DatabaseConnection,
-    user_id: i64,
+    member: &user::Model,
     id: i64,
 ) -> Result<Option<String>, AppError> {
     let Some(n) = notification::Entity::find_by_id(id)
-        .filter(notification::Column::UserId.eq(user_id))
+        .filter(notification::Column::UserId.eq(member.id))
         .one(db)
         .await?
     else {
         return Ok(None);
     };
-    if n.read_at.is_none() {
+    if n.read_at.is_none() && super::auth::check_not_suspended(member).is_ok() {
         notification::Entity::update_many()
             .col_expr(notification::Column::ReadAt, Expr::value(Utc::now()))
             .filter(notification::Column::Id.eq(id))
