@@ -218,6 +218,16 @@ async fn open_notification(
         let Some(member) = app::server::state::member_of(&session, &state.db).await? else {
             return Ok(Err(()));
         };
+        if app::server::auth::check_not_suspended(&member).is_err() {
+            // A suspended member reads but changes nothing: the link, left unread.
+            use app::server::entity::notification;
+            use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+            return Ok(Ok(notification::Entity::find_by_id(id)
+                .filter(notification::Column::UserId.eq(member.id))
+                .one(&state.db)
+                .await?
+                .map(|n| n.link)));
+        }
         app::server::notify::open(&state.db, member.id, id)
             .await
             .map(Ok)

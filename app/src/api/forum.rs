@@ -68,8 +68,12 @@ pub async fn get_topic_page(id: i64, page: u64) -> Result<TopicPage, AppError> {
     let viewer = state::current_user().await?;
     let db = state::db()?;
     let topic = crate::server::views::forum::topic_page(&db, id, page, viewer.as_ref()).await?;
-    // Reading a topic reads what the member was told about it, on whichever page they land.
-    if let Some(member) = &viewer {
+    // Reading a topic reads what the member was told about it, on whichever page they land. A
+    // suspended member reads but changes nothing, their notifications' state included.
+    if let Some(member) = viewer
+        .as_ref()
+        .filter(|m| crate::server::auth::check_not_suspended(m).is_ok())
+    {
         crate::server::notify::mark_topic_read(&db, member.id, topic.id).await?;
     }
     Ok(topic)

@@ -295,6 +295,8 @@ fn write_fields(path: &str, s: &Site, m: &Member) -> Option<Vec<(&'static str, S
             ("body", "What now?"),
             ("form_token", TOKEN),
         ]),
+        "/api/set_topic_level" => f(&[("topic_id", &topic), ("level", "muted")]),
+        "/api/watch_category" => f(&[("category_id", &s.category.to_string()), ("watch", "true")]),
         "/api/edit_post" => f(&[
             ("post_id", &m.own_post.to_string()),
             ("body", "Rewritten while suspended."),
