@@ -300,6 +300,8 @@ fn write_fields(path: &str, s: &Site, m: &Member) -> Option<Vec<(&'static str, S
             ("body", "What now?"),
             ("form_token", TOKEN),
         ]),
+        "/api/set_topic_level" => f(&[("topic_id", &topic), ("level", "muted")]),
+        "/api/watch_category" => f(&[("category_id", &s.category.to_string()), ("watch", "true")]),
         "/api/edit_post" => f(&[
             ("post_id", &m.own_post.to_string()),
             ("body", "Rewritten while suspended."),
@@ -366,8 +368,6 @@ fn write_fields(path: &str, s: &Site, m: &Member) -> Option<Vec<(&'static str, S
         "/api/unsuspend_member" => f(&[("user_id", &s.suspended_target.to_string())]),
         "/api/remove_spammer" => f(&[("user_id", &target), ("reason", "")]),
         "/api/mark_notifications_read" => f(&[]),
-        "/api/set_topic_level" => f(&[("topic_id", &topic), ("level", "muted")]),
-        "/api/watch_category" => f(&[("category_id", &s.category.to_string()), ("watch", "true")]),
         "/api/retry_mail" => f(&[("id", "1")]),
         "/api/save_moderation_settings" => f(&[
             ("flag_threshold", "5"),
