@@ -8,6 +8,13 @@ const port = Number(process.env.BACKYARD_E2E_PORT ?? 3100);
 const baseURL = `http://127.0.0.1:${port}`;
 const dbFile = path.join(os.tmpdir(), `backyard-e2e-${process.pid}.db`);
 const binary = process.env.BACKYARD_BIN ?? path.resolve(__dirname, "../target/debug/backyard");
+// The test SMTP server (scripts/smtp_test_server.py, aiosmtpd in target/mail-venv): notification
+// e-mails are read back from the JSON files it writes here (see tests/mail.ts).
+const smtpPort = Number(process.env.BACKYARD_E2E_SMTP_PORT ?? 3125);
+// Each worker loads this file again: the runner's choice, passed down, wins.
+const mailDir =
+  process.env.BACKYARD_E2E_MAIL_DIR ?? path.join(os.tmpdir(), `backyard-e2e-mail-${process.pid}`);
+process.env.BACKYARD_E2E_MAIL_DIR = mailDir;
 
 const chromium = {
   executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
@@ -33,7 +40,18 @@ export default defineConfig({
     { name: "js", use: { javaScriptEnabled: true } },
     { name: "no-js", use: { javaScriptEnabled: false } },
   ],
-  webServer: {
+  webServer: [
+  {
+    // It stops when its standard input closes: `tail` keeps it open for as long as it runs.
+    command: `rm -rf ${mailDir} && tail -f /dev/null | target/mail-venv/bin/python scripts/smtp_test_server.py --port ${smtpPort} --dir ${mailDir}`,
+    port: smtpPort,
+    cwd: path.resolve(__dirname, ".."),
+    timeout: 30_000,
+    reuseExistingServer: false,
+    stdout: "ignore",
+    stderr: "pipe",
+  },
+  {
     // Many tests post as the same demo members within minutes: the posting rate limits (tested
     // in the Rust rule tests) are turned off here. New members' first posts are held (off by
     // default), as on a site that turned holding on: the spammer flow starts from a held post.
@@ -52,6 +70,9 @@ export default defineConfig({
       // Every test posts from 127.0.0.1 within minutes; the per-address write limit is tested
       // in server/tests/security_http.rs and by bench/flood.sh.
       BACKYARD_IP_WRITES_PER_MINUTE: "0",
+      BACKYARD_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      BACKYARD_SMTP_ALLOW_PLAIN_LOCALHOST: "1",
     },
   },
+  ],
 });

@@ -1,7 +1,9 @@
 """A real SMTP server on 127.0.0.1 for the mail tests and bench/mail.sh (aiosmtpd from PyPI,
 installed into target/mail-venv by ensure_mail_venv in scripts/lib.sh).
 
-Every accepted message is stored as one JSON file in --dir ({"mail_from", "rcpt_tos", "data"}),
+Every accepted message is stored as one JSON file in --dir ({"mail_from", "rcpt_tos", "data",
+and, read back with Python's email package as a mail client would, "subject" and "text": the
+decoded plain-text part}),
 written under a temporary name and renamed, so a reader never sees half a message. The first
 line on stdout is "PORT <n>" once the server listens; it stops when stdin closes (its parent
 went away) or on SIGTERM.
@@ -15,6 +17,8 @@ went away) or on SIGTERM.
 
 import argparse
 import asyncio
+import email
+import email.policy
 import itertools
 import json
 import os
@@ -48,6 +52,10 @@ class Store:
             "rcpt_tos": envelope.rcpt_tos,
             "data": envelope.content.decode("utf-8", "replace"),
         }
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        plain = parsed.get_body(("plain",))
+        record["subject"] = str(parsed["Subject"] or "")
+        record["text"] = plain.get_content() if plain is not None else ""
         tmp = os.path.join(self.directory, f".{os.getpid()}-{n}.tmp")
         with open(tmp, "w", encoding="utf-8") as f:
             json.dump(record, f)

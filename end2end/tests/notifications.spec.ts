@@ -1,5 +1,19 @@
 import { expect, Page, test, TestInfo } from "@playwright/test";
 import { formReady, signedInPage, uniqueName } from "./helpers";
+import { mailTo } from "./mail";
+
+const CASEY_ADDRESS = "casey@demo.backyard.invalid";
+
+/** Answers by e-mail at once (another run of this test may have unsubscribed them). */
+async function answersByMail(page: Page, info: TestInfo) {
+  await page.goto("/account");
+  await formReady(page, info);
+  await page
+    .getByLabel("E-mail me about answers and status changes on my topics")
+    .selectOption("immediately");
+  await page.getByRole("button", { name: "Save notification settings" }).click();
+  await expect(page.getByText("Your notification settings were saved.")).toBeVisible();
+}
 
 async function startTopic(page: Page, info: TestInfo, title: string): Promise<string> {
   await page.goto("/new-topic?category=questions");
@@ -25,6 +39,7 @@ async function readEverything(page: Page) {
 test("a customer posts, staff answer, the customer sees 1 unread and the notification opens the answer", async ({ browser }, info) => {
   const casey = await signedInPage(browser, "casey");
   const sam = await signedInPage(browser, "sam");
+  await answersByMail(casey, info);
   await readEverything(casey);
 
   const title = `Invoice ${uniqueName("n")}`;
@@ -50,6 +65,29 @@ test("a customer posts, staff answer, the customer sees 1 unread and the notific
   await expect(casey).toHaveURL(new RegExp(`${topicUrl.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}#post-2$`));
   await expect(casey.locator("#post-2")).toContainText("It is under Billing, top right.");
   await expect(casey.getByRole("link", { name: "Notifications", exact: true })).toBeVisible();
+
+  // The same answer by e-mail, read back from the SMTP server: exactly one, with the text.
+  const mail = await mailTo(CASEY_ADDRESS, (m) => m.subject.includes(title));
+  expect(mail.subject).toBe(`[Backyard] ${title}`);
+  expect(mail.text).toContain(`sam (Support Lead, staff) answered your topic “${title}”`);
+  expect(mail.text).toContain("It is under Billing, top right.");
+  expect(mail.text).toMatch(/Open it: http:\/\/127\.0\.0\.1:\d+\/t\/\d+\/[^\s]+#post-2/);
+  info.attach("delivered e-mail", { body: mail.data, contentType: "message/rfc822" });
+
+  // Its unsubscribe link works without signing in: opening it only asks; the button stops it.
+  const unsubscribe = mail.text.match(/Stop these e-mails: (\S+)/)![1];
+  const stranger = await browser.newContext({ javaScriptEnabled: info.project.name === "js" });
+  const page = await stranger.newPage();
+  await page.goto(unsubscribe);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Stop these e-mails?");
+  await expect(page.getByText("Stop e-mails about answers and status changes on my topics for casey?")).toBeVisible();
+  await page.getByRole("button", { name: "Stop these e-mails" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("E-mails stopped");
+  await stranger.close();
+  await casey.goto("/account");
+  await expect(
+    casey.getByLabel("E-mail me about answers and status changes on my topics"),
+  ).toHaveValue("never");
 });
 
 test("a member follows, mutes and watches with one click", async ({ browser }, info) => {
