@@ -7,7 +7,7 @@ use crate::{
     api::subscriptions::{SetTopicLevel, WatchCategory},
     components::{
         encode_query_value,
-        form::{FormError, latest_error},
+        form::{FormError, hydrated, latest_error},
     },
     error::AppError,
 };
@@ -54,6 +54,7 @@ pub fn FollowControl(
     });
     let error = latest_error(action.value(), initial_error);
     let pending = action.pending();
+    let ready = hydrated();
     view! {
         <section class="follow-control" id="follow" aria-labelledby="follow-heading">
             <h2 id="follow-heading">"Notifications"</h2>
@@ -67,7 +68,7 @@ pub fn FollowControl(
                     .map(|(value, name, meaning)| {
                         view! {
                             <li>
-                                <ActionForm action attr:class="inline-form">
+                                <ActionForm action attr:class="inline-form" attr:data-ready=move || ready.get().to_string()>
                                     <input type="hidden" name="topic_id" value=topic_id />
                                     <input type="hidden" name="level" value=value />
                                     <button
@@ -107,10 +108,11 @@ pub fn WatchControl(
     });
     let error = latest_error(action.value(), initial_error);
     let pending = action.pending();
+    let ready = hydrated();
     view! {
         <div class="watch-control" id="watch">
             <FormError message=Signal::derive(move || error.get().map(|e| e.to_string())) />
-            <ActionForm action attr:class="inline-form">
+            <ActionForm action attr:class="inline-form" attr:data-ready=move || ready.get().to_string()>
                 <input type="hidden" name="category_id" value=category_id />
                 <input type="hidden" name="watch" value=move || (!watching.get()).to_string() />
                 <button type="submit" class="button" disabled=pending>
