@@ -30,7 +30,8 @@ async fn main() {
                 mail::Outgoing {
                     to: format!("member{n}@example.com"),
                     subject: format!("New reply in “Dark mode” ({n})"),
-                    text: "Grace replied:\n\nWe shipped it today. Settings → Appearance.\n".repeat(4),
+                    text: "Grace replied:\n\nWe shipped it today. Settings → Appearance.\n"
+                        .repeat(4),
                     html: Some("<p>Grace replied:</p><p>We shipped it today.</p>".repeat(4)),
                     user_id: None,
                     kind: "notification",
@@ -41,9 +42,12 @@ async fn main() {
             .await
             .expect("queued");
         }
-        sea_orm::TransactionTrait::commit(txn).await.expect("commit");
+        txn.commit().await.expect("commit");
     }
-    println!("queued {count} messages; draining with {} sends at once", mail::SENDS_AT_ONCE);
+    println!(
+        "queued {count} messages; draining with {} sends at once",
+        mail::SENDS_AT_ONCE
+    );
 
     let started = Instant::now();
     let mut sent = 0;
