@@ -36,6 +36,7 @@ const READS: &[&str] = &[
     "/api/composer_start",
     "/api/dashboard",
     "/api/editable_post",
+    "/api/mail_outbox",
     "/api/me",
     "/api/moderation_log",
     "/api/moderation_settings",
@@ -403,6 +404,7 @@ fn write_fields(path: &str, s: &Site, m: &Member) -> Option<Vec<(&'static str, S
             ("signup_mode", "open"),
         ]),
         "/api/decide_signup" => f(&[("user_id", &target), ("decision", "reject")]),
+        "/api/retry_mail" => f(&[("id", "1")]),
         _ => None,
     }
 }
