@@ -21,14 +21,14 @@ import email
 import email.policy
 import itertools
 import json
+import logging
 import os
 import signal
 import ssl
 import sys
-import warnings
 
-# aiosmtpd warns about its own use of a deprecated attribute on every log-in.
-warnings.filterwarnings("ignore", category=DeprecationWarning)
+# aiosmtpd logs a warning about its own use of a deprecated attribute on every log-in.
+logging.getLogger("mail.log").setLevel(logging.ERROR)
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 

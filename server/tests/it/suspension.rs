@@ -368,7 +368,6 @@ fn write_fields(path: &str, s: &Site, m: &Member) -> Option<Vec<(&'static str, S
         "/api/unsuspend_member" => f(&[("user_id", &s.suspended_target.to_string())]),
         "/api/remove_spammer" => f(&[("user_id", &target), ("reason", "")]),
         "/api/mark_notifications_read" => f(&[]),
-        "/api/retry_mail" => f(&[("id", "1")]),
         "/api/save_moderation_settings" => f(&[
             ("flag_threshold", "5"),
             ("new_member_hold", "0"),
@@ -421,6 +420,7 @@ fn write_fields(path: &str, s: &Site, m: &Member) -> Option<Vec<(&'static str, S
             ("signup_mode", "open"),
         ]),
         "/api/decide_signup" => f(&[("user_id", &target), ("decision", "reject")]),
+        "/api/retry_mail" => f(&[("id", "1")]),
         _ => None,
     }
 }
