@@ -11,7 +11,8 @@ export function uniqueName(prefix: string): string {
  * enhanced path rather than racing the wasm download into a plain form post. */
 export async function formReady(page: Page, info: TestInfo) {
   if (jsOn(info)) {
-    await expect(page.locator("form[data-ready='true']")).toBeVisible();
+    // Islands hydrate together: any live enhanced form (a topic page has several) will do.
+    await expect(page.locator("form[data-ready='true']").first()).toBeVisible();
   }
 }
 

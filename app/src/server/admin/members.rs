@@ -157,6 +157,26 @@ pub async fn delete_account(
         .await?;
     }
     crate::server::session_store::end_sessions(&txn, target.id).await?;
+    {
+        use crate::server::entity::{category_watch, email_token, mail_preference, topic_follow};
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        email_token::Entity::delete_many()
+            .filter(email_token::Column::UserId.eq(target.id))
+            .exec(&txn)
+            .await?;
+        topic_follow::Entity::delete_many()
+            .filter(topic_follow::Column::UserId.eq(target.id))
+            .exec(&txn)
+            .await?;
+        category_watch::Entity::delete_many()
+            .filter(category_watch::Column::UserId.eq(target.id))
+            .exec(&txn)
+            .await?;
+        mail_preference::Entity::delete_many()
+            .filter(mail_preference::Column::UserId.eq(target.id))
+            .exec(&txn)
+            .await?;
+    }
     // Sign-up refuses names of this shape (names::looks_deleted), but one taken before that, or
     // an address of the same shape, must not make the deletion fail: then a longer name is used.
     let mut gone = format!("deleted-{}", target.id);
@@ -178,6 +198,9 @@ pub async fn delete_account(
     row.username_key = Set(gone.clone());
     row.email = Set(format!("{gone}@deleted.invalid"));
     row.email_key = Set(format!("{gone}@deleted.invalid"));
+    // Nothing more reaches it: no address to confirm, no topic or category it hears from,
+    // and no link it asked for (an address change) can bring it back.
+    row.email_confirmed_at = Set(None);
     row.display_name = Set("deleted user".into());
     row.password_hash = Set("!".into());
     row.role = Set(Role::Customer.as_str().into());

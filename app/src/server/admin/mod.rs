@@ -229,9 +229,40 @@ mod tests {
             crate::server::moderation::flag_post(&w.db, &w.staff, kept_reply.id, "spam", "")
                 .await
                 .unwrap();
+            // An address change asked for before the deletion must not bring the account back.
+            crate::server::accounts::addresses::request_change(
+                &w.db,
+                w.customer.id,
+                "comeback@example.com",
+            )
+            .await
+            .unwrap();
             delete_account(&w.db, &w.admin, w.customer.id, true)
                 .await
                 .unwrap();
+            {
+                use crate::server::entity::{email_token, topic_follow};
+                for (table, left) in [
+                    (
+                        "email_tokens",
+                        email_token::Entity::find()
+                            .filter(email_token::Column::UserId.eq(w.customer.id))
+                            .count(&w.db)
+                            .await
+                            .unwrap(),
+                    ),
+                    (
+                        "topic_follows",
+                        topic_follow::Entity::find()
+                            .filter(topic_follow::Column::UserId.eq(w.customer.id))
+                            .count(&w.db)
+                            .await
+                            .unwrap(),
+                    ),
+                ] {
+                    assert_eq!(left, 0, "{table} of a deleted account");
+                }
+            }
             let open_items = crate::server::entity::review_item::Entity::find()
                 .filter(crate::server::entity::review_item::Column::State.eq("open"))
                 .count(&w.db)

@@ -53,9 +53,12 @@ pub async fn receive(db: &DatabaseConnection, raw: &[u8]) -> Result<Outcome, App
         Inbound::AutoReply { because } => Outcome::Ignored {
             reason: format!("an automatic reply ({because})"),
         },
-        Inbound::Bounce { failed } => Outcome::Bounced {
-            marked: mark_bouncing(db, &failed).await?,
-        },
+        Inbound::Bounce { failed } => {
+            let vouched = sent_by_us(db, raw, &failed).await?;
+            Outcome::Bounced {
+                marked: mark_bouncing(db, &vouched).await?,
+            }
+        }
         Inbound::Reply(reply) => post_reply(db, reply).await?,
     };
     match &outcome {
@@ -69,6 +72,51 @@ pub async fn receive(db: &DatabaseConnection, raw: &[u8]) -> Result<Outcome, App
         Outcome::Refused { reason } => tracing::warn!(%reason, "receive-mail: refused"),
     }
     Ok(outcome)
+}
+
+/// The failed recipients a bounce can prove we wrote to: the report must carry back the
+/// Message-ID of a message in our outbox (`<backyard.ID.TIME@...>`, see mail::Transport) that
+/// went to that very address. A report made up by anyone else, naming addresses of their
+/// choice, marks nobody.
+async fn sent_by_us(
+    db: &DatabaseConnection,
+    raw: &[u8],
+    failed: &[String],
+) -> Result<Vec<String>, AppError> {
+    use crate::server::entity::email;
+    let text = String::from_utf8_lossy(raw);
+    let mut referenced: Vec<(i64, i64)> = Vec::new();
+    for (at, _) in text.match_indices("backyard.") {
+        let rest = &text[at + "backyard.".len()..];
+        let mut parts = rest.splitn(3, ['.', '@']);
+        let (Some(id_text), Some(time_text)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        let at_sign = id_text.len() + 1 + time_text.len();
+        if let (Ok(id), Ok(time)) = (id_text.parse::<i64>(), time_text.parse::<i64>())
+            && rest.get(at_sign..).is_some_and(|r| r.starts_with('@'))
+            && referenced.len() < 20
+        {
+            referenced.push((id, time));
+        }
+    }
+    if referenced.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = email::Entity::find()
+        .filter(email::Column::Id.is_in(referenced.iter().map(|(id, _)| *id)))
+        .all(db)
+        .await?;
+    Ok(failed
+        .iter()
+        .filter(|address| {
+            rows.iter().any(|row| {
+                address_key(&row.to_address) == address_key(address)
+                    && referenced.contains(&(row.id, row.created_at.timestamp()))
+            })
+        })
+        .cloned()
+        .collect())
 }
 
 /// Marks every member whose address is among `failed` as bouncing (from now, unless already).
@@ -528,6 +576,28 @@ mod tests {
             env!("CARGO_MANIFEST_DIR")
         ))
         .unwrap();
+        // A report that cannot show we wrote to the address (as anyone could make up) marks
+        // nobody.
+        assert_eq!(
+            receive(&w.db, &dsn).await.unwrap(),
+            Outcome::Bounced { marked: 0 }
+        );
+        // The real one carries back the Message-ID of a message we sent to that address.
+        crate::server::mail::enqueue(&w.db, "jane@example.org", "Hello", "Body")
+            .await
+            .unwrap();
+        let sent = crate::server::entity::email::Entity::find()
+            .all(&w.db)
+            .await
+            .unwrap()
+            .pop()
+            .unwrap();
+        let returned = format!(
+            "\r\nMessage-ID: <backyard.{}.{}@example.com>\r\n",
+            sent.id,
+            sent.created_at.timestamp()
+        );
+        let dsn = [dsn, returned.into_bytes()].concat();
         assert_eq!(
             receive(&w.db, &dsn).await.unwrap(),
             Outcome::Bounced { marked: 1 }

@@ -315,7 +315,7 @@ const BLOCKS: &[&str] = &[
 pub fn html_to_text(html: &str) -> String {
     let document = Html::parse_document(html);
     let mut out = TextOut::default();
-    walk(document.root_element(), &mut out);
+    walk(document.root_element(), &mut out, 0);
     out.text
 }
 
@@ -362,7 +362,14 @@ impl TextOut {
 }
 
 /// Writes `element`'s children; false once a cut point is reached (nothing after it counts).
-fn walk(element: ElementRef, out: &mut TextOut) -> bool {
+/// Elements nested deeper than this are not read: a reply is never that deep, and walking a
+/// hostile message's 100,000 nested spans would overflow the stack.
+const MAX_DEPTH: usize = 200;
+
+fn walk(element: ElementRef, out: &mut TextOut, depth: usize) -> bool {
+    if depth > MAX_DEPTH {
+        return false;
+    }
     for child in element.children() {
         match child.value() {
             Node::Text(text) => out.push_text(text),
@@ -396,7 +403,7 @@ fn walk(element: ElementRef, out: &mut TextOut) -> bool {
                     "br" => out.break_line(),
                     "p" => {
                         out.end_paragraph();
-                        if !walk(child, out) {
+                        if !walk(child, out, depth + 1) {
                             return false;
                         }
                         out.end_paragraph();
@@ -404,20 +411,20 @@ fn walk(element: ElementRef, out: &mut TextOut) -> bool {
                     "li" => {
                         out.end_line();
                         out.text.push_str("- ");
-                        if !walk(child, out) {
+                        if !walk(child, out, depth + 1) {
                             return false;
                         }
                         out.end_line();
                     }
                     block if BLOCKS.contains(&block) => {
                         out.end_line();
-                        if !walk(child, out) {
+                        if !walk(child, out, depth + 1) {
                             return false;
                         }
                         out.end_line();
                     }
                     _ => {
-                        if !walk(child, out) {
+                        if !walk(child, out, depth + 1) {
                             return false;
                         }
                     }
@@ -824,6 +831,21 @@ mod tests {
         for (name, text) in cases {
             assert_eq!(html_reply(name), text, "{name}");
         }
+    }
+
+    #[test]
+    fn a_message_nested_beyond_reason_is_read_without_overflowing_the_stack() {
+        let body = format!(
+            "{}hi{}",
+            "<span>".repeat(100_000),
+            "</span>".repeat(100_000)
+        );
+        let raw = format!(
+            "From: a@example.com\r\nTo: reply+x@example.com\r\nMessage-ID: <deep@x>\r\n\
+             Content-Type: text/html\r\n\r\n{body}\r\n"
+        );
+        // Whatever it makes of it, it returns.
+        let _ = parse(raw.as_bytes());
     }
 
     #[test]

@@ -20,6 +20,7 @@ use crate::{
         db::begin_write,
         entity::{fan_out, post, topic, user},
         records::{posts, users},
+        visibility,
     },
 };
 
@@ -91,7 +92,10 @@ async fn spread(txn: &impl ConnectionTrait, job: &fan_out::Model) -> Result<(), 
     if job.post_id.is_some() && p.as_ref().is_none_or(|p| p.state() != PostState::Visible) {
         return Ok(());
     }
-    if !t.visible && job.kind == NEW_TOPIC {
+    // Followers and watchers hear only of what anyone may read: a topic whose opening post was
+    // removed or waits for approval, or an unpublished article's, tells nobody through here
+    // (its author still hears directly).
+    if !visibility::can_see_topic(txn, &t, None).await? {
         return Ok(());
     }
     let actor = users::member(txn, job.actor_id).await?;

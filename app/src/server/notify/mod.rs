@@ -363,6 +363,35 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn followers_hear_nothing_of_a_topic_out_of_sight() {
+        let w = World::new().await;
+        let (t, opening) =
+            forum::start_topic(&w.db, &w.customer, "questions", "Secret", "Body.", None)
+                .await
+                .unwrap();
+        following::set_level(&w.db, w.other.id, t.id, Level::Following)
+            .await
+            .unwrap();
+        fan_out_due(&w.db, 10).await.unwrap();
+        // A moderator removes the opening post: the topic leaves every list.
+        crate::server::moderation::act_on_post(
+            &w.db,
+            &w.moderator,
+            opening.id,
+            crate::server::moderation::PostAction::Delete,
+            "Spam",
+        )
+        .await
+        .unwrap();
+        forum::reply(&w.db, &w.customer, t.id, "A secret reply.", None)
+            .await
+            .unwrap();
+        fan_out_due(&w.db, 10).await.unwrap();
+        assert!(notes(&w, w.other.id).await.is_empty());
+        assert!(mails_to(&w, &w.other.email).await.is_empty());
+    }
+
+    #[tokio::test]
     async fn hostile_titles_and_names_stay_text_in_the_email() {
         let w = World::new().await;
         let hostile = "<img src=x onerror=alert(1)>\r\nBcc: evil@example.com \"'&";
