@@ -218,7 +218,7 @@ impl Config {
         }
         let reply_address = set("BACKYARD_REPLY_ADDRESS");
         if let Some(r) = &reply_address
-            && (super::mail::address_problem(r).is_some() || r.contains('+'))
+            && (super::email_address::address_problem(r).is_some() || r.contains('+'))
         {
             return Err(format!(
                 "BACKYARD_REPLY_ADDRESS={r} must be one plain address without a +, like \

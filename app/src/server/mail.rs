@@ -16,44 +16,7 @@ use sea_orm::{
 use super::entity::email;
 use crate::error::AppError;
 
-/// Characters that make an address into several, or into something else than an address: list
-/// separators, display names, quoted or commented parts, header syntax. None belongs in an
-/// address a person types for themselves.
-const NOT_IN_AN_ADDRESS: &[char] = &[',', ';', '<', '>', '"', '(', ')', '[', ']', '\\', ':'];
-
-/// Why `address` is not one plain address (`local@domain`), or None when it is. `Some(true)`:
-/// it holds separators, spaces, quotes or control characters (it could name several
-/// recipients); `Some(false)`: it is not shaped like an address at all.
-pub fn address_problem(address: &str) -> Option<bool> {
-    if address
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || NOT_IN_AN_ADDRESS.contains(&c))
-    {
-        return Some(true);
-    }
-    let Some((local, domain)) = address.split_once('@') else {
-        return Some(false);
-    };
-    let atom = |c: char| c.is_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c);
-    let local_ok = !local.is_empty()
-        && !local.starts_with(['.', '-'])
-        && !local.ends_with('.')
-        && !local.contains("..")
-        && local.chars().all(|c| atom(c) || c == '.');
-    let label_ok = |l: &str| {
-        !l.is_empty()
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-            && l.chars().all(|c| c.is_alphanumeric() || c == '-')
-    };
-    let domain_ok = domain.contains('.') && domain.split('.').all(label_ok);
-    (!local_ok || !domain_ok).then_some(false)
-}
-
-/// The form of an address that counts mail to it, whatever case it was typed in.
-pub fn address_key(address: &str) -> String {
-    address.trim().to_lowercase()
-}
+pub use super::email_address::{address_key, address_problem};
 
 /// How many messages with `subject` were queued for the address with key `address_key` since
 /// `since`. Count inside the write transaction, after `db::lock_key(format!("mail:{key}"))`.

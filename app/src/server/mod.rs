@@ -10,6 +10,7 @@ pub mod csp;
 pub mod db;
 pub mod demo;
 pub mod drafts;
+pub mod email_address;
 pub mod entity;
 pub mod forms;
 pub mod forum;
