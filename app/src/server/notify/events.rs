@@ -112,15 +112,20 @@ pub async fn topic_changed(
         }
     );
     let title = &t.title;
+    // Followers read what happened; only the author is asked whether it solved it.
+    let mut for_followers = None;
     let (kind, message, link) = match change {
         Change::Status {
             label,
             asks_to_confirm: true,
-        } => (
-            CONFIRM,
-            format!("{name} marked “{title}” {label}: did this solve it?"),
-            crate::model::topic_url(t.id, &t.slug, 1),
-        ),
+        } => {
+            for_followers = Some(format!("{name} set “{title}” to {label}"));
+            (
+                CONFIRM,
+                format!("{name} marked “{title}” {label}: did this solve it?"),
+                crate::model::topic_url(t.id, &t.slug, 1),
+            )
+        }
         Change::Status { label, .. } => (
             STATUS,
             format!("{name} set “{title}” to {label}"),
@@ -154,7 +159,8 @@ pub async fn topic_changed(
         };
         tell(conn, &owner, &notice, &letter).await?;
     }
-    leave_for_worker(conn, kind, t, None, actor.id, &message).await
+    let followers_read = for_followers.unwrap_or(message);
+    leave_for_worker(conn, kind, t, None, actor.id, &followers_read).await
 }
 
 async fn leave_for_worker(

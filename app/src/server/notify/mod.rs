@@ -621,6 +621,11 @@ mod tests {
                 CONFIRM.into()
             ]
         );
+        // Only the author is asked whether it solved it.
+        assert_eq!(
+            notes(&w, w.other.id).await.pop().unwrap().message,
+            "User 3 (Support, staff) set “The export fails” to resolved"
+        );
         // Followed topics' changes are for the digest by default.
         assert!(mails_to(&w, &w.other.email).await.is_empty());
     }
