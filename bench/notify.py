@@ -17,72 +17,22 @@ usage: notify.py BASE_URL SQLITE_FILE [N]
 import re
 import secrets
 import sqlite3
-import statistics
 import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
+
+from client import Site, summary
 
 BASE = sys.argv[1].rstrip("/")
 DB = sys.argv[2]
 N = int(sys.argv[3]) if len(sys.argv) > 3 else 100
 FOLLOWERS = 10_000
 
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-opener = urllib.request.build_opener(NoRedirect)
-
-
-def post(path, fields, cookie=None, referer="/"):
-    headers = {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "Accept": "text/html",
-        "Referer": BASE + referer,
-        "Sec-Fetch-Site": "same-origin",
-    }
-    if cookie:
-        headers["Cookie"] = cookie
-    req = urllib.request.Request(BASE + path, data=urllib.parse.urlencode(fields).encode(),
-                                 method="POST", headers=headers)
-    started = time.perf_counter()
-    try:
-        res = opener.open(req)
-        res.read()
-        status, headers = res.status, res.headers
-    except urllib.error.HTTPError as e:  # the 302 of a form post
-        e.read()
-        status, headers = e.code, e.headers
-    elapsed = (time.perf_counter() - started) * 1000
-    location = headers.get("Location", "")
-    if status >= 400 or "__err" in location:
-        sys.exit(f"{path} got {status} {location!r}")
-    return elapsed, location, headers
+site = Site(BASE)
+post, log_in = site.post, site.log_in
 
 
 def get(path, cookie):
-    req = urllib.request.Request(BASE + path, headers={"Cookie": cookie})
-    started = time.perf_counter()
-    urllib.request.urlopen(req).read()
-    return (time.perf_counter() - started) * 1000
-
-
-def log_in(name, password):
-    _, _, headers = post("/api/log_in", {"login": name, "password": password, "next": "/"},
-                         referer="/login")
-    return "; ".join(c.split(";")[0] for c in headers.get_all("Set-Cookie") or [])
-
-
-def summary(label, ms):
-    ms = sorted(ms)
-    p90 = ms[int(len(ms) * 0.9) - 1]
-    print(f"  {label:<48} n={len(ms):<4} median {statistics.median(ms):7.2f} ms   "
-          f"p90 {p90:7.2f} ms")
-    return statistics.median(ms)
+    return site.get(path, cookie)[0]
 
 
 def new_topic(cookie, title):

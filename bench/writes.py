@@ -11,68 +11,19 @@ usage: writes.py BASE_URL [N]
 """
 import re
 import secrets
-import statistics
 import sys
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
+
+from client import Site, summary
 
 BASE = sys.argv[1].rstrip("/")
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 200
 
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-opener = urllib.request.build_opener(NoRedirect)
-
-
-def post(path, fields, cookie=None, referer="/"):
-    headers = {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "Accept": "text/html",
-        "Referer": BASE + referer,
-        "Sec-Fetch-Site": "same-origin",
-    }
-    if cookie:
-        headers["Cookie"] = cookie
-    req = urllib.request.Request(BASE + path, data=urllib.parse.urlencode(fields).encode(),
-                                 method="POST", headers=headers)
-    started = time.perf_counter()
-    try:
-        res = opener.open(req)
-        res.read()
-        status, headers = res.status, res.headers
-    except urllib.error.HTTPError as e:  # the 302 of a form post
-        e.read()
-        status, headers = e.code, e.headers
-    elapsed = (time.perf_counter() - started) * 1000
-    location = headers.get("Location", "")
-    if status >= 400 or "__err" in location:
-        sys.exit(f"{path} got {status} {location!r}")
-    return elapsed, location, headers
-
-
-def log_in(name, password):
-    _, _, headers = post("/api/log_in", {"login": name, "password": password, "next": "/"},
-                         referer="/login")
-    cookies = [c.split(";")[0] for c in headers.get_all("Set-Cookie") or []]
-    return "; ".join(cookies)
+site = Site(BASE)
+post, log_in = site.post, site.log_in
 
 
 def get(path, cookie):
-    req = urllib.request.Request(BASE + path, headers={"Cookie": cookie})
-    return urllib.request.urlopen(req).read().decode()
-
-
-def summary(label, ms):
-    ms = sorted(ms)
-    p90 = ms[int(len(ms) * 0.9) - 1]
-    print(f"  {label:<40} n={len(ms):<4} median {statistics.median(ms):6.2f} ms   "
-          f"p90 {p90:6.2f} ms")
+    return site.get(path, cookie)[1]
 
 
 sam = log_in("sam", "demo-staff-pass")
