@@ -115,9 +115,14 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
     };
     let db = state::db()?;
     let mut me = user.to_session_user();
-    // On a page that reads notifications (a topic's), count after it has.
-    if state::request_path().is_some_and(|p| super::forum::topic_page_path(&p).is_some()) {
-        state::after_page_reads().await;
+    // Opening a topic reads what the member was told about it. Marked here, before the header
+    // counts, because the header and the page load together (a suspended member's reads write
+    // nothing).
+    let topic = state::request_path().and_then(|p| super::forum::topic_page_path(&p));
+    if let Some(topic_id) = topic
+        && crate::server::auth::check_not_suspended(&user).is_ok()
+    {
+        crate::server::notify::mark_topic_read(&db, user.id, topic_id).await?;
     }
     me.unread_notifications = crate::server::notify::unread_count(&db, user.id).await?;
     if user.role() >= crate::model::Role::Moderator {

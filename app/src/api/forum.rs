@@ -63,24 +63,14 @@ pub async fn get_category_page(
 
 #[server(endpoint = "topic_page")]
 pub async fn get_topic_page(id: i64, page: u64) -> Result<TopicPage, AppError> {
-    // The header counts unread notifications once this is done, read or failed.
-    let _reads = state::page_reads();
     let viewer = state::current_user().await?;
     let db = state::db()?;
-    let topic = crate::server::views::forum::topic_page(&db, id, page, viewer.as_ref()).await?;
-    // Reading a topic reads what the member was told about it, on whichever page they land
-    // (a suspended member's reads write nothing).
-    if let Some(member) = viewer
-        .as_ref()
-        .filter(|m| crate::server::auth::check_not_suspended(m).is_ok())
-    {
-        crate::server::notify::mark_topic_read(&db, member.id, topic.id).await?;
-    }
-    Ok(topic)
+    // Its notifications are read by the header (api::auth::current_user), which loads with it.
+    crate::server::views::forum::topic_page(&db, id, page, viewer.as_ref()).await
 }
 
-/// The topic a page request is for, when it is a topic page (`/t/{id}` or `/t/{id}/{slug}`),
-/// whose data call reads the member's notifications about it (`get_topic_page`).
+/// The topic a page request is for, when it is a topic page (`/t/{id}` or `/t/{id}/{slug}`):
+/// opening it reads the member's notifications about it.
 #[cfg(feature = "ssr")]
 pub(crate) fn topic_page_path(path: &str) -> Option<i64> {
     let rest = path.strip_prefix("/t/")?;

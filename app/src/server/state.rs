@@ -116,53 +116,6 @@ pub struct RequestUser(Arc<tokio::sync::OnceCell<Option<user::Model>>>);
 /// Called once per request (page render or server-function call) by the router.
 pub fn provide_request_context() {
     provide_context(RequestUser::default());
-    provide_context(PageReads::default());
-}
-
-/// Opening a page can read the member's notifications (a topic page reads its topic's), and the
-/// header, which is loaded at the same time as the page, must count unread ones after that:
-/// the page's data call marks this done (`PageReadsDone`, also when it fails), and the header's
-/// count waits for it on pages that read.
-#[derive(Clone)]
-pub struct PageReads(Arc<tokio::sync::watch::Sender<bool>>);
-
-impl Default for PageReads {
-    fn default() -> Self {
-        PageReads(Arc::new(tokio::sync::watch::channel(false).0))
-    }
-}
-
-/// Held by the page's data call while it reads; dropping it lets the header count.
-pub struct PageReadsDone(Option<PageReads>);
-
-impl Drop for PageReadsDone {
-    fn drop(&mut self) {
-        if let Some(reads) = &self.0 {
-            reads.0.send_replace(true);
-        }
-    }
-}
-
-/// For the page's data call: the header waits until the returned guard is dropped.
-pub fn page_reads() -> PageReadsDone {
-    PageReadsDone(use_context::<PageReads>())
-}
-
-/// Waits until this request's page has done its reads. A page that never reports (it failed
-/// before asking for its data) costs the header a short wait, never a hung request.
-pub async fn after_page_reads() {
-    let Some(reads) = use_context::<PageReads>() else {
-        return;
-    };
-    let mut done = reads.0.subscribe();
-    let waited = tokio::time::timeout(
-        std::time::Duration::from_secs(2),
-        done.wait_for(|done| *done),
-    )
-    .await;
-    if waited.is_err() {
-        tracing::warn!("the page did not report its reads: the unread count may be stale");
-    }
 }
 
 /// The request is a plain form's post (the browser asks for a page back), not the hydrated
