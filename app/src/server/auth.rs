@@ -253,8 +253,35 @@ pub async fn server_secret(
     db: &impl sea_orm::ConnectionTrait,
     name: &str,
 ) -> Result<[u8; 32], AppError> {
-    use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
+    use sea_orm::sea_query::{Alias, Expr, Query};
     let table = Alias::new("server_secrets");
+    let select = Query::select()
+        .column(Alias::new("value"))
+        .from(table.clone())
+        .and_where(sea_orm::ExprTrait::eq(Expr::col(Alias::new("name")), name))
+        .to_owned();
+    // Read first: every signed link asks, and only the first start has to write.
+    let row = match db.query_one(&select).await? {
+        Some(row) => row,
+        None => made(db, &table, name, &select).await?,
+    };
+    let hex: String = row.try_get("", "value")?;
+    let mut key = [0u8; 32];
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2).ok_or(AppError::Internal)?, 16)
+            .map_err(|_| AppError::Internal)?;
+    }
+    Ok(key)
+}
+
+/// Makes the secret (two first starts at once: one insert wins, both read the winner's).
+async fn made(
+    db: &impl sea_orm::ConnectionTrait,
+    table: &sea_orm::sea_query::Alias,
+    name: &str,
+    select: &sea_orm::sea_query::SelectStatement,
+) -> Result<sea_orm::QueryResult, AppError> {
+    use sea_orm::sea_query::{Alias, OnConflict, Query};
     let insert = Query::insert()
         .into_table(table.clone())
         .columns([Alias::new("name"), Alias::new("value")])
@@ -266,19 +293,7 @@ pub async fn server_secret(
         )
         .to_owned();
     db.execute(&insert).await?;
-    let select = Query::select()
-        .column(Alias::new("value"))
-        .from(table)
-        .and_where(sea_orm::ExprTrait::eq(Expr::col(Alias::new("name")), name))
-        .to_owned();
-    let row = db.query_one(&select).await?.ok_or(AppError::Internal)?;
-    let hex: String = row.try_get("", "value")?;
-    let mut key = [0u8; 32];
-    for (i, byte) in key.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2).ok_or(AppError::Internal)?, 16)
-            .map_err(|_| AppError::Internal)?;
-    }
-    Ok(key)
+    db.query_one(select).await?.ok_or(AppError::Internal)
 }
 
 /// Bytes as lower-case hex.

@@ -85,18 +85,37 @@ pub async fn send(
     to: &user::Model,
     letter: &Letter,
 ) -> Result<(), AppError> {
+    send_all(conn, std::slice::from_ref(to), letter).await
+}
+
+/// Queues `letter` to each member (the site's name read once for all of them).
+pub async fn send_all(
+    conn: &impl ConnectionTrait,
+    members: &[user::Model],
+    letter: &Letter,
+) -> Result<(), AppError> {
     let site = settings::text(conn, settings::SITE_NAME).await?;
     let base = outside().public_url;
+    for to in members {
+        queue_one(conn, to, letter, &site, &base).await?;
+    }
+    Ok(())
+}
+
+async fn queue_one(
+    conn: &impl ConnectionTrait,
+    to: &user::Model,
+    letter: &Letter,
+    site: &str,
+    base: &str,
+) -> Result<(), AppError> {
     let unsubscribe = unsubscribe_url(conn, to.id, letter.kind).await?;
     let reply_to = match letter.topic_id {
         Some(topic_id) => reply_to(conn, to.id, topic_id).await?,
         None => None,
     };
     let url = format!("{base}{}", letter.link);
-    let post_html = letter
-        .post_html
-        .as_deref()
-        .map(|h| absolute_links(h, &base));
+    let post_html = letter.post_html.as_deref().map(|h| absolute_links(h, base));
     let mut text = format!("{}\n\n", letter.headline);
     if let Some(html) = &post_html {
         text.push_str(&html_to_text(html));
@@ -128,17 +147,17 @@ pub async fn send(
          {} You get these from {} ({}, immediately).<br><a href=\"{}\">Stop these e-mails</a> · \
          <a href=\"{}/account\">Choose what you get</a></p></body></html>",
         esc(&url),
-        esc(&site),
+        esc(site),
         if reply_to.is_some() {
             " or reply to this e-mail."
         } else {
             ""
         },
         esc(&letter.why),
-        esc(&site),
+        esc(site),
         esc(letter.kind.label()),
         esc(&unsubscribe),
-        esc(&base),
+        esc(base),
     ));
     mail::queue(
         conn,

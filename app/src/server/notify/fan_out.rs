@@ -215,9 +215,7 @@ async fn spread(txn: &impl ConnectionTrait, job: &fan_out::Model) -> Result<(), 
             .filter(user::Column::Id.is_in(chunk.iter().copied()))
             .all(txn)
             .await?;
-        for member in members {
-            compose::send(txn, &member, &letter).await?;
-        }
+        compose::send_all(txn, &members, &letter).await?;
     }
     Ok(())
 }
