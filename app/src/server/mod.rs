@@ -29,6 +29,8 @@ pub mod posting;
 mod properties;
 pub mod records;
 pub mod rerender;
+pub mod search;
+pub mod search_index;
 pub mod session_store;
 pub mod settings;
 pub mod signing;
