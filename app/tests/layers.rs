@@ -50,6 +50,7 @@ const LAYOUT: &[(&str, Class)] = &[
     ("lifecycle_properties", Class::TestSupport),
     ("loop_tests", Class::TestSupport),
     ("properties", Class::TestSupport),
+    ("search_tests", Class::TestSupport),
 ];
 
 /// The longest a rule file may grow, its tests not counted.

@@ -30,6 +30,8 @@ mod properties;
 pub mod records;
 pub mod rerender;
 pub mod search;
+#[cfg(test)]
+mod search_tests;
 pub mod search_index;
 pub mod session_store;
 pub mod settings;

@@ -12,8 +12,6 @@
 //! a staff reply (x1.25), the official answer (x1.5), and recent activity (up to x1.3, halving
 //! over a month).
 pub mod query;
-#[cfg(test)]
-mod tests;
 
 use std::collections::HashMap;
 

@@ -5,7 +5,11 @@ use chrono::{Duration, Utc};
 use proptest::prelude::*;
 use sea_orm::DatabaseConnection;
 
-use super::*;
+use crate::{
+    error::AppError,
+    model::{SearchRequest, TextPart},
+};
+use crate::server::search::{BAD_DATE, NO_SUCH_CATEGORY, search, similar};
 use crate::server::{
     blog::{self, ArticleInput, Publish},
     forum,
