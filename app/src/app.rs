@@ -34,6 +34,7 @@ use crate::{
         not_found::NotFoundPage,
         notifications::NotificationsPage,
         reset::{ResetPasswordPage, ResetRequestPage},
+        search::SearchPage,
         sign_up::SignUpPage,
         staff_metrics::StaffMetricsPage,
         staff_queue::StaffQueuePage,
@@ -100,6 +101,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/unsubscribe/:token") view=UnsubscribePage ssr=SsrMode::Async />
                     <Route path=path!("/confirm-email/:token") view=ConfirmEmailPage ssr=SsrMode::Async />
+                    <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async />
                     <Route path=path!("/c/:slug") view=CategoryPage ssr=SsrMode::Async />
                     <Route path=path!("/t/:id/:slug") view=TopicPage ssr=SsrMode::Async />
                     <Route path=path!("/t/:id") view=TopicPage ssr=SsrMode::Async />

@@ -1024,7 +1024,7 @@ pub struct SearchHit {
 
 /// The /search page.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SearchPage {
+pub struct SearchResults {
     pub request: SearchRequest,
     pub hits: Vec<SearchHit>,
     /// Topics found (each shown once).

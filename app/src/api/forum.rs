@@ -284,6 +284,9 @@ pub async fn start_topic(
     body: String,
     form_token: String,
     preview: Option<String>,
+    /// "Check for similar topics" without JavaScript: the text is kept and the page, opened
+    /// again, lists the topics like its title (for visitors too: it is a read).
+    similar: Option<String>,
 ) -> Result<(), AppError> {
     let draft = Draft {
         title: title.clone(),
@@ -291,6 +294,27 @@ pub async fn start_topic(
         category: category.clone(),
         preview_html: None,
     };
+    if similar.is_some() {
+        if let Err(e) = super::visitor_or_writer().await {
+            crate::error::set_error_status(&e);
+            return Err(e);
+        }
+        let session = state::session().await?;
+        drafts::save(&session, &draft_key(ComposerKind::NewTopic), &draft).await?;
+        // The title rides in the address too: a visitor's page is the same for everyone (their
+        // text comes back from the session once they log in).
+        // Spaces as `+`: a redirect never carries white space, even encoded.
+        let value = |v: &str| {
+            let words: Vec<&str> = v.split_whitespace().collect();
+            encode_query_value(&words.join(" ")).replace("%20", "+")
+        };
+        super::redirect(&format!(
+            "/new-topic?category={}&title={}&similar=1#similar-topics",
+            value(&category),
+            value(&title.chars().take(300).collect::<String>()),
+        ));
+        return Ok(());
+    }
     submit(
         ComposerKind::NewTopic,
         draft,

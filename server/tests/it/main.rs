@@ -23,6 +23,7 @@ mod read_errors;
 mod receive_mail;
 mod resources_http;
 mod safe_redirects;
+mod search_http;
 mod security_http;
 mod sessions_http;
 mod signup_abuse;
