@@ -221,3 +221,30 @@ async fn similar_topics_come_as_json_and_through_the_plain_form() {
     assert!(!select(&doc, "#similar-topics li").is_empty());
     assert_eq!(select(&doc, "#field-title")[0].value().attr("value"), Some("csv export"));
 }
+
+/// A hidden reply and a held topic are found by no one: not the visitor, the customer who wrote
+/// them, staff, moderators or admins (search shows what a visitor may read, to everyone).
+#[tokio::test]
+async fn hidden_and_held_text_is_found_by_no_role() {
+    let d = demo_members().await;
+    let users = app::server::entity::user::Entity::find().all(&d.db).await.unwrap();
+    let by = |name: &str| users.iter().find(|u| u.username == name).unwrap().clone();
+    let (casey, admin) = (by("casey"), by("admin"));
+    let t = topic::Entity::find().one(&d.db).await.unwrap().unwrap();
+    let reply = forum::reply(&d.db, &casey, t.id, "Platypus reply to hide.", None).await.unwrap();
+    app::server::moderation::act_on_post(&d.db, &admin, reply.id, app::server::moderation::PostAction::Hide, "Off topic")
+        .await
+        .unwrap();
+    app::server::moderation::add_watched_word(&d.db, &admin, "quarantine", "hold").await.unwrap();
+    forum::start_topic(&d.db, &casey, "questions", "Platypus held", "quarantine platypus", None)
+        .await
+        .unwrap();
+    for cookie in [None, Some(d.casey.as_str()), Some(d.sam.as_str()), Some(d.admin.as_str())] {
+        let res = get(&d.app, "/search?q=platypus", cookie).await;
+        assert_eq!(res.status, StatusCode::OK);
+        let page = Html::parse_document(&res.body);
+        assert!(select(&page, ".search-hit").is_empty(), "{cookie:?}: {}", res.body);
+        let similar = post_fetch(&d.app, "/api/similar_topics", &[("title", "platypus held")], cookie).await;
+        assert_eq!(similar.body, "[]", "{cookie:?}");
+    }
+}
