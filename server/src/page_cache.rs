@@ -25,6 +25,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
+const X_ROBOTS_TAG: header::HeaderName = header::HeaderName::from_static("x-robots-tag");
+
 /// Long enough to absorb a burst of readers; short enough that relative times ("2 minutes
 /// ago") stay right.
 pub const TTL: Duration = Duration::from_secs(10);
@@ -44,6 +46,10 @@ struct Entry {
 struct Shared {
     content_type: HeaderValue,
     policy: HeaderValue,
+    /// `noindex` when the page said so (an empty list, or indexing switched off), so a hit
+    /// answers crawlers as the render did. A change of that switch is a write: it empties the
+    /// cache like any other.
+    robots: Option<HeaderValue>,
     body: Bytes,
     gzip: Bytes,
 }
@@ -71,6 +77,9 @@ impl Shared {
             .into_response();
         if let Some(encoding) = encoding {
             res.headers_mut().insert(header::CONTENT_ENCODING, encoding);
+        }
+        if let Some(robots) = self.robots {
+            res.headers_mut().insert(X_ROBOTS_TAG, robots);
         }
         res
     }
@@ -212,6 +221,7 @@ fn shareable(headers: &HeaderMap, body: &Bytes) -> Option<Shared> {
     Some(Shared {
         content_type,
         policy: HeaderValue::from_str(&policy).ok()?,
+        robots: headers.get(X_ROBOTS_TAG).cloned(),
         gzip: crate::compress::gzip(html.as_bytes(), flate2::Compression::default())?,
         body: Bytes::from(html),
     })

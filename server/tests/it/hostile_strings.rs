@@ -336,6 +336,7 @@ async fn site(hostile: bool) -> Site {
             ("signup_mode", "open"),
             ("accountability_public", "on"),
             ("moderation_log_public", "on"),
+            ("search_engines_index", "on"),
         ],
     )
     .await;
