@@ -10,10 +10,7 @@ use leptos_router::{
 use crate::{
     api::{auth::current_user, forum::get_site_info},
     components::{
-        category_colours::CategoryColours,
-        escape_rcdata,
-        header::SiteHeader,
-        page::{NoIndex, NoIndexSaid},
+        category_colours::CategoryColours, escape_rcdata, header::SiteHeader, page::NoIndex,
     },
     context::{CurrentUser, Site},
     pages::{
@@ -86,7 +83,6 @@ pub fn App() -> impl IntoView {
     provide_context(CurrentUser(OnceResource::new(current_user())));
     let site = OnceResource::new(get_site_info());
     provide_context(Site(site));
-    provide_context(NoIndexSaid::default());
     // Pages render whole on the server (SsrMode::Async): no JavaScript is needed to read them,
     // and crawlers get the full text.
     view! {

@@ -5,6 +5,7 @@ pub mod bench_seed;
 pub mod compress;
 pub mod form_errors;
 pub mod page_cache;
+pub mod robots;
 pub mod security;
 pub mod serve;
 use std::{sync::Arc, time::Instant};
@@ -111,9 +112,11 @@ pub fn router(state: AppState) -> Router {
     // The last layer added runs first. A request meets: the log line, the client's address,
     // per-address limits, the request-shape checks, the security headers (on every answer,
     // refusals included), the cross-site check, the form-error signature, compression, the page
-    // cache, the session, the route.
+    // cache, the noindex tag, the session, the route.
     Router::new()
         .fallback_service(routes)
+        // Inside the cache, so a cached page has what this adds.
+        .layer(middleware::from_fn(robots::noindex_meta))
         .layer(middleware::from_fn_with_state(
             Arc::new(page_cache::PageCache::default()),
             page_cache::layer,

@@ -17,6 +17,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use crate::robots::X_ROBOTS_TAG;
 use axum::{
     body::{Body, Bytes},
     extract::{Request, State},
@@ -24,8 +25,6 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-
-const X_ROBOTS_TAG: header::HeaderName = header::HeaderName::from_static("x-robots-tag");
 
 /// Long enough to absorb a burst of readers; short enough that relative times ("2 minutes
 /// ago") stay right.

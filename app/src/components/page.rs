@@ -1,10 +1,5 @@
 //! Page-level pieces: HTTP status from a page, the error view, and the head tags every
 //! content page carries (title, description, canonical URL, OpenGraph, `noindex`, JSON-LD).
-use std::sync::{
-    Arc,
-    atomic::{AtomicBool, Ordering},
-};
-
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta, Title};
 
@@ -38,19 +33,15 @@ pub fn redirect_permanently(url: &str) {
     let _ = url;
 }
 
-/// Whether this request's page already said `noindex` (the shell provides it, so a page that
-/// is empty on a site that is not indexed at all says it once).
-#[derive(Clone, Default)]
-pub struct NoIndexSaid(pub Arc<AtomicBool>);
-
-/// Asks search engines not to index this page: `<meta name="robots" content="noindex">` in the
-/// head and an `X-Robots-Tag: noindex` header (which the page cache keeps with the page). For
-/// pages that are not worth a search result: empty lists, pages past the end, errors, search
-/// results, and every page while the admin has indexing switched off.
+/// Asks search engines not to index this page: an `X-Robots-Tag: noindex` header, which the
+/// server turns into `<meta name="robots" content="noindex">` at the end of the head
+/// (server/src/robots.rs) and the page cache keeps with the page. For pages that are not worth
+/// a search result: empty lists, pages past the end, errors, search results, and every page
+/// while the admin has indexing switched off. Not a leptos_meta `<Meta>`: leptos_meta 0.8 keeps
+/// only the head tags rendered by the time the stream's first chunk is ready, and an error view
+/// rendered late in a Suspense missed it about one time in ten.
 #[component]
 pub fn NoIndex() -> impl IntoView {
-    let first =
-        use_context::<NoIndexSaid>().is_none_or(|said| !said.0.swap(true, Ordering::Relaxed));
     #[cfg(feature = "ssr")]
     if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
         res.insert_header(
@@ -58,7 +49,6 @@ pub fn NoIndex() -> impl IntoView {
             axum::http::HeaderValue::from_static("noindex"),
         );
     }
-    first.then(|| view! { <Meta name="robots" content="noindex" /> })
 }
 
 /// JSON-LD (schema.org) for search engines, as `<script type="application/ld+json">`. `json` is

@@ -551,6 +551,145 @@ pub async fn sitemap_page(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::{
+        blog::{self, ArticleInput, Publish},
+        forum::{self, NewCategory},
+        moderation::{self, PostAction},
+        testing::{insert_user, test_db},
+    };
+    use sea_orm::{ActiveModelTrait, Set};
+
+    /// Addresses (as paths) on sitemap page `page` at `size` a page, or None when it is not found.
+    async fn paths_on(
+        db: &DatabaseConnection,
+        page: SitemapPage,
+        size: i64,
+    ) -> Option<Vec<String>> {
+        let xml = match sitemap_page(db, "https://x.example", page, size).await {
+            Ok(xml) => xml,
+            Err(AppError::NotFound(_)) => return None,
+            Err(e) => panic!("{e}"),
+        };
+        Some(
+            xml.lines()
+                .filter_map(|l| l.split("<loc>https://x.example").nth(1))
+                .map(|rest| rest.split("</loc>").next().unwrap().to_string())
+                .collect(),
+        )
+    }
+
+    /// Pages are ranges of topic ids: at size 2 each holds at most two topics, removed topics
+    /// and articles' comment topics leave gaps, and a range with nothing public is neither
+    /// listed nor found.
+    #[tokio::test]
+    async fn sitemap_pages_are_ranges_of_topic_ids_of_at_most_the_page_size() {
+        let db = test_db().await;
+        let author = insert_user(&db, 1).await;
+        let mut moderator: crate::server::entity::user::ActiveModel =
+            insert_user(&db, 2).await.into();
+        moderator.role = Set("moderator".into());
+        let moderator = moderator.update(&db).await.unwrap();
+        forum::create_category(
+            &db,
+            NewCategory {
+                slug: "questions",
+                name: "Questions",
+                description: "",
+                colour: "#2f855a",
+            },
+        )
+        .await
+        .unwrap();
+        let mut topics = Vec::new();
+        for title in ["One", "Two", "Three", "Four", "Five"] {
+            topics.push(
+                forum::start_topic(&db, &author, "questions", title, "Text", None)
+                    .await
+                    .unwrap(),
+            );
+        }
+        for removed in [2, 4] {
+            moderation::act_on_post(
+                &db,
+                &moderator,
+                topics[removed].1.id,
+                PostAction::Delete,
+                "spam",
+            )
+            .await
+            .unwrap();
+        }
+        let mut staff: crate::server::entity::user::ActiveModel = insert_user(&db, 3).await.into();
+        staff.role = Set("staff".into());
+        let staff = staff.update(&db).await.unwrap();
+        let input = ArticleInput {
+            title: "An article".into(),
+            slug: String::new(),
+            summary: String::new(),
+            body: "Text".into(),
+            cover_image_url: String::new(),
+            tags: String::new(),
+            comments_open: true,
+            publish: Publish::Now,
+        };
+        let (a, _) = blog::create_article(&db, &staff, &input, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            a.topic_id,
+            topics[4].0.id + 1,
+            "the article's topic is number 6"
+        );
+
+        let path = |i: usize| topic_url(topics[i].0.id, &topics[i].0.slug, 1);
+        assert_eq!(
+            paths_on(&db, SitemapPage::Topics(1), 2).await,
+            Some(vec![path(0), path(1)])
+        );
+        assert_eq!(
+            paths_on(&db, SitemapPage::Topics(2), 2).await,
+            Some(vec![path(3)])
+        );
+        // Topic 5 removed, topic 6 an article's: nothing public.
+        assert_eq!(paths_on(&db, SitemapPage::Topics(3), 2).await, None);
+        assert_eq!(paths_on(&db, SitemapPage::Topics(4), 2).await, None);
+        // At the real size, one page holds them all.
+        assert_eq!(
+            paths_on(&db, SitemapPage::Topics(1), SITEMAP_PAGE_URLS).await,
+            Some(vec![path(0), path(1), path(3)])
+        );
+        let site = paths_on(&db, SitemapPage::Site, 2).await.unwrap();
+        assert_eq!(
+            site[..3],
+            ["/".to_string(), "/blog".into(), "/accountability".into()]
+        );
+
+        let index = sitemap_index(&db, "https://x.example", 2).await.unwrap();
+        let listed: Vec<&str> = index
+            .lines()
+            .filter_map(|l| l.split("<loc>https://x.example").nth(1))
+            .map(|rest| rest.split("</loc>").next().unwrap())
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                "/sitemap/site.xml",
+                "/sitemap/topics-1.xml",
+                "/sitemap/topics-2.xml"
+            ]
+        );
+        // Each page's lastmod is the latest activity of its topics.
+        let last = crate::server::entity::topic::Entity::find_by_id(topics[3].0.id)
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_posted_at;
+        assert!(index.contains(&format!(
+            "<loc>https://x.example/sitemap/topics-2.xml</loc><lastmod>{}</lastmod>",
+            rfc3339(last)
+        )));
+    }
 
     #[test]
     fn escaping_covers_markup_quotes_and_illegal_characters() {
