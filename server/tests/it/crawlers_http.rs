@@ -755,5 +755,8 @@ async fn hostile_text_in_json_ld_stays_data() {
     assert_eq!(ld[0]["author"]["name"], format!("Casey{HOSTILE}"));
     // The text is the post's plain text, its whitespace (the line separators) folded.
     let text = ld[0]["text"].as_str().unwrap();
-    assert!(text.contains("</script><script>alert(1)</script><!--"), "{text}");
+    assert!(
+        text.contains("</script><script>alert(1)</script><!--"),
+        "{text}"
+    );
 }

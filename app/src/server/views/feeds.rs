@@ -472,14 +472,16 @@ pub async fn sitemap_index(
         .into_iter()
         .filter_map(|u| u.1)
         .max();
-    let page_of = topic_page_of_id(page_size);
+    // Grouped and ordered by the output column's name: PostgreSQL would not match the same
+    // expression written twice with its numbers as separate parameters.
+    let page = || Expr::col(sea_orm::sea_query::Alias::new("page"));
     let topic_pages: Vec<(i64, DateTimeUtc)> = topic::Entity::find()
         .select_only()
-        .column_as(page_of.clone(), "page")
+        .column_as(topic_page_of_id(page_size), "page")
         .column_as(topic::Column::LastPostedAt.max(), "modified")
         .filter(public_forum_topics())
-        .group_by(page_of.clone())
-        .order_by_asc(page_of)
+        .group_by(page())
+        .order_by_asc(page())
         .into_tuple()
         .all(db)
         .await?;
