@@ -27,6 +27,7 @@ pub async fn get_site_info() -> Result<SiteInfo, AppError> {
         tagline: settings::text(&state.db, settings::SITE_TAGLINE).await?,
         public_url: state.config.public_url.clone(),
         colours_version: crate::server::category_colours::current(&state.db).await?.1,
+        noindex: !settings::search_engines_index(&state.db).await?,
     })
 }
 
@@ -66,7 +67,10 @@ pub async fn get_topic_page(id: i64, page: u64) -> Result<TopicPage, AppError> {
     let viewer = state::current_user().await?;
     let db = state::db()?;
     // Its notifications are read by the header (api::auth::current_user), which loads with it.
-    crate::server::views::forum::topic_page(&db, id, page, viewer.as_ref()).await
+    let mut page = crate::server::views::forum::topic_page(&db, id, page, viewer.as_ref()).await?;
+    page.structured_data =
+        crate::server::views::structured_data::topic(&page, &state::app_state()?.config.public_url);
+    Ok(page)
 }
 
 /// The topic a page request is for, when it is a topic page (`/t/{id}` or `/t/{id}/{slug}`):

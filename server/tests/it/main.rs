@@ -8,6 +8,7 @@ mod account_mail;
 mod admin_http;
 mod blog_http;
 mod cli;
+mod crawlers_http;
 mod csrf_http;
 mod follow_http;
 mod form_errors;
