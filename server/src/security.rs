@@ -515,7 +515,9 @@ async fn with_csrf_token(
     let Ok(html) = std::str::from_utf8(&bytes) else {
         return Response::from_parts(parts, Body::from(bytes));
     };
-    if !html.contains("<form") {
+    // Only post forms carry a token: a page whose only form is a GET one (the header's search
+    // box is on every page) is sent as it is, with no token cookie.
+    if !has_post_form(html) {
         return Response::from_parts(parts, Body::from(bytes));
     }
     let Some(key) = guard.key().await else {
@@ -551,6 +553,28 @@ async fn with_csrf_token(
     Response::from_parts(parts, Body::from(Bytes::from(html)))
 }
 
+/// Whether the page has a form whose method is post (the forms `insert_token_fields` changes).
+fn has_post_form(html: &str) -> bool {
+    let mut rest = html;
+    while let Some(start) = rest.find("<form") {
+        let from_tag = &rest[start..];
+        let Some(end) = start_tag_end(from_tag) else {
+            return false;
+        };
+        if is_post_form(&from_tag[..end]) {
+            return true;
+        }
+        rest = &from_tag[end..];
+    }
+    false
+}
+
+fn is_post_form(start_tag: &str) -> bool {
+    start_tag
+        .to_ascii_lowercase()
+        .contains(r#"method="post""#)
+}
+
 /// Adds `<input type="hidden" name="_csrf" value=TOKEN>` as the last child of every form whose
 /// method is post. Last, not first: an island hydrating its form walks the children it rendered
 /// in order and never reaches one after them. Attribute values are quoted by the renderer, so
@@ -565,9 +589,7 @@ pub fn insert_token_fields(html: &str, token: &str) -> String {
         let Some(end) = start_tag_end(from_tag) else {
             break;
         };
-        let is_post = from_tag[..end]
-            .to_ascii_lowercase()
-            .contains(r#"method="post""#);
+        let is_post = is_post_form(&from_tag[..end]);
         let close = from_tag[end..].find("</form>").map(|i| end + i);
         match close {
             Some(close) if is_post => {
@@ -650,6 +672,8 @@ mod tests {
     #[test]
     fn token_fields_go_into_post_forms_only() {
         let html = r#"<p>x</p><form method="post" action="/api/a" data-x="a>b"><input name=q></form><form method="get" action="/search"></form><form class="y" method="POST">"#;
+        assert!(has_post_form(html));
+        assert!(!has_post_form(r#"<form method="get" action="/search"><input name=q></form>"#));
         let out = insert_token_fields(html, &"a".repeat(64));
         let field = format!(
             r#"<input type="hidden" name="_csrf" value="{}">"#,

@@ -2,7 +2,7 @@
 //! form, so it works the same with and without JavaScript. Results are never for crawlers
 //! (noindex): the pages they point to are.
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
@@ -10,7 +10,7 @@ use crate::{
     components::{
         encode_query_value,
         form::Field,
-        page::{ErrorView, query_number},
+        page::{ErrorView, NoIndex, query_number},
         pager::Pager,
         staff::StatusTag,
         time::RelativeTime,
@@ -38,7 +38,7 @@ pub fn SearchPage() -> impl IntoView {
     };
     let data = OnceResource::new(get_search_results(request));
     view! {
-        <Meta name="robots" content="noindex" />
+        <NoIndex />
         <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Searching…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
