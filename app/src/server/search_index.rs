@@ -150,10 +150,16 @@ async fn insert(txn: &impl ConnectionTrait, docs: &[Doc]) -> Result<(), AppError
             )),
             _ => sql.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4)),
         }
-        let pieces = cjk_pieces(&format!("{}\n{}", doc.title, doc.body));
+        // A title is typed text: the markers come out of it too.
+        let title: String = doc
+            .title
+            .chars()
+            .filter(|c| *c != HIT_START && *c != HIT_END)
+            .collect();
+        let pieces = cjk_pieces(&format!("{title}\n{}", doc.body));
         values.extend([
             doc.id.into(),
-            doc.title.clone().into(),
+            title.into(),
             doc.body.clone().into(),
             pieces.into(),
         ]);
