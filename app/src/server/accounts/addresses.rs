@@ -10,7 +10,7 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, Set, sea_query::Expr,
 };
 
-use super::sign_in::{is_link_token, token_hash};
+use super::link_tokens::{is_link_token, token_hash};
 use crate::{
     error::AppError,
     server::{

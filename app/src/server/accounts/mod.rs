@@ -1,5 +1,6 @@
 //! Account rules: sign-up, log-in, and creating staff accounts from the command line.
 pub mod addresses;
+mod link_tokens;
 pub mod preferences;
 pub mod sign_in;
 

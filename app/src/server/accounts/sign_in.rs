@@ -7,8 +7,8 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
-use sha2::{Digest, Sha256};
 
+use super::link_tokens::{is_link_token, token_hash};
 use crate::error::AppError;
 use crate::server::{
     accounts,
@@ -262,14 +262,6 @@ pub const RESETS_PER_HOUR: u64 = 3;
 pub const RESET_VALID_MINUTES: i64 = 60;
 pub use crate::messages::{RESET_LINK_BAD, RESET_SENT};
 
-/// What is stored of a link's token (reset and confirmation links): its SHA-256, hex.
-pub(super) fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// Someone asks for a reset link for `login` (a username or an address). When it is an account,
 /// a single-use token is made (only its hash stored) and e-mailed; either way nothing tells the
 /// asker which happened: the caller shows RESET_SENT and runs this after answering (see
@@ -347,12 +339,6 @@ async fn send_reset_link(
     mail::enqueue(&txn, &account.email, RESET_SUBJECT, &body).await?;
     txn.commit().await?;
     Ok(())
-}
-
-/// Whether `token` has the shape of a link token (`auth::random_token`): 64 hex characters.
-/// Anything else is refused before it is hashed or looked up.
-pub(super) fn is_link_token(token: &str) -> bool {
-    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// The account a reset token is for, if it is unused and unexpired.
