@@ -457,3 +457,30 @@ proptest! {
 /// One seeded database for every case (a runtime of its own, as the pool lives on it).
 static QUERY_WORLD: std::sync::OnceLock<(tokio::runtime::Runtime, World)> =
     std::sync::OnceLock::new();
+
+#[tokio::test]
+async fn every_page_of_results_is_reachable_including_the_any_word_fallback() {
+    let w = World::new().await;
+    for i in 0..25 {
+        forum::start_topic(&w.db, &w.customer, "questions", &format!("Gazebo number {i}"), "Gazebo text.", None)
+            .await
+            .unwrap();
+    }
+    for q in ["gazebo", "gazebo zebra"] {
+        let first = search(&w.db, ask(q)).await.unwrap();
+        assert_eq!((first.total, first.page_count, first.hits.len()), (25, 2, 20), "{q}");
+        let mut second = ask(q);
+        second.page = 2;
+        let second = search(&w.db, second).await.unwrap();
+        assert_eq!(second.hits.len(), 5, "{q}");
+        assert_eq!(second.any_words, q.contains(' '), "{q}");
+        let mut third = ask(q);
+        third.page = 3;
+        assert!(matches!(search(&w.db, third).await, Err(AppError::NotFound(_))), "{q}");
+    }
+    // Newest first: the last one written leads.
+    let mut newest = ask("gazebo");
+    newest.sort = Some("newest".into());
+    let page = search(&w.db, newest).await.unwrap();
+    assert_eq!(text(&page.hits[0].title), "Gazebo number 24");
+}

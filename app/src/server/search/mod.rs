@@ -87,17 +87,15 @@ pub async fn search(
     }
     let offset = (page.page - 1) * SEARCH_PAGE_SIZE;
     let mut combine = Combine::All;
-    let mut found = find(db, &parsed.terms, combine, &filters, offset).await?;
-    if found.total == 0 && parsed.terms.len() > 1 && offset == 0 {
+    let mut found = find_page(db, &parsed.terms, combine, &filters, offset).await?;
+    if found.total == 0 && parsed.terms.len() > 1 {
+        // Nothing has every word: the topics with some of them, on every page of the fallback.
         combine = Combine::Any;
-        found = find(db, &parsed.terms, combine, &filters, offset).await?;
+        found = find_page(db, &parsed.terms, combine, &filters, offset).await?;
         page.any_words = found.total > 0;
     }
-    if found.rows.is_empty() && offset > 0 {
-        // Past the end: how many there are, for the message.
-        let first = find(db, &parsed.terms, combine, &filters, 0).await?;
-        paging::page(page.page, first.total, SEARCH_PAGE_SIZE)?;
-    }
+    // Past the end: not found, saying how many pages there are.
+    paging::page(page.page, found.total, SEARCH_PAGE_SIZE)?;
     page.total = found.total;
     page.page_count = paging::page_count(found.total, SEARCH_PAGE_SIZE);
     page.hits = hits(db, &parsed, combine, &found.rows).await?;
@@ -180,9 +178,30 @@ async fn read_filters(
 }
 
 struct Found {
-    /// (doc id, topic id) of each result on the page, best first.
+    /// The doc id of each result on the page, best first.
     rows: Vec<i64>,
+    /// Topics found in all.
     total: u64,
+}
+
+/// `find`, with the total known even for a page past the end (whose query returns no rows to
+/// count with).
+async fn find_page(
+    db: &DatabaseConnection,
+    terms: &[Term],
+    combine: Combine,
+    f: &Filters,
+    offset: u64,
+) -> Result<Found, AppError> {
+    let found = find(db, terms, combine, f, offset).await?;
+    if found.rows.is_empty() && offset > 0 {
+        let first = find(db, terms, combine, f, 0).await?;
+        return Ok(Found {
+            rows: Vec::new(),
+            total: first.total,
+        });
+    }
+    Ok(found)
 }
 
 /// One page of results: the best document of each topic, ranked.
