@@ -1043,6 +1043,10 @@ pub struct SearchResults {
     pub any_words: bool,
     /// Part of the query was too long to use.
     pub cut: bool,
+    /// Every word was too common to search for.
+    pub too_common: bool,
+    /// More posts matched than are ranked: the best are shown.
+    pub capped: bool,
     /// A filter that could not be read, with why; the search ran without it.
     pub filter_errors: Vec<(String, String)>,
     /// For the filter form.

@@ -10,8 +10,8 @@
 //! - PostgreSQL: a table with a stored `tsvector` under a GIN index, in a text search
 //!   configuration `backyard`: English stemming after `unaccent`.
 //!
-//! The index starts empty; the server fills it at start when it is empty and public posts exist
-//! (app::server::search_index::ensure_built), since the plain text is made in Rust.
+//! The index starts empty; the server fills it on its first start (app::server::search_index::
+//! ensure_built, as the plain text is made in Rust) and notes that in `search_index_state`.
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
@@ -39,11 +39,15 @@ impl MigrationTrait for Migration {
                    document TSVECTOR NOT NULL
                  )",
                 "CREATE INDEX idx_search_index_document ON search_index USING GIN (document)",
+                "CREATE TABLE search_index_state (id BIGINT PRIMARY KEY, built_at TIMESTAMPTZ NOT NULL)",
             ],
-            _ => &["CREATE VIRTUAL TABLE search_index USING fts5(
+            _ => &[
+                "CREATE VIRTUAL TABLE search_index USING fts5(
                    title, body, cjk,
                    tokenize = 'porter unicode61 remove_diacritics 2'
-                 )"],
+                 )",
+                "CREATE TABLE search_index_state (id INTEGER PRIMARY KEY, built_at TEXT NOT NULL)",
+            ],
         };
         for sql in statements {
             db.execute_unprepared(sql).await?;
@@ -55,6 +59,10 @@ impl MigrationTrait for Migration {
         manager
             .get_connection()
             .execute_unprepared("DROP TABLE search_index")
+            .await?;
+        manager
+            .get_connection()
+            .execute_unprepared("DROP TABLE search_index_state")
             .await?;
         Ok(())
     }

@@ -29,7 +29,7 @@ pub fn SearchPage() -> impl IntoView {
         q: query.get("q").unwrap_or_default(),
         category: text("category"),
         status: text("status"),
-        staff: text("staff").is_some(),
+        staff: text("staff").is_some_and(|v| !matches!(v.as_str(), "0" | "false" | "off")),
         author: text("author"),
         from: text("from"),
         to: text("to"),
@@ -113,8 +113,11 @@ fn Results(page: SearchResults) -> impl IntoView {
     let summary = summary(&page);
     let (has_category_error, has_status_error) = (category_error.is_some(), status_error.is_some());
     let base = search_href(&r);
-    let body = if r.q.trim().is_empty() || (page.hits.is_empty() && page.total == 0 && !page.filter_errors.is_empty()) {
-        if page.filter_errors.is_empty() { tips().into_any() } else { ().into_any() }
+    let body = if !page.filter_errors.is_empty() {
+        // Said next to the fields.
+        ().into_any()
+    } else if r.q.trim().is_empty() || page.too_common {
+        tips().into_any()
     } else if page.hits.is_empty() {
         nothing_found(&r.q).into_any()
     } else {
@@ -182,23 +185,22 @@ fn Results(page: SearchResults) -> impl IntoView {
 
 /// "12 topics found", and what was changed about the query.
 fn summary(page: &SearchResults) -> Option<AnyView> {
-    if page.request.q.trim().is_empty() || page.total == 0 {
+    if page.request.q.trim().is_empty() || !page.filter_errors.is_empty() {
         return None;
     }
     let count = match page.total {
-        1 => "1 topic found".to_string(),
-        n => format!("{n} topics found"),
+        0 => None,
+        1 => Some("1 topic found".to_string()),
+        n => Some(format!("{n} topics found")),
     };
-    let (any_words, cut) = (page.any_words, page.cut);
+    let notice = |on: bool, text: &'static str| on.then(|| view! { <p class="notice">{text}</p> });
     Some(view! {
         <div class="search-summary" role="status">
-            {any_words.then(|| view! {
-                <p class="notice">"No topic has all of those words. These have some of them."</p>
-            })}
-            {cut.then(|| view! {
-                <p class="notice">"That query was long: only its first words were used."</p>
-            })}
-            <p class="muted">{count}</p>
+            {notice(page.too_common, "Those words are too common to search for: add a word that says what you are looking for.")}
+            {notice(page.any_words, "No topic has all of those words. These have some of them.")}
+            {notice(page.cut, "That query was long: only its first words were used.")}
+            {notice(page.capped, "Many posts match: these are the best of them. Add a word to narrow it down.")}
+            {count.map(|c| view! { <p class="muted">{c}</p> })}
         </div>
     }.into_any())
 }

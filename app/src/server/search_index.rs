@@ -32,6 +32,16 @@ use crate::{
 /// use characters: `text_of` removes them from indexed text, so only the engine writes them.
 pub const HIT_START: char = '\u{E000}';
 pub const HIT_END: char = '\u{E001}';
+/// `<` and `>` as PostgreSQL's copy of the text holds them: its parser reads `<...>` as a tag
+/// and would drop the words inside (a post about `<script>` could not be found by "script").
+/// Read back by search's snippets; removed from indexed text like the markers.
+pub const LESS_THAN: char = '\u{E002}';
+pub const GREATER_THAN: char = '\u{E003}';
+
+/// The characters only the index writes.
+fn is_reserved(c: char) -> bool {
+    matches!(c, HIT_START | HIT_END | LESS_THAN | GREATER_THAN)
+}
 
 /// A row of the index.
 struct Doc {
@@ -151,128 +161,204 @@ async fn insert(txn: &impl ConnectionTrait, docs: &[Doc]) -> Result<(), AppError
             _ => sql.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4)),
         }
         // A title is typed text: the markers come out of it too.
-        let title: String = doc
-            .title
-            .chars()
-            .filter(|c| *c != HIT_START && *c != HIT_END)
-            .collect();
+        let title: String = doc.title.chars().filter(|c| !is_reserved(*c)).collect();
         let pieces = cjk_pieces(&format!("{title}\n{}", doc.body));
+        let (title, body) = match backend {
+            DbBackend::Postgres => (no_tags(&title), no_tags(&doc.body)),
+            _ => (title, doc.body.clone()),
+        };
         values.extend([
             doc.id.into(),
             title.into(),
-            doc.body.clone().into(),
+            body.into(),
             pieces.into(),
         ]);
+    }
+    if backend == DbBackend::Postgres {
+        // A post written while the index is rebuilt may have its row already (SQLite's writers
+        // take turns; PostgreSQL's do not).
+        sql.push_str(
+            " ON CONFLICT (doc_id) DO UPDATE SET title = EXCLUDED.title, body = EXCLUDED.body, \
+             cjk = EXCLUDED.cjk, document = EXCLUDED.document",
+        );
     }
     txn.execute_raw(numbered(backend, &sql, values)).await?;
     Ok(())
 }
 
-/// Rows written per statement when rebuilding (4 values each: SQLite allows 32,766).
+/// Text with `<` and `>` replaced for PostgreSQL's parser (see `LESS_THAN`).
+fn no_tags(text: &str) -> String {
+    text.replace('<', &LESS_THAN.to_string())
+        .replace('>', &GREATER_THAN.to_string())
+}
+
+/// Posts read and written per statement when rebuilding (4 values a row: SQLite allows 32,766).
 const REBUILD_BATCH: u64 = 1000;
 
-/// Empties and refills the whole index from the posts and articles, in one transaction: after
-/// an upgrade (see `ensure_built`), after a bulk load (the benchmark seed), or by the operator
-/// (`backyard search-reindex`). Returns the number of rows written.
+/// Rewrites the index from the posts and articles, a batch of posts per transaction, so a live
+/// site keeps posting meanwhile (a write in between leaves its post's row right either way: its
+/// own transaction writes the row after or before the batch's). Run by the operator (`backyard
+/// search-reindex`) and after a bulk load (the benchmark seed). Returns the rows written.
 pub async fn rebuild(db: &DatabaseConnection) -> Result<u64, AppError> {
-    let txn = begin_write(db).await?;
-    txn.execute_unprepared("DELETE FROM search_index").await?;
     let mut written = 0u64;
-    let article_topics: std::collections::HashSet<i64> = article::Entity::find()
-        .select_only()
-        .column(article::Column::TopicId)
-        .into_tuple::<i64>()
-        .all(&txn)
-        .await?
-        .into_iter()
-        .collect();
     let mut after = 0i64;
     loop {
-        let batch: Vec<(i64, i64, i32, String)> = post::Entity::find()
-            .filter(post::Column::Id.gt(after))
-            .filter(post::Column::State.eq(PostState::Visible.as_str()))
-            .order_by_asc(post::Column::Id)
-            .limit(REBUILD_BATCH)
-            .select_only()
-            .columns([
-                post::Column::Id,
-                post::Column::TopicId,
-                post::Column::PostNumber,
-                post::Column::Html,
-            ])
-            .into_tuple()
-            .all(&txn)
-            .await?;
-        let Some(last) = batch.last() else { break };
-        after = last.0;
-        let opening_topics: Vec<i64> = batch
-            .iter()
-            .filter(|(_, topic_id, number, _)| {
-                *number == 1 && !article_topics.contains(topic_id)
-            })
-            .map(|(_, topic_id, _, _)| *topic_id)
-            .collect();
-        let titles: std::collections::HashMap<i64, String> = topic::Entity::find()
-            .filter(topic::Column::Id.is_in(opening_topics))
-            .select_only()
-            .columns([topic::Column::Id, topic::Column::Title])
-            .into_tuple::<(i64, String)>()
-            .all(&txn)
-            .await?
-            .into_iter()
-            .collect();
-        let docs: Vec<Doc> = batch
-            .into_iter()
-            .map(|(id, topic_id, number, html)| Doc {
-                id,
-                title: if number == 1 {
-                    titles.get(&topic_id).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                },
-                body: text_of(&html),
-            })
-            .collect();
-        written += docs.len() as u64;
-        insert(&txn, &docs).await?;
+        let txn = begin_write(db).await?;
+        let batch = index_posts_after(&txn, after).await?;
+        txn.commit().await?;
+        let Some((last, count)) = batch else { break };
+        after = last;
+        written += count;
     }
-    for a in article::Entity::find()
-        .filter(article::Column::Status.eq("published"))
-        .all(&txn)
-        .await?
-    {
-        sync_article(&txn, &a).await?;
-        written += 1;
-    }
+    let txn = begin_write(db).await?;
+    written += index_articles(&txn).await?;
+    mark_built(&txn).await?;
     txn.commit().await?;
     Ok(written)
 }
 
-/// Fills the index when it is empty while public posts exist: the first start after the
-/// upgrade that added search. Two one-row reads otherwise, so a start does no work that grows
-/// with the data.
+/// Builds the index on the first start of a database (after the upgrade that added search),
+/// once: in one transaction under a lock, so of several servers starting together one builds
+/// and the others find it built. Otherwise one read of one row, so a start does no work that
+/// grows with the data. Returns the rows written when it built.
 pub async fn ensure_built(db: &DatabaseConnection) -> Result<Option<u64>, AppError> {
-    let has_posts = post::Entity::find()
-        .filter(post::Column::State.eq(PostState::Visible.as_str()))
-        .select_only()
-        .column(post::Column::Id)
-        .into_tuple::<i64>()
-        .one(db)
-        .await?
-        .is_some();
-    let backend = db.get_database_backend();
-    let indexed = !db
-        .query_all_raw(numbered(
-            backend,
-            "SELECT 1 FROM search_index LIMIT 1",
-            vec![],
-        ))
-        .await?
-        .is_empty();
-    if has_posts && !indexed {
-        return Ok(Some(rebuild(db).await?));
+    if is_built(db).await? {
+        return Ok(None);
     }
-    Ok(None)
+    let txn = begin_write(db).await?;
+    crate::server::db::lock_key(&txn, "search-index-build").await?;
+    if is_built(&txn).await? {
+        return Ok(None);
+    }
+    let mut written = 0u64;
+    let mut after = 0i64;
+    while let Some((last, count)) = index_posts_after(&txn, after).await? {
+        after = last;
+        written += count;
+    }
+    written += index_articles(&txn).await?;
+    mark_built(&txn).await?;
+    txn.commit().await?;
+    Ok(Some(written))
+}
+
+async fn is_built(conn: &impl ConnectionTrait) -> Result<bool, AppError> {
+    let backend = conn.get_database_backend();
+    Ok(!conn
+        .query_all_raw(numbered(backend, "SELECT id FROM search_index_state", vec![]))
+        .await?
+        .is_empty())
+}
+
+async fn mark_built(txn: &impl ConnectionTrait) -> Result<(), AppError> {
+    let backend = txn.get_database_backend();
+    txn.execute_raw(numbered(backend, "DELETE FROM search_index_state", vec![]))
+        .await?;
+    txn.execute_raw(numbered(
+        backend,
+        "INSERT INTO search_index_state (id, built_at) VALUES (1, $1)",
+        vec![chrono::Utc::now().into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Rewrites the rows of the next `REBUILD_BATCH` posts after id `after` (visible ones in, the
+/// rest out). None when no post is left; else the last id and the rows written.
+async fn index_posts_after(
+    txn: &impl ConnectionTrait,
+    after: i64,
+) -> Result<Option<(i64, u64)>, AppError> {
+    let batch: Vec<(i64, i64, i32, String, String)> = post::Entity::find()
+        .filter(post::Column::Id.gt(after))
+        .order_by_asc(post::Column::Id)
+        .limit(REBUILD_BATCH)
+        .select_only()
+        .columns([
+            post::Column::Id,
+            post::Column::TopicId,
+            post::Column::PostNumber,
+            post::Column::State,
+            post::Column::Html,
+        ])
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let Some(last) = batch.last().map(|p| p.0) else {
+        // Rows of posts that are no more (none are ever removed, but an index is only right
+        // when it holds nothing else).
+        remove_range(txn, after, i64::MAX).await?;
+        return Ok(None);
+    };
+    let visible: Vec<(i64, i64, i32, String)> = batch
+        .into_iter()
+        .filter(|(.., state, _)| state == PostState::Visible.as_str())
+        .map(|(id, topic_id, number, _, html)| (id, topic_id, number, html))
+        .collect();
+    let opening_topics: Vec<i64> = visible
+        .iter()
+        .filter(|(_, _, number, _)| *number == 1)
+        .map(|(_, topic_id, _, _)| *topic_id)
+        .collect();
+    let article_topics: std::collections::HashSet<i64> = article::Entity::find()
+        .filter(article::Column::TopicId.is_in(opening_topics.clone()))
+        .select_only()
+        .column(article::Column::TopicId)
+        .into_tuple::<i64>()
+        .all(txn)
+        .await?
+        .into_iter()
+        .collect();
+    let titles: std::collections::HashMap<i64, String> = topic::Entity::find()
+        .filter(topic::Column::Id.is_in(opening_topics))
+        .select_only()
+        .columns([topic::Column::Id, topic::Column::Title])
+        .into_tuple::<(i64, String)>()
+        .all(txn)
+        .await?
+        .into_iter()
+        .collect();
+    let docs: Vec<Doc> = visible
+        .into_iter()
+        .map(|(id, topic_id, number, html)| Doc {
+            id,
+            title: if number == 1 && !article_topics.contains(&topic_id) {
+                titles.get(&topic_id).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            },
+            body: text_of(&html),
+        })
+        .collect();
+    remove_range(txn, after, last).await?;
+    let count = docs.len() as u64;
+    insert(txn, &docs).await?;
+    Ok(Some((last, count)))
+}
+
+/// Every article's row again: published ones in, drafts out.
+async fn index_articles(txn: &impl ConnectionTrait) -> Result<u64, AppError> {
+    remove_range(txn, i64::MIN, -1).await?;
+    let published = article::Entity::find()
+        .filter(article::Column::Status.eq("published"))
+        .all(txn)
+        .await?;
+    for a in &published {
+        sync_article(txn, a).await?;
+    }
+    Ok(published.len() as u64)
+}
+
+/// Removes the rows with `after < doc id <= last`.
+async fn remove_range(txn: &impl ConnectionTrait, after: i64, last: i64) -> Result<(), AppError> {
+    let backend = txn.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => "DELETE FROM search_index WHERE doc_id > $1 AND doc_id <= $2",
+        _ => "DELETE FROM search_index WHERE rowid > $1 AND rowid <= $2",
+    };
+    txn.execute_raw(numbered(backend, sql, vec![after.into(), last.into()]))
+        .await?;
+    Ok(())
 }
 
 /// The text of clean HTML, for the index and its snippets: tags become spaces, the entities the
@@ -288,7 +374,7 @@ pub fn text_of(html: &str) -> String {
                 text.push(' ');
                 space = true;
             }
-        } else if c != HIT_START && c != HIT_END {
+        } else if !is_reserved(c) {
             text.push(c);
             space = false;
         }
@@ -311,7 +397,9 @@ pub fn text_of(html: &str) -> String {
             }
         }
     }
-    text.trim_end().to_string()
+    use unicode_normalization::UnicodeNormalization;
+    // Composed, as queries are read.
+    text.trim_end().nfc().collect()
 }
 
 /// The character an entity at the start of `s` stands for, and its length; a lone `&` is itself.

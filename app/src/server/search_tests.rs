@@ -305,6 +305,43 @@ async fn queries_people_type(w: World) {
     }
     assert_eq!(found(db, "NEAR(invoices pdf)").await.len(), 1);
 
+    // Text that looks like a tag is text: found on both engines.
+    let (tagged, _) = forum::start_topic(
+        db,
+        &w.other,
+        "questions",
+        "Odd output",
+        "The page shows `<script>alert(1)</script>` and <b>bold</b> words.",
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(topic_of(found(db, "alert").await), vec![tagged.id.to_string()]);
+    let page = search(db, ask("alert")).await.unwrap();
+    assert!(text(&page.hits[0].snippet).contains("<script>alert(1)</script>"));
+
+    // Only common words: nothing searched, said so.
+    let page = search(db, ask("how do I the")).await.unwrap();
+    assert!(page.too_common && page.hits.is_empty());
+    // Decomposed accents are read composed.
+    forum::start_topic(db, &w.other, "questions", "My résumé", "Attached.", None)
+        .await
+        .unwrap();
+    assert_eq!(found(db, "re\u{301}sume\u{301}").await.len(), 1);
+    // Odd filter values: said, never an engine error; a huge page is only past the end.
+    for (field, value) in [("from", "+10000-01-01"), ("from", "-5000-01-01"), ("to", "2026-1-1")] {
+        let mut r = ask("invoices");
+        if field == "from" { r.from = Some(value.into()) } else { r.to = Some(value.into()) }
+        let page = search(db, r).await.unwrap();
+        assert_eq!(page.filter_errors, vec![(field.to_string(), BAD_DATE.to_string())], "{value}");
+    }
+    let mut r = ask("invoices");
+    r.author = Some("ca\0sey".into());
+    assert_eq!(search(db, r).await.unwrap().filter_errors[0].0, "author");
+    let mut r = ask("invoices");
+    r.page = 461_168_601_842_738_792;
+    assert!(matches!(search(db, r).await, Err(AppError::NotFound(_))));
+
     // A page past the end is not found, saying how many there are.
     let mut far = ask("invoices");
     far.page = 3;
@@ -483,4 +520,67 @@ async fn every_page_of_results_is_reachable_including_the_any_word_fallback() {
     newest.sort = Some("newest".into());
     let page = search(&w.db, newest).await.unwrap();
     assert_eq!(text(&page.hits[0].title), "Gazebo number 24");
+}
+
+/// Several servers starting together after the upgrade: one builds the index, the others find
+/// it built; a rebuild while members post leaves every post's row right.
+#[tokio::test]
+async fn the_index_is_built_once_however_many_servers_start() {
+    let Some(pg) = PostgresTestDb::create().await else {
+        return;
+    };
+    let w = World::builder().build_on(pg.db.clone()).await;
+    for i in 0..30 {
+        forum::start_topic(&w.db, &w.customer, "questions", &format!("Kookaburra {i}"), "Laughing.", None)
+            .await
+            .unwrap();
+    }
+    let (a, b) = tokio::join!(
+        crate::server::search_index::ensure_built(&w.db),
+        crate::server::search_index::ensure_built(&w.db)
+    );
+    let built: Vec<Option<u64>> = vec![a.unwrap(), b.unwrap()];
+    assert_eq!(built.iter().filter(|b| b.is_some()).count(), 1, "{built:?}");
+    assert_eq!(crate::server::search_index::ensure_built(&w.db).await.unwrap(), None);
+    let (t, _) = forum::start_topic(&w.db, &w.customer, "questions", "Kookaburra last", "x", None)
+        .await
+        .unwrap();
+    let (rebuilt, replies) = tokio::join!(crate::server::search_index::rebuild(&w.db), async {
+        for i in 0..10 {
+            forum::reply(&w.db, &w.other, t.id, &format!("kookaburra reply {i}"), None)
+                .await
+                .unwrap();
+        }
+    });
+    rebuilt.unwrap();
+    let () = replies;
+    let page = search(&w.db, ask("kookaburra")).await.unwrap();
+    assert_eq!(page.total, 31);
+    let mut replies_only = ask("kookaburra reply");
+    replies_only.page = 1;
+    assert_eq!(search(&w.db, replies_only).await.unwrap().total, 1, "one topic, its ten replies");
+    pg.drop().await;
+}
+
+/// The staff filter counts topics staff started; status filters leave articles' comments out.
+#[tokio::test]
+async fn filters_mean_what_they_say() {
+    let w = World::new().await;
+    forum::start_topic(&w.db, &w.staff, "questions", "Numbat announcement", "From staff.", None)
+        .await
+        .unwrap();
+    forum::start_topic(&w.db, &w.customer, "questions", "Numbat question", "Anyone?", None)
+        .await
+        .unwrap();
+    let (a, _) = blog::create_article(&w.db, &w.admin, &article("News", "Body.", Publish::Now), None)
+        .await
+        .unwrap();
+    forum::reply(&w.db, &w.customer, a.topic_id, "numbat comment", None).await.unwrap();
+    let mut staff_only = ask("numbat");
+    staff_only.staff = true;
+    assert_eq!(search(&w.db, staff_only).await.unwrap().total, 1);
+    let mut open = ask("numbat");
+    open.status = Some("open".into());
+    assert_eq!(search(&w.db, open).await.unwrap().total, 2, "the comment is not an open topic");
+    assert_eq!(search(&w.db, ask("numbat")).await.unwrap().total, 3);
 }

@@ -33,12 +33,21 @@ use crate::{
         entity::{article, category, post, topic, user},
         paging,
         records::posts,
-        search_index::{HIT_END, HIT_START, article_doc},
+        search_index::{GREATER_THAN, HIT_END, HIT_START, LESS_THAN, article_doc},
     },
 };
 
+/// The last page asked for: deeper is past any real list (and keeps offsets small).
+const MAX_PAGE: u64 = 100_000;
 /// How many similar topics a composer shows.
 pub const SIMILAR_LIMIT: u64 = 5;
+/// The engine's best matches that are ranked, grouped and filtered: what one search costs stays
+/// bounded however many posts hold its words (the page says when there were more).
+pub const MAX_CANDIDATES: u64 = 1000;
+/// Searches running at once in this process: they never take every database connection, so
+/// the site keeps answering while many run.
+const CONCURRENT_SEARCHES: usize = 3;
+static SEARCHES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(CONCURRENT_SEARCHES);
 
 pub const NO_SUCH_CATEGORY: &str = "There is no category with that name.";
 pub const NO_SUCH_STATUS: &str = "That is not a topic status.";
@@ -72,9 +81,19 @@ pub async fn search(
     request: SearchRequest,
 ) -> Result<SearchResults, AppError> {
     let categories = forum_categories(db).await?;
+    let mut request = request;
+    // Shown back in the title and the box: no direction overrides (they disguise text).
+    request.q = request
+        .q
+        .chars()
+        .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+        .collect();
+    // As the address's ?page= is bounded for every page (a server function's field is not).
+    request.page = request.page.clamp(1, MAX_PAGE);
     let parsed = query::parse(&request.q);
     let mut page = SearchResults {
         cut: parsed.cut,
+        too_common: parsed.too_common,
         page: request.page.max(1),
         page_count: 1,
         categories,
@@ -86,6 +105,7 @@ pub async fn search(
         return Ok(page);
     }
     let offset = (page.page - 1) * SEARCH_PAGE_SIZE;
+    let _turn = SEARCHES.acquire().await.map_err(|_| AppError::Internal)?;
     let mut combine = Combine::All;
     let mut found = find_page(db, &parsed.terms, combine, &filters, offset).await?;
     if found.total == 0 && parsed.terms.len() > 1 {
@@ -97,6 +117,7 @@ pub async fn search(
     // Past the end: not found, saying how many pages there are.
     paging::page(page.page, found.total, SEARCH_PAGE_SIZE)?;
     page.total = found.total;
+    page.capped = found.capped;
     page.page_count = paging::page_count(found.total, SEARCH_PAGE_SIZE);
     page.hits = hits(db, &parsed, combine, &found.rows).await?;
     Ok(page)
@@ -129,7 +150,12 @@ async fn read_filters(
         newest: request.sort.as_deref() == Some("newest"),
         ..Default::default()
     };
-    let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     let mut error = |field: &str, message: &str| errors.push((field.into(), message.into()));
     if let Some(slug) = given(&request.category) {
         match categories.iter().find(|c| c.slug == slug) {
@@ -145,11 +171,16 @@ async fn read_filters(
     }
     if let Some(name) = given(&request.author) {
         let name = name.trim_start_matches('@').to_lowercase();
-        match user::Entity::find()
-            .filter(user::Column::UsernameKey.eq(name))
-            .one(db)
-            .await?
-        {
+        // No username holds a control character (or NUL, which PostgreSQL refuses outright).
+        let found = if name.chars().any(char::is_control) || name.chars().count() > 64 {
+            None
+        } else {
+            user::Entity::find()
+                .filter(user::Column::UsernameKey.eq(name))
+                .one(db)
+                .await?
+        };
+        match found {
             Some(u) => f.author_id = Some(u.id),
             None => error("author", NO_SUCH_MEMBER),
         }
@@ -157,7 +188,12 @@ async fn read_filters(
     let day = |v: &Option<String>| -> Result<Option<NaiveDate>, ()> {
         match given(v) {
             None => Ok(None),
-            Some(s) => NaiveDate::parse_from_str(&s, "%Y-%m-%d").map(Some).map_err(|_| ()),
+            // Four-digit years only: chrono reads "+10000" and "-5000" too, which neither
+            // engine compares or stores as a date should be.
+            Some(s) if s.len() == 10 && s.as_bytes()[..4].iter().all(u8::is_ascii_digit) => {
+                NaiveDate::parse_from_str(&s, "%Y-%m-%d").map(Some).map_err(|_| ())
+            }
+            Some(_) => Err(()),
         }
     };
     let start = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
@@ -182,6 +218,8 @@ struct Found {
     rows: Vec<i64>,
     /// Topics found in all.
     total: u64,
+    /// More posts matched than are ranked (`MAX_CANDIDATES`).
+    capped: bool,
 }
 
 /// `find`, with the total known even for a page past the end (whose query returns no rows to
@@ -198,7 +236,7 @@ async fn find_page(
         let first = find(db, terms, combine, f, 0).await?;
         return Ok(Found {
             rows: Vec::new(),
-            total: first.total,
+            ..first
         });
     }
     Ok(found)
@@ -233,8 +271,12 @@ async fn find(
     if let Some(status) = &f.status {
         post_filters.push_str(&format!(" AND t.status = {}", bind(status.clone().into())));
     }
+    if f.forum_only() {
+        // An article's comments have no status and no staff clock: forum topics only.
+        post_filters.push_str(" AND a.id IS NULL");
+    }
     if f.staff {
-        post_filters.push_str(" AND t.first_staff_reply_at IS NOT NULL");
+        post_filters.push_str(" AND (t.first_staff_reply_at IS NOT NULL OR t.started_by_staff)");
     }
     if let Some(id) = f.author_id {
         let n = bind(id.into());
@@ -259,7 +301,8 @@ async fn find(
             format!(
                 "SELECT s.doc_id, ts_rank(s.document, q.query) AS rel
                    FROM search_index s, (SELECT {expression} AS query) q
-                  WHERE s.document @@ q.query"
+                  WHERE s.document @@ q.query
+                  ORDER BY rel DESC LIMIT {MAX_CANDIDATES}"
             ),
             (|col: &str| format!("(EXTRACT(EPOCH FROM ($1 - {col})) / 86400.0)"))
                 as fn(&str) -> String,
@@ -267,7 +310,8 @@ async fn find(
         _ => (
             format!(
                 "SELECT rowid AS doc_id, -bm25(search_index, 8.0, 1.0, 1.0) AS rel
-                   FROM search_index WHERE search_index MATCH {expression}"
+                   FROM search_index WHERE search_index MATCH {expression}
+                  ORDER BY bm25(search_index, 8.0, 1.0, 1.0) LIMIT {MAX_CANDIDATES}"
             ),
             (|col: &str| format!("(julianday($1) - julianday({col}))")) as fn(&str) -> String,
         ),
@@ -306,7 +350,8 @@ async fn find(
                   ROW_NUMBER() OVER (PARTITION BY topic_id ORDER BY {order}) AS n
              FROM candidates
          )
-         SELECT doc_id, COUNT(*) OVER () AS total FROM best WHERE n = 1
+         SELECT doc_id, COUNT(*) OVER () AS total, (SELECT COUNT(*) FROM hits) AS matched
+           FROM best WHERE n = 1
           ORDER BY {order} LIMIT $2 OFFSET $3",
         topic_recency = recency("t.last_posted_at"),
         article_recency = recency("a.published_at"),
@@ -315,10 +360,12 @@ async fn find(
     let mut found = Found {
         rows: Vec::with_capacity(rows.len()),
         total: 0,
+        capped: false,
     };
     for row in rows {
         found.rows.push(row.try_get::<i64>("", "doc_id")?);
         found.total = row.try_get::<i64>("", "total")?.max(0) as u64;
+        found.capped = row.try_get::<i64>("", "matched")? >= MAX_CANDIDATES as i64;
     }
     Ok(found)
 }
@@ -542,6 +589,8 @@ pub fn parts(marked: &str, cjk_runs: &[String]) -> Vec<TextPart> {
                 flush(&mut out, &mut current, hit);
                 hit = false;
             }
+            LESS_THAN => current.push('<'),
+            GREATER_THAN => current.push('>'),
             c => current.push(c),
         }
     }
@@ -593,6 +642,7 @@ pub async fn similar(db: &DatabaseConnection, title: &str) -> Result<Vec<Similar
     if parsed.is_empty() || title.trim().chars().count() < 4 {
         return Ok(Vec::new());
     }
+    let _turn = SEARCHES.acquire().await.map_err(|_| AppError::Internal)?;
     let backend = db.get_database_backend();
     let (expression, values) =
         query::expression(backend, &parsed.terms, Combine::Any, Within::Titles, 1);

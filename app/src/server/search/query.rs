@@ -41,6 +41,8 @@ pub struct Parsed {
     pub terms: Vec<Term>,
     /// Part of the query was not used (too long, too many words).
     pub cut: bool,
+    /// Every word was too common to narrow anything ("the", "how do I"): nothing to search for.
+    pub too_common: bool,
 }
 
 impl Parsed {
@@ -64,8 +66,10 @@ impl Parsed {
 /// are terms of their own. Lower-cased, deduplicated, stop words dropped (unless nothing else
 /// is left), at most `MAX_TERMS`.
 pub fn parse(input: &str) -> Parsed {
+    use unicode_normalization::UnicodeNormalization;
     let mut cut = input.chars().count() > MAX_QUERY_CHARS;
-    let input: String = input.chars().take(MAX_QUERY_CHARS).collect();
+    // Composed, as the index is: "é" typed as e + a combining accent is "é".
+    let input: String = input.nfc().take(MAX_QUERY_CHARS).collect();
     // The last word is being typed when nothing (no space, no closing quote) follows it.
     let typing_last = input.chars().last().is_some_and(char::is_alphanumeric);
     let mut terms: Vec<Term> = Vec::new();
@@ -97,11 +101,11 @@ pub fn parse(input: &str) -> Parsed {
             terms.push(Term::Word { text, prefix });
         }
     }
-    // Stop words go, unless that leaves nothing.
+    // Stop words go. A query of nothing else searches for nothing: every post holds them, so
+    // it would only cost (and tell nothing).
     let is_stop = |t: &Term| matches!(t, Term::Word { text, .. } if STOP_WORDS.contains(&text.as_str()));
-    if terms.iter().any(|t| !is_stop(t)) {
-        terms.retain(|t| !is_stop(t));
-    }
+    let too_common = !terms.is_empty() && terms.iter().all(is_stop);
+    terms.retain(|t| !is_stop(t));
     let mut unique: Vec<Term> = Vec::new();
     for t in terms {
         if !unique.contains(&t) {
@@ -112,7 +116,11 @@ pub fn parse(input: &str) -> Parsed {
         unique.truncate(MAX_TERMS);
         cut = true;
     }
-    Parsed { terms: unique, cut }
+    Parsed {
+        terms: unique,
+        cut,
+        too_common,
+    }
 }
 
 /// The lower-cased words (letters and digits, CJK aside) and the CJK runs of some text.
@@ -291,9 +299,11 @@ mod tests {
     }
 
     #[test]
-    fn stop_words_go_unless_nothing_else_is_left() {
+    fn stop_words_go_and_a_query_of_only_them_searches_nothing() {
         assert_eq!(parse("how do I export").terms, vec![word("export", true)]);
-        assert_eq!(parse("the or ").terms, vec![word("the", false), word("or", false)]);
+        let common = parse("the or ");
+        assert!(common.is_empty() && common.too_common);
+        assert!(!parse("*").too_common);
     }
 
     #[test]
@@ -306,6 +316,11 @@ mod tests {
         let p = parse(&many);
         assert!(p.cut);
         assert_eq!(p.terms.len(), MAX_TERMS);
+    }
+
+    #[test]
+    fn decomposed_accents_are_read_composed() {
+        assert_eq!(parse("re\u{301}sume\u{301} ").terms, vec![word("résumé", false)]);
     }
 
     #[test]
