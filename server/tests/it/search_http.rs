@@ -12,6 +12,15 @@ fn select<'a>(doc: &'a Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
     doc.select(&Selector::parse(css).unwrap()).collect()
 }
 
+/// A GET as the island's fetch sends it: it wants JSON.
+async fn get_json(app: &axum::Router, path: &str, cookie: Option<&str>) -> Reply {
+    let mut req = axum::http::Request::get(path).header(axum::http::header::ACCEPT, "application/json");
+    if let Some(c) = cookie {
+        req = req.header(axum::http::header::COOKIE, c);
+    }
+    send(app, req.body(axum::body::Body::empty()).unwrap()).await
+}
+
 fn noindex(doc: &Html) -> bool {
     select(doc, r#"meta[name="robots"]"#)
         .iter()
@@ -167,7 +176,7 @@ async fn hostile_text_in_results_is_only_text() {
 async fn similar_topics_come_as_json_and_through_the_plain_form() {
     let d = demo_members().await;
     // With JavaScript: the island's call.
-    let res = get(&d.app, "/api/similar_topics?title=export%20to%20csv", None).await;
+    let res = get_json(&d.app, "/api/similar_topics?title=export%20to%20csv", None).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let list: Vec<serde_json::Value> = serde_json::from_str(&res.body).unwrap();
     assert!(!list.is_empty() && list.len() <= 5, "{list:?}");
@@ -244,7 +253,7 @@ async fn hidden_and_held_text_is_found_by_no_role() {
         assert_eq!(res.status, StatusCode::OK);
         let page = Html::parse_document(&res.body);
         assert!(select(&page, ".search-hit").is_empty(), "{cookie:?}: {}", res.body);
-        let similar = get(&d.app, "/api/similar_topics?title=platypus%20held", cookie).await;
+        let similar = get_json(&d.app, "/api/similar_topics?title=platypus%20held", cookie).await;
         assert_eq!(similar.body, "[]", "{cookie:?}");
     }
 }
