@@ -8,7 +8,8 @@
 //! - SQLite: an FTS5 table (its `rowid` is the doc id) with the Porter stemmer over unicode61
 //!   with diacritics removed (café = cafe, exports = export).
 //! - PostgreSQL: a table with a stored `tsvector` under a GIN index, in a text search
-//!   configuration `backyard`: English stemming after `unaccent`.
+//!   configuration `backyard`: English stemming after `unaccent`; and the title's own `tsvector`
+//!   (opening posts only) under another, for similar topics.
 //!
 //! The index starts empty; the server fills it on its first start (app::server::search_index::
 //! ensure_built, as the plain text is made in Rust) and notes that in `search_index_state`.
@@ -36,9 +37,13 @@ impl MigrationTrait for Migration {
                    title TEXT NOT NULL,
                    body TEXT NOT NULL,
                    cjk TEXT NOT NULL,
-                   document TSVECTOR NOT NULL
+                   document TSVECTOR NOT NULL,
+                   title_document TSVECTOR
                  )",
                 "CREATE INDEX idx_search_index_document ON search_index USING GIN (document)",
+                // Titles alone, for similar topics: a weight in `document` cannot be looked up
+                // in its index, only checked row by row after.
+                "CREATE INDEX idx_search_index_title ON search_index USING GIN (title_document)",
                 "CREATE TABLE search_index_state (id BIGINT PRIMARY KEY, built_at TIMESTAMPTZ NOT NULL)",
             ],
             _ => &[

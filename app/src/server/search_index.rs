@@ -136,50 +136,57 @@ async fn insert(txn: &impl ConnectionTrait, docs: &[Doc]) -> Result<(), AppError
         return Ok(());
     }
     let backend = txn.get_database_backend();
-    let mut sql = match backend {
-        DbBackend::Postgres => {
-            String::from("INSERT INTO search_index (doc_id, title, body, cjk, document) VALUES ")
-        }
-        _ => String::from("INSERT INTO search_index (rowid, title, body, cjk) VALUES "),
-    };
-    let mut values: Vec<Value> = Vec::with_capacity(docs.len() * 4);
+    let postgres = backend == DbBackend::Postgres;
+    let mut sql = String::from(if postgres {
+        "INSERT INTO search_index (doc_id, title, body, cjk, document, title_document) VALUES "
+    } else {
+        "INSERT INTO search_index (rowid, title, body, cjk) VALUES "
+    });
+    // PostgreSQL also takes the title's own pieces, for its title vector.
+    let width = if postgres { 5 } else { 4 };
+    let mut values: Vec<Value> = Vec::with_capacity(docs.len() * width);
     for (i, doc) in docs.iter().enumerate() {
-        let n = i * 4;
+        let n = i * width;
         if i > 0 {
             sql.push(',');
         }
-        match backend {
+        if postgres {
             // The title weighs most (A); the body is plain (D); the pieces take no stemming.
-            DbBackend::Postgres => sql.push_str(&format!(
+            sql.push_str(&format!(
                 "(${a}, ${b}, ${c}, ${d}, setweight(to_tsvector('backyard', ${b}), 'A') \
-                 || to_tsvector('backyard', ${c}) || to_tsvector('simple', ${d}))",
+                 || to_tsvector('backyard', ${c}) || to_tsvector('simple', ${d}), \
+                 CASE WHEN ${b} = '' THEN NULL \
+                 ELSE to_tsvector('backyard', ${b}) || to_tsvector('simple', ${e}) END)",
                 a = n + 1,
                 b = n + 2,
                 c = n + 3,
-                d = n + 4
-            )),
-            _ => sql.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4)),
+                d = n + 4,
+                e = n + 5
+            ));
+        } else {
+            sql.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4));
         }
         // A title is typed text: the markers come out of it too.
         let title: String = doc.title.chars().filter(|c| !is_reserved(*c)).collect();
         let pieces = cjk_pieces(&format!("{title}\n{}", doc.body));
-        let (title, body) = match backend {
-            DbBackend::Postgres => (no_tags(&title), no_tags(&doc.body)),
-            _ => (title, doc.body.clone()),
+        let title_pieces = cjk_pieces(&title);
+        let (title, body) = if postgres {
+            (no_tags(&title), no_tags(&doc.body))
+        } else {
+            (title, doc.body.clone())
         };
-        values.extend([
-            doc.id.into(),
-            title.into(),
-            body.into(),
-            pieces.into(),
-        ]);
+        values.extend([doc.id.into(), title.into(), body.into(), pieces.into()]);
+        if postgres {
+            values.push(title_pieces.into());
+        }
     }
     if backend == DbBackend::Postgres {
         // A post written while the index is rebuilt may have its row already (SQLite's writers
         // take turns; PostgreSQL's do not).
         sql.push_str(
             " ON CONFLICT (doc_id) DO UPDATE SET title = EXCLUDED.title, body = EXCLUDED.body, \
-             cjk = EXCLUDED.cjk, document = EXCLUDED.document",
+             cjk = EXCLUDED.cjk, document = EXCLUDED.document, \
+             title_document = EXCLUDED.title_document",
         );
     }
     txn.execute_raw(numbered(backend, &sql, values)).await?;
@@ -192,7 +199,8 @@ fn no_tags(text: &str) -> String {
         .replace('>', &GREATER_THAN.to_string())
 }
 
-/// Posts read and written per statement when rebuilding (4 values a row: SQLite allows 32,766).
+/// Posts read and written per statement when rebuilding (4 or 5 values a row: SQLite allows
+/// 32,766, PostgreSQL 65,535).
 const REBUILD_BATCH: u64 = 1000;
 
 /// Rewrites the index from the posts and articles, a batch of posts per transaction, so a live

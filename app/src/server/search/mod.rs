@@ -653,10 +653,10 @@ pub async fn similar(db: &DatabaseConnection, title: &str) -> Result<Vec<Similar
                JOIN posts p ON p.id = s.doc_id
                JOIN topics t ON t.id = p.topic_id,
                (SELECT {expression} AS query) q
-              WHERE s.document @@ q.query
+              WHERE s.title_document @@ q.query
                 AND p.post_number = 1 AND p.state = 'visible' AND t.visible
                 AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.topic_id = t.id)
-              ORDER BY ts_rank(s.document, q.query) * {answered} DESC, t.id DESC
+              ORDER BY ts_rank(s.title_document, q.query) * {answered} DESC, t.id DESC
               LIMIT {SIMILAR_LIMIT}"
         ),
         _ => format!(

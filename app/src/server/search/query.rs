@@ -187,16 +187,8 @@ pub fn fts5_expression(terms: &[Term], combine: Combine, within: Within) -> Stri
 /// The terms as a PostgreSQL `tsquery` expression whose texts are bound values from `$first`
 /// on: `to_tsquery` reads a word (letters and digits, with `:*` added for a prefix), and
 /// `phraseto_tsquery` reads a phrase or the CJK pieces as plain text, so no value is syntax.
-pub fn tsquery_expression(
-    terms: &[Term],
-    combine: Combine,
-    within: Within,
-    first: usize,
-) -> (String, Vec<Value>) {
-    let weight = match within {
-        Within::Everything => "",
-        Within::Titles => ":A",
-    };
+/// (Titles alone have their own vector there, so no weight is asked for.)
+pub fn tsquery_expression(terms: &[Term], combine: Combine, first: usize) -> (String, Vec<Value>) {
     let mut values = Vec::new();
     let mut parts = Vec::new();
     for t in terms {
@@ -204,13 +196,8 @@ pub fn tsquery_expression(
         match t {
             Term::Word { text, prefix } => {
                 parts.push(format!("to_tsquery('backyard', ${n})"));
-                let star = if *prefix { "*" } else { "" };
-                let suffix = if weight.is_empty() && star.is_empty() {
-                    String::new()
-                } else {
-                    format!(":{}{}", star, weight.trim_start_matches(':'))
-                };
-                values.push(Value::from(format!("{text}{suffix}")));
+                let star = if *prefix { ":*" } else { "" };
+                values.push(Value::from(format!("{text}{star}")));
             }
             Term::Phrase(words) => {
                 parts.push(format!("phraseto_tsquery('backyard', ${n})"));
@@ -239,7 +226,7 @@ pub fn expression(
     first: usize,
 ) -> (String, Vec<Value>) {
     match backend {
-        DbBackend::Postgres => tsquery_expression(terms, combine, within, first),
+        DbBackend::Postgres => tsquery_expression(terms, combine, first),
         _ => (
             format!("${first}"),
             vec![Value::from(fts5_expression(terms, combine, within))],
@@ -346,7 +333,7 @@ mod tests {
             fts5_expression(&p.terms, Combine::Any, Within::Titles),
             "title : (\"export\" OR \"long time\" OR \"rep\"*)"
         );
-        let (sql, values) = tsquery_expression(&p.terms, Combine::All, Within::Everything, 3);
+        let (sql, values) = tsquery_expression(&p.terms, Combine::All, 3);
         assert_eq!(
             sql,
             "(to_tsquery('backyard', $3) && phraseto_tsquery('backyard', $4) && to_tsquery('backyard', $5))"
@@ -359,8 +346,5 @@ mod tests {
                 Value::from("rep:*".to_string())
             ]
         );
-        let (_, values) = tsquery_expression(&p.terms, Combine::Any, Within::Titles, 1);
-        assert_eq!(values[0], Value::from("export:A".to_string()));
-        assert_eq!(values[2], Value::from("rep:*A".to_string()));
     }
 }
