@@ -968,3 +968,86 @@ pub struct OutboxMessage {
     /// see what would have gone out).
     pub text: Option<String>,
 }
+
+/// Search results come 20 a page.
+pub const SEARCH_PAGE_SIZE: u64 = 20;
+
+/// A piece of a title or snippet from search: `hit` when it is one of the words searched for
+/// (shown marked). Plain text: a page shows it as text, so the mark is the only markup.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextPart {
+    pub text: String,
+    pub hit: bool,
+}
+
+/// What /search was asked: the query and its filters, as they arrived (a form shows them again).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchRequest {
+    pub q: String,
+    /// A category's slug.
+    pub category: Option<String>,
+    pub status: Option<String>,
+    /// Only topics staff answered.
+    pub staff: bool,
+    /// A member's username: only their posts.
+    pub author: Option<String>,
+    /// Written on or after / on or before (YYYY-MM-DD, the site's calendar in UTC).
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// "relevance" (default) or "newest".
+    pub sort: Option<String>,
+    pub page: u64,
+}
+
+/// One topic (or article) found: its best matching post.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchHit {
+    pub title: Vec<TextPart>,
+    /// The exact post (or the article).
+    pub url: String,
+    pub snippet: Vec<TextPart>,
+    pub is_article: bool,
+    pub category: Option<CategoryRef>,
+    pub status: Option<String>,
+    pub resolution_confirmed: bool,
+    /// Staff replied in the topic.
+    pub staff_answered: bool,
+    /// The matching post is the topic's official answer.
+    pub official_answer: bool,
+    /// The matching post is a staff member's, with their title.
+    pub staff_title: Option<String>,
+    pub by_staff: bool,
+    pub author: String,
+    pub written_at: DateTime<Utc>,
+    pub reply_count: i32,
+}
+
+/// The /search page.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchPage {
+    pub request: SearchRequest,
+    pub hits: Vec<SearchHit>,
+    /// Topics found (each shown once).
+    pub total: u64,
+    pub page: u64,
+    pub page_count: u64,
+    /// Nothing matched every word: these match some of them.
+    pub any_words: bool,
+    /// Part of the query was too long to use.
+    pub cut: bool,
+    /// A filter that could not be read, with why; the search ran without it.
+    pub filter_errors: Vec<(String, String)>,
+    /// For the filter form.
+    pub categories: Vec<CategoryRef>,
+}
+
+/// An existing topic like the one being written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimilarTopic {
+    pub title: String,
+    pub url: String,
+    pub status: String,
+    pub resolution_confirmed: bool,
+    pub staff_answered: bool,
+    pub reply_count: i32,
+}

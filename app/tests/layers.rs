@@ -40,14 +40,17 @@ const LAYOUT: &[(&str, Class)] = &[
     ("rerender", Class::Feature),
     ("inbound_mail", Class::Feature),
     ("subscriptions", Class::Feature),
+    ("search", Class::Feature),
     ("views", Class::Views),
     ("posting", Class::Posting),
     ("notify", Class::Notices),
     ("records", Class::Records),
+    ("search_index", Class::Records),
     ("testing", Class::TestSupport),
     ("lifecycle_properties", Class::TestSupport),
     ("loop_tests", Class::TestSupport),
     ("properties", Class::TestSupport),
+    ("search_tests", Class::TestSupport),
 ];
 
 /// The longest a rule file may grow, its tests not counted.

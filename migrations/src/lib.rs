@@ -12,6 +12,7 @@ mod m20261130_000001_sessions;
 mod m20261130_000002_moderator_edits;
 mod m20261201_000001_post_lifecycle;
 mod m20261202_000001_notifications;
+mod m20261203_000001_search;
 
 pub use m20261124_000001_blog::BLOG_COMMENTS_SLUG;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000002_moderator_edits::Migration),
             Box::new(m20261201_000001_post_lifecycle::Migration),
             Box::new(m20261202_000001_notifications::Migration),
+            Box::new(m20261203_000001_search::Migration),
         ]
     }
 }

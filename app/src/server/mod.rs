@@ -29,6 +29,10 @@ pub mod posting;
 mod properties;
 pub mod records;
 pub mod rerender;
+pub mod search;
+#[cfg(test)]
+mod search_tests;
+pub mod search_index;
 pub mod session_store;
 pub mod settings;
 pub mod signing;

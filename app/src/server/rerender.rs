@@ -10,7 +10,7 @@ use sea_orm::{
 
 use super::{
     entity::{article, post},
-    posting, watched_words,
+    posting, search_index, watched_words,
 };
 use crate::error::AppError;
 
@@ -48,7 +48,9 @@ pub async fn rerender_all(db: &DatabaseConnection) -> Result<Rerendered, AppErro
                 done.posts_changed += 1;
                 let mut row: post::ActiveModel = row.into();
                 row.html = Set(html);
-                row.update(&txn).await?;
+                let row = row.update(&txn).await?;
+                // A word censored since must leave the index too.
+                search_index::sync_post(&txn, &row).await?;
             }
         }
         txn.commit().await?;
@@ -62,7 +64,8 @@ pub async fn rerender_all(db: &DatabaseConnection) -> Result<Rerendered, AppErro
             done.articles_changed += 1;
             let mut row: article::ActiveModel = row.into();
             row.html = Set(html);
-            row.update(&txn).await?;
+            let row = row.update(&txn).await?;
+            search_index::sync_article(&txn, &row).await?;
         }
     }
     txn.commit().await?;

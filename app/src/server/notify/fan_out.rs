@@ -4,8 +4,8 @@
 //! for the write lock wait for one statement pair, not for the whole crowd.
 use chrono::Utc;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Statement, Value,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Value,
 };
 
 use super::{
@@ -68,16 +68,6 @@ fn audience(kind: &str) -> &'static str {
             AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = f.user_id
                             AND n.post_id = $3)"
     }
-}
-
-/// `$N` placeholders as the backend wants them (SQLite's `?N` numbers them the same way).
-fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
-    let sql = if backend == DbBackend::Sqlite {
-        sql.replace('$', "?")
-    } else {
-        sql.to_string()
-    };
-    Statement::from_sql_and_values(backend, sql, values)
 }
 
 async fn spread(txn: &impl ConnectionTrait, job: &fan_out::Model) -> Result<(), AppError> {
@@ -148,7 +138,7 @@ async fn spread(txn: &impl ConnectionTrait, job: &fan_out::Model) -> Result<(), 
     let mut values = base();
     values.push(mail_kind.as_str().into());
     let ids: Vec<i64> = txn
-        .query_all_raw(statement(
+        .query_all_raw(crate::server::db::numbered(
             backend,
             &format!(
                 "SELECT a.user_id FROM ({audience}) a JOIN users u ON u.id = a.user_id
@@ -164,7 +154,7 @@ async fn spread(txn: &impl ConnectionTrait, job: &fan_out::Model) -> Result<(), 
     // Into the unread notification of the same kind in this topic, where one exists...
     let mut values = base();
     values.extend([now.into(), kind.into()]);
-    txn.execute_raw(statement(
+    txn.execute_raw(crate::server::db::numbered(
         backend,
         &format!(
             "UPDATE notifications SET count = count + 1, updated_at = $4
@@ -185,7 +175,7 @@ async fn spread(txn: &impl ConnectionTrait, job: &fan_out::Model) -> Result<(), 
         mail_kind.as_str().into(),
         job.post_id.into(),
     ]);
-    txn.execute_raw(statement(
+    txn.execute_raw(crate::server::db::numbered(
         backend,
         &format!(
             "INSERT INTO notifications (user_id, kind, message, link, created_at, read_at,

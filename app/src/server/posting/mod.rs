@@ -7,7 +7,8 @@
 //!    hold) decides the post's state; the post is numbered and written; if it is public, its
 //!    author's reply may reopen a resolved topic; the topic's figures are settled (counts, last
 //!    activity, listing, the response clock, the queue); a held or flagged post enters the
-//!    review queue and a held post's author is told why; the author follows the topic; a
+//!    review queue and a held post's author is told why; a public post enters the search index
+//!    (search_index, also after every edit and change of state); the author follows the topic; a
 //!    public post tells the topic's author and whom it mentions or quotes, and leaves the
 //!    followers to the notification worker (notify::post_published).
 //! 3. `edit`: a revision keeps the old text, the new text is admitted (blocked words refused,
@@ -44,6 +45,7 @@ use crate::{
         entity::{post, post_revision, topic, user},
         notify,
         records::{self, posts, review_items, topic_events},
+        search_index,
     },
 };
 
@@ -183,6 +185,7 @@ async fn write(
     }
     .insert(txn)
     .await?;
+    search_index::sync_post(txn, &created).await?;
     notify::following::follow_on_post(txn, author, t.id, number == 1).await?;
     if public {
         reopen_if_the_author_replied(txn, &created, now).await?;
@@ -236,6 +239,7 @@ pub async fn edit(
         row.moderator_edit_by = Set(Some(editor.id));
     }
     let updated = row.update(txn).await?;
+    search_index::sync_post(txn, &updated).await?;
     // A moderator hid it; its author's new version is for a moderator to look at again.
     if editor.id == updated.author_id && updated.state() == PostState::Hidden {
         review_items::open(txn, &updated, review_items::EDITED).await?;
@@ -269,6 +273,7 @@ pub async fn change_state(
         row.published_at = Set(Some(now));
     }
     let updated = row.update(txn).await?;
+    search_index::sync_post(txn, &updated).await?;
     if first_public {
         reopen_if_the_author_replied(txn, &updated, now).await?;
     }

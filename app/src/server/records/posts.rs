@@ -16,16 +16,21 @@ pub async fn url(conn: &impl ConnectionTrait, p: &post::Model) -> Result<String,
         .one(conn)
         .await?
         .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
-    let page = (p.post_number.max(1) as u64 - 1) / PAGE_SIZE + 1;
     let article = article::Entity::find()
         .filter(article::Column::TopicId.eq(t.id))
         .one(conn)
         .await?;
+    Ok(url_in(p, &t, article.as_ref()))
+}
+
+/// A post's address, its topic (and the topic's article, if it is an article's comments) known.
+pub fn url_in(p: &post::Model, t: &topic::Model, article: Option<&article::Model>) -> String {
+    let page = (p.post_number.max(1) as u64 - 1) / PAGE_SIZE + 1;
     let page_url = match article {
         Some(a) => article_url(&a.slug, page),
         None => topic_url(t.id, &t.slug, page),
     };
-    Ok(format!("{page_url}#post-{}", p.post_number))
+    format!("{page_url}#post-{}", p.post_number)
 }
 
 /// The post `id` read for a change, its row locked until the transaction ends (PostgreSQL;

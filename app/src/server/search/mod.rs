@@ -1,0 +1,629 @@
+//! Search: /search over topics, posts and published articles, and the similar topics shown while
+//! a new one is written. The engine is the database's own (search_index holds the rows); this
+//! module reads what was typed (query.rs), ranks, keeps one result per topic with its best
+//! post, applies the filters, and builds the snippets.
+//!
+//! Only what a visitor may read is ever found: a visible post in a listed forum topic or in a
+//! public article's comments, or a public article, the same rules as `visibility`, applied in
+//! the query from the rows themselves (so a topic hidden a moment ago, or an article whose time
+//! has not come, is out whatever its rows in the index say).
+//!
+//! Ranking: the engine's relevance (a title counts several times a body), then a small boost for
+//! a staff reply (x1.25), the official answer (x1.5), and recent activity (up to x1.3, halving
+//! over a month).
+pub mod query;
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, Value,
+};
+
+use self::query::{Combine, Parsed, Term, Within};
+use crate::{
+    error::AppError,
+    model::{
+        CategoryRef, SEARCH_PAGE_SIZE, SearchHit, SearchPage, SearchRequest, SimilarTopic,
+        TextPart, TopicStatus, article_url, topic_url,
+    },
+    server::{
+        db::numbered,
+        entity::{article, category, post, topic, user},
+        paging,
+        records::posts,
+        search_index::{HIT_END, HIT_START, article_doc},
+    },
+};
+
+/// How many similar topics a composer shows.
+pub const SIMILAR_LIMIT: u64 = 5;
+
+pub const NO_SUCH_CATEGORY: &str = "There is no category with that name.";
+pub const NO_SUCH_STATUS: &str = "That is not a topic status.";
+pub const NO_SUCH_MEMBER: &str = "There is no member with that username.";
+pub const BAD_DATE: &str = "Write the date as YYYY-MM-DD.";
+pub const DATES_REVERSED: &str = "The first date is after the last.";
+
+/// The filters, read and checked.
+#[derive(Default)]
+struct Filters {
+    category_id: Option<i64>,
+    status: Option<String>,
+    staff: bool,
+    author_id: Option<i64>,
+    from: Option<chrono::DateTime<Utc>>,
+    /// The first moment after the last day.
+    until: Option<chrono::DateTime<Utc>>,
+    newest: bool,
+}
+
+impl Filters {
+    /// Filters that only forum topics have: articles are left out when one is set.
+    fn forum_only(&self) -> bool {
+        self.category_id.is_some() || self.status.is_some() || self.staff
+    }
+}
+
+/// The /search page for `request`.
+pub async fn search(
+    db: &DatabaseConnection,
+    request: SearchRequest,
+) -> Result<SearchPage, AppError> {
+    let categories = forum_categories(db).await?;
+    let parsed = query::parse(&request.q);
+    let mut page = SearchPage {
+        cut: parsed.cut,
+        page: request.page.max(1),
+        page_count: 1,
+        categories,
+        ..Default::default()
+    };
+    let filters = read_filters(db, &request, &page.categories, &mut page.filter_errors).await?;
+    page.request = request;
+    if parsed.is_empty() || !page.filter_errors.is_empty() {
+        return Ok(page);
+    }
+    let offset = (page.page - 1) * SEARCH_PAGE_SIZE;
+    let mut combine = Combine::All;
+    let mut found = find(db, &parsed.terms, combine, &filters, offset).await?;
+    if found.total == 0 && parsed.terms.len() > 1 && offset == 0 {
+        combine = Combine::Any;
+        found = find(db, &parsed.terms, combine, &filters, offset).await?;
+        page.any_words = found.total > 0;
+    }
+    if found.rows.is_empty() && offset > 0 {
+        // Past the end: how many there are, for the message.
+        let first = find(db, &parsed.terms, combine, &filters, 0).await?;
+        paging::page(page.page, first.total, SEARCH_PAGE_SIZE)?;
+    }
+    page.total = found.total;
+    page.page_count = paging::page_count(found.total, SEARCH_PAGE_SIZE);
+    page.hits = hits(db, &parsed, combine, &found.rows).await?;
+    Ok(page)
+}
+
+async fn forum_categories(db: &DatabaseConnection) -> Result<Vec<CategoryRef>, AppError> {
+    Ok(category::Entity::find()
+        .filter(category::Column::Kind.ne("blog_comments"))
+        .order_by_asc(category::Column::Position)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| CategoryRef {
+            id: c.id,
+            slug: c.slug,
+            name: c.name,
+            colour: c.colour,
+        })
+        .collect())
+}
+
+async fn read_filters(
+    db: &DatabaseConnection,
+    request: &SearchRequest,
+    categories: &[CategoryRef],
+    errors: &mut Vec<(String, String)>,
+) -> Result<Filters, AppError> {
+    let mut f = Filters {
+        staff: request.staff,
+        newest: request.sort.as_deref() == Some("newest"),
+        ..Default::default()
+    };
+    let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let mut error = |field: &str, message: &str| errors.push((field.into(), message.into()));
+    if let Some(slug) = given(&request.category) {
+        match categories.iter().find(|c| c.slug == slug) {
+            Some(c) => f.category_id = Some(c.id),
+            None => error("category", NO_SUCH_CATEGORY),
+        }
+    }
+    if let Some(status) = given(&request.status) {
+        match TopicStatus::parse(&status) {
+            Some(s) => f.status = Some(s.as_str().to_string()),
+            None => error("status", NO_SUCH_STATUS),
+        }
+    }
+    if let Some(name) = given(&request.author) {
+        let name = name.trim_start_matches('@').to_lowercase();
+        match user::Entity::find()
+            .filter(user::Column::UsernameKey.eq(name))
+            .one(db)
+            .await?
+        {
+            Some(u) => f.author_id = Some(u.id),
+            None => error("author", NO_SUCH_MEMBER),
+        }
+    }
+    let day = |v: &Option<String>| -> Result<Option<NaiveDate>, ()> {
+        match given(v) {
+            None => Ok(None),
+            Some(s) => NaiveDate::parse_from_str(&s, "%Y-%m-%d").map(Some).map_err(|_| ()),
+        }
+    };
+    let start = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    match day(&request.from) {
+        Ok(d) => f.from = d.and_then(start),
+        Err(()) => error("from", BAD_DATE),
+    }
+    match day(&request.to) {
+        Ok(d) => f.until = d.and_then(|d| d.succ_opt()).and_then(start),
+        Err(()) => error("to", BAD_DATE),
+    }
+    if let (Some(from), Some(until)) = (f.from, f.until)
+        && from >= until
+    {
+        error("to", DATES_REVERSED);
+    }
+    Ok(f)
+}
+
+struct Found {
+    /// (doc id, topic id) of each result on the page, best first.
+    rows: Vec<i64>,
+    total: u64,
+}
+
+/// One page of results: the best document of each topic, ranked.
+async fn find(
+    db: &DatabaseConnection,
+    terms: &[Term],
+    combine: Combine,
+    f: &Filters,
+    offset: u64,
+) -> Result<Found, AppError> {
+    let backend = db.get_database_backend();
+    let mut values: Vec<Value> = vec![
+        Utc::now().into(),
+        (SEARCH_PAGE_SIZE as i64).into(),
+        (offset as i64).into(),
+    ];
+    let mut bind = |v: Value| {
+        values.push(v);
+        format!("${}", values.len())
+    };
+    let mut post_filters = String::new();
+    let mut article_filters = String::new();
+    if f.forum_only() {
+        article_filters.push_str(" AND 1 = 0");
+    }
+    if let Some(id) = f.category_id {
+        post_filters.push_str(&format!(" AND t.category_id = {}", bind(id.into())));
+    }
+    if let Some(status) = &f.status {
+        post_filters.push_str(&format!(" AND t.status = {}", bind(status.clone().into())));
+    }
+    if f.staff {
+        post_filters.push_str(" AND t.first_staff_reply_at IS NOT NULL");
+    }
+    if let Some(id) = f.author_id {
+        let n = bind(id.into());
+        post_filters.push_str(&format!(" AND p.author_id = {n}"));
+        article_filters.push_str(&format!(" AND a.author_id = {n}"));
+    }
+    if let Some(from) = f.from {
+        let n = bind(from.into());
+        post_filters.push_str(&format!(" AND p.created_at >= {n}"));
+        article_filters.push_str(&format!(" AND a.published_at >= {n}"));
+    }
+    if let Some(until) = f.until {
+        let n = bind(until.into());
+        post_filters.push_str(&format!(" AND p.created_at < {n}"));
+        article_filters.push_str(&format!(" AND a.published_at < {n}"));
+    }
+    let (expression, query_values) =
+        query::expression(backend, terms, combine, Within::Everything, values.len() + 1);
+    values.extend(query_values);
+    let (hits, age) = match backend {
+        DbBackend::Postgres => (
+            format!(
+                "SELECT s.doc_id, ts_rank(s.document, q.query) AS rel
+                   FROM search_index s, (SELECT {expression} AS query) q
+                  WHERE s.document @@ q.query"
+            ),
+            (|col: &str| format!("(EXTRACT(EPOCH FROM ($1 - {col})) / 86400.0)"))
+                as fn(&str) -> String,
+        ),
+        _ => (
+            format!(
+                "SELECT rowid AS doc_id, -bm25(search_index, 8.0, 1.0, 1.0) AS rel
+                   FROM search_index WHERE search_index MATCH {expression}"
+            ),
+            (|col: &str| format!("(julianday($1) - julianday({col}))")) as fn(&str) -> String,
+        ),
+    };
+    let recency = |col: &str| format!("(1.0 + 0.3 / (1.0 + ABS({}) / 30.0))", age(col));
+    let order = if f.newest {
+        "written_at DESC, doc_id DESC"
+    } else {
+        "score DESC, doc_id DESC"
+    };
+    let sql = format!(
+        "WITH hits AS ({hits}),
+         candidates AS (
+           SELECT h.doc_id, p.topic_id, p.created_at AS written_at,
+                  h.rel * (1.0 + CASE WHEN p.is_staff_reply THEN 0.25 ELSE 0.0 END
+                               + CASE WHEN t.official_answer_post_id = p.id THEN 0.5 ELSE 0.0 END)
+                        * {topic_recency} AS score
+             FROM hits h
+             JOIN posts p ON p.id = h.doc_id
+             JOIN topics t ON t.id = p.topic_id
+             LEFT JOIN articles a ON a.topic_id = t.id
+            WHERE p.state = 'visible'
+              AND ((a.id IS NULL AND t.visible)
+                   OR (a.id IS NOT NULL AND a.status = 'published' AND a.published_at <= $1))
+              {post_filters}
+           UNION ALL
+           SELECT h.doc_id, a.topic_id, a.published_at AS written_at,
+                  h.rel * {article_recency} AS score
+             FROM hits h
+             JOIN articles a ON a.id = -h.doc_id
+            WHERE h.doc_id < 0 AND a.status = 'published' AND a.published_at <= $1
+              {article_filters}
+         ),
+         best AS (
+           SELECT doc_id, topic_id, written_at, score,
+                  ROW_NUMBER() OVER (PARTITION BY topic_id ORDER BY {order}) AS n
+             FROM candidates
+         )
+         SELECT doc_id, COUNT(*) OVER () AS total FROM best WHERE n = 1
+          ORDER BY {order} LIMIT $2 OFFSET $3",
+        topic_recency = recency("t.last_posted_at"),
+        article_recency = recency("a.published_at"),
+    );
+    let rows = db.query_all_raw(numbered(backend, &sql, values)).await?;
+    let mut found = Found {
+        rows: Vec::with_capacity(rows.len()),
+        total: 0,
+    };
+    for row in rows {
+        found.rows.push(row.try_get::<i64>("", "doc_id")?);
+        found.total = row.try_get::<i64>("", "total")?.max(0) as u64;
+    }
+    Ok(found)
+}
+
+/// The engine's marked title and snippet of each document, by doc id.
+async fn marked(
+    db: &DatabaseConnection,
+    terms: &[Term],
+    combine: Combine,
+    doc_ids: &[i64],
+) -> Result<HashMap<i64, (String, String)>, AppError> {
+    let backend = db.get_database_backend();
+    let ids = doc_ids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let start = HIT_START.to_string();
+    let end = HIT_END.to_string();
+    let (sql, mut values) = match backend {
+        DbBackend::Postgres => {
+            let (expression, values) =
+                query::expression(backend, terms, combine, Within::Everything, 3);
+            (
+                format!(
+                    "SELECT s.doc_id, ts_headline('backyard', s.title, q.query, $1) AS title,
+                            ts_headline('backyard', s.body, q.query, $2) AS snippet
+                       FROM search_index s, (SELECT {expression} AS query) q
+                      WHERE s.doc_id IN ({ids})"
+                ),
+                values,
+            )
+        }
+        _ => {
+            let (expression, values) =
+                query::expression(backend, terms, combine, Within::Everything, 3);
+            (
+                format!(
+                    "SELECT rowid AS doc_id, highlight(search_index, 0, $1, $2) AS title,
+                            snippet(search_index, 1, $1, $2, '…', 32) AS snippet
+                       FROM search_index
+                      WHERE search_index MATCH {expression} AND rowid IN ({ids})"
+                ),
+                values,
+            )
+        }
+    };
+    let front: Vec<Value> = match backend {
+        DbBackend::Postgres => vec![
+            format!("HighlightAll=true, StartSel={start}, StopSel={end}").into(),
+            format!(
+                "MaxWords=32, MinWords=16, ShortWord=2, MaxFragments=2, \
+                 FragmentDelimiter=\" … \", StartSel={start}, StopSel={end}"
+            )
+            .into(),
+        ],
+        _ => vec![start.into(), end.into()],
+    };
+    values.splice(0..0, front);
+    let rows = db.query_all_raw(numbered(backend, &sql, values)).await?;
+    let mut out = HashMap::new();
+    for row in rows {
+        out.insert(
+            row.try_get::<i64>("", "doc_id")?,
+            (
+                row.try_get::<String>("", "title")?,
+                row.try_get::<String>("", "snippet")?,
+            ),
+        );
+    }
+    Ok(out)
+}
+
+/// The results of a page: what each found document is, where it is, and its snippet.
+async fn hits(
+    db: &DatabaseConnection,
+    parsed: &Parsed,
+    combine: Combine,
+    doc_ids: &[i64],
+) -> Result<Vec<SearchHit>, AppError> {
+    if doc_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let texts = marked(db, &parsed.terms, combine, doc_ids).await?;
+    let cjk = parsed.cjk_runs();
+    let post_ids: Vec<i64> = doc_ids.iter().copied().filter(|id| *id > 0).collect();
+    let article_ids: Vec<i64> = doc_ids.iter().filter(|id| **id < 0).map(|id| -id).collect();
+    let found_posts: HashMap<i64, post::Model> = post::Entity::find()
+        .filter(post::Column::Id.is_in(post_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let topic_ids: Vec<i64> = found_posts.values().map(|p| p.topic_id).collect();
+    let topics: HashMap<i64, topic::Model> = topic::Entity::find()
+        .filter(topic::Column::Id.is_in(topic_ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let articles: Vec<article::Model> = article::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(article::Column::Id.is_in(article_ids))
+                .add(article::Column::TopicId.is_in(topic_ids)),
+        )
+        .all(db)
+        .await?;
+    let article_of_topic: HashMap<i64, &article::Model> =
+        articles.iter().map(|a| (a.topic_id, a)).collect();
+    let category_ids: Vec<i64> = topics.values().map(|t| t.category_id).collect();
+    let categories: HashMap<i64, category::Model> = category::Entity::find()
+        .filter(category::Column::Id.is_in(category_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let author_ids: Vec<i64> = found_posts
+        .values()
+        .map(|p| p.author_id)
+        .chain(articles.iter().map(|a| a.author_id))
+        .collect();
+    let authors: HashMap<i64, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(author_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.username))
+        .collect();
+
+    let mut out = Vec::with_capacity(doc_ids.len());
+    for id in doc_ids {
+        let (marked_title, snippet) = texts.get(id).cloned().unwrap_or_default();
+        let snippet = parts(&snippet, &cjk);
+        if *id < 0 {
+            let Some(a) = articles.iter().find(|a| article_doc(a.id) == *id) else {
+                continue;
+            };
+            out.push(SearchHit {
+                title: parts(&marked_title, &cjk),
+                url: article_url(&a.slug, 1),
+                snippet,
+                is_article: true,
+                category: None,
+                status: None,
+                resolution_confirmed: false,
+                staff_answered: false,
+                official_answer: false,
+                staff_title: None,
+                by_staff: true,
+                author: authors.get(&a.author_id).cloned().unwrap_or_default(),
+                written_at: a.published_at.unwrap_or(a.created_at),
+                reply_count: 0,
+            });
+            continue;
+        }
+        let Some(p) = found_posts.get(id) else { continue };
+        let Some(t) = topics.get(&p.topic_id) else { continue };
+        let article = article_of_topic.get(&t.id).copied();
+        let title = match article {
+            Some(a) => vec![plain(&a.title)],
+            None if marked_title.is_empty() => parts(&t.title, &cjk),
+            None => parts(&marked_title, &cjk),
+        };
+        out.push(SearchHit {
+            title,
+            url: posts::url_in(p, t, article),
+            snippet,
+            is_article: article.is_some(),
+            category: article.is_none().then(|| categories.get(&t.category_id)).flatten().map(|c| CategoryRef {
+                id: c.id,
+                slug: c.slug.clone(),
+                name: c.name.clone(),
+                colour: c.colour.clone(),
+            }),
+            status: article.is_none().then(|| t.status.clone()),
+            resolution_confirmed: t.resolution_confirmed_at.is_some(),
+            staff_answered: t.first_staff_reply_at.is_some(),
+            official_answer: t.official_answer_post_id == Some(p.id),
+            staff_title: p.staff_title.clone().filter(|_| p.is_staff_reply),
+            by_staff: p.is_staff_reply,
+            author: authors.get(&p.author_id).cloned().unwrap_or_default(),
+            written_at: p.published_at.unwrap_or(p.created_at),
+            reply_count: (t.post_count - 1).max(0),
+        });
+    }
+    Ok(out)
+}
+
+fn plain(text: &str) -> TextPart {
+    TextPart {
+        text: text.to_string(),
+        hit: false,
+    }
+}
+
+/// Text the engine marked, as parts: marked runs are hits; then the CJK runs searched for are
+/// marked too (the engine matched them by pieces, which it cannot mark).
+pub fn parts(marked: &str, cjk_runs: &[String]) -> Vec<TextPart> {
+    let mut out: Vec<TextPart> = Vec::new();
+    let mut hit = false;
+    let mut current = String::new();
+    let flush = |out: &mut Vec<TextPart>, current: &mut String, hit: bool| {
+        if !current.is_empty() {
+            out.push(TextPart {
+                text: std::mem::take(current),
+                hit,
+            });
+        }
+    };
+    for c in marked.chars() {
+        match c {
+            HIT_START => {
+                flush(&mut out, &mut current, hit);
+                hit = true;
+            }
+            HIT_END => {
+                flush(&mut out, &mut current, hit);
+                hit = false;
+            }
+            c => current.push(c),
+        }
+    }
+    flush(&mut out, &mut current, hit);
+    if cjk_runs.is_empty() {
+        return out;
+    }
+    out.into_iter()
+        .flat_map(|part| {
+            if part.hit {
+                vec![part]
+            } else {
+                mark_runs(&part.text, cjk_runs)
+            }
+        })
+        .collect()
+}
+
+/// `text` split where any of `runs` occurs, those occurrences marked.
+fn mark_runs(text: &str, runs: &[String]) -> Vec<TextPart> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    loop {
+        let next = runs
+            .iter()
+            .filter_map(|r| rest.find(r.as_str()).map(|at| (at, r.len())))
+            .min();
+        let Some((at, len)) = next else { break };
+        if at > 0 {
+            out.push(plain(&rest[..at]));
+        }
+        out.push(TextPart {
+            text: rest[at..at + len].to_string(),
+            hit: true,
+        });
+        rest = &rest[at + len..];
+    }
+    if !rest.is_empty() {
+        out.push(plain(rest));
+    }
+    out
+}
+
+/// Up to five listed forum topics whose titles are like `title`: for a member about to ask
+/// again what was asked before. Any of the title's words may match; the engine's relevance
+/// ranks them, answered topics a little first.
+pub async fn similar(db: &DatabaseConnection, title: &str) -> Result<Vec<SimilarTopic>, AppError> {
+    let parsed = query::parse(title);
+    if parsed.is_empty() || title.trim().chars().count() < 4 {
+        return Ok(Vec::new());
+    }
+    let backend = db.get_database_backend();
+    let (expression, values) =
+        query::expression(backend, &parsed.terms, Combine::Any, Within::Titles, 1);
+    let answered = "CASE WHEN t.first_staff_reply_at IS NOT NULL THEN 1.2 ELSE 1.0 END";
+    let sql = match backend {
+        DbBackend::Postgres => format!(
+            "SELECT p.topic_id FROM search_index s
+               JOIN posts p ON p.id = s.doc_id
+               JOIN topics t ON t.id = p.topic_id,
+               (SELECT {expression} AS query) q
+              WHERE s.document @@ q.query
+                AND p.post_number = 1 AND p.state = 'visible' AND t.visible
+                AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.topic_id = t.id)
+              ORDER BY ts_rank(s.document, q.query) * {answered} DESC, t.id DESC
+              LIMIT {SIMILAR_LIMIT}"
+        ),
+        _ => format!(
+            "SELECT p.topic_id FROM search_index
+               JOIN posts p ON p.id = search_index.rowid
+               JOIN topics t ON t.id = p.topic_id
+              WHERE search_index MATCH {expression}
+                AND p.post_number = 1 AND p.state = 'visible' AND t.visible
+                AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.topic_id = t.id)
+              ORDER BY bm25(search_index, 8.0, 1.0, 1.0) * {answered}, t.id DESC
+              LIMIT {SIMILAR_LIMIT}"
+        ),
+    };
+    let ids: Vec<i64> = db
+        .query_all_raw(numbered(backend, &sql, values))
+        .await?
+        .iter()
+        .map(|row| row.try_get::<i64>("", "topic_id"))
+        .collect::<Result<_, _>>()?;
+    let mut topics: HashMap<i64, topic::Model> = topic::Entity::find()
+        .filter(topic::Column::Id.is_in(ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    Ok(ids
+        .iter()
+        .filter_map(|id| topics.remove(id))
+        .map(|t| SimilarTopic {
+            url: topic_url(t.id, &t.slug, 1),
+            title: t.title,
+            status: t.status,
+            resolution_confirmed: t.resolution_confirmed_at.is_some(),
+            staff_answered: t.first_staff_reply_at.is_some(),
+            reply_count: (t.post_count - 1).max(0),
+        })
+        .collect())
+}

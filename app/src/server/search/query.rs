@@ -1,0 +1,351 @@
+//! What a reader typed, read as data: words, "quoted phrases" and CJK runs, and the engine's
+//! query built from those pieces alone. No character the reader types reaches an engine as
+//! syntax: every word is letters and digits only, quoted by us (FTS5) or passed as a bound
+//! value to a function that reads plain text (PostgreSQL), so quotes, stars, brackets, `NEAR`,
+//! `OR`, `col:` and lone operators are only ever words or nothing.
+use sea_orm::{DbBackend, Value};
+
+use crate::server::search_index::{cjk_piece, cjk_runs, is_cjk};
+
+/// The longest query read; the rest is ignored (and said so).
+pub const MAX_QUERY_CHARS: usize = 200;
+/// The most terms one query uses.
+pub const MAX_TERMS: usize = 8;
+/// Longer "words" are not words (a pasted hash or a line of one letter).
+const MAX_WORD_CHARS: usize = 40;
+/// The last word is also read as the start of a longer one from this length on.
+const MIN_PREFIX_CHARS: usize = 3;
+
+/// Words too common to narrow anything: left out unless a query has nothing else (PostgreSQL's
+/// English configuration drops them itself; SQLite's tokenizer would not).
+const STOP_WORDS: &[&str] = &[
+    "a", "about", "an", "and", "are", "as", "at", "be", "but", "by", "can", "do", "does", "for",
+    "from", "has", "have", "how", "i", "if", "in", "into", "is", "it", "its", "me", "my", "no",
+    "not", "of", "on", "or", "so", "than", "that", "the", "their", "then", "there", "these",
+    "they", "this", "to", "was", "we", "what", "when", "where", "which", "who", "why", "will",
+    "with", "you", "your",
+];
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Term {
+    /// A word; `prefix`: also any word it begins (the last word, while typing).
+    Word { text: String, prefix: bool },
+    /// Words that must appear in this order.
+    Phrase(Vec<String>),
+    /// A run of Chinese, Japanese or Korean letters: its two-character pieces in order.
+    Cjk { run: String, pieces: Vec<String> },
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Parsed {
+    pub terms: Vec<Term>,
+    /// Part of the query was not used (too long, too many words).
+    pub cut: bool,
+}
+
+impl Parsed {
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// The CJK runs, to mark in snippets (the engines match them by pieces, so do not).
+    pub fn cjk_runs(&self) -> Vec<String> {
+        self.terms
+            .iter()
+            .filter_map(|t| match t {
+                Term::Cjk { run, .. } => Some(run.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// Reads a query: "quoted" parts are phrases, the rest words; CJK runs of two or more letters
+/// are terms of their own. Lower-cased, deduplicated, stop words dropped (unless nothing else
+/// is left), at most `MAX_TERMS`.
+pub fn parse(input: &str) -> Parsed {
+    let mut cut = input.chars().count() > MAX_QUERY_CHARS;
+    let input: String = input.chars().take(MAX_QUERY_CHARS).collect();
+    // The last word is being typed when nothing (no space, no closing quote) follows it.
+    let typing_last = input.chars().last().is_some_and(char::is_alphanumeric);
+    let mut terms: Vec<Term> = Vec::new();
+    let segments: Vec<&str> = input.split('"').collect();
+    let last_segment = segments.len() - 1;
+    for (i, segment) in segments.iter().enumerate() {
+        let quoted = i % 2 == 1;
+        let (words, runs) = split(segment);
+        for run in runs {
+            let pieces: Vec<String> = run.windows(2).map(|p| cjk_piece(p[0], p[1])).collect();
+            if !pieces.is_empty() {
+                terms.push(Term::Cjk {
+                    run: run.iter().collect(),
+                    pieces,
+                });
+            }
+        }
+        if quoted && words.len() > 1 {
+            terms.push(Term::Phrase(words));
+            continue;
+        }
+        let count = words.len();
+        for (j, text) in words.into_iter().enumerate() {
+            let prefix = !quoted
+                && typing_last
+                && i == last_segment
+                && j + 1 == count
+                && text.chars().count() >= MIN_PREFIX_CHARS;
+            terms.push(Term::Word { text, prefix });
+        }
+    }
+    // Stop words go, unless that leaves nothing.
+    let is_stop = |t: &Term| matches!(t, Term::Word { text, .. } if STOP_WORDS.contains(&text.as_str()));
+    if terms.iter().any(|t| !is_stop(t)) {
+        terms.retain(|t| !is_stop(t));
+    }
+    let mut unique: Vec<Term> = Vec::new();
+    for t in terms {
+        if !unique.contains(&t) {
+            unique.push(t);
+        }
+    }
+    if unique.len() > MAX_TERMS {
+        unique.truncate(MAX_TERMS);
+        cut = true;
+    }
+    Parsed { terms: unique, cut }
+}
+
+/// The lower-cased words (letters and digits, CJK aside) and the CJK runs of some text.
+fn split(text: &str) -> (Vec<String>, Vec<Vec<char>>) {
+    let words = text
+        .split(|c: char| !c.is_alphanumeric() || is_cjk(c))
+        .filter(|w| !w.is_empty() && w.chars().count() <= MAX_WORD_CHARS)
+        .map(str::to_lowercase)
+        .collect();
+    let runs = cjk_runs(text)
+        .into_iter()
+        .filter(|r| r.len() >= 2)
+        .collect();
+    (words, runs)
+}
+
+/// How the terms combine: every one must match, or any one (the fallback when none matched
+/// all).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Combine {
+    All,
+    Any,
+}
+
+/// Which part of a row a term may match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Within {
+    Everything,
+    /// Titles only: similar topics.
+    Titles,
+}
+
+/// The terms as an FTS5 query expression: each word and phrase in double quotes (a word holds
+/// no quote: it is letters and digits), a star after a prefix, CJK pieces as a phrase in the
+/// `cjk` column.
+pub fn fts5_expression(terms: &[Term], combine: Combine, within: Within) -> String {
+    let operator = match combine {
+        Combine::All => " AND ",
+        Combine::Any => " OR ",
+    };
+    let mut latin = Vec::new();
+    let mut cjk = Vec::new();
+    for t in terms {
+        match t {
+            Term::Word { text, prefix } => {
+                latin.push(format!("\"{text}\"{}", if *prefix { "*" } else { "" }))
+            }
+            Term::Phrase(words) => latin.push(format!("\"{}\"", words.join(" "))),
+            Term::Cjk { pieces, .. } => cjk.push(format!("cjk : \"{}\"", pieces.join(" "))),
+        }
+    }
+    let mut parts = Vec::new();
+    if !latin.is_empty() {
+        parts.push(match within {
+            Within::Everything => latin.join(operator),
+            // The pieces have their own column: titles' words only.
+            Within::Titles => format!("title : ({})", latin.join(operator)),
+        });
+    }
+    parts.extend(cjk);
+    parts.join(operator)
+}
+
+/// The terms as a PostgreSQL `tsquery` expression whose texts are bound values from `$first`
+/// on: `to_tsquery` reads a word (letters and digits, with `:*` added for a prefix), and
+/// `phraseto_tsquery` reads a phrase or the CJK pieces as plain text, so no value is syntax.
+pub fn tsquery_expression(
+    terms: &[Term],
+    combine: Combine,
+    within: Within,
+    first: usize,
+) -> (String, Vec<Value>) {
+    let weight = match within {
+        Within::Everything => "",
+        Within::Titles => ":A",
+    };
+    let mut values = Vec::new();
+    let mut parts = Vec::new();
+    for t in terms {
+        let n = first + values.len();
+        match t {
+            Term::Word { text, prefix } => {
+                parts.push(format!("to_tsquery('backyard', ${n})"));
+                let star = if *prefix { "*" } else { "" };
+                let suffix = if weight.is_empty() && star.is_empty() {
+                    String::new()
+                } else {
+                    format!(":{}{}", star, weight.trim_start_matches(':'))
+                };
+                values.push(Value::from(format!("{text}{suffix}")));
+            }
+            Term::Phrase(words) => {
+                parts.push(format!("phraseto_tsquery('backyard', ${n})"));
+                values.push(Value::from(words.join(" ")));
+            }
+            Term::Cjk { pieces, .. } => {
+                parts.push(format!("phraseto_tsquery('simple', ${n})"));
+                values.push(Value::from(pieces.join(" ")));
+            }
+        }
+    }
+    let joined = parts.join(match combine {
+        Combine::All => " && ",
+        Combine::Any => " || ",
+    });
+    (format!("({joined})"), values)
+}
+
+/// The engine's expression for `terms` on `backend`, with its bound values from `$first` on
+/// (none for SQLite: the expression is itself the one value).
+pub fn expression(
+    backend: DbBackend,
+    terms: &[Term],
+    combine: Combine,
+    within: Within,
+    first: usize,
+) -> (String, Vec<Value>) {
+    match backend {
+        DbBackend::Postgres => tsquery_expression(terms, combine, within, first),
+        _ => (
+            format!("${first}"),
+            vec![Value::from(fts5_expression(terms, combine, within))],
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn word(text: &str, prefix: bool) -> Term {
+        Term::Word {
+            text: text.into(),
+            prefix,
+        }
+    }
+
+    #[test]
+    fn words_phrases_and_the_last_word_being_typed() {
+        let p = parse("Export CSV \"takes a long time\" repo");
+        assert_eq!(
+            p.terms,
+            vec![
+                word("export", false),
+                word("csv", false),
+                Term::Phrase(vec!["takes".into(), "a".into(), "long".into(), "time".into()]),
+                word("repo", true),
+            ]
+        );
+        // A space after the last word: it is complete.
+        assert_eq!(parse("export ").terms, vec![word("export", false)]);
+        // Too short to be read as a beginning.
+        assert_eq!(parse("ex").terms, vec![word("ex", false)]);
+    }
+
+    #[test]
+    fn syntax_is_only_ever_words_or_nothing() {
+        for q in [
+            "NEAR(a b)", "a OR b", "title:foo", "-foo", "foo*", "(", ")", "\"", "*", "^", "AND",
+            "col : x", "{title}: x", "a\"b\"c\"", "\\", "'", ";--", "&|!<->", ":*",
+        ] {
+            let p = parse(q);
+            for t in &p.terms {
+                let texts: Vec<&String> = match t {
+                    Term::Word { text, .. } => vec![text],
+                    Term::Phrase(words) => words.iter().collect(),
+                    Term::Cjk { pieces, .. } => pieces.iter().collect(),
+                };
+                for text in texts {
+                    assert!(text.chars().all(char::is_alphanumeric), "{q:?} gave {text:?}");
+                }
+            }
+        }
+        assert!(parse("*** ((( ))) ---").is_empty());
+        assert!(parse("").is_empty());
+    }
+
+    #[test]
+    fn stop_words_go_unless_nothing_else_is_left() {
+        assert_eq!(parse("how do I export").terms, vec![word("export", true)]);
+        assert_eq!(parse("the or ").terms, vec![word("the", false), word("or", false)]);
+    }
+
+    #[test]
+    fn long_queries_are_cut_and_said_so() {
+        let long = "word ".repeat(300);
+        let p = parse(&long);
+        assert!(p.cut);
+        assert_eq!(p.terms, vec![word("word", false)]);
+        let many = (0..20).map(|i| format!("w{i}")).collect::<Vec<_>>().join(" ");
+        let p = parse(&many);
+        assert!(p.cut);
+        assert_eq!(p.terms.len(), MAX_TERMS);
+    }
+
+    #[test]
+    fn cjk_runs_become_pieces() {
+        let p = parse("東京都 export");
+        assert_eq!(p.cjk_runs(), vec!["東京都".to_string()]);
+        match &p.terms[0] {
+            Term::Cjk { pieces, .. } => assert_eq!(pieces.len(), 2),
+            other => panic!("{other:?}"),
+        }
+        // One letter alone cannot be found by pieces of two.
+        assert!(parse("東").is_empty());
+    }
+
+    #[test]
+    fn expressions_quote_every_word() {
+        let p = parse("export \"long time\" rep");
+        assert_eq!(
+            fts5_expression(&p.terms, Combine::All, Within::Everything),
+            "\"export\" AND \"long time\" AND \"rep\"*"
+        );
+        assert_eq!(
+            fts5_expression(&p.terms, Combine::Any, Within::Titles),
+            "title : (\"export\" OR \"long time\" OR \"rep\"*)"
+        );
+        let (sql, values) = tsquery_expression(&p.terms, Combine::All, Within::Everything, 3);
+        assert_eq!(
+            sql,
+            "(to_tsquery('backyard', $3) && phraseto_tsquery('backyard', $4) && to_tsquery('backyard', $5))"
+        );
+        assert_eq!(
+            values,
+            vec![
+                Value::from("export".to_string()),
+                Value::from("long time".to_string()),
+                Value::from("rep:*".to_string())
+            ]
+        );
+        let (_, values) = tsquery_expression(&p.terms, Combine::Any, Within::Titles, 1);
+        assert_eq!(values[0], Value::from("export:A".to_string()));
+        assert_eq!(values[2], Value::from("rep:*A".to_string()));
+    }
+}

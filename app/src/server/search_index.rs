@@ -1,0 +1,420 @@
+//! The full-text index's rows (table `search_index`, see the search migration): what goes in,
+//! written in the caller's transaction so a post is findable the moment it is public and gone
+//! the moment it is not.
+//!
+//! - One row per visible post, `doc_id` = the post's id: the body as plain text made from the
+//!   stored clean HTML, and the topic's title on the opening post only (so a title match is one
+//!   row per topic, and a reply matches on its own words).
+//! - One row per published article (scheduled ones too: the query keeps them out until their
+//!   time), `doc_id` = minus the article's id.
+//! - `cjk`: the Chinese, Japanese and Korean runs of title and body as overlapping two-character
+//!   pieces, each written as an ASCII token (`q20013q22269`), so any two or more consecutive
+//!   characters are found the same way on SQLite and PostgreSQL, in any server locale.
+//!
+//! Which topics and articles a reader may see is decided again by the query (search/), from the
+//! same rows `visibility` reads: a topic whose opening post is held or deleted keeps its
+//! replies' rows, and they stay out of results with it.
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Value,
+};
+
+use crate::{
+    error::AppError,
+    model::PostState,
+    server::{
+        db::{begin_write, numbered},
+        entity::{article, post, topic},
+    },
+};
+
+/// Marks the start and end of a matched word in titles and snippets the engine returns. Private
+/// use characters: `text_of` removes them from indexed text, so only the engine writes them.
+pub const HIT_START: char = '\u{E000}';
+pub const HIT_END: char = '\u{E001}';
+
+/// A row of the index.
+struct Doc {
+    id: i64,
+    title: String,
+    body: String,
+}
+
+/// The doc id of an article (posts use their own id).
+pub fn article_doc(article_id: i64) -> i64 {
+    -article_id
+}
+
+/// Puts a post in the index as it is now: in when it is visible, out otherwise. Called by
+/// posting after every write, edit and change of state.
+pub async fn sync_post(txn: &impl ConnectionTrait, p: &post::Model) -> Result<(), AppError> {
+    remove(txn, p.id).await?;
+    if p.state() != PostState::Visible {
+        return Ok(());
+    }
+    let title = if p.post_number == 1 {
+        opening_title(txn, p.topic_id).await?
+    } else {
+        String::new()
+    };
+    insert(
+        txn,
+        &[Doc {
+            id: p.id,
+            title,
+            body: text_of(&p.html),
+        }],
+    )
+    .await
+}
+
+/// The topic's title, for its opening post's row; none for an article's comments (the article
+/// has its own row).
+async fn opening_title(txn: &impl ConnectionTrait, topic_id: i64) -> Result<String, AppError> {
+    let is_article = article::Entity::find()
+        .filter(article::Column::TopicId.eq(topic_id))
+        .select_only()
+        .column(article::Column::Id)
+        .into_tuple::<i64>()
+        .one(txn)
+        .await?
+        .is_some();
+    if is_article {
+        return Ok(String::new());
+    }
+    Ok(topic::Entity::find_by_id(topic_id)
+        .select_only()
+        .column(topic::Column::Title)
+        .into_tuple::<String>()
+        .one(txn)
+        .await?
+        .unwrap_or_default())
+}
+
+/// Puts an article in the index as it is now: in once published (the query waits for a
+/// scheduled one's time), out as a draft.
+pub async fn sync_article(txn: &impl ConnectionTrait, a: &article::Model) -> Result<(), AppError> {
+    let id = article_doc(a.id);
+    remove(txn, id).await?;
+    if a.status != "published" {
+        return Ok(());
+    }
+    insert(
+        txn,
+        &[Doc {
+            id,
+            title: a.title.clone(),
+            body: text_of(&a.html),
+        }],
+    )
+    .await
+}
+
+async fn remove(txn: &impl ConnectionTrait, doc_id: i64) -> Result<(), AppError> {
+    let backend = txn.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => "DELETE FROM search_index WHERE doc_id = $1",
+        _ => "DELETE FROM search_index WHERE rowid = $1",
+    };
+    txn.execute_raw(numbered(backend, sql, vec![doc_id.into()]))
+        .await?;
+    Ok(())
+}
+
+async fn insert(txn: &impl ConnectionTrait, docs: &[Doc]) -> Result<(), AppError> {
+    if docs.is_empty() {
+        return Ok(());
+    }
+    let backend = txn.get_database_backend();
+    let mut sql = match backend {
+        DbBackend::Postgres => {
+            String::from("INSERT INTO search_index (doc_id, title, body, cjk, document) VALUES ")
+        }
+        _ => String::from("INSERT INTO search_index (rowid, title, body, cjk) VALUES "),
+    };
+    let mut values: Vec<Value> = Vec::with_capacity(docs.len() * 4);
+    for (i, doc) in docs.iter().enumerate() {
+        let n = i * 4;
+        if i > 0 {
+            sql.push(',');
+        }
+        match backend {
+            // The title weighs most (A); the body is plain (D); the pieces take no stemming.
+            DbBackend::Postgres => sql.push_str(&format!(
+                "(${a}, ${b}, ${c}, ${d}, setweight(to_tsvector('backyard', ${b}), 'A') \
+                 || to_tsvector('backyard', ${c}) || to_tsvector('simple', ${d}))",
+                a = n + 1,
+                b = n + 2,
+                c = n + 3,
+                d = n + 4
+            )),
+            _ => sql.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4)),
+        }
+        let pieces = cjk_pieces(&format!("{}\n{}", doc.title, doc.body));
+        values.extend([
+            doc.id.into(),
+            doc.title.clone().into(),
+            doc.body.clone().into(),
+            pieces.into(),
+        ]);
+    }
+    txn.execute_raw(numbered(backend, &sql, values)).await?;
+    Ok(())
+}
+
+/// Rows written per statement when rebuilding (4 values each: SQLite allows 32,766).
+const REBUILD_BATCH: u64 = 1000;
+
+/// Empties and refills the whole index from the posts and articles, in one transaction: after
+/// an upgrade (see `ensure_built`), after a bulk load (the benchmark seed), or by the operator
+/// (`backyard search-reindex`). Returns the number of rows written.
+pub async fn rebuild(db: &DatabaseConnection) -> Result<u64, AppError> {
+    let txn = begin_write(db).await?;
+    txn.execute_unprepared("DELETE FROM search_index").await?;
+    let mut written = 0u64;
+    let article_topics: std::collections::HashSet<i64> = article::Entity::find()
+        .select_only()
+        .column(article::Column::TopicId)
+        .into_tuple::<i64>()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .collect();
+    let mut after = 0i64;
+    loop {
+        let batch: Vec<(i64, i64, i32, String)> = post::Entity::find()
+            .filter(post::Column::Id.gt(after))
+            .filter(post::Column::State.eq(PostState::Visible.as_str()))
+            .order_by_asc(post::Column::Id)
+            .limit(REBUILD_BATCH)
+            .select_only()
+            .columns([
+                post::Column::Id,
+                post::Column::TopicId,
+                post::Column::PostNumber,
+                post::Column::Html,
+            ])
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        let Some(last) = batch.last() else { break };
+        after = last.0;
+        let opening_topics: Vec<i64> = batch
+            .iter()
+            .filter(|(_, topic_id, number, _)| {
+                *number == 1 && !article_topics.contains(topic_id)
+            })
+            .map(|(_, topic_id, _, _)| *topic_id)
+            .collect();
+        let titles: std::collections::HashMap<i64, String> = topic::Entity::find()
+            .filter(topic::Column::Id.is_in(opening_topics))
+            .select_only()
+            .columns([topic::Column::Id, topic::Column::Title])
+            .into_tuple::<(i64, String)>()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .collect();
+        let docs: Vec<Doc> = batch
+            .into_iter()
+            .map(|(id, topic_id, number, html)| Doc {
+                id,
+                title: if number == 1 {
+                    titles.get(&topic_id).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                },
+                body: text_of(&html),
+            })
+            .collect();
+        written += docs.len() as u64;
+        insert(&txn, &docs).await?;
+    }
+    for a in article::Entity::find()
+        .filter(article::Column::Status.eq("published"))
+        .all(&txn)
+        .await?
+    {
+        sync_article(&txn, &a).await?;
+        written += 1;
+    }
+    txn.commit().await?;
+    Ok(written)
+}
+
+/// Fills the index when it is empty while public posts exist: the first start after the
+/// upgrade that added search. Two one-row reads otherwise, so a start does no work that grows
+/// with the data.
+pub async fn ensure_built(db: &DatabaseConnection) -> Result<Option<u64>, AppError> {
+    let has_posts = post::Entity::find()
+        .filter(post::Column::State.eq(PostState::Visible.as_str()))
+        .select_only()
+        .column(post::Column::Id)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?
+        .is_some();
+    let backend = db.get_database_backend();
+    let indexed = !db
+        .query_all_raw(numbered(
+            backend,
+            "SELECT 1 FROM search_index LIMIT 1",
+            vec![],
+        ))
+        .await?
+        .is_empty();
+    if has_posts && !indexed {
+        return Ok(Some(rebuild(db).await?));
+    }
+    Ok(None)
+}
+
+/// The text of clean HTML, for the index and its snippets: tags become spaces, the entities the
+/// sanitiser writes are read back, runs of white space become one, and the hit markers are
+/// dropped so that only the engine can write them.
+pub fn text_of(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut rest = html;
+    let mut space = true;
+    let mut push = |text: &mut String, c: char| {
+        if c.is_whitespace() {
+            if !space {
+                text.push(' ');
+                space = true;
+            }
+        } else if c != HIT_START && c != HIT_END {
+            text.push(c);
+            space = false;
+        }
+    };
+    while let Some(c) = rest.chars().next() {
+        match c {
+            '<' => {
+                let end = rest.find('>').map_or(rest.len(), |i| i + 1);
+                rest = &rest[end..];
+                push(&mut text, ' ');
+            }
+            '&' => {
+                let (decoded, used) = entity(rest);
+                push(&mut text, decoded);
+                rest = &rest[used..];
+            }
+            c => {
+                push(&mut text, c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    text.trim_end().to_string()
+}
+
+/// The character an entity at the start of `s` stands for, and its length; a lone `&` is itself.
+fn entity(s: &str) -> (char, usize) {
+    let Some(end) = s.get(..12).unwrap_or(s).find(';') else {
+        return ('&', 1);
+    };
+    let name = &s[1..end];
+    let c = match name {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        "nbsp" => Some(' '),
+        _ => name
+            .strip_prefix("#x")
+            .or_else(|| name.strip_prefix("#X"))
+            .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+            .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
+            .and_then(char::from_u32),
+    };
+    match c {
+        Some(c) => (c, end + 1),
+        None => ('&', 1),
+    }
+}
+
+/// Chinese, Japanese and Korean letters: written without spaces between words, so searched by
+/// pieces of two.
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF     // Hiragana, Katakana
+        | 0x31F0..=0x31FF   // Katakana extensions
+        | 0x3400..=0x4DBF   // CJK extension A
+        | 0x4E00..=0x9FFF   // CJK unified ideographs
+        | 0xF900..=0xFAFF   // CJK compatibility ideographs
+        | 0xFF66..=0xFF9F   // Half-width Katakana
+        | 0x1100..=0x11FF   // Hangul Jamo
+        | 0x3130..=0x318F   // Hangul compatibility Jamo
+        | 0xAC00..=0xD7AF   // Hangul syllables
+        | 0x20000..=0x2FA1F // CJK extensions B to F, compatibility supplement
+    )
+}
+
+/// One two-character piece as an ASCII token: letters and digits only, ending in a digit, so
+/// neither engine's tokenizer splits it and no stemmer changes it.
+pub fn cjk_piece(a: char, b: char) -> String {
+    format!("q{}q{}", a as u32, b as u32)
+}
+
+/// Every run of CJK letters in `text` as its overlapping two-character pieces, space separated
+/// ("東京都" → the pieces of "東京" and "京都").
+pub fn cjk_pieces(text: &str) -> String {
+    let mut out = String::new();
+    for run in cjk_runs(text) {
+        for pair in run.windows(2) {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(&cjk_piece(pair[0], pair[1]));
+        }
+    }
+    out
+}
+
+/// The runs of consecutive CJK letters in `text`.
+pub fn cjk_runs(text: &str) -> Vec<Vec<char>> {
+    let mut runs = Vec::new();
+    let mut run = Vec::new();
+    for c in text.chars() {
+        if is_cjk(c) {
+            run.push(c);
+        } else if !run.is_empty() {
+            runs.push(std::mem::take(&mut run));
+        }
+    }
+    if !run.is_empty() {
+        runs.push(run);
+    }
+    runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_of_reads_clean_html_as_plain_text() {
+        assert_eq!(
+            text_of("<p>Caf&eacute; &amp; <strong>bar</strong>&lt;b&gt;</p>\n<p>next&#39;s &#x41;</p>"),
+            "Caf&eacute; & bar <b> next's A"
+        );
+        assert_eq!(text_of("a\u{E000}b\u{E001}c & d"), "abc & d");
+        assert_eq!(text_of("<p>one</p><p>two</p>"), "one two");
+    }
+
+    #[test]
+    fn cjk_text_becomes_overlapping_pieces() {
+        assert_eq!(
+            cjk_pieces("東京都 and 한국"),
+            format!(
+                "{} {} {}",
+                cjk_piece('東', '京'),
+                cjk_piece('京', '都'),
+                cjk_piece('한', '국')
+            )
+        );
+        assert_eq!(cjk_pieces("plain latin text"), "");
+        assert_eq!(cjk_pieces("単"), "");
+    }
+}
