@@ -24,6 +24,7 @@ import statistics
 import sys
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -118,6 +119,28 @@ def reads(base, tsv, requests):
     }
     similar = [q[1] for q in queries if q[0] == "similar"]
 
+    def exists(method, path):
+        req = urllib.request.Request(base + path, method=method, data=b"title=x" if method == "POST" else None,
+                                     headers={"Sec-Fetch-Site": "same-origin", "Cookie": cookie,
+                                              "Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            urllib.request.urlopen(req).read()
+            return True
+        except urllib.error.HTTPError as e:
+            if e.code in (404, 405):
+                print(f"  {method} {path.split('?')[0]}: {e.code}, not in this build: skipped")
+                return False
+            raise
+
+    if exists("GET", "/search?q=bench"):
+        searches(base, cookie, groups, requests)
+    if exists("POST", "/api/similar_topics"):
+        similars(base, cookie, similar, requests)
+    if exists("GET", "/sitemap.xml"):
+        sitemap(base, requests)
+
+
+def searches(base, cookie, groups, requests):
     def search_path(q, page=1):
         return "/search?" + urllib.parse.urlencode({"q": q, **({"page": page} if page > 1 else {})})
 
@@ -144,6 +167,9 @@ def reads(base, tsv, requests):
             ms = load(clients, requests, work)
             row(f"{name}, {clients} client{'s' if clients > 1 else ''}", ms, 20, 100)
 
+
+
+def similars(base, cookie, similar, requests):
     print("Similar topics while composing (POST /api/similar_topics)")
     answer = json.loads(post_json(base, "/api/similar_topics", {"title": similar[0]}, cookie)[1])
     print(f"  \"{similar[0]}\" -> {len(answer)} topics: " + "; ".join(
@@ -153,6 +179,9 @@ def reads(base, tsv, requests):
             base, "/api/similar_topics", {"title": similar[i % len(similar)]}, cookie)[0])
         row(f"similar, {clients} client{'s' if clients > 1 else ''}", ms, 10)
 
+
+
+def sitemap(base, requests):
     print("Sitemap (anonymous, as a crawler asks)")
     first, index = timed_get(base, "/sitemap.xml", accept="application/xml")
     pages = re.findall(r"<loc>\s*([^<\s]+)\s*</loc>", index)

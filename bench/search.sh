@@ -4,7 +4,8 @@
 # queries with 1 and 4 clients, similar topics while composing, the sitemap index and one sitemap
 # page, and what the search index adds to posting a reply. Prints each figure beside its goal
 # (issue 16, point 5) and, for every query, how many topics the search found beside how many
-# posts and topics the seed wrote that match it (`backyard bench-queries`).
+# posts and topics the seed wrote that match it (`backyard bench-queries`). The search rules are
+# also timed in-process (server/src/bin/search_timing.rs), without HTTP and page rendering.
 #
 # The seeded databases are kept (target/bench/search.db; PostgreSQL database
 # backyard_bench_search at $BENCH_PG, default postgres://postgres@127.0.0.1:5432) and reused;
@@ -44,7 +45,7 @@ target="${CARGO_TARGET_DIR:-$ROOT/target}"
 bench_dir="$ROOT/target/bench"
 mkdir -p "$bench_dir"
 bin="${BACKYARD_BIN:-$target/release/backyard}"
-[ -n "${BACKYARD_BIN:-}" ] || cargo build --release -p server --bin backyard
+[ -n "${BACKYARD_BIN:-}" ] || cargo build --release -p server --bin backyard --bin search_timing
 pg="${BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
 
 # Search pages need no browser bundle: without one, run without it.
@@ -147,6 +148,7 @@ for backend in $backends; do
   start "$bin" "$url"
   python3 "$ROOT/bench/search.py" reads "$base" "$queries" "$requests"
   stop_servers
+  DATABASE_URL="$url" BACKYARD_LOG=warn "$(dirname "$bin")/search_timing" "$queries" "$requests"
 
   copy with
   with_url=$copy_url
