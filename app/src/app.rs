@@ -9,7 +9,9 @@ use leptos_router::{
 
 use crate::{
     api::{auth::current_user, forum::get_site_info},
-    components::{category_colours::CategoryColours, escape_rcdata, header::SiteHeader},
+    components::{
+        category_colours::CategoryColours, escape_rcdata, header::SiteHeader, page::NoIndex,
+    },
     context::{CurrentUser, Site},
     pages::{
         account::AccountPage,
@@ -34,6 +36,7 @@ use crate::{
         not_found::NotFoundPage,
         notifications::NotificationsPage,
         reset::{ResetPasswordPage, ResetRequestPage},
+        search::SearchPage,
         sign_up::SignUpPage,
         staff_metrics::StaffMetricsPage,
         staff_queue::StaffQueuePage,
@@ -79,7 +82,8 @@ pub fn page_title(page: String) -> String {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(CurrentUser(OnceResource::new(current_user())));
-    provide_context(Site(OnceResource::new(get_site_info())));
+    let site = OnceResource::new(get_site_info());
+    provide_context(Site(site));
     // Pages render whole on the server (SsrMode::Async): no JavaScript is needed to read them,
     // and crawlers get the full text.
     view! {
@@ -88,6 +92,12 @@ pub fn App() -> impl IntoView {
         <Link rel="alternate" type_="application/atom+xml" title="Blog" href="/blog/feed.xml" />
         <Title formatter=page_title />
         <Meta name="theme-color" content="#3b6ea5" />
+        // The admin switched indexing off: every page, whatever it is, says noindex.
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                site.await.is_ok_and(|s| s.noindex).then(|| view! { <NoIndex /> })
+            })}
+        </Suspense>
         <Router>
             <SiteHeader />
             <main id="main" class="wrap">
@@ -100,6 +110,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/unsubscribe/:token") view=UnsubscribePage ssr=SsrMode::Async />
                     <Route path=path!("/confirm-email/:token") view=ConfirmEmailPage ssr=SsrMode::Async />
+                    <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async />
                     <Route path=path!("/c/:slug") view=CategoryPage ssr=SsrMode::Async />
                     <Route path=path!("/t/:id/:slug") view=TopicPage ssr=SsrMode::Async />
                     <Route path=path!("/t/:id") view=TopicPage ssr=SsrMode::Async />

@@ -181,6 +181,8 @@ pub struct TopicPage {
     /// The signed-in viewer's level for this topic ("following", "normal" or "muted"); None
     /// for visitors.
     pub follow_level: Option<String>,
+    /// JSON-LD for search engines (server::views::structured_data), when the page has any.
+    pub structured_data: Option<String>,
 }
 
 impl TopicPage {
@@ -271,6 +273,8 @@ pub struct SiteInfo {
     pub tagline: String,
     pub public_url: String,
     pub colours_version: String,
+    /// The admin switched search engine indexing off: every page says `noindex`.
+    pub noindex: bool,
 }
 
 /// Where an article stands. Scheduled articles go public at their time without anyone acting.
@@ -349,6 +353,8 @@ pub struct ArticlePage {
     pub page_count: u64,
     /// The comment box's start; None while the article is not public.
     pub composer: Option<ComposerStart>,
+    /// JSON-LD for search engines (server::views::structured_data), when the page has any.
+    pub structured_data: Option<String>,
 }
 
 /// The article editor's fields, as stored or as last typed (kept in the session across a
@@ -889,6 +895,8 @@ pub struct SiteSettings {
     pub signup_mode: String,
     pub accountability_public: bool,
     pub moderation_log_public: bool,
+    /// "Let search engines index this site".
+    pub search_engines_index: bool,
     pub awaiting_approval: Vec<AdminUserRow>,
 }
 
@@ -1024,7 +1032,7 @@ pub struct SearchHit {
 
 /// The /search page.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SearchPage {
+pub struct SearchResults {
     pub request: SearchRequest,
     pub hits: Vec<SearchHit>,
     /// Topics found (each shown once).

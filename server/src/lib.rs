@@ -6,6 +6,7 @@ pub mod bench_text;
 pub mod compress;
 pub mod form_errors;
 pub mod page_cache;
+pub mod robots;
 pub mod security;
 pub mod serve;
 use std::{sync::Arc, time::Instant};
@@ -86,7 +87,11 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/blog/feed.xml", get(blog_feed))
+        .route("/feed.xml", get(forum_feed))
+        .route("/c/{slug}/feed.xml", get(category_feed))
+        .route("/robots.txt", get(robots_txt))
         .route("/sitemap.xml", get(sitemap))
+        .route("/sitemap/{file}", get(sitemap_page))
         .route("/category-colours.css", get(category_colours))
         // The page itself (GET) is the Leptos route of the same path.
         .route("/unsubscribe/{token}", post(one_click_unsubscribe))
@@ -108,9 +113,11 @@ pub fn router(state: AppState) -> Router {
     // The last layer added runs first. A request meets: the log line, the client's address,
     // per-address limits, the request-shape checks, the security headers (on every answer,
     // refusals included), the cross-site check, the form-error signature, compression, the page
-    // cache, the session, the route.
+    // cache, the noindex tag, the session, the route.
     Router::new()
         .fallback_service(routes)
+        // Inside the cache, so a cached page has what this adds.
+        .layer(middleware::from_fn(robots::noindex_meta))
         .layer(middleware::from_fn_with_state(
             Arc::new(page_cache::PageCache::default()),
             page_cache::layer,
@@ -275,17 +282,57 @@ async fn one_click_unsubscribe(
     render(Request::from_parts(parts, Body::empty())).await
 }
 
+const ATOM: &str = "application/atom+xml; charset=utf-8";
+
 /// The blog's Atom feed.
 async fn blog_feed(State(state): State<AppState>) -> Response {
-    use app::server::settings;
-    let name = match settings::text(&state.db, settings::SITE_NAME).await {
+    let name = match site_name(&state).await {
         Ok(name) => name,
         Err(e) => return xml_response(Err(e), ""),
     };
     xml_response(
         app::server::views::feeds::atom_feed(&state.db, &state.config.public_url, &name).await,
-        "application/atom+xml; charset=utf-8",
+        ATOM,
     )
+}
+
+/// The forum's Atom feed: its newest public topics.
+async fn forum_feed(State(state): State<AppState>) -> Response {
+    let name = match site_name(&state).await {
+        Ok(name) => name,
+        Err(e) => return xml_response(Err(e), ""),
+    };
+    xml_response(
+        app::server::views::feeds::forum_feed(&state.db, &state.config.public_url, &name).await,
+        ATOM,
+    )
+}
+
+/// A category's Atom feed: its newest public topics.
+async fn category_feed(State(state): State<AppState>, Path(slug): Path<String>) -> Response {
+    let name = match site_name(&state).await {
+        Ok(name) => name,
+        Err(e) => return xml_response(Err(e), ""),
+    };
+    xml_response(
+        app::server::views::feeds::category_feed(&state.db, &state.config.public_url, &name, &slug)
+            .await,
+        ATOM,
+    )
+}
+
+async fn site_name(state: &AppState) -> Result<String, app::error::AppError> {
+    use app::server::settings;
+    settings::text(&state.db, settings::SITE_NAME).await
+}
+
+/// robots.txt: where the sitemap is and what to leave alone, or, with indexing switched off in
+/// the site settings, everything.
+async fn robots_txt(State(state): State<AppState>) -> Response {
+    match app::server::views::feeds::robots_txt(&state.db, &state.config.public_url).await {
+        Ok(txt) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], txt).into_response(),
+        Err(e) => xml_response(Err(e), ""),
+    }
 }
 
 /// The category colours as a stylesheet (see app::server::category_colours). Asked for with the
@@ -323,10 +370,37 @@ struct ColoursQuery {
     v: Option<String>,
 }
 
+const XML: &str = "application/xml; charset=utf-8";
+
+/// The sitemap index: the site page and the topic pages.
 async fn sitemap(State(state): State<AppState>) -> Response {
+    use app::server::views::feeds;
     xml_response(
-        app::server::views::feeds::sitemap(&state.db, &state.config.public_url).await,
-        "application/xml; charset=utf-8",
+        feeds::sitemap_index(
+            &state.db,
+            &state.config.public_url,
+            feeds::SITEMAP_PAGE_URLS,
+        )
+        .await,
+        XML,
+    )
+}
+
+/// One page of the sitemap (/sitemap/site.xml, /sitemap/topics-N.xml).
+async fn sitemap_page(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+    use app::server::views::feeds;
+    let Some(page) = feeds::SitemapPage::parse(&file) else {
+        return (StatusCode::NOT_FOUND, "There is no such sitemap page.").into_response();
+    };
+    xml_response(
+        feeds::sitemap_page(
+            &state.db,
+            &state.config.public_url,
+            page,
+            feeds::SITEMAP_PAGE_URLS,
+        )
+        .await,
+        XML,
     )
 }
 

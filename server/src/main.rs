@@ -25,6 +25,8 @@ commands:
   restore PATH     replace the SQLite database with the backup at PATH; stop the server first
   rerender         run every stored post and article through the current content pipeline
                    (after an upgrade that changes it); restart the server afterwards
+  search-reindex   rebuild the search index from every post and article (after a bulk import,
+                   or to be sure); the site may keep serving meanwhile
   seed-bench       fill an empty database for the benchmarks: [--users N] [--topics N] [--posts N]
                    (defaults 5000, 10000, 500000); prints the queries bench/search.sh runs
   bench-queries    print what seed-bench would write, without a database: its word statistics,
@@ -134,6 +136,10 @@ async fn main() {
             ),
             Err(e) => fail(&e.to_string()),
         },
+        "search-reindex" => match app::server::search_index::rebuild(&conn).await {
+            Ok(n) => println!("Indexed {n} posts and articles."),
+            Err(e) => fail(&e.to_string()),
+        },
         "seed-bench" => {
             if let Err(e) = server::bench_seed::run(&conn, bench_sizes(&args)).await {
                 fail(&e);
@@ -160,6 +166,12 @@ async fn serve(config: Config, conn: sea_orm::DatabaseConnection, demo: bool) {
     // The key that signs unsubscribe and reply links, made before the first e-mail needs it.
     if let Err(e) = app::server::signing::ensure_key(&conn).await {
         fail(&format!("cannot prepare the token-signing key: {e:?}"));
+    }
+    // The first start after the upgrade that added search fills its index (once).
+    match app::server::search_index::ensure_built(&conn).await {
+        Ok(Some(n)) => println!("Built the search index: {n} posts and articles."),
+        Ok(None) => {}
+        Err(e) => fail(&format!("cannot build the search index: {e:?}")),
     }
     let addr = config.addr;
     let public_url = config.public_url.clone();

@@ -17,6 +17,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use crate::robots::X_ROBOTS_TAG;
 use axum::{
     body::{Body, Bytes},
     extract::{Request, State},
@@ -44,6 +45,10 @@ struct Entry {
 struct Shared {
     content_type: HeaderValue,
     policy: HeaderValue,
+    /// `noindex` when the page said so (an empty list, or indexing switched off), so a hit
+    /// answers crawlers as the render did. A change of that switch is a write: it empties the
+    /// cache like any other.
+    robots: Option<HeaderValue>,
     body: Bytes,
     gzip: Bytes,
 }
@@ -71,6 +76,9 @@ impl Shared {
             .into_response();
         if let Some(encoding) = encoding {
             res.headers_mut().insert(header::CONTENT_ENCODING, encoding);
+        }
+        if let Some(robots) = self.robots {
+            res.headers_mut().insert(X_ROBOTS_TAG, robots);
         }
         res
     }
@@ -212,6 +220,7 @@ fn shareable(headers: &HeaderMap, body: &Bytes) -> Option<Shared> {
     Some(Shared {
         content_type,
         policy: HeaderValue::from_str(&policy).ok()?,
+        robots: headers.get(X_ROBOTS_TAG).cloned(),
         gzip: crate::compress::gzip(html.as_bytes(), flate2::Compression::default())?,
         body: Bytes::from(html),
     })

@@ -142,6 +142,7 @@ pub async fn save_site_settings(
     signup_mode: String,
     accountability_public: Option<String>,
     moderation_log_public: Option<String>,
+    search_engines_index: Option<String>,
 ) -> Result<(), AppError> {
     act("", |db, user| async move {
         let s = crate::model::SiteSettings {
@@ -151,6 +152,7 @@ pub async fn save_site_settings(
             signup_mode,
             accountability_public: accountability_public.is_some(),
             moderation_log_public: moderation_log_public.is_some(),
+            search_engines_index: search_engines_index.is_some(),
             awaiting_approval: Vec::new(),
         };
         admin::save_site_settings(&db, &user, &s).await

@@ -35,6 +35,11 @@ pub async fn get_article_page(
     if p.article.state == ArticleState::Published && p.comments_open {
         p.composer = Some(composer_start(ComposerKind::Reply(p.topic_id), quote).await?);
     }
+    let state = state::app_state()?;
+    let site_name =
+        crate::server::settings::text(&state.db, crate::server::settings::SITE_NAME).await?;
+    p.structured_data =
+        crate::server::views::structured_data::article(&p, &state.config.public_url, &site_name);
     Ok(p)
 }
 

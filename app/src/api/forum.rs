@@ -27,6 +27,7 @@ pub async fn get_site_info() -> Result<SiteInfo, AppError> {
         tagline: settings::text(&state.db, settings::SITE_TAGLINE).await?,
         public_url: state.config.public_url.clone(),
         colours_version: crate::server::category_colours::current(&state.db).await?.1,
+        noindex: !settings::search_engines_index(&state.db).await?,
     })
 }
 
@@ -66,7 +67,10 @@ pub async fn get_topic_page(id: i64, page: u64) -> Result<TopicPage, AppError> {
     let viewer = state::current_user().await?;
     let db = state::db()?;
     // Its notifications are read by the header (api::auth::current_user), which loads with it.
-    crate::server::views::forum::topic_page(&db, id, page, viewer.as_ref()).await
+    let mut page = crate::server::views::forum::topic_page(&db, id, page, viewer.as_ref()).await?;
+    page.structured_data =
+        crate::server::views::structured_data::topic(&page, &state::app_state()?.config.public_url);
+    Ok(page)
 }
 
 /// The topic a page request is for, when it is a topic page (`/t/{id}` or `/t/{id}/{slug}`):
@@ -284,6 +288,9 @@ pub async fn start_topic(
     body: String,
     form_token: String,
     preview: Option<String>,
+    /// "Check for similar topics" without JavaScript: the text is kept and the page, opened
+    /// again, lists the topics like its title (for visitors too: it is a read).
+    similar: Option<String>,
 ) -> Result<(), AppError> {
     let draft = Draft {
         title: title.clone(),
@@ -291,6 +298,27 @@ pub async fn start_topic(
         category: category.clone(),
         preview_html: None,
     };
+    if similar.is_some() {
+        if let Err(e) = super::visitor_or_writer().await {
+            crate::error::set_error_status(&e);
+            return Err(e);
+        }
+        let session = state::session().await?;
+        drafts::save(&session, &draft_key(ComposerKind::NewTopic), &draft).await?;
+        // The title rides in the address too: a visitor's page is the same for everyone (their
+        // text comes back from the session once they log in).
+        // Spaces as `+`: a redirect never carries white space, even encoded.
+        let value = |v: &str| {
+            let words: Vec<&str> = v.split_whitespace().collect();
+            encode_query_value(&words.join(" ")).replace("%20", "+")
+        };
+        super::redirect(&format!(
+            "/new-topic?category={}&title={}&similar=1#similar-topics",
+            value(&category),
+            value(&title.chars().take(300).collect::<String>()),
+        ));
+        return Ok(());
+    }
     submit(
         ComposerKind::NewTopic,
         draft,

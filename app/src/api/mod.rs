@@ -6,6 +6,7 @@ pub mod auth;
 pub mod blog;
 pub mod forum;
 pub mod moderation;
+pub mod search;
 pub mod staff;
 pub mod subscriptions;
 

@@ -7,9 +7,13 @@ use leptos::prelude::*;
 
 use super::form::{FormError, hydrated, latest_error};
 use crate::{
-    api::forum::{CreateReply, EditPost, StartTopic, render_preview},
+    api::{
+        forum::{CreateReply, EditPost, StartTopic, render_preview},
+        search::similar_topics,
+    },
+    components::staff::StatusTag,
     error::AppError,
-    model::{CategoryRef, ComposerStart},
+    model::{CategoryRef, ComposerStart, SimilarTopic},
 };
 
 /// The body textarea, its error, and the preview. `preview_html` is what a no-JavaScript
@@ -189,8 +193,11 @@ pub fn NewTopicForm(
     start: ComposerStart,
     initial_error: Option<AppError>,
     signed_in: bool,
+    /// Topics like the draft's title, found by the server when the page opened.
+    similar: Vec<SimilarTopic>,
 ) -> impl IntoView {
     let action = ServerAction::<StartTopic>::new();
+    let title = RwSignal::new(start.draft.title.clone());
     let pending = action.pending();
     let ready = hydrated();
     let error = latest_error(action.value(), initial_error);
@@ -221,7 +228,8 @@ pub fn NewTopicForm(
                 </select>
                 <p class="field-error" id="field-category-error" aria-live="polite">{move || category_error.get()}</p>
             </div>
-            <TitleField initial=start.draft.title error=field("title") />
+            <TitleField initial=start.draft.title error=field("title") typed=title />
+            <SimilarTopics title initial=similar />
             <BodyEditor label="Details" initial=start.draft.body preview_html=start.draft.preview_html error=field("body") />
             {(!signed_in).then(|| view! { <p class="hint">"You'll be asked to log in when you post. Your text is kept."</p> })}
             <button type="submit" class="button primary" disabled=pending aria-busy=move || pending.get().to_string()>
@@ -231,9 +239,89 @@ pub fn NewTopicForm(
     }
 }
 
+/// Existing topics like the title being typed, so a customer finds the answer before asking
+/// again. With JavaScript the list follows the title (one request per pause in typing); without
+/// it, "Check for similar topics" posts the form, which keeps the text and comes back with the
+/// list.
+#[component]
+fn SimilarTopics(title: RwSignal<String>, initial: Vec<SimilarTopic>) -> impl IntoView {
+    let found = RwSignal::new(initial);
+    let asked = StoredValue::new(String::new());
+    let look = move || {
+        let now = title.get_untracked();
+        if now.trim() == asked.get_value().trim() {
+            return;
+        }
+        asked.set_value(now.clone());
+        leptos::task::spawn_local(async move {
+            if let Ok(topics) = similar_topics(now.clone()).await
+                // An older answer arriving late does not replace a newer one.
+                && asked.get_value() == now
+            {
+                found.set(topics);
+            }
+        });
+    };
+    let edits = StoredValue::new(0u64);
+    Effect::new(move |previous: Option<()>| {
+        title.track();
+        if previous.is_none() {
+            return;
+        }
+        edits.update_value(|n| *n += 1);
+        let this_edit = edits.get_value();
+        set_timeout(
+            move || {
+                if edits.get_value() == this_edit {
+                    look();
+                }
+            },
+            Duration::from_millis(350),
+        );
+    });
+    let on_check = move |ev: leptos::ev::MouseEvent| {
+        ev.prevent_default();
+        look();
+    };
+    view! {
+        <div class="similar-check">
+            <button type="submit" name="similar" value="1" class="button subtle" formnovalidate=true on:click=on_check>
+                "Check for similar topics"
+            </button>
+        </div>
+        <section id="similar-topics" class="similar-topics" aria-live="polite" aria-label="Similar topics"
+            class:empty=move || found.read().is_empty()>
+            <Show when=move || !found.read().is_empty()>
+                <h2>"Similar topics: is your question already answered?"</h2>
+                <ul>
+                    <For each=move || found.get() key=|t| t.url.clone() let:t>
+                        <li>
+                            <a href=t.url.clone()>{t.title.clone()}</a>
+                            <StatusTag status=t.status.clone() confirmed=t.resolution_confirmed />
+                            {t.staff_answered.then(|| view! { <span class="tag staff-answered-tag">"Staff replied"</span> })}
+                            <span class="muted">{match t.reply_count { 0 => " · no replies yet".to_string(), 1 => " · 1 reply".to_string(), n => format!(" · {n} replies") }}</span>
+                        </li>
+                    </For>
+                </ul>
+            </Show>
+        </section>
+    }
+}
+
 /// The title input, keeping what was typed (Field is for empty inputs).
 #[component]
-pub fn TitleField(initial: String, #[prop(into)] error: Signal<Option<String>>) -> impl IntoView {
+pub fn TitleField(
+    initial: String,
+    #[prop(into)] error: Signal<Option<String>>,
+    /// Follows what is typed, for a form that reacts to the title.
+    #[prop(optional)]
+    typed: Option<RwSignal<String>>,
+) -> impl IntoView {
+    let on_input = move |ev: leptos::ev::Event| {
+        if let Some(typed) = typed {
+            typed.set(event_target_value(&ev));
+        }
+    };
     view! {
         <div class="field" class:has-error=move || error.read().is_some()>
             <label for="field-title">"Title"</label>
@@ -243,6 +331,7 @@ pub fn TitleField(initial: String, #[prop(into)] error: Signal<Option<String>>) 
                 type="text"
                 value=initial
                 maxlength="300"
+                on:input=on_input
                 aria-describedby="field-title-error"
                 aria-invalid=move || if error.read().is_some() { "true" } else { "false" }
             />

@@ -1,4 +1,4 @@
-//! The site header: name, and the account links or the signed-in member with "Log out".
+//! The site header: name, the search box, and the account links or the signed-in member with "Log out".
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_router::hooks::use_location;
 
@@ -32,6 +32,12 @@ pub fn SiteHeader() -> impl IntoView {
                     <a href="/" aria-current=current(!in_blog && here == "/" || here.starts_with("/c/") || here.starts_with("/t/"))>"Forum"</a>
                     <a href="/blog" aria-current=current(in_blog)>"Blog"</a>
                 </nav>
+                // A plain GET form: search works the same without JavaScript.
+                <form class="header-search" method="get" action="/search" role="search">
+                    <label class="visually-hidden" for="header-search-q">"Search"</label>
+                    <input id="header-search-q" type="search" name="q" placeholder="Search" maxlength="200" />
+                    <button type="submit" class="button subtle">"Search"</button>
+                </form>
                 <nav class="account-nav" aria-label="Account">
                     <Suspense fallback=|| ()>
                         {move || {

@@ -63,6 +63,10 @@ pub fn AdminSettingsPage() -> impl IntoView {
                                     <input type="checkbox" id="site-modlog" name="moderation_log_public" value="on" checked=s.moderation_log_public />
                                     "Public moderation page"
                                 </label>
+                                <label class="choice" for="site-indexing">
+                                    <input type="checkbox" id="site-indexing" name="search_engines_index" value="on" checked=s.search_engines_index />
+                                    "Let search engines index this site"
+                                </label>
                                 <button type="submit" class="button primary">"Save settings"</button>
                             </form>
                             <p class="muted">

@@ -7,7 +7,7 @@ use crate::{
         article::{ArticleDate, Byline, StateTag, TagLinks},
         composer::ReplyComposer,
         form::error_from_url,
-        page::{ErrorView, PageMeta, query_number},
+        page::{ErrorView, JsonLd, PageMeta, query_number},
         pager::Pager,
         post::PostList,
     },
@@ -65,6 +65,7 @@ pub fn ArticlePage() -> impl IntoView {
                         .then(|| view! { <p class="empty">"No comments yet. Questions and thoughts are welcome: the team reads every one."</p> });
                     view! {
                         <PageMeta site title=a.title.clone() description=a.summary.clone() path=here.clone() og_type="article" />
+                        {p.structured_data.clone().map(|json| view! { <JsonLd json /> })}
                         {saved.map(|message| view! { <p class="notice saved" role="status">{message}</p> })}
                         {banner.map(|message| view! { <p class="notice draft-banner" role="status">{message}</p> })}
                         <article class="article">

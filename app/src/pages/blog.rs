@@ -46,6 +46,7 @@ pub fn BlogIndexPage() -> impl IntoView {
                         </ul>
                     </section>
                 });
+                let empty = b.articles.is_empty();
                 let list = if b.articles.is_empty() {
                     view! {
                         <div class="empty">
@@ -63,7 +64,7 @@ pub fn BlogIndexPage() -> impl IntoView {
                     .into_any()
                 };
                 view! {
-                    <PageMeta site title=title.clone() description=lede.clone() path />
+                    <PageMeta site title=title.clone() description=lede.clone() path noindex=empty />
                     <header class="intro">
                         <div>
                             <h1>{title}</h1>

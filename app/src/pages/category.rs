@@ -1,5 +1,6 @@
 use crate::components::category_colours::colour_class;
 use leptos::prelude::*;
+use leptos_meta::Link;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
@@ -53,8 +54,13 @@ pub fn CategoryPage() -> impl IntoView {
                     None => view! { <SignInToFollow here=path.clone() what="watch this category for new topics" /> }.into_any(),
                 };
                 let description = if c.description.is_empty() { format!("Topics in {}", c.category.name) } else { c.description.clone() };
+                // Nothing to list (a new category, or a status with no topics): worth a visit,
+                // not a search result.
+                let empty = c.topics.is_empty();
+                let feed = format!("/c/{}/feed.xml", c.category.slug);
                 view! {
-                    <PageMeta site title=c.category.name.clone() description path />
+                    <PageMeta site title=c.category.name.clone() description path noindex=empty />
+                    <Link rel="alternate" type_="application/atom+xml" title=format!("{}: new topics", c.category.name) href=feed />
                     <header class=format!("page-header {}", colour_class(&c.category.slug))>
                         <div>
                             <h1 class="category-title">{c.category.name.clone()}</h1>

@@ -1,23 +1,34 @@
 use crate::components::category_colours::colour_class;
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Link;
 
-use crate::{api::forum::list_categories, components::time::RelativeTime, model::CategorySummary};
+use crate::{
+    api::forum::list_categories,
+    components::{page::PageMeta, time::RelativeTime},
+    model::CategorySummary,
+};
+
+/// The home page's description when the site has no tagline.
+const DESCRIPTION: &str = "Ask questions, share feedback and get answers from our team.";
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let categories = OnceResource::new(list_categories());
     let site = expect_context::<crate::context::Site>().0;
     view! {
-        <Title text="Community" />
-        <Meta name="description" content="Ask questions, share feedback and get answers from our team." />
+        <Link rel="alternate" type_="application/atom+xml" title="New topics" href="/feed.xml" />
         <section class="intro">
             <div>
                 <h1>"Community"</h1>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         let site = site.await.unwrap_or_default();
-                        view! { <p class="lede">{site.tagline}</p> }
+                        let tagline = site.tagline.clone();
+                        let description = if tagline.trim().is_empty() { DESCRIPTION.to_string() } else { tagline.clone() };
+                        view! {
+                            <PageMeta site title="Community".to_string() description path="/".to_string() />
+                            <p class="lede">{tagline}</p>
+                        }
                     })}
                 </Suspense>
             </div>

@@ -21,6 +21,7 @@ pub mod new_topic;
 pub mod not_found;
 pub mod notifications;
 pub mod reset;
+pub mod search;
 pub mod sign_up;
 pub mod staff_metrics;
 pub mod staff_queue;

@@ -5,7 +5,7 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::moderation::get_moderation_log,
     components::{
-        page::{ErrorView, query_number},
+        page::{ErrorView, PageMeta, query_number},
         pager::Pager,
         time::RelativeTime,
     },
@@ -18,6 +18,7 @@ use crate::{
 pub fn ModerationLogPage(public: bool) -> impl IntoView {
     let page: u64 = query_number(&use_query_map().get_untracked(), "page").unwrap_or(1);
     let data = OnceResource::new(get_moderation_log(public, page));
+    let site = expect_context::<crate::context::Site>().0;
     let (title, lede, base) = if public {
         (
             "Moderation",
@@ -32,7 +33,7 @@ pub fn ModerationLogPage(public: bool) -> impl IntoView {
         )
     };
     view! {
-        <Title text=title />
+        {(!public).then(|| view! { <Title text=title /> })}
         <header class="intro">
             <div>
                 <h1>{title}</h1>
@@ -41,7 +42,17 @@ pub fn ModerationLogPage(public: bool) -> impl IntoView {
         </header>
         <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match data.await {
+                let data = data.await;
+                // The public page's head: canonical and OpenGraph, and noindex while it is empty.
+                let meta = match (public, &data) {
+                    (true, Ok(log)) => {
+                        let site = site.await.unwrap_or_default();
+                        let path = if log.page > 1 { format!("{base}?page={}", log.page) } else { base.to_string() };
+                        Some(view! { <PageMeta site title=title.to_string() description=lede.to_string() path noindex=log.entries.is_empty() /> })
+                    }
+                    _ => None,
+                };
+                let body = match data {
                     Ok(log) if log.entries.is_empty() => view! { <div class="empty"><p>"Nothing yet."</p></div> }.into_any(),
                     Ok(log) => view! {
                         <ol class="activity-list log-list">
@@ -51,7 +62,8 @@ pub fn ModerationLogPage(public: bool) -> impl IntoView {
                     }
                     .into_any(),
                     Err(e) => view! { <ErrorView error=e /> }.into_any(),
-                }
+                };
+                view! { {meta} {body} }
             })}
         </Suspense>
     }

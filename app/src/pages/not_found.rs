@@ -9,6 +9,7 @@ pub fn NotFoundPage() -> impl IntoView {
     }
     view! {
         <Title text="Page not found" />
+        <crate::components::page::NoIndex />
         <section class="not-found">
             <h1>"Page not found"</h1>
             <p>"There's nothing at this address. It may have moved, or the link may be mistyped."</p>

@@ -11,7 +11,7 @@ use crate::{
         composer::ReplyComposer,
         follow::{FollowControl, SignInToFollow},
         form::error_from_url,
-        page::{ErrorView, PageMeta, query_number, redirect_permanently},
+        page::{ErrorView, JsonLd, PageMeta, query_number, redirect_permanently},
         pager::Pager,
         post::PostList,
         staff::{
@@ -100,6 +100,7 @@ pub fn TopicPage() -> impl IntoView {
                     });
                     view! {
                         <PageMeta site title=t.title.clone() description=t.summary.clone() path=here.clone() og_type="article" />
+                        {t.structured_data.clone().map(|json| view! { <JsonLd json /> })}
                         <article class="topic">
                             <header class="topic-header">
                                 <a class=format!("category-chip {}", colour_class(&t.category.slug)) href=format!("/c/{}", t.category.slug)>

@@ -36,7 +36,7 @@ pub fn UserPage() -> impl IntoView {
                 };
                 let description = format!("{} ({role}) on {}: {} topics, {} posts.", u.display_name, site.name, u.topic_count, u.post_count);
                 view! {
-                    <PageMeta site title=u.display_name.clone() description path=format!("/u/{}", u.username) og_type="profile" />
+                    <PageMeta site title=u.display_name.clone() description path=format!("/u/{}", u.username) og_type="profile" noindex=u.topic_count == 0 && u.post_count == 0 />
                     <header class="profile-header">
                         <h1>{u.display_name.clone()}</h1>
                         <p class="muted">

@@ -343,6 +343,36 @@ async fn similar_topics_while_composing(w: World) {
     assert!(similar(db, "zebra giraffe").await.unwrap().is_empty());
 }
 
+/// Held posts and topics are not found until approved.
+async fn held_text_waits_for_approval(w: World) {
+    let db = &w.db;
+    moderation_feature::add_watched_word(db, &w.admin, "quarantine", "hold")
+        .await
+        .unwrap();
+    let (t, _) = forum::start_topic(db, &w.customer, "questions", "Open topic", "Fine text.", None)
+        .await
+        .unwrap();
+    let held = forum::reply(db, &w.other, t.id, "quarantine wombat", None).await.unwrap();
+    assert_eq!(held.state, "pending");
+    let (_, held_first) = forum::start_topic(db, &w.other, "questions", "Wombat quarantine", "quarantine", None)
+        .await
+        .unwrap();
+    assert!(found(db, "wombat").await.is_empty(), "held text is found by nobody");
+    moderation_feature::act_on_post(db, &w.moderator, held.id, PostAction::Approve, "")
+        .await
+        .unwrap();
+    assert_eq!(found(db, "wombat").await, vec![format!("/t/{}/{}#post-2", t.id, t.slug)]);
+    moderation_feature::act_on_post(db, &w.moderator, held_first.id, PostAction::Approve, "")
+        .await
+        .unwrap();
+    assert_eq!(search(db, ask("wombat")).await.unwrap().total, 2);
+}
+
+#[tokio::test]
+async fn held_text_waits_for_approval_on_sqlite() {
+    held_text_waits_for_approval(World::new().await).await;
+}
+
 #[tokio::test]
 async fn every_write_keeps_the_index_right_on_sqlite() {
     every_write_keeps_the_index_right(World::new().await).await;
@@ -360,7 +390,7 @@ async fn similar_topics_on_sqlite() {
 
 #[tokio::test]
 async fn the_same_search_on_postgres() {
-    for scenario in 0..3 {
+    for scenario in 0..4 {
         let Some(pg) = PostgresTestDb::create().await else {
             return;
         };
@@ -368,6 +398,7 @@ async fn the_same_search_on_postgres() {
         match scenario {
             0 => every_write_keeps_the_index_right(w).await,
             1 => queries_people_type(w).await,
+            2 => held_text_waits_for_approval(w).await,
             _ => similar_topics_while_composing(w).await,
         }
         pg.drop().await;

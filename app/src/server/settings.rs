@@ -20,6 +20,9 @@ use crate::{error::AppError, model::Role};
 pub const ACCOUNTABILITY_PUBLIC: &str = "accountability_public";
 /// Whether the public /moderation page is shown (default: on).
 pub const MODERATION_LOG_PUBLIC: &str = "moderation_log_public";
+/// Whether search engines are asked to index the site (default: on). Off: robots.txt shuts
+/// every crawler out and every page says `noindex` (a staging copy, a private beta).
+pub const SEARCH_ENGINES_INDEX: &str = "search_engines_index";
 
 /// Texts admins set, with their defaults.
 pub const SITE_NAME: (&str, &str) = ("site_name", "Backyard");
@@ -159,6 +162,12 @@ pub const ALL: &[Setting] = &[
         key: MODERATION_LOG_PUBLIC,
         field: "log_public",
         label: "public moderation log",
+        kind: Kind::Flag { default: true },
+    },
+    Setting {
+        key: SEARCH_ENGINES_INDEX,
+        field: "search_engines_index",
+        label: "search engine indexing",
         kind: Kind::Flag { default: true },
     },
     number_setting(
@@ -473,6 +482,11 @@ pub async fn put(conn: &impl ConnectionTrait, key: &str, value: &str) -> Result<
 
 pub async fn accountability_public(db: &DatabaseConnection) -> Result<bool, AppError> {
     flag(db, ACCOUNTABILITY_PUBLIC).await
+}
+
+/// Whether search engines may index the site (robots.txt, `noindex` on every page).
+pub async fn search_engines_index(conn: &impl ConnectionTrait) -> Result<bool, AppError> {
+    flag(conn, SEARCH_ENGINES_INDEX).await
 }
 
 /// Admins switch the public accountability page on or off.

@@ -316,6 +316,7 @@ async fn site_settings_apply_at_once_and_sign_ups_follow_the_mode() {
             ("signup_mode", mode),
             ("accountability_public", "on"),
             ("moderation_log_public", "on"),
+            ("search_engines_index", "on"),
         ]
     };
     let sam = session_of(&app, "sam", "demo-staff-pass").await;

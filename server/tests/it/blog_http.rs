@@ -177,7 +177,7 @@ async fn staff_write_a_draft_preview_it_privately_then_publish() {
             .contains("Our plans")
     );
     assert!(
-        !get(&d.app, "/sitemap.xml", None)
+        !get(&d.app, "/sitemap/site.xml", None)
             .await
             .body
             .contains("our-plans")
@@ -216,7 +216,7 @@ async fn staff_write_a_draft_preview_it_privately_then_publish() {
             .contains("Our plans for next year")
     );
     assert!(
-        get(&d.app, "/sitemap.xml", None)
+        get(&d.app, "/sitemap/site.xml", None)
             .await
             .body
             .contains("/blog/our-plans-for-next-year")

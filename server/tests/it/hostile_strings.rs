@@ -98,6 +98,7 @@ const FIELDS: &[Field] = &[
     field("hx35", "review queue filters", Address),
     field("hx36", "unknown slug or token in a path", Address),
     field("hx37", "new topic category (?category=)", Address),
+    field("hx38", "search words and filters (?q=, ?author=, ?from=)", Address),
 ];
 
 const fn field(id: &'static str, what: &'static str, shape: Shape) -> Field {
@@ -219,8 +220,26 @@ const PAGES: &[(&str, &[Who])] = &[
     ("/blog/{article}/edit", EVERYONE),
     ("/blog/{hx36}", EVERYONE),
     ("/no/such/page/{hx36}", EVERYONE),
+    ("/search", EVERYONE),
+    // A filter that cannot be read stops the search on both twins, so the pages pair up; the
+    // results of stored hostile text are checked in search_http.rs.
+    ("/search?q={hx38}&category={hx38}", EVERYONE),
+    ("/search?q=x&author={hx38}&from={hx38}&to={hx38}&status={hx38}", EVERYONE),
     ("/blog/feed.xml", EVERYONE),
+    ("/feed.xml", EVERYONE),
+    ("/c/{category}/feed.xml", EVERYONE),
     ("/sitemap.xml", EVERYONE),
+    ("/sitemap/site.xml", EVERYONE),
+    ("/sitemap/topics-1.xml", EVERYONE),
+];
+
+/// Pages that describe one thing to search engines, with how many JSON-LD documents each has
+/// (for a visitor, who is whom crawlers are). Every other page has none.
+const JSON_LD_PAGES: &[(&str, usize)] = &[
+    ("{topic_answered}", 1),
+    ("{topic_declined}", 1),
+    ("{topic_moved}", 1),
+    ("/blog/{article}", 1),
 ];
 
 /// The fixture: the demo site, two more members, and every field above written as `hostile`
@@ -336,6 +355,7 @@ async fn site(hostile: bool) -> Site {
             ("signup_mode", "open"),
             ("accountability_public", "on"),
             ("moderation_log_public", "on"),
+            ("search_engines_index", "on"),
         ],
     )
     .await;
@@ -944,6 +964,110 @@ fn compare(
     wrong
 }
 
+/// The `application/ld+json` scripts of a page, each parsed as JSON (or why it is not JSON).
+fn json_ld(body: &str) -> Vec<Result<serde_json::Value, String>> {
+    Html::parse_document(body)
+        .select(&scraper::Selector::parse(r#"script[type="application/ld+json"]"#).unwrap())
+        .map(|s| {
+            let text: String = s.text().collect();
+            serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))
+        })
+        .collect()
+}
+
+/// Every string in a JSON document with its path, in order.
+fn json_strings(value: &serde_json::Value, path: String, out: &mut Vec<(String, String)>) {
+    match value {
+        serde_json::Value::String(s) => out.push((path, s.clone())),
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                json_strings(item, format!("{path}[{i}]"), out);
+            }
+        }
+        serde_json::Value::Object(fields) => {
+            for (k, v) in fields {
+                json_strings(v, format!("{path}.{k}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// JSON-LD stays data: each script parses as JSON, the hostile page has as many as the twin
+/// (and as `JSON_LD_PAGES` says), and wherever the twin's JSON holds a field's marker, the
+/// hostile JSON holds the hostile text whole, as a string.
+fn compare_json_ld(
+    label: &str,
+    template: &str,
+    who: Who,
+    benign: &Reply,
+    hostile: &Reply,
+    shown_whole: &mut BTreeSet<&'static str>,
+) -> Vec<String> {
+    let mut wrong = Vec::new();
+    if hostile
+        .header("content-type")
+        .is_some_and(|t| t.contains("xml"))
+    {
+        return wrong;
+    }
+    let (b, h) = (json_ld(&benign.body), json_ld(&hostile.body));
+    if let Who::Visitor = who {
+        let expected = JSON_LD_PAGES
+            .iter()
+            .find(|(t, _)| *t == template)
+            .map_or(0, |(_, n)| *n);
+        if h.len() != expected {
+            wrong.push(format!(
+                "{label}: {} JSON-LD scripts, not {expected}",
+                h.len()
+            ));
+        }
+    }
+    if b.len() != h.len() {
+        wrong.push(format!(
+            "{label}: {} JSON-LD scripts with the marker, {} with the hostile text",
+            b.len(),
+            h.len()
+        ));
+        return wrong;
+    }
+    for (b, h) in b.iter().zip(&h) {
+        let (b, h) = match (b, h) {
+            (Ok(b), Ok(h)) => (b, h),
+            (_, Err(e)) | (Err(e), _) => {
+                wrong.push(format!("{label}: JSON-LD is not JSON: {e}"));
+                continue;
+            }
+        };
+        let (mut bs, mut hs) = (Vec::new(), Vec::new());
+        json_strings(b, String::new(), &mut bs);
+        json_strings(h, String::new(), &mut hs);
+        let hostile_at: BTreeMap<&str, &str> =
+            hs.iter().map(|(p, v)| (p.as_str(), v.as_str())).collect();
+        for (path, bv) in &bs {
+            for f in FIELDS
+                .iter()
+                .filter(|f| bv.contains(&format!("{}benign", f.id)))
+            {
+                let whole = shown(f.id, true);
+                match hostile_at.get(path.as_str()) {
+                    Some(hv) if hv.contains(&whole) => {
+                        shown_whole.insert(f.id);
+                    }
+                    // Post bodies are excerpts of their text; URLs are made from it.
+                    _ if f.shape == Markdown || may_be_transformed("", bv) => {}
+                    other => wrong.push(format!(
+                        "{label}: the {} ({}) is not whole in the JSON-LD at {path}: {other:?}",
+                        f.what, f.id
+                    )),
+                }
+            }
+        }
+    }
+    wrong
+}
+
 #[tokio::test]
 async fn user_text_is_inert_on_every_page_for_every_role() {
     for f in FIELDS {
@@ -975,6 +1099,14 @@ async fn user_text_is_inert_on_every_page_for_every_role() {
             .await;
             let label = format!("{template} as {who:?}");
             wrong.extend(compare(&label, &b, &h, &mut shown_whole));
+            wrong.extend(compare_json_ld(
+                &label,
+                template,
+                *who,
+                &b,
+                &h,
+                &mut shown_whole,
+            ));
         }
     }
     // A stored field must reach some page whole; one typed into an address need only be inert

@@ -148,11 +148,28 @@ async fn demo_content_seeds_on_postgres() {
         feed.body
             .contains("<title>What we shipped in November</title>")
     );
-    let sitemap = get(&app, "/sitemap.xml", None).await;
+    let sitemap = get(&app, "/sitemap/site.xml", None).await;
     assert!(
         sitemap
             .body
             .contains("/blog/what-we-shipped-in-november</loc>")
+    );
+    // The sitemap index groups the topics by id range in SQL; the feeds read the newest topics.
+    for path in [
+        "/sitemap.xml",
+        "/sitemap/topics-1.xml",
+        "/feed.xml",
+        "/c/questions/feed.xml",
+    ] {
+        let res = get(&app, path, None).await;
+        assert_eq!(res.status, StatusCode::OK, "{path}: {}", res.body);
+        roxmltree::Document::parse(&res.body).unwrap_or_else(|e| panic!("{path}: {e}"));
+    }
+    assert!(
+        get(&app, "/sitemap.xml", None)
+            .await
+            .body
+            .contains("/sitemap/topics-1.xml</loc><lastmod>")
     );
 
     // Staff response on PostgreSQL: the queue, a status with a note, the figures.

@@ -21,6 +21,7 @@ async fn fingerprint(db: &DatabaseConnection) -> Vec<(String, i64)> {
         .query_all_raw(Statement::from_string(
             backend,
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             AND name NOT LIKE 'search_index_%' \
              AND name NOT IN ('sessions', 'login_failures') ORDER BY name",
         ))
         .await

@@ -672,7 +672,11 @@ async fn member_pages_and_public_lists_show_only_what_a_visitor_may_see() {
         [
             "/moderation",
             "/sitemap.xml",
+            "/sitemap/site.xml",
+            "/sitemap/topics-1.xml",
             "/blog/feed.xml",
+            "/feed.xml",
+            "/c/questions/feed.xml",
             "/blog",
             "/",
         ]

@@ -293,7 +293,14 @@ mod tests {
                 pages::topic_page(&w.db, t.id, 1, None).await.unwrap_err(),
                 AppError::NotFound(crate::server::visibility::TOPIC_MISSING.into())
             );
-            let sitemap = feeds::sitemap(&w.db, "https://example.com").await.unwrap();
+            let sitemap = feeds::sitemap_page(
+                &w.db,
+                "https://example.com",
+                feeds::SitemapPage::Topics(1),
+                feeds::SITEMAP_PAGE_URLS,
+            )
+            .await
+            .unwrap();
             assert!(!sitemap.contains(&format!("/t/{}/", t.id)), "{sitemap}");
             assert!(sitemap.contains(&format!("/t/{}/", kept.id)), "{sitemap}");
             let waiting = queue::queue(&w.db, &w.staff, None, 1).await.unwrap();

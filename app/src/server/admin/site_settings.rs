@@ -22,6 +22,7 @@ pub async fn save_site_settings(
             (settings::SIGNUP_MODE.0, &s.signup_mode),
             (settings::ACCOUNTABILITY_PUBLIC, on(s.accountability_public)),
             (settings::MODERATION_LOG_PUBLIC, on(s.moderation_log_public)),
+            (settings::SEARCH_ENGINES_INDEX, on(s.search_engines_index)),
         ],
     )
     .await?;

@@ -306,6 +306,7 @@ mod tests {
         let mut out = BTreeMap::new();
         let tables = query(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             AND name NOT LIKE 'search_index_%' \
              ORDER BY name"
                 .into(),
         )

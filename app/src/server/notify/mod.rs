@@ -299,6 +299,15 @@ mod tests {
             .unwrap()
     }
 
+    /// The site's outside address as the e-mail tests expect it (https, replies by e-mail on);
+    /// the same as loop_tests sets, so the order tests run in does not matter.
+    fn configure_outside() {
+        super::compose::configure(super::compose::Outside {
+            public_url: "https://forum.example.com".into(),
+            reply_address: Some("reply@feedback.example.com".into()),
+        });
+    }
+
     async fn topic_by(w: &World, author: &user::Model) -> crate::server::entity::topic::Model {
         forum::start_topic(
             &w.db,
@@ -315,6 +324,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_staff_answer_reaches_the_author_on_the_site_and_by_one_email() {
+        configure_outside();
         let w = World::new().await;
         let t = topic_by(&w, &w.customer).await;
         forum::reply(
@@ -675,6 +685,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_daily_digest_gathers_the_day_into_one_message_at_seven_local_time() {
+        configure_outside();
         let w = World::new().await;
         let mut row: user::ActiveModel = w.customer.clone().into();
         row.time_zone = Set(Some("America/New_York".into()));
@@ -695,8 +706,9 @@ mod tests {
             .unwrap();
         let now = Utc::now();
         // 06:59 in New York tomorrow: not yet; 07:00: one digest; later that day: nothing more.
-        let tomorrow = (now + Duration::days(1)).date_naive();
         let ny: chrono_tz::Tz = "America/New_York".parse().unwrap();
+        // Tomorrow in New York (not in UTC: from 00:00 to 05:00 UTC they are two days apart).
+        let tomorrow = now.with_timezone(&ny).date_naive() + Duration::days(1);
         let at = |h, m| {
             ny.from_local_datetime(&tomorrow.and_hms_opt(h, m, 0).unwrap())
                 .unwrap()

@@ -25,7 +25,7 @@ use self::query::{Combine, Parsed, Term, Within};
 use crate::{
     error::AppError,
     model::{
-        CategoryRef, SEARCH_PAGE_SIZE, SearchHit, SearchPage, SearchRequest, SimilarTopic,
+        CategoryRef, SEARCH_PAGE_SIZE, SearchHit, SearchResults, SearchRequest, SimilarTopic,
         TextPart, TopicStatus, article_url, topic_url,
     },
     server::{
@@ -70,10 +70,10 @@ impl Filters {
 pub async fn search(
     db: &DatabaseConnection,
     request: SearchRequest,
-) -> Result<SearchPage, AppError> {
+) -> Result<SearchResults, AppError> {
     let categories = forum_categories(db).await?;
     let parsed = query::parse(&request.q);
-    let mut page = SearchPage {
+    let mut page = SearchResults {
         cut: parsed.cut,
         page: request.page.max(1),
         page_count: 1,

@@ -237,6 +237,7 @@ pub async fn site_settings(
         signup_mode: settings::text(db, settings::SIGNUP_MODE).await?,
         accountability_public: settings::accountability_public(db).await?,
         moderation_log_public: settings::flag(db, settings::MODERATION_LOG_PUBLIC).await?,
+        search_engines_index: settings::search_engines_index(db).await?,
         awaiting_approval: user::Entity::find()
             .filter(user::Column::AwaitingApproval.eq(true))
             .order_by_asc(user::Column::CreatedAt)

@@ -69,6 +69,7 @@ pub async fn article_page(
         page: comments.page,
         page_count: comments.page_count,
         composer: None,
+        structured_data: None,
     })
 }
 
@@ -279,16 +280,25 @@ pub async fn latest_public(
         .await?)
 }
 
-/// Every public article's address and last change, for the sitemap.
+/// Every public article's address and last change (its edit, or its publication when that
+/// came later, as for a scheduled article), newest first, for the sitemap.
 pub async fn public_addresses(
     db: &DatabaseConnection,
 ) -> Result<Vec<(String, DateTimeUtc)>, AppError> {
-    Ok(article::Entity::find()
+    let rows: Vec<(String, DateTimeUtc, Option<DateTimeUtc>)> = article::Entity::find()
         .select_only()
-        .columns([article::Column::Slug, article::Column::UpdatedAt])
+        .columns([
+            article::Column::Slug,
+            article::Column::UpdatedAt,
+            article::Column::PublishedAt,
+        ])
         .filter(visibility::public_articles(Utc::now()))
         .order_by_desc(article::Column::PublishedAt)
         .into_tuple()
         .all(db)
-        .await?)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(slug, updated, published)| (slug, published.map_or(updated, |p| p.max(updated))))
+        .collect())
 }

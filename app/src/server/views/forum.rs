@@ -504,6 +504,7 @@ pub async fn topic_page(
         },
         asks_viewer_to_confirm,
         follow_level,
+        structured_data: None,
     })
 }
 

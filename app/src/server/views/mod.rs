@@ -5,3 +5,4 @@ pub mod feeds;
 pub mod forum;
 pub mod moderation;
 pub mod staff;
+pub mod structured_data;

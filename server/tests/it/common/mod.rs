@@ -354,6 +354,7 @@ pub async fn table_rows(
         .query_all_raw(Statement::from_string(
             backend,
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             AND name NOT LIKE 'search_index_%' \
              AND name != 'server_secrets' ORDER BY name",
         ))
         .await
