@@ -7,8 +7,8 @@ usage:
       clients; prints median and p99 beside the goals, and how many topics each query found
       beside how many posts and topics the seed wrote that match it (QUERIES.tsv, from
       `backyard bench-queries`).
-  search.py replies WITH_BASE WITHOUT_BASE N
-      N replies into the same seeded topics on two servers, alternating one at a time: the
+  search.py replies WITH_BASE WITHOUT_BASE N TOPICS
+      N replies into the same seeded topics (of TOPICS) on two servers, alternating one at a time: the
       release build with the search index and the one before it (see search.sh for why this
       comparison); prints both medians and what indexing adds.
 
@@ -69,9 +69,10 @@ def found(page):
     back to any-word matching."""
     text = html.unescape(re.sub(r"<[^>]+>", " ", page))
     text = re.sub(r"\s+", " ", text)
-    m = re.search(r"([\d][\d,]*)\s+(?:results?|topics?|matches)\b", text, re.I)
-    any_words = bool(re.search(r"did you mean|any of the words|some of (?:the|these) words", text, re.I))
-    return (int(m.group(1).replace(",", "")) if m else None), any_words
+    # "12 topics found" (pages/search.rs, summary); none when nothing matched.
+    m = re.search(r"(\d[\d,]*) topics? found", text)
+    any_words = "No topic has all of those words" in text
+    return (int(m.group(1).replace(",", "")) if m else 0), any_words
 
 
 def load(n_clients, total, work):
@@ -144,11 +145,13 @@ def searches(base, cookie, groups, requests):
     def search_path(q, page=1):
         return "/search?" + urllib.parse.urlencode({"q": q, **({"page": page} if page > 1 else {})})
 
+    totals = {}
     print("Queries: topics the search found / posts and topics the seed wrote that match")
     for name, qs in groups.items():
         for kind, q, posts, topics in qs:
             ms, page = timed_get(base, search_path(q), cookie)
             total, any_words = found(page)
+            totals[q] = total
             note = "  (any-word fallback)" if any_words else ""
             print(f"  {name:<10} {q:<44} found {str(total):>6}   seed: {posts:>6} posts {topics:>6} topics{note}")
 
@@ -160,7 +163,8 @@ def searches(base, cookie, groups, requests):
             def work(i, texts=texts):
                 q = texts[i % len(texts)]
                 variant = i // len(texts) % 5
-                path = search_path(q, page=2 if variant == 3 else 1)
+                deeper = variant == 3 and totals[q] > 20  # page 2 exists
+                path = search_path(q, page=2 if deeper else 1)
                 if variant == 4:
                     path += "&sort=newest"
                 return timed_get(base, path, cookie)[0]
@@ -189,7 +193,9 @@ def sitemap(base, requests):
     row("sitemap index", [timed_get(base, "/sitemap.xml", accept="application/xml")[0]
                           for _ in range(min(requests, 100))], 50)
     if pages:
-        path = urllib.parse.urlsplit(html.unescape(pages[0])).path
+        # A page of topics (up to 50,000 URLs), not the short page of site pages.
+        pick = next((p for p in pages if "topics" in p), pages[0])
+        path = urllib.parse.urlsplit(html.unescape(pick)).path
         first, page = timed_get(base, path, accept="application/xml")
         print(f"  {path} holds {page.count('<url>')} URLs; first request {first:.2f} ms")
         row("one sitemap page", [timed_get(base, path, accept="application/xml")[0]
@@ -207,7 +213,7 @@ def post_json(base, path, fields, cookie):
     return (time.perf_counter() - started) * 1000, body.decode()
 
 
-def replies(with_base, without_base, n):
+def replies(with_base, without_base, n, topics):
     sites = {"with": Site(with_base), "without": Site(without_base)}
     # member50: staff (every 50th member), so no new-member limit applies.
     cookies = {k: s.log_in("member50", PASSWORD) for k, s in sites.items()}
@@ -215,7 +221,7 @@ def replies(with_base, without_base, n):
     rng = 12345
     for i in range(n):
         rng = (rng * 6364136223846793005 + 1442695040888963407) % 2**64
-        topic = 2 + (rng >> 33) % 9000  # seeded topics, none of them the bench topic
+        topic = 2 + (rng >> 33) % (topics - 1)  # seeded topics, not the bench topic (1)
         body = (f"Thanks for the report {i}. We could reproduce the export problem on Firefox "
                 f"and a fix ships next week; clearing the cache works around it for now.")
         # Alternate which server goes first, so neither always follows the other's write.
@@ -238,6 +244,6 @@ if __name__ == "__main__":
     if mode == "reads":
         reads(sys.argv[2].rstrip("/"), sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 200)
     elif mode == "replies":
-        replies(sys.argv[2].rstrip("/"), sys.argv[3].rstrip("/"), int(sys.argv[4]))
+        replies(sys.argv[2].rstrip("/"), sys.argv[3].rstrip("/"), int(sys.argv[4]), int(sys.argv[5]))
     else:
         sys.exit(__doc__)

@@ -22,6 +22,7 @@
 # database would compare different rows.)
 #
 # usage: bench/search.sh [--reseed] [--requests N] [--replies N] [--sqlite-only | --postgres-only]
+#                        [--small]   (--small: 10,000 posts in databases of their own, to try the script)
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
@@ -29,6 +30,9 @@ requests=200
 replies=200
 reseed=0
 backends="sqlite postgres"
+name=search
+sizes=()
+topics=10000
 while [ $# -gt 0 ]; do
   case "$1" in
     --reseed) reseed=1 ;;
@@ -36,6 +40,7 @@ while [ $# -gt 0 ]; do
     --replies) replies="$2"; shift ;;
     --sqlite-only) backends=sqlite ;;
     --postgres-only) backends=postgres ;;
+    --small) name=search_small; sizes=(--users 500 --topics 1000 --posts 10000); topics=1000 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -104,38 +109,40 @@ stop_servers() {
   servers=()
 }
 
-queries="$bench_dir/search-queries.tsv"
-"$bin" bench-queries | grep -P '^\w+\t' >"$queries"
+queries="$bench_dir/$name-queries.tsv"
+"$bin" bench-queries "${sizes[@]}" | grep -P '^\w+\t' >"$queries"
 
 for backend in $backends; do
   case "$backend" in
     sqlite)
-      db="$bench_dir/search.db"
+      db="$bench_dir/$name.db"
       url="sqlite://$db?mode=rwc"
       seeded() { [ -f "$db" ]; }
+      copy_sql() { sqlite3 "$copy_target" "$1"; }
       drop() { rm -f "$db" "$db-wal" "$db-shm"; }
       # copy NAME -> sets $copy_url to a copy of the seeded database, deleted on exit.
       copy() {
-        local to="$bench_dir/search-$1.db"
+        local to="$bench_dir/$name-$1.db"
         rm -f "$to"*
         sqlite3 "$db" ".backup '$to'"
         cleanup+=("rm -f '$to'*")
         copy_url="sqlite://$to?mode=rwc"
-        copy_sql() { sqlite3 "$to" "$1"; }
+        copy_target=$to
       }
       ;;
     postgres)
-      url="$pg/backyard_bench_search"
-      seeded() { psql "$pg/postgres" -Atc "SELECT 1 FROM pg_database WHERE datname = 'backyard_bench_search'" | grep -q 1; }
+      url="$pg/backyard_bench_$name"
+      copy_sql() { psql "$pg/$copy_target" -qc "$1"; }
+      seeded() { psql "$pg/postgres" -Atc "SELECT 1 FROM pg_database WHERE datname = 'backyard_bench_$name'" | grep -q 1; }
       drop() {
-        psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS backyard_bench_search" -c "CREATE DATABASE backyard_bench_search"
+        psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS backyard_bench_$name" -c "CREATE DATABASE backyard_bench_$name"
       }
       copy() {
-        local to="backyard_bench_search_$1"
-        psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS $to" -c "CREATE DATABASE $to TEMPLATE backyard_bench_search"
+        local to="backyard_bench_${name}_$1"
+        psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS $to" -c "CREATE DATABASE $to TEMPLATE backyard_bench_$name"
         cleanup+=("psql '$pg/postgres' -qc 'DROP DATABASE IF EXISTS $to'")
         copy_url="$pg/$to"
-        copy_sql() { psql "$pg/$to" -qc "$1"; }
+        copy_target=$to
       }
       ;;
   esac
@@ -143,7 +150,7 @@ for backend in $backends; do
   if [ "$reseed" = 1 ] || ! seeded; then
     drop
     say "Seeding the benchmark database ($backend)"
-    DATABASE_URL="$url" BACKYARD_LOG=warn "$bin" seed-bench
+    DATABASE_URL="$url" BACKYARD_LOG=warn "$bin" seed-bench "${sizes[@]}"
   fi
   start "$bin" "$url"
   python3 "$ROOT/bench/search.py" reads "$base" "$queries" "$requests"
@@ -160,6 +167,6 @@ for backend in $backends; do
   with_base=$base
   start "$baseline_bin" "$without_url"
   without_base=$base
-  python3 "$ROOT/bench/search.py" replies "$with_base" "$without_base" "$replies"
+  python3 "$ROOT/bench/search.py" replies "$with_base" "$without_base" "$replies" "$topics"
   stop_servers
 done

@@ -1071,9 +1071,10 @@ fn fold(c: char) -> impl Iterator<Item = char> {
         'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => 'e',
         'ì' | 'í' | 'î' | 'ï' | 'Í' => 'i',
         'ñ' | 'Ñ' => 'n',
-        'ò' | 'ó' | 'ô' | 'ö' | 'õ' | 'ø' | 'Ö' | 'Ø' => 'o',
+        // Not ø or ł: letters of their own, not accented ones, so the engines' folding (FTS5's
+        // remove_diacritics) keeps them.
+        'ò' | 'ó' | 'ô' | 'ö' | 'õ' | 'Ö' => 'o',
         'ù' | 'ú' | 'û' | 'ü' | 'Ü' => 'u',
-        'ł' | 'Ł' => 'l',
         'ź' | 'ż' => 'z',
         _ => c,
     };
