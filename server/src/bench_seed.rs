@@ -224,10 +224,16 @@ pub async fn run(db: &DatabaseConnection, sizes: Sizes) -> Result<(), String> {
     // topic, when staff first replied, which still wait; every 7th answered topic resolved and
     // every 14th confirmed.
     for sql in [
-        "UPDATE topics SET started_by_staff = EXISTS (SELECT 1 FROM posts \
-         WHERE posts.topic_id = topics.id AND posts.post_number = 1 AND posts.is_staff_reply)",
-        "UPDATE topics SET first_staff_reply_at = (SELECT MIN(created_at) FROM posts \
-         WHERE posts.topic_id = topics.id AND posts.post_number > 1 AND posts.is_staff_reply)",
+        // Set-based (UPDATE ... FROM a grouped read, on both engines): a subquery per topic ran
+        // for minutes on PostgreSQL, whose planner has no statistics yet for the fresh rows.
+        "UPDATE topics SET started_by_staff = opening.is_staff_reply \
+         FROM (SELECT topic_id, is_staff_reply FROM posts WHERE post_number = 1) AS opening \
+         WHERE opening.topic_id = topics.id",
+        // As the lifecycle keeps it: none for a topic staff started.
+        "UPDATE topics SET first_staff_reply_at = staff.first \
+         FROM (SELECT topic_id, MIN(created_at) AS first FROM posts \
+               WHERE post_number > 1 AND is_staff_reply GROUP BY topic_id) AS staff \
+         WHERE staff.topic_id = topics.id AND NOT topics.started_by_staff",
         "UPDATE topics SET awaiting_staff_since = created_at \
          WHERE first_staff_reply_at IS NULL AND started_by_staff = FALSE",
         "UPDATE topics SET status = 'resolved', resolved_at = last_posted_at, \
