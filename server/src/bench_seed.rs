@@ -1,17 +1,23 @@
-//! `backyard seed-bench`: a large, realistic database for the page benchmarks (bench/pages.sh).
-//! Rows go in with multi-row INSERTs in a few big transactions; bodies go through the real
-//! content pipeline once each and are reused.
+//! `backyard seed-bench`: a large, realistic database for the page and search benchmarks
+//! (bench/pages.sh, bench/search.sh). Rows go in with multi-row INSERTs in a few big
+//! transactions; every body is its own text (bench_text.rs: words with a realistic spread, so a
+//! search finds a few hundred posts, not all or none) and goes through the real content
+//! pipeline.
 use std::time::Instant;
 
+use crate::bench_text::{self, Shape, Stats};
 use app::server::{
     accounts::{NewAccount, create_seed_account},
     blog, content,
     db::begin_write,
     entity::{category, post, topic, user},
     forum,
+    records::topics::slugify,
 };
 use chrono::{Duration, Utc};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
+};
 
 pub struct Sizes {
     pub users: u64,
@@ -22,13 +28,6 @@ pub struct Sizes {
 /// Posts in the first topic: the benchmark's "60-post topic".
 pub const BENCH_TOPIC_POSTS: u64 = 60;
 pub const BENCH_TOPIC_SLUG: &str = "bench-topic-with-sixty-posts";
-
-const BODIES: [&str; 4] = [
-    "Since the last update the **export** button takes a long time. Is there a known issue? I tried in two browsers and the result is the same: a spinner for about a minute, then the file.",
-    "Thanks for the quick answer! That fixed it for me.\n\n- cleared the cache\n- logged in again\n- exported the report\n\nAll good now.",
-    "> Is there a way to schedule reports?\n\nNot yet, but it's on our list. You can follow progress in the [roadmap](https://example.com/roadmap).",
-    "Here is what I see in the console:\n\n```\nTypeError: cannot read properties of undefined (reading 'rows')\n```\n\nHappens on Chrome and Firefox.",
-];
 
 pub async fn run(db: &DatabaseConnection, sizes: Sizes) -> Result<(), String> {
     let started = Instant::now();
@@ -114,86 +113,107 @@ pub async fn run(db: &DatabaseConnection, sizes: Sizes) -> Result<(), String> {
     txn.commit().await.map_err(err)?;
 
     // Posts per topic: the first has exactly 60; the rest share what is left evenly.
-    let rest = sizes.posts.saturating_sub(BENCH_TOPIC_POSTS);
-    let others = sizes.topics.saturating_sub(1).max(1);
-    let posts_in = |t: u64| {
-        if t == 1 {
-            BENCH_TOPIC_POSTS
-        } else {
-            rest / others + u64::from(t - 2 < rest % others)
-        }
+    let shape = Shape {
+        topics: sizes.topics,
+        posts: sizes.posts,
     };
-    let rendered: Vec<String> = BODIES.iter().map(|b| content::render(b)).collect();
-
+    let users = sizes.users;
     // Topics spread evenly over the last year, so every figures window has some.
     let minutes_per_topic = (365 * 24 * 60 / sizes.topics.max(1)).max(1) as i64;
-    let mut topics = Vec::with_capacity(100);
-    let mut posts = Vec::with_capacity(5000);
     let txn = begin_write(db).await.map_err(err)?;
     let mut posts_written = 0u64;
-    for t in 1..=sizes.topics {
-        let count = posts_in(t);
-        let created = start_time + Duration::minutes(t as i64 * minutes_per_topic);
-        let last = created + Duration::minutes(count as i64 * 7);
-        let author = (t * 7919) % sizes.users + 1;
-        topics.push(topic::ActiveModel {
-            id: Set(t as i64),
-            category_id: Set(category_ids[(t % 4) as usize]),
-            author_id: Set(author as i64),
-            title: Set(if t == 1 {
-                "Bench topic with sixty posts".into()
-            } else {
-                format!("Feedback topic number {t} about exports and reports")
-            }),
-            slug: Set(if t == 1 {
+    let mut bytes = (0usize, 0usize);
+    let (render_started, mut waited) = (Instant::now(), std::time::Duration::ZERO);
+    // Every body is its own text and goes through the real pipeline (content::render). A
+    // thread writes and renders the next batch (on all cores) while this one is inserted.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(2);
+    let writer = tokio::task::spawn_blocking(move || write_batches(&shape, users, &tx));
+    while let Some(batch) = {
+        let wait = Instant::now();
+        let b = rx.recv().await;
+        waited += wait.elapsed();
+        b
+    } {
+        let mut topics = Vec::with_capacity(batch.topics.len());
+        let mut posts = Vec::with_capacity(batch.posts.len());
+        for (t, title, count) in batch.topics {
+            let created = start_time + Duration::minutes(t as i64 * minutes_per_topic);
+            let last = created + Duration::minutes(count as i64 * 7);
+            let slug = if t == 1 {
                 BENCH_TOPIC_SLUG.into()
             } else {
-                format!("feedback-topic-number-{t}-about-exports-and-reports")
-            }),
-            status: Set("open".into()),
-            pinned: Set(false),
-            locked: Set(false),
-            post_count: Set(count as i32),
-            created_at: Set(created),
-            last_posted_at: Set(last),
-            ..Default::default()
-        });
-        for n in 1..=count {
-            let author = if n == 1 {
-                author
-            } else {
-                (t * 31 + n * 17) % sizes.users + 1
+                slugify(&title)
             };
-            let variant = ((t + n) % 4) as usize;
+            topics.push(topic::ActiveModel {
+                id: Set(t as i64),
+                category_id: Set(category_ids[(t % 4) as usize]),
+                author_id: Set(bench_text::author(t, 1, users) as i64),
+                title: Set(title),
+                slug: Set(slug),
+                status: Set("open".into()),
+                pinned: Set(false),
+                locked: Set(false),
+                post_count: Set(count as i32),
+                last_post_number: Set(count as i32),
+                created_at: Set(created),
+                last_posted_at: Set(last),
+                ..Default::default()
+            });
+        }
+        for (t, n, source, html) in batch.posts {
+            let author = bench_text::author(t, n, users);
+            let created =
+                start_time + Duration::minutes(t as i64 * minutes_per_topic + n as i64 * 7);
+            bytes.0 += source.len();
+            bytes.1 += html.len();
+            let staff = bench_text::is_staff(author);
             posts.push(post::ActiveModel {
                 topic_id: Set(t as i64),
                 author_id: Set(author as i64),
                 post_number: Set(n as i32),
-                source: Set(BODIES[variant].into()),
-                html: Set(rendered[variant].clone()),
+                source: Set(source),
+                html: Set(html),
                 state: Set("visible".into()),
-                is_staff_reply: Set(author % 50 == 0),
-                staff_title: Set((author % 50 == 0).then(|| "Support".to_string())),
-                created_at: Set(created + Duration::minutes(n as i64 * 7)),
+                is_staff_reply: Set(staff),
+                staff_title: Set(staff.then(|| "Support".to_string())),
+                created_at: Set(created),
+                published_at: Set(Some(created)),
                 ..Default::default()
             });
         }
-        // Topics before their posts (foreign keys), flushed together.
-        if posts.len() >= 2000 || t == sizes.topics {
-            topic::Entity::insert_many(std::mem::take(&mut topics))
+        // Topics before their posts (foreign keys).
+        topic::Entity::insert_many(topics)
+            .exec_without_returning(&txn)
+            .await
+            .map_err(err)?;
+        posts_written += posts.len() as u64;
+        let mut posts = posts.into_iter().peekable();
+        while posts.peek().is_some() {
+            post::Entity::insert_many(posts.by_ref().take(1000))
                 .exec_without_returning(&txn)
                 .await
                 .map_err(err)?;
-            for chunk in posts.chunks(1000) {
-                post::Entity::insert_many(chunk.to_vec())
-                    .exec_without_returning(&txn)
-                    .await
-                    .map_err(err)?;
-            }
-            posts_written += posts.len() as u64;
-            posts.clear();
         }
     }
+    let rendering = writer.await.map_err(|e| e.to_string())?;
+    println!(
+        "  posts: {posts_written} in {:.1} s ({:.1} s of it waiting for bodies; rendering took {:.1} s of CPU); {:.0} bytes of Markdown and {:.0} of HTML a post on average",
+        render_started.elapsed().as_secs_f64(),
+        waited.as_secs_f64(),
+        rendering.as_secs_f64(),
+        bytes.0 as f64 / posts_written.max(1) as f64,
+        bytes.1 as f64 / posts_written.max(1) as f64,
+    );
+    if db.get_database_backend() == DbBackend::Postgres {
+        // The topics went in with their ids: move the sequence past them, or the blog's first
+        // comment topic (and every topic after) would take id 1 again.
+        txn.execute_unprepared(
+            "SELECT setval(pg_get_serial_sequence('topics', 'id'), (SELECT MAX(id) FROM topics))",
+        )
+        .await
+        .map_err(err)?;
+    }
+    let derived_started = Instant::now();
     txn.execute_unprepared(
         "UPDATE categories SET post_count = \
          (SELECT COALESCE(SUM(post_count), 0) FROM topics WHERE topics.category_id = categories.id)",
@@ -204,10 +224,16 @@ pub async fn run(db: &DatabaseConnection, sizes: Sizes) -> Result<(), String> {
     // topic, when staff first replied, which still wait; every 7th answered topic resolved and
     // every 14th confirmed.
     for sql in [
-        "UPDATE topics SET started_by_staff = EXISTS (SELECT 1 FROM posts \
-         WHERE posts.topic_id = topics.id AND posts.post_number = 1 AND posts.is_staff_reply)",
-        "UPDATE topics SET first_staff_reply_at = (SELECT MIN(created_at) FROM posts \
-         WHERE posts.topic_id = topics.id AND posts.post_number > 1 AND posts.is_staff_reply)",
+        // Set-based (UPDATE ... FROM a grouped read, on both engines): a subquery per topic ran
+        // for minutes on PostgreSQL, whose planner has no statistics yet for the fresh rows.
+        "UPDATE topics SET started_by_staff = opening.is_staff_reply \
+         FROM (SELECT topic_id, is_staff_reply FROM posts WHERE post_number = 1) AS opening \
+         WHERE opening.topic_id = topics.id",
+        // As the lifecycle keeps it: none for a topic staff started.
+        "UPDATE topics SET first_staff_reply_at = staff.first \
+         FROM (SELECT topic_id, MIN(created_at) AS first FROM posts \
+               WHERE post_number > 1 AND is_staff_reply GROUP BY topic_id) AS staff \
+         WHERE staff.topic_id = topics.id AND NOT topics.started_by_staff",
         "UPDATE topics SET awaiting_staff_since = created_at \
          WHERE first_staff_reply_at IS NULL AND started_by_staff = FALSE",
         "UPDATE topics SET status = 'resolved', resolved_at = last_posted_at, \
@@ -227,7 +253,34 @@ pub async fn run(db: &DatabaseConnection, sizes: Sizes) -> Result<(), String> {
         txn.execute_unprepared(sql).await.map_err(err)?;
     }
     txn.commit().await.map_err(err)?;
+    println!(
+        "  counts, staff columns, flags: {:.1} s",
+        derived_started.elapsed().as_secs_f64()
+    );
+    let blog_started = Instant::now();
     seed_blog(db, sizes.users).await?;
+    println!("  blog: {:.1} s", blog_started.elapsed().as_secs_f64());
+    // The rows above went in around the posting module, so the search index is built from them
+    // in one pass, as after a bulk load.
+    let index_started = Instant::now();
+    let indexed = app::server::search_index::rebuild(db)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "  search index: {indexed} rows in {:.1} s",
+        index_started.elapsed().as_secs_f64()
+    );
+    if db.get_database_backend() == DbBackend::Postgres {
+        // Statistics for the planner, as autovacuum would gather after a bulk load: without
+        // them PostgreSQL guessed a twentieth of the index matched any word and planned a
+        // one-word search as a scan of every post (320 ms instead of 13).
+        let analyze_started = Instant::now();
+        db.execute_unprepared("ANALYZE").await.map_err(err)?;
+        println!(
+            "  ANALYZE: {:.1} s",
+            analyze_started.elapsed().as_secs_f64()
+        );
+    }
     println!(
         "Seeded {} users, {} topics, {} posts, {BENCH_ARTICLES} articles in {:.1} s. The 60-post topic is /t/1/{BENCH_TOPIC_SLUG}; the article with {BENCH_ARTICLE_COMMENTS} comments is /blog/{BENCH_ARTICLE_SLUG}.",
         sizes.users,
@@ -235,6 +288,8 @@ pub async fn run(db: &DatabaseConnection, sizes: Sizes) -> Result<(), String> {
         posts_written,
         started.elapsed().as_secs_f64()
     );
+    let (stats, queries) = word_report(&sizes);
+    print_word_report(&stats, &queries);
     Ok(())
 }
 
@@ -253,14 +308,13 @@ async fn seed_blog(db: &DatabaseConnection, users: u64) -> Result<(), String> {
             .ok_or_else(|| format!("bench user {id} is missing"))
     };
     let writer = load(50.min(users)).await?;
-    let body = BODIES.join("\n\n");
     let mut newest = None;
     for week in 1..=BENCH_ARTICLES {
         let input = blog::ArticleInput {
             title: format!("Release notes, week {week}"),
             slug: String::new(),
             summary: String::new(),
-            body: body.clone(),
+            body: bench_text::article(week),
             cover_image_url: String::new(),
             tags: "release-notes, product".into(),
             comments_open: true,
@@ -274,9 +328,113 @@ async fn seed_blog(db: &DatabaseConnection, users: u64) -> Result<(), String> {
     let Some(newest) = newest else { return Ok(()) };
     for n in 1..=BENCH_ARTICLE_COMMENTS {
         let author = load((n * 97) % users + 1).await?;
-        forum::reply(db, &author, newest.topic_id, BODIES[(n % 4) as usize], None)
+        let subject = bench_text::topic(1 << 41, 0).subject;
+        let body = bench_text::post(1 << 41, n, &subject, author.role == "staff").source;
+        forum::reply(db, &author, newest.topic_id, &body, None)
             .await
             .map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// Topics (id, title, post count) and their posts (topic, number, Markdown, HTML), in order.
+struct Batch {
+    topics: Vec<(u64, String, u64)>,
+    posts: Vec<(u64, u64, String, String)>,
+}
+
+/// Writes and renders every topic's posts, about 2,000 posts a batch, rendering each batch on
+/// all cores; gives the CPU time rendering took.
+fn write_batches(
+    shape: &Shape,
+    users: u64,
+    tx: &tokio::sync::mpsc::Sender<Batch>,
+) -> std::time::Duration {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut cpu = std::time::Duration::ZERO;
+    let mut t = 1;
+    while t <= shape.topics {
+        let mut batch = Batch {
+            topics: Vec::new(),
+            posts: Vec::new(),
+        };
+        let mut sources = Vec::new();
+        while t <= shape.topics && sources.len() < 2000 {
+            let text = bench_text::topic(t, (t % 4) as usize);
+            let count = shape.posts_in(t, BENCH_TOPIC_POSTS);
+            let title = if t == 1 {
+                bench_text::BENCH_TOPIC_TITLE.to_string()
+            } else {
+                text.title
+            };
+            batch.topics.push((t, title, count));
+            for n in 1..=count {
+                let staff = bench_text::is_staff(bench_text::author(t, n, users));
+                sources.push((t, n, bench_text::post(t, n, &text.subject, staff).source));
+            }
+            t += 1;
+        }
+        let chunk = sources.len().div_ceil(cores).max(1);
+        let rendered: Vec<(Vec<String>, std::time::Duration)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = sources
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        let started = Instant::now();
+                        let html = part.iter().map(|(_, _, s)| content::render(s)).collect();
+                        (html, started.elapsed())
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("rendering a bench body panicked"))
+                .collect()
+        });
+        let html = rendered.into_iter().flat_map(|(html, took)| {
+            cpu += took;
+            html
+        });
+        batch.posts = sources
+            .into_iter()
+            .zip(html)
+            .map(|((t, n, source), html)| (t, n, source, html))
+            .collect();
+        if tx.blocking_send(batch).is_err() {
+            break; // the inserting side failed; it reports why
+        }
+    }
+    cpu
+}
+
+/// What the seed's words look like, and the benchmark's queries with how many posts and topics
+/// the seed wrote that match each (bench/search.sh prints them next to what the search finds).
+pub fn word_report(sizes: &Sizes) -> (Stats, Vec<bench_text::Query>) {
+    let shape = Shape {
+        topics: sizes.topics,
+        posts: sizes.posts,
+    };
+    let stats = Stats::collect(&shape, BENCH_TOPIC_POSTS, sizes.users);
+    let queries = stats.queries(&shape, BENCH_TOPIC_POSTS, sizes.users);
+    (stats, queries)
+}
+
+pub fn print_word_report(stats: &Stats, queries: &[bench_text::Query]) {
+    println!(
+        "Words: {} distinct words in {} posts of {} topics ({} posts with CJK text). Posts each word occurs in:",
+        stats.words.len(),
+        stats.posts,
+        stats.topics,
+        stats.cjk_posts
+    );
+    for (band, n) in stats.histogram() {
+        println!("  {n:>6} words {band}");
+    }
+    println!("Queries for the benchmark (posts / topics the seed wrote that match):");
+    for q in queries {
+        println!(
+            "  {:<8} {:<44} {:>7} {:>7}",
+            q.kind, q.text, q.posts, q.topics
+        );
+    }
 }

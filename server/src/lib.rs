@@ -2,6 +2,7 @@
 //! The HTTP application: `router(state)` is what `main` serves and what the tests drive.
 pub mod backup;
 pub mod bench_seed;
+pub mod bench_text;
 pub mod compress;
 pub mod form_errors;
 pub mod page_cache;

@@ -28,7 +28,10 @@ commands:
   search-reindex   rebuild the search index from every post and article (after a bulk import,
                    or to be sure); the site may keep serving meanwhile
   seed-bench       fill an empty database for the benchmarks: [--users N] [--topics N] [--posts N]
-                   (defaults 5000, 10000, 500000)
+                   (defaults 5000, 10000, 500000); prints the queries bench/search.sh runs
+  bench-queries    print what seed-bench would write, without a database: its word statistics,
+                   then the benchmark's queries as kind<TAB>query<TAB>posts<TAB>topics lines
+                   (same size flags as seed-bench)
   receive-mail     read one e-mail on stdin (from an MTA's pipe): a reply to a notification is
                    posted, a bounce marks its address; anything else is refused and logged.
                    Exits 0 once the message is dealt with, 75 (try again later) when the
@@ -62,6 +65,20 @@ async fn main() {
         for (path, method) in paths {
             println!("{method} {path}");
         }
+        return;
+    }
+    if command == "bench-queries" {
+        let (stats, queries) = server::bench_seed::word_report(&bench_sizes(&args));
+        server::bench_seed::print_word_report(&stats, &queries);
+        if args.iter().any(|a| a == "--all-words") {
+            let mut all: Vec<_> = stats.words.iter().collect();
+            all.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            for (word, (posts, topics)) in all {
+                println!("  {word:<24} {posts:>7} {topics:>7}");
+            }
+        }
+        println!();
+        print!("{}", server::bench_text::tsv(&queries));
         return;
     }
     if command == "restore" {
@@ -124,18 +141,7 @@ async fn main() {
             Err(e) => fail(&e.to_string()),
         },
         "seed-bench" => {
-            let number = |name: &str, default: u64| {
-                flag_value(&args, name).map_or(default, |v| {
-                    v.parse()
-                        .unwrap_or_else(|_| fail(&format!("{name} takes a number")))
-                })
-            };
-            let sizes = server::bench_seed::Sizes {
-                users: number("--users", 5000),
-                topics: number("--topics", 10_000),
-                posts: number("--posts", 500_000),
-            };
-            if let Err(e) = server::bench_seed::run(&conn, sizes).await {
+            if let Err(e) = server::bench_seed::run(&conn, bench_sizes(&args)).await {
                 fail(&e);
             }
         }
@@ -315,6 +321,23 @@ async fn create_admin(conn: &sea_orm::DatabaseConnection, args: &[String]) {
 }
 
 /// The value after `--name` in the arguments, if given.
+/// The sizes `seed-bench` and `bench-queries` take.
+fn bench_sizes(args: &[String]) -> server::bench_seed::Sizes {
+    let number = |name: &str, default: u64| {
+        flag_value(args, name).map_or(default, |v| {
+            v.parse()
+                .ok()
+                .filter(|&n| n > 0)
+                .unwrap_or_else(|| fail(&format!("{name} takes a number above 0")))
+        })
+    };
+    server::bench_seed::Sizes {
+        users: number("--users", 5000),
+        topics: number("--topics", 10_000),
+        posts: number("--posts", 500_000),
+    }
+}
+
 fn flag_value(args: &[String], name: &str) -> Option<String> {
     args.iter()
         .position(|a| a == name)

@@ -98,7 +98,11 @@ const FIELDS: &[Field] = &[
     field("hx35", "review queue filters", Address),
     field("hx36", "unknown slug or token in a path", Address),
     field("hx37", "new topic category (?category=)", Address),
-    field("hx38", "search words and filters (?q=, ?author=, ?from=)", Address),
+    field(
+        "hx38",
+        "search words and filters (?q=, ?author=, ?from=)",
+        Address,
+    ),
 ];
 
 const fn field(id: &'static str, what: &'static str, shape: Shape) -> Field {
@@ -224,7 +228,10 @@ const PAGES: &[(&str, &[Who])] = &[
     // A filter that cannot be read stops the search on both twins, so the pages pair up; the
     // results of stored hostile text are checked in search_http.rs.
     ("/search?q={hx38}&category={hx38}", EVERYONE),
-    ("/search?q=x&author={hx38}&from={hx38}&to={hx38}&status={hx38}", EVERYONE),
+    (
+        "/search?q=x&author={hx38}&from={hx38}&to={hx38}&status={hx38}",
+        EVERYONE,
+    ),
     ("/blog/feed.xml", EVERYONE),
     ("/feed.xml", EVERYONE),
     ("/c/{category}/feed.xml", EVERYONE),
