@@ -200,12 +200,18 @@ async fn the_loop(w: World) {
 
     // The follower's day arrives as one digest at their next 07:00 (the site's zone: UTC).
     notify::fan_out_due(&w.db, 100).await.unwrap();
-    let tomorrow_seven = (Utc::now() + Duration::days(1))
+    // The next 07:00: today's before seven in the morning (UTC), else tomorrow's.
+    let today_seven = Utc::now()
         .date_naive()
         .and_hms_opt(7, 0, 0)
         .unwrap()
         .and_utc();
-    notify::digest::send_due(&w.db, tomorrow_seven)
+    let next_seven = if Utc::now() < today_seven {
+        today_seven
+    } else {
+        today_seven + Duration::days(1)
+    };
+    notify::digest::send_due(&w.db, next_seven)
         .await
         .unwrap();
     send().await;
