@@ -43,6 +43,12 @@ fn is_reserved(c: char) -> bool {
     matches!(c, HIT_START | HIT_END | LESS_THAN | GREATER_THAN)
 }
 
+/// `text` without the characters only the index writes: for typed text shown beside what the
+/// engine marked (a title read from its topic, not from the index).
+pub fn without_reserved(text: &str) -> String {
+    text.chars().filter(|c| !is_reserved(*c)).collect()
+}
+
 /// A row of the index.
 struct Doc {
     id: i64,
@@ -167,7 +173,7 @@ async fn insert(txn: &impl ConnectionTrait, docs: &[Doc]) -> Result<(), AppError
             sql.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4));
         }
         // A title is typed text: the markers come out of it too.
-        let title: String = doc.title.chars().filter(|c| !is_reserved(*c)).collect();
+        let title = without_reserved(&doc.title);
         let pieces = cjk_pieces(&format!("{title}\n{}", doc.body));
         let title_pieces = cjk_pieces(&title);
         let (title, body) = if postgres {

@@ -320,6 +320,20 @@ async fn queries_people_type(w: World) {
     let page = search(db, ask("alert")).await.unwrap();
     assert!(text(&page.hits[0].snippet).contains("<script>alert(1)</script>"));
 
+    // Marker characters typed into a title mark nothing, even where the title comes from the
+    // topic (a reply matched).
+    let (marked_title, _) = forum::start_topic(db, &w.other, "questions", "Fake \u{E000}mark\u{E001} \u{E002}b\u{E003} title", "x", None)
+        .await
+        .unwrap();
+    forum::reply(db, &w.customer, marked_title.id, "zqxpuareply", None).await.unwrap();
+    let page = search(db, ask("zqxpuareply")).await.unwrap();
+    assert!(page.hits[0].title.iter().all(|p| !p.hit), "{:?}", page.hits[0].title);
+    assert_eq!(text(&page.hits[0].title), "Fake mark b title");
+    // The last possible day is a day, on both engines.
+    let mut to_the_end = ask("invoices");
+    to_the_end.to = Some("9999-12-31".into());
+    assert_eq!(search(db, to_the_end).await.unwrap().total, 1);
+
     // Only common words: nothing searched, said so.
     let page = search(db, ask("how do I the")).await.unwrap();
     assert!(page.too_common && page.hits.is_empty());

@@ -33,7 +33,7 @@ use crate::{
         entity::{article, category, post, topic, user},
         paging,
         records::posts,
-        search_index::{GREATER_THAN, HIT_END, HIT_START, LESS_THAN, article_doc},
+        search_index::{GREATER_THAN, HIT_END, HIT_START, LESS_THAN, article_doc, without_reserved},
     },
 };
 
@@ -44,6 +44,8 @@ pub const SIMILAR_LIMIT: u64 = 5;
 /// The engine's best matches that are ranked, grouped and filtered: what one search costs stays
 /// bounded however many posts hold its words (the page says when there were more).
 pub const MAX_CANDIDATES: u64 = 1000;
+/// The same with a filter, which may leave most of them out.
+pub const MAX_FILTERED_CANDIDATES: u64 = 10_000;
 /// Searches running at once in this process: they never take every database connection, so
 /// the site keeps answering while many run.
 const CONCURRENT_SEARCHES: usize = 3;
@@ -72,6 +74,11 @@ impl Filters {
     /// Filters that only forum topics have: articles are left out when one is set.
     fn forum_only(&self) -> bool {
         self.category_id.is_some() || self.status.is_some() || self.staff
+    }
+
+    /// Any filter that leaves matches out.
+    fn filtered(&self) -> bool {
+        self.forum_only() || self.author_id.is_some() || self.from.is_some() || self.until.is_some()
     }
 }
 
@@ -190,7 +197,13 @@ async fn read_filters(
             None => Ok(None),
             // Four-digit years only: chrono reads "+10000" and "-5000" too, which neither
             // engine compares or stores as a date should be.
-            Some(s) if s.len() == 10 && s.as_bytes()[..4].iter().all(u8::is_ascii_digit) => {
+            Some(s)
+                if s.len() == 10
+                    && s.char_indices().all(|(i, c)| match i {
+                        4 | 7 => c == '-',
+                        _ => c.is_ascii_digit(),
+                    }) =>
+            {
                 NaiveDate::parse_from_str(&s, "%Y-%m-%d").map(Some).map_err(|_| ())
             }
             Some(_) => Err(()),
@@ -202,7 +215,14 @@ async fn read_filters(
         Err(()) => error("from", BAD_DATE),
     }
     match day(&request.to) {
-        Ok(d) => f.until = d.and_then(|d| d.succ_opt()).and_then(start),
+        // The day after the last one; none after 9999-12-31 (a five-digit year compares wrong
+        // as text on SQLite, and nothing is written then anyway).
+        Ok(d) => {
+            f.until = d
+                .and_then(|d| d.succ_opt())
+                .filter(|d| chrono::Datelike::year(d) <= 9999)
+                .and_then(start)
+        }
         Err(()) => error("to", BAD_DATE),
     }
     if let (Some(from), Some(until)) = (f.from, f.until)
@@ -293,6 +313,12 @@ async fn find(
         post_filters.push_str(&format!(" AND p.created_at < {n}"));
         article_filters.push_str(&format!(" AND a.published_at < {n}"));
     }
+    // A filter narrows what is ranked after the engine's cut: it gets more to choose from.
+    let cap = if f.filtered() {
+        MAX_FILTERED_CANDIDATES
+    } else {
+        MAX_CANDIDATES
+    };
     let (expression, query_values) =
         query::expression(backend, terms, combine, Within::Everything, values.len() + 1);
     values.extend(query_values);
@@ -302,7 +328,7 @@ async fn find(
                 "SELECT s.doc_id, ts_rank(s.document, q.query) AS rel
                    FROM search_index s, (SELECT {expression} AS query) q
                   WHERE s.document @@ q.query
-                  ORDER BY rel DESC LIMIT {MAX_CANDIDATES}"
+                  ORDER BY rel DESC, s.doc_id DESC LIMIT {cap}"
             ),
             (|col: &str| format!("(EXTRACT(EPOCH FROM ($1 - {col})) / 86400.0)"))
                 as fn(&str) -> String,
@@ -311,7 +337,7 @@ async fn find(
             format!(
                 "SELECT rowid AS doc_id, -bm25(search_index, 8.0, 1.0, 1.0) AS rel
                    FROM search_index WHERE search_index MATCH {expression}
-                  ORDER BY bm25(search_index, 8.0, 1.0, 1.0) LIMIT {MAX_CANDIDATES}"
+                  ORDER BY bm25(search_index, 8.0, 1.0, 1.0), rowid DESC LIMIT {cap}"
             ),
             (|col: &str| format!("(julianday($1) - julianday({col}))")) as fn(&str) -> String,
         ),
@@ -365,7 +391,7 @@ async fn find(
     for row in rows {
         found.rows.push(row.try_get::<i64>("", "doc_id")?);
         found.total = row.try_get::<i64>("", "total")?.max(0) as u64;
-        found.capped = row.try_get::<i64>("", "matched")? >= MAX_CANDIDATES as i64;
+        found.capped = row.try_get::<i64>("", "matched")? >= cap as i64;
     }
     Ok(found)
 }
@@ -530,7 +556,8 @@ async fn hits(
         let article = article_of_topic.get(&t.id).copied();
         let title = match article {
             Some(a) => vec![plain(&a.title)],
-            None if marked_title.is_empty() => parts(&t.title, &cjk),
+            // Typed text, not the engine's: it may hold the marker characters itself.
+            None if marked_title.is_empty() => parts(&without_reserved(&t.title), &cjk),
             None => parts(&marked_title, &cjk),
         };
         out.push(SearchHit {
