@@ -570,9 +570,7 @@ fn has_post_form(html: &str) -> bool {
 }
 
 fn is_post_form(start_tag: &str) -> bool {
-    start_tag
-        .to_ascii_lowercase()
-        .contains(r#"method="post""#)
+    start_tag.to_ascii_lowercase().contains(r#"method="post""#)
 }
 
 /// Adds `<input type="hidden" name="_csrf" value=TOKEN>` as the last child of every form whose
@@ -673,7 +671,9 @@ mod tests {
     fn token_fields_go_into_post_forms_only() {
         let html = r#"<p>x</p><form method="post" action="/api/a" data-x="a>b"><input name=q></form><form method="get" action="/search"></form><form class="y" method="POST">"#;
         assert!(has_post_form(html));
-        assert!(!has_post_form(r#"<form method="get" action="/search"><input name=q></form>"#));
+        assert!(!has_post_form(
+            r#"<form method="get" action="/search"><input name=q></form>"#
+        ));
         let out = insert_token_fields(html, &"a".repeat(64));
         let field = format!(
             r#"<input type="hidden" name="_csrf" value="{}">"#,

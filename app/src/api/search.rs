@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::{
     error::AppError,
-    model::{SearchResults, SearchRequest, SimilarTopic},
+    model::{SearchRequest, SearchResults, SimilarTopic},
 };
 
 #[cfg(feature = "ssr")]

@@ -15,11 +15,13 @@ use crate::{
         staff::StatusTag,
         time::RelativeTime,
     },
-    model::{SearchHit, SearchResults, SearchRequest, TextPart, TopicStatus},
+    model::{SearchHit, SearchRequest, SearchResults, TextPart, TopicStatus},
 };
 
 /// The query's fields, in the order they appear in links.
-const FIELDS: [&str; 8] = ["q", "category", "status", "staff", "author", "from", "to", "sort"];
+const FIELDS: [&str; 8] = [
+    "q", "category", "status", "staff", "author", "from", "to", "sort",
+];
 
 #[component]
 pub fn SearchPage() -> impl IntoView {

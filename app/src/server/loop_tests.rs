@@ -211,9 +211,7 @@ async fn the_loop(w: World) {
     } else {
         today_seven + Duration::days(1)
     };
-    notify::digest::send_due(&w.db, next_seven)
-        .await
-        .unwrap();
+    notify::digest::send_due(&w.db, next_seven).await.unwrap();
     send().await;
     let digests: Vec<_> = delivered(&smtp)
         .into_iter()

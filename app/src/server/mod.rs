@@ -30,9 +30,9 @@ mod properties;
 pub mod records;
 pub mod rerender;
 pub mod search;
+pub mod search_index;
 #[cfg(test)]
 mod search_tests;
-pub mod search_index;
 pub mod session_store;
 pub mod settings;
 pub mod signing;

@@ -259,7 +259,11 @@ pub async fn ensure_built(db: &DatabaseConnection) -> Result<Option<u64>, AppErr
 async fn is_built(conn: &impl ConnectionTrait) -> Result<bool, AppError> {
     let backend = conn.get_database_backend();
     Ok(!conn
-        .query_all_raw(numbered(backend, "SELECT id FROM search_index_state", vec![]))
+        .query_all_raw(numbered(
+            backend,
+            "SELECT id FROM search_index_state",
+            vec![],
+        ))
         .await?
         .is_empty())
 }
@@ -504,7 +508,9 @@ mod tests {
     #[test]
     fn text_of_reads_clean_html_as_plain_text() {
         assert_eq!(
-            text_of("<p>Caf&eacute; &amp; <strong>bar</strong>&lt;b&gt;</p>\n<p>next&#39;s &#x41;</p>"),
+            text_of(
+                "<p>Caf&eacute; &amp; <strong>bar</strong>&lt;b&gt;</p>\n<p>next&#39;s &#x41;</p>"
+            ),
             "Caf&eacute; & bar <b> next's A"
         );
         assert_eq!(text_of("a\u{E000}b\u{E001}c & d"), "abc & d");

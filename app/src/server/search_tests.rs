@@ -5,10 +5,6 @@ use chrono::{Duration, Utc};
 use proptest::prelude::*;
 use sea_orm::DatabaseConnection;
 
-use crate::{
-    error::AppError,
-    model::{SearchRequest, TextPart},
-};
 use crate::server::search::{BAD_DATE, NO_SUCH_CATEGORY, search, similar};
 use crate::server::{
     blog::{self, ArticleInput, Publish},
@@ -16,6 +12,10 @@ use crate::server::{
     moderation::{self as moderation_feature, PostAction},
     staff,
     testing::{PostgresTestDb, World},
+};
+use crate::{
+    error::AppError,
+    model::{SearchRequest, TextPart},
 };
 
 fn ask(q: &str) -> SearchRequest {
@@ -80,7 +80,15 @@ async fn every_write_keeps_the_index_right(w: World) {
     .unwrap();
     let opening = format!("/t/{}/{}#post-1", t.id, t.slug);
     // Found at once, by word, stem, accent-free spelling, prefix and phrase.
-    for q in ["export", "exports", "exporting", "cafe", "CAFÉ", "expo", "\"export takes minutes\""] {
+    for q in [
+        "export",
+        "exports",
+        "exporting",
+        "cafe",
+        "CAFÉ",
+        "expo",
+        "\"export takes minutes\"",
+    ] {
         assert_eq!(found(db, q).await, vec![opening.clone()], "{q}");
     }
     assert!(found(db, "\"minutes takes\"").await.is_empty());
@@ -128,21 +136,46 @@ async fn every_write_keeps_the_index_right(w: World) {
     assert_eq!(found(db, "scheduler").await, vec![answer_url.clone()]);
 
     // Filters: status, staff answered, category (moved), author, dates.
-    staff::set_status(db, &w.staff, t.id, "planned", "").await.unwrap();
+    staff::set_status(db, &w.staff, t.id, "planned", "")
+        .await
+        .unwrap();
     let with = |f: fn(&mut SearchRequest)| {
         let mut r = ask("export");
         f(&mut r);
         r
     };
-    assert_eq!(urls(db, with(|r| r.status = Some("planned".into()))).await.len(), 1);
-    assert!(urls(db, with(|r| r.status = Some("resolved".into()))).await.is_empty());
+    assert_eq!(
+        urls(db, with(|r| r.status = Some("planned".into())))
+            .await
+            .len(),
+        1
+    );
+    assert!(
+        urls(db, with(|r| r.status = Some("resolved".into())))
+            .await
+            .is_empty()
+    );
     assert_eq!(urls(db, with(|r| r.staff = true)).await.len(), 1);
-    assert_eq!(urls(db, with(|r| r.category = Some("questions".into()))).await.len(), 1);
+    assert_eq!(
+        urls(db, with(|r| r.category = Some("questions".into())))
+            .await
+            .len(),
+        1
+    );
     moderation_feature::move_topic(db, &w.moderator, t.id, "ideas", "")
         .await
         .unwrap();
-    assert!(urls(db, with(|r| r.category = Some("questions".into()))).await.is_empty());
-    assert_eq!(urls(db, with(|r| r.category = Some("ideas".into()))).await.len(), 1);
+    assert!(
+        urls(db, with(|r| r.category = Some("questions".into())))
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        urls(db, with(|r| r.category = Some("ideas".into())))
+            .await
+            .len(),
+        1
+    );
     let mut by_staff = ask("scheduler");
     by_staff.author = Some(w.staff.username.clone());
     assert_eq!(urls(db, by_staff.clone()).await, vec![answer_url.clone()]);
@@ -181,7 +214,9 @@ async fn every_write_keeps_the_index_right(w: World) {
     )
     .await
     .unwrap();
-    staff::mark_answer(db, &w.staff, t.id, answer.id).await.unwrap();
+    staff::mark_answer(db, &w.staff, t.id, answer.id)
+        .await
+        .unwrap();
     let page = search(db, ask("scheduler")).await.unwrap();
     assert_eq!(page.total, 2);
     assert_eq!(page.hits[0].url, answer_url, "the official answer first");
@@ -204,7 +239,11 @@ async fn every_write_keeps_the_index_right(w: World) {
     let (draft, _) = blog::create_article(
         db,
         &w.admin,
-        &article("Roadmap for winter", "Offline mode is coming.", Publish::Draft),
+        &article(
+            "Roadmap for winter",
+            "Offline mode is coming.",
+            Publish::Draft,
+        ),
         None,
     )
     .await
@@ -214,7 +253,11 @@ async fn every_write_keeps_the_index_right(w: World) {
         db,
         &w.admin,
         draft.id,
-        &article("Roadmap for winter", "Offline mode is coming.", Publish::Now),
+        &article(
+            "Roadmap for winter",
+            "Offline mode is coming.",
+            Publish::Now,
+        ),
     )
     .await
     .unwrap();
@@ -279,9 +322,16 @@ async fn queries_people_type(w: World) {
             .collect()
     };
     for q in ["京都", "東京都", "配送", "届き"] {
-        assert_eq!(topic_of(found(db, q).await), vec![cjk.id.to_string()], "{q}");
+        assert_eq!(
+            topic_of(found(db, q).await),
+            vec![cjk.id.to_string()],
+            "{q}"
+        );
     }
-    assert_eq!(topic_of(found(db, "결제").await), vec![korean.id.to_string()]);
+    assert_eq!(
+        topic_of(found(db, "결제").await),
+        vec![korean.id.to_string()]
+    );
     let page = search(db, ask("京都")).await.unwrap();
     assert!(marked_words(&page.hits[0].title).contains(&"京都".to_string()));
 
@@ -296,12 +346,29 @@ async fn queries_people_type(w: World) {
     }
     // Typed syntax is data.
     for q in [
-        "invoices OR zebra", "NEAR(invoices pdf)", "title:invoices", "invoices*", "\"invoices",
-        "pdf\")", "{title}: pdf", "invoices AND", "^pdf", "pdf:*", "pdf & !x", "pdf <-> x",
-        "' OR 1=1 --", "\\\"", &"pdf ".repeat(300), &"x".repeat(1000),
+        "invoices OR zebra",
+        "NEAR(invoices pdf)",
+        "title:invoices",
+        "invoices*",
+        "\"invoices",
+        "pdf\")",
+        "{title}: pdf",
+        "invoices AND",
+        "^pdf",
+        "pdf:*",
+        "pdf & !x",
+        "pdf <-> x",
+        "' OR 1=1 --",
+        "\\\"",
+        &"pdf ".repeat(300),
+        &"x".repeat(1000),
     ] {
-        search(db, ask(q)).await.unwrap_or_else(|e| panic!("{q:?}: {e}"));
-        similar(db, q).await.unwrap_or_else(|e| panic!("{q:?}: {e}"));
+        search(db, ask(q))
+            .await
+            .unwrap_or_else(|e| panic!("{q:?}: {e}"));
+        similar(db, q)
+            .await
+            .unwrap_or_else(|e| panic!("{q:?}: {e}"));
     }
     assert_eq!(found(db, "NEAR(invoices pdf)").await.len(), 1);
 
@@ -316,18 +383,34 @@ async fn queries_people_type(w: World) {
     )
     .await
     .unwrap();
-    assert_eq!(topic_of(found(db, "alert").await), vec![tagged.id.to_string()]);
+    assert_eq!(
+        topic_of(found(db, "alert").await),
+        vec![tagged.id.to_string()]
+    );
     let page = search(db, ask("alert")).await.unwrap();
     assert!(text(&page.hits[0].snippet).contains("<script>alert(1)</script>"));
 
     // Marker characters typed into a title mark nothing, even where the title comes from the
     // topic (a reply matched).
-    let (marked_title, _) = forum::start_topic(db, &w.other, "questions", "Fake \u{E000}mark\u{E001} \u{E002}b\u{E003} title", "x", None)
+    let (marked_title, _) = forum::start_topic(
+        db,
+        &w.other,
+        "questions",
+        "Fake \u{E000}mark\u{E001} \u{E002}b\u{E003} title",
+        "x",
+        None,
+    )
+    .await
+    .unwrap();
+    forum::reply(db, &w.customer, marked_title.id, "zqxpuareply", None)
         .await
         .unwrap();
-    forum::reply(db, &w.customer, marked_title.id, "zqxpuareply", None).await.unwrap();
     let page = search(db, ask("zqxpuareply")).await.unwrap();
-    assert!(page.hits[0].title.iter().all(|p| !p.hit), "{:?}", page.hits[0].title);
+    assert!(
+        page.hits[0].title.iter().all(|p| !p.hit),
+        "{:?}",
+        page.hits[0].title
+    );
     assert_eq!(text(&page.hits[0].title), "Fake mark b title");
     // The last possible day is a day, on both engines.
     let mut to_the_end = ask("invoices");
@@ -343,11 +426,23 @@ async fn queries_people_type(w: World) {
         .unwrap();
     assert_eq!(found(db, "re\u{301}sume\u{301}").await.len(), 1);
     // Odd filter values: said, never an engine error; a huge page is only past the end.
-    for (field, value) in [("from", "+10000-01-01"), ("from", "-5000-01-01"), ("to", "2026-1-1")] {
+    for (field, value) in [
+        ("from", "+10000-01-01"),
+        ("from", "-5000-01-01"),
+        ("to", "2026-1-1"),
+    ] {
         let mut r = ask("invoices");
-        if field == "from" { r.from = Some(value.into()) } else { r.to = Some(value.into()) }
+        if field == "from" {
+            r.from = Some(value.into())
+        } else {
+            r.to = Some(value.into())
+        }
         let page = search(db, r).await.unwrap();
-        assert_eq!(page.filter_errors, vec![(field.to_string(), BAD_DATE.to_string())], "{value}");
+        assert_eq!(
+            page.filter_errors,
+            vec![(field.to_string(), BAD_DATE.to_string())],
+            "{value}"
+        );
     }
     let mut r = ask("invoices");
     r.author = Some("ca\0sey".into());
@@ -375,22 +470,45 @@ async fn similar_topics_while_composing(w: World) {
     )
     .await
     .unwrap();
-    forum::reply(db, &w.staff, answered.id, "Settings, then Billing, then Export.", None)
-        .await
-        .unwrap();
-    forum::start_topic(db, &w.other, "questions", "Dark mode please", "My eyes.", None)
-        .await
-        .unwrap();
+    forum::reply(
+        db,
+        &w.staff,
+        answered.id,
+        "Settings, then Billing, then Export.",
+        None,
+    )
+    .await
+    .unwrap();
+    forum::start_topic(
+        db,
+        &w.other,
+        "questions",
+        "Dark mode please",
+        "My eyes.",
+        None,
+    )
+    .await
+    .unwrap();
     // Body words do not count: titles only.
-    forum::start_topic(db, &w.other, "questions", "Unrelated", "export invoices export", None)
-        .await
-        .unwrap();
+    forum::start_topic(
+        db,
+        &w.other,
+        "questions",
+        "Unrelated",
+        "export invoices export",
+        None,
+    )
+    .await
+    .unwrap();
     let got = similar(db, "export invoice").await.unwrap();
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].url, format!("/t/{}/{}", answered.id, answered.slug));
     assert!(got[0].staff_answered);
     assert_eq!(got[0].reply_count, 1);
-    assert!(similar(db, "exp").await.unwrap().is_empty(), "too short to ask");
+    assert!(
+        similar(db, "exp").await.unwrap().is_empty(),
+        "too short to ask"
+    );
     assert!(similar(db, "zebra giraffe").await.unwrap().is_empty());
 }
 
@@ -400,19 +518,41 @@ async fn held_text_waits_for_approval(w: World) {
     moderation_feature::add_watched_word(db, &w.admin, "quarantine", "hold")
         .await
         .unwrap();
-    let (t, _) = forum::start_topic(db, &w.customer, "questions", "Open topic", "Fine text.", None)
+    let (t, _) = forum::start_topic(
+        db,
+        &w.customer,
+        "questions",
+        "Open topic",
+        "Fine text.",
+        None,
+    )
+    .await
+    .unwrap();
+    let held = forum::reply(db, &w.other, t.id, "quarantine wombat", None)
         .await
         .unwrap();
-    let held = forum::reply(db, &w.other, t.id, "quarantine wombat", None).await.unwrap();
     assert_eq!(held.state, "pending");
-    let (_, held_first) = forum::start_topic(db, &w.other, "questions", "Wombat quarantine", "quarantine", None)
-        .await
-        .unwrap();
-    assert!(found(db, "wombat").await.is_empty(), "held text is found by nobody");
+    let (_, held_first) = forum::start_topic(
+        db,
+        &w.other,
+        "questions",
+        "Wombat quarantine",
+        "quarantine",
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(
+        found(db, "wombat").await.is_empty(),
+        "held text is found by nobody"
+    );
     moderation_feature::act_on_post(db, &w.moderator, held.id, PostAction::Approve, "")
         .await
         .unwrap();
-    assert_eq!(found(db, "wombat").await, vec![format!("/t/{}/{}#post-2", t.id, t.slug)]);
+    assert_eq!(
+        found(db, "wombat").await,
+        vec![format!("/t/{}/{}#post-2", t.id, t.slug)]
+    );
     moderation_feature::act_on_post(db, &w.moderator, held_first.id, PostAction::Approve, "")
         .await
         .unwrap();
@@ -477,7 +617,9 @@ async fn a_rebuild_writes_what_the_writes_wrote() {
     }
     // Already built: a start does nothing.
     assert_eq!(
-        crate::server::search_index::ensure_built(&w.db).await.unwrap(),
+        crate::server::search_index::ensure_built(&w.db)
+            .await
+            .unwrap(),
         None
     );
 }
@@ -513,13 +655,24 @@ static QUERY_WORLD: std::sync::OnceLock<(tokio::runtime::Runtime, World)> =
 async fn every_page_of_results_is_reachable_including_the_any_word_fallback() {
     let w = World::new().await;
     for i in 0..25 {
-        forum::start_topic(&w.db, &w.customer, "questions", &format!("Gazebo number {i}"), "Gazebo text.", None)
-            .await
-            .unwrap();
+        forum::start_topic(
+            &w.db,
+            &w.customer,
+            "questions",
+            &format!("Gazebo number {i}"),
+            "Gazebo text.",
+            None,
+        )
+        .await
+        .unwrap();
     }
     for q in ["gazebo", "gazebo zebra"] {
         let first = search(&w.db, ask(q)).await.unwrap();
-        assert_eq!((first.total, first.page_count, first.hits.len()), (25, 2, 20), "{q}");
+        assert_eq!(
+            (first.total, first.page_count, first.hits.len()),
+            (25, 2, 20),
+            "{q}"
+        );
         let mut second = ask(q);
         second.page = 2;
         let second = search(&w.db, second).await.unwrap();
@@ -527,7 +680,10 @@ async fn every_page_of_results_is_reachable_including_the_any_word_fallback() {
         assert_eq!(second.any_words, q.contains(' '), "{q}");
         let mut third = ask(q);
         third.page = 3;
-        assert!(matches!(search(&w.db, third).await, Err(AppError::NotFound(_))), "{q}");
+        assert!(
+            matches!(search(&w.db, third).await, Err(AppError::NotFound(_))),
+            "{q}"
+        );
     }
     // Newest first: the last one written leads.
     let mut newest = ask("gazebo");
@@ -545,9 +701,16 @@ async fn the_index_is_built_once_however_many_servers_start() {
     };
     let w = World::builder().build_on(pg.db.clone()).await;
     for i in 0..30 {
-        forum::start_topic(&w.db, &w.customer, "questions", &format!("Kookaburra {i}"), "Laughing.", None)
-            .await
-            .unwrap();
+        forum::start_topic(
+            &w.db,
+            &w.customer,
+            "questions",
+            &format!("Kookaburra {i}"),
+            "Laughing.",
+            None,
+        )
+        .await
+        .unwrap();
     }
     let (a, b) = tokio::join!(
         crate::server::search_index::ensure_built(&w.db),
@@ -555,15 +718,33 @@ async fn the_index_is_built_once_however_many_servers_start() {
     );
     let built: Vec<Option<u64>> = vec![a.unwrap(), b.unwrap()];
     assert_eq!(built.iter().filter(|b| b.is_some()).count(), 1, "{built:?}");
-    assert_eq!(crate::server::search_index::ensure_built(&w.db).await.unwrap(), None);
-    let (t, _) = forum::start_topic(&w.db, &w.customer, "questions", "Kookaburra last", "x", None)
-        .await
-        .unwrap();
+    assert_eq!(
+        crate::server::search_index::ensure_built(&w.db)
+            .await
+            .unwrap(),
+        None
+    );
+    let (t, _) = forum::start_topic(
+        &w.db,
+        &w.customer,
+        "questions",
+        "Kookaburra last",
+        "x",
+        None,
+    )
+    .await
+    .unwrap();
     let (rebuilt, replies) = tokio::join!(crate::server::search_index::rebuild(&w.db), async {
         for i in 0..10 {
-            forum::reply(&w.db, &w.other, t.id, &format!("kookaburra reply {i}"), None)
-                .await
-                .unwrap();
+            forum::reply(
+                &w.db,
+                &w.other,
+                t.id,
+                &format!("kookaburra reply {i}"),
+                None,
+            )
+            .await
+            .unwrap();
         }
     });
     rebuilt.unwrap();
@@ -572,7 +753,11 @@ async fn the_index_is_built_once_however_many_servers_start() {
     assert_eq!(page.total, 31);
     let mut replies_only = ask("kookaburra reply");
     replies_only.page = 1;
-    assert_eq!(search(&w.db, replies_only).await.unwrap().total, 1, "one topic, its ten replies");
+    assert_eq!(
+        search(&w.db, replies_only).await.unwrap().total,
+        1,
+        "one topic, its ten replies"
+    );
     pg.drop().await;
 }
 
@@ -580,21 +765,46 @@ async fn the_index_is_built_once_however_many_servers_start() {
 #[tokio::test]
 async fn filters_mean_what_they_say() {
     let w = World::new().await;
-    forum::start_topic(&w.db, &w.staff, "questions", "Numbat announcement", "From staff.", None)
+    forum::start_topic(
+        &w.db,
+        &w.staff,
+        "questions",
+        "Numbat announcement",
+        "From staff.",
+        None,
+    )
+    .await
+    .unwrap();
+    forum::start_topic(
+        &w.db,
+        &w.customer,
+        "questions",
+        "Numbat question",
+        "Anyone?",
+        None,
+    )
+    .await
+    .unwrap();
+    let (a, _) = blog::create_article(
+        &w.db,
+        &w.admin,
+        &article("News", "Body.", Publish::Now),
+        None,
+    )
+    .await
+    .unwrap();
+    forum::reply(&w.db, &w.customer, a.topic_id, "numbat comment", None)
         .await
         .unwrap();
-    forum::start_topic(&w.db, &w.customer, "questions", "Numbat question", "Anyone?", None)
-        .await
-        .unwrap();
-    let (a, _) = blog::create_article(&w.db, &w.admin, &article("News", "Body.", Publish::Now), None)
-        .await
-        .unwrap();
-    forum::reply(&w.db, &w.customer, a.topic_id, "numbat comment", None).await.unwrap();
     let mut staff_only = ask("numbat");
     staff_only.staff = true;
     assert_eq!(search(&w.db, staff_only).await.unwrap().total, 1);
     let mut open = ask("numbat");
     open.status = Some("open".into());
-    assert_eq!(search(&w.db, open).await.unwrap().total, 2, "the comment is not an open topic");
+    assert_eq!(
+        search(&w.db, open).await.unwrap().total,
+        2,
+        "the comment is not an open topic"
+    );
     assert_eq!(search(&w.db, ask("numbat")).await.unwrap().total, 3);
 }

@@ -14,7 +14,8 @@ fn select<'a>(doc: &'a Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
 
 /// A GET as the island's fetch sends it: it wants JSON.
 async fn get_json(app: &axum::Router, path: &str, cookie: Option<&str>) -> Reply {
-    let mut req = axum::http::Request::get(path).header(axum::http::header::ACCEPT, "application/json");
+    let mut req =
+        axum::http::Request::get(path).header(axum::http::header::ACCEPT, "application/json");
     if let Some(c) = cookie {
         req = req.header(axum::http::header::COOKIE, c);
     }
@@ -22,9 +23,11 @@ async fn get_json(app: &axum::Router, path: &str, cookie: Option<&str>) -> Reply
 }
 
 fn noindex(doc: &Html) -> bool {
-    select(doc, r#"meta[name="robots"]"#)
-        .iter()
-        .any(|m| m.value().attr("content").is_some_and(|c| c.contains("noindex")))
+    select(doc, r#"meta[name="robots"]"#).iter().any(|m| {
+        m.value()
+            .attr("content")
+            .is_some_and(|c| c.contains("noindex"))
+    })
 }
 
 #[tokio::test]
@@ -40,7 +43,11 @@ async fn every_page_has_a_search_box_that_works_without_javascript() {
         let input = select(&page, r#"header form[role="search"] input[name="q"]"#);
         let id = input[0].value().attr("id").unwrap();
         // Labelled, for screen readers.
-        assert_eq!(select(&page, &format!(r#"label[for="{id}"]"#)).len(), 1, "{path}");
+        assert_eq!(
+            select(&page, &format!(r#"label[for="{id}"]"#)).len(),
+            1,
+            "{path}"
+        );
     }
 }
 
@@ -53,9 +60,19 @@ async fn search_finds_the_demo_answer_and_links_to_the_exact_post() {
     assert!(noindex(&page), "search results are not for crawlers");
     let hits = select(&page, ".search-hit");
     assert!(!hits.is_empty(), "{}", res.body);
-    let first_link = select(&page, ".search-hit-title a")[0].value().attr("href").unwrap().to_string();
-    assert!(first_link.starts_with("/t/") && first_link.contains("#post-"), "{first_link}");
-    assert!(!select(&page, ".search-hit mark").is_empty(), "matched words are marked");
+    let first_link = select(&page, ".search-hit-title a")[0]
+        .value()
+        .attr("href")
+        .unwrap()
+        .to_string();
+    assert!(
+        first_link.starts_with("/t/") && first_link.contains("#post-"),
+        "{first_link}"
+    );
+    assert!(
+        !select(&page, ".search-hit mark").is_empty(),
+        "matched words are marked"
+    );
     // The title says what was searched; the box keeps it.
     assert!(
         select(&page, "head title")[0]
@@ -83,14 +100,34 @@ async fn an_empty_query_gets_help_and_odd_queries_never_fail() {
     let long = "a".repeat(1000);
     let longer = "export%20".repeat(150);
     for q in [
-        "%22", "%22%22%22", "*", "(", ")", "NEAR(export%20csv)", "export%20OR%20csv", "title:export",
-        "-export", "export*", "%5E", "%7B%7D", "AND", "%26%7C!", "'%20OR%201=1%20--", &long, &longer,
-        "%E6%9D%B1%E4%BA%AC", "caf%C3%A9", "%00", "%F0%9F%98%80",
+        "%22",
+        "%22%22%22",
+        "*",
+        "(",
+        ")",
+        "NEAR(export%20csv)",
+        "export%20OR%20csv",
+        "title:export",
+        "-export",
+        "export*",
+        "%5E",
+        "%7B%7D",
+        "AND",
+        "%26%7C!",
+        "'%20OR%201=1%20--",
+        &long,
+        &longer,
+        "%E6%9D%B1%E4%BA%AC",
+        "caf%C3%A9",
+        "%00",
+        "%F0%9F%98%80",
     ] {
         let res = get(&app, &format!("/search?q={q}"), None).await;
         assert_eq!(res.status, StatusCode::OK, "{q}");
         assert!(
-            !res.body.contains("fts5") && !res.body.contains("syntax error") && !res.body.contains("tsquery"),
+            !res.body.contains("fts5")
+                && !res.body.contains("syntax error")
+                && !res.body.contains("tsquery"),
             "{q}: an engine message reached the page"
         );
     }
@@ -113,13 +150,31 @@ async fn bad_filters_are_said_next_to_their_field_and_keep_the_query() {
     .await;
     assert_eq!(res.status, StatusCode::OK);
     let page = Html::parse_document(&res.body);
-    let error = |id: &str| select(&page, &format!("#{id}"))[0].text().collect::<String>();
-    assert_eq!(error("search-category-error"), app::server::search::NO_SUCH_CATEGORY);
-    assert_eq!(error("field-author-error"), app::server::search::NO_SUCH_MEMBER);
+    let error = |id: &str| {
+        select(&page, &format!("#{id}"))[0]
+            .text()
+            .collect::<String>()
+    };
+    assert_eq!(
+        error("search-category-error"),
+        app::server::search::NO_SUCH_CATEGORY
+    );
+    assert_eq!(
+        error("field-author-error"),
+        app::server::search::NO_SUCH_MEMBER
+    );
     assert_eq!(error("field-from-error"), app::server::search::BAD_DATE);
     assert!(select(&page, ".search-hit").is_empty());
-    assert_eq!(select(&page, "#field-author")[0].value().attr("value"), Some("nobody-here"));
-    assert!(select(&page, "details.search-filters")[0].value().attr("open").is_some());
+    assert_eq!(
+        select(&page, "#field-author")[0].value().attr("value"),
+        Some("nobody-here")
+    );
+    assert!(
+        select(&page, "details.search-filters")[0]
+            .value()
+            .attr("open")
+            .is_some()
+    );
 }
 
 /// What a hostile member writes stays text in results: the page has exactly the elements a
@@ -162,11 +217,20 @@ async fn hostile_text_in_results_is_only_text() {
         let shown_title: String = select(&page, ".search-hit-title a")[0].text().collect();
         assert_eq!(shown_title, &title[..title.len().min(200)], "{q}");
         let snippet: String = select(&page, ".search-snippet")[0].text().collect();
-        assert!(snippet.contains("<script>alert(1)</script>"), "{q}: {snippet}");
+        assert!(
+            snippet.contains("<script>alert(1)</script>"),
+            "{q}: {snippet}"
+        );
         assert!(select(&page, "img[onerror]").is_empty());
         assert_eq!(
             select(&page, "script").len(),
-            select(&Html::parse_document(&get(&app, "/search?q=nothing-matches-this", None).await.body), "script").len(),
+            select(
+                &Html::parse_document(
+                    &get(&app, "/search?q=nothing-matches-this", None).await.body
+                ),
+                "script"
+            )
+            .len(),
             "{q}: no script element added"
         );
     }
@@ -183,7 +247,10 @@ async fn similar_topics_come_as_json_and_through_the_plain_form() {
     assert!(list[0]["url"].as_str().unwrap().starts_with("/t/"));
 
     // Without: "Check for similar topics" keeps what was typed and comes back with the list.
-    let before = app::server::entity::post::Entity::find().count(&d.db).await.unwrap();
+    let before = app::server::entity::post::Entity::find()
+        .count(&d.db)
+        .await
+        .unwrap();
     let token = form_token_on(&d.app, "/new-topic", Some(&d.casey)).await;
     let res = post_form(
         &d.app,
@@ -207,11 +274,19 @@ async fn similar_topics_come_as_json_and_through_the_plain_form() {
         select(&doc, "#field-title")[0].value().attr("value"),
         Some("Export to CSV please")
     );
-    assert!(select(&doc, "#field-body")[0].text().collect::<String>().contains("Typed before checking."));
+    assert!(
+        select(&doc, "#field-body")[0]
+            .text()
+            .collect::<String>()
+            .contains("Typed before checking.")
+    );
     let suggested = select(&doc, "#similar-topics li a");
     assert!(!suggested.is_empty(), "{}", page.body);
     assert_eq!(
-        app::server::entity::post::Entity::find().count(&d.db).await.unwrap(),
+        app::server::entity::post::Entity::find()
+            .count(&d.db)
+            .await
+            .unwrap(),
         before,
         "checking posts nothing"
     );
@@ -219,7 +294,13 @@ async fn similar_topics_come_as_json_and_through_the_plain_form() {
     let res = post_form(
         &d.app,
         "/api/start_topic",
-        &[("category", ""), ("title", "csv export"), ("body", ""), ("form_token", "x"), ("similar", "1")],
+        &[
+            ("category", ""),
+            ("title", "csv export"),
+            ("body", ""),
+            ("form_token", "x"),
+            ("similar", "1"),
+        ],
         None,
         "/new-topic",
     )
@@ -228,7 +309,10 @@ async fn similar_topics_come_as_json_and_through_the_plain_form() {
     let page = follow(&d.app, &res, None).await;
     let doc = Html::parse_document(&page.body);
     assert!(!select(&doc, "#similar-topics li").is_empty());
-    assert_eq!(select(&doc, "#field-title")[0].value().attr("value"), Some("csv export"));
+    assert_eq!(
+        select(&doc, "#field-title")[0].value().attr("value"),
+        Some("csv export")
+    );
 }
 
 /// A hidden reply and a held topic are found by no one: not the visitor, the customer who wrote
@@ -236,23 +320,52 @@ async fn similar_topics_come_as_json_and_through_the_plain_form() {
 #[tokio::test]
 async fn hidden_and_held_text_is_found_by_no_role() {
     let d = demo_members().await;
-    let users = app::server::entity::user::Entity::find().all(&d.db).await.unwrap();
+    let users = app::server::entity::user::Entity::find()
+        .all(&d.db)
+        .await
+        .unwrap();
     let by = |name: &str| users.iter().find(|u| u.username == name).unwrap().clone();
     let (casey, admin) = (by("casey"), by("admin"));
     let t = topic::Entity::find().one(&d.db).await.unwrap().unwrap();
-    let reply = forum::reply(&d.db, &casey, t.id, "Platypus reply to hide.", None).await.unwrap();
-    app::server::moderation::act_on_post(&d.db, &admin, reply.id, app::server::moderation::PostAction::Hide, "Off topic")
+    let reply = forum::reply(&d.db, &casey, t.id, "Platypus reply to hide.", None)
         .await
         .unwrap();
-    app::server::moderation::add_watched_word(&d.db, &admin, "quarantine", "hold").await.unwrap();
-    forum::start_topic(&d.db, &casey, "questions", "Platypus held", "quarantine platypus", None)
+    app::server::moderation::act_on_post(
+        &d.db,
+        &admin,
+        reply.id,
+        app::server::moderation::PostAction::Hide,
+        "Off topic",
+    )
+    .await
+    .unwrap();
+    app::server::moderation::add_watched_word(&d.db, &admin, "quarantine", "hold")
         .await
         .unwrap();
-    for cookie in [None, Some(d.casey.as_str()), Some(d.sam.as_str()), Some(d.admin.as_str())] {
+    forum::start_topic(
+        &d.db,
+        &casey,
+        "questions",
+        "Platypus held",
+        "quarantine platypus",
+        None,
+    )
+    .await
+    .unwrap();
+    for cookie in [
+        None,
+        Some(d.casey.as_str()),
+        Some(d.sam.as_str()),
+        Some(d.admin.as_str()),
+    ] {
         let res = get(&d.app, "/search?q=platypus", cookie).await;
         assert_eq!(res.status, StatusCode::OK);
         let page = Html::parse_document(&res.body);
-        assert!(select(&page, ".search-hit").is_empty(), "{cookie:?}: {}", res.body);
+        assert!(
+            select(&page, ".search-hit").is_empty(),
+            "{cookie:?}: {}",
+            res.body
+        );
         let similar = get_json(&d.app, "/api/similar_topics?title=platypus%20held", cookie).await;
         assert_eq!(similar.body, "[]", "{cookie:?}");
     }

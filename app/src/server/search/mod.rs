@@ -25,7 +25,7 @@ use self::query::{Combine, Parsed, Term, Within};
 use crate::{
     error::AppError,
     model::{
-        CategoryRef, SEARCH_PAGE_SIZE, SearchHit, SearchResults, SearchRequest, SimilarTopic,
+        CategoryRef, SEARCH_PAGE_SIZE, SearchHit, SearchRequest, SearchResults, SimilarTopic,
         TextPart, TopicStatus, article_url, topic_url,
     },
     server::{
@@ -33,7 +33,9 @@ use crate::{
         entity::{article, category, post, topic, user},
         paging,
         records::posts,
-        search_index::{GREATER_THAN, HIT_END, HIT_START, LESS_THAN, article_doc, without_reserved},
+        search_index::{
+            GREATER_THAN, HIT_END, HIT_START, LESS_THAN, article_doc, without_reserved,
+        },
     },
 };
 
@@ -204,7 +206,9 @@ async fn read_filters(
                         _ => c.is_ascii_digit(),
                     }) =>
             {
-                NaiveDate::parse_from_str(&s, "%Y-%m-%d").map(Some).map_err(|_| ())
+                NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                    .map(Some)
+                    .map_err(|_| ())
             }
             Some(_) => Err(()),
         }
@@ -319,8 +323,13 @@ async fn find(
     } else {
         MAX_CANDIDATES
     };
-    let (expression, query_values) =
-        query::expression(backend, terms, combine, Within::Everything, values.len() + 1);
+    let (expression, query_values) = query::expression(
+        backend,
+        terms,
+        combine,
+        Within::Everything,
+        values.len() + 1,
+    );
     values.extend(query_values);
     let (hits, age) = match backend {
         DbBackend::Postgres => (
@@ -551,8 +560,12 @@ async fn hits(
             });
             continue;
         }
-        let Some(p) = found_posts.get(id) else { continue };
-        let Some(t) = topics.get(&p.topic_id) else { continue };
+        let Some(p) = found_posts.get(id) else {
+            continue;
+        };
+        let Some(t) = topics.get(&p.topic_id) else {
+            continue;
+        };
         let article = article_of_topic.get(&t.id).copied();
         let title = match article {
             Some(a) => vec![plain(&a.title)],
@@ -565,12 +578,16 @@ async fn hits(
             url: posts::url_in(p, t, article),
             snippet,
             is_article: article.is_some(),
-            category: article.is_none().then(|| categories.get(&t.category_id)).flatten().map(|c| CategoryRef {
-                id: c.id,
-                slug: c.slug.clone(),
-                name: c.name.clone(),
-                colour: c.colour.clone(),
-            }),
+            category: article
+                .is_none()
+                .then(|| categories.get(&t.category_id))
+                .flatten()
+                .map(|c| CategoryRef {
+                    id: c.id,
+                    slug: c.slug.clone(),
+                    name: c.name.clone(),
+                    colour: c.colour.clone(),
+                }),
             status: article.is_none().then(|| t.status.clone()),
             resolution_confirmed: t.resolution_confirmed_at.is_some(),
             staff_answered: t.first_staff_reply_at.is_some(),

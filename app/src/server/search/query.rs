@@ -103,7 +103,8 @@ pub fn parse(input: &str) -> Parsed {
     }
     // Stop words go. A query of nothing else searches for nothing: every post holds them, so
     // it would only cost (and tell nothing).
-    let is_stop = |t: &Term| matches!(t, Term::Word { text, .. } if STOP_WORDS.contains(&text.as_str()));
+    let is_stop =
+        |t: &Term| matches!(t, Term::Word { text, .. } if STOP_WORDS.contains(&text.as_str()));
     let too_common = !terms.is_empty() && terms.iter().all(is_stop);
     terms.retain(|t| !is_stop(t));
     let mut unique: Vec<Term> = Vec::new();
@@ -253,7 +254,12 @@ mod tests {
             vec![
                 word("export", false),
                 word("csv", false),
-                Term::Phrase(vec!["takes".into(), "a".into(), "long".into(), "time".into()]),
+                Term::Phrase(vec![
+                    "takes".into(),
+                    "a".into(),
+                    "long".into(),
+                    "time".into()
+                ]),
                 word("repo", true),
             ]
         );
@@ -266,8 +272,25 @@ mod tests {
     #[test]
     fn syntax_is_only_ever_words_or_nothing() {
         for q in [
-            "NEAR(a b)", "a OR b", "title:foo", "-foo", "foo*", "(", ")", "\"", "*", "^", "AND",
-            "col : x", "{title}: x", "a\"b\"c\"", "\\", "'", ";--", "&|!<->", ":*",
+            "NEAR(a b)",
+            "a OR b",
+            "title:foo",
+            "-foo",
+            "foo*",
+            "(",
+            ")",
+            "\"",
+            "*",
+            "^",
+            "AND",
+            "col : x",
+            "{title}: x",
+            "a\"b\"c\"",
+            "\\",
+            "'",
+            ";--",
+            "&|!<->",
+            ":*",
         ] {
             let p = parse(q);
             for t in &p.terms {
@@ -277,7 +300,10 @@ mod tests {
                     Term::Cjk { pieces, .. } => pieces.iter().collect(),
                 };
                 for text in texts {
-                    assert!(text.chars().all(char::is_alphanumeric), "{q:?} gave {text:?}");
+                    assert!(
+                        text.chars().all(char::is_alphanumeric),
+                        "{q:?} gave {text:?}"
+                    );
                 }
             }
         }
@@ -299,7 +325,10 @@ mod tests {
         let p = parse(&long);
         assert!(p.cut);
         assert_eq!(p.terms, vec![word("word", false)]);
-        let many = (0..20).map(|i| format!("w{i}")).collect::<Vec<_>>().join(" ");
+        let many = (0..20)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ");
         let p = parse(&many);
         assert!(p.cut);
         assert_eq!(p.terms.len(), MAX_TERMS);
@@ -307,7 +336,10 @@ mod tests {
 
     #[test]
     fn decomposed_accents_are_read_composed() {
-        assert_eq!(parse("re\u{301}sume\u{301} ").terms, vec![word("résumé", false)]);
+        assert_eq!(
+            parse("re\u{301}sume\u{301} ").terms,
+            vec![word("résumé", false)]
+        );
     }
 
     #[test]
