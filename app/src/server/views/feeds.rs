@@ -555,11 +555,10 @@ mod tests {
     use super::*;
     use crate::server::{
         blog::{self, ArticleInput, Publish},
-        forum::{self, NewCategory},
+        forum,
         moderation::{self, PostAction},
-        testing::{insert_user, test_db},
+        testing::World,
     };
-    use sea_orm::{ActiveModelTrait, Set};
 
     /// Addresses (as paths) on sitemap page `page` at `size` a page, or None when it is not found.
     async fn paths_on(
@@ -585,27 +584,13 @@ mod tests {
     /// listed nor found.
     #[tokio::test]
     async fn sitemap_pages_are_ranges_of_topic_ids_of_at_most_the_page_size() {
-        let db = test_db().await;
-        let author = insert_user(&db, 1).await;
-        let mut moderator: crate::server::entity::user::ActiveModel =
-            insert_user(&db, 2).await.into();
-        moderator.role = Set("moderator".into());
-        let moderator = moderator.update(&db).await.unwrap();
-        forum::create_category(
-            &db,
-            NewCategory {
-                slug: "questions",
-                name: "Questions",
-                description: "",
-                colour: "#2f855a",
-            },
-        )
-        .await
-        .unwrap();
+        // The shared fixture: members of every role, the questions category.
+        let w = World::new().await;
+        let (db, author, moderator, staff) = (w.db.clone(), &w.customer, &w.moderator, &w.staff);
         let mut topics = Vec::new();
         for title in ["One", "Two", "Three", "Four", "Five"] {
             topics.push(
-                forum::start_topic(&db, &author, "questions", title, "Text", None)
+                forum::start_topic(&db, author, "questions", title, "Text", None)
                     .await
                     .unwrap(),
             );
@@ -613,7 +598,7 @@ mod tests {
         for removed in [2, 4] {
             moderation::act_on_post(
                 &db,
-                &moderator,
+                moderator,
                 topics[removed].1.id,
                 PostAction::Delete,
                 "spam",
@@ -621,9 +606,6 @@ mod tests {
             .await
             .unwrap();
         }
-        let mut staff: crate::server::entity::user::ActiveModel = insert_user(&db, 3).await.into();
-        staff.role = Set("staff".into());
-        let staff = staff.update(&db).await.unwrap();
         let input = ArticleInput {
             title: "An article".into(),
             slug: String::new(),
@@ -634,7 +616,7 @@ mod tests {
             comments_open: true,
             publish: Publish::Now,
         };
-        let (a, _) = blog::create_article(&db, &staff, &input, None)
+        let (a, _) = blog::create_article(&db, staff, &input, None)
             .await
             .unwrap();
         assert_eq!(
