@@ -41,6 +41,7 @@ const LAYOUT: &[(&str, Class)] = &[
     ("inbound_mail", Class::Feature),
     ("subscriptions", Class::Feature),
     ("search", Class::Feature),
+    ("ideas", Class::Feature),
     ("views", Class::Views),
     ("posting", Class::Posting),
     ("notify", Class::Notices),

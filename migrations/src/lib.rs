@@ -13,6 +13,7 @@ mod m20261130_000002_moderator_edits;
 mod m20261201_000001_post_lifecycle;
 mod m20261202_000001_notifications;
 mod m20261203_000001_search;
+mod m20261204_000001_ideas;
 
 pub use m20261124_000001_blog::BLOG_COMMENTS_SLUG;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_post_lifecycle::Migration),
             Box::new(m20261202_000001_notifications::Migration),
             Box::new(m20261203_000001_search::Migration),
+            Box::new(m20261204_000001_ideas::Migration),
         ]
     }
 }

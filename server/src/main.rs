@@ -232,7 +232,7 @@ fn spawn_mail(conn: sea_orm::DatabaseConnection, transport: Option<mail::Transpo
 }
 
 /// Tells followers and watchers every second (what posting left in the fan-out queue), and sends
-/// the daily digests that are due every minute. Its own task, apart from mail delivery: a slow
+/// the daily digests that are due and counts new members' votes that came of age every minute. Its own task, apart from mail delivery: a slow
 /// mail server never holds up notifications on the site.
 fn spawn_notifications(conn: sea_orm::DatabaseConnection) {
     use app::server::notify;
@@ -252,6 +252,10 @@ fn spawn_notifications(conn: sea_orm::DatabaseConnection) {
             }
             if tokio::time::Instant::now() >= digest_due {
                 digest_due = tokio::time::Instant::now() + Duration::from_secs(60);
+                // New members' votes that have come of age count now.
+                if let Err(e) = app::server::ideas::count_aged(&conn, chrono::Utc::now()).await {
+                    tracing::warn!(error = %e, "counting aged votes failed");
+                }
                 if let Err(e) = notify::digest::send_due(&conn, chrono::Utc::now()).await {
                     tracing::warn!(error = %e, "digest e-mail failed");
                 }

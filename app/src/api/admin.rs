@@ -28,9 +28,11 @@ pub async fn save_category(
     colour: String,
     target_hours: String,
     customers_may_start: Option<String>,
+    kind: Option<String>,
 ) -> Result<(), AppError> {
     act("", |db, user| async move {
         let input = CategoryInput {
+            kind: kind.unwrap_or_default(),
             name,
             slug,
             description,

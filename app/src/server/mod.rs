@@ -14,6 +14,7 @@ pub mod email_address;
 pub mod entity;
 pub mod forms;
 pub mod forum;
+pub mod ideas;
 pub mod inbound_mail;
 #[cfg(test)]
 mod lifecycle_properties;

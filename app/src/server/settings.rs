@@ -23,6 +23,8 @@ pub const MODERATION_LOG_PUBLIC: &str = "moderation_log_public";
 /// Whether search engines are asked to index the site (default: on). Off: robots.txt shuts
 /// every crawler out and every page says `noindex` (a staging copy, a private beta).
 pub const SEARCH_ENGINES_INDEX: &str = "search_engines_index";
+/// Whether the public /roadmap page is shown (default: on).
+pub const ROADMAP_PUBLIC: &str = "roadmap_public";
 
 /// Texts admins set, with their defaults.
 pub const SITE_NAME: (&str, &str) = ("site_name", "Backyard");
@@ -52,6 +54,15 @@ pub const FLAGS_PER_HOUR: (&str, i64) = ("rate_flags_per_hour", 20);
 pub const SESSION_IDLE_HOURS: (&str, i64) = ("session_idle_hours", 720);
 /// ...and, however active, this many hours after signing in (default 90 days).
 pub const SESSION_MAX_HOURS: (&str, i64) = ("session_max_hours", 2160);
+
+/// Votes from accounts younger than this many hours wait (pending) until the account is that
+/// old; 0 counts them at once.
+pub const VOTE_MIN_ACCOUNT_HOURS: (&str, i64) = ("vote_min_account_hours", 24);
+/// A burst: more than this many votes on one idea within the window below from accounts
+/// created within `VOTE_BURST_SIGNUP_MINUTES` of each other, or from one address range; 0: off.
+pub const VOTE_BURST_VOTES: (&str, i64) = ("vote_burst_votes", 10);
+pub const VOTE_BURST_WINDOW_MINUTES: (&str, i64) = ("vote_burst_window_minutes", 60);
+pub const VOTE_BURST_SIGNUP_MINUTES: (&str, i64) = ("vote_burst_signup_minutes", 60);
 
 /// The moderation numbers: 0 turns a limit off; more than this is surely a typo.
 const MODERATION_MAX: i64 = 10_000;
@@ -170,6 +181,40 @@ pub const ALL: &[Setting] = &[
         label: "search engine indexing",
         kind: Kind::Flag { default: true },
     },
+    Setting {
+        key: ROADMAP_PUBLIC,
+        field: "roadmap_public",
+        label: "public roadmap",
+        kind: Kind::Flag { default: true },
+    },
+    number_setting(
+        VOTE_MIN_ACCOUNT_HOURS,
+        "vote_min_account_hours",
+        "hours before a new account's votes count",
+        0,
+        MODERATION_MAX,
+    ),
+    number_setting(
+        VOTE_BURST_VOTES,
+        "vote_burst_votes",
+        "votes on one idea that make a burst",
+        0,
+        MODERATION_MAX,
+    ),
+    number_setting(
+        VOTE_BURST_WINDOW_MINUTES,
+        "vote_burst_window_minutes",
+        "minutes a burst of votes arrives within",
+        1,
+        MODERATION_MAX,
+    ),
+    number_setting(
+        VOTE_BURST_SIGNUP_MINUTES,
+        "vote_burst_signup_minutes",
+        "minutes apart the accounts of a burst were created",
+        0,
+        MODERATION_MAX,
+    ),
     number_setting(
         FLAG_THRESHOLD,
         "flag_threshold",

@@ -79,6 +79,7 @@ pub async fn set_status(
     let resolved = status == TopicStatus::Resolved;
     topic::Entity::update_many()
         .col_expr(topic::Column::Status, Expr::value(status.as_str()))
+        .col_expr(topic::Column::StatusChangedAt, Expr::value(now))
         .col_expr(
             topic::Column::ResolvedAt,
             Expr::value(resolved.then_some(now)),

@@ -36,9 +36,14 @@ pub struct CategoryInput {
     /// Hours to the first staff reply; fractions allowed.
     pub target_hours: String,
     pub customers_may_start: bool,
+    /// forum (also when empty) | ideas: an ideas category's topics are voted on.
+    pub kind: String,
 }
 
+pub const KIND_UNKNOWN: &str = "Choose forum or ideas as the kind of category.";
+
 struct Checked {
+    kind: &'static str,
     name: String,
     slug: String,
     description: String,
@@ -89,7 +94,13 @@ fn check(input: &CategoryInput) -> Result<Checked, AppError> {
         settings::hours_to_minutes(&input.target_hours),
         "target_hours",
     )?;
+    let kind = match input.kind.trim() {
+        "" | "forum" => "forum",
+        "ideas" => "ideas",
+        _ => return Err(AppError::invalid("kind", KIND_UNKNOWN)),
+    };
     Ok(Checked {
+        kind,
         name: name.to_string(),
         slug,
         description: description.to_string(),
@@ -137,7 +148,7 @@ pub async fn create_category(
         description: Set(c.description),
         colour: Set(c.colour),
         position: Set(position),
-        kind: Set("forum".into()),
+        kind: Set(c.kind.into()),
         response_target_minutes: Set(c.target_minutes),
         topic_count: Set(0),
         post_count: Set(0),
@@ -197,6 +208,7 @@ pub async fn update_category(
     row.colour = Set(c.colour);
     row.response_target_minutes = Set(c.target_minutes);
     row.customers_may_start = Set(input.customers_may_start);
+    row.kind = Set(c.kind.into());
     let updated = row.update(&txn).await?;
     log(
         &txn,

@@ -62,6 +62,7 @@ mod tests {
             colour: "#3B6EA5".into(),
             target_hours: "4".into(),
             customers_may_start: true,
+            kind: String::new(),
         }
     }
 

@@ -24,4 +24,5 @@ pub mod topic;
 pub mod topic_event;
 pub mod topic_follow;
 pub mod user;
+pub mod vote;
 pub mod watched_word;

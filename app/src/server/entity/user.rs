@@ -35,6 +35,10 @@ pub struct Model {
     pub follow_on_start: bool,
     pub follow_on_reply: bool,
     pub last_digest_at: Option<DateTimeUtc>,
+    /// Voting on an idea follows it.
+    pub follow_on_vote: bool,
+    /// A moderator rejected this account's votes in a burst review: its votes wait for review.
+    pub votes_flagged_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -57,6 +61,9 @@ impl ActiveModelBehavior for ActiveModel {
         }
         if insert && self.follow_on_reply.is_not_set() {
             self.follow_on_reply = sea_orm::Set(true);
+        }
+        if insert && self.follow_on_vote.is_not_set() {
+            self.follow_on_vote = sea_orm::Set(true);
         }
         Ok(self)
     }

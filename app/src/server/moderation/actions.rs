@@ -183,6 +183,7 @@ async fn act_in(
             Expr::value(action.as_str()),
         )
         .filter(review_item::Column::PostId.eq(p.id))
+        .filter(review_item::Column::Kind.ne(crate::server::records::review_items::VOTE_BURST))
         .filter(review_item::Column::State.eq("open"))
         .exec(conn)
         .await?;
@@ -295,6 +296,8 @@ pub async fn bulk(
         .select_only()
         .column(review_item::Column::PostId)
         .filter(review_item::Column::Id.is_in(item_ids.iter().copied()))
+        // A burst of votes is accepted or rejected on its own, not by an action on the idea.
+        .filter(review_item::Column::Kind.ne(crate::server::records::review_items::VOTE_BURST))
         .into_tuple()
         .all(&txn)
         .await?;

@@ -6,7 +6,7 @@ use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::{
-    ANSWER, CONFIRM, MENTION, NEW_TOPIC, Notice, QUOTE, REPLY, STAFF_ANSWER, STATUS,
+    ANSWER, CONFIRM, MENTION, MERGED, NEW_TOPIC, Notice, QUOTE, REPLY, STAFF_ANSWER, STATUS,
     compose::{self, Letter},
     following::{self, Level},
     preferences::MailKind,
@@ -92,10 +92,12 @@ pub enum Change {
     },
     /// A reply marked as the official answer, at this link.
     Answer { link: String },
+    /// The idea was merged into another, at this link.
+    Merged { into_title: String, link: String },
 }
 
-/// Staff changed the topic: its author is told (as an answer on their topic), followers through
-/// the worker.
+/// Staff changed the topic: its author is told (as an answer on their topic), followers and
+/// voters through the worker.
 pub async fn topic_changed(
     conn: &impl ConnectionTrait,
     t: &topic::Model,
@@ -134,6 +136,11 @@ pub async fn topic_changed(
         Change::Answer { link } => (
             ANSWER,
             format!("{name} marked the official answer in “{title}”"),
+            link,
+        ),
+        Change::Merged { into_title, link } => (
+            MERGED,
+            format!("{name} merged “{title}” into “{into_title}”: its votes count there now"),
             link,
         ),
     };

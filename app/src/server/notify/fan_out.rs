@@ -51,8 +51,10 @@ pub async fn run_due(db: &DatabaseConnection, limit: u64) -> Result<usize, AppEr
 }
 
 /// Who the fan-out reaches, as SQL over `$1` topic, `$2` actor, `$3` post (or 0): followers of
-/// the topic, or for a new topic the category's watchers who did not mute it; never the actor,
-/// never the topic's author (told directly), never someone this post already told by name.
+/// the topic, or for a new topic the category's watchers who did not mute it; for a change by
+/// staff (status, official answer, merge) its voters too, whoever's vote it was; never the
+/// actor, never the topic's author (told directly), never someone this post already told by
+/// name.
 fn audience(kind: &str) -> &'static str {
     if kind == NEW_TOPIC {
         "SELECT w.user_id FROM category_watches w JOIN topics t ON t.id = $1
@@ -61,11 +63,22 @@ fn audience(kind: &str) -> &'static str {
                             AND m.topic_id = $1 AND m.level = 'muted')
             AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = w.user_id
                             AND n.post_id = $3)"
-    } else {
+    } else if kind == REPLY {
         "SELECT f.user_id FROM topic_follows f JOIN topics t ON t.id = $1
           WHERE f.topic_id = $1 AND f.level = 'following' AND f.user_id <> $2
             AND f.user_id <> t.author_id
             AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = f.user_id
+                            AND n.post_id = $3)"
+    } else {
+        "SELECT p.user_id FROM (
+                SELECT f.user_id FROM topic_follows f WHERE f.topic_id = $1 AND f.level = 'following'
+                UNION
+                SELECT v.user_id FROM votes v WHERE v.topic_id = $1
+                  AND NOT EXISTS (SELECT 1 FROM topic_follows m WHERE m.user_id = v.user_id
+                                  AND m.topic_id = $1 AND m.level = 'muted')
+             ) p JOIN topics t ON t.id = $1
+          WHERE p.user_id <> $2 AND p.user_id <> t.author_id
+            AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = p.user_id
                             AND n.post_id = $3)"
     }
 }
@@ -113,10 +126,11 @@ async fn spread(txn: &impl ConnectionTrait, job: &fan_out::Model) -> Result<(), 
             MailKind::Replies,
             "You follow this topic.",
         ),
+        // What staff decided: told like an answer, at once by default.
         _ => (
             job.message.clone(),
-            MailKind::Replies,
-            "You follow this topic.",
+            MailKind::Answers,
+            "You follow this topic or voted for this idea.",
         ),
     };
     let kind = job.kind.as_str();

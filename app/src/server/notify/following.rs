@@ -117,6 +117,20 @@ pub async fn follow_on_post(
     Ok(())
 }
 
+/// Follows the topic unless the member already chose a level for it (voting on an idea, when
+/// their preference says so).
+pub async fn follow(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    topic_id: i64,
+) -> Result<(), AppError> {
+    topic_follow::Entity::insert(row(user_id, topic_id, Level::Following))
+        .on_conflict_do_nothing_on([topic_follow::Column::UserId, topic_follow::Column::TopicId])
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn watches(
     conn: &impl ConnectionTrait,
     user_id: i64,

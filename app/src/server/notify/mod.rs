@@ -36,6 +36,7 @@ pub const MENTION: &str = "mention";
 pub const QUOTE: &str = "quote";
 pub const NEW_TOPIC: &str = "new_topic";
 pub const APPROVED: &str = "approved";
+pub const MERGED: &str = "merged";
 
 /// Kinds of which one member has at most one unread notification per topic: the next event
 /// raises its count.

@@ -46,7 +46,7 @@ impl MailKind {
     /// How preferences, e-mails and the unsubscribe page name it.
     pub fn label(self) -> &'static str {
         match self {
-            MailKind::Answers => "answers and status changes on my topics",
+            MailKind::Answers => "answers and status changes on my topics and ideas I voted for",
             MailKind::Replies => "replies in topics I follow",
             MailKind::NewTopics => "new topics in categories I watch",
             MailKind::Mentions => "mentions and quotes of me",

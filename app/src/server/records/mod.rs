@@ -8,3 +8,4 @@ pub mod review_items;
 pub mod topic_events;
 pub mod topics;
 pub mod users;
+pub mod votes;

@@ -16,6 +16,9 @@ pub const HELD_NEW: &str = "held_new";
 pub const HELD_WORDS: &str = "held_words";
 /// Its author edited it after a moderator hid it.
 pub const EDITED: &str = "edited";
+/// Votes on an idea that arrived in a burst (`post_id` is the idea's opening post); decided
+/// by the ideas feature, never by an action on the post.
+pub const VOTE_BURST: &str = "vote_burst";
 
 /// Puts a post in the review queue (one open item per post), with a snapshot of it now.
 pub async fn open(
@@ -25,6 +28,7 @@ pub async fn open(
 ) -> Result<(), AppError> {
     let already = review_item::Entity::find()
         .filter(review_item::Column::PostId.eq(p.id))
+        .filter(review_item::Column::Kind.ne(VOTE_BURST))
         .filter(review_item::Column::State.eq("open"))
         .count(conn)
         .await?;
@@ -77,6 +81,7 @@ pub async fn close_for_removed(
         .col_expr(review_item::Column::ResolvedBy, Expr::value(by))
         .col_expr(review_item::Column::Resolution, Expr::value(resolution))
         .filter(review_item::Column::PostId.is_in(post_ids.iter().copied()))
+        .filter(review_item::Column::Kind.ne(VOTE_BURST))
         .filter(review_item::Column::State.eq("open"))
         .exec(conn)
         .await?;

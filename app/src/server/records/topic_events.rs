@@ -15,6 +15,8 @@ pub const REOPENED: &str = "reopened";
 pub const ANSWER: &str = "answer";
 pub const UNANSWER: &str = "unanswer";
 pub const CONFIRMED: &str = "confirmed";
+/// Staff merged the idea into another (`detail` is the original's id).
+pub const MERGED: &str = "merged";
 /// A moderator archived the topic's category: it leaves the queue.
 pub const CATEGORY_ARCHIVED: &str = "category_archived";
 

@@ -1,0 +1,267 @@
+//! Ideas and votes: a member votes for an idea (a topic in an ideas category) once, and may
+//! take the vote back. The public count holds verified votes only: a vote from an account that
+//! is new, unconfirmed or flagged, or that arrives in a burst, waits as pending (`burst.rs`);
+//! new accounts' votes count by themselves once the account is old enough (`count_aged`).
+//! Staff merge duplicates (`merge.rs`). Each change recounts the idea
+//! (`records::votes::recount`) in its own transaction.
+mod burst;
+mod merge;
+
+use chrono::{Duration, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    QueryTrait, Set, TryInsertResult, prelude::DateTimeUtc, sea_query::Expr,
+};
+
+pub use burst::{accept_burst, reject_burst};
+pub use merge::merge;
+
+use super::{
+    db::begin_write,
+    entity::{category, topic, user, vote},
+    notify::following,
+    records::votes::{self, COUNTED, PENDING},
+    settings, visibility,
+};
+use crate::{error::AppError, model::TopicStatus};
+
+pub const NOT_AN_IDEA: &str = "Only ideas take votes, and this topic is not in an ideas category.";
+pub const ALREADY_VOTED: &str = "You have already voted for this idea.";
+pub const NOT_VOTED: &str = "You haven't voted for this idea.";
+pub const VOTING_CLOSED: &str = "Voting on this idea has closed.";
+pub const MERGED_ELSEWHERE: &str =
+    "This idea was merged into another one: vote for that one instead.";
+
+/// Where a member's vote on an idea stands after they voted or took it back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Standing {
+    pub voted: bool,
+    /// The vote waits (new account, unconfirmed address, burst): not in the public count yet.
+    pub pending: bool,
+    /// The public count now.
+    pub count: i32,
+}
+
+/// Whether topics of this category are ideas.
+pub fn is_ideas(c: &category::Model) -> bool {
+    c.kind == "ideas"
+}
+
+/// Votes for the idea `topic_id` as `voter`, from `client` (kept for burst reviews).
+pub async fn vote(
+    db: &DatabaseConnection,
+    voter: &user::Model,
+    topic_id: i64,
+    client: Option<std::net::IpAddr>,
+) -> Result<Standing, AppError> {
+    vote_at(db, voter, topic_id, client, Utc::now()).await
+}
+
+/// `vote` at a given time (tests script bursts and ageing with it).
+pub async fn vote_at(
+    db: &DatabaseConnection,
+    voter: &user::Model,
+    topic_id: i64,
+    client: Option<std::net::IpAddr>,
+    now: DateTimeUtc,
+) -> Result<Standing, AppError> {
+    let thresholds = Thresholds::read(db).await?;
+    let txn = begin_write(db).await?;
+    // Locked: a merge or a status change at the same moment comes before or after, not between.
+    crate::server::records::topics::locked(&txn, topic_id).await?;
+    let t = votable(&txn, voter, topic_id).await?;
+    let held = held_reason(voter, &thresholds, now);
+    let inserted = vote::Entity::insert(vote::ActiveModel {
+        topic_id: Set(t.id),
+        user_id: Set(voter.id),
+        created_at: Set(now),
+        state: Set(if held.is_some() { PENDING } else { COUNTED }.into()),
+        held_reason: Set(held.unwrap_or_default().into()),
+        review_item_id: Set(None),
+        client_address: Set(client.map(|a| a.to_string()).unwrap_or_default()),
+        client_range: Set(votes::client_range(client)),
+        ..Default::default()
+    })
+    .on_conflict_do_nothing_on([vote::Column::TopicId, vote::Column::UserId])
+    .exec_without_returning(&txn)
+    .await?;
+    if !matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
+        return Err(AppError::invalid("vote", ALREADY_VOTED));
+    }
+    if voter.follow_on_vote {
+        following::follow(&txn, voter.id, t.id).await?;
+    }
+    if !voter.role().is_staff() {
+        burst::check(&txn, &t, voter, &thresholds, now).await?;
+    }
+    votes::recount(&txn, t.id).await?;
+    let standing = standing(&txn, voter.id, t.id).await?;
+    txn.commit().await?;
+    Ok(standing)
+}
+
+/// Takes the member's vote back, counted or pending.
+pub async fn withdraw(
+    db: &DatabaseConnection,
+    voter: &user::Model,
+    topic_id: i64,
+) -> Result<Standing, AppError> {
+    let txn = begin_write(db).await?;
+    crate::server::records::topics::locked(&txn, topic_id).await?;
+    let t = visibility::topic(&txn, topic_id, Some(voter)).await?;
+    let removed = vote::Entity::delete_many()
+        .filter(vote::Column::TopicId.eq(t.id))
+        .filter(vote::Column::UserId.eq(voter.id))
+        // A vote moved to the original by a merge is withdrawn there.
+        .filter(vote::Column::State.ne(votes::MERGED))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if removed == 0 {
+        return Err(AppError::invalid("vote", NOT_VOTED));
+    }
+    votes::recount(&txn, t.id).await?;
+    let standing = standing(&txn, voter.id, t.id).await?;
+    txn.commit().await?;
+    Ok(standing)
+}
+
+/// The idea, if `voter` may see it and vote on it now; the reason otherwise.
+async fn votable(
+    conn: &impl ConnectionTrait,
+    voter: &user::Model,
+    topic_id: i64,
+) -> Result<topic::Model, AppError> {
+    let t = visibility::topic(conn, topic_id, Some(voter)).await?;
+    let c = category::Entity::find_by_id(t.category_id)
+        .one(conn)
+        .await?;
+    if !c.as_ref().is_some_and(is_ideas) {
+        return Err(AppError::invalid("vote", NOT_AN_IDEA));
+    }
+    if t.merged_into_id.is_some() {
+        return Err(AppError::invalid("vote", MERGED_ELSEWHERE));
+    }
+    let closed = matches!(
+        TopicStatus::parse(&t.status),
+        Some(TopicStatus::Resolved | TopicStatus::Declined | TopicStatus::Closed)
+    );
+    if closed || t.locked || c.is_some_and(|c| c.archived) {
+        return Err(AppError::invalid("vote", VOTING_CLOSED));
+    }
+    Ok(t)
+}
+
+/// Why a vote cast now by this member would wait, if it would. Staff votes always count.
+fn held_reason(voter: &user::Model, t: &Thresholds, now: DateTimeUtc) -> Option<&'static str> {
+    if voter.role().is_staff() {
+        None
+    } else if voter.votes_flagged_at.is_some() {
+        Some(votes::HELD_FLAGGED)
+    } else if voter.email_confirmed_at.is_none() {
+        Some(votes::HELD_UNCONFIRMED)
+    } else if voter.created_at > now - Duration::hours(t.min_account_hours) {
+        Some(votes::HELD_NEW_ACCOUNT)
+    } else {
+        None
+    }
+}
+
+/// The vote thresholds in the site settings.
+#[derive(Clone, Copy, Debug)]
+struct Thresholds {
+    min_account_hours: i64,
+    burst_votes: i64,
+    burst_window_minutes: i64,
+    burst_signup_minutes: i64,
+}
+
+impl Thresholds {
+    async fn read(conn: &impl ConnectionTrait) -> Result<Self, AppError> {
+        Ok(Thresholds {
+            min_account_hours: settings::number(conn, settings::VOTE_MIN_ACCOUNT_HOURS).await?,
+            burst_votes: settings::number(conn, settings::VOTE_BURST_VOTES).await?,
+            burst_window_minutes: settings::number(conn, settings::VOTE_BURST_WINDOW_MINUTES)
+                .await?,
+            burst_signup_minutes: settings::number(conn, settings::VOTE_BURST_SIGNUP_MINUTES)
+                .await?,
+        })
+    }
+}
+
+/// The member's vote on the idea and its public count, as they stand in `conn`.
+pub async fn standing(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    topic_id: i64,
+) -> Result<Standing, AppError> {
+    let state: Option<String> = vote::Entity::find()
+        .select_only()
+        .column(vote::Column::State)
+        .filter(vote::Column::TopicId.eq(topic_id))
+        .filter(vote::Column::UserId.eq(user_id))
+        .into_tuple()
+        .one(conn)
+        .await?;
+    let count: i32 = topic::Entity::find_by_id(topic_id)
+        .select_only()
+        .column(topic::Column::VoteCount)
+        .into_tuple()
+        .one(conn)
+        .await?
+        .unwrap_or(0);
+    Ok(Standing {
+        voted: state.as_deref().is_some_and(|s| s != votes::MERGED),
+        pending: state.as_deref() == Some(PENDING),
+        count,
+    })
+}
+
+/// Counts the pending votes of accounts that have since come of age (old enough, address
+/// confirmed, not flagged) and were not caught in a burst; gives how many now count. The
+/// worker runs it every minute.
+pub async fn count_aged(db: &DatabaseConnection, now: DateTimeUtc) -> Result<u64, AppError> {
+    let hours = settings::number(db, settings::VOTE_MIN_ACCOUNT_HOURS).await?;
+    let cutoff = now - Duration::hours(hours);
+    let eligible = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::CreatedAt.lte(cutoff))
+        .filter(user::Column::EmailConfirmedAt.is_not_null())
+        .filter(user::Column::VotesFlaggedAt.is_null())
+        .into_query();
+    let due: Vec<(i64, i64)> = vote::Entity::find()
+        .select_only()
+        .columns([vote::Column::Id, vote::Column::TopicId])
+        .filter(vote::Column::State.eq(PENDING))
+        .filter(vote::Column::ReviewItemId.is_null())
+        .filter(vote::Column::HeldReason.is_in([votes::HELD_NEW_ACCOUNT, votes::HELD_UNCONFIRMED]))
+        .filter(vote::Column::UserId.in_subquery(eligible))
+        .limit(5000)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let txn = begin_write(db).await?;
+    let mut counted = 0;
+    for chunk in due.chunks(500) {
+        counted += vote::Entity::update_many()
+            .col_expr(vote::Column::State, Expr::value(COUNTED))
+            .col_expr(vote::Column::HeldReason, Expr::value(""))
+            .filter(vote::Column::Id.is_in(chunk.iter().map(|(id, _)| *id)))
+            // Caught in a burst since it was read: the review decides.
+            .filter(vote::Column::ReviewItemId.is_null())
+            .filter(vote::Column::State.eq(PENDING))
+            .exec(&txn)
+            .await?
+            .rows_affected;
+    }
+    votes::recount_all(&txn, due.iter().map(|(_, t)| *t)).await?;
+    txn.commit().await?;
+    Ok(counted)
+}
+
+#[cfg(test)]
+mod tests;
