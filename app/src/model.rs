@@ -1028,6 +1028,8 @@ pub struct SearchHit {
     pub author: String,
     pub written_at: DateTime<Utc>,
     pub reply_count: i32,
+    /// The match was in this duplicate, merged into the idea shown.
+    pub merged_from: Option<String>,
 }
 
 /// The /search page.

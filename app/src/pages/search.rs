@@ -272,6 +272,7 @@ fn Hit(hit: SearchHit) -> impl IntoView {
                 </span>
             </p>
             <p class="search-snippet">{marked(hit.snippet)}</p>
+            {hit.merged_from.map(|title| view! { <p class="muted search-merged">"Found in “" {title} "”, merged into this idea."</p> })}
         </li>
     }
 }

@@ -146,10 +146,9 @@ async fn votes_are_refused_on_what_is_not_an_open_visible_idea_and_nothing_is_wr
         );
     }
     // An idea the voter may not see: its opening post was removed.
-    let (hidden, opening) =
-        forum::start_topic(&w.db, &w.customer, "ideas", "Gone", "Spam.", None)
-            .await
-            .unwrap();
+    let (hidden, opening) = forum::start_topic(&w.db, &w.customer, "ideas", "Gone", "Spam.", None)
+        .await
+        .unwrap();
     moderation::act_on_post(
         &w.db,
         &w.moderator,
@@ -185,9 +184,8 @@ async fn new_unconfirmed_and_flagged_accounts_wait_and_come_of_age_by_themselves
     let now = Utc::now();
     let newcomer = member_created(&w, 20, now - Duration::hours(2)).await;
     let unconfirmed = {
-        let mut row: user::ActiveModel = member_created(&w, 21, now - Duration::days(9))
-            .await
-            .into();
+        let mut row: user::ActiveModel =
+            member_created(&w, 21, now - Duration::days(9)).await.into();
         row.email_confirmed_at = Set(None);
         row.update(&w.db).await.unwrap()
     };
@@ -263,7 +261,11 @@ async fn burst_then_decide(w: World) {
     vote(&w.db, &w.other, t.id, None).await.unwrap();
     assert_eq!(counts(&w, t.id).await, (1, 0));
     thirty_new_accounts_vote(&w, &t, now).await;
-    assert_eq!(counts(&w, t.id).await, (1, 30), "the public count is unchanged");
+    assert_eq!(
+        counts(&w, t.id).await,
+        (1, 30),
+        "the public count is unchanged"
+    );
     let items = open_bursts(&w).await;
     assert_eq!(items.len(), 1, "one review item for the burst");
     let held = vote::Entity::find()
@@ -275,10 +277,7 @@ async fn burst_then_decide(w: World) {
     assert_eq!(held.len(), 30);
     assert!(held.iter().all(|v| v.held_reason == HELD_BURST));
     // Coming of age does not count a burst's votes: the review decides.
-    assert_eq!(
-        count_aged(&w.db, now + Duration::days(3)).await.unwrap(),
-        0
-    );
+    assert_eq!(count_aged(&w.db, now + Duration::days(3)).await.unwrap(), 0);
     assert_eq!(counts(&w, t.id).await, (1, 30));
     // Customers and staff may not decide; moderators may.
     for who in [&w.customer, &w.staff] {
@@ -288,7 +287,9 @@ async fn burst_then_decide(w: World) {
         ));
     }
     assert_eq!(
-        reject_burst(&w.db, &w.moderator, items[0].id).await.unwrap(),
+        reject_burst(&w.db, &w.moderator, items[0].id)
+            .await
+            .unwrap(),
         30
     );
     assert_eq!(counts(&w, t.id).await, (1, 0));
@@ -304,15 +305,16 @@ async fn burst_then_decide(w: World) {
         "decided once"
     );
     // A flagged account's next vote waits, and does not come of age.
-    let flagged_voter = user::Entity::find_by_id(100).one(&w.db).await.unwrap().unwrap();
+    let flagged_voter = user::Entity::find_by_id(100)
+        .one(&w.db)
+        .await
+        .unwrap()
+        .unwrap();
     let other_idea = idea(&w, "Another").await;
     vote(&w.db, &flagged_voter, other_idea.id, None)
         .await
         .unwrap();
-    assert_eq!(
-        count_aged(&w.db, now + Duration::days(3)).await.unwrap(),
-        0
-    );
+    assert_eq!(count_aged(&w.db, now + Duration::days(3)).await.unwrap(), 0);
     assert_eq!(counts(&w, other_idea.id).await, (0, 1));
 
     // A second burst on a new idea is accepted: its votes count.
@@ -327,7 +329,10 @@ async fn burst_then_decide(w: World) {
     }
     assert_eq!(counts(&w, t2.id).await, (0, 12));
     let item = open_bursts(&w).await.pop().unwrap();
-    assert_eq!(accept_burst(&w.db, &w.moderator, item.id).await.unwrap(), 12);
+    assert_eq!(
+        accept_burst(&w.db, &w.moderator, item.id).await.unwrap(),
+        12
+    );
     assert_eq!(counts(&w, t2.id).await, (12, 0));
 }
 
@@ -414,7 +419,11 @@ async fn merging(w: World) {
     vote(&w.db, &extra, third.id, None).await.unwrap();
     let into = merge(&w.db, &w.staff, third.id, dup.id, "").await.unwrap();
     assert_eq!(into.id, orig.id);
-    assert_eq!(counts(&w, orig.id).await, (4, 1), "extra already voted there");
+    assert_eq!(
+        counts(&w, orig.id).await,
+        (4, 1),
+        "extra already voted there"
+    );
     // Merging the original back into one of its duplicates would make a circle.
     assert_eq!(
         invalid(merge(&w.db, &w.staff, orig.id, third.id, "").await),
@@ -496,7 +505,9 @@ async fn voters_hear(w: World) {
     for (who, mailed) in [(&w.other, true), (&quiet, true), (&digest, false)] {
         let notes = notes_of(&w, who.id).await;
         assert!(
-            notes.iter().any(|n| n.kind == notify::STATUS && n.message.contains("planned")),
+            notes
+                .iter()
+                .any(|n| n.kind == notify::STATUS && n.message.contains("planned")),
             "{}: {notes:?}",
             who.username
         );
@@ -514,8 +525,9 @@ async fn voters_hear(w: World) {
     notify::fan_out_due(&w.db, 100).await.unwrap();
     let merged = notes_of(&w, quiet.id).await;
     assert!(
-        merged.iter().any(|n| n.kind == notify::MERGED
-            && n.message.contains("Calendar integration")),
+        merged
+            .iter()
+            .any(|n| n.kind == notify::MERGED && n.message.contains("Calendar integration")),
         "{merged:?}"
     );
     // The duplicate's author is told directly.
@@ -606,9 +618,8 @@ async fn run(steps: &[Step]) -> Result<(), String> {
         member_created(&w, 50, now - Duration::days(90)).await,
         member_created(&w, 51, now - Duration::hours(3)).await,
         {
-            let mut row: user::ActiveModel = member_created(&w, 52, now - Duration::days(9))
-                .await
-                .into();
+            let mut row: user::ActiveModel =
+                member_created(&w, 52, now - Duration::days(9)).await.into();
             row.email_confirmed_at = Set(None);
             row.update(&w.db).await.unwrap()
         },
@@ -637,7 +648,12 @@ async fn run(steps: &[Step]) -> Result<(), String> {
         }
         for id in &ideas {
             let t = fresh(&w, *id).await;
-            let live = |state: &str| after.iter().filter(|v| v.topic_id == *id && v.state == state).count() as i32;
+            let live = |state: &str| {
+                after
+                    .iter()
+                    .filter(|v| v.topic_id == *id && v.state == state)
+                    .count() as i32
+            };
             if (t.vote_count, t.pending_vote_count) != (live(COUNTED), live(PENDING)) {
                 return Err(format!(
                     "after step {i} {s:?}: idea {id} stores ({}, {}), rows say ({}, {})",
@@ -648,14 +664,18 @@ async fn run(steps: &[Step]) -> Result<(), String> {
                 ));
             }
             if t.merged_into_id.is_some() && live(COUNTED) + live(PENDING) > 0 {
-                return Err(format!("after step {i} {s:?}: merged idea {id} holds votes"));
+                return Err(format!(
+                    "after step {i} {s:?}: merged idea {id} holds votes"
+                ));
             }
         }
         let mut pairs: Vec<(i64, i64)> = after.iter().map(|v| (v.topic_id, v.user_id)).collect();
         pairs.sort();
         pairs.dedup();
         if pairs.len() != after.len() {
-            return Err(format!("after step {i} {s:?}: a member voted twice on one idea"));
+            return Err(format!(
+                "after step {i} {s:?}: a member voted twice on one idea"
+            ));
         }
     }
     Ok(())
@@ -684,4 +704,40 @@ fn stored_counts_always_equal_the_votes_over_random_sequences() {
         Err(TestError::Fail(why, steps)) => panic!("shortest failing sequence:\n{steps:#?}\n{why}"),
         Err(e) => panic!("{e}"),
     }
+}
+
+#[tokio::test]
+async fn search_shows_the_original_of_a_merged_duplicate() {
+    let w = world().await;
+    let dup = forum::start_topic(
+        &w.db,
+        &w.customer,
+        "ideas",
+        "Zebra stripes for tables",
+        "Alternate row shading please.",
+        None,
+    )
+    .await
+    .unwrap()
+    .0;
+    let orig = idea(&w, "Striped table rows").await;
+    merge(&w.db, &w.staff, dup.id, orig.id, "").await.unwrap();
+    let found = crate::server::search::search(
+        &w.db,
+        crate::model::SearchRequest {
+            q: "zebra".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(found.hits.len(), 1, "{found:?}");
+    let hit = &found.hits[0];
+    assert_eq!(hit.url, crate::model::topic_url(orig.id, &orig.slug, 1));
+    assert_eq!(hit.merged_from.as_deref(), Some("Zebra stripes for tables"));
+    let similar = crate::server::search::similar(&w.db, "Zebra stripes")
+        .await
+        .unwrap();
+    assert_eq!(similar.len(), 1);
+    assert!(similar[0].url.starts_with(&format!("/t/{}/", orig.id)));
 }

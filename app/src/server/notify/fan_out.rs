@@ -83,6 +83,16 @@ fn audience(kind: &str) -> &'static str {
     }
 }
 
+/// Whether the topic is an idea (its category is of kind ideas).
+async fn supported_idea(txn: &impl ConnectionTrait, t: &topic::Model) -> Result<bool, AppError> {
+    Ok(
+        crate::server::entity::category::Entity::find_by_id(t.category_id)
+            .one(txn)
+            .await?
+            .is_some_and(|c| c.kind == "ideas"),
+    )
+}
+
 async fn spread(txn: &impl ConnectionTrait, job: &fan_out::Model) -> Result<(), AppError> {
     let Some(t) = topic::Entity::find_by_id(job.topic_id).one(txn).await? else {
         return Ok(());
@@ -126,11 +136,17 @@ async fn spread(txn: &impl ConnectionTrait, job: &fan_out::Model) -> Result<(), 
             MailKind::Replies,
             "You follow this topic.",
         ),
-        // What staff decided: told like an answer, at once by default.
-        _ => (
+        // What staff decided about an idea reaches its supporters like an answer (at once, by
+        // default); about another topic, like its replies (the digest, by default).
+        _ if supported_idea(txn, &t).await? => (
             job.message.clone(),
             MailKind::Answers,
-            "You follow this topic or voted for this idea.",
+            "You follow or voted for this idea.",
+        ),
+        _ => (
+            job.message.clone(),
+            MailKind::Replies,
+            "You follow this topic.",
         ),
     };
     let kind = job.kind.as_str();

@@ -706,17 +706,29 @@ mod tests {
             .await
             .unwrap();
         let now = Utc::now();
-        // 06:59 in New York tomorrow: not yet; 07:00: one digest; later that day: nothing more.
+        // 06:59 in New York on the next digest day: not yet; 07:00: one digest; later that day:
+        // nothing more.
         let ny: chrono_tz::Tz = "America/New_York".parse().unwrap();
-        // Tomorrow in New York (not in UTC: from 00:00 to 05:00 UTC they are two days apart).
-        let tomorrow = now.with_timezone(&ny).date_naive() + Duration::days(1);
+        // The next 07:00 in New York after now: today's, or tomorrow's once it has passed (the
+        // day in New York, not in UTC: from 00:00 to 05:00 UTC they are two days apart).
+        let seven = |day: chrono::NaiveDate| {
+            ny.from_local_datetime(&day.and_hms_opt(7, 0, 0).unwrap())
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        let today = now.with_timezone(&ny).date_naive();
+        let tomorrow = if now < seven(today) {
+            today
+        } else {
+            today + Duration::days(1)
+        };
         let at = |h, m| {
             ny.from_local_datetime(&tomorrow.and_hms_opt(h, m, 0).unwrap())
                 .unwrap()
                 .with_timezone(&Utc)
         };
-        // The first run sees no digest yet (none was sent): it sends today's, if 07:00 has passed
-        // there; the test then asks about tomorrow.
+        // The first run sees no digest yet (none was sent): it sends one now; the test then
+        // asks about the next 07:00.
         digest::send_due(&w.db, now).await.unwrap();
         let before = mails_to(&w, &w.customer.email).await.len();
         forum::reply(&w.db, &w.other, t.id, "Second reply.", None)

@@ -360,7 +360,8 @@ async fn find(
     let sql = format!(
         "WITH hits AS ({hits}),
          candidates AS (
-           SELECT h.doc_id, p.topic_id, p.created_at AS written_at,
+           SELECT h.doc_id, COALESCE(t.merged_into_id, p.topic_id) AS topic_id,
+                  p.created_at AS written_at,
                   h.rel * (1.0 + CASE WHEN p.is_staff_reply THEN 0.25 ELSE 0.0 END
                                + CASE WHEN t.official_answer_post_id = p.id THEN 0.5 ELSE 0.0 END)
                         * {topic_recency} AS score
@@ -496,13 +497,25 @@ async fn hits(
         .map(|p| (p.id, p))
         .collect();
     let topic_ids: Vec<i64> = found_posts.values().map(|p| p.topic_id).collect();
-    let topics: HashMap<i64, topic::Model> = topic::Entity::find()
+    let mut topics: HashMap<i64, topic::Model> = topic::Entity::find()
         .filter(topic::Column::Id.is_in(topic_ids.clone()))
         .all(db)
         .await?
         .into_iter()
         .map(|t| (t.id, t))
         .collect();
+    // A merged duplicate's match is shown as its original (one hop: a merge always points at
+    // the end of the chain).
+    let originals: Vec<i64> = topics.values().filter_map(|t| t.merged_into_id).collect();
+    if !originals.is_empty() {
+        for t in topic::Entity::find()
+            .filter(topic::Column::Id.is_in(originals))
+            .all(db)
+            .await?
+        {
+            topics.insert(t.id, t);
+        }
+    }
     let articles: Vec<article::Model> = article::Entity::find()
         .filter(
             sea_orm::Condition::any()
@@ -557,15 +570,42 @@ async fn hits(
                 author: authors.get(&a.author_id).cloned().unwrap_or_default(),
                 written_at: a.published_at.unwrap_or(a.created_at),
                 reply_count: 0,
+                merged_from: None,
             });
             continue;
         }
         let Some(p) = found_posts.get(id) else {
             continue;
         };
-        let Some(t) = topics.get(&p.topic_id) else {
+        let Some(found_in) = topics.get(&p.topic_id) else {
             continue;
         };
+        if let Some(original) = found_in.merged_into_id.and_then(|id| topics.get(&id)) {
+            out.push(SearchHit {
+                title: vec![plain(&original.title)],
+                url: topic_url(original.id, &original.slug, 1),
+                snippet,
+                is_article: false,
+                category: categories.get(&original.category_id).map(|c| CategoryRef {
+                    id: c.id,
+                    slug: c.slug.clone(),
+                    name: c.name.clone(),
+                    colour: c.colour.clone(),
+                }),
+                status: Some(original.status.clone()),
+                resolution_confirmed: original.resolution_confirmed_at.is_some(),
+                staff_answered: original.first_staff_reply_at.is_some(),
+                official_answer: false,
+                staff_title: p.staff_title.clone().filter(|_| p.is_staff_reply),
+                by_staff: p.is_staff_reply,
+                author: authors.get(&p.author_id).cloned().unwrap_or_default(),
+                written_at: p.published_at.unwrap_or(p.created_at),
+                reply_count: (original.post_count - 1).max(0),
+                merged_from: Some(found_in.title.clone()),
+            });
+            continue;
+        }
+        let t = found_in;
         let article = article_of_topic.get(&t.id).copied();
         let title = match article {
             Some(a) => vec![plain(&a.title)],
@@ -597,6 +637,7 @@ async fn hits(
             author: authors.get(&p.author_id).cloned().unwrap_or_default(),
             written_at: p.published_at.unwrap_or(p.created_at),
             reply_count: (t.post_count - 1).max(0),
+            merged_from: None,
         });
     }
     Ok(out)
@@ -693,7 +734,7 @@ pub async fn similar(db: &DatabaseConnection, title: &str) -> Result<Vec<Similar
     let answered = "CASE WHEN t.first_staff_reply_at IS NOT NULL THEN 1.2 ELSE 1.0 END";
     let sql = match backend {
         DbBackend::Postgres => format!(
-            "SELECT p.topic_id FROM search_index s
+            "SELECT COALESCE(t.merged_into_id, p.topic_id) AS topic_id FROM search_index s
                JOIN posts p ON p.id = s.doc_id
                JOIN topics t ON t.id = p.topic_id,
                (SELECT {expression} AS query) q
@@ -704,7 +745,7 @@ pub async fn similar(db: &DatabaseConnection, title: &str) -> Result<Vec<Similar
               LIMIT {SIMILAR_LIMIT}"
         ),
         _ => format!(
-            "SELECT p.topic_id FROM search_index
+            "SELECT COALESCE(t.merged_into_id, p.topic_id) AS topic_id FROM search_index
                JOIN posts p ON p.id = search_index.rowid
                JOIN topics t ON t.id = p.topic_id
               WHERE search_index MATCH {expression}
@@ -720,6 +761,9 @@ pub async fn similar(db: &DatabaseConnection, title: &str) -> Result<Vec<Similar
         .iter()
         .map(|row| row.try_get::<i64>("", "topic_id"))
         .collect::<Result<_, _>>()?;
+    // A duplicate and its original name the same topic: shown once.
+    let mut seen = std::collections::HashSet::new();
+    let ids: Vec<i64> = ids.into_iter().filter(|id| seen.insert(*id)).collect();
     let mut topics: HashMap<i64, topic::Model> = topic::Entity::find()
         .filter(topic::Column::Id.is_in(ids.clone()))
         .all(db)
