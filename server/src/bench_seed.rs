@@ -23,6 +23,9 @@ pub struct Sizes {
     pub users: u64,
     pub topics: u64,
     pub posts: u64,
+    /// Votes on the ideas (the product-feedback category's topics, a quarter of them); 0: none,
+    /// and the category stays a forum.
+    pub votes: u64,
 }
 
 /// Posts in the first topic: the benchmark's "60-post topic".
@@ -257,6 +260,14 @@ pub async fn run(db: &DatabaseConnection, sizes: Sizes) -> Result<(), String> {
         "  counts, staff columns, flags: {:.1} s",
         derived_started.elapsed().as_secs_f64()
     );
+    if sizes.votes > 0 {
+        let votes_started = Instant::now();
+        let (ideas, votes) = seed_votes(db, &sizes, category_ids[0], now).await?;
+        println!(
+            "  ideas: {ideas} with {votes} votes in {:.1} s; the idea with a vote from every member is /t/{BENCH_IDEA}",
+            votes_started.elapsed().as_secs_f64()
+        );
+    }
     let blog_started = Instant::now();
     seed_blog(db, sizes.users).await?;
     println!("  blog: {:.1} s", blog_started.elapsed().as_secs_f64());
@@ -291,6 +302,106 @@ pub async fn run(db: &DatabaseConnection, sizes: Sizes) -> Result<(), String> {
     let (stats, queries) = word_report(&sizes);
     print_word_report(&stats, &queries);
     Ok(())
+}
+
+/// The first idea (topic ids divisible by 4 are in product-feedback): every member votes for it,
+/// so a status change on it tells thousands of voters.
+pub const BENCH_IDEA: i64 = 4;
+/// Members above this cast no seeded votes: the vote benchmark votes as them.
+pub const SEEDED_VOTERS: u64 = 4000;
+
+/// Ideas and votes: product-feedback becomes an ideas category; the first idea gets a vote from
+/// every member, the other ideas share the rest with a long tail (idea k gets about 1/k^0.8 of
+/// them), from members 1 to `SEEDED_VOTERS`, cast over the last 90 days (so a week's trend has
+/// some); every 10th idea is planned, every 13th in progress and every 17th done. Members'
+/// addresses count as confirmed, so their votes count.
+async fn seed_votes(
+    db: &DatabaseConnection,
+    sizes: &Sizes,
+    ideas_category: i64,
+    now: chrono::DateTime<Utc>,
+) -> Result<(u64, u64), String> {
+    use app::server::entity::vote;
+    let err = |e: sea_orm::DbErr| e.to_string();
+    let txn = begin_write(db).await.map_err(err)?;
+    for sql in [
+        format!("UPDATE categories SET kind = 'ideas' WHERE id = {ideas_category}"),
+        "UPDATE users SET email_confirmed_at = created_at".to_string(),
+    ] {
+        txn.execute_unprepared(&sql).await.map_err(err)?;
+    }
+    let ideas: Vec<i64> = (1..=sizes.topics as i64).filter(|t| t % 4 == 0).collect();
+    let voters = SEEDED_VOTERS.min(sizes.users).max(1);
+    let everyone = sizes.users.min(sizes.votes);
+    let rest = sizes.votes - everyone;
+    let weights: Vec<f64> = (1..ideas.len())
+        .map(|k| 1.0 / (k as f64).powf(0.8))
+        .collect();
+    let total: f64 = weights.iter().sum();
+    let mut rows: Vec<vote::ActiveModel> = Vec::new();
+    let mut written = 0u64;
+    let window = 90 * 24 * 60;
+    let push = |rows: &mut Vec<vote::ActiveModel>, topic: i64, user: u64, n: u64| {
+        let minutes = ((topic as u64 * 7919 + user * 104_729 + n) % window) as i64;
+        rows.push(vote::ActiveModel {
+            topic_id: Set(topic),
+            user_id: Set(user as i64),
+            created_at: Set(now - Duration::minutes(minutes)),
+            state: Set("counted".into()),
+            held_reason: Set(String::new()),
+            review_item_id: Set(None),
+            client_address: Set(String::new()),
+            client_range: Set(String::new()),
+            ..Default::default()
+        });
+    };
+    for user in 1..=everyone {
+        push(&mut rows, ideas[0], user, 0);
+    }
+    let mut left = rest;
+    for (k, idea) in ideas.iter().enumerate().skip(1) {
+        let share = ((weights[k - 1] / total) * rest as f64).round() as u64;
+        let n = share.max(1).min(voters).min(left);
+        left -= n;
+        // Distinct members: a stride through them that is prime to their number.
+        let start = (*idea as u64 * 31) % voters;
+        let stride = [7919u64, 104_729, 1_299_709]
+            .into_iter()
+            .find(|p| voters % p != 0)
+            .unwrap_or(1);
+        for j in 0..n {
+            push(&mut rows, *idea, (start + j * stride) % voters + 1, j);
+        }
+        if rows.len() >= 20_000 {
+            written += rows.len() as u64;
+            for chunk in rows.chunks(1000) {
+                vote::Entity::insert_many(chunk.to_vec())
+                    .exec_without_returning(&txn)
+                    .await
+                    .map_err(err)?;
+            }
+            rows.clear();
+        }
+    }
+    written += rows.len() as u64;
+    for chunk in rows.chunks(1000) {
+        vote::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await
+            .map_err(err)?;
+    }
+    for sql in [
+        format!(
+            "UPDATE topics SET vote_count =              (SELECT COUNT(*) FROM votes WHERE votes.topic_id = topics.id AND state = 'counted')              WHERE category_id = {ideas_category}"
+        ),
+        format!(
+            "UPDATE topics SET status = CASE WHEN id % 40 = 0 THEN 'planned'              WHEN id % 52 = 0 THEN 'in_progress' ELSE 'resolved' END,              status_changed_at = last_posted_at, resolved_at = CASE WHEN id % 40 = 0 OR id % 52 = 0              THEN NULL ELSE last_posted_at END              WHERE category_id = {ideas_category} AND id <> {BENCH_IDEA}              AND (id % 40 = 0 OR id % 52 = 0 OR id % 68 = 0)"
+        ),
+    ] {
+        txn.execute_unprepared(&sql).await.map_err(err)?;
+    }
+    txn.commit().await.map_err(err)?;
+    Ok((ideas.len() as u64, written))
 }
 
 pub const BENCH_ARTICLES: u64 = 200;

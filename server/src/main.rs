@@ -28,7 +28,8 @@ commands:
   search-reindex   rebuild the search index from every post and article (after a bulk import,
                    or to be sure); the site may keep serving meanwhile
   seed-bench       fill an empty database for the benchmarks: [--users N] [--topics N] [--posts N]
-                   (defaults 5000, 10000, 500000); prints the queries bench/search.sh runs
+                   (defaults 5000, 10000, 500000) [--votes N] (votes on the ideas, a quarter of
+                   the topics; default 0); prints the queries bench/search.sh runs
   bench-queries    print what seed-bench would write, without a database: its word statistics,
                    then the benchmark's queries as kind<TAB>query<TAB>posts<TAB>topics lines
                    (same size flags as seed-bench)
@@ -339,6 +340,10 @@ fn bench_sizes(args: &[String]) -> server::bench_seed::Sizes {
         users: number("--users", 5000),
         topics: number("--topics", 10_000),
         posts: number("--posts", 500_000),
+        votes: flag_value(args, "--votes").map_or(0, |v| {
+            v.parse()
+                .unwrap_or_else(|_| fail("--votes takes a number (0: no votes)"))
+        }),
     }
 }
 
