@@ -103,6 +103,8 @@ pub struct TopicListItem {
     /// Staff marked an official answer.
     pub answered: bool,
     pub resolution_confirmed: bool,
+    /// Its votes, when it is an idea.
+    pub votes: Option<IdeaVotes>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,6 +120,8 @@ pub struct CategoryPage {
     pub moved_to: Option<String>,
     /// Whether the signed-in viewer watches it for new topics; None for visitors.
     pub watching: Option<bool>,
+    /// Set for a category of ideas: its sort and filter.
+    pub ideas: Option<IdeasList>,
 }
 
 /// One post as the topic page shows it. `html` is the stored, already-clean HTML.
@@ -183,6 +187,8 @@ pub struct TopicPage {
     pub follow_level: Option<String>,
     /// JSON-LD for search engines (server::views::structured_data), when the page has any.
     pub structured_data: Option<String>,
+    /// Its votes, when it is an idea.
+    pub votes: Option<IdeaVotes>,
 }
 
 impl TopicPage {
@@ -530,6 +536,94 @@ impl TopicStatus {
     }
 }
 
+/// An idea's votes as one viewer sees them (lists and the topic page).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdeaVotes {
+    pub topic_id: i64,
+    /// The public count: verified votes only.
+    pub count: i32,
+    /// Votes waiting (new accounts, bursts): for staff only, None for everyone else.
+    pub pending_count: Option<i32>,
+    /// Whether the signed-in viewer voted for it; None for visitors.
+    pub voted: Option<bool>,
+    /// Why the viewer's own vote waits, in words, while it does.
+    pub waiting: Option<String>,
+    /// Voting is open: not closed, declined, resolved, locked, merged or archived.
+    pub open: bool,
+    /// A merged duplicate: the original it was merged into.
+    pub merged_into: Option<MergedInto>,
+}
+
+/// The original idea a duplicate was merged into, as a link.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergedInto {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+}
+
+/// What the vote server function answers: the viewer's vote and the public count now.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoteStanding {
+    pub voted: bool,
+    pub pending: bool,
+    pub count: i32,
+    /// Why the vote waits, in words, while it does.
+    pub waiting: Option<String>,
+}
+
+/// How an ideas list is ordered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IdeaSort {
+    Votes,
+    /// Counted votes in the last 7 days.
+    Trending,
+    Newest,
+    /// Latest post first, as forum categories are.
+    Active,
+}
+
+impl IdeaSort {
+    pub const ALL: [IdeaSort; 4] = [
+        IdeaSort::Votes,
+        IdeaSort::Trending,
+        IdeaSort::Newest,
+        IdeaSort::Active,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdeaSort::Votes => "votes",
+            IdeaSort::Trending => "trending",
+            IdeaSort::Newest => "newest",
+            IdeaSort::Active => "active",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<IdeaSort> {
+        IdeaSort::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            IdeaSort::Votes => "Most votes",
+            IdeaSort::Trending => "Trending",
+            IdeaSort::Newest => "Newest",
+            IdeaSort::Active => "Recently active",
+        }
+    }
+}
+
+/// An ideas category's list choices, as the page shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdeasList {
+    pub sort: IdeaSort,
+    /// Only the ideas the viewer voted for.
+    pub mine: bool,
+    /// The viewer is signed in (the "my votes" filter is offered).
+    pub signed_in: bool,
+}
+
 /// "45 m", "3 h 12 m", "2 d 4 h": how long staff took, or how long a topic has waited.
 pub fn short_duration(minutes: i64) -> String {
     let m = minutes.max(0);
@@ -577,6 +671,7 @@ impl TopicEventView {
             "no_reply_needed" => format!("{who} marked this as needing no staff reply"),
             "confirmed" => format!("{who} confirmed this is resolved"),
             "reopened" => format!("{who} reopened this for staff"),
+            "merged" => format!("{who} merged this idea into another one"),
             "category_archived" => format!(
                 "{who} archived the category {}, so this no longer waits for staff",
                 self.detail
@@ -842,6 +937,8 @@ pub struct AdminCategory {
     pub customers_may_start: bool,
     pub archived: bool,
     pub topic_count: i32,
+    /// forum | ideas
+    pub kind: String,
 }
 
 /// A member as the admin panel lists them. The e-mail is for admins only.
@@ -916,6 +1013,7 @@ pub struct MailSettings {
     pub choices: Vec<MailChoice>,
     pub follow_on_start: bool,
     pub follow_on_reply: bool,
+    pub follow_on_vote: bool,
     /// The member's own zone; None: the site's.
     pub time_zone: Option<String>,
     pub site_time_zone: String,

@@ -86,6 +86,17 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // An ideas list by newest: the category's topics already in order.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_topics_category_created")
+                    .table(Topics::Table)
+                    .col(Topics::CategoryId)
+                    .col(Topics::CreatedAt)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_index(
                 Index::create()
@@ -148,6 +159,7 @@ enum Votes {
 enum Topics {
     Table,
     CategoryId,
+    CreatedAt,
     Status,
     VoteCount,
     PendingVoteCount,

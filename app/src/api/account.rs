@@ -24,12 +24,14 @@ pub async fn save_mail_settings(
     #[server(default)] modes: std::collections::HashMap<String, String>,
     follow_on_start: Option<String>,
     follow_on_reply: Option<String>,
+    follow_on_vote: Option<String>,
     #[server(default)] time_zone: String,
 ) -> Result<(), AppError> {
     let form = accounts::preferences::MailForm {
         modes,
         follow_on_start: follow_on_start.is_some(),
         follow_on_reply: follow_on_reply.is_some(),
+        follow_on_vote: follow_on_vote.is_some(),
         time_zone,
     };
     let result = async {

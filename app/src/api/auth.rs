@@ -72,9 +72,9 @@ pub async fn sign_up(
         if user.awaiting_approval {
             return Ok(false);
         }
-        start_session(user.id, Some(user.session_generation))
-            .await
-            .map(|_| true)
+        start_session(user.id, Some(user.session_generation)).await?;
+        super::ideas::cast_vote_kept_for_log_in(&user).await;
+        Ok(true)
     }
     .await;
     match result {
@@ -91,7 +91,10 @@ pub async fn sign_up(
 pub async fn log_in(login: String, password: String, next: Option<String>) -> Result<(), AppError> {
     let result = async {
         let user = accounts::log_in(&state::db()?, &login, &password, state::client_ip()).await?;
-        start_session(user.id, Some(user.session_generation)).await
+        start_session(user.id, Some(user.session_generation)).await?;
+        // A visitor who voted before logging in: the vote is cast now.
+        super::ideas::cast_vote_kept_for_log_in(&user).await;
+        Ok(())
     }
     .await;
     signed_in_or_error(result, next)

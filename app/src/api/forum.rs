@@ -49,11 +49,26 @@ pub async fn get_category_page(
     slug: String,
     page: u64,
     status: Option<String>,
+    /// An ideas category's order: votes | trending | newest | active.
+    #[server(default)]
+    sort: Option<String>,
+    /// Only the ideas the signed-in member voted for.
+    #[server(default)]
+    mine: bool,
 ) -> Result<CategoryPage, AppError> {
     let db = state::db()?;
-    let mut page =
-        crate::server::views::forum::category_page(&db, &slug, page, status.as_deref()).await?;
-    if let Some(member) = state::current_user().await?
+    let viewer = state::current_user().await?;
+    let choice = crate::server::views::forum::ListChoice { sort, mine };
+    let mut page = crate::server::views::forum::category_page_for(
+        &db,
+        &slug,
+        page,
+        status.as_deref(),
+        choice,
+        viewer.as_ref(),
+    )
+    .await?;
+    if let Some(member) = viewer
         && page.moved_to.is_none()
     {
         page.watching =

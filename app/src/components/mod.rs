@@ -12,6 +12,7 @@ pub mod pager;
 pub mod post;
 pub mod staff;
 pub mod time;
+pub mod vote;
 
 /// Text for the two places Leptos 0.8 writes a string into the page as it is: the head's
 /// `<title>` (leptos_meta) and a `<textarea>`'s content (tachys declares textarea's children

@@ -173,6 +173,10 @@ fn NotificationsSection(saved: bool) -> impl IntoView {
                                 <input type="checkbox" name="follow_on_reply" value="on" checked=s.follow_on_reply />
                                 " Follow topics I reply to"
                             </label>
+                            <label class="check">
+                                <input type="checkbox" name="follow_on_vote" value="on" checked=s.follow_on_vote />
+                                " Voting on an idea follows it"
+                            </label>
                             <div class="field">
                                 <label for="mail-time-zone">"Time zone of the daily digest (sent at 07:00)"</label>
                                 <select id="mail-time-zone" name="time_zone">

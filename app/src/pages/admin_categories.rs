@@ -37,6 +37,7 @@ pub fn AdminCategoriesPage() -> impl IntoView {
                         customers_may_start: true,
                         archived: false,
                         topic_count: 0,
+                        kind: "forum".into(),
                     };
                     let count = list.len();
                     view! {
@@ -69,7 +70,15 @@ fn CategoryEditor(category: AdminCategory, first: bool, last: bool) -> impl Into
         category.name,
         if archived { " (archived)" } else { "" }
     );
-    let facts = format!(" · /c/{} · {} topics", category.slug, category.topic_count);
+    let kind = if category.kind == "ideas" {
+        "ideas"
+    } else {
+        "forum"
+    };
+    let facts = format!(
+        " · {kind} · /c/{} · {} topics",
+        category.slug, category.topic_count
+    );
     let classes = format!("admin-category {}", colour_class(&category.slug));
     view! {
         <li class=classes>
@@ -129,6 +138,14 @@ fn CategoryForm(category: AdminCategory) -> impl IntoView {
             {text(field("description"), "description", "Description", category.description.clone(), "text")}
             {text(field("colour"), "colour", "Colour (#rrggbb)", category.colour.clone(), "text")}
             {text(field("target"), "target_hours", "Target to first staff reply (hours)", category.target_hours.clone(), "text")}
+            <div class="field">
+                <label for=field("kind")>"Kind"</label>
+                <p class="hint" id=field("kind-hint")>"Ideas take votes: their list sorts by votes, and members vote for the ones they want."</p>
+                <select id=field("kind") name="kind" aria-describedby=field("kind-hint")>
+                    <option value="forum" selected=category.kind != "ideas">"Forum"</option>
+                    <option value="ideas" selected=category.kind == "ideas">"Ideas"</option>
+                </select>
+            </div>
             <label class="choice" for=field("customers")>
                 <input type="checkbox" id=field("customers") name="customers_may_start" value="on" checked=category.customers_may_start />
                 "Customers may start topics here"

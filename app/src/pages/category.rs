@@ -4,7 +4,7 @@ use leptos_meta::Link;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
-    api::{forum::get_category_page, subscriptions::WatchCategory},
+    api::{forum::get_category_page, ideas::Vote, subscriptions::WatchCategory},
     components::{
         follow::{SignInToFollow, WatchControl},
         form::error_from_url,
@@ -12,12 +12,15 @@ use crate::{
         pager::Pager,
         staff::{ResponseBadge, StatusTag},
         time::RelativeTime,
+        vote::IdeaVoting,
     },
     context::Site,
-    model::{TopicListItem, TopicStatus, topic_url},
+    model::{IdeaSort, IdeasList, TopicListItem, TopicStatus, topic_url},
 };
 
-/// /c/{slug}?page=N: the category's topics, latest activity first, 30 a page.
+/// /c/{slug}?page=N: the category's topics, latest activity first, 30 a page. A category of
+/// ideas also takes `sort` (votes, trending, newest, active) and `mine=1` (the ideas the member
+/// voted for), and shows each idea's votes.
 #[component]
 pub fn CategoryPage() -> impl IntoView {
     let slug = use_params_map()
@@ -26,12 +29,16 @@ pub fn CategoryPage() -> impl IntoView {
         .unwrap_or_default();
     let page: u64 = query_number(&use_query_map().get_untracked(), "page").unwrap_or(1);
     let site = expect_context::<Site>().0;
-    let status = use_query_map().get_untracked().get("status");
-    let data = OnceResource::new(get_category_page(slug, page, status));
+    let query = use_query_map().get_untracked();
+    let status = query.get("status");
+    let sort = query.get("sort");
+    let mine = query.get("mine").is_some_and(|v| v == "1");
+    let data = OnceResource::new(get_category_page(slug, page, status, sort, mine));
     let watch_error = error_from_url::<WatchCategory>();
+    let vote_error = error_from_url::<Vote>();
     view! {
         <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading topics…"</p> }>
-            {move || { let watch_error = watch_error.clone(); Suspend::new(async move {
+            {move || { let (watch_error, vote_error) = (watch_error.clone(), vote_error.clone()); Suspend::new(async move {
                 let c = match data.await {
                     Ok(c) => c,
                     Err(e) => return view! { <ErrorView error=e /> }.into_any(),
@@ -42,12 +49,12 @@ pub fn CategoryPage() -> impl IntoView {
                 }
                 let site = site.await.unwrap_or_default();
                 let plain = format!("/c/{}", c.category.slug);
-                let base = match &c.status {
-                    Some(status) => format!("{plain}?status={status}"),
-                    None => plain.clone(),
-                };
+                let base = list_href(&plain, c.status.as_deref(), c.ideas.as_ref());
                 let path = if c.page > 1 { format!("{plain}?page={}", c.page) } else { plain.clone() };
-                let filters = status_filters(&plain, c.status.as_deref());
+                let filters = status_filters(&plain, c.status.as_deref(), c.ideas.as_ref());
+                let idea_choices = c.ideas.clone().map(|ideas| idea_choices(&plain, c.status.as_deref(), ideas));
+                let vote_error = vote_error.map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> });
+                let mine = c.ideas.as_ref().is_some_and(|i| i.mine);
                 let new_topic = format!("/new-topic?category={}", c.category.slug);
                 let watch = match c.watching {
                     Some(watching) => view! { <WatchControl category_id=c.category.id watching initial_error=watch_error /> }.into_any(),
@@ -70,10 +77,13 @@ pub fn CategoryPage() -> impl IntoView {
                     </header>
                     {watch}
                     {filters}
+                    {idea_choices}
+                    {vote_error}
                     {if c.topics.is_empty() {
+                        let none = if mine { "You haven't voted for any idea here yet." } else if c.status.is_some() { "No topics have this status." } else { "No topics here yet." };
                         view! {
                             <div class="empty">
-                                <p>{if c.status.is_some() { "No topics have this status." } else { "No topics here yet." }}</p>
+                                <p>{none}</p>
                                 <p><a class="button" href=new_topic>"Start the first one"</a></p>
                             </div>
                         }
@@ -100,8 +110,14 @@ pub fn TopicRow(topic: TopicListItem) -> impl IntoView {
         1 => "1 reply".to_string(),
         n => format!("{n} replies"),
     };
+    let idea = topic.votes.is_some();
+    let votes = topic
+        .votes
+        .clone()
+        .map(|votes| view! { <IdeaVoting votes title=topic.title.clone() /> });
     view! {
-        <li class="topic-row">
+        <li class="topic-row" class:idea-row=idea>
+            {votes}
             <div class="topic-main">
                 <a class="topic-title" href=topic_url(topic.id, &topic.slug, 1)>{topic.title.clone()}</a>
                 {topic.pinned.then(|| view! { <span class="tag">"Pinned"</span> })}
@@ -121,15 +137,38 @@ pub fn TopicRow(topic: TopicListItem) -> impl IntoView {
     }
 }
 
-/// "All · Open · Acknowledged · …": plain links that filter the list by status.
-fn status_filters(base: &str, current: Option<&str>) -> impl IntoView {
+/// The list's address with its filters and sort (and no page): the pager and every filter
+/// link start from it.
+fn list_href(plain: &str, status: Option<&str>, ideas: Option<&IdeasList>) -> String {
+    let mut query = Vec::new();
+    if let Some(status) = status {
+        query.push(format!("status={status}"));
+    }
+    if let Some(ideas) = ideas {
+        if ideas.sort != IdeaSort::Votes {
+            query.push(format!("sort={}", ideas.sort.as_str()));
+        }
+        if ideas.mine {
+            query.push("mine=1".to_string());
+        }
+    }
+    if query.is_empty() {
+        plain.to_string()
+    } else {
+        format!("{plain}?{}", query.join("&"))
+    }
+}
+
+/// "All · Open · Acknowledged · …": plain links that filter the list by status (keeping an
+/// ideas list's sort and "my votes").
+fn status_filters(base: &str, current: Option<&str>, ideas: Option<&IdeasList>) -> impl IntoView {
     let link = |href: String, label: &'static str, on: bool| {
         view! { <li><a href=href aria-current=on.then_some("page")>{label}</a></li> }
     };
-    let mut links = vec![link(base.to_string(), "All", current.is_none())];
+    let mut links = vec![link(list_href(base, None, ideas), "All", current.is_none())];
     for s in TopicStatus::ALL {
         links.push(link(
-            format!("{base}?status={}", s.as_str()),
+            list_href(base, Some(s.as_str()), ideas),
             s.label(),
             current == Some(s.as_str()),
         ));
@@ -138,5 +177,43 @@ fn status_filters(base: &str, current: Option<&str>) -> impl IntoView {
         <nav class="status-filters" aria-label="Filter by status">
             <ul>{links}</ul>
         </nav>
+    }
+}
+
+/// An ideas list's sort (most votes, trending, newest, recently active) and, for members,
+/// "My votes": plain links, so they work without JavaScript.
+fn idea_choices(base: &str, status: Option<&str>, ideas: IdeasList) -> impl IntoView {
+    let sorts = IdeaSort::ALL
+        .into_iter()
+        .map(|sort| {
+            let href = list_href(
+                base,
+                status,
+                Some(&IdeasList {
+                    sort,
+                    ..ideas.clone()
+                }),
+            );
+            let on = sort == ideas.sort;
+            view! { <li><a href=href aria-current=on.then_some("page")>{sort.label()}</a></li> }
+        })
+        .collect_view();
+    let mine = ideas.signed_in.then(|| {
+        let all = list_href(base, status, Some(&IdeasList { mine: false, ..ideas.clone() }));
+        let only = list_href(base, status, Some(&IdeasList { mine: true, ..ideas.clone() }));
+        view! {
+            <nav class="status-filters idea-mine" aria-label="Whose votes">
+                <ul>
+                    <li><a href=all aria-current=(!ideas.mine).then_some("page")>"All ideas"</a></li>
+                    <li><a href=only aria-current=ideas.mine.then_some("page")>"My votes"</a></li>
+                </ul>
+            </nav>
+        }
+    });
+    view! {
+        <nav class="status-filters idea-sort" aria-label="Sort ideas">
+            <ul>{sorts}</ul>
+        </nav>
+        {mine}
     }
 }

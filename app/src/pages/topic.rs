@@ -1,10 +1,11 @@
 use crate::components::category_colours::colour_class;
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
     api::{
         forum::{ComposerKind, CreateReply, get_composer_start, get_topic_page},
+        ideas::{MergeIdea, Vote},
         subscriptions::SetTopicLevel,
     },
     components::{
@@ -19,6 +20,7 @@ use crate::{
             StatusTag,
         },
         time::RelativeTime,
+        vote::IdeaVoting,
     },
     context::{CurrentUser, Site},
     error::AppError,
@@ -36,6 +38,8 @@ pub fn TopicPage() -> impl IntoView {
     let quote: Option<i64> = query_number(&query, "quote");
     let initial_error = error_from_url::<CreateReply>();
     let follow_error = error_from_url::<SetTopicLevel>();
+    let vote_error = error_from_url::<Vote>();
+    let merge_error = error_from_url::<MergeIdea>();
     let (site, me) = (
         expect_context::<Site>().0,
         expect_context::<CurrentUser>().0,
@@ -55,6 +59,7 @@ pub fn TopicPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading the topic…"</p> }>
             {move || {
                 let (slug, initial_error, follow_error) = (slug.clone(), initial_error.clone(), follow_error.clone());
+                let (vote_error, merge_error) = (vote_error.clone(), merge_error.clone());
                 Suspend::new(async move {
                     let t = match topic.await {
                         Ok(t) => t,
@@ -94,6 +99,8 @@ pub fn TopicPage() -> impl IntoView {
                     let moderator_tools = t.viewer_is_moderator.then(|| view! {
                         <ModeratorTools topic_id=t.id locked=t.locked pinned=t.pinned categories=t.move_targets.clone() current=t.category.slug.clone() />
                     });
+                    let voting = t.votes.clone().map(|votes| view! { <IdeaVoting votes title=t.title.clone() initial_error=vote_error.clone() /> });
+                    let merge = t.votes.as_ref().filter(|v| t.viewer_is_staff && v.merged_into.is_none()).map(|_| view! { <MergeTool topic_id=t.id error=merge_error /> });
                     let confirmed = t.resolution_confirmed_at.is_some();
                     let approves = (t.held && t.viewer_is_moderator).then(|| view! {
                         <p class="notice" id="approves-on-reply">"This topic waits for approval: your reply approves it and makes it public. To refuse it instead, delete its first post."</p>
@@ -111,6 +118,7 @@ pub fn TopicPage() -> impl IntoView {
                                     <StatusTag status=t.status.clone() confirmed />
                                     <ResponseBadge staff_reply_minutes=t.staff_reply_minutes awaiting_since=t.awaiting_staff_since held=t.held />
                                 </p>
+                                {voting}
                                 <p class="muted topic-facts">
                                     "Started by " <a href=format!("/u/{}", t.author_username)>{t.author_username.clone()}</a> " "
                                     <RelativeTime at=t.created_at /> " · "
@@ -127,6 +135,7 @@ pub fn TopicPage() -> impl IntoView {
                         {follow}
                         {history}
                         {tools}
+                        {merge}
                         {moderator_tools}
                         {approves}
                         {composer}
@@ -178,6 +187,34 @@ fn TopicHistory(events: Vec<TopicEventView>) -> impl IntoView {
                     })
                     .collect_view()}
             </ol>
+        </section>
+    }
+}
+
+/// Staff mark this idea as a duplicate of another: its votes and followers move there.
+#[component]
+fn MergeTool(topic_id: i64, error: Option<AppError>) -> impl IntoView {
+    let field_error = error.as_ref().and_then(|e| e.for_field("original"));
+    let form_error = error.as_ref().and_then(|e| e.for_form(&["original"]));
+    let invalid = field_error.is_some();
+    view! {
+        <section class="staff-tools merge-tool" id="merge" aria-labelledby="merge-heading">
+            <h2 id="merge-heading">"Merge into another idea"</h2>
+            {form_error.map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+            <form method="post" action=MergeIdea::url() class="stack">
+                <input type="hidden" name="topic_id" value=topic_id />
+                <div class="field" class:has-error=invalid>
+                    <label for="field-original">"The original idea"</label>
+                    <p class="hint" id="field-original-hint">"Its number or its address. This idea's votes and followers move there, it is closed with a link to the original, and its voters are told."</p>
+                    <input id="field-original" name="original" required aria-describedby="field-original-hint field-original-error" aria-invalid=invalid.to_string() />
+                    <p class="field-error" id="field-original-error" aria-live="polite">{field_error}</p>
+                </div>
+                <div class="field">
+                    <label for="field-merge-note">"Note (optional)"</label>
+                    <textarea id="field-merge-note" name="note" rows="2" maxlength="1000"></textarea>
+                </div>
+                <button type="submit" class="button">"Merge"</button>
+            </form>
         </section>
     }
 }

@@ -1,4 +1,5 @@
-//! Demo content for a new database: three accounts, four categories, a few conversations.
+//! Demo content for a new database: three accounts, four categories (product feedback takes
+//! votes), a few conversations.
 use sea_orm::DatabaseConnection;
 
 use super::{
@@ -60,6 +61,13 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> Result<bool, AppError> {
         },
     )
     .await?;
+    // Product feedback is a category of ideas: members vote for the ones they want.
+    let feedback = {
+        use sea_orm::{ActiveModelTrait, Set};
+        let mut row: super::entity::category::ActiveModel = feedback.into();
+        row.kind = Set("ideas".into());
+        row.update(db).await?
+    };
     let questions = create_category(
         db,
         NewCategory {
@@ -100,6 +108,16 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> Result<bool, AppError> {
         None,
     )
     .await?;
+    // Votes, so the idea shows a count: the team's count at once; Casey's own vote waits until
+    // the account is a day old, as a new member's does (staff see it as pending). Cast without
+    // following, so the demo's notifications stay those of the conversations above.
+    for voter in [&staff, &admin, &customer] {
+        let quiet = super::entity::user::Model {
+            follow_on_vote: false,
+            ..voter.clone()
+        };
+        super::ideas::vote(db, &quiet, t.id, None).await?;
+    }
 
     let (t, _) = start_topic(
         db,

@@ -303,6 +303,8 @@ fn write_fields(path: &str, s: &Site, m: &Member) -> Option<Vec<(&'static str, S
             ("form_token", TOKEN),
         ]),
         "/api/set_topic_level" => f(&[("topic_id", &topic), ("level", "muted")]),
+        "/api/vote" => f(&[("topic_id", &topic), ("vote", "up")]),
+        "/api/merge_idea" => f(&[("topic_id", &topic), ("original", "1"), ("note", "")]),
         "/api/watch_category" => f(&[("category_id", &s.category.to_string()), ("watch", "true")]),
         "/api/edit_post" => f(&[
             ("post_id", &m.own_post.to_string()),

@@ -1,5 +1,5 @@
 //! What a member wants by e-mail, as /account shows and saves it (one choice per kind, the two
-//! follow switches, the digest's time zone), and the one-click unsubscribe link that every
+//! follow switches (starting, replying, voting), the digest's time zone), and the one-click unsubscribe link that every
 //! notification e-mail carries: it works without signing in, because its signed token names
 //! the member and the kind.
 use std::collections::HashMap;
@@ -30,6 +30,7 @@ pub struct MailForm {
     pub modes: HashMap<String, String>,
     pub follow_on_start: bool,
     pub follow_on_reply: bool,
+    pub follow_on_vote: bool,
     /// An IANA zone name, or empty for the site's zone.
     pub time_zone: String,
 }
@@ -51,6 +52,7 @@ pub async fn mail_settings(
             .collect(),
         follow_on_start: member.follow_on_start,
         follow_on_reply: member.follow_on_reply,
+        follow_on_vote: member.follow_on_vote,
         time_zone: member.time_zone.clone(),
         site_time_zone: settings::text(conn, settings::SITE_TIME_ZONE).await?,
         zones: chrono_tz::TZ_VARIANTS
@@ -94,6 +96,7 @@ pub async fn save_mail_settings(
         id: Set(user_id),
         follow_on_start: Set(form.follow_on_start),
         follow_on_reply: Set(form.follow_on_reply),
+        follow_on_vote: Set(form.follow_on_vote),
         time_zone: Set(time_zone),
         ..Default::default()
     }
@@ -154,6 +157,7 @@ mod tests {
                 .collect(),
             follow_on_start: false,
             follow_on_reply: true,
+            follow_on_vote: false,
             time_zone: zone.into(),
         }
     }
@@ -202,6 +206,10 @@ mod tests {
         let (_, saved) = snapshot(&w, me.id).await;
         assert_eq!(saved.time_zone.as_deref(), Some("Europe/Paris"));
         assert!(!saved.follow_on_start && saved.follow_on_reply);
+        assert!(
+            defaults.follow_on_vote && !saved.follow_on_vote,
+            "voting follows until switched off"
+        );
         let modes = preferences::modes(&w.db, me.id).await.unwrap();
         assert!(modes.iter().all(|(_, m)| *m == Mode::Never));
         // Empty zone: the site's again.

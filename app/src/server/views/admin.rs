@@ -45,6 +45,7 @@ pub async fn categories(
             customers_may_start: c.customers_may_start,
             archived: c.archived,
             topic_count: c.topic_count,
+            kind: c.kind,
         })
         .collect())
 }

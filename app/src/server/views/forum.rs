@@ -15,14 +15,15 @@ use crate::server::visibility::TOPIC_MISSING;
 use crate::server::visibility::editable;
 use crate::server::{
     content,
-    entity::{category, post, topic, user},
+    entity::{category, post, topic, user, vote},
     visibility,
 };
 use crate::{
     error::AppError,
     model::{
-        ActivityPost, CategoryPage, CategoryRef, CategorySummary, EditablePost, PAGE_SIZE,
-        PostState, PostView, TopicListItem, TopicPage, UserProfile,
+        ActivityPost, CategoryPage, CategoryRef, CategorySummary, EditablePost, IdeaSort,
+        IdeaVotes, IdeasList, PAGE_SIZE, PostState, PostView, TopicListItem, TopicPage,
+        UserProfile,
     },
 };
 
@@ -111,10 +112,15 @@ async fn author_names(
         .collect())
 }
 
-fn list_items(topics: Vec<topic::Model>, authors: &HashMap<i64, Names>) -> Vec<TopicListItem> {
+fn list_items(
+    topics: Vec<topic::Model>,
+    authors: &HashMap<i64, Names>,
+    mut votes: HashMap<i64, IdeaVotes>,
+) -> Vec<TopicListItem> {
     topics
         .into_iter()
         .map(|t| TopicListItem {
+            votes: votes.remove(&t.id),
             author: authors
                 .get(&t.author_id)
                 .map(|u| u.username.clone())
@@ -188,12 +194,42 @@ pub async fn postable_categories(
         .collect())
 }
 
-/// A category's topics, most recent activity first (pinned ones on top), 30 a page.
+/// A category's topics, most recent activity first (pinned ones on top), 30 a page, as a
+/// visitor sees them.
 pub async fn category_page(
     db: &DatabaseConnection,
     slug: &str,
     page: u64,
     status: Option<&str>,
+) -> Result<CategoryPage, AppError> {
+    category_page_for(db, slug, page, status, ListChoice::default(), None).await
+}
+
+pub const SORT_UNKNOWN: &str = "Sort ideas by most votes, trending, newest or recently active.";
+
+/// How a category's list is asked for, beyond its page and status: an ideas category's sort
+/// (`votes`, `trending`, `newest`, `active`; empty: most votes) and "only the ideas I voted
+/// for". A forum category ignores both.
+#[derive(Clone, Debug, Default)]
+pub struct ListChoice {
+    pub sort: Option<String>,
+    pub mine: bool,
+}
+
+/// How far back "trending" counts votes.
+const TRENDING_DAYS: i64 = 7;
+
+/// A category's topics as `viewer` sees them. A forum category lists the latest activity
+/// first (pinned ones on top); an ideas category its chosen sort, each idea with its votes.
+/// One query for the list, one for its authors and one for the viewer's votes, whatever the
+/// page's length.
+pub async fn category_page_for(
+    db: &DatabaseConnection,
+    slug: &str,
+    page: u64,
+    status: Option<&str>,
+    choice: ListChoice,
+    viewer: Option<&user::Model>,
 ) -> Result<CategoryPage, AppError> {
     let Some(c) = category::Entity::find()
         .filter(category::Column::Slug.eq(slug))
@@ -217,6 +253,7 @@ pub async fn category_page(
                 status: None,
                 moved_to: Some(format!("/c/{now}")),
                 watching: None,
+                ideas: None,
             }),
             None => Err(AppError::NotFound("There is no such category.".into())),
         };
@@ -227,37 +264,87 @@ pub async fn category_page(
         })?),
         None => None,
     };
+    let ideas = crate::server::views::votes::is_ideas(&c).then(|| -> Result<_, AppError> {
+        let sort = match choice.sort.as_deref().filter(|s| !s.is_empty()) {
+            Some(s) => IdeaSort::parse(s).ok_or_else(|| AppError::invalid("sort", SORT_UNKNOWN))?,
+            None => IdeaSort::Votes,
+        };
+        Ok(IdeasList {
+            sort,
+            // "My votes" is a signed-in member's filter; a visitor's link shows every idea.
+            mine: choice.mine && viewer.is_some(),
+            signed_in: viewer.is_some(),
+        })
+    });
+    let ideas = ideas.transpose()?;
     let mut listed = topic::Entity::find()
         .filter(topic::Column::CategoryId.eq(c.id))
         .filter(topic::Column::Visible.eq(true));
-    let total = match status {
-        Some(s) => {
-            listed = listed.filter(topic::Column::Status.eq(s.as_str()));
-            listed.clone().count(db).await?
-        }
+    if let Some(s) = status {
+        listed = listed.filter(topic::Column::Status.eq(s.as_str()));
+    }
+    if let (Some(IdeasList { mine: true, .. }), Some(v)) = (&ideas, viewer) {
+        listed = listed.filter(
+            topic::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(vote::Column::TopicId)
+                    .from(vote::Entity)
+                    .and_where(vote::Column::UserId.eq(v.id))
+                    .and_where(vote::Column::State.ne(crate::server::records::votes::MERGED))
+                    .to_owned(),
+            ),
+        );
+    }
+    let filtered = status.is_some() || ideas.as_ref().is_some_and(|i| i.mine);
+    let total = if filtered {
+        listed.clone().count(db).await?
+    } else {
         // The stored counter saves a count on every unfiltered page.
-        None => c.topic_count.clamp(0, i32::MAX) as u64,
+        c.topic_count.clamp(0, i32::MAX) as u64
     };
     let paged = crate::server::paging::page(page, total, PAGE_SIZE)?;
     let (page, pages) = (paged.number, paged.count);
+    let listed = match ideas.as_ref().map(|i| i.sort) {
+        None | Some(IdeaSort::Active) => listed
+            .order_by_desc(topic::Column::Pinned)
+            .order_by_desc(topic::Column::LastPostedAt),
+        // Ranked by votes alone: a pinned idea does not outrank more popular ones.
+        Some(IdeaSort::Votes) => listed.order_by_desc(topic::Column::VoteCount),
+        Some(IdeaSort::Trending) => {
+            let since = Utc::now() - chrono::Duration::days(TRENDING_DAYS);
+            // Each idea's counted votes of the week, read from the votes' (topic, state, time)
+            // index: a short range per idea.
+            listed
+                .order_by(
+                    sea_orm::sea_query::Expr::cust_with_values(
+                        "(SELECT COUNT(*) FROM votes tv WHERE tv.topic_id = topics.id \
+                         AND tv.state = 'counted' AND tv.created_at >= ?)",
+                        [since],
+                    ),
+                    sea_orm::Order::Desc,
+                )
+                .order_by_desc(topic::Column::VoteCount)
+        }
+        Some(IdeaSort::Newest) => listed.order_by_desc(topic::Column::CreatedAt),
+    };
     let topics = listed
-        .order_by_desc(topic::Column::Pinned)
-        .order_by_desc(topic::Column::LastPostedAt)
         .order_by_desc(topic::Column::Id)
         .offset(paged.offset())
         .limit(PAGE_SIZE)
         .all(db)
         .await?;
     let authors = author_names(db, topics.iter().map(|t| t.author_id)).await?;
+    let votes = crate::server::views::votes::idea_votes(db, &c, &topics, viewer).await?;
     Ok(CategoryPage {
         category: category_ref(&c),
         description: c.description,
-        topics: list_items(topics, &authors),
+        topics: list_items(topics, &authors, votes),
         page,
         page_count: pages,
         status: status.map(|s| s.as_str().to_string()),
         moved_to: None,
         watching: None,
+        ideas,
     })
 }
 
@@ -471,7 +558,11 @@ pub async fn topic_page(
         ),
         None => None,
     };
+    let votes = crate::server::views::votes::idea_votes(db, &c, std::slice::from_ref(&t), viewer)
+        .await?
+        .remove(&t.id);
     Ok(TopicPage {
+        votes,
         id: t.id,
         slug: t.slug,
         title: t.title,
@@ -612,7 +703,7 @@ pub async fn user_profile(
         joined_at: u.created_at,
         topic_count,
         post_count,
-        topics: list_items(topics, &authors),
+        topics: list_items(topics, &authors, HashMap::new()),
         posts: posts
             .into_iter()
             .filter_map(|p| {

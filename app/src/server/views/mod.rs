@@ -6,3 +6,4 @@ pub mod forum;
 pub mod moderation;
 pub mod staff;
 pub mod structured_data;
+pub mod votes;
