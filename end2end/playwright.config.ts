@@ -55,7 +55,9 @@ export default defineConfig({
     // Many tests post as the same demo members within minutes: the posting rate limits (tested
     // in the Rust rule tests) are turned off here. New members' first posts are held (off by
     // default), as on a site that turned holding on: the spammer flow starts from a held post.
-    command: `rm -f ${dbFile}* && ${binary} set rate_posts_per_10_min 0 && ${binary} set rate_topics_per_hour 0 && ${binary} set new_member_hold_posts 1 && ${binary} serve --demo`,
+    // Members signed up by a test vote at once, as on a site that counts new accounts' votes
+    // (holding them for a day is tested in the Rust rule tests).
+    command: `rm -f ${dbFile}* && ${binary} set vote_min_account_hours 0 && ${binary} set rate_posts_per_10_min 0 && ${binary} set rate_topics_per_hour 0 && ${binary} set new_member_hold_posts 1 && ${binary} serve --demo`,
     url: `${baseURL}/healthz`,
     cwd: path.resolve(__dirname, ".."),
     timeout: 60_000,
