@@ -170,8 +170,14 @@ pub async fn save_site_settings(
         let numbers: Vec<(&str, &str)> = [
             (settings::VOTE_MIN_ACCOUNT_HOURS.0, &vote_min_account_hours),
             (settings::VOTE_BURST_VOTES.0, &vote_burst_votes),
-            (settings::VOTE_BURST_WINDOW_MINUTES.0, &vote_burst_window_minutes),
-            (settings::VOTE_BURST_SIGNUP_MINUTES.0, &vote_burst_signup_minutes),
+            (
+                settings::VOTE_BURST_WINDOW_MINUTES.0,
+                &vote_burst_window_minutes,
+            ),
+            (
+                settings::VOTE_BURST_SIGNUP_MINUTES.0,
+                &vote_burst_signup_minutes,
+            ),
         ]
         .into_iter()
         .filter_map(|(key, value)| Some((key, value.as_deref()?)))

@@ -242,10 +242,8 @@ pub async fn site_settings(
         votes: crate::model::VoteThresholds {
             min_account_hours: settings::number(db, settings::VOTE_MIN_ACCOUNT_HOURS).await?,
             burst_votes: settings::number(db, settings::VOTE_BURST_VOTES).await?,
-            burst_window_minutes: settings::number(db, settings::VOTE_BURST_WINDOW_MINUTES)
-                .await?,
-            burst_signup_minutes: settings::number(db, settings::VOTE_BURST_SIGNUP_MINUTES)
-                .await?,
+            burst_window_minutes: settings::number(db, settings::VOTE_BURST_WINDOW_MINUTES).await?,
+            burst_signup_minutes: settings::number(db, settings::VOTE_BURST_SIGNUP_MINUTES).await?,
         },
         awaiting_approval: user::Entity::find()
             .filter(user::Column::AwaitingApproval.eq(true))

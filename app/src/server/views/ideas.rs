@@ -22,8 +22,8 @@ use crate::server::{
 use crate::{
     error::AppError,
     model::{
-        BURST_VOTES_SHOWN, BurstView, CategoryRef, HeldVoteView, ROADMAP_COLUMN_CAP, Role,
-        Roadmap, RoadmapColumn, RoadmapIdea, StaffIdeaRow, StaffIdeas, TREND_WEEKS, TopicStatus,
+        BURST_VOTES_SHOWN, BurstView, CategoryRef, HeldVoteView, ROADMAP_COLUMN_CAP, Roadmap,
+        RoadmapColumn, RoadmapIdea, Role, StaffIdeaRow, StaffIdeas, TREND_WEEKS, TopicStatus,
     },
 };
 
@@ -387,7 +387,9 @@ async fn voters_and_trend(
         let end = format!("${}", values.len());
         let week = match backend {
             DbBackend::Postgres => {
-                format!("CAST(FLOOR(EXTRACT(EPOCH FROM (created_at - {start})) / 604800) AS BIGINT)")
+                format!(
+                    "CAST(FLOOR(EXTRACT(EPOCH FROM (created_at - {start})) / 604800) AS BIGINT)"
+                )
             }
             _ => format!("CAST((julianday(created_at) - julianday({start})) / 7 AS INTEGER)"),
         };
@@ -596,4 +598,532 @@ pub async fn burst_votes(
 }
 
 #[cfg(test)]
-mod tests;
+mod tests {
+    use chrono::{DateTime, Duration, Utc};
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+
+    use super::*;
+    use crate::server::{
+        entity::{review_item, topic, user, vote},
+        forum, ideas,
+        testing::{World, insert_user},
+        views::moderation::{ReviewFilter, review_queue},
+    };
+
+    /// The World's "ideas" category made an ideas category.
+    async fn ideas_world() -> World {
+        let w = World::new().await;
+        category::Entity::update_many()
+            .col_expr(category::Column::Kind, Expr::value("ideas"))
+            .filter(category::Column::Slug.eq("ideas"))
+            .exec(&w.db)
+            .await
+            .unwrap();
+        w
+    }
+
+    /// An idea by the world's customer, with `status` set `days_ago` days ago (none for open).
+    async fn idea(w: &World, title: &str, status: &str, days_ago: i64) -> topic::Model {
+        idea_in(w, "ideas", title, status, days_ago).await
+    }
+
+    async fn idea_in(
+        w: &World,
+        slug: &str,
+        title: &str,
+        status: &str,
+        days_ago: i64,
+    ) -> topic::Model {
+        let (t, _) = forum::start_topic(&w.db, &w.customer, slug, title, "Please.", None)
+            .await
+            .unwrap();
+        let mut row: topic::ActiveModel = t.into();
+        row.status = Set(status.into());
+        row.status_changed_at =
+            Set((status != "open").then(|| Utc::now() - Duration::days(days_ago)));
+        row.update(&w.db).await.unwrap()
+    }
+
+    /// A customer with a year-old, confirmed account (their votes count at once), id `id`.
+    async fn voter(w: &World, id: i64) -> user::Model {
+        voter_since(w, id, Utc::now() - Duration::days(365), true).await
+    }
+
+    async fn voter_since(
+        w: &World,
+        id: i64,
+        joined: DateTime<Utc>,
+        confirmed: bool,
+    ) -> user::Model {
+        let mut row: user::ActiveModel = insert_user(&w.db, id).await.into();
+        row.created_at = Set(joined);
+        if !confirmed {
+            row.email_confirmed_at = Set(None);
+        }
+        row.update(&w.db).await.unwrap()
+    }
+
+    /// `n` votes on `t` from new voters numbered from `first`, now.
+    async fn votes(w: &World, t: &topic::Model, first: i64, n: i64) {
+        for id in first..first + n {
+            let v = voter(w, id).await;
+            ideas::vote(&w.db, &v, t.id, None).await.unwrap();
+        }
+    }
+
+    fn titles(c: &RoadmapColumn) -> Vec<&str> {
+        c.ideas.iter().map(|i| i.title.as_str()).collect()
+    }
+
+    #[tokio::test]
+    async fn the_roadmap_groups_public_ideas_by_status_most_votes_first() {
+        let w = ideas_world().await;
+        let few = idea(&w, "Planned with one vote", "planned", 3).await;
+        let many = idea(&w, "Planned with three votes", "planned", 9).await;
+        let none = idea(&w, "Planned with no votes", "planned", 1).await;
+        let doing = idea(&w, "Being built", "in_progress", 2).await;
+        let done = idea(&w, "Shipped", "resolved", 5).await;
+        idea(&w, "Still open", "open", 0).await;
+        idea(&w, "Turned down", "declined", 1).await;
+        // Not ideas, merged, or not public: never on the roadmap.
+        idea_in(&w, "questions", "A planned question", "planned", 1).await;
+        let merged = idea(&w, "Merged away", "planned", 1).await;
+        let mut row: topic::ActiveModel = merged.into();
+        row.merged_into_id = Set(Some(many.id));
+        row.update(&w.db).await.unwrap();
+        let hidden = idea(&w, "Not listed", "planned", 1).await;
+        let mut row: topic::ActiveModel = hidden.into();
+        row.visible = Set(false);
+        row.update(&w.db).await.unwrap();
+        votes(&w, &many, 100, 3).await;
+        votes(&w, &few, 110, 1).await;
+        votes(&w, &doing, 120, 2).await;
+
+        let r = roadmap(&w.db, None).await.unwrap();
+        assert!(!r.preview);
+        let headings: Vec<&str> = r.columns.iter().map(|c| c.heading.as_str()).collect();
+        assert_eq!(headings, ["Planned", "In progress", "Done"]);
+        assert_eq!(
+            titles(&r.columns[0]),
+            [
+                "Planned with three votes",
+                "Planned with one vote",
+                "Planned with no votes"
+            ]
+        );
+        assert_eq!(titles(&r.columns[1]), ["Being built"]);
+        assert_eq!(titles(&r.columns[2]), ["Shipped"]);
+        let first = &r.columns[0].ideas[0];
+        assert_eq!((first.votes, first.category.slug.as_str()), (3, "ideas"));
+        assert_eq!(r.columns[1].ideas[0].votes, 2);
+        // The date of the last status change, as stored.
+        let stored = topic::Entity::find_by_id(done.id)
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .status_changed_at;
+        assert!(stored.is_some());
+        assert_eq!(r.columns[2].ideas[0].status_changed_at, stored);
+        assert!(r.columns.iter().all(|c| c.more == 0));
+        let _ = none;
+    }
+
+    #[tokio::test]
+    async fn the_roadmap_is_not_found_when_switched_off_except_for_staff() {
+        let w = ideas_world().await;
+        idea(&w, "Planned", "planned", 1).await;
+        settings::put(&w.db, settings::ROADMAP_PUBLIC, "false")
+            .await
+            .unwrap();
+        for viewer in [None, Some(&w.customer)] {
+            match roadmap(&w.db, viewer).await {
+                Err(AppError::NotFound(m)) => assert_eq!(m, ROADMAP_OFF),
+                other => panic!("{other:?}"),
+            }
+        }
+        for staff in [&w.staff, &w.moderator, &w.admin] {
+            let r = roadmap(&w.db, Some(staff)).await.unwrap();
+            assert!(r.preview);
+            assert_eq!(titles(&r.columns[0]), ["Planned"]);
+        }
+        settings::put(&w.db, settings::ROADMAP_PUBLIC, "true")
+            .await
+            .unwrap();
+        assert!(!roadmap(&w.db, None).await.unwrap().preview);
+    }
+
+    #[tokio::test]
+    async fn columns_are_capped_with_the_rest_linked_and_the_csv_has_every_row() {
+        let w = ideas_world().await;
+        let extra = 2;
+        for i in 0..ROADMAP_COLUMN_CAP + extra {
+            idea(&w, &format!("Planned idea {i}"), "planned", 1).await;
+        }
+        let r = roadmap(&w.db, None).await.unwrap();
+        assert_eq!(r.columns[0].ideas.len(), ROADMAP_COLUMN_CAP);
+        assert_eq!(r.columns[0].more, extra as u64);
+        let linked: Vec<&str> = r.columns[0]
+            .more_in
+            .iter()
+            .map(|c| c.slug.as_str())
+            .collect();
+        assert_eq!(linked, ["ideas"]);
+
+        let all = IdeasFilter::default();
+        let first = staff_ideas(&w.db, &w.staff, all.clone(), 1).await.unwrap();
+        assert_eq!(
+            (first.ideas.len() as u64, first.total, first.page_count),
+            (
+                STAFF_IDEAS_PAGE_SIZE,
+                (ROADMAP_COLUMN_CAP + extra) as u64,
+                2
+            )
+        );
+        let second = staff_ideas(&w.db, &w.staff, all.clone(), 2).await.unwrap();
+        assert_eq!(second.ideas.len(), ROADMAP_COLUMN_CAP + extra - 50);
+        let csv = staff_ideas_csv(&w.db, &w.staff, all, "https://x.example/")
+            .await
+            .unwrap();
+        assert_eq!(csv.lines().count(), 1 + ROADMAP_COLUMN_CAP + extra);
+        assert!(csv.contains("https://x.example/t/"), "{csv}");
+    }
+
+    #[tokio::test]
+    async fn staff_ideas_is_for_staff_and_filters_by_category_status_and_verified_votes() {
+        let w = ideas_world().await;
+        for who in [&w.customer, &w.other] {
+            assert!(matches!(
+                staff_ideas(&w.db, who, IdeasFilter::default(), 1).await,
+                Err(AppError::Forbidden(_))
+            ));
+            assert!(matches!(
+                staff_ideas_csv(&w.db, who, IdeasFilter::default(), "").await,
+                Err(AppError::Forbidden(_))
+            ));
+        }
+        let verified = idea(&w, "Three verified", "planned", 1).await;
+        let waiting = idea(&w, "Two verified, two pending", "open", 1).await;
+        idea_in(&w, "questions", "Not an idea", "open", 1).await;
+        votes(&w, &verified, 100, 3).await;
+        votes(&w, &waiting, 110, 2).await;
+        // Unconfirmed addresses: their votes wait.
+        for id in [120, 121] {
+            let v = voter_since(&w, id, Utc::now() - Duration::days(365), false).await;
+            let s = ideas::vote(&w.db, &v, waiting.id, None).await.unwrap();
+            assert!(s.pending);
+        }
+        let names = |s: &StaffIdeas| -> Vec<(String, i64, i64, i64)> {
+            s.ideas
+                .iter()
+                .map(|r| (r.title.clone(), r.votes, r.verified, r.pending))
+                .collect()
+        };
+        let all = staff_ideas(&w.db, &w.staff, IdeasFilter::default(), 1)
+            .await
+            .unwrap();
+        assert_eq!(
+            names(&all),
+            [
+                ("Two verified, two pending".into(), 4, 2, 2),
+                ("Three verified".into(), 3, 3, 0)
+            ]
+        );
+        let only_verified = IdeasFilter {
+            verified_only: true,
+            ..Default::default()
+        };
+        let v = staff_ideas(&w.db, &w.staff, only_verified, 1)
+            .await
+            .unwrap();
+        assert_eq!(
+            names(&v),
+            [
+                ("Three verified".into(), 3, 3, 0),
+                ("Two verified, two pending".into(), 2, 2, 2)
+            ]
+        );
+        let planned = IdeasFilter {
+            status: Some("planned".into()),
+            category: Some("ideas".into()),
+            ..Default::default()
+        };
+        let p = staff_ideas(&w.db, &w.staff, planned, 1).await.unwrap();
+        assert_eq!(names(&p), [("Three verified".into(), 3, 3, 0)]);
+        assert_eq!(p.categories.len(), 1, "only ideas categories to filter by");
+
+        // Bad filters: a clear message on the field, and nothing read wrong or written.
+        let before = vote::Entity::find().count(&w.db).await.unwrap();
+        for (filter, field, message) in [
+            (
+                IdeasFilter {
+                    status: Some("shipped".into()),
+                    ..Default::default()
+                },
+                "status",
+                STATUS_UNKNOWN,
+            ),
+            (
+                IdeasFilter {
+                    category: Some("questions".into()),
+                    ..Default::default()
+                },
+                "category",
+                CATEGORY_UNKNOWN,
+            ),
+            (
+                IdeasFilter {
+                    from: Some("2025-13-01".into()),
+                    ..Default::default()
+                },
+                "from",
+                BAD_DATE,
+            ),
+            (
+                IdeasFilter {
+                    to: Some("+10000-01-01".into()),
+                    ..Default::default()
+                },
+                "to",
+                BAD_DATE,
+            ),
+            (
+                IdeasFilter {
+                    from: Some("2025-03-02".into()),
+                    to: Some("2025-03-01".into()),
+                    ..Default::default()
+                },
+                "to",
+                DATES_REVERSED,
+            ),
+        ] {
+            let got = staff_ideas(&w.db, &w.staff, filter.clone(), 1).await;
+            assert_eq!(
+                got.err().and_then(|e| e.for_field(field)).as_deref(),
+                Some(message),
+                "{filter:?}"
+            );
+            let got = staff_ideas_csv(&w.db, &w.staff, filter, "").await;
+            assert_eq!(
+                got.err().and_then(|e| e.for_field(field)).as_deref(),
+                Some(message)
+            );
+        }
+        assert_eq!(vote::Entity::find().count(&w.db).await.unwrap(), before);
+    }
+
+    #[tokio::test]
+    async fn a_period_counts_only_the_votes_cast_in_it_and_voters_split_customers_and_staff() {
+        let w = ideas_world().await;
+        let old = idea(&w, "Popular long ago", "open", 1).await;
+        let recent = idea(&w, "Popular lately", "open", 1).await;
+        let now = Utc::now();
+        let at = |days: i64| now - Duration::days(days);
+        // Five votes 40 days ago on the old one; two in the last week on the recent one, one of
+        // them staff's.
+        for id in 100..105 {
+            let v = voter(&w, id).await;
+            ideas::vote_at(&w.db, &v, old.id, None, at(40))
+                .await
+                .unwrap();
+        }
+        let v = voter(&w, 110).await;
+        ideas::vote_at(&w.db, &v, recent.id, None, at(3))
+            .await
+            .unwrap();
+        ideas::vote_at(&w.db, &w.staff, recent.id, None, at(2))
+            .await
+            .unwrap();
+        let day = |d: DateTime<Utc>| Some(d.format("%Y-%m-%d").to_string());
+        let lately = IdeasFilter {
+            from: day(at(10)),
+            to: day(now),
+            ..Default::default()
+        };
+        let s = staff_ideas(&w.db, &w.admin, lately, 1).await.unwrap();
+        let rows: Vec<(&str, i64, i64, i64)> = s
+            .ideas
+            .iter()
+            .map(|r| (r.title.as_str(), r.votes, r.customer_voters, r.staff_voters))
+            .collect();
+        assert_eq!(
+            rows,
+            [("Popular lately", 2, 1, 1), ("Popular long ago", 0, 0, 0)]
+        );
+        // Without a period, all votes: the old one leads.
+        let s = staff_ideas(&w.db, &w.staff, IdeasFilter::default(), 1)
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                s.ideas[0].title.as_str(),
+                s.ideas[0].votes,
+                s.ideas[0].customer_voters
+            ),
+            ("Popular long ago", 5, 5)
+        );
+        // A period that ends before the recent votes: only the old ones.
+        let back_then = IdeasFilter {
+            to: day(at(30)),
+            ..Default::default()
+        };
+        let s = staff_ideas(&w.db, &w.staff, back_then, 1).await.unwrap();
+        assert_eq!(
+            (
+                s.ideas[0].title.as_str(),
+                s.ideas[0].votes,
+                s.ideas[1].votes
+            ),
+            ("Popular long ago", 5, 0)
+        );
+    }
+
+    #[tokio::test]
+    async fn the_trend_counts_counted_votes_by_week_over_twelve_weeks() {
+        let w = ideas_world().await;
+        let t = idea(&w, "Trending", "open", 1).await;
+        let now = Utc::now();
+        // Days ago of each vote: week 11 is the last 7 days, week 0 began 84 days ago; 90 days
+        // ago is before the trend.
+        for (id, days) in [(100, 1), (101, 2), (102, 8), (103, 80), (104, 90)] {
+            let v = voter(&w, id).await;
+            ideas::vote_at(&w.db, &v, t.id, None, now - Duration::days(days))
+                .await
+                .unwrap();
+        }
+        // A pending vote is not in the trend.
+        let v = voter_since(&w, 105, now - Duration::days(365), false).await;
+        ideas::vote_at(&w.db, &v, t.id, None, now - Duration::days(1))
+            .await
+            .unwrap();
+        let s = staff_ideas_at(&w.db, &w.staff, IdeasFilter::default(), 1, now)
+            .await
+            .unwrap();
+        assert_eq!(s.ideas[0].trend, [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2]);
+        assert_eq!(s.trend_start, now - Duration::weeks(12));
+        assert_eq!(
+            crate::components::sparkline::sparkline_label(&s.ideas[0].trend),
+            "12 weeks: 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2"
+        );
+    }
+
+    #[test]
+    fn csv_cells_are_quoted_and_never_formulas() {
+        assert_eq!(csv_cell("plain"), "plain");
+        assert_eq!(csv_cell("a, b"), "\"a, b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_cell("=1+1"), "'=1+1");
+        assert_eq!(csv_cell("+1"), "'+1");
+        assert_eq!(csv_cell("-1"), "'-1");
+        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_cell("\tx"), "'\tx");
+        assert_eq!(csv_cell("\rx"), "\"'\rx\"");
+        assert_eq!(
+            csv_cell("=HYPERLINK(\"http://evil.example\",\"x\")"),
+            "\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\""
+        );
+        assert_eq!(csv_cell("a=b"), "a=b");
+    }
+
+    #[tokio::test]
+    async fn a_hostile_title_is_text_in_the_csv() {
+        let w = ideas_world().await;
+        idea(
+            &w,
+            "=HYPERLINK(\"http://evil.example\",\"Click\")",
+            "open",
+            1,
+        )
+        .await;
+        let csv = staff_ideas_csv(&w.db, &w.staff, IdeasFilter::default(), "https://x.example")
+            .await
+            .unwrap();
+        let line = csv.lines().nth(1).unwrap();
+        assert!(
+            line.starts_with("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"Click\"\")\","),
+            "{line}"
+        );
+    }
+
+    /// `n` votes on `t` within a minute from accounts created a minute apart, from one range.
+    async fn burst(w: &World, t: &topic::Model, n: i64) {
+        let now = Utc::now();
+        for i in 0..n {
+            let v = voter_since(
+                w,
+                200 + i,
+                now - Duration::days(30) + Duration::minutes(i),
+                true,
+            )
+            .await;
+            let client = format!("203.0.113.{}", 10 + i).parse().ok();
+            ideas::vote_at(&w.db, &v, t.id, client, now + Duration::seconds(i))
+                .await
+                .unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn a_burst_review_lists_its_votes_with_addresses_for_admins_only() {
+        let w = ideas_world().await;
+        let t = idea(&w, "Target of a click farm", "open", 1).await;
+        let limit = settings::number(&w.db, settings::VOTE_BURST_VOTES)
+            .await
+            .unwrap();
+        burst(&w, &t, limit + 2).await;
+        let item = review_item::Entity::find()
+            .filter(review_item::Column::Kind.eq("vote_burst"))
+            .one(&w.db)
+            .await
+            .unwrap()
+            .expect("the burst opened a review");
+        let filter = ReviewFilter {
+            kind: Some("vote_burst".into()),
+            ..Default::default()
+        };
+        let q = review_queue(&w.db, &w.moderator, filter.clone(), 1)
+            .await
+            .unwrap();
+        assert_eq!(q.items.len(), 1);
+        let row = &q.items[0];
+        assert_eq!(
+            (row.id, row.topic_title.as_str()),
+            (item.id, "Target of a click farm")
+        );
+        let b = row.burst.as_ref().expect("a burst's votes");
+        // Every vote from the (limit + 1)th on is caught, with the ones before it.
+        assert_eq!((b.total, b.votes.len() as u64), ((limit + 2) as u64, (limit + 2) as u64));
+        assert!(
+            b.votes.iter().all(|v| v.address.is_none()),
+            "no addresses for moderators"
+        );
+        assert!(
+            b.votes
+                .iter()
+                .all(|v| v.email_confirmed && v.state == "pending")
+        );
+        assert!(
+            b.votes[0].voted_at >= b.votes[b.votes.len() - 1].voted_at,
+            "latest first"
+        );
+        let q = review_queue(&w.db, &w.admin, filter, 1).await.unwrap();
+        let b = q.items[0].burst.as_ref().unwrap();
+        assert!(
+            b.votes.iter().all(|v| v
+                .address
+                .as_deref()
+                .is_some_and(|a| a.starts_with("203.0.113."))),
+            "{b:?}"
+        );
+        // Other kinds carry no burst.
+        let all = review_queue(&w.db, &w.admin, ReviewFilter::default(), 1)
+            .await
+            .unwrap();
+        assert!(
+            all.items
+                .iter()
+                .all(|i| (i.kind == "vote_burst") == i.burst.is_some())
+        );
+    }
+}

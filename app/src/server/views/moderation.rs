@@ -156,8 +156,7 @@ pub async fn review_queue(
         .map(|i| i.id)
         .collect();
     // Where the votes came from is for admins only.
-    let mut bursts =
-        super::ideas::burst_votes(db, &bursts, viewer.role() == Role::Admin).await?;
+    let mut bursts = super::ideas::burst_votes(db, &bursts, viewer.role() == Role::Admin).await?;
     let views = items
         .into_iter()
         .filter_map(|item| {
