@@ -104,7 +104,10 @@ pub fn ReviewPage() -> impl IntoView {
                     {if q.items.is_empty() {
                         view! { <div class="empty"><p>"No items here. The community is behaving."</p></div> }.into_any()
                     } else {
+                        // Bulk actions are post actions: none for a page of bursts of votes only.
+                        let posts = q.items.iter().any(|i| i.burst.is_none());
                         view! {
+                            {posts.then(|| view! {
                             <form method="post" action=ModerateBulk::url() id="bulk" class="bulk-bar filter-row">
                                 <label for="bulk-action">"With the selected items"</label>
                                 <select id="bulk-action" name="action">
@@ -116,6 +119,7 @@ pub fn ReviewPage() -> impl IntoView {
                                 <input name="reason" maxlength="1000" placeholder="Reason (the authors see it)" aria-label="Reason for the selected items" />
                                 <button type="submit" class="button">"Apply to selected"</button>
                             </form>
+                            })}
                             <ol class="review-list" aria-label="Items to review">
                                 {q.items.into_iter().map(|item| view! { <ReviewRow item open /> }).collect_view()}
                             </ol>

@@ -15,6 +15,7 @@ mod form_errors;
 mod forum_http;
 mod hostile_strings;
 mod http;
+mod ideas_views_http;
 mod lifecycle_pages;
 mod moderation_http;
 mod moderator_limits;

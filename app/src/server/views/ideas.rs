@@ -1093,7 +1093,10 @@ mod tests {
         );
         let b = row.burst.as_ref().expect("a burst's votes");
         // Every vote from the (limit + 1)th on is caught, with the ones before it.
-        assert_eq!((b.total, b.votes.len() as u64), ((limit + 2) as u64, (limit + 2) as u64));
+        assert_eq!(
+            (b.total, b.votes.len() as u64),
+            ((limit + 2) as u64, (limit + 2) as u64)
+        );
         assert!(
             b.votes.iter().all(|v| v.address.is_none()),
             "no addresses for moderators"
