@@ -338,3 +338,88 @@ async fn bursts_are_decided_by_moderators_and_addresses_shown_to_admins_only() {
     );
     assert_eq!(dump(&s.db).await, after);
 }
+
+#[tokio::test]
+async fn admins_switch_the_roadmap_and_set_the_vote_thresholds() {
+    let s = site().await;
+    let page = get(&s.app, "/admin/settings", Some(&s.admin)).await;
+    for field in [
+        r#"name="roadmap_public""#,
+        r#"name="vote_min_account_hours""#,
+        r#"name="vote_burst_votes""#,
+        r#"name="vote_burst_window_minutes""#,
+        r#"name="vote_burst_signup_minutes""#,
+    ] {
+        assert!(page.body.contains(field), "{field}");
+    }
+    let form = |burst: &'static str| {
+        vec![
+            ("site_name", "Backyard"),
+            ("tagline", "Talk to the team."),
+            ("welcome_message", "Welcome!"),
+            ("signup_mode", "open"),
+            ("accountability_public", "on"),
+            ("moderation_log_public", "on"),
+            ("search_engines_index", "on"),
+            ("vote_min_account_hours", "48"),
+            ("vote_burst_votes", burst),
+            ("vote_burst_window_minutes", "30"),
+            ("vote_burst_signup_minutes", "15"),
+        ]
+    };
+    // A word for a number: the message, and nothing saved (the roadmap stays on too).
+    let before = dump(&s.db).await;
+    let res = post_fetch(
+        &s.app,
+        "/api/save_site_settings",
+        &form("lots"),
+        Some(&s.admin),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.body.contains("Give a whole number"), "{}", res.body);
+    assert_eq!(dump(&s.db).await, before);
+    // Staff may not save them.
+    assert_refused(
+        &s.app,
+        "/api/save_site_settings",
+        &form("5"),
+        "staff",
+        Some(&s.sam),
+        "Only admin and above can do that.",
+    )
+    .await;
+    assert_eq!(dump(&s.db).await, before);
+
+    let res = post_fetch(
+        &s.app,
+        "/api/save_site_settings",
+        &form("5"),
+        Some(&s.admin),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    for (key, value) in [
+        (settings::VOTE_MIN_ACCOUNT_HOURS, 48),
+        (settings::VOTE_BURST_VOTES, 5),
+        (settings::VOTE_BURST_WINDOW_MINUTES, 30),
+        (settings::VOTE_BURST_SIGNUP_MINUTES, 15),
+    ] {
+        assert_eq!(
+            settings::number(&s.db, key).await.unwrap(),
+            value,
+            "{}",
+            key.0
+        );
+    }
+    // The roadmap's box was left unticked: it is off.
+    assert!(
+        !settings::flag(&s.db, settings::ROADMAP_PUBLIC)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        get(&s.app, "/roadmap?after-save", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
