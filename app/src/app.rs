@@ -36,8 +36,10 @@ use crate::{
         not_found::NotFoundPage,
         notifications::NotificationsPage,
         reset::{ResetPasswordPage, ResetRequestPage},
+        roadmap::RoadmapPage,
         search::SearchPage,
         sign_up::SignUpPage,
+        staff_ideas::StaffIdeasPage,
         staff_metrics::StaffMetricsPage,
         staff_queue::StaffQueuePage,
         topic::TopicPage,
@@ -120,6 +122,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/staff/queue") view=StaffQueuePage ssr=SsrMode::Async />
                     <Route path=path!("/staff/metrics") view=StaffMetricsPage ssr=SsrMode::Async />
                     <Route path=path!("/accountability") view=AccountabilityPage ssr=SsrMode::Async />
+                    <Route path=path!("/roadmap") view=RoadmapPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/ideas") view=StaffIdeasPage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminDashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/review") view=ReviewPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/moderation") view=ModerationSettingsPage ssr=SsrMode::Async />
@@ -143,6 +147,7 @@ pub fn App() -> impl IntoView {
                     <span>"Powered by Backyard — a place to talk with the team."</span>
                     <span class="footer-links">
                         <a href="/accountability">"How fast we answer"</a>
+                        <a href="/roadmap">"Roadmap"</a>
                         <a href="/moderation">"Moderation"</a>
                     </span>
                 </div>

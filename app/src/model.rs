@@ -832,6 +832,8 @@ pub struct ReviewItemView {
     pub author_post_count: u64,
     /// Earlier moderator actions on the author or their posts.
     pub author_moderation_count: u64,
+    /// A burst of votes (kind vote_burst): the votes it holds.
+    pub burst: Option<BurstView>,
 }
 
 /// /admin/review: the one review queue.
@@ -994,6 +996,8 @@ pub struct SiteSettings {
     pub moderation_log_public: bool,
     /// "Let search engines index this site".
     pub search_engines_index: bool,
+    pub roadmap_public: bool,
+    pub votes: VoteThresholds,
     pub awaiting_approval: Vec<AdminUserRow>,
 }
 
@@ -1163,3 +1167,119 @@ pub struct SimilarTopic {
     pub staff_answered: bool,
     pub reply_count: i32,
 }
+
+/// /roadmap: ideas the team has taken up, by where they stand.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Roadmap {
+    /// Planned, in progress, done: in that order.
+    pub columns: Vec<RoadmapColumn>,
+    /// The admins switched the public page off and a staff member is looking at it.
+    pub preview: bool,
+}
+
+/// One status's column of the roadmap.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoadmapColumn {
+    /// planned | in_progress | resolved
+    pub status: String,
+    /// "Planned", "In progress", "Done".
+    pub heading: String,
+    /// Most votes first, at most `ROADMAP_COLUMN_CAP`.
+    pub ideas: Vec<RoadmapIdea>,
+    /// Ideas of this status past the cap.
+    pub more: u64,
+    /// The ideas categories whose lists (filtered by this status) hold the rest.
+    pub more_in: Vec<CategoryRef>,
+}
+
+/// One idea on the roadmap.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoadmapIdea {
+    pub topic_id: i64,
+    pub slug: String,
+    pub title: String,
+    pub category: CategoryRef,
+    /// Verified votes (the public count).
+    pub votes: i32,
+    /// When staff last set its status.
+    pub status_changed_at: Option<DateTime<Utc>>,
+}
+
+/// /staff/ideas: ideas by votes, for staff.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffIdeas {
+    pub ideas: Vec<StaffIdeaRow>,
+    pub total: u64,
+    pub page: u64,
+    pub page_count: u64,
+    /// The ideas categories, for the filter.
+    pub categories: Vec<CategoryRef>,
+    /// The filter as understood (echoed into the form and the CSV link).
+    pub category: Option<String>,
+    pub status: Option<String>,
+    pub verified_only: bool,
+    /// YYYY-MM-DD, inclusive.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// The first day of the trend's first week (the trend covers 12 weeks up to today).
+    pub trend_start: DateTime<Utc>,
+}
+
+/// One idea on /staff/ideas (and one line of its CSV).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffIdeaRow {
+    pub topic_id: i64,
+    pub slug: String,
+    pub title: String,
+    pub category: CategoryRef,
+    pub status: String,
+    /// What the list is sorted by: counted votes, or counted and pending ones unless "verified
+    /// votes only"; within the period when one is given.
+    pub votes: i64,
+    /// Verified votes (the public count) and pending ones now, whatever the filter.
+    pub verified: i64,
+    pub pending: i64,
+    /// Who the voters counted in `votes` are.
+    pub customer_voters: i64,
+    pub staff_voters: i64,
+    /// Counted votes cast in each of the last 12 weeks, oldest first.
+    pub trend: Vec<u32>,
+}
+
+/// The votes a burst review holds, for moderators.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BurstView {
+    /// The latest first, at most `BURST_VOTES_SHOWN`.
+    pub votes: Vec<HeldVoteView>,
+    /// How many votes the review holds (or held, once decided and accepted).
+    pub total: u64,
+}
+
+/// One vote held in a burst review.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldVoteView {
+    pub voter: String,
+    pub joined_at: DateTime<Utc>,
+    pub email_confirmed: bool,
+    pub voted_at: DateTime<Utc>,
+    /// counted | pending
+    pub state: String,
+    /// The client address the vote came from: for admins only (None for moderators).
+    pub address: Option<String>,
+}
+
+/// The vote thresholds of the site settings (their bounds are in `server::settings`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoteThresholds {
+    pub min_account_hours: i64,
+    pub burst_votes: i64,
+    pub burst_window_minutes: i64,
+    pub burst_signup_minutes: i64,
+}
+
+/// How many ideas each roadmap column shows.
+pub const ROADMAP_COLUMN_CAP: usize = 50;
+/// How many of a burst's votes the review shows.
+pub const BURST_VOTES_SHOWN: u64 = 200;
+/// How many weeks an idea's trend covers.
+pub const TREND_WEEKS: usize = 12;

@@ -107,6 +107,19 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // The roadmap: one status's ideas of the ideas categories, most votes first, read from
+        // the index without visiting the forum's topics of that status.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_topics_status_category_votes")
+                    .table(Topics::Table)
+                    .col(Topics::Status)
+                    .col(Topics::CategoryId)
+                    .col(Topics::VoteCount)
+                    .to_owned(),
+            )
+            .await?;
         for column in [
             boolean(Users::FollowOnVote).default(true).to_owned(),
             // A moderator rejected the account's votes as part of a burst: its votes wait for

@@ -96,6 +96,7 @@ pub fn router(state: AppState) -> Router {
         // The page itself (GET) is the Leptos route of the same path.
         .route("/unsubscribe/{token}", post(one_click_unsubscribe))
         .route("/notifications/{id}", get(open_notification))
+        .route("/staff/ideas.csv", get(staff_ideas_csv))
         .nest_service("/pkg", pkg_files(&state.leptos_options.site_root))
         .leptos_routes_with_context(&state, routes, provide_request_context, move || {
             shell(shell_options.clone())
@@ -243,6 +244,66 @@ async fn open_notification(
             (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.").into_response()
         }
     }
+}
+
+/// /staff/ideas.csv: the list /staff/ideas shows with the same filters (its query string), every
+/// row, as a download. Staff only: anyone else is refused (403), visitors included.
+async fn staff_ideas_csv(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    Query(q): Query<IdeasQuery>,
+) -> Response {
+    let refuse = |e: app::error::AppError| {
+        (
+            StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            [(header::CACHE_CONTROL, "no-store")],
+            e.to_string(),
+        )
+            .into_response()
+    };
+    let member = match app::server::state::member_of(&session, &state.db).await {
+        Ok(Some(member)) => member,
+        Ok(None) => return refuse(app::error::AppError::Forbidden(app::api::SIGNED_OUT.into())),
+        Err(e) => return refuse(e),
+    };
+    let filter = app::server::views::ideas::IdeasFilter {
+        category: q.category,
+        status: q.status,
+        verified_only: q.verified.is_some_and(|v| !v.is_empty()),
+        from: q.from,
+        to: q.to,
+    };
+    match app::server::views::ideas::staff_ideas_csv(
+        &state.db,
+        &member,
+        filter,
+        &state.config.public_url,
+    )
+    .await
+    {
+        Ok(csv) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"ideas.csv\"",
+                ),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            csv,
+        )
+            .into_response(),
+        Err(e) => refuse(e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct IdeasQuery {
+    category: Option<String>,
+    status: Option<String>,
+    verified: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
 }
 
 /// 200 when the database answers, 503 when it does not.

@@ -136,7 +136,9 @@ pub async fn get_site_settings() -> Result<crate::model::SiteSettings, AppError>
     crate::server::views::admin::site_settings(&state::db()?, &user).await
 }
 
+/// The vote thresholds are optional fields: a form without them leaves them as they are.
 #[server(endpoint = "save_site_settings")]
+#[allow(clippy::too_many_arguments)]
 pub async fn save_site_settings(
     site_name: String,
     tagline: String,
@@ -145,7 +147,13 @@ pub async fn save_site_settings(
     accountability_public: Option<String>,
     moderation_log_public: Option<String>,
     search_engines_index: Option<String>,
+    roadmap_public: Option<String>,
+    vote_min_account_hours: Option<String>,
+    vote_burst_votes: Option<String>,
+    vote_burst_window_minutes: Option<String>,
+    vote_burst_signup_minutes: Option<String>,
 ) -> Result<(), AppError> {
+    use crate::server::settings;
     act("", |db, user| async move {
         let s = crate::model::SiteSettings {
             site_name,
@@ -155,9 +163,26 @@ pub async fn save_site_settings(
             accountability_public: accountability_public.is_some(),
             moderation_log_public: moderation_log_public.is_some(),
             search_engines_index: search_engines_index.is_some(),
+            roadmap_public: roadmap_public.is_some(),
+            votes: Default::default(),
             awaiting_approval: Vec::new(),
         };
-        admin::save_site_settings(&db, &user, &s).await
+        let numbers: Vec<(&str, &str)> = [
+            (settings::VOTE_MIN_ACCOUNT_HOURS.0, &vote_min_account_hours),
+            (settings::VOTE_BURST_VOTES.0, &vote_burst_votes),
+            (
+                settings::VOTE_BURST_WINDOW_MINUTES.0,
+                &vote_burst_window_minutes,
+            ),
+            (
+                settings::VOTE_BURST_SIGNUP_MINUTES.0,
+                &vote_burst_signup_minutes,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| Some((key, value.as_deref()?)))
+        .collect();
+        admin::save_site_settings(&db, &user, &s, &numbers).await
     })
     .await
 }

@@ -199,3 +199,25 @@ pub async fn remove_watched_word(id: i64) -> Result<(), AppError> {
     })
     .await
 }
+
+/// A moderator accepts the votes a burst review holds: they count.
+#[server(endpoint = "accept_vote_burst")]
+pub async fn accept_vote_burst(item_id: i64) -> Result<(), AppError> {
+    act("", |db, user| async move {
+        crate::server::ideas::accept_burst(&db, &user, item_id)
+            .await
+            .map(|_| ())
+    })
+    .await
+}
+
+/// A moderator rejects the votes a burst review holds: they go, and their accounts are flagged.
+#[server(endpoint = "reject_vote_burst")]
+pub async fn reject_vote_burst(item_id: i64) -> Result<(), AppError> {
+    act("", |db, user| async move {
+        crate::server::ideas::reject_burst(&db, &user, item_id)
+            .await
+            .map(|_| ())
+    })
+    .await
+}

@@ -103,3 +103,31 @@ pub async fn set_accountability(public: String) -> Result<(), AppError> {
     })
     .await
 }
+
+/// /roadmap: for everyone while the admins keep it public; staff may preview it when it is off.
+#[server(endpoint = "roadmap")]
+pub async fn get_roadmap() -> Result<crate::model::Roadmap, AppError> {
+    let user = state::current_user().await?;
+    crate::server::views::ideas::roadmap(&state::db()?, user.as_ref()).await
+}
+
+/// /staff/ideas: ideas by votes, filtered as in its form.
+#[server(endpoint = "staff_ideas")]
+pub async fn get_staff_ideas(
+    category: Option<String>,
+    status: Option<String>,
+    verified_only: bool,
+    from: Option<String>,
+    to: Option<String>,
+    page: u64,
+) -> Result<crate::model::StaffIdeas, AppError> {
+    let user = signed_in().await?;
+    let filter = crate::server::views::ideas::IdeasFilter {
+        category,
+        status,
+        verified_only,
+        from,
+        to,
+    };
+    crate::server::views::ideas::staff_ideas(&state::db()?, &user, filter, page).await
+}

@@ -10,6 +10,7 @@ pub mod header;
 pub mod page;
 pub mod pager;
 pub mod post;
+pub mod sparkline;
 pub mod staff;
 pub mod time;
 pub mod vote;

@@ -3,21 +3,24 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    api::moderation::{ModerateBulk, ModeratePost, get_review_queue},
+    api::moderation::{
+        AcceptVoteBurst, ModerateBulk, ModeratePost, RejectVoteBurst, get_review_queue,
+    },
     components::{
         page::{ErrorView, query_number},
         pager::Pager,
         staff::{MemberTools, StaffError},
         time::RelativeTime,
     },
-    model::{FLAG_REASONS, PostState, ReviewItemView, flag_reason_label, post_url},
+    model::{BurstView, FLAG_REASONS, PostState, ReviewItemView, flag_reason_label, post_url},
 };
 
-const KINDS: [(&str, &str); 4] = [
+const KINDS: [(&str, &str); 5] = [
     ("flagged", "Flagged"),
     ("held_new", "New member's post"),
     ("held_words", "Watched word"),
     ("edited", "Edited after hiding"),
+    ("vote_burst", "Bursts of votes"),
 ];
 
 fn kind_label(kind: &str) -> &str {
@@ -101,7 +104,10 @@ pub fn ReviewPage() -> impl IntoView {
                     {if q.items.is_empty() {
                         view! { <div class="empty"><p>"No items here. The community is behaving."</p></div> }.into_any()
                     } else {
+                        // Bulk actions are post actions: none for a page of bursts of votes only.
+                        let posts = q.items.iter().any(|i| i.burst.is_none());
                         view! {
+                            {posts.then(|| view! {
                             <form method="post" action=ModerateBulk::url() id="bulk" class="bulk-bar filter-row">
                                 <label for="bulk-action">"With the selected items"</label>
                                 <select id="bulk-action" name="action">
@@ -113,6 +119,7 @@ pub fn ReviewPage() -> impl IntoView {
                                 <input name="reason" maxlength="1000" placeholder="Reason (the authors see it)" aria-label="Reason for the selected items" />
                                 <button type="submit" class="button">"Apply to selected"</button>
                             </form>
+                            })}
                             <ol class="review-list" aria-label="Items to review">
                                 {q.items.into_iter().map(|item| view! { <ReviewRow item open /> }).collect_view()}
                             </ol>
@@ -129,6 +136,11 @@ pub fn ReviewPage() -> impl IntoView {
 
 #[component]
 fn ReviewRow(item: ReviewItemView, open: bool) -> impl IntoView {
+    // A burst of votes is decided on its own (accept or reject the votes), never by an action
+    // on the idea's post.
+    if let Some(burst) = item.burst.clone() {
+        return view! { <BurstRow item burst open /> }.into_any();
+    }
     let href = post_url(item.topic_id, &item.topic_slug, item.post_number);
     let changed = item.snapshot_html != item.current_html;
     let check_id = format!("item-{}", item.id);
@@ -201,6 +213,69 @@ fn ReviewRow(item: ReviewItemView, open: bool) -> impl IntoView {
                     <button type="submit" class="button">"Apply"</button>
                 </form>
                 {(!item.author_role.is_staff()).then(|| view! { <MemberTools user_id=item.author_id suspended=false /> })}
+            })}
+        </li>
+    }
+    .into_any()
+}
+
+/// A burst of votes on an idea: the idea, the votes it holds (who, how old their account,
+/// whether their address is confirmed, when; where from for admins), and the two decisions.
+#[component]
+fn BurstRow(item: ReviewItemView, burst: BurstView, open: bool) -> impl IntoView {
+    let href = format!("/t/{}/{}", item.topic_id, item.topic_slug);
+    let with_addresses = burst.votes.iter().any(|v| v.address.is_some());
+    let shown = burst.votes.len() as u64;
+    let summary = match burst.total {
+        1 => "1 vote held for review.".to_string(),
+        n => format!("{n} votes held for review."),
+    };
+    let caption = format!("Votes held in review item {}", item.id);
+    view! {
+        <li class="review-item burst-item">
+            <div class="review-head">
+                <span class="tag">{kind_label(&item.kind).to_string()}</span>
+                <a href=href class="topic-title">{item.topic_title.clone()}</a>
+                <span class="muted">" in " {item.category.name.clone()} " · " <RelativeTime at=item.created_at /></span>
+            </div>
+            <p>{summary} {(shown < burst.total).then(|| format!(" The latest {shown} are listed."))}</p>
+            <div class="table-scroll">
+                <table class="metrics held-votes">
+                    <caption class="visually-hidden">{caption}</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Voter"</th>
+                            <th scope="col">"Account created"</th>
+                            <th scope="col">"E-mail confirmed"</th>
+                            <th scope="col">"Voted"</th>
+                            {with_addresses.then(|| view! { <th scope="col">"Address"</th> })}
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {burst.votes.into_iter().map(|v| view! {
+                            <tr>
+                                <th scope="row"><a href=format!("/u/{}", v.voter)>{v.voter.clone()}</a></th>
+                                <td><RelativeTime at=v.joined_at /></td>
+                                <td>{if v.email_confirmed { "Yes" } else { "No" }}</td>
+                                <td><RelativeTime at=v.voted_at /></td>
+                                {with_addresses.then(|| view! { <td class="address">{v.address.clone().unwrap_or_default()}</td> })}
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+            {open.then(|| view! {
+                <div class="form-actions">
+                    <form method="post" action=AcceptVoteBurst::url() class="inline-form">
+                        <input type="hidden" name="item_id" value=item.id />
+                        <button type="submit" class="button">"Accept votes"</button>
+                    </form>
+                    <form method="post" action=RejectVoteBurst::url() class="inline-form">
+                        <input type="hidden" name="item_id" value=item.id />
+                        <button type="submit" class="button danger">"Reject votes"</button>
+                    </form>
+                </div>
+                <p class="muted">"Accepted votes count at once. Rejected votes are removed, and their accounts' later votes wait for review."</p>
             })}
         </li>
     }

@@ -32,6 +32,12 @@ pub fn AdminSettingsPage() -> impl IntoView {
                             </label>
                         }
                     };
+                    let number = |id: &'static str, name: &'static str, label: &'static str, value: i64| view! {
+                        <div class="field">
+                            <label for=id>{label}</label>
+                            <input id=id name=name type="number" inputmode="numeric" min="0" max="10000" step="1" required value=value.to_string() />
+                        </div>
+                    };
                     view! {
                         <section class="narrow">
                             <h1>"Site settings"</h1>
@@ -67,6 +73,18 @@ pub fn AdminSettingsPage() -> impl IntoView {
                                     <input type="checkbox" id="site-indexing" name="search_engines_index" value="on" checked=s.search_engines_index />
                                     "Let search engines index this site"
                                 </label>
+                                <label class="choice" for="site-roadmap">
+                                    <input type="checkbox" id="site-roadmap" name="roadmap_public" value="on" checked=s.roadmap_public />
+                                    "Public roadmap (staff can preview it when it is off)"
+                                </label>
+                                <fieldset class="field">
+                                    <legend>"Honest vote counts"</legend>
+                                    <p class="muted">"Votes that wait are not in an idea's public count until they count (on their own, or when a moderator accepts a burst)."</p>
+                                    {number("vote-min-hours", "vote_min_account_hours", "Hours before a new account's votes count (0: at once)", s.votes.min_account_hours)}
+                                    {number("vote-burst-votes", "vote_burst_votes", "A burst is more than this many votes on one idea (0: off)", s.votes.burst_votes)}
+                                    {number("vote-burst-window", "vote_burst_window_minutes", "…arriving within this many minutes", s.votes.burst_window_minutes)}
+                                    {number("vote-burst-signup", "vote_burst_signup_minutes", "…from accounts created within this many minutes of each other (or from one address range)", s.votes.burst_signup_minutes)}
+                                </fieldset>
                                 <button type="submit" class="button primary">"Save settings"</button>
                             </form>
                             <p class="muted">

@@ -363,6 +363,7 @@ async fn site(hostile: bool) -> Site {
             ("accountability_public", "on"),
             ("moderation_log_public", "on"),
             ("search_engines_index", "on"),
+            ("roadmap_public", "on"),
         ],
     )
     .await;

@@ -16,6 +16,7 @@ mod forum_http;
 mod hostile_strings;
 mod http;
 mod ideas_http;
+mod ideas_views_http;
 mod lifecycle_pages;
 mod moderation_http;
 mod moderator_limits;

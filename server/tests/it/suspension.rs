@@ -49,10 +49,12 @@ const READS: &[&str] = &[
     "/api/quote",
     "/api/reset_link_valid",
     "/api/review_queue",
+    "/api/roadmap",
     "/api/search",
     "/api/site",
     "/api/similar_topics",
     "/api/site_settings",
+    "/api/staff_ideas",
     "/api/staff_metrics",
     "/api/staff_queue",
     "/api/topic_page",
@@ -382,6 +384,8 @@ fn write_fields(path: &str, s: &Site, m: &Member) -> Option<Vec<(&'static str, S
         ]),
         "/api/add_watched_word" => f(&[("word", "lottery"), ("action", "block")]),
         "/api/remove_watched_word" => f(&[("id", &s.watched_word.to_string())]),
+        "/api/accept_vote_burst" => f(&[("item_id", &s.review_item.to_string())]),
+        "/api/reject_vote_burst" => f(&[("item_id", &s.review_item.to_string())]),
         // Staff
         "/api/set_topic_status" => f(&[
             ("topic_id", &topic),

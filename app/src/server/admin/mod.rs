@@ -530,16 +530,16 @@ mod tests {
         s.site_name = "Acme".into();
         s.signup_mode = "approval".into();
         assert!(matches!(
-            save_site_settings(&db, &moderator, &s).await,
+            save_site_settings(&db, &moderator, &s, &[]).await,
             Err(AppError::Forbidden(_))
         ));
         let mut bad = s.clone();
         bad.signup_mode = "sometimes".into();
         assert!(matches!(
-            save_site_settings(&db, &admin, &bad).await,
+            save_site_settings(&db, &admin, &bad, &[]).await,
             Err(AppError::Invalid { .. })
         ));
-        save_site_settings(&db, &admin, &s).await.unwrap();
+        save_site_settings(&db, &admin, &s, &[]).await.unwrap();
         assert_eq!(site_settings(&db, &admin).await.unwrap().site_name, "Acme");
         let waiting = insert_user(&db, 5).await;
         let mut row: user::ActiveModel = waiting.clone().into();

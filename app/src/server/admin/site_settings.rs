@@ -4,28 +4,29 @@ use sea_orm::DatabaseConnection;
 use crate::server::{db::begin_write, entity::user, settings};
 use crate::{error::AppError, model::SiteSettings};
 
-/// Admins save the site's texts and switches; applied from the next page on.
+/// Admins save the site's texts and switches; applied from the next page on. `numbers` are
+/// numeric settings as typed (the vote thresholds), each checked against its bounds; one the
+/// form did not send is left as it is.
 pub async fn save_site_settings(
     db: &DatabaseConnection,
     actor: &user::Model,
     s: &SiteSettings,
+    numbers: &[(&str, &str)],
 ) -> Result<(), AppError> {
     let on = |b: bool| if b { "true" } else { "false" };
+    let mut values: Vec<(&str, &str)> = vec![
+        (settings::SITE_NAME.0, &s.site_name),
+        (settings::SITE_TAGLINE.0, &s.tagline),
+        (settings::WELCOME_MESSAGE.0, &s.welcome_message),
+        (settings::SIGNUP_MODE.0, &s.signup_mode),
+        (settings::ACCOUNTABILITY_PUBLIC, on(s.accountability_public)),
+        (settings::MODERATION_LOG_PUBLIC, on(s.moderation_log_public)),
+        (settings::SEARCH_ENGINES_INDEX, on(s.search_engines_index)),
+        (settings::ROADMAP_PUBLIC, on(s.roadmap_public)),
+    ];
+    values.extend_from_slice(numbers);
     let txn = begin_write(db).await?;
-    settings::change_all(
-        &txn,
-        settings::ChangedBy::Admin(actor),
-        &[
-            (settings::SITE_NAME.0, &s.site_name),
-            (settings::SITE_TAGLINE.0, &s.tagline),
-            (settings::WELCOME_MESSAGE.0, &s.welcome_message),
-            (settings::SIGNUP_MODE.0, &s.signup_mode),
-            (settings::ACCOUNTABILITY_PUBLIC, on(s.accountability_public)),
-            (settings::MODERATION_LOG_PUBLIC, on(s.moderation_log_public)),
-            (settings::SEARCH_ENGINES_INDEX, on(s.search_engines_index)),
-        ],
-    )
-    .await?;
+    settings::change_all(&txn, settings::ChangedBy::Admin(actor), &values).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -239,6 +239,13 @@ pub async fn site_settings(
         accountability_public: settings::accountability_public(db).await?,
         moderation_log_public: settings::flag(db, settings::MODERATION_LOG_PUBLIC).await?,
         search_engines_index: settings::search_engines_index(db).await?,
+        roadmap_public: settings::flag(db, settings::ROADMAP_PUBLIC).await?,
+        votes: crate::model::VoteThresholds {
+            min_account_hours: settings::number(db, settings::VOTE_MIN_ACCOUNT_HOURS).await?,
+            burst_votes: settings::number(db, settings::VOTE_BURST_VOTES).await?,
+            burst_window_minutes: settings::number(db, settings::VOTE_BURST_WINDOW_MINUTES).await?,
+            burst_signup_minutes: settings::number(db, settings::VOTE_BURST_SIGNUP_MINUTES).await?,
+        },
         awaiting_approval: user::Entity::find()
             .filter(user::Column::AwaitingApproval.eq(true))
             .order_by_asc(user::Column::CreatedAt)

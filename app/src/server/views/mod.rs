@@ -3,6 +3,7 @@ pub mod admin;
 pub mod blog;
 pub mod feeds;
 pub mod forum;
+pub mod ideas;
 pub mod moderation;
 pub mod staff;
 pub mod structured_data;

@@ -11,6 +11,7 @@ use sea_orm::{
 use crate::server::{
     auth::require_role,
     entity::{category, flag, moderation_log, post, review_item, topic, user, watched_word},
+    records::review_items::VOTE_BURST,
     settings, visibility,
 };
 use crate::{
@@ -149,6 +150,13 @@ pub async fn review_queue(
         .collect();
     let by_category: HashMap<i64, &category::Model> =
         categories.iter().map(|c| (c.id, c)).collect();
+    let bursts: Vec<i64> = items
+        .iter()
+        .filter(|i| i.kind == VOTE_BURST)
+        .map(|i| i.id)
+        .collect();
+    // Where the votes came from is for admins only.
+    let mut bursts = super::ideas::burst_votes(db, &bursts, viewer.role() == Role::Admin).await?;
     let views = items
         .into_iter()
         .filter_map(|item| {
@@ -199,6 +207,7 @@ pub async fn review_queue(
                 author_post_count: post_counts.get(&author.id).copied().unwrap_or(0) as u64,
                 author_moderation_count: moderation_counts.get(&author.id).copied().unwrap_or(0)
                     as u64,
+                burst: bursts.remove(&item.id),
             })
         })
         .collect();
