@@ -52,6 +52,7 @@ const LAYOUT: &[(&str, Class)] = &[
     ("loop_tests", Class::TestSupport),
     ("properties", Class::TestSupport),
     ("search_tests", Class::TestSupport),
+    ("ideas_tests", Class::TestSupport),
 ];
 
 /// The longest a rule file may grow, its tests not counted.

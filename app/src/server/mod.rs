@@ -15,6 +15,8 @@ pub mod entity;
 pub mod forms;
 pub mod forum;
 pub mod ideas;
+#[cfg(test)]
+mod ideas_tests;
 pub mod inbound_mail;
 #[cfg(test)]
 mod lifecycle_properties;

@@ -7,7 +7,6 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, sea_query::Expr,
 };
 
-use super::is_ideas;
 use crate::{
     error::AppError,
     model::{Role, TopicStatus},
@@ -86,7 +85,7 @@ pub async fn merge(
         let c = category::Entity::find_by_id(t.category_id)
             .one(&txn)
             .await?;
-        if !c.as_ref().is_some_and(is_ideas) {
+        if !c.as_ref().is_some_and(votes::is_ideas) {
             return Err(AppError::invalid("original", MERGE_NOT_IDEA));
         }
     }

@@ -13,8 +13,8 @@ use sea_orm::{
     QueryTrait, Set, TryInsertResult, prelude::DateTimeUtc, sea_query::Expr,
 };
 
-pub use burst::{accept_burst, reject_burst};
-pub use merge::merge;
+pub use burst::{NOT_A_BURST, accept_burst, reject_burst};
+pub use merge::{MERGE_ALREADY, MERGE_CYCLE, MERGE_NOT_IDEA, MERGE_SELF, merge};
 
 use super::{
     db::begin_write,
@@ -23,7 +23,7 @@ use super::{
     records::votes::{self, COUNTED, PENDING},
     settings, visibility,
 };
-use crate::{error::AppError, model::TopicStatus};
+use crate::error::AppError;
 
 pub const NOT_AN_IDEA: &str = "Only ideas take votes, and this topic is not in an ideas category.";
 pub const ALREADY_VOTED: &str = "You have already voted for this idea.";
@@ -40,11 +40,6 @@ pub struct Standing {
     pub pending: bool,
     /// The public count now.
     pub count: i32,
-}
-
-/// Whether topics of this category are ideas.
-pub fn is_ideas(c: &category::Model) -> bool {
-    c.kind == "ideas"
 }
 
 /// Votes for the idea `topic_id` as `voter`, from `client` (kept for burst reviews).
@@ -135,18 +130,13 @@ async fn votable(
     let t = visibility::topic(conn, topic_id, Some(voter)).await?;
     let c = category::Entity::find_by_id(t.category_id)
         .one(conn)
-        .await?;
-    if !c.as_ref().is_some_and(is_ideas) {
-        return Err(AppError::invalid("vote", NOT_AN_IDEA));
-    }
+        .await?
+        .filter(votes::is_ideas)
+        .ok_or_else(|| AppError::invalid("vote", NOT_AN_IDEA))?;
     if t.merged_into_id.is_some() {
         return Err(AppError::invalid("vote", MERGED_ELSEWHERE));
     }
-    let closed = matches!(
-        TopicStatus::parse(&t.status),
-        Some(TopicStatus::Resolved | TopicStatus::Declined | TopicStatus::Closed)
-    );
-    if closed || t.locked || c.is_some_and(|c| c.archived) {
+    if !votes::voting_open(&t, &c) {
         return Err(AppError::invalid("vote", VOTING_CLOSED));
     }
     Ok(t)
@@ -262,6 +252,3 @@ pub async fn count_aged(db: &DatabaseConnection, now: DateTimeUtc) -> Result<u64
     txn.commit().await?;
     Ok(counted)
 }
-
-#[cfg(test)]
-mod tests;

@@ -5,7 +5,11 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 
 use crate::{
     error::AppError,
-    server::{db::numbered, entity::vote},
+    model::TopicStatus,
+    server::{
+        db::numbered,
+        entity::{category, topic, vote},
+    },
 };
 
 pub const COUNTED: &str = "counted";
@@ -19,6 +23,21 @@ pub const HELD_NEW_ACCOUNT: &str = "new_account";
 pub const HELD_UNCONFIRMED: &str = "unconfirmed";
 pub const HELD_FLAGGED: &str = "flagged";
 pub const HELD_BURST: &str = "burst";
+
+/// Topics of this category are ideas: they take votes.
+pub fn is_ideas(c: &category::Model) -> bool {
+    c.kind == "ideas"
+}
+
+/// Whether the idea takes votes now: not done, declined or closed, not locked, not merged, its
+/// category not archived. The vote rule refuses the rest; pages show them without a button.
+pub fn voting_open(t: &topic::Model, c: &category::Model) -> bool {
+    let closed = matches!(
+        TopicStatus::parse(&t.status),
+        Some(TopicStatus::Resolved | TopicStatus::Declined | TopicStatus::Closed)
+    );
+    is_ideas(c) && !closed && !t.locked && !c.archived && t.merged_into_id.is_none()
+}
 
 /// Sets the idea's public count (counted votes) and its pending count from its vote rows.
 pub async fn recount(conn: &impl ConnectionTrait, topic_id: i64) -> Result<(), AppError> {

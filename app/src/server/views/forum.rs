@@ -264,7 +264,7 @@ pub async fn category_page_for(
         })?),
         None => None,
     };
-    let ideas = crate::server::views::votes::is_ideas(&c).then(|| -> Result<_, AppError> {
+    let ideas = crate::server::records::votes::is_ideas(&c).then(|| -> Result<_, AppError> {
         let sort = match choice.sort.as_deref().filter(|s| !s.is_empty()) {
             Some(s) => IdeaSort::parse(s).ok_or_else(|| AppError::invalid("sort", SORT_UNKNOWN))?,
             None => IdeaSort::Votes,

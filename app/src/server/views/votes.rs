@@ -7,28 +7,15 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 
 use crate::{
     error::AppError,
-    model::{IdeaVotes, MergedInto, TopicStatus},
+    model::{IdeaVotes, MergedInto},
     server::{
         entity::{category, topic, user, vote},
-        records::votes::{HELD_NEW_ACCOUNT, HELD_UNCONFIRMED, MERGED, PENDING},
+        records::votes::{
+            HELD_NEW_ACCOUNT, HELD_UNCONFIRMED, MERGED, PENDING, is_ideas, voting_open,
+        },
         settings,
     },
 };
-
-/// Topics of this category are ideas (they take votes).
-pub fn is_ideas(c: &category::Model) -> bool {
-    c.kind == "ideas"
-}
-
-/// Whether the idea takes votes now: the same states the vote rule refuses (closed, declined,
-/// resolved, locked, merged, archived category) show the count without a button.
-pub fn voting_open(t: &topic::Model, c: &category::Model) -> bool {
-    let closed = matches!(
-        TopicStatus::parse(&t.status),
-        Some(TopicStatus::Resolved | TopicStatus::Declined | TopicStatus::Closed)
-    );
-    !closed && !t.locked && !c.archived && t.merged_into_id.is_none()
-}
 
 /// Why a member's pending vote waits, in words: what has to happen before it counts.
 pub fn waiting_message(held_reason: &str, min_account_hours: i64) -> String {

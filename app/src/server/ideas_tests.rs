@@ -8,8 +8,12 @@ use sea_orm::{
     Set,
 };
 
-use super::*;
+use sea_orm::prelude::DateTimeUtc;
+
+use crate::error::AppError;
+use crate::server::ideas::*;
 use crate::server::{
+    entity::{category, topic, user, vote},
     entity::{email, notification, review_item, topic_follow},
     forum, moderation,
     notify::{
@@ -17,6 +21,7 @@ use crate::server::{
         following::{self, Level},
         preferences::{self, MailKind, Mode},
     },
+    records::votes::{COUNTED, PENDING},
     records::votes::{HELD_BURST, HELD_NEW_ACCOUNT, HELD_UNCONFIRMED},
     staff,
     testing::{PostgresTestDb, World, insert_user},
@@ -301,7 +306,7 @@ async fn burst_then_decide(w: World) {
     assert_eq!(flagged, 30, "the burst's accounts are flagged");
     assert_eq!(
         invalid(accept_burst(&w.db, &w.moderator, items[0].id).await),
-        burst::NOT_A_BURST,
+        NOT_A_BURST,
         "decided once"
     );
     // A flagged account's next vote waits, and does not come of age.
@@ -373,14 +378,14 @@ async fn merging(w: World) {
     // Refusals, each writing nothing.
     assert_eq!(
         invalid(merge(&w.db, &w.staff, dup.id, dup.id, "").await),
-        merge::MERGE_SELF
+        MERGE_SELF
     );
     let (question, _) = forum::start_topic(&w.db, &w.customer, "questions", "How?", "Hm.", None)
         .await
         .unwrap();
     assert_eq!(
         invalid(merge(&w.db, &w.staff, dup.id, question.id, "").await),
-        merge::MERGE_NOT_IDEA
+        MERGE_NOT_IDEA
     );
     for who in [&w.customer, &w.moderator] {
         if who.role().is_staff() {
@@ -412,7 +417,7 @@ async fn merging(w: World) {
     );
     assert_eq!(
         invalid(merge(&w.db, &w.staff, dup.id, orig.id, "").await),
-        merge::MERGE_ALREADY
+        MERGE_ALREADY
     );
     // Into a merged idea: the chain is followed to its original.
     let third = idea(&w, "Dark theme please").await;
@@ -427,7 +432,7 @@ async fn merging(w: World) {
     // Merging the original back into one of its duplicates would make a circle.
     assert_eq!(
         invalid(merge(&w.db, &w.staff, orig.id, third.id, "").await),
-        merge::MERGE_CYCLE
+        MERGE_CYCLE
     );
     // Nobody voted twice anywhere.
     let all = vote::Entity::find().all(&w.db).await.unwrap();
