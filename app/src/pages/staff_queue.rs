@@ -50,7 +50,10 @@ pub fn StaffQueuePage() -> impl IntoView {
                             <h1>"Awaiting staff"</h1>
                             <p class="lede">{count} " Oldest first; a topic leaves when staff reply or mark it as needing no reply."</p>
                         </div>
-                        <a class="button" href="/staff/metrics">"Response figures"</a>
+                        <div class="button-row">
+                            <a class="button" href="/staff/metrics">"Response figures"</a>
+                            <a class="button" href="/staff/ideas">"Ideas by votes"</a>
+                        </div>
                     </header>
                     <form method="get" action="/staff/queue" class="filter-row">
                         <label for="queue-category">"Category"</label>
