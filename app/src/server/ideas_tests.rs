@@ -746,3 +746,121 @@ async fn search_shows_the_original_of_a_merged_duplicate() {
     assert_eq!(similar.len(), 1);
     assert!(similar[0].url.starts_with(&format!("/t/{}/", orig.id)));
 }
+
+/// The pages' reads written by hand (the trending sort, the staff list's period and weekly
+/// trend, the roadmap): the same answers on SQLite and PostgreSQL.
+#[tokio::test]
+async fn idea_pages_read_the_same_on_sqlite_and_postgresql() {
+    idea_pages(world().await).await;
+    if let Some(pg) = PostgresTestDb::create().await {
+        idea_pages(world_on(Some(pg.db.clone())).await).await;
+        pg.drop().await;
+    }
+}
+
+async fn idea_pages(w: World) {
+    use crate::server::views::{
+        forum,
+        ideas::{self as idea_views, IdeasFilter},
+    };
+    let now = Utc::now();
+    let old = idea(&w, "Old favourite").await;
+    let hot = idea(&w, "This week's idea").await;
+    let quiet = idea(&w, "Quiet idea").await;
+    // Old: three votes a month ago; hot: two this week; quiet: a staff vote now.
+    for (n, at) in [(60, 30), (61, 31), (62, 32)] {
+        let voter = member_created(&w, n, now - Duration::days(90)).await;
+        vote_at(&w.db, &voter, old.id, None, now - Duration::days(at))
+            .await
+            .unwrap();
+    }
+    for n in [63, 64] {
+        let voter = member_created(&w, n, now - Duration::days(90)).await;
+        vote_at(&w.db, &voter, hot.id, None, now - Duration::days(1))
+            .await
+            .unwrap();
+    }
+    vote(&w.db, &w.staff, quiet.id, None).await.unwrap();
+    staff::set_status(&w.db, &w.staff, old.id, "planned", "")
+        .await
+        .unwrap();
+    let order = |sort: &str, mine: bool, viewer: Option<user::Model>| {
+        let db = w.db.clone();
+        let sort = sort.to_string();
+        async move {
+            forum::category_page_for(
+                &db,
+                "ideas",
+                1,
+                None,
+                forum::ListChoice {
+                    sort: Some(sort),
+                    mine,
+                },
+                viewer.as_ref(),
+            )
+            .await
+            .unwrap()
+            .topics
+            .into_iter()
+            .map(|t| t.title)
+            .collect::<Vec<_>>()
+        }
+    };
+    let titles = |ts: &[&topic::Model]| ts.iter().map(|t| t.title.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        order("votes", false, None).await,
+        titles(&[&old, &hot, &quiet])
+    );
+    assert_eq!(
+        order("trending", false, None).await,
+        titles(&[&hot, &quiet, &old])
+    );
+    assert_eq!(
+        order("newest", false, None).await,
+        titles(&[&quiet, &hot, &old])
+    );
+    assert_eq!(
+        order("votes", true, Some(w.staff.clone())).await,
+        titles(&[&quiet])
+    );
+    let roadmap = idea_views::roadmap(&w.db, None).await.unwrap();
+    let planned = &roadmap.columns[0];
+    assert_eq!(planned.status, "planned");
+    assert_eq!(planned.ideas.len(), 1);
+    assert_eq!(
+        (planned.ideas[0].topic_id, planned.ideas[0].votes),
+        (old.id, 3)
+    );
+    // Votes cast in the last week only: hot first (two customers), then quiet (one staff).
+    let week_ago = (now - Duration::days(7)).format("%Y-%m-%d").to_string();
+    let listed = idea_views::staff_ideas(
+        &w.db,
+        &w.staff,
+        IdeasFilter {
+            from: Some(week_ago),
+            ..Default::default()
+        },
+        1,
+    )
+    .await
+    .unwrap();
+    let first = &listed.ideas[0];
+    assert_eq!((first.topic_id, first.votes), (hot.id, 2));
+    assert_eq!((first.customer_voters, first.staff_voters), (2, 0));
+    assert_eq!(first.trend.iter().sum::<u32>(), 2, "{:?}", first.trend);
+    let second = &listed.ideas[1];
+    assert_eq!(
+        (second.topic_id, second.customer_voters, second.staff_voters),
+        (quiet.id, 0, 1)
+    );
+    let all = idea_views::staff_ideas(&w.db, &w.staff, IdeasFilter::default(), 1)
+        .await
+        .unwrap();
+    let old_row = all.ideas.iter().find(|r| r.topic_id == old.id).unwrap();
+    assert_eq!(old_row.trend.iter().sum::<u32>(), 3, "{:?}", old_row.trend);
+    let csv = idea_views::staff_ideas_csv(&w.db, &w.staff, IdeasFilter::default(), "")
+        .await
+        .unwrap();
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+}

@@ -314,11 +314,19 @@ pub async fn category_page_for(
             let since = Utc::now() - chrono::Duration::days(TRENDING_DAYS);
             // Each idea's counted votes of the week, read from the votes' (topic, state, time)
             // index: a short range per idea.
+            // The value's placeholder as each engine writes it: sea-query passes a custom
+            // expression's text through as it is.
+            let placeholder = match db.get_database_backend() {
+                sea_orm::DbBackend::Postgres => "$1",
+                _ => "?",
+            };
             listed
                 .order_by(
                     sea_orm::sea_query::Expr::cust_with_values(
-                        "(SELECT COUNT(*) FROM votes tv WHERE tv.topic_id = topics.id \
-                         AND tv.state = 'counted' AND tv.created_at >= ?)",
+                        format!(
+                            "(SELECT COUNT(*) FROM votes tv WHERE tv.topic_id = topics.id \
+                             AND tv.state = 'counted' AND tv.created_at >= {placeholder})"
+                        ),
                         [since],
                     ),
                     sea_orm::Order::Desc,

@@ -268,9 +268,13 @@ async fn list(
             "COALESCE(p.n, 0)",
         )
     } else if c.verified_only {
-        (String::new(), "t.vote_count")
+        // As BIGINT, like the period's COUNT(*): PostgreSQL keeps the columns' INT4 otherwise.
+        (String::new(), "CAST(t.vote_count AS BIGINT)")
     } else {
-        (String::new(), "t.vote_count + t.pending_vote_count")
+        (
+            String::new(),
+            "CAST(t.vote_count + t.pending_vote_count AS BIGINT)",
+        )
     };
     let mut filter = format!(
         "t.category_id IN (SELECT id FROM categories WHERE kind = 'ideas') \
