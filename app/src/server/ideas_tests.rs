@@ -100,7 +100,19 @@ fn invalid(result: Result<impl std::fmt::Debug, AppError>) -> String {
 
 #[tokio::test]
 async fn one_vote_per_member_withdrawable_own_and_staff_votes_count_once() {
-    let w = world().await;
+    counting(world().await).await;
+}
+
+#[tokio::test]
+async fn counting_works_on_postgresql() {
+    let Some(pg) = PostgresTestDb::create().await else {
+        return;
+    };
+    counting(world_on(Some(pg.db.clone())).await).await;
+    pg.drop().await;
+}
+
+async fn counting(w: World) {
     let t = idea(&w, "Dark mode").await;
     let s = vote(&w.db, &w.customer, t.id, None).await.unwrap();
     assert_eq!(
@@ -184,7 +196,19 @@ async fn votes_are_refused_on_what_is_not_an_open_visible_idea_and_nothing_is_wr
 
 #[tokio::test]
 async fn new_unconfirmed_and_flagged_accounts_wait_and_come_of_age_by_themselves() {
-    let w = world().await;
+    pending(world().await).await;
+}
+
+#[tokio::test]
+async fn pending_votes_work_on_postgresql() {
+    let Some(pg) = PostgresTestDb::create().await else {
+        return;
+    };
+    pending(world_on(Some(pg.db.clone())).await).await;
+    pg.drop().await;
+}
+
+async fn pending(w: World) {
     let t = idea(&w, "Exports").await;
     let now = Utc::now();
     let newcomer = member_created(&w, 20, now - Duration::hours(2)).await;
