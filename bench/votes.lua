@@ -1,12 +1,15 @@
 -- wrk script for bench/ideas.sh: votes as 32 members at once, each request a member's first
 -- vote for an idea (no seeded vote is theirs), so every answered request wrote one vote.
--- VOTE_COOKIES: a file with one session cookie per line; VOTE_IDEAS: how many ideas there are
--- (topic ids 4, 8, 12, ...; the first, every member's, is skipped).
+-- VOTE_COOKIES: a file with one session cookie per line; VOTE_IDEAS: a file with the ids of the
+-- ideas open for votes, one per line.
 local cookies = {}
 for line in io.lines(os.getenv("VOTE_COOKIES")) do
   cookies[#cookies + 1] = line
 end
-local ideas = tonumber(os.getenv("VOTE_IDEAS"))
+local ideas = {}
+for line in io.lines(os.getenv("VOTE_IDEAS")) do
+  ideas[#ideas + 1] = line
+end
 local threads = 0
 
 function setup(thread)
@@ -25,7 +28,7 @@ function request()
   counter = counter + 1
   local member = i % #cookies
   local round = math.floor(i / #cookies)
-  local idea = 4 * (2 + (round + member * 37) % (ideas - 1))
+  local idea = ideas[1 + (round + member * 37) % #ideas]
   return wrk.format("POST", "/api/vote", {
     ["Content-Type"] = "application/x-www-form-urlencoded",
     ["Accept"] = "application/json",

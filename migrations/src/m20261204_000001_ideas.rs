@@ -42,6 +42,12 @@ impl MigrationTrait for Migration {
                 vec![Votes::TopicId, Votes::State, Votes::CreatedAt],
                 false,
             ),
+            // A burst is looked for among an idea's latest votes.
+            (
+                "idx_votes_topic_time",
+                vec![Votes::TopicId, Votes::CreatedAt],
+                false,
+            ),
             ("idx_votes_user", vec![Votes::UserId, Votes::TopicId], false),
             (
                 "idx_votes_state_time",

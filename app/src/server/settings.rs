@@ -489,6 +489,28 @@ pub async fn number(
         .unwrap_or(default))
 }
 
+/// Several number settings in one query (a rule that reads a few on every request), each its
+/// default when unset or unreadable; in the order asked.
+pub async fn numbers<const N: usize>(
+    conn: &impl ConnectionTrait,
+    wanted: [(&str, i64); N],
+) -> Result<[i64; N], AppError> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let stored: std::collections::HashMap<String, String> = setting::Entity::find()
+        .filter(setting::Column::Key.is_in(wanted.iter().map(|(key, _)| key.to_string())))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|s| (s.key, s.value))
+        .collect();
+    Ok(wanted.map(|(key, default)| {
+        stored
+            .get(key)
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(default)
+    }))
+}
+
 /// A switch, or its default (from [`ALL`]) when unset or unreadable.
 pub async fn flag(conn: &impl ConnectionTrait, key: &str) -> Result<bool, AppError> {
     let default = match find(key).map(|s| s.kind) {

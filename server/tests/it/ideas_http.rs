@@ -509,7 +509,8 @@ async fn the_ideas_list_sorts_filters_my_votes_and_keeps_hostile_titles_as_text(
     let sam = member(&d.db, "sam").await;
     let admin = member(&d.db, "admin").await;
     let hostile = r#"<script>alert(1)</script>"'><img src=x onerror=alert(2)>"#;
-    let quiet = idea(&d.db, "Quiet idea").await;
+    // Created first, with no votes: last by votes, last by newest.
+    idea(&d.db, "Quiet idea").await;
     let popular = idea(&d.db, hostile).await;
     let liked = idea(&d.db, "Liked idea").await;
     for voter in [&casey, &sam, &admin] {

@@ -168,13 +168,26 @@ struct Thresholds {
 
 impl Thresholds {
     async fn read(conn: &impl ConnectionTrait) -> Result<Self, AppError> {
+        let [
+            min_account_hours,
+            burst_votes,
+            burst_window_minutes,
+            burst_signup_minutes,
+        ] = settings::numbers(
+            conn,
+            [
+                settings::VOTE_MIN_ACCOUNT_HOURS,
+                settings::VOTE_BURST_VOTES,
+                settings::VOTE_BURST_WINDOW_MINUTES,
+                settings::VOTE_BURST_SIGNUP_MINUTES,
+            ],
+        )
+        .await?;
         Ok(Thresholds {
-            min_account_hours: settings::number(conn, settings::VOTE_MIN_ACCOUNT_HOURS).await?,
-            burst_votes: settings::number(conn, settings::VOTE_BURST_VOTES).await?,
-            burst_window_minutes: settings::number(conn, settings::VOTE_BURST_WINDOW_MINUTES)
-                .await?,
-            burst_signup_minutes: settings::number(conn, settings::VOTE_BURST_SIGNUP_MINUTES)
-                .await?,
+            min_account_hours,
+            burst_votes,
+            burst_window_minutes,
+            burst_signup_minutes,
         })
     }
 }
