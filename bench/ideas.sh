@@ -8,8 +8,8 @@
 #     the votes in the database afterwards beside the answered requests (every answered vote is
 #     on disk: synchronous=FULL);
 #   - a status change on the idea every member voted for (5,000 voters): how long the request
-#     took beside the same change on the open idea with the fewest voters, and how long the worker took to
-#     queue the e-mails.
+#     took beside the same change on the open idea with the fewest voters, and how long the
+#     worker took to queue the e-mails.
 # The run works on a copy of the seeded database, so the votes it casts do not pile up.
 # usage: bench/ideas.sh [--reseed] [--seconds N]
 source "$(dirname "$0")/lib.sh"
