@@ -80,7 +80,7 @@ test("a customer posts, staff answer, the customer sees 1 unread and the notific
   const page = await stranger.newPage();
   await page.goto(unsubscribe);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Stop these e-mails?");
-  await expect(page.getByText("Stop e-mails about answers and status changes on my topics for casey?")).toBeVisible();
+  await expect(page.getByText("Stop e-mails to casey about answers and status changes on my topics and ideas I voted for?")).toBeVisible();
   await page.getByRole("button", { name: "Stop these e-mails" }).click();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("E-mails stopped");
   await stranger.close();

@@ -210,7 +210,7 @@ fn MergeTool(topic_id: i64, error: Option<AppError>) -> impl IntoView {
                     <p class="field-error" id="field-original-error" aria-live="polite">{field_error}</p>
                 </div>
                 <div class="field">
-                    <label for="field-merge-note">"Note (optional)"</label>
+                    <label for="field-merge-note">"Note to its voters (optional)"</label>
                     <textarea id="field-merge-note" name="note" rows="2" maxlength="1000"></textarea>
                 </div>
                 <button type="submit" class="button">"Merge"</button>

@@ -40,7 +40,7 @@ pub fn UnsubscribePage() -> impl IntoView {
                         view! {
                             <section class="auth-card">
                                 <h1>"Stop these e-mails?"</h1>
-                                <p>{format!("Stop e-mails about {} for {}?", v.kind_label, v.display_name)}</p>
+                                <p>{format!("Stop e-mails to {} about {}?", v.display_name, v.kind_label)}</p>
                                 <form method="post" action=format!("/unsubscribe/{token}") class="stack">
                                     <input type="hidden" name="List-Unsubscribe" value="One-Click" />
                                     <button type="submit" class="button primary">"Stop these e-mails"</button>

@@ -58,11 +58,25 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// 0.8 s that way. The busy timeout still orders writers of other processes (a command run
 /// beside the server).
 pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTransaction, DbErr> {
-    let turn = if db.get_database_backend() == DbBackend::Sqlite {
-        Some(WRITERS.clone().lock_owned().await)
+    let turn = writer_turn(db).await;
+    begin_write_in_turn(db, turn).await
+}
+
+/// This process's turn to write on SQLite (see `begin_write`); none is needed on PostgreSQL.
+/// Waiting for it can be given up (the future dropped) without harm.
+pub async fn writer_turn(db: &DatabaseConnection) -> Option<WriterTurn> {
+    if db.get_database_backend() == DbBackend::Sqlite {
+        Some(WriterTurn(WRITERS.clone().lock_owned().await))
     } else {
         None
-    };
+    }
+}
+
+/// `begin_write` for a caller that already holds the turn (from `writer_turn`).
+pub async fn begin_write_in_turn(
+    db: &DatabaseConnection,
+    turn: Option<WriterTurn>,
+) -> Result<WriteTransaction, DbErr> {
     let txn = db
         .begin_with_options(TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
@@ -82,7 +96,23 @@ static WRITERS: std::sync::LazyLock<std::sync::Arc<tokio::sync::Mutex<()>>> =
 /// SQLite until it ends.
 pub struct WriteTransaction {
     txn: DatabaseTransaction,
-    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    _turn: Option<WriterTurn>,
+}
+
+/// Holding this process's turn to write on SQLite; the next writer's turn comes when it drops.
+pub struct WriterTurn(#[allow(dead_code)] tokio::sync::OwnedMutexGuard<()>);
+
+/// Whether two connections reach the same database: clones of one pool share its options, so
+/// the same options mean the same pool (two in-memory databases have the same file name but
+/// are different databases).
+pub fn same_database(a: &DatabaseConnection, b: &DatabaseConnection) -> bool {
+    match (a.get_database_backend(), b.get_database_backend()) {
+        (DbBackend::Sqlite, DbBackend::Sqlite) => std::sync::Arc::ptr_eq(
+            &a.get_sqlite_connection_pool().connect_options(),
+            &b.get_sqlite_connection_pool().connect_options(),
+        ),
+        _ => false,
+    }
 }
 
 impl WriteTransaction {

@@ -31,18 +31,51 @@ pub const NOT_A_BURST: &str = "That review item is not a burst of votes waiting 
 /// At most this many of an idea's latest votes are looked at: a burst is recent by definition.
 const LOOK_BACK: u64 = 1000;
 
-/// After `voter`'s vote on `t`: finds the burst it belongs to, if any, and holds its votes in the
-/// idea's open burst review (opened now if there is none).
+/// The ideas among `topic_ids` with more than the burst limit of votes since the window
+/// opened: only they can hold a burst, and most ideas are not near one (one query for a batch
+/// of votes).
+pub(super) async fn crowded(
+    txn: &impl ConnectionTrait,
+    topic_ids: &[i64],
+    thresholds: &Thresholds,
+    now: DateTimeUtc,
+) -> Result<HashSet<i64>, AppError> {
+    let limit = thresholds.burst_votes;
+    if limit <= 0 || topic_ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let since = now - Duration::minutes(thresholds.burst_window_minutes);
+    let counts: Vec<(i64, i64)> = vote::Entity::find()
+        .select_only()
+        .column(vote::Column::TopicId)
+        .column_as(vote::Column::Id.count(), "n")
+        .filter(vote::Column::TopicId.is_in(topic_ids.iter().copied()))
+        .filter(vote::Column::CreatedAt.gte(since))
+        .filter(vote::Column::State.ne(votes::MERGED))
+        .group_by(vote::Column::TopicId)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok(counts
+        .into_iter()
+        .filter(|&(_, n)| n > limit)
+        .map(|(id, _)| id)
+        .collect())
+}
+
+/// After the votes of `voters` on `t` (cast at `now`): finds the burst each belongs to, if any,
+/// and holds its votes in the idea's open burst review (opened now if there is none); gives the
+/// votes it now holds.
 pub(super) async fn check(
     txn: &impl ConnectionTrait,
     t: &topic::Model,
-    voter: &user::Model,
+    voters: &[&user::Model],
     thresholds: &Thresholds,
     now: DateTimeUtc,
-) -> Result<(), AppError> {
+) -> Result<HashSet<i64>, AppError> {
     let limit = thresholds.burst_votes;
-    if limit <= 0 {
-        return Ok(());
+    if limit <= 0 || voters.is_empty() {
+        return Ok(HashSet::new());
     }
     let since = now - Duration::minutes(thresholds.burst_window_minutes);
     let recent = vote::Entity::find()
@@ -55,7 +88,7 @@ pub(super) async fn check(
         .await?;
     // A burst needs more than `limit` votes: most votes are not near one.
     if (recent.len() as i64) <= limit {
-        return Ok(());
+        return Ok(HashSet::new());
     }
     let accounts: HashMap<i64, (DateTimeUtc, String)> = user::Entity::find()
         .select_only()
@@ -80,13 +113,49 @@ pub(super) async fn check(
             (!staff).then_some((v, *at))
         })
         .collect();
-    let mut caught: HashSet<i64> = HashSet::new();
-    // Accounts created close together: the largest group whose creation times span at most
-    // M minutes and that includes this voter's account.
-    let span = Duration::minutes(thresholds.burst_signup_minutes);
     let mut by_signup: Vec<(DateTimeUtc, i64)> =
         customers.iter().map(|(v, at)| (*at, v.id)).collect();
     by_signup.sort();
+    let mut caught: HashSet<i64> = HashSet::new();
+    for voter in voters {
+        caught.extend(caught_with(&customers, &by_signup, voter, thresholds));
+    }
+    if caught.is_empty() {
+        return Ok(caught);
+    }
+    // A vote a moderator already accepted in an earlier review stays counted.
+    caught.retain(|id| {
+        recent
+            .iter()
+            .any(|v| v.id == *id && v.review_item_id.is_none())
+    });
+    if caught.is_empty() {
+        return Ok(caught);
+    }
+    let item = open_review(txn, t, now).await?;
+    vote::Entity::update_many()
+        .col_expr(vote::Column::State, Expr::value(PENDING))
+        .col_expr(vote::Column::HeldReason, Expr::value(HELD_BURST))
+        .col_expr(vote::Column::ReviewItemId, Expr::value(item))
+        .filter(vote::Column::Id.is_in(caught.iter().copied()))
+        .filter(vote::Column::ReviewItemId.is_null())
+        .exec(txn)
+        .await?;
+    Ok(caught)
+}
+
+/// The recent customers' votes in a burst with `voter`'s: the largest group of accounts created
+/// within M minutes of each other that includes theirs, and the votes from their address range,
+/// each if larger than the limit. `by_signup`: the votes' accounts' creation times, sorted.
+fn caught_with(
+    customers: &[(&vote::Model, DateTimeUtc)],
+    by_signup: &[(DateTimeUtc, i64)],
+    voter: &user::Model,
+    thresholds: &Thresholds,
+) -> Vec<i64> {
+    let limit = thresholds.burst_votes;
+    let mut caught = Vec::new();
+    let span = Duration::minutes(thresholds.burst_signup_minutes);
     let mut best: &[(DateTimeUtc, i64)] = &[];
     let mut end = 0;
     for start in 0..by_signup.len() {
@@ -122,20 +191,7 @@ pub(super) async fn check(
             caught.extend(same);
         }
     }
-    if caught.is_empty() {
-        return Ok(());
-    }
-    let item = open_review(txn, t, now).await?;
-    vote::Entity::update_many()
-        .col_expr(vote::Column::State, Expr::value(PENDING))
-        .col_expr(vote::Column::HeldReason, Expr::value(HELD_BURST))
-        .col_expr(vote::Column::ReviewItemId, Expr::value(item))
-        .filter(vote::Column::Id.is_in(caught))
-        // A vote a moderator already accepted in an earlier review stays counted.
-        .filter(vote::Column::ReviewItemId.is_null())
-        .exec(txn)
-        .await?;
-    Ok(())
+    caught
 }
 
 /// The idea's open burst review, or a new one.

@@ -4,13 +4,14 @@
 //! new accounts' votes count by themselves once the account is old enough (`count_aged`).
 //! Staff merge duplicates (`merge.rs`). Each change recounts the idea
 //! (`records::votes::recount`) in its own transaction.
+mod batch;
 mod burst;
 mod merge;
 
 use chrono::{Duration, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
-    QueryTrait, Set, TryInsertResult, prelude::DateTimeUtc, sea_query::Expr,
+    QueryTrait, prelude::DateTimeUtc, sea_query::Expr,
 };
 
 pub use burst::{NOT_A_BURST, accept_burst, reject_burst};
@@ -19,7 +20,6 @@ pub use merge::{MERGE_ALREADY, MERGE_CYCLE, MERGE_NOT_IDEA, MERGE_SELF, merge};
 use super::{
     db::begin_write,
     entity::{category, topic, user, vote},
-    notify::following,
     records::votes::{self, COUNTED, PENDING},
     settings, visibility,
 };
@@ -61,38 +61,20 @@ pub async fn vote_at(
     now: DateTimeUtc,
 ) -> Result<Standing, AppError> {
     let thresholds = Thresholds::read(db).await?;
-    let txn = begin_write(db).await?;
-    // Locked: a merge or a status change at the same moment comes before or after, not between.
-    crate::server::records::topics::locked(&txn, topic_id).await?;
-    let t = votable(&txn, voter, topic_id).await?;
-    let held = held_reason(voter, &thresholds, now);
-    let inserted = vote::Entity::insert(vote::ActiveModel {
-        topic_id: Set(t.id),
-        user_id: Set(voter.id),
-        created_at: Set(now),
-        state: Set(if held.is_some() { PENDING } else { COUNTED }.into()),
-        held_reason: Set(held.unwrap_or_default().into()),
-        review_item_id: Set(None),
-        client_address: Set(client.map(|a| a.to_string()).unwrap_or_default()),
-        client_range: Set(votes::client_range(client)),
-        ..Default::default()
-    })
-    .on_conflict_do_nothing_on([vote::Column::TopicId, vote::Column::UserId])
-    .exec_without_returning(&txn)
-    .await?;
-    if !matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
-        return Err(AppError::invalid("vote", ALREADY_VOTED));
-    }
-    if voter.follow_on_vote {
-        following::follow(&txn, voter.id, t.id).await?;
-    }
-    if !voter.role().is_staff() {
-        burst::check(&txn, &t, voter, &thresholds, now).await?;
-    }
-    votes::recount(&txn, t.id).await?;
-    let standing = standing(&txn, voter.id, t.id).await?;
-    txn.commit().await?;
-    Ok(standing)
+    // Refused here, on a reader, a vote never waits for a turn to write.
+    votable(db, voter, topic_id).await?;
+    batch::cast(
+        db,
+        batch::Ballot {
+            voter: voter.clone(),
+            topic_id,
+            client,
+            now,
+            thresholds,
+            held: held_reason(voter, &thresholds, now),
+        },
+    )
+    .await
 }
 
 /// Takes the member's vote back, counted or pending.

@@ -124,7 +124,22 @@ pub async fn follow(
     user_id: i64,
     topic_id: i64,
 ) -> Result<(), AppError> {
-    topic_follow::Entity::insert(row(user_id, topic_id, Level::Following))
+    follow_all(conn, [(user_id, topic_id)]).await
+}
+
+/// `follow` for each (member, topic), in one statement.
+pub async fn follow_all(
+    conn: &impl ConnectionTrait,
+    pairs: impl IntoIterator<Item = (i64, i64)>,
+) -> Result<(), AppError> {
+    let rows: Vec<_> = pairs
+        .into_iter()
+        .map(|(user_id, topic_id)| row(user_id, topic_id, Level::Following))
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    topic_follow::Entity::insert_many(rows)
         .on_conflict_do_nothing_on([topic_follow::Column::UserId, topic_follow::Column::TopicId])
         .exec_without_returning(conn)
         .await?;

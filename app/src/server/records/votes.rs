@@ -41,21 +41,10 @@ pub fn voting_open(t: &topic::Model, c: &category::Model) -> bool {
 
 /// Sets the idea's public count (counted votes) and its pending count from its vote rows.
 pub async fn recount(conn: &impl ConnectionTrait, topic_id: i64) -> Result<(), AppError> {
-    let backend = conn.get_database_backend();
-    conn.execute_raw(numbered(
-        backend,
-        "UPDATE topics SET
-            vote_count = (SELECT COUNT(*) FROM votes WHERE topic_id = $1 AND state = 'counted'),
-            pending_vote_count =
-                (SELECT COUNT(*) FROM votes WHERE topic_id = $1 AND state = 'pending')
-          WHERE id = $1",
-        vec![topic_id.into()],
-    ))
-    .await?;
-    Ok(())
+    recount_all(conn, [topic_id]).await
 }
 
-/// Recounts each of these ideas.
+/// Recounts each of these ideas, in one statement for up to 500 of them.
 pub async fn recount_all(
     conn: &impl ConnectionTrait,
     topic_ids: impl IntoIterator<Item = i64>,
@@ -63,8 +52,25 @@ pub async fn recount_all(
     let mut ids: Vec<i64> = topic_ids.into_iter().collect();
     ids.sort_unstable();
     ids.dedup();
-    for id in ids {
-        recount(conn, id).await?;
+    let backend = conn.get_database_backend();
+    for chunk in ids.chunks(500) {
+        let list = (1..=chunk.len())
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        conn.execute_raw(numbered(
+            backend,
+            &format!(
+                "UPDATE topics SET
+                    vote_count = (SELECT COUNT(*) FROM votes
+                        WHERE votes.topic_id = topics.id AND votes.state = 'counted'),
+                    pending_vote_count = (SELECT COUNT(*) FROM votes
+                        WHERE votes.topic_id = topics.id AND votes.state = 'pending')
+                  WHERE id IN ({list})"
+            ),
+            chunk.iter().map(|&id| id.into()).collect(),
+        ))
+        .await?;
     }
     Ok(())
 }
