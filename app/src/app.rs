@@ -147,7 +147,12 @@ pub fn App() -> impl IntoView {
                     <span>"Powered by Backyard — a place to talk with the team."</span>
                     <span class="footer-links">
                         <a href="/accountability">"How fast we answer"</a>
-                        <a href="/roadmap">"Roadmap"</a>
+                        <Suspense fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                site.await.is_ok_and(|s| s.roadmap)
+                                    .then(|| view! { <a href="/roadmap">"Roadmap"</a> })
+                            })}
+                        </Suspense>
                         <a href="/moderation">"Moderation"</a>
                     </span>
                 </div>

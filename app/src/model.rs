@@ -281,6 +281,8 @@ pub struct SiteInfo {
     pub colours_version: String,
     /// The admin switched search engine indexing off: every page says `noindex`.
     pub noindex: bool,
+    /// The roadmap is public (admins can turn it off): the footer links it.
+    pub roadmap: bool,
 }
 
 /// Where an article stands. Scheduled articles go public at their time without anyone acting.

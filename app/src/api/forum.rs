@@ -28,6 +28,7 @@ pub async fn get_site_info() -> Result<SiteInfo, AppError> {
         public_url: state.config.public_url.clone(),
         colours_version: crate::server::category_colours::current(&state.db).await?.1,
         noindex: !settings::search_engines_index(&state.db).await?,
+        roadmap: settings::flag(&state.db, settings::ROADMAP_PUBLIC).await?,
     })
 }
 

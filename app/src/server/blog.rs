@@ -164,7 +164,8 @@ pub fn check_slug(typed: &str) -> Result<Option<String>, AppError> {
 }
 
 fn check(input: &ArticleInput) -> Result<Checked, AppError> {
-    let title = input.title.trim();
+    let title = super::content::strip_direction_overrides(&input.title);
+    let title = title.trim();
     if title.is_empty() {
         return Err(AppError::invalid("title", TITLE_EMPTY));
     }

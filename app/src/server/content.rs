@@ -610,8 +610,8 @@ pub fn plain_text_html(source: &str) -> String {
 }
 
 /// Bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069) make text display in
-/// another order than it is written: only useful for disguising links and names here.
-fn strip_direction_overrides(source: &str) -> Cow<'_, str> {
+/// another order than it is written: only useful for disguising links, names and titles here.
+pub fn strip_direction_overrides(source: &str) -> Cow<'_, str> {
     let is_override = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
     if source.chars().any(is_override) {
         Cow::Owned(source.chars().filter(|c| !is_override(*c)).collect())

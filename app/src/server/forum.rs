@@ -27,6 +27,7 @@ pub use super::visibility::{POST_MISSING, TOPIC_MISSING};
 pub const TOPIC_SENT_TWICE: &str = "This topic was already posted.";
 
 pub fn validate_title(title: &str) -> Result<String, AppError> {
+    let title = super::content::strip_direction_overrides(title);
     let title = title.trim();
     if title.is_empty() {
         return Err(AppError::invalid("title", TITLE_EMPTY));

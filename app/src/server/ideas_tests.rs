@@ -179,6 +179,15 @@ async fn votes_are_refused_on_what_is_not_an_open_visible_idea_and_nothing_is_wr
         vote(&w.db, &w.other, hidden.id, None).await,
         Err(AppError::NotFound(_))
     ));
+    // Moderators still see it, and its author a held one: votes wait for it to be published.
+    assert_eq!(
+        invalid(vote(&w.db, &w.moderator, hidden.id, None).await),
+        VOTING_CLOSED
+    );
+    assert_eq!(
+        invalid(vote(&w.db, &w.customer, hidden.id, None).await),
+        VOTING_CLOSED
+    );
     assert!(matches!(
         vote(&w.db, &w.other, 999_999, None).await,
         Err(AppError::NotFound(_))
@@ -192,6 +201,23 @@ async fn votes_are_refused_on_what_is_not_an_open_visible_idea_and_nothing_is_wr
         MERGED_ELSEWHERE
     );
     assert_eq!(vote_rows(&w).await, 0);
+
+    // Taking a vote back follows the same rule: a closed idea's count stays as it closed.
+    let done = idea(&w, "Done one").await;
+    vote(&w.db, &w.other, done.id, None).await.unwrap();
+    staff::set_status(&w.db, &w.staff, done.id, "resolved", "")
+        .await
+        .unwrap();
+    assert_eq!(
+        invalid(withdraw(&w.db, &w.other, done.id).await),
+        VOTING_CLOSED
+    );
+    assert_eq!(counts(&w, done.id).await, (1, 0));
+    assert_eq!(
+        invalid(withdraw(&w.db, &w.other, question.id).await),
+        NOT_AN_IDEA
+    );
+    assert_eq!(vote_rows(&w).await, 1);
 }
 
 #[tokio::test]
@@ -345,6 +371,20 @@ async fn burst_then_decide(w: World) {
         .unwrap();
     assert_eq!(count_aged(&w.db, now + Duration::days(3)).await.unwrap(), 0);
     assert_eq!(counts(&w, other_idea.id).await, (0, 1));
+    // It waits for a moderator, in a review of its own idea; accepting it counts it and lifts
+    // the flag.
+    let item = open_bursts(&w)
+        .await
+        .pop()
+        .expect("a review holds the flagged vote");
+    assert_eq!(accept_burst(&w.db, &w.moderator, item.id).await.unwrap(), 1);
+    assert_eq!(counts(&w, other_idea.id).await, (1, 0));
+    let unflagged = user::Entity::find_by_id(100)
+        .one(&w.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(unflagged.votes_flagged_at.is_none());
 
     // A second burst on a new idea is accepted: its votes count.
     let t2 = idea(&w, "Keyboard shortcuts").await;
@@ -453,11 +493,50 @@ async fn merging(w: World) {
         (4, 1),
         "extra already voted there"
     );
+    // Earlier duplicates point at the end of the chain once their original is merged too.
+    let newer = idea(&w, "Dark everything").await;
+    let into = merge(&w.db, &w.staff, orig.id, newer.id, "").await.unwrap();
+    assert_eq!(into.id, newer.id);
+    for d in [dup.id, third.id, orig.id] {
+        assert_eq!(fresh(&w, d).await.merged_into_id, Some(newer.id));
+    }
+    assert_eq!(counts(&w, newer.id).await, (4, 1));
     // Merging the original back into one of its duplicates would make a circle.
     assert_eq!(
-        invalid(merge(&w.db, &w.staff, orig.id, third.id, "").await),
+        invalid(merge(&w.db, &w.staff, newer.id, third.id, "").await),
         MERGE_CYCLE
     );
+    // Not into an idea the public cannot see (held or removed), however it is reached.
+    let fourth = idea(&w, "Yet another dark theme").await;
+    let opening = crate::server::entity::post::Entity::find()
+        .filter(crate::server::entity::post::Column::TopicId.eq(newer.id))
+        .one(&w.db)
+        .await
+        .unwrap()
+        .unwrap();
+    moderation::act_on_post(
+        &w.db,
+        &w.moderator,
+        opening.id,
+        moderation::PostAction::Delete,
+        "Gone",
+    )
+    .await
+    .unwrap();
+    // Staff may not see it: not found, by its number or through the chain.
+    for via in [newer.id, dup.id] {
+        assert_eq!(
+            invalid(merge(&w.db, &w.staff, fourth.id, via, "").await),
+            crate::server::visibility::TOPIC_MISSING
+        );
+    }
+    // An admin may see it, but votes go only where everyone can.
+    assert_eq!(
+        invalid(merge(&w.db, &w.admin, fourth.id, dup.id, "").await),
+        MERGE_HIDDEN
+    );
+    assert_eq!(fresh(&w, fourth.id).await.merged_into_id, None);
+
     // Nobody voted twice anywhere.
     let all = vote::Entity::find().all(&w.db).await.unwrap();
     let mut pairs: Vec<(i64, i64)> = all.iter().map(|v| (v.topic_id, v.user_id)).collect();
@@ -769,6 +848,142 @@ async fn search_shows_the_original_of_a_merged_duplicate() {
         .unwrap();
     assert_eq!(similar.len(), 1);
     assert!(similar[0].url.starts_with(&format!("/t/{}/", orig.id)));
+
+    // The original removed since: nothing names it; the duplicate is found as itself.
+    let opening = crate::server::entity::post::Entity::find()
+        .filter(crate::server::entity::post::Column::TopicId.eq(orig.id))
+        .one(&w.db)
+        .await
+        .unwrap()
+        .unwrap();
+    moderation::act_on_post(
+        &w.db,
+        &w.moderator,
+        opening.id,
+        moderation::PostAction::Delete,
+        "Gone",
+    )
+    .await
+    .unwrap();
+    let found = crate::server::search::search(
+        &w.db,
+        crate::model::SearchRequest {
+            q: "zebra".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(found.hits.len(), 1, "{found:?}");
+    assert!(
+        found.hits[0]
+            .url
+            .starts_with(&crate::model::topic_url(dup.id, &dup.slug, 1)),
+        "{found:?}"
+    );
+    assert_eq!(found.hits[0].merged_from, None);
+    assert!(
+        crate::server::search::similar(&w.db, "Zebra stripes")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let c = category::Entity::find_by_id(dup.category_id)
+        .one(&w.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let shown =
+        crate::server::views::votes::idea_votes(&w.db, &c, &[fresh(&w, dup.id).await], None)
+            .await
+            .unwrap();
+    assert!(
+        shown[&dup.id].merged_into.is_none(),
+        "the removed original is not linked"
+    );
+}
+
+/// Many members voting at the same moment on SQLite: written together, each answered with its
+/// own standing, none lost or doubled, and the counts right.
+#[tokio::test]
+async fn many_votes_at_once_are_written_together_and_each_answered() {
+    let dir = tempfile_dir();
+    let db = crate::server::db::connect(&format!("sqlite://{}/votes.db?mode=rwc", dir.display()))
+        .await
+        .unwrap();
+    crate::server::db::migrate(&db).await.unwrap();
+    let w = world_on(Some(db)).await;
+    let a = idea(&w, "Parallel A").await;
+    let b = idea(&w, "Parallel B").await;
+    let closed = idea(&w, "Parallel closed").await;
+    staff::set_status(&w.db, &w.staff, closed.id, "declined", "")
+        .await
+        .unwrap();
+    let now = Utc::now();
+    let mut voters = Vec::new();
+    for n in 0..40 {
+        // Half of them new accounts: their votes wait. Created more than an hour apart, so
+        // they make no burst.
+        let age = if n % 2 == 0 {
+            Duration::days(40 + n)
+        } else {
+            Duration::minutes(30 + 65 * (n / 2))
+        };
+        voters.push(member_created(&w, 500 + n, now - age).await);
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for (n, voter) in voters.iter().enumerate() {
+        // Each votes for A, and for B twice at once; every fifth also for the closed one.
+        let ideas: Vec<i64> = if n % 5 == 0 {
+            vec![a.id, b.id, b.id, closed.id]
+        } else {
+            vec![a.id, b.id, b.id]
+        };
+        for id in ideas {
+            let (db, voter) = (w.db.clone(), voter.clone());
+            tasks.spawn(async move { (id, voter.id, vote(&db, &voter, id, None).await) });
+        }
+    }
+    let mut ok: std::collections::HashMap<(i64, i64), Standing> = Default::default();
+    let (mut twice, mut closed_refused) = (0, 0);
+    while let Some(done) = tasks.join_next().await {
+        let (id, voter, result) = done.unwrap();
+        match result {
+            Ok(s) => {
+                assert!(s.voted);
+                assert_eq!(s.pending, (voter - 500) % 2 == 1, "{voter} on {id}");
+                assert!(ok.insert((id, voter), s).is_none(), "answered twice");
+            }
+            Err(AppError::Invalid { message, .. }) if message == ALREADY_VOTED => twice += 1,
+            Err(AppError::Invalid { message, .. }) if message == VOTING_CLOSED => {
+                closed_refused += 1
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!((ok.len(), twice, closed_refused), (80, 40, 8));
+    assert_eq!(counts(&w, a.id).await, (20, 20));
+    assert_eq!(counts(&w, b.id).await, (20, 20));
+    assert_eq!(counts(&w, closed.id).await, (0, 0));
+    assert_eq!(vote_rows(&w).await, 80);
+    // Every voter follows what they voted for (their preference's default).
+    let follows = topic_follow::Entity::find()
+        .filter(topic_follow::Column::TopicId.is_in([a.id, b.id]))
+        .filter(topic_follow::Column::UserId.gte(500))
+        .count(&w.db)
+        .await
+        .unwrap();
+    assert_eq!(follows, 80);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn in_memory_databases_are_told_apart() {
+    use crate::server::db::{connect, same_database};
+    let a = connect("sqlite::memory:").await.unwrap();
+    let b = connect("sqlite::memory:").await.unwrap();
+    assert!(same_database(&a, &a.clone()));
+    assert!(!same_database(&a, &b));
 }
 
 /// The pages' reads written by hand (the trending sort, the staff list's period and weekly

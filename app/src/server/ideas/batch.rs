@@ -229,10 +229,7 @@ async fn write(txn: &impl ConnectionTrait, ballots: Vec<Ballot>) -> Result<Vec<A
     // Bursts, among customers' votes (staff votes are never part of one).
     let mut held_now: HashSet<i64> = HashSet::new();
     if let Some(first) = cast.first() {
-        let (thresholds, now) = (
-            first.thresholds,
-            cast.iter().map(|b| b.now).max().unwrap_or(first.now),
-        );
+        let (thresholds, now) = (first.thresholds, batch_time(&cast));
         let customers_on: Vec<i64> = distinct(
             cast.iter()
                 .filter(|b| !b.voter.role().is_staff())
@@ -246,6 +243,15 @@ async fn write(txn: &impl ConnectionTrait, ballots: Vec<Ballot>) -> Result<Vec<A
                 .collect();
             held_now.extend(burst::check(txn, &topics[&id], &voters, &thresholds, now).await?);
         }
+    }
+
+    for id in distinct(cast.iter().map(|b| b.topic_id)) {
+        let flagged: Vec<i64> = cast
+            .iter()
+            .filter(|b| b.topic_id == id && b.held == Some(votes::HELD_FLAGGED))
+            .map(|b| inserted[&(b.topic_id, b.voter.id)].id)
+            .collect();
+        burst::hold_for_review(txn, &topics[&id], &flagged, batch_time(&cast)).await?;
     }
 
     let written: Vec<i64> = distinct(cast.iter().map(|b| b.topic_id));
@@ -274,6 +280,11 @@ async fn write(txn: &impl ConnectionTrait, ballots: Vec<Ballot>) -> Result<Vec<A
             })
         })
         .collect())
+}
+
+/// The batch's time: its latest vote's.
+fn batch_time(cast: &[&Ballot]) -> DateTimeUtc {
+    cast.iter().map(|b| b.now).max().unwrap_or_default()
 }
 
 fn distinct(ids: impl Iterator<Item = i64>) -> Vec<i64> {

@@ -144,6 +144,27 @@ pub(super) async fn check(
     Ok(caught)
 }
 
+/// Votes of flagged accounts (whose earlier votes a moderator rejected) wait in the idea's open
+/// burst review too, so a moderator decides on them rather than nobody.
+pub(super) async fn hold_for_review(
+    txn: &impl ConnectionTrait,
+    t: &topic::Model,
+    vote_ids: &[i64],
+    now: DateTimeUtc,
+) -> Result<(), AppError> {
+    if vote_ids.is_empty() {
+        return Ok(());
+    }
+    let item = open_review(txn, t, now).await?;
+    vote::Entity::update_many()
+        .col_expr(vote::Column::ReviewItemId, Expr::value(item))
+        .filter(vote::Column::Id.is_in(vote_ids.iter().copied()))
+        .filter(vote::Column::ReviewItemId.is_null())
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
 /// The recent customers' votes in a burst with `voter`'s: the largest group of accounts created
 /// within M minutes of each other that includes theirs, and the votes from their address range,
 /// each if larger than the limit. `by_signup`: the votes' accounts' creation times, sorted.
@@ -288,6 +309,23 @@ pub async fn accept_burst(
     let txn = begin_write(db).await?;
     let item = open_burst(&txn, item_id).await?;
     let topics = held_topics(&txn, item.id).await?;
+    // The moderator vouched for these accounts: a flag from an earlier rejection is lifted.
+    let voters: Vec<i64> = vote::Entity::find()
+        .select_only()
+        .column(vote::Column::UserId)
+        .filter(vote::Column::ReviewItemId.eq(item.id))
+        .filter(vote::Column::State.eq(PENDING))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::VotesFlaggedAt,
+            Expr::value(Option::<DateTimeUtc>::None),
+        )
+        .filter(user::Column::Id.is_in(voters))
+        .exec(&txn)
+        .await?;
     let accepted = vote::Entity::update_many()
         .col_expr(vote::Column::State, Expr::value(COUNTED))
         .col_expr(vote::Column::HeldReason, Expr::value(""))

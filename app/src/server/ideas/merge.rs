@@ -25,6 +25,7 @@ pub const MERGE_NOT_IDEA: &str = "Only ideas can be merged, and only into anothe
 pub const MERGE_ALREADY: &str = "This idea was already merged into another one.";
 pub const MERGE_CYCLE: &str =
     "That idea was merged into this one; merging back would make a circle.";
+pub const MERGE_HIDDEN: &str = "That idea is hidden from the public (held for review or removed): merge into a published idea.";
 pub const MAX_NOTE_CHARS: usize = 1000;
 
 /// The longest chain of merges followed to find the original.
@@ -63,13 +64,21 @@ pub async fn merge(
         let Some(next) = original.merged_into_id else {
             break;
         };
-        original = topic::Entity::find_by_id(next)
-            .one(&txn)
-            .await?
-            .ok_or_else(|| AppError::invalid("original", visibility::TOPIC_MISSING))?;
+        // Each idea along the chain is looked at as the one named: one out of the actor's
+        // sight is not found.
+        original = visibility::topic(&txn, next, Some(actor))
+            .await
+            .map_err(|_| AppError::invalid("original", visibility::TOPIC_MISSING))?;
     }
     if original.merged_into_id.is_some() {
         return Err(AppError::invalid("original", MERGE_CYCLE));
+    }
+    // Votes go where everyone can see them: not into an idea held for review or removed.
+    if !original.visible {
+        return Err(AppError::invalid("original", MERGE_HIDDEN));
+    }
+    if original.id != original_id {
+        crate::server::records::topics::locked(&txn, original.id).await?;
     }
     if original.id == duplicate.id {
         return Err(AppError::invalid(
@@ -100,6 +109,13 @@ pub async fn merge(
         .col_expr(topic::Column::StatusChangedAt, Expr::value(now))
         .col_expr(topic::Column::Locked, Expr::value(true))
         .filter(topic::Column::Id.eq(duplicate.id))
+        .exec(&txn)
+        .await?;
+    // Duplicates merged into this one earlier point at the end of the chain now, so their
+    // pages and search lead straight to the idea that takes the votes.
+    topic::Entity::update_many()
+        .col_expr(topic::Column::MergedIntoId, Expr::value(original.id))
+        .filter(topic::Column::MergedIntoId.eq(duplicate.id))
         .exec(&txn)
         .await?;
     topic_events::record(

@@ -15,7 +15,7 @@ use sea_orm::{
 };
 
 pub use burst::{NOT_A_BURST, accept_burst, reject_burst};
-pub use merge::{MERGE_ALREADY, MERGE_CYCLE, MERGE_NOT_IDEA, MERGE_SELF, merge};
+pub use merge::{MERGE_ALREADY, MERGE_CYCLE, MERGE_HIDDEN, MERGE_NOT_IDEA, MERGE_SELF, merge};
 
 use super::{
     db::begin_write,
@@ -77,7 +77,7 @@ pub async fn vote_at(
     .await
 }
 
-/// Takes the member's vote back, counted or pending.
+/// Takes the member's vote back, counted or pending, while the idea takes votes.
 pub async fn withdraw(
     db: &DatabaseConnection,
     voter: &user::Model,
@@ -85,7 +85,8 @@ pub async fn withdraw(
 ) -> Result<Standing, AppError> {
     let txn = begin_write(db).await?;
     crate::server::records::topics::locked(&txn, topic_id).await?;
-    let t = visibility::topic(&txn, topic_id, Some(voter)).await?;
+    // As for voting: a closed, merged or unpublished idea's count stays as it is.
+    let t = votable(&txn, voter, topic_id).await?;
     let removed = vote::Entity::delete_many()
         .filter(vote::Column::TopicId.eq(t.id))
         .filter(vote::Column::UserId.eq(voter.id))

@@ -29,14 +29,16 @@ pub fn is_ideas(c: &category::Model) -> bool {
     c.kind == "ideas"
 }
 
-/// Whether the idea takes votes now: not done, declined or closed, not locked, not merged, its
-/// category not archived. The vote rule refuses the rest; pages show them without a button.
+/// Whether the idea takes votes now (and votes back): published (not held for review or
+/// removed, whoever else may see it), not done, declined or closed (its count stays as it was
+/// when it closed), not locked, not merged, its category not archived. The vote rule refuses
+/// the rest; pages show them without a button.
 pub fn voting_open(t: &topic::Model, c: &category::Model) -> bool {
     let closed = matches!(
         TopicStatus::parse(&t.status),
         Some(TopicStatus::Resolved | TopicStatus::Declined | TopicStatus::Closed)
     );
-    is_ideas(c) && !closed && !t.locked && !c.archived && t.merged_into_id.is_none()
+    is_ideas(c) && t.visible && !closed && !t.locked && !c.archived && t.merged_into_id.is_none()
 }
 
 /// Sets the idea's public count (counted votes) and its pending count from its vote rows.

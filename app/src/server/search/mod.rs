@@ -504,8 +504,8 @@ async fn hits(
         .into_iter()
         .map(|t| (t.id, t))
         .collect();
-    // A merged duplicate's match is shown as its original (one hop: a merge always points at
-    // the end of the chain).
+    // A merged duplicate's match is shown as its original (one hop: a merge points every
+    // duplicate at the end of the chain), when everyone may see that.
     let originals: Vec<i64> = topics.values().filter_map(|t| t.merged_into_id).collect();
     if !originals.is_empty() {
         for t in topic::Entity::find()
@@ -580,7 +580,11 @@ async fn hits(
         let Some(found_in) = topics.get(&p.topic_id) else {
             continue;
         };
-        if let Some(original) = found_in.merged_into_id.and_then(|id| topics.get(&id)) {
+        if let Some(original) = found_in
+            .merged_into_id
+            .and_then(|id| topics.get(&id))
+            .filter(|o| o.visible)
+        {
             out.push(SearchHit {
                 title: vec![plain(&original.title)],
                 url: topic_url(original.id, &original.slug, 1),
@@ -766,6 +770,8 @@ pub async fn similar(db: &DatabaseConnection, title: &str) -> Result<Vec<Similar
     let ids: Vec<i64> = ids.into_iter().filter(|id| seen.insert(*id)).collect();
     let mut topics: HashMap<i64, topic::Model> = topic::Entity::find()
         .filter(topic::Column::Id.is_in(ids.clone()))
+        // A merged duplicate's original since held or removed is not suggested.
+        .filter(topic::Column::Visible.eq(true))
         .all(db)
         .await?
         .into_iter()

@@ -92,6 +92,8 @@ async fn originals(
         .select_only()
         .columns([topic::Column::Id, topic::Column::Slug, topic::Column::Title])
         .filter(topic::Column::Id.is_in(ids))
+        // An original since held or removed is not named to anyone.
+        .filter(topic::Column::Visible.eq(true))
         .into_tuple()
         .all(conn)
         .await?;
