@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Crash safety: every answered write survives SIGKILL.
 
-Starts the release server on a fresh database, has 8 concurrent clients post replies, kills
-the server with SIGKILL mid-stream several times and restarts it, then checks that every reply
-that got a success answer is stored exactly once and that the database is not corrupt
-(SQLite: PRAGMA integrity_check; PostgreSQL: amcheck on every index when available).
+Starts the release server on a fresh database, has 8 concurrent clients post replies and vote
+for ideas (on SQLite votes cast at the same moment are written in one transaction), kills the
+server with SIGKILL mid-stream several times and restarts it, then checks that every reply and
+vote that got a success answer is stored exactly once, that every idea's stored counts equal
+its votes, and that the database is not corrupt (SQLite: PRAGMA integrity_check; PostgreSQL:
+amcheck on every index when available).
 
 usage: crash_test.py BINARY sqlite|postgres [--kills N]
 """
@@ -104,22 +106,39 @@ for i in range(CLIENTS):
         env=dict(ENV, BACKYARD_ADMIN_PASSWORD=PASSWORD))
 
 acknowledged = []  # reply texts that got a success answer
+voted = []  # (username, idea id) of votes that got a success answer
 lock = threading.Lock()
 stop = threading.Event()
 attempts = [0]
+vote_attempts = [0]
+IDEAS = 120
 
 
-def client(i):
+def log_in(name):
+    res = post("/api/log_in", {"login": name, "password": PASSWORD, "next": "/"})
+    return res.getheader("Set-Cookie").split(";")[0] if res.status == 302 else None
+
+
+def client(i, ideas):
     cookie = None
     n = 0
+    # Each client votes for the ideas in its own order, once each.
+    ideas = ideas[i * 15:] + ideas[:i * 15]
     while not stop.is_set():
         try:
             if cookie is None:
-                res = post("/api/log_in", {"login": f"crash{i}", "password": PASSWORD, "next": "/"})
-                if res.status != 302:
+                cookie = log_in(f"crash{i}")
+                if cookie is None:
                     time.sleep(0.05)
                     continue
-                cookie = res.getheader("Set-Cookie").split(";")[0]
+            if ideas:
+                idea = ideas.pop(0)
+                with lock:
+                    vote_attempts[0] += 1
+                res = post("/api/vote", {"topic_id": idea, "vote": "up"}, cookie)
+                if res.status == 302 and "__err" not in (res.getheader("Location") or ""):
+                    with lock:
+                        voted.append((f"crash{i}", idea))
             n += 1
             text = f"crash-{i}-{n}-{secrets.token_hex(4)}"
             with lock:
@@ -135,7 +154,18 @@ def client(i):
 
 
 server = start()
-threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
+# Ideas to vote for, in the demo's ideas category.
+setup = log_in("crash0")
+idea_ids = []
+for k in range(IDEAS):
+    res = post("/api/start_topic", {"category": "product-feedback", "title": f"Crash idea {k}",
+                                    "body": "Votes survive.", "form_token": secrets.token_hex(32)},
+               setup)
+    location = res.getheader("Location") or ""
+    if res.status != 302 or not location.startswith("/t/"):
+        raise SystemExit(f"could not start an idea: {res.status} {location}")
+    idea_ids.append(int(location.split("/")[2]))
+threads = [threading.Thread(target=client, args=(i, list(idea_ids))) for i in range(CLIENTS)]
 for t in threads:
     t.start()
 for k in range(KILLS):
@@ -163,6 +193,9 @@ if BACKEND == "sqlite":
     for (source,) in db.execute("SELECT source FROM posts WHERE source LIKE 'crash-%'"):
         stored[source] = stored.get(source, 0) + 1
     integrity_note = f"PRAGMA integrity_check: {integrity}"
+
+    def query(sql):
+        return [tuple(str(c) for c in row) for row in db.execute(sql)]
 else:
     def psql(sql):
         out = subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", pg_name, "-tAc", sql],
@@ -183,6 +216,26 @@ else:
     except subprocess.CalledProcessError as e:
         integrity_note = f"amcheck unavailable ({e.stderr.strip()[:80]})"
 
+    def query(sql):
+        return [tuple(line.split("|")) for line in psql(sql)]
+
+votes_stored = {}
+for name, topic in query("SELECT u.username, v.topic_id FROM votes v JOIN users u ON u.id = v.user_id "
+                         "WHERE u.username LIKE 'crash%'"):
+    votes_stored[(name, int(topic))] = votes_stored.get((name, int(topic)), 0) + 1
+votes_missing = [v for v in voted if votes_stored.get(v, 0) == 0]
+# A vote counted twice cannot be stored twice (one row per member and idea): the counts are
+# what could drift.
+drifted = query("SELECT t.id FROM topics t WHERE t.vote_count <> (SELECT COUNT(*) FROM votes v "
+                "WHERE v.topic_id = t.id AND v.state = 'counted') OR t.pending_vote_count <> "
+                "(SELECT COUNT(*) FROM votes v WHERE v.topic_id = t.id AND v.state = 'pending')")
+if votes_missing:
+    failures.append(f"{len(votes_missing)} answered votes missing, e.g. {votes_missing[:3]}")
+if drifted:
+    failures.append(f"{len(drifted)} ideas' counts differ from their votes, e.g. {drifted[:3]}")
+if len(voted) < 50:
+    failures.append(f"only {len(voted)} votes were answered: the test did too little")
+
 missing = [t for t in acknowledged if stored.get(t, 0) == 0]
 doubled = [t for t, n in stored.items() if n > 1]
 if missing:
@@ -194,7 +247,9 @@ if len(acknowledged) < 50:
 
 print(f"crash test ({BACKEND}): {KILLS} SIGKILLs, {CLIENTS} clients, {attempts[0]} replies sent, "
       f"{len(acknowledged)} answered, {len(stored)} stored, {len(missing)} answered-but-missing, "
-      f"{len(doubled)} doubled; {integrity_note}")
+      f"{len(doubled)} doubled; {vote_attempts[0]} votes sent, {len(voted)} answered, "
+      f"{len(votes_stored)} stored, {len(votes_missing)} answered-but-missing, "
+      f"{len(drifted)} ideas with drifted counts; {integrity_note}")
 if BACKEND != "sqlite":
     subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"DROP DATABASE IF EXISTS {pg_name}"])
 if failures:
