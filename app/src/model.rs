@@ -1285,3 +1285,9 @@ pub const ROADMAP_COLUMN_CAP: usize = 50;
 pub const BURST_VOTES_SHOWN: u64 = 200;
 /// How many weeks an idea's trend covers.
 pub const TREND_WEEKS: usize = 12;
+
+/// A checkbox's value in a query string: ticked boxes send "on"; a link may say 1 or true.
+/// Anything else (0, false, empty) is not ticked.
+pub fn ticked(value: &str) -> bool {
+    matches!(value, "on" | "1" | "true")
+}

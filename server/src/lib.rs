@@ -269,7 +269,7 @@ async fn staff_ideas_csv(
     let filter = app::server::views::ideas::IdeasFilter {
         category: q.category,
         status: q.status,
-        verified_only: q.verified.is_some_and(|v| !v.is_empty()),
+        verified_only: q.verified.as_deref().is_some_and(app::model::ticked),
         from: q.from,
         to: q.to,
     };

@@ -20,7 +20,7 @@ use crate::{
 pub fn StaffIdeasPage() -> impl IntoView {
     let query = use_query_map().get_untracked();
     let get = |name: &str| query.get(name).filter(|v| !v.is_empty());
-    let verified_only = get("verified").is_some();
+    let verified_only = get("verified").is_some_and(|v| crate::model::ticked(&v));
     let page: u64 = query_number(&query, "page").unwrap_or(1);
     let data = OnceResource::new(get_staff_ideas(
         get("category"),

@@ -901,6 +901,11 @@ async fn search_shows_the_original_of_a_merged_duplicate() {
         shown[&dup.id].merged_into.is_none(),
         "the removed original is not linked"
     );
+    let history = crate::server::views::staff::events(&w.db, dup.id, false)
+        .await
+        .unwrap();
+    let merged = history.iter().find(|e| e.kind == "merged").unwrap();
+    assert_eq!(merged.detail, "", "nor numbered");
 }
 
 /// Many members voting at the same moment on SQLite: written together, each answered with its
@@ -974,6 +979,56 @@ async fn many_votes_at_once_are_written_together_and_each_answered() {
         .await
         .unwrap();
     assert_eq!(follows, 80);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A vote checked, then waiting for its turn to write while the voter is suspended (a spammer
+/// removed) or leaves: it is not written, then or later.
+#[tokio::test]
+async fn a_vote_waiting_to_be_written_is_checked_again_and_dropped_with_its_request() {
+    let dir = tempfile_dir();
+    let db = crate::server::db::connect(&format!("sqlite://{}/votes.db?mode=rwc", dir.display()))
+        .await
+        .unwrap();
+    crate::server::db::migrate(&db).await.unwrap();
+    let w = world_on(Some(db)).await;
+    let t = idea(&w, "Waiting").await;
+    let u = idea(&w, "Unrelated").await;
+
+    // Suspended while the vote waits.
+    let turn = crate::server::db::writer_turn(&w.db).await;
+    let waiting = {
+        let (db, voter) = (w.db.clone(), w.other.clone());
+        tokio::spawn(async move { vote(&db, &voter, t.id, None).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(!waiting.is_finished(), "it waits for the turn");
+    // Written beside the process's writers (as another process would).
+    let mut row: user::ActiveModel = w.other.clone().into();
+    row.suspended_until = Set(Some(Utc::now() + Duration::days(36_500)));
+    row.update(&w.db).await.unwrap();
+    drop(turn);
+    assert!(matches!(
+        waiting.await.unwrap(),
+        Err(AppError::Forbidden(m)) if m.contains("suspended")
+    ));
+    assert_eq!(vote_rows(&w).await, 0);
+
+    // A request that goes away while its vote waits: the vote leaves the queue with it.
+    let turn = crate::server::db::writer_turn(&w.db).await;
+    let gave_up = tokio::time::timeout(
+        std::time::Duration::from_millis(200),
+        vote(&w.db, &w.customer, t.id, None),
+    )
+    .await;
+    assert!(gave_up.is_err());
+    drop(turn);
+    vote(&w.db, &w.staff, u.id, None).await.unwrap();
+    assert_eq!(vote_rows(&w).await, 1, "only the unrelated vote was written");
+    assert_eq!(counts(&w, t.id).await, (0, 0));
+    // The member votes again, as if for the first time.
+    vote(&w.db, &w.customer, t.id, None).await.unwrap();
+    assert_eq!(counts(&w, t.id).await, (1, 0));
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -182,6 +182,10 @@ async fn staff_ideas_and_its_csv_are_for_staff_only() {
     assert!(filtered.body.contains(
         "/staff/ideas.csv?category=product-feedback&amp;status=planned&amp;from=2025-01-01&amp;verified=on"
     ));
+    // "verified=0" in a hand-written link means off, not on.
+    let off = get(&s.app, "/staff/ideas?verified=0", Some(&s.sam)).await;
+    assert!(off.body.contains("Votes (with pending)"), "{}", off.body);
+    assert!(!off.body.contains("verified=on"));
 
     let csv = get(&s.app, "/staff/ideas.csv?status=planned", Some(&s.sam)).await;
     assert_eq!(csv.status, StatusCode::OK);

@@ -7,7 +7,10 @@
 use std::{
     collections::{HashMap, HashSet},
     net::IpAddr,
-    sync::{LazyLock, Mutex},
+    sync::{
+        LazyLock, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 use sea_orm::{
@@ -16,10 +19,13 @@ use sea_orm::{
 };
 use tokio::sync::oneshot;
 
-use super::{ALREADY_VOTED, MERGED_ELSEWHERE, Standing, Thresholds, VOTING_CLOSED, burst};
+use super::{
+    ALREADY_VOTED, MERGED_ELSEWHERE, Standing, Thresholds, VOTING_CLOSED, burst, held_reason,
+};
 use crate::{
     error::AppError,
     server::{
+        auth::check_not_suspended,
         db::{self, WriterTurn},
         entity::{category, topic, user, vote},
         notify::following,
@@ -29,21 +35,25 @@ use crate::{
 };
 
 /// One member's vote, checked on a reader a moment before (the idea is theirs to see and open
-/// for votes); what can change in that moment (a merge, a status change, closing) is checked
-/// again in the transaction.
+/// for votes). What can change in that moment is checked again in the transaction: the idea
+/// (a merge, a status change, closing) and the voter (suspended, removed as a spammer, flagged,
+/// confirmed since), whose account is read again there.
 pub(super) struct Ballot {
     pub voter: user::Model,
     pub topic_id: i64,
     pub client: Option<IpAddr>,
     pub now: DateTimeUtc,
     pub thresholds: Thresholds,
-    /// Why the vote waits, if it does (before any burst).
-    pub held: Option<&'static str>,
 }
 
 type Answer = Result<Standing, AppError>;
 
+/// The voter's account was deleted while the vote waited.
+const VOTER_GONE: &str = "This account no longer exists.";
+
 struct Waiting {
+    /// Tells this vote apart in the queue, to take it out if its request goes away.
+    ticket: u64,
     db: DatabaseConnection,
     ballot: Ballot,
     answer: oneshot::Sender<Answer>,
@@ -51,6 +61,18 @@ struct Waiting {
 
 /// Votes waiting for a turn to write, in the order they came.
 static WAITING: LazyLock<Mutex<Vec<Waiting>>> = LazyLock::new(Default::default);
+static TICKETS: AtomicU64 = AtomicU64::new(0);
+
+/// Takes a vote out of the queue when its request is dropped (the browser left) before a
+/// writer took it: a vote nobody waits for is not written later, when it may no longer hold.
+/// One a writer took already is written with its batch, at once.
+struct InQueue(u64);
+
+impl Drop for InQueue {
+    fn drop(&mut self) {
+        lock_waiting().retain(|w| w.ticket != self.0);
+    }
+}
 
 /// At most this many votes in one transaction.
 const MOST: usize = 256;
@@ -65,11 +87,14 @@ pub(super) async fn cast(db: &DatabaseConnection, ballot: Ballot) -> Answer {
         return answers.pop().unwrap_or(Err(AppError::Internal));
     }
     let (answer, mut answered) = oneshot::channel();
+    let ticket = TICKETS.fetch_add(1, Ordering::Relaxed);
     lock_waiting().push(Waiting {
+        ticket,
         db: db.clone(),
         ballot,
         answer,
     });
+    let _in_queue = InQueue(ticket);
     // Either a writer takes this vote with theirs and answers it, or its own turn comes first.
     let turn = tokio::select! {
         biased;
@@ -133,7 +158,34 @@ async fn write_batch(db: DatabaseConnection, turn: Option<WriterTurn>, batch: Ve
 
 /// Writes the ballots in `txn`; gives each its answer, in order. An error is the whole batch's
 /// (the transaction is not committed); a refused vote is only its own.
-async fn write(txn: &impl ConnectionTrait, ballots: Vec<Ballot>) -> Result<Vec<Answer>, AppError> {
+async fn write(
+    txn: &impl ConnectionTrait,
+    mut ballots: Vec<Ballot>,
+) -> Result<Vec<Answer>, AppError> {
+    // The voters as they are now: one suspended or removed since is refused, and why a vote
+    // waits is decided from the account as it is.
+    let accounts: HashMap<i64, user::Model> = user::Entity::find()
+        .filter(user::Column::Id.is_in(distinct(ballots.iter().map(|b| b.voter.id))))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let mut held: Vec<Option<&'static str>> = Vec::with_capacity(ballots.len());
+    let mut voter_refused: Vec<Option<AppError>> = Vec::with_capacity(ballots.len());
+    for b in &mut ballots {
+        match accounts.get(&b.voter.id) {
+            Some(account) => {
+                b.voter = account.clone();
+                held.push(held_reason(account, &b.thresholds, b.now));
+                voter_refused.push(check_not_suspended(account).err());
+            }
+            None => {
+                held.push(None);
+                voter_refused.push(Some(AppError::Forbidden(VOTER_GONE.into())));
+            }
+        }
+    }
     let topic_ids: Vec<i64> = distinct(ballots.iter().map(|b| b.topic_id));
     // Locked on PostgreSQL: a merge or a status change at the same moment comes before or
     // after, not between (SQLite's writer already holds the whole database).
@@ -156,7 +208,11 @@ async fn write(txn: &impl ConnectionTrait, ballots: Vec<Ballot>) -> Result<Vec<A
     // What each ballot gets when it is not written: the reason.
     let mut answers: Vec<Option<Answer>> = Vec::with_capacity(ballots.len());
     let mut seen: HashSet<(i64, i64)> = HashSet::new();
-    for b in &ballots {
+    for (b, voter_refused) in ballots.iter().zip(voter_refused) {
+        if let Some(e) = voter_refused {
+            answers.push(Some(Err(e)));
+            continue;
+        }
         let refused = match topics.get(&b.topic_id) {
             None => Some(AppError::NotFound(TOPIC_MISSING.into())),
             Some(t) if t.merged_into_id.is_some() => {
@@ -177,14 +233,15 @@ async fn write(txn: &impl ConnectionTrait, ballots: Vec<Ballot>) -> Result<Vec<A
 
     let rows: Vec<vote::ActiveModel> = ballots
         .iter()
+        .zip(&held)
         .zip(&answers)
         .filter(|(_, a)| a.is_none())
-        .map(|(b, _)| vote::ActiveModel {
+        .map(|((b, held), _)| vote::ActiveModel {
             topic_id: Set(b.topic_id),
             user_id: Set(b.voter.id),
             created_at: Set(b.now),
-            state: Set(if b.held.is_some() { PENDING } else { COUNTED }.into()),
-            held_reason: Set(b.held.unwrap_or_default().into()),
+            state: Set(if held.is_some() { PENDING } else { COUNTED }.into()),
+            held_reason: Set(held.unwrap_or_default().into()),
             review_item_id: Set(None),
             client_address: Set(b.client.map(|a| a.to_string()).unwrap_or_default()),
             client_range: Set(votes::client_range(b.client)),
@@ -217,6 +274,12 @@ async fn write(txn: &impl ConnectionTrait, ballots: Vec<Ballot>) -> Result<Vec<A
         .filter(|(_, a)| a.is_none())
         .map(|(b, _)| b)
         .collect();
+    let flagged: HashSet<(i64, i64)> = ballots
+        .iter()
+        .zip(&held)
+        .filter(|(_, h)| **h == Some(votes::HELD_FLAGGED))
+        .map(|(b, _)| (b.topic_id, b.voter.id))
+        .collect();
 
     following::follow_all(
         txn,
@@ -248,7 +311,7 @@ async fn write(txn: &impl ConnectionTrait, ballots: Vec<Ballot>) -> Result<Vec<A
     for id in distinct(cast.iter().map(|b| b.topic_id)) {
         let flagged: Vec<i64> = cast
             .iter()
-            .filter(|b| b.topic_id == id && b.held == Some(votes::HELD_FLAGGED))
+            .filter(|b| b.topic_id == id && flagged.contains(&(b.topic_id, b.voter.id)))
             .map(|b| inserted[&(b.topic_id, b.voter.id)].id)
             .collect();
         burst::hold_for_review(txn, &topics[&id], &flagged, batch_time(&cast)).await?;

@@ -71,7 +71,6 @@ pub async fn vote_at(
             client,
             now,
             thresholds,
-            held: held_reason(voter, &thresholds, now),
         },
     )
     .await

@@ -47,8 +47,14 @@ pub async fn events(
                 .actor_id
                 .and_then(|id| names.get(&id).cloned())
                 .unwrap_or_default(),
+            // A merge's detail is the original's number: the page links the original itself,
+            // and only while everyone may see it.
+            detail: if e.kind == crate::server::records::topic_events::MERGED {
+                String::new()
+            } else {
+                e.detail
+            },
             kind: e.kind,
-            detail: e.detail,
             note: e.note,
             staff_only: e.staff_only,
             created_at: e.created_at,
