@@ -1,5 +1,5 @@
-//! Where a redirect may go: only a path on this site. Shared by the server (every redirect) and
-//! the browser build (where to go after logging in).
+//! Where a redirect may go: only a path on this site; and query values written into links.
+//! Shared by the server (every redirect) and the browser build (where to go after logging in).
 
 /// `target` as a Location on this site, or None. Used only when, after percent-decoding, it is
 /// a path starting with exactly one `/` followed by neither `/` nor `\` (either makes it
@@ -54,4 +54,18 @@ fn percent_decode(s: &str) -> Option<String> {
         }
     }
     String::from_utf8(out).ok()
+}
+
+/// Percent-encodes a query-string value (RFC 3986 unreserved characters and / pass through).
+pub fn encode_query_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }

@@ -733,7 +733,7 @@ mod tests {
         /// panic or invent bytes.
         #[test]
         fn form_text_round_trips(text in ".{0,200}", junk in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
-            let encoded = app::components::encode_query_value(&text);
+            let encoded = app::paths::encode_query_value(&text);
             proptest::prop_assert_eq!(percent_decode(encoded.as_bytes()), text.as_bytes());
             for (k, v) in form_pairs(&junk) {
                 proptest::prop_assert!(k.len() + v.len() <= junk.len());

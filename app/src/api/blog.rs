@@ -9,8 +9,8 @@ use crate::{
 #[cfg(feature = "ssr")]
 use crate::{
     api::forum::{ComposerKind, composer_start},
-    components::encode_query_value,
     model::{ArticleDraft, ArticleState},
+    paths::encode_query_value,
     server::{blog, drafts, posting, state},
 };
 

@@ -11,8 +11,8 @@ use crate::{
 
 #[cfg(feature = "ssr")]
 use crate::{
-    components::encode_query_value,
     model::Draft,
+    paths::encode_query_value,
     server::{drafts, forum, moderation, posting, state},
 };
 #[cfg(feature = "ssr")]

@@ -6,7 +6,7 @@ use crate::{error::AppError, model::VoteStanding};
 
 #[cfg(feature = "ssr")]
 use crate::{
-    components::encode_query_value,
+    paths::encode_query_value,
     server::{entity::user, ideas, state, views::votes, visibility},
 };
 

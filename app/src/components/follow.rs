@@ -5,11 +5,9 @@ use leptos::prelude::*;
 
 use crate::{
     api::subscriptions::{SetTopicLevel, WatchCategory},
-    components::{
-        encode_query_value,
-        form::{FormError, hydrated, latest_error},
-    },
+    components::form::{FormError, hydrated, latest_error},
     error::AppError,
+    paths::encode_query_value,
 };
 
 /// The topic levels, what each is called and what it means, in the order offered.

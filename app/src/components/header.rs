@@ -2,7 +2,7 @@
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_router::hooks::use_location;
 
-use super::encode_query_value;
+use crate::paths::encode_query_value;
 use crate::{api::auth::LogOut, context::CurrentUser};
 
 #[component]

@@ -5,11 +5,11 @@ use leptos_router::hooks::use_params_map;
 use crate::{
     api::blog::{SaveArticle, get_article_editor},
     components::{
-        article_form::ArticleForm, encode_query_value, form::error_from_url, page::ErrorView,
-        time::exact_utc,
+        article_form::ArticleForm, form::error_from_url, page::ErrorView, time::exact_utc,
     },
     error::AppError,
     model::article_url,
+    paths::encode_query_value,
 };
 
 /// /blog/new and /blog/{slug}/edit: the article editor, for staff (and, for an existing

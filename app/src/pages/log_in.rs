@@ -4,11 +4,9 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::{auth::LogIn, safe_next},
-    components::{
-        encode_query_value,
-        form::{Field, FormError, error_from_url, hydrated, latest_error},
-    },
+    components::form::{Field, FormError, error_from_url, hydrated, latest_error},
     error::AppError,
+    paths::encode_query_value,
 };
 
 const FIELDS: [&str; 2] = ["login", "password"];

@@ -8,7 +8,6 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::search::get_search_results,
     components::{
-        encode_query_value,
         form::Field,
         page::{ErrorView, NoIndex, query_number},
         pager::Pager,
@@ -16,6 +15,7 @@ use crate::{
         time::RelativeTime,
     },
     model::{SearchHit, SearchRequest, SearchResults, TextPart, TopicStatus},
+    paths::encode_query_value,
 };
 
 /// The query's fields, in the order they appear in links.

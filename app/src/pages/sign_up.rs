@@ -4,11 +4,11 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::{auth::SignUp, safe_next},
-    components::{
-        encode_query_value,
-        form::{Field, FormError, error_from_url, fresh_form_token, hydrated, latest_error},
+    components::form::{
+        Field, FormError, error_from_url, fresh_form_token, hydrated, latest_error,
     },
     error::AppError,
+    paths::encode_query_value,
 };
 
 const FIELDS: [&str; 3] = ["username", "email", "password"];

@@ -5,13 +5,13 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::staff::get_staff_ideas,
     components::{
-        encode_query_value,
         page::{ErrorView, NoIndex, query_number},
         pager::Pager,
         sparkline::Sparkline,
         staff::StatusTag,
     },
     model::{StaffIdeaRow, StaffIdeas, TopicStatus},
+    paths::encode_query_value,
 };
 
 /// /staff/ideas (staff): ideas by votes, filtered by category, status, verified votes only and

@@ -1024,7 +1024,11 @@ async fn a_vote_waiting_to_be_written_is_checked_again_and_dropped_with_its_requ
     assert!(gave_up.is_err());
     drop(turn);
     vote(&w.db, &w.staff, u.id, None).await.unwrap();
-    assert_eq!(vote_rows(&w).await, 1, "only the unrelated vote was written");
+    assert_eq!(
+        vote_rows(&w).await,
+        1,
+        "only the unrelated vote was written"
+    );
     assert_eq!(counts(&w, t.id).await, (0, 0));
     // The member votes again, as if for the first time.
     vote(&w.db, &w.customer, t.id, None).await.unwrap();

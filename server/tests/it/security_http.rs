@@ -605,8 +605,8 @@ async fn oversized_and_malformed_requests_get_a_clear_4xx_and_the_server_keeps_s
         format!(
             "category=questions&form_token={}&title={}&body={}",
             "a".repeat(64),
-            app::components::encode_query_value(title),
-            app::components::encode_query_value(body)
+            app::paths::encode_query_value(title),
+            app::paths::encode_query_value(body)
         )
     };
     let post = |body: Body, length: Option<usize>| {

@@ -579,7 +579,7 @@ async fn pages_for_hidden_things_are_the_missing_page() {
     let normal = |r: &Reply, path: &str| {
         let mut body = r
             .stable_body()
-            .replace(&app::components::encode_query_value(path), "PATH")
+            .replace(&app::paths::encode_query_value(path), "PATH")
             .replace(path, "PATH");
         // One-shot tokens (64 hex digits) differ on every page.
         let chars: Vec<char> = body.chars().collect();

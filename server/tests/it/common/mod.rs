@@ -204,7 +204,7 @@ pub async fn post_fetch(
 pub fn encode(fields: &[(&str, &str)]) -> String {
     fields
         .iter()
-        .map(|(k, v)| format!("{}={}", k, app::components::encode_query_value(v)))
+        .map(|(k, v)| format!("{}={}", k, app::paths::encode_query_value(v)))
         .collect::<Vec<_>>()
         .join("&")
 }
