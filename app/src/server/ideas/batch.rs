@@ -43,7 +43,6 @@ pub(super) struct Ballot {
     pub topic_id: i64,
     pub client: Option<IpAddr>,
     pub now: DateTimeUtc,
-    pub thresholds: Thresholds,
 }
 
 type Answer = Result<Standing, AppError>;
@@ -171,13 +170,15 @@ async fn write(
         .into_iter()
         .map(|u| (u.id, u))
         .collect();
+    // Read once for the batch, as they are now.
+    let thresholds = Thresholds::read(txn).await?;
     let mut held: Vec<Option<&'static str>> = Vec::with_capacity(ballots.len());
     let mut voter_refused: Vec<Option<AppError>> = Vec::with_capacity(ballots.len());
     for b in &mut ballots {
         match accounts.get(&b.voter.id) {
             Some(account) => {
                 b.voter = account.clone();
-                held.push(held_reason(account, &b.thresholds, b.now));
+                held.push(held_reason(account, &thresholds, b.now));
                 voter_refused.push(check_not_suspended(account).err());
             }
             None => {
@@ -291,8 +292,8 @@ async fn write(
 
     // Bursts, among customers' votes (staff votes are never part of one).
     let mut held_now: HashSet<i64> = HashSet::new();
-    if let Some(first) = cast.first() {
-        let (thresholds, now) = (first.thresholds, batch_time(&cast));
+    if !cast.is_empty() {
+        let now = batch_time(&cast);
         let customers_on: Vec<i64> = distinct(
             cast.iter()
                 .filter(|b| !b.voter.role().is_staff())

@@ -60,7 +60,6 @@ pub async fn vote_at(
     client: Option<std::net::IpAddr>,
     now: DateTimeUtc,
 ) -> Result<Standing, AppError> {
-    let thresholds = Thresholds::read(db).await?;
     // Refused here, on a reader, a vote never waits for a turn to write.
     votable(db, voter, topic_id).await?;
     batch::cast(
@@ -70,7 +69,6 @@ pub async fn vote_at(
             topic_id,
             client,
             now,
-            thresholds,
         },
     )
     .await
