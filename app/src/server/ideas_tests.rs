@@ -1036,6 +1036,45 @@ async fn a_vote_waiting_to_be_written_is_checked_again_and_dropped_with_its_requ
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// More votes waiting at once than one transaction takes: written in several, every one
+/// answered.
+#[tokio::test]
+async fn more_votes_at_once_than_one_batch_holds_are_all_answered() {
+    let dir = tempfile_dir();
+    let db = crate::server::db::connect(&format!("sqlite://{}/votes.db?mode=rwc", dir.display()))
+        .await
+        .unwrap();
+    crate::server::db::migrate(&db).await.unwrap();
+    let w = world_on(Some(db)).await;
+    let t = idea(&w, "Crowded").await;
+    let now = Utc::now();
+    let mut voters = Vec::new();
+    for n in 0..300 {
+        voters.push(member_created(&w, 1000 + n, now - Duration::days(40 + n)).await);
+    }
+    let turn = crate::server::db::writer_turn(&w.db).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for voter in voters {
+        let db = w.db.clone();
+        tasks.spawn(async move { vote(&db, &voter, t.id, None).await });
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    drop(turn);
+    let all = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        let mut ok = 0;
+        while let Some(done) = tasks.join_next().await {
+            done.unwrap().unwrap();
+            ok += 1;
+        }
+        ok
+    })
+    .await
+    .expect("every vote is answered");
+    assert_eq!(all, 300);
+    assert_eq!(counts(&w, t.id).await, (300, 0));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 #[tokio::test]
 async fn in_memory_databases_are_told_apart() {
     use crate::server::db::{connect, same_database};

@@ -105,7 +105,8 @@ pub(super) async fn cast(db: &DatabaseConnection, ballot: Ballot) -> Answer {
         let mut batch = Vec::new();
         let mut rest = Vec::new();
         for w in waiting.drain(..) {
-            if batch.len() < MOST && db::same_database(&w.db, db) {
+            // Its own vote always (nobody else may be left to take it), then others up to MOST.
+            if w.ticket == ticket || (batch.len() < MOST && db::same_database(&w.db, db)) {
                 batch.push(w);
             } else {
                 rest.push(w);
