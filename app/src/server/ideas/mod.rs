@@ -107,10 +107,22 @@ async fn votable(
     voter: &user::Model,
     topic_id: i64,
 ) -> Result<topic::Model, AppError> {
-    let t = visibility::topic(conn, topic_id, Some(voter)).await?;
-    let c = category::Entity::find_by_id(t.category_id)
+    // The idea and its category in one read (this runs for every vote); then the one rule of
+    // who may see a topic, so one out of sight is "not found" before anything else is said.
+    let in_category = topic::Entity::belongs_to(category::Entity)
+        .from(topic::Column::CategoryId)
+        .to(category::Column::Id)
+        .into();
+    let (t, c) = topic::Entity::find_by_id(topic_id)
+        .join(sea_orm::JoinType::InnerJoin, in_category)
+        .select_also(category::Entity)
         .one(conn)
         .await?
+        .ok_or_else(|| AppError::NotFound(visibility::TOPIC_MISSING.into()))?;
+    if !visibility::can_see_topic(conn, &t, Some(voter)).await? {
+        return Err(AppError::NotFound(visibility::TOPIC_MISSING.into()));
+    }
+    let c = c
         .filter(votes::is_ideas)
         .ok_or_else(|| AppError::invalid("vote", NOT_AN_IDEA))?;
     if t.merged_into_id.is_some() {
