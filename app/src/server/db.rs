@@ -45,6 +45,14 @@ pub fn numbered(backend: DbBackend, sql: &str, values: Vec<sea_orm::Value>) -> S
     Statement::from_sql_and_values(backend, sql, values)
 }
 
+/// `$first, $first+1, ...` for `n` values, for a statement given to `numbered`.
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Applies every migration not yet applied. Runs on every start.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await

@@ -508,21 +508,7 @@ async fn merging(w: World) {
     );
     // Not into an idea the public cannot see (held or removed), however it is reached.
     let fourth = idea(&w, "Yet another dark theme").await;
-    let opening = crate::server::entity::post::Entity::find()
-        .filter(crate::server::entity::post::Column::TopicId.eq(newer.id))
-        .one(&w.db)
-        .await
-        .unwrap()
-        .unwrap();
-    moderation::act_on_post(
-        &w.db,
-        &w.moderator,
-        opening.id,
-        moderation::PostAction::Delete,
-        "Gone",
-    )
-    .await
-    .unwrap();
+    remove_idea(&w, newer.id).await;
     // Staff may not see it: not found, by its number or through the chain.
     for via in [newer.id, dup.id] {
         assert_eq!(
@@ -543,6 +529,26 @@ async fn merging(w: World) {
     pairs.sort();
     pairs.dedup();
     assert_eq!(pairs.len(), all.len());
+}
+
+/// A moderator removes the idea's opening post: the idea is out of the public's sight.
+async fn remove_idea(w: &World, topic_id: i64) {
+    let opening = crate::server::entity::post::Entity::find()
+        .filter(crate::server::entity::post::Column::TopicId.eq(topic_id))
+        .filter(crate::server::entity::post::Column::PostNumber.eq(1))
+        .one(&w.db)
+        .await
+        .unwrap()
+        .unwrap();
+    moderation::act_on_post(
+        &w.db,
+        &w.moderator,
+        opening.id,
+        moderation::PostAction::Delete,
+        "Gone",
+    )
+    .await
+    .unwrap();
 }
 
 async fn notes_of(w: &World, user_id: i64) -> Vec<notification::Model> {
@@ -850,21 +856,7 @@ async fn search_shows_the_original_of_a_merged_duplicate() {
     assert!(similar[0].url.starts_with(&format!("/t/{}/", orig.id)));
 
     // The original removed since: nothing names it; the duplicate is found as itself.
-    let opening = crate::server::entity::post::Entity::find()
-        .filter(crate::server::entity::post::Column::TopicId.eq(orig.id))
-        .one(&w.db)
-        .await
-        .unwrap()
-        .unwrap();
-    moderation::act_on_post(
-        &w.db,
-        &w.moderator,
-        opening.id,
-        moderation::PostAction::Delete,
-        "Gone",
-    )
-    .await
-    .unwrap();
+    remove_idea(&w, orig.id).await;
     let found = crate::server::search::search(
         &w.db,
         crate::model::SearchRequest {

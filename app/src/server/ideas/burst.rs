@@ -31,6 +31,14 @@ pub const NOT_A_BURST: &str = "That review item is not a burst of votes waiting 
 /// At most this many of an idea's latest votes are looked at: a burst is recent by definition.
 const LOOK_BACK: u64 = 1000;
 
+/// The votes a burst at `now` is made of: cast within the window, not moved away by a merge.
+fn in_window(thresholds: &Thresholds, now: DateTimeUtc) -> sea_orm::Select<vote::Entity> {
+    let since = now - Duration::minutes(thresholds.burst_window_minutes);
+    vote::Entity::find()
+        .filter(vote::Column::CreatedAt.gte(since))
+        .filter(vote::Column::State.ne(votes::MERGED))
+}
+
 /// The ideas among `topic_ids` with more than the burst limit of votes since the window
 /// opened: only they can hold a burst, and most ideas are not near one (one query for a batch
 /// of votes).
@@ -44,14 +52,11 @@ pub(super) async fn crowded(
     if limit <= 0 || topic_ids.is_empty() {
         return Ok(HashSet::new());
     }
-    let since = now - Duration::minutes(thresholds.burst_window_minutes);
-    let counts: Vec<(i64, i64)> = vote::Entity::find()
+    let counts: Vec<(i64, i64)> = in_window(thresholds, now)
         .select_only()
         .column(vote::Column::TopicId)
         .column_as(vote::Column::Id.count(), "n")
         .filter(vote::Column::TopicId.is_in(topic_ids.iter().copied()))
-        .filter(vote::Column::CreatedAt.gte(since))
-        .filter(vote::Column::State.ne(votes::MERGED))
         .group_by(vote::Column::TopicId)
         .into_tuple()
         .all(txn)
@@ -77,11 +82,8 @@ pub(super) async fn check(
     if limit <= 0 || voters.is_empty() {
         return Ok(HashSet::new());
     }
-    let since = now - Duration::minutes(thresholds.burst_window_minutes);
-    let recent = vote::Entity::find()
+    let recent = in_window(thresholds, now)
         .filter(vote::Column::TopicId.eq(t.id))
-        .filter(vote::Column::CreatedAt.gte(since))
-        .filter(vote::Column::State.ne(votes::MERGED))
         .order_by_desc(vote::Column::CreatedAt)
         .limit(LOOK_BACK)
         .all(txn)

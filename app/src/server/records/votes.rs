@@ -7,7 +7,7 @@ use crate::{
     error::AppError,
     model::TopicStatus,
     server::{
-        db::numbered,
+        db::{numbered, placeholders},
         entity::{category, topic, vote},
     },
 };
@@ -56,10 +56,7 @@ pub async fn recount_all(
     ids.dedup();
     let backend = conn.get_database_backend();
     for chunk in ids.chunks(500) {
-        let list = (1..=chunk.len())
-            .map(|n| format!("${n}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = placeholders(1, chunk.len());
         conn.execute_raw(numbered(
             backend,
             &format!(

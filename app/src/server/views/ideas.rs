@@ -230,14 +230,6 @@ async fn check(db: &DatabaseConnection, f: &IdeasFilter) -> Result<Checked, AppE
     })
 }
 
-/// `$first, $first+1, ...` for `n` values.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// The ideas the filter picks, most votes first: a page of them (offset, limit), or all (`page`
 /// None, the CSV); voters and trend are filled in by `voters_and_trend`.
 async fn list(
@@ -369,7 +361,7 @@ async fn voters_and_trend(
         let sql = format!(
             "SELECT v.topic_id, u.role, COUNT(*) AS n FROM votes v JOIN users u ON u.id = v.user_id \
              WHERE v.topic_id IN ({}) AND v.state IN {}{period} GROUP BY v.topic_id, u.role",
-            placeholders(1, n),
+            crate::server::db::placeholders(1, n),
             c.states()
         );
         for row in db.query_all_raw(numbered(backend, &sql, values)).await? {
@@ -401,7 +393,7 @@ async fn voters_and_trend(
             "SELECT topic_id, {week} AS week, COUNT(*) AS n FROM votes \
              WHERE topic_id IN ({}) AND state = 'counted' AND created_at >= {start} \
              AND created_at < {end} GROUP BY topic_id, week",
-            placeholders(1, n)
+            crate::server::db::placeholders(1, n)
         );
         for row in db.query_all_raw(numbered(backend, &sql, values)).await? {
             let topic_id: i64 = row.try_get("", "topic_id")?;
