@@ -1291,3 +1291,26 @@ pub const TREND_WEEKS: usize = 12;
 pub fn ticked(value: &str) -> bool {
     matches!(value, "on" | "1" | "true")
 }
+
+/// An uploaded file as its uploader's composer gets it back: where it is, and the Markdown that
+/// shows it (an image) or links it (any other file, with its name and size).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Uploaded {
+    pub id: i64,
+    pub name: String,
+    pub url: String,
+    pub markdown: String,
+    pub is_image: bool,
+    /// Bytes as uploaded.
+    pub size: i64,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+}
+
+/// What POST /uploads answers: the files kept, and why the first refused one was refused.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadAnswer {
+    pub uploaded: Vec<Uploaded>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}

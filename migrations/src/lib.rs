@@ -14,6 +14,7 @@ mod m20261201_000001_post_lifecycle;
 mod m20261202_000001_notifications;
 mod m20261203_000001_search;
 mod m20261204_000001_ideas;
+mod m20261205_000001_uploads;
 
 pub use m20261124_000001_blog::BLOG_COMMENTS_SLUG;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_notifications::Migration),
             Box::new(m20261203_000001_search::Migration),
             Box::new(m20261204_000001_ideas::Migration),
+            Box::new(m20261205_000001_uploads::Migration),
         ]
     }
 }

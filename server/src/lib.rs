@@ -4,6 +4,7 @@ pub mod backup;
 pub mod bench_seed;
 pub mod bench_text;
 pub mod compress;
+pub mod files;
 pub mod form_errors;
 pub mod page_cache;
 pub mod robots;
@@ -64,10 +65,13 @@ pub fn app_state(config: Config, db: DatabaseConnection) -> AppState {
             .site_addr(config.addr)
             .build(),
     };
+    let files = app::server::uploads::store::open(&config.uploads, &db)
+        .unwrap_or_else(|e| panic!("{e}"));
     AppState {
         leptos_options,
         db,
         config: Arc::new(config),
+        files,
     }
 }
 
@@ -97,6 +101,14 @@ pub fn router(state: AppState) -> Router {
         .route("/unsubscribe/{token}", post(one_click_unsubscribe))
         .route("/notifications/{id}", get(open_notification))
         .route("/staff/ideas.csv", get(staff_ideas_csv))
+        .route(
+            "/uploads",
+            post(files::upload).layer(axum::extract::DefaultBodyLimit::max(
+                files::MAX_REQUEST_BYTES,
+            )),
+        )
+        .route("/uploads/{id}/{*rest}", get(files::serve))
+        .route("/images/proxy/{signature}/{address}", get(files::proxy))
         .nest_service("/pkg", pkg_files(&state.leptos_options.site_root))
         .leptos_routes_with_context(&state, routes, provide_request_context, move || {
             shell(shell_options.clone())
@@ -105,6 +117,11 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(provide_request_context, shell))
+        // Inside the session layer: it takes a no-JavaScript composer's files as the member's.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            files::composer_files,
+        ))
         .layer(sessions)
         .with_state(state);
     // The layers wrap the whole router as one service, not each route (as `Router::layer` on the

@@ -97,6 +97,8 @@ pub async fn save_article(
     publish_at: String,
     form_token: String,
     preview: Option<String>,
+    /// Why a file sent with the form (without JavaScript) was refused (server/src/files.rs).
+    upload_error: Option<String>,
 ) -> Result<(), AppError> {
     let draft = ArticleDraft {
         title,
@@ -121,6 +123,13 @@ pub async fn save_article(
             return Ok(format!("/login?next={}", encode_query_value(&back)));
         };
         crate::server::records::articles::may_write(&user)?;
+        if let Some(why) = upload_error.filter(|e| !e.trim().is_empty()) {
+            drafts::save(&session, &key, &draft).await?;
+            return Err(AppError::invalid(
+                "body",
+                why.chars().take(500).collect::<String>(),
+            ));
+        }
         if preview.is_some() {
             posting::validate_body(&draft.body)?;
             let html = posting::render(&db, &draft.body).await?;

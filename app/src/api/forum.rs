@@ -207,11 +207,30 @@ fn draft_key(kind: ComposerKind) -> String {
 
 /// The shared path of every composer post: keep the text, then send a signed-out writer to log
 /// in and back, or preview it, or run `write` and go to the new post.
+/// What a composer's post asks for: a preview, or the post; and, from a form posted without
+/// JavaScript with files in it, why a file was refused (the router took the files out, kept the
+/// good ones and added their Markdown to the text: server/src/files.rs).
+#[cfg(feature = "ssr")]
+struct Submitted {
+    preview: bool,
+    upload_error: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+impl Submitted {
+    fn from(preview: Option<String>, upload_error: Option<String>) -> Self {
+        Submitted {
+            preview: preview.is_some(),
+            upload_error: upload_error.filter(|e| !e.trim().is_empty()),
+        }
+    }
+}
+
 #[cfg(feature = "ssr")]
 async fn submit<F, Fut>(
     kind: ComposerKind,
     draft: Draft,
-    preview: bool,
+    asked: Submitted,
     write: F,
 ) -> Result<(), AppError>
 where
@@ -234,7 +253,15 @@ where
         super::redirect(&format!("/login?next={}", encode_query_value(&back)));
         return Ok(());
     };
-    if preview {
+    // A refused file: nothing is posted; the text (with the files that were taken) comes back
+    // with the reason beside the editor.
+    if let Some(why) = asked.upload_error {
+        drafts::save(&session, &key, &draft).await?;
+        let e = AppError::invalid("body", why.chars().take(500).collect::<String>());
+        crate::error::set_error_status(&e);
+        return Err(e);
+    }
+    if asked.preview {
         // The same limits as posting: nobody renders a 10 MB "preview".
         if let Err(e) = posting::validate_body(&draft.body) {
             drafts::save(&session, &key, &draft).await?;
@@ -274,6 +301,8 @@ pub async fn create_reply(
     body: String,
     form_token: String,
     preview: Option<String>,
+    /// Why a file sent with the form (without JavaScript) was refused: see `submit`.
+    upload_error: Option<String>,
 ) -> Result<(), AppError> {
     let draft = Draft {
         body: body.clone(),
@@ -282,7 +311,7 @@ pub async fn create_reply(
     submit(
         ComposerKind::Reply(topic_id),
         draft,
-        preview.is_some(),
+        Submitted::from(preview, upload_error),
         |user| async move {
             let db = state::db()?;
             let post = if moderation::replying_approves(&db, &user, topic_id).await? {
@@ -307,6 +336,7 @@ pub async fn start_topic(
     /// "Check for similar topics" without JavaScript: the text is kept and the page, opened
     /// again, lists the topics like its title (for visitors too: it is a read).
     similar: Option<String>,
+    upload_error: Option<String>,
 ) -> Result<(), AppError> {
     let draft = Draft {
         title: title.clone(),
@@ -338,7 +368,7 @@ pub async fn start_topic(
     submit(
         ComposerKind::NewTopic,
         draft,
-        preview.is_some(),
+        Submitted::from(preview, upload_error),
         |user| async move {
             let db = state::db()?;
             let (_, first) =
@@ -356,6 +386,7 @@ pub async fn edit_post(
     preview: Option<String>,
     /// A moderator editing someone else's post says why; the author is told.
     reason: Option<String>,
+    upload_error: Option<String>,
 ) -> Result<(), AppError> {
     let draft = Draft {
         body: body.clone(),
@@ -364,7 +395,7 @@ pub async fn edit_post(
     submit(
         ComposerKind::Edit(post_id),
         draft,
-        preview.is_some(),
+        Submitted::from(preview, upload_error),
         |user| async move {
             let db = state::db()?;
             let reason = reason.unwrap_or_default();

@@ -75,7 +75,7 @@ pub fn ArticleForm(
         "Where it lives: /blog/… Leave empty to make one from the title."
     };
     view! {
-        <ActionForm action attr:class="composer stack article-form" attr:id="editor" attr:novalidate=true attr:data-ready=move || ready.get().to_string()>
+        <ActionForm action attr:class="composer stack article-form" attr:id="editor" attr:enctype="multipart/form-data" attr:novalidate=true attr:data-ready=move || ready.get().to_string()>
             <FormError message=Signal::derive(move || error.get().and_then(|e| e.for_form(&FIELDS))) />
             <input type="hidden" name="article_id" value=start.article_id />
             <input type="hidden" name="form_token" value=start.form_token />

@@ -64,6 +64,27 @@ pub fn BodyEditor(
         refresh();
     };
     let described_by = "field-body-hint field-body-error";
+    let uploads = RwSignal::new(Vec::<UploadJob>::new());
+    // A file dropped on the text or a screenshot pasted into it is uploaded like a picked one.
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        let files = ev.data_transfer().and_then(|d| d.files());
+        if files.as_ref().is_some_and(|f| f.length() > 0) {
+            ev.prevent_default();
+            start_uploads(files, body, uploads, refresh);
+        }
+    };
+    let on_dragover = move |ev: leptos::ev::DragEvent| {
+        if ev.data_transfer().is_some_and(|d| d.types().includes(&"Files".into(), 0)) {
+            ev.prevent_default();
+        }
+    };
+    let on_paste = move |ev: leptos::ev::ClipboardEvent| {
+        let files = ev.clipboard_data().and_then(|d| d.files());
+        if files.as_ref().is_some_and(|f| f.length() > 0) {
+            ev.prevent_default();
+            start_uploads(files, body, uploads, refresh);
+        }
+    };
     view! {
         <div class="field body-editor" class:has-error=move || error.read().is_some()>
             <label for="field-body">{label}</label>
@@ -76,6 +97,9 @@ pub fn BodyEditor(
                 aria-invalid=move || if error.read().is_some() { "true" } else { "false" }
                 prop:value=move || body.get()
                 on:input=on_input
+                on:drop=on_drop
+                on:dragover=on_dragover
+                on:paste=on_paste
             >
                 {super::escape_rcdata(initial)}
             </textarea>
@@ -89,6 +113,7 @@ pub fn BodyEditor(
                 </button>
                 <span class="field-error" aria-live="polite">{move || preview_error.get()}</span>
             </div>
+            <Attachments body uploads refresh />
             <Show when=move || preview.read().is_some()>
                 <section class="preview" aria-label="Preview">
                     <h3 class="preview-label">"Preview"</h3>
@@ -96,6 +121,240 @@ pub fn BodyEditor(
                 </section>
             </Show>
         </div>
+    }
+}
+
+/// One file being uploaded from the composer, or refused.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UploadJob {
+    id: u32,
+    name: String,
+    /// 0 to 100 while sending; `None` once the server has it and is processing.
+    percent: Option<u32>,
+    error: Option<String>,
+}
+
+/// What the file field takes (the server decides from the bytes; this only narrows the picker).
+const ACCEPT: &str = "image/png,image/jpeg,image/gif,image/webp,.pdf,.txt,.log,.zip";
+
+/// Attaching files: a file field (several at once). Without JavaScript the files go with the
+/// form: "Upload" brings the editor back with their Markdown added and a preview, and posting
+/// takes them too. With it, each file is sent as soon as it is picked (or dropped, or pasted),
+/// with its progress, and its Markdown goes in at the cursor.
+#[component]
+fn Attachments(
+    body: RwSignal<String>,
+    uploads: RwSignal<Vec<UploadJob>>,
+    refresh: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let ready = hydrated();
+    let on_change = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        {
+            use leptos::wasm_bindgen::JsCast;
+            if let Some(input) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<leptos::web_sys::HtmlInputElement>().ok())
+            {
+                start_uploads(input.files(), body, uploads, refresh);
+                // Sent already: the form must not send them again when it posts.
+                input.set_value("");
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (ev, body, refresh);
+    };
+    let dismiss = move |id: u32| uploads.update(|jobs| jobs.retain(|j| j.id != id));
+    view! {
+        <div class="attachments">
+            <label for="field-files">"Attach files"</label>
+            <div class="attach-row">
+                <input id="field-files" type="file" name="files" multiple accept=ACCEPT
+                    aria-describedby="field-files-hint" on:change=on_change />
+                <button type="submit" name="attach" value="1" class="button subtle" hidden=move || ready.get()>
+                    "Upload"
+                </button>
+            </div>
+            <p class="hint" id="field-files-hint">
+                "Screenshots and photos (PNG, JPEG, GIF, WebP), or PDF, text, log and zip files. "
+                <span hidden=move || !ready.get()>"You can also drop files on the text or paste a screenshot into it."</span>
+            </p>
+            <ul class="upload-list" aria-live="polite">
+                <For each=move || uploads.get() key=|j| (j.id, j.percent, j.error.clone()) let:job>
+                    {
+                        let id = job.id;
+                        match (job.error, job.percent) {
+                            (Some(why), _) => view! {
+                                <li class="upload-failed">
+                                    <span class="field-error">{why}</span>
+                                    " "
+                                    <button type="button" class="link-button" on:click=move |_| dismiss(id)>"Dismiss"</button>
+                                </li>
+                            }.into_any(),
+                            (None, Some(percent)) => view! {
+                                <li>
+                                    <span>{format!("Uploading {}… {percent} %", job.name)}</span>
+                                    <progress max="100" value=percent.to_string()>{format!("{percent} %")}</progress>
+                                </li>
+                            }.into_any(),
+                            (None, None) => view! {
+                                <li><span>{format!("Processing {}…", job.name)}</span></li>
+                            }.into_any(),
+                        }
+                    }
+                </For>
+            </ul>
+        </div>
+    }
+}
+
+/// Sends each file to POST /uploads (one request each, with progress), then puts its Markdown
+/// in the text at the cursor and refreshes the preview. A refusal is shown, with why; the text
+/// is never touched by a failure.
+#[allow(unused_variables)]
+fn start_uploads(
+    files: Option<leptos::web_sys::FileList>,
+    body: RwSignal<String>,
+    uploads: RwSignal<Vec<UploadJob>>,
+    refresh: impl Fn() + Copy + Send + Sync + 'static,
+) {
+    #[cfg(feature = "hydrate")]
+    {
+        let Some(files) = files else { return };
+        for i in 0..files.length() {
+            if let Some(file) = files.get(i) {
+                upload_one(file, body, uploads, refresh);
+            }
+        }
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn upload_one(
+    file: leptos::web_sys::File,
+    body: RwSignal<String>,
+    uploads: RwSignal<Vec<UploadJob>>,
+    refresh: impl Fn() + Copy + Send + Sync + 'static,
+) {
+    use leptos::wasm_bindgen::{JsCast, closure::Closure};
+    use leptos::web_sys;
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = file.name();
+    uploads.update(|jobs| {
+        jobs.push(UploadJob {
+            id,
+            name: name.clone(),
+            percent: Some(0),
+            error: None,
+        })
+    });
+    let set = move |percent: Option<u32>, error: Option<String>| {
+        uploads.update(|jobs| {
+            if let Some(j) = jobs.iter_mut().find(|j| j.id == id) {
+                j.percent = percent;
+                j.error = error;
+            }
+        })
+    };
+    let failed = move |why: String| set(None, Some(format!("{name}: {why}")));
+    let Ok(xhr) = web_sys::XmlHttpRequest::new() else {
+        return failed("this browser can't upload files.".into());
+    };
+    let form = match web_sys::FormData::new() {
+        Ok(f) => f,
+        Err(_) => return failed("this browser can't upload files.".into()),
+    };
+    if form
+        .append_with_blob_and_filename("file", &file, &file.name())
+        .is_err()
+        || xhr.open("POST", "/uploads").is_err()
+    {
+        return failed("this browser can't upload files.".into());
+    }
+    let _ = xhr.set_request_header("Accept", "application/json");
+    let progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
+        if e.length_computable() && e.total() > 0.0 {
+            let percent = (e.loaded() / e.total() * 100.0).round() as u32;
+            // All sent: the server is decoding and storing it.
+            set(if percent >= 100 { None } else { Some(percent) }, None);
+        }
+    });
+    if let Ok(upload) = xhr.upload() {
+        upload.set_onprogress(Some(progress.as_ref().unchecked_ref()));
+    }
+    let answered = xhr.clone();
+    let onload = Closure::<dyn FnMut()>::new(move || {
+        let text = answered.response_text().ok().flatten().unwrap_or_default();
+        let answer: crate::model::UploadAnswer = serde_json::from_str(&text).unwrap_or_default();
+        for done in &answer.uploaded {
+            insert_at_cursor(body, &done.markdown);
+        }
+        if !answer.uploaded.is_empty() {
+            refresh();
+        }
+        match answer.error {
+            Some(why) => failed(why),
+            None if answer.uploaded.is_empty() => failed(format!(
+                "the upload failed (the server answered {}). Your text is kept; try again.",
+                answered.status().unwrap_or(0)
+            )),
+            None => uploads.update(|jobs| jobs.retain(|j| j.id != id)),
+        }
+    });
+    xhr.set_onload(Some(onload.as_ref().unchecked_ref()));
+    let onerror = Closure::<dyn FnMut()>::new(move || {
+        failed("the upload failed: the connection broke. Your text is kept; try again.".into())
+    });
+    xhr.set_onerror(Some(onerror.as_ref().unchecked_ref()));
+    if xhr.send_with_opt_form_data(Some(&form)).is_err() {
+        return failed("the upload could not start. Your text is kept; try again.".into());
+    }
+    // The handlers live as long as the request; a few bytes per upload.
+    progress.forget();
+    onload.forget();
+    onerror.forget();
+}
+
+/// Puts `markdown` in the text at the cursor of the editor (or at the end), on lines of its own.
+#[cfg(feature = "hydrate")]
+fn insert_at_cursor(body: RwSignal<String>, markdown: &str) {
+    use leptos::wasm_bindgen::JsCast;
+    let area = document()
+        .get_element_by_id("field-body")
+        .and_then(|e| e.dyn_into::<leptos::web_sys::HtmlTextAreaElement>().ok());
+    let text = body.get_untracked();
+    // The selection is counted in UTF-16 code units; the text is UTF-8.
+    let at = area
+        .as_ref()
+        .and_then(|a| a.selection_end().ok().flatten())
+        .map(|units| {
+            let mut seen = 0u32;
+            text.char_indices()
+                .find(|(_, c)| {
+                    let before = seen;
+                    seen += c.len_utf16() as u32;
+                    before >= units
+                })
+                .map_or(text.len(), |(i, _)| i)
+        })
+        .unwrap_or(text.len());
+    let (before, after) = text.split_at(at);
+    let lead = if before.is_empty() || before.ends_with("\n\n") {
+        ""
+    } else if before.ends_with('\n') {
+        "\n"
+    } else {
+        "\n\n"
+    };
+    let trail = if after.starts_with('\n') { "\n" } else { "\n\n" };
+    let inserted = format!("{lead}{markdown}{trail}");
+    let new_text = format!("{before}{inserted}{after}");
+    let cursor = (before.encode_utf16().count() + inserted.encode_utf16().count()) as u32;
+    body.set(new_text);
+    if let Some(area) = area {
+        area.set_value(&body.get_untracked());
+        let _ = area.set_selection_range(cursor, cursor);
     }
 }
 
@@ -129,7 +388,7 @@ pub fn ReplyComposer(
     #[cfg(feature = "hydrate")]
     quote_into(body);
     view! {
-        <ActionForm action attr:class="composer stack" attr:id="composer" attr:novalidate=true attr:data-ready=move || ready.get().to_string()>
+        <ActionForm action attr:class="composer stack" attr:id="composer" attr:enctype="multipart/form-data" attr:novalidate=true attr:data-ready=move || ready.get().to_string()>
             <h2>{heading}</h2>
             <FormError message=Signal::derive(move || error.get().and_then(|e| e.for_form(&["body"]))) />
             <input type="hidden" name="topic_id" value=topic_id />
@@ -211,7 +470,7 @@ pub fn NewTopicForm(
         start.draft.category.clone()
     };
     view! {
-        <ActionForm action attr:class="composer stack" attr:id="composer" attr:novalidate=true attr:data-ready=move || ready.get().to_string()>
+        <ActionForm action attr:class="composer stack" attr:id="composer" attr:enctype="multipart/form-data" attr:novalidate=true attr:data-ready=move || ready.get().to_string()>
             <FormError message=Signal::derive(move || error.get().and_then(|e| e.for_form(&["title", "body", "category"]))) />
             <input type="hidden" name="form_token" value=start.form_token />
             <div class="field" class:has-error=move || category_error.read().is_some()>
@@ -355,7 +614,7 @@ pub fn EditPostForm(
     let ready = hydrated();
     let error = latest_error(action.value(), initial_error);
     view! {
-        <ActionForm action attr:class="composer stack" attr:id="composer" attr:novalidate=true attr:data-ready=move || ready.get().to_string()>
+        <ActionForm action attr:class="composer stack" attr:id="composer" attr:enctype="multipart/form-data" attr:novalidate=true attr:data-ready=move || ready.get().to_string()>
             <FormError message=Signal::derive(move || error.get().and_then(|e| e.for_form(&["body"]))) />
             <input type="hidden" name="post_id" value=post_id />
             <BodyEditor

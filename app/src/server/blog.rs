@@ -17,7 +17,7 @@ use super::{
     content::MAX_BODY_CHARS,
     db::begin_write,
     entity::{article, article_tag, category, topic, user},
-    forms, posting, search_index, visibility,
+    forms, posting, search_index, uploads, visibility,
 };
 use crate::server::records::articles::may_edit;
 use crate::server::records::articles::may_write;
@@ -421,6 +421,7 @@ pub async fn create_article(
     .insert(&txn)
     .await?;
     replace_tags(&txn, created.id, &checked.tags).await?;
+    uploads::attach(&txn, uploads::User::Article(created.id), author.id, &created.source).await?;
     search_index::sync_article(&txn, &created).await?;
     // Now an article's: listed with it.
     posting::settle(&txn, comments.id).await?;
@@ -480,6 +481,14 @@ pub async fn update_article(
     row.updated_at = Set(now);
     let updated = row.update(&txn).await?;
     replace_tags(&txn, updated.id, &checked.tags).await?;
+    // The author's uploads, whichever admin edits.
+    uploads::attach(
+        &txn,
+        uploads::User::Article(updated.id),
+        updated.author_id,
+        &updated.source,
+    )
+    .await?;
     search_index::sync_article(&txn, &updated).await?;
     txn.commit().await?;
     Ok((updated, saved))

@@ -34,6 +34,67 @@ pub struct Config {
     /// BACKYARD_REPLY_ADDRESS: where replies by e-mail arrive, e.g. `reply@support.example.com`
     /// (each message's Reply-To is `reply+TOKEN@support.example.com`); unset, no replies.
     pub reply_address: Option<String>,
+    /// BACKYARD_UPLOADS: where uploaded files are kept: `database` (the default), `dir:/path`,
+    /// or `s3` (with BACKYARD_S3_BUCKET, BACKYARD_S3_REGION, BACKYARD_S3_ENDPOINT for a store
+    /// other than AWS, BACKYARD_S3_ACCESS_KEY_ID and BACKYARD_S3_SECRET_ACCESS_KEY).
+    pub uploads: UploadStore,
+}
+
+/// Where uploaded files are kept.
+#[derive(Clone)]
+pub enum UploadStore {
+    Database,
+    Directory(String),
+    S3(std::sync::Arc<media::store::S3Config>),
+}
+
+// The S3 secret is not for logs.
+impl std::fmt::Debug for UploadStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UploadStore::Database => write!(f, "database"),
+            UploadStore::Directory(path) => write!(f, "dir:{path}"),
+            UploadStore::S3(c) => write!(
+                f,
+                "s3 bucket {} at {}",
+                c.bucket,
+                c.endpoint.as_deref().unwrap_or("AWS")
+            ),
+        }
+    }
+}
+
+impl UploadStore {
+    /// BACKYARD_UPLOADS and, for `s3`, the BACKYARD_S3_* settings.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<UploadStore, String> {
+        let set = |key: &str| get(key).filter(|v| !v.trim().is_empty());
+        let choice = set("BACKYARD_UPLOADS").unwrap_or_else(|| "database".into());
+        if choice == "database" {
+            return Ok(UploadStore::Database);
+        }
+        if let Some(path) = choice.strip_prefix("dir:") {
+            if path.is_empty() {
+                return Err("BACKYARD_UPLOADS=dir: needs a directory, like dir:/var/lib/backyard/uploads".into());
+            }
+            return Ok(UploadStore::Directory(path.to_string()));
+        }
+        if choice != "s3" {
+            return Err(format!(
+                "BACKYARD_UPLOADS={choice}: use database, dir:/some/path or s3"
+            ));
+        }
+        let need = |key: &str| set(key).ok_or_else(|| format!("BACKYARD_UPLOADS=s3 needs {key}"));
+        let endpoint = set("BACKYARD_S3_ENDPOINT");
+        Ok(UploadStore::S3(std::sync::Arc::new(media::store::S3Config {
+            allow_http: endpoint.as_deref().is_some_and(|e| e.starts_with("http://")),
+            endpoint,
+            bucket: need("BACKYARD_S3_BUCKET")?,
+            region: set("BACKYARD_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+            access_key_id: need("BACKYARD_S3_ACCESS_KEY_ID")?,
+            secret_access_key: need("BACKYARD_S3_SECRET_ACCESS_KEY")?,
+            prefix: set("BACKYARD_S3_PREFIX").unwrap_or_default(),
+        })))
+    }
 }
 
 /// How the connection to the SMTP server is protected.
@@ -225,7 +286,9 @@ impl Config {
                  reply@support.example.com (each message adds +TOKEN to it)"
             ));
         }
+        let uploads = UploadStore::from_lookup(&get)?;
         Ok(Config {
+            uploads,
             addr,
             database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
             public_url,

@@ -34,16 +34,33 @@ fn cleaner() -> &'static Builder<'static> {
                 // The only class a link may carry is the one the pipeline gives mentions, so
                 // user text cannot borrow the site's own styles.
                 ("a", "class") => (value == "mention").then(|| value.into()),
-                // Images only from the web: no relative or data: sources.
-                ("img", "src") => {
-                    let lower = value.to_ascii_lowercase();
-                    (lower.starts_with("https://") || lower.starts_with("http://"))
-                        .then(|| value.into())
-                }
+                // Images only from this site: its uploads and its image proxy, which Markdown
+                // images from other sites were pointed at (`ExternalImages`). Anything else (a
+                // raw <img> from another site, data:, other paths) loses its source, so no
+                // reader's browser calls another site for a post.
+                ("img", "src") => is_own_image(value).then(|| value.into()),
                 _ => Some(value.into()),
             });
         b
     })
+}
+
+/// An image source on this site: an upload (`/uploads/<id>/…`) or the image proxy.
+fn is_own_image(src: &str) -> bool {
+    let upload = src.strip_prefix("/uploads/").is_some_and(|rest| {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        digits > 0 && rest.as_bytes().get(digits) == Some(&b'/')
+    });
+    upload || src.starts_with(super::uploads::proxy::PREFIX)
+}
+
+/// What a Markdown image from another site becomes: this site's image proxy (signed with the
+/// proxy's key, so the proxy fetches only what a post showed), or a plain link to it (an admin
+/// setting), so that readers' browsers never fetch from other sites.
+#[derive(Clone)]
+pub enum ExternalImages {
+    Proxied([u8; 32]),
+    Linked,
 }
 
 fn markdown_options() -> Options {
@@ -58,9 +75,9 @@ pub fn clean_html(html: &str) -> String {
     cleaner().clean(html).to_string()
 }
 
-/// Markdown to clean HTML, with no mentions linked.
+/// Markdown to clean HTML, with no mentions linked and images from other sites as links.
 pub fn render(source: &str) -> String {
-    render_with_mentions(source, &|_| false)
+    render_with_mentions(source, &|_| false, &ExternalImages::Linked)
 }
 
 /// `render_with_mentions` with `members` linked, on the blocking pool, a few at a time. Even
@@ -69,6 +86,7 @@ pub fn render(source: &str) -> String {
 pub async fn render_off_runtime(
     source: String,
     members: HashSet<String>,
+    images: ExternalImages,
 ) -> Result<String, crate::error::AppError> {
     fn slots() -> &'static std::sync::Arc<tokio::sync::Semaphore> {
         static SLOTS: OnceLock<std::sync::Arc<tokio::sync::Semaphore>> = OnceLock::new();
@@ -88,7 +106,7 @@ pub async fn render_off_runtime(
         .map_err(|e| fail(&e))?;
     tokio::task::spawn_blocking(move || {
         let _slot = slot;
-        render_with_mentions(&source, &|name| members.contains(name))
+        render_with_mentions(&source, &|name| members.contains(name), &images)
     })
     .await
     .map_err(|e| fail(&e))
@@ -100,12 +118,18 @@ pub async fn render_off_runtime(
 /// text, tables are bounded (`defuse_source`), and markup the HTML parser would do more than
 /// linear work on (`html_is_bounded`) makes the whole body plain text. bench/markdown.sh times
 /// the worst bodies we know (testing::worst_markdown_bodies).
-pub fn render_with_mentions(source: &str, is_member: &dyn Fn(&str) -> bool) -> String {
+pub fn render_with_mentions(
+    source: &str,
+    is_member: &dyn Fn(&str) -> bool,
+    images: &ExternalImages,
+) -> String {
     let source = strip_direction_overrides(source);
     let defused = defuse_source(&source);
     let mut raw = String::with_capacity(source.len() * 3 / 2);
     let mut plain_text_depth = 0usize; // >0 inside code blocks and links: no mentions there
     let mut events = Vec::new();
+    // For each image open, whether it became a link (images from other sites, `Linked`).
+    let mut linked_images: Vec<bool> = Vec::new();
     let parsed = Parser::new_ext(&defused, markdown_options());
     for event in TextMergeStream::new(CapNesting::new(parsed)) {
         match &event {
@@ -118,6 +142,39 @@ pub fn render_with_mentions(source: &str, is_member: &dyn Fn(&str) -> bool) -> S
             _ => {}
         }
         match event {
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) if is_web_url(&dest_url) => match images {
+                ExternalImages::Proxied(key) => events.push(Event::Start(Tag::Image {
+                    link_type,
+                    dest_url: super::uploads::proxy::url_for(key, &dest_url).into(),
+                    title,
+                    id,
+                })),
+                ExternalImages::Linked => {
+                    linked_images.push(true);
+                    events.push(Event::Start(Tag::Link {
+                        link_type,
+                        dest_url,
+                        title,
+                        id,
+                    }))
+                }
+            },
+            Event::Start(Tag::Image { .. }) => {
+                linked_images.push(false);
+                events.push(event)
+            }
+            Event::End(TagEnd::Image) if matches!(images, ExternalImages::Linked) => {
+                if linked_images.pop() == Some(true) {
+                    events.push(Event::End(TagEnd::Link))
+                } else {
+                    events.push(Event::End(TagEnd::Image))
+                }
+            }
             Event::Text(text) if plain_text_depth == 0 && text.contains('@') => {
                 link_mentions(&text, is_member, &mut events)
             }
@@ -133,6 +190,11 @@ pub fn render_with_mentions(source: &str, is_member: &dyn Fn(&str) -> bool) -> S
         return plain_text_html(&source);
     }
     clean_to_fixed_point(&raw, &source)
+}
+
+fn is_web_url(url: &str) -> bool {
+    let lower = url.trim_start().get(..8).unwrap_or(url).to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://")
 }
 
 /// Blocks and inline spans (quotes, lists and their items, emphasis, links) nested deeper than
@@ -862,10 +924,24 @@ mod tests {
             render("![i](/relative.png)").contains("<img alt=\"i\">"),
             "relative image loses its src"
         );
+        // From another site: a link (Linked), or this site's proxy (Proxied); never the
+        // other site's address as a source.
+        let linked = render("![i](https://example.com/i.png)");
         assert!(
-            render("![i](https://example.com/i.png)")
-                .contains(r#"src="https://example.com/i.png""#)
+            linked.contains(r#"<a href="https://example.com/i.png" rel="nofollow ugc noopener">i</a>"#)
+                && !linked.contains("<img"),
+            "{linked}"
         );
+        let key = [7u8; 32];
+        let proxied = render_with_mentions(
+            "![i](https://example.com/i.png) <img src=\"https://example.com/raw.png\">",
+            &|_| false,
+            &ExternalImages::Proxied(key),
+        );
+        let expected = crate::server::uploads::proxy::url_for(&key, "https://example.com/i.png");
+        assert!(proxied.contains(&format!(r#"<img src="{expected}" alt="i">"#)), "{proxied}");
+        assert!(!proxied.contains("example.com/raw.png"), "{proxied}");
+        assert!(render("![s](/uploads/12/shot.png)").contains(r#"src="/uploads/12/shot.png""#));
         let link = render("[a](https://example.com)");
         assert!(
             link.contains(r#"<a href="https://example.com" rel="nofollow ugc noopener">a</a>"#),

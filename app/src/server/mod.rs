@@ -44,6 +44,7 @@ pub mod state;
 pub mod subscriptions;
 #[doc(hidden)]
 pub mod testing;
+pub mod uploads;
 pub mod views;
 pub mod visibility;
 pub mod watched_words;

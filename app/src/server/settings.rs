@@ -64,6 +64,18 @@ pub const VOTE_BURST_VOTES: (&str, i64) = ("vote_burst_votes", 10);
 pub const VOTE_BURST_WINDOW_MINUTES: (&str, i64) = ("vote_burst_window_minutes", 60);
 pub const VOTE_BURST_SIGNUP_MINUTES: (&str, i64) = ("vote_burst_signup_minutes", 60);
 
+/// Uploads: the largest file, what one member may upload in 24 hours (0: no allowance; staff
+/// have none), the non-image files taken (by extension), the longest side images are resized
+/// to, whether animated GIFs keep their animation, and what new members may do.
+pub const UPLOAD_MAX_FILE_MB: (&str, i64) = ("upload_max_file_mb", 10);
+pub const UPLOAD_DAILY_MB: (&str, i64) = ("upload_daily_mb", 50);
+pub const UPLOAD_FILE_TYPES: (&str, &str) = ("upload_file_types", "pdf txt log zip");
+pub const UPLOAD_IMAGE_MAX_SIDE: (&str, i64) = ("upload_image_max_px", 2000);
+pub const UPLOAD_ANIMATED_GIFS: (&str, &str) = ("upload_animated_gifs", "keep");
+pub const UPLOAD_NEW_MEMBERS: (&str, &str) = ("upload_new_members", "allow");
+/// Markdown images from other sites: through this site's image proxy, or shown as links.
+pub const EXTERNAL_IMAGES: (&str, &str) = ("external_images", "proxy");
+
 /// The moderation numbers: 0 turns a limit off; more than this is surely a typo.
 const MODERATION_MAX: i64 = 10_000;
 /// Session timeouts: at least an hour, at most 400 days (what the session code honours).
@@ -215,6 +227,65 @@ pub const ALL: &[Setting] = &[
         0,
         MODERATION_MAX,
     ),
+    number_setting(
+        UPLOAD_MAX_FILE_MB,
+        "upload_max_file_mb",
+        "largest upload in MB",
+        1,
+        1024,
+    ),
+    number_setting(
+        UPLOAD_DAILY_MB,
+        "upload_daily_mb",
+        "MB a member may upload a day",
+        0,
+        100_000,
+    ),
+    text_setting(
+        UPLOAD_FILE_TYPES,
+        "upload_file_types",
+        "file types members may upload besides images",
+        200,
+        false,
+    ),
+    number_setting(
+        UPLOAD_IMAGE_MAX_SIDE,
+        "upload_image_max_px",
+        "longest side of an uploaded image in pixels",
+        200,
+        10_000,
+    ),
+    Setting {
+        key: UPLOAD_ANIMATED_GIFS.0,
+        field: "upload_animated_gifs",
+        label: "animated GIFs",
+        kind: Kind::Choice {
+            default: UPLOAD_ANIMATED_GIFS.1,
+            allowed: &[("keep", "kept animated"), ("refuse", "refused")],
+        },
+    },
+    Setting {
+        key: UPLOAD_NEW_MEMBERS.0,
+        field: "upload_new_members",
+        label: "uploads by new members",
+        kind: Kind::Choice {
+            default: UPLOAD_NEW_MEMBERS.1,
+            allowed: &[
+                ("allow", "allowed"),
+                ("hold", "held for approval"),
+                ("off", "off"),
+            ],
+        },
+    },
+    Setting {
+        key: EXTERNAL_IMAGES.0,
+        field: "external_images",
+        label: "images from other sites",
+        kind: Kind::Choice {
+            default: EXTERNAL_IMAGES.1,
+            allowed: &[("proxy", "shown through this site"), ("link", "shown as links")],
+        },
+    },
     number_setting(
         FLAG_THRESHOLD,
         "flag_threshold",

@@ -14,6 +14,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
+    /// Where uploaded files are kept (BACKYARD_UPLOADS).
+    pub files: Arc<dyn media::store::Store>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -157,6 +157,7 @@ pub async fn delete_account(
         .await?;
         // Its votes go with its posts; kept, they stay as anonymous support.
         crate::server::records::votes::remove_all_by(&txn, target.id).await?;
+        crate::server::uploads::remove_all_by(&txn, target.id).await?;
     }
     crate::server::session_store::end_sessions(&txn, target.id).await?;
     {

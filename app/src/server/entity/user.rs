@@ -39,6 +39,8 @@ pub struct Model {
     pub follow_on_vote: bool,
     /// A moderator rejected this account's votes in a burst review: its votes wait for review.
     pub votes_flagged_at: Option<DateTimeUtc>,
+    /// The member's avatar (an upload of purpose "avatar"); None: initials are drawn.
+    pub avatar_upload_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

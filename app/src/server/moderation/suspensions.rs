@@ -166,6 +166,8 @@ pub async fn remove_spammer(
     let posts = posting::remove_all_by(&txn, target.id, reason).await?;
     // A spammer's votes are not support: they leave every count.
     crate::server::records::votes::remove_all_by(&txn, target.id).await?;
+    // Their files answer "not found" from now on; the sweep takes the bytes.
+    crate::server::uploads::remove_all_by(&txn, target.id).await?;
     let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
     crate::server::records::review_items::close_for_removed(
         &txn,

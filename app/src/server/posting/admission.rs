@@ -22,7 +22,7 @@ use crate::{
             articles::{article_for_topic, state_of},
             review_items,
         },
-        settings,
+        settings, uploads,
         watched_words::{self, Verdict, WordAction},
     },
 };
@@ -105,7 +105,8 @@ pub async fn render(conn: &impl ConnectionTrait, source: &str) -> Result<String,
             .map(|u| u.username_key)
             .collect()
     };
-    content::render_off_runtime(source.to_string(), known).await
+    let images = uploads::proxy::external_images(conn).await?;
+    content::render_off_runtime(source.to_string(), known, images).await
 }
 
 /// The watched words' verdict on a body; a blocked word refuses it.
@@ -169,7 +170,9 @@ pub async fn admit(
             queue: Some(review_items::HELD_WORDS),
         });
     }
-    if holds_as_new_member(txn, author).await? {
+    if holds_as_new_member(txn, author).await?
+        || uploads::holds_post_with_files(txn, author, &prepared.source).await?
+    {
         return Ok(Admission {
             state: PostState::Pending,
             held_because: Some(HELD_NEW),

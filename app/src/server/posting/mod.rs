@@ -45,7 +45,7 @@ use crate::{
         entity::{post, post_revision, topic, user},
         notify,
         records::{self, posts, review_items, topic_events},
-        search_index,
+        search_index, uploads,
     },
 };
 
@@ -185,6 +185,7 @@ async fn write(
     }
     .insert(txn)
     .await?;
+    uploads::attach(txn, uploads::User::Post(created.id), author.id, &created.source).await?;
     search_index::sync_post(txn, &created).await?;
     notify::following::follow_on_post(txn, author, t.id, number == 1).await?;
     if public {
@@ -239,6 +240,14 @@ pub async fn edit(
         row.moderator_edit_by = Set(Some(editor.id));
     }
     let updated = row.update(txn).await?;
+    // The author's uploads, whoever edits: a moderator's edit cannot attach the moderator's own.
+    uploads::attach(
+        txn,
+        uploads::User::Post(updated.id),
+        updated.author_id,
+        &updated.source,
+    )
+    .await?;
     search_index::sync_post(txn, &updated).await?;
     // A moderator hid it; its author's new version is for a moderator to look at again.
     if editor.id == updated.author_id && updated.state() == PostState::Hidden {

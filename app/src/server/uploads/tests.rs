@@ -1,0 +1,1 @@
+//! Uploads: the rules, on a fresh database.
