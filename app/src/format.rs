@@ -21,3 +21,23 @@ pub fn exact_utc(at: DateTime<Utc>) -> String {
 pub fn colour_class(slug: &str) -> String {
     format!("category-colour-{slug}")
 }
+
+/// A file's size as people read it: "10 MB", "2.4 MB", "512 KB", "120 bytes".
+pub fn file_size(bytes: i64) -> String {
+    const MB: f64 = 1024.0 * 1024.0;
+    let bytes = bytes.max(0) as f64;
+    if bytes >= MB {
+        let mb = bytes / MB;
+        if mb >= 10.0 || mb.fract() < 0.05 {
+            format!("{} MB", mb.round() as u64)
+        } else {
+            format!("{mb:.1} MB")
+        }
+    } else if bytes >= 1024.0 {
+        format!("{} KB", (bytes / 1024.0).round() as u64)
+    } else if bytes == 1.0 {
+        "1 byte".into()
+    } else {
+        format!("{} bytes", bytes as u64)
+    }
+}

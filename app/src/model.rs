@@ -52,6 +52,8 @@ pub struct SessionUser {
     pub display_name: String,
     pub role: Role,
     pub staff_title: Option<String>,
+    /// Their avatar (an upload); None: initials are drawn.
+    pub avatar_upload_id: Option<i64>,
     /// For the header: unread notifications, and for moderators the open review items.
     pub unread_notifications: u64,
     pub open_review_items: u64,
@@ -89,7 +91,10 @@ pub struct TopicListItem {
     pub id: i64,
     pub slug: String,
     pub title: String,
+    /// The author's username.
     pub author: String,
+    pub author_display_name: String,
+    pub author_avatar: Option<i64>,
     pub reply_count: i32,
     pub status: String,
     pub pinned: bool,
@@ -131,6 +136,8 @@ pub struct PostView {
     pub number: i32,
     pub author_username: String,
     pub author_display_name: String,
+    /// The author's avatar (an upload); None: their initials are drawn.
+    pub author_avatar: Option<i64>,
     pub html: String,
     pub created_at: DateTime<Utc>,
     pub edited_at: Option<DateTime<Utc>>,
@@ -228,6 +235,7 @@ pub struct UserProfile {
     pub id: i64,
     pub username: String,
     pub display_name: String,
+    pub avatar_upload_id: Option<i64>,
     pub role: Role,
     pub staff_title: Option<String>,
     pub joined_at: DateTime<Utc>,
@@ -238,6 +246,25 @@ pub struct UserProfile {
     /// For moderators: whether the member is suspended now, and that the viewer moderates.
     pub suspended: bool,
     pub viewer_is_moderator: bool,
+    /// For admins only: the files the member has uploaded and still has.
+    pub uploads_used: Option<UploadsUsed>,
+}
+
+/// What a member's uploads take: how many files, and their size as people read it ("12 MB").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadsUsed {
+    pub files: u64,
+    pub size: String,
+}
+
+/// What /account says after the avatar form (`?avatar=CODE`). Only known codes have a
+/// message: the URL is not a place for free text.
+pub fn avatar_message(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "saved" => "Your new avatar is saved. It shows beside your posts from now on.",
+        "removed" => "Your avatar is removed. Your initials show in its place.",
+        _ => return None,
+    })
 }
 
 /// Text a member was writing and has not posted yet, kept in their session across a log-in, a
@@ -836,6 +863,8 @@ pub struct ReviewItemView {
     pub author_moderation_count: u64,
     /// A burst of votes (kind vote_burst): the votes it holds.
     pub burst: Option<BurstView>,
+    /// The files the post uses (screenshots, logs), for the moderator to look at.
+    pub files: Vec<Uploaded>,
 }
 
 /// /admin/review: the one review queue.
@@ -1000,7 +1029,24 @@ pub struct SiteSettings {
     pub search_engines_index: bool,
     pub roadmap_public: bool,
     pub votes: VoteThresholds,
+    pub uploads: UploadSettings,
     pub awaiting_approval: Vec<AdminUserRow>,
+}
+
+/// The upload settings of /admin/settings, as stored (bounds in `server::settings`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadSettings {
+    pub max_file_mb: i64,
+    pub daily_mb: i64,
+    /// Extensions of the files taken besides images, e.g. "pdf txt log zip".
+    pub file_types: String,
+    pub image_max_px: i64,
+    /// keep | refuse
+    pub animated_gifs: String,
+    /// allow | hold | off
+    pub new_members: String,
+    /// proxy | link
+    pub external_images: String,
 }
 
 /// One kind of notification e-mail on /account, and how the member gets it.
@@ -1129,7 +1175,10 @@ pub struct SearchHit {
     /// The matching post is a staff member's, with their title.
     pub staff_title: Option<String>,
     pub by_staff: bool,
+    /// The author's username, display name and avatar.
     pub author: String,
+    pub author_display_name: String,
+    pub author_avatar: Option<i64>,
     pub written_at: DateTime<Utc>,
     pub reply_count: i32,
     /// The match was in this duplicate, merged into the idea shown.

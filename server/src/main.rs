@@ -25,6 +25,10 @@ commands:
   restore PATH     replace the SQLite database with the backup at PATH; stop the server first
   rerender         run every stored post and article through the current content pipeline
                    (after an upgrade that changes it); restart the server afterwards
+  uploads migrate --to STORE
+                   copy every stored file from the current store (BACKYARD_UPLOADS) to STORE:
+                   database, dir:/some/path or s3 (with the BACKYARD_S3_* settings); each copy
+                   is read back and compared. Then set BACKYARD_UPLOADS=STORE and restart
   search-reindex   rebuild the search index from every post and article (after a bulk import,
                    or to be sure); the site may keep serving meanwhile
   seed-bench       fill an empty database for the benchmarks: [--users N] [--topics N] [--posts N]
@@ -141,6 +145,7 @@ async fn main() {
             Ok(n) => println!("Indexed {n} posts and articles."),
             Err(e) => fail(&e.to_string()),
         },
+        "uploads" => uploads_command(&config, &conn, &args[1..]).await,
         "seed-bench" => {
             if let Err(e) = server::bench_seed::run(&conn, bench_sizes(&args)).await {
                 fail(&e);
@@ -177,7 +182,7 @@ async fn serve(config: Config, conn: sea_orm::DatabaseConnection, demo: bool) {
     let addr = config.addr;
     let public_url = config.public_url.clone();
     let state: AppState = server::app_state(config, conn.clone());
-    spawn_cleanup(conn.clone());
+    spawn_cleanup(conn.clone(), state.files.clone());
     spawn_mail(conn.clone(), transport);
     spawn_notifications(conn.clone());
     let listener = match tokio::net::TcpListener::bind(addr).await {
@@ -192,8 +197,40 @@ async fn serve(config: Config, conn: sea_orm::DatabaseConnection, demo: bool) {
     }
 }
 
-/// Deletes expired sessions and spent form tokens every 10 minutes.
-fn spawn_cleanup(conn: sea_orm::DatabaseConnection) {
+/// `backyard uploads migrate --to STORE`.
+async fn uploads_command(config: &Config, conn: &sea_orm::DatabaseConnection, args: &[String]) {
+    let to = match args {
+        [verb, flag, to] if verb == "migrate" && flag == "--to" => to,
+        _ => fail(&format!("uploads needs `migrate --to STORE`\n\n{USAGE}")),
+    };
+    let target = app::server::config::UploadStore::from_lookup(|key| {
+        if key == "BACKYARD_UPLOADS" {
+            Some(to.clone())
+        } else {
+            std::env::var(key).ok()
+        }
+    })
+    .unwrap_or_else(|e| fail(&e));
+    let from = app::server::uploads::store::open(&config.uploads, conn).unwrap_or_else(|e| fail(&e));
+    let into = app::server::uploads::store::open(&target, conn).unwrap_or_else(|e| fail(&e));
+    if from.kind() == into.kind() && format!("{:?}", config.uploads) == format!("{target:?}") {
+        fail("the files are already in that store (BACKYARD_UPLOADS names it)");
+    }
+    match app::server::uploads::migrate(from.as_ref(), into.as_ref()).await {
+        Ok(n) => println!(
+            "Copied {n} stored files from {:?} to {target:?}, each read back and compared. Now set BACKYARD_UPLOADS={to} and restart.",
+            config.uploads
+        ),
+        Err(e) => fail(&e),
+    }
+}
+
+/// Deletes expired sessions and spent form tokens every 10 minutes, and uploads no post used
+/// within a day with the files nothing holds any more.
+fn spawn_cleanup(
+    conn: sea_orm::DatabaseConnection,
+    files: std::sync::Arc<dyn media::store::Store>,
+) {
     tokio::spawn(async move {
         let store = DbSessionStore::new(conn.clone());
         let mut tick = tokio::time::interval(Duration::from_secs(600));
@@ -207,6 +244,13 @@ fn spawn_cleanup(conn: sea_orm::DatabaseConnection) {
             }
             if let Err(e) = sign_in::purge_old(&conn).await {
                 tracing::warn!(error = %e, "log-in failure cleanup failed");
+            }
+            match app::server::uploads::sweep(&conn, files.as_ref()).await {
+                Ok(swept) if swept != Default::default() => {
+                    tracing::info!(?swept, "swept unused uploads")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "upload sweep failed"),
             }
         }
     });

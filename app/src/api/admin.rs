@@ -165,6 +165,7 @@ pub async fn save_site_settings(
             search_engines_index: search_engines_index.is_some(),
             roadmap_public: roadmap_public.is_some(),
             votes: Default::default(),
+            uploads: Default::default(),
             awaiting_approval: Vec::new(),
         };
         let numbers: Vec<(&str, &str)> = [
@@ -183,6 +184,33 @@ pub async fn save_site_settings(
         .filter_map(|(key, value)| Some((key, value.as_deref()?)))
         .collect();
         admin::save_site_settings(&db, &user, &s, &numbers).await
+    })
+    .await
+}
+
+/// /admin/settings#uploads: the upload limits and what images from other sites become.
+#[server(endpoint = "save_upload_settings")]
+pub async fn save_upload_settings(
+    upload_max_file_mb: String,
+    upload_daily_mb: String,
+    upload_file_types: String,
+    upload_image_max_px: String,
+    upload_animated_gifs: String,
+    upload_new_members: String,
+    external_images: String,
+) -> Result<(), AppError> {
+    use crate::server::settings as s;
+    act("#uploads", |db, user| async move {
+        let values = [
+            (s::UPLOAD_MAX_FILE_MB.0, upload_max_file_mb.as_str()),
+            (s::UPLOAD_DAILY_MB.0, upload_daily_mb.as_str()),
+            (s::UPLOAD_FILE_TYPES.0, upload_file_types.as_str()),
+            (s::UPLOAD_IMAGE_MAX_SIDE.0, upload_image_max_px.as_str()),
+            (s::UPLOAD_ANIMATED_GIFS.0, upload_animated_gifs.as_str()),
+            (s::UPLOAD_NEW_MEMBERS.0, upload_new_members.as_str()),
+            (s::EXTERNAL_IMAGES.0, external_images.as_str()),
+        ];
+        admin::save_upload_settings(&db, &user, &values).await
     })
     .await
 }

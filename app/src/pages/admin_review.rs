@@ -183,6 +183,21 @@ fn ReviewRow(item: ReviewItemView, open: bool) -> impl IntoView {
                     </section>
                 })}
             </div>
+            {(!item.files.is_empty()).then(|| view! {
+                <ul class="review-files" aria-label="Files in this post">
+                    {item.files.iter().map(|f| {
+                        let size = f.size;
+                        view! {
+                            <li>
+                                <a href=f.url.clone()>{f.name.clone()}</a>
+                                <span class="muted">{format!(" · {}", crate::format::file_size(size))}
+                                    {match (f.width, f.height) { (Some(w), Some(h)) => format!(" · {w} × {h} px"), _ => String::new() }}
+                                </span>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            })}
             {(!item.flags.is_empty()).then(|| view! {
                 <ul class="flag-list" aria-label="Flags">
                     {item.flags.iter().map(|f| view! {

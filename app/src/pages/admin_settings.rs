@@ -2,7 +2,7 @@ use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 
 use crate::{
-    api::admin::{DecideSignup, SaveSiteSettings, get_site_settings},
+    api::admin::{DecideSignup, SaveSiteSettings, SaveUploadSettings, get_site_settings},
     components::{escape_rcdata, form::error_from_url_of, page::ErrorView, time::RelativeTime},
 };
 
@@ -11,7 +11,11 @@ use crate::{
 #[component]
 pub fn AdminSettingsPage() -> impl IntoView {
     let data = OnceResource::new(get_site_settings());
-    let error = error_from_url_of(&[SaveSiteSettings::PATH, DecideSignup::PATH]);
+    let error = error_from_url_of(&[
+        SaveSiteSettings::PATH,
+        SaveUploadSettings::PATH,
+        DecideSignup::PATH,
+    ]);
     view! {
         <Title text="Site settings" />
         <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
@@ -87,6 +91,7 @@ pub fn AdminSettingsPage() -> impl IntoView {
                                 </fieldset>
                                 <button type="submit" class="button primary">"Save settings"</button>
                             </form>
+                            <UploadSettingsForm u=s.uploads.clone() />
                             <p class="muted">
                                 "Flag threshold, posts held for new members, rate limits and watched words: "
                                 <a href="/admin/moderation">"moderation settings"</a>
@@ -121,5 +126,58 @@ pub fn AdminSettingsPage() -> impl IntoView {
                 })
             }}
         </Suspense>
+    }
+}
+
+/// The upload limits and what images from other sites become.
+#[component]
+fn UploadSettingsForm(u: crate::model::UploadSettings) -> impl IntoView {
+    let choice = |name: &'static str, value: &'static str, label: &'static str, current: &str| {
+        let id = format!("{name}-{value}");
+        let label_for = id.clone();
+        let checked = current == value;
+        view! {
+            <label class="choice" for=label_for>
+                <input type="radio" id=id name=name value=value checked=checked />
+                {label}
+            </label>
+        }
+    };
+    let number = |id: &'static str, name: &'static str, label: &'static str, min: i64, max: i64, value: i64| view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input id=id name=name type="number" inputmode="numeric" min=min.to_string() max=max.to_string() step="1" required value=value.to_string() />
+        </div>
+    };
+    view! {
+        <section id="uploads" aria-labelledby="uploads-heading">
+            <h2 id="uploads-heading">"Uploads and images"</h2>
+            <form method="post" action=SaveUploadSettings::url() class="stack">
+                {number("upload-max", "upload_max_file_mb", "Largest file, in MB", 1, 1024, u.max_file_mb)}
+                {number("upload-daily", "upload_daily_mb", "What one member may upload in 24 hours, in MB (0: no limit; staff have none)", 0, 100_000, u.daily_mb)}
+                <div class="field">
+                    <label for="upload-types">"Files members may attach besides images (extensions: pdf, txt, log, zip)"</label>
+                    <input id="upload-types" name="upload_file_types" maxlength="200" value=u.file_types.clone() />
+                </div>
+                {number("upload-side", "upload_image_max_px", "Images are made at most this many pixels wide or high", 200, 10_000, u.image_max_px)}
+                <fieldset class="field">
+                    <legend>"Animated GIFs"</legend>
+                    {choice("upload_animated_gifs", "keep", "Keep their animation", &u.animated_gifs)}
+                    {choice("upload_animated_gifs", "refuse", "Refuse them", &u.animated_gifs)}
+                </fieldset>
+                <fieldset class="field">
+                    <legend>"Uploads by new members (trust level 0)"</legend>
+                    {choice("upload_new_members", "allow", "Allowed", &u.new_members)}
+                    {choice("upload_new_members", "hold", "Allowed, and their posts with files wait for approval", &u.new_members)}
+                    {choice("upload_new_members", "off", "Off until they are trusted", &u.new_members)}
+                </fieldset>
+                <fieldset class="field">
+                    <legend>"Images from other sites in posts"</legend>
+                    {choice("external_images", "proxy", "Shown through this site, so readers' browsers never contact other sites", &u.external_images)}
+                    {choice("external_images", "link", "Shown as links", &u.external_images)}
+                </fieldset>
+                <button type="submit" class="button primary">"Save upload settings"</button>
+            </form>
+        </section>
     }
 }

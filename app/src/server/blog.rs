@@ -43,7 +43,7 @@ pub const SLUG_RESERVED: &str = "That address belongs to the blog itself; choose
 pub const SLUG_LOCKED: &str =
     "A published article keeps its address: links to it would break. Unpublish it first.";
 pub const COVER_INVALID: &str =
-    "The cover image must be a web address starting with https:// or http://.";
+    "The cover image must be a web address starting with https:// or http://, or an image uploaded here (/uploads/…).";
 pub const SCHEDULE_MISSING: &str = "Choose the date and time to publish at.";
 pub const SCHEDULE_INVALID: &str =
     "Give the publishing time as a date and time, like 2026-12-01 09:00.";
@@ -203,7 +203,10 @@ fn check(input: &ArticleInput) -> Result<Checked, AppError> {
         None
     } else {
         let lower = cover.to_ascii_lowercase();
-        let web = (lower.starts_with("https://") || lower.starts_with("http://"))
+        // A web address, or an image uploaded here.
+        let web = (lower.starts_with("https://")
+            || lower.starts_with("http://")
+            || (cover.starts_with("/uploads/") && !cover.contains("..")))
             && cover.len() <= MAX_COVER_URL_CHARS
             && !cover
                 .chars()

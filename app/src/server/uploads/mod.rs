@@ -13,6 +13,7 @@
 //!    (avatars) everyone; anyone else gets "not found", as for no file at all.
 //! 4. `sweep`: uploads no post took within a day go, and files no upload or proxied image
 //!    holds leave the store.
+pub mod avatar;
 pub mod proxy;
 pub mod store;
 
@@ -137,20 +138,7 @@ pub fn file_extensions(setting: &str) -> Vec<String> {
 
 /// "10 MB", "512 KB", "120 bytes".
 pub fn human_size(bytes: u64) -> String {
-    if bytes >= MB {
-        let mb = bytes as f64 / MB as f64;
-        if mb >= 10.0 || mb.fract() < 0.05 {
-            format!("{} MB", mb.round() as u64)
-        } else {
-            format!("{mb:.1} MB")
-        }
-    } else if bytes >= 1024 {
-        format!("{} KB", (bytes as f64 / 1024.0).round() as u64)
-    } else if bytes == 1 {
-        "1 byte".into()
-    } else {
-        format!("{bytes} bytes")
-    }
+    crate::format::file_size(bytes.min(i64::MAX as u64) as i64)
 }
 
 /// A new member for uploads: as for holding posts, trust level 0 and not staff.
@@ -881,26 +869,45 @@ pub async fn may_see(
     Ok(false)
 }
 
-/// The files a post uses, for moderators' review queue.
-pub async fn of_post(
+/// The files each of `post_ids` uses, for moderators' review queue (three queries in all).
+pub async fn of_posts(
     conn: &impl ConnectionTrait,
-    post_id: i64,
-) -> Result<Vec<Uploaded>, AppError> {
-    let ids: Vec<i64> = post_upload::Entity::find()
+    post_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<Uploaded>>, AppError> {
+    let mut out: std::collections::HashMap<i64, Vec<Uploaded>> = Default::default();
+    if post_ids.is_empty() {
+        return Ok(out);
+    }
+    let links: Vec<(i64, i64)> = post_upload::Entity::find()
         .select_only()
+        .column(post_upload::Column::PostId)
         .column(post_upload::Column::UploadId)
-        .filter(post_upload::Column::PostId.eq(post_id))
+        .filter(post_upload::Column::PostId.is_in(post_ids.iter().copied()))
         .into_tuple()
         .all(conn)
         .await?;
-    let mut out = Vec::new();
-    for row in upload::Entity::find()
-        .filter(upload::Column::Id.is_in(ids))
+    if links.is_empty() {
+        return Ok(out);
+    }
+    let rows: std::collections::HashMap<i64, upload::Model> = upload::Entity::find()
+        .filter(upload::Column::Id.is_in(links.iter().map(|(_, u)| *u)))
         .all(conn)
         .await?
-    {
-        if let Some(file) = file::Entity::find_by_id(row.file_hash.clone()).one(conn).await? {
-            out.push(describe(&row, &file));
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let files: std::collections::HashMap<String, file::Model> = file::Entity::find()
+        .filter(file::Column::Hash.is_in(rows.values().map(|u| u.file_hash.clone())))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|f| (f.hash.clone(), f))
+        .collect();
+    for (post_id, upload_id) in links {
+        if let Some(row) = rows.get(&upload_id)
+            && let Some(file) = files.get(&row.file_hash)
+        {
+            out.entry(post_id).or_default().push(describe(row, file));
         }
     }
     Ok(out)

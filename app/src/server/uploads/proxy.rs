@@ -6,14 +6,17 @@
 //! fetches only addresses a post showed, not whatever a URL asks for.
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex, OnceLock},
+    sync::{Arc, Mutex, OnceLock, RwLock},
     time::Duration,
 };
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
 use bytes::Bytes;
 use chrono::Utc;
-use media::{fetch::Fetcher, store::Store};
+use media::{
+    fetch::{FetchPolicy, Fetcher},
+    store::Store,
+};
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Set, sea_query::OnConflict};
 
 use super::{Variant, content_hash, insert_file, kind_name, off_runtime, rules};
@@ -76,35 +79,57 @@ pub async fn external_images(conn: &impl ConnectionTrait) -> Result<ExternalImag
     }
 }
 
-fn fetcher() -> Result<&'static Fetcher, AppError> {
+/// An image address set outside Markdown (an article's cover) as pages may use it: this site's
+/// own (an upload) as it is; another site's through the proxy, or not shown when the site shows
+/// other sites' images as links.
+pub fn shown_src(images: &ExternalImages, url: Option<String>) -> Option<String> {
+    let url = url?;
+    if url.starts_with("/uploads/") {
+        return Some(url);
+    }
+    match images {
+        ExternalImages::Proxied(key) => Some(url_for(key, &url)),
+        ExternalImages::Linked => None,
+    }
+}
+
+/// The fetcher the proxy uses: made with the default policy (public addresses only) on first
+/// use, unless a test of this project put its own in place with `set_test_policy`.
+fn fetcher() -> Result<Fetcher, AppError> {
+    if let Some(test) = TEST_FETCHER
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone()
+    {
+        return Ok(test);
+    }
     static FETCHER: OnceLock<Result<Fetcher, String>> = OnceLock::new();
     FETCHER
         .get_or_init(|| {
             media::store::install_crypto();
-            Fetcher::new(test_policy().unwrap_or_default()).map_err(|e| e.to_string())
+            Fetcher::new(FetchPolicy::default()).map_err(|e| e.to_string())
         })
-        .as_ref()
+        .clone()
         .map_err(|e| {
             tracing::error!(error = %e, "image proxy client");
             AppError::Internal
         })
 }
 
-/// BACKYARD_TEST_PROXY_ALLOW: addresses (`127.0.0.1:8080,…`) the proxy may fetch from despite
-/// being local. For the project's own tests only; the server refuses to start with it unless
-/// BACKYARD_TEST_MODE=1 is set too.
-fn test_policy() -> Option<media::fetch::FetchPolicy> {
-    let allow = std::env::var("BACKYARD_TEST_PROXY_ALLOW").ok()?;
-    if std::env::var("BACKYARD_TEST_MODE").ok().as_deref() != Some("1") {
-        return None;
-    }
-    Some(media::fetch::FetchPolicy {
-        allow: allow
-            .split(',')
-            .filter_map(|a| a.trim().parse().ok())
-            .collect(),
-        ..Default::default()
-    })
+/// A fetcher a test put in place (`set_test_policy`); None in production.
+static TEST_FETCHER: RwLock<Option<Fetcher>> = RwLock::new(None);
+
+/// For this project's own tests only: from now on the proxy fetches under `policy` (one that
+/// allows a test server on 127.0.0.1, say). Production code never calls it, and no setting,
+/// environment variable or request reaches it, so the escape hatch cannot be opened from outside
+/// the process. Callable at any time (the production fetcher is a separate value).
+#[doc(hidden)]
+pub fn set_test_policy(policy: FetchPolicy) -> Result<(), String> {
+    let fetcher = Fetcher::new(policy).map_err(|e| e.to_string())?;
+    *TEST_FETCHER
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(fetcher);
+    Ok(())
 }
 
 /// One fetch of an address at a time per process: a page with the same image twice, or a

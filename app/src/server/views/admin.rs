@@ -246,6 +246,15 @@ pub async fn site_settings(
             burst_window_minutes: settings::number(db, settings::VOTE_BURST_WINDOW_MINUTES).await?,
             burst_signup_minutes: settings::number(db, settings::VOTE_BURST_SIGNUP_MINUTES).await?,
         },
+        uploads: crate::model::UploadSettings {
+            max_file_mb: settings::number(db, settings::UPLOAD_MAX_FILE_MB).await?,
+            daily_mb: settings::number(db, settings::UPLOAD_DAILY_MB).await?,
+            file_types: settings::text(db, settings::UPLOAD_FILE_TYPES).await?,
+            image_max_px: settings::number(db, settings::UPLOAD_IMAGE_MAX_SIDE).await?,
+            animated_gifs: settings::text(db, settings::UPLOAD_ANIMATED_GIFS).await?,
+            new_members: settings::text(db, settings::UPLOAD_NEW_MEMBERS).await?,
+            external_images: settings::text(db, settings::EXTERNAL_IMAGES).await?,
+        },
         awaiting_approval: user::Entity::find()
             .filter(user::Column::AwaitingApproval.eq(true))
             .order_by_asc(user::Column::CreatedAt)

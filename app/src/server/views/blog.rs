@@ -180,6 +180,8 @@ pub async fn summaries(
         .into_iter()
         .collect();
     let now = Utc::now();
+    // Covers from other sites are shown through the image proxy, like images in posts.
+    let images = crate::server::uploads::proxy::external_images(conn).await?;
     Ok(articles
         .into_iter()
         .map(|a| {
@@ -199,7 +201,10 @@ pub async fn summaries(
                 id: a.id,
                 slug: a.slug,
                 title: a.title,
-                cover_image_url: a.cover_image_url,
+                cover_image_url: crate::server::uploads::proxy::shown_src(
+                    &images,
+                    a.cover_image_url,
+                ),
                 published_at: a.published_at,
                 updated_at: a.updated_at,
             }

@@ -157,6 +157,11 @@ pub async fn review_queue(
         .collect();
     // Where the votes came from is for admins only.
     let mut bursts = super::ideas::burst_votes(db, &bursts, viewer.role() == Role::Admin).await?;
+    let mut files = crate::server::uploads::of_posts(
+        db,
+        &items.iter().map(|i| i.post_id).collect::<Vec<_>>(),
+    )
+    .await?;
     let views = items
         .into_iter()
         .filter_map(|item| {
@@ -208,6 +213,7 @@ pub async fn review_queue(
                 author_moderation_count: moderation_counts.get(&author.id).copied().unwrap_or(0)
                     as u64,
                 burst: bursts.remove(&item.id),
+                files: files.remove(&item.post_id).unwrap_or_default(),
             })
         })
         .collect();
