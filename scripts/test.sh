@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test: Rust unit and HTTP tests on SQLite, the PostgreSQL tests (required when
-# CI=true), and the Playwright tests in the system Chromium with JavaScript on and off.
+# CI=true), the S3 upload store against a local moto server, and the Playwright tests in the system Chromium with JavaScript on and off.
 # Installs what is missing from the package registries first.
 source "$(dirname "$0")/lib.sh"
+# moto (PyPI), the S3-compatible server the upload store's S3 tests run against.
+source "$(dirname "$0")/s3_server.sh"
 cd "$ROOT"
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -66,7 +68,8 @@ trap 'rm -rf "$log_dir"' EXIT
 ensure_browser_tools
 ensure_xss_corpus
 ensure_mail_venv
-say "Rust tests: unit, HTTP, PostgreSQL"
+start_s3_server
+say "Rust tests: unit, HTTP, PostgreSQL, S3"
 # One test at a time: when several tests' Tokio runtimes drive the Leptos router in one process
 # at once, an occasional request never completes (seen in about 1 run in 4 of tests/it/http.rs;
 # never with one runtime, as in the server). The whole suite takes seconds either way.

@@ -90,11 +90,25 @@ pub struct PageCache {
     generation: AtomicU64,
 }
 
+/// A stored file (an upload's image, thumbnail or avatar, a proxied image) as a visitor gets
+/// it: whether a visitor may see it is the same answer for every visitor, so the permission
+/// check and the store read are done once per `TTL`, like a page's render. Any write empties
+/// these with the pages: a hidden post's files stop being served at once.
+#[derive(Clone)]
+struct SharedFile {
+    headers: HeaderMap,
+    body: Bytes,
+}
+
 #[derive(Default)]
 struct Entries {
     pages: HashMap<String, Entry>,
+    files: HashMap<String, (Instant, SharedFile)>,
     bytes: usize,
 }
+
+/// Files larger than this are not kept (a thumbnail is tens of KB; a full photo can be MBs).
+const MAX_FILE_BYTES: usize = 512 * 1024;
 
 impl PageCache {
     fn get(&self, key: &str) -> Option<Shared> {
@@ -127,10 +141,38 @@ impl PageCache {
         }
     }
 
+    fn get_file(&self, key: &str) -> Option<SharedFile> {
+        let entries = self.entries.lock().unwrap();
+        let (stored, file) = entries.files.get(key)?;
+        (stored.elapsed() < TTL).then(|| file.clone())
+    }
+
+    fn put_file(&self, key: String, generation: u64, file: SharedFile) {
+        let mut entries = self.entries.lock().unwrap();
+        if self.generation.load(Ordering::SeqCst) != generation {
+            return;
+        }
+        let size = file.body.len();
+        if entries.bytes + size > MAX_BYTES {
+            entries.pages.retain(|_, e| e.stored.elapsed() < TTL);
+            entries.files.retain(|_, (at, _)| at.elapsed() < TTL);
+            entries.bytes = entries.pages.values().map(|e| e.page.size()).sum::<usize>()
+                + entries.files.values().map(|(_, f)| f.body.len()).sum::<usize>();
+            if entries.bytes + size > MAX_BYTES {
+                return;
+            }
+        }
+        entries.bytes += size;
+        if let Some((_, old)) = entries.files.insert(key, (Instant::now(), file)) {
+            entries.bytes -= old.body.len();
+        }
+    }
+
     pub fn clear(&self) {
         let mut entries = self.entries.lock().unwrap();
         self.generation.fetch_add(1, Ordering::SeqCst);
         entries.pages.clear();
+        entries.files.clear();
         entries.bytes = 0;
     }
 }
@@ -169,6 +211,13 @@ pub async fn layer(State(cache): State<Arc<PageCache>>, req: Request, next: Next
         return res;
     }
     let uri = req.uri();
+    if req.method() == Method::GET
+        && uri.query().is_none()
+        && is_file(uri.path())
+        && !has_session_cookie(&req)
+    {
+        return file(&cache, req, next).await;
+    }
     let eligible = req.method() == Method::GET
         && cacheable(uri.path(), uri.query())
         && !has_session_cookie(&req);
@@ -203,6 +252,62 @@ pub async fn layer(State(cache): State<Arc<PageCache>>, req: Request, next: Next
         }
         None => Response::from_parts(parts, Body::from(bytes)),
     }
+}
+
+/// Stored files, for visitors: an upload's copies and proxied images.
+fn is_file(path: &str) -> bool {
+    path.starts_with("/uploads/") || path.starts_with("/images/proxy/")
+}
+
+/// A file for a visitor: from the cache, else served and kept when it is a 200 small enough.
+/// Keyed by whether the browser takes WebP, the one thing the answer varies by.
+async fn file(cache: &PageCache, req: Request, next: Next) -> Response {
+    let webp = req
+        .headers()
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("image/webp"));
+    let key = format!("{}{}", if webp { "webp:" } else { "file:" }, req.uri().path());
+    let etag = req.headers().get(header::IF_NONE_MATCH).cloned();
+    if let Some(hit) = cache.get_file(&key) {
+        if etag.is_some() && hit.headers.get(header::ETAG) == etag.as_ref() {
+            let mut res = StatusCode::NOT_MODIFIED.into_response();
+            *res.headers_mut() = hit.headers;
+            res.headers_mut().remove(header::CONTENT_LENGTH);
+            return res;
+        }
+        let mut res = hit.body.into_response();
+        *res.headers_mut() = hit.headers;
+        return res;
+    }
+    let generation = cache.generation.load(Ordering::SeqCst);
+    let res = next.run(req).await;
+    if res.status() != StatusCode::OK || res.headers().contains_key(header::SET_COOKIE) {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    // Only what is known to be small is kept; anything else goes out as it is.
+    use axum::body::HttpBody;
+    if !body
+        .size_hint()
+        .exact()
+        .is_some_and(|n| n as usize <= MAX_FILE_BYTES)
+    {
+        return Response::from_parts(parts, body);
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_FILE_BYTES).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "file unreadable").into_response();
+    };
+    cache.put_file(
+        key,
+        generation,
+        SharedFile {
+            headers: parts.headers.clone(),
+            body: bytes.clone(),
+        },
+    );
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// The rendered page in the form every visitor can be sent, if it has one: its nonce swapped

@@ -257,7 +257,10 @@ fn upload_one(
             }
         })
     };
-    let failed = move |why: String| set(None, Some(format!("{name}: {why}")));
+    let failed = {
+        let name = std::rc::Rc::<str>::from(name.as_str());
+        move |why: String| set(None, Some(format!("{name}: {why}")))
+    };
     let Ok(xhr) = web_sys::XmlHttpRequest::new() else {
         return failed("this browser can't upload files.".into());
     };
@@ -284,7 +287,9 @@ fn upload_one(
         upload.set_onprogress(Some(progress.as_ref().unchecked_ref()));
     }
     let answered = xhr.clone();
+    let on_answer = failed.clone();
     let onload = Closure::<dyn FnMut()>::new(move || {
+        let failed = on_answer.clone();
         let text = answered.response_text().ok().flatten().unwrap_or_default();
         let answer: crate::model::UploadAnswer = serde_json::from_str(&text).unwrap_or_default();
         for done in &answer.uploaded {
@@ -303,7 +308,9 @@ fn upload_one(
         }
     });
     xhr.set_onload(Some(onload.as_ref().unchecked_ref()));
+    let on_error = failed.clone();
     let onerror = Closure::<dyn FnMut()>::new(move || {
+        let failed = on_error.clone();
         failed("the upload failed: the connection broke. Your text is kept; try again.".into())
     });
     xhr.set_onerror(Some(onerror.as_ref().unchecked_ref()));
