@@ -17,6 +17,7 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
+use leptos::server_fn::error::ServerFnUrlError;
 use tower_sessions::Session;
 
 /// The most one upload request may carry, all files together; each file is held to the site's
@@ -117,34 +118,54 @@ pub async fn receive(mut multipart: Multipart, max_bytes: u64) -> Result<Receive
 }
 
 /// POST /uploads: files for the composer (`purpose=post`, the default) or the member's avatar
-/// (`purpose=avatar`). JSON back: what was kept, and why the first refused file was refused.
+/// (`purpose=avatar`). JSON back: what was kept, and why the first refused file was refused;
+/// the avatar form on /account, posted by a browser without JavaScript, is sent back there
+/// instead (`back_to_account`).
 pub async fn upload(
     State(state): State<AppState>,
     session: Session,
+    headers: HeaderMap,
     multipart: Multipart,
 ) -> Response {
-    let member = match member_of(&session, &state.db).await {
+    let taken = take(&state, &session, multipart).await;
+    if asks_for_a_page(&headers) && taken.purpose != Some(Purpose::Post) {
+        return back_to_account(taken);
+    }
+    answer(taken.status, taken.uploaded, taken.error)
+}
+
+/// What an upload request came to.
+struct Taken {
+    status: StatusCode,
+    uploaded: Vec<Uploaded>,
+    error: Option<String>,
+    /// None when the request was refused before its fields were read.
+    purpose: Option<Purpose>,
+}
+
+async fn take(state: &AppState, session: &Session, multipart: Multipart) -> Taken {
+    let refused = |status: StatusCode, error: String| Taken {
+        status,
+        uploaded: Vec::new(),
+        error: Some(error),
+        purpose: None,
+    };
+    let member = match member_of(session, &state.db).await {
         Ok(Some(member)) => member,
-        Ok(None) => {
-            return answer(
-                StatusCode::UNAUTHORIZED,
-                Vec::new(),
-                Some(uploads::SIGNED_OUT.into()),
-            );
-        }
-        Err(e) => return answer(status_of(&e), Vec::new(), Some(e.to_string())),
+        Ok(None) => return refused(StatusCode::UNAUTHORIZED, uploads::SIGNED_OUT.into()),
+        Err(e) => return refused(status_of(&e), e.to_string()),
     };
     let rules = match uploads::rules(&state.db).await {
         Ok(rules) => rules,
-        Err(e) => return answer(status_of(&e), Vec::new(), Some(e.to_string())),
+        Err(e) => return refused(status_of(&e), e.to_string()),
     };
     // Refused before a byte is read: a suspended member's request is not even received.
     if let Err(e) = uploads::check_may_upload(&member, &rules) {
-        return answer(status_of(&e), Vec::new(), Some(e.to_string()));
+        return refused(status_of(&e), e.to_string());
     }
     let received = match receive(multipart, rules.max_file_bytes).await {
         Ok(r) => r,
-        Err(e) => return answer(status_of(&e), Vec::new(), Some(e.to_string())),
+        Err(e) => return refused(status_of(&e), e.to_string()),
     };
     let purpose = match received
         .fields
@@ -155,25 +176,32 @@ pub async fn upload(
         None | Some("post") => Purpose::Post,
         Some("avatar") => Purpose::Avatar,
         Some(_) => {
-            return answer(
+            return refused(
                 StatusCode::BAD_REQUEST,
-                Vec::new(),
-                Some("Unknown purpose for an upload.".into()),
+                "Unknown purpose for an upload.".into(),
             );
         }
     };
+    let refused = |status: StatusCode, error: &str| Taken {
+        status,
+        uploaded: Vec::new(),
+        error: Some(error.to_string()),
+        purpose: Some(purpose),
+    };
     if received.files.is_empty() {
-        return answer(
+        return refused(
             StatusCode::BAD_REQUEST,
-            Vec::new(),
-            Some("Choose a file to upload.".into()),
+            if purpose == Purpose::Avatar {
+                "Choose a picture for your avatar."
+            } else {
+                "Choose a file to upload."
+            },
         );
     }
     if purpose == Purpose::Avatar && received.files.len() > 1 {
-        return answer(
+        return refused(
             StatusCode::BAD_REQUEST,
-            Vec::new(),
-            Some("Choose one picture for your avatar.".into()),
+            "Choose one picture for your avatar.",
         );
     }
     let mut kept = Vec::new();
@@ -186,11 +214,57 @@ pub async fn upload(
                 } else {
                     StatusCode::OK
                 };
-                return answer(status, kept, Some(e.to_string()));
+                return Taken {
+                    status,
+                    uploaded: kept,
+                    error: Some(e.to_string()),
+                    purpose: Some(purpose),
+                };
             }
         }
     }
-    answer(StatusCode::OK, kept, None)
+    Taken {
+        status: StatusCode::OK,
+        uploaded: kept,
+        error: None,
+        purpose: Some(purpose),
+    }
+}
+
+/// A browser's plain form asks for a page (`Accept: text/html`); the composer's script asks
+/// for JSON.
+fn asks_for_a_page(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("text/html"))
+}
+
+/// The avatar form's answer without JavaScript: 303 back to /account, saying it was saved; or
+/// with why not, carried as a server function's error is (`__path=/uploads`, `__err`), which
+/// the form-error layer signs for this browser and the page shows next to the file field (a
+/// URL someone else wrote shows nothing). A visitor is sent to log in first.
+fn back_to_account(taken: Taken) -> Response {
+    let location = match taken.error {
+        None => "/account?avatar=saved#avatar".to_string(),
+        Some(_) if taken.status == StatusCode::UNAUTHORIZED => "/login?next=/account".to_string(),
+        Some(why) => {
+            let error = AppError::invalid("file", why);
+            match ServerFnUrlError::new("/uploads", error).to_url("http://site/account") {
+                Ok(url) => format!("/account?{}#avatar", url.query().unwrap_or_default()),
+                Err(_) => "/account#avatar".to_string(),
+            }
+        }
+    };
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, location),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+    )
+        .into_response()
 }
 
 /// Paths a multipart post may go to: the upload endpoint, and the composers' server

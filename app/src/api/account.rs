@@ -97,6 +97,18 @@ pub async fn resend_confirmation() -> Result<(), AppError> {
     done_or_error(result, "/account?email_sent=1#email")
 }
 
+/// Takes the member's avatar away: their initials show instead. The picture's bytes go with the
+/// next sweep.
+#[server(endpoint = "remove_avatar")]
+pub async fn remove_avatar() -> Result<(), AppError> {
+    let result = async {
+        let me = super::writer().await?;
+        crate::server::uploads::avatar::remove(&state::db()?, me.id).await
+    }
+    .await;
+    done_or_error(result, "/account?avatar=removed#avatar")
+}
+
 /// Whether a confirmation link can still be used (its page shows the button or says why not).
 #[server(endpoint = "confirm_link_valid")]
 pub async fn confirm_link_valid(token: String) -> Result<bool, AppError> {

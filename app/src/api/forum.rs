@@ -106,10 +106,21 @@ pub(crate) fn topic_page_path(path: &str) -> Option<i64> {
 pub async fn get_user_profile(username: String) -> Result<UserProfile, AppError> {
     let mut profile = crate::server::views::forum::user_profile(&state::db()?, &username).await?;
     let viewer = state::current_user().await?;
-    profile.viewer_is_moderator =
-        viewer.is_some_and(|v| v.role() >= crate::model::Role::Moderator && v.id != profile.id);
+    profile.viewer_is_moderator = viewer
+        .as_ref()
+        .is_some_and(|v| v.role() >= crate::model::Role::Moderator && v.id != profile.id);
     // Only moderators learn whether a member is suspended.
     profile.suspended &= profile.viewer_is_moderator;
+    // Only admins see what a member's uploads take (they set the limits).
+    let role = viewer.as_ref().map(|v| v.role());
+    if crate::server::auth::require_role(role, crate::model::Role::Admin).is_ok() {
+        let (files, bytes) =
+            crate::server::uploads::storage_used(&state::db()?, profile.id).await?;
+        profile.uploads_used = Some(crate::model::UploadsUsed {
+            files,
+            size: crate::server::uploads::human_size(bytes),
+        });
+    }
     Ok(profile)
 }
 

@@ -1,6 +1,7 @@
 //! Reusable view pieces.
 pub mod article;
 pub mod article_form;
+pub mod avatar;
 pub mod category_colours;
 pub mod chart;
 pub mod composer;

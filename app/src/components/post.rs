@@ -3,7 +3,11 @@ use leptos::prelude::*;
 
 use leptos::server_fn::ServerFn;
 
-use super::{staff::AnswerButton, time::RelativeTime};
+use super::{
+    avatar::{Avatar, AvatarSize},
+    staff::AnswerButton,
+    time::RelativeTime,
+};
 use crate::{
     api::moderation::{FlagPost, ModeratePost},
     model::{FLAG_REASONS, PostState, PostView},
@@ -54,6 +58,7 @@ pub fn PostCard(
     view! {
         <article class="post" class:staff-post=post.is_staff_reply class:moderated=post.state != PostState::Visible id=anchor.clone() aria-labelledby=labelled_by>
             <header class="post-meta">
+                <Avatar name=post.author_display_name.clone() username=post.author_username.clone() upload=post.author_avatar size=AvatarSize::Medium />
                 <a class="post-author" id=heading_id href=profile>{post.author_display_name.clone()}</a>
                 {badge}
                 <a class="post-time" href=format!("#{anchor}")><RelativeTime at=post.created_at /></a>

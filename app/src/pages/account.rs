@@ -5,15 +5,22 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::{
         account::{
-            ChangeEmail, ConfirmEmail, ResendConfirmation, SaveMailSettings, get_account_email,
-            get_mail_settings,
+            ChangeEmail, ConfirmEmail, RemoveAvatar, ResendConfirmation, SaveMailSettings,
+            get_account_email, get_mail_settings,
         },
         auth::ChangePassword,
     },
-    components::form::{Field, FormError, error_from_url},
+    components::{
+        avatar::{Avatar, AvatarSize},
+        form::{Field, FormError, error_from_url, error_from_url_of},
+    },
     context::CurrentUser,
-    model::{AccountEmail, MailSettings},
+    model::{AccountEmail, MailSettings, SessionUser, avatar_message},
 };
+
+/// Where the avatar form posts: the upload endpoint (server/src/files.rs), which sends a
+/// browser's plain form back here.
+const UPLOADS: &str = "/uploads";
 
 const FIELDS: [&str; 2] = ["current_password", "new_password"];
 
@@ -24,7 +31,7 @@ const MODES: [(&str, &str); 3] = [
     ("never", "Never"),
 ];
 
-/// /account: the member's own settings: e-mail address, notifications, password. Every form
+/// /account: the member's own settings: avatar, e-mail address, notifications, password. Every form
 /// here is a plain form that works without JavaScript.
 #[component]
 pub fn AccountPage() -> impl IntoView {
@@ -36,6 +43,7 @@ pub fn AccountPage() -> impl IntoView {
         flag("email_sent"),
         flag("confirmed"),
     );
+    let avatar_status = query.get("avatar").as_deref().and_then(avatar_message);
     let error = error_from_url::<ChangePassword>();
     let field = |name: &str| error.as_ref().and_then(|e| e.for_field(name));
     let (current_error, new_error) = (field("current_password"), field("new_password"));
@@ -52,7 +60,8 @@ pub fn AccountPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match me.await {
                         Ok(Some(user)) => view! {
-                            <p class="muted">"Signed in as " <strong>{user.username}</strong></p>
+                            <p class="muted">"Signed in as " <strong>{user.username.clone()}</strong></p>
+                            <AvatarSection me=user status=avatar_status />
                             <EmailSection sent=email_sent />
                             <NotificationsSection saved />
                         }.into_any(),
@@ -74,6 +83,55 @@ pub fn AccountPage() -> impl IntoView {
                 <button type="submit" class="button primary">"Change password"</button>
             </form>
         </section>
+    }
+}
+
+/// The member's picture as others see it, a plain file form to upload a new one (the upload
+/// endpoint crops it square and keeps three sizes), and a button to remove it.
+#[component]
+fn AvatarSection(me: SessionUser, status: Option<&'static str>) -> impl IntoView {
+    let upload_error = error_from_url_of(&[UPLOADS]).map(|e| e.to_string());
+    let remove_error = error_from_url::<RemoveAvatar>().map(|e| e.to_string());
+    let has_avatar = me.avatar_upload_id.is_some();
+    let has_error = upload_error.is_some();
+    let invalid = if has_error { "true" } else { "false" };
+    view! {
+        <h2 id="avatar">"Avatar"</h2>
+        {status.map(|message| view! { <p class="notice" role="status">{message}</p> })}
+        <div class="avatar-current">
+            <Avatar name=me.display_name.clone() username=me.username.clone() upload=me.avatar_upload_id size=AvatarSize::Large />
+            <p class="muted">
+                {if has_avatar {
+                    "This picture shows beside your posts and on your page."
+                } else {
+                    "You have no avatar: your initials show beside your posts instead."
+                }}
+            </p>
+        </div>
+        <form method="post" action=UPLOADS enctype="multipart/form-data" class="stack">
+            <input type="hidden" name="purpose" value="avatar" />
+            <div class="field" class:has-error=has_error>
+                <label for="field-avatar">"New avatar"</label>
+                <p class="hint" id="field-avatar-hint">"A PNG, JPEG, GIF or WebP image. The middle square of it is used."</p>
+                <input
+                    id="field-avatar"
+                    type="file"
+                    name="file"
+                    accept="image/png,image/jpeg,image/gif,image/webp"
+                    required
+                    aria-describedby="field-avatar-hint field-avatar-error"
+                    aria-invalid=invalid
+                />
+                <p class="field-error" id="field-avatar-error" aria-live="polite">{upload_error}</p>
+            </div>
+            <button type="submit" class="button primary">"Upload avatar"</button>
+        </form>
+        {has_avatar.then(|| view! {
+            <form method="post" action=RemoveAvatar::url() class="stack">
+                <FormError message=Signal::stored(remove_error) />
+                <button type="submit" class="button">"Remove avatar"</button>
+            </form>
+        })}
     }
 }
 

@@ -6,6 +6,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::{
     api::{forum::get_category_page, ideas::Vote, subscriptions::WatchCategory},
     components::{
+        avatar::{Avatar, AvatarSize},
         follow::{SignInToFollow, WatchControl},
         form::error_from_url,
         page::{ErrorView, PageMeta, query_number, redirect_permanently},
@@ -125,7 +126,8 @@ pub fn TopicRow(topic: TopicListItem) -> impl IntoView {
                 <StatusTag status=topic.status.clone() confirmed=topic.resolution_confirmed />
                 {topic.answered.then(|| view! { <span class="tag answered-tag">"Answered"</span> })}
                 <p class="muted topic-by">
-                    "by " <a href=format!("/u/{}", topic.author)>{topic.author.clone()}</a> " "
+                    "by " <Avatar name=topic.author_display_name.clone() username=topic.author.clone() upload=topic.author_avatar size=AvatarSize::Small />
+                    <a href=format!("/u/{}", topic.author)>{topic.author.clone()}</a> " "
                     <ResponseBadge staff_reply_minutes=topic.staff_reply_minutes awaiting_since=topic.awaiting_staff_since />
                 </p>
             </div>

@@ -8,6 +8,7 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::search::get_search_results,
     components::{
+        avatar::{Avatar, AvatarSize},
         form::Field,
         page::{ErrorView, NoIndex, query_number},
         pager::Pager,
@@ -266,7 +267,10 @@ fn Hit(hit: SearchHit) -> impl IntoView {
                 {(hit.staff_answered && !hit.official_answer).then(|| view! { <span class="tag staff-answered-tag">"Staff replied"</span> })}
                 <span class="muted">
                     " " {byline}
-                    {(!hit.author.is_empty()).then(|| view! { <a href=format!("/u/{}", hit.author)>{hit.author.clone()}</a> })}
+                    {(!hit.author.is_empty()).then(|| view! {
+                        <Avatar name=hit.author_display_name.clone() username=hit.author.clone() upload=hit.author_avatar size=AvatarSize::Small />
+                        <a href=format!("/u/{}", hit.author)>{hit.author.clone()}</a>
+                    })}
                     " · " <RelativeTime at=hit.written_at />
                     {replies.map(|r| view! { " · " {r} })}
                 </span>

@@ -9,6 +9,7 @@ use crate::{
         subscriptions::SetTopicLevel,
     },
     components::{
+        avatar::{Avatar, AvatarSize},
         composer::ReplyComposer,
         follow::{FollowControl, SignInToFollow},
         form::error_from_url,
@@ -155,6 +156,7 @@ fn OfficialAnswer(answer: PostView, topic_id: i64, slug: String) -> impl IntoVie
         <section class="official-answer" id="official-answer" aria-labelledby="official-answer-heading">
             <h2 id="official-answer-heading">"Official answer"</h2>
             <p class="post-meta">
+                <Avatar name=answer.author_display_name.clone() username=answer.author_username.clone() upload=answer.author_avatar size=AvatarSize::Medium />
                 <a class="post-author" href=format!("/u/{}", answer.author_username)>{answer.author_display_name.clone()}</a>
                 {answer.is_staff_reply.then(|| view! { <StaffBadge title=answer.staff_title.clone() /> })}
                 <a href=in_place>{format!("See it in the thread (#{})", answer.number)}</a>

@@ -4,6 +4,7 @@ use leptos_router::hooks::use_params_map;
 use crate::{
     api::forum::get_user_profile,
     components::{
+        avatar::{Avatar, AvatarSize},
         page::{ErrorView, PageMeta},
         staff::{MemberTools, StaffError},
         time::RelativeTime,
@@ -38,15 +39,26 @@ pub fn UserPage() -> impl IntoView {
                 view! {
                     <PageMeta site title=u.display_name.clone() description path=format!("/u/{}", u.username) og_type="profile" noindex=u.topic_count == 0 && u.post_count == 0 />
                     <header class="profile-header">
-                        <h1>{u.display_name.clone()}</h1>
-                        <p class="muted">
-                            "@"{u.username.clone()} " · "
-                            <span class:staff-badge=u.role.is_staff()>{role}</span>
-                            " · joined " <RelativeTime at=u.joined_at />
-                        </p>
-                        <p class="muted">{format!("{} topics · {} posts", u.topic_count, u.post_count)}</p>
-                        {(u.viewer_is_moderator && u.suspended).then(|| view! { <p class="tag state-tag">"Suspended"</p> })}
-                        {u.viewer_is_moderator.then(|| view! { <StaffError /> <MemberTools user_id=u.id suspended=u.suspended /> })}
+                        <Avatar name=u.display_name.clone() username=u.username.clone() upload=u.avatar_upload_id size=AvatarSize::Large />
+                        <div class="profile-facts">
+                            <h1>{u.display_name.clone()}</h1>
+                            <p class="muted">
+                                "@"{u.username.clone()} " · "
+                                <span class:staff-badge=u.role.is_staff()>{role}</span>
+                                " · joined " <RelativeTime at=u.joined_at />
+                            </p>
+                            <p class="muted">{format!("{} topics · {} posts", u.topic_count, u.post_count)}</p>
+                            {u.uploads_used.map(|used| view! {
+                                <p class="muted uploads-used">{format!(
+                                    "Uploads: {} {}, {}",
+                                    used.files,
+                                    if used.files == 1 { "file" } else { "files" },
+                                    used.size
+                                )}</p>
+                            })}
+                            {(u.viewer_is_moderator && u.suspended).then(|| view! { <p class="tag state-tag">"Suspended"</p> })}
+                            {u.viewer_is_moderator.then(|| view! { <StaffError /> <MemberTools user_id=u.id suspended=u.suspended /> })}
+                        </div>
                     </header>
                     <section aria-labelledby="recent-topics">
                         <h2 id="recent-topics">"Topics"</h2>

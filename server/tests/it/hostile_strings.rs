@@ -103,6 +103,7 @@ const FIELDS: &[Field] = &[
         "search words and filters (?q=, ?author=, ?from=)",
         Address,
     ),
+    field("hx39", "display name (and its avatar's initials)", Full),
 ];
 
 const fn field(id: &'static str, what: &'static str, shape: Shape) -> Field {
@@ -452,9 +453,12 @@ async fn site(hostile: bool) -> Site {
         &[("word", &v("hx22")), ("action", "flag")],
     )
     .await;
-    // Addresses already stored may predate today's check, so this one is written directly.
+    // Addresses already stored may predate today's check, so this one is written directly; no
+    // form changes a display name yet, so it is written directly too (pages show it, and the
+    // initials of her avatar are drawn from it).
     let mut mallory: user::ActiveModel = member(&db, "mallory").await.into();
     mallory.email = Set(v("hx26"));
+    mallory.display_name = Set(v("hx39"));
     mallory.update(&db).await.unwrap();
 
     let casey = session_of(&app, "casey", "demo-customer-pass").await;

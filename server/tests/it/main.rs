@@ -6,6 +6,7 @@ mod common;
 
 mod account_mail;
 mod admin_http;
+mod avatars_http;
 mod blog_http;
 mod cli;
 mod crawlers_http;

@@ -346,6 +346,7 @@ fn write_fields(path: &str, s: &Site, m: &Member) -> Option<Vec<(&'static str, S
         ]),
         "/api/change_email" => f(&[("email", "elsewhere@example.com")]),
         "/api/resend_confirmation" => f(&[]),
+        "/api/remove_avatar" => f(&[]),
         "/api/confirm_email" => f(&[("token", TOKEN)]),
         "/api/reset_password" => f(&[("token", TOKEN), ("new_password", "a new long password")]),
         // Moderation

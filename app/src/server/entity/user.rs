@@ -84,6 +84,7 @@ impl Model {
             display_name: self.display_name.clone(),
             role: self.role(),
             staff_title: self.staff_title.clone(),
+            avatar_upload_id: self.avatar_upload_id,
             unread_notifications: 0,
             open_review_items: 0,
         }

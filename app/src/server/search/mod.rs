@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, Value,
+    QueryOrder, QuerySelect, Value,
 };
 
 use self::query::{Combine, Parsed, Term, Within};
@@ -539,13 +539,25 @@ async fn hits(
         .map(|p| p.author_id)
         .chain(articles.iter().map(|a| a.author_id))
         .collect();
-    let authors: HashMap<i64, String> = user::Entity::find()
+    // Names and avatars only: not the accounts' hashes and addresses.
+    let authors: HashMap<i64, (String, String, Option<i64>)> = user::Entity::find()
+        .select_only()
+        .columns([
+            user::Column::Id,
+            user::Column::Username,
+            user::Column::DisplayName,
+            user::Column::AvatarUploadId,
+        ])
         .filter(user::Column::Id.is_in(author_ids))
+        .into_tuple::<(i64, String, String, Option<i64>)>()
         .all(db)
         .await?
         .into_iter()
-        .map(|u| (u.id, u.username))
+        .map(|(id, username, display_name, avatar)| (id, (username, display_name, avatar)))
         .collect();
+    let by = |author_id: i64| -> (String, String, Option<i64>) {
+        authors.get(&author_id).cloned().unwrap_or_default()
+    };
 
     let mut out = Vec::with_capacity(doc_ids.len());
     for id in doc_ids {
@@ -555,6 +567,7 @@ async fn hits(
             let Some(a) = articles.iter().find(|a| article_doc(a.id) == *id) else {
                 continue;
             };
+            let (author, author_display_name, author_avatar) = by(a.author_id);
             out.push(SearchHit {
                 title: parts(&marked_title, &cjk),
                 url: article_url(&a.slug, 1),
@@ -567,7 +580,9 @@ async fn hits(
                 official_answer: false,
                 staff_title: None,
                 by_staff: true,
-                author: authors.get(&a.author_id).cloned().unwrap_or_default(),
+                author,
+                author_display_name,
+                author_avatar,
                 written_at: a.published_at.unwrap_or(a.created_at),
                 reply_count: 0,
                 merged_from: None,
@@ -585,6 +600,7 @@ async fn hits(
             .and_then(|id| topics.get(&id))
             .filter(|o| o.visible)
         {
+            let (author, author_display_name, author_avatar) = by(p.author_id);
             out.push(SearchHit {
                 title: vec![plain(&original.title)],
                 url: topic_url(original.id, &original.slug, 1),
@@ -602,7 +618,9 @@ async fn hits(
                 official_answer: false,
                 staff_title: p.staff_title.clone().filter(|_| p.is_staff_reply),
                 by_staff: p.is_staff_reply,
-                author: authors.get(&p.author_id).cloned().unwrap_or_default(),
+                author,
+                author_display_name,
+                author_avatar,
                 written_at: p.published_at.unwrap_or(p.created_at),
                 reply_count: (original.post_count - 1).max(0),
                 merged_from: Some(found_in.title.clone()),
@@ -617,6 +635,7 @@ async fn hits(
             None if marked_title.is_empty() => parts(&without_reserved(&t.title), &cjk),
             None => parts(&marked_title, &cjk),
         };
+        let (author, author_display_name, author_avatar) = by(p.author_id);
         out.push(SearchHit {
             title,
             url: posts::url_in(p, t, article),
@@ -638,7 +657,9 @@ async fn hits(
             official_answer: t.official_answer_post_id == Some(p.id),
             staff_title: p.staff_title.clone().filter(|_| p.is_staff_reply),
             by_staff: p.is_staff_reply,
-            author: authors.get(&p.author_id).cloned().unwrap_or_default(),
+            author,
+            author_display_name,
+            author_avatar,
             written_at: p.published_at.unwrap_or(p.created_at),
             reply_count: (t.post_count - 1).max(0),
             merged_from: None,

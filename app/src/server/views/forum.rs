@@ -71,14 +71,15 @@ pub async fn quote(
     Ok(format!("@{name} wrote:\n{quoted}\n"))
 }
 
-/// The two names pages show for an author.
+/// The two names pages show for an author, and their avatar.
 struct Names {
     username: String,
     display_name: String,
+    avatar: Option<i64>,
 }
 
-/// Authors' names by id, in one query that reads only those two columns (a page of 30 posts
-/// must not drag 30 password hashes and e-mail addresses out of the database).
+/// Authors' names and avatars by id, in one query that reads only those columns (a page of 30
+/// posts must not drag 30 password hashes and e-mail addresses out of the database).
 async fn author_names(
     conn: &impl ConnectionTrait,
     ids: impl IntoIterator<Item = i64>,
@@ -87,12 +88,13 @@ async fn author_names(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(i64, String, String)> = user::Entity::find()
+    let rows: Vec<(i64, String, String, Option<i64>)> = user::Entity::find()
         .select_only()
         .columns([
             user::Column::Id,
             user::Column::Username,
             user::Column::DisplayName,
+            user::Column::AvatarUploadId,
         ])
         .filter(user::Column::Id.is_in(ids))
         .into_tuple()
@@ -100,12 +102,13 @@ async fn author_names(
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, username, display_name)| {
+        .map(|(id, username, display_name, avatar)| {
             (
                 id,
                 Names {
                     username,
                     display_name,
+                    avatar,
                 },
             )
         })
@@ -119,27 +122,29 @@ fn list_items(
 ) -> Vec<TopicListItem> {
     topics
         .into_iter()
-        .map(|t| TopicListItem {
-            votes: votes.remove(&t.id),
-            author: authors
-                .get(&t.author_id)
-                .map(|u| u.username.clone())
-                .unwrap_or_default(),
-            reply_count: std::cmp::max(t.post_count - 1, 0),
-            id: t.id,
-            slug: t.slug,
-            title: t.title,
-            status: t.status,
-            pinned: t.pinned,
-            locked: t.locked,
-            staff_reply_minutes: t
-                .first_staff_reply_at
-                .map(|at| (at - t.created_at).num_minutes()),
-            awaiting_staff_since: t.awaiting_staff_since,
-            answered: t.official_answer_post_id.is_some(),
-            resolution_confirmed: t.resolution_confirmed_at.is_some(),
-            created_at: t.created_at,
-            last_posted_at: t.last_posted_at,
+        .map(|t| {
+            let author = authors.get(&t.author_id);
+            TopicListItem {
+                votes: votes.remove(&t.id),
+                author: author.map(|u| u.username.clone()).unwrap_or_default(),
+                author_display_name: author.map(|u| u.display_name.clone()).unwrap_or_default(),
+                author_avatar: author.and_then(|u| u.avatar),
+                reply_count: std::cmp::max(t.post_count - 1, 0),
+                id: t.id,
+                slug: t.slug,
+                title: t.title,
+                status: t.status,
+                pinned: t.pinned,
+                locked: t.locked,
+                staff_reply_minutes: t
+                    .first_staff_reply_at
+                    .map(|at| (at - t.created_at).num_minutes()),
+                awaiting_staff_since: t.awaiting_staff_since,
+                answered: t.official_answer_post_id.is_some(),
+                resolution_confirmed: t.resolution_confirmed_at.is_some(),
+                created_at: t.created_at,
+                last_posted_at: t.last_posted_at,
+            }
         })
         .collect()
 }
@@ -484,6 +489,7 @@ pub async fn posts_page(
                     number,
                     author_username: author.map(|a| a.username.clone()).unwrap_or_default(),
                     author_display_name: author.map(|a| a.display_name.clone()).unwrap_or_default(),
+                    author_avatar: author.and_then(|a| a.avatar),
                     // Others see only that a post was hidden, not what it said.
                     html: if state == PostState::Visible || insider {
                         html
@@ -627,6 +633,7 @@ async fn one_post_view(
         number: p.post_number,
         author_username: author.map(|a| a.username.clone()).unwrap_or_default(),
         author_display_name: author.map(|a| a.display_name.clone()).unwrap_or_default(),
+        author_avatar: author.and_then(|a| a.avatar),
         html: p.html,
         created_at: p.created_at,
         edited_at: p.edited_at,
@@ -698,14 +705,17 @@ pub async fn user_profile(
         Names {
             username: u.username.clone(),
             display_name: u.display_name.clone(),
+            avatar: u.avatar_upload_id,
         },
     )]);
     Ok(UserProfile {
         id: u.id,
         suspended: u.suspended_until.is_some_and(|until| until > Utc::now()),
         viewer_is_moderator: false,
+        uploads_used: None,
         username: u.username.clone(),
         display_name: u.display_name.clone(),
+        avatar_upload_id: u.avatar_upload_id,
         role: u.role(),
         staff_title: u.staff_title.clone(),
         joined_at: u.created_at,
