@@ -33,4 +33,6 @@ mod sessions_http;
 mod signup_abuse;
 mod staff_http;
 mod suspension;
+mod uploads_http;
+mod uploads_stores;
 mod visibility;

@@ -441,18 +441,22 @@ pub fn kind_of(name: &str) -> Option<Kind> {
     })
 }
 
+/// The bytes of the uploads selected, as a BIGINT on both databases (PostgreSQL's SUM of a
+/// BIGINT is NUMERIC) and 0 for none.
+const SUM_OF_SIZES: &str = "CAST(COALESCE(SUM(uploads.received_size), 0) AS BIGINT)";
+
 /// Bytes `member` uploaded in the last 24 hours.
 async fn uploaded_today(conn: &impl ConnectionTrait, member_id: i64) -> Result<u64, AppError> {
     let since = Utc::now() - chrono::Duration::hours(24);
-    let total: Option<Option<i64>> = upload::Entity::find()
+    let total: Option<i64> = upload::Entity::find()
         .select_only()
-        .column_as(upload::Column::ReceivedSize.sum(), "total")
+        .column_as(Expr::cust(SUM_OF_SIZES), "total")
         .filter(upload::Column::UserId.eq(member_id))
         .filter(upload::Column::CreatedAt.gt(since))
         .into_tuple()
         .one(conn)
         .await?;
-    Ok(total.flatten().unwrap_or(0).max(0) as u64)
+    Ok(total.unwrap_or(0).max(0) as u64)
 }
 
 fn check_allowance(
@@ -915,16 +919,16 @@ pub async fn of_posts(
 
 /// Bytes a member has uploaded and still has (admins see it on the member page).
 pub async fn storage_used(conn: &impl ConnectionTrait, member_id: i64) -> Result<(u64, u64), AppError> {
-    let row: Option<(i64, Option<i64>)> = upload::Entity::find()
+    let row: Option<(i64, i64)> = upload::Entity::find()
         .select_only()
         .column_as(upload::Column::Id.count(), "n")
-        .column_as(upload::Column::ReceivedSize.sum(), "total")
+        .column_as(Expr::cust(SUM_OF_SIZES), "total")
         .filter(upload::Column::UserId.eq(member_id))
         .into_tuple()
         .one(conn)
         .await?;
-    let (n, total) = row.unwrap_or((0, None));
-    Ok((n.max(0) as u64, total.unwrap_or(0).max(0) as u64))
+    let (n, total) = row.unwrap_or((0, 0));
+    Ok((n.max(0) as u64, total.max(0) as u64))
 }
 
 /// Removes every upload of a member (a spammer removed): their files answer "not found" at
