@@ -8,12 +8,14 @@ use leptos::prelude::*;
 use sha2::{Digest, Sha256};
 
 /// No inline script but the allowed ones, no plugins, no framing, no `<base>` tricks, forms post
-/// only here. Images may come from elsewhere (posts and articles link pictures by address);
-/// `wasm-unsafe-eval` lets the browser compile the site's own WebAssembly.
+/// only here. Images only from this site: uploads, and other sites' pictures through the image
+/// proxy (content.rs points them there), so a reader's browser never asks another site for
+/// anything, even if some path put another site's address in a page. `wasm-unsafe-eval` lets
+/// the browser compile the site's own WebAssembly.
 fn policy(inline_scripts: &str) -> String {
     format!(
         "default-src 'self'; script-src 'self' {inline_scripts} 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' https: http: data:; object-src 'none'; \
+         style-src 'self'; img-src 'self' data:; object-src 'none'; \
          base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
     )
 }
