@@ -298,7 +298,18 @@ pub async fn composer_files(
     let session = req.extensions().get::<Session>().cloned();
     let (parts, body) = req.into_parts();
     let multipart_req = axum::extract::Request::from_parts(parts.clone(), body);
-    let multipart = match Multipart::from_request(multipart_req, &()).await {
+    // `Multipart` holds its body to axum's default limit (2 MB) unless a `DefaultBodyLimit`
+    // layer says otherwise, and this middleware sits outside every route (the one on POST
+    // /uploads is not seen here): without this, any form with a file over 2 MB was refused as
+    // "did not arrive whole". The request's size is already held to MAX_REQUEST_BYTES
+    // (security::request_shape) and each file to the site's limit (`receive`).
+    let limited = tower::Layer::layer(
+        &axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BYTES),
+        tower::service_fn(|req: axum::extract::Request| async move {
+            Multipart::from_request(req, &()).await
+        }),
+    );
+    let multipart = match tower::ServiceExt::oneshot(limited, multipart_req).await {
         Ok(m) => m,
         Err(e) => return e.into_response(),
     };
@@ -323,8 +334,14 @@ pub async fn composer_files(
     }
     let mut markdown = Vec::new();
     if !files.is_empty() {
-        // Signed out: the server function sends the writer to log in, with the text kept; the
-        // files are not taken from a visitor.
+        // Files are taken from members only: a visitor is told, with the text kept, to log in
+        // and attach them again.
+        if member.is_none() {
+            problem = Some(format!(
+                "{} Your text is kept: log in, then attach the file again.",
+                uploads::SIGNED_OUT
+            ));
+        }
         if let Some(member) = &member {
             for file in files {
                 match uploads::accept(&state.db, state.files.as_ref(), member, file, Purpose::Post)

@@ -258,20 +258,21 @@ where
     let session = state::session().await?;
     let key = draft_key(kind);
     let back = format!("{}#composer", state::referring_path("/"));
-    // Previewing, like posting, is for members: a visitor logs in first and comes back to the text.
-    let Some(user) = user else {
-        drafts::save(&session, &key, &draft).await?;
-        super::redirect(&format!("/login?next={}", encode_query_value(&back)));
-        return Ok(());
-    };
-    // A refused file: nothing is posted; the text (with the files that were taken) comes back
-    // with the reason beside the editor.
+    // A refused file (or one a visitor attached: files are taken from members only): nothing is
+    // posted; the text (with the files that were taken) comes back with the reason beside the
+    // editor.
     if let Some(why) = asked.upload_error {
         drafts::save(&session, &key, &draft).await?;
         let e = AppError::invalid("body", why.chars().take(500).collect::<String>());
         crate::error::set_error_status(&e);
         return Err(e);
     }
+    // Previewing, like posting, is for members: a visitor logs in first and comes back to the text.
+    let Some(user) = user else {
+        drafts::save(&session, &key, &draft).await?;
+        super::redirect(&format!("/login?next={}", encode_query_value(&back)));
+        return Ok(());
+    };
     if asked.preview {
         // The same limits as posting: nobody renders a 10 MB "preview".
         if let Err(e) = posting::validate_body(&draft.body) {

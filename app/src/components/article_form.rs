@@ -34,6 +34,7 @@ pub fn ArticleForm(
 ) -> impl IntoView {
     let action = ServerAction::<SaveArticle>::new();
     let pending = action.pending();
+    let uploading = RwSignal::new(false);
     let ready = hydrated();
     let error = latest_error(action.value(), initial_error);
     let field = move |name: &'static str| {
@@ -101,7 +102,7 @@ pub fn ArticleForm(
                 error=field("cover_image_url")
             />
             <Field label="Tags" name="tags" value=d.tags optional=true maxlength=200 hint="Optional. Up to 5, separated by commas." error=field("tags") />
-            <BodyEditor label="Article" initial=d.body preview_html=d.preview_html error=field("body") />
+            <BodyEditor label="Article" initial=d.body preview_html=d.preview_html error=field("body") uploading />
             <fieldset class="field publishing" class:has-error=move || field("publish").read().is_some() || field("publish_at").read().is_some()>
                 <legend>"Publishing"</legend>
                 {choice("draft", if is_public { "Unpublish: back to a draft only you and admins can see" } else { "Draft: only you and admins can see it" })}
@@ -125,7 +126,7 @@ pub fn ArticleForm(
                 "Allow comments (turning them off keeps existing ones readable)"
             </label>
             <div class="form-actions">
-                <button type="submit" class="button primary" disabled=pending aria-busy=move || pending.get().to_string()>
+                <button type="submit" class="button primary" disabled=move || pending.get() || uploading.get() aria-busy=move || pending.get().to_string()>
                     {save_label}
                 </button>
                 <a class="button subtle" href=cancel_href>"Cancel"</a>

@@ -27,6 +27,10 @@ pub fn BodyEditor(
     /// The text, when the form changes it too (quoting); else the editor keeps its own.
     #[prop(optional)]
     body: Option<RwSignal<String>>,
+    /// Set while files are still being sent, so the form's button waits for them (a post sent
+    /// meanwhile would go without them).
+    #[prop(optional)]
+    uploading: Option<RwSignal<bool>>,
 ) -> impl IntoView {
     let body = body.unwrap_or_else(|| RwSignal::new(initial.clone()));
     let preview = RwSignal::new(preview_html);
@@ -65,6 +69,12 @@ pub fn BodyEditor(
     };
     let described_by = "field-body-hint field-body-error";
     let uploads = RwSignal::new(Vec::<UploadJob>::new());
+    if let Some(uploading) = uploading {
+        Effect::new(move |_| {
+            let busy = uploads.with(|jobs| jobs.iter().any(|j| j.error.is_none()));
+            uploading.set(busy);
+        });
+    }
     // A file dropped on the text or a screenshot pasted into it is uploaded like a picked one.
     let on_drop = move |ev: leptos::ev::DragEvent| {
         let files = ev.data_transfer().and_then(|d| d.files());
@@ -392,6 +402,7 @@ pub fn ReplyComposer(
     let ready = hydrated();
     let error = latest_error(action.value(), initial_error);
     let body = RwSignal::new(start.draft.body.clone());
+    let uploading = RwSignal::new(false);
     #[cfg(feature = "hydrate")]
     quote_into(body);
     view! {
@@ -406,9 +417,10 @@ pub fn ReplyComposer(
                 preview_html=start.draft.preview_html
                 error=Signal::derive(move || error.get().and_then(|e| e.for_field("body")))
                 body
+                uploading
             />
             {(!signed_in).then(|| view! { <p class="hint">"You'll be asked to log in when you post. Your text is kept."</p> })}
-            <button type="submit" class="button primary" disabled=pending aria-busy=move || pending.get().to_string()>
+            <button type="submit" class="button primary" disabled=move || pending.get() || uploading.get() aria-busy=move || pending.get().to_string()>
                 {submit_label(pending, idle, "Posting…")}
             </button>
         </ActionForm>
@@ -464,6 +476,7 @@ pub fn NewTopicForm(
 ) -> impl IntoView {
     let action = ServerAction::<StartTopic>::new();
     let title = RwSignal::new(start.draft.title.clone());
+    let uploading = RwSignal::new(false);
     let pending = action.pending();
     let ready = hydrated();
     let error = latest_error(action.value(), initial_error);
@@ -496,9 +509,9 @@ pub fn NewTopicForm(
             </div>
             <TitleField initial=start.draft.title error=field("title") typed=title />
             <SimilarTopics title initial=similar />
-            <BodyEditor label="Details" initial=start.draft.body preview_html=start.draft.preview_html error=field("body") />
+            <BodyEditor label="Details" initial=start.draft.body preview_html=start.draft.preview_html error=field("body") uploading />
             {(!signed_in).then(|| view! { <p class="hint">"You'll be asked to log in when you post. Your text is kept."</p> })}
-            <button type="submit" class="button primary" disabled=pending aria-busy=move || pending.get().to_string()>
+            <button type="submit" class="button primary" disabled=move || pending.get() || uploading.get() aria-busy=move || pending.get().to_string()>
                 {submit_label(pending, "Post topic", "Posting…")}
             </button>
         </ActionForm>
@@ -617,6 +630,7 @@ pub fn EditPostForm(
     moderating: bool,
 ) -> impl IntoView {
     let action = ServerAction::<EditPost>::new();
+    let uploading = RwSignal::new(false);
     let pending = action.pending();
     let ready = hydrated();
     let error = latest_error(action.value(), initial_error);
@@ -629,6 +643,7 @@ pub fn EditPostForm(
                 initial=source
                 preview_html
                 error=Signal::derive(move || error.get().and_then(|e| e.for_field("body")))
+                uploading
             />
             {moderating.then(|| view! {
                 <div class="field">
@@ -637,7 +652,7 @@ pub fn EditPostForm(
                 </div>
             })}
             <div class="form-actions">
-                <button type="submit" class="button primary" disabled=pending aria-busy=move || pending.get().to_string()>
+                <button type="submit" class="button primary" disabled=move || pending.get() || uploading.get() aria-busy=move || pending.get().to_string()>
                     {submit_label(pending, "Save edit", "Saving…")}
                 </button>
                 <a class="button subtle" href=cancel_href>"Cancel"</a>
