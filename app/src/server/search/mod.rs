@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Value,
+    QueryOrder, Value,
 };
 
 use self::query::{Combine, Parsed, Term, Within};
@@ -32,7 +32,7 @@ use crate::{
         db::numbered,
         entity::{article, category, post, topic, user},
         paging,
-        records::posts,
+        records::{posts, users},
         search_index::{
             GREATER_THAN, HIT_END, HIT_START, LESS_THAN, article_doc, without_reserved,
         },
@@ -539,24 +539,10 @@ async fn hits(
         .map(|p| p.author_id)
         .chain(articles.iter().map(|a| a.author_id))
         .collect();
-    // Names and avatars only: not the accounts' hashes and addresses.
-    let authors: HashMap<i64, (String, String, Option<i64>)> = user::Entity::find()
-        .select_only()
-        .columns([
-            user::Column::Id,
-            user::Column::Username,
-            user::Column::DisplayName,
-            user::Column::AvatarUploadId,
-        ])
-        .filter(user::Column::Id.is_in(author_ids))
-        .into_tuple::<(i64, String, String, Option<i64>)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(id, username, display_name, avatar)| (id, (username, display_name, avatar)))
-        .collect();
-    let by = |author_id: i64| -> (String, String, Option<i64>) {
-        authors.get(&author_id).cloned().unwrap_or_default()
+    let authors = users::authors(db, author_ids).await?;
+    let by = |id| {
+        let a = authors.get(&id).cloned().unwrap_or_default();
+        (a.username, a.display_name, a.avatar)
     };
 
     let mut out = Vec::with_capacity(doc_ids.len());

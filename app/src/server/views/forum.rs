@@ -4,11 +4,12 @@ use std::collections::{HashMap, HashSet};
 use chrono::Utc;
 use sea_orm::prelude::DateTimeUtc;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 use crate::server::records::categories::category_ref;
+use crate::server::records::users::{Author, authors};
 use crate::server::visibility::NOT_YOUR_POST;
 use crate::server::visibility::POST_MISSING;
 use crate::server::visibility::TOPIC_MISSING;
@@ -71,53 +72,9 @@ pub async fn quote(
     Ok(format!("@{name} wrote:\n{quoted}\n"))
 }
 
-/// The two names pages show for an author, and their avatar.
-struct Names {
-    username: String,
-    display_name: String,
-    avatar: Option<i64>,
-}
-
-/// Authors' names and avatars by id, in one query that reads only those columns (a page of 30
-/// posts must not drag 30 password hashes and e-mail addresses out of the database).
-async fn author_names(
-    conn: &impl ConnectionTrait,
-    ids: impl IntoIterator<Item = i64>,
-) -> Result<HashMap<i64, Names>, AppError> {
-    let ids: HashSet<i64> = ids.into_iter().collect();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<(i64, String, String, Option<i64>)> = user::Entity::find()
-        .select_only()
-        .columns([
-            user::Column::Id,
-            user::Column::Username,
-            user::Column::DisplayName,
-            user::Column::AvatarUploadId,
-        ])
-        .filter(user::Column::Id.is_in(ids))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, username, display_name, avatar)| {
-            (
-                id,
-                Names {
-                    username,
-                    display_name,
-                    avatar,
-                },
-            )
-        })
-        .collect())
-}
-
 fn list_items(
     topics: Vec<topic::Model>,
-    authors: &HashMap<i64, Names>,
+    authors: &HashMap<i64, Author>,
     mut votes: HashMap<i64, IdeaVotes>,
 ) -> Vec<TopicListItem> {
     topics
@@ -346,7 +303,7 @@ pub async fn category_page_for(
         .limit(PAGE_SIZE)
         .all(db)
         .await?;
-    let authors = author_names(db, topics.iter().map(|t| t.author_id)).await?;
+    let authors = authors(db, topics.iter().map(|t| t.author_id)).await?;
     let votes = crate::server::views::votes::idea_votes(db, &c, &topics, viewer).await?;
     Ok(CategoryPage {
         category: category_ref(&c),
@@ -446,7 +403,7 @@ pub async fn posts_page(
         .into_tuple()
         .all(db)
         .await?;
-    let authors = author_names(db, rows.iter().map(|r| r.2).chain([t.author_id])).await?;
+    let authors = authors(db, rows.iter().map(|r| r.2).chain([t.author_id])).await?;
     let flagged: HashSet<i64> = match viewer_id {
         Some(id) if !rows.is_empty() => crate::server::entity::flag::Entity::find()
             .select_only()
@@ -626,7 +583,7 @@ async fn one_post_view(
     else {
         return Ok(None);
     };
-    let names = author_names(db, [p.author_id]).await?;
+    let names = authors(db, [p.author_id]).await?;
     let author = names.get(&p.author_id);
     Ok(Some(PostView {
         id: p.id,
@@ -702,7 +659,7 @@ pub async fn user_profile(
         .collect();
     let authors = HashMap::from([(
         u.id,
-        Names {
+        Author {
             username: u.username.clone(),
             display_name: u.display_name.clone(),
             avatar: u.avatar_upload_id,
