@@ -49,6 +49,8 @@ enum Shape {
     Email,
     /// Not stored: typed into a page's address (`{hxNN}` in `PAGES`).
     Address,
+    /// A file's name as a browser sends it: no `/` or `\` (refused), so no closing tags.
+    FileName,
 }
 
 struct Field {
@@ -104,6 +106,7 @@ const FIELDS: &[Field] = &[
         Address,
     ),
     field("hx39", "display name (and its avatar's initials)", Full),
+    field("hx40", "uploaded file's name", FileName),
 ];
 
 const fn field(id: &'static str, what: &'static str, shape: Shape) -> Field {
@@ -125,6 +128,7 @@ fn value(id: &str, hostile: bool) -> String {
             Markdown => format!("```\n{id}benign\n```\n\n{id}benign\n"),
             Url => format!("https://img.example/{id}benign.png"),
             Email => format!("{id}benign@mail.example"),
+            FileName => format!("{id}benign.png"),
             _ => format!("{id}benign"),
         };
     }
@@ -136,6 +140,9 @@ fn value(id: &str, hostile: bool) -> String {
             "https://img.example/{id}.png?a='-alert(1)-'&b=javascript:alert(2)&c=%3C/title%3E"
         ),
         Email => format!("{id}'\"</title><img/src=x/onerror=alert(1)>@evil.example"),
+        FileName => format!(
+            "{id}<img src=x onerror=alert(1)>'\"<a href=javascript:alert(2)><template><b>.png"
+        ),
     }
 }
 
@@ -486,6 +493,25 @@ async fn site(hostile: bool) -> Site {
         )
         .await;
     }
+    // Her held topic shows a screenshot she uploaded: its name is in the review queue.
+    let upload = app::server::uploads::accept(
+        &db,
+        &app::server::uploads::store::DbStore::new(db.clone()),
+        &member(&db, "mallory").await,
+        app::server::uploads::Incoming {
+            name: v("hx40"),
+            bytes: {
+                let img = image::RgbImage::from_fn(32, 24, |x, y| image::Rgb([x as u8, y as u8, 9]));
+                let mut out = std::io::Cursor::new(Vec::new());
+                img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+                out.into_inner().into()
+            },
+        },
+        app::server::uploads::Purpose::Post,
+    )
+    .await
+    .expect("a file name without separators is taken");
+    let held_body = format!("{}\n\n{}", v("hx28"), upload.markdown);
     submit(
         &app,
         &mallory,
@@ -494,7 +520,7 @@ async fn site(hostile: bool) -> Site {
         &[
             ("category", "hostile"),
             ("title", &v("hx27")),
-            ("body", &v("hx28")),
+            ("body", &held_body),
             (
                 "form_token",
                 &form_token_on(&app, "/new-topic", Some(&mallory)).await,
@@ -1086,7 +1112,7 @@ async fn user_text_is_inert_on_every_page_for_every_role() {
         let limit = match f.shape {
             Short => 64,
             Full | Markdown | Address => 200,
-            Url | Email => 254,
+            Url | Email | FileName => 254,
         };
         assert!(
             value(f.id, true)
