@@ -210,7 +210,17 @@ pub async fn save_upload_settings(
             (s::UPLOAD_NEW_MEMBERS.0, upload_new_members.as_str()),
             (s::EXTERNAL_IMAGES.0, external_images.as_str()),
         ];
-        admin::save_upload_settings(&db, &user, &values).await
+        let changed = admin::save_upload_settings(&db, &user, &values).await?;
+        if changed.contains(&s::EXTERNAL_IMAGES.0) {
+            // In the background, like `backyard rerender`: the admin's page does not wait.
+            tokio::spawn(async move {
+                match crate::server::rerender::rerender_all(&db).await {
+                    Ok(done) => tracing::info!(?done, "re-rendered for the external images setting"),
+                    Err(e) => tracing::error!(error = %e, "re-rendering for the external images setting"),
+                }
+            });
+        }
+        Ok(())
     })
     .await
 }

@@ -4,6 +4,9 @@
 use std::{borrow::Cow, collections::HashSet, sync::OnceLock};
 
 use ammonia::{Builder, UrlRelative};
+
+pub use super::uploads::proxy::ExternalImages;
+use super::uploads::proxy::{OtherSitesImages, is_own_image};
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, TextMergeStream, html};
 
 /// Longest accepted body, in characters.
@@ -43,24 +46,6 @@ fn cleaner() -> &'static Builder<'static> {
             });
         b
     })
-}
-
-/// An image source on this site: an upload (`/uploads/<id>/…`) or the image proxy.
-fn is_own_image(src: &str) -> bool {
-    let upload = src.strip_prefix("/uploads/").is_some_and(|rest| {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        digits > 0 && rest.as_bytes().get(digits) == Some(&b'/')
-    });
-    upload || src.starts_with(super::uploads::proxy::PREFIX)
-}
-
-/// What a Markdown image from another site becomes: this site's image proxy (signed with the
-/// proxy's key, so the proxy fetches only what a post showed), or a plain link to it (an admin
-/// setting), so that readers' browsers never fetch from other sites.
-#[derive(Clone)]
-pub enum ExternalImages {
-    Proxied([u8; 32]),
-    Linked,
 }
 
 fn markdown_options() -> Options {
@@ -128,8 +113,7 @@ pub fn render_with_mentions(
     let mut raw = String::with_capacity(source.len() * 3 / 2);
     let mut plain_text_depth = 0usize; // >0 inside code blocks and links: no mentions there
     let mut events = Vec::new();
-    // For each image open, whether it became a link (images from other sites, `Linked`).
-    let mut linked_images: Vec<bool> = Vec::new();
+    let mut other_sites = OtherSitesImages::new(images);
     let parsed = Parser::new_ext(&defused, markdown_options());
     for event in TextMergeStream::new(CapNesting::new(parsed)) {
         match &event {
@@ -141,40 +125,7 @@ pub fn render_with_mentions(
             }
             _ => {}
         }
-        match event {
-            Event::Start(Tag::Image {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) if is_web_url(&dest_url) => match images {
-                ExternalImages::Proxied(key) => events.push(Event::Start(Tag::Image {
-                    link_type,
-                    dest_url: super::uploads::proxy::url_for(key, &dest_url).into(),
-                    title,
-                    id,
-                })),
-                ExternalImages::Linked => {
-                    linked_images.push(true);
-                    events.push(Event::Start(Tag::Link {
-                        link_type,
-                        dest_url,
-                        title,
-                        id,
-                    }))
-                }
-            },
-            Event::Start(Tag::Image { .. }) => {
-                linked_images.push(false);
-                events.push(event)
-            }
-            Event::End(TagEnd::Image) if matches!(images, ExternalImages::Linked) => {
-                if linked_images.pop() == Some(true) {
-                    events.push(Event::End(TagEnd::Link))
-                } else {
-                    events.push(Event::End(TagEnd::Image))
-                }
-            }
+        match other_sites.rewrite(event) {
             Event::Text(text) if plain_text_depth == 0 && text.contains('@') => {
                 link_mentions(&text, is_member, &mut events)
             }
@@ -190,11 +141,6 @@ pub fn render_with_mentions(
         return plain_text_html(&source);
     }
     clean_to_fixed_point(&raw, &source)
-}
-
-fn is_web_url(url: &str) -> bool {
-    let lower = url.trim_start().get(..8).unwrap_or(url).to_ascii_lowercase();
-    lower.starts_with("https://") || lower.starts_with("http://")
 }
 
 /// Blocks and inline spans (quotes, lists and their items, emphasis, links) nested deeper than
@@ -1115,6 +1061,7 @@ mod tests {
         let out = render_with_mentions(
             "hi @Ada and @nobody, mail x@ada.com, `@ada` [@ada](https://x.com) @bob.smith.",
             &known,
+            &ExternalImages::Linked,
         );
         assert!(
             out.contains(

@@ -31,25 +31,16 @@ pub async fn save_site_settings(
     Ok(())
 }
 
-/// Saves the upload settings. A change of what images from other sites become re-renders every
-/// stored body in the background (pages show the HTML made at write time), like
-/// `backyard rerender`.
+/// Saves the upload settings; the keys that changed. A change of what images from other sites
+/// become needs every stored body re-rendered (pages show the HTML made at write time): the
+/// caller starts that (`rerender` is a sibling feature).
 pub async fn save_upload_settings(
     db: &DatabaseConnection,
     actor: &user::Model,
     values: &[(&str, &str)],
-) -> Result<(), AppError> {
+) -> Result<Vec<&'static str>, AppError> {
     let txn = begin_write(db).await?;
     let changed = settings::change_all(&txn, settings::ChangedBy::Admin(actor), values).await?;
     txn.commit().await?;
-    if changed.contains(&settings::EXTERNAL_IMAGES.0) {
-        let db = db.clone();
-        tokio::spawn(async move {
-            match crate::server::rerender::rerender_all(&db).await {
-                Ok(done) => tracing::info!(?done, "re-rendered after the external images setting changed"),
-                Err(e) => tracing::error!(error = %e, "re-rendering after the external images setting changed"),
-            }
-        });
-    }
-    Ok(())
+    Ok(changed)
 }

@@ -11,6 +11,7 @@ use std::{
 };
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
+use pulldown_cmark::{Event, Tag, TagEnd};
 use bytes::Bytes;
 use chrono::Utc;
 use media::{
@@ -24,13 +25,87 @@ use crate::{
     error::AppError,
     server::{
         auth::{hmac_sha256, server_secret, to_hex},
-        content::ExternalImages,
         entity::{file, proxied_image},
         settings,
     },
 };
 
 pub const PREFIX: &str = "/images/proxy/";
+
+/// What a Markdown image from another site becomes: this site's image proxy (signed with the
+/// proxy's key, so the proxy fetches only what a post showed), or a plain link to it (an admin
+/// setting), so that readers' browsers never fetch from other sites.
+#[derive(Clone)]
+pub enum ExternalImages {
+    Proxied([u8; 32]),
+    Linked,
+}
+
+/// An image source on this site: an upload (`/uploads/<id>/…`) or the image proxy. The content
+/// pipeline's allow-list keeps no other `img src`.
+pub fn is_own_image(src: &str) -> bool {
+    let upload = src.strip_prefix("/uploads/").is_some_and(|rest| {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        digits > 0 && rest.as_bytes().get(digits) == Some(&b'/')
+    });
+    upload || src.starts_with(PREFIX)
+}
+
+fn is_web_url(url: &str) -> bool {
+    let lower = url.trim_start().get(..8).unwrap_or(url).to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://")
+}
+
+/// Markdown events with other sites' images pointed at the proxy, or turned into links.
+pub struct OtherSitesImages<'i> {
+    images: &'i ExternalImages,
+    /// For each image open, whether it became a link.
+    linked: Vec<bool>,
+}
+
+impl<'i> OtherSitesImages<'i> {
+    pub fn new(images: &'i ExternalImages) -> Self {
+        OtherSitesImages {
+            images,
+            linked: Vec::new(),
+        }
+    }
+
+    pub fn rewrite<'e>(&mut self, event: Event<'e>) -> Event<'e> {
+        match event {
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) if is_web_url(&dest_url) => match self.images {
+                ExternalImages::Proxied(key) => Event::Start(Tag::Image {
+                    link_type,
+                    dest_url: url_for(key, &dest_url).into(),
+                    title,
+                    id,
+                }),
+                ExternalImages::Linked => {
+                    self.linked.push(true);
+                    Event::Start(Tag::Link {
+                        link_type,
+                        dest_url,
+                        title,
+                        id,
+                    })
+                }
+            },
+            Event::Start(Tag::Image { .. }) => {
+                self.linked.push(false);
+                event
+            }
+            Event::End(TagEnd::Image) if self.linked.pop() == Some(true) => {
+                Event::End(TagEnd::Link)
+            }
+            other => other,
+        }
+    }
+}
 /// A failed fetch is tried again after this long (until then the proxy answers "not found").
 const RETRY_FAILED_AFTER: Duration = Duration::from_secs(3600);
 /// Longest address the proxy takes (what a post could hold, with room).
@@ -42,7 +117,9 @@ fn signature(key: &[u8; 32], url: &str) -> String {
 
 /// The proxy path for `url`, signed with `key`.
 pub fn url_for(key: &[u8; 32], url: &str) -> String {
-    format!("{PREFIX}{}/{}", signature(key, url), B64.encode(url.trim()))
+    // Signed as carried: `address_of` checks the signature of the address it decodes.
+    let url = url.trim();
+    format!("{PREFIX}{}/{}", signature(key, url), B64.encode(url))
 }
 
 /// The address a proxy path carries, when its signature holds.
