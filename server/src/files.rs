@@ -267,10 +267,28 @@ fn back_to_account(taken: Taken) -> Response {
         .into_response()
 }
 
-/// Paths a multipart post may go to: the upload endpoint, and the composers' server
+/// A multipart post to a path that takes files: the upload endpoint, and the composers' server
 /// functions, whose no-JavaScript forms carry their files with the text (`composer_files`).
-pub fn takes_files(path: &str) -> bool {
-    path == "/uploads" || COMPOSER_PATHS.contains(&path)
+/// security::request_shape lets these stream in instead of buffering them under its 2 MB cap.
+pub fn takes_files(req: &axum::extract::Request) -> bool {
+    let path = req.uri().path();
+    req.method() == axum::http::Method::POST
+        && req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"))
+        && (path == "/uploads" || COMPOSER_PATHS.contains(&path))
+}
+
+/// A refusal as plain text, like the router's other refusals.
+fn refuse(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        message.to_string(),
+    )
+        .into_response()
 }
 
 /// The server functions of the forms that have a file field.
@@ -292,7 +310,7 @@ pub async fn composer_files(
     next: axum::middleware::Next,
 ) -> Response {
     use axum::extract::FromRequest;
-    if !crate::security::takes_files(&req) || req.uri().path() == "/uploads" {
+    if !takes_files(&req) || req.uri().path() == "/uploads" {
         return next.run(req).await;
     }
     let session = req.extensions().get::<Session>().cloned();
@@ -324,10 +342,10 @@ pub async fn composer_files(
     let (mut fields, files, mut problem) = match receive(multipart, rules.max_file_bytes).await {
         Ok(r) => (r.fields, r.files, None),
         // The form's text is lost with a broken body; say so rather than post half of it.
-        Err(e) => return crate::security::refuse(status_of(&e), &e.to_string()),
+        Err(e) => return refuse(status_of(&e), &e.to_string()),
     };
     if fields.iter().any(|(k, v)| k.contains('\0') || v.contains('\0')) {
-        return crate::security::refuse(
+        return refuse(
             StatusCode::BAD_REQUEST,
             "The form holds a NUL character, which no field takes.",
         );

@@ -173,17 +173,6 @@ pub const MAX_URL_BYTES: usize = 8000;
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 pub const MAX_PAGE: u64 = 100_000;
 
-/// A multipart post to a path that takes files (the upload endpoint, the composers' forms).
-pub fn takes_files(req: &Request) -> bool {
-    req.method() == axum::http::Method::POST
-        && req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("multipart/form-data"))
-        && crate::files::takes_files(req.uri().path())
-}
-
 /// Refuses malformed requests before anything reads them, each with its status and a sentence:
 /// over-long addresses (414) and headers (431); bodies over MAX_BODY_BYTES (413), whether they
 /// announce their length or not (undeclared ones are read up to the limit and no further); a
@@ -225,7 +214,7 @@ pub async fn request_shape(req: Request, next: Next) -> Response {
         .and_then(|v| v.parse::<u64>().ok());
     // Files arrive as multipart posts to the upload endpoint and the composers' no-JavaScript
     // forms: those stream to their handler, which holds each file to the site's file limit.
-    if takes_files(&req) {
+    if crate::files::takes_files(&req) {
         if declared.is_some_and(|n| n > crate::files::MAX_REQUEST_BYTES as u64) {
             return refuse(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE);
         }
