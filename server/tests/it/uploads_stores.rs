@@ -292,3 +292,122 @@ async fn uploads_migrate_copies_every_file_to_s3() {
     assert_eq!(held, keys);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// What the outside test found: a file another member linked again stayed up after a moderator
+/// hid the post it came with; and parallel uploads refused by the daily allowance left their
+/// files in the store.
+#[tokio::test]
+async fn hiding_the_uploaders_post_takes_the_file_down_wherever_it_is_linked() {
+    let db = sqlite_memory().await;
+    app::server::demo::seed_if_empty(&db).await.unwrap();
+    let casey = member(&db, "casey").await;
+    let other = member(&db, "someone else").await;
+    let moderator =
+        app::server::testing::with_role(&db, 950, app::model::Role::Moderator).await;
+    let store = app::server::uploads::store::DbStore::new(db.clone());
+    let up = uploads::accept(
+        &db,
+        &store,
+        &casey,
+        Incoming {
+            name: "abuse.png".into(),
+            bytes: Bytes::from(screenshot(7)),
+        },
+        Purpose::Post,
+    )
+    .await
+    .unwrap();
+    publish(&db, &casey, &up.markdown).await;
+    let topic_id: i64 = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT MAX(id) AS id FROM topics",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "id")
+        .unwrap();
+    // Someone links it again while it is public (a quote, or on purpose).
+    app::server::forum::reply(&db, &other, topic_id, &format!("Again: {}", up.markdown), None)
+        .await
+        .unwrap();
+    let app = router_for(db.clone());
+    assert_eq!(get(&app, &up.url, None).await.status, StatusCode::OK);
+    let first: i64 = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT id FROM posts WHERE topic_id = {topic_id} AND post_number = 1"),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "id")
+        .unwrap();
+    app::server::moderation::act_on_post(
+        &db,
+        &moderator,
+        first,
+        app::server::moderation::PostAction::Hide,
+        "Abusive picture",
+    )
+    .await
+    .unwrap();
+    // A write empties the visitors' cache; this one went round the router, so ask afresh.
+    let app = router_for(db.clone());
+    for url in [up.url.clone(), uploads::thumb_url_of(up.id, &up.name)] {
+        assert_eq!(get(&app, &url, None).await.status, StatusCode::NOT_FOUND, "{url}");
+    }
+    let (row, _) = uploads::visible(&db, up.id, Some(&casey)).await.expect("its uploader still sees it");
+    assert_eq!(row.id, up.id);
+    assert!(uploads::visible(&db, up.id, Some(&other)).await.is_err());
+}
+
+#[tokio::test]
+async fn uploads_refused_by_the_daily_allowance_leave_nothing_stored() {
+    let db = sqlite_memory().await;
+    let casey = member(&db, "casey").await;
+    app::server::settings::put(&db, app::server::settings::UPLOAD_DAILY_MB.0, "1")
+        .await
+        .unwrap();
+    let store = app::server::uploads::store::DbStore::new(db.clone());
+    // Five different 300 KB logs at once: three fit in 1 MB.
+    let logs: Vec<Vec<u8>> = (0..5)
+        .map(|i| format!("{i} the export failed\n").repeat(300 * 1024 / 22).into_bytes())
+        .collect();
+    let tries = logs.iter().enumerate().map(|(i, log)| {
+        uploads::accept(
+            &db,
+            &store,
+            &casey,
+            Incoming {
+                name: format!("export-{i}.log"),
+                bytes: Bytes::from(log.clone()),
+            },
+            Purpose::Post,
+        )
+    });
+    let results = futures_util::future::join_all(tries).await;
+    let taken = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(taken, 3, "{results:?}");
+    for refused in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(refused.to_string().contains("a day"), "{refused}");
+    }
+    let count = |table: &'static str| {
+        let db = db.clone();
+        async move {
+            db.query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap()
+        }
+    };
+    assert_eq!(count("uploads").await, 3);
+    assert_eq!(count("files").await, 3, "no file kept for a refused upload");
+    assert_eq!(count("file_blobs").await, 3);
+}

@@ -260,6 +260,12 @@ pub async fn accept(
 ) -> Result<Uploaded, AppError> {
     let rules = rules(db).await?;
     check_may_upload(member, &rules)?;
+    // One upload at a time per member in this process: the allowance checked before the work
+    // then sees the uploads before it, so parallel requests cannot each pass it and leave their
+    // files behind when the final check refuses them (and one member cannot take every image
+    // slot).
+    let turn = member_turn(member.id);
+    let _turn = turn.lock().await;
     let (name, kind) = check_file(&incoming, &rules)?;
     if purpose == Purpose::Avatar && !kind.is_image() {
         return Err(AppError::invalid(
@@ -359,4 +365,14 @@ pub(super) async fn keep_avatar(
         .one(db)
         .await?
         .ok_or(AppError::Internal)
+}
+
+/// Each member's turn to upload (see `accept`); entries nobody holds are dropped as others come.
+fn member_turn(member_id: i64) -> Arc<tokio::sync::Mutex<()>> {
+    static TURNS: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
+    > = std::sync::OnceLock::new();
+    let mut turns = TURNS.get_or_init(Default::default).lock().unwrap();
+    turns.retain(|_, t| Arc::strong_count(t) > 1);
+    turns.entry(member_id).or_default().clone()
 }

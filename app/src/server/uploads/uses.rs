@@ -66,7 +66,7 @@ pub async fn attach(
         for row in rows {
             if row.user_id == author_id
                 || current.contains(&row.id)
-                || publicly_used(txn, row.id).await?
+                || publicly_used(txn, &row).await?
             {
                 keep.push(row.id);
             }
@@ -119,11 +119,19 @@ pub async fn attach(
     Ok(())
 }
 
-/// Whether a visitor may see upload `id`: a public post or a published article uses it.
-pub(super) async fn publicly_used(conn: &impl ConnectionTrait, id: i64) -> Result<bool, AppError> {
+/// Whether a visitor may see an upload: a public post of its uploader's, or a published article,
+/// uses it. Only the uploader's own posts count: another member's quote or link shows the file
+/// while the uploader's post is visible, so a moderator hiding that one post takes the file down
+/// everywhere (nobody can keep an image up by linking it again).
+pub(super) async fn publicly_used(
+    conn: &impl ConnectionTrait,
+    row: &upload::Model,
+) -> Result<bool, AppError> {
+    let id = row.id;
     let now = Utc::now();
     let in_posts = post::Entity::find()
         .filter(visibility::public_posts(now))
+        .filter(post::Column::AuthorId.eq(row.user_id))
         .filter(
             post::Column::Id.in_subquery(
                 Query::select()
@@ -185,7 +193,7 @@ pub async fn may_see(
     if row.purpose == Purpose::Avatar.as_str() {
         return Ok(true);
     }
-    if viewer.is_some_and(|v| v.id == row.user_id) || publicly_used(conn, row.id).await? {
+    if viewer.is_some_and(|v| v.id == row.user_id) || publicly_used(conn, row).await? {
         return Ok(true);
     }
     let Some(viewer) = viewer else {
@@ -200,7 +208,9 @@ pub async fn may_see(
         .await?;
     for post_id in posts {
         match visibility::post(conn, post_id, Some(viewer)).await {
-            Ok(_) => return Ok(true),
+            // As for visitors: the uploader's own posts decide.
+            Ok((p, _)) if p.author_id == row.user_id => return Ok(true),
+            Ok(_) => {}
             Err(AppError::NotFound(_)) => {}
             Err(e) => return Err(e),
         }
