@@ -247,7 +247,9 @@ async fn quoting_a_public_image_uses_it_too() {
     .await
     .unwrap();
     assert_eq!(links(&w.db, quote.id).await, vec![u.id]);
-    // While a public post shows it, it is public, whatever became of the first one.
+    assert_eq!(seen_by(&w, u.id).await, EVERYONE);
+    // The uploader's own post decides: hidden by a moderator, the file is down everywhere, the
+    // quote included (nobody keeps a picture up by linking it again).
     moderation::act_on_post(
         &w.db,
         &w.moderator,
@@ -257,8 +259,8 @@ async fn quoting_a_public_image_uses_it_too() {
     )
     .await
     .unwrap();
-    assert_eq!(seen_by(&w, u.id).await, EVERYONE);
-    // Keeping it through an edit of the quote (it was used already).
+    assert_eq!(seen_by(&w, u.id).await, AUTHOR_AND_MODERATORS);
+    // The quote keeps its link through an edit (it was used already).
     forum::edit_post(
         &w.db,
         &w.other,
