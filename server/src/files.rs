@@ -107,9 +107,10 @@ pub async fn receive(mut multipart: Multipart, max_bytes: u64) -> Result<Receive
                 });
             }
             None => {
-                let text = field.text().await.map_err(|_| {
-                    bad("The form did not arrive whole. Try again.")
-                })?;
+                let text = field
+                    .text()
+                    .await
+                    .map_err(|_| bad("The form did not arrive whole. Try again."))?;
                 received.fields.push((name, text));
             }
         }
@@ -344,7 +345,10 @@ pub async fn composer_files(
         // The form's text is lost with a broken body; say so rather than post half of it.
         Err(e) => return refuse(status_of(&e), &e.to_string()),
     };
-    if fields.iter().any(|(k, v)| k.contains('\0') || v.contains('\0')) {
+    if fields
+        .iter()
+        .any(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
         return refuse(
             StatusCode::BAD_REQUEST,
             "The form holds a NUL character, which no field takes.",

@@ -65,8 +65,8 @@ pub fn app_state(config: Config, db: DatabaseConnection) -> AppState {
             .site_addr(config.addr)
             .build(),
     };
-    let files = app::server::uploads::store::open(&config.uploads, &db)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let files =
+        app::server::uploads::store::open(&config.uploads, &db).unwrap_or_else(|e| panic!("{e}"));
     AppState {
         leptos_options,
         db,

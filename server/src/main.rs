@@ -211,7 +211,8 @@ async fn uploads_command(config: &Config, conn: &sea_orm::DatabaseConnection, ar
         }
     })
     .unwrap_or_else(|e| fail(&e));
-    let from = app::server::uploads::store::open(&config.uploads, conn).unwrap_or_else(|e| fail(&e));
+    let from =
+        app::server::uploads::store::open(&config.uploads, conn).unwrap_or_else(|e| fail(&e));
     let into = app::server::uploads::store::open(&target, conn).unwrap_or_else(|e| fail(&e));
     if from.kind() == into.kind() && format!("{:?}", config.uploads) == format!("{target:?}") {
         fail("the files are already in that store (BACKYARD_UPLOADS names it)");

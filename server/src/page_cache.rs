@@ -159,7 +159,11 @@ impl PageCache {
             entries.pages.retain(|_, e| e.stored.elapsed() < TTL);
             entries.files.retain(|_, (at, _)| at.elapsed() < TTL);
             entries.bytes = entries.pages.values().map(|e| e.page.size()).sum::<usize>()
-                + entries.files.values().map(|(_, f)| f.body.len()).sum::<usize>();
+                + entries
+                    .files
+                    .values()
+                    .map(|(_, f)| f.body.len())
+                    .sum::<usize>();
             if entries.bytes + size > MAX_BYTES {
                 return;
             }
@@ -270,7 +274,11 @@ async fn file(cache: &PageCache, req: Request, next: Next) -> Response {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .any(|v| v.contains("image/webp"));
-    let key = format!("{}{}", if webp { "webp:" } else { "file:" }, req.uri().path());
+    let key = format!(
+        "{}{}",
+        if webp { "webp:" } else { "file:" },
+        req.uri().path()
+    );
     let etag = req.headers().get(header::IF_NONE_MATCH).cloned();
     if let Some(hit) = cache.get_file(&key) {
         if etag.is_some() && hit.headers.get(header::ETAG) == etag.as_ref() {

@@ -215,8 +215,12 @@ pub async fn save_upload_settings(
             // In the background, like `backyard rerender`: the admin's page does not wait.
             tokio::spawn(async move {
                 match crate::server::rerender::rerender_all(&db).await {
-                    Ok(done) => tracing::info!(?done, "re-rendered for the external images setting"),
-                    Err(e) => tracing::error!(error = %e, "re-rendering for the external images setting"),
+                    Ok(done) => {
+                        tracing::info!(?done, "re-rendered for the external images setting")
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "re-rendering for the external images setting")
+                    }
                 }
             });
         }

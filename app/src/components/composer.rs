@@ -84,7 +84,10 @@ pub fn BodyEditor(
         }
     };
     let on_dragover = move |ev: leptos::ev::DragEvent| {
-        if ev.data_transfer().is_some_and(|d| d.types().includes(&"Files".into(), 0)) {
+        if ev
+            .data_transfer()
+            .is_some_and(|d| d.types().includes(&"Files".into(), 0))
+        {
             ev.prevent_default();
         }
     };
@@ -286,13 +289,14 @@ fn upload_one(
         return failed("this browser can't upload files.".into());
     }
     let _ = xhr.set_request_header("Accept", "application/json");
-    let progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
-        if e.length_computable() && e.total() > 0.0 {
-            let percent = (e.loaded() / e.total() * 100.0).round() as u32;
-            // All sent: the server is decoding and storing it.
-            set(if percent >= 100 { None } else { Some(percent) }, None);
-        }
-    });
+    let progress =
+        Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
+            if e.length_computable() && e.total() > 0.0 {
+                let percent = (e.loaded() / e.total() * 100.0).round() as u32;
+                // All sent: the server is decoding and storing it.
+                set(if percent >= 100 { None } else { Some(percent) }, None);
+            }
+        });
     if let Ok(upload) = xhr.upload() {
         upload.set_onprogress(Some(progress.as_ref().unchecked_ref()));
     }
@@ -364,7 +368,11 @@ fn insert_at_cursor(body: RwSignal<String>, markdown: &str) {
     } else {
         "\n\n"
     };
-    let trail = if after.starts_with('\n') { "\n" } else { "\n\n" };
+    let trail = if after.starts_with('\n') {
+        "\n"
+    } else {
+        "\n\n"
+    };
     let inserted = format!("{lead}{markdown}{trail}");
     let new_text = format!("{before}{inserted}{after}");
     let cursor = (before.encode_utf16().count() + inserted.encode_utf16().count()) as u32;

@@ -143,11 +143,18 @@ fn UploadSettingsForm(u: crate::model::UploadSettings) -> impl IntoView {
             </label>
         }
     };
-    let number = |id: &'static str, name: &'static str, label: &'static str, min: i64, max: i64, value: i64| view! {
-        <div class="field">
-            <label for=id>{label}</label>
-            <input id=id name=name type="number" inputmode="numeric" min=min.to_string() max=max.to_string() step="1" required value=value.to_string() />
-        </div>
+    let number = |id: &'static str,
+                  name: &'static str,
+                  label: &'static str,
+                  min: i64,
+                  max: i64,
+                  value: i64| {
+        view! {
+            <div class="field">
+                <label for=id>{label}</label>
+                <input id=id name=name type="number" inputmode="numeric" min=min.to_string() max=max.to_string() step="1" required value=value.to_string() />
+            </div>
+        }
     };
     view! {
         <section id="uploads" aria-labelledby="uploads-heading">

@@ -42,8 +42,7 @@ pub const SLUG_FORMAT: &str =
 pub const SLUG_RESERVED: &str = "That address belongs to the blog itself; choose another.";
 pub const SLUG_LOCKED: &str =
     "A published article keeps its address: links to it would break. Unpublish it first.";
-pub const COVER_INVALID: &str =
-    "The cover image must be a web address starting with https:// or http://, or an image uploaded here (/uploads/…).";
+pub const COVER_INVALID: &str = "The cover image must be a web address starting with https:// or http://, or an image uploaded here (/uploads/…).";
 pub const SCHEDULE_MISSING: &str = "Choose the date and time to publish at.";
 pub const SCHEDULE_INVALID: &str =
     "Give the publishing time as a date and time, like 2026-12-01 09:00.";
@@ -424,7 +423,13 @@ pub async fn create_article(
     .insert(&txn)
     .await?;
     replace_tags(&txn, created.id, &checked.tags).await?;
-    uploads::attach(&txn, uploads::User::Article(created.id), author.id, &created.source).await?;
+    uploads::attach(
+        &txn,
+        uploads::User::Article(created.id),
+        author.id,
+        &created.source,
+    )
+    .await?;
     search_index::sync_article(&txn, &created).await?;
     // Now an article's: listed with it.
     posting::settle(&txn, comments.id).await?;

@@ -74,7 +74,10 @@ impl UploadStore {
         }
         if let Some(path) = choice.strip_prefix("dir:") {
             if path.is_empty() {
-                return Err("BACKYARD_UPLOADS=dir: needs a directory, like dir:/var/lib/backyard/uploads".into());
+                return Err(
+                    "BACKYARD_UPLOADS=dir: needs a directory, like dir:/var/lib/backyard/uploads"
+                        .into(),
+                );
             }
             return Ok(UploadStore::Directory(path.to_string()));
         }
@@ -85,15 +88,19 @@ impl UploadStore {
         }
         let need = |key: &str| set(key).ok_or_else(|| format!("BACKYARD_UPLOADS=s3 needs {key}"));
         let endpoint = set("BACKYARD_S3_ENDPOINT");
-        Ok(UploadStore::S3(std::sync::Arc::new(media::store::S3Config {
-            allow_http: endpoint.as_deref().is_some_and(|e| e.starts_with("http://")),
-            endpoint,
-            bucket: need("BACKYARD_S3_BUCKET")?,
-            region: set("BACKYARD_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
-            access_key_id: need("BACKYARD_S3_ACCESS_KEY_ID")?,
-            secret_access_key: need("BACKYARD_S3_SECRET_ACCESS_KEY")?,
-            prefix: set("BACKYARD_S3_PREFIX").unwrap_or_default(),
-        })))
+        Ok(UploadStore::S3(std::sync::Arc::new(
+            media::store::S3Config {
+                allow_http: endpoint
+                    .as_deref()
+                    .is_some_and(|e| e.starts_with("http://")),
+                endpoint,
+                bucket: need("BACKYARD_S3_BUCKET")?,
+                region: set("BACKYARD_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+                access_key_id: need("BACKYARD_S3_ACCESS_KEY_ID")?,
+                secret_access_key: need("BACKYARD_S3_SECRET_ACCESS_KEY")?,
+                prefix: set("BACKYARD_S3_PREFIX").unwrap_or_default(),
+            },
+        )))
     }
 }
 

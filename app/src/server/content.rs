@@ -874,8 +874,9 @@ mod tests {
         // other site's address as a source.
         let linked = render("![i](https://example.com/i.png)");
         assert!(
-            linked.contains(r#"<a href="https://example.com/i.png" rel="nofollow ugc noopener">i</a>"#)
-                && !linked.contains("<img"),
+            linked.contains(
+                r#"<a href="https://example.com/i.png" rel="nofollow ugc noopener">i</a>"#
+            ) && !linked.contains("<img"),
             "{linked}"
         );
         let key = [7u8; 32];
@@ -885,7 +886,10 @@ mod tests {
             &ExternalImages::Proxied(key),
         );
         let expected = crate::server::uploads::proxy::url_for(&key, "https://example.com/i.png");
-        assert!(proxied.contains(&format!(r#"<img src="{expected}" alt="i">"#)), "{proxied}");
+        assert!(
+            proxied.contains(&format!(r#"<img src="{expected}" alt="i">"#)),
+            "{proxied}"
+        );
         assert!(!proxied.contains("example.com/raw.png"), "{proxied}");
         assert!(render("![s](/uploads/12/shot.png)").contains(r#"src="/uploads/12/shot.png""#));
         let link = render("[a](https://example.com)");

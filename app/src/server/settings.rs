@@ -283,7 +283,10 @@ pub const ALL: &[Setting] = &[
         label: "images from other sites",
         kind: Kind::Choice {
             default: EXTERNAL_IMAGES.1,
-            allowed: &[("proxy", "shown through this site"), ("link", "shown as links")],
+            allowed: &[
+                ("proxy", "shown through this site"),
+                ("link", "shown as links"),
+            ],
         },
     },
     number_setting(

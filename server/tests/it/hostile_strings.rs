@@ -501,7 +501,8 @@ async fn site(hostile: bool) -> Site {
         app::server::uploads::Incoming {
             name: v("hx40"),
             bytes: {
-                let img = image::RgbImage::from_fn(32, 24, |x, y| image::Rgb([x as u8, y as u8, 9]));
+                let img =
+                    image::RgbImage::from_fn(32, 24, |x, y| image::Rgb([x as u8, y as u8, 9]));
                 let mut out = std::io::Cursor::new(Vec::new());
                 img.write_to(&mut out, image::ImageFormat::Png).unwrap();
                 out.into_inner().into()

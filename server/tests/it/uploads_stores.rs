@@ -6,8 +6,8 @@
 use std::{process::Command, sync::Arc};
 
 use app::server::uploads::{self, Incoming, Purpose};
-use axum::http::StatusCode;
 use axum::body::Bytes;
+use axum::http::StatusCode;
 use media::store::{DirStore, Store};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
@@ -15,9 +15,7 @@ use crate::common::*;
 
 /// A small real PNG: a gradient, so re-encoding has something to do.
 fn screenshot(seed: u8) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(64, 48, |x, y| {
-        image::Rgb([x as u8 * 3, y as u8 * 5, seed])
-    });
+    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 3, y as u8 * 5, seed]));
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Png).unwrap();
     out.into_inner()
@@ -29,7 +27,11 @@ async fn member(db: &DatabaseConnection, name: &str) -> app::server::entity::use
 }
 
 /// The upload `u` as a visitor fetches it, once a public post uses it.
-async fn publish(db: &DatabaseConnection, author: &app::server::entity::user::Model, markdown: &str) {
+async fn publish(
+    db: &DatabaseConnection,
+    author: &app::server::entity::user::Model,
+    markdown: &str,
+) {
     let category: i64 = db
         .query_one_raw(sea_orm::Statement::from_string(
             db.get_database_backend(),
@@ -69,11 +71,9 @@ async fn uploads_live_in_postgresql_and_every_app_server_serves_them() {
     };
     app::server::demo::seed_if_empty(&db).await.unwrap();
     let ada = member(&db, "ada").await;
-    let store: Arc<dyn Store> = app::server::uploads::store::open(
-        &app::server::config::UploadStore::Database,
-        &db,
-    )
-    .unwrap();
+    let store: Arc<dyn Store> =
+        app::server::uploads::store::open(&app::server::config::UploadStore::Database, &db)
+            .unwrap();
     let png = screenshot(1);
     let up = uploads::accept(
         &db,
@@ -131,7 +131,11 @@ async fn uploads_live_in_postgresql_and_every_app_server_serves_them() {
 
 use crate::postgres::drop_database;
 
-fn backyard(db_path: &std::path::Path, args: &[&str], env: &[(&str, String)]) -> std::process::Output {
+fn backyard(
+    db_path: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, String)],
+) -> std::process::Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_backyard"));
     cmd.args(args)
         .env(
@@ -272,7 +276,10 @@ async fn uploads_migrate_copies_every_file_to_s3() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains(&format!("Copied {} stored files", keys.len())), "{stdout}");
+    assert!(
+        stdout.contains(&format!("Copied {} stored files", keys.len())),
+        "{stdout}"
+    );
     assert!(!stdout.contains("test-secret"), "{stdout}");
 
     // Served from S3 once the site is switched to it: a router whose store is the bucket.
@@ -302,8 +309,7 @@ async fn hiding_the_uploaders_post_takes_the_file_down_wherever_it_is_linked() {
     app::server::demo::seed_if_empty(&db).await.unwrap();
     let casey = member(&db, "casey").await;
     let other = member(&db, "someone else").await;
-    let moderator =
-        app::server::testing::with_role(&db, 950, app::model::Role::Moderator).await;
+    let moderator = app::server::testing::with_role(&db, 950, app::model::Role::Moderator).await;
     let store = app::server::uploads::store::DbStore::new(db.clone());
     let up = uploads::accept(
         &db,
@@ -329,9 +335,15 @@ async fn hiding_the_uploaders_post_takes_the_file_down_wherever_it_is_linked() {
         .try_get("", "id")
         .unwrap();
     // Someone links it again while it is public (a quote, or on purpose).
-    app::server::forum::reply(&db, &other, topic_id, &format!("Again: {}", up.markdown), None)
-        .await
-        .unwrap();
+    app::server::forum::reply(
+        &db,
+        &other,
+        topic_id,
+        &format!("Again: {}", up.markdown),
+        None,
+    )
+    .await
+    .unwrap();
     let app = router_for(db.clone());
     assert_eq!(get(&app, &up.url, None).await.status, StatusCode::OK);
     let first: i64 = db
@@ -356,9 +368,15 @@ async fn hiding_the_uploaders_post_takes_the_file_down_wherever_it_is_linked() {
     // A write empties the visitors' cache; this one went round the router, so ask afresh.
     let app = router_for(db.clone());
     for url in [up.url.clone(), uploads::thumb_url_of(up.id, &up.name)] {
-        assert_eq!(get(&app, &url, None).await.status, StatusCode::NOT_FOUND, "{url}");
+        assert_eq!(
+            get(&app, &url, None).await.status,
+            StatusCode::NOT_FOUND,
+            "{url}"
+        );
     }
-    let (row, _) = uploads::visible(&db, up.id, Some(&casey)).await.expect("its uploader still sees it");
+    let (row, _) = uploads::visible(&db, up.id, Some(&casey))
+        .await
+        .expect("its uploader still sees it");
     assert_eq!(row.id, up.id);
     assert!(uploads::visible(&db, up.id, Some(&other)).await.is_err());
 }
@@ -373,7 +391,11 @@ async fn uploads_refused_by_the_daily_allowance_leave_nothing_stored() {
     let store = app::server::uploads::store::DbStore::new(db.clone());
     // Five different 300 KB logs at once: three fit in 1 MB.
     let logs: Vec<Vec<u8>> = (0..5)
-        .map(|i| format!("{i} the export failed\n").repeat(300 * 1024 / 22).into_bytes())
+        .map(|i| {
+            format!("{i} the export failed\n")
+                .repeat(300 * 1024 / 22)
+                .into_bytes()
+        })
         .collect();
     let tries = logs.iter().enumerate().map(|(i, log)| {
         uploads::accept(

@@ -185,7 +185,13 @@ async fn write(
     }
     .insert(txn)
     .await?;
-    uploads::attach(txn, uploads::User::Post(created.id), author.id, &created.source).await?;
+    uploads::attach(
+        txn,
+        uploads::User::Post(created.id),
+        author.id,
+        &created.source,
+    )
+    .await?;
     search_index::sync_post(txn, &created).await?;
     notify::following::follow_on_post(txn, author, t.id, number == 1).await?;
     if public {

@@ -4,7 +4,10 @@
 use super::*;
 
 /// Checks the file's name and size, what it is, whether this site takes it.
-pub(super) fn check_file(incoming: &Incoming, rules: &UploadRules) -> Result<(String, Kind), AppError> {
+pub(super) fn check_file(
+    incoming: &Incoming,
+    rules: &UploadRules,
+) -> Result<(String, Kind), AppError> {
     let bad = |m: String| AppError::invalid("file", m);
     let name = detect::clean_file_name(&incoming.name).map_err(|e| bad(e.to_string()))?;
     if incoming.bytes.is_empty() {
@@ -53,22 +56,10 @@ pub(super) fn check_file(incoming: &Incoming, rules: &UploadRules) -> Result<(St
     if detect::kind_for_extension(&extension) != Some(kind) {
         return Err(bad(format!(
             "“{name}” is named .{extension} but its contents are {}. Upload it under its right name.",
-            kind_phrase(kind)
+            kind.describe()
         )));
     }
     Ok((name, kind))
-}
-
-pub(super) fn kind_phrase(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Png => "a PNG image",
-        Kind::Jpeg => "a JPEG image",
-        Kind::Gif => "a GIF image",
-        Kind::Webp => "a WebP image",
-        Kind::Pdf => "a PDF document",
-        Kind::Zip => "a ZIP archive",
-        Kind::Text => "plain text",
-    }
 }
 
 /// Images decoded at once: each takes tens of megabytes while it is worked on, so a burst of
@@ -87,7 +78,8 @@ pub async fn off_runtime<T: Send + 'static>(
     work: impl FnOnce(Limits) -> Result<T, ImageError> + Send + 'static,
     mut limits: Limits,
 ) -> Result<T, AppError> {
-    let busy = || AppError::Busy("The site is busy processing images; try again in a moment.".into());
+    let busy =
+        || AppError::Busy("The site is busy processing images; try again in a moment.".into());
     let slot = tokio::time::timeout(
         Duration::from_secs(SLOT_WAIT_SECONDS),
         image_slots().clone().acquire_owned(),
@@ -162,7 +154,10 @@ pub(super) async fn keep_file(
         )
         .await?;
         store
-            .put(&key(hash, Variant::Main), Bytes::from(processed.main.clone()))
+            .put(
+                &key(hash, Variant::Main),
+                Bytes::from(processed.main.clone()),
+            )
             .await
             .map_err(fail)?;
         store
@@ -212,7 +207,10 @@ pub(super) async fn keep_file(
 }
 
 /// Two uploads of one new file at once both process it; the second row is the same and left.
-pub(super) async fn insert_file(conn: &impl ConnectionTrait, row: file::ActiveModel) -> Result<(), AppError> {
+pub(super) async fn insert_file(
+    conn: &impl ConnectionTrait,
+    row: file::ActiveModel,
+) -> Result<(), AppError> {
     file::Entity::insert(row)
         .on_conflict_do_nothing_on([file::Column::Hash])
         .exec(conn)
@@ -221,7 +219,10 @@ pub(super) async fn insert_file(conn: &impl ConnectionTrait, row: file::ActiveMo
 }
 
 /// Bytes `member` uploaded in the last 24 hours.
-pub(super) async fn uploaded_today(conn: &impl ConnectionTrait, member_id: i64) -> Result<u64, AppError> {
+pub(super) async fn uploaded_today(
+    conn: &impl ConnectionTrait,
+    member_id: i64,
+) -> Result<u64, AppError> {
     let since = Utc::now() - chrono::Duration::hours(24);
     let total: Option<i64> = upload::Entity::find()
         .select_only()

@@ -267,7 +267,12 @@ pub fn avatar_url(upload_id: i64, size: u32) -> String {
 /// Markdown text inside [] or ![]: brackets and backslashes would end or escape it.
 fn markdown_label(text: &str) -> String {
     text.chars()
-        .filter(|c| !matches!(c, '[' | ']' | '\\' | '\n' | '\r' | '`' | '*' | '_' | '<' | '>'))
+        .filter(|c| {
+            !matches!(
+                c,
+                '[' | ']' | '\\' | '\n' | '\r' | '`' | '*' | '_' | '<' | '>'
+            )
+        })
         .collect::<String>()
         .trim()
         .to_string()

@@ -11,13 +11,13 @@ use std::{
 };
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
-use pulldown_cmark::{Event, Tag, TagEnd};
 use bytes::Bytes;
 use chrono::Utc;
 use media::{
     fetch::{FetchPolicy, Fetcher},
     store::Store,
 };
+use pulldown_cmark::{Event, Tag, TagEnd};
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Set, sea_query::OnConflict};
 
 use super::{Variant, content_hash, insert_file, kind_name, off_runtime, rules};
@@ -52,7 +52,11 @@ pub fn is_own_image(src: &str) -> bool {
 }
 
 fn is_web_url(url: &str) -> bool {
-    let lower = url.trim_start().get(..8).unwrap_or(url).to_ascii_lowercase();
+    let lower = url
+        .trim_start()
+        .get(..8)
+        .unwrap_or(url)
+        .to_ascii_lowercase();
     lower.starts_with("https://") || lower.starts_with("http://")
 }
 
@@ -212,8 +216,7 @@ pub fn set_test_policy(policy: FetchPolicy) -> Result<(), String> {
 /// One fetch of an address at a time per process: a page with the same image twice, or a
 /// hundred readers opening a new post at once, fetch it once.
 fn in_flight(url_hash: &str) -> Arc<tokio::sync::Mutex<()>> {
-    static FLIGHTS: OnceLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> =
-        OnceLock::new();
+    static FLIGHTS: OnceLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
     let mut flights = FLIGHTS.get_or_init(Default::default).lock().unwrap();
     flights.retain(|_, lock| Arc::strong_count(lock) > 1);
     flights.entry(url_hash.to_string()).or_default().clone()
@@ -318,7 +321,10 @@ async fn fetch_and_keep(
     .await
     .map_err(|e| e.to_string())?;
     let put = |k: String, b: Vec<u8>| async move {
-        store.put(&k, Bytes::from(b)).await.map_err(|e| e.to_string())
+        store
+            .put(&k, Bytes::from(b))
+            .await
+            .map_err(|e| e.to_string())
     };
     put(super::key(&hash, Variant::Main), processed.main.clone()).await?;
     put(super::key(&hash, Variant::Thumb), processed.thumb.clone()).await?;

@@ -6,9 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 use media::store::{Store, StoreError};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
 
 use crate::server::{config::UploadStore, entity::file_blob};
 
@@ -91,8 +89,7 @@ pub fn open(choice: &UploadStore, db: &DatabaseConnection) -> Result<Arc<dyn Sto
         UploadStore::S3(config) => {
             media::store::install_crypto();
             Arc::new(
-                media::store::S3Store::new(config)
-                    .map_err(|e| format!("S3 uploads store: {e}"))?,
+                media::store::S3Store::new(config).map_err(|e| format!("S3 uploads store: {e}"))?,
             )
         }
     })

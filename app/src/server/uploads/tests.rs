@@ -643,6 +643,29 @@ fn a_proxy_address_holds_for_the_address_it_carries() {
     }
 }
 
+#[test]
+fn an_image_source_cannot_climb_out_of_the_upload_and_proxy_paths() {
+    // A reader's browser resolves dot segments (also written %2e, or with \\ for /, or with a
+    // tab or newline inside, which URL parsers drop) before it asks: these would send every
+    // reader's browser, with their cookies, to any address on the site.
+    for src in [
+        "/uploads/1/../../notifications/5",
+        "/uploads/1/%2e%2e/%2E%2E/staff/ideas.csv",
+        "/uploads/1/..\\..\\notifications/5",
+        "/uploads/1/.&#9;./.&#10;./notifications/5",
+        "/images/proxy/../../search?q=x",
+        "/uploads/1/./../x",
+    ] {
+        let html = crate::server::content::render(&format!("<img src=\"{src}\" alt=\"x\">"));
+        assert!(!html.contains("src="), "{src}: {html}");
+    }
+    // What the site links itself keeps its source, dots in names included.
+    for src in ["/uploads/12/my..shot.png", "/uploads/3/thumb/a.png", "/images/proxy/abc/aHR0cA"] {
+        let html = crate::server::content::render(&format!("![x]({src})"));
+        assert!(html.contains(&format!("src=\"{src}\"")), "{src}: {html}");
+    }
+}
+
 #[tokio::test]
 async fn files_move_between_stores_whole() {
     let w = World::new().await;

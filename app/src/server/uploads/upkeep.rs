@@ -3,7 +3,10 @@
 use super::*;
 
 /// Bytes a member has uploaded and still has (admins see it on the member page).
-pub async fn storage_used(conn: &impl ConnectionTrait, member_id: i64) -> Result<(u64, u64), AppError> {
+pub async fn storage_used(
+    conn: &impl ConnectionTrait,
+    member_id: i64,
+) -> Result<(u64, u64), AppError> {
     let row: Option<(i64, i64)> = upload::Entity::find()
         .select_only()
         .column_as(upload::Column::Id.count(), "n")
@@ -38,7 +41,10 @@ pub async fn remove_all_by(txn: &impl ConnectionTrait, member_id: i64) -> Result
         .exec(txn)
         .await?;
     user::Entity::update_many()
-        .col_expr(user::Column::AvatarUploadId, Expr::value(Option::<i64>::None))
+        .col_expr(
+            user::Column::AvatarUploadId,
+            Expr::value(Option::<i64>::None),
+        )
         .filter(user::Column::Id.eq(member_id))
         .exec(txn)
         .await?;

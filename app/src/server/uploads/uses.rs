@@ -41,20 +41,24 @@ pub async fn attach(
 ) -> Result<(), AppError> {
     let wanted = referenced_ids(text);
     let current: Vec<i64> = match by {
-        User::Post(id) => post_upload::Entity::find()
-            .select_only()
-            .column(post_upload::Column::UploadId)
-            .filter(post_upload::Column::PostId.eq(id))
-            .into_tuple()
-            .all(txn)
-            .await?,
-        User::Article(id) => article_upload::Entity::find()
-            .select_only()
-            .column(article_upload::Column::UploadId)
-            .filter(article_upload::Column::ArticleId.eq(id))
-            .into_tuple()
-            .all(txn)
-            .await?,
+        User::Post(id) => {
+            post_upload::Entity::find()
+                .select_only()
+                .column(post_upload::Column::UploadId)
+                .filter(post_upload::Column::PostId.eq(id))
+                .into_tuple()
+                .all(txn)
+                .await?
+        }
+        User::Article(id) => {
+            article_upload::Entity::find()
+                .select_only()
+                .column(article_upload::Column::UploadId)
+                .filter(article_upload::Column::ArticleId.eq(id))
+                .into_tuple()
+                .all(txn)
+                .await?
+        }
     };
     let mut keep = Vec::new();
     if !wanted.is_empty() {
@@ -72,8 +76,16 @@ pub async fn attach(
             }
         }
     }
-    let gone: Vec<i64> = current.iter().copied().filter(|id| !keep.contains(id)).collect();
-    let new: Vec<i64> = keep.iter().copied().filter(|id| !current.contains(id)).collect();
+    let gone: Vec<i64> = current
+        .iter()
+        .copied()
+        .filter(|id| !keep.contains(id))
+        .collect();
+    let new: Vec<i64> = keep
+        .iter()
+        .copied()
+        .filter(|id| !current.contains(id))
+        .collect();
     match by {
         User::Post(post_id) => {
             if !gone.is_empty() {

@@ -157,11 +157,9 @@ pub async fn review_queue(
         .collect();
     // Where the votes came from is for admins only.
     let mut bursts = super::ideas::burst_votes(db, &bursts, viewer.role() == Role::Admin).await?;
-    let mut files = crate::server::uploads::of_posts(
-        db,
-        &items.iter().map(|i| i.post_id).collect::<Vec<_>>(),
-    )
-    .await?;
+    let mut files =
+        crate::server::uploads::of_posts(db, &items.iter().map(|i| i.post_id).collect::<Vec<_>>())
+            .await?;
     let views = items
         .into_iter()
         .filter_map(|item| {
