@@ -245,7 +245,7 @@ async fn every_accepted_image_type_and_its_parameters() {
     ] {
         let fetched = fetcher.fetch(&server.url(path)).await.unwrap();
         assert_eq!(fetched.content_type, content_type, "{path}");
-        assert_eq!(&fetched.bytes[..], path[1..].as_bytes());
+        assert_eq!(&fetched.bytes[..], &path.as_bytes()[1..]);
     }
 }
 
@@ -633,10 +633,12 @@ async fn internal_host_name() -> Option<(String, std::net::IpAddr)> {
                 continue;
             };
             let ips: Vec<_> = addrs.map(|a| a.ip()).collect();
-            if ips.len() == 1 && media::fetch::forbidden_ip(ips[0]) && ips[0].is_ipv4() {
-                if std::net::TcpListener::bind(SocketAddr::new(ips[0], 0)).is_ok() {
-                    return Some((name.to_owned(), ips[0]));
-                }
+            if ips.len() == 1
+                && media::fetch::forbidden_ip(ips[0])
+                && ips[0].is_ipv4()
+                && std::net::TcpListener::bind(SocketAddr::new(ips[0], 0)).is_ok()
+            {
+                return Some((name.to_owned(), ips[0]));
             }
         }
     }

@@ -299,10 +299,10 @@ async fn file(cache: &PageCache, req: Request, next: Next) -> Response {
     let (parts, body) = res.into_parts();
     // Only what is known to be small is kept; anything else goes out as it is.
     use axum::body::HttpBody;
-    if !body
+    if body
         .size_hint()
         .exact()
-        .is_some_and(|n| n as usize <= MAX_FILE_BYTES)
+        .is_none_or(|n| n as usize > MAX_FILE_BYTES)
     {
         return Response::from_parts(parts, body);
     }
