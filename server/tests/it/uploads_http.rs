@@ -816,7 +816,11 @@ async fn the_daily_allowance_holds_for_uploads_sent_at_once_and_staff_are_exempt
         ),
         "{refusal}"
     );
-    assert_eq!(upload::Entity::find().count(&s.db).await.unwrap(), 1);
+    assert_eq!(
+        counts(&s.db).await,
+        (1, 1, 1),
+        "nothing of the refused one is stored"
+    );
     // Sequentially too, and before the file is stored.
     let before = counts(&s.db).await;
     refused(

@@ -44,6 +44,21 @@ pub enum ExternalImages {
 /// An image source on this site: an upload (`/uploads/<id>/…`) or the image proxy. The content
 /// pipeline's allow-list keeps no other `img src`.
 pub fn is_own_image(src: &str) -> bool {
+    // A dot segment would take the reader's browser out of these paths to any address on the
+    // site (a GET with their cookies): browsers resolve `..` (also `%2e%2e`, with `\` read as
+    // `/`, and with tabs and newlines dropped) before they ask.
+    let climbs = src
+        .split(['/', '\\'])
+        .map(|segment| {
+            segment
+                .replace(['\t', '\n', '\r'], "")
+                .to_ascii_lowercase()
+                .replace("%2e", ".")
+        })
+        .any(|segment| segment == "." || segment == "..");
+    if climbs {
+        return false;
+    }
     let upload = src.strip_prefix("/uploads/").is_some_and(|rest| {
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
         digits > 0 && rest.as_bytes().get(digits) == Some(&b'/')
