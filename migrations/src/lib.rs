@@ -15,6 +15,7 @@ mod m20261202_000001_notifications;
 mod m20261203_000001_search;
 mod m20261204_000001_ideas;
 mod m20261205_000001_uploads;
+mod m20261206_000001_topic_reads;
 
 pub use m20261124_000001_blog::BLOG_COMMENTS_SLUG;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_search::Migration),
             Box::new(m20261204_000001_ideas::Migration),
             Box::new(m20261205_000001_uploads::Migration),
+            Box::new(m20261206_000001_topic_reads::Migration),
         ]
     }
 }
