@@ -41,3 +41,74 @@ pub fn file_size(bytes: i64) -> String {
         format!("{} bytes", bytes as u64)
     }
 }
+
+/// "1 topic", "2 topics", "0 topics": every count a page, e-mail or feed shows goes through here,
+/// so no page says "1 topics". `one` and `many` are written out (not `one` + "s") because
+/// English plurals are not regular: "reply"/"replies", "person"/"people".
+pub fn count(n: i64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 || n == -1 { one } else { many })
+}
+
+/// How long something took or has waited, unambiguous and short: "under a minute", "4 min",
+/// "2 h 10 min", "1 day 3 h", "3 weeks", "2 weeks 1 day". The staff clock, the queue, the
+/// figures, accountability and e-mails all write durations with this one function.
+pub fn duration(minutes: i64) -> String {
+    const HOUR: i64 = 60;
+    const DAY: i64 = 24 * HOUR;
+    const WEEK: i64 = 7 * DAY;
+    let m = minutes.max(0);
+    let days = |d: i64| count(d, "day", "days");
+    match m {
+        0 => "under a minute".to_string(),
+        1..HOUR => format!("{m} min"),
+        HOUR..DAY => match m % HOUR {
+            0 => format!("{} h", m / HOUR),
+            r => format!("{} h {r} min", m / HOUR),
+        },
+        // Under two weeks the days carry the meaning, and hours still matter within a day or two.
+        DAY..WEEK => match (m % DAY) / HOUR {
+            0 => days(m / DAY),
+            h => format!("{} {h} h", days(m / DAY)),
+        },
+        _ => match (m % WEEK) / DAY {
+            0 => count(m / WEEK, "week", "weeks"),
+            d => format!("{} {}", count(m / WEEK, "week", "weeks"), days(d)),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{count, duration};
+
+    #[test]
+    fn counts_take_the_right_form() {
+        assert_eq!(count(0, "topic", "topics"), "0 topics");
+        assert_eq!(count(1, "topic", "topics"), "1 topic");
+        assert_eq!(count(2, "reply", "replies"), "2 replies");
+        assert_eq!(count(1, "person", "people"), "1 person");
+        assert_eq!(count(1_000, "vote", "votes"), "1000 votes");
+    }
+
+    #[test]
+    fn durations_say_their_units() {
+        assert_eq!(duration(-5), "under a minute");
+        assert_eq!(duration(0), "under a minute");
+        assert_eq!(duration(1), "1 min");
+        assert_eq!(duration(4), "4 min");
+        assert_eq!(duration(59), "59 min");
+        assert_eq!(duration(60), "1 h");
+        assert_eq!(duration(130), "2 h 10 min");
+        assert_eq!(duration(24 * 60), "1 day");
+        assert_eq!(duration(27 * 60 + 5), "1 day 3 h");
+        assert_eq!(duration(2 * 24 * 60), "2 days");
+        assert_eq!(duration(7 * 24 * 60), "1 week");
+        assert_eq!(duration(21 * 24 * 60 + 30), "3 weeks");
+        assert_eq!(duration(15 * 24 * 60), "2 weeks 1 day");
+        for m in [1, 5, 61, 1500, 20_000, 100_000] {
+            let d = duration(m);
+            // Never the bare "m"/"d" abbreviations that read as months or are unclear.
+            assert!(!d.split(' ').any(|w| w == "m" || w == "d"), "{d}");
+        }
+    }
+}

@@ -248,6 +248,9 @@ pub struct UserProfile {
     pub viewer_is_moderator: bool,
     /// For admins only: the files the member has uploaded and still has.
     pub uploads_used: Option<UploadsUsed>,
+    /// The account was deleted: the page says so and offers nothing to do.
+    #[serde(default)]
+    pub deleted: bool,
 }
 
 /// What a member's uploads take: how many files, and their size as people read it ("12 MB").
@@ -305,7 +308,14 @@ pub struct SiteInfo {
     pub name: String,
     pub tagline: String,
     pub public_url: String,
-    pub colours_version: String,
+    /// The theme stylesheet's version (server::theme): accent colour and category colours.
+    pub theme_version: String,
+    /// The light accent, for the browser's own chrome (`theme-color`).
+    pub theme_colour: String,
+    /// Where the brand's images are shown from (an upload, or the image proxy), when set.
+    pub logo_light: Option<String>,
+    pub logo_dark: Option<String>,
+    pub favicon: Option<String>,
     /// The admin switched search engine indexing off: every page says `noindex`.
     pub noindex: bool,
     /// The roadmap is public (admins can turn it off): the footer links it.
@@ -653,22 +663,9 @@ pub struct IdeasList {
     pub signed_in: bool,
 }
 
-/// "45 m", "3 h 12 m", "2 d 4 h": how long staff took, or how long a topic has waited.
-pub fn short_duration(minutes: i64) -> String {
-    let m = minutes.max(0);
-    match m {
-        0 => "under a minute".to_string(),
-        1..=59 => format!("{m} m"),
-        60..=1439 => match m % 60 {
-            0 => format!("{} h", m / 60),
-            r => format!("{} h {r} m", m / 60),
-        },
-        _ => match (m / 60) % 24 {
-            0 => format!("{} d", m / 1440),
-            h => format!("{} d {h} h", m / 1440),
-        },
-    }
-}
+/// How long staff took, or how long a topic has waited: the one duration formatter, in
+/// format.rs ("4 min", "2 h 10 min", "1 day 3 h"); named here for the pages that import it.
+pub use crate::format::duration as short_duration;
 
 /// One entry of a topic's history: a staff action or the customer's confirmation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -782,11 +779,30 @@ pub struct MetricsWindow {
     pub days: u32,
     pub overall: MetricsRow,
     pub categories: Vec<MetricsRow>,
+    /// All categories over the `days` before this window, for "change from the period before"
+    /// (its `waiting` is 0: waiting is a count of the present).
+    pub previous: MetricsRow,
+}
+
+/// One week of the response trend: all categories, over the 7 days from `starts`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetricsWeek {
+    pub starts: DateTime<Utc>,
+    pub figures: MetricsRow,
+}
+
+/// /accountability: the last 30 days and the 12 weeks' trend, oldest week first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accountability {
+    pub window: MetricsWindow,
+    pub weeks: Vec<MetricsWeek>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StaffMetrics {
     pub windows: Vec<MetricsWindow>,
+    /// The 12 weeks' trend, oldest first.
+    pub weeks: Vec<MetricsWeek>,
     /// Whether the public /accountability page is on.
     pub accountability_public: bool,
     pub viewer_is_admin: bool,
@@ -1030,7 +1046,19 @@ pub struct SiteSettings {
     pub roadmap_public: bool,
     pub votes: VoteThresholds,
     pub uploads: UploadSettings,
+    pub brand: BrandSettings,
     pub awaiting_approval: Vec<AdminUserRow>,
+}
+
+/// The brand settings of /admin/settings, as stored (bounds in `server::settings`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrandSettings {
+    /// `#rrggbb`.
+    pub accent_colour: String,
+    /// Each an upload's path, an https address, or empty.
+    pub logo_light: String,
+    pub logo_dark: String,
+    pub favicon: String,
 }
 
 /// The upload settings of /admin/settings, as stored (bounds in `server::settings`).
@@ -1362,4 +1390,65 @@ pub struct UploadAnswer {
     pub uploaded: Vec<Uploaded>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+// --- Confirmations (issue 19: forms that behave) ---
+
+/// A destructive action, asked about before it is done: what it does in words, and the form
+/// that does it (the same server function and fields, with `confirmed`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    pub title: String,
+    pub details: Vec<String>,
+    /// The server function's URL the "yes" form posts to.
+    pub endpoint: String,
+    /// The fields it posts, as they were chosen.
+    pub fields: Vec<(String, String)>,
+    pub button: String,
+}
+
+// --- Home page (issue 19: a home page that shows life) ---
+
+/// What is new in a topic to the member looking: a topic they never opened ("New"), or how many
+/// posts they have not read ("3 new"). Visitors are never told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Unread {
+    New,
+    Posts(u32),
+}
+
+/// A row of the home page's latest topics: the topic as a category lists it, where it is, who
+/// wrote last, and what is new in it to the viewer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LatestTopic {
+    pub topic: TopicListItem,
+    pub category: CategoryRef,
+    /// The last visible post's author, when someone replied.
+    pub last_poster: Option<String>,
+    pub unread: Option<Unread>,
+}
+
+/// The response promise's headline figures (the /accountability page's last 30 days).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResponseHeadline {
+    pub days: u32,
+    pub median_minutes: Option<i64>,
+    pub within_target_percent: Option<u32>,
+}
+
+/// /?page=N: the admins' introduction, the response headline, the latest topics across
+/// categories and the categories, with the signed-in member's "new" markers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HomeView {
+    /// The `home_intro` setting, rendered through the content pipeline (clean HTML).
+    pub intro_html: String,
+    /// None when the accountability page is switched off.
+    pub headline: Option<ResponseHeadline>,
+    pub latest: Vec<LatestTopic>,
+    pub page: u64,
+    pub page_count: u64,
+    pub categories: Vec<CategorySummary>,
+    /// For a signed-in member: how many topics in each category (by id) hold something new.
+    pub new_in_category: Vec<(i64, u32)>,
+    pub signed_in: bool,
 }

@@ -80,8 +80,7 @@ pub fn ArticleCard(article: ArticleSummary) -> impl IntoView {
     let href = article_url(&article.slug, 1);
     let comments = match article.comment_count {
         0 => "No comments yet".to_string(),
-        1 => "1 comment".to_string(),
-        n => format!("{n} comments"),
+        n => crate::format::count(n as i64, "comment", "comments"),
     };
     let when = match (article.state, article.published_at) {
         (ArticleState::Published, Some(at)) => view! { <ArticleDate at /> }.into_any(),

@@ -24,8 +24,8 @@ pub fn DailyChart(
     let label = |d: NaiveDate| d.format("%-d %b").to_string();
     let last = day(values.len().saturating_sub(1));
     let summary = format!(
-        "{title}: {total} in the last {} days, at most {max} on one day.",
-        values.len()
+        "{title}: {total} in the last {}, at most {max} on one day.",
+        crate::format::count(values.len() as i64, "day", "days")
     );
     let title_id = format!("{id}-title");
     let desc_id = format!("{id}-desc");
@@ -57,10 +57,14 @@ pub fn DailyChart(
                 <desc id=desc_id>{summary.clone()}</desc>
                 <line x1="0" x2=WIDTH y1=TOP + plot y2=TOP + plot class="axis" />
                 {bars}
-                <text x="2" y="12" class="chart-label">{format!("max {max}")}</text>
-                <text x="2" y=HEIGHT - 4.0 class="chart-label">{label(first_day)}</text>
-                <text x=WIDTH - 2.0 y=HEIGHT - 4.0 text-anchor="end" class="chart-label">{label(last)}</text>
             </svg>
+            // The labels are HTML, not SVG text: text inside the SVG shrinks with the drawing on
+            // a narrow screen, and must stay at least 0.75rem to be read.
+            <p class="chart-labels" aria-hidden="true">
+                <span>{label(first_day)}</span>
+                <span>{format!("max {max}")}</span>
+                <span>{label(last)}</span>
+            </p>
             <figcaption>{summary}</figcaption>
             <details>
                 <summary>"The numbers"</summary>

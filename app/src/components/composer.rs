@@ -586,7 +586,7 @@ fn SimilarTopics(title: RwSignal<String>, initial: Vec<SimilarTopic>) -> impl In
                             <a href=t.url.clone()>{t.title.clone()}</a>
                             <StatusTag status=t.status.clone() confirmed=t.resolution_confirmed />
                             {t.staff_answered.then(|| view! { <span class="tag staff-answered-tag">"Staff replied"</span> })}
-                            <span class="muted">{match t.reply_count { 0 => " · no replies yet".to_string(), 1 => " · 1 reply".to_string(), n => format!(" · {n} replies") }}</span>
+                            <span class="muted">{match t.reply_count { 0 => " · no replies yet".to_string(), n => format!(" · {}", crate::format::count(n as i64, "reply", "replies")) }}</span>
                         </li>
                     </For>
                 </ul>

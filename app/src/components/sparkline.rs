@@ -31,18 +31,24 @@ pub fn sparkline_points(values: &[u32]) -> String {
 /// What the sparkline says in words: "12 weeks: 0, 3, 5, ...".
 pub fn sparkline_label(values: &[u32]) -> String {
     let numbers: Vec<String> = values.iter().map(u32::to_string).collect();
-    format!("{} weeks: {}", values.len(), numbers.join(", "))
+    format!(
+        "{}: {}",
+        crate::format::count(values.len() as i64, "week", "weeks"),
+        numbers.join(", ")
+    )
 }
 
-/// Weekly counts, oldest first.
+/// Weekly counts, oldest first. `id` (unique on the page) names its `<title>`, which labels it
+/// for screen readers through aria-labelledby like every chart here.
 #[component]
-pub fn Sparkline(values: Vec<u32>) -> impl IntoView {
-    let label = sparkline_label(&values);
+pub fn Sparkline(id: String, values: Vec<u32>) -> impl IntoView {
+    let title = sparkline_label(&values);
     let points = sparkline_points(&values);
-    let title = label.clone();
+    let title_id = format!("{id}-title");
+    let labelled_by = title_id.clone();
     view! {
-        <svg class="sparkline" viewBox=format!("0 0 {WIDTH} {HEIGHT}") width=WIDTH height=HEIGHT role="img" aria-label=label>
-            <title>{title}</title>
+        <svg class="sparkline" id=id viewBox=format!("0 0 {WIDTH} {HEIGHT}") width=WIDTH height=HEIGHT role="img" aria-labelledby=labelled_by>
+            <title id=title_id>{title}</title>
             <polyline points=points fill="none" />
         </svg>
     }

@@ -54,16 +54,20 @@ pub fn staff_error() -> Option<AppError> {
     ])
 }
 
+/// The page's staff error, where the page's staff forms are. An error that belongs to one
+/// form of many (a post's flag or moderation form) is shown in that form instead.
 #[component]
 pub fn StaffError() -> impl IntoView {
-    staff_error().map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })
+    staff_error()
+        .filter(|e| e.is_for_form(""))
+        .map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })
 }
 
 fn minutes_since(at: DateTime<Utc>) -> i64 {
     (Utc::now() - at).num_minutes()
 }
 
-/// "Staff replied in 3 h 12 m", or "Awaiting staff · 2 d", or nothing (a staff member's own
+/// "Staff replied in 3 h 12 min", or "Awaiting staff · 2 days", or nothing (a staff member's own
 /// topic, or one set aside).
 #[component]
 pub fn ResponseBadge(
@@ -121,11 +125,15 @@ pub fn AnswerButton(topic_id: i64, post_id: i64, is_answer: bool) -> impl IntoVi
         }
         .into_any()
     } else {
+        let id = format!("answer-{post_id}");
+        let sent = crate::components::form::SentForm::new(staff_error(), &id, &[]);
+        let error_id = format!("{id}-error");
         view! {
-            <form method="post" action=MarkAnswer::url() class="inline-form">
+            <form method="post" action=MarkAnswer::url() class="inline-form" id=id>
                 <input type="hidden" name="topic_id" value=topic_id />
                 <input type="hidden" name="post_id" value=post_id />
-                <button type="submit" class="link-button">"Mark as official answer"</button>
+                <button type="submit" class="link-button" aria-describedby=error_id.clone()>"Mark as official answer"</button>
+                <crate::components::form::InlineError message=sent.form_error id=error_id />
             </form>
         }
         .into_any()
@@ -139,6 +147,7 @@ pub fn ConfirmBox(topic_id: i64) -> impl IntoView {
         <section class="confirm-box" aria-labelledby="confirm-heading">
             <h2 id="confirm-heading">"Did this solve it?"</h2>
             <p>"Staff marked this topic resolved. Tell them whether it worked for you."</p>
+            <StaffError />
             <form method="post" action=ConfirmResolution::url() class="form-actions">
                 <input type="hidden" name="topic_id" value=topic_id />
                 <button type="submit" name="solved" value="yes" class="button primary">"Yes, it's solved"</button>
@@ -231,7 +240,7 @@ fn MetricsTr(row: MetricsRow, #[prop(optional)] total: bool) -> impl IntoView {
 /// One window's figures as a table: a row per category and one for all of them.
 #[component]
 pub fn MetricsTable(window: MetricsWindow) -> impl IntoView {
-    let caption = format!("Last {} days", window.days);
+    let caption = format!("Last {}", crate::format::count(window.days as i64, "day", "days"));
     let region_label = caption.clone();
     view! {
         <div class="table-scroll" role="region" aria-label=region_label tabindex="0">
@@ -357,7 +366,8 @@ pub fn MemberTools(user_id: i64, suspended: bool) -> impl IntoView {
                 }
                 .into_any()
             }}
-            <form method="post" action=RemoveSpammer::url() class="filter-row">
+            // Asks first: a dialog with JavaScript, the /confirm page without.
+            <form method="post" action=RemoveSpammer::url() class="filter-row" data-confirm="Remove this member as a spammer? All their posts are deleted and they are suspended for good." data-confirm-button="Remove the spammer">
                 <input type="hidden" name="user_id" value=user_id />
                 <input type="hidden" name="reason" value="Spam" />
                 <button type="submit" class="button danger">"Remove spammer: delete all their posts and suspend"</button>

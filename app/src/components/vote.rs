@@ -13,10 +13,7 @@ use crate::{
 
 /// "1 vote", "12 votes".
 pub fn votes_text(count: i32) -> String {
-    match count {
-        1 => "1 vote".to_string(),
-        n => format!("{n} votes"),
-    }
+    crate::format::count(count as i64, "vote", "votes")
 }
 
 /// The idea's votes as the viewer may act on them: a button while voting is open, the count

@@ -76,8 +76,9 @@ fn CategoryEditor(category: AdminCategory, first: bool, last: bool) -> impl Into
         "forum"
     };
     let facts = format!(
-        " · {kind} · /c/{} · {} topics",
-        category.slug, category.topic_count
+        " · {kind} · /c/{} · {}",
+        category.slug,
+        crate::format::count(category.topic_count as i64, "topic", "topics")
     );
     let classes = format!("admin-category {}", colour_class(&category.slug));
     view! {

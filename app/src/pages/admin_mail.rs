@@ -87,9 +87,9 @@ fn OutboxRow(message: OutboxMessage) -> impl IntoView {
     let m = message;
     let state = match m.status.as_str() {
         "sent" => view! { "sent " {m.sent_at.map(|at| view! { <RelativeTime at=at /> })} }.into_any(),
-        "failed" => view! { "failed after " {m.attempts} " attempt" {if m.attempts == 1 { "" } else { "s" }} }.into_any(),
+        "failed" => view! { "failed after " {crate::format::count(m.attempts as i64, "attempt", "attempts")} }.into_any(),
         _ if m.attempts > 0 => view! {
-            "queued, " {m.attempts} " attempt" {if m.attempts == 1 { "" } else { "s" }} " so far; next "
+            "queued, " {crate::format::count(m.attempts as i64, "attempt", "attempts")} " so far; next "
             {m.next_attempt_at.map(|at| view! { <RelativeTime at=at /> })}
         }
         .into_any(),

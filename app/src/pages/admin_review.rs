@@ -79,8 +79,7 @@ pub fn ReviewPage() -> impl IntoView {
                 let open = q.state == "open";
                 let count = match q.total {
                     0 if open => "Nothing to review.".to_string(),
-                    1 => "1 item.".to_string(),
-                    n => format!("{n} items."),
+                    n => format!("{}.", crate::format::count(n as i64, "item", "items")),
                 };
                 view! {
                     <header class="intro">
@@ -241,10 +240,7 @@ fn BurstRow(item: ReviewItemView, burst: BurstView, open: bool) -> impl IntoView
     let href = format!("/t/{}/{}", item.topic_id, item.topic_slug);
     let with_addresses = burst.votes.iter().any(|v| v.address.is_some());
     let shown = burst.votes.len() as u64;
-    let summary = match burst.total {
-        1 => "1 vote held for review.".to_string(),
-        n => format!("{n} votes held for review."),
-    };
+    let summary = format!("{} held for review.", crate::format::count(burst.total as i64, "vote", "votes"));
     let caption = format!("Votes held in review item {}", item.id);
     view! {
         <li class="review-item burst-item">

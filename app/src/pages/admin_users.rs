@@ -5,7 +5,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::{
     api::admin::{DeleteAccount, LogOutEverywhere, SetRole, get_admin_user, get_admin_users},
     components::{
-        form::error_from_url_of,
+        form::{Status, error_from_url_of},
         page::ErrorView,
         staff::{MemberTools, StaffError},
         time::RelativeTime,
@@ -81,6 +81,7 @@ pub fn AdminUserPage() -> impl IntoView {
                         .collect_view();
                     view! {
                         <section class="narrow">
+                            <Status />
                             <h1>{u.username.clone()}</h1>
                             <p class="muted">
                                 {u.role.label()} {u.staff_title.clone().map(|t| format!(" · {t}"))}
@@ -90,7 +91,7 @@ pub fn AdminUserPage() -> impl IntoView {
                             </p>
                             {error.map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })}
                             <StaffError />
-                            <p>{format!("{} posts · {} flags raised · {} flags on their posts · signed in on {} browser(s)", d.posts, d.flags_raised, d.flags_received, d.sessions)}</p>
+                            <p>{format!("{} · {} raised · {} on their posts · signed in on {}", crate::format::count(d.posts as i64, "post", "posts"), crate::format::count(d.flags_raised as i64, "flag", "flags"), crate::format::count(d.flags_received as i64, "flag", "flags"), crate::format::count(d.sessions as i64, "browser", "browsers"))}</p>
                             {u.suspended.then(|| view! { <p class="notice">"Suspended: " {d.suspension_reason.clone().unwrap_or_default()}</p> })}
                             <MemberTools user_id=u.id suspended=u.suspended />
                             <form method="post" action=LogOutEverywhere::url()>
@@ -115,7 +116,8 @@ pub fn AdminUserPage() -> impl IntoView {
                                 </section>
                                 <section aria-labelledby="delete-heading">
                                     <h2 id="delete-heading">"Delete the account"</h2>
-                                    <form method="post" action=DeleteAccount::url() class="stack compact">
+                                    // Asks first: a dialog with JavaScript, the /confirm page without.
+                                    <form method="post" action=DeleteAccount::url() class="stack compact" data-confirm=format!("Delete the account of {}? This cannot be undone.", u.username) data-confirm-button="Delete the account">
                                         <input type="hidden" name="user_id" value=u.id />
                                         <label class="choice" for="posts-keep">
                                             <input type="radio" id="posts-keep" name="posts" value="keep" checked=true />

@@ -53,8 +53,7 @@ pub fn ArticlePage() -> impl IntoView {
                     };
                     let comments_heading = match a.comment_count {
                         0 => "Comments".to_string(),
-                        1 => "1 comment".to_string(),
-                        n => format!("{n} comments"),
+                        n => crate::format::count(n as i64, "comment", "comments"),
                     };
                     let comment_box = match (p.composer, a.state, p.comments_open) {
                         (Some(start), _, _) => view! { <ReplyComposer topic_id=p.topic_id start initial_error signed_in comment=true /> }.into_any(),

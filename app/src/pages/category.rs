@@ -107,10 +107,7 @@ pub fn CategoryPage() -> impl IntoView {
 
 #[component]
 pub fn TopicRow(topic: TopicListItem) -> impl IntoView {
-    let replies = match topic.reply_count {
-        1 => "1 reply".to_string(),
-        n => format!("{n} replies"),
-    };
+    let replies = crate::format::count(topic.reply_count as i64, "reply", "replies");
     let idea = topic.votes.is_some();
     let votes = topic
         .votes

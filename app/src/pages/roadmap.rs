@@ -81,10 +81,7 @@ fn Column(column: RoadmapColumn) -> impl IntoView {
 
 #[component]
 fn Idea(idea: RoadmapIdea) -> impl IntoView {
-    let votes = match idea.votes {
-        1 => "1 vote".to_string(),
-        n => format!("{n} votes"),
-    };
+    let votes = crate::format::count(idea.votes as i64, "vote", "votes");
     view! {
         <li class="roadmap-idea">
             <a class="topic-title" href=format!("/t/{}/{}", idea.topic_id, idea.slug)>{idea.title.clone()}</a>

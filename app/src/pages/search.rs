@@ -193,8 +193,7 @@ fn summary(page: &SearchResults) -> Option<AnyView> {
     }
     let count = match page.total {
         0 => None,
-        1 => Some("1 topic found".to_string()),
-        n => Some(format!("{n} topics found")),
+        n => Some(format!("{} found", crate::format::count(n as i64, "topic", "topics"))),
     };
     let notice = |on: bool, text: &'static str| on.then(|| view! { <p class="notice">{text}</p> });
     Some(view! {
@@ -249,8 +248,7 @@ fn marked(parts: Vec<TextPart>) -> impl IntoView {
 fn Hit(hit: SearchHit) -> impl IntoView {
     let replies = match hit.reply_count {
         0 => None,
-        1 => Some("1 reply".to_string()),
-        n => Some(format!("{n} replies")),
+        n => Some(crate::format::count(n as i64, "reply", "replies")),
     };
     let byline = match (&hit.staff_title, hit.is_article) {
         (_, true) => "Article by ".to_string(),

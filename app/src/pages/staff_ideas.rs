@@ -42,10 +42,7 @@ pub fn StaffIdeasPage() -> impl IntoView {
                 let query = filter_query(&s);
                 let base = if query.is_empty() { "/staff/ideas".to_string() } else { format!("/staff/ideas?{query}") };
                 let csv = if query.is_empty() { "/staff/ideas.csv".to_string() } else { format!("/staff/ideas.csv?{query}") };
-                let count = match s.total {
-                    1 => "1 idea.".to_string(),
-                    n => format!("{n} ideas."),
-                };
+                let count = format!("{}.", crate::format::count(s.total as i64, "idea", "ideas"));
                 let period = s.from.is_some() || s.to.is_some();
                 view! {
                     <header class="intro">
@@ -162,7 +159,7 @@ fn Row(row: StaffIdeaRow) -> impl IntoView {
             <td>{row.pending}</td>
             <td>{row.customer_voters}</td>
             <td>{row.staff_voters}</td>
-            <td><Sparkline values=row.trend.clone() /></td>
+            <td><Sparkline id=format!("trend-{}", row.topic_id) values=row.trend.clone() /></td>
         </tr>
     }
 }

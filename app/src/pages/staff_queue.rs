@@ -41,8 +41,7 @@ pub fn StaffQueuePage() -> impl IntoView {
                     .collect_view();
                 let count = match q.total {
                     0 => "Nobody is waiting.".to_string(),
-                    1 => "1 topic is waiting for a staff reply.".to_string(),
-                    n => format!("{n} topics are waiting for a staff reply."),
+                    n => format!("{} waiting for a staff reply.", crate::format::count(n as i64, "topic is", "topics are")),
                 };
                 view! {
                     <header class="intro">

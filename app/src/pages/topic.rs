@@ -12,12 +12,12 @@ use crate::{
         avatar::{Avatar, AvatarSize},
         composer::ReplyComposer,
         follow::{FollowControl, SignInToFollow},
-        form::error_from_url,
+        form::{Status, error_from_url},
         page::{ErrorView, JsonLd, PageMeta, query_number, redirect_permanently},
         pager::Pager,
         post::PostList,
         staff::{
-            ConfirmBox, ModeratorTools, ResponseBadge, StaffBadge, StaffError, StaffTools,
+            ConfirmBox, ModeratorTools, ResponseBadge, StaffBadge, StaffTools,
             StatusTag,
         },
         time::RelativeTime,
@@ -109,6 +109,7 @@ pub fn TopicPage() -> impl IntoView {
                     view! {
                         <PageMeta site title=t.title.clone() description=t.summary.clone() path=here.clone() og_type="article" />
                         {t.structured_data.clone().map(|json| view! { <JsonLd json /> })}
+                        <Status />
                         <article class="topic">
                             <header class="topic-header">
                                 <a class=format!("category-chip {}", colour_class(&t.category.slug)) href=format!("/c/{}", t.category.slug)>
@@ -123,7 +124,7 @@ pub fn TopicPage() -> impl IntoView {
                                 <p class="muted topic-facts">
                                     "Started by " <a href=format!("/u/{}", t.author_username)>{t.author_username.clone()}</a> " "
                                     <RelativeTime at=t.created_at /> " · "
-                                    {if replies == 1 { "1 reply".to_string() } else { format!("{replies} replies") }}
+                                    {crate::format::count(replies as i64, "reply", "replies")}
                                     {(t.page_count > 1).then(|| format!(" · page {} of {}", t.page, t.page_count))}
                                 </p>
                             </header>
@@ -172,7 +173,6 @@ fn TopicHistory(events: Vec<TopicEventView>) -> impl IntoView {
     view! {
         <section class="topic-history" aria-labelledby="history-heading">
             <h2 id="history-heading">"History"</h2>
-            <StaffError />
             <ol>
                 {events
                     .into_iter()

@@ -5,6 +5,7 @@ use crate::{
     api::forum::get_user_profile,
     components::{
         avatar::{Avatar, AvatarSize},
+        form::Status,
         page::{ErrorView, PageMeta},
         staff::{MemberTools, StaffError},
         time::RelativeTime,
@@ -31,13 +32,17 @@ pub fn UserPage() -> impl IntoView {
                     Err(e) => return view! { <ErrorView error=e /> }.into_any(),
                 };
                 let site = site.await.unwrap_or_default();
+                if u.deleted {
+                    return view! { <DeletedAccount site username=u.username.clone() posts=u.post_count /> }.into_any();
+                }
                 let role = match (&u.staff_title, u.role.is_staff()) {
                     (Some(title), true) => format!("{} · {}", u.role.label(), title),
                     _ => u.role.label().to_string(),
                 };
-                let description = format!("{} ({role}) on {}: {} topics, {} posts.", u.display_name, site.name, u.topic_count, u.post_count);
+                let description = format!("{} ({role}) on {}: {}, {}.", u.display_name, site.name, crate::format::count(u.topic_count as i64, "topic", "topics"), crate::format::count(u.post_count as i64, "post", "posts"));
                 view! {
                     <PageMeta site title=u.display_name.clone() description path=format!("/u/{}", u.username) og_type="profile" noindex=u.topic_count == 0 && u.post_count == 0 />
+                    <Status />
                     <header class="profile-header">
                         <Avatar name=u.display_name.clone() username=u.username.clone() upload=u.avatar_upload_id size=AvatarSize::Large />
                         <div class="profile-facts">
@@ -47,12 +52,11 @@ pub fn UserPage() -> impl IntoView {
                                 <span class:staff-badge=u.role.is_staff()>{role}</span>
                                 " · joined " <RelativeTime at=u.joined_at />
                             </p>
-                            <p class="muted">{format!("{} topics · {} posts", u.topic_count, u.post_count)}</p>
+                            <p class="muted">{format!("{} · {}", crate::format::count(u.topic_count as i64, "topic", "topics"), crate::format::count(u.post_count as i64, "post", "posts"))}</p>
                             {u.uploads_used.map(|used| view! {
                                 <p class="muted uploads-used">{format!(
-                                    "Uploads: {} {}, {}",
-                                    used.files,
-                                    if used.files == 1 { "file" } else { "files" },
+                                    "Uploads: {}, {}",
+                                    crate::format::count(used.files as i64, "file", "files"),
                                     used.size
                                 )}</p>
                             })}
@@ -97,5 +101,22 @@ pub fn UserPage() -> impl IntoView {
                 .into_any()
             })}
         </Suspense>
+    }
+}
+
+/// A deleted account's page: that it was deleted, and nothing to do about it (no name, picture,
+/// message or moderation tools: nothing of the person is left to act on).
+#[component]
+fn DeletedAccount(site: crate::model::SiteInfo, username: String, posts: u64) -> impl IntoView {
+    view! {
+        <PageMeta site title="Deleted account".to_string() description="This account was deleted.".to_string() path=format!("/u/{username}") og_type="profile" noindex=true />
+        <Status />
+        <section class="deleted-account">
+            <h1>"Deleted account"</h1>
+            <p class="notice">"This account was deleted. Nothing can be done with it any more."</p>
+            {(posts > 0).then(|| view! {
+                <p class="muted">{format!("Its {posts} {} stay in their topics, signed “deleted user”.", if posts == 1 { "post" } else { "posts" })}</p>
+            })}
+        </section>
     }
 }

@@ -33,8 +33,8 @@ pub fn page(asked: u64, total: u64, size: u64) -> Result<Page, AppError> {
     let number = asked.max(1);
     if number > count {
         return Err(AppError::NotFound(format!(
-            "There is no page {number}; this has {count} page{}.",
-            if count == 1 { "" } else { "s" }
+            "There is no page {number}; this has {}.",
+            crate::format::count(count as i64, "page", "pages")
         )));
     }
     Ok(Page {

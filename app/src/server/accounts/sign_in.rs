@@ -136,9 +136,9 @@ fn throttled(scope: &str, oldest: DateTime<Utc>) -> AppError {
     let minutes = ((free_at - Utc::now()).num_seconds() + 59)
         .div_euclid(60)
         .max(1);
-    let unit = if minutes == 1 { "minute" } else { "minutes" };
     AppError::TooMany(format!(
-        "Too many failed log-ins {scope}. Try again in {minutes} {unit}."
+        "Too many failed log-ins {scope}. Try again in {}.",
+        crate::format::count(minutes, "minute", "minutes")
     ))
 }
 

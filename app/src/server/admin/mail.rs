@@ -34,11 +34,10 @@ pub async fn retry_mail(
         return Err(AppError::invalid("id", MAIL_NOT_FAILED));
     }
     let reason = format!(
-        "e-mail #{} ({}), which failed after {} attempt{}",
+        "e-mail #{} ({}), which failed after {}",
         row.id,
         row.kind,
-        row.attempts,
-        if row.attempts == 1 { "" } else { "s" }
+        crate::format::count(row.attempts as i64, "attempt", "attempts")
     );
     let mut retried: email::ActiveModel = row.into();
     retried.status = Set("queued".into());

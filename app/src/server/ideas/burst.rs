@@ -345,7 +345,7 @@ pub async fn accept_burst(
         Some(item.post_id),
         topics.first().copied(),
         None,
-        &format!("{accepted} votes accepted"),
+        &format!("{} accepted", crate::format::count(accepted as i64, "vote", "votes")),
         false,
     )
     .await?;
@@ -395,7 +395,10 @@ pub async fn reject_burst(
         Some(item.post_id),
         topics.first().copied(),
         None,
-        &format!("{rejected} votes rejected; their accounts flagged"),
+        &format!(
+            "{} rejected; their accounts flagged",
+            crate::format::count(rejected as i64, "vote", "votes")
+        ),
         false,
     )
     .await?;

@@ -92,6 +92,17 @@ impl Transport {
         }))
     }
 
+    /// This transport with the site's name as the sender's name when the configured From
+    /// address has none (the default), so mail says who it is from as the pages do, and an
+    /// admin's rename applies from the next message on.
+    pub fn named(&self, site_name: &str) -> Transport {
+        let mut named = self.clone();
+        if named.from.name.is_none() && !site_name.trim().is_empty() {
+            named.from = Mailbox::new(Some(site_name.trim().to_string()), named.from.email.clone());
+        }
+        named
+    }
+
     /// The message exactly as it goes out: headers built by lettre, which encodes every value
     /// (a subject or name with CR/LF becomes an encoded word, never a second header).
     pub fn compose(&self, row: &email::Model) -> Result<Message, String> {
@@ -354,6 +365,8 @@ async fn send_batch(
     // The first "no answer" of the round: the messages not yet sent are not tried, and wait
     // as that one does.
     let unreachable: Arc<Mutex<Option<String>>> = Arc::default();
+    let site_name = crate::server::settings::text(db, crate::server::settings::SITE_NAME).await?;
+    let transport = &transport.named(&site_name);
     let mut rows = batch.into_iter();
     let mut in_flight = tokio::task::JoinSet::new();
     let mut outcomes = Vec::new();
@@ -442,7 +455,10 @@ async fn record(
                         .col_expr(C::LastError, Expr::value(reason.clone()))
                 }
                 None => {
-                    let reason = format!("gave up after {attempts} attempts over 3 days: {reason}");
+                    let reason = format!(
+                        "gave up after {} over 3 days: {reason}",
+                        crate::format::count(attempts as i64, "attempt", "attempts")
+                    );
                     tracing::warn!(id = row.id, reason, "e-mail not sent");
                     update
                         .col_expr(C::Status, Expr::value("failed"))

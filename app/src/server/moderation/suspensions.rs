@@ -84,7 +84,7 @@ async fn suspend_in(
     .await?;
     let how_long = match days {
         Some(1) => "for a day".to_string(),
-        Some(d) => format!("for {d} days"),
+        Some(d) => format!("for {}", crate::format::count(d as i64, "day", "days")),
         None => "for good".to_string(),
     };
     notify::notify(

@@ -322,9 +322,9 @@ pub async fn check_rate(
     let free_at = times[times.len() - allowed as usize] + window;
     let wait = std::cmp::max((free_at - Utc::now()).num_seconds(), 1);
     let when = if wait < 90 {
-        format!("{wait} seconds")
+        crate::format::count(wait, "second", "seconds")
     } else {
-        format!("{} minutes", (wait + 59) / 60)
+        crate::format::count((wait + 59) / 60, "minute", "minutes")
     };
     let what = match of {
         RateOf::Posts => "posts",

@@ -24,8 +24,8 @@ pub fn waiting_message(held_reason: &str, min_account_hours: i64) -> String {
             let age = match min_account_hours {
                 h if h <= 1 => "an hour".to_string(),
                 24 => "a day".to_string(),
-                h if h % 24 == 0 => format!("{} days", h / 24),
-                h => format!("{h} hours"),
+                h if h % 24 == 0 => crate::format::count(h / 24, "day", "days"),
+                h => crate::format::count(h, "hour", "hours"),
             };
             format!("Your vote counts once your account is {age} old.")
         }
