@@ -18,7 +18,8 @@ async function questionsFigures(page: Page): Promise<{ answered: number; resolve
   const row = page.locator("table.metrics").first().locator("tr", { hasText: "Questions" });
   const cells = row.locator("td");
   const answered = Number(await cells.nth(2).innerText());
-  const resolved = Number((await cells.nth(7).innerText()).match(/of (\d+)/)![1]);
+  // "50% of 4", or "— (none resolved)".
+  const resolved = Number((await cells.nth(7).innerText()).match(/of (\d+)/)?.[1] ?? 0);
   return { answered, resolved };
 }
 

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::{
     error::AppError,
-    model::{MetricsWindow, StaffMetrics, StaffQueue},
+    model::{Accountability, StaffMetrics, StaffQueue},
 };
 
 pub use super::SIGNED_OUT;
@@ -27,7 +27,7 @@ pub async fn get_staff_metrics() -> Result<StaffMetrics, AppError> {
 }
 
 #[server(endpoint = "accountability")]
-pub async fn get_accountability() -> Result<MetricsWindow, AppError> {
+pub async fn get_accountability() -> Result<Accountability, AppError> {
     crate::server::views::staff::accountability(&state::db()?).await
 }
 
@@ -43,7 +43,15 @@ pub async fn set_topic_status(topic_id: i64, status: String, note: String) -> Re
 
 #[server(endpoint = "mark_answer")]
 pub async fn mark_answer(topic_id: i64, post_id: i64) -> Result<(), AppError> {
-    act("#official-answer", |db, user| async move {
+    let answer = super::Answer {
+        fn_path: <MarkAnswer as leptos::server_fn::ServerFn>::PATH,
+        done: "answer",
+        post: Some(post_id),
+        anchor: format!("#status-post-{post_id}"),
+        form: format!("answer-{post_id}"),
+        kept: Vec::new(),
+    };
+    super::act_to(answer, |db, user| async move {
         staff::mark_answer(&db, &user, topic_id, post_id)
             .await
             .map(|_| ())

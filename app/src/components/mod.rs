@@ -5,6 +5,7 @@ pub mod avatar;
 pub mod category_colours;
 pub mod chart;
 pub mod composer;
+pub mod figures;
 pub mod follow;
 pub mod form;
 pub mod header;
@@ -13,6 +14,7 @@ pub mod pager;
 pub mod post;
 pub mod sparkline;
 pub mod staff;
+pub mod theme;
 pub mod time;
 pub mod vote;
 

@@ -3,15 +3,18 @@ use leptos::prelude::*;
 use crate::{
     api::staff::get_accountability,
     components::{
+        figures::{CategoryFigures, HeadlineFigures, TrendChart},
         page::{ErrorView, PageMeta},
-        staff::{MetricsHelp, MetricsTable},
+        staff::MetricsHelp,
     },
     context::Site,
-    model::short_duration,
+    format::duration,
 };
 
-/// /accountability: the last 30 days' response figures, for everyone (unless an admin has
-/// switched the page off). Computed from live data on each visit (cached 10 s for visitors).
+/// /accountability: the last 30 days' response figures with their change from the 30 days
+/// before, the 12-week trend and the figures per category, for everyone (unless an admin has
+/// switched the page off): the page a company links from its support page. Computed from live
+/// data on each visit (cached 10 s for visitors).
 #[component]
 pub fn AccountabilityPage() -> impl IntoView {
     let site = expect_context::<Site>().0;
@@ -19,17 +22,17 @@ pub fn AccountabilityPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Working out the figures…"</p> }>
             {move || Suspend::new(async move {
-                let w = match data.await {
-                    Ok(w) => w,
+                let (w, weeks) = match data.await {
+                    Ok(a) => (a.window, a.weeks),
                     Err(e) => return view! { <ErrorView error=e /> }.into_any(),
                 };
                 let site = site.await.unwrap_or_default();
                 let headline = match (w.overall.median_minutes, w.overall.within_target_percent) {
                     (Some(median), Some(within)) => format!(
                         "In the last 30 days our team's first reply came in {} (median), and {within}% of topics were answered within their target.",
-                        short_duration(median)
+                        duration(median)
                     ),
-                    (Some(median), None) => format!("In the last 30 days our team's first reply came in {} (median).", short_duration(median)),
+                    (Some(median), None) => format!("In the last 30 days our team's first reply came in {} (median).", duration(median)),
                     _ => "No customer topics were answered in the last 30 days yet.".to_string(),
                 };
                 view! {
@@ -40,7 +43,15 @@ pub fn AccountabilityPage() -> impl IntoView {
                             <p class="lede">{headline}</p>
                         </div>
                     </header>
-                    <MetricsTable window=w />
+                    <section class="figures-section" aria-labelledby="headline-heading">
+                        <h2 id="headline-heading">"The last 30 days"</h2>
+                        <HeadlineFigures window=w.clone() />
+                    </section>
+                    <TrendChart weeks />
+                    <section class="figures-section" aria-labelledby="categories-heading">
+                        <h2 id="categories-heading">"By category"</h2>
+                        <CategoryFigures window=w />
+                    </section>
                     <MetricsHelp />
                 }
                 .into_any()

@@ -4,13 +4,15 @@ use leptos_meta::Title;
 use crate::{
     api::staff::{SetAccountability, SetResponseTarget, get_staff_metrics},
     components::{
+        figures::{CategoryFigures, HeadlineFigures, TrendChart},
         page::ErrorView,
-        staff::{MetricsHelp, MetricsTable, StaffError},
+        staff::{MetricsHelp, StaffError},
     },
 };
 
-/// /staff/metrics: response figures for the last 7 and 30 days (staff and above); admins also
-/// set each category's target and switch the public accountability page.
+/// /staff/metrics: response figures for the last 7 and 30 days, each with its change from the
+/// period before, and the 12-week trend: the same components as /accountability (staff and
+/// above); admins also set each category's target and switch the public accountability page.
 #[component]
 pub fn StaffMetricsPage() -> impl IntoView {
     let data = OnceResource::new(get_staff_metrics());
@@ -70,7 +72,19 @@ pub fn StaffMetricsPage() -> impl IntoView {
                         <a class="button" href="/staff/queue">"Awaiting staff"</a>
                     </header>
                     <StaffError />
-                    {m.windows.into_iter().map(|window| view! { <MetricsTable window /> }).collect_view()}
+                    {m.windows.into_iter().map(|window| {
+                        let id = format!("window-{}", window.days);
+                        let labelled = id.clone();
+                        let heading = format!("Last {}", crate::format::count(window.days as i64, "day", "days"));
+                        view! {
+                            <section class="figures-section" aria-labelledby=labelled>
+                                <h2 id=id>{heading}</h2>
+                                <HeadlineFigures window=window.clone() />
+                                <CategoryFigures window />
+                            </section>
+                        }
+                    }).collect_view()}
+                    <TrendChart weeks=m.weeks />
                     <MetricsHelp />
                     {admin}
                 }

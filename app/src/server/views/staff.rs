@@ -18,8 +18,8 @@ use crate::server::{
 use crate::{
     error::AppError,
     model::{
-        MetricsRow, MetricsWindow, NoReplyDecision, PostState, QueueItem, Role, StaffMetrics,
-        StaffQueue, TopicStatus,
+        Accountability, MetricsRow, MetricsWeek, MetricsWindow, NoReplyDecision, PostState,
+        QueueItem, Role, StaffMetrics, StaffQueue, TopicStatus,
     },
 };
 
@@ -276,20 +276,27 @@ impl Tally {
     }
 }
 
-/// Response figures for the last `windows` days (e.g. [7, 30]), per category and overall, as of
-/// `now`. Topics started by staff and the blog's comment topics are not counted.
-pub async fn figures(
+/// The rows every response figure is counted from, read once per page by `figure_rows`.
+#[derive(Clone, Debug, Default)]
+pub struct FigureRows {
+    /// Topics customers started: (category, started at, first staff reply at).
+    pub started: Vec<(i64, DateTimeUtc, Option<DateTimeUtc>)>,
+    /// Topics resolved: (category, resolved at, confirmed by the customer).
+    pub resolved: Vec<(i64, DateTimeUtc, bool)>,
+    /// Topics waiting for staff now: (category, how many, since when the oldest has waited).
+    pub waiting: Vec<(i64, i64, Option<DateTimeUtc>)>,
+}
+
+/// The figure rows of topics started (or resolved) since `since`. Topics started by staff and
+/// the blog's comment topics are not counted.
+async fn figure_rows(
     db: &DatabaseConnection,
-    windows: &[u32],
-    now: DateTimeUtc,
-) -> Result<Vec<MetricsWindow>, AppError> {
-    let categories = forum_categories(db).await?;
+    categories: &[category::Model],
+    since: DateTimeUtc,
+) -> Result<FigureRows, AppError> {
     let ids: Vec<i64> = categories.iter().map(|c| c.id).collect();
-    let longest = windows.iter().copied().max().unwrap_or(30);
-    let since = now - Duration::days(longest as i64);
-    // Only the columns the figures need, for the topics of the longest window (index on
-    // created_at); the shorter windows are subsets of it.
-    let started: Vec<(i64, DateTimeUtc, Option<DateTimeUtc>)> = topic::Entity::find()
+    // Only the columns the figures need (index on created_at); every window is a subset.
+    let started = topic::Entity::find()
         .select_only()
         .columns([
             topic::Column::CategoryId,
@@ -309,7 +316,7 @@ pub async fn figures(
         .into_tuple()
         .all(db)
         .await?;
-    let resolved: Vec<(i64, DateTimeUtc, bool)> = topic::Entity::find()
+    let resolved = topic::Entity::find()
         .select_only()
         .column(topic::Column::CategoryId)
         .column(topic::Column::ResolvedAt)
@@ -323,7 +330,7 @@ pub async fn figures(
         .into_tuple()
         .all(db)
         .await?;
-    let waiting: Vec<(i64, i64, Option<DateTimeUtc>)> = topic::Entity::find()
+    let waiting = topic::Entity::find()
         .select_only()
         .column(topic::Column::CategoryId)
         .column_as(Expr::col(topic::Column::Id).count(), "waiting")
@@ -334,84 +341,368 @@ pub async fn figures(
         .into_tuple()
         .all(db)
         .await?;
+    Ok(FigureRows {
+        started,
+        resolved,
+        waiting,
+    })
+}
 
-    let mut out = Vec::with_capacity(windows.len());
-    for &days in windows {
-        let from = now - Duration::days(days as i64);
-        let mut tallies: HashMap<i64, Tally> = HashMap::new();
-        let targets: HashMap<i64, Duration> = categories
-            .iter()
-            .map(|c| (c.id, Duration::minutes(c.response_target_minutes as i64)))
-            .collect();
-        for &(category_id, created, first_reply) in started.iter().filter(|r| r.1 >= from) {
-            let tally = tallies.entry(category_id).or_default();
-            let target = targets[&category_id];
-            tally.topics += 1;
-            match first_reply {
-                Some(at) => {
-                    let took = at - created;
-                    tally.durations.push(took.num_minutes());
-                    tally.due += 1;
-                    if took <= target {
-                        tally.within += 1;
-                    }
+/// The one function every response figure comes from: the rows of topics started (and
+/// resolutions made) in `from..to`, counted per category and overall, as of `now`. A topic not
+/// yet answered counts against its target once the target has passed `now`. "Waiting now" is
+/// a count of the present, so only a period that ends `now` has it.
+pub fn count_period(
+    rows: &FigureRows,
+    categories: &[category::Model],
+    from: DateTimeUtc,
+    to: DateTimeUtc,
+    now: DateTimeUtc,
+) -> (MetricsRow, Vec<MetricsRow>) {
+    let within = |at: DateTimeUtc| at >= from && at < to;
+    let mut tallies: HashMap<i64, Tally> = HashMap::new();
+    let targets: HashMap<i64, Duration> = categories
+        .iter()
+        .map(|c| (c.id, Duration::minutes(c.response_target_minutes as i64)))
+        .collect();
+    for &(category_id, created, first_reply) in rows.started.iter().filter(|r| within(r.1)) {
+        let Some(&target) = targets.get(&category_id) else {
+            continue;
+        };
+        let tally = tallies.entry(category_id).or_default();
+        tally.topics += 1;
+        match first_reply {
+            Some(at) => {
+                let took = at - created;
+                tally.durations.push(took.num_minutes());
+                tally.due += 1;
+                if took <= target {
+                    tally.within += 1;
                 }
-                // Still unanswered: it counts against the target once the target has passed.
-                None if now - created > target => tally.due += 1,
-                None => {}
             }
+            // Still unanswered: it counts against the target once the target has passed.
+            None if now - created > target => tally.due += 1,
+            None => {}
         }
-        for &(category_id, _, confirmed) in resolved.iter().filter(|r| r.1 >= from) {
-            let tally = tallies.entry(category_id).or_default();
-            tally.resolved += 1;
-            tally.confirmed += u32::from(confirmed);
-        }
-        for &(category_id, count, oldest) in &waiting {
+    }
+    for &(category_id, _, confirmed) in rows.resolved.iter().filter(|r| within(r.1)) {
+        let tally = tallies.entry(category_id).or_default();
+        tally.resolved += 1;
+        tally.confirmed += u32::from(confirmed);
+    }
+    if to >= now {
+        for &(category_id, count, oldest) in &rows.waiting {
             let tally = tallies.entry(category_id).or_default();
             tally.waiting = count as u32;
             tally.oldest = oldest;
         }
-        let mut overall = Tally::default();
-        let rows = categories
-            .iter()
-            .map(|c| {
-                let tally = tallies.remove(&c.id).unwrap_or_default();
-                overall.add(&tally);
-                tally.row(Some(c))
-            })
-            .collect();
-        out.push(MetricsWindow {
-            days,
-            overall: overall.row(None),
-            categories: rows,
-        });
     }
-    Ok(out)
+    let mut overall = Tally::default();
+    let per_category = categories
+        .iter()
+        .map(|c| {
+            let tally = tallies.remove(&c.id).unwrap_or_default();
+            overall.add(&tally);
+            tally.row(Some(c))
+        })
+        .collect();
+    (overall.row(None), per_category)
 }
 
-/// /staff/metrics: the last 7 and 30 days.
+/// The weeks the trend chart shows: twelve 7-day periods, the last ending `now` (so the last
+/// week is the "last 7 days"), oldest first, each counted by `count_period`.
+pub fn weekly_series(
+    rows: &FigureRows,
+    categories: &[category::Model],
+    now: DateTimeUtc,
+) -> Vec<MetricsWeek> {
+    (0..TREND_WEEKS)
+        .rev()
+        .map(|ago| {
+            let to = now - Duration::weeks(ago);
+            let from = to - Duration::weeks(1);
+            MetricsWeek {
+                starts: from,
+                figures: count_period(rows, categories, from, to, now).0,
+            }
+        })
+        .collect()
+}
+
+/// How many weeks the trend chart shows.
+pub const TREND_WEEKS: i64 = 12;
+
+/// Response figures for the last `windows` days (e.g. [7, 30]), per category and overall, as of
+/// `now`, each with the same figures for the period of the same length before it.
+pub async fn figures(
+    db: &DatabaseConnection,
+    windows: &[u32],
+    now: DateTimeUtc,
+) -> Result<Vec<MetricsWindow>, AppError> {
+    Ok(figures_and_trend(db, windows, now, false).await?.0)
+}
+
+/// `figures`, and when asked the 12-week trend, from one read of the rows.
+async fn figures_and_trend(
+    db: &DatabaseConnection,
+    windows: &[u32],
+    now: DateTimeUtc,
+    trend: bool,
+) -> Result<(Vec<MetricsWindow>, Vec<MetricsWeek>), AppError> {
+    let categories = forum_categories(db).await?;
+    let longest = windows.iter().copied().max().unwrap_or(30) as i64;
+    // Back far enough for the period before the longest window, and for the trend's weeks.
+    let mut since = now - Duration::days(2 * longest);
+    if trend {
+        since = std::cmp::min(since, now - Duration::weeks(TREND_WEEKS));
+    }
+    let rows = figure_rows(db, &categories, since).await?;
+    let windows = windows
+        .iter()
+        .map(|&days| {
+            let length = Duration::days(days as i64);
+            let (overall, categories_rows) =
+                count_period(&rows, &categories, now - length, now, now);
+            let previous =
+                count_period(&rows, &categories, now - length - length, now - length, now).0;
+            MetricsWindow {
+                days,
+                overall,
+                categories: categories_rows,
+                previous,
+            }
+        })
+        .collect();
+    let weeks = if trend {
+        weekly_series(&rows, &categories, now)
+    } else {
+        Vec::new()
+    };
+    Ok((windows, weeks))
+}
+
+/// /staff/metrics: the last 7 and 30 days (each with the period before) and the 12-week trend.
 pub async fn metrics(
     db: &DatabaseConnection,
     viewer: &user::Model,
 ) -> Result<StaffMetrics, AppError> {
     require_role(Some(viewer.role()), Role::Staff)?;
+    let (windows, weeks) = figures_and_trend(db, &[7, 30], Utc::now(), true).await?;
     Ok(StaffMetrics {
-        windows: figures(db, &[7, 30], Utc::now()).await?,
+        windows,
+        weeks,
         accountability_public: settings::accountability_public(db).await?,
         viewer_is_admin: viewer.role() == Role::Admin,
     })
 }
 
-/// The public /accountability page's figures: the last 30 days, when an admin has not
-/// switched it off.
-pub async fn accountability(db: &DatabaseConnection) -> Result<MetricsWindow, AppError> {
+/// The public /accountability page's figures: the last 30 days (with the 30 before) and the
+/// 12-week trend, when an admin has not switched it off.
+pub async fn accountability(db: &DatabaseConnection) -> Result<Accountability, AppError> {
     if !settings::accountability_public(db).await? {
         return Err(AppError::NotFound("This page is switched off.".into()));
     }
-    figures(db, &[30], Utc::now())
-        .await?
-        .pop()
-        .ok_or(AppError::Internal)
+    let (mut windows, weeks) = figures_and_trend(db, &[30], Utc::now(), true).await?;
+    Ok(Accountability {
+        window: windows.pop().ok_or(AppError::Internal)?,
+        weeks,
+    })
 }
 
 pub const QUEUE_PAGE_SIZE: u64 = 50;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn category(id: i64, target_minutes: i32) -> category::Model {
+        category::Model {
+            id,
+            slug: format!("c{id}"),
+            name: format!("Category {id}"),
+            description: String::new(),
+            position: id as i32,
+            colour: "blue".into(),
+            kind: "forum".into(),
+            response_target_minutes: target_minutes,
+            topic_count: 0,
+            post_count: 0,
+            last_posted_at: None,
+            created_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            customers_may_start: true,
+            archived: false,
+        }
+    }
+
+    fn now() -> DateTimeUtc {
+        Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap()
+    }
+
+    /// A topic customers started `ago` before `now`, answered by staff after `took` minutes.
+    fn started(
+        category: i64,
+        ago: Duration,
+        took: Option<i64>,
+    ) -> (i64, DateTimeUtc, Option<DateTimeUtc>) {
+        let at = now() - ago;
+        (category, at, took.map(|m| at + Duration::minutes(m)))
+    }
+
+    /// Two categories (targets 1 h and 24 h), this month and the month before, worked out by
+    /// hand.
+    fn rows() -> FigureRows {
+        let mut started_rows = Vec::new();
+        // This month, category 1: answered after 10, 30, 50, 90 and 200 minutes; one waiting
+        // for 2 hours (past its 1 h target) and one for 10 minutes (not yet due).
+        for took in [10, 30, 50, 90, 200] {
+            started_rows.push(started(1, Duration::days(2), Some(took)));
+        }
+        started_rows.push(started(1, Duration::hours(2), None));
+        started_rows.push(started(1, Duration::minutes(10), None));
+        // Category 2: answered after 300 minutes (within 24 h).
+        started_rows.push(started(2, Duration::days(3), Some(300)));
+        // The month before: category 1 answered after 40 and 100 minutes.
+        started_rows.push(started(1, Duration::days(40), Some(40)));
+        started_rows.push(started(1, Duration::days(45), Some(100)));
+        // Older than both: counted nowhere.
+        started_rows.push(started(1, Duration::days(61), Some(1)));
+        FigureRows {
+            started: started_rows,
+            resolved: vec![
+                (2, now() - Duration::days(1), true),
+                (2, now() - Duration::days(2), false),
+                (1, now() - Duration::days(5), true),
+                (1, now() - Duration::days(35), false),
+                (1, now() - Duration::days(36), true),
+            ],
+            waiting: vec![(1, 2, Some(now() - Duration::hours(2)))],
+        }
+    }
+
+    #[test]
+    fn a_period_is_counted_from_its_rows() {
+        let categories = [category(1, 60), category(2, 24 * 60)];
+        let (all, per) = count_period(
+            &rows(),
+            &categories,
+            now() - Duration::days(30),
+            now(),
+            now(),
+        );
+        let first = &per[0];
+        assert_eq!((first.topics, first.answered), (7, 5));
+        // Sorted 10 30 50 90 200: nearest rank ceil(0.5*5)=3 -> 50; ceil(0.9*5)=5 -> 200.
+        assert_eq!(
+            (first.median_minutes, first.p90_minutes),
+            (Some(50), Some(200))
+        );
+        // Within 60 m: 10, 30, 50 of the 6 due (5 answered + the one past target) = 50%.
+        assert_eq!(first.within_target_percent, Some(50));
+        assert_eq!((first.resolved, first.confirmed_percent), (1, Some(100)));
+        assert_eq!(first.waiting, 2);
+        assert_eq!(first.target_minutes, Some(60));
+        // All: 10 30 50 90 200 300 -> median rank 3 = 50, p90 rank 6 = 300; within 3 + 1 of
+        // 7 due = 57%; resolved 3, confirmed 2 = 67%.
+        assert_eq!((all.topics, all.answered), (8, 6));
+        assert_eq!((all.median_minutes, all.p90_minutes), (Some(50), Some(300)));
+        assert_eq!(all.within_target_percent, Some(57));
+        assert_eq!((all.resolved, all.confirmed_percent), (3, Some(67)));
+        assert_eq!((all.waiting, all.category.clone()), (2, None));
+    }
+
+    #[test]
+    fn the_period_before_and_an_empty_period() {
+        let categories = [category(1, 60), category(2, 24 * 60)];
+        let month = Duration::days(30);
+        let (before, per) = count_period(
+            &rows(),
+            &categories,
+            now() - month - month,
+            now() - month,
+            now(),
+        );
+        // 40 and 100 minutes: median rank 1 = 40, p90 rank 2 = 100; one of two within 1 h.
+        assert_eq!((before.topics, before.answered), (2, 2));
+        assert_eq!(
+            (before.median_minutes, before.p90_minutes),
+            (Some(40), Some(100))
+        );
+        assert_eq!(before.within_target_percent, Some(50));
+        assert_eq!((before.resolved, before.confirmed_percent), (2, Some(50)));
+        assert_eq!(before.waiting, 0, "waiting is a count of the present");
+        assert_eq!(
+            per[1],
+            MetricsRow {
+                category: per[1].category.clone(),
+                target_minutes: Some(24 * 60),
+                ..MetricsRow::default()
+            }
+        );
+
+        // A period with no topics at all has no figures, not zeros.
+        let (empty, _) = count_period(
+            &rows(),
+            &categories,
+            now() - Duration::days(100),
+            now() - Duration::days(90),
+            now(),
+        );
+        assert_eq!(empty, MetricsRow::default());
+        let (none, per) = count_period(
+            &FigureRows::default(),
+            &categories,
+            now() - month,
+            now(),
+            now(),
+        );
+        assert_eq!(none.median_minutes, None);
+        assert_eq!(none.within_target_percent, None);
+        assert_eq!(none.confirmed_percent, None);
+        assert_eq!(per.len(), 2);
+    }
+
+    #[test]
+    fn twelve_weeks_oldest_first_with_empty_weeks() {
+        let categories = [category(1, 60)];
+        let rows = FigureRows {
+            started: vec![
+                // This week (the last 7 days): 20 and 40 minutes.
+                started(1, Duration::days(1), Some(20)),
+                started(1, Duration::days(6), Some(40)),
+                // Exactly 7 days ago: the start of this week, not the end of the one before.
+                started(1, Duration::weeks(1), Some(5)),
+                // Week 3 of 12 (9 to 10 weeks ago): still unanswered, long past its target.
+                started(1, Duration::weeks(9) + Duration::days(3), None),
+                // Twelve weeks and a day ago: before the chart.
+                started(1, Duration::weeks(12) + Duration::days(1), Some(1)),
+            ],
+            resolved: vec![],
+            waiting: vec![(1, 1, Some(now() - Duration::weeks(9)))],
+        };
+        let weeks = weekly_series(&rows, &categories, now());
+        assert_eq!(weeks.len(), 12);
+        assert_eq!(weeks[0].starts, now() - Duration::weeks(12));
+        assert_eq!(weeks[11].starts, now() - Duration::weeks(1));
+        let last = &weeks[11].figures;
+        assert_eq!((last.topics, last.answered), (3, 3));
+        assert_eq!(
+            (last.median_minutes, last.p90_minutes),
+            (Some(20), Some(40))
+        );
+        assert_eq!(last.within_target_percent, Some(100));
+        assert_eq!(last.waiting, 1, "the last week ends now");
+        let third = &weeks[2].figures;
+        assert_eq!(
+            (third.topics, third.answered, third.median_minutes),
+            (1, 0, None)
+        );
+        assert_eq!(third.within_target_percent, Some(0));
+        assert_eq!(third.waiting, 0);
+        for (i, week) in weeks.iter().enumerate() {
+            if i != 2 && i != 11 {
+                assert_eq!(week.figures, MetricsRow::default(), "week {i}");
+            }
+        }
+    }
+}
