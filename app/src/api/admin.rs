@@ -105,10 +105,27 @@ pub async fn log_out_everywhere(user_id: i64) -> Result<(), AppError> {
     .await
 }
 
-/// `posts` is "keep" or "remove".
+/// `posts` is "keep" or "remove". Asks first (`confirmed`, see api::confirm).
 #[server(endpoint = "delete_account")]
-pub async fn delete_account(user_id: i64, posts: String) -> Result<(), AppError> {
-    act("", |db, user| async move {
+pub async fn delete_account(
+    user_id: i64,
+    posts: String,
+    confirmed: Option<String>,
+) -> Result<(), AppError> {
+    if !super::confirm::confirmed_or_ask(&confirmed, "delete_account", user_id, &posts, "")
+        .await?
+    {
+        return Ok(());
+    }
+    let answer = super::Answer {
+        fn_path: <DeleteAccount as leptos::server_fn::ServerFn>::PATH,
+        done: "account_deleted",
+        post: None,
+        anchor: "#status".into(),
+        form: String::new(),
+        kept: Vec::new(),
+    };
+    super::act_to(answer, |db, user| async move {
         let remove = match posts.as_str() {
             "remove" => true,
             "keep" => false,
@@ -166,6 +183,7 @@ pub async fn save_site_settings(
             roadmap_public: roadmap_public.is_some(),
             votes: Default::default(),
             uploads: Default::default(),
+            brand: Default::default(),
             awaiting_approval: Vec::new(),
         };
         let numbers: Vec<(&str, &str)> = [
@@ -210,7 +228,7 @@ pub async fn save_upload_settings(
             (s::UPLOAD_NEW_MEMBERS.0, upload_new_members.as_str()),
             (s::EXTERNAL_IMAGES.0, external_images.as_str()),
         ];
-        let changed = admin::save_upload_settings(&db, &user, &values).await?;
+        let changed = admin::save_settings(&db, &user, &values).await?;
         if changed.contains(&s::EXTERNAL_IMAGES.0) {
             // In the background, like `backyard rerender`: the admin's page does not wait.
             tokio::spawn(async move {
@@ -224,6 +242,47 @@ pub async fn save_upload_settings(
                 }
             });
         }
+        Ok(())
+    })
+    .await
+}
+
+/// /admin/settings#brand: the accent colour, logos and favicon by address (files are uploaded
+/// by the form beside it, to /uploads with `purpose=brand`).
+#[server(endpoint = "save_brand_settings")]
+pub async fn save_brand_settings(
+    accent_colour: String,
+    logo_light: String,
+    logo_dark: String,
+    favicon: String,
+) -> Result<(), AppError> {
+    use crate::server::settings as s;
+    act("#brand", |db, user| async move {
+        let values = [
+            (s::ACCENT_COLOUR.0, accent_colour.as_str()),
+            (s::LOGO_LIGHT.0, logo_light.as_str()),
+            (s::LOGO_DARK.0, logo_dark.as_str()),
+            (s::FAVICON.0, favicon.as_str()),
+        ];
+        admin::save_settings(&db, &user, &values).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// The home page's introduction (Markdown), for /admin/settings#home.
+#[server(endpoint = "home_intro")]
+pub async fn get_home_intro() -> Result<String, AppError> {
+    let user = signed_in().await?;
+    crate::server::views::home::intro_source(&state::db()?, &user).await
+}
+
+/// /admin/settings#home: the home page's introduction, checked and logged like every setting.
+#[server(endpoint = "save_home_intro")]
+pub async fn save_home_intro(home_intro: String) -> Result<(), AppError> {
+    act("#home", |db, user| async move {
+        let values = [(crate::server::settings::HOME_INTRO.0, home_intro.as_str())];
+        admin::save_settings(&db, &user, &values).await?;
         Ok(())
     })
     .await

@@ -20,13 +20,18 @@ use sea_orm::EntityTrait;
 
 #[server(endpoint = "site")]
 pub async fn get_site_info() -> Result<SiteInfo, AppError> {
-    use crate::server::settings;
+    use crate::server::{settings, theme};
     let state = state::app_state()?;
+    let brand = theme::brand(&state.db).await?;
     Ok(SiteInfo {
         name: settings::text(&state.db, settings::SITE_NAME).await?,
         tagline: settings::text(&state.db, settings::SITE_TAGLINE).await?,
         public_url: state.config.public_url.clone(),
-        colours_version: crate::server::category_colours::current(&state.db).await?.1,
+        theme_version: theme::current(&state.db).await?.1,
+        theme_colour: brand.theme_colour,
+        logo_light: brand.logo_light,
+        logo_dark: brand.logo_dark,
+        favicon: brand.favicon,
         noindex: !settings::search_engines_index(&state.db).await?,
         roadmap: settings::flag(&state.db, settings::ROADMAP_PUBLIC).await?,
     })
@@ -35,6 +40,24 @@ pub async fn get_site_info() -> Result<SiteInfo, AppError> {
 #[server(endpoint = "categories")]
 pub async fn list_categories() -> Result<Vec<CategorySummary>, AppError> {
     crate::server::views::forum::list_categories(&state::db()?).await
+}
+
+/// The home page: its introduction, the response headline, the latest topics (page `page`,
+/// 20 a page) and the categories; a signed-in member's page marks what is new to them.
+#[server(endpoint = "home")]
+pub async fn get_home(page: u64) -> Result<crate::model::HomeView, AppError> {
+    let viewer = state::current_user().await?;
+    crate::server::views::home::home(&state::db()?, viewer.as_ref(), page).await
+}
+
+/// "Mark all read": nothing up to now is new or unread for the member any more. Back to the
+/// page the form was on.
+#[server(endpoint = "mark_all_read")]
+pub async fn mark_all_read() -> Result<(), AppError> {
+    super::act("", |db, member| async move {
+        crate::server::records::reads::mark_all_read(&db, member.id).await
+    })
+    .await
 }
 
 #[server(endpoint = "postable_categories")]
@@ -84,6 +107,16 @@ pub async fn get_topic_page(id: i64, page: u64) -> Result<TopicPage, AppError> {
     let db = state::db()?;
     // Its notifications are read by the header (api::auth::current_user), which loads with it.
     let mut page = crate::server::views::forum::topic_page(&db, id, page, viewer.as_ref()).await?;
+    // What a member was shown is read: up to this page's last post (Discourse's way), so the
+    // home page's markers count only what they have not seen. A failure here costs a marker,
+    // not the page.
+    if let (Some(member), Some(last)) = (&viewer, page.posts.last()) {
+        let marked =
+            crate::server::records::reads::mark_read(&db, member.id, page.id, last.number).await;
+        if let Err(e) = marked {
+            tracing::warn!(error = %e, topic = page.id, "marking a topic read");
+        }
+    }
     page.structured_data =
         crate::server::views::structured_data::topic(&page, &state::app_state()?.config.public_url);
     Ok(page)
@@ -108,7 +141,9 @@ pub async fn get_user_profile(username: String) -> Result<UserProfile, AppError>
     let viewer = state::current_user().await?;
     profile.viewer_is_moderator = viewer
         .as_ref()
-        .is_some_and(|v| v.role() >= crate::model::Role::Moderator && v.id != profile.id);
+        .is_some_and(|v| v.role() >= crate::model::Role::Moderator && v.id != profile.id)
+        // A deleted account has nothing left to moderate.
+        && !profile.deleted;
     // Only moderators learn whether a member is suspended.
     profile.suspended &= profile.viewer_is_moderator;
     // Only admins see what a member's uploads take (they set the limits).

@@ -2,7 +2,9 @@ use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 
 use crate::{
-    api::admin::{DecideSignup, SaveSiteSettings, SaveUploadSettings, get_site_settings},
+    api::admin::{
+        DecideSignup, SaveBrandSettings, SaveSiteSettings, SaveUploadSettings, get_site_settings,
+    },
     components::{escape_rcdata, form::error_from_url_of, page::ErrorView, time::RelativeTime},
 };
 
@@ -14,8 +16,13 @@ pub fn AdminSettingsPage() -> impl IntoView {
     let error = error_from_url_of(&[
         SaveSiteSettings::PATH,
         SaveUploadSettings::PATH,
+        SaveBrandSettings::PATH,
+        crate::api::admin::SaveHomeIntro::PATH,
+        "/uploads",
         DecideSignup::PATH,
     ]);
+    let brand_saved = leptos_router::hooks::use_query_map()
+        .with_untracked(|q| q.get("brand").filter(|v| v == "saved").is_some());
     view! {
         <Title text="Site settings" />
         <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
@@ -52,7 +59,7 @@ pub fn AdminSettingsPage() -> impl IntoView {
                                     <input id="site-name" name="site_name" maxlength="64" value=s.site_name.clone() />
                                 </div>
                                 <div class="field">
-                                    <label for="site-tagline">"Tagline (on the home page)"</label>
+                                    <label for="site-tagline">"Tagline (search results and link previews)"</label>
                                     <input id="site-tagline" name="tagline" maxlength="200" value=s.tagline.clone() />
                                 </div>
                                 <div class="field">
@@ -91,6 +98,8 @@ pub fn AdminSettingsPage() -> impl IntoView {
                                 </fieldset>
                                 <button type="submit" class="button primary">"Save settings"</button>
                             </form>
+                            <HomeIntroForm />
+                            <BrandSettingsForm b=s.brand.clone() saved=brand_saved />
                             <UploadSettingsForm u=s.uploads.clone() />
                             <p class="muted">
                                 "Flag threshold, posts held for new members, rate limits and watched words: "
@@ -185,6 +194,83 @@ fn UploadSettingsForm(u: crate::model::UploadSettings) -> impl IntoView {
                 </fieldset>
                 <button type="submit" class="button primary">"Save upload settings"</button>
             </form>
+        </section>
+    }
+}
+
+/// The brand: the accent colour (the palette is derived from it, contrast kept), logos for light
+/// and dark pages and the favicon, by address or uploaded. Two forms: the addresses and colour,
+/// and a file upload that sets one of the images (plain multipart, no script needed).
+#[component]
+fn BrandSettingsForm(b: crate::model::BrandSettings, saved: bool) -> impl IntoView {
+    let address = |id: &'static str, name: &'static str, label: &'static str, value: String| {
+        let hint_id = format!("{id}-hint");
+        view! {
+            <div class="field">
+                <label for=id>{label}</label>
+                <input id=id name=name maxlength="500" inputmode="url" value=value aria-describedby=hint_id.clone() />
+                <p class="hint" id=hint_id>"An uploaded file's address (below), or one starting with https://. Empty: none."</p>
+            </div>
+        }
+    };
+    view! {
+        <section id="brand" aria-labelledby="brand-heading">
+            <h2 id="brand-heading">"Brand"</h2>
+            {saved.then(|| view! { <p class="notice saved" role="status">"Image uploaded and set."</p> })}
+            <form method="post" action=SaveBrandSettings::url() class="stack">
+                <div class="field">
+                    <label for="brand-accent">"Accent colour (links and buttons)"</label>
+                    <input id="brand-accent" name="accent_colour" type="color" value=b.accent_colour.clone() aria-describedby="brand-accent-hint" />
+                    <p class="hint" id="brand-accent-hint">"Any colour: it is darkened or lightened where needed so text stays readable (WCAG AA) in light and dark mode."</p>
+                </div>
+                {address("brand-logo-light", "logo_light", "Logo", b.logo_light.clone())}
+                {address("brand-logo-dark", "logo_dark", "Logo for dark mode (optional)", b.logo_dark.clone())}
+                {address("brand-favicon", "favicon", "Favicon", b.favicon.clone())}
+                <button type="submit" class="button primary">"Save brand"</button>
+            </form>
+            <form method="post" action="/uploads" enctype="multipart/form-data" class="stack">
+                <input type="hidden" name="purpose" value="brand" />
+                <div class="field">
+                    <label for="brand-upload-which">"Upload an image as the"</label>
+                    <select id="brand-upload-which" name="setting">
+                        <option value="logo_light">"logo"</option>
+                        <option value="logo_dark">"logo for dark mode"</option>
+                        <option value="favicon">"favicon"</option>
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="brand-upload-file">"Image (PNG, JPEG, GIF or WebP)"</label>
+                    <input id="brand-upload-file" name="file" type="file" accept="image/png,image/jpeg,image/gif,image/webp" required />
+                </div>
+                <button type="submit" class="button">"Upload and use"</button>
+            </form>
+        </section>
+    }
+}
+
+/// The home page's introduction: Markdown, shown at the top of the home page (rendered through
+/// the same pipeline as posts, so it can hold links and emphasis but no scripts or styles).
+#[component]
+fn HomeIntroForm() -> impl IntoView {
+    let source = OnceResource::new(crate::api::admin::get_home_intro());
+    view! {
+        <section id="home" aria-labelledby="home-heading">
+            <h2 id="home-heading">"Home page"</h2>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let source = source.await.unwrap_or_default();
+                    view! {
+                        <form method="post" action=crate::api::admin::SaveHomeIntro::url() class="stack">
+                            <div class="field">
+                                <label for="home-intro">"Introduction at the top of the home page (Markdown; empty: none)"</label>
+                                <textarea id="home-intro" name="home_intro" rows="4" maxlength="2000" aria-describedby="home-intro-hint">{escape_rcdata(source)}</textarea>
+                                <p class="hint" id="home-intro-hint">"Links, **bold** and *italic* work as in posts. At most 2,000 characters."</p>
+                            </div>
+                            <button type="submit" class="button primary">"Save home page"</button>
+                        </form>
+                    }
+                })}
+            </Suspense>
         </section>
     }
 }

@@ -36,6 +36,19 @@ pub const WELCOME_MESSAGE: (&str, &str) = (
     "welcome_message",
     "Welcome! Say hello, ask your first question or tell us what you think: the team reads everything.",
 );
+/// The brand: one accent colour (server::theme derives the palette from it), logos for light
+/// and dark pages and a favicon, each an upload on this site or an https address (shown
+/// through the image proxy); empty: the site name in text, and the default icon.
+pub const ACCENT_COLOUR: (&str, &str) = ("accent_colour", "#2f5f91");
+pub const LOGO_LIGHT: (&str, &str) = ("logo_light", "");
+pub const LOGO_DARK: (&str, &str) = ("logo_dark", "");
+pub const FAVICON: (&str, &str) = ("favicon", "");
+/// The home page's introduction, in Markdown (rendered through the content pipeline); empty
+/// shows none.
+pub const HOME_INTRO: (&str, &str) = (
+    "home_intro",
+    "Questions, ideas and answers from our customers and our team.",
+);
 /// open | closed | approval
 pub const SIGNUP_MODE: (&str, &str) = ("signup_mode", "open");
 /// An IANA zone name ("Europe/Paris"): the daily digest goes out at 07:00 there for members who
@@ -94,6 +107,10 @@ pub enum Kind {
     Number { default: i64, min: i64, max: i64 },
     /// On or off, stored as "true" or "false".
     Flag { default: bool },
+    /// A colour as `#rrggbb`.
+    Colour { default: &'static str },
+    /// An image: an upload on this site (`/uploads/<id>/<name>`), an https address, or nothing.
+    Image,
     /// One of `allowed`: (stored value, how a message names it).
     Choice {
         default: &'static str,
@@ -147,6 +164,43 @@ const fn text_setting(
     }
 }
 
+const fn image_setting(key: &'static str, field: &'static str, label: &'static str) -> Setting {
+    Setting {
+        key,
+        field,
+        label,
+        kind: Kind::Image,
+    }
+}
+
+/// Longest image address taken (an upload's path, or another site's address).
+const IMAGE_ADDRESS_MAX: usize = 500;
+
+/// Whether `value` is an image address a brand setting takes: an upload's path on this site,
+/// written as uploads::url_of writes it (digits, then a name of plain characters: nothing that
+/// climbs out with dot segments), or an https address with nothing that could end an attribute.
+fn is_image_address(value: &str) -> bool {
+    if let Some(rest) = value.strip_prefix("/uploads/") {
+        let Some((id, name)) = rest.split_once('/') else {
+            return false;
+        };
+        return !id.is_empty()
+            && id.bytes().all(|b| b.is_ascii_digit())
+            && !name.is_empty()
+            && name.split('/').all(|segment| {
+                segment.trim_matches('.') != ""
+                    && segment
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+            });
+    }
+    value.len() > "https://".len()
+        && value[..8].eq_ignore_ascii_case("https://")
+        && value
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !"\"'<>\\`".contains(c))
+}
+
 pub const ZONE_UNKNOWN: &str =
     "Give a time zone by its name, such as Europe/Paris, America/New_York or UTC.";
 
@@ -154,10 +208,28 @@ pub const ZONE_UNKNOWN: &str =
 pub const ALL: &[Setting] = &[
     text_setting(SITE_NAME, "site_name", "site name", 64, true),
     text_setting(SITE_TAGLINE, "tagline", "tagline", 200, false),
+    Setting {
+        key: ACCENT_COLOUR.0,
+        field: "accent_colour",
+        label: "accent colour",
+        kind: Kind::Colour {
+            default: ACCENT_COLOUR.1,
+        },
+    },
+    image_setting(LOGO_LIGHT.0, "logo_light", "logo"),
+    image_setting(LOGO_DARK.0, "logo_dark", "logo for dark mode"),
+    image_setting(FAVICON.0, "favicon", "favicon"),
     text_setting(
         WELCOME_MESSAGE,
         "welcome_message",
         "welcome message",
+        2000,
+        false,
+    ),
+    text_setting(
+        HOME_INTRO,
+        "home_intro",
+        "home page introduction",
         2000,
         false,
     ),
@@ -385,6 +457,8 @@ impl Setting {
                 grouped(max)
             ),
             Kind::Flag { default } => format!("true or false (default {default})"),
+            Kind::Colour { default } => format!("a colour as #rrggbb (default {default})"),
+            Kind::Image => "an upload's address (/uploads/...) or an https address, or nothing (default nothing)".into(),
             Kind::Choice { default, allowed } => format!(
                 "{} (default {default})",
                 either(&allowed.iter().map(|(v, _)| *v).collect::<Vec<_>>())
@@ -433,6 +507,28 @@ impl Setting {
                 "false" | "off" => Ok("false".into()),
                 _ => refuse(format!("Give true or false for the {}.", self.label)),
             },
+            Kind::Colour { .. } => {
+                let hex = value.strip_prefix('#').unwrap_or(value);
+                if hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    Ok(format!("#{}", hex.to_ascii_lowercase()))
+                } else {
+                    refuse(format!(
+                        "Give the {} as a hex colour such as #2f5f91.",
+                        self.label
+                    ))
+                }
+            }
+            Kind::Image => {
+                if value.is_empty() || (value.len() <= IMAGE_ADDRESS_MAX && is_image_address(value))
+                {
+                    Ok(value.to_string())
+                } else {
+                    refuse(format!(
+                        "Give the {} as an upload on this site (choose a file) or an address starting with https://, or leave it empty.",
+                        self.label
+                    ))
+                }
+            }
             Kind::Choice { allowed, .. } => match allowed.iter().find(|(v, _)| *v == value) {
                 Some((v, _)) => Ok(v.to_string()),
                 None => refuse(format!(
@@ -665,12 +761,46 @@ mod tests {
                 s.key
             );
             let default = match s.kind {
-                Kind::Text { default, .. } | Kind::Choice { default, .. } => default.to_string(),
+                Kind::Text { default, .. }
+                | Kind::Choice { default, .. }
+                | Kind::Colour { default } => default.to_string(),
+                Kind::Image => String::new(),
                 Kind::Number { default, .. } => default.to_string(),
                 Kind::Flag { default } => default.to_string(),
             };
             assert_eq!(validate(s.key, &default).unwrap(), default, "{}", s.key);
         }
+    }
+
+    #[test]
+    fn brand_colours_and_images_take_only_their_shapes() {
+        assert_eq!(validate("accent_colour", " #C0392B ").unwrap(), "#c0392b");
+        assert_eq!(validate("accent_colour", "c0392b").unwrap(), "#c0392b");
+        for bad in ["red", "#c0392", "#c0392b;}body{", "#ggg000", ""] {
+            let e = validate("accent_colour", bad).unwrap_err();
+            let message = e.for_field("accent_colour").expect(bad);
+            assert!(message.contains("#2f5f91"), "{message}");
+        }
+        for good in ["", "/uploads/12/logo.png", "https://cdn.example.com/a/logo.png?v=2"] {
+            assert_eq!(validate("logo_light", good).unwrap(), good);
+        }
+        for bad in [
+            "/uploads/12/../../admin",
+            "/uploads/12/%2e%2e/x",
+            "/uploads/x/logo.png",
+            "/uploads/12/",
+            "/admin/users",
+            "http://example.com/logo.png",
+            "javascript:alert(1)",
+            "https://example.com/\"onerror=alert(1)",
+            "https://example.com/a b.png",
+            "https://",
+        ] {
+            let e = validate("logo_dark", bad).unwrap_err();
+            let message = e.for_field("logo_dark").expect(bad);
+            assert!(message.starts_with("Give the logo for dark mode as"), "{message}");
+        }
+        assert!(validate("favicon", &format!("https://e.com/{}", "a".repeat(500))).is_err());
     }
 
     #[test]

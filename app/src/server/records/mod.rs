@@ -4,6 +4,7 @@ pub mod articles;
 pub mod categories;
 pub mod moderation_log;
 pub mod posts;
+pub mod reads;
 pub mod review_items;
 pub mod topic_events;
 pub mod topics;

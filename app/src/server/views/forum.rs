@@ -72,7 +72,7 @@ pub async fn quote(
     Ok(format!("@{name} wrote:\n{quoted}\n"))
 }
 
-fn list_items(
+pub(super) fn list_items(
     topics: Vec<topic::Model>,
     authors: &HashMap<i64, Author>,
     mut votes: HashMap<i64, IdeaVotes>,
@@ -670,6 +670,7 @@ pub async fn user_profile(
         suspended: u.suspended_until.is_some_and(|until| until > Utc::now()),
         viewer_is_moderator: false,
         uploads_used: None,
+        deleted: crate::server::records::users::is_deleted(&u),
         username: u.username.clone(),
         display_name: u.display_name.clone(),
         avatar_upload_id: u.avatar_upload_id,

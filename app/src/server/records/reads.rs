@@ -1,0 +1,386 @@
+//! What a member has read: per topic, the highest post number they have seen (as Discourse keeps
+//! `last_read_post_number`), and when they last marked everything read. From these, the one rule
+//! of what is new to them ([`unread_by_topic`], [`unread_by_category`]): a visible post by
+//! someone else, numbered after the last one they read, written after their horizon.
+use std::collections::HashMap;
+
+use chrono::{Duration, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, prelude::DateTimeUtc};
+
+use crate::error::AppError;
+use crate::model::{PostState, Unread};
+use crate::server::db::{begin_write, numbered, placeholders};
+use crate::server::entity::user;
+
+/// Activity older than this is never "new": a member back after a year is not shown the whole
+/// forum as unread, and the count per category reads a bounded range of recent posts.
+pub const NEW_WITHIN_DAYS: i64 = 30;
+
+/// Marks `topic_id` read up to post `number` for `member`: the last post of the page they were
+/// shown. Never moves back (reading page 1 again after page 3 keeps page 3 read), and writes
+/// nothing when it would not move forward, so re-reading a topic costs one indexed read.
+pub async fn mark_read(
+    db: &DatabaseConnection,
+    member: i64,
+    topic_id: i64,
+    number: i32,
+) -> Result<(), AppError> {
+    if number < 1 || last_read(db, member, topic_id).await? >= Some(number) {
+        return Ok(());
+    }
+    let txn = begin_write(db).await?;
+    txn.execute_raw(numbered(
+        db.get_database_backend(),
+        "INSERT INTO topic_reads (user_id, topic_id, last_read_post_number, last_read_at)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (user_id, topic_id) DO UPDATE
+            SET last_read_post_number = excluded.last_read_post_number,
+                last_read_at = excluded.last_read_at
+          WHERE topic_reads.last_read_post_number < excluded.last_read_post_number",
+        vec![
+            member.into(),
+            topic_id.into(),
+            number.into(),
+            Utc::now().into(),
+        ],
+    ))
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The highest post number `member` has read in `topic_id`, if they ever opened it.
+pub async fn last_read(
+    db: &DatabaseConnection,
+    member: i64,
+    topic_id: i64,
+) -> Result<Option<i32>, AppError> {
+    let row = db
+        .query_one_raw(numbered(
+            db.get_database_backend(),
+            "SELECT last_read_post_number FROM topic_reads WHERE user_id = $1 AND topic_id = $2",
+            vec![member.into(), topic_id.into()],
+        ))
+        .await?;
+    Ok(match row {
+        Some(row) => Some(row.try_get_by_index::<i32>(0)?),
+        None => None,
+    })
+}
+
+/// "Mark all read": everything up to now stops being new or unread for `member`. One row, not
+/// one per topic, however large the forum.
+pub async fn mark_all_read(db: &DatabaseConnection, member: i64) -> Result<(), AppError> {
+    let txn = begin_write(db).await?;
+    txn.execute_raw(numbered(
+        db.get_database_backend(),
+        "INSERT INTO read_horizons (user_id, all_read_at) VALUES ($1, $2)
+         ON CONFLICT (user_id) DO UPDATE SET all_read_at = excluded.all_read_at",
+        vec![member.into(), Utc::now().into()],
+    ))
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Since when activity can be new to `member`: the latest of when they joined (the forum as it
+/// was then is not news to them), when they last marked all read, and [`NEW_WITHIN_DAYS`] ago.
+pub async fn horizon(
+    db: &DatabaseConnection,
+    member: &user::Model,
+    now: DateTimeUtc,
+) -> Result<DateTimeUtc, AppError> {
+    let marked: Option<DateTimeUtc> = match db
+        .query_one_raw(numbered(
+            db.get_database_backend(),
+            "SELECT all_read_at FROM read_horizons WHERE user_id = $1",
+            vec![member.id.into()],
+        ))
+        .await?
+    {
+        Some(row) => Some(row.try_get_by_index(0)?),
+        None => None,
+    };
+    let window = now - Duration::days(NEW_WITHIN_DAYS);
+    Ok([Some(member.created_at), marked, Some(window)]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(window))
+}
+
+/// What the rule counts, shared by both groupings so a category's marker and its topics' markers
+/// never disagree: `$1` the member, `$2` their horizon, `$3` "visible", `$4` true.
+const UNREAD_FROM: &str = "FROM posts p
+     JOIN topics t ON t.id = p.topic_id
+     LEFT JOIN topic_reads r ON r.topic_id = p.topic_id AND r.user_id = $1
+    WHERE p.state = $3
+      AND p.author_id <> $1
+      AND p.created_at > $2
+      AND p.post_number > COALESCE(r.last_read_post_number, 0)
+      AND t.visible = $4";
+
+/// For each of `topics` that holds something new to `member`: [`Unread::New`] for a topic they
+/// never opened whose opening post is itself new to them (someone else's, after their horizon),
+/// else how many posts they have not read. One query, whatever the number of topics; topics with
+/// nothing new are absent.
+pub async fn unread_by_topic(
+    db: &DatabaseConnection,
+    member: &user::Model,
+    topics: &[i64],
+    now: DateTimeUtc,
+) -> Result<HashMap<i64, Unread>, AppError> {
+    if topics.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let since = horizon(db, member, now).await?;
+    let sql = format!(
+        "SELECT p.topic_id, COUNT(*) AS unread,
+                CAST(MAX(r.last_read_post_number) AS BIGINT) AS last_read,
+                CAST(MIN(p.post_number) AS BIGINT) AS first_unread
+           {UNREAD_FROM}
+            AND p.topic_id IN ({})
+          GROUP BY p.topic_id",
+        placeholders(5, topics.len())
+    );
+    let mut values: Vec<sea_orm::Value> = vec![
+        member.id.into(),
+        since.into(),
+        PostState::Visible.as_str().into(),
+        true.into(),
+    ];
+    values.extend(topics.iter().map(|id| (*id).into()));
+    let mut out = HashMap::new();
+    for row in db
+        .query_all_raw(numbered(db.get_database_backend(), &sql, values))
+        .await?
+    {
+        let topic_id: i64 = row.try_get("", "topic_id")?;
+        let count: i64 = row.try_get("", "unread")?;
+        let last_read: Option<i64> = row.try_get("", "last_read")?;
+        let first_unread: i64 = row.try_get("", "first_unread")?;
+        let unread = if last_read.is_none() && first_unread == 1 {
+            Unread::New
+        } else {
+            Unread::Posts(count.clamp(0, u32::MAX as i64) as u32)
+        };
+        out.insert(topic_id, unread);
+    }
+    Ok(out)
+}
+
+/// For each category with something new to `member`: how many of its topics hold it (by the
+/// same rule as [`unread_by_topic`]). One grouped query for the whole page.
+pub async fn unread_by_category(
+    db: &DatabaseConnection,
+    member: &user::Model,
+    now: DateTimeUtc,
+) -> Result<HashMap<i64, u32>, AppError> {
+    let since = horizon(db, member, now).await?;
+    let sql = format!(
+        "SELECT t.category_id, COUNT(DISTINCT p.topic_id) AS topics
+           {UNREAD_FROM}
+          GROUP BY t.category_id"
+    );
+    let values: Vec<sea_orm::Value> = vec![
+        member.id.into(),
+        since.into(),
+        PostState::Visible.as_str().into(),
+        true.into(),
+    ];
+    let mut out = HashMap::new();
+    for row in db
+        .query_all_raw(numbered(db.get_database_backend(), &sql, values))
+        .await?
+    {
+        let category_id: i64 = row.try_get("", "category_id")?;
+        let topics: i64 = row.try_get("", "topics")?;
+        out.insert(category_id, topics.clamp(0, u32::MAX as i64) as u32);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::forum;
+    use crate::server::moderation::{PostAction, act_on_post};
+    use crate::server::testing::{World, insert_user};
+
+    /// A world whose members joined yesterday, so everything written in the test is after their
+    /// horizon.
+    async fn world() -> World {
+        World::builder()
+            .members_aged(Duration::days(1))
+            .build()
+            .await
+    }
+
+    async fn unread_of(w: &World, member: &user::Model, topic_id: i64) -> Option<Unread> {
+        unread_by_topic(&w.db, member, &[topic_id], Utc::now())
+            .await
+            .unwrap()
+            .remove(&topic_id)
+    }
+
+    async fn categories_of(w: &World, member: &user::Model) -> HashMap<i64, u32> {
+        unread_by_category(&w.db, member, Utc::now()).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn unread_counts_follow_reads_replies_and_hidden_posts() {
+        let w = world().await;
+        let (t, _) = forum::start_topic(
+            &w.db,
+            &w.other,
+            "questions",
+            "Export to CSV?",
+            "How do I export?",
+            None,
+        )
+        .await
+        .unwrap();
+        // Never opened, started after they joined: new to the customer, not to its author.
+        assert_eq!(unread_of(&w, &w.customer, t.id).await, Some(Unread::New));
+        assert_eq!(unread_of(&w, &w.other, t.id).await, None);
+        assert_eq!(
+            categories_of(&w, &w.customer).await.get(&t.category_id),
+            Some(&1)
+        );
+        assert!(categories_of(&w, &w.other).await.is_empty());
+
+        mark_read(&w.db, w.customer.id, t.id, 1).await.unwrap();
+        assert_eq!(unread_of(&w, &w.customer, t.id).await, None);
+        assert!(categories_of(&w, &w.customer).await.is_empty());
+
+        let first = forum::reply(&w.db, &w.staff, t.id, "Use the Export button.", None)
+            .await
+            .unwrap();
+        forum::reply(&w.db, &w.other, t.id, "Thanks, found it.", None)
+            .await
+            .unwrap();
+        assert_eq!(
+            unread_of(&w, &w.customer, t.id).await,
+            Some(Unread::Posts(2))
+        );
+        assert_eq!(
+            categories_of(&w, &w.customer).await.get(&t.category_id),
+            Some(&1)
+        );
+        // The author of the topic has one reply they have not read (their own never counts).
+        assert_eq!(unread_of(&w, &w.other, t.id).await, Some(Unread::Posts(1)));
+
+        // A post a moderator hid is nothing to read.
+        act_on_post(
+            &w.db,
+            &w.moderator,
+            first.id,
+            PostAction::Hide,
+            "Wrong advice",
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            unread_of(&w, &w.customer, t.id).await,
+            Some(Unread::Posts(1))
+        );
+        assert_eq!(unread_of(&w, &w.other, t.id).await, None);
+
+        // Their own reply is read by writing it; what came before it is still unread.
+        forum::reply(&w.db, &w.customer, t.id, "Me too.", None)
+            .await
+            .unwrap();
+        assert_eq!(
+            unread_of(&w, &w.customer, t.id).await,
+            Some(Unread::Posts(1))
+        );
+
+        mark_read(&w.db, w.customer.id, t.id, 4).await.unwrap();
+        assert_eq!(unread_of(&w, &w.customer, t.id).await, None);
+        assert_eq!(
+            last_read(&w.db, w.customer.id, t.id).await.unwrap(),
+            Some(4)
+        );
+        // Reading page 1 again does not make the rest unread.
+        mark_read(&w.db, w.customer.id, t.id, 1).await.unwrap();
+        assert_eq!(
+            last_read(&w.db, w.customer.id, t.id).await.unwrap(),
+            Some(4)
+        );
+        assert!(categories_of(&w, &w.customer).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_opened_topic_counts_replies_and_an_old_one_is_not_new() {
+        let w = world().await;
+        let (t, _) = forum::start_topic(
+            &w.db,
+            &w.other,
+            "questions",
+            "Dark mode",
+            "Please add it.",
+            None,
+        )
+        .await
+        .unwrap();
+        // Someone who joined after the topic started: it is not new to them...
+        let late = insert_user(&w.db, 40).await;
+        assert_eq!(unread_of(&w, &late, t.id).await, None);
+        // ...but a reply after they joined is, counted as a reply, not as a new topic.
+        forum::reply(&w.db, &w.staff, t.id, "It is planned.", None)
+            .await
+            .unwrap();
+        assert_eq!(unread_of(&w, &late, t.id).await, Some(Unread::Posts(1)));
+    }
+
+    #[tokio::test]
+    async fn mark_all_read_clears_every_marker_until_something_new() {
+        let w = world().await;
+        let (a, _) = forum::start_topic(
+            &w.db,
+            &w.other,
+            "questions",
+            "First question",
+            "Body one.",
+            None,
+        )
+        .await
+        .unwrap();
+        let (b, _) = forum::start_topic(&w.db, &w.other, "ideas", "First idea", "Body two.", None)
+            .await
+            .unwrap();
+        assert_eq!(categories_of(&w, &w.customer).await.len(), 2);
+        mark_all_read(&w.db, w.customer.id).await.unwrap();
+        assert_eq!(unread_of(&w, &w.customer, a.id).await, None);
+        assert_eq!(unread_of(&w, &w.customer, b.id).await, None);
+        assert!(categories_of(&w, &w.customer).await.is_empty());
+        // Another member's markers are theirs.
+        assert_eq!(unread_of(&w, &w.staff, a.id).await, Some(Unread::New));
+        // Timestamps are compared strictly: let the clock move past the horizon.
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        forum::reply(&w.db, &w.staff, a.id, "Answered.", None)
+            .await
+            .unwrap();
+        assert_eq!(
+            unread_of(&w, &w.customer, a.id).await,
+            Some(Unread::Posts(1))
+        );
+        assert_eq!(
+            categories_of(&w, &w.customer).await.get(&a.category_id),
+            Some(&1)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_topic_waiting_for_approval_is_nothing_to_read() {
+        let w = world().await;
+        let (t, _) = forum::start_topic(&w.db, &w.other, "questions", "Held one", "Body.", None)
+            .await
+            .unwrap();
+        let mut row: crate::server::entity::topic::ActiveModel = t.clone().into();
+        row.visible = sea_orm::Set(false);
+        sea_orm::ActiveModelTrait::update(row, &w.db).await.unwrap();
+        assert_eq!(unread_of(&w, &w.customer, t.id).await, None);
+        assert!(categories_of(&w, &w.customer).await.is_empty());
+    }
+}
