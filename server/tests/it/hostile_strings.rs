@@ -107,6 +107,7 @@ const FIELDS: &[Field] = &[
     ),
     field("hx39", "display name (and its avatar's initials)", Full),
     field("hx40", "uploaded file's name", FileName),
+    field("hx41", "home page introduction", Markdown),
 ];
 
 const fn field(id: &'static str, what: &'static str, shape: Shape) -> Field {
@@ -373,6 +374,14 @@ async fn site(hostile: bool) -> Site {
             ("search_engines_index", "on"),
             ("roadmap_public", "on"),
         ],
+    )
+    .await;
+    submit(
+        &app,
+        &admin,
+        "/admin/settings",
+        "/api/save_home_intro",
+        &[("home_intro", &v("hx41"))],
     )
     .await;
     sign_up(
