@@ -41,7 +41,7 @@ pub fn Byline(article: ArticleSummary) -> impl IntoView {
         <span class="byline">
             <a class="post-author" href=format!("/u/{}", article.author_username)>{article.author_display_name.clone()}</a>
             " "
-            <super::staff::StaffBadge title=article.author_staff_title.clone() spoken="Staff: " />
+            <super::staff::StaffBadge title=article.author_staff_title.clone() spoken="" />
         </span>
     }
 }

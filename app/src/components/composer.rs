@@ -585,7 +585,7 @@ fn SimilarTopics(title: RwSignal<String>, initial: Vec<SimilarTopic>) -> impl In
                         <li>
                             <a href=t.url.clone()>{t.title.clone()}</a>
                             <StatusTag status=t.status.clone() confirmed=t.resolution_confirmed />
-                            {t.staff_answered.then(|| view! { <span class="tag staff-answered-tag">"Staff replied"</span> })}
+                            {t.staff_answered.then(|| view! { <span class="tag staff-answered-tag"><super::staff::RepliedIcon />"Staff replied"</span> })}
                             <span class="muted">{match t.reply_count { 0 => " · no replies yet".to_string(), n => format!(" · {}", crate::format::count(n as i64, "reply", "replies")) }}</span>
                         </li>
                     </For>

@@ -5,6 +5,7 @@ use leptos::server_fn::ServerFn;
 
 use super::{
     avatar::{Avatar, AvatarSize},
+    form::{InlineError, SentForm, Status},
     staff::AnswerButton,
     time::RelativeTime,
 };
@@ -27,6 +28,10 @@ pub fn PostCard(
     /// The viewer moderates: hide, delete, restore, approve.
     #[prop(optional)]
     moderator: bool,
+    /// This post is the official answer and the page shows it in full right above: its text
+    /// here would be the same text twice in a row, so a marker links up to it instead.
+    #[prop(optional)]
+    shown_above: bool,
 ) -> impl IntoView {
     let notice = state_notice(&post);
     let placeholder = post.state == PostState::Hidden && post.html.is_empty();
@@ -66,8 +71,11 @@ pub fn PostCard(
                 <span class="post-number" aria-hidden="true">"#"{post.number}</span>
             </header>
             {notice}
+            <Status for_post=post.id />
             {if placeholder {
                 view! { <p class="post-body muted hidden-post">"This post was hidden by a moderator."</p> }.into_any()
+            } else if shown_above {
+                view! { <p class="post-body answer-shown-above"><a href="#official-answer">"Official answer, shown above"</a></p> }.into_any()
             } else {
                 view! { <div class="post-body" inner_html=post.html.clone()></div> }.into_any()
             }}
@@ -120,20 +128,25 @@ fn FlagForm(post_id: i64) -> impl IntoView {
     let id = format!("flag-{post_id}");
     let reason_id = format!("{id}-reason");
     let note_id = format!("{id}-note");
+    let sent = SentForm::new(super::staff::staff_error(), &id, &["reason", "note"]);
+    let chosen = sent.kept("reason");
     view! {
-        <details class="post-tool">
+        <details class="post-tool" id=id.clone() open=sent.is_some()>
             <summary>"Flag"</summary>
             <form method="post" action=FlagPost::url() class="stack compact">
+                <InlineError message=sent.form_error.clone() id=format!("{id}-error") />
                 <input type="hidden" name="post_id" value=post_id />
-                <div class="field">
+                <div class="field" class:has-error=sent.field("reason").is_some()>
                     <label for=reason_id.clone()>"What's wrong with this post?"</label>
-                    <select id=reason_id name="reason">
-                        {FLAG_REASONS.iter().map(|(key, label)| view! { <option value=*key>{*label}</option> }).collect_view()}
+                    <select id=reason_id.clone() name="reason" aria-describedby=format!("{reason_id}-error") aria-invalid=sent.invalid("reason")>
+                        {FLAG_REASONS.iter().map(|(key, label)| view! { <option value=*key selected=chosen.as_deref() == Some(*key)>{*label}</option> }).collect_view()}
                     </select>
+                    <p class="field-error" id=format!("{reason_id}-error")>{sent.field("reason")}</p>
                 </div>
-                <div class="field">
+                <div class="field" class:has-error=sent.field("note").is_some()>
                     <label for=note_id.clone()>"Details (required for “Something else”)"</label>
-                    <input id=note_id name="note" maxlength="1000" />
+                    <input id=note_id.clone() name="note" maxlength="1000" value=sent.kept("note") aria-describedby=format!("{note_id}-error") aria-invalid=sent.invalid("note") />
+                    <p class="field-error" id=format!("{note_id}-error")>{sent.field("note")}</p>
                 </div>
                 <button type="submit" class="button">"Flag for moderators"</button>
             </form>
@@ -161,20 +174,26 @@ fn ModerateForm(post_id: i64, state: PostState) -> impl IntoView {
             ("dismiss", "Dismiss flags"),
         ],
     };
+    let sent = SentForm::new(super::staff::staff_error(), &id, &["action", "reason"]);
+    let chosen = sent.kept("action");
     view! {
-        <details class="post-tool">
+        <details class="post-tool" id=id.clone() open=sent.is_some()>
             <summary>"Moderate"</summary>
-            <form method="post" action=ModeratePost::url() class="stack compact">
+            // Deleting asks first: a dialog with JavaScript, the /confirm page without.
+            <form method="post" action=ModeratePost::url() class="stack compact" data-confirm="Delete this post? Readers will no longer see it." data-confirm-if="action=delete" data-confirm-button="Delete the post">
+                <InlineError message=sent.form_error.clone() id=format!("{id}-error") />
                 <input type="hidden" name="post_id" value=post_id />
-                <div class="field">
+                <div class="field" class:has-error=sent.field("action").is_some()>
                     <label for=action_id.clone()>"Action"</label>
-                    <select id=action_id name="action">
-                        {actions.into_iter().map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
+                    <select id=action_id.clone() name="action" aria-describedby=format!("{action_id}-error") aria-invalid=sent.invalid("action")>
+                        {actions.into_iter().map(|(value, label)| view! { <option value=value selected=chosen.as_deref() == Some(value)>{label}</option> }).collect_view()}
                     </select>
+                    <p class="field-error" id=format!("{action_id}-error")>{sent.field("action")}</p>
                 </div>
-                <div class="field">
+                <div class="field" class:has-error=sent.field("reason").is_some()>
                     <label for=reason_id.clone()>"Reason (the author sees it)"</label>
-                    <input id=reason_id name="reason" maxlength="1000" />
+                    <input id=reason_id.clone() name="reason" maxlength="1000" value=sent.kept("reason") aria-describedby=format!("{reason_id}-error") aria-invalid=sent.invalid("reason") />
+                    <p class="field-error" id=format!("{reason_id}-error")>{sent.field("reason")}</p>
                 </div>
                 <button type="submit" class="button">"Apply"</button>
             </form>
@@ -193,22 +212,28 @@ pub fn PostList(
     answer_tools: Option<(i64, Option<i64>)>,
     #[prop(optional)] signed_in: bool,
     #[prop(optional)] moderator: bool,
+    /// The official answer's post, when the page shows it in full just above this list's first
+    /// post: that post shows a marker instead of its text again.
+    #[prop(default = None)]
+    answer_shown_above: Option<i64>,
 ) -> impl IntoView {
     let quote_base = if here.contains('?') {
         format!("{here}&")
     } else {
         format!("{here}?")
     };
+    let first_id = posts.first().map(|p| p.id);
     view! {
         <div class="posts">
             {posts
                 .into_iter()
                 .map(|post| {
+                    let shown_above = answer_shown_above.is_some_and(|a| a == post.id && first_id == Some(a));
                     let quote_href = format!("{quote_base}quote={}#composer", post.id);
                     let answer_tools = answer_tools
                         .filter(|_| post.number > 1)
                         .map(|(topic_id, answer)| (topic_id, answer == Some(post.id)));
-                    view! { <PostCard post quote_href answer_tools signed_in moderator /> }
+                    view! { <PostCard post quote_href answer_tools signed_in moderator shown_above /> }
                 })
                 .collect_view()}
         </div>

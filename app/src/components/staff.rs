@@ -19,18 +19,22 @@ use crate::{
     model::{MetricsRow, MetricsWindow, TopicStatus, short_duration},
 };
 
-/// The staff badge beside a name: the member's staff title (or "Staff"), and for screen
-/// readers what it marks (`spoken`, "Staff reply: " by default). One badge everywhere: posts,
-/// the official answer, articles, notifications.
+/// The staff badge beside a name: "Staff", then the member's staff title if they have one
+/// ("Staff · Community Manager": a title alone does not say the company is speaking), and for
+/// screen readers what it marks (`spoken`, "Reply from " by default). One badge everywhere:
+/// posts, the official answer, articles, notifications.
 #[component]
 pub fn StaffBadge(
     title: Option<String>,
-    #[prop(default = "Staff reply: ")] spoken: &'static str,
+    #[prop(default = "Reply from ")] spoken: &'static str,
 ) -> impl IntoView {
-    let title = title
-        .filter(|t| !t.is_empty())
-        .unwrap_or_else(|| "Staff".into());
-    view! { <span class="staff-badge"><span class="visually-hidden">{spoken}</span>{title}</span> }
+    let title = title.filter(|t| !t.trim().is_empty() && t.trim() != "Staff");
+    view! {
+        <span class="staff-badge">
+            <span class="visually-hidden">{spoken}</span>"Staff"
+            {title.map(|t| view! { <span class="staff-title"><span aria-hidden="true">" · "</span>{t}</span> })}
+        </span>
+    }
 }
 
 /// The error a staff form on this page came back with, if any.
@@ -93,7 +97,7 @@ pub fn ResponseBadge(
             .into_any(),
         ),
         (Some(m), None) => Some(
-            view! { <span class="response-badge replied">"Staff replied in " {short_duration(m)}</span> }
+            view! { <span class="response-badge replied"><RepliedIcon />"Staff replied in " {short_duration(m)}</span> }
                 .into_any(),
         ),
         (None, None) => None,
@@ -109,8 +113,31 @@ pub fn StatusTag(status: String, #[prop(optional)] confirmed: bool) -> impl Into
         } else {
             TopicStatus::label_of(&status)
         };
-        view! { <span class=format!("tag status-tag status-{status}")>{label}</span> }
+        let resolved = status == TopicStatus::Resolved.as_str();
+        view! { <span class=format!("tag status-tag status-{status}")>{resolved.then(|| view! { <ResolvedIcon /> })}{label}</span> }
     })
+}
+
+/// A speech bubble: "Staff replied" badges. It and the tick tell "Staff replied" and "Resolved"
+/// apart by shape, not only by colour (they also use different colours). Decorative: the words
+/// beside it say the same.
+#[component]
+pub fn RepliedIcon() -> impl IntoView {
+    view! {
+        <svg class="badge-icon" aria-hidden="true" focusable="false" viewBox="0 0 16 16" width="12" height="12">
+            <path d="M2.5 3h11v7.5H7l-3.5 3v-3h-1z" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linejoin="round" />
+        </svg>
+    }
+}
+
+/// A tick: "Resolved" and "Answered" badges.
+#[component]
+pub fn ResolvedIcon() -> impl IntoView {
+    view! {
+        <svg class="badge-icon" aria-hidden="true" focusable="false" viewBox="0 0 16 16" width="12" height="12">
+            <path d="M3 8.5l3.2 3.2L13 4.8" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" />
+        </svg>
+    }
 }
 
 /// "Mark as official answer" (or "Remove official answer") on a reply, for staff.

@@ -121,7 +121,7 @@ pub fn TopicRow(topic: TopicListItem) -> impl IntoView {
                 {topic.pinned.then(|| view! { <span class="tag">"Pinned"</span> })}
                 {topic.locked.then(|| view! { <span class="tag">"Locked"</span> })}
                 <StatusTag status=topic.status.clone() confirmed=topic.resolution_confirmed />
-                {topic.answered.then(|| view! { <span class="tag answered-tag">"Answered"</span> })}
+                {topic.answered.then(|| view! { <span class="tag answered-tag"><crate::components::staff::ResolvedIcon />"Answered"</span> })}
                 <p class="muted topic-by">
                     "by " <Avatar name=topic.author_display_name.clone() username=topic.author.clone() upload=topic.author_avatar size=AvatarSize::Small />
                     <a href=format!("/u/{}", topic.author)>{topic.author.clone()}</a> " "

@@ -36,7 +36,7 @@ pub fn NotificationsPage() -> impl IntoView {
                                             } else {
                                                 view! { <a href=format!("/notifications/{}", n.id)>{n.message.clone()}</a> }.into_any()
                                             }}
-                                            {n.staff.then(|| view! { " " <StaffBadge title=None spoken="From staff: " /> })}
+                                            {n.staff.then(|| view! { " " <StaffBadge title=None spoken="From " /> })}
                                             <p class="muted"><RelativeTime at=n.created_at /></p>
                                         </li>
                                     }).collect_view()}

@@ -262,7 +262,7 @@ fn Hit(hit: SearchHit) -> impl IntoView {
                 {hit.category.map(|c| view! { <a class="tag" href=format!("/c/{}", c.slug)>{c.name}</a> })}
                 {hit.status.map(|s| view! { <StatusTag status=s confirmed=hit.resolution_confirmed /> })}
                 {hit.official_answer.then(|| view! { <span class="tag answered-tag">"Official answer"</span> })}
-                {(hit.staff_answered && !hit.official_answer).then(|| view! { <span class="tag staff-answered-tag">"Staff replied"</span> })}
+                {(hit.staff_answered && !hit.official_answer).then(|| view! { <span class="tag staff-answered-tag"><crate::components::staff::RepliedIcon />"Staff replied"</span> })}
                 <span class="muted">
                     " " {byline}
                     {(!hit.author.is_empty()).then(|| view! {

@@ -90,6 +90,9 @@ pub fn TopicPage() -> impl IntoView {
                     let mut rest = t.posts;
                     let first = if t.page == 1 && !rest.is_empty() && rest[0].number == 1 { vec![rest.remove(0)] } else { Vec::new() };
                     let answer_box = t.official_answer.clone().filter(|_| t.page == 1).map(|a| view! { <OfficialAnswer answer=a topic_id=t.id slug=t.slug.clone() /> });
+                    // The box sits right after the first post: when the answer is also the next
+                    // post, the thread shows a marker there instead of the same text twice.
+                    let answer_shown_above = t.official_answer.as_ref().filter(|_| t.page == 1 && !first.is_empty()).map(|a| a.id);
                     let confirm = t.asks_viewer_to_confirm.then(|| view! { <ConfirmBox topic_id=t.id /> });
                     let follow = match t.follow_level.clone() {
                         Some(level) => view! { <FollowControl topic_id=t.id level initial_error=follow_error /> }.into_any(),
@@ -131,7 +134,7 @@ pub fn TopicPage() -> impl IntoView {
                             {confirm}
                             <PostList posts=first here=here.clone() answer_tools=answer_tools signed_in moderator=t.viewer_is_moderator />
                             {answer_box}
-                            <PostList posts=rest here=here.clone() answer_tools=answer_tools signed_in moderator=t.viewer_is_moderator />
+                            <PostList posts=rest here=here.clone() answer_tools=answer_tools signed_in moderator=t.viewer_is_moderator answer_shown_above />
                             <Pager base page=t.page page_count=t.page_count />
                         </article>
                         {follow}

@@ -140,7 +140,8 @@ pub fn render_with_mentions(
     if !html_is_bounded(&raw) {
         return plain_text_html(&source);
     }
-    clean_to_fixed_point(&raw, &source)
+    // Last, on the clean HTML: every picture gets words (image_alt.rs says why there).
+    super::image_alt::fill_missing_alt(&clean_to_fixed_point(&raw, &source)).into_owned()
 }
 
 /// Blocks and inline spans (quotes, lists and their items, emphasis, links) nested deeper than

@@ -12,9 +12,11 @@ pub mod demo;
 pub mod drafts;
 pub mod email_address;
 pub mod entity;
+pub mod excerpt_lines;
 pub mod forms;
 pub mod forum;
 pub mod ideas;
+pub mod image_alt;
 #[cfg(test)]
 mod ideas_tests;
 pub mod inbound_mail;
@@ -44,6 +46,7 @@ pub mod state;
 pub mod subscriptions;
 #[doc(hidden)]
 pub mod testing;
+pub mod theme;
 pub mod uploads;
 pub mod views;
 pub mod visibility;

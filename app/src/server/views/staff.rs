@@ -11,8 +11,8 @@ use sea_orm::{
 
 use crate::server::{
     auth::require_role,
-    content,
     entity::{category, post, topic, topic_event, user},
+    excerpt_lines::excerpt_lines,
     settings,
 };
 use crate::{
@@ -145,7 +145,7 @@ pub async fn queue(
                 past_target: now - since > target,
                 excerpt: firsts
                     .get(&t.id)
-                    .map(|(html, _)| content::excerpt(html, 200))
+                    .map(|(html, _)| excerpt_lines(html, 200))
                     .unwrap_or_default(),
                 id: t.id,
                 slug: t.slug,
