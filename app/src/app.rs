@@ -27,6 +27,7 @@ use crate::{
         article_editor::ArticleEditorPage,
         blog::BlogIndexPage,
         category::CategoryPage,
+        confirm::ConfirmPage,
         confirm_email::ConfirmEmailPage,
         edit_post::EditPostPage,
         home::HomePage,
@@ -63,6 +64,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="stylesheet" href=stylesheet />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options islands=true />
+                // Forms: the confirmation dialog, errors cleared as fields change, focus on an
+                // action's result (public/forms.js; a plain file, no bytes in the wasm bundle).
+                <script src="/forms.js" defer></script>
                 <MetaTags />
             </head>
             <body>
@@ -111,6 +115,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/reset/:token") view=ResetPasswordPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/unsubscribe/:token") view=UnsubscribePage ssr=SsrMode::Async />
+                    <Route path=path!("/confirm") view=ConfirmPage ssr=SsrMode::Async />
                     <Route path=path!("/confirm-email/:token") view=ConfirmEmailPage ssr=SsrMode::Async />
                     <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async />
                     <Route path=path!("/c/:slug") view=CategoryPage ssr=SsrMode::Async />

@@ -14,6 +14,16 @@ pub enum AppError {
     /// Bad input, tied to the form field it is about ("form" for the form as a whole).
     #[error("{message}")]
     Invalid { field: String, message: String },
+    /// A form sent back to its page (a plain post, or several fields wrong at once): every
+    /// field's error, which form on the page it was (`form`, e.g. `flag-12` when each post has
+    /// its own flag form; empty when the page has one), and what was typed in the fields worth
+    /// keeping (never a password), so the page shows the form as it was sent.
+    #[error("{}", join_messages(errors))]
+    Fields {
+        form: String,
+        errors: Vec<FieldError>,
+        kept: Vec<(String, String)>,
+    },
     /// The visitor must sign in first.
     #[error("{0}")]
     SignInRequired(String),
@@ -36,7 +46,79 @@ pub enum AppError {
     Request(String),
 }
 
+/// One field's error in `AppError::Fields`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+fn join_messages(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| e.message.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 impl AppError {
+    /// Several field errors at once; one error stays the plain `Invalid` it always was.
+    pub fn fields(mut errors: Vec<AppError>) -> Result<(), AppError> {
+        match errors.len() {
+            0 => Ok(()),
+            1 => Err(errors.remove(0)),
+            _ => Err(AppError::Fields {
+                form: String::new(),
+                errors: errors
+                    .into_iter()
+                    .flat_map(AppError::into_field_errors)
+                    .collect(),
+                kept: Vec::new(),
+            }),
+        }
+    }
+
+    fn into_field_errors(self) -> Vec<FieldError> {
+        match self {
+            AppError::Invalid { field, message } => vec![FieldError { field, message }],
+            AppError::Fields { errors, .. } => errors,
+            other => vec![FieldError {
+                field: "form".into(),
+                message: other.to_string(),
+            }],
+        }
+    }
+
+    /// This error as the form `form` shows it, with the typed values in `kept`. Any error
+    /// becomes field errors (one not about a field is the form's), so the page can put it in
+    /// the form it came from and nowhere else.
+    pub fn in_form(self, form: &str, kept: Vec<(String, String)>) -> AppError {
+        AppError::Fields {
+            form: form.to_string(),
+            errors: self.into_field_errors(),
+            kept,
+        }
+    }
+
+    /// Whether this error belongs to the form `form` of the page (`""`: the page's only one).
+    pub fn is_for_form(&self, form: &str) -> bool {
+        match self {
+            AppError::Fields { form: f, .. } => f == form,
+            _ => form.is_empty(),
+        }
+    }
+
+    /// What was typed in `field` when the form was sent, if the form keeps it.
+    pub fn kept(&self, field: &str) -> Option<String> {
+        match self {
+            AppError::Fields { kept, .. } => kept
+                .iter()
+                .find(|(name, _)| name == field)
+                .map(|(_, v)| v.clone()),
+            _ => None,
+        }
+    }
+
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         AppError::Invalid {
             field: field.to_string(),
@@ -48,6 +130,10 @@ impl AppError {
     pub fn for_field(&self, field: &str) -> Option<String> {
         match self {
             AppError::Invalid { field: f, message } if f == field => Some(message.clone()),
+            AppError::Fields { errors, .. } => errors
+                .iter()
+                .find(|e| e.field == field)
+                .map(|e| e.message.clone()),
             _ => None,
         }
     }
@@ -56,6 +142,14 @@ impl AppError {
     pub fn for_form(&self, fields: &[&str]) -> Option<String> {
         match self {
             AppError::Invalid { field, .. } if fields.contains(&field.as_str()) => None,
+            AppError::Fields { errors, .. } => {
+                let rest: Vec<FieldError> = errors
+                    .iter()
+                    .filter(|e| !fields.contains(&e.field.as_str()))
+                    .cloned()
+                    .collect();
+                (!rest.is_empty()).then(|| join_messages(&rest))
+            }
             other => Some(other.to_string()),
         }
     }
@@ -63,7 +157,7 @@ impl AppError {
     /// The HTTP status a script client gets with this error.
     pub fn status(&self) -> u16 {
         match self {
-            AppError::Invalid { .. } | AppError::Request(_) => 400,
+            AppError::Invalid { .. } | AppError::Fields { .. } | AppError::Request(_) => 400,
             AppError::SignInRequired(_) => 401,
             AppError::Forbidden(_) => 403,
             AppError::NotFound(_) => 404,

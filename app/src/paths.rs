@@ -56,6 +56,11 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// A query value as `encode_query_value` (or a browser's form: `+` is a space) wrote it.
+pub fn decode_query_value(value: &str) -> Option<String> {
+    percent_decode(&value.replace('+', " "))
+}
+
 /// Percent-encodes a query-string value (RFC 3986 unreserved characters and / pass through).
 pub fn encode_query_value(value: &str) -> String {
     let mut out = String::with_capacity(value.len());

@@ -60,13 +60,18 @@ pub async fn sign_up(
     form_token: String,
     next: Option<String>,
 ) -> Result<(), AppError> {
+    // A plain form that fails comes back with the name and address typed (never the password).
+    let kept = vec![
+        ("username".to_string(), username.clone()),
+        ("email".to_string(), email.clone()),
+    ];
     let input = accounts::NewAccount {
         username,
         email,
         password,
         form_token: Some(form_token),
     };
-    let result = async {
+    let result: Result<bool, AppError> = async {
         super::visitor_or_writer().await?;
         let user = accounts::sign_up(&state::db()?, input).await?;
         if user.awaiting_approval {
@@ -83,13 +88,15 @@ pub async fn sign_up(
             super::redirect("/signup?pending=1");
             Ok(())
         }
+        Err(e) if state::plain_form() => signed_in_or_error(Err(e.in_form("", kept)), next),
         other => signed_in_or_error(other.map(|_| ()), next),
     }
 }
 
 #[server(endpoint = "log_in")]
 pub async fn log_in(login: String, password: String, next: Option<String>) -> Result<(), AppError> {
-    let result = async {
+    let kept = vec![("login".to_string(), login.clone())];
+    let result: Result<(), AppError> = async {
         let user = accounts::log_in(&state::db()?, &login, &password, state::client_ip()).await?;
         start_session(user.id, Some(user.session_generation)).await?;
         // A visitor who voted before logging in: the vote is cast now.
@@ -97,6 +104,14 @@ pub async fn log_in(login: String, password: String, next: Option<String>) -> Re
         Ok(())
     }
     .await;
+    // A plain form comes back with the name typed (never the password).
+    let result = result.map_err(|e| {
+        if state::plain_form() {
+            e.in_form("", kept)
+        } else {
+            e
+        }
+    });
     signed_in_or_error(result, next)
 }
 
@@ -209,4 +224,11 @@ pub async fn reset_link_valid(token: String) -> Result<bool, AppError> {
             .await?
             .is_some(),
     )
+}
+
+/// Whether visitors may sign up: "open", "approval" or "closed" (the sign-up page shows no form
+/// when closed, only why).
+#[server(endpoint = "get_signup_mode")]
+pub async fn get_signup_mode() -> Result<String, AppError> {
+    crate::server::settings::text(&state::db()?, crate::server::settings::SIGNUP_MODE).await
 }

@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod blog;
+pub mod confirm;
 pub mod forum;
 pub mod ideas;
 pub mod moderation;
@@ -73,6 +74,84 @@ where
             crate::error::set_error_status(&e);
             Err(e)
         }
+    }
+}
+
+/// How a plain form's action answers: what it says it did (`done`, a code of
+/// `form::done_message`; `post` when it was about one post, which shows it), where on the page
+/// (`anchor`), and, should it fail, which of the page's forms it was (`form`, as
+/// `AppError::in_form` names it) with the values worth showing again (`kept`).
+#[cfg(feature = "ssr")]
+pub(crate) struct Answer<'a> {
+    pub fn_path: &'a str,
+    pub done: &'a str,
+    pub post: Option<i64>,
+    pub anchor: String,
+    pub form: String,
+    pub kept: Vec<(String, String)>,
+}
+
+/// `act`, answering as `answer` says: back to the page the form was on (or the page a
+/// confirmation came from) with `?done=` at the anchor; a failure goes back to the same
+/// place with the error in that form, next to its field, with what was chosen kept. A
+/// script client gets the result and the error as they are.
+#[cfg(feature = "ssr")]
+pub(crate) async fn act_to<F, Fut>(
+    answer: Answer<'_>,
+    action: F,
+) -> Result<(), crate::error::AppError>
+where
+    F: FnOnce(sea_orm::DatabaseConnection, crate::server::entity::user::Model) -> Fut,
+    Fut: std::future::Future<Output = Result<(), crate::error::AppError>>,
+{
+    let result = async {
+        let user = writer().await?;
+        action(crate::server::state::db()?, user).await
+    }
+    .await;
+    match result {
+        Ok(()) => {
+            let page = confirm::page_of_form();
+            let target = crate::components::form::with_done(&page, answer.done, answer.post);
+            redirect(&format!("{target}{}", answer.anchor));
+            Ok(())
+        }
+        Err(e) => fail(answer, e),
+    }
+}
+
+/// A failed action of `act_to` (or one refused before it started): a plain form goes back to
+/// its form with the error in it; a script client gets the error with its status.
+#[cfg(feature = "ssr")]
+pub(crate) fn fail(
+    answer: Answer<'_>,
+    e: crate::error::AppError,
+) -> Result<(), crate::error::AppError> {
+    if crate::server::state::plain_form() {
+        let page = confirm::page_of_form();
+        {
+            // A form of several on the page is found by its id; the page's one by its status.
+            let anchor = if answer.form.is_empty() {
+                answer.anchor
+            } else {
+                format!("#{}", answer.form)
+            };
+            let e = e.in_form(&answer.form, answer.kept);
+            // The error's own redirect would go to the page's top; this one goes to the form.
+            let url = leptos::server_fn::error::ServerFnUrlError::new(answer.fn_path, e.clone())
+                .to_url(&format!(
+                    "http://site{}",
+                    crate::components::form::without_done(&page)
+                ))
+                .map(|u| format!("{}?{}{anchor}", u.path(), u.query().unwrap_or("")));
+            if let Ok(url) = url {
+                redirect(&url);
+            }
+            Err(e)
+        }
+    } else {
+        crate::error::set_error_status(&e);
+        Err(e)
     }
 }
 

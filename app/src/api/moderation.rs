@@ -24,7 +24,19 @@ fn action_of(action: &str) -> Result<PostAction, AppError> {
 /// A member flags a post.
 #[server(endpoint = "flag_post")]
 pub async fn flag_post(post_id: i64, reason: String, note: String) -> Result<(), AppError> {
-    act("", |db, user| async move {
+    let form = format!("flag-{post_id}");
+    let answer = super::Answer {
+        fn_path: <FlagPost as leptos::server_fn::ServerFn>::PATH,
+        done: "flagged",
+        post: Some(post_id),
+        anchor: format!("#status-post-{post_id}"),
+        kept: vec![
+            ("reason".into(), reason.clone()),
+            ("note".into(), note.clone()),
+        ],
+        form,
+    };
+    super::act_to(answer, |db, user| async move {
         moderation::flag_post(&db, &user, post_id, &reason, &note)
             .await
             .map(|_| ())
@@ -34,8 +46,51 @@ pub async fn flag_post(post_id: i64, reason: String, note: String) -> Result<(),
 
 /// A moderator acts on a post: approve, dismiss, hide, delete or restore, with a reason.
 #[server(endpoint = "moderate_post")]
-pub async fn moderate_post(post_id: i64, action: String, reason: String) -> Result<(), AppError> {
-    act("", |db, user| async move {
+///
+/// Deleting asks first (`confirmed`, see api::confirm).
+pub async fn moderate_post(
+    post_id: i64,
+    action: String,
+    reason: String,
+    confirmed: Option<String>,
+) -> Result<(), AppError> {
+    let done = match action.as_str() {
+        "approve" => "approved",
+        "hide" => "hidden",
+        "delete" => "post_deleted",
+        "restore" => "restored",
+        "dismiss" => "dismissed",
+        _ => "",
+    };
+    let answer = super::Answer {
+        fn_path: <ModeratePost as leptos::server_fn::ServerFn>::PATH,
+        done,
+        post: Some(post_id),
+        anchor: format!("#status-post-{post_id}"),
+        form: format!("moderate-{post_id}"),
+        kept: vec![
+            ("action".into(), action.clone()),
+            ("reason".into(), reason.clone()),
+        ],
+    };
+    if action == "delete" && confirmed.is_none() {
+        // Who may not delete is refused, and a delete without its reason is told so, before
+        // anything is asked.
+        let checked = async {
+            let user = super::writer().await?;
+            crate::server::auth::require_role(Some(user.role()), crate::model::Role::Moderator)?;
+            moderation::check_reason(PostAction::Delete, &reason).map(|_| ())
+        };
+        if let Err(e) = checked.await {
+            return super::fail(answer, e);
+        }
+        if !super::confirm::confirmed_or_ask(&confirmed, "delete_post", post_id, "", &reason)
+            .await?
+        {
+            return Ok(());
+        }
+    }
+    super::act_to(answer, |db, user| async move {
         moderation::act_on_post(&db, &user, post_id, action_of(&action)?, &reason).await
     })
     .await
@@ -103,8 +158,26 @@ pub async fn unsuspend_member(user_id: i64) -> Result<(), AppError> {
 
 /// Deletes every post of the account and suspends it for good, in one step.
 #[server(endpoint = "remove_spammer")]
-pub async fn remove_spammer(user_id: i64, reason: String) -> Result<(), AppError> {
-    act("", |db, user| async move {
+///
+/// Asks first (`confirmed`, see api::confirm).
+pub async fn remove_spammer(
+    user_id: i64,
+    reason: String,
+    confirmed: Option<String>,
+) -> Result<(), AppError> {
+    if !super::confirm::confirmed_or_ask(&confirmed, "remove_spammer", user_id, "", &reason).await?
+    {
+        return Ok(());
+    }
+    let answer = super::Answer {
+        fn_path: <RemoveSpammer as leptos::server_fn::ServerFn>::PATH,
+        done: "spammer_removed",
+        post: None,
+        anchor: "#status".into(),
+        form: String::new(),
+        kept: Vec::new(),
+    };
+    super::act_to(answer, |db, user| async move {
         moderation::remove_spammer(&db, &user, user_id, &reason)
             .await
             .map(|_| ())

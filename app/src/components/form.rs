@@ -110,3 +110,128 @@ pub fn latest_error<T: 'static>(
         None => initial.clone(),
     })
 }
+
+/// What `?done=CODE` says after an action. Only known codes have a message: the URL is not a
+/// place for free text, and a copied URL shows nothing more than this fixed sentence.
+pub fn done_message(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "posted" => "Reply posted.",
+        "flagged" => "Flag sent to moderators. Thank you: they will look at it.",
+        "answer" => "Marked as the official answer.",
+        "unanswer" => "The official answer was removed.",
+        "approved" => "The post was approved and is visible.",
+        "hidden" => "The post was hidden. Its author sees the reason.",
+        "post_deleted" => "The post was deleted.",
+        "restored" => "The post was restored.",
+        "dismissed" => "The flags on this post were dismissed.",
+        "account_deleted" => "The account was deleted.",
+        "spammer_removed" => "The spammer was removed: their posts are deleted and they are suspended for good.",
+        _ => return None,
+    })
+}
+
+/// The page's query string with `done` and `post` set (any earlier ones dropped), `path` being
+/// a local path with or without a query. How every action says what it did after a plain
+/// form's redirect.
+pub fn with_done(path: &str, done: &str, post: Option<i64>) -> String {
+    let mut out = without_done(path);
+    out.push(if out.contains('?') { '&' } else { '?' });
+    out.push_str(&format!("done={done}"));
+    if let Some(id) = post {
+        out.push_str(&format!("&post={id}"));
+    }
+    out
+}
+
+/// `path` without an earlier action's `done` and `post`: a failed action says nothing was done.
+pub fn without_done(path: &str) -> String {
+    let (base, query) = path.split_once('?').unwrap_or((path, ""));
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|kv| {
+            let key = kv.split('=').next().unwrap_or("");
+            !kv.is_empty() && key != "done" && key != "post"
+        })
+        .collect();
+    if kept.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    }
+}
+
+/// The confirmation of the last action, in a polite live region: after a plain form's
+/// redirect (`?done=CODE`, and `&post=ID` when it was about one post: then only `for_post`
+/// equal to it shows it, beside that post). With JavaScript, /forms.js moves focus here, so
+/// a screen reader reads it and the keyboard starts from the result. The region is there
+/// (empty, so hidden) on every page that has one, so an announcement is never its first content.
+#[component]
+pub fn Status(#[prop(optional)] for_post: Option<i64>) -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map().get_untracked();
+    let post: Option<i64> = query.get("post").and_then(|v| v.parse().ok());
+    let message = query
+        .get("done")
+        .as_deref()
+        .and_then(done_message)
+        .filter(|_| post == for_post);
+    let shown = message.is_some();
+    // One region a page, always there; a post's only when it has something to say (a page of
+    // 30 posts needs no 30 empty regions).
+    if for_post.is_some() && !shown {
+        return None;
+    }
+    let id = for_post.map_or_else(|| "status".to_string(), |p| format!("status-post-{p}"));
+    Some(view! {
+        <p id=id class="status-message" role="status" aria-live="polite" tabindex="-1" data-status=shown.then_some("done")>
+            {message}
+        </p>
+    })
+}
+
+/// A form's own error (one not about a field), under the form's heading. For forms of which a
+/// page has several (one per post), `error` is already this form's (see `AppError::in_form`).
+#[component]
+pub fn InlineError(message: Option<String>, id: String) -> impl IntoView {
+    view! {
+        <p class="field-error form-level" id=id role="alert">{message}</p>
+    }
+}
+
+/// A form of which a page has several (one per post, say), as a plain post left it: its error
+/// when the error was this form's (`AppError::in_form`), and what was chosen in it. Forms of
+/// one page share a server function, so the error's form name tells them apart; no other form
+/// shows it, and neither does the page's top.
+pub struct SentForm {
+    error: Option<AppError>,
+    /// The error not about one of the form's fields, for the top of the form.
+    pub form_error: Option<String>,
+}
+
+impl SentForm {
+    pub fn new(error: Option<AppError>, form: &str, fields: &[&str]) -> Self {
+        let error = error.filter(|e| !form.is_empty() && e.is_for_form(form));
+        let form_error = error.as_ref().and_then(|e| e.for_form(fields));
+        SentForm { error, form_error }
+    }
+
+    /// Whether this form came back with an error (then it is shown open).
+    pub fn is_some(&self) -> bool {
+        self.error.is_some()
+    }
+
+    pub fn field(&self, name: &str) -> Option<String> {
+        self.error.as_ref().and_then(|e| e.for_field(name))
+    }
+
+    pub fn invalid(&self, name: &str) -> &'static str {
+        if self.field(name).is_some() {
+            "true"
+        } else {
+            "false"
+        }
+    }
+
+    pub fn kept(&self, name: &str) -> Option<String> {
+        self.error.as_ref().and_then(|e| e.kept(name))
+    }
+}

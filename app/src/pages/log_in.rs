@@ -39,6 +39,7 @@ fn LogInForm(next: String, initial_error: Option<AppError>) -> impl IntoView {
     let action = ServerAction::<LogIn>::new();
     let pending = action.pending();
     let ready = hydrated();
+    let typed_login = initial_error.as_ref().and_then(|e| e.kept("login"));
     let error = latest_error(action.value(), initial_error);
     let field = move |name: &'static str| {
         Signal::derive(move || error.get().and_then(|e| e.for_field(name)))
@@ -47,7 +48,7 @@ fn LogInForm(next: String, initial_error: Option<AppError>) -> impl IntoView {
         <ActionForm action attr:class="stack" attr:novalidate=true attr:data-ready=move || ready.get().to_string()>
             <FormError message=Signal::derive(move || error.get().and_then(|e| e.for_form(&FIELDS))) />
             <input type="hidden" name="next" value=next />
-            <Field label="Username or e-mail" name="login" autocomplete="username" error=field("login") />
+            <Field label="Username or e-mail" name="login" autocomplete="username" value=typed_login.unwrap_or_default() error=field("login") />
             <Field label="Password" name="password" kind="password" autocomplete="current-password" error=field("password") />
             <button type="submit" class="button primary" disabled=pending aria-busy=move || pending.get().to_string()>
                 {move || if pending.get() { "Logging in…" } else { "Log in" }}

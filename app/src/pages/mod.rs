@@ -12,6 +12,7 @@ pub mod article;
 pub mod article_editor;
 pub mod blog;
 pub mod category;
+pub mod confirm;
 pub mod confirm_email;
 pub mod edit_post;
 pub mod home;

@@ -120,7 +120,7 @@ async fn every_moderation_route_refuses_customers_staff_and_visitors() {
         ("/api/unsuspend_member", vec![("user_id", &u)]),
         (
             "/api/remove_spammer",
-            vec![("user_id", &u), ("reason", "x")],
+            vec![("user_id", &u), ("reason", "x"), ("confirmed", "yes")],
         ),
     ];
     let before = writes(&d.db).await;
@@ -258,7 +258,12 @@ async fn bad_moderation_input_gets_its_message_and_writes_nothing() {
     post_fetch(
         &d.app,
         "/api/moderate_post",
-        &[("post_id", &p), ("action", "delete"), ("reason", "Gone")],
+        &[
+            ("post_id", &p),
+            ("action", "delete"),
+            ("reason", "Gone"),
+            ("confirmed", "yes"),
+        ],
         Some(&d.moderator),
     )
     .await;
@@ -435,7 +440,11 @@ async fn a_spammer_is_removed_in_one_step() {
     let res = post_form(
         &d.app,
         "/api/remove_spammer",
-        &[("user_id", &spammer.id.to_string()), ("reason", "Spam")],
+        &[
+            ("user_id", &spammer.id.to_string()),
+            ("reason", "Spam"),
+            ("confirmed", "yes"),
+        ],
         Some(&d.moderator),
         "/admin/review",
     )

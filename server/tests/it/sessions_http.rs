@@ -193,7 +193,7 @@ async fn end(ending: Ending, d: &DemoMembers, owner: &str) {
             post_fetch(
                 &d.app,
                 "/api/delete_account",
-                &[("user_id", &casey), ("posts", "keep")],
+                &[("user_id", &casey), ("posts", "keep"), ("confirmed", "yes")],
                 Some(&d.admin),
             )
             .await

@@ -196,7 +196,11 @@ async fn the_shape_of_a_deleted_account_is_reserved_and_deleting_still_works() {
     let res = post_fetch(
         &d.app,
         "/api/delete_account",
-        &[("user_id", &next_id.to_string()), ("posts", "keep")],
+        &[
+            ("user_id", &next_id.to_string()),
+            ("posts", "keep"),
+            ("confirmed", "yes"),
+        ],
         Some(&d.admin),
     )
     .await;

@@ -29,7 +29,7 @@ use tower::ServiceExt;
 // Files made here
 
 /// A PNG: a smooth gradient (a screenshot) or noise (a photo, large and incompressible).
-fn png(width: u32, height: u32, seed: u32, noisy: bool) -> Vec<u8> {
+pub(crate) fn png(width: u32, height: u32, seed: u32, noisy: bool) -> Vec<u8> {
     encode(
         image::DynamicImage::ImageRgb8(pixels(width, height, seed, noisy)),
         image::ImageFormat::Png,
@@ -136,7 +136,7 @@ fn zip() -> Vec<u8> {
 // ---------------------------------------------------------------------------------------------
 // Requests
 
-enum Part<'a> {
+pub(crate) enum Part<'a> {
     Text(&'a str, &'a str),
     /// Field name, file name, bytes.
     File(&'a str, &'a str, &'a [u8]),
@@ -174,7 +174,7 @@ fn multipart(parts: &[Part]) -> Vec<u8> {
 
 /// A multipart post as a browser sends it from this site: `accept` says whether a script
 /// (application/json) or a plain form (text/html, with a Referer to come back to) sent it.
-fn multipart_request(
+pub(crate) fn multipart_request(
     path: &str,
     parts: &[Part],
     cookie: Option<&str>,
@@ -418,6 +418,7 @@ async fn moderate(s: &Site, post_id: i64, action: &str, reason: &str) {
             ("post_id", &post_id.to_string()),
             ("action", action),
             ("reason", reason),
+            ("confirmed", "yes"),
         ],
         Some(&s.moderator),
         "/admin/review",
@@ -998,7 +999,11 @@ async fn held_posts_and_removed_spammers_files() {
     let res = post_form(
         &s.app,
         "/api/remove_spammer",
-        &[("user_id", &spammer.id.to_string()), ("reason", "Spam")],
+        &[
+            ("user_id", &spammer.id.to_string()),
+            ("reason", "Spam"),
+            ("confirmed", "yes"),
+        ],
         Some(&s.moderator),
         "/admin/review",
     )

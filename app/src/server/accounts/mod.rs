@@ -162,17 +162,28 @@ async fn insert_account(
 ) -> Result<user::Model, AppError> {
     let username = input.username.clone();
     let email = input.email.trim().to_string();
-    validate_username(&username)?;
-    validate_email(&email)?;
-    if check_password {
+    // Every field's error at once, not one per attempt.
+    let password_checked = if check_password {
         crate::server::accounts::sign_in::validate_new_password(
             db,
             &input.password,
             &username,
             &email,
         )
-        .await?;
-    }
+        .await
+    } else {
+        Ok(())
+    };
+    AppError::fields(
+        [
+            validate_username(&username),
+            validate_email(&email),
+            password_checked,
+        ]
+        .into_iter()
+        .filter_map(Result::err)
+        .collect(),
+    )?;
     let from_form = input.form_token.is_some();
     // Visitors cannot take the team's or the site's names; an operator creating staff may.
     let site_name = crate::server::settings::text(db, crate::server::settings::SITE_NAME).await?;

@@ -107,7 +107,8 @@ pub async fn act_on_post(
     Ok(())
 }
 
-fn check_reason(action: PostAction, reason: &str) -> Result<String, AppError> {
+/// The reason `action` needs (hiding and deleting say why), trimmed and within its length.
+pub fn check_reason(action: PostAction, reason: &str) -> Result<String, AppError> {
     let reason = reason.trim();
     if matches!(action, PostAction::Hide | PostAction::Delete) && reason.is_empty() {
         return Err(AppError::invalid("reason", REASON_NEEDED));

@@ -15,6 +15,12 @@ pub async fn member(conn: &impl ConnectionTrait, id: i64) -> Result<user::Model,
 
 pub const MEMBER_MISSING: &str = "There is no such member.";
 
+/// An account an admin deleted (admin::delete_account): renamed `deleted-…`, with no password
+/// (sign-up refuses names of that shape, so no living member looks like one).
+pub fn is_deleted(u: &user::Model) -> bool {
+    u.username.starts_with(crate::server::names::DELETED_PREFIX) && u.password_hash == "!"
+}
+
 /// An author as pages show them: both names, and their avatar (an upload; None: initials).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Author {

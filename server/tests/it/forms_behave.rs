@@ -1,0 +1,447 @@
+//! Forms that behave (issue 19), through the real router without JavaScript: destructive
+//! actions ask first (a post without `confirmed` writes nothing and lands on /confirm; the
+//! confirmed post acts; other roles are refused either way), a deleted account's page, every
+//! field's error at once with what was typed kept (never a password), an error beside the
+//! control that caused it (not in the topic's History), and an action's confirmation shown
+//! once, at its result, never to visitors from the shared cache.
+use crate::common::*;
+use app::{
+    model::Role,
+    server::entity::{post, topic, user},
+};
+use axum::{Router, http::StatusCode};
+use scraper::{Html, Selector};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+
+async fn member(db: &DatabaseConnection, name: &str) -> user::Model {
+    user::Entity::find()
+        .filter(user::Column::UsernameKey.eq(name.to_lowercase()))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no member {name}"))
+}
+
+async fn post_row(db: &DatabaseConnection, id: i64) -> post::Model {
+    post::Entity::find_by_id(id).one(db).await.unwrap().unwrap()
+}
+
+/// A moderator (morgan) added to the demo site, signed in.
+async fn with_moderator(d: &DemoMembers) -> String {
+    let cookie = sign_up(
+        &d.app,
+        "morgan",
+        "morgan@example.com",
+        "a long enough password",
+    )
+    .await;
+    let mut m: user::ActiveModel = member(&d.db, "morgan").await.into();
+    m.role = Set(Role::Moderator.as_str().into());
+    m.update(&d.db).await.unwrap();
+    cookie
+}
+
+/// A post by sam in a forum topic (casey may flag it), and its topic's path.
+async fn sams_reply(db: &DatabaseConnection) -> (post::Model, String) {
+    let sam = member(db, "sam").await;
+    let posts = post::Entity::find()
+        .filter(post::Column::AuthorId.eq(sam.id))
+        .filter(post::Column::State.eq("visible"))
+        .all(db)
+        .await
+        .unwrap();
+    for p in posts {
+        let t = topic::Entity::find_by_id(p.topic_id)
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap();
+        let path = format!("/t/{}/{}", t.id, t.slug);
+        // A forum topic's page (an article's comments redirect to the article).
+        if !t.slug.is_empty() && t.author_id != sam.id {
+            return (p, path);
+        }
+    }
+    panic!("sam replied somewhere in the demo");
+}
+
+fn select<'a>(html: &'a Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
+    html.select(&Selector::parse(css).unwrap()).collect()
+}
+
+fn text(e: &scraper::ElementRef) -> String {
+    e.text().collect::<String>().trim().to_string()
+}
+
+/// The local path of a redirect, without its fragment.
+fn path_of(res: &Reply) -> String {
+    let location = res.location.clone().expect("a redirect");
+    let local = location
+        .strip_prefix(ORIGIN)
+        .unwrap_or(&location)
+        .to_string();
+    local.split('#').next().unwrap().to_string()
+}
+
+/// Posts the form the confirmation page at `page` shows, as the browser with `cookie` would.
+async fn confirm_on(app: &Router, page: &str, cookie: &str) -> Reply {
+    let shown = get(app, page, Some(cookie)).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    let html = Html::parse_document(&shown.body);
+    let form = select(&html, "section.confirm-page form")
+        .into_iter()
+        .next()
+        .expect("a confirmation form");
+    let action = form.value().attr("action").unwrap().to_string();
+    let fields: Vec<(String, String)> = form
+        .select(&Selector::parse("input[type=hidden]").unwrap())
+        .map(|i| {
+            (
+                i.value().attr("name").unwrap().to_string(),
+                i.value().attr("value").unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert!(fields.iter().any(|(n, v)| n == "confirmed" && v == "yes"));
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    post_form(app, &action, &fields, Some(cookie), page).await
+}
+
+#[tokio::test]
+async fn deleting_an_account_asks_first_and_its_page_then_says_it_was_deleted() {
+    let d = demo_members().await;
+    let casey = member(&d.db, "casey").await;
+    let id = casey.id.to_string();
+    let admin_page = format!("/admin/users/{id}");
+    // Without `confirmed`: the confirmation page, and nothing written.
+    let res = post_form(
+        &d.app,
+        "/api/delete_account",
+        &[("user_id", &id), ("posts", "keep")],
+        Some(&d.admin),
+        &admin_page,
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::FOUND);
+    let ask = path_of(&res);
+    assert!(ask.starts_with("/confirm?action=delete_account&"), "{ask}");
+    assert_eq!(member(&d.db, "casey").await, casey, "nothing written");
+    let page = get(&d.app, &ask, Some(&d.admin)).await;
+    let html = Html::parse_document(&page.body);
+    assert_eq!(
+        text(&select(&html, "h1#confirm-title")[0]),
+        "Delete the account of casey?"
+    );
+    assert!(
+        page.body.contains("signed “deleted user”"),
+        "the choice is said"
+    );
+    let cancel = select(&html, "section.confirm-page a.button")[0]
+        .value()
+        .attr("href")
+        .unwrap()
+        .to_string();
+    assert_eq!(cancel, admin_page, "Cancel goes back");
+    // Staff and the member themselves are refused the question and the action alike.
+    for cookie in [&d.sam, &d.casey] {
+        assert_eq!(
+            get(&d.app, &ask, Some(cookie)).await.status,
+            StatusCode::FORBIDDEN
+        );
+        for confirmed in [None, Some("yes")] {
+            let mut fields = vec![("user_id", id.as_str()), ("posts", "keep")];
+            fields.extend(confirmed.map(|c| ("confirmed", c)));
+            let res = post_fetch(&d.app, "/api/delete_account", &fields, Some(cookie)).await;
+            assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.body);
+        }
+    }
+    assert_eq!(member(&d.db, "casey").await, casey, "nothing written");
+    // Confirmed: deleted, and back on the admin page with the confirmation.
+    let done = confirm_on(&d.app, &ask, &d.admin).await;
+    let back = path_of(&done);
+    assert!(
+        back.starts_with(&format!("{admin_page}?done=account_deleted")),
+        "{back}"
+    );
+    let gone = user::Entity::find_by_id(casey.id)
+        .one(&d.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(gone.username.starts_with("deleted-"));
+    let shown = get(&d.app, &back, Some(&d.admin)).await;
+    let html = Html::parse_document(&shown.body);
+    let status = select(&html, "[role=status].status-message");
+    assert_eq!(status.len(), 1);
+    assert_eq!(text(&status[0]), "The account was deleted.");
+    // Its member page says so, and offers nothing to do, to admins and visitors alike.
+    for cookie in [Some(d.admin.as_str()), None] {
+        let page = get(&d.app, &format!("/u/{}", gone.username), cookie).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body.contains("This account was deleted."),
+            "{}",
+            page.body
+        );
+        let html = Html::parse_document(&page.body);
+        assert!(
+            select(&html, "main form").is_empty(),
+            "no actions on a deleted account"
+        );
+        assert!(!page.body.contains("Moderate this member"));
+    }
+    // A deleted account is not asked about again.
+    let again = get(&d.app, &ask, Some(&d.admin)).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn removing_a_spammer_and_deleting_a_post_ask_first() {
+    let d = demo_members().await;
+    let morgan = with_moderator(&d).await;
+    let (reply, topic_path) = sams_reply(&d.db).await;
+    let pid = reply.id.to_string();
+    // A post: without `confirmed`, the question; the post stays.
+    let res = post_form(
+        &d.app,
+        "/api/moderate_post",
+        &[
+            ("post_id", &pid),
+            ("action", "delete"),
+            ("reason", "Off topic"),
+        ],
+        Some(&morgan),
+        &topic_path,
+    )
+    .await;
+    let ask = path_of(&res);
+    assert!(ask.starts_with("/confirm?action=delete_post&"), "{ask}");
+    assert_eq!(post_row(&d.db, reply.id).await, reply, "nothing written");
+    let page = get(&d.app, &ask, Some(&morgan)).await;
+    assert!(page.body.contains("Delete this post?"));
+    assert!(page.body.contains("Reason: Off topic"));
+    // Customers and staff are refused with or without `confirmed`.
+    for cookie in [&d.casey, &d.sam] {
+        assert_eq!(
+            get(&d.app, &ask, Some(cookie)).await.status,
+            StatusCode::FORBIDDEN
+        );
+        for confirmed in [None, Some("yes")] {
+            let mut fields = vec![
+                ("post_id", pid.as_str()),
+                ("action", "delete"),
+                ("reason", "x"),
+            ];
+            fields.extend(confirmed.map(|c| ("confirmed", c)));
+            let res = post_fetch(&d.app, "/api/moderate_post", &fields, Some(cookie)).await;
+            assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.body);
+        }
+    }
+    assert_eq!(post_row(&d.db, reply.id).await, reply, "nothing written");
+    // Hiding is not asked about.
+    let hide = post_form(
+        &d.app,
+        "/api/moderate_post",
+        &[("post_id", &pid), ("action", "dismiss"), ("reason", "")],
+        Some(&morgan),
+        &topic_path,
+    )
+    .await;
+    assert!(
+        !path_of(&hide).starts_with("/confirm"),
+        "{:?}",
+        hide.location
+    );
+    let done = confirm_on(&d.app, &ask, &morgan).await;
+    let back = path_of(&done);
+    assert!(
+        back.starts_with(&format!("{topic_path}?done=post_deleted&post={pid}")),
+        "{back} {ask} {:?}",
+        done.location
+    );
+    assert!(
+        done.location
+            .unwrap()
+            .ends_with(&format!("#status-post-{pid}"))
+    );
+    assert_eq!(post_row(&d.db, reply.id).await.state, "deleted");
+
+    // A spammer: casey.
+    let casey = member(&d.db, "casey").await;
+    let cid = casey.id.to_string();
+    let res = post_form(
+        &d.app,
+        "/api/remove_spammer",
+        &[("user_id", &cid), ("reason", "Spam")],
+        Some(&morgan),
+        "/u/casey",
+    )
+    .await;
+    let ask = path_of(&res);
+    assert!(ask.starts_with("/confirm?action=remove_spammer&"), "{ask}");
+    assert_eq!(member(&d.db, "casey").await, casey, "nothing written");
+    assert_eq!(
+        get(&d.app, &ask, Some(&d.sam)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let res = post_fetch(
+        &d.app,
+        "/api/remove_spammer",
+        &[("user_id", &cid), ("reason", "Spam"), ("confirmed", "yes")],
+        Some(&d.sam),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert_eq!(member(&d.db, "casey").await, casey, "nothing written");
+    let page = get(&d.app, &ask, Some(&morgan)).await;
+    assert!(page.body.contains("Remove casey as a spammer?"));
+    let done = confirm_on(&d.app, &ask, &morgan).await;
+    assert!(
+        path_of(&done).starts_with("/u/casey?done=spammer_removed"),
+        "{:?}",
+        done.location
+    );
+    assert!(member(&d.db, "casey").await.suspended_until.is_some());
+}
+
+#[tokio::test]
+async fn a_sign_up_reports_every_field_and_keeps_what_was_typed_but_the_password() {
+    let (db, app) = demo_site().await;
+    let before = user_count(&db).await;
+    let token = signup_token(&app).await;
+    let res = post_form(
+        &app,
+        "/api/sign_up",
+        &[
+            ("username", "a b<script>"),
+            ("email", "not-an-address<b>"),
+            ("password", "short-pw1"),
+            ("form_token", &token),
+            ("next", "/"),
+        ],
+        None,
+        "/signup",
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::FOUND);
+    assert_eq!(user_count(&db).await, before, "nothing written");
+    let page = follow(&app, &res, None).await;
+    let html = Html::parse_document(&page.body);
+    for (field, typed) in [("username", "a b<script>"), ("email", "not-an-address<b>")] {
+        let input = select(&html, &format!("input#field-{field}"))[0];
+        assert_eq!(input.value().attr("value"), Some(typed), "{field} kept");
+        assert_eq!(input.value().attr("aria-invalid"), Some("true"), "{field}");
+        let error = select(&html, &format!("#field-{field}-error"))[0];
+        assert!(!text(&error).is_empty(), "{field} has its error");
+        let described = input.value().attr("aria-describedby").unwrap();
+        assert!(
+            described
+                .split(' ')
+                .any(|id| id == format!("field-{field}-error"))
+        );
+    }
+    let password = select(&html, "input#field-password")[0];
+    assert!(
+        !text(&select(&html, "#field-password-error")[0]).is_empty(),
+        "password error too"
+    );
+    assert_eq!(
+        password.value().attr("value"),
+        None,
+        "the password never comes back"
+    );
+    assert!(!page.body.contains("short-pw1"));
+    assert!(!page.body.contains("<script>"), "typed text is inert");
+}
+
+#[tokio::test]
+async fn a_flag_error_shows_in_its_form_with_the_choice_kept_and_nowhere_else() {
+    let d = demo_members().await;
+    let (reply, topic_path) = sams_reply(&d.db).await;
+    let pid = reply.id.to_string();
+    // "Something else" needs details.
+    let res = post_form(
+        &d.app,
+        "/api/flag_post",
+        &[("post_id", &pid), ("reason", "other"), ("note", "")],
+        Some(&d.casey),
+        &topic_path,
+    )
+    .await;
+    let location = res.location.clone().unwrap();
+    assert!(location.ends_with(&format!("#flag-{pid}")), "{location}");
+    let page = follow(&d.app, &res, Some(&d.casey)).await;
+    let html = Html::parse_document(&page.body);
+    let form = select(&html, &format!("details#flag-{pid}"))[0];
+    assert!(form.value().attr("open").is_some(), "the form is open");
+    let note = select(&html, &format!("#flag-{pid}-note"))[0];
+    let error_id = format!("flag-{pid}-note-error");
+    assert_eq!(
+        note.value().attr("aria-describedby"),
+        Some(error_id.as_str())
+    );
+    assert_eq!(note.value().attr("aria-invalid"), Some("true"));
+    let error = select(&html, &format!("details#flag-{pid} #{error_id}"));
+    assert_eq!(error.len(), 1);
+    assert!(!text(&error[0]).is_empty());
+    let chosen = select(&html, &format!("#flag-{pid}-reason option[selected]"));
+    assert_eq!(
+        chosen[0].value().attr("value"),
+        Some("other"),
+        "the choice is kept"
+    );
+    // Once on the page: not in the History box, not in another post's form.
+    let message = text(&error[0]);
+    assert_eq!(page.body.matches(&message).count(), 1, "{message}");
+    for history in select(&html, "section.topic-history") {
+        assert!(!text(&history).contains(&message));
+    }
+}
+
+#[tokio::test]
+async fn a_flag_is_confirmed_once_at_the_post_and_never_to_visitors() {
+    let d = demo_members().await;
+    let (reply, topic_path) = sams_reply(&d.db).await;
+    let pid = reply.id.to_string();
+    let res = post_form(
+        &d.app,
+        "/api/flag_post",
+        &[("post_id", &pid), ("reason", "spam"), ("note", "")],
+        Some(&d.casey),
+        &topic_path,
+    )
+    .await;
+    let location = res.location.clone().unwrap();
+    assert!(
+        location.ends_with(&format!("?done=flagged&post={pid}#status-post-{pid}")),
+        "{location}"
+    );
+    let page = follow(&d.app, &res, Some(&d.casey)).await;
+    let html = Html::parse_document(&page.body);
+    let status = select(&html, &format!("#status-post-{pid}"));
+    assert_eq!(status.len(), 1);
+    assert_eq!(status[0].value().attr("role"), Some("status"));
+    assert_eq!(status[0].value().attr("aria-live"), Some("polite"));
+    assert!(text(&status[0]).starts_with("Flag sent to moderators."));
+    assert_eq!(page.body.matches("Flag sent to moderators.").count(), 1);
+    // Inside the flagged post's card.
+    let in_post = select(&html, &format!("article.post #status-post-{pid}"));
+    assert_eq!(in_post.len(), 1);
+    // Visitors, from the shared cache or not, see no one's confirmation.
+    for _ in 0..2 {
+        let visitor = get(&d.app, &topic_path, None).await;
+        assert_eq!(visitor.status, StatusCode::OK);
+        assert!(!visitor.body.contains("Flag sent"));
+    }
+    // A code that is not one says nothing; free text in the URL never shows.
+    let odd = get(
+        &d.app,
+        &format!("{topic_path}?done=%3Cb%3Ehi&post={pid}"),
+        None,
+    )
+    .await;
+    assert!(!odd.body.contains("&lt;b&gt;hi") && !odd.body.contains("<b>hi"));
+}
