@@ -803,8 +803,11 @@ fn dangerous_attribute(name: &str, value: &str) -> Option<String> {
 
 fn parse_html(body: &str) -> Parsed {
     let doc = Html::parse_document(body);
-    let is_post_body =
-        |n: &scraper::node::Element| n.has_class("post-body", CaseSensitivity::CaseSensitive);
+    // Posts and the home page's introduction: both the content pipeline's stored output.
+    let is_post_body = |n: &scraper::node::Element| {
+        n.has_class("post-body", CaseSensitivity::CaseSensitive)
+            || n.has_class("home-intro-text", CaseSensitivity::CaseSensitive)
+    };
     let mut parsed = Parsed {
         skeleton: Vec::new(),
         values: Vec::new(),
