@@ -1,6 +1,6 @@
 //! The HTML shell and the route table: the route table is the site map.
 use leptos::prelude::*;
-use leptos_meta::{Link, Meta, MetaTags, Title, provide_meta_context};
+use leptos_meta::{Link, MetaTags, Title, provide_meta_context};
 use leptos_router::{
     SsrMode,
     components::{Route, Router, Routes},
@@ -9,9 +9,7 @@ use leptos_router::{
 
 use crate::{
     api::{auth::current_user, forum::get_site_info},
-    components::{
-        category_colours::CategoryColours, escape_rcdata, header::SiteHeader, page::NoIndex,
-    },
+    components::{escape_rcdata, header::SiteHeader, page::NoIndex, theme::SiteTheme},
     context::{CurrentUser, Site},
     pages::{
         account::AccountPage,
@@ -76,12 +74,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// Every page's `<title>` text. leptos_meta writes the formatted title into the head as it is,
-/// without escaping (leptos_meta 0.8, `inject_meta_context`), so a topic titled
-/// `</title><meta http-equiv=refresh ...>` became markup. Every title passes through here, so
-/// it is escaped here, once, for whatever page sets it.
-pub fn page_title(page: String) -> String {
-    escape_rcdata(format!("{page} · Backyard"))
+/// Every page's `<title>` text: the page's own title, then the site's name. leptos_meta writes
+/// the formatted title into the head as it is, without escaping (leptos_meta 0.8,
+/// `inject_meta_context`), so a topic titled `</title><meta http-equiv=refresh ...>` became
+/// markup. Every title passes through here, so it is escaped here, once, for whatever page
+/// sets it. A page titled with the site's name alone (the home page) is not named twice.
+pub fn page_title(page: String, site_name: &str) -> String {
+    if page.is_empty() || page == site_name {
+        escape_rcdata(site_name.to_string())
+    } else {
+        escape_rcdata(format!("{page} · {site_name}"))
+    }
 }
 
 #[component]
@@ -92,12 +95,20 @@ pub fn App() -> impl IntoView {
     provide_context(Site(site));
     // Pages render whole on the server (SsrMode::Async): no JavaScript is needed to read them,
     // and crawlers get the full text.
+    // The head is written once the page has rendered (SsrMode::Async), when the site facts the
+    // header waited for are in: the formatter reads them then, without waiting.
+    let formatter = move |page: String| {
+        let name = site
+            .get_untracked()
+            .and_then(Result::ok)
+            .map(|s| s.name)
+            .unwrap_or_else(|| "Backyard".into());
+        page_title(page, &name)
+    };
     view! {
-        <CategoryColours />
-        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
+        <SiteTheme />
         <Link rel="alternate" type_="application/atom+xml" title="Blog" href="/blog/feed.xml" />
-        <Title formatter=page_title />
-        <Meta name="theme-color" content="#3b6ea5" />
+        <Title formatter />
         // The admin switched indexing off: every page, whatever it is, says noindex.
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
@@ -149,7 +160,13 @@ pub fn App() -> impl IntoView {
             </main>
             <footer class="site-footer">
                 <div class="wrap footer-row">
-                    <span>"Powered by Backyard — a place to talk with the team."</span>
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            site.await.ok().map(|s| view! {
+                                <span>{format!("{}: a place to talk with the team.", s.name)}</span>
+                            })
+                        })}
+                    </Suspense>
                     <span class="footer-links">
                         <a href="/accountability">"How fast we answer"</a>
                         <Suspense fallback=|| ()>
@@ -171,8 +188,12 @@ mod tests {
     #[test]
     fn page_titles_are_text_in_the_head() {
         assert_eq!(
-            super::page_title(r#"</title><meta http-equiv="refresh"> & 'x'"#.into()),
-            "&lt;/title&gt;&lt;meta http-equiv=&quot;refresh&quot;&gt; &amp; &apos;x&apos; · Backyard"
+            super::page_title(
+                r#"</title><meta http-equiv="refresh"> & 'x'"#.into(),
+                "A<b>"
+            ),
+            "&lt;/title&gt;&lt;meta http-equiv=&quot;refresh&quot;&gt; &amp; &apos;x&apos; · A&lt;b&gt;"
         );
+        assert_eq!(super::page_title("Acme".into(), "Acme"), "Acme");
     }
 }

@@ -41,7 +41,7 @@ test("a returning reader's browser keeps the bundle and stylesheets: the next pa
   cdp.on("Network.requestServedFromCache", (e) => cached.add(e.requestId));
   cdp.on("Network.responseReceived", (e) => {
     const url = new URL(e.response.url);
-    const asset = url.pathname.startsWith("/pkg/") || url.pathname === "/category-colours.css";
+    const asset = url.pathname.startsWith("/pkg/") || url.pathname === "/theme.css";
     if (asset && !e.response.fromDiskCache && !cached.has(e.requestId)) fetched.push(`${url.pathname} ${e.response.status}`);
   });
 
@@ -49,7 +49,7 @@ test("a returning reader's browser keeps the bundle and stylesheets: the next pa
   await page.waitForLoadState("networkidle");
   const first = fetched;
   expect(first.some((f) => /^\/pkg\/backyard\.[0-9a-f]{16}\.css 200$/.test(f)), first.join(", ")).toBe(true);
-  expect(first, "the category colours").toContain("/category-colours.css 200");
+  expect(first, "the category colours").toContain("/theme.css 200");
   if (info.project.name === "js") {
     expect(first.some((f) => /^\/pkg\/backyard\.[0-9a-f]{16}_bg\.wasm 200$/.test(f)), first.join(", ")).toBe(true);
   }

@@ -118,10 +118,10 @@ pub async fn receive(mut multipart: Multipart, max_bytes: u64) -> Result<Receive
     Ok(received)
 }
 
-/// POST /uploads: files for the composer (`purpose=post`, the default) or the member's avatar
-/// (`purpose=avatar`). JSON back: what was kept, and why the first refused file was refused;
-/// the avatar form on /account, posted by a browser without JavaScript, is sent back there
-/// instead (`back_to_account`).
+/// POST /uploads: files for the composer (`purpose=post`, the default), the member's avatar
+/// (`purpose=avatar`) or an admin's logo or favicon (`purpose=brand`, `setting=logo_light`...). JSON back: what was kept, and why the first refused file was refused;
+/// the avatar form on /account and the brand image form on /admin/settings, posted by a browser
+/// without JavaScript, are sent back there instead (`back_to_form`).
 pub async fn upload(
     State(state): State<AppState>,
     session: Session,
@@ -129,8 +129,11 @@ pub async fn upload(
     multipart: Multipart,
 ) -> Response {
     let taken = take(&state, &session, multipart).await;
+    if asks_for_a_page(&headers) && taken.purpose == Some(Purpose::Brand) {
+        return back_to_form(taken, "/admin/settings", "brand");
+    }
     if asks_for_a_page(&headers) && taken.purpose != Some(Purpose::Post) {
-        return back_to_account(taken);
+        return back_to_form(taken, "/account", "avatar");
     }
     answer(taken.status, taken.uploaded, taken.error)
 }
@@ -176,6 +179,7 @@ async fn take(state: &AppState, session: &Session, multipart: Multipart) -> Take
     {
         None | Some("post") => Purpose::Post,
         Some("avatar") => Purpose::Avatar,
+        Some("brand") => Purpose::Brand,
         Some(_) => {
             return refused(
                 StatusCode::BAD_REQUEST,
@@ -205,9 +209,34 @@ async fn take(state: &AppState, session: &Session, multipart: Multipart) -> Take
             "Choose one picture for your avatar.",
         );
     }
+    // A brand image: checked (admins, and which image) before the file is kept, so a refusal
+    // stores nothing; one file, set as that image once kept.
+    let brand_setting = received
+        .fields
+        .iter()
+        .find(|(k, _)| k == "setting")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    if purpose == Purpose::Brand {
+        if let Err(e) = app::server::admin::may_set_brand_image(&member, &brand_setting) {
+            return refused(status_of(&e), &e.to_string());
+        }
+        if received.files.len() > 1 {
+            return refused(StatusCode::BAD_REQUEST, "Choose one image.");
+        }
+    }
     let mut kept = Vec::new();
     for file in received.files {
         match uploads::accept(&state.db, state.files.as_ref(), &member, file, purpose).await {
+            Ok(u) if purpose == Purpose::Brand => {
+                let set =
+                    app::server::admin::set_brand_image(&state.db, &member, &brand_setting, &u.url)
+                        .await;
+                if let Err(e) = set {
+                    return refused(status_of(&e), &e.to_string());
+                }
+                kept.push(u)
+            }
             Ok(u) => kept.push(u),
             Err(e) => {
                 let status = if kept.is_empty() {
@@ -246,15 +275,16 @@ fn asks_for_a_page(headers: &HeaderMap) -> bool {
 /// with why not, carried as a server function's error is (`__path=/uploads`, `__err`), which
 /// the form-error layer signs for this browser and the page shows next to the file field (a
 /// URL someone else wrote shows nothing). A visitor is sent to log in first.
-fn back_to_account(taken: Taken) -> Response {
+/// The brand image form on /admin/settings is answered the same way, at its own `section`.
+fn back_to_form(taken: Taken, page: &str, section: &str) -> Response {
     let location = match taken.error {
-        None => "/account?avatar=saved#avatar".to_string(),
-        Some(_) if taken.status == StatusCode::UNAUTHORIZED => "/login?next=/account".to_string(),
+        None => format!("{page}?{section}=saved#{section}"),
+        Some(_) if taken.status == StatusCode::UNAUTHORIZED => format!("/login?next={page}"),
         Some(why) => {
             let error = AppError::invalid("file", why);
-            match ServerFnUrlError::new("/uploads", error).to_url("http://site/account") {
-                Ok(url) => format!("/account?{}#avatar", url.query().unwrap_or_default()),
-                Err(_) => "/account#avatar".to_string(),
+            match ServerFnUrlError::new("/uploads", error).to_url(&format!("http://site{page}")) {
+                Ok(url) => format!("{page}?{}#{section}", url.query().unwrap_or_default()),
+                Err(_) => format!("{page}#{section}"),
             }
         }
     };

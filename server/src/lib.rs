@@ -96,7 +96,7 @@ pub fn router(state: AppState) -> Router {
         .route("/robots.txt", get(robots_txt))
         .route("/sitemap.xml", get(sitemap))
         .route("/sitemap/{file}", get(sitemap_page))
-        .route("/category-colours.css", get(category_colours))
+        .route("/theme.css", get(theme_css))
         // The page itself (GET) is the Leptos route of the same path.
         .route("/unsubscribe/{token}", post(one_click_unsubscribe))
         .route("/notifications/{id}", get(open_notification))
@@ -413,14 +413,11 @@ async fn robots_txt(State(state): State<AppState>) -> Response {
     }
 }
 
-/// The category colours as a stylesheet (see app::server::category_colours). Asked for with the
-/// current version (`?v=`, as pages link it) it may be kept for a year: a change makes a new
-/// version, and pages link that. Any other request must revalidate.
-async fn category_colours(
-    State(state): State<AppState>,
-    Query(query): Query<ColoursQuery>,
-) -> Response {
-    match app::server::category_colours::current(&state.db).await {
+/// The theme stylesheet: accent colour and category colours (see app::server::theme). Asked for
+/// with the current version (`?v=`, as pages link it) it may be kept for a year: a change makes
+/// a new version, and pages link that. Any other request must revalidate.
+async fn theme_css(State(state): State<AppState>, Query(query): Query<ThemeQuery>) -> Response {
+    match app::server::theme::current(&state.db).await {
         Ok((css, version)) => {
             let cache = if query.v.as_deref() == Some(version.as_str()) {
                 "public, max-age=31536000, immutable"
@@ -437,14 +434,14 @@ async fn category_colours(
                 .into_response()
         }
         Err(e) => {
-            tracing::error!(error = %e, "category colours");
+            tracing::error!(error = %e, "theme stylesheet");
             (StatusCode::INTERNAL_SERVER_ERROR, "").into_response()
         }
     }
 }
 
 #[derive(serde::Deserialize)]
-struct ColoursQuery {
+struct ThemeQuery {
     v: Option<String>,
 }
 

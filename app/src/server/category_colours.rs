@@ -1,25 +1,20 @@
-//! The category colours stylesheet (/category-colours.css) and its version, from the stored
-//! categories. components::category_colours links it; this is the half that reads the database.
+//! The category colours' part of the theme stylesheet (server::theme, /theme.css), from the
+//! stored categories.
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder, QuerySelect};
-use sha2::{Digest, Sha256};
 
 use super::entity::category;
 use crate::{error::AppError, format::colour_class};
 
-/// The stylesheet for the categories as they are now, and its version (a hash of its text).
-pub async fn current(db: &DatabaseConnection) -> Result<(String, String), AppError> {
-    let pairs: Vec<(String, String)> = category::Entity::find()
+/// Every category's (slug, colour).
+pub async fn pairs(db: &DatabaseConnection) -> Result<Vec<(String, String)>, AppError> {
+    Ok(category::Entity::find()
         .select_only()
         .column(category::Column::Slug)
         .column(category::Column::Colour)
         .order_by_asc(category::Column::Id)
         .into_tuple()
         .all(db)
-        .await?;
-    let css = stylesheet(&pairs);
-    let digest = Sha256::digest(css.as_bytes());
-    let version = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    Ok((css, version))
+        .await?)
 }
 
 /// The stylesheet for `(slug, colour)` pairs. Anything that is not a slug and a #hex colour is

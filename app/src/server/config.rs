@@ -249,7 +249,8 @@ impl Config {
         let mail_from = get("BACKYARD_MAIL_FROM").unwrap_or_else(|| {
             let host = public_url.split("://").nth(1).unwrap_or("localhost");
             let host = host.split(['/', ':']).next().unwrap_or("localhost");
-            format!("Backyard <noreply@{host}>")
+            // No display name: mail goes out under the site's name (mail::delivery, `named`).
+            format!("noreply@{host}")
         });
         if let Err(e) = mail_from.parse::<lettre::message::Mailbox>() {
             return Err(format!(

@@ -453,7 +453,7 @@ async fn category_colours_are_linked_by_version() {
     let admin = session_of(&app, "admin", "demo-admin-pass").await;
     let linked = |body: &str| {
         let start = body
-            .find("/category-colours.css?v=")
+            .find("/theme.css?v=")
             .expect("the page links the colours");
         let end = start + body[start..].find('"').unwrap();
         body[start..end].to_string()
@@ -467,7 +467,7 @@ async fn category_colours_are_linked_by_version() {
     );
     assert!(css.body.contains("--category-colour: #"), "{}", css.body);
     assert_eq!(
-        get(&app, "/category-colours.css", None)
+        get(&app, "/theme.css", None)
             .await
             .header("cache-control"),
         Some("no-cache"),

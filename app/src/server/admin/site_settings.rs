@@ -31,10 +31,10 @@ pub async fn save_site_settings(
     Ok(())
 }
 
-/// Saves the upload settings; the keys that changed. A change of what images from other sites
-/// become needs every stored body re-rendered (pages show the HTML made at write time): the
-/// caller starts that (`rerender` is a sibling feature).
-pub async fn save_upload_settings(
+/// Saves one form's settings (uploads, brand); the keys that changed. A change of what images
+/// from other sites become needs every stored body re-rendered (pages show the HTML made at
+/// write time): the caller starts that (`rerender` is a sibling feature).
+pub async fn save_settings(
     db: &DatabaseConnection,
     actor: &user::Model,
     values: &[(&str, &str)],
@@ -43,4 +43,38 @@ pub async fn save_upload_settings(
     let changed = settings::change_all(&txn, settings::ChangedBy::Admin(actor), values).await?;
     txn.commit().await?;
     Ok(changed)
+}
+
+/// The brand images an uploaded file can become, by the upload form's `setting` field.
+pub const BRAND_IMAGES: [&str; 3] = [
+    settings::LOGO_LIGHT.0,
+    settings::LOGO_DARK.0,
+    settings::FAVICON.0,
+];
+
+/// Checked before the file is received, so a refused request stores nothing: admins only, and
+/// `setting` one of [`BRAND_IMAGES`]. Returns the setting's key.
+pub fn may_set_brand_image(actor: &user::Model, setting: &str) -> Result<&'static str, AppError> {
+    crate::server::auth::require_role(Some(actor.role()), crate::model::Role::Admin)?;
+    BRAND_IMAGES
+        .into_iter()
+        .find(|key| *key == setting)
+        .ok_or_else(|| {
+            AppError::invalid(
+                "setting",
+                "Choose the logo, the logo for dark mode or the favicon.",
+            )
+        })
+}
+
+/// Makes an uploaded image (its address on this site) the logo, dark logo or favicon; logged.
+pub async fn set_brand_image(
+    db: &DatabaseConnection,
+    actor: &user::Model,
+    setting: &str,
+    address: &str,
+) -> Result<(), AppError> {
+    let key = may_set_brand_image(actor, setting)?;
+    save_settings(db, actor, &[(key, address)]).await?;
+    Ok(())
 }

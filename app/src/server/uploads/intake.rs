@@ -268,17 +268,22 @@ pub async fn accept(
     let turn = member_turn(member.id);
     let _turn = turn.lock().await;
     let (name, kind) = check_file(&incoming, &rules)?;
-    if purpose == Purpose::Avatar && !kind.is_image() {
+    if purpose != Purpose::Post && !kind.is_image() {
+        let what = if purpose == Purpose::Avatar {
+            "An avatar"
+        } else {
+            "A logo or favicon"
+        };
         return Err(AppError::invalid(
             "file",
-            "An avatar must be a PNG, JPEG, GIF or WebP image.",
+            format!("{what} must be a PNG, JPEG, GIF or WebP image."),
         ));
     }
     let size = incoming.bytes.len() as u64;
     // Refused early, before the work; counted again below, inside the write.
     check_allowance(member, &rules, uploaded_today(db, member.id).await?, size)?;
     let file = match purpose {
-        Purpose::Post => {
+        Purpose::Post | Purpose::Brand => {
             let hash = content_hash(&incoming.bytes);
             keep_file(db, store, &hash, kind, incoming.bytes, &rules).await?
         }

@@ -64,11 +64,13 @@ pub const EMPTY: &str = "That file is empty (0 bytes). Choose the file again, or
 pub const NEW_MEMBERS_OFF: &str = "New members can't upload files yet. Once a few of your posts are up, you can attach screenshots and files.";
 pub const NOT_FOUND: &str = "There is no such file. It may have been removed.";
 
-/// What kind of upload: a file for posts, or the member's avatar.
+/// What kind of upload: a file for posts, the member's avatar, or an image of the site's brand
+/// (a logo or favicon, uploaded by an admin and shown to everyone).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
     Post,
     Avatar,
+    Brand,
 }
 
 impl Purpose {
@@ -76,6 +78,7 @@ impl Purpose {
         match self {
             Purpose::Post => "post",
             Purpose::Avatar => "avatar",
+            Purpose::Brand => "brand",
         }
     }
 }

@@ -195,14 +195,14 @@ pub async fn visible(
     Ok((row, file))
 }
 
-/// Who may see an upload: everyone an avatar (whose owner is still there); its uploader; whoever
-/// may see a post or article that uses it.
+/// Who may see an upload: everyone an avatar (whose owner is still there) or the site's logo and
+/// favicon; its uploader; whoever may see a post or article that uses it.
 pub async fn may_see(
     conn: &impl ConnectionTrait,
     row: &upload::Model,
     viewer: Option<&user::Model>,
 ) -> Result<bool, AppError> {
-    if row.purpose == Purpose::Avatar.as_str() {
+    if row.purpose == Purpose::Avatar.as_str() || row.purpose == Purpose::Brand.as_str() {
         return Ok(true);
     }
     if viewer.is_some_and(|v| v.id == row.user_id) || publicly_used(conn, row).await? {

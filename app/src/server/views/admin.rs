@@ -255,6 +255,12 @@ pub async fn site_settings(
             new_members: settings::text(db, settings::UPLOAD_NEW_MEMBERS).await?,
             external_images: settings::text(db, settings::EXTERNAL_IMAGES).await?,
         },
+        brand: crate::model::BrandSettings {
+            accent_colour: settings::text(db, settings::ACCENT_COLOUR).await?,
+            logo_light: settings::text(db, settings::LOGO_LIGHT).await?,
+            logo_dark: settings::text(db, settings::LOGO_DARK).await?,
+            favicon: settings::text(db, settings::FAVICON).await?,
+        },
         awaiting_approval: user::Entity::find()
             .filter(user::Column::AwaitingApproval.eq(true))
             .order_by_asc(user::Column::CreatedAt)
