@@ -1,6 +1,7 @@
 //! Staff response pieces: the response badge and status tag of a topic, the staff tools and the
-//! "Did this solve it?" box on a topic page, and the figures table. All forms here are plain
-//! HTML forms posting to server functions: they work the same with JavaScript on or off.
+//! "Did this solve it?" box on a topic page, and how the figures are counted (the figures
+//! themselves are in figures.rs). All forms here are plain HTML forms posting to server
+//! functions: they work the same with JavaScript on or off.
 use chrono::{DateTime, Utc};
 use leptos::{prelude::*, server_fn::ServerFn};
 
@@ -16,7 +17,7 @@ use crate::{
     },
     components::form::error_from_url_of,
     error::AppError,
-    model::{MetricsRow, MetricsWindow, TopicStatus, short_duration},
+    model::{TopicStatus, short_duration},
 };
 
 /// The staff badge beside a name: "Staff", then the member's staff title if they have one
@@ -223,75 +224,6 @@ pub fn StaffTools(topic_id: i64, status: String, awaiting: bool) -> impl IntoVie
                 </form>
             })}
         </section>
-    }
-}
-
-fn duration_cell(minutes: Option<i64>) -> String {
-    minutes.map(short_duration).unwrap_or_else(|| "—".into())
-}
-
-fn percent_cell(p: Option<u32>) -> String {
-    p.map(|p| format!("{p}%")).unwrap_or_else(|| "—".into())
-}
-
-#[component]
-fn MetricsTr(row: MetricsRow, #[prop(optional)] total: bool) -> impl IntoView {
-    let name = row
-        .category
-        .as_ref()
-        .map(|c| c.name.clone())
-        .unwrap_or_else(|| "All categories".into());
-    let target = row
-        .target_minutes
-        .map(|m| short_duration(m as i64))
-        .unwrap_or_else(|| "—".into());
-    let waiting = match (row.waiting, row.oldest_waiting_since) {
-        (0, _) | (_, None) => view! { "0" }.into_any(),
-        (n, Some(since)) => view! { {n} <span class="muted">" (oldest " {short_duration(minutes_since(since))} ")"</span> }.into_any(),
-    };
-    view! {
-        <tr class:total=total>
-            <th scope="row">{name}</th>
-            <td>{target}</td>
-            <td>{row.topics}</td>
-            <td>{row.answered}</td>
-            <td>{duration_cell(row.median_minutes)}</td>
-            <td>{duration_cell(row.p90_minutes)}</td>
-            <td>{percent_cell(row.within_target_percent)}</td>
-            <td>{waiting}</td>
-            <td>{percent_cell(row.confirmed_percent)} <span class="muted">{format!(" of {}", row.resolved)}</span></td>
-        </tr>
-    }
-}
-
-/// One window's figures as a table: a row per category and one for all of them.
-#[component]
-pub fn MetricsTable(window: MetricsWindow) -> impl IntoView {
-    let caption = format!("Last {}", crate::format::count(window.days as i64, "day", "days"));
-    let region_label = caption.clone();
-    view! {
-        <div class="table-scroll" role="region" aria-label=region_label tabindex="0">
-            <table class="metrics">
-                <caption>{caption}</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Category"</th>
-                        <th scope="col">"Target"</th>
-                        <th scope="col">"Topics"</th>
-                        <th scope="col">"Answered"</th>
-                        <th scope="col">"Median to first staff reply"</th>
-                        <th scope="col">"90th percentile"</th>
-                        <th scope="col">"Answered within target"</th>
-                        <th scope="col">"Waiting now"</th>
-                        <th scope="col">"Resolved, confirmed by the customer"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {window.categories.into_iter().map(|row| view! { <MetricsTr row /> }).collect_view()}
-                    <MetricsTr row=window.overall total=true />
-                </tbody>
-            </table>
-        </div>
     }
 }
 
