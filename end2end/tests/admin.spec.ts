@@ -20,7 +20,7 @@ test("an admin adds a category, promotes a member to staff, and the dashboard mo
   await create.getByRole("button", { name: "Create category" }).click();
   await expect(admin.getByRole("heading", { level: 2, name: new RegExp(name) })).toBeVisible();
   await admin.goto("/staff/metrics");
-  await expect(admin.locator("table.metrics").first().locator("tr", { hasText: name })).toContainText("4 h");
+  await expect(admin.locator("table.category-figures").first().locator("tr", { hasText: name })).toContainText("4 h");
 
   // A new member, promoted to staff with a title.
   const member = await (await browser.newContext({ javaScriptEnabled: jsOn(info) })).newPage();

@@ -15,7 +15,7 @@ async function startTopic(page: Page, info: TestInfo, title: string): Promise<st
 /** The Questions row of the last-7-days table: answered topics, and resolved ones. */
 async function questionsFigures(page: Page): Promise<{ answered: number; resolved: number }> {
   await page.goto("/staff/metrics");
-  const row = page.locator("table.metrics").first().locator("tr", { hasText: "Questions" });
+  const row = page.locator("table.category-figures").first().locator("tr", { hasText: "Questions" });
   const cells = row.locator("td");
   const answered = Number(await cells.nth(2).innerText());
   // "50% of 4", or "— (none resolved)".

@@ -398,7 +398,7 @@ pub fn CategoryFigures(window: MetricsWindow) -> impl IntoView {
         count(window.days as i64, "day", "days")
     );
     view! {
-        <table class="metrics figure-table category-figures">
+        <table class="figure-table category-figures">
             <caption>{caption}</caption>
             <thead>
                 <tr>
