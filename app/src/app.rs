@@ -64,7 +64,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <HydrationScripts options islands=true />
                 // Forms: the confirmation dialog, errors cleared as fields change, focus on an
                 // action's result (public/forms.js; a plain file, no bytes in the wasm bundle).
-                <script src="/forms.js" defer></script>
+                <script src="/forms.js" defer nonce=leptos::nonce::use_nonce()></script>
                 <MetaTags />
             </head>
             <body>

@@ -102,7 +102,7 @@ test("pages of 30 posts with working page links", async ({ browser }, info) => {
   await formReady(casey, info);
   await casey.getByLabel("Your reply").fill("Reply number 31, the first on page two.");
   await casey.getByRole("button", { name: "Post reply" }).click();
-  await expect(casey).toHaveURL(/\?page=2#post-31$/);
+  await expect(casey).toHaveURL(/\?page=2&done=posted&post=\d+#post-31$/);
   await expect(casey.locator("#post-31")).toContainText("the first on page two");
   await expect(casey.locator(".post")).toHaveCount(1);
 

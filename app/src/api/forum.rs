@@ -367,7 +367,14 @@ pub async fn create_reply(
             } else {
                 forum::reply(&db, &user, topic_id, &body, Some(&form_token)).await?
             };
-            forum::post_url(&db, &post).await
+            let url = forum::post_url(&db, &post).await?;
+            // Said at the new post (a reply waiting for approval says so itself instead).
+            if post.state != crate::model::PostState::Visible.as_str() {
+                return Ok(url);
+            }
+            let (page, anchor) = url.split_once('#').unwrap_or((&url, ""));
+            let page = crate::components::form::with_done(page, "posted", Some(post.id));
+            Ok(format!("{page}#{anchor}"))
         },
     )
     .await

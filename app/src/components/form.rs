@@ -166,14 +166,20 @@ pub fn without_done(path: &str) -> String {
 /// a screen reader reads it and the keyboard starts from the result. The region is there
 /// (empty, so hidden) on every page that has one, so an announcement is never its first content.
 #[component]
-pub fn Status(#[prop(optional)] for_post: Option<i64>) -> impl IntoView {
+pub fn Status(
+    #[prop(optional)] for_post: Option<i64>,
+    /// A page listing posts without their cards (the review queue): says what was done to
+    /// any post.
+    #[prop(optional)]
+    any_post: bool,
+) -> impl IntoView {
     let query = leptos_router::hooks::use_query_map().get_untracked();
     let post: Option<i64> = query.get("post").and_then(|v| v.parse().ok());
     let message = query
         .get("done")
         .as_deref()
         .and_then(done_message)
-        .filter(|_| post == for_post);
+        .filter(|_| any_post || post == for_post);
     let shown = message.is_some();
     // One region a page, always there; a post's only when it has something to say (a page of
     // 30 posts needs no 30 empty regions).

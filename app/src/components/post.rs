@@ -37,7 +37,10 @@ pub fn PostCard(
     let placeholder = post.state == PostState::Hidden && post.html.is_empty();
     let flag = (signed_in && !post.editable && post.state == PostState::Visible).then(|| {
         if post.flagged_by_viewer {
-            view! { <span class="muted flagged">"You flagged this"</span> }.into_any()
+            // A second flag sent from an older page comes back here: its form is gone.
+            let id = format!("flag-{}", post.id);
+            let sent = SentForm::new(super::staff::staff_error(), &id, &[]);
+            view! { <span class="muted flagged" id=id.clone()>"You flagged this"</span> <InlineError message=sent.form_error id=format!("{id}-error") /> }.into_any()
         } else {
             view! { <FlagForm post_id=post.id /> }.into_any()
         }

@@ -7,6 +7,7 @@ use crate::{
         AcceptVoteBurst, ModerateBulk, ModeratePost, RejectVoteBurst, get_review_queue,
     },
     components::{
+        form::Status,
         page::{ErrorView, query_number},
         pager::Pager,
         staff::{MemberTools, StaffError},
@@ -82,6 +83,7 @@ pub fn ReviewPage() -> impl IntoView {
                     n => format!("{}.", crate::format::count(n as i64, "item", "items")),
                 };
                 view! {
+                    <Status any_post=true />
                     <header class="intro">
                         <div>
                             <h1>"Review queue"</h1>
@@ -216,7 +218,8 @@ fn ReviewRow(item: ReviewItemView, open: bool) -> impl IntoView {
                 {format!(" · {} visible posts · {} earlier moderator actions", item.author_post_count, item.author_moderation_count)}
             </p>
             {open.then(|| view! {
-                <form method="post" action=ModeratePost::url() class="filter-row">
+                // Deleting asks first: a dialog with JavaScript, the /confirm page without.
+                <form method="post" action=ModeratePost::url() class="filter-row" data-confirm="Delete this post? Readers will no longer see it." data-confirm-if="action=delete" data-confirm-button="Delete the post">
                     <input type="hidden" name="post_id" value=item.post_id />
                     <label class="visually-hidden" for=format!("action-{}", item.id)>"Action"</label>
                     <select id=format!("action-{}", item.id) name="action">

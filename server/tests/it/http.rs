@@ -270,17 +270,21 @@ async fn wrong_logins_look_the_same_whether_or_not_the_account_exists() {
         assert!(page.body.contains(&html_escape(WRONG_LOGIN)));
     }
     // Same redirect, byte for byte but for the signature, which is for each browser (each was
-    // given its own token cookie): nothing in the response tells the two apart.
-    let unsigned = |res: &Reply| {
-        res.location
-            .as_deref()
-            .unwrap()
-            .split("&__sig=")
-            .next()
-            .unwrap()
-            .to_string()
+    // given its own token cookie), and the name typed, which the form shows again: nothing in
+    // the response tells the two apart.
+    let unsigned = |res: &Reply, typed: &str| {
+        let location = res.location.as_deref().unwrap();
+        let (before, err) = location.split_once("&__err=").unwrap();
+        let err = err.split("&__sig=").next().unwrap().replace("%3D", "=");
+        let error =
+            leptos::server_fn::error::ServerFnUrlError::<app::error::AppError>::decode_err(&err);
+        assert_eq!(error.kept("login").as_deref(), Some(typed));
+        (before.to_string(), error.in_form("", Vec::new()))
     };
-    assert_eq!(unsigned(&wrong_password), unsigned(&unknown_user));
+    assert_eq!(
+        unsigned(&wrong_password, "ada"),
+        unsigned(&unknown_user, "nobody")
+    );
 }
 
 #[tokio::test]

@@ -298,7 +298,11 @@ async fn flag_hide_edit_approve_round_trip_without_javascript() {
         &d.path,
     )
     .await;
-    assert_eq!(res.location.as_deref(), Some(d.path.as_str()));
+    // Back at the post, saying the flag was sent.
+    assert_eq!(
+        res.location.as_deref(),
+        Some(format!("{}?done=flagged&post={p}#status-post-{p}", d.path).as_str())
+    );
     assert!(
         get(&d.app, &d.path, Some(&d.sam))
             .await

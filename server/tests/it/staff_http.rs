@@ -199,7 +199,7 @@ async fn queue_answer_resolve_confirm_and_figures_without_javascript() {
     )
     .await;
     assert_eq!(
-        res.location.as_deref(),
+        landed_on(res.location.as_deref()).as_deref(),
         Some(format!("{path}#post-2").as_str())
     );
     assert!(
@@ -230,9 +230,10 @@ async fn queue_answer_resolve_confirm_and_figures_without_javascript() {
         &path,
     )
     .await;
+    // Back at the reply, which says it is now the official answer.
     assert_eq!(
         res.location.as_deref(),
-        Some(format!("{path}#official-answer").as_str())
+        Some(format!("{path}?done=answer&post={0}#status-post-{0}", reply.id).as_str())
     );
     let res = post_form(
         &d.app,

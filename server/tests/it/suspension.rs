@@ -25,6 +25,7 @@ const REASON: &str = "Repeated insults";
 /// readable). Each is posted anyway, and must write nothing.
 const READS: &[&str] = &[
     "/api/account_email",
+    "/api/confirmation",
     "/api/accountability",
     "/api/admin_categories",
     "/api/admin_user",
@@ -48,6 +49,7 @@ const READS: &[&str] = &[
     "/api/notifications",
     "/api/postable_categories",
     "/api/preview",
+    "/api/profile",
     "/api/quote",
     "/api/reset_link_valid",
     "/api/review_queue",
@@ -446,6 +448,16 @@ fn write_fields(path: &str, s: &Site, m: &Member) -> Option<Vec<(&'static str, S
             ("external_images", "link"),
         ]),
         "/api/save_home_intro" => f(&[("home_intro", "Taken over")]),
+        "/api/save_brand_settings" => f(&[
+            ("accent_colour", "#ff0000"),
+            ("logo_light", "https://evil.example/logo.png"),
+            ("logo_dark", ""),
+            ("favicon", ""),
+        ]),
+        "/api/save_profile" => f(&[
+            ("display_name", "Totally Legit Support"),
+            ("bio", "Send me your password"),
+        ]),
         "/api/mark_all_read" => f(&[]),
         "/api/decide_signup" => f(&[("user_id", &target), ("decision", "reject")]),
         "/api/retry_mail" => f(&[("id", "1")]),

@@ -393,3 +393,16 @@ pub async fn table_rows(
     }
     out
 }
+
+/// Where a redirect after posting lands, without the `?done=posted&post=ID` that says "Reply
+/// posted" there: the page and the post's anchor.
+pub fn landed_on(location: Option<&str>) -> Option<String> {
+    let location = location?;
+    let (page, anchor) = location.split_once('#').unwrap_or((location, ""));
+    let page = app::components::form::without_done(page);
+    Some(if anchor.is_empty() {
+        page
+    } else {
+        format!("{page}#{anchor}")
+    })
+}
