@@ -106,22 +106,18 @@ pub(super) fn list_items(
         .collect()
 }
 
-/// The home page's category list, in the admins' order, with each one's latest topic.
-pub async fn list_categories(db: &DatabaseConnection) -> Result<Vec<CategorySummary>, AppError> {
-    let categories = category::Entity::find()
+/// The forum categories in the admins' order, with their counters, in one query (the home page
+/// lists its latest topics beside them, so it needs no latest title per category).
+pub async fn category_summaries(
+    db: &DatabaseConnection,
+) -> Result<Vec<CategorySummary>, AppError> {
+    Ok(category::Entity::find()
         .filter(category::Column::Kind.ne("blog_comments"))
         .order_by_asc(category::Column::Position)
         .all(db)
-        .await?;
-    let mut out = Vec::with_capacity(categories.len());
-    for c in categories {
-        let latest = topic::Entity::find()
-            .filter(topic::Column::CategoryId.eq(c.id))
-            .filter(topic::Column::Visible.eq(true))
-            .order_by_desc(topic::Column::LastPostedAt)
-            .one(db)
-            .await?;
-        out.push(CategorySummary {
+        .await?
+        .into_iter()
+        .map(|c| CategorySummary {
             id: c.id,
             slug: c.slug,
             name: c.name,
@@ -130,8 +126,22 @@ pub async fn list_categories(db: &DatabaseConnection) -> Result<Vec<CategorySumm
             topic_count: c.topic_count,
             post_count: c.post_count,
             last_posted_at: c.last_posted_at,
-            latest_topic_title: latest.map(|t| t.title),
-        });
+            latest_topic_title: None,
+        })
+        .collect())
+}
+
+/// The category list with each one's latest topic.
+pub async fn list_categories(db: &DatabaseConnection) -> Result<Vec<CategorySummary>, AppError> {
+    let mut out = category_summaries(db).await?;
+    for c in &mut out {
+        let latest = topic::Entity::find()
+            .filter(topic::Column::CategoryId.eq(c.id))
+            .filter(topic::Column::Visible.eq(true))
+            .order_by_desc(topic::Column::LastPostedAt)
+            .one(db)
+            .await?;
+        c.latest_topic_title = latest.map(|t| t.title);
     }
     Ok(out)
 }
@@ -216,6 +226,7 @@ pub async fn category_page_for(
                 moved_to: Some(format!("/c/{now}")),
                 watching: None,
                 ideas: None,
+                archived: false,
             }),
             None => Err(AppError::NotFound("There is no such category.".into())),
         };
@@ -307,6 +318,7 @@ pub async fn category_page_for(
     let votes = crate::server::views::votes::idea_votes(db, &c, &topics, viewer).await?;
     Ok(CategoryPage {
         category: category_ref(&c),
+        archived: c.archived,
         description: c.description,
         topics: list_items(topics, &authors, votes),
         page,
@@ -538,6 +550,7 @@ pub async fn topic_page(
         slug: t.slug,
         title: t.title,
         category: category_ref(&c),
+        category_archived: c.archived,
         author_username: p.topic_author,
         status: t.status,
         locked: t.locked,
@@ -649,6 +662,32 @@ pub async fn user_profile(
         .filter(visibility::public_posts(now))
         .count(db)
         .await?;
+    // For staff: the answers they gave, as the public sees them (visible staff replies, and
+    // those of them that are a topic's official answer).
+    let staff_answers = if u.role().is_staff() {
+        let staff_replies = || {
+            post::Entity::find()
+                .filter(post::Column::AuthorId.eq(u.id))
+                .filter(post::Column::IsStaffReply.eq(true))
+                .filter(visibility::public_posts(now))
+        };
+        let replies = staff_replies().count(db).await?;
+        let official = staff_replies()
+            .filter(
+                post::Column::Id.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(topic::Column::OfficialAnswerPostId)
+                        .from(topic::Entity)
+                        .and_where(topic::Column::OfficialAnswerPostId.is_not_null())
+                        .to_owned(),
+                ),
+            )
+            .count(db)
+            .await?;
+        Some(crate::model::StaffAnswers { replies, official })
+    } else {
+        None
+    };
     let topic_ids: HashSet<i64> = posts.iter().map(|p| p.topic_id).collect();
     let titles: HashMap<i64, topic::Model> = topic::Entity::find()
         .filter(topic::Column::Id.is_in(topic_ids))
@@ -676,6 +715,8 @@ pub async fn user_profile(
         avatar_upload_id: u.avatar_upload_id,
         role: u.role(),
         staff_title: u.staff_title.clone(),
+        bio_html: u.bio_html.clone(),
+        staff_answers,
         joined_at: u.created_at,
         topic_count,
         post_count,

@@ -28,7 +28,7 @@ pub async fn home(
     page: u64,
 ) -> Result<HomeView, AppError> {
     let now = Utc::now();
-    let categories = super::forum::list_categories(db).await?;
+    let categories = super::forum::category_summaries(db).await?;
     // The categories' stored counters count their listed topics: no count query for the pager.
     let total: u64 = categories.iter().map(|c| c.topic_count.max(0) as u64).sum();
     let paged = crate::server::paging::page(page, total, LATEST_PAGE_SIZE)?;
@@ -190,4 +190,106 @@ pub async fn intro_source(
 ) -> Result<String, AppError> {
     crate::server::auth::require_role(Some(viewer.role()), crate::model::Role::Admin)?;
     settings::text(db, settings::HOME_INTRO).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Unread;
+    use crate::server::forum;
+    use crate::server::testing::World;
+
+    #[tokio::test]
+    async fn latest_topics_across_categories_with_markers_for_members_only() {
+        let w = World::builder()
+            .members_aged(chrono::Duration::days(1))
+            .build()
+            .await;
+        let (older, _) = forum::start_topic(
+            &w.db,
+            &w.other,
+            "questions",
+            "Older question",
+            "Body.",
+            None,
+        )
+        .await
+        .unwrap();
+        let (idea, _) = forum::start_topic(&w.db, &w.other, "ideas", "An idea", "Body.", None)
+            .await
+            .unwrap();
+        // A staff reply brings the older topic back to the top, with its last poster.
+        forum::reply(&w.db, &w.staff, older.id, "Answered.", None)
+            .await
+            .unwrap();
+
+        let visitor = home(&w.db, None, 1).await.unwrap();
+        let titles: Vec<&str> = visitor
+            .latest
+            .iter()
+            .map(|l| l.topic.title.as_str())
+            .collect();
+        assert_eq!(titles, ["Older question", "An idea"]);
+        assert_eq!(visitor.latest[0].category.slug, "questions");
+        assert_eq!(visitor.latest[1].category.slug, "ideas");
+        assert_eq!(visitor.latest[0].last_poster.as_deref(), Some("user3"));
+        assert_eq!(
+            visitor.latest[1].last_poster, None,
+            "no replies, no last poster"
+        );
+        assert!(visitor.latest[0].topic.staff_reply_minutes.is_some());
+        assert!(visitor.latest.iter().all(|l| l.unread.is_none()));
+        assert!(visitor.new_in_category.is_empty() && !visitor.signed_in);
+        assert_eq!(visitor.categories.len(), 2);
+        assert!(visitor.headline.is_some());
+
+        let member = home(&w.db, Some(&w.customer), 1).await.unwrap();
+        let unread: Vec<Option<Unread>> = member.latest.iter().map(|l| l.unread).collect();
+        assert_eq!(unread, [Some(Unread::New), Some(Unread::New)]);
+        let mut new_in = member.new_in_category.clone();
+        new_in.sort();
+        assert_eq!(new_in, [(older.category_id, 1), (idea.category_id, 1)]);
+        // Replying goes back to the topic's page, which marks it read (as the API does here):
+        // the staff member then has only the idea to read.
+        reads::mark_read(&w.db, w.staff.id, older.id, 2)
+            .await
+            .unwrap();
+        let staff = home(&w.db, Some(&w.staff), 1).await.unwrap();
+        let unread: Vec<Option<Unread>> = staff.latest.iter().map(|l| l.unread).collect();
+        assert_eq!(unread, [None, Some(Unread::New)]);
+
+        assert_eq!(
+            home(&w.db, None, 2).await.unwrap_err(),
+            AppError::NotFound("There is no page 2; this has 1 page.".into())
+        );
+    }
+
+    #[tokio::test]
+    async fn the_introduction_is_rendered_from_its_current_source() {
+        let w = World::new().await;
+        assert_eq!(
+            intro_html(&w.db).await.unwrap(),
+            format!("<p>{}</p>\n", settings::HOME_INTRO.1)
+        );
+        settings::put(
+            &w.db,
+            settings::HOME_INTRO.0,
+            "**Hello** <script>x()</script>",
+        )
+        .await
+        .unwrap();
+        let html = intro_html(&w.db).await.unwrap();
+        assert!(
+            html.contains("<strong>Hello</strong>") && !html.contains("<script"),
+            "{html}"
+        );
+        settings::put(&w.db, settings::HOME_INTRO.0, "Changed.")
+            .await
+            .unwrap();
+        assert_eq!(intro_html(&w.db).await.unwrap(), "<p>Changed.</p>\n");
+        settings::put(&w.db, settings::HOME_INTRO.0, "")
+            .await
+            .unwrap();
+        assert_eq!(intro_html(&w.db).await.unwrap(), "");
+    }
 }
