@@ -16,6 +16,62 @@ pub fn exact_utc(at: DateTime<Utc>) -> String {
     )
 }
 
+/// "1 Dec 2026, 14:05 CET": the exact time in the reader's zone (an IANA name, as the member's
+/// "Your time zone" setting stores it), for RelativeTime's tooltip and screen-reader text. The
+/// zone's own abbreviation where it has one (CET/CEST, EST/EDT: which one is the date's, summer
+/// time included), else its offset as browsers write it ("GMT-3", "GMT+5:30"). No zone, or a
+/// name this build does not know (a zone removed from the database since it was saved), is
+/// UTC: a time is never left out, at worst it is in UTC and says so. Zones are known to the
+/// server build only (chrono-tz stays out of the wasm bundle; no island shows a time).
+pub fn exact_in(at: DateTime<Utc>, zone: Option<&str>) -> String {
+    #[cfg(feature = "ssr")]
+    if let Some(tz) = zone.and_then(|z| z.parse::<chrono_tz::Tz>().ok()) {
+        use chrono::Offset;
+        use chrono_tz::OffsetName;
+        let local = at.with_timezone(&tz);
+        let offset = local.offset();
+        // chrono-tz also names offsets as numbers ("-03") where the zone has no letters.
+        let name = match offset.abbreviation() {
+            Some(a) if a.starts_with(|c: char| c.is_ascii_alphabetic()) => a.to_string(),
+            _ => gmt_offset(offset.fix().local_minus_utc()),
+        };
+        return written_out(local.naive_local(), &name);
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = zone;
+    written_out(at.naive_utc(), "UTC")
+}
+
+/// "GMT+5:30", "GMT-3", "GMT": an offset from UTC in seconds, the way Intl.DateTimeFormat
+/// writes a zone without an abbreviation, so the server's text and the browser's agree.
+#[cfg_attr(not(feature = "ssr"), allow(dead_code))]
+fn gmt_offset(seconds: i32) -> String {
+    let sign = if seconds < 0 { '-' } else { '+' };
+    let minutes = seconds.abs() / 60;
+    match (minutes / 60, minutes % 60) {
+        (0, 0) => "GMT".into(),
+        (h, 0) => format!("GMT{sign}{h}"),
+        (h, m) => format!("GMT{sign}{h}:{m:02}"),
+    }
+}
+
+/// "1 Dec 2026, 14:05 NAME": day, month and year in words, so no reader mistakes 1/12 for
+/// 12 January; a 24-hour clock. Written out, not strftime, for the reason given at exact_utc.
+fn written_out(local: chrono::NaiveDateTime, zone_name: &str) -> String {
+    use chrono::{Datelike, Timelike};
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{} {} {}, {:02}:{:02} {zone_name}",
+        local.day(),
+        MONTHS[local.month0() as usize],
+        local.year(),
+        local.hour(),
+        local.minute()
+    )
+}
+
 /// The class that gives an element its category's colour (as --category-colour): the pages
 /// put it on elements, the server's stylesheet defines it.
 pub fn colour_class(slug: &str) -> String {
@@ -77,9 +133,30 @@ pub fn duration(minutes: i64) -> String {
     }
 }
 
+/// `text` ended with a full stop, unless it ends with its own punctuation already: a reason,
+/// a name or a title the member typed ("Spam.", "Why?") is put into a sentence without
+/// "Spam.." or "Why?.".
+pub fn sentence(text: &str) -> String {
+    let text = text.trim_end();
+    if text.ends_with(['.', '!', '?', '…', ':', ';']) || text.is_empty() {
+        text.to_string()
+    } else {
+        format!("{text}.")
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{count, duration};
+    use super::{count, duration, sentence};
+
+    #[test]
+    fn sentences_end_once() {
+        assert_eq!(sentence("Spam"), "Spam.");
+        assert_eq!(sentence("Spam. "), "Spam.");
+        assert_eq!(sentence("Why?"), "Why?");
+        assert_eq!(sentence("Wait…"), "Wait…");
+        assert_eq!(sentence("Hidden by a moderator: off-topic!"), "Hidden by a moderator: off-topic!");
+    }
 
     #[test]
     fn counts_take_the_right_form() {
@@ -110,5 +187,71 @@ mod tests {
             // Never the bare "m"/"d" abbreviations that read as months or are unclear.
             assert!(!d.split(' ').any(|w| w == "m" || w == "d"), "{d}");
         }
+    }
+}
+
+/// The exact time in the reader's zone (the test build has the server's zones).
+#[cfg(test)]
+mod exact_time_tests {
+    use super::exact_in;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn exact_times_follow_the_readers_zone_and_summer_time() {
+        let winter = Utc.with_ymd_and_hms(2026, 12, 1, 13, 5, 0).unwrap();
+        let summer = Utc.with_ymd_and_hms(2026, 7, 1, 13, 5, 0).unwrap();
+        // East of UTC, winter and summer time.
+        assert_eq!(
+            exact_in(winter, Some("Europe/Paris")),
+            "1 Dec 2026, 14:05 CET"
+        );
+        assert_eq!(
+            exact_in(summer, Some("Europe/Paris")),
+            "1 Jul 2026, 15:05 CEST"
+        );
+        // West of UTC: the day can be the one before.
+        let early = Utc.with_ymd_and_hms(2026, 12, 1, 3, 0, 0).unwrap();
+        assert_eq!(
+            exact_in(early, Some("America/New_York")),
+            "30 Nov 2026, 22:00 EST"
+        );
+        assert_eq!(
+            exact_in(summer, Some("America/New_York")),
+            "1 Jul 2026, 09:05 EDT"
+        );
+        // The night summer time starts in New York (8 March 2026, 02:00 EST becomes 03:00
+        // EDT): a minute apart across the jump.
+        let before = Utc.with_ymd_and_hms(2026, 3, 8, 6, 59, 0).unwrap();
+        let after = Utc.with_ymd_and_hms(2026, 3, 8, 7, 0, 0).unwrap();
+        assert_eq!(
+            exact_in(before, Some("America/New_York")),
+            "8 Mar 2026, 01:59 EST"
+        );
+        assert_eq!(
+            exact_in(after, Some("America/New_York")),
+            "8 Mar 2026, 03:00 EDT"
+        );
+        // Zones named only by their offset, written as browsers write them.
+        assert_eq!(
+            exact_in(winter, Some("America/Sao_Paulo")),
+            "1 Dec 2026, 10:05 GMT-3"
+        );
+        assert_eq!(
+            exact_in(winter, Some("Asia/Kolkata")),
+            "1 Dec 2026, 18:35 IST"
+        );
+        assert_eq!(
+            exact_in(winter, Some("Asia/Kathmandu")),
+            "1 Dec 2026, 18:50 GMT+5:45"
+        );
+    }
+
+    #[test]
+    fn no_zone_or_an_unknown_one_is_utc() {
+        let at = Utc.with_ymd_and_hms(2026, 1, 9, 8, 30, 0).unwrap();
+        assert_eq!(exact_in(at, None), "9 Jan 2026, 08:30 UTC");
+        assert_eq!(exact_in(at, Some("UTC")), "9 Jan 2026, 08:30 UTC");
+        assert_eq!(exact_in(at, Some("Mars/Olympus")), "9 Jan 2026, 08:30 UTC");
+        assert_eq!(exact_in(at, Some("")), "9 Jan 2026, 08:30 UTC");
     }
 }

@@ -57,6 +57,10 @@ pub struct SessionUser {
     /// For the header: unread notifications, and for moderators the open review items.
     pub unread_notifications: u64,
     pub open_review_items: u64,
+    /// "Your time zone" (an IANA name): pages write exact times in it, the digest goes at 07:00
+    /// in it. None: automatic, the browser's zone with JavaScript (public/forms.js), else the
+    /// site's. Carried here because every page loads this once: no time costs a query.
+    pub time_zone: Option<String>,
 }
 
 /// A forum category as listed on the home page.
@@ -127,6 +131,8 @@ pub struct CategoryPage {
     pub watching: Option<bool>,
     /// Set for a category of ideas: its sort and filter.
     pub ideas: Option<IdeasList>,
+    /// Read-only: no "New topic", and its topics take no replies.
+    pub archived: bool,
 }
 
 /// One post as the topic page shows it. `html` is the stored, already-clean HTML.
@@ -161,6 +167,8 @@ pub struct TopicPage {
     pub slug: String,
     pub title: String,
     pub category: CategoryRef,
+    /// Its category is archived: read-only, no reply box.
+    pub category_archived: bool,
     pub author_username: String,
     pub status: String,
     pub locked: bool,
@@ -238,6 +246,10 @@ pub struct UserProfile {
     pub avatar_upload_id: Option<i64>,
     pub role: Role,
     pub staff_title: Option<String>,
+    /// The member's bio as the content pipeline made it (empty: none).
+    pub bio_html: String,
+    /// For staff: the answers they gave.
+    pub staff_answers: Option<StaffAnswers>,
     pub joined_at: DateTime<Utc>,
     pub topic_count: u64,
     pub post_count: u64,
@@ -251,6 +263,21 @@ pub struct UserProfile {
     /// The account was deleted: the page says so and offers nothing to do.
     #[serde(default)]
     pub deleted: bool,
+}
+
+/// The profile section of /account as stored: the display name and the bio as typed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileForm {
+    pub display_name: String,
+    pub bio: String,
+}
+
+/// A staff member's answers as the public sees them: visible staff replies, and how many of
+/// them are a topic's official answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffAnswers {
+    pub replies: u64,
+    pub official: u64,
 }
 
 /// What a member's uploads take: how many files, and their size as people read it ("12 MB").
@@ -320,6 +347,9 @@ pub struct SiteInfo {
     pub noindex: bool,
     /// The roadmap is public (admins can turn it off): the footer links it.
     pub roadmap: bool,
+    /// The site's time zone (an IANA name): exact times for visitors and members on
+    /// "automatic" when the server writes them (the browser rewrites them with JavaScript).
+    pub time_zone: String,
 }
 
 /// Where an article stands. Scheduled articles go public at their time without anyone acting.

@@ -43,7 +43,7 @@ test("an admin adds a category, promotes a member to staff, and the dashboard mo
   await member.getByRole("button", { name: "Post reply" }).click();
   await expect(member).toHaveURL(/#post-\d+$/);
   const reply = member.locator("article.post", { hasText: text });
-  await expect(reply.locator(".staff-badge")).toHaveText("Staff reply: Product Expert");
+  await expect(reply.locator(".staff-badge")).toHaveText("Reply from Staff · Product Expert");
 
   // The dashboard counts the new post.
   expect(await postsInThirtyDays(admin)).toBeGreaterThan(before);

@@ -59,7 +59,7 @@ test("staff write, preview and publish an article; a customer comments; staff an
   await casey.goto(articleUrl);
   const answer = casey.locator("#post-2");
   await expect(answer).toContainText("Yes, archived projects are included.");
-  await expect(answer.locator(".staff-badge")).toHaveText("Staff reply: Support Lead");
+  await expect(answer.locator(".staff-badge")).toHaveText("Reply from Staff · Support Lead");
   await expect(casey.getByRole("heading", { name: "2 comments" })).toBeVisible();
 });
 

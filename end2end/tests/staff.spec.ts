@@ -41,7 +41,7 @@ test("a customer's topic is queued, answered with the badge, resolved and confir
   await sam.getByLabel("Your reply").fill("Thanks! A fix is going out this afternoon.");
   await sam.getByRole("button", { name: "Post reply" }).click();
   await expect(sam).toHaveURL(/#post-2$/);
-  await expect(sam.locator("#post-2 .staff-badge")).toHaveText("Staff reply: Support Lead");
+  await expect(sam.locator("#post-2 .staff-badge")).toHaveText("Reply from Staff · Support Lead");
   await expect(sam.locator(".topic-badges .response-badge")).toContainText("Staff replied in");
   await sam.goto("/staff/queue");
   await expect(sam.getByRole("link", { name: title })).toHaveCount(0);

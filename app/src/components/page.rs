@@ -89,12 +89,33 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
         AppError::SignInRequired(_) => "Please log in",
         _ => "Something went wrong",
     };
+    // Signed out on a members' page: the way in, and back here after, rather than a dead end.
+    // (Staff pages answer a visitor 403 with api::SIGNED_OUT, not naming who may see them.)
+    let signed_out = match &error {
+        AppError::SignInRequired(_) => true,
+        AppError::Forbidden(why) => why == crate::api::SIGNED_OUT,
+        _ => false,
+    };
+    let log_in = signed_out.then(|| {
+        let location = leptos_router::hooks::use_location();
+        let (path, search) = (
+            location.pathname.get_untracked(),
+            location.search.get_untracked(),
+        );
+        let here = match search.trim_start_matches('?') {
+            "" => path,
+            query => format!("{path}?{query}"),
+        };
+        let href = format!("/login?next={}", crate::paths::encode_query_value(&here));
+        view! { <p class="signed-out-note"><a class="button primary" href=href>"Log in"</a></p> }
+    });
     view! {
         <Title text=heading />
         <NoIndex />
         <section class="not-found">
             <h1>{heading}</h1>
             <p>{error.to_string()}</p>
+            {log_in}
             <p><a class="button" href="/">"Go to the community home"</a></p>
         </section>
     }

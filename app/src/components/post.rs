@@ -98,11 +98,11 @@ fn state_notice(post: &PostView) -> Option<impl IntoView + use<>> {
     let reason = post.moderation_reason.clone().unwrap_or_default();
     let text = match (post.state, post.html.is_empty()) {
         (PostState::Hidden, false) => format!(
-            "Hidden by a moderator{}. Others see only that it was hidden; edit it and it goes back to the moderators.",
+            "{} Others see only that it was hidden; edit it and it goes back to the moderators.",
             if reason.is_empty() {
-                String::new()
+                "Hidden by a moderator.".to_string()
             } else {
-                format!(": {reason}")
+                crate::format::sentence(&format!("Hidden by a moderator: {reason}"))
             }
         ),
         (PostState::Pending, _) => {
@@ -112,14 +112,11 @@ fn state_notice(post: &PostView) -> Option<impl IntoView + use<>> {
                 reason
             }
         }
-        (PostState::Deleted, _) => format!(
-            "Deleted by a moderator{}.",
-            if reason.is_empty() {
-                String::new()
-            } else {
-                format!(": {reason}")
-            }
-        ),
+        (PostState::Deleted, _) => crate::format::sentence(&if reason.is_empty() {
+            "Deleted by a moderator".to_string()
+        } else {
+            format!("Deleted by a moderator: {reason}")
+        }),
         _ => return None,
     };
     Some(view! { <p class="moderation-notice" role="note">{text}</p> })
@@ -141,7 +138,10 @@ fn FlagForm(post_id: i64) -> impl IntoView {
                 <input type="hidden" name="post_id" value=post_id />
                 <div class="field" class:has-error=sent.field("reason").is_some()>
                     <label for=reason_id.clone()>"What's wrong with this post?"</label>
-                    <select id=reason_id.clone() name="reason" aria-describedby=format!("{reason_id}-error") aria-invalid=sent.invalid("reason")>
+                    <select id=reason_id.clone() name="reason" aria-describedby=format!("{reason_id}-error") aria-invalid=sent.invalid("reason") required>
+                        // No reason is chosen for the member: an empty first choice, which the
+                        // browser (or the server, without one) refuses.
+                        <option value="" selected=chosen.is_none()>"Choose a reason"</option>
                         {FLAG_REASONS.iter().map(|(key, label)| view! { <option value=*key selected=chosen.as_deref() == Some(*key)>{*label}</option> }).collect_view()}
                     </select>
                     <p class="field-error" id=format!("{reason_id}-error")>{sent.field("reason")}</p>

@@ -74,7 +74,11 @@ pub fn CategoryPage() -> impl IntoView {
                             <h1 class="category-title">{c.category.name.clone()}</h1>
                             <p class="lede">{c.description.clone()}</p>
                         </div>
-                        <a class="button primary" href=new_topic.clone()>"New topic"</a>
+                        {if c.archived {
+                            view! { <p class="notice archived-note">"This category is archived: it is read-only."</p> }.into_any()
+                        } else {
+                            view! { <a class="button primary" href=new_topic.clone()>"New topic"</a> }.into_any()
+                        }}
                     </header>
                     {watch}
                     {filters}
@@ -85,7 +89,7 @@ pub fn CategoryPage() -> impl IntoView {
                         view! {
                             <div class="empty">
                                 <p>{none}</p>
-                                <p><a class="button" href=new_topic>"Start the first one"</a></p>
+                                {(!c.archived).then(|| view! { <p><a class="button" href=new_topic>"Start the first one"</a></p> })}
                             </div>
                         }
                         .into_any()

@@ -81,6 +81,7 @@ pub fn TopicPage() -> impl IntoView {
                     let here = t.url();
                     let replies = t.post_count - 1;
                     let composer = match (t.locked, composer.await) {
+                        _ if t.category_archived => view! { <p class="notice" id="composer">"This category is archived: its topics take no new replies."</p> }.into_any(),
                         (true, _) => view! { <p class="notice" id="composer">"This topic is locked: it takes no new replies."</p> }.into_any(),
                         (false, Ok(start)) => view! { <ReplyComposer topic_id=t.id start initial_error signed_in comment=false /> }.into_any(),
                         (false, Err(e)) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),

@@ -92,7 +92,7 @@ pub async fn start_topic(
     if !category.customers_may_start && !author.role().is_staff() {
         return Err(AppError::invalid(
             "category",
-            format!("Only staff start topics in {}.", category.name),
+            crate::format::sentence(&format!("Only staff start topics in {}", category.name)),
         ));
     }
     let title = validate_title(title)?;
