@@ -16,6 +16,7 @@ mod m20261203_000001_search;
 mod m20261204_000001_ideas;
 mod m20261205_000001_uploads;
 mod m20261206_000001_topic_reads;
+mod m20261207_000001_profiles;
 
 pub use m20261124_000001_blog::BLOG_COMMENTS_SLUG;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_ideas::Migration),
             Box::new(m20261205_000001_uploads::Migration),
             Box::new(m20261206_000001_topic_reads::Migration),
+            Box::new(m20261207_000001_profiles::Migration),
         ]
     }
 }

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::{
     error::AppError,
-    model::{AccountEmail, MailSettings, UnsubscribeView},
+    model::{AccountEmail, MailSettings, ProfileForm, UnsubscribeView},
 };
 
 #[cfg(feature = "ssr")]
@@ -40,6 +40,38 @@ pub async fn save_mail_settings(
     }
     .await;
     done_or_error(result, "/account?saved=1#notifications")
+}
+
+/// The Profile section of /account.
+#[server(endpoint = "profile")]
+pub async fn get_profile() -> Result<ProfileForm, AppError> {
+    let me = super::signed_in().await?;
+    Ok(accounts::profile::form(&me))
+}
+
+/// Saves the display name and bio. Refused as a whole (every field's problem at once, with
+/// what was typed kept for the form) or saved as a whole.
+#[server(endpoint = "save_profile")]
+pub async fn save_profile(
+    display_name: String,
+    #[server(default)] bio: String,
+) -> Result<(), AppError> {
+    let result = async {
+        let me = super::writer().await?;
+        accounts::profile::save(&state::db()?, me.id, &display_name, &bio).await
+    }
+    .await
+    .map_err(|e| {
+        if state::plain_form() {
+            e.in_form(
+                "profile",
+                vec![("display_name".into(), display_name), ("bio".into(), bio)],
+            )
+        } else {
+            e
+        }
+    });
+    done_or_error(result, "/account?profile=saved#profile")
 }
 
 /// After a form: on to `target`, or the error with its status.

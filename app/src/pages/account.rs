@@ -6,7 +6,7 @@ use crate::{
     api::{
         account::{
             ChangeEmail, ConfirmEmail, RemoveAvatar, ResendConfirmation, SaveMailSettings,
-            get_account_email, get_mail_settings,
+            SaveProfile, get_account_email, get_mail_settings, get_profile,
         },
         auth::ChangePassword,
     },
@@ -44,6 +44,7 @@ pub fn AccountPage() -> impl IntoView {
         flag("confirmed"),
     );
     let avatar_status = query.get("avatar").as_deref().and_then(avatar_message);
+    let profile_saved = query.get("profile").is_some_and(|v| v == "saved");
     let error = error_from_url::<ChangePassword>();
     let field = |name: &str| error.as_ref().and_then(|e| e.for_field(name));
     let (current_error, new_error) = (field("current_password"), field("new_password"));
@@ -61,6 +62,7 @@ pub fn AccountPage() -> impl IntoView {
                     match me.await {
                         Ok(Some(user)) => view! {
                             <p class="muted">"Signed in as " <strong>{user.username.clone()}</strong></p>
+                            <ProfileSection me=user.clone() saved=profile_saved />
                             <AvatarSection me=user status=avatar_status />
                             <EmailSection sent=email_sent />
                             <NotificationsSection saved />
@@ -236,9 +238,13 @@ fn NotificationsSection(saved: bool) -> impl IntoView {
                                 " Voting on an idea follows it"
                             </label>
                             <div class="field">
-                                <label for="mail-time-zone">"Time zone of the daily digest (sent at 07:00)"</label>
-                                <select id="mail-time-zone" name="time_zone">
-                                    <option value="" selected=own_zone.is_empty()>{format!("The site's ({})", s.site_time_zone)}</option>
+                                <label for="mail-time-zone">"Your time zone"</label>
+                                <p class="hint" id="mail-time-zone-hint">{format!(
+                                    "Exact times on pages (on hover, and read out with the time) and your daily digest, sent at 07:00, use it. Automatic: your browser's zone on pages; the site's ({}) for the digest and without JavaScript.",
+                                    s.site_time_zone,
+                                )}</p>
+                                <select id="mail-time-zone" name="time_zone" aria-describedby="mail-time-zone-hint">
+                                    <option value="" selected=own_zone.is_empty()>"Automatic (from your browser)"</option>
                                     {s.zones.into_iter().map(|zone| {
                                         let (selected, label) = (zone == own_zone, zone.clone());
                                         view! { <option value=zone selected=selected>{label}</option> }
@@ -251,5 +257,55 @@ fn NotificationsSection(saved: bool) -> impl IntoView {
                 })
             }}
         </Suspense>
+    }
+}
+
+/// The name others see beside the username, and a short bio (Markdown) shown on the member's
+/// page. A plain form; a refusal comes back with every field's error beside it and the text
+/// as typed.
+#[component]
+fn ProfileSection(me: SessionUser, saved: bool) -> impl IntoView {
+    let stored = OnceResource::new(get_profile());
+    let sent = crate::components::form::SentForm::new(
+        error_from_url::<SaveProfile>(),
+        "profile",
+        &["display_name", "bio"],
+    );
+    let profile_page = format!("/u/{}", me.username);
+    view! {
+        <section id="profile" aria-labelledby="profile-heading">
+            <h2 id="profile-heading">"Profile"</h2>
+            {saved.then(|| view! { <p class="notice" role="status">"Your profile was saved."</p> })}
+            <p class="muted">"Shown on " <a href=profile_page>"your member page"</a> " and beside your posts. Your username, " <strong>{me.username.clone()}</strong> ", stays as it is."</p>
+            <Suspense fallback=|| ()>
+                {move || {
+                    let sent_name = sent.kept("display_name");
+                    let sent_bio = sent.kept("bio");
+                    let (name_error, bio_error) = (sent.field("display_name"), sent.field("bio"));
+                    let form_error = sent.form_error.clone();
+                    Suspend::new(async move {
+                        let form = stored.await.unwrap_or_default();
+                        let bio = sent_bio.unwrap_or(form.bio);
+                        let bio_has_error = bio_error.is_some();
+                        let bio_invalid = if bio_has_error { "true" } else { "false" };
+                        view! {
+                            <form method="post" action=SaveProfile::url() class="stack">
+                                <FormError message=Signal::stored(form_error) />
+                                <Field label="Display name" name="display_name" autocomplete="name" maxlength=60 value=sent_name.unwrap_or(form.display_name) error=Signal::stored(name_error) />
+                                <div class="field" class:has-error=bio_has_error>
+                                    <label for="field-bio">"Bio"</label>
+                                    <p class="hint" id="field-bio-hint">"A few words about you, in Markdown; at most 2,000 characters."</p>
+                                    <textarea id="field-bio" name="bio" rows="4" maxlength="2000" aria-describedby="field-bio-hint field-bio-error" aria-invalid=bio_invalid>
+                                        {crate::components::escape_rcdata(bio)}
+                                    </textarea>
+                                    <p class="field-error" id="field-bio-error" aria-live="polite">{bio_error}</p>
+                                </div>
+                                <button type="submit" class="button primary">"Save profile"</button>
+                            </form>
+                        }
+                    })
+                }}
+            </Suspense>
+        </section>
     }
 }

@@ -53,6 +53,14 @@ pub fn UserPage() -> impl IntoView {
                                 " · joined " <RelativeTime at=u.joined_at />
                             </p>
                             <p class="muted">{format!("{} · {}", crate::format::count(u.topic_count as i64, "topic", "topics"), crate::format::count(u.post_count as i64, "post", "posts"))}</p>
+                            {u.staff_answers.map(|a| view! {
+                                <p class="muted staff-answers">{format!(
+                                    "{} · {}",
+                                    crate::format::count(a.replies as i64, "staff reply", "staff replies"),
+                                    crate::format::count(a.official as i64, "official answer", "official answers")
+                                )}</p>
+                            })}
+                            {(!u.bio_html.is_empty()).then(|| view! { <div class="profile-bio post-body" inner_html=u.bio_html.clone()></div> })}
                             {u.uploads_used.map(|used| view! {
                                 <p class="muted uploads-used">{format!(
                                     "Uploads: {}, {}",

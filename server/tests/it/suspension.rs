@@ -39,6 +39,7 @@ const READS: &[&str] = &[
     "/api/confirm_link_valid",
     "/api/dashboard",
     "/api/editable_post",
+    "/api/get_signup_mode",
     "/api/home",
     "/api/home_intro",
     "/api/mail_outbox",

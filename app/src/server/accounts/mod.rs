@@ -2,6 +2,7 @@
 pub mod addresses;
 mod link_tokens;
 pub mod preferences;
+pub mod profile;
 pub mod sign_in;
 
 use crate::server::notify::welcome;

@@ -205,6 +205,8 @@ pub async fn delete_account(
     // and no link it asked for (an address change) can bring it back.
     row.email_confirmed_at = Set(None);
     row.display_name = Set("deleted user".into());
+    row.bio_source = Set(String::new());
+    row.bio_html = Set(String::new());
     row.password_hash = Set("!".into());
     row.role = Set(Role::Customer.as_str().into());
     row.staff_title = Set(None);

@@ -13,6 +13,9 @@ pub struct Model {
     pub email: String,
     pub email_key: String,
     pub display_name: String,
+    /// The member's bio as typed (Markdown) and as the content pipeline made it.
+    pub bio_source: String,
+    pub bio_html: String,
     pub password_hash: String,
     pub role: String,
     pub staff_title: Option<String>,
@@ -87,6 +90,7 @@ impl Model {
             avatar_upload_id: self.avatar_upload_id,
             unread_notifications: 0,
             open_review_items: 0,
+            time_zone: self.time_zone.clone(),
         }
     }
 }

@@ -1,0 +1,157 @@
+//! A member's profile as they edit it on /account: the name pages show beside their username,
+//! and a short bio (Markdown, through the one content pipeline, stored as typed and as clean
+//! HTML). The username itself does not change: mentions and links use it.
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+
+use crate::{
+    error::AppError,
+    model::ProfileForm,
+    server::{content, db::begin_write, entity::user, names, records::users::member, settings},
+};
+
+pub const DISPLAY_NAME_MAX: usize = 60;
+pub const BIO_MAX: usize = 2000;
+
+pub const NAME_EMPTY: &str = "Give the name others see, or your username.";
+pub const NAME_LONG: &str = "A display name can be at most 60 characters.";
+pub const NAME_RESERVED: &str =
+    "That name is kept for the site and its team. Choose another, or use your username.";
+pub const NAME_TAKEN: &str =
+    "That is another member's username. Choose another name, or use your own username.";
+pub const BIO_LONG: &str = "A bio can be at most 2,000 characters.";
+
+/// The profile form as stored.
+pub fn form(member: &user::Model) -> ProfileForm {
+    ProfileForm {
+        display_name: member.display_name.clone(),
+        bio: member.bio_source.clone(),
+    }
+}
+
+/// Checks every field (all problems reported at once) and saves both, or nothing. A display
+/// name may not pass for the site, its team (names::is_reserved) or another member: a name is
+/// shown on every post, and readers take it at its word. Writing is for members who may write
+/// (the caller refuses a suspended one).
+pub async fn save(
+    db: &DatabaseConnection,
+    member_id: i64,
+    display_name: &str,
+    bio: &str,
+) -> Result<(), AppError> {
+    let txn = begin_write(db).await?;
+    let me = member(&txn, member_id).await?;
+    // Direction overrides could make a name read as another; controls have no place in one.
+    let name: String = content::strip_direction_overrides(display_name.trim())
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    let name = name.trim().to_string();
+    let bio = bio.trim();
+    let mut problems = Vec::new();
+    let own = names::lookalike_key(&name) == names::lookalike_key(&me.username);
+    if name.is_empty() {
+        problems.push(AppError::invalid("display_name", NAME_EMPTY));
+    } else if name.chars().count() > DISPLAY_NAME_MAX {
+        problems.push(AppError::invalid("display_name", NAME_LONG));
+    } else if !own {
+        let site_name = settings::text(&txn, settings::SITE_NAME).await?;
+        if names::is_reserved(&name, &site_name) {
+            problems.push(AppError::invalid("display_name", NAME_RESERVED));
+        } else if user::Entity::find()
+            .filter(user::Column::UsernameKey.eq(name.to_lowercase()))
+            .filter(user::Column::Id.ne(me.id))
+            .one(&txn)
+            .await?
+            .is_some()
+        {
+            problems.push(AppError::invalid("display_name", NAME_TAKEN));
+        }
+    }
+    if bio.chars().count() > BIO_MAX {
+        problems.push(AppError::invalid("bio", BIO_LONG));
+    }
+    AppError::fields(problems)?;
+    let bio_html = if bio.is_empty() {
+        String::new()
+    } else {
+        content::render(bio)
+    };
+    let mut row: user::ActiveModel = me.into();
+    row.display_name = Set(name);
+    row.bio_source = Set(bio.to_string());
+    row.bio_html = Set(bio_html);
+    row.update(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::testing::{World, insert_user};
+
+    async fn stored(w: &World, id: i64) -> user::Model {
+        member(&w.db, id).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_member_sets_a_name_and_a_bio_made_safe() {
+        let w = World::new().await;
+        let me = insert_user(&w.db, 50).await;
+        save(
+            &w.db,
+            me.id,
+            "  Casey \u{202e}Jones\u{7}  ",
+            "I **like** <script>alert(1)</script> it",
+        )
+        .await
+        .unwrap();
+        let row = stored(&w, me.id).await;
+        assert_eq!(row.display_name, "Casey Jones");
+        assert!(
+            row.bio_html.contains("<strong>like</strong>"),
+            "{}",
+            row.bio_html
+        );
+        assert!(!row.bio_html.contains("<script"), "{}", row.bio_html);
+        assert_eq!(form(&row).bio, "I **like** <script>alert(1)</script> it");
+        // Back to the username, and no bio.
+        save(&w.db, me.id, &me.username, "").await.unwrap();
+        let row = stored(&w, me.id).await;
+        assert_eq!(
+            (row.display_name.as_str(), row.bio_html.as_str()),
+            (me.username.as_str(), "")
+        );
+    }
+
+    #[tokio::test]
+    async fn every_problem_is_reported_at_once_and_nothing_is_saved() {
+        let w = World::new().await;
+        let me = insert_user(&w.db, 51).await;
+        let other = insert_user(&w.db, 52).await;
+        let before = stored(&w, me.id).await;
+        let long_bio = "x".repeat(BIO_MAX + 1);
+        for (name, bio, expected) in [
+            ("   ", "", vec![("display_name", NAME_EMPTY)]),
+            (&*"n".repeat(61), "", vec![("display_name", NAME_LONG)]),
+            ("Admin", "", vec![("display_name", NAME_RESERVED)]),
+            ("Backyard", "", vec![("display_name", NAME_RESERVED)]),
+            (
+                &*other.username.to_uppercase(),
+                "",
+                vec![("display_name", NAME_TAKEN)],
+            ),
+            (
+                "",
+                &*long_bio,
+                vec![("display_name", NAME_EMPTY), ("bio", BIO_LONG)],
+            ),
+        ] {
+            let e = save(&w.db, me.id, name, bio).await.unwrap_err();
+            for (field, message) in &expected {
+                assert_eq!(e.for_field(field).as_deref(), Some(*message), "{name:?}");
+            }
+            assert_eq!(stored(&w, me.id).await, before, "{name:?}: nothing saved");
+        }
+    }
+}
