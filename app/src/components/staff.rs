@@ -153,15 +153,12 @@ pub fn AnswerButton(topic_id: i64, post_id: i64, is_answer: bool) -> impl IntoVi
         }
         .into_any()
     } else {
-        let id = format!("answer-{post_id}");
-        let sent = crate::components::form::SentForm::new(staff_error(), &id, &[]);
-        let error_id = format!("{id}-error");
+        // Its errors show in the staff tools (api::staff::mark_answer says why).
         view! {
-            <form method="post" action=MarkAnswer::url() class="inline-form" id=id>
+            <form method="post" action=MarkAnswer::url() class="inline-form">
                 <input type="hidden" name="topic_id" value=topic_id />
                 <input type="hidden" name="post_id" value=post_id />
-                <button type="submit" class="link-button" aria-describedby=error_id.clone()>"Mark as official answer"</button>
-                <crate::components::form::InlineError message=sent.form_error id=error_id />
+                <button type="submit" class="link-button">"Mark as official answer"</button>
             </form>
         }
         .into_any()
