@@ -271,7 +271,8 @@ async fn member_administration_permissions_and_the_last_admin() {
     let page = get(&app, &path, None).await;
     let reply = &page.body[page.body.rfind("Happy to help!").unwrap() - 900..];
     assert!(
-        reply.contains(r#"<span class="visually-hidden">Staff reply: </span>Community Helper"#)
+        reply.contains(r#"<span class="visually-hidden">Reply from </span>Staff"#)
+            && reply.contains("Community Helper</span>")
     );
 }
 
@@ -348,6 +349,8 @@ async fn site_settings_apply_at_once_and_sign_ups_follow_the_mode() {
         "nothing saved"
     );
 
+    // A form opened while sign-ups were open (the page shows none once they are closed).
+    let open_form_token = signup_token(&app).await;
     // Applied without a restart.
     assert_eq!(
         post_fetch(
@@ -363,9 +366,10 @@ async fn site_settings_apply_at_once_and_sign_ups_follow_the_mode() {
     let home = get(&app, "/", Some(&admin)).await;
     assert!(home.body.contains("Acme Community") && home.body.contains("Talk to the Acme team."));
 
-    // Closed: refused, nothing written.
+    // Closed: no form, and a form sent anyway is refused, nothing written.
+    assert!(!get(&app, "/signup", None).await.body.contains("name=\"form_token\""));
     let users = user_count(&db).await;
-    let token = signup_token(&app).await;
+    let token = open_form_token;
     let res = post_fetch(
         &app,
         "/api/sign_up",

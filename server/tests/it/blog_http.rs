@@ -87,7 +87,8 @@ async fn the_blog_and_an_article_render_with_feed_link_byline_and_comments() {
         "<time datetime=",
         // Comments are posts: a customer's, then a staff reply with its badge.
         "Could the dashboard remember my date range?",
-        r#"<span class="visually-hidden">Staff reply: </span>Community Manager"#,
+        r#"<span class="visually-hidden">Reply from </span>Staff"#,
+        "Community Manager</span>",
         "Leave a comment",
     ] {
         assert!(a.body.contains(expected), "article page lacks {expected}");
@@ -379,7 +380,8 @@ async fn comments_are_posts_with_their_own_rules() {
     let staff_post = &page.body[page.body.find(r#"id="post-4""#).unwrap()..];
     assert!(
         staff_post[..600]
-            .contains(r#"<span class="visually-hidden">Staff reply: </span>Support Lead"#)
+            .contains(r#"<span class="visually-hidden">Reply from </span>Staff"#)
+            && staff_post[..900].contains("Support Lead</span>")
     );
 
     // Signed out: sent to log in and back, with the text kept.
