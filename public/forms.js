@@ -108,3 +108,39 @@
     landFocus();
   }
 })();
+
+// Times (issue 19, owned apart from the forms code above): a <time data-exact> is a
+// RelativeTime whose exact time the server wrote in the site's zone, for a visitor or a member
+// on "automatic"; here it is rewritten in the browser's own zone, in the title and in the
+// hidden text screen readers read. The relative words ("3 hours ago") stay. English date
+// formats only (the page is English): the reader's own English (en-US, en-GB, ...) if any.
+(function () {
+  "use strict";
+  function localTimes() {
+    var format;
+    try {
+      var langs = navigator.languages || [navigator.language || ""];
+      var lang = langs.filter(function (l) { return /^en(-|$)/i.test(l); })[0] || "en-GB";
+      format = new Intl.DateTimeFormat(lang, {
+        day: "numeric", month: "short", year: "numeric",
+        hour: "numeric", minute: "2-digit", timeZoneName: "short"
+      });
+    } catch (e) {
+      return; // No Intl: the server's text stands.
+    }
+    var times = document.querySelectorAll("time[data-exact][datetime]");
+    for (var i = 0; i < times.length; i++) {
+      var at = new Date(times[i].getAttribute("datetime"));
+      if (isNaN(at.getTime())) continue;
+      var exact = format.format(at);
+      times[i].title = exact;
+      var hidden = times[i].querySelector(".visually-hidden");
+      if (hidden) hidden.textContent = " (" + exact + ")";
+    }
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", localTimes);
+  } else {
+    localTimes();
+  }
+})();

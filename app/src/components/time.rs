@@ -1,6 +1,9 @@
-//! Times are stored in UTC and shown relative ("3 hours ago"), the exact time on hover.
+//! Times are stored in UTC and shown relative ("3 hours ago"), the exact time (in the reader's
+//! zone) on hover and to screen readers.
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
+
+use crate::context::{CurrentUser, Site};
 
 pub fn relative(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let secs = (now - at).num_seconds();
@@ -18,20 +21,43 @@ pub fn relative(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     format!("{} ago", crate::format::count(n, one, many))
 }
 
-pub use crate::format::exact_utc;
+pub use crate::format::{exact_in, exact_utc};
 
-/// A `<time>` showing a relative time, with the exact UTC time as its tooltip. A tooltip needs a
+/// A `<time>` showing a relative time, with the exact time as its tooltip. A tooltip needs a
 /// mouse, and screen readers skip `title`, so the exact time is also in the element as
 /// visually hidden text: everyone can learn when, not only "3 hours ago".
+///
+/// The exact time is in the reader's zone: a member's "Your time zone", read from the
+/// signed-in member every page loads once (CurrentUser), so no query per time. Visitors and
+/// members on "automatic" get the site's zone from the server (loaded once with the site,
+/// Site; a visitor's page is cached and shared by every visitor, so it cannot be in anyone's
+/// own), marked `data-exact`: with JavaScript, public/forms.js rewrites those in the
+/// browser's zone. A zone the member chose is left alone.
 #[component]
 pub fn RelativeTime(at: DateTime<Utc>) -> impl IntoView {
-    let exact = exact_utc(at);
-    let spoken = format!(" ({exact})");
-    view! {
-        <time datetime=at.to_rfc3339() title=exact>
-            {relative(at, Utc::now())}<span class="visually-hidden">{spoken}</span>
-        </time>
-    }
+    let (me, site) = (use_context::<CurrentUser>(), use_context::<Site>());
+    let ago = relative(at, Utc::now());
+    // Pages render whole (SsrMode::Async); the member is usually loaded by the time a page's
+    // own data is, and then this resumes at once.
+    Suspend::new(async move {
+        let chosen = match me {
+            Some(CurrentUser(me)) => me.await.ok().flatten().and_then(|u| u.time_zone),
+            None => None,
+        };
+        let automatic = chosen.is_none();
+        let zone = match (chosen, site) {
+            (Some(zone), _) => Some(zone),
+            (None, Some(Site(site))) => site.await.ok().map(|s| s.time_zone),
+            (None, None) => None,
+        };
+        let exact = exact_in(at, zone.as_deref());
+        let spoken = format!(" ({exact})");
+        view! {
+            <time datetime=at.to_rfc3339() title=exact data-exact=automatic.then_some("")>
+                {ago}<span class="visually-hidden">{spoken}</span>
+            </time>
+        }
+    })
 }
 
 #[cfg(test)]
