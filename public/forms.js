@@ -144,3 +144,319 @@
     localTimes();
   }
 })();
+
+// Drafts (issue 19, owned apart from the blocks above): what is typed in a composer (reply,
+// new topic, edit post, article editor) is kept in this browser's localStorage as it is typed,
+// so leaving the page, a crash or a closed tab loses nothing. Opening that composer again with
+// a different text in it offers the draft back ("Restore draft" / "Discard"), never replacing
+// the text unasked. Leaving a composer holding unsent changes asks first (beforeunload).
+// Without JavaScript the server's session drafts (app/src/server/drafts.rs) keep the text
+// across log-in, preview and refusals; this adds the browser's own copy on top.
+// Drafts are kept per signed-in name (a shared computer does not show one member's draft to
+// another) and per composer, and forgotten once the post lands or after 30 days.
+(function () {
+  "use strict";
+  var store;
+  try {
+    store = window.localStorage;
+    store.setItem("backyard:probe", "1");
+    store.removeItem("backyard:probe");
+  } catch (e) {
+    return; // No storage (private mode, disabled): the leave-page warning alone is lost too.
+  }
+  var PREFIX = "backyard:draft:";
+  // Set when a composer is sent; read by the next page to learn whether it landed (then the
+  // draft goes) or came back (a refusal, a log-in first: the draft stays).
+  var SENT = "backyard:draft-sent";
+  var MAX_AGE = 30 * 24 * 3600 * 1000;
+  // The text fields a draft keeps, where the form has them (the article editor's other fields
+  // are settings, not writing).
+  var FIELDS = ["title", "summary", "body"];
+  // Buttons that send the form without posting it (previews, uploads, the similar-topics check
+  // without JavaScript): the page comes back with the text.
+  var NOT_SENDING = ["preview", "attach", "similar"];
+
+  function who() {
+    var name = document.querySelector(".signed-in-as strong");
+    return name ? name.textContent : "";
+  }
+
+  // What the composer writes, from the fields the server puts in it (the same kinds as the
+  // session drafts' keys in drafts.rs).
+  function kindOf(form) {
+    var field = function (name) { return form.querySelector('input[type="hidden"][name="' + name + '"]'); };
+    if (form.id === "composer") {
+      if (field("topic_id")) return "reply:" + field("topic_id").value;
+      if (field("post_id")) return "edit:" + field("post_id").value;
+      if (form.querySelector('[name="title"]')) return "topic";
+    } else if (form.id === "editor" && field("article_id")) {
+      return "article:" + field("article_id").value;
+    }
+    return null;
+  }
+
+  function storageKey(kind) { return PREFIX + who() + ":" + kind; }
+
+  function read(key) {
+    try {
+      var saved = JSON.parse(store.getItem(key) || "null");
+      return saved && saved.values && typeof saved.at === "number" ? saved : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function fieldsOf(form) {
+    var found = [];
+    FIELDS.forEach(function (name) {
+      var el = form.querySelector('[name="' + name + '"]');
+      if (el && (el.tagName === "TEXTAREA" || el.type === "text")) found.push(el);
+    });
+    return found;
+  }
+
+  function valuesOf(form) {
+    var values = {};
+    fieldsOf(form).forEach(function (el) { values[el.name] = el.value; });
+    return values;
+  }
+
+  function same(a, b) {
+    return FIELDS.every(function (name) { return (a[name] || "") === (b[name] || ""); });
+  }
+
+  function blank(values) {
+    return FIELDS.every(function (name) { return !(values[name] || "").trim(); });
+  }
+
+  // Forgets drafts nobody came back to.
+  function sweep() {
+    var now = Date.now();
+    for (var i = store.length - 1; i >= 0; i--) {
+      var key = store.key(i);
+      if (key && key.indexOf(PREFIX) === 0) {
+        var saved = read(key);
+        if (!saved || now - saved.at > MAX_AGE) store.removeItem(key);
+      }
+    }
+  }
+
+  function ago(at) {
+    var minutes = Math.floor((Date.now() - at) / 60000);
+    if (minutes < 1) return "less than a minute ago";
+    if (minutes < 60) return minutes + " min ago";
+    var hours = Math.floor(minutes / 60);
+    if (hours < 24) return hours + (hours === 1 ? " hour ago" : " hours ago");
+    var days = Math.floor(hours / 24);
+    return days + (days === 1 ? " day ago" : " days ago");
+  }
+
+  var composers = [];
+
+  function Composer(form, kind) {
+    var self = this;
+    this.form = form;
+    this.key = storageKey(kind);
+    // What the page opened with (a post's text being edited, or a draft the server kept).
+    this.original = {};
+    fieldsOf(form).forEach(function (el) { self.original[el.name] = el.defaultValue; });
+    this.asking = false; // A "restore draft?" prompt is open: the old draft is not overwritten.
+    this.sending = false;
+    this.timer = null;
+    form.addEventListener("input", function () {
+      clearTimeout(self.timer);
+      self.timer = setTimeout(function () { self.save(); }, 400);
+    });
+  }
+
+  Composer.prototype.dirty = function () {
+    return !this.sending && !same(valuesOf(this.form), this.original);
+  };
+
+  // Keeps what the form holds, or forgets the draft when nothing differs from what the page
+  // opened with (typed, then deleted again).
+  Composer.prototype.save = function () {
+    clearTimeout(this.timer);
+    if (this.asking) return;
+    var values = valuesOf(this.form);
+    try {
+      if (same(values, this.original) || blank(values)) store.removeItem(this.key);
+      else store.setItem(this.key, JSON.stringify({ values: values, at: Date.now() }));
+    } catch (e) {
+      // Storage full: the leave-page warning still protects the text.
+    }
+  };
+
+  Composer.prototype.fill = function (values) {
+    var form = this.form;
+    fieldsOf(form).forEach(function (el) {
+      if (typeof values[el.name] !== "string" || el.value === values[el.name]) return;
+      el.value = values[el.name];
+      // The island follows its fields through input events (its preview, similar topics).
+      el.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+  };
+
+  Composer.prototype.restore = function (values) {
+    var self = this;
+    this.fill(values);
+    // Hydration may not have happened yet and would put the page's text back: fill again
+    // once the island is live.
+    if (this.form.dataset.ready === "false" && typeof MutationObserver === "function") {
+      var watch = new MutationObserver(function () {
+        if (self.form.dataset.ready === "true") {
+          watch.disconnect();
+          self.fill(values);
+        }
+      });
+      watch.observe(this.form, { attributes: true, attributeFilter: ["data-ready"] });
+    }
+  };
+
+  // Offers a kept draft that differs from the text on the page. The prompt goes before the
+  // island, not inside it: hydration must find the island's markup as the server wrote it.
+  Composer.prototype.offer = function () {
+    var self = this;
+    var saved = read(this.key);
+    if (!saved) return;
+    var values = valuesOf(this.form);
+    if (blank(saved.values) || same(saved.values, values)) return;
+    this.asking = true;
+    var prompt = document.createElement("div");
+    prompt.className = "draft-prompt";
+    prompt.setAttribute("role", "status");
+    var anchor = this.form.closest("leptos-island") || this.form;
+    anchor.parentNode.insertBefore(prompt, anchor);
+    var text = document.createElement("p");
+    text.textContent = "You have an unsent draft from " + ago(saved.at) + ".";
+    var restore = document.createElement("button");
+    restore.type = "button";
+    restore.className = "button";
+    restore.textContent = "Restore draft";
+    var discard = document.createElement("button");
+    discard.type = "button";
+    discard.className = "button subtle";
+    discard.textContent = "Discard";
+    var done = function () {
+      self.asking = false;
+      prompt.remove();
+      var body = self.form.querySelector('[name="body"]');
+      if (body) body.focus();
+    };
+    restore.addEventListener("click", function () {
+      self.restore(saved.values);
+      done();
+      self.save();
+    });
+    discard.addEventListener("click", function () {
+      try { store.removeItem(self.key); } catch (e) { /* nothing kept */ }
+      done();
+      // What was typed meanwhile is kept from now on.
+      self.save();
+    });
+    // Filled after insertion, so screen readers announce it as news.
+    setTimeout(function () { prompt.append(text, restore, " ", discard); }, 50);
+  };
+
+  // A composer was sent: no warning while the page goes to the new post. If the form comes
+  // back with an error in place instead (JavaScript on), the text is unsent again.
+  Composer.prototype.sent = function () {
+    var self = this;
+    this.save();
+    this.sending = true;
+    try {
+      sessionStorage.setItem(SENT, JSON.stringify({ key: this.key, at: Date.now() }));
+    } catch (e) { /* no session storage: the draft stays until discarded */ }
+    var button = this.form.querySelector('button[type="submit"]:not([name])');
+    var unsent = function () {
+      self.sending = false;
+      try { sessionStorage.removeItem(SENT); } catch (e) { /* nothing kept */ }
+    };
+    // The island marks its button aria-busy while the post is on its way (a fast answer can
+    // come and go between two polls, hence an observer).
+    if (!button || typeof MutationObserver !== "function") return;
+    var busySeen = false;
+    var watch = new MutationObserver(function (changes) {
+      var busy = button.getAttribute("aria-busy") === "true";
+      changes.forEach(function (c) { if (c.oldValue === "true") busySeen = true; });
+      if (busy) {
+        busySeen = true;
+        return;
+      }
+      if (!busySeen) return;
+      busySeen = false;
+      // The answer is in: an error shown in place is a refusal; otherwise the page is
+      // on its way to the new post.
+      setTimeout(function () {
+        if (self.form.querySelector(".form-error:not(.empty), .field.has-error")) {
+          watch.disconnect();
+          unsent();
+        }
+      }, 100);
+    });
+    watch.observe(button, { attributes: true, attributeOldValue: true, attributeFilter: ["aria-busy"] });
+    // Whatever happened, a page still here a minute later warns again.
+    setTimeout(function () { watch.disconnect(); unsent(); }, 60000);
+  };
+
+  // The page after a send: the post landed unless the same composer is back holding text or
+  // an error, or the writer was sent to log in first.
+  function settleSent() {
+    var sent;
+    try {
+      sent = JSON.parse(sessionStorage.getItem(SENT) || "null");
+    } catch (e) {
+      return;
+    }
+    if (!sent || typeof sent.key !== "string") return;
+    if (Date.now() - sent.at > 3600 * 1000) {
+      sessionStorage.removeItem(SENT);
+      return;
+    }
+    if (/^\/(login|signup|confirm)(\/|$)/.test(location.pathname)) return;
+    var back = composers.filter(function (c) { return c.key === sent.key; })[0];
+    var landed = !back ||
+      (blank(valuesOf(back.form)) && !back.form.querySelector(".form-error:not(.empty), .field.has-error"));
+    sessionStorage.removeItem(SENT);
+    if (landed) {
+      try { store.removeItem(sent.key); } catch (e) { /* nothing kept */ }
+    }
+  }
+
+  function start() {
+    sweep();
+    var forms = document.querySelectorAll("form#composer, form#editor");
+    for (var i = 0; i < forms.length; i++) {
+      var kind = kindOf(forms[i]);
+      if (kind) composers.push(new Composer(forms[i], kind));
+    }
+    settleSent();
+    composers.forEach(function (c) { c.offer(); });
+  }
+
+  document.addEventListener("submit", function (event) {
+    var submitter = event.submitter;
+    if (submitter && NOT_SENDING.indexOf(submitter.name) !== -1) return;
+    composers.forEach(function (c) {
+      if (c.form === event.target) c.sent();
+    });
+  }, true);
+
+  // Text changed without typing (a quote added, an uploaded file's link) is kept on leaving.
+  window.addEventListener("pagehide", function () {
+    composers.forEach(function (c) { if (!c.sending) c.save(); });
+  });
+
+  window.addEventListener("beforeunload", function (event) {
+    if (composers.some(function (c) { return c.dirty(); })) {
+      event.preventDefault();
+      event.returnValue = ""; // Older browsers ask only when this is set.
+    }
+  });
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
