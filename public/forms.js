@@ -153,7 +153,9 @@
 // Without JavaScript the server's session drafts (app/src/server/drafts.rs) keep the text
 // across log-in, preview and refusals; this adds the browser's own copy on top.
 // Drafts are kept per signed-in name (a shared computer does not show one member's draft to
-// another) and per composer, and forgotten once the post lands or after 30 days.
+// another) and per composer, and forgotten once the post lands or after 30 days. A signed-in
+// member's draft is also kept on the server (app/src/api/drafts.rs), a few seconds after
+// typing stops, and offered on their other browsers: the newer of the two is offered.
 (function () {
   "use strict";
   var store;
@@ -196,6 +198,20 @@
   }
 
   function storageKey(kind) { return PREFIX + who() + ":" + kind; }
+
+  // The member's drafts on the server (a visitor has none). A failure leaves the browser's copy.
+  var member = false;
+  function remote(endpoint, fields, keepalive) {
+    if (!member || typeof fetch !== "function") return Promise.resolve(null);
+    return fetch("/api/" + endpoint, {
+      method: "POST",
+      body: new URLSearchParams(fields),
+      credentials: "same-origin",
+      keepalive: !!keepalive,
+      headers: { Accept: "application/json" }
+    }).then(function (res) { return res.ok ? res.json() : null; })
+      .catch(function () { return null; });
+  }
 
   function read(key) {
     try {
@@ -256,7 +272,10 @@
   function Composer(form, kind) {
     var self = this;
     this.form = form;
+    this.kind = kind;
     this.key = storageKey(kind);
+    this.remoteTimer = null;
+    this.pushed = null; // What the server was last sent, to send each change once.
     // What the page opened with (a post's text being edited, or a draft the server kept).
     this.original = {};
     fieldsOf(form).forEach(function (el) { self.original[el.name] = el.defaultValue; });
@@ -285,6 +304,25 @@
     } catch (e) {
       // Storage full: the leave-page warning still protects the text.
     }
+    var self = this;
+    clearTimeout(this.remoteTimer);
+    if (member) this.remoteTimer = setTimeout(function () { self.push(false); }, 2000);
+  };
+
+  // Sends the form's text to the member's server draft (nothing there when it is the page's
+  // own text: an edit not changed, a draft typed and deleted again).
+  Composer.prototype.push = function (keepalive) {
+    clearTimeout(this.remoteTimer);
+    this.remoteTimer = null;
+    if (this.asking || this.sending) return;
+    var values = valuesOf(this.form);
+    var fields = { key: this.kind, title: values.title || "", summary: values.summary || "", body: values.body || "" };
+    var unchanged = same(values, this.original);
+    var sent = JSON.stringify(unchanged ? null : fields);
+    if (sent === this.pushed) return;
+    this.pushed = sent;
+    if (unchanged) remote("discard_member_draft", { key: this.kind }, keepalive);
+    else remote("save_member_draft", fields, keepalive);
   };
 
   Composer.prototype.fill = function (values) {
@@ -317,7 +355,20 @@
   // island, not inside it: hydration must find the island's markup as the server wrote it.
   Composer.prototype.offer = function () {
     var self = this;
-    var saved = read(this.key);
+    var local = read(this.key);
+    if (!member) return this.ask(local);
+    remote("member_draft", { key: this.kind }).then(function (kept) {
+      var server = kept && typeof kept.saved_at === "number"
+        ? { values: { title: kept.title, summary: kept.summary, body: kept.body }, at: kept.saved_at, remote: true }
+        : null;
+      // The newer of the two (offered, never put in unasked, so typing meanwhile is safe).
+      var newest = !server ? local : !local ? server : server.at > local.at ? server : local;
+      if (!self.sending) self.ask(newest);
+    });
+  };
+
+  Composer.prototype.ask = function (saved) {
+    var self = this;
     if (!saved) return;
     var values = valuesOf(this.form);
     if (blank(saved.values) || same(saved.values, values)) return;
@@ -350,6 +401,7 @@
     });
     discard.addEventListener("click", function () {
       try { store.removeItem(self.key); } catch (e) { /* nothing kept */ }
+      remote("discard_member_draft", { key: self.kind });
       done();
       // What was typed meanwhile is kept from now on.
       self.save();
@@ -363,9 +415,12 @@
   Composer.prototype.sent = function () {
     var self = this;
     this.save();
+    // The server keeps (or, once posted, forgets) the draft with the post itself: a late save
+    // from here must not bring a posted draft back.
+    clearTimeout(this.remoteTimer);
     this.sending = true;
     try {
-      sessionStorage.setItem(SENT, JSON.stringify({ key: this.key, at: Date.now() }));
+      sessionStorage.setItem(SENT, JSON.stringify({ key: this.key, kind: this.kind, at: Date.now() }));
     } catch (e) { /* no session storage: the draft stays until discarded */ }
     var button = this.form.querySelector('button[type="submit"]:not([name])');
     var unsent = function () {
@@ -420,10 +475,12 @@
     sessionStorage.removeItem(SENT);
     if (landed) {
       try { store.removeItem(sent.key); } catch (e) { /* nothing kept */ }
+      if (typeof sent.kind === "string") remote("discard_member_draft", { key: sent.kind });
     }
   }
 
   function start() {
+    member = who() !== "";
     sweep();
     var forms = document.querySelectorAll("form#composer, form#editor");
     for (var i = 0; i < forms.length; i++) {
@@ -444,7 +501,11 @@
 
   // Text changed without typing (a quote added, an uploaded file's link) is kept on leaving.
   window.addEventListener("pagehide", function () {
-    composers.forEach(function (c) { if (!c.sending) c.save(); });
+    composers.forEach(function (c) {
+      if (c.sending) return;
+      c.save();
+      if (member) c.push(true);
+    });
   });
 
   window.addEventListener("beforeunload", function (event) {

@@ -17,6 +17,7 @@ mod m20261204_000001_ideas;
 mod m20261205_000001_uploads;
 mod m20261206_000001_topic_reads;
 mod m20261207_000001_profiles;
+mod m20261208_000019_member_drafts;
 
 pub use m20261124_000001_blog::BLOG_COMMENTS_SLUG;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000001_uploads::Migration),
             Box::new(m20261206_000001_topic_reads::Migration),
             Box::new(m20261207_000001_profiles::Migration),
+            Box::new(m20261208_000019_member_drafts::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod blog;
 pub mod confirm;
+pub mod drafts;
 pub mod forum;
 pub mod ideas;
 pub mod moderation;

@@ -8,10 +8,23 @@
 //! another starts), and all of them together at most `MAX_DRAFT_BYTES`. A draft that does not
 //! fit is refused with a message saying so; the rest of the session (who is signed in) is
 //! never touched to make room.
+//!
+//! A signed-in member's drafts are also kept on the server per member (`member_drafts`), so they
+//! follow the member to another browser or device: every session draft of theirs is copied there
+//! (a no-JavaScript preview, a refused post), a posted one is forgotten there too, and
+//! public/forms.js saves what is typed there as well (api::drafts) and offers it back when the
+//! composer opens elsewhere. Bounded the same way: `MAX_DRAFTS` per member (the least recently
+//! kept goes), `MAX_DRAFT_BYTES` together; a draft over the posting limits is refused.
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use tower_sessions::Session;
 
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+
 use super::content::MAX_BODY_CHARS;
+use super::entity::{member_draft, user};
 use crate::{
     error::AppError,
     model::{ArticleDraft, Draft},
@@ -34,11 +47,20 @@ struct Index(Vec<(String, usize)>);
 /// What a draft's length limit applies to: the text the writer typed.
 pub trait DraftText: Clone {
     fn body_mut(&mut self) -> &mut String;
+    /// What the member's server draft keeps of it: the text they typed.
+    fn member_fields(&self) -> MemberDraft;
 }
 
 impl DraftText for Draft {
     fn body_mut(&mut self) -> &mut String {
         &mut self.body
+    }
+    fn member_fields(&self) -> MemberDraft {
+        MemberDraft {
+            title: self.title.clone(),
+            summary: String::new(),
+            body: self.body.clone(),
+        }
     }
 }
 
@@ -46,6 +68,47 @@ impl DraftText for ArticleDraft {
     fn body_mut(&mut self) -> &mut String {
         &mut self.body
     }
+    fn member_fields(&self) -> MemberDraft {
+        MemberDraft {
+            title: self.title.clone(),
+            summary: self.summary.clone(),
+            body: self.body.clone(),
+        }
+    }
+}
+
+/// Copies a session draft to the member's server drafts, when a member who may write is signed
+/// in on this session. Best effort: the session draft is what the refused or previewed form
+/// comes back with; a member draft that does not fit is only logged.
+async fn mirror(session: &Session, key: &str, fields: Option<MemberDraft>) {
+    let Some(state) = leptos::prelude::use_context::<super::state::AppState>() else {
+        return; // Outside a request (unit tests).
+    };
+    let Some(member_key) = key.strip_prefix("draft:") else {
+        return;
+    };
+    let Ok(Some(user_id)) = session.get::<i64>(super::state::USER_ID_KEY).await else {
+        return;
+    };
+    let result = match fields {
+        Some(fields) => match may_keep(&state.db, user_id).await {
+            Ok(true) => keep_for_member(&state.db, user_id, member_key, &fields).await,
+            Ok(false) => Ok(()),
+            Err(e) => Err(e),
+        },
+        None => forget_for_member(&state.db, user_id, member_key).await,
+    };
+    if let Err(e) = result {
+        tracing::debug!(error = %e, "member draft not mirrored");
+    }
+}
+
+/// Suspended members keep nothing on the server.
+async fn may_keep(db: &DatabaseConnection, user_id: i64) -> Result<bool, AppError> {
+    Ok(user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .is_some_and(|member| super::auth::check_not_suspended(&member).is_ok()))
 }
 
 fn fail(e: tower_sessions::session::Error) -> AppError {
@@ -100,7 +163,9 @@ pub async fn save<T: Serialize + DraftText>(
     }
     index.0.push((key.to_string(), size));
     session.insert_value(key, value).await.map_err(fail)?;
-    session.insert(INDEX_KEY, &index).await.map_err(fail)
+    session.insert(INDEX_KEY, &index).await.map_err(fail)?;
+    mirror(session, key, Some(draft.member_fields())).await;
+    Ok(())
 }
 
 pub async fn load<T: DeserializeOwned>(
@@ -117,6 +182,170 @@ pub async fn clear(session: &Session, key: &str) -> Result<(), AppError> {
         index.0.retain(|(k, _)| k != key);
         session.insert(INDEX_KEY, &index).await.map_err(fail)?;
     }
+    mirror(session, key, None).await;
+    Ok(())
+}
+
+/// A member's draft as kept on the server: the text fields of one composer (no title or
+/// summary where the composer has none).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberDraft {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default)]
+    pub body: String,
+}
+
+impl MemberDraft {
+    fn is_blank(&self) -> bool {
+        [&self.title, &self.summary, &self.body]
+            .iter()
+            .all(|text| text.trim().is_empty())
+    }
+}
+
+pub const MEMBER_KEY_UNKNOWN: &str = "This draft is for a form the site does not have.";
+pub const MEMBER_DRAFTS_FULL: &str = "Your unsent drafts fill all the room the site keeps for them, so this one is kept in this browser only. Post or discard another draft to make room.";
+/// The longest title a composer takes (the title field's maxlength).
+pub const MAX_DRAFT_TITLE_CHARS: usize = 300;
+/// An article summary's limit (blog::MAX_SUMMARY_CHARS; blog sits above this module).
+pub const MAX_DRAFT_SUMMARY_CHARS: usize = 300;
+
+/// Whether `key` names a composer: `topic`, `reply:N`, `edit:N` or `article:N` (0 for a new
+/// article), like the session drafts' keys without their `draft:` prefix.
+pub fn member_key_valid(key: &str) -> bool {
+    let number = |n: &str| !n.is_empty() && n.len() <= 18 && n.bytes().all(|b| b.is_ascii_digit());
+    match key.split_once(':') {
+        None => key == "topic",
+        Some(("reply" | "edit" | "article", n)) => number(n),
+        Some(_) => false,
+    }
+}
+
+/// Checks a member draft against the posting limits: every problem is refused, nothing is cut.
+fn check_member_draft(key: &str, draft: &MemberDraft) -> Result<(), AppError> {
+    if !member_key_valid(key) {
+        return Err(AppError::invalid("key", MEMBER_KEY_UNKNOWN));
+    }
+    let count = |s: &str| s.chars().count();
+    let too_long = |field: &str, what: &str, n: usize, max: usize| {
+        AppError::invalid(
+            field,
+            format!(
+                "{what} can be at most {}; this one has {}.",
+                crate::format::count(max as i64, "character", "characters"),
+                n
+            ),
+        )
+    };
+    if count(&draft.title) > MAX_DRAFT_TITLE_CHARS {
+        return Err(too_long(
+            "title",
+            "A title",
+            count(&draft.title),
+            MAX_DRAFT_TITLE_CHARS,
+        ));
+    }
+    if count(&draft.summary) > MAX_DRAFT_SUMMARY_CHARS {
+        return Err(too_long(
+            "summary",
+            "A summary",
+            count(&draft.summary),
+            MAX_DRAFT_SUMMARY_CHARS,
+        ));
+    }
+    if count(&draft.body) > MAX_BODY_CHARS {
+        return Err(too_long(
+            "body",
+            "A post",
+            count(&draft.body),
+            MAX_BODY_CHARS,
+        ));
+    }
+    Ok(())
+}
+
+/// Keeps `draft` as the member's draft under `key` (replacing the one there), or forgets it when
+/// it is blank. Refused, writing nothing, when the key or a field is wrong, or when the
+/// member's drafts have no room left for it. The caller checks the member may write.
+pub async fn keep_for_member(
+    db: &DatabaseConnection,
+    user_id: i64,
+    key: &str,
+    draft: &MemberDraft,
+) -> Result<(), AppError> {
+    check_member_draft(key, draft)?;
+    if draft.is_blank() {
+        return forget_for_member(db, user_id, key).await;
+    }
+    let content = serde_json::to_string(draft).map_err(|e| {
+        tracing::error!(error = %e, "draft encoding failed");
+        AppError::Internal
+    })?;
+    let size = content.len() + key.len();
+    let txn = db.begin().await?;
+    let mut others = member_draft::Entity::find()
+        .filter(member_draft::Column::UserId.eq(user_id))
+        .filter(member_draft::Column::DraftKey.ne(key))
+        .order_by_asc(member_draft::Column::UpdatedAt)
+        .all(&txn)
+        .await?;
+    let mut dropped = Vec::new();
+    while others.len() >= MAX_DRAFTS {
+        dropped.push(others.remove(0).draft_key);
+    }
+    let kept: usize = others.iter().map(|d| d.byte_size.max(0) as usize).sum();
+    if kept + size > MAX_DRAFT_BYTES {
+        return Err(AppError::invalid("body", MEMBER_DRAFTS_FULL));
+    }
+    member_draft::Entity::delete_many()
+        .filter(member_draft::Column::UserId.eq(user_id))
+        .filter(member_draft::Column::DraftKey.is_in(dropped.into_iter().chain([key.to_string()])))
+        .exec(&txn)
+        .await?;
+    member_draft::ActiveModel {
+        user_id: Set(user_id),
+        draft_key: Set(key.to_string()),
+        content: Set(content),
+        byte_size: Set(size as i32),
+        updated_at: Set(chrono::Utc::now()),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The member's draft under `key` and when it was kept; only ever theirs.
+pub async fn member_draft(
+    db: &DatabaseConnection,
+    user_id: i64,
+    key: &str,
+) -> Result<Option<(MemberDraft, chrono::DateTime<chrono::Utc>)>, AppError> {
+    if !member_key_valid(key) {
+        return Err(AppError::invalid("key", MEMBER_KEY_UNKNOWN));
+    }
+    let row = member_draft::Entity::find_by_id((user_id, key.to_string()))
+        .one(db)
+        .await?;
+    Ok(row.and_then(|row| {
+        let draft = serde_json::from_str(&row.content).ok()?;
+        Some((draft, row.updated_at))
+    }))
+}
+
+pub async fn forget_for_member(
+    db: &DatabaseConnection,
+    user_id: i64,
+    key: &str,
+) -> Result<(), AppError> {
+    member_draft::Entity::delete_many()
+        .filter(member_draft::Column::UserId.eq(user_id))
+        .filter(member_draft::Column::DraftKey.eq(key))
+        .exec(db)
+        .await?;
     Ok(())
 }
 

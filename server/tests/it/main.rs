@@ -12,6 +12,7 @@ mod brand_http;
 mod cli;
 mod crawlers_http;
 mod csrf_http;
+mod drafts_http;
 mod figures_http;
 mod follow_http;
 mod form_errors;

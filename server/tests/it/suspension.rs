@@ -45,6 +45,7 @@ const READS: &[&str] = &[
     "/api/mail_outbox",
     "/api/mail_settings",
     "/api/me",
+    "/api/member_draft",
     "/api/moderation_log",
     "/api/moderation_settings",
     "/api/notifications",
@@ -462,6 +463,8 @@ fn write_fields(path: &str, s: &Site, m: &Member) -> Option<Vec<(&'static str, S
         "/api/mark_all_read" => f(&[]),
         "/api/decide_signup" => f(&[("user_id", &target), ("decision", "reject")]),
         "/api/retry_mail" => f(&[("id", "1")]),
+        "/api/save_member_draft" => f(&[("key", "topic"), ("body", "Kept for later")]),
+        "/api/discard_member_draft" => f(&[("key", "topic")]),
         _ => None,
     }
 }
@@ -485,6 +488,7 @@ fn read_fields(s: &Site, m: &Member) -> Vec<(&'static str, String)> {
         ("public", "true".into()),
         ("token", TOKEN.into()),
         ("kind[Reply]", s.topic.id.to_string()),
+        ("key", "topic".into()),
     ]
 }
 

@@ -14,6 +14,7 @@ pub mod flag;
 pub mod form_submission;
 pub mod login_failure;
 pub mod mail_preference;
+pub mod member_draft;
 pub mod moderation_log;
 pub mod notification;
 pub mod password_reset;
