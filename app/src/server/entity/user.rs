@@ -51,7 +51,7 @@ pub enum Relation {}
 
 #[async_trait::async_trait]
 impl ActiveModelBehavior for ActiveModel {
-    /// New accounts start at session generation 0 and follow what they start or reply to. Set here rather than left to the column's
+    /// New accounts start at session generation 0, with no bio, and follow what they start or reply to. Set here rather than left to the column's
     /// default: on SQLite an insert's RETURNING answers NULL for that column (it was added by a
     /// later migration), and the insert would fail to read back its own row.
     async fn before_save<C>(mut self, _db: &C, insert: bool) -> Result<Self, DbErr>
@@ -60,6 +60,12 @@ impl ActiveModelBehavior for ActiveModel {
     {
         if insert && self.session_generation.is_not_set() {
             self.session_generation = sea_orm::Set(0);
+        }
+        if insert && self.bio_source.is_not_set() {
+            self.bio_source = sea_orm::Set(String::new());
+        }
+        if insert && self.bio_html.is_not_set() {
+            self.bio_html = sea_orm::Set(String::new());
         }
         if insert && self.follow_on_start.is_not_set() {
             self.follow_on_start = sea_orm::Set(true);
