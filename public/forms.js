@@ -446,6 +446,8 @@
         if (self.form.querySelector(".form-error:not(.empty), .field.has-error")) {
           watch.disconnect();
           unsent();
+          // The server keeps nothing of a refused post: the member's server draft is sent now.
+          self.push(false);
         }
       }, 100);
     });

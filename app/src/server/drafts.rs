@@ -10,10 +10,10 @@
 //! never touched to make room.
 //!
 //! A signed-in member's drafts are also kept on the server per member (`member_drafts`), so they
-//! follow the member to another browser or device: every session draft of theirs is copied there
-//! (a no-JavaScript preview, a refused post), a posted one is forgotten there too, and
-//! public/forms.js saves what is typed there as well (api::drafts) and offers it back when the
-//! composer opens elsewhere. Bounded the same way: `MAX_DRAFTS` per member (the least recently
+//! follow the member to another browser or device: a no-JavaScript "Preview" copies the session
+//! draft there (a refused post does not: a refusal writes nothing but the session), a posted
+//! one is forgotten there too, and public/forms.js saves what is typed there as well
+//! (api::drafts) and offers it back when the composer opens elsewhere. Bounded the same way: `MAX_DRAFTS` per member (the least recently
 //! kept goes), `MAX_DRAFT_BYTES` together; a draft over the posting limits is refused.
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use tower_sessions::Session;
@@ -49,11 +49,17 @@ pub trait DraftText: Clone {
     fn body_mut(&mut self) -> &mut String;
     /// What the member's server draft keeps of it: the text they typed.
     fn member_fields(&self) -> MemberDraft;
+    /// Kept by a no-JavaScript "Preview": the one session draft copied to the member's server
+    /// drafts (a refused post writes nothing but the session).
+    fn previewed(&self) -> bool;
 }
 
 impl DraftText for Draft {
     fn body_mut(&mut self) -> &mut String {
         &mut self.body
+    }
+    fn previewed(&self) -> bool {
+        self.preview_html.is_some()
     }
     fn member_fields(&self) -> MemberDraft {
         MemberDraft {
@@ -68,6 +74,9 @@ impl DraftText for ArticleDraft {
     fn body_mut(&mut self) -> &mut String {
         &mut self.body
     }
+    fn previewed(&self) -> bool {
+        self.preview_html.is_some()
+    }
     fn member_fields(&self) -> MemberDraft {
         MemberDraft {
             title: self.title.clone(),
@@ -77,9 +86,9 @@ impl DraftText for ArticleDraft {
     }
 }
 
-/// Copies a session draft to the member's server drafts, when a member who may write is signed
-/// in on this session. Best effort: the session draft is what the refused or previewed form
-/// comes back with; a member draft that does not fit is only logged.
+/// Copies a session draft to the member's server drafts (or forgets it there), when a member who
+/// may write is signed in on this session. Best effort: the session draft is what the previewed
+/// form comes back with; a member draft that does not fit is only logged.
 async fn mirror(session: &Session, key: &str, fields: Option<MemberDraft>) {
     let Some(state) = leptos::prelude::use_context::<super::state::AppState>() else {
         return; // Outside a request (unit tests).
@@ -164,7 +173,9 @@ pub async fn save<T: Serialize + DraftText>(
     index.0.push((key.to_string(), size));
     session.insert_value(key, value).await.map_err(fail)?;
     session.insert(INDEX_KEY, &index).await.map_err(fail)?;
-    mirror(session, key, Some(draft.member_fields())).await;
+    if draft.previewed() {
+        mirror(session, key, Some(draft.member_fields())).await;
+    }
     Ok(())
 }
 

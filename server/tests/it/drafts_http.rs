@@ -262,6 +262,12 @@ async fn a_no_javascript_preview_keeps_the_draft_for_the_member_and_posting_forg
     ];
     let mut preview = fields.to_vec();
     preview.push(("preview", "1"));
+    // A refused post keeps the text in the session only: a refusal writes nothing else.
+    let mut refused = fields.to_vec();
+    refused[1] = ("body", "   ");
+    let res = post_form(&d.app, "/api/reply", &refused, Some(&d.casey), &path).await;
+    assert!(res.status.is_redirection(), "{}", res.body);
+    assert!(rows(&d.db).await.is_empty());
     let res = post_form(&d.app, "/api/reply", &preview, Some(&d.casey), &path).await;
     assert!(res.status.is_redirection(), "{}", res.body);
     // On another device (a new session) the draft is there for casey, and only for casey.
