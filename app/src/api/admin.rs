@@ -112,7 +112,7 @@ pub async fn delete_account(
     posts: String,
     confirmed: Option<String>,
 ) -> Result<(), AppError> {
-    if !super::confirm::confirmed_or_ask(&confirmed, "delete_account", user_id, &posts, "").await? {
+    if !super::confirmed_or_ask(&confirmed, "delete_account", user_id, &posts, "").await? {
         return Ok(());
     }
     let answer = super::Answer {

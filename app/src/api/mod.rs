@@ -112,7 +112,7 @@ where
     .await;
     match result {
         Ok(()) => {
-            let page = confirm::page_of_form();
+            let page = page_of_form();
             let target = crate::components::form::with_done(&page, answer.done, answer.post);
             redirect(&format!("{target}{}", answer.anchor));
             Ok(())
@@ -129,7 +129,7 @@ pub(crate) fn fail(
     e: crate::error::AppError,
 ) -> Result<(), crate::error::AppError> {
     if crate::server::state::plain_form() {
-        let page = confirm::page_of_form();
+        let page = page_of_form();
         {
             // A form of several on the page is found by its id; the page's one by its status.
             let anchor = if answer.form.is_empty() {
@@ -232,5 +232,74 @@ mod tests {
             assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
         }
         assert_eq!(safe_next(None), "/");
+    }
+}
+
+/// Destructive actions ask first (api::confirm holds the page that asks).
+/// Whether a destructive form was confirmed; when not, sends the browser to /confirm for
+/// `action` (with the choices made, and the page to go back to) and the caller does nothing.
+/// Who may not do the action is refused here already, as the action would refuse them, so
+/// asking never tells them more than acting would.
+#[cfg(feature = "ssr")]
+pub(crate) async fn confirmed_or_ask(
+    confirmed: &Option<String>,
+    action: &str,
+    id: i64,
+    option: &str,
+    reason: &str,
+) -> Result<bool, crate::error::AppError> {
+    if confirmed.as_deref().is_some_and(|v| !v.is_empty()) {
+        return Ok(true);
+    }
+    let checked = async {
+        let user = writer().await?;
+        crate::server::views::confirm::describe(
+            &crate::server::state::db()?,
+            &user,
+            action,
+            id,
+            option,
+            reason,
+        )
+        .await
+    }
+    .await;
+    if let Err(e) = checked {
+        crate::error::set_error_status(&e);
+        return Err(e);
+    }
+    // Every redirect must be a local path with no whitespace once decoded (paths::local_path),
+    // so spaces go as `+` (a query value's space), and other whitespace as a space first.
+    let enc = |v: &str| {
+        let plain: String = v
+            .chars()
+            .filter(|c| !c.is_control() || c.is_whitespace())
+            .map(|c| if c.is_whitespace() { ' ' } else { c })
+            .collect();
+        crate::paths::encode_query_value(&plain).replace("%20", "+")
+    };
+    let back = crate::server::state::referring_path("/");
+    redirect(&format!(
+        "/confirm?action={action}&id={id}&option={}&reason={}&back={}",
+        enc(option),
+        enc(reason),
+        enc(&back)
+    ));
+    Ok(false)
+}
+
+/// The page a form was on: the Referer's path, or, for a form sent from /confirm, the page
+/// the question came from (its `back`), so the answer lands where the action was started.
+#[cfg(feature = "ssr")]
+pub(crate) fn page_of_form() -> String {
+    let referring = crate::server::state::referring_path("/");
+    match referring.strip_prefix("/confirm?") {
+        Some(query) => query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("back="))
+            .and_then(crate::paths::decode_query_value)
+            .and_then(|back| crate::paths::local_path(&back))
+            .unwrap_or_else(|| "/".into()),
+        None => referring,
     }
 }

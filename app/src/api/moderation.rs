@@ -84,9 +84,7 @@ pub async fn moderate_post(
         if let Err(e) = checked.await {
             return super::fail(answer, e);
         }
-        if !super::confirm::confirmed_or_ask(&confirmed, "delete_post", post_id, "", &reason)
-            .await?
-        {
+        if !super::confirmed_or_ask(&confirmed, "delete_post", post_id, "", &reason).await? {
             return Ok(());
         }
     }
@@ -165,8 +163,7 @@ pub async fn remove_spammer(
     reason: String,
     confirmed: Option<String>,
 ) -> Result<(), AppError> {
-    if !super::confirm::confirmed_or_ask(&confirmed, "remove_spammer", user_id, "", &reason).await?
-    {
+    if !super::confirmed_or_ask(&confirmed, "remove_spammer", user_id, "", &reason).await? {
         return Ok(());
     }
     let answer = super::Answer {
