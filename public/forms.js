@@ -275,7 +275,9 @@
     this.kind = kind;
     this.key = storageKey(kind);
     this.remoteTimer = null;
-    this.pushed = null; // What the server was last sent, to send each change once.
+    // What the server was last sent, to send each change once; "nothing" at first, so a page
+    // left untouched sends nothing.
+    this.pushed = "null";
     // What the page opened with (a post's text being edited, or a draft the server kept).
     this.original = {};
     fieldsOf(form).forEach(function (el) { self.original[el.name] = el.defaultValue; });
