@@ -403,7 +403,8 @@
     });
     discard.addEventListener("click", function () {
       try { store.removeItem(self.key); } catch (e) { /* nothing kept */ }
-      remote("discard_member_draft", { key: self.kind });
+      // keepalive: a page left right after still has it sent.
+      remote("discard_member_draft", { key: self.kind }, true);
       done();
       // What was typed meanwhile is kept from now on.
       self.save();
@@ -479,7 +480,7 @@
     sessionStorage.removeItem(SENT);
     if (landed) {
       try { store.removeItem(sent.key); } catch (e) { /* nothing kept */ }
-      if (typeof sent.kind === "string") remote("discard_member_draft", { key: sent.kind });
+      if (typeof sent.kind === "string") remote("discard_member_draft", { key: sent.kind }, true);
     }
   }
 
