@@ -168,11 +168,14 @@ pub fn App() -> impl IntoView {
                         })}
                     </Suspense>
                     <span class="footer-links">
-                        <a href="/accountability">"How fast we answer"</a>
                         <Suspense fallback=|| ()>
                             {move || Suspend::new(async move {
-                                site.await.is_ok_and(|s| s.roadmap)
-                                    .then(|| view! { <a href="/roadmap">"Roadmap"</a> })
+                                let s = site.await.ok();
+                                let accountability = s.as_ref().is_some_and(|s| s.accountability)
+                                    .then(|| view! { <a href="/accountability">"How fast we answer"</a> });
+                                let roadmap = s.as_ref().is_some_and(|s| s.roadmap)
+                                    .then(|| view! { <a href="/roadmap">"Roadmap"</a> });
+                                view! { {accountability} {roadmap} }
                             })}
                         </Suspense>
                         <a href="/moderation">"Moderation"</a>

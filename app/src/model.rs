@@ -347,6 +347,8 @@ pub struct SiteInfo {
     pub noindex: bool,
     /// The roadmap is public (admins can turn it off): the footer links it.
     pub roadmap: bool,
+    /// The accountability page is public (admins can turn it off): the footer links it.
+    pub accountability: bool,
     /// The site's time zone (an IANA name): exact times for visitors and members on
     /// "automatic" when the server writes them (the browser rewrites them with JavaScript).
     pub time_zone: String,

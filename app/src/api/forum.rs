@@ -34,6 +34,7 @@ pub async fn get_site_info() -> Result<SiteInfo, AppError> {
         favicon: brand.favicon,
         noindex: !settings::search_engines_index(&state.db).await?,
         roadmap: settings::flag(&state.db, settings::ROADMAP_PUBLIC).await?,
+        accountability: settings::accountability_public(&state.db).await?,
         time_zone: settings::text(&state.db, settings::SITE_TIME_ZONE).await?,
     })
 }

@@ -20,7 +20,6 @@ use tower_sessions::Session;
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 
 use super::content::MAX_BODY_CHARS;
@@ -296,7 +295,9 @@ pub async fn keep_for_member(
         AppError::Internal
     })?;
     let size = content.len() + key.len();
-    let txn = db.begin().await?;
+    // The write lock up front (BEGIN IMMEDIATE on SQLite): a plain BEGIN that reads then writes
+    // fails with "database is locked" when another write lands in between.
+    let txn = super::db::begin_write(db).await?;
     let mut others = member_draft::Entity::find()
         .filter(member_draft::Column::UserId.eq(user_id))
         .filter(member_draft::Column::DraftKey.ne(key))

@@ -479,6 +479,21 @@ impl Setting {
                 if required && value.is_empty() {
                     return refuse(format!("The {} can't be empty.", self.label));
                 }
+                // One-line texts (the name, the tagline) go into page titles and mail headers:
+                // no line breaks or other controls, and no direction overrides that would turn
+                // the text after them around.
+                let one_line = max_chars <= 200;
+                let overrides =
+                    |c: char| matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+                if value.chars().any(|c| {
+                    overrides(c)
+                        || (c.is_control() && (one_line || !matches!(c, '\n' | '\r' | '\t')))
+                }) {
+                    return refuse(format!(
+                        "The {} can't hold line breaks, control characters or direction overrides.",
+                        self.label
+                    ));
+                }
                 if value.chars().count() > max_chars {
                     return refuse(format!(
                         "The {} can be at most {} characters.",
@@ -781,7 +796,11 @@ mod tests {
             let message = e.for_field("accent_colour").expect(bad);
             assert!(message.contains("#2f5f91"), "{message}");
         }
-        for good in ["", "/uploads/12/logo.png", "https://cdn.example.com/a/logo.png?v=2"] {
+        for good in [
+            "",
+            "/uploads/12/logo.png",
+            "https://cdn.example.com/a/logo.png?v=2",
+        ] {
             assert_eq!(validate("logo_light", good).unwrap(), good);
         }
         for bad in [
@@ -798,9 +817,23 @@ mod tests {
         ] {
             let e = validate("logo_dark", bad).unwrap_err();
             let message = e.for_field("logo_dark").expect(bad);
-            assert!(message.starts_with("Give the logo for dark mode as"), "{message}");
+            assert!(
+                message.starts_with("Give the logo for dark mode as"),
+                "{message}"
+            );
         }
         assert!(validate("favicon", &format!("https://e.com/{}", "a".repeat(500))).is_err());
+        for bad in ["Acme\r\nBcc: x@y", "Acme\u{202e}", "A\u{1}cme", "Acme\tCo"] {
+            let e = validate("site_name", bad).unwrap_err();
+            assert!(
+                e.for_field("site_name").unwrap().contains("line breaks"),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            validate("welcome_message", "Hi!\n\nWelcome.").unwrap(),
+            "Hi!\n\nWelcome."
+        );
     }
 
     #[test]

@@ -298,3 +298,66 @@ async fn an_admin_uploads_the_logo_and_nobody_else_can() {
     let file = get(&m.app, &src, None).await;
     assert_eq!(file.status, StatusCode::OK, "visitors see the logo");
 }
+
+/// A site name goes into page titles and the sender of every e-mail: a line break (a header of
+/// its own in mail) or a direction override is refused, and nothing is written.
+#[tokio::test]
+async fn a_site_name_holds_no_line_breaks_or_overrides() {
+    let m = demo_members().await;
+    for bad in [
+        "Acme\r\nBcc: everyone@example.com",
+        "Acme\u{202e}",
+        "Acme\u{1}",
+    ] {
+        let stored = table_rows(&m.db, &[], &["sessions"]).await;
+        let res = post_fetch(
+            &m.app,
+            "/api/save_site_settings",
+            &[
+                ("site_name", bad),
+                ("tagline", "x"),
+                ("welcome_message", "x"),
+                ("signup_mode", "open"),
+            ],
+            Some(&m.admin),
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{bad:?}");
+        assert!(res.body.contains("can't hold line breaks"), "{}", res.body);
+        assert_eq!(
+            stored,
+            table_rows(&m.db, &[], &["sessions"]).await,
+            "{bad:?}"
+        );
+    }
+}
+
+/// The footer links the accountability page only while it is public.
+#[tokio::test]
+async fn the_footer_links_accountability_only_while_it_is_public() {
+    let m = demo_members().await;
+    let footer_links = |body: &str| {
+        let doc = Html::parse_document(body);
+        select(&doc, "footer.site-footer a")
+            .iter()
+            .filter_map(|a| a.attr("href").map(str::to_string))
+            .collect::<Vec<_>>()
+    };
+    assert!(footer_links(&get(&m.app, "/", None).await.body).contains(&"/accountability".into()));
+    // Saved without the box ticked: the page is off.
+    let res = post_form(
+        &m.app,
+        "/api/save_site_settings",
+        &[
+            ("site_name", "Acme"),
+            ("tagline", "x"),
+            ("welcome_message", "x"),
+            ("signup_mode", "open"),
+        ],
+        Some(&m.admin),
+        "/admin/settings",
+    )
+    .await;
+    assert!(res.status.is_redirection());
+    assert!(!footer_links(&get(&m.app, "/", None).await.body).contains(&"/accountability".into()));
+}

@@ -89,13 +89,19 @@ async fn every_problem_shows_beside_its_field_with_the_text_kept_and_nothing_sav
     assert!(texts(&doc, "#field-bio")[0].starts_with("Long xxx"));
     assert_eq!(before, table_rows(&m.db, &[], &["sessions"]).await);
 
-    // Another member's username, as a display name, is refused too.
-    let res = save(&m.app, &m.casey, "SAM", "").await;
-    let page = follow(&m.app, &res, Some(&m.casey)).await;
-    assert!(
-        page.body.contains("That is another member&#x27;s username")
-            || page.body.contains("That is another member's username")
-    );
+    // Another member's username, even in look-alike letters, is refused too.
+    for name in ["SAM", "s\u{0430}m", "5am"] {
+        let res = save(&m.app, &m.casey, name, "").await;
+        let page = follow(&m.app, &res, Some(&m.casey)).await;
+        let doc = Html::parse_document(&page.body);
+        assert_eq!(
+            texts(&doc, "#field-display_name-error"),
+            [
+                "That name reads like another member's name or a staff title. Choose another name, or use your own username."
+            ],
+            "{name}"
+        );
+    }
     // Visitors are refused.
     let res = post_fetch(
         &m.app,

@@ -1,7 +1,7 @@
 //! A member's profile as they edit it on /account: the name pages show beside their username,
 //! and a short bio (Markdown, through the one content pipeline, stored as typed and as clean
 //! HTML). The username itself does not change: mentions and links use it.
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 
 use crate::{
     error::AppError,
@@ -16,8 +16,7 @@ pub const NAME_EMPTY: &str = "Give the name others see, or your username.";
 pub const NAME_LONG: &str = "A display name can be at most 60 characters.";
 pub const NAME_RESERVED: &str =
     "That name is kept for the site and its team. Choose another, or use your username.";
-pub const NAME_TAKEN: &str =
-    "That is another member's username. Choose another name, or use your own username.";
+pub const NAME_TAKEN: &str = "That name reads like another member's name or a staff title. Choose another name, or use your own username.";
 pub const BIO_LONG: &str = "A bio can be at most 2,000 characters.";
 
 /// The profile form as stored.
@@ -38,8 +37,10 @@ pub async fn save(
     display_name: &str,
     bio: &str,
 ) -> Result<(), AppError> {
+    // Read before the write lock is taken: comparing with every member is a scan.
+    let me = member(db, member_id).await?;
+    let taken_keys = names_in_use(db, member_id).await?;
     let txn = begin_write(db).await?;
-    let me = member(&txn, member_id).await?;
     // Direction overrides could make a name read as another; controls have no place in one.
     let name: String = content::strip_direction_overrides(display_name.trim())
         .chars()
@@ -55,15 +56,10 @@ pub async fn save(
         problems.push(AppError::invalid("display_name", NAME_LONG));
     } else if !own {
         let site_name = settings::text(&txn, settings::SITE_NAME).await?;
-        if names::is_reserved(&name, &site_name) {
+        let key = names::lookalike_key(&name);
+        if names::is_reserved(&name, &site_name) || passes_for_the_team(&name, &site_name) {
             problems.push(AppError::invalid("display_name", NAME_RESERVED));
-        } else if user::Entity::find()
-            .filter(user::Column::UsernameKey.eq(name.to_lowercase()))
-            .filter(user::Column::Id.ne(me.id))
-            .one(&txn)
-            .await?
-            .is_some()
-        {
+        } else if taken_keys.contains(&key) {
             problems.push(AppError::invalid("display_name", NAME_TAKEN));
         }
     }
@@ -83,6 +79,63 @@ pub async fn save(
     row.update(&txn).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// Words in a name that make it read as the site's team ("Acme Support", "Admin Team").
+const TEAM_WORDS: &[&str] = &[
+    "admin",
+    "administrator",
+    "helpdesk",
+    "mod",
+    "moderator",
+    "moderators",
+    "official",
+    "security",
+    "staff",
+    "support",
+    "system",
+    "team",
+];
+
+/// Whether one of the name's words is a team word, or the name holds the site's name, as a
+/// reader would see it (look-alike letters folded).
+fn passes_for_the_team(name: &str, site_name: &str) -> bool {
+    let site = names::lookalike_key(site_name);
+    let team: Vec<String> = TEAM_WORDS.iter().map(|w| names::lookalike_key(w)).collect();
+    name.split(|c: char| c.is_whitespace() || c == '-' || c == '_' || c == '.')
+        .map(names::lookalike_key)
+        .any(|word| !word.is_empty() && team.contains(&word))
+        || (site.len() >= 3 && names::lookalike_key(name).contains(&site))
+}
+
+/// The look-alike keys of every other member's username and display name and of every staff
+/// title: a display name may read like none of them. A scan of the members, for a rare action.
+async fn names_in_use(
+    db: &DatabaseConnection,
+    member_id: i64,
+) -> Result<std::collections::HashSet<String>, AppError> {
+    use sea_orm::QuerySelect;
+    let rows: Vec<(i64, String, String, Option<String>)> = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .column(user::Column::Username)
+        .column(user::Column::DisplayName)
+        .column(user::Column::StaffTitle)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut keys = std::collections::HashSet::new();
+    for (id, username, display_name, title) in rows {
+        if let Some(title) = title {
+            keys.insert(names::lookalike_key(&title));
+        }
+        if id != member_id {
+            keys.insert(names::lookalike_key(&username));
+            keys.insert(names::lookalike_key(&display_name));
+        }
+    }
+    keys.remove("");
+    Ok(keys)
 }
 
 #[cfg(test)]
@@ -141,6 +194,12 @@ mod tests {
                 "",
                 vec![("display_name", NAME_TAKEN)],
             ),
+            // Look-alike letters, invisible characters and other members' display names.
+            ("us\u{0435}r52", "", vec![("display_name", NAME_TAKEN)]),
+            ("user\u{200b}52", "", vec![("display_name", NAME_TAKEN)]),
+            ("User 52", "", vec![("display_name", NAME_TAKEN)]),
+            ("Acme Support", "", vec![("display_name", NAME_RESERVED)]),
+            ("The St4ff", "", vec![("display_name", NAME_RESERVED)]),
             (
                 "",
                 &*long_bio,

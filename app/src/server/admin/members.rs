@@ -161,7 +161,9 @@ pub async fn delete_account(
     }
     crate::server::session_store::end_sessions(&txn, target.id).await?;
     {
-        use crate::server::entity::{category_watch, email_token, mail_preference, topic_follow};
+        use crate::server::entity::{
+            category_watch, email_token, mail_preference, member_draft, topic_follow,
+        };
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         email_token::Entity::delete_many()
             .filter(email_token::Column::UserId.eq(target.id))
@@ -177,6 +179,11 @@ pub async fn delete_account(
             .await?;
         mail_preference::Entity::delete_many()
             .filter(mail_preference::Column::UserId.eq(target.id))
+            .exec(&txn)
+            .await?;
+        // What they were writing goes with them.
+        member_draft::Entity::delete_many()
+            .filter(member_draft::Column::UserId.eq(target.id))
             .exec(&txn)
             .await?;
     }

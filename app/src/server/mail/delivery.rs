@@ -97,8 +97,10 @@ impl Transport {
     /// admin's rename applies from the next message on.
     pub fn named(&self, site_name: &str) -> Transport {
         let mut named = self.clone();
-        if named.from.name.is_none() && !site_name.trim().is_empty() {
-            named.from = Mailbox::new(Some(site_name.trim().to_string()), named.from.email.clone());
+        // A header value: no controls, whatever was stored before settings refused them.
+        let name: String = site_name.chars().filter(|c| !c.is_control()).collect();
+        if named.from.name.is_none() && !name.trim().is_empty() {
+            named.from = Mailbox::new(Some(name.trim().to_string()), named.from.email.clone());
         }
         named
     }
