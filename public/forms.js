@@ -100,7 +100,29 @@
   function landFocus() {
     var status = document.querySelector('[data-status="done"]');
     var target = status || document.querySelector('form [aria-invalid="true"]');
-    if (target) target.focus();
+    if (!target) return;
+    target.focus();
+    // The page's #fragment (the form, so a reader without JavaScript lands there) is applied
+    // once the page is shown, after this ran: Chrome then drops the focus to the page when the
+    // fragment's element takes no focus itself (a <details> around the form). Focus dropped to
+    // nothing (no relatedTarget) while the page is still settling goes back to the target; a
+    // key or a click meanwhile is the reader's own move and ends this.
+    var stop = function () {
+      target.removeEventListener("focusout", back);
+      document.removeEventListener("pointerdown", stop, true);
+      document.removeEventListener("keydown", stop, true);
+    };
+    var back = function (event) {
+      if (!event.relatedTarget) setTimeout(function () {
+        if (!document.activeElement || document.activeElement === document.body) target.focus();
+      }, 0);
+    };
+    target.addEventListener("focusout", back);
+    document.addEventListener("pointerdown", stop, true);
+    document.addEventListener("keydown", stop, true);
+    var settled = function () { setTimeout(stop, 1000); };
+    if (document.readyState === "complete") settled();
+    else window.addEventListener("load", settled);
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", landFocus);
@@ -390,8 +412,10 @@
     discard.type = "button";
     discard.className = "button subtle";
     discard.textContent = "Discard";
+    this.prompt = prompt;
     var done = function () {
       self.asking = false;
+      self.prompt = null;
       prompt.remove();
       var body = self.form.querySelector('[name="body"]');
       if (body) body.focus();
@@ -417,11 +441,20 @@
   // back with an error in place instead (JavaScript on), the text is unsent again.
   Composer.prototype.sent = function () {
     var self = this;
+    // Sending answers an open "unsent draft" prompt: the text sent is the draft from now on
+    // (forgotten once it lands, as the older one would be; kept if refused). Left open, the
+    // prompt would keep the sent text from being saved, and a refusal would lose it.
+    if (this.prompt) {
+      this.prompt.remove();
+      this.prompt = null;
+      this.asking = false;
+    }
     this.save();
     // The server keeps (or, once posted, forgets) the draft with the post itself: a late save
     // from here must not bring a posted draft back.
     clearTimeout(this.remoteTimer);
     this.sending = true;
+    this.answered = false; // Set once the island's answer to this send is in.
     try {
       sessionStorage.setItem(SENT, JSON.stringify({ key: this.key, kind: this.kind, at: Date.now() }));
     } catch (e) { /* no session storage: the draft stays until discarded */ }
@@ -443,20 +476,31 @@
       }
       if (!busySeen) return;
       busySeen = false;
+      self.answered = true;
       // The answer is in: an error shown in place is a refusal; otherwise the page is
-      // on its way to the new post.
-      setTimeout(function () {
-        if (self.form.querySelector(".form-error:not(.empty), .field.has-error")) {
-          watch.disconnect();
-          unsent();
-          // The server keeps nothing of a refused post: the member's server draft is sent now.
-          self.push(false);
-        }
-      }, 100);
+      // on its way to the new post. (The island draws its errors a moment after the button
+      // settles, hence the wait; a page left sooner decides on pagehide, see refusedInPlace.)
+      setTimeout(function () { self.refusedInPlace(false); }, 100);
     });
+    this.refused = function (keepalive) {
+      watch.disconnect();
+      unsent();
+      // The server keeps nothing of a refused post: the member's server draft is sent now.
+      self.push(keepalive);
+    };
     watch.observe(button, { attributes: true, attributeOldValue: true, attributeFilter: ["aria-busy"] });
     // Whatever happened, a page still here a minute later warns again.
     setTimeout(function () { watch.disconnect(); unsent(); }, 60000);
+  };
+
+  // After the island's answer: an error shown in place means the post was refused, and the
+  // text is unsent again (kept, warned about). Also asked on pagehide: a page left right after
+  // a refusal must not leave the next page believing the post landed.
+  Composer.prototype.refusedInPlace = function (keepalive) {
+    if (!this.sending || !this.answered || !this.refused) return false;
+    if (!this.form.querySelector(".form-error:not(.empty), .field.has-error")) return false;
+    this.refused(keepalive);
+    return true;
   };
 
   // The page after a send: the post landed unless the same composer is back holding text or
@@ -507,6 +551,7 @@
   // Text changed without typing (a quote added, an uploaded file's link) is kept on leaving.
   window.addEventListener("pagehide", function () {
     composers.forEach(function (c) {
+      c.refusedInPlace(true);
       if (c.sending) return;
       c.save();
       if (member) c.push(true);
