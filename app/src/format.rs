@@ -155,7 +155,10 @@ mod tests {
         assert_eq!(sentence("Spam. "), "Spam.");
         assert_eq!(sentence("Why?"), "Why?");
         assert_eq!(sentence("Wait…"), "Wait…");
-        assert_eq!(sentence("Hidden by a moderator: off-topic!"), "Hidden by a moderator: off-topic!");
+        assert_eq!(
+            sentence("Hidden by a moderator: off-topic!"),
+            "Hidden by a moderator: off-topic!"
+        );
     }
 
     #[test]

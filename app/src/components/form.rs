@@ -125,7 +125,9 @@ pub fn done_message(code: &str) -> Option<&'static str> {
         "restored" => "The post was restored.",
         "dismissed" => "The flags on this post were dismissed.",
         "account_deleted" => "The account was deleted.",
-        "spammer_removed" => "The spammer was removed: their posts are deleted and they are suspended for good.",
+        "spammer_removed" => {
+            "The spammer was removed: their posts are deleted and they are suspended for good."
+        }
         _ => return None,
     })
 }

@@ -243,7 +243,10 @@ fn BurstRow(item: ReviewItemView, burst: BurstView, open: bool) -> impl IntoView
     let href = format!("/t/{}/{}", item.topic_id, item.topic_slug);
     let with_addresses = burst.votes.iter().any(|v| v.address.is_some());
     let shown = burst.votes.len() as u64;
-    let summary = format!("{} held for review.", crate::format::count(burst.total as i64, "vote", "votes"));
+    let summary = format!(
+        "{} held for review.",
+        crate::format::count(burst.total as i64, "vote", "votes")
+    );
     let caption = format!("Votes held in review item {}", item.id);
     view! {
         <li class="review-item burst-item">

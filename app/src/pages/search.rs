@@ -193,7 +193,10 @@ fn summary(page: &SearchResults) -> Option<AnyView> {
     }
     let count = match page.total {
         0 => None,
-        n => Some(format!("{} found", crate::format::count(n as i64, "topic", "topics"))),
+        n => Some(format!(
+            "{} found",
+            crate::format::count(n as i64, "topic", "topics")
+        )),
     };
     let notice = |on: bool, text: &'static str| on.then(|| view! { <p class="notice">{text}</p> });
     Some(view! {

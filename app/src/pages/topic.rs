@@ -16,10 +16,7 @@ use crate::{
         page::{ErrorView, JsonLd, PageMeta, query_number, redirect_permanently},
         pager::Pager,
         post::PostList,
-        staff::{
-            ConfirmBox, ModeratorTools, ResponseBadge, StaffBadge, StaffTools,
-            StatusTag,
-        },
+        staff::{ConfirmBox, ModeratorTools, ResponseBadge, StaffBadge, StaffTools, StatusTag},
         time::RelativeTime,
         vote::IdeaVoting,
     },

@@ -16,9 +16,9 @@ pub mod excerpt_lines;
 pub mod forms;
 pub mod forum;
 pub mod ideas;
-pub mod image_alt;
 #[cfg(test)]
 mod ideas_tests;
+pub mod image_alt;
 pub mod inbound_mail;
 #[cfg(test)]
 mod lifecycle_properties;

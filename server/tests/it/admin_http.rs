@@ -367,7 +367,12 @@ async fn site_settings_apply_at_once_and_sign_ups_follow_the_mode() {
     assert!(home.body.contains("Acme Community") && home.body.contains("Talk to the Acme team."));
 
     // Closed: no form, and a form sent anyway is refused, nothing written.
-    assert!(!get(&app, "/signup", None).await.body.contains("name=\"form_token\""));
+    assert!(
+        !get(&app, "/signup", None)
+            .await
+            .body
+            .contains("name=\"form_token\"")
+    );
     let users = user_count(&db).await;
     let token = open_form_token;
     let res = post_fetch(
@@ -471,9 +476,7 @@ async fn category_colours_are_linked_by_version() {
     );
     assert!(css.body.contains("--category-colour: #"), "{}", css.body);
     assert_eq!(
-        get(&app, "/theme.css", None)
-            .await
-            .header("cache-control"),
+        get(&app, "/theme.css", None).await.header("cache-control"),
         Some("no-cache"),
         "asked for without the version: revalidate"
     );

@@ -365,7 +365,12 @@ async fn comments_are_posts_with_their_own_rules() {
     };
     // A customer comments and lands on their comment; staff answer with the badge.
     let res = comment(Some(d.casey.clone()), "Will the export support Excel?").await;
-    assert!(res.location.as_deref().unwrap().contains("?done=posted&post="));
+    assert!(
+        res.location
+            .as_deref()
+            .unwrap()
+            .contains("?done=posted&post=")
+    );
     assert_eq!(
         landed_on(res.location.as_deref()).as_deref(),
         Some(format!("{DEMO_ARTICLE}#post-3").as_str())
@@ -379,8 +384,7 @@ async fn comments_are_posts_with_their_own_rules() {
     assert!(page.body.contains("Will the export support Excel?"));
     let staff_post = &page.body[page.body.find(r#"id="post-4""#).unwrap()..];
     assert!(
-        staff_post[..600]
-            .contains(r#"<span class="visually-hidden">Reply from </span>Staff"#)
+        staff_post[..600].contains(r#"<span class="visually-hidden">Reply from </span>Staff"#)
             && staff_post[..900].contains("Support Lead</span>")
     );
 

@@ -202,7 +202,12 @@ async fn replying_without_javascript_lands_on_the_new_post() {
     let before = post_count(&d.db).await;
     let res = reply_form(&d, Some(&d.casey), "Any news on this?", &[]).await;
     assert_eq!(res.status, StatusCode::FOUND);
-    assert!(res.location.as_deref().unwrap().contains("?done=posted&post="));
+    assert!(
+        res.location
+            .as_deref()
+            .unwrap()
+            .contains("?done=posted&post=")
+    );
     assert_eq!(
         landed_on(res.location.as_deref()).as_deref(),
         Some(format!("{}#post-4", d.topic_path).as_str())

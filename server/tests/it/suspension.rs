@@ -80,7 +80,12 @@ const SESSION: &[&str] = &["/api/log_in", "/api/log_out"];
 async fn dump(db: &DatabaseConnection) -> BTreeMap<String, Vec<String>> {
     table_rows(
         db,
-        &["sessions", "login_failures", "seaql_migrations", "topic_reads"],
+        &[
+            "sessions",
+            "login_failures",
+            "seaql_migrations",
+            "topic_reads",
+        ],
         &[],
     )
     .await

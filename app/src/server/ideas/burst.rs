@@ -345,7 +345,10 @@ pub async fn accept_burst(
         Some(item.post_id),
         topics.first().copied(),
         None,
-        &format!("{} accepted", crate::format::count(accepted as i64, "vote", "votes")),
+        &format!(
+            "{} accepted",
+            crate::format::count(accepted as i64, "vote", "votes")
+        ),
         false,
     )
     .await?;

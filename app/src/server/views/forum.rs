@@ -108,9 +108,7 @@ pub(super) fn list_items(
 
 /// The forum categories in the admins' order, with their counters, in one query (the home page
 /// lists its latest topics beside them, so it needs no latest title per category).
-pub async fn category_summaries(
-    db: &DatabaseConnection,
-) -> Result<Vec<CategorySummary>, AppError> {
+pub async fn category_summaries(db: &DatabaseConnection) -> Result<Vec<CategorySummary>, AppError> {
     Ok(category::Entity::find()
         .filter(category::Column::Kind.ne("blog_comments"))
         .order_by_asc(category::Column::Position)
