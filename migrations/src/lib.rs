@@ -18,6 +18,7 @@ mod m20261205_000001_uploads;
 mod m20261206_000001_topic_reads;
 mod m20261207_000001_profiles;
 mod m20261208_000019_member_drafts;
+mod m20261209_000020_cluster;
 
 pub use m20261124_000001_blog::BLOG_COMMENTS_SLUG;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000001_topic_reads::Migration),
             Box::new(m20261207_000001_profiles::Migration),
             Box::new(m20261208_000019_member_drafts::Migration),
+            Box::new(m20261209_000020_cluster::Migration),
         ]
     }
 }
