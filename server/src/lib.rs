@@ -6,6 +6,7 @@ pub mod bench_text;
 pub mod compress;
 pub mod files;
 pub mod form_errors;
+pub mod migrate_data;
 pub mod page_cache;
 pub mod robots;
 pub mod security;

@@ -23,6 +23,10 @@ commands:
   backup PATH      write a consistent copy of the live SQLite database to PATH (a new file);
                    the site keeps serving meanwhile
   restore PATH     replace the SQLite database with the backup at PATH; stop the server first
+  migrate-data --from sqlite://PATH --to postgres://...
+                   copy the SQLite site (it may keep serving) into an empty PostgreSQL database:
+                   migrates it, copies every table in one transaction, resets its sequences and
+                   checks every table's row count and checksum on both sides before committing
   rerender         run every stored post and article through the current content pipeline
                    (after an upgrade that changes it); restart the server afterwards
   uploads migrate --to STORE
@@ -84,6 +88,19 @@ async fn main() {
         }
         println!();
         print!("{}", server::bench_text::tsv(&queries));
+        return;
+    }
+    if command == "migrate-data" {
+        let (Some(from), Some(to)) = (flag_value(&args, "--from"), flag_value(&args, "--to")) else {
+            fail(&format!(
+                "migrate-data needs --from sqlite://PATH and --to postgres://...\n\n{USAGE}"
+            ));
+        };
+        let mut progress = |line: &str| println!("{line}");
+        match server::migrate_data::run(&from, &to, &mut progress).await {
+            Ok(outcome) => println!("{}", outcome.report()),
+            Err(e) => fail(&format!("migrate-data: {e}")),
+        }
         return;
     }
     if command == "restore" {

@@ -244,16 +244,25 @@ pub async fn ensure_built(db: &DatabaseConnection) -> Result<Option<u64>, AppErr
     if is_built(&txn).await? {
         return Ok(None);
     }
+    let written = build_in(&txn).await?;
+    txn.commit().await?;
+    Ok(Some(written))
+}
+
+/// Writes every post's and article's row and notes the index built, in the caller's
+/// transaction: for `ensure_built`, and for `backyard migrate-data`, which fills a new
+/// PostgreSQL database in one transaction (an FTS5 index cannot be copied into PostgreSQL's).
+/// Returns the rows written.
+pub async fn build_in(txn: &impl ConnectionTrait) -> Result<u64, AppError> {
     let mut written = 0u64;
     let mut after = 0i64;
-    while let Some((last, count)) = index_posts_after(&txn, after).await? {
+    while let Some((last, count)) = index_posts_after(txn, after).await? {
         after = last;
         written += count;
     }
-    written += index_articles(&txn).await?;
-    mark_built(&txn).await?;
-    txn.commit().await?;
-    Ok(Some(written))
+    written += index_articles(txn).await?;
+    mark_built(txn).await?;
+    Ok(written)
 }
 
 async fn is_built(conn: &impl ConnectionTrait) -> Result<bool, AppError> {

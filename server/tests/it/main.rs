@@ -24,6 +24,7 @@ mod http;
 mod ideas_http;
 mod ideas_views_http;
 mod lifecycle_pages;
+mod migrate_data;
 mod moderation_http;
 mod moderator_limits;
 mod parallel_limits;
