@@ -6,6 +6,7 @@ pub mod bench_text;
 pub mod compress;
 pub mod files;
 pub mod form_errors;
+pub mod metrics;
 pub mod migrate_data;
 pub mod page_cache;
 pub mod robots;
@@ -77,7 +78,22 @@ pub fn app_state(config: Config, db: DatabaseConnection) -> AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    routers(state).site
+}
+
+/// What the server serves: the site, and the metrics page when it has an address of its own
+/// (BACKYARD_METRICS_ADDR).
+pub struct Routers {
+    pub site: Router,
+    pub metrics: Option<Router>,
+}
+
+pub fn routers(state: AppState) -> Routers {
     let routes = generate_route_list(App);
+    // Every pattern given to axum, for the metrics' route labels.
+    let mut patterns = metrics::Patterns::default();
+    patterns.extend(routes.iter().map(|r| r.path().to_string()));
+    patterns.extend(leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path.to_string()));
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
         .with_name(session_cookie_name(&state.config))
         .with_http_only(true)
@@ -88,28 +104,36 @@ pub fn router(state: AppState) -> Router {
         ));
     let shell_options = state.leptos_options.clone();
     let config = state.config.clone();
+    let metrics_settings = config.metrics.clone();
     let db = state.db.clone();
+    let metrics_db = state.db.clone();
     let routes = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/blog/feed.xml", get(blog_feed))
-        .route("/feed.xml", get(forum_feed))
-        .route("/c/{slug}/feed.xml", get(category_feed))
-        .route("/robots.txt", get(robots_txt))
-        .route("/sitemap.xml", get(sitemap))
-        .route("/sitemap/{file}", get(sitemap_page))
-        .route("/theme.css", get(theme_css))
+        .route(patterns.add("/healthz"), get(healthz))
+        .route(patterns.add("/blog/feed.xml"), get(blog_feed))
+        .route(patterns.add("/feed.xml"), get(forum_feed))
+        .route(patterns.add("/c/{slug}/feed.xml"), get(category_feed))
+        .route(patterns.add("/robots.txt"), get(robots_txt))
+        .route(patterns.add("/sitemap.xml"), get(sitemap))
+        .route(patterns.add("/sitemap/{file}"), get(sitemap_page))
+        .route(patterns.add("/theme.css"), get(theme_css))
         // The page itself (GET) is the Leptos route of the same path.
-        .route("/unsubscribe/{token}", post(one_click_unsubscribe))
-        .route("/notifications/{id}", get(open_notification))
-        .route("/staff/ideas.csv", get(staff_ideas_csv))
         .route(
-            "/uploads",
+            patterns.add("/unsubscribe/{token}"),
+            post(one_click_unsubscribe),
+        )
+        .route(patterns.add("/notifications/{id}"), get(open_notification))
+        .route(patterns.add("/staff/ideas.csv"), get(staff_ideas_csv))
+        .route(
+            patterns.add("/uploads"),
             post(files::upload).layer(axum::extract::DefaultBodyLimit::max(
                 files::MAX_REQUEST_BYTES,
             )),
         )
-        .route("/uploads/{id}/{*rest}", get(files::serve))
-        .route("/images/proxy/{signature}/{address}", get(files::proxy))
+        .route(patterns.add("/uploads/{id}/{*rest}"), get(files::serve))
+        .route(
+            patterns.add("/images/proxy/{signature}/{address}"),
+            get(files::proxy),
+        )
         .nest_service("/pkg", pkg_files(&state.leptos_options.site_root))
         .leptos_routes_with_context(&state, routes, provide_request_context, move || {
             shell(shell_options.clone())
@@ -132,8 +156,9 @@ pub fn router(state: AppState) -> Router {
     // The last layer added runs first. A request meets: the log line, the client's address,
     // per-address limits, the request-shape checks, the security headers (on every answer,
     // refusals included), the cross-site check, the form-error signature, compression, the page
-    // cache, the noindex tag, the session, the route.
-    Router::new()
+    // cache, the noindex tag, the session, the route. With metrics on, they time and count
+    // each request just inside the log line.
+    let site = Router::new()
         .fallback_service(routes)
         // Inside the cache, so a cached page has what this adds.
         .layer(middleware::from_fn(robots::noindex_meta))
@@ -165,8 +190,35 @@ pub fn router(state: AppState) -> Router {
             )),
             security::per_ip_limits,
         ))
-        .layer(middleware::from_fn_with_state(config, security::client_ip))
-        .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn_with_state(config, security::client_ip));
+    if !metrics_settings.enabled {
+        return Routers {
+            site: site.layer(middleware::from_fn(log_request)),
+            metrics: None,
+        };
+    }
+    // The browser bundle's directory (nest_service above).
+    patterns.add("/pkg");
+    patterns.add("/pkg/{*rest}");
+    if metrics_settings.on_site_address() {
+        patterns.add(metrics::PATH);
+    }
+    let own_address = metrics_settings.addr.is_some();
+    let metrics = Arc::new(metrics::Metrics::new(
+        metrics_settings,
+        metrics_db,
+        patterns,
+    ));
+    Routers {
+        // Outside all but the log line: refusals and cache hits are timed and counted too.
+        site: site
+            .layer(middleware::from_fn_with_state(
+                metrics.clone(),
+                metrics::layer,
+            ))
+            .layer(middleware::from_fn(log_request)),
+        metrics: own_address.then(|| metrics::own_address_router(metrics)),
+    }
 }
 
 /// The name the site build gave the browser bundle (`backyard.<content hash>`, in the site

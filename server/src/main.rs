@@ -5,6 +5,7 @@ use app::server::accounts::sign_in;
 use app::server::{
     accounts, config::Config, db, demo, forms, mail, session_store::DbSessionStore, state::AppState,
 };
+use server::metrics::{self, Worker};
 use tower_sessions::session_store::ExpiredDeletion;
 use tracing_subscriber::EnvFilter;
 
@@ -197,6 +198,7 @@ async fn serve(config: Config, conn: sea_orm::DatabaseConnection, demo: bool) {
         Err(e) => fail(&format!("cannot build the search index: {e:?}")),
     }
     let addr = config.addr;
+    let metrics_addr = config.metrics.addr;
     let public_url = config.public_url.clone();
     let state: AppState = server::app_state(config, conn.clone());
     spawn_cleanup(conn.clone(), state.files.clone());
@@ -206,8 +208,23 @@ async fn serve(config: Config, conn: sea_orm::DatabaseConnection, demo: bool) {
         Ok(l) => l,
         Err(e) => fail(&format!("cannot listen on {addr} (BACKYARD_ADDR): {e}")),
     };
+    let routers = server::routers(state);
+    if let (Some(metrics_router), Some(metrics_addr)) = (routers.metrics, metrics_addr) {
+        let metrics_listener = match tokio::net::TcpListener::bind(metrics_addr).await {
+            Ok(l) => l,
+            Err(e) => fail(&format!(
+                "cannot listen on {metrics_addr} (BACKYARD_METRICS_ADDR): {e}"
+            )),
+        };
+        println!("Metrics at http://{metrics_addr}{}", server::metrics::PATH);
+        tokio::spawn(server::serve::serve(
+            metrics_listener,
+            metrics_router,
+            shutdown_signal(),
+        ));
+    }
     println!("Backyard is running at {public_url}");
-    server::serve::serve(listener, server::router(state), shutdown_signal()).await;
+    server::serve::serve(listener, routers.site, shutdown_signal()).await;
     // Closing the pool checkpoints SQLite's write-ahead log into the database file.
     if let Err(e) = conn.close().await {
         tracing::warn!(error = %e, "closing the database");
@@ -254,22 +271,30 @@ fn spawn_cleanup(
         let mut tick = tokio::time::interval(Duration::from_secs(600));
         loop {
             tick.tick().await;
+            let mut failed = false;
             if let Err(e) = store.delete_expired().await {
                 tracing::warn!(error = %e, "expired-session cleanup failed");
+                failed = true;
             }
             if let Err(e) = forms::purge_old(&conn).await {
                 tracing::warn!(error = %e, "form-token cleanup failed");
+                failed = true;
             }
             if let Err(e) = sign_in::purge_old(&conn).await {
                 tracing::warn!(error = %e, "log-in failure cleanup failed");
+                failed = true;
             }
             match app::server::uploads::sweep(&conn, files.as_ref()).await {
                 Ok(swept) if swept != Default::default() => {
                     tracing::info!(?swept, "swept unused uploads")
                 }
                 Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "upload sweep failed"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "upload sweep failed");
+                    failed = true;
+                }
             }
+            metrics::worker_round(Worker::Cleanup, failed);
         }
     });
 }
@@ -286,9 +311,11 @@ fn spawn_mail(conn: sea_orm::DatabaseConnection, transport: Option<mail::Transpo
     };
     tokio::spawn(async move {
         loop {
-            if let Err(e) = mail::deliver_due(&conn, &transport, chrono::Utc::now()).await {
+            let round = mail::deliver_due(&conn, &transport, chrono::Utc::now()).await;
+            if let Err(e) = &round {
                 tracing::warn!(error = %e, "e-mail delivery round failed");
             }
+            metrics::worker_round(Worker::Mail, round.is_err());
             mail::wait_for_work(Duration::from_secs(1)).await;
         }
     });
@@ -307,21 +334,27 @@ fn spawn_notifications(conn: sea_orm::DatabaseConnection) {
             tick.tick().await;
             // A burst bigger than this is spread over the next seconds, so no one pass holds
             // the write lock for long.
-            match notify::fan_out_due(&conn, 200).await {
+            let fan_out = notify::fan_out_due(&conn, 200).await;
+            match &fan_out {
                 // Followers who want e-mail at once have some in the outbox now.
-                Ok(n) if n > 0 => app::server::mail::wake_worker(),
+                Ok(n) if *n > 0 => app::server::mail::wake_worker(),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "notification fan-out failed"),
             }
+            metrics::worker_round(Worker::Notifications, fan_out.is_err());
             if tokio::time::Instant::now() >= digest_due {
                 digest_due = tokio::time::Instant::now() + Duration::from_secs(60);
                 // New members' votes that have come of age count now.
-                if let Err(e) = app::server::ideas::count_aged(&conn, chrono::Utc::now()).await {
+                let aged = app::server::ideas::count_aged(&conn, chrono::Utc::now()).await;
+                if let Err(e) = &aged {
                     tracing::warn!(error = %e, "counting aged votes failed");
                 }
-                if let Err(e) = notify::digest::send_due(&conn, chrono::Utc::now()).await {
+                metrics::worker_round(Worker::AgedVotes, aged.is_err());
+                let digests = notify::digest::send_due(&conn, chrono::Utc::now()).await;
+                if let Err(e) = &digests {
                     tracing::warn!(error = %e, "digest e-mail failed");
                 }
+                metrics::worker_round(Worker::Digest, digests.is_err());
             }
         }
     });

@@ -38,6 +38,96 @@ pub struct Config {
     /// or `s3` (with BACKYARD_S3_BUCKET, BACKYARD_S3_REGION, BACKYARD_S3_ENDPOINT for a store
     /// other than AWS, BACKYARD_S3_ACCESS_KEY_ID and BACKYARD_S3_SECRET_ACCESS_KEY).
     pub uploads: UploadStore,
+    /// BACKYARD_METRICS, BACKYARD_METRICS_ADDR, BACKYARD_METRICS_TOKEN: the Prometheus page.
+    pub metrics: MetricsSettings,
+}
+
+/// Whether and where `/metrics` is served (off by default).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct MetricsSettings {
+    /// BACKYARD_METRICS=on.
+    pub enabled: bool,
+    /// BACKYARD_METRICS_ADDR: a second address that serves only `/metrics` (e.g. 127.0.0.1:9100,
+    /// or a private interface the scraper reaches); unset, the site's own address serves it.
+    pub addr: Option<SocketAddr>,
+    /// BACKYARD_METRICS_TOKEN: the bearer token a scraper must send. Required on the site's own
+    /// address: there a reverse proxy on the same host connects from 127.0.0.1 for every
+    /// visitor, so "only from loopback" would let the whole internet in through it.
+    pub token: Option<String>,
+}
+
+// The token is a secret: logs show only whether there is one.
+impl std::fmt::Debug for MetricsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsSettings")
+            .field("enabled", &self.enabled)
+            .field("addr", &self.addr)
+            .field("token", &self.token.as_ref().map(|_| "(set)"))
+            .finish()
+    }
+}
+
+/// The shortest metrics token accepted: long enough that guessing it over HTTP is hopeless.
+pub const MIN_METRICS_TOKEN_CHARS: usize = 16;
+
+impl MetricsSettings {
+    /// The three BACKYARD_METRICS* settings, checked together; `site` is BACKYARD_ADDR.
+    pub fn from_lookup(
+        get: impl Fn(&str) -> Option<String>,
+        site: SocketAddr,
+    ) -> Result<MetricsSettings, String> {
+        let set = |key: &str| get(key).filter(|v| !v.trim().is_empty());
+        let enabled = match set("BACKYARD_METRICS").as_deref() {
+            None | Some("off") => false,
+            Some("on") => true,
+            Some(other) => return Err(format!("BACKYARD_METRICS={other}: use on or off")),
+        };
+        let addr = match set("BACKYARD_METRICS_ADDR") {
+            None => None,
+            Some(text) => Some(text.parse::<SocketAddr>().map_err(|_| {
+                format!("BACKYARD_METRICS_ADDR={text} is not an address like 127.0.0.1:9100")
+            })?),
+        };
+        let token = set("BACKYARD_METRICS_TOKEN");
+        if !enabled && (addr.is_some() || token.is_some()) {
+            return Err(
+                "BACKYARD_METRICS_ADDR and BACKYARD_METRICS_TOKEN need BACKYARD_METRICS=on".into(),
+            );
+        }
+        if addr == Some(site) {
+            return Err(format!(
+                "BACKYARD_METRICS_ADDR={site} is the site's own address (BACKYARD_ADDR): leave it \
+                 unset to serve /metrics there, or name another port"
+            ));
+        }
+        if let Some(token) = &token
+            && (token.chars().count() < MIN_METRICS_TOKEN_CHARS
+                || !token.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(format!(
+                "BACKYARD_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_CHARS} printable \
+                 characters without spaces (e.g. from `openssl rand -hex 32`)"
+            ));
+        }
+        if enabled && addr.is_none() && token.is_none() {
+            return Err(format!(
+                "BACKYARD_METRICS=on serves /metrics on the site's own address, where anyone who \
+                 reaches the site could read it: set BACKYARD_METRICS_TOKEN (at least \
+                 {MIN_METRICS_TOKEN_CHARS} characters; the scraper sends it as a bearer token), \
+                 or BACKYARD_METRICS_ADDR=127.0.0.1:9100 to serve it on a private address instead"
+            ));
+        }
+        Ok(MetricsSettings {
+            enabled,
+            addr,
+            token,
+        })
+    }
+
+    /// Whether the site's own address answers `/metrics` (on, and no address of its own).
+    pub fn on_site_address(&self) -> bool {
+        self.enabled && self.addr.is_none()
+    }
 }
 
 /// Where uploaded files are kept.
@@ -295,8 +385,10 @@ impl Config {
             ));
         }
         let uploads = UploadStore::from_lookup(&get)?;
+        let metrics = MetricsSettings::from_lookup(&get, addr)?;
         Ok(Config {
             uploads,
+            metrics,
             addr,
             database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
             public_url,
@@ -476,5 +568,80 @@ mod tests {
             c.reply_address.as_deref(),
             Some("reply@support.example.com")
         );
+    }
+
+    #[test]
+    fn metrics_are_off_unless_asked_for_and_never_open_on_the_site_address() {
+        let c = with(&[]).unwrap();
+        assert_eq!(c.metrics, MetricsSettings::default());
+        assert!(!c.metrics.on_site_address());
+
+        let token = "0123456789abcdef0123";
+        let c = with(&[
+            ("BACKYARD_METRICS", "on"),
+            ("BACKYARD_METRICS_TOKEN", token),
+        ])
+        .unwrap();
+        assert!(c.metrics.on_site_address());
+        assert_eq!(c.metrics.token.as_deref(), Some(token));
+        assert!(!format!("{c:?}").contains(token), "no token in logs");
+
+        let c = with(&[
+            ("BACKYARD_METRICS", "on"),
+            ("BACKYARD_METRICS_ADDR", "127.0.0.1:9100"),
+        ])
+        .unwrap();
+        assert_eq!(c.metrics.addr, Some("127.0.0.1:9100".parse().unwrap()));
+        assert!(!c.metrics.on_site_address());
+
+        for (pairs, expected) in [
+            (
+                vec![("BACKYARD_METRICS", "yes")],
+                "BACKYARD_METRICS=yes: use on or off",
+            ),
+            (
+                vec![("BACKYARD_METRICS", "on")],
+                "set BACKYARD_METRICS_TOKEN",
+            ),
+            (
+                vec![("BACKYARD_METRICS_ADDR", "127.0.0.1:9100")],
+                "need BACKYARD_METRICS=on",
+            ),
+            (
+                vec![("BACKYARD_METRICS_TOKEN", token)],
+                "need BACKYARD_METRICS=on",
+            ),
+            (
+                vec![
+                    ("BACKYARD_METRICS", "on"),
+                    ("BACKYARD_METRICS_ADDR", "9100"),
+                ],
+                "BACKYARD_METRICS_ADDR=9100 is not an address",
+            ),
+            (
+                vec![
+                    ("BACKYARD_METRICS", "on"),
+                    ("BACKYARD_METRICS_ADDR", DEFAULT_ADDR),
+                ],
+                "the site's own address",
+            ),
+            (
+                vec![
+                    ("BACKYARD_METRICS", "on"),
+                    ("BACKYARD_METRICS_TOKEN", "short"),
+                ],
+                "at least 16",
+            ),
+            (
+                vec![
+                    ("BACKYARD_METRICS", "on"),
+                    ("BACKYARD_METRICS_TOKEN", "a token with spaces in it"),
+                ],
+                "without spaces",
+            ),
+        ] {
+            let err = with(&pairs).unwrap_err();
+            assert!(err.contains(expected), "{pairs:?}: {err}");
+        }
     }
 }

@@ -74,6 +74,7 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTransaction, Db
 /// Waiting for it can be given up (the future dropped) without harm.
 pub async fn writer_turn(db: &DatabaseConnection) -> Option<WriterTurn> {
     if db.get_database_backend() == DbBackend::Sqlite {
+        let _waiting = WaitingWriter::count();
         Some(WriterTurn(WRITERS.clone().lock_owned().await))
     } else {
         None
@@ -113,6 +114,30 @@ pub struct WriterTurn(#[allow(dead_code)] tokio::sync::OwnedMutexGuard<()>);
 /// Whether two connections reach the same database: clones of one pool share its options, so
 /// the same options mean the same pool (two in-memory databases have the same file name but
 /// are different databases).
+/// How many of this process's SQLite writers are waiting for their turn now (for /metrics):
+/// above a handful for long, writes arrive faster than the one writer finishes them.
+pub fn writers_waiting() -> usize {
+    WRITERS_WAITING.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+static WRITERS_WAITING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Counts one writer in `WRITERS_WAITING` until it has its turn or gives up waiting (dropped).
+struct WaitingWriter;
+
+impl WaitingWriter {
+    fn count() -> WaitingWriter {
+        WRITERS_WAITING.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        WaitingWriter
+    }
+}
+
+impl Drop for WaitingWriter {
+    fn drop(&mut self) {
+        WRITERS_WAITING.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 pub fn same_database(a: &DatabaseConnection, b: &DatabaseConnection) -> bool {
     match (a.get_database_backend(), b.get_database_backend()) {
         (DbBackend::Sqlite, DbBackend::Sqlite) => std::sync::Arc::ptr_eq(

@@ -26,6 +26,7 @@ mod lifecycle_properties;
 mod loop_tests;
 pub mod mail;
 pub mod moderation;
+pub mod metrics;
 pub mod names;
 pub mod notify;
 pub mod paging;

@@ -25,6 +25,7 @@ mod ideas_http;
 mod ideas_views_http;
 mod lifecycle_pages;
 mod migrate_data;
+mod metrics_http;
 mod moderation_http;
 mod moderator_limits;
 mod parallel_limits;

@@ -1,0 +1,213 @@
+//! Figures the operator's `/metrics` page reads from the database when it is scraped (the HTTP
+//! side, server/src/metrics.rs, counts requests itself): how busy the connection pool is and
+//! how far the e-mail outbox is behind. Each is an indexed lookup or a read of the pool's own
+//! counters, cheap enough to run every few seconds on a busy site.
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::entity::email;
+use crate::error::AppError;
+
+/// The database connection pool at one moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolFigures {
+    /// Connections lent to a query or transaction now.
+    pub in_use: u32,
+    /// Connections open and free.
+    pub idle: u32,
+    /// The most the pool opens (db::connect); a request that finds all of them in use waits.
+    pub max: u32,
+}
+
+/// The pool's figures (sqlx keeps them as atomics: no query, no lock).
+pub fn pool(db: &DatabaseConnection) -> Option<PoolFigures> {
+    let (size, idle, max) = match db.get_database_backend() {
+        DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            )
+        }
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            )
+        }
+        _ => return None,
+    };
+    let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(size);
+    Some(PoolFigures {
+        // The two counters are read one after the other: never let a race show a negative.
+        in_use: size - idle,
+        idle,
+        max,
+    })
+}
+
+/// The e-mail outbox at one moment.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OutboxFigures {
+    /// Messages not yet sent nor given up (due now or waiting for a retry).
+    pub queued: u64,
+    /// How long the longest-waiting due message has been due, in seconds (0 when none is due).
+    /// Growing: the mail worker is not keeping up, or the mail server refuses it.
+    pub oldest_due_seconds: f64,
+}
+
+/// Counts the queued messages and finds the oldest due one, on the (status, next_attempt_at)
+/// index: the count walks only the queued rows, the oldest is the first of them.
+pub async fn outbox(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<OutboxFigures, AppError> {
+    let queued = email::Entity::find()
+        .filter(email::Column::Status.eq("queued"))
+        .count(conn)
+        .await?;
+    let first_due: Option<Option<DateTime<Utc>>> = email::Entity::find()
+        .select_only()
+        .column(email::Column::NextAttemptAt)
+        .filter(email::Column::Status.eq("queued"))
+        .filter(email::Column::NextAttemptAt.lte(now))
+        .order_by_asc(email::Column::NextAttemptAt)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    // Rows from before retries existed have no next attempt: due since they were written.
+    let unscheduled: Option<DateTime<Utc>> = email::Entity::find()
+        .select_only()
+        .column(email::Column::CreatedAt)
+        .filter(email::Column::Status.eq("queued"))
+        .filter(email::Column::NextAttemptAt.is_null())
+        .order_by_asc(email::Column::CreatedAt)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    let oldest = [first_due.flatten(), unscheduled]
+        .into_iter()
+        .flatten()
+        .min();
+    Ok(OutboxFigures {
+        queued,
+        oldest_due_seconds: oldest.map_or(0.0, |at| {
+            (now - at).num_milliseconds().max(0) as f64 / 1000.0
+        }),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, Utc};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, TransactionTrait};
+
+    use super::*;
+    use crate::server::{mail, testing::test_db};
+
+    #[tokio::test]
+    async fn the_outbox_counts_queued_mail_and_ages_the_oldest_due() {
+        let db = test_db().await;
+        let now = Utc::now();
+        assert_eq!(
+            outbox(&db, now).await.unwrap(),
+            OutboxFigures {
+                queued: 0,
+                oldest_due_seconds: 0.0
+            }
+        );
+        for to in [
+            "a@example.com",
+            "b@example.com",
+            "c@example.com",
+            "d@example.com",
+        ] {
+            mail::enqueue(&db, to, "Hello", "Body").await.unwrap();
+        }
+        let rows = email::Entity::find().all(&db).await.unwrap();
+        let set = |row: &email::Model, status: &str, next: Option<chrono::DateTime<Utc>>| {
+            let mut row: email::ActiveModel = row.clone().into();
+            row.status = Set(status.into());
+            row.next_attempt_at = Set(next);
+            row
+        };
+        // Due 90 s ago, waiting for a retry in an hour, sent, given up.
+        set(&rows[0], "queued", Some(now - Duration::seconds(90)))
+            .update(&db)
+            .await
+            .unwrap();
+        set(&rows[1], "queued", Some(now + Duration::hours(1)))
+            .update(&db)
+            .await
+            .unwrap();
+        set(&rows[2], "sent", Some(now - Duration::hours(5)))
+            .update(&db)
+            .await
+            .unwrap();
+        set(&rows[3], "failed", Some(now - Duration::hours(5)))
+            .update(&db)
+            .await
+            .unwrap();
+        let figures = outbox(&db, now).await.unwrap();
+        assert_eq!(figures.queued, 2);
+        assert_eq!(figures.oldest_due_seconds, 90.0);
+
+        // Nothing due (only the retry in an hour): no age.
+        email::Entity::delete_by_id(rows[0].id)
+            .exec(&db)
+            .await
+            .unwrap();
+        let figures = outbox(&db, now).await.unwrap();
+        assert_eq!((figures.queued, figures.oldest_due_seconds), (1, 0.0));
+    }
+
+    #[tokio::test]
+    async fn the_pool_shows_a_connection_in_use_while_a_transaction_holds_it() {
+        let db = test_db().await;
+        let before = pool(&db).unwrap();
+        assert!(before.max >= 1);
+        assert!(before.in_use + before.idle <= before.max);
+        let txn = db.begin().await.unwrap();
+        let during = pool(&db).unwrap();
+        assert_eq!(during.in_use, before.in_use + 1, "{before:?} {during:?}");
+        txn.rollback().await.unwrap();
+        // sqlx gives a connection back to the pool on a task of its own: wait for it.
+        let mut after = pool(&db).unwrap();
+        for _ in 0..200 {
+            if after.in_use == before.in_use {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            after = pool(&db).unwrap();
+        }
+        assert_eq!(after.in_use, before.in_use);
+    }
+
+    #[tokio::test]
+    async fn writers_waiting_for_their_turn_are_counted() {
+        let db = test_db().await;
+        let held = crate::server::db::writer_turn(&db).await;
+        let waiter = tokio::spawn({
+            let db = db.clone();
+            async move { crate::server::db::begin_write(&db).await.map(|_| ()) }
+        });
+        // The waiter is queued behind `held` (other tests may queue too: at least one).
+        let mut seen = 0;
+        for _ in 0..200 {
+            seen = crate::server::db::writers_waiting();
+            if seen >= 1 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        assert!(seen >= 1);
+        drop(held);
+        waiter.await.unwrap().unwrap();
+    }
+}
