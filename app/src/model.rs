@@ -136,7 +136,7 @@ pub struct CategoryPage {
 }
 
 /// One post as the topic page shows it. `html` is the stored, already-clean HTML.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PostView {
     pub id: i64,
     pub number: i32,

@@ -206,6 +206,10 @@ fn ModerateForm(post_id: i64, state: PostState) -> impl IntoView {
 
 /// A page of posts, each with "Quote" pointing back at `here` (this page's URL) with the post
 /// quoted into the reply box. Topics and articles' comments both show posts through this.
+///
+/// On the server, a page of posts as a plain request shows it (no confirmation or returned
+/// form in its address) is rendered once for everyone who sees the same posts with the same
+/// controls, and kept (server::fragments); each reader gets it stitched with their times.
 #[component]
 pub fn PostList(
     posts: Vec<PostView>,
@@ -220,25 +224,99 @@ pub fn PostList(
     #[prop(default = None)]
     answer_shown_above: Option<i64>,
 ) -> impl IntoView {
-    let quote_base = if here.contains('?') {
-        format!("{here}&")
-    } else {
-        format!("{here}?")
+    let list = Posts {
+        posts,
+        here,
+        answer_tools,
+        signed_in,
+        moderator,
+        answer_shown_above,
     };
-    let first_id = posts.first().map(|p| p.id);
-    view! {
-        <div class="posts">
-            {posts
-                .into_iter()
-                .map(|post| {
-                    let shown_above = answer_shown_above.is_some_and(|a| a == post.id && first_id == Some(a));
-                    let quote_href = format!("{quote_base}quote={}#composer", post.id);
-                    let answer_tools = answer_tools
-                        .filter(|_| post.number > 1)
-                        .map(|(topic_id, answer)| (topic_id, answer == Some(post.id)));
-                    view! { <PostCard post quote_href answer_tools signed_in moderator shown_above /> }
-                })
-                .collect_view()}
-        </div>
+    #[cfg(feature = "ssr")]
+    if shared::applies() {
+        return shared::post_list(list).into_any();
+    }
+    list.render().into_any()
+}
+
+/// What a page of posts is rendered from: all of it, so its hash names the rendered HTML.
+#[derive(Clone, Hash)]
+struct Posts {
+    posts: Vec<PostView>,
+    here: String,
+    answer_tools: Option<(i64, Option<i64>)>,
+    signed_in: bool,
+    moderator: bool,
+    answer_shown_above: Option<i64>,
+}
+
+impl Posts {
+    fn render(self) -> impl IntoView + use<> {
+        let Posts {
+            posts,
+            here,
+            answer_tools,
+            signed_in,
+            moderator,
+            answer_shown_above,
+        } = self;
+        let quote_base = if here.contains('?') {
+            format!("{here}&")
+        } else {
+            format!("{here}?")
+        };
+        let first_id = posts.first().map(|p| p.id);
+        view! {
+            <div class="posts">
+                {posts
+                    .into_iter()
+                    .map(|post| {
+                        let shown_above = answer_shown_above.is_some_and(|a| a == post.id && first_id == Some(a));
+                        let quote_href = format!("{quote_base}quote={}#composer", post.id);
+                        let answer_tools = answer_tools
+                            .filter(|_| post.number > 1)
+                            .map(|(topic_id, answer)| (topic_id, answer == Some(post.id)));
+                        view! { <PostCard post quote_href answer_tools signed_in moderator shown_above /> }
+                    })
+                    .collect_view()}
+            </div>
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod shared {
+    use super::Posts;
+    use crate::components::time::{FragmentTimes, ReaderZone, write_time};
+    use crate::server::fragments::{self, Fragment, TimeMarker};
+    use chrono::Utc;
+    use leptos::{prelude::*, tachys::html::InertElement};
+
+    /// Only a page's plain form is shared: a confirmation (`?done=`) or a form sent back with
+    /// its errors shows things for one reader inside the posts. `?page=` and `?quote=` change
+    /// nothing in them.
+    pub fn applies() -> bool {
+        leptos_router::hooks::use_query_map()
+            .get_untracked()
+            .into_iter()
+            .all(|(key, _)| key == "page" || key == "quote")
+    }
+
+    pub fn post_list(list: Posts) -> impl IntoView {
+        let key = fragments::key(&("posts", &list));
+        let fragment = fragments::get(key).unwrap_or_else(|| {
+            let marker = TimeMarker::new();
+            let owner = Owner::current().map_or_else(Owner::new, |o| o.child());
+            let html = owner.with(|| {
+                provide_context(FragmentTimes(marker.clone()));
+                list.render().to_html()
+            });
+            fragments::put(key, Fragment::parse(&html, &marker))
+        });
+        let zone = ReaderZone::of_page();
+        Suspend::new(async move {
+            let (zone, now) = (zone.await, Utc::now());
+            InertElement::new(fragment.stitch(|at, out| write_time(at, now, &zone, out)))
+        })
     }
 }

@@ -33,31 +33,93 @@ pub use crate::format::{exact_in, exact_utc};
 /// Site; a visitor's page is cached and shared by every visitor, so it cannot be in anyone's
 /// own), marked `data-exact`: with JavaScript, public/forms.js rewrites those in the
 /// browser's zone. A zone the member chose is left alone.
+///
+/// Inside a shared fragment (a page of posts rendered once for many readers, see
+/// server::fragments) it writes a marker instead, and [`write_time`] writes the same element
+/// for each reader when the fragment is stitched.
 #[component]
 pub fn RelativeTime(at: DateTime<Utc>) -> impl IntoView {
-    let (me, site) = (use_context::<CurrentUser>(), use_context::<Site>());
-    let ago = relative(at, Utc::now());
+    #[cfg(feature = "ssr")]
+    if let Some(FragmentTimes(marker)) = use_context::<FragmentTimes>() {
+        return marker.mark(at).into_any();
+    }
+    let zone = ReaderZone::of_page();
     // Pages render whole (SsrMode::Async); the member is usually loaded by the time a page's
     // own data is, and then this resumes at once.
     Suspend::new(async move {
-        let chosen = match me {
-            Some(CurrentUser(me)) => me.await.ok().flatten().and_then(|u| u.time_zone),
-            None => None,
-        };
-        let automatic = chosen.is_none();
-        let zone = match (chosen, site) {
-            (Some(zone), _) => Some(zone),
-            (None, Some(Site(site))) => site.await.ok().map(|s| s.time_zone),
-            (None, None) => None,
-        };
-        let exact = exact_in(at, zone.as_deref());
-        let spoken = format!(" ({exact})");
-        view! {
-            <time datetime=at.to_rfc3339() title=exact data-exact=automatic.then_some("")>
-                {ago}<span class="visually-hidden">{spoken}</span>
-            </time>
-        }
+        let zone = zone.await;
+        let mut html = String::new();
+        write_time(at, Utc::now(), &zone, &mut html);
+        leptos::tachys::html::InertElement::new(html)
     })
+    .into_any()
+}
+
+/// Set while a shared fragment renders: times become markers (server::fragments).
+#[cfg(feature = "ssr")]
+#[derive(Clone)]
+pub struct FragmentTimes(pub crate::server::fragments::TimeMarker);
+
+/// The zone a reader's exact times are written in.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReaderZone {
+    zone: Option<String>,
+    /// Not chosen by the reader (the site's): the browser may write it in its own.
+    automatic: bool,
+}
+
+impl ReaderZone {
+    /// This page's reader's zone, from the member and the site the page loads anyway.
+    pub fn of_page() -> impl std::future::Future<Output = ReaderZone> + Send + 'static {
+        let (me, site) = (use_context::<CurrentUser>(), use_context::<Site>());
+        async move {
+            let chosen = match me {
+                Some(CurrentUser(me)) => me.await.ok().flatten().and_then(|u| u.time_zone),
+                None => None,
+            };
+            let automatic = chosen.is_none();
+            let zone = match (chosen, site) {
+                (Some(zone), _) => Some(zone),
+                (None, Some(Site(site))) => site.await.ok().map(|s| s.time_zone),
+                (None, None) => None,
+            };
+            ReaderZone { zone, automatic }
+        }
+    }
+}
+
+/// The `<time>` element for `at` as read at `now`: relative text, the exact time in the
+/// reader's zone as its title and as visually hidden text.
+pub fn write_time(at: DateTime<Utc>, now: DateTime<Utc>, zone: &ReaderZone, out: &mut String) {
+    use std::fmt::Write;
+    let exact = escape(&exact_in(at, zone.zone.as_deref()));
+    let _ = write!(
+        out,
+        r#"<time datetime="{}" title="{exact}"{}>{}<span class="visually-hidden"> ({exact})</span></time>"#,
+        at.to_rfc3339(),
+        if zone.automatic {
+            r#" data-exact="""#
+        } else {
+            ""
+        },
+        escape(&relative(at, now)),
+    );
+}
+
+/// Text for HTML: a zone's name comes from the member's settings.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod email_address;
 pub mod entity;
 pub mod excerpt_lines;
 pub mod forms;
+pub mod fragments;
 pub mod forum;
 pub mod ideas;
 #[cfg(test)]

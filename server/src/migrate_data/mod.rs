@@ -42,8 +42,9 @@ pub struct Outcome {
     /// Rows in the built search index, when the source's index was built (else the server
     /// builds it on its first start, as it would have on SQLite).
     pub search_rows: Option<u64>,
-    /// Copying the rows (and building the search index), then reading them all back to check.
+    /// Copying the rows, building the search index, then reading every row back to check.
     pub copying: Duration,
+    pub indexing: Duration,
     pub checking: Duration,
     /// From start to commit, the target's migrations included.
     pub elapsed: Duration,
@@ -67,7 +68,10 @@ impl Outcome {
             ));
         }
         match self.search_rows {
-            Some(n) => out.push_str(&format!("  search index rebuilt: {n} rows\n")),
+            Some(n) => out.push_str(&format!(
+                "  search index built from the copied posts and articles: {n} rows in {:.2} s\n",
+                self.indexing.as_secs_f64()
+            )),
             None => out.push_str(
                 "  search index: not built on the source either; the server builds it when it \
                  first starts\n",
@@ -154,9 +158,10 @@ pub async fn run(
         });
     }
     reset_sequences(&txn, &tables).await?;
-    let search_rows = build_search_index(&snapshot, &txn).await?;
-
     let copying = copy_started.elapsed();
+    let index_started = Instant::now();
+    let search_rows = build_search_index(&snapshot, &txn).await?;
+    let indexing = index_started.elapsed();
     progress("  checking every table's row count and checksum on both sides");
     let check_started = Instant::now();
     for (table, source_side) in tables.iter().zip(&copied) {
@@ -187,6 +192,7 @@ pub async fn run(
         tables: copied,
         search_rows,
         copying,
+        indexing,
         checking,
         elapsed: started.elapsed(),
     })

@@ -18,6 +18,7 @@ mod follow_http;
 mod form_errors;
 mod forms_behave;
 mod forum_http;
+mod fragments_http;
 mod home_http;
 mod hostile_strings;
 mod http;

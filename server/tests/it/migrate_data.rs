@@ -590,3 +590,62 @@ async fn the_benchmark_database_round_trips() {
     target.drop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The command as operators run it: its figures on success, and its refusals on stderr with a
+/// failing exit code.
+#[tokio::test]
+async fn the_command_prints_its_figures_and_its_refusals() {
+    let Some(target) = NewPg::create().await else {
+        return;
+    };
+    let (path, from, _source) = demo_file("cli").await;
+    let backyard = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_backyard"))
+            .args(args)
+            .env("DATABASE_URL", &from)
+            .env("BACKYARD_LOG", "warn")
+            .output()
+            .expect("the backyard binary runs")
+    };
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).to_string();
+
+    let out = backyard(&["migrate-data", "--from", &from]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("migrate-data needs --from sqlite://PATH and --to postgres://"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // A source that is not there is not made (an empty new database would copy nothing).
+    let missing = path.with_file_name("missing.db");
+    let missing_url = format!("sqlite://{}", missing.display());
+    let out = backyard(&["migrate-data", "--from", &missing_url, "--to", &target.url]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("is not a file"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!missing.exists());
+
+    let out = backyard(&["migrate-data", "--from", &from, "--to", &target.url]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(report.contains("  copied posts"), "{report}");
+    assert!(report.contains(" rows/s)"), "{report}");
+    assert!(
+        report.contains("Every table's row count and checksum match the source's."),
+        "{report}"
+    );
+
+    // Run again: the target now holds the site, so it is refused.
+    let out = backyard(&["migrate-data", "--from", &from, "--to", &target.url]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("backyard: migrate-data: the target database is not empty: "),
+        "{}",
+        text(&out.stderr)
+    );
+    target.drop().await;
+}

@@ -1,0 +1,229 @@
+//! Rendered HTML that is the same for many readers, kept so it is rendered once per change
+//! rather than once per request: a page of posts with their clean HTML, authors, badges and
+//! controls is most of a signed-in member's topic page and most of its rendering time.
+//!
+//! A fragment is keyed by a hash of everything it was rendered from (the rows as the page read
+//! them, and who may do what to them), never by a version someone must remember to bump: a
+//! reply, an edit, a hidden post or a renamed author changes what the page reads, hence the key,
+//! in this process and in every other process on the same database. Stale entries are never
+//! served; they age out of the bounded store. The hash is keyed per process (std's RandomState),
+//! so a post's author cannot aim text at another page's key.
+//!
+//! What depends on the moment or the reader's zone (relative times) is not in the stored HTML:
+//! a fragment is a list of pieces, HTML and times, stitched for each request.
+use std::{
+    collections::HashMap,
+    hash::{BuildHasher, Hash, RandomState},
+    sync::{Arc, LazyLock, Mutex},
+};
+
+use chrono::{DateTime, Utc};
+
+/// What all fragments together may hold. A 30-post page is about 30 to 50 KB.
+const MAX_BYTES: usize = 8 * 1024 * 1024;
+
+/// One piece of a fragment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    Html(String),
+    /// A relative time, written for the reader and the moment when stitched.
+    Time(DateTime<Utc>),
+}
+
+/// Rendered HTML with the times left open.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Fragment {
+    pub pieces: Vec<Piece>,
+}
+
+impl Fragment {
+    fn size(&self) -> usize {
+        self.pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Html(s) => s.len(),
+                Piece::Time(_) => 32,
+            })
+            .sum()
+    }
+
+    /// Splits rendered HTML at the time markers `marker` wrote (see [`TimeMarker`]).
+    pub fn parse(html: &str, marker: &TimeMarker) -> Fragment {
+        let mut pieces = Vec::new();
+        let mut rest = html;
+        while let Some(at) = rest.find(marker.start.as_str()) {
+            let after = &rest[at + marker.start.len()..];
+            let Some(end) = after.find(MARKER_END) else {
+                break;
+            };
+            let Some(time) = after[..end]
+                .parse::<i64>()
+                .ok()
+                .map(DateTime::from_timestamp_nanos)
+            else {
+                break;
+            };
+            if at > 0 {
+                pieces.push(Piece::Html(rest[..at].to_string()));
+            }
+            pieces.push(Piece::Time(time));
+            rest = &after[end + MARKER_END.len()..];
+        }
+        if !rest.is_empty() {
+            pieces.push(Piece::Html(rest.to_string()));
+        }
+        Fragment { pieces }
+    }
+
+    /// The fragment as one reader gets it, `time` writing each time.
+    pub fn stitch(&self, mut time: impl FnMut(DateTime<Utc>, &mut String)) -> String {
+        let mut out = String::with_capacity(self.size() + 256);
+        for piece in &self.pieces {
+            match piece {
+                Piece::Html(s) => out.push_str(s),
+                Piece::Time(at) => time(*at, &mut out),
+            }
+        }
+        out
+    }
+}
+
+const MARKER_END: &str = "\u{2}";
+
+/// Stands in for a time while a fragment renders: a control character, a secret of this
+/// process and the time's nanoseconds. Post text cannot forge it (it never learns the secret;
+/// the markers never leave the process), so only the renderer's times are stitched.
+#[derive(Debug, Clone)]
+pub struct TimeMarker {
+    start: String,
+}
+
+impl TimeMarker {
+    pub fn new() -> TimeMarker {
+        static SECRET: LazyLock<String> =
+            LazyLock::new(|| format!("\u{1}{:016x}:", RandomState::new().hash_one(0u8)));
+        TimeMarker {
+            start: SECRET.clone(),
+        }
+    }
+
+    pub fn mark(&self, at: DateTime<Utc>) -> String {
+        let nanos = at.timestamp_nanos_opt().unwrap_or_default();
+        format!("{}{nanos}{MARKER_END}", self.start)
+    }
+}
+
+impl Default for TimeMarker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+struct Store {
+    entries: HashMap<u64, (u64, Arc<Fragment>)>,
+    bytes: usize,
+    /// Uses so far: an entry's last use, for evicting the least recently used.
+    clock: u64,
+}
+
+static STORE: LazyLock<Mutex<Store>> = LazyLock::new(|| {
+    Mutex::new(Store {
+        entries: HashMap::new(),
+        bytes: 0,
+        clock: 0,
+    })
+});
+static KEYS: LazyLock<RandomState> = LazyLock::new(RandomState::new);
+
+/// The key of what a fragment is rendered from.
+pub fn key(inputs: &impl Hash) -> u64 {
+    KEYS.hash_one(inputs)
+}
+
+pub fn get(key: u64) -> Option<Arc<Fragment>> {
+    let mut store = STORE.lock().unwrap();
+    store.clock += 1;
+    let now = store.clock;
+    store.entries.get_mut(&key).map(|(used, f)| {
+        *used = now;
+        f.clone()
+    })
+}
+
+/// Keeps `fragment`; the least recently used go when the store is full.
+pub fn put(key: u64, fragment: Fragment) -> Arc<Fragment> {
+    let fragment = Arc::new(fragment);
+    let size = fragment.size();
+    if size > MAX_BYTES / 8 {
+        return fragment;
+    }
+    let mut store = STORE.lock().unwrap();
+    store.clock += 1;
+    let now = store.clock;
+    if let Some((_, old)) = store.entries.insert(key, (now, fragment.clone())) {
+        store.bytes -= old.size();
+    }
+    store.bytes += size;
+    while store.bytes > MAX_BYTES {
+        let Some(oldest) = store
+            .entries
+            .iter()
+            .min_by_key(|(_, (used, _))| *used)
+            .map(|(k, _)| *k)
+        else {
+            break;
+        };
+        if let Some((_, gone)) = store.entries.remove(&oldest) {
+            store.bytes -= gone.size();
+        }
+    }
+    fragment
+}
+
+/// Bytes held now (for /metrics and tests).
+pub fn held_bytes() -> usize {
+    STORE.lock().unwrap().bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_cut_out_and_stitched_back_and_forged_markers_stay_text() {
+        let marker = TimeMarker::new();
+        let at = DateTime::from_timestamp_nanos(1_700_000_000_123_456_789);
+        let forged = "\u{1}0000000000000000:5\u{2}";
+        let html = format!("<p>{forged}</p><time>{}</time><b>x</b>", marker.mark(at));
+        let f = Fragment::parse(&html, &marker);
+        assert_eq!(
+            f.pieces,
+            vec![
+                Piece::Html(format!("<p>{forged}</p><time>")),
+                Piece::Time(at),
+                Piece::Html("</time><b>x</b>".into()),
+            ]
+        );
+        let out = f.stitch(|t, out| out.push_str(&t.timestamp().to_string()));
+        assert_eq!(
+            out,
+            format!("<p>{forged}</p><time>1700000000</time><b>x</b>")
+        );
+    }
+
+    #[test]
+    fn the_store_stays_within_its_budget_dropping_the_least_recently_used() {
+        let big = || Fragment {
+            pieces: vec![Piece::Html("x".repeat(MAX_BYTES / 10))],
+        };
+        let first = key(&("budget test", 0));
+        put(first, big());
+        for i in 1..20 {
+            put(key(&("budget test", i)), big());
+            // The first stays in use, so it is never the least recently used.
+            assert!(get(first).is_some());
+        }
+        assert!(held_bytes() <= MAX_BYTES);
+        assert!(get(key(&("budget test", 1))).is_none());
+    }
+}
