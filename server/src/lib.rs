@@ -163,7 +163,7 @@ pub fn routers(state: AppState) -> Routers {
         // Inside the cache, so a cached page has what this adds.
         .layer(middleware::from_fn(robots::noindex_meta))
         .layer(middleware::from_fn_with_state(
-            Arc::new(page_cache::PageCache::default()),
+            Arc::new(page_cache::PageCache::new(db.clone())),
             page_cache::layer,
         ))
         // Pages rendered for one reader leave compressed; cached ones carry their own copy.
@@ -175,7 +175,7 @@ pub fn routers(state: AppState) -> Routers {
         ))
         // Outside the cache, so cached pages never hold anyone's token.
         .layer(middleware::from_fn_with_state(
-            Arc::new(security::CsrfGuard::new(config.clone(), db)),
+            Arc::new(security::CsrfGuard::new(config.clone(), db.clone())),
             security::csrf,
         ))
         .layer(middleware::from_fn_with_state(
@@ -184,10 +184,10 @@ pub fn routers(state: AppState) -> Routers {
         ))
         .layer(middleware::from_fn(security::request_shape))
         .layer(middleware::from_fn_with_state(
-            Arc::new(security::IpLimits::new(
-                config.ip_concurrency,
-                config.ip_writes_per_minute,
-            )),
+            Arc::new(
+                security::IpLimits::new(config.ip_concurrency, config.ip_writes_per_minute)
+                    .sharing_buckets_in(&db),
+            ),
             security::per_ip_limits,
         ))
         .layer(middleware::from_fn_with_state(config, security::client_ip));

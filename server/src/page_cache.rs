@@ -4,10 +4,18 @@
 //!
 //! Correctness rules: only GETs of public content pages (/, /c/, /t/, /u/, /blog, optionally with
 //! ?page=N) without a session cookie are cached, at most 32 MB of them, only 200 HTML answers
-//! that set no cookie are stored, entries live `TTL`, and any write (any other method) empties
-//! the cache, so a new reply shows at once. A render that overlapped a write is not stored
-//! (generation check). Shared pages allow their inline scripts by hash, not by nonce, so a hit
-//! is the stored bytes as they are.
+//! that set no cookie are stored, and entries live `TTL`. Entries are served only while the
+//! page version (app::server::page_version, bumped after every commit that may change a page)
+//! is the one they were stored under, so a new reply shows at once, and a request that wrote
+//! nothing (a 404, a refused form, a failed log-in) leaves the cache alone. A render that
+//! overlapped a version change is not stored (generation check). Shared pages allow their
+//! inline scripts by hash, not by nonce, so a hit is the stored bytes as they are.
+//!
+//! Several servers on one PostgreSQL: the version is in the database, and a hit is served only
+//! after a read of it that began after the request arrived. A write bumps the version before
+//! its response leaves, so whichever server a later request reaches, it never gets a page from
+//! before that write. The requests waiting at the same time share one read (`fresh_version`):
+//! under load one query answers a whole batch of hits.
 use std::{
     collections::HashMap,
     sync::{
@@ -84,10 +92,23 @@ impl Shared {
     }
 }
 
-#[derive(Default)]
 pub struct PageCache {
     entries: Mutex<Entries>,
+    /// Changes when the entries are emptied: a render that began under an older one is not
+    /// stored (a write it did not see may have landed meanwhile).
     generation: AtomicU64,
+    db: sea_orm::DatabaseConnection,
+    /// Version reads begun (see `fresh_version`).
+    checks_started: AtomicU64,
+    /// The last version read, and the number of the read that got it. Held across a read, so
+    /// requests that arrive during one queue here and the first of them makes the next.
+    last_check: tokio::sync::Mutex<Check>,
+}
+
+#[derive(Default)]
+struct Check {
+    number: u64,
+    version: u64,
 }
 
 /// A stored file (an upload's image, thumbnail or avatar, a proxied image) as a visitor gets
@@ -105,6 +126,8 @@ struct Entries {
     pages: HashMap<String, Entry>,
     files: HashMap<String, (Instant, SharedFile)>,
     bytes: usize,
+    /// The page version every entry was stored under.
+    version: u64,
 }
 
 /// Files larger than this are not kept: a thumbnail is tens of KB, a re-encoded 2,000-pixel photo
@@ -113,6 +136,65 @@ struct Entries {
 const MAX_FILE_BYTES: usize = 2 * 1024 * 1024;
 
 impl PageCache {
+    pub fn new(db: sea_orm::DatabaseConnection) -> Self {
+        PageCache {
+            entries: Mutex::default(),
+            generation: AtomicU64::new(0),
+            db,
+            checks_started: AtomicU64::new(0),
+            last_check: tokio::sync::Mutex::default(),
+        }
+    }
+
+    /// The page version as of a moment after this call began, or None when it cannot be read
+    /// (then nothing is served from the cache). On SQLite this process's counter; on
+    /// PostgreSQL a read that began after this call did: one already running when the call
+    /// came may have missed a write acknowledged just before, so it does not count, and
+    /// callers queued behind it share the next one.
+    async fn fresh_version(&self) -> Option<u64> {
+        use app::server::page_version;
+        if !page_version::shared(&self.db) {
+            return page_version::current(&self.db).await.ok();
+        }
+        let arrived_after = self.checks_started.load(Ordering::SeqCst);
+        let mut last = self.last_check.lock().await;
+        if last.number > arrived_after {
+            return Some(last.version);
+        }
+        let number = self.checks_started.fetch_add(1, Ordering::SeqCst) + 1;
+        match page_version::current(&self.db).await {
+            Ok(version) => {
+                *last = Check { number, version };
+                Some(version)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the page version: not serving from the cache");
+                None
+            }
+        }
+    }
+
+    /// Empties the cache when the version moved on since its entries were stored. An older
+    /// version (a read that began before another's) changes nothing: entries stored under a
+    /// newer one are at least as fresh as the caller needs.
+    fn settle(&self, version: u64) {
+        let mut entries = self.entries.lock().unwrap();
+        if version > entries.version {
+            self.empty(&mut entries);
+            entries.version = version;
+        }
+    }
+
+    /// What `lookup` finds, if the page version still is the one it was stored under. The
+    /// version is read on a miss too: the render that follows is stored under it, and the rows
+    /// it reads are at least that new, since the version is bumped only after the commits it
+    /// counts. (Stored under an older one, the page would be thrown away by the next hit.)
+    async fn fresh<T>(&self, lookup: impl Fn(&Self) -> Option<T>) -> Option<T> {
+        let version = self.fresh_version().await?;
+        self.settle(version);
+        lookup(self)
+    }
+
     fn get(&self, key: &str) -> Option<Shared> {
         let entries = self.entries.lock().unwrap();
         let e = entries.pages.get(key)?;
@@ -174,8 +256,12 @@ impl PageCache {
         }
     }
 
+    /// Empties the cache, whatever the version says.
     pub fn clear(&self) {
-        let mut entries = self.entries.lock().unwrap();
+        self.empty(&mut self.entries.lock().unwrap());
+    }
+
+    fn empty(&self, entries: &mut Entries) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         entries.pages.clear();
         entries.files.clear();
@@ -211,11 +297,6 @@ fn has_session_cookie(req: &Request) -> bool {
 }
 
 pub async fn layer(State(cache): State<Arc<PageCache>>, req: Request, next: Next) -> Response {
-    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        let res = next.run(req).await;
-        cache.clear();
-        return res;
-    }
     let uri = req.uri();
     if req.method() == Method::GET
         && uri.query().is_none()
@@ -232,9 +313,7 @@ pub async fn layer(State(cache): State<Arc<PageCache>>, req: Request, next: Next
     }
     let key = uri.to_string();
     let gzip_ok = crate::compress::browser_takes_gzip(req.headers());
-    let hit = cache.get(&key);
-    crate::metrics::page_cache_lookup(crate::metrics::Cached::Page, hit.is_some());
-    if let Some(hit) = hit {
+    if let Some(hit) = cache.fresh(|c| c.get(&key)).await {
         return hit.into_response(gzip_ok);
     }
     let generation = cache.generation.load(Ordering::SeqCst);
@@ -282,9 +361,7 @@ async fn file(cache: &PageCache, req: Request, next: Next) -> Response {
         req.uri().path()
     );
     let etag = req.headers().get(header::IF_NONE_MATCH).cloned();
-    let hit = cache.get_file(&key);
-    crate::metrics::page_cache_lookup(crate::metrics::Cached::File, hit.is_some());
-    if let Some(hit) = hit {
+    if let Some(hit) = cache.fresh(|c| c.get_file(&key)).await {
         if etag.is_some() && hit.headers.get(header::ETAG) == etag.as_ref() {
             let mut res = StatusCode::NOT_MODIFIED.into_response();
             *res.headers_mut() = hit.headers;

@@ -5,7 +5,7 @@ use std::{
     collections::HashMap,
     net::{IpAddr, SocketAddr},
     sync::{Arc, Mutex},
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 use app::server::{auth::random_token, config::Config, state::ClientIp};
@@ -67,10 +67,19 @@ pub async fn client_ip(
 /// writes at `writes_per_minute` (a bucket that holds one minute's worth). One client flooding
 /// the site is then answered 429 at once and everyone else is served. Requests with no known
 /// address (in-process tests) are not limited here.
+///
+/// On PostgreSQL, where several servers may share the site, the write buckets are rows
+/// (app::server::rate_buckets), so a client gets one budget whichever server it reaches. The
+/// slots for requests in progress stay per server: they protect that server's CPU and
+/// connections, and a client spread over two servers holds two servers' worth of them.
 pub struct IpLimits {
     concurrency: u32,
     writes_per_minute: u32,
     clients: Mutex<HashMap<IpAddr, Client>>,
+    /// Set on PostgreSQL: where the write buckets are kept.
+    shared_buckets: Option<sea_orm::DatabaseConnection>,
+    /// When idle buckets were last forgotten from the database.
+    buckets_swept: Mutex<Instant>,
 }
 
 struct Client {
@@ -85,6 +94,51 @@ impl IpLimits {
             concurrency,
             writes_per_minute,
             clients: Mutex::new(HashMap::new()),
+            shared_buckets: None,
+            buckets_swept: Mutex::new(Instant::now()),
+        }
+    }
+
+    /// Keeps the write buckets in `db` when it is PostgreSQL (see the type's comment).
+    pub fn sharing_buckets_in(mut self, db: &sea_orm::DatabaseConnection) -> Self {
+        if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+            self.shared_buckets = Some(db.clone());
+        }
+        self
+    }
+
+    /// Takes a write token from the database's bucket for `ip`: Err when it is empty. A database
+    /// that cannot be asked lets the write through: it will meet the same database and fail
+    /// there with the usual message, and a limit must not turn an outage into refusals.
+    async fn admit_shared_write(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+        ip: IpAddr,
+    ) -> Result<(), &'static str> {
+        use app::server::rate_buckets;
+        let due = {
+            let mut swept = self.buckets_swept.lock().unwrap();
+            let due = swept.elapsed() >= Duration::from_secs(60);
+            if due {
+                *swept = Instant::now();
+            }
+            due
+        };
+        if due {
+            let db = db.clone();
+            tokio::spawn(async move {
+                if let Err(e) = rate_buckets::forget_idle(&db).await {
+                    tracing::warn!(error = %e, "forgetting idle write budgets");
+                }
+            });
+        }
+        match rate_buckets::take(db, &format!("writes:{ip}"), self.writes_per_minute).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(TOO_MANY_WRITES),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading a write budget: letting the write through");
+                Ok(())
+            }
         }
     }
 
@@ -112,9 +166,7 @@ impl IpLimits {
             client.write_tokens = (client.write_tokens + earned).min(per_minute);
             client.refilled = now;
             if client.write_tokens < 1.0 {
-                return Err(
-                    "Too many changes sent from your address in the last minute. Wait a minute and try again.",
-                );
+                return Err(TOO_MANY_WRITES);
             }
             client.write_tokens -= 1.0;
         }
@@ -146,15 +198,28 @@ pub async fn per_ip_limits(
     let Some(ClientIp(ip)) = req.extensions().get::<ClientIp>().copied() else {
         return next.run(req).await;
     };
-    if let Err(message) = limits.admit(ip, is_write(req.method())) {
+    let too_many = |message| {
         let mut res = refuse(StatusCode::TOO_MANY_REQUESTS, message);
         res.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
-        return res;
+        res
+    };
+    let write = is_write(req.method());
+    let shared_write = write && limits.writes_per_minute > 0 && limits.shared_buckets.is_some();
+    if let Err(message) = limits.admit(ip, write && !shared_write) {
+        return too_many(message);
     }
     let _slot = Slot(&limits, ip);
+    if let Some(db) = limits.shared_buckets.as_ref().filter(|_| shared_write)
+        && let Err(message) = limits.admit_shared_write(db, ip).await
+    {
+        return too_many(message);
+    }
     next.run(req).await
 }
+
+const TOO_MANY_WRITES: &str =
+    "Too many changes sent from your address in the last minute. Wait a minute and try again.";
 
 // ---------------------------------------------------------------------------------------------
 // The shape of a request

@@ -92,7 +92,21 @@ pub async fn begin_write_in_turn(
             ..Default::default()
         })
         .await?;
-    Ok(WriteTransaction { txn, _turn: turn })
+    Ok(WriteTransaction {
+        txn,
+        _turn: turn,
+        db: db.clone(),
+        private: false,
+    })
+}
+
+/// `begin_write` for a write that changes nothing a visitor's page shows (a log-in failure, a
+/// reset token, a preference): its commit leaves the page caches alone, so a flood of failed
+/// log-ins does not empty them.
+pub async fn begin_private_write(db: &DatabaseConnection) -> Result<WriteTransaction, DbErr> {
+    let mut txn = begin_write(db).await?;
+    txn.private = true;
+    Ok(txn)
 }
 
 /// This process's SQLite writers, one at a time (see `begin_write`). One lock for every SQLite
@@ -106,6 +120,10 @@ static WRITERS: std::sync::LazyLock<std::sync::Arc<tokio::sync::Mutex<()>>> =
 pub struct WriteTransaction {
     txn: DatabaseTransaction,
     _turn: Option<WriterTurn>,
+    /// For the page version's bump after the commit.
+    db: DatabaseConnection,
+    /// Made by `begin_private_write`: the commit changes no page.
+    private: bool,
 }
 
 /// Holding this process's turn to write on SQLite; the next writer's turn comes when it drops.
@@ -149,8 +167,14 @@ pub fn same_database(a: &DatabaseConnection, b: &DatabaseConnection) -> bool {
 }
 
 impl WriteTransaction {
+    /// Commits, then (unless private) bumps the page version before the caller answers, so
+    /// every server's page cache stops serving what this write changed (see page_version).
     pub async fn commit(self) -> Result<(), DbErr> {
-        self.txn.commit().await
+        self.txn.commit().await?;
+        if !self.private {
+            crate::server::page_version::changed(&self.db).await;
+        }
+        Ok(())
     }
 }
 

@@ -297,7 +297,7 @@ pub async fn keep_for_member(
     let size = content.len() + key.len();
     // The write lock up front (BEGIN IMMEDIATE on SQLite): a plain BEGIN that reads then writes
     // fails with "database is locked" when another write lands in between.
-    let txn = super::db::begin_write(db).await?;
+    let txn = super::db::begin_private_write(db).await?;
     let mut others = member_draft::Entity::find()
         .filter(member_draft::Column::UserId.eq(user_id))
         .filter(member_draft::Column::DraftKey.ne(key))

@@ -54,7 +54,7 @@ pub async fn create_category(
     input: NewCategory<'_>,
 ) -> Result<category::Model, AppError> {
     let position = category::Entity::find().count(db).await? as i32;
-    Ok(category::ActiveModel {
+    let created = category::ActiveModel {
         slug: Set(input.slug.into()),
         name: Set(input.name.into()),
         description: Set(input.description.into()),
@@ -68,7 +68,10 @@ pub async fn create_category(
         ..Default::default()
     }
     .insert(db)
-    .await?)
+    .await?;
+    // One statement, not a write transaction: the home page lists categories.
+    crate::server::page_version::changed(db).await;
+    Ok(created)
 }
 
 /// Starts a topic with its first post, in one transaction.

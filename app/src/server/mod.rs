@@ -30,10 +30,12 @@ pub mod moderation;
 pub mod metrics;
 pub mod names;
 pub mod notify;
+pub mod page_version;
 pub mod paging;
 pub mod posting;
 #[cfg(test)]
 mod properties;
+pub mod rate_buckets;
 pub mod records;
 pub mod rerender;
 pub mod search;

@@ -54,6 +54,8 @@ pub async fn rerender_all(db: &DatabaseConnection) -> Result<Rerendered, AppErro
             }
         }
         txn.commit().await?;
+        // Not a `begin_write` transaction (a command's batches): servers' caches must hear.
+        crate::server::page_version::changed(db).await;
     }
     // Articles are staff writing: few, never censored (as when they are written).
     let txn = db.begin().await?;
@@ -69,6 +71,7 @@ pub async fn rerender_all(db: &DatabaseConnection) -> Result<Rerendered, AppErro
         }
     }
     txn.commit().await?;
+    crate::server::page_version::changed(db).await;
     Ok(done)
 }
 

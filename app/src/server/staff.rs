@@ -295,6 +295,8 @@ pub async fn set_response_target(
     if res.rows_affected == 0 {
         return Err(AppError::NotFound("There is no such category.".into()));
     }
+    // One statement, not a write transaction: category pages show the target.
+    crate::server::page_version::changed(db).await;
     Ok(())
 }
 

@@ -29,6 +29,7 @@ mod migrate_data;
 mod metrics_http;
 mod moderation_http;
 mod moderator_limits;
+mod page_cache_http;
 mod parallel_limits;
 mod postgres;
 mod profile_http;

@@ -15,7 +15,7 @@ use crate::{
     error::AppError,
     server::{
         auth::random_token,
-        db::{begin_write, is_unique_violation, lock_key},
+        db::{begin_private_write, begin_write, is_unique_violation, lock_key},
         entity::{email_token, user},
         mail,
         notify::compose::outside,
@@ -124,7 +124,7 @@ async fn find_member(conn: &impl ConnectionTrait, user_id: i64) -> Result<user::
 
 /// "Resend confirmation" on /account: a new link to the member's current address.
 pub async fn resend_confirmation(db: &DatabaseConnection, user_id: i64) -> Result<(), AppError> {
-    let txn = begin_write(db).await?;
+    let txn = begin_private_write(db).await?;
     let member = find_member(&txn, user_id).await?;
     if member.email_confirmed_at.is_some() && member.email_bouncing_since.is_none() {
         return Err(AppError::invalid("form", ALREADY_CONFIRMED));
@@ -156,7 +156,7 @@ pub async fn request_change(
 ) -> Result<(), AppError> {
     let address = new_address.trim();
     super::validate_email(address)?;
-    let txn = begin_write(db).await?;
+    let txn = begin_private_write(db).await?;
     let member = find_member(&txn, user_id).await?;
     if mail::address_key(address) == mail::address_key(&member.email) {
         return Err(AppError::invalid("email", SAME_ADDRESS));

@@ -11,7 +11,7 @@ use crate::{
     error::AppError,
     model::{MailChoice, MailSettings, UnsubscribeView},
     server::{
-        db::begin_write,
+        db::begin_private_write,
         entity::user,
         notify::preferences::{self, KIND_UNKNOWN, MODE_UNKNOWN, MailKind, Mode},
         settings::{self, ZONE_UNKNOWN},
@@ -88,7 +88,7 @@ pub async fn save_mail_settings(
             .map_err(|_| AppError::invalid("time_zone", ZONE_UNKNOWN))?;
         Some(tz.name().to_string())
     };
-    let txn = begin_write(db).await?;
+    let txn = begin_private_write(db).await?;
     for (kind, mode) in chosen {
         preferences::set_mode(&txn, user_id, kind, mode).await?;
     }

@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::server::{
     accounts,
     auth::{hash_password, needs_rehash, random_token, verify_password},
-    db::{begin_write, lock_key},
+    db::{begin_private_write, lock_key},
     entity::{login_failure, password_reset, user},
     mail,
 };
@@ -60,7 +60,7 @@ pub async fn admit_attempt(
     ip: Option<IpAddr>,
 ) -> Result<Vec<i64>, AppError> {
     let since = Utc::now() - Duration::minutes(THROTTLE_WINDOW_MINUTES);
-    let txn = begin_write(db).await?;
+    let txn = begin_private_write(db).await?;
     let ip_key = ip.map(|ip| ip.to_string());
     let mut locks: Vec<String> = keys.iter().map(|k| format!("login:{k}")).collect();
     if let Some(ip) = &ip_key {
@@ -239,7 +239,7 @@ pub async fn change_password(
 
 async fn set_password(db: &DatabaseConnection, user_id: i64, new: &str) -> Result<(), AppError> {
     let hash = hash_password(new.to_string()).await?;
-    let txn = begin_write(db).await?;
+    let txn = begin_private_write(db).await?;
     user::ActiveModel {
         id: Set(user_id),
         password_hash: Set(hash),
@@ -302,7 +302,7 @@ async fn send_reset_link(
     let token = random_token();
     let now = Utc::now();
     let hour_ago = now - Duration::hours(1);
-    let txn = begin_write(db).await?;
+    let txn = begin_private_write(db).await?;
     // No one can flood a member's inbox: three links an hour at most, per account and per
     // address (an address may belong to several accounts), counted under the lock so parallel
     // requests cannot all pass the count.
@@ -372,7 +372,7 @@ pub async fn complete_reset(
         .ok_or_else(|| AppError::invalid("form", RESET_LINK_BAD))?;
     validate_new_password(db, new, &account.username, &account.email).await?;
     // Spend the link first, under the write lock: two uses at once cannot both pass.
-    let txn = begin_write(db).await?;
+    let txn = begin_private_write(db).await?;
     let spent = password_reset::Entity::update_many()
         .col_expr(
             password_reset::Column::UsedAt,

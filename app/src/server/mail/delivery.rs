@@ -320,7 +320,7 @@ async fn claim(
     now: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<email::Model>, AppError> {
-    let txn = db::begin_write(db).await?;
+    let txn = db::begin_private_write(db).await?;
     let mut due = email::Entity::find()
         .filter(email::Column::Status.eq("queued"))
         .filter(
@@ -431,7 +431,7 @@ async fn record(
     if outcomes.is_empty() {
         return Ok(0);
     }
-    let txn = db::begin_write(db).await?;
+    let txn = db::begin_private_write(db).await?;
     let mut delivered = 0;
     for (row, result) in outcomes {
         let attempts = row.attempts + 1;

@@ -15,7 +15,7 @@ use super::{
 use crate::{
     error::AppError,
     server::{
-        db::begin_write,
+        db::begin_private_write,
         entity::{notification, user},
         mail, settings,
     },
@@ -66,7 +66,7 @@ pub async fn send_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<usi
         .await?;
     let mut sent = 0;
     for user_id in candidates {
-        let txn = begin_write(db).await?;
+        let txn = begin_private_write(db).await?;
         if send_one(&txn, user_id, now).await? {
             sent += 1;
         }

@@ -17,7 +17,7 @@ use crate::{
     error::AppError,
     model::PostState,
     server::{
-        db::begin_write,
+        db::begin_private_write,
         entity::{fan_out, post, topic, user},
         records::{posts, users},
         visibility,
@@ -33,7 +33,7 @@ pub async fn run_due(db: &DatabaseConnection, limit: u64) -> Result<usize, AppEr
         .await?;
     let mut done = 0;
     for job in waiting {
-        let txn = begin_write(db).await?;
+        let txn = begin_private_write(db).await?;
         // Taking the row is the claim: a second worker deletes nothing and moves on.
         let claimed = fan_out::Entity::delete_many()
             .filter(fan_out::Column::Id.eq(job.id))

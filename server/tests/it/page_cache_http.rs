@@ -1,0 +1,236 @@
+//! The visitors' page cache empties when something was written, and only then (issue 20): on
+//! SQLite within the process, and on PostgreSQL across servers sharing the database. A page
+//! changed in the database behind the site's back (no write through it, so no version bump)
+//! tells a cached answer from a fresh render.
+use crate::common::*;
+use axum::{
+    Router,
+    body::Body,
+    extract::ConnectInfo,
+    http::{Request, StatusCode, header},
+};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
+
+const TOPIC_SLUG: &str = "export-to-csv-would-save-me-an-hour-a-week";
+const BEHIND: &str = "Renamed behind the cache";
+
+async fn demo_topic(db: &DatabaseConnection) -> (i64, String) {
+    use app::server::entity::topic;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let t = topic::Entity::find()
+        .filter(topic::Column::Slug.eq(TOPIC_SLUG))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    (t.id, format!("/t/{}/{}", t.id, t.slug))
+}
+
+/// Renames the topic in the database, not through the site: nothing bumps the page version.
+async fn rename_behind_the_cache(db: &DatabaseConnection, topic_id: i64, title: &str) {
+    use app::server::entity::topic;
+    let mut t: topic::ActiveModel = topic::Entity::find_by_id(topic_id)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap()
+        .into();
+    t.title = Set(title.into());
+    t.update(db).await.unwrap();
+}
+
+async fn reply(app: &Router, cookie: &str, topic_id: i64, path: &str, body: &str) -> Reply {
+    let token = form_token_on(app, path, Some(cookie)).await;
+    let id = topic_id.to_string();
+    let res = post_form(
+        app,
+        "/api/reply",
+        &[("topic_id", &id), ("body", body), ("form_token", &token)],
+        Some(cookie),
+        path,
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::FOUND, "{}", res.body);
+    let location = res.location.as_deref().unwrap_or_default();
+    assert!(
+        !location.contains("__err"),
+        "the reply was refused: {location}"
+    );
+    res
+}
+
+/// Anonymous posts that write nothing (each answered as it should be) leave visitors' pages
+/// cached; a reply empties the cache at once.
+#[tokio::test]
+async fn a_post_that_writes_nothing_keeps_the_cache_and_a_write_empties_it() {
+    let (db, app) = demo_site().await;
+    let (topic_id, path) = demo_topic(&db).await;
+    let casey = session_of(&app, "casey", "demo-customer-pass").await;
+    assert!(!get(&app, &path, None).await.body.contains(BEHIND));
+    rename_behind_the_cache(&db, topic_id, BEHIND).await;
+    assert!(
+        !get(&app, &path, None).await.body.contains(BEHIND),
+        "the second visit is served from the cache"
+    );
+
+    let missing = post_form(&app, "/no/such/place", &[("x", "1")], None, "/").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let failed = log_in(&app, "casey", "not casey's password", None).await;
+    assert!(failed.session_cookie().is_none(), "{}", failed.body);
+    let token = signup_token(&app).await;
+    let refused = post_fetch(
+        &app,
+        "/api/sign_up",
+        &[
+            ("username", "newcomer"),
+            ("email", "newcomer@example.com"),
+            ("password", "short"),
+            ("form_token", &token),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    let cross_site = send(
+        &app,
+        Request::post("/api/reply")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ORIGIN, "https://evil.example")
+            .header("sec-fetch-site", "cross-site")
+            .body(Body::from("topic_id=1&body=hello"))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(cross_site.status, StatusCode::FORBIDDEN);
+    assert!(
+        !get(&app, &path, None).await.body.contains(BEHIND),
+        "nothing was written: the cached page stays"
+    );
+
+    reply(
+        &app,
+        &casey,
+        topic_id,
+        &path,
+        "A reply that empties the cache",
+    )
+    .await;
+    let fresh = get(&app, &path, None).await.body;
+    assert!(
+        fresh.contains("A reply that empties the cache") && fresh.contains(BEHIND),
+        "a write empties the cache: the next visitor gets a fresh render"
+    );
+}
+
+/// Two servers on one PostgreSQL database, each with its own pool and page cache: a write
+/// through one shows at once on the other's cached pages; a post that writes nothing keeps
+/// them. While a third party reads the second server's pages without pause (so version reads
+/// are always under way there), every reply posted through the first is on the second's page
+/// as soon as the reply's answer came back.
+#[tokio::test]
+async fn a_write_through_one_server_empties_the_other_servers_cache_on_postgres() {
+    let Some((db, admin_url, name)) = crate::postgres::fresh_database().await else {
+        return;
+    };
+    app::server::demo::seed_if_empty(&db).await.unwrap();
+    let url = format!("{}/{name}", &admin_url[..admin_url.rfind('/').unwrap()]);
+    let other_pool = app::server::db::connect(&url).await.unwrap();
+    let one = router_for(db.clone());
+    let two = router_for(other_pool.clone());
+    let (topic_id, path) = demo_topic(&db).await;
+    // Staff: a customer's posting limit would refuse some of the replies below.
+    let sam = session_of(&one, "sam", "demo-staff-pass").await;
+
+    assert!(!get(&two, &path, None).await.body.contains(BEHIND));
+    rename_behind_the_cache(&db, topic_id, BEHIND).await;
+    assert!(
+        !get(&two, &path, None).await.body.contains(BEHIND),
+        "the second server serves its cached page"
+    );
+    let failed = log_in(&one, "casey", "not casey's password", None).await;
+    assert!(failed.session_cookie().is_none());
+    let missing = post_form(&one, "/no/such/place", &[("x", "1")], None, "/").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(
+        !get(&two, &path, None).await.body.contains(BEHIND),
+        "nothing written through the first: the second keeps its page"
+    );
+
+    let reading = tokio::spawn({
+        let two = two.clone();
+        let path = path.clone();
+        async move {
+            loop {
+                get(&two, &path, None).await;
+            }
+        }
+    });
+    for n in 0..8 {
+        let text = format!("Reply number {n} through the first server");
+        reply(&one, &sam, topic_id, &path, &text).await;
+        let seen = get(&two, &path, None).await.body;
+        assert!(
+            seen.contains(&text) && seen.contains(BEHIND),
+            "reply {n} is on the second server's page as soon as it was answered"
+        );
+    }
+    reading.abort();
+    let _ = reading.await;
+    other_pool.close().await.unwrap();
+    crate::postgres::drop_database(db, &admin_url, &name).await;
+}
+
+/// A write budget of 3 a minute per address holds across two servers on one PostgreSQL when
+/// the client alternates between them, and under parallel requests: 3 of 12 get through.
+#[tokio::test]
+async fn the_write_budget_holds_across_servers_on_postgres() {
+    let Some((db, admin_url, name)) = crate::postgres::fresh_database().await else {
+        return;
+    };
+    let url = format!("{}/{name}", &admin_url[..admin_url.rfind('/').unwrap()]);
+    let other_pool = app::server::db::connect(&url).await.unwrap();
+    let limited = |db: DatabaseConnection| {
+        let mut cfg = config(ORIGIN, &url);
+        cfg.ip_writes_per_minute = 3;
+        cfg.ip_concurrency = 0;
+        server::router(server::app_state(cfg, db))
+    };
+    let servers = [limited(db.clone()), limited(other_pool.clone())];
+    let write_from = |ip: &str| {
+        let peer: std::net::SocketAddr = format!("{ip}:40000").parse().unwrap();
+        let mut req = Request::post("/no/such/place")
+            .header(header::ORIGIN, ORIGIN)
+            .header("sec-fetch-site", "same-origin")
+            .body(Body::empty())
+            .unwrap();
+        req.extensions_mut().insert(ConnectInfo(peer));
+        req
+    };
+    let sent = (0..12).map(|i| {
+        let server = servers[i % 2].clone();
+        let req = write_from("10.9.8.7");
+        tokio::spawn(async move { send(&server, req).await.status })
+    });
+    let mut statuses = Vec::new();
+    for s in sent {
+        statuses.push(s.await.unwrap());
+    }
+    let through = statuses
+        .iter()
+        .filter(|s| **s != StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(through, 3, "{statuses:?}");
+    let refused = send(&servers[0], write_from("10.9.8.7")).await;
+    assert!(
+        refused.body.contains("in the last minute"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        send(&servers[1], write_from("10.9.8.6")).await.status,
+        StatusCode::NOT_FOUND,
+        "another address has its own budget"
+    );
+    other_pool.close().await.unwrap();
+    crate::postgres::drop_database(db, &admin_url, &name).await;
+}
