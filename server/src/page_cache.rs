@@ -313,7 +313,9 @@ pub async fn layer(State(cache): State<Arc<PageCache>>, req: Request, next: Next
     }
     let key = uri.to_string();
     let gzip_ok = crate::compress::browser_takes_gzip(req.headers());
-    if let Some(hit) = cache.fresh(|c| c.get(&key)).await {
+    let hit = cache.fresh(|c| c.get(&key)).await;
+    crate::metrics::page_cache_lookup(crate::metrics::Cached::Page, hit.is_some());
+    if let Some(hit) = hit {
         return hit.into_response(gzip_ok);
     }
     let generation = cache.generation.load(Ordering::SeqCst);
@@ -361,7 +363,9 @@ async fn file(cache: &PageCache, req: Request, next: Next) -> Response {
         req.uri().path()
     );
     let etag = req.headers().get(header::IF_NONE_MATCH).cloned();
-    if let Some(hit) = cache.fresh(|c| c.get_file(&key)).await {
+    let hit = cache.fresh(|c| c.get_file(&key)).await;
+    crate::metrics::page_cache_lookup(crate::metrics::Cached::File, hit.is_some());
+    if let Some(hit) = hit {
         if etag.is_some() && hit.headers.get(header::ETAG) == etag.as_ref() {
             let mut res = StatusCode::NOT_MODIFIED.into_response();
             *res.headers_mut() = hit.headers;

@@ -114,24 +114,6 @@ pub async fn begin_private_write(db: &DatabaseConnection) -> Result<WriteTransac
 static WRITERS: std::sync::LazyLock<std::sync::Arc<tokio::sync::Mutex<()>>> =
     std::sync::LazyLock::new(Default::default);
 
-/// A write transaction from `begin_write`: used like sea-orm's transaction (`&txn` is a
-/// connection; `commit` or drop to roll back), and holding this process's turn to write on
-/// SQLite until it ends.
-pub struct WriteTransaction {
-    txn: DatabaseTransaction,
-    _turn: Option<WriterTurn>,
-    /// For the page version's bump after the commit.
-    db: DatabaseConnection,
-    /// Made by `begin_private_write`: the commit changes no page.
-    private: bool,
-}
-
-/// Holding this process's turn to write on SQLite; the next writer's turn comes when it drops.
-pub struct WriterTurn(#[allow(dead_code)] tokio::sync::OwnedMutexGuard<()>);
-
-/// Whether two connections reach the same database: clones of one pool share its options, so
-/// the same options mean the same pool (two in-memory databases have the same file name but
-/// are different databases).
 /// How many of this process's SQLite writers are waiting for their turn now (for /metrics):
 /// above a handful for long, writes arrive faster than the one writer finishes them.
 pub fn writers_waiting() -> usize {
@@ -156,6 +138,24 @@ impl Drop for WaitingWriter {
     }
 }
 
+/// A write transaction from `begin_write`: used like sea-orm's transaction (`&txn` is a
+/// connection; `commit` or drop to roll back), and holding this process's turn to write on
+/// SQLite until it ends.
+pub struct WriteTransaction {
+    txn: DatabaseTransaction,
+    _turn: Option<WriterTurn>,
+    /// For the page version's bump after the commit.
+    db: DatabaseConnection,
+    /// Made by `begin_private_write`: the commit changes no page.
+    private: bool,
+}
+
+/// Holding this process's turn to write on SQLite; the next writer's turn comes when it drops.
+pub struct WriterTurn(#[allow(dead_code)] tokio::sync::OwnedMutexGuard<()>);
+
+/// Whether two connections reach the same database: clones of one pool share its options, so
+/// the same options mean the same pool (two in-memory databases have the same file name but
+/// are different databases).
 pub fn same_database(a: &DatabaseConnection, b: &DatabaseConnection) -> bool {
     match (a.get_database_backend(), b.get_database_backend()) {
         (DbBackend::Sqlite, DbBackend::Sqlite) => std::sync::Arc::ptr_eq(
