@@ -66,6 +66,24 @@ build_site() {
   say "Bundle $name: $(stat -c %s "$pkg/${name}_bg.wasm") bytes wasm, $(stat -c %s "$pkg/${name}_bg.wasm.gz") gzipped"
 }
 
+# The most the browser bundle may weigh gzipped, as sent: the wasm plus its JavaScript glue
+# (ARCHITECTURE.md, "Islands": every island earns its bytes). The one place the limit lives.
+BUNDLE_LIMIT_GZIPPED=204800
+
+# Fails when the built bundle (see build_site) is over BUNDLE_LIMIT_GZIPPED, printing both.
+check_bundle_size() {
+  local pkg="$SITE_ROOT/pkg" name wasm js total
+  name=$(bundle_name)
+  wasm=$(stat -c %s "$pkg/${name}_bg.wasm.gz")
+  js=$(stat -c %s "$pkg/$name.js.gz")
+  total=$((wasm + js))
+  if [ "$total" -gt "$BUNDLE_LIMIT_GZIPPED" ]; then
+    echo "bundle size: $total bytes gzipped (wasm $wasm + js $js) is over the limit of $BUNDLE_LIMIT_GZIPPED" >&2
+    return 1
+  fi
+  echo "bundle size: $total bytes gzipped (wasm $wasm + js $js), limit $BUNDLE_LIMIT_GZIPPED"
+}
+
 # The built bundle's name (see build_site), e.g. backyard.0123456789abcdef.
 bundle_name() { cat "$SITE_ROOT/bundle-name"; }
 

@@ -81,6 +81,7 @@ cargo deny --log-level error check licenses bans 2>&1 | tee "$log_dir/deny.log"
 echo "dependency check: passed" >> "$log_dir/scripts.log"
 
 build_site
+check_bundle_size | tee -a "$log_dir/scripts.log"
 say "Browser tests: Playwright in /usr/bin/chromium, JavaScript on and off"
 (cd end2end && npx playwright test) 2>&1 | tee "$log_dir/e2e.log"
 

@@ -18,20 +18,8 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // After a post, the server sends the browser to the new post (…#post-N). When that is the
-    // page already open, changing only the #fragment would not reload it, so reload explicitly.
-    let _ = leptos::server_fn::redirect::set_redirect_hook(|target: &str| {
-        let location = leptos::prelude::window().location();
-        let here = format!(
-            "{}{}",
-            location.pathname().unwrap_or_default(),
-            location.search().unwrap_or_default()
-        );
-        let same_page = target.split('#').next() == Some(here.as_str());
-        let _ = location.set_href(target);
-        if same_page {
-            let _ = location.reload();
-        }
-    });
+    // No redirect hook: form islands follow their server function's redirect themselves
+    // (components::form::FormSend), and the islands' other calls (preview, similar topics,
+    // quotes) never redirect.
     leptos::mount::hydrate_islands();
 }

@@ -7,11 +7,13 @@ export function uniqueName(prefix: string): string {
   return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 }
 
-/** With JavaScript on, waits until the form's island has hydrated, so the test exercises the
- * enhanced path rather than racing the wasm download into a plain form post. */
+/** With JavaScript on, waits until the page's form island (a composer) has hydrated, so the
+ * test exercises the enhanced path rather than racing the wasm download into a plain form post.
+ * A page without one (log in, sign up, an ideas list) has only plain forms: nothing to wait for. */
 export async function formReady(page: Page, info: TestInfo) {
-  if (jsOn(info)) {
-    // Islands hydrate together: any live enhanced form (a topic page has several) will do.
+  // An island's form says data-ready="false" in the server's HTML, so the count is known at once.
+  if (jsOn(info) && (await page.locator("form[data-ready]").count()) > 0) {
+    // Islands hydrate together: any live enhanced form will do.
     await expect(page.locator("form[data-ready='true']").first()).toBeVisible();
   }
 }

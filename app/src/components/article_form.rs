@@ -1,11 +1,11 @@
 //! The article editor: one island. Without JavaScript it posts natively ("Preview" round-trips
 //! through the server and comes back with every field kept); with it, errors update in place,
 //! the preview is live and the save button says what it will do.
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 
 use super::{
     composer::{BodyEditor, TitleField},
-    form::{Field, FormError, hydrated, latest_error},
+    form::{Field, FormError, FormSend, hydrated},
 };
 use crate::{
     api::blog::SaveArticle,
@@ -32,11 +32,11 @@ pub fn ArticleForm(
     /// "It is now …" in UTC, so a writer can pick a time without guessing the zone.
     now_utc: String,
 ) -> impl IntoView {
-    let action = ServerAction::<SaveArticle>::new();
-    let pending = action.pending();
+    let send = FormSend::new();
+    let pending = send.pending;
     let uploading = RwSignal::new(false);
     let ready = hydrated();
-    let error = latest_error(action.value(), initial_error);
+    let error = send.error(initial_error);
     let field = move |name: &'static str| {
         Signal::derive(move || error.get().and_then(|e| e.for_field(name)))
     };
@@ -76,7 +76,7 @@ pub fn ArticleForm(
         "Where it lives: /blog/… Leave empty to make one from the title."
     };
     view! {
-        <ActionForm action attr:class="composer stack article-form" attr:id="editor" attr:enctype="multipart/form-data" attr:novalidate=true attr:data-ready=move || ready.get().to_string()>
+        <form method="post" action=SaveArticle::url() class="composer stack article-form" id="editor" enctype="multipart/form-data" novalidate data-ready=move || ready.get().to_string() on:submit=send.on_submit()>
             <FormError message=Signal::derive(move || error.get().and_then(|e| e.for_form(&FIELDS))) />
             <input type="hidden" name="article_id" value=start.article_id />
             <input type="hidden" name="form_token" value=start.form_token />
@@ -131,6 +131,6 @@ pub fn ArticleForm(
                 </button>
                 <a class="button subtle" href=cancel_href>"Cancel"</a>
             </div>
-        </ActionForm>
+        </form>
     }
 }

@@ -1,11 +1,17 @@
 //! Writing posts: the Markdown editor with its preview, and the three forms that use it (reply,
 //! new topic, edit). Each form is an island: without JavaScript it posts natively and "Preview"
 //! round-trips through the server; with it, errors update in place and the preview is live.
+//!
+//! What keeps the islands small (the bundle's limit is in scripts/lib.sh): no `ActionForm`,
+//! `<Show>` or `.into_any()` in an island. Each erases a view into an `AnyView`, which brings
+//! every way of rendering it into the wasm, async hydration included (never used by islands):
+//! they were a fifth of the bundle. A closure giving an `Option`, or `Either`, does the same.
+//! Forms are sent by `form::FormSend`, one copy for every form island.
 use std::time::Duration;
 
-use leptos::prelude::*;
+use leptos::{either::EitherOf3, prelude::*, server_fn::ServerFn};
 
-use super::form::{FormError, hydrated, latest_error};
+use super::form::{FormError, FormSend, hydrated};
 use crate::{
     api::{
         forum::{CreateReply, EditPost, StartTopic, render_preview},
@@ -127,12 +133,13 @@ pub fn BodyEditor(
                 <span class="field-error" aria-live="polite">{move || preview_error.get()}</span>
             </div>
             <Attachments body uploads refresh />
-            <Show when=move || preview.read().is_some()>
+            // A closure, not <Show>: Show's children become an AnyView (see the module comment).
+            {move || preview.get().map(|html| view! {
                 <section class="preview" aria-label="Preview">
                     <h3 class="preview-label">"Preview"</h3>
-                    <div class="post-body" inner_html=move || preview.get().unwrap_or_default()></div>
+                    <div class="post-body" inner_html=html></div>
                 </section>
-            </Show>
+            })}
         </div>
     }
 }
@@ -197,22 +204,22 @@ fn Attachments(
                     {
                         let id = job.id;
                         match (job.error, job.percent) {
-                            (Some(why), _) => view! {
+                            (Some(why), _) => EitherOf3::A(view! {
                                 <li class="upload-failed">
                                     <span class="field-error">{why}</span>
                                     " "
                                     <button type="button" class="link-button" on:click=move |_| dismiss(id)>"Dismiss"</button>
                                 </li>
-                            }.into_any(),
-                            (None, Some(percent)) => view! {
+                            }),
+                            (None, Some(percent)) => EitherOf3::B(view! {
                                 <li>
                                     <span>{format!("Uploading {}… {percent} %", job.name)}</span>
                                     <progress max="100" value=percent.to_string()>{format!("{percent} %")}</progress>
                                 </li>
-                            }.into_any(),
-                            (None, None) => view! {
+                            }),
+                            (None, None) => EitherOf3::C(view! {
                                 <li><span>{format!("Processing {}…", job.name)}</span></li>
-                            }.into_any(),
+                            }),
                         }
                     }
                 </For>
@@ -384,7 +391,7 @@ fn insert_at_cursor(body: RwSignal<String>, markdown: &str) {
 }
 
 fn submit_label(
-    pending: Memo<bool>,
+    pending: RwSignal<bool>,
     idle: &'static str,
     busy: &'static str,
 ) -> impl Fn() -> &'static str {
@@ -400,21 +407,21 @@ pub fn ReplyComposer(
     /// Under a blog article: the same form, worded as a comment.
     comment: bool,
 ) -> impl IntoView {
-    let action = ServerAction::<CreateReply>::new();
+    let send = FormSend::new();
     let (heading, label, idle) = if comment {
         ("Leave a comment", "Your comment", "Post comment")
     } else {
         ("Reply", "Your reply", "Post reply")
     };
-    let pending = action.pending();
+    let pending = send.pending;
     let ready = hydrated();
-    let error = latest_error(action.value(), initial_error);
+    let error = send.error(initial_error);
     let body = RwSignal::new(start.draft.body.clone());
     let uploading = RwSignal::new(false);
     #[cfg(feature = "hydrate")]
     quote_into(body);
     view! {
-        <ActionForm action attr:class="composer stack" attr:id="composer" attr:enctype="multipart/form-data" attr:novalidate=true attr:data-ready=move || ready.get().to_string()>
+        <form method="post" action=CreateReply::url() class="composer stack" id="composer" enctype="multipart/form-data" novalidate data-ready=move || ready.get().to_string() on:submit=send.on_submit()>
             <h2>{heading}</h2>
             <FormError message=Signal::derive(move || error.get().and_then(|e| e.for_form(&["body"]))) />
             <input type="hidden" name="topic_id" value=topic_id />
@@ -431,7 +438,7 @@ pub fn ReplyComposer(
             <button type="submit" class="button primary" disabled=move || pending.get() || uploading.get() aria-busy=move || pending.get().to_string()>
                 {submit_label(pending, idle, "Posting…")}
             </button>
-        </ActionForm>
+        </form>
     }
 }
 
@@ -482,12 +489,12 @@ pub fn NewTopicForm(
     /// Topics like the draft's title, found by the server when the page opened.
     similar: Vec<SimilarTopic>,
 ) -> impl IntoView {
-    let action = ServerAction::<StartTopic>::new();
+    let send = FormSend::new();
     let title = RwSignal::new(start.draft.title.clone());
     let uploading = RwSignal::new(false);
-    let pending = action.pending();
+    let pending = send.pending;
     let ready = hydrated();
-    let error = latest_error(action.value(), initial_error);
+    let error = send.error(initial_error);
     let field = move |name: &'static str| {
         Signal::derive(move || error.get().and_then(|e| e.for_field(name)))
     };
@@ -498,7 +505,7 @@ pub fn NewTopicForm(
         start.draft.category.clone()
     };
     view! {
-        <ActionForm action attr:class="composer stack" attr:id="composer" attr:enctype="multipart/form-data" attr:novalidate=true attr:data-ready=move || ready.get().to_string()>
+        <form method="post" action=StartTopic::url() class="composer stack" id="composer" enctype="multipart/form-data" novalidate data-ready=move || ready.get().to_string() on:submit=send.on_submit()>
             <FormError message=Signal::derive(move || error.get().and_then(|e| e.for_form(&["title", "body", "category"]))) />
             <input type="hidden" name="form_token" value=start.form_token />
             <div class="field" class:has-error=move || category_error.read().is_some()>
@@ -522,7 +529,7 @@ pub fn NewTopicForm(
             <button type="submit" class="button primary" disabled=move || pending.get() || uploading.get() aria-busy=move || pending.get().to_string()>
                 {submit_label(pending, "Post topic", "Posting…")}
             </button>
-        </ActionForm>
+        </form>
     }
 }
 
@@ -578,7 +585,7 @@ fn SimilarTopics(title: RwSignal<String>, initial: Vec<SimilarTopic>) -> impl In
         </div>
         <section id="similar-topics" class="similar-topics" aria-live="polite" aria-label="Similar topics"
             class:empty=move || found.read().is_empty()>
-            <Show when=move || !found.read().is_empty()>
+            {move || (!found.read().is_empty()).then(|| view! {
                 <h2>"Similar topics: is your question already answered?"</h2>
                 <ul>
                     <For each=move || found.get() key=|t| t.url.clone() let:t>
@@ -590,7 +597,7 @@ fn SimilarTopics(title: RwSignal<String>, initial: Vec<SimilarTopic>) -> impl In
                         </li>
                     </For>
                 </ul>
-            </Show>
+            })}
         </section>
     }
 }
@@ -637,13 +644,13 @@ pub fn EditPostForm(
     /// A moderator editing someone else's post: ask for the reason the author will see.
     moderating: bool,
 ) -> impl IntoView {
-    let action = ServerAction::<EditPost>::new();
+    let send = FormSend::new();
     let uploading = RwSignal::new(false);
-    let pending = action.pending();
+    let pending = send.pending;
     let ready = hydrated();
-    let error = latest_error(action.value(), initial_error);
+    let error = send.error(initial_error);
     view! {
-        <ActionForm action attr:class="composer stack" attr:id="composer" attr:enctype="multipart/form-data" attr:novalidate=true attr:data-ready=move || ready.get().to_string()>
+        <form method="post" action=EditPost::url() class="composer stack" id="composer" enctype="multipart/form-data" novalidate data-ready=move || ready.get().to_string() on:submit=send.on_submit()>
             <FormError message=Signal::derive(move || error.get().and_then(|e| e.for_form(&["body"]))) />
             <input type="hidden" name="post_id" value=post_id />
             <BodyEditor
@@ -665,6 +672,6 @@ pub fn EditPostForm(
                 </button>
                 <a class="button subtle" href=cancel_href>"Cancel"</a>
             </div>
-        </ActionForm>
+        </form>
     }
 }

@@ -1,11 +1,11 @@
 //! What a member hears about: the topic page's Following / Normal / Muted control and the
-//! category page's Watch button. Each choice is a plain form (it works without JavaScript and
-//! comes back to the page); hydrated, the page stays and the control shows the new state.
-use leptos::prelude::*;
+//! category page's Watch button. Each choice is a plain form: it posts and comes back to the
+//! page showing the new state, with JavaScript or without.
+use leptos::{prelude::*, server_fn::ServerFn};
 
 use crate::{
     api::subscriptions::{SetTopicLevel, WatchCategory},
-    components::form::{FormError, hydrated, latest_error},
+    components::form::FormError,
     error::AppError,
     paths::encode_query_value,
 };
@@ -36,49 +36,42 @@ fn level_name(level: &str) -> &'static str {
         .map_or("Normal", |(_, name, _)| *name)
 }
 
-/// The topic's control: the current level and one button per level.
-#[island]
+/// The topic's control: the current level and one button per level. Plain forms, not an
+/// island: a click posts and the server sends the browser back to `#follow` showing the new
+/// level, with or without JavaScript (the bundle stays for what needs it: the composers).
+#[component]
 pub fn FollowControl(
     topic_id: i64,
     level: String,
     initial_error: Option<AppError>,
 ) -> impl IntoView {
-    let action = ServerAction::<SetTopicLevel>::new();
-    let current = RwSignal::new(level);
-    Effect::new(move |_| {
-        if let Some(Ok(level)) = action.value().get() {
-            current.set(level);
-        }
-    });
-    let error = latest_error(action.value(), initial_error);
-    let pending = action.pending();
-    let ready = hydrated();
+    let action = SetTopicLevel::url();
     view! {
         <section class="follow-control" id="follow" aria-labelledby="follow-heading">
             <h2 id="follow-heading">"Notifications"</h2>
             <p role="status">
-                "You are " <strong>{move || level_name(&current.get())}</strong> " on this topic."
+                "You are " <strong>{level_name(&level)}</strong> " on this topic."
             </p>
-            <FormError message=Signal::derive(move || error.get().map(|e| e.to_string())) />
+            <FormError message=initial_error.map(|e| e.to_string()) />
             <ul class="follow-levels">
                 {LEVELS
                     .into_iter()
                     .map(|(value, name, meaning)| {
+                        let chosen = level == value;
                         view! {
                             <li>
-                                <ActionForm action attr:class="inline-form" attr:data-ready=move || ready.get().to_string()>
+                                <form method="post" action=action class="inline-form">
                                     <input type="hidden" name="topic_id" value=topic_id />
                                     <input type="hidden" name="level" value=value />
                                     <button
                                         type="submit"
                                         class="button"
-                                        class:primary=move || current.get() == value
-                                        aria-pressed=move || (current.get() == value).to_string()
-                                        disabled=pending
+                                        class:primary=chosen
+                                        aria-pressed=chosen.to_string()
                                     >
                                         {name}
                                     </button>
-                                </ActionForm>
+                                </form>
                                 " "
                                 <span class="muted">{meaning}</span>
                             </li>
@@ -90,40 +83,28 @@ pub fn FollowControl(
     }
 }
 
-/// The category's Watch / Stop watching button.
-#[island]
+/// The category's Watch / Stop watching button: a plain form, as the topic's control.
+#[component]
 pub fn WatchControl(
     category_id: i64,
     watching: bool,
     initial_error: Option<AppError>,
 ) -> impl IntoView {
-    let action = ServerAction::<WatchCategory>::new();
-    let watching = RwSignal::new(watching);
-    Effect::new(move |_| {
-        if let Some(Ok(now)) = action.value().get() {
-            watching.set(now);
-        }
-    });
-    let error = latest_error(action.value(), initial_error);
-    let pending = action.pending();
-    let ready = hydrated();
     view! {
         <div class="watch-control" id="watch">
-            <FormError message=Signal::derive(move || error.get().map(|e| e.to_string())) />
-            <ActionForm action attr:class="inline-form" attr:data-ready=move || ready.get().to_string()>
+            <FormError message=initial_error.map(|e| e.to_string()) />
+            <form method="post" action=WatchCategory::url() class="inline-form">
                 <input type="hidden" name="category_id" value=category_id />
-                <input type="hidden" name="watch" value=move || (!watching.get()).to_string() />
-                <button type="submit" class="button" disabled=pending>
-                    {move || if watching.get() { "Stop watching" } else { "Watch" }}
+                <input type="hidden" name="watch" value=(!watching).to_string() />
+                <button type="submit" class="button">
+                    {if watching { "Stop watching" } else { "Watch" }}
                 </button>
-            </ActionForm>
+            </form>
             <p class="muted" role="status">
-                {move || {
-                    if watching.get() {
-                        "You are watching: you are told of every new topic here."
-                    } else {
-                        "Watch to be told of every new topic here."
-                    }
+                {if watching {
+                    "You are watching: you are told of every new topic here."
+                } else {
+                    "Watch to be told of every new topic here."
                 }}
             </p>
         </div>

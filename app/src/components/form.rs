@@ -99,6 +99,130 @@ pub fn hydrated() -> Signal<bool> {
     ready.into()
 }
 
+/// How a form island sends its form with JavaScript on: one copy of the code for every form
+/// island, instead of a typed `ServerAction` (and `ActionForm`) per form, each bringing its own
+/// serde_qs parser of the form and its own action machinery into the wasm bundle. The form goes
+/// as the browser would send it, urlencoded, to its server function (the form's `action`),
+/// asking for a script's answer: an error comes back as an `AppError` shown in place, success
+/// as the page to go to. Without JavaScript the same form posts natively.
+#[derive(Clone, Copy)]
+pub struct FormSend {
+    /// True while the form is on its way (the button says so and waits).
+    pub pending: RwSignal<bool>,
+    /// The latest send's answer, for `latest_error`.
+    pub answer: RwSignal<Option<Result<(), AppError>>>,
+}
+
+impl FormSend {
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        FormSend {
+            pending: RwSignal::new(false),
+            answer: RwSignal::new(None),
+        }
+    }
+
+    /// The error to show: the latest send's, else the one the page came back with.
+    pub fn error(self, initial: Option<AppError>) -> Signal<Option<AppError>> {
+        latest_error(self.answer, initial)
+    }
+
+    /// The form's submit handler.
+    pub fn on_submit(self) -> impl Fn(leptos::ev::SubmitEvent) + Copy + 'static {
+        move |ev| {
+            if ev.default_prevented() {
+                return;
+            }
+            ev.prevent_default();
+            #[cfg(feature = "hydrate")]
+            {
+                use leptos::wasm_bindgen::JsCast;
+                let Some(form) = ev
+                    .target()
+                    .and_then(|t| t.dyn_into::<leptos::web_sys::HtmlFormElement>().ok())
+                else {
+                    return;
+                };
+                let submitter = ev
+                    .submitter()
+                    .and_then(|b| b.dyn_into::<leptos::web_sys::HtmlButtonElement>().ok())
+                    .filter(|b| !b.name().is_empty())
+                    .map(|b| (b.name(), b.value()));
+                self.pending.set(true);
+                leptos::task::spawn_local(async move {
+                    let answer = send(&form, submitter).await;
+                    self.answer.set(Some(answer));
+                    self.pending.set(false);
+                });
+            }
+        }
+    }
+}
+
+/// Sends `form` to its server function as a script client (see `FormSend`) and follows a
+/// redirect; gives the server function's error otherwise.
+#[cfg(feature = "hydrate")]
+async fn send(
+    form: &leptos::web_sys::HtmlFormElement,
+    submitter: Option<(String, String)>,
+) -> Result<(), AppError> {
+    use leptos::server_fn::{
+        client::{Client, browser::BrowserClient},
+        error::FromServerFnError,
+        request::{ClientReq, browser::BrowserRequest},
+        response::{ClientRes, browser::BrowserResponse},
+    };
+    let unsendable = || AppError::Request("this browser can't send the form.".into());
+    let data = leptos::web_sys::FormData::new_with_form(form).map_err(|_| unsendable())?;
+    if let Some((name, value)) = submitter {
+        let _ = data.append_with_str(&name, &value);
+    }
+    // The files went as they were picked (POST /uploads): the server function takes the text.
+    data.delete("files");
+    let body = leptos::web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data)
+        .map_err(|_| unsendable())?
+        .to_string()
+        .as_string()
+        .unwrap_or_default();
+    let path = form.get_attribute("action").unwrap_or_default();
+    let request = <BrowserRequest as ClientReq<AppError>>::try_new_post(
+        &path,
+        "application/x-www-form-urlencoded",
+        "application/json",
+        body,
+    )?;
+    let response = <BrowserClient as Client<AppError>>::send(request).await?;
+    if <BrowserResponse as ClientRes<AppError>>::has_redirect(&response) {
+        follow(&<BrowserResponse as ClientRes<AppError>>::location(
+            &response,
+        ));
+        return Ok(());
+    }
+    let status = <BrowserResponse as ClientRes<AppError>>::status(&response);
+    if (200..300).contains(&status) {
+        return Ok(());
+    }
+    let bytes = <BrowserResponse as ClientRes<AppError>>::try_into_bytes(response).await?;
+    Err(AppError::de(bytes))
+}
+
+/// Goes to `target`, the page the server sent the form to (a new post: …#post-N). When that is
+/// the page already open, changing only the #fragment would not reload it, so reload explicitly.
+#[cfg(feature = "hydrate")]
+fn follow(target: &str) {
+    let location = window().location();
+    let here = format!(
+        "{}{}",
+        location.pathname().unwrap_or_default(),
+        location.search().unwrap_or_default()
+    );
+    let same_page = target.split('#').next() == Some(here.as_str());
+    let _ = location.set_href(target);
+    if same_page {
+        let _ = location.reload();
+    }
+}
+
 /// The error to show: the latest submission's, else the one the page came back with.
 pub fn latest_error<T: 'static>(
     value: impl Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,

@@ -1,12 +1,12 @@
-//! An idea's vote button and count, on the ideas list and the topic page. Members get a form
-//! island: without JavaScript it posts and comes back to the idea; with it the count changes
-//! in place. Visitors get a plain form to the same server function, which sends them to log in
-//! and casts the vote once they have. Staff also see the votes still waiting ("+3 pending").
+//! An idea's vote button and count, on the ideas list and the topic page. Members get a plain
+//! form that posts and comes back to the idea with the new count. Visitors get a plain form to
+//! the same server function, which sends them to log in and casts the vote once they have.
+//! Staff also see the votes still waiting ("+3 pending").
 use leptos::{prelude::*, server_fn::ServerFn};
 
 use crate::{
     api::ideas::{Vote, idea_anchor},
-    components::form::{FormError, hydrated, latest_error},
+    components::form::FormError,
     error::AppError,
     model::{IdeaVotes, topic_url},
 };
@@ -79,8 +79,10 @@ fn PendingCount(pending: Option<i32>) -> impl IntoView {
     })
 }
 
-/// A member's vote button and the count.
-#[island]
+/// A member's vote button and the count: a plain form, not an island. A click posts and the
+/// server sends the browser back to this idea (`#idea-N`) with the new count, with or without
+/// JavaScript; an ideas list has one per idea, so an island here would hydrate dozens.
+#[component]
 pub fn VoteButton(
     topic_id: i64,
     title: String,
@@ -90,40 +92,25 @@ pub fn VoteButton(
     pending_count: Option<i32>,
     initial_error: Option<AppError>,
 ) -> impl IntoView {
-    let action = ServerAction::<Vote>::new();
-    let voted = RwSignal::new(voted);
-    let count = RwSignal::new(count);
-    let waiting = RwSignal::new(waiting);
-    Effect::new(move |_| {
-        if let Some(Ok(now)) = action.value().get() {
-            voted.set(now.voted);
-            count.set(now.count);
-            waiting.set(now.waiting);
-        }
-    });
-    let error = latest_error(action.value(), initial_error);
-    let busy = action.pending();
-    let ready = hydrated();
     view! {
         <div class="idea-votes" id=idea_anchor(topic_id)>
-            <ActionForm action attr:class="vote-form" attr:data-ready=move || ready.get().to_string()>
+            <form method="post" action=Vote::url() class="vote-form">
                 <input type="hidden" name="topic_id" value=topic_id />
-                <input type="hidden" name="vote" value=move || if voted.get() { "withdraw" } else { "up" } />
+                <input type="hidden" name="vote" value=if voted { "withdraw" } else { "up" } />
                 <button
                     type="submit"
                     class="vote-button"
-                    class:voted=move || voted.get()
-                    aria-pressed=move || voted.get().to_string()
-                    disabled=busy
+                    class:voted=voted
+                    aria-pressed=voted.to_string()
                 >
-                    {move || if voted.get() { "Voted" } else { "Vote" }}
+                    {if voted { "Voted" } else { "Vote" }}
                     <span class="visually-hidden">{format!(" for: {title}")}</span>
                 </button>
-            </ActionForm>
-            <span class="vote-count" role="status">{move || votes_text(count.get())}</span>
+            </form>
+            <span class="vote-count" role="status">{votes_text(count)}</span>
             <PendingCount pending=pending_count />
-            {move || waiting.get().filter(|_| voted.get()).map(|w| view! { <p class="vote-waiting">{w}</p> })}
-            <FormError message=Signal::derive(move || error.get().map(|e| e.to_string())) />
+            {waiting.filter(|_| voted).map(|w| view! { <p class="vote-waiting">{w}</p> })}
+            <FormError message=initial_error.map(|e| e.to_string()) />
         </div>
     }
 }

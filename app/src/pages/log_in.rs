@@ -1,10 +1,10 @@
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::{auth::LogIn, safe_next},
-    components::form::{Field, FormError, error_from_url, hydrated, latest_error},
+    components::form::{Field, FormError, error_from_url},
     error::AppError,
     paths::encode_query_value,
 };
@@ -34,25 +34,22 @@ pub fn LogInPage() -> impl IntoView {
     }
 }
 
-#[island]
+/// A plain form, not an island: the server answers a refusal by sending the browser back here
+/// with the error and the typed name (`initial_error`), with or without JavaScript, and
+/// public/forms.js puts the focus on the field to fix.
+#[component]
 fn LogInForm(next: String, initial_error: Option<AppError>) -> impl IntoView {
-    let action = ServerAction::<LogIn>::new();
-    let pending = action.pending();
-    let ready = hydrated();
     let typed_login = initial_error.as_ref().and_then(|e| e.kept("login"));
-    let error = latest_error(action.value(), initial_error);
-    let field = move |name: &'static str| {
-        Signal::derive(move || error.get().and_then(|e| e.for_field(name)))
-    };
+    let field = |name: &str| initial_error.as_ref().and_then(|e| e.for_field(name));
+    let (login_error, password_error) = (field("login"), field("password"));
+    let form_error = initial_error.as_ref().and_then(|e| e.for_form(&FIELDS));
     view! {
-        <ActionForm action attr:class="stack" attr:novalidate=true attr:data-ready=move || ready.get().to_string()>
-            <FormError message=Signal::derive(move || error.get().and_then(|e| e.for_form(&FIELDS))) />
+        <form method="post" action=LogIn::url() class="stack" novalidate>
+            <FormError message=form_error />
             <input type="hidden" name="next" value=next />
-            <Field label="Username or e-mail" name="login" autocomplete="username" value=typed_login.unwrap_or_default() error=field("login") />
-            <Field label="Password" name="password" kind="password" autocomplete="current-password" error=field("password") />
-            <button type="submit" class="button primary" disabled=pending aria-busy=move || pending.get().to_string()>
-                {move || if pending.get() { "Logging in…" } else { "Log in" }}
-            </button>
-        </ActionForm>
+            <Field label="Username or e-mail" name="login" autocomplete="username" value=typed_login.unwrap_or_default() error=login_error />
+            <Field label="Password" name="password" kind="password" autocomplete="current-password" error=password_error />
+            <button type="submit" class="button primary">"Log in"</button>
+        </form>
     }
 }

@@ -1,4 +1,4 @@
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
@@ -7,9 +7,7 @@ use crate::{
         auth::{SignUp, get_signup_mode},
         safe_next,
     },
-    components::form::{
-        Field, FormError, error_from_url, fresh_form_token, hydrated, latest_error,
-    },
+    components::form::{Field, FormError, error_from_url, fresh_form_token},
     error::AppError,
     paths::encode_query_value,
 };
@@ -56,21 +54,18 @@ pub fn SignUpPage() -> impl IntoView {
     }
 }
 
-#[island]
+/// A plain form, not an island: a refusal comes back here with every field's error and the
+/// typed name and e-mail (`initial_error`; the password never comes back), with or without
+/// JavaScript.
+#[component]
 fn SignUpForm(form_token: String, next: String, initial_error: Option<AppError>) -> impl IntoView {
-    let action = ServerAction::<SignUp>::new();
-    let pending = action.pending();
-    let ready = hydrated();
-    let error = latest_error(action.value(), initial_error.clone());
-    let field = move |name: &'static str| {
-        Signal::derive(move || error.get().and_then(|e| e.for_field(name)))
-    };
-    // What was typed before a plain post failed (the password never comes back).
+    let field = |name: &str| initial_error.as_ref().and_then(|e| e.for_field(name));
     let typed = |name: &str| initial_error.as_ref().and_then(|e| e.kept(name));
     let (typed_username, typed_email) = (typed("username"), typed("email"));
+    let form_error = initial_error.as_ref().and_then(|e| e.for_form(&FIELDS));
     view! {
-        <ActionForm action attr:class="stack" attr:novalidate=true attr:data-ready=move || ready.get().to_string()>
-            <FormError message=Signal::derive(move || error.get().and_then(|e| e.for_form(&FIELDS))) />
+        <form method="post" action=SignUp::url() class="stack" novalidate>
+            <FormError message=form_error />
             <input type="hidden" name="form_token" value=form_token />
             <input type="hidden" name="next" value=next />
             <Field
@@ -91,9 +86,7 @@ fn SignUpForm(form_token: String, next: String, initial_error: Option<AppError>)
                 hint="At least 10 characters."
                 error=field("password")
             />
-            <button type="submit" class="button primary" disabled=pending aria-busy=move || pending.get().to_string()>
-                {move || if pending.get() { "Creating your account…" } else { "Create account" }}
-            </button>
-        </ActionForm>
+            <button type="submit" class="button primary">"Create account"</button>
+        </form>
     }
 }
