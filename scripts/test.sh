@@ -90,8 +90,11 @@ cargo build --release -p server
 python3 scripts/crash_test.py target/release/backyard sqlite | tee -a "$log_dir/scripts.log"
 if postgres_reachable || [ "${CI:-}" = "true" ]; then
   python3 scripts/crash_test.py target/release/backyard postgres | tee -a "$log_dir/scripts.log"
+  # Two servers on one PostgreSQL behind nginx (docs/nginx-example.conf): sessions, the page
+  # cache, write budgets, the outbox and kill -9 across them.
+  python3 scripts/cluster_test.py target/release/backyard | tee -a "$log_dir/scripts.log"
 else
-  say "PostgreSQL not reachable at 127.0.0.1:5432: its crash test is skipped (required when CI=true)"
+  say "PostgreSQL not reachable at 127.0.0.1:5432: its crash and cluster tests are skipped (required when CI=true)"
 fi
 python3 scripts/shutdown_test.py target/release/backyard | tee -a "$log_dir/scripts.log"
 
