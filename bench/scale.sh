@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# Growth: the same pages at 10,000 and at 1,000,000 posts, on SQLite and on PostgreSQL. Seeds
+# each database once (`backyard seed-bench`, kept in target/bench and reused unless --reseed):
+#   10k: 10,000 posts in 500 topics by 500 members
+#   1m:  1,000,000 posts in 50,000 topics by 50,000 members
+# then for each database and size starts the release build on a working copy of it (the write
+# row adds replies; the seeded database stays as seeded) and measures, with wrk at 32
+# connections: the 60-post topic's first page (30 posts) for a visitor (page cache) and for a
+# signed-in member (rendered), the category and home pages (visitor and member), a search that
+# matches, the staff queue (as staff), the review queue (as a moderator), and 32 writers posting
+# replies (each answered only once on disk: synchronous=FULL on SQLite). Also start-up time to
+# the first answered request, resident memory idle after start-up and the peak over the run
+# (VmHWM), and the ceiling: the topic page's bytes served from memory by bare axum.
+# Prints markdown tables (one per database, with the 1m/10k ratio) for docs/benchmarks.md.
+# usage: bench/scale.sh [--reseed] [--seconds N] [--databases "sqlite postgres"] [--sizes "10k 1m"]
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+seconds=10
+reseed=0
+databases="sqlite postgres"
+sizes="10k 1m"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --reseed) reseed=1 ;;
+    --seconds) seconds="$2"; shift ;;
+    --databases) databases="$2"; shift ;;
+    --sizes) sizes="$2"; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+command -v wrk >/dev/null || { say "Installing wrk from Debian"; apt-get install -y -qq wrk >/dev/null; }
+bin="${BACKYARD_BIN:-$ROOT/target/release/backyard}"
+ceiling_bin="$(dirname "$bin")/ceiling"
+[ -n "${BACKYARD_BIN:-}" ] || cargo build --release -p server --bins
+# Pages name the browser bundle; without a built one (scripts/lib.sh build_site) they name a
+# placeholder, which changes a page's size by a few bytes and its speed not at all.
+site_root=$SITE_ROOT
+if [ ! -f "$site_root/bundle-name" ]; then
+  site_root="$ROOT/target/bench-no-bundle"
+  mkdir -p "$site_root"
+  echo backyard >"$site_root/bundle-name"
+fi
+
+bench_dir="$ROOT/target/bench"
+results="$bench_dir/scale"
+mkdir -p "$results"
+pg="${BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
+size_flags() {
+  case "$1" in
+    10k) echo "--posts 10000 --topics 500 --users 500" ;;
+    1m) echo "--posts 1000000 --topics 50000 --users 50000" ;;
+    *) echo "unknown size $1" >&2; exit 2 ;;
+  esac
+}
+
+server=""
+ceiling=""
+ceiling_done=0
+cleanup() {
+  # shellcheck disable=SC2086 # the pids, unquoted, are zero, one or two words
+  [ -n "$server$ceiling" ] && kill $server $ceiling 2>/dev/null
+  psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS backyard_scale_run" 2>/dev/null || true
+  rm -f "$bench_dir"/scale-run.db*
+}
+trap cleanup EXIT
+
+to_ms() { awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } printf "%.2f", v }'; }
+# run KEY NAME URL [wrk options] [-- script arguments]: 2 s of warm-up, then $seconds measured;
+# appends KEY<TAB>NAME<TAB>req/s<TAB>p50<TAB>p99<TAB>notes to $out and prints it.
+run() {
+  local key=$1 name=$2 url=$3 body rps p50 p99 notes options=() script_args=()
+  shift 3
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do options+=("$1"); shift; done
+  script_args=("$@") # "--" and what follows it, or nothing
+  wrk -t2 -c32 -d2s -H "Sec-Fetch-Site: same-origin" "${options[@]}" "$url" "${script_args[@]}" >/dev/null
+  body=$(wrk -t2 -c32 -d"${seconds}s" --latency -H "Sec-Fetch-Site: same-origin" "${options[@]}" "$url" "${script_args[@]}")
+  rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$body")
+  p50=$(awk '$1 == "50%" { print $2 }' <<<"$body" | to_ms)
+  p99=$(awk '$1 == "99%" { print $2 }' <<<"$body" | to_ms)
+  notes=$(awk '/Non-2xx|Socket errors|Refused replies: [1-9]/ { printf "%s ", $0 }' <<<"$body")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$key" "$name" "$rps" "$p50" "$p99" "$notes" >>"$out"
+  printf '  %-34s %8s req/s   p50 %8s ms   p99 %8s ms  %s\n' "$name" "$rps" "$p50" "$p99" "$notes"
+}
+log_in() { # NAME -> the session cookie
+  curl -s -o /dev/null -D - -X POST -H 'Accept: application/json' -H 'Sec-Fetch-Site: same-origin' \
+    --data "login=$1&password=bench-password-1" "$base/api/log_in" |
+    awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }'
+}
+now_ms() { date +%s%3N; }
+
+for database in $databases; do
+  for size in $sizes; do
+    name="$database-$size"
+    out="$results/$name.tsv"
+    : >"$out"
+    say "$name"
+    # Seed once; then a working copy for this run.
+    case "$database" in
+      sqlite)
+        seeded="$bench_dir/scale-$size.db"
+        if [ "$reseed" = 1 ] || [ ! -f "$seeded" ]; then
+          rm -f "$seeded" "$seeded-wal" "$seeded-shm"
+          say "Seeding $seeded"
+          started=$(now_ms)
+          # shellcheck disable=SC2046 # the flags are words
+          DATABASE_URL="sqlite://$seeded?mode=rwc" BACKYARD_LOG=warn "$bin" seed-bench $(size_flags "$size") \
+            >"$results/$name.seed-log"
+          grep -E '^  (posts|search index)|^Seeded' "$results/$name.seed-log"
+          printf 'seed\tseeding (s)\t%s\n' "$((($(now_ms) - started) / 1000))" >"$results/$name.seed"
+        fi
+        sqlite3 "$seeded" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+        rm -f "$bench_dir"/scale-run.db*
+        cp "$seeded" "$bench_dir/scale-run.db"
+        url="sqlite://$bench_dir/scale-run.db?mode=rwc"
+        ;;
+      postgres)
+        seeded="backyard_scale_$size"
+        if [ "$reseed" = 1 ] || ! psql "$pg/postgres" -Atc "SELECT 1 FROM pg_database WHERE datname = '$seeded'" | grep -q 1; then
+          psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS $seeded" -c "CREATE DATABASE $seeded"
+          say "Seeding $seeded"
+          started=$(now_ms)
+          # shellcheck disable=SC2046
+          DATABASE_URL="$pg/$seeded" BACKYARD_LOG=warn "$bin" seed-bench $(size_flags "$size") \
+            >"$results/$name.seed-log"
+          grep -E '^  (posts|search index)|^Seeded' "$results/$name.seed-log"
+          printf 'seed\tseeding (s)\t%s\n' "$((($(now_ms) - started) / 1000))" >"$results/$name.seed"
+        fi
+        psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS backyard_scale_run" \
+          -c "CREATE DATABASE backyard_scale_run TEMPLATE $seeded"
+        url="$pg/backyard_scale_run"
+        ;;
+    esac
+    [ -f "$results/$name.seed" ] && cat "$results/$name.seed" >>"$out"
+    # The writers reply faster than a person: the per-member and per-address limits are off
+    # on the working copy.
+    DATABASE_URL="$url" BACKYARD_LOG=warn "$bin" set rate_posts_per_10_min 0 >/dev/null
+
+    port=$(free_port)
+    base="http://127.0.0.1:$port"
+    started=$(now_ms)
+    BACKYARD_ADDR="127.0.0.1:$port" DATABASE_URL="$url" BACKYARD_LOG=warn BACKYARD_IP_WRITES_PER_MINUTE=0 \
+      BACKYARD_SITE_ROOT="$site_root" "$bin" serve >/dev/null 2>"$results/$name.server-log" &
+    server=$!
+    up=""
+    for _ in $(seq 3000); do
+      if curl -fs -o /dev/null "$base/healthz"; then up=$(($(now_ms) - started)); break; fi
+      kill -0 "$server" 2>/dev/null || break
+      sleep 0.005
+    done
+    [ -n "$up" ] || { echo "the server did not start" >&2; exit 1; }
+    idle=$(awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$server/status")
+    printf 'startup\tstart-up to first answer (ms)\t%s\n' "$up" >>"$out"
+    printf 'idle\tresident memory after start-up (MB)\t%s\n' "$idle" >>"$out"
+    echo "  start-up to the first answer: $up ms; resident memory then: $idle MB"
+
+    topic="$base/t/1/bench-topic-with-sixty-posts"
+    curl -fs "$topic" -o "$bench_dir/scale-topic.html" || { echo "$topic is missing: run with --reseed" >&2; exit 1; }
+    member=$(log_in member1)
+    staff=$(log_in member50)
+    moderator=$(log_in member100)
+    # A word the seed wrote into posts at both sizes (bench-queries lists what each size has).
+    # shellcheck disable=SC2046
+    query=$("$bin" bench-queries $(size_flags 10k) | awk -F'\t' '$1 == "word" { print $2; exit }')
+    # shellcheck disable=SC2046
+    matches=$("$bin" bench-queries $(size_flags "$size") | awk -F'\t' -v q="$query" '$2 == q { print $3; exit }')
+
+    run topic_visitor "topic page, visitor" "$topic"
+    run topic_member "topic page, member (30 posts)" "$topic" -H "Cookie: $member"
+    run category_visitor "category page, visitor" "$base/c/questions"
+    run category_member "category page, member" "$base/c/questions" -H "Cookie: $member"
+    run home_visitor "home page, visitor" "$base/"
+    run home_member "home page, member" "$base/" -H "Cookie: $member"
+    run search "search \"$query\" (${matches:-?} posts)" "$base/search?q=$query"
+    run staff_queue "staff queue, staff" "$base/staff/queue" -H "Cookie: $staff"
+    run review_queue "review queue, moderator" "$base/admin/review" -H "Cookie: $moderator"
+    # 32 writers: members 1..32 (member1 is also the reading member), each its own session.
+    cookies="$results/writers"
+    : >"$cookies"
+    for i in $(seq 32); do log_in "member$i" >>"$cookies"; done
+    topics=$(awk '{ for (i = 1; i <= NF; i++) if ($i == "--topics") print $(i + 1) }' <<<"$(size_flags "$size")")
+    spread=$((topics - 1 < 1000 ? topics - 1 : 1000))
+    run reply "reply, 32 writers" "$base/api/reply" -s "$ROOT/bench/replies.lua" -- "$cookies" "$spread" 2
+    hwm=$(awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$server/status")
+    panics=$(grep -c "panicked at" "$results/$name.server-log" || true)
+    [ "$panics" = 0 ] || echo "  the server logged $panics panics: see $results/$name.server-log"
+    printf 'peak\tpeak resident memory over the run (MB)\t%s\n' "$hwm" >>"$out"
+    echo "  peak resident memory over the run: $hwm MB"
+
+    # The ceiling once a run (its bytes are the same topic page whatever the database).
+    if [ "$ceiling_done" = 0 ]; then
+      ceiling_done=1
+      ceiling_port=$(free_port)
+      "$ceiling_bin" "$bench_dir/scale-topic.html" "127.0.0.1:$ceiling_port" &
+      ceiling=$!
+      sleep 0.5
+      out_keep=$out
+      out="$results/ceiling.tsv"
+      : >"$out"
+      run ceiling "ceiling (topic page bytes, bare axum)" "http://127.0.0.1:$ceiling_port/"
+      out=$out_keep
+      kill "$ceiling"
+      ceiling=""
+    fi
+    kill "$server"
+    wait "$server" 2>/dev/null || true
+    server=""
+  done
+done
+
+python3 "$ROOT/bench/scale_table.py" "$results" "$databases" "$sizes"
