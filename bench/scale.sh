@@ -80,7 +80,7 @@ run() {
   rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$body")
   p50=$(awk '$1 == "50%" { print $2 }' <<<"$body" | to_ms)
   p99=$(awk '$1 == "99%" { print $2 }' <<<"$body" | to_ms)
-  notes=$(awk '/Non-2xx|Socket errors|Refused replies: [1-9]/ { printf "%s ", $0 }' <<<"$body")
+  notes=$(awk '/Non-2xx|Socket errors|Refused replies: [1-9]|Requests\/sec: +0/ { printf "%s ", $0 }' <<<"$body")
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$key" "$name" "$rps" "$p50" "$p99" "$notes" >>"$out"
   printf '  %-34s %8s req/s   p50 %8s ms   p99 %8s ms  %s\n' "$name" "$rps" "$p50" "$p99" "$notes"
 }
@@ -135,13 +135,15 @@ for database in $databases; do
     esac
     [ -f "$results/$name.seed" ] && cat "$results/$name.seed" >>"$out"
     # The writers reply faster than a person: the per-member and per-address limits are off
-    # on the working copy.
+    # on the working copy. And wrk's 32 connections come from one address standing in for 32
+    # readers: the per-address limit on requests in progress (32) would answer a slow page's
+    # queue with 429s.
     DATABASE_URL="$url" BACKYARD_LOG=warn "$bin" set rate_posts_per_10_min 0 >/dev/null
 
     port=$(free_port)
     base="http://127.0.0.1:$port"
     started=$(now_ms)
-    BACKYARD_ADDR="127.0.0.1:$port" DATABASE_URL="$url" BACKYARD_LOG=warn BACKYARD_IP_WRITES_PER_MINUTE=0 \
+    BACKYARD_ADDR="127.0.0.1:$port" DATABASE_URL="$url" BACKYARD_LOG=warn BACKYARD_IP_WRITES_PER_MINUTE=0 BACKYARD_IP_CONCURRENCY=0 \
       BACKYARD_SITE_ROOT="$site_root" "$bin" serve >/dev/null 2>"$results/$name.server-log" &
     server=$!
     up=""
@@ -152,9 +154,11 @@ for database in $databases; do
     done
     [ -n "$up" ] || { echo "the server did not start" >&2; exit 1; }
     idle=$(awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$server/status")
+    idle_anon=$(awk '/^RssAnon/ { printf "%.1f", $2 / 1024 }' "/proc/$server/status")
     printf 'startup\tstart-up to first answer (ms)\t%s\n' "$up" >>"$out"
     printf 'idle\tresident memory after start-up (MB)\t%s\n' "$idle" >>"$out"
-    echo "  start-up to the first answer: $up ms; resident memory then: $idle MB"
+    printf 'idle_anon\tanonymous memory after start-up (MB)\t%s\n' "$idle_anon" >>"$out"
+    echo "  start-up to the first answer: $up ms; resident memory then: $idle MB ($idle_anon MB anonymous)"
 
     topic="$base/t/1/bench-topic-with-sixty-posts"
     curl -fs "$topic" -o "$bench_dir/scale-topic.html" || { echo "$topic is missing: run with --reseed" >&2; exit 1; }
@@ -186,8 +190,12 @@ for database in $databases; do
     hwm=$(awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$server/status")
     panics=$(grep -c "panicked at" "$results/$name.server-log" || true)
     [ "$panics" = 0 ] || echo "  the server logged $panics panics: see $results/$name.server-log"
+    # Of what is resident at the end, how much is the program's own memory (the rest is the
+    # binary's code and data mapped from its file: shared, and dropped first under pressure).
+    anon=$(awk '/^RssAnon/ { printf "%.1f", $2 / 1024 }' "/proc/$server/status")
     printf 'peak\tpeak resident memory over the run (MB)\t%s\n' "$hwm" >>"$out"
-    echo "  peak resident memory over the run: $hwm MB"
+    printf 'anon\tanonymous (heap) memory resident at the end (MB)\t%s\n' "$anon" >>"$out"
+    echo "  peak resident memory over the run: $hwm MB ($anon MB of it anonymous at the end)"
 
     # The ceiling once a run (its bytes are the same topic page whatever the database).
     if [ "$ceiling_done" = 0 ]; then

@@ -40,7 +40,7 @@ def fmt(text):
 
 PAGES = ["topic_visitor", "topic_member", "category_visitor", "category_member", "home_visitor",
          "home_member", "search", "staff_queue", "review_queue", "reply"]
-FIGURES = ["startup", "idle", "peak", "seed"]
+FIGURES = ["startup", "idle", "idle_anon", "peak", "anon", "seed"]
 
 for database in databases:
     runs = {size: load(f"{database}-{size}") for size in sizes}
