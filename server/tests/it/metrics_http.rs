@@ -130,9 +130,8 @@ fn parse(text: &str) -> Exposition {
         let mut labels = String::new();
         if let Some(inner) = rest.strip_prefix('{') {
             let mut chars = inner.char_indices().peekable();
-            let mut end = None;
-            loop {
-                // label name
+            // Label by label, up to the closing brace.
+            let end = loop {
                 let start = chars.peek().map(|(i, _)| *i).expect(line);
                 while chars
                     .peek()
@@ -157,14 +156,10 @@ fn parse(text: &str) -> Exposition {
                 }
                 match chars.next().expect(line) {
                     (_, ',') => continue,
-                    (i, '}') => {
-                        end = Some(i);
-                        break;
-                    }
+                    (i, '}') => break i,
                     _ => panic!("{line}"),
                 }
-            }
-            let end = end.unwrap();
+            };
             labels = inner[..end].to_string();
             rest = &inner[end + 1..];
         }
