@@ -74,6 +74,7 @@ pub fn app_state(config: Config, db: DatabaseConnection) -> AppState {
         db,
         config: Arc::new(config),
         files,
+        site: Default::default(),
     }
 }
 

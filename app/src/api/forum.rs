@@ -20,8 +20,14 @@ use sea_orm::EntityTrait;
 
 #[server(endpoint = "site")]
 pub async fn get_site_info() -> Result<SiteInfo, AppError> {
-    use crate::server::{settings, theme};
     let state = state::app_state()?;
+    let db = &state.db;
+    state.site.get_or_load(db, || site_info(&state)).await
+}
+
+#[cfg(feature = "ssr")]
+async fn site_info(state: &state::AppState) -> Result<SiteInfo, AppError> {
+    use crate::server::{settings, theme};
     let brand = theme::brand(&state.db).await?;
     Ok(SiteInfo {
         name: settings::text(&state.db, settings::SITE_NAME).await?,

@@ -14,8 +14,8 @@ pub mod email_address;
 pub mod entity;
 pub mod excerpt_lines;
 pub mod forms;
-pub mod fragments;
 pub mod forum;
+pub mod fragments;
 pub mod ideas;
 #[cfg(test)]
 mod ideas_tests;
@@ -26,8 +26,9 @@ mod lifecycle_properties;
 #[cfg(test)]
 mod loop_tests;
 pub mod mail;
-pub mod moderation;
+pub mod memo;
 pub mod metrics;
+pub mod moderation;
 pub mod names;
 pub mod notify;
 pub mod page_version;

@@ -37,6 +37,14 @@ pub async fn changed(db: &DatabaseConnection) {
     }
 }
 
+/// Says, inside a transaction or outside one, that this process must not trust what it kept:
+/// for writes of settings, whose readers keep them (server::memo). Never enough alone: a
+/// reader between this and the commit keeps the old value under the new version, so the
+/// commit's own `changed` must follow (WriteTransaction::commit does).
+pub fn changed_here() {
+    LOCAL.fetch_add(1, Ordering::SeqCst);
+}
+
 /// The current version. On PostgreSQL one small query (a sequence's last value: no table, no
 /// lock); on SQLite a counter.
 pub async fn current(db: &DatabaseConnection) -> Result<u64, DbErr> {

@@ -718,6 +718,7 @@ pub async fn get(conn: &impl ConnectionTrait, key: &str) -> Result<Option<String
 
 /// Stores a value unchecked: for [`change_all`], and for tests setting up a site.
 pub async fn put(conn: &impl ConnectionTrait, key: &str, value: &str) -> Result<(), AppError> {
+    super::page_version::changed_here();
     setting::Entity::insert(setting::ActiveModel {
         key: Set(key.into()),
         value: Set(value.into()),

@@ -16,6 +16,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Where uploaded files are kept (BACKYARD_UPLOADS).
     pub files: Arc<dyn media::store::Store>,
+    /// The site's name, brand and switches, which every page shows (api::forum::get_site_info).
+    pub site: Arc<super::memo::Memo<crate::model::SiteInfo>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

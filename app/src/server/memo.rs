@@ -1,0 +1,91 @@
+//! A value worked out from the database that many requests need and few writes change (the
+//! site's name, brand and switches on every page: a dozen queries), kept while the page version
+//! (server::page_version) is the one it was worked out under. Every write that may change a
+//! page bumps that version, in this process or, on PostgreSQL, in any process; a bounded age
+//! covers a write that forgot to.
+use std::{
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+use sea_orm::DatabaseConnection;
+
+use crate::error::AppError;
+
+/// At most this old, whatever the version says: the page cache's own bound.
+const MAX_AGE: Duration = Duration::from_secs(10);
+
+pub struct Memo<T> {
+    slot: Mutex<Option<(u64, Instant, T)>>,
+}
+
+impl<T> Default for Memo<T> {
+    fn default() -> Self {
+        Memo {
+            slot: Mutex::new(None),
+        }
+    }
+}
+
+impl<T: Clone> Memo<T> {
+    /// The kept value when it is current, else `load`'s, kept. The version is read before
+    /// loading, so a write that lands while loading leaves the value under the older version,
+    /// and the next request loads again.
+    pub async fn get_or_load<F, Fut>(&self, db: &DatabaseConnection, load: F) -> Result<T, AppError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, AppError>>,
+    {
+        let version = super::page_version::current(db).await?;
+        self.at_version(version, load).await
+    }
+
+    async fn at_version<F, Fut>(&self, version: u64, load: F) -> Result<T, AppError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, AppError>>,
+    {
+        if let Some((at, stored, value)) = self.slot.lock().unwrap().as_ref()
+            && *at == version
+            && stored.elapsed() < MAX_AGE
+        {
+            return Ok(value.clone());
+        }
+        let value = load().await?;
+        *self.slot.lock().unwrap() = Some((version, Instant::now(), value.clone()));
+        Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::testing::test_db;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[tokio::test]
+    async fn a_value_is_kept_while_its_version_is_current() {
+        let memo = Memo::<u32>::default();
+        let loads = AtomicU32::new(0);
+        let load = || async { Ok(loads.fetch_add(1, Ordering::SeqCst) + 1) };
+        assert_eq!(memo.at_version(7, load).await.unwrap(), 1);
+        assert_eq!(memo.at_version(7, load).await.unwrap(), 1);
+        assert_eq!(memo.at_version(8, load).await.unwrap(), 2);
+        assert_eq!(memo.at_version(8, load).await.unwrap(), 2);
+        // A refused load keeps nothing.
+        let refused = memo.at_version(9, || async { Err(AppError::Internal) });
+        assert!(refused.await.is_err());
+        assert_eq!(memo.at_version(9, load).await.unwrap(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_write_makes_the_next_reader_load_again() {
+        let db = test_db().await;
+        let memo = Memo::<u32>::default();
+        let loads = AtomicU32::new(0);
+        let load = || async { Ok(loads.fetch_add(1, Ordering::SeqCst) + 1) };
+        let before = memo.get_or_load(&db, load).await.unwrap();
+        crate::server::page_version::changed(&db).await;
+        assert!(memo.get_or_load(&db, load).await.unwrap() > before);
+    }
+}
