@@ -19,6 +19,7 @@ mod m20261206_000001_topic_reads;
 mod m20261207_000001_profiles;
 mod m20261208_000019_member_drafts;
 mod m20261209_000020_cluster;
+mod m20261210_000021_scale_indexes;
 
 pub use m20261124_000001_blog::BLOG_COMMENTS_SLUG;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000001_profiles::Migration),
             Box::new(m20261208_000019_member_drafts::Migration),
             Box::new(m20261209_000020_cluster::Migration),
+            Box::new(m20261210_000021_scale_indexes::Migration),
         ]
     }
 }

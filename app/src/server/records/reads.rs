@@ -177,11 +177,23 @@ pub async fn unread_by_category(
     now: DateTimeUtc,
 ) -> Result<HashMap<i64, u32>, AppError> {
     let since = horizon(db, member, now).await?;
-    let sql = format!(
-        "SELECT t.category_id, COUNT(DISTINCT p.topic_id) AS topics
-           {UNREAD_FROM}
-          GROUP BY t.category_id"
-    );
+    // The same rule as UNREAD_FROM, asked per topic: from the topics active since the horizon
+    // (a topic's last_posted_at is its newest visible post's publication, never before that
+    // post was written), whether one post answers it (an index probe that stops at the first).
+    // Counting every new post instead read all of the last 30 days' posts for every member's
+    // home page: 82,000 at a million posts, 0.2 to 1.9 s depending on the plan.
+    let sql = "SELECT t.category_id, COUNT(*) AS topics
+           FROM topics t
+           LEFT JOIN topic_reads r ON r.topic_id = t.id AND r.user_id = $1
+          WHERE t.visible = $4
+            AND t.last_posted_at > $2
+            AND EXISTS (SELECT 1 FROM posts p
+                         WHERE p.topic_id = t.id
+                           AND p.post_number > COALESCE(r.last_read_post_number, 0)
+                           AND p.state = $3
+                           AND p.author_id <> $1
+                           AND p.created_at > $2)
+          GROUP BY t.category_id";
     let values: Vec<sea_orm::Value> = vec![
         member.id.into(),
         since.into(),
@@ -190,7 +202,7 @@ pub async fn unread_by_category(
     ];
     let mut out = HashMap::new();
     for row in db
-        .query_all_raw(numbered(db.get_database_backend(), &sql, values))
+        .query_all_raw(numbered(db.get_database_backend(), sql, values))
         .await?
     {
         let category_id: i64 = row.try_get("", "category_id")?;
