@@ -125,8 +125,14 @@ pub async fn get_topic_page(id: i64, page: u64) -> Result<TopicPage, AppError> {
             tracing::warn!(error = %e, topic = page.id, "marking a topic read");
         }
     }
-    page.structured_data =
-        crate::server::views::structured_data::topic(&page, &state::app_state()?.config.public_url);
+    // For search engines, which read as visitors: a member's page goes without (its JSON-LD,
+    // an excerpt of every reply, was a fifth of a member's page's instructions).
+    if viewer.is_none() {
+        page.structured_data = crate::server::views::structured_data::topic(
+            &page,
+            &state::app_state()?.config.public_url,
+        );
+    }
     Ok(page)
 }
 
