@@ -75,6 +75,7 @@ pub fn app_state(config: Config, db: DatabaseConnection) -> AppState {
         config: Arc::new(config),
         files,
         site: Default::default(),
+        headline: Default::default(),
     }
 }
 

@@ -15,17 +15,21 @@ use crate::model::{HomeView, LatestTopic, PostState, ResponseHeadline};
 use crate::server::db::{numbered, placeholders};
 use crate::server::entity::{topic, user};
 use crate::server::records::{reads, users::authors};
-use crate::server::{content, settings, visibility};
+use crate::server::{content, memo::Memo, settings, visibility};
 
 /// Latest topics shown on a page of the home page.
 pub const LATEST_PAGE_SIZE: u64 = 20;
 
 /// The home page's page `page` (of its latest topics) as `viewer` sees it. A visitor's page is
 /// the same for every visitor (the page cache serves it): the markers are a member's only.
+///
+/// `headline` keeps the response headline per server between writes: it reads every topic of
+/// the last 60 days (8,200 at a million posts, 70 to 150 ms a render).
 pub async fn home(
     db: &DatabaseConnection,
     viewer: Option<&user::Model>,
     page: u64,
+    headline_kept: &Memo<Option<ResponseHeadline>>,
 ) -> Result<HomeView, AppError> {
     let now = Utc::now();
     let categories = super::forum::category_summaries(db).await?;
@@ -99,7 +103,7 @@ pub async fn home(
         .collect();
     Ok(HomeView {
         intro_html: intro_html(db).await?,
-        headline: headline(db, now).await?,
+        headline: headline_kept.get_or_load(db, || headline(db, now)).await?,
         latest,
         page: paged.number,
         page_count: paged.count,
@@ -223,7 +227,7 @@ mod tests {
             .await
             .unwrap();
 
-        let visitor = home(&w.db, None, 1).await.unwrap();
+        let visitor = home(&w.db, None, 1, &Memo::default()).await.unwrap();
         let titles: Vec<&str> = visitor
             .latest
             .iter()
@@ -243,7 +247,9 @@ mod tests {
         assert_eq!(visitor.categories.len(), 2);
         assert!(visitor.headline.is_some());
 
-        let member = home(&w.db, Some(&w.customer), 1).await.unwrap();
+        let member = home(&w.db, Some(&w.customer), 1, &Memo::default())
+            .await
+            .unwrap();
         let unread: Vec<Option<Unread>> = member.latest.iter().map(|l| l.unread).collect();
         assert_eq!(unread, [Some(Unread::New), Some(Unread::New)]);
         let mut new_in = member.new_in_category.clone();
@@ -254,7 +260,9 @@ mod tests {
         reads::mark_read(&w.db, w.staff.id, older.id, 2)
             .await
             .unwrap();
-        let staff = home(&w.db, Some(&w.staff), 1).await.unwrap();
+        let staff = home(&w.db, Some(&w.staff), 1, &Memo::default())
+            .await
+            .unwrap();
         let unread: Vec<Option<Unread>> = staff.latest.iter().map(|l| l.unread).collect();
         assert_eq!(unread, [None, Some(Unread::New)]);
 
