@@ -267,7 +267,7 @@ mod tests {
         assert_eq!(unread, [None, Some(Unread::New)]);
 
         assert_eq!(
-            home(&w.db, None, 2).await.unwrap_err(),
+            home(&w.db, None, 2, &Memo::default()).await.unwrap_err(),
             AppError::NotFound("There is no page 2; this has 1 page.".into())
         );
     }
