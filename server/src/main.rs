@@ -92,7 +92,8 @@ async fn main() {
         return;
     }
     if command == "migrate-data" {
-        let (Some(from), Some(to)) = (flag_value(&args, "--from"), flag_value(&args, "--to")) else {
+        let (Some(from), Some(to)) = (flag_value(&args, "--from"), flag_value(&args, "--to"))
+        else {
             fail(&format!(
                 "migrate-data needs --from sqlite://PATH and --to postgres://...\n\n{USAGE}"
             ));
@@ -199,6 +200,17 @@ async fn serve(config: Config, conn: sea_orm::DatabaseConnection, demo: bool) {
     }
     let addr = config.addr;
     let metrics_addr = config.metrics.addr;
+    // Allowed (a private interface the scraper reaches), but worth a word: without a token,
+    // anyone who reaches that address reads the figures.
+    if let Some(a) = metrics_addr
+        && !a.ip().is_loopback()
+        && config.metrics.token.is_none()
+    {
+        eprintln!(
+            "warning: /metrics is served on {a} (BACKYARD_METRICS_ADDR), not a loopback address, \
+             without BACKYARD_METRICS_TOKEN: anyone who reaches it can read the figures"
+        );
+    }
     let public_url = config.public_url.clone();
     let state: AppState = server::app_state(config, conn.clone());
     spawn_cleanup(conn.clone(), state.files.clone());
@@ -479,6 +491,10 @@ async fn set(conn: &sea_orm::DatabaseConnection, key: &str, value: &str) {
     use app::server::settings;
     match settings::change(conn, settings::ChangedBy::Operator, key, value).await {
         Ok(_) => {
+            // Servers on PostgreSQL read the shared page version before a kept page or setting,
+            // so they show the change at once; a server on SQLite is another process and shows
+            // it within the 10 s its kept copies live (README, `backyard set`).
+            app::server::page_version::changed(conn).await;
             // The stored form: what the site will read.
             let stored = settings::get(conn, key)
                 .await

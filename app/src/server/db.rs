@@ -199,6 +199,12 @@ pub fn same_database(a: &DatabaseConnection, b: &DatabaseConnection) -> bool {
 }
 
 impl WriteTransaction {
+    /// Says that, as it turned out, this transaction wrote nothing a page shows (every request
+    /// in it was refused), so its commit leaves the page caches alone.
+    pub fn changed_no_page(&mut self) {
+        self.private = true;
+    }
+
     /// Commits, then (unless private) bumps the page version before the caller answers, so
     /// every server's page cache stops serving what this write changed (see page_version).
     pub async fn commit(self) -> Result<(), DbErr> {

@@ -236,18 +236,24 @@ async fn open_target(to: &str) -> Result<DatabaseConnection, String> {
         .map_err(|e| format!("cannot open the target {}: {e}", without_password(to)))
 }
 
-/// `url` with any password replaced, for messages.
+/// `url` with any password replaced, for messages. Its query is left out whole: it may carry
+/// `password=` or `sslpassword=` too.
 fn without_password(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let (base, query) = match url.split_once('?') {
+        Some((base, _)) => (base, "?…"),
+        None => (url, ""),
+    };
+    let masked = match (base.find("://"), base.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
+            let credentials = &base[scheme + 3..at];
             match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_string(),
+                Some((user, _)) => format!("{}{user}:***{}", &base[..scheme + 3], &base[at..]),
+                None => base.to_string(),
             }
         }
-        _ => url.to_string(),
-    }
+        _ => base.to_string(),
+    };
+    format!("{masked}{query}")
 }
 
 /// The source must be at this version's schema: the same migrations applied, no more, no less.
@@ -417,5 +423,9 @@ mod tests {
             "postgres://postgres@127.0.0.1/x"
         );
         assert_eq!(without_password("postgres://host/x"), "postgres://host/x");
+        assert_eq!(
+            without_password("postgres://postgres@127.0.0.1:5432/x?password=Query@Secret"),
+            "postgres://postgres@127.0.0.1:5432/x?…"
+        );
     }
 }

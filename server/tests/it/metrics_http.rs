@@ -256,6 +256,16 @@ async fn on_the_site_address_only_the_bearer_token_reads_them() {
         );
         assert!(!reply.body.contains("backyard_http"), "no figures leak");
     }
+    // The scheme's name is case-insensitive; the token is not.
+    let lower = format!("bearer {TOKEN}");
+    assert_eq!(scrape(&app, Some(&lower)).await.status, StatusCode::OK);
+    let token_upper = format!("Bearer {}", TOKEN.to_uppercase());
+    if token_upper != format!("Bearer {TOKEN}") {
+        assert_eq!(
+            scrape(&app, Some(&token_upper)).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
     // From the loopback address it is refused all the same: a proxy on this host is loopback.
     let mut req = Request::get("/metrics").body(Body::empty()).unwrap();
     req.extensions_mut()

@@ -234,3 +234,41 @@ async fn the_write_budget_holds_across_servers_on_postgres() {
     other_pool.close().await.unwrap();
     crate::postgres::drop_database(db, &admin_url, &name).await;
 }
+
+/// A vote refused (a second one for the same idea) writes nothing a page shows, and neither does
+/// a member reading a topic (what they have read is theirs): visitors' pages stay cached, so one
+/// member cannot empty the cache once a second by voting again or reading.
+#[tokio::test]
+async fn a_refused_vote_keeps_the_cache() {
+    use app::server::entity::topic;
+    let (db, app) = demo_site().await;
+    let sam = session_of(&app, "sam", "demo-staff-pass").await;
+    let idea = topic::Entity::find_by_id(1)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    let path = format!("/t/{}/{}", idea.id, idea.slug);
+    let vote = || {
+        post_form(
+            &app,
+            "/api/vote",
+            &[("topic_id", "1"), ("vote", "up")],
+            Some(&sam),
+            &path,
+        )
+    };
+    let first = vote().await;
+    assert_eq!(first.status, StatusCode::FOUND, "{}", first.body);
+    assert!(!get(&app, &path, None).await.body.contains(BEHIND));
+    rename_behind_the_cache(&db, idea.id, BEHIND).await;
+    assert!(!get(&app, &path, None).await.body.contains(BEHIND));
+
+    let again = vote().await;
+    let back = follow(&app, &again, Some(&sam)).await;
+    assert!(back.body.contains("already voted"), "{}", back.body);
+    assert!(
+        !get(&app, &path, None).await.body.contains(BEHIND),
+        "a refused vote leaves the cached page"
+    );
+}

@@ -80,8 +80,11 @@ const MOST: usize = 256;
 /// once it is on disk.
 pub(super) async fn cast(db: &DatabaseConnection, ballot: Ballot) -> Answer {
     if db.get_database_backend() != DbBackend::Sqlite {
-        let txn = db::begin_write(db).await?;
+        let mut txn = db::begin_write(db).await?;
         let mut answers = write(&txn, vec![ballot]).await?;
+        if answers.iter().all(Result::is_err) {
+            txn.changed_no_page();
+        }
         txn.commit().await?;
         return answers.pop().unwrap_or(Err(AppError::Internal));
     }
@@ -135,8 +138,13 @@ async fn write_batch(db: DatabaseConnection, turn: Option<WriterTurn>, batch: Ve
     let (ballots, senders): (Vec<Ballot>, Vec<_>) =
         batch.into_iter().map(|w| (w.ballot, w.answer)).unzip();
     let written = async {
-        let txn = db::begin_write_in_turn(&db, turn).await?;
+        let mut txn = db::begin_write_in_turn(&db, turn).await?;
         let answers = write(&txn, ballots).await?;
+        // Only refusals (a second vote, a suspended voter): no page changed, so the visitors'
+        // page cache stays (otherwise one member could empty it every second).
+        if answers.iter().all(Result::is_err) {
+            txn.changed_no_page();
+        }
         txn.commit().await?;
         Ok::<_, AppError>(answers)
     }

@@ -9,7 +9,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, prelude::DateTimeUtc};
 
 use crate::error::AppError;
 use crate::model::{PostState, Unread};
-use crate::server::db::{begin_write, numbered, placeholders};
+use crate::server::db::{begin_private_write, numbered, placeholders};
 use crate::server::entity::user;
 
 /// Activity older than this is never "new": a member back after a year is not shown the whole
@@ -28,7 +28,8 @@ pub async fn mark_read(
     if number < 1 || last_read(db, member, topic_id).await? >= Some(number) {
         return Ok(());
     }
-    let txn = begin_write(db).await?;
+    // What a member has read shows on their own pages only, never cached: no page version bump.
+    let txn = begin_private_write(db).await?;
     txn.execute_raw(numbered(
         db.get_database_backend(),
         "INSERT INTO topic_reads (user_id, topic_id, last_read_post_number, last_read_at)
@@ -71,7 +72,8 @@ pub async fn last_read(
 /// "Mark all read": everything up to now stops being new or unread for `member`. One row, not
 /// one per topic, however large the forum.
 pub async fn mark_all_read(db: &DatabaseConnection, member: i64) -> Result<(), AppError> {
-    let txn = begin_write(db).await?;
+    // What a member has read shows on their own pages only, never cached: no page version bump.
+    let txn = begin_private_write(db).await?;
     txn.execute_raw(numbered(
         db.get_database_backend(),
         "INSERT INTO read_horizons (user_id, all_read_at) VALUES ($1, $2)
