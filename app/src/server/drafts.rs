@@ -186,11 +186,19 @@ pub async fn load<T: DeserializeOwned>(
 }
 
 pub async fn clear(session: &Session, key: &str) -> Result<(), AppError> {
-    session.remove_value(key).await.map_err(fail)?;
+    // Only what is there is removed: any removal or insert marks the session changed, and a
+    // changed session is written to disk after the request (one more fsync'd commit for every
+    // reply, though most replies never had a draft kept).
+    if session.get_value(key).await.map_err(fail)?.is_some() {
+        session.remove_value(key).await.map_err(fail)?;
+    }
     let index: Option<Index> = session.get(INDEX_KEY).await.map_err(fail)?;
     if let Some(mut index) = index {
+        let before = index.0.len();
         index.0.retain(|(k, _)| k != key);
-        session.insert(INDEX_KEY, &index).await.map_err(fail)?;
+        if index.0.len() != before {
+            session.insert(INDEX_KEY, &index).await.map_err(fail)?;
+        }
     }
     mirror(session, key, None).await;
     Ok(())
