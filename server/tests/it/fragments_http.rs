@@ -38,6 +38,26 @@ fn page_of(res: &Reply) -> String {
     landed.split('#').next().unwrap().to_string()
 }
 
+/// Casey replies `body` to `topic` without JavaScript; the page the reply landed on.
+async fn casey_replies(m: &DemoMembers, topic: &str, body: &str) -> String {
+    let id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
+    let token = form_token_on(&m.app, topic, Some(&m.casey)).await;
+    let res = post_form(
+        &m.app,
+        "/api/reply",
+        &[
+            ("topic_id", &id.to_string()),
+            ("body", body),
+            ("form_token", &token),
+        ],
+        Some(&m.casey),
+        topic,
+    )
+    .await;
+    assert_eq!(res.status, 302, "{}", res.body);
+    page_of(&res)
+}
+
 #[tokio::test]
 async fn every_role_gets_from_the_shared_copy_what_a_page_of_its_own_says() {
     let m = demo_members().await;
@@ -113,23 +133,8 @@ async fn one_shared_copy_is_stitched_with_each_readers_zone_and_changes_show_at_
     assert!(for_dana.contains("data-exact"));
 
     // Casey replies: both see the reply on their next page; neither may edit it, Casey may.
-    let id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
-    let token = form_token_on(&m.app, &topic, Some(&m.casey)).await;
     let text = "A reply written after the page was shared";
-    let res = post_form(
-        &m.app,
-        "/api/reply",
-        &[
-            ("topic_id", &id.to_string()),
-            ("body", text),
-            ("form_token", &token),
-        ],
-        Some(&m.casey),
-        &topic,
-    )
-    .await;
-    assert_eq!(res.status, 302, "{}", res.body);
-    let last = page_of(&res);
+    let last = casey_replies(&m, &topic, text).await;
     let (casey_page, chris_page, dana_page) = (
         get(&m.app, &last, Some(&m.casey)).await,
         get(&m.app, &last, Some(&chris)).await,
@@ -152,23 +157,8 @@ async fn one_shared_copy_is_stitched_with_each_readers_zone_and_changes_show_at_
 async fn a_marker_written_into_a_post_stays_text() {
     let m = demo_members().await;
     let topic = first_topic(&m.app).await;
-    let id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
-    let token = form_token_on(&m.app, &topic, Some(&m.casey)).await;
     let forged = "Look \u{1}0123456789abcdef:1700000000000000000\u{2} here";
-    let res = post_form(
-        &m.app,
-        "/api/reply",
-        &[
-            ("topic_id", &id.to_string()),
-            ("body", forged),
-            ("form_token", &token),
-        ],
-        Some(&m.casey),
-        &topic,
-    )
-    .await;
-    assert_eq!(res.status, 302, "{}", res.body);
-    let last = page_of(&res);
+    let last = casey_replies(&m, &topic, forged).await;
     for _ in 0..2 {
         let page = get(&m.app, &last, Some(&m.sam)).await;
         let posts = posts_of(&page.body).concat();

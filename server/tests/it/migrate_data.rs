@@ -31,32 +31,7 @@ struct NewPg {
 
 impl NewPg {
     async fn create() -> Option<NewPg> {
-        let admin_url = std::env::var("DATABASE_URL")
-            .ok()
-            .filter(|u| u.starts_with("postgres"))
-            .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
-        let admin = match Database::connect(&admin_url).await {
-            Ok(c) => c,
-            Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
-                panic!("CI=true but PostgreSQL at {admin_url} is unreachable: {e}")
-            }
-            Err(e) => {
-                eprintln!("skipping: PostgreSQL at {admin_url} is unreachable ({e})");
-                return None;
-            }
-        };
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let name = format!("backyard_migrate_{}_{}", std::process::id(), nanos);
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap();
-        let _ = admin.close().await;
-        let base = &admin_url[..admin_url.rfind('/').unwrap()];
-        let url = format!("{base}/{name}");
+        let (admin_url, name, url) = crate::postgres::empty_database("backyard_migrate").await?;
         Some(NewPg {
             admin_url,
             name,

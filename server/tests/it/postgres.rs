@@ -10,6 +10,16 @@ const PASSWORD: &str = "a long enough password";
 
 /// A fresh, uniquely named database on the server; dropped again by `drop_database`.
 pub async fn fresh_database() -> Option<(DatabaseConnection, String, String)> {
+    let (admin_url, name, url) = empty_database("backyard_test").await?;
+    let db = app::server::db::connect(&url).await.unwrap();
+    app::server::db::migrate(&db).await.unwrap();
+    Some((db, admin_url, name))
+}
+
+/// A new database named `prefix` and a unique tail, with nothing in it (not even the
+/// migrations): its server's address, its name and its own address. None when no server is
+/// reachable outside CI (CI=true must have one: then it panics).
+pub async fn empty_database(prefix: &str) -> Option<(String, String, String)> {
     let admin_url = std::env::var("DATABASE_URL")
         .ok()
         .filter(|u| u.starts_with("postgres"))
@@ -28,16 +38,15 @@ pub async fn fresh_database() -> Option<(DatabaseConnection, String, String)> {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .subsec_nanos();
-    let name = format!("backyard_test_{}_{}", std::process::id(), nanos);
+    let name = format!("{prefix}_{}_{}", std::process::id(), nanos);
     admin
         .execute_unprepared(&format!("CREATE DATABASE {name}"))
         .await
         .unwrap();
+    let _ = admin.close().await;
     let base = &admin_url[..admin_url.rfind('/').unwrap()];
     let url = format!("{base}/{name}");
-    let db = app::server::db::connect(&url).await.unwrap();
-    app::server::db::migrate(&db).await.unwrap();
-    Some((db, admin_url, name))
+    Some((admin_url, name, url))
 }
 
 pub async fn drop_database(db: DatabaseConnection, admin_url: &str, name: &str) {
