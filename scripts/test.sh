@@ -32,20 +32,30 @@ ensure_browser_tools() {
 # XSS injection list (Debian) and bleach's sanitiser test vectors (PyPI). Nothing is committed.
 ensure_xss_corpus() {
   local dir="$ROOT/target/xss-corpus" tmp
-  if [ -f "$dir/wfuzz-XSS.txt" ] && [ -d "$dir/bleach" ]; then return 0; fi
+  # Done only when both parts are really there: an interrupted fetch once left an empty bleach
+  # folder that passed for done, and the browser test then ran 191 payloads instead of 200.
+  if [ -s "$dir/wfuzz-XSS.txt" ] && compgen -G "$dir/bleach/*.test" >/dev/null; then return 0; fi
   say "Fetching the XSS corpus (wfuzz from Debian, bleach from PyPI)"
   tmp=$(mktemp -d)
-  mkdir -p "$dir/bleach"
   if ! (cd "$tmp" && apt-get download wfuzz >/dev/null 2>&1); then
     as_root apt-get update -qq
     (cd "$tmp" && apt-get download wfuzz >/dev/null 2>&1)
   fi
   dpkg -x "$tmp"/wfuzz_*.deb "$tmp/wfuzz"
-  cp "$tmp/wfuzz/usr/share/wfuzz/wordlist/Injections/XSS.txt" "$dir/wfuzz-XSS.txt"
   python3 -m pip download --quiet --no-deps --no-binary :all: bleach==6.2.0 -d "$tmp"
   tar -xzf "$tmp"/bleach-6.2.0.tar.gz -C "$tmp"
-  cp "$tmp"/bleach-6.2.0/tests/data/*.test "$dir/bleach/"
+  mkdir -p "$tmp/corpus/bleach"
+  cp "$tmp/wfuzz/usr/share/wfuzz/wordlist/Injections/XSS.txt" "$tmp/corpus/wfuzz-XSS.txt"
+  cp "$tmp"/bleach-6.2.0/tests/data/*.test "$tmp/corpus/bleach/"
+  # Into place in one step, once complete: a fetch stopped halfway leaves nothing behind.
+  rm -rf "$dir"
+  mkdir -p "$(dirname "$dir")"
+  mv "$tmp/corpus" "$dir"
   rm -rf "$tmp"
+  if [ ! -s "$dir/wfuzz-XSS.txt" ] || ! compgen -G "$dir/bleach/*.test" >/dev/null; then
+    echo "The XSS corpus is incomplete in $dir" >&2
+    exit 1
+  fi
 }
 
 # cargo-deny from crates.io, once: licences and banned or duplicated crates (deny.toml).
