@@ -1,4 +1,6 @@
 //! The HTML shell and the route table: the route table is the site map.
+use std::sync::{Arc, OnceLock};
+
 use leptos::prelude::*;
 use leptos_meta::{Link, MetaTags, Title, provide_meta_context};
 use leptos_router::{
@@ -95,25 +97,37 @@ pub fn App() -> impl IntoView {
     provide_context(Site(site));
     // Pages render whole on the server (SsrMode::Async): no JavaScript is needed to read them,
     // and crawlers get the full text.
-    // The head is written once the page has rendered (SsrMode::Async), when the site facts the
-    // header waited for are in: the formatter reads them then, without waiting.
-    let formatter = move |page: String| {
-        let name = site
-            .get_untracked()
-            .and_then(Result::ok)
-            .map(|s| s.name)
-            .unwrap_or_else(|| "Backyard".into());
-        page_title(page, &name)
+    // The head's title is written after the page has rendered, by leptos_meta from the response
+    // future, outside the render's own reactive arena (leptos_integration_utils polls the render
+    // as `Sandboxed`, but not what follows it). A value kept in the arena (`site`, a
+    // OnceResource) read from the formatter was looked up in whichever request last ran on this
+    // thread: another site name's fallback, or an "already disposed" panic when that request had
+    // finished. So the render puts the name in a plain shared cell, and the formatter reads that.
+    let site_name = Arc::new(OnceLock::<String>::new());
+    let formatter = {
+        let site_name = site_name.clone();
+        move |page: String| {
+            let name = site_name.get().map_or("Backyard", String::as_str);
+            page_title(page, name)
+        }
     };
     view! {
         <SiteTheme />
         <Link rel="alternate" type_="application/atom+xml" title="Blog" href="/blog/feed.xml" />
         <Title formatter />
-        // The admin switched indexing off: every page, whatever it is, says noindex.
+        // The site's facts, once they are in: its name for the title, and whether the admin
+        // switched indexing off (then every page, whatever it is, says noindex).
         <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                site.await.is_ok_and(|s| s.noindex).then(|| view! { <NoIndex /> })
-            })}
+            {move || {
+                let site_name = site_name.clone();
+                Suspend::new(async move {
+                    let info = site.await;
+                    if let Ok(info) = &info {
+                        let _ = site_name.set(info.name.clone());
+                    }
+                    info.is_ok_and(|s| s.noindex).then(|| view! { <NoIndex /> })
+                })
+            }}
         </Suspense>
         <Router>
             <SiteHeader />

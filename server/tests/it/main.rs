@@ -10,6 +10,7 @@ mod avatars_http;
 mod blog_http;
 mod brand_http;
 mod cli;
+mod concurrent_pages;
 mod crawlers_http;
 mod csrf_http;
 mod drafts_http;
