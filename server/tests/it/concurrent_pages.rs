@@ -21,7 +21,9 @@ async fn pages_rendered_at_once_on_one_thread_keep_their_own_titles() {
     app::server::demo::seed_if_empty(&db).await.unwrap();
     // A name of its own: the formatter's fallback ("Backyard") would pass for a right read.
     let site = "Yard & Co";
-    app::server::settings::put(&db, "site_name", site).await.unwrap();
+    app::server::settings::put(&db, "site_name", site)
+        .await
+        .unwrap();
     let app = router_for(db);
     let sam = session_of(&app, "sam", "demo-staff-pass").await;
     // Signed in, so every answer is rendered for the reader, none served from the page cache.
