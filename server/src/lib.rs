@@ -136,7 +136,7 @@ pub fn routers(state: AppState) -> Routers {
             patterns.add("/images/proxy/{signature}/{address}"),
             get(files::proxy),
         )
-        .nest_service("/pkg", pkg_files(&state.leptos_options.site_root))
+        .nest_service("/pkg", pkg_files(&state.leptos_options))
         .leptos_routes_with_context(&state, routes, provide_request_context, move || {
             shell(shell_options.clone())
         })
@@ -245,30 +245,41 @@ fn is_bundle_name(name: &str) -> bool {
 }
 
 /// The browser bundle and stylesheet (/pkg), served here rather than by Leptos' fallback, which
-/// passes on only Accept-Encoding to its file service. Their names carry a hash of their
-/// content, so a browser may keep them for a year without asking again (`immutable`); a new
-/// build has new names. Answers other than the files (404s) are not to be kept. Gzip and Brotli
-/// copies are sent when the build made them and the browser takes them.
-fn pkg_files(site_root: &str) -> Router {
-    let files = ServeDir::new(std::path::Path::new(site_root).join("pkg"))
+/// passes on only Accept-Encoding to its file service. When their names carry a hash of their
+/// content (scripts/lib.sh's build), a browser may keep them for a year without asking again
+/// (`immutable`); a new build has new names. cargo-leptos keeps one name across builds, so
+/// then a browser must ask each time (a 304 when unchanged), or after a rebuild and reload it
+/// would run the old bundle against the new server. Answers other than the files (404s) are
+/// not to be kept. Gzip and Brotli copies are sent when the build made them and the browser
+/// takes them.
+fn pkg_files(options: &LeptosOptions) -> Router {
+    let files = ServeDir::new(std::path::Path::new(options.site_root.as_ref()).join("pkg"))
         .precompressed_gzip()
         .precompressed_br();
+    let keep = if bundle_is_content_named(options) {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
     Router::new()
         .fallback_service(files)
-        .layer(middleware::map_response(cache_for_a_year))
+        .layer(middleware::map_response_with_state(keep, pkg_cache_control))
         .layer(SetResponseHeaderLayer::overriding(
             header::VARY,
             HeaderValue::from_static("accept-encoding"),
         ))
 }
 
-async fn cache_for_a_year(mut response: Response) -> Response {
-    let keep = response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED;
-    let value = if keep {
-        "public, max-age=31536000, immutable"
-    } else {
-        "no-store"
-    };
+/// Whether the pages name a content-hashed bundle: the one the site root's `bundle-name` names
+/// (see bundle_name). cargo-leptos's site root has no such file.
+fn bundle_is_content_named(options: &LeptosOptions) -> bool {
+    let path = std::path::Path::new(options.site_root.as_ref()).join("bundle-name");
+    std::fs::read_to_string(path).is_ok_and(|name| name.trim() == options.output_name.as_ref())
+}
+
+async fn pkg_cache_control(State(keep): State<&'static str>, mut response: Response) -> Response {
+    let found = response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED;
+    let value = if found { keep } else { "no-store" };
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));

@@ -14,6 +14,7 @@ usage: backyard [COMMAND]
 
 commands:
   serve [--demo]   run the site (the default); --demo seeds demo content into a new database
+                   (so does `cargo leptos watch`, which runs this binary without a command)
   create-admin     make an admin account: --username NAME --email ADDRESS [--title TITLE];
                    the password is read from BACKYARD_ADMIN_PASSWORD or asked for on stdin
   seed-demo        add the demo content to a database that has no accounts yet
@@ -130,7 +131,14 @@ async fn main() {
     }
 
     match command {
-        "serve" => serve(config, conn, args.iter().any(|a| a == "--demo")).await,
+        "serve" => {
+            // `cargo leptos watch` (the development loop, scripts/dev.sh) starts the binary
+            // without arguments; it serves the demo site, as scripts/start.sh does. Only the
+            // watch sets LEPTOS_WATCH (a deployment runs `backyard serve` itself), and demo
+            // content goes only into a database without accounts.
+            let watched = args.is_empty() && std::env::var_os("LEPTOS_WATCH").is_some();
+            serve(config, conn, watched || args.iter().any(|a| a == "--demo")).await
+        }
         "migrate" => println!("Migrations applied."),
         "set" => match (args.get(1), args.get(2)) {
             (Some(key), Some(value)) => set(&conn, key, value).await,

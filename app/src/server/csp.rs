@@ -16,8 +16,34 @@ fn policy(inline_scripts: &str) -> String {
     format!(
         "default-src 'self'; script-src 'self' {inline_scripts} 'wasm-unsafe-eval'; \
          style-src 'self'; img-src 'self' data:; object-src 'none'; \
-         base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+         base-uri 'none'; frame-ancestors 'none'; form-action 'self'{}",
+        live_reload_source()
     )
+}
+
+/// Under `cargo leptos watch` (it sets LEPTOS_WATCH) Leptos' `AutoReload` puts a script in
+/// every page that opens a WebSocket to the tool's reload port, `ws://<this host>:<port>`:
+/// another origin, which `default-src 'self'` would refuse, and then nothing reloads. The
+/// policy allows that one port on any host then (the page may be opened as localhost or by
+/// address), and never otherwise: cargo-leptos is not how the site is deployed.
+fn live_reload_source() -> &'static str {
+    static SOURCE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SOURCE.get_or_init(|| {
+        live_reload_source_for(
+            std::env::var("LEPTOS_WATCH").ok().as_deref(),
+            std::env::var("LEPTOS_RELOAD_PORT").ok().as_deref(),
+        )
+    })
+}
+
+/// The `connect-src` part for the live-reload socket, from LEPTOS_WATCH and
+/// LEPTOS_RELOAD_PORT (3001 unless set, as in leptos_config).
+fn live_reload_source_for(watch: Option<&str>, port: Option<&str>) -> String {
+    if watch.is_none() {
+        return String::new();
+    }
+    let port: u16 = port.and_then(|p| p.parse().ok()).unwrap_or(3001);
+    format!("; connect-src 'self' ws://*:{port} wss://*:{port}")
 }
 
 /// The policy of a page rendered for one reader: its inline scripts carry this nonce.
@@ -109,6 +135,21 @@ mod tests {
             "{policy}"
         );
         assert!(!policy.contains("nonce") && !policy.contains("unsafe-inline"));
+    }
+
+    #[test]
+    fn only_cargo_leptos_watch_opens_the_reload_port() {
+        assert_eq!(live_reload_source_for(None, Some("3001")), "");
+        assert_eq!(
+            live_reload_source_for(Some("true"), None),
+            "; connect-src 'self' ws://*:3001 wss://*:3001"
+        );
+        assert_eq!(
+            live_reload_source_for(Some("true"), Some("4001")),
+            "; connect-src 'self' ws://*:4001 wss://*:4001"
+        );
+        // The tests run without LEPTOS_WATCH: the policy they see has no connect-src.
+        assert!(!page_policy("n").contains("connect-src"));
     }
 
     #[test]

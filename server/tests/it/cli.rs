@@ -253,3 +253,55 @@ async fn set_refuses_unknown_keys_and_out_of_range_values() {
     assert_eq!(stored().await, before, "nothing written");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// What `backyard` started with no command printed up to "Backyard is running", with
+/// LEPTOS_WATCH set or not (cargo-leptos's watch sets it), on a new database.
+fn start_output(name: &str, watch: bool, args: &[&str]) -> String {
+    use std::io::BufRead;
+    let dir = std::env::temp_dir().join(format!("backyard-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_backyard"));
+    command
+        .args(args)
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}?mode=rwc", dir.join("site.db").display()),
+        )
+        .env("BACKYARD_ADDR", "127.0.0.1:0")
+        .env("BACKYARD_LOG", "error")
+        .env_remove("LEPTOS_WATCH")
+        .stdout(std::process::Stdio::piped());
+    if watch {
+        command.env("LEPTOS_WATCH", "true");
+    }
+    let mut server = command.spawn().unwrap();
+    let mut printed = String::new();
+    for line in std::io::BufReader::new(server.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
+        if line.starts_with("Backyard is running") {
+            break;
+        }
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    printed
+}
+
+/// `cargo leptos watch` runs the binary without a command: the development loop then serves the
+/// demo site on a new database, as scripts/start.sh does. Only the watch does this: started
+/// without a command otherwise, or as `serve`, the site starts empty.
+#[test]
+fn cargo_leptos_watch_serves_the_demo_site() {
+    let watched = start_output("watch", true, &[]);
+    assert!(watched.contains("Seeded demo content"), "{watched}");
+    assert!(watched.contains("Backyard is running"), "{watched}");
+    for (name, watch, args) in [("plain", false, &[][..]), ("serve", true, &["serve"][..])] {
+        let printed = start_output(name, watch, args);
+        assert!(printed.contains("Backyard is running"), "{printed}");
+        assert!(!printed.contains("demo"), "{name}: {printed}");
+    }
+}

@@ -493,3 +493,27 @@ async fn bundle_files_are_named_by_content_and_kept_a_year() {
     assert_eq!(missing.header("cache-control"), Some("no-store"));
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+/// cargo-leptos lays out the bundle under one name for every build (pkg/backyard.css, no
+/// bundle-name file): a browser must ask again each time, or after `cargo leptos watch`
+/// rebuilds and reloads the page it would keep running the old bundle (and old style).
+#[tokio::test]
+async fn bundle_files_under_a_fixed_name_are_asked_for_each_time() {
+    let root = std::env::temp_dir().join(format!("backyard-leptos-site-{}", std::process::id()));
+    std::fs::create_dir_all(root.join("pkg")).unwrap();
+    std::fs::write(root.join("pkg/backyard.css"), "body { color: black; }\n").unwrap();
+    let cfg = config_with(&[
+        ("BACKYARD_PUBLIC_URL", ORIGIN),
+        ("DATABASE_URL", "sqlite::memory:"),
+        ("BACKYARD_SITE_ROOT", root.to_str().unwrap()),
+    ]);
+    let app = server::router(server::app_state(cfg, sqlite_memory().await));
+    let page = get(&app, "/", None).await;
+    assert!(page.body.contains("/pkg/backyard.css"), "the page names it");
+    let css = get(&app, "/pkg/backyard.css", None).await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert_eq!(css.header("cache-control"), Some("no-cache"));
+    let missing = get(&app, "/pkg/backyard.js", None).await;
+    assert_eq!(missing.header("cache-control"), Some("no-store"));
+    std::fs::remove_dir_all(&root).unwrap();
+}
