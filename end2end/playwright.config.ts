@@ -71,7 +71,8 @@ export default defineConfig({
     env: {
       BACKYARD_ADDR: `127.0.0.1:${port}`,
       DATABASE_URL: `sqlite://${dbFile}?mode=rwc`,
-      BACKYARD_SITE_ROOT: path.resolve(__dirname, "../target/site"),
+      // scripts/lib.sh's site, or cargo-leptos's (scripts/leptos_end2end.sh).
+      BACKYARD_SITE_ROOT: process.env.BACKYARD_E2E_SITE_ROOT ?? path.resolve(__dirname, "../target/site"),
       BACKYARD_LOG: "warn",
       // Every test posts from 127.0.0.1 within minutes; the per-address write limit is tested
       // in server/tests/security_http.rs and by bench/flood.sh.

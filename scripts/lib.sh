@@ -87,18 +87,23 @@ check_bundle_size() {
 # The built bundle's name (see build_site), e.g. backyard.0123456789abcdef.
 bundle_name() { cat "$SITE_ROOT/bundle-name"; }
 
+# Installs wasm-opt into target/tools/node_modules/.bin when missing; fails when npm is missing.
+ensure_wasm_opt() {
+  local tools="$ROOT/target/tools"
+  [ -x "$tools/node_modules/.bin/wasm-opt" ] && return 0
+  command -v npm >/dev/null 2>&1 || return 1
+  say "Installing binaryen (wasm-opt) from npm"
+  mkdir -p "$tools"
+  npm install --prefix "$tools" --no-audit --no-fund --silent binaryen@132.0.0 >/dev/null
+}
+
 # wasm-opt from npm's binaryen package (Debian's is too old for current wasm features). Skipped
 # with a note when npm is missing: the bundle works, it is just larger.
 optimise_wasm() {
   local wasm="$1" tools="$ROOT/target/tools"
-  if ! command -v npm >/dev/null 2>&1; then
+  if ! ensure_wasm_opt; then
     say "npm not found: skipping wasm-opt"
     return 0
-  fi
-  if [ ! -x "$tools/node_modules/.bin/wasm-opt" ]; then
-    say "Installing binaryen (wasm-opt) from npm"
-    mkdir -p "$tools"
-    npm install --prefix "$tools" --no-audit --no-fund --silent binaryen@132.0.0 >/dev/null
   fi
   "$tools/node_modules/.bin/wasm-opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
     --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
@@ -114,4 +119,56 @@ ensure_mail_venv() {
   say "Installing aiosmtpd from PyPI into target/mail-venv"
   python3 -m venv "$MAIL_VENV"
   "$MAIL_VENV/bin/pip" install --quiet --disable-pip-version-check aiosmtpd==1.4.6
+}
+
+# The browser tests' tools and corpus: scripts/test.sh and scripts/leptos_end2end.sh.
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+ensure_browser_tools() {
+  # Only what is missing: a machine may have Node.js from elsewhere, and Debian's nodejs/npm
+  # packages would conflict with it.
+  local missing=()
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "Installing ${missing[*]} from Debian"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules ]; then
+    say "Installing the end2end npm packages"
+    # Playwright would fetch its own browser build; we use Debian's chromium instead.
+    (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+  fi
+}
+
+# The XSS corpus for the browser test, from the registries' copies of two well-known projects'
+# test suites (the third, Yahoo's xss-filters fuzz seed, comes with the npm packages): wfuzz's
+# XSS injection list (Debian) and bleach's sanitiser test vectors (PyPI). Nothing is committed.
+ensure_xss_corpus() {
+  local dir="$ROOT/target/xss-corpus" tmp
+  # Done only when both parts are really there: an interrupted fetch once left an empty bleach
+  # folder that passed for done, and the browser test then ran 191 payloads instead of 200.
+  if [ -s "$dir/wfuzz-XSS.txt" ] && compgen -G "$dir/bleach/*.test" >/dev/null; then return 0; fi
+  say "Fetching the XSS corpus (wfuzz from Debian, bleach from PyPI)"
+  tmp=$(mktemp -d)
+  if ! (cd "$tmp" && apt-get download wfuzz >/dev/null 2>&1); then
+    as_root apt-get update -qq
+    (cd "$tmp" && apt-get download wfuzz >/dev/null 2>&1)
+  fi
+  dpkg -x "$tmp"/wfuzz_*.deb "$tmp/wfuzz"
+  python3 -m pip download --quiet --no-deps --no-binary :all: bleach==6.2.0 -d "$tmp"
+  tar -xzf "$tmp"/bleach-6.2.0.tar.gz -C "$tmp"
+  mkdir -p "$tmp/corpus/bleach"
+  cp "$tmp/wfuzz/usr/share/wfuzz/wordlist/Injections/XSS.txt" "$tmp/corpus/wfuzz-XSS.txt"
+  cp "$tmp"/bleach-6.2.0/tests/data/*.test "$tmp/corpus/bleach/"
+  # Into place in one step, once complete: a fetch stopped halfway leaves nothing behind.
+  rm -rf "$dir"
+  mkdir -p "$(dirname "$dir")"
+  mv "$tmp/corpus" "$dir"
+  rm -rf "$tmp"
+  if [ ! -s "$dir/wfuzz-XSS.txt" ] || ! compgen -G "$dir/bleach/*.test" >/dev/null; then
+    echo "The XSS corpus is incomplete in $dir" >&2
+    exit 1
+  fi
 }

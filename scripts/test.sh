@@ -7,57 +7,6 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/s3_server.sh"
 cd "$ROOT"
 
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-
-ensure_browser_tools() {
-  # Only what is missing: a machine may have Node.js from elsewhere, and Debian's nodejs/npm
-  # packages would conflict with it.
-  local missing=()
-  [ -x /usr/bin/chromium ] || missing+=(chromium)
-  command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
-  if [ ${#missing[@]} -gt 0 ]; then
-    say "Installing ${missing[*]} from Debian"
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-  fi
-  if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules ]; then
-    say "Installing the end2end npm packages"
-    # Playwright would fetch its own browser build; we use Debian's chromium instead.
-    (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
-  fi
-}
-
-# The XSS corpus for the browser test, from the registries' copies of two well-known projects'
-# test suites (the third, Yahoo's xss-filters fuzz seed, comes with the npm packages): wfuzz's
-# XSS injection list (Debian) and bleach's sanitiser test vectors (PyPI). Nothing is committed.
-ensure_xss_corpus() {
-  local dir="$ROOT/target/xss-corpus" tmp
-  # Done only when both parts are really there: an interrupted fetch once left an empty bleach
-  # folder that passed for done, and the browser test then ran 191 payloads instead of 200.
-  if [ -s "$dir/wfuzz-XSS.txt" ] && compgen -G "$dir/bleach/*.test" >/dev/null; then return 0; fi
-  say "Fetching the XSS corpus (wfuzz from Debian, bleach from PyPI)"
-  tmp=$(mktemp -d)
-  if ! (cd "$tmp" && apt-get download wfuzz >/dev/null 2>&1); then
-    as_root apt-get update -qq
-    (cd "$tmp" && apt-get download wfuzz >/dev/null 2>&1)
-  fi
-  dpkg -x "$tmp"/wfuzz_*.deb "$tmp/wfuzz"
-  python3 -m pip download --quiet --no-deps --no-binary :all: bleach==6.2.0 -d "$tmp"
-  tar -xzf "$tmp"/bleach-6.2.0.tar.gz -C "$tmp"
-  mkdir -p "$tmp/corpus/bleach"
-  cp "$tmp/wfuzz/usr/share/wfuzz/wordlist/Injections/XSS.txt" "$tmp/corpus/wfuzz-XSS.txt"
-  cp "$tmp"/bleach-6.2.0/tests/data/*.test "$tmp/corpus/bleach/"
-  # Into place in one step, once complete: a fetch stopped halfway leaves nothing behind.
-  rm -rf "$dir"
-  mkdir -p "$(dirname "$dir")"
-  mv "$tmp/corpus" "$dir"
-  rm -rf "$tmp"
-  if [ ! -s "$dir/wfuzz-XSS.txt" ] || ! compgen -G "$dir/bleach/*.test" >/dev/null; then
-    echo "The XSS corpus is incomplete in $dir" >&2
-    exit 1
-  fi
-}
-
 # cargo-deny from crates.io, once: licences and banned or duplicated crates (deny.toml).
 ensure_cargo_deny() {
   if ! command -v cargo-deny >/dev/null 2>&1; then
@@ -107,6 +56,17 @@ else
   say "PostgreSQL not reachable at 127.0.0.1:5432: its crash and cluster tests are skipped (required when CI=true)"
 fi
 python3 scripts/shutdown_test.py target/release/backyard | tee -a "$log_dir/scripts.log"
+
+# The development loop's build (`cargo leptos watch`, scripts/dev.sh) with the settings in the
+# root Cargo.toml; the Rust test leptos_metadata checks those on every run, this builds with
+# them where the tool is. cargo-leptos takes 15 minutes to install, so it is not installed here.
+if command -v cargo-leptos >/dev/null 2>&1; then
+  say "cargo leptos build (the development loop's build, into target/leptos)"
+  cargo leptos build
+  echo "cargo leptos build: passed" >> "$log_dir/scripts.log"
+else
+  say "cargo-leptos not installed: its build is skipped (scripts/dev.sh installs it)"
+fi
 
 # One closing line for the whole run.
 rust_passed=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) if ($(i+1) ~ /^passed/) s += $i } END { print s + 0 }' "$log_dir/cargo.log")
