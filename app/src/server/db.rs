@@ -7,6 +7,7 @@ use sea_orm::{
     DbErr, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
+use tokio::sync::watch;
 
 /// Opens the database. SQLite gets WAL (readers never block the writer), synchronous=FULL (an
 /// answered write is on disk), foreign keys, and a busy timeout so writers queue, not fail.
@@ -30,11 +31,27 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         });
         opts.map_sqlx_sqlite_pool_opts(|pool| {
             pool.after_connect(|conn, _| Box::pin(async move { stable_plans(conn).await }))
+                .after_release(|conn, _| Box::pin(async move { still_usable(conn).await }))
         });
     } else {
         opts.max_connections(16).min_connections(1);
     }
     Database::connect(opts).await
+}
+
+/// Whether a connection given back to the pool may be lent again: not if sqlx still counts it
+/// inside a transaction once the rollbacks queued by dropped transactions have run (the ping
+/// waits for them). A group of writes whose savepoint could not be ended (see `Settle`) leaves
+/// its connection so, and every BEGIN on it would fail; it is closed instead.
+async fn still_usable(
+    conn: &mut sea_orm::sqlx::SqliteConnection,
+) -> Result<bool, sea_orm::sqlx::Error> {
+    use sea_orm::sqlx::Connection;
+    if !conn.is_in_transaction() {
+        return Ok(true);
+    }
+    conn.ping().await?;
+    Ok(!conn.is_in_transaction())
 }
 
 /// Turns on SQLite's query planner stability guarantee for a new connection. Without it SQLite
@@ -93,24 +110,64 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// Begins a write transaction. On SQLite it takes the write lock up front (BEGIN IMMEDIATE), so
 /// two writers queue instead of one failing when it upgrades a read lock; and within this
 /// process they queue on an async lock first (`WRITERS`), each woken the moment the one before
-/// commits. Left to SQLite's busy handler, waiting writers sleep and poll (1, 2, 5 ... 100 ms),
+/// is done. Left to SQLite's busy handler, waiting writers sleep and poll (1, 2, 5 ... 100 ms),
 /// and 32 at once spend most of their time asleep: votes ran at 420 a second with a p99 of
 /// 0.8 s that way. The busy timeout still orders writers of other processes (a command run
 /// beside the server).
+///
+/// On SQLite writers also commit in groups. Each commit is a sync to disk (synchronous=FULL),
+/// 1 to 7 ms on a shared disk, and one writer at a time committing alone wrote 150 to 245
+/// replies a second with the server mostly idle. So a writer whose turn comes continues the
+/// transaction the writer before left open (its group), its own writes in a savepoint of it;
+/// and a writer that finishes while others wait for the turn leaves the group open for them
+/// instead of committing. The group commits when nobody waits (or at `MOST_IN_GROUP`), one
+/// sync for all of it, and only then is each member's `commit` answered: an answered write is
+/// as durable as one committed alone. A member that fails undoes only its savepoint. A member
+/// sees the writes of the members before it (one connection); other connections see them when
+/// the group commits, which is before any of them is answered. Writes made beside the turn
+/// (straight on the pool) wait on SQLite's busy handler for the gap between two groups.
 pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTransaction, DbErr> {
-    let turn = writer_turn(db).await;
+    let turn = if db.get_database_backend() == DbBackend::Sqlite {
+        Some(wait_for_turn().await)
+    } else {
+        None
+    };
     begin_write_in_turn(db, turn).await
 }
 
 /// This process's turn to write on SQLite (see `begin_write`); none is needed on PostgreSQL.
-/// Waiting for it can be given up (the future dropped) without harm.
+/// Waiting for it can be given up (the future dropped) without harm. A group left open by the
+/// writers before is committed first (and its members answered), so the holder knows that no
+/// transaction of this process is open: it may write beside the process's writers, as another
+/// process would, without waiting for SQLite's lock.
 pub async fn writer_turn(db: &DatabaseConnection) -> Option<WriterTurn> {
-    if db.get_database_backend() == DbBackend::Sqlite {
-        let _waiting = WaitingWriter::count();
-        Some(WriterTurn(WRITERS.clone().lock_owned().await))
-    } else {
-        None
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return None;
     }
+    loop {
+        let mut turn = wait_for_turn().await;
+        let Some(group) = turn.0.open.take() else {
+            return Some(turn);
+        };
+        // In a task of its own, so that giving up the wait cannot stop a COMMIT halfway.
+        match tokio::spawn(async move {
+            group.finish(None).await;
+            turn
+        })
+        .await
+        {
+            Ok(turn) => return Some(turn),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // The runtime is shutting down; so is this caller.
+            Err(_) => continue,
+        }
+    }
+}
+
+/// Waits for the turn, counted in `writers_waiting` meanwhile.
+async fn wait_for_turn() -> WriterTurn {
+    let _waiting = WaitingWriter::count();
+    WriterTurn(WRITERS.clone().lock_owned().await)
 }
 
 /// `begin_write` for a caller that already holds the turn (from `writer_turn`).
@@ -118,18 +175,79 @@ pub async fn begin_write_in_turn(
     db: &DatabaseConnection,
     turn: Option<WriterTurn>,
 ) -> Result<WriteTransaction, DbErr> {
-    let txn = db
-        .begin_with_options(TransactionOptions {
-            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            ..Default::default()
-        })
-        .await?;
-    Ok(WriteTransaction {
-        txn,
-        _turn: turn,
-        db: db.clone(),
-        private: false,
-    })
+    let (Some(turn), DbBackend::Sqlite) = (turn, db.get_database_backend()) else {
+        let txn = db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await?;
+        return Ok(WriteTransaction {
+            txn: Some(txn),
+            group: None,
+            db: db.clone(),
+            private: false,
+        });
+    };
+    // The group's statements run in a task of their own: a caller dropped meanwhile (its client
+    // gone) must not stop a COMMIT or a SAVEPOINT halfway, and a transaction it would have had
+    // is dropped in the task, which undoes its savepoint and passes the turn on.
+    match tokio::spawn(join_group(db.clone(), turn)).await {
+        Ok(joined) => joined,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(DbErr::Custom("the runtime is shutting down".into())),
+    }
+}
+
+/// Continues the group left open in `turn` (committing it first if it writes another
+/// database) or begins one, and opens this writer's savepoint in it.
+async fn join_group(
+    db: DatabaseConnection,
+    mut turn: WriterTurn,
+) -> Result<WriteTransaction, DbErr> {
+    if let Some(other) = turn.0.open.take_if(|g| !same_database(&g.db, &db)) {
+        other.finish(None).await;
+    }
+    if turn.0.open.is_none() {
+        let txn = db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await?;
+        turn.0.open = Some(Group {
+            db: db.clone(),
+            txn,
+            members: 0,
+            flusher_queued: false,
+            outcome: watch::channel(None).0,
+        });
+    }
+    let Some(group) = turn.0.open.as_mut() else {
+        unreachable!("a group was opened above")
+    };
+    match group.txn.begin().await {
+        Ok(savepoint) => {
+            let joined = Joined {
+                outcome: group.outcome.subscribe(),
+                before: group.members,
+            };
+            Ok(WriteTransaction {
+                txn: Some(savepoint),
+                group: Some((turn, joined)),
+                db,
+                private: false,
+            })
+        }
+        Err(e) => {
+            // The members before have released their savepoints: their writes are whole, and
+            // commit (or fail) as they would have without this writer.
+            if let Some(group) = turn.0.open.take() {
+                group.finish(None).await;
+            }
+            Err(e)
+        }
+    }
 }
 
 /// `begin_write` for a write that changes nothing a visitor's page shows (a log-in failure, a
@@ -141,10 +259,135 @@ pub async fn begin_private_write(db: &DatabaseConnection) -> Result<WriteTransac
     Ok(txn)
 }
 
-/// This process's SQLite writers, one at a time (see `begin_write`). One lock for every SQLite
-/// database the process opens: a server opens one; tests that open several only wait longer.
-static WRITERS: std::sync::LazyLock<std::sync::Arc<tokio::sync::Mutex<()>>> =
+/// This process's SQLite writers, one at a time (see `begin_write`), and the group transaction
+/// the last one left open. One lock for every SQLite database the process opens: a server opens
+/// one; tests that open several only wait longer (and a group of one database is committed
+/// before a writer of another begins).
+static WRITERS: std::sync::LazyLock<std::sync::Arc<tokio::sync::Mutex<Writers>>> =
     std::sync::LazyLock::new(Default::default);
+
+/// What the turn to write holds.
+#[derive(Default)]
+pub struct Writers {
+    /// A group transaction left open for the next writer.
+    open: Option<Group>,
+}
+
+/// At most this many writers commit together: a member's answer waits for the members after
+/// it, so a group is not extended for ever under a steady stream of writers.
+const MOST_IN_GROUP: usize = 64;
+
+/// A transaction shared by consecutive writers, each in a savepoint of it (see `begin_write`).
+struct Group {
+    db: DatabaseConnection,
+    txn: DatabaseTransaction,
+    /// Writers whose savepoints were released into it.
+    members: usize,
+    /// A flusher (`flush_later`) was queued for it.
+    flusher_queued: bool,
+    /// How the group ended (`None` while it is open), for its members.
+    outcome: watch::Sender<Option<Result<usize, DbErr>>>,
+}
+
+impl Group {
+    /// Commits the group, or with `failed` rolls it back, and tells every member. Called with
+    /// the turn held, never from a future that can be dropped (a task's own).
+    async fn finish(self, failed: Option<DbErr>) {
+        let Group {
+            txn,
+            members,
+            outcome,
+            ..
+        } = self;
+        let result = match failed {
+            None => txn.commit().await.map(|()| members),
+            Some(e) => {
+                if let Err(again) = txn.rollback().await {
+                    tracing::error!(error = %again, "rolling back a failed group of writes");
+                }
+                Err(e)
+            }
+        };
+        if let Err(e) = &result {
+            tracing::error!(error = %e, members, "a group of writes was not committed");
+        }
+        outcome.send_replace(Some(result));
+    }
+}
+
+/// Ends a member's savepoint (released on commit, rolled back otherwise) and passes the group
+/// on or commits it. Its fields drop in this order (the savepoint first) if the task never runs.
+struct Settle {
+    savepoint: DatabaseTransaction,
+    turn: WriterTurn,
+    release: bool,
+}
+
+impl Settle {
+    async fn run(self) {
+        let Settle {
+            savepoint,
+            mut turn,
+            release,
+        } = self;
+        let ended = if release {
+            savepoint.commit().await
+        } else {
+            savepoint.rollback().await
+        };
+        match ended {
+            Ok(()) => {
+                if let Some(group) = turn.0.open.as_mut() {
+                    group.members += usize::from(release);
+                }
+            }
+            Err(e) => {
+                // What the group holds is not known any more (SQLite may have rolled all of it
+                // back): none of it is committed, and every member is told.
+                tracing::error!(error = %e, release, "ending a writer's savepoint");
+                if let Some(group) = turn.0.open.take() {
+                    group.finish(Some(e)).await;
+                }
+                return;
+            }
+        }
+        pass_on(turn).await;
+    }
+}
+
+/// With writers waiting for the turn, leaves the group open for them (and queues a flusher, in
+/// case they all give up waiting); otherwise commits it.
+async fn pass_on(mut turn: WriterTurn) {
+    let Some(group) = turn.0.open.as_mut() else {
+        return;
+    };
+    // An in-memory database has one connection, which an open group would keep from readers.
+    let shares = group
+        .db
+        .get_sqlite_connection_pool()
+        .options()
+        .get_max_connections()
+        > 1;
+    if shares && writers_waiting() > 0 && group.members < MOST_IN_GROUP {
+        if !group.flusher_queued {
+            group.flusher_queued = true;
+            tokio::spawn(flush_later());
+        }
+        drop(turn);
+    } else if let Some(group) = turn.0.open.take() {
+        group.finish(None).await;
+    }
+}
+
+/// Takes the turn after the writers waiting now (tokio's lock is first come, first served) and
+/// commits any group still open then: a group left open for writers who then gave up waiting
+/// (their requests dropped) is committed all the same, and its members answered.
+async fn flush_later() {
+    let mut turn = WriterTurn(WRITERS.clone().lock_owned().await);
+    if let Some(group) = turn.0.open.take() {
+        group.finish(None).await;
+    }
+}
 
 /// How many of this process's SQLite writers are waiting for their turn now (for /metrics):
 /// above a handful for long, writes arrive faster than the one writer finishes them.
@@ -174,16 +417,26 @@ impl Drop for WaitingWriter {
 /// connection; `commit` or drop to roll back), and holding this process's turn to write on
 /// SQLite until it ends.
 pub struct WriteTransaction {
-    txn: DatabaseTransaction,
-    _turn: Option<WriterTurn>,
+    /// This writer's own transaction (on SQLite a savepoint in its group's); `None` once ended.
+    txn: Option<DatabaseTransaction>,
+    /// On SQLite: the turn, which holds the group, and this writer's place in the group.
+    group: Option<(WriterTurn, Joined)>,
     /// For the page version's bump after the commit.
     db: DatabaseConnection,
     /// Made by `begin_private_write`: the commit changes no page.
     private: bool,
 }
 
+/// A member's view of its group.
+struct Joined {
+    outcome: watch::Receiver<Option<Result<usize, DbErr>>>,
+    /// Members released into the group before this one joined (read by tests).
+    #[cfg_attr(not(test), allow(dead_code))]
+    before: usize,
+}
+
 /// Holding this process's turn to write on SQLite; the next writer's turn comes when it drops.
-pub struct WriterTurn(#[allow(dead_code)] tokio::sync::OwnedMutexGuard<()>);
+pub struct WriterTurn(tokio::sync::OwnedMutexGuard<Writers>);
 
 /// Whether two connections reach the same database: clones of one pool share its options, so
 /// the same options mean the same pool (two in-memory databases have the same file name but
@@ -207,39 +460,106 @@ impl WriteTransaction {
 
     /// Commits, then (unless private) bumps the page version before the caller answers, so
     /// every server's page cache stops serving what this write changed (see page_version).
-    pub async fn commit(self) -> Result<(), DbErr> {
-        self.txn.commit().await?;
+    /// On SQLite it returns once the group this write joined has committed (see `begin_write`).
+    pub async fn commit(mut self) -> Result<(), DbErr> {
+        self.commit_in_group().await.map(|_| ())
+    }
+
+    /// `commit`, saying how many writers committed in this one's group.
+    async fn commit_in_group(&mut self) -> Result<usize, DbErr> {
+        let Some(txn) = self.txn.take() else {
+            return Err(DbErr::Custom("the write transaction had ended".into()));
+        };
+        let committed = match self.group.take() {
+            None => txn.commit().await.map(|()| 1),
+            Some((turn, mut joined)) => {
+                // Released, passed on or committed by a task: not stopped halfway if this
+                // caller is dropped while it waits for the group.
+                tokio::spawn(
+                    Settle {
+                        savepoint: txn,
+                        turn,
+                        release: true,
+                    }
+                    .run(),
+                );
+                match joined.outcome.wait_for(Option::is_some).await {
+                    Ok(outcome) => outcome.clone().unwrap_or_else(|| unreachable!()),
+                    Err(_) => Err(DbErr::Custom(
+                        "the group of writes ended without a commit".into(),
+                    )),
+                }
+            }
+        };
+        let members = committed?;
         if !self.private {
             crate::server::page_version::changed(&self.db).await;
         }
-        Ok(())
+        Ok(members)
+    }
+
+    /// Members released into this writer's group before it joined (0: it began the group).
+    #[cfg(test)]
+    fn joined_after(&self) -> usize {
+        self.group.as_ref().map_or(0, |(_, joined)| joined.before)
+    }
+
+    fn conn(&self) -> &DatabaseTransaction {
+        self.txn
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("used only before commit"))
+    }
+}
+
+/// Dropped without `commit` (an error, a panic, a request gone): only this writer's writes are
+/// undone, the members before it in its group keep theirs, and the turn passes on.
+impl Drop for WriteTransaction {
+    fn drop(&mut self) {
+        let (Some(savepoint), Some((turn, _))) = (self.txn.take(), self.group.take()) else {
+            // PostgreSQL, or after `commit`: sea-orm rolls back a transaction dropped open.
+            return;
+        };
+        let settle = Settle {
+            savepoint,
+            turn,
+            release: false,
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(settle.run());
+            }
+            // Outside a runtime (never in the server): sea-orm queues the rollback to the
+            // savepoint on the connection before the next writer can use it, and the group
+            // stays open for the next writer or flusher.
+            Err(_) => drop(settle),
+        }
     }
 }
 
 #[async_trait::async_trait]
 impl ConnectionTrait for WriteTransaction {
     fn get_database_backend(&self) -> DbBackend {
-        self.txn.get_database_backend()
+        self.conn().get_database_backend()
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<sea_orm::ExecResult, DbErr> {
-        self.txn.execute_raw(stmt).await
+        self.conn().execute_raw(stmt).await
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<sea_orm::ExecResult, DbErr> {
-        self.txn.execute_unprepared(sql).await
+        self.conn().execute_unprepared(sql).await
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<sea_orm::QueryResult>, DbErr> {
-        self.txn.query_one_raw(stmt).await
+        self.conn().query_one_raw(stmt).await
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
-        self.txn.query_all_raw(stmt).await
+        self.conn().query_all_raw(stmt).await
     }
 
     fn support_returning(&self) -> bool {
-        self.txn.support_returning()
+        self.conn().support_returning()
     }
 }
 
@@ -304,5 +624,396 @@ mod tests {
         assert_eq!(pragma("busy_timeout").await, "10000");
         db.close().await.unwrap();
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    // Group commit (see `begin_write`). Each test writes to a database file of its own: an
+    // in-memory database has one connection and never leaves a group open.
+
+    use std::collections::HashMap;
+
+    use sea_orm::{DatabaseConnection, DbBackend, DbErr};
+
+    use super::{WriteTransaction, begin_write, connect, writer_turn, writers_waiting};
+
+    static DATABASES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    /// A new database file with a table of marks: (writer, n).
+    async fn marks_db() -> (DatabaseConnection, String, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!(
+            "backyard-group-{}-{}",
+            std::process::id(),
+            DATABASES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}/g.db?mode=rwc", dir.display());
+        let db = connect(&url).await.unwrap();
+        db.execute_unprepared("CREATE TABLE marks (writer INTEGER NOT NULL, n INTEGER NOT NULL)")
+            .await
+            .unwrap();
+        (db, url, dir)
+    }
+
+    async fn mark(txn: &WriteTransaction, writer: usize, n: usize) -> Result<(), DbErr> {
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            "INSERT INTO marks (writer, n) VALUES (?, ?)",
+            [(writer as i64).into(), (n as i64).into()],
+        ))
+        .await
+        .map(|_| ())
+    }
+
+    /// Each writer's rows as a new connection (a new pool) sees them: what is on disk.
+    async fn rows_afresh(url: &str) -> HashMap<usize, usize> {
+        let fresh = connect(url).await.unwrap();
+        let rows = fresh
+            .query_all_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT writer, COUNT(*) FROM marks GROUP BY writer",
+            ))
+            .await
+            .unwrap();
+        fresh.close().await.unwrap();
+        rows.into_iter()
+            .map(|r| {
+                let writer: i64 = r.try_get_by_index(0).unwrap();
+                let n: i64 = r.try_get_by_index(1).unwrap();
+                (writer as usize, n as usize)
+            })
+            .collect()
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    enum Plan {
+        /// Writes two rows and commits.
+        Commit,
+        /// Writes a row, then a statement fails and the error drops the transaction.
+        Fail,
+        /// Writes two rows, then its request goes away (the task is aborted) before it commits.
+        CancelBeforeCommit,
+        /// Writes two rows and calls commit, then goes away while it waits for the group.
+        CancelInCommit,
+        /// Goes away while it waits for its turn.
+        CancelWaiting,
+    }
+
+    /// What one writer saw: its commit's answer (the members of its group), or how it ended.
+    #[derive(Debug)]
+    enum Ended {
+        Committed(usize),
+        Failed(#[allow(dead_code)] DbErr),
+        Cancelled,
+    }
+
+    async fn write(
+        db: DatabaseConnection,
+        id: usize,
+        plan: Plan,
+        pauses: u8,
+        marked: tokio::sync::oneshot::Sender<()>,
+    ) -> Result<usize, DbErr> {
+        let mut txn = begin_write(&db).await?;
+        mark(&txn, id, 0).await?;
+        for _ in 0..pauses {
+            tokio::task::yield_now().await;
+        }
+        if plan == Plan::Fail {
+            txn.execute_unprepared("INSERT INTO no_such_table VALUES (1)")
+                .await?;
+        }
+        mark(&txn, id, 1).await?;
+        match plan {
+            Plan::CancelBeforeCommit => {
+                let _ = marked.send(());
+                std::future::pending().await
+            }
+            Plan::CancelInCommit => {
+                // Gives up after the commit's first step (the savepoint handed to the group).
+                tokio::select! {
+                    biased;
+                    done = txn.commit_in_group() => done,
+                    () = tokio::task::yield_now() => Err(DbErr::Custom("gave up".into())),
+                }
+            }
+            _ => txn.commit_in_group().await,
+        }
+    }
+
+    /// Runs one writer per plan at once: they queue behind a held turn first, so that they
+    /// write in groups. Every writer must end within a minute (a hang fails the test).
+    async fn run_writers(db: &DatabaseConnection, plans: &[(Plan, u8)]) -> Vec<Ended> {
+        let held = writer_turn(db).await;
+        let mut tasks = Vec::new();
+        let mut queued = 0;
+        for (id, &(plan, pauses)) in plans.iter().enumerate() {
+            let (marked, was_marked) = tokio::sync::oneshot::channel();
+            let task = tokio::spawn(write(db.clone(), id, plan, pauses, marked));
+            match plan {
+                Plan::CancelWaiting => task.abort(),
+                Plan::CancelBeforeCommit => {
+                    let abort = task.abort_handle();
+                    tokio::spawn(async move {
+                        if was_marked.await.is_ok() {
+                            abort.abort();
+                        }
+                    });
+                    queued += 1;
+                }
+                _ => queued += 1,
+            }
+            tasks.push(task);
+        }
+        // Until they all wait (others' writers may be counted too: this only makes groups).
+        for _ in 0..2000 {
+            if writers_waiting() >= queued {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        drop(held);
+        tokio::time::timeout(std::time::Duration::from_secs(60), async {
+            let mut ended = Vec::new();
+            for task in tasks {
+                ended.push(match task.await {
+                    Ok(Ok(members)) => Ended::Committed(members),
+                    Ok(Err(e)) => Ended::Failed(e),
+                    Err(e) if e.is_cancelled() => Ended::Cancelled,
+                    Err(e) => std::panic::resume_unwind(e.into_panic()),
+                });
+            }
+            ended
+        })
+        .await
+        .expect("every writer ends")
+    }
+
+    /// Checks what each writer was told against what a new connection reads: a committed
+    /// writer's rows are all there, a failed or cancelled one's are not (one cancelled after
+    /// handing its commit over is committed with its group).
+    fn check(plans: &[(Plan, u8)], ended: &[Ended], rows: &HashMap<usize, usize>) {
+        for (id, ((plan, _), ended)) in plans.iter().zip(ended).enumerate() {
+            let rows = rows.get(&id).copied().unwrap_or(0);
+            match (plan, ended) {
+                (Plan::Commit, Ended::Committed(members)) => {
+                    assert!(*members >= 1);
+                    assert_eq!(rows, 2, "writer {id} was told its write is on disk");
+                }
+                (Plan::Fail, Ended::Failed(_)) => assert_eq!(rows, 0, "writer {id} failed"),
+                (Plan::CancelBeforeCommit | Plan::CancelWaiting, Ended::Cancelled) => {
+                    assert_eq!(rows, 0, "writer {id} went away before committing")
+                }
+                (Plan::CancelInCommit, Ended::Failed(_) | Ended::Committed(_)) => {
+                    assert_eq!(rows, 2, "writer {id} handed its commit to its group")
+                }
+                _ => panic!("writer {id} ({plan:?}) ended as {ended:?}"),
+            }
+        }
+    }
+
+    /// 200 writers at once, some failing midway and some going away: exactly the committed
+    /// writers' rows are on disk, every writer ends, and they committed in groups.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn writers_commit_in_groups_and_a_failed_or_cancelled_one_leaves_nothing() {
+        let (db, url, dir) = marks_db().await;
+        let plans: Vec<(Plan, u8)> = (0..200)
+            .map(|i| {
+                let plan = match i % 10 {
+                    3 => Plan::Fail,
+                    5 => Plan::CancelBeforeCommit,
+                    7 => Plan::CancelInCommit,
+                    9 => Plan::CancelWaiting,
+                    _ => Plan::Commit,
+                };
+                (plan, (i % 4) as u8)
+            })
+            .collect();
+        let ended = run_writers(&db, &plans).await;
+        let rows = rows_afresh(&url).await;
+        check(&plans, &ended, &rows);
+        let largest = ended
+            .iter()
+            .filter_map(|e| match e {
+                Ended::Committed(members) => Some(*members),
+                _ => None,
+            })
+            .max();
+        assert!(largest > Some(1), "no group had more than one member");
+        // Writes go on as before afterwards.
+        let txn = begin_write(&db).await.unwrap();
+        mark(&txn, 1000, 0).await.unwrap();
+        txn.commit().await.unwrap();
+        assert_eq!(rows_afresh(&url).await.get(&1000), Some(&1));
+        db.close().await.unwrap();
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// A member whose savepoint cannot be ended (here it ended the whole transaction itself,
+    /// as SQLite does on a full disk) fails its whole group: every member is told and none of
+    /// its rows stay; later writers are not affected (the broken connection is not reused).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_broken_group_fails_every_member_and_writing_goes_on() {
+        let (db, url, dir) = marks_db().await;
+        let mut joined_a_group = false;
+        for attempt in 0..20 {
+            let base = attempt * 10;
+            let held = writer_turn(&db).await;
+            let first = tokio::spawn({
+                let db = db.clone();
+                async move {
+                    let mut txn = begin_write(&db).await?;
+                    mark(&txn, base, 0).await?;
+                    txn.commit_in_group().await
+                }
+            });
+            let breaker = tokio::spawn({
+                let db = db.clone();
+                async move {
+                    // Queued after the first (the turn is first come, first served).
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    let mut txn = begin_write(&db).await?;
+                    let joined = txn.joined_after();
+                    mark(&txn, base + 1, 0).await?;
+                    txn.execute_unprepared("ROLLBACK").await?;
+                    Ok::<_, DbErr>((joined, txn.commit_in_group().await))
+                }
+            });
+            tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+            drop(held);
+            let (first, breaker) =
+                tokio::time::timeout(std::time::Duration::from_secs(60), async {
+                    (first.await.unwrap(), breaker.await.unwrap().unwrap())
+                })
+                .await
+                .expect("both end");
+            let (joined, broken) = breaker;
+            assert!(broken.is_err(), "the breaker's commit fails");
+            let rows = rows_afresh(&url).await;
+            assert_eq!(rows.get(&(base + 1)), None);
+            if joined == 1 {
+                // It joined the first writer's group: the first is failed with it.
+                joined_a_group = true;
+                assert!(first.is_err(), "{first:?}");
+                assert_eq!(rows.get(&base), None);
+            } else {
+                assert_eq!(first.unwrap(), 1);
+                assert_eq!(rows.get(&base), Some(&1));
+            }
+            // Later writers write (more than the pool's connections, one after another).
+            for n in 0..20 {
+                let txn = begin_write(&db).await.unwrap();
+                mark(&txn, base + 2, n).await.unwrap();
+                txn.commit().await.unwrap();
+            }
+            assert_eq!(rows_afresh(&url).await.get(&(base + 2)), Some(&20));
+            if joined_a_group {
+                break;
+            }
+        }
+        assert!(
+            joined_a_group,
+            "the breaker never joined the first writer's group"
+        );
+        db.close().await.unwrap();
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// A group left open for a writer who then gives up waiting (its request dropped) is
+    /// committed all the same, and its member answered: nobody waits on a group for ever.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_group_left_open_for_a_writer_who_gives_up_is_committed() {
+        let (db, url, dir) = marks_db().await;
+        let wait_until_waiting = |n: usize| async move {
+            for _ in 0..2000 {
+                if writers_waiting() >= n {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+        };
+        let mut seen_left_open = false;
+        // Other tests' writers share the turn and may commit the group first: tried until the
+        // group was left open as intended.
+        for attempt in 0..20 {
+            let first = begin_write(&db).await.unwrap();
+            mark(&first, attempt, 0).await.unwrap();
+            // Next in line: a holder of the bare turn, which leaves any group as it finds it.
+            let (has_turn, turn_came) = tokio::sync::oneshot::channel();
+            let (release, released) = tokio::sync::oneshot::channel::<()>();
+            let holder = tokio::spawn(async move {
+                let turn = super::wait_for_turn().await;
+                let _ = has_turn.send(turn.0.open.is_some());
+                let _ = released.await;
+                drop(turn);
+            });
+            wait_until_waiting(1).await;
+            // Then a writer, who will give up waiting.
+            let quitter = tokio::spawn({
+                let db = db.clone();
+                async move { begin_write(&db).await.map(|_| ()) }
+            });
+            wait_until_waiting(2).await;
+            let committing = tokio::spawn(async move {
+                let mut first = first;
+                first.commit_in_group().await
+            });
+            let left_open = turn_came.await.unwrap();
+            quitter.abort();
+            let _ = quitter.await;
+            release.send(()).unwrap();
+            let committed = tokio::time::timeout(std::time::Duration::from_secs(60), committing)
+                .await
+                .expect("the first writer is answered")
+                .unwrap();
+            assert_eq!(committed.unwrap(), 1);
+            holder.await.unwrap();
+            assert_eq!(rows_afresh(&url).await.get(&attempt), Some(&1));
+            if left_open {
+                seen_left_open = true;
+                break;
+            }
+        }
+        assert!(
+            seen_left_open,
+            "the group was never left open for those waiting"
+        );
+        db.close().await.unwrap();
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+        /// Any mix of committing, failing and cancelled writers: each is told the truth about
+        /// its write, and nobody waits for ever.
+        #[test]
+        fn any_mix_of_writers_is_told_the_truth(
+            plans in proptest::collection::vec(
+                (
+                    proptest::prop_oneof![
+                        4 => proptest::strategy::Just(Plan::Commit),
+                        1 => proptest::strategy::Just(Plan::Fail),
+                        1 => proptest::strategy::Just(Plan::CancelBeforeCommit),
+                        1 => proptest::strategy::Just(Plan::CancelInCommit),
+                        1 => proptest::strategy::Just(Plan::CancelWaiting),
+                    ],
+                    0u8..4,
+                ),
+                1..40,
+            )
+        ) {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let (db, url, dir) = marks_db().await;
+                let ended = run_writers(&db, &plans).await;
+                check(&plans, &ended, &rows_afresh(&url).await);
+                db.close().await.unwrap();
+                let _ = std::fs::remove_dir_all(dir);
+            });
+        }
     }
 }
