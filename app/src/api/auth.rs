@@ -136,13 +136,11 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
     // Opening a topic reads what the member was told about it. Marked here, before the header
     // counts, because the header and the page load together (a suspended member's reads write
     // nothing).
-    let topic = state::request_path().and_then(|p| super::forum::topic_page_path(&p));
-    if let Some(topic_id) = topic
-        && crate::server::auth::check_not_suspended(&user).is_ok()
-    {
-        crate::server::notify::mark_topic_read(&db, user.id, topic_id).await?;
-    }
-    me.unread_notifications = crate::server::notify::unread_count(&db, user.id).await?;
+    let reading = state::request_path()
+        .and_then(|p| super::forum::topic_page_path(&p))
+        .filter(|_| crate::server::auth::check_not_suspended(&user).is_ok());
+    me.unread_notifications =
+        crate::server::notify::unread_after_reading(&db, user.id, reading).await?;
     if user.role() >= crate::model::Role::Moderator {
         me.open_review_items = crate::server::views::moderation::open_review_count(&db).await?;
     }

@@ -55,8 +55,19 @@ pub async fn can_see_topic(
     t: &topic::Model,
     viewer: Option<&user::Model>,
 ) -> Result<bool, AppError> {
-    if let Some(a) = article_of(conn, t.id).await? {
-        return Ok(can_see_article(&a, viewer, Utc::now()));
+    let article = article_of(conn, t.id).await?;
+    can_see_topic_of(conn, t, article.as_ref(), viewer).await
+}
+
+/// `can_see_topic` with the topic's article (if it is an article's comment topic) already read.
+async fn can_see_topic_of(
+    conn: &impl ConnectionTrait,
+    t: &topic::Model,
+    article: Option<&article::Model>,
+    viewer: Option<&user::Model>,
+) -> Result<bool, AppError> {
+    if let Some(a) = article {
+        return Ok(can_see_article(a, viewer, Utc::now()));
     }
     if t.visible || is(viewer, t.author_id) || moderator(viewer) {
         return Ok(true);
@@ -100,13 +111,24 @@ pub async fn topic(
     id: i64,
     viewer: Option<&user::Model>,
 ) -> Result<topic::Model, AppError> {
+    Ok(topic_and_article(conn, id, viewer).await?.0)
+}
+
+/// `topic`, with the article whose comments it holds, if any: read once for both the check and
+/// the page (a topic page read it twice).
+pub async fn topic_and_article(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    viewer: Option<&user::Model>,
+) -> Result<(topic::Model, Option<article::Model>), AppError> {
     let missing = || AppError::NotFound(TOPIC_MISSING.into());
     let t = topic::Entity::find_by_id(id)
         .one(conn)
         .await?
         .ok_or_else(missing)?;
-    if can_see_topic(conn, &t, viewer).await? {
-        Ok(t)
+    let article = article_of(conn, t.id).await?;
+    if can_see_topic_of(conn, &t, article.as_ref(), viewer).await? {
+        Ok((t, article))
     } else {
         Err(missing())
     }

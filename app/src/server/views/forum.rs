@@ -496,22 +496,25 @@ pub async fn topic_page(
     page: u64,
     viewer: Option<&user::Model>,
 ) -> Result<TopicPage, AppError> {
-    let t = visibility::topic(db, topic_id, viewer).await?;
+    let (t, article) = visibility::topic_and_article(db, topic_id, viewer).await?;
     let c = category::Entity::find_by_id(t.category_id)
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
-    let article_path = crate::server::records::articles::article_for_topic(db, t.id)
-        .await?
-        .map(|a| crate::server::records::articles::url_of(&a));
+    let article_path = article
+        .as_ref()
+        .map(crate::server::records::articles::url_of);
     let p = posts_page(db, &t, page, viewer).await?;
-    let held = post::Entity::find()
-        .filter(post::Column::TopicId.eq(t.id))
-        .filter(post::Column::PostNumber.eq(1))
-        .filter(post::Column::State.eq(PostState::Pending.as_str()))
-        .count(db)
-        .await?
-        > 0;
+    // A listed topic's opening post is public (topic::Model::visible), so only an unlisted one
+    // can be held: most pages need not ask.
+    let held = !t.visible
+        && post::Entity::find()
+            .filter(post::Column::TopicId.eq(t.id))
+            .filter(post::Column::PostNumber.eq(1))
+            .filter(post::Column::State.eq(PostState::Pending.as_str()))
+            .count(db)
+            .await?
+            > 0;
     let summary = match p.posts.first().filter(|post| post.number == 1) {
         Some(first) => content::excerpt(&first.html, 200),
         None => String::new(),
