@@ -13,7 +13,7 @@ CARGO_LEPTOS_VERSION=0.3.10
 
 have=$(cargo leptos --version 2>/dev/null | awk '{ print $2 }' || true)
 if [ "$have" != "$CARGO_LEPTOS_VERSION" ]; then
-  say "Installing cargo-leptos $CARGO_LEPTOS_VERSION from crates.io (about 15 minutes on 2 cores, once)"
+  say "Installing cargo-leptos $CARGO_LEPTOS_VERSION from crates.io (once: 15 to 60 minutes depending on the machine)"
   # no_downloads: it uses the wasm-bindgen installed below instead of fetching its own.
   cargo install cargo-leptos --locked --features no_downloads --version "$CARGO_LEPTOS_VERSION"
 fi

@@ -59,7 +59,7 @@ python3 scripts/shutdown_test.py target/release/backyard | tee -a "$log_dir/scri
 
 # The development loop's build (`cargo leptos watch`, scripts/dev.sh) with the settings in the
 # root Cargo.toml; the Rust test leptos_metadata checks those on every run, this builds with
-# them where the tool is. cargo-leptos takes 15 minutes to install, so it is not installed here.
+# them where the tool is. cargo-leptos takes 15 to 60 minutes to install, so it is not installed here.
 if command -v cargo-leptos >/dev/null 2>&1; then
   say "cargo leptos build (the development loop's build, into target/leptos)"
   cargo leptos build
