@@ -9,10 +9,25 @@ cd "$ROOT"
 ensure_browser_tools
 ensure_xss_corpus
 ensure_mail_venv
-# The newer of the two builds: `cargo leptos end-to-end` builds debug, `--release` release.
-bin=$(ls -t target/leptos/debug/backyard target/leptos/release/backyard 2>/dev/null | head -n 1)
-if [ -z "$bin" ]; then
-  echo "no server built by cargo-leptos in target/leptos: run cargo leptos end-to-end" >&2
+# The build cargo-leptos just made: `cargo leptos end-to-end` builds debug, with `--release`
+# (or -r) release. It runs this script as its child, so its command line says which; the newer
+# binary is not a safe guess, as cargo leaves an up-to-date one untouched, and the site root
+# (shared by both profiles) holds the bundle of the build just made. Run by hand, the newer one.
+profile=
+parent=$(ps -o args= -p "$PPID" 2>/dev/null || true)
+case " $parent " in
+  *"cargo-leptos "*)
+    profile=debug
+    for arg in $parent; do
+      if [ "$arg" = --release ] || [ "$arg" = -r ]; then profile=release; fi
+    done
+    bin=target/leptos/$profile/backyard
+    ;;
+  # ls fails when one of the two is missing, which pipefail (lib.sh) would make fatal.
+  *) bin=$(ls -t target/leptos/debug/backyard target/leptos/release/backyard 2>/dev/null | head -n 1 || true) ;;
+esac
+if [ -z "$bin" ] || [ ! -x "$bin" ]; then
+  echo "no server built by cargo-leptos in target/leptos${profile:+/$profile}: run cargo leptos end-to-end" >&2
   exit 1
 fi
 say "Playwright against $bin and target/leptos/site"
