@@ -76,6 +76,9 @@ pub fn app_state(config: Config, db: DatabaseConnection) -> AppState {
         files,
         site: Default::default(),
         headline: Default::default(),
+        topic_pages: Arc::new(app::server::state::TopicPages::new(
+            app::server::state::TOPIC_PAGES_KEPT,
+        )),
     }
 }
 

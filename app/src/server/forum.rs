@@ -510,6 +510,39 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_page_past_the_end_of_a_topic_one_may_not_see_is_the_topic_not_found() {
+        use crate::server::entity::watched_word;
+        use sea_orm::{ActiveModelTrait, Set};
+        let w = World::new().await;
+        watched_word::ActiveModel {
+            word: Set("lawsuit".into()),
+            action: Set("hold".into()),
+            created_at: Set(chrono::Utc::now()),
+            ..Default::default()
+        }
+        .insert(&w.db)
+        .await
+        .unwrap();
+        let (t, _) = start_topic(&w.db, &w.customer, "questions", "Held", "a lawsuit", None)
+            .await
+            .unwrap();
+        assert!(!t.visible);
+        // Nothing tells another member that the held topic exists, or how long it is.
+        assert_eq!(
+            topic_page(&w.db, t.id, 9, Some(&w.other)).await,
+            Err(AppError::NotFound(
+                crate::server::visibility::TOPIC_MISSING.into()
+            ))
+        );
+        let own = topic_page(&w.db, t.id, 9, Some(&w.customer))
+            .await
+            .unwrap_err();
+        assert!(own.to_string().starts_with("There is no page 9"), "{own}");
+        let held = topic_page(&w.db, t.id, 1, Some(&w.staff)).await.unwrap();
+        assert!(held.held && held.posts.len() == 1);
+    }
+
+    #[tokio::test]
     async fn category_pages_list_by_latest_activity() {
         let w = World::new().await;
         let (older, _) = start_topic(&w.db, &w.customer, "questions", "Older", "a", None)

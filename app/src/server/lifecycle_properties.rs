@@ -945,6 +945,7 @@ async fn run_in(w: World, actions: &[Action]) -> Result<(), String> {
     let mut model = Model::default();
     let mut trace = Vec::new();
     let mut rows = Rows::read(&w.db).await;
+    let kept = super::state::TopicPages::new(64);
     for (step, action) in actions.iter().enumerate() {
         let Some(call) = model.resolve(action, step) else {
             trace.push(format!("{step:>2}. {action:?}: nothing to act on"));
@@ -968,6 +969,7 @@ async fn run_in(w: World, actions: &[Action]) -> Result<(), String> {
         };
         wrong.extend(check(&model, &after));
         wrong.extend(told(&w.db).await);
+        wrong.extend(kept_pages(&w, &kept, &after).await);
         if !wrong.is_empty() {
             return Err(format!(
                 "calls:\n{}\nbroken after step {step}:\n{}\n",
@@ -979,6 +981,46 @@ async fn run_in(w: World, actions: &[Action]) -> Result<(), String> {
         rows = after;
     }
     Ok(())
+}
+
+/// Kept topic pages (AppState::topic_pages, read once per page version) are what a fresh read
+/// gives, for every kind of reader: a step that changed what a page shows without bumping the
+/// page version shows here as a difference.
+async fn kept_pages(w: &World, kept: &super::state::TopicPages, rows: &Rows) -> Vec<String> {
+    use super::views::forum::{Readers, TopicData, topic_page};
+    let mut wrong = Vec::new();
+    let viewers = [
+        None,
+        Some(&w.customer),
+        Some(&w.other),
+        Some(&w.staff),
+        Some(&w.moderator),
+    ];
+    for t in &rows.topics {
+        for viewer in viewers {
+            let readers = Readers::of(viewer);
+            let fresh = topic_page(&w.db, t.id, 1, viewer).await;
+            let data = kept
+                .get_or_load(&w.db, (t.id, 1, readers), || async {
+                    Ok(std::sync::Arc::new(
+                        TopicData::load(&w.db, t.id, 1, readers).await?,
+                    ))
+                })
+                .await;
+            let from_kept = match data {
+                Ok(data) => data.page_for(&w.db, viewer).await.map(|(page, _)| page),
+                Err(e) => Err(e),
+            };
+            if from_kept != fresh {
+                wrong.push(format!(
+                    "topic {} as {}: the kept page is not a fresh read's\n kept:  {from_kept:?}\n fresh: {fresh:?}",
+                    t.id,
+                    viewer.map_or("a visitor", |u| u.username.as_str()),
+                ));
+            }
+        }
+    }
+    wrong
 }
 
 /// The notifications the rows call for, recomputed from posts and topics (the workers run

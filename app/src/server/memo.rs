@@ -4,6 +4,8 @@
 //! page bumps that version, in this process or, on PostgreSQL, in any process; a bounded age
 //! covers a write that forgot to.
 use std::{
+    collections::HashMap,
+    hash::Hash,
     sync::Mutex,
     time::{Duration, Instant},
 };
@@ -57,6 +59,61 @@ impl<T: Clone> Memo<T> {
     }
 }
 
+/// Memos by key, for values many requests share but not all (a topic page's posts, per page
+/// and kind of reader). At most `capacity` values: when full, the stale ones go, and if none
+/// is stale, all of them (a burst of distinct keys costs loads, never unbounded memory).
+pub struct MemoMap<K, T> {
+    capacity: usize,
+    slots: Mutex<HashMap<K, (u64, Instant, T)>>,
+}
+
+impl<K: Eq + Hash, T: Clone> MemoMap<K, T> {
+    pub fn new(capacity: usize) -> Self {
+        MemoMap {
+            capacity,
+            slots: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `Memo::get_or_load` for the value under `key`.
+    pub async fn get_or_load<F, Fut>(
+        &self,
+        db: &DatabaseConnection,
+        key: K,
+        load: F,
+    ) -> Result<T, AppError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, AppError>>,
+    {
+        let version = super::page_version::current(db).await?;
+        self.at_version(version, key, load).await
+    }
+
+    async fn at_version<F, Fut>(&self, version: u64, key: K, load: F) -> Result<T, AppError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, AppError>>,
+    {
+        if let Some((at, stored, value)) = self.slots.lock().unwrap().get(&key)
+            && *at == version
+            && stored.elapsed() < MAX_AGE
+        {
+            return Ok(value.clone());
+        }
+        let value = load().await?;
+        let mut slots = self.slots.lock().unwrap();
+        if slots.len() >= self.capacity && !slots.contains_key(&key) {
+            slots.retain(|_, (at, stored, _)| *at == version && stored.elapsed() < MAX_AGE);
+            if slots.len() >= self.capacity {
+                slots.clear();
+            }
+        }
+        slots.insert(key, (version, Instant::now(), value.clone()));
+        Ok(value)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,5 +144,27 @@ mod tests {
         let before = memo.get_or_load(&db, load).await.unwrap();
         crate::server::page_version::changed(&db).await;
         assert!(memo.get_or_load(&db, load).await.unwrap() > before);
+    }
+
+    #[tokio::test]
+    async fn a_map_keeps_each_key_under_its_version_and_stays_bounded() {
+        let map = MemoMap::<u32, u32>::new(2);
+        let loads = AtomicU32::new(0);
+        let load = || async { Ok(loads.fetch_add(1, Ordering::SeqCst) + 1) };
+        assert_eq!(map.at_version(1, 10, load).await.unwrap(), 1);
+        assert_eq!(map.at_version(1, 20, load).await.unwrap(), 2);
+        assert_eq!(map.at_version(1, 10, load).await.unwrap(), 1);
+        assert_eq!(map.at_version(1, 20, load).await.unwrap(), 2);
+        // Full with current values: a third key empties it.
+        assert_eq!(map.at_version(1, 30, load).await.unwrap(), 3);
+        assert_eq!(map.slots.lock().unwrap().len(), 1);
+        assert_eq!(map.at_version(1, 10, load).await.unwrap(), 4);
+        // A new version loads again, and the stale values make room first.
+        assert_eq!(map.at_version(2, 10, load).await.unwrap(), 5);
+        assert_eq!(map.at_version(2, 20, load).await.unwrap(), 6);
+        assert_eq!(map.slots.lock().unwrap().len(), 2);
+        let refused = map.at_version(2, 40, || async { Err(AppError::Internal) });
+        assert!(refused.await.is_err());
+        assert_eq!(map.at_version(2, 20, load).await.unwrap(), 6);
     }
 }

@@ -20,7 +20,19 @@ pub struct AppState {
     pub site: Arc<super::memo::Memo<crate::model::SiteInfo>>,
     /// The home page's response headline (views::home::headline).
     pub headline: Arc<super::memo::Memo<Option<crate::model::ResponseHeadline>>>,
+    /// What topic pages show every reader of a kind, per topic and page (views::forum::TopicData).
+    pub topic_pages: Arc<TopicPages>,
 }
+
+/// Kept topic page data, by topic, page and kind of reader.
+pub type TopicPages = super::memo::MemoMap<
+    (i64, u64, super::views::forum::Readers),
+    Arc<super::views::forum::TopicData>,
+>;
+
+/// How many topic pages are kept: at 30 posts of a few hundred bytes to a few KB each, some
+/// MB at most, and enough for the pages being read at any one moment.
+pub const TOPIC_PAGES_KEPT: usize = 256;
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {

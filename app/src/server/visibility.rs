@@ -66,21 +66,41 @@ async fn can_see_topic_of(
     article: Option<&article::Model>,
     viewer: Option<&user::Model>,
 ) -> Result<bool, AppError> {
+    // Only staff who are not moderators need the opening post's state, and only for an
+    // unlisted forum topic of someone else's.
+    let asks_opening = article.is_none()
+        && !t.visible
+        && staff(viewer)
+        && !moderator(viewer)
+        && !is(viewer, t.author_id);
+    let held = asks_opening && opening_held(conn, t.id).await?;
+    Ok(can_see_loaded_topic(t, article, held, viewer))
+}
+
+/// `can_see_topic` for a topic read earlier: `article` its article, if any, and `opening_held`
+/// whether its opening post waits for approval (`opening_held`; only asked of unlisted topics).
+pub fn can_see_loaded_topic(
+    t: &topic::Model,
+    article: Option<&article::Model>,
+    opening_held: bool,
+    viewer: Option<&user::Model>,
+) -> bool {
     if let Some(a) = article {
-        return Ok(can_see_article(a, viewer, Utc::now()));
+        return can_see_article(a, viewer, Utc::now());
     }
-    if t.visible || is(viewer, t.author_id) || moderator(viewer) {
-        return Ok(true);
-    }
-    if !staff(viewer) {
-        return Ok(false);
-    }
-    let opening = post::Entity::find()
-        .filter(post::Column::TopicId.eq(t.id))
+    t.visible || is(viewer, t.author_id) || moderator(viewer) || (staff(viewer) && opening_held)
+}
+
+/// Whether topic `topic_id`'s opening post waits for approval.
+pub async fn opening_held(conn: &impl ConnectionTrait, topic_id: i64) -> Result<bool, AppError> {
+    use sea_orm::PaginatorTrait;
+    Ok(post::Entity::find()
+        .filter(post::Column::TopicId.eq(topic_id))
         .filter(post::Column::PostNumber.eq(1))
-        .one(conn)
-        .await?;
-    Ok(opening.is_some_and(|p| p.state() == PostState::Pending))
+        .filter(post::Column::State.eq(PostState::Pending.as_str()))
+        .count(conn)
+        .await?
+        > 0)
 }
 
 /// A post's text, in a topic the viewer may see: a visible post's for everyone, a held one's for
@@ -95,7 +115,7 @@ pub fn can_read_post(p: &post::Model, viewer: Option<&user::Model>) -> bool {
     }
 }
 
-async fn article_of(
+pub async fn article_of(
     conn: &impl ConnectionTrait,
     topic_id: i64,
 ) -> Result<Option<article::Model>, AppError> {
@@ -111,24 +131,13 @@ pub async fn topic(
     id: i64,
     viewer: Option<&user::Model>,
 ) -> Result<topic::Model, AppError> {
-    Ok(topic_and_article(conn, id, viewer).await?.0)
-}
-
-/// `topic`, with the article whose comments it holds, if any: read once for both the check and
-/// the page (a topic page read it twice).
-pub async fn topic_and_article(
-    conn: &impl ConnectionTrait,
-    id: i64,
-    viewer: Option<&user::Model>,
-) -> Result<(topic::Model, Option<article::Model>), AppError> {
     let missing = || AppError::NotFound(TOPIC_MISSING.into());
     let t = topic::Entity::find_by_id(id)
         .one(conn)
         .await?
         .ok_or_else(missing)?;
-    let article = article_of(conn, t.id).await?;
-    if can_see_topic_of(conn, &t, article.as_ref(), viewer).await? {
-        Ok((t, article))
+    if can_see_topic(conn, &t, viewer).await? {
+        Ok(t)
     } else {
         Err(missing())
     }

@@ -268,6 +268,9 @@ async fn each_bad_reply_gets_its_message_and_writes_nothing() {
 
     // A locked topic.
     change_topic_directly(&d, |t| t.locked = Set(true)).await;
+    // Said, as every write through the site says it: a member's page keeps the topic's row
+    // (AppState::topic_pages) while the page version stands.
+    app::server::page_version::changed(&d.db).await;
     let page = get(&d.app, &d.topic_path, Some(&d.casey)).await;
     assert!(
         page.body.contains("This topic is locked"),

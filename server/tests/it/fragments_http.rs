@@ -175,3 +175,54 @@ async fn a_marker_written_into_a_post_stays_text() {
         );
     }
 }
+
+/// A member's topic page asks the database only for what is theirs once the page's shared part
+/// is kept (issue 20, point 4: round trips, not query work, were the cost): the session with
+/// its account, the member, their notifications (read and counted in one), and their own rows
+/// for the topic (follow level, flags, read marker, in one). A write shows at once.
+#[tokio::test]
+async fn a_members_topic_page_asks_the_database_four_times() {
+    use std::sync::{Arc, Mutex};
+    let (mut db, _) = demo_site().await;
+    let statements = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = statements.clone();
+    db.set_metric_callback(move |info| seen.lock().unwrap().push(info.statement.sql.clone()));
+    let app = router_for(db.clone());
+    let casey = session_of(&app, "casey", "demo-customer-pass").await;
+    let topic = first_topic(&app).await;
+    let first = get(&app, &topic, Some(&casey)).await;
+    assert_eq!(first.status, 200);
+    statements.lock().unwrap().clear();
+    let again = get(&app, &topic, Some(&casey)).await;
+    assert_eq!(again.status, 200);
+    let asked = std::mem::take(&mut *statements.lock().unwrap());
+    assert!(
+        asked.len() <= 4,
+        "{} statements:\n{}",
+        asked.len(),
+        asked.join("\n")
+    );
+    assert_eq!(
+        posts_of(&again.stable_body()),
+        posts_of(&first.stable_body())
+    );
+    // A reply by someone else shows on the next view, whatever was kept.
+    let sam = session_of(&app, "sam", "demo-staff-pass").await;
+    let id = topic.split('/').nth(2).unwrap();
+    let token = form_token_on(&app, &topic, Some(&sam)).await;
+    let res = post_form(
+        &app,
+        "/api/reply",
+        &[
+            ("topic_id", id),
+            ("body", "Kept pages are read again."),
+            ("form_token", &token),
+        ],
+        Some(&sam),
+        &topic,
+    )
+    .await;
+    assert_eq!(res.status, 302, "{}", res.body);
+    let after = get(&app, &topic, Some(&casey)).await;
+    assert!(after.body.contains("Kept pages are read again."));
+}

@@ -187,6 +187,27 @@ async fn demo_content_seeds_on_postgres() {
     assert!(queue.body.contains("Dashboard chart is blank on Safari"));
     let link = &queue.body[queue.body.find("href=\"/t/").unwrap() + 6..];
     let id = link.split('/').nth(2).unwrap();
+    // A member's topic page on PostgreSQL: the reader's own rows (follow level, flags, read
+    // marker) come in one query, and the page's shared part is kept between views.
+    let path = link.split('"').next().unwrap();
+    let muted = post_fetch(
+        &app,
+        "/api/set_topic_level",
+        &[("topic_id", id), ("level", "muted")],
+        Some(&sam),
+    )
+    .await;
+    assert_eq!(muted.status, StatusCode::OK, "{}", muted.body);
+    for _ in 0..2 {
+        let page = get(&app, path, Some(&sam)).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.body);
+        assert!(page.body.contains("Dashboard chart is blank on Safari"));
+        assert!(
+            page.body.contains("<strong>Muted</strong>"),
+            "{}",
+            page.body
+        );
+    }
     let res = post_fetch(
         &app,
         "/api/set_topic_status",

@@ -13,11 +13,12 @@ pub const FOLLOWING: &str = "following";
 pub const MUTED: &str = "muted";
 
 /// A member's relation to a topic.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Level {
     /// Every reply and change (the default for topics one started or replied to).
     Following,
     /// Only what is addressed to them: answers on their own topic, mentions, quotes.
+    #[default]
     Normal,
     /// Nothing at all from this topic.
     Muted,
@@ -30,6 +31,15 @@ impl Level {
             "normal" => Some(Level::Normal),
             MUTED => Some(Level::Muted),
             _ => None,
+        }
+    }
+
+    /// The level a stored row says (normal has no row; anything unknown reads as normal).
+    pub fn parse_stored(s: &str) -> Level {
+        match s {
+            FOLLOWING => Level::Following,
+            MUTED => Level::Muted,
+            _ => Level::Normal,
         }
     }
 
@@ -52,11 +62,7 @@ pub async fn level(
     let row = topic_follow::Entity::find_by_id((user_id, topic_id))
         .one(conn)
         .await?;
-    Ok(match row.as_ref().map(|r| r.level.as_str()) {
-        Some(FOLLOWING) => Level::Following,
-        Some(MUTED) => Level::Muted,
-        _ => Level::Normal,
-    })
+    Ok(row.map_or(Level::Normal, |r| Level::parse_stored(&r.level)))
 }
 
 /// Sets the member's level for a topic (normal removes the row).

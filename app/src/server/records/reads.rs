@@ -25,7 +25,21 @@ pub async fn mark_read(
     topic_id: i64,
     number: i32,
 ) -> Result<(), AppError> {
-    if number < 1 || last_read(db, member, topic_id).await? >= Some(number) {
+    let read = last_read(db, member, topic_id).await?;
+    mark_read_past(db, member, topic_id, number, read).await
+}
+
+/// `mark_read` for a caller that has just read the member's `last_read` (the topic page, which
+/// reads it with the reader's other rows). A stale `read` is harmless: the write never moves
+/// the marker back.
+pub async fn mark_read_past(
+    db: &DatabaseConnection,
+    member: i64,
+    topic_id: i64,
+    number: i32,
+    read: Option<i32>,
+) -> Result<(), AppError> {
+    if number < 1 || read >= Some(number) {
         return Ok(());
     }
     // What a member has read shows on their own pages only, never cached: no page version bump.
