@@ -30,6 +30,7 @@ use crate::{
         confirm::ConfirmPage,
         confirm_email::ConfirmEmailPage,
         edit_post::EditPostPage,
+        flag_post::FlagPostPage,
         home::HomePage,
         log_in::LogInPage,
         moderation_log::ModerationLogPage,
@@ -148,6 +149,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/t/:id") view=TopicPage ssr=SsrMode::Async />
                     <Route path=path!("/new-topic") view=NewTopicPage ssr=SsrMode::Async />
                     <Route path=path!("/p/:id/edit") view=EditPostPage ssr=SsrMode::Async />
+                    <Route path=path!("/p/:id/flag") view=FlagPostPage ssr=SsrMode::Async />
                     <Route path=path!("/u/:username") view=UserPage ssr=SsrMode::Async />
                     <Route path=path!("/staff/queue") view=StaffQueuePage ssr=SsrMode::Async />
                     <Route path=path!("/staff/metrics") view=StaffMetricsPage ssr=SsrMode::Async />

@@ -328,6 +328,25 @@ pub struct EditablePost {
     pub source: String,
 }
 
+/// A post as the flag page (/p/{id}/flag) shows it: which post, and whether this member may
+/// flag it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlagTarget {
+    pub post_id: i64,
+    pub number: i32,
+    pub author_username: String,
+    pub author_display_name: String,
+    pub topic_title: String,
+    /// The post's address: its topic (or article) at the right page, anchored at it.
+    pub url: String,
+    /// The start of its text, plain; empty for a post that is not public.
+    pub excerpt: String,
+    /// The member has an open flag on it already.
+    pub flagged_by_viewer: bool,
+    /// Why this member can't flag it (their own post, or not public), when they can't.
+    pub refusal: Option<String>,
+}
+
 /// Site-wide facts pages need: the public address (canonical URLs), the site's name, and the
 /// version of the category colours' stylesheet.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -75,17 +75,24 @@ test("a flag lands on its post with an announced confirmation", async ({ browser
 
   await casey.goto(url);
   const post = casey.locator(`#${anchor}`);
-  await post.locator("summary", { hasText: "Flag" }).click();
+  // Each post links to its flag page, where the form is: none under the posts.
+  await expect(casey.locator("form[action='/api/flag_post']")).toHaveCount(0);
+  await post.getByRole("link", { name: /^Flag post \d+ by / }).click();
+  await expect(casey).toHaveURL(/\/p\/\d+\/flag$/);
+  await expect(casey.getByRole("heading", { level: 1, name: "Flag a post for the moderators" })).toBeVisible();
+  await expect(casey.locator("figure.flag-target")).toContainText(text);
+  const form = casey.locator("form[action='/api/flag_post']");
   // "Something else" needs details: the error comes back in this form, beside the field.
-  await post.getByLabel("What's wrong with this post?").selectOption("other");
-  await post.getByRole("button", { name: "Flag for moderators" }).click();
-  const note = casey.locator(`#${anchor} input[name=note]`);
-  const error = casey.locator(`#${anchor} .field:has(input[name=note]) .field-error`);
+  await form.getByLabel("What's wrong with this post?").selectOption("other");
+  await form.getByRole("button", { name: "Flag for moderators" }).click();
+  await expect(casey).toHaveURL(/\/p\/\d+\/flag\?/);
+  const note = form.locator("input[name=note]");
+  const error = form.locator(".field:has(input[name=note]) .field-error");
   await expect(error).not.toBeEmpty();
   await expect(note).toHaveAttribute("aria-invalid", "true");
-  await expect(casey.locator(".topic-history .form-error")).toHaveCount(0);
+  await expect(casey.locator(".field-error:not(:empty)")).toHaveCount(1);
   // The choice made is still chosen.
-  await expect(post.getByLabel("What's wrong with this post?")).toHaveValue("other");
+  await expect(form.getByLabel("What's wrong with this post?")).toHaveValue("other");
   if (jsOn(info)) {
     // Focus went to the field to fix; changing it clears its error.
     await expect(note).toBeFocused();
@@ -95,7 +102,9 @@ test("a flag lands on its post with an announced confirmation", async ({ browser
   } else {
     await note.fill("It links to a phishing page");
   }
-  await post.getByRole("button", { name: "Flag for moderators" }).click();
+  // Sent: back at the post in its topic, told so beside it.
+  await form.getByRole("button", { name: "Flag for moderators" }).click();
+  await expect(casey).toHaveURL(new RegExp(`^${url.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
   const status = casey.locator(`#${anchor} [role=status]`);
   await expect(status).toContainText("Flag sent to moderators.");
   if (jsOn(info)) await expect(status).toBeFocused();

@@ -128,8 +128,17 @@ pub(crate) fn fail(
     answer: Answer<'_>,
     e: crate::error::AppError,
 ) -> Result<(), crate::error::AppError> {
+    fail_at(answer, e, &page_of_form())
+}
+
+/// `fail`, a plain form going back to `page` (the form's own page) whichever page it came from.
+#[cfg(feature = "ssr")]
+pub(crate) fn fail_at(
+    answer: Answer<'_>,
+    e: crate::error::AppError,
+    page: &str,
+) -> Result<(), crate::error::AppError> {
     if crate::server::state::plain_form() {
-        let page = page_of_form();
         {
             // A form of several on the page is found by its id; the page's one by its status.
             let anchor = if answer.form.is_empty() {
@@ -142,7 +151,7 @@ pub(crate) fn fail(
             let url = leptos::server_fn::error::ServerFnUrlError::new(answer.fn_path, e.clone())
                 .to_url(&format!(
                     "http://site{}",
-                    crate::components::form::without_done(&page)
+                    crate::components::form::without_done(page)
                 ))
                 .map(|u| format!("{}?{}{anchor}", u.path(), u.query().unwrap_or("")));
             if let Ok(url) = url {

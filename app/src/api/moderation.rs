@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::{
     error::AppError,
-    model::{ModerationLogPage, NotificationView, ReviewQueue},
+    model::{FlagTarget, ModerationLogPage, NotificationView, ReviewQueue},
 };
 
 #[cfg(feature = "ssr")]
@@ -21,10 +21,11 @@ fn action_of(action: &str) -> Result<PostAction, AppError> {
     PostAction::parse(action).ok_or_else(|| AppError::invalid("action", moderation::ACTION_UNKNOWN))
 }
 
-/// A member flags a post.
+/// A member flags a post (the form is on the post's flag page, /p/{id}/flag). A plain form
+/// lands back on the post in its topic, told the flag was sent; a refused one goes back to the
+/// flag page with the error in the form, whichever page sent it.
 #[server(endpoint = "flag_post")]
 pub async fn flag_post(post_id: i64, reason: String, note: String) -> Result<(), AppError> {
-    let form = format!("flag-{post_id}");
     let answer = super::Answer {
         fn_path: <FlagPost as leptos::server_fn::ServerFn>::PATH,
         done: "flagged",
@@ -34,14 +35,47 @@ pub async fn flag_post(post_id: i64, reason: String, note: String) -> Result<(),
             ("reason".into(), reason.clone()),
             ("note".into(), note.clone()),
         ],
-        form,
+        form: format!("flag-{post_id}"),
     };
-    super::act_to(answer, |db, user| async move {
-        moderation::flag_post(&db, &user, post_id, &reason, &note)
-            .await
-            .map(|_| ())
-    })
-    .await
+    let result = async {
+        use sea_orm::EntityTrait;
+        let user = super::writer().await?;
+        let db = state::db()?;
+        let flag = moderation::flag_post(&db, &user, post_id, &reason, &note).await?;
+        // The post's address in its topic (a flag that hid it does not move it).
+        let post = crate::server::entity::post::Entity::find_by_id(flag.post_id)
+            .one(&db)
+            .await?;
+        Ok::<_, AppError>(match post {
+            Some(p) => Some(crate::server::records::posts::url(&db, &p).await?),
+            None => None,
+        })
+    }
+    .await;
+    match result {
+        Ok(url) => {
+            let page = url
+                .map(|u| u.split('#').next().unwrap_or_default().to_string())
+                .unwrap_or_else(super::page_of_form);
+            let target = crate::components::form::with_done(&page, answer.done, answer.post);
+            super::redirect(&format!("{target}{}", answer.anchor));
+            Ok(())
+        }
+        Err(e) => super::fail_at(answer, e, &flag_page(post_id)),
+    }
+}
+
+/// A post's flag page.
+pub fn flag_page(post_id: i64) -> String {
+    format!("/p/{post_id}/flag")
+}
+
+/// The post a member is about to flag, for its flag page: not found when they may not read
+/// it, "log in" for a visitor.
+#[server(endpoint = "flag_target")]
+pub async fn get_flag_target(post_id: i64) -> Result<FlagTarget, AppError> {
+    let viewer = state::current_user().await?;
+    crate::server::views::forum::flag_target(&state::db()?, viewer.as_ref(), post_id).await
 }
 
 /// A moderator acts on a post: approve, dismiss, hide, delete or restore, with a reason.

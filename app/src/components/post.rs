@@ -10,8 +10,8 @@ use super::{
     time::RelativeTime,
 };
 use crate::{
-    api::moderation::{FlagPost, ModeratePost},
-    model::{FLAG_REASONS, PostState, PostView},
+    api::moderation::{ModeratePost, flag_page},
+    model::{PostState, PostView},
 };
 
 /// `quote_href` is where "Quote" goes: this page with the post quoted into the reply box.
@@ -35,14 +35,13 @@ pub fn PostCard(
 ) -> impl IntoView {
     let notice = state_notice(&post);
     let placeholder = post.state == PostState::Hidden && post.html.is_empty();
+    // Flagging is on a page of its own (/p/{id}/flag): a link here, not a form under every post.
     let flag = (signed_in && !post.editable && post.state == PostState::Visible).then(|| {
         if post.flagged_by_viewer {
-            // A second flag sent from an older page comes back here: its form is gone.
-            let id = format!("flag-{}", post.id);
-            let sent = SentForm::new(super::staff::staff_error(), &id, &[]);
-            view! { <span class="muted flagged" id=id.clone()>"You flagged this"</span> <InlineError message=sent.form_error id=format!("{id}-error") /> }.into_any()
+            view! { <span class="muted flagged" id=format!("flag-{}", post.id)>"You flagged this"</span> }.into_any()
         } else {
-            view! { <FlagForm post_id=post.id /> }.into_any()
+            let label = format!("Flag post {} by {}", post.number, post.author_display_name);
+            view! { <a href=flag_page(post.id) aria-label=label>"Flag"</a> }.into_any()
         }
     });
     let moderate = moderator.then(|| view! { <ModerateForm post_id=post.id state=post.state /> });
@@ -120,41 +119,6 @@ fn state_notice(post: &PostView) -> Option<impl IntoView + use<>> {
         _ => return None,
     };
     Some(view! { <p class="moderation-notice" role="note">{text}</p> })
-}
-
-/// "Flag": a reason and an optional note, in a disclosure that needs no JavaScript.
-#[component]
-fn FlagForm(post_id: i64) -> impl IntoView {
-    let id = format!("flag-{post_id}");
-    let reason_id = format!("{id}-reason");
-    let note_id = format!("{id}-note");
-    let sent = SentForm::new(super::staff::staff_error(), &id, &["reason", "note"]);
-    let chosen = sent.kept("reason");
-    view! {
-        <details class="post-tool" id=id.clone() open=sent.is_some()>
-            <summary>"Flag"</summary>
-            <form method="post" action=FlagPost::url() class="stack compact">
-                <InlineError message=sent.form_error.clone() id=format!("{id}-error") />
-                <input type="hidden" name="post_id" value=post_id />
-                <div class="field" class:has-error=sent.field("reason").is_some()>
-                    <label for=reason_id.clone()>"What's wrong with this post?"</label>
-                    <select id=reason_id.clone() name="reason" aria-describedby=format!("{reason_id}-error") aria-invalid=sent.invalid("reason") required>
-                        // No reason is chosen for the member: an empty first choice, which the
-                        // browser (or the server, without one) refuses.
-                        <option value="" selected=chosen.is_none()>"Choose a reason"</option>
-                        {FLAG_REASONS.iter().map(|(key, label)| view! { <option value=*key selected=chosen.as_deref() == Some(*key)>{*label}</option> }).collect_view()}
-                    </select>
-                    <p class="field-error" id=format!("{reason_id}-error")>{sent.field("reason")}</p>
-                </div>
-                <div class="field" class:has-error=sent.field("note").is_some()>
-                    <label for=note_id.clone()>"Details (required for “Something else”)"</label>
-                    <input id=note_id.clone() name="note" maxlength="1000" value=sent.kept("note") aria-describedby=format!("{note_id}-error") aria-invalid=sent.invalid("note") />
-                    <p class="field-error" id=format!("{note_id}-error")>{sent.field("note")}</p>
-                </div>
-                <button type="submit" class="button">"Flag for moderators"</button>
-            </form>
-        </details>
-    }
 }
 
 /// A moderator's actions on one post, with the reason its author will see.

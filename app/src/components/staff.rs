@@ -8,8 +8,8 @@ use leptos::{prelude::*, server_fn::ServerFn};
 use super::time::RelativeTime;
 use crate::{
     api::moderation::{
-        FlagPost, ModerateBulk, ModeratePost, ModerateTopic, MoveTopic, RemoveSpammer,
-        SuspendMember, UnsuspendMember,
+        ModerateBulk, ModeratePost, ModerateTopic, MoveTopic, RemoveSpammer, SuspendMember,
+        UnsuspendMember,
     },
     api::staff::{
         ConfirmResolution, MarkAnswer, NoReplyNeeded, SetAccountability, SetResponseTarget,
@@ -48,7 +48,6 @@ pub fn staff_error() -> Option<AppError> {
         ConfirmResolution::PATH,
         SetResponseTarget::PATH,
         SetAccountability::PATH,
-        FlagPost::PATH,
         ModeratePost::PATH,
         ModerateBulk::PATH,
         ModerateTopic::PATH,

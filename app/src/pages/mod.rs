@@ -15,6 +15,7 @@ pub mod category;
 pub mod confirm;
 pub mod confirm_email;
 pub mod edit_post;
+pub mod flag_post;
 pub mod home;
 pub mod log_in;
 pub mod moderation_log;

@@ -362,43 +362,48 @@ async fn a_flag_error_shows_in_its_form_with_the_choice_kept_and_nowhere_else() 
     let d = demo_members().await;
     let (reply, topic_path) = sams_reply(&d.db).await;
     let pid = reply.id.to_string();
-    // "Something else" needs details.
-    let res = post_form(
-        &d.app,
-        "/api/flag_post",
-        &[("post_id", &pid), ("reason", "other"), ("note", "")],
-        Some(&d.casey),
-        &topic_path,
-    )
-    .await;
-    let location = res.location.clone().unwrap();
-    assert!(location.ends_with(&format!("#flag-{pid}")), "{location}");
-    let page = follow(&d.app, &res, Some(&d.casey)).await;
-    let html = Html::parse_document(&page.body);
-    let form = select(&html, &format!("details#flag-{pid}"))[0];
-    assert!(form.value().attr("open").is_some(), "the form is open");
-    let note = select(&html, &format!("#flag-{pid}-note"))[0];
-    let error_id = format!("flag-{pid}-note-error");
-    assert_eq!(
-        note.value().attr("aria-describedby"),
-        Some(error_id.as_str())
-    );
-    assert_eq!(note.value().attr("aria-invalid"), Some("true"));
-    let error = select(&html, &format!("details#flag-{pid} #{error_id}"));
-    assert_eq!(error.len(), 1);
-    assert!(!text(&error[0]).is_empty());
-    let chosen = select(&html, &format!("#flag-{pid}-reason option[selected]"));
-    assert_eq!(
-        chosen[0].value().attr("value"),
-        Some("other"),
-        "the choice is kept"
-    );
-    // Once on the page: not in the History box, not in another post's form.
-    let message = text(&error[0]);
-    assert_eq!(page.body.matches(&message).count(), 1, "{message}");
-    for history in select(&html, "section.topic-history") {
-        assert!(!text(&history).contains(&message));
+    let flag_page = format!("/p/{pid}/flag");
+    // "Something else" needs details. From the flag page, or from an older topic page that
+    // still had the form: either way the error is shown on the flag page, in its form.
+    for from in [flag_page.as_str(), topic_path.as_str()] {
+        let res = post_form(
+            &d.app,
+            "/api/flag_post",
+            &[("post_id", &pid), ("reason", "other"), ("note", "")],
+            Some(&d.casey),
+            from,
+        )
+        .await;
+        let location = res.location.clone().unwrap();
+        assert!(location.ends_with(&format!("#flag-{pid}")), "{location}");
+        assert_eq!(path_of(&res).split('?').next(), Some(flag_page.as_str()));
+        let page = follow(&d.app, &res, Some(&d.casey)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let html = Html::parse_document(&page.body);
+        assert_eq!(select(&html, &format!("form#flag-{pid}")).len(), 1);
+        let note = select(&html, &format!("#flag-{pid}-note"))[0];
+        let error_id = format!("flag-{pid}-note-error");
+        assert_eq!(
+            note.value().attr("aria-describedby"),
+            Some(error_id.as_str())
+        );
+        assert_eq!(note.value().attr("aria-invalid"), Some("true"));
+        let error = select(&html, &format!("form#flag-{pid} #{error_id}"));
+        assert_eq!(error.len(), 1);
+        assert!(!text(&error[0]).is_empty());
+        let chosen = select(&html, &format!("#flag-{pid}-reason option[selected]"));
+        assert_eq!(
+            chosen[0].value().attr("value"),
+            Some("other"),
+            "the choice is kept"
+        );
+        // Once on the page.
+        let message = text(&error[0]);
+        assert_eq!(page.body.matches(&message).count(), 1, "{message}");
     }
+    // The topic page never shows it (the error's address is the flag page's).
+    let topic = get(&d.app, &topic_path, Some(&d.casey)).await;
+    assert!(!topic.body.contains("Say what is wrong with this post."));
 }
 
 #[tokio::test]
@@ -411,12 +416,15 @@ async fn a_flag_is_confirmed_once_at_the_post_and_never_to_visitors() {
         "/api/flag_post",
         &[("post_id", &pid), ("reason", "spam"), ("note", "")],
         Some(&d.casey),
-        &topic_path,
+        &format!("/p/{pid}/flag"),
     )
     .await;
+    // From the flag page back to the post in its topic.
     let location = res.location.clone().unwrap();
     assert!(
-        location.ends_with(&format!("?done=flagged&post={pid}#status-post-{pid}")),
+        location.ends_with(&format!(
+            "{topic_path}?done=flagged&post={pid}#status-post-{pid}"
+        )),
         "{location}"
     );
     let page = follow(&d.app, &res, Some(&d.casey)).await;

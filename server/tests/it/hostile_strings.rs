@@ -196,6 +196,8 @@ const PAGES: &[(&str, &[Who])] = &[
     ("/new-topic?category={hx37}", EVERYONE),
     ("/p/{first_post}/edit", EVERYONE),
     ("/p/{reply}/edit", EVERYONE),
+    ("/p/{first_post}/flag", EVERYONE),
+    ("/p/{reply}/flag", EVERYONE),
     ("/u/casey", EVERYONE),
     ("/u/sam", EVERYONE),
     ("/u/morgan", EVERYONE),

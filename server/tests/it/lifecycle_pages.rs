@@ -32,6 +32,8 @@ fn post_markup(body: &str, number: i32) -> &str {
 
 const ANSWER_FORM: &str = r#"action="/api/mark_answer""#;
 const FLAG_FORM: &str = r#"action="/api/flag_post""#;
+/// The "Flag" link to a post's flag page (/p/{id}/flag), where the form is.
+const FLAG_LINK: &str = r#"/flag""#;
 
 #[tokio::test]
 async fn posts_that_are_not_public_offer_no_official_answer_and_no_flag() {
@@ -66,17 +68,22 @@ async fn posts_that_are_not_public_offer_no_official_answer_and_no_flag() {
     for p in [&hidden, &deleted] {
         let markup = post_markup(&as_admin.body, p.post_number);
         assert!(!markup.contains(ANSWER_FORM), "{markup}");
-        assert!(!markup.contains(FLAG_FORM), "{markup}");
+        assert!(!markup.contains(FLAG_LINK), "{markup}");
     }
-    // A member may flag the public reply, and not the hidden one (shown as a placeholder).
+    // A member may flag the public reply (a link to its flag page: no form on the topic page),
+    // and not the hidden one (shown as a placeholder).
     let as_casey = get(&d.app, &path, Some(&d.casey)).await;
-    assert!(post_markup(&as_casey.body, kept.post_number).contains(FLAG_FORM));
+    assert!(!as_casey.body.contains(FLAG_FORM));
+    assert!(
+        post_markup(&as_casey.body, kept.post_number)
+            .contains(&format!(r#"href="/p/{}/flag""#, kept.id))
+    );
     let placeholder = post_markup(&as_casey.body, hidden.post_number);
     assert!(
         placeholder.contains("hidden by a moderator"),
         "{placeholder}"
     );
-    assert!(!placeholder.contains(FLAG_FORM), "{placeholder}");
+    assert!(!placeholder.contains(FLAG_LINK), "{placeholder}");
     // And the rule refuses it too, whatever a crafted form says.
     let res = post_form(
         &d.app,

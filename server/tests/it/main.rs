@@ -15,6 +15,7 @@ mod crawlers_http;
 mod csrf_http;
 mod drafts_http;
 mod figures_http;
+mod flag_page;
 mod follow_http;
 mod form_errors;
 mod forms_behave;

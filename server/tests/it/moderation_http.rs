@@ -295,10 +295,10 @@ async fn flag_hide_edit_approve_round_trip_without_javascript() {
         "/api/flag_post",
         &[("post_id", &p), ("reason", "rude"), ("note", "")],
         Some(&d.sam),
-        &d.path,
+        &format!("/p/{p}/flag"),
     )
     .await;
-    // Back at the post, saying the flag was sent.
+    // From its flag page back at the post, saying the flag was sent.
     assert_eq!(
         res.location.as_deref(),
         Some(format!("{}?done=flagged&post={p}#status-post-{p}", d.path).as_str())

@@ -334,11 +334,19 @@ async fn the_flag_reason_starts_unchosen_and_a_missing_one_is_refused() {
     let d = demo_members().await;
     let (bug, path) = bug_topic(&d).await;
     reply(&d, &d.sam, bug.id, &path, "Looking into it.").await;
-    let page = Html::parse_document(&get(&d.app, &path, Some(&d.casey)).await.body);
+    let target = post::Entity::find()
+        .filter(post::Column::TopicId.eq(bug.id))
+        .filter(post::Column::PostNumber.eq(2))
+        .one(&d.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let flag_page = format!("/p/{}/flag", target.id);
+    let page = Html::parse_document(&get(&d.app, &flag_page, Some(&d.casey)).await.body);
     let select = page
         .select(&sel("select[name=\"reason\"]"))
         .next()
-        .expect("the flag form on sam's reply");
+        .expect("the flag form on sam's reply's flag page");
     assert!(select.value().attr("required").is_some());
     let first = select.select(&sel("option")).next().unwrap();
     assert_eq!(first.value().attr("value"), Some(""));
@@ -348,13 +356,6 @@ async fn the_flag_reason_starts_unchosen_and_a_missing_one_is_refused() {
         .collect();
     assert!(chosen.iter().all(String::is_empty), "{chosen:?}");
 
-    let target = post::Entity::find()
-        .filter(post::Column::TopicId.eq(bug.id))
-        .filter(post::Column::PostNumber.eq(2))
-        .one(&d.db)
-        .await
-        .unwrap()
-        .unwrap();
     let flags = flag::Entity::find().count(&d.db).await.unwrap();
     let res = post_form(
         &d.app,
@@ -365,7 +366,7 @@ async fn the_flag_reason_starts_unchosen_and_a_missing_one_is_refused() {
             ("note", ""),
         ],
         Some(&d.casey),
-        &path,
+        &flag_page,
     )
     .await;
     let back = follow(&d.app, &res, Some(&d.casey)).await;

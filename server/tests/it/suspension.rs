@@ -39,6 +39,7 @@ const READS: &[&str] = &[
     "/api/confirm_link_valid",
     "/api/dashboard",
     "/api/editable_post",
+    "/api/flag_target",
     "/api/get_signup_mode",
     "/api/home",
     "/api/home_intro",

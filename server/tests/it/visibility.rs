@@ -649,6 +649,12 @@ async fn pages_for_hidden_things_are_the_missing_page() {
                     format!("{base}?quote={MISSING}"),
                 );
             }
+            // The flag page, for a visitor too (who is asked to log in only where there is a
+            // post to flag).
+            let a = page(format!("/p/{id}/flag"), cookie.clone()).await;
+            let b = page(format!("/p/{MISSING}/flag"), cookie.clone()).await;
+            assert_eq!(a.status, StatusCode::NOT_FOUND, "/p/{id}/flag");
+            same(a, b, format!("/p/{id}/flag"), format!("/p/{MISSING}/flag"));
             if cookie.is_some() {
                 let a = page(format!("/p/{id}/edit"), cookie.clone()).await;
                 let b = page(format!("/p/{MISSING}/edit"), cookie.clone()).await;

@@ -1,4 +1,4 @@
-//! The forum's pages as they read: categories, a category's topics, a topic's posts, a member's page, a post to edit or quote. Reads only.
+//! The forum's pages as they read: categories, a category's topics, a topic's posts, a member's page, a post to edit, quote or flag. Reads only.
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
@@ -22,8 +22,8 @@ use crate::server::{
 use crate::{
     error::AppError,
     model::{
-        ActivityPost, CategoryPage, CategoryRef, CategorySummary, EditablePost, IdeaSort,
-        IdeaVotes, IdeasList, PAGE_SIZE, PostState, PostView, TopicListItem, TopicPage,
+        ActivityPost, CategoryPage, CategoryRef, CategorySummary, EditablePost, FlagTarget,
+        IdeaSort, IdeaVotes, IdeasList, PAGE_SIZE, PostState, PostView, TopicListItem, TopicPage,
         UserProfile,
     },
 };
@@ -52,6 +52,63 @@ pub async fn editable_post(
         source: p.source,
     })
 }
+
+/// A post as its flag page shows it, to `viewer`: who wrote it, the start of its text, where it
+/// is, and whether this member may flag it. A post the viewer may not read is "not found", as
+/// for no post at all (before being asked to log in, so a visitor learns nothing either).
+pub async fn flag_target(
+    db: &DatabaseConnection,
+    viewer: Option<&user::Model>,
+    post_id: i64,
+) -> Result<FlagTarget, AppError> {
+    use crate::server::entity::flag;
+    use crate::server::moderation::{
+        FLAG_NOT_PUBLIC, FLAG_OWN_POST, FLAG_REMOVED_POST, FLAG_TWICE,
+    };
+    let (p, t) = visibility::post(db, post_id, viewer).await?;
+    let Some(viewer) = viewer else {
+        return Err(AppError::SignInRequired(FLAG_SIGNED_OUT.into()));
+    };
+    let state = p.state();
+    let refusal = match state {
+        PostState::Visible if p.author_id == viewer.id => Some(FLAG_OWN_POST),
+        PostState::Visible => None,
+        PostState::Deleted => Some(FLAG_REMOVED_POST),
+        PostState::Pending | PostState::Hidden => Some(FLAG_NOT_PUBLIC),
+    };
+    let flagged_by_viewer = flag::Entity::find()
+        .filter(flag::Column::PostId.eq(p.id))
+        .filter(flag::Column::FlaggerId.eq(viewer.id))
+        .filter(flag::Column::State.eq("open"))
+        .count(db)
+        .await?
+        > 0;
+    let author = user::Entity::find_by_id(p.author_id).one(db).await?;
+    let url = crate::server::records::posts::url(db, &p).await?;
+    Ok(FlagTarget {
+        post_id: p.id,
+        number: p.post_number,
+        author_username: author
+            .as_ref()
+            .map(|a| a.username.clone())
+            .unwrap_or_default(),
+        author_display_name: author.map(|a| a.display_name).unwrap_or_default(),
+        topic_title: t.title,
+        url,
+        // Only a public post's text: a hidden one's is for its author and moderators.
+        excerpt: if state == PostState::Visible {
+            content::excerpt(&p.html, 280)
+        } else {
+            String::new()
+        },
+        flagged_by_viewer,
+        refusal: refusal
+            .or(flagged_by_viewer.then_some(FLAG_TWICE))
+            .map(String::from),
+    })
+}
+
+pub const FLAG_SIGNED_OUT: &str = "Log in to flag a post for the moderators.";
 
 /// A post quoted as Markdown, to start a reply with: only a public post, in a topic the viewer
 /// may see.
