@@ -19,6 +19,39 @@ use super::{
     state::{GENERATION_KEY, USER_ID_KEY},
 };
 
+/// The account each session's latest load read with it (the load joins the account, to check
+/// its session generation), so that the request that loaded the session does not read the
+/// member again (state::member_of): on a member's page that is one query of four. An entry is
+/// replaced or removed by every load of its session and taken by the request after its load,
+/// and is only taken while it is a moment old; a bounded map, emptied when full.
+static LOADED: std::sync::LazyLock<std::sync::Mutex<LoadedAccounts>> =
+    std::sync::LazyLock::new(Default::default);
+type LoadedAccounts = std::collections::HashMap<Id, (std::time::Instant, user::Model)>;
+const LOADED_MAX: usize = 4096;
+const LOADED_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+
+fn loaded(id: &Id, account: Option<user::Model>) {
+    let mut map = LOADED.lock().unwrap();
+    match account {
+        Some(account) => {
+            if map.len() >= LOADED_MAX {
+                map.clear();
+            }
+            map.insert(*id, (std::time::Instant::now(), account));
+        }
+        None => {
+            map.remove(id);
+        }
+    }
+}
+
+/// The account session `id`'s load has just read, if it is member `user_id`'s; taken, so
+/// asked once.
+pub fn take_loaded_account(id: &Id, user_id: i64) -> Option<user::Model> {
+    let (at, account) = LOADED.lock().unwrap().remove(id)?;
+    (at.elapsed() < LOADED_FOR && account.id == user_id).then_some(account)
+}
+
 #[derive(Clone, Debug)]
 pub struct DbSessionStore {
     db: DatabaseConnection,
@@ -88,11 +121,14 @@ impl SessionStore for DbSessionStore {
             .await
             .map_err(backend)?;
         let Some((found, account)) = found else {
+            loaded(id, None);
             return Ok(None);
         };
         let data: std::collections::HashMap<String, serde_json::Value> =
             serde_json::from_str(&found.data).map_err(|e| Error::Decode(e.to_string()))?;
-        if let Some(user_id) = data.get(USER_ID_KEY).and_then(|v| v.as_i64()) {
+        let user_id = data.get(USER_ID_KEY).and_then(|v| v.as_i64());
+        let account = account.filter(|a| Some(a.id) == user_id);
+        if let Some(user_id) = user_id {
             // Sessions from before generations existed carry none: generation 0, as accounts
             // start.
             let stamped = data
@@ -100,16 +136,19 @@ impl SessionStore for DbSessionStore {
                 .and_then(|v| v.as_i64())
                 .unwrap_or(0);
             let current = account
+                .as_ref()
                 .filter(|a| a.id == user_id)
                 .map(|a| a.session_generation);
             if current != Some(stamped) {
                 tracing::warn!("refused a session that was ended earlier");
+                loaded(id, None);
                 self.delete(id).await?;
                 return Ok(None);
             }
         }
         let expiry_date = OffsetDateTime::from_unix_timestamp(found.expires_at)
             .map_err(|e| Error::Decode(e.to_string()))?;
+        loaded(id, account);
         Ok(Some(Record {
             id: *id,
             data,

@@ -185,6 +185,14 @@ pub async fn member_of(
         }
         refresh_timeouts(session, signed_in_at, now, (idle, max)).await?;
     }
+    // The session's load read the account with it (to check its generation): this request's
+    // copy, read a moment ago, saves reading it again.
+    if let Some(account) = session
+        .id()
+        .and_then(|sid| super::session_store::take_loaded_account(&sid, id))
+    {
+        return Ok(Some(account));
+    }
     Ok(user::Entity::find_by_id(id).one(db).await?)
 }
 

@@ -178,10 +178,11 @@ async fn a_marker_written_into_a_post_stays_text() {
 
 /// A member's topic page asks the database only for what is theirs once the page's shared part
 /// is kept (issue 20, point 4: round trips, not query work, were the cost): the session with
-/// its account, the member, their notifications (read and counted in one), and their own rows
-/// for the topic (follow level, flags, read marker, in one). A write shows at once.
+/// its account (the member is not read again), their notifications (read and counted in one),
+/// and their own rows for the topic (follow level, flags, read marker, in one). A write shows
+/// at once.
 #[tokio::test]
-async fn a_members_topic_page_asks_the_database_four_times() {
+async fn a_members_topic_page_asks_the_database_three_times() {
     use std::sync::{Arc, Mutex};
     let (mut db, _) = demo_site().await;
     let statements = Arc::new(Mutex::new(Vec::<String>::new()));
