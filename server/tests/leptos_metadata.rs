@@ -292,32 +292,29 @@ fn several_binaries_need_bin_target() {
     assert!(found[0].contains("\"ceiling\""), "{found:?}");
 }
 
+/// The server package's targets in `cargo metadata`'s answer.
+fn server_targets(metadata: &mut Value) -> &mut Vec<Value> {
+    metadata["packages"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|p| p["name"] == "server")
+        .unwrap()["targets"]
+        .as_array_mut()
+        .unwrap()
+}
+
 #[test]
 fn a_second_binary_is_refused_without_bin_target() {
     // A server package with backyard alone is fine without bin-target; one more binary is not.
     let mut metadata = edited(|t| {
         t.remove("bin-target");
     });
-    let server = metadata["packages"]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .find(|p| p["name"] == "server")
-        .unwrap();
-    let targets = server["targets"].as_array_mut().unwrap();
-    targets.retain(|t| t["kind"] != json!(["bin"]) || t["name"] == "backyard");
+    server_targets(&mut metadata)
+        .retain(|t| t["kind"] != json!(["bin"]) || t["name"] == "backyard");
     assert_eq!(problems(&metadata, workspace_root()), Vec::<String>::new());
 
-    let server = metadata["packages"]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .find(|p| p["name"] == "server")
-        .unwrap();
-    server["targets"]
-        .as_array_mut()
-        .unwrap()
-        .push(json!({"name": "new_tool", "kind": ["bin"]}));
+    server_targets(&mut metadata).push(json!({"name": "new_tool", "kind": ["bin"]}));
     let found = problems(&metadata, workspace_root());
     assert_eq!(
         found,
