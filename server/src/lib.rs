@@ -76,9 +76,7 @@ pub fn app_state(config: Config, db: DatabaseConnection) -> AppState {
         files,
         site: Default::default(),
         headline: Default::default(),
-        topic_pages: Arc::new(app::server::state::TopicPages::new(
-            app::server::state::TOPIC_PAGES_KEPT,
-        )),
+        topic_pages: Arc::new(app::server::views::topic::topic_pages()),
     }
 }
 

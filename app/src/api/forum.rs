@@ -112,23 +112,15 @@ pub async fn get_category_page(
 
 #[server(endpoint = "topic_page")]
 pub async fn get_topic_page(id: i64, page: u64) -> Result<TopicPage, AppError> {
-    use crate::server::views::forum::{Readers, TopicData};
+    use crate::server::views::topic::{kept_pages, kept_topic_page};
     let viewer = state::current_user().await?;
     let app = state::app_state()?;
     let db = app.db.clone();
     // What every reader of this kind sees is read once per page version; then only the
     // reader's own rows. Its notifications are read by the header (api::auth::current_user),
     // which loads with it.
-    let readers = Readers::of(viewer.as_ref());
-    let data = app
-        .topic_pages
-        .get_or_load(&db, (id, page, readers), || async {
-            Ok(std::sync::Arc::new(
-                TopicData::load(&db, id, page, readers).await?,
-            ))
-        })
-        .await?;
-    let (mut page, read) = data.page_for(&db, viewer.as_ref()).await?;
+    let (mut page, read) =
+        kept_topic_page(&db, kept_pages(&app)?, id, page, viewer.as_ref()).await?;
     // What a member was shown is read: up to this page's last post (Discourse's way), so the
     // home page's markers count only what they have not seen. A failure here costs a marker,
     // not the page.

@@ -75,7 +75,7 @@ pub fn flag_page(post_id: i64) -> String {
 #[server(endpoint = "flag_target")]
 pub async fn get_flag_target(post_id: i64) -> Result<FlagTarget, AppError> {
     let viewer = state::current_user().await?;
-    crate::server::views::forum::flag_target(&state::db()?, viewer.as_ref(), post_id).await
+    crate::server::moderation::flag_target(&state::db()?, viewer.as_ref(), post_id).await
 }
 
 /// A moderator acts on a post: approve, dismiss, hide, delete or restore, with a reason.

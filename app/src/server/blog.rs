@@ -887,7 +887,7 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        let page = crate::server::views::forum::topic_page(&w.db, t.id, 1, None)
+        let page = crate::server::views::topic::topic_page(&w.db, t.id, 1, None)
             .await
             .unwrap();
         assert_eq!(page.posts.len(), 2);
@@ -900,7 +900,7 @@ mod tests {
                 .is_empty()
         );
         assert!(matches!(
-            crate::server::views::forum::topic_page(&w.db, draft.topic_id, 1, None).await,
+            crate::server::views::topic::topic_page(&w.db, draft.topic_id, 1, None).await,
             Err(AppError::NotFound(_))
         ));
     }

@@ -208,8 +208,8 @@ mod tests {
     use crate::server::posting::TOPIC_LOCKED;
     use crate::server::views::forum::category_page;
     use crate::server::views::forum::quote;
-    use crate::server::views::forum::topic_page;
     use crate::server::views::forum::user_profile;
+    use crate::server::views::topic::topic_page;
     use crate::server::visibility::NOT_YOUR_POST;
     use crate::server::{auth::random_token, testing::World};
 

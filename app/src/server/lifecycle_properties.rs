@@ -945,7 +945,7 @@ async fn run_in(w: World, actions: &[Action]) -> Result<(), String> {
     let mut model = Model::default();
     let mut trace = Vec::new();
     let mut rows = Rows::read(&w.db).await;
-    let kept = super::state::TopicPages::new(64);
+    let kept = super::views::topic::topic_pages();
     for (step, action) in actions.iter().enumerate() {
         let Some(call) = model.resolve(action, step) else {
             trace.push(format!("{step:>2}. {action:?}: nothing to act on"));
@@ -983,11 +983,11 @@ async fn run_in(w: World, actions: &[Action]) -> Result<(), String> {
     Ok(())
 }
 
-/// Kept topic pages (AppState::topic_pages, read once per page version) are what a fresh read
+/// Kept topic pages (views::topic::TopicPages, read once per page version) are what a fresh read
 /// gives, for every kind of reader: a step that changed what a page shows without bumping the
 /// page version shows here as a difference.
-async fn kept_pages(w: &World, kept: &super::state::TopicPages, rows: &Rows) -> Vec<String> {
-    use super::views::forum::{Readers, TopicData, topic_page};
+async fn kept_pages(w: &World, kept: &super::views::topic::TopicPages, rows: &Rows) -> Vec<String> {
+    use super::views::topic::{kept_topic_page, topic_page};
     let mut wrong = Vec::new();
     let viewers = [
         None,
@@ -998,19 +998,10 @@ async fn kept_pages(w: &World, kept: &super::state::TopicPages, rows: &Rows) -> 
     ];
     for t in &rows.topics {
         for viewer in viewers {
-            let readers = Readers::of(viewer);
             let fresh = topic_page(&w.db, t.id, 1, viewer).await;
-            let data = kept
-                .get_or_load(&w.db, (t.id, 1, readers), || async {
-                    Ok(std::sync::Arc::new(
-                        TopicData::load(&w.db, t.id, 1, readers).await?,
-                    ))
-                })
-                .await;
-            let from_kept = match data {
-                Ok(data) => data.page_for(&w.db, viewer).await.map(|(page, _)| page),
-                Err(e) => Err(e),
-            };
+            let from_kept = kept_topic_page(&w.db, kept, t.id, 1, viewer)
+                .await
+                .map(|(page, _)| page);
             if from_kept != fresh {
                 wrong.push(format!(
                     "topic {} as {}: the kept page is not a fresh read's\n kept:  {from_kept:?}\n fresh: {fresh:?}",

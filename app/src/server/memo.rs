@@ -60,18 +60,29 @@ impl<T: Clone> Memo<T> {
 }
 
 /// Memos by key, for values many requests share but not all (a topic page's posts, per page
-/// and kind of reader). At most `capacity` values: when full, the stale ones go, and if none
-/// is stale, all of them (a burst of distinct keys costs loads, never unbounded memory).
+/// and kind of reader), at most `max_bytes` of them by `weigh`. When full, the stale ones go,
+/// and if none is stale, all of them: a burst of distinct keys costs loads, never unbounded
+/// memory. A value over a quarter of the bound is handed out but not kept.
 pub struct MemoMap<K, T> {
-    capacity: usize,
-    slots: Mutex<HashMap<K, (u64, Instant, T)>>,
+    max_bytes: usize,
+    weigh: fn(&T) -> usize,
+    slots: Mutex<Slots<K, T>>,
+}
+
+struct Slots<K, T> {
+    map: HashMap<K, (u64, Instant, T)>,
+    bytes: usize,
 }
 
 impl<K: Eq + Hash, T: Clone> MemoMap<K, T> {
-    pub fn new(capacity: usize) -> Self {
+    pub fn new(max_bytes: usize, weigh: fn(&T) -> usize) -> Self {
         MemoMap {
-            capacity,
-            slots: Mutex::new(HashMap::new()),
+            max_bytes,
+            weigh,
+            slots: Mutex::new(Slots {
+                map: HashMap::new(),
+                bytes: 0,
+            }),
         }
     }
 
@@ -95,21 +106,36 @@ impl<K: Eq + Hash, T: Clone> MemoMap<K, T> {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<T, AppError>>,
     {
-        if let Some((at, stored, value)) = self.slots.lock().unwrap().get(&key)
+        if let Some((at, stored, value)) = self.slots.lock().unwrap().map.get(&key)
             && *at == version
             && stored.elapsed() < MAX_AGE
         {
             return Ok(value.clone());
         }
         let value = load().await?;
+        let size = (self.weigh)(&value);
+        if size.saturating_mul(4) > self.max_bytes {
+            return Ok(value);
+        }
+        let weigh = self.weigh;
         let mut slots = self.slots.lock().unwrap();
-        if slots.len() >= self.capacity && !slots.contains_key(&key) {
-            slots.retain(|_, (at, stored, _)| *at == version && stored.elapsed() < MAX_AGE);
-            if slots.len() >= self.capacity {
-                slots.clear();
+        if let Some((_, _, old)) = slots.map.remove(&key) {
+            slots.bytes -= weigh(&old);
+        }
+        if slots.bytes + size > self.max_bytes {
+            slots
+                .map
+                .retain(|_, (at, stored, _)| *at == version && stored.elapsed() < MAX_AGE);
+            slots.bytes = slots.map.values().map(|(_, _, v)| weigh(v)).sum();
+            if slots.bytes + size > self.max_bytes {
+                slots.map.clear();
+                slots.bytes = 0;
             }
         }
-        slots.insert(key, (version, Instant::now(), value.clone()));
+        slots.bytes += size;
+        slots
+            .map
+            .insert(key, (version, Instant::now(), value.clone()));
         Ok(value)
     }
 }
@@ -148,23 +174,34 @@ mod tests {
 
     #[tokio::test]
     async fn a_map_keeps_each_key_under_its_version_and_stays_bounded() {
-        let map = MemoMap::<u32, u32>::new(2);
+        // Room for four values of 4 bytes.
+        let map = MemoMap::<u32, u32>::new(16, |_| 4);
         let loads = AtomicU32::new(0);
         let load = || async { Ok(loads.fetch_add(1, Ordering::SeqCst) + 1) };
-        assert_eq!(map.at_version(1, 10, load).await.unwrap(), 1);
-        assert_eq!(map.at_version(1, 20, load).await.unwrap(), 2);
-        assert_eq!(map.at_version(1, 10, load).await.unwrap(), 1);
-        assert_eq!(map.at_version(1, 20, load).await.unwrap(), 2);
-        // Full with current values: a third key empties it.
-        assert_eq!(map.at_version(1, 30, load).await.unwrap(), 3);
-        assert_eq!(map.slots.lock().unwrap().len(), 1);
-        assert_eq!(map.at_version(1, 10, load).await.unwrap(), 4);
-        // A new version loads again, and the stale values make room first.
-        assert_eq!(map.at_version(2, 10, load).await.unwrap(), 5);
-        assert_eq!(map.at_version(2, 20, load).await.unwrap(), 6);
-        assert_eq!(map.slots.lock().unwrap().len(), 2);
+        for key in 1..=4 {
+            assert_eq!(map.at_version(1, key, load).await.unwrap(), key);
+        }
+        for key in 1..=4 {
+            assert_eq!(map.at_version(1, key, load).await.unwrap(), key, "kept");
+        }
+        // Full with current values: a fifth key empties it.
+        assert_eq!(map.at_version(1, 5, load).await.unwrap(), 5);
+        assert_eq!(map.slots.lock().unwrap().map.len(), 1);
+        assert_eq!(map.at_version(1, 1, load).await.unwrap(), 6);
+        // A new version loads again, and stale values make room first.
+        assert_eq!(map.at_version(2, 1, load).await.unwrap(), 7);
+        for key in 2..=4 {
+            map.at_version(2, key, load).await.unwrap();
+        }
+        let slots = map.slots.lock().unwrap();
+        assert_eq!((slots.map.len(), slots.bytes), (4, 16));
+        drop(slots);
         let refused = map.at_version(2, 40, || async { Err(AppError::Internal) });
         assert!(refused.await.is_err());
-        assert_eq!(map.at_version(2, 20, load).await.unwrap(), 6);
+        assert_eq!(map.at_version(2, 1, load).await.unwrap(), 7);
+        // A value over a quarter of the room is given but not kept.
+        let big = MemoMap::<u32, u32>::new(16, |v| *v as usize);
+        assert_eq!(big.at_version(1, 1, || async { Ok(5) }).await.unwrap(), 5);
+        assert!(big.slots.lock().unwrap().map.is_empty());
     }
 }

@@ -19,37 +19,38 @@ use super::{
     state::{GENERATION_KEY, USER_ID_KEY},
 };
 
-/// The account each session's latest load read with it (the load joins the account, to check
-/// its session generation), so that the request that loaded the session does not read the
-/// member again (state::member_of): on a member's page that is one query of four. An entry is
-/// replaced or removed by every load of its session and taken by the request after its load,
-/// and is only taken while it is a moment old; a bounded map, emptied when full.
-static LOADED: std::sync::LazyLock<std::sync::Mutex<LoadedAccounts>> =
+/// The account a session's load read with it (the load joins the account, to check its session
+/// generation), handed to the request that loaded the session so that it does not read the
+/// member again (state::member_of): on a member's page that is one query of four. Each load
+/// files its account under a number of its own and writes that number into the loaded session
+/// (LOADED_KEY, never stored: `row` leaves it out), so a request can only take the account its
+/// own load read, never another request's. Entries nobody takes go when the map is full.
+static LOADED: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<u64, user::Model>>> =
     std::sync::LazyLock::new(Default::default);
-type LoadedAccounts = std::collections::HashMap<Id, (std::time::Instant, user::Model)>;
+static LOADS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 const LOADED_MAX: usize = 4096;
-const LOADED_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+/// The session key holding the number of this request's load (see LOADED).
+const LOADED_KEY: &str = "loaded_account";
 
-fn loaded(id: &Id, account: Option<user::Model>) {
+fn file_loaded(account: user::Model) -> u64 {
+    let number = LOADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut map = LOADED.lock().unwrap();
-    match account {
-        Some(account) => {
-            if map.len() >= LOADED_MAX {
-                map.clear();
-            }
-            map.insert(*id, (std::time::Instant::now(), account));
-        }
-        None => {
-            map.remove(id);
-        }
+    if map.len() >= LOADED_MAX {
+        map.clear();
     }
+    map.insert(number, account);
+    number
 }
 
-/// The account session `id`'s load has just read, if it is member `user_id`'s; taken, so
+/// The account this request's load of `session` read, if it is member `user_id`'s; taken, so
 /// asked once.
-pub fn take_loaded_account(id: &Id, user_id: i64) -> Option<user::Model> {
-    let (at, account) = LOADED.lock().unwrap().remove(id)?;
-    (at.elapsed() < LOADED_FOR && account.id == user_id).then_some(account)
+pub async fn take_loaded_account(
+    session: &tower_sessions::Session,
+    user_id: i64,
+) -> Option<user::Model> {
+    let number: u64 = session.get(LOADED_KEY).await.ok().flatten()?;
+    let account = LOADED.lock().unwrap().remove(&number)?;
+    (account.id == user_id).then_some(account)
 }
 
 #[derive(Clone, Debug)]
@@ -68,10 +69,16 @@ fn backend(e: DbErr) -> Error {
 }
 
 fn row(record: &Record) -> Result<session::ActiveModel> {
+    // The number of the load that read this copy is this request's alone.
+    let data: std::collections::HashMap<&String, &serde_json::Value> = record
+        .data
+        .iter()
+        .filter(|(key, _)| key.as_str() != LOADED_KEY)
+        .collect();
     Ok(session::ActiveModel {
         id: Set(record.id.to_string()),
         user_id: Set(record.data.get(USER_ID_KEY).and_then(|v| v.as_i64())),
-        data: Set(serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?),
+        data: Set(serde_json::to_string(&data).map_err(|e| Error::Encode(e.to_string()))?),
         expires_at: Set(record.expiry_date.unix_timestamp()),
     })
 }
@@ -121,10 +128,9 @@ impl SessionStore for DbSessionStore {
             .await
             .map_err(backend)?;
         let Some((found, account)) = found else {
-            loaded(id, None);
             return Ok(None);
         };
-        let data: std::collections::HashMap<String, serde_json::Value> =
+        let mut data: std::collections::HashMap<String, serde_json::Value> =
             serde_json::from_str(&found.data).map_err(|e| Error::Decode(e.to_string()))?;
         let user_id = data.get(USER_ID_KEY).and_then(|v| v.as_i64());
         let account = account.filter(|a| Some(a.id) == user_id);
@@ -141,14 +147,15 @@ impl SessionStore for DbSessionStore {
                 .map(|a| a.session_generation);
             if current != Some(stamped) {
                 tracing::warn!("refused a session that was ended earlier");
-                loaded(id, None);
                 self.delete(id).await?;
                 return Ok(None);
             }
         }
         let expiry_date = OffsetDateTime::from_unix_timestamp(found.expires_at)
             .map_err(|e| Error::Decode(e.to_string()))?;
-        loaded(id, account);
+        if let Some(account) = account {
+            data.insert(LOADED_KEY.into(), file_loaded(account).into());
+        }
         Ok(Some(Record {
             id: *id,
             data,
@@ -240,8 +247,21 @@ mod tests {
         let store = DbSessionStore::new(db);
         let mut rec = record(OffsetDateTime::now_utc() + Duration::hours(1));
         store.create(&mut rec).await.unwrap();
-        let loaded = store.load(&rec.id).await.unwrap().expect("stored");
+        let mut loaded = store.load(&rec.id).await.unwrap().expect("stored");
+        // The load files the account it read under a number of its own, for this request.
+        let number = loaded.data.remove(LOADED_KEY).expect("the load's number");
         assert_eq!(loaded.data, rec.data);
+        let filed = LOADED.lock().unwrap().remove(&number.as_u64().unwrap());
+        assert_eq!(filed.map(|a| a.id), Some(7));
+        // A loaded copy saved again never stores that number.
+        loaded.data.insert(LOADED_KEY.into(), number);
+        store.save(&loaded).await.unwrap();
+        let stored = session::Entity::find_by_id(rec.id.to_string())
+            .one(&store.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!stored.data.contains(LOADED_KEY), "{}", stored.data);
 
         rec.data.insert("k".into(), serde_json::json!("v"));
         store.save(&rec).await.unwrap();
@@ -249,6 +269,40 @@ mod tests {
 
         store.delete(&rec.id).await.unwrap();
         assert!(store.load(&rec.id).await.unwrap().is_none());
+    }
+
+    /// Two requests on one session: each takes the account its own load read, never the
+    /// other's, whatever order they load and take in (a request that began after a role change
+    /// must not be answered with a copy read before it).
+    #[tokio::test]
+    async fn each_request_takes_the_account_its_own_load_read() {
+        use sea_orm::{ActiveModelTrait, Set};
+        use std::sync::Arc;
+        let db = test_db().await;
+        let member = crate::server::testing::insert_user(&db, 7).await;
+        let store = Arc::new(DbSessionStore::new(db.clone()));
+        let mut rec = member_record(7, member.session_generation);
+        store.create(&mut rec).await.unwrap();
+        let before = tower_sessions::Session::new(Some(rec.id), store.clone(), None);
+        let _: Option<i64> = before.get(USER_ID_KEY).await.unwrap();
+        let mut promoted: user::ActiveModel = member.into();
+        promoted.role = Set("staff".into());
+        promoted.update(&db).await.unwrap();
+        let after = tower_sessions::Session::new(Some(rec.id), store.clone(), None);
+        let _: Option<i64> = after.get(USER_ID_KEY).await.unwrap();
+        let taken = take_loaded_account(&after, 7)
+            .await
+            .expect("its own load's account");
+        assert_eq!(taken.role, "staff");
+        assert!(take_loaded_account(&after, 7).await.is_none(), "taken once");
+        let taken = take_loaded_account(&before, 7)
+            .await
+            .expect("its own load's account");
+        assert_eq!(taken.role, "customer");
+        // Only for the member the session is signed in as.
+        let again = tower_sessions::Session::new(Some(rec.id), store, None);
+        let _: Option<i64> = again.get(USER_ID_KEY).await.unwrap();
+        assert!(take_loaded_account(&again, 8).await.is_none());
     }
 
     fn member_record(user_id: i64, generation: i64) -> Record {

@@ -313,7 +313,7 @@ mod tests {
         entity::post,
         forum::{reply, start_topic},
         testing::World,
-        views::forum::topic_page,
+        views::topic::topic_page,
     };
     use chrono::Duration;
     use sea_orm::PaginatorTrait;

@@ -20,19 +20,10 @@ pub struct AppState {
     pub site: Arc<super::memo::Memo<crate::model::SiteInfo>>,
     /// The home page's response headline (views::home::headline).
     pub headline: Arc<super::memo::Memo<Option<crate::model::ResponseHeadline>>>,
-    /// What topic pages show every reader of a kind, per topic and page (views::forum::TopicData).
-    pub topic_pages: Arc<TopicPages>,
+    /// Topic page data kept per page version: views::topic::TopicPages, typed there (the
+    /// platform knows nothing of views; views::topic::kept_pages reads it).
+    pub topic_pages: Arc<dyn std::any::Any + Send + Sync>,
 }
-
-/// Kept topic page data, by topic, page and kind of reader.
-pub type TopicPages = super::memo::MemoMap<
-    (i64, u64, super::views::forum::Readers),
-    Arc<super::views::forum::TopicData>,
->;
-
-/// How many topic pages are kept: at 30 posts of a few hundred bytes to a few KB each, some
-/// MB at most, and enough for the pages being read at any one moment.
-pub const TOPIC_PAGES_KEPT: usize = 256;
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
@@ -187,10 +178,7 @@ pub async fn member_of(
     }
     // The session's load read the account with it (to check its generation): this request's
     // copy, read a moment ago, saves reading it again.
-    if let Some(account) = session
-        .id()
-        .and_then(|sid| super::session_store::take_loaded_account(&sid, id))
-    {
+    if let Some(account) = super::session_store::take_loaded_account(session, id).await {
         return Ok(Some(account));
     }
     Ok(user::Entity::find_by_id(id).one(db).await?)

@@ -291,7 +291,9 @@ mod tests {
             let questions = home.iter().find(|c| c.slug == "questions").unwrap();
             assert_eq!((questions.topic_count, questions.post_count), (1, 1));
             assert_eq!(
-                pages::topic_page(&w.db, t.id, 1, None).await.unwrap_err(),
+                crate::server::views::topic::topic_page(&w.db, t.id, 1, None)
+                    .await
+                    .unwrap_err(),
                 AppError::NotFound(crate::server::visibility::TOPIC_MISSING.into())
             );
             let sitemap = feeds::sitemap_page(

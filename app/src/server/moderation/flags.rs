@@ -173,3 +173,56 @@ pub async fn flag_post(
     txn.commit().await?;
     Ok(created)
 }
+
+/// A post as its flag page shows it, to `viewer`: who wrote it, the start of its text, where it
+/// is, and whether this member may flag it. A post the viewer may not read is "not found", as
+/// for no post at all (before being asked to log in, so a visitor learns nothing either).
+pub async fn flag_target(
+    db: &DatabaseConnection,
+    viewer: Option<&user::Model>,
+    post_id: i64,
+) -> Result<crate::model::FlagTarget, AppError> {
+    let (p, t) = visibility::post(db, post_id, viewer).await?;
+    let Some(viewer) = viewer else {
+        return Err(AppError::SignInRequired(FLAG_SIGNED_OUT.into()));
+    };
+    let state = p.state();
+    let refusal = match state {
+        PostState::Visible if p.author_id == viewer.id => Some(FLAG_OWN_POST),
+        PostState::Visible => None,
+        PostState::Deleted => Some(FLAG_REMOVED_POST),
+        PostState::Pending | PostState::Hidden => Some(FLAG_NOT_PUBLIC),
+    };
+    let flagged_by_viewer = flag::Entity::find()
+        .filter(flag::Column::PostId.eq(p.id))
+        .filter(flag::Column::FlaggerId.eq(viewer.id))
+        .filter(flag::Column::State.eq("open"))
+        .count(db)
+        .await?
+        > 0;
+    let author = user::Entity::find_by_id(p.author_id).one(db).await?;
+    let url = crate::server::records::posts::url(db, &p).await?;
+    Ok(crate::model::FlagTarget {
+        post_id: p.id,
+        number: p.post_number,
+        author_username: author
+            .as_ref()
+            .map(|a| a.username.clone())
+            .unwrap_or_default(),
+        author_display_name: author.map(|a| a.display_name).unwrap_or_default(),
+        topic_title: t.title,
+        url,
+        // Only a public post's text: a hidden one's is for its author and moderators.
+        excerpt: if state == PostState::Visible {
+            crate::server::content::excerpt(&p.html, 280)
+        } else {
+            String::new()
+        },
+        flagged_by_viewer,
+        refusal: refusal
+            .or(flagged_by_viewer.then_some(FLAG_TWICE))
+            .map(String::from),
+    })
+}
+
+pub const FLAG_SIGNED_OUT: &str = "Log in to flag a post for the moderators.";

@@ -53,7 +53,7 @@ pub async fn article_page(
         .await?
         .ok_or(AppError::Internal)?;
     let comments =
-        crate::server::views::forum::posts_page(db, &comments_topic, page, viewer).await?;
+        crate::server::views::topic::posts_page(db, &comments_topic, page, viewer).await?;
     let can_edit = viewer.is_some_and(|u| may_edit(u, &a).is_ok());
     let article = summaries(db, vec![a.clone()])
         .await?

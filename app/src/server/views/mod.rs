@@ -9,4 +9,5 @@ pub mod ideas;
 pub mod moderation;
 pub mod staff;
 pub mod structured_data;
+pub mod topic;
 pub mod votes;
