@@ -14,10 +14,13 @@ use tower_sessions::{
     session_store::{Error, ExpiredDeletion, Result},
 };
 
-use super::{
-    entity::{session, user},
-    state::{GENERATION_KEY, USER_ID_KEY},
-};
+use super::entity::{session, user};
+
+/// The session key holding the signed-in member's id.
+pub const USER_ID_KEY: &str = "user_id";
+/// The session key holding the account's session generation when this session signed in: a
+/// session from an older generation was ended and never loads (`load`).
+pub const GENERATION_KEY: &str = "session_generation";
 
 /// The account a session's load read with it (the load joins the account, to check its session
 /// generation), handed to the request that loaded the session so that it does not read the

@@ -42,11 +42,8 @@ pub fn client_ip() -> Option<std::net::IpAddr> {
         .and_then(|p| p.extensions.get::<ClientIp>().map(|c| c.0))
 }
 
-/// The session key holding the signed-in member's id.
-pub const USER_ID_KEY: &str = "user_id";
-/// The session key holding the account's session generation when this session signed in: a
-/// session from an older generation was ended and never loads (session_store).
-pub const GENERATION_KEY: &str = "session_generation";
+// The session's keys live with the store that reads them on every load.
+pub use super::session_store::{GENERATION_KEY, USER_ID_KEY};
 
 pub fn app_state() -> Result<AppState, AppError> {
     use_context::<AppState>().ok_or_else(|| {
