@@ -17,15 +17,6 @@ use sea_orm::{
 
 const FLAG_FORM: &str = r#"action="/api/flag_post""#;
 
-async fn member(db: &DatabaseConnection, name: &str) -> user::Model {
-    user::Entity::find()
-        .filter(user::Column::UsernameKey.eq(name.to_lowercase()))
-        .one(db)
-        .await
-        .unwrap()
-        .unwrap_or_else(|| panic!("no member {name}"))
-}
-
 fn select<'a>(html: &'a Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
     html.select(&Selector::parse(css).unwrap()).collect()
 }

@@ -13,15 +13,6 @@ use axum::{Router, http::StatusCode};
 use scraper::{Html, Selector};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
-async fn member(db: &DatabaseConnection, name: &str) -> user::Model {
-    user::Entity::find()
-        .filter(user::Column::UsernameKey.eq(name.to_lowercase()))
-        .one(db)
-        .await
-        .unwrap()
-        .unwrap_or_else(|| panic!("no member {name}"))
-}
-
 async fn post_row(db: &DatabaseConnection, id: i64) -> post::Model {
     post::Entity::find_by_id(id).one(db).await.unwrap().unwrap()
 }

@@ -75,20 +75,27 @@ pub struct PostsPage {
     pub topic_author: String,
 }
 
-/// A stored post as a page shows it, before deciding what a reader may see of it.
-#[derive(Clone)]
+/// A stored post as a page shows it, before deciding what a reader may see of it: the columns
+/// it reads, by name (not the Markdown source, which can double the bytes read).
+#[derive(Clone, sea_orm::FromQueryResult)]
 struct PostRow {
     id: i64,
-    number: i32,
+    post_number: i32,
     author_id: i64,
     html: String,
     created_at: DateTimeUtc,
     edited_at: Option<DateTimeUtc>,
     is_staff_reply: bool,
     staff_title: Option<String>,
-    state: PostState,
+    state: String,
     moderation_reason: Option<String>,
     moderator_edit_by: Option<i64>,
+}
+
+impl PostRow {
+    fn state(&self) -> PostState {
+        PostState::parse(&self.state)
+    }
 }
 
 /// Page `page` of a topic's posts as stored, in every state, with their authors: the same for
@@ -121,21 +128,7 @@ impl PostRows {
         let (page, pages) = (paged.number, paged.count);
         let first_number = ((page - 1) * PAGE_SIZE + 1) as i32;
         let last_number = (page * PAGE_SIZE) as i32;
-        // Only what the page shows: not the Markdown source, which can double the bytes read.
-        type Row = (
-            i64,
-            i32,
-            i64,
-            String,
-            DateTimeUtc,
-            Option<DateTimeUtc>,
-            bool,
-            Option<String>,
-            String,
-            Option<String>,
-            Option<i64>,
-        );
-        let rows: Vec<Row> = post::Entity::find()
+        let rows: Vec<PostRow> = post::Entity::find()
             .select_only()
             .columns([
                 post::Column::Id,
@@ -153,40 +146,10 @@ impl PostRows {
             .filter(post::Column::TopicId.eq(t.id))
             .filter(post::Column::PostNumber.between(first_number, last_number))
             .order_by_asc(post::Column::PostNumber)
-            .into_tuple()
+            .into_model()
             .all(db)
             .await?;
-        let authors = authors(db, rows.iter().map(|r| r.2).chain([t.author_id])).await?;
-        let rows = rows
-            .into_iter()
-            .map(
-                |(
-                    id,
-                    number,
-                    author_id,
-                    html,
-                    created_at,
-                    edited_at,
-                    is_staff_reply,
-                    staff_title,
-                    state,
-                    moderation_reason,
-                    moderator_edit_by,
-                )| PostRow {
-                    id,
-                    number,
-                    author_id,
-                    html,
-                    created_at,
-                    edited_at,
-                    is_staff_reply,
-                    staff_title,
-                    state: PostState::parse(&state),
-                    moderation_reason,
-                    moderator_edit_by,
-                },
-            )
-            .collect();
+        let authors = authors(db, rows.iter().map(|r| r.author_id).chain([t.author_id])).await?;
         Ok(PostRows {
             page,
             page_count: pages,
@@ -212,7 +175,7 @@ impl PostRows {
         let moderator = viewer.is_some_and(|u| u.role() >= crate::model::Role::Moderator);
         let viewer_is_staff = viewer.is_some_and(|u| u.role().is_staff());
         let viewer_id = viewer.map(|u| u.id);
-        let shown = |r: &PostRow| match r.state {
+        let shown = |r: &PostRow| match r.state() {
             PostState::Visible | PostState::Hidden => true,
             PostState::Pending => moderator || viewer_is_staff || viewer_id == Some(r.author_id),
             PostState::Deleted => moderator,
@@ -223,19 +186,20 @@ impl PostRows {
             .filter(|r| shown(r))
             .map(|r| {
                 let author = self.authors.get(&r.author_id);
+                let state = r.state();
                 // Staff read a held post to answer it once approved; a hidden one's text is
                 // for its author and moderators.
                 let insider = moderator
                     || viewer_id == Some(r.author_id)
-                    || (r.state == PostState::Pending && viewer_is_staff);
+                    || (state == PostState::Pending && viewer_is_staff);
                 PostView {
                     id: r.id,
-                    number: r.number,
+                    number: r.post_number,
                     author_username: author.map(|a| a.username.clone()).unwrap_or_default(),
                     author_display_name: author.map(|a| a.display_name.clone()).unwrap_or_default(),
                     author_avatar: author.and_then(|a| a.avatar),
                     // Others see only that a post was hidden, not what it said.
-                    html: if r.state == PostState::Visible || insider {
+                    html: if state == PostState::Visible || insider {
                         r.html.clone()
                     } else {
                         String::new()
@@ -248,7 +212,7 @@ impl PostRows {
                     editable: viewer_id == Some(r.author_id),
                     moderation_reason: r.moderation_reason.clone().filter(|_| insider),
                     flagged_by_viewer: flagged.contains(&r.id),
-                    state: r.state,
+                    state,
                 }
             })
             .collect();

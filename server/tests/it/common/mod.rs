@@ -406,3 +406,15 @@ pub fn landed_on(location: Option<&str>) -> Option<String> {
         format!("{page}#{anchor}")
     })
 }
+
+/// The member named `name` (any case); panics if there is none.
+pub async fn member(db: &DatabaseConnection, name: &str) -> app::server::entity::user::Model {
+    use app::server::entity::user;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    user::Entity::find()
+        .filter(user::Column::UsernameKey.eq(name.to_lowercase()))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no member {name}"))
+}
