@@ -609,8 +609,11 @@ async fn a_rebuild_writes_what_the_writes_wrote() {
     for q in words {
         counts.push(search(&w.db, ask(q)).await.unwrap().total);
     }
+    // Each write's transaction left a segment of the index: a search reads every one.
+    assert!(segments(&w.db).await > 1);
     let written = crate::server::search_index::rebuild(&w.db).await.unwrap();
     assert!(written > 0);
+    assert_eq!(segments(&w.db).await, 1, "a rebuild ends merged");
     assert_eq!(search(&w.db, ask("the")).await.unwrap().total, before);
     for (q, count) in words.iter().zip(counts) {
         assert_eq!(search(&w.db, ask(q)).await.unwrap().total, count, "{q}");
@@ -622,6 +625,21 @@ async fn a_rebuild_writes_what_the_writes_wrote() {
             .unwrap(),
         None
     );
+}
+
+/// How many segments the SQLite index has (FTS5's `_idx` table lists each segment's pages).
+async fn segments(db: &sea_orm::DatabaseConnection) -> i64 {
+    use sea_orm::ConnectionTrait;
+    let sql = "SELECT COUNT(DISTINCT segid) AS n FROM search_index_idx";
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql,
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<i64>("", "n").unwrap()
 }
 
 proptest! {

@@ -344,9 +344,10 @@ async fn find(
         ),
         _ => (
             format!(
+                // Ordered by the column, so bm25 is worked out once a match, not twice.
                 "SELECT rowid AS doc_id, -bm25(search_index, 8.0, 1.0, 1.0) AS rel
                    FROM search_index WHERE search_index MATCH {expression}
-                  ORDER BY bm25(search_index, 8.0, 1.0, 1.0), rowid DESC LIMIT {cap}"
+                  ORDER BY rel DESC, rowid DESC LIMIT {cap}"
             ),
             (|col: &str| format!("(julianday($1) - julianday({col}))")) as fn(&str) -> String,
         ),
