@@ -76,6 +76,7 @@ pub fn app_state(config: Config, db: DatabaseConnection) -> AppState {
         files,
         site: Default::default(),
         headline: Default::default(),
+        waiting: Default::default(),
         topic_pages: Arc::new(app::server::views::topic::topic_pages()),
     }
 }

@@ -17,7 +17,9 @@ use crate::server::{settings, staff, state};
 #[server(endpoint = "staff_queue")]
 pub async fn get_staff_queue(category: Option<String>, page: u64) -> Result<StaffQueue, AppError> {
     let user = signed_in().await?;
-    crate::server::views::staff::queue(&state::db()?, &user, category.as_deref(), page).await
+    let app = state::app_state()?;
+    crate::server::views::staff::queue(&app.db, &user, category.as_deref(), page, &app.waiting)
+        .await
 }
 
 #[server(endpoint = "staff_metrics")]

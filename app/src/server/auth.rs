@@ -137,6 +137,9 @@ pub fn hashing_queue() -> &'static HashingQueue {
 /// Setting the threshold fixes it (mallopt turns the moving threshold off): each hash's memory
 /// goes back to the system when the hash ends. 1 MiB keeps page-sized buffers in the arenas.
 /// Simpler than a pool of preallocated blocks, which would stay resident between floods.
+/// The `backyard` binary allocates with mimalloc (server/src/main.rs), which maps blocks this
+/// large on their own and unmaps them on free; this keeps glibc's malloc (the tests, the C
+/// libraries) the same.
 fn return_large_blocks_to_the_system() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets a parameter of the allocator; it takes the allocator's lock.

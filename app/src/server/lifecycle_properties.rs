@@ -946,6 +946,7 @@ async fn run_in(w: World, actions: &[Action]) -> Result<(), String> {
     let mut trace = Vec::new();
     let mut rows = Rows::read(&w.db).await;
     let kept = super::views::topic::topic_pages();
+    let waiting = super::memo::Memo::default();
     for (step, action) in actions.iter().enumerate() {
         let Some(call) = model.resolve(action, step) else {
             trace.push(format!("{step:>2}. {action:?}: nothing to act on"));
@@ -970,6 +971,7 @@ async fn run_in(w: World, actions: &[Action]) -> Result<(), String> {
         wrong.extend(check(&model, &after));
         wrong.extend(told(&w.db).await);
         wrong.extend(kept_pages(&w, &kept, &after).await);
+        wrong.extend(kept_queue(&w, &waiting).await);
         if !wrong.is_empty() {
             return Err(format!(
                 "calls:\n{}\nbroken after step {step}:\n{}\n",
@@ -1009,6 +1011,27 @@ async fn kept_pages(w: &World, kept: &super::views::topic::TopicPages, rows: &Ro
                     viewer.map_or("a visitor", |u| u.username.as_str()),
                 ));
             }
+        }
+    }
+    wrong
+}
+
+/// The staff queue's kept count of waiting topics (views::staff::WaitingCounts, counted once per
+/// page version) is what a fresh count gives, for all categories and for each.
+async fn kept_queue(
+    w: &World,
+    kept: &super::memo::Memo<super::views::staff::WaitingCounts>,
+) -> Vec<String> {
+    use super::views::staff::queue;
+    let mut wrong = Vec::new();
+    for category in [None, Some("questions"), Some("ideas")] {
+        let fresh = queue(&w.db, &w.staff, category, 1, &Default::default()).await;
+        let from_kept = queue(&w.db, &w.staff, category, 1, kept).await;
+        let (fresh, from_kept) = (fresh.map(|q| q.total), from_kept.map(|q| q.total));
+        if from_kept != fresh {
+            wrong.push(format!(
+                "staff queue {category:?}: kept total {from_kept:?}, fresh {fresh:?}"
+            ));
         }
     }
     wrong

@@ -335,7 +335,7 @@ mod tests {
     }
 
     async fn queue_titles(w: &World) -> Vec<String> {
-        queue(&w.db, &w.staff, None, 1)
+        queue(&w.db, &w.staff, None, 1, &Default::default())
             .await
             .unwrap()
             .items
@@ -459,7 +459,9 @@ mod tests {
             AppError::invalid("reason", NOT_WAITING)
         );
         assert_eq!(queue_titles(&w).await, vec!["Oldest"]);
-        let q = queue(&w.db, &w.staff, None, 1).await.unwrap();
+        let q = queue(&w.db, &w.staff, None, 1, &Default::default())
+            .await
+            .unwrap();
         assert_eq!(q.recent_no_reply[0].reason, "Just a thank-you note.");
         // The reason is for staff: customers do not see it in the topic's history.
         let for_customer = topic_page(&w.db, set_aside.id, 1, Some(&w.customer))
@@ -486,7 +488,9 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(reopened.status, "open");
-        let q = queue(&w.db, &w.staff, None, 1).await.unwrap();
+        let q = queue(&w.db, &w.staff, None, 1, &Default::default())
+            .await
+            .unwrap();
         let titles: Vec<_> = q
             .items
             .iter()
@@ -494,7 +498,7 @@ mod tests {
             .collect();
         assert_eq!(titles, vec![("Oldest", false), ("Answered", true)]);
         assert_eq!(
-            queue(&w.db, &w.staff, Some("ideas"), 1)
+            queue(&w.db, &w.staff, Some("ideas"), 1, &Default::default())
                 .await
                 .unwrap()
                 .items
@@ -506,7 +510,7 @@ mod tests {
 
         // Customers may not look at the queue.
         assert!(matches!(
-            queue(&w.db, &w.customer, None, 1).await,
+            queue(&w.db, &w.customer, None, 1, &Default::default()).await,
             Err(AppError::Forbidden(_))
         ));
     }

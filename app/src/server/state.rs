@@ -20,6 +20,8 @@ pub struct AppState {
     pub site: Arc<super::memo::Memo<crate::model::SiteInfo>>,
     /// The home page's response headline (views::home::headline).
     pub headline: Arc<super::memo::Memo<Option<crate::model::ResponseHeadline>>>,
+    /// The staff queue's waiting topics per category: (category, how many, oldest since).
+    pub waiting: Arc<super::memo::Memo<Vec<(i64, i64, Option<chrono::DateTime<chrono::Utc>>)>>>,
     /// Topic page data kept per page version: views::topic::TopicPages, typed there (the
     /// platform knows nothing of views; views::topic::kept_pages reads it).
     pub topic_pages: Arc<dyn std::any::Any + Send + Sync>,

@@ -306,7 +306,9 @@ mod tests {
             .unwrap();
             assert!(!sitemap.contains(&format!("/t/{}/", t.id)), "{sitemap}");
             assert!(sitemap.contains(&format!("/t/{}/", kept.id)), "{sitemap}");
-            let waiting = queue::queue(&w.db, &w.staff, None, 1).await.unwrap();
+            let waiting = queue::queue(&w.db, &w.staff, None, 1, &Default::default())
+                .await
+                .unwrap();
             assert!(waiting.items.iter().all(|i| i.id != t.id));
             assert!(waiting.items.iter().any(|i| i.id == kept.id));
             let figures = queue::figures(&w.db, &[7], chrono::Utc::now())
@@ -349,7 +351,7 @@ mod tests {
             .find(|c| c.slug == "ideas")
             .unwrap();
         set_archived(&w.db, &w.admin, ideas.id, true).await.unwrap();
-        let waiting: Vec<i64> = queue(&w.db, &w.staff, None, 1)
+        let waiting: Vec<i64> = queue(&w.db, &w.staff, None, 1, &Default::default())
             .await
             .unwrap()
             .items
@@ -370,7 +372,11 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(
-            queue(&w.db, &w.staff, None, 1).await.unwrap().items.len(),
+            queue(&w.db, &w.staff, None, 1, &Default::default())
+                .await
+                .unwrap()
+                .items
+                .len(),
             1
         );
     }

@@ -319,9 +319,10 @@ mod tests {
             0
         );
         // Staff see it waiting, marked: the customer is waiting all the same.
-        let staff_queue = crate::server::views::staff::queue(&w.db, &w.staff, None, 1)
-            .await
-            .unwrap();
+        let staff_queue =
+            crate::server::views::staff::queue(&w.db, &w.staff, None, 1, &Default::default())
+                .await
+                .unwrap();
         let queued = staff_queue.items.iter().find(|i| i.id == t.id).unwrap();
         assert!(queued.held);
         let q = review_queue(&w.db, &w.moderator, ReviewFilter::default(), 1)
