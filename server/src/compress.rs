@@ -19,7 +19,7 @@ use flate2::Compression;
 
 /// Below this, compressing saves less than the header it costs.
 const MIN_BYTES: usize = 1024;
-/// Pages are rendered whole before they are sent; this only bounds what is collected.
+/// Pages are rendered whole before they are sent; this only bounds what is collected to compress.
 const MAX_BYTES: usize = 16 * 1024 * 1024;
 
 /// Whether the client is a browser (Sec-Fetch-Site) that takes gzip (not `q=0`).
@@ -63,11 +63,10 @@ pub async fn pages(req: Request, next: Next) -> Response {
         return res;
     }
     let (mut parts, body) = res.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BYTES).await else {
-        return crate::security::refuse(
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            "The page could not be sent.",
-        );
+    // Larger than is worth holding to compress: sent as it is.
+    let bytes = match crate::bodies::up_to(body, MAX_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(body) => return Response::from_parts(parts, body),
     };
     if bytes.len() < MIN_BYTES {
         return Response::from_parts(parts, Body::from(bytes));

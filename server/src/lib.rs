@@ -3,6 +3,7 @@
 pub mod backup;
 pub mod bench_seed;
 pub mod bench_text;
+pub mod bodies;
 pub mod compress;
 pub mod files;
 pub mod form_errors;

@@ -330,8 +330,10 @@ pub async fn layer(State(cache): State<Arc<PageCache>>, req: Request, next: Next
         return res;
     }
     let (parts, body) = res.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_PAGE_BYTES).await else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "page too large").into_response();
+    // A page too large to keep is sent as it is, to this visitor alone.
+    let bytes = match crate::bodies::up_to(body, MAX_PAGE_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(body) => return Response::from_parts(parts, body),
     };
     match shareable(&parts.headers, &bytes) {
         // The visitor who caused the render gets the shared form too: one page, one policy.

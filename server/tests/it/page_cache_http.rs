@@ -272,3 +272,50 @@ async fn a_refused_vote_keeps_the_cache() {
         "a refused vote leaves the cached page"
     );
 }
+
+/// A page larger than the cache keeps (1 MiB) or than is collected to compress (16 MiB) is sent
+/// whole, uncompressed and unkept, to visitors and members alike: a 50,000-character post of
+/// mentions renders to half a megabyte, so a customer could make a topic's page this large
+/// (it was a 500 "page too large" for every visitor, search engines included).
+#[tokio::test]
+async fn pages_too_large_to_keep_or_compress_are_sent_whole() {
+    use app::server::entity::post;
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    let (db, app) = demo_site().await;
+    let (topic_id, path) = demo_topic(&db).await;
+    let casey = session_of(&app, "casey", "demo-customer-pass").await;
+    let last = post::Entity::find()
+        .filter(post::Column::TopicId.eq(topic_id))
+        .order_by_desc(post::Column::PostNumber)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut large: post::ActiveModel = last.into();
+    let filler = "a".repeat(17 * 1024 * 1024);
+    large.html = Set(format!("<p>{filler}THE-END-OF-IT</p>"));
+    large.update(&db).await.unwrap();
+    let ask = |cookie: Option<&str>| {
+        let mut req = Request::get(path.as_str())
+            .header(header::ACCEPT, "text/html")
+            .header(header::ACCEPT_ENCODING, "gzip")
+            .header("sec-fetch-site", "same-origin");
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        send(&app, req.body(Body::empty()).unwrap())
+    };
+    for (who, cookie) in [
+        ("a visitor", None),
+        ("a visitor again", None),
+        ("a member", Some(casey.as_str())),
+    ] {
+        let page = ask(cookie).await;
+        assert_eq!(page.status, StatusCode::OK, "{who}");
+        assert_eq!(page.header("content-encoding"), None, "{who}");
+        assert!(page.wire_bytes > filler.len(), "{who}: {}", page.wire_bytes);
+        // All of it: the post, then the rest of the page after it.
+        let post_end = page.body.find("THE-END-OF-IT").expect(who);
+        assert!(page.body[post_end..].contains("</body>"), "{who}");
+    }
+}
