@@ -474,6 +474,12 @@ async fn merging(w: World) {
     assert_eq!(closed.merged_into_id, Some(orig.id));
     assert_eq!(closed.status, "closed");
     assert!(closed.locked);
+    // Decided: the duplicate no longer waits for staff (it stayed in the queue before).
+    assert!(
+        dup.awaiting_staff_since.is_some(),
+        "a customer's idea waits"
+    );
+    assert_eq!(closed.awaiting_staff_since, None);
     assert_eq!(
         following::level(&w.db, follower.id, orig.id).await.unwrap(),
         Level::Following,

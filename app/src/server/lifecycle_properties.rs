@@ -817,7 +817,12 @@ fn check(model: &Model, rows: &Rows) -> Vec<String> {
             .events
             .iter()
             .filter(|e| e.topic_id == t.id)
-            .filter(|e| matches!(e.kind.as_str(), "reopened" | "status" | "no_reply_needed"))
+            .filter(|e| {
+                matches!(
+                    e.kind.as_str(),
+                    "reopened" | "status" | "no_reply_needed" | "category_archived" | "merged"
+                )
+            })
             .max_by_key(|e| (e.created_at, e.id));
         let (wait_start, decided) = match clock_event {
             None => (t.created_at, false),

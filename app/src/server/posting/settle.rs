@@ -11,7 +11,7 @@
 //!   creation, or its approval if it was held). None for a topic staff started: no clock runs.
 //! - awaiting staff: since the topic's creation, or its latest reopening, unless staff have
 //!   answered (a visible staff reply public since then) or decided (a status, or "no reply
-//!   needed", or its category archived, after it). A topic whose opening post is held waits too (the queue shows it as
+//!   needed", or its category archived, or a merge into another idea, after it). A topic whose opening post is held waits too (the queue shows it as
 //!   waiting for approval); one whose opening post is hidden or deleted does not.
 //! - category: its listed topics, the sum of their post counts, its latest activity.
 use sea_orm::prelude::DateTimeUtc;
@@ -114,6 +114,7 @@ pub async fn settle(txn: &impl ConnectionTrait, topic_id: i64) -> Result<topic::
                 topic_events::STATUS,
                 topic_events::NO_REPLY_NEEDED,
                 topic_events::CATEGORY_ARCHIVED,
+                topic_events::MERGED,
             ]))
             .order_by_desc(topic_event::Column::CreatedAt)
             .order_by_desc(topic_event::Column::Id)
