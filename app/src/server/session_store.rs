@@ -14,6 +14,7 @@ use tower_sessions::{
     session_store::{Error, ExpiredDeletion, Result},
 };
 
+use super::db::begin_private_write;
 use super::entity::{session, user};
 
 /// The session key holding the signed-in member's id.
@@ -88,14 +89,22 @@ fn row(record: &Record) -> Result<session::ActiveModel> {
 
 #[async_trait]
 impl SessionStore for DbSessionStore {
+    /// Creating and saving write in the writers' turn (`db::begin_private_write`: a session
+    /// changes no page anyone else sees). Beside the turn, a write on SQLite waits for the
+    /// writers' open group on the busy handler, asleep 1 to 100 ms at a time, and under a steady
+    /// stream of replies it may find no gap between two groups for the whole busy timeout and
+    /// fail: a log-in, or a visitor's kept draft, with it. Both run in the session layer, after
+    /// the request's handler has ended its own writes (the turn is not re-entrant).
     async fn create(&self, record: &mut Record) -> Result<()> {
         // Ids are 128 random bits; a collision is astronomically unlikely, but never overwrite.
         loop {
+            let txn = begin_private_write(&self.db).await.map_err(backend)?;
             let insert = session::Entity::insert(row(record)?)
-                .exec_without_returning(&self.db)
+                .exec_without_returning(&txn)
                 .await;
             match insert {
-                Ok(_) => return Ok(()),
+                Ok(_) => return txn.commit().await.map_err(backend),
+                // Dropping the transaction undoes the failed insert.
                 Err(e) if super::db::is_unique_violation(&e) => record.id = Id::default(),
                 Err(e) => return Err(backend(e)),
             }
@@ -107,12 +116,14 @@ impl SessionStore for DbSessionStore {
     /// holding a copy ran, and that request must not bring it back when it finishes. The
     /// browser then holds an id that loads nothing, so it is signed out. Only `create` inserts.
     async fn save(&self, record: &Record) -> Result<()> {
+        let txn = begin_private_write(&self.db).await.map_err(backend)?;
         let updated = session::Entity::update_many()
             .set(row(record)?)
             .filter(session::Column::Id.eq(record.id.to_string()))
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(backend)?;
+        txn.commit().await.map_err(backend)?;
         if updated.rows_affected == 0 {
             tracing::info!("a session ended while one of its requests ran; not saved again");
         }
@@ -166,6 +177,8 @@ impl SessionStore for DbSessionStore {
         }))
     }
 
+    /// Straight on the pool: a handler may end a session (log-out, a log-in's new id) and a load
+    /// may refuse one while the request holds the writers' turn, which is not re-entrant.
     async fn delete(&self, id: &Id) -> Result<()> {
         session::Entity::delete_by_id(id.to_string())
             .exec(&self.db)
@@ -315,6 +328,43 @@ mod tests {
         rec.data
             .insert(GENERATION_KEY.to_string(), serde_json::json!(generation));
         rec
+    }
+
+    /// A session is written in the writers' turn, queued after the writer ahead of it (counted
+    /// among the waiting writers), not beside it polling SQLite's lock.
+    #[tokio::test]
+    async fn sessions_are_written_in_the_writers_turn() {
+        use crate::server::db::{begin_write, writers_waiting};
+        use std::sync::Arc;
+        let db = test_db().await;
+        let member = crate::server::testing::insert_user(&db, 7).await;
+        let store = Arc::new(DbSessionStore::new(db.clone()));
+        let ahead = begin_write(&db).await.unwrap();
+        let waiting_before = writers_waiting();
+        let creating = tokio::spawn({
+            let store = store.clone();
+            async move {
+                let mut rec = member_record(7, member.session_generation);
+                store.create(&mut rec).await.map(|_| rec.id)
+            }
+        });
+        let queued = async {
+            while writers_waiting() <= waiting_before {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(5), queued)
+            .await
+            .expect("the session's write waits for the writers' turn");
+        assert_eq!(
+            rows(&db).await,
+            0,
+            "nothing is written before the writer ahead"
+        );
+        ahead.commit().await.unwrap();
+        let id = creating.await.unwrap().unwrap();
+        assert!(store.load(&id).await.unwrap().is_some());
+        assert_eq!(rows(&db).await, 1);
     }
 
     async fn rows(db: &DatabaseConnection) -> u64 {
