@@ -57,6 +57,7 @@ size_flags() {
 }
 
 server=""
+measured=""
 ceiling=""
 ceiling_done=0
 cleanup() {
@@ -68,21 +69,28 @@ cleanup() {
 trap cleanup EXIT
 
 to_ms() { awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } printf "%.2f", v }'; }
+# CPU time (user + system, in clock ticks) a process has used so far.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # run KEY NAME URL [wrk options] [-- script arguments]: 2 s of warm-up, then $seconds measured;
-# appends KEY<TAB>NAME<TAB>req/s<TAB>p50<TAB>p99<TAB>notes to $out and prints it.
+# appends KEY<TAB>NAME<TAB>req/s<TAB>p50<TAB>p99<TAB>notes<TAB>cpu to $out and prints it. cpu is
+# the CPU time (user + system) per request in ms of $measured, the process answering: what a
+# request costs the server, where the rate also holds wrk's share of the cores and any waiting.
 run() {
-  local key=$1 name=$2 url=$3 body rps p50 p99 notes options=() script_args=()
+  local key=$1 name=$2 url=$3 body rps p50 p99 notes cpu before options=() script_args=()
   shift 3
   while [ $# -gt 0 ] && [ "$1" != "--" ]; do options+=("$1"); shift; done
   script_args=("$@") # "--" and what follows it, or nothing
   wrk -t2 -c32 -d2s -H "Sec-Fetch-Site: same-origin" "${options[@]}" "$url" "${script_args[@]}" >/dev/null
+  before=$(cpu_ticks "$measured")
   body=$(wrk -t2 -c32 -d"${seconds}s" --latency -H "Sec-Fetch-Site: same-origin" "${options[@]}" "$url" "${script_args[@]}")
+  cpu=$(awk -v used="$(($(cpu_ticks "$measured") - before))" -v hz="$(getconf CLK_TCK)" \
+    '/ requests in / { if ($1 > 0) printf "%.2f", used * 1000 / hz / $1 }' <<<"$body")
   rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$body")
   p50=$(awk '$1 == "50%" { print $2 }' <<<"$body" | to_ms)
   p99=$(awk '$1 == "99%" { print $2 }' <<<"$body" | to_ms)
   notes=$(awk '/Non-2xx|Socket errors|Refused replies: [1-9]|Requests\/sec: +0/ { printf "%s ", $0 }' <<<"$body")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$key" "$name" "$rps" "$p50" "$p99" "$notes" >>"$out"
-  printf '  %-34s %8s req/s   p50 %8s ms   p99 %8s ms  %s\n' "$name" "$rps" "$p50" "$p99" "$notes"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$key" "$name" "$rps" "$p50" "$p99" "$notes" "$cpu" >>"$out"
+  printf '  %-34s %8s req/s   p50 %8s ms   p99 %8s ms   cpu %6s ms/req  %s\n' "$name" "$rps" "$p50" "$p99" "$cpu" "$notes"
 }
 log_in() { # NAME -> the session cookie
   curl -s -o /dev/null -D - -X POST -H 'Accept: application/json' -H 'Sec-Fetch-Site: same-origin' \
@@ -146,6 +154,7 @@ for database in $databases; do
     BACKYARD_ADDR="127.0.0.1:$port" DATABASE_URL="$url" BACKYARD_LOG=warn BACKYARD_IP_WRITES_PER_MINUTE=0 BACKYARD_IP_CONCURRENCY=0 \
       BACKYARD_SITE_ROOT="$site_root" "$bin" serve >/dev/null 2>"$results/$name.server-log" &
     server=$!
+    measured=$server
     up=""
     for _ in $(seq 3000); do
       if curl -fs -o /dev/null "$base/healthz"; then up=$(($(now_ms) - started)); break; fi
@@ -207,7 +216,9 @@ for database in $databases; do
       out_keep=$out
       out="$results/ceiling.tsv"
       : >"$out"
+      measured=$ceiling
       run ceiling "ceiling (topic page bytes, bare axum)" "http://127.0.0.1:$ceiling_port/"
+      measured=$server
       out=$out_keep
       kill "$ceiling"
       ceiling=""

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Prints bench/scale.sh's results as markdown: one table per database, each page's req/s, p50
-and p99 at every size side by side with the largest size's rate over the smallest's, then
+"""Prints bench/scale.sh's results as markdown: one table per database, each page's req/s, p50,
+p99 and the server's CPU per request at every size side by side with the largest size's rate over the smallest's, then
 start-up, memory and seeding; and the ceiling.
 
 usage: scale_table.py RESULTS_DIR "sqlite postgres" "10k 1m"
@@ -50,7 +50,7 @@ for database in databases:
     print(f"\n### {'SQLite' if database == 'sqlite' else 'PostgreSQL'}\n")
     head = ["page"]
     for size in sizes:
-        head += [f"{size} req/s", f"{size} p50 ms", f"{size} p99 ms"]
+        head += [f"{size} req/s", f"{size} p50 ms", f"{size} p99 ms", f"{size} CPU ms/req"]
     if len(sizes) > 1:
         head.append(f"{last}/{first} req/s")
     print("| " + " | ".join(head) + " |")
@@ -66,6 +66,7 @@ for database in databases:
         for size in sizes:
             row = runs[size].get(key)
             cells += [fmt(row[2]), fmt(row[3]), fmt(row[4])] if row else ["-", "-", "-"]
+            cells.append(row[6] if row and len(row) > 6 and row[6] else "-")
             if row and len(row) > 5 and row[5].strip():
                 notes.append(f"{size}: {row[5].strip()}")
         if len(sizes) > 1:
@@ -83,8 +84,9 @@ for database in databases:
 
 ceiling = load("ceiling").get("ceiling")
 if ceiling:
+    cpu = f", {ceiling[6]} ms of CPU per request" if len(ceiling) > 6 and ceiling[6] else ""
     print(f"\nCeiling (the topic page's bytes from memory, bare axum): {fmt(ceiling[2])} req/s, "
-          f"p50 {ceiling[3]} ms, p99 {ceiling[4]} ms.")
+          f"p50 {ceiling[3]} ms, p99 {ceiling[4]} ms{cpu}.")
     for database in databases:
         for size in sizes:
             row = load(f"{database}-{size}").get("topic_visitor")
