@@ -115,6 +115,7 @@ pub fn can_read_post(p: &post::Model, viewer: Option<&user::Model>) -> bool {
     }
 }
 
+/// The article whose comments topic `topic_id` is, if it is one.
 pub async fn article_of(
     conn: &impl ConnectionTrait,
     topic_id: i64,

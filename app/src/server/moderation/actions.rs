@@ -229,7 +229,7 @@ pub async fn replying_approves(
     topic_id: i64,
 ) -> Result<bool, AppError> {
     if moderator.role() < Role::Moderator
-        || crate::server::records::articles::article_for_topic(db, topic_id)
+        || crate::server::visibility::article_of(db, topic_id)
             .await?
             .is_some()
     {
@@ -384,7 +384,7 @@ pub async fn move_topic(
     let t = visibility::topic(db, topic_id, Some(moderator)).await?;
     // In a forum category an article's comments would show the article's title whatever its
     // state, and the article would lose them.
-    if crate::server::records::articles::article_for_topic(db, t.id)
+    if crate::server::visibility::article_of(db, t.id)
         .await?
         .is_some()
     {

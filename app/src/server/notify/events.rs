@@ -16,7 +16,7 @@ use crate::{
     error::AppError,
     server::{
         entity::{fan_out, post, topic, user},
-        records::{articles, posts, users},
+        records::{posts, users},
         visibility,
     },
 };
@@ -37,7 +37,7 @@ pub async fn post_published(conn: &impl ConnectionTrait, p: &post::Model) -> Res
     let link = posts::url(conn, p).await?;
     let told = addressed(conn, p, &t, &author, &link).await?;
     // An article's first comment is a reply to the article, not a new topic.
-    let opening = p.post_number == 1 && articles::article_for_topic(conn, t.id).await?.is_none();
+    let opening = p.post_number == 1 && visibility::article_of(conn, t.id).await?.is_none();
     if opening {
         return leave_for_worker(conn, NEW_TOPIC, &t, Some(p.id), author.id, "").await;
     }

@@ -18,11 +18,8 @@ use crate::{
         content::MAX_BODY_CHARS,
         db,
         entity::{article, category, flag, post, topic, user, watched_word},
-        records::{
-            articles::{article_for_topic, state_of},
-            review_items,
-        },
-        settings, uploads,
+        records::{articles::state_of, review_items},
+        settings, uploads, visibility,
         watched_words::{self, Verdict, WordAction},
     },
 };
@@ -362,7 +359,7 @@ pub async fn check_takes_posts(
     conn: &impl ConnectionTrait,
     t: &topic::Model,
 ) -> Result<(), AppError> {
-    match article_for_topic(conn, t.id).await? {
+    match visibility::article_of(conn, t.id).await? {
         Some(a) => check_open_for_comments(&a, t, Utc::now()),
         None if t.locked => Err(AppError::invalid("form", TOPIC_LOCKED)),
         None => {

@@ -1,9 +1,9 @@
-//! What an article row is: its state at a time, its address, the article whose comments a topic holds.
+//! What an article row is: its state at a time, its address (the article whose comments a topic
+//! holds: `visibility::article_of`).
 
 use crate::model::Role;
 use crate::server::entity::user;
 use sea_orm::prelude::DateTimeUtc;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::server::entity::article;
 use crate::{
@@ -17,17 +17,6 @@ pub fn state_of(a: &article::Model, now: DateTimeUtc) -> ArticleState {
         ("published", Some(_)) => ArticleState::Scheduled,
         _ => ArticleState::Draft,
     }
-}
-
-/// The article whose comments topic `topic_id` is, if it is one.
-pub async fn article_for_topic(
-    conn: &impl ConnectionTrait,
-    topic_id: i64,
-) -> Result<Option<article::Model>, AppError> {
-    Ok(article::Entity::find()
-        .filter(article::Column::TopicId.eq(topic_id))
-        .one(conn)
-        .await?)
 }
 
 /// Where an article is, for links.
