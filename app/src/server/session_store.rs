@@ -98,8 +98,9 @@ impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
         // Ids are 128 random bits; a collision is astronomically unlikely, but never overwrite.
         loop {
+            let new = row(record)?;
             let txn = begin_private_write(&self.db).await.map_err(backend)?;
-            let insert = session::Entity::insert(row(record)?)
+            let insert = session::Entity::insert(new)
                 .exec_without_returning(&txn)
                 .await;
             match insert {
@@ -116,9 +117,10 @@ impl SessionStore for DbSessionStore {
     /// holding a copy ran, and that request must not bring it back when it finishes. The
     /// browser then holds an id that loads nothing, so it is signed out. Only `create` inserts.
     async fn save(&self, record: &Record) -> Result<()> {
+        let changed = row(record)?;
         let txn = begin_private_write(&self.db).await.map_err(backend)?;
         let updated = session::Entity::update_many()
-            .set(row(record)?)
+            .set(changed)
             .filter(session::Column::Id.eq(record.id.to_string()))
             .exec(&txn)
             .await
