@@ -253,7 +253,7 @@ mod shared {
     use super::Posts;
     use crate::components::time::{FragmentTimes, ReaderZone, write_time};
     use crate::server::fragments::{self, Fragment, TimeMarker};
-    use chrono::Utc;
+    use chrono::{DateTime, Utc};
     use leptos::{prelude::*, tachys::html::InertElement};
 
     /// Only a page's plain form is shared: a confirmation (`?done=`) or a form sent back with
@@ -279,8 +279,14 @@ mod shared {
         });
         let zone = ReaderZone::of_page();
         Suspend::new(async move {
-            let (zone, now) = (zone.await, Utc::now());
-            InertElement::new(fragment.stitch(|at, out| write_time(at, now, &zone, out)))
+            // To the second, so every reader in this zone this second gets the kept stitch.
+            let zone = zone.await;
+            let second = Utc::now().timestamp();
+            let now = DateTime::from_timestamp(second, 0).unwrap_or_default();
+            let html = fragment.stitch_kept(fragments::key(&(&zone, second)), |at, out| {
+                write_time(at, now, &zone, out)
+            });
+            InertElement::new(html.to_string())
         })
     }
 }

@@ -61,7 +61,7 @@ pub fn RelativeTime(at: DateTime<Utc>) -> impl IntoView {
 pub struct FragmentTimes(pub crate::server::fragments::TimeMarker);
 
 /// The zone a reader's exact times are written in.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ReaderZone {
     zone: Option<String>,
     /// Not chosen by the reader (the site's): the browser may write it in its own.

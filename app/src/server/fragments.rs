@@ -10,7 +10,10 @@
 //! so a post's author cannot aim text at another page's key.
 //!
 //! What depends on the moment or the reader's zone (relative times) is not in the stored HTML:
-//! a fragment is a list of pieces, HTML and times, stitched for each request.
+//! a fragment is a list of pieces, HTML and times, stitched for each request. Writing its times
+//! was a tenth of a member's topic page's instructions (30 of them, each a zone looked up and
+//! two dates written), so a fragment keeps its last stitch: readers in the same zone within the
+//! same second get the same bytes.
 use std::{
     collections::HashMap,
     hash::{BuildHasher, Hash, RandomState},
@@ -31,9 +34,11 @@ pub enum Piece {
 }
 
 /// Rendered HTML with the times left open.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Default)]
 pub struct Fragment {
     pub pieces: Vec<Piece>,
+    /// The last stitch, by the key its caller gave (`stitch_kept`).
+    last: Mutex<Option<(u64, Arc<str>)>>,
 }
 
 impl Fragment {
@@ -72,7 +77,10 @@ impl Fragment {
         if !rest.is_empty() {
             pieces.push(Piece::Html(rest.to_string()));
         }
-        Fragment { pieces }
+        Fragment {
+            pieces,
+            last: Mutex::default(),
+        }
     }
 
     /// The fragment as one reader gets it, `time` writing each time.
@@ -85,6 +93,19 @@ impl Fragment {
             }
         }
         out
+    }
+
+    /// `stitch`, kept for the next call with the same `key`: the caller's key names everything
+    /// `time` writes from (the reader's zone, the moment to the second).
+    pub fn stitch_kept(&self, key: u64, time: impl FnMut(DateTime<Utc>, &mut String)) -> Arc<str> {
+        if let Some((at, html)) = self.last.lock().unwrap().as_ref()
+            && *at == key
+        {
+            return html.clone();
+        }
+        let html: Arc<str> = self.stitch(time).into();
+        *self.last.lock().unwrap() = Some((key, html.clone()));
+        html
     }
 }
 
@@ -212,9 +233,31 @@ mod tests {
     }
 
     #[test]
+    fn a_stitch_is_kept_for_its_key_only() {
+        let marker = TimeMarker::new();
+        let at = DateTime::from_timestamp_nanos(1_700_000_000_000_000_000);
+        let f = Fragment::parse(&format!("<p>{}</p>", marker.mark(at)), &marker);
+        let mut calls = 0;
+        let mut stitch = |key: u64, text: &str| {
+            f.stitch_kept(key, |_, out| {
+                calls += 1;
+                out.push_str(text)
+            })
+        };
+        assert_eq!(&*stitch(1, "a"), "<p>a</p>");
+        // Same key: the kept bytes, times not written again.
+        assert_eq!(&*stitch(1, "b"), "<p>a</p>");
+        // Another key (another zone, or the next second): written afresh, and kept instead.
+        assert_eq!(&*stitch(2, "c"), "<p>c</p>");
+        assert_eq!(&*stitch(1, "d"), "<p>d</p>");
+        assert_eq!(calls, 3);
+    }
+
+    #[test]
     fn the_store_stays_within_its_budget_dropping_the_least_recently_used() {
         let big = || Fragment {
             pieces: vec![Piece::Html("x".repeat(MAX_BYTES / 10))],
+            ..Default::default()
         };
         let first = key(&("budget test", 0));
         put(first, big());
