@@ -25,8 +25,7 @@ mod settle;
 use chrono::{Duration, Utc};
 use sea_orm::prelude::DateTimeUtc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
     sea_query::{Expr, ExprTrait},
 };
 
@@ -152,22 +151,18 @@ async fn write(
     let now = Utc::now();
     let role = author.role();
     // Incrementing first takes the topic's row lock on PostgreSQL, so concurrent replies get
-    // consecutive numbers; SQLite already holds the database write lock.
-    topic::Entity::update_many()
+    // consecutive numbers; SQLite already holds the database write lock. One statement, its
+    // new number returned (RETURNING, on both engines).
+    let number = topic::Entity::update_many()
         .col_expr(
             topic::Column::LastPostNumber,
             Expr::col(topic::Column::LastPostNumber).add(1),
         )
         .filter(topic::Column::Id.eq(t.id))
-        .exec(txn)
-        .await?;
-    let number = topic::Entity::find_by_id(t.id)
-        .select_only()
-        .column(topic::Column::LastPostNumber)
-        .into_tuple::<i32>()
-        .one(txn)
+        .exec_with_returning(txn)
         .await?
-        .unwrap_or(1);
+        .first()
+        .map_or(1, |t| t.last_post_number);
     let public = admission.state == PostState::Visible;
     let created = post::ActiveModel {
         topic_id: Set(t.id),

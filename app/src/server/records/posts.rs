@@ -1,5 +1,5 @@
 //! Where a post is, and a post read for a change.
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, sea_query::Expr};
 
 use crate::{
     error::AppError,
@@ -36,11 +36,17 @@ pub fn url_in(p: &post::Model, t: &topic::Model, article: Option<&article::Model
 /// The post `id` read for a change, its row locked until the transaction ends (PostgreSQL;
 /// SQLite's writers already take turns): two requests acting on one post at once act one after
 /// the other, the second on what the first left.
+///
+/// The lock is a no-op `UPDATE`, and on SQLite it is left out: every write transaction there
+/// holds the database's write lock from its start (`db::begin_write`), and the statement was a
+/// round trip to SQLite's thread inside the writers' turn (two a reply).
 pub async fn locked(txn: &impl ConnectionTrait, id: i64) -> Result<Option<post::Model>, AppError> {
-    post::Entity::update_many()
-        .col_expr(post::Column::State, Expr::col(post::Column::State))
-        .filter(post::Column::Id.eq(id))
-        .exec(txn)
-        .await?;
+    if txn.get_database_backend() != DbBackend::Sqlite {
+        post::Entity::update_many()
+            .col_expr(post::Column::State, Expr::col(post::Column::State))
+            .filter(post::Column::Id.eq(id))
+            .exec(txn)
+            .await?;
+    }
     Ok(post::Entity::find_by_id(id).one(txn).await?)
 }

@@ -63,14 +63,16 @@ pub async fn locked(
     id: i64,
 ) -> Result<Option<crate::server::entity::topic::Model>, crate::error::AppError> {
     use crate::server::entity::topic;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
-    topic::Entity::update_many()
-        .col_expr(
-            topic::Column::LastPostNumber,
-            Expr::col(topic::Column::LastPostNumber),
-        )
-        .filter(topic::Column::Id.eq(id))
-        .exec(txn)
-        .await?;
+    use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, sea_query::Expr};
+    if txn.get_database_backend() != DbBackend::Sqlite {
+        topic::Entity::update_many()
+            .col_expr(
+                topic::Column::LastPostNumber,
+                Expr::col(topic::Column::LastPostNumber),
+            )
+            .filter(topic::Column::Id.eq(id))
+            .exec(txn)
+            .await?;
+    }
     Ok(topic::Entity::find_by_id(id).one(txn).await?)
 }
