@@ -112,7 +112,9 @@ pub async fn set_status(
     Ok(updated)
 }
 
-/// Staff mark one reply in the topic as the official answer (replacing any earlier one).
+/// Staff mark one reply in the topic as the official answer (replacing any earlier one). Marking
+/// the answer it already has changes nothing: no history line and no one told again (a double
+/// click, or the same form sent twice at once, told the author and every follower twice).
 pub async fn mark_answer(
     db: &DatabaseConnection,
     actor: &user::Model,
@@ -127,6 +129,14 @@ pub async fn mark_answer(
         .await?
         .filter(|p| p.topic_id == t.id && p.post_number > 1 && p.state() == PostState::Visible)
         .ok_or_else(|| AppError::invalid("post", ANSWER_ELSEWHERE))?;
+    // Read in the transaction, the topic's row locked: of two identical requests, the second
+    // sees the first's answer.
+    let current = crate::server::records::topics::locked(&txn, t.id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(visibility::TOPIC_MISSING.into()))?;
+    if current.official_answer_post_id == Some(p.id) {
+        return Ok(current);
+    }
     topic::Entity::update_many()
         .col_expr(topic::Column::OfficialAnswerPostId, Expr::value(p.id))
         .filter(topic::Column::Id.eq(t.id))
@@ -160,6 +170,13 @@ pub async fn unmark_answer(
         return Ok(t);
     }
     let txn = begin_write(db).await?;
+    // Again in the transaction: of two at once, the second finds nothing to take back.
+    let current = crate::server::records::topics::locked(&txn, t.id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(visibility::TOPIC_MISSING.into()))?;
+    if current.official_answer_post_id.is_none() {
+        return Ok(current);
+    }
     topic::Entity::update_many()
         .col_expr(
             topic::Column::OfficialAnswerPostId,

@@ -672,6 +672,53 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_same_answer_marked_again_or_twice_at_once_tells_no_one_twice() {
+        use crate::server::entity::topic_event;
+        let w = World::new().await;
+        let t = topic_by(&w, &w.customer).await;
+        following::set_level(&w.db, w.other.id, t.id, Level::Following)
+            .await
+            .unwrap();
+        let answer = forum::reply(&w.db, &w.staff, t.id, "Update to 2.3.", None)
+            .await
+            .unwrap();
+        let counts = || async {
+            (
+                notes(&w, w.customer.id).await.len(),
+                notes(&w, w.other.id).await.len(),
+                mails_to(&w, &w.customer.email).await.len(),
+                topic_event::Entity::find()
+                    .filter(topic_event::Column::TopicId.eq(t.id))
+                    .count(&w.db)
+                    .await
+                    .unwrap(),
+            )
+        };
+        let (a, b) = tokio::join!(
+            staff::mark_answer(&w.db, &w.staff, t.id, answer.id),
+            staff::mark_answer(&w.db, &w.staff, t.id, answer.id)
+        );
+        assert_eq!(a.unwrap().official_answer_post_id, Some(answer.id));
+        assert_eq!(b.unwrap().official_answer_post_id, Some(answer.id));
+        let once = counts().await;
+        // The staff reply and the answer for the author; one answer event in the history.
+        assert_eq!((once.0, once.2, once.3), (2, 2, 1), "{once:?}");
+        staff::mark_answer(&w.db, &w.staff, t.id, answer.id)
+            .await
+            .unwrap();
+        assert_eq!(counts().await, once, "marking it again changed nothing");
+        // Taking it back twice at once leaves one line in the history, and so does marking
+        // another reply after.
+        let (a, b) = tokio::join!(
+            staff::unmark_answer(&w.db, &w.staff, t.id),
+            staff::unmark_answer(&w.db, &w.staff, t.id)
+        );
+        assert!(a.unwrap().official_answer_post_id.is_none());
+        assert!(b.unwrap().official_answer_post_id.is_none());
+        assert_eq!(counts().await.3, once.3 + 1);
+    }
+
+    #[tokio::test]
     async fn an_unconfirmed_or_bouncing_address_gets_no_mail_but_the_site_still_tells() {
         let w = World::new().await;
         let mut row: user::ActiveModel = w.customer.clone().into();
