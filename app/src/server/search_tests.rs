@@ -112,6 +112,21 @@ async fn every_write_keeps_the_index_right(w: World) {
     .unwrap();
     let answer_url = format!("/t/{}/{}#post-2", t.id, t.slug);
     assert_eq!(found(db, "faster reports").await, vec![answer_url.clone()]);
+    // Past the last page, however far: not found, named as asked.
+    for asked in [2, 100_001, u64::MAX] {
+        let past = search(
+            db,
+            SearchRequest {
+                page: asked,
+                ..ask("csv slow")
+            },
+        )
+        .await;
+        assert_eq!(
+            past.unwrap_err(),
+            AppError::NotFound(format!("There is no page {asked}; this has 1 page."))
+        );
+    }
     let page = search(db, ask("faster")).await.unwrap();
     assert!(page.hits[0].by_staff && page.hits[0].staff_answered);
     assert_eq!(marked_words(&page.hits[0].snippet), vec!["faster"]);

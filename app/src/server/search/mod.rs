@@ -97,8 +97,10 @@ pub async fn search(
         .chars()
         .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
         .collect();
-    // As the address's ?page= is bounded for every page (a server function's field is not).
-    request.page = request.page.clamp(1, MAX_PAGE);
+    // As the address's ?page= is bounded for every page (a server function's field is not);
+    // a page past the bound is past the end, and is named as asked.
+    let asked = request.page.max(1);
+    request.page = asked.min(MAX_PAGE);
     let parsed = query::parse(&request.q);
     let mut page = SearchResults {
         cut: parsed.cut,
@@ -124,7 +126,7 @@ pub async fn search(
         page.any_words = found.total > 0;
     }
     // Past the end: not found, saying how many pages there are.
-    paging::page(page.page, found.total, SEARCH_PAGE_SIZE)?;
+    paging::page(asked, found.total, SEARCH_PAGE_SIZE)?;
     page.total = found.total;
     page.capped = found.capped;
     page.page_count = paging::page_count(found.total, SEARCH_PAGE_SIZE);
