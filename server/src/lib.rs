@@ -78,6 +78,7 @@ pub fn app_state(config: Config, db: DatabaseConnection) -> AppState {
         site: Default::default(),
         headline: Default::default(),
         waiting: Default::default(),
+        review_open: Default::default(),
         topic_pages: Arc::new(app::server::views::topic::topic_pages()),
     }
 }

@@ -142,7 +142,11 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
     me.unread_notifications =
         crate::server::notify::unread_after_reading(&db, user.id, reading).await?;
     if user.role() >= crate::model::Role::Moderator {
-        me.open_review_items = crate::server::views::moderation::open_review_count(&db).await?;
+        me.open_review_items = crate::server::views::moderation::open_review_count_kept(
+            &db,
+            &state::app_state()?.review_open,
+        )
+        .await?;
     }
     Ok(Some(me))
 }

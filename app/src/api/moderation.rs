@@ -231,7 +231,9 @@ pub async fn get_review_queue(
         category,
         state,
     };
-    crate::server::views::moderation::review_queue(&state::db()?, &user, filter, page).await
+    let app = state::app_state()?;
+    crate::server::views::moderation::review_queue(&app.db, &user, filter, page, &app.review_open)
+        .await
 }
 
 #[server(endpoint = "moderation_log")]

@@ -22,6 +22,8 @@ pub struct AppState {
     pub headline: Arc<super::memo::Memo<Option<crate::model::ResponseHeadline>>>,
     /// The staff queue's waiting topics per category: (category, how many, oldest since).
     pub waiting: Arc<super::memo::Memo<Vec<(i64, i64, Option<chrono::DateTime<chrono::Utc>>)>>>,
+    /// How many review items are open (views::moderation::open_review_count_kept).
+    pub review_open: Arc<super::memo::Memo<u64>>,
     /// Topic page data kept per page version: views::topic::TopicPages, typed there (the
     /// platform knows nothing of views; views::topic::kept_pages reads it).
     pub topic_pages: Arc<dyn std::any::Any + Send + Sync>,

@@ -55,8 +55,8 @@ mod tests {
 
     use crate::server::views::moderation::ReviewFilter;
     use crate::server::views::moderation::log_page;
-    use crate::server::views::moderation::open_review_count;
     use crate::server::views::moderation::review_queue;
+    use crate::server::views::moderation::{open_review_count, open_review_count_kept};
     use crate::server::{
         entity::notification,
         forum::{reply, start_topic},
@@ -325,9 +325,15 @@ mod tests {
                 .unwrap();
         let queued = staff_queue.items.iter().find(|i| i.id == t.id).unwrap();
         assert!(queued.held);
-        let q = review_queue(&w.db, &w.moderator, ReviewFilter::default(), 1)
-            .await
-            .unwrap();
+        let q = review_queue(
+            &w.db,
+            &w.moderator,
+            ReviewFilter::default(),
+            1,
+            &Default::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!((q.total, q.items[0].kind.as_str()), (1, "held_new"));
         act_on_post(&w.db, &w.moderator, first.id, PostAction::Approve, "")
             .await
@@ -533,9 +539,15 @@ mod tests {
         forum::edit_post(&w.db, &w.author, w.post.id, "Sorry, I was frustrated.")
             .await
             .unwrap();
-        let q = review_queue(&w.db, &w.moderator, ReviewFilter::default(), 1)
-            .await
-            .unwrap();
+        let q = review_queue(
+            &w.db,
+            &w.moderator,
+            ReviewFilter::default(),
+            1,
+            &Default::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(q.items[0].kind, "edited");
         assert_eq!(q.items[0].current_html, "<p>Sorry, I was frustrated.</p>\n");
         assert_eq!(q.items[0].author_moderation_count, 1);
@@ -677,6 +689,11 @@ mod tests {
             .iter()
             .map(|i| i.id)
             .collect();
+        // The count moderators' headers show is kept per page version: every step below is a
+        // page write, so the kept count follows it at once.
+        let kept = crate::server::memo::Memo::default();
+        let kept_count = || open_review_count_kept(&w.db, &kept);
+        assert_eq!(kept_count().await.unwrap(), 3);
         assert_eq!(
             bulk(&w.db, &w.moderator, &ids[..2], PostAction::Hide, "Spam")
                 .await
@@ -684,6 +701,11 @@ mod tests {
             2
         );
         assert_eq!(open_review_count(&w.db).await.unwrap(), 1);
+        assert_eq!(kept_count().await.unwrap(), 1);
+        let queue = review_queue(&w.db, &w.moderator, ReviewFilter::default(), 1, &kept)
+            .await
+            .unwrap();
+        assert_eq!((queue.total, queue.items.len()), (1, 1));
         assert_eq!(
             remove_spammer(&w.db, &w.moderator, spammer.id, "")
                 .await
@@ -704,6 +726,7 @@ mod tests {
             .unwrap();
         assert!(gone.suspended_until.unwrap() > Utc::now() + Duration::days(365 * 50));
         assert_eq!(open_review_count(&w.db).await.unwrap(), 0);
+        assert_eq!(kept_count().await.unwrap(), 0);
         // Each action is in the log, with whom it was about.
         let logged: Vec<_> = moderation_log::Entity::find()
             .all(&w.db)
@@ -810,7 +833,7 @@ mod tests {
             );
             refused(edit_post(&w.db, who, w.post.id, "x", "x").await.map(|_| ()));
             refused(
-                review_queue(&w.db, who, ReviewFilter::default(), 1)
+                review_queue(&w.db, who, ReviewFilter::default(), 1, &Default::default())
                     .await
                     .map(|_| ()),
             );

@@ -1078,7 +1078,7 @@ mod tests {
             kind: Some("vote_burst".into()),
             ..Default::default()
         };
-        let q = review_queue(&w.db, &w.moderator, filter.clone(), 1)
+        let q = review_queue(&w.db, &w.moderator, filter.clone(), 1, &Default::default())
             .await
             .unwrap();
         assert_eq!(q.items.len(), 1);
@@ -1106,7 +1106,9 @@ mod tests {
             b.votes[0].voted_at >= b.votes[b.votes.len() - 1].voted_at,
             "latest first"
         );
-        let q = review_queue(&w.db, &w.admin, filter, 1).await.unwrap();
+        let q = review_queue(&w.db, &w.admin, filter, 1, &Default::default())
+            .await
+            .unwrap();
         let b = q.items[0].burst.as_ref().unwrap();
         assert!(
             b.votes.iter().all(|v| v
@@ -1116,9 +1118,15 @@ mod tests {
             "{b:?}"
         );
         // Other kinds carry no burst.
-        let all = review_queue(&w.db, &w.admin, ReviewFilter::default(), 1)
-            .await
-            .unwrap();
+        let all = review_queue(
+            &w.db,
+            &w.admin,
+            ReviewFilter::default(),
+            1,
+            &Default::default(),
+        )
+        .await
+        .unwrap();
         assert!(
             all.items
                 .iter()
