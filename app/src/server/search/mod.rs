@@ -39,7 +39,7 @@ use crate::{
     },
 };
 
-/// The last page asked for: deeper is past any real list (and keeps offsets small).
+/// The last page read; a server function's page past it is past the end, named as asked.
 const MAX_PAGE: u64 = 100_000;
 /// How many similar topics a composer shows.
 pub const SIMILAR_LIMIT: u64 = 5;
@@ -97,8 +97,6 @@ pub async fn search(
         .chars()
         .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
         .collect();
-    // As the address's ?page= is bounded for every page (a server function's field is not);
-    // a page past the bound is past the end, and is named as asked.
     let asked = request.page.max(1);
     request.page = asked.min(MAX_PAGE);
     let parsed = query::parse(&request.q);
