@@ -707,8 +707,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(counts().await, once, "marking it again changed nothing");
-        // Taking it back twice at once leaves one line in the history, and so does marking
-        // another reply after.
+        // Taking it back twice at once leaves one line in the history.
         let (a, b) = tokio::join!(
             staff::unmark_answer(&w.db, &w.staff, t.id),
             staff::unmark_answer(&w.db, &w.staff, t.id)
