@@ -261,16 +261,11 @@ pub async fn request_shape(req: Request, next: Next) -> Response {
             HEADERS_TOO_LARGE,
         );
     }
-    if let Some(query) = req.uri().query() {
-        let page = form_pairs(query.as_bytes()).find(|(k, _)| k.as_slice() == b"page");
-        if let Some((_, value)) = page {
-            let n = std::str::from_utf8(&value)
-                .ok()
-                .and_then(|v| v.parse::<u64>().ok());
-            if !n.is_some_and(|n| (1..=MAX_PAGE).contains(&n)) {
-                return refuse(StatusCode::BAD_REQUEST, BAD_PAGE);
-            }
-        }
+    // Every `page`, not the first: pages read the last one.
+    if let Some(query) = req.uri().query()
+        && !page_is_valid(query)
+    {
+        return refuse(StatusCode::BAD_REQUEST, BAD_PAGE);
     }
     let declared = req
         .headers()
