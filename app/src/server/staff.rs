@@ -724,6 +724,26 @@ mod tests {
             .map(|t| (t.title.as_str(), t.answered))
             .collect();
         assert_eq!(listed, vec![("Dark mode?", true)]);
+        // A hidden answer answers nobody, in lists as on the topic page; restored, it does again.
+        for (state, answered) in [(PostState::Hidden, false), (PostState::Visible, true)] {
+            let now = post::Entity::find_by_id(answer.id)
+                .one(&w.db)
+                .await
+                .unwrap()
+                .unwrap();
+            let txn = begin_write(&w.db).await.unwrap();
+            posting::change_state(&txn, &now, state, Some("Checking"))
+                .await
+                .unwrap();
+            txn.commit().await.unwrap();
+            let list =
+                crate::server::views::forum::category_page(&w.db, "questions", 1, Some("planned"))
+                    .await
+                    .unwrap();
+            assert_eq!(list.topics[0].answered, answered, "{state:?}");
+            let page = topic_page(&w.db, t.id, 1, None).await.unwrap();
+            assert_eq!(page.official_answer.is_some(), answered, "{state:?}");
+        }
         unmark_answer(&w.db, &w.staff, t.id).await.unwrap();
         assert!(
             topic_now(&w.db, t.id)

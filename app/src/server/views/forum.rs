@@ -69,12 +69,33 @@ pub async fn quote(
     Ok(format!("@{name} wrote:\n{quoted}\n"))
 }
 
-pub(super) fn list_items(
+/// Topics as lists show them. "Answered" only while the official answer is public, as the topic
+/// page shows it: a hidden or deleted answer answers nobody (and is back if it is restored).
+pub(super) async fn list_items(
+    db: &DatabaseConnection,
     topics: Vec<topic::Model>,
     authors: &HashMap<i64, Author>,
     mut votes: HashMap<i64, IdeaVotes>,
-) -> Vec<TopicListItem> {
-    topics
+) -> Result<Vec<TopicListItem>, AppError> {
+    let answer_ids: Vec<i64> = topics
+        .iter()
+        .filter_map(|t| t.official_answer_post_id)
+        .collect();
+    let public_answers: HashSet<i64> = if answer_ids.is_empty() {
+        HashSet::new()
+    } else {
+        post::Entity::find()
+            .select_only()
+            .column(post::Column::Id)
+            .filter(post::Column::Id.is_in(answer_ids))
+            .filter(post::Column::State.eq(PostState::Visible.as_str()))
+            .into_tuple::<i64>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    Ok(topics
         .into_iter()
         .map(|t| {
             let author = authors.get(&t.author_id);
@@ -94,13 +115,15 @@ pub(super) fn list_items(
                     .first_staff_reply_at
                     .map(|at| (at - t.created_at).num_minutes()),
                 awaiting_staff_since: t.awaiting_staff_since,
-                answered: t.official_answer_post_id.is_some(),
+                answered: t
+                    .official_answer_post_id
+                    .is_some_and(|a| public_answers.contains(&a)),
                 resolution_confirmed: t.resolution_confirmed_at.is_some(),
                 created_at: t.created_at,
                 last_posted_at: t.last_posted_at,
             }
         })
-        .collect()
+        .collect())
 }
 
 /// The forum categories in the admins' order, with their counters, in one query (the home page
@@ -315,7 +338,7 @@ pub async fn category_page_for(
         category: category_ref(&c),
         archived: c.archived,
         description: c.description,
-        topics: list_items(topics, &authors, votes),
+        topics: list_items(db, topics, &authors, votes).await?,
         page,
         page_count: pages,
         status: status.map(|s| s.as_str().to_string()),
@@ -428,7 +451,7 @@ pub async fn user_profile(
         joined_at: u.created_at,
         topic_count,
         post_count,
-        topics: list_items(topics, &authors, HashMap::new()),
+        topics: list_items(db, topics, &authors, HashMap::new()).await?,
         posts: posts
             .into_iter()
             .filter_map(|p| {

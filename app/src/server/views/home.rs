@@ -83,7 +83,7 @@ pub async fn home(
         })
         .collect();
     let places: Vec<(i64, i64)> = topics.iter().map(|t| (t.id, t.category_id)).collect();
-    let items = super::forum::list_items(topics, &names, HashMap::new());
+    let items = super::forum::list_items(db, topics, &names, HashMap::new()).await?;
     let latest = items
         .into_iter()
         .zip(places)
