@@ -10,7 +10,6 @@ pub mod form_errors;
 pub mod metrics;
 pub mod migrate_data;
 pub mod page_cache;
-pub mod renders;
 pub mod robots;
 pub mod security;
 pub mod serve;
@@ -163,15 +162,10 @@ pub fn routers(state: AppState) -> Routers {
     // The last layer added runs first. A request meets: the log line, the client's address,
     // per-address limits, the request-shape checks, the security headers (on every answer,
     // refusals included), the cross-site check, the form-error signature, compression, the page
-    // cache, the noindex tag, the turn to render (reads), the session, the route. With metrics
-    // on, they time and count each request just inside the log line.
+    // cache, the noindex tag, the session, the route. With metrics on, they time and count
+    // each request just inside the log line.
     let site = Router::new()
         .fallback_service(routes)
-        // Inside the cache: what it answers renders nothing.
-        .layer(middleware::from_fn_with_state(
-            Arc::new(renders::Renders::new()),
-            renders::layer,
-        ))
         // Inside the cache, so a cached page has what this adds.
         .layer(middleware::from_fn(robots::noindex_meta))
         .layer(middleware::from_fn_with_state(
