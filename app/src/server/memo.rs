@@ -99,7 +99,13 @@ const LOADING_TURNS: usize = 64;
 struct Slots<K, T> {
     map: HashMap<K, (u64, Instant, T)>,
     bytes: usize,
+    /// Keys whose value was too large to keep, by the version it was loaded under: waiting for
+    /// another's load of one gains nothing (it is not kept), so their loads skip the turns
+    /// while that version is current. Emptied when it reaches `UNKEPT_MAX`.
+    unkept: HashMap<K, u64>,
 }
+
+const UNKEPT_MAX: usize = 1024;
 
 impl<K: Eq + Hash, T: Clone> MemoMap<K, T> {
     pub fn new(max_bytes: usize, weigh: fn(&T) -> usize) -> Self {
@@ -109,6 +115,7 @@ impl<K: Eq + Hash, T: Clone> MemoMap<K, T> {
             slots: Mutex::new(Slots {
                 map: HashMap::new(),
                 bytes: 0,
+                unkept: HashMap::new(),
             }),
             loading: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
             turn_of: RandomState::new(),
@@ -135,17 +142,29 @@ impl<K: Eq + Hash, T: Clone> MemoMap<K, T> {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<T, AppError>>,
     {
-        if let Some(value) = current(self.slots.lock().unwrap().map.get(&key), version) {
-            return Ok(value);
-        }
+        let unkept = {
+            let slots = self.slots.lock().unwrap();
+            if let Some(value) = current(slots.map.get(&key), version) {
+                return Ok(value);
+            }
+            slots.unkept.get(&key).is_some_and(|at| *at >= version)
+        };
         let turn = self.turn_of.hash_one(&key) as usize % LOADING_TURNS;
-        let _loading = self.loading[turn].lock().await;
+        let _loading = match unkept {
+            true => None,
+            false => Some(self.loading[turn].lock().await),
+        };
         if let Some(value) = current(self.slots.lock().unwrap().map.get(&key), version) {
             return Ok(value);
         }
         let value = load().await?;
         let size = (self.weigh)(&value);
         if size.saturating_mul(4) > self.max_bytes {
+            let mut slots = self.slots.lock().unwrap();
+            if slots.unkept.len() >= UNKEPT_MAX {
+                slots.unkept.clear();
+            }
+            slots.unkept.insert(key, version);
             return Ok(value);
         }
         let weigh = self.weigh;
@@ -294,5 +313,13 @@ mod tests {
         let big = MemoMap::<u32, u32>::new(16, |v| *v as usize);
         assert_eq!(big.at_version(1, 1, || async { Ok(5) }).await.unwrap(), 5);
         assert!(big.slots.lock().unwrap().map.is_empty());
+        // Then its loads at that version run side by side: waiting would gain nothing. (The
+        // turn is held here, so a load that waited for it would never end.)
+        let turn = big.turn_of.hash_one(1u32) as usize % LOADING_TURNS;
+        let held = big.loading[turn].lock().await;
+        let beside = big.at_version(1, 1, || async { Ok(6) });
+        let beside = tokio::time::timeout(Duration::from_secs(5), beside).await;
+        assert_eq!(beside.expect("loads beside the turn").unwrap(), 6);
+        drop(held);
     }
 }
