@@ -150,9 +150,10 @@ impl<K: Eq + Hash, T: Clone> MemoMap<K, T> {
             slots.unkept.get(&key).is_some_and(|at| *at >= version)
         };
         let turn = self.turn_of.hash_one(&key) as usize % LOADING_TURNS;
-        let _loading = match unkept {
-            true => None,
-            false => Some(self.loading[turn].lock().await),
+        let _loading = if unkept {
+            None
+        } else {
+            Some(self.loading[turn].lock().await)
         };
         if let Some(value) = current(self.slots.lock().unwrap().map.get(&key), version) {
             return Ok(value);
@@ -214,6 +215,12 @@ mod tests {
         assert_eq!(memo.at_version(9, load).await.unwrap(), 3);
     }
 
+    /// What four loads at once gave.
+    fn loaded(got: (R, R, R, R)) -> [u32; 4] {
+        [got.0, got.1, got.2, got.3].map(|v| v.unwrap())
+    }
+    type R = Result<u32, AppError>;
+
     /// Readers who miss together wait for one load and share it; one who read an older
     /// version takes a value loaded under a newer one, and never puts an older one back.
     #[tokio::test]
@@ -231,15 +238,7 @@ mod tests {
             memo.at_version(1, slow),
             memo.at_version(1, slow),
         );
-        assert_eq!(
-            (
-                got.0.unwrap(),
-                got.1.unwrap(),
-                got.2.unwrap(),
-                got.3.unwrap()
-            ),
-            (1, 1, 1, 1)
-        );
+        assert_eq!(loaded(got), [1; 4]);
         assert_eq!(loads.load(Ordering::SeqCst), 1);
         let got = tokio::join!(
             map.at_version(1, 7, slow),
@@ -247,15 +246,7 @@ mod tests {
             map.at_version(1, 7, slow),
             map.at_version(1, 7, slow),
         );
-        assert_eq!(
-            (
-                got.0.unwrap(),
-                got.1.unwrap(),
-                got.2.unwrap(),
-                got.3.unwrap()
-            ),
-            (2, 2, 2, 2)
-        );
+        assert_eq!(loaded(got), [2; 4]);
         assert_eq!(loads.load(Ordering::SeqCst), 2);
         // Newer, then a reader of the older version: it gets the newer value, kept.
         assert_eq!(memo.at_version(3, slow).await.unwrap(), 3);
