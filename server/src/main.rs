@@ -10,7 +10,7 @@ use tower_sessions::session_store::ExpiredDeletion;
 use tracing_subscriber::EnvFilter;
 
 /// See server/Cargo.toml: a member's page allocates often and briefly. The password hashes'
-/// 19 MiB blocks go back to the system when freed (bench/memory.sh).
+/// megabyte blocks go back to the system when freed (bench/memory.sh).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

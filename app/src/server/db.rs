@@ -9,6 +9,9 @@ use sea_orm::{
 };
 use tokio::sync::watch;
 
+/// The page cache of each SQLite connection (see `connect`); negative means KiB to SQLite.
+const SQLITE_CACHE_KIB: &str = "-1024";
+
 /// Opens the database. SQLite gets WAL (readers never block the writer), synchronous=FULL (an
 /// answered write is on disk), foreign keys, and a busy timeout so writers queue, not fail.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
@@ -28,6 +31,10 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
                 .create_if_missing(true)
+                // Each connection's own page cache, 1 MiB instead of SQLite's 2: the operating
+                // system keeps the file's pages too, so a miss here is a read from memory,
+                // and eight connections' caches are a fifth of a busy server's memory.
+                .pragma("cache_size", SQLITE_CACHE_KIB)
         });
         opts.map_sqlx_sqlite_pool_opts(|pool| {
             pool.after_connect(|conn, _| Box::pin(async move { stable_plans(conn).await }))

@@ -591,7 +591,7 @@ async fn an_old_hash_is_replaced_at_login() {
     assert!(
         casey
             .password_hash
-            .starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            .starts_with("$argon2id$v=19$m=7168,t=5,p=1$"),
         "{}",
         casey.password_hash
     );
