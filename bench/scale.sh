@@ -5,8 +5,9 @@
 #   1m:  1,000,000 posts in 50,000 topics by 50,000 members
 # then for each database and size starts the release build on a working copy of it (the write
 # row adds replies; the seeded database stays as seeded) and measures, with wrk at 32
-# connections: the 60-post topic's first page (30 posts) for a visitor (page cache) and for a
-# signed-in member (rendered), the category and home pages (visitor and member), a search that
+# connections: the 60-post topic's first page (30 posts) for a visitor (page cache), for a
+# signed-in member, and for 32 members in turn (a member's page is kept for every member whose
+# page is the same), the category and home pages (visitor and member), a search that
 # matches, the staff queue (as staff), the review queue (as a moderator), and 32 writers posting
 # replies (each answered only once on disk: synchronous=FULL on SQLite). Also start-up time to
 # the first answered request, resident memory idle after start-up and the peak over the run
@@ -180,8 +181,15 @@ for database in $databases; do
     # shellcheck disable=SC2046
     matches=$("$bin" bench-queries $(size_flags "$size") | awk -F'\t' -v q="$query" '$2 == q { print $3; exit }')
 
+    # 32 members: members 1..32 (member1 is also the reading member), each its own session.
+    # They read the topic page in turns, then write the replies.
+    cookies="$results/writers"
+    : >"$cookies"
+    for i in $(seq 32); do log_in "member$i" >>"$cookies"; done
+
     run topic_visitor "topic page, visitor" "$topic"
     run topic_member "topic page, member (30 posts)" "$topic" -H "Cookie: $member"
+    run topic_members "topic page, 32 members in turn" "$topic" -s "$ROOT/bench/readers.lua" -- "$cookies" 2
     run category_visitor "category page, visitor" "$base/c/questions"
     run category_member "category page, member" "$base/c/questions" -H "Cookie: $member"
     run home_visitor "home page, visitor" "$base/"
@@ -189,10 +197,6 @@ for database in $databases; do
     run search "search \"$query\" (${matches:-?} posts)" "$base/search?q=$query"
     run staff_queue "staff queue, staff" "$base/staff/queue" -H "Cookie: $staff"
     run review_queue "review queue, moderator" "$base/admin/review" -H "Cookie: $moderator"
-    # 32 writers: members 1..32 (member1 is also the reading member), each its own session.
-    cookies="$results/writers"
-    : >"$cookies"
-    for i in $(seq 32); do log_in "member$i" >>"$cookies"; done
     topics=$(awk '{ for (i = 1; i <= NF; i++) if ($i == "--topics") print $(i + 1) }' <<<"$(size_flags "$size")")
     spread=$((topics - 1 < 1000 ? topics - 1 : 1000))
     run reply "reply, 32 writers" "$base/api/reply" -s "$ROOT/bench/replies.lua" -- "$cookies" "$spread" 2

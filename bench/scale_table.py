@@ -38,7 +38,7 @@ def fmt(text):
     return f"{value:,.0f}" if value >= 100 else f"{value:g}"
 
 
-PAGES = ["topic_visitor", "topic_member", "category_visitor", "category_member", "home_visitor",
+PAGES = ["topic_visitor", "topic_member", "topic_members", "category_visitor", "category_member", "home_visitor",
          "home_member", "search", "staff_queue", "review_queue", "reply"]
 FIGURES = ["startup", "idle", "idle_anon", "peak", "anon", "seed"]
 

@@ -113,6 +113,7 @@ pub fn routers(state: AppState) -> Routers {
     let metrics_settings = config.metrics.clone();
     let db = state.db.clone();
     let metrics_db = state.db.clone();
+    let page_cache = Arc::new(page_cache::PageCache::new(db.clone()));
     let routes = Router::new()
         .route(patterns.add("/healthz"), get(healthz))
         .route(patterns.add("/blog/feed.xml"), get(blog_feed))
@@ -153,6 +154,11 @@ pub fn routers(state: AppState) -> Routers {
             state.clone(),
             files::composer_files,
         ))
+        // Inside the session layer too: a member's page is keyed by what their session reads.
+        .layer(middleware::from_fn_with_state(
+            (page_cache.clone(), state.clone()),
+            page_cache::member_layer,
+        ))
         .layer(sessions)
         .with_state(state);
     // The layers wrap the whole router as one service, not each route (as `Router::layer` on the
@@ -169,7 +175,7 @@ pub fn routers(state: AppState) -> Routers {
         // Inside the cache, so a cached page has what this adds.
         .layer(middleware::from_fn(robots::noindex_meta))
         .layer(middleware::from_fn_with_state(
-            Arc::new(page_cache::PageCache::new(db.clone())),
+            page_cache,
             page_cache::layer,
         ))
         // Pages rendered for one reader leave compressed; cached ones carry their own copy.

@@ -402,12 +402,14 @@ impl Page {
 pub enum Cached {
     Page = 0,
     File = 1,
+    /// A signed-in member's topic page (page_cache::member_layer).
+    MemberPage = 2,
 }
 
 /// Page-cache lookups, [kind][hit]: process-wide, like the workers'.
-static PAGE_CACHE: [[AtomicU64; 2]; 2] = [const { [const { AtomicU64::new(0) }; 2] }; 2];
+static PAGE_CACHE: [[AtomicU64; 2]; 3] = [const { [const { AtomicU64::new(0) }; 2] }; 3];
 
-/// Counts one lookup in the visitors' page cache (page_cache.rs).
+/// Counts one lookup in the page cache (page_cache.rs).
 pub fn page_cache_lookup(kind: Cached, hit: bool) {
     PAGE_CACHE[kind as usize][usize::from(hit)].fetch_add(1, Relaxed);
 }
@@ -417,9 +419,10 @@ fn render_page_cache(page: &mut Page) {
     page.family(
         name,
         "counter",
-        "Visitors' page-cache lookups: hit (served from memory) or miss (rendered).",
+        "Page-cache lookups: hit (served from memory) or miss (rendered); visitors' pages and \
+         files, and members' topic pages.",
     );
-    for (kind, counts) in ["page", "file"].iter().zip(&PAGE_CACHE) {
+    for (kind, counts) in ["page", "file", "member_page"].iter().zip(&PAGE_CACHE) {
         for (result, count) in ["miss", "hit"].iter().zip(counts) {
             page.sample(
                 name,

@@ -16,6 +16,11 @@
 //! its response leaves, so whichever server a later request reaches, it never gets a page from
 //! before that write. The requests waiting at the same time share one read (`fresh_version`):
 //! under load one query answers a whole batch of hits.
+//!
+//! Signed-in members' topic pages are kept too (`member_layer`), under the same version, TTL
+//! and emptying, keyed by everything their render reads (app::server::page_inputs): members
+//! whose topic page would be the same get one render, with their own name and form token put
+//! into it.
 use std::{
     collections::HashMap,
     sync::{
@@ -126,6 +131,9 @@ struct Entries {
     pages: HashMap<String, Entry>,
     files: HashMap<String, (Instant, SharedFile)>,
     bytes: usize,
+    /// Members' topic pages (`member_layer`), by their inputs' key, within their own bound.
+    members: HashMap<[u8; 32], (Instant, Arc<MemberPage>)>,
+    member_bytes: usize,
     /// The page version every entry was stored under.
     version: u64,
 }
@@ -266,6 +274,33 @@ impl PageCache {
         entries.pages.clear();
         entries.files.clear();
         entries.bytes = 0;
+        entries.members.clear();
+        entries.member_bytes = 0;
+    }
+
+    fn get_member_page(&self, key: &[u8; 32]) -> Option<Arc<MemberPage>> {
+        let entries = self.entries.lock().unwrap();
+        let (stored, page) = entries.members.get(key)?;
+        (stored.elapsed() < TTL).then(|| page.clone())
+    }
+
+    fn put_member_page(&self, key: [u8; 32], generation: u64, page: MemberPage) {
+        let mut entries = self.entries.lock().unwrap();
+        if self.generation.load(Ordering::SeqCst) != generation {
+            return;
+        }
+        let size = page.size;
+        if entries.member_bytes + size > MAX_MEMBER_BYTES {
+            entries.members.retain(|_, (at, _)| at.elapsed() < TTL);
+            entries.member_bytes = entries.members.values().map(|(_, p)| p.size).sum();
+            if entries.member_bytes + size > MAX_MEMBER_BYTES {
+                return;
+            }
+        }
+        entries.member_bytes += size;
+        if let Some((_, old)) = entries.members.insert(key, (Instant::now(), Arc::new(page))) {
+            entries.member_bytes -= old.size;
+        }
     }
 }
 
@@ -407,11 +442,204 @@ async fn file(cache: &PageCache, req: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
+/// Members' topic pages kept at most: about 200 pages of 30 posts.
+const MAX_MEMBER_BYTES: usize = 8 * 1024 * 1024;
+
+/// A signed-in member's topic page as the next member with the same inputs gets it
+/// (app::server::page_inputs): the page with holes for what is that reader's own, their name
+/// in the header and their reply form's one-shot token. Its inline scripts are allowed by hash,
+/// as on a visitor's page; the cross-site token goes in after it, as on every page (security.rs).
+pub struct MemberPage {
+    pieces: Vec<MemberPiece>,
+    headers: HeaderMap,
+    size: usize,
+}
+
+enum MemberPiece {
+    Html(Bytes),
+    Name,
+    FormToken,
+}
+
+/// Where the header writes the member's name: the one place on a topic page it depends on who
+/// reads (a post's author is the same for everyone, and keys nothing here).
+const NAME_BEFORE: &str = "Signed in as <strong>";
+const NAME_AFTER: &str = "</strong>";
+
+impl MemberPage {
+    /// The page with `name`'s and `form_token`'s places made holes, if it has exactly one
+    /// place for the name and the token shows only as itself.
+    fn from_render(headers: &HeaderMap, body: &Bytes, name: &str, form_token: &str) -> Option<Self> {
+        let (shared, policy) = with_script_hashes(headers, body)?;
+        let written_name = format!("{NAME_BEFORE}{}{NAME_AFTER}", html_escape::encode_text(name));
+        let name_at = shared.find(&written_name)?;
+        if shared[name_at + 1..].contains(&written_name) || form_token.len() < 32 {
+            return None;
+        }
+        let name_start = name_at + NAME_BEFORE.len();
+        let name_end = name_at + written_name.len() - NAME_AFTER.len();
+        let mut pieces = with_token_holes(&shared[..name_start], form_token);
+        pieces.push(MemberPiece::Name);
+        pieces.extend(with_token_holes(&shared[name_end..], form_token));
+        let mut headers = headers.clone();
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+        headers.remove(header::CONTENT_LENGTH);
+        Some(MemberPage {
+            size: shared.len(),
+            pieces,
+            headers,
+        })
+    }
+
+    fn response(&self, name: &str, form_token: &str) -> Response {
+        let name = html_escape::encode_text(name);
+        let mut body = Vec::with_capacity(self.size + name.len());
+        for piece in &self.pieces {
+            body.extend_from_slice(match piece {
+                MemberPiece::Html(bytes) => bytes,
+                MemberPiece::Name => name.as_bytes(),
+                MemberPiece::FormToken => form_token.as_bytes(),
+            });
+        }
+        let mut res = Body::from(body).into_response();
+        *res.headers_mut() = self.headers.clone();
+        res
+    }
+}
+
+fn with_token_holes(html: &str, form_token: &str) -> Vec<MemberPiece> {
+    let mut pieces = Vec::new();
+    for (i, part) in html.split(form_token).enumerate() {
+        if i > 0 {
+            pieces.push(MemberPiece::FormToken);
+        }
+        pieces.push(MemberPiece::Html(Bytes::copy_from_slice(part.as_bytes())));
+    }
+    pieces
+}
+
+/// A signed-in member's topic page (`/t/{id}/{slug}`, with nothing or `?page=N` after it):
+/// its inputs loaded first (app::api::forum::load_topic_page_inputs), then the page kept for
+/// those inputs if there is one, else rendered from them and kept. Inside the session layer,
+/// which the loading needs. Anything else, a visitor included, goes on to the routes.
+pub async fn member_layer(
+    State((cache, state)): State<(Arc<PageCache>, app::server::state::AppState)>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let uri = req.uri();
+    let address = (req.method() == Method::GET && has_session_cookie(&req))
+        .then(|| topic_address(uri.path(), uri.query()))
+        .flatten();
+    let Some((id, page)) = address else {
+        return next.run(req).await;
+    };
+    let (mut parts, body) = req.into_parts();
+    let Some(version) = cache.fresh_version().await else {
+        return next.run(Request::from_parts(parts, body)).await;
+    };
+    cache.settle(version);
+    let inputs = match load_inputs(&state, &parts, id, page).await {
+        Ok(Some(inputs)) => Arc::new(inputs),
+        // A visitor, or an error the render will show as it does.
+        _ => return next.run(Request::from_parts(parts, body)).await,
+    };
+    let key = inputs.key(
+        version,
+        parts.uri.path_and_query().map_or("", |p| p.as_str()),
+    );
+    let hit = cache.get_member_page(&key);
+    crate::metrics::page_cache_lookup(crate::metrics::Cached::MemberPage, hit.is_some());
+    if let Some(hit) = hit {
+        return hit.response(&inputs.user.username, &inputs.composer.form_token);
+    }
+    let generation = cache.generation.load(Ordering::SeqCst);
+    parts.extensions.insert(inputs.clone());
+    let res = next.run(Request::from_parts(parts, body)).await;
+    let storable = res.status() == StatusCode::OK && !res.headers().contains_key(header::SET_COOKIE);
+    if !storable {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    let bytes = match crate::bodies::up_to(body, MAX_PAGE_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(body) => return Response::from_parts(parts, body),
+    };
+    let kept = MemberPage::from_render(
+        &parts.headers,
+        &bytes,
+        &inputs.user.username,
+        &inputs.composer.form_token,
+    );
+    if let Some(page) = kept {
+        cache.put_member_page(key, generation, page);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The topic and page number of a topic page's address, when it is one a member's page may be
+/// kept for: `/t/{id}/{slug}` with no query or `?page=N`.
+fn topic_address(path: &str, query: Option<&str>) -> Option<(i64, u64)> {
+    let mut segments = path.strip_prefix("/t/")?.split('/');
+    let (id, _slug) = (segments.next()?.parse().ok()?, segments.next()?);
+    if segments.next().is_some() || !cacheable(path, query) {
+        return None;
+    }
+    let page = match query {
+        Some(q) => q.strip_prefix("page=")?.parse().ok().filter(|n| *n >= 1)?,
+        None => 1,
+    };
+    Some((id, page))
+}
+
+/// Runs the page's own loads in a Leptos context like the render's (the request's parts, the
+/// app state, the request's member), so they read and mark exactly what the render would.
+async fn load_inputs(
+    state: &app::server::state::AppState,
+    parts: &axum::http::request::Parts,
+    id: i64,
+    page: u64,
+) -> Result<Option<app::server::page_inputs::TopicPageInputs>, app::error::AppError> {
+    use leptos::prelude::{Owner, provide_context};
+    let owner = Owner::new();
+    let load = owner.with(|| {
+        provide_context(parts.clone());
+        provide_context(state.clone());
+        app::server::state::provide_request_context();
+        leptos::reactive::computed::ScopedFuture::new_untracked(
+            app::api::forum::load_topic_page_inputs(id, page),
+        )
+    });
+    let inputs = load.await;
+    owner.unset();
+    inputs
+}
+
 /// The rendered page in the form every visitor can be sent, if it has one: its nonce swapped
 /// for script hashes. Pages without a nonce policy, or whose nonce shows up outside the script
 /// tags, are not shared.
 fn shareable(headers: &HeaderMap, body: &Bytes) -> Option<Shared> {
     let content_type = headers.get(header::CONTENT_TYPE)?.clone();
+    let (html, policy) = with_script_hashes(headers, body)?;
+    Some(Shared {
+        content_type,
+        policy,
+        robots: headers.get(X_ROBOTS_TAG).cloned(),
+        gzip: crate::compress::gzip(html.as_bytes(), flate2::Compression::default())?,
+        body: Bytes::from(html),
+    })
+}
+
+/// A rendered HTML page's text with its nonce swapped for script hashes, and the policy that
+/// allows them (app::server::csp::with_script_hashes).
+fn with_script_hashes(headers: &HeaderMap, body: &Bytes) -> Option<(String, HeaderValue)> {
+    if !headers
+        .get(header::CONTENT_TYPE)?
+        .as_bytes()
+        .starts_with(b"text/html")
+    {
+        return None;
+    }
     let policy = headers
         .get(header::CONTENT_SECURITY_POLICY)?
         .to_str()
@@ -419,13 +647,7 @@ fn shareable(headers: &HeaderMap, body: &Bytes) -> Option<Shared> {
     let nonce = app::server::csp::nonce_of(policy)?;
     let html = std::str::from_utf8(body).ok()?;
     let (html, policy) = app::server::csp::with_script_hashes(html, nonce)?;
-    Some(Shared {
-        content_type,
-        policy: HeaderValue::from_str(&policy).ok()?,
-        robots: headers.get(X_ROBOTS_TAG).cloned(),
-        gzip: crate::compress::gzip(html.as_bytes(), flate2::Compression::default())?,
-        body: Bytes::from(html),
-    })
+    Some((html, HeaderValue::from_str(&policy).ok()?))
 }
 
 #[cfg(test)]

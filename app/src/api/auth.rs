@@ -128,6 +128,9 @@ pub async fn log_out() -> Result<(), AppError> {
 
 #[server(endpoint = "me")]
 pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
+    if let Some(inputs) = crate::server::page_inputs::prefetched() {
+        return Ok(Some(inputs.user.clone()));
+    }
     let Some(user) = state::current_user().await? else {
         return Ok(None);
     };

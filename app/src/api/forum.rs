@@ -20,6 +20,9 @@ use sea_orm::EntityTrait;
 
 #[server(endpoint = "site")]
 pub async fn get_site_info() -> Result<SiteInfo, AppError> {
+    if let Some(inputs) = crate::server::page_inputs::prefetched() {
+        return Ok(inputs.site.clone());
+    }
     let state = state::app_state()?;
     let db = &state.db;
     state.site.get_or_load(db, || site_info(&state)).await
@@ -113,6 +116,11 @@ pub async fn get_category_page(
 #[server(endpoint = "topic_page")]
 pub async fn get_topic_page(id: i64, page: u64) -> Result<TopicPage, AppError> {
     use crate::server::views::topic::{kept_pages, kept_topic_page};
+    if let Some(inputs) = crate::server::page_inputs::prefetched()
+        && (inputs.id, inputs.page) == (id, page)
+    {
+        return Ok(inputs.topic.clone());
+    }
     let viewer = state::current_user().await?;
     let app = state::app_state()?;
     let db = app.db.clone();
@@ -235,7 +243,34 @@ pub async fn get_composer_start(
     kind: ComposerKind,
     quote_post: Option<i64>,
 ) -> Result<ComposerStart, AppError> {
+    if let (ComposerKind::Reply(topic), None) = (kind, quote_post)
+        && let Some(inputs) = crate::server::page_inputs::prefetched()
+        && inputs.id == topic
+    {
+        return Ok(inputs.composer.clone());
+    }
     composer_start(kind, quote_post).await
+}
+
+/// What a member's topic page reads (server::page_inputs), loaded as the page's own server
+/// functions load it, their side effects included (the topic and its notifications marked
+/// read). None for a visitor.
+#[cfg(feature = "ssr")]
+pub async fn load_topic_page_inputs(
+    id: i64,
+    page: u64,
+) -> Result<Option<crate::server::page_inputs::TopicPageInputs>, AppError> {
+    let Some(user) = super::auth::current_user().await? else {
+        return Ok(None);
+    };
+    Ok(Some(crate::server::page_inputs::TopicPageInputs {
+        id,
+        page,
+        user,
+        site: get_site_info().await?,
+        topic: get_topic_page(id, page).await?,
+        composer: composer_start(ComposerKind::Reply(id), None).await?,
+    }))
 }
 
 #[cfg(feature = "ssr")]

@@ -31,6 +31,7 @@ pub mod metrics;
 pub mod moderation;
 pub mod names;
 pub mod notify;
+pub mod page_inputs;
 pub mod page_version;
 pub mod paging;
 pub mod posting;

@@ -27,6 +27,7 @@ mod http;
 mod ideas_http;
 mod ideas_views_http;
 mod lifecycle_pages;
+mod member_pages_http;
 mod metrics_http;
 mod migrate_data;
 mod moderation_http;

@@ -1,0 +1,97 @@
+//! What a signed-in member's topic page reads, loaded before the page is rendered (by
+//! `api::forum::load_topic_page_inputs`, the same server functions the page calls). The router
+//! keeps rendered member pages by these inputs (server/src/member_pages.rs): members whose
+//! inputs are the same get the same page, so the second of them is served without a render,
+//! with their own name and form token put in. On a miss the render is handed the inputs
+//! (`prefetched`), so what it shows is exactly what its key says, even if a write lands
+//! meanwhile.
+use std::sync::Arc;
+
+use leptos::prelude::{provide_context, use_context};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::model::{ComposerStart, Draft, SessionUser, SiteInfo, TopicPage};
+
+#[derive(Clone, Debug)]
+pub struct TopicPageInputs {
+    pub id: i64,
+    pub page: u64,
+    pub user: SessionUser,
+    pub site: SiteInfo,
+    pub topic: TopicPage,
+    pub composer: ComposerStart,
+}
+
+/// The reader as the page shows them, apart from their name (a hole, see the router): the
+/// header's links and counts and the zone times are written in. Not the id, display name,
+/// avatar or title, which no part of a topic page shows; a test renders the page for members
+/// who differ in those and checks that each gets exactly their own render.
+#[derive(Serialize)]
+struct ShownReader<'a> {
+    role: &'a crate::model::Role,
+    unread_notifications: u64,
+    open_review_items: u64,
+    time_zone: &'a Option<String>,
+}
+
+#[derive(Serialize)]
+struct Key<'a> {
+    version: u64,
+    path_and_query: &'a str,
+    reader: ShownReader<'a>,
+    site: &'a SiteInfo,
+    topic: &'a TopicPage,
+    draft: &'a Draft,
+}
+
+impl TopicPageInputs {
+    /// The kept page's key: a SHA-256 of everything the render reads but the reader's name and
+    /// form token, under page version `version` (the rest of what a page shows: the theme, the
+    /// settings) and for this address.
+    pub fn key(&self, version: u64, path_and_query: &str) -> [u8; 32] {
+        let key = Key {
+            version,
+            path_and_query,
+            reader: ShownReader {
+                role: &self.user.role,
+                unread_notifications: self.user.unread_notifications,
+                open_review_items: self.user.open_review_items,
+                time_zone: &self.user.time_zone,
+            },
+            site: &self.site,
+            topic: &self.topic,
+            draft: &self.composer.draft,
+        };
+        let mut hash = HashWriter(Sha256::new());
+        serde_json::to_writer(&mut hash, &key).expect("page inputs serialise");
+        hash.0.finalize().into()
+    }
+}
+
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The inputs the router loaded for this render, if it did.
+pub fn prefetched() -> Option<Arc<TopicPageInputs>> {
+    use_context()
+}
+
+/// Hands the render the inputs the router put in the request (see the module's note).
+pub fn provide_from_request() {
+    let inputs = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Arc<TopicPageInputs>>().cloned());
+    if let Some(inputs) = inputs {
+        provide_context(inputs);
+    }
+}
