@@ -63,8 +63,10 @@ impl TopicPageInputs {
             topic: &self.topic,
             draft: &self.composer.draft,
         };
-        let mut hash = HashWriter(Sha256::new());
+        // serde_json writes a token at a time: gathered first, the hash sees large blocks.
+        let mut hash = std::io::BufWriter::with_capacity(16 * 1024, HashWriter(Sha256::new()));
         serde_json::to_writer(&mut hash, &key).expect("page inputs serialise");
+        let hash = hash.into_inner().unwrap_or_else(|_| unreachable!("hashing cannot fail"));
         hash.0.finalize().into()
     }
 }
