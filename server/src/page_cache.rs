@@ -298,7 +298,10 @@ impl PageCache {
             }
         }
         entries.member_bytes += size;
-        if let Some((_, old)) = entries.members.insert(key, (Instant::now(), Arc::new(page))) {
+        if let Some((_, old)) = entries
+            .members
+            .insert(key, (Instant::now(), Arc::new(page)))
+        {
             entries.member_bytes -= old.size;
         }
     }
@@ -469,9 +472,17 @@ const NAME_AFTER: &str = "</strong>";
 impl MemberPage {
     /// The page with `name`'s and `form_token`'s places made holes, if it has exactly one
     /// place for the name and the token shows only as itself.
-    fn from_render(headers: &HeaderMap, body: &Bytes, name: &str, form_token: &str) -> Option<Self> {
+    fn from_render(
+        headers: &HeaderMap,
+        body: &Bytes,
+        name: &str,
+        form_token: &str,
+    ) -> Option<Self> {
         let (shared, policy) = with_script_hashes(headers, body)?;
-        let written_name = format!("{NAME_BEFORE}{}{NAME_AFTER}", html_escape::encode_text(name));
+        let written_name = format!(
+            "{NAME_BEFORE}{}{NAME_AFTER}",
+            html_escape::encode_text(name)
+        );
         let name_at = shared.find(&written_name)?;
         if shared[name_at + 1..].contains(&written_name) || form_token.len() < 32 {
             return None;
@@ -556,7 +567,8 @@ pub async fn member_layer(
     let generation = cache.generation.load(Ordering::SeqCst);
     parts.extensions.insert(inputs.clone());
     let res = next.run(Request::from_parts(parts, body)).await;
-    let storable = res.status() == StatusCode::OK && !res.headers().contains_key(header::SET_COOKIE);
+    let storable =
+        res.status() == StatusCode::OK && !res.headers().contains_key(header::SET_COOKIE);
     if !storable {
         return res;
     }

@@ -397,10 +397,7 @@ mod tests {
     #[tokio::test]
     async fn hashes_are_argon2id_with_owasp_parameters_and_verify() {
         let hash = hash_password("correct horse battery".into()).await.unwrap();
-        assert!(
-            hash.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"),
-            "{hash}"
-        );
+        assert!(hash.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"), "{hash}");
         assert!(
             verify_password("correct horse battery".into(), Some(hash.clone()))
                 .await

@@ -66,7 +66,9 @@ impl TopicPageInputs {
         // serde_json writes a token at a time: gathered first, the hash sees large blocks.
         let mut hash = std::io::BufWriter::with_capacity(16 * 1024, HashWriter(Sha256::new()));
         serde_json::to_writer(&mut hash, &key).expect("page inputs serialise");
-        let hash = hash.into_inner().unwrap_or_else(|_| unreachable!("hashing cannot fail"));
+        let hash = hash
+            .into_inner()
+            .unwrap_or_else(|_| unreachable!("hashing cannot fail"));
         hash.0.finalize().into()
     }
 }

@@ -53,12 +53,21 @@ async fn set_display_name(db: &DatabaseConnection, name: &str, display_name: &st
 
 /// The page `cookie` gets now, and the page a fresh render gives them (after a write that
 /// changes nothing they see): the same, apart from the tokens.
-async fn assert_own_page(app: &Router, db: &DatabaseConnection, path: &str, cookie: &str, who: &str) -> Reply {
+async fn assert_own_page(
+    app: &Router,
+    db: &DatabaseConnection,
+    path: &str,
+    cookie: &str,
+    who: &str,
+) -> Reply {
     let served = get(app, path, Some(cookie)).await;
     assert_eq!(served.status, StatusCode::OK, "{who}: {}", served.body);
     a_write(db).await;
     let fresh = get(app, path, Some(cookie)).await;
-    assert!(!kept(&fresh), "{who}: after a write the page is rendered again");
+    assert!(
+        !kept(&fresh),
+        "{who}: after a write the page is rendered again"
+    );
     assert_eq!(
         same_for_reader(&served),
         same_for_reader(&fresh),
@@ -80,13 +89,30 @@ async fn members_who_would_get_the_same_page_share_one_render_with_their_own_nam
     assert!(!kept(&rendered), "the first member's page is rendered");
     let shared = get(&app, &path, Some(&second)).await;
     assert!(kept(&shared), "the second member's page is the kept one");
-    assert_eq!(signed_in_as(&app, &second).await.as_deref(), Some("reader-two"));
-    assert!(shared.body.contains("Signed in as <strong>reader-two</strong>"));
-    assert!(!shared.body.contains("reader.one"), "no trace of the first reader");
-    assert_ne!(form_token(&shared), form_token(&rendered), "each gets their own form token");
+    assert_eq!(
+        signed_in_as(&app, &second).await.as_deref(),
+        Some("reader-two")
+    );
+    assert!(
+        shared
+            .body
+            .contains("Signed in as <strong>reader-two</strong>")
+    );
+    assert!(
+        !shared.body.contains("reader.one"),
+        "no trace of the first reader"
+    );
+    assert_ne!(
+        form_token(&shared),
+        form_token(&rendered),
+        "each gets their own form token"
+    );
     let doc = scraper::Html::parse_document(&shared.body);
     let scripts = scraper::Selector::parse("script").unwrap();
-    assert!(doc.select(&scripts).all(|s| !s.inner_html().contains("alert(1)")));
+    assert!(
+        doc.select(&scripts)
+            .all(|s| !s.inner_html().contains("alert(1)"))
+    );
 
     // The token in the kept page is the second member's own: their reply goes through.
     let topic_id = path.split('/').nth(2).unwrap();
@@ -107,7 +133,11 @@ async fn members_who_would_get_the_same_page_share_one_render_with_their_own_nam
     // The reply is a write: the next page is rendered afresh and shows it.
     let after = get(&app, &path, Some(&first)).await;
     assert!(!kept(&after));
-    assert!(after.body.contains("Replying from a page kept for another member."));
+    assert!(
+        after
+            .body
+            .contains("Replying from a page kept for another member.")
+    );
 
     // And the kept page is what a render would have given the second member.
     get(&app, &path, Some(&first)).await;
@@ -123,9 +153,21 @@ async fn a_member_whose_page_differs_never_gets_another_ones() {
     let m = demo_members().await;
     let (db, app) = (&m.db, &m.app);
     let path = topic_path(app).await;
-    let plain = sign_up(app, "plain.reader", "plain@example.com", "a long password 1").await;
+    let plain = sign_up(
+        app,
+        "plain.reader",
+        "plain@example.com",
+        "a long password 1",
+    )
+    .await;
     let drafter = sign_up(app, "drafter", "drafter@example.com", "a long password 2").await;
-    let suspended = sign_up(app, "suspended.one", "susp@example.com", "a long password 3").await;
+    let suspended = sign_up(
+        app,
+        "suspended.one",
+        "susp@example.com",
+        "a long password 3",
+    )
+    .await;
     let topic_id = path.split('/').nth(2).unwrap().to_string();
 
     // A kept draft for this topic's reply form: a no-JavaScript preview keeps the text.
@@ -160,10 +202,21 @@ async fn a_member_whose_page_differs_never_gets_another_ones() {
     ] {
         // The plain member's page is kept first; then this reader asks.
         get(app, &path, Some(&plain)).await;
-        assert!(kept(&get(app, &path, Some(&plain)).await), "the plain page is kept");
+        assert!(
+            kept(&get(app, &path, Some(&plain)).await),
+            "the plain page is kept"
+        );
         assert_own_page(app, db, &path, cookie, who).await;
     }
     let drafted = get(app, &path, Some(&drafter)).await;
-    assert!(drafted.body.contains("My half-written"), "the draft is in their form");
-    assert!(!get(app, &path, Some(&plain)).await.body.contains("half-written"));
+    assert!(
+        drafted.body.contains("My half-written"),
+        "the draft is in their form"
+    );
+    assert!(
+        !get(app, &path, Some(&plain))
+            .await
+            .body
+            .contains("half-written")
+    );
 }
