@@ -530,7 +530,7 @@ fn with_token_holes(html: &str, form_token: &str) -> Vec<MemberPiece> {
 }
 
 /// A signed-in member's topic page (`/t/{id}/{slug}`, with nothing or `?page=N` after it):
-/// its inputs loaded first (app::api::forum::load_topic_page_inputs), then the page kept for
+/// its inputs loaded first (app::api::page_inputs), then the page kept for
 /// those inputs if there is one, else rendered from them and kept. Inside the session layer,
 /// which the loading needs. Anything else, a visitor included, goes on to the routes.
 pub async fn member_layer(
@@ -593,15 +593,22 @@ pub async fn member_layer(
 /// kept for: `/t/{id}/{slug}` with no query or `?page=N`.
 fn topic_address(path: &str, query: Option<&str>) -> Option<(i64, u64)> {
     let mut segments = path.strip_prefix("/t/")?.split('/');
-    let (id, _slug) = (segments.next()?.parse().ok()?, segments.next()?);
+    let (id, _slug) = (canonical(segments.next()?)?, segments.next()?);
     if segments.next().is_some() || !cacheable(path, query) {
         return None;
     }
     let page = match query {
-        Some(q) => q.strip_prefix("page=")?.parse().ok().filter(|n| *n >= 1)?,
+        Some(q) => canonical(q.strip_prefix("page=")?)?,
         None => 1,
     };
-    Some((id, page))
+    Some((id, page as u64))
+}
+
+/// A positive number as the site writes it: no sign, no leading zeros. `/t/01/…` or
+/// `?page=02` would otherwise keep a copy of the same page per spelling.
+fn canonical(digits: &str) -> Option<i64> {
+    let n: i64 = digits.parse().ok()?;
+    (n > 0 && n.to_string() == digits).then_some(n)
 }
 
 /// Runs the page's own loads in a Leptos context like the render's (the request's parts, the
@@ -613,18 +620,31 @@ async fn load_inputs(
     page: u64,
 ) -> Result<Option<app::server::page_inputs::TopicPageInputs>, app::error::AppError> {
     use leptos::prelude::{Owner, provide_context};
-    let owner = Owner::new();
+    // A root of its own. `Owner::new` would make it a child of the owner this thread set last,
+    // and a render paused at an await leaves its root set: the loads then found that render's
+    // contexts, another member's page and account among them (an outside test's finding).
+    let owner = Owner::new_root(None);
     let load = owner.with(|| {
         provide_context(parts.clone());
         provide_context(state.clone());
         app::server::state::provide_request_context();
-        leptos::reactive::computed::ScopedFuture::new_untracked(
-            app::api::forum::load_topic_page_inputs(id, page),
-        )
+        leptos::reactive::computed::ScopedFuture::new_untracked(app::api::page_inputs::topic_page(
+            id, page,
+        ))
     });
-    let inputs = load.await;
-    owner.unset();
-    inputs
+    // `new_root` made it this thread's owner; the future sets it only while it runs.
+    owner.clone().unset();
+    let inputs = load.await?;
+    // And whatever happened above, the page is only ever this session's member's.
+    let session_member = match parts.extensions.get::<tower_sessions::Session>() {
+        Some(session) => session
+            .get::<i64>(app::server::state::USER_ID_KEY)
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    Ok(inputs.filter(|i| Some(i.user.id) == session_member))
 }
 
 /// The rendered page in the form every visitor can be sent, if it has one: its nonce swapped

@@ -252,27 +252,6 @@ pub async fn get_composer_start(
     composer_start(kind, quote_post).await
 }
 
-/// What a member's topic page reads (server::page_inputs), loaded as the page's own server
-/// functions load it, their side effects included (the topic and its notifications marked
-/// read). None for a visitor.
-#[cfg(feature = "ssr")]
-pub async fn load_topic_page_inputs(
-    id: i64,
-    page: u64,
-) -> Result<Option<crate::server::page_inputs::TopicPageInputs>, AppError> {
-    let Some(user) = super::auth::current_user().await? else {
-        return Ok(None);
-    };
-    Ok(Some(crate::server::page_inputs::TopicPageInputs {
-        id,
-        page,
-        user,
-        site: get_site_info().await?,
-        topic: get_topic_page(id, page).await?,
-        composer: composer_start(ComposerKind::Reply(id), None).await?,
-    }))
-}
-
 #[cfg(feature = "ssr")]
 pub(crate) async fn composer_start(
     kind: ComposerKind,

@@ -9,6 +9,8 @@ pub mod drafts;
 pub mod forum;
 pub mod ideas;
 pub mod moderation;
+#[cfg(feature = "ssr")]
+pub mod page_inputs;
 pub mod search;
 pub mod staff;
 pub mod subscriptions;

@@ -1,13 +1,13 @@
 //! What a signed-in member's topic page reads, loaded before the page is rendered (by
-//! `api::forum::load_topic_page_inputs`, the same server functions the page calls). The router
-//! keeps rendered member pages by these inputs (server/src/member_pages.rs): members whose
-//! inputs are the same get the same page, so the second of them is served without a render,
+//! `api::page_inputs`, with the same server functions the page calls). The router keeps
+//! rendered member pages by these inputs (server/src/page_cache.rs, `member_layer`): members
+//! whose inputs are the same get the same page, so the second of them is served without a render,
 //! with their own name and form token put in. On a miss the render is handed the inputs
 //! (`prefetched`), so what it shows is exactly what its key says, even if a write lands
 //! meanwhile.
 use std::sync::Arc;
 
-use leptos::prelude::{provide_context, use_context};
+use leptos::prelude::use_context;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -86,16 +86,11 @@ impl std::io::Write for HashWriter {
     }
 }
 
-/// The inputs the router loaded for this render, if it did.
+/// The inputs the router loaded for this render, if it did: from the request being rendered
+/// itself, never from a context another request could have provided.
 pub fn prefetched() -> Option<Arc<TopicPageInputs>> {
-    use_context()
-}
-
-/// Hands the render the inputs the router put in the request (see the module's note).
-pub fn provide_from_request() {
-    let inputs = use_context::<axum::http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<Arc<TopicPageInputs>>().cloned());
-    if let Some(inputs) = inputs {
-        provide_context(inputs);
-    }
+    use_context::<axum::http::request::Parts>()?
+        .extensions
+        .get::<Arc<TopicPageInputs>>()
+        .cloned()
 }

@@ -126,7 +126,6 @@ pub struct RequestUser(Arc<tokio::sync::OnceCell<Option<user::Model>>>);
 /// Called once per request (page render or server-function call) by the router.
 pub fn provide_request_context() {
     provide_context(RequestUser::default());
-    super::page_inputs::provide_from_request();
 }
 
 /// The request is a plain form's post (the browser asks for a page back), not the hydrated

@@ -220,3 +220,55 @@ async fn a_member_whose_page_differs_never_gets_another_ones() {
             .contains("half-written")
     );
 }
+
+/// The name in a page's header, if it is a member's page.
+fn signed_in_name(page: &Reply) -> Option<String> {
+    let marker = "Signed in as <strong>";
+    let at = page.body.find(marker)? + marker.len();
+    let rest = &page.body[at..];
+    Some(rest[..rest.find('<')?].to_string())
+}
+
+/// A render waits on the database, and the thread takes up another request meanwhile: loads of
+/// one request's inputs and renders of others' interleave on one thread. Each answer is still
+/// its own reader's: each member's page names them, and a made-up session gets a visitor's page.
+#[tokio::test]
+async fn interleaved_requests_never_get_another_readers_page() {
+    let m = demo_members().await;
+    let path = topic_path(&m.app).await;
+    let readers = [
+        ("admin", Some(m.admin.clone())),
+        ("sam", Some(m.sam.clone())),
+        ("casey", Some(m.casey.clone())),
+        ("nobody", Some("backyard_session=made-up".to_string())),
+        ("visitor", None),
+    ];
+    let mut answers = tokio::task::JoinSet::new();
+    for round in 0..30 {
+        for (who, cookie) in readers.clone() {
+            let (app, path) = (m.app.clone(), path.clone());
+            answers.spawn(async move { (who, get(&app, &path, cookie.as_deref()).await) });
+        }
+        // Now and then a write: pages are rendered again while others are served kept.
+        if round % 5 == 4 {
+            a_write(&m.db).await;
+        }
+        tokio::task::yield_now().await;
+    }
+    let mut served = 0;
+    while let Some(answer) = answers.join_next().await {
+        let (who, page) = answer.unwrap();
+        assert_eq!(page.status, StatusCode::OK, "{who}");
+        let expected = match who {
+            "nobody" | "visitor" => None,
+            name => Some(name.to_string()),
+        };
+        assert_eq!(
+            signed_in_name(&page),
+            expected,
+            "{who} got another reader's page"
+        );
+        served += 1;
+    }
+    assert_eq!(served, 150);
+}
