@@ -168,8 +168,9 @@ pub fn routers(state: AppState) -> Routers {
     // The last layer added runs first. A request meets: the log line, the client's address,
     // per-address limits, the request-shape checks, the security headers (on every answer,
     // refusals included), the cross-site check, the form-error signature, compression, the page
-    // cache, the noindex tag, the session, the route. With metrics on, they time and count
-    // each request just inside the log line.
+    // cache, the noindex tag, the session, members' kept topic pages, a no-JavaScript
+    // composer's files, the route. With metrics on, they time and count each request just
+    // inside the log line.
     let site = Router::new()
         .fallback_service(routes)
         // Inside the cache, so a cached page has what this adds.

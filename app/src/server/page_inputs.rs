@@ -23,10 +23,11 @@ pub struct TopicPageInputs {
     pub composer: ComposerStart,
 }
 
-/// The reader as the page shows them, apart from their name (a hole, see the router): the
-/// header's links and counts and the zone times are written in. Not the id, display name,
-/// avatar or title, which no part of a topic page shows; a test renders the page for members
-/// who differ in those and checks that each gets exactly their own render.
+/// The reader as the page shows them, apart from their name (a hole, see the router): their
+/// role's links and counts in the header, and the zone the page's times are written in. Not
+/// their id, display name, avatar or title, which no part of a topic page shows; a test
+/// (server/tests/it/member_pages_http.rs) gives members who differ in those one kept page and
+/// checks it is exactly each one's own render.
 #[derive(Serialize)]
 struct ShownReader<'a> {
     role: &'a crate::model::Role,
