@@ -358,20 +358,9 @@ pub async fn layer(State(cache): State<Arc<PageCache>>, req: Request, next: Next
     }
     let generation = cache.generation.load(Ordering::SeqCst);
     let res = next.run(req).await;
-    let storable = res.status() == StatusCode::OK
-        && !res.headers().contains_key(header::SET_COOKIE)
-        && res
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
-    if !storable {
-        return res;
-    }
-    let (parts, body) = res.into_parts();
-    // A page too large to keep is sent as it is, to this visitor alone.
-    let bytes = match crate::bodies::up_to(body, MAX_PAGE_BYTES).await {
-        Ok(bytes) => bytes,
-        Err(body) => return Response::from_parts(parts, body),
+    let (parts, bytes) = match keepable(res).await {
+        Ok(page) => page,
+        Err(res) => return res,
     };
     match shareable(&parts.headers, &bytes) {
         // The visitor who caused the render gets the shared form too: one page, one policy.
@@ -380,6 +369,26 @@ pub async fn layer(State(cache): State<Arc<PageCache>>, req: Request, next: Next
             page.into_response(gzip_ok)
         }
         None => Response::from_parts(parts, Body::from(bytes)),
+    }
+}
+
+/// A rendered page read whole, if it may be kept: a 200 HTML answer that sets no cookie and
+/// is at most `MAX_PAGE_BYTES`. Anything else is given back to be sent as it is, to this
+/// reader alone.
+async fn keepable(res: Response) -> Result<(axum::http::response::Parts, Bytes), Response> {
+    let storable = res.status() == StatusCode::OK
+        && !res.headers().contains_key(header::SET_COOKIE)
+        && res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if !storable {
+        return Err(res);
+    }
+    let (parts, body) = res.into_parts();
+    match crate::bodies::up_to(body, MAX_PAGE_BYTES).await {
+        Ok(bytes) => Ok((parts, bytes)),
+        Err(body) => Err(Response::from_parts(parts, body)),
     }
 }
 
@@ -567,15 +576,9 @@ pub async fn member_layer(
     let generation = cache.generation.load(Ordering::SeqCst);
     parts.extensions.insert(inputs.clone());
     let res = next.run(Request::from_parts(parts, body)).await;
-    let storable =
-        res.status() == StatusCode::OK && !res.headers().contains_key(header::SET_COOKIE);
-    if !storable {
-        return res;
-    }
-    let (parts, body) = res.into_parts();
-    let bytes = match crate::bodies::up_to(body, MAX_PAGE_BYTES).await {
-        Ok(bytes) => bytes,
-        Err(body) => return Response::from_parts(parts, body),
+    let (parts, bytes) = match keepable(res).await {
+        Ok(page) => page,
+        Err(res) => return res,
     };
     let kept = MemberPage::from_render(
         &parts.headers,
