@@ -81,7 +81,7 @@ pub struct CategorySummary {
 pub const PAGE_SIZE: u64 = 30;
 
 /// Where a link to a category points and how it is labelled.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct CategoryRef {
     pub id: i64,
     pub slug: String,
@@ -161,7 +161,7 @@ pub struct PostView {
     pub flagged_by_viewer: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TopicPage {
     pub id: i64,
     pub slug: String,
@@ -299,7 +299,7 @@ pub fn avatar_message(code: &str) -> Option<&'static str> {
 
 /// Text a member was writing and has not posted yet, kept in their session across a log-in, a
 /// no-JavaScript preview or a refused post.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Draft {
     pub title: String,
     pub body: String,
@@ -349,7 +349,7 @@ pub struct FlagTarget {
 
 /// Site-wide facts pages need: the public address (canonical URLs), the site's name, and the
 /// version of the category colours' stylesheet.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SiteInfo {
     pub name: String,
     pub tagline: String,
@@ -627,7 +627,7 @@ impl TopicStatus {
 }
 
 /// An idea's votes as one viewer sees them (lists and the topic page).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct IdeaVotes {
     pub topic_id: i64,
     /// The public count: verified votes only.
@@ -645,7 +645,7 @@ pub struct IdeaVotes {
 }
 
 /// The original idea a duplicate was merged into, as a link.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct MergedInto {
     pub id: i64,
     pub slug: String,
@@ -719,7 +719,7 @@ pub struct IdeasList {
 pub use crate::format::duration as short_duration;
 
 /// One entry of a topic's history: a staff action or the customer's confirmation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TopicEventView {
     pub actor: String,
     /// status | answer | unanswer | no_reply_needed | confirmed | reopened | category_archived

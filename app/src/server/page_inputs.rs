@@ -5,10 +5,12 @@
 //! with their own name and form token put in. On a miss the render is handed the inputs
 //! (`prefetched`), so what it shows is exactly what its key says, even if a write lands
 //! meanwhile.
-use std::sync::Arc;
+use std::{
+    hash::{Hash, Hasher},
+    sync::Arc,
+};
 
 use leptos::prelude::use_context;
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::model::{ComposerStart, Draft, SessionUser, SiteInfo, TopicPage};
@@ -28,7 +30,7 @@ pub struct TopicPageInputs {
 /// their id, display name, avatar or title, which no part of a topic page shows; a test
 /// (server/tests/it/member_pages_http.rs) gives members who differ in those one kept page and
 /// checks it is exactly each one's own render.
-#[derive(Serialize)]
+#[derive(Hash)]
 struct ShownReader<'a> {
     role: &'a crate::model::Role,
     unread_notifications: u64,
@@ -36,7 +38,7 @@ struct ShownReader<'a> {
     time_zone: &'a Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Hash)]
 struct Key<'a> {
     version: u64,
     path_and_query: &'a str,
@@ -49,7 +51,9 @@ struct Key<'a> {
 impl TopicPageInputs {
     /// The kept page's key: a SHA-256 of everything the render reads but the reader's name and
     /// form token, under page version `version` (the rest of what a page shows: the theme, the
-    /// settings) and for this address.
+    /// settings) and for this address. Fed by the types' derived `Hash`, whose bytes tell apart
+    /// any two different values (strings end in a byte UTF-8 never has, lists and options
+    /// start with their length or variant), without writing the posts' HTML out as JSON first.
     pub fn key(&self, version: u64, path_and_query: &str) -> [u8; 32] {
         let key = Key {
             version,
@@ -64,26 +68,53 @@ impl TopicPageInputs {
             topic: &self.topic,
             draft: &self.composer.draft,
         };
-        // serde_json writes a token at a time: gathered first, the hash sees large blocks.
-        let mut hash = std::io::BufWriter::with_capacity(16 * 1024, HashWriter(Sha256::new()));
-        serde_json::to_writer(&mut hash, &key).expect("page inputs serialise");
-        let hash = hash
-            .into_inner()
-            .unwrap_or_else(|_| unreachable!("hashing cannot fail"));
-        hash.0.finalize().into()
+        let mut hasher = Sha256Hasher::default();
+        key.hash(&mut hasher);
+        hasher.finish_256()
     }
 }
 
-struct HashWriter(Sha256);
+/// `Hash` into SHA-256. `Hash` writes a value a field at a time (an integer, a string's
+/// bytes): gathered first, the hash sees whole blocks.
+struct Sha256Hasher {
+    hash: Sha256,
+    pending: Vec<u8>,
+}
 
-impl std::io::Write for HashWriter {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.update(bytes);
-        Ok(bytes.len())
+const PENDING: usize = 16 * 1024;
+
+impl Default for Sha256Hasher {
+    fn default() -> Self {
+        Sha256Hasher {
+            hash: Sha256::new(),
+            pending: Vec::with_capacity(PENDING),
+        }
+    }
+}
+
+impl Sha256Hasher {
+    fn finish_256(mut self) -> [u8; 32] {
+        self.hash.update(&self.pending);
+        self.hash.finalize().into()
+    }
+}
+
+impl Hasher for Sha256Hasher {
+    fn write(&mut self, bytes: &[u8]) {
+        if self.pending.len() + bytes.len() > PENDING {
+            self.hash.update(&self.pending);
+            self.pending.clear();
+        }
+        if bytes.len() > PENDING {
+            self.hash.update(bytes);
+        } else {
+            self.pending.extend_from_slice(bytes);
+        }
     }
 
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+    /// Not a 64-bit hash: the key is `finish_256`'s.
+    fn finish(&self) -> u64 {
+        unreachable!("page keys are 256 bits: finish_256")
     }
 }
 
