@@ -159,6 +159,8 @@ pub fn routers(state: AppState) -> Routers {
             (page_cache.clone(), state.clone()),
             page_cache::member_layer,
         ))
+        // Just inside the session layer: what it read decides that an answer is one member's.
+        .layer(middleware::from_fn(page_cache::mark_sessions))
         .layer(sessions)
         .with_state(state);
     // The layers wrap the whole router as one service, not each route (as `Router::layer` on the
@@ -168,9 +170,9 @@ pub fn routers(state: AppState) -> Routers {
     // The last layer added runs first. A request meets: the log line, the client's address,
     // per-address limits, the request-shape checks, the security headers (on every answer,
     // refusals included), the cross-site check, the form-error signature, compression, the page
-    // cache, the noindex tag, the session, members' kept topic pages, a no-JavaScript
-    // composer's files, the route. With metrics on, they time and count each request just
-    // inside the log line.
+    // cache, the noindex tag, the session, the mark on answers to a session, members' kept topic
+    // pages, a no-JavaScript composer's files, the route. With metrics on, they time and count
+    // each request just inside the log line.
     let site = Router::new()
         .fallback_service(routes)
         // Inside the cache, so a cached page has what this adds.

@@ -326,13 +326,42 @@ fn cacheable(path: &str, query: Option<&str>) -> bool {
             || (path.starts_with("/blog/") && path != "/blog/new" && !path.ends_with("/edit")))
 }
 
+/// Whether the request carries a session cookie as the session layer reads cookies
+/// (tower-cookies: each header as UTF-8, split at `;`, names percent-decoded), or may: a header
+/// that is not UTF-8, or that names the cookie anywhere, counts too. Reading less than the
+/// session layer did let a member's page through as a visitor's (an outside test: another
+/// cookie with a non-ASCII value beside the session, or `backyard%5Fsession`). `mark_sessions`
+/// is the backstop.
 fn has_session_cookie(req: &Request) -> bool {
-    req.headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| v.contains(crate::SESSION_COOKIE))
+    use tower_sessions::cookie::Cookie;
+    req.headers().get_all(header::COOKIE).iter().any(|value| {
+        let Ok(text) = std::str::from_utf8(value.as_bytes()) else {
+            return true;
+        };
+        text.contains(crate::SESSION_COOKIE)
+            || text.split(';').any(|pair| {
+                Cookie::parse_encoded(pair)
+                    .is_ok_and(|cookie| cookie.name().contains(crate::SESSION_COOKIE))
+            })
+    })
 }
+
+/// Marks the answer to a request that came with a session (as the session layer, just outside,
+/// read it) or left with one, so that neither cache keeps it for visitors, whatever
+/// `has_session_cookie` thought: a page or file for one member is never anyone else's.
+pub async fn mark_sessions(req: Request, next: Next) -> Response {
+    let session = req.extensions().get::<tower_sessions::Session>().cloned();
+    let came_with_one = session.as_ref().is_some_and(|s| s.id().is_some());
+    let mut res = next.run(req).await;
+    if came_with_one || session.is_some_and(|s| s.id().is_some()) {
+        res.extensions_mut().insert(ForOneSession);
+    }
+    res
+}
+
+/// See `mark_sessions`.
+#[derive(Clone, Copy)]
+struct ForOneSession;
 
 pub async fn layer(State(cache): State<Arc<PageCache>>, req: Request, next: Next) -> Response {
     let uri = req.uri();
@@ -358,6 +387,9 @@ pub async fn layer(State(cache): State<Arc<PageCache>>, req: Request, next: Next
     }
     let generation = cache.generation.load(Ordering::SeqCst);
     let res = next.run(req).await;
+    if res.extensions().get::<ForOneSession>().is_some() {
+        return res;
+    }
     let (parts, bytes) = match keepable(res).await {
         Ok(page) => page,
         Err(res) => return res,
@@ -427,7 +459,10 @@ async fn file(cache: &PageCache, req: Request, next: Next) -> Response {
     }
     let generation = cache.generation.load(Ordering::SeqCst);
     let res = next.run(req).await;
-    if res.status() != StatusCode::OK || res.headers().contains_key(header::SET_COOKIE) {
+    if res.status() != StatusCode::OK
+        || res.headers().contains_key(header::SET_COOKIE)
+        || res.extensions().get::<ForOneSession>().is_some()
+    {
         return res;
     }
     let (parts, body) = res.into_parts();
