@@ -48,9 +48,9 @@ pub const SIMILAR_LIMIT: u64 = 5;
 pub const MAX_CANDIDATES: u64 = 1000;
 /// The same with a filter, which may leave most of them out.
 pub const MAX_FILTERED_CANDIDATES: u64 = 10_000;
-/// Searches running at once in this process: they never take every database connection, so
-/// the site keeps answering while many run.
-const CONCURRENT_SEARCHES: usize = 3;
+/// Searches running at once in this process: half of SQLite's connections at most (four), so
+/// the site keeps answering while many run; two keep both cores busy.
+const CONCURRENT_SEARCHES: usize = 2;
 static SEARCHES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(CONCURRENT_SEARCHES);
 
 pub const NO_SUCH_CATEGORY: &str = "There is no category with that name.";
