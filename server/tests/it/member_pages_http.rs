@@ -4,7 +4,7 @@
 //! or not, is exactly the page a fresh render would have given them.
 use crate::common::*;
 use axum::{Router, http::StatusCode};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 
 const TOPIC: &str = "/t/1/";
 
