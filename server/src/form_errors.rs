@@ -57,7 +57,6 @@ impl FormErrors {
             .or_else(|| {
                 cookie_value(headers, csrf_cookie_name(&self.config)).filter(|t| is_token(t))
             })
-            .map(str::to_string)
     }
 }
 

@@ -242,7 +242,8 @@ pub const MAX_PAGE: u64 = 100_000;
 /// over-long addresses (414) and headers (431); bodies over MAX_BODY_BYTES (413), whether they
 /// announce their length or not (undeclared ones are read up to the limit and no further); a
 /// `page` that is not 1..=100,000 (400); form text that is not UTF-8 or holds NUL (400), which
-/// no field of the site accepts, so the rules never see it.
+/// no field of the site accepts, so the rules never see it. Cookies whose names are
+/// percent-encoded are dropped (`literal_cookie_names`).
 pub async fn request_shape(req: Request, next: Next) -> Response {
     // Measured without formatting the URI: servers receive path and query (origin form).
     let url_bytes = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len())
@@ -261,6 +262,7 @@ pub async fn request_shape(req: Request, next: Next) -> Response {
             HEADERS_TOO_LARGE,
         );
     }
+    let req = literal_cookie_names(req);
     // Every `page`, not the first: pages read the last one.
     if let Some(query) = req.uri().query()
         && !page_is_valid(query)
@@ -440,11 +442,8 @@ impl CsrfGuard {
 pub async fn csrf(State(guard): State<Arc<CsrfGuard>>, req: Request, next: Next) -> Response {
     let config = &guard.config;
     let cookie_name = csrf_cookie_name(config);
-    let nonce = cookie_value(req.headers(), cookie_name)
-        .filter(|t| is_token(t))
-        .map(str::to_string);
-    let session =
-        cookie_value(req.headers(), crate::session_cookie_name(config)).map(str::to_string);
+    let nonce = cookie_value(req.headers(), cookie_name).filter(|t| is_token(t));
+    let session = cookie_value(req.headers(), crate::session_cookie_name(config));
     if !is_write(req.method()) {
         // A browser that sends Sec-Fetch-Site (every current one) sends it with its writes too,
         // and those are judged by it: only clients without it need the token in their forms.
@@ -546,13 +545,53 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-pub(crate) fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// The value of cookie `name` exactly as the session layer reads cookies (tower-cookies): each
+/// Cookie header as UTF-8, split at `;`, each pair parsed with its value percent-decoded, and
+/// the last of a name winning. Read any other way (the first, say), a request carrying two
+/// session cookies had its cross-site token checked against one session and was served as the
+/// other (an outside test).
+pub(crate) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    use tower_sessions::cookie::Cookie;
     headers
         .get_all(header::COOKIE)
         .iter()
-        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| std::str::from_utf8(v.as_bytes()).ok())
         .flat_map(|v| v.split(';'))
-        .find_map(|pair| pair.trim().strip_prefix(name)?.strip_prefix('='))
+        .filter_map(|pair| Cookie::parse_encoded(pair).ok())
+        .filter(|cookie| cookie.name() == name)
+        .last()
+        .map(|cookie| cookie.value().to_string())
+}
+
+/// The request without the cookies whose names are percent-encoded, which this site never
+/// sets. The session layer decodes names, so `%5F%5FHost-backyard_session` would be read as
+/// `__Host-backyard_session`, the name a browser lets only this very host set, over https: by
+/// its encoded name, a sibling subdomain or a plain-http answer could plant a session (an
+/// outside test). Done before anything reads a cookie.
+fn literal_cookie_names(mut req: Request) -> Request {
+    let cookies = req.headers().get_all(header::COOKIE);
+    if !cookies.iter().any(|v| v.as_bytes().contains(&b'%')) {
+        return req;
+    }
+    let kept: Vec<HeaderValue> = cookies
+        .iter()
+        .filter_map(|value| {
+            let Ok(text) = std::str::from_utf8(value.as_bytes()) else {
+                return Some(value.clone()); // read by no one: tower-cookies skips it
+            };
+            let pairs: Vec<&str> = text
+                .split(';')
+                .filter(|pair| !pair.split('=').next().unwrap_or("").contains('%'))
+                .collect();
+            HeaderValue::from_bytes(pairs.join(";").as_bytes()).ok()
+        })
+        .collect();
+    let headers = req.headers_mut();
+    headers.remove(header::COOKIE);
+    for value in kept {
+        headers.append(header::COOKIE, value);
+    }
+    req
 }
 
 /// Puts the browser's token into every post form of an HTML page, as the `_csrf` field, and
@@ -775,8 +814,14 @@ mod tests {
             header::COOKIE,
             HeaderValue::from_str(&format!("a=1; backyard_csrf={t}")).unwrap(),
         );
-        assert_eq!(cookie_value(&h, "backyard_csrf"), Some(t.as_str()));
+        assert_eq!(cookie_value(&h, "backyard_csrf"), Some(t.clone()));
         assert_eq!(cookie_value(&h, "backyard"), None);
+        // As the session layer reads them: the last of a name, spaces around it trimmed.
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("backyard_csrf =second; x=1"),
+        );
+        assert_eq!(cookie_value(&h, "backyard_csrf").as_deref(), Some("second"));
     }
 
     #[test]

@@ -106,6 +106,18 @@ async fn the_session_cookie_is_httponly_lax_and_secure_only_over_https() {
     assert!(cookie.contains("Secure"), "{cookie}");
     assert!(cookie.contains("Path=/"), "{cookie}");
     assert!(!cookie.contains("Domain"), "{cookie}");
+
+    // Only by that name as written: the session layer decodes names, and a browser lets anyone
+    // on a sibling subdomain, or any plain-http answer, set `%5F%5FHost-backyard_session`. An
+    // outside test signed a browser into the planter's account this way.
+    let session = cookie.split(';').next().unwrap();
+    assert_eq!(signed_in_as(&https, session).await.as_deref(), Some("ada"));
+    for planted in [
+        session.replace("__Host-", "%5F%5FHost-"),
+        session.replace("__Host-backyard_session", "__Host-backyard%5Fsession"),
+    ] {
+        assert_eq!(signed_in_as(&https, &planted).await, None, "{planted}");
+    }
 }
 
 #[tokio::test]
