@@ -333,17 +333,12 @@ fn cacheable(path: &str, query: Option<&str>) -> bool {
 /// cookie with a non-ASCII value beside the session, or `backyard%5Fsession`). `mark_sessions`
 /// is the backstop.
 fn has_session_cookie(req: &Request) -> bool {
-    use tower_sessions::cookie::Cookie;
-    req.headers().get_all(header::COOKIE).iter().any(|value| {
-        let Ok(text) = std::str::from_utf8(value.as_bytes()) else {
-            return true;
-        };
-        text.contains(crate::SESSION_COOKIE)
-            || text.split(';').any(|pair| {
-                Cookie::parse_encoded(pair)
-                    .is_ok_and(|cookie| cookie.name().contains(crate::SESSION_COOKIE))
-            })
-    })
+    let headers = req.headers();
+    headers.get_all(header::COOKIE).iter().any(|value| {
+        std::str::from_utf8(value.as_bytes())
+            .map_or(true, |text| text.contains(crate::SESSION_COOKIE))
+    }) || crate::security::cookies(headers)
+        .any(|cookie| cookie.name().contains(crate::SESSION_COOKIE))
 }
 
 /// Marks the answer to a request that came with a session (as the session layer, just outside,

@@ -551,16 +551,23 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// session cookies had its cross-site token checked against one session and was served as the
 /// other (an outside test).
 pub(crate) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    use tower_sessions::cookie::Cookie;
+    cookies(headers)
+        .filter(|cookie| cookie.name() == name)
+        .last()
+        .map(|cookie| cookie.value().to_string())
+}
+
+/// A request's cookies as the session layer reads them (tower-cookies): each Cookie header
+/// that is UTF-8, split at `;`, each pair parsed with its name and value percent-decoded.
+pub(crate) fn cookies(
+    headers: &HeaderMap,
+) -> impl Iterator<Item = tower_sessions::cookie::Cookie<'_>> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| std::str::from_utf8(v.as_bytes()).ok())
         .flat_map(|v| v.split(';'))
-        .filter_map(|pair| Cookie::parse_encoded(pair).ok())
-        .filter(|cookie| cookie.name() == name)
-        .last()
-        .map(|cookie| cookie.value().to_string())
+        .filter_map(|pair| tower_sessions::cookie::Cookie::parse_encoded(pair).ok())
 }
 
 /// The request without the cookies whose names are percent-encoded, which this site never
