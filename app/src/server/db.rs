@@ -30,7 +30,14 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         // pages at a million posts; with eight they were half the heap).
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         opts.max_connections(if in_memory { 1 } else { SQLITE_CONNECTIONS })
-            .min_connections(1);
+            .min_connections(1)
+            // sqlx pings a connection before lending it (and again when it comes back, which
+            // cannot be turned off). On SQLite a ping is a hand-off to the connection's thread
+            // and back, so every statement cost three hand-offs instead of one, and a member's
+            // topic page spent a third of its CPU switching threads. There is nothing to test:
+            // the database is in this process. (PostgreSQL keeps the ping before lending: it
+            // replaces connections the server or a proxy dropped, say after a restart.)
+            .test_before_acquire(false);
         opts.map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
