@@ -33,7 +33,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
             .min_connections(1)
             // sqlx pings a connection before lending it (and again when it comes back, which
             // cannot be turned off). On SQLite a ping is a hand-off to the connection's thread
-            // and back, so every statement cost three hand-offs instead of one, and a member's
+            // and back, so every statement cost three hand-offs where two do, and a member's
             // topic page spent a third of its CPU switching threads. There is nothing to test:
             // the database is in this process. (PostgreSQL keeps the ping before lending: it
             // replaces connections the server or a proxy dropped, say after a restart.)
