@@ -71,16 +71,21 @@ pub struct ReaderZone {
 impl ReaderZone {
     /// This page's reader's zone, from the member and the site the page loads anyway.
     pub fn of_page() -> impl std::future::Future<Output = ReaderZone> + Send + 'static {
-        let (me, site) = (use_context::<CurrentUser>(), use_context::<Site>());
+        use std::future::IntoFuture;
+        // Turned into futures now, while the page's owner is alive: a resource turned into one
+        // later panics if the page was dropped meanwhile (its reader gone mid-render), and the
+        // futures hold what they wait for themselves.
+        let me = use_context::<CurrentUser>().map(|CurrentUser(me)| me.into_future());
+        let site = use_context::<Site>().map(|Site(site)| site.into_future());
         async move {
             let chosen = match me {
-                Some(CurrentUser(me)) => me.await.ok().flatten().and_then(|u| u.time_zone),
+                Some(me) => me.await.ok().flatten().and_then(|u| u.time_zone),
                 None => None,
             };
             let automatic = chosen.is_none();
             let zone = match (chosen, site) {
                 (Some(zone), _) => Some(zone),
-                (None, Some(Site(site))) => site.await.ok().map(|s| s.time_zone),
+                (None, Some(site)) => site.await.ok().map(|s| s.time_zone),
                 (None, None) => None,
             };
             ReaderZone { zone, automatic }
