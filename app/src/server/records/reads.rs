@@ -126,7 +126,7 @@ pub async fn horizon(
 }
 
 /// What the rule counts, shared by both groupings so a category's marker and its topics' markers
-/// never disagree: `$1` the member, `$2` their horizon, `$3` "visible", `$4` true.
+/// never disagree (within the [`COUNTED_TOPICS`] that a category's marker looks at): `$1` the member, `$2` their horizon, `$3` "visible", `$4` true.
 const UNREAD_FROM: &str = "FROM posts p
      JOIN topics t ON t.id = p.topic_id
      LEFT JOIN topic_reads r ON r.topic_id = p.topic_id AND r.user_id = $1
@@ -185,31 +185,50 @@ pub async fn unread_by_topic(
     Ok(out)
 }
 
+/// How many of the forum's most recently active topics [`unread_by_category`] looks at. Every
+/// topic active since a member's horizon is a probe into posts on each of their home pages: for
+/// anyone who joined over [`NEW_WITHIN_DAYS`] ago on a forum of a million posts, 1,975 topics,
+/// 45 ms on SQLite and 30 ms on PostgreSQL, where a forum of 10,000 posts has 41. Discourse bounds
+/// what it tracks the same way (new topics only among its newest few hundred). What is new
+/// further down still shows on the topic lists' own markers ([`unread_by_topic`]).
+pub const COUNTED_TOPICS: u32 = 200;
+
 /// For each category with something new to `member`: how many of its topics hold it (by the
-/// same rule as [`unread_by_topic`]). One grouped query for the whole page.
+/// same rule as [`unread_by_topic`]), among the [`COUNTED_TOPICS`] most recently active. One
+/// grouped query for the whole page, whose cost does not grow with the forum.
 pub async fn unread_by_category(
     db: &DatabaseConnection,
     member: &user::Model,
     now: DateTimeUtc,
 ) -> Result<HashMap<i64, u32>, AppError> {
     let since = horizon(db, member, now).await?;
-    // The same rule as UNREAD_FROM, asked per topic: from the topics active since the horizon
-    // (a topic's last_posted_at is its newest visible post's publication, never before that
-    // post was written), whether one post answers it (an index probe that stops at the first).
-    // Counting every new post instead read all of the last 30 days' posts for every member's
-    // home page: 82,000 at a million posts, 0.2 to 1.9 s depending on the plan.
-    let sql = "SELECT t.category_id, COUNT(*) AS topics
-           FROM topics t
+    // The same rule as UNREAD_FROM, asked per topic: from the latest forum topics active since
+    // the horizon (a topic's last_posted_at is its newest visible post's publication, never
+    // before that post was written; read newest first from its index; articles' comment topics
+    // are in no category the page lists, and would take the places of forum topics), whether
+    // one post answers it (an index probe that stops at the first). Asked as a subquery with a
+    // limit, not EXISTS: PostgreSQL turned EXISTS into a hash join over all of the last 30 days'
+    // posts (35,000 at a million posts, 50 ms) whatever the number of topics. Counting every new post instead read all of the
+    // last 30 days' posts for every member's home page: 82,000 at a million posts, 0.2 to 1.9 s
+    // depending on the plan.
+    let sql = format!(
+        "SELECT t.category_id, COUNT(*) AS topics
+           FROM (SELECT id, category_id FROM topics
+                  WHERE visible = $4
+                    AND last_posted_at > $2
+                    AND id NOT IN (SELECT topic_id FROM articles)
+                  ORDER BY last_posted_at DESC
+                  LIMIT {COUNTED_TOPICS}) t
            LEFT JOIN topic_reads r ON r.topic_id = t.id AND r.user_id = $1
-          WHERE t.visible = $4
-            AND t.last_posted_at > $2
-            AND EXISTS (SELECT 1 FROM posts p
-                         WHERE p.topic_id = t.id
-                           AND p.post_number > COALESCE(r.last_read_post_number, 0)
-                           AND p.state = $3
-                           AND p.author_id <> $1
-                           AND p.created_at > $2)
-          GROUP BY t.category_id";
+          WHERE (SELECT 1 FROM posts p
+                  WHERE p.topic_id = t.id
+                    AND p.post_number > COALESCE(r.last_read_post_number, 0)
+                    AND p.state = $3
+                    AND p.author_id <> $1
+                    AND p.created_at > $2
+                  LIMIT 1) IS NOT NULL
+          GROUP BY t.category_id"
+    );
     let values: Vec<sea_orm::Value> = vec![
         member.id.into(),
         since.into(),
@@ -218,7 +237,7 @@ pub async fn unread_by_category(
     ];
     let mut out = HashMap::new();
     for row in db
-        .query_all_raw(numbered(db.get_database_backend(), sql, values))
+        .query_all_raw(numbered(db.get_database_backend(), &sql, values))
         .await?
     {
         let category_id: i64 = row.try_get("", "category_id")?;
@@ -234,6 +253,7 @@ mod tests {
     use crate::server::forum;
     use crate::server::moderation::{PostAction, act_on_post};
     use crate::server::testing::{World, insert_user};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
     /// A world whose members joined yesterday, so everything written in the test is after their
     /// horizon.
@@ -396,6 +416,48 @@ mod tests {
         assert_eq!(
             categories_of(&w, &w.customer).await.get(&a.category_id),
             Some(&1)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_category_counts_only_among_the_most_recently_active_topics() {
+        let w = world().await;
+        let (idea, _) = forum::start_topic(&w.db, &w.other, "ideas", "Oldest", "Body.", None)
+            .await
+            .unwrap();
+        for n in 0..COUNTED_TOPICS {
+            forum::start_topic(
+                &w.db,
+                &w.other,
+                "questions",
+                &format!("Question {n}"),
+                "Body.",
+                None,
+            )
+            .await
+            .unwrap();
+        }
+        let questions = categories_of(&w, &w.customer).await;
+        assert_eq!(questions.get(&idea.category_id), None);
+        assert_eq!(questions.values().sum::<u32>(), COUNTED_TOPICS);
+        // A reply brings the idea back among the latest, and the oldest question drops out.
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        forum::reply(&w.db, &w.staff, idea.id, "Planned.", None)
+            .await
+            .unwrap();
+        let both = categories_of(&w, &w.customer).await;
+        assert_eq!(both.get(&idea.category_id), Some(&1));
+        assert_eq!(both.values().sum::<u32>(), COUNTED_TOPICS);
+        // The topic list's own marker still shows what the count no longer looks at.
+        let oldest_question = crate::server::entity::topic::Entity::find()
+            .filter(crate::server::entity::topic::Column::Title.eq("Question 0"))
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            unread_of(&w, &w.customer, oldest_question.id).await,
+            Some(Unread::New)
         );
     }
 
