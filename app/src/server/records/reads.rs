@@ -194,8 +194,10 @@ pub async fn unread_by_topic(
 pub const COUNTED_TOPICS: u32 = 200;
 
 /// For each category with something new to `member`: how many of its topics hold it (by the
-/// same rule as [`unread_by_topic`]), among the [`COUNTED_TOPICS`] most recently active. One
-/// grouped query for the whole page, whose cost does not grow with the forum.
+/// same rule as [`unread_by_topic`]), among the [`COUNTED_TOPICS`] most recently active (the
+/// latest first, as the topic lists order them: ties by the newest topic). One grouped query
+/// for the whole page, whose cost does not grow with the number of topics (it does with a
+/// long topic the member never opened: its probe reads the posts before their horizon).
 pub async fn unread_by_category(
     db: &DatabaseConnection,
     member: &user::Model,
@@ -217,7 +219,7 @@ pub async fn unread_by_category(
                   WHERE visible = $4
                     AND last_posted_at > $2
                     AND id NOT IN (SELECT topic_id FROM articles)
-                  ORDER BY last_posted_at DESC
+                  ORDER BY last_posted_at DESC, id DESC
                   LIMIT {COUNTED_TOPICS}) t
            LEFT JOIN topic_reads r ON r.topic_id = t.id AND r.user_id = $1
           WHERE (SELECT 1 FROM posts p
@@ -459,6 +461,65 @@ mod tests {
             unread_of(&w, &w.customer, oldest_question.id).await,
             Some(Unread::New)
         );
+    }
+
+    /// Topics last posted at the same moment across the edge of the counted ones: the newest
+    /// topics go first, as on the topic lists. Without the tie-break PostgreSQL took whichever
+    /// of them its plan met first (rows moved by an update come later in its table).
+    async fn ties_at_the_edge_go_to_the_newest_topic(w: &World) {
+        use crate::server::entity::topic;
+        let edge = COUNTED_TOPICS as usize;
+        let mut ids = Vec::new();
+        for n in 0..edge + 20 {
+            let (t, _) = forum::start_topic(
+                &w.db,
+                &w.other,
+                "questions",
+                &format!("Tied {n}"),
+                "B.",
+                None,
+            )
+            .await
+            .unwrap();
+            ids.push(t.id);
+        }
+        // Oldest first: the 40 oldest share one moment, 20 of them inside the counted 200.
+        // The newer half of them is updated first, so the older half ends up later in the table.
+        let (older, newer) = ids[..40].split_at(20);
+        let at = Utc::now() - Duration::hours(1);
+        for part in [newer, older] {
+            topic::Entity::update_many()
+                .col_expr(
+                    topic::Column::LastPostedAt,
+                    sea_orm::sea_query::Expr::value(at),
+                )
+                .filter(topic::Column::Id.is_in(part.to_vec()))
+                .exec(&w.db)
+                .await
+                .unwrap();
+        }
+        // The customer has read the tied topics inside the 200: what is new to them is the
+        // other 180, and none of the tied ones outside.
+        for id in newer {
+            mark_read(&w.db, w.customer.id, *id, 1).await.unwrap();
+        }
+        let counts = unread_by_category(&w.db, &w.customer, Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(counts.values().sum::<u32>(), COUNTED_TOPICS - 20);
+    }
+
+    #[tokio::test]
+    async fn ties_at_the_edge_go_to_the_newest_topic_on_both_engines() {
+        ties_at_the_edge_go_to_the_newest_topic(&world().await).await;
+        if let Some(pg) = crate::server::testing::PostgresTestDb::create().await {
+            let w = World::builder()
+                .members_aged(Duration::days(1))
+                .build_on(pg.db.clone())
+                .await;
+            ties_at_the_edge_go_to_the_newest_topic(&w).await;
+            pg.drop().await;
+        }
     }
 
     #[tokio::test]
