@@ -126,7 +126,8 @@ pub async fn horizon(
 }
 
 /// What the rule counts, shared by both groupings so a category's marker and its topics' markers
-/// never disagree (within the [`COUNTED_TOPICS`] that a category's marker looks at): `$1` the member, `$2` their horizon, `$3` "visible", `$4` true.
+/// never disagree (within the [`COUNTED_TOPICS`] that a category's marker looks at): `$1` the
+/// member, `$2` their horizon, `$3` "visible", `$4` true.
 const UNREAD_FROM: &str = "FROM posts p
      JOIN topics t ON t.id = p.topic_id
      LEFT JOIN topic_reads r ON r.topic_id = p.topic_id AND r.user_id = $1
@@ -187,10 +188,11 @@ pub async fn unread_by_topic(
 
 /// How many of the forum's most recently active topics [`unread_by_category`] looks at. Every
 /// topic active since a member's horizon is a probe into posts on each of their home pages: for
-/// anyone who joined over [`NEW_WITHIN_DAYS`] ago on a forum of a million posts, 1,975 topics,
-/// 45 ms on SQLite and 30 ms on PostgreSQL, where a forum of 10,000 posts has 41. Discourse bounds
-/// what it tracks the same way (new topics only among its newest few hundred). What is new
-/// further down still shows on the topic lists' own markers ([`unread_by_topic`]).
+/// anyone who joined over [`NEW_WITHIN_DAYS`] ago on a forum of a million posts, 1,974 topics,
+/// 8 to 45 ms on SQLite and 50 to 70 ms on PostgreSQL, where a forum of 10,000 posts has 42.
+/// Discourse bounds what it tracks the same way (new topics only among its newest few
+/// hundred). What is new further down still shows on the topic lists' own markers
+/// ([`unread_by_topic`]).
 pub const COUNTED_TOPICS: u32 = 200;
 
 /// For each category with something new to `member`: how many of its topics hold it (by the
@@ -210,9 +212,9 @@ pub async fn unread_by_category(
     // are in no category the page lists, and would take the places of forum topics), whether
     // one post answers it (an index probe that stops at the first). Asked as a subquery with a
     // limit, not EXISTS: PostgreSQL turned EXISTS into a hash join over all of the last 30 days'
-    // posts (35,000 at a million posts, 50 ms) whatever the number of topics. Counting every new post instead read all of the
-    // last 30 days' posts for every member's home page: 82,000 at a million posts, 0.2 to 1.9 s
-    // depending on the plan.
+    // posts (35,000 at a million posts, 50 ms) whatever the number of topics. (Counting every
+    // new post instead read all of those posts on every member's home page: 0.2 to 1.9 s at a
+    // million posts, depending on the plan.)
     let sql = format!(
         "SELECT t.category_id, COUNT(*) AS topics
            FROM (SELECT id, category_id FROM topics
