@@ -254,6 +254,7 @@ pub async fn unread_by_category(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::entity::topic;
     use crate::server::forum;
     use crate::server::moderation::{PostAction, act_on_post};
     use crate::server::testing::{World, insert_user};
@@ -453,8 +454,8 @@ mod tests {
         assert_eq!(both.get(&idea.category_id), Some(&1));
         assert_eq!(both.values().sum::<u32>(), COUNTED_TOPICS);
         // The topic list's own marker still shows what the count no longer looks at.
-        let oldest_question = crate::server::entity::topic::Entity::find()
-            .filter(crate::server::entity::topic::Column::Title.eq("Question 0"))
+        let oldest_question = topic::Entity::find()
+            .filter(topic::Column::Title.eq("Question 0"))
             .one(&w.db)
             .await
             .unwrap()
@@ -469,7 +470,6 @@ mod tests {
     /// topics go first, as on the topic lists. Without the tie-break PostgreSQL took whichever
     /// of them its plan met first (rows moved by an update come later in its table).
     async fn ties_at_the_edge_go_to_the_newest_topic(w: &World) {
-        use crate::server::entity::topic;
         let edge = COUNTED_TOPICS as usize;
         let mut ids = Vec::new();
         for n in 0..edge + 20 {
@@ -530,7 +530,7 @@ mod tests {
         let (t, _) = forum::start_topic(&w.db, &w.other, "questions", "Held one", "Body.", None)
             .await
             .unwrap();
-        let mut row: crate::server::entity::topic::ActiveModel = t.clone().into();
+        let mut row: topic::ActiveModel = t.clone().into();
         row.visible = sea_orm::Set(false);
         sea_orm::ActiveModelTrait::update(row, &w.db).await.unwrap();
         assert_eq!(unread_of(&w, &w.customer, t.id).await, None);
