@@ -198,8 +198,7 @@ pub const COUNTED_TOPICS: u32 = 200;
 /// For each category with something new to `member`: how many of its topics hold it (by the
 /// same rule as [`unread_by_topic`]), among the [`COUNTED_TOPICS`] most recently active (the
 /// latest first, as the topic lists order them: ties by the newest topic). One grouped query
-/// for the whole page, whose cost does not grow with the number of topics (it does with a
-/// long topic the member never opened: its probe reads the posts before their horizon).
+/// for the whole page, whose cost grows neither with the number of topics nor with their length.
 pub async fn unread_by_category(
     db: &DatabaseConnection,
     member: &user::Model,
@@ -210,8 +209,11 @@ pub async fn unread_by_category(
     // the horizon (a topic's last_posted_at is its newest visible post's publication, never
     // before that post was written; read newest first from its index; articles' comment topics
     // are in no category the page lists, and would take the places of forum topics), whether
-    // one post answers it (an index probe that stops at the first). Asked as a subquery with a
-    // limit, not EXISTS: PostgreSQL turned EXISTS into a hash join over all of the last 30 days'
+    // one post answers it (an index probe that stops at the first). The probe reads the topic's
+    // posts newest first: the newest are the ones written after the horizon, so it stops at
+    // once; oldest first, it read every post before the horizon of a topic the member never
+    // opened (a topic with 200,000 old posts: 26 ms a page on SQLite, 0.14 ms newest first).
+    // Asked as a subquery with a limit, not EXISTS: PostgreSQL turned EXISTS into a hash join over all of the last 30 days'
     // posts (35,000 at a million posts, 50 ms) whatever the number of topics. (Counting every
     // new post instead read all of those posts on every member's home page: 0.2 to 1.9 s at a
     // million posts, depending on the plan.)
@@ -230,6 +232,7 @@ pub async fn unread_by_category(
                     AND p.state = $3
                     AND p.author_id <> $1
                     AND p.created_at > $2
+                  ORDER BY p.post_number DESC
                   LIMIT 1) IS NOT NULL
           GROUP BY t.category_id"
     );
