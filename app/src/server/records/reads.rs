@@ -350,6 +350,12 @@ mod tests {
             unread_of(&w, &w.customer, t.id).await,
             Some(Unread::Posts(1))
         );
+        // The category's probe reads newest first: past their own newest post, to the reply
+        // they have not read.
+        assert_eq!(
+            categories_of(&w, &w.customer).await.get(&t.category_id),
+            Some(&1)
+        );
 
         mark_read(&w.db, w.customer.id, t.id, 4).await.unwrap();
         assert_eq!(unread_of(&w, &w.customer, t.id).await, None);
