@@ -22,6 +22,7 @@ mod m20261209_000020_cluster;
 mod m20261210_000021_scale_indexes;
 mod m20261211_000022_merged_ideas_decided;
 mod m20261212_000023_author_posts_state;
+mod m20261213_000024_topic_visible_posts;
 
 pub use m20261124_000001_blog::BLOG_COMMENTS_SLUG;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000021_scale_indexes::Migration),
             Box::new(m20261211_000022_merged_ideas_decided::Migration),
             Box::new(m20261212_000023_author_posts_state::Migration),
+            Box::new(m20261213_000024_topic_visible_posts::Migration),
         ]
     }
 }
