@@ -6,6 +6,9 @@
 //! probe walked every post before the horizon, or every deleted or held post after the last
 //! public one: 26 to 50 ms a home page with 200,000 such posts in one topic, 0.15 ms with this.
 //! Partial, so that a deleted flood adds nothing to it; one more index entry per public post.
+//! Covering (the author and the number too), so the rule reads no post rows: with the two
+//! columns only in the table, the home page's count at a million posts took 0.5 to 0.66 ms
+//! against 0.3 to 0.5 ms by post number; covering, 0.30 to 0.43 ms.
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
@@ -17,8 +20,8 @@ impl MigrationTrait for Migration {
         manager
             .get_connection()
             .execute_unprepared(
-                "CREATE INDEX idx_posts_topic_visible_created ON posts (topic_id, created_at)
-                 WHERE state = 'visible'",
+                "CREATE INDEX idx_posts_topic_visible_created
+                 ON posts (topic_id, created_at, author_id, post_number) WHERE state = 'visible'",
             )
             .await?;
         Ok(())
