@@ -1,5 +1,5 @@
-//! Each topic's public posts by when they were written: `(topic_id, created_at)` over visible
-//! posts only. What is new to a member is a visible post written after their horizon (at most 30
+//! Each topic's public posts by when they were written: `(topic_id, created_at, author_id,
+//! post_number)` over visible posts only. What is new to a member is a visible post written after their horizon (at most 30
 //! days ago, `records::reads`), so the home page's count per category and the topic lists'
 //! markers read only a topic's public posts of that window from here, however long the topic
 //! and whatever fills it besides. By post number instead (the only index by topic before), a
