@@ -2,9 +2,11 @@
 //! consumes it in the same transaction. A form sent twice (a double click, a resubmitted page)
 //! is then stored once and the second send gets a clear message.
 use chrono::{Duration, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set, TryInsertResult,
+};
 
-use super::{db::is_unique_violation, entity::form_submission};
+use super::entity::form_submission;
 use crate::error::AppError;
 
 /// Fails with `already_sent` if `token` was used before, or with a reload hint if it is not a
@@ -15,12 +17,7 @@ pub async fn check_unused(
     token: &str,
     already_sent: &str,
 ) -> Result<(), AppError> {
-    if token.len() != 64 || !token.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(AppError::invalid(
-            "form",
-            "This form is out of date. Reload the page and try again.",
-        ));
-    }
+    check_shape(token)?;
     if form_submission::Entity::find_by_id(token.to_string())
         .one(conn)
         .await?
@@ -31,24 +28,35 @@ pub async fn check_unused(
     Ok(())
 }
 
-/// Records `token` as used, inside the write's transaction. Fails like `check_unused`.
+fn check_shape(token: &str) -> Result<(), AppError> {
+    if token.len() != 64 || !token.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(AppError::invalid(
+            "form",
+            "This form is out of date. Reload the page and try again.",
+        ));
+    }
+    Ok(())
+}
+
+/// Records `token` as used, inside the write's transaction. Fails like `check_unused`. One
+/// statement: a token already recorded is a conflict that inserts nothing.
 pub async fn consume(
     conn: &impl ConnectionTrait,
     token: &str,
     already_sent: &str,
 ) -> Result<(), AppError> {
-    check_unused(conn, token, already_sent).await?;
+    check_shape(token)?;
     let row = form_submission::ActiveModel {
         token: Set(token.to_string()),
         created_at: Set(Utc::now()),
     };
     match form_submission::Entity::insert(row)
+        .on_conflict_do_nothing()
         .exec_without_returning(conn)
-        .await
+        .await?
     {
-        Ok(_) => Ok(()),
-        Err(e) if is_unique_violation(&e) => Err(AppError::invalid("form", already_sent)),
-        Err(e) => Err(e.into()),
+        TryInsertResult::Inserted(n) if n > 0 => Ok(()),
+        _ => Err(AppError::invalid("form", already_sent)),
     }
 }
 

@@ -129,8 +129,8 @@ pub async fn reply(
     body: &str,
     form_token: Option<&str>,
 ) -> Result<post::Model, AppError> {
-    let topic = visibility::topic(db, topic_id, Some(author)).await?;
-    check_takes_posts(db, &topic).await?;
+    let (topic, article) = visibility::topic_with_article(db, topic_id, Some(author)).await?;
+    check_takes_posts(db, &topic, article.as_ref()).await?;
     posting::validate_body(body)?;
     if let Some(token) = form_token {
         forms::check_unused(db, token, REPLY_SENT_TWICE).await?;
@@ -143,10 +143,10 @@ pub async fn reply(
         forms::consume(&txn, token, REPLY_SENT_TWICE).await?;
     }
     // Re-read under the write lock: it may have been locked (or unpublished) since.
-    let topic = visibility::topic(&txn, topic_id, Some(author)).await?;
-    check_takes_posts(&txn, &topic).await?;
+    let (topic, article) = visibility::topic_with_article(&txn, topic_id, Some(author)).await?;
+    check_takes_posts(&txn, &topic, article.as_ref()).await?;
     check_not_held_for_others(&txn, &topic, author).await?;
-    let created = posting::reply(&txn, author, &topic, &prepared).await?;
+    let created = posting::reply(&txn, author, &topic, article.as_ref(), &prepared).await?;
     txn.commit().await?;
     Ok(created)
 }
@@ -608,5 +608,61 @@ mod tests {
             user_profile(&w.db, "nobody").await,
             Err(AppError::NotFound(_))
         ));
+    }
+}
+
+/// What a reply costs the database: on SQLite writers take turns, and each statement of a
+/// write is a round trip to SQLite's thread inside the turn, so a reply's statements bound how
+/// many replies a second a site takes (docs/benchmarks.md). A change that adds one should be a
+/// choice, not an accident.
+#[cfg(test)]
+mod statement_budget {
+    use super::*;
+    use crate::server::{auth::random_token, testing::World};
+    use std::sync::{Arc, Mutex};
+
+    /// Statements of a plain reply (a member answering someone else's topic, with a form
+    /// token), before its transaction and in it.
+    const REPLY_STATEMENTS: usize = 26;
+
+    #[tokio::test]
+    async fn a_reply_runs_within_its_statement_budget() {
+        let mut w = World::new().await;
+        let (t, _) = start_topic(&w.db, &w.customer, "questions", "Export?", "Where?", None)
+            .await
+            .unwrap();
+        // The first reply makes the follow row and the topic author's notification; the second
+        // is the usual case.
+        reply(&w.db, &w.other, t.id, "First answer.", None)
+            .await
+            .unwrap();
+        let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+        let log = seen.clone();
+        w.db.set_metric_callback(move |i| log.lock().unwrap().push(i.statement.sql.clone()));
+        let token = random_token();
+        let created = reply(
+            &w.db,
+            &w.other,
+            t.id,
+            "Settings, then Export.",
+            Some(&token),
+        )
+        .await
+        .unwrap();
+        let seen = seen.lock().unwrap().clone();
+        assert!(
+            seen.len() <= REPLY_STATEMENTS,
+            "{} statements:\n{}",
+            seen.len(),
+            seen.join("\n")
+        );
+        // And it did what a reply does.
+        assert_eq!(created.post_number, 3);
+        let t = topic::Entity::find_by_id(t.id)
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(t.post_count, 3);
     }
 }

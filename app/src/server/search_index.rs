@@ -65,6 +65,11 @@ pub fn article_doc(article_id: i64) -> i64 {
 /// posting after every write, edit and change of state.
 pub async fn sync_post(txn: &impl ConnectionTrait, p: &post::Model) -> Result<(), AppError> {
     remove(txn, p.id).await?;
+    add_post(txn, p).await
+}
+
+/// Puts a post that has no row yet (one just written) in the index, if it is visible.
+pub async fn add_post(txn: &impl ConnectionTrait, p: &post::Model) -> Result<(), AppError> {
     if p.state() != PostState::Visible {
         return Ok(());
     }

@@ -74,7 +74,8 @@ pub async fn set_status(
     let txn = begin_write(db).await?;
     if let Some(prepared) = &prepared {
         // The note is a staff post in the thread, so it answers the topic.
-        posting::reply(&txn, actor, &t, prepared).await?;
+        let article = super::visibility::article_of(&txn, t.id).await?;
+        posting::reply(&txn, actor, &t, article.as_ref(), prepared).await?;
     }
     let resolved = status == TopicStatus::Resolved;
     topic::Entity::update_many()

@@ -132,13 +132,23 @@ pub async fn topic(
     id: i64,
     viewer: Option<&user::Model>,
 ) -> Result<topic::Model, AppError> {
+    Ok(topic_with_article(conn, id, viewer).await?.0)
+}
+
+/// `topic`, with the topic's article if it is an article's comment topic.
+pub async fn topic_with_article(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    viewer: Option<&user::Model>,
+) -> Result<(topic::Model, Option<article::Model>), AppError> {
     let missing = || AppError::NotFound(TOPIC_MISSING.into());
     let t = topic::Entity::find_by_id(id)
         .one(conn)
         .await?
         .ok_or_else(missing)?;
-    if can_see_topic(conn, &t, viewer).await? {
-        Ok(t)
+    let article = article_of(conn, t.id).await?;
+    if can_see_topic_of(conn, &t, article.as_ref(), viewer).await? {
+        Ok((t, article))
     } else {
         Err(missing())
     }

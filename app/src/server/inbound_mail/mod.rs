@@ -217,8 +217,8 @@ async fn write_reply(
     text: &str,
     message_id: &str,
 ) -> Result<i64, AppError> {
-    let topic = visibility::topic(db, topic_id, Some(member)).await?;
-    posting::check_takes_posts(db, &topic).await?;
+    let (topic, article) = visibility::topic_with_article(db, topic_id, Some(member)).await?;
+    posting::check_takes_posts(db, &topic, article.as_ref()).await?;
     posting::validate_body(text)?;
     posting::check_may_post(db, member, false).await?;
     let prepared = posting::prepare(db, text).await?;
@@ -231,10 +231,10 @@ async fn write_reply(
             format!("Message-ID <{message_id}> was received before"),
         ));
     }
-    let topic = visibility::topic(&txn, topic_id, Some(member)).await?;
-    posting::check_takes_posts(&txn, &topic).await?;
+    let (topic, article) = visibility::topic_with_article(&txn, topic_id, Some(member)).await?;
+    posting::check_takes_posts(&txn, &topic, article.as_ref()).await?;
     posting::check_not_held_for_others(&txn, &topic, member).await?;
-    let created = posting::reply(&txn, member, &topic, &prepared).await?;
+    let created = posting::reply(&txn, member, &topic, article.as_ref(), &prepared).await?;
     let recorded = received_mail::ActiveModel {
         message_id: Set(message_id.to_string()),
         user_id: Set(Some(member.id)),

@@ -271,10 +271,10 @@ pub async fn approve_and_reply(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::NotFound(visibility::POST_MISSING.into()))?;
-    let t = visibility::topic(&txn, t.id, Some(moderator)).await?;
-    posting::check_takes_posts(&txn, &t).await?;
+    let (t, article) = visibility::topic_with_article(&txn, t.id, Some(moderator)).await?;
+    posting::check_takes_posts(&txn, &t, article.as_ref()).await?;
     act_in(&txn, moderator, opening.id, PostAction::Approve, "").await?;
-    let created = posting::reply(&txn, moderator, &t, &prepared).await?;
+    let created = posting::reply(&txn, moderator, &t, article.as_ref(), &prepared).await?;
     txn.commit().await?;
     Ok(created)
 }

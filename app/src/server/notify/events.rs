@@ -34,12 +34,26 @@ pub async fn post_published(conn: &impl ConnectionTrait, p: &post::Model) -> Res
         return Ok(());
     };
     let author = users::member(conn, p.author_id).await?;
-    let link = posts::url(conn, p).await?;
-    let told = addressed(conn, p, &t, &author, &link).await?;
+    let article = visibility::article_of(conn, t.id).await?;
+    let link = posts::url_in(p, &t, article.as_ref());
+    post_published_in(conn, p, &t, &author, article.is_some(), &link).await
+}
+
+/// `post_published` with what the caller read already: the post's topic as it is now, its
+/// author, whether the topic is an article's comments, and the post's address.
+pub async fn post_published_in(
+    conn: &impl ConnectionTrait,
+    p: &post::Model,
+    t: &topic::Model,
+    author: &user::Model,
+    in_article: bool,
+    link: &str,
+) -> Result<(), AppError> {
+    let told = addressed(conn, p, t, author, link).await?;
     // An article's first comment is a reply to the article, not a new topic.
-    let opening = p.post_number == 1 && visibility::article_of(conn, t.id).await?.is_none();
+    let opening = p.post_number == 1 && !in_article;
     if opening {
-        return leave_for_worker(conn, NEW_TOPIC, &t, Some(p.id), author.id, "").await;
+        return leave_for_worker(conn, NEW_TOPIC, t, Some(p.id), author.id, "").await;
     }
     if t.author_id != author.id && !told.contains(&t.author_id) {
         let owner = users::member(conn, t.author_id).await?;
@@ -63,7 +77,7 @@ pub async fn post_published(conn: &impl ConnectionTrait, p: &post::Model) -> Res
                 subject: t.title.clone(),
                 headline: message.clone(),
                 post_html: Some(p.html.clone()),
-                link: link.clone(),
+                link: link.to_string(),
                 why: "You started this topic.".into(),
                 kind: mail_kind,
                 topic_id: Some(t.id),
@@ -73,14 +87,14 @@ pub async fn post_published(conn: &impl ConnectionTrait, p: &post::Model) -> Res
                 topic_id: t.id,
                 post_id: Some(p.id),
                 message,
-                link,
+                link: link.to_string(),
                 staff: p.is_staff_reply,
                 mail_kind,
             };
             tell(conn, &owner, &notice, &letter).await?;
         }
     }
-    leave_for_worker(conn, REPLY, &t, Some(p.id), author.id, "").await
+    leave_for_worker(conn, REPLY, t, Some(p.id), author.id, "").await
 }
 
 /// What a topic change is, for `topic_changed`.

@@ -20,7 +20,7 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait},
 };
 
-pub use events::{Change, names_in, post_published, topic_changed};
+pub use events::{Change, names_in, post_published, post_published_in, topic_changed};
 pub use fan_out::run_due as fan_out_due;
 
 use self::{compose::Letter, preferences::Mode};

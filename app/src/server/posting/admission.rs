@@ -19,7 +19,7 @@ use crate::{
         db,
         entity::{article, category, flag, post, topic, user, watched_word},
         records::{articles::state_of, review_items},
-        settings, uploads, visibility,
+        settings, uploads,
         watched_words::{self, Verdict, WordAction},
     },
 };
@@ -354,13 +354,15 @@ async fn times_since<E: EntityTrait>(
 }
 
 /// Whether `topic` takes a new post: a forum topic unless locked; an article's comments only
-/// while the article is public and its comments are on.
+/// while the article is public and its comments are on. `article` is the topic's, if it is an
+/// article's comment topic (`visibility::topic_with_article`).
 pub async fn check_takes_posts(
     conn: &impl ConnectionTrait,
     t: &topic::Model,
+    article: Option<&article::Model>,
 ) -> Result<(), AppError> {
-    match visibility::article_of(conn, t.id).await? {
-        Some(a) => check_open_for_comments(&a, t, Utc::now()),
+    match article {
+        Some(a) => check_open_for_comments(a, t, Utc::now()),
         None if t.locked => Err(AppError::invalid("form", TOPIC_LOCKED)),
         None => {
             let archived = category::Entity::find_by_id(t.category_id)

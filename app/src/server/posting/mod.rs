@@ -41,10 +41,11 @@ use crate::{
     error::AppError,
     model::{PostState, TopicStatus},
     server::{
-        entity::{post, post_revision, topic, user},
+        entity::{article, post, post_revision, topic, user},
         notify,
         records::{self, posts, review_items, topic_events},
         search_index, uploads,
+        visibility::TOPIC_MISSING,
     },
 };
 
@@ -70,7 +71,7 @@ pub async fn start_topic(
     let t = open_topic(txn, new.category_id, author, new.title, new.slug, false).await?;
     let first = write(txn, author, &t, body, admission).await?;
     let settled = settle(txn, t.id).await?;
-    announce(txn, &first).await?;
+    announce(txn, &first, &settled, author, None).await?;
     Ok((settled, first))
 }
 
@@ -114,15 +115,17 @@ pub async fn open_topic(
 pub const DUPLICATE_WINDOW_SECS: i64 = 30;
 pub const SAME_REPLY_AGAIN: &str = "You just posted that same reply; it is above.";
 
-/// Adds a post to an existing topic (the caller checked that the topic takes posts).
+/// Adds a post to an existing topic (the caller checked that the topic takes posts): `t` and
+/// its article (if it is an article's comments), read in this transaction.
 pub async fn reply(
     txn: &impl ConnectionTrait,
     author: &user::Model,
     t: &topic::Model,
+    article: Option<&article::Model>,
     body: &Prepared,
 ) -> Result<post::Model, AppError> {
     // The topic's row lock first, so two identical replies sent at once see each other.
-    records::topics::locked(txn, t.id).await?;
+    records::topics::lock(txn, t.id).await?;
     let recent_same = post::Entity::find()
         .filter(post::Column::TopicId.eq(t.id))
         .filter(post::Column::AuthorId.eq(author.id))
@@ -135,8 +138,8 @@ pub async fn reply(
     }
     let admission = admission::admit(txn, author, body, false).await?;
     let created = write(txn, author, t, body, admission).await?;
-    settle(txn, t.id).await?;
-    announce(txn, &created).await?;
+    let settled = settle(txn, t.id).await?;
+    announce(txn, &created, &settled, author, article).await?;
     Ok(created)
 }
 
@@ -151,9 +154,9 @@ async fn write(
     let now = Utc::now();
     let role = author.role();
     // Incrementing first takes the topic's row lock on PostgreSQL, so concurrent replies get
-    // consecutive numbers; SQLite already holds the database write lock. One statement, its
-    // new number returned (RETURNING, on both engines).
-    let number = topic::Entity::update_many()
+    // consecutive numbers; SQLite already holds the database write lock. One statement, the
+    // topic as it is now returned (RETURNING, on both engines) with its new number.
+    let current = topic::Entity::update_many()
         .col_expr(
             topic::Column::LastPostNumber,
             Expr::col(topic::Column::LastPostNumber).add(1),
@@ -161,8 +164,10 @@ async fn write(
         .filter(topic::Column::Id.eq(t.id))
         .exec_with_returning(txn)
         .await?
-        .first()
-        .map_or(1, |t| t.last_post_number);
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
+    let number = current.last_post_number;
     let public = admission.state == PostState::Visible;
     let created = post::ActiveModel {
         topic_id: Set(t.id),
@@ -180,17 +185,20 @@ async fn write(
     }
     .insert(txn)
     .await?;
-    uploads::attach(
-        txn,
-        uploads::User::Post(created.id),
-        author.id,
-        &created.source,
-    )
-    .await?;
-    search_index::sync_post(txn, &created).await?;
+    // A new post uses no upload yet: only a text that links one has uses to record.
+    if !uploads::referenced_ids(&created.source).is_empty() {
+        uploads::attach(
+            txn,
+            uploads::User::Post(created.id),
+            author.id,
+            &created.source,
+        )
+        .await?;
+    }
+    search_index::add_post(txn, &created).await?;
     notify::following::follow_on_post(txn, author, t.id, number == 1).await?;
     if public {
-        reopen_if_the_author_replied(txn, &created, now).await?;
+        reopen_if_the_author_replied(txn, &created, &current, now).await?;
     }
     if let Some(kind) = admission.queue {
         review_items::open(txn, &created, kind).await?;
@@ -203,10 +211,17 @@ async fn write(
 }
 
 /// A new post that is public tells whom it concerns, once its topic is settled (listed, so
-/// the people it mentions may see it).
-async fn announce(txn: &impl ConnectionTrait, p: &post::Model) -> Result<(), AppError> {
+/// the people it mentions may see it): `settled` is its topic then.
+async fn announce(
+    txn: &impl ConnectionTrait,
+    p: &post::Model,
+    settled: &topic::Model,
+    author: &user::Model,
+    article: Option<&article::Model>,
+) -> Result<(), AppError> {
     if p.state() == PostState::Visible {
-        notify::post_published(txn, p).await?;
+        let link = posts::url_in(p, settled, article);
+        notify::post_published_in(txn, p, settled, author, article.is_some(), &link).await?;
     }
     Ok(())
 }
@@ -284,8 +299,8 @@ pub async fn change_state(
     }
     let updated = row.update(txn).await?;
     search_index::sync_post(txn, &updated).await?;
-    if first_public {
-        reopen_if_the_author_replied(txn, &updated, now).await?;
+    if first_public && let Some(t) = topic::Entity::find_by_id(updated.topic_id).one(txn).await? {
+        reopen_if_the_author_replied(txn, &updated, &t, now).await?;
     }
     settle(txn, updated.topic_id).await?;
     if first_public {
@@ -329,23 +344,22 @@ fn refused_move(from: PostState, to: PostState) -> String {
 }
 
 /// A post from the topic's author (not staff) made public within 14 days of "resolved" means
-/// the answer did not settle it: the topic goes back to open and into the queue.
+/// the answer did not settle it: the topic goes back to open and into the queue. `t` is the
+/// post's topic as it is now, read under its lock.
 async fn reopen_if_the_author_replied(
     txn: &impl ConnectionTrait,
     p: &post::Model,
+    t: &topic::Model,
     at: DateTimeUtc,
 ) -> Result<(), AppError> {
     if p.post_number <= 1 || p.is_staff_reply {
         return Ok(());
     }
-    let Some(t) = topic::Entity::find_by_id(p.topic_id).one(txn).await? else {
-        return Ok(());
-    };
     let recently_resolved = t.status == TopicStatus::Resolved.as_str()
         && t.resolved_at
             .is_some_and(|r| at - r <= Duration::days(REOPEN_WINDOW_DAYS));
     if t.author_id == p.author_id && recently_resolved {
-        reopen(txn, &t, p.author_id, REOPENED_BY_REPLY).await?;
+        reopen(txn, t, p.author_id, REOPENED_BY_REPLY).await?;
     }
     Ok(())
 }

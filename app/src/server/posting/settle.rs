@@ -16,8 +16,7 @@
 //! - category: its listed topics, the sum of their post counts, its latest activity.
 use sea_orm::prelude::DateTimeUtc;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 
@@ -25,7 +24,8 @@ use crate::{
     error::AppError,
     model::PostState,
     server::{
-        entity::{article, category, post, topic, topic_event},
+        db::numbered,
+        entity::{category, topic},
         records::topic_events,
         visibility::TOPIC_MISSING,
     },
@@ -52,90 +52,38 @@ impl Share {
 pub async fn settle(txn: &impl ConnectionTrait, topic_id: i64) -> Result<topic::Model, AppError> {
     // Locked first, so two moderators acting on two posts of one topic at once settle one after
     // the other, each counting the other's change.
-    let before = crate::server::records::topics::locked(txn, topic_id)
+    crate::server::records::topics::lock(txn, topic_id).await?;
+    let Facts {
+        before,
+        post_count,
+        last_public,
+        opening,
+        is_article_topic,
+        first_staff_reply,
+        last_staff_reply,
+        latest_event,
+    } = Facts::read(txn, topic_id)
         .await?
         .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
-    let visible = || {
-        post::Entity::find()
-            .filter(post::Column::TopicId.eq(topic_id))
-            .filter(post::Column::State.eq(PostState::Visible.as_str()))
-    };
-    let post_count = visible().count(txn).await? as i32;
-    let last_public: Option<DateTimeUtc> = visible()
-        .select_only()
-        .column_as(post::Column::PublishedAt.max(), "at")
-        .into_tuple::<Option<DateTimeUtc>>()
-        .one(txn)
-        .await?
-        .flatten();
-    let opening = post::Entity::find()
-        .filter(post::Column::TopicId.eq(topic_id))
-        .filter(post::Column::PostNumber.eq(1))
-        .select_only()
-        .column(post::Column::State)
-        .into_tuple::<String>()
-        .one(txn)
-        .await?
-        .map(|s| PostState::parse(&s));
-    let is_article_topic = article::Entity::find()
-        .filter(article::Column::TopicId.eq(topic_id))
-        .count(txn)
-        .await?
-        > 0;
     let listed =
         is_article_topic || matches!(opening, Some(PostState::Visible | PostState::Hidden));
-
-    let staff_replies = || {
-        visible()
-            .filter(post::Column::PostNumber.gt(1))
-            .filter(post::Column::IsStaffReply.eq(true))
-    };
     let first_staff_reply_at = if before.started_by_staff {
         None
     } else {
-        staff_replies()
-            .select_only()
-            .column_as(post::Column::PublishedAt.min(), "at")
-            .into_tuple::<Option<DateTimeUtc>>()
-            .one(txn)
-            .await?
-            .flatten()
+        first_staff_reply
     };
-
     let awaiting_staff_since = if before.started_by_staff
         || !matches!(opening, Some(PostState::Visible | PostState::Pending))
     {
         None
     } else {
-        let latest = topic_event::Entity::find()
-            .filter(topic_event::Column::TopicId.eq(topic_id))
-            .filter(topic_event::Column::Kind.is_in([
-                topic_events::REOPENED,
-                topic_events::STATUS,
-                topic_events::NO_REPLY_NEEDED,
-                topic_events::CATEGORY_ARCHIVED,
-                topic_events::MERGED,
-            ]))
-            .order_by_desc(topic_event::Column::CreatedAt)
-            .order_by_desc(topic_event::Column::Id)
-            .one(txn)
-            .await?;
-        let wait_start = match &latest {
+        let wait_start = match &latest_event {
             None => Some(before.created_at),
-            Some(e) if e.kind == topic_events::REOPENED => Some(e.created_at),
+            Some((kind, at)) if kind == topic_events::REOPENED => Some(*at),
             Some(_) => None,
         };
-        match wait_start {
-            None => None,
-            Some(start) => {
-                let answered = staff_replies()
-                    .filter(post::Column::PublishedAt.gte(start))
-                    .count(txn)
-                    .await?
-                    > 0;
-                (!answered).then_some(start)
-            }
-        }
+        // Answered: a staff reply public since the wait began (the latest one is, if any is).
+        wait_start.filter(|start| !last_staff_reply.is_some_and(|at| at >= *start))
     };
 
     let last_posted_at = last_public.unwrap_or(before.created_at);
@@ -166,6 +114,86 @@ pub async fn settle(txn: &impl ConnectionTrait, topic_id: i64) -> Result<topic::
         recount_category(txn, before.category_id, Some(&before), Some(&after)).await?;
     }
     Ok(after)
+}
+
+/// What `settle` works from, read in one statement: the topic's row and, from its posts and
+/// history, the figures the rule derives. (One statement, not eight: a reply settles its topic
+/// inside the writers' turn on SQLite, where each statement is a round trip to SQLite's thread.)
+struct Facts {
+    before: topic::Model,
+    /// Its visible posts.
+    post_count: i32,
+    /// The latest time one of them became public.
+    last_public: Option<DateTimeUtc>,
+    /// The opening post's state (none for an article's comment topic).
+    opening: Option<PostState>,
+    is_article_topic: bool,
+    /// The earliest and latest times a visible staff reply (not the opening post) became public.
+    first_staff_reply: Option<DateTimeUtc>,
+    last_staff_reply: Option<DateTimeUtc>,
+    /// The latest event that starts or ends a wait for staff: its kind and time.
+    latest_event: Option<(String, DateTimeUtc)>,
+}
+
+impl Facts {
+    async fn read(txn: &impl ConnectionTrait, topic_id: i64) -> Result<Option<Facts>, AppError> {
+        let visible = format!(
+            "FROM posts p WHERE p.topic_id = t.id AND p.state = '{}'",
+            PostState::Visible.as_str()
+        );
+        let staff = format!("{visible} AND p.post_number > 1 AND p.is_staff_reply");
+        let kinds = [
+            topic_events::REOPENED,
+            topic_events::STATUS,
+            topic_events::NO_REPLY_NEEDED,
+            topic_events::CATEGORY_ARCHIVED,
+            topic_events::MERGED,
+        ]
+        .map(|k| format!("'{k}'"))
+        .join(", ");
+        let latest = |column: &str| {
+            format!(
+                "(SELECT e.{column} FROM topic_events e WHERE e.topic_id = t.id AND e.kind IN ({kinds})
+                   ORDER BY e.created_at DESC, e.id DESC LIMIT 1)"
+            )
+        };
+        let sql = format!(
+            "SELECT t.*,
+                    (SELECT COUNT(*) {visible}) AS f_post_count,
+                    (SELECT MAX(p.published_at) {visible}) AS f_last_public,
+                    (SELECT p.state FROM posts p WHERE p.topic_id = t.id AND p.post_number = 1)
+                      AS f_opening,
+                    EXISTS (SELECT 1 FROM articles a WHERE a.topic_id = t.id) AS f_article,
+                    (SELECT MIN(p.published_at) {staff}) AS f_first_staff,
+                    (SELECT MAX(p.published_at) {staff}) AS f_last_staff,
+                    {} AS f_event_kind,
+                    {} AS f_event_at
+               FROM topics t WHERE t.id = $1",
+            latest("kind"),
+            latest("created_at"),
+        );
+        let backend = txn.get_database_backend();
+        let Some(row) = txn
+            .query_one_raw(numbered(backend, &sql, vec![topic_id.into()]))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let event_kind: Option<String> = row.try_get("", "f_event_kind")?;
+        let event_at: Option<DateTimeUtc> = row.try_get("", "f_event_at")?;
+        Ok(Some(Facts {
+            before: topic::Model::from_query_result(&row, "")?,
+            post_count: row.try_get::<i64>("", "f_post_count")? as i32,
+            last_public: row.try_get("", "f_last_public")?,
+            opening: row
+                .try_get::<Option<String>>("", "f_opening")?
+                .map(|s| PostState::parse(&s)),
+            is_article_topic: row.try_get("", "f_article")?,
+            first_staff_reply: row.try_get("", "f_first_staff")?,
+            last_staff_reply: row.try_get("", "f_last_staff")?,
+            latest_event: event_kind.zip(event_at),
+        }))
+    }
 }
 
 /// Moves a topic to another category, taking its share of the figures with it.
@@ -205,10 +233,12 @@ async fn recount_category(
         before.map(Share::of).unwrap_or(none),
         after.map(Share::of).unwrap_or(none),
     );
-    // Added, not written, so concurrent writers in one category (on PostgreSQL) add up; the
-    // update also takes the category's row lock, so the latest activity below is read and
-    // written by one writer at a time.
-    category::Entity::update_many()
+    let old_last = before.filter(|t| t.visible).map(|t| t.last_posted_at);
+    let new_last = after.filter(|t| t.visible).map(|t| t.last_posted_at);
+    let counts = category::Entity::update_many()
+        // Added, not written, so concurrent writers in one category (on PostgreSQL) add up; the
+        // update also takes the category's row lock, so the latest activity below is read and
+        // written by one writer at a time.
         .col_expr(
             category::Column::TopicCount,
             Expr::col(category::Column::TopicCount)
@@ -218,15 +248,34 @@ async fn recount_category(
             category::Column::PostCount,
             Expr::col(category::Column::PostCount).add(new.posts - old.posts),
         )
-        .filter(category::Column::Id.eq(category_id))
-        .exec(txn)
-        .await?;
+        .filter(category::Column::Id.eq(category_id));
+    if new_last >= old_last {
+        // The topic's activity did not move back (a reply, an approval): the category's latest
+        // is the later of the two, in the same statement.
+        let later = Expr::case(
+            Expr::col(category::Column::LastPostedAt)
+                .is_null()
+                .or(Expr::col(category::Column::LastPostedAt).lt(new_last)),
+            Expr::value(new_last),
+        )
+        .finally(Expr::col(category::Column::LastPostedAt));
+        if new_last.is_some() {
+            counts
+                .col_expr(category::Column::LastPostedAt, later.into())
+                .exec(txn)
+                .await?;
+        } else {
+            counts.exec(txn).await?;
+        }
+        return Ok(());
+    }
+    counts.exec(txn).await?;
     let Some(c) = category::Entity::find_by_id(category_id).one(txn).await? else {
         return Ok(());
     };
-    let old_last = before.filter(|t| t.visible).map(|t| t.last_posted_at);
-    let new_last = after.filter(|t| t.visible).map(|t| t.last_posted_at);
-    let last = if old_last.is_some() && old_last == c.last_posted_at && new_last < old_last {
+    // It moved back (a post deleted or hidden, the topic unlisted): if it held the category's
+    // latest, the latest is looked up again.
+    let last = if old_last == c.last_posted_at {
         topic::Entity::find()
             .filter(topic::Column::CategoryId.eq(category_id))
             .filter(topic::Column::Visible.eq(true))

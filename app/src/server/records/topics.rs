@@ -56,12 +56,25 @@ pub const MAX_TITLE_CHARS: usize = 200;
 
 pub const STATUS_UNKNOWN: &str = "That status doesn't exist. Choose open, acknowledged, planned, in progress, resolved, declined or closed.";
 
-/// The topic `id` read for a change, its row locked until the transaction ends (see
-/// `posts::locked`).
+/// The topic `id` read for a change, its row locked until the transaction ends (see `lock`).
 pub async fn locked(
     txn: &impl sea_orm::ConnectionTrait,
     id: i64,
 ) -> Result<Option<crate::server::entity::topic::Model>, crate::error::AppError> {
+    use crate::server::entity::topic;
+    use sea_orm::EntityTrait;
+    lock(txn, id).await?;
+    Ok(topic::Entity::find_by_id(id).one(txn).await?)
+}
+
+/// Locks the topic `id`'s row until the transaction ends, so two writers changing one topic at
+/// once (two replies, two moderators) act one after the other, the second seeing the first's
+/// change. A no-op `UPDATE` on PostgreSQL; nothing on SQLite, where every write transaction holds
+/// the database's write lock from its start (see `posts::locked`).
+pub async fn lock(
+    txn: &impl sea_orm::ConnectionTrait,
+    id: i64,
+) -> Result<(), crate::error::AppError> {
     use crate::server::entity::topic;
     use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, sea_query::Expr};
     if txn.get_database_backend() != DbBackend::Sqlite {
@@ -74,5 +87,5 @@ pub async fn locked(
             .exec(txn)
             .await?;
     }
-    Ok(topic::Entity::find_by_id(id).one(txn).await?)
+    Ok(())
 }
