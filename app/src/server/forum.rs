@@ -623,7 +623,7 @@ mod statement_budget {
 
     /// Statements of a plain reply (a member answering someone else's topic, with a form
     /// token), before its transaction and in it.
-    const REPLY_STATEMENTS: usize = 26;
+    const REPLY_STATEMENTS: usize = 23;
 
     #[tokio::test]
     async fn a_reply_runs_within_its_statement_budget() {

@@ -141,12 +141,19 @@ pub async fn topic_with_article(
     id: i64,
     viewer: Option<&user::Model>,
 ) -> Result<(topic::Model, Option<article::Model>), AppError> {
+    use sea_orm::{JoinType, QuerySelect};
     let missing = || AppError::NotFound(TOPIC_MISSING.into());
-    let t = topic::Entity::find_by_id(id)
+    // One statement: the topic, and the article whose comments it holds, if any.
+    let its_article = article::Entity::belongs_to(topic::Entity)
+        .from(article::Column::TopicId)
+        .to(topic::Column::Id)
+        .into();
+    let (t, article) = topic::Entity::find_by_id(id)
+        .select_also(article::Entity)
+        .join_rev(JoinType::LeftJoin, its_article)
         .one(conn)
         .await?
         .ok_or_else(missing)?;
-    let article = article_of(conn, t.id).await?;
     if can_see_topic_of(conn, &t, article.as_ref(), viewer).await? {
         Ok((t, article))
     } else {

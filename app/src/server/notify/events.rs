@@ -56,8 +56,7 @@ pub async fn post_published_in(
         return leave_for_worker(conn, NEW_TOPIC, t, Some(p.id), author.id, "").await;
     }
     if t.author_id != author.id && !told.contains(&t.author_id) {
-        let owner = users::member(conn, t.author_id).await?;
-        if following::level(conn, owner.id, t.id).await? != Level::Muted {
+        if let Some(owner) = following::member_unless_muted(conn, t.author_id, t.id).await? {
             let name = &author.display_name;
             let (kind, mail_kind, message) = if p.is_staff_reply {
                 let badge = compose::staff_badge(p.staff_title.as_deref());

@@ -65,6 +65,32 @@ pub async fn level(
     Ok(row.map_or(Level::Normal, |r| Level::parse_stored(&r.level)))
 }
 
+/// Member `user_id`, unless they muted topic `topic_id` (one statement).
+pub async fn member_unless_muted(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    topic_id: i64,
+) -> Result<Option<user::Model>, AppError> {
+    use sea_orm::sea_query::{Expr, ExprTrait, Query};
+    let muted = Query::select()
+        .expr(Expr::val(1))
+        .from(topic_follow::Entity)
+        .and_where(
+            Expr::col((topic_follow::Entity, topic_follow::Column::UserId))
+                .equals((user::Entity, user::Column::Id)),
+        )
+        .and_where(Expr::col((topic_follow::Entity, topic_follow::Column::TopicId)).eq(topic_id))
+        .and_where(
+            Expr::col((topic_follow::Entity, topic_follow::Column::Level))
+                .eq(Level::Muted.as_str()),
+        )
+        .to_owned();
+    Ok(user::Entity::find_by_id(user_id)
+        .filter(Expr::exists(muted).not())
+        .one(conn)
+        .await?)
+}
+
 /// Sets the member's level for a topic (normal removes the row).
 pub async fn set_level(
     conn: &impl ConnectionTrait,
