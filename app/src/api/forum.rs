@@ -401,13 +401,15 @@ pub async fn create_reply(
         Submitted::from(preview, upload_error),
         |user| async move {
             let db = state::db()?;
-            let post = if moderation::replying_approves(&db, &user, topic_id).await? {
-                moderation::approve_and_reply(&db, &user, topic_id, &body, Some(&form_token))
-                    .await?
+            let (post, url) = if moderation::replying_approves(&db, &user, topic_id).await? {
+                let post =
+                    moderation::approve_and_reply(&db, &user, topic_id, &body, Some(&form_token))
+                        .await?;
+                let url = forum::post_url(&db, &post).await?;
+                (post, url)
             } else {
-                forum::reply(&db, &user, topic_id, &body, Some(&form_token)).await?
+                forum::reply_at(&db, &user, topic_id, &body, Some(&form_token)).await?
             };
-            let url = forum::post_url(&db, &post).await?;
             // Said at the new post (a reply waiting for approval says so itself instead).
             if post.state != crate::model::PostState::Visible.as_str() {
                 return Ok(url);

@@ -129,6 +129,18 @@ pub async fn reply(
     body: &str,
     form_token: Option<&str>,
 ) -> Result<post::Model, AppError> {
+    Ok(reply_at(db, author, topic_id, body, form_token).await?.0)
+}
+
+/// `reply`, with the new post's address (its page of the topic, anchored at it), known without
+/// reading the topic again.
+pub async fn reply_at(
+    db: &DatabaseConnection,
+    author: &user::Model,
+    topic_id: i64,
+    body: &str,
+    form_token: Option<&str>,
+) -> Result<(post::Model, String), AppError> {
     let (topic, article) = visibility::topic_with_article(db, topic_id, Some(author)).await?;
     check_takes_posts(db, &topic, article.as_ref()).await?;
     posting::validate_body(body)?;
@@ -148,7 +160,8 @@ pub async fn reply(
     check_not_held_for_others(&txn, &topic, author).await?;
     let created = posting::reply(&txn, author, &topic, article.as_ref(), &prepared).await?;
     txn.commit().await?;
-    Ok(created)
+    let url = records::posts::url_in(&created, &topic, article.as_ref());
+    Ok((created, url))
 }
 
 /// The author edits their post: the old text is kept as a revision, the post shows "edited".

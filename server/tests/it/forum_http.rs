@@ -661,3 +661,50 @@ async fn visitors_share_cached_pages_and_a_write_refreshes_them() {
     let fresh = get(&d.app, &d.topic_path, None).await.body;
     assert!(fresh.contains("Fresh reply after caching") && fresh.contains("Renamed behind"));
 }
+
+/// Statements of a reply posted through the router as a browser without JavaScript posts it,
+/// from reading the session to the redirect (see `app::server::forum`'s statement budget for
+/// the reply itself).
+const REPLY_REQUEST_STATEMENTS: usize = 24;
+
+#[tokio::test]
+async fn a_reply_request_runs_within_its_statement_budget() {
+    use std::sync::{Arc, Mutex};
+    let mut db = sqlite_memory().await;
+    app::server::demo::seed_if_empty(&db).await.unwrap();
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = seen.clone();
+    db.set_metric_callback(move |i| log.lock().unwrap().push(i.statement.sql.clone()));
+    let app = router_for(db.clone());
+    let casey = session_of(&app, "casey", "demo-customer-pass").await;
+    let t = topic::Entity::find().one(&db).await.unwrap().unwrap();
+    let path = format!("/t/{}/{}", t.id, t.slug);
+    // A first reply: the follow row and the topic author's notification exist after it.
+    for body in ["First answer.", "Any news on this?"] {
+        let token = form_token_on(&app, &path, Some(&casey)).await;
+        seen.lock().unwrap().clear();
+        let id = t.id.to_string();
+        let res = post_form(
+            &app,
+            "/api/reply",
+            &[
+                ("topic_id", id.as_str()),
+                ("body", body),
+                ("form_token", token.as_str()),
+            ],
+            Some(&casey),
+            &path,
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::FOUND);
+    }
+    let seen = seen.lock().unwrap().clone();
+    for (n, sql) in seen.iter().enumerate() {
+        println!("{n:3} {}", sql.chars().take(200).collect::<String>());
+    }
+    assert!(
+        seen.len() <= REPLY_REQUEST_STATEMENTS,
+        "{} statements",
+        seen.len()
+    );
+}
