@@ -43,9 +43,8 @@ use crate::{
 const MAX_PAGE: u64 = 100_000;
 /// How many similar topics a composer shows.
 pub const SIMILAR_LIMIT: u64 = 5;
-/// The engine's best matches that are ranked, grouped and filtered: what one search costs stays
-/// bounded however many posts hold its words (the page says when there were more).
-pub const MAX_CANDIDATES: u64 = 1000;
+/// The engine's best matches ranked, grouped and filtered (the page says when there were more).
+pub const MAX_CANDIDATES: u64 = 300;
 /// The same with a filter, which may leave most of them out.
 pub const MAX_FILTERED_CANDIDATES: u64 = 10_000;
 /// Searches running at once in this process: half of SQLite's connections at most (four), so
@@ -444,7 +443,8 @@ async fn marked(
                     "SELECT rowid AS doc_id, highlight(search_index, 0, $1, $2) AS title,
                             snippet(search_index, 1, $1, $2, '…', 32) AS snippet
                        FROM search_index
-                      WHERE search_index MATCH {expression} AND rowid IN ({ids})"
+                      WHERE search_index MATCH {expression} AND {} IN ({ids})",
+                    query::marking_ids(terms)
                 ),
                 values,
             )
