@@ -43,8 +43,8 @@ use crate::{
 const MAX_PAGE: u64 = 100_000;
 /// How many similar topics a composer shows.
 pub const SIMILAR_LIMIT: u64 = 5;
-/// The engine's best matches ranked, grouped and filtered (the page says when there were more).
-pub const MAX_CANDIDATES: u64 = 300;
+/// The engine's best matches ranked, grouped and filtered (300 hid matches behind hidden ones).
+pub const MAX_CANDIDATES: u64 = 1000;
 /// The same with a filter, which may leave most of them out.
 pub const MAX_FILTERED_CANDIDATES: u64 = 10_000;
 /// Searches running at once in this process: half of SQLite's connections at most (four), so
