@@ -405,7 +405,13 @@ pub async fn move_topic(
         return Ok(());
     }
     let txn = begin_write(db).await?;
+    // Locked before it is read: a reply settling at the same moment (on PostgreSQL) would
+    // otherwise add its post to the category this move takes the topic's old share from.
+    crate::server::records::topics::lock(&txn, t.id).await?;
     let t = visibility::topic(&txn, t.id, Some(moderator)).await?;
+    if to.id == t.category_id {
+        return Ok(());
+    }
     posting::move_topic(&txn, &t, to.id).await?;
     review_item::Entity::update_many()
         .col_expr(review_item::Column::CategoryId, Expr::value(to.id))

@@ -805,6 +805,59 @@ mod tests {
         }
     }
 
+    /// Moves back and forth while members reply: both categories' figures still equal their
+    /// topics' (on PostgreSQL a move that read the topic before a reply settled took the old
+    /// share away from the category and gave the new one, losing the reply).
+    #[tokio::test]
+    async fn moves_while_members_reply_keep_both_categories_figures() {
+        use crate::server::testing::{PostgresTestDb, World};
+        async fn check(w: World) {
+            let (t, _) = start_topic(&w.db, &w.customer, "questions", "Moving", "Go.", None)
+                .await
+                .unwrap();
+            for round in 0..6 {
+                let to = if round % 2 == 0 { "ideas" } else { "questions" };
+                let bodies = [0, 1, 2].map(|n| format!("Reply {round}.{n}"));
+                let (m, a, b, c) = tokio::join!(
+                    move_topic(&w.db, &w.moderator, t.id, to, ""),
+                    reply(&w.db, &w.other, t.id, &bodies[0], None),
+                    reply(&w.db, &w.customer, t.id, &bodies[1], None),
+                    reply(&w.db, &w.staff, t.id, &bodies[2], None),
+                );
+                m.unwrap();
+                a.unwrap();
+                b.unwrap();
+                c.unwrap();
+            }
+            let now = topic::Entity::find_by_id(t.id)
+                .one(&w.db)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(now.post_count, 19);
+            for c in category::Entity::find().all(&w.db).await.unwrap() {
+                let here = now.category_id == c.id;
+                assert_eq!(
+                    (c.topic_count, c.post_count),
+                    if here { (1, 19) } else { (0, 0) },
+                    "{}",
+                    c.slug
+                );
+                assert_eq!(
+                    c.last_posted_at,
+                    here.then_some(now.last_posted_at),
+                    "{}",
+                    c.slug
+                );
+            }
+        }
+        check(World::new().await).await;
+        if let Some(pg) = PostgresTestDb::create().await {
+            check(World::builder().build_on(pg.db.clone()).await).await;
+            pg.drop().await;
+        }
+    }
+
     #[tokio::test]
     async fn only_moderators_and_admins_moderate() {
         let w = world().await;
