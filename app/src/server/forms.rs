@@ -28,8 +28,14 @@ pub async fn check_unused(
     Ok(())
 }
 
+/// A token as `auth::random_token` makes them: 64 lower-case hex characters. Only that one
+/// spelling, so an upper-case copy of a used token is not a second, unused one.
 fn check_shape(token: &str) -> Result<(), AppError> {
-    if token.len() != 64 || !token.chars().all(|c| c.is_ascii_hexdigit()) {
+    if token.len() != 64
+        || !token
+            .bytes()
+            .all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+    {
         return Err(AppError::invalid(
             "form",
             "This form is out of date. Reload the page and try again.",
@@ -68,4 +74,42 @@ pub async fn purge_old(conn: &impl ConnectionTrait) -> Result<u64, DbErr> {
         .exec(conn)
         .await?;
     Ok(res.rows_affected)
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+
+    use super::*;
+    use crate::server::testing::test_db;
+
+    const SENT: &str = "Already sent.";
+
+    fn message(r: Result<(), AppError>) -> String {
+        match r {
+            Err(AppError::Invalid { message, .. }) => message,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_token_is_used_once_in_its_one_spelling() {
+        let db = test_db().await;
+        let token = crate::server::auth::random_token();
+        consume(&db, &token, SENT).await.unwrap();
+        assert_eq!(message(consume(&db, &token, SENT).await), SENT);
+        assert_eq!(message(check_unused(&db, &token, SENT).await), SENT);
+        // The same token in capitals, or not a token at all: out of date, nothing recorded.
+        for other in [
+            token.to_uppercase(),
+            "g".repeat(64),
+            token[..63].to_string(),
+        ] {
+            let stale = message(consume(&db, &other, SENT).await);
+            assert!(stale.contains("out of date"), "{other}: {stale}");
+            let stale = message(check_unused(&db, &other, SENT).await);
+            assert!(stale.contains("out of date"), "{other}: {stale}");
+        }
+        assert_eq!(form_submission::Entity::find().count(&db).await.unwrap(), 1);
+    }
 }
