@@ -396,9 +396,9 @@ fn spawn_notifications(conn: sea_orm::DatabaseConnection) {
         let mut digest_due = tokio::time::Instant::now();
         loop {
             tick.tick().await;
-            // A burst bigger than this is spread over the next seconds, so no one pass holds
-            // the write lock for long.
-            let fan_out = notify::fan_out_due(&conn, 200).await;
+            // Each fan-out takes the write lock on its own, so a long queue does not hold it;
+            // the budget leaves the round's other work its turn.
+            let fan_out = notify::fan_out_catch_up(&conn, Duration::from_millis(900)).await;
             match &fan_out {
                 // Followers who want e-mail at once have some in the outbox now.
                 Ok(n) if *n > 0 => app::server::mail::wake_worker(),

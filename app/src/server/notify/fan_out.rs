@@ -24,13 +24,39 @@ use crate::{
     },
 };
 
+/// Spreads what is waiting, batch after batch of `BATCH`, until the queue is empty or `budget`
+/// has passed; gives how many it did. One batch a second was a ceiling of 200 replies a second
+/// before the queue grew without end and followers heard of a reply minutes late; each fan-out
+/// still takes the write turn on its own, so requests' writes go between them.
+pub async fn catch_up(
+    db: &DatabaseConnection,
+    budget: std::time::Duration,
+) -> Result<usize, AppError> {
+    const BATCH: u64 = 200;
+    let started = std::time::Instant::now();
+    let mut done = 0;
+    loop {
+        let (spread, taken) = run_batch(db, BATCH).await?;
+        done += spread;
+        if taken < BATCH as usize || started.elapsed() >= budget {
+            return Ok(done);
+        }
+    }
+}
+
 /// Spreads what is waiting, oldest first, at most `limit` fan-outs; gives how many it did.
 pub async fn run_due(db: &DatabaseConnection, limit: u64) -> Result<usize, AppError> {
+    Ok(run_batch(db, limit).await?.0)
+}
+
+/// `run_due`, also giving how many jobs it found waiting (some may have been another worker's).
+async fn run_batch(db: &DatabaseConnection, limit: u64) -> Result<(usize, usize), AppError> {
     let waiting = fan_out::Entity::find()
         .order_by_asc(fan_out::Column::Id)
         .limit(limit)
         .all(db)
         .await?;
+    let taken = waiting.len();
     let mut done = 0;
     for job in waiting {
         let txn = begin_private_write(db).await?;
@@ -47,7 +73,7 @@ pub async fn run_due(db: &DatabaseConnection, limit: u64) -> Result<usize, AppEr
         }
         txn.commit().await?;
     }
-    Ok(done)
+    Ok((done, taken))
 }
 
 /// Who the fan-out reaches, as SQL over `$1` topic, `$2` actor, `$3` post (or 0): followers of

@@ -21,7 +21,7 @@ use sea_orm::{
 };
 
 pub use events::{Change, names_in, post_published, post_published_in, topic_changed};
-pub use fan_out::run_due as fan_out_due;
+pub use fan_out::{catch_up as fan_out_catch_up, run_due as fan_out_due};
 
 use self::{compose::Letter, preferences::Mode};
 use super::entity::{notification, topic, user};
@@ -389,6 +389,42 @@ mod tests {
         );
         // Staff hear nothing of their own answer.
         assert!(notes(&w, w.staff.id).await.is_empty());
+    }
+
+    /// A burst bigger than one batch is spread in one round of the worker, not one batch a
+    /// second (the queue grew without end above 200 replies a second); a short budget stops
+    /// after a batch and leaves the rest for the next round.
+    #[tokio::test]
+    async fn the_worker_catches_up_with_a_burst_in_one_round() {
+        let w = World::new().await;
+        let (t, _) = forum::start_topic(&w.db, &w.customer, "questions", "Busy", "Body.", None)
+            .await
+            .unwrap();
+        following::set_level(&w.db, w.moderator.id, t.id, Level::Following)
+            .await
+            .unwrap();
+        for n in 0..449 {
+            forum::reply(&w.db, &w.other, t.id, &format!("Reply {n}."), None)
+                .await
+                .unwrap();
+        }
+        let waiting = || async {
+            crate::server::entity::fan_out::Entity::find()
+                .count(&w.db)
+                .await
+                .unwrap()
+        };
+        assert_eq!(waiting().await, 450, "the opening post's and the replies'");
+        let zero = std::time::Duration::ZERO;
+        assert_eq!(fan_out_catch_up(&w.db, zero).await.unwrap(), 200);
+        assert_eq!(waiting().await, 250);
+        let second = std::time::Duration::from_secs(60);
+        assert_eq!(fan_out_catch_up(&w.db, second).await.unwrap(), 250);
+        assert_eq!(waiting().await, 0);
+        let told = notes(&w, w.moderator.id).await;
+        assert_eq!(told.len(), 1);
+        assert_eq!(told[0].count, 449);
+        assert_eq!(fan_out_catch_up(&w.db, second).await.unwrap(), 0);
     }
 
     #[tokio::test]
