@@ -76,15 +76,16 @@ async fn run_batch(db: &DatabaseConnection, limit: u64) -> Result<(usize, usize)
     Ok((done, taken))
 }
 
-/// Who the fan-out reaches, as SQL over `$1` topic, `$2` actor, `$3` post (or 0): followers of
-/// the topic, or for a new topic the category's watchers who did not mute it; for a change by
-/// staff (status, official answer, merge) its voters too, whoever's vote it was; never the
-/// actor, never the topic's author (told directly), never someone this post already told by
-/// name.
+/// Who the fan-out reaches, as SQL over `$1` topic, `$2` actor, `$3` post (or 0), `$4` when the
+/// change was made: followers of the topic, or for a new topic the category's watchers who did
+/// not mute it; for a change by staff (status, official answer, merge) its voters too, whoever's
+/// vote it was; only those who followed, watched or voted by the time of the change (one who
+/// follows while the job waits has read it already); never the actor, never the topic's author
+/// (told directly), never someone this post already told by name.
 fn audience(kind: &str) -> &'static str {
     if kind == NEW_TOPIC {
         "SELECT w.user_id FROM category_watches w JOIN topics t ON t.id = $1
-          WHERE w.category_id = t.category_id AND w.user_id <> $2
+          WHERE w.category_id = t.category_id AND w.user_id <> $2 AND w.created_at <= $4
             AND NOT EXISTS (SELECT 1 FROM topic_follows m WHERE m.user_id = w.user_id
                             AND m.topic_id = $1 AND m.level = 'muted')
             AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = w.user_id
@@ -92,14 +93,16 @@ fn audience(kind: &str) -> &'static str {
     } else if kind == REPLY {
         "SELECT f.user_id FROM topic_follows f JOIN topics t ON t.id = $1
           WHERE f.topic_id = $1 AND f.level = 'following' AND f.user_id <> $2
+            AND f.created_at <= $4
             AND f.user_id <> t.author_id
             AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = f.user_id
                             AND n.post_id = $3)"
     } else {
         "SELECT p.user_id FROM (
                 SELECT f.user_id FROM topic_follows f WHERE f.topic_id = $1 AND f.level = 'following'
+                  AND f.created_at <= $4
                 UNION
-                SELECT v.user_id FROM votes v WHERE v.topic_id = $1
+                SELECT v.user_id FROM votes v WHERE v.topic_id = $1 AND v.created_at <= $4
                   AND NOT EXISTS (SELECT 1 FROM topic_follows m WHERE m.user_id = v.user_id
                                   AND m.topic_id = $1 AND m.level = 'muted')
              ) p JOIN topics t ON t.id = $1
@@ -180,16 +183,23 @@ async fn spread(txn: &impl ConnectionTrait, job: &fan_out::Model) -> Result<(), 
     let now = Utc::now();
     let post_id = job.post_id.unwrap_or(0);
     let audience = audience(kind);
-    let base = || -> Vec<Value> { vec![t.id.into(), actor.id.into(), post_id.into()] };
+    let base = || -> Vec<Value> {
+        vec![
+            t.id.into(),
+            actor.id.into(),
+            post_id.into(),
+            job.created_at.into(),
+        ]
+    };
     // Who gets an e-mail at once, chosen before the notifications below change the audience:
     // those who chose it for this kind (by default nobody: replies and new topics go to the
     // digest), and whose address may get mail.
     let wanted = if mail_kind.default_mode() == Mode::Immediately {
         "NOT EXISTS (SELECT 1 FROM mail_preferences mp WHERE mp.user_id = a.user_id
-                     AND mp.kind = $4 AND mp.mode <> 'immediately')"
+                     AND mp.kind = $5 AND mp.mode <> 'immediately')"
     } else {
         "EXISTS (SELECT 1 FROM mail_preferences mp WHERE mp.user_id = a.user_id
-                 AND mp.kind = $4 AND mp.mode = 'immediately')"
+                 AND mp.kind = $5 AND mp.mode = 'immediately')"
     };
     let mut values = base();
     values.push(mail_kind.as_str().into());
@@ -213,8 +223,8 @@ async fn spread(txn: &impl ConnectionTrait, job: &fan_out::Model) -> Result<(), 
     txn.execute_raw(crate::server::db::numbered(
         backend,
         &format!(
-            "UPDATE notifications SET count = count + 1, updated_at = $4
-              WHERE topic_id = $1 AND kind = $5 AND read_at IS NULL
+            "UPDATE notifications SET count = count + 1, updated_at = $5
+              WHERE topic_id = $1 AND kind = $6 AND read_at IS NULL
                 AND user_id IN ({audience})"
         ),
         values,
@@ -236,10 +246,10 @@ async fn spread(txn: &impl ConnectionTrait, job: &fan_out::Model) -> Result<(), 
         &format!(
             "INSERT INTO notifications (user_id, kind, message, link, created_at, read_at,
                                         topic_id, post_id, count, staff, mail_kind, updated_at)
-             SELECT a.user_id, $5, $6, $7, $4, NULL, $1, $10, 1, $8, $9, $4
+             SELECT a.user_id, $6, $7, $8, $5, NULL, $1, $11, 1, $9, $10, $5
                FROM ({audience}) a
               WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = a.user_id
-                                AND n.topic_id = $1 AND n.kind = $5 AND n.read_at IS NULL)"
+                                AND n.topic_id = $1 AND n.kind = $6 AND n.read_at IS NULL)"
         ),
         values,
     ))

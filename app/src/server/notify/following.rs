@@ -109,7 +109,8 @@ pub async fn set_level(
     topic_follow::Entity::insert(row(user_id, topic_id, level))
         .on_conflict(
             OnConflict::columns([topic_follow::Column::UserId, topic_follow::Column::TopicId])
-                .update_column(topic_follow::Column::Level)
+                // Since when, too: the worker tells a follower only of what came after.
+                .update_columns([topic_follow::Column::Level, topic_follow::Column::CreatedAt])
                 .to_owned(),
         )
         .exec(conn)

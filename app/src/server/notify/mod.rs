@@ -427,6 +427,37 @@ mod tests {
         assert_eq!(fan_out_catch_up(&w.db, second).await.unwrap(), 0);
     }
 
+    /// The worker tells those who followed (or watched) when the reply was made, not a member
+    /// who follows while it waits in the queue (they have read the reply already).
+    #[tokio::test]
+    async fn a_follower_hears_of_replies_made_after_they_followed() {
+        let w = World::new().await;
+        let (t, _) = forum::start_topic(&w.db, &w.customer, "questions", "Later", "Body.", None)
+            .await
+            .unwrap();
+        following::set_level(&w.db, w.moderator.id, t.id, Level::Following)
+            .await
+            .unwrap();
+        forum::reply(&w.db, &w.other, t.id, "First.", None)
+            .await
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        following::set_level(&w.db, w.admin.id, t.id, Level::Following)
+            .await
+            .unwrap();
+        fan_out_due(&w.db, 100).await.unwrap();
+        assert_eq!(notes(&w, w.moderator.id).await.len(), 1);
+        assert!(notes(&w, w.admin.id).await.is_empty(), "followed after it");
+        forum::reply(&w.db, &w.other, t.id, "Second.", None)
+            .await
+            .unwrap();
+        fan_out_due(&w.db, 100).await.unwrap();
+        let told = notes(&w, w.admin.id).await;
+        assert_eq!(told.len(), 1);
+        assert_eq!(told[0].count, 1, "the second reply only");
+        assert_eq!(notes(&w, w.moderator.id).await[0].count, 2);
+    }
+
     #[tokio::test]
     async fn followers_hear_nothing_of_a_topic_out_of_sight() {
         let w = World::new().await;
