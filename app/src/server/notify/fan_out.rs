@@ -4,8 +4,8 @@
 //! for the write lock wait for one statement pair, not for the whole crowd.
 use chrono::Utc;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Value,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, Value,
 };
 
 use super::{
@@ -18,7 +18,7 @@ use crate::{
     model::PostState,
     server::{
         db::begin_private_write,
-        entity::{fan_out, post, topic, user},
+        entity::{article, fan_out, post, topic, user},
         records::{posts, users},
         visibility,
     },
@@ -59,6 +59,9 @@ async fn run_batch(db: &DatabaseConnection, limit: u64) -> Result<(usize, usize)
     let taken = waiting.len();
     let mut done = 0;
     for job in waiting {
+        // Read before the turn to write, which is then held for the claim, a check and the
+        // writes only (on SQLite every statement in the turn holds back every writer).
+        let read = Facts::read(db, &job).await?;
         let txn = begin_private_write(db).await?;
         // Taking the row is the claim: a second worker deletes nothing and moves on.
         let claimed = fan_out::Entity::delete_many()
@@ -68,7 +71,15 @@ async fn run_batch(db: &DatabaseConnection, limit: u64) -> Result<(usize, usize)
             .rows_affected
             == 1;
         if claimed {
-            spread(&txn, &job).await?;
+            // A post removed or a topic hidden meanwhile is seen here, as if read in the turn.
+            let facts = match read {
+                Some(facts) if facts.still_hold(&txn, &job).await? => Some(facts),
+                Some(_) => Facts::read(&txn, &job).await?,
+                None => None,
+            };
+            if let Some(facts) = facts {
+                spread(&txn, &job, facts).await?;
+            }
             done += 1;
         }
         txn.commit().await?;
@@ -112,24 +123,106 @@ fn audience(kind: &str) -> &'static str {
     }
 }
 
-/// Whether the topic is an idea (its category is of kind ideas).
-async fn supported_idea(txn: &impl ConnectionTrait, t: &topic::Model) -> Result<bool, AppError> {
-    Ok(
-        crate::server::entity::category::Entity::find_by_id(t.category_id)
-            .one(txn)
-            .await?
-            .is_some_and(|c| c.kind == "ideas"),
-    )
+/// What a fan-out's message is made of: its topic (with the article whose comments it holds),
+/// its post, who acted, and whether the topic is an idea.
+struct Facts {
+    t: topic::Model,
+    article: Option<article::Model>,
+    p: Option<post::Model>,
+    actor: user::Model,
+    idea: bool,
 }
 
-async fn spread(txn: &impl ConnectionTrait, job: &fan_out::Model) -> Result<(), AppError> {
-    let Some(t) = topic::Entity::find_by_id(job.topic_id).one(txn).await? else {
-        return Ok(());
-    };
-    let p = match job.post_id {
-        Some(id) => post::Entity::find_by_id(id).one(txn).await?,
+impl Facts {
+    /// None when the topic is gone.
+    async fn read(
+        conn: &impl ConnectionTrait,
+        job: &fan_out::Model,
+    ) -> Result<Option<Facts>, AppError> {
+        let Some((t, article)) = topic_and_article(conn, job.topic_id).await? else {
+            return Ok(None);
+        };
+        let p = post_of(conn, job).await?;
+        let actor = users::member(conn, job.actor_id).await?;
+        // Only what staff decided asks (see `spread`).
+        let idea = job.kind != NEW_TOPIC
+            && job.kind != REPLY
+            && crate::server::entity::category::Entity::find_by_id(t.category_id)
+                .one(conn)
+                .await?
+                .is_some_and(|c| c.kind == "ideas");
+        Ok(Some(Facts {
+            t,
+            article,
+            p,
+            actor,
+            idea,
+        }))
+    }
+
+    /// Whether the topic, its article and the post are still as read, in what the fan-out uses
+    /// of them: two statements instead of reading everything again in the turn. (A topic's
+    /// counts and clock move with every reply; they are not part of a message.)
+    async fn still_hold(
+        &self,
+        conn: &impl ConnectionTrait,
+        job: &fan_out::Model,
+    ) -> Result<bool, AppError> {
+        let Some((t, article)) = topic_and_article(conn, job.topic_id).await? else {
+            return Ok(false);
+        };
+        let told = |t: &topic::Model| {
+            (
+                t.visible,
+                t.title.clone(),
+                t.slug.clone(),
+                t.category_id,
+                t.author_id,
+            )
+        };
+        Ok(told(&t) == told(&self.t)
+            && article == self.article
+            && post_of(conn, job).await? == self.p)
+    }
+}
+
+async fn topic_and_article(
+    conn: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<(topic::Model, Option<article::Model>)>, AppError> {
+    let its_article = article::Entity::belongs_to(topic::Entity)
+        .from(article::Column::TopicId)
+        .to(topic::Column::Id)
+        .into();
+    Ok(topic::Entity::find_by_id(id)
+        .select_also(article::Entity)
+        .join_rev(JoinType::LeftJoin, its_article)
+        .one(conn)
+        .await?)
+}
+
+async fn post_of(
+    conn: &impl ConnectionTrait,
+    job: &fan_out::Model,
+) -> Result<Option<post::Model>, AppError> {
+    Ok(match job.post_id {
+        Some(id) => post::Entity::find_by_id(id).one(conn).await?,
         None => None,
-    };
+    })
+}
+
+async fn spread(
+    txn: &impl ConnectionTrait,
+    job: &fan_out::Model,
+    facts: Facts,
+) -> Result<(), AppError> {
+    let Facts {
+        t,
+        article,
+        p,
+        actor,
+        idea,
+    } = facts;
     // Removed or held again before the worker came to it: nobody hears of it.
     if job.post_id.is_some() && p.as_ref().is_none_or(|p| p.state() != PostState::Visible) {
         return Ok(());
@@ -137,12 +230,11 @@ async fn spread(txn: &impl ConnectionTrait, job: &fan_out::Model) -> Result<(), 
     // Followers and watchers hear only of what anyone may read: a topic whose opening post was
     // removed or waits for approval, or an unpublished article's, tells nobody through here
     // (its author still hears directly).
-    if !visibility::can_see_topic(txn, &t, None).await? {
+    if !visibility::can_see_loaded_topic(&t, article.as_ref(), false, None) {
         return Ok(());
     }
-    let actor = users::member(txn, job.actor_id).await?;
     let link = match &p {
-        Some(p) => posts::url(txn, p).await?,
+        Some(p) => posts::url_in(p, &t, article.as_ref()),
         None => crate::model::topic_url(t.id, &t.slug, 1),
     };
     let staff = p.as_ref().is_some_and(|p| p.is_staff_reply) || actor.role().is_staff();
@@ -167,7 +259,7 @@ async fn spread(txn: &impl ConnectionTrait, job: &fan_out::Model) -> Result<(), 
         ),
         // What staff decided about an idea reaches its supporters like an answer (at once, by
         // default); about another topic, like its replies (the digest, by default).
-        _ if supported_idea(txn, &t).await? => (
+        _ if idea => (
             job.message.clone(),
             MailKind::Answers,
             "You follow or voted for this idea.",
@@ -274,4 +366,51 @@ async fn spread(txn: &impl ConnectionTrait, job: &fan_out::Model) -> Result<(), 
         compose::send_all(txn, &members, &letter).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::{
+        forum,
+        moderation::{PostAction, act_on_post},
+        testing::World,
+    };
+
+    /// What the worker read before its turn is used only while it still holds: another reply
+    /// (which moves the topic's counts) leaves it good; a removed post or a renamed topic makes
+    /// the worker read again in the turn.
+    #[tokio::test]
+    async fn facts_read_before_the_turn_are_checked_in_it() {
+        let w = World::new().await;
+        let (t, _) = forum::start_topic(&w.db, &w.customer, "questions", "Old", "Body.", None)
+            .await
+            .unwrap();
+        let p = forum::reply(&w.db, &w.other, t.id, "A reply.", None)
+            .await
+            .unwrap();
+        let job = fan_out::Entity::find()
+            .filter(fan_out::Column::PostId.eq(p.id))
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap();
+        let read = Facts::read(&w.db, &job).await.unwrap().unwrap();
+        forum::reply(&w.db, &w.staff, t.id, "Another.", None)
+            .await
+            .unwrap();
+        assert!(read.still_hold(&w.db, &job).await.unwrap());
+        act_on_post(&w.db, &w.moderator, p.id, PostAction::Hide, "Rude")
+            .await
+            .unwrap();
+        assert!(!read.still_hold(&w.db, &job).await.unwrap());
+        let again = Facts::read(&w.db, &job).await.unwrap().unwrap();
+        topic::Entity::update_many()
+            .col_expr(topic::Column::Title, sea_orm::sea_query::Expr::value("New"))
+            .filter(topic::Column::Id.eq(t.id))
+            .exec(&w.db)
+            .await
+            .unwrap();
+        assert!(!again.still_hold(&w.db, &job).await.unwrap());
+    }
 }
