@@ -273,11 +273,14 @@ impl Metrics {
                 app::server::db::writers_waiting(),
             );
         }
-        let outbox = tokio::time::timeout(
-            DATABASE_WAIT,
-            app::server::metrics::outbox(&self.db, chrono::Utc::now()),
-        )
-        .await;
+        let queues = async {
+            let now = chrono::Utc::now();
+            Ok::<_, app::error::AppError>((
+                app::server::metrics::outbox(&self.db, now).await?,
+                app::server::metrics::fan_outs(&self.db, now).await?,
+            ))
+        };
+        let outbox = tokio::time::timeout(DATABASE_WAIT, queues).await;
         let outbox = match outbox {
             Ok(Ok(figures)) => Some(figures),
             Ok(Err(e)) => {
@@ -291,10 +294,10 @@ impl Metrics {
         };
         page.gauge(
             "backyard_database_up",
-            "1 when the database answered this scrape's outbox query in time, else 0.",
+            "1 when the database answered this scrape's queue queries in time, else 0.",
             u8::from(outbox.is_some()),
         );
-        if let Some(outbox) = outbox {
+        if let Some((outbox, fan_outs)) = outbox {
             page.gauge(
                 "backyard_outbox_queued",
                 "E-mails queued and not yet sent nor given up.",
@@ -304,6 +307,16 @@ impl Metrics {
                 "backyard_outbox_oldest_due_seconds",
                 "How long the longest-waiting due e-mail has been due (0: none due).",
                 outbox.oldest_due_seconds,
+            );
+            page.gauge(
+                "backyard_notifications_waiting",
+                "Posts and changes whose followers and watchers are still to be told.",
+                fan_outs.waiting,
+            );
+            page.gauge(
+                "backyard_notifications_oldest_seconds",
+                "How long the oldest of them has waited for the worker (0: none waits).",
+                fan_outs.oldest_seconds,
             );
         }
     }

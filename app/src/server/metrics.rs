@@ -1,6 +1,6 @@
 //! Figures the operator's `/metrics` page reads from the database when it is scraped (the HTTP
 //! side, server/src/metrics.rs, counts requests itself): how busy the connection pool is and
-//! how far the e-mail outbox is behind. Each is an indexed lookup or a read of the pool's own
+//! how far the e-mail outbox and the notification worker are behind. Each is an indexed lookup or a read of the pool's own
 //! counters, cheap enough to run every few seconds on a busy site.
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -8,7 +8,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::entity::email;
+use super::entity::{email, fan_out};
 use crate::error::AppError;
 
 /// The database connection pool at one moment.
@@ -103,6 +103,37 @@ pub async fn outbox(
     })
 }
 
+/// The notification worker's queue at one moment.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FanOutFigures {
+    /// Posts and changes whose followers and watchers are still to be told.
+    pub waiting: u64,
+    /// How long the oldest of them has waited, in seconds (0 when none waits). Growing: the
+    /// worker is not keeping up with the posts, or its rounds fail.
+    pub oldest_seconds: f64,
+}
+
+/// Counts the waiting fan-outs (the worker keeps the table short) and ages the first written.
+pub async fn fan_outs(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<FanOutFigures, AppError> {
+    let waiting = fan_out::Entity::find().count(conn).await?;
+    let first: Option<DateTime<Utc>> = fan_out::Entity::find()
+        .select_only()
+        .column(fan_out::Column::CreatedAt)
+        .order_by_asc(fan_out::Column::Id)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(FanOutFigures {
+        waiting,
+        oldest_seconds: first.map_or(0.0, |at| {
+            (now - at).num_milliseconds().max(0) as f64 / 1000.0
+        }),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{Duration, Utc};
@@ -165,6 +196,36 @@ mod tests {
             .unwrap();
         let figures = outbox(&db, now).await.unwrap();
         assert_eq!((figures.queued, figures.oldest_due_seconds), (1, 0.0));
+    }
+
+    #[tokio::test]
+    async fn the_notification_queue_is_counted_and_its_oldest_aged() {
+        let db = test_db().await;
+        let now = Utc::now();
+        let none = FanOutFigures {
+            waiting: 0,
+            oldest_seconds: 0.0,
+        };
+        assert_eq!(fan_outs(&db, now).await.unwrap(), none);
+        for (kind, age) in [("reply", 40), ("reply", 5)] {
+            fan_out::ActiveModel {
+                kind: Set(kind.into()),
+                topic_id: Set(1),
+                post_id: Set(None),
+                actor_id: Set(1),
+                message: Set(String::new()),
+                created_at: Set(now - Duration::seconds(age)),
+                done_at: Set(None),
+                ..Default::default()
+            }
+            .insert(&db)
+            .await
+            .unwrap();
+        }
+        let figures = fan_outs(&db, now).await.unwrap();
+        assert_eq!((figures.waiting, figures.oldest_seconds), (2, 40.0));
+        crate::server::notify::fan_out_due(&db, 10).await.unwrap();
+        assert_eq!(fan_outs(&db, now).await.unwrap(), none);
     }
 
     #[tokio::test]

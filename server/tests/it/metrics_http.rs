@@ -358,6 +358,8 @@ async fn counters_move_and_routes_are_labelled_by_their_pattern() {
         "backyard_database_up",
         "backyard_outbox_queued",
         "backyard_outbox_oldest_due_seconds",
+        "backyard_notifications_waiting",
+        "backyard_notifications_oldest_seconds",
         "backyard_worker_failures_total{worker=\"mail\"}",
         "backyard_worker_failures_total{worker=\"cleanup\"}",
         "process_resident_memory_bytes",
