@@ -19,7 +19,7 @@ use crate::{
     server::{
         db::begin_private_write,
         entity::{article, fan_out, post, topic, user},
-        records::{posts, users},
+        records::posts,
         visibility,
     },
 };
@@ -158,7 +158,8 @@ struct Facts {
 }
 
 impl Facts {
-    /// None when the topic is gone.
+    /// None when the topic or the member who acted is gone: the fan-out tells nobody, and is
+    /// done (an error would leave it first in the queue, stopping every fan-out after it).
     async fn read(
         conn: &impl ConnectionTrait,
         job: &fan_out::Model,
@@ -166,8 +167,10 @@ impl Facts {
         let Some((t, article)) = topic_and_article(conn, job.topic_id).await? else {
             return Ok(None);
         };
+        let Some(actor) = user::Entity::find_by_id(job.actor_id).one(conn).await? else {
+            return Ok(None);
+        };
         let p = post_of(conn, job).await?;
-        let actor = users::member(conn, job.actor_id).await?;
         // Only what staff decided asks (see `spread`).
         let idea = job.kind != NEW_TOPIC
             && job.kind != REPLY
@@ -394,6 +397,8 @@ async fn spread(
 
 #[cfg(test)]
 mod tests {
+    use sea_orm::ActiveModelTrait;
+
     use super::*;
     use crate::server::{
         forum,
@@ -436,5 +441,52 @@ mod tests {
             .await
             .unwrap();
         assert!(!again.still_hold(&w.db, &job).await.unwrap());
+    }
+
+    /// A fan-out whose actor is gone tells nobody and is done; it does not stop the ones
+    /// around it (an error left it first in the queue for ever).
+    #[tokio::test]
+    async fn a_fan_out_whose_actor_is_gone_does_not_stop_the_queue() {
+        let w = World::new().await;
+        let (t, _) = forum::start_topic(&w.db, &w.customer, "questions", "Queue", "Body.", None)
+            .await
+            .unwrap();
+        crate::server::notify::following::set_level(
+            &w.db,
+            w.moderator.id,
+            t.id,
+            crate::server::notify::following::Level::Following,
+        )
+        .await
+        .unwrap();
+        forum::reply(&w.db, &w.other, t.id, "Before.", None)
+            .await
+            .unwrap();
+        fan_out::ActiveModel {
+            kind: sea_orm::Set(REPLY.into()),
+            topic_id: sea_orm::Set(t.id),
+            post_id: sea_orm::Set(None),
+            actor_id: sea_orm::Set(9_999),
+            message: sea_orm::Set(String::new()),
+            created_at: sea_orm::Set(Utc::now()),
+            done_at: sea_orm::Set(None),
+            ..Default::default()
+        }
+        .insert(&w.db)
+        .await
+        .unwrap();
+        forum::reply(&w.db, &w.other, t.id, "After.", None)
+            .await
+            .unwrap();
+        let day = std::time::Duration::from_secs(60);
+        assert_eq!(catch_up(&w.db, day).await.unwrap(), 4);
+        assert_eq!(fan_out::Entity::find().all(&w.db).await.unwrap(), vec![]);
+        let told = crate::server::entity::notification::Entity::find()
+            .filter(crate::server::entity::notification::Column::UserId.eq(w.moderator.id))
+            .all(&w.db)
+            .await
+            .unwrap();
+        assert_eq!(told.len(), 1);
+        assert_eq!(told[0].count, 2, "both replies");
     }
 }

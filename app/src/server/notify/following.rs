@@ -1,7 +1,9 @@
 //! Who follows or mutes a topic, and who watches a category.
 use chrono::Utc;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::OnConflict,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    sea_query::{Expr, OnConflict},
 };
 
 use crate::{
@@ -109,8 +111,17 @@ pub async fn set_level(
     topic_follow::Entity::insert(row(user_id, topic_id, level))
         .on_conflict(
             OnConflict::columns([topic_follow::Column::UserId, topic_follow::Column::TopicId])
-                // Since when, too: the worker tells a follower only of what came after.
-                .update_columns([topic_follow::Column::Level, topic_follow::Column::CreatedAt])
+                .update_column(topic_follow::Column::Level)
+                // Since when, if the level changes: the worker tells a follower only of what
+                // came after. Pressing "Following" again keeps the time (a reply waiting in the
+                // queue was made while they followed).
+                .value(
+                    topic_follow::Column::CreatedAt,
+                    Expr::cust(
+                        "CASE WHEN topic_follows.level = excluded.level \
+                         THEN topic_follows.created_at ELSE excluded.created_at END",
+                    ),
+                )
                 .to_owned(),
         )
         .exec(conn)

@@ -456,6 +456,30 @@ mod tests {
         assert_eq!(told.len(), 1);
         assert_eq!(told[0].count, 1, "the second reply only");
         assert_eq!(notes(&w, w.moderator.id).await[0].count, 2);
+        // Pressing "Following" again (the button stays a button) keeps their time: a reply
+        // waiting in the queue was made while they followed.
+        forum::reply(&w.db, &w.other, t.id, "Third.", None)
+            .await
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        following::set_level(&w.db, w.admin.id, t.id, Level::Following)
+            .await
+            .unwrap();
+        fan_out_due(&w.db, 100).await.unwrap();
+        assert_eq!(notes(&w, w.admin.id).await[0].count, 2);
+        // Muting and following again is a new time: what came between is not told.
+        following::set_level(&w.db, w.admin.id, t.id, Level::Muted)
+            .await
+            .unwrap();
+        forum::reply(&w.db, &w.other, t.id, "Fourth.", None)
+            .await
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        following::set_level(&w.db, w.admin.id, t.id, Level::Following)
+            .await
+            .unwrap();
+        fan_out_due(&w.db, 100).await.unwrap();
+        assert_eq!(notes(&w, w.admin.id).await[0].count, 2);
     }
 
     #[tokio::test]
