@@ -10,7 +10,8 @@
 # page is the same), the category and home pages (visitor and member), a search of one word at
 # every size and one of a word in about 400 posts at each size, the staff queue (as staff), the
 # review queue (as a moderator), and 32 writers posting replies (each answered only once on
-# disk: synchronous=FULL on SQLite). Also start-up time to the first answered request, resident
+# disk: synchronous=FULL on SQLite), then how many notifications wait for the worker when they
+# stop and how long it takes to tell them. Also start-up time to the first answered request, resident
 # memory idle after start-up and the peak over the run (VmHWM), and the ceiling: the topic
 # page's bytes served from memory by bare axum.
 # Prints markdown tables (one per database, with the 1m/10k ratio) for docs/benchmarks.md.
@@ -100,6 +101,13 @@ log_in() { # NAME -> the session cookie
     awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }'
 }
 now_ms() { date +%s%3N; }
+# Fan-outs waiting for the notification worker in this run's database.
+waiting() {
+  case "$database" in
+    sqlite) sqlite3 "$bench_dir/scale-run.db" "SELECT COUNT(*) FROM fan_outs" ;;
+    postgres) psql "$url" -Atc "SELECT COUNT(*) FROM fan_outs" ;;
+  esac
+}
 
 for database in $databases; do
   for size in $sizes; do
@@ -211,6 +219,16 @@ for database in $databases; do
     topics=$(awk '{ for (i = 1; i <= NF; i++) if ($i == "--topics") print $(i + 1) }' <<<"$(size_flags "$size")")
     spread=$((topics - 1 < 1000 ? topics - 1 : 1000))
     run reply "reply, 32 writers" "$base/api/reply" -s "$ROOT/bench/replies.lua" -- "$cookies" "$spread" 2
+    # Each reply leaves its followers a fan-out for the notification worker: how many still
+    # wait when the writers stop, and how long the worker takes to tell them (a worker that did
+    # not keep up made the replies look cheaper than they are).
+    queued=$(waiting)
+    started=$(now_ms)
+    for _ in $(seq 1200); do [ "$(waiting)" = 0 ] && break; sleep 0.1; done
+    drained=$(($(now_ms) - started))
+    printf 'notify_queue\tnotifications waiting when the writers stop\t%s\n' "$queued" >>"$out"
+    printf 'notify_drain\ttime for the worker to tell them (ms)\t%s\n' "$drained" >>"$out"
+    echo "  notifications waiting when the writers stopped: $queued, told within $drained ms"
     hwm=$(awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$server/status")
     panics=$(grep -c "panicked at" "$results/$name.server-log" || true)
     [ "$panics" = 0 ] || echo "  the server logged $panics panics: see $results/$name.server-log"

@@ -40,7 +40,7 @@ def fmt(text):
 
 PAGES = ["topic_visitor", "topic_member", "topic_members", "category_visitor", "category_member", "home_visitor",
          "home_member", "search", "search_like", "staff_queue", "review_queue", "reply"]
-FIGURES = ["startup", "idle", "idle_anon", "peak", "anon", "seed"]
+FIGURES = ["notify_queue", "notify_drain", "startup", "idle", "idle_anon", "peak", "anon", "seed"]
 
 for database in databases:
     runs = {size: load(f"{database}-{size}") for size in sizes}
