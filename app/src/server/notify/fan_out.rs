@@ -1,7 +1,8 @@
 //! The worker's half of a notification: followers of a topic (or watchers of a category, for a
 //! new topic) are told in two set-based statements, whatever their number, then those who chose
-//! e-mail at once get one. Each fan-out runs in its own short transaction, so requests waiting
-//! for the write lock wait for one statement pair, not for the whole crowd.
+//! e-mail at once get one. What a fan-out reads is read before the turn to write, and a turn
+//! holds a few fan-outs for at most about 10 ms, so requests waiting for the write lock wait for
+//! a few statements each, not for the whole crowd.
 use chrono::Utc;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter,
@@ -478,8 +479,8 @@ mod tests {
         forum::reply(&w.db, &w.other, t.id, "After.", None)
             .await
             .unwrap();
-        let day = std::time::Duration::from_secs(60);
-        assert_eq!(catch_up(&w.db, day).await.unwrap(), 4);
+        let minute = std::time::Duration::from_secs(60);
+        assert_eq!(catch_up(&w.db, minute).await.unwrap(), 4);
         assert_eq!(fan_out::Entity::find().all(&w.db).await.unwrap(), vec![]);
         let told = crate::server::entity::notification::Entity::find()
             .filter(crate::server::entity::notification::Column::UserId.eq(w.moderator.id))
