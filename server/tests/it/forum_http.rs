@@ -683,19 +683,7 @@ async fn a_reply_request_runs_within_its_statement_budget() {
     for body in ["First answer.", "Any news on this?"] {
         let token = form_token_on(&app, &path, Some(&casey)).await;
         seen.lock().unwrap().clear();
-        let id = t.id.to_string();
-        let res = post_form(
-            &app,
-            "/api/reply",
-            &[
-                ("topic_id", id.as_str()),
-                ("body", body),
-                ("form_token", token.as_str()),
-            ],
-            Some(&casey),
-            &path,
-        )
-        .await;
+        let res = post_reply(&app, &path, t.id, body, &token, &casey).await;
         assert_eq!(res.status, StatusCode::FOUND);
     }
     let seen = seen.lock().unwrap().clone();

@@ -203,20 +203,8 @@ async fn the_demo_site_moves_to_postgres_and_serves_from_there() {
     let cookie = session_of(&app, "casey", "demo-customer-pass").await;
     let last_id = posts_after.last().unwrap().id;
     let token = form_token_on(&app, &path, Some(&cookie)).await;
-    let id = t.id.to_string();
     let body = "Posted on PostgreSQL after the move";
-    let res = post_form(
-        &app,
-        "/api/reply",
-        &[
-            ("topic_id", id.as_str()),
-            ("body", body),
-            ("form_token", token.as_str()),
-        ],
-        Some(&cookie),
-        &path,
-    )
-    .await;
+    let res = post_reply(&app, &path, t.id, body, &token, &cookie).await;
     assert!(
         res.location
             .as_deref()

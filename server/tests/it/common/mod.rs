@@ -164,6 +164,27 @@ pub async fn post_form(
     send(app, req.body(Body::from(encode(fields))).unwrap()).await
 }
 
+/// The reply form of the topic page at `path` (for `topic_id`), sent with `token` as a browser
+/// without JavaScript sends it.
+pub async fn post_reply(
+    app: &Router,
+    path: &str,
+    topic_id: i64,
+    body: &str,
+    token: &str,
+    cookie: &str,
+) -> Reply {
+    let id = topic_id.to_string();
+    post_form(
+        app,
+        "/api/reply",
+        &[("topic_id", &id), ("body", body), ("form_token", token)],
+        Some(cookie),
+        path,
+    )
+    .await
+}
+
 /// The same post as the hydrated form's fetch sends it: it wants the result, not a redirect.
 /// Posts `fields` to the server function at `path` as `who` (their cookie, or none) and checks
 /// the answer is 403 with `expected` in it.
