@@ -396,8 +396,8 @@ fn spawn_notifications(conn: sea_orm::DatabaseConnection) {
         let mut digest_due = tokio::time::Instant::now();
         loop {
             tick.tick().await;
-            // Each fan-out takes the write lock on its own, so a long queue does not hold it;
-            // the budget leaves the round's other work its turn.
+            // Until the queue is empty, a few fan-outs a turn to write, so a long queue does not
+            // hold the write lock; the budget leaves the round's other work its turn.
             let fan_out = notify::fan_out_catch_up(&conn, Duration::from_millis(900)).await;
             match &fan_out {
                 // Followers who want e-mail at once have some in the outbox now.

@@ -280,11 +280,10 @@ impl Metrics {
                 app::server::metrics::fan_outs(&self.db, now).await?,
             ))
         };
-        let outbox = tokio::time::timeout(DATABASE_WAIT, queues).await;
-        let outbox = match outbox {
+        let queues = match tokio::time::timeout(DATABASE_WAIT, queues).await {
             Ok(Ok(figures)) => Some(figures),
             Ok(Err(e)) => {
-                tracing::warn!(error = %e, "metrics: reading the outbox");
+                tracing::warn!(error = %e, "metrics: reading the outbox and the notification queue");
                 None
             }
             Err(_) => {
@@ -295,9 +294,9 @@ impl Metrics {
         page.gauge(
             "backyard_database_up",
             "1 when the database answered this scrape's queue queries in time, else 0.",
-            u8::from(outbox.is_some()),
+            u8::from(queues.is_some()),
         );
-        if let Some((outbox, fan_outs)) = outbox {
+        if let Some((outbox, fan_outs)) = queues {
             page.gauge(
                 "backyard_outbox_queued",
                 "E-mails queued and not yet sent nor given up.",
