@@ -253,6 +253,11 @@ pub async fn run(db: &DatabaseConnection, sizes: Sizes) -> Result<(), String> {
         "UPDATE topics SET status = 'resolved', resolved_at = last_posted_at, \
          resolution_confirmed_at = CASE WHEN id % 14 = 0 THEN last_posted_at END \
          WHERE id % 7 = 0 AND first_staff_reply_at IS NOT NULL",
+        // Each author follows the topics they posted in, as posting leaves them (a follower
+        // is told of each reply by the notification worker).
+        "INSERT INTO topic_follows (user_id, topic_id, level, created_at) \
+         SELECT author_id, topic_id, 'following', MIN(created_at) FROM posts \
+         GROUP BY author_id, topic_id",
         // A moderator (member100), and a review queue of open items: every 50th post flagged
         // (10,000 with the default sizes), by a member who is not its author.
         "UPDATE users SET role = 'moderator' WHERE id = 100",
