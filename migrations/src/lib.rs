@@ -23,6 +23,7 @@ mod m20261210_000021_scale_indexes;
 mod m20261211_000022_merged_ideas_decided;
 mod m20261212_000023_author_posts_state;
 mod m20261213_000024_topic_visible_posts;
+mod m20261214_000025_notifications_by_post;
 
 pub use m20261124_000001_blog::BLOG_COMMENTS_SLUG;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261211_000022_merged_ideas_decided::Migration),
             Box::new(m20261212_000023_author_posts_state::Migration),
             Box::new(m20261213_000024_topic_visible_posts::Migration),
+            Box::new(m20261214_000025_notifications_by_post::Migration),
         ]
     }
 }
