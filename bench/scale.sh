@@ -101,6 +101,9 @@ log_in() { # NAME -> the session cookie
     awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }'
 }
 now_ms() { date +%s%3N; }
+# A word as a URL's query value: the seed's words include accented and CJK ones (wrk refuses a
+# URL with raw non-ASCII bytes).
+url_encode() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$1"; }
 # Fan-outs waiting for the notification worker in this run's database.
 waiting() {
   case "$database" in
@@ -204,7 +207,7 @@ for database in $databases; do
     run category_member "category page, member" "$base/c/questions" -H "Cookie: $member"
     run home_visitor "home page, visitor" "$base/"
     run home_member "home page, member" "$base/" -H "Cookie: $member"
-    run search "search \"$query\" (${matches:-?} posts)" "$base/search?q=$query"
+    run search "search \"$query\" (${matches:-?} posts)" "$base/search?q=$(url_encode "$query")"
     # The same word matches a hundred times as many posts in a hundred times the posts, and
     # its page shows 20 results where the small one shows a few: a search's cost follows its
     # matches, not the index's size. So also a word in about 400 posts at each size (the
@@ -213,7 +216,7 @@ for database in $databases; do
     read -r like like_matches < <("$bin" bench-queries $(size_flags "$size") --all-words |
       awk 'NF == 3 && $2 ~ /^[0-9]+$/ { d = $2 - 400; if (d < 0) d = -d; if (best == "" || d < bd) { best = $1; bd = d; n = $2 } } END { print best, n }')
     echo "  (a word in about 400 posts here: \"$like\", in $like_matches posts)"
-    run search_like "search, a word in about 400 posts" "$base/search?q=$like"
+    run search_like "search, a word in about 400 posts" "$base/search?q=$(url_encode "$like")"
     run staff_queue "staff queue, staff" "$base/staff/queue" -H "Cookie: $staff"
     run review_queue "review queue, moderator" "$base/admin/review" -H "Cookie: $moderator"
     topics=$(awk '{ for (i = 1; i <= NF; i++) if ($i == "--topics") print $(i + 1) }' <<<"$(size_flags "$size")")
