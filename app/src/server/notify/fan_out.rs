@@ -20,7 +20,7 @@ use crate::{
     error::AppError,
     model::PostState,
     server::{
-        db::begin_private_write,
+        db::{self, begin_private_write},
         entity::{article, category, fan_out, post, topic, user},
         records::posts,
         visibility,
@@ -81,6 +81,12 @@ async fn run_batch(db: &DatabaseConnection, limit: u64) -> Result<(usize, usize)
         // (about 150 a second beside 32 writers, so the queue grew), and each committed alone,
         // one sync to disk apiece when nobody else was writing.
         let txn = begin_private_write(db).await?;
+        // One worker's turn at a time on PostgreSQL, where each server runs a worker: two
+        // spreading replies to one topic at once each missed the other's uncommitted
+        // notification and wrote its own (two unread for one topic, both counted up after),
+        // and locked followers' notifications in different orders (deadlocks). SQLite's turn
+        // is one at a time already.
+        db::lock_key(&txn, "notification fan-out").await?;
         let turn = std::time::Instant::now();
         let mut in_turn = 0;
         // A fan-out to a crowd takes longer (a topic with 10,000 followers, some e-mailed at
@@ -106,20 +112,12 @@ async fn run_batch(db: &DatabaseConnection, limit: u64) -> Result<(usize, usize)
     Ok((done, taken))
 }
 
-/// Takes the waiting jobs among `ids` (deleting them is the claim) and gives them. On
-/// PostgreSQL a job another worker's turn holds is passed over, not waited for: two workers
-/// locking a chunk's rows in the order of the table's pages could each wait for the other.
+/// Takes the waiting jobs among `ids` (deleting them is the claim: a job another worker spread
+/// meanwhile is gone) and gives them.
 async fn claim(txn: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<fan_out::Model>, AppError> {
     let ids = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
     let backend = txn.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => format!(
-            "DELETE FROM fan_outs WHERE id IN
-               (SELECT id FROM fan_outs WHERE id IN ({ids}) FOR UPDATE SKIP LOCKED)
-             RETURNING *"
-        ),
-        _ => format!("DELETE FROM fan_outs WHERE id IN ({ids}) RETURNING *"),
-    };
+    let sql = format!("DELETE FROM fan_outs WHERE id IN ({ids}) RETURNING *");
     Ok(fan_out::Entity::find()
         .from_raw_sql(sea_orm::Statement::from_string(backend, sql))
         .all(txn)
@@ -486,6 +484,70 @@ mod tests {
         let told = told().await;
         assert_eq!(told.len(), 1);
         assert!(told[0].message.contains("“New”"), "{}", told[0].message);
+    }
+
+    /// Two workers on one PostgreSQL (each server runs one) spread a topic's replies one turn at
+    /// a time: each follower has one unread notification counting every reply, and neither
+    /// worker fails. Each claiming 16 at a time on its own, they told 32 followers twice (each
+    /// missed the other's new notification) and deadlocked.
+    #[tokio::test]
+    async fn two_workers_on_postgresql_tell_each_follower_once() {
+        let Some(pg) = crate::server::testing::PostgresTestDb::create().await else {
+            return;
+        };
+        let w = World::builder().build_on(pg.db.clone()).await;
+        let mut topics = Vec::new();
+        for n in 0..3 {
+            let (t, _) = forum::start_topic(
+                &w.db,
+                &w.customer,
+                "questions",
+                &format!("Busy {n}"),
+                "Body.",
+                None,
+            )
+            .await
+            .unwrap();
+            for member in [&w.moderator, &w.admin, &w.staff] {
+                crate::server::notify::following::set_level(
+                    &w.db,
+                    member.id,
+                    t.id,
+                    crate::server::notify::following::Level::Following,
+                )
+                .await
+                .unwrap();
+            }
+            topics.push(t);
+        }
+        for n in 0..60 {
+            let t = &topics[n % 3];
+            forum::reply(&w.db, &w.other, t.id, &format!("Reply {n}."), None)
+                .await
+                .unwrap();
+        }
+        let minute = std::time::Duration::from_secs(60);
+        let (a, b) = tokio::join!(catch_up(&w.db, minute), catch_up(&w.db, minute));
+        assert_eq!(
+            a.unwrap() + b.unwrap(),
+            63,
+            "three opening posts, 60 replies"
+        );
+        for member in [&w.moderator, &w.admin, &w.staff] {
+            let told = crate::server::entity::notification::Entity::find()
+                .filter(crate::server::entity::notification::Column::UserId.eq(member.id))
+                .filter(crate::server::entity::notification::Column::Kind.eq(REPLY))
+                .all(&w.db)
+                .await
+                .unwrap();
+            let mut counts: Vec<(Option<i64>, i32)> =
+                told.iter().map(|n| (n.topic_id, n.count)).collect();
+            counts.sort();
+            let expected: Vec<(Option<i64>, i32)> =
+                topics.iter().map(|t| (Some(t.id), 20)).collect();
+            assert_eq!(counts, expected, "member {}", member.id);
+        }
+        pg.drop().await;
     }
 
     /// A fan-out whose actor is gone tells nobody and is done; it does not stop the ones
