@@ -439,6 +439,18 @@ mod tests {
         testing::World,
     };
 
+    /// `member` follows topic `topic`.
+    async fn follow(w: &World, member: i64, topic: i64) {
+        crate::server::notify::following::set_level(
+            &w.db,
+            member,
+            topic,
+            crate::server::notify::following::Level::Following,
+        )
+        .await
+        .unwrap();
+    }
+
     /// What a fan-out tells is read in the worker's turn, not when the job was queued: a post
     /// removed meanwhile tells nobody, and a topic renamed meanwhile is told by its new title.
     #[tokio::test]
@@ -447,14 +459,7 @@ mod tests {
         let (t, _) = forum::start_topic(&w.db, &w.customer, "questions", "Old", "Body.", None)
             .await
             .unwrap();
-        crate::server::notify::following::set_level(
-            &w.db,
-            w.moderator.id,
-            t.id,
-            crate::server::notify::following::Level::Following,
-        )
-        .await
-        .unwrap();
+        follow(&w, w.moderator.id, t.id).await;
         let removed = forum::reply(&w.db, &w.other, t.id, "A rude reply.", None)
             .await
             .unwrap();
@@ -509,14 +514,7 @@ mod tests {
             .await
             .unwrap();
             for member in [&w.moderator, &w.admin, &w.staff] {
-                crate::server::notify::following::set_level(
-                    &w.db,
-                    member.id,
-                    t.id,
-                    crate::server::notify::following::Level::Following,
-                )
-                .await
-                .unwrap();
+                follow(&w, member.id, t.id).await;
             }
             topics.push(t);
         }
@@ -558,14 +556,7 @@ mod tests {
         let (t, _) = forum::start_topic(&w.db, &w.customer, "questions", "Queue", "Body.", None)
             .await
             .unwrap();
-        crate::server::notify::following::set_level(
-            &w.db,
-            w.moderator.id,
-            t.id,
-            crate::server::notify::following::Level::Following,
-        )
-        .await
-        .unwrap();
+        follow(&w, w.moderator.id, t.id).await;
         forum::reply(&w.db, &w.other, t.id, "Before.", None)
             .await
             .unwrap();
