@@ -25,6 +25,7 @@ mod m20261212_000023_author_posts_state;
 mod m20261213_000024_topic_visible_posts;
 mod m20261214_000025_notifications_by_post;
 mod m20261215_000026_outbox_subject_text;
+mod m20261216_000027_fan_out_attempts;
 
 pub use m20261124_000001_blog::BLOG_COMMENTS_SLUG;
 
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261213_000024_topic_visible_posts::Migration),
             Box::new(m20261214_000025_notifications_by_post::Migration),
             Box::new(m20261215_000026_outbox_subject_text::Migration),
+            Box::new(m20261216_000027_fan_out_attempts::Migration),
         ]
     }
 }

@@ -401,11 +401,13 @@ fn spawn_notifications(conn: sea_orm::DatabaseConnection) {
             let fan_out = notify::fan_out_catch_up(&conn, Duration::from_millis(900)).await;
             match &fan_out {
                 // Followers who want e-mail at once have some in the outbox now.
-                Ok(n) if *n > 0 => app::server::mail::wake_worker(),
+                Ok(round) if round.spread > 0 => app::server::mail::wake_worker(),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "notification fan-out failed"),
             }
-            metrics::worker_round(Worker::Notifications, fan_out.is_err());
+            // A fan-out that failed (the others were spread) is a failure to watch too.
+            let failed = fan_out.as_ref().map_or(true, |round| round.failed > 0);
+            metrics::worker_round(Worker::Notifications, failed);
             if tokio::time::Instant::now() >= digest_due {
                 digest_due = tokio::time::Instant::now() + Duration::from_secs(60);
                 // New members' votes that have come of age count now.

@@ -9,6 +9,7 @@ use chrono::Utc;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, JoinType,
     QueryFilter, QueryOrder, QuerySelect, Value,
+    sea_query::{Expr, ExprTrait},
 };
 
 use super::{
@@ -28,28 +29,40 @@ use crate::{
 };
 
 /// Spreads what is waiting, batch after batch of `BATCH`, until the queue is empty or `budget`
-/// has passed; gives how many it did. One batch a second was a ceiling of 200 replies a second
-/// before the queue grew without end and followers heard of a reply minutes late; each fan-out
-/// takes the write turn with others (`PER_TURN`, `TURN_TIME`), so requests' writes go between them.
+/// has passed; gives how many it did and how many failed. One batch a second was a ceiling of
+/// 200 replies a second before the queue grew without end and followers heard of a reply
+/// minutes late; each fan-out takes the write turn with others (`PER_TURN`, `TURN_TIME`), so
+/// requests' writes go between them.
 pub async fn catch_up(
     db: &DatabaseConnection,
     budget: std::time::Duration,
-) -> Result<usize, AppError> {
+) -> Result<Round, AppError> {
     const BATCH: u64 = 200;
     let started = std::time::Instant::now();
-    let mut done = 0;
+    let mut round = Round::default();
     loop {
-        let (spread, taken) = run_batch(db, BATCH).await?;
-        done += spread;
+        let (batch, taken) = run_batch(db, BATCH).await?;
+        round.spread += batch.spread;
+        round.failed += batch.failed;
         if taken < BATCH as usize || started.elapsed() >= budget {
-            return Ok(done);
+            return Ok(round);
         }
     }
 }
 
-/// Spreads what is waiting, oldest first, at most `limit` fan-outs; gives how many it did.
+/// Spreads what is waiting, oldest first, at most `limit` fan-outs; gives how many it spread.
 pub async fn run_due(db: &DatabaseConnection, limit: u64) -> Result<usize, AppError> {
-    Ok(run_batch(db, limit).await?.0)
+    Ok(run_batch(db, limit).await?.0.spread)
+}
+
+/// What a run of the worker did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Round {
+    /// Fan-outs spread (or found to tell nobody) and gone from the queue.
+    pub spread: usize,
+    /// Fan-outs whose spreading failed: left in the queue for a later round, or given up on
+    /// after `MOST_ATTEMPTS`.
+    pub failed: usize,
 }
 
 /// Fan-outs spread in one write transaction, claimed and read `CHUNK` at a time: beside 32
@@ -62,9 +75,13 @@ const PER_TURN: usize = 64;
 const CHUNK: usize = 16;
 /// No chunk starts in a turn that has taken this long already.
 const TURN_TIME: std::time::Duration = std::time::Duration::from_millis(10);
+/// Times spreading a fan-out on its own may fail before the worker gives up on it (logged as an
+/// error): a failure that lasts while the database takes other writes is in the fan-out itself,
+/// and it must not wait in the queue for ever.
+pub const MOST_ATTEMPTS: i32 = 5;
 
 /// `run_due`, also giving how many jobs it found waiting (some may have been another worker's).
-async fn run_batch(db: &DatabaseConnection, limit: u64) -> Result<(usize, usize), AppError> {
+async fn run_batch(db: &DatabaseConnection, limit: u64) -> Result<(Round, usize), AppError> {
     let waiting: Vec<i64> = fan_out::Entity::find()
         .select_only()
         .column(fan_out::Column::Id)
@@ -75,41 +92,96 @@ async fn run_batch(db: &DatabaseConnection, limit: u64) -> Result<(usize, usize)
         .await?;
     let taken = waiting.len();
     let mut rest = waiting.as_slice();
-    let mut done = 0;
+    let mut round = Round::default();
     while !rest.is_empty() {
-        // Several fan-outs a turn: one a turn waited behind every writer in the queue for each
-        // (about 150 a second beside 32 writers, so the queue grew), and each committed alone,
-        // one sync to disk apiece when nobody else was writing.
-        let txn = begin_private_write(db).await?;
-        // One worker's turn at a time on PostgreSQL, where each server runs a worker: two
-        // spreading replies to one topic at once each missed the other's uncommitted
-        // notification and wrote its own (two unread for one topic, both counted up after),
-        // and locked followers' notifications in different orders (deadlocks). SQLite's turn
-        // is one at a time already.
-        db::lock_key(&txn, "notification fan-out").await?;
-        let turn = std::time::Instant::now();
-        let mut in_turn = 0;
-        // A fan-out to a crowd takes longer (a topic with 10,000 followers, some e-mailed at
-        // once): the turn ends early rather than hold every writer back for a long batch.
-        while !rest.is_empty() && in_turn < PER_TURN && turn.elapsed() < TURN_TIME {
-            let (chunk, after) = rest.split_at(rest.len().min(CHUNK));
-            rest = after;
-            in_turn += chunk.len();
-            let mut claimed = claim(&txn, chunk).await?;
-            claimed.sort_by_key(|job| job.id);
-            // Read in the turn, so a post removed or a topic hidden since the job was queued
-            // is seen as it is now.
-            let facts = Facts::read_all(&txn, &claimed).await?;
-            for (job, facts) in claimed.iter().zip(facts) {
-                if let Some(facts) = facts {
-                    spread(&txn, job, facts).await?;
+        match turn(db, rest).await {
+            Ok((used, spread)) => {
+                rest = &rest[used..];
+                round.spread += spread;
+            }
+            // Any error rolls the whole turn back. The fan-outs it held are tried again one a
+            // turn: one that fails alone is counted against it, and the others are spread; a
+            // turn's worth at most (the failed turn held no more).
+            Err(e) => {
+                tracing::warn!(error = %e, "a turn of the notification worker failed; retrying its fan-outs one at a time");
+                let (alone, after) = rest.split_at(rest.len().min(PER_TURN));
+                rest = after;
+                for id in alone {
+                    match turn(db, std::slice::from_ref(id)).await {
+                        Ok((_, spread)) => round.spread += spread,
+                        Err(e) => {
+                            round.failed += 1;
+                            count_failure(db, *id, &e).await?;
+                        }
+                    }
                 }
-                done += 1;
             }
         }
-        txn.commit().await?;
     }
-    Ok((done, taken))
+    Ok((round, taken))
+}
+
+/// One write turn of the worker over the first of `ids`: gives how many of them it took and how
+/// many it spread (some may have been another worker's).
+async fn turn(db: &DatabaseConnection, ids: &[i64]) -> Result<(usize, usize), AppError> {
+    // Several fan-outs a turn: one a turn waited behind every writer in the queue for each
+    // (about 150 a second beside 32 writers, so the queue grew), and each committed alone, one
+    // sync to disk apiece when nobody else was writing.
+    let txn = begin_private_write(db).await?;
+    // One worker's turn at a time on PostgreSQL, where each server runs a worker: two spreading
+    // replies to one topic at once each missed the other's uncommitted notification and wrote
+    // its own (two unread for one topic, both counted up after), and locked followers'
+    // notifications in different orders (deadlocks). SQLite's turn is one at a time already.
+    db::lock_key(&txn, "notification fan-out").await?;
+    let started = std::time::Instant::now();
+    let mut rest = ids;
+    let mut spread_now = 0;
+    // A fan-out to a crowd takes longer (a topic with 10,000 followers, some e-mailed at once):
+    // the turn ends early rather than hold every writer back for a long batch.
+    while !rest.is_empty() && ids.len() - rest.len() < PER_TURN && started.elapsed() < TURN_TIME {
+        let (chunk, after) = rest.split_at(rest.len().min(CHUNK));
+        rest = after;
+        let mut claimed = claim(&txn, chunk).await?;
+        claimed.sort_by_key(|job| job.id);
+        // Read in the turn, so a post removed or a topic hidden since the job was queued is
+        // seen as it is now.
+        let facts = Facts::read_all(&txn, &claimed).await?;
+        for (job, facts) in claimed.iter().zip(facts) {
+            if let Some(facts) = facts {
+                spread(&txn, job, facts).await?;
+            }
+            spread_now += 1;
+        }
+    }
+    txn.commit().await?;
+    Ok((ids.len() - rest.len(), spread_now))
+}
+
+/// Counts a failed attempt against fan-out `id`, or gives it up (logged) at `MOST_ATTEMPTS`.
+/// An error here is the database's, not the fan-out's: the round stops.
+async fn count_failure(db: &DatabaseConnection, id: i64, error: &AppError) -> Result<(), AppError> {
+    let txn = begin_private_write(db).await?;
+    let counted = fan_out::Entity::update_many()
+        .col_expr(
+            fan_out::Column::Attempts,
+            Expr::col(fan_out::Column::Attempts).add(1),
+        )
+        .filter(fan_out::Column::Id.eq(id))
+        .exec_with_returning(&txn)
+        .await?;
+    if let Some(job) = counted.first()
+        && job.attempts >= MOST_ATTEMPTS
+    {
+        fan_out::Entity::delete_by_id(id).exec(&txn).await?;
+        tracing::error!(
+            %error, fan_out = id, kind = %job.kind, topic = job.topic_id, post = ?job.post_id,
+            "gave up telling followers of a change after {MOST_ATTEMPTS} failed attempts"
+        );
+    } else {
+        tracing::warn!(%error, fan_out = id, "telling followers of a change failed; it will be tried again");
+    }
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Takes the waiting jobs among `ids` (deleting them is the claim: a job another worker spread
@@ -527,7 +599,7 @@ mod tests {
         let minute = std::time::Duration::from_secs(60);
         let (a, b) = tokio::join!(catch_up(&w.db, minute), catch_up(&w.db, minute));
         assert_eq!(
-            a.unwrap() + b.unwrap(),
+            a.unwrap().spread + b.unwrap().spread,
             63,
             "three opening posts, 60 replies"
         );
@@ -577,7 +649,7 @@ mod tests {
             .await
             .unwrap();
         let minute = std::time::Duration::from_secs(60);
-        assert_eq!(catch_up(&w.db, minute).await.unwrap(), 4);
+        assert_eq!(catch_up(&w.db, minute).await.unwrap().spread, 4);
         assert_eq!(fan_out::Entity::find().all(&w.db).await.unwrap(), vec![]);
         let told = crate::server::entity::notification::Entity::find()
             .filter(crate::server::entity::notification::Column::UserId.eq(w.moderator.id))
@@ -586,5 +658,90 @@ mod tests {
             .unwrap();
         assert_eq!(told.len(), 1);
         assert_eq!(told[0].count, 2, "both replies");
+    }
+
+    /// A fan-out whose spreading fails does not hold up the ones queued after it: the worker
+    /// tries the failed turn again one fan-out at a time, spreads the others, counts the
+    /// failure against the one that failed, and gives it up after `MOST_ATTEMPTS`.
+    #[tokio::test]
+    async fn a_fan_out_that_fails_does_not_hold_up_the_others() {
+        use crate::server::entity::notification;
+        let w = World::new().await;
+        let (t, _) = forum::start_topic(&w.db, &w.customer, "questions", "First", "Body.", None)
+            .await
+            .unwrap();
+        let (u, _) = forum::start_topic(&w.db, &w.customer, "questions", "Second", "Body.", None)
+            .await
+            .unwrap();
+        follow(&w, w.moderator.id, t.id).await;
+        follow(&w, w.moderator.id, u.id).await;
+        let minute = std::time::Duration::from_secs(60);
+        catch_up(&w.db, minute).await.unwrap();
+        let failing = forum::reply(&w.db, &w.other, t.id, "Fails.", None)
+            .await
+            .unwrap();
+        forum::reply(&w.db, &w.other, u.id, "After it.", None)
+            .await
+            .unwrap();
+        // Telling of the first reply fails on its notification row (standing in for any error
+        // in one fan-out: a row the database refuses, a constraint, a broken value).
+        w.db.execute_unprepared(&format!(
+            "CREATE TRIGGER refuse BEFORE INSERT ON notifications WHEN NEW.post_id = {}
+             BEGIN SELECT RAISE(ABORT, 'refused'); END",
+            failing.id
+        ))
+        .await
+        .unwrap();
+        let told = || async {
+            let mut topics: Vec<Option<i64>> = notification::Entity::find()
+                .filter(notification::Column::UserId.eq(w.moderator.id))
+                .all(&w.db)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|n| n.topic_id)
+                .collect();
+            topics.sort();
+            topics
+        };
+        assert_eq!(
+            catch_up(&w.db, minute).await.unwrap(),
+            Round {
+                spread: 1,
+                failed: 1
+            }
+        );
+        assert_eq!(
+            told().await,
+            vec![Some(u.id)],
+            "the reply after it was told"
+        );
+        let waiting = fan_out::Entity::find().all(&w.db).await.unwrap();
+        assert_eq!(waiting.len(), 1);
+        assert_eq!(
+            (waiting[0].post_id, waiting[0].attempts),
+            (Some(failing.id), 1)
+        );
+        for attempt in 2..=MOST_ATTEMPTS {
+            assert_eq!(
+                catch_up(&w.db, minute).await.unwrap(),
+                Round {
+                    spread: 0,
+                    failed: 1
+                },
+                "attempt {attempt}"
+            );
+        }
+        assert_eq!(fan_out::Entity::find().all(&w.db).await.unwrap(), vec![]);
+        assert_eq!(told().await, vec![Some(u.id)], "nobody told twice");
+        // Once the cause is gone, the worker carries on as before.
+        w.db.execute_unprepared("DROP TRIGGER refuse")
+            .await
+            .unwrap();
+        forum::reply(&w.db, &w.other, t.id, "Works again.", None)
+            .await
+            .unwrap();
+        assert_eq!(catch_up(&w.db, minute).await.unwrap().spread, 1);
+        assert_eq!(told().await, vec![Some(t.id), Some(u.id)]);
     }
 }

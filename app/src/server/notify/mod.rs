@@ -416,15 +416,15 @@ mod tests {
         };
         assert_eq!(waiting().await, 450, "the opening post's and the replies'");
         let zero = std::time::Duration::ZERO;
-        assert_eq!(fan_out_catch_up(&w.db, zero).await.unwrap(), 200);
+        assert_eq!(fan_out_catch_up(&w.db, zero).await.unwrap().spread, 200);
         assert_eq!(waiting().await, 250);
         let minute = std::time::Duration::from_secs(60);
-        assert_eq!(fan_out_catch_up(&w.db, minute).await.unwrap(), 250);
+        assert_eq!(fan_out_catch_up(&w.db, minute).await.unwrap().spread, 250);
         assert_eq!(waiting().await, 0);
         let told = notes(&w, w.moderator.id).await;
         assert_eq!(told.len(), 1);
         assert_eq!(told[0].count, 449);
-        assert_eq!(fan_out_catch_up(&w.db, minute).await.unwrap(), 0);
+        assert_eq!(fan_out_catch_up(&w.db, minute).await.unwrap().spread, 0);
     }
 
     /// The worker tells those who followed (or watched) when the reply was made, not a member
