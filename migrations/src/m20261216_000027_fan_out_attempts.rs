@@ -1,8 +1,9 @@
 //! How many times the notification worker has failed to spread a fan-out. A fan-out whose
 //! spreading fails (a database error on one row, say) used to roll back the worker's whole
 //! turn and stay first in the queue, so every notification queued after it waited until
-//! someone fixed the cause. Now the worker retries such a turn one fan-out at a time, counts a
-//! failure here, and gives up on a fan-out after a few (see notify::fan_out).
+//! someone fixed the cause. Now the worker spreads the others, counts a failure here (at most
+//! once a round, and never for the database's own trouble), and gives up on a fan-out after a
+//! few (see notify::fan_out).
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]

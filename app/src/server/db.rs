@@ -270,6 +270,48 @@ async fn join_group(
     }
 }
 
+/// Whether an error is the database's trouble of the moment, not the statement's: no connection
+/// (refused, dropped, killed by an administrator, the pool timed out), SQLite busy or locked
+/// past the busy timeout, out of disk or memory, or a PostgreSQL deadlock or serialization
+/// failure. The same work may well succeed when tried again. Everything else (a constraint, a
+/// value refused, a statement the database rejects) fails again the same way.
+pub fn is_transient(err: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx::Error};
+    let sqlx = match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    match sqlx.as_ref() {
+        Error::Io(_)
+        | Error::Tls(_)
+        | Error::Protocol(_)
+        | Error::PoolTimedOut
+        | Error::PoolClosed
+        | Error::WorkerCrashed
+        | Error::BeginFailed => true,
+        Error::Database(e) => {
+            let code = e.code().unwrap_or_default();
+            if e.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+                .is_some()
+            {
+                // SQLite's extended result code; the primary code is its low byte: BUSY,
+                // LOCKED, NOMEM, IOERR, FULL, CANTOPEN.
+                code.parse::<i32>()
+                    .is_ok_and(|c| matches!(c & 0xff, 5 | 6 | 7 | 10 | 13 | 14))
+            } else {
+                // A PostgreSQL SQLSTATE by class: connection exception, transaction rollback
+                // (deadlock, serialization), insufficient resources, operator intervention
+                // (a terminated backend, a shutdown), system error.
+                ["08", "40", "53", "57", "58"]
+                    .iter()
+                    .any(|class| code.starts_with(class))
+            }
+        }
+        _ => false,
+    }
+}
+
 /// `begin_write` for a write that changes nothing a visitor's page shows (a log-in failure, a
 /// reset token, a preference): its commit leaves the page caches alone, so a flood of failed
 /// log-ins does not empty them.
@@ -1042,5 +1084,74 @@ mod tests {
                 let _ = std::fs::remove_dir_all(dir);
             });
         }
+    }
+
+    /// The database's trouble of the moment is told from a statement that fails on its own
+    /// (the notification worker counts only the second against a fan-out): SQLite busy past
+    /// its timeout and a terminated PostgreSQL backend are passing; a refused row is not.
+    #[tokio::test]
+    async fn passing_trouble_is_told_from_a_refused_statement() {
+        use super::is_transient;
+        use sea_orm::{ConnectOptions, Database, DbErr, TransactionTrait};
+        assert!(is_transient(&DbErr::ConnectionAcquire(
+            sea_orm::error::ConnAcquireErr::Timeout
+        )));
+        let dir = std::env::temp_dir().join(format!("backyard-transient-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
+        let mut opts = ConnectOptions::new(url);
+        opts.sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|o| o.busy_timeout(std::time::Duration::ZERO));
+        let (a, b) = (
+            Database::connect(opts.clone()).await.unwrap(),
+            Database::connect(opts).await.unwrap(),
+        );
+        a.execute_unprepared("CREATE TABLE t (n INTEGER CHECK (n > 0))")
+            .await
+            .unwrap();
+        let refused = a
+            .execute_unprepared("INSERT INTO t VALUES (0)")
+            .await
+            .unwrap_err();
+        assert!(!is_transient(&refused), "{refused}");
+        let holding = a
+            .begin_with_options(sea_orm::TransactionOptions {
+                sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let busy = b
+            .execute_unprepared("INSERT INTO t VALUES (1)")
+            .await
+            .unwrap_err();
+        assert!(is_transient(&busy), "{busy}");
+        holding.rollback().await.unwrap();
+        std::fs::remove_dir_all(&dir).ok();
+
+        let Some(pg) = crate::server::testing::PostgresTestDb::create().await else {
+            return;
+        };
+        pg.db
+            .execute_unprepared("CREATE TABLE t (n INTEGER PRIMARY KEY)")
+            .await
+            .unwrap();
+        pg.db
+            .execute_unprepared("INSERT INTO t VALUES (1)")
+            .await
+            .unwrap();
+        let refused = pg
+            .db
+            .execute_unprepared("INSERT INTO t VALUES (1)")
+            .await
+            .unwrap_err();
+        assert!(!is_transient(&refused), "{refused}");
+        let terminated = pg
+            .db
+            .execute_unprepared("SELECT pg_terminate_backend(pg_backend_pid())")
+            .await
+            .unwrap_err();
+        assert!(is_transient(&terminated), "{terminated}");
+        pg.drop().await;
     }
 }

@@ -15,7 +15,7 @@ pub struct Model {
     pub message: String,
     pub created_at: DateTimeUtc,
     pub done_at: Option<DateTimeUtc>,
-    /// Times spreading it on its own failed (the worker gives up at `fan_out::MOST_ATTEMPTS`).
+    /// Rounds of the worker in which spreading it failed (it gives up at `fan_out::MOST_ATTEMPTS`).
     pub attempts: i32,
 }
 

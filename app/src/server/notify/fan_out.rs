@@ -3,11 +3,11 @@
 //! e-mail at once get one. A turn to write claims and reads fan-outs a chunk at a time (four
 //! statements for the chunk), spreads each in three, and ends after about 10 ms, so requests
 //! waiting for the write lock wait for a few statements each, not for the whole crowd.
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, JoinType,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, JoinType,
     QueryFilter, QueryOrder, QuerySelect, Value,
     sea_query::{Expr, ExprTrait},
 };
@@ -32,7 +32,8 @@ use crate::{
 /// has passed; gives how many it did and how many failed. One batch a second was a ceiling of
 /// 200 replies a second before the queue grew without end and followers heard of a reply
 /// minutes late; each fan-out takes the write turn with others (`PER_TURN`, `TURN_TIME`), so
-/// requests' writes go between them.
+/// requests' writes go between them. A fan-out that fails is tried again in the next round, not
+/// in a later batch of this one.
 pub async fn catch_up(
     db: &DatabaseConnection,
     budget: std::time::Duration,
@@ -40,8 +41,9 @@ pub async fn catch_up(
     const BATCH: u64 = 200;
     let started = std::time::Instant::now();
     let mut round = Round::default();
+    let mut failed = HashSet::new();
     loop {
-        let (batch, taken) = run_batch(db, BATCH).await?;
+        let (batch, taken) = run_batch(db, BATCH, &mut failed).await?;
         round.spread += batch.spread;
         round.failed += batch.failed;
         if taken < BATCH as usize || started.elapsed() >= budget {
@@ -52,7 +54,7 @@ pub async fn catch_up(
 
 /// Spreads what is waiting, oldest first, at most `limit` fan-outs; gives how many it spread.
 pub async fn run_due(db: &DatabaseConnection, limit: u64) -> Result<usize, AppError> {
-    Ok(run_batch(db, limit).await?.0.spread)
+    Ok(run_batch(db, limit, &mut HashSet::new()).await?.0.spread)
 }
 
 /// What a run of the worker did.
@@ -60,7 +62,7 @@ pub async fn run_due(db: &DatabaseConnection, limit: u64) -> Result<usize, AppEr
 pub struct Round {
     /// Fan-outs spread (or found to tell nobody) and gone from the queue.
     pub spread: usize,
-    /// Fan-outs whose spreading failed: left in the queue for a later round, or given up on
+    /// Fan-outs that could not be spread: left in the queue for a later round, or given up on
     /// after `MOST_ATTEMPTS`.
     pub failed: usize,
 }
@@ -75,13 +77,70 @@ const PER_TURN: usize = 64;
 const CHUNK: usize = 16;
 /// No chunk starts in a turn that has taken this long already.
 const TURN_TIME: std::time::Duration = std::time::Duration::from_millis(10);
-/// Times spreading a fan-out on its own may fail before the worker gives up on it (logged as an
-/// error): a failure that lasts while the database takes other writes is in the fan-out itself,
-/// and it must not wait in the queue for ever.
+/// Rounds in which a fan-out may fail to spread before the worker gives up on it (logged as an
+/// error). Only a failure of its own counts, never the database's trouble of the moment (see
+/// `db::is_transient`): a fan-out that fails five times while the database answers will not
+/// be spread, and must not wait in the queue for ever.
 pub const MOST_ATTEMPTS: i32 = 5;
 
-/// `run_due`, also giving how many jobs it found waiting (some may have been another worker's).
-async fn run_batch(db: &DatabaseConnection, limit: u64) -> Result<(Round, usize), AppError> {
+/// An error of the worker's, keeping the database's own error where there is one (`AppError`
+/// keeps only what a visitor is told), so that the database's trouble of the moment can be told
+/// from a fan-out that cannot be spread, and the log names the cause.
+enum Failure {
+    Database(DbErr),
+    Other(AppError),
+}
+
+impl From<DbErr> for Failure {
+    fn from(e: DbErr) -> Self {
+        Failure::Database(e)
+    }
+}
+
+impl From<AppError> for Failure {
+    fn from(e: AppError) -> Self {
+        Failure::Other(e)
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Database(e) => e.fmt(f),
+            Failure::Other(e) => e.fmt(f),
+        }
+    }
+}
+
+impl Failure {
+    fn transient(&self) -> bool {
+        matches!(self, Failure::Database(e) if db::is_transient(e))
+    }
+}
+
+/// Why a turn failed: the fan-out it was spreading then (none while it claimed, read or
+/// committed) and the error. The turn's writes are all rolled back.
+struct TurnFailed {
+    job: Option<i64>,
+    error: Failure,
+}
+
+impl TurnFailed {
+    fn at(job: Option<i64>, error: impl Into<Failure>) -> Self {
+        TurnFailed {
+            job,
+            error: error.into(),
+        }
+    }
+}
+
+/// `run_due`, also giving how many jobs it found waiting (some may have been another worker's);
+/// leaves out those in `failed` (which failed earlier in this round) and adds those that fail.
+async fn run_batch(
+    db: &DatabaseConnection,
+    limit: u64,
+    failed: &mut HashSet<i64>,
+) -> Result<(Round, usize), AppError> {
     let waiting: Vec<i64> = fan_out::Entity::find()
         .select_only()
         .column(fan_out::Column::Id)
@@ -91,28 +150,51 @@ async fn run_batch(db: &DatabaseConnection, limit: u64) -> Result<(Round, usize)
         .all(db)
         .await?;
     let taken = waiting.len();
-    let mut rest = waiting.as_slice();
+    let mut rest: Vec<i64> = waiting
+        .into_iter()
+        .filter(|id| !failed.contains(id))
+        .collect();
     let mut round = Round::default();
+    // Spreading one fan-out failed on its own: counted against it, and the rest go on.
+    let mut fail = async |id: i64, error: &Failure, round: &mut Round| {
+        failed.insert(id);
+        round.failed += 1;
+        count_failure(db, id, error).await
+    };
     while !rest.is_empty() {
-        match turn(db, rest).await {
+        let failure = match turn(db, &rest).await {
             Ok((used, spread)) => {
-                rest = &rest[used..];
+                rest.drain(..used);
                 round.spread += spread;
+                continue;
             }
-            // Any error rolls the whole turn back. The fan-outs it held are tried again one a
-            // turn: one that fails alone is counted against it, and the others are spread; a
-            // turn's worth at most (the failed turn held no more).
-            Err(e) => {
-                tracing::warn!(error = %e, "a turn of the notification worker failed; retrying its fan-outs one at a time");
-                let (alone, after) = rest.split_at(rest.len().min(PER_TURN));
-                rest = after;
+            Err(failure) => failure,
+        };
+        // The database's trouble (no connection, busy, a deadlock): the round ends, and the next
+        // tries the same fan-outs again; none of them is to blame.
+        if failure.error.transient() {
+            tracing::warn!(error = %failure.error, "the notification worker's turn failed; the next round tries again");
+            return Err(AppError::Internal);
+        }
+        match failure.job {
+            // That fan-out's own statement failed: the others, again without it.
+            Some(id) => {
+                fail(id, &failure.error, &mut round).await?;
+                rest.retain(|other| *other != id);
+            }
+            // Claiming or reading a chunk failed, for one fan-out in it that is not known: the
+            // turn's share, one fan-out a turn.
+            None => {
+                tracing::warn!(error = %failure.error, "a turn of the notification worker failed; trying its fan-outs one at a time");
+                let alone: Vec<i64> = rest.drain(..rest.len().min(PER_TURN)).collect();
                 for id in alone {
-                    match turn(db, std::slice::from_ref(id)).await {
+                    match turn(db, &[id]).await {
                         Ok((_, spread)) => round.spread += spread,
-                        Err(e) => {
-                            round.failed += 1;
-                            count_failure(db, *id, &e).await?;
+                        Err(f) if f.error.transient() => {
+                            tracing::warn!(error = %f.error, "the notification worker's turn failed; the next round tries again");
+                            return Err(AppError::Internal);
                         }
+                        Err(f) => fail(id, &f.error, &mut round).await?,
                     }
                 }
             }
@@ -123,16 +205,20 @@ async fn run_batch(db: &DatabaseConnection, limit: u64) -> Result<(Round, usize)
 
 /// One write turn of the worker over the first of `ids`: gives how many of them it took and how
 /// many it spread (some may have been another worker's).
-async fn turn(db: &DatabaseConnection, ids: &[i64]) -> Result<(usize, usize), AppError> {
+async fn turn(db: &DatabaseConnection, ids: &[i64]) -> Result<(usize, usize), TurnFailed> {
     // Several fan-outs a turn: one a turn waited behind every writer in the queue for each
     // (about 150 a second beside 32 writers, so the queue grew), and each committed alone, one
     // sync to disk apiece when nobody else was writing.
-    let txn = begin_private_write(db).await?;
+    let txn = begin_private_write(db)
+        .await
+        .map_err(|e| TurnFailed::at(None, e))?;
     // One worker's turn at a time on PostgreSQL, where each server runs a worker: two spreading
     // replies to one topic at once each missed the other's uncommitted notification and wrote
     // its own (two unread for one topic, both counted up after), and locked followers'
     // notifications in different orders (deadlocks). SQLite's turn is one at a time already.
-    db::lock_key(&txn, "notification fan-out").await?;
+    db::lock_key(&txn, "notification fan-out")
+        .await
+        .map_err(|e| TurnFailed::at(None, e))?;
     let started = std::time::Instant::now();
     let mut rest = ids;
     let mut spread_now = 0;
@@ -141,25 +227,31 @@ async fn turn(db: &DatabaseConnection, ids: &[i64]) -> Result<(usize, usize), Ap
     while !rest.is_empty() && ids.len() - rest.len() < PER_TURN && started.elapsed() < TURN_TIME {
         let (chunk, after) = rest.split_at(rest.len().min(CHUNK));
         rest = after;
-        let mut claimed = claim(&txn, chunk).await?;
+        let mut claimed = claim(&txn, chunk)
+            .await
+            .map_err(|e| TurnFailed::at(None, e))?;
         claimed.sort_by_key(|job| job.id);
         // Read in the turn, so a post removed or a topic hidden since the job was queued is
         // seen as it is now.
-        let facts = Facts::read_all(&txn, &claimed).await?;
+        let facts = Facts::read_all(&txn, &claimed)
+            .await
+            .map_err(|e| TurnFailed::at(None, e))?;
         for (job, facts) in claimed.iter().zip(facts) {
             if let Some(facts) = facts {
-                spread(&txn, job, facts).await?;
+                spread(&txn, job, facts)
+                    .await
+                    .map_err(|e| TurnFailed::at(Some(job.id), e))?;
             }
             spread_now += 1;
         }
     }
-    txn.commit().await?;
+    txn.commit().await.map_err(|e| TurnFailed::at(None, e))?;
     Ok((ids.len() - rest.len(), spread_now))
 }
 
 /// Counts a failed attempt against fan-out `id`, or gives it up (logged) at `MOST_ATTEMPTS`.
 /// An error here is the database's, not the fan-out's: the round stops.
-async fn count_failure(db: &DatabaseConnection, id: i64, error: &AppError) -> Result<(), AppError> {
+async fn count_failure(db: &DatabaseConnection, id: i64, error: &Failure) -> Result<(), AppError> {
     let txn = begin_private_write(db).await?;
     let counted = fan_out::Entity::update_many()
         .col_expr(
@@ -174,11 +266,12 @@ async fn count_failure(db: &DatabaseConnection, id: i64, error: &AppError) -> Re
     {
         fan_out::Entity::delete_by_id(id).exec(&txn).await?;
         tracing::error!(
-            %error, fan_out = id, kind = %job.kind, topic = job.topic_id, post = ?job.post_id,
-            "gave up telling followers of a change after {MOST_ATTEMPTS} failed attempts"
+            %error, fan_out = id, kind = %job.kind, topic = job.topic_id,
+            post = job.post_id.unwrap_or_default(),
+            "gave up telling followers of a change after {MOST_ATTEMPTS} failed rounds"
         );
     } else {
-        tracing::warn!(%error, fan_out = id, "telling followers of a change failed; it will be tried again");
+        tracing::warn!(%error, fan_out = id, "telling followers of a change failed; the next round tries it again");
     }
     txn.commit().await?;
     Ok(())
@@ -186,7 +279,7 @@ async fn count_failure(db: &DatabaseConnection, id: i64, error: &AppError) -> Re
 
 /// Takes the waiting jobs among `ids` (deleting them is the claim: a job another worker spread
 /// meanwhile is gone) and gives them.
-async fn claim(txn: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<fan_out::Model>, AppError> {
+async fn claim(txn: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<fan_out::Model>, Failure> {
     let ids = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
     let backend = txn.get_database_backend();
     let sql = format!("DELETE FROM fan_outs WHERE id IN ({ids}) RETURNING *");
@@ -269,7 +362,7 @@ impl Facts {
     async fn read_all(
         conn: &impl ConnectionTrait,
         jobs: &[fan_out::Model],
-    ) -> Result<Vec<Option<Facts>>, AppError> {
+    ) -> Result<Vec<Option<Facts>>, Failure> {
         if jobs.is_empty() {
             return Ok(Vec::new());
         }
@@ -340,7 +433,7 @@ async fn spread(
     txn: &impl ConnectionTrait,
     job: &fan_out::Model,
     facts: Facts,
-) -> Result<(), AppError> {
+) -> Result<(), Failure> {
     let Facts {
         t,
         article,
@@ -743,5 +836,51 @@ mod tests {
             .unwrap();
         assert_eq!(catch_up(&w.db, minute).await.unwrap().spread, 1);
         assert_eq!(told().await, vec![Some(t.id), Some(u.id)]);
+    }
+
+    /// Under a backlog a round reads the queue batch after batch: a fan-out that failed in the
+    /// first is not tried again in the next (five batches in one second would give it up
+    /// before anything had time to change).
+    #[tokio::test]
+    async fn a_failing_fan_out_counts_once_a_round() {
+        let w = World::new().await;
+        let (t, _) = forum::start_topic(&w.db, &w.customer, "questions", "Quiet", "Body.", None)
+            .await
+            .unwrap();
+        let (u, _) = forum::start_topic(&w.db, &w.customer, "questions", "Busy", "Body.", None)
+            .await
+            .unwrap();
+        follow(&w, w.moderator.id, t.id).await;
+        follow(&w, w.moderator.id, u.id).await;
+        let minute = std::time::Duration::from_secs(60);
+        catch_up(&w.db, minute).await.unwrap();
+        let failing = forum::reply(&w.db, &w.other, t.id, "Fails.", None)
+            .await
+            .unwrap();
+        for n in 0..249 {
+            forum::reply(&w.db, &w.other, u.id, &format!("Reply {n}."), None)
+                .await
+                .unwrap();
+        }
+        w.db.execute_unprepared(&format!(
+            "CREATE TRIGGER refuse BEFORE INSERT ON notifications WHEN NEW.post_id = {}
+             BEGIN SELECT RAISE(ABORT, 'refused'); END",
+            failing.id
+        ))
+        .await
+        .unwrap();
+        assert_eq!(
+            catch_up(&w.db, minute).await.unwrap(),
+            Round {
+                spread: 249,
+                failed: 1
+            }
+        );
+        let waiting = fan_out::Entity::find().all(&w.db).await.unwrap();
+        assert_eq!(waiting.len(), 1);
+        assert_eq!(
+            waiting[0].attempts, 1,
+            "once in the round, not once a batch"
+        );
     }
 }
