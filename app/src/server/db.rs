@@ -300,12 +300,15 @@ pub fn is_transient(err: &DbErr) -> bool {
                 code.parse::<i32>()
                     .is_ok_and(|c| matches!(c & 0xff, 5 | 6 | 7 | 10 | 13 | 14))
             } else {
-                // A PostgreSQL SQLSTATE by class: connection exception, transaction rollback
-                // (deadlock, serialization), insufficient resources, operator intervention
-                // (a terminated backend, a shutdown), system error.
-                ["08", "40", "53", "57", "58"]
-                    .iter()
-                    .any(|class| code.starts_with(class))
+                // A PostgreSQL SQLSTATE: a connection exception (class 08), a transaction
+                // rolled back for a deadlock or serialization (40), too many connections
+                // (53300), a terminated backend, a shutdown or a server not yet taking
+                // connections (57P01 to 57P03). Not a statement cancelled by
+                // statement_timeout (57014) or a resource limit (53xxx): the same work runs
+                // into them again, every time, and must not stop the work behind it.
+                code.starts_with("08")
+                    || code.starts_with("40")
+                    || matches!(code.as_ref(), "53300" | "57P01" | "57P02" | "57P03")
             }
         }
         _ => false,
@@ -1152,6 +1155,17 @@ mod tests {
             .await
             .unwrap_err();
         assert!(is_transient(&terminated), "{terminated}");
+        // A statement past statement_timeout fails again the same way: not passing.
+        let txn = pg.db.begin().await.unwrap();
+        txn.execute_unprepared("SET LOCAL statement_timeout = '10ms'")
+            .await
+            .unwrap();
+        let timed_out = txn
+            .execute_unprepared("SELECT pg_sleep(1)")
+            .await
+            .unwrap_err();
+        assert!(!is_transient(&timed_out), "{timed_out}");
+        drop(txn);
         pg.drop().await;
     }
 }
