@@ -604,6 +604,34 @@ mod tests {
         testing::World,
     };
 
+    /// Two topics the moderator follows, with the queue their opening posts left spread.
+    async fn two_followed_topics(w: &World) -> (topic::Model, topic::Model) {
+        let mut topics = Vec::new();
+        for title in ["First", "Second"] {
+            let (t, _) = forum::start_topic(&w.db, &w.customer, "questions", title, "Body.", None)
+                .await
+                .unwrap();
+            follow(w, w.moderator.id, t.id).await;
+            topics.push(t);
+        }
+        catch_up(&w.db, std::time::Duration::from_secs(60))
+            .await
+            .unwrap();
+        let second = topics.pop().unwrap();
+        (topics.pop().unwrap(), second)
+    }
+
+    /// From now on, telling anyone of post `post` fails on its notification row (standing in
+    /// for any error in one fan-out: a row the database refuses, a constraint, a broken value).
+    async fn refuse_notifications_of(w: &World, post: i64) {
+        w.db.execute_unprepared(&format!(
+            "CREATE TRIGGER refuse BEFORE INSERT ON notifications WHEN NEW.post_id = {post}
+             BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        ))
+        .await
+        .unwrap();
+    }
+
     /// `member` follows topic `topic`.
     async fn follow(w: &World, member: i64, topic: i64) {
         crate::server::notify::following::set_level(
@@ -760,31 +788,15 @@ mod tests {
     async fn a_fan_out_that_fails_does_not_hold_up_the_others() {
         use crate::server::entity::notification;
         let w = World::new().await;
-        let (t, _) = forum::start_topic(&w.db, &w.customer, "questions", "First", "Body.", None)
-            .await
-            .unwrap();
-        let (u, _) = forum::start_topic(&w.db, &w.customer, "questions", "Second", "Body.", None)
-            .await
-            .unwrap();
-        follow(&w, w.moderator.id, t.id).await;
-        follow(&w, w.moderator.id, u.id).await;
+        let (t, u) = two_followed_topics(&w).await;
         let minute = std::time::Duration::from_secs(60);
-        catch_up(&w.db, minute).await.unwrap();
         let failing = forum::reply(&w.db, &w.other, t.id, "Fails.", None)
             .await
             .unwrap();
         forum::reply(&w.db, &w.other, u.id, "After it.", None)
             .await
             .unwrap();
-        // Telling of the first reply fails on its notification row (standing in for any error
-        // in one fan-out: a row the database refuses, a constraint, a broken value).
-        w.db.execute_unprepared(&format!(
-            "CREATE TRIGGER refuse BEFORE INSERT ON notifications WHEN NEW.post_id = {}
-             BEGIN SELECT RAISE(ABORT, 'refused'); END",
-            failing.id
-        ))
-        .await
-        .unwrap();
+        refuse_notifications_of(&w, failing.id).await;
         let told = || async {
             let mut topics: Vec<Option<i64>> = notification::Entity::find()
                 .filter(notification::Column::UserId.eq(w.moderator.id))
@@ -844,16 +856,8 @@ mod tests {
     #[tokio::test]
     async fn a_failing_fan_out_counts_once_a_round() {
         let w = World::new().await;
-        let (t, _) = forum::start_topic(&w.db, &w.customer, "questions", "Quiet", "Body.", None)
-            .await
-            .unwrap();
-        let (u, _) = forum::start_topic(&w.db, &w.customer, "questions", "Busy", "Body.", None)
-            .await
-            .unwrap();
-        follow(&w, w.moderator.id, t.id).await;
-        follow(&w, w.moderator.id, u.id).await;
+        let (t, u) = two_followed_topics(&w).await;
         let minute = std::time::Duration::from_secs(60);
-        catch_up(&w.db, minute).await.unwrap();
         let failing = forum::reply(&w.db, &w.other, t.id, "Fails.", None)
             .await
             .unwrap();
@@ -862,13 +866,7 @@ mod tests {
                 .await
                 .unwrap();
         }
-        w.db.execute_unprepared(&format!(
-            "CREATE TRIGGER refuse BEFORE INSERT ON notifications WHEN NEW.post_id = {}
-             BEGIN SELECT RAISE(ABORT, 'refused'); END",
-            failing.id
-        ))
-        .await
-        .unwrap();
+        refuse_notifications_of(&w, failing.id).await;
         assert_eq!(
             catch_up(&w.db, minute).await.unwrap(),
             Round {
