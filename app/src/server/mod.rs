@@ -2,6 +2,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod auth;
+pub mod batch;
 pub mod blog;
 pub mod category_colours;
 pub mod config;

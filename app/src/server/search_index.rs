@@ -16,13 +16,14 @@
 //! replies' rows, and they stay out of results with it.
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Value,
+    QueryOrder, QuerySelect, Statement, Value,
 };
 
 use crate::{
     error::AppError,
     model::PostState,
     server::{
+        batch::Batch,
         db::{begin_write, numbered},
         entity::{article, post, topic},
     },
@@ -65,11 +66,18 @@ pub fn article_doc(article_id: i64) -> i64 {
 /// posting after every write, edit and change of state.
 pub async fn sync_post(txn: &impl ConnectionTrait, p: &post::Model) -> Result<(), AppError> {
     remove(txn, p.id).await?;
-    add_post(txn, p).await
+    let mut later = Batch::default();
+    add_post(txn, p, &mut later).await?;
+    Ok(later.run(txn).await?)
 }
 
-/// Puts a post that has no row yet (one just written) in the index, if it is visible.
-pub async fn add_post(txn: &impl ConnectionTrait, p: &post::Model) -> Result<(), AppError> {
+/// Puts a post that has no row yet (one just written) in the index, if it is visible: its row is
+/// written with the caller's next read (`later`).
+pub async fn add_post(
+    txn: &impl ConnectionTrait,
+    p: &post::Model,
+    later: &mut Batch,
+) -> Result<(), AppError> {
     if p.state() != PostState::Visible {
         return Ok(());
     }
@@ -78,15 +86,15 @@ pub async fn add_post(txn: &impl ConnectionTrait, p: &post::Model) -> Result<(),
     } else {
         String::new()
     };
-    insert(
-        txn,
+    later.extend(insert_statement(
+        txn.get_database_backend(),
         &[Doc {
             id: p.id,
             title,
             body: text_of(&p.html),
         }],
-    )
-    .await
+    ));
+    Ok(())
 }
 
 /// The topic's title, for its opening post's row; none for an article's comments (the article
@@ -143,10 +151,17 @@ async fn remove(txn: &impl ConnectionTrait, doc_id: i64) -> Result<(), AppError>
 }
 
 async fn insert(txn: &impl ConnectionTrait, docs: &[Doc]) -> Result<(), AppError> {
-    if docs.is_empty() {
-        return Ok(());
+    if let Some(statement) = insert_statement(txn.get_database_backend(), docs) {
+        txn.execute_raw(statement).await?;
     }
-    let backend = txn.get_database_backend();
+    Ok(())
+}
+
+/// The statement that puts `docs` in the index; none for no docs.
+fn insert_statement(backend: DbBackend, docs: &[Doc]) -> Option<Statement> {
+    if docs.is_empty() {
+        return None;
+    }
     let postgres = backend == DbBackend::Postgres;
     let mut sql = String::from(if postgres {
         "INSERT INTO search_index (doc_id, title, body, cjk, document, title_document) VALUES "
@@ -200,8 +215,7 @@ async fn insert(txn: &impl ConnectionTrait, docs: &[Doc]) -> Result<(), AppError
              title_document = EXCLUDED.title_document",
         );
     }
-    txn.execute_raw(numbered(backend, &sql, values)).await?;
-    Ok(())
+    Some(numbered(backend, &sql, values))
 }
 
 /// Text with `<` and `>` replaced for PostgreSQL's parser (see `LESS_THAN`).

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryTrait, Set};
 
 use super::{
     ANSWER, CONFIRM, MENTION, MERGED, NEW_TOPIC, Notice, QUOTE, REPLY, STAFF_ANSWER, STATUS,
@@ -15,6 +15,7 @@ use super::{
 use crate::{
     error::AppError,
     server::{
+        batch::Batch,
         entity::{fan_out, post, topic, user},
         records::{posts, users},
         visibility,
@@ -36,11 +37,21 @@ pub async fn post_published(conn: &impl ConnectionTrait, p: &post::Model) -> Res
     let author = users::member(conn, p.author_id).await?;
     let article = visibility::article_of(conn, t.id).await?;
     let link = posts::url_in(p, &t, article.as_ref());
-    post_published_in(conn, p, &t, &author, article.is_some(), &link).await
+    post_published_in(
+        conn,
+        p,
+        &t,
+        &author,
+        article.is_some(),
+        &link,
+        Batch::default(),
+    )
+    .await
 }
 
 /// `post_published` with what the caller read already: the post's topic as it is now, its
-/// author, whether the topic is an article's comments, and the post's address.
+/// author, whether the topic is an article's comments, and the post's address; and the
+/// caller's writes held back (`later`), sent with the first read here, or at the end.
 pub async fn post_published_in(
     conn: &impl ConnectionTrait,
     p: &post::Model,
@@ -48,15 +59,21 @@ pub async fn post_published_in(
     author: &user::Model,
     in_article: bool,
     link: &str,
+    mut later: Batch,
 ) -> Result<(), AppError> {
-    let told = addressed(conn, p, t, author, link).await?;
+    let told = addressed(conn, p, t, author, link, &mut later).await?;
     // An article's first comment is a reply to the article, not a new topic.
     let opening = p.post_number == 1 && !in_article;
+    let kind = if opening { NEW_TOPIC } else { REPLY };
+    leave_for_worker(conn, kind, t, Some(p.id), author.id, "", &mut later);
     if opening {
-        return leave_for_worker(conn, NEW_TOPIC, t, Some(p.id), author.id, "").await;
+        return Ok(later.run(conn).await?);
     }
     if t.author_id != author.id && !told.contains(&t.author_id) {
-        if let Some(owner) = following::member_unless_muted(conn, t.author_id, t.id).await? {
+        let owner =
+            following::member_unless_muted(conn, t.author_id, t.id, std::mem::take(&mut later))
+                .await?;
+        if let Some(owner) = owner {
             let name = &author.display_name;
             let (kind, mail_kind, message) = if p.is_staff_reply {
                 let badge = compose::staff_badge(p.staff_title.as_deref());
@@ -93,7 +110,7 @@ pub async fn post_published_in(
             tell(conn, &owner, &notice, &letter).await?;
         }
     }
-    leave_for_worker(conn, REPLY, t, Some(p.id), author.id, "").await
+    Ok(later.run(conn).await?)
 }
 
 /// What a topic change is, for `topic_changed`.
@@ -180,18 +197,23 @@ pub async fn topic_changed(
         tell(conn, &owner, &notice, &letter).await?;
     }
     let followers_read = for_followers.unwrap_or(message);
-    leave_for_worker(conn, kind, t, None, actor.id, &followers_read).await
+    let mut later = Batch::default();
+    leave_for_worker(conn, kind, t, None, actor.id, &followers_read, &mut later);
+    Ok(later.run(conn).await?)
 }
 
-async fn leave_for_worker(
+/// The fan-out row that has the worker tell followers (or watchers), written with the caller's
+/// next read (`later`).
+fn leave_for_worker(
     conn: &impl ConnectionTrait,
     kind: &str,
     t: &topic::Model,
     post_id: Option<i64>,
     actor_id: i64,
     message: &str,
-) -> Result<(), AppError> {
-    fan_out::ActiveModel {
+    later: &mut Batch,
+) {
+    let row = fan_out::ActiveModel {
         kind: Set(kind.into()),
         topic_id: Set(t.id),
         post_id: Set(post_id),
@@ -200,23 +222,26 @@ async fn leave_for_worker(
         created_at: Set(Utc::now()),
         done_at: Set(None),
         ..Default::default()
-    }
-    .insert(conn)
-    .await?;
-    Ok(())
+    };
+    later.push(fan_out::Entity::insert(row).build(conn.get_database_backend()));
 }
 
 /// Tells the members the post mentions (`@name`) or quotes (`@name wrote:` above a `>` block)
-/// and who may see the topic and did not mute it; gives who was told.
+/// and who may see the topic and did not mute it; gives who was told. The caller's writes held
+/// back (`later`) are sent first when the post names anyone: the checks read the topic.
 async fn addressed(
     conn: &impl ConnectionTrait,
     p: &post::Model,
     t: &topic::Model,
     author: &user::Model,
     link: &str,
+    later: &mut Batch,
 ) -> Result<BTreeSet<i64>, AppError> {
     let mut told = BTreeSet::new();
     let (mentioned, quoted) = names_in(&p.source);
+    if !(mentioned.is_empty() && quoted.is_empty()) {
+        std::mem::take(later).run(conn).await?;
+    }
     for (names, kind) in [(quoted, QUOTE), (mentioned, MENTION)] {
         for name in names {
             if told.len() >= MAX_ADDRESSED {

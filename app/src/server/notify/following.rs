@@ -2,13 +2,17 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
+    QuerySelect, QueryTrait,
     sea_query::{Expr, OnConflict},
 };
 
 use crate::{
     error::AppError,
-    server::entity::{category_watch, topic_follow, user},
+    server::{
+        batch::Batch,
+        entity::{category_watch, topic_follow, user},
+    },
 };
 
 pub const FOLLOWING: &str = "following";
@@ -67,11 +71,13 @@ pub async fn level(
     Ok(row.map_or(Level::Normal, |r| Level::parse_stored(&r.level)))
 }
 
-/// Member `user_id`, unless they muted topic `topic_id` (one statement).
+/// Member `user_id`, unless they muted topic `topic_id` (one statement, with the writes held in
+/// `later` sent before it).
 pub async fn member_unless_muted(
     conn: &impl ConnectionTrait,
     user_id: i64,
     topic_id: i64,
+    later: Batch,
 ) -> Result<Option<user::Model>, AppError> {
     use sea_orm::sea_query::{Expr, ExprTrait, Query};
     let muted = Query::select()
@@ -87,10 +93,14 @@ pub async fn member_unless_muted(
                 .eq(Level::Muted.as_str()),
         )
         .to_owned();
-    Ok(user::Entity::find_by_id(user_id)
+    let read = user::Entity::find_by_id(user_id)
         .filter(Expr::exists(muted).not())
-        .one(conn)
-        .await?)
+        .limit(1)
+        .build(conn.get_database_backend());
+    Ok(match later.then_one(conn, read).await? {
+        Some(row) => Some(user::Model::from_query_result(&row, "")?),
+        None => None,
+    })
 }
 
 /// Sets the member's level for a topic (normal removes the row).
@@ -139,26 +149,29 @@ fn row(user_id: i64, topic_id: i64, level: Level) -> topic_follow::ActiveModel {
 }
 
 /// Starting or replying follows the topic, as the member's preferences say; a topic they
-/// muted or chose to leave stays as they set it.
-pub async fn follow_on_post(
-    conn: &impl ConnectionTrait,
+/// muted or chose to leave stays as they set it. Written with the caller's next read (`later`).
+pub fn follow_on_post(
+    backend: DbBackend,
     author: &user::Model,
     topic_id: i64,
     opening: bool,
-) -> Result<(), AppError> {
+    later: &mut Batch,
+) {
     let wanted = if opening {
         author.follow_on_start
     } else {
         author.follow_on_reply
     };
-    if !wanted {
-        return Ok(());
+    if wanted {
+        later.push(
+            topic_follow::Entity::insert(row(author.id, topic_id, Level::Following))
+                .on_conflict_do_nothing_on([
+                    topic_follow::Column::UserId,
+                    topic_follow::Column::TopicId,
+                ])
+                .build(backend),
+        );
     }
-    topic_follow::Entity::insert(row(author.id, topic_id, Level::Following))
-        .on_conflict_do_nothing_on([topic_follow::Column::UserId, topic_follow::Column::TopicId])
-        .exec(conn)
-        .await?;
-    Ok(())
 }
 
 /// Follows the topic unless the member already chose a level for it (voting on an idea, when

@@ -41,6 +41,7 @@ use crate::{
     error::AppError,
     model::{PostState, TopicStatus},
     server::{
+        batch::Batch,
         entity::{article, post, post_revision, topic, user},
         notify,
         records::{self, posts, review_items, topic_events},
@@ -69,9 +70,10 @@ pub async fn start_topic(
 ) -> Result<(topic::Model, post::Model), AppError> {
     let admission = admission::admit(txn, author, body, true).await?;
     let t = open_topic(txn, new.category_id, author, new.title, new.slug, false).await?;
-    let first = write(txn, author, &t, body, admission).await?;
-    let settled = settle(txn, t.id).await?;
-    announce(txn, &first, &settled, author, None).await?;
+    let mut later = Batch::default();
+    let first = write(txn, author, &t, body, admission, &mut later).await?;
+    let settled = settle::settle_after(txn, t.id, &mut later).await?;
+    announce(txn, &first, &settled, author, None, later).await?;
     Ok((settled, first))
 }
 
@@ -137,19 +139,24 @@ pub async fn reply(
         return Err(AppError::invalid("form", SAME_REPLY_AGAIN));
     }
     let admission = admission::admit(txn, author, body, false).await?;
-    let created = write(txn, author, t, body, admission).await?;
-    let settled = settle(txn, t.id).await?;
-    announce(txn, &created, &settled, author, article).await?;
+    // Writes nothing reads before the end are held back and sent with the next read (`Batch`):
+    // a reply is round trips to SQLite's thread inside the writers' turn.
+    let mut later = Batch::default();
+    let created = write(txn, author, t, body, admission, &mut later).await?;
+    let settled = settle::settle_after(txn, t.id, &mut later).await?;
+    announce(txn, &created, &settled, author, article, later).await?;
     Ok(created)
 }
 
-/// Numbers and writes an admitted post, then what follows from it except the settling.
+/// Numbers and writes an admitted post, then what follows from it except the settling. Its
+/// search row and its author's follow are left in `later`.
 async fn write(
     txn: &impl ConnectionTrait,
     author: &user::Model,
     t: &topic::Model,
     body: &Prepared,
     admission: admission::Admission,
+    later: &mut Batch,
 ) -> Result<post::Model, AppError> {
     let now = Utc::now();
     let role = author.role();
@@ -195,8 +202,8 @@ async fn write(
         )
         .await?;
     }
-    search_index::add_post(txn, &created).await?;
-    notify::following::follow_on_post(txn, author, t.id, number == 1).await?;
+    search_index::add_post(txn, &created, later).await?;
+    notify::following::follow_on_post(txn.get_database_backend(), author, t.id, number == 1, later);
     if public {
         reopen_if_the_author_replied(txn, &created, &current, now).await?;
     }
@@ -211,19 +218,21 @@ async fn write(
 }
 
 /// A new post that is public tells whom it concerns, once its topic is settled (listed, so
-/// the people it mentions may see it): `settled` is its topic then.
+/// the people it mentions may see it): `settled` is its topic then. The writes held in `later`
+/// go with its first read, or at its end.
 async fn announce(
     txn: &impl ConnectionTrait,
     p: &post::Model,
     settled: &topic::Model,
     author: &user::Model,
     article: Option<&article::Model>,
+    later: Batch,
 ) -> Result<(), AppError> {
-    if p.state() == PostState::Visible {
-        let link = posts::url_in(p, settled, article);
-        notify::post_published_in(txn, p, settled, author, article.is_some(), &link).await?;
+    if p.state() != PostState::Visible {
+        return Ok(later.run(txn).await?);
     }
-    Ok(())
+    let link = posts::url_in(p, settled, article);
+    notify::post_published_in(txn, p, settled, author, article.is_some(), &link, later).await
 }
 
 /// New text for a post (its author's, or a moderator's), keeping the old as a revision. An edit

@@ -17,6 +17,7 @@
 use sea_orm::prelude::DateTimeUtc;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+    QueryTrait,
     sea_query::{Expr, ExprTrait},
 };
 
@@ -24,6 +25,7 @@ use crate::{
     error::AppError,
     model::PostState,
     server::{
+        batch::Batch,
         db::numbered,
         entity::{category, topic},
         records::topic_events,
@@ -50,6 +52,20 @@ impl Share {
 /// Recomputes the topic's figures (and its category's) from its posts and history. Runs in the
 /// caller's write transaction, after the change.
 pub async fn settle(txn: &impl ConnectionTrait, topic_id: i64) -> Result<topic::Model, AppError> {
+    let mut later = Batch::default();
+    let after = settle_after(txn, topic_id, &mut later).await?;
+    later.run(txn).await?;
+    Ok(after)
+}
+
+/// `settle`, sending the caller's writes held in `later` with its read and leaving its own
+/// writes there, for the caller's next statement (a reply's whole settling is one round trip on
+/// SQLite, and its writes go with the next). Nothing here reads what `later` holds on entry.
+pub(super) async fn settle_after(
+    txn: &impl ConnectionTrait,
+    topic_id: i64,
+    later: &mut Batch,
+) -> Result<topic::Model, AppError> {
     // Locked first, so two moderators acting on two posts of one topic at once settle one after
     // the other, each counting the other's change.
     crate::server::records::topics::lock(txn, topic_id).await?;
@@ -62,7 +78,7 @@ pub async fn settle(txn: &impl ConnectionTrait, topic_id: i64) -> Result<topic::
         first_staff_reply,
         last_staff_reply,
         latest_event,
-    } = Facts::read(txn, topic_id)
+    } = Facts::read(txn, topic_id, std::mem::take(later))
         .await?
         .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
     let listed =
@@ -96,22 +112,23 @@ pub async fn settle(txn: &impl ConnectionTrait, topic_id: i64) -> Result<topic::
         ..before.clone()
     };
     if after != before {
-        topic::Entity::update_many()
-            .col_expr(topic::Column::PostCount, Expr::value(post_count))
-            .col_expr(topic::Column::LastPostedAt, Expr::value(last_posted_at))
-            .col_expr(topic::Column::Visible, Expr::value(listed))
-            .col_expr(
-                topic::Column::FirstStaffReplyAt,
-                Expr::value(first_staff_reply_at),
-            )
-            .col_expr(
-                topic::Column::AwaitingStaffSince,
-                Expr::value(awaiting_staff_since),
-            )
-            .filter(topic::Column::Id.eq(topic_id))
-            .exec(txn)
-            .await?;
-        recount_category(txn, before.category_id, Some(&before), Some(&after)).await?;
+        later.push(
+            topic::Entity::update_many()
+                .col_expr(topic::Column::PostCount, Expr::value(post_count))
+                .col_expr(topic::Column::LastPostedAt, Expr::value(last_posted_at))
+                .col_expr(topic::Column::Visible, Expr::value(listed))
+                .col_expr(
+                    topic::Column::FirstStaffReplyAt,
+                    Expr::value(first_staff_reply_at),
+                )
+                .col_expr(
+                    topic::Column::AwaitingStaffSince,
+                    Expr::value(awaiting_staff_since),
+                )
+                .filter(topic::Column::Id.eq(topic_id))
+                .build(txn.get_database_backend()),
+        );
+        recount_category(txn, before.category_id, Some(&before), Some(&after), later).await?;
     }
     Ok(after)
 }
@@ -136,7 +153,12 @@ struct Facts {
 }
 
 impl Facts {
-    async fn read(txn: &impl ConnectionTrait, topic_id: i64) -> Result<Option<Facts>, AppError> {
+    /// Read after the writes held in `later`.
+    async fn read(
+        txn: &impl ConnectionTrait,
+        topic_id: i64,
+        later: Batch,
+    ) -> Result<Option<Facts>, AppError> {
         let visible = format!(
             "FROM posts p WHERE p.topic_id = t.id AND p.state = '{}'",
             PostState::Visible.as_str()
@@ -173,8 +195,8 @@ impl Facts {
             latest("created_at"),
         );
         let backend = txn.get_database_backend();
-        let Some(row) = txn
-            .query_one_raw(numbered(backend, &sql, vec![topic_id.into()]))
+        let Some(row) = later
+            .then_one(txn, numbered(backend, &sql, vec![topic_id.into()]))
             .await?
         else {
             return Ok(None);
@@ -207,23 +229,27 @@ pub async fn move_topic(
         .filter(topic::Column::Id.eq(t.id))
         .exec(txn)
         .await?;
-    recount_category(txn, t.category_id, Some(t), None).await?;
+    let mut later = Batch::default();
+    recount_category(txn, t.category_id, Some(t), None, &mut later).await?;
     let moved = topic::Model {
         category_id: to_category,
         ..t.clone()
     };
-    recount_category(txn, to_category, None, Some(&moved)).await
+    recount_category(txn, to_category, None, Some(&moved), &mut later).await?;
+    Ok(later.run(txn).await?)
 }
 
 /// A category's figures after one of its topics changed from `before` to `after` (None: not in
 /// it). The counts move by the difference of the topic's share, which was itself recomputed, so
 /// a category of many topics is never summed again per post; its latest activity is looked up
-/// again only when the topic that held it moved back or left.
+/// again only when the topic that held it moved back or left. The usual case (a reply) is one
+/// write, held in `later`; the writes held there are sent before any read.
 async fn recount_category(
     txn: &impl ConnectionTrait,
     category_id: i64,
     before: Option<&topic::Model>,
     after: Option<&topic::Model>,
+    later: &mut Batch,
 ) -> Result<(), AppError> {
     let none = Share {
         listed: false,
@@ -235,6 +261,7 @@ async fn recount_category(
     );
     let old_last = before.filter(|t| t.visible).map(|t| t.last_posted_at);
     let new_last = after.filter(|t| t.visible).map(|t| t.last_posted_at);
+    let backend = txn.get_database_backend();
     let counts = category::Entity::update_many()
         // Added, not written, so concurrent writers in one category (on PostgreSQL) add up; the
         // update also takes the category's row lock, so the latest activity below is read and
@@ -252,24 +279,23 @@ async fn recount_category(
     if new_last >= old_last {
         // The topic's activity did not move back (a reply, an approval): the category's latest
         // is the later of the two, in the same statement.
-        let later = Expr::case(
+        let later_of_two = Expr::case(
             Expr::col(category::Column::LastPostedAt)
                 .is_null()
                 .or(Expr::col(category::Column::LastPostedAt).lt(new_last)),
             Expr::value(new_last),
         )
         .finally(Expr::col(category::Column::LastPostedAt));
-        if new_last.is_some() {
-            counts
-                .col_expr(category::Column::LastPostedAt, later.into())
-                .exec(txn)
-                .await?;
+        let counts = if new_last.is_some() {
+            counts.col_expr(category::Column::LastPostedAt, later_of_two.into())
         } else {
-            counts.exec(txn).await?;
-        }
+            counts
+        };
+        later.push(counts.build(backend));
         return Ok(());
     }
-    counts.exec(txn).await?;
+    later.push(counts.build(backend));
+    std::mem::take(later).run(txn).await?;
     let Some(c) = category::Entity::find_by_id(category_id).one(txn).await? else {
         return Ok(());
     };

@@ -1,0 +1,230 @@
+//! Writes whose answer nobody reads, held back and sent with the next statement that is read.
+//!
+//! On SQLite every statement is a hand-off to the connection's thread and back, and a write's
+//! statements run inside the writers' turn (`db::begin_write`), one writer at a time: a reply's
+//! round trips, not the cores, bound how many replies a second a site takes. sqlx runs a text
+//! of several statements in one hand-off, binding plain `?` placeholders in order across them,
+//! so a batch and the read after it cost one round trip. PostgreSQL takes one statement a
+//! message when it has parameters: there the statements run one by one, in order.
+//!
+//! What a batch holds must not be read before it is sent: the caller sends it with a read of
+//! other rows, or runs it.
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, Value};
+
+#[derive(Default)]
+#[must_use = "a batch's writes happen only when it is sent or run"]
+pub struct Batch(Vec<Statement>);
+
+impl Batch {
+    /// Holds back a write (an `INSERT`, `UPDATE` or `DELETE` without `RETURNING`).
+    pub fn push(&mut self, write: Statement) {
+        self.0.push(write);
+    }
+
+    /// Holds back a write if there is one.
+    pub fn extend(&mut self, write: Option<Statement>) {
+        self.0.extend(write);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Runs the writes held back.
+    pub async fn run(self, conn: &impl ConnectionTrait) -> Result<(), DbErr> {
+        match self.joined(conn.get_database_backend(), None) {
+            Joined::Nothing => Ok(()),
+            Joined::One(statement) => conn.execute_raw(statement).await.map(drop),
+            Joined::Each(statements) => {
+                for statement in statements {
+                    conn.execute_raw(statement).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Runs the writes held back, then `read`, whose row (if any) is returned.
+    pub async fn then_one(
+        self,
+        conn: &impl ConnectionTrait,
+        read: Statement,
+    ) -> Result<Option<QueryResult>, DbErr> {
+        match self.joined(conn.get_database_backend(), Some(read)) {
+            Joined::Nothing => unreachable!("a read was given"),
+            Joined::One(statement) => conn.query_one_raw(statement).await,
+            Joined::Each(mut statements) => {
+                let read = statements.pop().expect("the read is last");
+                for statement in statements {
+                    conn.execute_raw(statement).await?;
+                }
+                conn.query_one_raw(read).await
+            }
+        }
+    }
+
+    /// The held writes and `read` as one statement on SQLite, or each on its own.
+    fn joined(self, backend: DbBackend, read: Option<Statement>) -> Joined {
+        let mut all = self.0;
+        all.extend(read);
+        match (all.len(), backend) {
+            (0, _) => Joined::Nothing,
+            (1, _) => Joined::One(all.pop().expect("one statement")),
+            (_, DbBackend::Sqlite) => {
+                let mut sql = String::new();
+                let mut values = Vec::new();
+                for statement in all {
+                    let (text, bound) = sequential(&statement);
+                    if !sql.is_empty() {
+                        sql.push_str(";\n");
+                    }
+                    sql.push_str(&text);
+                    values.extend(bound);
+                }
+                Joined::One(Statement::from_sql_and_values(
+                    DbBackend::Sqlite,
+                    sql,
+                    values,
+                ))
+            }
+            (_, _) => Joined::Each(all),
+        }
+    }
+}
+
+enum Joined {
+    Nothing,
+    One(Statement),
+    Each(Vec<Statement>),
+}
+
+/// A SQLite statement with every placeholder a plain `?` and its values in the order they
+/// appear, so that statements joined into one text bind in order. sqlx binds a plain `?` of the
+/// second statement after the values the first used, but a numbered `?N` always to the text's
+/// N-th value (`db::numbered` writes `?N`). SQLite numbers a plain `?` one past the largest
+/// number before it. Quoted text (`'...'`, `"..."`) is left as it is.
+fn sequential(statement: &Statement) -> (String, Vec<Value>) {
+    let values = statement
+        .values
+        .as_ref()
+        .map(|v| v.0.clone())
+        .unwrap_or_default();
+    let sql = &statement.sql;
+    let mut out = String::with_capacity(sql.len());
+    let mut bound = Vec::with_capacity(values.len());
+    let mut largest = 0usize;
+    let mut quote: Option<char> = None;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            // A doubled quote inside quotes is the quote itself: closing and opening again
+            // reads it the same way.
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '?') => {
+                let mut digits = String::new();
+                while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                    digits.push(*d);
+                    chars.next();
+                }
+                let n = match digits.parse::<usize>() {
+                    Ok(n) => n,
+                    Err(_) => largest + 1,
+                };
+                largest = largest.max(n);
+                // SQLite treats a value not given as NULL.
+                bound.push(values.get(n - 1).cloned().unwrap_or(Value::String(None)));
+                out.push('?');
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    (out, bound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::{db::numbered, testing::test_db};
+
+    fn texts(values: &[Value]) -> Vec<String> {
+        values.iter().map(|v| v.to_string()).collect()
+    }
+
+    #[test]
+    fn numbered_placeholders_become_plain_in_the_order_they_appear() {
+        let s = numbered(
+            DbBackend::Sqlite,
+            "SELECT $2, '$1 ?', \"a?b\", $1, $2, ?",
+            vec![10.into(), 20.into()],
+        );
+        let (sql, values) = sequential(&s);
+        assert_eq!(sql, "SELECT ?, '?1 ?', \"a?b\", ?, ?, ?");
+        // The last plain `?` is one past the largest number before it: the third value, none.
+        assert_eq!(texts(&values), ["20", "10", "20", "NULL"]);
+        let plain = Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            "UPDATE t SET a = ? WHERE b = 'it''s ?' AND c = ?",
+            [1.into(), 2.into()],
+        );
+        let (sql, values) = sequential(&plain);
+        assert_eq!(sql, plain.sql);
+        assert_eq!(texts(&values), ["1", "2"]);
+    }
+
+    #[tokio::test]
+    async fn held_writes_go_with_the_read_in_one_statement_and_in_order() {
+        let db = test_db().await;
+        db.execute_unprepared("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+            .await
+            .unwrap();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(0usize));
+        let count = seen.clone();
+        let mut db = db;
+        db.set_metric_callback(move |_| *count.lock().unwrap() += 1);
+        let mut batch = Batch::default();
+        batch.push(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            "INSERT INTO t (id, v) VALUES (?, ?)",
+            [1.into(), "one".into()],
+        ));
+        batch.push(numbered(
+            DbBackend::Sqlite,
+            "INSERT INTO t (v, id) VALUES ($2, $1)",
+            vec![2.into(), "two".into()],
+        ));
+        batch.push(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            "UPDATE t SET v = v || ? WHERE id = ?",
+            ["!".into(), 1.into()],
+        ));
+        let read = numbered(
+            DbBackend::Sqlite,
+            "SELECT group_concat(id || v, ',') AS all_rows FROM (SELECT * FROM t WHERE id <= $1 ORDER BY id)",
+            vec![2.into()],
+        );
+        let row = batch.then_one(&db, read).await.unwrap().unwrap();
+        assert_eq!(row.try_get::<String>("", "all_rows").unwrap(), "1one!,2two");
+        assert_eq!(*seen.lock().unwrap(), 1, "one round trip");
+    }
+
+    #[tokio::test]
+    async fn a_failing_write_in_a_batch_is_the_reads_error() {
+        let db = test_db().await;
+        db.execute_unprepared("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+            .await
+            .unwrap();
+        let mut batch = Batch::default();
+        batch.push(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            "INSERT INTO t (id, v) VALUES (?, ?)",
+            [1.into(), Value::String(None)],
+        ));
+        let read = Statement::from_string(DbBackend::Sqlite, "SELECT COUNT(*) AS n FROM t");
+        let err = batch.then_one(&db, read).await.unwrap_err();
+        assert!(err.to_string().contains("NOT NULL"), "{err}");
+    }
+}
