@@ -668,10 +668,14 @@ pub async fn number(
     conn: &impl ConnectionTrait,
     (key, default): (&str, i64),
 ) -> Result<i64, AppError> {
-    Ok(get(conn, key)
-        .await?
+    Ok(number_or(get(conn, key).await?.as_deref(), default))
+}
+
+/// A stored number setting's value, or `default` when unset or unreadable.
+pub fn number_or(stored: Option<&str>, default: i64) -> i64 {
+    stored
         .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(default))
+        .unwrap_or(default)
 }
 
 /// Several number settings in one query (a rule that reads a few on every request), each its
@@ -688,12 +692,7 @@ pub async fn numbers<const N: usize>(
         .into_iter()
         .map(|s| (s.key, s.value))
         .collect();
-    Ok(wanted.map(|(key, default)| {
-        stored
-            .get(key)
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(default)
-    }))
+    Ok(wanted.map(|(key, default)| number_or(stored.get(key).map(String::as_str), default)))
 }
 
 /// A switch, or its default (from [`ALL`]) when unset or unreadable.

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
     sea_query::{Expr, ExprTrait},
 };
 
@@ -24,7 +24,11 @@ pub use events::{Change, names_in, post_published, post_published_in, topic_chan
 pub use fan_out::{catch_up as fan_out_catch_up, run_due as fan_out_due};
 
 use self::{compose::Letter, preferences::Mode};
-use super::entity::{notification, topic, user};
+use super::{
+    batch::Batch,
+    db::numbered,
+    entity::{notification, topic, user},
+};
 use crate::{error::AppError, model::NotificationView};
 
 pub const REPLY: &str = "reply";
@@ -62,27 +66,48 @@ pub async fn tell(
     notice: &Notice,
     letter: &Letter,
 ) -> Result<(), AppError> {
+    let backend = conn.get_database_backend();
     let now = Utc::now();
-    let collapsed = if COLLAPSING.contains(&notice.kind) {
-        notification::Entity::update_many()
-            .col_expr(
-                notification::Column::Count,
-                Expr::col(notification::Column::Count).add(1),
-            )
-            .col_expr(notification::Column::UpdatedAt, Expr::value(now))
-            .filter(notification::Column::UserId.eq(to.id))
-            .filter(notification::Column::TopicId.eq(notice.topic_id))
-            .filter(notification::Column::Kind.eq(notice.kind))
-            .filter(notification::Column::ReadAt.is_null())
-            .exec(conn)
-            .await?
-            .rows_affected
-            > 0
+    // Writes that need no answer, sent with the read of the member's mail choice (one round
+    // trip on SQLite, see `Batch`). A collapsing kind raises the count of their unread
+    // notification, then writes a new one only if there is none.
+    let mut later = Batch::default();
+    if COLLAPSING.contains(&notice.kind) {
+        later.push(
+            notification::Entity::update_many()
+                .col_expr(
+                    notification::Column::Count,
+                    Expr::col(notification::Column::Count).add(1),
+                )
+                .col_expr(notification::Column::UpdatedAt, Expr::value(now))
+                .filter(notification::Column::UserId.eq(to.id))
+                .filter(notification::Column::TopicId.eq(notice.topic_id))
+                .filter(notification::Column::Kind.eq(notice.kind))
+                .filter(notification::Column::ReadAt.is_null())
+                .build(backend),
+        );
+        later.push(numbered(
+            backend,
+            "INSERT INTO notifications (user_id, kind, message, link, created_at, topic_id,
+                                        post_id, \"count\", staff, mail_kind, updated_at)
+             SELECT $1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $5
+              WHERE NOT EXISTS (SELECT 1 FROM notifications
+                                 WHERE user_id = $1 AND topic_id = $6 AND kind = $2
+                                   AND read_at IS NULL)",
+            vec![
+                to.id.into(),
+                notice.kind.into(),
+                notice.message.clone().into(),
+                notice.link.clone().into(),
+                now.into(),
+                notice.topic_id.into(),
+                notice.post_id.into(),
+                notice.staff.into(),
+                notice.mail_kind.as_str().into(),
+            ],
+        ));
     } else {
-        false
-    };
-    if !collapsed {
-        notification::ActiveModel {
+        let row = notification::ActiveModel {
             user_id: Set(to.id),
             kind: Set(notice.kind.into()),
             message: Set(notice.message.clone()),
@@ -96,13 +121,13 @@ pub async fn tell(
             mail_kind: Set(notice.mail_kind.as_str().into()),
             updated_at: Set(Some(now)),
             ..Default::default()
-        }
-        .insert(conn)
-        .await?;
+        };
+        later.push(notification::Entity::insert(row).build(backend));
     }
-    if preferences::mailable(to)
-        && preferences::mode(conn, to.id, notice.mail_kind).await? == Mode::Immediately
-    {
+    if !preferences::mailable(to) {
+        return Ok(later.run(conn).await?);
+    }
+    if preferences::mode_after(conn, to.id, notice.mail_kind, later).await? == Mode::Immediately {
         compose::send(conn, to, letter).await?;
     }
     Ok(())

@@ -1,12 +1,16 @@
 //! What each member wants by e-mail, per kind: immediately, in the daily digest, or never. A
 //! row exists only where a member chose something else than the default.
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
+    QuerySelect, QueryTrait, sea_query::OnConflict,
 };
 
 use crate::{
     error::AppError,
-    server::entity::{mail_preference, user},
+    server::{
+        batch::Batch,
+        entity::{mail_preference, user},
+    },
 };
 
 /// The kinds of e-mail a member chooses for.
@@ -124,9 +128,23 @@ pub async fn mode(
     user_id: i64,
     kind: MailKind,
 ) -> Result<Mode, AppError> {
-    let chosen = mail_preference::Entity::find_by_id((user_id, kind.as_str().to_string()))
-        .one(conn)
-        .await?;
+    mode_after(conn, user_id, kind, Batch::default()).await
+}
+
+/// `mode`, read after the writes held in `later` (sent with it).
+pub async fn mode_after(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    kind: MailKind,
+    later: Batch,
+) -> Result<Mode, AppError> {
+    let read = mail_preference::Entity::find_by_id((user_id, kind.as_str().to_string()))
+        .limit(1)
+        .build(conn.get_database_backend());
+    let chosen = match later.then_one(conn, read).await? {
+        Some(row) => Some(mail_preference::Model::from_query_result(&row, "")?),
+        None => None,
+    };
     Ok(chosen
         .and_then(|row| Mode::parse(&row.mode))
         .unwrap_or(kind.default_mode()))

@@ -33,6 +33,10 @@ pub const TOPIC_LOCKED: &str = "This topic is locked, so it takes no new replies
 pub const COMMENTS_CLOSED: &str = "Comments are closed on this article.";
 pub const NOT_PUBLISHED: &str = "This article isn't published yet, so it takes no comments.";
 pub const REPLY_SENT_TWICE: &str = "This reply was already posted.";
+/// The same member posting the same text in the same topic within this window is a double
+/// submit, whatever the form token says (two tabs, a retried request, a status sent twice).
+pub const DUPLICATE_WINDOW_SECS: i64 = 30;
+pub const SAME_REPLY_AGAIN: &str = "You just posted that same reply; it is above.";
 pub const HELD_TOPIC: &str =
     "This topic waits for a moderator's approval: it takes replies once it is public.";
 
@@ -108,7 +112,12 @@ pub async fn render(conn: &impl ConnectionTrait, source: &str) -> Result<String,
 
 /// The watched words' verdict on a body; a blocked word refuses it.
 async fn judge(conn: &impl ConnectionTrait, body: &str) -> Result<Verdict, AppError> {
-    let verdict = watched_words::judge(body, &watched_list(conn).await?);
+    judge_by(body, &watched_list(conn).await?)
+}
+
+/// `judge` by the watched words read already.
+fn judge_by(body: &str, watched: &[watched_words::Watched]) -> Result<Verdict, AppError> {
+    let verdict = watched_words::judge(body, watched);
     if let Some((WordAction::Block, word)) = &verdict.action {
         return Err(AppError::invalid(
             "body",
@@ -126,13 +135,81 @@ pub async fn watched_list(
         .all(conn)
         .await?
         .into_iter()
-        .filter_map(|w| {
-            Some(watched_words::Watched {
-                action: WordAction::parse(&w.action)?,
-                word: w.word,
-            })
-        })
+        .filter_map(|w| watched(w.word, &w.action))
         .collect())
+}
+
+fn watched(word: String, action: &str) -> Option<watched_words::Watched> {
+    Some(watched_words::Watched {
+        action: WordAction::parse(action)?,
+        word,
+    })
+}
+
+/// What admission reads inside the write, in one statement (each statement is a round trip in
+/// the writers' turn on SQLite): the member's limits, the watched words, and for a reply
+/// whether the member posted the same text in the topic a moment ago.
+struct Rules {
+    posts_per_10_min: i64,
+    topics_per_hour: i64,
+    watched: Vec<watched_words::Watched>,
+    same_reply_again: bool,
+}
+
+impl Rules {
+    async fn read(
+        txn: &impl ConnectionTrait,
+        author: &user::Model,
+        source: &str,
+        reply_in: Option<i64>,
+    ) -> Result<Rules, AppError> {
+        let (posts, topics) = (settings::POSTS_PER_10_MIN, settings::TOPICS_PER_HOUR);
+        let mut sql = String::from(
+            "SELECT 'limit' AS what, key AS name, value AS detail FROM settings
+              WHERE key IN ($1, $2)
+             UNION ALL
+             SELECT 'word', word, action FROM watched_words",
+        );
+        let mut values: Vec<sea_orm::Value> = vec![posts.0.into(), topics.0.into()];
+        if let Some(topic_id) = reply_in {
+            sql.push_str(
+                "
+                 UNION ALL
+                 SELECT 'same', '', '' WHERE EXISTS (
+                   SELECT 1 FROM posts WHERE topic_id = $3 AND author_id = $4 AND source = $5
+                                         AND created_at > $6)",
+            );
+            values.extend([
+                topic_id.into(),
+                author.id.into(),
+                source.into(),
+                (Utc::now() - Duration::seconds(DUPLICATE_WINDOW_SECS)).into(),
+            ]);
+        }
+        let rows = txn
+            .query_all_raw(db::numbered(txn.get_database_backend(), &sql, values))
+            .await?;
+        let mut rules = Rules {
+            posts_per_10_min: posts.1,
+            topics_per_hour: topics.1,
+            watched: Vec::new(),
+            same_reply_again: false,
+        };
+        for row in rows {
+            let what: String = row.try_get("", "what")?;
+            let name: String = row.try_get("", "name")?;
+            let detail: String = row.try_get("", "detail")?;
+            match what.as_str() {
+                "limit" if name == posts.0 => {
+                    rules.posts_per_10_min = settings::number_or(Some(&detail), posts.1)
+                }
+                "limit" => rules.topics_per_hour = settings::number_or(Some(&detail), topics.1),
+                "word" => rules.watched.extend(watched(name, &detail)),
+                _ => rules.same_reply_again = true,
+            }
+        }
+        Ok(rules)
+    }
 }
 
 /// How a post goes in: its state, the HTML to store, why it is held (told to its author) and
@@ -144,16 +221,39 @@ pub struct Admission {
     pub queue: Option<&'static str>,
 }
 
-/// Decides, inside the write transaction, how a new post from `author` goes in. Counted under
-/// the member's write lock (see `check_rate`), so parallel posts cannot slip past a limit.
+/// Decides, inside the write transaction, how a new post from `author` goes in (`reply_in`: the
+/// topic a reply goes to). Counted under the member's write lock (see `check_rate`), so
+/// parallel posts cannot slip past a limit.
 pub async fn admit(
     txn: &impl ConnectionTrait,
     author: &user::Model,
     prepared: &Prepared,
-    opens_topic: bool,
+    reply_in: Option<i64>,
 ) -> Result<Admission, AppError> {
-    check_may_post(txn, author, opens_topic).await?;
-    let verdict = judge(txn, &prepared.source).await?;
+    let rules = Rules::read(txn, author, &prepared.source, reply_in).await?;
+    if rules.same_reply_again {
+        return Err(AppError::invalid("form", SAME_REPLY_AGAIN));
+    }
+    auth::check_not_suspended(author)?;
+    if reply_in.is_none() {
+        check_rate_of(
+            txn,
+            author,
+            rules.topics_per_hour,
+            Duration::hours(1),
+            RateOf::Topics,
+        )
+        .await?;
+    }
+    check_rate_of(
+        txn,
+        author,
+        rules.posts_per_10_min,
+        Duration::minutes(10),
+        RateOf::Posts,
+    )
+    .await?;
+    let verdict = judge_by(&prepared.source, &rules.watched)?;
     let html = if verdict.censored == prepared.censored {
         prepared.html.clone()
     } else {
@@ -275,7 +375,18 @@ pub async fn check_rate(
         return Ok(());
     }
     let allowed = settings::number(conn, limit).await?;
-    if allowed <= 0 {
+    check_rate_of(conn, member, allowed, window, of).await
+}
+
+/// `check_rate` with the limit read already (`allowed`; 0 or less: no limit).
+async fn check_rate_of(
+    conn: &impl ConnectionTrait,
+    member: &user::Model,
+    allowed: i64,
+    window: Duration,
+    of: RateOf,
+) -> Result<(), AppError> {
+    if member.role().is_staff() || allowed <= 0 {
         return Ok(());
     }
     db::lock_key(conn, &format!("writes:{}", member.id)).await?;

@@ -25,15 +25,15 @@ mod settle;
 use chrono::{Duration, Utc};
 use sea_orm::prelude::DateTimeUtc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
     sea_query::{Expr, ExprTrait},
 };
 
 pub use admission::{
-    BODY_EMPTY, CATEGORY_ARCHIVED, COMMENTS_CLOSED, HELD_NEW, HELD_TOPIC, HELD_WORDS,
-    NOT_PUBLISHED, Prepared, REPLY_SENT_TWICE, RateOf, TOPIC_LOCKED, check_may_post,
-    check_not_held_for_others, check_rate, check_takes_posts, prepare, render, validate_body,
-    watched_list,
+    BODY_EMPTY, CATEGORY_ARCHIVED, COMMENTS_CLOSED, DUPLICATE_WINDOW_SECS, HELD_NEW, HELD_TOPIC,
+    HELD_WORDS, NOT_PUBLISHED, Prepared, REPLY_SENT_TWICE, RateOf, SAME_REPLY_AGAIN, TOPIC_LOCKED,
+    check_may_post, check_not_held_for_others, check_rate, check_takes_posts, prepare, render,
+    validate_body, watched_list,
 };
 pub use settle::{move_topic, settle};
 
@@ -68,7 +68,7 @@ pub async fn start_topic(
     new: NewTopic,
     body: &Prepared,
 ) -> Result<(topic::Model, post::Model), AppError> {
-    let admission = admission::admit(txn, author, body, true).await?;
+    let admission = admission::admit(txn, author, body, None).await?;
     let t = open_topic(txn, new.category_id, author, new.title, new.slug, false).await?;
     let mut later = Batch::default();
     let first = write(txn, author, &t, body, admission, &mut later).await?;
@@ -112,11 +112,6 @@ pub async fn open_topic(
     Ok(created)
 }
 
-/// The same member posting the same text in the same topic within this window is a double
-/// submit, whatever the form token says (two tabs, a retried request, a status sent twice).
-pub const DUPLICATE_WINDOW_SECS: i64 = 30;
-pub const SAME_REPLY_AGAIN: &str = "You just posted that same reply; it is above.";
-
 /// Adds a post to an existing topic (the caller checked that the topic takes posts): `t` and
 /// its article (if it is an article's comments), read in this transaction.
 pub async fn reply(
@@ -126,19 +121,10 @@ pub async fn reply(
     article: Option<&article::Model>,
     body: &Prepared,
 ) -> Result<post::Model, AppError> {
-    // The topic's row lock first, so two identical replies sent at once see each other.
+    // The topic's row lock first, so two identical replies sent at once see each other
+    // (admission refuses the same reply again).
     records::topics::lock(txn, t.id).await?;
-    let recent_same = post::Entity::find()
-        .filter(post::Column::TopicId.eq(t.id))
-        .filter(post::Column::AuthorId.eq(author.id))
-        .filter(post::Column::Source.eq(body.source.as_str()))
-        .filter(post::Column::CreatedAt.gt(Utc::now() - Duration::seconds(DUPLICATE_WINDOW_SECS)))
-        .count(txn)
-        .await?;
-    if recent_same > 0 {
-        return Err(AppError::invalid("form", SAME_REPLY_AGAIN));
-    }
-    let admission = admission::admit(txn, author, body, false).await?;
+    let admission = admission::admit(txn, author, body, Some(t.id)).await?;
     // Writes nothing reads before the end are held back and sent with the next read (`Batch`):
     // a reply is round trips to SQLite's thread inside the writers' turn.
     let mut later = Batch::default();
