@@ -102,7 +102,7 @@ enum Joined {
 /// appear, so that statements joined into one text bind in order. sqlx binds a plain `?` of the
 /// second statement after the values the first used, but a numbered `?N` always to the text's
 /// N-th value (`db::numbered` writes `?N`). SQLite numbers a plain `?` one past the largest
-/// number before it. Quoted text (`'...'`, `"..."`) is left as it is.
+/// number before it. Quoted text (`'...'`, `"..."`) and comments are left as they are.
 fn sequential(statement: &Statement) -> (String, Vec<Value>) {
     let values = statement
         .values
@@ -113,34 +113,46 @@ fn sequential(statement: &Statement) -> (String, Vec<Value>) {
     let mut out = String::with_capacity(sql.len());
     let mut bound = Vec::with_capacity(values.len());
     let mut largest = 0usize;
-    let mut quote: Option<char> = None;
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (quote, c) {
+    // Inside quotes (the quote character) or a comment (what ends it).
+    let mut within: Option<&str> = None;
+    let mut rest = sql.as_str();
+    while let Some(c) = rest.chars().next() {
+        if let Some(end) = within {
             // A doubled quote inside quotes is the quote itself: closing and opening again
             // reads it the same way.
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"') => quote = Some(c),
-            (None, '?') => {
-                let mut digits = String::new();
-                while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
-                    digits.push(*d);
-                    chars.next();
-                }
-                let n = match digits.parse::<usize>() {
-                    Ok(n) => n,
-                    Err(_) => largest + 1,
-                };
-                largest = largest.max(n);
-                // SQLite treats a value not given as NULL.
-                bound.push(values.get(n - 1).cloned().unwrap_or(Value::String(None)));
-                out.push('?');
-                continue;
+            if rest.starts_with(end) {
+                within = None;
+                out.push_str(end);
+                rest = &rest[end.len()..];
+            } else {
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
             }
-            _ => {}
+            continue;
         }
-        out.push(c);
+        let opened = [("'", "'"), ("\"", "\""), ("/*", "*/"), ("--", "\n")]
+            .into_iter()
+            .find(|(start, _)| rest.starts_with(start));
+        if let Some((start, end)) = opened {
+            within = Some(end);
+            out.push_str(start);
+            rest = &rest[start.len()..];
+            continue;
+        }
+        if c != '?' {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+            continue;
+        }
+        let digits = rest[1..]
+            .find(|d: char| !d.is_ascii_digit())
+            .unwrap_or(rest.len() - 1);
+        let n = rest[1..1 + digits].parse::<usize>().unwrap_or(largest + 1);
+        largest = largest.max(n);
+        // SQLite treats a value not given as NULL.
+        bound.push(values.get(n - 1).cloned().unwrap_or(Value::String(None)));
+        out.push('?');
+        rest = &rest[1 + digits..];
     }
     (out, bound)
 }
@@ -158,11 +170,14 @@ mod tests {
     fn numbered_placeholders_become_plain_in_the_order_they_appear() {
         let s = numbered(
             DbBackend::Sqlite,
-            "SELECT $2, '$1 ?', \"a?b\", $1, $2, ?",
+            "SELECT $2, '$1 ?', \"a?b\", /* it's ?3 */ $1, -- ?1 'x\n $2, ?",
             vec![10.into(), 20.into()],
         );
         let (sql, values) = sequential(&s);
-        assert_eq!(sql, "SELECT ?, '?1 ?', \"a?b\", ?, ?, ?");
+        assert_eq!(
+            sql,
+            "SELECT ?, '?1 ?', \"a?b\", /* it's ?3 */ ?, -- ?1 'x\n ?, ?"
+        );
         // The last plain `?` is one past the largest number before it: the third value, none.
         assert_eq!(texts(&values), ["20", "10", "20", "NULL"]);
         let plain = Statement::from_sql_and_values(

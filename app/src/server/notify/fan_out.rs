@@ -21,6 +21,7 @@ use crate::{
     error::AppError,
     model::PostState,
     server::{
+        batch::Batch,
         db::{self, begin_private_write},
         entity::{article, category, fan_out, post, topic, user},
         records::posts,
@@ -528,9 +529,11 @@ async fn spread(
         .map(|row| row.try_get_by_index::<i64>(0))
         .collect::<Result<_, _>>()?;
     // Into the unread notification of the same kind in this topic, where one exists...
+    // (both writes in one round trip on SQLite, see `Batch`)
+    let mut writes = Batch::default();
     let mut values = base();
     values.extend([now.into(), kind.into()]);
-    txn.execute_raw(crate::server::db::numbered(
+    writes.push(crate::server::db::numbered(
         backend,
         &hinted(
             &format!(
@@ -541,8 +544,7 @@ async fn spread(
             backend,
         ),
         values,
-    ))
-    .await?;
+    ));
     // ...else a new one.
     let mut values = base();
     values.extend([
@@ -554,7 +556,7 @@ async fn spread(
         mail_kind.as_str().into(),
         job.post_id.into(),
     ]);
-    txn.execute_raw(crate::server::db::numbered(
+    writes.push(crate::server::db::numbered(
         backend,
         &hinted(
             &format!(
@@ -569,8 +571,8 @@ async fn spread(
             backend,
         ),
         values,
-    ))
-    .await?;
+    ));
+    writes.run(txn).await?;
     if ids.is_empty() {
         return Ok(());
     }
