@@ -141,21 +141,53 @@ pub async fn topic_with_article(
     id: i64,
     viewer: Option<&user::Model>,
 ) -> Result<(topic::Model, Option<article::Model>), AppError> {
-    use sea_orm::{JoinType, QuerySelect};
+    let found = topic_to_post_in(conn, id, viewer).await?;
+    Ok((found.topic, found.article))
+}
+
+/// A topic as posting checks it (`posting::check_takes_posts`).
+pub struct ToPostIn {
+    pub topic: topic::Model,
+    /// The article whose comments it holds, if any.
+    pub article: Option<article::Model>,
+    pub category_archived: bool,
+}
+
+/// `topic_with_article`, with whether its category is archived: one statement (a reply reads it
+/// again in the writers' turn, where each statement is a round trip on SQLite).
+pub async fn topic_to_post_in(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    viewer: Option<&user::Model>,
+) -> Result<ToPostIn, AppError> {
+    use sea_orm::{FromQueryResult, JoinType, QuerySelect, QueryTrait, sea_query::Expr};
     let missing = || AppError::NotFound(TOPIC_MISSING.into());
-    // One statement: the topic, and the article whose comments it holds, if any.
     let its_article = article::Entity::belongs_to(topic::Entity)
         .from(article::Column::TopicId)
         .to(topic::Column::Id)
         .into();
-    let (t, article) = topic::Entity::find_by_id(id)
+    let read = topic::Entity::find_by_id(id)
         .select_also(article::Entity)
         .join_rev(JoinType::LeftJoin, its_article)
-        .one(conn)
-        .await?
-        .ok_or_else(missing)?;
-    if can_see_topic_of(conn, &t, article.as_ref(), viewer).await? {
-        Ok((t, article))
+        .expr_as(
+            Expr::cust(
+                r#"(SELECT c.archived FROM categories c WHERE c.id = "topics"."category_id")"#,
+            ),
+            "category_archived",
+        )
+        .limit(1)
+        .build(conn.get_database_backend());
+    let row = conn.query_one_raw(read).await?.ok_or_else(missing)?;
+    // The columns as `select_also` names them: the topic's `A_`, the article's `B_`.
+    let found = ToPostIn {
+        topic: topic::Model::from_query_result(&row, "A_")?,
+        article: article::Model::from_query_result_optional(&row, "B_")?,
+        category_archived: row
+            .try_get::<Option<bool>>("", "category_archived")?
+            .unwrap_or(false),
+    };
+    if can_see_topic_of(conn, &found.topic, found.article.as_ref(), viewer).await? {
+        Ok(found)
     } else {
         Err(missing())
     }

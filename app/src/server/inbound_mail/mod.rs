@@ -217,8 +217,7 @@ async fn write_reply(
     text: &str,
     message_id: &str,
 ) -> Result<i64, AppError> {
-    let (topic, article) = visibility::topic_with_article(db, topic_id, Some(member)).await?;
-    posting::check_takes_posts(db, &topic, article.as_ref()).await?;
+    posting::check_takes_posts(&visibility::topic_to_post_in(db, topic_id, Some(member)).await?)?;
     posting::validate_body(text)?;
     posting::check_may_post(db, member, false).await?;
     let prepared = posting::prepare(db, text).await?;
@@ -231,8 +230,9 @@ async fn write_reply(
             format!("Message-ID <{message_id}> was received before"),
         ));
     }
-    let (topic, article) = visibility::topic_with_article(&txn, topic_id, Some(member)).await?;
-    posting::check_takes_posts(&txn, &topic, article.as_ref()).await?;
+    let found = visibility::topic_to_post_in(&txn, topic_id, Some(member)).await?;
+    posting::check_takes_posts(&found)?;
+    let visibility::ToPostIn { topic, article, .. } = found;
     posting::check_not_held_for_others(&txn, &topic, member).await?;
     let created = posting::reply(&txn, member, &topic, article.as_ref(), &prepared).await?;
     let recorded = received_mail::ActiveModel {

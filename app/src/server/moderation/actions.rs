@@ -271,8 +271,11 @@ pub async fn approve_and_reply(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::NotFound(visibility::POST_MISSING.into()))?;
-    let (t, article) = visibility::topic_with_article(&txn, t.id, Some(moderator)).await?;
-    posting::check_takes_posts(&txn, &t, article.as_ref()).await?;
+    let found = visibility::topic_to_post_in(&txn, t.id, Some(moderator)).await?;
+    posting::check_takes_posts(&found)?;
+    let visibility::ToPostIn {
+        topic: t, article, ..
+    } = found;
     act_in(&txn, moderator, opening.id, PostAction::Approve, "").await?;
     let created = posting::reply(&txn, moderator, &t, article.as_ref(), &prepared).await?;
     txn.commit().await?;

@@ -17,9 +17,10 @@ use crate::{
         auth, content,
         content::MAX_BODY_CHARS,
         db,
-        entity::{article, category, flag, post, topic, user, watched_word},
+        entity::{article, flag, post, topic, user, watched_word},
         records::{articles::state_of, review_items},
         settings, uploads,
+        visibility::ToPostIn,
         watched_words::{self, Verdict, WordAction},
     },
 };
@@ -464,28 +465,15 @@ async fn times_since<E: EntityTrait>(
         .await?)
 }
 
-/// Whether `topic` takes a new post: a forum topic unless locked; an article's comments only
-/// while the article is public and its comments are on. `article` is the topic's, if it is an
-/// article's comment topic (`visibility::topic_with_article`).
-pub async fn check_takes_posts(
-    conn: &impl ConnectionTrait,
-    t: &topic::Model,
-    article: Option<&article::Model>,
-) -> Result<(), AppError> {
-    match article {
+/// Whether a topic takes a new post: a forum topic unless locked or in an archived category; an
+/// article's comments only while the article is public and its comments are on.
+pub fn check_takes_posts(found: &ToPostIn) -> Result<(), AppError> {
+    let t = &found.topic;
+    match &found.article {
         Some(a) => check_open_for_comments(a, t, Utc::now()),
         None if t.locked => Err(AppError::invalid("form", TOPIC_LOCKED)),
-        None => {
-            let archived = category::Entity::find_by_id(t.category_id)
-                .one(conn)
-                .await?
-                .is_some_and(|c| c.archived);
-            if archived {
-                Err(AppError::invalid("form", CATEGORY_ARCHIVED))
-            } else {
-                Ok(())
-            }
-        }
+        None if found.category_archived => Err(AppError::invalid("form", CATEGORY_ARCHIVED)),
+        None => Ok(()),
     }
 }
 
