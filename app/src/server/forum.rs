@@ -418,6 +418,29 @@ mod tests {
                 .unwrap_err(),
             invalid("form", TOPIC_LOCKED)
         );
+        // Open again, in a category archived since.
+        let mut open: topic::ActiveModel = topic::Entity::find_by_id(t.id)
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .into();
+        open.locked = Set(false);
+        open.update(&w.db).await.unwrap();
+        let mut archived: category::ActiveModel = category::Entity::find_by_id(t.category_id)
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .into();
+        archived.archived = Set(true);
+        archived.update(&w.db).await.unwrap();
+        assert_eq!(
+            reply(&w.db, &w.other, t.id, "still here?", None)
+                .await
+                .unwrap_err(),
+            invalid("form", posting::CATEGORY_ARCHIVED)
+        );
         assert_eq!(counts(&w.db).await, (1, 3, 0));
     }
 
