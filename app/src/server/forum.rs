@@ -660,7 +660,7 @@ mod statement_budget {
     /// Statements of a plain reply (a member answering someone else's topic, with a form
     /// token), before its transaction and in it: round trips, so writes sent together with a
     /// read (`Batch`) count once.
-    const REPLY_STATEMENTS: usize = 13;
+    const REPLY_STATEMENTS: usize = 12;
 
     #[tokio::test]
     async fn a_reply_runs_within_its_statement_budget() {

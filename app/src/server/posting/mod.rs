@@ -25,7 +25,8 @@ mod settle;
 use chrono::{Duration, Utc};
 use sea_orm::prelude::DateTimeUtc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
+    QueryTrait, Set,
     sea_query::{Expr, ExprTrait},
 };
 
@@ -42,6 +43,7 @@ use crate::{
     model::{PostState, TopicStatus},
     server::{
         batch::Batch,
+        db::numbered,
         entity::{article, post, post_revision, topic, user},
         notify,
         records::{self, posts, review_items, topic_events},
@@ -130,12 +132,17 @@ pub async fn reply(
     let mut later = Batch::default();
     let created = write(txn, author, t, body, admission, &mut later).await?;
     let settled = settle::settle_after(txn, t.id, &mut later).await?;
+    if created.state() == PostState::Visible {
+        let at = created.created_at;
+        reopen_if_the_author_replied(txn, &created, &settled, at, &mut later).await?;
+    }
     announce(txn, &created, &settled, author, article, later).await?;
     Ok(created)
 }
 
-/// Numbers and writes an admitted post, then what follows from it except the settling. Its
-/// search row and its author's follow are left in `later`.
+/// Numbers and writes an admitted post, then what follows from it except the settling (and a
+/// reply's reopening, which `reply` decides on the settled topic). Its search row and its
+/// author's follow are left in `later`.
 async fn write(
     txn: &impl ConnectionTrait,
     author: &user::Model,
@@ -146,38 +153,51 @@ async fn write(
 ) -> Result<post::Model, AppError> {
     let now = Utc::now();
     let role = author.role();
-    // Incrementing first takes the topic's row lock on PostgreSQL, so concurrent replies get
-    // consecutive numbers; SQLite already holds the database write lock. One statement, the
-    // topic as it is now returned (RETURNING, on both engines) with its new number.
-    let current = topic::Entity::update_many()
-        .col_expr(
-            topic::Column::LastPostNumber,
-            Expr::col(topic::Column::LastPostNumber).add(1),
-        )
-        .filter(topic::Column::Id.eq(t.id))
-        .exec_with_returning(txn)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
-    let number = current.last_post_number;
     let public = admission.state == PostState::Visible;
-    let created = post::ActiveModel {
-        topic_id: Set(t.id),
-        author_id: Set(author.id),
-        post_number: Set(number),
-        source: Set(body.source.clone()),
-        html: Set(admission.html),
-        state: Set(admission.state.as_str().into()),
-        moderation_reason: Set(admission.held_because.map(str::to_string)),
-        is_staff_reply: Set(role.is_staff()),
-        staff_title: Set(author.staff_title.clone().filter(|_| role.is_staff())),
-        created_at: Set(now),
-        published_at: Set(public.then_some(now)),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
+    let backend = txn.get_database_backend();
+    // The topic's next number, then the post with it, in one round trip (`Batch`). Incrementing
+    // first takes the topic's row lock on PostgreSQL, so concurrent replies get consecutive
+    // numbers; SQLite already holds the database write lock. No topic, no post.
+    later.push(
+        topic::Entity::update_many()
+            .col_expr(
+                topic::Column::LastPostNumber,
+                Expr::col(topic::Column::LastPostNumber).add(1),
+            )
+            .filter(topic::Column::Id.eq(t.id))
+            .build(backend),
+    );
+    let insert = numbered(
+        backend,
+        "INSERT INTO posts (topic_id, author_id, post_number, source, html, state,
+                            moderation_reason, is_staff_reply, staff_title, created_at,
+                            published_at)
+         SELECT t.id, $2, t.last_post_number, $3, $4, $5, $6, $7, $8, $9, $10
+           FROM topics t WHERE t.id = $1
+         RETURNING *",
+        vec![
+            t.id.into(),
+            author.id.into(),
+            body.source.clone().into(),
+            admission.html.into(),
+            admission.state.as_str().into(),
+            admission.held_because.map(str::to_string).into(),
+            role.is_staff().into(),
+            author
+                .staff_title
+                .clone()
+                .filter(|_| role.is_staff())
+                .into(),
+            now.into(),
+            public.then_some(now).into(),
+        ],
+    );
+    let row = std::mem::take(later)
+        .then_one(txn, insert)
+        .await?
+        .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
+    let created = post::Model::from_query_result(&row, "")?;
+    let number = created.post_number;
     // A new post uses no upload yet: only a text that links one has uses to record.
     if !uploads::referenced_ids(&created.source).is_empty() {
         uploads::attach(
@@ -189,10 +209,7 @@ async fn write(
         .await?;
     }
     search_index::add_post(txn, &created, later).await?;
-    notify::following::follow_on_post(txn.get_database_backend(), author, t.id, number == 1, later);
-    if public {
-        reopen_if_the_author_replied(txn, &created, &current, now).await?;
-    }
+    notify::following::follow_on_post(backend, author, t.id, number == 1, later);
     if let Some(kind) = admission.queue {
         review_items::open(txn, &created, kind).await?;
     }
@@ -295,7 +312,7 @@ pub async fn change_state(
     let updated = row.update(txn).await?;
     search_index::sync_post(txn, &updated).await?;
     if first_public && let Some(t) = topic::Entity::find_by_id(updated.topic_id).one(txn).await? {
-        reopen_if_the_author_replied(txn, &updated, &t, now).await?;
+        reopen_if_the_author_replied(txn, &updated, &t, now, &mut Batch::default()).await?;
     }
     settle(txn, updated.topic_id).await?;
     if first_public {
@@ -340,12 +357,14 @@ fn refused_move(from: PostState, to: PostState) -> String {
 
 /// A post from the topic's author (not staff) made public within 14 days of "resolved" means
 /// the answer did not settle it: the topic goes back to open and into the queue. `t` is the
-/// post's topic as it is now, read under its lock.
+/// post's topic as it is now, read under its lock; the writes held in `later` are sent first
+/// when it reopens.
 async fn reopen_if_the_author_replied(
     txn: &impl ConnectionTrait,
     p: &post::Model,
     t: &topic::Model,
     at: DateTimeUtc,
+    later: &mut Batch,
 ) -> Result<(), AppError> {
     if p.post_number <= 1 || p.is_staff_reply {
         return Ok(());
@@ -354,6 +373,7 @@ async fn reopen_if_the_author_replied(
         && t.resolved_at
             .is_some_and(|r| at - r <= Duration::days(REOPEN_WINDOW_DAYS));
     if t.author_id == p.author_id && recently_resolved {
+        std::mem::take(later).run(txn).await?;
         reopen(txn, t, p.author_id, REOPENED_BY_REPLY).await?;
     }
     Ok(())
