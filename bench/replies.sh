@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Posting replies, build against build: 32 signed-in members (member1..32) posting the reply
+# form as bench/scale.sh's reply row does (bench/replies.lua), on a fresh copy of its 10k SQLite
+# database (seeded first if missing) for each run, synchronous=FULL, wrk 2 threads and 32
+# connections, 2 s of warm-up then the measured seconds. Then how many fan-outs still wait for
+# the notification worker and how long it takes to tell them (a build whose worker falls behind
+# only looks faster). The builds take turns, ROUNDS times, so a noisy machine weighs on each
+# alike; prints each run's replies a second, the server's CPU per reply, p50 and p99, then each
+# build's median.
+# usage: bench/replies.sh [--seconds N] [--rounds N] BIN [BIN...]
+#   (no BIN: the release build of this tree)
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+seconds=6
+rounds=3
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) seconds="$2"; shift 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
+    *) break ;;
+  esac
+done
+bins=("$@")
+if [ ${#bins[@]} = 0 ]; then
+  cargo build --release -p server --bins
+  bins=("$ROOT/target/release/backyard")
+fi
+command -v wrk >/dev/null || { say "Installing wrk from Debian"; apt-get install -y -qq wrk >/dev/null; }
+command -v sqlite3 >/dev/null || { say "Installing sqlite3 from Debian"; apt-get install -y -qq sqlite3 >/dev/null; }
+
+bench_dir="$ROOT/target/bench"
+seeded="$bench_dir/scale-10k.db"
+mkdir -p "$bench_dir"
+if [ ! -f "$seeded" ]; then
+  say "Seeding $seeded"
+  DATABASE_URL="sqlite://$seeded?mode=rwc" BACKYARD_LOG=warn "${bins[0]}" seed-bench \
+    --posts 10000 --topics 500 --users 500 >/dev/null
+fi
+site_root="$ROOT/target/bench-no-bundle"
+mkdir -p "$site_root"
+[ -f "$site_root/bundle-name" ] || echo backyard >"$site_root/bundle-name"
+run_db="$bench_dir/replies-run.db"
+cookies="$bench_dir/replies-writers"
+server=""
+trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -f "$run_db"* "$cookies"' EXIT
+
+declare -A rates
+for round in $(seq "$rounds"); do
+  for bin in "${bins[@]}"; do
+    rm -f "$run_db"*
+    sqlite3 "$seeded" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+    cp "$seeded" "$run_db"
+    # The writers reply faster than a person: the per-member limit is off on the copy.
+    DATABASE_URL="sqlite://$run_db?mode=rwc" BACKYARD_LOG=warn "$bin" set rate_posts_per_10_min 0 >/dev/null
+    port=$(free_port)
+    base="http://127.0.0.1:$port"
+    BACKYARD_ADDR="127.0.0.1:$port" DATABASE_URL="sqlite://$run_db?mode=rwc" BACKYARD_LOG=warn \
+      BACKYARD_IP_WRITES_PER_MINUTE=0 BACKYARD_IP_CONCURRENCY=0 BACKYARD_SITE_ROOT="$site_root" \
+      "$bin" serve >/dev/null 2>&1 &
+    server=$!
+    for _ in $(seq 400); do curl -fs -o /dev/null "$base/healthz" && break; sleep 0.05; done
+    : >"$cookies"
+    for i in $(seq 32); do
+      curl -s -o /dev/null -D - -X POST -H 'Accept: application/json' -H 'Sec-Fetch-Site: same-origin' \
+        --data "login=member$i&password=bench-password-1" "$base/api/log_in" |
+        awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }' >>"$cookies"
+    done
+    # 499: every seeded topic but the read benchmark's, as bench/scale.sh spreads them at 10k.
+    wrk -t2 -c32 -d2s -s bench/replies.lua "$base/api/reply" -- "$cookies" 499 2 >/dev/null
+    before=$(awk '{ print $14 + $15 }' "/proc/$server/stat")
+    body=$(wrk -t2 -c32 -d"${seconds}s" --latency -s bench/replies.lua "$base/api/reply" -- "$cookies" 499 2)
+    used=$(($(awk '{ print $14 + $15 }' "/proc/$server/stat") - before))
+    waiting=$(sqlite3 "$run_db" "SELECT COUNT(*) FROM fan_outs")
+    started=$(date +%s%3N)
+    for _ in $(seq 600); do [ "$(sqlite3 "$run_db" "SELECT COUNT(*) FROM fan_outs")" = 0 ] && break; sleep 0.1; done
+    drained=$(($(date +%s%3N) - started))
+    rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$body")
+    cpu=$(awk -v used="$used" -v hz="$(getconf CLK_TCK)" '/ requests in / { if ($1 > 0) printf "%.2f", used * 1000 / hz / $1 }' <<<"$body")
+    p50=$(awk '$1 == "50%" { print $2 }' <<<"$body")
+    p99=$(awk '$1 == "99%" { print $2 }' <<<"$body")
+    refused=$(awk '/^Refused replies:/ { print $3 }' <<<"$body")
+    printf '%-40s round %s: %5s replies/s  cpu %5s ms/reply  p50 %8s  p99 %8s  refused %s  fan-outs waiting %s, told in %s ms\n' \
+      "$bin" "$round" "$rps" "$cpu" "$p50" "$p99" "${refused:-?}" "$waiting" "$drained"
+    rates[$bin]="${rates[$bin]:-} $rps"
+    kill "$server"
+    wait "$server" 2>/dev/null || true
+    server=""
+  done
+done
+for bin in "${bins[@]}"; do
+  # shellcheck disable=SC2086 # the rates are words
+  median=$(printf '%s\n' ${rates[$bin]} | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+  printf 'median %-33s %6s replies/s\n' "$bin" "$median"
+done
