@@ -3,14 +3,16 @@
 //! changes or disappears commits together or not at all. Read top to bottom:
 //!
 //! 1. `prepare` (before the transaction): the body is checked and rendered.
-//! 2. `start_topic` / `reply`: admission (suspension, rate limits, watched words, the new-member
-//!    hold) decides the post's state; the post is numbered and written; if it is public, its
-//!    author's reply may reopen a resolved topic; the topic's figures are settled (counts, last
-//!    activity, listing, the response clock, the queue); a held or flagged post enters the
-//!    review queue and a held post's author is told why; a public post enters the search index
-//!    (search_index, also after every edit and change of state); the author follows the topic; a
-//!    public post tells the topic's author and whom it mentions or quotes, and leaves the
-//!    followers to the notification worker (notify::post_published).
+//! 2. `start_topic` / `reply`: admission (a reply sent twice, suspension, rate limits, watched
+//!    words, the new-member hold) decides the post's state; the post is numbered and written; a
+//!    held or flagged post enters the review queue and a held post's author is told why; a
+//!    public post enters the search index (search_index, also after every edit and change of
+//!    state); the author follows the topic; the topic's figures are settled (counts, last
+//!    activity, listing, the response clock, the queue); a public reply from the topic's author
+//!    may reopen it if it was resolved; a public post tells the topic's author and whom it
+//!    mentions or quotes, and leaves the followers to the notification worker
+//!    (notify::post_published). Writes that nothing reads before the end go with the next read
+//!    (`Batch`): on SQLite each statement is a round trip inside the writers' turn.
 //! 3. `edit`: a revision keeps the old text, the new text is admitted (blocked words refused,
 //!    censored ones masked), a moderator's edit is marked; a hidden post edited by its author
 //!    goes back to the review queue.
