@@ -26,10 +26,6 @@ impl Batch {
         self.0.extend(write);
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// Runs the writes held back.
     pub async fn run(self, conn: &impl ConnectionTrait) -> Result<(), DbErr> {
         match self.joined(conn.get_database_backend(), None) {
@@ -75,8 +71,9 @@ impl Batch {
                 let mut values = Vec::new();
                 for statement in all {
                     let (text, bound) = sequential(&statement);
+                    // On a line of its own: a statement may end in a `--` comment.
                     if !sql.is_empty() {
-                        sql.push_str(";\n");
+                        sql.push_str("\n;\n");
                     }
                     sql.push_str(&text);
                     values.extend(bound);
@@ -208,7 +205,7 @@ mod tests {
         ));
         batch.push(numbered(
             DbBackend::Sqlite,
-            "INSERT INTO t (v, id) VALUES ($2, $1)",
+            "INSERT INTO t (v, id) VALUES ($2, $1) -- ends in a comment",
             vec![2.into(), "two".into()],
         ));
         batch.push(Statement::from_sql_and_values(
