@@ -32,3 +32,20 @@ start_demo_server() {
   echo "the server did not start" >&2
   return 1
 }
+
+# For the build-against-build benchmarks (member_page.sh, replies.sh): sets `seeded` to
+# bench/scale.sh's 10k SQLite database, seeding it with BIN if missing, and `site_root` to a
+# site root naming a placeholder bundle (a page's speed does not depend on it).
+ten_k_database() {
+  local bin=$1
+  mkdir -p "$ROOT/target/bench"
+  seeded="$ROOT/target/bench/scale-10k.db"
+  if [ ! -f "$seeded" ]; then
+    say "Seeding $seeded"
+    DATABASE_URL="sqlite://$seeded?mode=rwc" BACKYARD_LOG=warn "$bin" seed-bench \
+      --posts 10000 --topics 500 --users 500 >/dev/null
+  fi
+  site_root="$ROOT/target/bench-no-bundle"
+  mkdir -p "$site_root"
+  [ -f "$site_root/bundle-name" ] || echo backyard >"$site_root/bundle-name"
+}

@@ -26,16 +26,7 @@ fi
 command -v wrk >/dev/null || { say "Installing wrk from Debian"; apt-get install -y -qq wrk >/dev/null; }
 
 bench_dir="$ROOT/target/bench"
-seeded="$bench_dir/scale-10k.db"
-mkdir -p "$bench_dir"
-if [ ! -f "$seeded" ]; then
-  say "Seeding $seeded"
-  DATABASE_URL="sqlite://$seeded?mode=rwc" BACKYARD_LOG=warn "${bins[0]}" seed-bench \
-    --posts 10000 --topics 500 --users 500 >/dev/null
-fi
-site_root="$ROOT/target/bench-no-bundle"
-mkdir -p "$site_root"
-[ -f "$site_root/bundle-name" ] || echo backyard >"$site_root/bundle-name"
+ten_k_database "${bins[0]}"
 run_db="$bench_dir/member-page-run.db"
 server=""
 trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -f "$run_db"*' EXIT

@@ -30,16 +30,7 @@ command -v wrk >/dev/null || { say "Installing wrk from Debian"; apt-get install
 command -v sqlite3 >/dev/null || { say "Installing sqlite3 from Debian"; apt-get install -y -qq sqlite3 >/dev/null; }
 
 bench_dir="$ROOT/target/bench"
-seeded="$bench_dir/scale-10k.db"
-mkdir -p "$bench_dir"
-if [ ! -f "$seeded" ]; then
-  say "Seeding $seeded"
-  DATABASE_URL="sqlite://$seeded?mode=rwc" BACKYARD_LOG=warn "${bins[0]}" seed-bench \
-    --posts 10000 --topics 500 --users 500 >/dev/null
-fi
-site_root="$ROOT/target/bench-no-bundle"
-mkdir -p "$site_root"
-[ -f "$site_root/bundle-name" ] || echo backyard >"$site_root/bundle-name"
+ten_k_database "${bins[0]}"
 run_db="$bench_dir/replies-run.db"
 cookies="$bench_dir/replies-writers"
 server=""
