@@ -26,6 +26,7 @@ mod m20261213_000024_topic_visible_posts;
 mod m20261214_000025_notifications_by_post;
 mod m20261215_000026_outbox_subject_text;
 mod m20261216_000027_fan_out_attempts;
+mod m20261217_000028_posts_settle_facts;
 
 pub use m20261124_000001_blog::BLOG_COMMENTS_SLUG;
 
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261214_000025_notifications_by_post::Migration),
             Box::new(m20261215_000026_outbox_subject_text::Migration),
             Box::new(m20261216_000027_fan_out_attempts::Migration),
+            Box::new(m20261217_000028_posts_settle_facts::Migration),
         ]
     }
 }
