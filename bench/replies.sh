@@ -6,18 +6,21 @@
 # the notification worker and how long it takes to tell them (a build whose worker falls behind
 # only looks faster). The builds take turns, ROUNDS times, so a noisy machine weighs on each
 # alike; prints each run's replies a second, the server's CPU per reply, p50 and p99, then each
-# build's median.
-# usage: bench/replies.sh [--seconds N] [--rounds N] BIN [BIN...]
+# build's median. With --topic-posts N every writer replies to one topic grown to N posts first
+# (copies of its opening post), as a busy site's longest topic gets most of its replies.
+# usage: bench/replies.sh [--seconds N] [--rounds N] [--topic-posts N] BIN [BIN...]
 #   (no BIN: the release build of this tree)
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 seconds=6
 rounds=3
+topic_posts=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
+    --topic-posts) topic_posts="$2"; shift 2 ;;
     *) break ;;
   esac
 done
@@ -42,6 +45,22 @@ for round in $(seq "$rounds"); do
     rm -f "$run_db"*
     sqlite3 "$seeded" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
     cp "$seeded" "$run_db"
+    # 499: every seeded topic but the read benchmark's, as bench/scale.sh spreads them at 10k;
+    # 1: only topic 2, grown to --topic-posts.
+    spread=499
+    if [ "$topic_posts" -gt 0 ]; then
+      spread=1
+      sqlite3 "$run_db" "INSERT INTO posts (topic_id, author_id, post_number, source, html, state,
+                                            is_staff_reply, created_at, published_at)
+                         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
+                                                  WHERE i < $topic_posts - (SELECT COUNT(*) FROM posts WHERE topic_id = 2))
+                         SELECT p.topic_id, p.author_id, t.last_post_number + i, p.source, p.html, p.state,
+                                p.is_staff_reply, p.created_at, p.published_at
+                           FROM posts p JOIN topics t ON t.id = p.topic_id, n
+                          WHERE p.topic_id = 2 AND p.post_number = 1;
+                         UPDATE topics SET last_post_number = (SELECT MAX(post_number) FROM posts WHERE topic_id = 2)
+                          WHERE id = 2"
+    fi
     # The writers reply faster than a person: the per-member limit is off on the copy.
     DATABASE_URL="sqlite://$run_db?mode=rwc" BACKYARD_LOG=warn "$bin" set rate_posts_per_10_min 0 >/dev/null
     port=$(free_port)
@@ -57,10 +76,9 @@ for round in $(seq "$rounds"); do
         --data "login=member$i&password=bench-password-1" "$base/api/log_in" |
         awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }' >>"$cookies"
     done
-    # 499: every seeded topic but the read benchmark's, as bench/scale.sh spreads them at 10k.
-    wrk -t2 -c32 -d2s -s bench/replies.lua "$base/api/reply" -- "$cookies" 499 2 >/dev/null
+    wrk -t2 -c32 -d2s -s bench/replies.lua "$base/api/reply" -- "$cookies" "$spread" 2 >/dev/null
     before=$(awk '{ print $14 + $15 }' "/proc/$server/stat")
-    body=$(wrk -t2 -c32 -d"${seconds}s" --latency -s bench/replies.lua "$base/api/reply" -- "$cookies" 499 2)
+    body=$(wrk -t2 -c32 -d"${seconds}s" --latency -s bench/replies.lua "$base/api/reply" -- "$cookies" "$spread" 2)
     used=$(($(awk '{ print $14 + $15 }' "/proc/$server/stat") - before))
     waiting=$(sqlite3 "$run_db" "SELECT COUNT(*) FROM fan_outs")
     started=$(date +%s%3N)
