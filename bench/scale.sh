@@ -189,10 +189,10 @@ for database in $databases; do
     moderator=$(log_in member100)
     # A word the seed wrote into posts at both sizes (bench-queries lists what each size has).
     # shellcheck disable=SC2046
-    query=$("$bin" bench-queries $(size_flags 10k) | awk -F'\t' '$1 == "word" { print $2; exit }')
+    query=$("$bin" bench-queries $(size_flags 10k) | awk -F'\t' '$1 == "word" && !found { print $2; found = 1 }')
     # How many posts hold it at this size (--all-words: the listed queries are chosen per size).
     # shellcheck disable=SC2046
-    matches=$("$bin" bench-queries $(size_flags "$size") --all-words | awk -v q="$query" '$1 == q { print $2; exit }')
+    matches=$("$bin" bench-queries $(size_flags "$size") --all-words | awk -v q="$query" '$1 == q && !found { print $2; found = 1 }')
 
     # 32 members: members 1..32 (member1 is also the reading member), each its own session.
     # They read the topic page in turns, then write the replies.
