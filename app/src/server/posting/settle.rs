@@ -190,7 +190,8 @@ impl Facts {
         );
         // Read through idx_posts_topic_state_staff_published: the staff flag compared to a
         // value (a bare column is no index key), and the number kept out of the index choice
-        // (`+`): by post number both engines read every post of the topic.
+        // (`+`): SQLite, keying on the post number, read every post of the topic. (PostgreSQL
+        // takes the staff times from the index with either text.)
         let staff = format!("{visible} AND +p.post_number > 1 AND p.is_staff_reply = TRUE");
         let kinds = [
             topic_events::REOPENED,
