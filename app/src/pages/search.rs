@@ -204,7 +204,7 @@ fn summary(page: &SearchResults) -> Option<AnyView> {
             {notice(page.too_common, "Those words are too common to search for: add a word that says what you are looking for.")}
             {notice(page.any_words, "No topic has all of those words. These have some of them.")}
             {notice(page.cut, "That query was long: only its first words were used.")}
-            {notice(page.capped, "Many posts match: these are the best of them. Add a word to narrow it down.")}
+            {notice(page.capped, "Many posts match: these are the best of the most recent ones. Add a word to narrow it down.")}
             {count.map(|c| view! { <p class="muted">{c}</p> })}
         </div>
     }.into_any())

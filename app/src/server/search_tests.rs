@@ -596,7 +596,7 @@ async fn similar_topics_on_sqlite() {
 
 #[tokio::test]
 async fn the_same_search_on_postgres() {
-    for scenario in 0..4 {
+    for scenario in 0..5 {
         let Some(pg) = PostgresTestDb::create().await else {
             return;
         };
@@ -605,7 +605,8 @@ async fn the_same_search_on_postgres() {
             0 => every_write_keeps_the_index_right(w).await,
             1 => queries_people_type(w).await,
             2 => held_text_waits_for_approval(w).await,
-            _ => similar_topics_while_composing(w).await,
+            3 => similar_topics_while_composing(w).await,
+            _ => the_newest_matches_are_ranked(w).await,
         }
         pg.drop().await;
     }
@@ -723,6 +724,82 @@ async fn every_page_of_results_is_reachable_including_the_any_word_fallback() {
     newest.sort = Some("newest".into());
     let page = search(&w.db, newest).await.unwrap();
     assert_eq!(text(&page.hits[0].title), "Gazebo number 24");
+}
+
+/// A word in more posts than are ranked: the newest `MAX_CANDIDATES` posts are ranked (and the
+/// articles, whatever their number), the page says older ones were left out, and a second word
+/// or a filter reaches them.
+async fn the_newest_matches_are_ranked(w: World) {
+    use sea_orm::ConnectionTrait;
+
+    use crate::server::{db::numbered, search::MAX_CANDIDATES};
+    let (old, _) = forum::start_topic(
+        &w.db,
+        &w.other,
+        "questions",
+        "Pergola guide",
+        "Pergola pergola pergola.",
+        None,
+    )
+    .await
+    .unwrap();
+    blog::create_article(
+        &w.db,
+        &w.admin,
+        &article("Pergola news", "A pergola.", Publish::Now),
+        None,
+    )
+    .await
+    .unwrap();
+    let (busy, _) = forum::start_topic(
+        &w.db,
+        &w.customer,
+        "questions",
+        "Chatter",
+        "A pergola.",
+        None,
+    )
+    .await
+    .unwrap();
+    let copies = format!(
+        "INSERT INTO posts (topic_id, author_id, post_number, source, html, state,
+                            is_staff_reply, created_at, published_at)
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {MAX_CANDIDATES})
+         SELECT topic_id, author_id, post_number + i, source, html, state,
+                is_staff_reply, created_at, published_at
+           FROM posts, n WHERE topic_id = $1 AND post_number = 1"
+    );
+    let backend = w.db.get_database_backend();
+    w.db.execute_raw(numbered(backend, &copies, vec![busy.id.into()]))
+        .await
+        .unwrap();
+    crate::server::search_index::rebuild(&w.db).await.unwrap();
+
+    let page = search(&w.db, ask("pergola")).await.unwrap();
+    assert!(
+        page.capped,
+        "older matches were left out, and the page says so"
+    );
+    let titles: Vec<String> = page.hits.iter().map(|h| text(&h.title)).collect();
+    assert!(titles.contains(&"Chatter".to_string()), "{titles:?}");
+    assert!(titles.contains(&"Pergola news".to_string()), "{titles:?}");
+    assert!(!titles.contains(&"Pergola guide".to_string()), "{titles:?}");
+    // A second word, or a filter (which ranks more), reaches the older topic.
+    let guide = search(&w.db, ask("pergola guide")).await.unwrap();
+    assert!(!guide.capped);
+    assert_eq!(
+        guide.hits[0].url,
+        crate::model::post_url(old.id, &old.slug, 1)
+    );
+    let mut by_author = ask("pergola");
+    by_author.author = Some(w.other.username.clone());
+    let page = search(&w.db, by_author).await.unwrap();
+    assert_eq!((page.total, page.capped), (1, false));
+}
+
+#[tokio::test]
+async fn the_newest_matches_are_ranked_on_sqlite() {
+    the_newest_matches_are_ranked(World::new().await).await;
 }
 
 /// Several servers starting together after the upgrade: one builds the index, the others find
