@@ -338,14 +338,17 @@ async fn find(
     let (hits, age) = match backend {
         DbBackend::Postgres => (
             format!(
-                "SELECT * FROM (
-                   SELECT s.doc_id, ts_rank(s.document, q.query) AS rel
+                // Ranked outside the cut, so whichever plan takes the newest (the primary
+                // key backwards for a common word, the word's index for a rare one), ts_rank
+                // reads only the rows taken.
+                "SELECT doc_id, ts_rank(document, query) AS rel FROM (
+                   SELECT s.doc_id, s.document, q.query
                      FROM search_index s, (SELECT {expression} AS query) q
                     WHERE s.document @@ q.query AND s.doc_id > 0
                     ORDER BY s.doc_id DESC LIMIT {cap}) newest_posts
                  UNION ALL
-                 SELECT * FROM (
-                   SELECT s.doc_id, ts_rank(s.document, q.query) AS rel
+                 SELECT doc_id, ts_rank(document, query) AS rel FROM (
+                   SELECT s.doc_id, s.document, q.query
                      FROM search_index s, (SELECT {expression} AS query) q
                     WHERE s.document @@ q.query AND s.doc_id < 0
                     ORDER BY s.doc_id LIMIT {cap}) newest_articles"
