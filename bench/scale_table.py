@@ -39,7 +39,7 @@ def fmt(text):
 
 
 PAGES = ["topic_visitor", "topic_member", "topic_members", "category_visitor", "category_member", "home_visitor",
-         "home_member", "search", "search_like", "staff_queue", "review_queue", "reply"]
+         "home_member", "search", "search_like", "search_common", "staff_queue", "review_queue", "reply"]
 FIGURES = ["notify_queue", "notify_drain", "startup", "idle", "idle_anon", "peak", "anon", "seed"]
 
 for database in databases:
