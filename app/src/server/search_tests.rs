@@ -802,6 +802,47 @@ async fn the_newest_matches_are_ranked_on_sqlite() {
     the_newest_matches_are_ranked(World::new().await).await;
 }
 
+/// On SQLite a prefix word is read as the words of the index it begins, the commonest first,
+/// looked up without accents as the index keeps them; other terms are left as they are.
+#[tokio::test]
+async fn a_prefix_is_read_as_the_words_it_begins() {
+    use crate::server::search::{
+        expand_prefixes,
+        query::{Term, parse},
+    };
+    let w = World::new().await;
+    for (title, body) in [
+        ("Exports fail", "The export button."),
+        ("Exposure", "Export settings, exposed."),
+        ("Café menu", "Expresso."),
+    ] {
+        forum::start_topic(&w.db, &w.customer, "questions", title, body, None)
+            .await
+            .unwrap();
+    }
+    let expanded = expand_prefixes(&w.db, parse("slow expo")).await.unwrap();
+    assert_eq!(expanded.terms[0], parse("slow ").terms[0]);
+    let Term::AnyOf { text, words } = &expanded.terms[1] else {
+        panic!("{:?}", expanded.terms)
+    };
+    assert_eq!(text, "expo");
+    // Stems as the tokenizer keeps them, the word in most posts first.
+    assert_eq!(words, &["export", "expos", "exposur"]);
+    let Term::AnyOf { words, .. } = &expand_prefixes(&w.db, parse("CAFÉ")).await.unwrap().terms[0]
+    else {
+        panic!()
+    };
+    assert_eq!(words, &["cafe"]);
+    // Found and marked through the words.
+    let page = search(&w.db, ask("expo")).await.unwrap();
+    assert_eq!(page.total, 2);
+    assert!(
+        marked_words(&page.hits[0].snippet)
+            .iter()
+            .any(|m| m.starts_with("expo"))
+    );
+}
+
 /// Several servers starting together after the upgrade: one builds the index, the others find
 /// it built; a rebuild while members post leaves every post's row right.
 #[tokio::test]

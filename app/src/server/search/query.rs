@@ -34,6 +34,9 @@ pub enum Term {
     Phrase(Vec<String>),
     /// A run of Chinese, Japanese or Korean letters: its two-character pieces in order.
     Cjk { run: String, pieces: Vec<String> },
+    /// A prefix word on SQLite, read as the word itself or any of the index's words it begins
+    /// (`search::expand_prefixes`).
+    AnyOf { text: String, words: Vec<String> },
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -171,6 +174,16 @@ pub fn fts5_expression(terms: &[Term], combine: Combine, within: Within) -> Stri
             }
             Term::Phrase(words) => latin.push(format!("\"{}\"", words.join(" "))),
             Term::Cjk { pieces, .. } => cjk.push(format!("cjk : \"{}\"", pieces.join(" "))),
+            Term::AnyOf { text, words } => {
+                let mut any = vec![format!("\"{text}\"")];
+                // The index's words are letters and digits; a quote is doubled all the same.
+                any.extend(
+                    words
+                        .iter()
+                        .map(|w| format!("\"{}\"", w.replace('"', "\"\""))),
+                );
+                latin.push(format!("({})", any.join(" OR ")));
+            }
         }
     }
     let mut parts = Vec::new();
@@ -208,6 +221,12 @@ pub fn tsquery_expression(terms: &[Term], combine: Combine, first: usize) -> (St
                 parts.push(format!("phraseto_tsquery('simple', ${n})"));
                 values.push(Value::from(pieces.join(" ")));
             }
+            // Not made for PostgreSQL (its prefix is read from the index as it goes): the word
+            // as a prefix, as typed.
+            Term::AnyOf { text, .. } => {
+                parts.push(format!("to_tsquery('backyard', ${n})"));
+                values.push(Value::from(format!("{text}:*")));
+            }
         }
     }
     let joined = parts.join(match combine {
@@ -235,10 +254,11 @@ pub fn expression(
     }
 }
 
-/// How SQLite's snippet query names the ids it marks. With a prefix word (the last word typed
-/// is one), FTS5 given the ids builds the prefix's whole list of matches again for each id (a
-/// word in 60,000 posts took 50 ms), so the ids are hidden from it (`+rowid`): the matches are
-/// read once and only the ids' rows marked. Without one, a lookup per id is faster.
+/// How SQLite's snippet query names the ids it marks. With a prefix word left as one (the
+/// similar topics' titles), FTS5 given the ids builds the prefix's whole list of matches again
+/// for each id (a word in 60,000 posts took 50 ms), so the ids are hidden from it (`+rowid`):
+/// the matches are read once and only the ids' rows marked. Without one (a search's prefix is
+/// read as the words it begins), a lookup per id is faster.
 pub fn marking_ids(terms: &[Term]) -> &'static str {
     if terms
         .iter()
@@ -313,6 +333,7 @@ mod tests {
                     Term::Word { text, .. } => vec![text],
                     Term::Phrase(words) => words.iter().collect(),
                     Term::Cjk { pieces, .. } => pieces.iter().collect(),
+                    Term::AnyOf { .. } => unreachable!("parse makes no AnyOf"),
                 };
                 for text in texts {
                     assert!(
@@ -367,6 +388,23 @@ mod tests {
         }
         // One letter alone cannot be found by pieces of two.
         assert!(parse("東").is_empty());
+    }
+
+    #[test]
+    fn a_prefix_read_as_words_is_the_word_or_any_of_them() {
+        let any = Term::AnyOf {
+            text: "expo".into(),
+            words: vec!["export".into(), "expos".into()],
+        };
+        assert_eq!(
+            fts5_expression(
+                &[word("csv", false), any.clone()],
+                Combine::All,
+                Within::Everything
+            ),
+            "\"csv\" AND (\"expo\" OR \"export\" OR \"expos\")"
+        );
+        assert_eq!(marking_ids(&[any]), "rowid");
     }
 
     #[test]
