@@ -441,7 +441,9 @@ async fn find(
         "score DESC, doc_id DESC"
     };
     let sql = format!(
-        "WITH hits AS ({hits}),
+        // MATERIALIZED: the engine's work once. SQLite 3.51 otherwise wrote the matches' query
+        // into each of the three places that read them ("time": 44 ms, materialized 18 ms).
+        "WITH hits AS MATERIALIZED ({hits}),
          candidates AS (
            SELECT h.doc_id, COALESCE(t.merged_into_id, p.topic_id) AS topic_id,
                   p.created_at AS written_at,
