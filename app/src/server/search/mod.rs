@@ -12,7 +12,12 @@
 //! a staff reply (x1.25), the official answer (x1.5), and recent activity (up to x1.3, halving
 //! over a month). Only the newest matches are ranked (`MAX_CANDIDATES`), so a search costs
 //! about the same in a small forum and a large one.
+mod prefixes;
 pub mod query;
+mod similar;
+
+pub use prefixes::expand_prefixes;
+pub use similar::similar;
 
 use std::collections::HashMap;
 
@@ -26,8 +31,8 @@ use self::query::{Combine, Parsed, Term, Within};
 use crate::{
     error::AppError,
     model::{
-        CategoryRef, SEARCH_PAGE_SIZE, SearchHit, SearchRequest, SearchResults, SimilarTopic,
-        TextPart, TopicStatus, article_url, topic_url,
+        CategoryRef, SEARCH_PAGE_SIZE, SearchHit, SearchRequest, SearchResults, TextPart,
+        TopicStatus, article_url, topic_url,
     },
     server::{
         db::numbered,
@@ -249,67 +254,6 @@ struct Found {
     total: u64,
     /// More posts matched than are ranked (`MAX_CANDIDATES`): the older ones were left out.
     capped: bool,
-}
-
-/// The most words of the index one prefix word stands for: the commonest it begins.
-const MAX_PREFIX_WORDS: u64 = 32;
-
-/// On SQLite, each prefix word (the last word, when nothing follows it) as the word itself or
-/// any of the index's words it begins (`Term::AnyOf`). FTS5 reads a prefix by merging the
-/// lists of every word it begins, all of them, before a single row is taken, twice a search
-/// (ranking, then marking): "time" as typed, in 135,000 of a million posts, took 150 ms, where
-/// words in an OR are read as they go and stop at the newest `MAX_CANDIDATES`. The words come
-/// from the index's vocabulary (fts5vocab, made per connection in `temp`), looked up by the
-/// prefix lower-cased and without accents as the tokenizer stores words; the word itself is
-/// also read as typed, so its stem (the tokenizer's own reading) is never lost. PostgreSQL
-/// reads a prefix from its index as it goes: left as it is.
-pub(crate) async fn expand_prefixes(
-    db: &DatabaseConnection,
-    parsed: Parsed,
-) -> Result<Parsed, AppError> {
-    use sea_orm::TransactionTrait;
-    use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};
-    let is_prefix = |t: &Term| matches!(t, Term::Word { prefix: true, .. });
-    let backend = db.get_database_backend();
-    if backend != DbBackend::Sqlite || !parsed.terms.iter().any(is_prefix) {
-        return Ok(parsed);
-    }
-    // One connection for both statements: the vocabulary table is the connection's own.
-    let txn = db.begin().await?;
-    txn.execute_unprepared(
-        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocab
-         USING fts5vocab(main, search_index, row)",
-    )
-    .await?;
-    let mut terms = Vec::with_capacity(parsed.terms.len());
-    for term in parsed.terms {
-        let Term::Word { text, prefix: true } = term else {
-            terms.push(term);
-            continue;
-        };
-        let start: String = text.nfd().filter(|c| !is_combining_mark(*c)).collect();
-        // Every word that begins with `start` sorts before `start` with its last letter's
-        // successor (the vocabulary is in byte order, which is UTF-8's letter order).
-        let mut end = start.clone();
-        let last = end.pop().unwrap_or('\0');
-        end.push(char::from_u32(last as u32 + 1).unwrap_or(char::MAX));
-        let words = txn
-            .query_all_raw(numbered(
-                backend,
-                &format!(
-                    "SELECT term FROM temp.search_vocab WHERE term >= $1 AND term < $2
-                      ORDER BY doc DESC, term LIMIT {MAX_PREFIX_WORDS}"
-                ),
-                vec![start.into(), end.into()],
-            ))
-            .await?
-            .iter()
-            .map(|row| row.try_get::<String>("", "term"))
-            .collect::<Result<Vec<_>, _>>()?;
-        terms.push(Term::AnyOf { text, words });
-    }
-    txn.commit().await?;
-    Ok(Parsed { terms, ..parsed })
 }
 
 /// `find`, with the total known even for a page past the end (whose query returns no rows to
@@ -815,72 +759,4 @@ fn mark_runs(text: &str, runs: &[String]) -> Vec<TextPart> {
         out.push(plain(rest));
     }
     out
-}
-
-/// Up to five listed forum topics whose titles are like `title`: for a member about to ask
-/// again what was asked before. Any of the title's words may match; the engine's relevance
-/// ranks them, answered topics a little first.
-pub async fn similar(db: &DatabaseConnection, title: &str) -> Result<Vec<SimilarTopic>, AppError> {
-    let parsed = query::parse(title);
-    if parsed.is_empty() || title.trim().chars().count() < 4 {
-        return Ok(Vec::new());
-    }
-    let _turn = SEARCHES.acquire().await.map_err(|_| AppError::Internal)?;
-    let backend = db.get_database_backend();
-    let (expression, values) =
-        query::expression(backend, &parsed.terms, Combine::Any, Within::Titles, 1);
-    let answered = "CASE WHEN t.first_staff_reply_at IS NOT NULL THEN 1.2 ELSE 1.0 END";
-    let sql = match backend {
-        DbBackend::Postgres => format!(
-            "SELECT COALESCE(t.merged_into_id, p.topic_id) AS topic_id FROM search_index s
-               JOIN posts p ON p.id = s.doc_id
-               JOIN topics t ON t.id = p.topic_id,
-               (SELECT {expression} AS query) q
-              WHERE s.title_document @@ q.query
-                AND p.post_number = 1 AND p.state = 'visible' AND t.visible
-                AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.topic_id = t.id)
-              ORDER BY ts_rank(s.title_document, q.query) * {answered} DESC, t.id DESC
-              LIMIT {SIMILAR_LIMIT}"
-        ),
-        _ => format!(
-            "SELECT COALESCE(t.merged_into_id, p.topic_id) AS topic_id FROM search_index
-               JOIN posts p ON p.id = search_index.rowid
-               JOIN topics t ON t.id = p.topic_id
-              WHERE search_index MATCH {expression}
-                AND p.post_number = 1 AND p.state = 'visible' AND t.visible
-                AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.topic_id = t.id)
-              ORDER BY bm25(search_index, 8.0, 1.0, 1.0) * {answered}, t.id DESC
-              LIMIT {SIMILAR_LIMIT}"
-        ),
-    };
-    let ids: Vec<i64> = db
-        .query_all_raw(numbered(backend, &sql, values))
-        .await?
-        .iter()
-        .map(|row| row.try_get::<i64>("", "topic_id"))
-        .collect::<Result<_, _>>()?;
-    // A duplicate and its original name the same topic: shown once.
-    let mut seen = std::collections::HashSet::new();
-    let ids: Vec<i64> = ids.into_iter().filter(|id| seen.insert(*id)).collect();
-    let mut topics: HashMap<i64, topic::Model> = topic::Entity::find()
-        .filter(topic::Column::Id.is_in(ids.clone()))
-        // A merged duplicate's original since held or removed is not suggested.
-        .filter(topic::Column::Visible.eq(true))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t))
-        .collect();
-    Ok(ids
-        .iter()
-        .filter_map(|id| topics.remove(id))
-        .map(|t| SimilarTopic {
-            url: topic_url(t.id, &t.slug, 1),
-            title: t.title,
-            status: t.status,
-            resolution_confirmed: t.resolution_confirmed_at.is_some(),
-            staff_answered: t.first_staff_reply_at.is_some(),
-            reply_count: (t.post_count - 1).max(0),
-        })
-        .collect())
 }
