@@ -8,15 +8,23 @@ use crate::{error::AppError, server::db::numbered};
 /// The most words of the index one prefix word stands for: the commonest it begins.
 const MAX_PREFIX_WORDS: u64 = 32;
 
+/// What is tried after an index word so that the tokenizer reads it back as itself. The
+/// index's words are stems, and a query's words are stemmed again: Porter's stemmer takes
+/// "releas" (the stem of "release") on to "relea", and "exceed" (of "exceeded") to "excee",
+/// which match nothing. "releas" + "e" and "exceed" + "ed" come back as they were.
+const ENDINGS: [&str; 3] = ["", "e", "ed"];
+
 /// On SQLite, each prefix word (the last word, when nothing follows it) as the word itself or
 /// any of the index's words it begins (`Term::AnyOf`). FTS5 reads a prefix by merging the
 /// lists of every word it begins, all of them, before a single row is taken, twice a search
 /// (ranking, then marking): "time" as typed, in 135,000 of a million posts, took 150 ms, where
 /// words in an OR are read as they go and stop at the newest `MAX_CANDIDATES`. The words come
 /// from the index's vocabulary (fts5vocab, made per connection in `temp`), looked up by the
-/// prefix lower-cased and without accents as the tokenizer stores words; the word itself is
-/// also read as typed, so its stem (the tokenizer's own reading) is never lost. PostgreSQL
-/// reads a prefix from its index as it goes: left as it is.
+/// prefix lower-cased and without accents as the tokenizer stores words, each written so the
+/// tokenizer reads it back as itself (`ENDINGS`, checked by the tokenizer itself); the word
+/// itself is also read as typed, so its stem is never lost, and if an index word cannot be
+/// written so, the typed word is read as a prefix by FTS5 as before. PostgreSQL reads a prefix
+/// from its index as it goes: left as it is.
 pub async fn expand_prefixes(db: &DatabaseConnection, parsed: Parsed) -> Result<Parsed, AppError> {
     use sea_orm::TransactionTrait;
     use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};
@@ -25,13 +33,20 @@ pub async fn expand_prefixes(db: &DatabaseConnection, parsed: Parsed) -> Result<
     if backend != DbBackend::Sqlite || !parsed.terms.iter().any(is_prefix) {
         return Ok(parsed);
     }
-    // One connection for both statements: the vocabulary table is the connection's own.
+    // One connection for every statement: the tables in `temp` are the connection's own.
     let txn = db.begin().await?;
-    txn.execute_unprepared(
+    for sql in [
         "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocab
          USING fts5vocab(main, search_index, row)",
-    )
-    .await?;
+        // The index's tokenizer, to read words as a query's words are read.
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_stems
+         USING fts5(word, tokenize = 'porter unicode61 remove_diacritics 2')",
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_stems_read
+         USING fts5vocab(temp, search_stems, instance)",
+    ] {
+        txn.execute_unprepared(sql).await?;
+    }
+    let mut found: Vec<(String, Vec<String>)> = Vec::new();
     let mut terms = Vec::with_capacity(parsed.terms.len());
     for term in parsed.terms {
         let Term::Word { text, prefix: true } = term else {
@@ -57,7 +72,72 @@ pub async fn expand_prefixes(db: &DatabaseConnection, parsed: Parsed) -> Result<
             .iter()
             .map(|row| row.try_get::<String>("", "term"))
             .collect::<Result<Vec<_>, _>>()?;
-        terms.push(Term::AnyOf { text, words });
+        // Filled in below, once every word has been read back.
+        terms.push(Term::AnyOf {
+            text: text.clone(),
+            words: Vec::new(),
+            prefix: false,
+        });
+        found.push((text, words));
+    }
+    // Each word with each ending, numbered `word * ENDINGS.len() + ending`, read back.
+    let tries: Vec<String> = found
+        .iter()
+        .flat_map(|(_, words)| words)
+        .flat_map(|w| ENDINGS.iter().map(move |e| format!("{w}{e}")))
+        .collect();
+    let mut read_back: Vec<Option<String>> = vec![None; tries.len()];
+    if !tries.is_empty() {
+        let rows: Vec<String> = (0..tries.len())
+            .map(|i| format!("({}, ${})", i, i + 1))
+            .collect();
+        txn.execute_raw(numbered(
+            backend,
+            &format!(
+                "INSERT INTO temp.search_stems (rowid, word) VALUES {}",
+                rows.join(", ")
+            ),
+            tries.into_iter().map(Into::into).collect(),
+        ))
+        .await?;
+        for row in txn
+            .query_all_raw(numbered(
+                backend,
+                "SELECT doc, term FROM temp.search_stems_read",
+                vec![],
+            ))
+            .await?
+        {
+            let doc = row.try_get::<i64>("", "doc")?;
+            if let Some(slot) = read_back.get_mut(doc as usize) {
+                *slot = Some(row.try_get::<String>("", "term")?);
+            }
+        }
+        txn.execute_unprepared("DELETE FROM temp.search_stems")
+            .await?;
+    }
+    let mut next = 0;
+    let mut filled = found.into_iter();
+    for term in terms.iter_mut() {
+        let Term::AnyOf {
+            words: out, prefix, ..
+        } = term
+        else {
+            continue;
+        };
+        let Some((_, words)) = filled.next() else {
+            break;
+        };
+        for w in words {
+            let written = ENDINGS.iter().enumerate().find_map(|(k, e)| {
+                (read_back[next + k].as_deref() == Some(w.as_str())).then(|| format!("{w}{e}"))
+            });
+            next += ENDINGS.len();
+            match written {
+                Some(written) => out.push(written),
+                None => *prefix = true,
+            }
+        }
     }
     txn.commit().await?;
     Ok(Parsed { terms, ..parsed })

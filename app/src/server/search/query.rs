@@ -35,8 +35,13 @@ pub enum Term {
     /// A run of Chinese, Japanese or Korean letters: its two-character pieces in order.
     Cjk { run: String, pieces: Vec<String> },
     /// A prefix word on SQLite, read as the word itself or any of the index's words it begins
-    /// (`search::expand_prefixes`).
-    AnyOf { text: String, words: Vec<String> },
+    /// (`search::expand_prefixes`), each written as the tokenizer reads it back; `prefix`: a
+    /// word could not be, so the typed word is also read as a prefix.
+    AnyOf {
+        text: String,
+        words: Vec<String>,
+        prefix: bool,
+    },
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -174,8 +179,12 @@ pub fn fts5_expression(terms: &[Term], combine: Combine, within: Within) -> Stri
             }
             Term::Phrase(words) => latin.push(format!("\"{}\"", words.join(" "))),
             Term::Cjk { pieces, .. } => cjk.push(format!("cjk : \"{}\"", pieces.join(" "))),
-            Term::AnyOf { text, words } => {
-                let mut any = vec![format!("\"{text}\"")];
+            Term::AnyOf {
+                text,
+                words,
+                prefix,
+            } => {
+                let mut any = vec![format!("\"{text}\"{}", if *prefix { "*" } else { "" })];
                 // The index's words are letters and digits; a quote is doubled all the same.
                 any.extend(
                     words
@@ -260,10 +269,12 @@ pub fn expression(
 /// the matches are read once and only the ids' rows marked. Without one (a search's prefix is
 /// read as the words it begins), a lookup per id is faster.
 pub fn marking_ids(terms: &[Term]) -> &'static str {
-    if terms
-        .iter()
-        .any(|t| matches!(t, Term::Word { prefix: true, .. }))
-    {
+    if terms.iter().any(|t| {
+        matches!(
+            t,
+            Term::Word { prefix: true, .. } | Term::AnyOf { prefix: true, .. }
+        )
+    }) {
         "+rowid"
     } else {
         "rowid"
@@ -394,7 +405,8 @@ mod tests {
     fn a_prefix_read_as_words_is_the_word_or_any_of_them() {
         let any = Term::AnyOf {
             text: "expo".into(),
-            words: vec!["export".into(), "expos".into()],
+            words: vec!["export".into(), "expose".into()],
+            prefix: false,
         };
         assert_eq!(
             fts5_expression(
@@ -402,9 +414,19 @@ mod tests {
                 Combine::All,
                 Within::Everything
             ),
-            "\"csv\" AND (\"expo\" OR \"export\" OR \"expos\")"
+            "\"csv\" AND (\"expo\" OR \"export\" OR \"expose\")"
         );
         assert_eq!(marking_ids(&[any]), "rowid");
+        let also = Term::AnyOf {
+            text: "expo".into(),
+            words: vec![],
+            prefix: true,
+        };
+        assert_eq!(
+            fts5_expression(&[also.clone()], Combine::All, Within::Everything),
+            "(\"expo\"*)"
+        );
+        assert_eq!(marking_ids(&[also]), "+rowid");
     }
 
     #[test]
