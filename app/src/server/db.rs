@@ -1041,18 +1041,36 @@ mod tests {
                     Ok::<_, DbErr>((joined, txn.commit_in_group().await))
                 }
             });
+            // A writer after the breaker, in its group if one is left open: its first
+            // statement finds the group's transaction gone (a savepoint alone would begin a
+            // new one, and the group would commit as if whole).
+            let after = tokio::spawn({
+                let db = db.clone();
+                async move {
+                    tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+                    let mut txn = begin_write(&db).await?;
+                    mark(&txn, base + 3, 0).await?;
+                    txn.commit_in_group().await
+                }
+            });
             tokio::time::sleep(std::time::Duration::from_millis(60)).await;
             drop(held);
-            let (first, breaker) =
+            let (first, breaker, after) =
                 tokio::time::timeout(std::time::Duration::from_secs(60), async {
-                    (first.await.unwrap(), breaker.await.unwrap().unwrap())
+                    (
+                        first.await.unwrap(),
+                        breaker.await.unwrap().unwrap(),
+                        after.await.unwrap(),
+                    )
                 })
                 .await
-                .expect("both end");
+                .expect("all three end");
             let (joined, broken) = breaker;
             assert!(broken.is_err(), "the breaker's commit fails");
             let rows = rows_afresh(&url).await;
             assert_eq!(rows.get(&(base + 1)), None);
+            let after_rows = rows.get(&(base + 3)).copied();
+            assert_eq!(after.is_ok(), after_rows == Some(1), "{after:?} {after_rows:?}");
             if joined == 1 {
                 // It joined the first writer's group: the first is failed with it.
                 joined_a_group = true;
