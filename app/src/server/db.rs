@@ -1070,7 +1070,11 @@ mod tests {
             let rows = rows_afresh(&url).await;
             assert_eq!(rows.get(&(base + 1)), None);
             let after_rows = rows.get(&(base + 3)).copied();
-            assert_eq!(after.is_ok(), after_rows == Some(1), "{after:?} {after_rows:?}");
+            assert_eq!(
+                after.is_ok(),
+                after_rows == Some(1),
+                "{after:?} {after_rows:?}"
+            );
             if joined == 1 {
                 // It joined the first writer's group: the first is failed with it.
                 joined_a_group = true;
