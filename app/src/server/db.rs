@@ -7,8 +7,6 @@ use sea_orm::{
     DbErr, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use tokio::sync::watch;
 
 /// The page cache of each SQLite connection (see `connect`); negative means KiB to SQLite.
@@ -197,7 +195,7 @@ pub async fn begin_write_in_turn(
     db: &DatabaseConnection,
     turn: Option<WriterTurn>,
 ) -> Result<WriteTransaction, DbErr> {
-    let (Some(mut turn), DbBackend::Sqlite) = (turn, db.get_database_backend()) else {
+    let (Some(turn), DbBackend::Sqlite) = (turn, db.get_database_backend()) else {
         let txn = db
             .begin_with_options(TransactionOptions {
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
@@ -206,64 +204,70 @@ pub async fn begin_write_in_turn(
             .await?;
         return Ok(WriteTransaction {
             txn: Some(txn),
-            member: None,
+            group: None,
             db: db.clone(),
             private: false,
         });
     };
-    if !turn
-        .0
-        .open
-        .as_ref()
-        .is_some_and(|g| same_database(&g.db, db))
-    {
-        // In a task of its own: a caller dropped meanwhile (its client gone) must not stop a
-        // COMMIT or a BEGIN halfway.
-        turn = match tokio::spawn(open_group(db.clone(), turn)).await {
-            Ok(opened) => opened?,
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(_) => return Err(DbErr::Custom("the runtime is shutting down".into())),
-        };
+    // The group's statements run in a task of their own: a caller dropped meanwhile (its client
+    // gone) must not stop a COMMIT or a SAVEPOINT halfway, and a transaction it would have had
+    // is dropped in the task, which undoes its savepoint and passes the turn on.
+    match tokio::spawn(join_group(db.clone(), turn)).await {
+        Ok(joined) => joined,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(DbErr::Custom("the runtime is shutting down".into())),
     }
-    let Some(group) = turn.0.open.as_ref() else {
-        unreachable!("a group was opened above")
-    };
-    let joined = Joined {
-        outcome: group.outcome.subscribe(),
-        before: group.members,
-    };
-    Ok(WriteTransaction {
-        txn: None,
-        member: Some(Member {
-            turn: Some(turn),
-            joined,
-            savepoint_sent: AtomicBool::new(false),
-        }),
-        db: db.clone(),
-        private: false,
-    })
 }
 
-/// Begins a group in `turn` for `db`, committing first a group left open on another database.
-async fn open_group(db: DatabaseConnection, mut turn: WriterTurn) -> Result<WriterTurn, DbErr> {
-    if let Some(other) = turn.0.open.take() {
+/// Continues the group left open in `turn` (committing it first if it writes another
+/// database) or begins one, and opens this writer's savepoint in it.
+async fn join_group(
+    db: DatabaseConnection,
+    mut turn: WriterTurn,
+) -> Result<WriteTransaction, DbErr> {
+    if let Some(other) = turn.0.open.take_if(|g| !same_database(&g.db, &db)) {
         other.finish(None).await;
     }
-    let txn = db
-        .begin_with_options(TransactionOptions {
-            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            ..Default::default()
-        })
-        .await?;
-    turn.0.open = Some(Group {
-        db,
-        txn,
-        members: 0,
-        savepoint_open: AtomicBool::new(false),
-        flusher_queued: false,
-        outcome: watch::channel(None).0,
-    });
-    Ok(turn)
+    if turn.0.open.is_none() {
+        let txn = db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await?;
+        turn.0.open = Some(Group {
+            db: db.clone(),
+            txn,
+            members: 0,
+            flusher_queued: false,
+            outcome: watch::channel(None).0,
+        });
+    }
+    let Some(group) = turn.0.open.as_mut() else {
+        unreachable!("a group was opened above")
+    };
+    match group.txn.begin().await {
+        Ok(savepoint) => {
+            let joined = Joined {
+                outcome: group.outcome.subscribe(),
+                before: group.members,
+            };
+            Ok(WriteTransaction {
+                txn: Some(savepoint),
+                group: Some((turn, joined)),
+                db,
+                private: false,
+            })
+        }
+        Err(e) => {
+            // The members before have released their savepoints: their writes are whole, and
+            // commit (or fail) as they would have without this writer.
+            if let Some(group) = turn.0.open.take() {
+                group.finish(None).await;
+            }
+            Err(e)
+        }
+    }
 }
 
 /// Whether an error is the database's trouble of the moment, not the statement's: no connection
@@ -342,10 +346,8 @@ const MOST_IN_GROUP: usize = 64;
 struct Group {
     db: DatabaseConnection,
     txn: DatabaseTransaction,
-    /// Writers whose writes it holds.
+    /// Writers whose savepoints were released into it.
     members: usize,
-    /// The last member's savepoint is open (see `Member`).
-    savepoint_open: AtomicBool,
     /// A flusher (`flush_later`) was queued for it.
     flusher_queued: bool,
     /// How the group ended (`None` while it is open), for its members.
@@ -378,36 +380,36 @@ impl Group {
     }
 }
 
-/// Ends a member: on commit it joins the group's writes, otherwise its savepoint (if it wrote)
-/// is rolled back; then the group is passed on or committed.
+/// Ends a member's savepoint (released on commit, rolled back otherwise) and passes the group
+/// on or commits it. Its fields drop in this order (the savepoint first) if the task never runs.
 struct Settle {
-    member: Member,
+    savepoint: DatabaseTransaction,
+    turn: WriterTurn,
     release: bool,
 }
 
 impl Settle {
-    async fn run(mut self) {
-        let sent = std::mem::replace(self.member.savepoint_sent.get_mut(), false);
-        let Some(mut turn) = self.member.turn.take() else {
-            return;
+    async fn run(self) {
+        let Settle {
+            savepoint,
+            mut turn,
+            release,
+        } = self;
+        let ended = if release {
+            savepoint.commit().await
+        } else {
+            savepoint.rollback().await
         };
-        let Some(group) = turn.0.open.as_mut() else {
-            return;
-        };
-        if self.release {
-            // Its savepoint stays open: the next member's first statement releases it, or the
-            // group's COMMIT ends it, where a RELEASE now would be a round trip in the turn.
-            group.members += 1;
-        } else if sent {
-            group.savepoint_open.store(false, Ordering::Relaxed);
-            let undone = group
-                .txn
-                .execute_unprepared("ROLLBACK TO member; RELEASE member")
-                .await;
-            if let Err(e) = undone {
+        match ended {
+            Ok(()) => {
+                if let Some(group) = turn.0.open.as_mut() {
+                    group.members += usize::from(release);
+                }
+            }
+            Err(e) => {
                 // What the group holds is not known any more (SQLite may have rolled all of it
                 // back): none of it is committed, and every member is told.
-                tracing::error!(error = %e, "undoing a writer's savepoint");
+                tracing::error!(error = %e, release, "ending a writer's savepoint");
                 if let Some(group) = turn.0.open.take() {
                     group.finish(Some(e)).await;
                 }
@@ -480,45 +482,14 @@ impl Drop for WaitingWriter {
 /// connection; `commit` or drop to roll back), and holding this process's turn to write on
 /// SQLite until it ends.
 pub struct WriteTransaction {
-    /// On PostgreSQL this writer's own transaction; `None` once ended, and on SQLite.
+    /// This writer's own transaction (on SQLite a savepoint in its group's); `None` once ended.
     txn: Option<DatabaseTransaction>,
-    /// On SQLite: this writer's place in its group, whose transaction its statements use.
-    member: Option<Member>,
+    /// On SQLite: the turn, which holds the group, and this writer's place in the group.
+    group: Option<(WriterTurn, Joined)>,
     /// For the page version's bump after the commit.
     db: DatabaseConnection,
     /// Made by `begin_private_write`: the commit changes no page.
     private: bool,
-}
-
-/// A SQLite writer's place in its group.
-///
-/// Its savepoint (every member's is named `member`) goes out with its first statement, in the
-/// same text when that is a read (`WriteTransaction::query_one_raw`), and is released with the
-/// next member's first statement or ended by the group's COMMIT: a member costs no round trip of
-/// its own inside the turn, where on this kind of machine the hand-offs to SQLite's thread, not
-/// the statements, are the turn. A member that fails rolls back to it. The same text for every
-/// member keeps one prepared statement per query in sqlx's cache.
-struct Member {
-    /// The turn, which holds the group; taken when the member is settled.
-    turn: Option<WriterTurn>,
-    joined: Joined,
-    /// Its savepoint was sent: it may have written. Set just before the statement is handed to
-    /// sqlx, which sends it in the same poll (no other await comes between, as the turn
-    /// leaves the group's connection to this writer alone).
-    savepoint_sent: AtomicBool,
-}
-
-/// A member dropped without being settled (its task never ran: the runtime is shutting down):
-/// nothing tells its writes from the others' in the group, so none of the group is committed
-/// (sea-orm rolls back a transaction dropped open, and every member is told).
-impl Drop for Member {
-    fn drop(&mut self) {
-        if let Some(mut turn) = self.turn.take()
-            && *self.savepoint_sent.get_mut()
-        {
-            drop(turn.0.open.take());
-        }
-    }
 }
 
 /// A member's view of its group.
@@ -561,27 +532,29 @@ impl WriteTransaction {
 
     /// `commit`, saying how many writers committed in this one's group.
     async fn commit_in_group(&mut self) -> Result<usize, DbErr> {
-        let committed = match (self.txn.take(), self.member.take()) {
-            (Some(txn), _) => txn.commit().await.map(|()| 1),
-            (None, Some(member)) => {
-                let mut outcome = member.joined.outcome.clone();
-                // Passed on or committed by a task: not stopped halfway if this caller is
-                // dropped while it waits for the group.
+        let Some(txn) = self.txn.take() else {
+            return Err(DbErr::Custom("the write transaction had ended".into()));
+        };
+        let committed = match self.group.take() {
+            None => txn.commit().await.map(|()| 1),
+            Some((turn, mut joined)) => {
+                // Released, passed on or committed by a task: not stopped halfway if this
+                // caller is dropped while it waits for the group.
                 tokio::spawn(
                     Settle {
-                        member,
+                        savepoint: txn,
+                        turn,
                         release: true,
                     }
                     .run(),
                 );
-                match outcome.wait_for(Option::is_some).await {
+                match joined.outcome.wait_for(Option::is_some).await {
                     Ok(outcome) => outcome.clone().unwrap_or_else(|| unreachable!()),
                     Err(_) => Err(DbErr::Custom(
                         "the group of writes ended without a commit".into(),
                     )),
                 }
             }
-            (None, None) => Err(DbErr::Custom("the write transaction had ended".into())),
         };
         let members = committed?;
         if !self.private {
@@ -590,59 +563,16 @@ impl WriteTransaction {
         Ok(members)
     }
 
-    /// Members whose writes were in this writer's group when it joined (0: it began the group).
+    /// Members released into this writer's group before it joined (0: it began the group).
     #[cfg(test)]
     fn joined_after(&self) -> usize {
-        self.member.as_ref().map_or(0, |m| m.joined.before)
+        self.group.as_ref().map_or(0, |(_, joined)| joined.before)
     }
 
-    /// The transaction the statements go to: PostgreSQL's own, or the SQLite group's.
     fn conn(&self) -> &DatabaseTransaction {
-        let group = self
-            .member
+        self.txn
             .as_ref()
-            .and_then(|m| m.turn.as_ref())
-            .and_then(|turn| turn.0.open.as_ref());
-        match (&self.txn, group) {
-            (Some(txn), _) => txn,
-            (None, Some(group)) => &group.txn,
-            (None, None) => unreachable!("used only before commit"),
-        }
-    }
-
-    /// What must go before this statement if it is the SQLite member's first: its savepoint,
-    /// and the release of the one before it in the group. That RELEASE also fails if the
-    /// group's transaction is gone (a member ended it), where a SAVEPOINT alone would quietly
-    /// begin a new transaction and the group would commit as if whole.
-    fn opening(&self) -> Option<&'static str> {
-        let member = self.member.as_ref()?;
-        if member.savepoint_sent.swap(true, Ordering::Relaxed) {
-            return None;
-        }
-        let group = member.turn.as_ref()?.0.open.as_ref()?;
-        Some(if group.savepoint_open.swap(true, Ordering::Relaxed) {
-            "RELEASE member;\nSAVEPOINT member;\n"
-        } else {
-            "SAVEPOINT member;\n"
-        })
-    }
-
-    /// Opens the member's savepoint on its own, before a statement it cannot go with: sqlx
-    /// adds up the rows each statement of a text changed, and SQLite reports a savepoint as
-    /// having changed what the statement before it did.
-    async fn open_savepoint_alone(&self) -> Result<(), DbErr> {
-        if let Some(opening) = self.opening() {
-            self.conn().execute_unprepared(opening).await?;
-        }
-        Ok(())
-    }
-
-    /// `stmt`, after the member's savepoint if it is the first: one text, one round trip.
-    fn after_savepoint(&self, mut stmt: Statement) -> Statement {
-        if let Some(opening) = self.opening() {
-            stmt.sql = format!("{opening}{}", stmt.sql);
-        }
-        stmt
+            .unwrap_or_else(|| unreachable!("used only before commit"))
     }
 }
 
@@ -650,19 +580,22 @@ impl WriteTransaction {
 /// undone, the members before it in its group keep theirs, and the turn passes on.
 impl Drop for WriteTransaction {
     fn drop(&mut self) {
-        let Some(member) = self.member.take() else {
+        let (Some(savepoint), Some((turn, _))) = (self.txn.take(), self.group.take()) else {
             // PostgreSQL, or after `commit`: sea-orm rolls back a transaction dropped open.
             return;
         };
         let settle = Settle {
-            member,
+            savepoint,
+            turn,
             release: false,
         };
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 runtime.spawn(settle.run());
             }
-            // Outside a runtime (never in the server): see `Member`'s drop.
+            // Outside a runtime (never in the server): sea-orm queues the rollback to the
+            // savepoint on the connection before the next writer can use it, and the group
+            // stays open for the next writer or flusher.
             Err(_) => drop(settle),
         }
     }
@@ -675,21 +608,19 @@ impl ConnectionTrait for WriteTransaction {
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<sea_orm::ExecResult, DbErr> {
-        self.open_savepoint_alone().await?;
         self.conn().execute_raw(stmt).await
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<sea_orm::ExecResult, DbErr> {
-        self.open_savepoint_alone().await?;
         self.conn().execute_unprepared(sql).await
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<sea_orm::QueryResult>, DbErr> {
-        self.conn().query_one_raw(self.after_savepoint(stmt)).await
+        self.conn().query_one_raw(stmt).await
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
-        self.conn().query_all_raw(self.after_savepoint(stmt)).await
+        self.conn().query_all_raw(stmt).await
     }
 
     fn support_returning(&self) -> bool {
@@ -788,9 +719,8 @@ mod tests {
         (db, url, dir)
     }
 
-    /// Odd writers' rows go in as reads (`RETURNING`), whose text carries a member's savepoint
-    /// when it is the member's first statement; even writers' as writes, after the savepoint
-    /// sent alone.
+    /// Odd writers' rows go in as reads (`RETURNING`), even writers' as writes: a member's
+    /// first statement is either.
     async fn mark(txn: &WriteTransaction, writer: usize, n: usize) -> Result<(), DbErr> {
         let insert = |sql: &str| {
             Statement::from_sql_and_values(
@@ -834,7 +764,7 @@ mod tests {
         Commit,
         /// Writes a row, then a statement fails and the error drops the transaction.
         Fail,
-        /// Its first statement, a read that carries its savepoint, fails.
+        /// Its first statement, a read, fails.
         FailFirst,
         /// Writes two rows, then its request goes away (the task is aborted) before it commits.
         CancelBeforeCommit,
@@ -1041,9 +971,9 @@ mod tests {
                     Ok::<_, DbErr>((joined, txn.commit_in_group().await))
                 }
             });
-            // A writer after the breaker, in its group if one is left open: its first
-            // statement finds the group's transaction gone (a savepoint alone would begin a
-            // new one, and the group would commit as if whole).
+            // A writer after the breaker, in its group if one is left open: what it is told
+            // matches what is on disk (a savepoint opened where the group's transaction is gone
+            // would begin a new one, and the group would commit as if whole).
             let after = tokio::spawn({
                 let db = db.clone();
                 async move {

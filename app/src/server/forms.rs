@@ -2,9 +2,11 @@
 //! consumes it in the same transaction. A form sent twice (a double click, a resubmitted page)
 //! is then stored once and the second send gets a clear message.
 use chrono::{Duration, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set, TryInsertResult,
+};
 
-use super::{db::numbered, entity::form_submission};
+use super::entity::form_submission;
 use crate::error::AppError;
 
 /// Fails with `already_sent` if `token` was used before, or with a reload hint if it is not a
@@ -43,24 +45,24 @@ fn check_shape(token: &str) -> Result<(), AppError> {
 }
 
 /// Records `token` as used, inside the write's transaction. Fails like `check_unused`. One
-/// statement: a token already recorded is a conflict that inserts nothing, and returns no row.
-/// A read, not a write whose count is read, so that on SQLite it can carry the writer's
-/// savepoint in the same round trip (`db::WriteTransaction`).
+/// statement: a token already recorded is a conflict that inserts nothing.
 pub async fn consume(
     conn: &impl ConnectionTrait,
     token: &str,
     already_sent: &str,
 ) -> Result<(), AppError> {
     check_shape(token)?;
-    let insert = numbered(
-        conn.get_database_backend(),
-        "INSERT INTO form_submissions (token, created_at) VALUES ($1, $2)
-         ON CONFLICT DO NOTHING RETURNING token",
-        vec![token.into(), Utc::now().into()],
-    );
-    match conn.query_one_raw(insert).await? {
-        Some(_) => Ok(()),
-        None => Err(AppError::invalid("form", already_sent)),
+    let row = form_submission::ActiveModel {
+        token: Set(token.to_string()),
+        created_at: Set(Utc::now()),
+    };
+    match form_submission::Entity::insert(row)
+        .on_conflict_do_nothing()
+        .exec_without_returning(conn)
+        .await?
+    {
+        TryInsertResult::Inserted(n) if n > 0 => Ok(()),
+        _ => Err(AppError::invalid("form", already_sent)),
     }
 }
 
