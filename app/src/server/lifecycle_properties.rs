@@ -588,11 +588,21 @@ impl Model {
                 }
             }
             Call::SetStatus {
-                topic_id, status, ..
+                topic_id,
+                status,
+                note,
             } => {
+                // The status it already has, with no note and no customer waiting, is a repeat:
+                // nothing changes (no history line, no one told again).
+                let waiting = before
+                    .topics
+                    .iter()
+                    .any(|t| t.id == *topic_id && t.awaiting_staff_since.is_some());
                 let t = self.topic_by_id(*topic_id);
-                t.status = *status;
-                t.decided = true;
+                if t.status != *status || !note.is_empty() || waiting {
+                    t.status = *status;
+                    t.decided = true;
+                }
             }
             Call::Confirm {
                 topic_id, solved, ..

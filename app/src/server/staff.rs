@@ -72,26 +72,37 @@ pub async fn set_status(
     };
     let now = Utc::now();
     let txn = begin_write(db).await?;
+    // Read again on the locked row: the same status sent twice (a double click, two staff at
+    // once) is taken once. Setting the status a topic already has changes nothing unless it
+    // carries a note or answers a waiting customer; it never starts the resolution over (a
+    // second "resolved" wiped the author's confirmation and asked them again).
+    let current = locked_topic(&txn, t.id).await?;
+    let unchanged = current.status == status.as_str();
+    if unchanged && prepared.is_none() && current.awaiting_staff_since.is_none() {
+        return Ok(current);
+    }
     if let Some(prepared) = &prepared {
         // The note is a staff post in the thread, so it answers the topic.
         let article = super::visibility::article_of(&txn, t.id).await?;
         posting::reply(&txn, actor, &t, article.as_ref(), prepared).await?;
     }
     let resolved = status == TopicStatus::Resolved;
-    topic::Entity::update_many()
-        .col_expr(topic::Column::Status, Expr::value(status.as_str()))
-        .col_expr(topic::Column::StatusChangedAt, Expr::value(now))
-        .col_expr(
-            topic::Column::ResolvedAt,
-            Expr::value(resolved.then_some(now)),
-        )
-        .col_expr(
-            topic::Column::ResolutionConfirmedAt,
-            Expr::value(None::<DateTimeUtc>),
-        )
-        .filter(topic::Column::Id.eq(t.id))
-        .exec(&txn)
-        .await?;
+    if !unchanged {
+        topic::Entity::update_many()
+            .col_expr(topic::Column::Status, Expr::value(status.as_str()))
+            .col_expr(topic::Column::StatusChangedAt, Expr::value(now))
+            .col_expr(
+                topic::Column::ResolvedAt,
+                Expr::value(resolved.then_some(now)),
+            )
+            .col_expr(
+                topic::Column::ResolutionConfirmedAt,
+                Expr::value(None::<DateTimeUtc>),
+            )
+            .filter(topic::Column::Id.eq(t.id))
+            .exec(&txn)
+            .await?;
+    }
     topic_events::record(
         &txn,
         t.id,
@@ -106,7 +117,8 @@ pub async fn set_status(
     let updated = posting::settle(&txn, t.id).await?;
     let change = notify::Change::Status {
         label: status.label().to_lowercase(),
-        asks_to_confirm: resolved,
+        // A confirmed resolution stays confirmed when staff add a note to it.
+        asks_to_confirm: resolved && updated.resolution_confirmed_at.is_none(),
     };
     notify::topic_changed(&txn, &updated, actor, change).await?;
     txn.commit().await?;

@@ -833,6 +833,63 @@ mod tests {
         assert_eq!(counts().await.3, once.3 + 1);
     }
 
+    /// A status set again (a double click, two staff at once, a second "resolved" days later)
+    /// tells no one twice, writes no second history line, and never undoes the author's
+    /// confirmation; a note sent with it is still posted, and a customer waiting is answered.
+    #[tokio::test]
+    async fn the_same_status_set_again_or_twice_at_once_tells_no_one_twice() {
+        use crate::server::entity::topic_event;
+        let w = World::new().await;
+        let t = topic_by(&w, &w.customer).await;
+        following::set_level(&w.db, w.other.id, t.id, Level::Following)
+            .await
+            .unwrap();
+        let counts = || async {
+            (
+                notes(&w, w.customer.id).await.len(),
+                notes(&w, w.other.id).await.len(),
+                mails_to(&w, &w.customer.email).await.len(),
+                topic_event::Entity::find()
+                    .filter(topic_event::Column::TopicId.eq(t.id))
+                    .count(&w.db)
+                    .await
+                    .unwrap(),
+            )
+        };
+        let before = counts().await;
+        let (a, b) = tokio::join!(
+            staff::set_status(&w.db, &w.staff, t.id, "resolved", ""),
+            staff::set_status(&w.db, &w.staff, t.id, "resolved", "")
+        );
+        assert_eq!(a.unwrap().status, "resolved");
+        assert_eq!(b.unwrap().status, "resolved");
+        let once = counts().await;
+        // The author is told once, by the site and by e-mail; one line in the history.
+        assert_eq!(
+            (once.0, once.2, once.3),
+            (before.0 + 1, before.2 + 1, before.3 + 1),
+            "{before:?} {once:?}"
+        );
+        let confirmed = staff::confirm_resolution(&w.db, &w.customer, t.id, true)
+            .await
+            .unwrap();
+        let at = confirmed.resolution_confirmed_at.expect("confirmed");
+        let after_confirming = counts().await;
+        let again = staff::set_status(&w.db, &w.staff, t.id, "resolved", "")
+            .await
+            .unwrap();
+        assert_eq!(again.resolution_confirmed_at, Some(at));
+        assert_eq!(again.resolved_at, confirmed.resolved_at);
+        assert_eq!(counts().await, after_confirming, "setting it again changed nothing");
+        // With a note: the note is posted and told as a reply; the confirmation stands.
+        let noted = staff::set_status(&w.db, &w.staff, t.id, "resolved", "Shipped in 2.4.")
+            .await
+            .unwrap();
+        assert_eq!(noted.resolution_confirmed_at, Some(at));
+        assert_eq!(noted.post_count, 2);
+        assert!(!crate::server::records::topics::waits_for_confirmation(&noted));
+    }
+
     #[tokio::test]
     async fn an_unconfirmed_or_bouncing_address_gets_no_mail_but_the_site_still_tells() {
         let w = World::new().await;
