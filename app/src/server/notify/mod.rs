@@ -880,14 +880,20 @@ mod tests {
             .unwrap();
         assert_eq!(again.resolution_confirmed_at, Some(at));
         assert_eq!(again.resolved_at, confirmed.resolved_at);
-        assert_eq!(counts().await, after_confirming, "setting it again changed nothing");
+        assert_eq!(
+            counts().await,
+            after_confirming,
+            "setting it again changed nothing"
+        );
         // With a note: the note is posted and told as a reply; the confirmation stands.
         let noted = staff::set_status(&w.db, &w.staff, t.id, "resolved", "Shipped in 2.4.")
             .await
             .unwrap();
         assert_eq!(noted.resolution_confirmed_at, Some(at));
         assert_eq!(noted.post_count, 2);
-        assert!(!crate::server::records::topics::waits_for_confirmation(&noted));
+        assert!(!crate::server::records::topics::waits_for_confirmation(
+            &noted
+        ));
     }
 
     #[tokio::test]
