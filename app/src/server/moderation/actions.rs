@@ -354,6 +354,18 @@ pub async fn act_on_topic(
         TopicAction::Unpin => (topic::Column::Pinned, false, "unpin"),
     };
     let txn = begin_write(db).await?;
+    // Read on the locked row: locking a locked topic (a double click, two moderators at once)
+    // changes nothing and writes no second line in its public history.
+    let current = crate::server::records::topics::locked(&txn, t.id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(visibility::TOPIC_MISSING.into()))?;
+    let already = match action {
+        TopicAction::Lock | TopicAction::Unlock => current.locked == value,
+        TopicAction::Pin | TopicAction::Unpin => current.pinned == value,
+    };
+    if already {
+        return Ok(());
+    }
     topic::Entity::update_many()
         .col_expr(column, Expr::value(value))
         .filter(topic::Column::Id.eq(t.id))

@@ -469,6 +469,40 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_topic_locked_twice_at_once_is_logged_once() {
+        let w = world().await;
+        let lines = || async {
+            moderation_log::Entity::find()
+                .all(&w.db)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| e.action)
+                .collect::<Vec<_>>()
+        };
+        let (a, b) = tokio::join!(
+            act_on_topic(&w.db, &w.moderator, w.topic.id, TopicAction::Lock, ""),
+            act_on_topic(&w.db, &w.moderator, w.topic.id, TopicAction::Lock, "")
+        );
+        a.unwrap();
+        b.unwrap();
+        act_on_topic(&w.db, &w.moderator, w.topic.id, TopicAction::Unpin, "")
+            .await
+            .unwrap();
+        assert_eq!(lines().await, vec!["lock"]);
+        act_on_topic(&w.db, &w.moderator, w.topic.id, TopicAction::Unlock, "")
+            .await
+            .unwrap();
+        assert_eq!(lines().await, vec!["lock", "unlock"]);
+        let t = topic::Entity::find_by_id(w.topic.id)
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!t.locked && !t.pinned);
+    }
+
+    #[tokio::test]
     async fn actions_log_notify_and_the_author_can_edit_back_into_the_queue() {
         let w = world().await;
         flag_post(&w.db, &w.members[0], w.post.id, "rude", "")
@@ -569,6 +603,13 @@ mod tests {
         act_on_topic(&w.db, &w.moderator, w.topic.id, TopicAction::Pin, "")
             .await
             .unwrap();
+        // Done again, or twice at once: nothing changes and nothing more is logged.
+        let (a, b) = tokio::join!(
+            act_on_topic(&w.db, &w.moderator, w.topic.id, TopicAction::Lock, "Again"),
+            act_on_topic(&w.db, &w.moderator, w.topic.id, TopicAction::Pin, "")
+        );
+        a.unwrap();
+        b.unwrap();
         move_topic(&w.db, &w.moderator, w.topic.id, "ideas", "Better fit")
             .await
             .unwrap();
