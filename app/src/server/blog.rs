@@ -165,7 +165,7 @@ pub fn check_slug(typed: &str) -> Result<Option<String>, AppError> {
 fn check(input: &ArticleInput) -> Result<Checked, AppError> {
     let title = super::content::strip_direction_overrides(&input.title);
     let title = title.trim();
-    if title.is_empty() {
+    if super::content::is_blank(title) {
         return Err(AppError::invalid("title", TITLE_EMPTY));
     }
     let n = title.chars().count();
@@ -178,7 +178,7 @@ fn check(input: &ArticleInput) -> Result<Checked, AppError> {
             ),
         ));
     }
-    if input.body.trim().is_empty() {
+    if super::content::is_blank(&input.body) {
         return Err(AppError::invalid("body", BODY_EMPTY));
     }
     let n = input.body.chars().count();
@@ -748,6 +748,14 @@ mod tests {
             ),
             (
                 with(&|i| i.body = " \n ".into()),
+                invalid("body", BODY_EMPTY),
+            ),
+            (
+                with(&|i| i.title = "\u{200B}".into()),
+                invalid("title", TITLE_EMPTY),
+            ),
+            (
+                with(&|i| i.body = "\u{2060}\u{FEFF}".into()),
                 invalid("body", BODY_EMPTY),
             ),
             (

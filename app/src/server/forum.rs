@@ -29,7 +29,7 @@ pub const TOPIC_SENT_TWICE: &str = "This topic was already posted.";
 pub fn validate_title(title: &str) -> Result<String, AppError> {
     let title = super::content::strip_direction_overrides(title);
     let title = title.trim();
-    if title.is_empty() {
+    if super::content::is_blank(title) {
         return Err(AppError::invalid("title", TITLE_EMPTY));
     }
     let n = title.chars().count();
@@ -283,6 +283,19 @@ mod tests {
         let cases = [
             ("questions", "", "body", invalid("title", TITLE_EMPTY)),
             ("questions", "   \t ", "body", invalid("title", TITLE_EMPTY)),
+            // Characters that show nothing are no title and no body.
+            (
+                "questions",
+                "\u{200B}\u{2060} \u{FEFF}",
+                "body",
+                invalid("title", TITLE_EMPTY),
+            ),
+            (
+                "questions",
+                "Title",
+                "\u{200B}\n\u{2800}\u{0001}\u{E0041}",
+                invalid("body", BODY_EMPTY),
+            ),
             (
                 "questions",
                 long_title.as_str(),
@@ -371,10 +384,12 @@ mod tests {
         let (t, _) = start_topic(&w.db, &w.customer, "questions", "Topic", "first", None)
             .await
             .unwrap();
-        assert_eq!(
-            reply(&w.db, &w.other, t.id, "  ", None).await.unwrap_err(),
-            invalid("body", BODY_EMPTY)
-        );
+        for blank in ["  ", "\u{200B}", "\u{00AD}\u{3164}\u{1}"] {
+            assert_eq!(
+                reply(&w.db, &w.other, t.id, blank, None).await.unwrap_err(),
+                invalid("body", BODY_EMPTY)
+            );
+        }
         assert_eq!(
             reply(&w.db, &w.other, 999, "hello", None)
                 .await

@@ -592,14 +592,15 @@ impl Model {
                 status,
                 note,
             } => {
-                // The status it already has, with no note and no customer waiting, is a repeat:
-                // nothing changes (no history line, no one told again).
+                // The status it already has is not set again (no history line, no one told
+                // again); only said again without a note to a customer waiting, it decides.
+                // A note is posted as a reply either way.
                 let waiting = before
                     .topics
                     .iter()
                     .any(|t| t.id == *topic_id && t.awaiting_staff_since.is_some());
                 let t = self.topic_by_id(*topic_id);
-                if t.status != *status || !note.is_empty() || waiting {
+                if t.status != *status || (note.is_empty() && waiting) {
                     t.status = *status;
                     t.decided = true;
                 }

@@ -59,7 +59,12 @@ pub async fn set_status(
     let status = TopicStatus::parse(status)
         .ok_or_else(|| AppError::invalid("status", super::records::topics::STATUS_UNKNOWN))?;
     let t = visibility::topic(db, topic_id, Some(actor)).await?;
-    let note = note.trim();
+    // A note that shows nothing (white space, zero-width characters) is no note.
+    let note = if crate::server::content::is_blank(note) {
+        ""
+    } else {
+        note.trim()
+    };
     let prepared = if note.is_empty() {
         None
     } else {
@@ -73,12 +78,14 @@ pub async fn set_status(
     let now = Utc::now();
     let txn = begin_write(db).await?;
     // Read again on the locked row: the same status sent twice (a double click, two staff at
-    // once) is taken once. Setting the status a topic already has changes nothing unless it
-    // carries a note or answers a waiting customer; it never starts the resolution over (a
-    // second "resolved" wiped the author's confirmation and asked them again).
+    // once) is taken once. The status a topic already has is not set again: it never starts the
+    // resolution over (a second "resolved" wiped the author's confirmation and asked them
+    // again), and adds no history line and no notice, except to answer a customer waiting for
+    // staff, which takes the topic out of the queue. A note with it is posted as a reply.
     let current = locked_topic(&txn, t.id).await?;
     let unchanged = current.status == status.as_str();
-    if unchanged && prepared.is_none() && current.awaiting_staff_since.is_none() {
+    let restated = unchanged && prepared.is_none() && current.awaiting_staff_since.is_some();
+    if unchanged && prepared.is_none() && !restated {
         return Ok(current);
     }
     if let Some(prepared) = &prepared {
@@ -103,24 +110,28 @@ pub async fn set_status(
             .exec(&txn)
             .await?;
     }
-    topic_events::record(
-        &txn,
-        t.id,
-        Some(actor.id),
-        topic_events::STATUS,
-        status.as_str(),
-        note,
-        false,
-    )
-    .await?;
+    if !unchanged || restated {
+        topic_events::record(
+            &txn,
+            t.id,
+            Some(actor.id),
+            topic_events::STATUS,
+            status.as_str(),
+            note,
+            false,
+        )
+        .await?;
+    }
     // Staff have looked at it: whatever they decided, it no longer waits in the queue.
     let updated = posting::settle(&txn, t.id).await?;
-    let change = notify::Change::Status {
-        label: status.label().to_lowercase(),
-        // A confirmed resolution stays confirmed when staff add a note to it.
-        asks_to_confirm: resolved && updated.resolution_confirmed_at.is_none(),
-    };
-    notify::topic_changed(&txn, &updated, actor, change).await?;
+    if !unchanged || restated {
+        let change = notify::Change::Status {
+            label: status.label().to_lowercase(),
+            // A confirmed resolution stays confirmed when staff say it again.
+            asks_to_confirm: resolved && updated.resolution_confirmed_at.is_none(),
+        };
+        notify::topic_changed(&txn, &updated, actor, change).await?;
+    }
     txn.commit().await?;
     Ok(updated)
 }

@@ -2,6 +2,7 @@
 //! word boundaries, Unicode-aware (compatibility forms such as full-width letters fold to their
 //! plain letters), and blind to the invisible characters people slip inside a word to dodge a
 //! filter (zero-width spaces and joiners, soft hyphens, word joiners).
+use crate::server::content::is_invisible;
 use unicode_normalization::UnicodeNormalization;
 
 /// What a watched word does to a post that has it, strongest first.
@@ -45,13 +46,6 @@ impl WordAction {
 pub struct Watched {
     pub word: String,
     pub action: WordAction,
-}
-
-fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
-    )
 }
 
 /// The text as matching sees it, one entry per folded character with the byte range of the

@@ -833,6 +833,15 @@ mod tests {
         assert_eq!(counts().await.3, once.3 + 1);
     }
 
+    async fn topic_now_status(w: &World, id: i64) -> String {
+        crate::server::entity::topic::Entity::find_by_id(id)
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .status
+    }
+
     /// A status set again (a double click, two staff at once, a second "resolved" days later)
     /// tells no one twice, writes no second history line, and never undoes the author's
     /// confirmation; a note sent with it is still posted, and a customer waiting is answered.
@@ -891,6 +900,30 @@ mod tests {
             .unwrap();
         assert_eq!(noted.resolution_confirmed_at, Some(at));
         assert_eq!(noted.post_count, 2);
+        assert_eq!(
+            counts().await.3,
+            after_confirming.3,
+            "no second status line"
+        );
+        // A note that shows nothing is no note: a repeat, with nothing posted.
+        let blank = staff::set_status(&w.db, &w.staff, t.id, "resolved", "\u{200B}\u{2060}")
+            .await
+            .unwrap();
+        assert_eq!(blank.post_count, 2);
+        assert_eq!(counts().await.3, after_confirming.3);
+        // Two staff members giving a new status with the same note at once: both notes are
+        // posted (each is someone's answer), the status is set and told once.
+        let (a, b) = tokio::join!(
+            staff::set_status(&w.db, &w.staff, t.id, "planned", "For June."),
+            staff::set_status(&w.db, &w.admin, t.id, "planned", "For June.")
+        );
+        a.unwrap();
+        b.unwrap();
+        let planned = counts().await;
+        assert_eq!(
+            (planned.3, topic_now_status(&w, t.id).await),
+            (after_confirming.3 + 1, "planned".to_string())
+        );
         assert!(!crate::server::records::topics::waits_for_confirmation(
             &noted
         ));

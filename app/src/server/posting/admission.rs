@@ -42,7 +42,7 @@ pub const HELD_TOPIC: &str =
     "This topic waits for a moderator's approval: it takes replies once it is public.";
 
 pub fn validate_body(body: &str) -> Result<(), AppError> {
-    if body.trim().is_empty() {
+    if crate::server::content::is_blank(body) {
         return Err(AppError::invalid("body", BODY_EMPTY));
     }
     let n = body.chars().count();
