@@ -700,6 +700,48 @@ mod tests {
                 && message.ends_with("Reason: Repeated insults"),
             "{message}"
         );
+        // The same suspension again, or twice at once: one line, one notice; a longer one is a
+        // new decision.
+        let told = || async {
+            (
+                moderation_log::Entity::find()
+                    .filter(moderation_log::Column::Action.eq("suspend"))
+                    .count(&w.db)
+                    .await
+                    .unwrap(),
+                crate::server::entity::notification::Entity::find()
+                    .filter(crate::server::entity::notification::Column::UserId.eq(w.author.id))
+                    .filter(crate::server::entity::notification::Column::Kind.eq("suspended"))
+                    .count(&w.db)
+                    .await
+                    .unwrap(),
+            )
+        };
+        assert_eq!(told().await, (1, 1));
+        let (a, b) = tokio::join!(
+            suspend(
+                &w.db,
+                &w.moderator,
+                w.author.id,
+                Some(3),
+                "Repeated insults"
+            ),
+            suspend(&w.db, &w.admin, w.author.id, Some(3), "Repeated insults")
+        );
+        assert_eq!(a.unwrap().suspended_until, suspended.suspended_until);
+        assert_eq!(b.unwrap().suspended_until, suspended.suspended_until);
+        assert_eq!(told().await, (1, 1));
+        let longer = suspend(
+            &w.db,
+            &w.moderator,
+            w.author.id,
+            Some(7),
+            "Repeated insults",
+        )
+        .await
+        .unwrap();
+        assert!(longer.suspended_until > suspended.suspended_until);
+        assert_eq!(told().await, (2, 2));
         unsuspend(&w.db, &w.moderator, w.author.id).await.unwrap();
 
         assert_eq!(
@@ -779,6 +821,7 @@ mod tests {
         assert_eq!(
             logged,
             vec![
+                ("suspend".to_string(), Some(w.author.id)),
                 ("suspend".to_string(), Some(w.author.id)),
                 ("unsuspend".to_string(), Some(w.author.id)),
                 ("hide".to_string(), Some(spammer.id)),

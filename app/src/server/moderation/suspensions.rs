@@ -15,6 +15,8 @@ use crate::server::{
 use crate::{error::AppError, model::Role};
 
 pub const NOT_YOURSELF: &str = "You can't suspend yourself.";
+/// "For good" is a date no one will see pass.
+const FOR_GOOD: Duration = Duration::days(365 * 100);
 
 /// Suspends a member for `days` (None: for good), ending their sessions.
 pub async fn suspend(
@@ -44,9 +46,46 @@ pub async fn suspend(
         .ok_or_else(|| AppError::NotFound("There is no such member.".into()))?;
     check_can_suspend(moderator, &target)?;
     let txn = begin_write(db).await?;
+    // Read again on the locked row: the same suspension sent again (a double click, two
+    // moderators at once) is taken once. Twenty at once logged twenty suspensions and told the
+    // member twenty times.
+    let target = locked_member(&txn, target.id).await?;
+    if is_repeat(&target, days, reason) {
+        return Ok(target);
+    }
     let updated = suspend_in(&txn, moderator, &target, days, reason, "suspend").await?;
     txn.commit().await?;
     Ok(updated)
+}
+
+/// How close in time two suspensions of the same length and reason are the same one sent twice.
+const REPEAT_WITHIN: Duration = Duration::minutes(1);
+
+/// Whether `target`'s current suspension is the one `days` and `reason` would give, set within
+/// `REPEAT_WITHIN`: a different length or reason, or the same later, is a new decision.
+fn is_repeat(target: &user::Model, days: Option<i64>, reason: &str) -> bool {
+    let would_end = Utc::now() + days.map_or(FOR_GOOD, Duration::days);
+    target.suspension_reason.as_deref() == Some(reason)
+        && target
+            .suspended_until
+            .is_some_and(|until| (would_end - until).abs() < REPEAT_WITHIN)
+}
+
+/// The member `id`, their row locked until the transaction ends (a no-op `UPDATE` on
+/// PostgreSQL; on SQLite the write transaction holds the database's lock).
+async fn locked_member(conn: &impl ConnectionTrait, id: i64) -> Result<user::Model, AppError> {
+    use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
+    if conn.get_database_backend() != sea_orm::DbBackend::Sqlite {
+        user::Entity::update_many()
+            .col_expr(user::Column::Id, Expr::col(user::Column::Id))
+            .filter(user::Column::Id.eq(id))
+            .exec(conn)
+            .await?;
+    }
+    user::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("There is no such member.".into()))
 }
 
 fn check_can_suspend(moderator: &user::Model, target: &user::Model) -> Result<(), AppError> {
@@ -64,8 +103,7 @@ async fn suspend_in(
     reason: &str,
     action: &str,
 ) -> Result<user::Model, AppError> {
-    // "For good" is a date no one will see pass.
-    let until = Utc::now() + days.map_or(Duration::days(365 * 100), Duration::days);
+    let until = Utc::now() + days.map_or(FOR_GOOD, Duration::days);
     let mut row: user::ActiveModel = target.clone().into();
     row.suspended_until = Set(Some(until));
     row.suspension_reason = Set(Some(reason.to_string()));
