@@ -387,6 +387,9 @@ pub async fn create_article(
         forms::check_unused(db, token, ARTICLE_SENT_TWICE).await?;
     }
     let html = posting::render(db, &input.body).await?;
+    if posting::shows_nothing(&html) {
+        return Err(AppError::invalid("body", BODY_EMPTY));
+    }
     let now = Utc::now();
     let txn = begin_write(db).await?;
     if let Some(token) = form_token {
@@ -464,6 +467,9 @@ pub async fn update_article(
     } else {
         posting::render(db, &input.body).await?
     };
+    if posting::shows_nothing(&html) {
+        return Err(AppError::invalid("body", BODY_EMPTY));
+    }
     let txn = begin_write(db).await?;
     let slug = match slug {
         Some(asked) => choose_slug(&txn, Some(asked), &checked.title, Some(existing.id)).await?,

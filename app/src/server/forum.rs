@@ -378,13 +378,44 @@ mod tests {
         assert_eq!(counts(&w.db).await, (1, 1, 0));
     }
 
+    #[test]
+    fn html_shows_nothing_without_text_or_an_image() {
+        use crate::server::posting::shows_nothing;
+        for nothing in [
+            "",
+            "<p></p>",
+            "<hr>",
+            "<p>&#8203;&nbsp;</p>",
+            "<a href=\"/x\"></a>",
+        ] {
+            assert!(shows_nothing(nothing), "{nothing}");
+        }
+        for something in [
+            "<p>a</p>",
+            "<p><img src=\"/uploads/a.png\" alt=\"\"></p>",
+            "<p>&lt;</p>",
+        ] {
+            assert!(!shows_nothing(something), "{something}");
+        }
+    }
+
     #[tokio::test]
     async fn bad_replies_are_refused_and_write_nothing() {
         let w = World::new().await;
         let (t, _) = start_topic(&w.db, &w.customer, "questions", "Topic", "first", None)
             .await
             .unwrap();
-        for blank in ["  ", "\u{200B}", "\u{00AD}\u{3164}\u{1}"] {
+        for blank in [
+            "  ",
+            "\u{200B}",
+            "\u{00AD}\u{3164}\u{1}",
+            // Markup that renders to nothing.
+            "<!-- x -->",
+            "&#8203;&nbsp;",
+            "<b></b><div></div>",
+            "[](http://example.com)",
+            "\u{FFF0}\u{FFFB}",
+        ] {
             assert_eq!(
                 reply(&w.db, &w.other, t.id, blank, None).await.unwrap_err(),
                 invalid("body", BODY_EMPTY)

@@ -68,13 +68,17 @@ pub async fn set_status(
     let prepared = if note.is_empty() {
         None
     } else {
-        let checked = posting::validate_body(note).map_err(|e| match e {
-            AppError::Invalid { message, .. } => AppError::invalid("note", message),
-            other => other,
-        });
-        checked?;
-        Some(posting::prepare(db, note).await?)
+        match posting::prepare(db, note).await {
+            Ok(prepared) => Some(prepared),
+            // Markup that shows nothing (a comment, an empty tag) is no note either.
+            Err(AppError::Invalid { message, .. }) if message == posting::BODY_EMPTY => None,
+            Err(AppError::Invalid { message, .. }) => {
+                return Err(AppError::invalid("note", message));
+            }
+            Err(other) => return Err(other),
+        }
     };
+    let note = if prepared.is_some() { note } else { "" };
     let now = Utc::now();
     let txn = begin_write(db).await?;
     // Read again on the locked row: the same status sent twice (a double click, two staff at
@@ -233,7 +237,7 @@ pub async fn no_reply_needed(
 ) -> Result<topic::Model, AppError> {
     require_role(Some(actor.role()), Role::Staff)?;
     let reason = reason.trim();
-    if reason.is_empty() {
+    if crate::server::content::is_blank(reason) {
         return Err(AppError::invalid("reason", REASON_MISSING));
     }
     let n = reason.chars().count();
@@ -484,12 +488,14 @@ mod tests {
         reply(&w.db, &w.staff, answered.id, "Here you go.", None)
             .await
             .unwrap();
-        assert_eq!(
-            no_reply_needed(&w.db, &w.staff, set_aside.id, "  ")
-                .await
-                .unwrap_err(),
-            AppError::invalid("reason", REASON_MISSING)
-        );
+        for blank in ["  ", "\u{200B}\u{2800}"] {
+            assert_eq!(
+                no_reply_needed(&w.db, &w.staff, set_aside.id, blank)
+                    .await
+                    .unwrap_err(),
+                AppError::invalid("reason", REASON_MISSING)
+            );
+        }
         no_reply_needed(&w.db, &w.staff, set_aside.id, "Just a thank-you note.")
             .await
             .unwrap();

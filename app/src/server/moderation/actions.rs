@@ -110,7 +110,9 @@ pub async fn act_on_post(
 /// The reason `action` needs (hiding and deleting say why), trimmed and within its length.
 pub fn check_reason(action: PostAction, reason: &str) -> Result<String, AppError> {
     let reason = reason.trim();
-    if matches!(action, PostAction::Hide | PostAction::Delete) && reason.is_empty() {
+    if matches!(action, PostAction::Hide | PostAction::Delete)
+        && crate::server::content::is_blank(reason)
+    {
         return Err(AppError::invalid("reason", REASON_NEEDED));
     }
     reason_length(reason)?;

@@ -508,12 +508,14 @@ mod tests {
         flag_post(&w.db, &w.members[0], w.post.id, "rude", "")
             .await
             .unwrap();
-        assert_eq!(
-            act_on_post(&w.db, &w.moderator, w.post.id, PostAction::Hide, " ")
-                .await
-                .unwrap_err(),
-            AppError::invalid("reason", REASON_NEEDED)
-        );
+        for blank in [" ", "\u{2060}\u{3164}"] {
+            assert_eq!(
+                act_on_post(&w.db, &w.moderator, w.post.id, PostAction::Hide, blank)
+                    .await
+                    .unwrap_err(),
+                AppError::invalid("reason", REASON_NEEDED)
+            );
+        }
         act_on_post(
             &w.db,
             &w.moderator,
@@ -673,6 +675,12 @@ mod tests {
                 .await
                 .unwrap_err(),
             AppError::Forbidden(crate::server::auth::PROTECTED_MEMBER.into())
+        );
+        assert_eq!(
+            suspend(&w.db, &w.moderator, w.author.id, Some(7), "\u{200B}")
+                .await
+                .unwrap_err(),
+            AppError::invalid("reason", REASON_NEEDED)
         );
         assert_eq!(
             suspend(&w.db, &w.moderator, w.author.id, Some(5), "Rude")

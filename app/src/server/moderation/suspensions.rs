@@ -28,7 +28,7 @@ pub async fn suspend(
 ) -> Result<user::Model, AppError> {
     require_role(Some(moderator.role()), Role::Moderator)?;
     let reason = reason.trim();
-    if reason.is_empty() {
+    if crate::server::content::is_blank(reason) {
         return Err(AppError::invalid("reason", REASON_NEEDED));
     }
     reason_length(reason)?;

@@ -910,6 +910,10 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(blank.post_count, 2);
+        let markup = staff::set_status(&w.db, &w.staff, t.id, "resolved", "<!-- x --><b></b>")
+            .await
+            .unwrap();
+        assert_eq!(markup.post_count, 2);
         assert_eq!(counts().await.3, after_confirming.3);
         // Two staff members giving a new status with the same note at once: both notes are
         // posted (each is someone's answer), the status is set and told once.

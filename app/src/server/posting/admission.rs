@@ -86,11 +86,20 @@ pub async fn prepare(conn: &impl ConnectionTrait, body: &str) -> Result<Prepared
     validate_body(body)?;
     let verdict = judge(conn, body).await?;
     let html = render(conn, &verdict.censored).await?;
+    if shows_nothing(&html) {
+        return Err(AppError::invalid("body", BODY_EMPTY));
+    }
     Ok(Prepared {
         source: body.to_string(),
         censored: verdict.censored,
         html,
     })
+}
+
+/// Whether rendered HTML shows a reader nothing: no image, and no text once tags are dropped and
+/// entities read (a comment, an empty tag, `&#8203;` or `[](link)` rendered an empty post).
+pub fn shows_nothing(html: &str) -> bool {
+    !html.contains("<img") && content::is_blank(&crate::server::search_index::text_of(html))
 }
 
 /// The content pipeline with @mentions of existing members linked (one look-up).
