@@ -387,13 +387,20 @@ mod tests {
             "<hr>",
             "<p>&#8203;&nbsp;</p>",
             "<a href=\"/x\"></a>",
+            "<p><rp>hidden</rp></p>",
+            "<p><ruby><rp>(</rp><rp>)</rp></ruby></p>",
+            "<p><img alt=\"Image\"></p>",
+            "<p><img src=\"/uploads/1/a.png\" width=\"0\" height=\"0\" alt=\"a\"></p>",
+            "<p><img src=\"/uploads/1/a.png\" width=\"1\" alt=\"a\"></p>",
         ] {
             assert!(shows_nothing(nothing), "{nothing}");
         }
         for something in [
             "<p>a</p>",
             "<p><img src=\"/uploads/a.png\" alt=\"\"></p>",
+            "<p><img src=\"/uploads/a.png\" width=\"640\" alt=\"\"></p>",
             "<p>&lt;</p>",
+            "<p><ruby>漢<rp>(</rp><rt>kan</rt><rp>)</rp></ruby></p>",
         ] {
             assert!(!shows_nothing(something), "{something}");
         }

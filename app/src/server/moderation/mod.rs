@@ -750,7 +750,21 @@ mod tests {
         .unwrap();
         assert!(longer.suspended_until > suspended.suspended_until);
         assert_eq!(told().await, (2, 2));
-        unsuspend(&w.db, &w.moderator, w.author.id).await.unwrap();
+        // Lifted twice at once: one line in the log, told once.
+        let (a, b) = tokio::join!(
+            unsuspend(&w.db, &w.moderator, w.author.id),
+            unsuspend(&w.db, &w.admin, w.author.id)
+        );
+        a.unwrap();
+        b.unwrap();
+        let lifted = || async {
+            moderation_log::Entity::find()
+                .filter(moderation_log::Column::Action.eq("unsuspend"))
+                .count(&w.db)
+                .await
+                .unwrap()
+        };
+        assert_eq!(lifted().await, 1);
 
         assert_eq!(
             bulk(&w.db, &w.moderator, &[], PostAction::Hide, "x")
@@ -802,6 +816,13 @@ mod tests {
                 .await
                 .unwrap(),
             3
+        );
+        // Sent again, with a reason that shows nothing (so the same "Spam"): taken once.
+        assert_eq!(
+            remove_spammer(&w.db, &w.admin, spammer.id, "\u{200B}")
+                .await
+                .unwrap(),
+            0
         );
         let left = post::Entity::find()
             .filter(post::Column::AuthorId.eq(spammer.id))

@@ -148,6 +148,15 @@ pub async fn unsuspend(
         .ok_or_else(|| AppError::NotFound("There is no such member.".into()))?;
     check_may_act_on(moderator, &target)?;
     let txn = begin_write(db).await?;
+    // Read again on the locked row: lifting a suspension that is not there (sent twice, or
+    // never suspended) logs nothing and tells no one.
+    let target = locked_member(&txn, target.id).await?;
+    if target
+        .suspended_until
+        .is_none_or(|until| until <= Utc::now())
+    {
+        return Ok(());
+    }
     let mut row: user::ActiveModel = target.clone().into();
     row.suspended_until = Set(None);
     row.suspension_reason = Set(None);
@@ -184,7 +193,7 @@ pub async fn remove_spammer(
     reason: &str,
 ) -> Result<u64, AppError> {
     require_role(Some(moderator.role()), Role::Moderator)?;
-    let reason = if reason.trim().is_empty() {
+    let reason = if crate::server::content::is_blank(reason) {
         "Spam"
     } else {
         reason.trim()
@@ -201,6 +210,11 @@ pub async fn remove_spammer(
         ));
     }
     let txn = begin_write(db).await?;
+    // The same removal sent again (a double click, two moderators at once) is taken once.
+    let target = locked_member(&txn, target.id).await?;
+    if is_repeat(&target, None, reason) {
+        return Ok(0);
+    }
     let posts = posting::remove_all_by(&txn, target.id, reason).await?;
     // A spammer's votes are not support: they leave every count.
     crate::server::records::votes::remove_all_by(&txn, target.id).await?;

@@ -96,10 +96,31 @@ pub async fn prepare(conn: &impl ConnectionTrait, body: &str) -> Result<Prepared
     })
 }
 
-/// Whether rendered HTML shows a reader nothing: no image, and no text once tags are dropped and
-/// entities read (a comment, an empty tag, `&#8203;` or `[](link)` rendered an empty post).
+/// Whether rendered HTML shows a reader nothing: no image of this site's, and no text once tags
+/// are dropped and entities read (a comment, an empty tag, `&#8203;` or `[](link)` rendered an
+/// empty post). Text in `<rp>` is hidden by browsers; an image without a source (the cleaner
+/// drops other sites') or of no size shows nothing but its alt text, which the site wrote.
 pub fn shows_nothing(html: &str) -> bool {
-    !html.contains("<img") && content::is_blank(&crate::server::search_index::text_of(html))
+    let shown_image = html.split("<img ").skip(1).any(|rest| {
+        let tag = rest.split('>').next().unwrap_or_default();
+        (tag.contains(" src=\"") || tag.starts_with("src=\""))
+            && !["width=\"0\"", "height=\"0\"", "width=\"1\"", "height=\"1\""]
+                .iter()
+                .any(|none| tag.contains(none))
+    });
+    if shown_image {
+        return false;
+    }
+    let mut text = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.find("<rp>") {
+        text.push_str(&rest[..at]);
+        rest = rest[at..]
+            .find("</rp>")
+            .map_or("", |end| &rest[at + end + 5..]);
+    }
+    text.push_str(rest);
+    content::is_blank(&crate::server::search_index::text_of(&text))
 }
 
 /// The content pipeline with @mentions of existing members linked (one look-up).
