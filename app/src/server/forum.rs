@@ -392,6 +392,11 @@ mod tests {
             "<p><img alt=\"Image\"></p>",
             "<p><img src=\"/uploads/1/a.png\" width=\"0\" height=\"0\" alt=\"a\"></p>",
             "<p><img src=\"/uploads/1/a.png\" width=\"1\" alt=\"a\"></p>",
+            "<p><img height=\"00\" src=\"/uploads/1/a.png\" alt=\"a\"></p>",
+            "<p><img src=\"/uploads/1/a.png\" width=\"0px\" alt=\"a\"></p>",
+            "<p><img src=\"/uploads/1/a.png\" width=\"\t0\" alt=\"a\"></p>",
+            "<p><img src=\"/uploads/1/a.png\" height=\"1.9\" alt=\"a\"></p>",
+            "<p><rp><img src=\"/uploads/1/a.png\" alt=\"a\"></rp></p>",
         ] {
             assert!(shows_nothing(nothing), "{nothing}");
         }

@@ -101,26 +101,34 @@ pub async fn prepare(conn: &impl ConnectionTrait, body: &str) -> Result<Prepared
 /// empty post). Text in `<rp>` is hidden by browsers; an image without a source (the cleaner
 /// drops other sites') or of no size shows nothing but its alt text, which the site wrote.
 pub fn shows_nothing(html: &str) -> bool {
-    let shown_image = html.split("<img ").skip(1).any(|rest| {
-        let tag = rest.split('>').next().unwrap_or_default();
-        (tag.contains(" src=\"") || tag.starts_with("src=\""))
-            && !["width=\"0\"", "height=\"0\"", "width=\"1\"", "height=\"1\""]
-                .iter()
-                .any(|none| tag.contains(none))
-    });
-    if shown_image {
-        return false;
-    }
-    let mut text = String::with_capacity(html.len());
+    // What is inside `<rp>` is never shown, images included.
+    let mut shown = String::with_capacity(html.len());
     let mut rest = html;
     while let Some(at) = rest.find("<rp>") {
-        text.push_str(&rest[..at]);
+        shown.push_str(&rest[..at]);
         rest = rest[at..]
             .find("</rp>")
             .map_or("", |end| &rest[at + end + 5..]);
     }
-    text.push_str(rest);
-    content::is_blank(&crate::server::search_index::text_of(&text))
+    shown.push_str(rest);
+    let shown_image = shown.split("<img ").skip(1).any(|rest| {
+        let tag = rest.split('>').next().unwrap_or_default();
+        // A width or height under two pixels, as a browser reads it: white space, then the
+        // number's whole part ("00", " 0 ", "0px", "0.5", "1.9", "0%").
+        let tiny = |name: &str| {
+            let Some((_, value)) = tag.split_once(&format!("{name}=\"")) else {
+                return false;
+            };
+            let digits: String = value
+                .trim_start()
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            digits.parse::<u64>().is_ok_and(|n| n < 2)
+        };
+        (tag.contains(" src=\"") || tag.starts_with("src=\"")) && !tiny("width") && !tiny("height")
+    });
+    !shown_image && content::is_blank(&crate::server::search_index::text_of(&shown))
 }
 
 /// The content pipeline with @mentions of existing members linked (one look-up).
