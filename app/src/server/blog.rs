@@ -165,7 +165,7 @@ pub fn check_slug(typed: &str) -> Result<Option<String>, AppError> {
 fn check(input: &ArticleInput) -> Result<Checked, AppError> {
     let title = super::content::strip_direction_overrides(&input.title);
     let title = title.trim();
-    if super::content::is_blank(title) {
+    if super::invisible::is_blank(title) {
         return Err(AppError::invalid("title", TITLE_EMPTY));
     }
     let n = title.chars().count();
@@ -178,7 +178,7 @@ fn check(input: &ArticleInput) -> Result<Checked, AppError> {
             ),
         ));
     }
-    if super::content::is_blank(&input.body) {
+    if super::invisible::is_blank(&input.body) {
         return Err(AppError::invalid("body", BODY_EMPTY));
     }
     let n = input.body.chars().count();

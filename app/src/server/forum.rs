@@ -29,7 +29,7 @@ pub const TOPIC_SENT_TWICE: &str = "This topic was already posted.";
 pub fn validate_title(title: &str) -> Result<String, AppError> {
     let title = super::content::strip_direction_overrides(title);
     let title = title.trim();
-    if super::content::is_blank(title) {
+    if super::invisible::is_blank(title) {
         return Err(AppError::invalid("title", TITLE_EMPTY));
     }
     let n = title.chars().count();

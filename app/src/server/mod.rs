@@ -22,6 +22,7 @@ pub mod ideas;
 mod ideas_tests;
 pub mod image_alt;
 pub mod inbound_mail;
+pub mod invisible;
 #[cfg(test)]
 mod lifecycle_properties;
 #[cfg(test)]

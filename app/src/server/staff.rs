@@ -60,7 +60,7 @@ pub async fn set_status(
         .ok_or_else(|| AppError::invalid("status", super::records::topics::STATUS_UNKNOWN))?;
     let t = visibility::topic(db, topic_id, Some(actor)).await?;
     // A note that shows nothing (white space, zero-width characters) is no note.
-    let note = if crate::server::content::is_blank(note) {
+    let note = if crate::server::invisible::is_blank(note) {
         ""
     } else {
         note.trim()
@@ -237,7 +237,7 @@ pub async fn no_reply_needed(
 ) -> Result<topic::Model, AppError> {
     require_role(Some(actor.role()), Role::Staff)?;
     let reason = reason.trim();
-    if crate::server::content::is_blank(reason) {
+    if crate::server::invisible::is_blank(reason) {
         return Err(AppError::invalid("reason", REASON_MISSING));
     }
     let n = reason.chars().count();

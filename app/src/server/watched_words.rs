@@ -2,7 +2,7 @@
 //! word boundaries, Unicode-aware (compatibility forms such as full-width letters fold to their
 //! plain letters), and blind to the invisible characters people slip inside a word to dodge a
 //! filter (zero-width spaces and joiners, soft hyphens, word joiners).
-use crate::server::content::is_invisible;
+use crate::server::invisible::is_invisible;
 use unicode_normalization::UnicodeNormalization;
 
 /// What a watched word does to a post that has it, strongest first.

@@ -111,7 +111,7 @@ pub async fn act_on_post(
 pub fn check_reason(action: PostAction, reason: &str) -> Result<String, AppError> {
     let reason = reason.trim();
     if matches!(action, PostAction::Hide | PostAction::Delete)
-        && crate::server::content::is_blank(reason)
+        && crate::server::invisible::is_blank(reason)
     {
         return Err(AppError::invalid("reason", REASON_NEEDED));
     }

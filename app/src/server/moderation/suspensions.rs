@@ -28,7 +28,7 @@ pub async fn suspend(
 ) -> Result<user::Model, AppError> {
     require_role(Some(moderator.role()), Role::Moderator)?;
     let reason = reason.trim();
-    if crate::server::content::is_blank(reason) {
+    if crate::server::invisible::is_blank(reason) {
         return Err(AppError::invalid("reason", REASON_NEEDED));
     }
     reason_length(reason)?;
@@ -193,7 +193,7 @@ pub async fn remove_spammer(
     reason: &str,
 ) -> Result<u64, AppError> {
     require_role(Some(moderator.role()), Role::Moderator)?;
-    let reason = if crate::server::content::is_blank(reason) {
+    let reason = if crate::server::invisible::is_blank(reason) {
         "Spam"
     } else {
         reason.trim()

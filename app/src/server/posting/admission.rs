@@ -42,7 +42,7 @@ pub const HELD_TOPIC: &str =
     "This topic waits for a moderator's approval: it takes replies once it is public.";
 
 pub fn validate_body(body: &str) -> Result<(), AppError> {
-    if crate::server::content::is_blank(body) {
+    if crate::server::invisible::is_blank(body) {
         return Err(AppError::invalid("body", BODY_EMPTY));
     }
     let n = body.chars().count();
@@ -128,7 +128,8 @@ pub fn shows_nothing(html: &str) -> bool {
         };
         (tag.contains(" src=\"") || tag.starts_with("src=\"")) && !tiny("width") && !tiny("height")
     });
-    !shown_image && content::is_blank(&crate::server::search_index::text_of(&shown))
+    !shown_image
+        && crate::server::invisible::is_blank(&crate::server::search_index::text_of(&shown))
 }
 
 /// The content pipeline with @mentions of existing members linked (one look-up).
