@@ -787,9 +787,23 @@ mod tests {
         assert!(mails_to(&w, &w.other.email).await.is_empty());
     }
 
+    /// What the author and a follower were told (site, e-mail) and the topic's history lines.
+    async fn told_and_logged(w: &World, topic_id: i64) -> (usize, usize, usize, u64) {
+        use crate::server::entity::topic_event;
+        (
+            notes(w, w.customer.id).await.len(),
+            notes(w, w.other.id).await.len(),
+            mails_to(w, &w.customer.email).await.len(),
+            topic_event::Entity::find()
+                .filter(topic_event::Column::TopicId.eq(topic_id))
+                .count(&w.db)
+                .await
+                .unwrap(),
+        )
+    }
+
     #[tokio::test]
     async fn the_same_answer_marked_again_or_twice_at_once_tells_no_one_twice() {
-        use crate::server::entity::topic_event;
         let w = World::new().await;
         let t = topic_by(&w, &w.customer).await;
         following::set_level(&w.db, w.other.id, t.id, Level::Following)
@@ -798,18 +812,7 @@ mod tests {
         let answer = forum::reply(&w.db, &w.staff, t.id, "Update to 2.3.", None)
             .await
             .unwrap();
-        let counts = || async {
-            (
-                notes(&w, w.customer.id).await.len(),
-                notes(&w, w.other.id).await.len(),
-                mails_to(&w, &w.customer.email).await.len(),
-                topic_event::Entity::find()
-                    .filter(topic_event::Column::TopicId.eq(t.id))
-                    .count(&w.db)
-                    .await
-                    .unwrap(),
-            )
-        };
+        let counts = || told_and_logged(&w, t.id);
         let (a, b) = tokio::join!(
             staff::mark_answer(&w.db, &w.staff, t.id, answer.id),
             staff::mark_answer(&w.db, &w.staff, t.id, answer.id)
@@ -847,24 +850,12 @@ mod tests {
     /// confirmation; a note sent with it is still posted, and a customer waiting is answered.
     #[tokio::test]
     async fn the_same_status_set_again_or_twice_at_once_tells_no_one_twice() {
-        use crate::server::entity::topic_event;
         let w = World::new().await;
         let t = topic_by(&w, &w.customer).await;
         following::set_level(&w.db, w.other.id, t.id, Level::Following)
             .await
             .unwrap();
-        let counts = || async {
-            (
-                notes(&w, w.customer.id).await.len(),
-                notes(&w, w.other.id).await.len(),
-                mails_to(&w, &w.customer.email).await.len(),
-                topic_event::Entity::find()
-                    .filter(topic_event::Column::TopicId.eq(t.id))
-                    .count(&w.db)
-                    .await
-                    .unwrap(),
-            )
-        };
+        let counts = || told_and_logged(&w, t.id);
         let before = counts().await;
         let (a, b) = tokio::join!(
             staff::set_status(&w.db, &w.staff, t.id, "resolved", ""),
