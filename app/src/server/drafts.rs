@@ -220,7 +220,7 @@ impl MemberDraft {
     fn is_blank(&self) -> bool {
         [&self.title, &self.summary, &self.body]
             .iter()
-            .all(|text| text.trim().is_empty())
+            .all(|text| crate::server::invisible::is_blank(text))
     }
 }
 

@@ -47,10 +47,16 @@ pub async fn save(
         .filter(|c| !c.is_control())
         .collect();
     let name = name.trim().to_string();
-    let bio = bio.trim();
+    // A bio of invisible characters is no bio.
+    let bio = if crate::server::invisible::is_blank(bio) {
+        ""
+    } else {
+        bio.trim()
+    };
     let mut problems = Vec::new();
     let own = names::lookalike_key(&name) == names::lookalike_key(&me.username);
-    if name.is_empty() {
+    // A name of zero-width characters shows as no name at all beside a member's posts.
+    if crate::server::invisible::is_blank(&name) {
         problems.push(AppError::invalid("display_name", NAME_EMPTY));
     } else if name.chars().count() > DISPLAY_NAME_MAX {
         problems.push(AppError::invalid("display_name", NAME_LONG));
@@ -175,6 +181,12 @@ mod tests {
             (row.display_name.as_str(), row.bio_html.as_str()),
             (me.username.as_str(), "")
         );
+        // A bio of invisible characters is no bio.
+        save(&w.db, me.id, &me.username, "\u{200b}\u{2800}\n\u{feff}")
+            .await
+            .unwrap();
+        let row = stored(&w, me.id).await;
+        assert_eq!((row.bio_source.as_str(), row.bio_html.as_str()), ("", ""));
     }
 
     #[tokio::test]
@@ -186,6 +198,11 @@ mod tests {
         let long_bio = "x".repeat(BIO_MAX + 1);
         for (name, bio, expected) in [
             ("   ", "", vec![("display_name", NAME_EMPTY)]),
+            (
+                "\u{200b}\u{2800}\u{3164}",
+                "",
+                vec![("display_name", NAME_EMPTY)],
+            ),
             (&*"n".repeat(61), "", vec![("display_name", NAME_LONG)]),
             ("Admin", "", vec![("display_name", NAME_RESERVED)]),
             ("Backyard", "", vec![("display_name", NAME_RESERVED)]),

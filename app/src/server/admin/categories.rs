@@ -53,7 +53,7 @@ struct Checked {
 
 fn check(input: &CategoryInput) -> Result<Checked, AppError> {
     let name = input.name.trim();
-    if name.is_empty() {
+    if crate::server::invisible::is_blank(name) {
         return Err(AppError::invalid("name", NAME_EMPTY));
     }
     if name.chars().count() > 64 {

@@ -82,7 +82,10 @@ pub async fn set_role(
     );
     let mut row: user::ActiveModel = target.into();
     row.role = Set(role.as_str().into());
-    row.staff_title = Set((role.is_staff() && !title.is_empty()).then(|| title.to_string()));
+    // A title of invisible characters is no title (it would show as an empty badge).
+    row.staff_title = Set(
+        (role.is_staff() && !crate::server::invisible::is_blank(title)).then(|| title.to_string()),
+    );
     let updated = row.update(&txn).await?;
     log_about(
         &txn,

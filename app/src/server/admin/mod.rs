@@ -168,6 +168,10 @@ mod tests {
                 AppError::invalid("name", NAME_EMPTY),
             ),
             (
+                with(&|i| i.name = "\u{200b}\u{feff} \u{2800}".into()),
+                AppError::invalid("name", NAME_EMPTY),
+            ),
+            (
                 with(&|i| i.colour = "blue".into()),
                 AppError::invalid("colour", COLOUR_INVALID),
             ),
@@ -379,6 +383,23 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    #[tokio::test]
+    async fn a_staff_title_of_invisible_characters_is_no_title() {
+        let db = test_db().await;
+        let (admin, _) = admin_and_moderator(&db).await;
+        let customer = insert_user(&db, 3).await;
+        let staff = set_role(
+            &db,
+            &admin,
+            customer.id,
+            "staff",
+            "\u{200b}\u{2800} \u{feff}",
+        )
+        .await
+        .unwrap();
+        assert_eq!((staff.role.as_str(), staff.staff_title), ("staff", None));
     }
 
     #[tokio::test]

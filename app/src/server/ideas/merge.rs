@@ -41,7 +41,12 @@ pub async fn merge(
     note: &str,
 ) -> Result<topic::Model, AppError> {
     require_role(Some(actor.role()), Role::Staff)?;
-    let note = note.trim();
+    // A note of invisible characters is no note (the history would show an empty one).
+    let note = if crate::server::invisible::is_blank(note) {
+        ""
+    } else {
+        note.trim()
+    };
     if note.chars().count() > MAX_NOTE_CHARS {
         return Err(AppError::invalid(
             "note",

@@ -443,7 +443,7 @@ pub async fn move_topic(
         )
         .exec(&txn)
         .await?;
-    let note = if reason.trim().is_empty() {
+    let note = if crate::server::invisible::is_blank(reason) {
         format!("Moved to {}", to.name)
     } else {
         format!("Moved to {}: {}", to.name, reason.trim())

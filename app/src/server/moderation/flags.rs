@@ -70,7 +70,12 @@ pub async fn flag_post(
     if !FLAG_REASONS.iter().any(|(key, _)| *key == reason) {
         return Err(AppError::invalid("reason", FLAG_REASON_UNKNOWN));
     }
-    let note = note.trim();
+    // A note of invisible characters says nothing: no note.
+    let note = if crate::server::invisible::is_blank(note) {
+        ""
+    } else {
+        note.trim()
+    };
     if reason == "other" && note.is_empty() {
         return Err(AppError::invalid("note", FLAG_NOTE_NEEDED));
     }

@@ -212,6 +212,13 @@ mod tests {
                 &w.members[0],
                 w.post.id,
                 "other",
+                "\u{200b}\u{2800}\u{feff}",
+                AppError::invalid("note", FLAG_NOTE_NEEDED),
+            ),
+            (
+                &w.members[0],
+                w.post.id,
+                "other",
                 long.as_str(),
                 AppError::invalid(
                     "note",
@@ -466,6 +473,34 @@ mod tests {
             .map(|i| i.kind)
             .collect();
         assert_eq!(kinds, vec!["held_words", "flagged"]);
+    }
+
+    /// A watched word with no letters in it would watch for nothing: refused, nothing written.
+    #[tokio::test]
+    async fn a_watched_word_of_nothing_is_refused() {
+        let w = world().await;
+        for word in [
+            "",
+            "  ",
+            "**",
+            " * ",
+            "\u{200b}",
+            "*\u{2800}\u{feff}*",
+            "\u{3164}",
+        ] {
+            assert_eq!(
+                add_watched_word(&w.db, &w.admin, word, "block")
+                    .await
+                    .unwrap_err(),
+                AppError::invalid("word", WORD_EMPTY),
+                "{word:?}"
+            );
+        }
+        assert_eq!(watched_word::Entity::find().count(&w.db).await.unwrap(), 0);
+        add_watched_word(&w.db, &w.admin, "*scam*", "block")
+            .await
+            .unwrap();
+        assert_eq!(watched_word::Entity::find().count(&w.db).await.unwrap(), 1);
     }
 
     #[tokio::test]

@@ -46,7 +46,7 @@ pub async fn add_watched_word(
 ) -> Result<(), AppError> {
     require_role(Some(actor.role()), Role::Admin)?;
     let word = word.trim().to_lowercase();
-    if word.trim_matches('*').is_empty() {
+    if crate::server::invisible::is_blank(word.trim_matches('*')) {
         return Err(AppError::invalid("word", WORD_EMPTY));
     }
     if word.chars().count() > 100 {
