@@ -76,6 +76,7 @@ pub fn app_state(config: Config, db: DatabaseConnection) -> AppState {
         config: Arc::new(config),
         files,
         site: Default::default(),
+        home_pages: Arc::new(app::server::views::home::home_pages()),
         headline: Default::default(),
         waiting: Default::default(),
         review_open: Default::default(),

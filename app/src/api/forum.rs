@@ -59,7 +59,14 @@ pub async fn list_categories() -> Result<Vec<CategorySummary>, AppError> {
 pub async fn get_home(page: u64) -> Result<crate::model::HomeView, AppError> {
     let viewer = state::current_user().await?;
     let state = state::app_state()?;
-    crate::server::views::home::home(&state.db, viewer.as_ref(), page, &state.headline).await
+    crate::server::views::home::home(
+        &state.db,
+        viewer.as_ref(),
+        page,
+        &state.home_pages,
+        &state.headline,
+    )
+    .await
 }
 
 /// "Mark all read": nothing up to now is new or unread for the member any more. Back to the

@@ -18,6 +18,8 @@ pub struct AppState {
     pub files: Arc<dyn media::store::Store>,
     /// The site's name, brand and switches, which every page shows (api::forum::get_site_info).
     pub site: Arc<super::memo::Memo<crate::model::SiteInfo>>,
+    /// The home page's pages as every reader sees them (views::home::HomePages).
+    pub home_pages: Arc<super::memo::MemoMap<u64, Arc<crate::model::HomeView>>>,
     /// The home page's response headline (views::home::headline).
     pub headline: Arc<super::memo::Memo<Option<crate::model::ResponseHeadline>>>,
     /// The staff queue's waiting topics per category: (category, how many, oldest since).

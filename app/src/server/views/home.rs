@@ -1,8 +1,10 @@
 //! The home page as it reads: the admins' introduction, the response promise's headline, the
 //! latest topics across categories and the categories, with what is new to a signed-in member.
-//! A fixed number of queries whatever the page's length; nothing here writes.
+//! What every reader sees alike is read once per page version and kept (`HomePages`, held by
+//! AppState); per request only a member's own markers are read. A fixed number of queries
+//! whatever the page's length; nothing here writes.
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
 use sea_orm::{
@@ -15,13 +17,54 @@ use crate::model::{HomeView, LatestTopic, PostState, ResponseHeadline};
 use crate::server::db::{numbered, placeholders};
 use crate::server::entity::{topic, user};
 use crate::server::records::{reads, users::authors};
-use crate::server::{content, memo::Memo, settings, visibility};
+use crate::server::{
+    content,
+    memo::{Memo, MemoMap},
+    settings, visibility,
+};
 
 /// Latest topics shown on a page of the home page.
 pub const LATEST_PAGE_SIZE: u64 = 20;
 
-/// The home page's page `page` (of its latest topics) as `viewer` sees it. A visitor's page is
-/// the same for every visitor (the page cache serves it): the markers are a member's only.
+/// Home pages as every reader sees them (no markers), by page number, kept per page version.
+pub type HomePages = MemoMap<u64, Arc<HomeView>>;
+
+/// How much of the home page is kept, by `weight`: a page is a few KB (its 20 topics, the
+/// categories and the introduction), so every page a forum's readers page through.
+pub const HOME_PAGES_BYTES: usize = 1024 * 1024;
+
+/// An empty set of kept home pages.
+pub fn home_pages() -> HomePages {
+    HomePages::new(HOME_PAGES_BYTES, |view| weight(view))
+}
+
+/// About what a kept page holds: its text, and a little for each entry's other fields.
+fn weight(view: &HomeView) -> usize {
+    let topics: usize = view
+        .latest
+        .iter()
+        .map(|l| {
+            let t = &l.topic;
+            256 + t.slug.len()
+                + t.title.len()
+                + t.author.len()
+                + t.author_display_name.len()
+                + l.category.slug.len()
+                + l.category.name.len()
+                + l.last_poster.as_ref().map_or(0, String::len)
+        })
+        .sum();
+    let categories: usize = view
+        .categories
+        .iter()
+        .map(|c| 128 + c.slug.len() + c.name.len() + c.description.len())
+        .sum();
+    256 + view.intro_html.len() + topics + categories
+}
+
+/// The home page's page `page` (of its latest topics) as `viewer` sees it: what every reader
+/// sees, from `kept` when current, with a member's markers added. A visitor's page is the same
+/// for every visitor (the page cache serves it): the markers are a member's only.
 ///
 /// `headline` keeps the response headline per server between writes: it reads every topic of
 /// the last 60 days (8,200 at a million posts, 70 to 150 ms a render).
@@ -29,9 +72,40 @@ pub async fn home(
     db: &DatabaseConnection,
     viewer: Option<&user::Model>,
     page: u64,
+    kept: &HomePages,
     headline_kept: &Memo<Option<ResponseHeadline>>,
 ) -> Result<HomeView, AppError> {
     let now = Utc::now();
+    let everyones = kept
+        .get_or_load(db, page, || async {
+            everyones_home(db, page, headline_kept, now)
+                .await
+                .map(Arc::new)
+        })
+        .await?;
+    let mut view = HomeView::clone(&everyones);
+    if let Some(member) = viewer {
+        let ids: Vec<i64> = view.latest.iter().map(|l| l.topic.id).collect();
+        let unread = reads::unread_by_topic(db, member, &ids, now).await?;
+        for latest in &mut view.latest {
+            latest.unread = unread.get(&latest.topic.id).copied();
+        }
+        view.new_in_category = reads::unread_by_category(db, member, now)
+            .await?
+            .into_iter()
+            .collect();
+        view.signed_in = true;
+    }
+    Ok(view)
+}
+
+/// Page `page` of the home page as a visitor sees it.
+async fn everyones_home(
+    db: &DatabaseConnection,
+    page: u64,
+    headline_kept: &Memo<Option<ResponseHeadline>>,
+    now: DateTimeUtc,
+) -> Result<HomeView, AppError> {
     let categories = super::forum::category_summaries(db).await?;
     // The categories' stored counters count their listed topics: no count query for the pager.
     let total: u64 = categories.iter().map(|c| c.topic_count.max(0) as u64).sum();
@@ -56,20 +130,6 @@ pub async fn home(
             .chain(last_posters.values().copied()),
     )
     .await?;
-    let unread = match viewer {
-        Some(member) => {
-            let ids: Vec<i64> = topics.iter().map(|t| t.id).collect();
-            reads::unread_by_topic(db, member, &ids, now).await?
-        }
-        None => HashMap::new(),
-    };
-    let new_in_category = match viewer {
-        Some(member) => reads::unread_by_category(db, member, now)
-            .await?
-            .into_iter()
-            .collect(),
-        None => Vec::new(),
-    };
     let refs: HashMap<i64, crate::model::CategoryRef> = categories
         .iter()
         .map(|c| {
@@ -94,7 +154,7 @@ pub async fn home(
                 .and_then(|author| names.get(author))
                 .map(|a| a.username.clone());
             Some(LatestTopic {
-                unread: unread.get(&id).copied(),
+                unread: None,
                 category: refs.get(&category_id)?.clone(),
                 last_poster,
                 topic: item,
@@ -108,8 +168,8 @@ pub async fn home(
         page: paged.number,
         page_count: paged.count,
         categories,
-        new_in_category,
-        signed_in: viewer.is_some(),
+        new_in_category: Vec::new(),
+        signed_in: false,
     })
 }
 
@@ -227,7 +287,10 @@ mod tests {
             .await
             .unwrap();
 
-        let visitor = home(&w.db, None, 1, &Memo::default()).await.unwrap();
+        // One set of kept pages for every reader below, as a server has: a member's markers
+        // are their own, and a write shows on the next page.
+        let kept = home_pages();
+        let visitor = home(&w.db, None, 1, &kept, &Memo::default()).await.unwrap();
         let titles: Vec<&str> = visitor
             .latest
             .iter()
@@ -247,7 +310,7 @@ mod tests {
         assert_eq!(visitor.categories.len(), 2);
         assert!(visitor.headline.is_some());
 
-        let member = home(&w.db, Some(&w.customer), 1, &Memo::default())
+        let member = home(&w.db, Some(&w.customer), 1, &kept, &Memo::default())
             .await
             .unwrap();
         let unread: Vec<Option<Unread>> = member.latest.iter().map(|l| l.unread).collect();
@@ -260,14 +323,29 @@ mod tests {
         reads::mark_read(&w.db, w.staff.id, older.id, 2)
             .await
             .unwrap();
-        let staff = home(&w.db, Some(&w.staff), 1, &Memo::default())
+        let staff = home(&w.db, Some(&w.staff), 1, &kept, &Memo::default())
             .await
             .unwrap();
         let unread: Vec<Option<Unread>> = staff.latest.iter().map(|l| l.unread).collect();
         assert_eq!(unread, [None, Some(Unread::New)]);
+        // The members' markers stay theirs: the kept page a visitor gets has none.
+        let again = home(&w.db, None, 1, &kept, &Memo::default()).await.unwrap();
+        assert_eq!(again, visitor);
+        // A new topic is on the next page anyone loads, kept or not.
+        forum::start_topic(&w.db, &w.other, "ideas", "Newest idea", "Body.", None)
+            .await
+            .unwrap();
+        let after = home(&w.db, Some(&w.customer), 1, &kept, &Memo::default())
+            .await
+            .unwrap();
+        assert_eq!(after.latest[0].topic.title, "Newest idea");
+        assert_eq!(after.latest[0].unread, Some(Unread::New));
+        assert_eq!(after.latest.len(), 3);
 
         assert_eq!(
-            home(&w.db, None, 2, &Memo::default()).await.unwrap_err(),
+            home(&w.db, None, 2, &kept, &Memo::default())
+                .await
+                .unwrap_err(),
             AppError::NotFound("There is no page 2; this has 1 page.".into())
         );
     }
