@@ -63,7 +63,12 @@ pub async fn set_role(
 ) -> Result<user::Model, AppError> {
     require_role(Some(actor.role()), Role::Admin)?;
     let role = Role::parse(role).ok_or_else(|| AppError::invalid("role", ROLE_UNKNOWN))?;
-    let title = title.trim();
+    // A title of invisible characters is no title (it would show as an empty badge).
+    let title = if crate::server::invisible::is_blank(title) {
+        ""
+    } else {
+        title.trim()
+    };
     if title.chars().count() > 64 {
         return Err(AppError::invalid(
             "title",
@@ -82,10 +87,7 @@ pub async fn set_role(
     );
     let mut row: user::ActiveModel = target.into();
     row.role = Set(role.as_str().into());
-    // A title of invisible characters is no title (it would show as an empty badge).
-    row.staff_title = Set(
-        (role.is_staff() && !crate::server::invisible::is_blank(title)).then(|| title.to_string()),
-    );
+    row.staff_title = Set((role.is_staff() && !title.is_empty()).then(|| title.to_string()));
     let updated = row.update(&txn).await?;
     log_about(
         &txn,

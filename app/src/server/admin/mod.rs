@@ -400,6 +400,16 @@ mod tests {
         .await
         .unwrap();
         assert_eq!((staff.role.as_str(), staff.staff_title), ("staff", None));
+        // The log and the member's notice say no title, not the invisible text.
+        let logged: Vec<String> = moderation_log::Entity::find()
+            .all(&db)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action == "role")
+            .map(|e| e.reason)
+            .collect();
+        assert_eq!(logged, ["Member () → Staff ()"]);
     }
 
     #[tokio::test]
