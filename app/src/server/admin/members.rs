@@ -89,12 +89,14 @@ pub async fn set_role(
     row.role = Set(role.as_str().into());
     row.staff_title = Set((role.is_staff() && !title.is_empty()).then(|| title.to_string()));
     let updated = row.update(&txn).await?;
+    // The log says what was stored: a customer has no title, whatever the form sent.
+    let stored_title = updated.staff_title.as_deref().unwrap_or_default();
     log_about(
         &txn,
         actor,
         "role",
         user_id,
-        &format!("{before} → {} ({title})", role.label()),
+        &format!("{before} → {} ({stored_title})", role.label()),
     )
     .await?;
     crate::server::notify::notify(
@@ -104,10 +106,10 @@ pub async fn set_role(
         &format!(
             "Your role is now {}{}.",
             role.label(),
-            if title.is_empty() || !role.is_staff() {
+            if stored_title.is_empty() {
                 String::new()
             } else {
-                format!(", {title}")
+                format!(", {stored_title}")
             }
         ),
         "",

@@ -410,6 +410,18 @@ mod tests {
             .map(|e| e.reason)
             .collect();
         assert_eq!(logged, ["Member () → Staff ()"]);
+        // Back to customer with a title in the form: none is stored, none is logged.
+        let customer = set_role(&db, &admin, customer.id, "customer", "Support")
+            .await
+            .unwrap();
+        assert_eq!(customer.staff_title, None);
+        let last = moderation_log::Entity::find()
+            .all(&db)
+            .await
+            .unwrap()
+            .pop()
+            .unwrap();
+        assert_eq!(last.reason, "Staff () → Member ()");
     }
 
     #[tokio::test]
