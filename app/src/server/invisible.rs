@@ -39,6 +39,12 @@ pub fn is_blank(text: &str) -> bool {
         .all(|c| c.is_whitespace() || c.is_control() || is_invisible(c))
 }
 
+/// Optional text as it is kept: trimmed, and nothing at all when it is blank (a bio, title or
+/// note of zero-width characters would show as an empty one).
+pub fn trimmed_or_nothing(text: &str) -> &str {
+    if is_blank(text) { "" } else { text.trim() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

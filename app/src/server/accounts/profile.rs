@@ -47,12 +47,7 @@ pub async fn save(
         .filter(|c| !c.is_control())
         .collect();
     let name = name.trim().to_string();
-    // A bio of invisible characters is no bio.
-    let bio = if crate::server::invisible::is_blank(bio) {
-        ""
-    } else {
-        bio.trim()
-    };
+    let bio = crate::server::invisible::trimmed_or_nothing(bio);
     let mut problems = Vec::new();
     let own = names::lookalike_key(&name) == names::lookalike_key(&me.username);
     // A name of zero-width characters shows as no name at all beside a member's posts.

@@ -63,12 +63,7 @@ pub async fn set_role(
 ) -> Result<user::Model, AppError> {
     require_role(Some(actor.role()), Role::Admin)?;
     let role = Role::parse(role).ok_or_else(|| AppError::invalid("role", ROLE_UNKNOWN))?;
-    // A title of invisible characters is no title (it would show as an empty badge).
-    let title = if crate::server::invisible::is_blank(title) {
-        ""
-    } else {
-        title.trim()
-    };
+    let title = crate::server::invisible::trimmed_or_nothing(title);
     if title.chars().count() > 64 {
         return Err(AppError::invalid(
             "title",

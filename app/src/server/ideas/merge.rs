@@ -41,12 +41,7 @@ pub async fn merge(
     note: &str,
 ) -> Result<topic::Model, AppError> {
     require_role(Some(actor.role()), Role::Staff)?;
-    // A note of invisible characters is no note (the history would show an empty one).
-    let note = if crate::server::invisible::is_blank(note) {
-        ""
-    } else {
-        note.trim()
-    };
+    let note = crate::server::invisible::trimmed_or_nothing(note);
     if note.chars().count() > MAX_NOTE_CHARS {
         return Err(AppError::invalid(
             "note",

@@ -70,12 +70,7 @@ pub async fn flag_post(
     if !FLAG_REASONS.iter().any(|(key, _)| *key == reason) {
         return Err(AppError::invalid("reason", FLAG_REASON_UNKNOWN));
     }
-    // A note of invisible characters says nothing: no note.
-    let note = if crate::server::invisible::is_blank(note) {
-        ""
-    } else {
-        note.trim()
-    };
+    let note = crate::server::invisible::trimmed_or_nothing(note);
     if reason == "other" && note.is_empty() {
         return Err(AppError::invalid("note", FLAG_NOTE_NEEDED));
     }
