@@ -159,17 +159,17 @@ fn unread_from(backend: DbBackend) -> String {
 /// For each of `topics` that holds something new to `member`: [`Unread::New`] for a topic they
 /// never opened whose opening post is itself new to them (someone else's, after their horizon),
 /// else how many posts they have not read. One query, whatever the number of topics; topics with
-/// nothing new are absent.
+/// nothing new are absent. `since` is the member's [`horizon`], read once by a page that asks
+/// both this and [`unread_by_category`].
 pub async fn unread_by_topic(
     db: &DatabaseConnection,
     member: &user::Model,
+    since: DateTimeUtc,
     topics: &[i64],
-    now: DateTimeUtc,
 ) -> Result<HashMap<i64, Unread>, AppError> {
     if topics.is_empty() {
         return Ok(HashMap::new());
     }
-    let since = horizon(db, member, now).await?;
     let backend = db.get_database_backend();
     let sql = format!(
         "SELECT p.topic_id, COUNT(*) AS unread,
@@ -213,12 +213,12 @@ pub const COUNTED_TOPICS: u32 = 200;
 /// latest first, as the topic lists order them: ties by the newest topic). One grouped query
 /// for the whole page, whose cost grows neither with the number of topics nor with their length
 /// (only with a topic's public posts since the horizon, which the probe reads from their index).
+/// `since` is the member's [`horizon`].
 pub async fn unread_by_category(
     db: &DatabaseConnection,
     member: &user::Model,
-    now: DateTimeUtc,
+    since: DateTimeUtc,
 ) -> Result<HashMap<i64, u32>, AppError> {
-    let since = horizon(db, member, now).await?;
     // The same rule as `unread_from`, asked per topic: from the latest forum topics active since
     // the horizon (a topic's last_posted_at is its newest visible post's publication, never
     // before that post was written; read newest first from its index; articles' comment topics
@@ -277,14 +277,16 @@ mod tests {
     }
 
     async fn unread_of(w: &World, member: &user::Model, topic_id: i64) -> Option<Unread> {
-        unread_by_topic(&w.db, member, &[topic_id], Utc::now())
+        let since = horizon(&w.db, member, Utc::now()).await.unwrap();
+        unread_by_topic(&w.db, member, since, &[topic_id])
             .await
             .unwrap()
             .remove(&topic_id)
     }
 
     async fn categories_of(w: &World, member: &user::Model) -> HashMap<i64, u32> {
-        unread_by_category(&w.db, member, Utc::now()).await.unwrap()
+        let since = horizon(&w.db, member, Utc::now()).await.unwrap();
+        unread_by_category(&w.db, member, since).await.unwrap()
     }
 
     /// The rule's queries name the visible state as text, as the partial index's condition does.
@@ -524,9 +526,7 @@ mod tests {
         for id in newer {
             mark_read(&w.db, w.customer.id, *id, 1).await.unwrap();
         }
-        let counts = unread_by_category(&w.db, &w.customer, Utc::now())
-            .await
-            .unwrap();
+        let counts = categories_of(&w, &w.customer).await;
         assert_eq!(counts.values().sum::<u32>(), COUNTED_TOPICS - 20);
     }
 

@@ -86,11 +86,12 @@ pub async fn home(
     let mut view = HomeView::clone(&everyones);
     if let Some(member) = viewer {
         let ids: Vec<i64> = view.latest.iter().map(|l| l.topic.id).collect();
-        let unread = reads::unread_by_topic(db, member, &ids, now).await?;
+        let since = reads::horizon(db, member, now).await?;
+        let unread = reads::unread_by_topic(db, member, since, &ids).await?;
         for latest in &mut view.latest {
             latest.unread = unread.get(&latest.topic.id).copied();
         }
-        view.new_in_category = reads::unread_by_category(db, member, now)
+        view.new_in_category = reads::unread_by_category(db, member, since)
             .await?
             .into_iter()
             .collect();
