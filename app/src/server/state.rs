@@ -53,9 +53,23 @@ pub use super::session_store::{GENERATION_KEY, USER_ID_KEY};
 
 pub fn app_state() -> Result<AppState, AppError> {
     use_context::<AppState>().ok_or_else(|| {
-        tracing::error!("AppState missing from the Leptos context");
+        if request_gone() {
+            tracing::debug!("a page's load ran on after its reader left");
+        } else {
+            tracing::error!("AppState missing from the Leptos context");
+        }
         AppError::Internal
     })
+}
+
+/// Whether this runs for a request that is gone. A page's data loads in tasks of their own
+/// (leptos' resources), which run on after their reader left mid-render, when the page's owner
+/// and every context it held have been dropped: nobody waits for what they find, and they stop
+/// at their first look-up. That is not a fault to report (an outside tester saw it as "no
+/// session layer on this request", once for each reader that gave up); a context missing
+/// while the request's own parts are there is.
+fn request_gone() -> bool {
+    use_context::<axum::http::request::Parts>().is_none() && use_context::<AppState>().is_none()
 }
 
 pub fn db() -> Result<DatabaseConnection, AppError> {
@@ -64,7 +78,11 @@ pub fn db() -> Result<DatabaseConnection, AppError> {
 
 pub async fn session() -> Result<Session, AppError> {
     leptos_axum::extract::<Session>().await.map_err(|e| {
-        tracing::error!(error = %e, "no session layer on this request");
+        if request_gone() {
+            tracing::debug!("a page's load ran on after its reader left");
+        } else {
+            tracing::error!(error = %e, "no session layer on this request");
+        }
         AppError::Internal
     })
 }
@@ -222,4 +240,39 @@ pub fn referring_path(fallback: &str) -> String {
     };
     // A Referer is whatever the address bar held: `//evil.example` is a path there.
     crate::paths::local_path(&path).unwrap_or_else(|| fallback.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use leptos::prelude::*;
+    use leptos::reactive::computed::ScopedFuture;
+
+    /// A page's load runs in a task under an owner of the page's. Polled while the page lives, it
+    /// finds the request's parts; polled after the page's owner was dropped (its reader gone
+    /// mid-render), it finds no context at all, and counts as a request that is gone, not as a
+    /// server missing its session layer.
+    #[tokio::test]
+    async fn a_load_left_by_its_reader_is_told_apart_from_a_missing_layer() {
+        let page = Owner::new_root(None);
+        let (while_read, after_left) = page.with(|| {
+            provide_context(axum::http::Request::new(()).into_parts().0);
+            let component = Owner::current().expect("the page's owner").child();
+            component.with(|| {
+                (
+                    ScopedFuture::new_untracked(async { super::request_gone() }),
+                    ScopedFuture::new_untracked(async { super::request_gone() }),
+                )
+            })
+        });
+        page.clone().unset();
+        assert!(
+            !while_read.await,
+            "the page's parts are there while it is read"
+        );
+        drop(page);
+        assert!(
+            after_left.await,
+            "its reader gone, the load has no context left"
+        );
+    }
 }
