@@ -1,7 +1,8 @@
 //! Watched words: matching a post against the words admins watch for. Case-insensitive, on
 //! word boundaries, Unicode-aware (compatibility forms such as full-width letters fold to their
 //! plain letters), and blind to the invisible characters people slip inside a word to dodge a
-//! filter (zero-width spaces and joiners, soft hyphens, word joiners).
+//! filter (zero-width spaces and joiners, soft hyphens, word joiners) and to accents stacked on
+//! a letter that no letter has (see `fold`).
 use crate::server::invisible::is_invisible;
 use unicode_normalization::UnicodeNormalization;
 
@@ -50,13 +51,30 @@ pub struct Watched {
 
 /// The text as matching sees it, one entry per folded character with the byte range of the
 /// original text it came from (so a censor can mask the original).
+///
+/// A diacritic typed as a mark of its own joins the letter before it: into the one letter that
+/// has it, as if typed precomposed (n + U+0303 is ñ, so "año" is found however it was typed,
+/// and is never "ano"; r + U+0301 is ŕ), and where no letter has it (r + U+030A, or marks
+/// stacked on marks) it is passed over, as the letter's own range, so that "dar\u{30A}n",
+/// which reads as "darn", cannot dodge "darn" and a censor masks the mark with its letter. Only the diacritics shared
+/// by the Latin, Greek and Cyrillic alphabets are read so: the vowel signs and points of other
+/// scripts are letters' parts that tell words apart.
 fn fold(text: &str) -> Vec<(char, std::ops::Range<usize>)> {
-    let mut out = Vec::with_capacity(text.len());
+    let mut out: Vec<(char, std::ops::Range<usize>)> = Vec::with_capacity(text.len());
     for (start, c) in text.char_indices() {
         if is_invisible(c) {
             continue;
         }
         let range = start..start + c.len_utf8();
+        if is_diacritic(c)
+            && let Some((letter, of)) = out.last_mut()
+        {
+            if let Some(marked) = unicode_normalization::char::compose(*letter, c) {
+                *letter = marked;
+            }
+            of.end = range.end;
+            continue;
+        }
         for folded in c.nfkc().flat_map(char::to_lowercase) {
             if !is_invisible(folded) {
                 out.push((folded, range.clone()));
@@ -64,6 +82,17 @@ fn fold(text: &str) -> Vec<(char, std::ops::Range<usize>)> {
         }
     }
     out
+}
+
+/// The combining marks of Unicode's blocks of diacritics (U+0300 to U+036F and their
+/// extensions and supplement, the marks for symbols, the half marks).
+fn is_diacritic(c: char) -> bool {
+    matches!(c,
+        '\u{0300}'..='\u{036F}'
+        | '\u{1AB0}'..='\u{1AFF}'
+        | '\u{1DC0}'..='\u{1DFF}'
+        | '\u{20D0}'..='\u{20FF}'
+        | '\u{FE20}'..='\u{FE2F}')
 }
 
 /// A pattern, folded the same way, and whether it may run on into more letters either side.
@@ -154,7 +183,7 @@ pub fn judge(text: &str, watched: &[Watched]) -> Verdict {
         censored.extend(
             text[r.clone()]
                 .chars()
-                .filter(|c| !is_invisible(*c))
+                .filter(|c| !is_invisible(*c) && !is_diacritic(*c))
                 .map(|_| '■'),
         );
         at = r.end;
@@ -213,6 +242,31 @@ mod tests {
     }
 
     #[test]
+    fn accents_stacked_on_a_word_do_not_hide_it() {
+        // Marks no letter has, on one letter or stacked: the word as it reads.
+        for sneaky in [
+            "dar\u{30A}n",
+            "d\u{300}\u{301}\u{302}arn",
+            "darn\u{36F}\u{1DC0}",
+            "D\u{20DD}ARN",
+        ] {
+            assert_eq!(hits(sneaky, "darn"), vec![sneaky], "{sneaky:?}");
+        }
+        // A letter with its accent is that letter, typed in one piece or two, and not the
+        // letter without it.
+        assert_eq!(find("Feliz an\u{303}o", "año").len(), 1);
+        assert_eq!(find("Feliz año", "an\u{303}o").len(), 1);
+        assert!(find("Feliz año", "ano").is_empty());
+        assert!(find("Feliz an\u{303}o", "ano").is_empty());
+        assert!(find("café", "cafe").is_empty());
+        // Other scripts' signs are parts of their letters: a word without one is another word.
+        assert!(find("कम", "काम").is_empty());
+        assert_eq!(find("काम", "काम").len(), 1);
+        // A mark before any letter is left as it is.
+        assert_eq!(find("\u{301}darn", "darn").len(), 1);
+    }
+
+    #[test]
     fn the_strongest_action_wins_and_censored_words_are_masked() {
         let watched = vec![
             Watched {
@@ -234,6 +288,8 @@ mod tests {
         );
         assert_eq!(v.action, Some((WordAction::Hold, "scam".into())));
         assert_eq!(v.censored, "■■■■, this casino is a scammer's ■■■■ trick");
+        // An accent no letter has is masked with its letter, not left standing on its own.
+        assert_eq!(judge("oh dar\u{30A}n", &watched).censored, "oh ■■■■");
         assert_eq!(
             judge("all fine", &watched),
             Verdict {
