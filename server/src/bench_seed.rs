@@ -390,7 +390,7 @@ async fn seed_votes(
         let start = (*idea as u64 * 31) % voters;
         let stride = [7919u64, 104_729, 1_299_709]
             .into_iter()
-            .find(|p| voters % p != 0)
+            .find(|p| !voters.is_multiple_of(*p))
             .unwrap_or(1);
         for j in 0..n {
             push(&mut rows, *idea, (start + j * stride) % voters + 1, j);

@@ -210,42 +210,6 @@ pub fn safe_next(next: Option<&str>) -> String {
     next.and_then(local_path).unwrap_or_else(|| "/".to_string())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::safe_next;
-
-    #[test]
-    fn only_local_paths_are_followed() {
-        assert_eq!(safe_next(Some("/t/1/hello?page=2")), "/t/1/hello?page=2");
-        assert_eq!(safe_next(Some("/u/caf\u{e9}")), "/u/caf%C3%A9");
-        assert_eq!(safe_next(Some("/a%2Fb")), "/a%2Fb");
-        for bad in [
-            "https://evil.example",
-            "//evil.example",
-            "/\\evil.example",
-            "/\t/evil.example",
-            "/%09/evil.example",
-            "/%2F/evil.example",
-            "/%5Cevil.example",
-            "/x\r\nSet-Cookie: a=b",
-            "/x\u{7f}",
-            "/x%0a",
-            "/a b",
-            "/%",
-            "/%g0",
-            "/%+1",
-            "/%ff",
-            "%2F",
-            "%2Fx",
-            "javascript:x",
-            "",
-        ] {
-            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
-        }
-        assert_eq!(safe_next(None), "/");
-    }
-}
-
 /// Destructive actions ask first (api::confirm holds the page that asks).
 /// Whether a destructive form was confirmed; when not, sends the browser to /confirm for
 /// `action` (with the choices made, and the page to go back to) and the caller does nothing.
@@ -312,5 +276,41 @@ pub(crate) fn page_of_form() -> String {
             .and_then(|back| crate::paths::local_path(&back))
             .unwrap_or_else(|| "/".into()),
         None => referring,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(safe_next(Some("/t/1/hello?page=2")), "/t/1/hello?page=2");
+        assert_eq!(safe_next(Some("/u/caf\u{e9}")), "/u/caf%C3%A9");
+        assert_eq!(safe_next(Some("/a%2Fb")), "/a%2Fb");
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/%09/evil.example",
+            "/%2F/evil.example",
+            "/%5Cevil.example",
+            "/x\r\nSet-Cookie: a=b",
+            "/x\u{7f}",
+            "/x%0a",
+            "/a b",
+            "/%",
+            "/%g0",
+            "/%+1",
+            "/%ff",
+            "%2F",
+            "%2Fx",
+            "javascript:x",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/");
     }
 }

@@ -733,7 +733,7 @@ async fn run(steps: &[Step]) -> Result<(), String> {
         ideas.push(idea(&w, &format!("Idea {n}")).await.id);
     }
     // Two established members, one new, one unconfirmed.
-    let voters = vec![
+    let voters = [
         w.other.clone(),
         member_created(&w, 50, now - Duration::days(90)).await,
         member_created(&w, 51, now - Duration::hours(3)).await,

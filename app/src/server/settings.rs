@@ -188,7 +188,7 @@ fn is_image_address(value: &str) -> bool {
             && id.bytes().all(|b| b.is_ascii_digit())
             && !name.is_empty()
             && name.split('/').all(|segment| {
-                segment.trim_matches('.') != ""
+                !segment.trim_matches('.').is_empty()
                     && segment
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))

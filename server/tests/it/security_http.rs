@@ -69,7 +69,7 @@ fn no_server_function_that_writes_accepts_get() {
         paths.len()
     );
     for (path, method) in paths {
-        let expected = if READS_BY_GET.iter().any(|p| path == *p) {
+        let expected = if READS_BY_GET.contains(&path) {
             axum::http::Method::GET
         } else {
             axum::http::Method::POST

@@ -122,7 +122,7 @@ async fn suspend_in(
     .await?;
     let how_long = match days {
         Some(1) => "for a day".to_string(),
-        Some(d) => format!("for {}", crate::format::count(d as i64, "day", "days")),
+        Some(d) => format!("for {}", crate::format::count(d, "day", "days")),
         None => "for good".to_string(),
     };
     notify::notify(

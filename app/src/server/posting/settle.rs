@@ -99,7 +99,7 @@ pub(super) async fn settle_after(
             Some(_) => None,
         };
         // Answered: a staff reply public since the wait began (the latest one is, if any is).
-        wait_start.filter(|start| !last_staff_reply.is_some_and(|at| at >= *start))
+        wait_start.filter(|start| last_staff_reply.is_none_or(|at| at < *start))
     };
 
     let last_posted_at = last_public.unwrap_or(before.created_at);

@@ -526,7 +526,7 @@ mod tests {
         for id in newer {
             mark_read(&w.db, w.customer.id, *id, 1).await.unwrap();
         }
-        let counts = categories_of(&w, &w.customer).await;
+        let counts = categories_of(w, &w.customer).await;
         assert_eq!(counts.values().sum::<u32>(), COUNTED_TOPICS - 20);
     }
 
