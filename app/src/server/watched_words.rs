@@ -1,7 +1,7 @@
 //! Watched words: matching a post against the words admins watch for. Case-insensitive, on
 //! word boundaries, Unicode-aware (compatibility forms such as full-width letters fold to their
 //! plain letters), and blind to the invisible characters people slip inside a word to dodge a
-//! filter (zero-width spaces and joiners, soft hyphens, word joiners) and to accents stacked on
+//! filter (zero-width spaces and joiners, soft hyphens, word joiners) and to marks stacked on
 //! a letter that no letter has (see `fold`).
 use crate::server::invisible::is_invisible;
 use unicode_normalization::UnicodeNormalization;
@@ -52,47 +52,77 @@ pub struct Watched {
 /// The text as matching sees it, one entry per folded character with the byte range of the
 /// original text it came from (so a censor can mask the original).
 ///
-/// A diacritic typed as a mark of its own joins the letter before it: into the one letter that
-/// has it, as if typed precomposed (n + U+0303 is ñ, so "año" is found however it was typed,
-/// and is never "ano"; r + U+0301 is ŕ), and where no letter has it (r + U+030A, or marks
-/// stacked on marks) it is passed over, as the letter's own range, so that "dar\u{30A}n",
-/// which reads as "darn", cannot dodge "darn" and a censor masks the mark with its letter. Only the diacritics shared
-/// by the Latin, Greek and Cyrillic alphabets are read so: the vowel signs and points of other
-/// scripts are letters' parts that tell words apart.
+/// Combining marks (accents typed as characters of their own, or made by folding: İ lowercases
+/// to i + U+0307) on a Latin, Greek or Cyrillic letter, or on no letter at all, join what they
+/// sit on, in Unicode's canonical order: into the one letter that has them, as if typed
+/// precomposed (n + U+0303 is ñ, so "año" is found however it was typed, and is never "ano";
+/// r + U+0301 is ŕ), and where no letter has them (r + U+030A, marks stacked on marks, a Hebrew
+/// point or a Cyrillic titlo on a Latin letter) they are passed over, as part of the letter's
+/// range: "dar\u{30A}n", which reads as "darn", cannot dodge "darn", and a censor masks the marks
+/// with their letter. On the letters of other scripts, marks are vowel signs and points that
+/// tell words apart: they stay, and count as parts of the word. Marks on nothing (at the start)
+/// are passed over.
 fn fold(text: &str) -> Vec<(char, std::ops::Range<usize>)> {
+    use unicode_normalization::char::is_combining_mark;
+    let folded = text
+        .char_indices()
+        .filter(|(_, c)| !is_invisible(*c))
+        .flat_map(|(start, c)| {
+            let range = start..start + c.len_utf8();
+            c.nfkc()
+                .flat_map(char::to_lowercase)
+                .filter(|f| !is_invisible(*f))
+                .map(move |f| (f, range.clone()))
+        });
     let mut out: Vec<(char, std::ops::Range<usize>)> = Vec::with_capacity(text.len());
-    for (start, c) in text.char_indices() {
-        if is_invisible(c) {
+    // The last character pushed and the marks joined to it so far, when it takes marks.
+    let mut cluster = String::new();
+    let mut marks = 0;
+    let mut joins = false;
+    for (c, range) in folded {
+        if !is_combining_mark(c) {
+            joins = takes_marks_in(c);
+            cluster.clear();
+            cluster.push(c);
+            marks = 0;
+            out.push((c, range));
             continue;
         }
-        let range = start..start + c.len_utf8();
-        if is_diacritic(c)
-            && let Some((letter, of)) = out.last_mut()
-        {
-            if let Some(marked) = unicode_normalization::char::compose(*letter, c) {
-                *letter = marked;
+        match out.last_mut() {
+            None => {}
+            Some((letter, of)) if joins => {
+                of.end = of.end.max(range.end);
+                // Unicode's stream-safe limit: past 30 marks no letter has more to compose.
+                if marks < 30 {
+                    marks += 1;
+                    cluster.push(c);
+                    *letter = cluster.nfc().next().unwrap_or(*letter);
+                }
             }
-            of.end = range.end;
-            continue;
-        }
-        for folded in c.nfkc().flat_map(char::to_lowercase) {
-            if !is_invisible(folded) {
-                out.push((folded, range.clone()));
-            }
+            Some(_) => out.push((c, range)),
         }
     }
     out
 }
 
-/// The combining marks of Unicode's blocks of diacritics (U+0300 to U+036F and their
-/// extensions and supplement, the marks for symbols, the half marks).
-fn is_diacritic(c: char) -> bool {
-    matches!(c,
-        '\u{0300}'..='\u{036F}'
-        | '\u{1AB0}'..='\u{1AFF}'
-        | '\u{1DC0}'..='\u{1DFF}'
-        | '\u{20D0}'..='\u{20FF}'
-        | '\u{FE20}'..='\u{FE2F}')
+/// Whether marks after `c` join it (see `fold`): anything but a letter of a script other than
+/// Latin, Greek and Cyrillic (their blocks, with the phonetic and extended ones).
+fn takes_marks_in(c: char) -> bool {
+    !c.is_alphabetic()
+        || matches!(c,
+            '\u{0000}'..='\u{052F}'
+            | '\u{1C80}'..='\u{1C8F}'
+            | '\u{1D00}'..='\u{1DBF}'
+            | '\u{1E00}'..='\u{1FFF}'
+            | '\u{2C60}'..='\u{2C7F}'
+            | '\u{A640}'..='\u{A69F}'
+            | '\u{A720}'..='\u{A7FF}'
+            | '\u{AB30}'..='\u{AB6F}')
+}
+
+/// Whether a folded character is part of a word: a letter or digit, or a mark kept on one.
+fn in_word(c: char) -> bool {
+    c.is_alphanumeric() || unicode_normalization::char::is_combining_mark(c)
 }
 
 /// A pattern, folded the same way, and whether it may run on into more letters either side.
@@ -115,7 +145,7 @@ pub fn find(text: &str, word: &str) -> Vec<std::ops::Range<usize>> {
         return Vec::new();
     }
     let hay = fold(text);
-    let is_word = |i: usize| hay.get(i).is_some_and(|(c, _)| c.is_alphanumeric());
+    let is_word = |i: usize| hay.get(i).is_some_and(|(c, _)| in_word(*c));
     let mut found = Vec::new();
     let mut i = 0;
     while i + needle.len() <= hay.len() {
@@ -183,7 +213,9 @@ pub fn judge(text: &str, watched: &[Watched]) -> Verdict {
         censored.extend(
             text[r.clone()]
                 .chars()
-                .filter(|c| !is_invisible(*c) && !is_diacritic(*c))
+                .filter(|c| {
+                    !is_invisible(*c) && !unicode_normalization::char::is_combining_mark(*c)
+                })
                 .map(|_| '■'),
         );
         at = r.end;
@@ -243,27 +275,57 @@ mod tests {
 
     #[test]
     fn accents_stacked_on_a_word_do_not_hide_it() {
-        // Marks no letter has, on one letter or stacked: the word as it reads.
+        // Marks no letter has, on one letter or stacked, from any block, at the word's edges or
+        // at the start of the text: the word as it reads.
         for sneaky in [
             "dar\u{30A}n",
             "d\u{300}\u{301}\u{302}arn",
             "darn\u{36F}\u{1DC0}",
             "D\u{20DD}ARN",
+            "dar\u{483}n",
+            "dar\u{489}n",
+            "dar\u{5B0}n",
+            "dar\u{64B}n",
+            "dar\u{302A}n",
+            "dar\u{1D167}n",
+            "da\u{200B}\u{315}rn",
         ] {
             assert_eq!(hits(sneaky, "darn"), vec![sneaky], "{sneaky:?}");
         }
-        // A letter with its accent is that letter, typed in one piece or two, and not the
-        // letter without it.
+        for at_start in [
+            "\u{363}darn",
+            "\u{345}darn",
+            "\u{200B}\u{363}darn",
+            "\u{301}darn",
+        ] {
+            assert_eq!(find(at_start, "darn").len(), 1, "{at_start:?}");
+        }
+        assert_eq!(find("ты ду\u{483}рак", "дурак").len(), 1);
+        // A letter with its accent is that letter, typed in one piece or two, its marks in
+        // any order, and not the letter without it.
         assert_eq!(find("Feliz an\u{303}o", "año").len(), 1);
         assert_eq!(find("Feliz año", "an\u{303}o").len(), 1);
         assert!(find("Feliz año", "ano").is_empty());
         assert!(find("Feliz an\u{303}o", "ano").is_empty());
         assert!(find("café", "cafe").is_empty());
-        // Other scripts' signs are parts of their letters: a word without one is another word.
+        for ordered in [
+            "ngo\u{31B}\u{301}",
+            "ngo\u{301}\u{31B}",
+            "NGO\u{301}\u{31B}",
+        ] {
+            assert_eq!(find(ordered, "ngớ").len(), 1, "{ordered:?}");
+        }
+        // İ lowercases to i and a dot above, in the text and in the watched word alike.
+        assert_eq!(find("SİKTİR git", "siktir").len(), 1);
+        assert_eq!(find("siktir git", "SİKTİR").len(), 1);
+        assert_eq!(find("visit İSTANBUL", "İstanbul").len(), 1);
+        assert_eq!(find("best CASİNO ever", "casino").len(), 1);
+        // Other scripts' signs are parts of their letters and words: a word without one is
+        // another word, and a word followed by one goes on.
         assert!(find("कम", "काम").is_empty());
         assert_eq!(find("काम", "काम").len(), 1);
-        // A mark before any letter is left as it is.
-        assert_eq!(find("\u{301}darn", "darn").len(), 1);
+        assert!(find("कमल्य", "कमल").is_empty());
+        assert_eq!(find("कमल है", "कमल").len(), 1);
     }
 
     #[test]
