@@ -53,15 +53,15 @@ pub struct Watched {
 /// original text it came from (so a censor can mask the original).
 ///
 /// Combining marks (accents typed as characters of their own, or made by folding: İ lowercases
-/// to i + U+0307) on a Latin, Greek or Cyrillic letter, or on no letter at all, join what they
-/// sit on, in Unicode's canonical order: into the one letter that has them, as if typed
-/// precomposed (n + U+0303 is ñ, so "año" is found however it was typed, and is never "ano";
-/// r + U+0301 is ŕ), and where no letter has them (r + U+030A, marks stacked on marks, a Hebrew
-/// point or a Cyrillic titlo on a Latin letter) they are passed over, as part of the letter's
-/// range: "dar\u{30A}n", which reads as "darn", cannot dodge "darn", and a censor masks the marks
-/// with their letter. On the letters of other scripts, marks are vowel signs and points that
-/// tell words apart: they stay, and count as parts of the word. Marks on nothing (at the start)
-/// are passed over.
+/// to i + U+0307) are read with what they sit on, in Unicode's canonical order, each composed
+/// into the letter where a letter has it (n + U+0303 is ñ, so "año" is found however it was
+/// typed, and is never "ano"; r + U+0301 is ŕ). Marks no letter has with them are then passed
+/// over, as part of the letter's range, on a Latin, Greek or Cyrillic letter or on no letter
+/// (r + U+030A, marks stacked on marks, another script's points: "dar\u{30A}n", which reads as
+/// "darn", cannot dodge "darn", and a censor masks the marks with their letter); on the letters
+/// of other scripts, only the shared diacritics are (U+0300 and on, see `is_diacritic`): their
+/// own vowel signs and points tell words apart, and stay as parts of the word. Marks on nothing
+/// (at the start) are passed over. Greek's final sigma is read as sigma, as upper case has one.
 fn fold(text: &str) -> Vec<(char, std::ops::Range<usize>)> {
     use unicode_normalization::char::is_combining_mark;
     let folded = text
@@ -72,37 +72,64 @@ fn fold(text: &str) -> Vec<(char, std::ops::Range<usize>)> {
             c.nfkc()
                 .flat_map(char::to_lowercase)
                 .filter(|f| !is_invisible(*f))
+                .map(|f| if f == 'ς' { 'σ' } else { f })
                 .map(move |f| (f, range.clone()))
         });
     let mut out: Vec<(char, std::ops::Range<usize>)> = Vec::with_capacity(text.len());
-    // The last character pushed and the marks joined to it so far, when it takes marks.
-    let mut cluster = String::new();
-    let mut marks = 0;
-    let mut joins = false;
+    // The marks read after the last character pushed, until the next one that is not a mark.
+    let mut marks: Vec<char> = Vec::new();
     for (c, range) in folded {
-        if !is_combining_mark(c) {
-            joins = takes_marks_in(c);
-            cluster.clear();
-            cluster.push(c);
-            marks = 0;
-            out.push((c, range));
+        if is_combining_mark(c) {
+            if let Some((_, of)) = out.last_mut() {
+                of.end = of.end.max(range.end);
+                marks.push(c);
+            }
             continue;
         }
-        match out.last_mut() {
-            None => {}
-            Some((letter, of)) if joins => {
-                of.end = of.end.max(range.end);
-                // Unicode's stream-safe limit: past 30 marks no letter has more to compose.
-                if marks < 30 {
-                    marks += 1;
-                    cluster.push(c);
-                    *letter = cluster.nfc().next().unwrap_or(*letter);
+        attach(&mut out, &mut marks);
+        out.push((c, range));
+    }
+    attach(&mut out, &mut marks);
+    out
+}
+
+/// Reads `marks` into the last character of `out` (see `fold`).
+fn attach(out: &mut Vec<(char, std::ops::Range<usize>)>, marks: &mut Vec<char>) {
+    use unicode_normalization::char::{canonical_combining_class, compose};
+    let Some((letter, range)) = out.last_mut() else {
+        return;
+    };
+    if marks.is_empty() {
+        return;
+    }
+    // Canonical order: by combining class, the typed order kept within one class.
+    marks.sort_by_key(|m| canonical_combining_class(*m));
+    let passes_over = takes_marks_in(*letter);
+    let range = range.clone();
+    let mut kept = Vec::new();
+    for mark in marks.drain(..) {
+        match compose(out.last().map_or(mark, |(l, _)| *l), mark) {
+            Some(marked) => {
+                if let Some((l, _)) = out.last_mut() {
+                    *l = marked;
                 }
             }
-            Some(_) => out.push((c, range)),
+            None if passes_over || is_diacritic(mark) => {}
+            None => kept.push(mark),
         }
     }
-    out
+    out.extend(kept.into_iter().map(|mark| (mark, range.clone())));
+}
+
+/// The combining marks of Unicode's blocks of diacritics shared by scripts (U+0300 to U+036F
+/// and their extensions and supplement, the marks for symbols, the half marks).
+fn is_diacritic(c: char) -> bool {
+    matches!(c,
+        '\u{0300}'..='\u{036F}'
+        | '\u{1AB0}'..='\u{1AFF}'
+        | '\u{1DC0}'..='\u{1DFF}'
+        | '\u{20D0}'..='\u{20FF}'
+        | '\u{FE20}'..='\u{FE2F}')
 }
 
 /// Whether marks after `c` join it (see `fold`): anything but a letter of a script other than
@@ -136,6 +163,11 @@ fn pattern(word: &str) -> (Vec<char>, bool, bool) {
         open_start,
         open_end,
     )
+}
+
+/// Whether `word` can never be found: nothing is left of it once folded (marks alone).
+pub fn watches_nothing(word: &str) -> bool {
+    pattern(word).0.is_empty()
 }
 
 /// The byte ranges of `text` where `word` stands as a word (or word start/end, with `*`).
@@ -320,6 +352,34 @@ mod tests {
         assert_eq!(find("siktir git", "SİKTİR").len(), 1);
         assert_eq!(find("visit İSTANBUL", "İstanbul").len(), 1);
         assert_eq!(find("best CASİNO ever", "casino").len(), 1);
+        // Marks of one class typed before the one that composes, marks past thirty, a mark of
+        // class 0: still año.
+        for typed in [
+            "an\u{30A}\u{303}o",
+            "an\u{20DD}\u{303}o",
+            "an\u{903}\u{303}o",
+            &format!("an{}\u{303}o", "\u{315}".repeat(40)),
+        ] {
+            assert_eq!(find(typed, "año").len(), 1, "{typed:?}");
+            assert!(find(typed, "ano").is_empty(), "{typed:?}");
+        }
+        // Other scripts' marks in canonical order whatever order they were typed in, composed
+        // where their letter has them, and the shared diacritics passed over on them too.
+        assert_eq!(
+            find(
+                "\u{645}\u{64F}\u{62F}\u{651}\u{64E}\u{629}",
+                "\u{645}\u{64F}\u{62F}\u{64E}\u{651}\u{629}"
+            )
+            .len(),
+            1
+        );
+        assert_eq!(find("กุ่ม", "ก\u{E48}\u{E38}ม").len(), 1);
+        assert_eq!(find("お前は は\u{3099}か", "ばか").len(), 1);
+        assert_eq!(find("\u{627}\u{654}\u{62D}\u{645}\u{642}", "أحمق").len(), 1);
+        assert_eq!(find("तुम मू\u{315}र्ख हो", "मूर्ख").len(), 1);
+        // Greek's final sigma is sigma.
+        assert_eq!(find("ΛΟΓΟΣ", "λογος").len(), 1);
+        assert!(watches_nothing("\u{301}") && watches_nothing("*\u{315}*"));
         // Other scripts' signs are parts of their letters and words: a word without one is
         // another word, and a word followed by one goes on.
         assert!(find("कम", "काम").is_empty());

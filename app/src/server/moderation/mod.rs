@@ -487,6 +487,8 @@ mod tests {
             "\u{200b}",
             "*\u{2800}\u{feff}*",
             "\u{3164}",
+            "\u{301}",
+            "*\u{315}*",
         ] {
             assert_eq!(
                 add_watched_word(&w.db, &w.admin, word, "block")
@@ -501,6 +503,17 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(watched_word::Entity::find().count(&w.db).await.unwrap(), 1);
+        // One entry however its accents were typed.
+        add_watched_word(&w.db, &w.admin, "AÑO", "block")
+            .await
+            .unwrap();
+        assert_eq!(
+            add_watched_word(&w.db, &w.admin, "an\u{303}o", "flag")
+                .await
+                .unwrap_err(),
+            AppError::invalid("word", WORD_TAKEN)
+        );
+        assert_eq!(watched_word::Entity::find().count(&w.db).await.unwrap(), 2);
     }
 
     #[tokio::test]

@@ -45,8 +45,13 @@ pub async fn add_watched_word(
     action: &str,
 ) -> Result<(), AppError> {
     require_role(Some(actor.role()), Role::Admin)?;
-    let word = word.trim().to_lowercase();
-    if crate::server::invisible::is_blank(word.trim_matches('*')) {
+    // Composed (NFC), so "año" is one entry however it was typed.
+    let word: String =
+        unicode_normalization::UnicodeNormalization::nfc(word.trim().to_lowercase().as_str())
+            .collect();
+    if crate::server::invisible::is_blank(word.trim_matches('*'))
+        || crate::server::watched_words::watches_nothing(&word)
+    {
         return Err(AppError::invalid("word", WORD_EMPTY));
     }
     if word.chars().count() > 100 {
