@@ -18,7 +18,6 @@ use super::{
     forms, posting, records, visibility,
 };
 use crate::server::records::topics::MAX_TITLE_CHARS;
-use crate::server::records::topics::slugify;
 use crate::server::visibility::editable;
 use crate::{error::AppError, model::PostState};
 
@@ -104,17 +103,14 @@ pub async fn start_topic(
         forms::check_unused(db, token, TOPIC_SENT_TWICE).await?;
     }
     posting::check_may_post(db, author, true).await?;
-    let prepared = posting::prepare(db, body).await?;
+    let prepared = posting::prepare_topic(db, &title, body).await?;
 
     let txn = begin_write(db).await?;
     if let Some(token) = form_token {
         forms::consume(&txn, token, TOPIC_SENT_TWICE).await?;
     }
-    let slug = slugify(&title);
     let new = posting::NewTopic {
         category_id: category.id,
-        title,
-        slug,
     };
     let started = posting::start_topic(&txn, author, new, &prepared).await?;
     txn.commit().await?;
@@ -236,6 +232,61 @@ mod tests {
 
     fn invalid(field: &str, message: &str) -> AppError {
         AppError::invalid(field, message)
+    }
+
+    /// A title is judged by the watched words as its post is: blocked (nothing written), held,
+    /// flagged, or stored with the censored word masked, in its address too.
+    #[tokio::test]
+    async fn watched_words_judge_a_title_as_they_judge_a_post() {
+        use crate::server::entity::{review_item, watched_word};
+        let w = World::new().await;
+        for (word, action) in [
+            ("casino", "block"),
+            ("crypto", "hold"),
+            ("refund*", "flag"),
+            ("darn", "censor"),
+        ] {
+            watched_word::ActiveModel {
+                word: Set(word.into()),
+                action: Set(action.into()),
+                created_at: Set(Utc::now()),
+                ..Default::default()
+            }
+            .insert(&w.db)
+            .await
+            .unwrap();
+        }
+        let start = |title: &'static str| {
+            let (db, customer) = (w.db.clone(), w.customer.clone());
+            async move { start_topic(&db, &customer, "questions", title, "A plain body.", None).await }
+        };
+        assert_eq!(
+            start("Best CA\u{200B}SİNO in town").await.unwrap_err(),
+            AppError::invalid(
+                "title",
+                "Your title contains “casino”, which isn't allowed here. Please reword it."
+            )
+        );
+        assert_eq!(counts(&w.db).await, (0, 0, 0));
+        let (held, first) = start("Invest in ｃｒｙｐｔｏ").await.unwrap();
+        assert_eq!(
+            (first.state.as_str(), first.moderation_reason.as_deref()),
+            ("pending", Some(crate::server::posting::HELD_WORDS))
+        );
+        assert_eq!(held.title, "Invest in ｃｒｙｐｔｏ");
+        let (flagged, first) = start("I want refunds now").await.unwrap();
+        assert_eq!((flagged.visible, first.state.as_str()), (true, "visible"));
+        let (censored, _) = start("Dar\u{30A}n this export").await.unwrap();
+        assert_eq!(censored.title, "■■■■ this export");
+        assert_eq!(censored.slug, "this-export");
+        let kinds: Vec<_> = review_item::Entity::find()
+            .all(&w.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| i.kind)
+            .collect();
+        assert_eq!(kinds, vec!["held_words", "flagged"]);
     }
 
     #[tokio::test]

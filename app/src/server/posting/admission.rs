@@ -78,6 +78,8 @@ pub struct Prepared {
     pub source: String,
     censored: String,
     pub html: String,
+    /// A new topic's title as typed, judged with its opening post (see `prepare_topic`).
+    title: Option<String>,
 }
 
 /// Checks a body (length, blocked words) and renders it with watched words censored and
@@ -93,7 +95,36 @@ pub async fn prepare(conn: &impl ConnectionTrait, body: &str) -> Result<Prepared
         source: body.to_string(),
         censored: verdict.censored,
         html,
+        title: None,
     })
+}
+
+/// `prepare` for a topic's opening post and its (checked) title. The watched words judge the
+/// title as they judge a post: a blocked word refuses it, naming the word; one that holds or
+/// flags holds or flags the opening post; a censored one is masked in the title as stored (and
+/// so in the topic's address, its lists, search and e-mails), since a title has no rendering of
+/// its own to mask it in.
+pub async fn prepare_topic(
+    conn: &impl ConnectionTrait,
+    title: &str,
+    body: &str,
+) -> Result<Prepared, AppError> {
+    judge_title(title, &watched_list(conn).await?)?;
+    let mut prepared = prepare(conn, body).await?;
+    prepared.title = Some(title.to_string());
+    Ok(prepared)
+}
+
+/// The watched words' verdict on a title; a blocked word refuses it.
+fn judge_title(title: &str, watched: &[watched_words::Watched]) -> Result<Verdict, AppError> {
+    let verdict = watched_words::judge(title, watched);
+    if let Some((WordAction::Block, word)) = &verdict.action {
+        return Err(AppError::invalid(
+            "title",
+            format!("Your title contains “{word}”, which isn't allowed here. Please reword it."),
+        ));
+    }
+    Ok(verdict)
 }
 
 /// Whether rendered HTML shows a reader nothing: no image of this site's, and no text once tags
@@ -258,6 +289,8 @@ pub struct Admission {
     pub state: PostState,
     pub held_because: Option<&'static str>,
     pub html: String,
+    /// A new topic's title as it is stored: with its censored words masked.
+    pub title: Option<String>,
     pub queue: Option<&'static str>,
 }
 
@@ -293,7 +326,19 @@ pub async fn admit(
         RateOf::Posts,
     )
     .await?;
-    let verdict = judge_by(&prepared.source, &rules.watched)?;
+    let mut verdict = judge_by(&prepared.source, &rules.watched)?;
+    let title = match &prepared.title {
+        Some(typed) => {
+            let judged = judge_title(typed, &rules.watched)?;
+            // The stronger of the two (the actions are ordered strongest first).
+            verdict.action = [verdict.action.take(), judged.action]
+                .into_iter()
+                .flatten()
+                .min_by_key(|(action, _)| *action);
+            Some(judged.censored)
+        }
+        None => None,
+    };
     let html = if verdict.censored == prepared.censored {
         prepared.html.clone()
     } else {
@@ -304,6 +349,7 @@ pub async fn admit(
             state: PostState::Pending,
             held_because: Some(HELD_WORDS),
             html,
+            title,
             queue: Some(review_items::HELD_WORDS),
         });
     }
@@ -314,6 +360,7 @@ pub async fn admit(
             state: PostState::Pending,
             held_because: Some(HELD_NEW),
             html,
+            title,
             queue: Some(review_items::HELD_NEW),
         });
     }
@@ -322,6 +369,7 @@ pub async fn admit(
         state: PostState::Visible,
         held_because: None,
         html,
+        title,
         queue: flagged.then_some(review_items::FLAGGED),
     })
 }

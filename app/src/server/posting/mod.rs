@@ -35,8 +35,8 @@ use sea_orm::{
 pub use admission::{
     BODY_EMPTY, CATEGORY_ARCHIVED, COMMENTS_CLOSED, DUPLICATE_WINDOW_SECS, HELD_NEW, HELD_TOPIC,
     HELD_WORDS, NOT_PUBLISHED, Prepared, REPLY_SENT_TWICE, RateOf, SAME_REPLY_AGAIN, TOPIC_LOCKED,
-    check_may_post, check_not_held_for_others, check_rate, check_takes_posts, prepare, render,
-    shows_nothing, validate_body, watched_list,
+    check_may_post, check_not_held_for_others, check_rate, check_takes_posts, prepare,
+    prepare_topic, render, shows_nothing, validate_body, watched_list,
 };
 pub use settle::{move_topic, settle};
 
@@ -58,11 +58,9 @@ use crate::{
 pub const REOPEN_WINDOW_DAYS: i64 = 14;
 pub const REOPENED_BY_REPLY: &str = "The customer replied after it was marked resolved.";
 
-/// A new topic with its opening post.
+/// A new topic with its opening post (its title is judged with the post: `prepare_topic`).
 pub struct NewTopic {
     pub category_id: i64,
-    pub title: String,
-    pub slug: String,
 }
 
 /// Opens a topic with its first post.
@@ -72,8 +70,12 @@ pub async fn start_topic(
     new: NewTopic,
     body: &Prepared,
 ) -> Result<(topic::Model, post::Model), AppError> {
-    let admission = admission::admit(txn, author, body, None).await?;
-    let t = open_topic(txn, new.category_id, author, new.title, new.slug, false).await?;
+    let mut admission = admission::admit(txn, author, body, None).await?;
+    let Some(title) = admission.title.take() else {
+        return Err(AppError::Internal);
+    };
+    let slug = records::topics::slugify(&title);
+    let t = open_topic(txn, new.category_id, author, title, slug, false).await?;
     let mut later = Batch::default();
     let first = write(txn, author, &t, body, admission, &mut later).await?;
     let settled = settle::settle_after(txn, t.id, &mut later).await?;
