@@ -279,6 +279,18 @@ mod tests {
         let (censored, _) = start("Dar\u{30A}n this export").await.unwrap();
         assert_eq!(censored.title, "■■■■ this export");
         assert_eq!(censored.slug, "this-export");
+        // Among another script's letters a word is found; the slug, which keeps ASCII letters
+        // only, never shows one the words read as part of a longer one.
+        let (among, _) = start("中darn").await.unwrap();
+        assert_eq!(
+            (among.title.as_str(), among.slug.as_str()),
+            ("中■■■■", "topic")
+        );
+        let (longer, _) = start("ñdarn help").await.unwrap();
+        assert_eq!(
+            (longer.title.as_str(), longer.slug.as_str()),
+            ("ñdarn help", "help")
+        );
         let kinds: Vec<_> = review_item::Entity::find()
             .all(&w.db)
             .await

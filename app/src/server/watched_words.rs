@@ -147,9 +147,18 @@ fn takes_marks_in(c: char) -> bool {
             | '\u{AB30}'..='\u{AB6F}')
 }
 
-/// Whether a folded character is part of a word: a letter or digit, or a mark kept on one.
-fn in_word(c: char) -> bool {
-    c.is_alphanumeric() || unicode_normalization::char::is_combining_mark(c)
+/// Which kind of word a folded character is part of, if any: `Some(true)` for the letters of
+/// the Latin, Greek and Cyrillic alphabets and digits, `Some(false)` for other scripts' letters
+/// and the marks kept on them. A change of kind is a word's edge: Chinese and Japanese write a
+/// Latin word among their own letters without a space ("中darn" holds "darn", as its slug shows).
+fn word_kind(c: char) -> Option<bool> {
+    if unicode_normalization::char::is_combining_mark(c) {
+        Some(false)
+    } else if c.is_alphanumeric() {
+        Some(takes_marks_in(c))
+    } else {
+        None
+    }
 }
 
 /// A pattern, folded the same way, and whether it may run on into more letters either side.
@@ -177,7 +186,11 @@ pub fn find(text: &str, word: &str) -> Vec<std::ops::Range<usize>> {
         return Vec::new();
     }
     let hay = fold(text);
-    let is_word = |i: usize| hay.get(i).is_some_and(|(c, _)| in_word(*c));
+    // Whether the characters at `a` and `a + 1` are of one word.
+    let joined = |a: usize| match (hay.get(a), hay.get(a + 1)) {
+        (Some((x, _)), Some((y, _))) => word_kind(*x).is_some() && word_kind(*x) == word_kind(*y),
+        _ => false,
+    };
     let mut found = Vec::new();
     let mut i = 0;
     while i + needle.len() <= hay.len() {
@@ -192,16 +205,16 @@ pub fn find(text: &str, word: &str) -> Vec<std::ops::Range<usize>> {
         let mut start = i;
         let mut end = i + needle.len();
         if open_start {
-            while start > 0 && is_word(start - 1) {
+            while start > 0 && joined(start - 1) {
                 start -= 1;
             }
         }
         if open_end {
-            while is_word(end) {
+            while joined(end - 1) {
                 end += 1;
             }
         }
-        let bounded = (start == 0 || !is_word(start - 1)) && !is_word(end);
+        let bounded = (start == 0 || !joined(start - 1)) && !joined(end - 1);
         if bounded {
             found.push(hay[start].1.start..hay[end - 1].1.end);
             i = end;
@@ -377,6 +390,12 @@ mod tests {
         assert_eq!(find("お前は は\u{3099}か", "ばか").len(), 1);
         assert_eq!(find("\u{627}\u{654}\u{62D}\u{645}\u{642}", "أحمق").len(), 1);
         assert_eq!(find("तुम मू\u{315}र्ख हो", "मूर्ख").len(), 1);
+        // Another script's letters end a Latin word, and a Latin word ends theirs.
+        assert_eq!(hits("中darn", "darn"), vec!["darn"]);
+        assert_eq!(hits("我的darn电脑", "darn"), vec!["darn"]);
+        assert_eq!(find("कमलdarn", "कमल").len(), 1);
+        assert!(find("darnest", "darn").is_empty());
+        assert!(find("ñdarn", "darn").is_empty());
         // Greek's final sigma is sigma.
         assert_eq!(find("ΛΟΓΟΣ", "λογος").len(), 1);
         assert!(watches_nothing("\u{301}") && watches_nothing("*\u{315}*"));

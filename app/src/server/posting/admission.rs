@@ -115,6 +115,25 @@ pub async fn prepare_topic(
     Ok(prepared)
 }
 
+/// A title's slug without the watched words a slug can show on their own: the slug keeps ASCII
+/// letters and digits only, so "ñdarn", which the words read as one word, gives "darn".
+fn slug_without_watched(title: &str, watched: &[watched_words::Watched]) -> String {
+    let slug = crate::server::records::topics::slugify(title);
+    let kept: Vec<&str> = slug
+        .split('-')
+        .filter(|word| {
+            watched
+                .iter()
+                .all(|w| watched_words::find(word, &w.word).is_empty())
+        })
+        .collect();
+    if kept.is_empty() {
+        crate::server::records::topics::slugify("")
+    } else {
+        kept.join("-")
+    }
+}
+
 /// The watched words' verdict on a title; a blocked word refuses it.
 fn judge_title(title: &str, watched: &[watched_words::Watched]) -> Result<Verdict, AppError> {
     let verdict = watched_words::judge(title, watched);
@@ -289,8 +308,8 @@ pub struct Admission {
     pub state: PostState,
     pub held_because: Option<&'static str>,
     pub html: String,
-    /// A new topic's title as it is stored: with its censored words masked.
-    pub title: Option<String>,
+    /// A new topic's title as it is stored (its censored words masked), and its slug.
+    pub title: Option<(String, String)>,
     pub queue: Option<&'static str>,
 }
 
@@ -335,7 +354,8 @@ pub async fn admit(
                 .into_iter()
                 .flatten()
                 .min_by_key(|(action, _)| *action);
-            Some(judged.censored)
+            let slug = slug_without_watched(&judged.censored, &rules.watched);
+            Some((judged.censored, slug))
         }
         None => None,
     };

@@ -71,10 +71,9 @@ pub async fn start_topic(
     body: &Prepared,
 ) -> Result<(topic::Model, post::Model), AppError> {
     let mut admission = admission::admit(txn, author, body, None).await?;
-    let Some(title) = admission.title.take() else {
+    let Some((title, slug)) = admission.title.take() else {
         return Err(AppError::Internal);
     };
-    let slug = records::topics::slugify(&title);
     let t = open_topic(txn, new.category_id, author, title, slug, false).await?;
     let mut later = Batch::default();
     let first = write(txn, author, &t, body, admission, &mut later).await?;
