@@ -245,6 +245,8 @@ mod tests {
             ("crypto", "hold"),
             ("refund*", "flag"),
             ("darn", "censor"),
+            ("buy now", "censor"),
+            ("o.k.", "censor"),
         ] {
             watched_word::ActiveModel {
                 word: Set(word.into()),
@@ -286,6 +288,13 @@ mod tests {
             (among.title.as_str(), among.slug.as_str()),
             ("中■■■■", "topic")
         );
+        for (title, slug) in [
+            ("Please buy_now or o k", "please-or"),
+            ("Buy\tnow", "topic"),
+        ] {
+            let (phrase, _) = start(title).await.unwrap();
+            assert_eq!((phrase.title.as_str(), phrase.slug.as_str()), (title, slug));
+        }
         let (longer, _) = start("ñdarn help").await.unwrap();
         assert_eq!(
             (longer.title.as_str(), longer.slug.as_str()),

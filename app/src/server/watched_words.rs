@@ -174,6 +174,31 @@ fn pattern(word: &str) -> (Vec<char>, bool, bool) {
     )
 }
 
+/// A watched word as the words of a slug (ASCII letters and digits between dashes) can show
+/// it: its runs of letters and digits, each a pattern for one slug word, `*` kept at the ends
+/// ("buy now" and "a-hole" show as buy-now and a-hole, "o.k." as o-k, "f'ing" as f-ing).
+pub fn slug_words(word: &str) -> Vec<String> {
+    let trimmed = word.trim();
+    let core = trimmed.trim_matches('*');
+    let mut parts: Vec<String> = core
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|part| !part.is_empty())
+        .map(str::to_string)
+        .collect();
+    if trimmed.starts_with('*')
+        && let Some(first) = parts.first_mut()
+    {
+        first.insert(0, '*');
+    }
+    if trimmed.len() > 1
+        && trimmed.ends_with('*')
+        && let Some(last) = parts.last_mut()
+    {
+        last.push('*');
+    }
+    parts
+}
+
 /// Whether `word` can never be found: nothing is left of it once folded (marks alone).
 pub fn watches_nothing(word: &str) -> bool {
     pattern(word).0.is_empty()
@@ -396,6 +421,10 @@ mod tests {
         assert_eq!(find("कमलdarn", "कमल").len(), 1);
         assert!(find("darnest", "darn").is_empty());
         assert!(find("ñdarn", "darn").is_empty());
+        assert_eq!(slug_words("buy now"), vec!["buy", "now"]);
+        assert_eq!(slug_words("o.k."), vec!["o", "k"]);
+        assert_eq!(slug_words("*scam* "), vec!["*scam*"]);
+        assert_eq!(slug_words("spam*"), vec!["spam*"]);
         // Greek's final sigma is sigma.
         assert_eq!(find("ΛΟΓΟΣ", "λογος").len(), 1);
         assert!(watches_nothing("\u{301}") && watches_nothing("*\u{315}*"));

@@ -115,17 +115,32 @@ pub async fn prepare_topic(
     Ok(prepared)
 }
 
-/// A title's slug without the watched words a slug can show on their own: the slug keeps ASCII
-/// letters and digits only, so "ñdarn", which the words read as one word, gives "darn".
+/// A title's slug without the watched words it shows: the slug keeps runs of ASCII letters and
+/// digits only, so "ñdarn", which the words read as one word, gives "darn", and "buy_now",
+/// "a hole" or "o k" give the slug words of "buy now", "a-hole" and "o.k.".
 fn slug_without_watched(title: &str, watched: &[watched_words::Watched]) -> String {
     let slug = crate::server::records::topics::slugify(title);
-    let kept: Vec<&str> = slug
-        .split('-')
-        .filter(|word| {
-            watched
+    let words: Vec<&str> = slug.split('-').collect();
+    let mut shown = vec![true; words.len()];
+    for w in watched {
+        let parts = watched_words::slug_words(&w.word);
+        if parts.is_empty() || parts.len() > words.len() {
+            continue;
+        }
+        for at in 0..=words.len() - parts.len() {
+            let here = parts
                 .iter()
-                .all(|w| watched_words::find(word, &w.word).is_empty())
-        })
+                .zip(&words[at..])
+                .all(|(part, word)| !watched_words::find(word, part).is_empty());
+            if here {
+                shown[at..at + parts.len()].fill(false);
+            }
+        }
+    }
+    let kept: Vec<&str> = words
+        .into_iter()
+        .zip(shown)
+        .filter_map(|(word, shown)| shown.then_some(word))
         .collect();
     if kept.is_empty() {
         crate::server::records::topics::slugify("")
