@@ -291,6 +291,7 @@ mod tests {
         for (title, slug) in [
             ("Please buy_now or o k", "please-or"),
             ("Buy\tnow", "topic"),
+            ("buy buy_now now, o buy_now k", "topic"),
         ] {
             let (phrase, _) = start(title).await.unwrap();
             assert_eq!((phrase.title.as_str(), phrase.slug.as_str()), (title, slug));

@@ -179,7 +179,12 @@ fn pattern(word: &str) -> (Vec<char>, bool, bool) {
 /// ("buy now" and "a-hole" show as buy-now and a-hole, "o.k." as o-k, "f'ing" as f-ing).
 pub fn slug_words(word: &str) -> Vec<String> {
     let trimmed = word.trim();
-    let core = trimmed.trim_matches('*');
+    // Without what matching passes over, so "gr\u{AD}ift" is one word, as it matches.
+    let core: String = trimmed
+        .trim_matches('*')
+        .chars()
+        .filter(|c| !is_invisible(*c))
+        .collect();
     let mut parts: Vec<String> = core
         .split(|c: char| !c.is_alphanumeric())
         .filter(|part| !part.is_empty())
@@ -425,6 +430,7 @@ mod tests {
         assert_eq!(slug_words("o.k."), vec!["o", "k"]);
         assert_eq!(slug_words("*scam* "), vec!["*scam*"]);
         assert_eq!(slug_words("spam*"), vec!["spam*"]);
+        assert_eq!(slug_words("gr\u{AD}ift"), vec!["grift"]);
         // Greek's final sigma is sigma.
         assert_eq!(find("ΛΟΓΟΣ", "λογος").len(), 1);
         assert!(watches_nothing("\u{301}") && watches_nothing("*\u{315}*"));

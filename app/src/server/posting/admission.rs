@@ -120,28 +120,35 @@ pub async fn prepare_topic(
 /// "a hole" or "o k" give the slug words of "buy now", "a-hole" and "o.k.".
 fn slug_without_watched(title: &str, watched: &[watched_words::Watched]) -> String {
     let slug = crate::server::records::topics::slugify(title);
-    let words: Vec<&str> = slug.split('-').collect();
-    let mut shown = vec![true; words.len()];
-    for w in watched {
-        let parts = watched_words::slug_words(&w.word);
-        if parts.is_empty() || parts.len() > words.len() {
-            continue;
-        }
-        for at in 0..=words.len() - parts.len() {
-            let here = parts
-                .iter()
-                .zip(&words[at..])
-                .all(|(part, word)| !watched_words::find(word, part).is_empty());
-            if here {
-                shown[at..at + parts.len()].fill(false);
+    let mut kept: Vec<&str> = slug.split('-').collect();
+    // Until nothing is left to take out: the words either side of one taken out meet, and may
+    // show another ("buy buy now now").
+    loop {
+        let mut shown = vec![true; kept.len()];
+        for w in watched {
+            let parts = watched_words::slug_words(&w.word);
+            if parts.is_empty() || parts.len() > kept.len() {
+                continue;
+            }
+            for at in 0..=kept.len() - parts.len() {
+                let here = parts
+                    .iter()
+                    .zip(&kept[at..])
+                    .all(|(part, word)| !watched_words::find(word, part).is_empty());
+                if here {
+                    shown[at..at + parts.len()].fill(false);
+                }
             }
         }
+        if shown.iter().all(|s| *s) {
+            break;
+        }
+        kept = kept
+            .into_iter()
+            .zip(shown)
+            .filter_map(|(word, shown)| shown.then_some(word))
+            .collect();
     }
-    let kept: Vec<&str> = words
-        .into_iter()
-        .zip(shown)
-        .filter_map(|(word, shown)| shown.then_some(word))
-        .collect();
     if kept.is_empty() {
         crate::server::records::topics::slugify("")
     } else {
