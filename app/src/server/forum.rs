@@ -309,6 +309,12 @@ mod tests {
             .map(|i| i.kind)
             .collect();
         assert_eq!(kinds, vec!["held_words", "flagged"]);
+        // Characters that show nothing split no word of the address, a held word's included.
+        let (held, _) = start("Pro\u{AD}cess cryp\u{200B}to").await.unwrap();
+        assert_eq!(
+            (held.title.as_str(), held.slug.as_str()),
+            ("Pro\u{AD}cess cryp\u{200B}to", "process")
+        );
     }
 
     #[tokio::test]

@@ -31,7 +31,14 @@ pub fn waits_for_confirmation(t: &topic::Model) -> bool {
 }
 
 /// Lower-case ASCII words joined by dashes, for readable URLs; "topic" if nothing is left.
+/// Characters that show nothing (a soft hyphen, a zero-width space) split no word: the title
+/// reads as one word there, and a watched word held in a title must not show in its address
+/// as two (posting::admission).
 pub fn slugify(title: &str) -> String {
+    let title: String = title
+        .chars()
+        .filter(|c| !crate::server::invisible::is_invisible(*c))
+        .collect();
     let mut slug = String::new();
     for word in title
         .split(|c: char| !c.is_ascii_alphanumeric())
