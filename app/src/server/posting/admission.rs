@@ -109,7 +109,7 @@ pub async fn prepare_topic(
     title: &str,
     body: &str,
 ) -> Result<Prepared, AppError> {
-    judge_title(title, &watched_list(conn).await?)?;
+    judge_by(title, &watched_list(conn).await?, Judged::Title)?;
     let mut prepared = prepare(conn, body).await?;
     prepared.title = Some(title.to_string());
     Ok(prepared)
@@ -154,18 +154,6 @@ fn slug_without_watched(title: &str, watched: &[watched_words::Watched]) -> Stri
     } else {
         kept.join("-")
     }
-}
-
-/// The watched words' verdict on a title; a blocked word refuses it.
-fn judge_title(title: &str, watched: &[watched_words::Watched]) -> Result<Verdict, AppError> {
-    let verdict = watched_words::judge(title, watched);
-    if let Some((WordAction::Block, word)) = &verdict.action {
-        return Err(AppError::invalid(
-            "title",
-            format!("Your title contains “{word}”, which isn't allowed here. Please reword it."),
-        ));
-    }
-    Ok(verdict)
 }
 
 /// Whether rendered HTML shows a reader nothing: no image of this site's, and no text once tags
@@ -224,16 +212,31 @@ pub async fn render(conn: &impl ConnectionTrait, source: &str) -> Result<String,
 
 /// The watched words' verdict on a body; a blocked word refuses it.
 async fn judge(conn: &impl ConnectionTrait, body: &str) -> Result<Verdict, AppError> {
-    judge_by(body, &watched_list(conn).await?)
+    judge_by(body, &watched_list(conn).await?, Judged::Body)
 }
 
-/// `judge` by the watched words read already.
-fn judge_by(body: &str, watched: &[watched_words::Watched]) -> Result<Verdict, AppError> {
-    let verdict = watched_words::judge(body, watched);
+/// What the watched words judge: a post's body, or a new topic's title.
+#[derive(Clone, Copy)]
+enum Judged {
+    Body,
+    Title,
+}
+
+/// `judge` by the watched words read already; a blocked word refuses the text, in its field.
+fn judge_by(
+    text: &str,
+    watched: &[watched_words::Watched],
+    judged: Judged,
+) -> Result<Verdict, AppError> {
+    let verdict = watched_words::judge(text, watched);
     if let Some((WordAction::Block, word)) = &verdict.action {
+        let (field, noun) = match judged {
+            Judged::Body => ("body", "post"),
+            Judged::Title => ("title", "title"),
+        };
         return Err(AppError::invalid(
-            "body",
-            format!("Your post contains “{word}”, which isn't allowed here. Please reword it."),
+            field,
+            format!("Your {noun} contains “{word}”, which isn't allowed here. Please reword it."),
         ));
     }
     Ok(verdict)
@@ -367,10 +370,10 @@ pub async fn admit(
         RateOf::Posts,
     )
     .await?;
-    let mut verdict = judge_by(&prepared.source, &rules.watched)?;
+    let mut verdict = judge_by(&prepared.source, &rules.watched, Judged::Body)?;
     let title = match &prepared.title {
         Some(typed) => {
-            let judged = judge_title(typed, &rules.watched)?;
+            let judged = judge_by(typed, &rules.watched, Judged::Title)?;
             // The stronger of the two (the actions are ordered strongest first).
             verdict.action = [verdict.action.take(), judged.action]
                 .into_iter()
