@@ -238,26 +238,20 @@ mod tests {
     /// flagged, or stored with the censored word masked, in its address too.
     #[tokio::test]
     async fn watched_words_judge_a_title_as_they_judge_a_post() {
-        use crate::server::entity::{review_item, watched_word};
+        use crate::server::entity::review_item;
         let w = World::new().await;
-        for (word, action) in [
-            ("casino", "block"),
-            ("crypto", "hold"),
-            ("refund*", "flag"),
-            ("darn", "censor"),
-            ("buy now", "censor"),
-            ("o.k.", "censor"),
-        ] {
-            watched_word::ActiveModel {
-                word: Set(word.into()),
-                action: Set(action.into()),
-                created_at: Set(Utc::now()),
-                ..Default::default()
-            }
-            .insert(&w.db)
-            .await
-            .unwrap();
-        }
+        crate::server::testing::watch(
+            &w.db,
+            &[
+                ("casino", "block"),
+                ("crypto", "hold"),
+                ("refund*", "flag"),
+                ("darn", "censor"),
+                ("buy now", "censor"),
+                ("o.k.", "censor"),
+            ],
+        )
+        .await;
         let start = |title: &'static str| {
             let (db, customer) = (w.db.clone(), w.customer.clone());
             async move { start_topic(&db, &customer, "questions", title, "A plain body.", None).await }
@@ -684,18 +678,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_page_past_the_end_of_a_topic_one_may_not_see_is_the_topic_not_found() {
-        use crate::server::entity::watched_word;
-        use sea_orm::{ActiveModelTrait, Set};
         let w = World::new().await;
-        watched_word::ActiveModel {
-            word: Set("lawsuit".into()),
-            action: Set("hold".into()),
-            created_at: Set(chrono::Utc::now()),
-            ..Default::default()
-        }
-        .insert(&w.db)
-        .await
-        .unwrap();
+        crate::server::testing::watch(&w.db, &[("lawsuit", "hold")]).await;
         let (t, _) = start_topic(&w.db, &w.customer, "questions", "Held", "a lawsuit", None)
             .await
             .unwrap();

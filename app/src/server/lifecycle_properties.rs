@@ -24,10 +24,10 @@ use chrono::{Duration, Utc};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 use sea_orm::prelude::DateTimeUtc;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QueryOrder, Set};
+use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 
 use super::{
-    entity::{category, post, topic, topic_event, user, watched_word},
+    entity::{category, post, topic, topic_event, user},
     forum,
     moderation::{self, PostAction},
     staff,
@@ -949,15 +949,7 @@ async fn run(actions: &[Action]) -> Result<(), String> {
 }
 
 async fn run_in(w: World, actions: &[Action]) -> Result<(), String> {
-    watched_word::ActiveModel {
-        word: Set(HOLD_WORD.into()),
-        action: Set("hold".into()),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(&w.db)
-    .await
-    .unwrap();
+    crate::server::testing::watch(&w.db, &[(HOLD_WORD, "hold")]).await;
     let mut model = Model::default();
     let mut trace = Vec::new();
     let mut rows = Rows::read(&w.db).await;

@@ -78,7 +78,7 @@ pub async fn rerender_all(db: &DatabaseConnection) -> Result<Rerendered, AppErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::{demo, entity::watched_word, testing::test_db};
+    use crate::server::{demo, testing::test_db};
     use sea_orm::PaginatorTrait;
 
     #[tokio::test]
@@ -115,15 +115,7 @@ mod tests {
             .find(|w| w.len() >= 6)
             .unwrap()
             .to_string();
-        watched_word::ActiveModel {
-            word: Set(word.clone()),
-            action: Set("censor".into()),
-            created_at: Set(chrono::Utc::now()),
-            ..Default::default()
-        }
-        .insert(&db)
-        .await
-        .unwrap();
+        crate::server::testing::watch(&db, &[(&word, "censor")]).await;
         let article_row = article::Entity::find().one(&db).await.unwrap().unwrap();
         let mut a: article::ActiveModel = article_row.clone().into();
         a.html = Set("<p>old</p>".into());

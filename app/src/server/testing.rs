@@ -113,6 +113,21 @@ pub async fn insert_user(conn: &DatabaseConnection, id: i64) -> user::Model {
     .expect("user row inserts")
 }
 
+/// Watches `words` (word, action) as an admin's list would, straight into the table.
+pub async fn watch(conn: &impl ConnectionTrait, words: &[(&str, &str)]) {
+    for (word, action) in words {
+        super::entity::watched_word::ActiveModel {
+            word: Set((*word).into()),
+            action: Set((*action).into()),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await
+        .unwrap();
+    }
+}
+
 /// A member with `role` (from `insert_user`): staff, moderators and admins carry a staff title,
 /// as the staff badge needs one.
 pub async fn with_role(conn: &DatabaseConnection, id: i64, role: Role) -> user::Model {

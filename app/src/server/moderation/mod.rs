@@ -423,22 +423,16 @@ mod tests {
     #[tokio::test]
     async fn watched_words_block_hold_flag_or_censor() {
         let w = world().await;
-        for (word, action) in [
-            ("casino", "block"),
-            ("crypto", "hold"),
-            ("refund*", "flag"),
-            ("darn", "censor"),
-        ] {
-            watched_word::ActiveModel {
-                word: Set(word.into()),
-                action: Set(action.into()),
-                created_at: Set(Utc::now()),
-                ..Default::default()
-            }
-            .insert(&w.db)
-            .await
-            .unwrap();
-        }
+        crate::server::testing::watch(
+            &w.db,
+            &[
+                ("casino", "block"),
+                ("crypto", "hold"),
+                ("refund*", "flag"),
+                ("darn", "censor"),
+            ],
+        )
+        .await;
         let m = &w.members[0];
         let before = post::Entity::find().count(&w.db).await.unwrap();
         assert_eq!(

@@ -423,7 +423,11 @@ mod tests {
             prefix: true,
         };
         assert_eq!(
-            fts5_expression(&[also.clone()], Combine::All, Within::Everything),
+            fts5_expression(
+                std::slice::from_ref(&also),
+                Combine::All,
+                Within::Everything
+            ),
             "(\"expo\"*)"
         );
         assert_eq!(marking_ids(&[also]), "+rowid");
