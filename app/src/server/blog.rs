@@ -283,11 +283,7 @@ async fn free_slug(
         query = query.filter(article::Column::Id.ne(id));
     }
     let taken: HashSet<String> = query.into_tuple().all(conn).await?.into_iter().collect();
-    if !taken.contains(wanted) {
-        return Ok(wanted.to_string());
-    }
-    let n = (2..).find(|n| !taken.contains(&format!("{wanted}-{n}")));
-    Ok(format!("{wanted}-{}", n.unwrap_or(2)))
+    Ok(crate::server::slug_text::first_free(wanted, &taken))
 }
 
 /// The slug to store: the one asked for (refused with a free suggestion when taken), or one

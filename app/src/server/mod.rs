@@ -49,6 +49,7 @@ mod search_tests;
 pub mod session_store;
 pub mod settings;
 pub mod signing;
+pub mod slug_text;
 pub mod staff;
 pub mod state;
 pub mod subscriptions;

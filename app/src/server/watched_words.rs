@@ -174,22 +174,12 @@ fn pattern(word: &str) -> (Vec<char>, bool, bool) {
     )
 }
 
-/// A watched word as the words of a slug (ASCII letters and digits between dashes) can show
-/// it: its runs of letters and digits, each a pattern for one slug word, `*` kept at the ends
-/// ("buy now" and "a-hole" show as buy-now and a-hole, "o.k." as o-k, "f'ing" as f-ing).
+/// A watched word as the words of a slug (`slug_text`'s ASCII words between dashes) can show
+/// it: each a pattern for one slug word, `*` kept at the ends ("buy now" and "a-hole" show as
+/// buy-now and a-hole, "o.k." as o-k, "f'ing" as f-ing, "daŕn" as darn).
 pub fn slug_words(word: &str) -> Vec<String> {
     let trimmed = word.trim();
-    // Without what matching passes over, so "gr\u{AD}ift" is one word, as it matches.
-    let core: String = trimmed
-        .trim_matches('*')
-        .chars()
-        .filter(|c| !is_invisible(*c))
-        .collect();
-    let mut parts: Vec<String> = core
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|part| !part.is_empty())
-        .map(str::to_string)
-        .collect();
+    let mut parts = crate::server::slug_text::ascii_words(trimmed.trim_matches('*'));
     if trimmed.starts_with('*')
         && let Some(first) = parts.first_mut()
     {

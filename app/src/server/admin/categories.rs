@@ -1,8 +1,10 @@
 //! Admins' categories: create, edit, reorder, archive; a renamed one keeps its old address.
+use std::collections::HashSet;
+
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::log;
@@ -49,6 +51,8 @@ struct Checked {
     description: String,
     colour: String,
     target_minutes: i32,
+    /// The slug was typed (refused when taken), not made from the name (made free when taken).
+    slug_typed: bool,
 }
 
 fn check(input: &CategoryInput) -> Result<Checked, AppError> {
@@ -62,8 +66,14 @@ fn check(input: &CategoryInput) -> Result<Checked, AppError> {
             "Names can be at most 64 characters.",
         ));
     }
-    let slug = match input.slug.trim().to_ascii_lowercase() {
-        s if s.is_empty() => crate::server::records::topics::slugify(name),
+    let typed = input.slug.trim().to_ascii_lowercase();
+    let slug_typed = !typed.is_empty();
+    let slug = match typed {
+        // A name without a Latin letter or digit ("Общее", "質問") has no words for an address.
+        s if s.is_empty() => match crate::server::records::topics::slugify(name) {
+            s if s == crate::server::records::topics::slugify("") => "category".to_string(),
+            s => s,
+        },
         s => s,
     };
     let shaped = slug.len() <= 64
@@ -106,26 +116,39 @@ fn check(input: &CategoryInput) -> Result<Checked, AppError> {
         description: description.to_string(),
         colour,
         target_minutes,
+        slug_typed,
     })
 }
 
-/// Refuses a slug another category uses now.
-async fn check_slug_free(
+/// The slug to store: a typed one, refused when another category uses it now; one made from
+/// the name, with a number after it when another category uses it ("questions-2").
+async fn free_slug(
     conn: &impl ConnectionTrait,
-    slug: &str,
+    c: &Checked,
     except: Option<i64>,
-) -> Result<(), AppError> {
-    let mut q = category::Entity::find().filter(category::Column::Slug.eq(slug));
+) -> Result<String, AppError> {
+    let mut q = category::Entity::find()
+        .select_only()
+        .column(category::Column::Slug)
+        .filter(
+            Condition::any()
+                .add(category::Column::Slug.eq(&c.slug))
+                .add(category::Column::Slug.starts_with(format!("{}-", c.slug))),
+        );
     if let Some(id) = except {
         q = q.filter(category::Column::Id.ne(id));
     }
-    if q.count(conn).await? > 0 {
+    let taken: HashSet<String> = q.into_tuple().all(conn).await?.into_iter().collect();
+    if c.slug_typed && taken.contains(&c.slug) {
         return Err(AppError::invalid(
             "slug",
-            format!("Another category already uses /c/{slug}. Choose another address."),
+            format!(
+                "Another category already uses /c/{}. Choose another address.",
+                c.slug
+            ),
         ));
     }
-    Ok(())
+    Ok(crate::server::slug_text::first_free(&c.slug, &taken))
 }
 
 pub async fn create_category(
@@ -136,14 +159,14 @@ pub async fn create_category(
     require_role(Some(actor.role()), Role::Admin)?;
     let c = check(input)?;
     let txn = begin_write(db).await?;
-    check_slug_free(&txn, &c.slug, None).await?;
+    let slug = free_slug(&txn, &c, None).await?;
     // A new category may take an address that only redirected: it is its own now.
-    category_slug::Entity::delete_by_id(c.slug.clone())
+    category_slug::Entity::delete_by_id(slug.clone())
         .exec(&txn)
         .await?;
     let position = category::Entity::find().count(&txn).await? as i32;
     let created = category::ActiveModel {
-        slug: Set(c.slug.clone()),
+        slug: Set(slug.clone()),
         name: Set(c.name.clone()),
         description: Set(c.description),
         colour: Set(c.colour),
@@ -163,7 +186,7 @@ pub async fn create_category(
         &txn,
         actor,
         "category_create",
-        &format!("{} (/c/{})", c.name, c.slug),
+        &format!("{} (/c/{slug})", c.name),
     )
     .await?;
     txn.commit().await?;
@@ -189,9 +212,9 @@ pub async fn update_category(
     let c = check(input)?;
     let txn = begin_write(db).await?;
     let existing = forum_category(&txn, id).await?;
-    if c.slug != existing.slug {
-        check_slug_free(&txn, &c.slug, Some(id)).await?;
-        category_slug::Entity::delete_by_id(c.slug.clone())
+    let slug = free_slug(&txn, &c, Some(id)).await?;
+    if slug != existing.slug {
+        category_slug::Entity::delete_by_id(slug.clone())
             .exec(&txn)
             .await?;
         category_slug::ActiveModel {
@@ -203,7 +226,7 @@ pub async fn update_category(
     }
     let mut row: category::ActiveModel = existing.into();
     row.name = Set(c.name.clone());
-    row.slug = Set(c.slug.clone());
+    row.slug = Set(slug.clone());
     row.description = Set(c.description);
     row.colour = Set(c.colour);
     row.response_target_minutes = Set(c.target_minutes);
@@ -214,7 +237,7 @@ pub async fn update_category(
         &txn,
         actor,
         "category_edit",
-        &format!("{} (/c/{})", c.name, c.slug),
+        &format!("{} (/c/{slug})", c.name),
     )
     .await?;
     txn.commit().await?;

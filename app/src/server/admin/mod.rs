@@ -32,7 +32,10 @@ pub(super) async fn log(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set};
+    use sea_orm::{
+        ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+        QueryFilter, Set,
+    };
 
     use crate::server::entity::moderation_log;
     use crate::server::records::categories::renamed_to;
@@ -140,6 +143,50 @@ mod tests {
                 "category_archive"
             ]
         );
+    }
+
+    /// An address made from the name reads as the name does without its accents, and is never
+    /// refused: a name with no Latin letter gives "category", a taken one a number after it. An
+    /// address typed by the admin is theirs, and refused when taken (below).
+    #[tokio::test]
+    async fn addresses_made_from_names_are_readable_and_free() {
+        let db = test_db().await;
+        let (admin, _) = admin_and_moderator(&db).await;
+        let mut made = Vec::new();
+        for name in [
+            "Общие вопросы",
+            "質問",
+            "Questions",
+            "Questions!",
+            "Problème réglé",
+        ] {
+            let c = create_category(&db, &admin, &input(name, ""))
+                .await
+                .unwrap();
+            made.push(c.slug);
+        }
+        assert_eq!(
+            made,
+            [
+                "category",
+                "category-2",
+                "questions",
+                "questions-2",
+                "probleme-regle"
+            ]
+        );
+        // Saved again under its own name, a category keeps its address (no "-3", no redirect).
+        let second = category::Entity::find()
+            .filter(category::Column::Slug.eq("questions-2"))
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        let again = update_category(&db, &admin, second.id, &input("Questions!", ""))
+            .await
+            .unwrap();
+        assert_eq!(again.slug, "questions-2");
+        assert_eq!(renamed_to(&db, "questions-2").await.unwrap(), None);
     }
 
     #[tokio::test]

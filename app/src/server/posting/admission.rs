@@ -115,12 +115,13 @@ pub async fn prepare_topic(
     Ok(prepared)
 }
 
-/// A title's slug without the watched words it shows: the slug keeps runs of ASCII letters and
-/// digits only, so "ñdarn", which the words read as one word, gives "darn", and "buy_now",
-/// "a hole" or "o k" give the slug words of "buy now", "a-hole" and "o.k.".
+/// A title's slug without the watched words it shows. The slug keeps ASCII letters and digits
+/// only (`slug_text`), so "ñdarn", which the words read as one word, gives "darn", "dárn" gives
+/// darn, and "buy_now", "a hole" or "o k" give the slug words of "buy now", "a-hole" and "o.k.".
+/// Words are taken out before the slug is cut to its length, so no part of a phrase is left at
+/// its end.
 fn slug_without_watched(title: &str, watched: &[watched_words::Watched]) -> String {
-    let slug = crate::server::records::topics::slugify(title);
-    let mut kept: Vec<&str> = slug.split('-').collect();
+    let mut kept = crate::server::slug_text::ascii_words(title);
     // Until nothing is left to take out: the words either side of one taken out meet, and may
     // show another ("buy buy now now").
     loop {
@@ -149,11 +150,7 @@ fn slug_without_watched(title: &str, watched: &[watched_words::Watched]) -> Stri
             .filter_map(|(word, shown)| shown.then_some(word))
             .collect();
     }
-    if kept.is_empty() {
-        crate::server::records::topics::slugify("")
-    } else {
-        kept.join("-")
-    }
+    crate::server::records::topics::slug_of(kept)
 }
 
 /// Whether rendered HTML shows a reader nothing: no image of this site's, and no text once tags

@@ -30,27 +30,26 @@ pub fn waits_for_confirmation(t: &topic::Model) -> bool {
     t.status == TopicStatus::Resolved.as_str() && t.resolution_confirmed_at.is_none()
 }
 
-/// Lower-case ASCII words joined by dashes, for readable URLs; "topic" if nothing is left.
-/// Characters that show nothing (a soft hyphen, a zero-width space) split no word: the title
-/// reads as one word there, and a watched word held in a title must not show in its address
-/// as two (posting::admission).
+/// Lower-case ASCII words joined by dashes, for readable URLs; "topic" if nothing is left. The
+/// words are `slug_text`'s: accents dropped from Latin letters, other scripts ending a word, and
+/// characters that show nothing splitting no word (a watched word held in a title must not show
+/// in its address as two, posting::admission).
 pub fn slugify(title: &str) -> String {
-    let title: String = title
-        .chars()
-        .filter(|c| !crate::server::invisible::is_invisible(*c))
-        .collect();
+    slug_of(crate::server::slug_text::ascii_words(title))
+}
+
+/// Slug words joined by dashes, as many as fit in 80 characters; "topic" if none.
+pub fn slug_of<W: AsRef<str>>(words: impl IntoIterator<Item = W>) -> String {
     let mut slug = String::new();
-    for word in title
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
+    for word in words {
+        let word = word.as_ref();
         if slug.len() + word.len() + 1 > 80 {
             break;
         }
         if !slug.is_empty() {
             slug.push('-');
         }
-        slug.push_str(&word.to_ascii_lowercase());
+        slug.push_str(word);
     }
     if slug.is_empty() {
         "topic".into()
