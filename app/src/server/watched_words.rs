@@ -194,6 +194,30 @@ pub fn slug_words(word: &str) -> Vec<String> {
     parts
 }
 
+/// Whether `word` is punctuation alone ("-", "...", "？！"), which would match in most posts and
+/// titles. A symbol or emoji is a word of its own and may be watched.
+pub fn only_punctuation(word: &str) -> bool {
+    let punctuation = |c: char| {
+        c.is_ascii_punctuation()
+            || matches!(
+                c,
+                '\u{A1}' | '\u{A7}' | '\u{AB}' | '\u{B6}' | '\u{B7}' | '\u{BB}' | '\u{BF}'
+                    | '\u{2010}'..='\u{2027}'
+                    | '\u{2030}'..='\u{205E}'
+                    | '\u{2E00}'..='\u{2E7F}'
+                    | '\u{3000}'..='\u{303F}'
+                    | '\u{FE10}'..='\u{FE6B}'
+                    | '\u{FF01}'..='\u{FF0F}'
+                    | '\u{FF1A}'..='\u{FF20}'
+                    | '\u{FF3B}'..='\u{FF40}'
+                    | '\u{FF5B}'..='\u{FF65}'
+            )
+    };
+    word.chars()
+        .filter(|c| !c.is_whitespace() && !is_invisible(*c))
+        .all(punctuation)
+}
+
 /// Whether `word` can never be found: nothing is left of it once folded (marks alone).
 pub fn watches_nothing(word: &str) -> bool {
     pattern(word).0.is_empty()

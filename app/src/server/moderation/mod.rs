@@ -492,7 +492,24 @@ mod tests {
                 "{word:?}"
             );
         }
+        for word in ["-", "...", "*.*", "?!", " — ", "？！", "«»", "、。"] {
+            assert_eq!(
+                add_watched_word(&w.db, &w.admin, word, "flag")
+                    .await
+                    .unwrap_err(),
+                AppError::invalid("word", WORD_PUNCTUATION),
+                "{word:?}"
+            );
+        }
         assert_eq!(watched_word::Entity::find().count(&w.db).await.unwrap(), 0);
+        // A symbol or an emoji is a word of its own.
+        add_watched_word(&w.db, &w.admin, "🖕", "censor")
+            .await
+            .unwrap();
+        watched_word::Entity::delete_many()
+            .exec(&w.db)
+            .await
+            .unwrap();
         add_watched_word(&w.db, &w.admin, "*scam*", "block")
             .await
             .unwrap();

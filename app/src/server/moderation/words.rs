@@ -35,6 +35,9 @@ pub async fn save_settings(
 
 pub const WORD_EMPTY: &str = "Give a word or phrase to watch for.";
 
+pub const WORD_PUNCTUATION: &str =
+    "Watch for a word with letters, digits or symbols in it: punctuation alone is in most posts.";
+
 pub const WORD_TAKEN: &str = "That word is already watched; remove it first to change its action.";
 
 /// Admins add a watched word (`*` at either end for "and more letters").
@@ -53,6 +56,9 @@ pub async fn add_watched_word(
         || crate::server::watched_words::watches_nothing(&word)
     {
         return Err(AppError::invalid("word", WORD_EMPTY));
+    }
+    if crate::server::watched_words::only_punctuation(&word) {
+        return Err(AppError::invalid("word", WORD_PUNCTUATION));
     }
     if word.chars().count() > 100 {
         return Err(AppError::invalid(
