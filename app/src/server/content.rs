@@ -691,6 +691,85 @@ fn link_mentions<'a>(text: &str, is_member: &dyn Fn(&str) -> bool, out: &mut Vec
     }
 }
 
+/// Where a body's Markdown writes addresses and markup rather than words a reader sees: link and
+/// image destinations and titles, reference definitions, autolinks, bare http(s) URLs (which
+/// `link_urls` links) and raw HTML tags. Censoring a watched word there would break the link or
+/// the tag, not hide a word (the link's own text is still censored).
+pub fn link_targets(source: &str) -> Vec<std::ops::Range<usize>> {
+    let mut targets = Vec::new();
+    let events = Parser::new_ext(source, markdown_options()).into_offset_iter();
+    targets.extend(
+        events
+            .reference_definitions()
+            .iter()
+            .map(|(_, d)| d.span.clone()),
+    );
+    // Each open link or image: where it starts, and where the last of its text ended.
+    let mut open: Vec<(usize, Option<usize>)> = Vec::new();
+    for (event, range) in events {
+        match event {
+            Event::Start(Tag::Link {
+                link_type: pulldown_cmark::LinkType::Autolink | pulldown_cmark::LinkType::Email,
+                ..
+            }) => {
+                targets.push(range.clone());
+                open.push((range.start, None));
+            }
+            Event::Start(Tag::Link { .. } | Tag::Image { .. }) => open.push((range.start, None)),
+            Event::End(TagEnd::Link | TagEnd::Image) => {
+                let (start, text_end) = open.pop().unwrap_or((range.start, None));
+                // What follows its text: "](destination "title")", "][ref]" or "]".
+                targets.push(text_end.unwrap_or(start)..range.end);
+                if let Some((_, outer)) = open.last_mut() {
+                    *outer = Some(range.end);
+                }
+            }
+            _ => {
+                if let Some((_, text_end)) = open.last_mut() {
+                    *text_end = Some(range.end);
+                }
+            }
+        }
+    }
+    // Bare URLs and tags, read from the source as `link_urls` and the HTML parser read them.
+    let mut from = 0;
+    while let Some(at) = url_start(&source[from..]).map(|at| from + at) {
+        let end = source[at..]
+            .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"'))
+            .map_or(source.len(), |e| at + e);
+        targets.push(at..end);
+        from = end;
+    }
+    // A tag ends at the first `>` before another `<`: one pass, however many `<` a body has.
+    let bytes = source.as_bytes();
+    let mut from = 0;
+    while let Some(at) = source[from..].find('<').map(|at| from + at) {
+        let Some(end) = source[at + 1..].find(['<', '>']).map(|e| at + 1 + e) else {
+            break;
+        };
+        let starts_tag =
+            bytes[at + 1].is_ascii_alphabetic() || matches!(bytes[at + 1], b'/' | b'!' | b'?');
+        if bytes[end] == b'>' {
+            if starts_tag {
+                targets.push(at..end + 1);
+            }
+            from = end + 1;
+        } else {
+            from = end;
+        }
+    }
+    // In order and joined, for `watched_words::judge`'s look-ups.
+    targets.sort_by_key(|r| r.start);
+    let mut joined: Vec<std::ops::Range<usize>> = Vec::with_capacity(targets.len());
+    for r in targets {
+        match joined.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => joined.push(r),
+        }
+    }
+    joined
+}
+
 /// Turns bare http(s) URLs in text into links (the GFM "autolink literal").
 fn link_urls<'a>(text: CowStr<'a>, out: &mut Vec<Event<'a>>) {
     let mut rest: &str = &text;

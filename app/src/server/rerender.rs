@@ -10,7 +10,7 @@ use sea_orm::{
 
 use super::{
     entity::{article, post},
-    posting, search_index, watched_words,
+    posting, search_index,
 };
 use crate::error::AppError;
 
@@ -42,7 +42,7 @@ pub async fn rerender_all(db: &DatabaseConnection) -> Result<Rerendered, AppErro
         let txn = db.begin().await?;
         for row in rows {
             done.posts += 1;
-            let censored = watched_words::judge(&row.source, &watched).censored;
+            let censored = posting::body_verdict(&row.source, &watched).censored;
             let html = posting::render(&txn, &censored).await?;
             if html != row.html {
                 done.posts_changed += 1;

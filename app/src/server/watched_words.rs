@@ -277,7 +277,9 @@ pub struct Verdict {
     pub censored: String,
 }
 
-pub fn judge(text: &str, watched: &[Watched]) -> Verdict {
+/// `kept`: where a censored word is left as it is (in order, not overlapping): a body's link
+/// targets and tags (`content::link_targets`), which masking would break.
+pub fn judge(text: &str, watched: &[Watched], kept: &[std::ops::Range<usize>]) -> Verdict {
     let mut action: Option<(WordAction, String)> = None;
     let mut masks: Vec<std::ops::Range<usize>> = Vec::new();
     for w in watched {
@@ -286,7 +288,12 @@ pub fn judge(text: &str, watched: &[Watched]) -> Verdict {
             continue;
         }
         if w.action == WordAction::Censor {
-            masks.extend(hits);
+            masks.extend(hits.into_iter().filter(|hit| {
+                // The last kept range starting before the hit ends is the only one that can
+                // overlap it.
+                let before = kept.partition_point(|k| k.start < hit.end);
+                before == 0 || kept[before - 1].end <= hit.start
+            }));
         } else if action.as_ref().is_none_or(|(a, _)| w.action < *a) {
             action = Some((w.action, w.word.trim_matches('*').to_string()));
         }
@@ -475,13 +482,14 @@ mod tests {
         let v = judge(
             "Darn, this casino is a scammer's d\u{200B}arn trick",
             &watched,
+            &[],
         );
         assert_eq!(v.action, Some((WordAction::Hold, "scam".into())));
         assert_eq!(v.censored, "■■■■, this casino is a scammer's ■■■■ trick");
         // An accent no letter has is masked with its letter, not left standing on its own.
-        assert_eq!(judge("oh dar\u{30A}n", &watched).censored, "oh ■■■■");
+        assert_eq!(judge("oh dar\u{30A}n", &watched, &[]).censored, "oh ■■■■");
         assert_eq!(
-            judge("all fine", &watched),
+            judge("all fine", &watched, &[]),
             Verdict {
                 action: None,
                 censored: "all fine".into()

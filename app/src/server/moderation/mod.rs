@@ -459,6 +459,32 @@ mod tests {
         let censored = reply(&w.db, m, w.topic.id, "Darn it", None).await.unwrap();
         assert_eq!(censored.html, "<p>■■■■ it</p>\n");
         assert_eq!(censored.source, "Darn it", "the author's own text is kept");
+        // Addresses and tags keep the word, so every link still leads where it did; the words
+        // a reader sees are masked.
+        let linked = reply(
+            &w.db,
+            m,
+            w.topic.id,
+            "[darn deals](https://shop.example/darn-deals \"darn\") and <https://x.example/darn>, \
+             https://y.example/?q=darn darn, [here](/t/5/darn-it), [ref][d] and \
+             <a href=\"/darn\" title=\"x\">darn</a>\n\n[d]: /darn-ref",
+            None,
+        )
+        .await
+        .unwrap();
+        for kept in [
+            "href=\"https://shop.example/darn-deals\"",
+            "href=\"https://x.example/darn\"",
+            "href=\"https://y.example/?q=darn\"",
+            "href=\"/t/5/darn-it\"",
+            "href=\"/darn-ref\"",
+            "href=\"/darn\"",
+        ] {
+            assert!(linked.html.contains(kept), "{kept} in {}", linked.html);
+        }
+        for masked in [">■■■■ deals</a>", "q=darn</a> ■■■■,", ">■■■■</a>"] {
+            assert!(linked.html.contains(masked), "{masked} in {}", linked.html);
+        }
         let kinds: Vec<_> = review_item::Entity::find()
             .all(&w.db)
             .await

@@ -212,6 +212,18 @@ async fn judge(conn: &impl ConnectionTrait, body: &str) -> Result<Verdict, AppEr
     judge_by(body, &watched_list(conn).await?, Judged::Body)
 }
 
+/// The watched words' verdict on a body, its link targets and tags left unmasked (see
+/// `content::link_targets`).
+pub fn body_verdict(text: &str, watched: &[watched_words::Watched]) -> Verdict {
+    let verdict = watched_words::judge(text, watched, &[]);
+    // The targets are read only when a word was masked: most posts have none, and a reply is
+    // judged again inside the writers' turn.
+    if verdict.censored == text {
+        return verdict;
+    }
+    watched_words::judge(text, watched, &content::link_targets(text))
+}
+
 /// What the watched words judge: a post's body, or a new topic's title.
 #[derive(Clone, Copy)]
 enum Judged {
@@ -225,7 +237,10 @@ fn judge_by(
     watched: &[watched_words::Watched],
     judged: Judged,
 ) -> Result<Verdict, AppError> {
-    let verdict = watched_words::judge(text, watched);
+    let verdict = match judged {
+        Judged::Body => body_verdict(text, watched),
+        Judged::Title => watched_words::judge(text, watched, &[]),
+    };
     if let Some((WordAction::Block, word)) = &verdict.action {
         let (field, noun) = match judged {
             Judged::Body => ("body", "post"),
