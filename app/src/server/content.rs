@@ -691,83 +691,215 @@ fn link_mentions<'a>(text: &str, is_member: &dyn Fn(&str) -> bool, out: &mut Vec
     }
 }
 
-/// Where a body's Markdown writes addresses and markup rather than words a reader sees: link and
-/// image destinations and titles, reference definitions, autolinks, bare http(s) URLs (which
-/// `link_urls` links) and raw HTML tags. Censoring a watched word there would break the link or
-/// the tag, not hide a word (the link's own text is still censored).
-pub fn link_targets(source: &str) -> Vec<std::ops::Range<usize>> {
-    let mut targets = Vec::new();
+/// What a part of a body's Markdown is, for censoring (`posting::body_verdict`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkPart {
+    /// An address or markup a reader does not see as text: a link's or image's destination and
+    /// title, a reference definition, an e-mail autolink, a raw HTML tag. Kept as written: a
+    /// word masked there would break the link or the tag, not hide a word.
+    Address,
+    /// A web address shown as its own text: a bare URL (`link_urls` links it) or an autolink
+    /// (`<https://…>`), the angle brackets included.
+    ShownUrl,
+}
+
+/// Where a body's Markdown writes addresses rather than words (see `LinkPart`), in order and
+/// not overlapping (an address wins over a URL inside it).
+pub fn link_parts(source: &str) -> Vec<(std::ops::Range<usize>, LinkPart)> {
+    use pulldown_cmark::LinkType;
+    let mut parts = Vec::new();
     let events = Parser::new_ext(source, markdown_options()).into_offset_iter();
-    targets.extend(
+    parts.extend(
         events
             .reference_definitions()
             .iter()
-            .map(|(_, d)| d.span.clone()),
+            .map(|(_, d)| (d.span.clone(), LinkPart::Address)),
     );
-    // Each open link or image: where it starts, and where the last of its text ended.
-    let mut open: Vec<(usize, Option<usize>)> = Vec::new();
+    // Each open link or image: where it starts, where the last of its text ended, and whether
+    // it is an autolink (its text is its address: the whole of it is a part already).
+    let mut open: Vec<(usize, Option<usize>, bool)> = Vec::new();
+    // Inside a code block, link or image, text is not linked (as `render_with_mentions` reads it).
+    let mut plain_text_depth = 0usize;
+    // Text events in a row, read together as `TextMergeStream` gives them to `link_urls`.
+    let mut text: Option<std::ops::Range<usize>> = None;
+    let mut html: Option<std::ops::Range<usize>> = None;
     for (event, range) in events {
+        if !matches!(event, Event::Html(_) | Event::InlineHtml(_))
+            && let Some(h) = html.take()
+        {
+            parts.extend(tags(source, h).map(|r| (r, LinkPart::Address)));
+        }
+        if let Event::Text(_) = event
+            && plain_text_depth == 0
+        {
+            text = Some(text.map_or(range.clone(), |t| t.start..range.end));
+        } else if let Some(t) = text.take() {
+            parts.extend(bare_urls(source, t).map(|r| (r, LinkPart::ShownUrl)));
+        }
+        match &event {
+            Event::Start(Tag::CodeBlock(_)) => plain_text_depth += 1,
+            Event::End(TagEnd::CodeBlock) => plain_text_depth = plain_text_depth.saturating_sub(1),
+            _ => {}
+        }
         match event {
-            Event::Start(Tag::Link {
-                link_type: pulldown_cmark::LinkType::Autolink | pulldown_cmark::LinkType::Email,
-                ..
-            }) => {
-                targets.push(range.clone());
-                open.push((range.start, None));
+            Event::Start(Tag::Link { link_type, .. })
+                if matches!(link_type, LinkType::Autolink | LinkType::Email) =>
+            {
+                let part = match link_type {
+                    LinkType::Autolink if url_start(&source[range.clone()]) == Some(1) => {
+                        LinkPart::ShownUrl
+                    }
+                    _ => LinkPart::Address,
+                };
+                parts.push((range.clone(), part));
+                open.push((range.start, None, true));
+                plain_text_depth += 1;
             }
-            Event::Start(Tag::Link { .. } | Tag::Image { .. }) => open.push((range.start, None)),
+            Event::Start(Tag::Link { .. } | Tag::Image { .. }) => {
+                open.push((range.start, None, false));
+                plain_text_depth += 1;
+            }
             Event::End(TagEnd::Link | TagEnd::Image) => {
-                let (start, text_end) = open.pop().unwrap_or((range.start, None));
+                plain_text_depth = plain_text_depth.saturating_sub(1);
+                let (start, text_end, autolink) = open.pop().unwrap_or((range.start, None, false));
                 // What follows its text: "](destination "title")", "][ref]" or "]".
-                targets.push(text_end.unwrap_or(start)..range.end);
-                if let Some((_, outer)) = open.last_mut() {
+                if !autolink {
+                    parts.push((text_end.unwrap_or(start)..range.end, LinkPart::Address));
+                }
+                if let Some((_, outer, _)) = open.last_mut() {
                     *outer = Some(range.end);
                 }
             }
-            _ => {
-                if let Some((_, text_end)) = open.last_mut() {
+            other => {
+                if let Some((_, text_end, _)) = open.last_mut() {
                     *text_end = Some(range.end);
+                }
+                if let Event::Html(_) | Event::InlineHtml(_) = other {
+                    // An HTML block comes a line at a time: read together, so a quoted value
+                    // may span lines, as it does for the HTML parser.
+                    html = Some(html.map_or(range.clone(), |h: std::ops::Range<usize>| {
+                        h.start..range.end
+                    }));
+                    continue;
                 }
             }
         }
     }
-    // Bare URLs and tags, read from the source as `link_urls` and the HTML parser read them.
-    let mut from = 0;
-    while let Some(at) = url_start(&source[from..]).map(|at| from + at) {
-        let end = source[at..]
-            .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"'))
-            .map_or(source.len(), |e| at + e);
-        targets.push(at..end);
-        from = end;
+    if let Some(t) = text {
+        parts.extend(bare_urls(source, t).map(|r| (r, LinkPart::ShownUrl)));
     }
-    // A tag ends at the first `>` before another `<`: one pass, however many `<` a body has.
-    let bytes = source.as_bytes();
-    let mut from = 0;
-    while let Some(at) = source[from..].find('<').map(|at| from + at) {
-        let Some(end) = source[at + 1..].find(['<', '>']).map(|e| at + 1 + e) else {
-            break;
-        };
-        let starts_tag =
-            bytes[at + 1].is_ascii_alphabetic() || matches!(bytes[at + 1], b'/' | b'!' | b'?');
-        if bytes[end] == b'>' {
-            if starts_tag {
-                targets.push(at..end + 1);
+    if let Some(h) = html {
+        parts.extend(tags(source, h).map(|r| (r, LinkPart::Address)));
+    }
+    // In order; where two meet, an address wins over a URL (a bare URL in a link's
+    // destination is the destination).
+    parts.sort_by_key(|(r, part)| (r.start, *part != LinkPart::Address));
+    let mut apart: Vec<(std::ops::Range<usize>, LinkPart)> = Vec::with_capacity(parts.len());
+    for (r, part) in parts {
+        match apart.last_mut() {
+            Some((last, last_part)) if r.start < last.end => {
+                last.end = last.end.max(r.end);
+                if part == LinkPart::Address {
+                    *last_part = LinkPart::Address;
+                }
             }
-            from = end + 1;
-        } else {
+            _ => apart.push((r, part)),
+        }
+    }
+    apart
+}
+
+/// The bare URLs in `source[within]`, as `link_urls` finds them in the text there. The source
+/// still has its backslash escapes, which the text has read: an escaped end (`\<`) ends a URL
+/// before its backslash, and trailing punctuation goes with the backslash escaping it.
+fn bare_urls(
+    source: &str,
+    within: std::ops::Range<usize>,
+) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    let bytes = source.as_bytes();
+    let ends = |b: u8| b.is_ascii_whitespace() || matches!(b, b'<' | b'>' | b'"');
+    let mut from = within.start;
+    std::iter::from_fn(move || {
+        let at = from + url_start(&source[from..within.end])?;
+        let mut end = at;
+        while end < within.end && !ends(bytes[end]) {
+            if bytes[end] == b'\\' && bytes.get(end + 1).is_some_and(|b| ends(*b)) {
+                break;
+            }
+            end += if bytes[end] == b'\\' && end + 1 < within.end {
+                2
+            } else {
+                1
+            };
+        }
+        let end = end.min(within.end);
+        // Trailing punctuation belongs to the sentence, not the URL (as `link_urls` reads it).
+        let mut url = &source[at..end];
+        while let Some(shorter) = url.strip_suffix(['.', ',', ';', ':', '!', '?', ')', '\'']) {
+            url = match shorter.strip_suffix('\\') {
+                Some(unescaped) if !escapes_next(unescaped) => unescaped,
+                _ => shorter,
+            };
+        }
+        from = at + url.len().max(1);
+        Some(at..at + url.len())
+    })
+    // As `link_urls`: an address with nothing after its scheme is not linked.
+    .filter(|r| r.len() > "https://".len())
+}
+
+/// Whether `text` ends in a backslash that escapes what follows it (an odd number of them).
+pub fn escapes_next(text: &str) -> bool {
+    (text.len() - text.trim_end_matches('\\').len()) % 2 == 1
+}
+
+/// The tags in `source[within]`: `<` and a letter, `/`, `!` or `?`, to the `>` outside a quoted
+/// attribute value (or the end, as the HTML parser reads a tag left open), in one pass.
+fn tags(
+    source: &str,
+    within: std::ops::Range<usize>,
+) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    let bytes = source.as_bytes();
+    let mut from = within.start;
+    std::iter::from_fn(move || {
+        loop {
+            let at = from + source[from..within.end].find('<')?;
+            let starts_tag = bytes
+                .get(at + 1)
+                .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'/' | b'!' | b'?'));
+            if !starts_tag {
+                from = at + 1;
+                continue;
+            }
+            let end = tag_end(&bytes[..within.end], at);
             from = end;
+            return Some(at..end);
+        }
+    })
+}
+
+/// Where the tag starting at `bytes[at]` ends: after its `>`, skipping a value quoted after `=`.
+fn tag_end(bytes: &[u8], at: usize) -> usize {
+    let mut quote: Option<u8> = None;
+    let mut after_equals = false;
+    for (i, &b) in bytes.iter().enumerate().skip(at + 1) {
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => continue,
+            None if b == b'>' => return i + 1,
+            None if after_equals && matches!(b, b'"' | b'\'') => {
+                quote = Some(b);
+                continue;
+            }
+            None => {}
+        }
+        if b == b'=' {
+            after_equals = true;
+        } else if !b.is_ascii_whitespace() {
+            after_equals = false;
         }
     }
-    // In order and joined, for `watched_words::judge`'s look-ups.
-    targets.sort_by_key(|r| r.start);
-    let mut joined: Vec<std::ops::Range<usize>> = Vec::with_capacity(targets.len());
-    for r in targets {
-        match joined.last_mut() {
-            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
-            _ => joined.push(r),
-        }
-    }
-    joined
+    bytes.len()
 }
 
 /// Turns bare http(s) URLs in text into links (the GFM "autolink literal").
@@ -785,10 +917,16 @@ fn link_urls<'a>(text: CowStr<'a>, out: &mut Vec<Event<'a>>) {
             if !plain.is_empty() {
                 out.push(Event::Text(CowStr::from(std::mem::take(&mut plain))));
             }
-            let escaped = escape_attr(url);
-            out.push(Event::InlineHtml(CowStr::from(format!(
-                r#"<a href="{escaped}">{escaped}</a>"#
-            ))));
+            // A link event, so its address is written as every Markdown link's is.
+            let url = CowStr::from(url.to_string());
+            out.push(Event::Start(Tag::Link {
+                link_type: pulldown_cmark::LinkType::Autolink,
+                dest_url: url.clone(),
+                title: CowStr::from(""),
+                id: CowStr::from(""),
+            }));
+            out.push(Event::Text(url));
+            out.push(Event::End(TagEnd::Link));
         } else {
             plain.push_str(url);
         }
@@ -815,11 +953,25 @@ fn url_start(s: &str) -> Option<usize> {
     None
 }
 
-fn escape_attr(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+/// Source text (a bare URL as written, with a word masked) as Markdown link text that shows what
+/// it showed as plain text: its backslash escapes and character references kept, every other
+/// ASCII punctuation mark written as a character reference, which (unlike a backslash escape
+/// added to it) no code span, emphasis or bracket ever pairs with.
+pub fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 2);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek().is_some_and(char::is_ascii_punctuation) => {
+                out.push(c);
+                out.extend(chars.next());
+            }
+            '&' => out.push(c),
+            c if c.is_ascii_punctuation() => out.push_str(&format!("&#{};", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The first `max` characters of the text of `html`, for excerpts and meta descriptions.

@@ -83,6 +83,53 @@ proptest! {
         prop_assert!(text.is_some_and(|t| !t.contains('<')), "{html:?}");
     }
 
+    /// Censoring never changes where a link leads, and leaves no censored word in the text a
+    /// reader sees.
+    #[test]
+    fn censoring_masks_what_is_shown_and_keeps_every_address(parts in proptest::collection::vec(
+        prop_oneof![
+            Just("darn".to_string()),
+            Just("Darn".to_string()),
+            Just("https://x.example/".to_string()),
+            Just("<https://y.example/".to_string()),
+            Just("<a href=\"/".to_string()),
+            Just("\" title=\"".to_string()),
+            Just("</a>".to_string()),
+            Just("<img src=\"/u/".to_string()),
+            Just("<div>".to_string()),
+            Just("[".to_string()),
+            Just("](".to_string()),
+            Just("![".to_string()),
+            Just("]: /".to_string()),
+            Just("`".to_string()),
+            Just("```\n".to_string()),
+            Just("!".to_string()),
+            Just("\\\\".to_string()),
+            "[ -?A-~\n]{0,6}",
+        ],
+        0..20,
+    )) {
+        use crate::server::{posting::body_verdict, watched_words::{Watched, WordAction}};
+        let source = parts.concat();
+        let watched = [Watched { word: "darn".into(), action: WordAction::Censor }];
+        let censored = body_verdict(&source, &watched).censored;
+        let (before, after) = (content::render(&source), content::render(&censored));
+        // A raw `<` in text is escaped, so each `<` starts a tag.
+        let addresses = |html: &str| -> Vec<String> {
+            html.split('<')
+                .filter_map(|t| t.split_once('>').map(|(tag, _)| tag))
+                .filter_map(|tag| tag.split_once(" href=\"").map(|(_, v)| v.split('"').next().unwrap_or_default().to_string()))
+                .collect()
+        };
+        prop_assert_eq!(addresses(&before), addresses(&after), "{:?} became {:?}", source, censored);
+        // The text between tags.
+        let shown: String = after.split('<').map(|t| t.split_once('>').map_or(t, |(_, text)| text)).collect::<Vec<_>>().concat();
+        prop_assert!(
+            crate::server::watched_words::find(&shown, "darn").is_empty(),
+            "{:?} shows darn: {}", source, after
+        );
+    }
+
     #[test]
     fn slugs_are_url_safe_and_stable(title in ".{0,300}") {
         let slug = slugify(&title);

@@ -277,9 +277,22 @@ pub struct Verdict {
     pub censored: String,
 }
 
-/// `kept`: where a censored word is left as it is (in order, not overlapping): a body's link
-/// targets and tags (`content::link_targets`), which masking would break.
-pub fn judge(text: &str, watched: &[Watched], kept: &[std::ops::Range<usize>]) -> Verdict {
+/// What the watched words say about `text`, every censored word masked (a title's; a body's
+/// links are `posting::body_verdict`'s).
+pub fn judge(text: &str, watched: &[Watched]) -> Verdict {
+    let (action, masks) = assess(text, watched);
+    Verdict {
+        action,
+        censored: masked(text, &masks),
+    }
+}
+
+/// The strongest action but censoring that applies to `text` (and the word behind it), and the
+/// ranges of `text` censored words cover, in order and not overlapping.
+pub fn assess(
+    text: &str,
+    watched: &[Watched],
+) -> (Option<(WordAction, String)>, Vec<std::ops::Range<usize>>) {
     let mut action: Option<(WordAction, String)> = None;
     let mut masks: Vec<std::ops::Range<usize>> = Vec::new();
     for w in watched {
@@ -288,23 +301,27 @@ pub fn judge(text: &str, watched: &[Watched], kept: &[std::ops::Range<usize>]) -
             continue;
         }
         if w.action == WordAction::Censor {
-            masks.extend(hits.into_iter().filter(|hit| {
-                // The last kept range starting before the hit ends is the only one that can
-                // overlap it.
-                let before = kept.partition_point(|k| k.start < hit.end);
-                before == 0 || kept[before - 1].end <= hit.start
-            }));
+            masks.extend(hits);
         } else if action.as_ref().is_none_or(|(a, _)| w.action < *a) {
             action = Some((w.action, w.word.trim_matches('*').to_string()));
         }
     }
     masks.sort_by_key(|r| r.start);
+    let mut apart: Vec<std::ops::Range<usize>> = Vec::with_capacity(masks.len());
+    for r in masks {
+        if apart.last().is_none_or(|last| r.start >= last.end) {
+            apart.push(r);
+        }
+    }
+    (action, apart)
+}
+
+/// `text` with each of `masks` (ranges of it, in order, not overlapping) written as one ■ for
+/// each character it shows.
+pub fn masked(text: &str, masks: &[std::ops::Range<usize>]) -> String {
     let mut censored = String::with_capacity(text.len());
     let mut at = 0;
     for r in masks {
-        if r.start < at {
-            continue;
-        }
         censored.push_str(&text[at..r.start]);
         censored.extend(
             text[r.clone()]
@@ -317,7 +334,7 @@ pub fn judge(text: &str, watched: &[Watched], kept: &[std::ops::Range<usize>]) -
         at = r.end;
     }
     censored.push_str(&text[at..]);
-    Verdict { action, censored }
+    censored
 }
 
 #[cfg(test)]
@@ -482,14 +499,13 @@ mod tests {
         let v = judge(
             "Darn, this casino is a scammer's d\u{200B}arn trick",
             &watched,
-            &[],
         );
         assert_eq!(v.action, Some((WordAction::Hold, "scam".into())));
         assert_eq!(v.censored, "■■■■, this casino is a scammer's ■■■■ trick");
         // An accent no letter has is masked with its letter, not left standing on its own.
-        assert_eq!(judge("oh dar\u{30A}n", &watched, &[]).censored, "oh ■■■■");
+        assert_eq!(judge("oh dar\u{30A}n", &watched).censored, "oh ■■■■");
         assert_eq!(
-            judge("all fine", &watched, &[]),
+            judge("all fine", &watched),
             Verdict {
                 action: None,
                 censored: "all fine".into()

@@ -460,7 +460,7 @@ mod tests {
         assert_eq!(censored.html, "<p>■■■■ it</p>\n");
         assert_eq!(censored.source, "Darn it", "the author's own text is kept");
         // Addresses and tags keep the word, so every link still leads where it did; the words
-        // a reader sees are masked.
+        // a reader sees are masked, a URL's too.
         let linked = reply(
             &w.db,
             m,
@@ -482,7 +482,13 @@ mod tests {
         ] {
             assert!(linked.html.contains(kept), "{kept} in {}", linked.html);
         }
-        for masked in [">■■■■ deals</a>", "q=darn</a> ■■■■,", ">■■■■</a>"] {
+        // A URL shown as its own text shows the mask and still leads to the address.
+        for masked in [
+            ">■■■■ deals</a>",
+            ">https://x.example/■■■■</a>",
+            ">https://y.example/?q=■■■■</a> ■■■■,",
+            ">■■■■</a>",
+        ] {
             assert!(linked.html.contains(masked), "{masked} in {}", linked.html);
         }
         let kinds: Vec<_> = review_item::Entity::find()

@@ -212,16 +212,65 @@ async fn judge(conn: &impl ConnectionTrait, body: &str) -> Result<Verdict, AppEr
     judge_by(body, &watched_list(conn).await?, Judged::Body)
 }
 
-/// The watched words' verdict on a body, its link targets and tags left unmasked (see
-/// `content::link_targets`).
+/// The watched words' verdict on a body. A censored word is masked in the text a reader sees,
+/// never in an address (`content::LinkPart`): a link's destination keeps it, and a URL shown as
+/// its own text becomes a link to itself whose text is masked.
 pub fn body_verdict(text: &str, watched: &[watched_words::Watched]) -> Verdict {
-    let verdict = watched_words::judge(text, watched, &[]);
-    // The targets are read only when a word was masked: most posts have none, and a reply is
+    let (action, masks) = watched_words::assess(text, watched);
+    // The parts are read only when a word is masked: most posts have none, and a reply is
     // judged again inside the writers' turn.
-    if verdict.censored == text {
-        return verdict;
+    if masks.is_empty() {
+        return Verdict {
+            action,
+            censored: text.to_string(),
+        };
     }
-    watched_words::judge(text, watched, &content::link_targets(text))
+    // The masks inside `within`, as ranges of `text[within]`; one across its edge is left out.
+    let inside = |within: &std::ops::Range<usize>| -> Vec<std::ops::Range<usize>> {
+        masks
+            .iter()
+            .filter(|m| m.start >= within.start && m.end <= within.end)
+            .map(|m| m.start - within.start..m.end - within.start)
+            .collect()
+    };
+    let mut censored = String::with_capacity(text.len());
+    let mut at = 0;
+    for (part, kind) in content::link_parts(text) {
+        let before = at..part.start;
+        censored.push_str(&watched_words::masked(
+            &text[before.clone()],
+            &inside(&before),
+        ));
+        let written = &text[part.clone()];
+        let shown = watched_words::masked(written, &inside(&part));
+        if kind == content::LinkPart::ShownUrl && shown != written {
+            let url = written.trim_start_matches('<').trim_end_matches('>');
+            let shown = shown.trim_start_matches('<').trim_end_matches('>');
+            // A `!` before it would make the link an image, and a `\` escape its `[`: each is
+            // written escaped instead.
+            let escapes = content::escapes_next;
+            if escapes(&censored) {
+                censored.push('\\');
+            } else if let Some(before) = censored.strip_suffix('!')
+                && !escapes(before)
+            {
+                censored.pop();
+                censored.push_str("\\!");
+            }
+            // Nor may the address's own last `\` escape its closing `>`.
+            let closing = if escapes(url) { "\\>)" } else { ">)" };
+            censored.push_str(&format!(
+                "[{}](<{url}{closing}",
+                content::escape_markdown(shown)
+            ));
+        } else {
+            censored.push_str(written);
+        }
+        at = part.end;
+    }
+    let rest = at..text.len();
+    censored.push_str(&watched_words::masked(&text[rest.clone()], &inside(&rest)));
+    Verdict { action, censored }
 }
 
 /// What the watched words judge: a post's body, or a new topic's title.
@@ -239,7 +288,7 @@ fn judge_by(
 ) -> Result<Verdict, AppError> {
     let verdict = match judged {
         Judged::Body => body_verdict(text, watched),
-        Judged::Title => watched_words::judge(text, watched, &[]),
+        Judged::Title => watched_words::judge(text, watched),
     };
     if let Some((WordAction::Block, word)) = &verdict.action {
         let (field, noun) = match judged {
