@@ -902,6 +902,32 @@ fn tag_end(bytes: &[u8], at: usize) -> usize {
     bytes.len()
 }
 
+/// The character an entity at the start of `s` stands for, and its length; a lone `&` is itself.
+pub fn entity(s: &str) -> (char, usize) {
+    let Some(end) = s.get(..12).unwrap_or(s).find(';') else {
+        return ('&', 1);
+    };
+    let name = &s[1..end];
+    let c = match name {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        "nbsp" => Some(' '),
+        _ => name
+            .strip_prefix("#x")
+            .or_else(|| name.strip_prefix("#X"))
+            .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+            .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
+            .and_then(char::from_u32),
+    };
+    match c {
+        Some(c) => (c, end + 1),
+        None => ('&', 1),
+    }
+}
+
 /// Turns bare http(s) URLs in text into links (the GFM "autolink literal").
 fn link_urls<'a>(text: CowStr<'a>, out: &mut Vec<Event<'a>>) {
     let mut rest: &str = &text;

@@ -467,7 +467,7 @@ pub fn text_of(html: &str) -> String {
                 push(&mut text, ' ');
             }
             '&' => {
-                let (decoded, used) = entity(rest);
+                let (decoded, used) = crate::server::content::entity(rest);
                 push(&mut text, decoded);
                 rest = &rest[used..];
             }
@@ -480,32 +480,6 @@ pub fn text_of(html: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
     // Composed, as queries are read.
     text.trim_end().nfc().collect()
-}
-
-/// The character an entity at the start of `s` stands for, and its length; a lone `&` is itself.
-fn entity(s: &str) -> (char, usize) {
-    let Some(end) = s.get(..12).unwrap_or(s).find(';') else {
-        return ('&', 1);
-    };
-    let name = &s[1..end];
-    let c = match name {
-        "amp" => Some('&'),
-        "lt" => Some('<'),
-        "gt" => Some('>'),
-        "quot" => Some('"'),
-        "apos" => Some('\''),
-        "nbsp" => Some(' '),
-        _ => name
-            .strip_prefix("#x")
-            .or_else(|| name.strip_prefix("#X"))
-            .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-            .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
-            .and_then(char::from_u32),
-    };
-    match c {
-        Some(c) => (c, end + 1),
-        None => ('&', 1),
-    }
 }
 
 /// Chinese, Japanese and Korean letters: written without spaces between words, so searched by
