@@ -691,191 +691,88 @@ fn link_mentions<'a>(text: &str, is_member: &dyn Fn(&str) -> bool, out: &mut Vec
     }
 }
 
-/// What a part of a body's Markdown is, for censoring (`posting::body_verdict`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LinkPart {
-    /// An address or markup a reader does not see as text: a link's or image's destination and
-    /// title, a reference definition, an e-mail autolink, a raw HTML tag. Kept as written: a
-    /// word masked there would break the link or the tag, not hide a word.
-    Address,
-    /// A web address shown as its own text: a bare URL (`link_urls` links it) or an autolink
-    /// (`<https://…>`), the angle brackets included.
-    ShownUrl,
+/// The text clean HTML (the pipeline's output) shows a reader, for judging and masking watched
+/// words where they show (`posting::censor_html`). Inline elements (emphasis, code, links) join
+/// the text either side, as a reader sees "da<strong>rn</strong>" as one word; any other tag
+/// (a paragraph, a line break, an image) ends a word, as a line break.
+pub struct ShownText {
+    pub text: String,
+    /// For each character of `text`, by its byte offset there, the bytes of the HTML that write
+    /// it (none for the line break a tag stands for).
+    pub at: Vec<(usize, std::ops::Range<usize>)>,
 }
 
-/// Where a body's Markdown writes addresses rather than words (see `LinkPart`), in order and
-/// not overlapping (an address wins over a URL inside it).
-pub fn link_parts(source: &str) -> Vec<(std::ops::Range<usize>, LinkPart)> {
-    use pulldown_cmark::LinkType;
-    let mut parts = Vec::new();
-    let events = Parser::new_ext(source, markdown_options()).into_offset_iter();
-    parts.extend(
-        events
-            .reference_definitions()
-            .iter()
-            .map(|(_, d)| (d.span.clone(), LinkPart::Address)),
-    );
-    // Each open link or image: where it starts, where the last of its text ended, and whether
-    // it is an autolink (its text is its address: the whole of it is a part already).
-    let mut open: Vec<(usize, Option<usize>, bool)> = Vec::new();
-    // Inside a code block, link or image, text is not linked (as `render_with_mentions` reads it).
-    let mut plain_text_depth = 0usize;
-    // Text events in a row, read together as `TextMergeStream` gives them to `link_urls`.
-    let mut text: Option<std::ops::Range<usize>> = None;
-    let mut html: Option<std::ops::Range<usize>> = None;
-    for (event, range) in events {
-        if !matches!(event, Event::Html(_) | Event::InlineHtml(_))
-            && let Some(h) = html.take()
-        {
-            parts.extend(tags(source, h).map(|r| (r, LinkPart::Address)));
-        }
-        if let Event::Text(_) = event
-            && plain_text_depth == 0
-        {
-            text = Some(text.map_or(range.clone(), |t| t.start..range.end));
-        } else if let Some(t) = text.take() {
-            parts.extend(bare_urls(source, t).map(|r| (r, LinkPart::ShownUrl)));
-        }
-        match &event {
-            Event::Start(Tag::CodeBlock(_)) => plain_text_depth += 1,
-            Event::End(TagEnd::CodeBlock) => plain_text_depth = plain_text_depth.saturating_sub(1),
-            _ => {}
-        }
-        match event {
-            Event::Start(Tag::Link { link_type, .. })
-                if matches!(link_type, LinkType::Autolink | LinkType::Email) =>
-            {
-                let part = match link_type {
-                    LinkType::Autolink if url_start(&source[range.clone()]) == Some(1) => {
-                        LinkPart::ShownUrl
+/// Elements that do not end a word.
+const INLINE: &[&str] = &[
+    "a", "abbr", "b", "cite", "code", "del", "dfn", "em", "i", "ins", "kbd", "mark", "q", "s",
+    "samp", "small", "span", "strike", "strong", "sub", "sup", "u", "var",
+];
+
+pub fn shown_text(html: &str) -> ShownText {
+    let bytes = html.as_bytes();
+    let mut shown = ShownText {
+        text: String::with_capacity(html.len()),
+        at: Vec::with_capacity(html.len()),
+    };
+    let push = |shown: &mut ShownText, c: char, bytes: std::ops::Range<usize>| {
+        shown.at.push((shown.text.len(), bytes));
+        shown.text.push(c);
+    };
+    let mut i = 0;
+    while i < html.len() {
+        match bytes[i] {
+            b'<' => {
+                let end = tag_end(bytes, i);
+                let name: String = html[i + 1..end]
+                    .trim_start_matches('/')
+                    .chars()
+                    .take_while(char::is_ascii_alphanumeric)
+                    .map(|c| c.to_ascii_lowercase())
+                    .collect();
+                if !INLINE.contains(&name.as_str()) {
+                    push(&mut shown, '\n', i..i);
+                }
+                // An image's words and a title are shown too (instead of the image, as a
+                // tooltip, to a screen reader), each apart from the text around it. The sanitiser
+                // writes every value in double quotes, with a quote in it as `&quot;`.
+                let mut shown_values: Vec<usize> = [" alt=\"", " title=\""]
+                    .iter()
+                    .filter_map(|a| html[i..end].find(a).map(|found| i + found + a.len()))
+                    .collect();
+                // In the order they are written, as `at` is.
+                shown_values.sort_unstable();
+                for from in shown_values {
+                    let to = html[from..end].find('"').map_or(end, |e| from + e);
+                    push(&mut shown, '\n', from..from);
+                    let mut j = from;
+                    while j < to {
+                        let (c, used) = match bytes[j] {
+                            b'&' => entity(&html[j..to]),
+                            _ => {
+                                let c = html[j..].chars().next().unwrap_or(' ');
+                                (c, c.len_utf8())
+                            }
+                        };
+                        push(&mut shown, c, j..j + used);
+                        j += used;
                     }
-                    _ => LinkPart::Address,
-                };
-                parts.push((range.clone(), part));
-                open.push((range.start, None, true));
-                plain_text_depth += 1;
+                    push(&mut shown, '\n', to..to);
+                }
+                i = end;
             }
-            Event::Start(Tag::Link { .. } | Tag::Image { .. }) => {
-                open.push((range.start, None, false));
-                plain_text_depth += 1;
+            b'&' => {
+                let (c, used) = entity(&html[i..]);
+                push(&mut shown, c, i..i + used);
+                i += used;
             }
-            Event::End(TagEnd::Link | TagEnd::Image) => {
-                plain_text_depth = plain_text_depth.saturating_sub(1);
-                let (start, text_end, autolink) = open.pop().unwrap_or((range.start, None, false));
-                // What follows its text: "](destination "title")", "][ref]" or "]".
-                if !autolink {
-                    parts.push((text_end.unwrap_or(start)..range.end, LinkPart::Address));
-                }
-                if let Some((_, outer, _)) = open.last_mut() {
-                    *outer = Some(range.end);
-                }
-            }
-            other => {
-                if let Some((_, text_end, _)) = open.last_mut() {
-                    *text_end = Some(range.end);
-                }
-                if let Event::Html(_) | Event::InlineHtml(_) = other {
-                    // An HTML block comes a line at a time: read together, so a quoted value
-                    // may span lines, as it does for the HTML parser.
-                    html = Some(html.map_or(range.clone(), |h: std::ops::Range<usize>| {
-                        h.start..range.end
-                    }));
-                    continue;
-                }
+            _ => {
+                let c = html[i..].chars().next().unwrap_or(' ');
+                push(&mut shown, c, i..i + c.len_utf8());
+                i += c.len_utf8();
             }
         }
     }
-    if let Some(t) = text {
-        parts.extend(bare_urls(source, t).map(|r| (r, LinkPart::ShownUrl)));
-    }
-    if let Some(h) = html {
-        parts.extend(tags(source, h).map(|r| (r, LinkPart::Address)));
-    }
-    // In order; where two meet, an address wins over a URL (a bare URL in a link's
-    // destination is the destination).
-    parts.sort_by_key(|(r, part)| (r.start, *part != LinkPart::Address));
-    let mut apart: Vec<(std::ops::Range<usize>, LinkPart)> = Vec::with_capacity(parts.len());
-    for (r, part) in parts {
-        match apart.last_mut() {
-            Some((last, last_part)) if r.start < last.end => {
-                last.end = last.end.max(r.end);
-                if part == LinkPart::Address {
-                    *last_part = LinkPart::Address;
-                }
-            }
-            _ => apart.push((r, part)),
-        }
-    }
-    apart
-}
-
-/// The bare URLs in `source[within]`, as `link_urls` finds them in the text there. The source
-/// still has its backslash escapes, which the text has read: an escaped end (`\<`) ends a URL
-/// before its backslash, and trailing punctuation goes with the backslash escaping it.
-fn bare_urls(
-    source: &str,
-    within: std::ops::Range<usize>,
-) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
-    let bytes = source.as_bytes();
-    let ends = |b: u8| b.is_ascii_whitespace() || matches!(b, b'<' | b'>' | b'"');
-    let mut from = within.start;
-    std::iter::from_fn(move || {
-        let at = from + url_start(&source[from..within.end])?;
-        let mut end = at;
-        while end < within.end && !ends(bytes[end]) {
-            if bytes[end] == b'\\' && bytes.get(end + 1).is_some_and(|b| ends(*b)) {
-                break;
-            }
-            end += if bytes[end] == b'\\' && end + 1 < within.end {
-                2
-            } else {
-                1
-            };
-        }
-        let end = end.min(within.end);
-        // Trailing punctuation belongs to the sentence, not the URL (as `link_urls` reads it).
-        let mut url = &source[at..end];
-        while let Some(shorter) = url.strip_suffix(['.', ',', ';', ':', '!', '?', ')', '\'']) {
-            url = match shorter.strip_suffix('\\') {
-                Some(unescaped) if !escapes_next(unescaped) => unescaped,
-                _ => shorter,
-            };
-        }
-        from = at + url.len().max(1);
-        Some(at..at + url.len())
-    })
-    // As `link_urls`: an address with nothing after its scheme is not linked.
-    .filter(|r| r.len() > "https://".len())
-}
-
-/// Whether `text` ends in a backslash that escapes what follows it (an odd number of them).
-pub fn escapes_next(text: &str) -> bool {
-    (text.len() - text.trim_end_matches('\\').len()) % 2 == 1
-}
-
-/// The tags in `source[within]`: `<` and a letter, `/`, `!` or `?`, to the `>` outside a quoted
-/// attribute value (or the end, as the HTML parser reads a tag left open), in one pass.
-fn tags(
-    source: &str,
-    within: std::ops::Range<usize>,
-) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
-    let bytes = source.as_bytes();
-    let mut from = within.start;
-    std::iter::from_fn(move || {
-        loop {
-            let at = from + source[from..within.end].find('<')?;
-            let starts_tag = bytes
-                .get(at + 1)
-                .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'/' | b'!' | b'?'));
-            if !starts_tag {
-                from = at + 1;
-                continue;
-            }
-            let end = tag_end(&bytes[..within.end], at);
-            from = end;
-            return Some(at..end);
-        }
-    })
+    shown
 }
 
 /// Where the tag starting at `bytes[at]` ends: after its `>`, skipping a value quoted after `=`.
@@ -979,27 +876,6 @@ fn url_start(s: &str) -> Option<usize> {
     None
 }
 
-/// Source text (a bare URL as written, with a word masked) as Markdown link text that shows what
-/// it showed as plain text: its backslash escapes and character references kept, every other
-/// ASCII punctuation mark written as a character reference, which (unlike a backslash escape
-/// added to it) no code span, emphasis or bracket ever pairs with.
-pub fn escape_markdown(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 2);
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' if chars.peek().is_some_and(char::is_ascii_punctuation) => {
-                out.push(c);
-                out.extend(chars.next());
-            }
-            '&' => out.push(c),
-            c if c.is_ascii_punctuation() => out.push_str(&format!("&#{};", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// The first `max` characters of the text of `html`, for excerpts and meta descriptions.
 pub fn excerpt(html: &str, max: usize) -> String {
     let mut text = String::with_capacity(max + 1);
@@ -1051,6 +927,24 @@ fn decode_entities(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Inline elements join a word, other tags end one; an image's words and a title are shown
+    /// apart; entities are read; each character knows the bytes that write it.
+    #[test]
+    fn the_shown_text_of_html_reads_as_a_reader_sees_it() {
+        let html = "<p>da<strong>rn</strong> <a href=\"/darn\" title=\"T&amp;C\">x</a></p>\n\
+                    <p>dar</p><p>n &lt;3<img alt=\"a cat\" src=\"/u/1.png\"></p>";
+        let shown = shown_text(html);
+        assert_eq!(shown.text, "\ndarn \nT&C\nx\n\n\ndar\n\nn <3\n\na cat\n\n");
+        for (offset, bytes) in &shown.at {
+            let c = shown.text[*offset..].chars().next().unwrap();
+            let written = &html[bytes.clone()];
+            assert!(
+                written.is_empty() || written == c.to_string() || written.starts_with('&'),
+                "{c:?} from {written:?}"
+            );
+        }
+    }
 
     #[test]
     fn markdown_renders() {

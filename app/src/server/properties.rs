@@ -104,16 +104,17 @@ proptest! {
             Just("`".to_string()),
             Just("```\n".to_string()),
             Just("!".to_string()),
+            Just("![darn](/u/a.png \"Darn\")".to_string()),
             Just("\\\\".to_string()),
             "[ -?A-~\n]{0,6}",
         ],
         0..20,
     )) {
-        use crate::server::{posting::body_verdict, watched_words::{Watched, WordAction}};
+        use crate::server::{posting::censor_html, watched_words::{Watched, WordAction}};
         let source = parts.concat();
         let watched = [Watched { word: "darn".into(), action: WordAction::Censor }];
-        let censored = body_verdict(&source, &watched).censored;
-        let (before, after) = (content::render(&source), content::render(&censored));
+        let before = content::render(&source);
+        let (_, after) = censor_html(&before, &watched);
         // A raw `<` in text is escaped, so each `<` starts a tag.
         let addresses = |html: &str| -> Vec<String> {
             html.split('<')
@@ -121,13 +122,25 @@ proptest! {
                 .filter_map(|tag| tag.split_once(" href=\"").map(|(_, v)| v.split('"').next().unwrap_or_default().to_string()))
                 .collect()
         };
-        prop_assert_eq!(addresses(&before), addresses(&after), "{:?} became {:?}", source, censored);
+        prop_assert_eq!(addresses(&before), addresses(&after), "{:?} became {:?}", before, after);
         // The text between tags.
         let shown: String = after.split('<').map(|t| t.split_once('>').map_or(t, |(_, text)| text)).collect::<Vec<_>>().concat();
         prop_assert!(
             crate::server::watched_words::find(&shown, "darn").is_empty(),
             "{:?} shows darn: {}", source, after
         );
+        // Nor do an image's words or a title.
+        for tag in after.split('<').filter_map(|t| t.split_once('>').map(|(tag, _)| tag)) {
+            for attribute in [" alt=\"", " title=\""] {
+                if let Some((_, value)) = tag.split_once(attribute) {
+                    let value = value.split('"').next().unwrap_or_default();
+                    prop_assert!(
+                        crate::server::watched_words::find(value, "darn").is_empty(),
+                        "{:?} shows darn in <{}>", source, tag
+                    );
+                }
+            }
+        }
     }
 
     #[test]

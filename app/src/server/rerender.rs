@@ -42,8 +42,8 @@ pub async fn rerender_all(db: &DatabaseConnection) -> Result<Rerendered, AppErro
         let txn = db.begin().await?;
         for row in rows {
             done.posts += 1;
-            let censored = posting::body_verdict(&row.source, &watched).censored;
-            let html = posting::render(&txn, &censored).await?;
+            let rendered = posting::render(&txn, &row.source).await?;
+            let (_, html) = posting::censor_html(&rendered, &watched);
             if html != row.html {
                 done.posts_changed += 1;
                 let mut row: post::ActiveModel = row.into();

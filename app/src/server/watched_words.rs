@@ -43,7 +43,7 @@ impl WordAction {
 
 /// A watched word or phrase; `*` at either end matches any further letters ("spam*" matches
 /// "spammer").
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Watched {
     pub word: String,
     pub action: WordAction,

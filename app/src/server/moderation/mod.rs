@@ -459,6 +459,27 @@ mod tests {
         let censored = reply(&w.db, m, w.topic.id, "Darn it", None).await.unwrap();
         assert_eq!(censored.html, "<p>■■■■ it</p>\n");
         assert_eq!(censored.source, "Darn it", "the author's own text is kept");
+        // The words are judged on what the post shows too: Markdown, an entity or a comment
+        // inside a word does not hide it.
+        let before = post::Entity::find().count(&w.db).await.unwrap();
+        assert_eq!(
+            reply(&w.db, m, w.topic.id, "Best ca<!-- -->sino", None)
+                .await
+                .unwrap_err(),
+            AppError::invalid(
+                "body",
+                "Your post contains “casino”, which isn't allowed here. Please reword it."
+            )
+        );
+        assert_eq!(post::Entity::find().count(&w.db).await.unwrap(), before);
+        let held = reply(&w.db, m, w.topic.id, "Invest in cry**pto**", None)
+            .await
+            .unwrap();
+        assert_eq!(held.state, "pending");
+        let masked = reply(&w.db, m, w.topic.id, "da**rn** and dar&#x30A;n", None)
+            .await
+            .unwrap();
+        assert_eq!(masked.html, "<p>■■<strong>■■</strong> and ■■■■</p>\n");
         // Addresses and tags keep the word, so every link still leads where it did; the words
         // a reader sees are masked, a URL's too.
         let linked = reply(
@@ -498,7 +519,7 @@ mod tests {
             .into_iter()
             .map(|i| i.kind)
             .collect();
-        assert_eq!(kinds, vec!["held_words", "flagged"]);
+        assert_eq!(kinds, vec!["held_words", "flagged", "held_words"]);
     }
 
     /// A watched word with no letters in it would watch for nothing: refused, nothing written.

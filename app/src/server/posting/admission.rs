@@ -72,31 +72,53 @@ fn group_thousands(n: usize) -> String {
 }
 
 /// A body checked and rendered before its write transaction starts, so the (bounded, but not
-/// free) Markdown work never holds the write lock. `admit` checks the words again inside the
-/// transaction and renders again only if the watched words changed in between.
+/// free) Markdown work never holds the write lock. `admit` judges it again inside the
+/// transaction only if the watched words changed in between, and never renders it again.
 pub struct Prepared {
     pub source: String,
-    censored: String,
+    /// The rendering, before censored words are masked in it.
+    rendered: String,
+    /// What is stored: the rendering with censored words masked.
     pub html: String,
+    /// The watched words it was judged by, and what they said (block refused it already).
+    watched: Vec<watched_words::Watched>,
+    action: Option<(WordAction, String)>,
     /// A new topic's title as typed, judged with its opening post (see `prepare_topic`).
     title: Option<String>,
 }
 
-/// Checks a body (length, blocked words) and renders it with watched words censored and
-/// @mentions of existing members linked.
+/// Checks a body (length, blocked words) and renders it with @mentions of existing members
+/// linked and watched words censored.
 pub async fn prepare(conn: &impl ConnectionTrait, body: &str) -> Result<Prepared, AppError> {
     validate_body(body)?;
-    let verdict = judge(conn, body).await?;
-    let html = render(conn, &verdict.censored).await?;
+    let watched = watched_list(conn).await?;
+    let rendered = render(conn, body).await?;
+    let (action, html) = judge_body(body, &rendered, &watched)?;
     if shows_nothing(&html) {
         return Err(AppError::invalid("body", BODY_EMPTY));
     }
     Ok(Prepared {
         source: body.to_string(),
-        censored: verdict.censored,
+        rendered,
         html,
+        watched,
+        action,
         title: None,
     })
+}
+
+impl Prepared {
+    /// The watched words' action and the HTML to store, judged by `watched` (read again inside
+    /// the write): the prepared ones when the words are the same.
+    fn judged_by(
+        &self,
+        watched: &[watched_words::Watched],
+    ) -> Result<(Option<(WordAction, String)>, String), AppError> {
+        if self.watched == watched {
+            return Ok((self.action.clone(), self.html.clone()));
+        }
+        judge_body(&self.source, &self.rendered, watched)
+    }
 }
 
 /// `prepare` for a topic's opening post and its (checked) title. The watched words judge the
@@ -207,70 +229,63 @@ pub async fn render(conn: &impl ConnectionTrait, source: &str) -> Result<String,
     content::render_off_runtime(source.to_string(), known, images).await
 }
 
-/// The watched words' verdict on a body; a blocked word refuses it.
-async fn judge(conn: &impl ConnectionTrait, body: &str) -> Result<Verdict, AppError> {
-    judge_by(body, &watched_list(conn).await?, Judged::Body)
+/// The watched words' action on a body (the strongest of what its source writes and what its
+/// rendering shows: "da**rn**" and "dar&#x30A;n" show "darn") and its rendering with every
+/// censored word masked where it shows. A blocked word refuses it, naming the word.
+fn judge_body(
+    source: &str,
+    rendered: &str,
+    watched: &[watched_words::Watched],
+) -> Result<(Option<(WordAction, String)>, String), AppError> {
+    let written = judge_by(source, watched, Judged::Body)?.action;
+    let (shown, html) = censor_html(rendered, watched);
+    let action = [written, shown]
+        .into_iter()
+        .flatten()
+        .min_by_key(|(action, _)| *action);
+    if let Some((WordAction::Block, word)) = &action {
+        return Err(blocked(Judged::Body, word));
+    }
+    Ok((action, html))
 }
 
-/// The watched words' verdict on a body. A censored word is masked in the text a reader sees,
-/// never in an address (`content::LinkPart`): a link's destination keeps it, and a URL shown as
-/// its own text becomes a link to itself whose text is masked.
-pub fn body_verdict(text: &str, watched: &[watched_words::Watched]) -> Verdict {
-    let (action, masks) = watched_words::assess(text, watched);
-    // The parts are read only when a word is masked: most posts have none, and a reply is
-    // judged again inside the writers' turn.
+/// The watched words' action on the text clean HTML shows, and the HTML with every censored word
+/// masked in its text: a link's address, an image's source and other attributes keep theirs,
+/// so every link still leads where it did.
+pub fn censor_html(
+    html: &str,
+    watched: &[watched_words::Watched],
+) -> (Option<(WordAction, String)>, String) {
+    if watched.is_empty() {
+        return (None, html.to_string());
+    }
+    let shown = content::shown_text(html);
+    let (action, masks) = watched_words::assess(&shown.text, watched);
     if masks.is_empty() {
-        return Verdict {
-            action,
-            censored: text.to_string(),
-        };
+        return (action, html.to_string());
     }
-    // The masks inside `within`, as ranges of `text[within]`; one across its edge is left out.
-    let inside = |within: &std::ops::Range<usize>| -> Vec<std::ops::Range<usize>> {
-        masks
-            .iter()
-            .filter(|m| m.start >= within.start && m.end <= within.end)
-            .map(|m| m.start - within.start..m.end - within.start)
-            .collect()
-    };
-    let mut censored = String::with_capacity(text.len());
+    let mut out = String::with_capacity(html.len());
     let mut at = 0;
-    for (part, kind) in content::link_parts(text) {
-        let before = at..part.start;
-        censored.push_str(&watched_words::masked(
-            &text[before.clone()],
-            &inside(&before),
-        ));
-        let written = &text[part.clone()];
-        let shown = watched_words::masked(written, &inside(&part));
-        if kind == content::LinkPart::ShownUrl && shown != written {
-            let url = written.trim_start_matches('<').trim_end_matches('>');
-            let shown = shown.trim_start_matches('<').trim_end_matches('>');
-            // A `!` before it would make the link an image, and a `\` escape its `[`: each is
-            // written escaped instead.
-            let escapes = content::escapes_next;
-            if escapes(&censored) {
-                censored.push('\\');
-            } else if let Some(before) = censored.strip_suffix('!')
-                && !escapes(before)
-            {
-                censored.pop();
-                censored.push_str("\\!");
+    for mask in masks {
+        // The characters shown in the mask, each written by its own bytes of the HTML (tags
+        // between them are kept).
+        let first = shown.at.partition_point(|(offset, _)| *offset < mask.start);
+        for (offset, bytes) in shown.at[first..].iter().take_while(|(o, _)| *o < mask.end) {
+            if bytes.is_empty() {
+                continue;
             }
-            // Nor may the address's own last `\` escape its closing `>`.
-            let closing = if escapes(url) { "\\>)" } else { ">)" };
-            censored.push_str(&format!(
-                "[{}](<{url}{closing}",
-                content::escape_markdown(shown)
-            ));
-        } else {
-            censored.push_str(written);
+            out.push_str(&html[at..bytes.start]);
+            let c = shown.text[*offset..].chars().next().unwrap_or(' ');
+            if !crate::server::invisible::is_invisible(c)
+                && !unicode_normalization::char::is_combining_mark(c)
+            {
+                out.push('■');
+            }
+            at = bytes.end;
         }
-        at = part.end;
     }
-    let rest = at..text.len();
-    censored.push_str(&watched_words::masked(&text[rest.clone()], &inside(&rest)));
-    Verdict { action, censored }
+    out.push_str(&html[at..]);
+    (action, out)
 }
 
 /// What the watched words judge: a post's body, or a new topic's title.
@@ -280,39 +295,44 @@ enum Judged {
     Title,
 }
 
-/// `judge` by the watched words read already; a blocked word refuses the text, in its field.
+/// The watched words' verdict on `text` as written; a blocked word refuses it, in its field.
 fn judge_by(
     text: &str,
     watched: &[watched_words::Watched],
     judged: Judged,
 ) -> Result<Verdict, AppError> {
-    let verdict = match judged {
-        Judged::Body => body_verdict(text, watched),
-        Judged::Title => watched_words::judge(text, watched),
-    };
+    let verdict = watched_words::judge(text, watched);
     if let Some((WordAction::Block, word)) = &verdict.action {
-        let (field, noun) = match judged {
-            Judged::Body => ("body", "post"),
-            Judged::Title => ("title", "title"),
-        };
-        return Err(AppError::invalid(
-            field,
-            format!("Your {noun} contains “{word}”, which isn't allowed here. Please reword it."),
-        ));
+        return Err(blocked(judged, word));
     }
     Ok(verdict)
+}
+
+/// The refusal of a text with a blocked word, naming it.
+fn blocked(judged: Judged, word: &str) -> AppError {
+    let (field, noun) = match judged {
+        Judged::Body => ("body", "post"),
+        Judged::Title => ("title", "title"),
+    };
+    AppError::invalid(
+        field,
+        format!("Your {noun} contains “{word}”, which isn't allowed here. Please reword it."),
+    )
 }
 
 /// The watched words as the judge takes them (rows with an unknown action are skipped).
 pub async fn watched_list(
     conn: &impl ConnectionTrait,
 ) -> Result<Vec<watched_words::Watched>, AppError> {
-    Ok(watched_word::Entity::find()
+    let mut watched: Vec<_> = watched_word::Entity::find()
         .all(conn)
         .await?
         .into_iter()
         .filter_map(|w| watched(w.word, &w.action))
-        .collect())
+        .collect();
+    // In one order, so a list read again inside the write compares equal (`Prepared::judged_by`).
+    watched.sort_by(|a, b| a.word.cmp(&b.word));
+    Ok(watched)
 }
 
 fn watched(word: String, action: &str) -> Option<watched_words::Watched> {
@@ -384,6 +404,7 @@ impl Rules {
                 _ => rules.same_reply_again = true,
             }
         }
+        rules.watched.sort_by(|a, b| a.word.cmp(&b.word));
         Ok(rules)
     }
 }
@@ -431,12 +452,12 @@ pub async fn admit(
         RateOf::Posts,
     )
     .await?;
-    let mut verdict = judge_by(&prepared.source, &rules.watched, Judged::Body)?;
+    let (mut action, html) = prepared.judged_by(&rules.watched)?;
     let title = match &prepared.title {
         Some(typed) => {
             let judged = judge_by(typed, &rules.watched, Judged::Title)?;
             // The stronger of the two (the actions are ordered strongest first).
-            verdict.action = [verdict.action.take(), judged.action]
+            action = [action.take(), judged.action]
                 .into_iter()
                 .flatten()
                 .min_by_key(|(action, _)| *action);
@@ -445,12 +466,7 @@ pub async fn admit(
         }
         None => None,
     };
-    let html = if verdict.censored == prepared.censored {
-        prepared.html.clone()
-    } else {
-        render(txn, &verdict.censored).await?
-    };
-    if let Some((WordAction::Hold, _)) = &verdict.action {
+    if let Some((WordAction::Hold, _)) = &action {
         return Ok(Admission {
             state: PostState::Pending,
             held_because: Some(HELD_WORDS),
@@ -470,7 +486,7 @@ pub async fn admit(
             queue: Some(review_items::HELD_NEW),
         });
     }
-    let flagged = matches!(verdict.action, Some((WordAction::Flag, _)));
+    let flagged = matches!(action, Some((WordAction::Flag, _)));
     Ok(Admission {
         state: PostState::Visible,
         held_because: None,
@@ -517,12 +533,8 @@ pub async fn admit_edit(
     prepared: &Prepared,
 ) -> Result<String, AppError> {
     auth::check_not_suspended(editor)?;
-    let verdict = judge(txn, &prepared.source).await?;
-    if verdict.censored == prepared.censored {
-        Ok(prepared.html.clone())
-    } else {
-        render(txn, &verdict.censored).await
-    }
+    let (_, html) = prepared.judged_by(&watched_list(txn).await?)?;
+    Ok(html)
 }
 
 /// New members (trust level 0) have their first posts approved when admins turn this on; once

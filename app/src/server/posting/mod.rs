@@ -35,8 +35,8 @@ use sea_orm::{
 pub use admission::{
     BODY_EMPTY, CATEGORY_ARCHIVED, COMMENTS_CLOSED, DUPLICATE_WINDOW_SECS, HELD_NEW, HELD_TOPIC,
     HELD_WORDS, NOT_PUBLISHED, Prepared, REPLY_SENT_TWICE, RateOf, SAME_REPLY_AGAIN, TOPIC_LOCKED,
-    body_verdict, check_may_post, check_not_held_for_others, check_rate, check_takes_posts,
-    prepare, prepare_topic, render, shows_nothing, validate_body, watched_list,
+    censor_html, check_may_post, check_not_held_for_others, check_rate, check_takes_posts, prepare,
+    prepare_topic, render, shows_nothing, validate_body, watched_list,
 };
 pub use settle::{move_topic, settle};
 
