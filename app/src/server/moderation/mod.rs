@@ -459,6 +459,13 @@ mod tests {
         let censored = reply(&w.db, m, w.topic.id, "Darn it", None).await.unwrap();
         assert_eq!(censored.html, "<p>■■■■ it</p>\n");
         assert_eq!(censored.source, "Darn it", "the author's own text is kept");
+        assert_eq!(
+            crate::server::views::forum::quote(&w.db, censored.id, None)
+                .await
+                .unwrap(),
+            format!("@{} wrote:\n> ■■■■ it\n\n", m.username),
+            "nor is it shown in a quote"
+        );
         // The words are judged on what the post shows too: Markdown, an entity or a comment
         // inside a word does not hide it.
         let before = post::Entity::find().count(&w.db).await.unwrap();

@@ -65,7 +65,10 @@ pub async fn quote(
     let name = author
         .map(|a| a.username)
         .unwrap_or_else(|| "someone".into());
-    let quoted: String = p.source.lines().map(|l| format!("> {l}\n")).collect();
+    // Censored words stay masked in a quote, as on the page it is quoted from.
+    let watched = crate::server::posting::watched_list(db).await?;
+    let source = crate::server::watched_words::judge(&p.source, &watched).censored;
+    let quoted: String = source.lines().map(|l| format!("> {l}\n")).collect();
     Ok(format!("@{name} wrote:\n{quoted}\n"))
 }
 
