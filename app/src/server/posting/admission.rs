@@ -239,10 +239,7 @@ fn judge_body(
 ) -> Result<(Option<(WordAction, String)>, String), AppError> {
     let written = judge_by(source, watched, Judged::Body)?.action;
     let (shown, html) = censor_html(rendered, watched);
-    let action = [written, shown]
-        .into_iter()
-        .flatten()
-        .min_by_key(|(action, _)| *action);
+    let action = stronger(written, shown);
     if let Some((WordAction::Block, word)) = &action {
         return Err(blocked(Judged::Body, word));
     }
@@ -306,6 +303,17 @@ fn judge_by(
         return Err(blocked(judged, word));
     }
     Ok(verdict)
+}
+
+/// The stronger of two actions (they are ordered strongest first), with its word.
+fn stronger(
+    a: Option<(WordAction, String)>,
+    b: Option<(WordAction, String)>,
+) -> Option<(WordAction, String)> {
+    [a, b]
+        .into_iter()
+        .flatten()
+        .min_by_key(|(action, _)| *action)
 }
 
 /// The refusal of a text with a blocked word, naming it.
@@ -456,11 +464,7 @@ pub async fn admit(
     let title = match &prepared.title {
         Some(typed) => {
             let judged = judge_by(typed, &rules.watched, Judged::Title)?;
-            // The stronger of the two (the actions are ordered strongest first).
-            action = [action.take(), judged.action]
-                .into_iter()
-                .flatten()
-                .min_by_key(|(action, _)| *action);
+            action = stronger(action.take(), judged.action);
             let slug = slug_without_watched(&judged.censored, &rules.watched);
             Some((judged.censored, slug))
         }
