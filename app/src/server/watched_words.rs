@@ -316,6 +316,18 @@ pub fn assess(
     (action, apart)
 }
 
+/// What keeps `name` (a username or display name) from being used, as it is written there: a
+/// blocked word, or a censored one, since a name shown masked beside every post reads as the
+/// insult all the same. Words that hold or flag posts do not apply to names.
+pub fn unfit_for_a_name(name: &str, watched: &[Watched]) -> Option<String> {
+    let (action, masks) = assess(name, watched);
+    match (action, masks.first()) {
+        (Some((WordAction::Block, word)), _) => Some(word),
+        (_, Some(mask)) => Some(name[mask.clone()].to_string()),
+        _ => None,
+    }
+}
+
 /// `text` with each of `masks` (ranges of it, in order, not overlapping) written as one ■ for
 /// each character it shows.
 pub fn masked(text: &str, masks: &[std::ops::Range<usize>]) -> String {

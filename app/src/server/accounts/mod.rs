@@ -193,6 +193,11 @@ async fn insert_account(
     {
         return Err(AppError::invalid("username", USERNAME_LOOKALIKE));
     }
+    // A username shows on every post and in every address of its member's.
+    let watched = crate::server::posting::watched_list(db).await?;
+    if let Some(word) = crate::server::watched_words::unfit_for_a_name(&username, &watched) {
+        return Err(AppError::invalid("username", profile::name_with(&word)));
+    }
     let (username_key, email_key) = (username.to_lowercase(), email.to_lowercase());
 
     // Cheap refusals first, so a taken name costs no hashing; re-checked under the write lock.
@@ -494,6 +499,28 @@ mod tests {
             Err(AppError::Invalid { field, message }) => (field, message),
             other => panic!("expected a field error, got {other:?}"),
         }
+    }
+
+    /// A username with a blocked or censored word is refused, naming it, and nothing written.
+    #[tokio::test]
+    async fn a_username_with_a_watched_word_is_refused() {
+        let db = test_db().await;
+        crate::server::testing::watch(&db, &[("casino", "block"), ("darn", "censor")]).await;
+        for (name, word) in [("casino_king", "casino"), ("DARN-it", "DARN")] {
+            assert_eq!(
+                field_error(&db, account(name, "someone@example.com")).await,
+                ("username".to_string(), profile::name_with(word)),
+            );
+        }
+        assert_eq!(
+            sea_orm::PaginatorTrait::count(user::Entity::find(), &db)
+                .await
+                .unwrap(),
+            0
+        );
+        sign_up(&db, account("darnell", "someone@example.com"))
+            .await
+            .unwrap();
     }
 
     #[tokio::test]

@@ -6,7 +6,15 @@ use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 use crate::{
     error::AppError,
     model::ProfileForm,
-    server::{content, db::begin_write, entity::user, names, records::users::member, settings},
+    server::{
+        content,
+        db::begin_write,
+        entity::user,
+        names,
+        records::users::member,
+        settings,
+        watched_words::{self, WordAction},
+    },
 };
 
 pub const DISPLAY_NAME_MAX: usize = 60;
@@ -18,6 +26,11 @@ pub const NAME_RESERVED: &str =
     "That name is kept for the site and its team. Choose another, or use your username.";
 pub const NAME_TAKEN: &str = "That name reads like another member's name or a staff title. Choose another name, or use your own username.";
 pub const BIO_LONG: &str = "A bio can be at most 2,000 characters.";
+
+/// The refusal of a name (display name or username) holding a blocked or censored word.
+pub fn name_with(word: &str) -> String {
+    format!("Names can't contain “{word}”. Choose another.")
+}
 
 /// The profile form as stored.
 pub fn form(member: &user::Model) -> ProfileForm {
@@ -64,15 +77,32 @@ pub async fn save(
             problems.push(AppError::invalid("display_name", NAME_TAKEN));
         }
     }
+    // The watched words judge a name (`unfit_for_a_name`) and a bio as they judge a post.
+    let watched = crate::server::posting::watched_list(&txn).await?;
+    if !crate::server::invisible::is_blank(&name)
+        && let Some(word) = watched_words::unfit_for_a_name(&name, &watched)
+    {
+        problems.push(AppError::invalid("display_name", name_with(&word)));
+    }
+    let mut bio_html = String::new();
     if bio.chars().count() > BIO_MAX {
         problems.push(AppError::invalid("bio", BIO_LONG));
+    } else if !bio.is_empty() {
+        let (shown, html) = crate::server::posting::censor_html(&content::render(bio), &watched);
+        let written = watched_words::judge(bio, &watched).action;
+        match [written, shown]
+            .into_iter()
+            .flatten()
+            .find(|(a, _)| *a == WordAction::Block)
+        {
+            Some((_, word)) => problems.push(AppError::invalid(
+                "bio",
+                format!("Your bio contains “{word}”, which isn't allowed here. Please reword it."),
+            )),
+            None => bio_html = html,
+        }
     }
     AppError::fields(problems)?;
-    let bio_html = if bio.is_empty() {
-        String::new()
-    } else {
-        content::render(bio)
-    };
     let mut row: user::ActiveModel = me.into();
     row.display_name = Set(name);
     row.bio_source = Set(bio.to_string());
@@ -224,5 +254,39 @@ mod tests {
             }
             assert_eq!(stored(&w, me.id).await, before, "{name:?}: nothing saved");
         }
+    }
+
+    /// A blocked or censored word refuses a name; a blocked one refuses a bio, and a censored
+    /// one is masked in it, as in a post. Held and flagged words do not apply here.
+    #[tokio::test]
+    async fn watched_words_judge_names_and_bios() {
+        let w = World::new().await;
+        crate::server::testing::watch(
+            &w.db,
+            &[("casino", "block"), ("darn", "censor"), ("crypto", "hold")],
+        )
+        .await;
+        let me = insert_user(&w.db, 53).await;
+        let before = stored(&w, me.id).await;
+        for (name, bio, field, message) in [
+            ("Darn Fan", "", "display_name", name_with("Darn")),
+            ("ＣＡＳＩＮＯ King", "", "display_name", name_with("casino")),
+            (
+                "Casey",
+                "Visit my ca**sino**",
+                "bio",
+                "Your bio contains “casino”, which isn't allowed here. Please reword it.".into(),
+            ),
+        ] {
+            let e = save(&w.db, me.id, name, bio).await.unwrap_err();
+            assert_eq!(e.for_field(field), Some(message), "{name:?} {bio:?}");
+            assert_eq!(stored(&w, me.id).await, before, "{name:?}: nothing saved");
+        }
+        save(&w.db, me.id, "Crypto Casey", "It's da*rn* good")
+            .await
+            .unwrap();
+        let row = stored(&w, me.id).await;
+        assert_eq!(row.display_name, "Crypto Casey");
+        assert_eq!(row.bio_html, "<p>It's ■■<em>■■</em> good</p>\n");
     }
 }
