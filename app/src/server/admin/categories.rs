@@ -27,6 +27,9 @@ pub const SLUG_SHAPE: &str =
 
 pub const CATEGORY_MISSING: &str = "There is no such category.";
 
+/// The longest address a category may have.
+const MAX_SLUG: usize = 64;
+
 /// The category form's fields.
 #[derive(Clone, Debug, Default)]
 pub struct CategoryInput {
@@ -70,13 +73,18 @@ fn check(input: &CategoryInput) -> Result<Checked, AppError> {
     let slug_typed = !typed.is_empty();
     let slug = match typed {
         // A name without a Latin letter or digit ("Общее", "質問") has no words for an address.
-        s if s.is_empty() => match crate::server::records::topics::slugify(name) {
-            s if s == crate::server::records::topics::slugify("") => "category".to_string(),
-            s => s,
-        },
+        // Room left for a number after it when it is taken ("-12").
+        s if s.is_empty() => {
+            let words = crate::server::slug_text::ascii_words(name);
+            if words.is_empty() {
+                "category".to_string()
+            } else {
+                crate::server::records::topics::slug_of(words, MAX_SLUG - 4)
+            }
+        }
         s => s,
     };
-    let shaped = slug.len() <= 64
+    let shaped = slug.len() <= MAX_SLUG
         && !slug.is_empty()
         && slug
             .bytes()
@@ -120,13 +128,30 @@ fn check(input: &CategoryInput) -> Result<Checked, AppError> {
     })
 }
 
+/// "-N", the number `first_free` puts after a taken address.
+fn is_number_suffix(rest: &str) -> bool {
+    rest.strip_prefix('-')
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// The slug to store: a typed one, refused when another category uses it now; one made from
 /// the name, with a number after it when another category uses it ("questions-2").
 async fn free_slug(
     conn: &impl ConnectionTrait,
     c: &Checked,
-    except: Option<i64>,
+    except: Option<(i64, &str)>,
 ) -> Result<String, AppError> {
+    // A category saved again under its name keeps the address made from it before
+    // ("questions-2" stays, though "questions" may be free now: links to it would move).
+    if let Some((_, current)) = except
+        && !c.slug_typed
+        && current
+            .strip_prefix(c.slug.as_str())
+            .is_some_and(|rest| rest.is_empty() || is_number_suffix(rest))
+    {
+        return Ok(current.to_string());
+    }
+    let except = except.map(|(id, _)| id);
     let mut q = category::Entity::find()
         .select_only()
         .column(category::Column::Slug)
@@ -212,7 +237,7 @@ pub async fn update_category(
     let c = check(input)?;
     let txn = begin_write(db).await?;
     let existing = forum_category(&txn, id).await?;
-    let slug = free_slug(&txn, &c, Some(id)).await?;
+    let slug = free_slug(&txn, &c, Some((id, existing.slug.as_str()))).await?;
     if slug != existing.slug {
         category_slug::Entity::delete_by_id(slug.clone())
             .exec(&txn)

@@ -187,6 +187,43 @@ mod tests {
             .unwrap();
         assert_eq!(again.slug, "questions-2");
         assert_eq!(renamed_to(&db, "questions-2").await.unwrap(), None);
+        // Nor when the plain address is free again: /c/category moved to "Alpha" and redirects
+        // there, and "質問" stays at /c/category-2.
+        let first = category::Entity::find()
+            .filter(category::Column::Slug.eq("category"))
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        update_category(&db, &admin, first.id, &input("Alpha", ""))
+            .await
+            .unwrap();
+        let second = category::Entity::find()
+            .filter(category::Column::Slug.eq("category-2"))
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        let kept = update_category(&db, &admin, second.id, &input("質問", ""))
+            .await
+            .unwrap();
+        assert_eq!(kept.slug, "category-2");
+        assert_eq!(
+            renamed_to(&db, "category").await.unwrap().as_deref(),
+            Some("alpha")
+        );
+        // A long name's address is cut to fit, with room for a number after it.
+        for name in ["Straße ".repeat(9), "ß".repeat(64)] {
+            let long = create_category(&db, &admin, &input(name.trim(), ""))
+                .await
+                .unwrap();
+            assert!(
+                long.slug.len() <= 60 && long.slug.starts_with("ss")
+                    || long.slug.starts_with("strasse"),
+                "{}",
+                long.slug
+            );
+        }
     }
 
     #[tokio::test]

@@ -172,7 +172,7 @@ fn slug_without_watched(title: &str, watched: &[watched_words::Watched]) -> Stri
             .filter_map(|(word, shown)| shown.then_some(word))
             .collect();
     }
-    crate::server::records::topics::slug_of(kept)
+    crate::server::records::topics::slug_of(kept, 80)
 }
 
 /// Whether rendered HTML shows a reader nothing: no image of this site's, and no text once tags

@@ -35,20 +35,24 @@ pub fn waits_for_confirmation(t: &topic::Model) -> bool {
 /// characters that show nothing splitting no word (a watched word held in a title must not show
 /// in its address as two, posting::admission).
 pub fn slugify(title: &str) -> String {
-    slug_of(crate::server::slug_text::ascii_words(title))
+    slug_of(crate::server::slug_text::ascii_words(title), 80)
 }
 
-/// Slug words joined by dashes, as many as fit in 80 characters; "topic" if none.
-pub fn slug_of<W: AsRef<str>>(words: impl IntoIterator<Item = W>) -> String {
+/// Slug words joined by dashes, as many as fit in `max` characters (a first word longer than
+/// that cut to fit); "topic" if none.
+pub fn slug_of<W: AsRef<str>>(words: impl IntoIterator<Item = W>, max: usize) -> String {
     let mut slug = String::new();
     for word in words {
         let word = word.as_ref();
-        if slug.len() + word.len() + 1 > 80 {
+        if slug.is_empty() {
+            // ASCII: any byte is a character's end.
+            slug.push_str(&word[..word.len().min(max)]);
+            continue;
+        }
+        if slug.len() + word.len() + 1 > max {
             break;
         }
-        if !slug.is_empty() {
-            slug.push('-');
-        }
+        slug.push('-');
         slug.push_str(word);
     }
     if slug.is_empty() {
