@@ -65,14 +65,22 @@ pub fn render(source: &str) -> String {
     render_with_mentions(source, &|_| false, &ExternalImages::Linked)
 }
 
-/// `render_with_mentions` with `members` linked, on the blocking pool, a few at a time. Even
-/// bounded, a long body costs milliseconds of CPU: off the async workers, the requests around it
-/// (and /healthz) keep being answered while bodies render.
+/// `render_with_mentions` with `members` linked, off the async workers (`off_runtime`).
 pub async fn render_off_runtime(
     source: String,
     members: HashSet<String>,
     images: ExternalImages,
 ) -> Result<String, crate::error::AppError> {
+    off_runtime(move || render_with_mentions(&source, &|name| members.contains(name), &images))
+        .await
+}
+
+/// Work on a body (rendering it, judging it by the watched words) on the blocking pool, a few
+/// at a time. Even bounded, a long body costs milliseconds of CPU: off the async workers, the
+/// requests around it (and /healthz) keep being answered meanwhile.
+pub async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, crate::error::AppError> {
     fn slots() -> &'static std::sync::Arc<tokio::sync::Semaphore> {
         static SLOTS: OnceLock<std::sync::Arc<tokio::sync::Semaphore>> = OnceLock::new();
         SLOTS.get_or_init(|| {
@@ -81,7 +89,7 @@ pub async fn render_off_runtime(
         })
     }
     let fail = |e: &dyn std::fmt::Display| {
-        tracing::error!(error = %e, "rendering failed");
+        tracing::error!(error = %e, "work on a body failed");
         crate::error::AppError::Internal
     };
     let slot = slots()
@@ -91,7 +99,7 @@ pub async fn render_off_runtime(
         .map_err(|e| fail(&e))?;
     tokio::task::spawn_blocking(move || {
         let _slot = slot;
-        render_with_mentions(&source, &|name| members.contains(name), &images)
+        work()
     })
     .await
     .map_err(|e| fail(&e))
@@ -693,8 +701,8 @@ fn link_mentions<'a>(text: &str, is_member: &dyn Fn(&str) -> bool, out: &mut Vec
 
 /// The text clean HTML (the pipeline's output) shows a reader, for judging and masking watched
 /// words where they show (`posting::censor_html`). Inline elements (emphasis, code, links) join
-/// the text either side, as a reader sees "da<strong>rn</strong>" as one word; any other tag
-/// (a paragraph, a line break, an image) ends a word, as a line break.
+/// the text either side, as a reader sees "da<strong>rn</strong>" as one word; a block, a line
+/// break or an image (`WORD_ENDS`) ends a word, as a line break.
 pub struct ShownText {
     pub text: String,
     /// For each character of `text`, by its byte offset there, the bytes of the HTML that write
@@ -702,10 +710,54 @@ pub struct ShownText {
     pub at: Vec<(usize, std::ops::Range<usize>)>,
 }
 
-/// Elements that do not end a word.
-const INLINE: &[&str] = &[
-    "a", "abbr", "b", "cite", "code", "del", "dfn", "em", "i", "ins", "kbd", "mark", "q", "s",
-    "samp", "small", "span", "strike", "strong", "sub", "sup", "u", "var",
+/// Elements that end a word: blocks, line breaks, images and table cells. Every other element
+/// the allow-list keeps (emphasis, code, links, `wbr`, `bdi`, `ruby`, `time`, ...) is drawn
+/// inline, within the word around it.
+const WORD_ENDS: &[&str] = &[
+    "address",
+    "area",
+    "article",
+    "aside",
+    "blockquote",
+    "br",
+    "caption",
+    "center",
+    "col",
+    "colgroup",
+    "dd",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "figcaption",
+    "figure",
+    "footer",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hgroup",
+    "hr",
+    "img",
+    "li",
+    "map",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
 ];
 
 pub fn shown_text(html: &str) -> ShownText {
@@ -729,7 +781,7 @@ pub fn shown_text(html: &str) -> ShownText {
                     .take_while(char::is_ascii_alphanumeric)
                     .map(|c| c.to_ascii_lowercase())
                     .collect();
-                if !INLINE.contains(&name.as_str()) {
+                if WORD_ENDS.contains(&name.as_str()) {
                     push(&mut shown, '\n', i..i);
                 }
                 // An image's words and a title are shown too (instead of the image, as a

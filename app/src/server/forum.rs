@@ -285,12 +285,17 @@ mod tests {
         );
         for (title, slug) in [
             ("Please buy_now or o k", "please-or"),
-            ("Buy\tnow", "topic"),
             ("buy buy_now now, o buy_now k", "topic"),
         ] {
             let (phrase, _) = start(title).await.unwrap();
             assert_eq!((phrase.title.as_str(), phrase.slug.as_str()), (title, slug));
         }
+        // A phrase is found across any white space.
+        let (spaced, _) = start("Buy\tnow, buy  now").await.unwrap();
+        assert_eq!(
+            (spaced.title.as_str(), spaced.slug.as_str()),
+            ("■■■■■■■, ■■■■■■■■", "topic")
+        );
         let (longer, _) = start("ñdarn help").await.unwrap();
         assert_eq!(
             (longer.title.as_str(), longer.slug.as_str()),

@@ -79,6 +79,16 @@ fn fold(text: &str) -> Vec<(char, std::ops::Range<usize>)> {
     // The marks read after the last character pushed, until the next one that is not a mark.
     let mut marks: Vec<char> = Vec::new();
     for (c, range) in folded {
+        // White space reads as one space however it is written (two spaces, a tab, a line
+        // break): a phrase is found across any of them.
+        if c.is_whitespace() {
+            attach(&mut out, &mut marks);
+            match out.last_mut() {
+                Some((' ', of)) => of.end = of.end.max(range.end),
+                _ => out.push((' ', range)),
+            }
+            continue;
+        }
         if is_combining_mark(c) {
             if let Some((_, of)) = out.last_mut() {
                 of.end = of.end.max(range.end);
@@ -194,28 +204,18 @@ pub fn slug_words(word: &str) -> Vec<String> {
     parts
 }
 
-/// Whether `word` is punctuation alone ("-", "...", "？！"), which would match in most posts and
-/// titles. A symbol or emoji is a word of its own and may be watched.
+/// Whether `word` is punctuation alone ("-", "...", "？！", "؟"), which would match in most
+/// posts and titles, as it is matched: folded, its marks read with what they sit on, so a
+/// spacing accent (a space and a mark) or punctuation under a mark is punctuation too. A symbol
+/// or emoji ("$$$", "€", "🖕") is a word of its own and may be watched.
 pub fn only_punctuation(word: &str) -> bool {
-    let punctuation = |c: char| {
-        c.is_ascii_punctuation()
-            || matches!(
-                c,
-                '\u{A1}' | '\u{A7}' | '\u{AB}' | '\u{B6}' | '\u{B7}' | '\u{BB}' | '\u{BF}'
-                    | '\u{2010}'..='\u{2027}'
-                    | '\u{2030}'..='\u{205E}'
-                    | '\u{2E00}'..='\u{2E7F}'
-                    | '\u{3000}'..='\u{303F}'
-                    | '\u{FE10}'..='\u{FE6B}'
-                    | '\u{FF01}'..='\u{FF0F}'
-                    | '\u{FF1A}'..='\u{FF20}'
-                    | '\u{FF3B}'..='\u{FF40}'
-                    | '\u{FF5B}'..='\u{FF65}'
-            )
-    };
-    word.chars()
-        .filter(|c| !c.is_whitespace() && !is_invisible(*c))
-        .all(punctuation)
+    use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
+    pattern(word).0.iter().all(|c| {
+        matches!(
+            c.general_category_group(),
+            GeneralCategoryGroup::Punctuation | GeneralCategoryGroup::Separator
+        ) || c.is_whitespace()
+    })
 }
 
 /// Whether `word` can never be found: nothing is left of it once folded (marks alone).
@@ -225,48 +225,79 @@ pub fn watches_nothing(word: &str) -> bool {
 
 /// The byte ranges of `text` where `word` stands as a word (or word start/end, with `*`).
 pub fn find(text: &str, word: &str) -> Vec<std::ops::Range<usize>> {
-    let (needle, open_start, open_end) = pattern(word);
-    if needle.is_empty() {
-        return Vec::new();
-    }
-    let hay = fold(text);
-    // Whether the characters at `a` and `a + 1` are of one word.
-    let joined = |a: usize| match (hay.get(a), hay.get(a + 1)) {
-        (Some((x, _)), Some((y, _))) => word_kind(*x).is_some() && word_kind(*x) == word_kind(*y),
-        _ => false,
-    };
-    let mut found = Vec::new();
-    let mut i = 0;
-    while i + needle.len() <= hay.len() {
-        let here = hay[i..i + needle.len()]
-            .iter()
-            .zip(&needle)
-            .all(|((h, _), n)| h == n);
-        if !here {
-            i += 1;
-            continue;
-        }
-        let mut start = i;
-        let mut end = i + needle.len();
-        if open_start {
-            while start > 0 && joined(start - 1) {
-                start -= 1;
+    Folded::new(text).find(word)
+}
+
+/// A text folded once (`fold`), with where each of its words starts and ends, for finding every
+/// watched word in it: the cost is its length times the words', never its length squared.
+struct Folded {
+    hay: Vec<(char, std::ops::Range<usize>)>,
+    /// For each folded character: where its word starts, and one past where it ends.
+    word_start: Vec<usize>,
+    word_end: Vec<usize>,
+}
+
+impl Folded {
+    fn new(text: &str) -> Folded {
+        let hay = fold(text);
+        // Whether the characters at `a` and `a + 1` are of one word.
+        let joined = |a: usize| match (hay.get(a), hay.get(a + 1)) {
+            (Some((x, _)), Some((y, _))) => {
+                word_kind(*x).is_some() && word_kind(*x) == word_kind(*y)
             }
+            _ => false,
+        };
+        let n = hay.len();
+        let mut word_start = vec![0; n];
+        for k in 1..n {
+            word_start[k] = if joined(k - 1) { word_start[k - 1] } else { k };
         }
-        if open_end {
-            while joined(end - 1) {
-                end += 1;
-            }
+        let mut word_end = vec![n; n];
+        for k in (0..n.saturating_sub(1)).rev() {
+            word_end[k] = if joined(k) { word_end[k + 1] } else { k + 1 };
         }
-        let bounded = (start == 0 || !joined(start - 1)) && !joined(end - 1);
-        if bounded {
-            found.push(hay[start].1.start..hay[end - 1].1.end);
-            i = end;
-        } else {
-            i += 1;
+        Folded {
+            hay,
+            word_start,
+            word_end,
         }
     }
-    found
+
+    fn find(&self, word: &str) -> Vec<std::ops::Range<usize>> {
+        let (needle, open_start, open_end) = pattern(word);
+        let hay = &self.hay;
+        let mut found = Vec::new();
+        if needle.is_empty() {
+            return found;
+        }
+        let mut i = 0;
+        while i + needle.len() <= hay.len() {
+            let here = hay[i..i + needle.len()]
+                .iter()
+                .zip(&needle)
+                .all(|((h, _), n)| h == n);
+            if !here {
+                i += 1;
+                continue;
+            }
+            let last = i + needle.len() - 1;
+            let start = if open_start { self.word_start[i] } else { i };
+            let end = if open_end {
+                self.word_end[last]
+            } else {
+                last + 1
+            };
+            // A word of its own: nothing of the same word before its start or after its end.
+            let bounded = self.word_start[start] == start && self.word_end[end - 1] == end;
+            if bounded {
+                found.push(hay[start].1.start..hay[end - 1].1.end);
+                i = end;
+            } else {
+                i += 1;
+            }
+        }
+        found
+    }
 }
 
 /// What the watched words say about `text`: the strongest action that applies (and the word
@@ -295,8 +326,9 @@ pub fn assess(
 ) -> (Option<(WordAction, String)>, Vec<std::ops::Range<usize>>) {
     let mut action: Option<(WordAction, String)> = None;
     let mut masks: Vec<std::ops::Range<usize>> = Vec::new();
+    let folded = Folded::new(text);
     for w in watched {
-        let hits = find(text, &w.word);
+        let hits = folded.find(&w.word);
         if hits.is_empty() {
             continue;
         }

@@ -487,6 +487,20 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(masked.html, "<p>■■<strong>■■</strong> and ■■■■</p>\n");
+        // Elements drawn within a word are read within it.
+        for (body, html) in [
+            ("da<wbr>rn", "<p>■■<wbr>■■</p>\n"),
+            ("da<bdi>rn</bdi>", "<p>■■<bdi>■■</bdi></p>\n"),
+            ("da<tt>rn</tt>", "<p>■■<tt>■■</tt></p>\n"),
+        ] {
+            let masked = reply(&w.db, m, w.topic.id, body, None).await.unwrap();
+            assert_eq!(masked.html, html, "{body}");
+        }
+        assert!(
+            reply(&w.db, m, w.topic.id, "Best ca<wbr>sino", None)
+                .await
+                .is_err()
+        );
         // Addresses and tags keep the word, so every link still leads where it did; the words
         // a reader sees are masked, a URL's too.
         let linked = reply(
