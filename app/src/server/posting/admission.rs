@@ -93,12 +93,17 @@ pub async fn prepare(conn: &impl ConnectionTrait, body: &str) -> Result<Prepared
     validate_body(body)?;
     let watched = watched_list(conn).await?;
     let rendered = render(conn, body).await?;
-    let judged = (body.to_string(), rendered.clone(), watched.clone());
-    let (action, html) = content::off_runtime(move || {
-        let (body, rendered, watched) = judged;
-        judge_body(&body, &rendered, &watched)
-    })
-    .await??;
+    let (action, html) = if watched.is_empty() {
+        // Nothing to judge: no hand-off to the blocking pool on a site without watched words.
+        (None, rendered.clone())
+    } else {
+        let judged = (body.to_string(), rendered.clone(), watched.clone());
+        content::off_runtime(move || {
+            let (body, rendered, watched) = judged;
+            judge_body(&body, &rendered, &watched)
+        })
+        .await??
+    };
     if shows_nothing(&html) {
         return Err(AppError::invalid("body", BODY_EMPTY));
     }
