@@ -699,10 +699,10 @@ fn link_mentions<'a>(text: &str, is_member: &dyn Fn(&str) -> bool, out: &mut Vec
     }
 }
 
-/// The text clean HTML (the pipeline's output) shows a reader, for judging and masking watched
-/// words where they show (`posting::censor_html`). Inline elements (emphasis, code, links) join
-/// the text either side, as a reader sees "da<strong>rn</strong>" as one word; a block, a line
-/// break or an image (`WORD_ENDS`) ends a word, as a line break.
+/// Text clean HTML (the pipeline's output) shows a reader, for judging and masking watched words
+/// where they show (`posting::censor_html`). Inline elements (emphasis, code, links) join the
+/// text either side, as a reader sees "da<strong>rn</strong>" as one word; a line break is
+/// white space; a block, an image or a table cell (`WORD_ENDS`) is a `BLOCK_EDGE`.
 pub struct ShownText {
     pub text: String,
     /// For each character of `text`, by its byte offset there, the bytes of the HTML that write
@@ -710,7 +710,19 @@ pub struct ShownText {
     pub at: Vec<(usize, std::ops::Range<usize>)>,
 }
 
-/// Elements that end a word: blocks, line breaks, images and table cells. Every other element
+impl ShownText {
+    fn push(&mut self, c: char, bytes: std::ops::Range<usize>) {
+        self.at.push((self.text.len(), bytes));
+        self.text.push(c);
+    }
+}
+
+/// Where a block, an image or a table cell begins or ends in `ShownText`: not white space, so
+/// neither a word nor a phrase runs across it ("buy" ending one list item and "now" beginning
+/// the next is not "buy now"). A private-use character, which means nothing as text.
+pub const BLOCK_EDGE: char = '\u{E004}';
+
+/// Elements that end a word: blocks, images and table cells. Every other element
 /// the allow-list keeps (emphasis, code, links, `wbr`, `bdi`, `ruby`, `time`, ...) is drawn
 /// inline, within the word around it.
 const WORD_ENDS: &[&str] = &[
@@ -719,7 +731,6 @@ const WORD_ENDS: &[&str] = &[
     "article",
     "aside",
     "blockquote",
-    "br",
     "caption",
     "center",
     "col",
@@ -760,29 +771,51 @@ const WORD_ENDS: &[&str] = &[
     "ul",
 ];
 
-pub fn shown_text(html: &str) -> ShownText {
+/// The text `html` shows: the running text, and apart from it what ruby writes above it (`rt`),
+/// so that the base letters around an annotation read as the word a reader sees
+/// ("da<ruby>r<rt>x</rt></ruby>n" is "darn", and "x" is read on its own).
+pub fn shown_text(html: &str) -> [ShownText; 2] {
     let bytes = html.as_bytes();
-    let mut shown = ShownText {
+    let flow = || ShownText {
         text: String::with_capacity(html.len()),
         at: Vec::with_capacity(html.len()),
     };
-    let push = |shown: &mut ShownText, c: char, bytes: std::ops::Range<usize>| {
-        shown.at.push((shown.text.len(), bytes));
-        shown.text.push(c);
-    };
+    let mut flows = [flow(), flow()];
+    // How many ruby annotations are open: their text goes to the second flow.
+    let mut annotating = 0usize;
     let mut i = 0;
     while i < html.len() {
+        let which = usize::from(annotating > 0);
         match bytes[i] {
             b'<' => {
                 let end = tag_end(bytes, i);
+                let closing = bytes.get(i + 1) == Some(&b'/');
                 let name: String = html[i + 1..end]
                     .trim_start_matches('/')
                     .chars()
                     .take_while(char::is_ascii_alphanumeric)
                     .map(|c| c.to_ascii_lowercase())
                     .collect();
-                if WORD_ENDS.contains(&name.as_str()) {
-                    push(&mut shown, '\n', i..i);
+                if matches!(name.as_str(), "rt" | "rtc") {
+                    annotating = if closing {
+                        annotating.saturating_sub(1)
+                    } else {
+                        annotating + 1
+                    };
+                    flows[1].push(BLOCK_EDGE, i..i);
+                    i = end;
+                    continue;
+                }
+                if name == "br" {
+                    // A line break within a paragraph: white space, which a phrase spans.
+                    flows[which].push('\n', i..i);
+                } else if WORD_ENDS.contains(&name.as_str()) {
+                    flows[which].push(BLOCK_EDGE, i..i);
+                }
+                // What a ruby's fallback parentheses hold is not drawn where ruby is.
+                if name == "rp" && !closing {
+                    i = html[end..].find("</rp>").map_or(html.len(), |at| end + at);
+                    continue;
                 }
                 // An image's words and a title are shown too (instead of the image, as a
                 // tooltip, to a screen reader), each apart from the text around it. The sanitiser
@@ -795,7 +828,7 @@ pub fn shown_text(html: &str) -> ShownText {
                 shown_values.sort_unstable();
                 for from in shown_values {
                     let to = html[from..end].find('"').map_or(end, |e| from + e);
-                    push(&mut shown, '\n', from..from);
+                    flows[which].push(BLOCK_EDGE, from..from);
                     let mut j = from;
                     while j < to {
                         let (c, used) = match bytes[j] {
@@ -805,26 +838,26 @@ pub fn shown_text(html: &str) -> ShownText {
                                 (c, c.len_utf8())
                             }
                         };
-                        push(&mut shown, c, j..j + used);
+                        flows[which].push(c, j..j + used);
                         j += used;
                     }
-                    push(&mut shown, '\n', to..to);
+                    flows[which].push(BLOCK_EDGE, to..to);
                 }
                 i = end;
             }
             b'&' => {
                 let (c, used) = entity(&html[i..]);
-                push(&mut shown, c, i..i + used);
+                flows[which].push(c, i..i + used);
                 i += used;
             }
             _ => {
                 let c = html[i..].chars().next().unwrap_or(' ');
-                push(&mut shown, c, i..i + c.len_utf8());
+                flows[which].push(c, i..i + c.len_utf8());
                 i += c.len_utf8();
             }
         }
     }
-    shown
+    flows
 }
 
 /// Where the tag starting at `bytes[at]` ends: after its `>`, skipping a value quoted after `=`.
@@ -985,16 +1018,24 @@ mod tests {
     #[test]
     fn the_shown_text_of_html_reads_as_a_reader_sees_it() {
         let html = "<p>da<strong>rn</strong> <a href=\"/darn\" title=\"T&amp;C\">x</a></p>\n\
-                    <p>dar</p><p>n &lt;3<img alt=\"a cat\" src=\"/u/1.png\"></p>";
-        let shown = shown_text(html);
-        assert_eq!(shown.text, "\ndarn \nT&C\nx\n\n\ndar\n\nn <3\n\na cat\n\n");
-        for (offset, bytes) in &shown.at {
-            let c = shown.text[*offset..].chars().next().unwrap();
-            let written = &html[bytes.clone()];
-            assert!(
-                written.is_empty() || written == c.to_string() || written.starts_with('&'),
-                "{c:?} from {written:?}"
-            );
+                    <p>dar</p><p>n &lt;3<br>ok<img alt=\"a cat\" src=\"/u/1.png\"></p>\
+                    <p>da<ruby>r<rp>(</rp><rt>x</rt><rp>)</rp></ruby>n</p>";
+        let [shown, annotations] = shown_text(html);
+        let edges = |s: &str| s.replace('¦', &BLOCK_EDGE.to_string());
+        assert_eq!(
+            shown.text,
+            edges("¦darn ¦T&C¦x¦\n¦dar¦¦n <3\nok¦¦a cat¦¦¦darn¦")
+        );
+        assert_eq!(annotations.text, edges("¦x¦"));
+        for flow in [&shown, &annotations] {
+            for (offset, bytes) in &flow.at {
+                let c = flow.text[*offset..].chars().next().unwrap();
+                let written = &html[bytes.clone()];
+                assert!(
+                    written.is_empty() || written == c.to_string() || written.starts_with('&'),
+                    "{c:?} from {written:?}"
+                );
+            }
         }
     }
 

@@ -32,6 +32,15 @@ pub fn is_invisible(c: char) -> bool {
     )
 }
 
+/// An invisible character that is drawn as a blank gap, as wide as a letter (the braille blank,
+/// the Hangul fillers): it shows nothing, but it parts the words either side as a space does.
+pub fn draws_blank(c: char) -> bool {
+    matches!(
+        c,
+        '\u{115F}' | '\u{1160}' | '\u{2800}' | '\u{3164}' | '\u{FFA0}'
+    )
+}
+
 /// Text a reader would see as empty: white space, control characters and invisible ones only
 /// (a body of a zero-width space posted an empty-looking post).
 pub fn is_blank(text: &str) -> bool {

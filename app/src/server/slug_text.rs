@@ -5,7 +5,7 @@
 //! and watched words are read the same way to keep them out of slugs (`watched_words::slug_words`).
 use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};
 
-use crate::server::invisible::is_invisible;
+use crate::server::invisible::{draws_blank, is_invisible};
 
 /// `text`'s slug words, in order.
 pub fn ascii_words(text: &str) -> Vec<String> {
@@ -15,6 +15,10 @@ pub fn ascii_words(text: &str) -> Vec<String> {
     for c in text.nfkd() {
         // Marks are dropped, not read as a word's end: "cafe" + U+0301 is one word, as it reads.
         // So are characters that show nothing ("gr\u{AD}ift" is one word).
+        if draws_blank(c) {
+            folded.push(' ');
+            continue;
+        }
         if is_combining_mark(c) || is_invisible(c) {
             continue;
         }
@@ -72,6 +76,7 @@ mod tests {
             ),
             ("ｄａｒｎ ﬁx", &["darn", "fix"]),
             ("gr\u{AD}ift", &["grift"]),
+            ("bad\u{2800}word\u{3164}x", &["bad", "word", "x"]),
             ("Общий вопрос", &[]),
             ("中darn", &["darn"]),
             ("naïve_idea!", &["naive", "idea"]),

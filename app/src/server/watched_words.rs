@@ -3,7 +3,7 @@
 //! plain letters), and blind to the invisible characters people slip inside a word to dodge a
 //! filter (zero-width spaces and joiners, soft hyphens, word joiners) and to marks stacked on
 //! a letter that no letter has (see `fold`).
-use crate::server::invisible::is_invisible;
+use crate::server::invisible::{draws_blank, is_invisible};
 use unicode_normalization::UnicodeNormalization;
 
 /// What a watched word does to a post that has it, strongest first.
@@ -66,9 +66,11 @@ fn fold(text: &str) -> Vec<(char, std::ops::Range<usize>)> {
     use unicode_normalization::char::is_combining_mark;
     let folded = text
         .char_indices()
-        .filter(|(_, c)| !is_invisible(*c))
-        .flat_map(|(start, c)| {
-            let range = start..start + c.len_utf8();
+        // One drawn as a blank gap parts words as a space does ("casino⠀x" is not one word).
+        .map(|(start, c)| (start, if draws_blank(c) { ' ' } else { c }, c.len_utf8()))
+        .filter(|(_, c, _)| !is_invisible(*c))
+        .flat_map(|(start, c, len)| {
+            let range = start..start + len;
             c.nfkc()
                 .flat_map(char::to_lowercase)
                 .filter(|f| !is_invisible(*f))
@@ -352,12 +354,20 @@ pub fn assess(
 /// blocked word, or a censored one, since a name shown masked beside every post reads as the
 /// insult all the same. Words that hold or flag posts do not apply to names.
 pub fn unfit_for_a_name(name: &str, watched: &[Watched]) -> Option<String> {
-    let (action, masks) = assess(name, watched);
-    match (action, masks.first()) {
-        (Some((WordAction::Block, word)), _) => Some(word),
-        (_, Some(mask)) => Some(name[mask.clone()].to_string()),
-        _ => None,
-    }
+    // A username parts its words with `_`, `.` or `-` ("free_money"): read as written, and with
+    // those as spaces (one byte for one, so the ranges found are the name's own).
+    let spaced: String = name
+        .chars()
+        .map(|c| if matches!(c, '_' | '.' | '-') { ' ' } else { c })
+        .collect();
+    [name, spaced.as_str()].into_iter().find_map(|read| {
+        let (action, masks) = assess(read, watched);
+        match (action, masks.first()) {
+            (Some((WordAction::Block, word)), _) => Some(word),
+            (_, Some(mask)) => Some(name[mask.clone()].to_string()),
+            _ => None,
+        }
+    })
 }
 
 /// `text` with each of `masks` (ranges of it, in order, not overlapping) written as one ■ for

@@ -430,9 +430,14 @@ mod tests {
                 ("crypto", "hold"),
                 ("refund*", "flag"),
                 ("darn", "censor"),
+                ("buy now", "censor"),
             ],
         )
         .await;
+        // This member posts more than a member may in 10 minutes.
+        settings::put(&w.db, settings::POSTS_PER_10_MIN.0, "0")
+            .await
+            .unwrap();
         let m = &w.members[0];
         let before = post::Entity::find().count(&w.db).await.unwrap();
         assert_eq!(
@@ -487,6 +492,13 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(masked.html, "<p>■■<strong>■■</strong> and ■■■■</p>\n");
+        assert_eq!(
+            crate::server::views::forum::quote(&w.db, masked.id, None)
+                .await
+                .unwrap(),
+            format!("@{} wrote:\n> ■■■■ and ■■■■\n\n", m.username),
+            "a quote is the text shown, masks and all"
+        );
         // Elements drawn within a word are read within it.
         for (body, html) in [
             ("da<wbr>rn", "<p>■■<wbr>■■</p>\n"),
@@ -496,11 +508,30 @@ mod tests {
             let masked = reply(&w.db, m, w.topic.id, body, None).await.unwrap();
             assert_eq!(masked.html, html, "{body}");
         }
-        assert!(
-            reply(&w.db, m, w.topic.id, "Best ca<wbr>sino", None)
-                .await
-                .is_err()
-        );
+        // A blank drawn as wide as a letter parts words; ruby's parentheses are not drawn,
+        // and its annotation is read apart from the word it sits on.
+        for body in [
+            "Best ca<wbr>sino",
+            "Best casino\u{2800}x",
+            "Best ca<rp>x</rp>sino",
+            "Best ca<ruby>s<rt>x</rt></ruby>ino",
+            "Best <ruby>x<rt>casino</rt></ruby>",
+        ] {
+            assert!(
+                reply(&w.db, m, w.topic.id, body, None).await.is_err(),
+                "{body}"
+            );
+        }
+        // A phrase does not run from one block into the next, and nothing is written between
+        // blocks.
+        for body in ["- buy\n- now", "I want to buy\n\nNow, about the price"] {
+            let kept = reply(&w.db, m, w.topic.id, body, None).await.unwrap();
+            assert!(!kept.html.contains('■'), "{}", kept.html);
+        }
+        let spanned = reply(&w.db, m, w.topic.id, "buy\nnow and buy<br>now", None)
+            .await
+            .unwrap();
+        assert_eq!(spanned.html, "<p>■■■■■■■ and ■■■<br>■■■</p>\n");
         // Addresses and tags keep the word, so every link still leads where it did; the words
         // a reader sees are masked, a URL's too.
         let linked = reply(
@@ -541,6 +572,39 @@ mod tests {
             .map(|i| i.kind)
             .collect();
         assert_eq!(kinds, vec!["held_words", "flagged", "held_words"]);
+    }
+
+    /// A word that holds or flags a new post, edited into a public one by its author, asks a
+    /// moderator to look; the post stays public.
+    #[tokio::test]
+    async fn an_edit_with_a_held_or_flagged_word_goes_to_the_review_queue() {
+        let w = world().await;
+        crate::server::testing::watch(&w.db, &[("crypto", "hold"), ("refund*", "flag")]).await;
+        let m = &w.members[0];
+        let clean = reply(&w.db, m, w.topic.id, "A plain reply", None)
+            .await
+            .unwrap();
+        let open = |db: DatabaseConnection| async move {
+            review_item::Entity::find()
+                .all(&db)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|i| (i.post_id, i.kind))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(open(w.db.clone()).await, vec![]);
+        let edited = crate::server::forum::edit_post(&w.db, m, clean.id, "Buy crypto here")
+            .await
+            .unwrap();
+        assert_eq!(edited.state, "visible");
+        assert_eq!(
+            open(w.db.clone()).await,
+            vec![(
+                clean.id,
+                crate::server::records::review_items::FLAGGED.to_string()
+            )]
+        );
     }
 
     /// A watched word with no letters in it would watch for nothing: refused, nothing written.

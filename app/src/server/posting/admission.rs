@@ -153,7 +153,11 @@ pub async fn prepare_topic(
 /// Words are taken out before the slug is cut to its length, so no part of a phrase is left at
 /// its end.
 fn slug_without_watched(title: &str, watched: &[watched_words::Watched]) -> String {
-    let mut kept = crate::server::slug_text::ascii_words(title);
+    // Each word cut to the slug's length first, so a word cut to fit is judged as it shows.
+    let mut kept: Vec<String> = crate::server::slug_text::ascii_words(title)
+        .into_iter()
+        .map(|word| word[..word.len().min(80)].to_string())
+        .collect();
     // Until nothing is left to take out: the words either side of one taken out meet, and may
     // show another ("buy buy now now").
     loop {
@@ -266,30 +270,41 @@ pub fn censor_html(
     if watched.is_empty() {
         return (None, html.to_string());
     }
-    let shown = content::shown_text(html);
-    let (action, masks) = watched_words::assess(&shown.text, watched);
-    if masks.is_empty() {
+    let mut action = None;
+    // The bytes of the HTML a masked character is written with, and whether a ■ takes its
+    // place (a mark or an invisible character goes with its letter's).
+    let mut masked: Vec<(std::ops::Range<usize>, bool)> = Vec::new();
+    for shown in content::shown_text(html) {
+        let (found, masks) = watched_words::assess(&shown.text, watched);
+        action = stronger(action, found);
+        for mask in masks {
+            let first = shown.at.partition_point(|(offset, _)| *offset < mask.start);
+            for (offset, bytes) in shown.at[first..].iter().take_while(|(o, _)| *o < mask.end) {
+                if bytes.is_empty() {
+                    continue;
+                }
+                let c = shown.text[*offset..].chars().next().unwrap_or(' ');
+                let drawn = !crate::server::invisible::is_invisible(c)
+                    && !unicode_normalization::char::is_combining_mark(c);
+                masked.push((bytes.clone(), drawn));
+            }
+        }
+    }
+    if masked.is_empty() {
         return (action, html.to_string());
     }
+    masked.sort_by_key(|(bytes, _)| bytes.start);
     let mut out = String::with_capacity(html.len());
     let mut at = 0;
-    for mask in masks {
-        // The characters shown in the mask, each written by its own bytes of the HTML (tags
-        // between them are kept).
-        let first = shown.at.partition_point(|(offset, _)| *offset < mask.start);
-        for (offset, bytes) in shown.at[first..].iter().take_while(|(o, _)| *o < mask.end) {
-            if bytes.is_empty() {
-                continue;
-            }
-            out.push_str(&html[at..bytes.start]);
-            let c = shown.text[*offset..].chars().next().unwrap_or(' ');
-            if !crate::server::invisible::is_invisible(c)
-                && !unicode_normalization::char::is_combining_mark(c)
-            {
-                out.push('■');
-            }
-            at = bytes.end;
+    for (bytes, drawn) in masked {
+        if bytes.start < at {
+            continue;
         }
+        out.push_str(&html[at..bytes.start]);
+        if drawn {
+            out.push('■');
+        }
+        at = bytes.end;
     }
     out.push_str(&html[at..]);
     (action, out)
@@ -540,15 +555,17 @@ pub async fn check_may_post(
 }
 
 /// The text of an edit: checked and censored as a new post is, but never held (an edit keeps
-/// its post's state).
+/// its post's state), and whether a word that holds or flags a new post is in it (the edit
+/// then goes to the review queue, see `posting::edit`).
 pub async fn admit_edit(
     txn: &impl ConnectionTrait,
     editor: &user::Model,
     prepared: &Prepared,
-) -> Result<String, AppError> {
+) -> Result<(String, bool), AppError> {
     auth::check_not_suspended(editor)?;
-    let (_, html) = prepared.judged_by(&watched_list(txn).await?)?;
-    Ok(html)
+    let (action, html) = prepared.judged_by(&watched_list(txn).await?)?;
+    let queued = matches!(action, Some((WordAction::Hold | WordAction::Flag, _)));
+    Ok((html, queued))
 }
 
 /// New members (trust level 0) have their first posts approved when admins turn this on; once

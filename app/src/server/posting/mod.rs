@@ -252,7 +252,7 @@ pub async fn edit(
     if existing.source == body.source {
         return Ok(existing.clone());
     }
-    let html = admission::admit_edit(txn, editor, body).await?;
+    let (html, watched_word) = admission::admit_edit(txn, editor, body).await?;
     let now = Utc::now();
     post_revision::ActiveModel {
         post_id: Set(existing.id),
@@ -283,6 +283,12 @@ pub async fn edit(
     // A moderator hid it; its author's new version is for a moderator to look at again.
     if editor.id == updated.author_id && updated.state() == PostState::Hidden {
         review_items::open(txn, &updated, review_items::EDITED).await?;
+    }
+    // A word that would have held or flagged it as a new post, edited into a public one: it
+    // stays public, and a moderator is asked to look (so posting clean text and editing the
+    // word in later gets past nobody).
+    if watched_word && editor.id == updated.author_id && updated.state() == PostState::Visible {
+        review_items::open(txn, &updated, review_items::FLAGGED).await?;
     }
     Ok(updated)
 }

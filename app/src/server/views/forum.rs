@@ -65,10 +65,32 @@ pub async fn quote(
     let name = author
         .map(|a| a.username)
         .unwrap_or_else(|| "someone".into());
-    // Censored words stay masked in a quote, as on the page it is quoted from.
+    // A post with censored words in it is quoted as the text it shows, masks and all: its
+    // source holds the words (in Markdown the masks could not follow, "da**rn**"), and masking
+    // the source would change where its links lead.
     let watched = crate::server::posting::watched_list(db).await?;
-    let source = crate::server::watched_words::judge(&p.source, &watched).censored;
-    let quoted: String = source.lines().map(|l| format!("> {l}\n")).collect();
+    let censored = p.html.contains('■')
+        || !crate::server::watched_words::assess(&p.source, &watched)
+            .1
+            .is_empty();
+    let text = if censored {
+        let [shown, _] = crate::server::content::shown_text(&p.html);
+        let lines = shown.text.replace(crate::server::content::BLOCK_EDGE, "\n");
+        let lines: Vec<&str> = lines.lines().map(str::trim).collect();
+        // One blank line between blocks at most.
+        lines
+            .iter()
+            .enumerate()
+            .filter(|(i, l)| !l.is_empty() || (*i > 0 && !lines[i - 1].is_empty()))
+            .map(|(_, l)| *l)
+            .collect::<Vec<_>>()
+            .join("\n")
+            .trim()
+            .to_string()
+    } else {
+        p.source.clone()
+    };
+    let quoted: String = text.lines().map(|l| format!("> {l}\n")).collect();
     Ok(format!("@{name} wrote:\n{quoted}\n"))
 }
 
