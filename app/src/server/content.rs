@@ -706,7 +706,7 @@ fn link_mentions<'a>(text: &str, is_member: &dyn Fn(&str) -> bool, out: &mut Vec
 pub struct ShownText {
     pub text: String,
     /// For each character of `text`, by its byte offset there, the bytes of the HTML that write
-    /// it (none for the line break a tag stands for).
+    /// it (none for what a tag stands for: a line break or a `BLOCK_EDGE`).
     pub at: Vec<(usize, std::ops::Range<usize>)>,
 }
 
