@@ -23,6 +23,10 @@ fn cleaner() -> &'static Builder<'static> {
             .link_rel(Some("nofollow ugc noopener"))
             .add_generic_attributes(["title"])
             .rm_tag_attributes("img", ["srcset"])
+            // Markup that draws text other than in the order it is written (`bdo` reverses it)
+            // or hides part of it (ruby's `rp`), which a watched word could hide behind; no
+            // feedback needs it. What they held stays, as plain text.
+            .rm_tags(["bdo", "ruby", "rb", "rp", "rt", "rtc"])
             .add_tag_attributes("code", ["class"])
             .add_tag_attributes("a", ["class"])
             .attribute_filter(|element, attribute, value| match (element, attribute) {
@@ -149,7 +153,10 @@ pub fn render_with_mentions(
         return plain_text_html(&source);
     }
     // Last, on the clean HTML: every picture gets words (image_alt.rs says why there).
-    super::image_alt::fill_missing_alt(&clean_to_fixed_point(&raw, &source)).into_owned()
+    // Direction overrides written as references (`&#x202E;`) are characters now: out too.
+    let clean = clean_to_fixed_point(&raw, &source);
+    let clean = strip_direction_overrides(&clean);
+    super::image_alt::fill_missing_alt(&clean).into_owned()
 }
 
 /// Blocks and inline spans (quotes, lists and their items, emphasis, links) nested deeper than
@@ -722,9 +729,9 @@ impl ShownText {
 /// the next is not "buy now"). A private-use character, which means nothing as text.
 pub const BLOCK_EDGE: char = '\u{E004}';
 
-/// Elements that end a word: blocks, images and table cells. Every other element
-/// the allow-list keeps (emphasis, code, links, `wbr`, `bdi`, `ruby`, `time`, ...) is drawn
-/// inline, within the word around it.
+/// Elements that end a word: blocks, images, table cells, and `q` (drawn in quotation marks).
+/// Every other element the allow-list keeps (emphasis, code, links, `wbr`, `bdi`, `time`, ...)
+/// is drawn inline, within the word around it.
 const WORD_ENDS: &[&str] = &[
     "address",
     "area",
@@ -759,6 +766,7 @@ const WORD_ENDS: &[&str] = &[
     "ol",
     "p",
     "pre",
+    "q",
     "section",
     "summary",
     "table",
@@ -771,51 +779,29 @@ const WORD_ENDS: &[&str] = &[
     "ul",
 ];
 
-/// The text `html` shows: the running text, and apart from it what ruby writes above it (`rt`),
-/// so that the base letters around an annotation read as the word a reader sees
-/// ("da<ruby>r<rt>x</rt></ruby>n" is "darn", and "x" is read on its own).
-pub fn shown_text(html: &str) -> [ShownText; 2] {
+/// The text `html` shows.
+pub fn shown_text(html: &str) -> ShownText {
     let bytes = html.as_bytes();
-    let flow = || ShownText {
+    let mut shown = ShownText {
         text: String::with_capacity(html.len()),
         at: Vec::with_capacity(html.len()),
     };
-    let mut flows = [flow(), flow()];
-    // How many ruby annotations are open: their text goes to the second flow.
-    let mut annotating = 0usize;
     let mut i = 0;
     while i < html.len() {
-        let which = usize::from(annotating > 0);
         match bytes[i] {
             b'<' => {
                 let end = tag_end(bytes, i);
-                let closing = bytes.get(i + 1) == Some(&b'/');
                 let name: String = html[i + 1..end]
                     .trim_start_matches('/')
                     .chars()
                     .take_while(char::is_ascii_alphanumeric)
                     .map(|c| c.to_ascii_lowercase())
                     .collect();
-                if matches!(name.as_str(), "rt" | "rtc") {
-                    annotating = if closing {
-                        annotating.saturating_sub(1)
-                    } else {
-                        annotating + 1
-                    };
-                    flows[1].push(BLOCK_EDGE, i..i);
-                    i = end;
-                    continue;
-                }
                 if name == "br" {
                     // A line break within a paragraph: white space, which a phrase spans.
-                    flows[which].push('\n', i..i);
+                    shown.push('\n', i..i);
                 } else if WORD_ENDS.contains(&name.as_str()) {
-                    flows[which].push(BLOCK_EDGE, i..i);
-                }
-                // What a ruby's fallback parentheses hold is not drawn where ruby is.
-                if name == "rp" && !closing {
-                    i = html[end..].find("</rp>").map_or(html.len(), |at| end + at);
-                    continue;
+                    shown.push(BLOCK_EDGE, i..i);
                 }
                 // An image's words and a title are shown too (instead of the image, as a
                 // tooltip, to a screen reader), each apart from the text around it. The sanitiser
@@ -828,7 +814,7 @@ pub fn shown_text(html: &str) -> [ShownText; 2] {
                 shown_values.sort_unstable();
                 for from in shown_values {
                     let to = html[from..end].find('"').map_or(end, |e| from + e);
-                    flows[which].push(BLOCK_EDGE, from..from);
+                    shown.push(BLOCK_EDGE, from..from);
                     let mut j = from;
                     while j < to {
                         let (c, used) = match bytes[j] {
@@ -838,26 +824,26 @@ pub fn shown_text(html: &str) -> [ShownText; 2] {
                                 (c, c.len_utf8())
                             }
                         };
-                        flows[which].push(c, j..j + used);
+                        shown.push(c, j..j + used);
                         j += used;
                     }
-                    flows[which].push(BLOCK_EDGE, to..to);
+                    shown.push(BLOCK_EDGE, to..to);
                 }
                 i = end;
             }
             b'&' => {
                 let (c, used) = entity(&html[i..]);
-                flows[which].push(c, i..i + used);
+                shown.push(c, i..i + used);
                 i += used;
             }
             _ => {
                 let c = html[i..].chars().next().unwrap_or(' ');
-                flows[which].push(c, i..i + c.len_utf8());
+                shown.push(c, i..i + c.len_utf8());
                 i += c.len_utf8();
             }
         }
     }
-    flows
+    shown
 }
 
 /// Where the tag starting at `bytes[at]` ends: after its `>`, skipping a value quoted after `=`.
@@ -1019,24 +1005,31 @@ mod tests {
     fn the_shown_text_of_html_reads_as_a_reader_sees_it() {
         let html = "<p>da<strong>rn</strong> <a href=\"/darn\" title=\"T&amp;C\">x</a></p>\n\
                     <p>dar</p><p>n &lt;3<br>ok<img alt=\"a cat\" src=\"/u/1.png\"></p>\
-                    <p>da<ruby>r<rp>(</rp><rt>x</rt><rp>)</rp></ruby>n</p>";
-        let [shown, annotations] = shown_text(html);
+                    <p>da<q>rn</q></p>";
+        let shown = shown_text(html);
         let edges = |s: &str| s.replace('¦', &BLOCK_EDGE.to_string());
         assert_eq!(
             shown.text,
-            edges("¦darn ¦T&C¦x¦\n¦dar¦¦n <3\nok¦¦a cat¦¦¦darn¦")
+            edges("¦darn ¦T&C¦x¦\n¦dar¦¦n <3\nok¦¦a cat¦¦¦da¦rn¦¦")
         );
-        assert_eq!(annotations.text, edges("¦x¦"));
-        for flow in [&shown, &annotations] {
-            for (offset, bytes) in &flow.at {
-                let c = flow.text[*offset..].chars().next().unwrap();
-                let written = &html[bytes.clone()];
-                assert!(
-                    written.is_empty() || written == c.to_string() || written.starts_with('&'),
-                    "{c:?} from {written:?}"
-                );
-            }
+        for (offset, bytes) in &shown.at {
+            let c = shown.text[*offset..].chars().next().unwrap();
+            let written = &html[bytes.clone()];
+            assert!(
+                written.is_empty() || written == c.to_string() || written.starts_with('&'),
+                "{c:?} from {written:?}"
+            );
         }
+    }
+
+    /// Markup that draws text out of its order or hides part of it is not kept (its text is),
+    /// nor is a direction override written as a reference.
+    #[test]
+    fn text_is_drawn_in_the_order_it_is_written() {
+        assert_eq!(
+            render("<bdo dir=\"rtl\">nrad</bdo> <ruby>da<rp>(</rp><rt>x</rt></ruby> &#x202E;krej"),
+            "<p>nrad da(x krej</p>\n"
+        );
     }
 
     #[test]

@@ -80,17 +80,27 @@ fn fold(text: &str) -> Vec<(char, std::ops::Range<usize>)> {
     let mut out: Vec<(char, std::ops::Range<usize>)> = Vec::with_capacity(text.len());
     // The marks read after the last character pushed, until the next one that is not a mark.
     let mut marks: Vec<char> = Vec::new();
+    // Line breaks in the run of white space read last.
+    let mut breaks = 0;
     for (c, range) in folded {
         // White space reads as one space however it is written (two spaces, a tab, a line
-        // break): a phrase is found across any of them.
+        // break): a phrase is found across any of them. A blank line, which parts paragraphs
+        // in Markdown, is a paragraph's end instead, which no phrase runs across.
         if c.is_whitespace() {
             attach(&mut out, &mut marks);
+            breaks += usize::from(c == '\n');
             match out.last_mut() {
-                Some((' ', of)) => of.end = of.end.max(range.end),
+                Some((space @ (' ' | PARAGRAPH_END), of)) => {
+                    of.end = of.end.max(range.end);
+                    if breaks > 1 {
+                        *space = PARAGRAPH_END;
+                    }
+                }
                 _ => out.push((' ', range)),
             }
             continue;
         }
+        breaks = 0;
         if is_combining_mark(c) {
             if let Some((_, of)) = out.last_mut() {
                 of.end = of.end.max(range.end);
@@ -104,6 +114,9 @@ fn fold(text: &str) -> Vec<(char, std::ops::Range<usize>)> {
     attach(&mut out, &mut marks);
     out
 }
+
+/// A blank line in `fold`'s text (U+2029, the paragraph separator).
+const PARAGRAPH_END: char = '\u{2029}';
 
 /// Reads `marks` into the last character of `out` (see `fold`).
 fn attach(out: &mut Vec<(char, std::ops::Range<usize>)>, marks: &mut Vec<char>) {
@@ -413,6 +426,21 @@ mod tests {
         assert_eq!(hits("cheap, cheap!", "cheap").len(), 2);
         assert_eq!(hits("spammer spams", "spam*"), vec!["spammer", "spams"]);
         assert_eq!(hits("buy now", "buy now"), vec!["buy now"]);
+        // White space reads as one space however it is written.
+        for text in [
+            "buy  now",
+            "buy\nnow",
+            "buy\t now",
+            "buy\u{A0}now",
+            "buy\u{2800}now",
+        ] {
+            assert_eq!(hits(text, "buy now"), vec![text], "{text:?}");
+        }
+        assert_eq!(hits("buy  now", "buy   now"), vec!["buy  now"]);
+        // Not across a blank line: Markdown's paragraphs.
+        for text in ["buy\n\nnow", "buy \n \r\n now"] {
+            assert!(hits(text, "buy now").is_empty(), "{text:?}");
+        }
     }
 
     #[test]

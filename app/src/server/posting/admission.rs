@@ -270,41 +270,31 @@ pub fn censor_html(
     if watched.is_empty() {
         return (None, html.to_string());
     }
-    let mut action = None;
-    // The bytes of the HTML a masked character is written with, and whether a ■ takes its
-    // place (a mark or an invisible character goes with its letter's).
-    let mut masked: Vec<(std::ops::Range<usize>, bool)> = Vec::new();
-    for shown in content::shown_text(html) {
-        let (found, masks) = watched_words::assess(&shown.text, watched);
-        action = stronger(action, found);
-        for mask in masks {
-            let first = shown.at.partition_point(|(offset, _)| *offset < mask.start);
-            for (offset, bytes) in shown.at[first..].iter().take_while(|(o, _)| *o < mask.end) {
-                if bytes.is_empty() {
-                    continue;
-                }
-                let c = shown.text[*offset..].chars().next().unwrap_or(' ');
-                let drawn = !crate::server::invisible::is_invisible(c)
-                    && !unicode_normalization::char::is_combining_mark(c);
-                masked.push((bytes.clone(), drawn));
-            }
-        }
-    }
-    if masked.is_empty() {
+    let shown = content::shown_text(html);
+    let (action, masks) = watched_words::assess(&shown.text, watched);
+    if masks.is_empty() {
         return (action, html.to_string());
     }
-    masked.sort_by_key(|(bytes, _)| bytes.start);
     let mut out = String::with_capacity(html.len());
     let mut at = 0;
-    for (bytes, drawn) in masked {
-        if bytes.start < at {
-            continue;
+    for mask in masks {
+        // The characters shown in the mask, each written by its own bytes of the HTML (tags
+        // between them are kept).
+        let first = shown.at.partition_point(|(offset, _)| *offset < mask.start);
+        for (offset, bytes) in shown.at[first..].iter().take_while(|(o, _)| *o < mask.end) {
+            if bytes.is_empty() || bytes.start < at {
+                continue;
+            }
+            out.push_str(&html[at..bytes.start]);
+            // A mark or an invisible character goes with its letter's ■.
+            let c = shown.text[*offset..].chars().next().unwrap_or(' ');
+            if !crate::server::invisible::is_invisible(c)
+                && !unicode_normalization::char::is_combining_mark(c)
+            {
+                out.push('■');
+            }
+            at = bytes.end;
         }
-        out.push_str(&html[at..bytes.start]);
-        if drawn {
-            out.push('■');
-        }
-        at = bytes.end;
     }
     out.push_str(&html[at..]);
     (action, out)

@@ -74,7 +74,7 @@ pub async fn quote(
             .1
             .is_empty();
     let text = if censored {
-        let [shown, _] = crate::server::content::shown_text(&p.html);
+        let shown = crate::server::content::shown_text(&p.html);
         let lines = shown.text.replace(crate::server::content::BLOCK_EDGE, "\n");
         let lines: Vec<&str> = lines.lines().map(str::trim).collect();
         // One blank line between blocks at most.
