@@ -23,9 +23,8 @@ fn cleaner() -> &'static Builder<'static> {
             .link_rel(Some("nofollow ugc noopener"))
             .add_generic_attributes(["title"])
             .rm_tag_attributes("img", ["srcset"])
-            // Markup that draws text other than in the order it is written (`bdo` reverses it)
-            // or hides part of it (ruby's `rp`), which a watched word could hide behind; no
-            // feedback needs it. What they held stays, as plain text.
+            // Markup drawing text out of its written order (`bdo`) or hiding part of it (ruby's
+            // `rp`), which a watched word could hide behind; its text stays, as plain text.
             .rm_tags(["bdo", "ruby", "rb", "rp", "rt", "rtc"])
             .add_tag_attributes("code", ["class"])
             .add_tag_attributes("a", ["class"])
@@ -67,16 +66,6 @@ pub fn clean_html(html: &str) -> String {
 /// Markdown to clean HTML, with no mentions linked and images from other sites as links.
 pub fn render(source: &str) -> String {
     render_with_mentions(source, &|_| false, &ExternalImages::Linked)
-}
-
-/// `render_with_mentions` with `members` linked, off the async workers (`off_runtime`).
-pub async fn render_off_runtime(
-    source: String,
-    members: HashSet<String>,
-    images: ExternalImages,
-) -> Result<String, crate::error::AppError> {
-    off_runtime(move || render_with_mentions(&source, &|name| members.contains(name), &images))
-        .await
 }
 
 /// Work on a body (rendering it, judging it by the watched words) on the blocking pool, a few
@@ -155,8 +144,7 @@ pub fn render_with_mentions(
     // Last, on the clean HTML: every picture gets words (image_alt.rs says why there).
     // Direction overrides written as references (`&#x202E;`) are characters now: out too.
     let clean = clean_to_fixed_point(&raw, &source);
-    let clean = strip_direction_overrides(&clean);
-    super::image_alt::fill_missing_alt(&clean).into_owned()
+    super::image_alt::fill_missing_alt(&strip_direction_overrides(&clean)).into_owned()
 }
 
 /// Blocks and inline spans (quotes, lists and their items, emphasis, links) nested deeper than
@@ -706,196 +694,6 @@ fn link_mentions<'a>(text: &str, is_member: &dyn Fn(&str) -> bool, out: &mut Vec
     }
 }
 
-/// Text clean HTML (the pipeline's output) shows a reader, for judging and masking watched words
-/// where they show (`posting::censor_html`). Inline elements (emphasis, code, links) join the
-/// text either side, as a reader sees "da<strong>rn</strong>" as one word; a line break is
-/// white space; a block, an image or a table cell (`WORD_ENDS`) is a `BLOCK_EDGE`.
-pub struct ShownText {
-    pub text: String,
-    /// For each character of `text`, by its byte offset there, the bytes of the HTML that write
-    /// it (none for what a tag stands for: a line break or a `BLOCK_EDGE`).
-    pub at: Vec<(usize, std::ops::Range<usize>)>,
-}
-
-impl ShownText {
-    fn push(&mut self, c: char, bytes: std::ops::Range<usize>) {
-        self.at.push((self.text.len(), bytes));
-        self.text.push(c);
-    }
-}
-
-/// Where a block, an image or a table cell begins or ends in `ShownText`: not white space, so
-/// neither a word nor a phrase runs across it ("buy" ending one list item and "now" beginning
-/// the next is not "buy now"). A private-use character, which means nothing as text.
-pub const BLOCK_EDGE: char = '\u{E004}';
-
-/// Elements that end a word: blocks, images, table cells, and `q` (drawn in quotation marks).
-/// Every other element the allow-list keeps (emphasis, code, links, `wbr`, `bdi`, `time`, ...)
-/// is drawn inline, within the word around it.
-const WORD_ENDS: &[&str] = &[
-    "address",
-    "area",
-    "article",
-    "aside",
-    "blockquote",
-    "caption",
-    "center",
-    "col",
-    "colgroup",
-    "dd",
-    "details",
-    "div",
-    "dl",
-    "dt",
-    "figcaption",
-    "figure",
-    "footer",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "header",
-    "hgroup",
-    "hr",
-    "img",
-    "li",
-    "map",
-    "nav",
-    "ol",
-    "p",
-    "pre",
-    "q",
-    "section",
-    "summary",
-    "table",
-    "tbody",
-    "td",
-    "tfoot",
-    "th",
-    "thead",
-    "tr",
-    "ul",
-];
-
-/// The text `html` shows.
-pub fn shown_text(html: &str) -> ShownText {
-    let bytes = html.as_bytes();
-    let mut shown = ShownText {
-        text: String::with_capacity(html.len()),
-        at: Vec::with_capacity(html.len()),
-    };
-    let mut i = 0;
-    while i < html.len() {
-        match bytes[i] {
-            b'<' => {
-                let end = tag_end(bytes, i);
-                let name: String = html[i + 1..end]
-                    .trim_start_matches('/')
-                    .chars()
-                    .take_while(char::is_ascii_alphanumeric)
-                    .map(|c| c.to_ascii_lowercase())
-                    .collect();
-                if name == "br" {
-                    // A line break within a paragraph: white space, which a phrase spans.
-                    shown.push('\n', i..i);
-                } else if WORD_ENDS.contains(&name.as_str()) {
-                    shown.push(BLOCK_EDGE, i..i);
-                }
-                // An image's words and a title are shown too (instead of the image, as a
-                // tooltip, to a screen reader), each apart from the text around it. The sanitiser
-                // writes every value in double quotes, with a quote in it as `&quot;`.
-                let mut shown_values: Vec<usize> = [" alt=\"", " title=\""]
-                    .iter()
-                    .filter_map(|a| html[i..end].find(a).map(|found| i + found + a.len()))
-                    .collect();
-                // In the order they are written, as `at` is.
-                shown_values.sort_unstable();
-                for from in shown_values {
-                    let to = html[from..end].find('"').map_or(end, |e| from + e);
-                    shown.push(BLOCK_EDGE, from..from);
-                    let mut j = from;
-                    while j < to {
-                        let (c, used) = match bytes[j] {
-                            b'&' => entity(&html[j..to]),
-                            _ => {
-                                let c = html[j..].chars().next().unwrap_or(' ');
-                                (c, c.len_utf8())
-                            }
-                        };
-                        shown.push(c, j..j + used);
-                        j += used;
-                    }
-                    shown.push(BLOCK_EDGE, to..to);
-                }
-                i = end;
-            }
-            b'&' => {
-                let (c, used) = entity(&html[i..]);
-                shown.push(c, i..i + used);
-                i += used;
-            }
-            _ => {
-                let c = html[i..].chars().next().unwrap_or(' ');
-                shown.push(c, i..i + c.len_utf8());
-                i += c.len_utf8();
-            }
-        }
-    }
-    shown
-}
-
-/// Where the tag starting at `bytes[at]` ends: after its `>`, skipping a value quoted after `=`.
-fn tag_end(bytes: &[u8], at: usize) -> usize {
-    let mut quote: Option<u8> = None;
-    let mut after_equals = false;
-    for (i, &b) in bytes.iter().enumerate().skip(at + 1) {
-        match quote {
-            Some(q) if b == q => quote = None,
-            Some(_) => continue,
-            None if b == b'>' => return i + 1,
-            None if after_equals && matches!(b, b'"' | b'\'') => {
-                quote = Some(b);
-                continue;
-            }
-            None => {}
-        }
-        if b == b'=' {
-            after_equals = true;
-        } else if !b.is_ascii_whitespace() {
-            after_equals = false;
-        }
-    }
-    bytes.len()
-}
-
-/// The character an entity at the start of `s` stands for, and its length; a lone `&` is itself.
-pub fn entity(s: &str) -> (char, usize) {
-    let Some(end) = s.get(..12).unwrap_or(s).find(';') else {
-        return ('&', 1);
-    };
-    let name = &s[1..end];
-    let c = match name {
-        "amp" => Some('&'),
-        "lt" => Some('<'),
-        "gt" => Some('>'),
-        "quot" => Some('"'),
-        "apos" => Some('\''),
-        "nbsp" => Some(' '),
-        _ => name
-            .strip_prefix("#x")
-            .or_else(|| name.strip_prefix("#X"))
-            .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-            .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
-            .and_then(char::from_u32),
-    };
-    match c {
-        Some(c) => (c, end + 1),
-        None => ('&', 1),
-    }
-}
-
 /// Turns bare http(s) URLs in text into links (the GFM "autolink literal").
 fn link_urls<'a>(text: CowStr<'a>, out: &mut Vec<Event<'a>>) {
     let mut rest: &str = &text;
@@ -998,29 +796,6 @@ fn decode_entities(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Inline elements join a word, other tags end one; an image's words and a title are shown
-    /// apart; entities are read; each character knows the bytes that write it.
-    #[test]
-    fn the_shown_text_of_html_reads_as_a_reader_sees_it() {
-        let html = "<p>da<strong>rn</strong> <a href=\"/darn\" title=\"T&amp;C\">x</a></p>\n\
-                    <p>dar</p><p>n &lt;3<br>ok<img alt=\"a cat\" src=\"/u/1.png\"></p>\
-                    <p>da<q>rn</q></p>";
-        let shown = shown_text(html);
-        let edges = |s: &str| s.replace('¦', &BLOCK_EDGE.to_string());
-        assert_eq!(
-            shown.text,
-            edges("¦darn ¦T&C¦x¦\n¦dar¦¦n <3\nok¦¦a cat¦¦¦da¦rn¦¦")
-        );
-        for (offset, bytes) in &shown.at {
-            let c = shown.text[*offset..].chars().next().unwrap();
-            let written = &html[bytes.clone()];
-            assert!(
-                written.is_empty() || written == c.to_string() || written.starts_with('&'),
-                "{c:?} from {written:?}"
-            );
-        }
-    }
 
     /// Markup that draws text out of its order or hides part of it is not kept (its text is),
     /// nor is a direction override written as a reference.

@@ -38,7 +38,8 @@ pub fn validate_title(title: &str) -> Result<String, AppError> {
             format!("Titles can be at most {MAX_TITLE_CHARS} characters; this one has {n}."),
         ));
     }
-    Ok(title.to_string())
+    // A title is one line, as it shows: a line break sent through the API is a space.
+    Ok(title.replace(['\r', '\n'], " "))
 }
 
 pub struct NewCategory<'a> {
@@ -290,6 +291,9 @@ mod tests {
             let (phrase, _) = start(title).await.unwrap();
             assert_eq!((phrase.title.as_str(), phrase.slug.as_str()), (title, slug));
         }
+        // A title is one line, whatever the API was sent.
+        let (broken, _) = start("Please buy\n\nnow here").await.unwrap();
+        assert_eq!(broken.title, "Please ■■■■■■■■ here");
         // A phrase is found across any white space.
         let (spaced, _) = start("Buy\tnow, buy  now").await.unwrap();
         assert_eq!(

@@ -17,6 +17,7 @@ pub mod excerpt_lines;
 pub mod forms;
 pub mod forum;
 pub mod fragments;
+pub mod html_text;
 pub mod ideas;
 #[cfg(test)]
 mod ideas_tests;

@@ -467,7 +467,7 @@ pub fn text_of(html: &str) -> String {
                 push(&mut text, ' ');
             }
             '&' => {
-                let (decoded, used) = crate::server::content::entity(rest);
+                let (decoded, used) = crate::server::html_text::entity(rest);
                 push(&mut text, decoded);
                 rest = &rest[used..];
             }

@@ -67,25 +67,46 @@ fn fold(text: &str) -> Vec<(char, std::ops::Range<usize>)> {
     let folded = text
         .char_indices()
         // One drawn as a blank gap parts words as a space does ("casino⠀x" is not one word).
-        .map(|(start, c)| (start, if draws_blank(c) { ' ' } else { c }, c.len_utf8()))
-        .filter(|(_, c, _)| !is_invisible(*c))
-        .flat_map(|(start, c, len)| {
+        // Other invisible characters are read as NUL, which the loop passes over. Whether the
+        // character could be on a line Markdown reads as blank (a space, a tab, a line end)
+        // is told before folding: a no-break space folds to a space.
+        .map(|(start, c)| {
+            let read = match c {
+                c if draws_blank(c) => ' ',
+                c if is_invisible(c) => '\0',
+                c => c,
+            };
+            (
+                start,
+                read,
+                c.len_utf8(),
+                matches!(c, ' ' | '\t' | '\r' | '\n'),
+            )
+        })
+        .flat_map(|(start, c, len, blank)| {
             let range = start..start + len;
             c.nfkc()
                 .flat_map(char::to_lowercase)
                 .filter(|f| !is_invisible(*f))
                 .map(|f| if f == 'ς' { 'σ' } else { f })
-                .map(move |f| (f, range.clone()))
+                .map(move |f| (f, range.clone(), blank))
         });
     let mut out: Vec<(char, std::ops::Range<usize>)> = Vec::with_capacity(text.len());
     // The marks read after the last character pushed, until the next one that is not a mark.
     let mut marks: Vec<char> = Vec::new();
-    // Line breaks in the run of white space read last.
+    // Line ends in the run of white space read last, on lines blank to Markdown.
     let mut breaks = 0;
-    for (c, range) in folded {
+    for (c, range, blank) in folded {
         // White space reads as one space however it is written (two spaces, a tab, a line
         // break): a phrase is found across any of them. A blank line, which parts paragraphs
-        // in Markdown, is a paragraph's end instead, which no phrase runs across.
+        // in Markdown, is a paragraph's end instead, which no phrase runs across. A line with
+        // anything but spaces and tabs on it (a no-break space, a zero-width one) is not blank.
+        if !blank {
+            breaks = 0;
+        }
+        if c == '\0' {
+            continue;
+        }
         if c.is_whitespace() {
             attach(&mut out, &mut marks);
             breaks += usize::from(c == '\n');
@@ -100,7 +121,6 @@ fn fold(text: &str) -> Vec<(char, std::ops::Range<usize>)> {
             }
             continue;
         }
-        breaks = 0;
         if is_combining_mark(c) {
             if let Some((_, of)) = out.last_mut() {
                 of.end = of.end.max(range.end);
@@ -440,6 +460,14 @@ mod tests {
         // Not across a blank line: Markdown's paragraphs.
         for text in ["buy\n\nnow", "buy \n \r\n now"] {
             assert!(hits(text, "buy now").is_empty(), "{text:?}");
+        }
+        // A line with anything but spaces and tabs on it is not blank.
+        for text in [
+            "buy\n\u{A0}\nnow",
+            "buy\n\u{200B}\nnow",
+            "buy\n\u{2800}\nnow",
+        ] {
+            assert_eq!(hits(text, "buy now"), vec![text], "{text:?}");
         }
     }
 

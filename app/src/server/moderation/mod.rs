@@ -525,6 +525,16 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(spanned.html, "<p>■■■■■■■ and ■■■<br>■■■</p>\n");
+        // Nor does an empty element on a line of its own, or a hard line break, part a phrase.
+        for body in [
+            "x buy\n<b></b>\nnow",
+            "x buy  \nnow",
+            "x buy\\\nnow",
+            "buy\n\u{A0}\nnow",
+        ] {
+            let masked = reply(&w.db, m, w.topic.id, body, None).await.unwrap();
+            assert!(!masked.html.contains("buy"), "{body:?}: {}", masked.html);
+        }
         // Addresses and tags keep the word, so every link still leads where it did; the words
         // a reader sees are masked, a URL's too.
         let linked = reply(

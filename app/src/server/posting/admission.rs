@@ -240,7 +240,11 @@ pub async fn render(conn: &impl ConnectionTrait, source: &str) -> Result<String,
             .collect()
     };
     let images = uploads::proxy::external_images(conn).await?;
-    content::render_off_runtime(source.to_string(), known, images).await
+    let source = source.to_string();
+    content::off_runtime(move || {
+        content::render_with_mentions(&source, &|name| known.contains(name), &images)
+    })
+    .await
 }
 
 /// The watched words' action on a body (the strongest of what its source writes and what its
@@ -270,7 +274,7 @@ pub fn censor_html(
     if watched.is_empty() {
         return (None, html.to_string());
     }
-    let shown = content::shown_text(html);
+    let shown = crate::server::html_text::shown_text(html);
     let (action, masks) = watched_words::assess(&shown.text, watched);
     if masks.is_empty() {
         return (action, html.to_string());

@@ -74,8 +74,10 @@ pub async fn quote(
             .1
             .is_empty();
     let text = if censored {
-        let shown = crate::server::content::shown_text(&p.html);
-        let lines = shown.text.replace(crate::server::content::BLOCK_EDGE, "\n");
+        let shown = crate::server::html_text::shown_text(&p.html);
+        let lines = shown
+            .text
+            .replace(crate::server::html_text::BLOCK_EDGE, "\n");
         let lines: Vec<&str> = lines.lines().map(str::trim).collect();
         // One blank line between blocks at most.
         lines

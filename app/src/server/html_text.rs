@@ -1,0 +1,227 @@
+//! Clean HTML (the content pipeline's output) read as text: the entities it holds, where its
+//! tags end, and the text it shows a reader, for judging and masking watched words where they
+//! show (`posting::censor_html`), quoting a post as it shows, and the search index.
+
+/// Text clean HTML (the pipeline's output) shows a reader, for judging and masking watched words
+/// where they show (`posting::censor_html`). Inline elements (emphasis, code, links) join the
+/// text either side, as a reader sees "da<strong>rn</strong>" as one word; white space and a
+/// line break read as a space; a block, an image or a table cell (`WORD_ENDS`) is a `BLOCK_EDGE`.
+pub struct ShownText {
+    pub text: String,
+    /// For each character of `text`, by its byte offset there, the bytes of the HTML that write
+    /// it (none for what a tag stands for: a line break or a `BLOCK_EDGE`).
+    pub at: Vec<(usize, std::ops::Range<usize>)>,
+}
+
+impl ShownText {
+    fn push(&mut self, c: char, bytes: std::ops::Range<usize>) {
+        self.at.push((self.text.len(), bytes));
+        self.text.push(c);
+    }
+}
+
+/// Where a block, an image or a table cell begins or ends in `ShownText`: not white space, so
+/// neither a word nor a phrase runs across it ("buy" ending one list item and "now" beginning
+/// the next is not "buy now"). A private-use character, which means nothing as text.
+pub const BLOCK_EDGE: char = '\u{E004}';
+
+/// Elements that end a word: blocks, images, table cells, and `q` (drawn in quotation marks).
+/// Every other element the allow-list keeps (emphasis, code, links, `wbr`, `bdi`, `time`, ...)
+/// is drawn inline, within the word around it.
+const WORD_ENDS: &[&str] = &[
+    "address",
+    "area",
+    "article",
+    "aside",
+    "blockquote",
+    "caption",
+    "center",
+    "col",
+    "colgroup",
+    "dd",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "figcaption",
+    "figure",
+    "footer",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hgroup",
+    "hr",
+    "img",
+    "li",
+    "map",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+];
+
+/// The text `html` shows.
+pub fn shown_text(html: &str) -> ShownText {
+    let bytes = html.as_bytes();
+    let mut shown = ShownText {
+        text: String::with_capacity(html.len()),
+        at: Vec::with_capacity(html.len()),
+    };
+    let mut i = 0;
+    while i < html.len() {
+        match bytes[i] {
+            b'<' => {
+                let end = tag_end(bytes, i);
+                let name: String = html[i + 1..end]
+                    .trim_start_matches('/')
+                    .chars()
+                    .take_while(char::is_ascii_alphanumeric)
+                    .map(|c| c.to_ascii_lowercase())
+                    .collect();
+                if name == "br" {
+                    // A line break within a paragraph: white space, which a phrase spans.
+                    shown.push(' ', i..i);
+                } else if WORD_ENDS.contains(&name.as_str()) {
+                    shown.push(BLOCK_EDGE, i..i);
+                }
+                // An image's words and a title are shown too (instead of the image, as a
+                // tooltip, to a screen reader), each apart from the text around it. The sanitiser
+                // writes every value in double quotes, with a quote in it as `&quot;`.
+                let mut shown_values: Vec<usize> = [" alt=\"", " title=\""]
+                    .iter()
+                    .filter_map(|a| html[i..end].find(a).map(|found| i + found + a.len()))
+                    .collect();
+                // In the order they are written, as `at` is.
+                shown_values.sort_unstable();
+                for from in shown_values {
+                    let to = html[from..end].find('"').map_or(end, |e| from + e);
+                    shown.push(BLOCK_EDGE, from..from);
+                    let mut j = from;
+                    while j < to {
+                        let (c, used) = match bytes[j] {
+                            b'&' => entity(&html[j..to]),
+                            _ => {
+                                let c = html[j..].chars().next().unwrap_or(' ');
+                                (c, c.len_utf8())
+                            }
+                        };
+                        shown.push(c, j..j + used);
+                        j += used;
+                    }
+                    shown.push(BLOCK_EDGE, to..to);
+                }
+                i = end;
+            }
+            b'&' => {
+                let (c, used) = entity(&html[i..]);
+                shown.push(c, i..i + used);
+                i += used;
+            }
+            _ => {
+                let c = html[i..].chars().next().unwrap_or(' ');
+                // White space in HTML is drawn as one space, line breaks in it too: blocks and
+                // their edges, not the text's own line breaks, part paragraphs.
+                let shown_as = if c.is_ascii_whitespace() { ' ' } else { c };
+                shown.push(shown_as, i..i + c.len_utf8());
+                i += c.len_utf8();
+            }
+        }
+    }
+    shown
+}
+
+/// Where the tag starting at `bytes[at]` ends: after its `>`, skipping a value quoted after `=`.
+fn tag_end(bytes: &[u8], at: usize) -> usize {
+    let mut quote: Option<u8> = None;
+    let mut after_equals = false;
+    for (i, &b) in bytes.iter().enumerate().skip(at + 1) {
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => continue,
+            None if b == b'>' => return i + 1,
+            None if after_equals && matches!(b, b'"' | b'\'') => {
+                quote = Some(b);
+                continue;
+            }
+            None => {}
+        }
+        if b == b'=' {
+            after_equals = true;
+        } else if !b.is_ascii_whitespace() {
+            after_equals = false;
+        }
+    }
+    bytes.len()
+}
+
+/// The character an entity at the start of `s` stands for, and its length; a lone `&` is itself.
+pub fn entity(s: &str) -> (char, usize) {
+    let Some(end) = s.get(..12).unwrap_or(s).find(';') else {
+        return ('&', 1);
+    };
+    let name = &s[1..end];
+    let c = match name {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        "nbsp" => Some(' '),
+        _ => name
+            .strip_prefix("#x")
+            .or_else(|| name.strip_prefix("#X"))
+            .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+            .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
+            .and_then(char::from_u32),
+    };
+    match c {
+        Some(c) => (c, end + 1),
+        None => ('&', 1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Inline elements join a word, other tags end one; an image's words and a title are shown
+    /// apart; entities are read; each character knows the bytes that write it.
+    #[test]
+    fn the_shown_text_of_html_reads_as_a_reader_sees_it() {
+        let html = "<p>da<strong>rn</strong> <a href=\"/darn\" title=\"T&amp;C\">x</a></p>\n\
+                    <p>dar</p><p>n &lt;3<br>ok<img alt=\"a cat\" src=\"/u/1.png\"></p>\
+                    <p>da<q>rn</q></p>";
+        let shown = shown_text(html);
+        let edges = |s: &str| s.replace('¦', &BLOCK_EDGE.to_string());
+        assert_eq!(
+            shown.text,
+            edges("¦darn ¦T&C¦x¦ ¦dar¦¦n <3 ok¦¦a cat¦¦¦da¦rn¦¦")
+        );
+        for (offset, bytes) in &shown.at {
+            let c = shown.text[*offset..].chars().next().unwrap();
+            let written = &html[bytes.clone()];
+            assert!(
+                written.is_empty()
+                    || written == c.to_string()
+                    || written.starts_with('&')
+                    || (c == ' ' && written.trim().is_empty()),
+                "{c:?} from {written:?}"
+            );
+        }
+    }
+}
