@@ -383,6 +383,17 @@ pub fn assess(
     (action, apart)
 }
 
+/// The watched words without their phrases, for judging Markdown as written: in the source a
+/// phrase would run across what the page shows apart ("# buy" and "now" on the next line are
+/// a heading and a paragraph), so phrases are judged on the text a post shows.
+pub fn single_words(watched: &[Watched]) -> Vec<Watched> {
+    watched
+        .iter()
+        .filter(|w| !w.word.trim().contains(char::is_whitespace))
+        .cloned()
+        .collect()
+}
+
 /// What keeps `name` (a username or display name) from being used, as it is written there: a
 /// blocked word, or a censored one, since a name shown masked beside every post reads as the
 /// insult all the same. Words that hold or flag posts do not apply to names.

@@ -89,7 +89,7 @@ pub async fn save(
         problems.push(AppError::invalid("bio", BIO_LONG));
     } else if !bio.is_empty() {
         let (shown, html) = crate::server::posting::censor_html(&content::render(bio), &watched);
-        let written = watched_words::judge(bio, &watched).action;
+        let written = watched_words::judge(bio, &watched_words::single_words(&watched)).action;
         match [written, shown]
             .into_iter()
             .flatten()

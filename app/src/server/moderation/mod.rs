@@ -431,6 +431,7 @@ mod tests {
                 ("refund*", "flag"),
                 ("darn", "censor"),
                 ("buy now", "censor"),
+                ("free money", "block"),
             ],
         )
         .await;
@@ -525,6 +526,13 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(spanned.html, "<p>■■■■■■■ and ■■■<br>■■■</p>\n");
+        // A heading and the line after it are two blocks; a line break within one is not.
+        let apart = reply(&w.db, m, w.topic.id, "# buy\nnow # free\nmoney", None).await;
+        assert!(apart.is_err(), "free money in one heading");
+        let apart = reply(&w.db, m, w.topic.id, "# buy free\nmoney now", None)
+            .await
+            .unwrap();
+        assert!(apart.html.contains("buy"), "{}", apart.html);
         // Nor does an empty element on a line of its own, or a hard line break, part a phrase.
         for body in [
             "x buy\n<b></b>\nnow",

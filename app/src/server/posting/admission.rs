@@ -255,7 +255,7 @@ fn judge_body(
     rendered: &str,
     watched: &[watched_words::Watched],
 ) -> Result<(Option<(WordAction, String)>, String), AppError> {
-    let written = judge_by(source, watched, Judged::Body)?.action;
+    let written = judge_by(source, &watched_words::single_words(watched), Judged::Body)?.action;
     let (shown, html) = censor_html(rendered, watched);
     let action = stronger(written, shown);
     if let Some((WordAction::Block, word)) = &action {
