@@ -106,6 +106,35 @@ pub async fn read_reply_token(
         }))
 }
 
+const MESSAGE_ID: &str = "message-id";
+
+/// The key `message_id_token` signs with, read once for a batch of messages.
+pub async fn message_id_key(conn: &impl ConnectionTrait) -> Result<[u8; 32], AppError> {
+    key(conn).await
+}
+
+/// What follows `backyard.` in the Message-ID of outbox message `id`, made at `time` (Unix
+/// seconds): both, signed. A bounce counts only when it carries one back, and the outbox's
+/// numbers and times alone were guessable: anyone who asked the site to mail themselves just
+/// before and after it mailed a member could forge that member's bounce.
+pub fn message_id_token(key: &[u8; 32], id: i64, time: i64) -> String {
+    let payload = format!("{id}.{time}");
+    format!("{payload}-{}", signature(key, MESSAGE_ID, &payload))
+}
+
+/// The outbox message and time a Message-ID's token was made for.
+pub async fn read_message_id_token(
+    conn: &impl ConnectionTrait,
+    token: &str,
+) -> Result<Option<(i64, i64)>, AppError> {
+    Ok(verify(conn, MESSAGE_ID, &token.to_ascii_lowercase())
+        .await?
+        .and_then(|payload| {
+            let (id, time) = payload.split_once('.')?;
+            Some((id.parse().ok()?, time.parse().ok()?))
+        }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

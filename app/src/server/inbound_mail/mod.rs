@@ -75,9 +75,9 @@ pub async fn receive(db: &DatabaseConnection, raw: &[u8]) -> Result<Outcome, App
 }
 
 /// The failed recipients a bounce can prove we wrote to: the report must carry back the
-/// Message-ID of a message in our outbox (`<backyard.ID.TIME@...>`, see mail::Transport) that
-/// went to that very address. A report made up by anyone else, naming addresses of their
-/// choice, marks nobody.
+/// Message-ID of a message in our outbox (`<backyard.TOKEN@...>`, signed: see
+/// `signing::message_id_token`) that went to that very address. A report made up by anyone
+/// else, naming addresses of their choice, marks nobody.
 async fn sent_by_us(
     db: &DatabaseConnection,
     raw: &[u8],
@@ -85,19 +85,20 @@ async fn sent_by_us(
 ) -> Result<Vec<String>, AppError> {
     use crate::server::entity::email;
     let text = String::from_utf8_lossy(raw);
-    let mut referenced: Vec<(i64, i64)> = Vec::new();
+    let mut tokens: Vec<&str> = Vec::new();
     for (at, _) in text.match_indices("backyard.") {
         let rest = &text[at + "backyard.".len()..];
-        let mut parts = rest.splitn(3, ['.', '@']);
-        let (Some(id_text), Some(time_text)) = (parts.next(), parts.next()) else {
-            continue;
-        };
-        let at_sign = id_text.len() + 1 + time_text.len();
-        if let (Ok(id), Ok(time)) = (id_text.parse::<i64>(), time_text.parse::<i64>())
-            && rest.get(at_sign..).is_some_and(|r| r.starts_with('@'))
-            && referenced.len() < 20
-        {
-            referenced.push((id, time));
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+            .unwrap_or(rest.len());
+        if rest[end..].starts_with('@') && !tokens.contains(&&rest[..end]) && tokens.len() < 20 {
+            tokens.push(&rest[..end]);
+        }
+    }
+    let mut referenced: Vec<(i64, i64)> = Vec::new();
+    for token in tokens {
+        if let Some(sent) = signing::read_message_id_token(db, token).await? {
+            referenced.push(sent);
         }
     }
     if referenced.is_empty() {
@@ -593,10 +594,24 @@ mod tests {
             .unwrap()
             .pop()
             .unwrap();
-        let returned = format!(
+        // Its number and time alone, as anyone could guess them, do not count.
+        let guessed = format!(
             "\r\nMessage-ID: <backyard.{}.{}@example.com>\r\n",
             sent.id,
             sent.created_at.timestamp()
+        );
+        let before = dump(&w.db).await;
+        assert_eq!(
+            receive(&w.db, &[dsn.clone(), guessed.into_bytes()].concat())
+                .await
+                .unwrap(),
+            Outcome::Bounced { marked: 0 }
+        );
+        assert_eq!(dump(&w.db).await, before);
+        let key = signing::message_id_key(&w.db).await.unwrap();
+        let returned = format!(
+            "\r\nMessage-ID: <backyard.{}@example.com>\r\n",
+            signing::message_id_token(&key, sent.id, sent.created_at.timestamp())
         );
         let dsn = [dsn, returned.into_bytes()].concat();
         assert_eq!(

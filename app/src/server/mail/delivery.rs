@@ -106,8 +106,9 @@ impl Transport {
     }
 
     /// The message exactly as it goes out: headers built by lettre, which encodes every value
-    /// (a subject or name with CR/LF becomes an encoded word, never a second header).
-    pub fn compose(&self, row: &email::Model) -> Result<Message, String> {
+    /// (a subject or name with CR/LF becomes an encoded word, never a second header). Its
+    /// Message-ID is signed with `id_key` (`signing::message_id_token`), the same on every try.
+    pub fn compose(&self, row: &email::Model, id_key: &[u8; 32]) -> Result<Message, String> {
         let to: Mailbox = row
             .to_address
             .parse()
@@ -126,9 +127,12 @@ impl Transport {
             .subject(row.subject.clone())
             .date(row.created_at.into())
             .message_id(Some(format!(
-                "<backyard.{}.{}@{}>",
-                row.id,
-                row.created_at.timestamp(),
+                "<backyard.{}@{}>",
+                crate::server::signing::message_id_token(
+                    id_key,
+                    row.id,
+                    row.created_at.timestamp()
+                ),
                 self.id_domain
             )))
             .raw_header(header("Auto-Submitted", "auto-generated".into()))
@@ -369,6 +373,7 @@ async fn send_batch(
     let unreachable: Arc<Mutex<Option<String>>> = Arc::default();
     let site_name = crate::server::settings::text(db, crate::server::settings::SITE_NAME).await?;
     let transport = &transport.named(&site_name);
+    let id_key = crate::server::signing::message_id_key(db).await?;
     let mut rows = batch.into_iter();
     let mut in_flight = tokio::task::JoinSet::new();
     let mut outcomes = Vec::new();
@@ -380,7 +385,7 @@ async fn send_batch(
             let unreachable = unreachable.clone();
             in_flight.spawn(async move {
                 let skipped = unreachable.lock().expect("not poisoned").clone();
-                let result = match (skipped, transport.compose(&row)) {
+                let result = match (skipped, transport.compose(&row, &id_key)) {
                     (Some(reason), _) => Err(Failure::Transient {
                         reason: format!("not tried: {reason}"),
                         server_unreachable: true,
