@@ -158,8 +158,11 @@ pub(super) async fn publicly_used(
     if in_posts > 0 {
         return Ok(true);
     }
+    // The uploader's own articles, as with posts: a staff member's article quoting a
+    // member's screenshot shows it only while the member's post does.
     let in_articles = article::Entity::find()
         .filter(visibility::public_articles(now))
+        .filter(article::Column::AuthorId.eq(row.user_id))
         .filter(
             article::Column::Id.in_subquery(
                 Query::select()
@@ -236,7 +239,8 @@ pub async fn may_see(
         .await?;
     for article_id in articles {
         match visibility::article(conn, article_id, Some(viewer)).await {
-            Ok(_) => return Ok(true),
+            Ok(a) if a.author_id == row.user_id => return Ok(true),
+            Ok(_) => {}
             Err(AppError::NotFound(_)) => {}
             Err(e) => return Err(e),
         }

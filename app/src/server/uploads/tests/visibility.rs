@@ -272,6 +272,57 @@ async fn quoting_a_public_image_uses_it_too() {
     assert_eq!(links(&w.db, quote.id).await, vec![u.id]);
 }
 
+/// A staff article that shows a member's public screenshot keeps it up no longer than the
+/// member's post: hidden by a moderator, it is down in the article too (as for a quote).
+#[tokio::test]
+async fn a_staff_article_showing_a_members_image_does_not_keep_it_up() {
+    use crate::server::blog::{ArticleInput, Publish, create_article};
+    let w = World::new().await;
+    let store = DbStore::new(w.db.clone());
+    let u = up(
+        &w,
+        &store,
+        &w.customer,
+        "private.png",
+        png(40, 40, 21, false),
+    )
+    .await;
+    let (_, p) = forum::start_topic(&w.db, &w.customer, "questions", "Shot", &u.markdown, None)
+        .await
+        .unwrap();
+    let input = ArticleInput {
+        title: "What customers saw".into(),
+        slug: String::new(),
+        summary: String::new(),
+        body: format!("As reported:\n\n{}", u.markdown),
+        cover_image_url: String::new(),
+        tags: String::new(),
+        comments_open: true,
+        publish: Publish::Now,
+    };
+    create_article(&w.db, &w.staff, &input, None).await.unwrap();
+    assert_eq!(seen_by(&w, u.id).await, EVERYONE);
+    moderation::act_on_post(
+        &w.db,
+        &w.moderator,
+        p.id,
+        moderation::PostAction::Hide,
+        "Private data",
+    )
+    .await
+    .unwrap();
+    assert_eq!(seen_by(&w, u.id).await, AUTHOR_AND_MODERATORS);
+    // The staff member's own image in their article is the article's to show.
+    let own = up(&w, &store, &w.staff, "chart.png", png(40, 40, 22, false)).await;
+    let input = ArticleInput {
+        title: "Our chart".into(),
+        body: own.markdown.clone(),
+        ..input
+    };
+    create_article(&w.db, &w.staff, &input, None).await.unwrap();
+    assert_eq!(seen_by_with(&w, own.id, &w.staff).await, EVERYONE);
+}
+
 #[tokio::test]
 async fn a_removed_spammers_files_are_gone_at_once_and_their_bytes_at_the_sweep() {
     let w = World::new().await;
