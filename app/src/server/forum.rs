@@ -26,7 +26,18 @@ pub use super::visibility::{POST_MISSING, TOPIC_MISSING};
 pub const TOPIC_SENT_TWICE: &str = "This topic was already posted.";
 
 pub fn validate_title(title: &str) -> Result<String, AppError> {
-    let title = super::content::strip_direction_overrides(title);
+    // A title is one line of text, as it shows: a line break or tab sent through the API is a
+    // space, and other control characters (an ESC, a C1 control) and the noncharacters U+FFFE
+    // and U+FFFF, which feeds cannot carry, are dropped.
+    let title: String = super::content::strip_direction_overrides(title)
+        .chars()
+        .filter_map(|c| match c {
+            '\r' | '\n' | '\t' => Some(' '),
+            '\u{FFFE}' | '\u{FFFF}' => None,
+            c if c.is_control() => None,
+            c => Some(c),
+        })
+        .collect();
     let title = title.trim();
     if super::invisible::is_blank(title) {
         return Err(AppError::invalid("title", TITLE_EMPTY));
@@ -38,8 +49,7 @@ pub fn validate_title(title: &str) -> Result<String, AppError> {
             format!("Titles can be at most {MAX_TITLE_CHARS} characters; this one has {n}."),
         ));
     }
-    // A title is one line, as it shows: a line break sent through the API is a space.
-    Ok(title.replace(['\r', '\n'], " "))
+    Ok(title.to_string())
 }
 
 pub struct NewCategory<'a> {

@@ -34,8 +34,10 @@ pub fn xml_escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            // Characters XML 1.0 cannot carry at all (most C0 controls) are dropped.
+            // Characters XML 1.0 cannot carry at all (most C0 controls, U+FFFE and U+FFFF) are
+            // dropped: one in a member's title would make the whole feed unreadable.
             c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            '\u{FFFE}' | '\u{FFFF}' => {}
             c => out.push(c),
         }
     }
@@ -559,6 +561,48 @@ mod tests {
         moderation::{self, PostAction},
         testing::World,
     };
+
+    /// What XML 1.0 cannot carry never reaches a feed, wherever a member typed it (a title, a
+    /// post, a display name): one U+FFFE in a title made every feed reader drop the site's feed.
+    #[tokio::test]
+    async fn a_feed_carries_only_what_xml_can_whatever_members_type() {
+        let w = World::new().await;
+        let mut author: crate::server::entity::user::ActiveModel = w.customer.clone().into();
+        author.display_name = sea_orm::Set("Feed \u{FFFF} Breaker".into());
+        sea_orm::ActiveModelTrait::update(author, &w.db)
+            .await
+            .unwrap();
+        let customer = crate::server::records::users::member(&w.db, w.customer.id)
+            .await
+            .unwrap();
+        let (t, _) = forum::start_topic(
+            &w.db,
+            &customer,
+            "questions",
+            "ZQ \u{FFFE} \u{1b}[31m ansi\u{85}\ttab",
+            "body \u{FFFE} and \u{FFFF} \u{1b} end",
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(t.title, "ZQ  [31m ansi tab");
+        let xml = forum_feed(&w.db, "https://x.example", "Site")
+            .await
+            .unwrap();
+        let unfit: Vec<char> = xml
+            .chars()
+            .filter(|&c| {
+                matches!(c, '\u{FFFE}' | '\u{FFFF}')
+                    || (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+            })
+            .collect();
+        assert_eq!(unfit, Vec::<char>::new(), "{xml}");
+        assert!(xml.contains("Feed  Breaker"), "{xml}");
+        assert_eq!(xml_escape("a\u{FFFE}b\u{FFFF}c\u{1}d<"), "abcd&lt;");
+        // A title of nothing but what is dropped is no title.
+        let empty = forum::validate_title("\u{1b}\u{FFFE}\u{7f}");
+        assert!(matches!(empty, Err(AppError::Invalid { .. })), "{empty:?}");
+    }
 
     /// Addresses (as paths) on sitemap page `page` at `size` a page, or None when it is not found.
     async fn paths_on(
