@@ -849,10 +849,15 @@ mod tests {
         history(&w, "questions", Duration::days(60), Some(5)).await;
         // Ideas (target 24 h): answered after 300 minutes, three days ago.
         let idea = history(&w, "ideas", Duration::days(3), Some(300)).await;
-        // Staff's own topics do not count.
-        start_topic(&w.db, &w.staff, "questions", "Announcement", "x", None)
+        // Staff's own topics do not count, resolved and confirmed by themselves neither.
+        let (own, _) = start_topic(&w.db, &w.staff, "questions", "Announcement", "x", None)
             .await
             .unwrap();
+        set_status(&w.db, &w.staff, own.id, "resolved", "")
+            .await
+            .unwrap();
+        // Whether the author may confirm it at all, it must not count.
+        let _ = confirm_resolution(&w.db, &w.staff, own.id, true).await;
         // Two resolved this week, one of them confirmed by its author.
         set_status(&w.db, &w.staff, idea.id, "resolved", "")
             .await

@@ -309,6 +309,9 @@ pub async fn move_category(
     Ok(())
 }
 
+/// The note on a topic that waits for staff again because its category was restored.
+pub const CATEGORY_RESTORED: &str = "Its category was restored, so it waits for staff again.";
+
 /// Archives (read-only, hidden from the start-topic form) or brings a category back.
 pub async fn set_archived(
     db: &DatabaseConnection,
@@ -344,6 +347,38 @@ pub async fn set_archived(
             )
             .await?;
             posting::settle(&txn, t.id).await?;
+        }
+    } else {
+        // In use again: the topics whose wait its archiving ended (their latest decision) wait
+        // again, from now, each with a note in its history.
+        let kinds = topic_events::CLOCK_EVENTS
+            .map(|k| format!("'{k}'"))
+            .join(", ");
+        let sql = format!(
+            "SELECT t.id FROM topics t WHERE t.category_id = $1
+                AND (SELECT e.kind FROM topic_events e WHERE e.topic_id = t.id AND e.kind IN ({kinds})
+                      ORDER BY e.created_at DESC, e.id DESC LIMIT 1) = $2"
+        );
+        let rows = txn
+            .query_all_raw(crate::server::db::numbered(
+                txn.get_database_backend(),
+                &sql,
+                vec![category_id.into(), topic_events::CATEGORY_ARCHIVED.into()],
+            ))
+            .await?;
+        for row in rows {
+            let topic_id: i64 = row.try_get_by_index(0)?;
+            topic_events::record(
+                &txn,
+                topic_id,
+                Some(actor.id),
+                topic_events::REOPENED,
+                "",
+                CATEGORY_RESTORED,
+                false,
+            )
+            .await?;
+            posting::settle(&txn, topic_id).await?;
         }
     }
     log(

@@ -455,17 +455,65 @@ mod tests {
                 .sentence()
                 .contains("archived the category Ideas")
         );
-        // Unarchiving does not put it back: staff decided by archiving.
+        // Restored, the category takes posts again, and what its archiving took out of the
+        // queue waits again, from now, with a note; nothing else moves (the other topic's wait
+        // was never ended by it).
+        let before = crate::server::entity::topic::Entity::find_by_id(other.id)
+            .one(&w.db)
+            .await
+            .unwrap();
         set_archived(&w.db, &w.admin, ideas.id, false)
             .await
             .unwrap();
+        let mut waiting: Vec<i64> = queue(&w.db, &w.staff, None, 1, &Default::default())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|i| i.id)
+            .collect();
+        waiting.sort();
+        assert_eq!(waiting, vec![t.id, other.id]);
+        let history = events(&w.db, t.id, false).await.unwrap();
+        assert_eq!(history.len(), 2);
+        assert_eq!(history[1].kind, "reopened");
+        assert_eq!(history[1].note, CATEGORY_RESTORED);
         assert_eq!(
-            queue(&w.db, &w.staff, None, 1, &Default::default())
+            crate::server::entity::topic::Entity::find_by_id(other.id)
+                .one(&w.db)
                 .await
-                .unwrap()
-                .items
-                .len(),
-            1
+                .unwrap(),
+            before
+        );
+        // Archived again and restored again: one more note each, never two at once.
+        set_archived(&w.db, &w.admin, ideas.id, true).await.unwrap();
+        set_archived(&w.db, &w.admin, ideas.id, false)
+            .await
+            .unwrap();
+        assert_eq!(events(&w.db, t.id, false).await.unwrap().len(), 4);
+        // A topic is not moved into an archived category, where nobody could answer it.
+        set_archived(&w.db, &w.admin, ideas.id, true).await.unwrap();
+        let moved = crate::server::moderation::move_topic(
+            &w.db,
+            &w.moderator,
+            other.id,
+            "ideas",
+            "Fits better",
+        )
+        .await;
+        assert_eq!(
+            moved,
+            Err(AppError::invalid(
+                "category",
+                crate::server::posting::CATEGORY_ARCHIVED
+            ))
+        );
+        assert_eq!(
+            crate::server::entity::topic::Entity::find_by_id(other.id)
+                .one(&w.db)
+                .await
+                .unwrap(),
+            before
         );
     }
 

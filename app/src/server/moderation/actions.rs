@@ -421,6 +421,13 @@ pub async fn move_topic(
     if to.id == t.category_id {
         return Ok(());
     }
+    // Read-only: nobody could answer it there, and it would wait in the queue for good.
+    if to.archived {
+        return Err(AppError::invalid(
+            "category",
+            crate::server::posting::CATEGORY_ARCHIVED,
+        ));
+    }
     let txn = begin_write(db).await?;
     // Locked before it is read: a reply settling at the same moment (on PostgreSQL) would
     // otherwise add its post to the category this move takes the topic's old share from.

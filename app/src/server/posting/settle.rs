@@ -193,15 +193,9 @@ impl Facts {
         // (`+`): SQLite, keying on the post number, read every post of the topic. (PostgreSQL
         // takes the staff times from the index with either text.)
         let staff = format!("{visible} AND +p.post_number > 1 AND p.is_staff_reply = TRUE");
-        let kinds = [
-            topic_events::REOPENED,
-            topic_events::STATUS,
-            topic_events::NO_REPLY_NEEDED,
-            topic_events::CATEGORY_ARCHIVED,
-            topic_events::MERGED,
-        ]
-        .map(|k| format!("'{k}'"))
-        .join(", ");
+        let kinds = topic_events::CLOCK_EVENTS
+            .map(|k| format!("'{k}'"))
+            .join(", ");
         let latest = |column: &str| {
             format!(
                 "(SELECT e.{column} FROM topic_events e WHERE e.topic_id = t.id AND e.kind IN ({kinds})

@@ -21,6 +21,10 @@ pub const MERGED: &str = "merged";
 pub const CATEGORY_ARCHIVED: &str = "category_archived";
 
 #[allow(clippy::too_many_arguments)]
+/// The events that start or end a topic's wait for staff (`posting::settle`): the latest of
+/// them decides.
+pub const CLOCK_EVENTS: [&str; 5] = [REOPENED, STATUS, NO_REPLY_NEEDED, CATEGORY_ARCHIVED, MERGED];
+
 pub async fn record(
     conn: &impl ConnectionTrait,
     topic_id: i64,

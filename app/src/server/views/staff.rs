@@ -337,6 +337,10 @@ async fn figure_rows(
         .filter(topic::Column::ResolvedAt.gte(since))
         .filter(topic::Column::Status.eq(TopicStatus::Resolved.as_str()))
         .filter(topic::Column::CategoryId.is_in(ids.clone()))
+        // Customers' topics that are listed, as above: a staff member resolving and confirming
+        // topics of their own would otherwise move the public figure at will.
+        .filter(topic::Column::StartedByStaff.eq(false))
+        .filter(topic::Column::Visible.eq(true))
         .into_tuple()
         .all(db)
         .await?;
