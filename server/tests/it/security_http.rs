@@ -860,3 +860,177 @@ async fn no_answer_tells_whether_an_address_is_registered() {
     let page_b = get(&app, &b.location.unwrap()[ORIGIN.len()..], None).await;
     assert_eq!(page_a.stable_body(), page_b.stable_body());
 }
+
+/// The reset link in `mail` (a reset e-mail's body).
+fn reset_link_in(mail: &str) -> String {
+    let start = mail.find("/reset/").unwrap() + "/reset/".len();
+    mail[start..start + 64].to_string()
+}
+
+/// A reset link mailed before the account was deleted, or before its address changed, no longer
+/// sets a password (an outside tester logged in as "deleted-N" through one, and took an account
+/// back through the old address's link after the member moved away from it).
+#[tokio::test]
+async fn reset_links_die_with_the_account_and_with_the_address_they_went_to() {
+    use app::server::entity::password_reset;
+    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
+    let (db, app, casey) = demo().await;
+    let admin = session_of(&app, "admin", "demo-admin-pass").await;
+    let dead = |body: &str| body.contains("expired or was already used");
+
+    // Deleted: the link dies with the account.
+    post_form(
+        &app,
+        "/api/request_reset",
+        &[("login", "casey")],
+        None,
+        "/reset",
+    )
+    .await;
+    let email = user::Entity::find_by_id(3)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap()
+        .email;
+    let token = reset_link_in(&wait_for_mail(&db, &email).await.expect("a reset e-mail"));
+    let res = post_fetch(
+        &app,
+        "/api/delete_account",
+        &[("user_id", "3"), ("posts", "keep"), ("confirmed", "yes")],
+        Some(&admin),
+    )
+    .await;
+    assert!(res.status.is_success(), "{} {}", res.status, res.body);
+    let resets = |id: i64| {
+        password_reset::Entity::find()
+            .filter(password_reset::Column::UserId.eq(id))
+            .count(&db)
+    };
+    assert_eq!(resets(3).await.unwrap(), 0);
+    let res = post_fetch(
+        &app,
+        "/api/reset_password",
+        &[
+            ("token", &token),
+            ("new_password", "a reset passphrase here"),
+        ],
+        None,
+    )
+    .await;
+    assert!(dead(&res.body), "{}", res.body);
+    let gone = user::Entity::find_by_id(3).one(&db).await.unwrap().unwrap();
+    assert_eq!(gone.password_hash, "!");
+    assert_eq!(signed_in_as(&app, &casey).await, None);
+
+    // Moved to a new address: the links mailed to the old one die when the new one is confirmed.
+    let sam = session_of(&app, "sam", "demo-staff-pass").await;
+    post_form(
+        &app,
+        "/api/request_reset",
+        &[("login", "sam")],
+        None,
+        "/reset",
+    )
+    .await;
+    let old = user::Entity::find_by_id(2)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap()
+        .email;
+    let token = reset_link_in(&wait_for_mail(&db, &old).await.expect("a reset e-mail"));
+    let res = post_fetch(
+        &app,
+        "/api/change_email",
+        &[("email", "sam.new@example.com")],
+        Some(&sam),
+    )
+    .await;
+    assert!(res.status.is_success(), "{} {}", res.status, res.body);
+    assert_eq!(
+        resets(2).await.unwrap(),
+        1,
+        "asking to change is not changing"
+    );
+    let confirm = app::server::entity::email::Entity::find()
+        .filter(app::server::entity::email::Column::ToAddress.eq("sam.new@example.com"))
+        .one(&db)
+        .await
+        .unwrap()
+        .expect("a confirmation e-mail")
+        .body;
+    let start = confirm.find("/confirm-email/").unwrap() + "/confirm-email/".len();
+    let confirm_token: String = confirm[start..]
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect();
+    let res = post_fetch(
+        &app,
+        "/api/confirm_email",
+        &[("token", &confirm_token)],
+        None,
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(resets(2).await.unwrap(), 0);
+    let res = post_fetch(
+        &app,
+        "/api/reset_password",
+        &[
+            ("token", &token),
+            ("new_password", "a reset passphrase here"),
+        ],
+        None,
+    )
+    .await;
+    assert!(dead(&res.body), "{}", res.body);
+    assert!(
+        log_in(&app, "sam", "demo-staff-pass", None)
+            .await
+            .session_cookie()
+            .is_some()
+    );
+}
+
+/// Guessing the current password on the change-password form counts against the account as
+/// failed log-ins do: a session left open is no way round the log-in limit.
+#[tokio::test]
+async fn guessing_the_current_password_is_limited_as_log_ins_are() {
+    let (db, app, casey) = demo().await;
+    let change = |current: String| {
+        let (app, casey) = (app.clone(), casey.clone());
+        async move {
+            post_fetch(
+                &app,
+                "/api/change_password",
+                &[
+                    ("current_password", current.as_str()),
+                    ("new_password", "a brand new passphrase"),
+                ],
+                Some(&casey),
+            )
+            .await
+        }
+    };
+    let before = user::Entity::find_by_id(3).one(&db).await.unwrap().unwrap();
+    for n in 0..10 {
+        let res = change(format!("wrong guess {n}")).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.body);
+        assert!(res.body.contains("current password isn"), "{}", res.body);
+    }
+    // The limit is reached: even the right password waits, and nothing changes.
+    let res = change("demo-customer-pass".into()).await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS, "{}", res.body);
+    assert!(res.body.contains("Too many failed log-ins"), "{}", res.body);
+    assert!(
+        log_in(&app, "casey", "demo-customer-pass", None)
+            .await
+            .session_cookie()
+            .is_none()
+    );
+    assert_eq!(
+        user::Entity::find_by_id(3).one(&db).await.unwrap().unwrap(),
+        before
+    );
+}

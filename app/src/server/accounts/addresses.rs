@@ -210,7 +210,7 @@ pub async fn confirmation_link(
 /// Uses a confirmation link: the account's address becomes the link's, confirmed, and any
 /// bounce is forgotten (the member just proved mail arrives). The link is spent; so are the
 /// account's other open links when the address changed (they were for an address it no longer
-/// has, or another change the member superseded).
+/// has, or another change the member superseded), its reset links too.
 pub async fn confirm(db: &DatabaseConnection, token: &str) -> Result<user::Model, AppError> {
     let bad = || AppError::invalid("form", CONFIRM_LINK_BAD);
     let txn = begin_write(db).await?;
@@ -243,6 +243,10 @@ pub async fn confirm(db: &DatabaseConnection, token: &str) -> Result<user::Model
         spent = spent.filter(email_token::Column::Id.eq(link.id));
     }
     spent.exec(&txn).await?;
+    if changes {
+        // Reset links went to the old address, which may be in someone else's hands now.
+        super::sign_in::void_reset_links(&txn, member.id).await?;
+    }
     txn.commit().await?;
     Ok(updated)
 }

@@ -214,7 +214,8 @@ pub async fn validate_new_password(
 pub const WRONG_CURRENT_PASSWORD: &str = "Your current password isn't right.";
 
 /// A signed-in member changes their password, proving they know the current one. Every session
-/// of theirs ends; the caller signs this browser in again.
+/// of theirs ends; the caller signs this browser in again. A wrong current password counts as a
+/// failed log-in of the account, so a session left open is no way round the log-in's limit.
 pub async fn change_password(
     db: &DatabaseConnection,
     user_id: i64,
@@ -225,6 +226,8 @@ pub async fn change_password(
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound("No such account.".into()))?;
+    let keys = attempt_keys("", std::slice::from_ref(&found));
+    admit_attempt(db, &keys, None).await?;
     if current.len() > accounts::PASSWORD_MAX_BYTES
         || !verify_password(current.to_string(), Some(found.password_hash.clone())).await?
     {
@@ -233,6 +236,7 @@ pub async fn change_password(
             WRONG_CURRENT_PASSWORD,
         ));
     }
+    clear_failures(db, &keys).await?;
     validate_new_password(db, new, &found.username, &found.email).await?;
     set_password(db, user_id, new).await
 }
@@ -240,20 +244,30 @@ pub async fn change_password(
 async fn set_password(db: &DatabaseConnection, user_id: i64, new: &str) -> Result<(), AppError> {
     let hash = hash_password(new.to_string()).await?;
     let txn = begin_private_write(db).await?;
-    user::ActiveModel {
-        id: Set(user_id),
-        password_hash: Set(hash),
-        ..Default::default()
-    }
-    .update(&txn)
-    .await?;
+    // Never on an account deleted meanwhile (a reset link spent just before the deletion).
+    let live = user::Entity::find_by_id(user_id)
+        .one(&txn)
+        .await?
+        .filter(|u| !crate::server::records::users::is_deleted(u))
+        .ok_or_else(|| AppError::invalid("form", RESET_LINK_BAD))?;
+    let mut row: user::ActiveModel = live.into();
+    row.password_hash = Set(hash);
+    row.update(&txn).await?;
     crate::server::session_store::end_sessions(&txn, user_id).await?;
     // Any reset link still out there is void once the password changed.
+    void_reset_links(&txn, user_id).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Spends every reset link member `user_id` has out: when the password changes, when the
+/// address the links went to is no longer theirs, when the account is deleted (a link asked for
+/// before would have given it a password again).
+pub async fn void_reset_links(conn: &impl ConnectionTrait, user_id: i64) -> Result<(), AppError> {
     password_reset::Entity::delete_many()
         .filter(password_reset::Column::UserId.eq(user_id))
-        .exec(&txn)
+        .exec(conn)
         .await?;
-    txn.commit().await?;
     Ok(())
 }
 
@@ -369,6 +383,7 @@ pub async fn complete_reset(
     let account = user::Entity::find_by_id(reset.user_id)
         .one(db)
         .await?
+        .filter(|a| !crate::server::records::users::is_deleted(a))
         .ok_or_else(|| AppError::invalid("form", RESET_LINK_BAD))?;
     validate_new_password(db, new, &account.username, &account.email).await?;
     // Spend the link first, under the write lock: two uses at once cannot both pass.

@@ -143,7 +143,8 @@ pub async fn delete_account(
         return Err(AppError::invalid("form", NOT_YOURSELF));
     }
     let txn = begin_write(db).await?;
-    let target = member(&txn, user_id).await?;
+    // Locked first: a post its member is sending now is swept with the rest, or refused.
+    let target = crate::server::records::users::locked(&txn, user_id).await?;
     check_not_last_admin(&txn, &target).await?;
     if remove_posts {
         let removed =
@@ -162,6 +163,7 @@ pub async fn delete_account(
         crate::server::uploads::remove_all_by(&txn, target.id).await?;
     }
     crate::server::session_store::end_sessions(&txn, target.id).await?;
+    crate::server::accounts::sign_in::void_reset_links(&txn, target.id).await?;
     {
         use crate::server::entity::{
             category_watch, email_token, mail_preference, member_draft, topic_follow,

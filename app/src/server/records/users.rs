@@ -13,6 +13,22 @@ pub async fn member(conn: &impl ConnectionTrait, id: i64) -> Result<user::Model,
         .ok_or_else(|| AppError::NotFound(MEMBER_MISSING.into()))
 }
 
+/// The member `id`, their row locked until the transaction ends (a no-op `UPDATE` on
+/// PostgreSQL; on SQLite the write transaction holds the database's lock): what suspends,
+/// removes or deletes a member takes it first, and a post being admitted shares it
+/// (`posting::admission::admit`), so neither misses the other.
+pub async fn locked(conn: &impl ConnectionTrait, id: i64) -> Result<user::Model, AppError> {
+    use sea_orm::sea_query::Expr;
+    if conn.get_database_backend() != sea_orm::DbBackend::Sqlite {
+        user::Entity::update_many()
+            .col_expr(user::Column::Id, Expr::col(user::Column::Id))
+            .filter(user::Column::Id.eq(id))
+            .exec(conn)
+            .await?;
+    }
+    member(conn, id).await
+}
+
 pub const MEMBER_MISSING: &str = "There is no such member.";
 
 /// An account an admin deleted (admin::delete_account): renamed `deleted-…`, with no password
