@@ -1126,6 +1126,71 @@ mod tests {
         }
     }
 
+    /// Posts on their way when their member is removed as a spammer or deleted: one sent with
+    /// the member as its request read them (before the removal) is refused and writes nothing;
+    /// sent at once with the removal, none is left public after it (an outside tester found
+    /// replies in flight written after the sweep, public under a suspended account).
+    #[tokio::test]
+    async fn posts_on_their_way_when_their_member_is_removed_are_refused_or_swept() {
+        use crate::server::testing::{PostgresTestDb, World, insert_user};
+        async fn check(w: World) {
+            let (t, _) = start_topic(&w.db, &w.customer, "questions", "Busy", "Go.", None)
+                .await
+                .unwrap();
+            let spammer = insert_user(&w.db, 41).await;
+            let deleted = insert_user(&w.db, 42).await;
+            remove_spammer(&w.db, &w.moderator, spammer.id, "Spam")
+                .await
+                .unwrap();
+            crate::server::admin::delete_account(&w.db, &w.admin, deleted.id, false)
+                .await
+                .unwrap();
+            let before = counts(&w.db).await;
+            let refused = |r: Result<post::Model, AppError>| match r {
+                Err(AppError::Forbidden(m)) => m,
+                other => panic!("{other:?}"),
+            };
+            let m = refused(reply(&w.db, &spammer, t.id, "Buy now.", None).await);
+            assert!(m.starts_with("Your account is suspended"), "{m}");
+            let m = refused(reply(&w.db, &deleted, t.id, "Still me.", None).await);
+            assert_eq!(m, crate::server::posting::ACCOUNT_GONE);
+            let started = start_topic(&w.db, &spammer, "questions", "Cheap", "Buy.", None).await;
+            assert!(
+                matches!(started, Err(AppError::Forbidden(_))),
+                "{started:?}"
+            );
+            assert_eq!(counts(&w.db).await, before);
+
+            let racer = insert_user(&w.db, 43).await;
+            let sends = (0..8).map(|n| {
+                let (db, racer) = (w.db.clone(), racer.clone());
+                tokio::spawn(
+                    async move { reply(&db, &racer, t.id, &format!("Spam {n}"), None).await },
+                )
+            });
+            let sends: Vec<_> = sends.collect();
+            tokio::task::yield_now().await;
+            remove_spammer(&w.db, &w.moderator, racer.id, "Spam")
+                .await
+                .unwrap();
+            for send in sends {
+                let _ = send.await.unwrap();
+            }
+            let public = post::Entity::find()
+                .filter(post::Column::AuthorId.eq(racer.id))
+                .filter(post::Column::State.eq(crate::model::PostState::Visible.as_str()))
+                .count(&w.db)
+                .await
+                .unwrap();
+            assert_eq!(public, 0);
+        }
+        check(World::new().await).await;
+        if let Some(pg) = PostgresTestDb::create().await {
+            check(World::builder().build_on(pg.db.clone()).await).await;
+            pg.drop().await;
+        }
+    }
+
     /// Moves back and forth while members reply: both categories' figures still equal their
     /// topics' (on PostgreSQL a move that read the topic before a reply settled took the old
     /// share away from the category and gave the new one, losing the reply).

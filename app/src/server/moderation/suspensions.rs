@@ -49,7 +49,7 @@ pub async fn suspend(
     // Read again on the locked row: the same suspension sent again (a double click, two
     // moderators at once) is taken once. Twenty at once logged twenty suspensions and told the
     // member twenty times.
-    let target = locked_member(&txn, target.id).await?;
+    let target = crate::server::records::users::locked(&txn, target.id).await?;
     if is_repeat(&target, days, reason) {
         return Ok(target);
     }
@@ -69,23 +69,6 @@ fn is_repeat(target: &user::Model, days: Option<i64>, reason: &str) -> bool {
         && target
             .suspended_until
             .is_some_and(|until| (would_end - until).abs() < REPEAT_WITHIN)
-}
-
-/// The member `id`, their row locked until the transaction ends (a no-op `UPDATE` on
-/// PostgreSQL; on SQLite the write transaction holds the database's lock).
-async fn locked_member(conn: &impl ConnectionTrait, id: i64) -> Result<user::Model, AppError> {
-    use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
-    if conn.get_database_backend() != sea_orm::DbBackend::Sqlite {
-        user::Entity::update_many()
-            .col_expr(user::Column::Id, Expr::col(user::Column::Id))
-            .filter(user::Column::Id.eq(id))
-            .exec(conn)
-            .await?;
-    }
-    user::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| AppError::NotFound("There is no such member.".into()))
 }
 
 fn check_can_suspend(moderator: &user::Model, target: &user::Model) -> Result<(), AppError> {
@@ -150,7 +133,7 @@ pub async fn unsuspend(
     let txn = begin_write(db).await?;
     // Read again on the locked row: lifting a suspension that is not there (sent twice, or
     // never suspended) logs nothing and tells no one.
-    let target = locked_member(&txn, target.id).await?;
+    let target = crate::server::records::users::locked(&txn, target.id).await?;
     if target
         .suspended_until
         .is_none_or(|until| until <= Utc::now())
@@ -211,7 +194,7 @@ pub async fn remove_spammer(
     }
     let txn = begin_write(db).await?;
     // The same removal sent again (a double click, two moderators at once) is taken once.
-    let target = locked_member(&txn, target.id).await?;
+    let target = crate::server::records::users::locked(&txn, target.id).await?;
     if is_repeat(&target, None, reason) {
         return Ok(0);
     }

@@ -25,6 +25,8 @@ use crate::{
     },
 };
 
+/// A post from an account deleted while it was being sent.
+pub const ACCOUNT_GONE: &str = "This account was deleted.";
 pub const BODY_EMPTY: &str = "Write something before posting.";
 pub const HELD_NEW: &str =
     "New members' first posts wait for a moderator's approval; yours will appear once approved.";
@@ -377,6 +379,8 @@ struct Rules {
     topics_per_hour: i64,
     watched: Vec<watched_words::Watched>,
     same_reply_again: bool,
+    /// The author is suspended or their account deleted, as the database has it now.
+    barred: bool,
 }
 
 impl Rules {
@@ -409,6 +413,21 @@ impl Rules {
                 (Utc::now() - Duration::seconds(DUPLICATE_WINDOW_SECS)).into(),
             ]);
         }
+        // Whether the author was suspended or deleted since the request read them: a spammer's
+        // replies in flight while a moderator removed them would be posted after the removal
+        // swept their posts (the sweep and this read take turns: see `admit`).
+        let n = values.len();
+        sql.push_str(&format!(
+            "
+             UNION ALL
+             SELECT 'barred', '', '' FROM users
+              WHERE id = ${} AND (suspended_until > ${}
+                                 OR (password_hash = '!' AND username_key LIKE '{}%'))",
+            n + 1,
+            n + 2,
+            crate::server::names::DELETED_PREFIX,
+        ));
+        values.extend([author.id.into(), Utc::now().into()]);
         let rows = txn
             .query_all_raw(db::numbered(txn.get_database_backend(), &sql, values))
             .await?;
@@ -417,6 +436,7 @@ impl Rules {
             topics_per_hour: topics.1,
             watched: Vec::new(),
             same_reply_again: false,
+            barred: false,
         };
         for row in rows {
             let what: String = row.try_get("", "what")?;
@@ -428,6 +448,7 @@ impl Rules {
                 }
                 "limit" => rules.topics_per_hour = settings::number_or(Some(&detail), topics.1),
                 "word" => rules.watched.extend(watched(name, &detail)),
+                "barred" => rules.barred = true,
                 _ => rules.same_reply_again = true,
             }
         }
@@ -447,6 +468,23 @@ pub struct Admission {
     pub queue: Option<&'static str>,
 }
 
+/// Shares the author's row until the post commits, on PostgreSQL, before anything else of the
+/// post is locked (a removal locks the member, then their topics): a removal or suspension
+/// waits for this post and then sweeps it, or this waits and `admit` reads the member it left.
+/// On SQLite the writers' turn already orders them.
+pub async fn share_author(
+    txn: &impl ConnectionTrait,
+    author: &user::Model,
+) -> Result<(), AppError> {
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        user::Entity::find_by_id(author.id)
+            .lock_shared()
+            .one(txn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Decides, inside the write transaction, how a new post from `author` goes in (`reply_in`: the
 /// topic a reply goes to). Counted under the member's write lock (see `check_rate`), so
 /// parallel posts cannot slip past a limit.
@@ -457,6 +495,16 @@ pub async fn admit(
     reply_in: Option<i64>,
 ) -> Result<Admission, AppError> {
     let rules = Rules::read(txn, author, &prepared.source, reply_in).await?;
+    if rules.barred {
+        let now = user::Entity::find_by_id(author.id).one(txn).await?;
+        return Err(match now {
+            Some(member) if !crate::server::records::users::is_deleted(&member) => {
+                auth::check_not_suspended(&member).err()
+            }
+            _ => None,
+        }
+        .unwrap_or_else(|| AppError::Forbidden(ACCOUNT_GONE.into())));
+    }
     if rules.same_reply_again {
         return Err(AppError::invalid("form", SAME_REPLY_AGAIN));
     }

@@ -33,10 +33,10 @@ use sea_orm::{
 };
 
 pub use admission::{
-    BODY_EMPTY, CATEGORY_ARCHIVED, COMMENTS_CLOSED, DUPLICATE_WINDOW_SECS, HELD_NEW, HELD_TOPIC,
-    HELD_WORDS, NOT_PUBLISHED, Prepared, REPLY_SENT_TWICE, RateOf, SAME_REPLY_AGAIN, TOPIC_LOCKED,
-    censor_html, check_may_post, check_not_held_for_others, check_rate, check_takes_posts, prepare,
-    prepare_topic, render, shows_nothing, validate_body, watched_list,
+    ACCOUNT_GONE, BODY_EMPTY, CATEGORY_ARCHIVED, COMMENTS_CLOSED, DUPLICATE_WINDOW_SECS, HELD_NEW,
+    HELD_TOPIC, HELD_WORDS, NOT_PUBLISHED, Prepared, REPLY_SENT_TWICE, RateOf, SAME_REPLY_AGAIN,
+    TOPIC_LOCKED, censor_html, check_may_post, check_not_held_for_others, check_rate,
+    check_takes_posts, prepare, prepare_topic, render, shows_nothing, validate_body, watched_list,
 };
 pub use settle::{move_topic, settle};
 
@@ -70,6 +70,7 @@ pub async fn start_topic(
     new: NewTopic,
     body: &Prepared,
 ) -> Result<(topic::Model, post::Model), AppError> {
+    admission::share_author(txn, author).await?;
     let mut admission = admission::admit(txn, author, body, None).await?;
     let Some((title, slug)) = admission.title.take() else {
         return Err(AppError::Internal);
@@ -126,7 +127,8 @@ pub async fn reply(
     article: Option<&article::Model>,
     body: &Prepared,
 ) -> Result<post::Model, AppError> {
-    // The topic's row lock first, so two identical replies sent at once see each other
+    admission::share_author(txn, author).await?;
+    // The topic's row lock next, so two identical replies sent at once see each other
     // (admission refuses the same reply again).
     records::topics::lock(txn, t.id).await?;
     let admission = admission::admit(txn, author, body, Some(t.id)).await?;
