@@ -343,13 +343,22 @@ fn has_session_cookie(req: &Request) -> bool {
 
 /// Marks the answer to a request that came with a session (as the session layer, just outside,
 /// read it) or left with one, so that neither cache keeps it for visitors, whatever
-/// `has_session_cookie` thought: a page or file for one member is never anyone else's.
+/// `has_session_cookie` thought: a page or file for one member is never anyone else's. Nor does
+/// the browser's cache or a proxy keep it (`no-store`, unless the answer says how it may be
+/// kept, as files and the bundle do): a member's account page or an admin's mail page stayed
+/// readable from the cache, with the Back button, after logging out on a shared computer.
 pub async fn mark_sessions(req: Request, next: Next) -> Response {
     let session = req.extensions().get::<tower_sessions::Session>().cloned();
     let came_with_one = session.as_ref().is_some_and(|s| s.id().is_some());
     let mut res = next.run(req).await;
     if came_with_one || session.is_some_and(|s| s.id().is_some()) {
         res.extensions_mut().insert(ForOneSession);
+        if !res.headers().contains_key(header::CACHE_CONTROL) {
+            res.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            );
+        }
     }
     res
 }

@@ -364,3 +364,49 @@ async fn a_members_page_is_never_kept_for_visitors_however_their_cookie_is_writt
         }
     }
 }
+
+/// What is sent to a signed-in member is kept by no browser cache or proxy (an outside tester
+/// read an admin's mail page, reset links and all, from the cache after logging out), while a
+/// visitor's page stays cacheable and a file keeps the caching it states.
+#[tokio::test]
+async fn a_members_answers_are_not_stored_by_browsers_or_proxies() {
+    let DemoMembers {
+        db,
+        app,
+        admin,
+        casey,
+        ..
+    } = demo_members().await;
+    let (_, topic) = demo_topic(&db).await;
+    let control = |r: &Reply| {
+        r.headers
+            .get(header::CACHE_CONTROL)
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    for (path, cookie) in [
+        ("/account", &casey),
+        ("/notifications", &casey),
+        (topic.as_str(), &casey),
+        ("/", &casey),
+        ("/admin/mail", &admin),
+        ("/admin", &admin),
+    ] {
+        let res = get(&app, path, Some(cookie)).await;
+        assert_eq!(res.status, StatusCode::OK, "{path}");
+        assert_eq!(
+            control(&res).as_deref(),
+            Some("private, no-store"),
+            "{path}"
+        );
+    }
+    let me = get(&app, "/api/me", Some(&casey)).await;
+    assert_eq!(control(&me).as_deref(), Some("private, no-store"));
+    for path in ["/", topic.as_str()] {
+        let visitor = get(&app, path, None).await;
+        assert_ne!(
+            control(&visitor).as_deref(),
+            Some("private, no-store"),
+            "{path}"
+        );
+    }
+}
