@@ -745,54 +745,6 @@ fn url_start(s: &str) -> Option<usize> {
     None
 }
 
-/// The first `max` characters of the text of `html`, for excerpts and meta descriptions.
-pub fn excerpt(html: &str, max: usize) -> String {
-    let mut text = String::with_capacity(max + 1);
-    // Characters in `text` so far: counted as they go in, not by walking `text` again for each
-    // one (that was quadratic, and 11% of a topic page's instructions with its JSON-LD).
-    let mut chars = 0;
-    let mut in_tag = false;
-    let mut last_space = true;
-    for c in html.chars() {
-        let pushed = match c {
-            '<' => {
-                in_tag = true;
-                None
-            }
-            '>' => {
-                in_tag = false;
-                (!last_space).then_some(' ')
-            }
-            _ if in_tag => None,
-            c if c.is_whitespace() => (!last_space).then_some(' '),
-            c => Some(c),
-        };
-        if let Some(c) = pushed {
-            text.push(c);
-            chars += 1;
-            last_space = c == ' ';
-        }
-        if chars > max {
-            break;
-        }
-    }
-    let text = decode_entities(text.trim());
-    if text.chars().count() > max {
-        let cut: String = text.chars().take(max).collect();
-        format!("{}…", cut.trim_end())
-    } else {
-        text
-    }
-}
-
-fn decode_entities(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1097,61 +1049,5 @@ mod tests {
             mention_candidates("@Ada, @ada x@y.com @b @bob.smith."),
             vec!["ada", "bob.smith"]
         );
-    }
-
-    #[test]
-    fn excerpts_are_plain_text() {
-        assert_eq!(
-            excerpt("<p>Hello <b>world</b> &amp; more</p>", 100),
-            "Hello world & more"
-        );
-        assert_eq!(excerpt("<p>abcdefghij</p>", 5), "abcde…");
-    }
-
-    /// The excerpt as it was written first (counting `text` again for every character): the
-    /// linear one must say exactly the same.
-    fn excerpt_by_recounting(html: &str, max: usize) -> String {
-        let mut text = String::new();
-        let (mut in_tag, mut last_space) = (false, true);
-        for c in html.chars() {
-            match c {
-                '<' => in_tag = true,
-                '>' => {
-                    in_tag = false;
-                    if !last_space {
-                        text.push(' ');
-                        last_space = true;
-                    }
-                }
-                _ if in_tag => {}
-                c if c.is_whitespace() => {
-                    if !last_space {
-                        text.push(' ');
-                        last_space = true;
-                    }
-                }
-                c => {
-                    text.push(c);
-                    last_space = false;
-                }
-            }
-            if text.chars().count() > max {
-                break;
-            }
-        }
-        let text = decode_entities(text.trim());
-        if text.chars().count() > max {
-            let cut: String = text.chars().take(max).collect();
-            format!("{}…", cut.trim_end())
-        } else {
-            text
-        }
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn excerpts_say_what_recounting_said(html in "[a-c <>/&;\u{a0}\n\té]{0,80}", max in 0usize..40) {
-            proptest::prop_assert_eq!(excerpt(&html, max), excerpt_by_recounting(&html, max));
-        }
     }
 }

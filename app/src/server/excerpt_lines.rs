@@ -1,5 +1,5 @@
 //! A short excerpt of a post that keeps its shape: paragraphs, list items and line breaks stay
-//! on lines of their own (shown with `white-space: pre-line`), where `content::excerpt` runs
+//! on lines of their own (shown with `white-space: pre-line`), where `html_text::excerpt` runs
 //! everything into one line for meta descriptions. The staff queue reads a customer's question
 //! at a glance, and "1. it crashes 2. on save" must not read as one sentence.
 

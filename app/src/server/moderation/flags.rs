@@ -214,7 +214,7 @@ pub async fn flag_target(
         url,
         // Only a public post's text: a hidden one's is for its author and moderators.
         excerpt: if state == PostState::Visible {
-            crate::server::content::excerpt(&p.html, 280)
+            crate::server::html_text::excerpt(&p.html, 280)
         } else {
             String::new()
         },

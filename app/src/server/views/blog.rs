@@ -13,9 +13,8 @@ use crate::server::records::articles::may_write;
 use crate::server::records::articles::state_of;
 use crate::server::visibility::ARTICLE_MISSING;
 use crate::server::{
-    content::{self},
     entity::{article, article_tag, topic, user},
-    visibility,
+    html_text, visibility,
 };
 use crate::{
     error::AppError,
@@ -189,7 +188,7 @@ pub async fn summaries(
             ArticleSummary {
                 state: state_of(&a, now),
                 summary: if a.summary.is_empty() {
-                    content::excerpt(&a.html, 240)
+                    html_text::excerpt(&a.html, 240)
                 } else {
                     a.summary.clone()
                 },

@@ -8,8 +8,8 @@ use crate::{
     model::{Confirmation, PostState, Role},
     server::{
         auth::{check_may_act_on, require_role},
-        content,
         entity::{post, topic, user},
+        html_text,
         records::users::{check_may_act_on_author, is_deleted, member},
     },
 };
@@ -124,7 +124,7 @@ pub async fn describe(
                     "Post #{} by {} in “{}”:",
                     p.post_number, author.display_name, title
                 ),
-                content::excerpt(&p.html, 200),
+                html_text::excerpt(&p.html, 200),
             ];
             details.push(if p.post_number == 1 {
                 "It opens the topic: the whole topic goes from public view with it. Its author sees the reason; a moderator can restore it.".into()

@@ -12,9 +12,8 @@ use sea_orm::{
 };
 
 use crate::server::{
-    content,
     entity::{category, post, topic, user},
-    settings,
+    html_text, settings,
     visibility::public_forum_topics,
 };
 use crate::{error::AppError, model::PostState, model::topic_url};
@@ -309,7 +308,7 @@ async fn topic_entries(
                     .cloned()
                     .into_iter()
                     .collect(),
-                summary: content::excerpt(&opening.html, 200),
+                summary: html_text::excerpt(&opening.html, 200),
                 html: opening.html.clone(),
                 title: t.title,
             })

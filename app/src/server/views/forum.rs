@@ -13,9 +13,8 @@ use crate::server::visibility::NOT_YOUR_POST;
 use crate::server::visibility::POST_MISSING;
 use crate::server::visibility::editable;
 use crate::server::{
-    content,
     entity::{category, post, topic, user, vote},
-    visibility,
+    html_text, visibility,
 };
 use crate::{
     error::AppError,
@@ -488,7 +487,7 @@ pub async fn user_profile(
                     topic_slug: t.slug.clone(),
                     topic_title: t.title.clone(),
                     number: p.post_number,
-                    excerpt: content::excerpt(&p.html, 160),
+                    excerpt: html_text::excerpt(&p.html, 160),
                     created_at: p.created_at,
                 })
             })

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::model::{
     ArticlePage, ArticleState, PostState, PostView, TopicPage, post_url, topic_url,
 };
-use crate::server::content;
+use crate::server::html_text;
 
 /// Plain text taken from a post for `text`: enough for a search snippet, not the whole post.
 const TEXT_CHARS: usize = 1000;
@@ -44,7 +44,7 @@ pub fn topic(t: &TopicPage, site_url: &str) -> Option<String> {
     let author = person(site_url, &t.author_username, &opening.author_display_name);
     // A hidden opening post leaves the topic public (its replies are readable), but its text is
     // no one's to index.
-    let text = visible(opening).then(|| content::excerpt(&opening.html, TEXT_CHARS));
+    let text = visible(opening).then(|| html_text::excerpt(&opening.html, TEXT_CHARS));
     let replies = t.posts.iter().filter(|p| p.number > 1 && visible(p));
     let reply_count = (t.post_count - 1).max(0);
     let value = match t.official_answer.as_ref().filter(|a| visible(a)) {
@@ -58,7 +58,7 @@ pub fn topic(t: &TopicPage, site_url: &str) -> Option<String> {
                 "author": author,
                 "acceptedAnswer": {
                     "@type": "Answer",
-                    "text": content::excerpt(&answer.html, TEXT_CHARS),
+                    "text": html_text::excerpt(&answer.html, TEXT_CHARS),
                     "url": format!("{site_url}{}", post_url(t.id, &t.slug, answer.number)),
                     "dateCreated": date(answer.created_at),
                     "author": person(site_url, &answer.author_username, &answer.author_display_name),
@@ -78,7 +78,7 @@ pub fn topic(t: &TopicPage, site_url: &str) -> Option<String> {
                 .map(|p| {
                     json!({
                         "@type": "Comment",
-                        "text": content::excerpt(&p.html, COMMENT_CHARS),
+                        "text": html_text::excerpt(&p.html, COMMENT_CHARS),
                         "url": format!("{site_url}{}", post_url(t.id, &t.slug, p.number)),
                         "datePublished": date(p.created_at),
                         "author": person(site_url, &p.author_username, &p.author_display_name),
@@ -126,7 +126,7 @@ pub fn article(p: &ArticlePage, site_url: &str, site_name: &str) -> Option<Strin
         "dateModified": date(a.updated_at.max(published)),
         "author": person(site_url, &a.author_username, &a.author_display_name),
         "publisher": { "@type": "Organization", "name": site_name, "url": format!("{site_url}/") },
-        "articleBody": content::excerpt(&p.html, TEXT_CHARS),
+        "articleBody": html_text::excerpt(&p.html, TEXT_CHARS),
         "keywords": a.tags,
         "commentCount": a.comment_count,
     });

@@ -15,9 +15,8 @@ use crate::server::records::users::{Author, authors};
 use crate::server::state::AppState;
 use crate::server::visibility::TOPIC_MISSING;
 use crate::server::{
-    content,
     entity::{category, post, topic, user},
-    visibility,
+    html_text, visibility,
 };
 use crate::{
     error::AppError,
@@ -419,7 +418,7 @@ impl TopicData {
         let marks = ReaderMarks::read(db, viewer, t.id, &rows.ids()).await?;
         let p = rows.for_reader(viewer, &marks.flagged);
         let summary = match p.posts.first().filter(|post| post.number == 1) {
-            Some(first) => content::excerpt(&first.html, 200),
+            Some(first) => html_text::excerpt(&first.html, 200),
             None => String::new(),
         };
         let viewer_id = viewer.map(|u| u.id);
