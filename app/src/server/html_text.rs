@@ -195,7 +195,9 @@ pub fn entity(s: &str) -> (char, usize) {
     }
 }
 
-/// The first `max` characters of the text of `html`, for excerpts and meta descriptions.
+/// The first `max` characters of the text of `html`, for excerpts and meta descriptions, with
+/// "…" where text was left out. Entities are read as the characters they stand for, and counted
+/// so: counting `&amp;` as five cut excerpts short, and inside an entity ("&am…").
 pub fn excerpt(html: &str, max: usize) -> String {
     let mut text = String::with_capacity(max + 1);
     // Characters in `text` so far: counted as they go in, not by walking `text` again for each
@@ -203,44 +205,51 @@ pub fn excerpt(html: &str, max: usize) -> String {
     let mut chars = 0;
     let mut in_tag = false;
     let mut last_space = true;
-    for c in html.chars() {
-        let pushed = match c {
+    let mut left_out = false;
+    let mut rest = html;
+    while let Some(c) = rest.chars().next() {
+        let mut len = c.len_utf8();
+        let shown = match c {
             '<' => {
                 in_tag = true;
                 None
             }
             '>' => {
                 in_tag = false;
-                (!last_space).then_some(' ')
+                Some(' ')
             }
             _ if in_tag => None,
-            c if c.is_whitespace() => (!last_space).then_some(' '),
+            '&' => {
+                let (decoded, n) = entity(rest);
+                len = n;
+                Some(decoded)
+            }
             c => Some(c),
         };
-        if let Some(c) = pushed {
-            text.push(c);
-            chars += 1;
-            last_space = c == ' ';
+        rest = &rest[len..];
+        let Some(c) = shown else { continue };
+        if c.is_whitespace() {
+            if !last_space {
+                text.push(' ');
+                chars += 1;
+                last_space = true;
+            }
+            continue;
         }
-        if chars > max {
+        if chars >= max {
+            left_out = true;
             break;
         }
+        text.push(c);
+        chars += 1;
+        last_space = false;
     }
-    let text = decode_entities(text.trim());
-    if text.chars().count() > max {
-        let cut: String = text.chars().take(max).collect();
-        format!("{}…", cut.trim_end())
+    let text = text.trim_end();
+    if left_out {
+        format!("{}…", text.trim_end())
     } else {
-        text
+        text.to_string()
     }
-}
-
-fn decode_entities(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
 }
 
 #[cfg(test)]
@@ -280,52 +289,48 @@ mod tests {
             "Hello world & more"
         );
         assert_eq!(excerpt("<p>abcdefghij</p>", 5), "abcde…");
-    }
-
-    /// The excerpt as it was written first (counting `text` again for every character): the
-    /// linear one must say exactly the same.
-    fn excerpt_by_recounting(html: &str, max: usize) -> String {
-        let mut text = String::new();
-        let (mut in_tag, mut last_space) = (false, true);
-        for c in html.chars() {
-            match c {
-                '<' => in_tag = true,
-                '>' => {
-                    in_tag = false;
-                    if !last_space {
-                        text.push(' ');
-                        last_space = true;
-                    }
-                }
-                _ if in_tag => {}
-                c if c.is_whitespace() => {
-                    if !last_space {
-                        text.push(' ');
-                        last_space = true;
-                    }
-                }
-                c => {
-                    text.push(c);
-                    last_space = false;
-                }
-            }
-            if text.chars().count() > max {
-                break;
-            }
-        }
-        let text = decode_entities(text.trim());
-        if text.chars().count() > max {
-            let cut: String = text.chars().take(max).collect();
-            format!("{}…", cut.trim_end())
-        } else {
-            text
-        }
+        // Entities count as the one character each stands for, and are never cut in half
+        // (an outside tester's "AAAA &am…", "Price:&nbsp;100" and short "R&D" excerpts).
+        assert_eq!(
+            excerpt("<p>Price:&nbsp;100&#160;EUR</p>", 100),
+            "Price: 100 EUR"
+        );
+        assert_eq!(excerpt("<p>R&amp;D R&amp;D R&amp;D</p>", 7), "R&D R&D…");
+        assert_eq!(excerpt("<p>AAAA &amp; B</p>", 6), "AAAA &…");
+        assert_eq!(excerpt("<p>Tom &amp; Jerry</p>", 11), "Tom & Jerry");
+        assert_eq!(excerpt("<p>abc de</p>", 4), "abc…");
+        assert_eq!(excerpt("<p>abc</p><p>de</p>", 5), "abc d…");
+        assert_eq!(excerpt("<p>abc</p>  <p> </p>", 3), "abc");
+        assert_eq!(excerpt("<p>x</p>", 0), "…");
     }
 
     proptest::proptest! {
+        /// An excerpt of escaped text is that text with its white space runs as one space, cut
+        /// at `max` characters with "…" exactly when something was left out.
         #[test]
-        fn excerpts_say_what_recounting_said(html in "[a-c <>/&;\u{a0}\n\té]{0,80}", max in 0usize..40) {
-            proptest::prop_assert_eq!(excerpt(&html, max), excerpt_by_recounting(&html, max));
+        fn an_excerpt_is_the_text_cut_at_max_characters(
+            words in proptest::collection::vec("[a-c&<>\"'é\u{a0}]{1,6}", 0..12),
+            max in 0usize..40,
+        ) {
+            let text = words.join(" ");
+            // As the sanitiser writes text out.
+            let escaped = text
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+                .replace('\'', "&#39;")
+                .replace('\u{a0}', "&nbsp;");
+            let html = format!("<p>{escaped}</p>");
+            let shown: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            let got = excerpt(&html, max);
+            if shown.chars().count() <= max {
+                proptest::prop_assert_eq!(got, shown);
+            } else {
+                let kept = got.strip_suffix('…').expect("cut text ends with …");
+                proptest::prop_assert!(kept.chars().count() <= max);
+                proptest::prop_assert!(shown.starts_with(kept), "{kept:?} of {shown:?}");
+            }
         }
     }
 }
