@@ -685,16 +685,22 @@ mod tests {
         forum::start_topic(&db, &customer, "q", "Waiting too", "Help!", None)
             .await
             .unwrap();
+        // A topic held for approval waits too, as the staff queue and /accountability say.
+        crate::server::testing::watch(&db, &[("crypto", "hold")]).await;
+        let (held, _) = forum::start_topic(&db, &customer, "q", "Held", "Buy crypto.", None)
+            .await
+            .unwrap();
+        assert!(!held.visible && held.awaiting_staff_since.is_some());
         let d = dashboard(&db, &moderator).await.unwrap();
         assert_eq!((d.new_members.len(), d.new_posts.len()), (30, 30));
         assert_eq!(
             (d.new_members[29], d.new_posts[29]),
-            (3, 2),
+            (3, 3),
             "today is the last day"
         );
         assert_eq!(
             (d.awaiting_staff, d.past_target, d.open_review_items),
-            (2, 0, 0)
+            (3, 0, 1)
         );
         assert!(!d.viewer_is_admin && dashboard(&db, &admin).await.unwrap().viewer_is_admin);
         let customer_view = dashboard(&db, &customer).await;

@@ -202,8 +202,9 @@ pub async fn dashboard(
     let awaiting: Vec<(i64, sea_orm::prelude::DateTimeUtc)> = topic::Entity::find()
         .select_only()
         .columns([topic::Column::CategoryId, topic::Column::AwaitingStaffSince])
+        // Held topics too: they wait in the queue (for approval), as /staff/queue and
+        // /accountability count them.
         .filter(topic::Column::AwaitingStaffSince.is_not_null())
-        .filter(topic::Column::Visible.eq(true))
         .into_tuple()
         .all(db)
         .await?;
