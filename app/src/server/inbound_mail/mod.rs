@@ -185,18 +185,39 @@ async fn post_reply(db: &DatabaseConnection, reply: Reply) -> Result<Outcome, Ap
             "Message-ID <{message_id}> was received before"
         )));
     }
-    if reply.text.trim().is_empty() {
+    let text = before_our_links(&reply.text, &reply.tokens);
+    if text.trim().is_empty() {
         return Ok(Outcome::refused(
             "nothing left once the quoted original and the signature are taken off",
         ));
     }
-    match write_reply(db, &member, topic_id, &reply.text, &message_id).await {
+    match write_reply(db, &member, topic_id, text, &message_id).await {
         Ok(post_id) => Ok(Outcome::Posted { user_id, post_id }),
         Err(AppError::Internal) => Err(AppError::Internal),
         Err(AppError::Busy(message)) => Err(AppError::Busy(message)),
         Err(refusal) => Ok(Outcome::refused(format!(
             "member {user_id}, topic {topic_id}: {refusal}"
         ))),
+    }
+}
+
+/// The reply's text up to its first line that holds the address it was sent to (a reply
+/// token) or one of the site's unsubscribe links: from there on it is the quoted notification,
+/// whatever markup the mail client gave it. A quote the parser did not recognise was posted
+/// whole, with the member's reply address and unsubscribe link in it for anyone to use.
+fn before_our_links<'a>(text: &'a str, tokens: &[String]) -> &'a str {
+    let mut end = 0;
+    for line in text.split_inclusive('\n') {
+        let lower = line.to_lowercase();
+        if lower.contains("/unsubscribe/") || tokens.iter().any(|t| lower.contains(t.as_str())) {
+            break;
+        }
+        end += line.len();
+    }
+    if end == text.len() {
+        text
+    } else {
+        text[..end].trim_end()
     }
 }
 
@@ -382,6 +403,53 @@ mod tests {
             ),
             ("a1@mail.example", Some(w.other.id), Some(post_id))
         );
+    }
+
+    /// A quote no rule recognises (an HTML client's plain blockquote, here as text without `>`)
+    /// is cut at the first line holding the site's own reply address or an unsubscribe link:
+    /// neither is ever posted. Nothing before it: refused, nothing written.
+    #[tokio::test]
+    async fn a_quote_not_recognised_is_cut_where_the_sites_own_links_begin() {
+        let w = World::new().await;
+        let (_, token) = topic_and_token(&w).await;
+        let unquoted = |id: &str, answer: &str| {
+            format!(
+                "From: Some One <user2@example.com>\r\n\
+                 To: Backyard <reply+{token}@feedback.example.com>\r\n\
+                 Subject: Re: Export\r\n\
+                 Message-ID: <{id}>\r\n\
+                 Content-Type: text/plain; charset=utf-8\r\n\
+                 \r\n\
+                 {answer}\r\n\
+                 Backyard <REPLY+{upper}@feedback.example.com> sent this:\r\n\
+                 Maya replied: which version are you on?\r\n\
+                 Stop these e-mails: https://feedback.example.com/unsubscribe/1.replies-abc\r\n",
+                upper = token.to_uppercase(),
+            )
+            .into_bytes()
+        };
+        let Outcome::Posted { post_id, .. } =
+            receive(&w.db, &unquoted("q1@mail.example", "Version 3.4.1."))
+                .await
+                .unwrap()
+        else {
+            panic!("not posted")
+        };
+        let p = post::Entity::find_by_id(post_id)
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.source, "Version 3.4.1.");
+        let before = dump(&w.db).await;
+        let only_quote = receive(&w.db, &unquoted("q2@mail.example", ""))
+            .await
+            .unwrap();
+        assert!(
+            matches!(only_quote, Outcome::Refused { .. }),
+            "{only_quote:?}"
+        );
+        assert_eq!(dump(&w.db).await, before);
     }
 
     #[tokio::test]
