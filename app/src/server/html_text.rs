@@ -100,16 +100,9 @@ pub fn shown_text(html: &str) -> ShownText {
                     shown.push(BLOCK_EDGE, i..i);
                 }
                 // An image's words and a title are shown too (instead of the image, as a
-                // tooltip, to a screen reader), each apart from the text around it. The sanitiser
-                // writes every value in double quotes, with a quote in it as `&quot;`.
-                let mut shown_values: Vec<usize> = [" alt=\"", " title=\""]
-                    .iter()
-                    .filter_map(|a| html[i..end].find(a).map(|found| i + found + a.len()))
-                    .collect();
-                // In the order they are written, as `at` is.
-                shown_values.sort_unstable();
-                for from in shown_values {
-                    let to = html[from..end].find('"').map_or(end, |e| from + e);
+                // tooltip, to a screen reader), each apart from the text around it, in the order
+                // they are written, as `at` is.
+                for (from, to) in attribute_values(html, i, end, &["alt", "title"]) {
                     shown.push(BLOCK_EDGE, from..from);
                     let mut j = from;
                     while j < to {
@@ -146,6 +139,57 @@ pub fn shown_text(html: &str) -> ShownText {
 }
 
 /// Where the tag starting at `bytes[at]` ends: after its `>`, skipping a value quoted after `=`.
+/// Where the values of the attributes `names` are in the tag `html[at..end]`, in the order
+/// they are written, read attribute by attribute: a name inside another attribute's value (" title=\""
+/// inside an alt) is no attribute. The sanitiser writes every value in double quotes, with a
+/// quote in it as `&quot;`.
+fn attribute_values(html: &str, at: usize, end: usize, names: &[&str]) -> Vec<(usize, usize)> {
+    let bytes = html.as_bytes();
+    let ends_name = |b: u8| b.is_ascii_whitespace() || matches!(b, b'=' | b'/' | b'>');
+    let mut values = Vec::new();
+    // Past the tag's own name.
+    let mut j = at + 1;
+    while j < end && !ends_name(bytes[j]) {
+        j += 1;
+    }
+    while j < end {
+        if ends_name(bytes[j]) && bytes[j] != b'=' {
+            j += 1;
+            continue;
+        }
+        let name_from = j;
+        while j < end && !ends_name(bytes[j]) {
+            j += 1;
+        }
+        let name = &html[name_from..j];
+        if j >= end || bytes[j] != b'=' {
+            continue;
+        }
+        j += 1;
+        let (from, to) = match bytes.get(j) {
+            Some(&quote @ (b'"' | b'\'')) => {
+                let from = j + 1;
+                let to = html[from..end]
+                    .find(quote as char)
+                    .map_or(end, |e| from + e);
+                j = to + 1;
+                (from, to)
+            }
+            _ => {
+                let from = j;
+                while j < end && !bytes[j].is_ascii_whitespace() && bytes[j] != b'>' {
+                    j += 1;
+                }
+                (from, j)
+            }
+        };
+        if names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            values.push((from, to));
+        }
+    }
+    values
+}
+
 fn tag_end(bytes: &[u8], at: usize) -> usize {
     let mut quote: Option<u8> = None;
     let mut after_equals = false;
@@ -269,6 +313,10 @@ mod tests {
             shown.text,
             edges("¦darn ¦T&C¦x¦ ¦dar¦¦n <3 ok¦¦a cat¦¦¦da¦rn¦¦")
         );
+        // An attribute's name written inside another's value is part of that value, never an
+        // attribute of its own (censoring "title" rewrote the real attribute's name).
+        let tricky = "<p><img alt=\"a title=\" title=\"x y\" src=\"/u.png\"></p>";
+        assert_eq!(shown_text(tricky).text, edges("¦¦¦a title=¦¦x y¦¦"));
         for (offset, bytes) in &shown.at {
             let c = shown.text[*offset..].chars().next().unwrap();
             let written = &html[bytes.clone()];
