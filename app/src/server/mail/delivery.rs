@@ -124,7 +124,7 @@ impl Transport {
         let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(row.subject.clone())
+            .raw_header(subject_header(&row.subject))
             .date(row.created_at.into())
             .message_id(Some(format!(
                 "<backyard.{}@{}>",
@@ -191,6 +191,39 @@ impl Transport {
 }
 
 /// An https URL with nothing that could end the `<...>` around it or start another header.
+/// The Subject as lettre writes it, except that a subject holding "=?" is written as encoded
+/// words whole: lettre leaves an ASCII word as it is, and a mail client decodes one written like
+/// an encoded word, so a title "=?utf-8?b?DQpCY2M6IGV2aWw=?=" showed as a subject with a line
+/// break and a Bcc in it.
+fn subject_header(subject: &str) -> HeaderValue {
+    let name = HeaderName::new_from_ascii_str("Subject");
+    if !subject.contains("=?") {
+        return HeaderValue::new(name, subject.to_string());
+    }
+    use base64::Engine;
+    let mut words = Vec::new();
+    let mut chunk = String::new();
+    for c in subject.chars() {
+        // 45 bytes make 60 of base64: each encoded word stays within a 76-character line.
+        if chunk.len() + c.len_utf8() > 45 {
+            words.push(std::mem::take(&mut chunk));
+        }
+        chunk.push(c);
+    }
+    words.push(chunk);
+    let encoded = words
+        .iter()
+        .map(|w| {
+            format!(
+                "=?utf-8?b?{}?=",
+                base64::engine::general_purpose::STANDARD.encode(w)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\r\n ");
+    HeaderValue::dangerous_new_pre_encoded(name, subject.to_string(), encoded)
+}
+
 pub fn one_click_url(url: &str) -> bool {
     url.starts_with("https://")
         && url.len() <= 500
@@ -528,6 +561,36 @@ mod tests {
     }
 
     /// STARTTLS with the test CA trusted through BACKYARD_SMTP_CA_FILE, AUTH, every header.
+    /// A subject reads in a mail client exactly as the title was typed: one written like an
+    /// encoded word goes out encoded, so the client does not decode it into something else.
+    #[test]
+    fn a_subject_reads_as_typed_even_written_like_an_encoded_word() {
+        let subject = |s: &str| {
+            let m = Message::builder()
+                .from("a@x.example".parse().unwrap())
+                .to("b@x.example".parse().unwrap())
+                .raw_header(subject_header(s))
+                .body(String::new())
+                .unwrap();
+            let raw = m.formatted();
+            let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
+            let line = String::from_utf8(raw.clone()).unwrap();
+            (parsed.subject().unwrap_or_default().to_string(), line)
+        };
+        let (plain, raw) = subject("Export hangs");
+        assert_eq!(plain, "Export hangs");
+        assert!(raw.contains("Subject: Export hangs\r\n"), "{raw}");
+        for typed in [
+            "Title2 =?utf-8?b?DQpCY2M6IGV2aWxAZXZpbC5leGFtcGxl?= end",
+            "=?iso-8859-1?q?caf=E9?= and a long tail of words that goes well past one line of a header",
+            "Ünïcode =? half",
+        ] {
+            let (read, raw) = subject(typed);
+            assert_eq!(read, typed, "{raw}");
+            assert!(!raw.contains("Bcc"), "{raw}");
+        }
+    }
+
     #[tokio::test]
     async fn a_queued_message_is_delivered_once_with_both_parts_and_its_headers() {
         let Some(server) = SmtpTestServer::start(secured()) else {
