@@ -189,7 +189,8 @@ fn check(input: &ArticleInput) -> Result<Checked, AppError> {
         ));
     }
     let slug = check_slug(&input.slug)?;
-    let summary = input.summary.trim();
+    let summary = super::content::strip_direction_overrides(&input.summary);
+    let summary = summary.trim();
     let n = summary.chars().count();
     if n > MAX_SUMMARY_CHARS {
         return Err(AppError::invalid(

@@ -59,7 +59,10 @@ struct Checked {
 }
 
 fn check(input: &CategoryInput) -> Result<Checked, AppError> {
-    let name = input.name.trim();
+    // No direction overrides, as in every name members type: one reversed the site's name
+    // after a category's in the browser's tab.
+    let name = crate::server::content::strip_direction_overrides(&input.name);
+    let name = name.trim();
     if crate::server::invisible::is_blank(name) {
         return Err(AppError::invalid("name", NAME_EMPTY));
     }
@@ -94,7 +97,8 @@ fn check(input: &CategoryInput) -> Result<Checked, AppError> {
     if !shaped {
         return Err(AppError::invalid("slug", SLUG_SHAPE));
     }
-    let description = input.description.trim();
+    let description = crate::server::content::strip_direction_overrides(&input.description);
+    let description = description.trim();
     if description.chars().count() > 500 {
         return Err(AppError::invalid(
             "description",

@@ -63,7 +63,8 @@ pub async fn set_role(
 ) -> Result<user::Model, AppError> {
     require_role(Some(actor.role()), Role::Admin)?;
     let role = Role::parse(role).ok_or_else(|| AppError::invalid("role", ROLE_UNKNOWN))?;
-    let title = crate::server::invisible::trimmed_or_nothing(title);
+    let title = crate::server::content::strip_direction_overrides(title);
+    let title = crate::server::invisible::trimmed_or_nothing(&title);
     if title.chars().count() > 64 {
         return Err(AppError::invalid(
             "title",

@@ -554,6 +554,33 @@ mod tests {
             .pop()
             .unwrap();
         assert_eq!(last.reason, "Staff () → Member ()");
+        // Direction overrides are dropped from a title, as from every name: one drew the text
+        // after it (the site's name in a tab, a badge) backwards.
+        let staff = set_role(
+            &db,
+            &admin,
+            customer.id,
+            "staff",
+            "Lead\u{202E} \u{2066}dev",
+        )
+        .await
+        .unwrap();
+        assert_eq!(staff.staff_title.as_deref(), Some("Lead dev"));
+        let c = create_category(
+            &db,
+            &admin,
+            &CategoryInput {
+                name: "Bugs\u{202E}".into(),
+                description: "Report \u{202D}them\u{202C} here".into(),
+                ..input("", "")
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (c.name.as_str(), c.description.as_str()),
+            ("Bugs", "Report them here")
+        );
     }
 
     #[tokio::test]
