@@ -255,19 +255,8 @@ async fn set_password(db: &DatabaseConnection, user_id: i64, new: &str) -> Resul
     row.update(&txn).await?;
     crate::server::session_store::end_sessions(&txn, user_id).await?;
     // Any reset link still out there is void once the password changed.
-    void_reset_links(&txn, user_id).await?;
+    super::link_tokens::void_reset_links(&txn, user_id).await?;
     txn.commit().await?;
-    Ok(())
-}
-
-/// Spends every reset link member `user_id` has out: when the password changes, when the
-/// address the links went to is no longer theirs, when the account is deleted (a link asked for
-/// before would have given it a password again).
-pub async fn void_reset_links(conn: &impl ConnectionTrait, user_id: i64) -> Result<(), AppError> {
-    password_reset::Entity::delete_many()
-        .filter(password_reset::Column::UserId.eq(user_id))
-        .exec(conn)
-        .await?;
     Ok(())
 }
 
