@@ -628,7 +628,9 @@ pub async fn proxy(
     let Ok(key) = uploads::proxy::key(&state.db).await else {
         return internal();
     };
-    let Some(url) = uploads::proxy::address_of(&key, &signature, &encoded) else {
+    let Some(url) = uploads::proxy::address_of(&key, &signature, &encoded)
+        .filter(|url| !uploads::proxy::is_this_sites(url, &state.config.public_url))
+    else {
         return not_found();
     };
     let file = match uploads::proxy::image(&state.db, state.files.as_ref(), &url).await {

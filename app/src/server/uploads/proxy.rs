@@ -157,6 +157,23 @@ pub fn address_of(key: &[u8; 32], signature_part: &str, encoded: &str) -> Option
     same.then_some(url)
 }
 
+/// Whether `url` is on this site (`public_url`'s scheme, host and port, as browsers compare
+/// them). The proxy fetches none of those: a copy of this site's own upload, kept by the proxy,
+/// stayed up after a moderator hid the post that shows it, where the upload itself answers "not
+/// found".
+pub fn is_this_sites(url: &str, public_url: &str) -> bool {
+    fn origin(url: &str) -> Option<String> {
+        let (scheme, rest) = url.trim().split_once("://")?;
+        let scheme = scheme.to_ascii_lowercase();
+        let authority = rest.split(['/', '?', '#', '\\']).next()?;
+        let host_port = authority.rsplit('@').next()?.to_ascii_lowercase();
+        let default = if scheme == "https" { ":443" } else { ":80" };
+        let host_port = host_port.strip_suffix(default).unwrap_or(&host_port);
+        Some(format!("{scheme}://{}", host_port.trim_end_matches('.')))
+    }
+    origin(url).is_some_and(|o| Some(o) == origin(public_url))
+}
+
 /// The proxy's key (the `image-proxy` server secret), read once per process.
 pub async fn key(conn: &impl ConnectionTrait) -> Result<[u8; 32], AppError> {
     static KEY: tokio::sync::OnceCell<[u8; 32]> = tokio::sync::OnceCell::const_new();

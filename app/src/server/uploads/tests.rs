@@ -636,6 +636,36 @@ fn a_proxy_address_holds_for_the_address_it_carries() {
     }
 }
 
+/// The proxy never fetches from this site itself, however its address is spelled: a kept copy
+/// of an upload would outlive the post that shows it.
+#[test]
+fn the_proxy_takes_nothing_from_this_site() {
+    let site = "https://forum.example.com";
+    for own in [
+        "https://forum.example.com/uploads/5/shot.png",
+        "HTTPS://Forum.Example.COM/uploads/5/shot.png",
+        "https://forum.example.com:443/uploads/5/shot.png",
+        "https://user@forum.example.com/uploads/5/shot.png",
+        "https://forum.example.com./uploads/5/shot.png",
+        "https://forum.example.com",
+    ] {
+        assert!(proxy::is_this_sites(own, site), "{own}");
+    }
+    for other in [
+        "https://forum.example.com.evil.example/uploads/5/x.png",
+        "http://forum.example.com/uploads/5/x.png",
+        "https://forum.example.com:8443/uploads/5/x.png",
+        "https://example.com/uploads/5/x.png",
+        "https://evil.example/@forum.example.com/x.png",
+    ] {
+        assert!(!proxy::is_this_sites(other, site), "{other}");
+    }
+    assert!(proxy::is_this_sites(
+        "http://127.0.0.1:4201/uploads/6/shot.png",
+        "http://127.0.0.1:4201"
+    ));
+}
+
 #[test]
 fn an_image_source_cannot_climb_out_of_the_upload_and_proxy_paths() {
     // A reader's browser resolves dot segments (also written %2e, with a backslash for /, or
