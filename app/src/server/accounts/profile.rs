@@ -11,7 +11,7 @@ use crate::{
         db::begin_write,
         entity::user,
         names,
-        records::users::member,
+        records::users,
         settings,
         watched_words::{self, WordAction},
     },
@@ -51,9 +51,17 @@ pub async fn save(
     bio: &str,
 ) -> Result<(), AppError> {
     // Read before the write lock is taken: comparing with every member is a scan.
-    let me = member(db, member_id).await?;
     let taken_keys = names_in_use(db, member_id).await?;
     let txn = begin_write(db).await?;
+    // Read again in the write: a save in flight while the account was deleted (or its member
+    // suspended) wrote a name and bio onto "deleted user", shown beside its kept posts.
+    let me = users::locked(&txn, member_id).await?;
+    if users::is_deleted(&me) {
+        return Err(AppError::Forbidden(
+            crate::server::posting::ACCOUNT_GONE.into(),
+        ));
+    }
+    crate::server::auth::check_not_suspended(&me)?;
     // Direction overrides could make a name read as another; controls have no place in one.
     let name: String = content::strip_direction_overrides(display_name.trim())
         .chars()
@@ -175,7 +183,7 @@ mod tests {
     use crate::server::testing::{World, insert_user};
 
     async fn stored(w: &World, id: i64) -> user::Model {
-        member(&w.db, id).await.unwrap()
+        users::member(&w.db, id).await.unwrap()
     }
 
     #[tokio::test]

@@ -1139,13 +1139,33 @@ mod tests {
                 .unwrap();
             let spammer = insert_user(&w.db, 41).await;
             let deleted = insert_user(&w.db, 42).await;
+            let suspended = insert_user(&w.db, 44).await;
+            let kept = reply(&w.db, &deleted, t.id, "Mine.", None).await.unwrap();
+            let own = reply(&w.db, &suspended, t.id, "Also mine.", None)
+                .await
+                .unwrap();
             remove_spammer(&w.db, &w.moderator, spammer.id, "Spam")
                 .await
                 .unwrap();
             crate::server::admin::delete_account(&w.db, &w.admin, deleted.id, false)
                 .await
                 .unwrap();
+            suspend(&w.db, &w.moderator, suspended.id, Some(3), "Cool off")
+                .await
+                .unwrap();
             let before = counts(&w.db).await;
+            let users_before = user::Entity::find().all(&w.db).await.unwrap();
+            // Edits and profile saves sent before, written after: refused too.
+            let edited = forum::edit_post(&w.db, &deleted, kept.id, "Visit spam.example").await;
+            assert!(matches!(edited, Err(AppError::Forbidden(_))), "{edited:?}");
+            let edited = forum::edit_post(&w.db, &suspended, own.id, "Visit spam.example").await;
+            assert!(matches!(edited, Err(AppError::Forbidden(_))), "{edited:?}");
+            for id in [deleted.id, suspended.id] {
+                let saved =
+                    crate::server::accounts::profile::save(&w.db, id, "Visit spam", "Buy.").await;
+                assert!(matches!(saved, Err(AppError::Forbidden(_))), "{saved:?}");
+            }
+            assert_eq!(user::Entity::find().all(&w.db).await.unwrap(), users_before);
             let refused = |r: Result<post::Model, AppError>| match r {
                 Err(AppError::Forbidden(m)) => m,
                 other => panic!("{other:?}"),

@@ -477,12 +477,32 @@ pub async fn share_author(
     author: &user::Model,
 ) -> Result<(), AppError> {
     if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        user::Entity::find_by_id(author.id)
-            .lock_shared()
-            .one(txn)
-            .await?;
+        current_member(txn, author.id).await?;
     }
     Ok(())
+}
+
+/// Member `id` as the database has them now (their row shared until the commit, on
+/// PostgreSQL: see `share_author`).
+async fn current_member(
+    txn: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<user::Model>, AppError> {
+    let mut find = user::Entity::find_by_id(id);
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        find = find.lock_shared();
+    }
+    Ok(find.one(txn).await?)
+}
+
+/// Refuses a member who, as the database has them now, is suspended or deleted.
+fn still_writes(now: Option<user::Model>) -> Result<(), AppError> {
+    match now {
+        Some(member) if !crate::server::records::users::is_deleted(&member) => {
+            auth::check_not_suspended(&member)
+        }
+        _ => Err(AppError::Forbidden(ACCOUNT_GONE.into())),
+    }
 }
 
 /// Decides, inside the write transaction, how a new post from `author` goes in (`reply_in`: the
@@ -496,14 +516,9 @@ pub async fn admit(
 ) -> Result<Admission, AppError> {
     let rules = Rules::read(txn, author, &prepared.source, reply_in).await?;
     if rules.barred {
-        let now = user::Entity::find_by_id(author.id).one(txn).await?;
-        return Err(match now {
-            Some(member) if !crate::server::records::users::is_deleted(&member) => {
-                auth::check_not_suspended(&member).err()
-            }
-            _ => None,
-        }
-        .unwrap_or_else(|| AppError::Forbidden(ACCOUNT_GONE.into())));
+        still_writes(user::Entity::find_by_id(author.id).one(txn).await?)?;
+        // Lifted a moment ago: refused all the same, as when the request began.
+        return Err(AppError::Forbidden(ACCOUNT_GONE.into()));
     }
     if rules.same_reply_again {
         return Err(AppError::invalid("form", SAME_REPLY_AGAIN));
@@ -605,6 +620,9 @@ pub async fn admit_edit(
     prepared: &Prepared,
 ) -> Result<(String, bool), AppError> {
     auth::check_not_suspended(editor)?;
+    // As the database has the editor now: an edit in flight while they were suspended or
+    // deleted was written after it (see `admit`).
+    still_writes(current_member(txn, editor.id).await?)?;
     let (action, html) = prepared.judged_by(&watched_list(txn).await?)?;
     let queued = matches!(action, Some((WordAction::Hold | WordAction::Flag, _)));
     Ok((html, queued))
