@@ -517,6 +517,58 @@ mod tests {
         );
     }
 
+    /// Topics moved into a category while it is archived: each move is refused, or comes first
+    /// and is taken out of the queue with the category's other topics; none waits in it after
+    /// (an outside tester left 45 of 80 waiting where nobody may answer).
+    #[tokio::test]
+    async fn moves_racing_an_archiving_leave_nothing_waiting_in_it() {
+        use crate::server::testing::{PostgresTestDb, World};
+        async fn check(w: World) {
+            let mut topics = Vec::new();
+            for n in 0..6 {
+                let title = format!("Waiting {n}");
+                let (t, _) = forum::start_topic(&w.db, &w.customer, "questions", &title, "?", None)
+                    .await
+                    .unwrap();
+                topics.push(t.id);
+            }
+            let ideas = category::Entity::find()
+                .all(&w.db)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|c| c.slug == "ideas")
+                .unwrap();
+            let moves: Vec<_> = topics
+                .iter()
+                .map(|&id| {
+                    let (db, moderator) = (w.db.clone(), w.moderator.clone());
+                    tokio::spawn(async move {
+                        crate::server::moderation::move_topic(&db, &moderator, id, "ideas", "")
+                            .await
+                    })
+                })
+                .collect();
+            tokio::task::yield_now().await;
+            set_archived(&w.db, &w.admin, ideas.id, true).await.unwrap();
+            for m in moves {
+                let _ = m.await.unwrap();
+            }
+            let waiting_there = crate::server::entity::topic::Entity::find()
+                .filter(crate::server::entity::topic::Column::CategoryId.eq(ideas.id))
+                .filter(crate::server::entity::topic::Column::AwaitingStaffSince.is_not_null())
+                .count(&w.db)
+                .await
+                .unwrap();
+            assert_eq!(waiting_there, 0);
+        }
+        check(World::new().await).await;
+        if let Some(pg) = PostgresTestDb::create().await {
+            check(World::builder().build_on(pg.db.clone()).await).await;
+            pg.drop().await;
+        }
+    }
+
     #[tokio::test]
     async fn a_staff_title_of_invisible_characters_is_no_title() {
         let db = test_db().await;

@@ -436,6 +436,19 @@ pub async fn move_topic(
     if to.id == t.category_id {
         return Ok(());
     }
+    // Archived meanwhile? Read again in the write, after the topic's lock (the order replies
+    // take), and on PostgreSQL shared until the commit: an archiving then waits for this move
+    // and takes the topic out of the queue with the others, or this waits and sees it archived.
+    let mut now = category::Entity::find_by_id(to.id);
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        now = now.lock_shared();
+    }
+    if now.one(&txn).await?.is_none_or(|c| c.archived) {
+        return Err(AppError::invalid(
+            "category",
+            crate::server::posting::CATEGORY_ARCHIVED,
+        ));
+    }
     posting::move_topic(&txn, &t, to.id).await?;
     review_item::Entity::update_many()
         .col_expr(review_item::Column::CategoryId, Expr::value(to.id))
