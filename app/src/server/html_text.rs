@@ -87,12 +87,7 @@ pub fn shown_text(html: &str) -> ShownText {
         match bytes[i] {
             b'<' => {
                 let end = tag_end(bytes, i);
-                let name: String = html[i + 1..end]
-                    .trim_start_matches('/')
-                    .chars()
-                    .take_while(char::is_ascii_alphanumeric)
-                    .map(|c| c.to_ascii_lowercase())
-                    .collect();
+                let name = tag_name(&html[i..end]);
                 if name == "br" {
                     // A line break within a paragraph: white space, which a phrase spans.
                     shown.push(' ', i..i);
@@ -190,6 +185,16 @@ fn attribute_values(html: &str, at: usize, end: usize, names: &[&str]) -> Vec<(u
     values
 }
 
+/// The name of the tag `tag` (`<p class=..>`, `</p>`), lower-case.
+fn tag_name(tag: &str) -> String {
+    tag[1..]
+        .trim_start_matches('/')
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
 fn tag_end(bytes: &[u8], at: usize) -> usize {
     let mut quote: Option<u8> = None;
     let mut after_equals = false;
@@ -247,22 +252,20 @@ pub fn excerpt(html: &str, max: usize) -> String {
     // Characters in `text` so far: counted as they go in, not by walking `text` again for each
     // one (that was quadratic, and 11% of a topic page's instructions with its JSON-LD).
     let mut chars = 0;
-    let mut in_tag = false;
     let mut last_space = true;
     let mut left_out = false;
     let mut rest = html;
     while let Some(c) = rest.chars().next() {
         let mut len = c.len_utf8();
         let shown = match c {
+            // A block, an image or a line break parts the text around it; emphasis, code and
+            // links are drawn within it ("**Note**:" reads "Note:", not "Note :").
             '<' => {
-                in_tag = true;
-                None
+                let at = html.len() - rest.len();
+                len = tag_end(html.as_bytes(), at) - at;
+                let name = tag_name(&rest[..len]);
+                (name == "br" || WORD_ENDS.contains(&name.as_str())).then_some(' ')
             }
-            '>' => {
-                in_tag = false;
-                Some(' ')
-            }
-            _ if in_tag => None,
             '&' => {
                 let (decoded, n) = entity(rest);
                 len = n;
@@ -350,6 +353,14 @@ mod tests {
         assert_eq!(excerpt("<p>abc</p><p>de</p>", 5), "abc d…");
         assert_eq!(excerpt("<p>abc</p>  <p> </p>", 3), "abc");
         assert_eq!(excerpt("<p>x</p>", 0), "…");
+        // Inline elements are drawn within the text around them, blocks and breaks part it.
+        assert_eq!(
+            excerpt(
+                "<p><strong>Note</strong>: call <code>foo()</code>, see <a href=\"/d\">the docs</a>. Un<em>believ</em>able.</p><ul><li>one</li><li>two<br>three</li></ul>",
+                200
+            ),
+            "Note: call foo(), see the docs. Unbelievable. one two three"
+        );
     }
 
     proptest::proptest! {
