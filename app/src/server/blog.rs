@@ -163,7 +163,7 @@ pub fn check_slug(typed: &str) -> Result<Option<String>, AppError> {
 }
 
 fn check(input: &ArticleInput) -> Result<Checked, AppError> {
-    let title = super::content::strip_direction_overrides(&input.title);
+    let title = super::content::one_line(&input.title);
     let title = title.trim();
     if super::invisible::is_blank(title) {
         return Err(AppError::invalid("title", TITLE_EMPTY));
@@ -544,6 +544,18 @@ mod tests {
 
     fn invalid(field: &str, message: &str) -> AppError {
         AppError::invalid(field, message)
+    }
+
+    /// An article's title is one line of text, as a topic's is: controls, noncharacters and
+    /// direction overrides are dropped, a line break or tab is a space.
+    #[tokio::test]
+    async fn an_article_title_is_one_line_of_text() {
+        let w = World::new().await;
+        let typed = "Release\u{1b}[31m notes\u{FFFE}\u{85}\u{202E}\tfor\nMay\u{FFFF}";
+        let (article, _) = create_article(&w.db, &w.staff, &input(typed, Publish::Now), None)
+            .await
+            .unwrap();
+        assert_eq!(article.title, "Release[31m notes for May");
     }
 
     #[tokio::test]

@@ -632,6 +632,21 @@ pub fn strip_direction_overrides(source: &str) -> Cow<'_, str> {
     }
 }
 
+/// A title as one line of text, as it shows: no direction overrides, a line break or tab sent
+/// through the API is a space, and other control characters (an ESC, a C1 control) and the
+/// noncharacters U+FFFE and U+FFFF, which feeds cannot carry, are dropped.
+pub fn one_line(text: &str) -> String {
+    strip_direction_overrides(text)
+        .chars()
+        .filter_map(|c| match c {
+            '\r' | '\n' | '\t' => Some(' '),
+            '\u{FFFE}' | '\u{FFFF}' => None,
+            c if c.is_control() => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
 fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
 }

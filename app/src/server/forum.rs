@@ -26,18 +26,7 @@ pub use super::visibility::{POST_MISSING, TOPIC_MISSING};
 pub const TOPIC_SENT_TWICE: &str = "This topic was already posted.";
 
 pub fn validate_title(title: &str) -> Result<String, AppError> {
-    // A title is one line of text, as it shows: a line break or tab sent through the API is a
-    // space, and other control characters (an ESC, a C1 control) and the noncharacters U+FFFE
-    // and U+FFFF, which feeds cannot carry, are dropped.
-    let title: String = super::content::strip_direction_overrides(title)
-        .chars()
-        .filter_map(|c| match c {
-            '\r' | '\n' | '\t' => Some(' '),
-            '\u{FFFE}' | '\u{FFFF}' => None,
-            c if c.is_control() => None,
-            c => Some(c),
-        })
-        .collect();
+    let title = super::content::one_line(title);
     let title = title.trim();
     if super::invisible::is_blank(title) {
         return Err(AppError::invalid("title", TITLE_EMPTY));
