@@ -202,14 +202,26 @@ async fn post_reply(db: &DatabaseConnection, reply: Reply) -> Result<Outcome, Ap
 }
 
 /// The reply's text up to its first line that holds the address it was sent to (a reply
-/// token) or one of the site's unsubscribe links: from there on it is the quoted notification,
-/// whatever markup the mail client gave it. A quote the parser did not recognise was posted
-/// whole, with the member's reply address and unsubscribe link in it for anyone to use.
+/// token) or one of the site's unsubscribe links (with its signed token: a member may well
+/// write about /unsubscribe/ itself): from there on it is the quoted notification, whatever
+/// markup the mail client gave it. A quote the parser did not recognise was posted whole, with
+/// the member's reply address and unsubscribe link in it for anyone to use.
 fn before_our_links<'a>(text: &'a str, tokens: &[String]) -> &'a str {
+    let unsubscribe_link = |line: &str| {
+        line.match_indices("/unsubscribe/").any(|(at, found)| {
+            let token = line[at + found.len()..]
+                .split(|c: char| c.is_whitespace() || matches!(c, '>' | '"' | ')' | ']'))
+                .next()
+                .unwrap_or_default();
+            token.rsplit_once('-').is_some_and(|(_, signature)| {
+                signature.len() == 32 && signature.bytes().all(|b| b.is_ascii_hexdigit())
+            })
+        })
+    };
     let mut end = 0;
     for line in text.split_inclusive('\n') {
         let lower = line.to_lowercase();
-        if lower.contains("/unsubscribe/") || tokens.iter().any(|t| lower.contains(t.as_str())) {
+        if unsubscribe_link(&lower) || tokens.iter().any(|t| lower.contains(t.as_str())) {
             break;
         }
         end += line.len();
@@ -423,16 +435,21 @@ mod tests {
                  {answer}\r\n\
                  Backyard <REPLY+{upper}@feedback.example.com> sent this:\r\n\
                  Maya replied: which version are you on?\r\n\
-                 Stop these e-mails: https://feedback.example.com/unsubscribe/1.replies-abc\r\n",
+                 Stop these e-mails: https://feedback.example.com/unsubscribe/1.replies-{sig}\r\n",
+                sig = "0123456789abcdef".repeat(2),
                 upper = token.to_uppercase(),
             )
             .into_bytes()
         };
-        let Outcome::Posted { post_id, .. } =
-            receive(&w.db, &unquoted("q1@mail.example", "Version 3.4.1."))
-                .await
-                .unwrap()
-        else {
+        let Outcome::Posted { post_id, .. } = receive(
+            &w.db,
+            &unquoted(
+                "q1@mail.example",
+                "Version 3.4.1.\r\nAlso your /unsubscribe/ page errors.",
+            ),
+        )
+        .await
+        .unwrap() else {
             panic!("not posted")
         };
         let p = post::Entity::find_by_id(post_id)
@@ -440,7 +457,10 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(p.source, "Version 3.4.1.");
+        assert_eq!(
+            p.source,
+            "Version 3.4.1.\nAlso your /unsubscribe/ page errors."
+        );
         let before = dump(&w.db).await;
         let only_quote = receive(&w.db, &unquoted("q2@mail.example", ""))
             .await
