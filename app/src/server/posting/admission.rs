@@ -516,9 +516,8 @@ pub async fn admit(
 ) -> Result<Admission, AppError> {
     let rules = Rules::read(txn, author, &prepared.source, reply_in).await?;
     if rules.barred {
+        // Read whole for the reason and the end date the refusal gives.
         still_writes(user::Entity::find_by_id(author.id).one(txn).await?)?;
-        // Lifted a moment ago: refused all the same, as when the request began.
-        return Err(AppError::Forbidden(ACCOUNT_GONE.into()));
     }
     if rules.same_reply_again {
         return Err(AppError::invalid("form", SAME_REPLY_AGAIN));
