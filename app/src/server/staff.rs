@@ -292,6 +292,14 @@ pub async fn confirm_resolution(
     if !waits_for_confirmation(&t) {
         return Err(AppError::invalid("form", NOTHING_TO_CONFIRM));
     }
+    // Read-only, like its posts: a "no" would reopen it where no staff reply is taken.
+    if category::Entity::find_by_id(t.category_id)
+        .one(&txn)
+        .await?
+        .is_some_and(|c| c.archived)
+    {
+        return Err(AppError::invalid("form", posting::CATEGORY_ARCHIVED));
+    }
     if solved {
         topic::Entity::update_many()
             .col_expr(
@@ -828,6 +836,45 @@ mod tests {
         let settled = posting::settle(&txn, t.id).await.unwrap();
         txn.commit().await.unwrap();
         settled
+    }
+
+    /// In an archived category "Did this solve it?" is read-only like its posts: neither answer
+    /// is taken (a "no" reopened the topic where no staff reply is taken), nothing is written.
+    #[tokio::test]
+    async fn an_archived_categorys_resolutions_are_not_answered() {
+        let w = World::new().await;
+        let (answered, _) = start_topic(&w.db, &w.customer, "questions", "Answered", "?", None)
+            .await
+            .unwrap();
+        set_status(&w.db, &w.staff, answered.id, "resolved", "")
+            .await
+            .unwrap();
+        let questions = category::Entity::find_by_id(answered.category_id)
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap();
+        crate::server::admin::set_archived(&w.db, &w.admin, questions.id, true)
+            .await
+            .unwrap();
+        let before = topic_by_id(&w.db, answered.id).await.unwrap();
+        for solved in [true, false] {
+            assert_eq!(
+                confirm_resolution(&w.db, &w.customer, answered.id, solved)
+                    .await
+                    .unwrap_err(),
+                AppError::invalid("form", posting::CATEGORY_ARCHIVED)
+            );
+        }
+        assert_eq!(topic_by_id(&w.db, answered.id).await.unwrap(), before);
+        crate::server::admin::set_archived(&w.db, &w.admin, questions.id, false)
+            .await
+            .unwrap();
+        assert!(
+            confirm_resolution(&w.db, &w.customer, answered.id, true)
+                .await
+                .is_ok()
+        );
     }
 
     #[tokio::test]

@@ -515,6 +515,21 @@ mod tests {
                 .unwrap(),
             before
         );
+        // Moved out of the archived category, it waits again, with a note.
+        crate::server::moderation::move_topic(&w.db, &w.moderator, t.id, "questions", "")
+            .await
+            .unwrap();
+        let moved = crate::server::entity::topic::Entity::find_by_id(t.id)
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(moved.awaiting_staff_since.is_some());
+        let history = events(&w.db, t.id, false).await.unwrap();
+        assert_eq!(
+            history.last().map(|e| e.note.as_str()),
+            Some(crate::server::moderation::MOVED_OUT_OF_ARCHIVE)
+        );
     }
 
     /// Topics moved into a category while it is archived: each move is refused, or comes first

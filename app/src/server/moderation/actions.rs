@@ -12,6 +12,7 @@ use sea_orm::{
 
 use super::{link_to, reason_length};
 use crate::server::records::moderation_log::log;
+use crate::server::records::topic_events;
 use crate::server::records::users::check_may_act_on_author;
 use crate::server::{
     auth::require_role,
@@ -24,6 +25,9 @@ use crate::{
     model::{PostState, Role},
 };
 
+/// The note on a topic moved out of an archived category, whose wait its archiving had ended.
+pub const MOVED_OUT_OF_ARCHIVE: &str =
+    "Moved out of an archived category, so it waits for staff again.";
 pub const REASON_NEEDED: &str = "Give a reason: the author will see it.";
 
 pub const NOTHING_SELECTED: &str = "Select at least one item.";
@@ -450,6 +454,30 @@ pub async fn move_topic(
         ));
     }
     posting::move_topic(&txn, &t, to.id).await?;
+    // Out of an archived category into one that takes posts: a wait its archiving ended
+    // starts again, as restoring the category would have done.
+    let from_archived = category::Entity::find_by_id(t.category_id)
+        .one(&txn)
+        .await?
+        .is_some_and(|c| c.archived);
+    if from_archived
+        && topic_events::latest_clock_event(&txn, t.id)
+            .await?
+            .as_deref()
+            == Some(topic_events::CATEGORY_ARCHIVED)
+    {
+        topic_events::record(
+            &txn,
+            t.id,
+            Some(moderator.id),
+            topic_events::REOPENED,
+            "",
+            MOVED_OUT_OF_ARCHIVE,
+            false,
+        )
+        .await?;
+        posting::settle(&txn, t.id).await?;
+    }
     review_item::Entity::update_many()
         .col_expr(review_item::Column::CategoryId, Expr::value(to.id))
         .filter(

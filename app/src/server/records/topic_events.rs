@@ -2,7 +2,9 @@
 //! needed", confirmations and reopenings. The response clock reads the latest status, "no reply
 //! needed" and reopening from here (see `posting::settle`).
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 
 use crate::{error::AppError, server::entity::topic_event};
 
@@ -47,4 +49,19 @@ pub async fn record(
     .insert(conn)
     .await?;
     Ok(())
+}
+
+/// The kind of the latest of `topic_id`'s events that decide its wait (`CLOCK_EVENTS`).
+pub async fn latest_clock_event(
+    conn: &impl ConnectionTrait,
+    topic_id: i64,
+) -> Result<Option<String>, AppError> {
+    Ok(topic_event::Entity::find()
+        .filter(topic_event::Column::TopicId.eq(topic_id))
+        .filter(topic_event::Column::Kind.is_in(CLOCK_EVENTS))
+        .order_by_desc(topic_event::Column::CreatedAt)
+        .order_by_desc(topic_event::Column::Id)
+        .one(conn)
+        .await?
+        .map(|e| e.kind))
 }
