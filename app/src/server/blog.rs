@@ -189,7 +189,7 @@ fn check(input: &ArticleInput) -> Result<Checked, AppError> {
         ));
     }
     let slug = check_slug(&input.slug)?;
-    let summary = super::content::strip_direction_overrides(&input.summary);
+    let summary = super::content::one_line(&input.summary);
     let summary = summary.trim();
     let n = summary.chars().count();
     if n > MAX_SUMMARY_CHARS {
@@ -556,6 +556,14 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(article.title, "Release[31m notes for May");
+        let summary = ArticleInput {
+            summary: "A\u{7}bell\u{FFFF} and\u{b}more".into(),
+            ..input("Summary", Publish::Now)
+        };
+        let (article, _) = create_article(&w.db, &w.staff, &summary, None)
+            .await
+            .unwrap();
+        assert_eq!(article.summary, "Abell andmore");
     }
 
     #[tokio::test]

@@ -908,6 +908,14 @@ async fn reset_links_die_with_the_account_and_with_the_address_they_went_to() {
             .count(&db)
     };
     assert_eq!(resets(3).await.unwrap(), 0);
+    // Nor does mail still queued for the account go out to the address it had.
+    let queued = app::server::entity::email::Entity::find()
+        .filter(app::server::entity::email::Column::UserId.eq(3))
+        .filter(app::server::entity::email::Column::Status.eq("queued"))
+        .count(&db)
+        .await
+        .unwrap();
+    assert_eq!(queued, 0);
     let res = post_fetch(
         &app,
         "/api/reset_password",

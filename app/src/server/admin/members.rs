@@ -191,6 +191,12 @@ pub async fn delete_account(
             .filter(member_draft::Column::UserId.eq(target.id))
             .exec(&txn)
             .await?;
+        // And mail not yet sent to the address they had (a confirmation, a notification).
+        crate::server::entity::email::Entity::delete_many()
+            .filter(crate::server::entity::email::Column::UserId.eq(target.id))
+            .filter(crate::server::entity::email::Column::Status.eq("queued"))
+            .exec(&txn)
+            .await?;
     }
     // Sign-up refuses names of this shape (names::looks_deleted), but one taken before that, or
     // an address of the same shape, must not make the deletion fail: then a longer name is used.

@@ -209,10 +209,14 @@ async fn post_reply(db: &DatabaseConnection, reply: Reply) -> Result<Outcome, Ap
 fn before_our_links<'a>(text: &'a str, tokens: &[String]) -> &'a str {
     let unsubscribe_link = |line: &str| {
         line.match_indices("/unsubscribe/").any(|(at, found)| {
+            // Up to what ends an address in text, and without the punctuation after it.
             let token = line[at + found.len()..]
-                .split(|c: char| c.is_whitespace() || matches!(c, '>' | '"' | ')' | ']'))
+                .split(|c: char| {
+                    c.is_whitespace() || matches!(c, '>' | '"' | '\'' | ')' | ']' | '?' | '#')
+                })
                 .next()
-                .unwrap_or_default();
+                .unwrap_or_default()
+                .trim_end_matches(|c: char| c.is_ascii_punctuation());
             token.rsplit_once('-').is_some_and(|(_, signature)| {
                 signature.len() == 32 && signature.bytes().all(|b| b.is_ascii_hexdigit())
             })
@@ -435,7 +439,7 @@ mod tests {
                  {answer}\r\n\
                  Backyard <REPLY+{upper}@feedback.example.com> sent this:\r\n\
                  Maya replied: which version are you on?\r\n\
-                 Stop these e-mails: https://feedback.example.com/unsubscribe/1.replies-{sig}\r\n",
+                 Stop these e-mails: https://feedback.example.com/unsubscribe/1.replies-{sig}.\r\n",
                 sig = "0123456789abcdef".repeat(2),
                 upper = token.to_uppercase(),
             )
