@@ -55,13 +55,9 @@ pub async fn save(
     let txn = begin_write(db).await?;
     // Read again in the write: a save in flight while the account was deleted (or its member
     // suspended) wrote a name and bio onto "deleted user", shown beside its kept posts.
+    // Locked (the row is written below): two saves at once take turns.
     let me = users::locked(&txn, member_id).await?;
-    if users::is_deleted(&me) {
-        return Err(AppError::Forbidden(
-            crate::server::posting::ACCOUNT_GONE.into(),
-        ));
-    }
-    crate::server::auth::check_not_suspended(&me)?;
+    users::may_still_write(&me)?;
     // Direction overrides could make a name read as another; controls have no place in one.
     let name: String = content::strip_direction_overrides(display_name.trim())
         .chars()

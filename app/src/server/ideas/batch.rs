@@ -185,12 +185,13 @@ async fn write(
     let mut voter_refused: Vec<Option<AppError>> = Vec::with_capacity(ballots.len());
     for b in &mut ballots {
         match accounts.get(&b.voter.id) {
-            Some(account) => {
+            Some(account) if !crate::server::records::users::is_deleted(account) => {
                 b.voter = account.clone();
                 held.push(held_reason(account, &thresholds, b.now));
                 voter_refused.push(check_not_suspended(account).err());
             }
-            None => {
+            // Gone, or deleted (the row stays, renamed) while the vote waited.
+            _ => {
                 held.push(None);
                 voter_refused.push(Some(AppError::Forbidden(VOTER_GONE.into())));
             }

@@ -108,6 +108,9 @@ pub async fn flag_post(
     let threshold = std::cmp::max(settings::number(db, settings::FLAG_THRESHOLD).await?, 1) * 100;
 
     let txn = begin_write(db).await?;
+    // As the database has the flagger now: flags in flight while they were suspended or deleted
+    // were written after it, and counted towards hiding posts.
+    crate::server::records::users::still_writing(&txn, flagger.id).await?;
     // Counted again under the lock: the check above only spares a refused flag the work.
     posting::check_rate(
         &txn,

@@ -1166,6 +1166,22 @@ mod tests {
                 assert!(matches!(saved, Err(AppError::Forbidden(_))), "{saved:?}");
             }
             assert_eq!(user::Entity::find().all(&w.db).await.unwrap(), users_before);
+            // Flags too: one in flight from a member suspended meanwhile counted towards hiding.
+            let opening = post::Entity::find()
+                .filter(post::Column::TopicId.eq(t.id))
+                .filter(post::Column::PostNumber.eq(1))
+                .one(&w.db)
+                .await
+                .unwrap()
+                .unwrap();
+            for member in [&suspended, &deleted] {
+                let flagged = flag_post(&w.db, member, opening.id, "spam", "").await;
+                assert!(
+                    matches!(flagged, Err(AppError::Forbidden(_))),
+                    "{flagged:?}"
+                );
+            }
+            assert_eq!(flag::Entity::find().count(&w.db).await.unwrap(), 0);
             let refused = |r: Result<post::Model, AppError>| match r {
                 Err(AppError::Forbidden(m)) => m,
                 other => panic!("{other:?}"),

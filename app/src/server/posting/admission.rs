@@ -18,15 +18,14 @@ use crate::{
         content::MAX_BODY_CHARS,
         db,
         entity::{article, flag, post, topic, user, watched_word},
-        records::{articles::state_of, review_items},
+        records::{articles::state_of, review_items, users},
         settings, uploads,
         visibility::ToPostIn,
         watched_words::{self, Verdict, WordAction},
     },
 };
 
-/// A post from an account deleted while it was being sent.
-pub const ACCOUNT_GONE: &str = "This account was deleted.";
+pub use crate::server::records::users::ACCOUNT_GONE;
 pub const BODY_EMPTY: &str = "Write something before posting.";
 pub const HELD_NEW: &str =
     "New members' first posts wait for a moderator's approval; yours will appear once approved.";
@@ -469,40 +468,16 @@ pub struct Admission {
 }
 
 /// Shares the author's row until the post commits, on PostgreSQL, before anything else of the
-/// post is locked (a removal locks the member, then their topics): a removal or suspension
-/// waits for this post and then sweeps it, or this waits and `admit` reads the member it left.
-/// On SQLite the writers' turn already orders them.
+/// post is locked (see `records::users::still_writing`); `admit` then reads whether they may
+/// still write with the rules.
 pub async fn share_author(
     txn: &impl ConnectionTrait,
     author: &user::Model,
 ) -> Result<(), AppError> {
     if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        current_member(txn, author.id).await?;
+        users::still_writing(txn, author.id).await?;
     }
     Ok(())
-}
-
-/// Member `id` as the database has them now (their row shared until the commit, on
-/// PostgreSQL: see `share_author`).
-async fn current_member(
-    txn: &impl ConnectionTrait,
-    id: i64,
-) -> Result<Option<user::Model>, AppError> {
-    let mut find = user::Entity::find_by_id(id);
-    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        find = find.lock_shared();
-    }
-    Ok(find.one(txn).await?)
-}
-
-/// Refuses a member who, as the database has them now, is suspended or deleted.
-fn still_writes(now: Option<user::Model>) -> Result<(), AppError> {
-    match now {
-        Some(member) if !crate::server::records::users::is_deleted(&member) => {
-            auth::check_not_suspended(&member)
-        }
-        _ => Err(AppError::Forbidden(ACCOUNT_GONE.into())),
-    }
 }
 
 /// Decides, inside the write transaction, how a new post from `author` goes in (`reply_in`: the
@@ -517,7 +492,7 @@ pub async fn admit(
     let rules = Rules::read(txn, author, &prepared.source, reply_in).await?;
     if rules.barred {
         // Read whole for the reason and the end date the refusal gives.
-        still_writes(user::Entity::find_by_id(author.id).one(txn).await?)?;
+        users::still_writing(txn, author.id).await?;
     }
     if rules.same_reply_again {
         return Err(AppError::invalid("form", SAME_REPLY_AGAIN));
@@ -621,7 +596,7 @@ pub async fn admit_edit(
     auth::check_not_suspended(editor)?;
     // As the database has the editor now: an edit in flight while they were suspended or
     // deleted was written after it (see `admit`).
-    still_writes(current_member(txn, editor.id).await?)?;
+    users::still_writing(txn, editor.id).await?;
     let (action, html) = prepared.judged_by(&watched_list(txn).await?)?;
     let queued = matches!(action, Some((WordAction::Hold | WordAction::Flag, _)));
     Ok((html, queued))

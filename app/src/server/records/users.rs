@@ -29,6 +29,36 @@ pub async fn locked(conn: &impl ConnectionTrait, id: i64) -> Result<user::Model,
     member(conn, id).await
 }
 
+/// Refused: the member's account was deleted while what they sent was on its way.
+pub const ACCOUNT_GONE: &str = "This account was deleted.";
+
+/// Member `id` as the database has them now, for a write of theirs: refused when suspended or
+/// deleted since their request read them (a write in flight was otherwise written after the
+/// suspension or the deletion, its sweep included). On PostgreSQL their row is shared until the
+/// commit, so a suspension or deletion (which locks it first, `locked`) waits for the write or is
+/// seen by it: call it before the write takes its other locks. On SQLite the writers' turn
+/// already orders them.
+pub async fn still_writing(conn: &impl ConnectionTrait, id: i64) -> Result<user::Model, AppError> {
+    let mut find = user::Entity::find_by_id(id);
+    if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        find = find.lock_shared();
+    }
+    let member = find
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::Forbidden(ACCOUNT_GONE.into()))?;
+    may_still_write(&member)?;
+    Ok(member)
+}
+
+/// Refuses a member, as just read, who is suspended or whose account was deleted.
+pub fn may_still_write(member: &user::Model) -> Result<(), AppError> {
+    if is_deleted(member) {
+        return Err(AppError::Forbidden(ACCOUNT_GONE.into()));
+    }
+    crate::server::auth::check_not_suspended(member)
+}
+
 pub const MEMBER_MISSING: &str = "There is no such member.";
 
 /// An account an admin deleted (admin::delete_account): renamed `deleted-…`, with no password
