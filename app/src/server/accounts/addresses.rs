@@ -245,7 +245,7 @@ pub async fn confirm(db: &DatabaseConnection, token: &str) -> Result<user::Model
     spent.exec(&txn).await?;
     if changes {
         // Reset links went to the old address, which may be in someone else's hands now.
-        super::link_tokens::void_reset_links(&txn, member.id).await?;
+        crate::server::records::users::void_reset_links(&txn, member.id).await?;
     }
     txn.commit().await?;
     Ok(updated)

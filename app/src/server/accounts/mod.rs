@@ -1,7 +1,6 @@
 //! Account rules: sign-up, log-in, and creating staff accounts from the command line.
 pub mod addresses;
 mod link_tokens;
-pub use link_tokens::void_reset_links;
 pub mod preferences;
 pub mod profile;
 pub mod sign_in;

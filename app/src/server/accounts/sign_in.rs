@@ -255,7 +255,7 @@ async fn set_password(db: &DatabaseConnection, user_id: i64, new: &str) -> Resul
     row.update(&txn).await?;
     crate::server::session_store::end_sessions(&txn, user_id).await?;
     // Any reset link still out there is void once the password changed.
-    super::link_tokens::void_reset_links(&txn, user_id).await?;
+    crate::server::records::users::void_reset_links(&txn, user_id).await?;
     txn.commit().await?;
     Ok(())
 }

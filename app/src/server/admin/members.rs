@@ -164,7 +164,7 @@ pub async fn delete_account(
         crate::server::uploads::remove_all_by(&txn, target.id).await?;
     }
     crate::server::session_store::end_sessions(&txn, target.id).await?;
-    crate::server::accounts::void_reset_links(&txn, target.id).await?;
+    crate::server::records::users::void_reset_links(&txn, target.id).await?;
     {
         use crate::server::entity::{
             category_watch, email_token, mail_preference, member_draft, topic_follow,

@@ -1,4 +1,5 @@
-//! Members by id, authors as pages name them, and whether a moderator may act on one.
+//! Members by id, authors as pages name them, whether a moderator may act on one, and whether a
+//! member may still write; spending their reset links.
 use std::collections::{HashMap, HashSet};
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
@@ -121,4 +122,15 @@ pub async fn check_may_act_on_author(
         .await?
         .ok_or_else(|| AppError::NotFound(crate::server::visibility::POST_MISSING.into()))?;
     crate::server::auth::check_may_act_on(moderator, &author)
+}
+
+/// Spends every reset link member `user_id` has out: when the password changes, when the
+/// address the links went to is no longer theirs, when the account is deleted (a link asked for
+/// before would have given it a password again).
+pub async fn void_reset_links(conn: &impl ConnectionTrait, user_id: i64) -> Result<(), AppError> {
+    crate::server::entity::password_reset::Entity::delete_many()
+        .filter(crate::server::entity::password_reset::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(())
 }

@@ -8,6 +8,7 @@
 // would otherwise take these imports of features for a platform module's.
 #[cfg(test)]
 use crate::server::{
+    blog::{ArticleInput, Publish, create_article},
     entity::{file_blob, post, topic},
     forum, moderation, settings,
     testing::{World, insert_user},

@@ -276,7 +276,6 @@ async fn quoting_a_public_image_uses_it_too() {
 /// member's post: hidden by a moderator, it is down in the article too (as for a quote).
 #[tokio::test]
 async fn a_staff_article_showing_a_members_image_does_not_keep_it_up() {
-    use crate::server::blog::{ArticleInput, Publish, create_article};
     let w = World::new().await;
     let store = DbStore::new(w.db.clone());
     let u = up(
