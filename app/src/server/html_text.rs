@@ -274,7 +274,13 @@ pub fn excerpt(html: &str, max: usize) -> String {
             c => Some(c),
         };
         rest = &rest[len..];
-        let Some(c) = shown else { continue };
+        // A control character or a noncharacter shows nothing, and has no place in a meta tag.
+        let Some(c) = shown
+            .filter(|c| !(c.is_control() && !c.is_whitespace()))
+            .filter(|c| !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
+        else {
+            continue;
+        };
         if c.is_whitespace() {
             if !last_space {
                 text.push(' ');
@@ -353,6 +359,10 @@ mod tests {
         assert_eq!(excerpt("<p>abc</p><p>de</p>", 5), "abc d…");
         assert_eq!(excerpt("<p>abc</p>  <p> </p>", 3), "abc");
         assert_eq!(excerpt("<p>x</p>", 0), "…");
+        assert_eq!(
+            excerpt("<p>Body \u{1b}[31m \u{FFFF}\u{FFFE}\u{7} end</p>", 100),
+            "Body [31m end"
+        );
         // Inline elements are drawn within the text around them, blocks and breaks part it.
         assert_eq!(
             excerpt(

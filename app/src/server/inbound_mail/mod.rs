@@ -207,18 +207,17 @@ async fn post_reply(db: &DatabaseConnection, reply: Reply) -> Result<Outcome, Ap
 /// markup the mail client gave it. A quote the parser did not recognise was posted whole, with
 /// the member's reply address and unsubscribe link in it for anyone to use.
 fn before_our_links<'a>(text: &'a str, tokens: &[String]) -> &'a str {
+    // An unsubscribe link, however it is written around (glued to other text, its slashes
+    // percent-encoded, wrapped by a mail filter): "unsubscribe" and, after it on the line, a
+    // signature, `-` and 32 hex digits with no more after them.
     let unsubscribe_link = |line: &str| {
-        line.match_indices("/unsubscribe/").any(|(at, found)| {
-            // Up to what ends an address in text, and without the punctuation after it.
-            let token = line[at + found.len()..]
-                .split(|c: char| {
-                    c.is_whitespace() || matches!(c, '>' | '"' | '\'' | ')' | ']' | '?' | '#')
-                })
-                .next()
-                .unwrap_or_default()
-                .trim_end_matches(|c: char| c.is_ascii_punctuation());
-            token.rsplit_once('-').is_some_and(|(_, signature)| {
-                signature.len() == 32 && signature.bytes().all(|b| b.is_ascii_hexdigit())
+        line.match_indices("unsubscribe").any(|(at, found)| {
+            let rest = line[at + found.len()..].as_bytes();
+            rest.iter().enumerate().any(|(i, &b)| {
+                b == b'-'
+                    && rest.len() > i + 32
+                    && rest[i + 1..=i + 32].iter().all(u8::is_ascii_hexdigit)
+                    && !rest.get(i + 33).is_some_and(u8::is_ascii_hexdigit)
             })
         })
     };
@@ -419,6 +418,40 @@ mod tests {
             ),
             ("a1@mail.example", Some(w.other.id), Some(post_id))
         );
+    }
+
+    /// An unsubscribe link marks the quote however it is written around, and a member's own
+    /// words about /unsubscribe/ are kept.
+    #[test]
+    fn an_unsubscribe_link_is_found_however_it_is_written_around() {
+        let sig = "5c02".repeat(8);
+        let link = format!("https://f.example/unsubscribe/3.answers-{sig}");
+        for around in [
+            format!("Stop: {link}"),
+            format!("Stop: {link}."),
+            format!("Stop: {link}&x=1"),
+            format!("Stop: {link}/confirm"),
+            format!("Stop: {link}…"),
+            format!("Stop: «{link}»"),
+            format!("Stop: {link}\u{200B}"),
+            format!("Stop: {}", link.replace('/', "%2F")),
+            format!(
+                "Stop: https://safelinks.example/?url={}&data=1",
+                link.replace('/', "%2F")
+            ),
+            format!("STOP: {}", link.to_uppercase()),
+        ] {
+            let text = format!("My answer.\n{around}\nMore quoted text.");
+            assert_eq!(before_our_links(&text, &[]), "My answer.", "{around}");
+        }
+        for own in [
+            "Your /unsubscribe/ page errors.",
+            "See http://f.example/unsubscribe/3.answers, it fails.",
+            "The unsubscribe page has a 404.",
+        ] {
+            let text = format!("My answer.\n{own}");
+            assert_eq!(before_our_links(&text, &[]), text, "{own}");
+        }
     }
 
     /// A quote no rule recognises (an HTML client's plain blockquote, here as text without `>`)
