@@ -355,13 +355,9 @@ pub async fn set_archived(
     } else {
         // In use again: the topics whose wait its archiving ended (their latest decision) wait
         // again, from now, each with a note in its history.
-        let kinds = topic_events::CLOCK_EVENTS
-            .map(|k| format!("'{k}'"))
-            .join(", ");
         let sql = format!(
-            "SELECT t.id FROM topics t WHERE t.category_id = $1
-                AND (SELECT e.kind FROM topic_events e WHERE e.topic_id = t.id AND e.kind IN ({kinds})
-                      ORDER BY e.created_at DESC, e.id DESC LIMIT 1) = $2"
+            "SELECT t.id FROM topics t WHERE t.category_id = $1 AND {} = $2",
+            topic_events::latest_clock_event_sql("kind")
         );
         let rows = txn
             .query_all_raw(crate::server::db::numbered(

@@ -193,15 +193,7 @@ impl Facts {
         // (`+`): SQLite, keying on the post number, read every post of the topic. (PostgreSQL
         // takes the staff times from the index with either text.)
         let staff = format!("{visible} AND +p.post_number > 1 AND p.is_staff_reply = TRUE");
-        let kinds = topic_events::CLOCK_EVENTS
-            .map(|k| format!("'{k}'"))
-            .join(", ");
-        let latest = |column: &str| {
-            format!(
-                "(SELECT e.{column} FROM topic_events e WHERE e.topic_id = t.id AND e.kind IN ({kinds})
-                   ORDER BY e.created_at DESC, e.id DESC LIMIT 1)"
-            )
-        };
+        let latest = topic_events::latest_clock_event_sql;
         format!(
             "SELECT t.*,
                     (SELECT COUNT(*) {visible}) AS f_post_count,

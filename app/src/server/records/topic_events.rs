@@ -51,6 +51,16 @@ pub async fn record(
     Ok(())
 }
 
+/// SQL for `column` of the latest of topic `t`'s events that decide its wait (`CLOCK_EVENTS`),
+/// for statements over topics `t`: `settle` reads it, restoring a category selects by it.
+pub fn latest_clock_event_sql(column: &str) -> String {
+    let kinds = CLOCK_EVENTS.map(|k| format!("'{k}'")).join(", ");
+    format!(
+        "(SELECT e.{column} FROM topic_events e WHERE e.topic_id = t.id AND e.kind IN ({kinds})
+           ORDER BY e.created_at DESC, e.id DESC LIMIT 1)"
+    )
+}
+
 /// The kind of the latest of `topic_id`'s events that decide its wait (`CLOCK_EVENTS`).
 pub async fn latest_clock_event(
     conn: &impl ConnectionTrait,
