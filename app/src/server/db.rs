@@ -50,7 +50,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .pragma("cache_size", SQLITE_CACHE_KIB)
         });
         opts.map_sqlx_sqlite_pool_opts(|pool| {
-            pool.after_connect(|conn, _| Box::pin(async move { stable_plans(conn).await }))
+            pool.after_connect(|conn, _| Box::pin(async move { set_up(conn).await }))
                 .after_release(|conn, _| Box::pin(async move { still_usable(conn).await }))
         });
     } else {
@@ -74,16 +74,22 @@ async fn still_usable(
     Ok(!conn.is_in_transaction())
 }
 
+/// Readies a new SQLite connection: stable query plans, and search's ranking function
+/// (`search_rank`).
+async fn set_up(conn: &mut sea_orm::sqlx::SqliteConnection) -> Result<(), sea_orm::sqlx::Error> {
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle().as_ptr();
+    stable_plans(db)?;
+    // SAFETY: the connection's open handle, held locked for the call.
+    unsafe { crate::server::search_rank::register(db) }.map_err(sea_orm::sqlx::Error::Protocol)
+}
+
 /// Turns on SQLite's query planner stability guarantee for a new connection. Without it SQLite
 /// plans around the values bound to some placeholders, above all `LIMIT ?` (every `.one()` and
 /// page), and marks such a statement to be planned again whenever a new value is bound: every
 /// execution of a cached statement was compiled afresh, 18 times per member's topic page, 16% of
 /// its instructions in a profile. Stable plans are planned once per connection.
-async fn stable_plans(
-    conn: &mut sea_orm::sqlx::SqliteConnection,
-) -> Result<(), sea_orm::sqlx::Error> {
-    let mut handle = conn.lock_handle().await?;
-    let db = handle.as_raw_handle().as_ptr();
+fn stable_plans(db: *mut libsqlite3_sys::sqlite3) -> Result<(), sea_orm::sqlx::Error> {
     // SAFETY: `db` is this connection's open handle, held locked for the call; the option takes
     // an int and a nullable out-pointer (https://sqlite.org/c3ref/c_dbconfig_defensive.html).
     let rc = unsafe {

@@ -45,6 +45,7 @@ pub mod records;
 pub mod rerender;
 pub mod search;
 pub mod search_index;
+pub mod search_rank;
 #[cfg(test)]
 mod search_tests;
 pub mod session_store;

@@ -366,12 +366,12 @@ async fn find(
             format!(
                 // In the index's own order, so bm25 is worked out for the rows taken only.
                 "SELECT * FROM (
-                   SELECT rowid AS doc_id, -bm25(search_index, 8.0, 1.0, 1.0) AS rel
+                   SELECT rowid AS doc_id, -backyard_bm25(search_index, 8.0, 1.0, 1.0) AS rel
                      FROM search_index WHERE search_index MATCH {expression} AND rowid > 0
                     ORDER BY rowid DESC LIMIT {cap})
                  UNION ALL
                  SELECT * FROM (
-                   SELECT rowid AS doc_id, -bm25(search_index, 8.0, 1.0, 1.0) AS rel
+                   SELECT rowid AS doc_id, -backyard_bm25(search_index, 8.0, 1.0, 1.0) AS rel
                      FROM search_index WHERE search_index MATCH {expression} AND rowid < 0
                     ORDER BY rowid LIMIT {cap})"
             ),

@@ -47,7 +47,7 @@ pub async fn similar(db: &DatabaseConnection, title: &str) -> Result<Vec<Similar
               WHERE search_index MATCH {expression}
                 AND p.post_number = 1 AND p.state = 'visible' AND t.visible
                 AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.topic_id = t.id)
-              ORDER BY bm25(search_index, 8.0, 1.0, 1.0) * {answered}, t.id DESC
+              ORDER BY backyard_bm25(search_index, 8.0, 1.0, 1.0) * {answered}, t.id DESC
               LIMIT {SIMILAR_LIMIT}"
         ),
     };
