@@ -59,19 +59,30 @@ pub async fn expand_prefixes(db: &DatabaseConnection, parsed: Parsed) -> Result<
         let mut end = start.clone();
         let last = end.pop().unwrap_or('\0');
         end.push(char::from_u32(last as u32 + 1).unwrap_or(char::MAX));
-        let words = txn
+        // The vocabulary counts every post holding each word it lists, to order them: the
+        // word itself, when it is one of the index's, is left out of that (at a million posts
+        // "add", in 128,763 of them, took 3.7 ms to count, where the words after it took
+        // nothing). The typed word is read as itself anyway; `start` is tried below only in
+        // case the tokenizer reads it back as another stem ("releas" as "relea"). fts5vocab
+        // reads `term > x` as `term >= x` (and counts x): the words after `start` begin with it
+        // and go on with a letter or digit, and "0" is the least of those (the tokenizer's
+        // words hold no other ASCII).
+        let after = format!("{start}0");
+        let mut words = vec![start.clone()];
+        for row in txn
             .query_all_raw(numbered(
                 backend,
                 &format!(
                     "SELECT term FROM temp.search_vocab WHERE term >= $1 AND term < $2
-                      ORDER BY doc DESC, term LIMIT {MAX_PREFIX_WORDS}"
+                      ORDER BY doc DESC, term LIMIT {}",
+                    MAX_PREFIX_WORDS - 1
                 ),
-                vec![start.into(), end.into()],
+                vec![after.into(), end.into()],
             ))
             .await?
-            .iter()
-            .map(|row| row.try_get::<String>("", "term"))
-            .collect::<Result<Vec<_>, _>>()?;
+        {
+            words.push(row.try_get::<String>("", "term")?);
+        }
         // Filled in below, once every word has been read back.
         terms.push(Term::AnyOf {
             text: text.clone(),
@@ -128,13 +139,16 @@ pub async fn expand_prefixes(db: &DatabaseConnection, parsed: Parsed) -> Result<
         let Some((_, words)) = filled.next() else {
             break;
         };
-        for w in words {
+        for (i, w) in words.into_iter().enumerate() {
             let written = ENDINGS.iter().enumerate().find_map(|(k, e)| {
-                (read_back[next + k].as_deref() == Some(w.as_str())).then(|| format!("{w}{e}"))
+                (read_back[next + k].as_deref() == Some(w.as_str())).then_some((k, e))
             });
             next += ENDINGS.len();
             match written {
-                Some(written) => out.push(written),
+                // The typed word itself (first): read back as it is, the typed word finds it;
+                // not read back at all, it may be no word of the index.
+                Some((0, _)) | None if i == 0 => {}
+                Some((_, e)) => out.push(format!("{w}{e}")),
                 None => *prefix = true,
             }
         }
