@@ -1,5 +1,7 @@
 //! A prefix word (the last word, when nothing follows it) read, on SQLite, as the words of the
 //! index it begins: see `expand_prefixes`.
+use std::collections::HashMap;
+
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 
 use super::query::{Parsed, Term};
@@ -7,6 +9,13 @@ use crate::{error::AppError, server::db::numbered};
 
 /// The most words of the index one prefix word stands for: the commonest it begins.
 const MAX_PREFIX_WORDS: u64 = 32;
+
+/// Words whose reading by the tokenizer is kept (`READ_BACK`): about 100 bytes each.
+const MAX_READ_BACK: usize = 4096;
+
+/// Each word tried (`ENDINGS`) and how the tokenizer reads it back, if as one word.
+static READ_BACK: std::sync::LazyLock<std::sync::Mutex<HashMap<String, Option<String>>>> =
+    std::sync::LazyLock::new(Default::default);
 
 /// What is tried after an index word so that the tokenizer reads it back as itself. The
 /// index's words are stems, and a query's words are stemmed again: Porter's stemmer takes
@@ -97,10 +106,25 @@ pub async fn expand_prefixes(db: &DatabaseConnection, parsed: Parsed) -> Result<
         .flat_map(|(_, words)| words)
         .flat_map(|w| ENDINGS.iter().map(move |e| format!("{w}{e}")))
         .collect();
-    let mut read_back: Vec<Option<String>> = vec![None; tries.len()];
-    if !tries.is_empty() {
-        let rows: Vec<String> = (0..tries.len())
-            .map(|i| format!("({}, ${})", i, i + 1))
+    // How the tokenizer reads a word never changes: each is asked of it once (three statements
+    // on the connection's own tables), then kept.
+    let mut read_back: Vec<Option<String>> = Vec::with_capacity(tries.len());
+    let mut unknown: Vec<(usize, String)> = Vec::new();
+    {
+        let kept = READ_BACK.lock().unwrap_or_else(|e| e.into_inner());
+        for (i, word) in tries.into_iter().enumerate() {
+            match kept.get(&word) {
+                Some(read) => read_back.push(read.clone()),
+                None => {
+                    read_back.push(None);
+                    unknown.push((i, word));
+                }
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        let rows: Vec<String> = (0..unknown.len())
+            .map(|k| format!("({}, ${})", k, k + 1))
             .collect();
         txn.execute_raw(numbered(
             backend,
@@ -108,7 +132,7 @@ pub async fn expand_prefixes(db: &DatabaseConnection, parsed: Parsed) -> Result<
                 "INSERT INTO temp.search_stems (rowid, word) VALUES {}",
                 rows.join(", ")
             ),
-            tries.into_iter().map(Into::into).collect(),
+            unknown.iter().map(|(_, w)| w.clone().into()).collect(),
         ))
         .await?;
         for row in txn
@@ -120,12 +144,19 @@ pub async fn expand_prefixes(db: &DatabaseConnection, parsed: Parsed) -> Result<
             .await?
         {
             let doc = row.try_get::<i64>("", "doc")?;
-            if let Some(slot) = read_back.get_mut(doc as usize) {
-                *slot = Some(row.try_get::<String>("", "term")?);
+            if let Some((i, _)) = unknown.get(doc as usize) {
+                read_back[*i] = Some(row.try_get::<String>("", "term")?);
             }
         }
         txn.execute_unprepared("DELETE FROM temp.search_stems")
             .await?;
+        let mut kept = READ_BACK.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() + unknown.len() > MAX_READ_BACK {
+            kept.clear();
+        }
+        for (i, word) in unknown {
+            kept.insert(word, read_back[i].clone());
+        }
     }
     let mut next = 0;
     let mut filled = found.into_iter();
