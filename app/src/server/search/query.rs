@@ -185,13 +185,10 @@ pub fn fts5_expression(terms: &[Term], combine: Combine, within: Within) -> Stri
                 prefix,
             } => {
                 let mut any = vec![format!("\"{text}\"{}", if *prefix { "*" } else { "" })];
-                // The index's words are letters and digits; a quote is doubled all the same. The
-                // word as typed is often one of them: once is enough (each phrase is counted to
-                // rank, `search_rank`).
+                // The index's words are letters and digits; a quote is doubled all the same.
                 any.extend(
                     words
                         .iter()
-                        .filter(|w| *prefix || *w != text)
                         .map(|w| format!("\"{}\"", w.replace('"', "\"\""))),
                 );
                 latin.push(format!("({})", any.join(" OR ")));
@@ -408,7 +405,7 @@ mod tests {
     fn a_prefix_read_as_words_is_the_word_or_any_of_them() {
         let any = Term::AnyOf {
             text: "expo".into(),
-            words: vec!["export".into(), "expo".into(), "expose".into()],
+            words: vec!["export".into(), "expose".into()],
             prefix: false,
         };
         assert_eq!(
