@@ -71,8 +71,8 @@ pub async fn expand_prefixes(db: &DatabaseConnection, parsed: Parsed) -> Result<
         // The vocabulary counts every post holding each word it lists, to order them: the
         // word itself, when it is one of the index's, is left out of that (at a million posts
         // "add", in 128,763 of them, took 3.7 ms to count, where the words after it took
-        // nothing). The typed word is read as itself anyway; `start` is tried below only in
-        // case the tokenizer reads it back as another stem ("releas" as "relea"). fts5vocab
+        // nothing), and tried below through the tokenizer, which writes it so that it is read
+        // back as itself ("releas" is read as "relea", so it is written "release"). fts5vocab
         // reads `term > x` as `term >= x` (and counts x): the words after `start` begin with it
         // and go on with a letter or digit, and "0" is the least of those (the tokenizer's
         // words hold no other ASCII).
@@ -83,8 +83,7 @@ pub async fn expand_prefixes(db: &DatabaseConnection, parsed: Parsed) -> Result<
                 backend,
                 &format!(
                     "SELECT term FROM temp.search_vocab WHERE term >= $1 AND term < $2
-                      ORDER BY doc DESC, term LIMIT {}",
-                    MAX_PREFIX_WORDS - 1
+                      ORDER BY doc DESC, term LIMIT {MAX_PREFIX_WORDS}"
                 ),
                 vec![after.into(), end.into()],
             ))
@@ -176,9 +175,13 @@ pub async fn expand_prefixes(db: &DatabaseConnection, parsed: Parsed) -> Result<
             });
             next += ENDINGS.len();
             match written {
-                // The typed word itself (first): read back as it is, the typed word finds it;
-                // not read back at all, it may be no word of the index.
-                Some((0, _)) | None if i == 0 => {}
+                // The typed word itself (first), not read back: it may be no word of the index.
+                // Read back, it is kept even when it is the typed word as it stands: the word
+                // then counts twice, so that a post holding it ranks above one holding only a
+                // longer word it begins ("payment" above "PaymentDeclined"), and the typed
+                // word without its accents is a word of its own where the tokenizer keeps them
+                // ("ещё" and "еще", "καφέ" and "καφε").
+                None if i == 0 => {}
                 Some((_, e)) => out.push(format!("{w}{e}")),
                 None => *prefix = true,
             }
