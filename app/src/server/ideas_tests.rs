@@ -539,13 +539,7 @@ async fn merging(w: World) {
 
 /// A moderator removes the idea's opening post: the idea is out of the public's sight.
 async fn remove_idea(w: &World, topic_id: i64) {
-    let opening = crate::server::entity::post::Entity::find()
-        .filter(crate::server::entity::post::Column::TopicId.eq(topic_id))
-        .filter(crate::server::entity::post::Column::PostNumber.eq(1))
-        .one(&w.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let opening = crate::server::testing::post_at(&w.db, topic_id, 1).await;
     moderation::act_on_post(
         &w.db,
         &w.moderator,

@@ -702,13 +702,7 @@ mod tests {
                 .unwrap_err(),
             AppError::invalid("post", ANSWER_ELSEWHERE)
         );
-        let first = post::Entity::find()
-            .filter(post::Column::TopicId.eq(t.id))
-            .filter(post::Column::PostNumber.eq(1))
-            .one(&w.db)
-            .await
-            .unwrap()
-            .unwrap();
+        let first = crate::server::testing::post_at(&w.db, t.id, 1).await;
         assert_eq!(
             mark_answer(&w.db, &w.staff, t.id, first.id)
                 .await

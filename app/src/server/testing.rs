@@ -1,11 +1,14 @@
 //! Helpers for tests: a fresh SQLite database with the real migrations, and `World`, the one
 //! fixture the rule tests start from (categories, members of every role, settings).
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set,
+};
 
 use super::{
     db,
-    entity::user,
+    entity::{post, user},
     forum::{self, NewCategory},
     settings,
 };
@@ -111,6 +114,17 @@ pub async fn insert_user(conn: &DatabaseConnection, id: i64) -> user::Model {
     .insert(conn)
     .await
     .expect("user row inserts")
+}
+
+/// Post number `number` of topic `topic_id` (1 is its opening post), whatever its state.
+pub async fn post_at(conn: &impl ConnectionTrait, topic_id: i64, number: i32) -> post::Model {
+    post::Entity::find()
+        .filter(post::Column::TopicId.eq(topic_id))
+        .filter(post::Column::PostNumber.eq(number))
+        .one(conn)
+        .await
+        .expect("posts read")
+        .expect("the topic has that post")
 }
 
 /// Watches `words` (word, action) as an admin's list would, straight into the table.

@@ -309,13 +309,7 @@ async fn a_moderators_edit_is_marked_on_the_post_with_and_without_javascript() {
     let path = format!("/t/{}/{}", topic.id, topic.slug);
     // Casey's reply (post 2) edited by a moderator without JavaScript; the moderator's own
     // post edited by an admin through the script path.
-    let casey_reply = post::Entity::find()
-        .filter(post::Column::TopicId.eq(topic.id))
-        .filter(post::Column::PostNumber.eq(2))
-        .one(&s.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let casey_reply = app::server::testing::post_at(&s.db, topic.id, 2).await;
     let res = post_form(
         &s.app,
         "/api/edit_post",

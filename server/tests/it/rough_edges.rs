@@ -2,7 +2,7 @@
 //! words, the exact time beside relative times, the staff badge, the official answer shown
 //! once, the queue's excerpt in lines, pictures with words, pages for visitors, closed sign-ups,
 //! archived categories, the flag reason nobody chose, the charts' titles.
-use app::server::entity::{category, flag, post, topic};
+use app::server::entity::{category, flag, topic};
 use scraper::{Html, Selector};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
@@ -131,13 +131,7 @@ async fn staff_badge_official_answer_once_and_the_two_green_badges_differ() {
     let d = demo_members().await;
     let (bug, path) = bug_topic(&d).await;
     reply(&d, &d.sam, bug.id, &path, "A fix ships tomorrow, promise.").await;
-    let answer = post::Entity::find()
-        .filter(post::Column::TopicId.eq(bug.id))
-        .filter(post::Column::PostNumber.eq(2))
-        .one(&d.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let answer = app::server::testing::post_at(&d.db, bug.id, 2).await;
     post_form(
         &d.app,
         "/api/mark_answer",
@@ -334,13 +328,7 @@ async fn the_flag_reason_starts_unchosen_and_a_missing_one_is_refused() {
     let d = demo_members().await;
     let (bug, path) = bug_topic(&d).await;
     reply(&d, &d.sam, bug.id, &path, "Looking into it.").await;
-    let target = post::Entity::find()
-        .filter(post::Column::TopicId.eq(bug.id))
-        .filter(post::Column::PostNumber.eq(2))
-        .one(&d.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let target = app::server::testing::post_at(&d.db, bug.id, 2).await;
     let flag_page = format!("/p/{}/flag", target.id);
     let page = Html::parse_document(&get(&d.app, &flag_page, Some(&d.casey)).await.body);
     let select = page

@@ -609,13 +609,7 @@ async fn pages_for_hidden_things_are_the_missing_page() {
         }
     };
     // A post everyone may read is quoted into the reply box: the pages below do quote.
-    let public_first = post::Entity::find()
-        .filter(post::Column::TopicId.eq(w.public_topic))
-        .filter(post::Column::PostNumber.eq(1))
-        .one(&w.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let public_first = app::server::testing::post_at(&w.db, w.public_topic, 1).await;
     let quoting = format!(
         "/t/{}/a-public-question?quote={}",
         w.public_topic, public_first.id

@@ -1167,13 +1167,7 @@ mod tests {
             }
             assert_eq!(user::Entity::find().all(&w.db).await.unwrap(), users_before);
             // Flags too: one in flight from a member suspended meanwhile counted towards hiding.
-            let opening = post::Entity::find()
-                .filter(post::Column::TopicId.eq(t.id))
-                .filter(post::Column::PostNumber.eq(1))
-                .one(&w.db)
-                .await
-                .unwrap()
-                .unwrap();
+            let opening = crate::server::testing::post_at(&w.db, t.id, 1).await;
             for member in [&suspended, &deleted] {
                 let flagged = flag_post(&w.db, member, opening.id, "spam", "").await;
                 assert!(

@@ -171,7 +171,7 @@ pub async fn expand_prefixes(db: &DatabaseConnection, parsed: Parsed) -> Result<
         };
         for (i, w) in words.into_iter().enumerate() {
             let written = ENDINGS.iter().enumerate().find_map(|(k, e)| {
-                (read_back[next + k].as_deref() == Some(w.as_str())).then_some((k, e))
+                (read_back[next + k].as_deref() == Some(w.as_str())).then_some(e)
             });
             next += ENDINGS.len();
             match written {
@@ -182,7 +182,7 @@ pub async fn expand_prefixes(db: &DatabaseConnection, parsed: Parsed) -> Result<
                 // word without its accents is a word of its own where the tokenizer keeps them
                 // ("ещё" and "еще", "καφέ" and "καφε").
                 None if i == 0 => {}
-                Some((_, e)) => out.push(format!("{w}{e}")),
+                Some(e) => out.push(format!("{w}{e}")),
                 None => *prefix = true,
             }
         }
