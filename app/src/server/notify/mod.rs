@@ -27,7 +27,7 @@ use self::{compose::Letter, preferences::Mode};
 use super::{
     batch::Batch,
     db::numbered,
-    entity::{notification, topic, user},
+    entity::{notification, post, topic, user},
 };
 use crate::{error::AppError, model::NotificationView};
 
@@ -156,6 +156,64 @@ pub async fn notify(
     }
     .insert(conn)
     .await?;
+    Ok(())
+}
+
+/// A post gone from public sight (hidden or removed), or with `topic_gone` its whole topic (its
+/// opening post removed): what told members of it leaves their notifications, and so the bell
+/// and their next digest, so that a moderator's removal takes spam or abuse (and its author's
+/// name) out of everyone's notifications too. A notification that stands for several replies
+/// and was written for this one stays for the others, counting one fewer, its message no longer
+/// naming who wrote the first, and about no post any more. Restoring the post tells nobody again, as on Discourse; e-mails
+/// already queued are not called back.
+pub async fn withdraw(
+    conn: &impl ConnectionTrait,
+    p: &post::Model,
+    topic_gone: bool,
+) -> Result<(), AppError> {
+    let backend = conn.get_database_backend();
+    let mut gone = Batch::default();
+    if topic_gone {
+        gone.push(
+            notification::Entity::delete_many()
+                .filter(notification::Column::TopicId.eq(p.topic_id))
+                .build(backend),
+        );
+        gone.run(conn).await?;
+        return Ok(());
+    }
+    gone.push(
+        notification::Entity::delete_many()
+            .filter(notification::Column::PostId.eq(p.id))
+            .filter(notification::Column::Count.lte(1))
+            .build(backend),
+    );
+    let title = topic::Entity::find_by_id(p.topic_id)
+        .select_only()
+        .column(topic::Column::Title)
+        .into_tuple::<String>()
+        .one(conn)
+        .await?
+        .unwrap_or_default();
+    for (kind, message) in [
+        (REPLY, format!("A new reply in “{title}”")),
+        (STAFF_ANSWER, format!("A staff answer in “{title}”")),
+    ] {
+        gone.push(
+            notification::Entity::update_many()
+                .col_expr(
+                    notification::Column::Count,
+                    Expr::col(notification::Column::Count).sub(1),
+                )
+                .col_expr(notification::Column::Message, Expr::value(message))
+                .col_expr(notification::Column::PostId, Expr::value(None::<i64>))
+                .filter(notification::Column::PostId.eq(p.id))
+                .filter(notification::Column::Kind.eq(kind))
+                .filter(notification::Column::Count.gt(1))
+                .build(backend),
+        );
+    }
+    gone.run(conn).await?;
     Ok(())
 }
 
@@ -733,6 +791,149 @@ mod tests {
             2,
             "not told again as a follower"
         );
+    }
+
+    #[tokio::test]
+    async fn what_a_moderator_removes_leaves_the_bell_and_the_digest() {
+        removals_withdraw(World::new().await).await;
+    }
+
+    #[tokio::test]
+    async fn removals_withdraw_on_postgresql() {
+        let Some(pg) = crate::server::testing::PostgresTestDb::create().await else {
+            return;
+        };
+        removals_withdraw(World::builder().build_on(pg.db.clone()).await).await;
+        pg.drop().await;
+    }
+
+    /// A troll's reply mentions a member and starts the topic author's collapsed replies; a
+    /// moderator hides it: the mention goes, the collapsed notification stays for the reply after
+    /// it without the troll's name, and the digest says nothing of the troll. A removed topic
+    /// leaves nothing in anyone's bell; notices about a member's own account stay.
+    async fn removals_withdraw(w: World) {
+        use crate::server::moderation::{self, PostAction};
+        configure_outside();
+        let troll = insert_user(&w.db, 60).await;
+        let mut row: user::ActiveModel = troll.clone().into();
+        row.display_name = Set("<b>Troll</b> Smith".into());
+        let troll = row.update(&w.db).await.unwrap();
+        let t = topic_by(&w, &w.customer).await;
+        let abuse = forum::reply(&w.db, &troll, t.id, "@user2 you are an idiot.", None)
+            .await
+            .unwrap();
+        forum::reply(&w.db, &w.other, t.id, "Try the 2.3 build.", None)
+            .await
+            .unwrap();
+        let mentioned = notes(&w, w.other.id).await;
+        assert_eq!(mentioned.len(), 1, "{mentioned:?}");
+        assert_eq!(mentioned[0].kind, MENTION);
+        let authors = notes(&w, w.customer.id).await;
+        assert_eq!(authors.len(), 1, "{authors:?}");
+        assert_eq!(authors[0].count, 2);
+        assert!(
+            authors[0].message.contains("Troll"),
+            "{}",
+            authors[0].message
+        );
+        let untouched = notes(&w, w.staff.id).await;
+
+        moderation::act_on_post(&w.db, &w.moderator, abuse.id, PostAction::Hide, "Abuse.")
+            .await
+            .unwrap();
+        assert!(
+            notes(&w, w.other.id).await.is_empty(),
+            "the mention is withdrawn"
+        );
+        assert_eq!(unread_count(&w.db, w.other.id).await.unwrap(), 0);
+        let authors = notes(&w, w.customer.id).await;
+        assert_eq!(authors.len(), 1, "{authors:?}");
+        assert_eq!(authors[0].count, 1);
+        assert_eq!(authors[0].message, "A new reply in “The export fails”");
+        assert_eq!(
+            list(&w.db, w.customer.id).await.unwrap()[0].message,
+            "A new reply in “The export fails”"
+        );
+        assert_eq!(unread_count(&w.db, w.customer.id).await.unwrap(), 1);
+        assert_eq!(
+            notes(&w, w.staff.id).await,
+            untouched,
+            "others' stay as they were"
+        );
+        // The author's notice of the hiding is theirs to keep.
+        assert!(
+            notes(&w, troll.id)
+                .await
+                .iter()
+                .any(|n| n.post_id.is_none()),
+            "{:?}",
+            notes(&w, troll.id).await
+        );
+        // Restoring it tells nobody again.
+        moderation::act_on_post(&w.db, &w.moderator, abuse.id, PostAction::Restore, "")
+            .await
+            .unwrap();
+        assert!(notes(&w, w.other.id).await.is_empty());
+
+        // The digest (the member's first, so due now) lists the reply that stays, not the troll.
+        digest::send_due(&w.db, Utc::now()).await.unwrap();
+        let digests: Vec<_> = mails_to(&w, &w.customer.email)
+            .await
+            .into_iter()
+            .filter(|m| m.kind == "digest")
+            .collect();
+        assert_eq!(digests.len(), 1, "{digests:?}");
+        assert!(
+            digests[0]
+                .body
+                .contains("A new reply in “The export fails”"),
+            "{}",
+            digests[0].body
+        );
+        assert!(!digests[0].body.contains("Troll"), "{}", digests[0].body);
+
+        // A spam topic removed with its opening post: no bell keeps its title.
+        let spam = forum::start_topic(
+            &w.db,
+            &troll,
+            "questions",
+            "Cheap pills at spam.example",
+            "@user2 @user3 look.",
+            None,
+        )
+        .await
+        .unwrap()
+        .0;
+        forum::reply(&w.db, &w.customer, spam.id, "Reported.", None)
+            .await
+            .unwrap();
+        let spam_notes = || async {
+            notification::Entity::find()
+                .filter(notification::Column::TopicId.eq(spam.id))
+                .count(&w.db)
+                .await
+                .unwrap()
+        };
+        assert!(
+            spam_notes().await >= 3,
+            "mentions and the troll's reply notice"
+        );
+        let opening = crate::server::testing::post_at(&w.db, spam.id, 1).await;
+        moderation::act_on_post(&w.db, &w.moderator, opening.id, PostAction::Delete, "Spam.")
+            .await
+            .unwrap();
+        assert_eq!(spam_notes().await, 0);
+        for member in [&w.customer, &w.other] {
+            assert!(
+                list(&w.db, member.id)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .all(|n| !n.message.contains("pills")),
+                "{}",
+                member.id
+            );
+        }
     }
 
     #[tokio::test]
