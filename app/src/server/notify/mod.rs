@@ -164,8 +164,8 @@ pub async fn notify(
 /// and their next digest, so that a moderator's removal takes spam or abuse (and its author's
 /// name) out of everyone's notifications too. A notification that stands for several replies
 /// and was written for this one stays for the others, counting one fewer, its message no longer
-/// naming who wrote the first, and about no post any more. Restoring the post tells nobody again, as on Discourse; e-mails
-/// already queued are not called back.
+/// naming who wrote the first, and about no post any more. Restoring the post tells nobody
+/// again, as on Discourse; e-mails already queued are not called back.
 pub async fn withdraw(
     conn: &impl ConnectionTrait,
     p: &post::Model,
@@ -836,7 +836,13 @@ mod tests {
             "{}",
             authors[0].message
         );
+        // The same troll's mention of staff in another topic is about another post: it stays.
+        let elsewhere = topic_by(&w, &w.admin).await;
+        forum::reply(&w.db, &troll, elsewhere.id, "@user3 please look.", None)
+            .await
+            .unwrap();
         let untouched = notes(&w, w.staff.id).await;
+        assert_eq!(untouched.len(), 1, "{untouched:?}");
 
         moderation::act_on_post(&w.db, &w.moderator, abuse.id, PostAction::Hide, "Abuse.")
             .await
