@@ -159,59 +159,119 @@ pub async fn notify(
     Ok(())
 }
 
-/// A post gone from public sight (hidden or removed), or with `topic_gone` its whole topic (its
-/// opening post removed): what told members of it leaves their notifications, and so the bell
-/// and their next digest, so that a moderator's removal takes spam or abuse (and its author's
-/// name) out of everyone's notifications too. A notification that stands for several replies
-/// and was written for this one stays for the others, counting one fewer, its message no longer
-/// naming who wrote the first, and about no post any more. Restoring the post tells nobody
-/// again, as on Discourse; e-mails already queued are not called back.
+/// A post removed (deleted), or with `topic_gone` its whole topic (its opening post deleted):
+/// what told members of it leaves their notifications, and so the bell and their next digest,
+/// so that a moderator's removal takes spam or abuse (and its author's name) out of everyone's
+/// notifications too. As on Discourse, hiding (a moderator's, or enough members' flags) leaves
+/// them: a hidden post is still on its page, and a moderator may make it visible again.
+///
+/// A mention or quote of the post goes. A collapsed notification ("3 new replies in ...") that
+/// the post was folded into counts one fewer, or goes when it was the last; one that named the
+/// post's author no longer does. A collapsed notification holds the replies from the one it
+/// points at up to its latest change, so those are the ones whose first reply is not after the
+/// post and whose latest change is not before the post was published; the members the post told
+/// by name were not told of it there. Restoring the post tells nobody again; e-mails already
+/// queued are not called back.
 pub async fn withdraw(
     conn: &impl ConnectionTrait,
     p: &post::Model,
     topic_gone: bool,
 ) -> Result<(), AppError> {
     let backend = conn.get_database_backend();
-    let mut gone = Batch::default();
     if topic_gone {
-        gone.push(
-            notification::Entity::delete_many()
-                .filter(notification::Column::TopicId.eq(p.topic_id))
-                .build(backend),
-        );
-        gone.run(conn).await?;
+        notification::Entity::delete_many()
+            .filter(notification::Column::TopicId.eq(p.topic_id))
+            .exec(conn)
+            .await?;
         return Ok(());
     }
+    let Some(published) = p.published_at else {
+        return Ok(()); // never public: nobody was told of it
+    };
+    let named: Vec<i64> = notification::Entity::find()
+        .select_only()
+        .column(notification::Column::UserId)
+        .filter(notification::Column::PostId.eq(p.id))
+        .filter(notification::Column::Kind.is_in([MENTION, QUOTE]))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let Some((title, topic_author)) = topic::Entity::find_by_id(p.topic_id)
+        .select_only()
+        .column(topic::Column::Title)
+        .column(topic::Column::AuthorId)
+        .into_tuple::<(String, i64)>()
+        .one(conn)
+        .await?
+    else {
+        return Ok(());
+    };
+    let mut gone = Batch::default();
+    // What is about this post alone: mentions, quotes, an official answer.
     gone.push(
         notification::Entity::delete_many()
             .filter(notification::Column::PostId.eq(p.id))
-            .filter(notification::Column::Count.lte(1))
+            .filter(notification::Column::Kind.is_not_in(COLLAPSING))
             .build(backend),
     );
-    let title = topic::Entity::find_by_id(p.topic_id)
-        .select_only()
-        .column(topic::Column::Title)
-        .into_tuple::<String>()
-        .one(conn)
-        .await?
-        .unwrap_or_default();
-    for (kind, message) in [
-        (REPLY, format!("A new reply in “{title}”")),
-        (STAFF_ANSWER, format!("A staff answer in “{title}”")),
-    ] {
-        gone.push(
-            notification::Entity::update_many()
-                .col_expr(
-                    notification::Column::Count,
-                    Expr::col(notification::Column::Count).sub(1),
-                )
-                .col_expr(notification::Column::Message, Expr::value(message))
-                .col_expr(notification::Column::PostId, Expr::value(None::<i64>))
-                .filter(notification::Column::PostId.eq(p.id))
-                .filter(notification::Column::Kind.eq(kind))
-                .filter(notification::Column::Count.gt(1))
-                .build(backend),
+    // The topic's author heard of a staff reply as a staff answer, everyone else as a reply.
+    let mut folds = vec![(REPLY, format!("A new reply in “{title}”"), None)];
+    if p.is_staff_reply {
+        folds[0].2 = Some(false);
+        folds.push((
+            STAFF_ANSWER,
+            format!("A staff answer in “{title}”"),
+            Some(true),
+        ));
+    }
+    let named = if named.is_empty() {
+        "0".to_string()
+    } else {
+        named
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    for (kind, message, only_author) in folds {
+        let whose = match only_author {
+            None => "",
+            Some(true) => "AND user_id = $5",
+            Some(false) => "AND user_id <> $5",
+        };
+        let holding = format!(
+            "topic_id = $1 AND kind = $2 AND user_id <> $3 AND user_id NOT IN ({named}) {whose}
+             AND updated_at >= $4
+             AND (SELECT n.post_number FROM posts n WHERE n.id = notifications.post_id) <= $6"
         );
+        let values = || -> Vec<sea_orm::Value> {
+            vec![
+                p.topic_id.into(),
+                kind.into(),
+                p.author_id.into(),
+                published.into(),
+                topic_author.into(),
+                p.post_number.into(),
+            ]
+        };
+        gone.push(numbered(
+            backend,
+            &format!("DELETE FROM notifications WHERE {holding} AND \"count\" <= 1"),
+            values(),
+        ));
+        let mut with_message = values();
+        with_message.push(message.into());
+        with_message.push(p.id.into());
+        gone.push(numbered(
+            backend,
+            &format!(
+                "UPDATE notifications
+                    SET \"count\" = \"count\" - 1,
+                        message = CASE WHEN post_id = $8 THEN $7 ELSE message END
+                  WHERE {holding}"
+            ),
+            with_message,
+        ));
     }
     gone.run(conn).await?;
     Ok(())
@@ -807,10 +867,12 @@ mod tests {
         pg.drop().await;
     }
 
-    /// A troll's reply mentions a member and starts the topic author's collapsed replies; a
-    /// moderator hides it: the mention goes, the collapsed notification stays for the reply after
-    /// it without the troll's name, and the digest says nothing of the troll. A removed topic
-    /// leaves nothing in anyone's bell; notices about a member's own account stay.
+    /// A troll's reply mentions a member and starts the topic author's collapsed replies. Hidden,
+    /// it leaves them (it may be made visible again); deleted, the mention goes, the collapsed
+    /// notification stays for the reply after it without the troll's name, and the digest says
+    /// nothing of the troll. Replies deleted later in a fold, or every reply of one, take their
+    /// share; a removed topic leaves nothing in anyone's bell; notices about a member's own
+    /// account, and notifications about other posts, stay.
     async fn removals_withdraw(w: World) {
         use crate::server::moderation::{self, PostAction};
         configure_outside();
@@ -844,9 +906,12 @@ mod tests {
         let untouched = notes(&w, w.staff.id).await;
         assert_eq!(untouched.len(), 1, "{untouched:?}");
 
-        moderation::act_on_post(&w.db, &w.moderator, abuse.id, PostAction::Hide, "Abuse.")
-            .await
-            .unwrap();
+        let act = |action, post_id| {
+            moderation::act_on_post(&w.db, &w.moderator, post_id, action, "Abuse.")
+        };
+        act(PostAction::Hide, abuse.id).await.unwrap();
+        assert_eq!(notes(&w, w.other.id).await, mentioned, "hiding leaves them");
+        act(PostAction::Delete, abuse.id).await.unwrap();
         assert!(
             notes(&w, w.other.id).await.is_empty(),
             "the mention is withdrawn"
@@ -866,7 +931,7 @@ mod tests {
             untouched,
             "others' stay as they were"
         );
-        // The author's notice of the hiding is theirs to keep.
+        // The author's notice of the removal is theirs to keep.
         assert!(
             notes(&w, troll.id)
                 .await
@@ -876,10 +941,9 @@ mod tests {
             notes(&w, troll.id).await
         );
         // Restoring it tells nobody again.
-        moderation::act_on_post(&w.db, &w.moderator, abuse.id, PostAction::Restore, "")
-            .await
-            .unwrap();
+        act(PostAction::Restore, abuse.id).await.unwrap();
         assert!(notes(&w, w.other.id).await.is_empty());
+        assert_eq!(notes(&w, w.customer.id).await, authors);
 
         // The digest (the member's first, so due now) lists the reply that stays, not the troll.
         digest::send_due(&w.db, Utc::now()).await.unwrap();
@@ -897,6 +961,51 @@ mod tests {
             digests[0].body
         );
         assert!(!digests[0].body.contains("Troll"), "{}", digests[0].body);
+
+        // Later replies of a fold take their share; the last one takes the notification.
+        let folded = forum::start_topic(&w.db, &w.admin, "questions", "Fold", "Text.", None)
+            .await
+            .unwrap()
+            .0;
+        forum::reply(&w.db, &w.other, folded.id, "A real answer.", None)
+            .await
+            .unwrap();
+        let mut spam = Vec::new();
+        for n in 0..2 {
+            spam.push(
+                forum::reply(&w.db, &troll, folded.id, &format!("Buy pills {n}."), None)
+                    .await
+                    .unwrap(),
+            );
+        }
+        let fold = |w: &World| {
+            let db = w.db.clone();
+            let admin = w.admin.id;
+            let topic = folded.id;
+            async move {
+                notification::Entity::find()
+                    .filter(notification::Column::UserId.eq(admin))
+                    .filter(notification::Column::TopicId.eq(topic))
+                    .all(&db)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(fold(&w).await[0].count, 3);
+        for p in &spam {
+            act(PostAction::Delete, p.id).await.unwrap();
+        }
+        let left = fold(&w).await;
+        assert_eq!(left.len(), 1, "{left:?}");
+        assert_eq!(left[0].count, 1);
+        assert!(
+            left[0].message.starts_with("User 2 replied"),
+            "{}",
+            left[0].message
+        );
+        let only = crate::server::testing::post_at(&w.db, folded.id, 2).await;
+        act(PostAction::Delete, only.id).await.unwrap();
+        assert!(fold(&w).await.is_empty(), "no reply left, no notification");
 
         // A spam topic removed with its opening post: no bell keeps its title.
         let spam = forum::start_topic(
@@ -925,9 +1034,7 @@ mod tests {
             "mentions and the troll's reply notice"
         );
         let opening = crate::server::testing::post_at(&w.db, spam.id, 1).await;
-        moderation::act_on_post(&w.db, &w.moderator, opening.id, PostAction::Delete, "Spam.")
-            .await
-            .unwrap();
+        act(PostAction::Delete, opening.id).await.unwrap();
         assert_eq!(spam_notes().await, 0);
         for member in [&w.customer, &w.other] {
             assert!(

@@ -329,16 +329,16 @@ pub async fn change_state(
     if first_public {
         notify::post_published(txn, &updated).await?;
     }
-    // Out of sight, out of the bell: a public post hidden or removed, or a forum topic removed
-    // with its opening post (an article's comment topic stays with its article).
-    let left_sight =
-        from == PostState::Visible && matches!(to, PostState::Hidden | PostState::Deleted);
+    // Removed, out of the bell: a post once public deleted, or a forum topic removed with its
+    // opening post (an article's comment topic stays with its article). Hiding leaves them.
+    let removed =
+        to == PostState::Deleted && matches!(from, PostState::Visible | PostState::Hidden);
     let topic_gone = to == PostState::Deleted
         && updated.post_number == 1
         && crate::server::visibility::article_of(txn, updated.topic_id)
             .await?
             .is_none();
-    if left_sight || topic_gone {
+    if removed || topic_gone {
         notify::withdraw(txn, &updated, topic_gone).await?;
     }
     Ok(updated)
