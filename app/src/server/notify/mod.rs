@@ -167,11 +167,10 @@ pub async fn notify(
 ///
 /// A mention or quote of the post goes. A collapsed notification ("3 new replies in ...") that
 /// the post was folded into counts one fewer, or goes when it was the last; one that named the
-/// post's author no longer does. A collapsed notification holds the replies from the one it
-/// points at up to its latest change, so those are the ones whose first reply is not after the
-/// post and whose latest change is not before the post was published; the members the post told
-/// by name were not told of it there. Restoring the post tells nobody again; e-mails already
-/// queued are not called back.
+/// post's author no longer does. A collapsed notification holds the replies published from the
+/// one it points at up to its latest change (the members the post told by name were not told of
+/// it there), and never counts fewer than the visible replies it may hold. Restoring the post
+/// tells nobody again; e-mails already queued are not called back.
 pub async fn withdraw(
     conn: &impl ConnectionTrait,
     p: &post::Model,
@@ -239,10 +238,23 @@ pub async fn withdraw(
             Some(true) => "AND user_id = $5",
             Some(false) => "AND user_id <> $5",
         };
+        // The replies it holds: published from its first one to its latest change.
+        let first = "(SELECT f.published_at FROM posts f WHERE f.id = notifications.post_id)";
         let holding = format!(
             "topic_id = $1 AND kind = $2 AND user_id <> $3 AND user_id NOT IN ({named}) {whose}
-             AND updated_at >= $4
-             AND (SELECT n.post_number FROM posts n WHERE n.id = notifications.post_id) <= $6"
+             AND updated_at >= $4 AND {first} <= $4"
+        );
+        // The visible replies other than this one within those times that it may hold: it
+        // never counts fewer (so a reply deleted, restored and deleted again takes no other
+        // reply's share, and the deletion of one it never held takes none).
+        let visible = format!(
+            "(SELECT COUNT(*) FROM posts q
+               WHERE q.topic_id = $1 AND q.state = 'visible' AND q.post_number > 1 AND q.id <> $6
+                 AND q.author_id <> notifications.user_id
+                 AND q.published_at >= {first} AND q.published_at <= notifications.updated_at
+                 AND ((notifications.kind = '{STAFF_ANSWER}' AND q.is_staff_reply)
+                      OR (notifications.kind = '{REPLY}'
+                          AND (notifications.user_id <> $5 OR NOT q.is_staff_reply))))"
         );
         let values = || -> Vec<sea_orm::Value> {
             vec![
@@ -251,23 +263,25 @@ pub async fn withdraw(
                 p.author_id.into(),
                 published.into(),
                 topic_author.into(),
-                p.post_number.into(),
+                p.id.into(),
             ]
         };
         gone.push(numbered(
             backend,
-            &format!("DELETE FROM notifications WHERE {holding} AND \"count\" <= 1"),
+            &format!(
+                "DELETE FROM notifications WHERE {holding} AND \"count\" <= 1 AND {visible} = 0"
+            ),
             values(),
         ));
         let mut with_message = values();
         with_message.push(message.into());
-        with_message.push(p.id.into());
         gone.push(numbered(
             backend,
             &format!(
                 "UPDATE notifications
-                    SET \"count\" = \"count\" - 1,
-                        message = CASE WHEN post_id = $8 THEN $7 ELSE message END
+                    SET \"count\" = CASE WHEN {visible} >= \"count\" THEN \"count\"
+                                         ELSE \"count\" - 1 END,
+                        message = CASE WHEN post_id = $6 THEN $7 ELSE message END
                   WHERE {holding}"
             ),
             with_message,
@@ -1006,6 +1020,73 @@ mod tests {
         let only = crate::server::testing::post_at(&w.db, folded.id, 2).await;
         act(PostAction::Delete, only.id).await.unwrap();
         assert!(fold(&w).await.is_empty(), "no reply left, no notification");
+
+        // Deleted, restored and deleted again, over and over, a reply takes one share only.
+        let again = forum::start_topic(&w.db, &w.admin, "questions", "Again", "Text.", None)
+            .await
+            .unwrap()
+            .0;
+        let mut replies = Vec::new();
+        for who in [&w.other, &troll, &w.staff] {
+            replies.push(
+                forum::reply(&w.db, who, again.id, "A reply.", None)
+                    .await
+                    .unwrap(),
+            );
+        }
+        let in_again = || async {
+            notification::Entity::find()
+                .filter(notification::Column::UserId.eq(w.admin.id))
+                .filter(notification::Column::TopicId.eq(again.id))
+                .all(&w.db)
+                .await
+                .unwrap()
+        };
+        // The staff reply is a staff answer to the topic's author: a notification of its own.
+        assert_eq!(in_again().await.len(), 2);
+        for _ in 0..3 {
+            act(PostAction::Delete, replies[1].id).await.unwrap();
+            act(PostAction::Restore, replies[1].id).await.unwrap();
+        }
+        let kept = in_again().await;
+        assert_eq!(kept.len(), 2, "{kept:?}");
+        assert!(
+            kept.iter().all(|n| n.count == 1 || n.kind == REPLY),
+            "{kept:?}"
+        );
+        assert_eq!(
+            kept.iter().find(|n| n.kind == REPLY).unwrap().count,
+            1,
+            "{kept:?}"
+        );
+
+        // A held reply approved later folds in by when it was published, not by its number.
+        crate::server::testing::watch(&w.db, &[("lawsuit", "hold")]).await;
+        let late = forum::start_topic(&w.db, &w.admin, "questions", "Late", "Text.", None)
+            .await
+            .unwrap()
+            .0;
+        let held = forum::reply(&w.db, &w.other, late.id, "A lawsuit, maybe.", None)
+            .await
+            .unwrap();
+        assert_eq!(held.state, "pending");
+        let after = forum::reply(&w.db, &w.customer, late.id, "No.", None)
+            .await
+            .unwrap();
+        act(PostAction::Approve, held.id).await.unwrap();
+        let in_late = || async {
+            notification::Entity::find()
+                .filter(notification::Column::UserId.eq(w.admin.id))
+                .filter(notification::Column::TopicId.eq(late.id))
+                .all(&w.db)
+                .await
+                .unwrap()
+        };
+        assert_eq!(in_late().await[0].count, 2);
+        act(PostAction::Delete, held.id).await.unwrap();
+        assert_eq!(in_late().await[0].count, 1);
+        act(PostAction::Delete, after.id).await.unwrap();
+        assert!(in_late().await.is_empty(), "{:?}", in_late().await);
 
         // A spam topic removed with its opening post: no bell keeps its title.
         let spam = forum::start_topic(
