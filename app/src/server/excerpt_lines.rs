@@ -2,6 +2,7 @@
 //! on lines of their own (shown with `white-space: pre-line`), where `html_text::excerpt` runs
 //! everything into one line for meta descriptions. The staff queue reads a customer's question
 //! at a glance, and "1. it crashes 2. on save" must not read as one sentence.
+use crate::server::html_text::whole_graphemes;
 
 /// Elements that start and end a line of their own.
 const BLOCKS: &[&str] = &[
@@ -66,7 +67,8 @@ pub fn excerpt_lines(html: &str, max: usize) -> String {
     let joined = lines.join("\n");
     if joined.chars().count() > max {
         let cut: String = joined.chars().take(max).collect();
-        format!("{}…", cut.trim_end())
+        let next = joined.chars().nth(max).unwrap_or(' ');
+        format!("{}…", whole_graphemes(&cut, next).trim_end())
     } else {
         joined
     }
@@ -141,5 +143,8 @@ mod tests {
     fn long_text_is_cut_with_an_ellipsis() {
         assert_eq!(excerpt_lines("<p>abcdefghij</p><p>k</p>", 5), "abcde…");
         assert_eq!(excerpt_lines("<p>abc</p><p>defgh</p>", 6), "abc\nde…");
+        // Not inside what reads as one character.
+        assert_eq!(excerpt_lines("<p>abcd\u{1F1EB}\u{1F1F7}</p>", 5), "abcd…");
+        assert_eq!(excerpt_lines("<p>ab \u{1F44D}\u{1F3FD}</p>", 4), "ab…");
     }
 }

@@ -291,6 +291,8 @@ pub fn excerpt(html: &str, max: usize) -> String {
         }
         if chars >= max {
             left_out = true;
+            let whole = whole_graphemes(&text, c).len();
+            text.truncate(whole);
             break;
         }
         text.push(c);
@@ -302,6 +304,25 @@ pub fn excerpt(html: &str, max: usize) -> String {
         format!("{}…", text.trim_end())
     } else {
         text.to_string()
+    }
+}
+
+/// `kept` without its last grapheme when `next`, the first character left out, would have
+/// continued it: a cut never leaves half of what a reader sees as one character (a flag's first
+/// letter, a family without its children, a thumb without its skin tone, a letter without its
+/// accent).
+pub fn whole_graphemes(kept: &str, next: char) -> &str {
+    use unicode_segmentation::UnicodeSegmentation;
+    let Some((start, last)) = kept.grapheme_indices(true).next_back() else {
+        return kept;
+    };
+    let mut joined = String::with_capacity(last.len() + next.len_utf8());
+    joined.push_str(last);
+    joined.push(next);
+    if joined.graphemes(true).nth(1).is_none() {
+        &kept[..start]
+    } else {
+        kept
     }
 }
 
@@ -359,6 +380,23 @@ mod tests {
         assert_eq!(excerpt("<p>abc</p><p>de</p>", 5), "abc d…");
         assert_eq!(excerpt("<p>abc</p>  <p> </p>", 3), "abc");
         assert_eq!(excerpt("<p>x</p>", 0), "…");
+        // Never half of what reads as one character: a flag, a family, a skin tone, an accent
+        // written as a character of its own.
+        assert_eq!(excerpt("<p>ab\u{1F1EB}\u{1F1F7}</p>", 3), "ab…");
+        assert_eq!(
+            excerpt("<p>ab\u{1F1EB}\u{1F1F7}\u{1F1E9}\u{1F1EA}</p>", 5),
+            "ab\u{1F1EB}\u{1F1F7}…"
+        );
+        assert_eq!(
+            excerpt(
+                "<p>Us: \u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467} ok</p>",
+                7
+            ),
+            "Us:…"
+        );
+        assert_eq!(excerpt("<p>ok \u{1F44D}\u{1F3FD}</p>", 4), "ok…");
+        assert_eq!(excerpt("<p>cafe\u{301} au lait</p>", 4), "caf…");
+        assert_eq!(excerpt("<p>cafe\u{301} au lait</p>", 5), "cafe\u{301}…");
         assert_eq!(
             excerpt("<p>Body \u{1b}[31m \u{FFFF}\u{FFFE}\u{7} end</p>", 100),
             "Body [31m end"
