@@ -556,6 +556,15 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(article.title, "Release[31m notes for May");
+        let (article, _) = create_article(
+            &w.db,
+            &w.staff,
+            &input("Line\u{2028}and\u{2029}paragraph", Publish::Now),
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(article.title, "Line and paragraph");
         let summary = ArticleInput {
             summary: "A\u{7}bell\u{FFFF} and\u{b}more".into(),
             ..input("Summary", Publish::Now)

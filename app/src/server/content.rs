@@ -633,13 +633,15 @@ pub fn strip_direction_overrides(source: &str) -> Cow<'_, str> {
 }
 
 /// A title as one line of text, as it shows: no direction overrides, a line break or tab sent
-/// through the API is a space, and other control characters (an ESC, a C1 control) and the
-/// noncharacters U+FFFE and U+FFFF, which feeds cannot carry, are dropped.
+/// through the API is a space (Unicode's line and paragraph separators too, which are not
+/// control characters but break a line in a feed reader or a mail client's subject), and
+/// other control characters (an ESC, a C1 control) and the noncharacters U+FFFE and U+FFFF,
+/// which feeds cannot carry, are dropped.
 pub fn one_line(text: &str) -> String {
     strip_direction_overrides(text)
         .chars()
         .filter_map(|c| match c {
-            '\r' | '\n' | '\t' => Some(' '),
+            '\r' | '\n' | '\t' | '\u{2028}' | '\u{2029}' => Some(' '),
             '\u{FFFE}' | '\u{FFFF}' => None,
             c if c.is_control() => None,
             c => Some(c),
