@@ -633,8 +633,8 @@ pub fn strip_direction_overrides(source: &str) -> Cow<'_, str> {
 }
 
 /// A title as one line of text, as it shows: no direction overrides, a line break or tab sent
-/// through the API is a space (Unicode's line and paragraph separators too, which are not
-/// control characters but break a line in a feed reader or a mail client's subject), and
+/// through the API is a space (Unicode's line and paragraph separators too: not control
+/// characters, but a forced line break wherever text is laid out, UAX #14), and
 /// other control characters (an ESC, a C1 control) and the noncharacters U+FFFE and U+FFFF,
 /// which feeds cannot carry, are dropped.
 pub fn one_line(text: &str) -> String {
