@@ -10,7 +10,7 @@ use sea_orm::{
     sea_query::{Expr, Query},
 };
 
-use super::{link_to, reason_length};
+use super::{link_to, reason_text};
 use crate::server::records::moderation_log::log;
 use crate::server::records::topic_events;
 use crate::server::records::users::check_may_act_on_author;
@@ -119,8 +119,7 @@ pub fn check_reason(action: PostAction, reason: &str) -> Result<String, AppError
     {
         return Err(AppError::invalid("reason", REASON_NEEDED));
     }
-    reason_length(reason)?;
-    Ok(reason.to_string())
+    reason_text(reason)
 }
 
 async fn act_in(
@@ -351,7 +350,8 @@ pub async fn act_on_topic(
     reason: &str,
 ) -> Result<(), AppError> {
     require_role(Some(moderator.role()), Role::Moderator)?;
-    reason_length(reason)?;
+    let reason = reason_text(reason)?;
+    let reason = reason.as_str();
     let t = visibility::topic(db, topic_id, Some(moderator)).await?;
     let (column, value, name) = match action {
         TopicAction::Lock => (topic::Column::Locked, true, "lock"),
@@ -401,7 +401,8 @@ pub async fn move_topic(
     reason: &str,
 ) -> Result<(), AppError> {
     require_role(Some(moderator.role()), Role::Moderator)?;
-    reason_length(reason)?;
+    let reason = reason_text(reason)?;
+    let reason = reason.as_str();
     let t = visibility::topic(db, topic_id, Some(moderator)).await?;
     // In a forum category an article's comments would show the article's title whatever its
     // state, and the article would lose them.
@@ -521,7 +522,8 @@ pub async fn edit_post(
     reason: &str,
 ) -> Result<post::Model, AppError> {
     require_role(Some(moderator.role()), Role::Moderator)?;
-    reason_length(reason)?;
+    let reason = reason_text(reason)?;
+    let reason = reason.as_str();
     let (p, _) = visibility::post(db, post_id, Some(moderator)).await?;
     check_may_act_on_author(db, moderator, p.author_id).await?;
     posting::validate_body(body)?;

@@ -7,7 +7,7 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait},
 };
 
-use super::{link_to, reason_length};
+use super::{link_to, reason_text};
 use crate::server::{
     auth::{self},
     db::begin_write,
@@ -74,7 +74,7 @@ pub async fn flag_post(
     if reason == "other" && note.is_empty() {
         return Err(AppError::invalid("note", FLAG_NOTE_NEEDED));
     }
-    reason_length(note).map_err(|_| {
+    let note = reason_text(note).map_err(|_| {
         AppError::invalid(
             "note",
             format!(

@@ -19,7 +19,11 @@ use crate::error::AppError;
 
 pub const MAX_REASON_CHARS: usize = 1000;
 
-pub(super) fn reason_length(reason: &str) -> Result<(), AppError> {
+/// A reason or a flag's note as it is kept and shown: without direction overrides (which make
+/// text read in another order than it is written: a member's note disguised in the review
+/// queue, a moderator's reason in the author's notice), and within its length.
+pub(super) fn reason_text(reason: &str) -> Result<String, AppError> {
+    let reason = crate::server::content::strip_direction_overrides(reason);
     let n = reason.chars().count();
     if n > MAX_REASON_CHARS {
         return Err(AppError::invalid(
@@ -27,7 +31,7 @@ pub(super) fn reason_length(reason: &str) -> Result<(), AppError> {
             format!("Reasons can be at most 1,000 characters; this one has {n}."),
         ));
     }
-    Ok(())
+    Ok(reason.into_owned())
 }
 
 pub(super) async fn link_to(
@@ -179,6 +183,63 @@ mod tests {
         let told = notification::Entity::find().all(&w.db).await.unwrap();
         assert_eq!(told.len(), 1);
         assert!(told[0].message.contains(AUTO_HIDDEN));
+    }
+
+    /// A member's note and a moderator's reason are kept without direction overrides: shown
+    /// in the review queue, the log and the author's notice, they could make text read in
+    /// another order than it was written.
+    #[tokio::test]
+    async fn notes_and_reasons_lose_their_direction_overrides() {
+        let w = world().await;
+        let f = flag_post(
+            &w.db,
+            &w.members[0],
+            w.post.id,
+            "other",
+            "see \u{202E}moc.elpmaxe\u{202C} now",
+        )
+        .await
+        .unwrap();
+        assert_eq!(f.note, "see moc.elpmaxe now");
+        act_on_post(
+            &w.db,
+            &w.moderator,
+            w.post.id,
+            PostAction::Hide,
+            "\u{2067}rude\u{2069} words",
+        )
+        .await
+        .unwrap();
+        let logged = moderation_log::Entity::find()
+            .filter(moderation_log::Column::Action.eq("hide"))
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(logged.reason, "rude words");
+        let suspended = suspend(
+            &w.db,
+            &w.moderator,
+            w.members[1].id,
+            Some(1),
+            "\u{202D}spamming\u{202C}",
+        )
+        .await
+        .unwrap();
+        assert_eq!(suspended.suspension_reason.as_deref(), Some("spamming"));
+        // A reason of nothing but overrides is no reason.
+        assert_eq!(
+            act_on_post(
+                &w.db,
+                &w.moderator,
+                w.post.id,
+                PostAction::Delete,
+                "\u{202E}"
+            )
+            .await
+            .unwrap_err(),
+            AppError::invalid("reason", REASON_NEEDED)
+        );
     }
 
     #[tokio::test]

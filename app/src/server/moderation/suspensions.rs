@@ -4,7 +4,7 @@
 use chrono::{Duration, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Set};
 
-use super::{REASON_NEEDED, reason_length};
+use super::{REASON_NEEDED, reason_text};
 use crate::server::records::moderation_log::log;
 use crate::server::{
     auth::{check_may_act_on, require_role},
@@ -31,7 +31,8 @@ pub async fn suspend(
     if crate::server::invisible::is_blank(reason) {
         return Err(AppError::invalid("reason", REASON_NEEDED));
     }
-    reason_length(reason)?;
+    let reason = reason_text(reason)?;
+    let reason = reason.as_str();
     if let Some(d) = days
         && ![1, 3, 7, 30].contains(&d)
     {
@@ -181,7 +182,8 @@ pub async fn remove_spammer(
     } else {
         reason.trim()
     };
-    reason_length(reason)?;
+    let reason = reason_text(reason)?;
+    let reason = reason.as_str();
     let target = user::Entity::find_by_id(user_id)
         .one(db)
         .await?
