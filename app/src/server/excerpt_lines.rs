@@ -42,6 +42,9 @@ pub fn excerpt_lines(html: &str, max: usize) -> String {
                     if name == "li" && !closing {
                         text.push_str("• ");
                     }
+                } else if name == "td" || name == "th" {
+                    // A row's cells stay on its line, apart ("Plan Pro", not "PlanPro").
+                    text.push(' ');
                 }
                 rest = &rest[len..];
             }
@@ -136,6 +139,18 @@ mod tests {
         assert_eq!(
             excerpt_lines("<p>one\ntwo <a href=\"/x?a>b\">three</a></p>", 200),
             "one two three"
+        );
+    }
+
+    #[test]
+    fn a_table_reads_a_row_a_line_with_its_cells_apart() {
+        assert_eq!(
+            excerpt_lines(
+                "<table><thead><tr><th>Plan</th><th>Price</th></tr></thead>\
+                 <tbody><tr><td>Pro</td><td><b>9</b> EUR</td></tr></tbody></table>",
+                200
+            ),
+            "Plan Price\nPro 9 EUR"
         );
     }
 
