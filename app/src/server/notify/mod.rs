@@ -28,8 +28,12 @@ use super::{
     batch::Batch,
     db::numbered,
     entity::{notification, post, topic, user},
+    records,
 };
-use crate::{error::AppError, model::NotificationView};
+use crate::{
+    error::AppError,
+    model::{NotificationView, PostState},
+};
 
 pub const REPLY: &str = "reply";
 pub const STAFF_ANSWER: &str = "staff_answer";
@@ -167,7 +171,7 @@ pub async fn notify(
 ///
 /// A mention or quote of the post goes. A collapsed notification ("3 new replies in ...") that
 /// the post was folded into counts one fewer, or goes when it was the last; one that named the
-/// post's author no longer does. A collapsed notification holds the replies published from the
+/// post's author no longer does, and leads to the first reply it still holds (`lead_past`). A collapsed notification holds the replies published from the
 /// one it points at up to its latest change (the members the post told by name were not told of
 /// it there), and never counts fewer than the visible replies it may hold. Restoring the post
 /// tells nobody again; e-mails already queued are not called back.
@@ -288,6 +292,64 @@ pub async fn withdraw(
         ));
     }
     gone.run(conn).await?;
+    lead_past(conn, p, published, topic_author).await
+}
+
+/// A collapsed notification that led to `p`, removed, now leads to the first visible reply it
+/// still holds. It keeps `p` as its post, where its window of replies starts (see `withdraw`);
+/// with no such reply left it leads where it did, to the removal's placeholder.
+async fn lead_past(
+    conn: &impl ConnectionTrait,
+    p: &post::Model,
+    published: chrono::DateTime<Utc>,
+    topic_author: i64,
+) -> Result<(), AppError> {
+    let rows = notification::Entity::find()
+        .filter(notification::Column::PostId.eq(p.id))
+        .filter(notification::Column::Kind.is_in(COLLAPSING))
+        .all(conn)
+        .await?;
+    let mut links: HashMap<i64, String> = HashMap::new();
+    for n in rows {
+        let mut next = post::Entity::find()
+            .filter(post::Column::TopicId.eq(p.topic_id))
+            .filter(post::Column::State.eq(PostState::Visible.as_str()))
+            .filter(post::Column::PostNumber.gt(1))
+            .filter(post::Column::Id.ne(p.id))
+            .filter(post::Column::AuthorId.ne(n.user_id))
+            .filter(post::Column::PublishedAt.gte(published));
+        if let Some(until) = n.updated_at {
+            next = next.filter(post::Column::PublishedAt.lte(until));
+        }
+        // As the row was counted: a staff answer holds staff replies; the topic's author heard
+        // of staff replies as answers, not in their replies row.
+        if n.kind == STAFF_ANSWER {
+            next = next.filter(post::Column::IsStaffReply.eq(true));
+        } else if n.user_id == topic_author {
+            next = next.filter(post::Column::IsStaffReply.eq(false));
+        }
+        let Some(next) = next
+            .order_by_asc(post::Column::PublishedAt)
+            .order_by_asc(post::Column::Id)
+            .one(conn)
+            .await?
+        else {
+            continue;
+        };
+        let link = match links.get(&next.id) {
+            Some(link) => link.clone(),
+            None => {
+                let link = records::posts::url(conn, &next).await?;
+                links.insert(next.id, link.clone());
+                link
+            }
+        };
+        notification::Entity::update_many()
+            .col_expr(notification::Column::Link, Expr::value(link))
+            .filter(notification::Column::Id.eq(n.id))
+            .exec(conn)
+            .await?;
+    }
     Ok(())
 }
 
@@ -935,6 +997,8 @@ mod tests {
         assert_eq!(authors.len(), 1, "{authors:?}");
         assert_eq!(authors[0].count, 1);
         assert_eq!(authors[0].message, "A new reply in “The export fails”");
+        // It leads to the reply that is left, not to the removed one's placeholder.
+        assert!(authors[0].link.ends_with("#post-3"), "{}", authors[0].link);
         assert_eq!(
             list(&w.db, w.customer.id).await.unwrap()[0].message,
             "A new reply in “The export fails”"
