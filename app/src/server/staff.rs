@@ -496,7 +496,7 @@ mod tests {
         reply(&w.db, &w.staff, answered.id, "Here you go.", None)
             .await
             .unwrap();
-        for blank in ["  ", "\u{200B}\u{2800}"] {
+        for blank in ["  ", "\u{200B}\u{2800}", "\u{2066}\u{202E}\u{2069}"] {
             assert_eq!(
                 no_reply_needed(&w.db, &w.staff, set_aside.id, blank)
                     .await
@@ -504,9 +504,15 @@ mod tests {
                 AppError::invalid("reason", REASON_MISSING)
             );
         }
-        no_reply_needed(&w.db, &w.staff, set_aside.id, "Just a thank-you note.")
-            .await
-            .unwrap();
+        // Kept without direction overrides, as every note of a topic's history is.
+        no_reply_needed(
+            &w.db,
+            &w.staff,
+            set_aside.id,
+            "Just a \u{202E}thank-you\u{202C} note.",
+        )
+        .await
+        .unwrap();
         assert_eq!(
             no_reply_needed(&w.db, &w.staff, set_aside.id, "again")
                 .await

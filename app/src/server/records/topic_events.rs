@@ -6,7 +6,10 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
-use crate::{error::AppError, server::entity::topic_event};
+use crate::{
+    error::AppError,
+    server::{content::strip_direction_overrides, entity::topic_event},
+};
 
 /// Staff set a status (`detail` is the status).
 pub const STATUS: &str = "status";
@@ -41,7 +44,9 @@ pub async fn record(
         actor_id: Set(actor_id),
         kind: Set(kind.into()),
         detail: Set(detail.into()),
-        note: Set(note.into()),
+        // Typed by staff and shown to them (and a status's to everyone): never out of the
+        // order it was written in.
+        note: Set(strip_direction_overrides(note).into_owned()),
         staff_only: Set(staff_only),
         created_at: Set(Utc::now()),
         ..Default::default()
