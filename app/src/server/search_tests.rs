@@ -574,6 +574,23 @@ async fn held_text_waits_for_approval(w: World) {
     assert_eq!(search(db, ask("wombat")).await.unwrap().total, 2);
 }
 
+/// A snippet cut short keeps whole letters: the engine's tokenizer parts a Devanagari letter
+/// from its vowel sign, and a cut between them (an outside tester's Hindi post) showed the
+/// letter alone before the "…".
+#[tokio::test]
+async fn a_cut_snippet_keeps_whole_letters_on_sqlite() {
+    let w = World::new().await;
+    let body = format!("yankee {}", "हिन्दी ".repeat(40));
+    forum::start_topic(&w.db, &w.customer, "questions", "Hindi text", &body, None)
+        .await
+        .unwrap();
+    let page = search(&w.db, ask("yankee")).await.unwrap();
+    let snippet = text(&page.hits[0].snippet);
+    let kept = snippet.strip_suffix('…').expect("the snippet is cut");
+    assert!(kept.trim_end().ends_with("हिन्दी"), "{snippet:?}");
+    assert_eq!(marked_words(&page.hits[0].snippet), vec!["yankee"]);
+}
+
 #[tokio::test]
 async fn held_text_waits_for_approval_on_sqlite() {
     held_text_waits_for_approval(World::new().await).await;

@@ -37,10 +37,11 @@ use crate::{
     server::{
         db::numbered,
         entity::{article, category, post, topic, user},
+        html_text::whole_graphemes,
         paging,
         records::{posts, users},
         search_index::{
-            GREATER_THAN, HIT_END, HIT_START, LESS_THAN, article_doc, without_reserved,
+            GREATER_THAN, HIT_END, HIT_START, LESS_THAN, article_doc, text_of, without_reserved,
         },
     },
 };
@@ -579,7 +580,15 @@ async fn hits(
     let mut out = Vec::with_capacity(doc_ids.len());
     for id in doc_ids {
         let (marked_title, snippet) = texts.get(id).cloned().unwrap_or_default();
-        let snippet = parts(&snippet, &cjk);
+        let html = if *id < 0 {
+            articles
+                .iter()
+                .find(|a| article_doc(a.id) == *id)
+                .map(|a| a.html.as_str())
+        } else {
+            found_posts.get(id).map(|p| p.html.as_str())
+        };
+        let snippet = parts(&whole_at_cut(snippet, html), &cjk);
         if *id < 0 {
             let Some(a) = articles.iter().find(|a| article_doc(a.id) == *id) else {
                 continue;
@@ -683,6 +692,60 @@ async fn hits(
         });
     }
     Ok(out)
+}
+
+/// A snippet the engine cut short ("…") without half of what reads as one character at the
+/// cut. The engine cuts after a word, and its tokenizer ends a word before a mark it does not
+/// read as a letter (a Devanagari vowel sign), so a cut there left a letter without the sign
+/// that belongs to it; that letter is left out, as `html_text::excerpt` does. `html` is the
+/// document's, whose text (`text_of`) is what the engine cut.
+fn whole_at_cut(snippet: String, html: Option<&str>) -> String {
+    let Some(before) = snippet.strip_suffix('…') else {
+        return snippet;
+    };
+    let shown: String = before
+        .chars()
+        .filter(|c| !matches!(*c, HIT_START | HIT_END))
+        .map(|c| match c {
+            LESS_THAN => '<',
+            GREATER_THAN => '>',
+            c => c,
+        })
+        .collect();
+    // The index's text is composed (NFC): after a plain ASCII letter nothing continues it that
+    // the tokenizer would part from it. This keeps the common case from reading the document.
+    let (false, Some(html)) = (shown.chars().last().is_none_or(|c| c.is_ascii()), html) else {
+        return snippet;
+    };
+    let text = text_of(html);
+    let tail_at = shown.char_indices().rev().nth(23).map_or(0, |(at, _)| at);
+    let tail = &shown[tail_at..];
+    let Some(next) = text
+        .find(tail)
+        .and_then(|at| text[at + tail.len()..].chars().next())
+    else {
+        return snippet;
+    };
+    let mut drop = shown.chars().count() - whole_graphemes(&shown, next).chars().count();
+    if drop == 0 {
+        return snippet;
+    }
+    let mut kept: Vec<char> = before.chars().collect();
+    while drop > 0 {
+        match kept.pop() {
+            Some(HIT_START | HIT_END) => {}
+            Some(_) => drop -= 1,
+            None => break,
+        }
+    }
+    let opened = kept.iter().filter(|c| **c == HIT_START).count();
+    let closed = kept.iter().filter(|c| **c == HIT_END).count();
+    let mut out: String = kept.into_iter().collect::<String>().trim_end().to_string();
+    if opened > closed {
+        out.push(HIT_END);
+    }
+    out.push('…');
+    out
 }
 
 fn plain(text: &str) -> TextPart {
