@@ -949,7 +949,7 @@ mod tests {
             suspend(&w.db, &w.moderator, w.author.id, Some(7), "\u{200B}")
                 .await
                 .unwrap_err(),
-            AppError::invalid("reason", REASON_NEEDED)
+            AppError::invalid("reason", SUSPENSION_REASON_NEEDED)
         );
         assert_eq!(
             suspend(&w.db, &w.moderator, w.author.id, Some(5), "Rude")

@@ -4,7 +4,8 @@
 use chrono::{Duration, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Set};
 
-use super::{REASON_NEEDED, reason_text};
+use super::reason_text;
+
 use crate::server::records::moderation_log::log;
 use crate::server::{
     auth::{check_may_act_on, require_role},
@@ -13,6 +14,9 @@ use crate::server::{
     notify, posting,
 };
 use crate::{error::AppError, model::Role};
+
+/// A suspension's reason is told to the member (hiding or deleting a post says "the author").
+pub const SUSPENSION_REASON_NEEDED: &str = "Give a reason: the member will see it.";
 
 pub const NOT_YOURSELF: &str = "You can't suspend yourself.";
 /// "For good" is a date no one will see pass.
@@ -29,7 +33,7 @@ pub async fn suspend(
     require_role(Some(moderator.role()), Role::Moderator)?;
     let reason = reason.trim();
     if crate::server::invisible::is_blank(reason) {
-        return Err(AppError::invalid("reason", REASON_NEEDED));
+        return Err(AppError::invalid("reason", SUSPENSION_REASON_NEEDED));
     }
     let reason = reason_text(reason)?;
     let reason = reason.as_str();
