@@ -5,7 +5,6 @@ use chrono::{Duration, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Set};
 
 use super::reason_text;
-
 use crate::server::records::moderation_log::log;
 use crate::server::{
     auth::{check_may_act_on, require_role},
