@@ -144,7 +144,7 @@ pub async fn flag_post(
         post_id: Set(p.id),
         flagger_id: Set(flagger.id),
         reason: Set(reason.into()),
-        note: Set(note.into()),
+        note: Set(note),
         weight: Set(weight),
         state: Set("open".into()),
         created_at: Set(Utc::now()),
