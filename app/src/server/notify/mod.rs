@@ -171,9 +171,10 @@ pub async fn notify(
 ///
 /// A mention or quote of the post goes. A collapsed notification ("3 new replies in ...") that
 /// the post was folded into counts one fewer, or goes when it was the last; one that named the
-/// post's author no longer does, and leads to the first reply it still holds (`lead_past`). A collapsed notification holds the replies published from the
-/// one it points at up to its latest change (the members the post told by name were not told of
-/// it there), and never counts fewer than the visible replies it may hold. Restoring the post
+/// post's author (it pointed at the post) no longer does, and leads to the first reply it still
+/// holds (`lead_past`). A collapsed notification holds the replies published from the one it
+/// points at up to its latest change (the members the post told by name were not told of it
+/// there), and never counts fewer than the visible replies it may hold. Restoring the post
 /// tells nobody again; e-mails already queued are not called back.
 pub async fn withdraw(
     conn: &impl ConnectionTrait,

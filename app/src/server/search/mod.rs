@@ -712,9 +712,13 @@ fn whole_at_cut(snippet: String, html: Option<&str>) -> String {
             c => c,
         })
         .collect();
-    // The index's text is composed (NFC): after a plain ASCII letter nothing continues it that
-    // the tokenizer would part from it. This keeps the common case from reading the document.
-    let (false, Some(html)) = (shown.chars().last().is_none_or(|c| c.is_ascii()), html) else {
+    // Only a cut after a letter beyond ASCII is looked at, so the common case reads no
+    // document: the tokenizer keeps a combining accent in its letter's word (q + U+0301 is the
+    // word "q"), so no cut falls between an ASCII letter and what continues it.
+    if shown.chars().last().is_none_or(|c| c.is_ascii()) {
+        return snippet;
+    }
+    let Some(html) = html else {
         return snippet;
     };
     let text = text_of(html);
