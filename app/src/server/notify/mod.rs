@@ -249,14 +249,17 @@ pub async fn withdraw(
             "topic_id = $1 AND kind = $2 AND user_id <> $3 AND user_id NOT IN ({named}) {whose}
              AND updated_at >= $4 AND {first} <= $4"
         );
-        // The visible replies other than this one within those times that it may hold: it
-        // never counts fewer (so a reply deleted, restored and deleted again takes no other
+        // The visible replies other than this one within those times that it may hold (not
+        // those that told the member by name): it never counts fewer (so a reply deleted, restored and deleted again takes no other
         // reply's share, and the deletion of one it never held takes none).
         let visible = format!(
             "(SELECT COUNT(*) FROM posts q
                WHERE q.topic_id = $1 AND q.state = 'visible' AND q.post_number > 1 AND q.id <> $6
                  AND q.author_id <> notifications.user_id
                  AND q.published_at >= {first} AND q.published_at <= notifications.updated_at
+                 AND NOT EXISTS (SELECT 1 FROM notifications m
+                                  WHERE m.user_id = notifications.user_id AND m.post_id = q.id
+                                    AND m.kind IN ('{MENTION}', '{QUOTE}'))
                  AND ((notifications.kind = '{STAFF_ANSWER}' AND q.is_staff_reply)
                       OR (notifications.kind = '{REPLY}'
                           AND (notifications.user_id <> $5 OR NOT q.is_staff_reply))))"
@@ -297,17 +300,21 @@ pub async fn withdraw(
 }
 
 /// A collapsed notification that led to `p`, removed, now leads to the first visible reply it
-/// still holds. It keeps `p` as its post, where its window of replies starts (see `withdraw`);
-/// with no such reply left it leads where it did, to the removal's placeholder.
+/// still holds that did not tell the member by name. It keeps its post, where its window of
+/// replies starts (see `withdraw`), so which rows lead to `p` is read from their links (a reply
+/// deleted after the one before it was); with no such reply left it leads where it did, to
+/// the removal's placeholder.
 async fn lead_past(
     conn: &impl ConnectionTrait,
     p: &post::Model,
     published: chrono::DateTime<Utc>,
     topic_author: i64,
 ) -> Result<(), AppError> {
+    // The anchor ends the link, whatever the topic's slug was then.
     let rows = notification::Entity::find()
-        .filter(notification::Column::PostId.eq(p.id))
+        .filter(notification::Column::TopicId.eq(p.topic_id))
         .filter(notification::Column::Kind.is_in(COLLAPSING))
+        .filter(notification::Column::Link.like(format!("%#post-{}", p.post_number)))
         .all(conn)
         .await?;
     let mut links: HashMap<i64, String> = HashMap::new();
@@ -318,7 +325,19 @@ async fn lead_past(
             .filter(post::Column::PostNumber.gt(1))
             .filter(post::Column::Id.ne(p.id))
             .filter(post::Column::AuthorId.ne(n.user_id))
-            .filter(post::Column::PublishedAt.gte(published));
+            .filter(post::Column::PublishedAt.gte(published))
+            .filter(
+                post::Column::Id.not_in_subquery(
+                    notification::Entity::find()
+                        .select_only()
+                        .column(notification::Column::PostId)
+                        .filter(notification::Column::UserId.eq(n.user_id))
+                        .filter(notification::Column::TopicId.eq(p.topic_id))
+                        .filter(notification::Column::Kind.is_in([MENTION, QUOTE]))
+                        .filter(notification::Column::PostId.is_not_null())
+                        .into_query(),
+                ),
+            );
         if let Some(until) = n.updated_at {
             next = next.filter(post::Column::PublishedAt.lte(until));
         }
@@ -1152,6 +1171,51 @@ mod tests {
         assert_eq!(in_late().await[0].count, 1);
         act(PostAction::Delete, after.id).await.unwrap();
         assert!(in_late().await.is_empty(), "{:?}", in_late().await);
+
+        // Deleted one after another, each deletion leads past the reply it removed; a reply
+        // that named the member told them by name, so it is neither led to nor counted.
+        let chain = forum::start_topic(&w.db, &w.admin, "questions", "Chain", "Text.", None)
+            .await
+            .unwrap()
+            .0;
+        let first = forum::reply(&w.db, &w.other, chain.id, "One.", None)
+            .await
+            .unwrap();
+        let second = forum::reply(&w.db, &troll, chain.id, "Two.", None)
+            .await
+            .unwrap();
+        let naming = format!("@{} three.", w.admin.username);
+        forum::reply(&w.db, &w.customer, chain.id, &naming, None)
+            .await
+            .unwrap();
+        forum::reply(&w.db, &w.other, chain.id, "Four.", None)
+            .await
+            .unwrap();
+        let in_chain = || async {
+            notification::Entity::find()
+                .filter(notification::Column::UserId.eq(w.admin.id))
+                .filter(notification::Column::TopicId.eq(chain.id))
+                .filter(notification::Column::Kind.eq(REPLY))
+                .one(&w.db)
+                .await
+                .unwrap()
+                .unwrap()
+        };
+        assert_eq!(in_chain().await.count, 3);
+        act(PostAction::Delete, first.id).await.unwrap();
+        let led = in_chain().await;
+        assert_eq!(
+            (led.count, led.link.ends_with("#post-3")),
+            (2, true),
+            "{led:?}"
+        );
+        act(PostAction::Delete, second.id).await.unwrap();
+        let led = in_chain().await;
+        assert_eq!(
+            (led.count, led.link.ends_with("#post-5")),
+            (1, true),
+            "{led:?}"
+        );
 
         // A spam topic removed with its opening post: no bell keeps its title.
         let spam = forum::start_topic(
