@@ -589,6 +589,23 @@ async fn a_cut_snippet_keeps_whole_letters_on_sqlite() {
     let kept = snippet.strip_suffix('…').expect("the snippet is cut");
     assert!(kept.trim_end().ends_with("हिन्दी"), "{snippet:?}");
     assert_eq!(marked_words(&page.hits[0].snippet), vec!["yankee"]);
+    // After an ASCII letter too (a keycap's mark), and where the words repeat, so that the
+    // cut's place is found by the snippet's whole text (the last "कमल" is the start of "कमला",
+    // whose "ल" and vowel sign are one letter).
+    let keycap = format!(
+        "zkeycap {} 1\u{FE0F}\u{20E3} and more words",
+        "word ".repeat(30)
+    );
+    let repeated = format!("zrept {} कमला and more words", "कमल ".repeat(30));
+    for (body, q, whole) in [(keycap, "zkeycap", "word"), (repeated, "zrept", " कम")] {
+        forum::start_topic(&w.db, &w.customer, "questions", "Cut text", &body, None)
+            .await
+            .unwrap();
+        let page = search(&w.db, ask(q)).await.unwrap();
+        let snippet = text(&page.hits[0].snippet);
+        let kept = snippet.strip_suffix('…').expect("the snippet is cut");
+        assert!(kept.trim_end().ends_with(whole), "{snippet:?}");
+    }
 }
 
 #[tokio::test]

@@ -41,7 +41,7 @@ use crate::{
         paging,
         records::{posts, users},
         search_index::{
-            GREATER_THAN, HIT_END, HIT_START, LESS_THAN, article_doc, text_of, without_reserved,
+            GREATER_THAN, HIT_END, HIT_START, LESS_THAN, article_doc, without_reserved,
         },
     },
 };
@@ -459,7 +459,7 @@ async fn marked(
             (
                 format!(
                     "SELECT s.doc_id, ts_headline('backyard', s.title, q.query, $1) AS title,
-                            ts_headline('backyard', s.body, q.query, $2) AS snippet
+                            ts_headline('backyard', s.body, q.query, $2) AS snippet, s.body
                        FROM search_index s, (SELECT {expression} AS query) q
                       WHERE s.doc_id IN ({ids})"
                 ),
@@ -472,7 +472,7 @@ async fn marked(
             (
                 format!(
                     "SELECT rowid AS doc_id, highlight(search_index, 0, $1, $2) AS title,
-                            snippet(search_index, 1, $1, $2, '…', 32) AS snippet
+                            snippet(search_index, 1, $1, $2, '…', 32) AS snippet, body
                        FROM search_index
                       WHERE search_index MATCH {expression} AND {} IN ({ids})",
                     query::marking_ids(terms)
@@ -496,11 +496,13 @@ async fn marked(
     let rows = db.query_all_raw(numbered(backend, &sql, values)).await?;
     let mut out = HashMap::new();
     for row in rows {
+        let snippet = row.try_get::<String>("", "snippet")?;
+        let body = row.try_get::<String>("", "body")?;
         out.insert(
             row.try_get::<i64>("", "doc_id")?,
             (
                 row.try_get::<String>("", "title")?,
-                row.try_get::<String>("", "snippet")?,
+                whole_at_cut(snippet, &body),
             ),
         );
     }
@@ -580,15 +582,7 @@ async fn hits(
     let mut out = Vec::with_capacity(doc_ids.len());
     for id in doc_ids {
         let (marked_title, snippet) = texts.get(id).cloned().unwrap_or_default();
-        let html = if *id < 0 {
-            articles
-                .iter()
-                .find(|a| article_doc(a.id) == *id)
-                .map(|a| a.html.as_str())
-        } else {
-            found_posts.get(id).map(|p| p.html.as_str())
-        };
-        let snippet = parts(&whole_at_cut(snippet, html), &cjk);
+        let snippet = parts(&snippet, &cjk);
         if *id < 0 {
             let Some(a) = articles.iter().find(|a| article_doc(a.id) == *id) else {
                 continue;
@@ -696,38 +690,27 @@ async fn hits(
 
 /// A snippet the engine cut short ("…") without half of what reads as one character at the
 /// cut. The engine cuts after a word, and its tokenizer ends a word before a mark it does not
-/// read as a letter (a Devanagari vowel sign), so a cut there left a letter without the sign
-/// that belongs to it; that letter is left out, as `html_text::excerpt` does. `html` is the
-/// document's, whose text (`text_of`) is what the engine cut.
-fn whole_at_cut(snippet: String, html: Option<&str>) -> String {
+/// read as a letter (a Devanagari vowel sign, a keycap, a combining arrow), so a cut there left
+/// a letter without the mark that belongs to it; that letter is left out, as
+/// `html_text::excerpt` does. `body` is the text the engine cut (the index's own copy).
+fn whole_at_cut(snippet: String, body: &str) -> String {
     let Some(before) = snippet.strip_suffix('…') else {
         return snippet;
     };
     let shown: String = before
+        .strip_prefix('…')
+        .unwrap_or(before)
         .chars()
         .filter(|c| !matches!(*c, HIT_START | HIT_END))
-        .map(|c| match c {
-            LESS_THAN => '<',
-            GREATER_THAN => '>',
-            c => c,
-        })
         .collect();
-    // Only a cut after a letter beyond ASCII is looked at, so the common case reads no
-    // document: the tokenizer keeps a combining accent in its letter's word (q + U+0301 is the
-    // word "q"), so no cut falls between an ASCII letter and what continues it.
-    if shown.chars().last().is_none_or(|c| c.is_ascii()) {
-        return snippet;
-    }
-    let Some(html) = html else {
-        return snippet;
+    // Where the snippet is in the body: at its start when the engine began there, else where
+    // its whole text (about 32 words) is found first.
+    let at = if body.starts_with(&shown) {
+        Some(0)
+    } else {
+        body.find(&shown)
     };
-    let text = text_of(html);
-    let tail_at = shown.char_indices().rev().nth(23).map_or(0, |(at, _)| at);
-    let tail = &shown[tail_at..];
-    let Some(next) = text
-        .find(tail)
-        .and_then(|at| text[at + tail.len()..].chars().next())
-    else {
+    let Some(next) = at.and_then(|at| body[at + shown.len()..].chars().next()) else {
         return snippet;
     };
     let mut drop = shown.chars().count() - whole_graphemes(&shown, next).chars().count();
