@@ -236,8 +236,9 @@ pub async fn no_reply_needed(
     reason: &str,
 ) -> Result<topic::Model, AppError> {
     require_role(Some(actor.role()), Role::Staff)?;
-    let reason = reason.trim();
-    if crate::server::invisible::is_blank(reason) {
+    // Counted as it is kept (`topic_events::record`), without direction overrides.
+    let reason = super::content::strip_direction_overrides(reason.trim());
+    if crate::server::invisible::is_blank(&reason) {
         return Err(AppError::invalid("reason", REASON_MISSING));
     }
     let n = reason.chars().count();
@@ -263,7 +264,7 @@ pub async fn no_reply_needed(
         Some(actor.id),
         topic_events::NO_REPLY_NEEDED,
         "",
-        reason,
+        &reason,
         true,
     )
     .await?;
