@@ -319,13 +319,26 @@ async fn lead_past(
         .await?;
     let mut links: HashMap<i64, String> = HashMap::new();
     for n in rows {
+        // From where its window starts, its own post's time: a reply before `p` deleted and
+        // restored since is held again.
+        let start = match n.post_id.filter(|id| *id != p.id) {
+            Some(id) => post::Entity::find_by_id(id)
+                .select_only()
+                .column(post::Column::PublishedAt)
+                .into_tuple::<Option<chrono::DateTime<Utc>>>()
+                .one(conn)
+                .await?
+                .flatten()
+                .unwrap_or(published),
+            None => published,
+        };
         let mut next = post::Entity::find()
             .filter(post::Column::TopicId.eq(p.topic_id))
             .filter(post::Column::State.eq(PostState::Visible.as_str()))
             .filter(post::Column::PostNumber.gt(1))
             .filter(post::Column::Id.ne(p.id))
             .filter(post::Column::AuthorId.ne(n.user_id))
-            .filter(post::Column::PublishedAt.gte(published))
+            .filter(post::Column::PublishedAt.gte(start))
             .filter(
                 post::Column::Id.not_in_subquery(
                     notification::Entity::find()
@@ -1216,6 +1229,15 @@ mod tests {
             (1, true),
             "{led:?}"
         );
+        // A reply deleted and restored is led to again once the one it was passed for goes.
+        forum::reply(&w.db, &troll, chain.id, "Five.", None)
+            .await
+            .unwrap();
+        act(PostAction::Restore, first.id).await.unwrap();
+        let fifth = crate::server::testing::post_at(&w.db, chain.id, 5).await;
+        act(PostAction::Delete, fifth.id).await.unwrap();
+        let led = in_chain().await;
+        assert!(led.link.ends_with("#post-2"), "{led:?}");
 
         // A spam topic removed with its opening post: no bell keeps its title.
         let spam = forum::start_topic(
