@@ -606,6 +606,17 @@ async fn a_cut_snippet_keeps_whole_letters_on_sqlite() {
         let kept = snippet.strip_suffix('…').expect("the snippet is cut");
         assert!(kept.trim_end().ends_with(whole), "{snippet:?}");
     }
+    // Cut before: a skin tone is never shown without its hand.
+    let tones = format!("head words {} x zrai12", "\u{1F44D}\u{1F3FD}".repeat(60));
+    forum::start_topic(&w.db, &w.customer, "questions", "Tones", &tones, None)
+        .await
+        .unwrap();
+    let page = search(&w.db, ask("zrai12")).await.unwrap();
+    let snippet = text(&page.hits[0].snippet);
+    let shown = snippet
+        .strip_prefix('…')
+        .expect("the snippet is cut before");
+    assert!(shown.starts_with('\u{1F44D}'), "{snippet:?}");
 }
 
 #[tokio::test]

@@ -502,7 +502,7 @@ async fn marked(
             row.try_get::<i64>("", "doc_id")?,
             (
                 row.try_get::<String>("", "title")?,
-                whole_at_cut(snippet, &body),
+                whole_at_cuts(snippet, &body),
             ),
         );
     }
@@ -688,51 +688,98 @@ async fn hits(
     Ok(out)
 }
 
-/// A snippet the engine cut short ("…") without half of what reads as one character at the
-/// cut. The engine cuts after a word, and its tokenizer ends a word before a mark it does not
-/// read as a letter (a Devanagari vowel sign, a keycap, a combining arrow), so a cut there left
-/// a letter without the mark that belongs to it; that letter is left out, as
-/// `html_text::excerpt` does. `body` is the text the engine cut (the index's own copy).
-fn whole_at_cut(snippet: String, body: &str) -> String {
-    let Some(before) = snippet.strip_suffix('…') else {
+/// A snippet the engine cut short ("…" at either end) without half of what reads as one
+/// character at a cut. The engine cuts between words, and its tokenizer ends a word at a mark
+/// it does not read as a letter (a Devanagari vowel sign, a keycap, a combining arrow) and
+/// starts one at a skin tone, so a cut there left a letter without the mark that belongs to it,
+/// or a mark without its letter; that part is left out, as `html_text::excerpt` does. `body`
+/// is the text the engine cut (the index's own copy).
+fn whole_at_cuts(snippet: String, body: &str) -> String {
+    let cut_before = snippet.starts_with('…');
+    let cut_after = snippet.ends_with('…') && snippet.chars().count() > 1;
+    if !cut_before && !cut_after {
         return snippet;
-    };
-    let shown: String = before
-        .strip_prefix('…')
-        .unwrap_or(before)
-        .chars()
-        .filter(|c| !matches!(*c, HIT_START | HIT_END))
-        .collect();
+    }
+    let mut inner = snippet.as_str();
+    if cut_before {
+        inner = &inner['…'.len_utf8()..];
+    }
+    if cut_after {
+        inner = &inner[..inner.len() - '…'.len_utf8()];
+    }
+    let is_marker = |c: char| matches!(c, HIT_START | HIT_END);
+    let shown: String = inner.chars().filter(|c| !is_marker(*c)).collect();
     // Where the snippet is in the body: at its start when the engine began there, else where
     // its whole text (about 32 words) is found first.
-    let at = if body.starts_with(&shown) {
+    let Some(at) = (if body.starts_with(&shown) {
         Some(0)
     } else {
         body.find(&shown)
-    };
-    let Some(next) = at.and_then(|at| body[at + shown.len()..].chars().next()) else {
+    }) else {
         return snippet;
     };
-    let mut drop = shown.chars().count() - whole_graphemes(&shown, next).chars().count();
-    if drop == 0 {
+    let drop_end = match body[at + shown.len()..].chars().next() {
+        Some(next) if cut_after => {
+            shown.chars().count() - whole_graphemes(&shown, next).chars().count()
+        }
+        _ => 0,
+    };
+    let drop_start = match body[..at].chars().next_back() {
+        Some(before) if cut_before => continued_start(&shown, before),
+        _ => 0,
+    };
+    if drop_start == 0 && drop_end == 0 {
         return snippet;
     }
-    let mut kept: Vec<char> = before.chars().collect();
-    while drop > 0 {
-        match kept.pop() {
-            Some(HIT_START | HIT_END) => {}
-            Some(_) => drop -= 1,
-            None => break,
+    // Markers stay where they are (a mark left empty shows nothing): only text is dropped.
+    let mut chars: Vec<Option<char>> = inner.chars().map(Some).collect();
+    let mut dropping = drop_start;
+    for c in chars.iter_mut() {
+        if dropping == 0 {
+            break;
+        }
+        if c.is_some_and(|c| !is_marker(c)) {
+            *c = None;
+            dropping -= 1;
         }
     }
-    let opened = kept.iter().filter(|c| **c == HIT_START).count();
-    let closed = kept.iter().filter(|c| **c == HIT_END).count();
-    let mut out: String = kept.into_iter().collect::<String>().trim_end().to_string();
-    if opened > closed {
-        out.push(HIT_END);
+    dropping = drop_end;
+    for c in chars.iter_mut().rev() {
+        if dropping == 0 {
+            break;
+        }
+        if c.is_some_and(|c| !is_marker(c)) {
+            *c = None;
+            dropping -= 1;
+        }
     }
-    out.push('…');
+    let kept: String = chars.into_iter().flatten().collect();
+    let mut out = String::with_capacity(kept.len() + 6);
+    if cut_before {
+        out.push('…');
+    }
+    out.push_str(kept.trim());
+    if cut_after {
+        out.push('…');
+    }
     out
+}
+
+/// How many characters `text` starts with that continue `before`, the character just ahead of
+/// it (a skin tone after its hand): its first grapheme when the two read as one.
+fn continued_start(text: &str, before: char) -> usize {
+    use unicode_segmentation::UnicodeSegmentation;
+    let Some(first) = text.graphemes(true).next() else {
+        return 0;
+    };
+    let mut joined = String::with_capacity(first.len() + before.len_utf8());
+    joined.push(before);
+    joined.push_str(first);
+    if joined.graphemes(true).nth(1).is_none() {
+        first.chars().count()
+    } else {
+        0
+    }
 }
 
 fn plain(text: &str) -> TextPart {
