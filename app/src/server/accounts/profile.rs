@@ -58,12 +58,9 @@ pub async fn save(
     // Locked (the row is written below): two saves at once take turns.
     let me = users::locked(&txn, member_id).await?;
     users::may_still_write(&me)?;
-    // Direction overrides could make a name read as another; controls have no place in one.
-    let name: String = content::strip_direction_overrides(display_name.trim())
-        .chars()
-        .filter(|c| !c.is_control())
-        .collect();
-    let name = name.trim().to_string();
+    // One line, as a title is: direction overrides could make a name read as another, and
+    // controls and line separators have no place in one.
+    let name = content::one_line(display_name.trim()).trim().to_string();
     let bio = crate::server::invisible::trimmed_or_nothing(bio);
     let mut problems = Vec::new();
     let own = names::lookalike_key(&name) == names::lookalike_key(&me.username);
@@ -189,7 +186,7 @@ mod tests {
         save(
             &w.db,
             me.id,
-            "  Casey \u{202e}Jones\u{7}  ",
+            "  Casey \u{202e}Jones\u{7}\u{2028}  ",
             "I **like** <script>alert(1)</script> it",
         )
         .await
