@@ -580,39 +580,43 @@ async fn held_text_waits_for_approval(w: World) {
 #[tokio::test]
 async fn a_cut_snippet_keeps_whole_letters_on_sqlite() {
     let w = World::new().await;
-    let body = format!("yankee {}", "हिन्दी ".repeat(40));
-    forum::start_topic(&w.db, &w.customer, "questions", "Hindi text", &body, None)
-        .await
-        .unwrap();
-    let page = search(&w.db, ask("yankee")).await.unwrap();
-    let snippet = text(&page.hits[0].snippet);
-    let kept = snippet.strip_suffix('…').expect("the snippet is cut");
-    assert!(kept.trim_end().ends_with("हिन्दी"), "{snippet:?}");
-    assert_eq!(marked_words(&page.hits[0].snippet), vec!["yankee"]);
-    // After an ASCII letter too (a keycap's mark), and where the words repeat, so that the
-    // cut's place is found by the snippet's whole text (the last "कमल" is the start of "कमला",
-    // whose "ल" and vowel sign are one letter).
-    let keycap = format!(
-        "zkeycap {} 1\u{FE0F}\u{20E3} and more words",
-        "word ".repeat(30)
-    );
-    let repeated = format!("zrept {} कमला and more words", "कमल ".repeat(30));
-    for (body, q, whole) in [(keycap, "zkeycap", "word"), (repeated, "zrept", " कम")] {
-        forum::start_topic(&w.db, &w.customer, "questions", "Cut text", &body, None)
+    // The text of the first hit for `q`, once a topic with `body` is posted, and its marked words.
+    let first_snippet = async |title: &str, body: &str, q: &str| {
+        forum::start_topic(&w.db, &w.customer, "questions", title, body, None)
             .await
             .unwrap();
         let page = search(&w.db, ask(q)).await.unwrap();
-        let snippet = text(&page.hits[0].snippet);
+        let hit = &page.hits[0];
+        (text(&hit.snippet), marked_words(&hit.snippet))
+    };
+    // Cut after: a Devanagari vowel sign, and after an ASCII letter a keycap's mark, stay with
+    // their letters. Where the words repeat, the cut's place is found by the snippet's whole text
+    // (the last "कमल" is the start of "कमला", whose "ल" and vowel sign are one letter).
+    let cases = [
+        ("yankee", format!("yankee {}", "हिन्दी ".repeat(40)), "हिन्दी"),
+        (
+            "zkeycap",
+            format!(
+                "zkeycap {} 1\u{FE0F}\u{20E3} and more words",
+                "word ".repeat(30)
+            ),
+            "word",
+        ),
+        (
+            "zrept",
+            format!("zrept {} कमला and more words", "कमल ".repeat(30)),
+            " कम",
+        ),
+    ];
+    for (q, body, whole) in cases {
+        let (snippet, marked) = first_snippet("Cut text", &body, q).await;
         let kept = snippet.strip_suffix('…').expect("the snippet is cut");
         assert!(kept.trim_end().ends_with(whole), "{snippet:?}");
+        assert_eq!(marked, vec![q.to_string()], "{snippet:?}");
     }
     // Cut before: a skin tone is never shown without its hand.
     let tones = format!("head words {} x zrai12", "\u{1F44D}\u{1F3FD}".repeat(60));
-    forum::start_topic(&w.db, &w.customer, "questions", "Tones", &tones, None)
-        .await
-        .unwrap();
-    let page = search(&w.db, ask("zrai12")).await.unwrap();
-    let snippet = text(&page.hits[0].snippet);
+    let (snippet, _) = first_snippet("Tones", &tones, "zrai12").await;
     let shown = snippet
         .strip_prefix('…')
         .expect("the snippet is cut before");
