@@ -18,7 +18,7 @@ use super::{
     records::topic_events,
     settings, visibility,
 };
-use crate::server::records::topics::waits_for_confirmation;
+use crate::server::records::{topics::asks_author_to_confirm, users};
 use crate::{
     error::AppError,
     model::{PostState, Role, TopicStatus},
@@ -129,10 +129,16 @@ pub async fn set_status(
     // Staff have looked at it: whatever they decided, it no longer waits in the queue.
     let updated = posting::settle(&txn, t.id).await?;
     if !unchanged || restated {
+        // A confirmed resolution stays confirmed when staff say it again; a staff author is not
+        // asked at all.
+        let asks_to_confirm = resolved
+            && asks_author_to_confirm(
+                &updated,
+                users::member(&txn, updated.author_id).await?.role(),
+            );
         let change = notify::Change::Status {
             label: status.label().to_lowercase(),
-            // A confirmed resolution stays confirmed when staff say it again.
-            asks_to_confirm: resolved && updated.resolution_confirmed_at.is_none(),
+            asks_to_confirm,
         };
         notify::topic_changed(&txn, &updated, actor, change).await?;
     }
@@ -285,12 +291,14 @@ pub async fn confirm_resolution(
     if t.author_id != author.id {
         return Err(AppError::Forbidden(ONLY_THE_AUTHOR.into()));
     }
-    if !waits_for_confirmation(&t) {
+    if !asks_author_to_confirm(&t, author.role()) {
         return Err(AppError::invalid("form", NOTHING_TO_CONFIRM));
     }
     let txn = begin_write(db).await?;
     let t = locked_topic(&txn, t.id).await?;
-    if !waits_for_confirmation(&t) {
+    // Their role as of the write: made staff since the request began, they are not asked.
+    let role = users::member(&txn, author.id).await?.role();
+    if !asks_author_to_confirm(&t, role) {
         return Err(AppError::invalid("form", NOTHING_TO_CONFIRM));
     }
     // Read-only, like its posts: a "no" would reopen it where no staff reply is taken.
@@ -668,6 +676,50 @@ mod tests {
 
     /// A status with its note sent twice (a double click, a retried request) posts the note
     /// once.
+    #[tokio::test]
+    async fn a_customer_made_staff_is_not_asked_to_confirm() {
+        let w = World::new().await;
+        let t = new_topic(&w, &w.customer, "Export is slow").await;
+        let mut promoted: user::ActiveModel = w.customer.clone().into();
+        promoted.role = Set("staff".into());
+        let promoted = promoted.update(&w.db).await.unwrap();
+        set_status(&w.db, &w.staff, t.id, "resolved", "")
+            .await
+            .unwrap();
+        // Told of the status, not asked; the page does not ask either.
+        let kinds: Vec<String> = crate::server::entity::notification::Entity::find()
+            .filter(crate::server::entity::notification::Column::UserId.eq(promoted.id))
+            .all(&w.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|n| n.kind)
+            .collect();
+        assert_eq!(kinds, [notify::STATUS]);
+        let page = topic_page(&w.db, t.id, 1, Some(&promoted)).await.unwrap();
+        assert!(!page.asks_viewer_to_confirm);
+        // Neither answer is taken, from the member as loaded before or after the change: their
+        // role is read again in the write. Nothing is written.
+        for author in [&w.customer, &promoted] {
+            for solved in [true, false] {
+                assert_eq!(
+                    confirm_resolution(&w.db, author, t.id, solved)
+                        .await
+                        .unwrap_err(),
+                    AppError::invalid("form", NOTHING_TO_CONFIRM)
+                );
+            }
+        }
+        let now = topic_now(&w.db, t.id).await;
+        assert_eq!(
+            (now.status.as_str(), now.resolution_confirmed_at),
+            ("resolved", None)
+        );
+        // The figure counts a resolution no customer confirmed.
+        let all = &figures(&w.db, &[7], Utc::now()).await.unwrap()[0].overall;
+        assert_eq!((all.resolved, all.confirmed_percent), (1, Some(0)));
+    }
+
     #[tokio::test]
     async fn a_status_note_sent_twice_is_posted_once() {
         let w = World::new().await;

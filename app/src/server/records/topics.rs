@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::error::AppError;
-use crate::model::TopicStatus;
+use crate::model::{Role, TopicStatus};
 use crate::server::entity::topic;
 
 /// Topics' slugs and titles by id, for lists that link to them (one query).
@@ -28,6 +28,14 @@ pub(crate) async fn topic_titles(
 /// Resolved by staff, not yet answered by its author.
 pub fn waits_for_confirmation(t: &topic::Model) -> bool {
     t.status == TopicStatus::Resolved.as_str() && t.resolution_confirmed_at.is_none()
+}
+
+/// Whether the topic's author, in `author_role` now, is asked "did this solve it?". Only a
+/// customer is: the answer is the customer's word on staff's work, and the response figures count
+/// it. A customer since made staff would otherwise confirm their own topics at will; as staff
+/// they set its status themselves.
+pub fn asks_author_to_confirm(t: &topic::Model, author_role: Role) -> bool {
+    waits_for_confirmation(t) && !author_role.is_staff()
 }
 
 /// Lower-case ASCII words joined by dashes, for readable URLs; "topic" if nothing is left. The

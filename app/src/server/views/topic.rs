@@ -438,8 +438,10 @@ impl TopicData {
             },
             None => None,
         };
-        let asks_viewer_to_confirm = viewer_id == Some(t.author_id)
-            && crate::server::records::topics::waits_for_confirmation(t);
+        let asks_viewer_to_confirm = viewer.is_some_and(|v| {
+            v.id == t.author_id
+                && crate::server::records::topics::asks_author_to_confirm(t, v.role())
+        });
         let votes = crate::server::views::votes::idea_votes(
             db,
             &self.category,
