@@ -749,6 +749,11 @@ impl TopicEventView {
             "confirmed" => format!("{who} confirmed this is resolved"),
             "reopened" => format!("{who} reopened this for staff"),
             "merged" => format!("{who} merged this idea into another one"),
+            // Without an actor: a post changed while the category was archived (settle).
+            "category_archived" if self.actor.is_empty() => format!(
+                "The category {} is archived, so this does not wait for staff",
+                self.detail
+            ),
             "category_archived" => format!(
                 "{who} archived the category {}, so this no longer waits for staff",
                 self.detail

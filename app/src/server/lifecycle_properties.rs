@@ -124,6 +124,11 @@ enum Action {
     Move {
         topic: usize,
     },
+    /// An admin archives a category, or restores it.
+    Archive {
+        in_ideas: bool,
+        archived: bool,
+    },
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -165,6 +170,8 @@ fn action() -> impl Strategy<Value = Action> {
             .prop_map(|(topic, solved)| Action::Confirm { topic, solved }),
         1 => topic.clone().prop_map(|topic| Action::NoReplyNeeded { topic }),
         1 => topic.prop_map(|topic| Action::Move { topic }),
+        1 => (any::<bool>(), any::<bool>())
+            .prop_map(|(in_ideas, archived)| Action::Archive { in_ideas, archived }),
     ]
 }
 
@@ -209,6 +216,10 @@ enum Call {
     Move {
         topic_id: i64,
         to: &'static str,
+    },
+    Archive {
+        category: &'static str,
+        archived: bool,
     },
 }
 
@@ -262,6 +273,16 @@ async fn apply(w: &World, call: &Call) -> Result<(), AppError> {
             .map(drop),
         Call::Move { topic_id, to } => {
             moderation::move_topic(db, &w.moderator, *topic_id, to, REASON).await
+        }
+        Call::Archive { category, archived } => {
+            let id = category::Entity::find()
+                .all(db)
+                .await?
+                .into_iter()
+                .find(|c| c.slug == *category)
+                .ok_or(AppError::Internal)?
+                .id;
+            super::admin::set_archived(db, &w.admin, id, *archived).await
         }
     }
 }
@@ -462,6 +483,10 @@ impl Model {
                     to: other_category(t.category),
                 }
             }
+            Action::Archive { in_ideas, archived } => Call::Archive {
+                category: if in_ideas { "ideas" } else { "questions" },
+                archived,
+            },
         })
     }
 
@@ -628,8 +653,57 @@ impl Model {
                 }
             }
             Call::NoReplyNeeded { topic_id } => self.topic_by_id(*topic_id).decided = true,
-            Call::Move { topic_id, to } => self.topic_by_id(*topic_id).category = *to,
+            Call::Move { topic_id, to } => {
+                // Out of an archived category: the wait its archiving ended starts again.
+                if ended_by_archiving(before, *topic_id) {
+                    self.topic_by_id(*topic_id).decided = false;
+                }
+                self.topic_by_id(*topic_id).category = *to;
+            }
+            Call::Archive { category, archived } => {
+                // Archiving ends the waits it finds; restoring starts again those it ended.
+                for t in self.topics.iter_mut().filter(|t| t.category == *category) {
+                    if *archived {
+                        t.decided |= before
+                            .topics
+                            .iter()
+                            .any(|b| b.id == t.id && b.awaiting_staff_since.is_some());
+                    } else if ended_by_archiving(before, t.id) {
+                        t.decided = false;
+                    }
+                }
+            }
             Call::StartTopic { .. } | Call::Reply { .. } | Call::Edit { .. } => {}
+        }
+        // A wait a moderator's action would start in an archived category ends at once, with
+        // the archiving's event (that nothing waits there is `check`'s); only there.
+        if let Call::Moderate { post_id, .. } = call {
+            let topic_id = self
+                .posts
+                .iter()
+                .find(|p| p.id == *post_id)
+                .expect("known")
+                .topic_id;
+            let archived_events = |rows: &Rows| {
+                rows.events
+                    .iter()
+                    .filter(|e| e.topic_id == topic_id && e.kind == "category_archived")
+                    .count()
+            };
+            if archived_events(after) > archived_events(before) {
+                let t = self.topic_by_id(topic_id);
+                let archived = after
+                    .categories
+                    .iter()
+                    .any(|c| c.slug == t.category && c.archived);
+                if !archived {
+                    wrong.push(format!(
+                        "[archived] topic {topic_id}: an archiving event outside an archived \
+                         category"
+                    ));
+                }
+                t.decided = true;
+            }
         }
         wrong
     }
@@ -665,6 +739,25 @@ impl Model {
             }
         }
     }
+}
+
+/// The topic's latest event that starts or ends a wait for staff, in `rows`.
+fn latest_clock_event(rows: &Rows, topic_id: i64) -> Option<&topic_event::Model> {
+    rows.events
+        .iter()
+        .filter(|e| e.topic_id == topic_id)
+        .filter(|e| {
+            matches!(
+                e.kind.as_str(),
+                "reopened" | "status" | "no_reply_needed" | "category_archived" | "merged"
+            )
+        })
+        .max_by_key(|e| (e.created_at, e.id))
+}
+
+/// Whether the topic's wait was last ended by its category's archiving.
+fn ended_by_archiving(rows: &Rows, topic_id: i64) -> bool {
+    latest_clock_event(rows, topic_id).is_some_and(|e| e.kind == "category_archived")
 }
 
 /// The rows the rules are about, in id order.
@@ -837,17 +930,7 @@ fn check(model: &Model, rows: &Rows) -> Vec<String> {
         } else {
             staff_replies.iter().min().copied()
         };
-        let clock_event = rows
-            .events
-            .iter()
-            .filter(|e| e.topic_id == t.id)
-            .filter(|e| {
-                matches!(
-                    e.kind.as_str(),
-                    "reopened" | "status" | "no_reply_needed" | "category_archived" | "merged"
-                )
-            })
-            .max_by_key(|e| (e.created_at, e.id));
+        let clock_event = latest_clock_event(rows, t.id);
         let (wait_start, decided) = match clock_event {
             None => (t.created_at, false),
             Some(e) if e.kind == "reopened" => (e.created_at, false),
@@ -891,6 +974,19 @@ fn check(model: &Model, rows: &Rows) -> Vec<String> {
             format!("{:?}", t.awaiting_staff_since),
             format!("{awaiting:?}"),
         );
+        // Nobody may answer in an archived category: nothing waits there.
+        if rows
+            .categories
+            .iter()
+            .any(|c| c.id == t.category_id && c.archived)
+        {
+            expect(
+                "archived categories",
+                what.clone(),
+                format!("{:?}", t.awaiting_staff_since),
+                "None".into(),
+            );
+        }
         expect(
             "topics.last_post_number",
             what.clone(),
@@ -1281,6 +1377,31 @@ mod reproductions {
             reply(Replier::Staff, false),
             Delete { post: 1 },
             Restore { post: 0 },
+        ]);
+    }
+
+    #[test]
+    fn nothing_waits_in_an_archived_category() {
+        let archive = |archived| Archive {
+            in_ideas: false,
+            archived,
+        };
+        // A staff reply deleted, then an opening post restored, while it is archived; each
+        // waits again once it is restored.
+        replay(vec![
+            start(Person::Customer, false),
+            reply(Replier::Staff, false),
+            archive(true),
+            Delete { post: 1 },
+            archive(false),
+        ]);
+        replay(vec![
+            start(Person::Customer, false),
+            Delete { post: 0 },
+            archive(true),
+            Restore { post: 0 },
+            archive(false),
+            archive(false),
         ]);
     }
 

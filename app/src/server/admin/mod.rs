@@ -532,6 +532,101 @@ mod tests {
         );
     }
 
+    /// A wait a moderator's action would start in an archived category (a staff reply deleted,
+    /// a deleted opening post restored) ends at once, with a line in the history, and starts
+    /// again when the category is restored.
+    #[tokio::test]
+    async fn moderating_in_an_archived_category_starts_no_wait() {
+        use crate::server::{
+            entity::topic,
+            forum::{reply, start_topic},
+            moderation::{PostAction, act_on_post},
+            testing::World,
+            views::staff::{events, queue},
+        };
+        let w = World::new().await;
+        let (answered, _) = start_topic(&w.db, &w.customer, "ideas", "Dark mode", "Please.", None)
+            .await
+            .unwrap();
+        let answer = reply(&w.db, &w.staff, answered.id, "On the list.", None)
+            .await
+            .unwrap();
+        let (removed, removed_opening) =
+            start_topic(&w.db, &w.customer, "ideas", "Spam?", "Buy now.", None)
+                .await
+                .unwrap();
+        act_on_post(
+            &w.db,
+            &w.moderator,
+            removed_opening.id,
+            PostAction::Delete,
+            "Spam",
+        )
+        .await
+        .unwrap();
+        let ideas = category::Entity::find()
+            .filter(category::Column::Slug.eq("ideas"))
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap();
+        set_archived(&w.db, &w.admin, ideas.id, true).await.unwrap();
+        let waits = |id: i64| {
+            let db = w.db.clone();
+            async move {
+                topic::Entity::find_by_id(id)
+                    .one(&db)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .awaiting_staff_since
+            }
+        };
+        act_on_post(
+            &w.db,
+            &w.moderator,
+            answer.id,
+            PostAction::Delete,
+            "Wrong topic",
+        )
+        .await
+        .unwrap();
+        act_on_post(
+            &w.db,
+            &w.moderator,
+            removed_opening.id,
+            PostAction::Restore,
+            "",
+        )
+        .await
+        .unwrap();
+        for t in [answered.id, removed.id] {
+            assert_eq!(waits(t).await, None);
+            let history = events(&w.db, t, false).await.unwrap();
+            let last = history.last().unwrap();
+            assert_eq!(last.kind, "category_archived");
+            assert_eq!(
+                last.sentence(),
+                "The category Ideas is archived, so this does not wait for staff"
+            );
+        }
+        assert!(
+            queue(&w.db, &w.staff, None, 1, &Default::default())
+                .await
+                .unwrap()
+                .items
+                .is_empty()
+        );
+        // Restored, the category's topics wait again, from then.
+        let restored_at = chrono::Utc::now();
+        set_archived(&w.db, &w.admin, ideas.id, false)
+            .await
+            .unwrap();
+        for t in [answered.id, removed.id] {
+            assert!(waits(t).await.is_some_and(|since| since >= restored_at));
+        }
+    }
+
     /// Topics moved into a category while it is archived: each move is refused, or comes first
     /// and is taken out of the queue with the category's other topics; none waits in it after
     /// (an outside tester left 45 of 80 waiting where nobody may answer).

@@ -11,8 +11,10 @@
 //!   creation, or its approval if it was held). None for a topic staff started: no clock runs.
 //! - awaiting staff: since the topic's creation, or its latest reopening, unless staff have
 //!   answered (a visible staff reply public since then) or decided (a status, or "no reply
-//!   needed", or its category archived, or a merge into another idea, after it). A topic whose opening post is held waits too (the queue shows it as
-//!   waiting for approval); one whose opening post is hidden or deleted does not.
+//!   needed", or its category archived, or a merge into another idea, after it). A topic whose
+//!   opening post is held waits too (the queue shows it as waiting for approval); one whose
+//!   opening post is hidden or deleted does not. A wait that would start while its category is
+//!   archived is ended at once, with the archiving's event.
 //! - category: its listed topics, the sum of their post counts, its latest activity.
 use sea_orm::prelude::DateTimeUtc;
 use sea_orm::{
@@ -100,6 +102,33 @@ pub(super) async fn settle_after(
         };
         // Answered: a staff reply public since the wait began (the latest one is, if any is).
         wait_start.filter(|start| last_staff_reply.is_none_or(|at| at < *start))
+    };
+    // A wait that would start in an archived category (a staff reply deleted, an opening post
+    // restored) is ended at once, as its archiving ended the waits it found: nobody can answer
+    // there. Its event lets the category's restoring start the wait again, from then.
+    let awaiting_staff_since = match awaiting_staff_since {
+        Some(_) if before.awaiting_staff_since.is_none() => {
+            let c = category::Entity::find_by_id(before.category_id)
+                .one(txn)
+                .await?;
+            match c.filter(|c| c.archived) {
+                Some(c) => {
+                    topic_events::record(
+                        txn,
+                        topic_id,
+                        None,
+                        topic_events::CATEGORY_ARCHIVED,
+                        &c.name,
+                        "",
+                        false,
+                    )
+                    .await?;
+                    None
+                }
+                None => awaiting_staff_since,
+            }
+        }
+        kept => kept,
     };
 
     let last_posted_at = last_public.unwrap_or(before.created_at);
