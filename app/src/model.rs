@@ -749,7 +749,8 @@ impl TopicEventView {
             "confirmed" => format!("{who} confirmed this is resolved"),
             "reopened" => format!("{who} reopened this for staff"),
             "merged" => format!("{who} merged this idea into another one"),
-            // Without an actor: a post changed while the category was archived (settle).
+            // Without an actor: a moderator's action in the archived category would have
+            // started a wait (`posting::settle`).
             "category_archived" if self.actor.is_empty() => format!(
                 "The category {} is archived, so this does not wait for staff",
                 self.detail

@@ -653,56 +653,79 @@ impl Model {
                 }
             }
             Call::NoReplyNeeded { topic_id } => self.topic_by_id(*topic_id).decided = true,
-            Call::Move { topic_id, to } => {
-                // Out of an archived category: the wait its archiving ended starts again.
-                if ended_by_archiving(before, *topic_id) {
-                    self.topic_by_id(*topic_id).decided = false;
-                }
-                self.topic_by_id(*topic_id).category = *to;
-            }
-            Call::Archive { category, archived } => {
-                // Archiving ends the waits it finds; restoring starts again those it ended.
-                for t in self.topics.iter_mut().filter(|t| t.category == *category) {
-                    if *archived {
-                        t.decided |= before
-                            .topics
-                            .iter()
-                            .any(|b| b.id == t.id && b.awaiting_staff_since.is_some());
-                    } else if ended_by_archiving(before, t.id) {
-                        t.decided = false;
-                    }
-                }
-            }
+            Call::Move { topic_id, to } => self.topic_by_id(*topic_id).category = *to,
+            // Archiving decides nothing: nothing waits in an archived category (`check`), and
+            // restoring it, or moving a topic out, starts again only a wait nothing decided.
+            Call::Archive { .. } => {}
             Call::StartTopic { .. } | Call::Reply { .. } | Call::Edit { .. } => {}
         }
-        // A wait a moderator's action would start in an archived category ends at once, with
-        // the archiving's event (that nothing waits there is `check`'s); only there.
-        if let Call::Moderate { post_id, .. } = call {
-            let topic_id = self
-                .posts
+        // Restoring a category, or moving a topic out of an archived one, makes a topic wait,
+        // from then, exactly when it would have waited had its category taken posts.
+        let archived_before = |t: &topic::Model| {
+            before
+                .categories
                 .iter()
-                .find(|p| p.id == *post_id)
-                .expect("known")
-                .topic_id;
-            let archived_events = |rows: &Rows| {
-                rows.events
-                    .iter()
-                    .filter(|e| e.topic_id == topic_id && e.kind == "category_archived")
-                    .count()
-            };
-            if archived_events(after) > archived_events(before) {
-                let t = self.topic_by_id(topic_id);
-                let archived = after
-                    .categories
-                    .iter()
-                    .any(|c| c.slug == t.category && c.archived);
-                if !archived {
-                    wrong.push(format!(
-                        "[archived] topic {topic_id}: an archiving event outside an archived \
-                         category"
-                    ));
-                }
-                t.decided = true;
+                .any(|c| c.id == t.category_id && c.archived)
+        };
+        let reopened: Vec<&topic::Model> = match call {
+            Call::Archive {
+                category,
+                archived: false,
+            } => before
+                .topics
+                .iter()
+                .filter(|t| {
+                    archived_before(t)
+                        && before
+                            .categories
+                            .iter()
+                            .any(|c| c.id == t.category_id && c.slug == *category)
+                })
+                .collect(),
+            Call::Move { topic_id, .. } => before
+                .topics
+                .iter()
+                .filter(|t| t.id == *topic_id && archived_before(t))
+                .collect(),
+            _ => Vec::new(),
+        };
+        for b in reopened {
+            let would = wait_if_open(before, b).0.is_some();
+            let now = after
+                .topics
+                .iter()
+                .find(|t| t.id == b.id)
+                .and_then(|t| t.awaiting_staff_since);
+            let from_then = now.is_none_or(|at| at >= t0 - Duration::milliseconds(1));
+            if would != now.is_some() || !from_then {
+                wrong.push(format!(
+                    "[archived] topic {}: back where it takes posts, it waits since {now:?}; \
+                     it would wait had it been there: {would} (from {t0})",
+                    b.id
+                ));
+            }
+        }
+        // An archiving's mark goes only on topics of an archived category.
+        for e in after
+            .events
+            .iter()
+            .filter(|e| e.kind == "category_archived")
+        {
+            if before.events.iter().any(|b| b.id == e.id) {
+                continue;
+            }
+            let archived = after.topics.iter().any(|t| {
+                t.id == e.topic_id
+                    && after
+                        .categories
+                        .iter()
+                        .any(|c| c.id == t.category_id && c.archived)
+            });
+            if !archived {
+                wrong.push(format!(
+                    "[archived] topic {}: an archiving's mark outside an archived category",
+                    e.topic_id
+                ));
             }
         }
         wrong
@@ -741,23 +764,41 @@ impl Model {
     }
 }
 
-/// The topic's latest event that starts or ends a wait for staff, in `rows`.
-fn latest_clock_event(rows: &Rows, topic_id: i64) -> Option<&topic_event::Model> {
-    rows.events
+/// The topic's wait for staff recomputed from `rows` as if its category took posts: since when
+/// it waits (None: it does not), whether staff decided it, and the history event that says so.
+fn wait_if_open<'r>(
+    rows: &'r Rows,
+    t: &topic::Model,
+) -> (Option<DateTimeUtc>, bool, Option<&'r topic_event::Model>) {
+    let posts = || rows.posts.iter().filter(|p| p.topic_id == t.id);
+    let opening = posts()
+        .find(|p| p.post_number == 1)
+        .map(|p| p.state.as_str());
+    let clock_event = rows
+        .events
         .iter()
-        .filter(|e| e.topic_id == topic_id)
+        .filter(|e| e.topic_id == t.id)
         .filter(|e| {
             matches!(
                 e.kind.as_str(),
-                "reopened" | "status" | "no_reply_needed" | "category_archived" | "merged"
+                "reopened" | "status" | "no_reply_needed" | "merged"
             )
         })
-        .max_by_key(|e| (e.created_at, e.id))
-}
-
-/// Whether the topic's wait was last ended by its category's archiving.
-fn ended_by_archiving(rows: &Rows, topic_id: i64) -> bool {
-    latest_clock_event(rows, topic_id).is_some_and(|e| e.kind == "category_archived")
+        .max_by_key(|e| (e.created_at, e.id));
+    let (wait_start, decided) = match clock_event {
+        None => (t.created_at, false),
+        Some(e) if e.kind == "reopened" => (e.created_at, false),
+        Some(e) => (e.created_at, true),
+    };
+    let answered = posts()
+        .filter(|p| p.post_number > 1 && p.is_staff_reply && p.state == "visible")
+        .filter_map(|p| p.published_at)
+        .any(|at| at >= wait_start);
+    let waits = !t.started_by_staff
+        && matches!(opening, Some("visible" | "pending"))
+        && !decided
+        && !answered;
+    (waits.then_some(wait_start), decided, clock_event)
 }
 
 /// The rows the rules are about, in id order.
@@ -930,18 +971,13 @@ fn check(model: &Model, rows: &Rows) -> Vec<String> {
         } else {
             staff_replies.iter().min().copied()
         };
-        let clock_event = latest_clock_event(rows, t.id);
-        let (wait_start, decided) = match clock_event {
-            None => (t.created_at, false),
-            Some(e) if e.kind == "reopened" => (e.created_at, false),
-            Some(e) => (e.created_at, true),
-        };
-        let answered = staff_replies.iter().any(|at| *at >= wait_start);
-        let awaiting = (!t.started_by_staff
-            && matches!(opening, Some("visible" | "pending"))
-            && !decided
-            && !answered)
-            .then_some(wait_start);
+        let (would_wait, decided, clock_event) = wait_if_open(rows, t);
+        // Nobody may answer in an archived category: nothing waits there.
+        let archived = rows
+            .categories
+            .iter()
+            .any(|c| c.id == t.category_id && c.archived);
+        let awaiting = would_wait.filter(|_| !archived);
         let last_post_number = posts.iter().map(|p| p.post_number).max().unwrap_or(0);
 
         expect(
@@ -974,19 +1010,6 @@ fn check(model: &Model, rows: &Rows) -> Vec<String> {
             format!("{:?}", t.awaiting_staff_since),
             format!("{awaiting:?}"),
         );
-        // Nobody may answer in an archived category: nothing waits there.
-        if rows
-            .categories
-            .iter()
-            .any(|c| c.id == t.category_id && c.archived)
-        {
-            expect(
-                "archived categories",
-                what.clone(),
-                format!("{:?}", t.awaiting_staff_since),
-                "None".into(),
-            );
-        }
         expect(
             "topics.last_post_number",
             what.clone(),
@@ -1403,6 +1426,18 @@ mod reproductions {
             archive(false),
             archive(false),
         ]);
+        // A staff reply hidden and shown again while it is archived: answered, the topic waits
+        // neither once the category is restored nor once it is moved out.
+        for last in [archive(false), Move { topic: 0 }] {
+            replay(vec![
+                start(Person::Customer, false),
+                reply(Replier::Staff, false),
+                archive(true),
+                Hide { post: 1 },
+                Restore { post: 0 },
+                last,
+            ]);
+        }
     }
 
     #[test]

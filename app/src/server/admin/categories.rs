@@ -353,32 +353,23 @@ pub async fn set_archived(
             posting::settle(&txn, t.id).await?;
         }
     } else {
-        // In use again: the topics whose wait its archiving ended (their latest decision) wait
-        // again, from now, each with a note in its history.
+        // In use again: the topics whose wait its archiving ended (their latest decision, or a
+        // moderator's action there since) wait again, from now, each with a note in its
+        // history, unless they were answered or decided meanwhile.
         let sql = format!(
-            "SELECT t.id FROM topics t WHERE t.category_id = $1 AND {} = $2",
-            topic_events::latest_clock_event_sql("kind")
+            "SELECT t.id FROM topics t WHERE t.category_id = $1 AND {}",
+            topic_events::ended_by_archiving_sql()
         );
         let rows = txn
             .query_all_raw(crate::server::db::numbered(
                 txn.get_database_backend(),
                 &sql,
-                vec![category_id.into(), topic_events::CATEGORY_ARCHIVED.into()],
+                vec![category_id.into()],
             ))
             .await?;
         for row in rows {
             let topic_id: i64 = row.try_get_by_index(0)?;
-            topic_events::record(
-                &txn,
-                topic_id,
-                Some(actor.id),
-                topic_events::REOPENED,
-                "",
-                CATEGORY_RESTORED,
-                false,
-            )
-            .await?;
-            posting::settle(&txn, topic_id).await?;
+            posting::wait_again(&txn, topic_id, actor.id, CATEGORY_RESTORED).await?;
         }
     }
     log(

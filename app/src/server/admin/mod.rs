@@ -533,32 +533,44 @@ mod tests {
     }
 
     /// A wait a moderator's action would start in an archived category (a staff reply deleted,
-    /// a deleted opening post restored) ends at once, with a line in the history, and starts
-    /// again when the category is restored.
+    /// a deleted opening post restored) does not start: the topic is marked once, with a line in
+    /// its history, and waits from the category's restoring. A topic answered again meanwhile
+    /// does not wait then, nor when moved out.
     #[tokio::test]
     async fn moderating_in_an_archived_category_starts_no_wait() {
         use crate::server::{
             entity::topic,
             forum::{reply, start_topic},
-            moderation::{PostAction, act_on_post},
+            moderation::{PostAction, act_on_post, move_topic},
             testing::World,
             views::staff::{events, queue},
         };
         let w = World::new().await;
-        let (answered, _) = start_topic(&w.db, &w.customer, "ideas", "Dark mode", "Please.", None)
-            .await
-            .unwrap();
-        let answer = reply(&w.db, &w.staff, answered.id, "On the list.", None)
-            .await
-            .unwrap();
-        let (removed, removed_opening) =
-            start_topic(&w.db, &w.customer, "ideas", "Spam?", "Buy now.", None)
+        let mut topics = Vec::new();
+        let mut answers = Vec::new();
+        for title in ["Dark mode", "Spam?", "Shown", "Moved"] {
+            let (t, opening) = start_topic(&w.db, &w.customer, "ideas", title, "Please.", None)
                 .await
                 .unwrap();
+            // Each answered, but the one whose opening post is removed.
+            if title != "Spam?" {
+                answers.push(reply(&w.db, &w.staff, t.id, "Noted.", None).await.unwrap());
+            }
+            topics.push((t.id, opening.id));
+        }
+        let [
+            (lost, _),
+            (removed, removed_opening),
+            (shown, _),
+            (moved, _),
+        ] = topics[..]
+        else {
+            unreachable!()
+        };
         act_on_post(
             &w.db,
             &w.moderator,
-            removed_opening.id,
+            removed_opening,
             PostAction::Delete,
             "Spam",
         )
@@ -582,31 +594,37 @@ mod tests {
                     .awaiting_staff_since
             }
         };
-        act_on_post(
-            &w.db,
-            &w.moderator,
-            answer.id,
-            PostAction::Delete,
-            "Wrong topic",
-        )
-        .await
-        .unwrap();
-        act_on_post(
-            &w.db,
-            &w.moderator,
-            removed_opening.id,
-            PostAction::Restore,
-            "",
-        )
-        .await
-        .unwrap();
-        for t in [answered.id, removed.id] {
+        let marks = |id: i64| {
+            let db = w.db.clone();
+            async move {
+                events(&db, id, false)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .filter(|e| e.kind == "category_archived")
+                    .collect::<Vec<_>>()
+            }
+        };
+        let act = async |post_id: i64, action: PostAction| {
+            act_on_post(&w.db, &w.moderator, post_id, action, "Checking")
+                .await
+                .unwrap()
+        };
+        act(answers[0].id, PostAction::Delete).await;
+        act(removed_opening, PostAction::Restore).await;
+        for a in &answers[1..] {
+            for action in [PostAction::Hide, PostAction::Approve, PostAction::Hide] {
+                act(a.id, action).await;
+            }
+            act(a.id, PostAction::Approve).await;
+        }
+        for t in [lost, removed, shown, moved] {
             assert_eq!(waits(t).await, None);
-            let history = events(&w.db, t, false).await.unwrap();
-            let last = history.last().unwrap();
-            assert_eq!(last.kind, "category_archived");
+            // Marked once, however often it would have started waiting.
+            let marks = marks(t).await;
+            assert_eq!(marks.len(), 1, "{marks:?}");
             assert_eq!(
-                last.sentence(),
+                marks[0].sentence(),
                 "The category Ideas is archived, so this does not wait for staff"
             );
         }
@@ -617,13 +635,22 @@ mod tests {
                 .items
                 .is_empty()
         );
-        // Restored, the category's topics wait again, from then.
+        move_topic(&w.db, &w.moderator, moved, "questions", "")
+            .await
+            .unwrap();
+        // Restored, the topics that lost their answer wait again, from then; the ones answered
+        // again do not, and have no note that says they do.
         let restored_at = chrono::Utc::now();
         set_archived(&w.db, &w.admin, ideas.id, false)
             .await
             .unwrap();
-        for t in [answered.id, removed.id] {
+        for t in [lost, removed] {
             assert!(waits(t).await.is_some_and(|since| since >= restored_at));
+        }
+        for t in [shown, moved] {
+            assert_eq!(waits(t).await, None);
+            let history = events(&w.db, t, false).await.unwrap();
+            assert!(history.iter().all(|e| e.kind != "reopened"), "{history:?}");
         }
     }
 

@@ -461,23 +461,8 @@ pub async fn move_topic(
         .one(&txn)
         .await?
         .is_some_and(|c| c.archived);
-    if from_archived
-        && topic_events::latest_clock_event(&txn, t.id)
-            .await?
-            .as_deref()
-            == Some(topic_events::CATEGORY_ARCHIVED)
-    {
-        topic_events::record(
-            &txn,
-            t.id,
-            Some(moderator.id),
-            topic_events::REOPENED,
-            "",
-            MOVED_OUT_OF_ARCHIVE,
-            false,
-        )
-        .await?;
-        posting::settle(&txn, t.id).await?;
+    if from_archived && topic_events::ended_by_archiving(&txn, t.id).await? {
+        posting::wait_again(&txn, t.id, moderator.id, MOVED_OUT_OF_ARCHIVE).await?;
     }
     review_item::Entity::update_many()
         .col_expr(review_item::Column::CategoryId, Expr::value(to.id))

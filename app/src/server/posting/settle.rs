@@ -11,10 +11,9 @@
 //!   creation, or its approval if it was held). None for a topic staff started: no clock runs.
 //! - awaiting staff: since the topic's creation, or its latest reopening, unless staff have
 //!   answered (a visible staff reply public since then) or decided (a status, or "no reply
-//!   needed", or its category archived, or a merge into another idea, after it). A topic whose
-//!   opening post is held waits too (the queue shows it as waiting for approval); one whose
-//!   opening post is hidden or deleted does not. A wait that would start while its category is
-//!   archived is ended at once, with the archiving's event.
+//!   needed", or a merge into another idea, after it). A topic whose opening post is held waits
+//!   too (the queue shows it as waiting for approval); one whose opening post is hidden or
+//!   deleted does not; nothing waits in an archived category (`wait_again` when it is restored).
 //! - category: its listed topics, the sum of their post counts, its latest activity.
 use sea_orm::prelude::DateTimeUtc;
 use sea_orm::{
@@ -60,6 +59,31 @@ pub async fn settle(txn: &impl ConnectionTrait, topic_id: i64) -> Result<topic::
     Ok(after)
 }
 
+/// A topic whose wait its category's archiving ended, in a category that takes posts again (it
+/// was restored, or the topic moved out): settled, and if it would wait, it waits from now, with
+/// `note` in its history. One that was answered or decided meanwhile does not.
+pub async fn wait_again(
+    txn: &impl ConnectionTrait,
+    topic_id: i64,
+    actor_id: i64,
+    note: &str,
+) -> Result<(), AppError> {
+    if settle(txn, topic_id).await?.awaiting_staff_since.is_some() {
+        topic_events::record(
+            txn,
+            topic_id,
+            Some(actor_id),
+            topic_events::REOPENED,
+            "",
+            note,
+            false,
+        )
+        .await?;
+        settle(txn, topic_id).await?;
+    }
+    Ok(())
+}
+
 /// `settle`, sending the caller's writes held in `later` with its read and leaving its own
 /// writes there, for the caller's next statement (a reply's whole settling is one round trip on
 /// SQLite, and its writes go with the next). Nothing here reads what `later` holds on entry.
@@ -80,6 +104,7 @@ pub(super) async fn settle_after(
         first_staff_reply,
         last_staff_reply,
         latest_event,
+        archived,
     } = Facts::read(txn, topic_id, std::mem::take(later))
         .await?
         .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
@@ -103,32 +128,28 @@ pub(super) async fn settle_after(
         // Answered: a staff reply public since the wait began (the latest one is, if any is).
         wait_start.filter(|start| last_staff_reply.is_none_or(|at| at < *start))
     };
-    // A wait that would start in an archived category (a staff reply deleted, an opening post
-    // restored) is ended at once, as its archiving ended the waits it found: nobody can answer
-    // there. Its event lets the category's restoring start the wait again, from then.
-    let awaiting_staff_since = match awaiting_staff_since {
-        Some(_) if before.awaiting_staff_since.is_none() => {
-            let c = category::Entity::find_by_id(before.category_id)
-                .one(txn)
+    // Nobody can answer in an archived category, so nothing waits there. A wait a moderator's
+    // action would start there (a staff reply deleted, an opening post restored) is marked as
+    // its archiving marked the waits it found, once, so that restoring the category looks at the
+    // topic again (`wait_again`).
+    let awaiting_staff_since = match (archived, awaiting_staff_since) {
+        (None, waits) => waits,
+        (Some(_), None) => None,
+        (Some(name), Some(_)) => {
+            if !topic_events::ended_by_archiving(txn, topic_id).await? {
+                topic_events::record(
+                    txn,
+                    topic_id,
+                    None,
+                    topic_events::CATEGORY_ARCHIVED,
+                    &name,
+                    "",
+                    false,
+                )
                 .await?;
-            match c.filter(|c| c.archived) {
-                Some(c) => {
-                    topic_events::record(
-                        txn,
-                        topic_id,
-                        None,
-                        topic_events::CATEGORY_ARCHIVED,
-                        &c.name,
-                        "",
-                        false,
-                    )
-                    .await?;
-                    None
-                }
-                None => awaiting_staff_since,
             }
+            None
         }
-        kept => kept,
     };
 
     let last_posted_at = last_public.unwrap_or(before.created_at);
@@ -179,6 +200,8 @@ struct Facts {
     last_staff_reply: Option<DateTimeUtc>,
     /// The latest event that starts or ends a wait for staff: its kind and time.
     latest_event: Option<(String, DateTimeUtc)>,
+    /// The category's name, when it is archived.
+    archived: Option<String>,
 }
 
 impl Facts {
@@ -208,6 +231,7 @@ impl Facts {
             first_staff_reply: row.try_get("", "f_first_staff")?,
             last_staff_reply: row.try_get("", "f_last_staff")?,
             latest_event: event_kind.zip(event_at),
+            archived: row.try_get("", "f_archived")?,
         }))
     }
 
@@ -233,7 +257,9 @@ impl Facts {
                     (SELECT MIN(p.published_at) {staff}) AS f_first_staff,
                     (SELECT MAX(p.published_at) {staff}) AS f_last_staff,
                     {} AS f_event_kind,
-                    {} AS f_event_at
+                    {} AS f_event_at,
+                    (SELECT c.name FROM categories c WHERE c.id = t.category_id AND c.archived)
+                      AS f_archived
                FROM topics t WHERE t.id = $1",
             latest("kind"),
             latest("created_at"),

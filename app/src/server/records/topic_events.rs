@@ -2,9 +2,7 @@
 //! needed", confirmations and reopenings. The response clock reads the latest status, "no reply
 //! needed" and reopening from here (see `posting::settle`).
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 
 use crate::{
     error::AppError,
@@ -22,13 +20,15 @@ pub const UNANSWER: &str = "unanswer";
 pub const CONFIRMED: &str = "confirmed";
 /// Staff merged the idea into another (`detail` is the original's id).
 pub const MERGED: &str = "merged";
-/// A moderator archived the topic's category: it leaves the queue.
+/// A wait for staff its category's archiving ended (the topic waited when the category was
+/// archived, or a moderator's action in it would have started one): restoring the category, or
+/// moving the topic out, looks at the topic again (`posting::wait_again`). It decides nothing by
+/// itself: in an archived category nothing waits, and elsewhere the wait is the other events'.
 pub const CATEGORY_ARCHIVED: &str = "category_archived";
 
-#[allow(clippy::too_many_arguments)]
 /// The events that start or end a topic's wait for staff (`posting::settle`): the latest of
 /// them decides.
-pub const CLOCK_EVENTS: [&str; 5] = [REOPENED, STATUS, NO_REPLY_NEEDED, CATEGORY_ARCHIVED, MERGED];
+pub const CLOCK_EVENTS: [&str; 4] = [REOPENED, STATUS, NO_REPLY_NEEDED, MERGED];
 
 pub async fn record(
     conn: &impl ConnectionTrait,
@@ -57,26 +57,47 @@ pub async fn record(
 }
 
 /// SQL for `column` of the latest of topic `t`'s events that decide its wait (`CLOCK_EVENTS`),
-/// for statements over topics `t`: `settle` reads it, restoring a category selects by it.
+/// for statements over topics `t` (`settle` reads it).
 pub fn latest_clock_event_sql(column: &str) -> String {
-    let kinds = CLOCK_EVENTS.map(|k| format!("'{k}'")).join(", ");
+    latest_of_sql(column, &CLOCK_EVENTS)
+}
+
+/// SQL for the topics `t` whose wait its category's archiving ended last: their latest clock
+/// event or archiving is an archiving.
+pub fn ended_by_archiving_sql() -> String {
+    let kinds = [CLOCK_EVENTS.as_slice(), &[CATEGORY_ARCHIVED]].concat();
+    format!("{} = '{CATEGORY_ARCHIVED}'", latest_of_sql("kind", &kinds))
+}
+
+fn latest_of_sql(column: &str, kinds: &[&str]) -> String {
+    let kinds = kinds
+        .iter()
+        .map(|k| format!("'{k}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
     format!(
         "(SELECT e.{column} FROM topic_events e WHERE e.topic_id = t.id AND e.kind IN ({kinds})
            ORDER BY e.created_at DESC, e.id DESC LIMIT 1)"
     )
 }
 
-/// The kind of the latest of `topic_id`'s events that decide its wait (`CLOCK_EVENTS`).
-pub async fn latest_clock_event(
+/// Whether `topic_id`'s wait was last ended by its category's archiving
+/// (`ended_by_archiving_sql`, for one topic).
+pub async fn ended_by_archiving(
     conn: &impl ConnectionTrait,
     topic_id: i64,
-) -> Result<Option<String>, AppError> {
-    Ok(topic_event::Entity::find()
-        .filter(topic_event::Column::TopicId.eq(topic_id))
-        .filter(topic_event::Column::Kind.is_in(CLOCK_EVENTS))
-        .order_by_desc(topic_event::Column::CreatedAt)
-        .order_by_desc(topic_event::Column::Id)
-        .one(conn)
+) -> Result<bool, AppError> {
+    let sql = format!(
+        "SELECT t.id FROM topics t WHERE t.id = $1 AND {}",
+        ended_by_archiving_sql()
+    );
+    let backend = conn.get_database_backend();
+    Ok(conn
+        .query_one_raw(crate::server::db::numbered(
+            backend,
+            &sql,
+            vec![topic_id.into()],
+        ))
         .await?
-        .map(|e| e.kind))
+        .is_some())
 }
