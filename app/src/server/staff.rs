@@ -130,12 +130,13 @@ pub async fn set_status(
     let updated = posting::settle(&txn, t.id).await?;
     if !unchanged || restated {
         // A confirmed resolution stays confirmed when staff say it again; a staff author is not
-        // asked at all.
+        // asked at all, nor anyone where the answer is refused (an archived category).
         let asks_to_confirm = resolved
             && asks_author_to_confirm(
                 &updated,
                 users::member(&txn, updated.author_id).await?.role(),
-            );
+            )
+            && !category_archived(&txn, updated.category_id).await?;
         let change = notify::Change::Status {
             label: status.label().to_lowercase(),
             asks_to_confirm,
@@ -279,6 +280,13 @@ pub async fn no_reply_needed(
     Ok(updated)
 }
 
+async fn category_archived(conn: &impl ConnectionTrait, id: i64) -> Result<bool, AppError> {
+    Ok(category::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .is_some_and(|c| c.archived))
+}
+
 /// The topic's author answers "Did this solve it?": yes confirms the resolution; no reopens it
 /// into the awaiting-staff queue.
 pub async fn confirm_resolution(
@@ -302,11 +310,7 @@ pub async fn confirm_resolution(
         return Err(AppError::invalid("form", NOTHING_TO_CONFIRM));
     }
     // Read-only, like its posts: a "no" would reopen it where no staff reply is taken.
-    if category::Entity::find_by_id(t.category_id)
-        .one(&txn)
-        .await?
-        .is_some_and(|c| c.archived)
-    {
+    if category_archived(&txn, t.category_id).await? {
         return Err(AppError::invalid("form", posting::CATEGORY_ARCHIVED));
     }
     if solved {
@@ -899,6 +903,9 @@ mod tests {
         let (answered, _) = start_topic(&w.db, &w.customer, "questions", "Answered", "?", None)
             .await
             .unwrap();
+        let (later, _) = start_topic(&w.db, &w.customer, "questions", "Later", "?", None)
+            .await
+            .unwrap();
         set_status(&w.db, &w.staff, answered.id, "resolved", "")
             .await
             .unwrap();
@@ -910,6 +917,29 @@ mod tests {
         crate::server::admin::set_archived(&w.db, &w.admin, questions.id, true)
             .await
             .unwrap();
+        // Not asked where the answer is refused: not on the page, nor when staff resolve a
+        // topic there.
+        let asked = |id: i64| {
+            let db = w.db.clone();
+            let customer = w.customer.clone();
+            async move {
+                topic_page(&db, id, 1, Some(&customer))
+                    .await
+                    .unwrap()
+                    .asks_viewer_to_confirm
+            }
+        };
+        assert!(!asked(answered.id).await);
+        set_status(&w.db, &w.staff, later.id, "resolved", "")
+            .await
+            .unwrap();
+        let told = crate::server::entity::notification::Entity::find()
+            .filter(crate::server::entity::notification::Column::TopicId.eq(later.id))
+            .all(&w.db)
+            .await
+            .unwrap();
+        let kinds: Vec<&str> = told.iter().map(|n| n.kind.as_str()).collect();
+        assert_eq!(kinds, [notify::STATUS]);
         let before = topic_by_id(&w.db, answered.id).await.unwrap();
         for solved in [true, false] {
             assert_eq!(
@@ -923,6 +953,7 @@ mod tests {
         crate::server::admin::set_archived(&w.db, &w.admin, questions.id, false)
             .await
             .unwrap();
+        assert!(asked(answered.id).await && asked(later.id).await);
         assert!(
             confirm_resolution(&w.db, &w.customer, answered.id, true)
                 .await

@@ -438,10 +438,12 @@ impl TopicData {
             },
             None => None,
         };
-        let asks_viewer_to_confirm = viewer.is_some_and(|v| {
-            v.id == t.author_id
-                && crate::server::records::topics::asks_author_to_confirm(t, v.role())
-        });
+        // Not where the answer is refused (an archived category).
+        let asks_viewer_to_confirm = !self.category.archived
+            && viewer.is_some_and(|v| {
+                v.id == t.author_id
+                    && crate::server::records::topics::asks_author_to_confirm(t, v.role())
+            });
         let votes = crate::server::views::votes::idea_votes(
             db,
             &self.category,
