@@ -164,6 +164,15 @@ pub fn AnswerButton(topic_id: i64, post_id: i64, is_answer: bool) -> impl IntoVi
     }
 }
 
+/// Why an answer to "Did this solve it?" sent without JavaScript was refused, for an author no
+/// longer asked (staff answered first, or resolved it again), where the box is not shown: staff
+/// read it in their own tools' `StaffError`.
+#[component]
+pub fn ConfirmRefused() -> impl IntoView {
+    error_from_url_of(&[ConfirmResolution::PATH])
+        .map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })
+}
+
 /// The topic's author is asked whether staff's resolution solved it.
 #[component]
 pub fn ConfirmBox(topic_id: i64) -> impl IntoView {

@@ -16,7 +16,10 @@ use crate::{
         page::{ErrorView, JsonLd, PageMeta, query_number, redirect_permanently},
         pager::Pager,
         post::PostList,
-        staff::{ConfirmBox, ModeratorTools, ResponseBadge, StaffBadge, StaffTools, StatusTag},
+        staff::{
+            ConfirmBox, ConfirmRefused, ModeratorTools, ResponseBadge, StaffBadge, StaffTools,
+            StatusTag,
+        },
         time::RelativeTime,
         vote::IdeaVoting,
     },
@@ -91,7 +94,11 @@ pub fn TopicPage() -> impl IntoView {
                     // The box sits right after the first post: when the answer is also the next
                     // post, the thread shows a marker there instead of the same text twice.
                     let answer_shown_above = t.official_answer.as_ref().filter(|_| t.page == 1 && !first.is_empty()).map(|a| a.id);
-                    let confirm = t.asks_viewer_to_confirm.then(|| view! { <ConfirmBox topic_id=t.id /> });
+                    let confirm = if t.asks_viewer_to_confirm {
+                        Some(view! { <ConfirmBox topic_id=t.id /> }.into_any())
+                    } else {
+                        (!t.viewer_is_staff).then(|| view! { <ConfirmRefused /> }.into_any())
+                    };
                     let follow = match t.follow_level.clone() {
                         Some(level) => view! { <FollowControl topic_id=t.id level initial_error=follow_error /> }.into_any(),
                         None => view! { <SignInToFollow here=here.clone() what="follow this topic" /> }.into_any(),

@@ -278,6 +278,24 @@ async fn queue_answer_resolve_confirm_and_figures_without_javascript() {
     let page = get(&d.app, &path, Some(&d.casey)).await;
     assert!(page.body.contains("Resolved, confirmed by the customer"));
     assert!(!page.body.contains("Did this solve it?"));
+    // The same form sent again (a second tab) is refused, and the page says why although it
+    // asks no more.
+    let again = post_form(
+        &d.app,
+        "/api/confirm_resolution",
+        &[("topic_id", &id), ("solved", "no")],
+        Some(&d.casey),
+        &path,
+    )
+    .await;
+    let back = follow(&d.app, &again, Some(&d.casey)).await;
+    assert!(
+        back.body
+            .contains("This topic is not waiting for your confirmation."),
+        "{:?}",
+        again.location
+    );
+    assert!(!back.body.contains("Did this solve it?"));
 
     // The figures count it: one resolution, confirmed.
     let metrics = get(&d.app, "/staff/metrics", Some(&d.sam)).await;
