@@ -759,6 +759,11 @@ impl TopicEventView {
                 "{who} archived the category {}, so this no longer waits for staff",
                 self.detail
             ),
+            "category_restored" => format!("{who} restored the category {}", self.detail),
+            "moved_out_of_archive" => format!(
+                "{who} moved this out of the archived category {}",
+                self.detail
+            ),
             other => format!("{who}: {other}"),
         }
     }

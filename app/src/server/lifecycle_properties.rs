@@ -765,7 +765,8 @@ impl Model {
 }
 
 /// The topic's wait for staff recomputed from `rows` as if its category took posts: since when
-/// it waits (None: it does not), whether staff decided it, and the history event that says so.
+/// it waits (None: it does not; from the latest end of an archiving for it at the earliest),
+/// whether staff decided it, and the history event that says so.
 fn wait_if_open<'r>(
     rows: &'r Rows,
     t: &topic::Model,
@@ -798,7 +799,20 @@ fn wait_if_open<'r>(
         && matches!(opening, Some("visible" | "pending"))
         && !decided
         && !answered;
-    (waits.then_some(wait_start), decided, clock_event)
+    let archive_ended = rows
+        .events
+        .iter()
+        .filter(|e| e.topic_id == t.id)
+        .filter(|e| {
+            matches!(
+                e.kind.as_str(),
+                "category_restored" | "moved_out_of_archive"
+            )
+        })
+        .map(|e| e.created_at)
+        .max();
+    let since = archive_ended.map_or(wait_start, |end| wait_start.max(end));
+    (waits.then_some(since), decided, clock_event)
 }
 
 /// The rows the rules are about, in id order.

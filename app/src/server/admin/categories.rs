@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, sea_query::Expr,
 };
 
 use super::log;
@@ -328,9 +328,19 @@ pub async fn set_archived(
     let c = forum_category(&txn, id).await?;
     let name = c.name.clone();
     let category_id = c.id;
-    let mut row: category::ActiveModel = c.into();
-    row.archived = Set(archived);
-    row.update(&txn).await?;
+    // Only a change does anything: the restore form sent twice (or from a stale tab) would
+    // otherwise restart waits the first restore started. Compared in the write, which takes the
+    // row's lock, so of two at once on PostgreSQL the second finds it done.
+    let changed = category::Entity::update_many()
+        .col_expr(category::Column::Archived, Expr::value(archived))
+        .filter(category::Column::Id.eq(category_id))
+        .filter(category::Column::Archived.ne(archived))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if changed == 0 {
+        return Ok(());
+    }
     if archived {
         // It takes no new posts, so nobody will answer there: its waiting topics leave the
         // queue, each with a note in its history.
@@ -353,7 +363,7 @@ pub async fn set_archived(
             posting::settle(&txn, t.id).await?;
         }
     } else {
-        // In use again: the topics whose wait its archiving ended (their latest decision, or a
+        // In use again: the topics whose wait its archiving ended (when it was archived, or a
         // moderator's action there since) wait again, from now, each with a note in its
         // history, unless they were answered or decided meanwhile.
         let sql = format!(
@@ -369,7 +379,15 @@ pub async fn set_archived(
             .await?;
         for row in rows {
             let topic_id: i64 = row.try_get_by_index(0)?;
-            posting::wait_again(&txn, topic_id, actor.id, CATEGORY_RESTORED).await?;
+            posting::end_archiving(
+                &txn,
+                topic_id,
+                actor.id,
+                topic_events::CATEGORY_RESTORED,
+                &name,
+                CATEGORY_RESTORED,
+            )
+            .await?;
         }
     }
     log(

@@ -476,8 +476,9 @@ mod tests {
         assert_eq!(waiting, vec![t.id, other.id]);
         let history = events(&w.db, t.id, false).await.unwrap();
         assert_eq!(history.len(), 2);
-        assert_eq!(history[1].kind, "reopened");
+        assert_eq!(history[1].kind, "category_restored");
         assert_eq!(history[1].note, CATEGORY_RESTORED);
+        assert_eq!(history[1].sentence(), "user5 restored the category Ideas");
         assert_eq!(
             crate::server::entity::topic::Entity::find_by_id(other.id)
                 .one(&w.db)
@@ -485,11 +486,13 @@ mod tests {
                 .unwrap(),
             before
         );
-        // Archived again and restored again: one more note each, never two at once.
-        set_archived(&w.db, &w.admin, ideas.id, true).await.unwrap();
-        set_archived(&w.db, &w.admin, ideas.id, false)
-            .await
-            .unwrap();
+        // Archived again and restored again: one more note each, never two at once; either
+        // sent twice (a second tab) changes nothing the second time.
+        for archived in [true, true, false, false] {
+            set_archived(&w.db, &w.admin, ideas.id, archived)
+                .await
+                .unwrap();
+        }
         assert_eq!(events(&w.db, t.id, false).await.unwrap().len(), 4);
         // A topic is not moved into an archived category, where nobody could answer it.
         set_archived(&w.db, &w.admin, ideas.id, true).await.unwrap();
@@ -647,11 +650,25 @@ mod tests {
         for t in [lost, removed] {
             assert!(waits(t).await.is_some_and(|since| since >= restored_at));
         }
-        for t in [shown, moved] {
+        for (t, kind) in [
+            (shown, "category_restored"),
+            (moved, "moved_out_of_archive"),
+        ] {
             assert_eq!(waits(t).await, None);
             let history = events(&w.db, t, false).await.unwrap();
-            assert!(history.iter().all(|e| e.kind != "reopened"), "{history:?}");
+            let last = history.last().unwrap();
+            assert_eq!((last.kind.as_str(), last.note.as_str()), (kind, ""));
         }
+        // The answer removed while it was archived, restored now, answers it again: the time
+        // archived delays the wait's start, not what counts as its answer.
+        act(answers[0].id, PostAction::Restore).await;
+        assert_eq!(waits(lost).await, None);
+        // Archived again, a wait a moderator's action would start is marked again, for this
+        // archiving.
+        set_archived(&w.db, &w.admin, ideas.id, true).await.unwrap();
+        act(answers[0].id, PostAction::Delete).await;
+        assert_eq!(marks(lost).await.len(), 2);
+        assert_eq!(waits(lost).await, None);
     }
 
     /// Topics moved into a category while it is archived: each move is refused, or comes first

@@ -457,12 +457,21 @@ pub async fn move_topic(
     posting::move_topic(&txn, &t, to.id).await?;
     // Out of an archived category into one that takes posts: a wait its archiving ended
     // starts again, as restoring the category would have done.
-    let from_archived = category::Entity::find_by_id(t.category_id)
+    let from = category::Entity::find_by_id(t.category_id)
         .one(&txn)
-        .await?
-        .is_some_and(|c| c.archived);
-    if from_archived && topic_events::ended_by_archiving(&txn, t.id).await? {
-        posting::wait_again(&txn, t.id, moderator.id, MOVED_OUT_OF_ARCHIVE).await?;
+        .await?;
+    if let Some(from) = from.filter(|c| c.archived)
+        && topic_events::ended_by_archiving(&txn, t.id).await?
+    {
+        posting::end_archiving(
+            &txn,
+            t.id,
+            moderator.id,
+            topic_events::MOVED_OUT_OF_ARCHIVE,
+            &from.name,
+            MOVED_OUT_OF_ARCHIVE,
+        )
+        .await?;
     }
     review_item::Entity::update_many()
         .col_expr(review_item::Column::CategoryId, Expr::value(to.id))

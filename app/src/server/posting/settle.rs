@@ -13,7 +13,8 @@
 //!   answered (a visible staff reply public since then) or decided (a status, or "no reply
 //!   needed", or a merge into another idea, after it). A topic whose opening post is held waits
 //!   too (the queue shows it as waiting for approval); one whose opening post is hidden or
-//!   deleted does not; nothing waits in an archived category (`wait_again` when it is restored).
+//!   deleted does not; nothing waits in an archived category, and once it is restored (or the
+//!   topic moved out) a wait runs from then at the earliest (`end_archiving`).
 //! - category: its listed topics, the sum of their post counts, its latest activity.
 use sea_orm::prelude::DateTimeUtc;
 use sea_orm::{
@@ -59,28 +60,22 @@ pub async fn settle(txn: &impl ConnectionTrait, topic_id: i64) -> Result<topic::
     Ok(after)
 }
 
-/// A topic whose wait its category's archiving ended, in a category that takes posts again (it
-/// was restored, or the topic moved out): settled, and if it would wait, it waits from now, with
-/// `note` in its history. One that was answered or decided meanwhile does not.
-pub async fn wait_again(
+/// Ends the archiving of category `category` for a topic whose wait it ended, now in a category
+/// that takes posts (it was restored, or the topic moved out): `kind` (`CATEGORY_RESTORED` or
+/// `MOVED_OUT_OF_ARCHIVE`) goes in its history, with `note` if it waits again, and it waits from
+/// now if nothing answered or decided it meanwhile.
+pub async fn end_archiving(
     txn: &impl ConnectionTrait,
     topic_id: i64,
     actor_id: i64,
+    kind: &str,
+    category: &str,
     note: &str,
 ) -> Result<(), AppError> {
-    if settle(txn, topic_id).await?.awaiting_staff_since.is_some() {
-        topic_events::record(
-            txn,
-            topic_id,
-            Some(actor_id),
-            topic_events::REOPENED,
-            "",
-            note,
-            false,
-        )
-        .await?;
-        settle(txn, topic_id).await?;
-    }
+    let waits = settle(txn, topic_id).await?.awaiting_staff_since.is_some();
+    let note = if waits { note } else { "" };
+    topic_events::record(txn, topic_id, Some(actor_id), kind, category, note, false).await?;
+    settle(txn, topic_id).await?;
     Ok(())
 }
 
@@ -104,6 +99,7 @@ pub(super) async fn settle_after(
         first_staff_reply,
         last_staff_reply,
         latest_event,
+        archive_ended,
         archived,
     } = Facts::read(txn, topic_id, std::mem::take(later))
         .await?
@@ -126,12 +122,15 @@ pub(super) async fn settle_after(
             Some(_) => None,
         };
         // Answered: a staff reply public since the wait began (the latest one is, if any is).
-        wait_start.filter(|start| last_staff_reply.is_none_or(|at| at < *start))
+        // It waits since then, or since its category's archiving ended for it if later.
+        wait_start
+            .filter(|start| last_staff_reply.is_none_or(|at| at < *start))
+            .map(|start| archive_ended.map_or(start, |end| std::cmp::max(start, end)))
     };
     // Nobody can answer in an archived category, so nothing waits there. A wait a moderator's
     // action would start there (a staff reply deleted, an opening post restored) is marked as
     // its archiving marked the waits it found, once, so that restoring the category looks at the
-    // topic again (`wait_again`).
+    // topic again (`end_archiving`).
     let awaiting_staff_since = match (archived, awaiting_staff_since) {
         (None, waits) => waits,
         (Some(_), None) => None,
@@ -200,6 +199,8 @@ struct Facts {
     last_staff_reply: Option<DateTimeUtc>,
     /// The latest event that starts or ends a wait for staff: its kind and time.
     latest_event: Option<(String, DateTimeUtc)>,
+    /// The latest time an archiving that ended its wait was over for it.
+    archive_ended: Option<DateTimeUtc>,
     /// The category's name, when it is archived.
     archived: Option<String>,
 }
@@ -231,6 +232,7 @@ impl Facts {
             first_staff_reply: row.try_get("", "f_first_staff")?,
             last_staff_reply: row.try_get("", "f_last_staff")?,
             latest_event: event_kind.zip(event_at),
+            archive_ended: row.try_get("", "f_archive_ended")?,
             archived: row.try_get("", "f_archived")?,
         }))
     }
@@ -258,11 +260,13 @@ impl Facts {
                     (SELECT MAX(p.published_at) {staff}) AS f_last_staff,
                     {} AS f_event_kind,
                     {} AS f_event_at,
+                    {} AS f_archive_ended,
                     (SELECT c.name FROM categories c WHERE c.id = t.category_id AND c.archived)
                       AS f_archived
                FROM topics t WHERE t.id = $1",
             latest("kind"),
             latest("created_at"),
+            topic_events::latest_archive_end_sql(),
         )
     }
 }

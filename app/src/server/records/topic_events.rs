@@ -21,10 +21,16 @@ pub const CONFIRMED: &str = "confirmed";
 /// Staff merged the idea into another (`detail` is the original's id).
 pub const MERGED: &str = "merged";
 /// A wait for staff its category's archiving ended (the topic waited when the category was
-/// archived, or a moderator's action in it would have started one): restoring the category, or
-/// moving the topic out, looks at the topic again (`posting::wait_again`). It decides nothing by
-/// itself: in an archived category nothing waits, and elsewhere the wait is the other events'.
+/// archived, or a moderator's action in it would have started one; `detail` is the category's
+/// name): restoring the category, or moving the topic out, looks at the topic again
+/// (`posting::end_archiving`). It decides nothing by itself: in an archived category nothing
+/// waits, and elsewhere the wait is the clock events'.
 pub const CATEGORY_ARCHIVED: &str = "category_archived";
+/// The archiving that ended the topic's wait is over for it: its category was restored, or it
+/// moved out (`detail` is the category's name). A wait runs from the latest of these at the
+/// earliest (`posting::settle`): the time archived is nobody's delay.
+pub const CATEGORY_RESTORED: &str = "category_restored";
+pub const MOVED_OUT_OF_ARCHIVE: &str = "moved_out_of_archive";
 
 /// The events that start or end a topic's wait for staff (`posting::settle`): the latest of
 /// them decides.
@@ -62,10 +68,20 @@ pub fn latest_clock_event_sql(column: &str) -> String {
     latest_of_sql(column, &CLOCK_EVENTS)
 }
 
-/// SQL for the topics `t` whose wait its category's archiving ended last: their latest clock
-/// event or archiving is an archiving.
+/// SQL for the time of topic `t`'s latest end of an archiving (`CATEGORY_RESTORED`,
+/// `MOVED_OUT_OF_ARCHIVE`), for statements over topics `t` (`settle` reads it).
+pub fn latest_archive_end_sql() -> String {
+    latest_of_sql("created_at", &[CATEGORY_RESTORED, MOVED_OUT_OF_ARCHIVE])
+}
+
+/// SQL for the topics `t` whose wait an archiving ended last and is not over for them: of their
+/// clock events, archivings and ends of archivings, the latest is an archiving.
 pub fn ended_by_archiving_sql() -> String {
-    let kinds = [CLOCK_EVENTS.as_slice(), &[CATEGORY_ARCHIVED]].concat();
+    let kinds = [
+        CLOCK_EVENTS.as_slice(),
+        &[CATEGORY_ARCHIVED, CATEGORY_RESTORED, MOVED_OUT_OF_ARCHIVE],
+    ]
+    .concat();
     format!("{} = '{CATEGORY_ARCHIVED}'", latest_of_sql("kind", &kinds))
 }
 
