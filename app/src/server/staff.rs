@@ -87,6 +87,10 @@ pub async fn set_status(
     // again), and adds no history line and no notice, except to answer a customer waiting for
     // staff, which takes the topic out of the queue. A note with it is posted as a reply.
     let current = locked_topic(&txn, t.id).await?;
+    // A note is a staff post, and an archived category takes none (the status alone it does).
+    if prepared.is_some() && category_archived(&txn, current.category_id).await? {
+        return Err(AppError::invalid("note", posting::CATEGORY_ARCHIVED));
+    }
     let unchanged = current.status == status.as_str();
     let restated = unchanged && prepared.is_none() && current.awaiting_staff_since.is_some();
     if unchanged && prepared.is_none() && !restated {
@@ -941,6 +945,17 @@ mod tests {
         let kinds: Vec<&str> = told.iter().map(|n| n.kind.as_str()).collect();
         assert_eq!(kinds, [notify::STATUS]);
         let before = topic_by_id(&w.db, answered.id).await.unwrap();
+        // A status it takes, but not its note: that would be a staff post where none is taken.
+        let posts = || post::Entity::find().count(&w.db);
+        let count = posts().await.unwrap();
+        assert_eq!(
+            set_status(&w.db, &w.staff, answered.id, "planned", "Soon.")
+                .await
+                .unwrap_err(),
+            AppError::invalid("note", posting::CATEGORY_ARCHIVED)
+        );
+        assert_eq!(posts().await.unwrap(), count);
+        assert_eq!(topic_by_id(&w.db, answered.id).await.unwrap(), before);
         for solved in [true, false] {
             assert_eq!(
                 confirm_resolution(&w.db, &w.customer, answered.id, solved)

@@ -551,12 +551,12 @@ mod tests {
         let w = World::new().await;
         let mut topics = Vec::new();
         let mut answers = Vec::new();
-        for title in ["Dark mode", "Spam?", "Shown", "Moved"] {
+        for title in ["Dark mode", "Spam?", "Shown", "Moved", "Decided"] {
             let (t, opening) = start_topic(&w.db, &w.customer, "ideas", title, "Please.", None)
                 .await
                 .unwrap();
-            // Each answered, but the one whose opening post is removed.
-            if title != "Spam?" {
+            // Each answered, but the one whose opening post is removed and the one staff decide.
+            if !["Spam?", "Decided"].contains(&title) {
                 answers.push(reply(&w.db, &w.staff, t.id, "Noted.", None).await.unwrap());
             }
             topics.push((t.id, opening.id));
@@ -566,6 +566,7 @@ mod tests {
             (removed, removed_opening),
             (shown, _),
             (moved, _),
+            (decided, _),
         ] = topics[..]
         else {
             unreachable!()
@@ -641,6 +642,9 @@ mod tests {
         move_topic(&w.db, &w.moderator, moved, "questions", "")
             .await
             .unwrap();
+        crate::server::staff::set_status(&w.db, &w.staff, decided, "planned", "")
+            .await
+            .unwrap();
         // Restored, the topics that lost their answer wait again, from then; the ones answered
         // again do not, and have no note that says they do.
         let restored_at = chrono::Utc::now();
@@ -653,6 +657,7 @@ mod tests {
         for (t, kind) in [
             (shown, "category_restored"),
             (moved, "moved_out_of_archive"),
+            (decided, "category_restored"),
         ] {
             assert_eq!(waits(t).await, None);
             let history = events(&w.db, t, false).await.unwrap();

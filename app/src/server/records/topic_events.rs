@@ -27,8 +27,10 @@ pub const MERGED: &str = "merged";
 /// waits, and elsewhere the wait is the clock events'.
 pub const CATEGORY_ARCHIVED: &str = "category_archived";
 /// The archiving that ended the topic's wait is over for it: its category was restored, or it
-/// moved out (`detail` is the category's name). A wait runs from the latest of these at the
-/// earliest (`posting::settle`): the time archived is nobody's delay.
+/// moved out (`detail` is the category's name). The queue's wait runs from the latest of these at
+/// the earliest (`posting::settle`): nobody could answer while it was archived. (The response
+/// figures still count from the topic's creation: archiving does not hide a question nobody
+/// answered.)
 pub const CATEGORY_RESTORED: &str = "category_restored";
 pub const MOVED_OUT_OF_ARCHIVE: &str = "moved_out_of_archive";
 
@@ -74,14 +76,11 @@ pub fn latest_archive_end_sql() -> String {
     latest_of_sql("created_at", &[CATEGORY_RESTORED, MOVED_OUT_OF_ARCHIVE])
 }
 
-/// SQL for the topics `t` whose wait an archiving ended last and is not over for them: of their
-/// clock events, archivings and ends of archivings, the latest is an archiving.
+/// SQL for the topics `t` whose wait an archiving ended and is not over for them: of their
+/// archivings and ends of archivings, the latest is an archiving (whatever staff decided since:
+/// the end is written all the same, and decides nothing).
 pub fn ended_by_archiving_sql() -> String {
-    let kinds = [
-        CLOCK_EVENTS.as_slice(),
-        &[CATEGORY_ARCHIVED, CATEGORY_RESTORED, MOVED_OUT_OF_ARCHIVE],
-    ]
-    .concat();
+    let kinds = [CATEGORY_ARCHIVED, CATEGORY_RESTORED, MOVED_OUT_OF_ARCHIVE];
     format!("{} = '{CATEGORY_ARCHIVED}'", latest_of_sql("kind", &kinds))
 }
 
