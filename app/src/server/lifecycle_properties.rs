@@ -1,5 +1,6 @@
 //! A model-based property test of the post lifecycle (issue 14): random sequences of what
-//! customers, staff and moderators do to a few topics. After every step the stored figures (reply
+//! customers, staff and moderators do to a few topics, and admins to their categories (archiving
+//! and restoring them). After every step the stored figures (reply
 //! counts, last activity, listing, the response clock, awaiting staff, category counts) must
 //! equal a plain recomputation from the rows (`check`, written here without production code),
 //! and each post's state and each topic's status must be what a small in-memory model of the
