@@ -776,16 +776,12 @@ fn wait_if_open<'r>(
     let opening = posts()
         .find(|p| p.post_number == 1)
         .map(|p| p.state.as_str());
-    let clock_event = rows
-        .events
-        .iter()
-        .filter(|e| e.topic_id == t.id)
-        .filter(|e| {
-            matches!(
-                e.kind.as_str(),
-                "reopened" | "status" | "no_reply_needed" | "merged"
-            )
-        })
+    let events = |kinds: &'static [&'static str]| {
+        rows.events
+            .iter()
+            .filter(move |e| e.topic_id == t.id && kinds.contains(&e.kind.as_str()))
+    };
+    let clock_event = events(&["reopened", "status", "no_reply_needed", "merged"])
         .max_by_key(|e| (e.created_at, e.id));
     let (wait_start, decided) = match clock_event {
         None => (t.created_at, false),
@@ -800,16 +796,7 @@ fn wait_if_open<'r>(
         && matches!(opening, Some("visible" | "pending"))
         && !decided
         && !answered;
-    let archive_ended = rows
-        .events
-        .iter()
-        .filter(|e| e.topic_id == t.id)
-        .filter(|e| {
-            matches!(
-                e.kind.as_str(),
-                "category_restored" | "moved_out_of_archive"
-            )
-        })
+    let archive_ended = events(&["category_restored", "moved_out_of_archive"])
         .map(|e| e.created_at)
         .max();
     let since = archive_ended.map_or(wait_start, |end| wait_start.max(end));
