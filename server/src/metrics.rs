@@ -272,6 +272,16 @@ impl Metrics {
                 "Writes waiting for SQLite's one writer (this process's queue).",
                 app::server::db::writers_waiting(),
             );
+            page.family(
+                "backyard_db_writer_busy_seconds_total",
+                "counter",
+                "Time SQLite's one writer was busy with a write; its rate near 1: writes queue.",
+            );
+            page.sample(
+                "backyard_db_writer_busy_seconds_total",
+                &[],
+                app::server::db::writer_busy_seconds(),
+            );
         }
         let queues = async {
             let now = chrono::Utc::now();

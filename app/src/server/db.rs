@@ -193,7 +193,7 @@ pub async fn writer_turn(db: &DatabaseConnection) -> Option<WriterTurn> {
 /// Waits for the turn, counted in `writers_waiting` meanwhile.
 async fn wait_for_turn() -> WriterTurn {
     let _waiting = WaitingWriter::count();
-    WriterTurn(WRITERS.clone().lock_owned().await)
+    WriterTurn::new(WRITERS.clone().lock_owned().await)
 }
 
 /// `begin_write` for a caller that already holds the turn (from `writer_turn`).
@@ -454,7 +454,7 @@ async fn pass_on(mut turn: WriterTurn) {
 /// commits any group still open then: a group left open for writers who then gave up waiting
 /// (their requests dropped) is committed all the same, and its members answered.
 async fn flush_later() {
-    let mut turn = WriterTurn(WRITERS.clone().lock_owned().await);
+    let mut turn = WriterTurn::new(WRITERS.clone().lock_owned().await);
     if let Some(group) = turn.0.open.take() {
         group.finish(None).await;
     }
@@ -507,7 +507,31 @@ struct Joined {
 }
 
 /// Holding this process's turn to write on SQLite; the next writer's turn comes when it drops.
-pub struct WriterTurn(tokio::sync::OwnedMutexGuard<Writers>);
+/// The time it was held is added to `writer_busy_seconds` then.
+pub struct WriterTurn(tokio::sync::OwnedMutexGuard<Writers>, std::time::Instant);
+
+impl WriterTurn {
+    fn new(held: tokio::sync::OwnedMutexGuard<Writers>) -> WriterTurn {
+        WriterTurn(held, std::time::Instant::now())
+    }
+}
+
+impl Drop for WriterTurn {
+    fn drop(&mut self) {
+        let held = u64::try_from(self.1.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        WRITER_BUSY_NANOS.fetch_add(held, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// How long, in all, this process's SQLite writers have held the turn to write (for
+/// /metrics). Its rate is the share of the time the one writer is busy: near 1, every write
+/// waits for the writes before it, and adding requests only lengthens the queue
+/// (`writers_waiting`); run 32 in docs/benchmarks.md found the reply benchmark there.
+pub fn writer_busy_seconds() -> f64 {
+    WRITER_BUSY_NANOS.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1e9
+}
+
+static WRITER_BUSY_NANOS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Whether two connections reach the same database: clones of one pool share its options, so
 /// the same options mean the same pool (two in-memory databases have the same file name but

@@ -277,4 +277,17 @@ mod tests {
         drop(held);
         waiter.await.unwrap().unwrap();
     }
+
+    /// The writer's busy time grows by at least as long as a turn was held (other tests' turns
+    /// may add to it too).
+    #[tokio::test]
+    async fn the_time_a_writer_holds_the_turn_is_counted() {
+        let db = test_db().await;
+        let before = crate::server::db::writer_busy_seconds();
+        let held = crate::server::db::writer_turn(&db).await;
+        tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+        drop(held);
+        let after = crate::server::db::writer_busy_seconds();
+        assert!(after - before >= 0.06, "{before} -> {after}");
+    }
 }

@@ -355,6 +355,7 @@ async fn counters_move_and_routes_are_labelled_by_their_pattern() {
         "backyard_db_pool_connections{state=\"idle\"}",
         "backyard_db_pool_max_connections",
         "backyard_db_writers_waiting",
+        "backyard_db_writer_busy_seconds_total",
         "backyard_database_up",
         "backyard_outbox_queued",
         "backyard_outbox_oldest_due_seconds",
@@ -467,10 +468,15 @@ async fn on_postgres_the_pool_and_outbox_are_read_from_it() {
         f64::from(pool.max)
     );
     assert!(page.has("backyard_db_pool_connections{state=\"idle\"}"));
-    assert!(
-        !page.has("backyard_db_writers_waiting"),
-        "SQLite's writer queue only"
-    );
+    for sqlite_only in [
+        "backyard_db_writers_waiting",
+        "backyard_db_writer_busy_seconds_total",
+    ] {
+        assert!(
+            !page.has(sqlite_only),
+            "SQLite's writer only: {sqlite_only}"
+        );
+    }
     assert!(page.text.contains(",database=\"postgres\"} 1\n"));
     drop(app);
     crate::postgres::drop_database(db, &admin_url, &name).await;
