@@ -5,9 +5,11 @@
 # connections, 2 s of warm-up then the measured seconds. Then how many fan-outs still wait for
 # the notification worker and how long it takes to tell them (a build whose worker falls behind
 # only looks faster). The builds take turns, ROUNDS times, so a noisy machine weighs on each
-# alike; prints each run's replies a second, the server's CPU per reply, p50 and p99, then each
-# build's median. With --topic-posts N every writer replies to one topic grown to N posts first
-# (copies of its opening post), as a busy site's longest topic gets most of its replies.
+# alike; prints each run's replies a second, the server's CPU per reply, p50 and p99, the share
+# of the time SQLite's one writer held its turn (near 1: the turn, not the cores, bounds the
+# rate), then each build's median. With --topic-posts N every writer replies to one topic grown
+# to N posts first (copies of its opening post), as a busy site's longest topic gets most of its
+# replies.
 # usage: bench/replies.sh [--seconds N] [--rounds N] [--topic-posts N] BIN [BIN...]
 #   (no BIN: the release build of this tree)
 source "$(dirname "$0")/lib.sh"
@@ -39,6 +41,12 @@ cookies="$bench_dir/replies-writers"
 server=""
 trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -f "$run_db"* "$cookies"' EXIT
 
+# Seconds SQLite's one writer has held its turn so far, from the server's /metrics.
+writer_busy() {
+  curl -fs "http://127.0.0.1:$metrics_port/metrics" |
+    awk '$1 == "backyard_db_writer_busy_seconds_total" { print $2 }'
+}
+
 declare -A rates
 for round in $(seq "$rounds"); do
   for bin in "${bins[@]}"; do
@@ -64,9 +72,11 @@ for round in $(seq "$rounds"); do
     # The writers reply faster than a person: the per-member limit is off on the copy.
     DATABASE_URL="sqlite://$run_db?mode=rwc" BACKYARD_LOG=warn "$bin" set rate_posts_per_10_min 0 >/dev/null
     port=$(free_port)
+    metrics_port=$(free_port)
     base="http://127.0.0.1:$port"
     BACKYARD_ADDR="127.0.0.1:$port" DATABASE_URL="sqlite://$run_db?mode=rwc" BACKYARD_LOG=warn \
       BACKYARD_IP_WRITES_PER_MINUTE=0 BACKYARD_IP_CONCURRENCY=0 BACKYARD_SITE_ROOT="$site_root" \
+      BACKYARD_METRICS=on BACKYARD_METRICS_ADDR="127.0.0.1:$metrics_port" \
       "$bin" serve >/dev/null 2>&1 &
     server=$!
     for _ in $(seq 400); do curl -fs -o /dev/null "$base/healthz" && break; sleep 0.05; done
@@ -78,8 +88,13 @@ for round in $(seq "$rounds"); do
     done
     wrk -t2 -c32 -d2s -s bench/replies.lua "$base/api/reply" -- "$cookies" "$spread" 2 >/dev/null
     before=$(awk '{ print $14 + $15 }' "/proc/$server/stat")
+    busy_before=$(writer_busy)
     body=$(wrk -t2 -c32 -d"${seconds}s" --latency -s bench/replies.lua "$base/api/reply" -- "$cookies" "$spread" 2)
     used=$(($(awk '{ print $14 + $15 }' "/proc/$server/stat") - before))
+    # The share of the measured seconds SQLite's one writer held its turn (`?`: a build
+    # without the figure).
+    busy=$(awk -v a="$busy_before" -v b="$(writer_busy)" -v s="$seconds" \
+      'BEGIN { if (a == "" || b == "") print "?"; else printf "%.2f", (b - a) / s }')
     waiting=$(sqlite3 "$run_db" "SELECT COUNT(*) FROM fan_outs")
     started=$(date +%s%3N)
     for _ in $(seq 600); do [ "$(sqlite3 "$run_db" "SELECT COUNT(*) FROM fan_outs")" = 0 ] && break; sleep 0.1; done
@@ -89,8 +104,8 @@ for round in $(seq "$rounds"); do
     p50=$(awk '$1 == "50%" { print $2 }' <<<"$body")
     p99=$(awk '$1 == "99%" { print $2 }' <<<"$body")
     refused=$(awk '/^Refused replies:/ { print $3 }' <<<"$body")
-    printf '%-40s round %s: %5s replies/s  cpu %5s ms/reply  p50 %8s  p99 %8s  refused %s  fan-outs waiting %s, told in %s ms\n' \
-      "$bin" "$round" "$rps" "$cpu" "$p50" "$p99" "${refused:-?}" "$waiting" "$drained"
+    printf '%-40s round %s: %5s replies/s  cpu %5s ms/reply  p50 %8s  p99 %8s  writer busy %s  refused %s  fan-outs waiting %s, told in %s ms\n' \
+      "$bin" "$round" "$rps" "$cpu" "$p50" "$p99" "$busy" "${refused:-?}" "$waiting" "$drained"
     rates[$bin]="${rates[$bin]:-} $rps"
     kill "$server"
     wait "$server" 2>/dev/null || true
