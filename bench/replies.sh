@@ -41,9 +41,10 @@ cookies="$bench_dir/replies-writers"
 server=""
 trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -f "$run_db"* "$cookies"' EXIT
 
-# Seconds SQLite's one writer has held its turn so far, from the server's /metrics.
+# Seconds SQLite's one writer has held its turn so far, from the server's /metrics; nothing
+# from a build without the figure (or without /metrics at all).
 writer_busy() {
-  curl -fs "http://127.0.0.1:$metrics_port/metrics" |
+  { curl -fs "http://127.0.0.1:$metrics_port/metrics" || true; } |
     awk '$1 == "backyard_db_writer_busy_seconds_total" { print $2 }'
 }
 
@@ -89,12 +90,13 @@ for round in $(seq "$rounds"); do
     wrk -t2 -c32 -d2s -s bench/replies.lua "$base/api/reply" -- "$cookies" "$spread" 2 >/dev/null
     before=$(awk '{ print $14 + $15 }' "/proc/$server/stat")
     busy_before=$(writer_busy)
+    busy_from=$(date +%s%N)
     body=$(wrk -t2 -c32 -d"${seconds}s" --latency -s bench/replies.lua "$base/api/reply" -- "$cookies" "$spread" 2)
     used=$(($(awk '{ print $14 + $15 }' "/proc/$server/stat") - before))
-    # The share of the measured seconds SQLite's one writer held its turn (`?`: a build
-    # without the figure).
-    busy=$(awk -v a="$busy_before" -v b="$(writer_busy)" -v s="$seconds" \
-      'BEGIN { if (a == "" || b == "") print "?"; else printf "%.2f", (b - a) / s }')
+    # The share of the time between the two readings that SQLite's one writer held its turn
+    # (`?`: a build without the figure).
+    busy=$(awk -v a="$busy_before" -v b="$(writer_busy)" -v ns="$(($(date +%s%N) - busy_from))" \
+      'BEGIN { if (a == "" || b == "") print "?"; else printf "%.2f", (b - a) / (ns / 1e9) }')
     waiting=$(sqlite3 "$run_db" "SELECT COUNT(*) FROM fan_outs")
     started=$(date +%s%3N)
     for _ in $(seq 600); do [ "$(sqlite3 "$run_db" "SELECT COUNT(*) FROM fan_outs")" = 0 ] && break; sleep 0.1; done

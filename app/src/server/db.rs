@@ -512,26 +512,53 @@ pub struct WriterTurn(tokio::sync::OwnedMutexGuard<Writers>, std::time::Instant)
 
 impl WriterTurn {
     fn new(held: tokio::sync::OwnedMutexGuard<Writers>) -> WriterTurn {
-        WriterTurn(held, std::time::Instant::now())
+        let now = std::time::Instant::now();
+        busy_time().held_since = Some(now);
+        WriterTurn(held, now)
     }
 }
 
 impl Drop for WriterTurn {
     fn drop(&mut self) {
-        let held = u64::try_from(self.1.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        WRITER_BUSY_NANOS.fetch_add(held, std::sync::atomic::Ordering::Relaxed);
+        let mut busy = busy_time();
+        busy.ended += self.1.elapsed();
+        busy.held_since = None;
     }
 }
 
 /// How long, in all, this process's SQLite writers have held the turn to write (for
-/// /metrics). Its rate is the share of the time the one writer is busy: near 1, every write
-/// waits for the writes before it, and adding requests only lengthens the queue
-/// (`writers_waiting`); run 32 in docs/benchmarks.md found the reply benchmark there.
+/// /metrics), the turn held now included: a write stuck in its turn shows as busy, not idle.
+/// Its rate is the share of the time the one writer is busy: near 1, every write waits for the
+/// writes before it, and adding requests only lengthens the queue (`writers_waiting`); run 32
+/// in docs/benchmarks.md found the reply benchmark there. Never less than it was when read
+/// before (both parts are read together).
 pub fn writer_busy_seconds() -> f64 {
-    WRITER_BUSY_NANOS.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1e9
+    let busy = busy_time();
+    let now = busy
+        .held_since
+        .map(|since| since.elapsed())
+        .unwrap_or_default();
+    (busy.ended + now).as_secs_f64()
 }
 
-static WRITER_BUSY_NANOS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// The writers' busy time: the turns ended, and when the one held now was taken.
+#[derive(Default)]
+struct BusyTime {
+    ended: std::time::Duration,
+    held_since: Option<std::time::Instant>,
+}
+
+static BUSY_TIME: std::sync::Mutex<BusyTime> = std::sync::Mutex::new(BusyTime {
+    ended: std::time::Duration::ZERO,
+    held_since: None,
+});
+
+/// Held for a few instructions; a panic while held leaves nothing half-written to fear.
+fn busy_time() -> std::sync::MutexGuard<'static, BusyTime> {
+    BUSY_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// Whether two connections reach the same database: clones of one pool share its options, so
 /// the same options mean the same pool (two in-memory databases have the same file name but

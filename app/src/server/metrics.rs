@@ -279,15 +279,19 @@ mod tests {
     }
 
     /// The writer's busy time grows by at least as long as a turn was held (other tests' turns
-    /// may add to it too).
+    /// may add to it too), and already while it is held: a stuck write shows as busy.
     #[tokio::test]
     async fn the_time_a_writer_holds_the_turn_is_counted() {
         let db = test_db().await;
-        let before = crate::server::db::writer_busy_seconds();
+        let busy = crate::server::db::writer_busy_seconds;
+        let before = busy();
         let held = crate::server::db::writer_turn(&db).await;
         tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+        let during = busy();
+        assert!(during - before >= 0.06, "{before} -> {during}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         drop(held);
-        let after = crate::server::db::writer_busy_seconds();
-        assert!(after - before >= 0.06, "{before} -> {after}");
+        let after = busy();
+        assert!(after - before >= 0.08, "{before} -> {during} -> {after}");
     }
 }
