@@ -15,6 +15,7 @@ use sea_orm::{
 use super::{
     NEW_TOPIC, REPLY,
     compose::{self, Letter},
+    hinted,
     preferences::{MailKind, Mode},
 };
 use crate::{
@@ -325,25 +326,6 @@ fn audience(kind: &str, backend: DbBackend) -> String {
                             AND n.user_id = p.user_id)"
     };
     hinted(sql, backend)
-}
-
-/// On SQLite, names the index each marked table is read by. SQLite plans from the statistics
-/// `PRAGMA optimize` last gathered, refreshed only when a table grows tenfold: taken while a
-/// site's notifications and follows were a handful of rows, they made every probe a scan of the
-/// whole table (on the benchmark's seed, 2,289 fan-outs took 7.9 s to tell; without those
-/// statistics 1,105 took 1.4 s). PostgreSQL keeps its statistics up to date itself (autovacuum).
-fn hinted(sql: &str, backend: DbBackend) -> String {
-    let sqlite = backend == DbBackend::Sqlite;
-    let hint = |index: &str| {
-        if sqlite {
-            format!("INDEXED BY {index}")
-        } else {
-            String::new()
-        }
-    };
-    sql.replace("/*by topic*/", &hint("idx_topic_follows_topic"))
-        .replace("/*by post*/", &hint("idx_notifications_post"))
-        .replace("/*unread by topic*/", &hint("idx_notifications_topic"))
 }
 
 /// What a fan-out's message is made of: its topic (with the article whose comments it holds),
