@@ -44,7 +44,7 @@ trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -f "$run_db"* "$cookies"'
 # Seconds SQLite's one writer has held its turn so far, from the server's /metrics; nothing
 # from a build without the figure (or without /metrics at all).
 writer_busy() {
-  { curl -fs "http://127.0.0.1:$metrics_port/metrics" || true; } |
+  { curl -fs --max-time 5 "http://127.0.0.1:$metrics_port/metrics" || true; } |
     awk '$1 == "backyard_db_writer_busy_seconds_total" { print $2 }'
 }
 
@@ -89,8 +89,10 @@ for round in $(seq "$rounds"); do
     done
     wrk -t2 -c32 -d2s -s bench/replies.lua "$base/api/reply" -- "$cookies" "$spread" 2 >/dev/null
     before=$(awk '{ print $14 + $15 }' "/proc/$server/stat")
-    busy_before=$(writer_busy)
+    # The clock starts before the first reading and stops after the second, so the share is
+    # never overstated by the time a reading takes.
     busy_from=$(date +%s%N)
+    busy_before=$(writer_busy)
     body=$(wrk -t2 -c32 -d"${seconds}s" --latency -s bench/replies.lua "$base/api/reply" -- "$cookies" "$spread" 2)
     used=$(($(awk '{ print $14 + $15 }' "/proc/$server/stat") - before))
     # The share of the time between the two readings that SQLite's one writer held its turn

@@ -542,7 +542,6 @@ pub fn writer_busy_seconds() -> f64 {
 }
 
 /// The writers' busy time: the turns ended, and when the one held now was taken.
-#[derive(Default)]
 struct BusyTime {
     ended: std::time::Duration,
     held_since: Option<std::time::Instant>,
