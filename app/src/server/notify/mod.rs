@@ -437,19 +437,38 @@ pub async fn unread_count(db: &DatabaseConnection, user_id: i64) -> Result<u64, 
         .await?)
 }
 
-/// The member's latest 50 notifications, newest activity first; a collapsed one says how many
-/// events it stands for.
+/// How many notifications the member's list shows, unless more are unread.
+const LISTED: u64 = 50;
+/// How many unread notifications the list shows at most.
+const MOST_UNREAD_LISTED: u64 = 200;
+
+/// The member's notifications: the unread ones (the newest `MOST_UNREAD_LISTED`), then the
+/// newest read ones, `LISTED` in all unless more are unread, each part newest activity first;
+/// a collapsed one says how many events it stands for. Unread first: with the newest 50 of all,
+/// a member whose older notifications were unread read "2 unread" in the header and found none
+/// in the list.
 pub async fn list(
     db: &DatabaseConnection,
     user_id: i64,
 ) -> Result<Vec<NotificationView>, AppError> {
-    let rows = notification::Entity::find()
-        .filter(notification::Column::UserId.eq(user_id))
-        .order_by_desc(notification::Column::UpdatedAt)
-        .order_by_desc(notification::Column::Id)
-        .limit(50)
-        .all(db)
-        .await?;
+    let newest = |read: bool, limit: u64| {
+        notification::Entity::find()
+            .filter(notification::Column::UserId.eq(user_id))
+            .filter(if read {
+                notification::Column::ReadAt.is_not_null()
+            } else {
+                notification::Column::ReadAt.is_null()
+            })
+            .order_by_desc(notification::Column::UpdatedAt)
+            .order_by_desc(notification::Column::Id)
+            .limit(limit)
+            .all(db)
+    };
+    let mut rows = newest(false, MOST_UNREAD_LISTED).await?;
+    let room = LISTED.saturating_sub(rows.len() as u64);
+    if room > 0 {
+        rows.extend(newest(true, room).await?);
+    }
     let collapsed: Vec<i64> = rows
         .iter()
         .filter(|n| n.count > 1)
@@ -681,6 +700,65 @@ mod tests {
                 .collect::<Vec<_>>();
             assert_eq!(plan, [by], "{}", statement.sql);
         }
+    }
+
+    /// Every unread notification is listed, before the read ones, however many newer ones were
+    /// read: the header's count of them is what the list shows.
+    #[tokio::test]
+    async fn the_list_shows_older_unread_notifications_first() {
+        let w = World::new().await;
+        let member = w.customer.id;
+        for n in 0..2 {
+            notify(&w.db, member, "welcome", &format!("old {n}"), "/")
+                .await
+                .unwrap();
+        }
+        notification::Entity::update_many()
+            .col_expr(
+                notification::Column::UpdatedAt,
+                Expr::value(Utc::now() - Duration::days(3)),
+            )
+            .filter(notification::Column::UserId.eq(member))
+            .exec(&w.db)
+            .await
+            .unwrap();
+        for n in 0..(LISTED + 5) {
+            notify(&w.db, member, "welcome", &format!("new {n}"), "/")
+                .await
+                .unwrap();
+        }
+        notification::Entity::update_many()
+            .col_expr(notification::Column::ReadAt, Expr::value(Utc::now()))
+            .filter(notification::Column::UserId.eq(member))
+            .filter(notification::Column::Message.starts_with("new"))
+            .exec(&w.db)
+            .await
+            .unwrap();
+        let listed = list(&w.db, member).await.unwrap();
+        assert_eq!(listed.len() as u64, LISTED);
+        let unread: Vec<_> = listed
+            .iter()
+            .filter(|n| n.unread)
+            .map(|n| &n.message)
+            .collect();
+        assert_eq!(unread, ["old 1", "old 0"]);
+        assert!(listed[0].unread && listed[1].unread && !listed[2].unread);
+        assert_eq!(listed[2].message, format!("new {}", LISTED + 4));
+        assert_eq!(unread_count(&w.db, member).await.unwrap(), 2);
+
+        // More unread than the list's length: all of them, up to the most it shows.
+        notification::Entity::update_many()
+            .col_expr(
+                notification::Column::ReadAt,
+                Expr::value(None::<chrono::DateTime<Utc>>),
+            )
+            .filter(notification::Column::UserId.eq(member))
+            .exec(&w.db)
+            .await
+            .unwrap();
+        let listed = list(&w.db, member).await.unwrap();
+        assert_eq!(listed.len() as u64, LISTED + 7);
+        assert!(listed.iter().all(|n| n.unread));
     }
 
     async fn notes(w: &World, user_id: i64) -> Vec<notification::Model> {
