@@ -16,7 +16,8 @@ use std::collections::HashMap;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, sea_query::Expr,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    sea_query::{Expr, ExprTrait},
 };
 
 pub use events::{Change, names_in, post_published, post_published_in, topic_changed};
@@ -446,29 +447,22 @@ const MOST_UNREAD_LISTED: u64 = 200;
 /// newest read ones, `LISTED` in all unless more are unread, each part newest activity first;
 /// a collapsed one says how many events it stands for. Unread first: with the newest 50 of all,
 /// a member whose older notifications were unread read "2 unread" in the header and found none
-/// in the list.
+/// in the list. One statement, so that a notification read meanwhile (in another tab) is not
+/// listed twice, as unread and as read.
 pub async fn list(
     db: &DatabaseConnection,
     user_id: i64,
 ) -> Result<Vec<NotificationView>, AppError> {
-    let newest = |read: bool, limit: u64| {
-        notification::Entity::find()
-            .filter(notification::Column::UserId.eq(user_id))
-            .filter(if read {
-                notification::Column::ReadAt.is_not_null()
-            } else {
-                notification::Column::ReadAt.is_null()
-            })
-            .order_by_desc(notification::Column::UpdatedAt)
-            .order_by_desc(notification::Column::Id)
-            .limit(limit)
-            .all(db)
-    };
-    let mut rows = newest(false, MOST_UNREAD_LISTED).await?;
-    let room = LISTED.saturating_sub(rows.len() as u64);
-    if room > 0 {
-        rows.extend(newest(true, room).await?);
-    }
+    let mut rows = notification::Entity::find()
+        .filter(notification::Column::UserId.eq(user_id))
+        .order_by_desc(Expr::col(notification::Column::ReadAt).is_null())
+        .order_by_desc(notification::Column::UpdatedAt)
+        .order_by_desc(notification::Column::Id)
+        .limit(MOST_UNREAD_LISTED)
+        .all(db)
+        .await?;
+    let unread = rows.iter().take_while(|n| n.read_at.is_none()).count();
+    rows.truncate(unread.max(LISTED as usize));
     let collapsed: Vec<i64> = rows
         .iter()
         .filter(|n| n.count > 1)
