@@ -127,6 +127,25 @@ pub async fn post_at(conn: &impl ConnectionTrait, topic_id: i64, number: i32) ->
         .expect("the topic has that post")
 }
 
+/// SQLite's plan for `statement`: the details of `EXPLAIN QUERY PLAN` that name `table`, in
+/// order, for tests that hold a statement to its index whatever the statistics say.
+pub async fn query_plan(
+    conn: &impl ConnectionTrait,
+    statement: &sea_orm::Statement,
+    table: &str,
+) -> Vec<String> {
+    conn.query_all_raw(sea_orm::Statement {
+        sql: format!("EXPLAIN QUERY PLAN {}", statement.sql),
+        ..statement.clone()
+    })
+    .await
+    .expect("a plan")
+    .into_iter()
+    .map(|r| r.try_get::<String>("", "detail").expect("a detail"))
+    .filter(|d| d.contains(&format!(" {table} ")) || d.ends_with(&format!(" {table}")))
+    .collect()
+}
+
 /// Watches `words` (word, action) as an admin's list would, straight into the table.
 pub async fn watch(conn: &impl ConnectionTrait, words: &[(&str, &str)]) {
     for (word, action) in words {

@@ -631,7 +631,7 @@ mod tests {
     use crate::server::{
         entity::{email, notification, user},
         forum, staff,
-        testing::{World, insert_user},
+        testing::{World, insert_user, query_plan},
     };
 
     /// A reply's word to the topic's author finds their unread notification through the
@@ -680,18 +680,7 @@ mod tests {
                 "SEARCH notifications USING INDEX idx_notifications_user (user_id=? AND read_at=?)",
             ),
         ] {
-            let plan = txn
-                .query_all_raw(sea_orm::Statement::from_sql_and_values(
-                    backend,
-                    format!("EXPLAIN QUERY PLAN {}", statement.sql),
-                    statement.values.map(|v| v.0).unwrap_or_default(),
-                ))
-                .await
-                .unwrap()
-                .into_iter()
-                .map(|r| r.try_get::<String>("", "detail").unwrap())
-                .filter(|d| d.contains("notifications"))
-                .collect::<Vec<_>>();
+            let plan = query_plan(&txn, &statement, "notifications").await;
             assert_eq!(plan, [by], "{}", statement.sql);
         }
     }

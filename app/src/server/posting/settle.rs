@@ -382,7 +382,11 @@ mod tests {
     use sea_orm::ConnectionTrait;
 
     use super::Facts;
-    use crate::server::{db::numbered, forum, testing::World};
+    use crate::server::{
+        db::numbered,
+        forum,
+        testing::{World, query_plan},
+    };
 
     /// Settle reads a topic's posts on every write to it, inside the writers' turn on SQLite:
     /// through idx_posts_topic_state_staff_published (index entries only, and one entry for
@@ -409,18 +413,8 @@ mod tests {
             .await
             .unwrap();
         w.db.execute_unprepared("ANALYZE").await.unwrap();
-        let plan =
-            w.db.query_all_raw(numbered(
-                backend,
-                &format!("EXPLAIN QUERY PLAN {}", Facts::sql()),
-                vec![t.id.into()],
-            ))
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|r| r.try_get::<String>("", "detail").unwrap())
-            .filter(|d| d.contains(" p "))
-            .collect::<Vec<_>>();
+        let facts = numbered(backend, &Facts::sql(), vec![t.id.into()]);
+        let plan = query_plan(&w.db, &facts, "p").await;
         let index = "idx_posts_topic_state_staff_published";
         assert_eq!(
             plan,
