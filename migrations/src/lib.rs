@@ -27,6 +27,7 @@ mod m20261214_000025_notifications_by_post;
 mod m20261215_000026_outbox_subject_text;
 mod m20261216_000027_fan_out_attempts;
 mod m20261217_000028_posts_settle_facts;
+mod m20261218_000029_posts_sent_again;
 
 pub use m20261124_000001_blog::BLOG_COMMENTS_SLUG;
 
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261215_000026_outbox_subject_text::Migration),
             Box::new(m20261216_000027_fan_out_attempts::Migration),
             Box::new(m20261217_000028_posts_settle_facts::Migration),
+            Box::new(m20261218_000029_posts_sent_again::Migration),
         ]
     }
 }
