@@ -160,13 +160,21 @@ pub async fn topic_to_post_in(
     id: i64,
     viewer: Option<&user::Model>,
 ) -> Result<ToPostIn, AppError> {
-    use sea_orm::{FromQueryResult, JoinType, QuerySelect, QueryTrait, sea_query::Expr};
-    let missing = || AppError::NotFound(TOPIC_MISSING.into());
+    let row = conn
+        .query_one_raw(to_post_in_read(conn.get_database_backend(), id))
+        .await?;
+    to_post_in_found(conn, row, viewer).await
+}
+
+/// The statement `topic_to_post_in` reads, for a write that sends other statements with it
+/// (`Batch`); `to_post_in_found` takes its row.
+pub fn to_post_in_read(backend: sea_orm::DbBackend, id: i64) -> sea_orm::Statement {
+    use sea_orm::{JoinType, QuerySelect, QueryTrait, sea_query::Expr};
     let its_article = article::Entity::belongs_to(topic::Entity)
         .from(article::Column::TopicId)
         .to(topic::Column::Id)
         .into();
-    let read = topic::Entity::find_by_id(id)
+    topic::Entity::find_by_id(id)
         .select_also(article::Entity)
         .join_rev(JoinType::LeftJoin, its_article)
         .expr_as(
@@ -176,8 +184,19 @@ pub async fn topic_to_post_in(
             "category_archived",
         )
         .limit(1)
-        .build(conn.get_database_backend());
-    let row = conn.query_one_raw(read).await?.ok_or_else(missing)?;
+        .build(backend)
+}
+
+/// The topic `to_post_in_read` read, if `viewer` may see it; "not found" otherwise, as for no
+/// topic at all.
+pub async fn to_post_in_found(
+    conn: &impl ConnectionTrait,
+    row: Option<sea_orm::QueryResult>,
+    viewer: Option<&user::Model>,
+) -> Result<ToPostIn, AppError> {
+    use sea_orm::FromQueryResult;
+    let missing = || AppError::NotFound(TOPIC_MISSING.into());
+    let row = row.ok_or_else(missing)?;
     // The columns as `select_also` names them: the topic's `A_`, the article's `B_`.
     let found = ToPostIn {
         topic: topic::Model::from_query_result(&row, "A_")?,
