@@ -1,4 +1,5 @@
 //! Connecting, migrating, and the one way to start a write transaction.
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
@@ -211,13 +212,14 @@ pub async fn begin_write_in_turn(
         return Ok(WriteTransaction {
             txn: Some(txn),
             group: None,
+            opened: AtomicBool::new(false),
             db: db.clone(),
             private: false,
         });
     };
     // The group's statements run in a task of their own: a caller dropped meanwhile (its client
-    // gone) must not stop a COMMIT or a SAVEPOINT halfway, and a transaction it would have had
-    // is dropped in the task, which undoes its savepoint and passes the turn on.
+    // gone) must not stop a COMMIT or a BEGIN halfway, and a transaction it would have had is
+    // dropped in the task, which passes the turn on.
     match tokio::spawn(join_group(db.clone(), turn)).await {
         Ok(joined) => joined,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
@@ -226,7 +228,8 @@ pub async fn begin_write_in_turn(
 }
 
 /// Continues the group left open in `turn` (committing it first if it writes another
-/// database) or begins one, and opens this writer's savepoint in it.
+/// database) or begins one. This writer's savepoint in it is opened by its first statement
+/// (`WriteTransaction::opening`).
 async fn join_group(
     db: DatabaseConnection,
     mut turn: WriterTurn,
@@ -252,28 +255,17 @@ async fn join_group(
     let Some(group) = turn.0.open.as_mut() else {
         unreachable!("a group was opened above")
     };
-    match group.txn.begin().await {
-        Ok(savepoint) => {
-            let joined = Joined {
-                outcome: group.outcome.subscribe(),
-                before: group.members,
-            };
-            Ok(WriteTransaction {
-                txn: Some(savepoint),
-                group: Some((turn, joined)),
-                db,
-                private: false,
-            })
-        }
-        Err(e) => {
-            // The members before have released their savepoints: their writes are whole, and
-            // commit (or fail) as they would have without this writer.
-            if let Some(group) = turn.0.open.take() {
-                group.finish(None).await;
-            }
-            Err(e)
-        }
-    }
+    let joined = Joined {
+        outcome: group.outcome.subscribe(),
+        before: group.members,
+    };
+    Ok(WriteTransaction {
+        txn: None,
+        group: Some((turn, joined)),
+        opened: AtomicBool::new(false),
+        db,
+        private: false,
+    })
 }
 
 /// Whether an error is the database's trouble of the moment, not the statement's: no connection
@@ -386,25 +378,42 @@ impl Group {
     }
 }
 
+/// A group member's savepoint (see `begin_write`). Members follow one another, each ending its
+/// savepoint before the next begins, so one name serves them all.
+const SAVEPOINT: &str = "backyard_writer";
+
 /// Ends a member's savepoint (released on commit, rolled back otherwise) and passes the group
-/// on or commits it. Its fields drop in this order (the savepoint first) if the task never runs.
+/// on or commits it. If the task never runs (the runtime is shutting down), a savepoint it was
+/// to undo is undone with the whole group (see `Drop`).
 struct Settle {
-    savepoint: DatabaseTransaction,
-    turn: WriterTurn,
+    /// `None` once run.
+    turn: Option<WriterTurn>,
     release: bool,
+    /// The member sent a statement, and with it its savepoint.
+    opened: bool,
 }
 
 impl Settle {
-    async fn run(self) {
-        let Settle {
-            savepoint,
-            mut turn,
-            release,
-        } = self;
-        let ended = if release {
-            savepoint.commit().await
-        } else {
-            savepoint.rollback().await
+    async fn run(mut self) {
+        let Some(mut turn) = self.turn.take() else {
+            return;
+        };
+        let release = self.release;
+        let ended = match (turn.0.open.as_ref(), self.opened, release) {
+            (Some(group), true, true) => group
+                .txn
+                .execute_unprepared(&format!("RELEASE {SAVEPOINT}"))
+                .await
+                .map(drop),
+            // No savepoint to undo (SQLite rolled the whole transaction back after an error, or
+            // the first statement never reached it) fails the group, as every failure to end a
+            // savepoint does: what it holds is not known.
+            (Some(group), true, false) => group
+                .txn
+                .execute_unprepared(&format!("ROLLBACK TO {SAVEPOINT}; RELEASE {SAVEPOINT}"))
+                .await
+                .map(drop),
+            _ => Ok(()),
         };
         match ended {
             Ok(()) => {
@@ -423,6 +432,19 @@ impl Settle {
             }
         }
         pass_on(turn).await;
+    }
+}
+
+impl Drop for Settle {
+    fn drop(&mut self) {
+        if let Some(mut turn) = self.turn.take()
+            && self.opened
+            && !self.release
+        {
+            // Never run: the group's transaction is rolled back as it drops (sea-orm queues the
+            // rollback on its connection), and its members are told it ended without a commit.
+            drop(turn.0.open.take());
+        }
     }
 }
 
@@ -488,10 +510,15 @@ impl Drop for WaitingWriter {
 /// connection; `commit` or drop to roll back), and holding this process's turn to write on
 /// SQLite until it ends.
 pub struct WriteTransaction {
-    /// This writer's own transaction (on SQLite a savepoint in its group's); `None` once ended.
+    /// This writer's own transaction on PostgreSQL; `None` once ended, and on SQLite, where the
+    /// writer writes in its group's (`group`).
     txn: Option<DatabaseTransaction>,
-    /// On SQLite: the turn, which holds the group, and this writer's place in the group.
+    /// On SQLite: the turn, which holds the group, and this writer's place in the group; `None`
+    /// once ended.
     group: Option<(WriterTurn, Joined)>,
+    /// On SQLite: this writer's savepoint was sent, with its first statement. A round trip to
+    /// SQLite's thread of its own was one of a reply's nine inside the writers' turn.
+    opened: AtomicBool,
     /// For the page version's bump after the commit.
     db: DatabaseConnection,
     /// Made by `begin_private_write`: the commit changes no page.
@@ -588,19 +615,15 @@ impl WriteTransaction {
 
     /// `commit`, saying how many writers committed in this one's group.
     async fn commit_in_group(&mut self) -> Result<usize, DbErr> {
-        let Some(txn) = self.txn.take() else {
-            return Err(DbErr::Custom("the write transaction had ended".into()));
-        };
-        let committed = match self.group.take() {
-            None => txn.commit().await.map(|()| 1),
-            Some((turn, mut joined)) => {
+        let committed = match (self.group.take(), self.txn.take()) {
+            (Some((turn, mut joined)), _) => {
                 // Released, passed on or committed by a task: not stopped halfway if this
                 // caller is dropped while it waits for the group.
                 tokio::spawn(
                     Settle {
-                        savepoint: txn,
-                        turn,
+                        turn: Some(turn),
                         release: true,
+                        opened: self.opened.load(Ordering::Relaxed),
                     }
                     .run(),
                 );
@@ -610,6 +633,10 @@ impl WriteTransaction {
                         "the group of writes ended without a commit".into(),
                     )),
                 }
+            }
+            (None, Some(txn)) => txn.commit().await.map(|()| 1),
+            (None, None) => {
+                return Err(DbErr::Custom("the write transaction had ended".into()));
             }
         };
         let members = committed?;
@@ -625,10 +652,40 @@ impl WriteTransaction {
         self.group.as_ref().map_or(0, |(_, joined)| joined.before)
     }
 
+    /// The transaction this writer's statements go to: its own, or its group's.
     fn conn(&self) -> &DatabaseTransaction {
-        self.txn
-            .as_ref()
-            .unwrap_or_else(|| unreachable!("used only before commit"))
+        match (&self.txn, &self.group) {
+            (Some(txn), _) => txn,
+            (None, Some((turn, _))) => match turn.0.open.as_ref() {
+                Some(group) => &group.txn,
+                None => unreachable!("a member's group stays open until the member ends"),
+            },
+            (None, None) => unreachable!("used only before commit"),
+        }
+    }
+
+    /// Whether this statement is the writer's first in its group, which opens its savepoint.
+    fn opening(&self) -> bool {
+        self.group.is_some() && !self.opened.swap(true, Ordering::Relaxed)
+    }
+
+    /// Opens the savepoint before a statement whose count of changed rows is read: sent with
+    /// it, the savepoint's own count (SQLite's of the last change before it) would be added.
+    async fn open_alone(&self) -> Result<(), DbErr> {
+        if self.opening() {
+            self.conn()
+                .execute_unprepared(&format!("SAVEPOINT {SAVEPOINT}"))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A read, with the savepoint before it in the same round trip if it is the first.
+    fn opened_with(&self, mut stmt: Statement) -> Statement {
+        if self.opening() {
+            stmt.sql = format!("SAVEPOINT {SAVEPOINT};\n{}", stmt.sql);
+        }
+        stmt
     }
 }
 
@@ -636,22 +693,20 @@ impl WriteTransaction {
 /// undone, the members before it in its group keep theirs, and the turn passes on.
 impl Drop for WriteTransaction {
     fn drop(&mut self) {
-        let (Some(savepoint), Some((turn, _))) = (self.txn.take(), self.group.take()) else {
+        let Some((turn, _)) = self.group.take() else {
             // PostgreSQL, or after `commit`: sea-orm rolls back a transaction dropped open.
             return;
         };
         let settle = Settle {
-            savepoint,
-            turn,
+            turn: Some(turn),
             release: false,
+            opened: *self.opened.get_mut(),
         };
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 runtime.spawn(settle.run());
             }
-            // Outside a runtime (never in the server): sea-orm queues the rollback to the
-            // savepoint on the connection before the next writer can use it, and the group
-            // stays open for the next writer or flusher.
+            // Outside a runtime (never in the server): see `Settle`'s `Drop`.
             Err(_) => drop(settle),
         }
     }
@@ -664,19 +719,21 @@ impl ConnectionTrait for WriteTransaction {
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<sea_orm::ExecResult, DbErr> {
+        self.open_alone().await?;
         self.conn().execute_raw(stmt).await
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<sea_orm::ExecResult, DbErr> {
+        self.open_alone().await?;
         self.conn().execute_unprepared(sql).await
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<sea_orm::QueryResult>, DbErr> {
-        self.conn().query_one_raw(stmt).await
+        self.conn().query_one_raw(self.opened_with(stmt)).await
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
-        self.conn().query_all_raw(stmt).await
+        self.conn().query_all_raw(self.opened_with(stmt)).await
     }
 
     fn support_returning(&self) -> bool {

@@ -846,6 +846,15 @@ mod statement_budget {
             seen.len(),
             seen.join("\n")
         );
+        // Its savepoint in the writers' group goes with its first statement there, the
+        // token's record and the topic's read (`db::WriteTransaction`), not on its own.
+        let opened: Vec<_> = seen.iter().filter(|s| s.contains("SAVEPOINT")).collect();
+        assert_eq!(opened.len(), 1, "{opened:?}");
+        assert!(
+            opened[0].starts_with("SAVEPOINT") && opened[0].contains("form_submissions"),
+            "{}",
+            opened[0]
+        );
         // And it did what a reply does.
         assert_eq!(created.post_number, 3);
         let t = topic::Entity::find_by_id(t.id)
