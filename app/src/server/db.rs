@@ -1033,6 +1033,51 @@ mod tests {
         }
     }
 
+    /// A member's savepoint goes with its first statement, yet a count of changed rows is the
+    /// member's own: here the second member of a group (one connection), whose first statement
+    /// changes nothing right after the first member changed three rows.
+    #[tokio::test]
+    async fn a_members_first_statement_counts_its_own_changes() {
+        let (db, _url, dir) = marks_db().await;
+        for _ in 0..20 {
+            let held = writer_turn(&db).await;
+            let first = tokio::spawn({
+                let db = db.clone();
+                async move {
+                    let txn = begin_write(&db).await?;
+                    txn.execute_unprepared("INSERT INTO marks VALUES (1, 0), (1, 1), (1, 2)")
+                        .await?;
+                    txn.commit().await
+                }
+            });
+            let second = tokio::spawn({
+                let db = db.clone();
+                async move {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    let txn = begin_write(&db).await?;
+                    let joined = txn.joined_after();
+                    let changed = txn
+                        .execute_unprepared("UPDATE marks SET n = n WHERE writer = 2")
+                        .await?
+                        .rows_affected();
+                    txn.commit().await?;
+                    Ok::<_, DbErr>((joined, changed))
+                }
+            });
+            tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+            drop(held);
+            first.await.unwrap().unwrap();
+            let (joined, changed) = second.await.unwrap().unwrap();
+            assert_eq!(changed, 0);
+            if joined == 1 {
+                db.close().await.unwrap();
+                let _ = std::fs::remove_dir_all(dir);
+                return;
+            }
+        }
+        panic!("the second writer never joined the first one's group");
+    }
+
     /// 200 writers at once, some failing midway and some going away: exactly the committed
     /// writers' rows are on disk, every writer ends, and they committed in groups.
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
