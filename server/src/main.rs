@@ -242,9 +242,23 @@ async fn serve(config: Config, conn: sea_orm::DatabaseConnection, demo: bool) {
     }
     let public_url = config.public_url.clone();
     let state: AppState = server::app_state(config, conn.clone());
-    spawn_cleanup(conn.clone(), state.files.clone());
-    spawn_mail(conn.clone(), transport);
-    spawn_notifications(conn.clone());
+    // The background workers stop between rounds once a stop is asked for (SIGTERM or Ctrl-C),
+    // while the requests in flight finish; the pool closes after them. A round cut off by the
+    // closing pool failed with an error in the log (its work waited for the next start).
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let workers = [
+        Some(spawn_cleanup(
+            conn.clone(),
+            state.files.clone(),
+            Stopping(stopping.clone()),
+        )),
+        spawn_mail(conn.clone(), transport, Stopping(stopping.clone())),
+        Some(spawn_notifications(conn.clone(), Stopping(stopping))),
+    ];
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(l) => l,
         Err(e) => fail(&format!("cannot listen on {addr} (BACKYARD_ADDR): {e}")),
@@ -266,6 +280,14 @@ async fn serve(config: Config, conn: sea_orm::DatabaseConnection, demo: bool) {
     }
     println!("Backyard is running at {public_url}");
     server::serve::serve(listener, routers.site, shutdown_signal()).await;
+    for worker in workers.into_iter().flatten() {
+        if tokio::time::timeout(Duration::from_secs(2), worker)
+            .await
+            .is_err()
+        {
+            tracing::warn!("a background worker was still busy when the database closed");
+        }
+    }
     // Closing the pool checkpoints SQLite's write-ahead log into the database file.
     if let Err(e) = conn.close().await {
         tracing::warn!(error = %e, "closing the database");
@@ -306,12 +328,15 @@ async fn uploads_command(config: &Config, conn: &sea_orm::DatabaseConnection, ar
 fn spawn_cleanup(
     conn: sea_orm::DatabaseConnection,
     files: std::sync::Arc<dyn media::store::Store>,
-) {
+    mut stopping: Stopping,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let store = DbSessionStore::new(conn.clone());
         let mut tick = tokio::time::interval(Duration::from_secs(600));
         loop {
-            tick.tick().await;
+            if stopping.before(tick.tick()).await {
+                return;
+            }
             let mut failed = false;
             if let Err(e) = store.delete_expired().await {
                 tracing::warn!(error = %e, "expired-session cleanup failed");
@@ -341,7 +366,7 @@ fn spawn_cleanup(
             }
             metrics::worker_round(Worker::Cleanup, failed);
         }
-    });
+    })
 }
 
 /// SQLite plans from the statistics ANALYZE leaves; without them it takes a category for ten
@@ -365,37 +390,51 @@ async fn refresh_sqlite_statistics(
 
 /// Delivers the outbox: every second, or sooner when `mail::wake_worker` is called. Runs on
 /// its own task, so a slow or dead mail server never holds up a request.
-fn spawn_mail(conn: sea_orm::DatabaseConnection, transport: Option<mail::Transport>) {
+fn spawn_mail(
+    conn: sea_orm::DatabaseConnection,
+    transport: Option<mail::Transport>,
+    mut stopping: Stopping,
+) -> Option<tokio::task::JoinHandle<()>> {
     let Some(transport) = transport else {
         tracing::warn!(
             "no mail server configured (BACKYARD_SMTP_URL or BACKYARD_SENDMAIL): e-mail stays \
              queued; admins can read it at /admin/mail"
         );
-        return;
+        return None;
     };
-    tokio::spawn(async move {
+    Some(tokio::spawn(async move {
         loop {
             let round = mail::deliver_due(&conn, &transport, chrono::Utc::now()).await;
             if let Err(e) = &round {
                 tracing::warn!(error = %e, "e-mail delivery round failed");
             }
             metrics::worker_round(Worker::Mail, round.is_err());
-            mail::wait_for_work(Duration::from_secs(1)).await;
+            if stopping
+                .before(mail::wait_for_work(Duration::from_secs(1)))
+                .await
+            {
+                return;
+            }
         }
-    });
+    }))
 }
 
 /// Tells followers and watchers every second (what posting left in the fan-out queue), and sends
 /// the daily digests that are due and counts new members' votes that came of age every minute. Its own task, apart from mail delivery: a slow
 /// mail server never holds up notifications on the site.
-fn spawn_notifications(conn: sea_orm::DatabaseConnection) {
+fn spawn_notifications(
+    conn: sea_orm::DatabaseConnection,
+    mut stopping: Stopping,
+) -> tokio::task::JoinHandle<()> {
     use app::server::notify;
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut digest_due = tokio::time::Instant::now();
         loop {
-            tick.tick().await;
+            if stopping.before(tick.tick()).await {
+                return;
+            }
             // Until the queue is empty, a few fan-outs a turn to write, so a long queue does not
             // hold the write lock; the budget leaves the round's other work its turn.
             let fan_out = notify::fan_out_catch_up(&conn, Duration::from_millis(900)).await;
@@ -423,7 +462,20 @@ fn spawn_notifications(conn: sea_orm::DatabaseConnection) {
                 metrics::worker_round(Worker::Digest, digests.is_err());
             }
         }
-    });
+    })
+}
+
+/// A background worker's word that the server is stopping (see `serve`).
+struct Stopping(tokio::sync::watch::Receiver<bool>);
+
+impl Stopping {
+    /// Waits for `wait` (the worker's next tick) unless a stop comes first: true if it did.
+    async fn before(&mut self, wait: impl std::future::Future) -> bool {
+        tokio::select! {
+            _ = wait => false,
+            _ = self.0.wait_for(|stop| *stop) => true,
+        }
+    }
 }
 
 async fn shutdown_signal() {
