@@ -2,8 +2,8 @@
 //! fixture the rule tests start from (categories, members of every role, settings).
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, Set, TransactionTrait,
 };
 
 use super::{
@@ -125,6 +125,18 @@ pub async fn post_at(conn: &impl ConnectionTrait, topic_id: i64, number: i32) ->
         .await
         .expect("posts read")
         .expect("the topic has that post")
+}
+
+/// A transaction whose plans use statistics taken now by `ANALYZE`, then changed by `adjust`
+/// (statements on `sqlite_stat1`, or nothing). One connection: SQLite reads statistics when a
+/// connection loads the schema, so another of the pool's connections may still plan with what
+/// it loaded when it opened. For tests that hold a statement to its index (`query_plan`).
+pub async fn with_statistics(db: &DatabaseConnection, adjust: &str) -> DatabaseTransaction {
+    let txn = db.begin().await.expect("a transaction");
+    txn.execute_unprepared(&format!("ANALYZE; {adjust} ANALYZE sqlite_schema"))
+        .await
+        .expect("statistics");
+    txn
 }
 
 /// SQLite's plan for `statement`: the details of `EXPLAIN QUERY PLAN` that name `table`, in

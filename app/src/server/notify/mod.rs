@@ -631,7 +631,7 @@ mod tests {
     use crate::server::{
         entity::{email, notification, user},
         forum, staff,
-        testing::{World, insert_user, query_plan},
+        testing::{World, insert_user, query_plan, with_statistics},
     };
 
     /// A reply's word to the topic's author finds their unread notification through the
@@ -642,22 +642,17 @@ mod tests {
     /// replies).
     #[tokio::test]
     async fn unread_notifications_are_found_by_their_indexes() {
-        use sea_orm::{ConnectionTrait, TransactionTrait};
         let w = World::new().await;
         let backend = w.db.get_database_backend();
-        // One connection: statistics are read when a connection loads the schema.
-        let txn = w.db.begin().await.unwrap();
-        txn.execute_unprepared(
-            "ANALYZE;
-             DELETE FROM sqlite_stat1 WHERE tbl = 'notifications';
+        let txn = with_statistics(
+            &w.db,
+            "DELETE FROM sqlite_stat1 WHERE tbl = 'notifications';
              INSERT INTO sqlite_stat1 VALUES
                ('notifications', 'idx_notifications_user', '2 2 2'),
                ('notifications', 'idx_notifications_topic', '2 2 2'),
-               ('notifications', 'idx_notifications_post', '2 1 1');
-             ANALYZE sqlite_schema",
+               ('notifications', 'idx_notifications_post', '2 1 1');",
         )
-        .await
-        .unwrap();
+        .await;
         let notice = Notice {
             kind: REPLY,
             topic_id: 7,

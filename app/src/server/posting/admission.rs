@@ -798,13 +798,13 @@ pub async fn check_not_held_for_others(
 
 #[cfg(test)]
 mod tests {
-    use sea_orm::{ConnectionTrait, TransactionTrait};
+    use sea_orm::ConnectionTrait;
 
     use super::Rules;
     use crate::server::{
         db::numbered,
         forum,
-        testing::{World, query_plan},
+        testing::{World, query_plan, with_statistics},
     };
 
     /// Whether a reply is the same one again is read inside the writers' turn: among the
@@ -838,11 +838,7 @@ mod tests {
         w.db.execute_raw(numbered(backend, copies, vec![w.staff.id.into()]))
             .await
             .unwrap();
-        // One connection: statistics are read when a connection loads the schema.
-        let txn = w.db.begin().await.unwrap();
-        txn.execute_unprepared("ANALYZE; ANALYZE sqlite_schema")
-            .await
-            .unwrap();
+        let txn = with_statistics(&w.db, "").await;
         let rules = Rules::statement(backend, w.staff.id, "Again.", Some(topics[3]));
         assert_eq!(
             query_plan(&txn, &rules, "posts").await,

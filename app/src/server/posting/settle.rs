@@ -379,13 +379,13 @@ async fn recount_category(
 
 #[cfg(test)]
 mod tests {
-    use sea_orm::{ConnectionTrait, TransactionTrait};
+    use sea_orm::ConnectionTrait;
 
     use super::Facts;
     use crate::server::{
         db::numbered,
         forum,
-        testing::{World, query_plan},
+        testing::{World, query_plan, with_statistics},
     };
 
     /// Settle reads a topic's posts on every write to it, inside the writers' turn on SQLite:
@@ -412,11 +412,7 @@ mod tests {
         w.db.execute_raw(numbered(backend, copies, vec![t.id.into()]))
             .await
             .unwrap();
-        // One connection: statistics are read when a connection loads the schema.
-        let txn = w.db.begin().await.unwrap();
-        txn.execute_unprepared("ANALYZE; ANALYZE sqlite_schema")
-            .await
-            .unwrap();
+        let txn = with_statistics(&w.db, "").await;
         let facts = numbered(backend, &Facts::sql(), vec![t.id.into()]);
         let plan = query_plan(&txn, &facts, "p").await;
         let index = "idx_posts_topic_state_staff_published";
