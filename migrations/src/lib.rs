@@ -36,7 +36,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![
+        let each: Vec<Box<dyn MigrationTrait>> = vec![
             Box::new(m20261123_000001_accounts::Migration),
             Box::new(m20261123_000002_forum::Migration),
             Box::new(m20261124_000001_blog::Migration),
@@ -64,6 +64,38 @@ impl MigratorTrait for Migrator {
             Box::new(m20261216_000027_fan_out_attempts::Migration),
             Box::new(m20261217_000028_posts_settle_facts::Migration),
             Box::new(m20261218_000029_posts_sent_again::Migration),
-        ]
+        ];
+        each.into_iter()
+            .map(|migration| Box::new(Whole(migration)) as Box<dyn MigrationTrait>)
+            .collect()
+    }
+}
+
+/// A migration applied whole or not at all: its statements and its row in `seaql_migrations` in
+/// one transaction, on SQLite as on PostgreSQL (sea-orm-migration wraps only PostgreSQL's by
+/// default). Without it, a brand-new SQLite site stopped in the middle of a migration kept that
+/// migration's first statements but not its record, and every later start tried them again and
+/// failed ("duplicate column name"). No migration here needs to run outside a transaction: none
+/// turns foreign keys off or vacuums, which SQLite ignores or refuses inside one.
+pub struct Whole(pub Box<dyn MigrationTrait>);
+
+impl MigrationName for Whole {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Whole {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        self.0.up(manager).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        self.0.down(manager).await
+    }
+
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
     }
 }

@@ -804,6 +804,94 @@ mod tests {
         std::fs::remove_dir_all(dir).unwrap();
     }
 
+    /// A site stopped in the middle of a migration (a brand-new database is still migrating in
+    /// its first tenth of a second) starts again: each migration is applied whole or not at
+    /// all. Cut after each migration's statements, before its record, the database holds only
+    /// the migrations before it, and the next start applies the rest.
+    #[tokio::test]
+    async fn a_migration_cut_short_leaves_nothing_and_the_next_start_applies_it() {
+        use migrations::{MigrationName, MigrationTrait, Migrator, MigratorTrait, SchemaManager};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        /// How many migrations run before the one that is cut.
+        static BEFORE: AtomicUsize = AtomicUsize::new(0);
+        /// The migrations up to the one cut, which runs its statements and then fails as a
+        /// stopped process would: before its row in `seaql_migrations`.
+        struct CutShort;
+        struct Cut(Box<dyn MigrationTrait>);
+        impl MigrationName for Cut {
+            fn name(&self) -> &str {
+                self.0.name()
+            }
+        }
+        #[async_trait::async_trait]
+        impl MigrationTrait for Cut {
+            async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+                self.0.up(manager).await?;
+                Err(DbErr::Custom("stopped".into()))
+            }
+            fn use_transaction(&self) -> Option<bool> {
+                self.0.use_transaction()
+            }
+        }
+        #[async_trait::async_trait]
+        impl MigratorTrait for CutShort {
+            fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+                let mut all = Migrator::migrations();
+                all.truncate(BEFORE.load(Ordering::SeqCst) + 1);
+                let last = all.pop().expect("a migration to cut");
+                all.push(Box::new(Cut(last)));
+                all
+            }
+        }
+
+        async fn schema(db: &DatabaseConnection) -> Vec<String> {
+            db.query_all_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_schema \
+                 WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+            ))
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get_by_index::<String>(0).unwrap())
+            .collect()
+        }
+
+        let dir = std::env::temp_dir().join(format!("backyard-migrate-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let whole = connect(&format!("sqlite://{}/whole.db?mode=rwc", dir.display()))
+            .await
+            .unwrap();
+        super::migrate(&whole).await.unwrap();
+        let migrated = schema(&whole).await;
+        whole.close().await.unwrap();
+
+        let count = Migrator::migrations().len();
+        for before in 0..count {
+            let url = format!("sqlite://{}/cut-{before}.db?mode=rwc", dir.display());
+            let db = connect(&url).await.unwrap();
+            Migrator::up(&db, Some(before as u32)).await.unwrap();
+            let earlier = schema(&db).await;
+            BEFORE.store(before, Ordering::SeqCst);
+            let cut = CutShort::up(&db, None).await;
+            let name = Migrator::migrations()[before].name().to_string();
+            assert!(cut.is_err(), "{name} was cut");
+            assert_eq!(schema(&db).await, earlier, "{name} cut short left nothing");
+            assert_eq!(
+                Migrator::get_applied_migrations(&db).await.unwrap().len(),
+                before
+            );
+            super::migrate(&db)
+                .await
+                .unwrap_or_else(|e| panic!("the start after {name} was cut: {e}"));
+            assert_eq!(schema(&db).await, migrated, "after {name} was cut");
+            db.close().await.unwrap();
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
     // Group commit (see `begin_write`). Each test writes to a database file of its own: an
     // in-memory database has one connection and never leaves a group open.
 
