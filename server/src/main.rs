@@ -3,7 +3,8 @@ use std::{io::Write, time::Duration};
 
 use app::server::accounts::sign_in;
 use app::server::{
-    accounts, config::Config, db, demo, forms, mail, session_store::DbSessionStore, state::AppState,
+    accounts, config::Config, db, demo, forms, mail, session_store::DbSessionStore,
+    state::AppState, stopping::Stopping,
 };
 use server::metrics::{self, Worker};
 use tower_sessions::session_store::ExpiredDeletion;
@@ -245,7 +246,7 @@ async fn serve(config: Config, conn: sea_orm::DatabaseConnection, demo: bool) {
     // The background workers stop between rounds once a stop is asked for (SIGTERM or Ctrl-C),
     // while the requests in flight finish; the pool closes after them. A round cut off by the
     // closing pool failed with an error in the log (its work waited for the next start).
-    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let (stop, stopping) = Stopping::channel();
     tokio::spawn(async move {
         shutdown_signal().await;
         let _ = stop.send(true);
@@ -254,10 +255,10 @@ async fn serve(config: Config, conn: sea_orm::DatabaseConnection, demo: bool) {
         Some(spawn_cleanup(
             conn.clone(),
             state.files.clone(),
-            Stopping(stopping.clone()),
+            stopping.clone(),
         )),
-        spawn_mail(conn.clone(), transport, Stopping(stopping.clone())),
-        Some(spawn_notifications(conn.clone(), Stopping(stopping))),
+        spawn_mail(conn.clone(), transport, stopping.clone()),
+        Some(spawn_notifications(conn.clone(), stopping)),
     ];
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(l) => l,
@@ -463,19 +464,6 @@ fn spawn_notifications(
             }
         }
     })
-}
-
-/// A background worker's word that the server is stopping (see `serve`).
-struct Stopping(tokio::sync::watch::Receiver<bool>);
-
-impl Stopping {
-    /// Waits for `wait` (the worker's next tick) unless a stop comes first: true if it did.
-    async fn before(&mut self, wait: impl std::future::Future) -> bool {
-        tokio::select! {
-            _ = wait => false,
-            _ = self.0.wait_for(|stop| *stop) => true,
-        }
-    }
 }
 
 async fn shutdown_signal() {

@@ -54,6 +54,7 @@ pub mod signing;
 pub mod slug_text;
 pub mod staff;
 pub mod state;
+pub mod stopping;
 pub mod subscriptions;
 #[doc(hidden)]
 pub mod testing;
