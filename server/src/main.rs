@@ -405,7 +405,7 @@ fn spawn_mail(
     };
     Some(tokio::spawn(async move {
         loop {
-            let round = mail::deliver_due(&conn, &transport, chrono::Utc::now()).await;
+            let round = mail::deliver_due(&conn, &transport, chrono::Utc::now(), &stopping).await;
             if let Err(e) = &round {
                 tracing::warn!(error = %e, "e-mail delivery round failed");
             }

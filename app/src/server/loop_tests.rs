@@ -74,9 +74,14 @@ async fn the_loop(w: World) {
         reply_address: Some("reply@feedback.example.com".into()),
     });
     let send = || async {
-        mail::deliver_due(&w.db, &transport, Utc::now())
-            .await
-            .unwrap()
+        mail::deliver_due(
+            &w.db,
+            &transport,
+            Utc::now(),
+            &crate::server::stopping::Stopping::never(),
+        )
+        .await
+        .unwrap()
     };
     let questions = category::Entity::find()
         .filter(category::Column::Slug.eq("questions"))

@@ -200,8 +200,26 @@ mod tests {
         )
         .await
         .unwrap();
-        assert_eq!(deliver_due(&db, &transport, Utc::now()).await, Ok(1));
-        assert_eq!(deliver_due(&db, &transport, Utc::now()).await, Ok(0));
+        assert_eq!(
+            deliver_due(
+                &db,
+                &transport,
+                Utc::now(),
+                &crate::server::stopping::Stopping::never()
+            )
+            .await,
+            Ok(1)
+        );
+        assert_eq!(
+            deliver_due(
+                &db,
+                &transport,
+                Utc::now(),
+                &crate::server::stopping::Stopping::never()
+            )
+            .await,
+            Ok(0)
+        );
         let sent = std::fs::read_to_string(dir.join("stdin")).unwrap();
         assert_eq!(sent.matches("To: ada@example.com").count(), 1, "sent once");
         assert!(!sent.contains("\r\nBcc:"), "{sent}");
@@ -236,7 +254,14 @@ mod tests {
         .insert(&db)
         .await
         .unwrap();
-        deliver_due(&db, &transport, Utc::now()).await.unwrap();
+        deliver_due(
+            &db,
+            &transport,
+            Utc::now(),
+            &crate::server::stopping::Stopping::never(),
+        )
+        .await
+        .unwrap();
         let argv = std::fs::read_to_string(dir.join("argv")).unwrap();
         assert_eq!(
             argv, "-i\n--\nada@example.com\n---\n",

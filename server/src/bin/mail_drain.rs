@@ -52,9 +52,14 @@ async fn main() {
     let started = Instant::now();
     let mut sent = 0;
     loop {
-        sent += mail::deliver_due(&conn, &transport, chrono::Utc::now())
-            .await
-            .expect("delivery round");
+        sent += mail::deliver_due(
+            &conn,
+            &transport,
+            chrono::Utc::now(),
+            &app::server::stopping::Stopping::never(),
+        )
+        .await
+        .expect("delivery round");
         let left = email::Entity::find()
             .filter(email::Column::Status.eq("queued"))
             .count(&conn)

@@ -78,9 +78,14 @@ mod tests {
             .await
             .unwrap();
         let now = Utc::now();
-        deliver_due(&w.db, &smtp_transport(&refusing.settings()), now)
-            .await
-            .unwrap();
+        deliver_due(
+            &w.db,
+            &smtp_transport(&refusing.settings()),
+            now,
+            &crate::server::stopping::Stopping::never(),
+        )
+        .await
+        .unwrap();
         let failed = email::Entity::find().one(&w.db).await.unwrap().unwrap();
         assert_eq!(failed.status, "failed");
 
@@ -116,9 +121,14 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
-        let sent = deliver_due(&w.db, &smtp_transport(&accepting.settings()), Utc::now())
-            .await
-            .unwrap();
+        let sent = deliver_due(
+            &w.db,
+            &smtp_transport(&accepting.settings()),
+            Utc::now(),
+            &crate::server::stopping::Stopping::never(),
+        )
+        .await
+        .unwrap();
         assert_eq!((sent, accepting.messages().len()), (1, 1));
         let log = moderation_log::Entity::find().all(&w.db).await.unwrap();
         assert_eq!(log.len(), 1);

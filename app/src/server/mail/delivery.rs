@@ -4,9 +4,11 @@
 //! records each outcome: sent; refused for good (5xx: failed, with the reason); or not now (4xx,
 //! no connection: queued again after an exponential backoff, for up to 3 days).
 //!
-//! A message is marked sent only after the server accepted it. A worker killed in between leaves
-//! its claim to expire, and the message is sent again: at most one duplicate, with the same
-//! Message-ID, so mail clients that deduplicate show it once.
+//! A message is marked sent only after the server accepted it, within `OUTCOMES_WITHIN`. A worker
+//! killed in between leaves its claim to expire, and the message is sent again: at most one
+//! duplicate, with the same Message-ID, so mail clients that deduplicate show it once. A server
+//! asked to stop does not leave them so: the round sends nothing more, writes each outcome as it
+//! comes, and gives back the messages it had not tried (`Stopping`).
 use std::{
     sync::{Arc, LazyLock, Mutex},
     time::{Duration, Instant},
@@ -37,6 +39,7 @@ use crate::server::{
     config::{Config, SmtpSecurity, SmtpServer},
     db,
     entity::email,
+    stopping::Stopping,
 };
 
 /// Messages in flight at once, and the SMTP connections kept open for them. Each message costs
@@ -56,6 +59,10 @@ const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 pub const GIVE_UP_AFTER: Duration = Duration::from_secs(3 * 24 * 3600);
 /// Outcomes written in one transaction (SQLite syncs once per commit).
 const OUTCOMES_PER_WRITE: usize = 64;
+/// The longest an outcome waits for others to be written with: the window in which a killed
+/// worker forgets a message the server accepted. Before it, a round of slow sends recorded
+/// nothing until 64 had come in.
+const OUTCOMES_WITHIN: Duration = Duration::from_millis(200);
 
 /// How the site delivers mail: built once at start from the configuration.
 #[derive(Clone)]
@@ -327,11 +334,13 @@ pub fn retry_delay(attempts: i32) -> Option<Duration> {
 }
 
 /// Sends every message due at `now` (the worker passes the clock; tests pass their own) and
-/// returns how many were delivered. Stops early when the server cannot be reached.
+/// returns how many were delivered. Stops early when the server cannot be reached, or when
+/// `stopping` is asked (see `send_batch`).
 pub async fn deliver_due(
     db: &DatabaseConnection,
     transport: &Transport,
     now: DateTime<Utc>,
+    stopping: &Stopping,
 ) -> Result<usize, AppError> {
     let started = Instant::now();
     // `now` moved on by the time this call has taken, for sent_at and the next attempt.
@@ -343,9 +352,9 @@ pub async fn deliver_due(
         if batch.is_empty() {
             return Ok(delivered);
         }
-        let round = send_batch(db, transport, batch, &clock).await?;
+        let round = send_batch(db, transport, batch, &clock, stopping).await?;
         delivered += round.delivered;
-        if !full || round.server_unreachable {
+        if !full || round.server_unreachable || stopping.asked() {
             return Ok(delivered);
         }
     }
@@ -394,12 +403,16 @@ struct Round {
     server_unreachable: bool,
 }
 
-/// Sends `batch`, `SENDS_AT_ONCE` at a time, writing outcomes as they come in.
+/// Sends `batch`, `SENDS_AT_ONCE` at a time, writing outcomes as they come in: `OUTCOMES_PER_WRITE`
+/// at once, or whatever has waited `OUTCOMES_WITHIN`. Once `stopping` is asked it starts no
+/// more sends, writes each outcome as it comes (the server closes the pool a little later),
+/// and gives back the claims of the messages not tried, so the next start sends them at once.
 async fn send_batch(
     db: &DatabaseConnection,
     transport: &Transport,
     batch: Vec<email::Model>,
     clock: &(impl Fn() -> DateTime<Utc> + Sync),
+    stopping: &Stopping,
 ) -> Result<Round, AppError> {
     // The first "no answer" of the round: the messages not yet sent are not tried, and wait
     // as that one does.
@@ -407,11 +420,21 @@ async fn send_batch(
     let site_name = crate::server::settings::text(db, crate::server::settings::SITE_NAME).await?;
     let transport = &transport.named(&site_name);
     let id_key = crate::server::signing::message_id_key(db).await?;
+    let mut stop = stopping.clone();
     let mut rows = batch.into_iter();
     let mut in_flight = tokio::task::JoinSet::new();
     let mut outcomes = Vec::new();
+    // When the oldest outcome not yet written must be.
+    let mut write_by: Option<tokio::time::Instant> = None;
     let mut delivered = 0;
     loop {
+        if stop.asked() {
+            // Given back before waiting for the sends in flight, which may outlast the pool.
+            let untried: Vec<i64> = rows.by_ref().map(|row| row.id).collect();
+            if !untried.is_empty() {
+                give_back(db, &untried).await?;
+            }
+        }
         while in_flight.len() < SENDS_AT_ONCE {
             let Some(row) = rows.next() else { break };
             let transport = transport.clone();
@@ -439,17 +462,27 @@ async fn send_batch(
                 (row, result)
             });
         }
-        let Some(joined) = in_flight.join_next().await else {
+        if in_flight.is_empty() {
             break;
-        };
-        match joined {
-            Ok(outcome) => outcomes.push(outcome),
-            // Its claim expires and another round sends it.
-            Err(e) => tracing::error!(error = %e, "an e-mail send task failed"),
         }
-        if outcomes.len() >= OUTCOMES_PER_WRITE || in_flight.is_empty() {
+        let asked = stop.asked();
+        tokio::select! {
+            Some(joined) = in_flight.join_next() => match joined {
+                Ok(outcome) => {
+                    outcomes.push(outcome);
+                    write_by.get_or_insert_with(|| tokio::time::Instant::now() + OUTCOMES_WITHIN);
+                }
+                // Its claim expires and another round sends it.
+                Err(e) => tracing::error!(error = %e, "an e-mail send task failed"),
+            },
+            () = wait_until(write_by) => {}
+            () = stop.asked_for(), if !asked => {}
+        }
+        let due = write_by.is_some_and(|by| tokio::time::Instant::now() >= by);
+        if outcomes.len() >= OUTCOMES_PER_WRITE || in_flight.is_empty() || due || stop.asked() {
             delivered += record(db, &outcomes, clock()).await?;
             outcomes.clear();
+            write_by = None;
         }
     }
     let server_unreachable = unreachable.lock().expect("not poisoned").is_some();
@@ -457,6 +490,30 @@ async fn send_batch(
         delivered,
         server_unreachable,
     })
+}
+
+/// Waits until `by`; forever without one.
+async fn wait_until(by: Option<tokio::time::Instant>) {
+    match by {
+        Some(by) => tokio::time::sleep_until(by).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Ends this worker's claim on messages it did not try.
+async fn give_back(db: &DatabaseConnection, ids: &[i64]) -> Result<(), AppError> {
+    let txn = db::begin_private_write(db).await?;
+    email::Entity::update_many()
+        .col_expr(
+            email::Column::ClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(email::Column::Id.is_in(ids.iter().copied()))
+        .filter(email::Column::Status.eq("queued"))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Writes what happened to each message, in one transaction; returns how many were sent.
@@ -560,6 +617,129 @@ mod tests {
         now + chrono::Duration::seconds(secs)
     }
 
+    /// A sendmail that takes `seconds` to accept each message, and writes down whom it sent to.
+    fn slow_sendmail(name: &str, seconds: f32) -> (std::path::PathBuf, Transport) {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("backyard-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let program = dir.join("sendmail");
+        std::fs::write(
+            &program,
+            format!(
+                "#!/bin/sh\ncat > /dev/null\nsleep {seconds}\necho \"$3\" >> {}/sent\n",
+                dir.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let transport = Transport {
+            via: Via::Sendmail(program.to_str().unwrap().into()),
+            from: "noreply@example.com".parse().unwrap(),
+            id_domain: "example.com".into(),
+        };
+        (dir, transport)
+    }
+
+    /// Whom the slow sendmail sent to, in order.
+    fn sent_to(dir: &std::path::Path) -> Vec<String> {
+        std::fs::read_to_string(dir.join("sent"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    async fn enqueue_many(db: &DatabaseConnection, count: usize) {
+        for n in 0..count {
+            enqueue(db, &format!("member{n}@example.com"), "Hello", "Body")
+                .await
+                .unwrap();
+        }
+    }
+
+    /// A server stopping in the middle of a round: what the mail server accepted is marked
+    /// sent before the round ends (the pool closes soon after), what was not tried is given
+    /// back, and the next start sends only those. Before, the accepted messages stayed claimed
+    /// and went out again once the claim ran out.
+    #[tokio::test]
+    async fn a_stop_mid_round_writes_down_what_was_sent_and_gives_back_the_rest() {
+        let db = test_db().await;
+        let (dir, transport) = slow_sendmail("stop-mid-round", 0.3);
+        let count = 48;
+        enqueue_many(&db, count).await;
+        let (stop, stopping) = Stopping::channel();
+        let t0 = Utc::now();
+        let round = deliver_due(&db, &transport, t0, &stopping);
+        let asking = async {
+            tokio::time::sleep(Duration::from_millis(450)).await;
+            stop.send(true).unwrap();
+        };
+        let (delivered, ()) = tokio::join!(round, asking);
+        let sent = sent_to(&dir);
+        assert_eq!(delivered, Ok(sent.len()));
+        assert!(
+            !sent.is_empty() && sent.len() < count,
+            "{} sent",
+            sent.len()
+        );
+        for row in rows(&db).await {
+            if sent.contains(&row.to_address) {
+                assert_eq!((row.status.as_str(), row.attempts), ("sent", 1), "{row:?}");
+            } else {
+                assert_eq!(
+                    (row.status.as_str(), row.attempts),
+                    ("queued", 0),
+                    "{row:?}"
+                );
+            }
+            assert_eq!(row.claimed_until, None, "{row:?}");
+        }
+
+        // The next start, a moment later: the rest, and nothing twice.
+        let rest = deliver_due(&db, &transport, later(t0, 1), &Stopping::never()).await;
+        assert_eq!(rest, Ok(count - sent.len()));
+        let mut all = sent_to(&dir);
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), count, "each once");
+        assert!(rows(&db).await.iter().all(|row| row.status == "sent"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// An accepted message is written down within `OUTCOMES_WITHIN`, not when 64 have come in
+    /// or the round ends: a worker killed mid-round sends again only the last moment's.
+    #[tokio::test]
+    async fn sent_messages_are_written_down_while_the_round_goes_on() {
+        let db = test_db().await;
+        let (dir, transport) = slow_sendmail("written-down", 0.3);
+        let count = 48;
+        enqueue_many(&db, count).await;
+        let never = Stopping::never();
+        let round = deliver_due(&db, &transport, Utc::now(), &never);
+        tokio::pin!(round);
+        let marked_during_round = loop {
+            tokio::select! {
+                done = &mut round => {
+                    assert_eq!(done, Ok(count));
+                    break false;
+                }
+                () = tokio::time::sleep(Duration::from_millis(50)) => {
+                    if rows(&db).await.iter().any(|row| row.status == "sent") {
+                        break true;
+                    }
+                }
+            }
+        };
+        assert!(
+            marked_during_round,
+            "no message was marked sent before the round ended"
+        );
+        assert_eq!(round.await, Ok(count));
+        assert_eq!(sent_to(&dir).len(), count);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
     /// STARTTLS with the test CA trusted through BACKYARD_SMTP_CA_FILE, AUTH, every header.
     /// A subject reads in a mail client exactly as the title was typed: one written like an
     /// encoded word goes out encoded, so the client does not decode it into something else.
@@ -614,8 +794,14 @@ mod tests {
         .await
         .unwrap();
         let now = Utc::now();
-        assert_eq!(deliver_due(&db, &transport, now).await, Ok(1));
-        assert_eq!(deliver_due(&db, &transport, later(now, 3600)).await, Ok(0));
+        assert_eq!(
+            deliver_due(&db, &transport, now, &Stopping::never()).await,
+            Ok(1)
+        );
+        assert_eq!(
+            deliver_due(&db, &transport, later(now, 3600), &Stopping::never()).await,
+            Ok(0)
+        );
 
         let messages = server.messages();
         assert_eq!(messages.len(), 1, "delivered once");
@@ -663,7 +849,10 @@ mod tests {
             .await
             .unwrap();
         let t0 = Utc::now();
-        assert_eq!(deliver_due(&db, &transport, t0).await, Ok(0));
+        assert_eq!(
+            deliver_due(&db, &transport, t0, &Stopping::never()).await,
+            Ok(0)
+        );
         let row = &rows(&db).await[0];
         assert_eq!((row.status.as_str(), row.attempts), ("queued", 1));
         assert!(
@@ -676,12 +865,24 @@ mod tests {
             "{next} after {t0}"
         );
 
-        assert_eq!(deliver_due(&db, &transport, later(t0, 10)).await, Ok(0));
+        assert_eq!(
+            deliver_due(&db, &transport, later(t0, 10), &Stopping::never()).await,
+            Ok(0)
+        );
         assert_eq!(rows(&db).await[0].attempts, 1, "not due yet: not tried");
-        assert_eq!(deliver_due(&db, &transport, later(t0, 35)).await, Ok(0));
+        assert_eq!(
+            deliver_due(&db, &transport, later(t0, 35), &Stopping::never()).await,
+            Ok(0)
+        );
         assert_eq!(rows(&db).await[0].attempts, 2, "the second 421");
-        assert_eq!(deliver_due(&db, &transport, later(t0, 100)).await, Ok(1));
-        assert_eq!(deliver_due(&db, &transport, later(t0, 1000)).await, Ok(0));
+        assert_eq!(
+            deliver_due(&db, &transport, later(t0, 100), &Stopping::never()).await,
+            Ok(1)
+        );
+        assert_eq!(
+            deliver_due(&db, &transport, later(t0, 1000), &Stopping::never()).await,
+            Ok(0)
+        );
         assert_eq!(server.messages().len(), 1);
         let row = &rows(&db).await[0];
         assert_eq!((row.status.as_str(), row.attempts), ("sent", 3));
@@ -701,7 +902,10 @@ mod tests {
                 .unwrap();
         }
         let t0 = Utc::now();
-        assert_eq!(deliver_due(&db, &transport, t0).await, Ok(0));
+        assert_eq!(
+            deliver_due(&db, &transport, t0, &Stopping::never()).await,
+            Ok(0)
+        );
         for row in rows(&db).await {
             assert_eq!((row.status.as_str(), row.attempts), ("queued", 1));
             assert!(row.last_error.is_some());
@@ -712,7 +916,10 @@ mod tests {
             ..secured()
         })
         .unwrap();
-        assert_eq!(deliver_due(&db, &transport, later(t0, 60)).await, Ok(5));
+        assert_eq!(
+            deliver_due(&db, &transport, later(t0, 60), &Stopping::never()).await,
+            Ok(5)
+        );
         assert_eq!(server.messages().len(), 5);
     }
 
@@ -730,8 +937,14 @@ mod tests {
             .await
             .unwrap();
         let t0 = Utc::now();
-        assert_eq!(deliver_due(&db, &transport, t0).await, Ok(0));
-        assert_eq!(deliver_due(&db, &transport, later(t0, 86_400)).await, Ok(0));
+        assert_eq!(
+            deliver_due(&db, &transport, t0, &Stopping::never()).await,
+            Ok(0)
+        );
+        assert_eq!(
+            deliver_due(&db, &transport, later(t0, 86_400), &Stopping::never()).await,
+            Ok(0)
+        );
         let row = &rows(&db).await[0];
         assert_eq!((row.status.as_str(), row.attempts), ("failed", 1));
         let error = row.last_error.as_deref().unwrap();
@@ -756,14 +969,20 @@ mod tests {
         settings.retain(|(k, _)| *k != "BACKYARD_SMTP_ALLOW_PLAIN_LOCALHOST");
         let requiring = smtp_transport(&settings);
         let t0 = Utc::now();
-        assert_eq!(deliver_due(&db, &requiring, t0).await, Ok(0));
+        assert_eq!(
+            deliver_due(&db, &requiring, t0, &Stopping::never()).await,
+            Ok(0)
+        );
         assert!(server.messages().is_empty());
         let row = &rows(&db).await[0];
         assert_eq!(row.status, "queued");
         assert!(row.last_error.is_some());
         // BACKYARD_SMTP_ALLOW_PLAIN_LOCALHOST=1: the local relay gets it.
         let plain = smtp_transport(&server.settings());
-        assert_eq!(deliver_due(&db, &plain, later(t0, 60)).await, Ok(1));
+        assert_eq!(
+            deliver_due(&db, &plain, later(t0, 60), &Stopping::never()).await,
+            Ok(1)
+        );
         assert_eq!(server.messages().len(), 1);
     }
 
@@ -784,7 +1003,7 @@ mod tests {
         }
         let t0 = Utc::now();
         assert_eq!(
-            deliver_due(&db, &smtp_transport(&settings), t0).await,
+            deliver_due(&db, &smtp_transport(&settings), t0, &Stopping::never()).await,
             Ok(0)
         );
         let row = &rows(&db).await[0];
@@ -797,7 +1016,10 @@ mod tests {
             "{row:?}"
         );
         let right = smtp_transport(&server.settings());
-        assert_eq!(deliver_due(&db, &right, later(t0, 60)).await, Ok(1));
+        assert_eq!(
+            deliver_due(&db, &right, later(t0, 60), &Stopping::never()).await,
+            Ok(1)
+        );
         assert_eq!(server.messages().len(), 1);
     }
 
@@ -815,10 +1037,13 @@ mod tests {
             .unwrap();
         let t0 = Utc::now();
         assert_eq!(claim(&db, t0, 10).await.unwrap().len(), 1);
-        assert_eq!(deliver_due(&db, &transport, later(t0, 60)).await, Ok(0));
+        assert_eq!(
+            deliver_due(&db, &transport, later(t0, 60), &Stopping::never()).await,
+            Ok(0)
+        );
         let lease = LEASE.as_secs() as i64;
         assert_eq!(
-            deliver_due(&db, &transport, later(t0, lease + 1)).await,
+            deliver_due(&db, &transport, later(t0, lease + 1), &Stopping::never()).await,
             Ok(1)
         );
         assert_eq!(server.messages().len(), 1);
@@ -844,7 +1069,11 @@ mod tests {
                 smtp_transport(&server.settings()),
             );
             let now = Utc::now();
-            let (sent_a, sent_b) = tokio::join!(deliver_due(db, &a, now), deliver_due(db, &b, now));
+            let never = Stopping::never();
+            let (sent_a, sent_b) = tokio::join!(
+                deliver_due(db, &a, now, &never),
+                deliver_due(db, &b, now, &never)
+            );
             assert_eq!(sent_a.unwrap() + sent_b.unwrap(), count);
             let mut subjects: Vec<String> = server.messages()[already..]
                 .iter()
