@@ -32,10 +32,13 @@ test("a flagged post is hidden with a reason, edited by its author and approved"
   await item.getByRole("button", { name: "Apply" }).click();
   await expect(admin.locator(".review-item", { hasText: title })).toHaveCount(0);
 
-  // Others see only that it was hidden; the author sees why, is notified, and edits it.
+  // Its opening post hidden, the topic leaves the lists and others' sight (its title is in
+  // every list); the author sees why, is notified, and edits it.
   await sam.goto(topicUrl);
-  await expect(sam.locator("#post-1")).toContainText("This post was hidden by a moderator.");
-  await expect(sam.locator("#post-1")).not.toContainText("useless");
+  await expect(sam.getByText("That topic doesn't exist. It may have been removed.")).toBeVisible();
+  await expect(sam.locator("main")).not.toContainText("useless");
+  await sam.goto("/c/questions");
+  await expect(sam.locator("main").getByText(title)).toHaveCount(0);
   await casey.goto(topicUrl);
   await expect(casey.locator("#post-1 .moderation-notice")).toContainText("Please describe the problem without insults.");
   await expect(casey.getByRole("link", { name: /Notifications \(\d+ unread\)/ })).toBeVisible();
@@ -54,6 +57,8 @@ test("a flagged post is hidden with a reason, edited by its author and approved"
   await expect(admin.locator(".review-item", { hasText: title })).toHaveCount(0);
   await sam.goto(topicUrl);
   await expect(sam.locator("#post-1 .post-body")).toContainText("I am frustrated");
+  await sam.goto("/c/questions");
+  await expect(sam.locator("main").getByText(title)).toBeVisible();
   await expect(sam.locator("#post-1 .moderation-notice")).toHaveCount(0);
 });
 

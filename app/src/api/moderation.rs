@@ -38,27 +38,26 @@ pub async fn flag_post(post_id: i64, reason: String, note: String) -> Result<(),
         form: format!("flag-{post_id}"),
     };
     let result = async {
-        use sea_orm::EntityTrait;
         let user = super::writer().await?;
         let db = state::db()?;
         let flag = moderation::flag_post(&db, &user, post_id, &reason, &note).await?;
-        // The post's address in its topic (a flag that hid it does not move it).
-        let post = crate::server::entity::post::Entity::find_by_id(flag.post_id)
-            .one(&db)
-            .await?;
-        Ok::<_, AppError>(match post {
-            Some(p) => Some(crate::server::records::posts::url(&db, &p).await?),
-            None => None,
-        })
+        moderation::after_flag(&db, &user, flag.post_id).await
     }
     .await;
     match result {
-        Ok(url) => {
-            let page = url
-                .map(|u| u.split('#').next().unwrap_or_default().to_string())
-                .unwrap_or_else(super::page_of_form);
-            let target = crate::components::form::with_done(&page, answer.done, answer.post);
-            super::redirect(&format!("{target}{}", answer.anchor));
+        Ok(after) => {
+            let (page, post, anchor) = match after {
+                // The post's address in its topic (a flag that hid it does not move it).
+                Some(moderation::AfterFlag::Post(url)) => (
+                    url.split('#').next().unwrap_or_default().to_string(),
+                    answer.post,
+                    answer.anchor.clone(),
+                ),
+                Some(moderation::AfterFlag::Category(page)) => (page, None, "#status".into()),
+                None => (super::page_of_form(), answer.post, answer.anchor.clone()),
+            };
+            let target = crate::components::form::with_done(&page, answer.done, post);
+            super::redirect(&format!("{target}{anchor}"));
             Ok(())
         }
         Err(e) => super::fail_at(answer, e, &flag_page(post_id)),

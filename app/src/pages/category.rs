@@ -69,6 +69,8 @@ pub fn CategoryPage() -> impl IntoView {
                 view! {
                     <PageMeta site title=c.category.name.clone() description path noindex=empty />
                     <Link rel="alternate" type_="application/atom+xml" title=format!("{}: new topics", c.category.name) href=feed />
+                    // A flag that hid a topic's opening post lands here (the topic is out of sight).
+                    <crate::components::form::Status />
                     <header class=format!("page-header {}", colour_class(&c.category.slug))>
                         <div>
                             <h1 class="category-title">{c.category.name.clone()}</h1>

@@ -962,7 +962,7 @@ fn check(model: &Model, rows: &Rows) -> Vec<String> {
             .iter()
             .find(|p| p.post_number == 1)
             .map(|p| p.state.as_str());
-        let listed = matches!(opening, Some("visible" | "hidden"));
+        let listed = opening == Some("visible");
         let staff_replies: Vec<DateTimeUtc> = posts
             .iter()
             .filter(|p| p.post_number > 1 && p.is_staff_reply && p.state == "visible")

@@ -46,10 +46,10 @@ pub fn can_see_article(a: &article::Model, viewer: Option<&user::Model>, now: Da
         || viewer.is_some_and(|u| u.role() == Role::Admin)
 }
 
-/// A forum topic is for everyone once its opening post is public; one whose opening post waits
-/// for approval is for its author and staff (it waits in their queue); a removed one for its
-/// author and moderators. An article's comment topic is
-/// as visible as its article, whatever happened to its first comment.
+/// A forum topic is for everyone while its opening post is public; one whose opening post waits
+/// for approval is for its author and staff (it waits in their queue); one whose opening post
+/// is hidden or removed, for its author and moderators. An article's comment topic is as
+/// visible as its article, whatever happened to its first comment.
 pub async fn can_see_topic(
     conn: &impl ConnectionTrait,
     t: &topic::Model,
@@ -403,7 +403,7 @@ mod tests {
         }
         by_rule.sort();
         assert_eq!(listed, by_rule);
-        let mut expected = vec![open.id, hidden_first.id, published.topic_id];
+        let mut expected = vec![open.id, published.topic_id];
         expected.sort();
         assert_eq!(listed, expected);
         // Who else sees what.
@@ -414,6 +414,11 @@ mod tests {
         assert!(sees(removed.id, Some(author.clone())).await);
         assert!(sees(removed.id, Some(moderator.clone())).await);
         assert!(!sees(removed.id, Some(staff.clone())).await);
+        // An opening post hidden takes its topic out of sight as one removed does.
+        assert!(sees(hidden_first.id, Some(author.clone())).await);
+        assert!(sees(hidden_first.id, Some(moderator.clone())).await);
+        assert!(!sees(hidden_first.id, Some(staff.clone())).await);
+        assert!(!sees(hidden_first.id, None).await);
         assert!(sees(draft.topic_id, Some(staff.clone())).await);
         assert!(!sees(draft.topic_id, Some(moderator.clone())).await);
         assert!(!sees(scheduled.topic_id, Some(author.clone())).await);

@@ -255,11 +255,6 @@ async fn the_sitemap_index_names_pages_of_public_addresses_with_their_latest_act
     lastmod("/blog");
     lastmod("/c/questions");
     lastmod("/blog/what-we-shipped-in-november");
-    // A topic whose opening post is hidden stays public (its replies are readable).
-    lastmod(&format!(
-        "/t/{}/{}",
-        w.hidden_opening.id, w.hidden_opening.slug
-    ));
     // The topic page's lastmod is the newest activity of the topics on it.
     let newest = topic::Entity::find()
         .filter(app::server::visibility::public_forum_topics())
@@ -275,7 +270,8 @@ async fn the_sitemap_index_names_pages_of_public_addresses_with_their_latest_act
             Some(rfc3339(newest.last_posted_at))
         )
     );
-    // Never: held or removed topics, drafts, scheduled articles, articles' comment topics.
+    // Never: held, hidden or removed topics, drafts, scheduled articles, articles' comment
+    // topics.
     let article_topics: Vec<i64> = article::Entity::find()
         .all(&w.db)
         .await
@@ -285,7 +281,8 @@ async fn the_sitemap_index_names_pages_of_public_addresses_with_their_latest_act
         .collect();
     for (url, _) in &urls {
         let path = local(url);
-        for t in [w.held.id, w.removed.id].iter().chain(&article_topics) {
+        let out_of_sight = [w.held.id, w.hidden_opening.id, w.removed.id];
+        for t in out_of_sight.iter().chain(&article_topics) {
             assert!(!path.starts_with(&format!("/t/{t}/")), "{path}");
         }
         for slug in [&w.draft.slug, &w.scheduled.slug] {
@@ -540,11 +537,12 @@ async fn topics_and_articles_carry_json_ld_for_what_they_are() {
     );
     assert_eq!(answer["url"], format!("{ORIGIN}{path}#post-2"));
 
-    // The hidden opening post's text is nowhere in the JSON-LD.
+    // A topic whose opening post is hidden is out of a crawler's sight, its text with it.
     let hidden = format!("/t/{}/{}", w.hidden_opening.id, w.hidden_opening.slug);
-    let ld = json_ld(&get(&w.app, &hidden, None).await.body);
-    assert_eq!(ld.len(), 1);
-    assert!(!ld[0].to_string().contains("HIDDEN-OPENING-TEXT") && ld[0].get("text").is_none());
+    let page = get(&w.app, &hidden, None).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(json_ld(&page.body).is_empty());
+    assert!(!page.body.contains("HIDDEN-OPENING-TEXT"));
 
     let ld = json_ld(
         &get(&w.app, "/blog/what-we-shipped-in-november", None)

@@ -335,13 +335,21 @@ async fn flag_hide_edit_approve_round_trip_without_javascript() {
         "/admin/review",
     )
     .await;
+    // It is the topic's opening post: the topic leaves visitors' sight and the lists with it.
     let visitor_view = get(&d.app, &d.path, None).await;
+    assert_eq!(visitor_view.status, StatusCode::NOT_FOUND);
     assert!(
         visitor_view
             .body
-            .contains("This post was hidden by a moderator.")
+            .contains(app::server::visibility::TOPIC_MISSING)
     );
     assert!(!visitor_view.body.contains("Chrome works fine"));
+    assert!(
+        !get(&d.app, "/", None)
+            .await
+            .body
+            .contains("dashboard-chart-is-blank-on-safari")
+    );
     let author_view = get(&d.app, &d.path, Some(&d.casey)).await;
     assert!(
         author_view
@@ -387,11 +395,76 @@ async fn flag_hide_edit_approve_round_trip_without_javascript() {
             .body
             .contains("Since yesterday the chart is blank in Safari 18.")
     );
+    assert!(
+        get(&d.app, "/", None)
+            .await
+            .body
+            .contains("dashboard-chart-is-blank-on-safari")
+    );
     // Logged for moderators with names; in public without.
     let log = get(&d.app, "/admin/log", Some(&d.moderator)).await;
     assert!(log.body.contains("morgan") && log.body.contains("hid a post"));
     let public_log = get(&d.app, "/moderation", None).await;
     assert!(public_log.body.contains("hid a post") && !public_log.body.contains("morgan"));
+}
+
+/// The flag that hides a topic's opening post takes the topic out of the flagger's sight too:
+/// they land on its category, told the flag was sent, not on "doesn't exist".
+#[tokio::test]
+async fn the_flag_that_hides_an_opening_post_lands_on_its_category() {
+    let d = demo().await;
+    app::server::settings::put(&d.db, "flag_threshold", "1")
+        .await
+        .unwrap();
+    // Sam's flag counts fully: the demo's accounts are new, and a new account's counts half.
+    let mut sam: user::ActiveModel = user::Entity::find()
+        .filter(user::Column::Username.eq("sam"))
+        .one(&d.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .into();
+    sam.created_at = Set(chrono::Utc::now() - chrono::Duration::days(2));
+    sam.update(&d.db).await.unwrap();
+    assert_eq!(d.post.post_number, 1, "the opening post");
+    let p = d.post.id.to_string();
+    let res = post_form(
+        &d.app,
+        "/api/flag_post",
+        &[("post_id", &p), ("reason", "spam"), ("note", "")],
+        Some(&d.sam),
+        &format!("/p/{p}/flag"),
+    )
+    .await;
+    let category = app::server::entity::category::Entity::find_by_id(
+        topic::Entity::find_by_id(d.post.topic_id)
+            .one(&d.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .category_id,
+    )
+    .one(&d.db)
+    .await
+    .unwrap()
+    .unwrap();
+    let landing = format!("/c/{}?done=flagged", category.slug);
+    assert_eq!(
+        res.location.as_deref(),
+        Some(format!("{landing}#status").as_str())
+    );
+    let page = get(&d.app, &landing, Some(&d.sam)).await;
+    assert!(
+        page.body
+            .contains("Flag sent to moderators. Thank you: they will look at it."),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("dashboard-chart-is-blank-on-safari"));
+    assert_eq!(
+        get(&d.app, &d.path, Some(&d.sam)).await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]

@@ -58,6 +58,44 @@ pub async fn flag_weight(
     })
 }
 
+/// Where a member who flagged a post lands.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AfterFlag {
+    /// The post in its topic.
+    Post(String),
+    /// The topic's category: the flag hid the topic's opening post, and the topic is out of
+    /// the flagger's sight with it.
+    Category(String),
+}
+
+/// `AfterFlag` for `flagger`, who flagged post `post_id`; None when the post is gone.
+pub async fn after_flag(
+    db: &DatabaseConnection,
+    flagger: &user::Model,
+    post_id: i64,
+) -> Result<Option<AfterFlag>, AppError> {
+    use crate::server::entity::{category, post, topic};
+    let Some(p) = post::Entity::find_by_id(post_id).one(db).await? else {
+        return Ok(None);
+    };
+    let Some(t) = topic::Entity::find_by_id(p.topic_id).one(db).await? else {
+        return Ok(None);
+    };
+    if visibility::can_see_topic(db, &t, Some(flagger)).await? {
+        return Ok(Some(AfterFlag::Post(records::posts::url(db, &p).await?)));
+    }
+    let slug: Option<String> = category::Entity::find_by_id(t.category_id)
+        .select_only()
+        .column(category::Column::Slug)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(Some(AfterFlag::Category(slug.map_or_else(
+        || "/".to_string(),
+        |slug| format!("/c/{slug}"),
+    ))))
+}
+
 /// A signed-in member flags a post. Enough weight of open flags hides it until a moderator
 /// decides.
 pub async fn flag_post(

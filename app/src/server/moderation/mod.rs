@@ -185,6 +185,105 @@ mod tests {
         assert!(told[0].message.contains(AUTO_HIDDEN));
     }
 
+    /// A topic whose opening post is hidden leaves every list (its title is in every list) and
+    /// everyone's sight but its author's and moderators'; others' replies are refused; the
+    /// flagger who hid it lands on its category. Made visible again, it comes back, and its
+    /// category's figures follow it both ways.
+    #[tokio::test]
+    async fn hiding_an_opening_post_unlists_its_topic_until_it_is_visible_again() {
+        let w = world().await;
+        let figures = async || {
+            let t = topic::Entity::find_by_id(w.topic.id)
+                .one(&w.db)
+                .await
+                .unwrap()
+                .unwrap();
+            let c = category::Entity::find_by_id(t.category_id)
+                .one(&w.db)
+                .await
+                .unwrap()
+                .unwrap();
+            (t, c)
+        };
+        let (_, listed) = figures().await;
+        for member in &w.members[1..4] {
+            flag_post(&w.db, member, w.post.id, "rude", "")
+                .await
+                .unwrap();
+        }
+        assert_eq!(post_now(&w.db, w.post.id).await.state, "hidden");
+        let (t, c) = figures().await;
+        assert!(!t.visible, "unlisted");
+        assert_eq!(
+            (c.topic_count, c.post_count),
+            (listed.topic_count - 1, listed.post_count - 1)
+        );
+        let viewers = [
+            (None, false),
+            (Some(&w.members[0]), false),
+            (Some(&w.staff), false),
+            (Some(&w.author), true),
+            (Some(&w.moderator), true),
+            (Some(&w.admin), true),
+        ];
+        for (viewer, sees) in viewers {
+            let seen = visibility::can_see_topic(&w.db, &t, viewer).await.unwrap();
+            assert_eq!(seen, sees, "{:?}", viewer.map(|u| &u.username));
+        }
+        let refused = reply(&w.db, &w.members[0], t.id, "Me too.", None).await;
+        assert!(matches!(refused, Err(AppError::NotFound(_))), "{refused:?}");
+        assert_eq!(
+            after_flag(&w.db, &w.members[3], w.post.id).await.unwrap(),
+            Some(AfterFlag::Category(format!("/c/{}", c.slug)))
+        );
+        assert!(matches!(
+            after_flag(&w.db, &w.author, w.post.id).await.unwrap(),
+            Some(AfterFlag::Post(_))
+        ));
+
+        // A site upgraded from before the rule: migration 30 unlists such a topic, and counts
+        // its category again; undone, it had the topic listed as before.
+        {
+            use migrations::{MigrationTrait, Migrator, MigratorTrait, SchemaManager};
+            let migration = Migrator::migrations()
+                .into_iter()
+                .find(|m| m.name() == "m20261219_000030_hidden_openings_unlisted")
+                .unwrap();
+            let manager = SchemaManager::new(&w.db);
+            migration.down(&manager).await.unwrap();
+            let (before, c) = figures().await;
+            assert!(before.visible, "listed before the rule");
+            assert_eq!(
+                (c.topic_count, c.post_count),
+                (listed.topic_count, listed.post_count - 1)
+            );
+            migration.up(&manager).await.unwrap();
+            let (after, c) = figures().await;
+            assert_eq!(after, t);
+            assert_eq!(
+                (c.topic_count, c.post_count),
+                (listed.topic_count - 1, listed.post_count - 1)
+            );
+        }
+
+        act_on_post(
+            &w.db,
+            &w.moderator,
+            w.post.id,
+            PostAction::Restore,
+            "Rude, but about the product.",
+        )
+        .await
+        .unwrap();
+        let (t, c) = figures().await;
+        assert!(t.visible, "listed again");
+        assert_eq!(
+            (c.topic_count, c.post_count, c.last_posted_at),
+            (listed.topic_count, listed.post_count, listed.last_posted_at)
+        );
+        assert!(visibility::can_see_topic(&w.db, &t, None).await.unwrap());
+    }
+
     /// A member's note and a moderator's reason are kept without direction overrides: shown
     /// in the review queue, the log and the author's notice, they could make text read in
     /// another order than it was written.

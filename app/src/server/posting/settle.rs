@@ -4,9 +4,10 @@
 //! sequences of actions.)
 //!
 //! - post count: the topic's visible posts; last activity: the latest time one became public.
-//! - listed: the opening post is visible or hidden (a hidden one leaves its place, marked); a
-//!   held or deleted opening post takes the topic out of every list. An article's comment topic
-//!   has no opening post of its own and is listed with its article.
+//! - listed: the opening post is visible; a held, hidden or deleted one takes the topic out of
+//!   every list (and out of everyone's sight but its author's and moderators', `visibility`), as
+//!   a forum that hides a flagged opening post unlists its topic: its title is in every list.
+//!   An article's comment topic has no opening post of its own and is listed with its article.
 //! - first staff reply: the earliest time a staff reply that is visible now became public (its
 //!   creation, or its approval if it was held). None for a topic staff started: no clock runs.
 //! - awaiting staff: since the topic's creation, or its latest reopening, unless staff have
@@ -104,8 +105,7 @@ pub(super) async fn settle_after(
     } = Facts::read(txn, topic_id, std::mem::take(later))
         .await?
         .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
-    let listed =
-        is_article_topic || matches!(opening, Some(PostState::Visible | PostState::Hidden));
+    let listed = is_article_topic || opening == Some(PostState::Visible);
     let first_staff_reply_at = if before.started_by_staff {
         None
     } else {

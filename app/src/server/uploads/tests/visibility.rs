@@ -234,7 +234,11 @@ async fn quoting_a_public_image_uses_it_too() {
     let w = World::new().await;
     let store = DbStore::new(w.db.clone());
     let u = up(&w, &store, &w.customer, "chart.png", png(64, 48, 14, false)).await;
-    let (t, p) = forum::start_topic(&w.db, &w.customer, "questions", "Chart", &u.markdown, None)
+    // In a reply: a hidden opening post would take the whole topic out of sight.
+    let (t, _) = forum::start_topic(&w.db, &w.customer, "questions", "Chart", "See below.", None)
+        .await
+        .unwrap();
+    let p = forum::reply(&w.db, &w.customer, t.id, &u.markdown, None)
         .await
         .unwrap();
     let quote = forum::reply(
