@@ -13,6 +13,8 @@ went away) or on SIGTERM.
   --auth USER:PASS   require AUTH PLAIN or LOGIN with these credentials
   --fail-first N     answer 421 (try again later) to the first N messages
   --reject           answer 550 to every message
+  --defer ADDRESS    answer 451 (try again later) to every message for ADDRESS, as a server
+                     greylisting one recipient does, and take the others
 """
 
 import argparse
@@ -34,10 +36,11 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 
 class Store:
-    def __init__(self, directory, fail_first, reject):
+    def __init__(self, directory, fail_first, reject, defer):
         self.directory = directory
         self.fail_first = fail_first
         self.reject = reject
+        self.defer = defer
         self.numbers = itertools.count(1)
 
     async def handle_DATA(self, server, session, envelope):
@@ -46,6 +49,8 @@ class Store:
         if self.fail_first > 0:
             self.fail_first -= 1
             return "421 4.3.2 Test server busy, try again later"
+        if self.defer and self.defer in envelope.rcpt_tos:
+            return "451 4.7.1 Greylisted, try again later"
         n = next(self.numbers)
         record = {
             "mail_from": envelope.mail_from,
@@ -84,10 +89,11 @@ async def main():
     parser.add_argument("--auth")
     parser.add_argument("--fail-first", type=int, default=0)
     parser.add_argument("--reject", action="store_true")
+    parser.add_argument("--defer")
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
 
-    store = Store(args.dir, args.fail_first, args.reject)
+    store = Store(args.dir, args.fail_first, args.reject, args.defer)
     tls_context = None
     if args.tls:
         tls_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

@@ -459,6 +459,8 @@ pub struct SmtpTestOptions {
     pub fail_first: u32,
     /// Answer 550 to every message.
     pub reject: bool,
+    /// Answer 451 to every message for this address, and take the others.
+    pub defer: Option<String>,
 }
 
 /// A real SMTP server on 127.0.0.1 (aiosmtpd, in target/mail-venv: scripts/test.sh installs it)
@@ -531,6 +533,9 @@ impl SmtpTestServer {
         }
         if options.reject {
             command.arg("--reject");
+        }
+        if let Some(address) = &options.defer {
+            command.args(["--defer", address]);
         }
         let mut child = command
             .stdin(std::process::Stdio::piped())

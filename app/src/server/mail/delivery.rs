@@ -184,11 +184,15 @@ impl Transport {
                 if e.is_permanent() && !login_refused {
                     Failure::Permanent(e.to_string())
                 } else {
+                    // No answer at all (connection, TLS, timeout, an answer that is no SMTP
+                    // reply), or 421 (the server is closing): the server, not this message, is
+                    // the problem, so the round stops. Another 4xx (451 for a greylisted
+                    // recipient, 452 for a full mailbox) is this message's: the others go on.
+                    // (lettre's `is_response` is only an answer it could not read.)
+                    let server_down = e.status().is_none_or(|code| code.to_string() == "421");
                     Failure::Transient {
                         reason: e.to_string(),
-                        // No answer at all (connection, TLS, timeout): the server, not this
-                        // message, is the problem, so the round stops.
-                        server_unreachable: !e.is_response() || login_refused,
+                        server_unreachable: server_down || login_refused,
                     }
                 }
             }),
@@ -886,6 +890,46 @@ mod tests {
         assert_eq!(server.messages().len(), 1);
         let row = &rows(&db).await[0];
         assert_eq!((row.status.as_str(), row.attempts), ("sent", 3));
+    }
+
+    /// A 451 for one recipient (greylisting) is that message's: it waits and is tried again,
+    /// and the round sends the others. Before, any answer of the server but 421's kind stopped
+    /// the round, and every message after it was charged a try it never had.
+    #[tokio::test]
+    async fn a_451_for_one_recipient_defers_that_message_only() {
+        let Some(server) = SmtpTestServer::start(SmtpTestOptions {
+            defer: Some("grey@example.com".into()),
+            ..secured()
+        }) else {
+            return;
+        };
+        let db = test_db().await;
+        let transport = smtp_transport(&server.settings());
+        enqueue(&db, "grey@example.com", "Hello", "Body")
+            .await
+            .unwrap();
+        let count = 40;
+        enqueue_many(&db, count).await;
+        let t0 = Utc::now();
+        assert_eq!(
+            deliver_due(&db, &transport, t0, &Stopping::never()).await,
+            Ok(count)
+        );
+        assert_eq!(server.messages().len(), count);
+        let rows = rows(&db).await;
+        let grey = &rows[0];
+        assert_eq!((grey.status.as_str(), grey.attempts), ("queued", 1));
+        assert!(
+            grey.last_error.as_deref().unwrap().contains("451"),
+            "{grey:?}"
+        );
+        assert!(grey.next_attempt_at.unwrap() > t0);
+        assert!(
+            rows[1..]
+                .iter()
+                .all(|r| (r.status.as_str(), r.attempts) == ("sent", 1)),
+            "{rows:?}"
+        );
     }
 
     #[tokio::test]
