@@ -281,11 +281,16 @@ async fn serve(config: Config, conn: sea_orm::DatabaseConnection, demo: bool) {
     }
     println!("Backyard is running at {public_url}");
     server::serve::serve(listener, routers.site, shutdown_signal()).await;
-    for worker in workers.into_iter().flatten() {
-        if tokio::time::timeout(Duration::from_secs(2), worker)
+    for mut worker in workers.into_iter().flatten() {
+        if tokio::time::timeout(Duration::from_secs(2), &mut worker)
             .await
             .is_err()
         {
+            // Ended here, not left to run on against the closed pool, where writing what it
+            // did (say, a mail the server accepted just now) failed with an error in the log.
+            // What it had not written down is done again at the next start.
+            worker.abort();
+            let _ = worker.await;
             tracing::warn!("a background worker was still busy when the database closed");
         }
     }
