@@ -32,8 +32,11 @@ pub fn PostCard(
     /// here would be the same text twice in a row, so a marker links up to it instead.
     #[prop(optional)]
     shown_above: bool,
+    /// This post opens a forum topic: hidden, it takes the topic out of others' sight.
+    #[prop(optional)]
+    opening: bool,
 ) -> impl IntoView {
-    let notice = state_notice(&post);
+    let notice = state_notice(&post, opening);
     let placeholder = post.state == PostState::Hidden && post.html.is_empty();
     // Flagging is on a page of its own (/p/{id}/flag): a link here, not a form under every post.
     let flag = (signed_in && !post.editable && post.state == PostState::Visible).then(|| {
@@ -93,15 +96,20 @@ pub fn PostCard(
 }
 
 /// What the author (or a moderator) is told on a post that is not plainly visible.
-fn state_notice(post: &PostView) -> Option<impl IntoView + use<>> {
+fn state_notice(post: &PostView, opening: bool) -> Option<impl IntoView + use<>> {
     let reason = post.moderation_reason.clone().unwrap_or_default();
     let text = match (post.state, post.html.is_empty()) {
         (PostState::Hidden, false) => format!(
-            "{} Others see only that it was hidden; edit it and it goes back to the moderators.",
+            "{} {}; edit it and it goes back to the moderators.",
             if reason.is_empty() {
                 "Hidden by a moderator.".to_string()
             } else {
                 crate::format::sentence(&format!("Hidden by a moderator: {reason}"))
+            },
+            if opening {
+                "Others cannot see this topic while it is hidden"
+            } else {
+                "Others see only that it was hidden"
             }
         ),
         (PostState::Pending, _) => {
@@ -187,6 +195,9 @@ pub fn PostList(
     /// post: that post shows a marker instead of its text again.
     #[prop(default = None)]
     answer_shown_above: Option<i64>,
+    /// The list is a forum topic's opening post.
+    #[prop(optional)]
+    opening: bool,
 ) -> impl IntoView {
     let list = Posts {
         posts,
@@ -195,6 +206,7 @@ pub fn PostList(
         signed_in,
         moderator,
         answer_shown_above,
+        opening,
     };
     #[cfg(feature = "ssr")]
     if shared::applies() {
@@ -212,6 +224,7 @@ struct Posts {
     signed_in: bool,
     moderator: bool,
     answer_shown_above: Option<i64>,
+    opening: bool,
 }
 
 impl Posts {
@@ -223,6 +236,7 @@ impl Posts {
             signed_in,
             moderator,
             answer_shown_above,
+            opening,
         } = self;
         let quote_base = if here.contains('?') {
             format!("{here}&")
@@ -240,7 +254,7 @@ impl Posts {
                         let answer_tools = answer_tools
                             .filter(|_| post.number > 1)
                             .map(|(topic_id, answer)| (topic_id, answer == Some(post.id)));
-                        view! { <PostCard post quote_href answer_tools signed_in moderator shown_above /> }
+                        view! { <PostCard post quote_href answer_tools signed_in moderator shown_above opening /> }
                     })
                     .collect_view()}
             </div>

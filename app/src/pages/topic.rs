@@ -137,7 +137,7 @@ pub fn TopicPage() -> impl IntoView {
                                 </p>
                             </header>
                             {confirm}
-                            <PostList posts=first here=here.clone() answer_tools=answer_tools signed_in moderator=t.viewer_is_moderator />
+                            <PostList posts=first here=here.clone() answer_tools=answer_tools signed_in moderator=t.viewer_is_moderator opening=true />
                             {answer_box}
                             <PostList posts=rest here=here.clone() answer_tools=answer_tools signed_in moderator=t.viewer_is_moderator answer_shown_above />
                             <Pager base page=t.page page_count=t.page_count />

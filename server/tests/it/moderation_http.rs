@@ -360,6 +360,12 @@ async fn flag_hide_edit_approve_round_trip_without_javascript() {
         author_view.body.contains("Chrome works fine"),
         "the author still sees the text"
     );
+    assert!(
+        author_view
+            .body
+            .contains("Others cannot see this topic while it is hidden"),
+        "the author is told what hiding an opening post does"
+    );
     assert_eq!(unread(&author_view.body), unread_before + 1);
     let notes = get(&d.app, "/notifications", Some(&d.casey)).await;
     assert!(notes.body.contains(

@@ -205,6 +205,25 @@ mod tests {
                 .unwrap();
             (t, c)
         };
+        // A reply that names staff: the staff member and the topic's author are told.
+        reply(
+            &w.db,
+            &w.members[0],
+            w.topic.id,
+            "@user3 can you look?",
+            None,
+        )
+        .await
+        .unwrap();
+        let told = async |user: &user::Model| {
+            notification::Entity::find()
+                .filter(notification::Column::UserId.eq(user.id))
+                .filter(notification::Column::TopicId.eq(w.topic.id))
+                .count(&w.db)
+                .await
+                .unwrap()
+        };
+        assert_eq!((told(&w.staff).await, told(&w.author).await), (1, 1));
         let (_, listed) = figures().await;
         for member in &w.members[1..4] {
             flag_post(&w.db, member, w.post.id, "rude", "")
@@ -216,8 +235,11 @@ mod tests {
         assert!(!t.visible, "unlisted");
         assert_eq!(
             (c.topic_count, c.post_count),
-            (listed.topic_count - 1, listed.post_count - 1)
+            (listed.topic_count - 1, listed.post_count - 2)
         );
+        // The title named it in the bell and the digest: out of others' notifications too.
+        assert_eq!(told(&w.staff).await, 0);
+        assert!(told(&w.author).await >= 1, "the author keeps theirs");
         let viewers = [
             (None, false),
             (Some(&w.members[0]), false),
@@ -262,7 +284,7 @@ mod tests {
             assert_eq!(after, t);
             assert_eq!(
                 (c.topic_count, c.post_count),
-                (listed.topic_count - 1, listed.post_count - 1)
+                (listed.topic_count - 1, listed.post_count - 2)
             );
         }
 

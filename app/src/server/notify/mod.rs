@@ -207,11 +207,29 @@ pub async fn notify(
     Ok(())
 }
 
+/// A forum topic whose opening post `p` was hidden: out of everyone's sight but its author's and
+/// moderators' (`posting::settle`), so what told others of it leaves their notifications, the
+/// bell and their next digest (its title named it there), as a removed topic's does. Its
+/// author keeps theirs. Made visible again, it tells nobody again; e-mails already queued are
+/// not called back.
+pub async fn withdraw_hidden_topic(
+    conn: &impl ConnectionTrait,
+    p: &post::Model,
+) -> Result<(), AppError> {
+    notification::Entity::delete_many()
+        .filter(notification::Column::TopicId.eq(p.topic_id))
+        .filter(notification::Column::UserId.ne(p.author_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 /// A post removed (deleted), or with `topic_gone` its whole topic (its opening post deleted):
 /// what told members of it leaves their notifications, and so the bell and their next digest,
 /// so that a moderator's removal takes spam or abuse (and its author's name) out of everyone's
-/// notifications too. As on Discourse, hiding (a moderator's, or enough members' flags) leaves
-/// them: a hidden post is still on its page, and a moderator may make it visible again.
+/// notifications too. As on Discourse, hiding a reply (a moderator's, or enough members' flags)
+/// leaves them: a hidden reply is still on its page, and a moderator may make it visible again.
+/// Hiding an opening post takes its whole topic out of sight: `withdraw_hidden_topic`.
 ///
 /// A mention or quote of the post goes. A collapsed notification ("3 new replies in ...") that
 /// the post was folded into counts one fewer, or goes when it was the last; one that named the

@@ -333,13 +333,19 @@ pub async fn change_state(
     // opening post (an article's comment topic stays with its article). Hiding leaves them.
     let removed =
         to == PostState::Deleted && matches!(from, PostState::Visible | PostState::Hidden);
-    let topic_gone = to == PostState::Deleted
-        && updated.post_number == 1
+    let opens_forum_topic = updated.post_number == 1
+        && matches!(to, PostState::Deleted | PostState::Hidden)
         && crate::server::visibility::article_of(txn, updated.topic_id)
             .await?
             .is_none();
+    let topic_gone = to == PostState::Deleted && opens_forum_topic;
     if removed || topic_gone {
         notify::withdraw(txn, &updated, topic_gone).await?;
+    }
+    // Hidden, a forum topic's opening post takes the topic out of others' sight (`settle`):
+    // what told them of it goes too, its author's kept.
+    if to == PostState::Hidden && from == PostState::Visible && opens_forum_topic {
+        notify::withdraw_hidden_topic(txn, &updated).await?;
     }
     Ok(updated)
 }
