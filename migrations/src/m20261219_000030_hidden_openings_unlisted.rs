@@ -4,6 +4,16 @@
 //! recounts the categories' figures from their listed topics as `settle` does.
 use sea_orm_migration::prelude::*;
 
+/// Each category's figures from its listed topics, as `settle` keeps them; run after the topics
+/// change sides either way.
+const RECOUNT_CATEGORIES: &str = "UPDATE categories SET
+    topic_count = (SELECT COUNT(*) FROM topics t
+        WHERE t.category_id = categories.id AND t.visible),
+    post_count = COALESCE((SELECT SUM(t.post_count) FROM topics t
+        WHERE t.category_id = categories.id AND t.visible), 0),
+    last_posted_at = (SELECT MAX(t.last_posted_at) FROM topics t
+        WHERE t.category_id = categories.id AND t.visible)";
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -17,13 +27,7 @@ impl MigrationTrait for Migration {
                AND EXISTS (SELECT 1 FROM posts p WHERE p.topic_id = topics.id
                            AND p.post_number = 1 AND p.state = 'hidden')
                AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.topic_id = topics.id)",
-            "UPDATE categories SET
-                 topic_count = (SELECT COUNT(*) FROM topics t
-                     WHERE t.category_id = categories.id AND t.visible),
-                 post_count = COALESCE((SELECT SUM(t.post_count) FROM topics t
-                     WHERE t.category_id = categories.id AND t.visible), 0),
-                 last_posted_at = (SELECT MAX(t.last_posted_at) FROM topics t
-                     WHERE t.category_id = categories.id AND t.visible)",
+            RECOUNT_CATEGORIES,
         ] {
             db.execute_unprepared(sql).await?;
         }
@@ -38,13 +42,7 @@ impl MigrationTrait for Migration {
                AND EXISTS (SELECT 1 FROM posts p WHERE p.topic_id = topics.id
                            AND p.post_number = 1 AND p.state = 'hidden')
                AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.topic_id = topics.id)",
-            "UPDATE categories SET
-                 topic_count = (SELECT COUNT(*) FROM topics t
-                     WHERE t.category_id = categories.id AND t.visible),
-                 post_count = COALESCE((SELECT SUM(t.post_count) FROM topics t
-                     WHERE t.category_id = categories.id AND t.visible), 0),
-                 last_posted_at = (SELECT MAX(t.last_posted_at) FROM topics t
-                     WHERE t.category_id = categories.id AND t.visible)",
+            RECOUNT_CATEGORIES,
         ] {
             db.execute_unprepared(sql).await?;
         }

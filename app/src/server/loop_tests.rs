@@ -16,6 +16,7 @@ use super::{
         following::{self, Level},
         preferences::{self, MailKind, Mode},
     },
+    stopping::Stopping,
     testing::{PostgresTestDb, SmtpTestOptions, SmtpTestServer, World, smtp_transport},
 };
 
@@ -74,14 +75,9 @@ async fn the_loop(w: World) {
         reply_address: Some("reply@feedback.example.com".into()),
     });
     let send = || async {
-        mail::deliver_due(
-            &w.db,
-            &transport,
-            Utc::now(),
-            &crate::server::stopping::Stopping::never(),
-        )
-        .await
-        .unwrap()
+        mail::deliver_due(&w.db, &transport, Utc::now(), &Stopping::never())
+            .await
+            .unwrap()
     };
     let questions = category::Entity::find()
         .filter(category::Column::Slug.eq("questions"))

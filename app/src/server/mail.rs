@@ -133,26 +133,21 @@ pub async fn queue(conn: &impl ConnectionTrait, message: Outgoing) -> Result<(),
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::{config::Config, testing::test_db};
+    use crate::server::{
+        config::Config,
+        stopping::Stopping,
+        testing::{fake_sendmail, test_db},
+    };
 
     /// A fake sendmail that records its arguments and what it read, in a directory of its own.
     fn recording_sendmail(name: &str) -> (std::path::PathBuf, Transport) {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!("backyard-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let program = dir.join("sendmail");
-        std::fs::write(
-            &program,
+        let (dir, program) = fake_sendmail(name, |d| {
             format!(
-                "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\" >> {d}/argv; done\n\
+                "for a in \"$@\"; do printf '%s\\n' \"$a\" >> {d}/argv; done\n\
                  echo --- >> {d}/argv\ncat >> {d}/stdin\n",
-                d = dir.display()
-            ),
-        )
-        .unwrap();
-        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let program = program.to_str().unwrap().to_string();
+                d = d.display()
+            )
+        });
         let config = Config::from_lookup(|k| match k {
             "BACKYARD_SENDMAIL" => Some(program.clone()),
             "BACKYARD_MAIL_FROM" => Some("Backyard <noreply@example.com>".into()),
@@ -201,23 +196,11 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(
-            deliver_due(
-                &db,
-                &transport,
-                Utc::now(),
-                &crate::server::stopping::Stopping::never()
-            )
-            .await,
+            deliver_due(&db, &transport, Utc::now(), &Stopping::never()).await,
             Ok(1)
         );
         assert_eq!(
-            deliver_due(
-                &db,
-                &transport,
-                Utc::now(),
-                &crate::server::stopping::Stopping::never()
-            )
-            .await,
+            deliver_due(&db, &transport, Utc::now(), &Stopping::never()).await,
             Ok(0)
         );
         let sent = std::fs::read_to_string(dir.join("stdin")).unwrap();
@@ -254,14 +237,9 @@ mod tests {
         .insert(&db)
         .await
         .unwrap();
-        deliver_due(
-            &db,
-            &transport,
-            Utc::now(),
-            &crate::server::stopping::Stopping::never(),
-        )
-        .await
-        .unwrap();
+        deliver_due(&db, &transport, Utc::now(), &Stopping::never())
+            .await
+            .unwrap();
         let argv = std::fs::read_to_string(dir.join("argv")).unwrap();
         assert_eq!(
             argv, "-i\n--\nada@example.com\n---\n",

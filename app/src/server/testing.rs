@@ -625,6 +625,24 @@ pub fn smtp_transport(settings: &[(&str, String)]) -> super::mail::Transport {
         .expect("a transport is configured")
 }
 
+/// A fake sendmail in a fresh directory of its own under the temp dir: `script` is the shell
+/// script's body after `#!/bin/sh`, given that directory to write what it saw into. Returns the
+/// directory and the program's path.
+pub fn fake_sendmail(
+    name: &str,
+    script: impl FnOnce(&std::path::Path) -> String,
+) -> (std::path::PathBuf, String) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("backyard-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let program = dir.join("sendmail");
+    std::fs::write(&program, format!("#!/bin/sh\n{}", script(&dir))).unwrap();
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let program = program.to_str().unwrap().to_string();
+    (dir, program)
+}
+
 /// A CA and a certificate it signed for localhost and 127.0.0.1, made once per test process
 /// with Debian's openssl: (CA certificate, server certificate, server key).
 pub fn test_certificates() -> &'static (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf)

@@ -57,6 +57,7 @@ mod tests {
     use crate::server::{
         entity::moderation_log,
         mail::{deliver_due, enqueue},
+        stopping::Stopping,
         testing::{SmtpTestOptions, SmtpTestServer, World, smtp_transport},
         views::admin::mail_outbox,
     };
@@ -82,7 +83,7 @@ mod tests {
             &w.db,
             &smtp_transport(&refusing.settings()),
             now,
-            &crate::server::stopping::Stopping::never(),
+            &Stopping::never(),
         )
         .await
         .unwrap();
@@ -125,7 +126,7 @@ mod tests {
             &w.db,
             &smtp_transport(&accepting.settings()),
             Utc::now(),
-            &crate::server::stopping::Stopping::never(),
+            &Stopping::never(),
         )
         .await
         .unwrap();

@@ -597,8 +597,8 @@ mod tests {
     use super::*;
     use crate::server::mail::{Outgoing, enqueue, queue};
     use crate::server::testing::{
-        PostgresTestDb, SmtpTestOptions, SmtpTestServer, free_port, smtp_settings, smtp_transport,
-        test_db,
+        PostgresTestDb, SmtpTestOptions, SmtpTestServer, fake_sendmail, free_port, smtp_settings,
+        smtp_transport, test_db,
     };
 
     fn secured() -> SmtpTestOptions {
@@ -623,22 +623,14 @@ mod tests {
 
     /// A sendmail that takes `seconds` to accept each message, and writes down whom it sent to.
     fn slow_sendmail(name: &str, seconds: f32) -> (std::path::PathBuf, Transport) {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!("backyard-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let program = dir.join("sendmail");
-        std::fs::write(
-            &program,
+        let (dir, program) = fake_sendmail(name, |d| {
             format!(
-                "#!/bin/sh\ncat > /dev/null\nsleep {seconds}\necho \"$3\" >> {}/sent\n",
-                dir.display()
-            ),
-        )
-        .unwrap();
-        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+                "cat > /dev/null\nsleep {seconds}\necho \"$3\" >> {}/sent\n",
+                d.display()
+            )
+        });
         let transport = Transport {
-            via: Via::Sendmail(program.to_str().unwrap().into()),
+            via: Via::Sendmail(program.into()),
             from: "noreply@example.com".parse().unwrap(),
             id_domain: "example.com".into(),
         };

@@ -266,7 +266,7 @@ mod tests {
         // A site upgraded from before the rule: migration 30 unlists such a topic, and counts
         // its category again; undone, it had the topic listed as before.
         {
-            use migrations::{MigrationTrait, Migrator, MigratorTrait, SchemaManager};
+            use migrations::{Migrator, MigratorTrait, SchemaManager};
             let migration = Migrator::migrations()
                 .into_iter()
                 .find(|m| m.name() == "m20261219_000030_hidden_openings_unlisted")

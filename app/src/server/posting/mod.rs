@@ -330,7 +330,8 @@ pub async fn change_state(
         notify::post_published(txn, &updated).await?;
     }
     // Removed, out of the bell: a post once public deleted, or a forum topic removed with its
-    // opening post (an article's comment topic stays with its article). Hiding leaves them.
+    // opening post (an article's comment topic stays with its article). Hiding a reply leaves
+    // them.
     let removed =
         to == PostState::Deleted && matches!(from, PostState::Visible | PostState::Hidden);
     let opens_forum_topic = updated.post_number == 1
