@@ -330,7 +330,8 @@ async fn uploads_command(config: &Config, conn: &sea_orm::DatabaseConnection, ar
 }
 
 /// Deletes expired sessions and spent form tokens every 10 minutes, and uploads no post used
-/// within a day with the files nothing holds any more.
+/// within a day with the files nothing holds any more; once a day (from the first round),
+/// notifications past keeping (`notify::retention`).
 fn spawn_cleanup(
     conn: sea_orm::DatabaseConnection,
     files: std::sync::Arc<dyn media::store::Store>,
@@ -339,11 +340,22 @@ fn spawn_cleanup(
     tokio::spawn(async move {
         let store = DbSessionStore::new(conn.clone());
         let mut tick = tokio::time::interval(Duration::from_secs(600));
-        loop {
+        for round in 0u64.. {
             if stopping.before(tick.tick()).await {
                 return;
             }
             let mut failed = false;
+            // A pass over the whole notifications table: daily is enough.
+            if round % 144 == 0 {
+                match app::server::notify::retention::prune_old(&conn, chrono::Utc::now()).await {
+                    Ok(0) => {}
+                    Ok(removed) => tracing::info!(removed, "removed notifications past keeping"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "notification cleanup failed");
+                        failed = true;
+                    }
+                }
+            }
             if let Err(e) = store.delete_expired().await {
                 tracing::warn!(error = %e, "expired-session cleanup failed");
                 failed = true;

@@ -10,6 +10,7 @@ mod events;
 mod fan_out;
 pub mod following;
 pub mod preferences;
+pub mod retention;
 
 use std::collections::HashMap;
 
