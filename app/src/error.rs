@@ -9,6 +9,12 @@ use serde::{Deserialize, Serialize};
 /// What a client refused with `AppError::Busy` is told to wait (its Retry-After), in seconds.
 pub const BUSY_RETRY_AFTER_SECS: u32 = 2;
 
+/// A form whose fields the server could not read: a page opened before an upgrade that changed
+/// the form, or one edited by hand. serde's own words ("missing field `form_token`", or a
+/// typed value echoed back) mean nothing to the person and are not theirs to see.
+pub const FORM_UNREADABLE: &str =
+    "This form is out of date or incomplete. Reload the page and send it again.";
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
     /// Bad input, tied to the form field it is about ("form" for the form as a whole).
@@ -172,7 +178,13 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Request(value.to_string())
+        match value {
+            // Raised on the server as it decodes what the form sent.
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
+                AppError::invalid("form", FORM_UNREADABLE)
+            }
+            other => AppError::Request(other.to_string()),
+        }
     }
 
     /// Every server function's error passes through here on its way out, reads and writes

@@ -118,3 +118,76 @@ async fn a_second_failure_from_an_error_page_carries_only_the_new_error() {
     assert!(back.body.contains("Enter your password."), "{location}");
     assert_eq!(form_error(&back).trim(), "");
 }
+
+/// A form the server cannot read (a field missing, as on a page opened before an upgrade that
+/// added it, or a value of the wrong type) is sent back to its page with a message written for
+/// the person, not serde's words with what was typed in them; a script client gets the same
+/// message with a 400. Nothing is written.
+#[tokio::test]
+async fn an_unreadable_form_is_sent_back_with_a_plain_message_and_writes_nothing() {
+    use app::{error::FORM_UNREADABLE, server::entity::post};
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let m = demo_members().await;
+    let t = app::server::entity::topic::Entity::find()
+        .one(&m.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let path = format!("/t/{}/{}", t.id, t.slug);
+    let id = t.id.to_string();
+    let posts = post::Entity::find().count(&m.db).await.unwrap();
+    let token = form_token_on(&m.app, &path, Some(&m.casey)).await;
+    let hostile = "<img src=x onerror=alert(1)>";
+    let cases: [(&str, Vec<(&str, &str)>); 3] = [
+        (
+            "no form token",
+            vec![("topic_id", &id), ("body", "Hello there, all.")],
+        ),
+        (
+            "a topic that is not a number",
+            vec![
+                ("topic_id", hostile),
+                ("body", "Hello there, all."),
+                ("form_token", &token),
+            ],
+        ),
+        ("nothing at all", vec![]),
+    ];
+    for (what, fields) in &cases {
+        let res = post_form(&m.app, "/api/reply", fields, Some(&m.casey), &path).await;
+        assert_eq!(res.status, 302, "{what}: {}", res.body);
+        let back = follow(&m.app, &res, Some(&m.casey)).await;
+        assert_eq!(back.status, 200, "{what}");
+        let html = scraper::Html::parse_document(&back.body);
+        let alerts: Vec<String> = html
+            .select(&scraper::Selector::parse("[role=alert]").unwrap())
+            .map(|e| e.text().collect::<String>().trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect();
+        assert_eq!(alerts, [FORM_UNREADABLE], "{what}");
+        let text: String = html.root_element().text().collect();
+        for serde_words in ["deserializ", "missing field", "invalid digit", "onerror"] {
+            assert!(!text.contains(serde_words), "{what}: {serde_words}");
+            assert!(!back.body.contains(serde_words), "{what}: {serde_words}");
+        }
+
+        let res = post_fetch(&m.app, "/api/reply", fields, Some(&m.casey)).await;
+        assert_eq!(res.status, 400, "{what}: {}", res.body);
+        assert!(res.body.contains(FORM_UNREADABLE), "{what}: {}", res.body);
+        assert!(!res.body.contains("deserializ"), "{what}: {}", res.body);
+        assert!(!res.body.contains("onerror"), "{what}: {}", res.body);
+    }
+    assert_eq!(post::Entity::find().count(&m.db).await.unwrap(), posts);
+    // The token was not spent: the form, sent whole, still posts.
+    let res = post_reply(
+        &m.app,
+        &path,
+        t.id,
+        "Sent whole this time.",
+        &token,
+        &m.casey,
+    )
+    .await;
+    assert_eq!(res.status, 302, "{}", res.body);
+    assert_eq!(post::Entity::find().count(&m.db).await.unwrap(), posts + 1);
+}
