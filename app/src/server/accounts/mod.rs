@@ -204,14 +204,23 @@ async fn insert_account(
     if let Some(token) = &input.form_token {
         forms::check_unused(db, token, SIGNUP_SENT_TWICE).await?;
     }
-    check_free(db, &username_key, &email_key, from_form).await?;
+    let seen = check_free(db, &username_key, &email_key, from_form, 0).await?;
     let password_hash = hash_password(input.password).await?;
 
     let txn = begin_write(db).await?;
+    // Sign-ups take turns on PostgreSQL too (SQLite's one writer already makes them), so the
+    // check below sees every account created before this one: two look-alike names, or two
+    // sign-ups giving one address, cannot both pass it at once.
+    lock_key(&txn, "sign-up").await?;
     if let Some(token) = &input.form_token {
         forms::consume(&txn, token, SIGNUP_SENT_TWICE).await?;
     }
-    let address_in_use = check_free(&txn, &username_key, &email_key, from_form).await?;
+    // Only the accounts created since the check above are compared for look-alikes here: a
+    // scan of every member's name held SQLite's one writer (and every post waiting for it) for
+    // each sign-up.
+    let address_in_use = check_free(&txn, &username_key, &email_key, from_form, seen.newest)
+        .await?
+        .address_in_use;
     // An address that already has an account is not refused (that would tell anyone which
     // addresses have accounts): the new account gets it as its contact address, under a key
     // of its own, and its owner is told by e-mail. See `login_candidates`.
@@ -306,16 +315,28 @@ pub async fn login_candidates(
         .await?)
 }
 
-/// Refuses a taken username, or one that looks like a member's (usernames are public: every
-/// profile is at /u/NAME). Returns
-/// whether the address already has an account; a form sign-up goes on regardless (see
-/// create_account), while an operator's command is told plainly.
+/// What `check_free` found.
+struct Free {
+    /// The address already has an account (a form sign-up goes on regardless, see
+    /// `insert_account`).
+    address_in_use: bool,
+    /// The newest account it compared the name with, for a second check that compares only
+    /// those created since.
+    newest: i64,
+}
+
+/// Refuses a taken username, or one that looks like the name of a member created after
+/// `created_after` (an id; 0 for every member): usernames are public, every profile is at
+/// /u/NAME. An operator's command is told plainly that the address has an account; a form
+/// sign-up goes on (see `insert_account`). Accounts are never removed, only renamed when
+/// deleted (to a reserved name), so the members after an id are all those created since.
 async fn check_free(
     conn: &impl sea_orm::ConnectionTrait,
     username_key: &str,
     email_key: &str,
     from_form: bool,
-) -> Result<bool, AppError> {
+    created_after: i64,
+) -> Result<Free, AppError> {
     if user::Entity::find()
         .filter(user::Column::UsernameKey.eq(username_key))
         .one(conn)
@@ -326,30 +347,37 @@ async fn check_free(
     }
     // Names that read like a member's are as good as taken: a reader cannot tell them apart.
     let wanted = crate::server::names::lookalike_key(username_key);
-    let names: Vec<String> = user::Entity::find()
+    let names: Vec<(i64, String)> = user::Entity::find()
         .select_only()
+        .column(user::Column::Id)
         .column(user::Column::UsernameKey)
+        .filter(user::Column::Id.gt(created_after))
         .into_tuple()
         .all(conn)
         .await?;
     if names
         .iter()
-        .any(|name| crate::server::names::lookalike_key(name) == wanted)
+        .any(|(_, name)| crate::server::names::lookalike_key(name) == wanted)
     {
         return Err(AppError::invalid("username", USERNAME_LOOKALIKE));
     }
-    if user::Entity::find()
+    let newest = names
+        .iter()
+        .map(|(id, _)| *id)
+        .max()
+        .unwrap_or(created_after);
+    let address_in_use = user::Entity::find()
         .filter(user::Column::EmailKey.eq(email_key))
         .one(conn)
         .await?
-        .is_some()
-    {
-        if !from_form {
-            return Err(AppError::invalid("email", EMAIL_TAKEN));
-        }
-        return Ok(true);
+        .is_some();
+    if address_in_use && !from_form {
+        return Err(AppError::invalid("email", EMAIL_TAKEN));
     }
-    Ok(false)
+    Ok(Free {
+        address_in_use,
+        newest,
+    })
 }
 
 /// Checks a username-or-e-mail and password. The same message, and the same argon2 work, whether
@@ -499,6 +527,84 @@ mod tests {
             Err(AppError::Invalid { field, message }) => (field, message),
             other => panic!("expected a field error, got {other:?}"),
         }
+    }
+
+    /// Sign-ups at once: of look-alike names only one is taken (each later one is compared with
+    /// the accounts created since it was first checked), and sign-ups giving one address all
+    /// get accounts, one with the address as its own, none told its name is taken.
+    async fn sign_ups_at_once_keep_names_apart(db: &DatabaseConnection) {
+        let groups: [&[&str]; 3] = [
+            &["morgan", "m0rgan", "rnorgan", "MORGAN"],
+            &["quinn", "qu1nn", "quinn_"],
+            &["river", "stone", "cloud"],
+        ];
+        let mut set = tokio::task::JoinSet::new();
+        for (g, names) in groups.iter().enumerate() {
+            for name in names.iter() {
+                let (db, name) = (db.clone(), name.to_string());
+                let email = if g == 2 {
+                    "shared@example.com".to_string()
+                } else {
+                    format!("{name}@example.com")
+                };
+                set.spawn(async move {
+                    let outcome = sign_up(&db, account(&name, &email)).await;
+                    (name, outcome)
+                });
+            }
+        }
+        let outcomes: std::collections::HashMap<String, Result<user::Model, AppError>> =
+            set.join_all().await.into_iter().collect();
+        for names in &groups[..2] {
+            let created: Vec<&&str> = names.iter().filter(|n| outcomes[**n].is_ok()).collect();
+            assert_eq!(created.len(), 1, "{names:?}: {outcomes:?}");
+            for name in names.iter().filter(|n| outcomes[**n].is_err()) {
+                assert!(
+                    matches!(
+                        &outcomes[*name],
+                        Err(AppError::Invalid { message, .. })
+                            if message == USERNAME_LOOKALIKE || message == USERNAME_TAKEN
+                    ),
+                    "{name}: {:?}",
+                    outcomes[*name]
+                );
+            }
+        }
+        let mut keys: Vec<String> = groups[2]
+            .iter()
+            .map(|n| match &outcomes[*n] {
+                Ok(u) => u.email_key.clone(),
+                Err(e) => panic!("{n}: {e:?}"),
+            })
+            .collect();
+        keys.sort();
+        assert_eq!(keys[0], "shared@example.com", "{keys:?}");
+        assert!(
+            keys[1..]
+                .iter()
+                .all(|k| k.starts_with("shared@example.com #")),
+            "{keys:?}"
+        );
+        assert_eq!(
+            sea_orm::PaginatorTrait::count(user::Entity::find(), db)
+                .await
+                .unwrap(),
+            5
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sign_ups_at_once_keep_names_apart_on_sqlite() {
+        sign_ups_at_once_keep_names_apart(&test_db().await).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sign_ups_at_once_keep_names_apart_on_postgres() {
+        let Some(pg) = crate::server::testing::PostgresTestDb::create().await else {
+            return;
+        };
+        sign_ups_at_once_keep_names_apart(&pg.db).await;
+        pg.drop().await;
     }
 
     /// A username with a blocked or censored word is refused, naming it, and nothing written.
