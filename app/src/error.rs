@@ -106,6 +106,12 @@ impl AppError {
         }
     }
 
+    /// A form the server could not read (`FORM_UNREADABLE`): nothing in it said which of a
+    /// page's forms it was, so every form that posts where it did shows it.
+    pub fn is_unreadable(&self) -> bool {
+        matches!(self, AppError::Invalid { message, .. } if message == FORM_UNREADABLE)
+    }
+
     /// Whether this error belongs to the form `form` of the page (`""`: the page's only one).
     pub fn is_for_form(&self, form: &str) -> bool {
         match self {

@@ -332,7 +332,8 @@ pub fn InlineError(message: Option<String>, id: String) -> impl IntoView {
 /// A form of which a page has several (one per post, say), as a plain post left it: its error
 /// when the error was this form's (`AppError::in_form`), and what was chosen in it. Forms of
 /// one page share a server function, so the error's form name tells them apart; no other form
-/// shows it, and neither does the page's top.
+/// shows it, and neither does the page's top. A form the server could not read carries no
+/// name (`AppError::is_unreadable`): each of them shows that, rather than none.
 pub struct SentForm {
     error: Option<AppError>,
     /// The error not about one of the form's fields, for the top of the form.
@@ -341,7 +342,8 @@ pub struct SentForm {
 
 impl SentForm {
     pub fn new(error: Option<AppError>, form: &str, fields: &[&str]) -> Self {
-        let error = error.filter(|e| !form.is_empty() && e.is_for_form(form));
+        let error =
+            error.filter(|e| (!form.is_empty() && e.is_for_form(form)) || e.is_unreadable());
         let form_error = error.as_ref().and_then(|e| e.for_form(fields));
         SentForm { error, form_error }
     }

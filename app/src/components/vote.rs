@@ -62,7 +62,8 @@ pub fn IdeaVoting(
         }
         .into_any(),
         None => {
-            view! { <VisitorVote topic_id=votes.topic_id title count=votes.count /> }.into_any()
+            view! { <VisitorVote topic_id=votes.topic_id title count=votes.count initial_error /> }
+                .into_any()
         }
     }
 }
@@ -117,7 +118,12 @@ pub fn VoteButton(
 
 /// A visitor's Vote: a plain form (no island), so the click leads to logging in and back.
 #[component]
-fn VisitorVote(topic_id: i64, title: String, count: i32) -> impl IntoView {
+fn VisitorVote(
+    topic_id: i64,
+    title: String,
+    count: i32,
+    initial_error: Option<AppError>,
+) -> impl IntoView {
     view! {
         <div class="idea-votes" id=idea_anchor(topic_id)>
             <form method="post" action=Vote::url() class="vote-form">
@@ -128,6 +134,8 @@ fn VisitorVote(topic_id: i64, title: String, count: i32) -> impl IntoView {
                 </button>
             </form>
             <span class="vote-count">{votes_text(count)}</span>
+            // Only with an error: a category page lists a Vote for each idea.
+            {initial_error.map(|e| view! { <FormError message=Some(e.to_string()) /> })}
         </div>
     }
 }
