@@ -45,7 +45,23 @@ ten_k_database() {
     DATABASE_URL="sqlite://$seeded?mode=rwc" BACKYARD_LOG=warn "$bin" seed-bench \
       --posts 10000 --topics 500 --users 500 >/dev/null
   fi
+  placeholder_site_root
+}
+
+# Sets `site_root` to a site root naming a placeholder bundle (a page's speed does not depend
+# on it), for the build-against-build benchmarks.
+placeholder_site_root() {
   site_root="$ROOT/target/bench-no-bundle"
   mkdir -p "$site_root"
   [ -f "$site_root/bundle-name" ] || echo backyard >"$site_root/bundle-name"
+}
+
+# Sets `bins` to the builds a build-against-build benchmark compares: its arguments, or else the
+# release build of this tree (built first).
+builds_to_compare() {
+  bins=("$@")
+  if [ ${#bins[@]} = 0 ]; then
+    cargo build --release -p server --bins
+    bins=("$ROOT/target/release/backyard")
+  fi
 }

@@ -18,11 +18,7 @@ while [ $# -gt 0 ]; do
     *) break ;;
   esac
 done
-bins=("$@")
-if [ ${#bins[@]} = 0 ]; then
-  cargo build --release -p server --bins
-  bins=("$ROOT/target/release/backyard")
-fi
+builds_to_compare "$@"
 command -v wrk >/dev/null || { say "Installing wrk from Debian"; apt-get install -y -qq wrk >/dev/null; }
 
 bench_dir="$ROOT/target/bench"

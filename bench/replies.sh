@@ -26,11 +26,7 @@ while [ $# -gt 0 ]; do
     *) break ;;
   esac
 done
-bins=("$@")
-if [ ${#bins[@]} = 0 ]; then
-  cargo build --release -p server --bins
-  bins=("$ROOT/target/release/backyard")
-fi
+builds_to_compare "$@"
 command -v wrk >/dev/null || { say "Installing wrk from Debian"; apt-get install -y -qq wrk >/dev/null; }
 command -v sqlite3 >/dev/null || { say "Installing sqlite3 from Debian"; apt-get install -y -qq sqlite3 >/dev/null; }
 
