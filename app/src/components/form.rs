@@ -332,8 +332,7 @@ pub fn InlineError(message: Option<String>, id: String) -> impl IntoView {
 /// A form of which a page has several (one per post, say), as a plain post left it: its error
 /// when the error was this form's (`AppError::in_form`), and what was chosen in it. Forms of
 /// one page share a server function, so the error's form name tells them apart; no other form
-/// shows it, and neither does the page's top. A form the server could not read carries no
-/// name (`AppError::is_unreadable`): each of them shows that, rather than none.
+/// shows it, and neither does the page's top.
 pub struct SentForm {
     error: Option<AppError>,
     /// The error not about one of the form's fields, for the top of the form.
@@ -342,10 +341,26 @@ pub struct SentForm {
 
 impl SentForm {
     pub fn new(error: Option<AppError>, form: &str, fields: &[&str]) -> Self {
-        let error =
-            error.filter(|e| (!form.is_empty() && e.is_for_form(form)) || e.is_unreadable());
+        let error = error.filter(|e| !form.is_empty() && e.is_for_form(form));
         let form_error = error.as_ref().and_then(|e| e.for_form(fields));
         SentForm { error, form_error }
+    }
+
+    /// `new`, for a page's only form of its kind (the flag page's, the profile on /account):
+    /// it also shows a form the server could not read (`AppError::is_unreadable`), which
+    /// carries no form name, since it can only have been this one. Where a page has a form of
+    /// the kind for each post, the page's top says it once instead (`StaffError`).
+    pub fn sole(error: Option<AppError>, form: &str, fields: &[&str]) -> Self {
+        let (readable, unreadable): (Option<AppError>, Option<AppError>) = match error {
+            Some(e) if e.is_unreadable() => (None, Some(e)),
+            other => (other, None),
+        };
+        let mut sent = SentForm::new(readable, form, fields);
+        if let Some(e) = unreadable {
+            sent.form_error = Some(e.to_string());
+            sent.error = Some(e);
+        }
+        sent
     }
 
     /// Whether this form came back with an error (then it is shown open).

@@ -266,7 +266,7 @@ fn NotificationsSection(saved: bool) -> impl IntoView {
 #[component]
 fn ProfileSection(me: SessionUser, saved: bool) -> impl IntoView {
     let stored = OnceResource::new(get_profile());
-    let sent = crate::components::form::SentForm::new(
+    let sent = crate::components::form::SentForm::sole(
         error_from_url::<SaveProfile>(),
         "profile",
         &["display_name", "bio"],

@@ -88,7 +88,7 @@ fn FlagForm(post_id: i64, form_id: String, error: Option<AppError>, back: String
     let id = form_id;
     let reason_id = format!("{id}-reason");
     let note_id = format!("{id}-note");
-    let sent = SentForm::new(error, &id, &["reason", "note"]);
+    let sent = SentForm::sole(error, &id, &["reason", "note"]);
     let chosen = sent.kept("reason");
     view! {
         <form method="post" action=FlagPost::url() class="stack flag-form" id=id.clone() aria-labelledby="flag-title">
