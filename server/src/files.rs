@@ -431,6 +431,7 @@ pub async fn composer_files(
     }
     let encoded = form_urlencoded(&fields);
     let mut parts = parts;
+    parts.extensions.insert(app::server::uploads::FilesTaken);
     parts.headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/x-www-form-urlencoded"),

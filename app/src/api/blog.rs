@@ -123,7 +123,7 @@ pub async fn save_article(
             return Ok(format!("/login?next={}", encode_query_value(&back)));
         };
         crate::server::records::articles::may_write(&user)?;
-        if let Some(why) = upload_error.filter(|e| !e.trim().is_empty()) {
+        if let Some(why) = crate::server::uploads::upload_error_of(upload_error) {
             drafts::save(&session, &key, &draft).await?;
             return Err(AppError::invalid(
                 "body",

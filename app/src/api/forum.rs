@@ -314,7 +314,7 @@ impl Submitted {
     fn from(preview: Option<String>, upload_error: Option<String>) -> Self {
         Submitted {
             preview: preview.is_some(),
-            upload_error: upload_error.filter(|e| !e.trim().is_empty()),
+            upload_error: crate::server::uploads::upload_error_of(upload_error),
         }
     }
 }

@@ -1430,3 +1430,41 @@ async fn loopback_name() -> Option<String> {
     }
     None
 }
+
+/// `upload_error` is the router's word that a file sent with the composer was refused (it takes
+/// the files out of a multipart form). Sent in a form of its own (urlencoded, to the reply, the
+/// new topic or the article editor), it was shown back as the form's error, whatever it said;
+/// now it is ignored, and the reply is posted as written (found by an outside tester).
+#[tokio::test]
+async fn an_upload_error_the_form_sends_itself_is_not_shown_back() {
+    let s = site().await;
+    let said = "Your account is locked. Call +1 555 0100. <img src=x onerror=alert(1)>";
+    let before = post::Entity::find().count(&s.db).await.unwrap();
+    let token = form_token_on(&s.app, &s.path, Some(&s.casey)).await;
+    let topic_id = s.topic_id.to_string();
+    let fields = [
+        ("topic_id", topic_id.as_str()),
+        ("body", "Still blank on Safari 18.1 here."),
+        ("form_token", token.as_str()),
+        ("upload_error", said),
+    ];
+    let res = post_form(&s.app, "/api/reply", &fields, Some(&s.casey), &s.path).await;
+    assert_eq!(res.status, StatusCode::FOUND, "{}", res.body);
+    let to = res.location.clone().unwrap();
+    assert!(!to.contains("__err"), "{to}");
+    assert_eq!(post::Entity::find().count(&s.db).await.unwrap(), before + 1);
+    let page = follow(&s.app, &res, Some(&s.casey)).await;
+    assert!(!page.body.contains("locked"), "the text is not shown");
+    // A script client gets no error either.
+    let token = form_token_on(&s.app, &s.path, Some(&s.casey)).await;
+    let fields = [
+        ("topic_id", topic_id.as_str()),
+        ("body", "And on the iPad too."),
+        ("form_token", token.as_str()),
+        ("upload_error", said),
+    ];
+    let res = post_fetch(&s.app, "/api/reply", &fields, Some(&s.casey)).await;
+    assert!(res.status.is_success(), "{}: {}", res.status, res.body);
+    assert!(!res.body.contains("locked"), "{}", res.body);
+    assert_eq!(post::Entity::find().count(&s.db).await.unwrap(), before + 2);
+}

@@ -58,6 +58,20 @@ const SLOT_WAIT_SECONDS: u64 = 30;
 /// Upload URLs one post may use (more are left as plain links).
 const MAX_ATTACHED: usize = 100;
 
+/// Set on a request by the router's no-JavaScript file handling (server/src/files.rs) once it
+/// has taken a composer form's files: only then is the form's `upload_error` the router's word.
+/// Posted by anyone else, it was shown back as the form's error, whatever it said.
+#[derive(Clone, Copy, Debug)]
+pub struct FilesTaken;
+
+/// The refused file's reason a composer's server function acts on: the router's, never one
+/// the form itself sent.
+pub fn upload_error_of(sent: Option<String>) -> Option<String> {
+    let taken = leptos::prelude::use_context::<axum::http::request::Parts>()
+        .is_some_and(|p| p.extensions.get::<FilesTaken>().is_some());
+    sent.filter(|e| taken && !e.trim().is_empty())
+}
+
 pub const SIGNED_OUT: &str = "Log in to upload files.";
 pub const TOO_MANY_FILES: &str = "That's too many files at once: upload at most 10 at a time.";
 pub const EMPTY: &str = "That file is empty (0 bytes). Choose the file again, or another one.";
