@@ -11,15 +11,13 @@ pub fn sqlite_file(database_url: &str) -> Result<PathBuf, String> {
             "backup and restore are for the SQLite database; for PostgreSQL use pg_dump and pg_restore (see the README)".into(),
         );
     }
-    let rest = database_url
-        .strip_prefix("sqlite://")
-        .or_else(|| database_url.strip_prefix("sqlite:"))
-        .ok_or_else(|| format!("DATABASE_URL={database_url} is not a sqlite:// URL"))?;
-    let path = rest.split('?').next().unwrap_or_default();
-    if path.is_empty() || path.contains(":memory:") || database_url.contains("mode=memory") {
-        return Err("an in-memory database has nothing to back up".into());
+    if !database_url.starts_with("sqlite:") {
+        return Err(format!(
+            "DATABASE_URL={database_url} is not a sqlite:// URL"
+        ));
     }
-    Ok(PathBuf::from(path))
+    app::server::db::sqlite_path(database_url)
+        .ok_or_else(|| "an in-memory database has nothing to back up".into())
 }
 
 /// Writes a consistent copy of the live database to `target` with VACUUM INTO: one read

@@ -148,19 +148,35 @@ async fn main() {
         Ok(c) => c,
         Err(e) => fail(&format!("cannot open the database at DATABASE_URL: {e}")),
     };
+    // `cargo leptos watch` (the development loop, scripts/dev.sh) starts the binary without
+    // arguments; it serves the demo site, as scripts/start.sh does. Only the watch sets
+    // LEPTOS_WATCH (a deployment runs `backyard serve` itself), and demo content goes only into
+    // a database without accounts.
+    let watched = args.is_empty() && std::env::var_os("LEPTOS_WATCH").is_some();
+    let demo = match command {
+        "serve" => watched || args.iter().any(|a| a == "--demo"),
+        "seed-demo" => true,
+        _ => false,
+    };
+    // Servers started together on one database migrate (and seed) one after another.
+    let turn = match db::start_turn(&conn, &config.database_url, || {
+        tracing::info!("another start on this database is migrating it; waiting for it to finish")
+    })
+    .await
+    {
+        Ok(turn) => turn,
+        Err(e) => fail(&format!("cannot take the start's turn: {e}")),
+    };
     if let Err(e) = db::migrate(&conn).await {
         fail(&format!("database migration failed: {e}"));
     }
+    if demo {
+        seed(&conn).await;
+    }
+    drop(turn);
 
     match command {
-        "serve" => {
-            // `cargo leptos watch` (the development loop, scripts/dev.sh) starts the binary
-            // without arguments; it serves the demo site, as scripts/start.sh does. Only the
-            // watch sets LEPTOS_WATCH (a deployment runs `backyard serve` itself), and demo
-            // content goes only into a database without accounts.
-            let watched = args.is_empty() && std::env::var_os("LEPTOS_WATCH").is_some();
-            serve(config, conn, watched || args.iter().any(|a| a == "--demo")).await
-        }
+        "serve" => serve(config, conn).await,
         "migrate" => println!("Migrations applied."),
         "set" => match (args.get(1), args.get(2)) {
             (Some(key), Some(value)) => set(&conn, key, value).await,
@@ -169,7 +185,8 @@ async fn main() {
                 settings_list()
             )),
         },
-        "seed-demo" => seed(&conn).await,
+        // Seeded above, in the start's turn.
+        "seed-demo" => {}
         "backup" => {
             let Some(to) = args.get(1) else {
                 fail(&format!("backup needs a PATH to write to\n\n{USAGE}"));
@@ -204,10 +221,7 @@ async fn main() {
     }
 }
 
-async fn serve(config: Config, conn: sea_orm::DatabaseConnection, demo: bool) {
-    if demo {
-        seed(&conn).await;
-    }
+async fn serve(config: Config, conn: sea_orm::DatabaseConnection) {
     // A mail setting that cannot work stops the start, before anything is queued for it.
     let transport = match mail::Transport::from_config(&config) {
         Ok(t) => t,

@@ -129,9 +129,109 @@ pub fn placeholders(first: usize, n: usize) -> String {
         .join(", ")
 }
 
-/// Applies every migration not yet applied. Runs on every start.
+/// Applies every migration not yet applied. Runs on every start, in its `StartTurn`.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
+}
+
+/// The file of a SQLite database URL (`sqlite://PATH?...` or `sqlite:PATH`), or None for an
+/// in-memory database or another engine's URL.
+pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.contains(":memory:") || url.contains("mode=memory") {
+        return None;
+    }
+    Some(path.into())
+}
+
+/// One start's turn at what a start does once: migrate, and seed a new demo site. Servers
+/// started together on one database (several app servers after an upgrade, or replicas on a new
+/// database) would otherwise each read the migrations still to apply and apply them together:
+/// every one but the first fails ("table already exists") and exits, and two demo seeds both see
+/// a database without accounts. Held, the others wait, then find nothing left to do.
+///
+/// PostgreSQL: an advisory lock held by a transaction of its own for as long as the turn (a
+/// connection of the pool; the migrations run on others). SQLite: an exclusive `flock` of a file
+/// beside the database (`PATH-start-lock`, left in place, as SQLite leaves `-shm`): the
+/// database's own write lock cannot be held across the migrations, which take it themselves.
+/// Either is let go when the turn is dropped or the process dies.
+pub struct StartTurn {
+    _locked: Option<DatabaseTransaction>,
+    _file: Option<std::fs::File>,
+}
+
+/// The key of the start's PostgreSQL advisory lock (`lock_key`).
+const START_LOCK_KEY: &str = "backyard start";
+
+/// Waits for this start's turn (see `StartTurn`); `waiting` is called once if another start has
+/// it, so the operator is told why nothing happens yet.
+pub async fn start_turn(
+    db: &DatabaseConnection,
+    url: &str,
+    waiting: impl FnOnce(),
+) -> Result<StartTurn, DbErr> {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let txn = db.begin().await?;
+            let free = txn
+                .query_one_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "SELECT pg_try_advisory_xact_lock(hashtext($1)) AS free",
+                    [START_LOCK_KEY.into()],
+                ))
+                .await?
+                .map(|row| row.try_get::<bool>("", "free"))
+                .transpose()?
+                .unwrap_or(false);
+            if !free {
+                waiting();
+                lock_key(&txn, START_LOCK_KEY).await?;
+            }
+            Ok(StartTurn {
+                _locked: Some(txn),
+                _file: None,
+            })
+        }
+        _ => {
+            let Some(path) = sqlite_path(url) else {
+                // An in-memory database is this process's alone.
+                return Ok(StartTurn {
+                    _locked: None,
+                    _file: None,
+                });
+            };
+            let mut name = path.into_os_string();
+            name.push("-start-lock");
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&name)
+                .map_err(|e| {
+                    DbErr::Custom(format!("cannot open {}: {e}", name.to_string_lossy()))
+                })?;
+            let held = match file.try_lock() {
+                Ok(()) => file,
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    waiting();
+                    tokio::task::spawn_blocking(move || file.lock().map(|()| file))
+                        .await
+                        .map_err(|e| DbErr::Custom(e.to_string()))?
+                        .map_err(|e| DbErr::Custom(format!("cannot lock the start: {e}")))?
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(DbErr::Custom(format!("cannot lock the start: {e}")));
+                }
+            };
+            Ok(StartTurn {
+                _locked: None,
+                _file: Some(held),
+            })
+        }
+    }
 }
 
 /// Begins a write transaction. On SQLite it takes the write lock up front (BEGIN IMMEDIATE), so

@@ -305,3 +305,85 @@ fn cargo_leptos_watch_serves_the_demo_site() {
         assert!(!printed.contains("demo"), "{name}: {printed}");
     }
 }
+
+/// Starts `backyard seed-demo` (a start: migrations, then the demo) `n` times at once on the
+/// database at `url`, and checks that each one worked, that the migrations were applied once
+/// and that the demo was seeded once (`db::StartTurn`). Without the turn, the starts that read
+/// the migrations to apply before the first had applied them failed ("already exists").
+async fn starts_together(url: &str, n: usize) {
+    let started: Vec<_> = (0..n)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_backyard"))
+                .arg("seed-demo")
+                .env("DATABASE_URL", url)
+                .env("BACKYARD_LOG", "warn")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("the backyard binary runs")
+        })
+        .collect();
+    let mut seeded = 0;
+    for child in started {
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "a start failed: {}{stdout}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if stdout.contains("Seeded demo content.") {
+            seeded += 1;
+        } else {
+            assert!(stdout.contains("already has accounts"), "{stdout}");
+        }
+    }
+    assert_eq!(seeded, 1, "the demo is seeded by one start");
+
+    let db = app::server::db::connect(url).await.unwrap();
+    let (alone, _) = demo_site().await;
+    assert_eq!(
+        user_count(&db).await,
+        user_count(&alone).await,
+        "the demo's accounts, once"
+    );
+    let topics = |db: sea_orm::DatabaseConnection| async move {
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        app::server::entity::topic::Entity::find()
+            .count(&db)
+            .await
+            .unwrap()
+    };
+    assert_eq!(topics(db.clone()).await, topics(alone).await);
+    use migrations::MigratorTrait;
+    let applied = migrations::Migrator::get_applied_migrations(&db)
+        .await
+        .unwrap();
+    assert_eq!(applied.len(), migrations::Migrator::migrations().len());
+    db.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn starts_together_on_a_new_sqlite_database_migrate_and_seed_once() {
+    let dir = std::env::temp_dir().join(format!("backyard-starts-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for round in 0..3 {
+        let path = dir.join(format!("starts-{round}.db"));
+        starts_together(&format!("sqlite://{}?mode=rwc", path.display()), 3).await;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn starts_together_on_a_new_postgres_database_migrate_and_seed_once() {
+    for _ in 0..3 {
+        let Some((admin_url, name, url)) = crate::postgres::empty_database("backyard_starts").await
+        else {
+            return;
+        };
+        starts_together(&url, 3).await;
+        let db = app::server::db::connect(&url).await.unwrap();
+        crate::postgres::drop_database(db, &admin_url, &name).await;
+    }
+}
