@@ -784,6 +784,10 @@ pub struct QueueItem {
     /// Its opening post waits for a moderator's approval: a moderator approves and answers it
     /// in one step from the topic page.
     pub held: bool,
+    /// Its opening post was hidden by members' flags and waits for a moderator's decision.
+    pub under_review: bool,
+    /// Its title and text are withheld: hidden, they are for moderators (the viewer is staff).
+    pub withheld: bool,
     pub target_minutes: i32,
     pub past_target: bool,
     /// The first lines of the opening post.

@@ -96,11 +96,29 @@ pub fn StaffQueuePage() -> impl IntoView {
 #[component]
 fn QueueRow(item: QueueItem) -> impl IntoView {
     let target = short_duration(item.target_minutes as i64);
+    if item.withheld {
+        // Hidden by members' flags: only moderators may read it, and one decides.
+        return view! {
+            <li class="queue-item" class:past-target=item.past_target>
+                <div class="topic-main">
+                    <span class="topic-title muted">"A topic hidden after members flagged it"</span>
+                    <span class="tag held-tag">"A moderator is reviewing it"</span>
+                    {item.past_target.then(|| view! { <span class="tag past-target-tag">{format!("Past the {target} target")}</span> })}
+                    <p class="muted topic-by">
+                        <a class=format!("category-chip {}", colour_class(&item.category.slug)) href=format!("/c/{}", item.category.slug)>{item.category.name.clone()}</a>
+                        " · " <WaitedSince at=item.awaiting_since />
+                    </p>
+                </div>
+            </li>
+        }
+        .into_any();
+    }
     view! {
         <li class="queue-item" class:past-target=item.past_target>
             <div class="topic-main">
                 <a class="topic-title" href=topic_url(item.id, &item.slug, 1)>{item.title.clone()}</a>
                 {item.held.then(|| view! { <span class="tag held-tag">"Waiting for approval"</span> })}
+                {item.under_review.then(|| view! { <span class="tag held-tag">"Hidden after flags: review it"</span> })}
                 {item.reopened.then(|| view! { <span class="tag">"Reopened"</span> })}
                 {item.past_target.then(|| view! { <span class="tag past-target-tag">{format!("Past the {target} target")}</span> })}
                 <p class="muted topic-by">
@@ -111,4 +129,5 @@ fn QueueRow(item: QueueItem) -> impl IntoView {
             </div>
         </li>
     }
+    .into_any()
 }

@@ -28,7 +28,7 @@ use sea_orm::prelude::DateTimeUtc;
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 
 use super::{
-    entity::{category, post, topic, topic_event, user},
+    entity::{category, flag, post, topic, topic_event, user},
     forum,
     moderation::{self, PostAction},
     staff,
@@ -97,6 +97,12 @@ enum Action {
     Hide {
         post: usize,
     },
+    /// A member flags a post; two members' flags hide it (a moderator decides later).
+    Flag {
+        post: usize,
+        /// Which of the two members other than its author.
+        second: bool,
+    },
     /// The moderator's "restore": "make visible" on a hidden post, "restore" on a deleted one.
     Restore {
         post: usize,
@@ -156,6 +162,7 @@ fn action() -> impl Strategy<Value = Action> {
             .prop_map(|(topic, by, held)| Action::Reply { topic, by, held }),
         2 => post.clone().prop_map(|post| Action::Approve { post }),
         2 => post.clone().prop_map(|post| Action::Hide { post }),
+        3 => (post.clone(), any::<bool>()).prop_map(|(post, second)| Action::Flag { post, second }),
         2 => post.clone().prop_map(|post| Action::Restore { post }),
         2 => post.clone().prop_map(|post| Action::Delete { post }),
         1 => post.prop_map(|post| Action::Edit { post }),
@@ -195,6 +202,10 @@ enum Call {
     Moderate {
         post_id: i64,
         action: PostAction,
+    },
+    Flag {
+        post_id: i64,
+        by: Person,
     },
     Edit {
         author: Person,
@@ -247,6 +258,11 @@ async fn apply(w: &World, call: &Call) -> Result<(), AppError> {
             .map(drop),
         Call::Moderate { post_id, action } => {
             moderation::act_on_post(db, &w.moderator, *post_id, *action, REASON).await
+        }
+        Call::Flag { post_id, by } => {
+            moderation::flag_post(db, by.in_world(w), *post_id, "rude", "")
+                .await
+                .map(drop)
         }
         Call::Edit {
             author,
@@ -340,6 +356,8 @@ struct ModelPost {
     published_between: Option<(DateTimeUtc, DateTimeUtc)>,
     /// `published_at` as first seen set; it never changes afterwards.
     published_seen: Option<DateTimeUtc>,
+    /// Who flagged it since a moderator last acted on it.
+    flagged_by: Vec<Person>,
 }
 
 struct ModelTopic {
@@ -436,6 +454,15 @@ impl Model {
             }
             Action::Hide { post } => {
                 return moderate(post, PostAction::Hide, |s| s == State::Visible);
+            }
+            Action::Flag { post, second } => {
+                let p = self.post(post, |s| s == State::Visible)?;
+                let others = [Person::Customer, Person::Other, Person::Staff];
+                let mut by = others.into_iter().filter(|&who| who != p.author);
+                Call::Flag {
+                    post_id: p.id,
+                    by: by.nth(usize::from(second))?,
+                }
             }
             Action::Restore { post } => {
                 return moderate(post, PostAction::Restore, |s| {
@@ -603,12 +630,25 @@ impl Model {
                 created_visible: !held,
                 published_between: None,
                 published_seen: None,
+                flagged_by: Vec::new(),
             });
             if !held {
                 self.first_public(p.id, None);
             }
         }
         match call {
+            // Two new members' flags (50 each) reach the threshold of 1 (`run_in`): hidden.
+            Call::Flag { post_id, by } => {
+                let p = self
+                    .posts
+                    .iter_mut()
+                    .find(|p| p.id == *post_id)
+                    .expect("known");
+                p.flagged_by.push(*by);
+                if p.flagged_by.len() >= 2 {
+                    p.state = State::Hidden;
+                }
+            }
             Call::Moderate { post_id, action } => {
                 let p = self
                     .posts
@@ -616,6 +656,8 @@ impl Model {
                     .find(|p| p.id == *post_id)
                     .expect("known");
                 if let Some(to) = p.state.after(*action) {
+                    // Every moderator's action on a post decides its open flags.
+                    p.flagged_by.clear();
                     if to == State::Deleted && matches!(p.state, State::Visible | State::Hidden) {
                         p.withdrawn += 1;
                     }
@@ -773,9 +815,15 @@ fn wait_if_open<'r>(
     t: &topic::Model,
 ) -> (Option<DateTimeUtc>, bool, Option<&'r topic_event::Model>) {
     let posts = || rows.posts.iter().filter(|p| p.topic_id == t.id);
-    let opening = posts()
-        .find(|p| p.post_number == 1)
-        .map(|p| p.state.as_str());
+    let opening_post = posts().find(|p| p.post_number == 1);
+    let opening = opening_post.map(|p| p.state.as_str());
+    // Hidden by members' flags, a moderator yet to decide: it waits as if public.
+    let under_review = opening == Some("hidden")
+        && opening_post.is_some_and(|o| {
+            rows.flags
+                .iter()
+                .any(|f| f.post_id == o.id && f.state == "open")
+        });
     let events = |kinds: &'static [&'static str]| {
         rows.events
             .iter()
@@ -793,7 +841,7 @@ fn wait_if_open<'r>(
         .filter_map(|p| p.published_at)
         .any(|at| at >= wait_start);
     let waits = !t.started_by_staff
-        && matches!(opening, Some("visible" | "pending"))
+        && (matches!(opening, Some("visible" | "pending")) || under_review)
         && !decided
         && !answered;
     let archive_ended = events(&["category_restored", "moved_out_of_archive"])
@@ -810,6 +858,7 @@ struct Rows {
     topics: Vec<topic::Model>,
     categories: Vec<category::Model>,
     events: Vec<topic_event::Model>,
+    flags: Vec<flag::Model>,
 }
 
 impl Rows {
@@ -832,6 +881,11 @@ impl Rows {
                 .unwrap(),
             events: topic_event::Entity::find()
                 .order_by_asc(topic_event::Column::Id)
+                .all(db)
+                .await
+                .unwrap(),
+            flags: flag::Entity::find()
+                .order_by_asc(flag::Column::Id)
                 .all(db)
                 .await
                 .unwrap(),
@@ -860,6 +914,7 @@ impl Rows {
         table("topics", &self.topics, &after.topics, &mut out);
         table("categories", &self.categories, &after.categories, &mut out);
         table("topic_events", &self.events, &after.events, &mut out);
+        table("flags", &self.flags, &after.flags, &mut out);
         out
     }
 }
@@ -1084,6 +1139,10 @@ async fn run(actions: &[Action]) -> Result<(), String> {
 
 async fn run_in(w: World, actions: &[Action]) -> Result<(), String> {
     crate::server::testing::watch(&w.db, &[(HOLD_WORD, "hold")]).await;
+    // The lowest threshold: two of World's new members' flags hide a post.
+    super::settings::put(&w.db, super::settings::FLAG_THRESHOLD.0, "1")
+        .await
+        .unwrap();
     let mut model = Model::default();
     let mut trace = Vec::new();
     let mut rows = Rows::read(&w.db).await;

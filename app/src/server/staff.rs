@@ -503,6 +503,111 @@ mod tests {
         assert_eq!(queue_titles(&w).await, vec!["Billing question"]);
     }
 
+    /// Members' flags that hide a complaint's opening post do not take it out of the queue or
+    /// the figures: it waits, and counts (answered or not), until a moderator decides. Staff who
+    /// are not moderators see that it waits, not what it says. A moderator's delete or hide
+    /// takes it out, even one made while flags were open below the threshold.
+    #[tokio::test]
+    async fn a_complaint_hidden_by_flags_waits_and_counts_until_a_moderator_decides() {
+        use crate::server::moderation::{PostAction, act_on_post, flag_post};
+        let w = World::builder()
+            .members_aged(Duration::days(30))
+            .build()
+            .await;
+        let opening = |t: &topic::Model| {
+            let (db, id) = (w.db.clone(), t.id);
+            async move { crate::server::testing::post_at(&db, id, 1).await }
+        };
+        let overall = || async {
+            figures(&w.db, &[30], Utc::now()).await.unwrap()[0]
+                .overall
+                .clone()
+        };
+        // One flag hides a post (a member of a month counts 100).
+        settings::put(&w.db, settings::FLAG_THRESHOLD.0, "1")
+            .await
+            .unwrap();
+        let waiting = new_topic(&w, &w.customer, "Refund never came").await;
+        let answered = new_topic(&w, &w.customer, "Invoice is wrong").await;
+        reply(&w.db, &w.staff, answered.id, "Fixed it, sorry.", None)
+            .await
+            .unwrap();
+        let before = overall().await;
+        assert_eq!((before.topics, before.answered, before.waiting), (2, 1, 1));
+
+        for t in [&waiting, &answered] {
+            flag_post(&w.db, &w.other, opening(t).await.id, "rude", "")
+                .await
+                .unwrap();
+        }
+        let now = topic_now(&w.db, waiting.id).await;
+        assert_eq!(opening(&waiting).await.state(), PostState::Hidden);
+        assert!(!now.visible, "out of the lists");
+        assert_eq!(now.awaiting_staff_since, Some(waiting.created_at));
+        let flagged = overall().await;
+        assert_eq!(
+            (flagged.topics, flagged.answered, flagged.waiting),
+            (2, 1, 1)
+        );
+        assert_eq!(flagged.median_minutes, before.median_minutes);
+
+        let for_staff = queue(&w.db, &w.staff, None, 1, &Default::default())
+            .await
+            .unwrap();
+        let item = &for_staff.items[0];
+        assert_eq!(for_staff.items.len(), 1);
+        assert!(item.under_review && item.withheld);
+        assert!(item.title.is_empty() && item.excerpt.is_empty() && item.author.is_empty());
+        let for_moderator = queue(&w.db, &w.moderator, None, 1, &Default::default())
+            .await
+            .unwrap();
+        let item = &for_moderator.items[0];
+        assert!(item.under_review && !item.withheld);
+        assert_eq!(item.title, "Refund never came");
+
+        // The moderator decides: deleted, it is nobody's question any more.
+        for t in [&waiting, &answered] {
+            act_on_post(
+                &w.db,
+                &w.moderator,
+                opening(t).await.id,
+                PostAction::Delete,
+                "Abuse",
+            )
+            .await
+            .unwrap();
+        }
+        assert_eq!(
+            topic_now(&w.db, waiting.id).await.awaiting_staff_since,
+            None
+        );
+        let decided = overall().await;
+        assert_eq!((decided.topics, decided.waiting), (0, 0));
+        assert!(queue_titles(&w).await.is_empty());
+
+        // Flags below the threshold, then a moderator's hide: out, not waiting on open flags.
+        settings::put(&w.db, settings::FLAG_THRESHOLD.0, "2")
+            .await
+            .unwrap();
+        let rude = new_topic(&w, &w.customer, "You are all useless").await;
+        flag_post(&w.db, &w.other, opening(&rude).await.id, "rude", "")
+            .await
+            .unwrap();
+        assert_eq!(opening(&rude).await.state(), PostState::Visible);
+        act_on_post(
+            &w.db,
+            &w.moderator,
+            opening(&rude).await.id,
+            PostAction::Hide,
+            "Abuse",
+        )
+        .await
+        .unwrap();
+        assert_eq!(topic_now(&w.db, rude.id).await.awaiting_staff_since, None);
+        assert_eq!(overall().await.topics, 0);
+        assert!(queue_titles(&w).await.is_empty());
+    }
+
     #[tokio::test]
     async fn the_queue_holds_unanswered_and_reopened_topics_oldest_first() {
         let w = World::new().await;

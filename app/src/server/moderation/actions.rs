@@ -171,7 +171,8 @@ async fn act_in(
             "Your post was restored.",
         ),
     };
-    posting::change_state(conn, &p, state, Some(reason)).await?;
+    // The flags are decided first: the topic is settled with the state change, and an opening
+    // post hidden with flags open still counts as waiting for staff (`posting::settle`).
     let now = Utc::now();
     flag::Entity::update_many()
         .col_expr(flag::Column::State, Expr::value(flags_to))
@@ -180,6 +181,7 @@ async fn act_in(
         .filter(flag::Column::State.eq("open"))
         .exec(conn)
         .await?;
+    posting::change_state(conn, &p, state, Some(reason)).await?;
     review_item::Entity::update_many()
         .col_expr(review_item::Column::State, Expr::value(item_to))
         .col_expr(review_item::Column::ResolvedAt, Expr::value(now))

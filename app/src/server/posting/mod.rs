@@ -38,7 +38,7 @@ pub use admission::{
     TOPIC_LOCKED, censor_html, check_may_post, check_not_held_for_others, check_rate,
     check_takes_posts, prepare, prepare_topic, render, shows_nothing, validate_body, watched_list,
 };
-pub use settle::{end_archiving, move_topic, settle};
+pub use settle::{end_archiving, move_topic, settle, under_review_sql};
 
 use crate::{
     error::AppError,

@@ -111,9 +111,15 @@ pub(super) async fn settle_after(
     } else {
         first_staff_reply
     };
-    let awaiting_staff_since = if before.started_by_staff
-        || !matches!(opening, Some(PostState::Visible | PostState::Pending))
-    {
+    // Held for approval, the customer waits all the same; and hidden by members' flags until a
+    // moderator decides (`under_review`): three members' flags must not take an unanswered
+    // complaint out of the queue and the public figures. A moderator's hide or delete does.
+    let opening_waits = match opening {
+        Some(PostState::Visible | PostState::Pending) => true,
+        Some(PostState::Hidden) => under_review(txn, topic_id).await?,
+        _ => false,
+    };
+    let awaiting_staff_since = if before.started_by_staff || !opening_waits {
         None
     } else {
         let wait_start = match &latest_event {
@@ -180,6 +186,30 @@ pub(super) async fn settle_after(
         recount_category(txn, before.category_id, Some(&before), Some(&after), later).await?;
     }
     Ok(after)
+}
+
+/// Whether the topic's opening post, hidden, still has open flags: members' flags hid it and a
+/// moderator has not decided yet (every moderator's action on a post closes its flags).
+async fn under_review(txn: &impl ConnectionTrait, topic_id: i64) -> Result<bool, AppError> {
+    Ok(txn
+        .query_one_raw(numbered(
+            txn.get_database_backend(),
+            &format!("SELECT 1 AS open WHERE {}", under_review_sql("$1")),
+            vec![topic_id.into()],
+        ))
+        .await?
+        .is_some())
+}
+
+/// True of the topic whose id is `topic` (a column or a placeholder) when its opening post is
+/// hidden with flags still open (`under_review`).
+pub fn under_review_sql(topic: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM posts p JOIN flags f ON f.post_id = p.id
+                  WHERE p.topic_id = {topic} AND p.post_number = 1 AND p.state = '{}'
+                    AND f.state = 'open')",
+        PostState::Hidden.as_str()
+    )
 }
 
 /// What `settle` works from, read in one statement: the topic's row and, from its posts and

@@ -136,30 +136,39 @@ pub async fn queue(
         .collect();
     let names = usernames(db, topics.iter().map(|t| t.author_id)).await?;
     let by_id: HashMap<i64, &category::Model> = categories.iter().map(|c| (c.id, c)).collect();
+    let moderator = viewer.role() >= Role::Moderator;
     let items = topics
         .into_iter()
         .filter_map(|t| {
             let c = by_id.get(&t.category_id)?;
             let since = t.awaiting_staff_since?;
             let target = Duration::minutes(c.response_target_minutes as i64);
+            let opening = firsts.get(&t.id);
+            let state = opening.map(|(_, state)| PostState::parse(state));
+            // Waiting while members' flags hid it (`posting::settle`): a hidden topic is for
+            // moderators, so other staff see that it waits, not what it says.
+            let under_review = state == Some(PostState::Hidden);
+            let withheld = under_review && !moderator;
+            let shown = |text: String| if withheld { String::new() } else { text };
             Some(QueueItem {
                 category: crate::server::records::categories::category_ref(c),
-                author: names.get(&t.author_id).cloned().unwrap_or_default(),
+                author: shown(names.get(&t.author_id).cloned().unwrap_or_default()),
                 created_at: t.created_at,
                 awaiting_since: since,
                 reopened: since > t.created_at,
-                held: firsts
-                    .get(&t.id)
-                    .is_some_and(|(_, state)| PostState::parse(state) == PostState::Pending),
+                held: state == Some(PostState::Pending),
+                under_review,
+                withheld,
                 target_minutes: c.response_target_minutes,
                 past_target: now - since > target,
-                excerpt: firsts
-                    .get(&t.id)
-                    .map(|(html, _)| excerpt_lines(html, 200))
-                    .unwrap_or_default(),
+                excerpt: shown(
+                    opening
+                        .map(|(html, _)| excerpt_lines(html, 200))
+                        .unwrap_or_default(),
+                ),
                 id: t.id,
-                slug: t.slug,
-                title: t.title,
+                slug: shown(t.slug),
+                title: shown(t.title),
             })
         })
         .collect();
@@ -316,13 +325,7 @@ async fn figure_rows(
         .filter(topic::Column::CreatedAt.gte(since))
         .filter(topic::Column::StartedByStaff.eq(false))
         .filter(topic::Column::CategoryId.is_in(ids.clone()))
-        // Listed topics, and held ones (their customer waits all the same); not topics whose
-        // opening post a moderator removed (spam is nobody's unanswered question).
-        .filter(
-            sea_orm::Condition::any()
-                .add(topic::Column::Visible.eq(true))
-                .add(topic::Column::AwaitingStaffSince.is_not_null()),
-        )
+        .filter(counted())
         .into_tuple()
         .all(db)
         .await?;
@@ -337,10 +340,10 @@ async fn figure_rows(
         .filter(topic::Column::ResolvedAt.gte(since))
         .filter(topic::Column::Status.eq(TopicStatus::Resolved.as_str()))
         .filter(topic::Column::CategoryId.is_in(ids.clone()))
-        // Customers' topics that are listed, as above: a staff member resolving and confirming
-        // topics of their own would otherwise move the public figure at will.
+        // Customers' topics, as above: a staff member resolving and confirming topics of their
+        // own would otherwise move the public figure at will.
         .filter(topic::Column::StartedByStaff.eq(false))
-        .filter(topic::Column::Visible.eq(true))
+        .filter(counted())
         .into_tuple()
         .all(db)
         .await?;
@@ -349,6 +352,19 @@ async fn figure_rows(
         resolved,
         waiting: waiting_rows(db, ids).await?,
     })
+}
+
+/// The topics the figures count: listed ones, held ones (their customer waits all the same) and
+/// ones members' flags hid until a moderator decides (`posting::under_review_sql`: else three
+/// flags would take a complaint, answered late or not at all, out of the figures); not topics
+/// whose opening post a moderator removed or hid (spam is nobody's unanswered question).
+fn counted() -> sea_orm::Condition {
+    sea_orm::Condition::any()
+        .add(topic::Column::Visible.eq(true))
+        .add(topic::Column::AwaitingStaffSince.is_not_null())
+        .add(Expr::cust(crate::server::posting::under_review_sql(
+            "topics.id",
+        )))
 }
 
 /// Topics waiting for staff now, per category of `ids`: (category, how many, since when the
