@@ -786,7 +786,8 @@ pub struct QueueItem {
     pub held: bool,
     /// Its opening post was hidden by members' flags and waits for a moderator's decision.
     pub under_review: bool,
-    /// Its title and text are withheld: hidden, they are for moderators (the viewer is staff).
+    /// Its title, text, author and id are withheld: hidden, they are for moderators (the viewer
+    /// is staff).
     pub withheld: bool,
     pub target_minutes: i32,
     pub past_target: bool,

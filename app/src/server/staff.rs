@@ -558,6 +558,7 @@ mod tests {
         assert_eq!(for_staff.items.len(), 1);
         assert!(item.under_review && item.withheld);
         assert!(item.title.is_empty() && item.excerpt.is_empty() && item.author.is_empty());
+        assert_eq!((item.id, item.slug.as_str()), (0, ""));
         let for_moderator = queue(&w.db, &w.moderator, None, 1, &Default::default())
             .await
             .unwrap();

@@ -306,13 +306,15 @@ fn cargo_leptos_watch_serves_the_demo_site() {
     }
 }
 
-/// Starts `backyard seed-demo` (a start: migrations, then the demo) `n` times at once on the
-/// database at `url`, and checks that each one worked, that the migrations were applied once
-/// and that the demo was seeded once (`db::StartTurn`). Without the turn, the starts that read
-/// the migrations to apply before the first had applied them failed ("already exists").
-async fn starts_together(url: &str, n: usize) {
-    let started: Vec<_> = (0..n)
-        .map(|_| {
+/// Starts `backyard seed-demo` (a start: migrations, then the demo) once for each of `urls` (one
+/// database's names), all at once, and checks that each one worked, that the migrations were
+/// applied once and that the demo was seeded once (`db::StartTurn`). Without the turn, the starts
+/// that read the migrations to apply before the first had applied them failed ("already
+/// exists").
+async fn starts_together(urls: &[String]) {
+    let started: Vec<_> = urls
+        .iter()
+        .map(|url| {
             Command::new(env!("CARGO_BIN_EXE_backyard"))
                 .arg("seed-demo")
                 .env("DATABASE_URL", url)
@@ -340,7 +342,7 @@ async fn starts_together(url: &str, n: usize) {
     }
     assert_eq!(seeded, 1, "the demo is seeded by one start");
 
-    let db = app::server::db::connect(url).await.unwrap();
+    let db = app::server::db::connect(&urls[0]).await.unwrap();
     let (alone, _) = demo_site().await;
     assert_eq!(
         user_count(&db).await,
@@ -363,26 +365,56 @@ async fn starts_together(url: &str, n: usize) {
     db.close().await.unwrap();
 }
 
+/// Three rounds of four starts; in the last two the file goes by other names too, a link to it
+/// and its name percent-encoded (as sqlx decodes it), which take the same turn.
 #[tokio::test]
 async fn starts_together_on_a_new_sqlite_database_migrate_and_seed_once() {
     let dir = std::env::temp_dir().join(format!("backyard-starts-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(dir.join("a dir")).unwrap();
     for round in 0..3 {
-        let path = dir.join(format!("starts-{round}.db"));
-        starts_together(&format!("sqlite://{}?mode=rwc", path.display()), 3).await;
+        let path = dir.join("a dir").join(format!("starts-{round}.db"));
+        let url = |path: &str| format!("sqlite://{path}?mode=rwc");
+        let plain = url(&path.display().to_string());
+        let urls = if round == 0 {
+            vec![plain; 4]
+        } else {
+            let link = dir.join(format!("link-{round}.db"));
+            // The link's target is made by the first start that opens it.
+            std::os::unix::fs::symlink(&path, &link).unwrap();
+            let encoded = url(&path.display().to_string().replace(' ', "%20"));
+            vec![
+                plain.clone(),
+                url(&link.display().to_string()),
+                encoded,
+                plain,
+            ]
+        };
+        starts_together(&urls).await;
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Three rounds of four starts; in the last, the server ends a transaction idle for 100 ms, as
+/// the migrations leave the turn's connection.
 #[tokio::test]
 async fn starts_together_on_a_new_postgres_database_migrate_and_seed_once() {
-    for _ in 0..3 {
+    for round in 0..3 {
         let Some((admin_url, name, url)) = crate::postgres::empty_database("backyard_starts").await
         else {
             return;
         };
-        starts_together(&url, 3).await;
+        if round == 2 {
+            let admin = sea_orm::Database::connect(&admin_url).await.unwrap();
+            sea_orm::ConnectionTrait::execute_unprepared(
+                &admin,
+                &format!("ALTER DATABASE {name} SET idle_in_transaction_session_timeout = '100ms'"),
+            )
+            .await
+            .unwrap();
+            admin.close().await.unwrap();
+        }
+        starts_together(&vec![url.clone(); 4]).await;
         let db = app::server::db::connect(&url).await.unwrap();
         crate::postgres::drop_database(db, &admin_url, &name).await;
     }

@@ -166,7 +166,7 @@ pub async fn queue(
                         .map(|(html, _)| excerpt_lines(html, 200))
                         .unwrap_or_default(),
                 ),
-                id: t.id,
+                id: if withheld { 0 } else { t.id },
                 slug: shown(t.slug),
                 title: shown(t.title),
             })
