@@ -16,8 +16,10 @@ pub fn sqlite_file(database_url: &str) -> Result<PathBuf, String> {
             "DATABASE_URL={database_url} is not a sqlite:// URL"
         ));
     }
-    app::server::db::sqlite_path(database_url)
-        .ok_or_else(|| "an in-memory database has nothing to back up".into())
+    let path = crate::sqlite_file::path(database_url)
+        .ok_or_else(|| "an in-memory database has nothing to back up".to_string())?;
+    // A link's file, which a restore replaces (not the link).
+    Ok(std::fs::canonicalize(&path).unwrap_or(path))
 }
 
 /// Writes a consistent copy of the live database to `target` with VACUUM INTO: one read

@@ -13,6 +13,8 @@ pub mod page_cache;
 pub mod robots;
 pub mod security;
 pub mod serve;
+pub mod sqlite_file;
+pub mod start_turn;
 use std::{sync::Arc, time::Instant};
 
 use app::{

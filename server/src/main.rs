@@ -159,7 +159,7 @@ async fn main() {
         _ => false,
     };
     // Servers started together on one database migrate (and seed) one after another.
-    let turn = match db::start_turn(&conn, &config.database_url, || {
+    let turn = match server::start_turn::start_turn(&conn, &config.database_url, || {
         tracing::info!("another start on this database is migrating it; waiting for it to finish")
     })
     .await

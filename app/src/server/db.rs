@@ -129,129 +129,10 @@ pub fn placeholders(first: usize, n: usize) -> String {
         .join(", ")
 }
 
-/// Applies every migration not yet applied. Runs on every start, in its `StartTurn`.
+/// Applies every migration not yet applied. Runs on every start, in its turn
+/// (`server::start_turn`).
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
-}
-
-/// The file of a SQLite database URL (`sqlite://PATH?...` or `sqlite:PATH`), read as sqlx
-/// reads it (percent-decoded), or None for an in-memory database or another engine's URL.
-pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
-    use std::str::FromStr;
-    if !url.starts_with("sqlite:") || url.contains("mode=memory") {
-        return None;
-    }
-    let options = sea_orm::sqlx::sqlite::SqliteConnectOptions::from_str(url).ok()?;
-    let path = options.get_filename();
-    let memory = path.as_os_str().is_empty() || path.to_string_lossy().contains(":memory:");
-    (!memory && !url.contains(":memory:")).then(|| path.to_path_buf())
-}
-
-/// One start's turn at what a start does once: migrate, and seed a new demo site. Servers
-/// started together on one database (several app servers after an upgrade, or replicas on a new
-/// database) would otherwise each read the migrations still to apply and apply them together:
-/// every one but the first fails ("table already exists") and exits, and two demo seeds both see
-/// a database without accounts. Held, the others wait, then find nothing left to do.
-///
-/// PostgreSQL: a session advisory lock on a connection of its own, outside the pool (a
-/// transaction's lock would go with the transaction if the server ends idle ones:
-/// `idle_in_transaction_session_timeout`). SQLite: an exclusive `flock` of a file beside the
-/// database (`PATH-start-lock`, beside the file a link points to, left in place as SQLite leaves
-/// `-shm`): the database's own write lock cannot be held across the migrations, which take it
-/// themselves. Either is let go when the turn is dropped or the process dies.
-pub struct StartTurn {
-    _locked: Option<sea_orm::sqlx::PgConnection>,
-    _file: Option<std::fs::File>,
-}
-
-impl StartTurn {
-    fn none() -> StartTurn {
-        StartTurn {
-            _locked: None,
-            _file: None,
-        }
-    }
-}
-
-/// The key of the start's PostgreSQL advisory lock.
-const START_LOCK_KEY: &str = "backyard start";
-
-/// Waits for this start's turn (see `StartTurn`); `waiting` is called once if another start has
-/// it, so the operator is told why nothing happens yet.
-pub async fn start_turn(
-    db: &DatabaseConnection,
-    url: &str,
-    waiting: impl FnOnce(),
-) -> Result<StartTurn, DbErr> {
-    if db.get_database_backend() == DbBackend::Postgres {
-        use sea_orm::sqlx::{Connection, PgConnection, Row};
-        let failed = |e: sea_orm::sqlx::Error| DbErr::Custom(format!("cannot lock the start: {e}"));
-        let mut conn = PgConnection::connect(url).await.map_err(failed)?;
-        let free: bool = sea_orm::sqlx::query("SELECT pg_try_advisory_lock(hashtext($1))")
-            .bind(START_LOCK_KEY)
-            .fetch_one(&mut conn)
-            .await
-            .and_then(|row| row.try_get(0))
-            .map_err(failed)?;
-        if !free {
-            waiting();
-            sea_orm::sqlx::query("SELECT pg_advisory_lock(hashtext($1))")
-                .bind(START_LOCK_KEY)
-                .execute(&mut conn)
-                .await
-                .map_err(failed)?;
-        }
-        return Ok(StartTurn {
-            _locked: Some(conn),
-            _file: None,
-        });
-    }
-    let Some(path) = sqlite_path(url) else {
-        // An in-memory database is this process's alone.
-        return Ok(StartTurn::none());
-    };
-    // The database file exists by now (`connect` made it): a link is followed, so two names of
-    // one file take one turn.
-    let mut name = std::fs::canonicalize(&path)
-        .unwrap_or(path)
-        .into_os_string();
-    name.push("-start-lock");
-    // A lock needs no write access: a file another user made (a command run as root) is opened
-    // to read. Without the file and the right to make it (a read-only directory), there is no
-    // turn to take, as there is no migration this user could apply.
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&name)
-        .or_else(|_| std::fs::File::open(&name));
-    let file = match file {
-        Ok(file) => file,
-        Err(e) => {
-            tracing::warn!(
-                "cannot open {} ({e}): starting without waiting for other starts",
-                name.to_string_lossy()
-            );
-            return Ok(StartTurn::none());
-        }
-    };
-    let held = match file.try_lock() {
-        Ok(()) => file,
-        Err(std::fs::TryLockError::WouldBlock) => {
-            waiting();
-            tokio::task::spawn_blocking(move || file.lock().map(|()| file))
-                .await
-                .map_err(|e| DbErr::Custom(e.to_string()))?
-                .map_err(|e| DbErr::Custom(format!("cannot lock the start: {e}")))?
-        }
-        Err(std::fs::TryLockError::Error(e)) => {
-            return Err(DbErr::Custom(format!("cannot lock the start: {e}")));
-        }
-    };
-    Ok(StartTurn {
-        _locked: None,
-        _file: Some(held),
-    })
 }
 
 /// Begins a write transaction. On SQLite it takes the write lock up front (BEGIN IMMEDIATE), so
@@ -890,36 +771,6 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
 #[cfg(test)]
 mod tests {
     use sea_orm::{ConnectionTrait, Statement};
-
-    /// The file a SQLite URL names, as sqlx opens it: percent-decoded, with or without `//`;
-    /// none for memory or PostgreSQL.
-    #[test]
-    fn a_sqlite_url_names_its_file_as_sqlx_reads_it() {
-        use super::sqlite_path;
-        let file = |url: &str| sqlite_path(url).map(|p| p.display().to_string());
-        assert_eq!(
-            file("sqlite:///var/lib/b.db?mode=rwc").as_deref(),
-            Some("/var/lib/b.db")
-        );
-        assert_eq!(file("sqlite://rel.db").as_deref(), Some("rel.db"));
-        assert_eq!(file("sqlite:rel.db").as_deref(), Some("rel.db"));
-        assert_eq!(
-            file("sqlite:///a%20dir/%61b.db").as_deref(),
-            Some("/a dir/ab.db")
-        );
-        assert_eq!(
-            file("sqlite:///q%3Fx.db?mode=rwc").as_deref(),
-            Some("/q?x.db")
-        );
-        for none in [
-            "sqlite::memory:",
-            "sqlite://:memory:",
-            "sqlite:///x.db?mode=memory",
-            "postgres://postgres@127.0.0.1/b",
-        ] {
-            assert_eq!(file(none), None, "{none}");
-        }
-    }
 
     /// What makes an answered write durable and concurrent writers safe: WAL, synchronous=FULL
     /// (2), foreign keys, a busy timeout. A SIGKILL test cannot tell FULL from NORMAL (the OS

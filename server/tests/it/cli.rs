@@ -308,7 +308,7 @@ fn cargo_leptos_watch_serves_the_demo_site() {
 
 /// Starts `backyard seed-demo` (a start: migrations, then the demo) once for each of `urls` (one
 /// database's names), all at once, and checks that each one worked, that the migrations were
-/// applied once and that the demo was seeded once (`db::StartTurn`). Without the turn, the starts
+/// applied once and that the demo was seeded once (`server::start_turn`). Without the turn, the starts
 /// that read the migrations to apply before the first had applied them failed ("already
 /// exists").
 async fn starts_together(urls: &[String]) {
@@ -395,8 +395,9 @@ async fn starts_together_on_a_new_sqlite_database_migrate_and_seed_once() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Three rounds of four starts; in the last, the server ends a transaction idle for 100 ms, as
-/// the migrations leave the turn's connection.
+/// Three rounds of four starts; in the last two the server ends idle sessions (after 300 ms)
+/// and idle transactions (after 100 ms), as the migrations and the seed leave the turn's
+/// connection.
 #[tokio::test]
 async fn starts_together_on_a_new_postgres_database_migrate_and_seed_once() {
     for round in 0..3 {
@@ -404,11 +405,16 @@ async fn starts_together_on_a_new_postgres_database_migrate_and_seed_once() {
         else {
             return;
         };
-        if round == 2 {
+        if round > 0 {
+            let timeout = if round == 1 {
+                "idle_session_timeout = '300ms'"
+            } else {
+                "idle_in_transaction_session_timeout = '100ms'"
+            };
             let admin = sea_orm::Database::connect(&admin_url).await.unwrap();
             sea_orm::ConnectionTrait::execute_unprepared(
                 &admin,
-                &format!("ALTER DATABASE {name} SET idle_in_transaction_session_timeout = '100ms'"),
+                &format!("ALTER DATABASE {name} SET {timeout}"),
             )
             .await
             .unwrap();
