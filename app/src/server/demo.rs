@@ -4,7 +4,7 @@
 //! Seeded in steps, each its own write and each skipped when what it writes is already there,
 //! behind a marker (`demo_seed`: "started", then "done"): a start stopped while it seeded left
 //! part of the demo, and the next start with `--demo` finishes it. Seeding runs in the start's
-//! turn (`db::StartTurn`), never beside another seed.
+//! turn (`server::start_turn`), never beside another seed.
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::{
@@ -45,13 +45,33 @@ impl Steps {
 }
 
 async fn seed(db: &DatabaseConnection, steps: &mut Steps) -> Result<bool, AppError> {
-    match settings::get(db, MARKER).await?.as_deref() {
+    let finishing = match settings::get(db, MARKER).await?.as_deref() {
         Some("done") => return Ok(false),
-        // Cut short: finished below.
-        Some(_) => {}
+        // Cut short: finished now.
+        Some(_) => true,
         None if count_users(db).await? > 0 => return Ok(false),
-        None => settings::put(db, MARKER, "started").await?,
+        None => {
+            settings::put(db, MARKER, "started").await?;
+            false
+        }
+    };
+    let written = write_demo(db, steps).await;
+    match &written {
+        Ok(()) => {}
+        // What a cut seed left may have been changed since, on a site started without --demo
+        // (a demo account renamed, a demo topic deleted): what cannot be finished is left as it
+        // is, and the site starts, as it would have without the demo.
+        Err(e) if finishing => tracing::warn!(
+            "the demo content an earlier start began could not be finished ({e}); the site starts with what it has"
+        ),
+        Err(_) => return written.map(|()| false),
     }
+    settings::put(db, MARKER, "done").await?;
+    Ok(written.is_ok())
+}
+
+/// The demo's steps, each skipped when what it writes is there.
+async fn write_demo(db: &DatabaseConnection, steps: &mut Steps) -> Result<(), AppError> {
     let admin = account(db, steps, 0, Role::Admin, Some("Community Manager")).await?;
     let staff = account(db, steps, 1, Role::Staff, Some("Support Lead")).await?;
     let customer = account(db, steps, 2, Role::Customer, None).await?;
@@ -210,8 +230,7 @@ async fn seed(db: &DatabaseConnection, steps: &mut Steps) -> Result<bool, AppErr
         "Good idea, @casey. It's on the list for December; we'll post here when it ships.",
     )
     .await?;
-    settings::put(db, MARKER, "done").await?;
-    Ok(true)
+    Ok(())
 }
 
 /// Demo login `n` (`accounts::DEMO_LOGINS`): found, or made.
@@ -459,6 +478,35 @@ mod tests {
             cut_at += 1;
         }
         assert!(cut_at > 20, "every step was cut: {cut_at}");
+    }
+
+    /// A demo cut short, then changed so that it cannot be finished (a demo account renamed on
+    /// a site started without --demo meanwhile): the start goes on, and no later one tries again.
+    #[tokio::test]
+    async fn a_demo_that_cannot_be_finished_is_left_as_it_is() {
+        use sea_orm::{ActiveModelTrait, Set};
+        let db = crate::server::testing::test_db().await;
+        assert!(seed(&db, &mut Steps(Some(3))).await.is_err());
+        let casey = user::Entity::find()
+            .filter(user::Column::Username.eq("casey"))
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut renamed: user::ActiveModel = casey.into();
+        renamed.username = Set("casey2".into());
+        renamed.update(&db).await.unwrap();
+        let before = contents(&db).await;
+        // "casey" is taken by the renamed account: the demo stays as it was, and is done.
+        assert!(!seed_if_empty(&db).await.unwrap());
+        let after = contents(&db).await;
+        assert_eq!(after, before);
+        assert_eq!(
+            settings::get(&db, MARKER).await.unwrap().as_deref(),
+            Some("done")
+        );
+        assert!(!seed_if_empty(&db).await.unwrap());
+        assert_eq!(contents(&db).await, after);
     }
 
     /// A database with accounts and no marker is a site, not a demo: nothing is added.
