@@ -609,6 +609,37 @@ mod tests {
         assert!(queue_titles(&w).await.is_empty());
     }
 
+    /// "Recently set aside" names only topics the viewer may see: one hidden since is for
+    /// moderators (found by an outside tester: its title reached every staff member).
+    #[tokio::test]
+    async fn topics_set_aside_then_hidden_are_named_to_moderators_only() {
+        use crate::server::moderation::{PostAction, act_on_post};
+        let w = World::new().await;
+        let t = new_topic(&w, &w.customer, "Secret zeta title").await;
+        no_reply_needed(&w.db, &w.staff, t.id, "A duplicate.")
+            .await
+            .unwrap();
+        let set_aside = |viewer: &user::Model| {
+            let (db, viewer) = (w.db.clone(), viewer.clone());
+            async move {
+                queue(&db, &viewer, None, 1, &Default::default())
+                    .await
+                    .unwrap()
+                    .recent_no_reply
+                    .into_iter()
+                    .map(|d| d.topic_title)
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(set_aside(&w.staff).await, vec!["Secret zeta title"]);
+        let opening = crate::server::testing::post_at(&w.db, t.id, 1).await;
+        act_on_post(&w.db, &w.moderator, opening.id, PostAction::Hide, "Abuse")
+            .await
+            .unwrap();
+        assert!(set_aside(&w.staff).await.is_empty());
+        assert_eq!(set_aside(&w.moderator).await, vec!["Secret zeta title"]);
+    }
+
     #[tokio::test]
     async fn the_queue_holds_unanswered_and_reopened_topics_oldest_first() {
         let w = World::new().await;

@@ -182,7 +182,7 @@ pub async fn queue(
             .map(crate::server::records::categories::category_ref)
             .collect(),
         category: chosen.map(|c| c.slug.clone()),
-        recent_no_reply: recent_no_reply(db).await?,
+        recent_no_reply: recent_no_reply(db, viewer).await?,
     })
 }
 
@@ -206,20 +206,40 @@ async fn usernames(
 }
 
 /// The latest "no reply needed" decisions, so other staff see what was set aside and why.
-async fn recent_no_reply(db: &DatabaseConnection) -> Result<Vec<NoReplyDecision>, AppError> {
+async fn recent_no_reply(
+    db: &DatabaseConnection,
+    viewer: &user::Model,
+) -> Result<Vec<NoReplyDecision>, AppError> {
     let events = topic_event::Entity::find()
         .filter(topic_event::Column::Kind.eq("no_reply_needed"))
         .order_by_desc(topic_event::Column::CreatedAt)
         .limit(10)
         .all(db)
         .await?;
-    let topics =
-        crate::server::records::topics::topic_titles(db, events.iter().map(|e| e.topic_id)).await?;
+    let mut topics: HashMap<i64, topic::Model> = topic::Entity::find()
+        .filter(topic::Column::Id.is_in(events.iter().map(|e| e.topic_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    // Only what the viewer may see: a topic set aside may since have been hidden or removed,
+    // and its title is then for moderators (`visibility`). Asked of unlisted topics only.
+    let mut unseen = Vec::new();
+    for t in topics.values().filter(|t| !t.visible) {
+        if !crate::server::visibility::can_see_topic(db, t, Some(viewer)).await? {
+            unseen.push(t.id);
+        }
+    }
+    for id in unseen {
+        topics.remove(&id);
+    }
     let names = usernames(db, events.iter().filter_map(|e| e.actor_id)).await?;
     Ok(events
         .into_iter()
         .filter_map(|e| {
-            let (slug, title) = topics.get(&e.topic_id)?.clone();
+            let t = topics.get(&e.topic_id)?;
+            let (slug, title) = (t.slug.clone(), t.title.clone());
             Some(NoReplyDecision {
                 topic_id: e.topic_id,
                 topic_slug: slug,
