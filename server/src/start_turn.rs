@@ -4,13 +4,14 @@
 //! every one but the first fails ("table already exists") and exits, and two demo seeds both see
 //! a database without accounts. Held, the others wait, then find nothing left to do.
 //!
-//! PostgreSQL: a session advisory lock on a connection of its own, outside the pool, kept busy
-//! (`KEEP_BUSY`) so that a server which ends idle sessions (`idle_session_timeout`,
-//! `idle_in_transaction_session_timeout`) does not end it while the migrations and the seed run
-//! on other connections. SQLite: an exclusive `flock` of the database's directory (where a link
-//! to the file leads): no file of its own, so nothing another user made can be in the way, and
-//! the database's own write lock cannot be held across the migrations, which take it
-//! themselves. Either is let go when the turn is dropped or the process dies.
+//! PostgreSQL: a session advisory lock on a connection of its own, outside the pool, with the
+//! session's timeouts off (a `lock_timeout` would end the wait) and kept busy (`KEEP_BUSY`) so
+//! that a server which ends idle sessions does not end it while the migrations and the seed run
+//! on other connections. SQLite: an exclusive `flock` of a file beside the database (where a
+//! link to it leads), `PATH-start-lock`, made readable by its owner only, so that no other
+//! account can hold it and stop every start; the database's own write lock cannot be held across
+//! the migrations, which take it themselves. Either is let go when the turn is dropped or the
+//! process dies.
 use std::time::Duration;
 
 use sea_orm::sqlx::{Connection, PgConnection, Row};
@@ -19,8 +20,8 @@ use sea_orm::{DatabaseConnection, DbBackend, DbErr};
 pub struct StartTurn {
     /// PostgreSQL: dropped, it tells the task that holds the lock's connection to close it.
     _release: Option<tokio::sync::oneshot::Sender<()>>,
-    /// SQLite: the database's directory, locked.
-    _directory: Option<std::fs::File>,
+    /// SQLite: the lock file, locked.
+    _file: Option<std::fs::File>,
 }
 
 /// The key of the start's PostgreSQL advisory lock.
@@ -38,7 +39,7 @@ pub async fn start_turn(
 ) -> Result<StartTurn, DbErr> {
     let none = StartTurn {
         _release: None,
-        _directory: None,
+        _file: None,
     };
     if db.get_database_backend() == DbBackend::Postgres {
         return postgres_turn(url, waiting).await;
@@ -47,29 +48,39 @@ pub async fn start_turn(
         // An in-memory database is this process's alone.
         return Ok(none);
     };
-    // The database file exists by now (`connect` made it).
-    let path = std::fs::canonicalize(&path).unwrap_or(path);
-    let directory = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => ".".into(),
-    };
-    let directory = match std::fs::File::open(&directory) {
-        Ok(d) => d,
+    // The database file exists by now (`connect` made it): a link is followed, so that its
+    // names take one turn.
+    let mut name = std::fs::canonicalize(&path)
+        .unwrap_or(path)
+        .into_os_string();
+    name.push("-start-lock");
+    let file = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&name)
+    }
+    // Made by a command run as root, say, and left readable: a lock needs no more.
+    .or_else(|_| std::fs::File::open(&name));
+    let file = match file {
+        Ok(file) => file,
         Err(e) => {
-            // A directory this user may not list: nothing to lock, so no turn to wait for.
             tracing::warn!(
-                "cannot open {} to lock it ({e}): starting without waiting for other starts",
-                directory.display()
+                "cannot open {} ({e}): starting without waiting for other starts; remove it, or make it readable by this account",
+                name.to_string_lossy()
             );
             return Ok(none);
         }
     };
     let failed = |e: std::io::Error| DbErr::Custom(format!("cannot lock the start: {e}"));
-    let held = match directory.try_lock() {
-        Ok(()) => directory,
+    let held = match file.try_lock() {
+        Ok(()) => file,
         Err(std::fs::TryLockError::WouldBlock) => {
             waiting();
-            tokio::task::spawn_blocking(move || directory.lock().map(|()| directory))
+            tokio::task::spawn_blocking(move || file.lock().map(|()| file))
                 .await
                 .map_err(|e| DbErr::Custom(e.to_string()))?
                 .map_err(failed)?
@@ -78,13 +89,21 @@ pub async fn start_turn(
     };
     Ok(StartTurn {
         _release: None,
-        _directory: Some(held),
+        _file: Some(held),
     })
 }
 
 async fn postgres_turn(url: &str, waiting: impl FnOnce()) -> Result<StartTurn, DbErr> {
     let failed = |e: sea_orm::sqlx::Error| DbErr::Custom(format!("cannot lock the start: {e}"));
     let mut conn = PgConnection::connect(url).await.map_err(failed)?;
+    // This session's own: a wait as long as the migrations take, and a lock kept while idle.
+    sea_orm::sqlx::raw_sql(
+        "SET lock_timeout = 0; SET statement_timeout = 0;
+         SET idle_in_transaction_session_timeout = 0",
+    )
+    .execute(&mut conn)
+    .await
+    .map_err(failed)?;
     let free: bool = sea_orm::sqlx::query("SELECT pg_try_advisory_lock(hashtext($1))")
         .bind(LOCK_KEY)
         .fetch_one(&mut conn)
@@ -120,6 +139,6 @@ async fn postgres_turn(url: &str, waiting: impl FnOnce()) -> Result<StartTurn, D
     });
     Ok(StartTurn {
         _release: Some(release),
-        _directory: None,
+        _file: None,
     })
 }

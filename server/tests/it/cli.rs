@@ -395,22 +395,22 @@ async fn starts_together_on_a_new_sqlite_database_migrate_and_seed_once() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Three rounds of four starts; in the last two the server ends idle sessions (after 300 ms)
-/// and idle transactions (after 100 ms), as the migrations and the seed leave the turn's
-/// connection.
+/// Four rounds of four starts; in the last three the server ends idle sessions (after 300 ms),
+/// idle transactions (after 100 ms), as the migrations and the seed leave the turn's
+/// connection, and statements (after a second), as a waiting start's wait for the lock is.
 #[tokio::test]
 async fn starts_together_on_a_new_postgres_database_migrate_and_seed_once() {
-    for round in 0..3 {
+    for round in 0..4 {
         let Some((admin_url, name, url)) = crate::postgres::empty_database("backyard_starts").await
         else {
             return;
         };
         if round > 0 {
-            let timeout = if round == 1 {
-                "idle_session_timeout = '300ms'"
-            } else {
-                "idle_in_transaction_session_timeout = '100ms'"
-            };
+            let timeout = [
+                "idle_session_timeout = '300ms'",
+                "idle_in_transaction_session_timeout = '100ms'",
+                "statement_timeout = '1s'",
+            ][round - 1];
             let admin = sea_orm::Database::connect(&admin_url).await.unwrap();
             sea_orm::ConnectionTrait::execute_unprepared(
                 &admin,
