@@ -18,8 +18,23 @@ pub fn sqlite_file(database_url: &str) -> Result<PathBuf, String> {
     }
     let path = crate::sqlite_file::path(database_url)
         .ok_or_else(|| "an in-memory database has nothing to back up".to_string())?;
-    // A link's file, which a restore replaces (not the link).
-    Ok(std::fs::canonicalize(&path).unwrap_or(path))
+    Ok(linked_file(path))
+}
+
+/// The file a link names, which a restore replaces (not the link), even when the file is gone
+/// (a restore after it was lost); any other path as it is. Links are followed as far as the
+/// system follows them (40).
+fn linked_file(mut path: PathBuf) -> PathBuf {
+    for _ in 0..40 {
+        if let Ok(file) = std::fs::canonicalize(&path) {
+            return file;
+        }
+        let Ok(target) = std::fs::read_link(&path) else {
+            break;
+        };
+        path = path.parent().unwrap_or(Path::new(".")).join(target);
+    }
+    path
 }
 
 /// Writes a consistent copy of the live database to `target` with VACUUM INTO: one read
@@ -96,4 +111,28 @@ async fn check(file: &Path) -> Result<(), String> {
     }
     let _ = db.close().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod link_tests {
+    use super::linked_file;
+
+    /// A restore through a link replaces the file it names, also when that file is gone (the
+    /// restore after it was lost), and a plain path stays as it is.
+    #[test]
+    fn a_link_is_followed_to_its_file_even_when_the_file_is_gone() {
+        let dir = std::env::temp_dir().join(format!("backyard-links-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("volume")).unwrap();
+        let dir = std::fs::canonicalize(&dir).unwrap();
+        let file = dir.join("volume").join("site.db");
+        std::os::unix::fs::symlink("volume/site.db", dir.join("link.db")).unwrap();
+        assert_eq!(linked_file(dir.join("link.db")), file, "dangling");
+        std::fs::write(&file, b"").unwrap();
+        assert_eq!(linked_file(dir.join("link.db")), file);
+        assert_eq!(linked_file(dir.join("plain.db")), dir.join("plain.db"));
+        std::os::unix::fs::symlink("loop.db", dir.join("loop.db")).unwrap();
+        assert_eq!(linked_file(dir.join("loop.db")), dir.join("loop.db"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
