@@ -47,6 +47,16 @@ impl Steps {
 async fn seed(db: &DatabaseConnection, steps: &mut Steps) -> Result<bool, AppError> {
     let finishing = match settings::get(db, MARKER).await?.as_deref() {
         Some("done") => return Ok(false),
+        // Cut short, and used since (started without --demo: someone signed up, a demo account
+        // was renamed): what there is stays as it is. Finishing would make a demo login again,
+        // with its published password, or give the demo's posts to a member who took its name.
+        Some(_) if !only_demo_accounts(db).await? => {
+            tracing::warn!(
+                "the demo content an earlier start began was not finished, and the site has been used since: it is left as it is"
+            );
+            settings::put(db, MARKER, "done").await?;
+            return Ok(false);
+        }
         // Cut short: finished now.
         Some(_) => true,
         None if count_users(db).await? > 0 => return Ok(false),
@@ -233,6 +243,20 @@ async fn write_demo(db: &DatabaseConnection, steps: &mut Steps) -> Result<(), Ap
     Ok(())
 }
 
+/// Whether every account is one of the demo's, under its own name and address.
+async fn only_demo_accounts(db: &DatabaseConnection) -> Result<bool, AppError> {
+    let demo = |u: &user::Model| {
+        crate::server::accounts::DEMO_LOGINS
+            .iter()
+            .any(|(name, ..)| u.username == *name && u.email == demo_address(name))
+    };
+    Ok(user::Entity::find().all(db).await?.iter().all(demo))
+}
+
+fn demo_address(username: &str) -> String {
+    format!("{username}@demo.backyard.invalid")
+}
+
 /// Demo login `n` (`accounts::DEMO_LOGINS`): found, or made.
 async fn account(
     db: &DatabaseConnection,
@@ -252,7 +276,7 @@ async fn account(
     }
     let input = NewAccount {
         username: username.into(),
-        email: format!("{username}@demo.backyard.invalid"),
+        email: demo_address(username),
         password: password.into(),
         form_token: None,
     };
@@ -497,7 +521,7 @@ mod tests {
         renamed.username = Set("casey2".into());
         renamed.update(&db).await.unwrap();
         let before = contents(&db).await;
-        // "casey" is taken by the renamed account: the demo stays as it was, and is done.
+        // Renamed, casey is no demo account: the demo stays as it was, and is done.
         assert!(!seed_if_empty(&db).await.unwrap());
         let after = contents(&db).await;
         assert_eq!(after, before);
