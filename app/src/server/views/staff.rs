@@ -210,10 +210,11 @@ async fn recent_no_reply(
     db: &DatabaseConnection,
     viewer: &user::Model,
 ) -> Result<Vec<NoReplyDecision>, AppError> {
+    // More than are shown, so that topics hidden since leave room for older ones.
     let events = topic_event::Entity::find()
         .filter(topic_event::Column::Kind.eq("no_reply_needed"))
         .order_by_desc(topic_event::Column::CreatedAt)
-        .limit(10)
+        .limit(3 * RECENT_NO_REPLY as u64)
         .all(db)
         .await?;
     let mut topics: HashMap<i64, topic::Model> = topic::Entity::find()
@@ -252,8 +253,12 @@ async fn recent_no_reply(
                 created_at: e.created_at,
             })
         })
+        .take(RECENT_NO_REPLY)
         .collect())
 }
+
+/// How many "no reply needed" decisions the queue shows.
+const RECENT_NO_REPLY: usize = 10;
 
 /// The value at `fraction` (0.5, 0.9) of sorted `values`, by the nearest-rank method: the
 /// smallest value with at least that share of the values at or below it.
