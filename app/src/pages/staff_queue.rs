@@ -47,7 +47,7 @@ pub fn StaffQueuePage() -> impl IntoView {
                     <header class="intro">
                         <div>
                             <h1>"Awaiting staff"</h1>
-                            <p class="lede">{count} " Oldest first; a topic leaves when staff reply or mark it as needing no reply (one hidden after members' flags, when a moderator decides)."</p>
+                            <p class="lede">{count} " Oldest first; a topic leaves when staff reply or mark it as needing no reply."</p>
                         </div>
                         <div class="button-row">
                             <a class="button" href="/staff/metrics">"Response figures"</a>
