@@ -36,7 +36,35 @@ pub fn address_problem(address: &str) -> Option<bool> {
     (!local_ok || !domain_ok).then_some(false)
 }
 
+/// Whether `address` (one plain address) is under `.invalid`, the name RFC 2606 keeps for
+/// addresses that are not real: no mail can reach it. The demo's accounts use it, so that
+/// nothing is ever sent for them; a person cannot give one of their own.
+pub fn never_delivered(address: &str) -> bool {
+    address
+        .rsplit_once('.')
+        .is_some_and(|(_, last)| last.eq_ignore_ascii_case("invalid"))
+}
+
 /// The form of an address that counts mail to it, whatever case it was typed in.
 pub fn address_key(address: &str) -> String {
     address.trim().to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::never_delivered;
+
+    #[test]
+    fn only_an_address_under_invalid_is_never_delivered() {
+        for address in ["casey@demo.backyard.invalid", "a@B.INVALID", "a@x.Invalid"] {
+            assert!(never_delivered(address), "{address}");
+        }
+        for address in [
+            "a@invalid.example.com",
+            "invalid@example.com",
+            "a@x.invalidate",
+        ] {
+            assert!(!never_delivered(address), "{address}");
+        }
+    }
 }

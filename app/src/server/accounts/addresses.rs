@@ -155,7 +155,7 @@ pub async fn request_change(
     new_address: &str,
 ) -> Result<(), AppError> {
     let address = new_address.trim();
-    super::validate_email(address)?;
+    super::validate_own_email(address)?;
     let txn = begin_private_write(db).await?;
     let member = find_member(&txn, user_id).await?;
     if mail::address_key(address) == mail::address_key(&member.email) {
@@ -461,6 +461,10 @@ mod tests {
             (
                 "a@example.com, b@example.com".into(),
                 AppError::invalid("email", crate::server::accounts::EMAIL_ONE_ADDRESS),
+            ),
+            (
+                "admin@demo.backyard.invalid".into(),
+                AppError::invalid("email", crate::server::accounts::EMAIL_NEVER_DELIVERED),
             ),
         ];
         for (address, expected) in cases {

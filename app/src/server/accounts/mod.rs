@@ -33,6 +33,8 @@ pub const EMAIL_TAKEN: &str =
 pub const WRONG_LOGIN: &str =
     "That username or e-mail and password don't match. Check both and try again.";
 pub const EMAIL_ONE_ADDRESS: &str = "Enter one e-mail address, like name@example.com: no spaces, commas, semicolons, quotes, brackets or line breaks.";
+pub const EMAIL_NEVER_DELIVERED: &str =
+    "Mail can't reach an address ending in .invalid. Enter the address you read your mail at.";
 pub const USERNAME_LOOKALIKE: &str = "That username looks too much like another member's, the site's or one kept for the team. Choose another one.";
 pub const SIGNUP_SENT_TWICE: &str =
     "This form was already sent once, and your account was created then. Log in to continue.";
@@ -128,6 +130,17 @@ pub async fn sign_up(db: &DatabaseConnection, input: NewAccount) -> Result<user:
     Ok(created)
 }
 
+/// `validate_email`, for an address a person gives as their own (sign-up, a change of
+/// address): one no mail can reach is refused too. A site's own accounts (the demo's) may
+/// have one.
+pub fn validate_own_email(email: &str) -> Result<(), AppError> {
+    validate_email(email)?;
+    if crate::server::email_address::never_delivered(email) {
+        return Err(AppError::invalid("email", EMAIL_NEVER_DELIVERED));
+    }
+    Ok(())
+}
+
 /// Creates an account with `role`. Every check runs before anything is written, and the write
 /// is one transaction: a refused sign-up leaves no row behind.
 pub async fn create_account(
@@ -163,6 +176,7 @@ async fn insert_account(
 ) -> Result<user::Model, AppError> {
     let username = input.username.clone();
     let email = input.email.trim().to_string();
+    let from_form = input.form_token.is_some();
     // Every field's error at once, not one per attempt.
     let password_checked = if check_password {
         crate::server::accounts::sign_in::validate_new_password(
@@ -178,14 +192,17 @@ async fn insert_account(
     AppError::fields(
         [
             validate_username(&username),
-            validate_email(&email),
+            if from_form {
+                validate_own_email(&email)
+            } else {
+                validate_email(&email)
+            },
             password_checked,
         ]
         .into_iter()
         .filter_map(Result::err)
         .collect(),
     )?;
-    let from_form = input.form_token.is_some();
     // Visitors cannot take the team's or the site's names; an operator creating staff may.
     let site_name = crate::server::settings::text(db, crate::server::settings::SITE_NAME).await?;
     if (from_form && crate::server::names::is_reserved(&username, &site_name))
@@ -695,6 +712,17 @@ mod tests {
                 account("fine", "a@b"),
                 "email",
                 "That doesn't look like an e-mail address (like name@example.com).",
+            ),
+            // The demo's own addresses: a visitor giving one could pass for a demo account.
+            (
+                account("casey", "casey@demo.backyard.invalid"),
+                "email",
+                EMAIL_NEVER_DELIVERED,
+            ),
+            (
+                account("fine", "Me@Example.INVALID"),
+                "email",
+                EMAIL_NEVER_DELIVERED,
             ),
             (
                 NewAccount {
