@@ -150,6 +150,7 @@ fn ReviewRow(item: ReviewItemView, open: bool) -> impl IntoView {
         PostState::Hidden => vec![
             ("approve", "Approve"),
             ("dismiss", "Dismiss flags"),
+            ("hide", "Keep hidden"),
             ("delete", "Delete"),
         ],
         PostState::Deleted => vec![("restore", "Restore")],

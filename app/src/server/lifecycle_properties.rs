@@ -28,7 +28,7 @@ use sea_orm::prelude::DateTimeUtc;
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 
 use super::{
-    entity::{category, flag, post, topic, topic_event, user},
+    entity::{category, flag, post, review_item, topic, topic_event, user},
     forum,
     moderation::{self, PostAction},
     staff,
@@ -452,8 +452,11 @@ impl Model {
                     matches!(s, State::Pending | State::Hidden)
                 });
             }
+            // A hidden one too: kept hidden while flags or the review hold it, refused after.
             Action::Hide { post } => {
-                return moderate(post, PostAction::Hide, |s| s == State::Visible);
+                return moderate(post, PostAction::Hide, |s| {
+                    matches!(s, State::Visible | State::Hidden)
+                });
             }
             Action::Flag { post, second } => {
                 let p = self.post(post, |s| s == State::Visible)?;
@@ -518,8 +521,25 @@ impl Model {
         })
     }
 
+    /// Where a moderator's action takes a post: `State::after`, and "keep hidden", a hide of a
+    /// hidden post that flags or an open review item (its author's edit) hold under review.
+    fn moved(&self, post_id: i64, action: PostAction, rows: &Rows) -> Option<State> {
+        let p = self.posts.iter().find(|p| p.id == post_id).expect("known");
+        let under_review = rows
+            .flags
+            .iter()
+            .any(|f| f.post_id == post_id && f.state == "open")
+            || rows.review_items.iter().any(|i| {
+                i.post_id == post_id
+                    && i.state == "open"
+                    && i.kind != super::records::review_items::VOTE_BURST
+            });
+        let keeps = action == PostAction::Hide && p.state == State::Hidden && under_review;
+        p.state.after(action).or(keeps.then_some(State::Hidden))
+    }
+
     /// A refused call: the rules may refuse it only if the model does not require it.
-    fn refused(&self, call: &Call, error: &AppError) -> Vec<String> {
+    fn refused(&self, call: &Call, error: &AppError, before: &Rows) -> Vec<String> {
         let mut wrong = Vec::new();
         if *error == AppError::Internal {
             wrong.push(format!(
@@ -528,7 +548,7 @@ impl Model {
         }
         if let Call::Moderate { post_id, action } = call {
             let p = self.posts.iter().find(|p| p.id == *post_id).expect("known");
-            if p.state.after(*action).is_some() {
+            if self.moved(*post_id, *action, before).is_some() {
                 wrong.push(format!(
                     "[allowed moves succeed] {action:?} on post {post_id} ({}) was refused: {error}",
                     p.state.as_str()
@@ -650,12 +670,13 @@ impl Model {
                 }
             }
             Call::Moderate { post_id, action } => {
+                let moved = self.moved(*post_id, *action, before);
                 let p = self
                     .posts
                     .iter_mut()
                     .find(|p| p.id == *post_id)
                     .expect("known");
-                if let Some(to) = p.state.after(*action) {
+                if let Some(to) = moved {
                     // Every moderator's action on a post decides its open flags.
                     p.flagged_by.clear();
                     if to == State::Deleted && matches!(p.state, State::Visible | State::Hidden) {
@@ -859,6 +880,7 @@ struct Rows {
     categories: Vec<category::Model>,
     events: Vec<topic_event::Model>,
     flags: Vec<flag::Model>,
+    review_items: Vec<review_item::Model>,
 }
 
 impl Rows {
@@ -889,6 +911,11 @@ impl Rows {
                 .all(db)
                 .await
                 .unwrap(),
+            review_items: review_item::Entity::find()
+                .order_by_asc(review_item::Column::Id)
+                .all(db)
+                .await
+                .unwrap(),
         }
     }
 
@@ -915,6 +942,12 @@ impl Rows {
         table("categories", &self.categories, &after.categories, &mut out);
         table("topic_events", &self.events, &after.events, &mut out);
         table("flags", &self.flags, &after.flags, &mut out);
+        table(
+            "review_items",
+            &self.review_items,
+            &after.review_items,
+            &mut out,
+        );
         out
     }
 }
@@ -1164,7 +1197,7 @@ async fn run_in(w: World, actions: &[Action]) -> Result<(), String> {
             }
             Err(e) => {
                 trace.push(format!("{step:>2}. {call:?}: refused ({e})"));
-                let mut wrong = model.refused(&call, e);
+                let mut wrong = model.refused(&call, e, &rows);
                 wrong.extend(rows.changes(&after));
                 wrong
             }
@@ -1451,6 +1484,39 @@ mod reproductions {
             start(Person::Customer, false),
             reply(Replier::Staff, true),
             Approve { post: 0 },
+        ]);
+    }
+
+    /// Kept hidden, a complaint the members' flags hid is decided: out of the waiting
+    /// topics and the figures. Hidden again, with nothing left to decide, it is refused.
+    #[test]
+    fn a_complaint_kept_hidden_after_flags_waits_no_more() {
+        replay(vec![
+            start(Person::Customer, false),
+            Flag {
+                post: 0,
+                second: false,
+            },
+            Flag {
+                post: 0,
+                second: true,
+            },
+            Hide { post: 0 },
+            Hide { post: 0 },
+        ]);
+    }
+
+    /// A post hidden by a moderator and edited by its author is back under review: it can be
+    /// kept hidden, once.
+    #[test]
+    fn a_hidden_reply_edited_by_its_author_can_be_kept_hidden() {
+        replay(vec![
+            start(Person::Customer, false),
+            reply(Replier::OtherCustomer, false),
+            Hide { post: 1 },
+            Edit { post: 1 },
+            Hide { post: 1 },
+            Hide { post: 1 },
         ]);
     }
 

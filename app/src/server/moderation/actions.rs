@@ -67,7 +67,8 @@ impl PostAction {
         match self {
             PostAction::Approve => &[Pending, Hidden],
             PostAction::Dismiss => &[Visible, Hidden],
-            PostAction::Hide => &[Visible],
+            // A hidden post still under review (the members' flags hid it) is kept hidden.
+            PostAction::Hide => &[Visible, Hidden],
             PostAction::Delete => &[Pending, Visible, Hidden],
             PostAction::Restore => &[Hidden, Deleted],
         }
@@ -134,7 +135,11 @@ async fn act_in(
         .await?
         .ok_or_else(|| AppError::NotFound(visibility::POST_MISSING.into()))?;
     check_may_act_on_author(conn, moderator, p.author_id).await?;
-    if !action.applies_to().contains(&p.state()) {
+    // Hiding a hidden post upholds the flags (or the review) that hid it: there must be one.
+    let keeps_hidden = action == PostAction::Hide && p.state() == PostState::Hidden;
+    if !action.applies_to().contains(&p.state())
+        || (keeps_hidden && !under_review(conn, p.id).await?)
+    {
         return Err(AppError::invalid(
             "action",
             format!(
@@ -152,6 +157,12 @@ async fn act_in(
             "Your post was approved and is now public.",
         ),
         PostAction::Dismiss => (PostState::Visible, "dismissed", "rejected", ""),
+        PostAction::Hide if keeps_hidden => (
+            PostState::Hidden,
+            "upheld",
+            "resolved",
+            "A moderator reviewed your post and is keeping it hidden.",
+        ),
         PostAction::Hide => (
             PostState::Hidden,
             "upheld",
@@ -181,7 +192,11 @@ async fn act_in(
         .filter(flag::Column::State.eq("open"))
         .exec(conn)
         .await?;
-    posting::change_state(conn, &p, state, Some(reason)).await?;
+    if keeps_hidden {
+        posting::keep_hidden(conn, &p, reason).await?;
+    } else {
+        posting::change_state(conn, &p, state, Some(reason)).await?;
+    }
     review_item::Entity::update_many()
         .col_expr(review_item::Column::State, Expr::value(item_to))
         .col_expr(review_item::Column::ResolvedAt, Expr::value(now))
@@ -226,6 +241,26 @@ async fn act_in(
         .await?;
     }
     Ok(())
+}
+
+/// Whether a post has open flags or an open review item (a burst of votes apart): a decision
+/// about it is still to be made.
+async fn under_review(conn: &impl ConnectionTrait, post_id: i64) -> Result<bool, AppError> {
+    let flags = flag::Entity::find()
+        .filter(flag::Column::PostId.eq(post_id))
+        .filter(flag::Column::State.eq("open"))
+        .count(conn)
+        .await?;
+    if flags > 0 {
+        return Ok(true);
+    }
+    Ok(review_item::Entity::find()
+        .filter(review_item::Column::PostId.eq(post_id))
+        .filter(review_item::Column::Kind.ne(crate::server::records::review_items::VOTE_BURST))
+        .filter(review_item::Column::State.eq("open"))
+        .count(conn)
+        .await?
+        > 0)
 }
 
 /// Whether a moderator replying to this topic approves it too: its opening post waits for

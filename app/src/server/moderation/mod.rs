@@ -185,6 +185,99 @@ mod tests {
         assert!(told[0].message.contains(AUTO_HIDDEN));
     }
 
+    /// A post the members' flags hid can be kept hidden: the flags upheld, the item resolved,
+    /// the moderator's reason in place of the automatic one, the author told, and the topic no
+    /// longer under review (out of the staff queue and the figures, as after a moderator's
+    /// hide). Kept hidden once, there is nothing left to decide: hiding it again is refused, as
+    /// is a post hidden by a moderator, a blank reason, and anyone below moderator; a refusal
+    /// writes nothing.
+    #[tokio::test]
+    async fn a_post_hidden_by_flags_can_be_kept_hidden_once() {
+        let w = world().await;
+        for m in &w.members[1..4] {
+            flag_post(&w.db, m, w.post.id, "rude", "").await.unwrap();
+        }
+        let hidden = post_now(&w.db, w.post.id).await;
+        assert_eq!(hidden.moderation_reason.as_deref(), Some(AUTO_HIDDEN));
+        let waits = || async {
+            topic::Entity::find_by_id(w.topic.id)
+                .one(&w.db)
+                .await
+                .unwrap()
+                .unwrap()
+                .awaiting_staff_since
+                .is_some()
+        };
+        assert!(waits().await, "under review, the complaint still waits");
+
+        let before = counts(&w.db).await;
+        let below =
+            crate::server::auth::require_role(Some(Role::Staff), Role::Moderator).unwrap_err();
+        for (who, reason, error) in [
+            (&w.staff, "Abuse", below.clone()),
+            (&w.author, "Abuse", below),
+            (
+                &w.moderator,
+                " \u{200B} ",
+                AppError::invalid("reason", REASON_NEEDED),
+            ),
+        ] {
+            assert_eq!(
+                act_on_post(&w.db, who, w.post.id, PostAction::Hide, reason)
+                    .await
+                    .unwrap_err(),
+                error,
+                "{}",
+                who.username
+            );
+        }
+        assert_eq!(counts(&w.db).await, before);
+        assert_eq!(post_now(&w.db, w.post.id).await, hidden);
+
+        act_on_post(&w.db, &w.moderator, w.post.id, PostAction::Hide, "Abuse")
+            .await
+            .unwrap();
+        let kept = post_now(&w.db, w.post.id).await;
+        assert_eq!(
+            (kept.state.as_str(), kept.moderation_reason.as_deref()),
+            ("hidden", Some("Abuse"))
+        );
+        let flags = flag::Entity::find().all(&w.db).await.unwrap();
+        assert!(flags.iter().all(|f| f.state == "upheld"), "{flags:?}");
+        let items = review_item::Entity::find().all(&w.db).await.unwrap();
+        assert_eq!(items.len(), 1);
+        assert_eq!(
+            (items[0].state.as_str(), items[0].resolution.as_str()),
+            ("resolved", "hide")
+        );
+        assert!(!waits().await, "decided by a moderator, it is out");
+        let told = notification::Entity::find()
+            .filter(notification::Column::UserId.eq(w.author.id))
+            .all(&w.db)
+            .await
+            .unwrap();
+        assert!(
+            told.iter().any(|n| n.message
+                == "A moderator reviewed your post and is keeping it hidden. Reason: Abuse"),
+            "{told:?}"
+        );
+
+        // Nothing left to decide: sent again (or twice at once), refused and nothing written.
+        let before = counts(&w.db).await;
+        let again = tokio::join!(
+            act_on_post(&w.db, &w.moderator, w.post.id, PostAction::Hide, "Again"),
+            act_on_post(&w.db, &w.admin, w.post.id, PostAction::Hide, "Again"),
+        );
+        for refused in [again.0, again.1] {
+            assert_eq!(
+                refused.unwrap_err(),
+                AppError::invalid("action", "That post is hidden, so it can't be hidden.")
+            );
+        }
+        assert_eq!(counts(&w.db).await, before);
+        assert_eq!(post_now(&w.db, w.post.id).await, kept);
+    }
+
     /// A topic whose opening post is hidden leaves every list (its title is in every list) and
     /// everyone's sight but its author's and moderators'; others' replies are refused; the
     /// flagger who hid it lands on its category. Made visible again, it comes back, and its

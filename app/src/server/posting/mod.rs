@@ -295,6 +295,27 @@ pub async fn edit(
     Ok(updated)
 }
 
+/// A hidden post a moderator keeps hidden, deciding on what hid it (the caller closed its
+/// flags): the moderator's reason replaces the one it had, and its topic is settled, as the
+/// flags no longer hold it under review (`settle::under_review_sql`).
+pub async fn keep_hidden(
+    txn: &impl ConnectionTrait,
+    p: &post::Model,
+    reason: &str,
+) -> Result<post::Model, AppError> {
+    if p.state() != PostState::Hidden {
+        return Err(AppError::invalid(
+            "action",
+            refused_move(p.state(), PostState::Hidden),
+        ));
+    }
+    let mut row: post::ActiveModel = p.clone().into();
+    row.moderation_reason = Set(Some(reason.to_string()));
+    let updated = row.update(txn).await?;
+    settle(txn, updated.topic_id).await?;
+    Ok(updated)
+}
+
 /// Moves a post to another state (see `PostState::MOVES`); `reason` is kept for its author to
 /// read while it is not public. Staying in the same state changes nothing.
 pub async fn change_state(
