@@ -97,7 +97,8 @@ enum Action {
     Hide {
         post: usize,
     },
-    /// A member flags a post; two members' flags hide it (a moderator decides later).
+    /// A member flags a post; two members' flags hide it (a moderator decides later), but for a
+    /// staff member's post only staff members' flags count.
     Flag {
         post: usize,
         /// Which of the two members other than its author.
@@ -665,7 +666,13 @@ impl Model {
                     .find(|p| p.id == *post_id)
                     .expect("known");
                 p.flagged_by.push(*by);
-                if p.flagged_by.len() >= 2 {
+                // A staff member's post counts staff members' flags only.
+                let counted = p
+                    .flagged_by
+                    .iter()
+                    .filter(|f| !p.author.is_staff() || f.is_staff())
+                    .count();
+                if counted >= 2 {
                     p.state = State::Hidden;
                 }
             }

@@ -1,4 +1,5 @@
-//! Members' flags: their weight, and the threshold that hides a post until a moderator decides.
+//! Members' flags: their weight, and the threshold that hides a post until a moderator decides
+//! (a staff member's post by staff members' flags only).
 
 use chrono::{Duration, Utc};
 use sea_orm::{
@@ -16,7 +17,7 @@ use crate::server::{
 };
 use crate::{
     error::AppError,
-    model::{FLAG_REASONS, PostState},
+    model::{FLAG_REASONS, PostState, Role},
 };
 
 pub const FLAG_REASON_UNKNOWN: &str = "Choose why you are flagging this post.";
@@ -191,15 +192,26 @@ pub async fn flag_post(
     .insert(&txn)
     .await?;
     records::review_items::open(&txn, &p, records::review_items::FLAGGED).await?;
-    let total: Option<i64> = flag::Entity::find()
+    // A staff member's post is hidden by staff members' flags only (as on Discourse): customers'
+    // flags put it in front of moderators, but cannot take the company's answer down, and with
+    // it the answer that the response figures count.
+    let mut counted = flag::Entity::find()
         .select_only()
         .column_as(Expr::col(flag::Column::Weight).sum(), "total")
         .filter(flag::Column::PostId.eq(p.id))
-        .filter(flag::Column::State.eq("open"))
-        .into_tuple()
-        .one(&txn)
-        .await?
-        .flatten();
+        .filter(flag::Column::State.eq("open"));
+    if p.is_staff_reply {
+        let staff = Role::ALL.into_iter().filter(|r| r.is_staff());
+        counted = counted.filter(
+            flag::Column::FlaggerId.in_subquery(sea_orm::QueryTrait::into_query(
+                user::Entity::find()
+                    .select_only()
+                    .column(user::Column::Id)
+                    .filter(user::Column::Role.is_in(staff.map(Role::as_str))),
+            )),
+        );
+    }
+    let total: Option<i64> = counted.into_tuple().one(&txn).await?.flatten();
     if total.unwrap_or(0) >= threshold {
         posting::change_state(&txn, &p, PostState::Hidden, Some(AUTO_HIDDEN)).await?;
         notify::notify(

@@ -185,6 +185,52 @@ mod tests {
         assert!(told[0].message.contains(AUTO_HIDDEN));
     }
 
+    /// Customers' flags on a staff member's answer put it in the review queue but do not hide it
+    /// (nor take the answer out of the response figures); staff members' flags count as on any
+    /// post.
+    #[tokio::test]
+    async fn a_staff_answer_is_hidden_by_staff_members_flags_only() {
+        let w = world().await;
+        settings::put(&w.db, settings::FLAG_THRESHOLD.0, "2")
+            .await
+            .unwrap();
+        let answer = reply(&w.db, &w.staff, w.topic.id, "We are on it.", None)
+            .await
+            .unwrap();
+        let answered = || async {
+            topic::Entity::find_by_id(w.topic.id)
+                .one(&w.db)
+                .await
+                .unwrap()
+                .unwrap()
+                .first_staff_reply_at
+        };
+        let at = answered().await;
+        assert!(at.is_some());
+        for m in &w.members[1..4] {
+            flag_post(&w.db, m, answer.id, "rude", "").await.unwrap();
+        }
+        assert_eq!(post_now(&w.db, answer.id).await.state, "visible");
+        assert_eq!(answered().await, at);
+        assert_eq!(
+            open_review_count(&w.db).await.unwrap(),
+            1,
+            "in front of moderators"
+        );
+        flag_post(&w.db, &w.moderator, answer.id, "rude", "")
+            .await
+            .unwrap();
+        assert_eq!(post_now(&w.db, answer.id).await.state, "visible");
+        flag_post(&w.db, &w.admin, answer.id, "rude", "")
+            .await
+            .unwrap();
+        let hidden = post_now(&w.db, answer.id).await;
+        assert_eq!(
+            (hidden.state.as_str(), hidden.moderation_reason.as_deref()),
+            ("hidden", Some(AUTO_HIDDEN))
+        );
+    }
+
     /// A post the members' flags hid can be kept hidden: the flags upheld, the item resolved,
     /// the moderator's reason in place of the automatic one, the author told, and the topic no
     /// longer under review (out of the staff queue and the figures, as after a moderator's
