@@ -10,9 +10,10 @@ use crate::{
         form::Status,
         page::{ErrorView, query_number},
         pager::Pager,
-        staff::{MemberTools, StaffError},
+        staff::{MemberTools, staff_error},
         time::RelativeTime,
     },
+    error::AppError,
     model::{BurstView, FLAG_REASONS, PostState, ReviewItemView, flag_reason_label, post_url},
 };
 
@@ -78,6 +79,15 @@ pub fn ReviewPage() -> impl IntoView {
                 let categories = q.categories.iter().map(|c| (c.slug.clone(), c.name.clone())).collect();
                 let states = vec![("resolved".to_string(), "Resolved".to_string()), ("rejected".to_string(), "Rejected".to_string())];
                 let open = q.state == "open";
+                // An action's error is shown in its item's form (`ReviewRow`); at the top when it
+                // is the page's, or when its item is not listed any more (another moderator
+                // decided it meanwhile, or this one did and sent the form again).
+                let listed = |e: &AppError| {
+                    open && q.items.iter().any(|i| i.burst.is_none() && e.is_for_form(&moderate_form(i.post_id)))
+                };
+                let page_error = staff_error()
+                    .filter(|e| e.is_for_form("") || !listed(e))
+                    .map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> });
                 let count = match q.total {
                     0 if open => "Nothing to review.".to_string(),
                     n => format!("{}.", crate::format::count(n as i64, "item", "items")),
@@ -94,7 +104,7 @@ pub fn ReviewPage() -> impl IntoView {
                             <a class="button" href="/admin/moderation">"Settings and watched words"</a>
                         </span>
                     </header>
-                    <StaffError />
+                    {page_error}
                     <form method="get" action="/admin/review" class="filter-row">
                         {select("kind", "Kind", kinds, q.kind.clone())}
                         {select("reason", "Flag reason", reasons, q.reason.clone())}
@@ -135,6 +145,11 @@ pub fn ReviewPage() -> impl IntoView {
     }
 }
 
+/// The name a post's moderation form has in an error (`api::moderation`), and its element's id.
+fn moderate_form(post_id: i64) -> String {
+    format!("moderate-{post_id}")
+}
+
 #[component]
 fn ReviewRow(item: ReviewItemView, open: bool) -> impl IntoView {
     // A burst of votes is decided on its own (accept or reject the votes), never by an action
@@ -161,6 +176,13 @@ fn ReviewRow(item: ReviewItemView, open: bool) -> impl IntoView {
         ],
     };
     let reason_id = format!("reason-{}", item.id);
+    let form_id = moderate_form(item.post_id);
+    // This item's form came back with an error: said in it, with what was chosen and typed.
+    let sent = staff_error().filter(|e| e.is_for_form(&form_id));
+    let chosen = sent.as_ref().and_then(|e| e.kept("action"));
+    let typed = sent.as_ref().and_then(|e| e.kept("reason"));
+    let error_id = format!("{form_id}-error");
+    let described_by = sent.is_some().then(|| error_id.clone());
     view! {
         <li class="review-item">
             <div class="review-head">
@@ -220,16 +242,20 @@ fn ReviewRow(item: ReviewItemView, open: bool) -> impl IntoView {
             </p>
             {open.then(|| view! {
                 // Deleting asks first: a dialog with JavaScript, the /confirm page without.
+                // The id is where the form's error sends the page back to.
+                <div id=form_id>
+                {sent.map(|e| view! { <p class="field-error form-level" id=error_id.clone() role="alert">{e.to_string()}</p> })}
                 <form method="post" action=ModeratePost::url() class="filter-row" data-confirm="Delete this post? Readers will no longer see it." data-confirm-if="action=delete" data-confirm-button="Delete the post">
                     <input type="hidden" name="post_id" value=item.post_id />
                     <label class="visually-hidden" for=format!("action-{}", item.id)>"Action"</label>
-                    <select id=format!("action-{}", item.id) name="action">
-                        {actions.into_iter().map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
+                    <select id=format!("action-{}", item.id) name="action" aria-describedby=described_by.clone()>
+                        {actions.into_iter().map(|(v, l)| view! { <option value=v selected=chosen.as_deref() == Some(v)>{l}</option> }).collect_view()}
                     </select>
                     <label class="visually-hidden" for=reason_id.clone()>"Reason"</label>
-                    <input id=reason_id name="reason" maxlength="1000" placeholder="Reason (the author sees it)" />
+                    <input id=reason_id name="reason" maxlength="1000" placeholder="Reason (the author sees it)" value=typed aria-describedby=described_by />
                     <button type="submit" class="button">"Apply"</button>
                 </form>
+                </div>
                 {(!item.author_role.is_staff()).then(|| view! { <MemberTools user_id=item.author_id suspended=false /> })}
             })}
         </li>

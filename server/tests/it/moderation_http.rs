@@ -414,6 +414,140 @@ async fn flag_hide_edit_approve_round_trip_without_javascript() {
     assert!(public_log.body.contains("hid a post") && !public_log.body.contains("morgan"));
 }
 
+/// A post the members' flags hid is offered "Keep hidden" in the review queue (a plain form);
+/// kept hidden, its flags are upheld, its author told the reason, the queue empties and the
+/// topic stays out of sight. Sent again, it is refused with its message and writes nothing.
+#[tokio::test]
+async fn a_post_hidden_by_flags_is_kept_hidden_from_the_queue_without_javascript() {
+    let d = demo().await;
+    let p = d.post.id.to_string();
+    // Two new accounts' flags (half weight each) reach a threshold of 1.
+    app::server::settings::put(&d.db, app::server::settings::FLAG_THRESHOLD.0, "1")
+        .await
+        .unwrap();
+    for who in [&d.sam, &d.moderator] {
+        post_fetch(
+            &d.app,
+            "/api/flag_post",
+            &[("post_id", &p), ("reason", "rude"), ("note", "")],
+            Some(who),
+        )
+        .await;
+    }
+    assert_eq!(
+        get(&d.app, &d.path, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let queue = get(&d.app, "/admin/review", Some(&d.moderator)).await;
+    let doc = scraper::Html::parse_document(&queue.body);
+    let options = scraper::Selector::parse(".review-item select[name=action] option").unwrap();
+    let offered: Vec<(String, String)> = doc
+        .select(&options)
+        .map(|o| {
+            (
+                o.value().attr("value").unwrap_or_default().to_string(),
+                o.text().collect::<String>(),
+            )
+        })
+        .collect();
+    assert!(
+        offered.contains(&("hide".to_string(), "Keep hidden".to_string())),
+        "{offered:?}"
+    );
+
+    // Without a reason: refused, said in the item's own form, with the action kept.
+    let before = writes(&d.db).await;
+    let res = post_form(
+        &d.app,
+        "/api/moderate_post",
+        &[("post_id", &p), ("action", "hide"), ("reason", " ")],
+        Some(&d.moderator),
+        "/admin/review",
+    )
+    .await;
+    let page = follow(&d.app, &res, Some(&d.moderator)).await;
+    let doc = scraper::Html::parse_document(&page.body);
+    let within = |css: &str| {
+        let selector = scraper::Selector::parse(&format!("#moderate-{p} {css}")).unwrap();
+        doc.select(&selector)
+            .map(|e| e.text().collect::<String>())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        within("[role=alert]"),
+        vec![app::server::moderation::REASON_NEEDED.to_string()]
+    );
+    assert_eq!(within("option[selected]"), vec!["Keep hidden".to_string()]);
+    assert_eq!(writes(&d.db).await, before);
+
+    let res = post_form(
+        &d.app,
+        "/api/moderate_post",
+        &[
+            ("post_id", &p),
+            ("action", "hide"),
+            ("reason", "Name-calling."),
+        ],
+        Some(&d.moderator),
+        "/admin/review",
+    )
+    .await;
+    assert!(!res.location.unwrap_or_default().contains("__err="));
+    let kept = post::Entity::find_by_id(d.post.id)
+        .one(&d.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (kept.state.as_str(), kept.moderation_reason.as_deref()),
+        ("hidden", Some("Name-calling."))
+    );
+    let flags = flag::Entity::find().all(&d.db).await.unwrap();
+    assert!(flags.iter().all(|f| f.state == "upheld"), "{flags:?}");
+    assert!(
+        get(&d.app, "/admin/review", Some(&d.moderator))
+            .await
+            .body
+            .contains("No items here")
+    );
+    assert_eq!(
+        get(&d.app, &d.path, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        get(&d.app, "/notifications", Some(&d.casey))
+            .await
+            .body
+            .contains(
+                "A moderator reviewed your post and is keeping it hidden. Reason: Name-calling."
+            )
+    );
+
+    let before = writes(&d.db).await;
+    let res = post_form(
+        &d.app,
+        "/api/moderate_post",
+        &[("post_id", &p), ("action", "hide"), ("reason", "Again.")],
+        Some(&d.moderator),
+        "/admin/review",
+    )
+    .await;
+    assert!(
+        res.location
+            .as_deref()
+            .unwrap_or_default()
+            .contains("__err=")
+    );
+    let page = follow(&d.app, &res, Some(&d.moderator)).await;
+    let shown: String = scraper::Html::parse_document(&page.body)
+        .root_element()
+        .text()
+        .collect();
+    // Its item is gone from the queue: said at the page's top.
+    assert!(shown.contains("That post is hidden, so it can't be hidden."));
+    assert_eq!(writes(&d.db).await, before);
+}
+
 /// The flag that hides a topic's opening post takes the topic out of the flagger's sight too:
 /// they land on its category, told the flag was sent, not on "doesn't exist".
 #[tokio::test]
