@@ -807,12 +807,7 @@ async fn sql_metacharacters_are_only_text_in_every_field_and_query() {
 #[tokio::test]
 async fn no_answer_tells_whether_an_address_is_registered() {
     let (db, app) = demo_site().await;
-    let casey_email = user::Entity::find_by_id(3)
-        .one(&db)
-        .await
-        .unwrap()
-        .unwrap()
-        .email;
+    let casey_email = give_real_address(&db, "casey").await;
     let mut answers = Vec::new();
     for (name, email) in [
         ("newcomer1", "fresh@example.com"),

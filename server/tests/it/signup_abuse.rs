@@ -67,7 +67,8 @@ async fn assert_each_refused(
 #[tokio::test]
 async fn sign_ups_giving_someone_elses_address_mail_them_once_a_day() {
     let (db, app) = demo_site().await;
-    let victim = "casey@demo.backyard.invalid";
+    let victim = give_real_address(&db, "casey").await;
+    let victim = victim.as_str();
     for i in 0..30 {
         let name = crate::safe_redirects::DISTINCT_NAMES[i];
         let res = try_sign_up(&app, name, victim, STRONG).await;

@@ -439,3 +439,16 @@ pub async fn member(db: &DatabaseConnection, name: &str) -> app::server::entity:
         .unwrap()
         .unwrap_or_else(|| panic!("no member {name}"))
 }
+
+/// Gives a demo account an address a person could have (the demo's are under `.invalid`, which
+/// nobody may give as their own): for tests of one member giving another's address.
+pub async fn give_real_address(db: &DatabaseConnection, name: &str) -> String {
+    use app::server::entity::user;
+    use sea_orm::{ActiveModelTrait, Set};
+    let address = format!("{}@example.com", name.to_lowercase());
+    let mut row: user::ActiveModel = member(db, name).await.into();
+    row.email = Set(address.clone());
+    row.email_key = Set(address.clone());
+    row.update(db).await.unwrap();
+    address
+}
