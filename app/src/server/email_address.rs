@@ -40,9 +40,18 @@ pub fn address_problem(address: &str) -> Option<bool> {
 /// addresses that are not real: no mail can reach it. The demo's accounts use it, so that
 /// nothing is ever sent for them; a person cannot give one of their own.
 pub fn never_delivered(address: &str) -> bool {
-    address
-        .rsplit_once('.')
-        .is_some_and(|(_, last)| last.eq_ignore_ascii_case("invalid"))
+    use unicode_normalization::UnicodeNormalization;
+    // The domain as mail software reads it: IDNA maps full-width and other compatibility forms
+    // of letters and dots to the plain ones ("ｉｎｖａｌｉｄ" is "invalid").
+    let domain = address
+        .rsplit_once('@')
+        .map_or(address, |(_, domain)| domain);
+    let domain = domain
+        .nfkc()
+        .collect::<String>()
+        .replace('\u{3002}', ".")
+        .to_lowercase();
+    domain.trim_end_matches('.').rsplit('.').next() == Some("invalid")
 }
 
 /// The form of an address that counts mail to it, whatever case it was typed in.
@@ -56,7 +65,18 @@ mod tests {
 
     #[test]
     fn only_an_address_under_invalid_is_never_delivered() {
-        for address in ["casey@demo.backyard.invalid", "a@B.INVALID", "a@x.Invalid"] {
+        // Compatibility forms too: full-width, mathematical, a roman numeral for the "d", an
+        // ideographic full stop (found by an outside tester).
+        for address in [
+            "casey@demo.backyard.invalid",
+            "a@B.INVALID",
+            "a@x.Invalid",
+            "a@b.\u{ff49}\u{ff4e}\u{ff56}\u{ff41}\u{ff4c}\u{ff49}\u{ff44}",
+            "a@b.\u{1d422}\u{1d427}\u{1d42f}\u{1d41a}\u{1d425}\u{1d422}\u{1d41d}",
+            "a@b.invali\u{217e}",
+            "a@b\u{3002}invalid",
+            "a@b.invalid.",
+        ] {
             assert!(never_delivered(address), "{address}");
         }
         for address in [
