@@ -12,6 +12,9 @@ pub const BUSY_RETRY_AFTER_SECS: u32 = 2;
 /// A form whose fields the server could not read: a page opened before an upgrade that changed
 /// the form, or one edited by hand. serde's own words ("missing field `form_token`", or a
 /// typed value echoed back) mean nothing to the person and are not theirs to see.
+/// How much of what was typed a form sent back with an error keeps, in bytes (`in_form`).
+pub const KEPT_MAX_BYTES: usize = 4000;
+
 pub const FORM_UNREADABLE: &str =
     "This form is out of date or incomplete. Reload the page and send it again.";
 
@@ -99,6 +102,18 @@ impl AppError {
     /// becomes field errors (one not about a field is the form's), so the page can put it in
     /// the form it came from and nowhere else.
     pub fn in_form(self, form: &str, kept: Vec<(String, String)>) -> AppError {
+        // The error travels in the page's address, which the server caps at 8,000 characters
+        // (a third more once encoded): what does not fit is not kept, the error is still said.
+        // Only a hand-made request types that much into the fields a form keeps.
+        let mut room = KEPT_MAX_BYTES;
+        let kept = kept
+            .into_iter()
+            .filter(|(_, value)| {
+                let fits = value.len() <= room;
+                room -= if fits { value.len() } else { 0 };
+                fits
+            })
+            .collect();
         AppError::Fields {
             form: form.to_string(),
             errors: self.into_field_errors(),
