@@ -994,6 +994,7 @@ pub fn action_label(action: &str) -> &str {
         "approve" => "approved a post",
         "dismiss" => "dismissed the flags on a post",
         "hide" => "hid a post",
+        "keep_hidden" => "kept a hidden post hidden",
         "delete" => "deleted a post",
         "restore" => "restored a post",
         "edit" => "edited a post",

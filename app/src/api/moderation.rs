@@ -90,6 +90,7 @@ pub async fn moderate_post(
     let done = match action.as_str() {
         "approve" => "approved",
         "hide" => "hidden",
+        "keep_hidden" => "kept_hidden",
         "delete" => "post_deleted",
         "restore" => "restored",
         "dismiss" => "dismissed",

@@ -245,6 +245,7 @@ pub fn done_message(code: &str) -> Option<&'static str> {
         "unanswer" => "The official answer was removed.",
         "approved" => "The post was approved and is visible.",
         "hidden" => "The post was hidden. Its author sees the reason.",
+        "kept_hidden" => "The post stays hidden. Its author sees the reason.",
         "post_deleted" => "The post was deleted.",
         "restored" => "The post was restored.",
         "dismissed" => "The flags on this post were dismissed.",

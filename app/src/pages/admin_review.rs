@@ -125,6 +125,7 @@ pub fn ReviewPage() -> impl IntoView {
                                     <option value="approve">"Approve"</option>
                                     <option value="dismiss">"Dismiss flags"</option>
                                     <option value="hide">"Hide"</option>
+                                    <option value="keep_hidden">"Keep hidden"</option>
                                     <option value="delete">"Delete"</option>
                                 </select>
                                 <input name="reason" maxlength="1000" placeholder="Reason (the authors see it)" aria-label="Reason for the selected items" />
@@ -165,7 +166,7 @@ fn ReviewRow(item: ReviewItemView, open: bool) -> impl IntoView {
         PostState::Hidden => vec![
             ("approve", "Approve"),
             ("dismiss", "Dismiss flags"),
-            ("hide", "Keep hidden"),
+            ("keep_hidden", "Keep hidden"),
             ("delete", "Delete"),
         ],
         PostState::Deleted => vec![("restore", "Restore")],

@@ -97,6 +97,10 @@ enum Action {
     Hide {
         post: usize,
     },
+    /// "Keep hidden" on a hidden post.
+    KeepHidden {
+        post: usize,
+    },
     /// A member flags a post; two members' flags hide it (a moderator decides later), but for a
     /// staff member's post only staff members' flags count.
     Flag {
@@ -163,6 +167,7 @@ fn action() -> impl Strategy<Value = Action> {
             .prop_map(|(topic, by, held)| Action::Reply { topic, by, held }),
         2 => post.clone().prop_map(|post| Action::Approve { post }),
         2 => post.clone().prop_map(|post| Action::Hide { post }),
+        2 => post.clone().prop_map(|post| Action::KeepHidden { post }),
         3 => (post.clone(), any::<bool>()).prop_map(|(post, second)| Action::Flag { post, second }),
         2 => post.clone().prop_map(|post| Action::Restore { post }),
         2 => post.clone().prop_map(|post| Action::Delete { post }),
@@ -453,11 +458,12 @@ impl Model {
                     matches!(s, State::Pending | State::Hidden)
                 });
             }
-            // A hidden one too: kept hidden while flags or the review hold it, refused after.
             Action::Hide { post } => {
-                return moderate(post, PostAction::Hide, |s| {
-                    matches!(s, State::Visible | State::Hidden)
-                });
+                return moderate(post, PostAction::Hide, |s| s == State::Visible);
+            }
+            // Kept hidden while flags or the review hold it; refused after.
+            Action::KeepHidden { post } => {
+                return moderate(post, PostAction::KeepHidden, |s| s == State::Hidden);
             }
             Action::Flag { post, second } => {
                 let p = self.post(post, |s| s == State::Visible)?;
@@ -522,8 +528,8 @@ impl Model {
         })
     }
 
-    /// Where a moderator's action takes a post: `State::after`, and "keep hidden", a hide of a
-    /// hidden post that flags or an open review item (its author's edit) hold under review.
+    /// Where a moderator's action takes a post: `State::after`, and "keep hidden", for a hidden
+    /// post that flags or an open review item (its author's edit) hold under review.
     fn moved(&self, post_id: i64, action: PostAction, rows: &Rows) -> Option<State> {
         let p = self.posts.iter().find(|p| p.id == post_id).expect("known");
         let under_review = rows
@@ -535,7 +541,7 @@ impl Model {
                     && i.state == "open"
                     && i.kind != super::records::review_items::VOTE_BURST
             });
-        let keeps = action == PostAction::Hide && p.state == State::Hidden && under_review;
+        let keeps = action == PostAction::KeepHidden && p.state == State::Hidden && under_review;
         p.state.after(action).or(keeps.then_some(State::Hidden))
     }
 
@@ -1508,8 +1514,8 @@ mod reproductions {
                 post: 0,
                 second: true,
             },
-            Hide { post: 0 },
-            Hide { post: 0 },
+            KeepHidden { post: 0 },
+            KeepHidden { post: 0 },
         ]);
     }
 
@@ -1522,8 +1528,8 @@ mod reproductions {
             reply(Replier::OtherCustomer, false),
             Hide { post: 1 },
             Edit { post: 1 },
-            Hide { post: 1 },
-            Hide { post: 1 },
+            KeepHidden { post: 0 },
+            KeepHidden { post: 0 },
         ]);
     }
 

@@ -193,6 +193,8 @@ async fn bad_moderation_input_gets_its_message_and_writes_nothing() {
     let d = demo().await;
     let p = d.post.id.to_string();
     let long = "x".repeat(1001);
+    // Past what the page's address may carry: the error is said all the same.
+    let longer = "é".repeat(6000);
     // A second open flag, an over-long reason, an empty bulk selection, a deleted post's flag.
     let sam_flag = [
         ("post_id", p.as_str()),
@@ -238,6 +240,16 @@ async fn bad_moderation_input_gets_its_message_and_writes_nothing() {
             ],
             &d.moderator,
             "Reasons can be at most 1,000 characters; this one has 1001.".to_string(),
+        ),
+        (
+            "/api/moderate_post",
+            vec![
+                ("post_id", p.as_str()),
+                ("action", "hide"),
+                ("reason", longer.as_str()),
+            ],
+            &d.moderator,
+            "Reasons can be at most 1,000 characters; this one has 6000.".to_string(),
         ),
     ] {
         let res = post_form(&d.app, path, &fields, Some(cookie), &d.path).await;
@@ -451,7 +463,7 @@ async fn a_post_hidden_by_flags_is_kept_hidden_from_the_queue_without_javascript
         })
         .collect();
     assert!(
-        offered.contains(&("hide".to_string(), "Keep hidden".to_string())),
+        offered.contains(&("keep_hidden".to_string(), "Keep hidden".to_string())),
         "{offered:?}"
     );
 
@@ -460,7 +472,7 @@ async fn a_post_hidden_by_flags_is_kept_hidden_from_the_queue_without_javascript
     let res = post_form(
         &d.app,
         "/api/moderate_post",
-        &[("post_id", &p), ("action", "hide"), ("reason", " ")],
+        &[("post_id", &p), ("action", "keep_hidden"), ("reason", " ")],
         Some(&d.moderator),
         "/admin/review",
     )
@@ -485,7 +497,7 @@ async fn a_post_hidden_by_flags_is_kept_hidden_from_the_queue_without_javascript
         "/api/moderate_post",
         &[
             ("post_id", &p),
-            ("action", "hide"),
+            ("action", "keep_hidden"),
             ("reason", "Name-calling."),
         ],
         Some(&d.moderator),
@@ -527,7 +539,11 @@ async fn a_post_hidden_by_flags_is_kept_hidden_from_the_queue_without_javascript
     let res = post_form(
         &d.app,
         "/api/moderate_post",
-        &[("post_id", &p), ("action", "hide"), ("reason", "Again.")],
+        &[
+            ("post_id", &p),
+            ("action", "keep_hidden"),
+            ("reason", "Again."),
+        ],
         Some(&d.moderator),
         "/admin/review",
     )
@@ -544,7 +560,7 @@ async fn a_post_hidden_by_flags_is_kept_hidden_from_the_queue_without_javascript
         .text()
         .collect();
     // Its item is gone from the queue: said at the page's top.
-    assert!(shown.contains("That post is hidden, so it can't be hidden."));
+    assert!(shown.contains(app::server::moderation::NOTHING_TO_KEEP));
     assert_eq!(writes(&d.db).await, before);
 }
 

@@ -30,6 +30,12 @@ pub const MOVED_OUT_OF_ARCHIVE: &str =
     "Moved out of an archived category, so it waits for staff again.";
 pub const REASON_NEEDED: &str = "Give a reason: the author will see it.";
 
+pub const NOTHING_TO_KEEP: &str =
+    "That post was already decided: nothing about it waits for a moderator.";
+
+pub const OWN_POST_UNDER_REVIEW: &str =
+    "Your own post is under review: another moderator or an admin decides on it.";
+
 pub const NOTHING_SELECTED: &str = "Select at least one item.";
 
 pub const ACTION_UNKNOWN: &str = "Choose an action.";
@@ -43,6 +49,10 @@ pub enum PostAction {
     Approve,
     Dismiss,
     Hide,
+    /// Upholds what holds a hidden post under review (its flags, or its author's edit): it stays
+    /// hidden. Its own action, so that a stale "keep hidden" cannot hide again a post another
+    /// moderator made public meanwhile.
+    KeepHidden,
     Delete,
     Restore,
 }
@@ -53,6 +63,7 @@ impl PostAction {
             "approve" => PostAction::Approve,
             "dismiss" => PostAction::Dismiss,
             "hide" => PostAction::Hide,
+            "keep_hidden" => PostAction::KeepHidden,
             "delete" => PostAction::Delete,
             "restore" => PostAction::Restore,
             _ => return None,
@@ -67,8 +78,8 @@ impl PostAction {
         match self {
             PostAction::Approve => &[Pending, Hidden],
             PostAction::Dismiss => &[Visible, Hidden],
-            // A hidden post still under review (the members' flags hid it) is kept hidden.
-            PostAction::Hide => &[Visible, Hidden],
+            PostAction::Hide => &[Visible],
+            PostAction::KeepHidden => &[Hidden],
             PostAction::Delete => &[Pending, Visible, Hidden],
             PostAction::Restore => &[Hidden, Deleted],
         }
@@ -80,6 +91,7 @@ impl PostAction {
             PostAction::Approve => "approved",
             PostAction::Dismiss => "cleared of its flags",
             PostAction::Hide => "hidden",
+            PostAction::KeepHidden => "kept hidden",
             PostAction::Delete => "deleted",
             PostAction::Restore => "restored",
         }
@@ -90,6 +102,7 @@ impl PostAction {
             PostAction::Approve => "approve",
             PostAction::Dismiss => "dismiss",
             PostAction::Hide => "hide",
+            PostAction::KeepHidden => "keep_hidden",
             PostAction::Delete => "delete",
             PostAction::Restore => "restore",
         }
@@ -115,8 +128,10 @@ pub async fn act_on_post(
 /// The reason `action` needs (hiding and deleting say why), trimmed and within its length.
 pub fn check_reason(action: PostAction, reason: &str) -> Result<String, AppError> {
     let reason = reason.trim();
-    if matches!(action, PostAction::Hide | PostAction::Delete)
-        && crate::server::invisible::is_blank(reason)
+    if matches!(
+        action,
+        PostAction::Hide | PostAction::KeepHidden | PostAction::Delete
+    ) && crate::server::invisible::is_blank(reason)
     {
         return Err(AppError::invalid("reason", REASON_NEEDED));
     }
@@ -135,11 +150,7 @@ async fn act_in(
         .await?
         .ok_or_else(|| AppError::NotFound(visibility::POST_MISSING.into()))?;
     check_may_act_on_author(conn, moderator, p.author_id).await?;
-    // Hiding a hidden post upholds the flags (or the review) that hid it: there must be one.
-    let keeps_hidden = action == PostAction::Hide && p.state() == PostState::Hidden;
-    if !action.applies_to().contains(&p.state())
-        || (keeps_hidden && !under_review(conn, p.id).await?)
-    {
+    if !action.applies_to().contains(&p.state()) {
         return Err(AppError::invalid(
             "action",
             format!(
@@ -149,6 +160,16 @@ async fn act_in(
             ),
         ));
     }
+    let keeps_hidden = action == PostAction::KeepHidden;
+    let reviewed = under_review(conn, p.id).await?;
+    if keeps_hidden && !reviewed {
+        return Err(AppError::invalid("action", NOTHING_TO_KEEP));
+    }
+    // Flags against a moderator's own post (staff members' flags are what can hide a staff
+    // post) are decided by someone else; taking one's own post down stays one's own choice.
+    if reviewed && p.author_id == moderator.id && action != PostAction::Delete {
+        return Err(AppError::invalid("action", OWN_POST_UNDER_REVIEW));
+    }
     let (state, flags_to, item_to, told) = match action {
         PostAction::Approve => (
             PostState::Visible,
@@ -157,7 +178,7 @@ async fn act_in(
             "Your post was approved and is now public.",
         ),
         PostAction::Dismiss => (PostState::Visible, "dismissed", "rejected", ""),
-        PostAction::Hide if keeps_hidden => (
+        PostAction::KeepHidden => (
             PostState::Hidden,
             "upheld",
             "resolved",
@@ -212,7 +233,7 @@ async fn act_in(
         .await?;
     let public = matches!(
         action,
-        PostAction::Hide | PostAction::Delete | PostAction::Restore
+        PostAction::Hide | PostAction::KeepHidden | PostAction::Delete | PostAction::Restore
     );
     log(
         conn,

@@ -231,6 +231,43 @@ mod tests {
         );
     }
 
+    /// Staff members' flags on a moderator's own post are decided by someone else: its author
+    /// may not approve, restore, dismiss or keep it (deleting it stays theirs); an admin may.
+    #[tokio::test]
+    async fn a_moderator_does_not_decide_on_flags_against_their_own_post() {
+        let w = world().await;
+        settings::put(&w.db, settings::FLAG_THRESHOLD.0, "2")
+            .await
+            .unwrap();
+        let own = reply(&w.db, &w.moderator, w.topic.id, "Calm down, please.", None)
+            .await
+            .unwrap();
+        for who in [&w.staff, &w.admin] {
+            flag_post(&w.db, who, own.id, "rude", "").await.unwrap();
+        }
+        assert_eq!(post_now(&w.db, own.id).await.state, "hidden");
+        let before = counts(&w.db).await;
+        for action in [
+            PostAction::Approve,
+            PostAction::Restore,
+            PostAction::Dismiss,
+            PostAction::KeepHidden,
+        ] {
+            assert_eq!(
+                act_on_post(&w.db, &w.moderator, own.id, action, "Fine")
+                    .await
+                    .unwrap_err(),
+                AppError::invalid("action", OWN_POST_UNDER_REVIEW),
+                "{action:?}"
+            );
+        }
+        assert_eq!(counts(&w.db).await, before);
+        act_on_post(&w.db, &w.admin, own.id, PostAction::Approve, "")
+            .await
+            .unwrap();
+        assert_eq!(post_now(&w.db, own.id).await.state, "visible");
+    }
+
     /// A post the members' flags hid can be kept hidden: the flags upheld, the item resolved,
     /// the moderator's reason in place of the automatic one, the author told, and the topic no
     /// longer under review (out of the staff queue and the figures, as after a moderator's
@@ -269,7 +306,7 @@ mod tests {
             ),
         ] {
             assert_eq!(
-                act_on_post(&w.db, who, w.post.id, PostAction::Hide, reason)
+                act_on_post(&w.db, who, w.post.id, PostAction::KeepHidden, reason)
                     .await
                     .unwrap_err(),
                 error,
@@ -280,9 +317,15 @@ mod tests {
         assert_eq!(counts(&w.db).await, before);
         assert_eq!(post_now(&w.db, w.post.id).await, hidden);
 
-        act_on_post(&w.db, &w.moderator, w.post.id, PostAction::Hide, "Abuse")
-            .await
-            .unwrap();
+        act_on_post(
+            &w.db,
+            &w.moderator,
+            w.post.id,
+            PostAction::KeepHidden,
+            "Abuse",
+        )
+        .await
+        .unwrap();
         let kept = post_now(&w.db, w.post.id).await;
         assert_eq!(
             (kept.state.as_str(), kept.moderation_reason.as_deref()),
@@ -294,7 +337,7 @@ mod tests {
         assert_eq!(items.len(), 1);
         assert_eq!(
             (items[0].state.as_str(), items[0].resolution.as_str()),
-            ("resolved", "hide")
+            ("resolved", "keep_hidden")
         );
         assert!(!waits().await, "decided by a moderator, it is out");
         let told = notification::Entity::find()
@@ -311,17 +354,49 @@ mod tests {
         // Nothing left to decide: sent again (or twice at once), refused and nothing written.
         let before = counts(&w.db).await;
         let again = tokio::join!(
-            act_on_post(&w.db, &w.moderator, w.post.id, PostAction::Hide, "Again"),
-            act_on_post(&w.db, &w.admin, w.post.id, PostAction::Hide, "Again"),
+            act_on_post(
+                &w.db,
+                &w.moderator,
+                w.post.id,
+                PostAction::KeepHidden,
+                "Again"
+            ),
+            act_on_post(&w.db, &w.admin, w.post.id, PostAction::KeepHidden, "Again"),
         );
         for refused in [again.0, again.1] {
             assert_eq!(
                 refused.unwrap_err(),
-                AppError::invalid("action", "That post is hidden, so it can't be hidden.")
+                AppError::invalid("action", NOTHING_TO_KEEP)
             );
         }
         assert_eq!(counts(&w.db).await, before);
         assert_eq!(post_now(&w.db, w.post.id).await, kept);
+        // "Hide" is for a public post; "keep hidden" for a hidden one: a form loaded before
+        // another moderator made the post public cannot hide it again.
+        assert_eq!(
+            act_on_post(&w.db, &w.moderator, w.post.id, PostAction::Hide, "Again")
+                .await
+                .unwrap_err(),
+            AppError::invalid("action", "That post is hidden, so it can't be hidden.")
+        );
+        act_on_post(&w.db, &w.admin, w.post.id, PostAction::Approve, "")
+            .await
+            .unwrap();
+        let before = counts(&w.db).await;
+        assert_eq!(
+            act_on_post(
+                &w.db,
+                &w.moderator,
+                w.post.id,
+                PostAction::KeepHidden,
+                "Stale"
+            )
+            .await
+            .unwrap_err(),
+            AppError::invalid("action", "That post is public, so it can't be kept hidden.")
+        );
+        assert_eq!(counts(&w.db).await, before);
+        assert_eq!(post_now(&w.db, w.post.id).await.state, "visible");
     }
 
     /// A topic whose opening post is hidden leaves every list (its title is in every list) and
