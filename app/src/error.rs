@@ -12,11 +12,11 @@ pub const BUSY_RETRY_AFTER_SECS: u32 = 2;
 /// A form whose fields the server could not read: a page opened before an upgrade that changed
 /// the form, or one edited by hand. serde's own words ("missing field `form_token`", or a
 /// typed value echoed back) mean nothing to the person and are not theirs to see.
-/// How much of what was typed a form sent back with an error keeps, in bytes (`in_form`).
-pub const KEPT_MAX_BYTES: usize = 4000;
-
 pub const FORM_UNREADABLE: &str =
     "This form is out of date or incomplete. Reload the page and send it again.";
+
+/// How much of what was typed a form sent back with an error keeps, in bytes (`in_form`).
+pub const KEPT_MAX_BYTES: usize = 4000;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
