@@ -137,11 +137,8 @@ fn ModerateForm(post_id: i64, state: PostState) -> impl IntoView {
     let reason_id = format!("{id}-reason");
     let actions: Vec<(&str, &str)> = match state {
         PostState::Pending => vec![("approve", "Approve"), ("delete", "Delete")],
-        PostState::Hidden => vec![
-            ("approve", "Approve (make visible)"),
-            ("delete", "Delete"),
-            ("restore", "Restore"),
-        ],
+        // Approving (deciding on what hid it) is the review queue's; "restore" makes it public.
+        PostState::Hidden => vec![("restore", "Restore"), ("delete", "Delete")],
         PostState::Deleted => vec![("restore", "Restore")],
         PostState::Visible => vec![
             ("hide", "Hide"),

@@ -46,12 +46,19 @@ pub fn never_delivered(address: &str) -> bool {
     let domain = address
         .rsplit_once('@')
         .map_or(address, |(_, domain)| domain);
-    let domain = domain
+    let under_invalid =
+        |domain: &str| domain.trim_end_matches('.').rsplit('.').next() == Some("invalid");
+    // IDNA's own reading drops what it ignores, such as the Hangul fillers.
+    let idna = match url::Host::parse(domain) {
+        Ok(url::Host::Domain(ascii)) => under_invalid(&ascii),
+        _ => false,
+    };
+    let nfkc = domain
         .nfkc()
         .collect::<String>()
         .replace('\u{3002}', ".")
         .to_lowercase();
-    domain.trim_end_matches('.').rsplit('.').next() == Some("invalid")
+    idna || under_invalid(&nfkc)
 }
 
 /// The form of an address that counts mail to it, whatever case it was typed in.
@@ -76,6 +83,9 @@ mod tests {
             "a@b.invali\u{217e}",
             "a@b\u{3002}invalid",
             "a@b.invalid.",
+            "a@b.inval\u{3164}id",
+            "a@b.\u{115f}invalid",
+            "a@b.in\u{ffa0}valid",
         ] {
             assert!(never_delivered(address), "{address}");
         }
@@ -83,6 +93,7 @@ mod tests {
             "a@invalid.example.com",
             "invalid@example.com",
             "a@x.invalidate",
+            "a@b.\u{131}nvalid",
         ] {
             assert!(!never_delivered(address), "{address}");
         }

@@ -528,8 +528,9 @@ impl Model {
         })
     }
 
-    /// Where a moderator's action takes a post: `State::after`, and "keep hidden", for a hidden
-    /// post that flags or an open review item (its author's edit) hold under review.
+    /// Where a moderator's action takes a post: `State::after`, and "keep hidden"; approving a
+    /// hidden post and keeping it hidden only while flags or an open review item (its author's
+    /// edit) hold it under review.
     fn moved(&self, post_id: i64, action: PostAction, rows: &Rows) -> Option<State> {
         let p = self.posts.iter().find(|p| p.id == post_id).expect("known");
         let under_review = rows
@@ -541,7 +542,14 @@ impl Model {
                     && i.state == "open"
                     && i.kind != super::records::review_items::VOTE_BURST
             });
-        let keeps = action == PostAction::KeepHidden && p.state == State::Hidden && under_review;
+        // Approving a hidden post, or keeping it hidden, decides on what holds it: there must
+        // be something.
+        let decides = action == PostAction::KeepHidden
+            || (action == PostAction::Approve && p.state == State::Hidden);
+        if decides && !under_review {
+            return None;
+        }
+        let keeps = action == PostAction::KeepHidden && p.state == State::Hidden;
         p.state.after(action).or(keeps.then_some(State::Hidden))
     }
 

@@ -195,6 +195,7 @@ async fn bad_moderation_input_gets_its_message_and_writes_nothing() {
     let long = "x".repeat(1001);
     // Past what the page's address may carry: the error is said all the same.
     let longer = "é".repeat(6000);
+    let quotes = "\"".repeat(3900);
     // A second open flag, an over-long reason, an empty bulk selection, a deleted post's flag.
     let sam_flag = [
         ("post_id", p.as_str()),
@@ -250,6 +251,16 @@ async fn bad_moderation_input_gets_its_message_and_writes_nothing() {
             ],
             &d.moderator,
             "Reasons can be at most 1,000 characters; this one has 6000.".to_string(),
+        ),
+        (
+            "/api/moderate_post",
+            vec![
+                ("post_id", p.as_str()),
+                ("action", "hide"),
+                ("reason", quotes.as_str()),
+            ],
+            &d.moderator,
+            "Reasons can be at most 1,000 characters; this one has 3900.".to_string(),
         ),
     ] {
         let res = post_form(&d.app, path, &fields, Some(cookie), &d.path).await;
@@ -560,7 +571,7 @@ async fn a_post_hidden_by_flags_is_kept_hidden_from_the_queue_without_javascript
         .text()
         .collect();
     // Its item is gone from the queue: said at the page's top.
-    assert!(shown.contains(app::server::moderation::NOTHING_TO_KEEP));
+    assert!(shown.contains(app::server::moderation::NOTHING_TO_DECIDE));
     assert_eq!(writes(&d.db).await, before);
 }
 

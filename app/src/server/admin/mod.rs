@@ -617,10 +617,10 @@ mod tests {
         act(answers[0].id, PostAction::Delete).await;
         act(removed_opening, PostAction::Restore).await;
         for a in &answers[1..] {
-            for action in [PostAction::Hide, PostAction::Approve, PostAction::Hide] {
+            for action in [PostAction::Hide, PostAction::Restore, PostAction::Hide] {
                 act(a.id, action).await;
             }
-            act(a.id, PostAction::Approve).await;
+            act(a.id, PostAction::Restore).await;
         }
         for t in [lost, removed, shown, moved] {
             assert_eq!(waits(t).await, None);

@@ -30,11 +30,10 @@ pub const MOVED_OUT_OF_ARCHIVE: &str =
     "Moved out of an archived category, so it waits for staff again.";
 pub const REASON_NEEDED: &str = "Give a reason: the author will see it.";
 
-pub const NOTHING_TO_KEEP: &str =
-    "That post was already decided: nothing about it waits for a moderator.";
+pub const NOTHING_TO_DECIDE: &str =
+    "Nothing about that post waits for a decision: another moderator may have made it already.";
 
-pub const OWN_POST_UNDER_REVIEW: &str =
-    "Your own post is under review: another moderator or an admin decides on it.";
+pub const OWN_POST: &str = "Another moderator or an admin decides on your own posts: you may hide or delete them, nothing else.";
 
 pub const NOTHING_SELECTED: &str = "Select at least one item.";
 
@@ -150,6 +149,12 @@ async fn act_in(
         .await?
         .ok_or_else(|| AppError::NotFound(visibility::POST_MISSING.into()))?;
     check_may_act_on_author(conn, moderator, p.author_id).await?;
+    // Making one's own post public again, or clearing or upholding what holds it, is someone
+    // else's decision: with staff members' flags alone able to hide a staff post, its author
+    // could otherwise undo them (or skip the new-member hold by deleting and restoring).
+    if p.author_id == moderator.id && !matches!(action, PostAction::Hide | PostAction::Delete) {
+        return Err(AppError::invalid("form", OWN_POST));
+    }
     if !action.applies_to().contains(&p.state()) {
         return Err(AppError::invalid(
             "action",
@@ -161,14 +166,13 @@ async fn act_in(
         ));
     }
     let keeps_hidden = action == PostAction::KeepHidden;
-    let reviewed = under_review(conn, p.id).await?;
-    if keeps_hidden && !reviewed {
-        return Err(AppError::invalid("action", NOTHING_TO_KEEP));
-    }
-    // Flags against a moderator's own post (staff members' flags are what can hide a staff
-    // post) are decided by someone else; taking one's own post down stays one's own choice.
-    if reviewed && p.author_id == moderator.id && action != PostAction::Delete {
-        return Err(AppError::invalid("action", OWN_POST_UNDER_REVIEW));
+    // A decision on flags or a review needs one still open: a form loaded before another
+    // moderator decided cannot undo that decision (a hidden post is made public again on
+    // purpose with "restore").
+    let decides = matches!(action, PostAction::KeepHidden | PostAction::Dismiss)
+        || (action == PostAction::Approve && p.state() == PostState::Hidden);
+    if decides && !under_review(conn, p.id).await? {
+        return Err(AppError::invalid("action", NOTHING_TO_DECIDE));
     }
     let (state, flags_to, item_to, told) = match action {
         PostAction::Approve => (

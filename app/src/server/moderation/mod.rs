@@ -232,7 +232,8 @@ mod tests {
     }
 
     /// Staff members' flags on a moderator's own post are decided by someone else: its author
-    /// may not approve, restore, dismiss or keep it (deleting it stays theirs); an admin may.
+    /// may not approve, restore, dismiss or keep it, under review or after another's decision,
+    /// nor delete it and restore it (hiding or deleting it stays theirs); an admin may decide.
     #[tokio::test]
     async fn a_moderator_does_not_decide_on_flags_against_their_own_post() {
         let w = world().await;
@@ -257,12 +258,41 @@ mod tests {
                 act_on_post(&w.db, &w.moderator, own.id, action, "Fine")
                     .await
                     .unwrap_err(),
-                AppError::invalid("action", OWN_POST_UNDER_REVIEW),
+                AppError::invalid("form", OWN_POST),
                 "{action:?}"
             );
         }
         assert_eq!(counts(&w.db).await, before);
-        act_on_post(&w.db, &w.admin, own.id, PostAction::Approve, "")
+        // Kept hidden by an admin: its author cannot undo that either.
+        act_on_post(&w.db, &w.admin, own.id, PostAction::KeepHidden, "Rude")
+            .await
+            .unwrap();
+        let before = counts(&w.db).await;
+        for action in [
+            PostAction::Approve,
+            PostAction::Restore,
+            PostAction::Dismiss,
+        ] {
+            assert_eq!(
+                act_on_post(&w.db, &w.moderator, own.id, action, "Fine")
+                    .await
+                    .unwrap_err(),
+                AppError::invalid("form", OWN_POST),
+                "{action:?}"
+            );
+        }
+        assert_eq!(counts(&w.db).await, before);
+        // Deleted by its author, it stays deleted: restoring it is someone else's.
+        act_on_post(&w.db, &w.moderator, own.id, PostAction::Delete, "Mine")
+            .await
+            .unwrap();
+        assert_eq!(
+            act_on_post(&w.db, &w.moderator, own.id, PostAction::Restore, "")
+                .await
+                .unwrap_err(),
+            AppError::invalid("form", OWN_POST)
+        );
+        act_on_post(&w.db, &w.admin, own.id, PostAction::Restore, "")
             .await
             .unwrap();
         assert_eq!(post_now(&w.db, own.id).await.state, "visible");
@@ -366,7 +396,7 @@ mod tests {
         for refused in [again.0, again.1] {
             assert_eq!(
                 refused.unwrap_err(),
-                AppError::invalid("action", NOTHING_TO_KEEP)
+                AppError::invalid("action", NOTHING_TO_DECIDE)
             );
         }
         assert_eq!(counts(&w.db).await, before);
@@ -379,7 +409,18 @@ mod tests {
                 .unwrap_err(),
             AppError::invalid("action", "That post is hidden, so it can't be hidden.")
         );
-        act_on_post(&w.db, &w.admin, w.post.id, PostAction::Approve, "")
+        // Nor can a form loaded before it was kept hidden make it public: that is "restore".
+        for action in [PostAction::Approve, PostAction::Dismiss] {
+            assert_eq!(
+                act_on_post(&w.db, &w.admin, w.post.id, action, "")
+                    .await
+                    .unwrap_err(),
+                AppError::invalid("action", NOTHING_TO_DECIDE),
+                "{action:?}"
+            );
+        }
+        assert_eq!(counts(&w.db).await, before);
+        act_on_post(&w.db, &w.admin, w.post.id, PostAction::Restore, "")
             .await
             .unwrap();
         let before = counts(&w.db).await;
