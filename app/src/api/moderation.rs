@@ -86,6 +86,8 @@ pub async fn moderate_post(
     action: String,
     reason: String,
     confirmed: Option<String>,
+    // The review queue's item the form decides (see `moderation::act_on_item`).
+    item: Option<i64>,
 ) -> Result<(), AppError> {
     let done = match action.as_str() {
         "approve" => "approved",
@@ -123,7 +125,11 @@ pub async fn moderate_post(
         }
     }
     super::act_to(answer, |db, user| async move {
-        moderation::act_on_post(&db, &user, post_id, action_of(&action)?, &reason).await
+        let action = action_of(&action)?;
+        match item {
+            Some(item) => moderation::act_on_item(&db, &user, item, post_id, action, &reason).await,
+            None => moderation::act_on_post(&db, &user, post_id, action, &reason).await,
+        }
     })
     .await
 }

@@ -248,6 +248,7 @@ fn ReviewRow(item: ReviewItemView, open: bool) -> impl IntoView {
                 {sent.map(|e| view! { <p class="field-error form-level" id=error_id.clone() role="alert">{e.to_string()}</p> })}
                 <form method="post" action=ModeratePost::url() class="filter-row" data-confirm="Delete this post? Readers will no longer see it." data-confirm-if="action=delete" data-confirm-button="Delete the post">
                     <input type="hidden" name="post_id" value=item.post_id />
+                    <input type="hidden" name="item" value=item.id />
                     <label class="visually-hidden" for=format!("action-{}", item.id)>"Action"</label>
                     <select id=format!("action-{}", item.id) name="action" aria-describedby=described_by.clone()>
                         {actions.into_iter().map(|(v, l)| view! { <option value=v selected=chosen.as_deref() == Some(v)>{l}</option> }).collect_view()}

@@ -46,19 +46,19 @@ pub fn never_delivered(address: &str) -> bool {
     let domain = address
         .rsplit_once('@')
         .map_or(address, |(_, domain)| domain);
-    let under_invalid =
-        |domain: &str| domain.trim_end_matches('.').rsplit('.').next() == Some("invalid");
-    // IDNA's own reading drops what it ignores, such as the Hangul fillers.
-    let idna = match url::Host::parse(domain) {
-        Ok(url::Host::Domain(ascii)) => under_invalid(&ascii),
-        _ => false,
-    };
     let nfkc = domain
         .nfkc()
         .collect::<String>()
         .replace('\u{3002}', ".")
         .to_lowercase();
-    idna || under_invalid(&nfkc)
+    let last = nfkc.trim_end_matches('.').rsplit('.').next().unwrap_or("");
+    // The last label on its own, as IDNA reads it (it drops what it ignores, such as the
+    // Hangul fillers), whatever the other labels hold.
+    let idna = match url::Host::parse(last) {
+        Ok(url::Host::Domain(ascii)) => ascii == "invalid",
+        _ => false,
+    };
+    idna || last == "invalid"
 }
 
 /// The form of an address that counts mail to it, whatever case it was typed in.
@@ -86,6 +86,8 @@ mod tests {
             "a@b.inval\u{3164}id",
             "a@b.\u{115f}invalid",
             "a@b.in\u{ffa0}valid",
+            "a@xn--zz.inval\u{3164}id",
+            "a@1\u{5d0}.inval\u{3164}id",
         ] {
             assert!(never_delivered(address), "{address}");
         }

@@ -116,10 +116,35 @@ pub async fn act_on_post(
     action: PostAction,
     reason: &str,
 ) -> Result<(), AppError> {
+    act_on(db, moderator, post_id, None, action, reason).await
+}
+
+/// `act_on_post` from the review queue's item `item`, which must still be open: a page loaded
+/// before another moderator decided the item cannot undo that decision (hiding or deleting a
+/// post whose flags were dismissed, say).
+pub async fn act_on_item(
+    db: &DatabaseConnection,
+    moderator: &user::Model,
+    item: i64,
+    post_id: i64,
+    action: PostAction,
+    reason: &str,
+) -> Result<(), AppError> {
+    act_on(db, moderator, post_id, Some(item), action, reason).await
+}
+
+async fn act_on(
+    db: &DatabaseConnection,
+    moderator: &user::Model,
+    post_id: i64,
+    item: Option<i64>,
+    action: PostAction,
+    reason: &str,
+) -> Result<(), AppError> {
     require_role(Some(moderator.role()), Role::Moderator)?;
     let reason = check_reason(action, reason)?;
     let txn = begin_write(db).await?;
-    act_in(&txn, moderator, post_id, action, &reason).await?;
+    act_in(&txn, moderator, post_id, item, action, &reason).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -137,10 +162,13 @@ pub fn check_reason(action: PostAction, reason: &str) -> Result<String, AppError
     reason_text(reason)
 }
 
+/// `item`: the review item the action decides, which must still be open (read once the post is
+/// locked, so two decisions at once see each other).
 async fn act_in(
     conn: &impl ConnectionTrait,
     moderator: &user::Model,
     post_id: i64,
+    item: Option<i64>,
     action: PostAction,
     reason: &str,
 ) -> Result<(), AppError> {
@@ -149,6 +177,17 @@ async fn act_in(
         .await?
         .ok_or_else(|| AppError::NotFound(visibility::POST_MISSING.into()))?;
     check_may_act_on_author(conn, moderator, p.author_id).await?;
+    if let Some(item) = item {
+        let open = review_item::Entity::find_by_id(item)
+            .filter(review_item::Column::PostId.eq(p.id))
+            .filter(review_item::Column::State.eq("open"))
+            .filter(review_item::Column::Kind.ne(crate::server::records::review_items::VOTE_BURST))
+            .count(conn)
+            .await?;
+        if open == 0 {
+            return Err(AppError::invalid("action", NOTHING_TO_DECIDE));
+        }
+    }
     // Making one's own post public again, or clearing or upholding what holds it, is someone
     // else's decision: with staff members' flags alone able to hide a staff post, its author
     // could otherwise undo them (or skip the new-member hold by deleting and restoring).
@@ -303,9 +342,11 @@ pub async fn replying_approves(
         // An article's first comment is no topic's opening post: approving it is for the queue.
         return Ok(false);
     }
+    // A moderator's own held topic is someone else's to approve: their reply is a reply.
     Ok(post::Entity::find()
         .filter(post::Column::TopicId.eq(topic_id))
         .filter(post::Column::PostNumber.eq(1))
+        .filter(post::Column::AuthorId.ne(moderator.id))
         .filter(post::Column::State.eq(PostState::Pending.as_str()))
         .count(db)
         .await?
@@ -343,7 +384,7 @@ pub async fn approve_and_reply(
     let visibility::ToPostIn {
         topic: t, article, ..
     } = found;
-    act_in(&txn, moderator, opening.id, PostAction::Approve, "").await?;
+    act_in(&txn, moderator, opening.id, None, PostAction::Approve, "").await?;
     let created = posting::reply(&txn, moderator, &t, article.as_ref(), &prepared).await?;
     txn.commit().await?;
     Ok(created)
@@ -363,8 +404,9 @@ pub async fn bulk(
     }
     let reason = check_reason(action, reason)?;
     let txn = begin_write(db).await?;
-    let posts: Vec<i64> = review_item::Entity::find()
+    let items: Vec<(i64, i64)> = review_item::Entity::find()
         .select_only()
+        .column(review_item::Column::Id)
         .column(review_item::Column::PostId)
         .filter(review_item::Column::Id.is_in(item_ids.iter().copied()))
         // A burst of votes is accepted or rejected on its own, not by an action on the idea.
@@ -372,15 +414,18 @@ pub async fn bulk(
         .into_tuple()
         .all(&txn)
         .await?;
-    if posts.is_empty() {
+    if items.is_empty() {
         return Err(AppError::invalid("items", NOTHING_SELECTED));
     }
-    let unique: HashSet<i64> = posts.into_iter().collect();
-    for post_id in &unique {
-        act_in(&txn, moderator, *post_id, action, &reason).await?;
+    // Each post once, deciding its item: one decided meanwhile refuses the lot.
+    let mut done = HashSet::new();
+    for (item, post_id) in items {
+        if done.insert(post_id) {
+            act_in(&txn, moderator, post_id, Some(item), action, &reason).await?;
+        }
     }
     txn.commit().await?;
-    Ok(unique.len())
+    Ok(done.len())
 }
 
 /// Topic-level actions.

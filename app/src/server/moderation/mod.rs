@@ -298,6 +298,71 @@ mod tests {
         assert_eq!(post_now(&w.db, own.id).await.state, "visible");
     }
 
+    /// The review queue's forms decide their item: once another moderator decided it (here,
+    /// dismissed the flags), a form loaded before cannot hide or delete the post, alone or in
+    /// bulk; the post's own tools still can.
+    #[tokio::test]
+    async fn a_queue_form_loaded_before_another_decision_changes_nothing() {
+        let w = world().await;
+        flag_post(&w.db, &w.members[1], w.post.id, "rude", "")
+            .await
+            .unwrap();
+        let item = review_item::Entity::find()
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap();
+        act_on_item(&w.db, &w.admin, item.id, w.post.id, PostAction::Dismiss, "")
+            .await
+            .unwrap();
+        let other = reply(&w.db, &w.members[0], w.topic.id, "Another post.", None)
+            .await
+            .unwrap();
+        let before = counts(&w.db).await;
+        for action in [PostAction::Hide, PostAction::Delete, PostAction::Dismiss] {
+            assert_eq!(
+                act_on_item(&w.db, &w.moderator, item.id, w.post.id, action, "Stale")
+                    .await
+                    .unwrap_err(),
+                AppError::invalid("action", NOTHING_TO_DECIDE),
+                "{action:?}"
+            );
+            assert_eq!(
+                bulk(&w.db, &w.moderator, &[item.id], action, "Stale")
+                    .await
+                    .unwrap_err(),
+                AppError::invalid("action", NOTHING_TO_DECIDE),
+                "bulk {action:?}"
+            );
+        }
+        // Another post's item, as a form could be made to say: refused as well.
+        assert_eq!(
+            act_on_item(
+                &w.db,
+                &w.moderator,
+                item.id,
+                other.id,
+                PostAction::Hide,
+                "x"
+            )
+            .await
+            .unwrap_err(),
+            AppError::invalid("action", NOTHING_TO_DECIDE)
+        );
+        assert_eq!(counts(&w.db).await, before);
+        assert_eq!(post_now(&w.db, w.post.id).await.state, "visible");
+        act_on_post(
+            &w.db,
+            &w.moderator,
+            w.post.id,
+            PostAction::Hide,
+            "Rude after all",
+        )
+        .await
+        .unwrap();
+        assert_eq!(post_now(&w.db, w.post.id).await.state, "hidden");
+    }
+
     /// A post the members' flags hid can be kept hidden: the flags upheld, the item resolved,
     /// the moderator's reason in place of the automatic one, the author told, and the topic no
     /// longer under review (out of the staff queue and the figures, as after a moderator's
