@@ -120,7 +120,9 @@ pub async fn moderate_post(
         if let Err(e) = checked.await {
             return super::fail(answer, e);
         }
-        if !super::confirmed_or_ask(&confirmed, "delete_post", post_id, "", &reason).await? {
+        // The queue's item goes along, so the confirmed delete still decides it.
+        let item = item.map(|i| i.to_string()).unwrap_or_default();
+        if !super::confirmed_or_ask(&confirmed, "delete_post", post_id, &item, &reason).await? {
             return Ok(());
         }
     }

@@ -189,6 +189,82 @@ async fn deleting_an_account_asks_first_and_its_page_then_says_it_was_deleted() 
     assert_eq!(again.status, StatusCode::NOT_FOUND);
 }
 
+/// A delete sent from a review-queue page loaded before another moderator decided its item
+/// asks first (no JavaScript); the question carries the item, so the confirmed delete is
+/// refused as the stale form itself would be, and writes nothing (found by an outside tester).
+#[tokio::test]
+async fn a_stale_queue_delete_confirmed_without_javascript_changes_nothing() {
+    use app::server::entity::review_item;
+    let d = demo_members().await;
+    let morgan = with_moderator(&d).await;
+    let (reply, _) = sams_reply(&d.db).await;
+    let pid = reply.id.to_string();
+    post_fetch(
+        &d.app,
+        "/api/flag_post",
+        &[("post_id", &pid), ("reason", "rude"), ("note", "")],
+        Some(&d.casey),
+    )
+    .await;
+    let item = review_item::Entity::find()
+        .filter(review_item::Column::PostId.eq(reply.id))
+        .one(&d.db)
+        .await
+        .unwrap()
+        .expect("the flag's item")
+        .id
+        .to_string();
+    // Another moderator clears the flags from the queue.
+    post_form(
+        &d.app,
+        "/api/moderate_post",
+        &[
+            ("post_id", &pid),
+            ("action", "dismiss"),
+            ("reason", ""),
+            ("item", &item),
+        ],
+        Some(&d.admin),
+        "/admin/review",
+    )
+    .await;
+    let decided = post_row(&d.db, reply.id).await;
+    assert_eq!(decided.state, "visible");
+    // Morgan's page still shows the item: the delete asks first, with the item along.
+    let res = post_form(
+        &d.app,
+        "/api/moderate_post",
+        &[
+            ("post_id", &pid),
+            ("action", "delete"),
+            ("reason", "Stale"),
+            ("item", &item),
+        ],
+        Some(&morgan),
+        "/admin/review",
+    )
+    .await;
+    let ask = path_of(&res);
+    assert!(ask.starts_with("/confirm?action=delete_post&"), "{ask}");
+    let confirmed = confirm_on(&d.app, &ask, &morgan).await;
+    assert!(
+        confirmed
+            .location
+            .as_deref()
+            .unwrap_or_default()
+            .contains("__err="),
+        "{:?}",
+        confirmed.location
+    );
+    let page = follow(&d.app, &confirmed, Some(&morgan)).await;
+    let shown = text(&Html::parse_document(&page.body).root_element());
+    assert!(
+        shown.contains(app::server::moderation::NOTHING_TO_DECIDE),
+        "{shown}"
+    );
+    assert_eq!(post_row(&d.db, reply.id).await, decided, "nothing written");
+}
+
 #[tokio::test]
 async fn removing_a_spammer_and_deleting_a_post_ask_first() {
     let d = demo_members().await;

@@ -138,11 +138,21 @@ pub async fn describe(
                 title: "Delete this post?".into(),
                 details,
                 endpoint: String::new(),
-                fields: vec![
+                fields: [
                     ("post_id".into(), p.id.to_string()),
                     ("action".into(), "delete".into()),
                     ("reason".into(), reason.to_string()),
-                ],
+                ]
+                .into_iter()
+                // From the review queue (`option`): the item the delete decides, which must
+                // still be open when it is confirmed (`moderation::act_on_item`).
+                .chain(
+                    option
+                        .parse::<i64>()
+                        .ok()
+                        .map(|item| ("item".into(), item.to_string())),
+                )
+                .collect(),
                 button: "Delete the post".into(),
             })
         }
