@@ -247,41 +247,32 @@ mod tests {
             flag_post(&w.db, who, own.id, "rude", "").await.unwrap();
         }
         assert_eq!(post_now(&w.db, own.id).await.state, "hidden");
-        let before = counts(&w.db).await;
-        for action in [
+        // Each refused to its author, and nothing written.
+        let refused = async |actions: &[PostAction]| {
+            let before = counts(&w.db).await;
+            for &action in actions {
+                assert_eq!(
+                    act_on_post(&w.db, &w.moderator, own.id, action, "Fine")
+                        .await
+                        .unwrap_err(),
+                    AppError::invalid("form", OWN_POST),
+                    "{action:?}"
+                );
+            }
+            assert_eq!(counts(&w.db).await, before);
+        };
+        let undoing = [
             PostAction::Approve,
             PostAction::Restore,
             PostAction::Dismiss,
-            PostAction::KeepHidden,
-        ] {
-            assert_eq!(
-                act_on_post(&w.db, &w.moderator, own.id, action, "Fine")
-                    .await
-                    .unwrap_err(),
-                AppError::invalid("form", OWN_POST),
-                "{action:?}"
-            );
-        }
-        assert_eq!(counts(&w.db).await, before);
+        ];
+        refused(&undoing).await;
+        refused(&[PostAction::KeepHidden]).await;
         // Kept hidden by an admin: its author cannot undo that either.
         act_on_post(&w.db, &w.admin, own.id, PostAction::KeepHidden, "Rude")
             .await
             .unwrap();
-        let before = counts(&w.db).await;
-        for action in [
-            PostAction::Approve,
-            PostAction::Restore,
-            PostAction::Dismiss,
-        ] {
-            assert_eq!(
-                act_on_post(&w.db, &w.moderator, own.id, action, "Fine")
-                    .await
-                    .unwrap_err(),
-                AppError::invalid("form", OWN_POST),
-                "{action:?}"
-            );
-        }
-        assert_eq!(counts(&w.db).await, before);
+        refused(&undoing).await;
         // Deleted by its author, it stays deleted: restoring it is someone else's.
         act_on_post(&w.db, &w.moderator, own.id, PostAction::Delete, "Mine")
             .await
