@@ -218,6 +218,16 @@ pub async fn begin_write_in_turn(
             private: false,
         });
     };
+    // A group left open by the writer before, on this database: joined at once, with no
+    // statement to run (under load, nearly every writer), so without a task's hop in the turn.
+    if turn
+        .0
+        .open
+        .as_ref()
+        .is_some_and(|g| same_database(&g.db, db))
+    {
+        return Ok(member_of_open_group(db.clone(), turn));
+    }
     // The group's statements run in a task of their own: a caller dropped meanwhile (its client
     // gone) must not stop a COMMIT or a BEGIN halfway, and a transaction it would have had is
     // dropped in the task, which passes the turn on.
@@ -229,8 +239,7 @@ pub async fn begin_write_in_turn(
 }
 
 /// Continues the group left open in `turn` (committing it first if it writes another
-/// database) or begins one. This writer's savepoint in it is opened by its first statement
-/// (`WriteTransaction::opening`).
+/// database) or begins one.
 async fn join_group(
     db: DatabaseConnection,
     mut turn: WriterTurn,
@@ -253,20 +262,26 @@ async fn join_group(
             outcome: watch::channel(None).0,
         });
     }
-    let Some(group) = turn.0.open.as_mut() else {
-        unreachable!("a group was opened above")
+    Ok(member_of_open_group(db, turn))
+}
+
+/// A writer's place in the group open in `turn`; its savepoint is opened by its first
+/// statement (`WriteTransaction::opening`).
+fn member_of_open_group(db: DatabaseConnection, turn: WriterTurn) -> WriteTransaction {
+    let Some(group) = turn.0.open.as_ref() else {
+        unreachable!("called with a group open")
     };
     let joined = Joined {
         outcome: group.outcome.subscribe(),
         before: group.members,
     };
-    Ok(WriteTransaction {
+    WriteTransaction {
         txn: None,
         group: Some((turn, joined)),
         opened: AtomicBool::new(false),
         db,
         private: false,
-    })
+    }
 }
 
 /// Whether an error is the database's trouble of the moment, not the statement's: no connection
