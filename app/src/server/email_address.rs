@@ -9,7 +9,9 @@ const NOT_IN_AN_ADDRESS: &[char] = &[',', ';', '<', '>', '"', '(', ')', '[', ']'
 
 /// Why `address` is not one plain address (`local@domain`), or None when it is. `Some(true)`:
 /// it holds separators, spaces, quotes or control characters (it could name several
-/// recipients); `Some(false)`: it is not shaped like an address at all.
+/// recipients); `Some(false)`: it is not shaped like an address at all. Letters of any script
+/// are taken, with the combining marks that belong to them (`letter_marks`), as in
+/// `राजा@डाटामेल.भारत`.
 pub fn address_problem(address: &str) -> Option<bool> {
     if address
         .chars()
@@ -25,15 +27,49 @@ pub fn address_problem(address: &str) -> Option<bool> {
         && !local.starts_with(['.', '-'])
         && !local.ends_with('.')
         && !local.contains("..")
-        && local.chars().all(|c| atom(c) || c == '.');
+        && letter_marks(local)
+        && local
+            .chars()
+            .all(|c| atom(c) || c == '.' || is_combining_mark(c));
     let label_ok = |l: &str| {
         !l.is_empty()
             && !l.starts_with('-')
             && !l.ends_with('-')
-            && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+            && letter_marks(l)
+            && l.chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || is_combining_mark(c))
     };
     let domain_ok = domain.contains('.') && domain.split('.').all(label_ok);
     (!local_ok || !domain_ok).then_some(false)
+}
+
+/// Whether every combining mark in `part` belongs to a letter or digit (after it, or after
+/// marks that do), and shows: the vowel signs of Hindi or Thai, an accent typed apart from its
+/// letter. Not a mark that shows nothing (the combining grapheme joiner, a variation
+/// selector): an address with one reads exactly as one without, and is another address.
+fn letter_marks(part: &str) -> bool {
+    let mut after_letter = false;
+    for c in part.chars() {
+        if is_combining_mark(c) {
+            if !after_letter || crate::server::invisible::is_invisible(c) {
+                return false;
+            }
+        } else {
+            after_letter = c.is_alphanumeric();
+        }
+    }
+    true
+}
+
+fn is_combining_mark(c: char) -> bool {
+    unicode_normalization::char::is_combining_mark(c)
+}
+
+/// An address as it is kept and compared: trimmed, and in Unicode's composed form (NFC), as
+/// RFC 6532 asks, so that "é" typed as "e" and an accent is the address mail servers know.
+pub fn as_given(address: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    address.trim().nfc().collect()
 }
 
 /// Whether `address` (one plain address) is under `.invalid`, the name RFC 2606 keeps for
@@ -61,14 +97,59 @@ pub fn never_delivered(address: &str) -> bool {
     idna || last == "invalid"
 }
 
-/// The form of an address that counts mail to it, whatever case it was typed in.
+/// The form of an address that counts mail to it and finds its account, whatever case and
+/// Unicode form it was typed in (`as_given`).
 pub fn address_key(address: &str) -> String {
-    address.trim().to_lowercase()
+    as_given(address).to_lowercase()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::never_delivered;
+    use super::{address_key, address_problem, as_given, never_delivered};
+
+    #[test]
+    fn letters_of_any_script_with_their_marks_make_an_address() {
+        for address in [
+            "राजा@डाटामेल.भारत",
+            "jose\u{301}@example.com",
+            "สมชาย@ตัวอย่าง.ไทย",
+            "a\u{301}\u{323}@e\u{301}.com",
+            "user@example.com",
+        ] {
+            assert_eq!(address_problem(address), None, "{address}");
+        }
+        for address in [
+            // A mark on nothing, on a dot or a dash, at a label's start.
+            "\u{301}a@example.com",
+            "a.\u{301}b@example.com",
+            "a-\u{301}@example.com",
+            "a@\u{301}x.com",
+            "a@x-\u{301}y.com",
+            // Marks that show nothing: the grapheme joiner, variation selectors, Mongolian's.
+            "bo\u{34f}b@example.com",
+            "bob\u{fe0f}@example.com",
+            "a@exa\u{e0100}mple.com",
+            "a@x\u{180b}.com",
+        ] {
+            assert_eq!(address_problem(address), Some(false), "{address}");
+        }
+    }
+
+    #[test]
+    fn an_address_is_kept_composed_and_keyed_however_it_was_typed() {
+        assert_eq!(
+            as_given("  Jose\u{301}@Example.com "),
+            "Jos\u{e9}@Example.com"
+        );
+        assert_eq!(
+            address_key("JOSE\u{301}@EXAMPLE.COM"),
+            address_key("jos\u{e9}@example.com")
+        );
+        assert_eq!(
+            address_key("jos\u{e9}@example.com"),
+            "jos\u{e9}@example.com"
+        );
+    }
 
     #[test]
     fn only_an_address_under_invalid_is_never_delivered() {

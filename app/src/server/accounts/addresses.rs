@@ -141,7 +141,7 @@ async fn used_by_another(
     user_id: i64,
     address: &str,
 ) -> Result<bool, AppError> {
-    Ok(super::login_candidates(conn, &address.to_lowercase())
+    Ok(super::login_candidates(conn, &mail::address_key(address))
         .await?
         .iter()
         .any(|account| account.id != user_id))
@@ -154,7 +154,7 @@ pub async fn request_change(
     user_id: i64,
     new_address: &str,
 ) -> Result<(), AppError> {
-    let address = new_address.trim();
+    let address = &crate::server::email_address::as_given(new_address);
     super::validate_own_email(address)?;
     let txn = begin_private_write(db).await?;
     let member = find_member(&txn, user_id).await?;
@@ -224,7 +224,7 @@ pub async fn confirm(db: &DatabaseConnection, token: &str) -> Result<user::Model
     let mut row: user::ActiveModel = member.clone().into();
     if changes {
         row.email = Set(link.address.clone());
-        row.email_key = Set(link.address.to_lowercase());
+        row.email_key = Set(mail::address_key(&link.address));
     }
     row.email_confirmed_at = Set(Some(now));
     row.email_bouncing_since = Set(None);

@@ -175,7 +175,7 @@ async fn insert_account(
     check_password: bool,
 ) -> Result<user::Model, AppError> {
     let username = input.username.clone();
-    let email = input.email.trim().to_string();
+    let email = crate::server::email_address::as_given(&input.email);
     let from_form = input.form_token.is_some();
     // Every field's error at once, not one per attempt.
     let password_checked = if check_password {
@@ -215,7 +215,10 @@ async fn insert_account(
     if let Some(word) = crate::server::watched_words::unfit_for_a_name(&username, &watched) {
         return Err(AppError::invalid("username", profile::name_with(&word)));
     }
-    let (username_key, email_key) = (username.to_lowercase(), email.to_lowercase());
+    let (username_key, email_key) = (
+        username.to_lowercase(),
+        crate::server::mail::address_key(&email),
+    );
 
     // Cheap refusals first, so a taken name costs no hashing; re-checked under the write lock.
     if let Some(token) = &input.form_token {
@@ -397,6 +400,16 @@ async fn check_free(
     })
 }
 
+/// What a typed log-in is looked up by: a username in lower case, or an address's key
+/// (`mail::address_key`: an address typed in another Unicode form finds its account too).
+pub fn login_key(login: &str) -> String {
+    if login.contains('@') {
+        crate::server::mail::address_key(login)
+    } else {
+        login.to_lowercase()
+    }
+}
+
 /// Checks a username-or-e-mail and password. The same message, and the same argon2 work, whether
 /// or not the account exists. Too many failures for the name, or from `ip`, are refused before
 /// any password work with when to try again (sign_in::admit_attempt); a right password with an
@@ -417,7 +430,7 @@ pub async fn log_in(
     if password.is_empty() {
         return Err(AppError::invalid("password", "Enter your password."));
     }
-    let key = login.to_lowercase();
+    let key = login_key(login);
     let candidates = if key.contains('@') {
         login_candidates(db, &key).await?
     } else {
@@ -754,6 +767,65 @@ mod tests {
             1,
             "no refused sign-up may write a row"
         );
+    }
+
+    /// An address in a script whose letters take combining marks (Hindi's vowel signs), or
+    /// with an accent typed apart from its letter, signs up; it is kept composed (NFC), and
+    /// logs in however it is typed. A mark that shows nothing is refused, and nothing written.
+    #[tokio::test]
+    async fn an_address_with_combining_marks_is_kept_composed_and_logs_in() {
+        let db = test_db().await;
+        let hindi = sign_up(&db, account("raja", "राजा@डाटामेल.भारत"))
+            .await
+            .unwrap();
+        assert_eq!(hindi.email, "राजा@डाटामेल.भारत");
+        let typed_apart = "Jose\u{301}@Example.com";
+        let jose = sign_up(&db, account("jose", typed_apart)).await.unwrap();
+        assert_eq!(jose.email, "Jos\u{e9}@Example.com");
+        assert_eq!(jose.email_key, "jos\u{e9}@example.com");
+        for login in [
+            typed_apart,
+            "jos\u{e9}@example.com",
+            " JOS\u{c9}@EXAMPLE.COM",
+        ] {
+            assert_eq!(
+                log_in(&db, login, "a long enough password", None)
+                    .await
+                    .unwrap()
+                    .id,
+                jose.id,
+                "{login}"
+            );
+        }
+        assert_eq!(
+            log_in(&db, "राजा@डाटामेल.भारत", "a long enough password", None)
+                .await
+                .unwrap()
+                .id,
+            hindi.id
+        );
+        // The same address composed: in use (a second account for it, as for any address).
+        let again = sign_up(&db, account("jose2", "jos\u{e9}@example.com"))
+            .await
+            .unwrap();
+        assert!(again.email_key.starts_with("jos\u{e9}@example.com #"));
+        use sea_orm::PaginatorTrait;
+        let before = user::Entity::find().count(&db).await.unwrap();
+        for bad in [
+            "bo\u{34f}b@example.com",
+            "\u{301}a@example.com",
+            "a.\u{301}b@example.com",
+        ] {
+            assert_eq!(
+                sign_up(&db, account("marked", bad)).await.unwrap_err(),
+                AppError::invalid(
+                    "email",
+                    "That doesn't look like an e-mail address (like name@example.com)."
+                ),
+                "{bad}"
+            );
+        }
+        assert_eq!(user::Entity::find().count(&db).await.unwrap(), before);
     }
 
     #[tokio::test]

@@ -274,7 +274,7 @@ pub async fn request_reset(
     public_url: &str,
     login: &str,
 ) -> Result<(), AppError> {
-    let key = login.trim().to_lowercase();
+    let key = accounts::login_key(login.trim());
     if key.is_empty() || key.len() > accounts::EMAIL_MAX_CHARS {
         return Ok(());
     }
