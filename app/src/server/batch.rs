@@ -59,33 +59,63 @@ impl Batch {
         }
     }
 
+    /// Runs `read` first, then the writes held back, and gives the read's rows: for a read
+    /// whose answer must not see the writes, in one round trip on SQLite all the same.
+    pub async fn after_all(
+        self,
+        conn: &impl ConnectionTrait,
+        read: Statement,
+    ) -> Result<Vec<QueryResult>, DbErr> {
+        let mut all = vec![read];
+        all.extend(self.0);
+        match join(all, conn.get_database_backend()) {
+            Joined::Nothing => unreachable!("a read was given"),
+            // The writes have no rows (no `RETURNING`): the rows are the read's.
+            Joined::One(statement) => conn.query_all_raw(statement).await,
+            Joined::Each(statements) => {
+                let mut statements = statements.into_iter();
+                let read = statements.next().expect("the read is first");
+                let rows = conn.query_all_raw(read).await?;
+                for statement in statements {
+                    conn.execute_raw(statement).await?;
+                }
+                Ok(rows)
+            }
+        }
+    }
+
     /// The held writes and `read` as one statement on SQLite, or each on its own.
     fn joined(self, backend: DbBackend, read: Option<Statement>) -> Joined {
         let mut all = self.0;
         all.extend(read);
-        match (all.len(), backend) {
-            (0, _) => Joined::Nothing,
-            (1, _) => Joined::One(all.pop().expect("one statement")),
-            (_, DbBackend::Sqlite) => {
-                let mut sql = String::new();
-                let mut values = Vec::new();
-                for statement in all {
-                    let (text, bound) = sequential(&statement);
-                    // On a line of its own: a statement may end in a `--` comment.
-                    if !sql.is_empty() {
-                        sql.push_str("\n;\n");
-                    }
-                    sql.push_str(&text);
-                    values.extend(bound);
+        join(all, backend)
+    }
+}
+
+/// `all` as one statement on SQLite (run in order), or each on its own.
+fn join(mut all: Vec<Statement>, backend: DbBackend) -> Joined {
+    match (all.len(), backend) {
+        (0, _) => Joined::Nothing,
+        (1, _) => Joined::One(all.pop().expect("one statement")),
+        (_, DbBackend::Sqlite) => {
+            let mut sql = String::new();
+            let mut values = Vec::new();
+            for statement in all {
+                let (text, bound) = sequential(&statement);
+                // On a line of its own: a statement may end in a `--` comment.
+                if !sql.is_empty() {
+                    sql.push_str("\n;\n");
                 }
-                Joined::One(Statement::from_sql_and_values(
-                    DbBackend::Sqlite,
-                    sql,
-                    values,
-                ))
+                sql.push_str(&text);
+                values.extend(bound);
             }
-            (_, _) => Joined::Each(all),
+            Joined::One(Statement::from_sql_and_values(
+                DbBackend::Sqlite,
+                sql,
+                values,
+            ))
         }
+        (_, _) => Joined::Each(all),
     }
 }
 
@@ -231,6 +261,66 @@ mod tests {
         let row = batch.then_one(&db, read).await.unwrap().unwrap();
         assert_eq!(row.try_get::<String>("", "all_rows").unwrap(), "1one!,2two");
         assert_eq!(*seen.lock().unwrap(), 1, "one round trip");
+    }
+
+    #[tokio::test]
+    async fn a_read_before_the_writes_does_not_see_them_and_costs_one_round_trip() {
+        let db = test_db().await;
+        db.execute_unprepared("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+            .await
+            .unwrap();
+        db.execute_unprepared("INSERT INTO t VALUES (1, 'one')")
+            .await
+            .unwrap();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(0usize));
+        let count = seen.clone();
+        let mut db = db;
+        db.set_metric_callback(move |_| *count.lock().unwrap() += 1);
+        let mut batch = Batch::default();
+        batch.push(numbered(
+            DbBackend::Sqlite,
+            "INSERT INTO t (id, v) VALUES ($1, $2)",
+            vec![2.into(), "two".into()],
+        ));
+        batch.push(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            "UPDATE t SET v = v || ? WHERE id = ?",
+            ["!".into(), 1.into()],
+        ));
+        let read = numbered(
+            DbBackend::Sqlite,
+            "SELECT id, v FROM t WHERE id >= $1 ORDER BY id",
+            vec![1.into()],
+        );
+        let rows = batch.after_all(&db, read).await.unwrap();
+        let read: Vec<(i64, String)> = rows
+            .iter()
+            .map(|r| (r.try_get("", "id").unwrap(), r.try_get("", "v").unwrap()))
+            .collect();
+        assert_eq!(read, [(1, "one".to_string())]);
+        assert_eq!(*seen.lock().unwrap(), 1, "one round trip");
+        let after = db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT group_concat(id || v, ',') AS all_rows FROM (SELECT * FROM t ORDER BY id)",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            after.try_get::<String>("", "all_rows").unwrap(),
+            "1one!,2two"
+        );
+        // A write that fails fails the whole, rows and all.
+        let mut failing = Batch::default();
+        failing.push(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            "INSERT INTO t (id, v) VALUES (?, ?)",
+            [3.into(), Value::String(None)],
+        ));
+        let read = Statement::from_string(DbBackend::Sqlite, "SELECT id FROM t");
+        let err = failing.after_all(&db, read).await.unwrap_err();
+        assert!(err.to_string().contains("NOT NULL"), "{err}");
     }
 
     #[tokio::test]

@@ -496,22 +496,17 @@ async fn spread(
     };
     let mut values = base();
     values.push(mail_kind.as_str().into());
-    let ids: Vec<i64> = txn
-        .query_all_raw(crate::server::db::numbered(
-            backend,
-            &format!(
-                "SELECT a.user_id FROM ({audience}) a JOIN users u ON u.id = a.user_id
-                  WHERE u.email_confirmed_at IS NOT NULL AND u.email_bouncing_since IS NULL
-                    AND {wanted}"
-            ),
-            values,
-        ))
-        .await?
-        .iter()
-        .map(|row| row.try_get_by_index::<i64>(0))
-        .collect::<Result<_, _>>()?;
+    let wanting_mail = crate::server::db::numbered(
+        backend,
+        &format!(
+            "SELECT a.user_id FROM ({audience}) a JOIN users u ON u.id = a.user_id
+              WHERE u.email_confirmed_at IS NOT NULL AND u.email_bouncing_since IS NULL
+                AND {wanted}"
+        ),
+        values,
+    );
     // Into the unread notification of the same kind in this topic, where one exists...
-    // (both writes in one round trip on SQLite, see `Batch`)
+    // (both writes after the read above, in one round trip with it on SQLite: `Batch`)
     let mut writes = Batch::default();
     let mut values = base();
     values.extend([now.into(), kind.into()]);
@@ -554,7 +549,12 @@ async fn spread(
         ),
         values,
     ));
-    writes.run(txn).await?;
+    let ids: Vec<i64> = writes
+        .after_all(txn, wanting_mail)
+        .await?
+        .iter()
+        .map(|row| row.try_get_by_index::<i64>(0))
+        .collect::<Result<_, _>>()?;
     if ids.is_empty() {
         return Ok(());
     }
