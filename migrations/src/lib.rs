@@ -29,6 +29,7 @@ mod m20261216_000027_fan_out_attempts;
 mod m20261217_000028_posts_settle_facts;
 mod m20261218_000029_posts_sent_again;
 mod m20261219_000030_hidden_openings_unlisted;
+mod m20261220_000031_address_keys;
 
 pub use m20261124_000001_blog::BLOG_COMMENTS_SLUG;
 
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261217_000028_posts_settle_facts::Migration),
             Box::new(m20261218_000029_posts_sent_again::Migration),
             Box::new(m20261219_000030_hidden_openings_unlisted::Migration),
+            Box::new(m20261220_000031_address_keys::Migration),
         ];
         each.into_iter()
             .map(|migration| Box::new(Whole(migration)) as Box<dyn MigrationTrait>)

@@ -22,8 +22,15 @@ pub fn address_problem(address: &str) -> Option<bool> {
     let Some((local, domain)) = address.split_once('@') else {
         return Some(false);
     };
+    // A character that shows nothing (a Hangul filler is a letter to Unicode) makes an address
+    // that reads exactly as another.
+    if address.chars().any(crate::server::invisible::is_invisible) {
+        return Some(false);
+    }
     let atom = |c: char| c.is_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c);
-    let local_ok = !local.is_empty()
+    // SMTP's limit for the part before the @, in bytes (RFC 5321): the mailer refuses more.
+    let local_ok = local.len() <= 64
+        && !local.is_empty()
         && !local.starts_with(['.', '-'])
         && !local.ends_with('.')
         && !local.contains("..")
@@ -39,19 +46,29 @@ pub fn address_problem(address: &str) -> Option<bool> {
             && l.chars()
                 .all(|c| c.is_alphanumeric() || c == '-' || is_combining_mark(c))
     };
-    let domain_ok = domain.contains('.') && domain.split('.').all(label_ok);
+    // And as mail software reads the domain: IDNA, strictly (no label begins with a mark, none
+    // mixes directions, none is longer than DNS takes).
+    let domain_ok = domain.contains('.')
+        && domain.split('.').all(label_ok)
+        && idna::domain_to_ascii_strict(domain).is_ok();
     (!local_ok || !domain_ok).then_some(false)
 }
 
 /// Whether every combining mark in `part` belongs to a letter or digit (after it, or after
 /// marks that do), and shows: the vowel signs of Hindi or Thai, an accent typed apart from its
 /// letter. Not a mark that shows nothing (the combining grapheme joiner, a variation
-/// selector): an address with one reads exactly as one without, and is another address.
+/// selector): an address with one reads exactly as one without, and is another address. Nor
+/// one drawn around its letter (a circle, a keycap): no mail domain may hold one (IDNA2008),
+/// and it is no part of a name.
 fn letter_marks(part: &str) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
     let mut after_letter = false;
     for c in part.chars() {
         if is_combining_mark(c) {
-            if !after_letter || crate::server::invisible::is_invisible(c) {
+            if !after_letter
+                || crate::server::invisible::is_invisible(c)
+                || c.general_category() == GeneralCategory::EnclosingMark
+            {
                 return false;
             }
         } else {
@@ -100,7 +117,9 @@ pub fn never_delivered(address: &str) -> bool {
 /// The form of an address that counts mail to it and finds its account, whatever case and
 /// Unicode form it was typed in (`as_given`).
 pub fn address_key(address: &str) -> String {
-    as_given(address).to_lowercase()
+    // Lower case with every sigma the same: `to_lowercase` writes a word's last one as "ς",
+    // so "ΟΔΟΣ" would not be "οδοσ".
+    as_given(address).to_lowercase().replace('ς', "σ")
 }
 
 #[cfg(test)]
@@ -130,6 +149,18 @@ mod tests {
             "bob\u{fe0f}@example.com",
             "a@exa\u{e0100}mple.com",
             "a@x\u{180b}.com",
+            // Hangul fillers: letters to Unicode, nothing to a reader.
+            "plain\u{3164}@example.com",
+            "a@exa\u{3164}mple.com",
+            "\u{3164}\u{301}@example.com",
+            // More than SMTP and DNS take: 65 bytes before the @, a label of 64.
+            "राजाराजाराजाराजाराजाराजा@example.com",
+            format!("{}@example.com", "a".repeat(65)).as_str(),
+            format!("a@{}.com", "b".repeat(64)).as_str(),
+            // A mark drawn around its letter; a label IDNA refuses (directions mixed).
+            "a@x\u{20dd}.com",
+            "key\u{20e3}@example.com",
+            "a@\u{5d0}\u{93e}.com",
         ] {
             assert_eq!(address_problem(address), Some(false), "{address}");
         }
@@ -149,6 +180,8 @@ mod tests {
             address_key("jos\u{e9}@example.com"),
             "jos\u{e9}@example.com"
         );
+        assert_eq!(address_key("ΟΔΟΣ@x.gr"), address_key("οδοσ@x.gr"));
+        assert_eq!(address_key("ΟΔΟΣ@x.gr"), address_key("οδος@x.gr"));
     }
 
     #[test]

@@ -10,7 +10,6 @@ pub use delivery::*;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
-    sea_query::{Expr, ExprTrait, Func},
 };
 
 use super::entity::email;
@@ -27,7 +26,7 @@ pub async fn sent_since(
     since: DateTime<Utc>,
 ) -> Result<u64, AppError> {
     Ok(email::Entity::find()
-        .filter(Expr::expr(Func::lower(Expr::col(email::Column::ToAddress))).eq(address_key))
+        .filter(email::Column::ToKey.eq(address_key))
         .filter(email::Column::Subject.eq(subject))
         .filter(email::Column::CreatedAt.gt(since))
         .count(conn)
@@ -108,6 +107,7 @@ pub async fn queue(conn: &impl ConnectionTrait, message: Outgoing) -> Result<(),
     }
     let now = Utc::now();
     email::ActiveModel {
+        to_key: Set(address_key(&message.to)),
         to_address: Set(message.to),
         subject: Set(message.subject),
         body: Set(message.text),

@@ -828,6 +828,124 @@ mod tests {
         assert_eq!(user::Entity::find().count(&db).await.unwrap(), before);
     }
 
+    /// The once-a-day word to an address's owner counts mail by the address's key, also for a
+    /// capital letter outside ASCII (SQL's `lower` on SQLite changes only ASCII ones, and every
+    /// sign-up as "RENÉE" mailed the owner again).
+    #[tokio::test]
+    async fn an_address_with_a_capital_outside_ascii_is_told_once_a_day() {
+        let db = test_db().await;
+        sign_up(&db, account("renee", "renée@example.com"))
+            .await
+            .unwrap();
+        for (n, typed) in [
+            "RENÉE@EXAMPLE.COM",
+            "Rene\u{301}e@example.com",
+            "RENÉE@example.com",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            sign_up(&db, account(&format!("renee{n}"), typed))
+                .await
+                .unwrap();
+        }
+        let told = crate::server::entity::email::Entity::find()
+            .filter(crate::server::entity::email::Column::Subject.eq(ADDRESS_GIVEN_SUBJECT))
+            .all(&db)
+            .await
+            .unwrap();
+        assert_eq!(told.len(), 1, "{told:?}");
+        assert_eq!(told[0].to_key, "renée@example.com");
+    }
+
+    /// Migration 31 writes again the keys the old rule (lower case alone) wrote where the new
+    /// one differs, keeping a later account's mark; a key given for another reason (a deleted
+    /// account's) or one another account has stays; the outbox's messages get their keys.
+    #[tokio::test]
+    async fn migration_31_writes_address_keys_again() {
+        use migrations::{Migrator, MigratorTrait};
+        use sea_orm::{ConnectionTrait, Statement};
+        let dir = std::env::temp_dir().join(format!("backyard-m31-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = crate::server::db::connect(&format!("sqlite://{}/m.db?mode=rwc", dir.display()))
+            .await
+            .unwrap();
+        let count = Migrator::migrations().len() as u32;
+        Migrator::up(&db, Some(count - 1)).await.unwrap();
+        let jamo = "\u{1100}\u{1161}legacy@example.com";
+        let members = [
+            ("jamo", jamo, jamo.to_string()),
+            ("sigma", "ΟΔΟΣ@x.gr", "οδος@x.gr".to_string()),
+            ("later", "ΟΔΟΣ@x.gr", "οδος@x.gr #abcdef".to_string()),
+            ("gone", jamo, "gone@deleted.invalid".to_string()),
+            ("ascii", "Ann@Example.com", "ann@example.com".to_string()),
+            // Its new key is another account's: left as it is.
+            (
+                "dup",
+                "\u{1100}\u{1161}dup@x.com",
+                "\u{1100}\u{1161}dup@x.com".to_string(),
+            ),
+            ("held", "\u{ac00}dup@x.com", "\u{ac00}dup@x.com".to_string()),
+        ];
+        for (name, email, key) in &members {
+            db.execute_raw(Statement::from_sql_and_values(
+                sea_orm::DbBackend::Sqlite,
+                "INSERT INTO users (username, username_key, email, email_key, display_name,
+                                    bio_source, bio_html, password_hash, role, trust_level,
+                                    created_at, awaiting_approval, session_generation,
+                                    follow_on_start, follow_on_reply, follow_on_vote)
+                 VALUES (?, ?, ?, ?, ?, '', '', '!', 'customer', 1, ?, FALSE, 0, TRUE, TRUE, TRUE)",
+                [
+                    (*name).into(),
+                    (*name).into(),
+                    (*email).into(),
+                    key.clone().into(),
+                    (*name).into(),
+                    Utc::now().into(),
+                ],
+            ))
+            .await
+            .unwrap();
+        }
+        for to in ["RENÉE@example.com", "plain@Example.com"] {
+            db.execute_raw(Statement::from_sql_and_values(
+                sea_orm::DbBackend::Sqlite,
+                "INSERT INTO email_outbox (to_address, subject, body, created_at, kind, status,
+                                           attempts)
+                 VALUES (?, 'Hello', 'Body', ?, 'notice', 'queued', 0)",
+                [to.into(), Utc::now().into()],
+            ))
+            .await
+            .unwrap();
+        }
+        Migrator::up(&db, None).await.unwrap();
+        let keys: std::collections::HashMap<String, String> = user::Entity::find()
+            .all(&db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| (u.username, u.email_key))
+            .collect();
+        assert_eq!(keys["jamo"], "\u{ac00}legacy@example.com");
+        assert_eq!(keys["sigma"], "οδοσ@x.gr");
+        assert_eq!(keys["later"], "οδοσ@x.gr #abcdef");
+        assert_eq!(keys["gone"], "gone@deleted.invalid");
+        assert_eq!(keys["ascii"], "ann@example.com");
+        assert_eq!(keys["dup"], "\u{1100}\u{1161}dup@x.com");
+        assert_eq!(keys["held"], "\u{ac00}dup@x.com");
+        let outbox: Vec<String> = crate::server::entity::email::Entity::find()
+            .all(&db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.to_key)
+            .collect();
+        assert_eq!(outbox, ["renée@example.com", "plain@example.com"]);
+        db.close().await.unwrap();
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
     #[tokio::test]
     async fn an_address_in_use_is_not_refused_and_logs_in_to_each_of_its_accounts() {
         let db = test_db().await;

@@ -275,7 +275,7 @@ pub async fn request_reset(
     login: &str,
 ) -> Result<(), AppError> {
     let key = accounts::login_key(login.trim());
-    if key.is_empty() || key.len() > accounts::EMAIL_MAX_CHARS {
+    if key.is_empty() || key.chars().count() > accounts::EMAIL_MAX_CHARS {
         return Ok(());
     }
     // An address may be given by more than one account (see accounts::create_account): each

@@ -7,6 +7,8 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub to_address: String,
+    /// The address's key (`mail::address_key`), by which mail to an address is counted.
+    pub to_key: String,
     pub subject: String,
     pub body: String,
     pub created_at: DateTimeUtc,
