@@ -7,21 +7,25 @@
 //!   ASCII letters only, so an address with a capital "É" was never counted and its limits
 //!   never held.
 //! - A member's key is written again where the new form differs from the old one (the address
-//!   in lower case): an address stored with Hangul jamo, a compatibility ideograph or a final
-//!   sigma is found by its address again. A key an account was given for another reason (a
-//!   deleted account's), or one another account has, is left as it is.
+//!   in lower case): an address stored with Hangul jamo, a compatibility ideograph, a final
+//!   sigma or a domain outside ASCII is found by its address again. A key an account was given
+//!   for another reason (a deleted account's) is left as it is; one another account has makes
+//!   this account a later one of the same address ("key #..."), found by it with the other.
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 
-/// The key as this migration writes it; kept here, as it was, whatever the app's becomes.
+/// The key as this migration writes it; kept here, as it was, whatever the app's becomes: the
+/// part before the @ composed, in lower case, composed again and with every sigma alike; the
+/// domain as IDNA's ASCII form.
 fn key(address: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
-    address
-        .trim()
-        .nfc()
-        .collect::<String>()
-        .to_lowercase()
-        .replace('ς', "σ")
+    let lower = |text: &str| text.to_lowercase().nfc().collect::<String>();
+    let given: String = address.trim().nfc().collect();
+    let Some((local, domain)) = given.rsplit_once('@') else {
+        return lower(&given);
+    };
+    let domain = idna::domain_to_ascii_strict(domain).unwrap_or_else(|_| lower(domain));
+    format!("{}@{domain}", lower(local).replace('ς', "σ"))
 }
 
 /// `column` holds a character that is not ASCII (only such a value's key can have changed).
@@ -53,8 +57,15 @@ impl MigrationTrait for Migration {
             "ALTER TABLE email_outbox ADD COLUMN to_key TEXT NOT NULL DEFAULT ''",
         )
         .await?;
-        db.execute_unprepared("UPDATE email_outbox SET to_key = lower(to_address)")
-            .await?;
+        // ASCII letters only, as the key lowers them (PostgreSQL's own `lower` follows the
+        // database's locale: a Turkish one lowers "I" to "ı"); the rest below.
+        db.execute_unprepared(match backend {
+            DbBackend::Postgres => {
+                "UPDATE email_outbox SET to_key = lower(to_address COLLATE \"C\")"
+            }
+            _ => "UPDATE email_outbox SET to_key = lower(to_address)",
+        })
+        .await?;
         let rows = db
             .query_all_raw(Statement::from_string(
                 backend,
@@ -110,14 +121,19 @@ impl MigrationTrait for Migration {
                 ))
                 .await?
                 .is_some();
-            if !taken {
-                db.execute_raw(statement(
-                    backend,
-                    "UPDATE users SET email_key = $1 WHERE id = $2",
-                    vec![new.into(), id.into()],
-                ))
-                .await?;
-            }
+            // A key another account has: this one becomes another account of the address, as a
+            // later sign-up with it would ("key #..."), and is found by it with the other.
+            let new = if taken {
+                format!("{new} #m31-{id}")
+            } else {
+                new
+            };
+            db.execute_raw(statement(
+                backend,
+                "UPDATE users SET email_key = $1 WHERE id = $2",
+                vec![new.into(), id.into()],
+            ))
+            .await?;
         }
         Ok(())
     }

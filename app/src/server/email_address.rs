@@ -47,10 +47,16 @@ pub fn address_problem(address: &str) -> Option<bool> {
                 .all(|c| c.is_alphanumeric() || c == '-' || is_combining_mark(c))
     };
     // And as mail software reads the domain: IDNA, strictly (no label begins with a mark, none
-    // mixes directions, none is longer than DNS takes).
+    // mixes directions, none is longer than DNS takes), under a name, not a number ("1.2.3.4"
+    // is no host name, and no top-level domain is digits).
     let domain_ok = domain.contains('.')
         && domain.split('.').all(label_ok)
-        && idna::domain_to_ascii_strict(domain).is_ok();
+        && idna::domain_to_ascii_strict(domain).is_ok_and(|ascii| {
+            !ascii
+                .rsplit('.')
+                .next()
+                .is_some_and(|top| top.bytes().all(|b| b.is_ascii_digit()))
+        });
     (!local_ok || !domain_ok).then_some(false)
 }
 
@@ -115,11 +121,20 @@ pub fn never_delivered(address: &str) -> bool {
 }
 
 /// The form of an address that counts mail to it and finds its account, whatever case and
-/// Unicode form it was typed in (`as_given`).
+/// Unicode form it was typed in (`as_given`): the part before the @ in lower case, composed
+/// again (a capital with a mark may lower to a letter that has a composed form) and with every
+/// sigma alike (`to_lowercase` writes a word's last one as "ς"); the domain as mail software
+/// resolves it, IDNA's ASCII form, so that full-width or mathematical letters name the same
+/// domain as plain ones (and "ς" stays apart from "σ" there, as IDNA keeps them).
 pub fn address_key(address: &str) -> String {
-    // Lower case with every sigma the same: `to_lowercase` writes a word's last one as "ς",
-    // so "ΟΔΟΣ" would not be "οδοσ".
-    as_given(address).to_lowercase().replace('ς', "σ")
+    use unicode_normalization::UnicodeNormalization;
+    let lower = |text: &str| text.to_lowercase().nfc().collect::<String>();
+    let given = as_given(address);
+    let Some((local, domain)) = given.rsplit_once('@') else {
+        return lower(&given);
+    };
+    let domain = idna::domain_to_ascii_strict(domain).unwrap_or_else(|_| lower(domain));
+    format!("{}@{domain}", lower(local).replace('ς', "σ"))
 }
 
 #[cfg(test)]
@@ -159,6 +174,9 @@ mod tests {
             format!("a@{}.com", "b".repeat(64)).as_str(),
             // A mark drawn around its letter; a label IDNA refuses (directions mixed).
             "a@x\u{20dd}.com",
+            // A number, not a name.
+            "a@1.2.3.4",
+            "a@b.123",
             "key\u{20e3}@example.com",
             "a@\u{5d0}\u{93e}.com",
         ] {
@@ -182,6 +200,23 @@ mod tests {
         );
         assert_eq!(address_key("ΟΔΟΣ@x.gr"), address_key("οδοσ@x.gr"));
         assert_eq!(address_key("ΟΔΟΣ@x.gr"), address_key("οδος@x.gr"));
+        // The domain as IDNA resolves it: compatibility letters are the plain ones, and a
+        // final sigma names another domain.
+        for same in [
+            "victim@\u{ff45}\u{ff58}\u{ff41}\u{ff4d}\u{ff50}\u{ff4c}\u{ff45}.com",
+            "victim@example.\u{ff43}\u{ff4f}\u{ff4d}",
+            "victim@\u{1d41e}xample.com",
+            "victim@exampl\u{212f}.com",
+            "victim@EXAMPLE.com",
+        ] {
+            assert_eq!(address_key(same), "victim@example.com", "{same}");
+        }
+        assert_ne!(address_key("a@οδος.gr"), address_key("a@οδοσ.gr"));
+        // A capital and a mark that lower to a letter with a composed form.
+        assert_eq!(
+            address_key("J\u{30c}Z@EXAMPLE.COM"),
+            address_key("\u{1f0}z@example.com")
+        );
     }
 
     #[test]

@@ -887,6 +887,7 @@ mod tests {
                 "\u{1100}\u{1161}dup@x.com".to_string(),
             ),
             ("held", "\u{ac00}dup@x.com", "\u{ac00}dup@x.com".to_string()),
+            ("idn", "a@مثال.إختبار", "a@مثال.إختبار".to_string()),
         ];
         for (name, email, key) in &members {
             db.execute_raw(Statement::from_sql_and_values(
@@ -920,20 +921,32 @@ mod tests {
             .unwrap();
         }
         Migrator::up(&db, None).await.unwrap();
-        let keys: std::collections::HashMap<String, String> = user::Entity::find()
-            .all(&db)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|u| (u.username, u.email_key))
+        let members = user::Entity::find().all(&db).await.unwrap();
+        let keys: std::collections::HashMap<String, String> = members
+            .iter()
+            .map(|u| (u.username.clone(), u.email_key.clone()))
             .collect();
+        let ids: std::collections::HashMap<String, i64> =
+            members.iter().map(|u| (u.username.clone(), u.id)).collect();
         assert_eq!(keys["jamo"], "\u{ac00}legacy@example.com");
         assert_eq!(keys["sigma"], "οδοσ@x.gr");
         assert_eq!(keys["later"], "οδοσ@x.gr #abcdef");
         assert_eq!(keys["gone"], "gone@deleted.invalid");
         assert_eq!(keys["ascii"], "ann@example.com");
-        assert_eq!(keys["dup"], "\u{1100}\u{1161}dup@x.com");
+        assert_eq!(
+            keys["dup"],
+            format!("\u{ac00}dup@x.com #m31-{}", ids["dup"])
+        );
         assert_eq!(keys["held"], "\u{ac00}dup@x.com");
+        assert_eq!(keys["idn"], "a@xn--mgbh0fb.xn--kgbechtv");
+        // Both accounts of the address are found by it.
+        assert_eq!(
+            login_candidates(&db, &crate::server::mail::address_key("\u{ac00}dup@x.com"))
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
         let outbox: Vec<String> = crate::server::entity::email::Entity::find()
             .all(&db)
             .await
