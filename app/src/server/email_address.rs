@@ -22,15 +22,8 @@ pub fn address_problem(address: &str) -> Option<bool> {
     let Some((local, domain)) = address.split_once('@') else {
         return Some(false);
     };
-    // A character that shows nothing (a Hangul filler is a letter to Unicode) makes an address
-    // that reads exactly as another.
-    if address.chars().any(crate::server::invisible::is_invisible) {
-        return Some(false);
-    }
     let atom = |c: char| c.is_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c);
-    // SMTP's limit for the part before the @, in bytes (RFC 5321): the mailer refuses more.
-    let local_ok = local.len() <= 64
-        && !local.is_empty()
+    let local_ok = !local.is_empty()
         && !local.starts_with(['.', '-'])
         && !local.ends_with('.')
         && !local.contains("..")
@@ -46,18 +39,33 @@ pub fn address_problem(address: &str) -> Option<bool> {
             && l.chars()
                 .all(|c| c.is_alphanumeric() || c == '-' || is_combining_mark(c))
     };
-    // And as mail software reads the domain: IDNA, strictly (no label begins with a mark, none
-    // mixes directions, none is longer than DNS takes), under a name, not a number ("1.2.3.4"
-    // is no host name, and no top-level domain is digits).
-    let domain_ok = domain.contains('.')
-        && domain.split('.').all(label_ok)
-        && idna::domain_to_ascii_strict(domain).is_ok_and(|ascii| {
+    let domain_ok = domain.contains('.') && domain.split('.').all(label_ok);
+    (!local_ok || !domain_ok).then_some(false)
+}
+
+/// Whether one plain address (`address_problem` is None) is one mail cannot reach, or one that
+/// reads exactly as another: a new address given as someone's own is refused for it
+/// (`accounts::validate_email`). Mail already queued to an address kept before is still sent
+/// (and fails on its own, if it does): refusing it in the outbox would fail everything written
+/// with it.
+pub fn unreachable(address: &str) -> bool {
+    let Some((local, domain)) = address.rsplit_once('@') else {
+        return true;
+    };
+    // A character that shows nothing (a Hangul filler is a letter to Unicode) makes an address
+    // that reads exactly as another.
+    address.chars().any(crate::server::invisible::is_invisible)
+        // SMTP's limit for the part before the @, in bytes (RFC 5321): the mailer refuses more.
+        || local.len() > 64
+        // The domain as mail software reads it: IDNA, strictly (no label begins with a mark,
+        // none mixes directions, none is longer than DNS takes), under a name, not a number
+        // ("1.2.3.4" is no host name, and no top-level domain is digits).
+        || !idna::domain_to_ascii_strict(domain).is_ok_and(|ascii| {
             !ascii
                 .rsplit('.')
                 .next()
                 .is_some_and(|top| top.bytes().all(|b| b.is_ascii_digit()))
-        });
-    (!local_ok || !domain_ok).then_some(false)
+        })
 }
 
 /// Whether every combining mark in `part` belongs to a letter or digit (after it, or after
@@ -139,7 +147,7 @@ pub fn address_key(address: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{address_key, address_problem, as_given, never_delivered};
+    use super::{address_key, address_problem, as_given, never_delivered, unreachable};
 
     #[test]
     fn letters_of_any_script_with_their_marks_make_an_address() {
@@ -151,6 +159,7 @@ mod tests {
             "user@example.com",
         ] {
             assert_eq!(address_problem(address), None, "{address}");
+            assert!(!unreachable(address), "{address}");
         }
         for address in [
             // A mark on nothing, on a dot or a dash, at a label's start.
@@ -180,8 +189,14 @@ mod tests {
             "key\u{20e3}@example.com",
             "a@\u{5d0}\u{93e}.com",
         ] {
-            assert_eq!(address_problem(address), Some(false), "{address}");
+            assert!(
+                address_problem(address) == Some(false) || unreachable(address),
+                "{address}"
+            );
         }
+        // What mail cannot reach is still one address: mail queued to it before goes out.
+        assert_eq!(address_problem("plain\u{3164}@example.com"), None);
+        assert!(unreachable("plain\u{3164}@example.com"));
     }
 
     #[test]

@@ -91,6 +91,9 @@ pub fn validate_email(email: &str) -> Result<(), AppError> {
         return err("E-mail addresses can be at most 254 characters.");
     }
     match crate::server::mail::address_problem(email) {
+        None if crate::server::email_address::unreachable(email) => {
+            err("That doesn't look like an e-mail address (like name@example.com).")
+        }
         None => Ok(()),
         Some(true) => err(EMAIL_ONE_ADDRESS),
         Some(false) => err("That doesn't look like an e-mail address (like name@example.com)."),
