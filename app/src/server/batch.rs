@@ -227,16 +227,27 @@ mod tests {
         assert_eq!(texts(&values), ["1", "2"]);
     }
 
-    #[tokio::test]
-    async fn held_writes_go_with_the_read_in_one_statement_and_in_order() {
-        let db = test_db().await;
-        db.execute_unprepared("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
-            .await
-            .unwrap();
+    /// A test database made by `set_up`'s statements, then counting the statements sent to it
+    /// (one a round trip to SQLite's thread).
+    async fn counted_db(
+        set_up: &[&str],
+    ) -> (
+        sea_orm::DatabaseConnection,
+        std::sync::Arc<std::sync::Mutex<usize>>,
+    ) {
+        let mut db = test_db().await;
+        for sql in set_up {
+            db.execute_unprepared(sql).await.unwrap();
+        }
         let seen = std::sync::Arc::new(std::sync::Mutex::new(0usize));
         let count = seen.clone();
-        let mut db = db;
         db.set_metric_callback(move |_| *count.lock().unwrap() += 1);
+        (db, seen)
+    }
+
+    #[tokio::test]
+    async fn held_writes_go_with_the_read_in_one_statement_and_in_order() {
+        let (db, seen) = counted_db(&["CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"]).await;
         let mut batch = Batch::default();
         batch.push(Statement::from_sql_and_values(
             DbBackend::Sqlite,
@@ -265,17 +276,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_read_before_the_writes_does_not_see_them_and_costs_one_round_trip() {
-        let db = test_db().await;
-        db.execute_unprepared("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
-            .await
-            .unwrap();
-        db.execute_unprepared("INSERT INTO t VALUES (1, 'one')")
-            .await
-            .unwrap();
-        let seen = std::sync::Arc::new(std::sync::Mutex::new(0usize));
-        let count = seen.clone();
-        let mut db = db;
-        db.set_metric_callback(move |_| *count.lock().unwrap() += 1);
+        let (db, seen) = counted_db(&[
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)",
+            "INSERT INTO t VALUES (1, 'one')",
+        ])
+        .await;
         let mut batch = Batch::default();
         batch.push(numbered(
             DbBackend::Sqlite,
