@@ -84,6 +84,46 @@ impl Batch {
         }
     }
 
+    /// Runs each part in order, its read first and then its writes (`after_all` for each), and
+    /// gives each part's rows: on SQLite the parts are one round trip, however many. There each
+    /// read's rows are told apart by a column put in front of the read's own (`batch_part`), so
+    /// the caller reads its columns by name.
+    pub async fn after_all_each(
+        conn: &impl ConnectionTrait,
+        parts: Vec<(Statement, Batch)>,
+    ) -> Result<Vec<Vec<QueryResult>>, DbErr> {
+        let backend = conn.get_database_backend();
+        if backend != DbBackend::Sqlite || parts.len() <= 1 {
+            let mut rows = Vec::with_capacity(parts.len());
+            for (read, writes) in parts {
+                rows.push(writes.after_all(conn, read).await?);
+            }
+            return Ok(rows);
+        }
+        let count = parts.len();
+        let mut all = Vec::new();
+        for (n, (mut read, writes)) in parts.into_iter().enumerate() {
+            // On lines of their own: the read may end in a `--` comment.
+            read.sql = format!(
+                "SELECT {n} AS batch_part, part.* FROM (\n{}\n) part",
+                read.sql
+            );
+            all.push(read);
+            all.extend(writes.0);
+        }
+        let Joined::One(statement) = join(all, backend) else {
+            unreachable!("SQLite's statements are joined into one")
+        };
+        let mut rows: Vec<Vec<QueryResult>> = (0..count).map(|_| Vec::new()).collect();
+        for row in conn.query_all_raw(statement).await? {
+            let n = row.try_get::<i64>("", "batch_part")?;
+            rows.get_mut(n as usize)
+                .ok_or_else(|| DbErr::Custom(format!("no batch part {n}")))?
+                .push(row);
+        }
+        Ok(rows)
+    }
+
     /// The held writes and `read` as one statement on SQLite, or each on its own.
     fn joined(self, backend: DbBackend, read: Option<Statement>) -> Joined {
         let mut all = self.0;
@@ -326,6 +366,78 @@ mod tests {
         let read = Statement::from_string(DbBackend::Sqlite, "SELECT id FROM t");
         let err = failing.after_all(&db, read).await.unwrap_err();
         assert!(err.to_string().contains("NOT NULL"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn parts_each_read_before_their_writes_in_one_round_trip() {
+        let (db, seen) = counted_db(&[
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)",
+            "INSERT INTO t VALUES (1, 'one')",
+        ])
+        .await;
+        let part = |id: i64, v: &str| {
+            let mut writes = Batch::default();
+            writes.push(numbered(
+                DbBackend::Sqlite,
+                "INSERT INTO t (id, v) VALUES ($1, $2)",
+                vec![id.into(), v.into()],
+            ));
+            // A read that ends in a comment, as `hinted` ones may.
+            let read = numbered(
+                DbBackend::Sqlite,
+                "SELECT id, v FROM t WHERE id >= $1 ORDER BY id -- every row so far",
+                vec![1.into()],
+            );
+            (read, writes)
+        };
+        let rows =
+            Batch::after_all_each(&db, vec![part(2, "two"), part(3, "three"), part(4, "four")])
+                .await
+                .unwrap();
+        let read: Vec<Vec<i64>> = rows
+            .iter()
+            .map(|rows| rows.iter().map(|r| r.try_get("", "id").unwrap()).collect())
+            .collect();
+        // Each read sees the parts before it, not its own writes.
+        assert_eq!(read, [vec![1], vec![1, 2], vec![1, 2, 3]]);
+        assert_eq!(*seen.lock().unwrap(), 1, "one round trip");
+        // A part whose read finds nothing still has its place.
+        let mut writes = Batch::default();
+        writes.push(numbered(
+            DbBackend::Sqlite,
+            "UPDATE t SET v = $1 WHERE id = 1",
+            vec!["uno".into()],
+        ));
+        let none = numbered(
+            DbBackend::Sqlite,
+            "SELECT id FROM t WHERE id > $1",
+            vec![9.into()],
+        );
+        let rows = Batch::after_all_each(&db, vec![(none, writes), part(5, "five")])
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 2);
+        assert!(rows[0].is_empty());
+        assert_eq!(rows[1].len(), 4);
+        // A write that fails fails the whole (the worker's turn is then rolled back).
+        let txn = sea_orm::TransactionTrait::begin(&db).await.unwrap();
+        let err = Batch::after_all_each(&txn, vec![part(6, "six"), part(6, "again")])
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("UNIQUE"), "{err}");
+        txn.rollback().await.unwrap();
+        let after = db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT group_concat(id || v, ',') AS all_rows FROM (SELECT * FROM t ORDER BY id)",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            after.try_get::<String>("", "all_rows").unwrap(),
+            "1uno,2two,3three,4four,5five"
+        );
     }
 
     #[tokio::test]
