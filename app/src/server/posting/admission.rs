@@ -373,7 +373,7 @@ fn watched(word: String, action: &str) -> Option<watched_words::Watched> {
 /// What admission reads inside the write, in one statement (each statement is a round trip in
 /// the writers' turn on SQLite): the member's limits, the watched words, and for a reply
 /// whether the member posted the same text in the topic a moment ago.
-struct Rules {
+pub struct Rules {
     posts_per_10_min: i64,
     topics_per_hour: i64,
     watched: Vec<watched_words::Watched>,
@@ -389,9 +389,13 @@ impl Rules {
         source: &str,
         reply_in: Option<i64>,
     ) -> Result<Rules, AppError> {
-        let (posts, topics) = (settings::POSTS_PER_10_MIN, settings::TOPICS_PER_HOUR);
         let statement = Rules::statement(txn.get_database_backend(), author.id, source, reply_in);
-        let rows = txn.query_all_raw(statement).await?;
+        Rules::from_rows(txn.query_all_raw(statement).await?)
+    }
+
+    /// The rules from the rows of `statement`.
+    pub(super) fn from_rows(rows: Vec<sea_orm::QueryResult>) -> Result<Rules, AppError> {
+        let (posts, topics) = (settings::POSTS_PER_10_MIN, settings::TOPICS_PER_HOUR);
         let mut rules = Rules {
             posts_per_10_min: posts.1,
             topics_per_hour: topics.1,
@@ -419,7 +423,7 @@ impl Rules {
 
     /// The one statement `read` sends: the author's post in the topic is found by
     /// `idx_posts_topic_author_created`, among their posts there in the window only.
-    fn statement(
+    pub(super) fn statement(
         backend: sea_orm::DbBackend,
         author_id: i64,
         source: &str,
@@ -494,13 +498,20 @@ pub async fn share_author(
 /// Decides, inside the write transaction, how a new post from `author` goes in (`reply_in`: the
 /// topic a reply goes to). Counted under the member's write lock (see `check_rate`), so
 /// parallel posts cannot slip past a limit.
+///
+/// `read`: the rules, read by the caller earlier in this transaction (`Rules::statement`) with
+/// nothing written between that they read.
 pub async fn admit(
     txn: &impl ConnectionTrait,
     author: &user::Model,
     prepared: &Prepared,
     reply_in: Option<i64>,
+    read: Option<Rules>,
 ) -> Result<Admission, AppError> {
-    let rules = Rules::read(txn, author, &prepared.source, reply_in).await?;
+    let rules = match read {
+        Some(rules) => rules,
+        None => Rules::read(txn, author, &prepared.source, reply_in).await?,
+    };
     if rules.barred {
         // Read whole for the reason and the end date the refusal gives.
         users::still_writing(txn, author.id).await?;

@@ -27,8 +27,8 @@ mod settle;
 use chrono::{Duration, Utc};
 use sea_orm::prelude::DateTimeUtc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
-    QueryTrait, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
+    QueryFilter, QueryTrait, Set,
     sea_query::{Expr, ExprTrait},
 };
 
@@ -71,7 +71,7 @@ pub async fn start_topic(
     body: &Prepared,
 ) -> Result<(topic::Model, post::Model), AppError> {
     admission::share_author(txn, author).await?;
-    let mut admission = admission::admit(txn, author, body, None).await?;
+    let mut admission = admission::admit(txn, author, body, None, None).await?;
     let Some((title, slug)) = admission.title.take() else {
         return Err(AppError::Internal);
     };
@@ -127,11 +127,43 @@ pub async fn reply(
     article: Option<&article::Model>,
     body: &Prepared,
 ) -> Result<post::Model, AppError> {
+    reply_under(txn, author, t, article, body, None).await
+}
+
+/// Admission's one read for a reply by `author` to topic `topic_id`, for a caller on SQLite to
+/// send in the round trip that reads the topic in its transaction, then give to `reply_under`
+/// (with `admission_rules`): a round trip fewer of a reply's six inside the writers' turn.
+pub fn admission_read(
+    backend: DbBackend,
+    author: &user::Model,
+    body: &Prepared,
+    topic_id: i64,
+) -> sea_orm::Statement {
+    admission::Rules::statement(backend, author.id, &body.source, Some(topic_id))
+}
+
+/// The rules read by `admission_read`'s statement, from its rows.
+pub fn admission_rules(rows: Vec<sea_orm::QueryResult>) -> Result<admission::Rules, AppError> {
+    admission::Rules::from_rows(rows)
+}
+
+/// `reply`, with admission's rules read already in this transaction on SQLite (nothing is
+/// written between the two on SQLite, whose writers take turns). On PostgreSQL they are read
+/// here all the same: only after the topic's row lock does the read see a reply sent at once.
+pub async fn reply_under(
+    txn: &impl ConnectionTrait,
+    author: &user::Model,
+    t: &topic::Model,
+    article: Option<&article::Model>,
+    body: &Prepared,
+    rules: Option<admission::Rules>,
+) -> Result<post::Model, AppError> {
     admission::share_author(txn, author).await?;
     // The topic's row lock next, so two identical replies sent at once see each other
     // (admission refuses the same reply again).
     records::topics::lock(txn, t.id).await?;
-    let admission = admission::admit(txn, author, body, Some(t.id)).await?;
+    let rules = rules.filter(|_| txn.get_database_backend() == DbBackend::Sqlite);
+    let admission = admission::admit(txn, author, body, Some(t.id), rules).await?;
     // Writes nothing reads before the end are held back and sent with the next read (`Batch`):
     // a reply is round trips to SQLite's thread inside the writers' turn.
     let mut later = Batch::default();
