@@ -253,6 +253,51 @@ async fn every_page_of_a_long_topic_stays_reachable_when_posts_are_removed() {
     assert!(landed.body.contains("One more."));
 }
 
+/// A moderator's reply to a held topic sent twice at once (two tabs, or a second moderator):
+/// the opening post is approved once and both replies are posted; the second is not refused as
+/// an approval of a public post.
+#[tokio::test]
+async fn a_moderators_reply_to_a_held_topic_sent_twice_at_once_approves_it_once() {
+    let d = demo_members().await;
+    settings::put(&d.db, settings::NEW_MEMBER_HOLD.0, "1")
+        .await
+        .unwrap();
+    sign_up(
+        &d.app,
+        "newcomer",
+        "new@example.com",
+        "quiet harbour lantern 7741",
+    )
+    .await;
+    let (newcomer, admin) = (
+        member(&d.db, "newcomer").await,
+        member(&d.db, "admin").await,
+    );
+    let (t, first) = forum::start_topic(&d.db, &newcomer, "questions", "Held", "Hi.", None)
+        .await
+        .unwrap();
+    assert_eq!(first.state, "pending");
+    let (a, b) = tokio::join!(
+        moderation::approve_and_reply(&d.db, &admin, t.id, "First answer.", None),
+        moderation::approve_and_reply(&d.db, &admin, t.id, "Second answer.", None),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!((a.state.as_str(), b.state.as_str()), ("visible", "visible"));
+    let posts = post::Entity::find()
+        .filter(post::Column::TopicId.eq(t.id))
+        .all(&d.db)
+        .await
+        .unwrap();
+    assert_eq!(posts.len(), 3);
+    assert!(posts.iter().all(|p| p.state == "visible"), "{posts:?}");
+    let approvals = app::server::entity::moderation_log::Entity::find()
+        .filter(app::server::entity::moderation_log::Column::PostId.eq(first.id))
+        .all(&d.db)
+        .await
+        .unwrap();
+    assert_eq!(approvals.len(), 1, "{approvals:?}");
+}
+
 /// While a topic waits for approval only its author adds to it; a moderator's reply approves
 /// it, but not past a lock.
 #[tokio::test]

@@ -379,12 +379,20 @@ pub async fn approve_and_reply(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::NotFound(visibility::POST_MISSING.into()))?;
+    // Locked, as the approval would lock it: a second reply sent at once waits for the first.
+    let opening = crate::server::records::posts::locked(&txn, opening.id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(visibility::POST_MISSING.into()))?;
     let found = visibility::topic_to_post_in(&txn, t.id, Some(moderator)).await?;
     posting::check_takes_posts(&found)?;
     let visibility::ToPostIn {
         topic: t, article, ..
     } = found;
-    act_in(&txn, moderator, opening.id, None, PostAction::Approve, "").await?;
+    // Approved since the form was sent (the same moderator's reply sent twice at once, or
+    // another moderator): the reply is only a reply, not refused as an approval of a public post.
+    if opening.state() != PostState::Visible {
+        act_in(&txn, moderator, opening.id, None, PostAction::Approve, "").await?;
+    }
     let created = posting::reply(&txn, moderator, &t, article.as_ref(), &prepared).await?;
     txn.commit().await?;
     Ok(created)
