@@ -10,6 +10,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
+use super::rules::Rules;
 use crate::{
     error::AppError,
     model::{ArticleState, PostState},
@@ -363,112 +364,11 @@ pub async fn watched_list(
     Ok(watched)
 }
 
-fn watched(word: String, action: &str) -> Option<watched_words::Watched> {
+pub(super) fn watched(word: String, action: &str) -> Option<watched_words::Watched> {
     Some(watched_words::Watched {
         action: WordAction::parse(action)?,
         word,
     })
-}
-
-/// What admission reads inside the write, in one statement (each statement is a round trip in
-/// the writers' turn on SQLite): the member's limits, the watched words, and for a reply
-/// whether the member posted the same text in the topic a moment ago.
-pub struct Rules {
-    posts_per_10_min: i64,
-    topics_per_hour: i64,
-    watched: Vec<watched_words::Watched>,
-    same_reply_again: bool,
-    /// The author is suspended or their account deleted, as the database has it now.
-    barred: bool,
-}
-
-impl Rules {
-    async fn read(
-        txn: &impl ConnectionTrait,
-        author: &user::Model,
-        source: &str,
-        reply_in: Option<i64>,
-    ) -> Result<Rules, AppError> {
-        let statement = Rules::statement(txn.get_database_backend(), author.id, source, reply_in);
-        Rules::from_rows(txn.query_all_raw(statement).await?)
-    }
-
-    /// The rules from the rows of `statement`.
-    pub(super) fn from_rows(rows: Vec<sea_orm::QueryResult>) -> Result<Rules, AppError> {
-        let (posts, topics) = (settings::POSTS_PER_10_MIN, settings::TOPICS_PER_HOUR);
-        let mut rules = Rules {
-            posts_per_10_min: posts.1,
-            topics_per_hour: topics.1,
-            watched: Vec::new(),
-            same_reply_again: false,
-            barred: false,
-        };
-        for row in rows {
-            let what: String = row.try_get("", "what")?;
-            let name: String = row.try_get("", "name")?;
-            let detail: String = row.try_get("", "detail")?;
-            match what.as_str() {
-                "limit" if name == posts.0 => {
-                    rules.posts_per_10_min = settings::number_or(Some(&detail), posts.1)
-                }
-                "limit" => rules.topics_per_hour = settings::number_or(Some(&detail), topics.1),
-                "word" => rules.watched.extend(watched(name, &detail)),
-                "barred" => rules.barred = true,
-                _ => rules.same_reply_again = true,
-            }
-        }
-        rules.watched.sort_by(|a, b| a.word.cmp(&b.word));
-        Ok(rules)
-    }
-
-    /// The one statement `read` sends: the author's post in the topic is found by
-    /// `idx_posts_topic_author_created`, among their posts there in the window only.
-    pub(super) fn statement(
-        backend: sea_orm::DbBackend,
-        author_id: i64,
-        source: &str,
-        reply_in: Option<i64>,
-    ) -> sea_orm::Statement {
-        let (posts, topics) = (settings::POSTS_PER_10_MIN, settings::TOPICS_PER_HOUR);
-        let mut sql = String::from(
-            "SELECT 'limit' AS what, key AS name, value AS detail FROM settings
-              WHERE key IN ($1, $2)
-             UNION ALL
-             SELECT 'word', word, action FROM watched_words",
-        );
-        let mut values: Vec<sea_orm::Value> = vec![posts.0.into(), topics.0.into()];
-        if let Some(topic_id) = reply_in {
-            sql.push_str(
-                "
-                 UNION ALL
-                 SELECT 'same', '', '' WHERE EXISTS (
-                   SELECT 1 FROM posts WHERE topic_id = $3 AND author_id = $4 AND source = $5
-                                         AND created_at > $6)",
-            );
-            values.extend([
-                topic_id.into(),
-                author_id.into(),
-                source.into(),
-                (Utc::now() - Duration::seconds(DUPLICATE_WINDOW_SECS)).into(),
-            ]);
-        }
-        // Whether the author was suspended or deleted since the request read them: a spammer's
-        // replies in flight while a moderator removed them would be posted after the removal
-        // swept their posts (the sweep and this read take turns: see `admit`).
-        let n = values.len();
-        sql.push_str(&format!(
-            "
-             UNION ALL
-             SELECT 'barred', '', '' FROM users
-              WHERE id = ${} AND (suspended_until > ${}
-                                 OR (password_hash = '!' AND username_key LIKE '{}%'))",
-            n + 1,
-            n + 2,
-            crate::server::names::DELETED_PREFIX,
-        ));
-        values.extend([author_id.into(), Utc::now().into()]);
-        db::numbered(backend, &sql, values)
-    }
 }
 
 /// How a post goes in: its state, the HTML to store, why it is held (told to its author) and
@@ -811,7 +711,7 @@ pub async fn check_not_held_for_others(
 mod tests {
     use sea_orm::ConnectionTrait;
 
-    use super::Rules;
+    use super::super::rules::Rules;
     use crate::server::{
         db::numbered,
         forum,

@@ -22,6 +22,7 @@
 //! 5. `settle` (in settle.rs): the one rule for derived figures, also run after a topic's status
 //!    changes.
 mod admission;
+mod rules;
 mod settle;
 
 use chrono::{Duration, Utc};
@@ -139,12 +140,12 @@ pub fn admission_read(
     body: &Prepared,
     topic_id: i64,
 ) -> sea_orm::Statement {
-    admission::Rules::statement(backend, author.id, &body.source, Some(topic_id))
+    rules::Rules::statement(backend, author.id, &body.source, Some(topic_id))
 }
 
 /// The rules read by `admission_read`'s statement, from its rows.
-pub fn admission_rules(rows: Vec<sea_orm::QueryResult>) -> Result<admission::Rules, AppError> {
-    admission::Rules::from_rows(rows)
+pub fn admission_rules(rows: Vec<sea_orm::QueryResult>) -> Result<rules::Rules, AppError> {
+    rules::Rules::from_rows(rows)
 }
 
 /// `reply`, with admission's rules read already in this transaction on SQLite (nothing is
@@ -156,7 +157,7 @@ pub async fn reply_under(
     t: &topic::Model,
     article: Option<&article::Model>,
     body: &Prepared,
-    rules: Option<admission::Rules>,
+    rules: Option<rules::Rules>,
 ) -> Result<post::Model, AppError> {
     admission::share_author(txn, author).await?;
     // The topic's row lock next, so two identical replies sent at once see each other
