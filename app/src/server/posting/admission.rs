@@ -10,7 +10,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::rules::Rules;
+use super::rules::{Rules, watched};
 use crate::{
     error::AppError,
     model::{ArticleState, PostState},
@@ -36,9 +36,6 @@ pub const TOPIC_LOCKED: &str = "This topic is locked, so it takes no new replies
 pub const COMMENTS_CLOSED: &str = "Comments are closed on this article.";
 pub const NOT_PUBLISHED: &str = "This article isn't published yet, so it takes no comments.";
 pub const REPLY_SENT_TWICE: &str = "This reply was already posted.";
-/// The same member posting the same text in the same topic within this window is a double
-/// submit, whatever the form token says (two tabs, a retried request, a status sent twice).
-pub const DUPLICATE_WINDOW_SECS: i64 = 30;
 pub const SAME_REPLY_AGAIN: &str = "You just posted that same reply; it is above.";
 pub const HELD_TOPIC: &str =
     "This topic waits for a moderator's approval: it takes replies once it is public.";
@@ -362,13 +359,6 @@ pub async fn watched_list(
     // In one order, so a list read again inside the write compares equal (`Prepared::judged_by`).
     watched.sort_by(|a, b| a.word.cmp(&b.word));
     Ok(watched)
-}
-
-pub(super) fn watched(word: String, action: &str) -> Option<watched_words::Watched> {
-    Some(watched_words::Watched {
-        action: WordAction::parse(action)?,
-        word,
-    })
 }
 
 /// How a post goes in: its state, the HTML to store, why it is held (told to its author) and

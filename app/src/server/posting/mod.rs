@@ -34,11 +34,12 @@ use sea_orm::{
 };
 
 pub use admission::{
-    ACCOUNT_GONE, BODY_EMPTY, CATEGORY_ARCHIVED, COMMENTS_CLOSED, DUPLICATE_WINDOW_SECS, HELD_NEW,
-    HELD_TOPIC, HELD_WORDS, NOT_PUBLISHED, Prepared, REPLY_SENT_TWICE, RateOf, SAME_REPLY_AGAIN,
-    TOPIC_LOCKED, censor_html, check_may_post, check_not_held_for_others, check_rate,
-    check_takes_posts, prepare, prepare_topic, render, shows_nothing, validate_body, watched_list,
+    ACCOUNT_GONE, BODY_EMPTY, CATEGORY_ARCHIVED, COMMENTS_CLOSED, HELD_NEW, HELD_TOPIC, HELD_WORDS,
+    NOT_PUBLISHED, Prepared, REPLY_SENT_TWICE, RateOf, SAME_REPLY_AGAIN, TOPIC_LOCKED, censor_html,
+    check_may_post, check_not_held_for_others, check_rate, check_takes_posts, prepare,
+    prepare_topic, render, shows_nothing, validate_body, watched_list,
 };
+pub use rules::DUPLICATE_WINDOW_SECS;
 pub use settle::{end_archiving, move_topic, settle, under_review_sql};
 
 use crate::{

@@ -4,11 +4,19 @@
 use chrono::{Duration, Utc};
 use sea_orm::ConnectionTrait;
 
-use super::admission::{DUPLICATE_WINDOW_SECS, watched};
 use crate::{
     error::AppError,
-    server::{db, entity::user, settings, watched_words},
+    server::{
+        db,
+        entity::user,
+        settings,
+        watched_words::{self, WordAction},
+    },
 };
+
+/// The same member posting the same text in the same topic within this window is a double
+/// submit, whatever the form token says (two tabs, a retried request, a status sent twice).
+pub const DUPLICATE_WINDOW_SECS: i64 = 30;
 
 /// What admission reads inside the write, in one statement (each statement is a round trip in
 /// the writers' turn on SQLite): the member's limits, the watched words, and for a reply
@@ -109,4 +117,13 @@ impl Rules {
         values.extend([author_id.into(), Utc::now().into()]);
         db::numbered(backend, &sql, values)
     }
+}
+
+/// A watched word as stored, its action read from text (none for an action this build does not
+/// know).
+pub(super) fn watched(word: String, action: &str) -> Option<watched_words::Watched> {
+    Some(watched_words::Watched {
+        action: WordAction::parse(action)?,
+        word,
+    })
 }
