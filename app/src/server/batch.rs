@@ -285,6 +285,19 @@ mod tests {
         (db, seen)
     }
 
+    /// Every row of the tests' table `t`, as `1one,2two`.
+    async fn table_rows(db: &sea_orm::DatabaseConnection) -> String {
+        db.query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT group_concat(id || v, ',') AS all_rows FROM (SELECT * FROM t ORDER BY id)",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<String>("", "all_rows")
+        .unwrap()
+    }
+
     #[tokio::test]
     async fn held_writes_go_with_the_read_in_one_statement_and_in_order() {
         let (db, seen) = counted_db(&["CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"]).await;
@@ -344,18 +357,7 @@ mod tests {
             .collect();
         assert_eq!(read, [(1, "one".to_string())]);
         assert_eq!(*seen.lock().unwrap(), 1, "one round trip");
-        let after = db
-            .query_one_raw(Statement::from_string(
-                DbBackend::Sqlite,
-                "SELECT group_concat(id || v, ',') AS all_rows FROM (SELECT * FROM t ORDER BY id)",
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            after.try_get::<String>("", "all_rows").unwrap(),
-            "1one!,2two"
-        );
+        assert_eq!(table_rows(&db).await, "1one!,2two");
         // A write that fails fails the whole, rows and all.
         let mut failing = Batch::default();
         failing.push(Statement::from_sql_and_values(
@@ -426,18 +428,7 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("UNIQUE"), "{err}");
         txn.rollback().await.unwrap();
-        let after = db
-            .query_one_raw(Statement::from_string(
-                DbBackend::Sqlite,
-                "SELECT group_concat(id || v, ',') AS all_rows FROM (SELECT * FROM t ORDER BY id)",
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            after.try_get::<String>("", "all_rows").unwrap(),
-            "1uno,2two,3three,4four,5five"
-        );
+        assert_eq!(table_rows(&db).await, "1uno,2two,3three,4four,5five");
     }
 
     #[tokio::test]

@@ -253,11 +253,9 @@ async fn every_page_of_a_long_topic_stays_reachable_when_posts_are_removed() {
     assert!(landed.body.contains("One more."));
 }
 
-/// A moderator's reply to a held topic sent twice at once (two tabs, or a second moderator):
-/// the opening post is approved once and both replies are posted; the second is not refused as
-/// an approval of a public post.
-#[tokio::test]
-async fn a_moderators_reply_to_a_held_topic_sent_twice_at_once_approves_it_once() {
+/// The demo site with the new-member hold on and a member who just signed up, `newcomer`,
+/// whose first post waits for approval.
+async fn demo_with_a_held_newcomer() -> DemoMembers {
     let d = demo_members().await;
     settings::put(&d.db, settings::NEW_MEMBER_HOLD.0, "1")
         .await
@@ -269,6 +267,15 @@ async fn a_moderators_reply_to_a_held_topic_sent_twice_at_once_approves_it_once(
         "quiet harbour lantern 7741",
     )
     .await;
+    d
+}
+
+/// A moderator's reply to a held topic sent twice at once (two tabs, or a second moderator):
+/// the opening post is approved once and both replies are posted; the second is not refused as
+/// an approval of a public post.
+#[tokio::test]
+async fn a_moderators_reply_to_a_held_topic_sent_twice_at_once_approves_it_once() {
+    let d = demo_with_a_held_newcomer().await;
     let (newcomer, admin) = (
         member(&d.db, "newcomer").await,
         member(&d.db, "admin").await,
@@ -302,17 +309,7 @@ async fn a_moderators_reply_to_a_held_topic_sent_twice_at_once_approves_it_once(
 /// it, but not past a lock.
 #[tokio::test]
 async fn a_held_topic_takes_no_replies_from_others_and_a_lock_holds_for_moderators() {
-    let d = demo_members().await;
-    settings::put(&d.db, settings::NEW_MEMBER_HOLD.0, "1")
-        .await
-        .unwrap();
-    sign_up(
-        &d.app,
-        "newcomer",
-        "new@example.com",
-        "quiet harbour lantern 7741",
-    )
-    .await;
+    let d = demo_with_a_held_newcomer().await;
     let (newcomer, sam, admin) = (
         member(&d.db, "newcomer").await,
         member(&d.db, "sam").await,
