@@ -21,6 +21,16 @@ impl Batch {
         self.0.push(write);
     }
 
+    /// Holds back the writes `other` holds, after these.
+    pub fn append(&mut self, other: Batch) {
+        self.0.extend(other.0);
+    }
+
+    /// Whether nothing is held back.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Holds back a write if there is one.
     pub fn extend(&mut self, write: Option<Statement>) {
         self.0.extend(write);
@@ -102,26 +112,56 @@ impl Batch {
         }
         let count = parts.len();
         let mut all = Vec::new();
-        for (n, (mut read, writes)) in parts.into_iter().enumerate() {
-            // On lines of their own: the read may end in a `--` comment.
-            read.sql = format!(
-                "SELECT {n} AS batch_part, part.* FROM (\n{}\n) part",
-                read.sql
-            );
-            all.push(read);
+        for (n, (read, writes)) in parts.into_iter().enumerate() {
+            all.push(part(n, read));
             all.extend(writes.0);
         }
-        let Joined::One(statement) = join(all, backend) else {
-            unreachable!("SQLite's statements are joined into one")
-        };
-        let mut rows: Vec<Vec<QueryResult>> = (0..count).map(|_| Vec::new()).collect();
-        for row in conn.query_all_raw(statement).await? {
-            let n = row.try_get::<i64>("", "batch_part")?;
-            rows.get_mut(n as usize)
-                .ok_or_else(|| DbErr::Custom(format!("no batch part {n}")))?
-                .push(row);
+        parts_rows(conn, all, count).await
+    }
+
+    /// Runs the writes held back, then each read, and gives each read's rows (`then_one` for
+    /// several reads): one round trip on SQLite, the rows told apart as in `after_all_each`.
+    pub async fn then_each(
+        self,
+        conn: &impl ConnectionTrait,
+        reads: Vec<Statement>,
+    ) -> Result<Vec<Vec<QueryResult>>, DbErr> {
+        let backend = conn.get_database_backend();
+        if backend != DbBackend::Sqlite || reads.len() <= 1 {
+            let mut reads = reads.into_iter();
+            let Some(first) = reads.next() else {
+                self.run(conn).await?;
+                return Ok(Vec::new());
+            };
+            let mut rows = vec![self.then_all(conn, first).await?];
+            for read in reads {
+                rows.push(conn.query_all_raw(read).await?);
+            }
+            return Ok(rows);
         }
-        Ok(rows)
+        let count = reads.len();
+        let mut all = self.0;
+        all.extend(reads.into_iter().enumerate().map(|(n, read)| part(n, read)));
+        parts_rows(conn, all, count).await
+    }
+
+    /// Runs the writes held back, then `read`, and gives all its rows.
+    async fn then_all(
+        self,
+        conn: &impl ConnectionTrait,
+        read: Statement,
+    ) -> Result<Vec<QueryResult>, DbErr> {
+        match self.joined(conn.get_database_backend(), Some(read)) {
+            Joined::Nothing => unreachable!("a read was given"),
+            Joined::One(statement) => conn.query_all_raw(statement).await,
+            Joined::Each(mut statements) => {
+                let read = statements.pop().expect("the read is last");
+                for statement in statements {
+                    conn.execute_raw(statement).await?;
+                }
+                conn.query_all_raw(read).await
+            }
+        }
     }
 
     /// The held writes and `read` as one statement on SQLite, or each on its own.
@@ -130,6 +170,36 @@ impl Batch {
         all.extend(read);
         join(all, backend)
     }
+}
+
+/// Read `n` of several in one text on SQLite: its rows led by their part's number.
+fn part(n: usize, mut read: Statement) -> Statement {
+    // On lines of their own: the read may end in a `--` comment.
+    read.sql = format!(
+        "SELECT {n} AS batch_part, part.* FROM (\n{}\n) part",
+        read.sql
+    );
+    read
+}
+
+/// Runs `all` (on SQLite, `count` reads made by `part` among writes) as one text, and gives
+/// each part's rows.
+async fn parts_rows(
+    conn: &impl ConnectionTrait,
+    all: Vec<Statement>,
+    count: usize,
+) -> Result<Vec<Vec<QueryResult>>, DbErr> {
+    let Joined::One(statement) = join(all, DbBackend::Sqlite) else {
+        unreachable!("SQLite's statements are joined into one")
+    };
+    let mut rows: Vec<Vec<QueryResult>> = (0..count).map(|_| Vec::new()).collect();
+    for row in conn.query_all_raw(statement).await? {
+        let n = row.try_get::<i64>("", "batch_part")?;
+        rows.get_mut(n as usize)
+            .ok_or_else(|| DbErr::Custom(format!("no batch part {n}")))?
+            .push(row);
+    }
+    Ok(rows)
 }
 
 /// `all` as one statement on SQLite (run in order), or each on its own.
@@ -429,6 +499,66 @@ mod tests {
         assert!(err.to_string().contains("UNIQUE"), "{err}");
         txn.rollback().await.unwrap();
         assert_eq!(table_rows(&db).await, "1uno,2two,3three,4four,5five");
+    }
+
+    #[tokio::test]
+    async fn reads_after_the_writes_each_see_them_in_one_round_trip() {
+        let (db, seen) = counted_db(&[
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)",
+            "INSERT INTO t VALUES (1, 'one')",
+        ])
+        .await;
+        let mut writes = Batch::default();
+        writes.push(numbered(
+            DbBackend::Sqlite,
+            "INSERT INTO t (id, v) VALUES ($1, $2)",
+            vec![2.into(), "two".into()],
+        ));
+        let read = |from: i64| {
+            numbered(
+                DbBackend::Sqlite,
+                "SELECT id, v FROM t WHERE id >= $1 ORDER BY id -- from here",
+                vec![from.into()],
+            )
+        };
+        let none = Statement::from_string(DbBackend::Sqlite, "SELECT id FROM t WHERE id > 9");
+        let rows = writes
+            .then_each(&db, vec![read(1), none, read(2)])
+            .await
+            .unwrap();
+        let read_ids: Vec<Vec<i64>> = rows
+            .iter()
+            .map(|rows| rows.iter().map(|r| r.try_get("", "id").unwrap()).collect())
+            .collect();
+        assert_eq!(read_ids, [vec![1, 2], vec![], vec![2]]);
+        assert_eq!(*seen.lock().unwrap(), 1, "one round trip");
+        // One read, or none: the writes still go first.
+        let mut writes = Batch::default();
+        writes.push(Statement::from_string(
+            DbBackend::Sqlite,
+            "UPDATE t SET v = 'uno' WHERE id = 1",
+        ));
+        let rows = writes.then_each(&db, vec![read(1)]).await.unwrap();
+        assert_eq!(rows[0][0].try_get::<String>("", "v").unwrap(), "uno");
+        let mut writes = Batch::default();
+        writes.push(Statement::from_string(
+            DbBackend::Sqlite,
+            "UPDATE t SET v = 'dos' WHERE id = 2",
+        ));
+        assert!(writes.then_each(&db, Vec::new()).await.unwrap().is_empty());
+        assert_eq!(table_rows(&db).await, "1uno,2dos");
+        // A write that fails fails the whole, and no read is given.
+        let mut failing = Batch::default();
+        failing.push(Statement::from_string(
+            DbBackend::Sqlite,
+            "INSERT INTO t (id, v) VALUES (3, NULL)",
+        ));
+        let err = failing
+            .then_each(&db, vec![read(1), read(2)])
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("NOT NULL"), "{err}");
+        assert_eq!(table_rows(&db).await, "1uno,2dos");
     }
 
     #[tokio::test]
