@@ -10,6 +10,8 @@ use sea_orm::{
 };
 use tokio::sync::watch;
 
+use super::batch::Batch;
+
 /// The page cache of each SQLite connection (see `connect`); negative means KiB to SQLite.
 const SQLITE_CACHE_KIB: &str = "-1024";
 /// The SQLite pool's connections (see `connect`).
@@ -407,6 +409,12 @@ struct Settle {
     release: bool,
     /// The member sent a statement, and with it its savepoint.
     opened: bool,
+    /// With `release`: the member's last writes (`WriteTransaction::commit_with`), sent with
+    /// its release in one round trip.
+    last: Batch,
+    /// Told whether `last` was written, when there is any: if not, the member alone is undone
+    /// (its savepoint rolled back) and the group goes on without it.
+    written: Option<tokio::sync::oneshot::Sender<Result<(), DbErr>>>,
 }
 
 impl Settle {
@@ -414,8 +422,43 @@ impl Settle {
         let Some(mut turn) = self.turn.take() else {
             return;
         };
-        let release = self.release;
-        let ended = match (turn.0.open.as_ref(), self.opened, release) {
+        let mut release = self.release;
+        let last = std::mem::take(&mut self.last);
+        let opened = self.opened || (release && !last.is_empty());
+        let ended = match (turn.0.open.as_ref(), opened, release) {
+            (Some(group), true, true) if !last.is_empty() => {
+                let mut text = Batch::default();
+                if !self.opened {
+                    text.push(Statement::from_string(
+                        DbBackend::Sqlite,
+                        format!("SAVEPOINT {SAVEPOINT}"),
+                    ));
+                }
+                text.append(last);
+                text.push(Statement::from_string(
+                    DbBackend::Sqlite,
+                    format!("RELEASE {SAVEPOINT}"),
+                ));
+                match text.run(&group.txn).await {
+                    Ok(()) => {
+                        self.tell_written(Ok(()));
+                        Ok(())
+                    }
+                    // A write failed (or the release): this member's savepoint is undone, the
+                    // members before it keep theirs, and it is told.
+                    Err(e) => {
+                        release = false;
+                        self.tell_written(Err(e));
+                        group
+                            .txn
+                            .execute_unprepared(&format!(
+                                "ROLLBACK TO {SAVEPOINT}; RELEASE {SAVEPOINT}"
+                            ))
+                            .await
+                            .map(drop)
+                    }
+                }
+            }
             (Some(group), true, true) => group
                 .txn
                 .execute_unprepared(&format!("RELEASE {SAVEPOINT}"))
@@ -449,16 +492,26 @@ impl Settle {
         }
         pass_on(turn).await;
     }
+
+    /// Tells the member whether its last writes were written (once; a member waits for its
+    /// group only after that).
+    fn tell_written(&mut self, written: Result<(), DbErr>) {
+        if let Some(tell) = self.written.take() {
+            // Not waiting any more (its request gone): nobody to tell.
+            let _ = tell.send(written);
+        }
+    }
 }
 
 impl Drop for Settle {
     fn drop(&mut self) {
         if let Some(mut turn) = self.turn.take()
             && self.opened
-            && !self.release
+            && (!self.release || !self.last.is_empty())
         {
             // Never run: the group's transaction is rolled back as it drops (sea-orm queues the
             // rollback on its connection), and its members are told it ended without a commit.
+            // A member released without its last writes would be committed half-written.
             drop(turn.0.open.take());
         }
     }
@@ -626,13 +679,26 @@ impl WriteTransaction {
     /// every server's page cache stops serving what this write changed (see page_version).
     /// On SQLite it returns once the group this write joined has committed (see `begin_write`).
     pub async fn commit(mut self) -> Result<(), DbErr> {
-        self.commit_in_group().await.map(|_| ())
+        self.commit_in_group(Batch::default()).await.map(|_| ())
     }
 
-    /// `commit`, saying how many writers committed in this one's group.
-    async fn commit_in_group(&mut self) -> Result<usize, DbErr> {
+    /// `commit`, with `last` written first: writes nothing reads, which on SQLite go in one
+    /// round trip with the end of this writer's savepoint instead of one of their own inside
+    /// the writers' turn. If one fails, nothing of this writer's is committed.
+    pub async fn commit_with(mut self, last: Batch) -> Result<(), DbErr> {
+        self.commit_in_group(last).await.map(|_| ())
+    }
+
+    /// `commit_with`, saying how many writers committed in this one's group.
+    async fn commit_in_group(&mut self, last: Batch) -> Result<usize, DbErr> {
         let committed = match (self.group.take(), self.txn.take()) {
             (Some((turn, mut joined)), _) => {
+                let (tell, written) = if last.is_empty() {
+                    (None, None)
+                } else {
+                    let (tell, written) = tokio::sync::oneshot::channel();
+                    (Some(tell), Some(written))
+                };
                 // Released, passed on or committed by a task: not stopped halfway if this
                 // caller is dropped while it waits for the group.
                 tokio::spawn(
@@ -640,9 +706,22 @@ impl WriteTransaction {
                         turn: Some(turn),
                         release: true,
                         opened: self.opened.load(Ordering::Relaxed),
+                        last,
+                        written: tell,
                     }
                     .run(),
                 );
+                if let Some(written) = written {
+                    match written.await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => return Err(e),
+                        Err(_) => {
+                            return Err(DbErr::Custom(
+                                "the group of writes ended without a commit".into(),
+                            ));
+                        }
+                    }
+                }
                 match joined.outcome.wait_for(Option::is_some).await {
                     Ok(outcome) => outcome.clone().unwrap_or_else(|| unreachable!()),
                     Err(_) => Err(DbErr::Custom(
@@ -650,7 +729,13 @@ impl WriteTransaction {
                     )),
                 }
             }
-            (None, Some(txn)) => txn.commit().await.map(|()| 1),
+            (None, Some(txn)) => {
+                if let Err(e) = last.run(&txn).await {
+                    // Rolled back as it drops.
+                    return Err(e);
+                }
+                txn.commit().await.map(|()| 1)
+            }
             (None, None) => {
                 return Err(DbErr::Custom("the write transaction had ended".into()));
             }
@@ -717,6 +802,8 @@ impl Drop for WriteTransaction {
             turn: Some(turn),
             release: false,
             opened: *self.opened.get_mut(),
+            last: Batch::default(),
+            written: None,
         };
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
@@ -915,7 +1002,7 @@ mod tests {
 
     use sea_orm::{DatabaseConnection, DbBackend, DbErr};
 
-    use super::{WriteTransaction, begin_write, connect, writer_turn, writers_waiting};
+    use super::{Batch, WriteTransaction, begin_write, connect, writer_turn, writers_waiting};
 
     static DATABASES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
@@ -993,6 +1080,14 @@ mod tests {
         CancelInCommit,
         /// Goes away while it waits for its turn.
         CancelWaiting,
+        /// Writes a row, and its second with its commit (`commit_with`).
+        CommitWithLast,
+        /// Writes both rows with its commit, nothing before.
+        OnlyLast,
+        /// Writes a row, then a second and a failing one with its commit.
+        FailInLast,
+        /// Writes a row, and its second with its commit, then goes away while it waits.
+        CancelInCommitWithLast,
     }
 
     /// What one writer saw: its commit's answer (the members of its group), or how it ended.
@@ -1011,6 +1106,21 @@ mod tests {
         marked: tokio::sync::oneshot::Sender<()>,
     ) -> Result<usize, DbErr> {
         let mut txn = begin_write(&db).await?;
+        // Rows `ns` of this writer, as writes held back for the commit.
+        let marks = |ns: std::ops::Range<usize>| {
+            let mut last = Batch::default();
+            for n in ns {
+                last.push(Statement::from_sql_and_values(
+                    DbBackend::Sqlite,
+                    "INSERT INTO marks (writer, n) VALUES (?, ?)",
+                    [(id as i64).into(), (n as i64).into()],
+                ));
+            }
+            last
+        };
+        if plan == Plan::OnlyLast {
+            return txn.commit_in_group(marks(0..2)).await;
+        }
         if plan == Plan::CancelInFirst {
             tokio::select! {
                 biased;
@@ -1034,6 +1144,26 @@ mod tests {
             txn.execute_unprepared("INSERT INTO no_such_table VALUES (1)")
                 .await?;
         }
+        match plan {
+            Plan::CommitWithLast => return txn.commit_in_group(marks(1..2)).await,
+            Plan::FailInLast => {
+                let mut last = marks(1..2);
+                last.push(Statement::from_sql_and_values(
+                    DbBackend::Sqlite,
+                    "INSERT INTO marks (writer, n) VALUES (?, NULL)",
+                    [(id as i64).into()],
+                ));
+                return txn.commit_in_group(last).await;
+            }
+            Plan::CancelInCommitWithLast => {
+                return tokio::select! {
+                    biased;
+                    done = txn.commit_in_group(marks(1..2)) => done,
+                    () = tokio::task::yield_now() => Err(DbErr::Custom("gave up".into())),
+                };
+            }
+            _ => {}
+        }
         mark(&txn, id, 1).await?;
         match plan {
             Plan::CancelBeforeCommit => {
@@ -1044,11 +1174,11 @@ mod tests {
                 // Gives up after the commit's first step (the savepoint handed to the group).
                 tokio::select! {
                     biased;
-                    done = txn.commit_in_group() => done,
+                    done = txn.commit_in_group(Batch::default()) => done,
                     () = tokio::task::yield_now() => Err(DbErr::Custom("gave up".into())),
                 }
             }
-            _ => txn.commit_in_group().await,
+            _ => txn.commit_in_group(Batch::default()).await,
         }
     }
 
@@ -1114,11 +1244,14 @@ mod tests {
         for (id, ((plan, _), ended)) in plans.iter().zip(ended).enumerate() {
             let rows = rows.get(&id).copied().unwrap_or(0);
             match (plan, ended) {
-                (Plan::Commit, Ended::Committed(members)) => {
+                (
+                    Plan::Commit | Plan::CommitWithLast | Plan::OnlyLast,
+                    Ended::Committed(members),
+                ) => {
                     assert!(*members >= 1);
                     assert_eq!(rows, 2, "writer {id} was told its write is on disk");
                 }
-                (Plan::Fail | Plan::FailFirst, Ended::Failed(_)) => {
+                (Plan::Fail | Plan::FailFirst | Plan::FailInLast, Ended::Failed(_)) => {
                     assert_eq!(rows, 0, "writer {id} failed")
                 }
                 // Its first row may or may not have been written before it went away: either
@@ -1129,7 +1262,10 @@ mod tests {
                 (Plan::CancelBeforeCommit | Plan::CancelWaiting, Ended::Cancelled) => {
                     assert_eq!(rows, 0, "writer {id} went away before committing")
                 }
-                (Plan::CancelInCommit, Ended::Failed(_) | Ended::Committed(_)) => {
+                (
+                    Plan::CancelInCommit | Plan::CancelInCommitWithLast,
+                    Ended::Failed(_) | Ended::Committed(_),
+                ) => {
                     assert_eq!(rows, 2, "writer {id} handed its commit to its group")
                 }
                 _ => panic!("writer {id} ({plan:?}) ended as {ended:?}"),
@@ -1182,20 +1318,25 @@ mod tests {
         panic!("the second writer never joined the first one's group");
     }
 
-    /// 200 writers at once, some failing midway and some going away: exactly the committed
-    /// writers' rows are on disk, every writer ends, and they committed in groups.
+    /// 200 writers at once, some failing midway (or in the writes sent with their commit) and
+    /// some going away: exactly the committed writers' rows are on disk, every writer ends, and
+    /// they committed in groups.
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn writers_commit_in_groups_and_a_failed_or_cancelled_one_leaves_nothing() {
         let (db, url, dir) = marks_db().await;
         let plans: Vec<(Plan, u8)> = (0..200)
             .map(|i| {
-                let plan = match i % 10 {
+                let plan = match i % 14 {
                     1 => Plan::CancelInFirst,
                     3 => Plan::Fail,
                     4 => Plan::FailFirst,
                     5 => Plan::CancelBeforeCommit,
                     7 => Plan::CancelInCommit,
                     9 => Plan::CancelWaiting,
+                    10 => Plan::CommitWithLast,
+                    11 => Plan::FailInLast,
+                    12 => Plan::OnlyLast,
+                    13 => Plan::CancelInCommitWithLast,
                     _ => Plan::Commit,
                 };
                 (plan, (i % 4) as u8)
@@ -1236,7 +1377,7 @@ mod tests {
                 async move {
                     let mut txn = begin_write(&db).await?;
                     mark(&txn, base, 0).await?;
-                    txn.commit_in_group().await
+                    txn.commit_in_group(Batch::default()).await
                 }
             });
             let breaker = tokio::spawn({
@@ -1248,7 +1389,7 @@ mod tests {
                     let joined = txn.joined_after();
                     mark(&txn, base + 1, 0).await?;
                     txn.execute_unprepared("ROLLBACK").await?;
-                    Ok::<_, DbErr>((joined, txn.commit_in_group().await))
+                    Ok::<_, DbErr>((joined, txn.commit_in_group(Batch::default()).await))
                 }
             });
             // A writer after the breaker, in its group if one is left open: what it is told
@@ -1260,7 +1401,7 @@ mod tests {
                     tokio::time::sleep(std::time::Duration::from_millis(40)).await;
                     let mut txn = begin_write(&db).await?;
                     mark(&txn, base + 3, 0).await?;
-                    txn.commit_in_group().await
+                    txn.commit_in_group(Batch::default()).await
                 }
             });
             tokio::time::sleep(std::time::Duration::from_millis(60)).await;
@@ -1350,7 +1491,7 @@ mod tests {
             wait_until_waiting(2).await;
             let committing = tokio::spawn(async move {
                 let mut first = first;
-                first.commit_in_group().await
+                first.commit_in_group(Batch::default()).await
             });
             let left_open = turn_came.await.unwrap();
             quitter.abort();
@@ -1393,6 +1534,10 @@ mod tests {
                         1 => proptest::strategy::Just(Plan::CancelBeforeCommit),
                         1 => proptest::strategy::Just(Plan::CancelInCommit),
                         1 => proptest::strategy::Just(Plan::CancelWaiting),
+                        2 => proptest::strategy::Just(Plan::CommitWithLast),
+                        1 => proptest::strategy::Just(Plan::OnlyLast),
+                        1 => proptest::strategy::Just(Plan::FailInLast),
+                        1 => proptest::strategy::Just(Plan::CancelInCommitWithLast),
                     ],
                     0u8..4,
                 ),
