@@ -3,19 +3,23 @@
 use std::collections::BTreeSet;
 
 use chrono::Utc;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryTrait, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
+    QueryResult, QueryTrait, Set, Statement,
+};
 
 use super::{
     ANSWER, CONFIRM, MENTION, MERGED, NEW_TOPIC, Notice, QUOTE, REPLY, STAFF_ANSWER, STATUS,
     compose::{self, Letter},
     following::{self, Level},
-    preferences::MailKind,
-    tell,
+    preferences::{MailKind, Mode},
+    tell, tell_chosen,
 };
 use crate::{
     error::AppError,
     server::{
         batch::Batch,
+        db::numbered,
         entity::{fan_out, post, topic, user},
         records::{posts, users},
         visibility,
@@ -37,6 +41,7 @@ pub async fn post_published(conn: &impl ConnectionTrait, p: &post::Model) -> Res
     let author = users::member(conn, p.author_id).await?;
     let article = visibility::article_of(conn, t.id).await?;
     let link = posts::url_in(p, &t, article.as_ref());
+    let mut later = Batch::default();
     post_published_in(
         conn,
         p,
@@ -44,14 +49,19 @@ pub async fn post_published(conn: &impl ConnectionTrait, p: &post::Model) -> Res
         &author,
         article.is_some(),
         &link,
-        Batch::default(),
+        &mut later,
+        None,
     )
-    .await
+    .await?;
+    Ok(later.run(conn).await?)
 }
 
 /// `post_published` with what the caller read already: the post's topic as it is now, its
-/// author, whether the topic is an article's comments, and the post's address; and the
-/// caller's writes held back (`later`), sent with the first read here, or at the end.
+/// author, whether the topic is an article's comments, the post's address, and perhaps the
+/// topic's author (`owner`, read by `TopicOwner::read`). The caller's writes held back in
+/// `later` are sent with the first read here, and the writes here are left there for the
+/// caller to send.
+#[allow(clippy::too_many_arguments)]
 pub async fn post_published_in(
     conn: &impl ConnectionTrait,
     p: &post::Model,
@@ -59,58 +69,114 @@ pub async fn post_published_in(
     author: &user::Model,
     in_article: bool,
     link: &str,
-    mut later: Batch,
+    later: &mut Batch,
+    owner: Option<TopicOwner>,
 ) -> Result<(), AppError> {
-    let told = addressed(conn, p, t, author, link, &mut later).await?;
+    let told = addressed(conn, p, t, author, link, later).await?;
     // An article's first comment is a reply to the article, not a new topic.
     let opening = p.post_number == 1 && !in_article;
     let kind = if opening { NEW_TOPIC } else { REPLY };
-    leave_for_worker(conn, kind, t, Some(p.id), author.id, "", &mut later);
-    if opening {
-        return Ok(later.run(conn).await?);
+    leave_for_worker(conn, kind, t, Some(p.id), author.id, "", later);
+    if opening || t.author_id == author.id || told.contains(&t.author_id) {
+        return Ok(());
     }
-    if t.author_id != author.id && !told.contains(&t.author_id) {
-        let owner =
-            following::member_unless_muted(conn, t.author_id, t.id, std::mem::take(&mut later))
-                .await?;
-        if let Some(owner) = owner {
-            let name = &author.display_name;
-            let (kind, mail_kind, message) = if p.is_staff_reply {
-                let badge = compose::staff_badge(p.staff_title.as_deref());
-                (
-                    STAFF_ANSWER,
-                    MailKind::Answers,
-                    format!("{name}{badge} answered your topic “{}”", t.title),
-                )
-            } else {
-                (
-                    REPLY,
-                    MailKind::Replies,
-                    format!("{name} replied to your topic “{}”", t.title),
-                )
-            };
-            let letter = Letter {
-                subject: t.title.clone(),
-                headline: message.clone(),
-                post_html: Some(p.html.clone()),
-                link: link.to_string(),
-                why: "You started this topic.".into(),
-                kind: mail_kind,
-                topic_id: Some(t.id),
-            };
-            let notice = Notice {
-                kind,
-                topic_id: t.id,
-                post_id: Some(p.id),
-                message,
-                link: link.to_string(),
-                staff: p.is_staff_reply,
-                mail_kind,
-            };
-            tell(conn, &owner, &notice, &letter).await?;
+    let owner = match owner {
+        Some(owner) => owner,
+        None => {
+            let read = TopicOwner::read(conn.get_database_backend(), t, p.is_staff_reply);
+            let rows = std::mem::take(later).then_each(conn, vec![read]).await?;
+            TopicOwner::from_rows(rows.into_iter().flatten(), p.is_staff_reply)?
+        }
+    };
+    let Some((owner, mode)) = owner.0 else {
+        return Ok(());
+    };
+    let name = &author.display_name;
+    let (kind, mail_kind, message) = if p.is_staff_reply {
+        let badge = compose::staff_badge(p.staff_title.as_deref());
+        (
+            STAFF_ANSWER,
+            MailKind::Answers,
+            format!("{name}{badge} answered your topic “{}”", t.title),
+        )
+    } else {
+        (
+            REPLY,
+            MailKind::Replies,
+            format!("{name} replied to your topic “{}”", t.title),
+        )
+    };
+    let letter = Letter {
+        subject: t.title.clone(),
+        headline: message.clone(),
+        post_html: Some(p.html.clone()),
+        link: link.to_string(),
+        why: "You started this topic.".into(),
+        kind: mail_kind,
+        topic_id: Some(t.id),
+    };
+    let notice = Notice {
+        kind,
+        topic_id: t.id,
+        post_id: Some(p.id),
+        message,
+        link: link.to_string(),
+        staff: p.is_staff_reply,
+        mail_kind,
+    };
+    tell_chosen(conn, &owner, &notice, &letter, mode, later).await
+}
+
+/// A topic's author as a reply tells them of it: the member, unless they muted the topic, with
+/// their mail choice for a reply (or a staff answer). One read, which a reply sends with its
+/// topic's settling (`posting::reply_under`).
+pub struct TopicOwner(Option<(user::Model, Mode)>);
+
+impl TopicOwner {
+    /// The read of topic `t`'s author, to be told of a reply (a staff answer when `staff`).
+    pub fn read(backend: DbBackend, t: &topic::Model, staff: bool) -> Statement {
+        numbered(
+            backend,
+            "SELECT u.*,
+                    (SELECT m.mode FROM mail_preferences m WHERE m.user_id = u.id AND m.kind = $3)
+                      AS owner_mail_mode
+               FROM users u
+              WHERE u.id = $1
+                AND NOT EXISTS (SELECT 1 FROM topic_follows f
+                                 WHERE f.user_id = u.id AND f.topic_id = $2 AND f.level = $4)",
+            vec![
+                t.author_id.into(),
+                t.id.into(),
+                Self::mail_kind(staff).as_str().into(),
+                Level::Muted.as_str().into(),
+            ],
+        )
+    }
+
+    /// What `read` found, from its rows.
+    pub fn from_rows(
+        rows: impl IntoIterator<Item = QueryResult>,
+        staff: bool,
+    ) -> Result<TopicOwner, AppError> {
+        let Some(row) = rows.into_iter().next() else {
+            return Ok(TopicOwner(None));
+        };
+        let member = user::Model::from_query_result(&row, "")?;
+        let chosen: Option<String> = row.try_get("", "owner_mail_mode")?;
+        let mode = chosen
+            .as_deref()
+            .and_then(Mode::parse)
+            .unwrap_or(Self::mail_kind(staff).default_mode());
+        Ok(TopicOwner(Some((member, mode))))
+    }
+
+    fn mail_kind(staff: bool) -> MailKind {
+        if staff {
+            MailKind::Answers
+        } else {
+            MailKind::Replies
         }
     }
-    Ok(later.run(conn).await?)
 }
 
 /// What a topic change is, for `topic_changed`.

@@ -2,8 +2,7 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
-    QuerySelect, QueryTrait,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait,
     sea_query::{Expr, OnConflict},
 };
 
@@ -69,38 +68,6 @@ pub async fn level(
         .one(conn)
         .await?;
     Ok(row.map_or(Level::Normal, |r| Level::parse_stored(&r.level)))
-}
-
-/// Member `user_id`, unless they muted topic `topic_id` (one statement, with the writes held in
-/// `later` sent before it).
-pub async fn member_unless_muted(
-    conn: &impl ConnectionTrait,
-    user_id: i64,
-    topic_id: i64,
-    later: Batch,
-) -> Result<Option<user::Model>, AppError> {
-    use sea_orm::sea_query::{Expr, ExprTrait, Query};
-    let muted = Query::select()
-        .expr(Expr::val(1))
-        .from(topic_follow::Entity)
-        .and_where(
-            Expr::col((topic_follow::Entity, topic_follow::Column::UserId))
-                .equals((user::Entity, user::Column::Id)),
-        )
-        .and_where(Expr::col((topic_follow::Entity, topic_follow::Column::TopicId)).eq(topic_id))
-        .and_where(
-            Expr::col((topic_follow::Entity, topic_follow::Column::Level))
-                .eq(Level::Muted.as_str()),
-        )
-        .to_owned();
-    let read = user::Entity::find_by_id(user_id)
-        .filter(Expr::exists(muted).not())
-        .limit(1)
-        .build(conn.get_database_backend());
-    Ok(match later.then_one(conn, read).await? {
-        Some(row) => Some(user::Model::from_query_result(&row, "")?),
-        None => None,
-    })
 }
 
 /// Sets the member's level for a topic (normal removes the row).

@@ -21,7 +21,7 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait},
 };
 
-pub use events::{Change, names_in, post_published, post_published_in, topic_changed};
+pub use events::{Change, TopicOwner, names_in, post_published, post_published_in, topic_changed};
 pub use fan_out::{catch_up as fan_out_catch_up, run_due as fan_out_due};
 
 use self::{compose::Letter, preferences::Mode};
@@ -94,12 +94,40 @@ pub async fn tell(
     notice: &Notice,
     letter: &Letter,
 ) -> Result<(), AppError> {
-    let backend = conn.get_database_backend();
-    let now = Utc::now();
-    // Writes that need no answer, sent with the read of the member's mail choice (one round
-    // trip on SQLite, see `Batch`). A collapsing kind raises the count of their unread
-    // notification, then writes a new one only if there is none.
+    // The writes need no answer: sent with the read of the member's mail choice (one round
+    // trip on SQLite, see `Batch`).
     let mut later = Batch::default();
+    noted(conn.get_database_backend(), to, notice, &mut later);
+    if !preferences::mailable(to) {
+        return Ok(later.run(conn).await?);
+    }
+    if preferences::mode_after(conn, to.id, notice.mail_kind, later).await? == Mode::Immediately {
+        compose::send(conn, to, letter).await?;
+    }
+    Ok(())
+}
+
+/// `tell`, with the member's mail choice for the notice read already (`mode`): the
+/// notification's writes are left in `later`, for the caller to send.
+pub async fn tell_chosen(
+    conn: &impl ConnectionTrait,
+    to: &user::Model,
+    notice: &Notice,
+    letter: &Letter,
+    mode: Mode,
+    later: &mut Batch,
+) -> Result<(), AppError> {
+    noted(conn.get_database_backend(), to, notice, later);
+    if preferences::mailable(to) && mode == Mode::Immediately {
+        compose::send(conn, to, letter).await?;
+    }
+    Ok(())
+}
+
+/// The writes of `tell`'s notification, held in `later`. A collapsing kind raises the count
+/// of their unread notification, then writes a new one only if there is none.
+fn noted(backend: DbBackend, to: &user::Model, notice: &Notice, later: &mut Batch) {
+    let now = Utc::now();
     if COLLAPSING.contains(&notice.kind) {
         for write in counted_or_written(backend, to.id, notice, now) {
             later.push(write);
@@ -122,13 +150,6 @@ pub async fn tell(
         };
         later.push(notification::Entity::insert(row).build(backend));
     }
-    if !preferences::mailable(to) {
-        return Ok(later.run(conn).await?);
-    }
-    if preferences::mode_after(conn, to.id, notice.mail_kind, later).await? == Mode::Immediately {
-        compose::send(conn, to, letter).await?;
-    }
-    Ok(())
 }
 
 /// The writes that tell member `to` of one more event of a collapsing kind: their unread
@@ -648,6 +669,7 @@ mod tests {
         *,
     };
     use crate::server::{
+        auth::random_token,
         entity::{email, notification, user},
         forum, staff,
         testing::{World, insert_user, query_plan, with_statistics},
@@ -1694,6 +1716,54 @@ mod tests {
             .await
             .unwrap();
         assert!(mails_to(&w, &w.other.email).await.is_empty());
+    }
+
+    /// The topic's author is read with the reply's settling, their choice for the kind of
+    /// notice it is with them: a member's reply asks their choice for replies, a staff answer
+    /// theirs for answers, and neither reads the other's.
+    #[tokio::test]
+    async fn a_reply_to_ones_topic_mails_by_the_choice_for_its_own_kind() {
+        configure_outside();
+        let w = World::new().await;
+        preferences::set_mode(&w.db, w.customer.id, MailKind::Replies, Mode::Immediately)
+            .await
+            .unwrap();
+        preferences::set_mode(&w.db, w.customer.id, MailKind::Answers, Mode::Never)
+            .await
+            .unwrap();
+        let t = topic_by(&w, &w.customer).await;
+        forum::reply(&w.db, &w.staff, t.id, "Staff here.", None)
+            .await
+            .unwrap();
+        assert!(mails_to(&w, &w.customer.email).await.is_empty());
+        forum::reply(&w.db, &w.other, t.id, "Me too.", Some(&random_token()))
+            .await
+            .unwrap();
+        let mails = mails_to(&w, &w.customer.email).await;
+        assert_eq!(mails.len(), 1, "{mails:?}");
+        assert!(mails[0].body.contains("Me too."), "{}", mails[0].body);
+        let kinds: Vec<String> = notes(&w, w.customer.id)
+            .await
+            .into_iter()
+            .map(|n| n.kind)
+            .collect();
+        assert_eq!(kinds.len(), 2, "{kinds:?}");
+        assert!(kinds.contains(&STAFF_ANSWER.to_string()) && kinds.contains(&REPLY.to_string()));
+        // The other way round.
+        preferences::set_mode(&w.db, w.customer.id, MailKind::Replies, Mode::Never)
+            .await
+            .unwrap();
+        preferences::set_mode(&w.db, w.customer.id, MailKind::Answers, Mode::Immediately)
+            .await
+            .unwrap();
+        forum::reply(&w.db, &w.other, t.id, "Still here.", Some(&random_token()))
+            .await
+            .unwrap();
+        assert_eq!(mails_to(&w, &w.customer.email).await.len(), 1);
+        forum::reply(&w.db, &w.staff, t.id, "Fixed now.", Some(&random_token()))
+            .await
+            .unwrap();
+        assert_eq!(mails_to(&w, &w.customer.email).await.len(), 2);
     }
 
     #[tokio::test]

@@ -81,7 +81,8 @@ pub async fn start_topic(
     let mut later = Batch::default();
     let first = write(txn, author, &t, body, admission, &mut later).await?;
     let settled = settle::settle_after(txn, t.id, &mut later).await?;
-    announce(txn, &first, &settled, author, None, later).await?;
+    announce(txn, &first, &settled, author, None, &mut later, None).await?;
+    later.run(txn).await?;
     Ok((settled, first))
 }
 
@@ -129,7 +130,9 @@ pub async fn reply(
     article: Option<&article::Model>,
     body: &Prepared,
 ) -> Result<post::Model, AppError> {
-    reply_under(txn, author, t, article, body, None).await
+    let (created, last) = reply_under(txn, author, t, article, body, None).await?;
+    last.run(txn).await?;
+    Ok(created)
 }
 
 /// Admission's one read for a reply by `author` to topic `topic_id`, for a caller on SQLite to
@@ -152,6 +155,8 @@ pub fn admission_rules(rows: Vec<sea_orm::QueryResult>) -> Result<rules::Rules, 
 /// `reply`, with admission's rules read already in this transaction on SQLite (nothing is
 /// written between the two on SQLite, whose writers take turns). On PostgreSQL they are read
 /// here all the same: only after the topic's row lock does the read see a reply sent at once.
+/// The reply's last writes, which nothing reads, are given back for the caller to send with
+/// its commit (`db::WriteTransaction::commit_with`) or to run.
 pub async fn reply_under(
     txn: &impl ConnectionTrait,
     author: &user::Model,
@@ -159,7 +164,7 @@ pub async fn reply_under(
     article: Option<&article::Model>,
     body: &Prepared,
     rules: Option<rules::Rules>,
-) -> Result<post::Model, AppError> {
+) -> Result<(post::Model, Batch), AppError> {
     admission::share_author(txn, author).await?;
     // The topic's row lock next, so two identical replies sent at once see each other
     // (admission refuses the same reply again).
@@ -170,13 +175,25 @@ pub async fn reply_under(
     // a reply is round trips to SQLite's thread inside the writers' turn.
     let mut later = Batch::default();
     let created = write(txn, author, t, body, admission, &mut later).await?;
-    let settled = settle::settle_after(txn, t.id, &mut later).await?;
-    if created.state() == PostState::Visible {
+    // The topic's author, to be told of a public reply by someone else, is read with the
+    // settling: a round trip fewer in the writers' turn.
+    let public = created.state() == PostState::Visible;
+    let staff = created.is_staff_reply;
+    let owner_read = (public && t.author_id != author.id)
+        .then(|| notify::TopicOwner::read(txn.get_database_backend(), t, staff));
+    let (settled, read) =
+        settle::settle_reading(txn, t.id, &mut later, owner_read.into_iter().collect()).await?;
+    let owner = read
+        .into_iter()
+        .next()
+        .map(|rows| notify::TopicOwner::from_rows(rows, staff))
+        .transpose()?;
+    if public {
         let at = created.created_at;
         reopen_if_the_author_replied(txn, &created, &settled, at, &mut later).await?;
     }
-    announce(txn, &created, &settled, author, article, later).await?;
-    Ok(created)
+    announce(txn, &created, &settled, author, article, &mut later, owner).await?;
+    Ok((created, later))
 }
 
 /// Numbers and writes an admitted post, then what follows from it except the settling (and a
@@ -260,21 +277,24 @@ async fn write(
 }
 
 /// A new post that is public tells whom it concerns, once its topic is settled (listed, so
-/// the people it mentions may see it): `settled` is its topic then. The writes held in `later`
-/// go with its first read, or at its end.
+/// the people it mentions may see it): `settled` is its topic then, and `owner` its author if
+/// read already. The writes held in `later` go with its first read, and its own are left
+/// there.
 async fn announce(
     txn: &impl ConnectionTrait,
     p: &post::Model,
     settled: &topic::Model,
     author: &user::Model,
     article: Option<&article::Model>,
-    later: Batch,
+    later: &mut Batch,
+    owner: Option<notify::TopicOwner>,
 ) -> Result<(), AppError> {
     if p.state() != PostState::Visible {
-        return Ok(later.run(txn).await?);
+        return Ok(());
     }
     let link = posts::url_in(p, settled, article);
-    notify::post_published_in(txn, p, settled, author, article.is_some(), &link, later).await
+    let in_article = article.is_some();
+    notify::post_published_in(txn, p, settled, author, in_article, &link, later, owner).await
 }
 
 /// New text for a post (its author's, or a moderator's), keeping the old as a revision. An edit

@@ -19,8 +19,8 @@
 //! - category: its listed topics, the sum of their post counts, its latest activity.
 use sea_orm::prelude::DateTimeUtc;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
-    QueryTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryResult,
+    QuerySelect, QueryTrait, Statement,
     sea_query::{Expr, ExprTrait},
 };
 
@@ -88,9 +88,24 @@ pub(super) async fn settle_after(
     topic_id: i64,
     later: &mut Batch,
 ) -> Result<topic::Model, AppError> {
+    Ok(settle_reading(txn, topic_id, later, Vec::new()).await?.0)
+}
+
+/// `settle_after`, with the reads `beside` sent in the same round trip as its own, after the
+/// writes held in `later`, and their rows given back: reads the caller needs next of rows that
+/// nothing here writes (a reply's word to its topic's author, `notify::TopicOwner`).
+pub(super) async fn settle_reading(
+    txn: &impl ConnectionTrait,
+    topic_id: i64,
+    later: &mut Batch,
+    beside: Vec<Statement>,
+) -> Result<(topic::Model, Vec<Vec<QueryResult>>), AppError> {
     // Locked first, so two moderators acting on two posts of one topic at once settle one after
     // the other, each counting the other's change.
     crate::server::records::topics::lock(txn, topic_id).await?;
+    let (facts, beside) = Facts::read(txn, topic_id, std::mem::take(later), beside)
+        .await?
+        .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
     let Facts {
         before,
         post_count,
@@ -102,9 +117,7 @@ pub(super) async fn settle_after(
         latest_event,
         archive_ended,
         archived,
-    } = Facts::read(txn, topic_id, std::mem::take(later))
-        .await?
-        .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
+    } = facts;
     let listed = is_article_topic || opening == Some(PostState::Visible);
     let first_staff_reply_at = if before.started_by_staff {
         None
@@ -185,7 +198,7 @@ pub(super) async fn settle_after(
         );
         recount_category(txn, before.category_id, Some(&before), Some(&after), later).await?;
     }
-    Ok(after)
+    Ok((after, beside))
 }
 
 /// Whether the topic's opening post, hidden, still has open flags: members' flags hid it and a
@@ -236,22 +249,31 @@ struct Facts {
 }
 
 impl Facts {
-    /// Read after the writes held in `later`.
+    /// Read after the writes held in `later`, with the reads `beside` after it (their rows
+    /// given back).
     async fn read(
         txn: &impl ConnectionTrait,
         topic_id: i64,
         later: Batch,
-    ) -> Result<Option<Facts>, AppError> {
+        beside: Vec<Statement>,
+    ) -> Result<Option<(Facts, Vec<Vec<QueryResult>>)>, AppError> {
         let backend = txn.get_database_backend();
-        let Some(row) = later
-            .then_one(txn, numbered(backend, &Facts::sql(), vec![topic_id.into()]))
-            .await?
-        else {
+        let read = numbered(backend, &Facts::sql(), vec![topic_id.into()]);
+        let (row, beside) = if beside.is_empty() {
+            (later.then_one(txn, read).await?, Vec::new())
+        } else {
+            let mut reads = vec![read];
+            reads.extend(beside);
+            let mut rows = later.then_each(txn, reads).await?.into_iter();
+            let row = rows.next().and_then(|facts| facts.into_iter().next());
+            (row, rows.collect())
+        };
+        let Some(row) = row else {
             return Ok(None);
         };
         let event_kind: Option<String> = row.try_get("", "f_event_kind")?;
         let event_at: Option<DateTimeUtc> = row.try_get("", "f_event_at")?;
-        Ok(Some(Facts {
+        let facts = Facts {
             before: topic::Model::from_query_result(&row, "")?,
             post_count: row.try_get::<i64>("", "f_post_count")? as i32,
             last_public: row.try_get("", "f_last_public")?,
@@ -264,7 +286,8 @@ impl Facts {
             latest_event: event_kind.zip(event_at),
             archive_ended: row.try_get("", "f_archive_ended")?,
             archived: row.try_get("", "f_archived")?,
-        }))
+        };
+        Ok(Some((facts, beside)))
     }
 
     /// The statement `read` runs, for the topic `$1`.
