@@ -587,7 +587,8 @@ fn plan(backend: DbBackend, job: &fan_out::Model, facts: Facts) -> Option<Planne
     let letter = Letter {
         subject: t.title.clone(),
         headline: message,
-        post_html: p.as_ref().map(|p| p.html.clone()),
+        // Moved, not copied: most fan-outs mail nobody (replies are a daily digest by default).
+        post_html: p.map(|p| p.html),
         link,
         why: why.into(),
         kind: mail_kind,
