@@ -26,6 +26,7 @@ use crate::{
         batch::Batch,
         db::{begin_write, numbered},
         entity::{article, post, topic},
+        records::posts,
     },
 };
 
@@ -52,9 +53,18 @@ pub fn without_reserved(text: &str) -> String {
 
 /// A row of the index.
 struct Doc {
-    id: i64,
+    id: DocId,
     title: String,
     body: String,
+}
+
+/// Which document a row is.
+#[derive(Clone, Copy)]
+enum DocId {
+    Id(i64),
+    /// The post numbered last in topic `0`: one written in the same round trip, whose id is
+    /// not known yet (`records::posts::last_numbered_where`).
+    LastIn(i64),
 }
 
 /// The doc id of an article (posts use their own id).
@@ -71,9 +81,29 @@ pub async fn sync_post(txn: &impl ConnectionTrait, p: &post::Model) -> Result<()
     Ok(later.run(txn).await?)
 }
 
-/// Puts a post that has no row yet (one just written) in the index, if it is visible: its row is
-/// written with the caller's next read (`later`).
-pub async fn add_post(
+/// Puts a visible post being written in the same round trip (the last numbered in topic
+/// `topic_id`, `posting::write`) in the index: its row is held in `later`. `title` is its
+/// topic's for an opening post, else empty.
+pub fn add_numbered_post(
+    backend: DbBackend,
+    topic_id: i64,
+    title: String,
+    html: &str,
+    later: &mut Batch,
+) {
+    later.extend(insert_statement(
+        backend,
+        &[Doc {
+            id: DocId::LastIn(topic_id),
+            title,
+            body: text_of(html),
+        }],
+    ));
+}
+
+/// Puts a post that has no row yet in the index, if it is visible: its row is written with the
+/// caller's next read (`later`).
+async fn add_post(
     txn: &impl ConnectionTrait,
     p: &post::Model,
     later: &mut Batch,
@@ -89,7 +119,7 @@ pub async fn add_post(
     later.extend(insert_statement(
         txn.get_database_backend(),
         &[Doc {
-            id: p.id,
+            id: DocId::Id(p.id),
             title,
             body: text_of(&p.html),
         }],
@@ -131,7 +161,7 @@ pub async fn sync_article(txn: &impl ConnectionTrait, a: &article::Model) -> Res
     insert(
         txn,
         &[Doc {
-            id,
+            id: DocId::Id(id),
             title: a.title.clone(),
             body: text_of(&a.html),
         }],
@@ -176,21 +206,30 @@ fn insert_statement(backend: DbBackend, docs: &[Doc]) -> Option<Statement> {
         if i > 0 {
             sql.push(',');
         }
+        let (id, id_value) = match doc.id {
+            DocId::Id(id) => (format!("${}", n + 1), id),
+            DocId::LastIn(topic) => (
+                format!(
+                    "(SELECT p.id FROM posts p WHERE {})",
+                    posts::last_numbered_where(&format!("${}", n + 1))
+                ),
+                topic,
+            ),
+        };
         if postgres {
             // The title weighs most (A); the body is plain (D); the pieces take no stemming.
             sql.push_str(&format!(
-                "(${a}, ${b}, ${c}, ${d}, setweight(to_tsvector('backyard', ${b}), 'A') \
+                "({id}, ${b}, ${c}, ${d}, setweight(to_tsvector('backyard', ${b}), 'A') \
                  || to_tsvector('backyard', ${c}) || to_tsvector('simple', ${d}), \
                  CASE WHEN ${b} = '' THEN NULL \
                  ELSE to_tsvector('backyard', ${b}) || to_tsvector('simple', ${e}) END)",
-                a = n + 1,
                 b = n + 2,
                 c = n + 3,
                 d = n + 4,
                 e = n + 5
             ));
         } else {
-            sql.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4));
+            sql.push_str(&format!("({id}, ${}, ${}, ${})", n + 2, n + 3, n + 4));
         }
         // A title is typed text: the markers come out of it too.
         let title = without_reserved(&doc.title);
@@ -201,7 +240,7 @@ fn insert_statement(backend: DbBackend, docs: &[Doc]) -> Option<Statement> {
         } else {
             (title, doc.body.clone())
         };
-        values.extend([doc.id.into(), title.into(), body.into(), pieces.into()]);
+        values.extend([id_value.into(), title.into(), body.into(), pieces.into()]);
         if postgres {
             values.push(title_pieces.into());
         }
@@ -401,7 +440,7 @@ async fn index_posts_after(
     let docs: Vec<Doc> = visible
         .into_iter()
         .map(|(id, topic_id, number, html)| Doc {
-            id,
+            id: DocId::Id(id),
             title: if number == 1 && !article_topics.contains(&topic_id) {
                 titles.get(&topic_id).cloned().unwrap_or_default()
             } else {

@@ -2,7 +2,7 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
     sea_query::{Expr, OnConflict},
 };
 
@@ -10,6 +10,7 @@ use crate::{
     error::AppError,
     server::{
         batch::Batch,
+        db::numbered,
         entity::{category_watch, topic_follow, user},
     },
 };
@@ -115,30 +116,43 @@ fn row(user_id: i64, topic_id: i64, level: Level) -> topic_follow::ActiveModel {
     }
 }
 
-/// Starting or replying follows the topic, as the member's preferences say; a topic they
-/// muted or chose to leave stays as they set it. Written with the caller's next read (`later`).
-pub fn follow_on_post(
+/// The author of a post being written in the same round trip (the last numbered in topic
+/// `topic_id`, `posting::write`) follows the topic if their preference for starting a topic,
+/// or for replying, says so: which one is known when the post is numbered, so the condition
+/// is in the statement (held in `later`). A level they chose already stays.
+pub fn follow_on_numbered_post(
     backend: DbBackend,
     author: &user::Model,
     topic_id: i64,
-    opening: bool,
     later: &mut Batch,
 ) {
-    let wanted = if opening {
-        author.follow_on_start
-    } else {
-        author.follow_on_reply
-    };
-    if wanted {
-        later.push(
-            topic_follow::Entity::insert(row(author.id, topic_id, Level::Following))
-                .on_conflict_do_nothing_on([
-                    topic_follow::Column::UserId,
-                    topic_follow::Column::TopicId,
-                ])
-                .build(backend),
-        );
+    let (start, reply) = (author.follow_on_start, author.follow_on_reply);
+    if !start && !reply {
+        return;
     }
+    let mut values: Vec<sea_orm::Value> = vec![
+        author.id.into(),
+        topic_id.into(),
+        Level::Following.as_str().into(),
+        Utc::now().into(),
+    ];
+    // Only one of the two: the post's number decides (1 opens the topic). SQLite reads an
+    // upsert's SELECT right only with a WHERE.
+    let condition = if start == reply {
+        "TRUE"
+    } else {
+        values.push(start.into());
+        "((SELECT t.last_post_number FROM topics t WHERE t.id = $2) = 1) = $5"
+    };
+    later.push(numbered(
+        backend,
+        &format!(
+            "INSERT INTO topic_follows (user_id, topic_id, level, created_at)
+             SELECT $1, $2, $3, $4 WHERE {condition}
+             ON CONFLICT (user_id, topic_id) DO NOTHING"
+        ),
+        values,
+    ));
 }
 
 /// Follows the topic unless the member already chose a level for it (voting on an idea, when

@@ -29,7 +29,7 @@ use chrono::{Duration, Utc};
 use sea_orm::prelude::DateTimeUtc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
-    QueryFilter, QueryTrait, Set,
+    QueryFilter, QueryResult, QueryTrait, Set, Statement,
     sea_query::{Expr, ExprTrait},
 };
 
@@ -79,8 +79,18 @@ pub async fn start_topic(
     };
     let t = open_topic(txn, new.category_id, author, title, slug, false).await?;
     let mut later = Batch::default();
-    let first = write(txn, author, &t, body, admission, &mut later).await?;
-    let settled = settle::settle_after(txn, t.id, &mut later).await?;
+    let backend = txn.get_database_backend();
+    let read = write(
+        backend,
+        author,
+        &t,
+        body,
+        &admission,
+        t.title.clone(),
+        &mut later,
+    );
+    let (settled, rows) = settle::settle_reading(txn, t.id, &mut later, vec![read]).await?;
+    let first = written(txn, author, rows.into_iter().next(), &admission).await?;
     announce(txn, &first, &settled, author, None, &mut later, None).await?;
     later.run(txn).await?;
     Ok((settled, first))
@@ -172,19 +182,29 @@ pub async fn reply_under(
     let rules = rules.filter(|_| txn.get_database_backend() == DbBackend::Sqlite);
     let admission = admission::admit(txn, author, body, Some(t.id), rules).await?;
     // Writes nothing reads before the end are held back and sent with the next read (`Batch`):
-    // a reply is round trips to SQLite's thread inside the writers' turn.
+    // a reply is round trips to SQLite's thread inside the writers' turn. The post is written,
+    // read back and settled in one, with its topic's author (to be told of a public reply by
+    // someone else).
+    let backend = txn.get_database_backend();
     let mut later = Batch::default();
-    let created = write(txn, author, t, body, admission, &mut later).await?;
-    // The topic's author, to be told of a public reply by someone else, is read with the
-    // settling: a round trip fewer in the writers' turn.
-    let public = created.state() == PostState::Visible;
-    let staff = created.is_staff_reply;
-    let owner_read = (public && t.author_id != author.id)
-        .then(|| notify::TopicOwner::read(txn.get_database_backend(), t, staff));
-    let (settled, read) =
-        settle::settle_reading(txn, t.id, &mut later, owner_read.into_iter().collect()).await?;
-    let owner = read
-        .into_iter()
+    let mut reads = vec![write(
+        backend,
+        author,
+        t,
+        body,
+        &admission,
+        String::new(),
+        &mut later,
+    )];
+    let public = admission.state == PostState::Visible;
+    let staff = author.role().is_staff();
+    if public && t.author_id != author.id {
+        reads.push(notify::TopicOwner::read(backend, t, staff));
+    }
+    let (settled, rows) = settle::settle_reading(txn, t.id, &mut later, reads).await?;
+    let mut rows = rows.into_iter();
+    let created = written(txn, author, rows.next(), &admission).await?;
+    let owner = rows
         .next()
         .map(|rows| notify::TopicOwner::from_rows(rows, staff))
         .transpose()?;
@@ -196,24 +216,24 @@ pub async fn reply_under(
     Ok((created, later))
 }
 
-/// Numbers and writes an admitted post, then what follows from it except the settling (and a
-/// reply's reopening, which `reply` decides on the settled topic). Its search row and its
-/// author's follow are left in `later`.
-async fn write(
-    txn: &impl ConnectionTrait,
+/// Numbers and writes an admitted post, with its search row (`title` in it, for an opening
+/// post) and its author's follow, all held in `later`: nothing is sent here. Gives the read of
+/// the post as written, for the caller to send with those writes and the settling's read (one
+/// round trip on SQLite), then to hand to `written`. Incrementing the topic's number first
+/// takes its row lock on PostgreSQL, so concurrent replies get consecutive numbers; SQLite
+/// already holds the database write lock. No topic, no post.
+fn write(
+    backend: DbBackend,
     author: &user::Model,
     t: &topic::Model,
     body: &Prepared,
-    admission: admission::Admission,
+    admission: &admission::Admission,
+    title: String,
     later: &mut Batch,
-) -> Result<post::Model, AppError> {
+) -> Statement {
     let now = Utc::now();
     let role = author.role();
     let public = admission.state == PostState::Visible;
-    let backend = txn.get_database_backend();
-    // The topic's next number, then the post with it, in one round trip (`Batch`). Incrementing
-    // first takes the topic's row lock on PostgreSQL, so concurrent replies get consecutive
-    // numbers; SQLite already holds the database write lock. No topic, no post.
     later.push(
         topic::Entity::update_many()
             .col_expr(
@@ -223,19 +243,18 @@ async fn write(
             .filter(topic::Column::Id.eq(t.id))
             .build(backend),
     );
-    let insert = numbered(
+    later.push(numbered(
         backend,
         "INSERT INTO posts (topic_id, author_id, post_number, source, html, state,
                             moderation_reason, is_staff_reply, staff_title, created_at,
                             published_at)
          SELECT t.id, $2, t.last_post_number, $3, $4, $5, $6, $7, $8, $9, $10
-           FROM topics t WHERE t.id = $1
-         RETURNING *",
+           FROM topics t WHERE t.id = $1",
         vec![
             t.id.into(),
             author.id.into(),
             body.source.clone().into(),
-            admission.html.into(),
+            admission.html.clone().into(),
             admission.state.as_str().into(),
             admission.held_because.map(str::to_string).into(),
             role.is_staff().into(),
@@ -247,13 +266,26 @@ async fn write(
             now.into(),
             public.then_some(now).into(),
         ],
-    );
-    let row = std::mem::take(later)
-        .then_one(txn, insert)
-        .await?
+    ));
+    if public {
+        search_index::add_numbered_post(backend, t.id, title, &admission.html, later);
+    }
+    notify::following::follow_on_numbered_post(backend, author, t.id, later);
+    posts::last_numbered_read(backend, t.id)
+}
+
+/// The post `write` wrote, from its read's rows, and what follows from it but the settling:
+/// the uses of the uploads it links, its review item, its author's word that it is held.
+async fn written(
+    txn: &impl ConnectionTrait,
+    author: &user::Model,
+    rows: Option<Vec<QueryResult>>,
+    admission: &admission::Admission,
+) -> Result<post::Model, AppError> {
+    let row = rows
+        .and_then(|rows| rows.into_iter().next())
         .ok_or_else(|| AppError::NotFound(TOPIC_MISSING.into()))?;
     let created = post::Model::from_query_result(&row, "")?;
-    let number = created.post_number;
     // A new post uses no upload yet: only a text that links one has uses to record.
     if !uploads::referenced_ids(&created.source).is_empty() {
         uploads::attach(
@@ -264,8 +296,6 @@ async fn write(
         )
         .await?;
     }
-    search_index::add_post(txn, &created, later).await?;
-    notify::following::follow_on_post(backend, author, t.id, number == 1, later);
     if let Some(kind) = admission.queue {
         review_items::open(txn, &created, kind).await?;
     }

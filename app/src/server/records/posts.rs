@@ -1,10 +1,13 @@
 //! Where a post is, and a post read for a change.
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, sea_query::Expr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, sea_query::Expr,
+};
 
 use crate::{
     error::AppError,
     model::{PAGE_SIZE, article_url, topic_url},
     server::{
+        db::numbered,
         entity::{article, post, topic},
         visibility::TOPIC_MISSING,
     },
@@ -49,4 +52,26 @@ pub async fn locked(txn: &impl ConnectionTrait, id: i64) -> Result<Option<post::
             .await?;
     }
     Ok(post::Entity::find_by_id(id).one(txn).await?)
+}
+
+/// Where the post numbered last in the topic whose id is `topic` (a placeholder) is: one
+/// written in the same round trip as this is read, whose id is not known yet
+/// (`posting::write`). Found by the topic's unique (topic, number) index.
+pub fn last_numbered_where(topic: &str) -> String {
+    format!(
+        "p.topic_id = {topic}
+         AND p.post_number = (SELECT t.last_post_number FROM topics t WHERE t.id = {topic})"
+    )
+}
+
+/// The read of the post numbered last in topic `topic_id` (see `last_numbered_where`).
+pub fn last_numbered_read(backend: DbBackend, topic_id: i64) -> Statement {
+    numbered(
+        backend,
+        &format!(
+            "SELECT p.* FROM posts p WHERE {}",
+            last_numbered_where("$1")
+        ),
+        vec![topic_id.into()],
+    )
 }
