@@ -87,9 +87,19 @@ pub async fn set_status(
     // again), and adds no history line and no notice, except to answer a customer waiting for
     // staff, which takes the topic out of the queue. A note with it is posted as a reply.
     let current = locked_topic(&txn, t.id).await?;
-    // A note is a staff post, and an archived category takes none (the status alone it does).
-    if prepared.is_some() && category_archived(&txn, current.category_id).await? {
-        return Err(AppError::invalid("note", posting::CATEGORY_ARCHIVED));
+    // A note is a staff post, refused where a reply is: a locked topic, an archived category
+    // (the status alone they take), an article whose comments are closed, a topic whose opening
+    // post waits for approval.
+    if prepared.is_some() {
+        let found = visibility::topic_to_post_in(&txn, t.id, Some(actor)).await?;
+        let as_note = |e: AppError| match e {
+            AppError::Invalid { message, .. } => AppError::invalid("note", message),
+            other => other,
+        };
+        posting::check_takes_posts(&found).map_err(as_note)?;
+        posting::check_not_held_for_others(&txn, &found.topic, actor)
+            .await
+            .map_err(as_note)?;
     }
     let unchanged = current.status == status.as_str();
     let restated = unchanged && prepared.is_none() && current.awaiting_staff_since.is_some();
@@ -412,6 +422,48 @@ mod tests {
             .into_iter()
             .map(|i| i.title)
             .collect()
+    }
+
+    /// A status's note is a staff post: refused where a reply by its writer is (here a
+    /// locked topic and one whose opening post waits for approval), with the reply's message
+    /// under the note, and nothing of the change written; the status alone is still taken.
+    #[tokio::test]
+    async fn a_status_note_is_refused_where_a_reply_is() {
+        let w = World::new().await;
+        let locked = new_topic(&w, &w.customer, "Locked one").await;
+        let mut row: topic::ActiveModel = locked.clone().into();
+        row.locked = Set(true);
+        row.update(&w.db).await.unwrap();
+        let held = new_topic(&w, &w.customer, "Held one").await;
+        post::Entity::update_many()
+            .col_expr(
+                post::Column::State,
+                Expr::value(PostState::Pending.as_str()),
+            )
+            .filter(post::Column::TopicId.eq(held.id))
+            .exec(&w.db)
+            .await
+            .unwrap();
+        posting::settle(&w.db, held.id).await.unwrap();
+        let posts = || post::Entity::find().count(&w.db);
+        let events = || topic_event::Entity::find().count(&w.db);
+        let (posts_before, events_before) = (posts().await.unwrap(), events().await.unwrap());
+        for (t, message) in [
+            (&locked, posting::TOPIC_LOCKED),
+            (&held, posting::HELD_TOPIC),
+        ] {
+            let refused = set_status(&w.db, &w.staff, t.id, "planned", "We are on it.").await;
+            assert_eq!(refused, Err(AppError::invalid("note", message)));
+            assert_eq!(topic_now(&w.db, t.id).await.status, "open");
+        }
+        assert_eq!(
+            (posts().await.unwrap(), events().await.unwrap()),
+            (posts_before, events_before)
+        );
+        let planned = set_status(&w.db, &w.staff, locked.id, "planned", "")
+            .await
+            .unwrap();
+        assert_eq!(planned.status, "planned");
     }
 
     #[tokio::test]
