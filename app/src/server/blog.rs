@@ -870,6 +870,57 @@ mod tests {
         assert_eq!(at.to_rfc3339(), "2026-12-01T09:00:00+00:00");
     }
 
+    /// An article's first comment is a reply (its notices say so): its writer follows the
+    /// comments by their preference for replying, not for starting a topic; a forum topic's
+    /// opening post by the one for starting.
+    #[tokio::test]
+    async fn an_articles_first_comment_follows_by_the_reply_preference() {
+        use crate::server::entity::{topic_follow, user};
+        use sea_orm::{ActiveModelTrait, Set};
+        let w = World::new().await;
+        let prefer = |u: &user::Model, start: bool, reply: bool| {
+            let mut row: user::ActiveModel = u.clone().into();
+            row.follow_on_start = Set(start);
+            row.follow_on_reply = Set(reply);
+            row
+        };
+        let starts_only = prefer(&w.customer, true, false)
+            .update(&w.db)
+            .await
+            .unwrap();
+        let replies_only = prefer(&w.other, false, true).update(&w.db).await.unwrap();
+        let follows = |user_id: i64, topic_id: i64| {
+            let db = w.db.clone();
+            async move {
+                topic_follow::Entity::find_by_id((user_id, topic_id))
+                    .one(&db)
+                    .await
+                    .unwrap()
+                    .is_some()
+            }
+        };
+        for (first, second) in [(&starts_only, &replies_only), (&replies_only, &starts_only)] {
+            let (a, _) = create_article(&w.db, &w.staff, &input("News", Publish::Now), None)
+                .await
+                .unwrap();
+            let comment = forum::reply(&w.db, first, a.topic_id, "First!", None)
+                .await
+                .unwrap();
+            assert_eq!(comment.post_number, 1);
+            forum::reply(&w.db, second, a.topic_id, "Second.", None)
+                .await
+                .unwrap();
+            assert!(follows(replies_only.id, a.topic_id).await);
+            assert!(!follows(starts_only.id, a.topic_id).await);
+        }
+        for (author, following) in [(&starts_only, true), (&replies_only, false)] {
+            let (t, _) = forum::start_topic(&w.db, author, "questions", "Mine", "Hi.", None)
+                .await
+                .unwrap();
+            assert_eq!(follows(author.id, t.id).await, following);
+        }
+    }
+
     #[tokio::test]
     async fn comments_need_a_published_article_with_comments_on() {
         // No forum categories: the comments' own category must not be listed as one.

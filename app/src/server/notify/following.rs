@@ -118,7 +118,7 @@ fn row(user_id: i64, topic_id: i64, level: Level) -> topic_follow::ActiveModel {
 
 /// The author of a post being written in the same round trip (the last numbered in topic
 /// `topic_id`, `posting::write`) follows the topic if their preference for starting a topic,
-/// or for replying, says so: which one is known when the post is numbered, so the condition
+/// or for replying (an article's comment too), says so: which one is known when the post is numbered, so the condition
 /// is in the statement (held in `later`). A level they chose already stays.
 pub fn follow_on_numbered_post(
     backend: DbBackend,
@@ -136,13 +136,15 @@ pub fn follow_on_numbered_post(
         Level::Following.as_str().into(),
         Utc::now().into(),
     ];
-    // Only one of the two: the post's number decides (1 opens the topic). SQLite reads an
-    // upsert's SELECT right only with a WHERE.
+    // Only one of the two: the post's number decides (1 opens a forum topic; an article's
+    // first comment is a reply, as its notices say). SQLite reads an upsert's SELECT right
+    // only with a WHERE.
     let condition = if start == reply {
         "TRUE"
     } else {
         values.push(start.into());
-        "((SELECT t.last_post_number FROM topics t WHERE t.id = $2) = 1) = $5"
+        "((SELECT t.last_post_number FROM topics t WHERE t.id = $2) = 1
+          AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.topic_id = $2)) = $5"
     };
     later.push(numbered(
         backend,
