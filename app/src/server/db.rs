@@ -12,6 +12,12 @@ use tokio::sync::watch;
 
 use super::batch::Batch;
 
+mod errors;
+mod turn_figures;
+pub use errors::{is_transient, is_unique_violation};
+use turn_figures::WaitingWriter;
+pub use turn_figures::{writer_busy_seconds, writers_waiting};
+
 /// The page cache of each SQLite connection (see `connect`); negative means KiB to SQLite.
 const SQLITE_CACHE_KIB: &str = "-1024";
 /// The SQLite pool's connections (see `connect`).
@@ -286,51 +292,6 @@ fn member_of_open_group(db: DatabaseConnection, turn: WriterTurn) -> WriteTransa
     }
 }
 
-/// Whether an error is the database's trouble of the moment, not the statement's: no connection
-/// (refused, dropped, killed by an administrator, the pool timed out), SQLite busy or locked
-/// past the busy timeout, out of disk or memory, or a PostgreSQL deadlock or serialization
-/// failure. The same work may well succeed when tried again. Everything else (a constraint, a
-/// value refused, a statement the database rejects) fails again the same way.
-pub fn is_transient(err: &DbErr) -> bool {
-    use sea_orm::{RuntimeErr, sqlx::Error};
-    let sqlx = match err {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
-        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
-        _ => return false,
-    };
-    match sqlx.as_ref() {
-        Error::Io(_)
-        | Error::Tls(_)
-        | Error::Protocol(_)
-        | Error::PoolTimedOut
-        | Error::PoolClosed
-        | Error::WorkerCrashed
-        | Error::BeginFailed => true,
-        Error::Database(e) => {
-            let code = e.code().unwrap_or_default();
-            if e.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
-                .is_some()
-            {
-                // SQLite's extended result code; the primary code is its low byte: BUSY,
-                // LOCKED, NOMEM, IOERR, FULL, CANTOPEN.
-                code.parse::<i32>()
-                    .is_ok_and(|c| matches!(c & 0xff, 5 | 6 | 7 | 10 | 13 | 14))
-            } else {
-                // A PostgreSQL SQLSTATE: a connection exception (class 08), a transaction
-                // rolled back for a deadlock or serialization (40), too many connections
-                // (53300), a terminated backend, a shutdown or a server not yet taking
-                // connections (57P01 to 57P03). Not a statement cancelled by
-                // statement_timeout (57014) or a resource limit (53xxx): the same work runs
-                // into them again, every time, and must not stop the work behind it.
-                code.starts_with("08")
-                    || code.starts_with("40")
-                    || matches!(code.as_ref(), "53300" | "57P01" | "57P02" | "57P03")
-            }
-        }
-        _ => false,
-    }
-}
-
 /// `begin_write` for a write that changes nothing a visitor's page shows (a log-in failure, a
 /// reset token, a preference): its commit leaves the page caches alone, so a flood of failed
 /// log-ins does not empty them.
@@ -551,30 +512,6 @@ async fn flush_later() {
     }
 }
 
-/// How many of this process's SQLite writers are waiting for their turn now (for /metrics):
-/// above a handful for long, writes arrive faster than the one writer finishes them.
-pub fn writers_waiting() -> usize {
-    WRITERS_WAITING.load(std::sync::atomic::Ordering::Relaxed)
-}
-
-static WRITERS_WAITING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-/// Counts one writer in `WRITERS_WAITING` until it has its turn or gives up waiting (dropped).
-struct WaitingWriter;
-
-impl WaitingWriter {
-    fn count() -> WaitingWriter {
-        WRITERS_WAITING.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        WaitingWriter
-    }
-}
-
-impl Drop for WaitingWriter {
-    fn drop(&mut self) {
-        WRITERS_WAITING.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
 /// A write transaction from `begin_write`: used like sea-orm's transaction (`&txn` is a
 /// connection; `commit` or drop to roll back), and holding this process's turn to write on
 /// SQLite until it ends.
@@ -608,51 +545,14 @@ pub struct WriterTurn(tokio::sync::OwnedMutexGuard<Writers>, std::time::Instant)
 
 impl WriterTurn {
     fn new(held: tokio::sync::OwnedMutexGuard<Writers>) -> WriterTurn {
-        let now = std::time::Instant::now();
-        busy_time().held_since = Some(now);
-        WriterTurn(held, now)
+        WriterTurn(held, turn_figures::taken())
     }
 }
 
 impl Drop for WriterTurn {
     fn drop(&mut self) {
-        let mut busy = busy_time();
-        busy.ended += self.1.elapsed();
-        busy.held_since = None;
+        turn_figures::ended(self.1);
     }
-}
-
-/// How long, in all, this process's SQLite writers have held the turn to write (for
-/// /metrics), the turn held now included: a write stuck in its turn shows as busy, not idle.
-/// Its rate is the share of the time the one writer is busy: near 1, every write waits for the
-/// writes before it, and adding requests only lengthens the queue (`writers_waiting`); run 32
-/// in docs/benchmarks.md found the reply benchmark there. Never less than it was when read
-/// before (both parts are read together).
-pub fn writer_busy_seconds() -> f64 {
-    let busy = busy_time();
-    let now = busy
-        .held_since
-        .map(|since| since.elapsed())
-        .unwrap_or_default();
-    (busy.ended + now).as_secs_f64()
-}
-
-/// The writers' busy time: the turns ended, and when the one held now was taken.
-struct BusyTime {
-    ended: std::time::Duration,
-    held_since: Option<std::time::Instant>,
-}
-
-static BUSY_TIME: std::sync::Mutex<BusyTime> = std::sync::Mutex::new(BusyTime {
-    ended: std::time::Duration::ZERO,
-    held_since: None,
-});
-
-/// Held for a few instructions; a panic while held leaves nothing half-written to fear.
-fn busy_time() -> std::sync::MutexGuard<'static, BusyTime> {
-    BUSY_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Whether two connections reach the same database: clones of one pool share its options, so
@@ -860,14 +760,6 @@ pub async fn lock_key(txn: &impl ConnectionTrait, key: &str) -> Result<(), DbErr
         .await?;
     }
     Ok(())
-}
-
-/// True when `err` is a unique-constraint violation (a race lost to another writer).
-pub fn is_unique_violation(err: &DbErr) -> bool {
-    matches!(
-        err.sql_err(),
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-    )
 }
 
 #[cfg(test)]

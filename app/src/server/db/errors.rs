@@ -1,0 +1,55 @@
+//! What a database error means to the code that met it.
+use sea_orm::DbErr;
+
+/// Whether an error is the database's trouble of the moment, not the statement's: no connection
+/// (refused, dropped, killed by an administrator, the pool timed out), SQLite busy or locked
+/// past the busy timeout, out of disk or memory, or a PostgreSQL deadlock or serialization
+/// failure. The same work may well succeed when tried again. Everything else (a constraint, a
+/// value refused, a statement the database rejects) fails again the same way.
+pub fn is_transient(err: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx::Error};
+    let sqlx = match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    match sqlx.as_ref() {
+        Error::Io(_)
+        | Error::Tls(_)
+        | Error::Protocol(_)
+        | Error::PoolTimedOut
+        | Error::PoolClosed
+        | Error::WorkerCrashed
+        | Error::BeginFailed => true,
+        Error::Database(e) => {
+            let code = e.code().unwrap_or_default();
+            if e.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+                .is_some()
+            {
+                // SQLite's extended result code; the primary code is its low byte: BUSY,
+                // LOCKED, NOMEM, IOERR, FULL, CANTOPEN.
+                code.parse::<i32>()
+                    .is_ok_and(|c| matches!(c & 0xff, 5 | 6 | 7 | 10 | 13 | 14))
+            } else {
+                // A PostgreSQL SQLSTATE: a connection exception (class 08), a transaction
+                // rolled back for a deadlock or serialization (40), too many connections
+                // (53300), a terminated backend, a shutdown or a server not yet taking
+                // connections (57P01 to 57P03). Not a statement cancelled by
+                // statement_timeout (57014) or a resource limit (53xxx): the same work runs
+                // into them again, every time, and must not stop the work behind it.
+                code.starts_with("08")
+                    || code.starts_with("40")
+                    || matches!(code.as_ref(), "53300" | "57P01" | "57P02" | "57P03")
+            }
+        }
+        _ => false,
+    }
+}
+
+/// True when `err` is a unique-constraint violation (a race lost to another writer).
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
