@@ -56,17 +56,8 @@ impl Batch {
         conn: &impl ConnectionTrait,
         read: Statement,
     ) -> Result<Option<QueryResult>, DbErr> {
-        match self.joined(conn.get_database_backend(), Some(read)) {
-            Joined::Nothing => unreachable!("a read was given"),
-            Joined::One(statement) => conn.query_one_raw(statement).await,
-            Joined::Each(mut statements) => {
-                let read = statements.pop().expect("the read is last");
-                for statement in statements {
-                    conn.execute_raw(statement).await?;
-                }
-                conn.query_one_raw(read).await
-            }
-        }
+        let read = self.sent_before(conn, read).await?;
+        conn.query_one_raw(read).await
     }
 
     /// Runs `read` first, then the writes held back, and gives the read's rows: for a read
@@ -151,15 +142,26 @@ impl Batch {
         conn: &impl ConnectionTrait,
         read: Statement,
     ) -> Result<Vec<QueryResult>, DbErr> {
+        let read = self.sent_before(conn, read).await?;
+        conn.query_all_raw(read).await
+    }
+
+    /// What reads after the writes held back: on SQLite the writes and `read` as one text;
+    /// elsewhere `read`, the writes run first one by one.
+    async fn sent_before(
+        self,
+        conn: &impl ConnectionTrait,
+        read: Statement,
+    ) -> Result<Statement, DbErr> {
         match self.joined(conn.get_database_backend(), Some(read)) {
             Joined::Nothing => unreachable!("a read was given"),
-            Joined::One(statement) => conn.query_all_raw(statement).await,
+            Joined::One(statement) => Ok(statement),
             Joined::Each(mut statements) => {
                 let read = statements.pop().expect("the read is last");
                 for statement in statements {
                     conn.execute_raw(statement).await?;
                 }
-                conn.query_all_raw(read).await
+                Ok(read)
             }
         }
     }

@@ -106,12 +106,27 @@ pub async fn post_published_in(
             format!("{name} replied to your topic “{}”", t.title),
         )
     };
+    let why = "You started this topic.";
+    let (notice, letter) = of_post(p, t, link, kind, mail_kind, message, why);
+    tell_chosen(conn, &owner, &notice, &letter, mode, later).await
+}
+
+/// What one member is told of post `p` in topic `t` (at `link`), on the site and by mail.
+fn of_post(
+    p: &post::Model,
+    t: &topic::Model,
+    link: &str,
+    kind: &'static str,
+    mail_kind: MailKind,
+    message: String,
+    why: &str,
+) -> (Notice, Letter) {
     let letter = Letter {
         subject: t.title.clone(),
         headline: message.clone(),
         post_html: Some(p.html.clone()),
         link: link.to_string(),
-        why: "You started this topic.".into(),
+        why: why.into(),
         kind: mail_kind,
         topic_id: Some(t.id),
     };
@@ -124,7 +139,7 @@ pub async fn post_published_in(
         staff: p.is_staff_reply,
         mail_kind,
     };
-    tell_chosen(conn, &owner, &notice, &letter, mode, later).await
+    (notice, letter)
 }
 
 /// A topic's author as a reply tells them of it: the member, unless they muted the topic, with
@@ -332,28 +347,12 @@ async fn addressed(
             } else {
                 format!("{} mentioned you in “{}”", author.display_name, t.title)
             };
-            let letter = Letter {
-                subject: t.title.clone(),
-                headline: message.clone(),
-                post_html: Some(p.html.clone()),
-                link: link.to_string(),
-                why: if kind == QUOTE {
-                    "Someone quoted your post.".into()
-                } else {
-                    "Someone mentioned you.".into()
-                },
-                kind: MailKind::Mentions,
-                topic_id: Some(t.id),
+            let why = if kind == QUOTE {
+                "Someone quoted your post."
+            } else {
+                "Someone mentioned you."
             };
-            let notice = Notice {
-                kind,
-                topic_id: t.id,
-                post_id: Some(p.id),
-                message,
-                link: link.to_string(),
-                staff: p.is_staff_reply,
-                mail_kind: MailKind::Mentions,
-            };
+            let (notice, letter) = of_post(p, t, link, kind, MailKind::Mentions, message, why);
             tell(conn, &member, &notice, &letter).await?;
             told.insert(member.id);
         }

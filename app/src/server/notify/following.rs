@@ -118,8 +118,9 @@ fn row(user_id: i64, topic_id: i64, level: Level) -> topic_follow::ActiveModel {
 
 /// The author of a post being written in the same round trip (the last numbered in topic
 /// `topic_id`, `posting::write`) follows the topic if their preference for starting a topic,
-/// or for replying (an article's comment too), says so: which one is known when the post is numbered, so the condition
-/// is in the statement (held in `later`). A level they chose already stays.
+/// or for replying (an article's comment too), says so: which one is known when the post is
+/// numbered, so the condition is in the statement (held in `later`). A level they chose
+/// already stays.
 pub fn follow_on_numbered_post(
     backend: DbBackend,
     author: &user::Model,

@@ -1725,12 +1725,16 @@ mod tests {
     async fn a_reply_to_ones_topic_mails_by_the_choice_for_its_own_kind() {
         configure_outside();
         let w = World::new().await;
-        preferences::set_mode(&w.db, w.customer.id, MailKind::Replies, Mode::Immediately)
-            .await
-            .unwrap();
-        preferences::set_mode(&w.db, w.customer.id, MailKind::Answers, Mode::Never)
-            .await
-            .unwrap();
+        // The topic author's choices for replies and for answers.
+        let choose = |replies: Mode, answers: Mode| {
+            let (db, id) = (w.db.clone(), w.customer.id);
+            async move {
+                for (kind, mode) in [(MailKind::Replies, replies), (MailKind::Answers, answers)] {
+                    preferences::set_mode(&db, id, kind, mode).await.unwrap();
+                }
+            }
+        };
+        choose(Mode::Immediately, Mode::Never).await;
         let t = topic_by(&w, &w.customer).await;
         forum::reply(&w.db, &w.staff, t.id, "Staff here.", None)
             .await
@@ -1750,12 +1754,7 @@ mod tests {
         assert_eq!(kinds.len(), 2, "{kinds:?}");
         assert!(kinds.contains(&STAFF_ANSWER.to_string()) && kinds.contains(&REPLY.to_string()));
         // The other way round.
-        preferences::set_mode(&w.db, w.customer.id, MailKind::Replies, Mode::Never)
-            .await
-            .unwrap();
-        preferences::set_mode(&w.db, w.customer.id, MailKind::Answers, Mode::Immediately)
-            .await
-            .unwrap();
+        choose(Mode::Never, Mode::Immediately).await;
         forum::reply(&w.db, &w.other, t.id, "Still here.", Some(&random_token()))
             .await
             .unwrap();
