@@ -64,9 +64,25 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         });
     } else {
         opts.max_connections(16).min_connections(1);
+        return Database::connect(opts).await;
     }
-    Database::connect(opts).await
+    // Several processes opening one new SQLite file together (servers started at once, see
+    // `start_turn`) may meet "database is locked" while one of them turns the file to WAL: that
+    // change takes the file alone and SQLite answers it without waiting for the busy timeout.
+    // It is the moment's trouble, not the file's; try again for as long as the busy timeout.
+    let started = std::time::Instant::now();
+    loop {
+        match Database::connect(opts.clone()).await {
+            Err(e) if is_transient(&e) && started.elapsed() < CONNECT_RETRY_FOR => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            result => return result,
+        }
+    }
 }
+
+/// How long `connect` tries again to open a SQLite file another process holds alone.
+const CONNECT_RETRY_FOR: Duration = Duration::from_secs(10);
 
 /// Whether a connection given back to the pool may be lent again: not if sqlx still counts it
 /// inside a transaction once the rollbacks queued by dropped transactions have run (the ping
