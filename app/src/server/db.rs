@@ -14,7 +14,7 @@ use super::batch::Batch;
 
 mod errors;
 mod turn_figures;
-pub use errors::{is_transient, is_unique_violation};
+pub use errors::{is_sqlite_busy, is_transient, is_unique_violation};
 use turn_figures::WaitingWriter;
 pub use turn_figures::{writer_busy_seconds, writers_waiting};
 
@@ -69,11 +69,12 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     // Several processes opening one new SQLite file together (servers started at once, see
     // `start_turn`) may meet "database is locked" while one of them turns the file to WAL: that
     // change takes the file alone and SQLite answers it without waiting for the busy timeout.
-    // It is the moment's trouble, not the file's; try again for as long as the busy timeout.
+    // It is the moment's trouble, not the file's; try again for as long as the busy timeout (a
+    // file that cannot be opened at all fails at once).
     let started = std::time::Instant::now();
     loop {
         match Database::connect(opts.clone()).await {
-            Err(e) if is_transient(&e) && started.elapsed() < CONNECT_RETRY_FOR => {
+            Err(e) if is_sqlite_busy(&e) && started.elapsed() < CONNECT_RETRY_FOR => {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
             result => return result,
@@ -1507,7 +1508,17 @@ mod tests {
             .await
             .unwrap_err();
         assert!(is_transient(&busy), "{busy}");
+        // Only SQLite's busy is waited out where a file is opened (`connect`), not a refusal.
+        assert!(super::is_sqlite_busy(&busy), "{busy}");
+        assert!(!super::is_sqlite_busy(&refused), "{refused}");
         holding.rollback().await.unwrap();
+        // A file that cannot be opened is not waited for: it is told at once.
+        let nowhere = format!(
+            "sqlite://{}?mode=rwc",
+            dir.join("no/such/dir/t.db").display()
+        );
+        let unopened = super::connect(&nowhere).await.unwrap_err();
+        assert!(!super::is_sqlite_busy(&unopened), "{unopened}");
         std::fs::remove_dir_all(&dir).ok();
 
         let Some(pg) = crate::server::testing::PostgresTestDb::create().await else {

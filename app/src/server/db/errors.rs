@@ -46,6 +46,26 @@ pub fn is_transient(err: &DbErr) -> bool {
     }
 }
 
+/// Whether `err` is SQLite's "database is busy" or "locked": another connection or process holds
+/// the file for the moment. Not a file that cannot be opened, which no wait mends.
+pub fn is_sqlite_busy(err: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx::Error};
+    let (DbErr::Conn(RuntimeErr::SqlxError(e))
+    | DbErr::Exec(RuntimeErr::SqlxError(e))
+    | DbErr::Query(RuntimeErr::SqlxError(e))) = err
+    else {
+        return false;
+    };
+    let Error::Database(e) = e.as_ref() else {
+        return false;
+    };
+    e.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+        .is_some()
+        && e.code()
+            .and_then(|c| c.parse::<i32>().ok())
+            .is_some_and(|c| matches!(c & 0xff, 5 | 6))
+}
+
 /// True when `err` is a unique-constraint violation (a race lost to another writer).
 pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(
