@@ -23,13 +23,9 @@ pub fn is_transient(err: &DbErr) -> bool {
         | Error::BeginFailed => true,
         Error::Database(e) => {
             let code = e.code().unwrap_or_default();
-            if e.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
-                .is_some()
-            {
-                // SQLite's extended result code; the primary code is its low byte: BUSY,
-                // LOCKED, NOMEM, IOERR, FULL, CANTOPEN.
-                code.parse::<i32>()
-                    .is_ok_and(|c| matches!(c & 0xff, 5 | 6 | 7 | 10 | 13 | 14))
+            if let Some(sqlite) = sqlite_primary_code(e.as_ref()) {
+                // BUSY, LOCKED, NOMEM, IOERR, FULL, CANTOPEN.
+                matches!(sqlite, 5 | 6 | 7 | 10 | 13 | 14)
             } else {
                 // A PostgreSQL SQLSTATE: a connection exception (class 08), a transaction
                 // rolled back for a deadlock or serialization (40), too many connections
@@ -59,11 +55,14 @@ pub fn is_sqlite_busy(err: &DbErr) -> bool {
     let Error::Database(e) = e.as_ref() else {
         return false;
     };
-    e.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
-        .is_some()
-        && e.code()
-            .and_then(|c| c.parse::<i32>().ok())
-            .is_some_and(|c| matches!(c & 0xff, 5 | 6))
+    matches!(sqlite_primary_code(e.as_ref()), Some(5 | 6))
+}
+
+/// SQLite's primary result code of a database error (the low byte of its extended code), or
+/// `None` for another database's error.
+fn sqlite_primary_code(e: &dyn sea_orm::sqlx::error::DatabaseError) -> Option<i32> {
+    e.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()?;
+    e.code()?.parse::<i32>().ok().map(|c| c & 0xff)
 }
 
 /// True when `err` is a unique-constraint violation (a race lost to another writer).
