@@ -15,6 +15,7 @@ use super::batch::Batch;
 mod errors;
 mod sqlite_connection;
 mod turn_figures;
+use errors::is_pool_timeout;
 pub use errors::{is_sqlite_busy, is_transient, is_unique_violation};
 use sqlite_connection::{set_up, still_usable};
 use turn_figures::WaitingWriter;
@@ -28,11 +29,17 @@ const SQLITE_CONNECTIONS: u32 = 4;
 /// Opens the database. SQLite gets WAL (readers never block the writer), synchronous=FULL (an
 /// answered write is on disk), foreign keys, and a busy timeout so writers queue, not fail.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_within(url, Duration::from_secs(10)).await
+}
+
+/// `connect`, with `patience` for a request's wait for a connection, SQLite's busy timeout and
+/// the wait for a file another process holds (shorter in tests).
+async fn connect_within(url: &str, patience: Duration) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_string());
-    // A request that cannot get a connection within 10 s fails instead of hanging.
+    // A request that cannot get a connection in time fails instead of hanging.
     opts.sqlx_logging(false)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10));
+        .connect_timeout(patience)
+        .acquire_timeout(patience);
     if url.starts_with("sqlite:") {
         // Every connection to an in-memory database is a different database: keep one. Else
         // four: SQLite answers in this process, on its connections' threads, so more readers
@@ -49,11 +56,11 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
             // the database is in this process. (PostgreSQL keeps the ping before lending: it
             // replaces connections the server or a proxy dropped, say after a restart.)
             .test_before_acquire(false);
-        opts.map_sqlx_sqlite_opts(|o| {
+        opts.map_sqlx_sqlite_opts(move |o| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10))
+                .busy_timeout(patience)
                 .create_if_missing(true)
                 // Each connection's own page cache, 1 MiB instead of SQLite's 2: the operating
                 // system keeps the file's pages too, so a miss here is a read from memory,
@@ -74,18 +81,29 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     // It is the moment's trouble, not the file's; try again for as long as the busy timeout (a
     // file that cannot be opened at all fails at once).
     let started = std::time::Instant::now();
+    let mut waiting = false;
     loop {
         match Database::connect(opts.clone()).await {
-            Err(e) if is_sqlite_busy(&e) && started.elapsed() < CONNECT_RETRY_FOR => {
+            Err(e) if is_sqlite_busy(&e) && started.elapsed() < patience => {
+                if !waiting {
+                    waiting = true;
+                    tracing::info!(error = %e, "the SQLite database is held by another process; waiting for it");
+                }
                 tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            // The busy timeout ran out inside sqlx's open, which tells it as its pool's time-out:
+            // say what held the start up.
+            Err(e) if is_sqlite_busy(&e) || is_pool_timeout(&e) => {
+                return Err(DbErr::Custom(format!(
+                    "SQLite could not open the database within {} s; another process may hold \
+                     it locked ({e})",
+                    patience.as_secs_f32()
+                )));
             }
             result => return result,
         }
     }
 }
-
-/// How long `connect` tries again to open a SQLite file another process holds alone.
-const CONNECT_RETRY_FOR: Duration = Duration::from_secs(10);
 
 /// A raw statement written once for both backends with PostgreSQL's `$N` placeholders (SQLite's
 /// `?N` numbers them the same way).
@@ -1423,6 +1441,64 @@ mod tests {
     /// The database's trouble of the moment is told from a statement that fails on its own
     /// (the notification worker counts only the second against a fan-out): SQLite busy past
     /// its timeout and a terminated PostgreSQL backend are passing; a refused row is not.
+    #[tokio::test]
+    async fn a_file_held_locked_past_the_wait_is_told_as_such() {
+        use sea_orm::{Database, TransactionTrait};
+        use std::time::Duration;
+        let dir = std::env::temp_dir().join(format!("backyard-held-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("h.db").display());
+        // Another program's hold on the whole file: a rollback journal's exclusive lock.
+        let other = Database::connect(url.as_str()).await.unwrap();
+        other
+            .execute_unprepared("CREATE TABLE t (n INTEGER)")
+            .await
+            .unwrap();
+        let held = other
+            .begin_with_options(sea_orm::TransactionOptions {
+                sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Exclusive),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        held.execute_unprepared("INSERT INTO t VALUES (1)")
+            .await
+            .unwrap();
+        let started = std::time::Instant::now();
+        let err = super::connect_within(&url, Duration::from_millis(300))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("SQLite could not open the database within 0.3 s; another process may hold it locked"),
+            "{err}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        // Let go, the same start opens it, and what the holder wrote is there.
+        held.commit().await.unwrap();
+        other.close().await.unwrap();
+        let db = super::connect_within(&url, Duration::from_millis(300))
+            .await
+            .unwrap();
+        let n = db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT COUNT(*) AS n FROM t",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap();
+        assert_eq!(n, 1);
+        drop(db);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
     #[tokio::test]
     async fn passing_trouble_is_told_from_a_refused_statement() {
         use super::is_transient;

@@ -58,6 +58,16 @@ pub fn is_sqlite_busy(err: &DbErr) -> bool {
     matches!(sqlite_primary_code(e.as_ref()), Some(5 | 6))
 }
 
+/// Whether `err` is the pool's time-out: no connection could be had (or opened) in time.
+pub fn is_pool_timeout(err: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, error::ConnAcquireErr, sqlx::Error};
+    match err {
+        DbErr::ConnectionAcquire(ConnAcquireErr::Timeout) => true,
+        DbErr::Conn(RuntimeErr::SqlxError(e)) => matches!(e.as_ref(), Error::PoolTimedOut),
+        _ => false,
+    }
+}
+
 /// SQLite's primary result code of a database error (the low byte of its extended code), or
 /// `None` for another database's error.
 fn sqlite_primary_code(e: &dyn sea_orm::sqlx::error::DatabaseError) -> Option<i32> {
