@@ -5,11 +5,11 @@
 # connections, 2 s of warm-up then the measured seconds. Then how many fan-outs still wait for
 # the notification worker and how long it takes to tell them (a build whose worker falls behind
 # only looks faster). The builds take turns, ROUNDS times, so a noisy machine weighs on each
-# alike; prints each run's replies a second, the server's CPU per reply, p50 and p99, the share
-# of the time SQLite's one writer held its turn (near 1: the turn, not the cores, bounds the
-# rate), then each build's median. With --topic-posts N every writer replies to one topic grown
-# to N posts first (copies of its opening post), as a busy site's longest topic gets most of its
-# replies.
+# alike; prints each run's replies a second, the server's CPU and bytes written (every write
+# call's, from /proc) per reply, p50 and p99, the share of the time SQLite's one writer held its
+# turn (near 1: the turn, not the cores, bounds the rate), then each build's median. With
+# --topic-posts N every writer replies to one topic grown to N posts first (copies of its opening
+# post), as a busy site's longest topic gets most of its replies.
 # usage: bench/replies.sh [--seconds N] [--rounds N] [--topic-posts N] BIN [BIN...]
 #   (no BIN: the release build of this tree)
 source "$(dirname "$0")/lib.sh"
@@ -85,12 +85,14 @@ for round in $(seq "$rounds"); do
     done
     wrk -t2 -c32 -d2s -s bench/replies.lua "$base/api/reply" -- "$cookies" "$spread" 2 >/dev/null
     before=$(awk '{ print $14 + $15 }' "/proc/$server/stat")
+    written_before=$(awk '$1 == "wchar:" { print $2 }' "/proc/$server/io")
     # The clock starts before the first reading and stops after the second, so the share is
     # never overstated by the time a reading takes.
     busy_from=$(date +%s%N)
     busy_before=$(writer_busy)
     body=$(wrk -t2 -c32 -d"${seconds}s" --latency -s bench/replies.lua "$base/api/reply" -- "$cookies" "$spread" 2)
     used=$(($(awk '{ print $14 + $15 }' "/proc/$server/stat") - before))
+    written=$(($(awk '$1 == "wchar:" { print $2 }' "/proc/$server/io") - written_before))
     # The share of the time between the two readings that SQLite's one writer held its turn
     # (`?`: a build without the figure).
     busy=$(awk -v a="$busy_before" -v b="$(writer_busy)" -v ns="$(($(date +%s%N) - busy_from))" \
@@ -101,11 +103,14 @@ for round in $(seq "$rounds"); do
     drained=$(($(date +%s%3N) - started))
     rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$body")
     cpu=$(awk -v used="$used" -v hz="$(getconf CLK_TCK)" '/ requests in / { if ($1 > 0) printf "%.2f", used * 1000 / hz / $1 }' <<<"$body")
+    # Bytes the server wrote a reply (the write-ahead log, checkpoints, SQLite's savepoint
+    # journal, the sockets): what the writes cost apart from this machine's noise.
+    kb=$(awk -v w="$written" '/ requests in / { if ($1 > 0) printf "%.0f", w / 1024 / $1 }' <<<"$body")
     p50=$(awk '$1 == "50%" { print $2 }' <<<"$body")
     p99=$(awk '$1 == "99%" { print $2 }' <<<"$body")
     refused=$(awk '/^Refused replies:/ { print $3 }' <<<"$body")
-    printf '%-40s round %s: %5s replies/s  cpu %5s ms/reply  p50 %8s  p99 %8s  writer busy %s  refused %s  fan-outs waiting %s, told in %s ms\n' \
-      "$bin" "$round" "$rps" "$cpu" "$p50" "$p99" "$busy" "${refused:-?}" "$waiting" "$drained"
+    printf '%-40s round %s: %5s replies/s  cpu %5s ms/reply  written %4s KB/reply  p50 %8s  p99 %8s  writer busy %s  refused %s  fan-outs waiting %s, told in %s ms\n' \
+      "$bin" "$round" "$rps" "$cpu" "$kb" "$p50" "$p99" "$busy" "${refused:-?}" "$waiting" "$drained"
     rates[$bin]="${rates[$bin]:-} $rps"
     kill "$server"
     wait "$server" 2>/dev/null || true
