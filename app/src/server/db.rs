@@ -29,7 +29,7 @@ const SQLITE_CONNECTIONS: u32 = 4;
 /// database file (SQLite's automatic checkpoint; its default is 1,000). The writers rewrite the
 /// same pages (a busy topic's row, the search index's newest segments, the tail of the posts)
 /// group after group, and a checkpoint copies each page once however often the log holds it:
-/// at 16,000 (64 MiB of 4 KiB pages) a reply writes 9% fewer bytes and the writers' turn
+/// at 16,000 (64 MiB of 4 KiB pages) a reply writes a tenth fewer bytes and the writers' turn
 /// holds fewer checkpoints (docs/benchmarks.md, run 41).
 const SQLITE_CHECKPOINT_PAGES: &str = "16000";
 
