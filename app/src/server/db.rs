@@ -1447,9 +1447,8 @@ mod tests {
         }
     }
 
-    /// The database's trouble of the moment is told from a statement that fails on its own
-    /// (the notification worker counts only the second against a fan-out): SQLite busy past
-    /// its timeout and a terminated PostgreSQL backend are passing; a refused row is not.
+    /// A start that finds the file held by another program past its wait says so (sqlx tells
+    /// it as its pool's time-out), and opens it once let go.
     #[tokio::test]
     async fn a_file_held_locked_past_the_wait_is_told_as_such() {
         use sea_orm::{Database, TransactionTrait};
@@ -1508,6 +1507,9 @@ mod tests {
         std::fs::remove_dir_all(&dir).ok();
     }
 
+    /// The database's trouble of the moment is told from a statement that fails on its own
+    /// (the notification worker counts only the second against a fan-out): SQLite busy past
+    /// its timeout and a terminated PostgreSQL backend are passing; a refused row is not.
     #[tokio::test]
     async fn passing_trouble_is_told_from_a_refused_statement() {
         use super::is_transient;
