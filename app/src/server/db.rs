@@ -86,31 +86,62 @@ async fn connect_within(url: &str, patience: Duration) -> Result<DatabaseConnect
     // Several processes opening one new SQLite file together (servers started at once, see
     // `start_turn`) may meet "database is locked" while one of them turns the file to WAL: that
     // change takes the file alone and SQLite answers it without waiting for the busy timeout.
-    // It is the moment's trouble, not the file's; try again for as long as the busy timeout (a
-    // file that cannot be opened at all fails at once).
-    let started = std::time::Instant::now();
-    let mut waiting = false;
+    // It is the moment's trouble, not the file's; try again until `patience` has passed since
+    // the first try, each try cut short there (a file that cannot be opened at all fails at
+    // once).
+    let deadline = tokio::time::Instant::now() + patience;
+    let mut told = false;
     loop {
-        match Database::connect(opts.clone()).await {
-            Err(e) if is_sqlite_busy(&e) && started.elapsed() < patience => {
-                if !waiting {
-                    waiting = true;
-                    tracing::info!(error = %e, "the SQLite database is held by another process; waiting for it");
+        let attempt = tokio::time::timeout_at(deadline, Database::connect(opts.clone()));
+        match told_if_slow(attempt, patience / 10, &mut told).await {
+            Ok(Err(e)) if is_sqlite_busy(&e) && tokio::time::Instant::now() < deadline => {
+                if !told {
+                    told = true;
+                    tracing::info!(error = %e, "{HELD}; waiting for it");
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
-            // The busy timeout ran out inside sqlx's open, which tells it as its pool's time-out:
-            // say what held the start up.
-            Err(e) if is_sqlite_busy(&e) || is_pool_timeout(&e) => {
-                return Err(DbErr::Custom(format!(
-                    "SQLite could not open the database within {} s; another process may hold \
-                     it locked ({e})",
-                    patience.as_secs_f32()
-                )));
+            // The wait ran out: in the busy timeout inside sqlx's open (which tells it as its
+            // pool's time-out), or here. Say what held the start up.
+            Err(_) => return Err(held_past(patience, "the wait ran out")),
+            Ok(Err(e)) if is_sqlite_busy(&e) || is_pool_timeout(&e) => {
+                return Err(held_past(patience, &e.to_string()));
             }
-            result => return result,
+            Ok(result) => return result,
         }
     }
+}
+
+/// What a start waiting for SQLite's file says while it waits.
+const HELD: &str = "the SQLite database is held by another process";
+
+/// A start that could not open SQLite's file within `patience`.
+fn held_past(patience: Duration, why: &str) -> DbErr {
+    DbErr::Custom(format!(
+        "SQLite could not open the database within {} s; another process may hold it locked \
+         ({why})",
+        patience.as_secs_f32()
+    ))
+}
+
+/// Runs `opening`, saying once (`told`) that it waits when it takes longer than `slow`: SQLite
+/// waits out a lock another process holds inside sqlx's open, silently.
+async fn told_if_slow<F: std::future::Future>(
+    opening: F,
+    slow: Duration,
+    told: &mut bool,
+) -> F::Output {
+    tokio::pin!(opening);
+    if !*told {
+        tokio::select! {
+            result = &mut opening => return result,
+            () = tokio::time::sleep(slow) => {
+                *told = true;
+                tracing::info!("{HELD}, or opening it is slow; waiting for it");
+            }
+        }
+    }
+    opening.await
 }
 
 /// A raw statement written once for both backends with PostgreSQL's `$N` placeholders (SQLite's
@@ -1504,6 +1535,64 @@ mod tests {
             .unwrap();
         assert_eq!(n, 1);
         drop(db);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// A start waits no longer than its patience in all, also when the hold changes on the way:
+    /// a first try told "locked" at once (another program about to write) and a later one held
+    /// in SQLite's busy wait (a reader) each stop at the same deadline.
+    #[tokio::test]
+    async fn a_start_waits_no_longer_than_its_patience_when_the_hold_changes() {
+        use sea_orm::{Database, TransactionTrait};
+        use std::time::Duration;
+        let dir = std::env::temp_dir().join(format!("backyard-held-on-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("h.db").display());
+        let writer = Database::connect(url.as_str()).await.unwrap();
+        writer
+            .execute_unprepared("CREATE TABLE t (n INTEGER)")
+            .await
+            .unwrap();
+        let writing = writer
+            .begin_with_options(sea_orm::TransactionOptions {
+                sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        writing
+            .execute_unprepared("INSERT INTO t VALUES (1)")
+            .await
+            .unwrap();
+        let reader = Database::connect(url.as_str()).await.unwrap();
+        // Near the end of the wait a reader comes, then the writer gives up: the reader holds
+        // the file two seconds more.
+        let hold = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(850)).await;
+            let reading = reader.begin().await.unwrap();
+            reading
+                .execute_unprepared("SELECT COUNT(*) FROM t")
+                .await
+                .unwrap();
+            writing.rollback().await.unwrap();
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            reading.commit().await.unwrap();
+        });
+        let started = std::time::Instant::now();
+        let err = super::connect_within(&url, Duration::from_secs(1))
+            .await
+            .unwrap_err()
+            .to_string();
+        let waited = started.elapsed();
+        assert!(
+            err.contains(
+                "SQLite could not open the database within 1 s; another process may hold it locked"
+            ),
+            "{err}"
+        );
+        // Not a figure of speed: a try begun at 0.9 s would wait its own second (1.9 s in all).
+        assert!(waited < Duration::from_millis(1500), "{waited:?}");
+        hold.await.unwrap();
         std::fs::remove_dir_all(&dir).ok();
     }
 
