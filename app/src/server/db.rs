@@ -1478,24 +1478,30 @@ mod tests {
         }
     }
 
-    /// A start that finds the file held by another program past its wait says so (sqlx tells
-    /// it as its pool's time-out), and opens it once let go.
-    #[tokio::test]
-    async fn a_file_held_locked_past_the_wait_is_told_as_such() {
+    /// A new SQLite file in a folder of its own (`backyard-NAME-PID`), in SQLite's rollback
+    /// journal, with a table `t` and a transaction begun in `mode` that wrote a row to it and
+    /// holds the file: another program's hold, as a start meets it.
+    async fn held_file(
+        name: &str,
+        mode: sea_orm::SqliteTransactionMode,
+    ) -> (
+        std::path::PathBuf,
+        String,
+        sea_orm::DatabaseConnection,
+        sea_orm::DatabaseTransaction,
+    ) {
         use sea_orm::{Database, TransactionTrait};
-        use std::time::Duration;
-        let dir = std::env::temp_dir().join(format!("backyard-held-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("backyard-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.join("h.db").display());
-        // Another program's hold on the whole file: a rollback journal's exclusive lock.
-        let other = Database::connect(url.as_str()).await.unwrap();
-        other
+        let holder = Database::connect(url.as_str()).await.unwrap();
+        holder
             .execute_unprepared("CREATE TABLE t (n INTEGER)")
             .await
             .unwrap();
-        let held = other
+        let held = holder
             .begin_with_options(sea_orm::TransactionOptions {
-                sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Exclusive),
+                sqlite_transaction_mode: Some(mode),
                 ..Default::default()
             })
             .await
@@ -1503,6 +1509,17 @@ mod tests {
         held.execute_unprepared("INSERT INTO t VALUES (1)")
             .await
             .unwrap();
+        (dir, url, holder, held)
+    }
+
+    /// A start that finds the file held by another program past its wait says so (sqlx tells
+    /// it as its pool's time-out), and opens it once let go.
+    #[tokio::test]
+    async fn a_file_held_locked_past_the_wait_is_told_as_such() {
+        use std::time::Duration;
+        // Another program's hold on the whole file: a rollback journal's exclusive lock.
+        let (dir, url, other, held) =
+            held_file("held", sea_orm::SqliteTransactionMode::Exclusive).await;
         let started = std::time::Instant::now();
         let err = super::connect_within(&url, Duration::from_millis(300))
             .await
@@ -1545,25 +1562,8 @@ mod tests {
     async fn a_start_waits_no_longer_than_its_patience_when_the_hold_changes() {
         use sea_orm::{Database, TransactionTrait};
         use std::time::Duration;
-        let dir = std::env::temp_dir().join(format!("backyard-held-on-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.join("h.db").display());
-        let writer = Database::connect(url.as_str()).await.unwrap();
-        writer
-            .execute_unprepared("CREATE TABLE t (n INTEGER)")
-            .await
-            .unwrap();
-        let writing = writer
-            .begin_with_options(sea_orm::TransactionOptions {
-                sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        writing
-            .execute_unprepared("INSERT INTO t VALUES (1)")
-            .await
-            .unwrap();
+        let (dir, url, _writer, writing) =
+            held_file("held-on", sea_orm::SqliteTransactionMode::Immediate).await;
         let reader = Database::connect(url.as_str()).await.unwrap();
         // Near the end of the wait a reader comes, then the writer gives up: the reader holds
         // the file two seconds more.
