@@ -63,12 +63,16 @@ async fn connect_within(url: &str, patience: Duration) -> Result<DatabaseConnect
             // the database is in this process. (PostgreSQL keeps the ping before lending: it
             // replaces connections the server or a proxy dropped, say after a restart.)
             .test_before_acquire(false);
+        if let Some(missing) = sqlite_connection::missing_file(url) {
+            return Err(DbErr::Custom(missing));
+        }
+        let makes = sqlite_connection::makes_missing_file(url);
         opts.map_sqlx_sqlite_opts(move |o| {
+            let o = if makes { o.create_if_missing(true) } else { o };
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(patience)
-                .create_if_missing(true)
                 // Each connection's own page cache, 1 MiB instead of SQLite's 2: the operating
                 // system keeps the file's pages too, so a miss here is a read from memory,
                 // and the connections' caches are a large part of a busy server's memory.
@@ -1510,6 +1514,52 @@ mod tests {
             .await
             .unwrap();
         (dir, url, holder, held)
+    }
+
+    /// A URL's own mode is kept: `mode=rw` opens only a file that is there, so a mistyped path
+    /// says so and makes nothing (it made an empty database, and so an empty site); `mode=rwc`
+    /// and a URL without a mode make the file; `mode=rw` opens one that is there.
+    #[tokio::test]
+    async fn a_url_in_mode_rw_opens_only_a_file_that_is_there() {
+        let dir = std::env::temp_dir().join(format!("backyard-rw-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("typo.db");
+        let err = super::connect(&format!("sqlite://{}?mode=rw", file.display()))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            format!(
+                "Custom Error: the SQLite database {} does not exist (the URL's mode opens only \
+                 an existing file; mode=rwc makes it)",
+                file.display()
+            )
+        );
+        assert!(!file.exists());
+        // Percent-encoded as sqlx reads it: the space is the file's.
+        let spaced = dir.join("a b.db");
+        let encoded = format!("sqlite://{}?mode=rw", dir.join("a%20b.db").display());
+        assert!(super::connect(&encoded).await.is_err());
+        assert!(!spaced.exists());
+        for (name, query) in [("made.db", "?mode=rwc"), ("plain.db", "")] {
+            let made = dir.join(name);
+            let db = super::connect(&format!("sqlite://{}{query}", made.display()))
+                .await
+                .unwrap();
+            db.execute_unprepared("CREATE TABLE t (n INTEGER)")
+                .await
+                .unwrap();
+            db.close().await.unwrap();
+            assert!(made.is_file(), "{name}");
+        }
+        std::fs::rename(dir.join("made.db"), &spaced).unwrap();
+        let db = super::connect(&encoded).await.unwrap();
+        db.execute_unprepared("INSERT INTO t VALUES (1)")
+            .await
+            .unwrap();
+        db.close().await.unwrap();
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     /// A start that finds the file held by another program past its wait says so (sqlx tells

@@ -1,5 +1,36 @@
-//! What each new SQLite connection of the pool is readied with, and whether one given back may
-//! be lent again (see `db::connect`).
+//! What each new SQLite connection of the pool is readied with, whether one given back may be
+//! lent again, and whether a missing file is made (see `db::connect`).
+
+/// Whether opening `url` makes its file when it is missing: unless the URL's own mode says
+/// not to. `mode=rwc` makes it; `mode=rw` opens only a file that is there, so a mistyped path
+/// fails instead of starting an empty site; `mode=ro` only reads. Without a mode it is made
+/// too, as it always was here (sqlx alone would not make it).
+pub(super) fn makes_missing_file(url: &str) -> bool {
+    let mode = url
+        .split_once('?')
+        .and_then(|(_, query)| query.split('&').find_map(|pair| pair.strip_prefix("mode=")));
+    !matches!(mode, Some("rw" | "ro"))
+}
+
+/// What a start says for a URL that opens only an existing file (`makes_missing_file`) whose
+/// file is not there; `None` when it is there or is made. sqlx would say "unable to open
+/// database file", which does not say why.
+pub(super) fn missing_file(url: &str) -> Option<String> {
+    if makes_missing_file(url) {
+        return None;
+    }
+    // sqlx's own reading of the URL (its path percent-decoded); a URL it cannot read fails
+    // where it is opened, with sqlx's word.
+    let options: sea_orm::sqlx::sqlite::SqliteConnectOptions = url.parse().ok()?;
+    let path = options.get_filename();
+    (!path.exists()).then(|| {
+        format!(
+            "the SQLite database {} does not exist (the URL's mode opens only an existing file; \
+             mode=rwc makes it)",
+            path.display()
+        )
+    })
+}
 
 /// Whether a connection given back to the pool may be lent again: not if sqlx still counts it
 /// inside a transaction once the rollbacks queued by dropped transactions have run (the ping
