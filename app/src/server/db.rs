@@ -170,7 +170,9 @@ pub fn placeholders(first: usize, n: usize) -> String {
 /// Applies every migration not yet applied. Runs on every start, in its turn
 /// (`server::start_turn`).
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    Migrator::up(db, None)
+        .await
+        .map_err(errors::held_while_migrating)
 }
 
 /// Begins a write transaction. On SQLite it takes the write lock up front (BEGIN IMMEDIATE), so
@@ -1514,6 +1516,46 @@ mod tests {
             .await
             .unwrap();
         (dir, url, holder, held)
+    }
+
+    /// A start whose migration finds the file held for writing by another program past the
+    /// wait says so (it said a bare "database is locked"), and migrates once let go.
+    #[tokio::test]
+    async fn a_migration_held_up_by_another_writer_is_told_as_such() {
+        use sea_orm::TransactionTrait;
+        use std::time::Duration;
+        let dir = std::env::temp_dir().join(format!("backyard-migrating-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("m.db").display());
+        // The server's file (WAL), then another program's write transaction on it: readers
+        // pass, writers wait.
+        let db = super::connect_within(&url, Duration::from_millis(300))
+            .await
+            .unwrap();
+        let other = sea_orm::Database::connect(url.as_str()).await.unwrap();
+        let held = other
+            .begin_with_options(sea_orm::TransactionOptions {
+                sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        held.execute_unprepared("CREATE TABLE t (n INTEGER)")
+            .await
+            .unwrap();
+        let err = super::migrate(&db).await.unwrap_err().to_string();
+        assert!(
+            err.starts_with(
+                "Custom Error: SQLite could not migrate the database: another process held it \
+                 locked for writing past the wait ("
+            ),
+            "{err}"
+        );
+        held.commit().await.unwrap();
+        other.close().await.unwrap();
+        super::migrate(&db).await.unwrap();
+        db.close().await.unwrap();
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     /// A URL's own mode is kept: `mode=rw` opens only a file that is there, so a mistyped path

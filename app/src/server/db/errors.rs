@@ -58,6 +58,20 @@ pub fn is_sqlite_busy(err: &DbErr) -> bool {
     matches!(sqlite_primary_code(e.as_ref()), Some(5 | 6))
 }
 
+/// A migration's error as a start tells it. Migrating writes (even with nothing to apply, the
+/// migrations' own table is made sure of): a file another program holds for writing past the
+/// busy wait is told as such, not as a bare "database is locked".
+pub(super) fn held_while_migrating(err: DbErr) -> DbErr {
+    if is_sqlite_busy(&err) {
+        DbErr::Custom(format!(
+            "SQLite could not migrate the database: another process held it locked for writing \
+             past the wait ({err})"
+        ))
+    } else {
+        err
+    }
+}
+
 /// Whether `err` is the pool's time-out: no connection could be had (or opened) in time.
 pub fn is_pool_timeout(err: &DbErr) -> bool {
     use sea_orm::{RuntimeErr, error::ConnAcquireErr, sqlx::Error};
