@@ -1546,8 +1546,8 @@ mod tests {
         let err = super::migrate(&db).await.unwrap_err().to_string();
         assert!(
             err.starts_with(
-                "Custom Error: SQLite could not migrate the database: another process held it \
-                 locked for writing past the wait ("
+                "Custom Error: SQLite could not migrate the database: another process kept it \
+                 locked for writing through the wait ("
             ),
             "{err}"
         );
@@ -1579,12 +1579,35 @@ mod tests {
             )
         );
         assert!(!file.exists());
-        // Percent-encoded as sqlx reads it: the space is the file's.
+        // Read as sqlx reads it: decoded (the space is the file's, `r%77` is `rw`).
         let spaced = dir.join("a b.db");
         let encoded = format!("sqlite://{}?mode=rw", dir.join("a%20b.db").display());
         assert!(super::connect(&encoded).await.is_err());
         assert!(!spaced.exists());
-        for (name, query) in [("made.db", "?mode=rwc"), ("plain.db", "")] {
+        let err = super::connect(&format!("sqlite://{}?mode=r%77", file.display()))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("does not exist"), "{err}");
+        assert!(!file.exists());
+        // In memory there is no file to miss.
+        for url in [
+            "sqlite::memory:?mode=rw".to_string(),
+            format!("sqlite://{}?mode=rw&mode=memory", file.display()),
+        ] {
+            let db = super::connect(&url).await.unwrap();
+            db.execute_unprepared("CREATE TABLE t (n INTEGER)")
+                .await
+                .unwrap();
+            db.close().await.unwrap();
+            assert!(!file.exists(), "{url}");
+        }
+        // Every `mode=` counts, as in sqlx: a later `rwc` makes the file.
+        for (name, query) in [
+            ("made.db", "?mode=rwc"),
+            ("plain.db", ""),
+            ("both.db", "?mode=rw&mode=rwc"),
+        ] {
             let made = dir.join(name);
             let db = super::connect(&format!("sqlite://{}{query}", made.display()))
                 .await

@@ -58,14 +58,14 @@ pub fn is_sqlite_busy(err: &DbErr) -> bool {
     matches!(sqlite_primary_code(e.as_ref()), Some(5 | 6))
 }
 
-/// A migration's error as a start tells it. Migrating writes (even with nothing to apply, the
-/// migrations' own table is made sure of): a file another program holds for writing past the
-/// busy wait is told as such, not as a bare "database is locked".
+/// A migration's error as a start tells it. A migration to apply writes: a file another
+/// program keeps locked for writing through the busy wait (one long hold, or writes back to
+/// back) is told as such, not as a bare "database is locked".
 pub(super) fn held_while_migrating(err: DbErr) -> DbErr {
     if is_sqlite_busy(&err) {
         DbErr::Custom(format!(
-            "SQLite could not migrate the database: another process held it locked for writing \
-             past the wait ({err})"
+            "SQLite could not migrate the database: another process kept it locked for writing \
+             through the wait ({err})"
         ))
     } else {
         err

@@ -4,32 +4,47 @@
 /// Whether opening `url` makes its file when it is missing: unless the URL's own mode says
 /// not to. `mode=rwc` makes it; `mode=rw` opens only a file that is there, so a mistyped path
 /// fails instead of starting an empty site; `mode=ro` only reads. Without a mode it is made
-/// too, as it always was here (sqlx alone would not make it).
+/// too, as it always was here (sqlx alone would not make it). Read as sqlx reads it: decoded,
+/// and every `mode=` applied in turn, so one `rwc` makes the file and one `memory` opens none.
 pub(super) fn makes_missing_file(url: &str) -> bool {
-    let mode = url
-        .split_once('?')
-        .and_then(|(_, query)| query.split('&').find_map(|pair| pair.strip_prefix("mode=")));
-    !matches!(mode, Some("rw" | "ro"))
+    let (_, params) = database_and_params(url);
+    let modes: Vec<_> = url::form_urlencoded::parse(params.unwrap_or_default().as_bytes())
+        .filter(|(key, _)| key == "mode")
+        .map(|(_, mode)| mode)
+        .collect();
+    modes.is_empty() || modes.iter().any(|mode| mode == "rwc" || mode == "memory")
 }
 
 /// What a start says for a URL that opens only an existing file (`makes_missing_file`) whose
-/// file is not there; `None` when it is there or is made. sqlx would say "unable to open
-/// database file", which does not say why.
+/// file is not there; `None` when it is there, is made, or is no file (`:memory:`, or an empty
+/// path: SQLite's temporary database). sqlx would say "unable to open database file", which
+/// does not say why.
 pub(super) fn missing_file(url: &str) -> Option<String> {
-    if makes_missing_file(url) {
+    if makes_missing_file(url) || database_and_params(url).0 == ":memory:" {
         return None;
     }
-    // sqlx's own reading of the URL (its path percent-decoded); a URL it cannot read fails
-    // where it is opened, with sqlx's word.
+    // sqlx's own reading of the path (percent-decoded); a URL it cannot read fails where it
+    // is opened, with sqlx's word.
     let options: sea_orm::sqlx::sqlite::SqliteConnectOptions = url.parse().ok()?;
     let path = options.get_filename();
-    (!path.exists()).then(|| {
+    (!path.as_os_str().is_empty() && !path.exists()).then(|| {
         format!(
             "the SQLite database {} does not exist (the URL's mode opens only an existing file; \
              mode=rwc makes it)",
             path.display()
         )
     })
+}
+
+/// A SQLite URL's database and its parameters, split as sqlx splits them.
+fn database_and_params(url: &str) -> (&str, Option<&str>) {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    match rest.split_once('?') {
+        Some((database, params)) => (database, Some(params)),
+        None => (rest, None),
+    }
 }
 
 /// Whether a connection given back to the pool may be lent again: not if sqlx still counts it
