@@ -1496,7 +1496,7 @@ mod tests {
         sea_orm::DatabaseConnection,
         sea_orm::DatabaseTransaction,
     ) {
-        use sea_orm::{Database, TransactionTrait};
+        use sea_orm::Database;
         let dir = std::env::temp_dir().join(format!("backyard-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.join("h.db").display());
@@ -1505,24 +1505,32 @@ mod tests {
             .execute_unprepared("CREATE TABLE t (n INTEGER)")
             .await
             .unwrap();
-        let held = holder
-            .begin_with_options(sea_orm::TransactionOptions {
-                sqlite_transaction_mode: Some(mode),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
+        let held = begun(&holder, mode).await;
         held.execute_unprepared("INSERT INTO t VALUES (1)")
             .await
             .unwrap();
         (dir, url, holder, held)
     }
 
+    /// A transaction begun on `conn` in SQLite's `mode`, as another program holding the file
+    /// would hold it.
+    async fn begun(
+        conn: &sea_orm::DatabaseConnection,
+        mode: sea_orm::SqliteTransactionMode,
+    ) -> sea_orm::DatabaseTransaction {
+        use sea_orm::TransactionTrait;
+        conn.begin_with_options(sea_orm::TransactionOptions {
+            sqlite_transaction_mode: Some(mode),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+    }
+
     /// A start whose migration finds the file held for writing by another program past the
     /// wait says so (it said a bare "database is locked"), and migrates once let go.
     #[tokio::test]
     async fn a_migration_held_up_by_another_writer_is_told_as_such() {
-        use sea_orm::TransactionTrait;
         use std::time::Duration;
         let dir = std::env::temp_dir().join(format!("backyard-migrating-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -1533,13 +1541,7 @@ mod tests {
             .await
             .unwrap();
         let other = sea_orm::Database::connect(url.as_str()).await.unwrap();
-        let held = other
-            .begin_with_options(sea_orm::TransactionOptions {
-                sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
+        let held = begun(&other, sea_orm::SqliteTransactionMode::Immediate).await;
         held.execute_unprepared("CREATE TABLE t (n INTEGER)")
             .await
             .unwrap();
@@ -1739,13 +1741,7 @@ mod tests {
             .await
             .unwrap_err();
         assert!(!is_transient(&refused), "{refused}");
-        let holding = a
-            .begin_with_options(sea_orm::TransactionOptions {
-                sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
+        let holding = begun(&a, sea_orm::SqliteTransactionMode::Immediate).await;
         let busy = b
             .execute_unprepared("INSERT INTO t VALUES (1)")
             .await
