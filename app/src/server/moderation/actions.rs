@@ -172,6 +172,19 @@ async fn act_in(
     action: PostAction,
     reason: &str,
 ) -> Result<(), AppError> {
+    let p = decidable(conn, moderator, post_id, item, action).await?;
+    apply(conn, moderator, &p, action, reason).await
+}
+
+/// The post `action` is about, locked, or why the moderator may not take it: every refusal of
+/// an action comes from here, before anything is written.
+async fn decidable(
+    conn: &impl ConnectionTrait,
+    moderator: &user::Model,
+    post_id: i64,
+    item: Option<i64>,
+    action: PostAction,
+) -> Result<post::Model, AppError> {
     // Locked: the same action sent twice at once runs once, the second refused as done.
     let p = crate::server::records::posts::locked(conn, post_id)
         .await?
@@ -204,7 +217,6 @@ async fn act_in(
             ),
         ));
     }
-    let keeps_hidden = action == PostAction::KeepHidden;
     // A decision on flags or a review needs one still open: a form loaded before another
     // moderator decided cannot undo that decision (a hidden post is made public again on
     // purpose with "restore").
@@ -213,6 +225,19 @@ async fn act_in(
     if decides && !under_review(conn, p.id).await? {
         return Err(AppError::invalid("action", NOTHING_TO_DECIDE));
     }
+    Ok(p)
+}
+
+/// Takes `action` on post `p` (from `decidable`): its flags and review items decided, its state
+/// changed, the action logged and its author told.
+async fn apply(
+    conn: &impl ConnectionTrait,
+    moderator: &user::Model,
+    p: &post::Model,
+    action: PostAction,
+    reason: &str,
+) -> Result<(), AppError> {
+    let keeps_hidden = action == PostAction::KeepHidden;
     let (state, flags_to, item_to, told) = match action {
         PostAction::Approve => (
             PostState::Visible,
@@ -257,9 +282,9 @@ async fn act_in(
         .exec(conn)
         .await?;
     if keeps_hidden {
-        posting::keep_hidden(conn, &p, reason).await?;
+        posting::keep_hidden(conn, p, reason).await?;
     } else {
-        posting::change_state(conn, &p, state, Some(reason)).await?;
+        posting::change_state(conn, p, state, Some(reason)).await?;
     }
     review_item::Entity::update_many()
         .col_expr(review_item::Column::State, Expr::value(item_to))
@@ -300,7 +325,7 @@ async fn act_in(
             p.author_id,
             action.as_str(),
             &message,
-            &link_to(conn, &p).await?,
+            &link_to(conn, p).await?,
         )
         .await?;
     }
