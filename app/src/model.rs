@@ -948,6 +948,11 @@ pub struct ReviewItemView {
     pub burst: Option<BurstView>,
     /// The files the post uses (screenshots, logs), for the moderator to look at.
     pub files: Vec<Uploaded>,
+    /// The viewer's own post: they may hide or delete it, nothing else.
+    pub own: bool,
+    /// Why the viewer may take no action on the post (a moderator, on an admin's or another
+    /// moderator's): said instead of actions that would all be refused.
+    pub not_yours: Option<String>,
 }
 
 /// /admin/review: the one review queue.

@@ -136,21 +136,60 @@ pub async fn moderate_post(
     .await
 }
 
-/// One action on the selected review items.
+/// One action on the selected review items. A plain form comes back to the queue told how many
+/// posts it was taken on and how many items were left; refused, the bar says why with the
+/// action, the reason and the selection as they were sent.
 #[server(endpoint = "moderate_bulk")]
 pub async fn moderate_bulk(
     action: String,
     reason: String,
     items: Option<Vec<i64>>,
 ) -> Result<(), AppError> {
-    act("", |db, user| async move {
-        let items = items.unwrap_or_default();
-        moderation::bulk(&db, &user, &items, action_of(&action)?, &reason)
-            .await
-            .map(|_| ())
-    })
-    .await
+    let items = items.unwrap_or_default();
+    let selection: Vec<String> = items.iter().map(i64::to_string).collect();
+    let answer = super::Answer {
+        fn_path: <ModerateBulk as leptos::server_fn::ServerFn>::PATH,
+        done: "",
+        post: None,
+        anchor: "#status".into(),
+        form: BULK_FORM.into(),
+        kept: vec![
+            ("action".into(), action.clone()),
+            ("reason".into(), reason.clone()),
+            ("items".into(), selection.join(",")),
+        ],
+    };
+    let result = async {
+        let user = super::writer().await?;
+        let action = action_of(&action)?;
+        let done = moderation::bulk(&state::db()?, &user, &items, action, &reason).await?;
+        Ok::<_, AppError>(crate::components::form::bulk_done(
+            action.as_str(),
+            done.acted,
+            done.left,
+        ))
+    }
+    .await;
+    // Back to the queue, with its filters and page when it was sent from there: the bar is
+    // only on it.
+    let page = Some(super::page_of_form())
+        .filter(|page| page.split(['?', '#']).next() == Some(REVIEW_QUEUE))
+        .unwrap_or_else(|| REVIEW_QUEUE.to_string());
+    match result {
+        Ok(done) => {
+            let target = crate::components::form::with_done(&page, &done, None);
+            super::redirect(&format!("{target}{}", answer.anchor));
+            Ok(())
+        }
+        Err(e) => super::fail_at(answer, e, &page),
+    }
 }
+
+/// The review queue's page.
+const REVIEW_QUEUE: &str = "/admin/review";
+
+/// The review queue's form for an action on the selected items, as its errors name it.
+pub const BULK_FORM: &str = "bulk";
 
 /// Lock, unlock, pin or unpin a topic.
 #[server(endpoint = "moderate_topic")]

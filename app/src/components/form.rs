@@ -236,25 +236,83 @@ pub fn latest_error<T: 'static>(
 }
 
 /// What `?done=CODE` says after an action. Only known codes have a message: the URL is not a
-/// place for free text, and a copied URL shows nothing more than this fixed sentence.
-pub fn done_message(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "posted" => "Reply posted.",
-        "flagged" => "Flag sent to moderators. Thank you: they will look at it.",
-        "answer" => "Marked as the official answer.",
-        "unanswer" => "The official answer was removed.",
-        "approved" => "The post was approved and is visible.",
-        "hidden" => "The post was hidden. Its author sees the reason.",
-        "kept_hidden" => "The post stays hidden. Its author sees the reason.",
-        "post_deleted" => "The post was deleted.",
-        "restored" => "The post was restored.",
-        "dismissed" => "The flags on this post were dismissed.",
-        "account_deleted" => "The account was deleted.",
-        "spammer_removed" => {
-            "The spammer was removed: their posts are deleted and they are suspended for good."
+/// place for free text, and a copied URL shows nothing more than this fixed sentence (or, for
+/// an action on several items, `bulk_done`'s, whose only variables are two numbers).
+pub fn done_message(code: &str) -> Option<String> {
+    if let Some(bulk) = code.strip_prefix("bulk.") {
+        return bulk_message(bulk);
+    }
+    Some(
+        match code {
+            "posted" => "Reply posted.",
+            "flagged" => "Flag sent to moderators. Thank you: they will look at it.",
+            "answer" => "Marked as the official answer.",
+            "unanswer" => "The official answer was removed.",
+            "approved" => "The post was approved and is visible.",
+            "hidden" => "The post was hidden. Its author sees the reason.",
+            "kept_hidden" => "The post stays hidden. Its author sees the reason.",
+            "post_deleted" => "The post was deleted.",
+            "restored" => "The post was restored.",
+            "dismissed" => "The flags on this post were dismissed.",
+            "account_deleted" => "The account was deleted.",
+            "spammer_removed" => {
+                "The spammer was removed: their posts are deleted and they are suspended for good."
+            }
+            _ => return None,
         }
+        .to_string(),
+    )
+}
+
+/// The `done` code of an action (`approve`, `hide`, ...) taken on `acted` posts of the review
+/// queue at once, with `left` of the selected items left as they were.
+pub fn bulk_done(action: &str, acted: usize, left: usize) -> String {
+    format!("bulk.{action}.{acted}.{left}")
+}
+
+/// `bulk_done`'s sentence, from what follows its "bulk.".
+fn bulk_message(code: &str) -> Option<String> {
+    let mut parts = code.split('.');
+    let (Some(action), Some(acted), Some(left), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    // Digits only, and no more than a selection can hold.
+    let number = |s: &str| {
+        (!s.is_empty() && s.len() <= 7 && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<i64>().ok())
+            .flatten()
+    };
+    let acted = number(acted).filter(|n| *n > 0)?;
+    let left = number(left)?;
+    let posts = crate::format::count(acted, "post", "posts");
+    let authors = if acted == 1 {
+        "Its author sees the reason."
+    } else {
+        "Their authors see the reason."
+    };
+    let mut out = match action {
+        "approve" => format!("{posts} approved: public now."),
+        "dismiss" => format!("The flags on {posts} were dismissed."),
+        "hide" => format!("{posts} hidden. {authors}"),
+        "keep_hidden" => format!("{posts} kept hidden. {authors}"),
+        "delete" => format!("{posts} deleted."),
+        "restore" => format!("{posts} restored."),
         _ => return None,
-    })
+    };
+    if left == 1 {
+        out.push_str(
+            " 1 selected item was left as it was: another moderator decided it first, or the \
+             action does not apply to it.",
+        );
+    } else if left > 1 {
+        out.push_str(&format!(
+            " {left} selected items were left as they were: another moderator decided them \
+             first, or the action does not apply to them."
+        ));
+    }
+    Some(out)
 }
 
 /// The page's query string with `done` and `post` set (any earlier ones dropped), `path` being
@@ -383,5 +441,51 @@ impl SentForm {
 
     pub fn kept(&self, name: &str) -> Option<String> {
         self.error.as_ref().and_then(|e| e.kept(name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A bulk action's sentence says its numbers and nothing else from the address: any other
+    /// shape of code (a word where a number goes, a number too large, a part more or fewer, an
+    /// action that is not one) says nothing.
+    #[test]
+    fn a_bulk_action_says_its_counts_and_only_they_come_from_the_address() {
+        assert_eq!(
+            done_message(&bulk_done("hide", 1, 0)).as_deref(),
+            Some("1 post hidden. Its author sees the reason.")
+        );
+        assert_eq!(
+            done_message(&bulk_done("delete", 3, 2)).as_deref(),
+            Some(
+                "3 posts deleted. 2 selected items were left as they were: another moderator \
+                 decided them first, or the action does not apply to them."
+            )
+        );
+        assert_eq!(
+            done_message(&bulk_done("dismiss", 2, 1)).as_deref(),
+            Some(
+                "The flags on 2 posts were dismissed. 1 selected item was left as it was: \
+                 another moderator decided it first, or the action does not apply to it."
+            )
+        );
+        for code in [
+            "bulk.hide.<script>.1",
+            "bulk.hide.0.1",
+            "bulk.hide.-1.0",
+            "bulk.hide.1.-1",
+            "bulk.hide.99999999999999999999.0",
+            "bulk.hide.1",
+            "bulk.hide.1.0.0",
+            "bulk.steal.1.0",
+            "bulk..1.0",
+            "bulk.hide.1.0%0a",
+            "bulk.hide.+1.0",
+        ] {
+            assert_eq!(done_message(code), None, "{code}");
+        }
+        assert_eq!(done_message("posted").as_deref(), Some("Reply posted."));
     }
 }

@@ -4,7 +4,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::moderation::{
-        AcceptVoteBurst, ModerateBulk, ModeratePost, RejectVoteBurst, get_review_queue,
+        AcceptVoteBurst, BULK_FORM, ModerateBulk, ModeratePost, RejectVoteBurst, get_review_queue,
     },
     components::{
         form::Status,
@@ -85,9 +85,25 @@ pub fn ReviewPage() -> impl IntoView {
                 let listed = |e: &AppError| {
                     open && q.items.iter().any(|i| i.burst.is_none() && e.is_for_form(&moderate_form(i.post_id)))
                 };
+                // Bulk actions are post actions: no bar for a page of bursts of votes only.
+                let bar = q.items.iter().any(|i| i.burst.is_none());
                 let page_error = staff_error()
+                    .filter(|e| !(bar && e.is_for_form(BULK_FORM)))
                     .filter(|e| e.is_for_form("") || !listed(e))
                     .map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> });
+                // The bulk bar, as a refused plain post left it: its error, action, reason and
+                // selection.
+                let bulk_sent = staff_error().filter(|e| e.is_for_form(BULK_FORM));
+                let bulk_error = bulk_sent.as_ref().map(|e| e.to_string());
+                let described = bulk_error.is_some().then_some("bulk-error");
+                let bulk_kept = |field: &str| bulk_sent.as_ref().and_then(|e| e.kept(field));
+                let bulk_action = bulk_kept("action").unwrap_or_default();
+                let bulk_reason = bulk_kept("reason").unwrap_or_default();
+                let selected: Vec<i64> = bulk_kept("items")
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter_map(|id| id.parse().ok())
+                    .collect();
                 let count = match q.total {
                     0 if open => "Nothing to review.".to_string(),
                     n => format!("{}.", crate::format::count(n as i64, "item", "items")),
@@ -115,25 +131,26 @@ pub fn ReviewPage() -> impl IntoView {
                     {if q.items.is_empty() {
                         view! { <div class="empty"><p>"No items here. The community is behaving."</p></div> }.into_any()
                     } else {
-                        // Bulk actions are post actions: none for a page of bursts of votes only.
-                        let posts = q.items.iter().any(|i| i.burst.is_none());
                         view! {
-                            {posts.then(|| view! {
+                            {bar.then(|| view! {
                             <form method="post" action=ModerateBulk::url() id="bulk" class="bulk-bar filter-row">
+                                {bulk_error.map(|m| view! { <p class="field-error form-level" id="bulk-error" role="alert">{m}</p> })}
                                 <label for="bulk-action">"With the selected items"</label>
-                                <select id="bulk-action" name="action">
-                                    <option value="approve">"Approve"</option>
-                                    <option value="dismiss">"Dismiss flags"</option>
-                                    <option value="hide">"Hide"</option>
-                                    <option value="keep_hidden">"Keep hidden"</option>
-                                    <option value="delete">"Delete"</option>
+                                <select id="bulk-action" name="action" aria-describedby=described>
+                                    {[("approve", "Approve"), ("dismiss", "Dismiss flags"), ("hide", "Hide"), ("keep_hidden", "Keep hidden"), ("delete", "Delete")]
+                                        .into_iter()
+                                        .map(|(value, label)| view! { <option value=value selected=bulk_action == value>{label}</option> })
+                                        .collect_view()}
                                 </select>
-                                <input name="reason" maxlength="1000" placeholder="Reason (the authors see it)" aria-label="Reason for the selected items" />
+                                <input name="reason" maxlength="1000" placeholder="Reason (the authors see it)" aria-label="Reason for the selected items" value=bulk_reason aria-describedby=described />
                                 <button type="submit" class="button">"Apply to selected"</button>
                             </form>
                             })}
                             <ol class="review-list" aria-label="Items to review">
-                                {q.items.into_iter().map(|item| view! { <ReviewRow item open /> }).collect_view()}
+                                {q.items.into_iter().map(|item| {
+                                    let checked = selected.contains(&item.id);
+                                    view! { <ReviewRow item open checked /> }
+                                }).collect_view()}
                             </ol>
                         }
                         .into_any()
@@ -152,7 +169,12 @@ fn moderate_form(post_id: i64) -> String {
 }
 
 #[component]
-fn ReviewRow(item: ReviewItemView, open: bool) -> impl IntoView {
+fn ReviewRow(
+    item: ReviewItemView,
+    open: bool,
+    /// Selected for the bulk bar when a refused bulk action came back.
+    checked: bool,
+) -> impl IntoView {
     // A burst of votes is decided on its own (accept or reject the votes), never by an action
     // on the idea's post.
     if let Some(burst) = item.burst.clone() {
@@ -161,7 +183,7 @@ fn ReviewRow(item: ReviewItemView, open: bool) -> impl IntoView {
     let href = post_url(item.topic_id, &item.topic_slug, item.post_number);
     let changed = item.snapshot_html != item.current_html;
     let check_id = format!("item-{}", item.id);
-    let actions: Vec<(&str, &str)> = match item.post_state {
+    let mut actions: Vec<(&str, &str)> = match item.post_state {
         PostState::Pending => vec![("approve", "Approve"), ("delete", "Delete")],
         PostState::Hidden => vec![
             ("approve", "Approve"),
@@ -176,6 +198,18 @@ fn ReviewRow(item: ReviewItemView, open: bool) -> impl IntoView {
             ("delete", "Delete"),
         ],
     };
+    // Only actions the viewer may take: on their own post, hiding or deleting it; on a post
+    // they may not decide (a moderator, on an admin's), none, and the page says so.
+    if item.own {
+        actions.retain(|(v, _)| matches!(*v, "hide" | "delete"));
+    }
+    let not_yours = item.not_yours.clone().or_else(|| {
+        actions.is_empty().then(|| {
+            "Another moderator or an admin decides on your own posts: you may hide or delete \
+             them, nothing else."
+                .to_string()
+        })
+    });
     let reason_id = format!("reason-{}", item.id);
     let form_id = moderate_form(item.post_id);
     // This item's form came back with an error: said in it, with what was chosen and typed.
@@ -187,8 +221,8 @@ fn ReviewRow(item: ReviewItemView, open: bool) -> impl IntoView {
     view! {
         <li class="review-item">
             <div class="review-head">
-                {open.then(|| view! {
-                    <input type="checkbox" id=check_id.clone() name="items[]" value=item.id form="bulk" />
+                {(open && item.not_yours.is_none()).then(|| view! {
+                    <input type="checkbox" id=check_id.clone() name="items[]" value=item.id form="bulk" checked=checked />
                     <label class="visually-hidden" for=check_id.clone()>{format!("Select item {}", item.id)}</label>
                 })}
                 <span class="tag">{kind_label(&item.kind).to_string()}</span>
@@ -241,7 +275,10 @@ fn ReviewRow(item: ReviewItemView, open: bool) -> impl IntoView {
                 " · joined " <RelativeTime at=item.author_joined_at />
                 {format!(" · {} visible posts · {} earlier moderator actions", item.author_post_count, item.author_moderation_count)}
             </p>
-            {open.then(|| view! {
+            {match (open, not_yours) {
+                (false, _) => None,
+                (true, Some(why)) => Some(view! { <p class="muted">{why}</p> }.into_any()),
+                (true, None) => Some(view! {
                 // Deleting asks first: a dialog with JavaScript, the /confirm page without.
                 // The id is where the form's error sends the page back to.
                 <div id=form_id>
@@ -259,7 +296,8 @@ fn ReviewRow(item: ReviewItemView, open: bool) -> impl IntoView {
                 </form>
                 </div>
                 {(!item.author_role.is_staff()).then(|| view! { <MemberTools user_id=item.author_id suspended=false /> })}
-            })}
+                }.into_any()),
+            }}
         </li>
     }
     .into_any()

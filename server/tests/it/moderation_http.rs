@@ -918,3 +918,193 @@ async fn a_moderator_edits_a_post_with_a_reason_the_author_sees() {
         .unwrap();
     assert_eq!(entry.action, "edit");
 }
+
+/// The review queue's bulk bar without JavaScript: a refused action comes back with its error
+/// in the bar and the action, reason and selection as they were sent, having written nothing;
+/// an action that applies to some of the selected items is taken on those and says how many
+/// were left. A moderator's queue offers no action on an admin's post, and says why.
+#[tokio::test]
+async fn the_bulk_bar_says_what_it_did_and_keeps_a_refused_form_without_javascript() {
+    let d = demo().await;
+    let admin = session_of(&d.app, "admin", "demo-admin-pass").await;
+    let token = form_token_on(&d.app, &d.path, Some(&admin)).await;
+    let res = post_reply(
+        &d.app,
+        &d.path,
+        d.post.topic_id,
+        "An admin's word on this.",
+        &token,
+        &admin,
+    )
+    .await;
+    assert!(res.status.is_redirection(), "{}", res.body);
+    assert!(
+        !res.location
+            .as_deref()
+            .unwrap_or_default()
+            .contains("__err="),
+        "{:?}",
+        res.location
+    );
+    let posts = post::Entity::find()
+        .filter(post::Column::TopicId.eq(d.post.topic_id))
+        .all(&d.db)
+        .await
+        .unwrap();
+    let admins_post = posts.iter().max_by_key(|p| p.id).unwrap().id;
+    let sams = post::Entity::find()
+        .filter(post::Column::AuthorId.eq(member(&d.db, "sam").await.id))
+        .filter(post::Column::State.eq("visible"))
+        .one(&d.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let flagged = [d.post.id, sams, admins_post];
+    for id in flagged {
+        let res = post_fetch(
+            &d.app,
+            "/api/flag_post",
+            &[
+                ("post_id", &id.to_string()),
+                ("reason", "rude"),
+                ("note", ""),
+            ],
+            Some(&d.casey),
+        )
+        .await;
+        // Casey's own post is flagged by sam.
+        if res.status != StatusCode::OK {
+            post_fetch(
+                &d.app,
+                "/api/flag_post",
+                &[
+                    ("post_id", &id.to_string()),
+                    ("reason", "rude"),
+                    ("note", ""),
+                ],
+                Some(&d.sam),
+            )
+            .await;
+        }
+    }
+    let mut items = Vec::new();
+    for id in flagged {
+        items.push(
+            review_item::Entity::find()
+                .filter(review_item::Column::PostId.eq(id))
+                .one(&d.db)
+                .await
+                .unwrap()
+                .unwrap_or_else(|| panic!("post {id} is not in the queue"))
+                .id
+                .to_string(),
+        );
+    }
+
+    // The admin's item: no form and no box to select it, and the reason.
+    let queue = get(&d.app, "/admin/review", Some(&d.moderator)).await;
+    let doc = scraper::Html::parse_document(&queue.body);
+    let rows = scraper::Selector::parse(".review-item").unwrap();
+    let admins_row = doc
+        .select(&rows)
+        .find(|r| r.text().collect::<String>().contains("An admin's word"))
+        .unwrap();
+    let text: String = admins_row.text().collect();
+    assert!(text.contains(PROTECTED_MEMBER), "{text}");
+    for css in ["select", "input[type=checkbox]", "form"] {
+        let s = scraper::Selector::parse(css).unwrap();
+        assert_eq!(admins_row.select(&s).count(), 0, "{css}");
+    }
+
+    // Without a reason: refused in the bar, everything kept, nothing written.
+    let before = writes(&d.db).await;
+    let res = post_form(
+        &d.app,
+        "/api/moderate_bulk",
+        &[
+            ("action", "hide"),
+            ("reason", " "),
+            ("items[]", &items[0]),
+            ("items[]", &items[1]),
+        ],
+        Some(&d.moderator),
+        "/admin/review",
+    )
+    .await;
+    assert!(
+        res.location
+            .as_deref()
+            .unwrap_or_default()
+            .ends_with("#bulk")
+    );
+    let page = follow(&d.app, &res, Some(&d.moderator)).await;
+    let doc = scraper::Html::parse_document(&page.body);
+    let texts = |css: &str| {
+        let s = scraper::Selector::parse(css).unwrap();
+        doc.select(&s)
+            .map(|e| e.text().collect::<String>())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        texts("#bulk [role=alert]"),
+        vec![app::server::moderation::REASON_NEEDED.to_string()]
+    );
+    assert_eq!(texts("[role=alert]").len(), 1, "said once");
+    assert_eq!(texts("#bulk option[selected]"), vec!["Hide".to_string()]);
+    let checked = scraper::Selector::parse("input[name=\"items[]\"][checked]").unwrap();
+    let checked: Vec<&str> = doc
+        .select(&checked)
+        .filter_map(|e| e.value().attr("value"))
+        .collect();
+    assert_eq!(checked, vec![items[0].as_str(), items[1].as_str()]);
+    assert_eq!(writes(&d.db).await, before);
+
+    // With one: taken on the two it applies to, the admin's left and counted.
+    let res = post_form(
+        &d.app,
+        "/api/moderate_bulk",
+        &[
+            ("action", "hide"),
+            ("reason", "Name-calling."),
+            ("items[]", &items[0]),
+            ("items[]", &items[1]),
+            ("items[]", &items[2]),
+        ],
+        Some(&d.moderator),
+        "/admin/review",
+    )
+    .await;
+    assert_eq!(
+        res.location.as_deref(),
+        Some("/admin/review?done=bulk.hide.2.1#status")
+    );
+    let page = follow(&d.app, &res, Some(&d.moderator)).await;
+    let doc = scraper::Html::parse_document(&page.body);
+    let status = scraper::Selector::parse("#status").unwrap();
+    assert_eq!(
+        doc.select(&status)
+            .map(|e| e.text().collect::<String>())
+            .collect::<Vec<_>>(),
+        vec![
+            "2 posts hidden. Their authors see the reason. 1 selected item was left as it was: \
+             another moderator decided it first, or the action does not apply to it."
+                .to_string()
+        ]
+    );
+    let states: Vec<String> = {
+        let mut states = Vec::new();
+        for id in flagged {
+            states.push(
+                post::Entity::find_by_id(id)
+                    .one(&d.db)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .state,
+            );
+        }
+        states
+    };
+    assert_eq!(states, ["hidden", "hidden", "visible"]);
+}

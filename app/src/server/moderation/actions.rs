@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use chrono::Utc;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect,
+    QueryOrder, QuerySelect,
     sea_query::{Expr, Query},
 };
 
@@ -36,6 +36,10 @@ pub const NOTHING_TO_DECIDE: &str =
 pub const OWN_POST: &str = "Another moderator or an admin decides on your own posts: you may hide or delete them, nothing else.";
 
 pub const NOTHING_SELECTED: &str = "Select at least one item.";
+
+/// The most items one bulk action takes: a page of the review queue holds fewer.
+pub const MOST_SELECTED: usize = 200;
+pub const TOO_MANY_SELECTED: &str = "Select at most 200 items at once.";
 
 pub const ACTION_UNKNOWN: &str = "Choose an action.";
 
@@ -96,7 +100,7 @@ impl PostAction {
         }
     }
 
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             PostAction::Approve => "approve",
             PostAction::Dismiss => "dismiss",
@@ -423,17 +427,36 @@ pub async fn approve_and_reply(
     Ok(created)
 }
 
-/// One action on several review items at once.
+/// What one action on several review items did.
+#[derive(Debug, PartialEq, Eq)]
+pub struct BulkDone {
+    /// Posts the action was taken on.
+    pub acted: usize,
+    /// Selected items left as they were: decided by another moderator meanwhile, on a post the
+    /// action does not apply to (hiding a hidden one), or one this moderator may not decide
+    /// (their own, an admin's).
+    pub left: usize,
+}
+
+/// One action on several review items at once: taken on every item's post it applies to, the
+/// rest left as they were and counted. A moderator who selects twenty spam posts is not
+/// refused all of them because another moderator decided one a moment before. Refused as a
+/// whole only when it applies to none of them (with the first one's reason), and then nothing
+/// is written.
 pub async fn bulk(
     db: &DatabaseConnection,
     moderator: &user::Model,
     item_ids: &[i64],
     action: PostAction,
     reason: &str,
-) -> Result<usize, AppError> {
+) -> Result<BulkDone, AppError> {
     require_role(Some(moderator.role()), Role::Moderator)?;
-    if item_ids.is_empty() {
+    let selected: HashSet<i64> = item_ids.iter().copied().collect();
+    if selected.is_empty() {
         return Err(AppError::invalid("items", NOTHING_SELECTED));
+    }
+    if selected.len() > MOST_SELECTED {
+        return Err(AppError::invalid("items", TOO_MANY_SELECTED));
     }
     let reason = check_reason(action, reason)?;
     let txn = begin_write(db).await?;
@@ -441,24 +464,49 @@ pub async fn bulk(
         .select_only()
         .column(review_item::Column::Id)
         .column(review_item::Column::PostId)
-        .filter(review_item::Column::Id.is_in(item_ids.iter().copied()))
+        .filter(review_item::Column::Id.is_in(selected.iter().copied()))
         // A burst of votes is accepted or rejected on its own, not by an action on the idea.
         .filter(review_item::Column::Kind.ne(crate::server::records::review_items::VOTE_BURST))
+        .order_by_asc(review_item::Column::Id)
         .into_tuple()
         .all(&txn)
         .await?;
     if items.is_empty() {
         return Err(AppError::invalid("items", NOTHING_SELECTED));
     }
-    // Each post once, deciding its item: one decided meanwhile refuses the lot.
-    let mut done = HashSet::new();
+    // Each post once: acting on it decides every open item of it.
+    let mut acted = HashSet::new();
+    let mut decided = 0;
+    let mut refused = None;
     for (item, post_id) in items {
-        if done.insert(post_id) {
-            act_in(&txn, moderator, post_id, Some(item), action, &reason).await?;
+        if acted.contains(&post_id) {
+            decided += 1;
+            continue;
+        }
+        match decidable(&txn, moderator, post_id, Some(item), action).await {
+            Ok(p) => {
+                apply(&txn, moderator, &p, action, &reason).await?;
+                acted.insert(post_id);
+                decided += 1;
+            }
+            // Refusals are made before anything of the item is written.
+            Err(
+                e @ (AppError::Invalid { .. } | AppError::NotFound(_) | AppError::Forbidden(_)),
+            ) => {
+                refused.get_or_insert(e);
+            }
+            Err(e) => return Err(e),
         }
     }
+    if acted.is_empty() {
+        // Nothing written: the transaction is dropped, so rolled back.
+        return Err(refused.unwrap_or_else(|| AppError::invalid("items", NOTHING_SELECTED)));
+    }
     txn.commit().await?;
-    Ok(done.len())
+    Ok(BulkDone {
+        acted: acted.len(),
+        left: selected.len() - decided,
+    })
 }
 
 /// Topic-level actions.

@@ -1504,7 +1504,7 @@ mod tests {
             bulk(&w.db, &w.moderator, &ids[..2], PostAction::Hide, "Spam")
                 .await
                 .unwrap(),
-            2
+            BulkDone { acted: 2, left: 0 }
         );
         assert_eq!(open_review_count(&w.db).await.unwrap(), 1);
         assert_eq!(kept_count().await.unwrap(), 1);
@@ -1765,6 +1765,143 @@ mod tests {
             check(World::builder().build_on(pg.db.clone()).await).await;
             pg.drop().await;
         }
+    }
+
+    /// A bulk action is taken on every selected item's post it applies to; an item decided
+    /// meanwhile, one on an admin's post and one that is not there are left and counted. When it
+    /// applies to none, it is refused with the first one's reason and nothing is written. The
+    /// queue shows a moderator no actions on the admin's post, saying why.
+    #[tokio::test]
+    async fn a_bulk_action_takes_what_it_can_and_counts_the_rest() {
+        let w = world().await;
+        let mut posts = Vec::new();
+        for (who, text) in [
+            (&w.members[3], "cheap pills 1"),
+            (&w.members[3], "cheap pills 2"),
+            (&w.members[3], "cheap pills 3"),
+            (&w.admin, "An admin's word."),
+        ] {
+            let p = reply(&w.db, who, w.topic.id, text, None).await.unwrap();
+            flag_post(&w.db, &w.members[0], p.id, "spam", "")
+                .await
+                .unwrap();
+            posts.push(p);
+        }
+        let item_of = |post_id: i64| {
+            let db = w.db.clone();
+            async move {
+                review_item::Entity::find()
+                    .filter(review_item::Column::PostId.eq(post_id))
+                    .one(&db)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .id
+            }
+        };
+        let mut items = Vec::new();
+        for p in &posts {
+            items.push(item_of(p.id).await);
+        }
+        // The first one decided by the admin before the moderator's form is sent.
+        act_on_item(
+            &w.db,
+            &w.admin,
+            items[0],
+            posts[0].id,
+            PostAction::Dismiss,
+            "",
+        )
+        .await
+        .unwrap();
+        let queue = review_queue(
+            &w.db,
+            &w.moderator,
+            ReviewFilter::default(),
+            1,
+            &Default::default(),
+        )
+        .await
+        .unwrap();
+        let admins = queue.items.iter().find(|i| i.id == items[3]).unwrap();
+        assert_eq!(
+            admins.not_yours.as_deref(),
+            Some(crate::server::auth::PROTECTED_MEMBER)
+        );
+        assert!(!admins.own);
+        let customers = queue.items.iter().find(|i| i.id == items[1]).unwrap();
+        assert_eq!(
+            (customers.not_yours.as_deref(), customers.own),
+            (None, false)
+        );
+        let of_admin = review_queue(
+            &w.db,
+            &w.admin,
+            ReviewFilter::default(),
+            1,
+            &Default::default(),
+        )
+        .await
+        .unwrap();
+        let own = of_admin.items.iter().find(|i| i.id == items[3]).unwrap();
+        assert_eq!((own.not_yours.as_deref(), own.own), (None, true));
+
+        // Every kind of refusal alone: refused with its reason, nothing written.
+        let before = counts(&w.db).await;
+        for (selected, refusal) in [
+            (
+                vec![items[0], items[3]],
+                AppError::invalid("action", NOTHING_TO_DECIDE),
+            ),
+            (
+                vec![items[3]],
+                AppError::Forbidden(crate::server::auth::PROTECTED_MEMBER.into()),
+            ),
+            (vec![999_999], AppError::invalid("items", NOTHING_SELECTED)),
+            (
+                (1..=MOST_SELECTED as i64 + 1).collect(),
+                AppError::invalid("items", TOO_MANY_SELECTED),
+            ),
+        ] {
+            assert_eq!(
+                bulk(&w.db, &w.moderator, &selected, PostAction::Hide, "Spam")
+                    .await
+                    .unwrap_err(),
+                refusal,
+                "{selected:?}"
+            );
+        }
+        assert_eq!(counts(&w.db).await, before);
+
+        let mut selected = items.clone();
+        selected.extend([items[1], 999_999]);
+        assert_eq!(
+            bulk(&w.db, &w.moderator, &selected, PostAction::Hide, "Spam")
+                .await
+                .unwrap(),
+            BulkDone { acted: 2, left: 3 }
+        );
+        let states = {
+            let mut states = Vec::new();
+            for p in &posts {
+                states.push(post_now(&w.db, p.id).await.state);
+            }
+            states
+        };
+        assert_eq!(states, ["visible", "hidden", "hidden", "visible"]);
+        let hides = moderation_log::Entity::find()
+            .filter(moderation_log::Column::Action.eq("hide"))
+            .count(&w.db)
+            .await
+            .unwrap();
+        assert_eq!(hides, 2);
+        // Sent again: every item is decided now, so nothing is done the second time.
+        assert_eq!(
+            bulk(&w.db, &w.moderator, &items[1..3], PostAction::Hide, "Spam")
+                .await
+                .unwrap_err(),
+            AppError::invalid("action", NOTHING_TO_DECIDE)
+        );
     }
 
     #[tokio::test]

@@ -233,6 +233,10 @@ pub async fn review_queue(
                     as u64,
                 burst: bursts.remove(&item.id),
                 files: files.remove(&item.post_id).unwrap_or_default(),
+                own: author.id == viewer.id,
+                not_yours: crate::server::auth::check_may_act_on(viewer, author)
+                    .err()
+                    .map(|e| e.to_string()),
             })
         })
         .collect();
