@@ -186,6 +186,7 @@ pub async fn moderate_bulk(
 }
 
 /// The review queue's page.
+#[cfg(feature = "ssr")]
 const REVIEW_QUEUE: &str = "/admin/review";
 
 /// The review queue's form for an action on the selected items, as its errors name it.

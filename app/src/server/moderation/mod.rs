@@ -126,6 +126,13 @@ mod tests {
         post::Entity::find_by_id(id).one(db).await.unwrap().unwrap()
     }
 
+    /// The review queue's first page, unfiltered, as `who` sees it.
+    async fn first_page(db: &DatabaseConnection, who: &user::Model) -> crate::model::ReviewQueue {
+        review_queue(db, who, ReviewFilter::default(), 1, &Default::default())
+            .await
+            .unwrap()
+    }
+
     async fn counts(db: &DatabaseConnection) -> (u64, u64, u64, u64) {
         (
             flag::Entity::find().count(db).await.unwrap(),
@@ -825,15 +832,7 @@ mod tests {
                 .unwrap();
         let queued = staff_queue.items.iter().find(|i| i.id == t.id).unwrap();
         assert!(queued.held);
-        let q = review_queue(
-            &w.db,
-            &w.moderator,
-            ReviewFilter::default(),
-            1,
-            &Default::default(),
-        )
-        .await
-        .unwrap();
+        let q = first_page(&w.db, &w.moderator).await;
         assert_eq!((q.total, q.items[0].kind.as_str()), (1, "held_new"));
         act_on_post(&w.db, &w.moderator, first.id, PostAction::Approve, "")
             .await
@@ -1276,15 +1275,7 @@ mod tests {
         forum::edit_post(&w.db, &w.author, w.post.id, "Sorry, I was frustrated.")
             .await
             .unwrap();
-        let q = review_queue(
-            &w.db,
-            &w.moderator,
-            ReviewFilter::default(),
-            1,
-            &Default::default(),
-        )
-        .await
-        .unwrap();
+        let q = first_page(&w.db, &w.moderator).await;
         assert_eq!(q.items[0].kind, "edited");
         assert_eq!(q.items[0].current_html, "<p>Sorry, I was frustrated.</p>\n");
         assert_eq!(q.items[0].author_moderation_count, 1);
@@ -1814,15 +1805,7 @@ mod tests {
         )
         .await
         .unwrap();
-        let queue = review_queue(
-            &w.db,
-            &w.moderator,
-            ReviewFilter::default(),
-            1,
-            &Default::default(),
-        )
-        .await
-        .unwrap();
+        let queue = first_page(&w.db, &w.moderator).await;
         let admins = queue.items.iter().find(|i| i.id == items[3]).unwrap();
         assert_eq!(
             admins.not_yours.as_deref(),
@@ -1834,15 +1817,7 @@ mod tests {
             (customers.not_yours.as_deref(), customers.own),
             (None, false)
         );
-        let of_admin = review_queue(
-            &w.db,
-            &w.admin,
-            ReviewFilter::default(),
-            1,
-            &Default::default(),
-        )
-        .await
-        .unwrap();
+        let of_admin = first_page(&w.db, &w.admin).await;
         let own = of_admin.items.iter().find(|i| i.id == items[3]).unwrap();
         assert_eq!((own.not_yours.as_deref(), own.own), (None, true));
 
