@@ -90,3 +90,51 @@ test("a spammer is removed in one step", async ({ browser }, info) => {
   await spammer.reload();
   await expect(spammer.getByText(`Signed in as ${name}`)).toHaveCount(0);
 });
+
+test("the review queue's bulk bar keeps a refused selection and says what it did", async ({ browser }, info) => {
+  const casey = await signedInPage(browser, "casey");
+  const sam = await signedInPage(browser, "sam");
+  const admin = await signedInPage(browser, "admin");
+  const texts = [`Buy cheap ${uniqueName("a")}`, `Buy cheaper ${uniqueName("b")}`];
+
+  // Casey posts twice; sam flags both as spam.
+  await casey.goto("/c/praise");
+  await casey.getByRole("link", { name: "Welcome to our community" }).click();
+  const topicUrl = casey.url().split("#")[0];
+  for (const text of texts) {
+    await casey.goto(topicUrl);
+    await formReady(casey, info);
+    await casey.getByLabel("Your reply").fill(text);
+    await casey.getByRole("button", { name: "Post reply" }).click();
+    await expect(casey.locator("article.post", { hasText: text })).toBeVisible();
+  }
+  for (const text of texts) {
+    await sam.goto(topicUrl);
+    await sam.locator("article.post", { hasText: text }).getByRole("link", { name: /^Flag post \d+ by / }).click();
+    await sam.getByLabel("What's wrong with this post?").selectOption("spam");
+    await sam.getByRole("button", { name: "Flag for moderators" }).click();
+    await expect(sam.locator("article.post", { hasText: text }).getByText("You flagged this")).toBeVisible();
+  }
+
+  // Both selected, "Hide" without a reason: refused in the bar, the selection and action kept.
+  await admin.goto("/admin/review");
+  for (const text of texts) {
+    await admin.locator(".review-item", { hasText: text }).getByRole("checkbox").check();
+  }
+  const bar = admin.locator("#bulk");
+  await bar.getByLabel("With the selected items").selectOption("hide");
+  await bar.getByRole("button", { name: "Apply to selected" }).click();
+  await expect(bar.getByRole("alert")).toHaveText("Give a reason: the author will see it.");
+  await expect(bar.getByLabel("With the selected items")).toHaveValue("hide");
+  for (const text of texts) {
+    await expect(admin.locator(".review-item", { hasText: text }).getByRole("checkbox")).toBeChecked();
+  }
+
+  // With a reason: both hidden, and the queue says so.
+  await bar.getByLabel("Reason for the selected items").fill("Advertising.");
+  await bar.getByRole("button", { name: "Apply to selected" }).click();
+  await expect(admin.locator("#status")).toHaveText("2 posts hidden. Their authors see the reason.");
+  for (const text of texts) {
+    await expect(admin.locator(".review-item", { hasText: text })).toHaveCount(0);
+  }
+});
