@@ -1,3 +1,4 @@
+import AxeBuilder from "@axe-core/playwright";
 import { Browser, expect, Page, test, TestInfo } from "@playwright/test";
 
 export const jsOn = (info: TestInfo) => info.project.name === "js";
@@ -66,4 +67,14 @@ export async function signedInPage(browser: Browser, username: string, password?
   const page = await context.newPage();
   await logIn(page, username, password);
   return page;
+}
+
+const WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+
+/** axe-core's WCAG 2.1 A and AA findings on the page as it is, one line each. */
+export async function axe(page: Page): Promise<string[]> {
+  const result = await new AxeBuilder({ page }).withTags(WCAG).analyze();
+  return result.violations.map(
+    (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`,
+  );
 }

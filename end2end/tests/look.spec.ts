@@ -1,6 +1,5 @@
-import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
-import { logIn } from "./helpers";
+import { axe, logIn } from "./helpers";
 
 // The site's look, held still: screenshots of the main pages at a desktop and a phone width, in
 // light and dark, compared with the committed baselines (tests/look.spec.ts-snapshots/), so an
@@ -26,14 +25,6 @@ const WIDTHS = [
   { name: "phone", width: 360, height: 740 },
 ];
 const SCHEMES = ["light", "dark"] as const;
-const WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
-
-async function axe(page: Page): Promise<string[]> {
-  const result = await new AxeBuilder({ page }).withTags(WCAG).analyze();
-  return result.violations.map(
-    (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`,
-  );
-}
 
 /** A page ready to look at: loaded, its islands hydrated, its fonts in. */
 async function open(page: Page, path: string) {

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { formReady, jsOn, signedInPage, signUp, uniqueName } from "./helpers";
+import { axe, formReady, jsOn, signedInPage, signUp, uniqueName } from "./helpers";
 
 test("a flagged post is hidden with a reason, edited by its author and approved", async ({ browser }, info) => {
   const casey = await signedInPage(browser, "casey");
@@ -129,6 +129,8 @@ test("the review queue's bulk bar keeps a refused selection and says what it did
   for (const text of texts) {
     await expect(admin.locator(".review-item", { hasText: text }).getByRole("checkbox")).toBeChecked();
   }
+  // axe runs in the page: with JavaScript on (the markup is the server's either way).
+  if (jsOn(info)) expect(await axe(admin)).toEqual([]);
 
   // With a reason: both hidden, and the queue says so.
   await bar.getByLabel("Reason for the selected items").fill("Advertising.");
