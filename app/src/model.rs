@@ -955,6 +955,10 @@ pub struct ReviewItemView {
     pub not_yours: Option<String>,
 }
 
+/// The most review items one bulk action takes (a page of the queue holds fewer), and so the
+/// most its `done` code may say.
+pub const MOST_SELECTED: usize = 200;
+
 /// /admin/review: the one review queue.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewQueue {

@@ -17,16 +17,42 @@ pub async fn get_confirmation(
     option: String,
     reason: String,
 ) -> Result<Confirmation, AppError> {
-    use crate::server::views::confirm::{DELETE_ACCOUNT, DELETE_POST, REMOVE_SPAMMER, describe};
+    use crate::server::views::confirm::{DELETE_ACCOUNT, DELETE_POST, REMOVE_SPAMMER};
     use leptos::server_fn::ServerFn;
     let user = super::signed_in().await?;
-    let mut confirmation = describe(&state::db()?, &user, &action, id, &option, &reason).await?;
+    let mut confirmation =
+        confirmation(&state::db()?, &user, &action, id, &option, &reason).await?;
     confirmation.endpoint = match action.as_str() {
         DELETE_ACCOUNT => super::admin::DeleteAccount::url(),
         REMOVE_SPAMMER => super::moderation::RemoveSpammer::url(),
         DELETE_POST => super::moderation::ModeratePost::url(),
+        DELETE_POSTS => super::moderation::ModerateBulk::url(),
         _ => return Err(AppError::Internal),
     }
     .to_string();
     Ok(confirmation)
+}
+
+/// The bulk bar's delete: its items go as `option`, their ids joined by commas.
+pub const DELETE_POSTS: &str = "delete_posts";
+
+/// What the action `action` (see `views::confirm`, and `DELETE_POSTS`) will do, checked as the
+/// action is: the confirmation page's words, and the check before it is asked.
+#[cfg(feature = "ssr")]
+pub(crate) async fn confirmation(
+    db: &sea_orm::DatabaseConnection,
+    user: &crate::server::entity::user::Model,
+    action: &str,
+    id: i64,
+    option: &str,
+    reason: &str,
+) -> Result<Confirmation, AppError> {
+    if action == DELETE_POSTS {
+        let items: Vec<i64> = option
+            .split(',')
+            .filter_map(|id| id.trim().parse().ok())
+            .collect();
+        return crate::server::moderation::bulk_delete_confirmation(db, user, &items, reason).await;
+    }
+    crate::server::views::confirm::describe(db, user, action, id, option, reason).await
 }

@@ -228,7 +228,7 @@ pub(crate) async fn confirmed_or_ask(
     }
     let checked = async {
         let user = writer().await?;
-        crate::server::views::confirm::describe(
+        confirm::confirmation(
             &crate::server::state::db()?,
             &user,
             action,

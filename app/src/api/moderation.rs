@@ -8,7 +8,7 @@ use crate::{
 };
 
 #[cfg(feature = "ssr")]
-use super::{act, signed_in};
+use super::{act, confirm::DELETE_POSTS, signed_in};
 #[cfg(feature = "ssr")]
 use crate::server::{
     moderation::{self, PostAction, TopicAction},
@@ -140,10 +140,13 @@ pub async fn moderate_post(
 /// posts it was taken on and how many items were left; refused, the bar says why with the
 /// action, the reason and the selection as they were sent.
 #[server(endpoint = "moderate_bulk")]
+///
+/// Deleting asks first (`confirmed`, see api::confirm), as a single delete does.
 pub async fn moderate_bulk(
     action: String,
     reason: String,
     items: Option<Vec<i64>>,
+    confirmed: Option<String>,
 ) -> Result<(), AppError> {
     let items = items.unwrap_or_default();
     let selection: Vec<String> = items.iter().map(i64::to_string).collect();
@@ -159,6 +162,27 @@ pub async fn moderate_bulk(
             ("items".into(), selection.join(",")),
         ],
     };
+    // Back to the queue, with its filters and page when it was sent from there: the bar is
+    // only on it.
+    let page = Some(super::page_of_form())
+        .filter(|page| page.split(['?', '#']).next() == Some(REVIEW_QUEUE))
+        .unwrap_or_else(|| REVIEW_QUEUE.to_string());
+    if action == "delete" && confirmed.is_none() {
+        // Who may not delete, a delete without its reason, and items with nothing to delete
+        // are refused before anything is asked.
+        let checked = async {
+            let user = super::writer().await?;
+            moderation::bulk_delete_confirmation(&state::db()?, &user, &items, &reason).await
+        }
+        .await;
+        if let Err(e) = checked {
+            return super::fail_at(answer, e, &page);
+        }
+        let selection = selection.join(",");
+        if !super::confirmed_or_ask(&confirmed, DELETE_POSTS, 0, &selection, &reason).await? {
+            return Ok(());
+        }
+    }
     let result = async {
         let user = super::writer().await?;
         let action = action_of(&action)?;
@@ -170,11 +194,6 @@ pub async fn moderate_bulk(
         ))
     }
     .await;
-    // Back to the queue, with its filters and page when it was sent from there: the bar is
-    // only on it.
-    let page = Some(super::page_of_form())
-        .filter(|page| page.split(['?', '#']).next() == Some(REVIEW_QUEUE))
-        .unwrap_or_else(|| REVIEW_QUEUE.to_string());
     match result {
         Ok(done) => {
             let target = crate::components::form::with_done(&page, &done, None);

@@ -278,11 +278,13 @@ fn bulk_message(code: &str) -> Option<String> {
     else {
         return None;
     };
-    // Digits only, and no more than a selection can hold.
+    // Digits only, written as a number is written (no leading zero), and no more than a
+    // selection can hold.
     let number = |s: &str| {
-        (!s.is_empty() && s.len() <= 7 && s.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| s.parse::<i64>().ok())
-            .flatten()
+        let plain = s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
+        s.parse::<i64>()
+            .ok()
+            .filter(|n| plain && *n <= crate::model::MOST_SELECTED as i64)
     };
     let acted = number(acted).filter(|n| *n > 0)?;
     let left = number(left)?;
@@ -483,6 +485,12 @@ mod tests {
             "bulk..1.0",
             "bulk.hide.1.0%0a",
             "bulk.hide.+1.0",
+            "bulk.hide.201.0",
+            "bulk.hide.1.201",
+            "bulk.hide.9999999.0",
+            "bulk.hide.0001.0",
+            "bulk.hide.1.00",
+            "bulk.hide..0",
         ] {
             assert_eq!(done_message(code), None, "{code}");
         }

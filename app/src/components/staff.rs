@@ -292,8 +292,18 @@ pub fn ModeratorTools(
 
 /// Suspend, lift a suspension, or remove a spammer: on a member's page and in the review queue.
 #[component]
-pub fn MemberTools(user_id: i64, suspended: bool) -> impl IntoView {
-    let suspend_id = format!("suspend-{user_id}");
+pub fn MemberTools(
+    user_id: i64,
+    suspended: bool,
+    /// Which of the page's several tools of one member this is (the review queue shows them
+    /// under each of the member's items), so that their fields' ids differ.
+    #[prop(optional)]
+    place: Option<i64>,
+) -> impl IntoView {
+    let suspend_id = match place {
+        Some(place) => format!("suspend-{user_id}-{place}"),
+        None => format!("suspend-{user_id}"),
+    };
     let days_id = format!("{suspend_id}-days");
     let reason_id = format!("{suspend_id}-reason");
     view! {

@@ -85,8 +85,10 @@ pub fn ReviewPage() -> impl IntoView {
                 let listed = |e: &AppError| {
                     open && q.items.iter().any(|i| i.burst.is_none() && e.is_for_form(&moderate_form(i.post_id)))
                 };
-                // Bulk actions are post actions: no bar for a page of bursts of votes only.
-                let bar = q.items.iter().any(|i| i.burst.is_none());
+                // Bulk actions are post actions on open items the viewer may decide: no bar
+                // where no item has a box to select it (bursts of votes, others' posts, items
+                // already decided).
+                let bar = open && q.items.iter().any(|i| i.burst.is_none() && i.not_yours.is_none());
                 let page_error = staff_error()
                     .filter(|e| !(bar && e.is_for_form(BULK_FORM)))
                     .filter(|e| e.is_for_form("") || !listed(e))
@@ -96,6 +98,9 @@ pub fn ReviewPage() -> impl IntoView {
                 let bulk_sent = staff_error().filter(|e| e.is_for_form(BULK_FORM));
                 let bulk_error = bulk_sent.as_ref().map(|e| e.to_string());
                 let described = bulk_error.is_some().then_some("bulk-error");
+                // The field the error is about, for forms.js to move the focus to.
+                let invalid = |field: &str| bulk_sent.as_ref().is_some_and(|e| e.for_field(field).is_some()).then_some("true");
+                let (action_invalid, reason_invalid) = (invalid("action"), invalid("reason"));
                 let bulk_kept = |field: &str| bulk_sent.as_ref().and_then(|e| e.kept(field));
                 let bulk_action = bulk_kept("action").unwrap_or_default();
                 let bulk_reason = bulk_kept("reason").unwrap_or_default();
@@ -133,16 +138,16 @@ pub fn ReviewPage() -> impl IntoView {
                     } else {
                         view! {
                             {bar.then(|| view! {
-                            <form method="post" action=ModerateBulk::url() id="bulk" class="bulk-bar filter-row">
+                            <form method="post" action=ModerateBulk::url() id="bulk" class="bulk-bar filter-row" data-confirm="Delete the selected posts? Readers will no longer see them." data-confirm-if="action=delete" data-confirm-button="Delete the posts">
                                 {bulk_error.map(|m| view! { <p class="field-error form-level" id="bulk-error" role="alert">{m}</p> })}
                                 <label for="bulk-action">"With the selected items"</label>
-                                <select id="bulk-action" name="action" aria-describedby=described>
+                                <select id="bulk-action" name="action" aria-describedby=described aria-invalid=action_invalid>
                                     {[("approve", "Approve"), ("dismiss", "Dismiss flags"), ("hide", "Hide"), ("keep_hidden", "Keep hidden"), ("delete", "Delete")]
                                         .into_iter()
                                         .map(|(value, label)| view! { <option value=value selected=bulk_action == value>{label}</option> })
                                         .collect_view()}
                                 </select>
-                                <input name="reason" maxlength="1000" placeholder="Reason (the authors see it)" aria-label="Reason for the selected items" value=bulk_reason aria-describedby=described />
+                                <input name="reason" maxlength="1000" placeholder="Reason (the authors see it)" aria-label="Reason for the selected items" value=bulk_reason aria-describedby=described aria-invalid=reason_invalid />
                                 <button type="submit" class="button">"Apply to selected"</button>
                             </form>
                             })}
@@ -295,7 +300,7 @@ fn ReviewRow(
                     <button type="submit" class="button">"Apply"</button>
                 </form>
                 </div>
-                {(!item.author_role.is_staff()).then(|| view! { <MemberTools user_id=item.author_id suspended=false /> })}
+                {(!item.author_role.is_staff()).then(|| view! { <MemberTools user_id=item.author_id suspended=false place=item.id /> })}
                 }.into_any()),
             }}
         </li>

@@ -9,7 +9,7 @@ use crate::{
     api::{
         admin::DeleteAccount,
         confirm::get_confirmation,
-        moderation::{ModeratePost, RemoveSpammer},
+        moderation::{ModerateBulk, ModeratePost, RemoveSpammer},
         safe_next,
     },
     components::{
@@ -32,7 +32,12 @@ pub fn ConfirmPage() -> impl IntoView {
     ));
     // A confirmed post that failed comes back here with its error (the page it came from may
     // no longer show the thing, a deleted account's tools say, so the answer is given here).
-    let error = error_from_url_of(&[DeleteAccount::PATH, RemoveSpammer::PATH, ModeratePost::PATH]);
+    let error = error_from_url_of(&[
+        DeleteAccount::PATH,
+        RemoveSpammer::PATH,
+        ModeratePost::PATH,
+        ModerateBulk::PATH,
+    ]);
     view! {
         <NoIndex />
         <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>

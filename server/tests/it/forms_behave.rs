@@ -520,3 +520,119 @@ async fn a_flag_is_confirmed_once_at_the_post_and_never_to_visitors() {
     .await;
     assert!(!odd.body.contains("&lt;b&gt;hi") && !odd.body.contains("<b>hi"));
 }
+
+/// The review queue's bulk delete asks first as a single delete does: without `confirmed`
+/// nothing is written and /confirm says how many posts go, with the reason; a delete without a
+/// reason, or by someone who may not, is refused before anything is asked; the confirmed form
+/// deletes them and the queue says so.
+#[tokio::test]
+async fn a_bulk_delete_asks_first() {
+    let d = demo_members().await;
+    let morgan = with_moderator(&d).await;
+    let (reply, _) = sams_reply(&d.db).await;
+    let casey = member(&d.db, "casey").await;
+    let caseys = post::Entity::find()
+        .filter(post::Column::AuthorId.eq(casey.id))
+        .filter(post::Column::State.eq("visible"))
+        .one(&d.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut items = Vec::new();
+    for (p, flagger) in [(&reply, &d.casey), (&caseys, &d.sam)] {
+        let res = post_fetch(
+            &d.app,
+            "/api/flag_post",
+            &[
+                ("post_id", &p.id.to_string()),
+                ("reason", "spam"),
+                ("note", ""),
+            ],
+            Some(flagger),
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        items.push(
+            app::server::entity::review_item::Entity::find()
+                .filter(app::server::entity::review_item::Column::PostId.eq(p.id))
+                .one(&d.db)
+                .await
+                .unwrap()
+                .unwrap()
+                .id
+                .to_string(),
+        );
+    }
+    let bulk = |reason: &'static str, cookie: String| {
+        let app = d.app.clone();
+        let items = items.clone();
+        async move {
+            let mut fields = vec![("action", "delete"), ("reason", reason)];
+            fields.extend(items.iter().map(|id| ("items[]", id.as_str())));
+            post_form(
+                &app,
+                "/api/moderate_bulk",
+                &fields,
+                Some(&cookie),
+                "/admin/review",
+            )
+            .await
+        }
+    };
+    let untouched = || async {
+        assert_eq!(post_row(&d.db, reply.id).await, reply, "nothing written");
+        assert_eq!(post_row(&d.db, caseys.id).await, caseys, "nothing written");
+    };
+
+    // Without a reason: refused in the bar, nothing asked.
+    let res = bulk(" ", morgan.clone()).await;
+    let back = path_of(&res);
+    assert!(
+        back.starts_with("/admin/review?") && back.contains("__err="),
+        "{back}"
+    );
+    untouched().await;
+    // Customers and staff are refused, with or without the question.
+    for cookie in [&d.casey, &d.sam] {
+        let res = bulk("Spam", cookie.clone()).await;
+        assert!(path_of(&res).contains("__err="), "{:?}", res.location);
+        untouched().await;
+    }
+
+    // Without `confirmed`: the question, with the count and the reason.
+    let res = bulk("Spam", morgan.clone()).await;
+    let ask = path_of(&res);
+    assert!(ask.starts_with("/confirm?action=delete_posts&"), "{ask}");
+    untouched().await;
+    let page = get(&d.app, &ask, Some(&morgan)).await;
+    let html = Html::parse_document(&page.body);
+    assert_eq!(
+        select(&html, "h1").iter().map(text).collect::<Vec<_>>(),
+        vec!["Delete 2 posts?".to_string()]
+    );
+    assert!(page.body.contains("Reason: Spam"));
+    let sent: Vec<String> = select(&html, "section.confirm-page input[name=\"items[]\"]")
+        .iter()
+        .filter_map(|i| i.value().attr("value").map(str::to_string))
+        .collect();
+    assert_eq!(sent, items);
+    for cookie in [&d.casey, &d.sam] {
+        assert_eq!(
+            get(&d.app, &ask, Some(cookie)).await.status,
+            StatusCode::FORBIDDEN
+        );
+    }
+
+    // Confirmed: both deleted, and the queue says so.
+    let done = confirm_on(&d.app, &ask, &morgan).await;
+    assert_eq!(
+        done.location.as_deref(),
+        Some("/admin/review?done=bulk.delete.2.0#status")
+    );
+    for id in [reply.id, caseys.id] {
+        assert_eq!(post_row(&d.db, id).await.state, "deleted");
+    }
+    // Asked again from the same page: nothing left to delete, said without a question.
+    let res = bulk("Spam", morgan.clone()).await;
+    assert!(path_of(&res).contains("__err="), "{:?}", res.location);
+}

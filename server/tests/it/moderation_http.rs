@@ -1063,6 +1063,12 @@ async fn the_bulk_bar_says_what_it_did_and_keeps_a_refused_form_without_javascri
     );
     assert_eq!(texts("[role=alert]").len(), 1, "said once");
     assert_eq!(texts("#bulk option[selected]"), vec!["Hide".to_string()]);
+    // The field it is about is marked, for the focus to go there.
+    assert_eq!(
+        texts("#bulk input[name=reason][aria-invalid=true]").len(),
+        1
+    );
+    assert_eq!(texts("#bulk select[aria-invalid]").len(), 0);
     let checked = scraper::Selector::parse("input[name=\"items[]\"][checked]").unwrap();
     let checked: Vec<&str> = doc
         .select(&checked)

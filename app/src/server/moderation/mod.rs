@@ -1879,6 +1879,39 @@ mod tests {
         );
     }
 
+    /// The items a bulk action leaves are counted the same whatever their order: an item of
+    /// the post decided before (here with a later id than the open one) is left, not counted as
+    /// decided by this action.
+    #[tokio::test]
+    async fn a_bulk_action_counts_an_item_decided_before_as_left_in_any_order() {
+        let w = world().await;
+        flag_post(&w.db, &w.members[1], w.post.id, "rude", "")
+            .await
+            .unwrap();
+        let open = review_item::Entity::find()
+            .one(&w.db)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut decided: review_item::ActiveModel = open.clone().into();
+        decided.id = sea_orm::ActiveValue::NotSet;
+        decided.state = Set("resolved".into());
+        let decided = decided.insert(&w.db).await.unwrap();
+        assert!(decided.id > open.id);
+        assert_eq!(
+            bulk(
+                &w.db,
+                &w.moderator,
+                &[decided.id, open.id],
+                PostAction::Hide,
+                "Rude"
+            )
+            .await
+            .unwrap(),
+            BulkDone { acted: 1, left: 1 }
+        );
+    }
+
     #[tokio::test]
     async fn only_moderators_and_admins_moderate() {
         let w = world().await;
