@@ -178,8 +178,12 @@ pub async fn moderate_bulk(
         if let Err(e) = checked {
             return super::fail_at(answer, e, &page);
         }
-        let selection = selection.join(",");
-        if !super::confirmed_or_ask(&confirmed, DELETE_POSTS, 0, &selection, &reason).await? {
+        // Each item once, in order: the question's address carries them.
+        let mut ids = items.clone();
+        ids.sort_unstable();
+        ids.dedup();
+        let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+        if !super::confirmed_or_ask(&confirmed, DELETE_POSTS, 0, &ids.join(","), &reason).await? {
             return Ok(());
         }
     }

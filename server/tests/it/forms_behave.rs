@@ -568,7 +568,13 @@ async fn a_bulk_delete_asks_first() {
         let items = items.clone();
         async move {
             let mut fields = vec![("action", "delete"), ("reason", reason)];
-            fields.extend(items.iter().map(|id| ("items[]", id.as_str())));
+            // Each twice, as a hand-made form may send them.
+            fields.extend(
+                items
+                    .iter()
+                    .chain(&items)
+                    .map(|id| ("items[]", id.as_str())),
+            );
             post_form(
                 &app,
                 "/api/moderate_bulk",
@@ -603,6 +609,11 @@ async fn a_bulk_delete_asks_first() {
     let res = bulk("Spam", morgan.clone()).await;
     let ask = path_of(&res);
     assert!(ask.starts_with("/confirm?action=delete_posts&"), "{ask}");
+    // Each item once in the question's address.
+    assert!(
+        ask.contains(&format!("&option={}%2C{}&", items[0], items[1])),
+        "{ask}"
+    );
     untouched().await;
     let page = get(&d.app, &ask, Some(&morgan)).await;
     let html = Html::parse_document(&page.body);
@@ -632,7 +643,14 @@ async fn a_bulk_delete_asks_first() {
     for id in [reply.id, caseys.id] {
         assert_eq!(post_row(&d.db, id).await.state, "deleted");
     }
-    // Asked again from the same page: nothing left to delete, said without a question.
+    // Asked again from the same page: nothing left to delete, said without a question, of
+    // the selection (no field of the bar is marked: neither the action nor the reason is wrong).
     let res = bulk("Spam", morgan.clone()).await;
     assert!(path_of(&res).contains("__err="), "{:?}", res.location);
+    let page = follow(&d.app, &res, Some(&morgan)).await;
+    assert!(
+        page.body
+            .contains(app::server::moderation::NOTHING_TO_DECIDE)
+    );
+    assert!(select(&Html::parse_document(&page.body), "[aria-invalid]").is_empty());
 }

@@ -466,7 +466,7 @@ pub async fn bulk(
                 acted.insert(post_id);
             }
             Err(e) if is_refusal(&e) => {
-                refused.get_or_insert(e);
+                refused.get_or_insert(about_selection(e));
             }
             Err(e) => return Err(e),
         }
@@ -505,7 +505,7 @@ pub async fn bulk_delete_confirmation(
                 posts.insert(post_id);
             }
             Err(e) if is_refusal(&e) => {
-                refused.get_or_insert(e);
+                refused.get_or_insert(about_selection(e));
             }
             Err(e) => return Err(e),
         }
@@ -602,6 +602,18 @@ fn decided(items: &[(i64, i64, bool)], posts: &HashSet<i64>) -> usize {
         .iter()
         .filter(|(_, post, open)| *open && posts.contains(post))
         .count()
+}
+
+/// A refusal of one selected item's action, said of the selection: the bar's action and reason
+/// are not what is wrong (an item decided meanwhile, a post not the moderator's to decide).
+fn about_selection(e: AppError) -> AppError {
+    match e {
+        AppError::Invalid { message, .. } => AppError::Invalid {
+            field: "items".into(),
+            message,
+        },
+        other => other,
+    }
 }
 
 /// A refusal of one item's action, which `decidable` gives before anything is written.

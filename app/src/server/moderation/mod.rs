@@ -329,7 +329,7 @@ mod tests {
                 bulk(&w.db, &w.moderator, &[item.id], action, "Stale")
                     .await
                     .unwrap_err(),
-                AppError::invalid("action", NOTHING_TO_DECIDE),
+                AppError::invalid("items", NOTHING_TO_DECIDE),
                 "bulk {action:?}"
             );
         }
@@ -1826,7 +1826,7 @@ mod tests {
         for (selected, refusal) in [
             (
                 vec![items[0], items[3]],
-                AppError::invalid("action", NOTHING_TO_DECIDE),
+                AppError::invalid("items", NOTHING_TO_DECIDE),
             ),
             (
                 vec![items[3]],
@@ -1875,7 +1875,7 @@ mod tests {
             bulk(&w.db, &w.moderator, &items[1..3], PostAction::Hide, "Spam")
                 .await
                 .unwrap_err(),
-            AppError::invalid("action", NOTHING_TO_DECIDE)
+            AppError::invalid("items", NOTHING_TO_DECIDE)
         );
     }
 
