@@ -3,11 +3,13 @@
 //! Every action is checked for the moderator role, runs in one transaction, is logged and
 //! notifies the author. The review queue and the log are read in `views::moderation`.
 mod actions;
+mod bulk;
 mod flags;
 mod suspensions;
 mod words;
 
 pub use actions::*;
+pub use bulk::*;
 pub use flags::*;
 pub use suspensions::*;
 pub use words::*;
