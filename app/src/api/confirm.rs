@@ -17,7 +17,9 @@ pub async fn get_confirmation(
     option: String,
     reason: String,
 ) -> Result<Confirmation, AppError> {
-    use crate::server::views::confirm::{DELETE_ACCOUNT, DELETE_POST, REMOVE_SPAMMER};
+    use crate::server::views::confirm::{
+        DELETE_ACCOUNT, DELETE_POST, DELETE_POSTS, REMOVE_SPAMMER,
+    };
     use leptos::server_fn::ServerFn;
     let user = super::signed_in().await?;
     let mut confirmation =
@@ -33,10 +35,7 @@ pub async fn get_confirmation(
     Ok(confirmation)
 }
 
-/// The bulk bar's delete: its items go as `option`, their ids joined by commas.
-pub const DELETE_POSTS: &str = "delete_posts";
-
-/// What the action `action` (see `views::confirm`, and `DELETE_POSTS`) will do, checked as the
+/// What the action `action` (see `views::confirm`) will do, checked as the
 /// action is: the confirmation page's words, and the check before it is asked.
 #[cfg(feature = "ssr")]
 pub(crate) async fn confirmation(
@@ -47,7 +46,7 @@ pub(crate) async fn confirmation(
     option: &str,
     reason: &str,
 ) -> Result<Confirmation, AppError> {
-    if action == DELETE_POSTS {
+    if action == crate::server::views::confirm::DELETE_POSTS {
         let items: Vec<i64> = option
             .split(',')
             .filter_map(|id| id.trim().parse().ok())

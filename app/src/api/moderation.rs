@@ -8,11 +8,12 @@ use crate::{
 };
 
 #[cfg(feature = "ssr")]
-use super::{act, confirm::DELETE_POSTS, signed_in};
+use super::{act, signed_in};
 #[cfg(feature = "ssr")]
 use crate::server::{
     moderation::{self, PostAction, TopicAction},
     notify, state,
+    views::confirm::DELETE_POSTS,
     views::moderation::ReviewFilter,
 };
 

@@ -18,6 +18,10 @@ use crate::{
 pub const DELETE_ACCOUNT: &str = "delete_account";
 pub const REMOVE_SPAMMER: &str = "remove_spammer";
 pub const DELETE_POST: &str = "delete_post";
+/// The review queue's bulk delete: its items go as the URL's `option`, their ids joined by
+/// commas. Told by `moderation::bulk_delete_confirmation` (a feature, which this layer does not
+/// import), through `api::confirm`.
+pub const DELETE_POSTS: &str = "delete_posts";
 
 const UNKNOWN: &str = "There is nothing to confirm here: go back and try again.";
 
