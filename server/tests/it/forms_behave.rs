@@ -563,27 +563,11 @@ async fn a_bulk_delete_asks_first() {
                 .to_string(),
         );
     }
+    // Each item twice, as a hand-made form may send them.
+    let twice: Vec<String> = items.iter().chain(&items).cloned().collect();
     let bulk = |reason: &'static str, cookie: String| {
-        let app = d.app.clone();
-        let items = items.clone();
-        async move {
-            let mut fields = vec![("action", "delete"), ("reason", reason)];
-            // Each twice, as a hand-made form may send them.
-            fields.extend(
-                items
-                    .iter()
-                    .chain(&items)
-                    .map(|id| ("items[]", id.as_str())),
-            );
-            post_form(
-                &app,
-                "/api/moderate_bulk",
-                &fields,
-                Some(&cookie),
-                "/admin/review",
-            )
-            .await
-        }
+        let (app, twice) = (d.app.clone(), twice.clone());
+        async move { post_bulk(&app, &cookie, "delete", reason, &twice).await }
     };
     let untouched = || async {
         assert_eq!(post_row(&d.db, reply.id).await, reply, "nothing written");

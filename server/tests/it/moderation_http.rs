@@ -1018,31 +1018,8 @@ async fn the_bulk_bar_says_what_it_did_and_keeps_a_refused_form_without_javascri
     }
 
     // Without a reason: refused in the bar, everything kept, nothing written.
-    let bulk = |reason: &'static str, selected: &[String]| {
-        let mut fields = vec![("action", "hide"), ("reason", reason)];
-        fields.extend(selected.iter().map(|id| ("items[]", id.as_str())));
-        let (app, cookie) = (d.app.clone(), d.moderator.clone());
-        let fields: Vec<(String, String)> = fields
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        async move {
-            let fields: Vec<(&str, &str)> = fields
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
-            post_form(
-                &app,
-                "/api/moderate_bulk",
-                &fields,
-                Some(&cookie),
-                "/admin/review",
-            )
-            .await
-        }
-    };
     let before = writes(&d.db).await;
-    let res = bulk(" ", &items[..2]).await;
+    let res = post_bulk(&d.app, &d.moderator, "hide", " ", &items[..2]).await;
     assert!(
         res.location
             .as_deref()
@@ -1078,7 +1055,7 @@ async fn the_bulk_bar_says_what_it_did_and_keeps_a_refused_form_without_javascri
     assert_eq!(writes(&d.db).await, before);
 
     // With one: taken on the two it applies to, the admin's left and counted.
-    let res = bulk("Name-calling.", &items).await;
+    let res = post_bulk(&d.app, &d.moderator, "hide", "Name-calling.", &items).await;
     assert_eq!(
         res.location.as_deref(),
         Some("/admin/review?done=bulk.hide.2.1#status")

@@ -185,6 +185,27 @@ pub async fn post_reply(
     .await
 }
 
+/// The review queue's bulk bar sent without JavaScript from /admin/review: `action` with
+/// `reason` on the review items `items`, as `cookie`.
+pub async fn post_bulk(
+    app: &Router,
+    cookie: &str,
+    action: &str,
+    reason: &str,
+    items: &[String],
+) -> Reply {
+    let mut fields = vec![("action", action), ("reason", reason)];
+    fields.extend(items.iter().map(|id| ("items[]", id.as_str())));
+    post_form(
+        app,
+        "/api/moderate_bulk",
+        &fields,
+        Some(cookie),
+        "/admin/review",
+    )
+    .await
+}
+
 /// The same post as the hydrated form's fetch sends it: it wants the result, not a redirect.
 /// Posts `fields` to the server function at `path` as `who` (their cookie, or none) and checks
 /// the answer is 403 with `expected` in it.
